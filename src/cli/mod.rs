@@ -1,0 +1,295 @@
+//! The command line: `tugboat [gui|test-connection|inspect|project]`, a thin client of the engine.
+//!
+//! With no subcommand, the GUI opens. Exit codes: 0 success, 1 failure (the message says what and
+//! where), 2 bad usage.
+
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::discovery::{DiscoverOptions, discover};
+use crate::endpoints::{Connection, Endpoint, Password, test_connection};
+use crate::error::{Error, Result};
+use crate::project::Project;
+
+#[derive(Parser, Debug)]
+#[command(name = "tugboat", version, about = "Database migration assistant: endpoints, schema discovery, conversion and data migration", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// More log output on stderr (-v: info, -vv: debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Open the desktop app (the default), optionally with a project file.
+    Gui { project: Option<PathBuf> },
+    /// Connect to an endpoint and print the server product, version, latency and catalog access.
+    TestConnection {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read an endpoint's schema: counts per object kind, then tables with columns and keys.
+    Inspect {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Print the whole neutral schema model as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only these schemas (repeatable).
+        #[arg(long = "schema")]
+        schemas: Vec<String>,
+        /// Also count the rows of every table exactly (count(*); slow on big tables).
+        #[arg(long)]
+        exact_counts: bool,
+    },
+    /// Create, show or edit project files.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TargetArgs {
+    /// An endpoint URL (postgres://user@host:5432/db, mysql://..., mariadb://..., sqlite:///path.db),
+    /// or an endpoint's name in the project given with --project.
+    pub endpoint: String,
+    /// Project file to take the endpoint from.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// Environment variable holding the password (instead of putting it in the URL).
+    #[arg(long)]
+    pub password_env: Option<String>,
+    /// Seconds to wait for the host to answer.
+    #[arg(long)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// Create an empty project file (refuses to overwrite one).
+    New {
+        file: PathBuf,
+        #[arg(long, default_value = "New project")]
+        name: String,
+    },
+    /// Print a project's endpoints.
+    Show { file: PathBuf },
+    /// Add an endpoint to a project from a URL (a password in the URL is not saved).
+    AddEndpoint {
+        file: PathBuf,
+        /// Endpoint name.
+        #[arg(long)]
+        name: String,
+        url: String,
+        /// Mark the endpoint as a target (a SQLite target file may be created).
+        #[arg(long)]
+        target: bool,
+        /// Environment variable the password is read from when connecting.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
+}
+
+impl TargetArgs {
+    /// The endpoint (and a password carried by the URL).
+    pub fn resolve(&self) -> Result<(Endpoint, Option<Password>)> {
+        let (mut endpoint, password) = match &self.project {
+            Some(path) => {
+                let project = Project::load(path)?;
+                let ep = project
+                    .endpoint(&self.endpoint)
+                    .cloned()
+                    .ok_or_else(|| Error::File {
+                        path: path.clone(),
+                        message: format!(
+                            "no endpoint named '{}' (the project has: {})",
+                            self.endpoint,
+                            project
+                                .endpoints
+                                .iter()
+                                .map(|e| e.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    })?;
+                (ep, None)
+            }
+            None => {
+                let parsed = Endpoint::parse_url(&self.endpoint)?;
+                (parsed.endpoint, parsed.password)
+            }
+        };
+        if let Some(v) = &self.password_env {
+            endpoint.password_env = Some(v.clone());
+        }
+        if let Some(t) = self.timeout {
+            endpoint.connect_timeout_secs = t;
+        }
+        Ok((endpoint, password))
+    }
+}
+
+/// Runs a CLI command to completion and returns the process exit code.
+pub fn run(command: Command) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(execute(command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> Result<()> {
+    match command {
+        Command::Gui { .. } => Ok(()),
+        Command::TestConnection { target, json } => {
+            let (endpoint, password) = target.resolve()?;
+            let info = test_connection(&endpoint, password).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&info).unwrap_or_default()
+                );
+            } else {
+                println!("Connected to {}", endpoint.url());
+                println!("  product:   {} {}", info.product, info.version);
+                println!("  server:    {}", info.version_full);
+                println!("  user:      {}", info.current_user);
+                println!("  database:  {}", info.database);
+                println!("  connect:   {:.1} ms", info.connect_ms);
+                println!(
+                    "  latency:   {:.2} ms (median round-trip of 5)",
+                    info.latency_ms
+                );
+                println!(
+                    "  catalogs:  {} ({})",
+                    if info.catalog_readable {
+                        "readable"
+                    } else {
+                        "NOT readable"
+                    },
+                    info.catalog_detail
+                );
+            }
+            Ok(())
+        }
+        Command::Inspect {
+            target,
+            json,
+            schemas,
+            exact_counts,
+        } => {
+            let (endpoint, password) = target.resolve()?;
+            let conn = Connection::open(&endpoint, password).await?;
+            let catalog = discover(
+                &conn,
+                &DiscoverOptions {
+                    schemas,
+                    exact_counts,
+                },
+            )
+            .await;
+            conn.close().await;
+            let catalog = catalog?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&catalog).unwrap_or_default()
+                );
+            } else {
+                print!("{}", inspect::render(&catalog));
+            }
+            Ok(())
+        }
+        Command::Project(cmd) => project_command(cmd),
+    }
+}
+
+fn project_command(cmd: ProjectCommand) -> Result<()> {
+    match cmd {
+        ProjectCommand::New { file, name } => {
+            if file.exists() {
+                return Err(Error::File {
+                    path: file,
+                    message: "already exists; not overwritten".into(),
+                });
+            }
+            Project {
+                name,
+                ..Default::default()
+            }
+            .save(&file)?;
+            println!("created {}", file.display());
+        }
+        ProjectCommand::Show { file } => {
+            let p = Project::load(&file)?;
+            println!(
+                "Project '{}' (format {}), {} endpoint(s)",
+                p.name,
+                p.format_version,
+                p.endpoints.len()
+            );
+            for e in &p.endpoints {
+                let pw = e
+                    .password_env
+                    .as_ref()
+                    .map(|v| format!(", password from ${v}"))
+                    .unwrap_or_default();
+                println!("  {:<20} {:?} {}{pw}", e.name, e.role, e.url());
+            }
+        }
+        ProjectCommand::AddEndpoint {
+            file,
+            name,
+            url,
+            target,
+            password_env,
+        } => {
+            let mut p = Project::load(&file)?;
+            if p.endpoint(&name).is_some() {
+                return Err(Error::File {
+                    path: file,
+                    message: format!("an endpoint named '{name}' already exists"),
+                });
+            }
+            let parsed = Endpoint::parse_url(&url)?;
+            let mut ep = parsed.endpoint;
+            ep.name = name.clone();
+            ep.role = if target {
+                crate::endpoints::Role::Target
+            } else {
+                crate::endpoints::Role::Source
+            };
+            ep.password_env = password_env;
+            p.endpoints.push(ep);
+            p.save(&file)?;
+            if parsed.password.is_some() {
+                eprintln!(
+                    "note: the password in the URL was not saved; use --password-env, ~/.pgpass or ~/.my.cnf"
+                );
+            }
+            println!("added endpoint '{name}' to {}", file.display());
+        }
+    }
+    Ok(())
+}

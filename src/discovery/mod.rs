@@ -1,0 +1,332 @@
+//! Live schema discovery: reads an endpoint's catalogs into the neutral [`crate::model`].
+//!
+//! One module per engine ([`postgres`], [`mysql`], [`sqlite`]); this module dispatches, and holds
+//! what they share: parsing declared type text, quoting, and exact row counts on demand.
+
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+use crate::endpoints::{Connection, Engine};
+use crate::error::Result;
+use crate::model::{Catalog, DataType};
+
+/// What to read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DiscoverOptions {
+    /// Schemas to read; empty means every user schema (MySQL: the connected database, or every
+    /// user database when the endpoint names none).
+    pub schemas: Vec<String>,
+    /// Also run `count(*)` on every table (slow on big tables).
+    pub exact_counts: bool,
+}
+
+/// Reads the whole catalog of a connected endpoint.
+pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Catalog> {
+    let started = std::time::Instant::now();
+    let mut catalog = match conn.engine() {
+        Engine::Postgres => postgres::discover(conn, options).await?,
+        Engine::MySql | Engine::MariaDb => mysql::discover(conn, options).await?,
+        Engine::Sqlite => sqlite::discover(conn, options).await?,
+    };
+    for schema in &mut catalog.schemas {
+        schema.tables.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.views.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.routines.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.triggers.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.sequences.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.types.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    if options.exact_counts {
+        for si in 0..catalog.schemas.len() {
+            for ti in 0..catalog.schemas[si].tables.len() {
+                let (s, t) = (
+                    &catalog.schemas[si].name,
+                    &catalog.schemas[si].tables[ti].name,
+                );
+                let n = exact_row_count(conn, s, t).await?;
+                catalog.schemas[si].tables[ti].stats.exact_rows = Some(n);
+            }
+        }
+    }
+    let c = catalog.counts();
+    tracing::info!(
+        target: "tugboat::discovery",
+        "read {}: {} schemas, {} tables, {} views, {} routines, {} triggers in {} ms",
+        conn.endpoint.label(),
+        c.schemas,
+        c.tables,
+        c.views,
+        c.procedures + c.functions,
+        c.triggers,
+        started.elapsed().as_millis()
+    );
+    Ok(catalog)
+}
+
+/// `SELECT count(*)` of one table.
+pub async fn exact_row_count(conn: &Connection, schema: &str, table: &str) -> Result<i64> {
+    let e = conn.engine();
+    let name = if e == Engine::Sqlite && schema == "main" {
+        quote_ident(e, table)
+    } else {
+        format!("{}.{}", quote_ident(e, schema), quote_ident(e, table))
+    };
+    let v = conn
+        .query_scalar(
+            &format!("counting rows of {schema}.{table}"),
+            &format!("SELECT count(*) FROM {name}"),
+        )
+        .await?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Quotes an identifier for `engine`.
+pub fn quote_ident(engine: Engine, name: &str) -> String {
+    match engine {
+        Engine::MySql | Engine::MariaDb => format!("`{}`", name.replace('`', "``")),
+        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// Quotes a string literal (standard SQL doubling; MySQL also escapes backslashes).
+pub fn quote_literal(engine: Engine, s: &str) -> String {
+    let s = s.replace('\'', "''");
+    if engine.is_mysql_family() {
+        format!("'{}'", s.replace('\\', "\\\\"))
+    } else {
+        format!("'{s}'")
+    }
+}
+
+/// `IN ('a','b')` list of literals.
+pub(crate) fn in_list(engine: Engine, items: &[String]) -> String {
+    let v: Vec<String> = items.iter().map(|s| quote_literal(engine, s)).collect();
+    format!("({})", v.join(", "))
+}
+
+/// Splits `chr(1)`-joined lists produced by catalog queries.
+pub(crate) fn split_list(s: Option<&str>) -> Vec<String> {
+    match s {
+        None | Some("") => vec![],
+        Some(s) => s.split('\u{1}').map(str::to_string).collect(),
+    }
+}
+
+/// Parses a declared type such as `decimal(10,2) unsigned`, `character varying(40)[]`,
+/// `timestamp(3) with time zone` or `NVARCHAR(160)` into a [`DataType`] (name lower-cased,
+/// parameters split out). Enum and set values are parsed from `enum('a','b')`.
+pub fn parse_declared_type(declared: &str) -> DataType {
+    let declared = declared.trim();
+    let mut t = DataType {
+        declared: declared.to_string(),
+        ..Default::default()
+    };
+    let mut rest = declared.to_string();
+    while let Some(stripped) = rest.trim_end().strip_suffix("[]") {
+        t.array_dims += 1;
+        rest = stripped.to_string();
+    }
+    let lower = rest.to_ascii_lowercase();
+    // Split "name(args) suffix".
+    let (name, args, suffix) = match lower.find('(') {
+        Some(open) => {
+            let close = matching_paren(&rest, open).unwrap_or(rest.len());
+            let args = rest[open + 1..close.min(rest.len())].to_string();
+            let suffix = if close < rest.len() {
+                lower[close + 1..].trim().to_string()
+            } else {
+                String::new()
+            };
+            (lower[..open].trim().to_string(), Some(args), suffix)
+        }
+        None => (lower.trim().to_string(), None, String::new()),
+    };
+    let mut words: Vec<&str> = suffix.split_whitespace().collect();
+    t.unsigned = words.contains(&"unsigned");
+    t.zerofill = words.contains(&"zerofill");
+    words.retain(|w| !matches!(*w, "unsigned" | "zerofill" | "signed"));
+    let name = if words.is_empty() {
+        name
+    } else {
+        format!("{name} {}", words.join(" "))
+    };
+    t.name = name.clone();
+    if let Some(args) = args {
+        if name == "enum" || name == "set" {
+            t.values = parse_quoted_list(&args);
+        } else {
+            let nums: Vec<Option<u64>> = args
+                .split(',')
+                .map(|a| a.trim().parse::<u64>().ok())
+                .collect();
+            let base = name.split_whitespace().next().unwrap_or_default();
+            match (base, nums.as_slice()) {
+                (
+                    "numeric" | "decimal" | "dec" | "number" | "fixed" | "float" | "double"
+                    | "real",
+                    [p, s],
+                ) => {
+                    t.precision = p.map(|v| v as u32);
+                    t.scale = s.map(|v| v as u32);
+                }
+                ("numeric" | "decimal" | "dec" | "number" | "fixed", [p]) => {
+                    t.precision = p.map(|v| v as u32);
+                    t.scale = Some(0);
+                }
+                ("float", [p]) => t.precision = p.map(|v| v as u32),
+                (
+                    "timestamp" | "time" | "datetime" | "datetime2" | "datetimeoffset" | "interval"
+                    | "timetz" | "timestamptz",
+                    [p],
+                ) => t.fractional_seconds = p.map(|v| v as u32),
+                (_, [n]) => t.length = *n,
+                _ => {}
+            }
+        }
+    }
+    t
+}
+
+/// Index of the `)` matching the `(` at `open`, skipping quoted text.
+pub(crate) fn matching_paren(s: &str, open: usize) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut i = open;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'[' => quote = Some(b']'),
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Splits `a, f(b, c), 'x,y'` at top-level commas.
+pub(crate) fn split_top_level(s: &str) -> Vec<String> {
+    let mut parts = vec![];
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut cur = String::new();
+    for c in s.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' | '`' => quote = Some(c),
+                '[' => quote = Some(']'),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    parts.push(cur.trim().to_string());
+                    cur.clear();
+                    continue;
+                }
+                _ => {}
+            },
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        parts.push(cur.trim().to_string());
+    }
+    parts
+}
+
+/// Parses `'a','b''c'` into `["a", "b'c"]`.
+pub(crate) fn parse_quoted_list(s: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut v = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    v.push('\'');
+                }
+                '\'' => break,
+                '\\' => v.extend(chars.next()),
+                _ => v.push(c),
+            }
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// Removes one pair of identifier quotes (`"x"`, `` `x` ``, `[x]`).
+pub(crate) fn unquote_ident(s: &str) -> String {
+    let s = s.trim();
+    for (a, b) in [('"', '"'), ('`', '`'), ('[', ']')] {
+        if s.len() >= 2 && s.starts_with(a) && s.ends_with(b) {
+            let inner = &s[1..s.len() - 1];
+            return if a == b {
+                inner.replace(&format!("{a}{a}"), &a.to_string())
+            } else {
+                inner.to_string()
+            };
+        }
+    }
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_declared_types() {
+        let t = parse_declared_type("decimal(10,2) unsigned");
+        assert_eq!(
+            (t.name.as_str(), t.precision, t.scale, t.unsigned),
+            ("decimal", Some(10), Some(2), true)
+        );
+        let t = parse_declared_type("character varying(40)[]");
+        assert_eq!(
+            (t.name.as_str(), t.length, t.array_dims),
+            ("character varying", Some(40), 1)
+        );
+        let t = parse_declared_type("timestamp(3) with time zone");
+        assert_eq!(
+            (t.name.as_str(), t.fractional_seconds),
+            ("timestamp with time zone", Some(3))
+        );
+        let t = parse_declared_type("enum('G','PG','it''s')");
+        assert_eq!(t.values, vec!["G", "PG", "it's"]);
+        let t = parse_declared_type("NVARCHAR(160)");
+        assert_eq!((t.name.as_str(), t.length), ("nvarchar", Some(160)));
+        let t = parse_declared_type("tinyint(1)");
+        assert_eq!((t.name.as_str(), t.length), ("tinyint", Some(1)));
+    }
+
+    #[test]
+    fn splits_and_unquotes() {
+        assert_eq!(
+            split_top_level("a, lower(b, c), 'x,y'"),
+            vec!["a", "lower(b, c)", "'x,y'"]
+        );
+        assert_eq!(unquote_ident("[Album Id]"), "Album Id");
+        assert_eq!(unquote_ident("\"a\"\"b\""), "a\"b");
+    }
+}

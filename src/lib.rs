@@ -1,0 +1,24 @@
+//! Tugboat: a desktop database migration assistant.
+//!
+//! This crate is the engine; the GUI ([`gui`]) and the command line ([`cli`]) are thin clients of it.
+//!
+//! Map of the engine:
+//! - [`endpoints`]: endpoint descriptions, URLs, passwords, connections and the connection test;
+//! - [`model`]: the neutral schema model every engine's objects are described in;
+//! - [`discovery`]: reading live catalogs (PostgreSQL, MySQL/MariaDB, SQLite) into the model;
+//! - [`project`]: project files (RON, versioned);
+//! - [`runtime`]: the background runtime: commands in, events out, for clients that must not block;
+//! - [`logging`]: tracing set-up and the in-memory log the GUI shows;
+//! - [`demo`]: the embedded demo database and project.
+
+pub mod endpoints;
+pub mod error;
+
+pub mod model;
+
+pub use error::{Error, Result};
+pub mod cli;
+pub mod discovery;
+pub mod gui;
+pub mod logging;
+pub mod project;

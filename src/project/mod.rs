@@ -1,0 +1,220 @@
+//! Project files: a RON document holding a migration project's endpoints (never passwords) and,
+//! as Tugboat grows, its tasks, table mappings and conversion settings.
+//!
+//! The format is versioned (`format_version`). Loading never writes anything; a malformed file or
+//! one written by a newer Tugboat gives an error with the file, line and column. Saving writes a
+//! temporary file beside the target and renames it, so a crash never leaves half a project.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::endpoints::Endpoint;
+use crate::error::{Error, Result};
+
+/// The format this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Project {
+    pub format_version: u32,
+    pub name: String,
+    pub endpoints: Vec<Endpoint>,
+    /// Free text for the team.
+    pub notes: String,
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Project {
+            format_version: FORMAT_VERSION,
+            name: "Untitled project".into(),
+            endpoints: vec![],
+            notes: String::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "Project")]
+struct Header {
+    #[serde(default)]
+    format_version: Option<u32>,
+}
+
+impl Project {
+    /// Reads and checks a project file.
+    pub fn load(path: &Path) -> Result<Project> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+            path: path.to_path_buf(),
+            message: format!("cannot read the project: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses project text; `path` names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Project> {
+        let at = |line: usize, column: usize, message: String| Error::FileFormat {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        if let Ok(header) = ron::from_str::<Header>(text) {
+            match header.format_version {
+                Some(v) if v > FORMAT_VERSION => {
+                    let (line, column) = position_of(text, "format_version").unwrap_or((1, 1));
+                    return Err(at(
+                        line,
+                        column,
+                        format!(
+                            "this project was written by a newer Tugboat (format {v}); this build reads formats up to {FORMAT_VERSION}: upgrade Tugboat to open it"
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(at(
+                        1,
+                        1,
+                        "not a Tugboat project: no format_version field".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let project: Project = ron::from_str(text).map_err(|e| {
+            at(
+                e.span.start.line,
+                e.span.start.col,
+                format!("malformed project file: {}", e.code),
+            )
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        for ep in &project.endpoints {
+            if ep.name.trim().is_empty() {
+                let (line, column) = position_of(text, "endpoints").unwrap_or((1, 1));
+                return Err(at(line, column, "an endpoint has no name".into()));
+            }
+            if !seen.insert(ep.name.as_str()) {
+                let (line, column) =
+                    position_of(text, &format!("\"{}\"", ep.name)).unwrap_or((1, 1));
+                return Err(at(
+                    line,
+                    column,
+                    format!("two endpoints are named '{}'", ep.name),
+                ));
+            }
+        }
+        Ok(project)
+    }
+
+    /// The project as RON text.
+    pub fn to_ron(&self) -> Result<String> {
+        let config = ron::ser::PrettyConfig::default().struct_names(true);
+        ron::ser::to_string_pretty(self, config).map_err(|e| Error::File {
+            path: PathBuf::from("(project)"),
+            message: format!("cannot write the project: {e}"),
+        })
+    }
+
+    /// Writes the project atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = self.to_ron()?;
+        let io = |e: std::io::Error| Error::File {
+            path: path.to_path_buf(),
+            message: format!("cannot save the project: {e}"),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("ron.tmp");
+        std::fs::write(&tmp, text.as_bytes()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)?;
+        tracing::info!(target: "tugboat::project", "saved project '{}' to {}", self.name, path.display());
+        Ok(())
+    }
+
+    pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.name == name)
+    }
+
+    /// A name not used by any endpoint yet, based on `base` ("pg", "pg (2)", ...).
+    pub fn unique_endpoint_name(&self, base: &str) -> String {
+        if self.endpoint(base).is_none() {
+            return base.to_string();
+        }
+        (2..)
+            .map(|i| format!("{base} ({i})"))
+            .find(|n| self.endpoint(n).is_none())
+            .expect("some name is free")
+    }
+}
+
+/// 1-based line and column of the first occurrence of `needle`.
+fn position_of(text: &str, needle: &str) -> Option<(usize, usize)> {
+    let offset = text.find(needle)?;
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = offset - before.rfind('\n').map(|p| p + 1).unwrap_or(0) + 1;
+    Some((line, column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::Engine;
+
+    #[test]
+    fn round_trips_and_never_holds_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.ron");
+        let parsed = Endpoint::parse_url("postgres://alice:TopSecret@db:5432/sales").unwrap();
+        let mut ep = parsed.endpoint;
+        ep.name = "sales".into();
+        let p = Project {
+            name: "Move sales".into(),
+            endpoints: vec![ep, Endpoint::new(Engine::Sqlite)],
+            ..Default::default()
+        };
+        let mut p = p;
+        p.endpoints[1].name = "file".into();
+        p.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("TopSecret"), "{text}");
+        assert_eq!(Project::load(&path).unwrap(), p);
+    }
+
+    #[test]
+    fn malformed_file_names_line_and_column() {
+        let text = "Project(\n  format_version: 1,\n  name: \"x\",\n  endpoints: [ oops ],\n)";
+        let e = Project::parse(text, Path::new("bad.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.ron:4:"), "{e}");
+    }
+
+    #[test]
+    fn newer_format_is_refused_clearly() {
+        let text = "Project(\n  format_version: 99,\n  name: \"x\",\n)";
+        let e = Project::parse(text, Path::new("new.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("new.ron:2:3:") && e.contains("newer Tugboat"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_endpoint_names_are_refused() {
+        let mut p = Project::default();
+        let mut a = Endpoint::new(Engine::Postgres);
+        a.name = "db".into();
+        p.endpoints = vec![a.clone(), a];
+        let e = Project::parse(&p.to_ron().unwrap(), Path::new("d.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("two endpoints are named 'db'"), "{e}");
+    }
+}
