@@ -22,3 +22,5 @@ pub mod discovery;
 pub mod gui;
 pub mod logging;
 pub mod project;
+pub mod runtime;
+pub mod demo;

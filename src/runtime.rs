@@ -1,0 +1,134 @@
+//! The background runtime: clients that must never block (the GUI) send [`Command`]s and read
+//! [`Event`]s. All database work runs on a tokio runtime in background threads; results come back
+//! through a channel the client drains each frame, and a waker tells it to look.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use crate::discovery::{DiscoverOptions, discover, exact_row_count};
+use crate::endpoints::{Connection, Endpoint, Password, ServerInfo, test_connection};
+use crate::model::Catalog;
+
+/// Identifies a submitted command; its events carry the same id.
+pub type RequestId = u64;
+
+/// Work for the background runtime.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Connect and gather server information.
+    TestConnection { endpoint: Endpoint, password: Option<Password> },
+    /// Read the endpoint's whole catalog.
+    Discover { endpoint: Endpoint, password: Option<Password>, options: DiscoverOptions },
+    /// `count(*)` of one table.
+    CountRows { endpoint: Endpoint, password: Option<Password>, schema: String, table: String },
+}
+
+/// What a command produced. Errors are the engine's messages (they name what was wrong).
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    ConnectionTested(Result<ServerInfo, String>),
+    Discovered(Result<Box<Catalog>, String>),
+    RowsCounted { schema: String, table: String, result: Result<i64, String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub request: RequestId,
+    /// The endpoint's name the command was about.
+    pub endpoint: String,
+    pub kind: EventKind,
+}
+
+type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Owns the tokio runtime and the event channel.
+pub struct Runtime {
+    rt: tokio::runtime::Runtime,
+    tx: Sender<Event>,
+    rx: Receiver<Event>,
+    next: RequestId,
+    waker: Waker,
+}
+
+impl Runtime {
+    pub fn new() -> std::io::Result<Runtime> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tugboat-worker")
+            .enable_all()
+            .build()?;
+        let (tx, rx) = channel();
+        Ok(Runtime { rt, tx, rx, next: 1, waker: Arc::new(|| {}) })
+    }
+
+    /// Called (from a worker thread) each time an event is ready, e.g. to request a repaint.
+    pub fn set_waker(&mut self, waker: impl Fn() + Send + Sync + 'static) {
+        self.waker = Arc::new(waker);
+    }
+
+    /// A handle on the tokio runtime, for clients' own background work (file dialogs...).
+    pub fn handle(&self) -> tokio::runtime::Handle {
+        self.rt.handle().clone()
+    }
+
+    /// Starts a command in the background and returns at once.
+    pub fn submit(&mut self, command: Command) -> RequestId {
+        let request = self.next;
+        self.next += 1;
+        let tx = self.tx.clone();
+        let waker = self.waker.clone();
+        self.rt.spawn(async move {
+            let (endpoint, kind) = run_command(command).await;
+            let _ = tx.send(Event { request, endpoint, kind });
+            waker();
+        });
+        request
+    }
+
+    /// Every event that has arrived since the last call; never waits.
+    pub fn poll(&self) -> Vec<Event> {
+        self.rx.try_iter().collect()
+    }
+}
+
+async fn run_command(command: Command) -> (String, EventKind) {
+    match command {
+        Command::TestConnection { endpoint, password } => {
+            let r = test_connection(&endpoint, password).await.map_err(|e| e.to_string());
+            match &r {
+                Ok(i) => tracing::info!(target: "tugboat::endpoints", "{}: {} {} reachable, latency {:.2} ms", endpoint.label(), i.product, i.version, i.latency_ms),
+                Err(e) => tracing::warn!(target: "tugboat::endpoints", "{e}"),
+            }
+            (endpoint.name, EventKind::ConnectionTested(r))
+        }
+        Command::Discover { endpoint, password, options } => {
+            let r = async {
+                let conn = Connection::open(&endpoint, password).await?;
+                let c = discover(&conn, &options).await;
+                conn.close().await;
+                c
+            }
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+            if let Err(e) = &r {
+                tracing::warn!(target: "tugboat::discovery", "{e}");
+            }
+            (endpoint.name, EventKind::Discovered(r))
+        }
+        Command::CountRows { endpoint, password, schema, table } => {
+            let r = async {
+                let conn = Connection::open(&endpoint, password).await?;
+                let n = exact_row_count(&conn, &schema, &table).await;
+                conn.close().await;
+                n
+            }
+            .await
+            .map_err(|e| e.to_string());
+            if let Ok(n) = &r {
+                tracing::info!(target: "tugboat::discovery", "{}: {schema}.{table} has {n} rows", endpoint.label());
+            }
+            (endpoint.name, EventKind::RowsCounted { schema, table, result: r })
+        }
+    }
+}
