@@ -21,6 +21,8 @@ pub enum Command {
     Discover { endpoint: Endpoint, password: Option<Password>, options: DiscoverOptions },
     /// `count(*)` of one table.
     CountRows { endpoint: Endpoint, password: Option<Password>, schema: String, table: String },
+    /// Build the embedded demo database at this path if it is not there yet.
+    PrepareDemo { path: std::path::PathBuf },
 }
 
 /// What a command produced. Errors are the engine's messages (they name what was wrong).
@@ -29,6 +31,7 @@ pub enum EventKind {
     ConnectionTested(Result<ServerInfo, String>),
     Discovered(Result<Box<Catalog>, String>),
     RowsCounted { schema: String, table: String, result: Result<i64, String> },
+    DemoReady(Result<(), String>),
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +132,13 @@ async fn run_command(command: Command) -> (String, EventKind) {
                 tracing::info!(target: "tugboat::discovery", "{}: {schema}.{table} has {n} rows", endpoint.label());
             }
             (endpoint.name, EventKind::RowsCounted { schema, table, result: r })
+        }
+        Command::PrepareDemo { path } => {
+            let r = crate::demo::ensure_demo_database(&path).await.map_err(|e| e.to_string());
+            if let Err(e) = &r {
+                tracing::error!(target: "tugboat::demo", "{e}");
+            }
+            (String::new(), EventKind::DemoReady(r))
         }
     }
 }

@@ -5,6 +5,8 @@
 
 mod inspect;
 
+pub use inspect::human_bytes;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

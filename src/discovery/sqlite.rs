@@ -209,6 +209,7 @@ async fn read_table(
             if c.data_type.name == "integer" && c.data_type.declared.eq_ignore_ascii_case("integer")
             {
                 c.identity = Some(Identity::Rowid { autoincrement });
+                c.nullable = false; // a rowid alias is never NULL, whatever the pragma says
             }
         }
         table.primary_key = Some(PrimaryKey {

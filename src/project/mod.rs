@@ -135,6 +135,21 @@ impl Project {
         Ok(())
     }
 
+    /// Checks what a saved project must hold: every endpoint named, names unique.
+    pub fn validate(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for ep in &self.endpoints {
+            let bad = |m: String| Error::InvalidEndpoint { endpoint: ep.name.clone(), reason: m };
+            if ep.name.trim().is_empty() {
+                return Err(bad("an endpoint has no name".into()));
+            }
+            if !seen.insert(ep.name.as_str()) {
+                return Err(bad(format!("two endpoints are named '{}'", ep.name)));
+            }
+        }
+        Ok(())
+    }
+
     pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.name == name)
     }

@@ -1,0 +1,258 @@
+//! The main window: navigation, the File menu (new, open, save), the status bar, and the routing
+//! of engine events to the screens. UI state lives here; engine state lives in the engine.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use egui::RichText;
+
+use super::screens::endpoints::EndpointsScreen;
+use super::screens::logs::LogsScreen;
+use super::screens::{Screen, placeholder};
+use super::style;
+use crate::endpoints::SessionSecrets;
+use crate::logging::LogBuffer;
+use crate::project::Project;
+use crate::runtime::{Command, EventKind, Runtime};
+
+/// What every screen may read and change.
+pub struct AppState {
+    pub project: Project,
+    pub project_path: Option<PathBuf>,
+    /// Unsaved changes.
+    pub dirty: bool,
+    pub runtime: Runtime,
+    pub secrets: SessionSecrets,
+    pub logs: LogBuffer,
+    /// The last message for the status bar, and whether it is an error.
+    pub message: Option<(String, bool)>,
+    pub demo_ready: Option<Result<(), String>>,
+}
+
+enum DialogKind {
+    Open,
+    SaveAs,
+}
+
+pub struct TugboatApp {
+    pub state: AppState,
+    pub screen: Screen,
+    pub endpoints: EndpointsScreen,
+    pub logs_screen: LogsScreen,
+    dialog: Option<(DialogKind, Receiver<Option<PathBuf>>)>,
+    title: String,
+}
+
+impl TugboatApp {
+    /// Opens `project` if given, else the embedded demo project.
+    pub fn new(ctx: &egui::Context, project: Option<PathBuf>, logs: LogBuffer) -> std::io::Result<Self> {
+        let mut runtime = Runtime::new()?;
+        let waker_ctx = ctx.clone();
+        runtime.set_waker(move || waker_ctx.request_repaint());
+        let mut state = AppState {
+            project: Project::default(),
+            project_path: None,
+            dirty: false,
+            runtime,
+            secrets: SessionSecrets::default(),
+            logs,
+            message: None,
+            demo_ready: None,
+        };
+        match project {
+            Some(path) => match Project::load(&path) {
+                Ok(p) => {
+                    tracing::info!(target: "tugboat::project", "opened project {}", path.display());
+                    state.project = p;
+                    state.project_path = Some(path);
+                }
+                Err(e) => {
+                    tracing::error!(target: "tugboat::project", "{e}");
+                    state.message = Some((e.to_string(), true));
+                    Self::open_demo(&mut state);
+                }
+            },
+            None => Self::open_demo(&mut state),
+        }
+        Ok(TugboatApp {
+            state,
+            screen: Screen::Endpoints,
+            endpoints: EndpointsScreen::default(),
+            logs_screen: LogsScreen::default(),
+            dialog: None,
+            title: String::new(),
+        })
+    }
+
+    fn open_demo(state: &mut AppState) {
+        let dir = crate::demo::data_dir();
+        state.project = crate::demo::demo_project(&dir);
+        state.project_path = None;
+        let (source, _) = crate::demo::demo_paths(&dir);
+        state.runtime.submit(Command::PrepareDemo { path: source });
+    }
+
+    /// Drains engine events; never waits.
+    fn pump_events(&mut self) {
+        for event in self.state.runtime.poll() {
+            match &event.kind {
+                EventKind::DemoReady(r) => {
+                    if let Err(e) = r {
+                        self.state.message = Some((format!("demo database: {e}"), true));
+                    }
+                    self.state.demo_ready = Some(r.clone());
+                }
+                _ => self.endpoints.on_event(event),
+            }
+        }
+    }
+
+    /// Draws the whole window into `ui`.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.pump_events();
+        self.poll_dialog();
+        self.update_title(ui.ctx());
+        egui::Panel::top("menu_bar").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    if ui.button("New project").clicked() {
+                        self.state.project = Project::default();
+                        self.state.project_path = None;
+                        self.state.dirty = false;
+                        self.endpoints = EndpointsScreen::default();
+                        ui.close();
+                    }
+                    if ui.button("Open project…").clicked() {
+                        self.start_dialog(ui.ctx(), DialogKind::Open);
+                        ui.close();
+                    }
+                    if ui.button("Save project").clicked() {
+                        match self.state.project_path.clone() {
+                            Some(p) => self.save(p),
+                            None => self.start_dialog(ui.ctx(), DialogKind::SaveAs),
+                        }
+                        ui.close();
+                    }
+                    if ui.button("Save project as…").clicked() {
+                        self.start_dialog(ui.ctx(), DialogKind::SaveAs);
+                        ui.close();
+                    }
+                    if ui.button("Open demo project").clicked() {
+                        Self::open_demo(&mut self.state);
+                        self.endpoints = EndpointsScreen::default();
+                        ui.close();
+                    }
+                });
+                ui.separator();
+                ui.label(RichText::new(format!("Project: {}{}", self.state.project.name, if self.state.dirty { " •" } else { "" })).strong());
+                if let Some(p) = &self.state.project_path {
+                    ui.label(RichText::new(p.display().to_string()).small().color(style::MUTED));
+                } else {
+                    ui.label(RichText::new("(not saved)").small().color(style::MUTED));
+                }
+            });
+        });
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            ui.horizontal(|ui| match &self.state.message {
+                Some((m, true)) => {
+                    ui.colored_label(style::ERROR, m);
+                }
+                Some((m, false)) => {
+                    ui.label(m);
+                }
+                None => {
+                    ui.label(RichText::new("Ready").color(style::MUTED));
+                }
+            });
+        });
+        egui::Panel::left("navigation").resizable(false).exact_size(170.0).show(ui, |ui| {
+            ui.add_space(6.0);
+            ui.label(RichText::new("Tugboat").size(20.0).strong());
+            ui.add_space(10.0);
+            for s in Screen::ALL {
+                let text = RichText::new(s.label()).size(15.0);
+                if ui.add_sized([150.0, 28.0], egui::Button::selectable(self.screen == s, text)).clicked() {
+                    self.screen = s;
+                }
+            }
+        });
+        egui::CentralPanel::default().show(ui, |ui| match self.screen {
+            Screen::Endpoints => self.endpoints.ui(ui, &mut self.state),
+            Screen::Logs => self.logs_screen.ui(ui, &self.state.logs),
+            other => placeholder::ui(ui, other),
+        });
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = format!("Tugboat — {}{}", self.state.project.name, if self.state.dirty { " (unsaved)" } else { "" });
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn start_dialog(&mut self, ctx: &egui::Context, kind: DialogKind) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ctx = ctx.clone();
+        let save = matches!(kind, DialogKind::SaveAs);
+        let name = format!("{}.ron", self.state.project.name.replace(['/', '\\', ':'], "-"));
+        std::thread::spawn(move || {
+            let d = rfd::FileDialog::new().add_filter("Tugboat project", &["ron"]);
+            let r = if save { d.set_file_name(name).save_file() } else { d.pick_file() };
+            let _ = tx.send(r);
+            ctx.request_repaint();
+        });
+        self.dialog = Some((kind, rx));
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some((kind, rx)) = &self.dialog else { return };
+        let Ok(result) = rx.try_recv() else { return };
+        let open = matches!(kind, DialogKind::Open);
+        self.dialog = None;
+        let Some(path) = result else { return };
+        if open {
+            self.open(path);
+        } else {
+            self.save(path);
+        }
+    }
+
+    /// Opens a project file; on failure the current project stays as it was.
+    pub fn open(&mut self, path: PathBuf) {
+        match Project::load(&path) {
+            Ok(p) => {
+                self.state.project = p;
+                self.state.project_path = Some(path.clone());
+                self.state.dirty = false;
+                self.endpoints = EndpointsScreen::default();
+                self.state.message = Some((format!("Opened {}", path.display()), false));
+                tracing::info!(target: "tugboat::project", "opened project {}", path.display());
+            }
+            Err(e) => {
+                tracing::error!(target: "tugboat::project", "{e}");
+                self.state.message = Some((e.to_string(), true));
+            }
+        }
+    }
+
+    pub fn save(&mut self, path: PathBuf) {
+        match self.state.project.validate().and_then(|_| self.state.project.save(&path)) {
+            Ok(()) => {
+                self.state.project_path = Some(path.clone());
+                self.state.dirty = false;
+                self.state.message = Some((format!("Saved {}", path.display()), false));
+            }
+            Err(e) => {
+                tracing::error!(target: "tugboat::project", "{e}");
+                self.state.message = Some((e.to_string(), true));
+            }
+        }
+    }
+}
+
+impl eframe::App for TugboatApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
