@@ -18,9 +18,9 @@ pub mod model;
 
 pub use error::{Error, Result};
 pub mod cli;
+pub mod demo;
 pub mod discovery;
 pub mod gui;
 pub mod logging;
 pub mod project;
 pub mod runtime;
-pub mod demo;

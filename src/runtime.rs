@@ -16,11 +16,23 @@ pub type RequestId = u64;
 #[derive(Debug, Clone)]
 pub enum Command {
     /// Connect and gather server information.
-    TestConnection { endpoint: Endpoint, password: Option<Password> },
+    TestConnection {
+        endpoint: Endpoint,
+        password: Option<Password>,
+    },
     /// Read the endpoint's whole catalog.
-    Discover { endpoint: Endpoint, password: Option<Password>, options: DiscoverOptions },
+    Discover {
+        endpoint: Endpoint,
+        password: Option<Password>,
+        options: DiscoverOptions,
+    },
     /// `count(*)` of one table.
-    CountRows { endpoint: Endpoint, password: Option<Password>, schema: String, table: String },
+    CountRows {
+        endpoint: Endpoint,
+        password: Option<Password>,
+        schema: String,
+        table: String,
+    },
     /// Build the embedded demo database at this path if it is not there yet.
     PrepareDemo { path: std::path::PathBuf },
 }
@@ -30,7 +42,11 @@ pub enum Command {
 pub enum EventKind {
     ConnectionTested(Result<ServerInfo, String>),
     Discovered(Result<Box<Catalog>, String>),
-    RowsCounted { schema: String, table: String, result: Result<i64, String> },
+    RowsCounted {
+        schema: String,
+        table: String,
+        result: Result<i64, String>,
+    },
     DemoReady(Result<(), String>),
 }
 
@@ -61,7 +77,13 @@ impl Runtime {
             .enable_all()
             .build()?;
         let (tx, rx) = channel();
-        Ok(Runtime { rt, tx, rx, next: 1, waker: Arc::new(|| {}) })
+        Ok(Runtime {
+            rt,
+            tx,
+            rx,
+            next: 1,
+            waker: Arc::new(|| {}),
+        })
     }
 
     /// Called (from a worker thread) each time an event is ready, e.g. to request a repaint.
@@ -82,7 +104,11 @@ impl Runtime {
         let waker = self.waker.clone();
         self.rt.spawn(async move {
             let (endpoint, kind) = run_command(command).await;
-            let _ = tx.send(Event { request, endpoint, kind });
+            let _ = tx.send(Event {
+                request,
+                endpoint,
+                kind,
+            });
             waker();
         });
         request
@@ -97,14 +123,22 @@ impl Runtime {
 async fn run_command(command: Command) -> (String, EventKind) {
     match command {
         Command::TestConnection { endpoint, password } => {
-            let r = test_connection(&endpoint, password).await.map_err(|e| e.to_string());
+            let r = test_connection(&endpoint, password)
+                .await
+                .map_err(|e| e.to_string());
             match &r {
-                Ok(i) => tracing::info!(target: "tugboat::endpoints", "{}: {} {} reachable, latency {:.2} ms", endpoint.label(), i.product, i.version, i.latency_ms),
+                Ok(i) => {
+                    tracing::info!(target: "tugboat::endpoints", "{}: {} {} reachable, latency {:.2} ms", endpoint.label(), i.product, i.version, i.latency_ms)
+                }
                 Err(e) => tracing::warn!(target: "tugboat::endpoints", "{e}"),
             }
             (endpoint.name, EventKind::ConnectionTested(r))
         }
-        Command::Discover { endpoint, password, options } => {
+        Command::Discover {
+            endpoint,
+            password,
+            options,
+        } => {
             let r = async {
                 let conn = Connection::open(&endpoint, password).await?;
                 let c = discover(&conn, &options).await;
@@ -119,7 +153,12 @@ async fn run_command(command: Command) -> (String, EventKind) {
             }
             (endpoint.name, EventKind::Discovered(r))
         }
-        Command::CountRows { endpoint, password, schema, table } => {
+        Command::CountRows {
+            endpoint,
+            password,
+            schema,
+            table,
+        } => {
             let r = async {
                 let conn = Connection::open(&endpoint, password).await?;
                 let n = exact_row_count(&conn, &schema, &table).await;
@@ -131,10 +170,19 @@ async fn run_command(command: Command) -> (String, EventKind) {
             if let Ok(n) = &r {
                 tracing::info!(target: "tugboat::discovery", "{}: {schema}.{table} has {n} rows", endpoint.label());
             }
-            (endpoint.name, EventKind::RowsCounted { schema, table, result: r })
+            (
+                endpoint.name,
+                EventKind::RowsCounted {
+                    schema,
+                    table,
+                    result: r,
+                },
+            )
         }
         Command::PrepareDemo { path } => {
-            let r = crate::demo::ensure_demo_database(&path).await.map_err(|e| e.to_string());
+            let r = crate::demo::ensure_demo_database(&path)
+                .await
+                .map_err(|e| e.to_string());
             if let Err(e) = &r {
                 tracing::error!(target: "tugboat::demo", "{e}");
             }

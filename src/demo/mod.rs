@@ -30,15 +30,29 @@ pub async fn ensure_demo_database(path: &Path) -> Result<()> {
     if path.exists() {
         return Ok(());
     }
-    let io = |e: std::io::Error| Error::File { path: path.to_path_buf(), message: format!("cannot create the demo database: {e}") };
+    let io = |e: std::io::Error| Error::File {
+        path: path.to_path_buf(),
+        message: format!("cannot create the demo database: {e}"),
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let tmp = path.with_extension("building");
     let _ = std::fs::remove_file(&tmp);
-    let sql_err = |e: sqlx::Error| Error::File { path: PathBuf::from("assets/demo/harbor.sql"), message: e.to_string() };
-    let mut conn = SqliteConnectOptions::new().filename(&tmp).create_if_missing(true).connect().await.map_err(sql_err)?;
-    sqlx::raw_sql(AssertSqlSafe(HARBOR_SQL)).execute(&mut conn).await.map_err(sql_err)?;
+    let sql_err = |e: sqlx::Error| Error::File {
+        path: PathBuf::from("assets/demo/harbor.sql"),
+        message: e.to_string(),
+    };
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&tmp)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .map_err(sql_err)?;
+    sqlx::raw_sql(AssertSqlSafe(HARBOR_SQL))
+        .execute(&mut conn)
+        .await
+        .map_err(sql_err)?;
     conn.close().await.map_err(sql_err)?;
     std::fs::rename(&tmp, path).map_err(io)?;
     tracing::info!(target: "tugboat::demo", "built the demo database {}", path.display());
@@ -64,7 +78,8 @@ pub fn demo_project(dir: &Path) -> Project {
     Project {
         name: "Demo: Harbor Towage".into(),
         endpoints: vec![s, t],
-        notes: "The embedded demo. Add your own endpoints, or open a project with File → Open.".into(),
+        notes: "The embedded demo. Add your own endpoints, or open a project with File → Open."
+            .into(),
         ..Default::default()
     }
 }

@@ -190,6 +190,36 @@ pub fn parse_declared_type(declared: &str) -> DataType {
     t
 }
 
+/// Byte position of keyword `kw` (upper case) in `upper` (an upper-cased SQL text) as a whole
+/// word, outside quotes, searching from `from`.
+pub(crate) fn find_keyword(upper: &str, kw: &str, from: usize) -> Option<usize> {
+    let bytes = upper.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut quote: Option<u8> = None;
+    let mut i = from;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => {
+                if matches!(b, b'\'' | b'"' | b'`') {
+                    quote = Some(b);
+                } else if b == b'[' {
+                    quote = Some(b']');
+                } else if upper[i..].starts_with(kw)
+                    && (i == 0 || !is_word(bytes[i - 1]))
+                    && bytes.get(i + kw.len()).is_none_or(|b| !is_word(*b))
+                {
+                    return Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Index of the `)` matching the `(` at `open`, skipping quoted text.
 pub(crate) fn matching_paren(s: &str, open: usize) -> Option<usize> {
     let bytes = s.as_bytes();

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use super::{
-    DiscoverOptions, matching_paren, parse_declared_type, quote_literal, split_top_level,
-    unquote_ident,
+    DiscoverOptions, find_keyword, matching_paren, parse_declared_type, quote_literal,
+    split_top_level, unquote_ident,
 };
 use crate::endpoints::{Connection, Engine};
 use crate::error::Result;
@@ -371,7 +371,7 @@ fn first_token(d: &str) -> Option<String> {
 /// `... AS (expr) ...` of a generated column.
 fn generated_expression(def: &str) -> Option<String> {
     let upper = def.to_ascii_uppercase();
-    let p = upper.find(" AS ")?;
+    let p = find_keyword(&upper, "AS", 0)?;
     let open = p + upper[p..].find('(')?;
     let close = matching_paren(def, open)?;
     Some(def[open + 1..close].trim().to_string())
@@ -379,7 +379,7 @@ fn generated_expression(def: &str) -> Option<String> {
 
 fn word_after(def: &str, keyword: &str) -> Option<String> {
     let upper = def.to_ascii_uppercase();
-    let p = upper.find(&format!("{keyword} "))?;
+    let p = find_keyword(&upper, keyword, 0)?;
     def[p + keyword.len()..]
         .split_whitespace()
         .next()
@@ -418,7 +418,7 @@ fn constraint_names(definitions: &[String], keyword: &str) -> Vec<Option<String>
 /// Key-part texts and the `WHERE` predicate of a `CREATE INDEX` statement.
 fn index_text(sql: &str) -> (Vec<String>, Option<String>) {
     let upper = sql.to_ascii_uppercase();
-    let Some(on) = upper.find(" ON ") else {
+    let Some(on) = find_keyword(&upper, "ON", 0) else {
         return (vec![], None);
     };
     let Some(open) = upper[on..].find('(').map(|p| p + on) else {
@@ -429,9 +429,7 @@ fn index_text(sql: &str) -> (Vec<String>, Option<String>) {
     };
     let parts = split_top_level(&sql[open + 1..close]);
     let rest = &sql[close + 1..];
-    let predicate = rest
-        .to_ascii_uppercase()
-        .find("WHERE")
+    let predicate = find_keyword(&rest.to_ascii_uppercase(), "WHERE", 0)
         .map(|p| rest[p + 5..].trim().to_string());
     (parts, predicate)
 }
@@ -450,8 +448,8 @@ fn strip_order(part: &str) -> String {
 /// The query of a `CREATE VIEW v AS SELECT ...` statement.
 fn view_query(sql: &str) -> String {
     let upper = sql.to_ascii_uppercase();
-    match upper.find(" AS") {
-        Some(p) => sql[p + 3..].trim().to_string(),
+    match find_keyword(&upper, "AS", 0) {
+        Some(p) => sql[p + 2..].trim().to_string(),
         None => sql.to_string(),
     }
 }
@@ -459,7 +457,7 @@ fn view_query(sql: &str) -> String {
 /// Timing, events, condition and body of a SQLite `CREATE TRIGGER` statement.
 fn parse_trigger(name: &str, table: &str, sql: &str) -> Trigger {
     let upper = sql.to_ascii_uppercase();
-    let begin = upper.find("BEGIN").unwrap_or(upper.len());
+    let begin = find_keyword(&upper, "BEGIN", 0).unwrap_or(upper.len());
     let head: Vec<&str> = upper[..begin].split_whitespace().collect();
     let timing = if head.windows(2).any(|w| w == ["INSTEAD", "OF"]) {
         TriggerTiming::InsteadOf
@@ -477,9 +475,8 @@ fn parse_trigger(name: &str, table: &str, sql: &str) -> Trigger {
     .filter(|(w, _)| head.contains(w))
     .map(|(_, e)| e)
     .collect();
-    let condition = upper[..begin]
-        .find(" WHEN ")
-        .map(|p| sql[p + 6..begin].trim().to_string());
+    let condition =
+        find_keyword(&upper[..begin], "WHEN", 0).map(|p| sql[p + 4..begin].trim().to_string());
     let end = upper
         .rfind("END")
         .filter(|e| *e > begin)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlSslMode};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Column as _};
+use sqlx::{AssertSqlSafe, Column as _, ConnectOptions, Connection as _};
 
 use super::secrets::{PasswordSource, resolve_password};
 use super::{Endpoint, Engine, Password, Role, TlsMode};
@@ -155,15 +155,13 @@ impl Connection {
                 if let Some(ca) = &endpoint.ca_file {
                     o = o.ssl_root_cert(ca);
                 }
-                let fut = PgPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(timeout)
-                    .connect_with(o);
-                let pool = tokio::time::timeout(timeout, fut)
-                    .await
-                    .map_err(|_| fail(ConnectFailure::Timeout, no_answer(endpoint)))?
-                    .map_err(|e| classify(endpoint, &e, &source, password.is_some()))?;
-                Pool::Postgres(pool)
+                first_connection(endpoint, &o, &source, password.is_some()).await?;
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(timeout)
+                        .connect_lazy_with(o),
+                )
             }
             Engine::MySql | Engine::MariaDb => {
                 let mut o = MySqlConnectOptions::new()
@@ -187,15 +185,13 @@ impl Connection {
                 if let Some(ca) = &endpoint.ca_file {
                     o = o.ssl_ca(ca);
                 }
-                let fut = MySqlPoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(timeout)
-                    .connect_with(o);
-                let pool = tokio::time::timeout(timeout, fut)
-                    .await
-                    .map_err(|_| fail(ConnectFailure::Timeout, no_answer(endpoint)))?
-                    .map_err(|e| classify(endpoint, &e, &source, password.is_some()))?;
-                Pool::MySql(pool)
+                first_connection(endpoint, &o, &source, password.is_some()).await?;
+                Pool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(4)
+                        .acquire_timeout(timeout)
+                        .connect_lazy_with(o),
+                )
             }
             Engine::Sqlite => {
                 let path = std::path::Path::new(&endpoint.database);
@@ -295,6 +291,30 @@ impl Connection {
             Pool::Sqlite(p) => p.close().await,
         }
     }
+}
+
+/// Opens one connection directly (a pool would retry a refused connection until its timeout)
+/// and reports the first failure precisely.
+async fn first_connection<O>(
+    endpoint: &Endpoint,
+    options: &O,
+    source: &PasswordSource,
+    had_password: bool,
+) -> Result<()>
+where
+    O: ConnectOptions,
+    O::Connection: Sized,
+{
+    let conn = tokio::time::timeout(endpoint.connect_timeout(), options.connect())
+        .await
+        .map_err(|_| Error::Connect {
+            endpoint: endpoint.label(),
+            failure: ConnectFailure::Timeout,
+            message: no_answer(endpoint),
+        })?
+        .map_err(|e| classify(endpoint, &e, source, had_password))?;
+    let _ = conn.close().await;
+    Ok(())
 }
 
 fn no_answer(e: &Endpoint) -> String {

@@ -27,6 +27,8 @@ pub struct AppState {
     /// The last message for the status bar, and whether it is an error.
     pub message: Option<(String, bool)>,
     pub demo_ready: Option<Result<(), String>>,
+    /// Where the demo database is built.
+    pub data_dir: PathBuf,
 }
 
 enum DialogKind {
@@ -41,14 +43,17 @@ pub struct TugboatApp {
     pub logs_screen: LogsScreen,
     dialog: Option<(DialogKind, Receiver<Option<PathBuf>>)>,
     title: String,
+    waker_set: bool,
 }
 
 impl TugboatApp {
-    /// Opens `project` if given, else the embedded demo project.
-    pub fn new(ctx: &egui::Context, project: Option<PathBuf>, logs: LogBuffer) -> std::io::Result<Self> {
-        let mut runtime = Runtime::new()?;
-        let waker_ctx = ctx.clone();
-        runtime.set_waker(move || waker_ctx.request_repaint());
+    /// Opens `project` if given, else the embedded demo project (built under `data_dir`).
+    pub fn new(
+        project: Option<PathBuf>,
+        logs: LogBuffer,
+        data_dir: PathBuf,
+    ) -> std::io::Result<Self> {
+        let runtime = Runtime::new()?;
         let mut state = AppState {
             project: Project::default(),
             project_path: None,
@@ -58,6 +63,7 @@ impl TugboatApp {
             logs,
             message: None,
             demo_ready: None,
+            data_dir,
         };
         match project {
             Some(path) => match Project::load(&path) {
@@ -81,11 +87,12 @@ impl TugboatApp {
             logs_screen: LogsScreen::default(),
             dialog: None,
             title: String::new(),
+            waker_set: false,
         })
     }
 
     fn open_demo(state: &mut AppState) {
-        let dir = crate::demo::data_dir();
+        let dir = state.data_dir.clone();
         state.project = crate::demo::demo_project(&dir);
         state.project_path = None;
         let (source, _) = crate::demo::demo_paths(&dir);
@@ -109,6 +116,11 @@ impl TugboatApp {
 
     /// Draws the whole window into `ui`.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        if !self.waker_set {
+            let ctx = ui.ctx().clone();
+            self.state.runtime.set_waker(move || ctx.request_repaint());
+            self.waker_set = true;
+        }
         self.pump_events();
         self.poll_dialog();
         self.update_title(ui.ctx());
@@ -144,9 +156,20 @@ impl TugboatApp {
                     }
                 });
                 ui.separator();
-                ui.label(RichText::new(format!("Project: {}{}", self.state.project.name, if self.state.dirty { " •" } else { "" })).strong());
+                ui.label(
+                    RichText::new(format!(
+                        "Project: {}{}",
+                        self.state.project.name,
+                        if self.state.dirty { " •" } else { "" }
+                    ))
+                    .strong(),
+                );
                 if let Some(p) = &self.state.project_path {
-                    ui.label(RichText::new(p.display().to_string()).small().color(style::MUTED));
+                    ui.label(
+                        RichText::new(p.display().to_string())
+                            .small()
+                            .color(style::MUTED),
+                    );
                 } else {
                     ui.label(RichText::new("(not saved)").small().color(style::MUTED));
                 }
@@ -165,17 +188,26 @@ impl TugboatApp {
                 }
             });
         });
-        egui::Panel::left("navigation").resizable(false).exact_size(170.0).show(ui, |ui| {
-            ui.add_space(6.0);
-            ui.label(RichText::new("Tugboat").size(20.0).strong());
-            ui.add_space(10.0);
-            for s in Screen::ALL {
-                let text = RichText::new(s.label()).size(15.0);
-                if ui.add_sized([150.0, 28.0], egui::Button::selectable(self.screen == s, text)).clicked() {
-                    self.screen = s;
+        egui::Panel::left("navigation")
+            .resizable(false)
+            .exact_size(170.0)
+            .show(ui, |ui| {
+                ui.add_space(6.0);
+                ui.label(RichText::new("Tugboat").size(20.0).strong());
+                ui.add_space(10.0);
+                for s in Screen::ALL {
+                    let text = RichText::new(s.label()).size(15.0);
+                    if ui
+                        .add_sized(
+                            [150.0, 28.0],
+                            egui::Button::selectable(self.screen == s, text),
+                        )
+                        .clicked()
+                    {
+                        self.screen = s;
+                    }
                 }
-            }
-        });
+            });
         egui::CentralPanel::default().show(ui, |ui| match self.screen {
             Screen::Endpoints => self.endpoints.ui(ui, &mut self.state),
             Screen::Logs => self.logs_screen.ui(ui, &self.state.logs),
@@ -184,7 +216,11 @@ impl TugboatApp {
     }
 
     fn update_title(&mut self, ctx: &egui::Context) {
-        let title = format!("Tugboat — {}{}", self.state.project.name, if self.state.dirty { " (unsaved)" } else { "" });
+        let title = format!(
+            "Tugboat — {}{}",
+            self.state.project.name,
+            if self.state.dirty { " (unsaved)" } else { "" }
+        );
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -195,10 +231,17 @@ impl TugboatApp {
         let (tx, rx) = std::sync::mpsc::channel();
         let ctx = ctx.clone();
         let save = matches!(kind, DialogKind::SaveAs);
-        let name = format!("{}.ron", self.state.project.name.replace(['/', '\\', ':'], "-"));
+        let name = format!(
+            "{}.ron",
+            self.state.project.name.replace(['/', '\\', ':'], "-")
+        );
         std::thread::spawn(move || {
             let d = rfd::FileDialog::new().add_filter("Tugboat project", &["ron"]);
-            let r = if save { d.set_file_name(name).save_file() } else { d.pick_file() };
+            let r = if save {
+                d.set_file_name(name).save_file()
+            } else {
+                d.pick_file()
+            };
             let _ = tx.send(r);
             ctx.request_repaint();
         });
@@ -206,7 +249,9 @@ impl TugboatApp {
     }
 
     fn poll_dialog(&mut self) {
-        let Some((kind, rx)) = &self.dialog else { return };
+        let Some((kind, rx)) = &self.dialog else {
+            return;
+        };
         let Ok(result) = rx.try_recv() else { return };
         let open = matches!(kind, DialogKind::Open);
         self.dialog = None;
@@ -237,7 +282,12 @@ impl TugboatApp {
     }
 
     pub fn save(&mut self, path: PathBuf) {
-        match self.state.project.validate().and_then(|_| self.state.project.save(&path)) {
+        match self
+            .state
+            .project
+            .validate()
+            .and_then(|_| self.state.project.save(&path))
+        {
             Ok(()) => {
                 self.state.project_path = Some(path.clone());
                 self.state.dirty = false;

@@ -27,8 +27,9 @@ pub fn run(project: Option<PathBuf>, logs: LogBuffer) -> ExitCode {
     let result = eframe::run_native(
         "Tugboat",
         options,
-        Box::new(move |cc| {
-            let app = TugboatApp::new(&cc.egui_ctx, project, logs).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+        Box::new(move |_cc| {
+            let app = TugboatApp::new(project, logs, crate::demo::data_dir())
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(app))
         }),
     );

@@ -39,8 +39,9 @@ impl Default for Project {
 #[derive(Deserialize)]
 #[serde(rename = "Project")]
 struct Header {
+    /// 0 when the field is missing.
     #[serde(default)]
-    format_version: Option<u32>,
+    format_version: u32,
 }
 
 impl Project {
@@ -63,7 +64,7 @@ impl Project {
         };
         if let Ok(header) = ron::from_str::<Header>(text) {
             match header.format_version {
-                Some(v) if v > FORMAT_VERSION => {
+                v if v > FORMAT_VERSION => {
                     let (line, column) = position_of(text, "format_version").unwrap_or((1, 1));
                     return Err(at(
                         line,
@@ -73,7 +74,7 @@ impl Project {
                         ),
                     ));
                 }
-                None => {
+                0 => {
                     return Err(at(
                         1,
                         1,
@@ -139,7 +140,10 @@ impl Project {
     pub fn validate(&self) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for ep in &self.endpoints {
-            let bad = |m: String| Error::InvalidEndpoint { endpoint: ep.name.clone(), reason: m };
+            let bad = |m: String| Error::InvalidEndpoint {
+                endpoint: ep.name.clone(),
+                reason: m,
+            };
             if ep.name.trim().is_empty() {
                 return Err(bad("an endpoint has no name".into()));
             }

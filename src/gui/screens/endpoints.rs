@@ -58,7 +58,11 @@ impl EndpointsScreen {
                     st.catalog = Some(r);
                 }
             }
-            EventKind::RowsCounted { schema, table, result } => {
+            EventKind::RowsCounted {
+                schema,
+                table,
+                result,
+            } => {
                 let v = match result {
                     Ok(n) => CountState::Done(n),
                     Err(e) => CountState::Failed(e),
@@ -78,12 +82,19 @@ impl EndpointsScreen {
         if self.selected.is_none() && !state.project.endpoints.is_empty() {
             self.selected = Some(0);
         }
-        if self.selected.is_some_and(|i| i >= state.project.endpoints.len()) {
+        if self
+            .selected
+            .is_some_and(|i| i >= state.project.endpoints.len())
+        {
             self.selected = state.project.endpoints.len().checked_sub(1);
         }
-        egui::Panel::left("endpoint_list").resizable(true).default_size(230.0).min_size(180.0).show(ui, |ui| {
-            self.list(ui, state);
-        });
+        egui::Panel::left("endpoint_list")
+            .resizable(true)
+            .default_size(230.0)
+            .min_size(180.0)
+            .show(ui, |ui| {
+                self.list(ui, state);
+            });
         egui::CentralPanel::default().show(ui, |ui| match self.selected {
             Some(i) => self.editor(ui, state, i),
             None => {
@@ -107,7 +118,9 @@ impl EndpointsScreen {
             if let Some(i) = self.selected {
                 if ui.button("Duplicate").clicked() {
                     let mut e = state.project.endpoints[i].clone();
-                    e.name = state.project.unique_endpoint_name(&format!("{} copy", e.name));
+                    e.name = state
+                        .project
+                        .unique_endpoint_name(&format!("{} copy", e.name));
                     state.project.endpoints.insert(i + 1, e);
                     state.dirty = true;
                     self.selected = Some(i + 1);
@@ -117,9 +130,15 @@ impl EndpointsScreen {
                 }
             }
         });
-        if let Some(i) = self.confirm_delete.filter(|i| *i < state.project.endpoints.len()) {
+        if let Some(i) = self
+            .confirm_delete
+            .filter(|i| *i < state.project.endpoints.len())
+        {
             ui.group(|ui| {
-                ui.label(format!("Delete endpoint “{}”?", state.project.endpoints[i].name));
+                ui.label(format!(
+                    "Delete endpoint “{}”?",
+                    state.project.endpoints[i].name
+                ));
                 ui.horizontal(|ui| {
                     if ui.button("Yes, delete").clicked() {
                         let e = state.project.endpoints.remove(i);
@@ -136,51 +155,73 @@ impl EndpointsScreen {
             });
         }
         ui.separator();
-        egui::ScrollArea::vertical().id_salt("endpoint_scroll").show(ui, |ui| {
-            for (i, e) in state.project.endpoints.iter().enumerate() {
-                let st = self.status.get(&e.name);
-                let color = match st.and_then(|s| s.test.as_ref()) {
-                    Some(Ok(_)) => style::OK,
-                    Some(Err(_)) => style::ERROR,
-                    None => style::MUTED,
-                };
-                ui.horizontal(|ui| {
-                    style::status_dot(ui, color);
-                    let r = ui.selectable_label(self.selected == Some(i), &e.name);
-                    if r.clicked() {
-                        self.selected = Some(i);
-                        self.confirm_delete = None;
-                    }
-                });
-                ui.label(
-                    RichText::new(format!(
-                        "    {} · {}",
-                        e.engine.label(),
-                        if e.role == Role::Target { "target" } else { "source" }
-                    ))
-                    .small()
-                    .color(style::MUTED),
-                );
-            }
-        });
+        egui::ScrollArea::vertical()
+            .id_salt("endpoint_scroll")
+            .show(ui, |ui| {
+                for (i, e) in state.project.endpoints.iter().enumerate() {
+                    let st = self.status.get(&e.name);
+                    let color = match st.and_then(|s| s.test.as_ref()) {
+                        Some(Ok(_)) => style::OK,
+                        Some(Err(_)) => style::ERROR,
+                        None => style::MUTED,
+                    };
+                    ui.horizontal(|ui| {
+                        style::status_dot(ui, color);
+                        let r = ui.selectable_label(self.selected == Some(i), &e.name);
+                        if r.clicked() {
+                            self.selected = Some(i);
+                            self.confirm_delete = None;
+                        }
+                    });
+                    ui.label(
+                        RichText::new(format!(
+                            "    {} · {}",
+                            e.engine.label(),
+                            if e.role == Role::Target {
+                                "target"
+                            } else {
+                                "source"
+                            }
+                        ))
+                        .small()
+                        .color(style::MUTED),
+                    );
+                }
+            });
     }
 
     fn editor(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         let old_name = state.project.endpoints[i].name.clone();
-        let duplicate_name = state.project.endpoints.iter().enumerate().any(|(j, e)| j != i && e.name == old_name);
-        egui::Panel::top("endpoint_form").resizable(false).show(ui, |ui| {
-            ui.columns(2, |cols| {
-                let changed = form(&mut cols[0], &mut state.project.endpoints[i], &state.secrets, &mut self.file_dialog, i);
-                if changed {
-                    state.dirty = true;
-                }
-                if duplicate_name {
-                    cols[0].colored_label(style::ERROR, "Another endpoint has this name: names must be unique.");
-                }
-                self.actions_and_result(&mut cols[1], state, i);
+        let duplicate_name = state
+            .project
+            .endpoints
+            .iter()
+            .enumerate()
+            .any(|(j, e)| j != i && e.name == old_name);
+        egui::Panel::top("endpoint_form")
+            .resizable(false)
+            .show(ui, |ui| {
+                ui.columns(2, |cols| {
+                    let changed = form(
+                        &mut cols[0],
+                        &mut state.project.endpoints[i],
+                        &state.secrets,
+                        &mut self.file_dialog,
+                        i,
+                    );
+                    if changed {
+                        state.dirty = true;
+                    }
+                    if duplicate_name {
+                        cols[0].colored_label(
+                            style::ERROR,
+                            "Another endpoint has this name: names must be unique.",
+                        );
+                    }
+                    self.actions_and_result(&mut cols[1], state, i);
+                });
+                ui.add_space(4.0);
             });
-            ui.add_space(4.0);
-        });
         let new_name = state.project.endpoints[i].name.clone();
         if new_name != old_name {
             if let Some(st) = self.status.remove(&old_name) {
@@ -201,17 +242,28 @@ impl EndpointsScreen {
                     });
                 }
                 (Some(Ok(catalog)), None) => {
-                    if let Some(BrowserAction::CountRows { schema, table }) = self.browser.ui(ui, catalog, &st.counts) {
-                        st.counts.insert((schema.clone(), table.clone()), CountState::Counting);
+                    if let Some(BrowserAction::CountRows { schema, table }) =
+                        self.browser.ui(ui, catalog, &st.counts)
+                    {
+                        st.counts
+                            .insert((schema.clone(), table.clone()), CountState::Counting);
                         let password = Self::password(state, &endpoint.name);
-                        state.runtime.submit(Command::CountRows { endpoint, password, schema, table });
+                        state.runtime.submit(Command::CountRows {
+                            endpoint,
+                            password,
+                            schema,
+                            table,
+                        });
                     }
                 }
                 (Some(Err(e)), None) => {
                     ui.colored_label(style::ERROR, format!("Schema browser: {e}"));
                 }
                 (None, None) => {
-                    ui.label(RichText::new("Use “Browse schema” to read this endpoint's catalog.").color(style::MUTED));
+                    ui.label(
+                        RichText::new("Use “Browse schema” to read this endpoint's catalog.")
+                            .color(style::MUTED),
+                    );
                 }
             }
         });
@@ -223,12 +275,21 @@ impl EndpointsScreen {
         let st = self.status.entry(endpoint.name.clone()).or_default();
         ui.horizontal(|ui| {
             let busy = st.testing.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Test connection")).clicked() {
+            if ui
+                .add_enabled(!busy, egui::Button::new("Test connection"))
+                .clicked()
+            {
                 st.test = None;
-                st.testing = Some(state.runtime.submit(Command::TestConnection { endpoint: endpoint.clone(), password: password.clone() }));
+                st.testing = Some(state.runtime.submit(Command::TestConnection {
+                    endpoint: endpoint.clone(),
+                    password: password.clone(),
+                }));
             }
             let busy = st.discovering.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Browse schema")).clicked() {
+            if ui
+                .add_enabled(!busy, egui::Button::new("Browse schema"))
+                .clicked()
+            {
                 st.counts.clear();
                 self.browser.selection = None;
                 st.discovering = Some(state.runtime.submit(Command::Discover {
@@ -247,30 +308,47 @@ impl EndpointsScreen {
         }
         match &st.test {
             Some(Ok(info)) => {
-                ui.label(RichText::new(format!("Connected: {} {}", info.product, info.version)).color(style::OK).strong());
-                egui::Grid::new("test_result").num_columns(2).spacing([12.0, 3.0]).show(ui, |ui| {
-                    for (k, v) in [
-                        ("Server", info.version_full.clone()),
-                        ("User", info.current_user.clone()),
-                        ("Database", info.database.clone()),
-                        ("Connect time", format!("{:.1} ms", info.connect_ms)),
-                        ("Latency", format!("{:.2} ms (median of 5 round-trips)", info.latency_ms)),
-                    ] {
-                        ui.label(RichText::new(k).color(style::MUTED));
-                        ui.label(v);
+                ui.label(
+                    RichText::new(format!("Connected: {} {}", info.product, info.version))
+                        .color(style::OK)
+                        .strong(),
+                );
+                egui::Grid::new("test_result")
+                    .num_columns(2)
+                    .spacing([12.0, 3.0])
+                    .show(ui, |ui| {
+                        for (k, v) in [
+                            ("Server", info.version_full.clone()),
+                            ("User", info.current_user.clone()),
+                            ("Database", info.database.clone()),
+                            ("Connect time", format!("{:.1} ms", info.connect_ms)),
+                            (
+                                "Latency",
+                                format!("{:.2} ms (median of 5 round-trips)", info.latency_ms),
+                            ),
+                        ] {
+                            ui.label(RichText::new(k).color(style::MUTED));
+                            ui.label(v);
+                            ui.end_row();
+                        }
+                        ui.label(RichText::new("Catalogs").color(style::MUTED));
+                        if info.catalog_readable {
+                            ui.label(format!("readable: {}", info.catalog_detail));
+                        } else {
+                            ui.colored_label(
+                                style::ERROR,
+                                format!("not readable: {}", info.catalog_detail),
+                            );
+                        }
                         ui.end_row();
-                    }
-                    ui.label(RichText::new("Catalogs").color(style::MUTED));
-                    if info.catalog_readable {
-                        ui.label(format!("readable: {}", info.catalog_detail));
-                    } else {
-                        ui.colored_label(style::ERROR, format!("not readable: {}", info.catalog_detail));
-                    }
-                    ui.end_row();
-                });
+                    });
             }
             Some(Err(e)) => {
-                ui.label(RichText::new("Connection failed").color(style::ERROR).strong());
+                ui.label(
+                    RichText::new("Connection failed")
+                        .color(style::ERROR)
+                        .strong(),
+                );
                 ui.add(egui::Label::new(RichText::new(e).color(style::ERROR)).wrap());
             }
             None => {}
@@ -278,7 +356,9 @@ impl EndpointsScreen {
     }
 
     fn poll_file_dialog(&mut self, state: &mut AppState) {
-        let Some((i, field, rx)) = &self.file_dialog else { return };
+        let Some((i, field, rx)) = &self.file_dialog else {
+            return;
+        };
         match rx.try_recv() {
             Ok(path) => {
                 if let (Some(path), Some(e)) = (path, state.project.endpoints.get_mut(*i)) {
@@ -299,12 +379,22 @@ impl EndpointsScreen {
 /// A labelled text field that kittest and screen readers can find by its label.
 fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) -> bool {
     let l = ui.label(label);
-    let r = ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(260.0)).labelled_by(l.id);
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(260.0),
+        )
+        .labelled_by(l.id);
     ui.end_row();
     r.changed()
 }
 
-fn open_dialog(ui: &egui::Ui, title: &str, filters: &[(&str, &[&str])]) -> Receiver<Option<PathBuf>> {
+fn open_dialog(
+    ui: &egui::Ui,
+    title: &str,
+    filters: &[(&str, &[&str])],
+) -> Receiver<Option<PathBuf>> {
     let (tx, rx) = std::sync::mpsc::channel();
     let ctx = ui.ctx().clone();
     let mut dialog = rfd::FileDialog::new().set_title(title);
@@ -327,110 +417,180 @@ fn form(
     index: usize,
 ) -> bool {
     let mut changed = false;
-    egui::Grid::new("endpoint_fields").num_columns(2).spacing([10.0, 5.0]).show(ui, |ui| {
-        changed |= field(ui, "Name", &mut e.name, "a unique name");
+    egui::Grid::new("endpoint_fields")
+        .num_columns(2)
+        .spacing([10.0, 5.0])
+        .show(ui, |ui| {
+            changed |= field(ui, "Name", &mut e.name, "a unique name");
 
-        let l = ui.label("Engine");
-        let before = e.engine;
-        egui::ComboBox::from_id_salt("engine")
-            .selected_text(e.engine.label())
-            .show_ui(ui, |ui| {
-                for en in Engine::ALL {
-                    ui.selectable_value(&mut e.engine, en, en.label());
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        ui.end_row();
-        if e.engine != before {
-            changed = true;
-            if before.default_port().is_none_or(|p| p == e.port) || e.port == 0 {
-                e.port = e.engine.default_port().unwrap_or(0);
-            }
-            if e.engine == Engine::Sqlite {
-                e.host.clear();
-            } else if e.host.is_empty() {
-                e.host = "localhost".into();
-            }
-        }
-
-        let l = ui.label("Role");
-        ui.horizontal(|ui| {
-            changed |= ui.radio_value(&mut e.role, Role::Source, "Source").changed();
-            changed |= ui.radio_value(&mut e.role, Role::Target, "Target").changed();
-        })
-        .response
-        .labelled_by(l.id);
-        ui.end_row();
-
-        if e.engine == Engine::Sqlite {
-            let l = ui.label("File");
-            ui.horizontal(|ui| {
-                changed |= ui
-                    .add(egui::TextEdit::singleline(&mut e.database).hint_text("/path/to/database.sqlite").desired_width(200.0))
-                    .labelled_by(l.id)
-                    .changed();
-                if ui.button("Browse…").clicked() {
-                    *dialog = Some((index, FileField::Database, open_dialog(ui, "SQLite database", &[("SQLite", &["db", "sqlite", "sqlite3"])])));
-                }
-            });
-            ui.end_row();
-            if e.role == Role::Source && !e.database.is_empty() && !std::path::Path::new(&e.database).exists() {
-                ui.label("");
-                ui.colored_label(style::WARN, "This file does not exist (a source is never created).");
-                ui.end_row();
-            }
-        } else {
-            changed |= field(ui, "Host", &mut e.host, "host name or IP address");
-            let l = ui.label("Port");
-            changed |= ui.add(egui::DragValue::new(&mut e.port).range(1..=65535)).labelled_by(l.id).changed();
-            ui.end_row();
-            changed |= field(ui, "Database", &mut e.database, if e.engine == Engine::Postgres { "postgres" } else { "schema name" });
-            changed |= field(ui, "User", &mut e.user, "");
-            let l = ui.label("Password");
-            let mut pw = secrets.get(&e.name).map(|p| p.expose().to_string()).unwrap_or_default();
-            let r = ui
-                .add(egui::TextEdit::singleline(&mut pw).password(true).hint_text("kept for this session only").desired_width(260.0))
-                .labelled_by(l.id);
-            if r.changed() {
-                secrets.set(&e.name, (!pw.is_empty()).then(|| Password::new(pw)));
-            }
-            ui.end_row();
-            let mut env = e.password_env.clone().unwrap_or_default();
-            if field(ui, "Password variable", &mut env, "environment variable, e.g. PGPASSWORD") {
-                e.password_env = (!env.trim().is_empty()).then(|| env.trim().to_string());
-                changed = true;
-            }
-            let l = ui.label("TLS");
-            egui::ComboBox::from_id_salt("tls")
-                .selected_text(e.tls.label())
+            let l = ui.label("Engine");
+            let before = e.engine;
+            egui::ComboBox::from_id_salt("engine")
+                .selected_text(e.engine.label())
                 .show_ui(ui, |ui| {
-                    for m in TlsMode::ALL {
-                        changed |= ui.selectable_value(&mut e.tls, m, m.label()).changed();
+                    for en in Engine::ALL {
+                        ui.selectable_value(&mut e.engine, en, en.label());
                     }
                 })
                 .response
                 .labelled_by(l.id);
             ui.end_row();
-            if matches!(e.tls, TlsMode::VerifyCa | TlsMode::VerifyFull) || e.ca_file.is_some() {
-                let l = ui.label("CA file");
+            if e.engine != before {
+                changed = true;
+                if before.default_port().is_none_or(|p| p == e.port) || e.port == 0 {
+                    e.port = e.engine.default_port().unwrap_or(0);
+                }
+                if e.engine == Engine::Sqlite {
+                    e.host.clear();
+                } else if e.host.is_empty() {
+                    e.host = "localhost".into();
+                }
+            }
+
+            let l = ui.label("Role");
+            ui.horizontal(|ui| {
+                changed |= ui
+                    .radio_value(&mut e.role, Role::Source, "Source")
+                    .changed();
+                changed |= ui
+                    .radio_value(&mut e.role, Role::Target, "Target")
+                    .changed();
+            })
+            .response
+            .labelled_by(l.id);
+            ui.end_row();
+
+            if e.engine == Engine::Sqlite {
+                let l = ui.label("File");
                 ui.horizontal(|ui| {
-                    let mut ca = e.ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-                    if ui.add(egui::TextEdit::singleline(&mut ca).desired_width(200.0)).labelled_by(l.id).changed() {
-                        e.ca_file = (!ca.is_empty()).then(|| PathBuf::from(ca));
-                        changed = true;
-                    }
+                    changed |= ui
+                        .add(
+                            egui::TextEdit::singleline(&mut e.database)
+                                .hint_text("/path/to/database.sqlite")
+                                .desired_width(200.0),
+                        )
+                        .labelled_by(l.id)
+                        .changed();
                     if ui.button("Browse…").clicked() {
-                        *dialog = Some((index, FileField::CaFile, open_dialog(ui, "CA certificate", &[("PEM", &["pem", "crt"])])));
+                        *dialog = Some((
+                            index,
+                            FileField::Database,
+                            open_dialog(
+                                ui,
+                                "SQLite database",
+                                &[("SQLite", &["db", "sqlite", "sqlite3"])],
+                            ),
+                        ));
                     }
                 });
                 ui.end_row();
+                if e.role == Role::Source
+                    && !e.database.is_empty()
+                    && !std::path::Path::new(&e.database).exists()
+                {
+                    ui.label("");
+                    ui.colored_label(
+                        style::WARN,
+                        "This file does not exist (a source is never created).",
+                    );
+                    ui.end_row();
+                }
+            } else {
+                changed |= field(ui, "Host", &mut e.host, "host name or IP address");
+                let l = ui.label("Port");
+                changed |= ui
+                    .add(egui::DragValue::new(&mut e.port).range(1..=65535))
+                    .labelled_by(l.id)
+                    .changed();
+                ui.end_row();
+                changed |= field(
+                    ui,
+                    "Database",
+                    &mut e.database,
+                    if e.engine == Engine::Postgres {
+                        "postgres"
+                    } else {
+                        "schema name"
+                    },
+                );
+                changed |= field(ui, "User", &mut e.user, "");
+                let l = ui.label("Password");
+                let mut pw = secrets
+                    .get(&e.name)
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default();
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut pw)
+                            .password(true)
+                            .hint_text("kept for this session only")
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(l.id);
+                if r.changed() {
+                    secrets.set(&e.name, (!pw.is_empty()).then(|| Password::new(pw)));
+                }
+                ui.end_row();
+                let mut env = e.password_env.clone().unwrap_or_default();
+                if field(
+                    ui,
+                    "Password variable",
+                    &mut env,
+                    "environment variable, e.g. PGPASSWORD",
+                ) {
+                    e.password_env = (!env.trim().is_empty()).then(|| env.trim().to_string());
+                    changed = true;
+                }
+                let l = ui.label("TLS");
+                egui::ComboBox::from_id_salt("tls")
+                    .selected_text(e.tls.label())
+                    .show_ui(ui, |ui| {
+                        for m in TlsMode::ALL {
+                            changed |= ui.selectable_value(&mut e.tls, m, m.label()).changed();
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                if matches!(e.tls, TlsMode::VerifyCa | TlsMode::VerifyFull) || e.ca_file.is_some() {
+                    let l = ui.label("CA file");
+                    ui.horizontal(|ui| {
+                        let mut ca = e
+                            .ca_file
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default();
+                        if ui
+                            .add(egui::TextEdit::singleline(&mut ca).desired_width(200.0))
+                            .labelled_by(l.id)
+                            .changed()
+                        {
+                            e.ca_file = (!ca.is_empty()).then(|| PathBuf::from(ca));
+                            changed = true;
+                        }
+                        if ui.button("Browse…").clicked() {
+                            *dialog = Some((
+                                index,
+                                FileField::CaFile,
+                                open_dialog(ui, "CA certificate", &[("PEM", &["pem", "crt"])]),
+                            ));
+                        }
+                    });
+                    ui.end_row();
+                }
             }
-        }
-        let l = ui.label("Timeout (s)");
-        changed |= ui.add(egui::DragValue::new(&mut e.connect_timeout_secs).range(1..=600)).labelled_by(l.id).changed();
-        ui.end_row();
-    });
-    ui.label(RichText::new(e.url()).monospace().small().color(style::MUTED));
+            let l = ui.label("Timeout (s)");
+            changed |= ui
+                .add(egui::DragValue::new(&mut e.connect_timeout_secs).range(1..=600))
+                .labelled_by(l.id)
+                .changed();
+            ui.end_row();
+        });
+    ui.label(
+        RichText::new(e.url())
+            .monospace()
+            .small()
+            .color(style::MUTED),
+    );
     changed
 }

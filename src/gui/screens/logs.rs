@@ -17,7 +17,12 @@ pub struct LogsScreen {
 
 impl Default for LogsScreen {
     fn default() -> Self {
-        LogsScreen { min_level: Level::INFO, component: String::new(), search: String::new(), follow: true }
+        LogsScreen {
+            min_level: Level::INFO,
+            component: String::new(),
+            search: String::new(),
+            follow: true,
+        }
     }
 }
 
@@ -57,17 +62,24 @@ impl LogsScreen {
                 .response
                 .labelled_by(l.id);
             let l = ui.label("Component");
-            ui.add(egui::TextEdit::singleline(&mut self.component).desired_width(160.0).hint_text("e.g. discovery"))
-                .labelled_by(l.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.component)
+                    .desired_width(160.0)
+                    .hint_text("e.g. discovery"),
+            )
+            .labelled_by(l.id);
             let l = ui.label("Search");
-            ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(220.0)).labelled_by(l.id);
+            ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(220.0))
+                .labelled_by(l.id);
             ui.checkbox(&mut self.follow, "Follow");
             if ui.button("Clear").clicked() {
                 logs.clear();
             }
         });
         let entries = self.filtered(logs.snapshot());
-        ui.label(egui::RichText::new(format!("{} entries shown", entries.len())).color(style::MUTED));
+        ui.label(
+            egui::RichText::new(format!("{} entries shown", entries.len())).color(style::MUTED),
+        );
         ui.separator();
         let row_h = 18.0;
         TableBuilder::new(ui)

@@ -16,7 +16,13 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [Screen::Endpoints, Screen::Conversion, Screen::Tasks, Screen::Monitor, Screen::Logs];
+    pub const ALL: [Screen; 5] = [
+        Screen::Endpoints,
+        Screen::Conversion,
+        Screen::Tasks,
+        Screen::Monitor,
+        Screen::Logs,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {

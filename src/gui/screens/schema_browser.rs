@@ -56,20 +56,34 @@ impl SchemaBrowser {
         counts: &HashMap<(String, String), CountState>,
     ) -> Option<BrowserAction> {
         let mut action = None;
-        egui::Panel::left("schema_tree").resizable(true).default_size(330.0).min_size(220.0).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let l = ui.label("Filter");
-                ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("object name").desired_width(f32::INFINITY))
+        egui::Panel::left("schema_tree")
+            .resizable(true)
+            .default_size(330.0)
+            .min_size(220.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let l = ui.label("Filter");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.filter)
+                            .hint_text("object name")
+                            .desired_width(f32::INFINITY),
+                    )
                     .labelled_by(l.id);
+                });
+                egui::ScrollArea::vertical()
+                    .id_salt("tree_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        self.tree(ui, catalog);
+                    });
             });
-            egui::ScrollArea::vertical().id_salt("tree_scroll").auto_shrink([false, false]).show(ui, |ui| {
-                self.tree(ui, catalog);
-            });
-        });
         egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::both().id_salt("details_scroll").auto_shrink([false, false]).show(ui, |ui| {
-                action = self.details(ui, catalog, counts);
-            });
+            egui::ScrollArea::both()
+                .id_salt("details_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    action = self.details(ui, catalog, counts);
+                });
         });
         action
     }
@@ -81,37 +95,89 @@ impl SchemaBrowser {
     fn tree(&mut self, ui: &mut egui::Ui, catalog: &Catalog) {
         let single = catalog.schemas.len() == 1;
         for s in &catalog.schemas {
-            let c = s.tables.len() + s.views.len() + s.routines.len() + s.triggers.len() + s.sequences.len() + s.types.len();
-            egui::CollapsingHeader::new(RichText::new(format!("{}  ({c} objects)", s.name)).strong())
-                .id_salt(("schema", &s.name))
-                .default_open(single)
-                .show(ui, |ui| {
-                    self.group(ui, s, "Tables", s.tables.iter().map(|t| (t.name.clone(), rows_text(t))).collect(), |sc, n| {
-                        Selection::Table(sc, n)
-                    });
-                    self.group(ui, s, "Views", s.views.iter().map(|v| (v.name.clone(), String::new())).collect(), |sc, n| {
-                        Selection::View(sc, n)
-                    });
-                    self.group(
-                        ui,
-                        s,
-                        "Routines",
-                        s.routines
-                            .iter()
-                            .map(|r| (r.name.clone(), if r.kind == RoutineKind::Procedure { "procedure" } else { "function" }.to_string()))
-                            .collect(),
-                        |sc, n| Selection::Routine(sc, n),
-                    );
-                    self.group(ui, s, "Triggers", s.triggers.iter().map(|t| (t.name.clone(), format!("on {}", t.table))).collect(), |sc, n| {
-                        Selection::Trigger(sc, n)
-                    });
-                    self.group(ui, s, "Sequences", s.sequences.iter().map(|q| (q.name.clone(), String::new())).collect(), |sc, n| {
-                        Selection::Sequence(sc, n)
-                    });
-                    self.group(ui, s, "Types", s.types.iter().map(|t| (t.name.clone(), String::new())).collect(), |sc, n| {
-                        Selection::Type(sc, n)
-                    });
-                });
+            let c = s.tables.len()
+                + s.views.len()
+                + s.routines.len()
+                + s.triggers.len()
+                + s.sequences.len()
+                + s.types.len();
+            egui::CollapsingHeader::new(
+                RichText::new(format!("{}  ({c} objects)", s.name)).strong(),
+            )
+            .id_salt(("schema", &s.name))
+            .default_open(single)
+            .show(ui, |ui| {
+                self.group(
+                    ui,
+                    s,
+                    "Tables",
+                    s.tables
+                        .iter()
+                        .map(|t| (t.name.clone(), rows_text(t)))
+                        .collect(),
+                    |sc, n| Selection::Table(sc, n),
+                );
+                self.group(
+                    ui,
+                    s,
+                    "Views",
+                    s.views
+                        .iter()
+                        .map(|v| (v.name.clone(), String::new()))
+                        .collect(),
+                    |sc, n| Selection::View(sc, n),
+                );
+                self.group(
+                    ui,
+                    s,
+                    "Routines",
+                    s.routines
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.name.clone(),
+                                if r.kind == RoutineKind::Procedure {
+                                    "procedure"
+                                } else {
+                                    "function"
+                                }
+                                .to_string(),
+                            )
+                        })
+                        .collect(),
+                    |sc, n| Selection::Routine(sc, n),
+                );
+                self.group(
+                    ui,
+                    s,
+                    "Triggers",
+                    s.triggers
+                        .iter()
+                        .map(|t| (t.name.clone(), format!("on {}", t.table)))
+                        .collect(),
+                    |sc, n| Selection::Trigger(sc, n),
+                );
+                self.group(
+                    ui,
+                    s,
+                    "Sequences",
+                    s.sequences
+                        .iter()
+                        .map(|q| (q.name.clone(), String::new()))
+                        .collect(),
+                    |sc, n| Selection::Sequence(sc, n),
+                );
+                self.group(
+                    ui,
+                    s,
+                    "Types",
+                    s.types
+                        .iter()
+                        .map(|t| (t.name.clone(), String::new()))
+                        .collect(),
+                    |sc, n| Selection::Type(sc, n),
+                );
+            });
         }
     }
 
@@ -132,7 +198,11 @@ impl SchemaBrowser {
         egui::CollapsingHeader::new(header)
             .id_salt(("group", &schema.name, title))
             .default_open(title == "Tables" || !self.filter.is_empty())
-            .open(if self.filter.is_empty() { None } else { Some(!shown.is_empty()) })
+            .open(if self.filter.is_empty() {
+                None
+            } else {
+                Some(!shown.is_empty())
+            })
             .show(ui, |ui| {
                 if items.is_empty() {
                     ui.label(RichText::new("none").color(style::MUTED));
@@ -160,7 +230,9 @@ impl SchemaBrowser {
     ) -> Option<BrowserAction> {
         let Some(sel) = self.selection.clone() else {
             let c = catalog.counts();
-            ui.label(style::heading(catalog.server.as_deref().unwrap_or("Catalog")));
+            ui.label(style::heading(
+                catalog.server.as_deref().unwrap_or("Catalog"),
+            ));
             ui.label(format!(
                 "{} tables · {} views · {} procedures · {} functions · {} triggers · {} sequences · {} types",
                 c.tables, c.views, c.procedures, c.functions, c.triggers, c.sequences, c.types
@@ -170,28 +242,55 @@ impl SchemaBrowser {
                 c.primary_keys, c.unique_constraints, c.check_constraints, c.indexes, c.foreign_keys
             ));
             ui.add_space(6.0);
-            ui.label(RichText::new("Select an object in the tree to see its details.").color(style::MUTED));
+            ui.label(
+                RichText::new("Select an object in the tree to see its details.")
+                    .color(style::MUTED),
+            );
             return None;
         };
         let find_schema = |s: &str| catalog.schema(s);
         match sel {
             Selection::Table(s, t) => {
-                let Some(table) = find_schema(&s).and_then(|sc| sc.tables.iter().find(|x| x.name == t)) else { return None };
+                let Some(table) =
+                    find_schema(&s).and_then(|sc| sc.tables.iter().find(|x| x.name == t))
+                else {
+                    return None;
+                };
                 return table_details(ui, &s, table, counts.get(&(s.clone(), t.clone())));
             }
             Selection::View(s, v) => {
-                if let Some(view) = find_schema(&s).and_then(|sc| sc.views.iter().find(|x| x.name == v)) {
-                    ui.label(style::heading(&format!("{}VIEW {s}.{v}", if view.materialized { "MATERIALIZED " } else { "" })));
+                if let Some(view) =
+                    find_schema(&s).and_then(|sc| sc.views.iter().find(|x| x.name == v))
+                {
+                    ui.label(style::heading(&format!(
+                        "{}VIEW {s}.{v}",
+                        if view.materialized {
+                            "MATERIALIZED "
+                        } else {
+                            ""
+                        }
+                    )));
                     ui.label(format!("Columns: {}", view.columns.join(", ")));
                     code(ui, &view.definition);
                 }
             }
             Selection::Routine(s, r) => {
-                if let Some(rt) = find_schema(&s).and_then(|sc| sc.routines.iter().find(|x| x.name == r)) {
-                    let kind = if rt.kind == RoutineKind::Procedure { "PROCEDURE" } else { "FUNCTION" };
+                if let Some(rt) =
+                    find_schema(&s).and_then(|sc| sc.routines.iter().find(|x| x.name == r))
+                {
+                    let kind = if rt.kind == RoutineKind::Procedure {
+                        "PROCEDURE"
+                    } else {
+                        "FUNCTION"
+                    };
                     ui.label(style::heading(&format!("{kind} {s}.{r}")));
                     for p in &rt.parameters {
-                        ui.label(format!("  {} {} {}", p.mode, p.name.as_deref().unwrap_or("(unnamed)"), p.data_type));
+                        ui.label(format!(
+                            "  {} {} {}",
+                            p.mode,
+                            p.name.as_deref().unwrap_or("(unnamed)"),
+                            p.data_type
+                        ));
                     }
                     if let Some(ret) = &rt.return_type {
                         ui.label(format!("Returns {ret}"));
@@ -203,9 +302,15 @@ impl SchemaBrowser {
                 }
             }
             Selection::Trigger(s, t) => {
-                if let Some(tr) = find_schema(&s).and_then(|sc| sc.triggers.iter().find(|x| x.name == t)) {
+                if let Some(tr) =
+                    find_schema(&s).and_then(|sc| sc.triggers.iter().find(|x| x.name == t))
+                {
                     ui.label(style::heading(&format!("TRIGGER {s}.{t}")));
-                    let events: Vec<String> = tr.events.iter().map(|e| format!("{e:?}").to_uppercase()).collect();
+                    let events: Vec<String> = tr
+                        .events
+                        .iter()
+                        .map(|e| format!("{e:?}").to_uppercase())
+                        .collect();
                     ui.label(format!(
                         "{:?} {} ON {} FOR EACH {}",
                         tr.timing,
@@ -220,37 +325,64 @@ impl SchemaBrowser {
                 }
             }
             Selection::Sequence(s, q) => {
-                if let Some(seq) = find_schema(&s).and_then(|sc| sc.sequences.iter().find(|x| x.name == q)) {
+                if let Some(seq) =
+                    find_schema(&s).and_then(|sc| sc.sequences.iter().find(|x| x.name == q))
+                {
                     ui.label(style::heading(&format!("SEQUENCE {s}.{q}")));
-                    egui::Grid::new("seq_grid").num_columns(2).striped(true).show(ui, |ui| {
-                        let f = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
-                        for (k, v) in [
-                            ("Type", seq.data_type.clone().unwrap_or_default()),
-                            ("Start", f(seq.start)),
-                            ("Increment", f(seq.increment)),
-                            ("Minimum", f(seq.min_value)),
-                            ("Maximum", f(seq.max_value)),
-                            ("Cycle", seq.cycle.to_string()),
-                            ("Last value", f(seq.last_value)),
-                            ("Next value", f(seq.next_value)),
-                            ("Owned by", seq.owned_by.clone().unwrap_or_else(|| "—".into())),
-                        ] {
-                            ui.label(k);
-                            ui.label(v);
-                            ui.end_row();
-                        }
-                    });
+                    egui::Grid::new("seq_grid")
+                        .num_columns(2)
+                        .striped(true)
+                        .show(ui, |ui| {
+                            let f = |v: Option<i64>| {
+                                v.map(|v| v.to_string()).unwrap_or_else(|| "—".into())
+                            };
+                            for (k, v) in [
+                                ("Type", seq.data_type.clone().unwrap_or_default()),
+                                ("Start", f(seq.start)),
+                                ("Increment", f(seq.increment)),
+                                ("Minimum", f(seq.min_value)),
+                                ("Maximum", f(seq.max_value)),
+                                ("Cycle", seq.cycle.to_string()),
+                                ("Last value", f(seq.last_value)),
+                                ("Next value", f(seq.next_value)),
+                                (
+                                    "Owned by",
+                                    seq.owned_by.clone().unwrap_or_else(|| "—".into()),
+                                ),
+                            ] {
+                                ui.label(k);
+                                ui.label(v);
+                                ui.end_row();
+                            }
+                        });
                 }
             }
             Selection::Type(s, t) => {
-                if let Some(ty) = find_schema(&s).and_then(|sc| sc.types.iter().find(|x| x.name == t)) {
+                if let Some(ty) =
+                    find_schema(&s).and_then(|sc| sc.types.iter().find(|x| x.name == t))
+                {
                     ui.label(style::heading(&format!("TYPE {s}.{t}")));
                     match &ty.kind {
                         UserTypeKind::Enum { values } => {
-                            ui.label(format!("ENUM ({})", values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")));
+                            ui.label(format!(
+                                "ENUM ({})",
+                                values
+                                    .iter()
+                                    .map(|v| format!("'{v}'"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
                         }
-                        UserTypeKind::Domain { base, nullable, default, checks } => {
-                            ui.label(format!("DOMAIN over {base}{}", if *nullable { "" } else { " NOT NULL" }));
+                        UserTypeKind::Domain {
+                            base,
+                            nullable,
+                            default,
+                            checks,
+                        } => {
+                            ui.label(format!(
+                                "DOMAIN over {base}{}",
+                                if *nullable { "" } else { " NOT NULL" }
+                            ));
                             if let Some(d) = default {
                                 ui.label(format!("DEFAULT {d}"));
                             }
@@ -274,10 +406,20 @@ impl SchemaBrowser {
 fn code(ui: &mut egui::Ui, text: &str) {
     ui.add_space(6.0);
     let mut t = text;
-    ui.add(egui::TextEdit::multiline(&mut t).code_editor().desired_width(f32::INFINITY).desired_rows(8));
+    ui.add(
+        egui::TextEdit::multiline(&mut t)
+            .code_editor()
+            .desired_width(f32::INFINITY)
+            .desired_rows(8),
+    );
 }
 
-fn table_details(ui: &mut egui::Ui, schema: &str, t: &Table, count: Option<&CountState>) -> Option<BrowserAction> {
+fn table_details(
+    ui: &mut egui::Ui,
+    schema: &str,
+    t: &Table,
+    count: Option<&CountState>,
+) -> Option<BrowserAction> {
     let mut action = None;
     ui.label(style::heading(&format!("TABLE {schema}.{}", t.name)));
     ui.horizontal_wrapped(|ui| {
@@ -309,67 +451,104 @@ fn table_details(ui: &mut egui::Ui, schema: &str, t: &Table, count: Option<&Coun
             None => {}
         }
         if !matches!(count, Some(CountState::Counting)) && ui.button("Count rows").clicked() {
-            action = Some(BrowserAction::CountRows { schema: schema.to_string(), table: t.name.clone() });
+            action = Some(BrowserAction::CountRows {
+                schema: schema.to_string(),
+                table: t.name.clone(),
+            });
         }
     });
     if let Some(c) = &t.comment {
         ui.label(RichText::new(c).italics());
     }
     ui.add_space(6.0);
-    egui::Grid::new(("columns", schema, &t.name)).striped(true).num_columns(6).spacing([14.0, 4.0]).show(ui, |ui| {
-        for h in ["#", "Column", "Type", "Null", "Default", "Details"] {
-            ui.strong(h);
-        }
-        ui.end_row();
-        for c in &t.columns {
-            ui.label(c.ordinal.to_string());
-            let pk = t.primary_key.as_ref().is_some_and(|p| p.columns.contains(&c.name));
-            ui.label(if pk { RichText::new(format!("{}  (PK)", c.name)).strong() } else { RichText::new(&c.name) });
-            ui.monospace(&c.data_type.declared);
-            ui.label(if c.nullable { "NULL" } else { "NOT NULL" });
-            ui.monospace(c.default.as_deref().unwrap_or(""));
-            let mut extra = vec![];
-            match &c.identity {
-                Some(Identity::AutoIncrement { next_value }) => {
-                    extra.push(format!("auto_increment{}", next_value.map(|n| format!(" (next {n})")).unwrap_or_default()))
-                }
-                Some(Identity::Serial { sequence }) => extra.push(format!("serial: {sequence}")),
-                Some(Identity::Identity { always, .. }) => {
-                    extra.push(format!("identity {}", if *always { "always" } else { "by default" }))
-                }
-                Some(Identity::Rowid { autoincrement }) => {
-                    extra.push(if *autoincrement { "rowid autoincrement".into() } else { "rowid alias".into() })
-                }
-                None => {}
+    egui::Grid::new(("columns", schema, &t.name))
+        .striped(true)
+        .num_columns(6)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for h in ["#", "Column", "Type", "Null", "Default", "Details"] {
+                ui.strong(h);
             }
-            if let Some(g) = &c.generated {
-                extra.push(format!("generated ({}){}", g.expression, if g.stored { " stored" } else { "" }));
-            }
-            if let Some(u) = &c.on_update {
-                extra.push(format!("on update {u}"));
-            }
-            if let Some(cs) = &c.collation {
-                extra.push(cs.clone());
-            }
-            if !c.data_type.values.is_empty() && c.data_type.name != "enum" && c.data_type.name != "set" {
-                extra.push(format!("values: {}", c.data_type.values.join(", ")));
-            }
-            if let Some(cm) = &c.comment {
-                extra.push(format!("“{cm}”"));
-            }
-            ui.label(extra.join(" · "));
             ui.end_row();
-        }
-    });
+            for c in &t.columns {
+                ui.label(c.ordinal.to_string());
+                let pk = t
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|p| p.columns.contains(&c.name));
+                ui.label(if pk {
+                    RichText::new(format!("{}  (PK)", c.name)).strong()
+                } else {
+                    RichText::new(&c.name)
+                });
+                ui.monospace(&c.data_type.declared);
+                ui.label(if c.nullable { "NULL" } else { "NOT NULL" });
+                ui.monospace(c.default.as_deref().unwrap_or(""));
+                let mut extra = vec![];
+                match &c.identity {
+                    Some(Identity::AutoIncrement { next_value }) => extra.push(format!(
+                        "auto_increment{}",
+                        next_value
+                            .map(|n| format!(" (next {n})"))
+                            .unwrap_or_default()
+                    )),
+                    Some(Identity::Serial { sequence }) => {
+                        extra.push(format!("serial: {sequence}"))
+                    }
+                    Some(Identity::Identity { always, .. }) => extra.push(format!(
+                        "identity {}",
+                        if *always { "always" } else { "by default" }
+                    )),
+                    Some(Identity::Rowid { autoincrement }) => extra.push(if *autoincrement {
+                        "rowid autoincrement".into()
+                    } else {
+                        "rowid alias".into()
+                    }),
+                    None => {}
+                }
+                if let Some(g) = &c.generated {
+                    extra.push(format!(
+                        "generated ({}){}",
+                        g.expression,
+                        if g.stored { " stored" } else { "" }
+                    ));
+                }
+                if let Some(u) = &c.on_update {
+                    extra.push(format!("on update {u}"));
+                }
+                if let Some(cs) = &c.collation {
+                    extra.push(cs.clone());
+                }
+                if !c.data_type.values.is_empty()
+                    && c.data_type.name != "enum"
+                    && c.data_type.name != "set"
+                {
+                    extra.push(format!("values: {}", c.data_type.values.join(", ")));
+                }
+                if let Some(cm) = &c.comment {
+                    extra.push(format!("“{cm}”"));
+                }
+                ui.label(extra.join(" · "));
+                ui.end_row();
+            }
+        });
     ui.add_space(8.0);
     ui.strong("Keys and constraints");
     if let Some(pk) = &t.primary_key {
-        ui.label(format!("PRIMARY KEY {}({})", opt_name(&pk.name), pk.columns.join(", ")));
+        ui.label(format!(
+            "PRIMARY KEY {}({})",
+            opt_name(&pk.name),
+            pk.columns.join(", ")
+        ));
     } else {
         ui.colored_label(style::WARN, "No primary key");
     }
     for u in &t.unique_constraints {
-        ui.label(format!("UNIQUE {}({})", opt_name(&u.name), u.columns.join(", ")));
+        ui.label(format!(
+            "UNIQUE {}({})",
+            opt_name(&u.name),
+            u.columns.join(", ")
+        ));
     }
     for c in &t.check_constraints {
         ui.label(format!("CHECK {}({})", opt_name(&c.name), c.expression));
@@ -379,7 +558,10 @@ fn table_details(ui: &mut egui::Ui, schema: &str, t: &Table, count: Option<&Coun
             "FOREIGN KEY {}({}) REFERENCES {}{} ({})  ON UPDATE {}  ON DELETE {}",
             opt_name(&f.name),
             f.columns.join(", "),
-            f.referenced_schema.as_ref().map(|s| format!("{s}.")).unwrap_or_default(),
+            f.referenced_schema
+                .as_ref()
+                .map(|s| format!("{s}."))
+                .unwrap_or_default(),
             f.referenced_table,
             f.referenced_columns.join(", "),
             f.on_update.sql(),
@@ -393,7 +575,11 @@ fn table_details(ui: &mut egui::Ui, schema: &str, t: &Table, count: Option<&Coun
             .parts
             .iter()
             .map(|p| {
-                let mut s = p.column.clone().or(p.expression.clone()).unwrap_or_default();
+                let mut s = p
+                    .column
+                    .clone()
+                    .or(p.expression.clone())
+                    .unwrap_or_default();
                 if let Some(l) = p.prefix_length {
                     s.push_str(&format!("({l})"));
                 }
@@ -408,8 +594,14 @@ fn table_details(ui: &mut egui::Ui, schema: &str, t: &Table, count: Option<&Coun
             if i.unique { "UNIQUE " } else { "" },
             i.name,
             parts.join(", "),
-            i.method.as_ref().map(|m| format!(" USING {m}")).unwrap_or_default(),
-            i.predicate.as_ref().map(|p| format!(" WHERE {p}")).unwrap_or_default()
+            i.method
+                .as_ref()
+                .map(|m| format!(" USING {m}"))
+                .unwrap_or_default(),
+            i.predicate
+                .as_ref()
+                .map(|p| format!(" WHERE {p}"))
+                .unwrap_or_default()
         ));
     }
     action

@@ -1,0 +1,198 @@
+//! The `tugboat` binary as a user runs it: output, exit codes, and error messages.
+
+use std::process::{Command, Output};
+
+use crate::support;
+
+fn tugboat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(args)
+        .env_remove("TUGBOAT_LOG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+async fn demo_url(dir: &std::path::Path) -> String {
+    let p = crate::discovery_sqlite::demo_db(dir).await;
+    format!("sqlite://{}", p.display())
+}
+
+#[tokio::test]
+async fn test_connection_prints_product_version_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tugboat(&["test-connection", &demo_url(dir.path()).await]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("product:   SQLite 3."), "{out}");
+    assert!(out.contains("latency:"), "{out}");
+
+    let o = tugboat(&[
+        "test-connection",
+        &support::pg().url_for("postgres"),
+        "--json",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["product"], "PostgreSQL");
+    assert!(v["latency_ms"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn connection_failures_exit_non_zero_with_a_clear_message_and_no_password() {
+    let port = support::free_port();
+    for (args, expect) in [
+        (
+            vec![
+                "test-connection".to_string(),
+                format!("postgres://u:hunter2@127.0.0.1:{port}/db"),
+            ],
+            "connection refused",
+        ),
+        (
+            vec![
+                "test-connection".into(),
+                "oracle://scott:hunter2@h/db".into(),
+            ],
+            "unknown engine 'oracle'",
+        ),
+        (
+            vec!["test-connection".into(), "postgres://u:hunter2@/db".into()],
+            "malformed endpoint URL",
+        ),
+        (
+            vec!["inspect".into(), "sqlite:///no/such/dir/file.db".into()],
+            "does not exist",
+        ),
+        (
+            vec![
+                "test-connection".into(),
+                format!(
+                    "{}",
+                    support::mysql()
+                        .url_for("x")
+                        .replace(support::PASSWORD, "hunter2")
+                ),
+            ],
+            "authentication failed",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = tugboat(&args);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {out}{err}");
+        assert!(
+            err.contains(expect),
+            "{args:?}: expected '{expect}' in: {err}"
+        );
+        assert!(
+            !err.contains("hunter2") && !out.contains("hunter2"),
+            "password leaked: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn inspect_prints_a_summary_and_the_whole_model_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = demo_url(dir.path()).await;
+    let o = tugboat(&["inspect", &url]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("Objects: 1 schema, 7 tables"), "{out}");
+    assert!(out.contains("TABLE tug_jobs  (~4000 rows"), "{out}");
+    assert!(
+        out.contains("FOREIGN KEY (vessel_id) REFERENCES vessels (vessel_id)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("TRIGGER trg_tug_jobs_status_audit AFTER UPDATE ON tug_jobs"),
+        "{out}"
+    );
+
+    let o = tugboat(&["inspect", &url, "--json", "--exact-counts"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let c: tugboat::model::Catalog =
+        serde_json::from_str(&out).expect("the JSON is the neutral model");
+    assert_eq!(c.table("invoices").unwrap().stats.exact_rows, Some(2800));
+}
+
+#[tokio::test]
+async fn projects_are_created_edited_and_used_without_storing_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("move.ron");
+    let f = file.to_str().unwrap();
+    assert!(
+        tugboat(&["project", "new", f, "--name", "Move to PG"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        tugboat(&["project", "new", f]).status.code(),
+        Some(1),
+        "never overwrites"
+    );
+    let url = support::pg().url_for("postgres");
+    let o = tugboat(&[
+        "project",
+        "add-endpoint",
+        f,
+        "--name",
+        "pg",
+        &url,
+        "--target",
+        "--password-env",
+        "TUG_IT_PW",
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !saved.contains(support::PASSWORD),
+        "password written to the project: {saved}"
+    );
+    assert!(saved.contains("TUG_IT_PW"));
+    let o = tugboat(&["project", "show", f]);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("pg") && out.contains("Target") && out.contains("password from $TUG_IT_PW"),
+        "{out}"
+    );
+
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(["test-connection", "pg", "--project", f])
+        .env("TUG_IT_PW", support::PASSWORD)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = tugboat(&["test-connection", "nope", "--project", f]);
+    assert!(
+        text(&o)
+            .1
+            .contains("no endpoint named 'nope' (the project has: pg)"),
+        "{:?}",
+        text(&o)
+    );
+
+    std::fs::write(&file, "Project(\n  format_version: 1,\n  endpoints: [ Endpoint(name: \"x\", engine: Postgress) ],\n)").unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let o = tugboat(&["project", "add-endpoint", f, "--name", "y", "sqlite:x.db"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains(&format!("{f}:3:")),
+        "line and column named: {err}"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "a failed load writes nothing"
+    );
+}

@@ -1,0 +1,246 @@
+//! The GUI driven through its accessibility tree with egui_kittest, as a user would: by labels.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tugboat::gui::TugboatApp;
+use tugboat::logging::LogBuffer;
+
+use crate::support;
+
+fn logs() -> LogBuffer {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let b = LogBuffer::default();
+        tugboat::logging::init("info", Some(b.clone()));
+        b
+    })
+    .clone()
+}
+
+fn harness(data_dir: &std::path::Path) -> Harness<'static, TugboatApp> {
+    let app = TugboatApp::new(None, logs(), data_dir.to_path_buf()).expect("app starts");
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app)
+}
+
+/// Steps frames until `done` holds (background work reports through events), at most 30 s.
+fn wait_for(
+    h: &mut Harness<'static, TugboatApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, TugboatApp>) -> bool,
+) {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(30) {
+        h.step();
+        if done(h) {
+            h.step();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn has(h: &Harness<'static, TugboatApp>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn demo_project_works_without_any_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    wait_for(&mut h, "the demo database", |h| {
+        h.state().state.demo_ready.is_some()
+    });
+    assert_eq!(h.state().state.demo_ready, Some(Ok(())));
+    assert!(has(&h, "Harbor demo (SQLite source)"));
+
+    h.get_by_label("Test connection").click();
+    wait_for(&mut h, "the connection test", |h| {
+        has(h, "Connected: SQLite")
+    });
+    assert!(has(&h, "readable"));
+
+    h.get_by_label("Browse schema").click();
+    wait_for(&mut h, "the schema tree", |h| has(h, "Tables (7)"));
+    assert!(has(&h, "Views (1)") && has(&h, "Triggers (1)"));
+    h.get_by_label("tug_jobs").click();
+    h.step();
+    h.step();
+    assert!(has(&h, "TABLE main.tug_jobs"));
+    assert!(has(&h, "ck_tug_jobs_status"), "constraints shown");
+    assert!(
+        has(&h, "ix_jobs_port_time (port_id, scheduled_at DESC)"),
+        "indexes shown"
+    );
+    h.get_by_label("Count rows").click();
+    wait_for(&mut h, "the exact count", |h| has(h, "rows (exact)"));
+    assert!(has(&h, "4\u{2009}000 rows (exact)"));
+
+    // Every navigation entry opens its screen; the unbuilt ones say what they will hold.
+    for (nav, expect) in [
+        ("Schema conversion", "assessment report"),
+        ("Tasks", "Table mappings"),
+        ("Monitor", "Throughput"),
+    ] {
+        h.get_by_role_and_label(Role::Button, nav).click();
+        h.step();
+        h.step();
+        assert!(has(&h, expect), "{nav} screen");
+    }
+    h.get_by_role_and_label(Role::Button, "Logs").click();
+    h.step();
+    h.step();
+    assert!(has(&h, "Severity"));
+    assert!(
+        has(&h, "reachable, latency"),
+        "the connection test is in the log"
+    );
+}
+
+#[test]
+fn add_test_and_browse_a_postgres_endpoint_then_duplicate_and_delete() {
+    let server = support::pg();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(support::pg_database("tug_gui"));
+    let sql = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(sql.path(), "CREATE TABLE harbor (id int PRIMARY KEY, name text); CREATE TABLE berth (id int PRIMARY KEY, harbor_id int REFERENCES harbor);").unwrap();
+    support::psql_file("tug_gui", sql.path());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    h.get_by_label("Add endpoint").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().state.project.endpoints.len(), 3);
+    h.get_by_role_and_label(Role::TextInput, "Host")
+        .set_text_value_accesskit(&server.host);
+    h.get_by_role_and_label(Role::SpinButton, "Port")
+        .set_value_accesskit(f64::from(server.port));
+    h.get_by_role_and_label(Role::TextInput, "Database")
+        .set_text_value_accesskit("tug_gui");
+    h.get_by_role_and_label(Role::TextInput, "User")
+        .set_text_value_accesskit(&server.user);
+    h.get_by_role_and_label(Role::PasswordInput, "Password")
+        .set_text_value_accesskit(&server.password);
+    h.step();
+    h.step();
+    let ep = h.state().state.project.endpoints[2].clone();
+    assert_eq!(
+        (ep.host.as_str(), ep.port, ep.database.as_str()),
+        (server.host.as_str(), server.port, "tug_gui")
+    );
+    assert!(
+        !h.state()
+            .state
+            .project
+            .to_ron()
+            .unwrap()
+            .contains(&server.password),
+        "the password stays out of the project"
+    );
+
+    h.get_by_label("Test connection").click();
+    wait_for(&mut h, "the connection test", |h| {
+        has(h, "Connected: PostgreSQL") || has(h, "Connection failed")
+    });
+    assert!(has(&h, "Connected: PostgreSQL"), "connection failed");
+    h.get_by_label("Browse schema").click();
+    wait_for(&mut h, "the schema tree", |h| has(h, "Tables (2)"));
+    h.get_by_label("berth").click();
+    h.step();
+    h.step();
+    assert!(has(&h, "REFERENCES harbor (id)"));
+
+    // A refused port shows the error, and the window keeps drawing while the test runs.
+    h.get_by_role_and_label(Role::SpinButton, "Port")
+        .set_value_accesskit(f64::from(support::free_port()));
+    h.step();
+    h.get_by_label("Test connection").click();
+    wait_for(&mut h, "the failed connection test", |h| {
+        has(h, "Connection failed")
+    });
+    assert!(has(&h, "connection refused"));
+
+    h.get_by_label("Duplicate").click();
+    h.step();
+    h.step();
+    let names: Vec<String> = h
+        .state()
+        .state
+        .project
+        .endpoints
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    assert_eq!(names.len(), 4);
+    assert!(
+        names.contains(&"New endpoint copy".to_string()),
+        "{names:?}"
+    );
+    h.get_by_label("Delete").click();
+    h.step();
+    h.get_by_label("Yes, delete").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().state.project.endpoints.len(), 3);
+    assert!(h.state().state.dirty);
+}
+
+#[test]
+fn the_window_keeps_drawing_while_a_host_does_not_answer() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    h.get_by_label("Add endpoint").click();
+    h.step();
+    {
+        let e = &mut h.state_mut().state.project.endpoints[2];
+        e.host = "127.0.0.1".into();
+        e.port = port;
+        e.connect_timeout_secs = 3;
+    }
+    h.step();
+    h.get_by_label("Test connection").click();
+    // Frames keep coming while the connection attempt waits on the silent host.
+    for _ in 0..20 {
+        h.step();
+    }
+    assert!(
+        has(&h, "Testing connection to"),
+        "the spinner is shown while waiting"
+    );
+    wait_for(&mut h, "the timeout", |h| has(h, "Connection failed"));
+    assert!(has(&h, "within 3 s"));
+    drop(listener);
+}
+
+#[test]
+fn opening_a_malformed_project_keeps_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(&bad, "Project(format_version: 1, endpoints: [").unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    let before = h.state().state.project.clone();
+    h.state_mut().open(bad.clone());
+    h.step();
+    h.step();
+    assert_eq!(h.state().state.project, before);
+    assert!(has(&h, "bad.ron:1:"), "the error names the file and line");
+
+    let good = dir.path().join("good.ron");
+    h.state_mut().save(good.clone());
+    h.step();
+    assert!(has(&h, "Saved"));
+    let reloaded = tugboat::project::Project::load(&good).unwrap();
+    assert_eq!(reloaded.endpoints, before.endpoints);
+}

@@ -1,0 +1,11 @@
+//! Integration tests against real databases: private PostgreSQL and MariaDB servers started by
+//! [`support`] (shared by every test of this binary), SQLite files, the CLI binary and the GUI.
+
+mod cli;
+mod connect;
+mod corpora;
+mod discovery_mysql;
+mod discovery_pg;
+mod discovery_sqlite;
+mod gui;
+mod support;
