@@ -115,7 +115,7 @@ impl SchemaBrowser {
                         .iter()
                         .map(|t| (t.name.clone(), rows_text(t)))
                         .collect(),
-                    |sc, n| Selection::Table(sc, n),
+                    Selection::Table,
                 );
                 self.group(
                     ui,
@@ -125,7 +125,7 @@ impl SchemaBrowser {
                         .iter()
                         .map(|v| (v.name.clone(), String::new()))
                         .collect(),
-                    |sc, n| Selection::View(sc, n),
+                    Selection::View,
                 );
                 self.group(
                     ui,
@@ -145,7 +145,7 @@ impl SchemaBrowser {
                             )
                         })
                         .collect(),
-                    |sc, n| Selection::Routine(sc, n),
+                    Selection::Routine,
                 );
                 self.group(
                     ui,
@@ -155,7 +155,7 @@ impl SchemaBrowser {
                         .iter()
                         .map(|t| (t.name.clone(), format!("on {}", t.table)))
                         .collect(),
-                    |sc, n| Selection::Trigger(sc, n),
+                    Selection::Trigger,
                 );
                 self.group(
                     ui,
@@ -165,7 +165,7 @@ impl SchemaBrowser {
                         .iter()
                         .map(|q| (q.name.clone(), String::new()))
                         .collect(),
-                    |sc, n| Selection::Sequence(sc, n),
+                    Selection::Sequence,
                 );
                 self.group(
                     ui,
@@ -175,7 +175,7 @@ impl SchemaBrowser {
                         .iter()
                         .map(|t| (t.name.clone(), String::new()))
                         .collect(),
-                    |sc, n| Selection::Type(sc, n),
+                    Selection::Type,
                 );
             });
         }
@@ -251,11 +251,8 @@ impl SchemaBrowser {
         let find_schema = |s: &str| catalog.schema(s);
         match sel {
             Selection::Table(s, t) => {
-                let Some(table) =
-                    find_schema(&s).and_then(|sc| sc.tables.iter().find(|x| x.name == t))
-                else {
-                    return None;
-                };
+                let table =
+                    find_schema(&s).and_then(|sc| sc.tables.iter().find(|x| x.name == t))?;
                 return table_details(ui, &s, table, counts.get(&(s.clone(), t.clone())));
             }
             Selection::View(s, v) => {
