@@ -232,6 +232,20 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
         };
         schemas[si].tables[ti].columns.push(column);
     }
+    // Keep a column's character set and collation only where they differ from its table's.
+    for schema in &mut schemas {
+        for table in &mut schema.tables {
+            let (tcs, tcoll) = (table.default_charset.clone(), table.default_collation.clone());
+            for c in &mut table.columns {
+                if c.collation.is_some() && c.collation == tcoll {
+                    c.collation = None;
+                    if c.charset == tcs {
+                        c.charset = None;
+                    }
+                }
+            }
+        }
+    }
     for (s, t, check) in checks {
         if let (Some(&si), Some(&ti)) = (idx.get(&s), table_pos.get(&(s.clone(), t))) {
             schemas[si].tables[ti].check_constraints.push(check);

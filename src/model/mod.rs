@@ -70,6 +70,7 @@ pub struct Column {
     pub default: Option<String>,
     pub identity: Option<Identity>,
     pub generated: Option<GeneratedColumn>,
+    /// Character set and collation, where they differ from the table's (or type's) default.
     pub charset: Option<String>,
     pub collation: Option<String>,
     pub comment: Option<String>,

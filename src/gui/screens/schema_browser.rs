@@ -58,7 +58,7 @@ impl SchemaBrowser {
         let mut action = None;
         egui::Panel::left("schema_tree")
             .resizable(true)
-            .default_size(330.0)
+            .default_size(290.0)
             .min_size(220.0)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -458,75 +458,48 @@ fn table_details(
         ui.label(RichText::new(c).italics());
     }
     ui.add_space(6.0);
-    egui::Grid::new(("columns", schema, &t.name))
+    let clipped = |ui: &mut egui::Ui, text: &str, mono: bool| {
+        let rt = if mono { RichText::new(text).monospace() } else { RichText::new(text) };
+        ui.add(egui::Label::new(rt).truncate()).on_hover_text(text);
+    };
+    egui_extras::TableBuilder::new(ui)
+        .id_salt(("columns", schema, &t.name))
         .striped(true)
-        .num_columns(6)
-        .spacing([14.0, 4.0])
-        .show(ui, |ui| {
-            for h in ["#", "Column", "Type", "Null", "Default", "Details"] {
-                ui.strong(h);
-            }
-            ui.end_row();
-            for c in &t.columns {
-                ui.label(c.ordinal.to_string());
-                let pk = t
-                    .primary_key
-                    .as_ref()
-                    .is_some_and(|p| p.columns.contains(&c.name));
-                ui.label(if pk {
-                    RichText::new(format!("{}  (PK)", c.name)).strong()
-                } else {
-                    RichText::new(&c.name)
+        .vscroll(false)
+        .column(egui_extras::Column::exact(28.0))
+        .column(egui_extras::Column::initial(140.0).at_least(80.0).resizable(true).clip(true))
+        .column(egui_extras::Column::initial(170.0).at_least(80.0).resizable(true).clip(true))
+        .column(egui_extras::Column::exact(72.0))
+        .column(egui_extras::Column::initial(130.0).at_least(60.0).resizable(true).clip(true))
+        .column(egui_extras::Column::remainder().at_least(120.0).clip(true))
+        .header(20.0, |mut h| {
+            for title in ["#", "Column", "Type", "Null", "Default", "Details"] {
+                h.col(|ui| {
+                    ui.strong(title);
                 });
-                ui.monospace(&c.data_type.declared);
-                ui.label(if c.nullable { "NULL" } else { "NOT NULL" });
-                ui.monospace(c.default.as_deref().unwrap_or(""));
-                let mut extra = vec![];
-                match &c.identity {
-                    Some(Identity::AutoIncrement { next_value }) => extra.push(format!(
-                        "auto_increment{}",
-                        next_value
-                            .map(|n| format!(" (next {n})"))
-                            .unwrap_or_default()
-                    )),
-                    Some(Identity::Serial { sequence }) => {
-                        extra.push(format!("serial: {sequence}"))
-                    }
-                    Some(Identity::Identity { always, .. }) => extra.push(format!(
-                        "identity {}",
-                        if *always { "always" } else { "by default" }
-                    )),
-                    Some(Identity::Rowid { autoincrement }) => extra.push(if *autoincrement {
-                        "rowid autoincrement".into()
-                    } else {
-                        "rowid alias".into()
-                    }),
-                    None => {}
-                }
-                if let Some(g) = &c.generated {
-                    extra.push(format!(
-                        "generated ({}){}",
-                        g.expression,
-                        if g.stored { " stored" } else { "" }
-                    ));
-                }
-                if let Some(u) = &c.on_update {
-                    extra.push(format!("on update {u}"));
-                }
-                if let Some(cs) = &c.collation {
-                    extra.push(cs.clone());
-                }
-                if !c.data_type.values.is_empty()
-                    && c.data_type.name != "enum"
-                    && c.data_type.name != "set"
-                {
-                    extra.push(format!("values: {}", c.data_type.values.join(", ")));
-                }
-                if let Some(cm) = &c.comment {
-                    extra.push(format!("“{cm}”"));
-                }
-                ui.label(extra.join(" · "));
-                ui.end_row();
+            }
+        })
+        .body(|mut body| {
+            for c in &t.columns {
+                body.row(20.0, |mut row| {
+                    row.col(|ui| {
+                        ui.label(c.ordinal.to_string());
+                    });
+                    let pk = t.primary_key.as_ref().is_some_and(|p| p.columns.contains(&c.name));
+                    row.col(|ui| {
+                        if pk {
+                            ui.label(RichText::new(format!("{}  (PK)", c.name)).strong());
+                        } else {
+                            clipped(ui, &c.name, false);
+                        }
+                    });
+                    row.col(|ui| clipped(ui, &c.data_type.declared, true));
+                    row.col(|ui| {
+                        ui.label(if c.nullable { "NULL" } else { "NOT NULL" });
+                    });
+                    row.col(|ui| clipped(ui, c.default.as_deref().unwrap_or(""), true));
+                    row.col(|ui| clipped(ui, &column_details(c), false));
+                });
             }
         });
     ui.add_space(8.0);
@@ -606,4 +579,38 @@ fn table_details(
 
 fn opt_name(n: &Option<String>) -> String {
     n.as_ref().map(|n| format!("{n} ")).unwrap_or_default()
+}
+
+/// Identity, generation, automatic update, collation and comment of a column, in one line.
+fn column_details(c: &Column) -> String {
+    let mut extra = vec![];
+    match &c.identity {
+        Some(Identity::AutoIncrement { next_value }) => {
+            extra.push(format!("auto_increment{}", next_value.map(|n| format!(" (next {n})")).unwrap_or_default()))
+        }
+        Some(Identity::Serial { sequence }) => extra.push(format!("serial: {sequence}")),
+        Some(Identity::Identity { always, .. }) => {
+            extra.push(format!("identity {}", if *always { "always" } else { "by default" }))
+        }
+        Some(Identity::Rowid { autoincrement }) => {
+            extra.push(if *autoincrement { "rowid autoincrement".into() } else { "rowid alias".into() })
+        }
+        None => {}
+    }
+    if let Some(g) = &c.generated {
+        extra.push(format!("generated ({}){}", g.expression, if g.stored { " stored" } else { "" }));
+    }
+    if let Some(u) = &c.on_update {
+        extra.push(format!("on update {u}"));
+    }
+    if let Some(cs) = &c.collation {
+        extra.push(cs.clone());
+    }
+    if !c.data_type.values.is_empty() && c.data_type.name != "enum" && c.data_type.name != "set" {
+        extra.push(format!("values: {}", c.data_type.values.join(", ")));
+    }
+    if let Some(cm) = &c.comment {
+        extra.push(format!("“{cm}”"));
+    }
+    extra.join(" · ")
 }
