@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use crate::discovery::{DiscoverOptions, discover, exact_row_count};
+use crate::discovery::{DiscoverOptions, discover_with_progress, exact_row_count};
 use crate::endpoints::{Connection, Endpoint, Password, ServerInfo, test_connection};
 use crate::model::Catalog;
 
@@ -48,6 +48,8 @@ pub enum EventKind {
         result: Result<i64, String>,
     },
     DemoReady(Result<(), String>),
+    /// A step of a running discovery.
+    DiscoveryProgress(crate::discovery::Progress),
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +61,8 @@ pub struct Event {
 }
 
 type Waker = Arc<dyn Fn() + Send + Sync>;
+/// Sends an intermediate event (progress) for the running command.
+type Report = Arc<dyn Fn(&str, EventKind) + Send + Sync>;
 
 /// Owns the tokio runtime and the event channel.
 pub struct Runtime {
@@ -103,7 +107,17 @@ impl Runtime {
         let tx = self.tx.clone();
         let waker = self.waker.clone();
         self.rt.spawn(async move {
-            let (endpoint, kind) = run_command(command).await;
+            let progress_tx = tx.clone();
+            let progress_waker = waker.clone();
+            let report: Report = Arc::new(move |endpoint: &str, kind: EventKind| {
+                let _ = progress_tx.send(Event {
+                    request,
+                    endpoint: endpoint.to_string(),
+                    kind,
+                });
+                progress_waker();
+            });
+            let (endpoint, kind) = run_command(command, report).await;
             let _ = tx.send(Event {
                 request,
                 endpoint,
@@ -120,7 +134,7 @@ impl Runtime {
     }
 }
 
-async fn run_command(command: Command) -> (String, EventKind) {
+async fn run_command(command: Command, report: Report) -> (String, EventKind) {
     match command {
         Command::TestConnection { endpoint, password } => {
             let r = test_connection(&endpoint, password)
@@ -139,9 +153,13 @@ async fn run_command(command: Command) -> (String, EventKind) {
             password,
             options,
         } => {
+            let name = endpoint.name.clone();
+            let progress = Arc::new(move |p: &crate::discovery::Progress| {
+                report(&name, EventKind::DiscoveryProgress(p.clone()))
+            });
             let r = async {
                 let conn = Connection::open(&endpoint, password).await?;
-                let c = discover(&conn, &options).await;
+                let c = discover_with_progress(&conn, &options, progress).await;
                 conn.close().await;
                 c
             }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::discovery::{DiscoverOptions, discover};
+use crate::discovery::{DiscoverOptions, discover_with_progress};
 use crate::endpoints::{Connection, Endpoint, Password, test_connection};
 use crate::error::{Error, Result};
 use crate::project::Project;
@@ -202,15 +202,34 @@ async fn execute(command: Command) -> Result<()> {
             exact_counts,
         } => {
             let (endpoint, password) = target.resolve()?;
-            let conn = Connection::open(&endpoint, password).await?;
-            let catalog = discover(
-                &conn,
-                &DiscoverOptions {
-                    schemas,
-                    exact_counts,
-                },
-            )
-            .await;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar.set_message(format!("connecting to {}", endpoint.url()));
+            let conn = match Connection::open(&endpoint, password).await {
+                Ok(c) => c,
+                Err(e) => {
+                    bar.finish_and_clear();
+                    return Err(e);
+                }
+            };
+            let b = bar.clone();
+            let progress = std::sync::Arc::new(move |p: &crate::discovery::Progress| {
+                b.set_message(if p.total > 0 {
+                    format!("{} ({}/{} tables)", p.step, p.done, p.total)
+                } else {
+                    p.step.clone()
+                });
+            });
+            let options = DiscoverOptions {
+                schemas,
+                exact_counts,
+            };
+            let catalog = discover_with_progress(&conn, &options, progress).await;
+            bar.finish_and_clear();
             conn.close().await;
             let catalog = catalog?;
             if json {

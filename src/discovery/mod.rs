@@ -23,9 +23,34 @@ pub struct DiscoverOptions {
     pub exact_counts: bool,
 }
 
+/// Where discovery is: the current step, and for per-table work how far it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub step: String,
+    pub done: u64,
+    pub total: u64,
+}
+
 /// Reads the whole catalog of a connected endpoint.
 pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Catalog> {
+    discover_with_progress(conn, options, std::sync::Arc::new(|_: &Progress| {})).await
+}
+
+/// [`discover`], reporting each step to `progress`.
+pub async fn discover_with_progress(
+    conn: &Connection,
+    options: &DiscoverOptions,
+    progress: std::sync::Arc<dyn Fn(&Progress) + Send + Sync>,
+) -> Result<Catalog> {
     let started = std::time::Instant::now();
+    let report = progress.clone();
+    let conn = &conn.observed(std::sync::Arc::new(move |step: &str| {
+        report(&Progress {
+            step: step.to_string(),
+            done: 0,
+            total: 0,
+        })
+    }));
     let mut catalog = match conn.engine() {
         Engine::Postgres => postgres::discover(conn, options).await?,
         Engine::MySql | Engine::MariaDb => mysql::discover(conn, options).await?,
@@ -40,14 +65,22 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
         schema.types.sort_by(|a, b| a.name.cmp(&b.name));
     }
     if options.exact_counts {
+        let total = catalog.schemas.iter().map(|s| s.tables.len() as u64).sum();
+        let mut done = 0;
         for si in 0..catalog.schemas.len() {
             for ti in 0..catalog.schemas[si].tables.len() {
                 let (s, t) = (
                     &catalog.schemas[si].name,
                     &catalog.schemas[si].tables[ti].name,
                 );
+                progress(&Progress {
+                    step: format!("counting rows of {s}.{t}"),
+                    done,
+                    total,
+                });
                 let n = exact_row_count(conn, s, t).await?;
                 catalog.schemas[si].tables[ti].stats.exact_rows = Some(n);
+                done += 1;
             }
         }
     }

@@ -235,7 +235,10 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
     // Keep a column's character set and collation only where they differ from its table's.
     for schema in &mut schemas {
         for table in &mut schema.tables {
-            let (tcs, tcoll) = (table.default_charset.clone(), table.default_collation.clone());
+            let (tcs, tcoll) = (
+                table.default_charset.clone(),
+                table.default_collation.clone(),
+            );
             for c in &mut table.columns {
                 if c.collation.is_some() && c.collation == tcoll {
                     c.collation = None;

@@ -25,11 +25,24 @@ pub enum Pool {
     Sqlite(SqlitePool),
 }
 
+/// Called with the context of each query a [`Connection`] runs ("reading columns"...), so long
+/// work can show what it is doing.
+pub type StepObserver = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A connected endpoint: the pool plus what is needed to name it in messages.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Connection {
     pub endpoint: Endpoint,
     pub pool: Pool,
+    observer: Option<StepObserver>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("endpoint", &self.endpoint.label())
+            .finish()
+    }
 }
 
 /// One result row with every value as text (NULL as `None`), addressed by column name.
@@ -231,6 +244,7 @@ impl Connection {
                 let conn = Connection {
                     endpoint: endpoint.clone(),
                     pool: Pool::Sqlite(pool),
+                    observer: None,
                 };
                 // A file that is not a database only fails on first read: check now.
                 conn.query_text("SELECT count(*) FROM sqlite_master")
@@ -248,7 +262,16 @@ impl Connection {
         Ok(Connection {
             endpoint: endpoint.clone(),
             pool,
+            observer: None,
         })
+    }
+
+    /// The same connection, reporting the context of each query to `observer`.
+    pub fn observed(&self, observer: StepObserver) -> Connection {
+        Connection {
+            observer: Some(observer),
+            ..self.clone()
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -268,6 +291,9 @@ impl Connection {
     /// Like [`Connection::query_text`], with failures turned into an error that names the endpoint
     /// and what was being done.
     pub async fn query(&self, context: &str, sql: &str) -> Result<Vec<TextRow>> {
+        if let Some(o) = &self.observer {
+            o(context);
+        }
         self.query_text(sql).await.map_err(|e| Error::Query {
             endpoint: self.endpoint.label(),
             context: context.to_string(),

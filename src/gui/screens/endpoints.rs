@@ -23,6 +23,8 @@ pub struct EndpointStatus {
     pub test: Option<Result<ServerInfo, String>>,
     pub discovering: Option<RequestId>,
     pub catalog: Option<Result<Box<Catalog>, String>>,
+    /// The step a running discovery is at.
+    pub step: Option<String>,
     pub counts: HashMap<(String, String), CountState>,
 }
 
@@ -55,7 +57,13 @@ impl EndpointsScreen {
             EventKind::Discovered(r) => {
                 if st.discovering == Some(event.request) {
                     st.discovering = None;
+                    st.step = None;
                     st.catalog = Some(r);
+                }
+            }
+            EventKind::DiscoveryProgress(p) => {
+                if st.discovering == Some(event.request) {
+                    st.step = Some(p.step);
                 }
             }
             EventKind::RowsCounted {
@@ -204,12 +212,21 @@ impl EndpointsScreen {
                 ui.horizontal_top(|ui| {
                     ui.vertical(|ui| {
                         ui.set_width(700.0_f32.min(ui.available_width() * 0.62));
-                        let changed = form(ui, &mut state.project.endpoints[i], &state.secrets, &mut self.file_dialog, i);
+                        let changed = form(
+                            ui,
+                            &mut state.project.endpoints[i],
+                            &state.secrets,
+                            &mut self.file_dialog,
+                            i,
+                        );
                         if changed {
                             state.dirty = true;
                         }
                         if duplicate_name {
-                            ui.colored_label(style::ERROR, "Another endpoint has this name: names must be unique.");
+                            ui.colored_label(
+                                style::ERROR,
+                                "Another endpoint has this name: names must be unique.",
+                            );
                         }
                     });
                     ui.add_space(18.0);
@@ -236,7 +253,10 @@ impl EndpointsScreen {
                 (_, Some(_)) => {
                     ui.horizontal(|ui| {
                         ui.spinner();
-                        ui.label("Reading the catalog…");
+                        ui.label(format!(
+                            "Reading the catalog: {}…",
+                            st.step.as_deref().unwrap_or("connecting")
+                        ));
                     });
                 }
                 (Some(Ok(catalog)), None) => {
@@ -321,7 +341,10 @@ impl EndpointsScreen {
                     ("User", info.current_user.clone()),
                     ("Database", info.database.clone()),
                     ("Connect time", format!("{:.1} ms", info.connect_ms)),
-                    ("Latency", format!("{:.2} ms (median of 5 round-trips)", info.latency_ms)),
+                    (
+                        "Latency",
+                        format!("{:.2} ms (median of 5 round-trips)", info.latency_ms),
+                    ),
                     ("Catalogs", catalogs),
                 ] {
                     ui.horizontal_wrapped(|ui| {
@@ -370,7 +393,12 @@ impl EndpointsScreen {
 /// A labelled text field (two grid cells) that kittest and screen readers find by its label.
 fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) -> bool {
     let l = ui.label(label);
-    ui.add_sized([FIELD_WIDTH, 20.0], egui::TextEdit::singleline(value).hint_text(hint)).labelled_by(l.id).changed()
+    ui.add_sized(
+        [FIELD_WIDTH, 20.0],
+        egui::TextEdit::singleline(value).hint_text(hint),
+    )
+    .labelled_by(l.id)
+    .changed()
 }
 
 const FIELD_WIDTH: f32 = 210.0;
@@ -402,108 +430,176 @@ fn form(
     index: usize,
 ) -> bool {
     let mut changed = false;
-    egui::Grid::new("endpoint_fields").num_columns(4).spacing([10.0, 6.0]).show(ui, |ui| {
-        changed |= field(ui, "Name", &mut e.name, "a unique name");
-        let l = ui.label("Engine");
-        let before = e.engine;
-        egui::ComboBox::from_id_salt("engine")
-            .selected_text(e.engine.label())
-            .show_ui(ui, |ui| {
-                for en in Engine::ALL {
-                    ui.selectable_value(&mut e.engine, en, en.label());
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        ui.end_row();
-        if e.engine != before {
-            changed = true;
-            if before.default_port().is_none_or(|p| p == e.port) || e.port == 0 {
-                e.port = e.engine.default_port().unwrap_or(0);
-            }
-            if e.engine == Engine::Sqlite {
-                e.host.clear();
-            } else if e.host.is_empty() {
-                e.host = "localhost".into();
-            }
-        }
-
-        let l = ui.label("Role");
-        ui.horizontal(|ui| {
-            changed |= ui.radio_value(&mut e.role, Role::Source, "Source").changed();
-            changed |= ui.radio_value(&mut e.role, Role::Target, "Target").changed();
-        })
-        .response
-        .labelled_by(l.id);
-        let l = ui.label("Timeout (s)");
-        changed |= ui.add(egui::DragValue::new(&mut e.connect_timeout_secs).range(1..=600)).labelled_by(l.id).changed();
-        ui.end_row();
-
-        if e.engine == Engine::Sqlite {
-            let l = ui.label("File");
-            ui.horizontal(|ui| {
-                changed |= ui
-                    .add(egui::TextEdit::singleline(&mut e.database).hint_text("/path/to/database.sqlite").desired_width(FIELD_WIDTH * 2.0))
-                    .labelled_by(l.id)
-                    .changed();
-                if ui.button("Browse…").clicked() {
-                    *dialog = Some((index, FileField::Database, open_dialog(ui, "SQLite database", &[("SQLite", &["db", "sqlite", "sqlite3"])])));
-                }
-            });
-            ui.end_row();
-            if e.role == Role::Source && !e.database.is_empty() && !std::path::Path::new(&e.database).exists() {
-                ui.label("");
-                ui.colored_label(style::WARN, "This file does not exist (a source is never created).");
-                ui.end_row();
-            }
-        } else {
-            changed |= field(ui, "Host", &mut e.host, "host name or IP address");
-            let l = ui.label("Port");
-            changed |= ui.add(egui::DragValue::new(&mut e.port).range(1..=65535)).labelled_by(l.id).changed();
-            ui.end_row();
-            changed |= field(ui, "Database", &mut e.database, if e.engine == Engine::Postgres { "postgres" } else { "schema name" });
-            changed |= field(ui, "User", &mut e.user, "");
-            ui.end_row();
-            let l = ui.label("Password");
-            let mut pw = secrets.get(&e.name).map(|p| p.expose().to_string()).unwrap_or_default();
-            let r = ui
-                .add_sized([FIELD_WIDTH, 20.0], egui::TextEdit::singleline(&mut pw).password(true).hint_text("this session only"))
-                .labelled_by(l.id);
-            if r.changed() {
-                secrets.set(&e.name, (!pw.is_empty()).then(|| Password::new(pw)));
-            }
-            let mut env = e.password_env.clone().unwrap_or_default();
-            if field(ui, "Password variable", &mut env, "e.g. PGPASSWORD") {
-                e.password_env = (!env.trim().is_empty()).then(|| env.trim().to_string());
-                changed = true;
-            }
-            ui.end_row();
-            let l = ui.label("TLS");
-            egui::ComboBox::from_id_salt("tls")
-                .selected_text(e.tls.label())
+    egui::Grid::new("endpoint_fields")
+        .num_columns(4)
+        .spacing([10.0, 6.0])
+        .show(ui, |ui| {
+            changed |= field(ui, "Name", &mut e.name, "a unique name");
+            let l = ui.label("Engine");
+            let before = e.engine;
+            egui::ComboBox::from_id_salt("engine")
+                .selected_text(e.engine.label())
                 .show_ui(ui, |ui| {
-                    for m in TlsMode::ALL {
-                        changed |= ui.selectable_value(&mut e.tls, m, m.label()).changed();
+                    for en in Engine::ALL {
+                        ui.selectable_value(&mut e.engine, en, en.label());
                     }
                 })
                 .response
                 .labelled_by(l.id);
-            if matches!(e.tls, TlsMode::VerifyCa | TlsMode::VerifyFull) || e.ca_file.is_some() {
-                let l = ui.label("CA file");
+            ui.end_row();
+            if e.engine != before {
+                changed = true;
+                if before.default_port().is_none_or(|p| p == e.port) || e.port == 0 {
+                    e.port = e.engine.default_port().unwrap_or(0);
+                }
+                if e.engine == Engine::Sqlite {
+                    e.host.clear();
+                } else if e.host.is_empty() {
+                    e.host = "localhost".into();
+                }
+            }
+
+            let l = ui.label("Role");
+            ui.horizontal(|ui| {
+                changed |= ui
+                    .radio_value(&mut e.role, Role::Source, "Source")
+                    .changed();
+                changed |= ui
+                    .radio_value(&mut e.role, Role::Target, "Target")
+                    .changed();
+            })
+            .response
+            .labelled_by(l.id);
+            let l = ui.label("Timeout (s)");
+            changed |= ui
+                .add(egui::DragValue::new(&mut e.connect_timeout_secs).range(1..=600))
+                .labelled_by(l.id)
+                .changed();
+            ui.end_row();
+
+            if e.engine == Engine::Sqlite {
+                let l = ui.label("File");
                 ui.horizontal(|ui| {
-                    let mut ca = e.ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-                    if ui.add(egui::TextEdit::singleline(&mut ca).desired_width(FIELD_WIDTH - 70.0)).labelled_by(l.id).changed() {
-                        e.ca_file = (!ca.is_empty()).then(|| PathBuf::from(ca));
-                        changed = true;
-                    }
+                    changed |= ui
+                        .add(
+                            egui::TextEdit::singleline(&mut e.database)
+                                .hint_text("/path/to/database.sqlite")
+                                .desired_width(FIELD_WIDTH * 2.0),
+                        )
+                        .labelled_by(l.id)
+                        .changed();
                     if ui.button("Browse…").clicked() {
-                        *dialog = Some((index, FileField::CaFile, open_dialog(ui, "CA certificate", &[("PEM", &["pem", "crt"])])));
+                        *dialog = Some((
+                            index,
+                            FileField::Database,
+                            open_dialog(
+                                ui,
+                                "SQLite database",
+                                &[("SQLite", &["db", "sqlite", "sqlite3"])],
+                            ),
+                        ));
                     }
                 });
+                ui.end_row();
+                if e.role == Role::Source
+                    && !e.database.is_empty()
+                    && !std::path::Path::new(&e.database).exists()
+                {
+                    ui.label("");
+                    ui.colored_label(
+                        style::WARN,
+                        "This file does not exist (a source is never created).",
+                    );
+                    ui.end_row();
+                }
+            } else {
+                changed |= field(ui, "Host", &mut e.host, "host name or IP address");
+                let l = ui.label("Port");
+                changed |= ui
+                    .add(egui::DragValue::new(&mut e.port).range(1..=65535))
+                    .labelled_by(l.id)
+                    .changed();
+                ui.end_row();
+                changed |= field(
+                    ui,
+                    "Database",
+                    &mut e.database,
+                    if e.engine == Engine::Postgres {
+                        "postgres"
+                    } else {
+                        "schema name"
+                    },
+                );
+                changed |= field(ui, "User", &mut e.user, "");
+                ui.end_row();
+                let l = ui.label("Password");
+                let mut pw = secrets
+                    .get(&e.name)
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default();
+                let r = ui
+                    .add_sized(
+                        [FIELD_WIDTH, 20.0],
+                        egui::TextEdit::singleline(&mut pw)
+                            .password(true)
+                            .hint_text("this session only"),
+                    )
+                    .labelled_by(l.id);
+                if r.changed() {
+                    secrets.set(&e.name, (!pw.is_empty()).then(|| Password::new(pw)));
+                }
+                let mut env = e.password_env.clone().unwrap_or_default();
+                if field(ui, "Password variable", &mut env, "e.g. PGPASSWORD") {
+                    e.password_env = (!env.trim().is_empty()).then(|| env.trim().to_string());
+                    changed = true;
+                }
+                ui.end_row();
+                let l = ui.label("TLS");
+                egui::ComboBox::from_id_salt("tls")
+                    .selected_text(e.tls.label())
+                    .show_ui(ui, |ui| {
+                        for m in TlsMode::ALL {
+                            changed |= ui.selectable_value(&mut e.tls, m, m.label()).changed();
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                if matches!(e.tls, TlsMode::VerifyCa | TlsMode::VerifyFull) || e.ca_file.is_some() {
+                    let l = ui.label("CA file");
+                    ui.horizontal(|ui| {
+                        let mut ca = e
+                            .ca_file
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default();
+                        if ui
+                            .add(
+                                egui::TextEdit::singleline(&mut ca)
+                                    .desired_width(FIELD_WIDTH - 70.0),
+                            )
+                            .labelled_by(l.id)
+                            .changed()
+                        {
+                            e.ca_file = (!ca.is_empty()).then(|| PathBuf::from(ca));
+                            changed = true;
+                        }
+                        if ui.button("Browse…").clicked() {
+                            *dialog = Some((
+                                index,
+                                FileField::CaFile,
+                                open_dialog(ui, "CA certificate", &[("PEM", &["pem", "crt"])]),
+                            ));
+                        }
+                    });
+                }
+                ui.end_row();
             }
-            ui.end_row();
-        }
-    });
-    ui.label(RichText::new(e.url()).monospace().small().color(style::MUTED));
+        });
+    ui.label(
+        RichText::new(e.url())
+            .monospace()
+            .small()
+            .color(style::MUTED),
+    );
     changed
 }

@@ -459,7 +459,11 @@ fn table_details(
     }
     ui.add_space(6.0);
     let clipped = |ui: &mut egui::Ui, text: &str, mono: bool| {
-        let rt = if mono { RichText::new(text).monospace() } else { RichText::new(text) };
+        let rt = if mono {
+            RichText::new(text).monospace()
+        } else {
+            RichText::new(text)
+        };
         ui.add(egui::Label::new(rt).truncate()).on_hover_text(text);
     };
     egui_extras::TableBuilder::new(ui)
@@ -467,10 +471,25 @@ fn table_details(
         .striped(true)
         .vscroll(false)
         .column(egui_extras::Column::exact(28.0))
-        .column(egui_extras::Column::initial(140.0).at_least(80.0).resizable(true).clip(true))
-        .column(egui_extras::Column::initial(170.0).at_least(80.0).resizable(true).clip(true))
+        .column(
+            egui_extras::Column::initial(140.0)
+                .at_least(80.0)
+                .resizable(true)
+                .clip(true),
+        )
+        .column(
+            egui_extras::Column::initial(170.0)
+                .at_least(80.0)
+                .resizable(true)
+                .clip(true),
+        )
         .column(egui_extras::Column::exact(72.0))
-        .column(egui_extras::Column::initial(130.0).at_least(60.0).resizable(true).clip(true))
+        .column(
+            egui_extras::Column::initial(130.0)
+                .at_least(60.0)
+                .resizable(true)
+                .clip(true),
+        )
         .column(egui_extras::Column::remainder().at_least(120.0).clip(true))
         .header(20.0, |mut h| {
             for title in ["#", "Column", "Type", "Null", "Default", "Details"] {
@@ -485,7 +504,10 @@ fn table_details(
                     row.col(|ui| {
                         ui.label(c.ordinal.to_string());
                     });
-                    let pk = t.primary_key.as_ref().is_some_and(|p| p.columns.contains(&c.name));
+                    let pk = t
+                        .primary_key
+                        .as_ref()
+                        .is_some_and(|p| p.columns.contains(&c.name));
                     row.col(|ui| {
                         if pk {
                             ui.label(RichText::new(format!("{}  (PK)", c.name)).strong());
@@ -585,20 +607,30 @@ fn opt_name(n: &Option<String>) -> String {
 fn column_details(c: &Column) -> String {
     let mut extra = vec![];
     match &c.identity {
-        Some(Identity::AutoIncrement { next_value }) => {
-            extra.push(format!("auto_increment{}", next_value.map(|n| format!(" (next {n})")).unwrap_or_default()))
-        }
+        Some(Identity::AutoIncrement { next_value }) => extra.push(format!(
+            "auto_increment{}",
+            next_value
+                .map(|n| format!(" (next {n})"))
+                .unwrap_or_default()
+        )),
         Some(Identity::Serial { sequence }) => extra.push(format!("serial: {sequence}")),
-        Some(Identity::Identity { always, .. }) => {
-            extra.push(format!("identity {}", if *always { "always" } else { "by default" }))
-        }
-        Some(Identity::Rowid { autoincrement }) => {
-            extra.push(if *autoincrement { "rowid autoincrement".into() } else { "rowid alias".into() })
-        }
+        Some(Identity::Identity { always, .. }) => extra.push(format!(
+            "identity {}",
+            if *always { "always" } else { "by default" }
+        )),
+        Some(Identity::Rowid { autoincrement }) => extra.push(if *autoincrement {
+            "rowid autoincrement".into()
+        } else {
+            "rowid alias".into()
+        }),
         None => {}
     }
     if let Some(g) = &c.generated {
-        extra.push(format!("generated ({}){}", g.expression, if g.stored { " stored" } else { "" }));
+        extra.push(format!(
+            "generated ({}){}",
+            g.expression,
+            if g.stored { " stored" } else { "" }
+        ));
     }
     if let Some(u) = &c.on_update {
         extra.push(format!("on update {u}"));
