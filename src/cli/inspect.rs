@@ -106,32 +106,7 @@ pub fn render(c: &Catalog) -> String {
                 if let Some(d) = &col.default {
                     extra.push(format!("DEFAULT {d}"));
                 }
-                match &col.identity {
-                    Some(Identity::AutoIncrement { .. }) => extra.push("AUTO_INCREMENT".into()),
-                    Some(Identity::Serial { sequence }) => {
-                        extra.push(format!("serial ({sequence})"))
-                    }
-                    Some(Identity::Identity { always, .. }) => extra.push(format!(
-                        "IDENTITY {}",
-                        if *always { "ALWAYS" } else { "BY DEFAULT" }
-                    )),
-                    Some(Identity::Rowid { autoincrement }) => extra.push(if *autoincrement {
-                        "rowid AUTOINCREMENT".into()
-                    } else {
-                        "rowid".into()
-                    }),
-                    None => {}
-                }
-                if let Some(g) = &col.generated {
-                    extra.push(format!(
-                        "GENERATED AS ({}){}",
-                        g.expression,
-                        if g.stored { " STORED" } else { "" }
-                    ));
-                }
-                if let Some(u) = &col.on_update {
-                    extra.push(format!("ON UPDATE {u}"));
-                }
+                extra.extend(col.properties());
                 let _ = writeln!(
                     o,
                     "    {:<width$}  {:<twidth$}  {}",
@@ -155,42 +130,7 @@ pub fn render(c: &Catalog) -> String {
                 let _ = writeln!(o, "    CHECK {}({})", name_prefix(&ch.name), ch.expression);
             }
             for i in &t.indexes {
-                let parts: Vec<String> = i
-                    .parts
-                    .iter()
-                    .map(|p| {
-                        let mut s = p
-                            .column
-                            .clone()
-                            .or(p.expression.clone())
-                            .unwrap_or_default();
-                        if let Some(l) = p.prefix_length {
-                            s.push_str(&format!("({l})"));
-                        }
-                        if p.descending {
-                            s.push_str(" DESC");
-                        }
-                        s
-                    })
-                    .collect();
-                let method = i
-                    .method
-                    .as_deref()
-                    .filter(|m| !matches!(*m, "btree"))
-                    .map(|m| format!(" USING {m}"))
-                    .unwrap_or_default();
-                let pred = i
-                    .predicate
-                    .as_ref()
-                    .map(|p| format!(" WHERE {p}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    o,
-                    "    {}INDEX {} ({}){method}{pred}",
-                    if i.unique { "UNIQUE " } else { "" },
-                    i.name,
-                    parts.join(", ")
-                );
+                let _ = writeln!(o, "    {}", i.describe());
             }
             for f in &t.foreign_keys {
                 let target = match &f.referenced_schema {

@@ -399,3 +399,91 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 }
+
+impl Identity {
+    /// How the column numbers its rows, for people: `AUTO_INCREMENT (next 1003)`, `IDENTITY ALWAYS`...
+    pub fn describe(&self) -> String {
+        match self {
+            Identity::AutoIncrement { next_value } => {
+                format!(
+                    "AUTO_INCREMENT{}",
+                    next_value
+                        .map(|n| format!(" (next {n})"))
+                        .unwrap_or_default()
+                )
+            }
+            Identity::Serial { sequence } => format!("serial ({sequence})"),
+            Identity::Identity { always, .. } => {
+                format!("IDENTITY {}", if *always { "ALWAYS" } else { "BY DEFAULT" })
+            }
+            Identity::Rowid {
+                autoincrement: true,
+            } => "rowid AUTOINCREMENT".into(),
+            Identity::Rowid {
+                autoincrement: false,
+            } => "rowid alias".into(),
+        }
+    }
+}
+
+impl Column {
+    /// Identity, generation and automatic update of the column, for people.
+    pub fn properties(&self) -> Vec<String> {
+        let mut out = vec![];
+        if let Some(i) = &self.identity {
+            out.push(i.describe());
+        }
+        if let Some(g) = &self.generated {
+            out.push(format!(
+                "GENERATED AS ({}){}",
+                g.expression,
+                if g.stored { " STORED" } else { " VIRTUAL" }
+            ));
+        }
+        if let Some(u) = &self.on_update {
+            out.push(format!("ON UPDATE {u}"));
+        }
+        out
+    }
+}
+
+impl Index {
+    /// `UNIQUE INDEX name (a(10), lower(b) DESC) USING gin WHERE p`, for people.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let mut s = p
+                    .column
+                    .clone()
+                    .or(p.expression.clone())
+                    .unwrap_or_default();
+                if let Some(l) = p.prefix_length {
+                    s.push_str(&format!("({l})"));
+                }
+                if p.descending {
+                    s.push_str(" DESC");
+                }
+                s
+            })
+            .collect();
+        let method = self
+            .method
+            .as_deref()
+            .filter(|m| *m != "btree")
+            .map(|m| format!(" USING {m}"))
+            .unwrap_or_default();
+        let predicate = self
+            .predicate
+            .as_ref()
+            .map(|p| format!(" WHERE {p}"))
+            .unwrap_or_default();
+        format!(
+            "{}INDEX {} ({}){method}{predicate}",
+            if self.unique { "UNIQUE " } else { "" },
+            self.name,
+            parts.join(", ")
+        )
+    }
+}

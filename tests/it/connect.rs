@@ -183,3 +183,23 @@ async fn a_file_that_is_not_sqlite_is_refused_clearly() {
     let err = test_connection(&ep, None).await.unwrap_err().to_string();
     assert!(err.contains("not a readable SQLite database"), "{err}");
 }
+
+#[tokio::test]
+async fn unknown_host_is_named() {
+    // `.invalid` never resolves (RFC 2606).
+    let mut ep = Endpoint::parse_url("mysql://u@no-such-host.invalid:3306/db")
+        .unwrap()
+        .endpoint;
+    ep.connect_timeout_secs = 5;
+    let err = test_connection(&ep, None).await.unwrap_err();
+    assert_eq!(
+        err.connect_failure(),
+        Some(ConnectFailure::UnknownHost),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("'no-such-host.invalid' does not resolve"),
+        "{err}"
+    );
+}

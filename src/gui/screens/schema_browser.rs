@@ -563,38 +563,7 @@ fn table_details(
     ui.add_space(8.0);
     ui.strong(format!("Indexes ({})", t.indexes.len()));
     for i in &t.indexes {
-        let parts: Vec<String> = i
-            .parts
-            .iter()
-            .map(|p| {
-                let mut s = p
-                    .column
-                    .clone()
-                    .or(p.expression.clone())
-                    .unwrap_or_default();
-                if let Some(l) = p.prefix_length {
-                    s.push_str(&format!("({l})"));
-                }
-                if p.descending {
-                    s.push_str(" DESC");
-                }
-                s
-            })
-            .collect();
-        ui.label(format!(
-            "{}{} ({}){}{}",
-            if i.unique { "UNIQUE " } else { "" },
-            i.name,
-            parts.join(", "),
-            i.method
-                .as_ref()
-                .map(|m| format!(" USING {m}"))
-                .unwrap_or_default(),
-            i.predicate
-                .as_ref()
-                .map(|p| format!(" WHERE {p}"))
-                .unwrap_or_default()
-        ));
+        ui.label(i.describe());
     }
     action
 }
@@ -605,36 +574,7 @@ fn opt_name(n: &Option<String>) -> String {
 
 /// Identity, generation, automatic update, collation and comment of a column, in one line.
 fn column_details(c: &Column) -> String {
-    let mut extra = vec![];
-    match &c.identity {
-        Some(Identity::AutoIncrement { next_value }) => extra.push(format!(
-            "auto_increment{}",
-            next_value
-                .map(|n| format!(" (next {n})"))
-                .unwrap_or_default()
-        )),
-        Some(Identity::Serial { sequence }) => extra.push(format!("serial: {sequence}")),
-        Some(Identity::Identity { always, .. }) => extra.push(format!(
-            "identity {}",
-            if *always { "always" } else { "by default" }
-        )),
-        Some(Identity::Rowid { autoincrement }) => extra.push(if *autoincrement {
-            "rowid autoincrement".into()
-        } else {
-            "rowid alias".into()
-        }),
-        None => {}
-    }
-    if let Some(g) = &c.generated {
-        extra.push(format!(
-            "generated ({}){}",
-            g.expression,
-            if g.stored { " stored" } else { "" }
-        ));
-    }
-    if let Some(u) = &c.on_update {
-        extra.push(format!("on update {u}"));
-    }
+    let mut extra = c.properties();
     if let Some(cs) = &c.collation {
         extra.push(cs.clone());
     }
