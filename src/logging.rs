@@ -114,8 +114,11 @@ pub fn init(default_level: &str, buffer: Option<LogBuffer>) {
         .with_writer(std::io::stderr)
         .with_target(true)
         .with_filter(filter);
-    let memory = buffer
-        .map(|b| MemoryLayer::new(b).with_filter(EnvFilter::new("warn,tugboat=debug,sqlx=warn")));
+    let memory = buffer.map(|b| {
+        MemoryLayer::new(b).with_filter(EnvFilter::new(
+            "warn,winit=error,eframe=error,egui_glow=error,zbus=error,tugboat=debug",
+        ))
+    });
     let _ = tracing_subscriber::registry()
         .with(stderr)
         .with(memory)

@@ -119,10 +119,13 @@ impl LogsScreen {
                         ui.colored_label(c, level_label(e.level));
                     });
                     row.col(|ui| {
-                        ui.label(e.target.trim_start_matches("tugboat::"));
+                        ui.add(
+                            egui::Label::new(e.target.trim_start_matches("tugboat::")).truncate(),
+                        );
                     });
                     row.col(|ui| {
-                        ui.label(&e.message);
+                        ui.add(egui::Label::new(&e.message).truncate())
+                            .on_hover_text(&e.message);
                     });
                 });
             });
