@@ -1,0 +1,901 @@
+//! Reading a DDL script into the neutral model: split, classify, normalise each dialect's
+//! storage clauses away, parse with sqlparser, and map the AST onto [`crate::model`].
+//!
+//! Every statement is accounted for in [`ParsedScript::statements`] with its outcome; objects the
+//! parser cannot read are still listed in [`ParsedScript::objects`] by kind and name, with the
+//! parser's error, so conversion can report them instead of dropping them.
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::{
+    ColumnOption, CreateTable, Expr, IndexColumn, ObjectName, ObjectNamePart, Statement, TableConstraint,
+};
+use sqlparser::dialect::{self as sp};
+use sqlparser::parser::Parser;
+
+use super::classify::{Classified, ObjectKind, QualifiedName, StatementKind, classify};
+use super::split::{Dialect, Piece, RawStatement, split, words};
+use crate::discovery::parse_declared_type;
+use crate::model::*;
+
+/// What became of one statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Parsed and added to the model.
+    Parsed,
+    /// Recognised by kind and name, but the parser could not read it (its text is kept).
+    Unparsed { error: String },
+    /// A data statement (INSERT, COPY), kept for the data path.
+    Data,
+    /// Understood and deliberately not part of the schema (session settings, transactions,
+    /// client commands, DROPs...), with the reason.
+    Skipped { reason: String },
+}
+
+/// One statement of the script and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementRecord {
+    pub line: usize,
+    pub end_line: usize,
+    pub classified: Classified,
+    pub outcome: Outcome,
+}
+
+/// A schema object defined by the script, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptObject {
+    pub kind: ObjectKind,
+    pub name: QualifiedName,
+    /// The table of an index, trigger or constraint.
+    pub table: Option<QualifiedName>,
+    pub line: usize,
+    pub end_line: usize,
+    /// The statement text as written.
+    pub sql: String,
+    /// The parser's error when the statement could not be parsed.
+    pub parse_error: Option<String>,
+}
+
+/// A whole script read into the model.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ParsedScript {
+    pub dialect: Option<Dialect>,
+    /// The file name shown in reports.
+    pub file: String,
+    pub catalog: Catalog,
+    pub objects: Vec<ScriptObject>,
+    pub statements: Vec<StatementRecord>,
+    /// Data statements in script order (INSERT text, or COPY with its data).
+    pub data: Vec<RawStatement>,
+}
+
+/// Counts for the report header.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementCounts {
+    pub read: usize,
+    pub parsed: usize,
+    pub unparsed: usize,
+    pub data: usize,
+    pub skipped: usize,
+    pub client_commands: usize,
+}
+
+impl ParsedScript {
+    pub fn counts(&self) -> StatementCounts {
+        let mut c = StatementCounts::default();
+        for s in &self.statements {
+            c.read += 1;
+            match &s.outcome {
+                Outcome::Parsed => c.parsed += 1,
+                Outcome::Unparsed { .. } => c.unparsed += 1,
+                Outcome::Data => c.data += 1,
+                Outcome::Skipped { .. } if s.classified.kind == StatementKind::ClientCommand => c.client_commands += 1,
+                Outcome::Skipped { .. } => c.skipped += 1,
+            }
+        }
+        c
+    }
+}
+
+/// Guesses a script's dialect: from its file name when that names an engine
+/// (`Chinook_SqlServer.sql`, `mysql-schema.sql`), else from telling constructs.
+pub fn detect_dialect_for(file: &str, script: &str) -> Dialect {
+    let name = std::path::Path::new(file).file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    for (hint, d) in [
+        ("sqlserver", Dialect::MsSql),
+        ("sql-server", Dialect::MsSql),
+        ("mssql", Dialect::MsSql),
+        ("tsql", Dialect::MsSql),
+        ("mysql", Dialect::MySql),
+        ("mariadb", Dialect::MySql),
+        ("postgres", Dialect::Postgres),
+        ("pgsql", Dialect::Postgres),
+        ("oracle", Dialect::Oracle),
+        ("plsql", Dialect::Oracle),
+        ("sqlite", Dialect::Sqlite),
+    ] {
+        if name.contains(hint) {
+            return d;
+        }
+    }
+    detect_dialect(script)
+}
+
+/// Guesses a script's dialect from telling constructs (PostgreSQL when nothing tells).
+pub fn detect_dialect(script: &str) -> Dialect {
+    let sample: String = script.chars().take(200_000).collect();
+    let upper = sample.to_ascii_uppercase();
+    let lines: Vec<&str> = upper.lines().map(str::trim).collect();
+    let score = |needles: &[&str]| needles.iter().filter(|n| upper.contains(*n)).count();
+    let go = lines.iter().filter(|l| **l == "GO").count();
+    let slash = lines.iter().filter(|l| **l == "/").count();
+    let mut scores = [
+        (Dialect::MsSql, go * 3 + score(&["NVARCHAR", "[DBO]", "IDENTITY(", "ON [PRIMARY]", "GETDATE()", "SET ANSI_NULLS"])),
+        (Dialect::Oracle, slash * 3 + score(&["VARCHAR2", "NUMBER(", "SYSDATE", "PROMPT ", "NOCACHE", "PL/SQL", "NVL("])),
+        (Dialect::MySql, score(&["ENGINE=", "AUTO_INCREMENT", "DELIMITER ", "/*!4", "UNSIGNED", "`"]) * 2),
+        (Dialect::Postgres, score(&["$$", "SERIAL", "::", "COPY ", "PL/PGSQL", "PLPGSQL", "OWNER TO", "BIGSERIAL"]) * 2),
+        (Dialect::Sqlite, score(&["AUTOINCREMENT", "PRAGMA ", "WITHOUT ROWID", "SQLITE_"]) * 2),
+    ];
+    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    if scores[0].1 == 0 { Dialect::Postgres } else { scores[0].0 }
+}
+
+/// Reads a script. `file` names it in reports.
+pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript {
+    let mut out = ParsedScript { dialect: Some(dialect), file: file.to_string(), ..Default::default() };
+    for raw in split(script, dialect) {
+        let classified = classify(&raw.text);
+        let outcome = if raw.piece == Piece::ClientCommand {
+            Outcome::Skipped { reason: "client command".into() }
+        } else {
+            handle(&mut out, &raw, &classified, dialect)
+        };
+        out.statements.push(StatementRecord { line: raw.line, end_line: raw.end_line, classified, outcome });
+    }
+    for s in &mut out.catalog.schemas {
+        s.tables.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    out
+}
+
+fn skipped(reason: &str) -> Outcome {
+    Outcome::Skipped { reason: reason.into() }
+}
+
+fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: Dialect) -> Outcome {
+    match &c.kind {
+        StatementKind::Insert | StatementKind::Copy => {
+            out.data.push(raw.clone());
+            Outcome::Data
+        }
+        StatementKind::Create(kind) => create(out, raw, c, *kind, dialect),
+        StatementKind::Alter(ObjectKind::Table) => alter_table(out, raw, c, dialect),
+        StatementKind::Alter(k) => skipped(&format!("ALTER {} is not part of the converted schema", k.label().to_uppercase())),
+        StatementKind::Drop(_) => skipped("DROP statements are not converted (the target is prepared separately)"),
+        StatementKind::Comment => comment(out, raw, dialect),
+        StatementKind::Session => skipped("session setting"),
+        StatementKind::Transaction => skipped("transaction control"),
+        StatementKind::Grant => skipped("privileges are not migrated"),
+        StatementKind::Select => skipped("query"),
+        StatementKind::Update | StatementKind::Delete => skipped("data change outside the schema"),
+        StatementKind::ClientCommand => skipped("client command"),
+        StatementKind::Block => Outcome::Unparsed { error: "anonymous procedural blocks are not converted".into() },
+        StatementKind::Other(w) => Outcome::Unparsed { error: format!("statement '{w}' is not recognised") },
+    }
+}
+
+fn sp_dialect(d: Dialect) -> Box<dyn sp::Dialect> {
+    match d {
+        Dialect::MySql => Box::new(sp::MySqlDialect {}),
+        Dialect::Postgres => Box::new(sp::PostgreSqlDialect {}),
+        Dialect::MsSql => Box::new(sp::MsSqlDialect {}),
+        Dialect::Oracle => Box::new(sp::OracleDialect {}),
+        Dialect::Sqlite => Box::new(sp::SQLiteDialect {}),
+    }
+}
+
+/// Parses one statement with the dialect's parser.
+pub fn parse_one(text: &str, dialect: Dialect) -> Result<Statement, String> {
+    let text = normalise(text, dialect);
+    let d = sp_dialect(dialect);
+    let mut v = Parser::parse_sql(d.as_ref(), &text).map_err(|e| e.to_string())?;
+    match v.len() {
+        1 => Ok(v.remove(0)),
+        0 => Err("empty statement".into()),
+        n => Err(format!("{n} statements where one was expected")),
+    }
+}
+
+/// Removes what sqlparser cannot read and what does not carry over anyway: MySQL version
+/// comments (their content is kept), SQL Server filegroups and index options, Oracle storage.
+pub fn normalise(text: &str, dialect: Dialect) -> String {
+    let mut s = text.to_string();
+    match dialect {
+        Dialect::MySql => {
+            // `/*!40101 X */` → `X`
+            while let Some(p) = s.find("/*!") {
+                let digits = s[p + 3..].chars().take_while(|c| c.is_ascii_digit()).count();
+                let Some(end) = s[p..].find("*/").map(|e| p + e) else { break };
+                let inner = s[p + 3 + digits..end].to_string();
+                s.replace_range(p..end + 2, &inner);
+            }
+        }
+        Dialect::MsSql => {
+            s = remove_clauses(&s, &["TEXTIMAGE_ON", "FILESTREAM_ON"], Arg::Word);
+            s = remove_on_filegroup(&s);
+            s = remove_clauses(&s, &["WITH"], Arg::ParensWithEquals);
+            s = remove_words(&s, &["NONCLUSTERED", "CLUSTERED"]);
+        }
+        Dialect::Oracle => {
+            s = remove_clauses(&s, &["STORAGE"], Arg::Parens);
+            s = remove_clauses(&s, &["TABLESPACE", "PCTFREE", "PCTUSED", "INITRANS", "MAXTRANS"], Arg::Word);
+            s = remove_words(&s, &["LOGGING", "NOLOGGING", "ENABLE", "NOCOMPRESS", "NOPARALLEL", "NOCACHE", "NOORDER", "NOCYCLE", "NOMONITORING"]);
+            s = remove_using_index(&s);
+        }
+        Dialect::Postgres | Dialect::Sqlite => {}
+    }
+    s
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Arg {
+    Word,
+    Parens,
+    /// `WITH (PAD_INDEX = OFF, ...)`, but not `WITH CHECK` or a CTE.
+    ParensWithEquals,
+}
+
+fn remove_words(s: &str, kws: &[&str]) -> String {
+    let mut out = s.to_string();
+    for kw in kws {
+        while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), kw, 0) {
+            out.replace_range(p..p + kw.len(), "");
+        }
+    }
+    out
+}
+
+fn remove_clauses(s: &str, kws: &[&str], arg: Arg) -> String {
+    let mut out = s.to_string();
+    for kw in kws {
+        let mut from = 0;
+        while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), kw, from) {
+            let after = p + kw.len();
+            let rest = &out[after..];
+            let ws = rest.len() - rest.trim_start().len();
+            let start = after + ws;
+            let end = match arg {
+                Arg::Word => {
+                    let r = &out[start..];
+                    let len = if r.starts_with('[') || r.starts_with('"') {
+                        r[1..].find([']', '"']).map(|e| e + 2).unwrap_or(r.len())
+                    } else {
+                        r.find(|c: char| c.is_whitespace() || c == ',' || c == ')' || c == ';').unwrap_or(r.len())
+                    };
+                    Some(start + len)
+                }
+                Arg::Parens | Arg::ParensWithEquals if out[start..].starts_with('(') => {
+                    crate::discovery::matching_paren(&out, start).and_then(|close| {
+                        let inner = &out[start..close];
+                        (arg == Arg::Parens || inner.contains('=')).then_some(close + 1)
+                    })
+                }
+                _ => None,
+            };
+            match end {
+                Some(e) => out.replace_range(p..e, ""),
+                None => from = after,
+            }
+        }
+    }
+    out
+}
+
+/// `ON [PRIMARY]` / `ON "fg"` after a closing parenthesis (filegroups), not `ON table (...)`.
+fn remove_on_filegroup(s: &str) -> String {
+    let mut out = s.to_string();
+    let mut from = 0;
+    while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), "ON", from) {
+        let before = out[..p].trim_end();
+        let rest = out[p + 2..].trim_start();
+        let word_len = if rest.starts_with('[') { rest.find(']').map(|e| e + 1) } else { rest.find(|c: char| !(c.is_alphanumeric() || c == '_')) };
+        let after_word = word_len.map(|l| rest[l..].trim_start()).unwrap_or("");
+        let word = word_len.map(|l| rest[..l].to_ascii_uppercase()).unwrap_or_default();
+        let action = matches!(word.as_str(), "DELETE" | "UPDATE");
+        if before.ends_with(')') && !after_word.starts_with('(') && word_len.is_some() && !action {
+            let end = out.len() - rest.len() + word_len.unwrap_or(0);
+            out.replace_range(p..end, "");
+        } else {
+            from = p + 2;
+        }
+    }
+    out
+}
+
+/// Oracle `USING INDEX [TABLESPACE x | (CREATE INDEX ...)]` after a constraint.
+fn remove_using_index(s: &str) -> String {
+    let mut out = s.to_string();
+    while let Some(p) = out.to_ascii_uppercase().find("USING INDEX") {
+        let after = p + "USING INDEX".len();
+        let rest = out[after..].trim_start();
+        let start = out.len() - rest.len();
+        let end = if rest.starts_with('(') { crate::discovery::matching_paren(&out, start).map(|c| c + 1).unwrap_or(start) } else { after };
+        out.replace_range(p..end, "");
+    }
+    out
+}
+
+fn ident_parts(n: &ObjectName) -> Vec<String> {
+    n.0.iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn qname(n: &ObjectName) -> QualifiedName {
+    let mut parts = ident_parts(n);
+    let name = parts.pop().unwrap_or_default();
+    QualifiedName { schema: parts.pop(), name }
+}
+
+fn default_schema(d: Dialect) -> &'static str {
+    match d {
+        Dialect::MsSql => "dbo",
+        Dialect::Postgres => "public",
+        Dialect::Sqlite => "main",
+        Dialect::MySql | Dialect::Oracle => "",
+    }
+}
+
+/// The schema (created on demand) an object of `name` belongs to.
+fn schema_mut<'a>(cat: &'a mut Catalog, name: &QualifiedName, d: Dialect) -> &'a mut Schema {
+    let s = name.schema.clone().unwrap_or_else(|| default_schema(d).to_string());
+    if let Some(i) = cat.schemas.iter().position(|x| x.name == s) {
+        return &mut cat.schemas[i];
+    }
+    cat.schemas.push(Schema { name: s, ..Default::default() });
+    cat.schemas.last_mut().expect("pushed")
+}
+
+fn find_table<'a>(cat: &'a mut Catalog, name: &QualifiedName, d: Dialect) -> Option<&'a mut Table> {
+    let s = name.schema.clone().unwrap_or_else(|| default_schema(d).to_string());
+    let fold = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    cat.schemas
+        .iter_mut()
+        .filter(|x| name.schema.is_none() || fold(&x.name, &s))
+        .flat_map(|x| x.tables.iter_mut())
+        .find(|t| fold(&t.name, &name.name))
+}
+
+fn unquote(s: &str) -> String {
+    crate::discovery::unquote_ident(s)
+}
+
+fn index_part(ic: &IndexColumn) -> IndexPart {
+    let full = ic.column.to_string();
+    let descending = full.trim_end().to_ascii_uppercase().ends_with(" DESC");
+    match &ic.column.expr {
+        Expr::Identifier(i) => IndexPart { column: Some(i.value.clone()), descending, ..Default::default() },
+        Expr::CompoundIdentifier(v) => {
+            IndexPart { column: v.last().map(|i| i.value.clone()), descending, ..Default::default() }
+        }
+        Expr::Function(f) => {
+            // MySQL prefix key part `name(10)` parses as a call.
+            let args = f.args.to_string();
+            let n = args.trim_matches(['(', ')']).trim().parse::<u32>().ok();
+            match n {
+                Some(len) => IndexPart {
+                    column: Some(unquote(&f.name.to_string())),
+                    prefix_length: Some(len),
+                    descending,
+                    ..Default::default()
+                },
+                None => IndexPart { expression: Some(ic.column.expr.to_string()), descending, ..Default::default() },
+            }
+        }
+        e => IndexPart { expression: Some(e.to_string()), descending, ..Default::default() },
+    }
+}
+
+fn columns_of(v: &[IndexColumn]) -> Vec<String> {
+    v.iter().map(|c| index_part(c).column.unwrap_or_else(|| c.column.expr.to_string())).collect()
+}
+
+fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(), String> {
+    match c {
+        TableConstraint::PrimaryKey(pk) => {
+            t.primary_key = Some(PrimaryKey { name: pk.name.as_ref().map(|n| n.value.clone()), columns: columns_of(&pk.columns) });
+            let cols = columns_of(&pk.columns);
+            for col in t.columns.iter_mut().filter(|c| cols.iter().any(|p| p.eq_ignore_ascii_case(&c.name))) {
+                col.nullable = false;
+            }
+        }
+        TableConstraint::Unique(u) => t.unique_constraints.push(UniqueConstraint {
+            name: u.name.as_ref().map(|n| n.value.clone()),
+            columns: columns_of(&u.columns),
+        }),
+        TableConstraint::ForeignKey(f) => {
+            let target = qname(&f.foreign_table);
+            t.foreign_keys.push(ForeignKey {
+                name: f.name.as_ref().map(|n| n.value.clone()),
+                columns: f.columns.iter().map(|i| i.value.clone()).collect(),
+                referenced_schema: target.schema,
+                referenced_table: target.name,
+                referenced_columns: f.referred_columns.iter().map(|i| i.value.clone()).collect(),
+                on_update: f.on_update.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
+                on_delete: f.on_delete.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
+            })
+        }
+        TableConstraint::Check(ch) => t.check_constraints.push(CheckConstraint {
+            name: ch.name.as_ref().map(|n| n.value.clone()),
+            expression: ch.expr.to_string(),
+        }),
+        TableConstraint::Index(ix) => t.indexes.push(Index {
+            name: ix.name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| format!("{}_idx{}", t.name, t.indexes.len() + 1)),
+            unique: false,
+            method: ix.index_type.as_ref().map(|m| m.to_string().to_ascii_lowercase()),
+            parts: ix.columns.iter().map(index_part).collect(),
+            predicate: None,
+        }),
+        TableConstraint::FulltextOrSpatial(ix) => t.indexes.push(Index {
+            name: ix.opt_index_name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| format!("{}_idx{}", t.name, t.indexes.len() + 1)),
+            unique: false,
+            method: Some(if ix.fulltext { "fulltext" } else { "spatial" }.into()),
+            parts: ix.columns.iter().map(index_part).collect(),
+            predicate: None,
+        }),
+        other => return Err(format!("constraint not supported: {other}")),
+    }
+    Ok(())
+}
+
+fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
+    let name = qname(&ct.name);
+    let mut t = Table { name: name.name, ..Default::default() };
+    if ct.without_rowid {
+        t.storage = Some("WITHOUT ROWID".into());
+    }
+    let options = ct.table_options.to_string();
+    let upper = options.to_ascii_uppercase();
+    if let Some(p) = crate::discovery::find_keyword(&upper, "ENGINE", 0) {
+        t.storage = options[p..].split(['=', ' ']).filter(|w| !w.is_empty()).nth(1).map(|s| s.trim_matches(',').to_string());
+    }
+    if let Some(p) = crate::discovery::find_keyword(&upper, "COMMENT", 0)
+        && let Some(q) = options[p..].find('\'')
+    {
+        let v = crate::discovery::parse_quoted_list(&options[p + q..]);
+        t.comment = v.into_iter().next();
+    }
+    if let Some(p) = crate::discovery::find_keyword(&upper, "COLLATE", 0) {
+        t.default_collation = options[p + 7..].split(['=', ' ', ',']).find(|w| !w.is_empty()).map(str::to_string);
+    }
+    for (pos, cd) in ct.columns.iter().enumerate() {
+        let declared = cd.data_type.to_string();
+        let mut col = Column {
+            name: cd.name.value.clone(),
+            ordinal: pos as u32 + 1,
+            data_type: parse_declared_type(&declared),
+            nullable: true,
+            ..Default::default()
+        };
+        let mut pk_here = false;
+        for opt in &cd.options {
+            match &opt.option {
+                ColumnOption::Null => col.nullable = true,
+                ColumnOption::NotNull => col.nullable = false,
+                ColumnOption::Default(e) => col.default = Some(e.to_string()),
+                ColumnOption::PrimaryKey(_) => {
+                    pk_here = true;
+                    col.nullable = false;
+                }
+                ColumnOption::Unique(u) => t.unique_constraints.push(UniqueConstraint {
+                    name: opt.name.as_ref().or(u.name.as_ref()).map(|n| n.value.clone()),
+                    columns: vec![col.name.clone()],
+                }),
+                ColumnOption::ForeignKey(f) => {
+                    let target = qname(&f.foreign_table);
+                    t.foreign_keys.push(ForeignKey {
+                        name: opt.name.as_ref().or(f.name.as_ref()).map(|n| n.value.clone()),
+                        columns: vec![col.name.clone()],
+                        referenced_schema: target.schema,
+                        referenced_table: target.name,
+                        referenced_columns: f.referred_columns.iter().map(|i| i.value.clone()).collect(),
+                        on_update: f.on_update.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
+                        on_delete: f.on_delete.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
+                    })
+                }
+                ColumnOption::Check(ch) => t.check_constraints.push(CheckConstraint {
+                    name: opt.name.as_ref().or(ch.name.as_ref()).map(|n| n.value.clone()),
+                    expression: ch.expr.to_string(),
+                }),
+                ColumnOption::DialectSpecific(tokens) => {
+                    let text: String = tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+                    if text.contains("AUTO_INCREMENT") {
+                        col.identity = Some(Identity::AutoIncrement { next_value: None });
+                    } else if text.contains("AUTOINCREMENT") {
+                        col.identity = Some(Identity::Rowid { autoincrement: true });
+                    }
+                }
+                ColumnOption::CharacterSet(cs) => col.charset = Some(cs.to_string()),
+                ColumnOption::Collation(c) => col.collation = Some(unquote(&c.to_string())),
+                ColumnOption::Comment(c) => col.comment = Some(c.clone()),
+                ColumnOption::OnUpdate(e) => col.on_update = Some(e.to_string()),
+                ColumnOption::Generated { generated_as, sequence_options, generation_expr, generation_expr_mode, .. } => {
+                    match generation_expr {
+                        Some(e) => {
+                            let stored = format!("{generation_expr_mode:?} {generated_as:?}").to_ascii_uppercase().contains("STORED");
+                            col.generated = Some(GeneratedColumn { expression: e.to_string(), stored })
+                        }
+                        None => {
+                            let opts = sequence_options.as_ref().map(|v| v.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+                            col.identity = Some(Identity::Identity {
+                                always: format!("{generated_as:?}").contains("Always"),
+                                start: number_after(&opts, "START"),
+                                increment: number_after(&opts, "INCREMENT"),
+                            });
+                        }
+                    }
+                }
+                ColumnOption::Identity(kind) => {
+                    let text = kind.to_string();
+                    let nums: Vec<i64> = text
+                        .split(|c: char| !(c.is_ascii_digit() || c == '-'))
+                        .filter_map(|x| x.parse().ok())
+                        .collect();
+                    col.identity = Some(Identity::Identity {
+                        always: false,
+                        start: nums.first().copied(),
+                        increment: nums.get(1).copied(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        // SQLite: INTEGER PRIMARY KEY is the rowid.
+        if dialect == Dialect::Sqlite && pk_here && declared.eq_ignore_ascii_case("INTEGER") && col.identity.is_none() {
+            col.identity = Some(Identity::Rowid { autoincrement: false });
+        }
+        if pk_here {
+            t.primary_key = Some(PrimaryKey { name: None, columns: vec![col.name.clone()] });
+        }
+        t.columns.push(col);
+    }
+    for c in &ct.constraints {
+        let _ = apply_constraint(&mut t, c);
+    }
+    t
+}
+
+fn number_after(text: &str, kw: &str) -> Option<i64> {
+    let w: Vec<&str> = text.split_whitespace().collect();
+    let i = w.iter().position(|x| x.eq_ignore_ascii_case(kw))?;
+    w[i + 1..].iter().take(2).find_map(|x| x.trim_matches(['(', ')', ',']).parse().ok())
+}
+
+fn push_object(out: &mut ParsedScript, kind: ObjectKind, name: QualifiedName, table: Option<QualifiedName>, raw: &RawStatement, err: Option<String>) {
+    out.objects.push(ScriptObject {
+        kind,
+        name,
+        table,
+        line: raw.line,
+        end_line: raw.end_line,
+        sql: raw.text.clone(),
+        parse_error: err,
+    });
+}
+
+fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: ObjectKind, d: Dialect) -> Outcome {
+    let Some(name) = c.name.clone().or_else(|| (kind == ObjectKind::Index).then(|| QualifiedName { schema: None, name: String::new() })) else {
+        return Outcome::Unparsed { error: format!("CREATE {} without a name", kind.label().to_uppercase()) };
+    };
+    match kind {
+        ObjectKind::Database => skipped("databases are created by the target's owner"),
+        ObjectKind::Schema => {
+            schema_mut(&mut out.catalog, &QualifiedName { schema: Some(name.name.clone()), name: String::new() }, d);
+            Outcome::Parsed
+        }
+        ObjectKind::Table => match parse_one(&raw.text, d) {
+            Ok(Statement::CreateTable(ct)) => {
+                let t = table_from_ast(&ct, d);
+                let q = qname(&ct.name);
+                push_object(out, kind, q.clone(), None, raw, None);
+                schema_mut(&mut out.catalog, &q, d).tables.push(t);
+                Outcome::Parsed
+            }
+            Ok(other) => unparsed(out, kind, name, None, raw, format!("parsed as {}", first_words(&other.to_string()))),
+            Err(e) => unparsed(out, kind, name, None, raw, e),
+        },
+        ObjectKind::Index => match parse_one(&raw.text, d) {
+            Ok(Statement::CreateIndex(ci)) => {
+                let table = qname(&ci.table_name);
+                let iname = ci.name.as_ref().map(|n| qname(n).name).unwrap_or_else(|| format!("{}_idx", table.name));
+                let index = Index {
+                    name: iname.clone(),
+                    unique: ci.unique,
+                    method: ci.using.as_ref().map(|m| m.to_string().to_ascii_lowercase()).or_else(|| {
+                        let w = words(&raw.text, 4);
+                        w.iter().find(|x| *x == "FULLTEXT" || *x == "SPATIAL").map(|x| x.to_ascii_lowercase())
+                    }),
+                    parts: ci.columns.iter().map(index_part).collect(),
+                    predicate: ci.predicate.as_ref().map(|p| p.to_string()),
+                };
+                let qn = QualifiedName { schema: table.schema.clone(), name: iname };
+                match find_table(&mut out.catalog, &table, d) {
+                    Some(t) => {
+                        t.indexes.push(index);
+                        push_object(out, kind, qn, Some(table), raw, None);
+                        Outcome::Parsed
+                    }
+                    None => unparsed(out, kind, qn, Some(table.clone()), raw, format!("index on unknown table {table}")),
+                }
+            }
+            Ok(_) => unparsed(out, kind, name, c.table.clone(), raw, "not an index".into()),
+            Err(e) => unparsed(out, kind, name, c.table.clone(), raw, e),
+        },
+        ObjectKind::Sequence => {
+            let text = normalise(&raw.text, d).to_ascii_uppercase().replace(['(', ')'], " ");
+            let seq = Sequence {
+                name: name.name.clone(),
+                data_type: None,
+                start: number_after(&text, "START").or_else(|| number_after(&text, "WITH")),
+                increment: number_after(&text, "INCREMENT").or_else(|| number_after(&text, "BY")),
+                min_value: number_after(&text, "MINVALUE"),
+                max_value: number_after(&text, "MAXVALUE"),
+                cycle: words(&text, 64).iter().any(|w| w == "CYCLE"),
+                ..Default::default()
+            };
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, d).sequences.push(seq);
+            Outcome::Parsed
+        }
+        ObjectKind::View | ObjectKind::MaterializedView => {
+            let (definition, columns, err) = match parse_one(&raw.text, d) {
+                Ok(Statement::CreateView(v)) => (v.query.to_string(), v.columns.iter().map(|c| c.name.value.clone()).collect(), None),
+                Ok(_) => (raw.text.clone(), vec![], Some("not a view".to_string())),
+                Err(e) => (raw.text.clone(), vec![], Some(e)),
+            };
+            let outcome = match &err {
+                None => Outcome::Parsed,
+                Some(e) => Outcome::Unparsed { error: e.clone() },
+            };
+            push_object(out, kind, name.clone(), None, raw, err);
+            schema_mut(&mut out.catalog, &name, d).views.push(View {
+                name: name.name.clone(),
+                definition,
+                materialized: kind == ObjectKind::MaterializedView,
+                columns,
+                comment: None,
+            });
+            outcome
+        }
+        ObjectKind::Type | ObjectKind::Domain => match parse_one(&raw.text, d) {
+            Ok(st) => {
+                let text = st.to_string();
+                let upper = text.to_ascii_uppercase();
+                let kind_model = if upper.contains("AS ENUM") {
+                    let p = upper.find("AS ENUM").unwrap_or(0);
+                    UserTypeKind::Enum { values: crate::discovery::parse_quoted_list(&text[p..]) }
+                } else if kind == ObjectKind::Domain {
+                    let base = text.split_whitespace().skip_while(|w| !w.eq_ignore_ascii_case("AS")).nth(1).unwrap_or_default().to_string();
+                    UserTypeKind::Domain { base, nullable: !upper.contains("NOT NULL"), default: None, checks: vec![] }
+                } else {
+                    return unparsed(out, kind, name, None, raw, "only enum types and domains are read".into());
+                };
+                push_object(out, kind, name.clone(), None, raw, None);
+                schema_mut(&mut out.catalog, &name, d).types.push(UserType { name: name.name.clone(), kind: kind_model, comment: None });
+                Outcome::Parsed
+            }
+            Err(e) => unparsed(out, kind, name, None, raw, e),
+        },
+        ObjectKind::Procedure | ObjectKind::Function => {
+            // Bodies are converted by the code converters from their text.
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, d).routines.push(Routine {
+                name: name.name.clone(),
+                kind: if kind == ObjectKind::Procedure { RoutineKind::Procedure } else { RoutineKind::Function },
+                parameters: vec![],
+                return_type: None,
+                language: None,
+                deterministic: None,
+                body: raw.text.clone(),
+                definition: Some(raw.text.clone()),
+                comment: None,
+            });
+            Outcome::Parsed
+        }
+        ObjectKind::Trigger => {
+            let table = c.table.clone().map(|t| t.name).unwrap_or_default();
+            push_object(out, kind, name.clone(), c.table.clone(), raw, None);
+            let w = words(&raw.text, 40);
+            let timing = if w.windows(2).any(|p| p[0] == "INSTEAD" && p[1] == "OF") {
+                TriggerTiming::InsteadOf
+            } else if w.iter().any(|x| x == "BEFORE") {
+                TriggerTiming::Before
+            } else {
+                TriggerTiming::After
+            };
+            let events = [("INSERT", TriggerEvent::Insert), ("UPDATE", TriggerEvent::Update), ("DELETE", TriggerEvent::Delete)]
+                .into_iter()
+                .filter(|(k, _)| w.iter().any(|x| x == k))
+                .map(|(_, e)| e)
+                .collect();
+            schema_mut(&mut out.catalog, &name, d).triggers.push(Trigger {
+                name: name.name.clone(),
+                table,
+                timing,
+                events,
+                for_each_row: w.windows(3).any(|p| p[0] == "FOR" && p[1] == "EACH" && p[2] == "ROW") || d == Dialect::MySql,
+                condition: None,
+                body: raw.text.clone(),
+                definition: Some(raw.text.clone()),
+            });
+            Outcome::Parsed
+        }
+        other => {
+            push_object(out, other, name, None, raw, None);
+            Outcome::Parsed
+        }
+    }
+}
+
+fn first_words(s: &str) -> String {
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn unparsed(out: &mut ParsedScript, kind: ObjectKind, name: QualifiedName, table: Option<QualifiedName>, raw: &RawStatement, error: String) -> Outcome {
+    push_object(out, kind, name, table, raw, Some(error.clone()));
+    Outcome::Unparsed { error }
+}
+
+fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Dialect) -> Outcome {
+    let Some(name) = c.name.clone() else { return Outcome::Unparsed { error: "ALTER TABLE without a table name".into() } };
+    let st = match parse_one(&raw.text, d) {
+        Ok(st) => st,
+        Err(e) => return Outcome::Unparsed { error: e },
+    };
+    let Statement::AlterTable(at) = st else { return Outcome::Unparsed { error: "not an ALTER TABLE".into() } };
+    let Some(table) = find_table(&mut out.catalog, &name, d) else {
+        return Outcome::Unparsed { error: format!("ALTER TABLE of unknown table {name}") };
+    };
+    let mut notes = vec![];
+    for op in &at.operations {
+        use sqlparser::ast::AlterTableOperation as Op;
+        match op {
+            Op::AddConstraint { constraint, .. } => {
+                if let Err(e) = apply_constraint(table, constraint) {
+                    notes.push(e);
+                }
+            }
+            Op::AddColumn { column_def, .. } => {
+                let ct_text = format!("CREATE TABLE x ({column_def})");
+                if let Ok(Statement::CreateTable(ct)) = parse_one(&ct_text, d) {
+                    let mut t = table_from_ast(&ct, d);
+                    if let Some(mut col) = t.columns.pop() {
+                        col.ordinal = table.columns.len() as u32 + 1;
+                        table.columns.push(col);
+                    }
+                }
+            }
+            Op::AlterColumn { column_name, op } => {
+                let s = op.to_string().to_ascii_uppercase();
+                if let Some(col) = table.columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&column_name.value)) {
+                    if s.starts_with("SET DEFAULT") {
+                        col.default = Some(op.to_string()[12..].trim().to_string());
+                    } else if s == "SET NOT NULL" {
+                        col.nullable = false;
+                    }
+                }
+            }
+            other => notes.push(format!("ALTER TABLE operation not applied: {other}")),
+        }
+    }
+    if notes.is_empty() { Outcome::Parsed } else { Outcome::Unparsed { error: notes.join("; ") } }
+}
+
+fn comment(out: &mut ParsedScript, raw: &RawStatement, d: Dialect) -> Outcome {
+    let st = match parse_one(&raw.text, d) {
+        Ok(st) => st,
+        Err(e) => return Outcome::Unparsed { error: e },
+    };
+    let Statement::Comment { object_type, object_name, comment, .. } = st else {
+        return Outcome::Unparsed { error: "not a COMMENT".into() };
+    };
+    let parts = ident_parts(&object_name);
+    let kind = object_type.to_string().to_ascii_uppercase();
+    match kind.as_str() {
+        "TABLE" => {
+            let n = qname(&object_name);
+            if let Some(t) = find_table(&mut out.catalog, &n, d) {
+                t.comment = comment;
+                return Outcome::Parsed;
+            }
+        }
+        "COLUMN" if parts.len() >= 2 => {
+            let col = parts[parts.len() - 1].clone();
+            let table = QualifiedName {
+                schema: (parts.len() >= 3).then(|| parts[parts.len() - 3].clone()),
+                name: parts[parts.len() - 2].clone(),
+            };
+            if let Some(t) = find_table(&mut out.catalog, &table, d)
+                && let Some(c) = t.columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&col))
+            {
+                c.comment = comment;
+                return Outcome::Parsed;
+            }
+        }
+        _ => {}
+    }
+    Outcome::Unparsed { error: format!("COMMENT ON {kind} {object_name}: object not found in the script") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_table_with_keys_and_options() {
+        let s = "CREATE TABLE `film` (\n  `film_id` smallint unsigned NOT NULL AUTO_INCREMENT,\n  `title` varchar(128) NOT NULL,\n  `rating` enum('G','PG') DEFAULT 'G',\n  `language_id` tinyint unsigned NOT NULL,\n  PRIMARY KEY (`film_id`),\n  KEY `idx_title` (`title`(10)),\n  FULLTEXT KEY `ft` (`title`),\n  CONSTRAINT `fk_lang` FOREIGN KEY (`language_id`) REFERENCES `language` (`language_id`) ON DELETE RESTRICT ON UPDATE CASCADE\n) /*!50100 ENGINE=InnoDB */ DEFAULT CHARSET=utf8mb4 COMMENT='films';";
+        let p = parse_script(s, Dialect::MySql, "t.sql");
+        assert_eq!(p.counts().parsed, 1, "{:?}", p.statements);
+        let t = &p.catalog.schemas[0].tables[0];
+        assert_eq!(t.name, "film");
+        assert_eq!(t.comment.as_deref(), Some("films"));
+        let id = &t.columns[0];
+        assert_eq!((id.data_type.name.as_str(), id.data_type.unsigned, id.nullable), ("smallint", true, false));
+        assert_eq!(id.identity, Some(Identity::AutoIncrement { next_value: None }));
+        assert_eq!(t.columns[2].data_type.values, ["G", "PG"]);
+        assert_eq!(t.primary_key.as_ref().unwrap().columns, ["film_id"]);
+        assert_eq!(t.indexes[0].parts[0].prefix_length, Some(10));
+        assert_eq!(t.indexes[1].method.as_deref(), Some("fulltext"));
+        let fk = &t.foreign_keys[0];
+        assert_eq!((fk.on_delete, fk.on_update), (ReferentialAction::Restrict, ReferentialAction::Cascade));
+    }
+
+    #[test]
+    fn sql_server_table_with_filegroups_and_alter_constraints() {
+        let s = "CREATE TABLE [dbo].[Album]\n(\n    [AlbumId] INT NOT NULL IDENTITY(1,1),\n    [Title] NVARCHAR(160) NOT NULL,\n    [ArtistId] INT NOT NULL,\n    CONSTRAINT [PK_Album] PRIMARY KEY CLUSTERED ([AlbumId]) WITH (PAD_INDEX = OFF) ON [PRIMARY]\n) ON [PRIMARY] TEXTIMAGE_ON [PRIMARY];\nGO\nCREATE TABLE [dbo].[Artist] ([ArtistId] INT NOT NULL, CONSTRAINT [PK_Artist] PRIMARY KEY ([ArtistId]));\nGO\nALTER TABLE [dbo].[Album] ADD CONSTRAINT [FK_AlbumArtistId]\n    FOREIGN KEY ([ArtistId]) REFERENCES [dbo].[Artist] ([ArtistId]) ON DELETE NO ACTION ON UPDATE NO ACTION;\nGO\nCREATE NONCLUSTERED INDEX [IFK_AlbumArtistId] ON [dbo].[Album] ([ArtistId]);\nGO";
+        let p = parse_script(s, Dialect::MsSql, "t.sql");
+        let c = p.counts();
+        assert_eq!((c.parsed, c.unparsed, c.client_commands), (4, 0, 4), "{:#?}", p.statements);
+        let album = p.catalog.table("Album").unwrap();
+        assert_eq!(album.columns[0].identity, Some(Identity::Identity { always: false, start: Some(1), increment: Some(1) }));
+        assert_eq!(album.primary_key.as_ref().unwrap().name.as_deref(), Some("PK_Album"));
+        assert_eq!(album.foreign_keys[0].referenced_table, "Artist");
+        assert_eq!(album.indexes[0].name, "IFK_AlbumArtistId");
+        assert_eq!(p.catalog.schemas[0].name, "dbo");
+    }
+
+    #[test]
+    fn oracle_storage_clauses_and_sequences() {
+        let s = "CREATE TABLE regions\n    ( region_id      NUMBER \n       CONSTRAINT  region_id_nn NOT NULL \n    , region_name    VARCHAR2(25) \n    ) TABLESPACE users STORAGE (INITIAL 64K);\nCREATE UNIQUE INDEX reg_id_pk ON regions (region_id) TABLESPACE users;\nALTER TABLE regions ADD ( CONSTRAINT reg_id_pk PRIMARY KEY (region_id) USING INDEX reg_id_pk ENABLE );\nCREATE SEQUENCE locations_seq START WITH 3300 INCREMENT BY 100 MAXVALUE 9900 NOCACHE NOCYCLE;\n";
+        let p = parse_script(s, Dialect::Oracle, "hr.sql");
+        let t = p.catalog.table("regions").unwrap();
+        assert_eq!(t.columns.len(), 2);
+        assert!(!t.columns[0].nullable);
+        assert_eq!(t.columns[1].data_type.name, "varchar2");
+        let q = &p.catalog.schemas[0].sequences[0];
+        assert_eq!((q.start, q.increment, q.max_value, q.cycle), (Some(3300), Some(100), Some(9900), false));
+        assert!(p.counts().parsed >= 3, "{:#?}", p.statements);
+    }
+
+    #[test]
+    fn unparseable_statements_are_kept_with_their_name() {
+        let s = "CREATE TABLE t (a int);\nCREATE TABLE broken (a int,, b);\nDELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT 1; END;;\nDELIMITER ;\nINSERT INTO t VALUES (1);\nFOO BAR;";
+        let p = parse_script(s, Dialect::MySql, "x.sql");
+        let c = p.counts();
+        assert_eq!((c.read, c.parsed, c.unparsed, c.data, c.client_commands), (7, 2, 2, 1, 2), "{:#?}", p.statements);
+        let broken = p.objects.iter().find(|o| o.name.name == "broken").unwrap();
+        assert_eq!(broken.line, 2);
+        assert!(broken.parse_error.is_some());
+        assert_eq!(p.catalog.schemas[0].routines[0].name, "p");
+    }
+
+    #[test]
+    fn detects_dialects() {
+        assert_eq!(detect_dialect("CREATE TABLE [dbo].[x] (a NVARCHAR(10))\nGO\n"), Dialect::MsSql);
+        assert_eq!(detect_dialect("CREATE TABLE x (a VARCHAR2(10), b NUMBER(5));\n/\n"), Dialect::Oracle);
+        assert_eq!(detect_dialect("CREATE TABLE `x` (a int unsigned AUTO_INCREMENT) ENGINE=InnoDB;"), Dialect::MySql);
+        assert_eq!(detect_dialect("CREATE TABLE x (a serial); COPY x FROM stdin;"), Dialect::Postgres);
+    }
+}
