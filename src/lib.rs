@@ -17,9 +17,11 @@ pub mod error;
 pub mod model;
 
 pub use error::{Error, Result};
+pub mod assessment;
 pub mod cli;
-pub mod demo;
+pub mod conversion;
 pub mod ddl;
+pub mod demo;
 pub mod discovery;
 pub mod gui;
 pub mod logging;

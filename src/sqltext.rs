@@ -34,7 +34,10 @@ pub fn parse_declared_type(declared: &str) -> DataType {
         None => {
             // `smallint unsigned`, `double precision`, `int unsigned zerofill`
             let mut w: Vec<&str> = lower.split_whitespace().collect();
-            let first_modifier = w.iter().position(|x| matches!(*x, "unsigned" | "zerofill" | "signed")).unwrap_or(w.len());
+            let first_modifier = w
+                .iter()
+                .position(|x| matches!(*x, "unsigned" | "zerofill" | "signed"))
+                .unwrap_or(w.len());
             let suffix = w.split_off(first_modifier).join(" ");
             (w.join(" "), None, suffix)
         }
@@ -55,7 +58,11 @@ pub fn parse_declared_type(declared: &str) -> DataType {
         } else {
             let nums: Vec<Option<u64>> = args
                 .split(',')
-                .map(|a| a.trim().parse::<u64>().ok())
+                .map(|a| {
+                    a.split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                })
                 .collect();
             let base = name.split_whitespace().next().unwrap_or_default();
             match (base, nums.as_slice()) {

@@ -53,9 +53,60 @@ pub enum Command {
         #[arg(long)]
         exact_counts: bool,
     },
+    /// Assess converting a schema (a DDL script or a live endpoint) to a target engine: prints
+    /// the summary per object kind; --report writes the full report (.json, .md).
+    Assess {
+        #[command(flatten)]
+        conv: ConvertArgs,
+        /// Report files; the format follows the extension (.json, .md). Repeatable.
+        #[arg(long)]
+        report: Vec<PathBuf>,
+    },
+    /// Convert a schema to DDL for the target and print it or write it to a file.
+    Convert {
+        #[command(flatten)]
+        conv: ConvertArgs,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// pre-data, post-data or all.
+        #[arg(long, default_value = "all")]
+        phase: String,
+    },
+    /// Convert a schema and apply it to a target endpoint, statement by statement.
+    ApplySchema {
+        #[command(flatten)]
+        conv: ConvertArgs,
+        /// The target endpoint URL (or a name with --project).
+        target_url: String,
+        /// pre-data, post-data or all.
+        #[arg(long, default_value = "all")]
+        phase: String,
+        /// Print the statements instead of running them.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Create, show or edit project files.
     #[command(subcommand)]
     Project(ProjectCommand),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConvertArgs {
+    /// A DDL script file, or a source endpoint URL (or a name with --project).
+    pub source: String,
+    /// Target engine: postgres.
+    #[arg(long, default_value = "postgres")]
+    pub target: String,
+    /// Dialect of a script: mysql, postgres, mssql, oracle, sqlite (detected when omitted).
+    #[arg(long)]
+    pub source_dialect: Option<String>,
+    /// Folder of conversion-rule override files (.ron).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Project file holding the endpoints named.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -243,7 +294,155 @@ async fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Project(cmd) => project_command(cmd),
+        Command::Assess { conv, report } => {
+            let r = conversion_report(&conv).await?;
+            print!("{}", crate::assessment::export::summary_table(&r));
+            for path in report {
+                crate::assessment::export::write(&r, &path)?;
+                eprintln!("report written to {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Convert { conv, out, phase } => {
+            let r = conversion_report(&conv).await?;
+            let script = r.script(parse_phase(&phase)?);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, script).map_err(|e| Error::File {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                    eprintln!(
+                        "{} statements written to {}",
+                        r.objects.iter().map(|o| o.target.len()).sum::<usize>(),
+                        path.display()
+                    );
+                }
+                None => print!("{script}"),
+            }
+            Ok(())
+        }
+        Command::ApplySchema {
+            conv,
+            target_url,
+            phase,
+            dry_run,
+        } => {
+            let r = conversion_report(&conv).await?;
+            let phase = parse_phase(&phase)?;
+            if dry_run {
+                print!("{}", r.script(phase));
+                return Ok(());
+            }
+            let (endpoint, password) = TargetArgs {
+                endpoint: target_url,
+                project: conv.project.clone(),
+                password_env: None,
+                timeout: None,
+            }
+            .resolve()?;
+            let mut endpoint = endpoint;
+            endpoint.role = crate::endpoints::Role::Target;
+            let conn = Connection::open(&endpoint, password).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            let results = crate::conversion::apply::apply(&r, &conn, phase, |i, n| {
+                bar.set_length(n as u64);
+                bar.set_position(i as u64);
+            })
+            .await;
+            bar.finish_and_clear();
+            conn.close().await;
+            use crate::conversion::apply::StatementResult as R;
+            let (mut ok, mut exists, mut failed) = (0, 0, 0);
+            for a in &results {
+                match &a.result {
+                    R::Ok => ok += 1,
+                    R::Exists => exists += 1,
+                    R::Failed(e) => {
+                        failed += 1;
+                        println!(
+                            "FAILED {}: {e}\n    {}",
+                            a.object,
+                            a.sql.lines().next().unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            println!(
+                "{} statements: {ok} applied, {exists} already there, {failed} failed",
+                results.len()
+            );
+            if failed > 0 {
+                return Err(Error::Query {
+                    endpoint: endpoint.label(),
+                    context: "applying the schema".into(),
+                    message: format!("{failed} statements failed"),
+                });
+            }
+            Ok(())
+        }
     }
+}
+
+fn parse_phase(s: &str) -> Result<Option<crate::assessment::Phase>> {
+    use crate::assessment::Phase;
+    match s {
+        "all" => Ok(None),
+        "pre-data" => Ok(Some(Phase::PreData)),
+        "post-data" => Ok(Some(Phase::PostData)),
+        other => Err(Error::InvalidEndpoint {
+            endpoint: "--phase".into(),
+            reason: format!("'{other}': use pre-data, post-data or all"),
+        }),
+    }
+}
+
+/// Reads the source (a script, or a live endpoint's catalog) and converts it.
+async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report> {
+    use crate::conversion::{RuleSet, Source, convert};
+    use crate::ddl::Dialect;
+    let target = Dialect::parse(&a.target).ok_or_else(|| Error::InvalidEndpoint {
+        endpoint: "--target".into(),
+        reason: format!("unknown engine '{}'", a.target),
+    })?;
+    let path = std::path::Path::new(&a.source);
+    let source = if path.is_file() {
+        let bytes = std::fs::read(path).map_err(|e| Error::File {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_start_matches('\u{feff}');
+        let dialect = match &a.source_dialect {
+            Some(d) => Dialect::parse(d).ok_or_else(|| Error::InvalidEndpoint {
+                endpoint: "--source-dialect".into(),
+                reason: format!(
+                    "unknown dialect '{d}': use mysql, postgres, mssql, oracle or sqlite"
+                ),
+            })?,
+            None => crate::ddl::detect_dialect_for(&a.source, text),
+        };
+        Source::from_script(crate::ddl::parse_script(text, dialect, &a.source))
+    } else if a.source.contains(':') || a.project.is_some() {
+        let (endpoint, password) = TargetArgs {
+            endpoint: a.source.clone(),
+            project: a.project.clone(),
+            password_env: None,
+            timeout: None,
+        }
+        .resolve()?;
+        let conn = Connection::open(&endpoint, password).await?;
+        let catalog = crate::discovery::discover(&conn, &DiscoverOptions::default()).await;
+        conn.close().await;
+        Source::from_catalog(&endpoint.url(), catalog?)
+    } else {
+        return Err(Error::File {
+            path: path.into(),
+            message: "no such file (and not an endpoint URL)".into(),
+        });
+    };
+    let rules = RuleSet::load(source.dialect, target, a.rules.as_deref())?;
+    convert(&source, target, &rules)
 }
 
 fn project_command(cmd: ProjectCommand) -> Result<()> {

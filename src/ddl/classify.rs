@@ -12,6 +12,8 @@ pub enum ObjectKind {
     View,
     MaterializedView,
     Index,
+    /// A primary, unique, foreign-key or check constraint.
+    Constraint,
     Sequence,
     Type,
     Domain,
@@ -35,6 +37,7 @@ impl ObjectKind {
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "materialized view",
             ObjectKind::Index => "index",
+            ObjectKind::Constraint => "constraint",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Type => "type",
             ObjectKind::Domain => "domain",
@@ -46,7 +49,7 @@ impl ObjectKind {
             ObjectKind::Synonym => "synonym",
             ObjectKind::Extension => "extension",
             ObjectKind::Event => "event",
-            ObjectKind::Other => "other",
+            ObjectKind::Other => "other statement",
         }
     }
 
@@ -129,7 +132,9 @@ fn tokens(text: &str, max: usize) -> Vec<Tok> {
     let mut out = vec![];
     let b = text.as_bytes();
     let mut i = 0;
-    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'#' || c == b'@' || c >= 0x80;
+    let is_word = |c: u8| {
+        c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'#' || c == b'@' || c >= 0x80
+    };
     while i < b.len() && out.len() < max {
         let c = b[i];
         if text[i..].starts_with("--") {
@@ -143,16 +148,33 @@ fn tokens(text: &str, max: usize) -> Vec<Tok> {
         } else if text[i..].starts_with("*/") {
             i += 2;
         } else if text[i..].starts_with("/*") {
-            i += text[i..].find("*/").map(|p| p + 2).unwrap_or(text.len() - i);
+            i += text[i..]
+                .find("*/")
+                .map(|p| p + 2)
+                .unwrap_or(text.len() - i);
         } else if c == b'\'' {
-            let end = text[i + 1..].find('\'').map(|p| i + p + 2).unwrap_or(text.len());
-            out.push(Tok { upper: "'".into(), raw: text[i..end].to_string(), punct: true });
+            let end = text[i + 1..]
+                .find('\'')
+                .map(|p| i + p + 2)
+                .unwrap_or(text.len());
+            out.push(Tok {
+                upper: "'".into(),
+                raw: text[i..end].to_string(),
+                punct: true,
+            });
             i = end;
         } else if matches!(c, b'"' | b'`' | b'[') {
             let close = if c == b'[' { ']' } else { c as char };
-            let end = text[i + 1..].find(close).map(|p| i + 1 + p).unwrap_or(text.len());
+            let end = text[i + 1..]
+                .find(close)
+                .map(|p| i + 1 + p)
+                .unwrap_or(text.len());
             let raw = text[i + 1..end].to_string();
-            out.push(Tok { upper: raw.to_ascii_uppercase(), raw, punct: false });
+            out.push(Tok {
+                upper: raw.to_ascii_uppercase(),
+                raw,
+                punct: false,
+            });
             i = (end + 1).min(text.len());
         } else if is_word(c) {
             let start = i;
@@ -160,12 +182,20 @@ fn tokens(text: &str, max: usize) -> Vec<Tok> {
                 i += 1;
             }
             let raw = text[start..i].to_string();
-            out.push(Tok { upper: raw.to_ascii_uppercase(), raw, punct: false });
+            out.push(Tok {
+                upper: raw.to_ascii_uppercase(),
+                raw,
+                punct: false,
+            });
         } else if c.is_ascii_whitespace() {
             i += 1;
         } else {
             let ch = text[i..].chars().next().unwrap_or(' ');
-            out.push(Tok { upper: ch.to_string(), raw: ch.to_string(), punct: true });
+            out.push(Tok {
+                upper: ch.to_string(),
+                raw: ch.to_string(),
+                punct: true,
+            });
             i += ch.len_utf8();
         }
     }
@@ -189,10 +219,22 @@ fn qualified(t: &[Tok], mut i: usize) -> (Option<QualifiedName>, usize) {
     }
     match parts.len() {
         0 => (None, i),
-        1 => (Some(QualifiedName { schema: None, name: parts.remove(0) }), i),
+        1 => (
+            Some(QualifiedName {
+                schema: None,
+                name: parts.remove(0),
+            }),
+            i,
+        ),
         n => {
             let name = parts.pop().unwrap_or_default();
-            (Some(QualifiedName { schema: Some(parts.remove(n - 2)), name }), i)
+            (
+                Some(QualifiedName {
+                    schema: Some(parts.remove(n - 2)),
+                    name,
+                }),
+                i,
+            )
         }
     }
 }
@@ -218,8 +260,9 @@ fn object_kind(t: &[Tok], i: usize) -> Option<(ObjectKind, usize)> {
         "SYNONYM" => (ObjectKind::Synonym, 1),
         "EXTENSION" => (ObjectKind::Extension, 1),
         "EVENT" => (ObjectKind::Event, 1),
-        "USER" | "ROLE" | "LOGIN" | "TABLESPACE" | "DIRECTORY" | "CAST" | "OPERATOR" | "AGGREGATE" | "COLLATION" | "RULE"
-        | "POLICY" | "PUBLICATION" | "SERVER" | "STATISTICS" | "ASSEMBLY" | "FULLTEXT" | "XML" | "PARTITION" | "CONTEXT" => {
+        "USER" | "ROLE" | "LOGIN" | "TABLESPACE" | "DIRECTORY" | "CAST" | "OPERATOR"
+        | "AGGREGATE" | "COLLATION" | "RULE" | "POLICY" | "PUBLICATION" | "SERVER"
+        | "STATISTICS" | "ASSEMBLY" | "FULLTEXT" | "XML" | "PARTITION" | "CONTEXT" => {
             (ObjectKind::Other, 1)
         }
         _ => return None,
@@ -228,16 +271,47 @@ fn object_kind(t: &[Tok], i: usize) -> Option<(ObjectKind, usize)> {
 
 /// Words that may stand between CREATE and the object kind.
 const MODIFIERS: [&str; 22] = [
-    "OR", "REPLACE", "ALTER", "TEMP", "TEMPORARY", "GLOBAL", "LOCAL", "UNIQUE", "CLUSTERED", "NONCLUSTERED", "FULLTEXT",
-    "SPATIAL", "EDITIONABLE", "NONEDITIONABLE", "UNLOGGED", "RECURSIVE", "FORCE", "NO", "BITMAP", "PUBLIC", "SECURE",
+    "OR",
+    "REPLACE",
+    "ALTER",
+    "TEMP",
+    "TEMPORARY",
+    "GLOBAL",
+    "LOCAL",
+    "UNIQUE",
+    "CLUSTERED",
+    "NONCLUSTERED",
+    "FULLTEXT",
+    "SPATIAL",
+    "EDITIONABLE",
+    "NONEDITIONABLE",
+    "UNLOGGED",
+    "RECURSIVE",
+    "FORCE",
+    "NO",
+    "BITMAP",
+    "PUBLIC",
+    "SECURE",
     "CONSTRAINT",
 ];
+
+/// The (last part of the) name at token `i` of `text`: `USE sakila` → `sakila`.
+pub fn first_name_after(text: &str, i: usize) -> Option<String> {
+    let t = tokens(text, i + 6);
+    qualified(&t, i).0.map(|q| q.name)
+}
 
 /// Classifies one statement.
 pub fn classify(text: &str) -> Classified {
     let t = tokens(text, 48);
-    let none = |kind| Classified { kind, name: None, table: None };
-    let Some(first) = t.first() else { return none(StatementKind::Other(String::new())) };
+    let none = |kind| Classified {
+        kind,
+        name: None,
+        table: None,
+    };
+    let Some(first) = t.first() else {
+        return none(StatementKind::Other(String::new()));
+    };
     let w = |i: usize| t.get(i).map(|x| x.upper.as_str()).unwrap_or("");
     let skip_if_exists = |mut i: usize| {
         if w(i) == "IF" && w(i + 1) == "NOT" && w(i + 2) == "EXISTS" {
@@ -258,7 +332,11 @@ pub fn classify(text: &str) -> Classified {
                     i += 1;
                 } else if matches!(u, "DEFINER" | "ALGORITHM") && w(i + 1) == "=" {
                     i += 3;
-                    while t.get(i).is_some_and(|x| x.upper == "@" || x.raw.starts_with('@')) || w(i).starts_with('@') {
+                    while t
+                        .get(i)
+                        .is_some_and(|x| x.upper == "@" || x.raw.starts_with('@'))
+                        || w(i).starts_with('@')
+                    {
                         i += if w(i) == "@" { 2 } else { 1 };
                     }
                 } else if u == "SQL" && w(i + 1) == "SECURITY" {
@@ -301,26 +379,50 @@ pub fn classify(text: &str) -> Classified {
         }
         "INSERT" | "REPLACE" => {
             let i = (1..4).find(|&k| w(k) == "INTO").map(|k| k + 1).unwrap_or(1);
-            Classified { kind: StatementKind::Insert, name: qualified(&t, i).0, table: None }
+            Classified {
+                kind: StatementKind::Insert,
+                name: qualified(&t, i).0,
+                table: None,
+            }
         }
-        "COPY" => Classified { kind: StatementKind::Copy, name: qualified(&t, 1).0, table: None },
-        "UPDATE" => Classified { kind: StatementKind::Update, name: qualified(&t, 1).0, table: None },
+        "COPY" => Classified {
+            kind: StatementKind::Copy,
+            name: qualified(&t, 1).0,
+            table: None,
+        },
+        "UPDATE" => Classified {
+            kind: StatementKind::Update,
+            name: qualified(&t, 1).0,
+            table: None,
+        },
         "DELETE" => {
             let i = if w(1) == "FROM" { 2 } else { 1 };
-            Classified { kind: StatementKind::Delete, name: qualified(&t, i).0, table: None }
+            Classified {
+                kind: StatementKind::Delete,
+                name: qualified(&t, i).0,
+                table: None,
+            }
         }
         "COMMENT" => none(StatementKind::Comment),
         "SELECT" | "WITH" | "VALUES" => none(StatementKind::Select),
-        "SET" | "USE" | "PRAGMA" | "SHOW" | "LOCK" | "UNLOCK" | "ANALYZE" | "VACUUM" | "CHECKPOINT" | "EXEC" | "EXECUTE"
-        | "CALL" | "PRINT" | "RAISERROR" | "DBCC" => none(StatementKind::Session),
-        "BEGIN" if matches!(w(1), "TRANSACTION" | "TRAN" | "WORK" | "") && t.len() <= 3 => none(StatementKind::Transaction),
-        "START" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "END" => none(StatementKind::Transaction),
+        "SET" | "USE" | "PRAGMA" | "SHOW" | "LOCK" | "UNLOCK" | "ANALYZE" | "VACUUM"
+        | "CHECKPOINT" | "EXEC" | "EXECUTE" | "CALL" | "PRINT" | "RAISERROR" | "DBCC" => {
+            none(StatementKind::Session)
+        }
+        "BEGIN" if matches!(w(1), "TRANSACTION" | "TRAN" | "WORK" | "") && t.len() <= 3 => {
+            none(StatementKind::Transaction)
+        }
+        "START" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "END" => {
+            none(StatementKind::Transaction)
+        }
         "GRANT" | "REVOKE" | "DENY" => none(StatementKind::Grant),
         "BEGIN" | "DECLARE" | "IF" | "WHILE" | "DO" => none(StatementKind::Block),
         "DELIMITER" | "GO" | "PROMPT" | "SPOOL" | "WHENEVER" | "CONNECT" | "DEFINE" | "@" => {
             none(StatementKind::ClientCommand)
         }
-        other if first.punct && (other == "\\" || other == "." || other == "@") => none(StatementKind::ClientCommand),
+        other if first.punct && (other == "\\" || other == "." || other == "@") => {
+            none(StatementKind::ClientCommand)
+        }
         other => none(StatementKind::Other(other.to_string())),
     }
 }
@@ -330,28 +432,75 @@ mod tests {
     use super::*;
 
     fn q(schema: Option<&str>, name: &str) -> Option<QualifiedName> {
-        Some(QualifiedName { schema: schema.map(str::to_string), name: name.to_string() })
+        Some(QualifiedName {
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+        })
     }
 
     #[test]
     fn recognises_objects_and_names() {
         let c = classify("CREATE TABLE [dbo].[Album] (x int)");
-        assert_eq!((c.kind, c.name), (StatementKind::Create(ObjectKind::Table), q(Some("dbo"), "Album")));
+        assert_eq!(
+            (c.kind, c.name),
+            (
+                StatementKind::Create(ObjectKind::Table),
+                q(Some("dbo"), "Album")
+            )
+        );
         let c = classify("CREATE DEFINER=`root`@`localhost` PROCEDURE `film_in_stock`(IN p INT)");
-        assert_eq!((c.kind, c.name), (StatementKind::Create(ObjectKind::Procedure), q(None, "film_in_stock")));
+        assert_eq!(
+            (c.kind, c.name),
+            (
+                StatementKind::Create(ObjectKind::Procedure),
+                q(None, "film_in_stock")
+            )
+        );
         let c = classify("create or replace package body hr.emp_mgmt as ...");
-        assert_eq!((c.kind, c.name), (StatementKind::Create(ObjectKind::PackageBody), q(Some("hr"), "emp_mgmt")));
+        assert_eq!(
+            (c.kind, c.name),
+            (
+                StatementKind::Create(ObjectKind::PackageBody),
+                q(Some("hr"), "emp_mgmt")
+            )
+        );
         let c = classify("CREATE UNIQUE NONCLUSTERED INDEX [IX_a] ON [dbo].[t] ([a])");
-        assert_eq!((c.kind, c.name, c.table), (StatementKind::Create(ObjectKind::Index), q(None, "IX_a"), q(Some("dbo"), "t")));
+        assert_eq!(
+            (c.kind, c.name, c.table),
+            (
+                StatementKind::Create(ObjectKind::Index),
+                q(None, "IX_a"),
+                q(Some("dbo"), "t")
+            )
+        );
         let c = classify("CREATE INDEX ON public.t (a)");
         assert_eq!((c.name, c.table), (None, q(Some("public"), "t")));
-        let c = classify("/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `ins_film` AFTER INSERT ON `film` FOR EACH ROW BEGIN END */");
-        assert_eq!((c.kind, c.name, c.table), (StatementKind::Create(ObjectKind::Trigger), q(None, "ins_film"), q(None, "film")));
-        let c = classify("ALTER TABLE ONLY public.film ADD CONSTRAINT film_pkey PRIMARY KEY (film_id)");
-        assert_eq!((c.kind, c.name), (StatementKind::Alter(ObjectKind::Table), q(Some("public"), "film")));
+        let c = classify(
+            "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `ins_film` AFTER INSERT ON `film` FOR EACH ROW BEGIN END */",
+        );
+        assert_eq!(
+            (c.kind, c.name, c.table),
+            (
+                StatementKind::Create(ObjectKind::Trigger),
+                q(None, "ins_film"),
+                q(None, "film")
+            )
+        );
+        let c =
+            classify("ALTER TABLE ONLY public.film ADD CONSTRAINT film_pkey PRIMARY KEY (film_id)");
+        assert_eq!(
+            (c.kind, c.name),
+            (
+                StatementKind::Alter(ObjectKind::Table),
+                q(Some("public"), "film")
+            )
+        );
         let c = classify("INSERT INTO `actor` VALUES (1,'PENELOPE')");
         assert_eq!((c.kind, c.name), (StatementKind::Insert, q(None, "actor")));
         assert_eq!(classify("SET NAMES utf8mb4").kind, StatementKind::Session);
-        assert_eq!(classify("CREATE MATERIALIZED VIEW mv AS SELECT 1").kind, StatementKind::Create(ObjectKind::MaterializedView));
+        assert_eq!(
+            classify("CREATE MATERIALIZED VIEW mv AS SELECT 1").kind,
+            StatementKind::Create(ObjectKind::MaterializedView)
+        );
     }
 }

@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use sqlparser::ast::{
-    ColumnOption, CreateTable, Expr, IndexColumn, ObjectName, ObjectNamePart, Statement, TableConstraint,
+    ColumnOption, CreateTable, Expr, IndexColumn, ObjectName, ObjectNamePart, Statement,
+    TableConstraint,
 };
 use sqlparser::dialect::{self as sp};
 use sqlparser::parser::Parser;
@@ -66,6 +67,18 @@ pub struct ParsedScript {
     pub statements: Vec<StatementRecord>,
     /// Data statements in script order (INSERT text, or COPY with its data).
     pub data: Vec<RawStatement>,
+    /// MySQL `USE db`: the schema of unqualified names from here on.
+    #[serde(skip)]
+    current_schema: Option<String>,
+}
+
+impl ParsedScript {
+    /// The schema unqualified names belong to at this point of the script.
+    fn fallback_schema(&self, d: Dialect) -> String {
+        self.current_schema
+            .clone()
+            .unwrap_or_else(|| default_schema(d).to_string())
+    }
 }
 
 /// Counts for the report header.
@@ -88,7 +101,9 @@ impl ParsedScript {
                 Outcome::Parsed => c.parsed += 1,
                 Outcome::Unparsed { .. } => c.unparsed += 1,
                 Outcome::Data => c.data += 1,
-                Outcome::Skipped { .. } if s.classified.kind == StatementKind::ClientCommand => c.client_commands += 1,
+                Outcome::Skipped { .. } if s.classified.kind == StatementKind::ClientCommand => {
+                    c.client_commands += 1
+                }
                 Outcome::Skipped { .. } => c.skipped += 1,
             }
         }
@@ -99,7 +114,10 @@ impl ParsedScript {
 /// Guesses a script's dialect: from its file name when that names an engine
 /// (`Chinook_SqlServer.sql`, `mysql-schema.sql`), else from telling constructs.
 pub fn detect_dialect_for(file: &str, script: &str) -> Dialect {
-    let name = std::path::Path::new(file).file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     for (hint, d) in [
         ("sqlserver", Dialect::MsSql),
         ("sql-server", Dialect::MsSql),
@@ -129,27 +147,84 @@ pub fn detect_dialect(script: &str) -> Dialect {
     let go = lines.iter().filter(|l| **l == "GO").count();
     let slash = lines.iter().filter(|l| **l == "/").count();
     let mut scores = [
-        (Dialect::MsSql, go * 3 + score(&["NVARCHAR", "[DBO]", "IDENTITY(", "ON [PRIMARY]", "GETDATE()", "SET ANSI_NULLS"])),
-        (Dialect::Oracle, slash * 3 + score(&["VARCHAR2", "NUMBER(", "SYSDATE", "PROMPT ", "NOCACHE", "PL/SQL", "NVL("])),
-        (Dialect::MySql, score(&["ENGINE=", "AUTO_INCREMENT", "DELIMITER ", "/*!4", "UNSIGNED", "`"]) * 2),
-        (Dialect::Postgres, score(&["$$", "SERIAL", "::", "COPY ", "PL/PGSQL", "PLPGSQL", "OWNER TO", "BIGSERIAL"]) * 2),
-        (Dialect::Sqlite, score(&["AUTOINCREMENT", "PRAGMA ", "WITHOUT ROWID", "SQLITE_"]) * 2),
+        (
+            Dialect::MsSql,
+            go * 3
+                + score(&[
+                    "NVARCHAR",
+                    "[DBO]",
+                    "IDENTITY(",
+                    "ON [PRIMARY]",
+                    "GETDATE()",
+                    "SET ANSI_NULLS",
+                ]),
+        ),
+        (
+            Dialect::Oracle,
+            slash * 3
+                + score(&[
+                    "VARCHAR2", "NUMBER(", "SYSDATE", "PROMPT ", "NOCACHE", "PL/SQL", "NVL(",
+                ]),
+        ),
+        (
+            Dialect::MySql,
+            score(&[
+                "ENGINE=",
+                "AUTO_INCREMENT",
+                "DELIMITER ",
+                "/*!4",
+                "UNSIGNED",
+                "`",
+            ]) * 2,
+        ),
+        (
+            Dialect::Postgres,
+            score(&[
+                "$$",
+                "SERIAL",
+                "::",
+                "COPY ",
+                "PL/PGSQL",
+                "PLPGSQL",
+                "OWNER TO",
+                "BIGSERIAL",
+            ]) * 2,
+        ),
+        (
+            Dialect::Sqlite,
+            score(&["AUTOINCREMENT", "PRAGMA ", "WITHOUT ROWID", "SQLITE_"]) * 2,
+        ),
     ];
     scores.sort_by(|a, b| b.1.cmp(&a.1));
-    if scores[0].1 == 0 { Dialect::Postgres } else { scores[0].0 }
+    if scores[0].1 == 0 {
+        Dialect::Postgres
+    } else {
+        scores[0].0
+    }
 }
 
 /// Reads a script. `file` names it in reports.
 pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript {
-    let mut out = ParsedScript { dialect: Some(dialect), file: file.to_string(), ..Default::default() };
+    let mut out = ParsedScript {
+        dialect: Some(dialect),
+        file: file.to_string(),
+        ..Default::default()
+    };
     for raw in split(script, dialect) {
         let classified = classify(&raw.text);
         let outcome = if raw.piece == Piece::ClientCommand {
-            Outcome::Skipped { reason: "client command".into() }
+            Outcome::Skipped {
+                reason: "client command".into(),
+            }
         } else {
             handle(&mut out, &raw, &classified, dialect)
         };
-        out.statements.push(StatementRecord { line: raw.line, end_line: raw.end_line, classified, outcome });
+        out.statements.push(StatementRecord {
+            line: raw.line,
+            end_line: raw.end_line,
+            classified,
+            outcome,
+        });
     }
     for s in &mut out.catalog.schemas {
         s.tables.sort_by(|a, b| a.name.cmp(&b.name));
@@ -158,7 +233,9 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
 }
 
 fn skipped(reason: &str) -> Outcome {
-    Outcome::Skipped { reason: reason.into() }
+    Outcome::Skipped {
+        reason: reason.into(),
+    }
 }
 
 fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: Dialect) -> Outcome {
@@ -169,17 +246,33 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
         }
         StatementKind::Create(kind) => create(out, raw, c, *kind, dialect),
         StatementKind::Alter(ObjectKind::Table) => alter_table(out, raw, c, dialect),
-        StatementKind::Alter(k) => skipped(&format!("ALTER {} is not part of the converted schema", k.label().to_uppercase())),
-        StatementKind::Drop(_) => skipped("DROP statements are not converted (the target is prepared separately)"),
+        StatementKind::Alter(k) => skipped(&format!(
+            "ALTER {} is not part of the converted schema",
+            k.label().to_uppercase()
+        )),
+        StatementKind::Drop(_) => {
+            skipped("DROP statements are not converted (the target is prepared separately)")
+        }
         StatementKind::Comment => comment(out, raw, dialect),
-        StatementKind::Session => skipped("session setting"),
+        StatementKind::Session => {
+            let w = words(&raw.text, 3);
+            if dialect == Dialect::MySql && w.first().is_some_and(|x| x == "USE") {
+                out.current_schema = crate::ddl::classify::first_name_after(&raw.text, 1);
+                return skipped("USE: later objects go to this schema");
+            }
+            skipped("session setting")
+        }
         StatementKind::Transaction => skipped("transaction control"),
         StatementKind::Grant => skipped("privileges are not migrated"),
         StatementKind::Select => skipped("query"),
         StatementKind::Update | StatementKind::Delete => skipped("data change outside the schema"),
         StatementKind::ClientCommand => skipped("client command"),
-        StatementKind::Block => Outcome::Unparsed { error: "anonymous procedural blocks are not converted".into() },
-        StatementKind::Other(w) => Outcome::Unparsed { error: format!("statement '{w}' is not recognised") },
+        StatementKind::Block => Outcome::Unparsed {
+            error: "anonymous procedural blocks are not converted".into(),
+        },
+        StatementKind::Other(w) => Outcome::Unparsed {
+            error: format!("statement '{w}' is not recognised"),
+        },
     }
 }
 
@@ -213,8 +306,13 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
         Dialect::MySql => {
             // `/*!40101 X */` → `X`
             while let Some(p) = s.find("/*!") {
-                let digits = s[p + 3..].chars().take_while(|c| c.is_ascii_digit()).count();
-                let Some(end) = s[p..].find("*/").map(|e| p + e) else { break };
+                let digits = s[p + 3..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                let Some(end) = s[p..].find("*/").map(|e| p + e) else {
+                    break;
+                };
                 let inner = s[p + 3 + digits..end].to_string();
                 s.replace_range(p..end + 2, &inner);
             }
@@ -227,8 +325,25 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
         }
         Dialect::Oracle => {
             s = remove_clauses(&s, &["STORAGE"], Arg::Parens);
-            s = remove_clauses(&s, &["TABLESPACE", "PCTFREE", "PCTUSED", "INITRANS", "MAXTRANS"], Arg::Word);
-            s = remove_words(&s, &["LOGGING", "NOLOGGING", "ENABLE", "NOCOMPRESS", "NOPARALLEL", "NOCACHE", "NOORDER", "NOCYCLE", "NOMONITORING"]);
+            s = remove_clauses(
+                &s,
+                &["TABLESPACE", "PCTFREE", "PCTUSED", "INITRANS", "MAXTRANS"],
+                Arg::Word,
+            );
+            s = remove_words(
+                &s,
+                &[
+                    "LOGGING",
+                    "NOLOGGING",
+                    "ENABLE",
+                    "NOCOMPRESS",
+                    "NOPARALLEL",
+                    "NOCACHE",
+                    "NOORDER",
+                    "NOCYCLE",
+                    "NOMONITORING",
+                ],
+            );
             s = remove_using_index(&s);
         }
         Dialect::Postgres | Dialect::Sqlite => {}
@@ -269,7 +384,8 @@ fn remove_clauses(s: &str, kws: &[&str], arg: Arg) -> String {
                     let len = if r.starts_with('[') || r.starts_with('"') {
                         r[1..].find([']', '"']).map(|e| e + 2).unwrap_or(r.len())
                     } else {
-                        r.find(|c: char| c.is_whitespace() || c == ',' || c == ')' || c == ';').unwrap_or(r.len())
+                        r.find(|c: char| c.is_whitespace() || c == ',' || c == ')' || c == ';')
+                            .unwrap_or(r.len())
                     };
                     Some(start + len)
                 }
@@ -297,9 +413,15 @@ fn remove_on_filegroup(s: &str) -> String {
     while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), "ON", from) {
         let before = out[..p].trim_end();
         let rest = out[p + 2..].trim_start();
-        let word_len = if rest.starts_with('[') { rest.find(']').map(|e| e + 1) } else { rest.find(|c: char| !(c.is_alphanumeric() || c == '_')) };
+        let word_len = if rest.starts_with('[') {
+            rest.find(']').map(|e| e + 1)
+        } else {
+            rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        };
         let after_word = word_len.map(|l| rest[l..].trim_start()).unwrap_or("");
-        let word = word_len.map(|l| rest[..l].to_ascii_uppercase()).unwrap_or_default();
+        let word = word_len
+            .map(|l| rest[..l].to_ascii_uppercase())
+            .unwrap_or_default();
         let action = matches!(word.as_str(), "DELETE" | "UPDATE");
         if before.ends_with(')') && !after_word.starts_with('(') && word_len.is_some() && !action {
             let end = out.len() - rest.len() + word_len.unwrap_or(0);
@@ -318,7 +440,13 @@ fn remove_using_index(s: &str) -> String {
         let after = p + "USING INDEX".len();
         let rest = out[after..].trim_start();
         let start = out.len() - rest.len();
-        let end = if rest.starts_with('(') { crate::discovery::matching_paren(&out, start).map(|c| c + 1).unwrap_or(start) } else { after };
+        let end = if rest.starts_with('(') {
+            crate::discovery::matching_paren(&out, start)
+                .map(|c| c + 1)
+                .unwrap_or(start)
+        } else {
+            after
+        };
         out.replace_range(p..end, "");
     }
     out
@@ -336,7 +464,10 @@ fn ident_parts(n: &ObjectName) -> Vec<String> {
 fn qname(n: &ObjectName) -> QualifiedName {
     let mut parts = ident_parts(n);
     let name = parts.pop().unwrap_or_default();
-    QualifiedName { schema: parts.pop(), name }
+    QualifiedName {
+        schema: parts.pop(),
+        name,
+    }
 }
 
 fn default_schema(d: Dialect) -> &'static str {
@@ -349,17 +480,24 @@ fn default_schema(d: Dialect) -> &'static str {
 }
 
 /// The schema (created on demand) an object of `name` belongs to.
-fn schema_mut<'a>(cat: &'a mut Catalog, name: &QualifiedName, d: Dialect) -> &'a mut Schema {
-    let s = name.schema.clone().unwrap_or_else(|| default_schema(d).to_string());
+fn schema_mut<'a>(cat: &'a mut Catalog, name: &QualifiedName, fallback: &str) -> &'a mut Schema {
+    let s = name.schema.clone().unwrap_or_else(|| fallback.to_string());
     if let Some(i) = cat.schemas.iter().position(|x| x.name == s) {
         return &mut cat.schemas[i];
     }
-    cat.schemas.push(Schema { name: s, ..Default::default() });
+    cat.schemas.push(Schema {
+        name: s,
+        ..Default::default()
+    });
     cat.schemas.last_mut().expect("pushed")
 }
 
-fn find_table<'a>(cat: &'a mut Catalog, name: &QualifiedName, d: Dialect) -> Option<&'a mut Table> {
-    let s = name.schema.clone().unwrap_or_else(|| default_schema(d).to_string());
+fn find_table<'a>(
+    cat: &'a mut Catalog,
+    name: &QualifiedName,
+    fallback: &str,
+) -> Option<&'a mut Table> {
+    let s = name.schema.clone().unwrap_or_else(|| fallback.to_string());
     let fold = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     cat.schemas
         .iter_mut()
@@ -376,10 +514,16 @@ fn index_part(ic: &IndexColumn) -> IndexPart {
     let full = ic.column.to_string();
     let descending = full.trim_end().to_ascii_uppercase().ends_with(" DESC");
     match &ic.column.expr {
-        Expr::Identifier(i) => IndexPart { column: Some(i.value.clone()), descending, ..Default::default() },
-        Expr::CompoundIdentifier(v) => {
-            IndexPart { column: v.last().map(|i| i.value.clone()), descending, ..Default::default() }
-        }
+        Expr::Identifier(i) => IndexPart {
+            column: Some(i.value.clone()),
+            descending,
+            ..Default::default()
+        },
+        Expr::CompoundIdentifier(v) => IndexPart {
+            column: v.last().map(|i| i.value.clone()),
+            descending,
+            ..Default::default()
+        },
         Expr::Function(f) => {
             // MySQL prefix key part `name(10)` parses as a call.
             let args = f.args.to_string();
@@ -391,23 +535,44 @@ fn index_part(ic: &IndexColumn) -> IndexPart {
                     descending,
                     ..Default::default()
                 },
-                None => IndexPart { expression: Some(ic.column.expr.to_string()), descending, ..Default::default() },
+                None => IndexPart {
+                    expression: Some(ic.column.expr.to_string()),
+                    descending,
+                    ..Default::default()
+                },
             }
         }
-        e => IndexPart { expression: Some(e.to_string()), descending, ..Default::default() },
+        e => IndexPart {
+            expression: Some(e.to_string()),
+            descending,
+            ..Default::default()
+        },
     }
 }
 
 fn columns_of(v: &[IndexColumn]) -> Vec<String> {
-    v.iter().map(|c| index_part(c).column.unwrap_or_else(|| c.column.expr.to_string())).collect()
+    v.iter()
+        .map(|c| {
+            index_part(c)
+                .column
+                .unwrap_or_else(|| c.column.expr.to_string())
+        })
+        .collect()
 }
 
 fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(), String> {
     match c {
         TableConstraint::PrimaryKey(pk) => {
-            t.primary_key = Some(PrimaryKey { name: pk.name.as_ref().map(|n| n.value.clone()), columns: columns_of(&pk.columns) });
+            t.primary_key = Some(PrimaryKey {
+                name: pk.name.as_ref().map(|n| n.value.clone()),
+                columns: columns_of(&pk.columns),
+            });
             let cols = columns_of(&pk.columns);
-            for col in t.columns.iter_mut().filter(|c| cols.iter().any(|p| p.eq_ignore_ascii_case(&c.name))) {
+            for col in t
+                .columns
+                .iter_mut()
+                .filter(|c| cols.iter().any(|p| p.eq_ignore_ascii_case(&c.name)))
+            {
                 col.nullable = false;
             }
         }
@@ -423,8 +588,14 @@ fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(), String> {
                 referenced_schema: target.schema,
                 referenced_table: target.name,
                 referenced_columns: f.referred_columns.iter().map(|i| i.value.clone()).collect(),
-                on_update: f.on_update.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
-                on_delete: f.on_delete.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
+                on_update: f
+                    .on_update
+                    .map(|a| ReferentialAction::parse(&a.to_string()))
+                    .unwrap_or_default(),
+                on_delete: f
+                    .on_delete
+                    .map(|a| ReferentialAction::parse(&a.to_string()))
+                    .unwrap_or_default(),
             })
         }
         TableConstraint::Check(ch) => t.check_constraints.push(CheckConstraint {
@@ -432,14 +603,25 @@ fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(), String> {
             expression: ch.expr.to_string(),
         }),
         TableConstraint::Index(ix) => t.indexes.push(Index {
-            name: ix.name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| format!("{}_idx{}", t.name, t.indexes.len() + 1)),
+            name: ix
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_else(|| format!("{}_idx{}", t.name, t.indexes.len() + 1)),
             unique: false,
-            method: ix.index_type.as_ref().map(|m| m.to_string().to_ascii_lowercase()),
+            method: ix
+                .index_type
+                .as_ref()
+                .map(|m| m.to_string().to_ascii_lowercase()),
             parts: ix.columns.iter().map(index_part).collect(),
             predicate: None,
         }),
         TableConstraint::FulltextOrSpatial(ix) => t.indexes.push(Index {
-            name: ix.opt_index_name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| format!("{}_idx{}", t.name, t.indexes.len() + 1)),
+            name: ix
+                .opt_index_name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_else(|| format!("{}_idx{}", t.name, t.indexes.len() + 1)),
             unique: false,
             method: Some(if ix.fulltext { "fulltext" } else { "spatial" }.into()),
             parts: ix.columns.iter().map(index_part).collect(),
@@ -452,14 +634,21 @@ fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(), String> {
 
 fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
     let name = qname(&ct.name);
-    let mut t = Table { name: name.name, ..Default::default() };
+    let mut t = Table {
+        name: name.name,
+        ..Default::default()
+    };
     if ct.without_rowid {
         t.storage = Some("WITHOUT ROWID".into());
     }
     let options = ct.table_options.to_string();
     let upper = options.to_ascii_uppercase();
     if let Some(p) = crate::discovery::find_keyword(&upper, "ENGINE", 0) {
-        t.storage = options[p..].split(['=', ' ']).filter(|w| !w.is_empty()).nth(1).map(|s| s.trim_matches(',').to_string());
+        t.storage = options[p..]
+            .split(['=', ' '])
+            .filter(|w| !w.is_empty())
+            .nth(1)
+            .map(|s| s.trim_matches(',').to_string());
     }
     if let Some(p) = crate::discovery::find_keyword(&upper, "COMMENT", 0)
         && let Some(q) = options[p..].find('\'')
@@ -468,7 +657,10 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
         t.comment = v.into_iter().next();
     }
     if let Some(p) = crate::discovery::find_keyword(&upper, "COLLATE", 0) {
-        t.default_collation = options[p + 7..].split(['=', ' ', ',']).find(|w| !w.is_empty()).map(str::to_string);
+        t.default_collation = options[p + 7..]
+            .split(['=', ' ', ','])
+            .find(|w| !w.is_empty())
+            .map(str::to_string);
     }
     for (pos, cd) in ct.columns.iter().enumerate() {
         let declared = cd.data_type.to_string();
@@ -490,53 +682,99 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
                     col.nullable = false;
                 }
                 ColumnOption::Unique(u) => t.unique_constraints.push(UniqueConstraint {
-                    name: opt.name.as_ref().or(u.name.as_ref()).map(|n| n.value.clone()),
+                    name: opt
+                        .name
+                        .as_ref()
+                        .or(u.name.as_ref())
+                        .map(|n| n.value.clone()),
                     columns: vec![col.name.clone()],
                 }),
                 ColumnOption::ForeignKey(f) => {
                     let target = qname(&f.foreign_table);
                     t.foreign_keys.push(ForeignKey {
-                        name: opt.name.as_ref().or(f.name.as_ref()).map(|n| n.value.clone()),
+                        name: opt
+                            .name
+                            .as_ref()
+                            .or(f.name.as_ref())
+                            .map(|n| n.value.clone()),
                         columns: vec![col.name.clone()],
                         referenced_schema: target.schema,
                         referenced_table: target.name,
-                        referenced_columns: f.referred_columns.iter().map(|i| i.value.clone()).collect(),
-                        on_update: f.on_update.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
-                        on_delete: f.on_delete.map(|a| ReferentialAction::parse(&a.to_string())).unwrap_or_default(),
+                        referenced_columns: f
+                            .referred_columns
+                            .iter()
+                            .map(|i| i.value.clone())
+                            .collect(),
+                        on_update: f
+                            .on_update
+                            .map(|a| ReferentialAction::parse(&a.to_string()))
+                            .unwrap_or_default(),
+                        on_delete: f
+                            .on_delete
+                            .map(|a| ReferentialAction::parse(&a.to_string()))
+                            .unwrap_or_default(),
                     })
                 }
                 ColumnOption::Check(ch) => t.check_constraints.push(CheckConstraint {
-                    name: opt.name.as_ref().or(ch.name.as_ref()).map(|n| n.value.clone()),
+                    name: opt
+                        .name
+                        .as_ref()
+                        .or(ch.name.as_ref())
+                        .map(|n| n.value.clone()),
                     expression: ch.expr.to_string(),
                 }),
                 ColumnOption::DialectSpecific(tokens) => {
-                    let text: String = tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+                    let text: String = tokens
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_ascii_uppercase();
                     if text.contains("AUTO_INCREMENT") {
                         col.identity = Some(Identity::AutoIncrement { next_value: None });
                     } else if text.contains("AUTOINCREMENT") {
-                        col.identity = Some(Identity::Rowid { autoincrement: true });
+                        col.identity = Some(Identity::Rowid {
+                            autoincrement: true,
+                        });
                     }
                 }
                 ColumnOption::CharacterSet(cs) => col.charset = Some(cs.to_string()),
                 ColumnOption::Collation(c) => col.collation = Some(unquote(&c.to_string())),
                 ColumnOption::Comment(c) => col.comment = Some(c.clone()),
                 ColumnOption::OnUpdate(e) => col.on_update = Some(e.to_string()),
-                ColumnOption::Generated { generated_as, sequence_options, generation_expr, generation_expr_mode, .. } => {
-                    match generation_expr {
-                        Some(e) => {
-                            let stored = format!("{generation_expr_mode:?} {generated_as:?}").to_ascii_uppercase().contains("STORED");
-                            col.generated = Some(GeneratedColumn { expression: e.to_string(), stored })
-                        }
-                        None => {
-                            let opts = sequence_options.as_ref().map(|v| v.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default();
-                            col.identity = Some(Identity::Identity {
-                                always: format!("{generated_as:?}").contains("Always"),
-                                start: number_after(&opts, "START"),
-                                increment: number_after(&opts, "INCREMENT"),
-                            });
-                        }
+                ColumnOption::Generated {
+                    generated_as,
+                    sequence_options,
+                    generation_expr,
+                    generation_expr_mode,
+                    ..
+                } => match generation_expr {
+                    Some(e) => {
+                        let stored = format!("{generation_expr_mode:?} {generated_as:?}")
+                            .to_ascii_uppercase()
+                            .contains("STORED");
+                        col.generated = Some(GeneratedColumn {
+                            expression: e.to_string(),
+                            stored,
+                        })
                     }
-                }
+                    None => {
+                        let opts = sequence_options
+                            .as_ref()
+                            .map(|v| {
+                                v.iter()
+                                    .map(|o| o.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            })
+                            .unwrap_or_default();
+                        col.identity = Some(Identity::Identity {
+                            always: format!("{generated_as:?}").contains("Always"),
+                            start: number_after(&opts, "START"),
+                            increment: number_after(&opts, "INCREMENT"),
+                        });
+                    }
+                },
                 ColumnOption::Identity(kind) => {
                     let text = kind.to_string();
                     let nums: Vec<i64> = text
@@ -553,11 +791,20 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
             }
         }
         // SQLite: INTEGER PRIMARY KEY is the rowid.
-        if dialect == Dialect::Sqlite && pk_here && declared.eq_ignore_ascii_case("INTEGER") && col.identity.is_none() {
-            col.identity = Some(Identity::Rowid { autoincrement: false });
+        if dialect == Dialect::Sqlite
+            && pk_here
+            && declared.eq_ignore_ascii_case("INTEGER")
+            && col.identity.is_none()
+        {
+            col.identity = Some(Identity::Rowid {
+                autoincrement: false,
+            });
         }
         if pk_here {
-            t.primary_key = Some(PrimaryKey { name: None, columns: vec![col.name.clone()] });
+            t.primary_key = Some(PrimaryKey {
+                name: None,
+                columns: vec![col.name.clone()],
+            });
         }
         t.columns.push(col);
     }
@@ -570,10 +817,20 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
 fn number_after(text: &str, kw: &str) -> Option<i64> {
     let w: Vec<&str> = text.split_whitespace().collect();
     let i = w.iter().position(|x| x.eq_ignore_ascii_case(kw))?;
-    w[i + 1..].iter().take(2).find_map(|x| x.trim_matches(['(', ')', ',']).parse().ok())
+    w[i + 1..]
+        .iter()
+        .take(2)
+        .find_map(|x| x.trim_matches(['(', ')', ',']).parse().ok())
 }
 
-fn push_object(out: &mut ParsedScript, kind: ObjectKind, name: QualifiedName, table: Option<QualifiedName>, raw: &RawStatement, err: Option<String>) {
+fn push_object(
+    out: &mut ParsedScript,
+    kind: ObjectKind,
+    name: QualifiedName,
+    table: Option<QualifiedName>,
+    raw: &RawStatement,
+    err: Option<String>,
+) {
     out.objects.push(ScriptObject {
         kind,
         name,
@@ -585,14 +842,35 @@ fn push_object(out: &mut ParsedScript, kind: ObjectKind, name: QualifiedName, ta
     });
 }
 
-fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: ObjectKind, d: Dialect) -> Outcome {
-    let Some(name) = c.name.clone().or_else(|| (kind == ObjectKind::Index).then(|| QualifiedName { schema: None, name: String::new() })) else {
-        return Outcome::Unparsed { error: format!("CREATE {} without a name", kind.label().to_uppercase()) };
+fn create(
+    out: &mut ParsedScript,
+    raw: &RawStatement,
+    c: &Classified,
+    kind: ObjectKind,
+    d: Dialect,
+) -> Outcome {
+    let fb = out.fallback_schema(d);
+    let Some(name) = c.name.clone().or_else(|| {
+        (kind == ObjectKind::Index).then(|| QualifiedName {
+            schema: None,
+            name: String::new(),
+        })
+    }) else {
+        return Outcome::Unparsed {
+            error: format!("CREATE {} without a name", kind.label().to_uppercase()),
+        };
     };
     match kind {
         ObjectKind::Database => skipped("databases are created by the target's owner"),
         ObjectKind::Schema => {
-            schema_mut(&mut out.catalog, &QualifiedName { schema: Some(name.name.clone()), name: String::new() }, d);
+            schema_mut(
+                &mut out.catalog,
+                &QualifiedName {
+                    schema: Some(name.name.clone()),
+                    name: String::new(),
+                },
+                &fb,
+            );
             Outcome::Parsed
         }
         ObjectKind::Table => match parse_one(&raw.text, d) {
@@ -600,41 +878,70 @@ fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: Obje
                 let t = table_from_ast(&ct, d);
                 let q = qname(&ct.name);
                 push_object(out, kind, q.clone(), None, raw, None);
-                schema_mut(&mut out.catalog, &q, d).tables.push(t);
+                schema_mut(&mut out.catalog, &q, &fb).tables.push(t);
                 Outcome::Parsed
             }
-            Ok(other) => unparsed(out, kind, name, None, raw, format!("parsed as {}", first_words(&other.to_string()))),
+            Ok(other) => unparsed(
+                out,
+                kind,
+                name,
+                None,
+                raw,
+                format!("parsed as {}", first_words(&other.to_string())),
+            ),
             Err(e) => unparsed(out, kind, name, None, raw, e),
         },
         ObjectKind::Index => match parse_one(&raw.text, d) {
             Ok(Statement::CreateIndex(ci)) => {
                 let table = qname(&ci.table_name);
-                let iname = ci.name.as_ref().map(|n| qname(n).name).unwrap_or_else(|| format!("{}_idx", table.name));
+                let iname = ci
+                    .name
+                    .as_ref()
+                    .map(|n| qname(n).name)
+                    .unwrap_or_else(|| format!("{}_idx", table.name));
                 let index = Index {
                     name: iname.clone(),
                     unique: ci.unique,
-                    method: ci.using.as_ref().map(|m| m.to_string().to_ascii_lowercase()).or_else(|| {
-                        let w = words(&raw.text, 4);
-                        w.iter().find(|x| *x == "FULLTEXT" || *x == "SPATIAL").map(|x| x.to_ascii_lowercase())
-                    }),
+                    method: ci
+                        .using
+                        .as_ref()
+                        .map(|m| m.to_string().to_ascii_lowercase())
+                        .or_else(|| {
+                            let w = words(&raw.text, 4);
+                            w.iter()
+                                .find(|x| *x == "FULLTEXT" || *x == "SPATIAL")
+                                .map(|x| x.to_ascii_lowercase())
+                        }),
                     parts: ci.columns.iter().map(index_part).collect(),
                     predicate: ci.predicate.as_ref().map(|p| p.to_string()),
                 };
-                let qn = QualifiedName { schema: table.schema.clone(), name: iname };
-                match find_table(&mut out.catalog, &table, d) {
+                let qn = QualifiedName {
+                    schema: table.schema.clone(),
+                    name: iname,
+                };
+                match find_table(&mut out.catalog, &table, &fb) {
                     Some(t) => {
                         t.indexes.push(index);
                         push_object(out, kind, qn, Some(table), raw, None);
                         Outcome::Parsed
                     }
-                    None => unparsed(out, kind, qn, Some(table.clone()), raw, format!("index on unknown table {table}")),
+                    None => unparsed(
+                        out,
+                        kind,
+                        qn,
+                        Some(table.clone()),
+                        raw,
+                        format!("index on unknown table {table}"),
+                    ),
                 }
             }
             Ok(_) => unparsed(out, kind, name, c.table.clone(), raw, "not an index".into()),
             Err(e) => unparsed(out, kind, name, c.table.clone(), raw, e),
         },
         ObjectKind::Sequence => {
-            let text = normalise(&raw.text, d).to_ascii_uppercase().replace(['(', ')'], " ");
+            let text = normalise(&raw.text, d)
+                .to_ascii_uppercase()
+                .replace(['(', ')'], " ");
             let seq = Sequence {
                 name: name.name.clone(),
                 data_type: None,
@@ -646,12 +953,16 @@ fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: Obje
                 ..Default::default()
             };
             push_object(out, kind, name.clone(), None, raw, None);
-            schema_mut(&mut out.catalog, &name, d).sequences.push(seq);
+            schema_mut(&mut out.catalog, &name, &fb).sequences.push(seq);
             Outcome::Parsed
         }
         ObjectKind::View | ObjectKind::MaterializedView => {
             let (definition, columns, err) = match parse_one(&raw.text, d) {
-                Ok(Statement::CreateView(v)) => (v.query.to_string(), v.columns.iter().map(|c| c.name.value.clone()).collect(), None),
+                Ok(Statement::CreateView(v)) => (
+                    v.query.to_string(),
+                    v.columns.iter().map(|c| c.name.value.clone()).collect(),
+                    None,
+                ),
                 Ok(_) => (raw.text.clone(), vec![], Some("not a view".to_string())),
                 Err(e) => (raw.text.clone(), vec![], Some(e)),
             };
@@ -660,7 +971,7 @@ fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: Obje
                 Some(e) => Outcome::Unparsed { error: e.clone() },
             };
             push_object(out, kind, name.clone(), None, raw, err);
-            schema_mut(&mut out.catalog, &name, d).views.push(View {
+            schema_mut(&mut out.catalog, &name, &fb).views.push(View {
                 name: name.name.clone(),
                 definition,
                 materialized: kind == ObjectKind::MaterializedView,
@@ -675,15 +986,40 @@ fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: Obje
                 let upper = text.to_ascii_uppercase();
                 let kind_model = if upper.contains("AS ENUM") {
                     let p = upper.find("AS ENUM").unwrap_or(0);
-                    UserTypeKind::Enum { values: crate::discovery::parse_quoted_list(&text[p..]) }
+                    UserTypeKind::Enum {
+                        values: crate::discovery::parse_quoted_list(&text[p..]),
+                    }
                 } else if kind == ObjectKind::Domain {
-                    let base = text.split_whitespace().skip_while(|w| !w.eq_ignore_ascii_case("AS")).nth(1).unwrap_or_default().to_string();
-                    UserTypeKind::Domain { base, nullable: !upper.contains("NOT NULL"), default: None, checks: vec![] }
+                    let base = text
+                        .split_whitespace()
+                        .skip_while(|w| !w.eq_ignore_ascii_case("AS"))
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
+                    UserTypeKind::Domain {
+                        base,
+                        nullable: !upper.contains("NOT NULL"),
+                        default: None,
+                        checks: vec![],
+                    }
                 } else {
-                    return unparsed(out, kind, name, None, raw, "only enum types and domains are read".into());
+                    return unparsed(
+                        out,
+                        kind,
+                        name,
+                        None,
+                        raw,
+                        "only enum types and domains are read".into(),
+                    );
                 };
                 push_object(out, kind, name.clone(), None, raw, None);
-                schema_mut(&mut out.catalog, &name, d).types.push(UserType { name: name.name.clone(), kind: kind_model, comment: None });
+                schema_mut(&mut out.catalog, &name, &fb)
+                    .types
+                    .push(UserType {
+                        name: name.name.clone(),
+                        kind: kind_model,
+                        comment: None,
+                    });
                 Outcome::Parsed
             }
             Err(e) => unparsed(out, kind, name, None, raw, e),
@@ -691,17 +1027,23 @@ fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: Obje
         ObjectKind::Procedure | ObjectKind::Function => {
             // Bodies are converted by the code converters from their text.
             push_object(out, kind, name.clone(), None, raw, None);
-            schema_mut(&mut out.catalog, &name, d).routines.push(Routine {
-                name: name.name.clone(),
-                kind: if kind == ObjectKind::Procedure { RoutineKind::Procedure } else { RoutineKind::Function },
-                parameters: vec![],
-                return_type: None,
-                language: None,
-                deterministic: None,
-                body: raw.text.clone(),
-                definition: Some(raw.text.clone()),
-                comment: None,
-            });
+            schema_mut(&mut out.catalog, &name, &fb)
+                .routines
+                .push(Routine {
+                    name: name.name.clone(),
+                    kind: if kind == ObjectKind::Procedure {
+                        RoutineKind::Procedure
+                    } else {
+                        RoutineKind::Function
+                    },
+                    parameters: vec![],
+                    return_type: None,
+                    language: None,
+                    deterministic: None,
+                    body: raw.text.clone(),
+                    definition: Some(raw.text.clone()),
+                    comment: None,
+                });
             Outcome::Parsed
         }
         ObjectKind::Trigger => {
@@ -715,21 +1057,30 @@ fn create(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, kind: Obje
             } else {
                 TriggerTiming::After
             };
-            let events = [("INSERT", TriggerEvent::Insert), ("UPDATE", TriggerEvent::Update), ("DELETE", TriggerEvent::Delete)]
-                .into_iter()
-                .filter(|(k, _)| w.iter().any(|x| x == k))
-                .map(|(_, e)| e)
-                .collect();
-            schema_mut(&mut out.catalog, &name, d).triggers.push(Trigger {
-                name: name.name.clone(),
-                table,
-                timing,
-                events,
-                for_each_row: w.windows(3).any(|p| p[0] == "FOR" && p[1] == "EACH" && p[2] == "ROW") || d == Dialect::MySql,
-                condition: None,
-                body: raw.text.clone(),
-                definition: Some(raw.text.clone()),
-            });
+            let events = [
+                ("INSERT", TriggerEvent::Insert),
+                ("UPDATE", TriggerEvent::Update),
+                ("DELETE", TriggerEvent::Delete),
+            ]
+            .into_iter()
+            .filter(|(k, _)| w.iter().any(|x| x == k))
+            .map(|(_, e)| e)
+            .collect();
+            schema_mut(&mut out.catalog, &name, &fb)
+                .triggers
+                .push(Trigger {
+                    name: name.name.clone(),
+                    table,
+                    timing,
+                    events,
+                    for_each_row: w
+                        .windows(3)
+                        .any(|p| p[0] == "FOR" && p[1] == "EACH" && p[2] == "ROW")
+                        || d == Dialect::MySql,
+                    condition: None,
+                    body: raw.text.clone(),
+                    definition: Some(raw.text.clone()),
+                });
             Outcome::Parsed
         }
         other => {
@@ -743,20 +1094,38 @@ fn first_words(s: &str) -> String {
     s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
-fn unparsed(out: &mut ParsedScript, kind: ObjectKind, name: QualifiedName, table: Option<QualifiedName>, raw: &RawStatement, error: String) -> Outcome {
+fn unparsed(
+    out: &mut ParsedScript,
+    kind: ObjectKind,
+    name: QualifiedName,
+    table: Option<QualifiedName>,
+    raw: &RawStatement,
+    error: String,
+) -> Outcome {
     push_object(out, kind, name, table, raw, Some(error.clone()));
     Outcome::Unparsed { error }
 }
 
 fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Dialect) -> Outcome {
-    let Some(name) = c.name.clone() else { return Outcome::Unparsed { error: "ALTER TABLE without a table name".into() } };
+    let fb = out.fallback_schema(d);
+    let Some(name) = c.name.clone() else {
+        return Outcome::Unparsed {
+            error: "ALTER TABLE without a table name".into(),
+        };
+    };
     let st = match parse_one(&raw.text, d) {
         Ok(st) => st,
         Err(e) => return Outcome::Unparsed { error: e },
     };
-    let Statement::AlterTable(at) = st else { return Outcome::Unparsed { error: "not an ALTER TABLE".into() } };
-    let Some(table) = find_table(&mut out.catalog, &name, d) else {
-        return Outcome::Unparsed { error: format!("ALTER TABLE of unknown table {name}") };
+    let Statement::AlterTable(at) = st else {
+        return Outcome::Unparsed {
+            error: "not an ALTER TABLE".into(),
+        };
+    };
+    let Some(table) = find_table(&mut out.catalog, &name, &fb) else {
+        return Outcome::Unparsed {
+            error: format!("ALTER TABLE of unknown table {name}"),
+        };
     };
     let mut notes = vec![];
     for op in &at.operations {
@@ -779,7 +1148,11 @@ fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Di
             }
             Op::AlterColumn { column_name, op } => {
                 let s = op.to_string().to_ascii_uppercase();
-                if let Some(col) = table.columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&column_name.value)) {
+                if let Some(col) = table
+                    .columns
+                    .iter_mut()
+                    .find(|c| c.name.eq_ignore_ascii_case(&column_name.value))
+                {
                     if s.starts_with("SET DEFAULT") {
                         col.default = Some(op.to_string()[12..].trim().to_string());
                     } else if s == "SET NOT NULL" {
@@ -790,23 +1163,38 @@ fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Di
             other => notes.push(format!("ALTER TABLE operation not applied: {other}")),
         }
     }
-    if notes.is_empty() { Outcome::Parsed } else { Outcome::Unparsed { error: notes.join("; ") } }
+    if notes.is_empty() {
+        Outcome::Parsed
+    } else {
+        Outcome::Unparsed {
+            error: notes.join("; "),
+        }
+    }
 }
 
 fn comment(out: &mut ParsedScript, raw: &RawStatement, d: Dialect) -> Outcome {
+    let fb = out.fallback_schema(d);
     let st = match parse_one(&raw.text, d) {
         Ok(st) => st,
         Err(e) => return Outcome::Unparsed { error: e },
     };
-    let Statement::Comment { object_type, object_name, comment, .. } = st else {
-        return Outcome::Unparsed { error: "not a COMMENT".into() };
+    let Statement::Comment {
+        object_type,
+        object_name,
+        comment,
+        ..
+    } = st
+    else {
+        return Outcome::Unparsed {
+            error: "not a COMMENT".into(),
+        };
     };
     let parts = ident_parts(&object_name);
     let kind = object_type.to_string().to_ascii_uppercase();
     match kind.as_str() {
         "TABLE" => {
             let n = qname(&object_name);
-            if let Some(t) = find_table(&mut out.catalog, &n, d) {
+            if let Some(t) = find_table(&mut out.catalog, &n, &fb) {
                 t.comment = comment;
                 return Outcome::Parsed;
             }
@@ -817,8 +1205,11 @@ fn comment(out: &mut ParsedScript, raw: &RawStatement, d: Dialect) -> Outcome {
                 schema: (parts.len() >= 3).then(|| parts[parts.len() - 3].clone()),
                 name: parts[parts.len() - 2].clone(),
             };
-            if let Some(t) = find_table(&mut out.catalog, &table, d)
-                && let Some(c) = t.columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&col))
+            if let Some(t) = find_table(&mut out.catalog, &table, &fb)
+                && let Some(c) = t
+                    .columns
+                    .iter_mut()
+                    .find(|c| c.name.eq_ignore_ascii_case(&col))
             {
                 c.comment = comment;
                 return Outcome::Parsed;
@@ -826,7 +1217,9 @@ fn comment(out: &mut ParsedScript, raw: &RawStatement, d: Dialect) -> Outcome {
         }
         _ => {}
     }
-    Outcome::Unparsed { error: format!("COMMENT ON {kind} {object_name}: object not found in the script") }
+    Outcome::Unparsed {
+        error: format!("COMMENT ON {kind} {object_name}: object not found in the script"),
+    }
 }
 
 #[cfg(test)]
@@ -842,14 +1235,27 @@ mod tests {
         assert_eq!(t.name, "film");
         assert_eq!(t.comment.as_deref(), Some("films"));
         let id = &t.columns[0];
-        assert_eq!((id.data_type.name.as_str(), id.data_type.unsigned, id.nullable), ("smallint", true, false));
-        assert_eq!(id.identity, Some(Identity::AutoIncrement { next_value: None }));
+        assert_eq!(
+            (
+                id.data_type.name.as_str(),
+                id.data_type.unsigned,
+                id.nullable
+            ),
+            ("smallint", true, false)
+        );
+        assert_eq!(
+            id.identity,
+            Some(Identity::AutoIncrement { next_value: None })
+        );
         assert_eq!(t.columns[2].data_type.values, ["G", "PG"]);
         assert_eq!(t.primary_key.as_ref().unwrap().columns, ["film_id"]);
         assert_eq!(t.indexes[0].parts[0].prefix_length, Some(10));
         assert_eq!(t.indexes[1].method.as_deref(), Some("fulltext"));
         let fk = &t.foreign_keys[0];
-        assert_eq!((fk.on_delete, fk.on_update), (ReferentialAction::Restrict, ReferentialAction::Cascade));
+        assert_eq!(
+            (fk.on_delete, fk.on_update),
+            (ReferentialAction::Restrict, ReferentialAction::Cascade)
+        );
     }
 
     #[test]
@@ -857,10 +1263,25 @@ mod tests {
         let s = "CREATE TABLE [dbo].[Album]\n(\n    [AlbumId] INT NOT NULL IDENTITY(1,1),\n    [Title] NVARCHAR(160) NOT NULL,\n    [ArtistId] INT NOT NULL,\n    CONSTRAINT [PK_Album] PRIMARY KEY CLUSTERED ([AlbumId]) WITH (PAD_INDEX = OFF) ON [PRIMARY]\n) ON [PRIMARY] TEXTIMAGE_ON [PRIMARY];\nGO\nCREATE TABLE [dbo].[Artist] ([ArtistId] INT NOT NULL, CONSTRAINT [PK_Artist] PRIMARY KEY ([ArtistId]));\nGO\nALTER TABLE [dbo].[Album] ADD CONSTRAINT [FK_AlbumArtistId]\n    FOREIGN KEY ([ArtistId]) REFERENCES [dbo].[Artist] ([ArtistId]) ON DELETE NO ACTION ON UPDATE NO ACTION;\nGO\nCREATE NONCLUSTERED INDEX [IFK_AlbumArtistId] ON [dbo].[Album] ([ArtistId]);\nGO";
         let p = parse_script(s, Dialect::MsSql, "t.sql");
         let c = p.counts();
-        assert_eq!((c.parsed, c.unparsed, c.client_commands), (4, 0, 4), "{:#?}", p.statements);
+        assert_eq!(
+            (c.parsed, c.unparsed, c.client_commands),
+            (4, 0, 4),
+            "{:#?}",
+            p.statements
+        );
         let album = p.catalog.table("Album").unwrap();
-        assert_eq!(album.columns[0].identity, Some(Identity::Identity { always: false, start: Some(1), increment: Some(1) }));
-        assert_eq!(album.primary_key.as_ref().unwrap().name.as_deref(), Some("PK_Album"));
+        assert_eq!(
+            album.columns[0].identity,
+            Some(Identity::Identity {
+                always: false,
+                start: Some(1),
+                increment: Some(1)
+            })
+        );
+        assert_eq!(
+            album.primary_key.as_ref().unwrap().name.as_deref(),
+            Some("PK_Album")
+        );
         assert_eq!(album.foreign_keys[0].referenced_table, "Artist");
         assert_eq!(album.indexes[0].name, "IFK_AlbumArtistId");
         assert_eq!(p.catalog.schemas[0].name, "dbo");
@@ -875,7 +1296,10 @@ mod tests {
         assert!(!t.columns[0].nullable);
         assert_eq!(t.columns[1].data_type.name, "varchar2");
         let q = &p.catalog.schemas[0].sequences[0];
-        assert_eq!((q.start, q.increment, q.max_value, q.cycle), (Some(3300), Some(100), Some(9900), false));
+        assert_eq!(
+            (q.start, q.increment, q.max_value, q.cycle),
+            (Some(3300), Some(100), Some(9900), false)
+        );
         assert!(p.counts().parsed >= 3, "{:#?}", p.statements);
     }
 
@@ -884,7 +1308,12 @@ mod tests {
         let s = "CREATE TABLE t (a int);\nCREATE TABLE broken (a int,, b);\nDELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT 1; END;;\nDELIMITER ;\nINSERT INTO t VALUES (1);\nFOO BAR;";
         let p = parse_script(s, Dialect::MySql, "x.sql");
         let c = p.counts();
-        assert_eq!((c.read, c.parsed, c.unparsed, c.data, c.client_commands), (7, 2, 2, 1, 2), "{:#?}", p.statements);
+        assert_eq!(
+            (c.read, c.parsed, c.unparsed, c.data, c.client_commands),
+            (7, 2, 2, 1, 2),
+            "{:#?}",
+            p.statements
+        );
         let broken = p.objects.iter().find(|o| o.name.name == "broken").unwrap();
         assert_eq!(broken.line, 2);
         assert!(broken.parse_error.is_some());
@@ -893,9 +1322,21 @@ mod tests {
 
     #[test]
     fn detects_dialects() {
-        assert_eq!(detect_dialect("CREATE TABLE [dbo].[x] (a NVARCHAR(10))\nGO\n"), Dialect::MsSql);
-        assert_eq!(detect_dialect("CREATE TABLE x (a VARCHAR2(10), b NUMBER(5));\n/\n"), Dialect::Oracle);
-        assert_eq!(detect_dialect("CREATE TABLE `x` (a int unsigned AUTO_INCREMENT) ENGINE=InnoDB;"), Dialect::MySql);
-        assert_eq!(detect_dialect("CREATE TABLE x (a serial); COPY x FROM stdin;"), Dialect::Postgres);
+        assert_eq!(
+            detect_dialect("CREATE TABLE [dbo].[x] (a NVARCHAR(10))\nGO\n"),
+            Dialect::MsSql
+        );
+        assert_eq!(
+            detect_dialect("CREATE TABLE x (a VARCHAR2(10), b NUMBER(5));\n/\n"),
+            Dialect::Oracle
+        );
+        assert_eq!(
+            detect_dialect("CREATE TABLE `x` (a int unsigned AUTO_INCREMENT) ENGINE=InnoDB;"),
+            Dialect::MySql
+        );
+        assert_eq!(
+            detect_dialect("CREATE TABLE x (a serial); COPY x FROM stdin;"),
+            Dialect::Postgres
+        );
     }
 }

@@ -27,7 +27,13 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    pub const ALL: [Dialect; 5] = [Dialect::MySql, Dialect::Postgres, Dialect::MsSql, Dialect::Oracle, Dialect::Sqlite];
+    pub const ALL: [Dialect; 5] = [
+        Dialect::MySql,
+        Dialect::Postgres,
+        Dialect::MsSql,
+        Dialect::Oracle,
+        Dialect::Sqlite,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -74,10 +80,19 @@ pub struct RawStatement {
     pub copy_data: Option<String>,
 }
 
-const PLSQL_CREATORS: [&str; 7] = ["PROCEDURE", "FUNCTION", "PACKAGE", "TRIGGER", "TYPE", "LIBRARY", "JAVA"];
-const SQLPLUS_COMMANDS: [&str; 24] = [
-    "PROMPT", "SET", "SPOOL", "WHENEVER", "EXEC", "EXECUTE", "CONNECT", "CONN", "DEFINE", "UNDEFINE", "COLUMN", "COL",
-    "TTITLE", "BTITLE", "BREAK", "COMPUTE", "ACCEPT", "PAUSE", "SHOW", "DESC", "DESCRIBE", "CLEAR", "HOST", "VARIABLE",
+const PLSQL_CREATORS: [&str; 7] = [
+    "PROCEDURE",
+    "FUNCTION",
+    "PACKAGE",
+    "TRIGGER",
+    "TYPE",
+    "LIBRARY",
+    "JAVA",
+];
+const SQLPLUS_COMMANDS: [&str; 26] = [
+    "EXIT", "QUIT", "PROMPT", "SET", "SPOOL", "WHENEVER", "EXEC", "EXECUTE", "CONNECT", "CONN",
+    "DEFINE", "UNDEFINE", "COLUMN", "COL", "TTITLE", "BTITLE", "BREAK", "COMPUTE", "ACCEPT",
+    "PAUSE", "SHOW", "DESC", "DESCRIBE", "CLEAR", "HOST", "VARIABLE",
 ];
 
 /// Splits `script` into statements.
@@ -117,7 +132,10 @@ impl<'a> Splitter<'a> {
 
     /// The rest of the current line (without the newline).
     fn rest_of_line(&self) -> &'a str {
-        let end = self.src[self.pos..].find('\n').map(|p| self.pos + p).unwrap_or(self.src.len());
+        let end = self.src[self.pos..]
+            .find('\n')
+            .map(|p| self.pos + p)
+            .unwrap_or(self.src.len());
         &self.src[self.pos..end]
     }
 
@@ -134,7 +152,9 @@ impl<'a> Splitter<'a> {
     /// Moves `n` bytes on (and on to the next character boundary).
     fn advance(&mut self, n: usize) {
         let target = (self.pos + n).min(self.bytes.len());
-        while self.pos < target || (self.pos < self.bytes.len() && !self.src.is_char_boundary(self.pos)) {
+        while self.pos < target
+            || (self.pos < self.bytes.len() && !self.src.is_char_boundary(self.pos))
+        {
             if self.bytes[self.pos] == b'\n' {
                 self.line += 1;
             }
@@ -147,7 +167,13 @@ impl<'a> Splitter<'a> {
             let text = self.src[s..end].trim_end().to_string();
             if !text.trim().is_empty() {
                 let end_line = line + text.matches('\n').count();
-                self.out.push(RawStatement { text, line, end_line, piece, copy_data: None });
+                self.out.push(RawStatement {
+                    text,
+                    line,
+                    end_line,
+                    piece,
+                    copy_data: None,
+                });
             }
         }
     }
@@ -155,13 +181,21 @@ impl<'a> Splitter<'a> {
     fn client_command(&mut self) {
         let text = self.rest_of_line().trim_end().to_string();
         let line = self.line;
-        self.out.push(RawStatement { text, line, end_line: line, piece: Piece::ClientCommand, copy_data: None });
+        self.out.push(RawStatement {
+            text,
+            line,
+            end_line: line,
+            piece: Piece::ClientCommand,
+            copy_data: None,
+        });
         self.skip_line();
     }
 
     /// The first words of the current statement, upper-cased, comments skipped.
     fn head_words(&self, n: usize) -> Vec<String> {
-        let Some((s, _)) = self.start else { return vec![] };
+        let Some((s, _)) = self.start else {
+            return vec![];
+        };
         words(&self.src[s..self.pos], n)
     }
 
@@ -233,21 +267,31 @@ impl<'a> Splitter<'a> {
     /// Whether a terminator here ends the statement (not inside a PL/SQL block, a SQLite trigger
     /// body, or a SQL Server routine batch).
     fn ends_here(&self) -> bool {
-        let Some((s, _)) = self.start else { return true };
+        let Some((s, _)) = self.start else {
+            return true;
+        };
         let head = self.head_words(8);
         let creates = |kinds: &[&str]| -> bool {
-            let mut it = head.iter().map(String::as_str).skip_while(|w| *w == "CREATE" || *w == "OR" || *w == "REPLACE" || *w == "ALTER");
+            let mut it = head
+                .iter()
+                .map(String::as_str)
+                .skip_while(|w| *w == "CREATE" || *w == "OR" || *w == "REPLACE" || *w == "ALTER");
             let mut w = it.next();
-            while matches!(w, Some("EDITIONABLE" | "NONEDITIONABLE" | "TEMP" | "TEMPORARY" | "DEFINER" | "AND")) {
+            while matches!(
+                w,
+                Some("EDITIONABLE" | "NONEDITIONABLE" | "TEMP" | "TEMPORARY" | "DEFINER" | "AND")
+            ) {
                 w = it.next();
             }
-            head.first().is_some_and(|f| f == "CREATE" || f == "ALTER") && w.is_some_and(|w| kinds.contains(&w))
+            head.first().is_some_and(|f| f == "CREATE" || f == "ALTER")
+                && w.is_some_and(|w| kinds.contains(&w))
         };
         match self.dialect {
             Dialect::Oracle => {
                 let anonymous = head.first().is_some_and(|w| w == "DECLARE" || w == "BEGIN");
                 // `CREATE TYPE t AS OBJECT (...);` is plain SQL when it has no body; bodies need `/`.
-                let plsql = creates(&PLSQL_CREATORS) && !(creates(&["TYPE"]) && !head.iter().any(|w| w == "BODY"));
+                let plsql = creates(&PLSQL_CREATORS)
+                    && !(creates(&["TYPE"]) && !head.iter().any(|w| w == "BODY"));
                 !(anonymous || plsql)
             }
             Dialect::Sqlite => {
@@ -256,7 +300,8 @@ impl<'a> Splitter<'a> {
                 }
                 let w = words(&self.src[s..self.pos], usize::MAX);
                 let count = |k: &str| w.iter().filter(|x| *x == k).count();
-                w.last().is_some_and(|l| l == "END") && count("END") >= count("BEGIN") + count("CASE")
+                w.last().is_some_and(|l| l == "END")
+                    && count("END") >= count("BEGIN") + count("CASE")
             }
             Dialect::MsSql => !creates(&["PROCEDURE", "PROC", "FUNCTION", "TRIGGER", "VIEW"]),
             Dialect::MySql | Dialect::Postgres => {
@@ -286,7 +331,13 @@ impl<'a> Splitter<'a> {
                 self.client_command();
                 true
             }
-            Dialect::MsSql if first == "GO" && upper.split_whitespace().nth(1).is_none_or(|w| w.parse::<u32>().is_ok() || w.starts_with("--")) => {
+            Dialect::MsSql
+                if first == "GO"
+                    && upper
+                        .split_whitespace()
+                        .nth(1)
+                        .is_none_or(|w| w.parse::<u32>().is_ok() || w.starts_with("--")) =>
+            {
                 let end = self.pos;
                 self.emit(end, Piece::Sql);
                 self.client_command();
@@ -325,16 +376,19 @@ impl<'a> Splitter<'a> {
     /// Length of a comment starting here (kept MySQL executable comments are not comments).
     fn comment_len(&self) -> Option<usize> {
         let rest = &self.bytes[self.pos..];
-        let line_comment = rest.starts_with(b"--") || (self.dialect == Dialect::MySql && rest.starts_with(b"#"));
+        let line_comment =
+            rest.starts_with(b"--") || (self.dialect == Dialect::MySql && rest.starts_with(b"#"));
         if line_comment {
             return Some(self.rest_of_line().len());
         }
-        if rest.starts_with(b"/*") && !(self.dialect == Dialect::MySql && rest.starts_with(b"/*!")) {
+        if rest.starts_with(b"/*") && !(self.dialect == Dialect::MySql && rest.starts_with(b"/*!"))
+        {
             // PostgreSQL nests block comments; others do not.
             let mut depth = 0;
             let mut i = 0;
             while i < rest.len() {
-                if rest[i..].starts_with(b"/*") && (depth == 0 || self.dialect == Dialect::Postgres) {
+                if rest[i..].starts_with(b"/*") && (depth == 0 || self.dialect == Dialect::Postgres)
+                {
                     depth += 1;
                     i += 2;
                 } else if rest[i..].starts_with(b"*/") {
@@ -397,10 +451,15 @@ impl<'a> Splitter<'a> {
         }
         let tag_end = rest[1..].find('$')? + 1;
         let tag = &rest[..=tag_end];
-        if !tag[1..tag.len() - 1].bytes().all(is_word) || tag[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        if !tag[1..tag.len() - 1].bytes().all(is_word)
+            || tag[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
             return None; // `$1` is a parameter
         }
-        let close = rest[tag.len()..].find(tag).map(|p| p + 2 * tag.len()).unwrap_or(rest.len());
+        let close = rest[tag.len()..]
+            .find(tag)
+            .map(|p| p + 2 * tag.len())
+            .unwrap_or(rest.len());
         Some(close)
     }
 }
@@ -420,13 +479,22 @@ pub fn words(text: &str, n: usize) -> Vec<String> {
         if text[i..].starts_with("--") {
             i += text[i..].find('\n').unwrap_or(text.len() - i);
         } else if text[i..].starts_with("/*") && !text[i..].starts_with("/*!") {
-            i += text[i..].find("*/").map(|p| p + 2).unwrap_or(text.len() - i);
+            i += text[i..]
+                .find("*/")
+                .map(|p| p + 2)
+                .unwrap_or(text.len() - i);
         } else if c == b'\'' {
-            let end = text[i + 1..].find('\'').map(|p| i + p + 2).unwrap_or(text.len());
+            let end = text[i + 1..]
+                .find('\'')
+                .map(|p| i + p + 2)
+                .unwrap_or(text.len());
             i = end;
         } else if matches!(c, b'"' | b'`' | b'[') {
             let close = if c == b'[' { ']' } else { c as char };
-            let end = text[i + 1..].find(close).map(|p| i + 1 + p).unwrap_or(text.len());
+            let end = text[i + 1..]
+                .find(close)
+                .map(|p| i + 1 + p)
+                .unwrap_or(text.len());
             out.push(text[i + 1..end].to_ascii_uppercase());
             i = end + 1;
         } else if is_word(c) {
@@ -475,7 +543,10 @@ mod tests {
         let s = "\\connect db\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\nCOPY t (a, b) FROM stdin;\n1\tx;y\n2\t\\N\n\\.\nSELECT E'a\\';b';\n/* outer /* nested */ still */ SELECT $1;";
         let v = split(s, Dialect::Postgres);
         assert_eq!(v[0].piece, Piece::ClientCommand);
-        assert_eq!(v[1].text, "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql");
+        assert_eq!(
+            v[1].text,
+            "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql"
+        );
         assert_eq!(v[2].text, "COPY t (a, b) FROM stdin");
         assert_eq!(v[2].copy_data.as_deref(), Some("1\tx;y\n2\t\\N\n"));
         assert_eq!(v[3].text, "SELECT E'a\\';b'");

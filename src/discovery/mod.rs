@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::endpoints::{Connection, Engine};
 use crate::error::Result;
 use crate::model::Catalog;
-pub use crate::sqltext::{find_keyword, matching_paren, parse_declared_type, parse_quoted_list, split_top_level, unquote_ident};
+pub use crate::sqltext::{
+    find_keyword, matching_paren, parse_declared_type, parse_quoted_list, split_top_level,
+    unquote_ident,
+};
 
 /// What to read.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -148,4 +151,3 @@ pub(crate) fn split_list(s: Option<&str>) -> Vec<String> {
         Some(s) => s.split('\u{1}').map(str::to_string).collect(),
     }
 }
-

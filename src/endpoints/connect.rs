@@ -288,6 +288,19 @@ impl Connection {
         })
     }
 
+    /// Runs one statement that returns no rows.
+    pub async fn execute(&self, sql: &str) -> std::result::Result<u64, sqlx::Error> {
+        if let Some(o) = &self.observer {
+            o("executing");
+        }
+        let sql = AssertSqlSafe(sql.to_string());
+        Ok(match &self.pool {
+            Pool::Postgres(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+            Pool::MySql(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+            Pool::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await?.rows_affected(),
+        })
+    }
+
     /// Like [`Connection::query_text`], with failures turned into an error that names the endpoint
     /// and what was being done.
     pub async fn query(&self, context: &str, sql: &str) -> Result<Vec<TextRow>> {

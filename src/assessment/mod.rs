@@ -1,0 +1,208 @@
+//! The assessment report, in AWS SCT's terms: every object with its category (the highest of its
+//! action items), every action item with a stable code, where it comes from, the fragment, a
+//! suggested fix and the estimated effort; a summary per object kind. Exports live in [`export`].
+
+pub mod export;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ddl::parse::StatementCounts;
+use crate::ddl::{Dialect, ObjectKind};
+
+/// How much work an object needs, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Category {
+    /// Converted automatically.
+    Automatic,
+    /// Simple action: minutes of work.
+    Simple,
+    /// Medium-complexity action.
+    Medium,
+    /// Complex action: a rewrite.
+    Complex,
+    /// No equivalent on the target.
+    NotConvertible,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [
+        Category::Automatic,
+        Category::Simple,
+        Category::Medium,
+        Category::Complex,
+        Category::NotConvertible,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Automatic => "converted automatically",
+            Category::Simple => "simple action",
+            Category::Medium => "medium-complexity action",
+            Category::Complex => "complex action",
+            Category::NotConvertible => "not convertible",
+        }
+    }
+}
+
+/// One thing a person must look at or do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionItem {
+    /// Stable code, e.g. `TB1101`.
+    pub code: String,
+    pub category: Category,
+    pub message: String,
+    /// The offending source fragment.
+    pub fragment: Option<String>,
+    pub fix: String,
+    /// Source line (scripts), when known.
+    pub line: Option<usize>,
+    /// Estimated minutes for this occurrence.
+    pub effort_minutes: f64,
+}
+
+/// When a converted statement is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Phase {
+    /// Schemas, types, sequences, tables with primary keys: before the data load.
+    PreData,
+    /// Secondary indexes, unique and foreign keys, checks, triggers, views, routines, sequence
+    /// values: after the data load.
+    PostData,
+}
+
+/// One converted statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetStatement {
+    pub phase: Phase,
+    pub sql: String,
+}
+
+/// One source object and its conversion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectReport {
+    pub kind: ObjectKind,
+    pub schema: String,
+    pub name: String,
+    /// The table of an index, constraint or trigger.
+    pub table: Option<String>,
+    pub category: Category,
+    pub source_line: Option<usize>,
+    pub source_sql: Option<String>,
+    pub target: Vec<TargetStatement>,
+    pub action_items: Vec<ActionItem>,
+    /// Lines of source code (code objects).
+    pub lines_of_code: usize,
+}
+
+impl ObjectReport {
+    /// The highest category of the action items (automatic when there are none).
+    pub fn recompute_category(&mut self) {
+        self.category = self
+            .action_items
+            .iter()
+            .map(|a| a.category)
+            .max()
+            .unwrap_or(Category::Automatic);
+    }
+}
+
+/// Counts per category for one object kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KindSummary {
+    pub kind: String,
+    pub code_object: bool,
+    pub total: usize,
+    /// Indexed like [`Category::ALL`].
+    pub per_category: [usize; 5],
+    pub lines_of_code: usize,
+    pub effort_minutes: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Version of this JSON layout (see docs/report-schema.md).
+    pub report_version: u32,
+    pub source: String,
+    pub source_dialect: Dialect,
+    pub target_dialect: Dialect,
+    pub statements: Option<StatementCounts>,
+    pub objects: Vec<ObjectReport>,
+    pub summary: Vec<KindSummary>,
+    /// Sum of per-occurrence effort plus one learning effort per action-item code.
+    pub total_effort_minutes: f64,
+}
+
+impl Report {
+    pub const VERSION: u32 = 1;
+
+    /// Builds the summary and totals from the objects; `learning` gives each code's one-time effort.
+    pub fn summarise(&mut self, learning: impl Fn(&str, Category) -> f64) {
+        let mut kinds: Vec<KindSummary> = vec![];
+        for o in &self.objects {
+            let label = o.kind.label().to_string();
+            let i = match kinds.iter().position(|k| k.kind == label) {
+                Some(i) => i,
+                None => {
+                    kinds.push(KindSummary {
+                        kind: label,
+                        code_object: o.kind.is_code(),
+                        ..Default::default()
+                    });
+                    kinds.len() - 1
+                }
+            };
+            let k = &mut kinds[i];
+            k.total += 1;
+            k.per_category[o.category as usize] += 1;
+            k.lines_of_code += o.lines_of_code;
+            k.effort_minutes += o.action_items.iter().map(|a| a.effort_minutes).sum::<f64>();
+        }
+        kinds.sort_by(|a, b| (a.code_object, &a.kind).cmp(&(b.code_object, &b.kind)));
+        let mut codes: Vec<(String, Category)> = self
+            .objects
+            .iter()
+            .flat_map(|o| o.action_items.iter().map(|a| (a.code.clone(), a.category)))
+            .collect();
+        codes.sort();
+        codes.dedup_by(|a, b| a.0 == b.0);
+        let learning_total: f64 = codes.iter().map(|(c, cat)| learning(c, *cat)).sum();
+        self.total_effort_minutes =
+            kinds.iter().map(|k| k.effort_minutes).sum::<f64>() + learning_total;
+        self.summary = kinds;
+    }
+
+    /// Objects per category over the whole report.
+    pub fn per_category(&self) -> [usize; 5] {
+        let mut out = [0; 5];
+        for o in &self.objects {
+            out[o.category as usize] += 1;
+        }
+        out
+    }
+
+    /// All converted statements of a phase, in dependency order.
+    pub fn script(&self, phase: Option<Phase>) -> String {
+        let mut out = String::new();
+        for p in [Phase::PreData, Phase::PostData] {
+            if phase.is_some_and(|x| x != p) {
+                continue;
+            }
+            out.push_str(&format!(
+                "-- {} --\n",
+                if p == Phase::PreData {
+                    "pre-data: schemas, types, sequences, tables"
+                } else {
+                    "post-data: keys, indexes, triggers, views, routines, sequence values"
+                }
+            ));
+            for o in &self.objects {
+                for t in o.target.iter().filter(|t| t.phase == p) {
+                    out.push_str(&t.sql);
+                    out.push_str(";\n");
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,169 @@
+//! Expressions in DDL (defaults, checks, generated columns, index expressions): identifier
+//! quoting carried over to the target, and default values mapped through the rules' functions.
+
+use super::names::quote_pg;
+use super::rules::RuleSet;
+use crate::ddl::Dialect;
+
+/// Rewrites identifier quoting for PostgreSQL: `` `x` ``, `[x]` and `"x"` become the target
+/// spelling of `x` (folded when `fold`); string literals are kept as they are.
+pub fn requote(expr: &str, fold: bool) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            out.push(chars.next().unwrap_or('\''));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '`' | '[' | '"' => {
+                let close = if c == '[' { ']' } else { c };
+                let mut name = String::new();
+                for d in chars.by_ref() {
+                    if d == close {
+                        break;
+                    }
+                    name.push(d);
+                }
+                let name = if fold { name.to_lowercase() } else { name };
+                out.push_str(&quote_pg(&name));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Outcome of converting a default value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Default {
+    /// The target default expression.
+    Value(String),
+    /// No default on the target (source default was NULL).
+    None,
+    /// Dropped, with the reason (a MySQL zero date, an unknown function...).
+    Dropped(String),
+}
+
+/// Converts a source default for a column of `target_type`.
+pub fn convert_default(raw: &str, target_type: &str, dialect: Dialect, rules: &RuleSet) -> Default {
+    let mut d = raw.trim().to_string();
+    // SQL Server wraps defaults in parentheses: ((0)), ('abc'), (getdate()).
+    while d.starts_with('(') && crate::sqltext::matching_paren(&d, 0) == Some(d.len() - 1) {
+        d = d[1..d.len() - 1].trim().to_string();
+    }
+    if dialect == Dialect::Postgres {
+        return Default::Value(d);
+    }
+    let lower = d.to_ascii_lowercase();
+    let boolean = target_type == "boolean";
+    if lower == "null" {
+        return Default::None;
+    }
+    let unquoted = d
+        .strip_prefix('\'')
+        .and_then(|x| x.strip_suffix('\''))
+        .map(|x| x.replace("''", "'"));
+    if boolean {
+        let v = unquoted.clone().unwrap_or_else(|| lower.clone());
+        match v.as_str() {
+            "0" | "b'0'" | "false" => return Default::Value("false".into()),
+            "1" | "b'1'" | "true" => return Default::Value("true".into()),
+            _ => {}
+        }
+    }
+    if d.parse::<f64>().is_ok() || (d.starts_with('-') && d[1..].parse::<f64>().is_ok()) {
+        return Default::Value(d);
+    }
+    if let Some(text) = unquoted {
+        if dialect == Dialect::MySql && (text.starts_with("0000-00-00")) {
+            return Default::Dropped(format!("MySQL zero date {d} has no PostgreSQL equivalent"));
+        }
+        return Default::Value(format!("'{}'", text.replace('\'', "''")));
+    }
+    if let Some(bits) = lower.strip_prefix("b'") {
+        return Default::Value(format!("B'{}", bits));
+    }
+    if let Some(v) = rules.functions.get(&lower) {
+        return Default::Value(v.clone());
+    }
+    let name = lower
+        .split('(')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if let Some(v) = rules.functions.get(&name) {
+        return Default::Value(v.clone());
+    }
+    if matches!(lower.as_str(), "true" | "false") {
+        return Default::Value(lower);
+    }
+    Default::Dropped(format!(
+        "default expression {d} has no known PostgreSQL equivalent"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requotes_identifiers_but_not_strings() {
+        assert_eq!(
+            requote("`Price` > 0 AND [Qty] < 'a`b' AND \"X\" = 'it''s'", true),
+            "price > 0 AND qty < 'a`b' AND x = 'it''s'"
+        );
+        assert_eq!(
+            requote("`order` IS NOT NULL", true),
+            "\"order\" IS NOT NULL"
+        );
+    }
+
+    #[test]
+    fn defaults_map_through_the_rules() {
+        let my = RuleSet::shipped(Dialect::MySql, Dialect::Postgres).unwrap();
+        assert_eq!(
+            convert_default("current_timestamp()", "timestamptz(0)", Dialect::MySql, &my),
+            Default::Value("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            convert_default("'1'", "boolean", Dialect::MySql, &my),
+            Default::Value("true".into())
+        );
+        assert_eq!(
+            convert_default("4.99", "numeric(4,2)", Dialect::MySql, &my),
+            Default::Value("4.99".into())
+        );
+        assert_eq!(
+            convert_default("NULL", "text", Dialect::MySql, &my),
+            Default::None
+        );
+        assert!(matches!(
+            convert_default("'0000-00-00 00:00:00'", "timestamp(0)", Dialect::MySql, &my),
+            Default::Dropped(_)
+        ));
+        let ms = RuleSet::shipped(Dialect::MsSql, Dialect::Postgres).unwrap();
+        assert_eq!(
+            convert_default("(getdate())", "timestamp(3)", Dialect::MsSql, &ms),
+            Default::Value("LOCALTIMESTAMP".into())
+        );
+        assert_eq!(
+            convert_default("((0))", "integer", Dialect::MsSql, &ms),
+            Default::Value("0".into())
+        );
+        assert_eq!(
+            convert_default("(newid())", "uuid", Dialect::MsSql, &ms),
+            Default::Value("gen_random_uuid()".into())
+        );
+    }
+}

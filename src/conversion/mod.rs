@@ -1,0 +1,112 @@
+//! Schema conversion: the neutral model of a source (a script or a live endpoint) into DDL for a
+//! target engine, with an action item for everything that is not converted automatically.
+//!
+//! [`rules`] holds the data-driven mappings, [`names`] target naming, [`expr`] expressions and
+//! defaults, and one module per target writes its DDL ([`postgres`]).
+
+pub mod apply;
+pub mod expr;
+pub mod names;
+pub mod postgres;
+pub mod rules;
+
+use serde::{Deserialize, Serialize};
+
+use crate::assessment::Report;
+use crate::ddl::parse::{ParsedScript, ScriptObject, StatementCounts};
+use crate::ddl::{Dialect, ObjectKind};
+use crate::endpoints::Engine;
+use crate::error::{Error, Result};
+use crate::model::Catalog;
+
+pub use rules::RuleSet;
+
+/// What is converted: the model plus, for scripts, where each object came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    /// A file name or an endpoint URL, for reports.
+    pub name: String,
+    pub dialect: Dialect,
+    pub catalog: Catalog,
+    pub objects: Vec<ScriptObject>,
+    pub statements: Option<StatementCounts>,
+    /// Statements the parser could not read and that define no object (with line and error).
+    pub unparsed: Vec<(usize, String, String)>,
+}
+
+impl Source {
+    pub fn from_script(p: ParsedScript) -> Source {
+        use crate::ddl::parse::Outcome;
+        let statements = Some(p.counts());
+        let object_lines: std::collections::HashSet<usize> =
+            p.objects.iter().map(|o| o.line).collect();
+        let unparsed = p
+            .statements
+            .iter()
+            .filter(|s| !object_lines.contains(&s.line))
+            .filter_map(|s| match &s.outcome {
+                Outcome::Unparsed { error } => {
+                    let kind = match &s.classified.kind {
+                        crate::ddl::StatementKind::Other(w) => w.clone(),
+                        crate::ddl::StatementKind::Create(k) => {
+                            format!("CREATE {}", k.label().to_uppercase())
+                        }
+                        crate::ddl::StatementKind::Alter(k) => {
+                            format!("ALTER {}", k.label().to_uppercase())
+                        }
+                        k => format!("{k:?}").to_uppercase(),
+                    };
+                    let what = match &s.classified.name {
+                        Some(n) => format!("{kind} {n}"),
+                        None => kind,
+                    };
+                    Some((s.line, what, error.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        Source {
+            name: p.file,
+            dialect: p.dialect.unwrap_or(Dialect::Postgres),
+            catalog: p.catalog,
+            objects: p.objects,
+            statements,
+            unparsed,
+        }
+    }
+
+    /// A live endpoint's catalog.
+    pub fn from_catalog(name: &str, catalog: Catalog) -> Source {
+        let dialect = match catalog.engine {
+            Some(Engine::MySql | Engine::MariaDb) => Dialect::MySql,
+            Some(Engine::Sqlite) => Dialect::Sqlite,
+            _ => Dialect::Postgres,
+        };
+        Source {
+            name: name.into(),
+            dialect,
+            catalog,
+            objects: vec![],
+            statements: None,
+            unparsed: vec![],
+        }
+    }
+
+    /// Where an object was defined in the script.
+    pub fn origin(&self, kind: ObjectKind, name: &str) -> Option<&ScriptObject> {
+        self.objects
+            .iter()
+            .find(|o| o.kind == kind && o.name.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Converts `source` for `target` with `rules`.
+pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
+    match target {
+        Dialect::Postgres => Ok(postgres::convert(source, rules)),
+        other => Err(Error::InvalidEndpoint {
+            endpoint: other.label().into(),
+            reason: "conversion to this target is not available yet (PostgreSQL is)".into(),
+        }),
+    }
+}

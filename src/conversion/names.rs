@@ -1,0 +1,291 @@
+//! Target names: case folding, quoting, reserved words, PostgreSQL's 63-byte limit and its
+//! schema-wide index names (made unique deterministically), and schema mapping.
+
+use std::collections::{BTreeMap, HashSet};
+
+/// PostgreSQL's reserved key words (those that cannot be bare column or table names).
+const PG_RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// PostgreSQL's identifier limit in bytes.
+pub const MAX_IDENT_BYTES: usize = 63;
+
+/// Quotes a PostgreSQL identifier when it needs quotes.
+pub fn quote_pg(name: &str) -> String {
+    let simple = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if simple && !PG_RESERVED.contains(&name) {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// FNV-1a, for short deterministic suffixes.
+fn fnv(s: &str) -> u32 {
+    let mut h: u32 = 0x811c9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x01000193);
+    }
+    h
+}
+
+/// Cuts `name` to 63 bytes, ending in a hash of the whole name so different long names stay
+/// different. Returns the name and whether it was cut.
+pub fn fit(name: &str) -> (String, bool) {
+    if name.len() <= MAX_IDENT_BYTES {
+        return (name.to_string(), false);
+    }
+    let mut cut = MAX_IDENT_BYTES - 9;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    (format!("{}_{:08x}", &name[..cut], fnv(name)), true)
+}
+
+/// Maps source names to target names consistently.
+pub struct Names {
+    pub fold: bool,
+    schema_map: BTreeMap<String, String>,
+    /// Relation names (tables, indexes, sequences...) used per target schema.
+    used: BTreeMap<String, HashSet<String>>,
+}
+
+impl Names {
+    pub fn new(fold: bool, schema_map: &BTreeMap<String, String>) -> Self {
+        let schema_map = schema_map
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        Names {
+            fold,
+            schema_map,
+            used: BTreeMap::new(),
+        }
+    }
+
+    /// A source identifier as the target spells it (unquoted form).
+    pub fn name(&self, raw: &str) -> String {
+        let n = if self.fold {
+            raw.to_lowercase()
+        } else {
+            raw.to_string()
+        };
+        fit(&n).0
+    }
+
+    /// Whether `raw` is longer than the target allows.
+    pub fn too_long(&self, raw: &str) -> bool {
+        self.name_unbounded(raw).len() > MAX_IDENT_BYTES
+    }
+
+    fn name_unbounded(&self, raw: &str) -> String {
+        if self.fold {
+            raw.to_lowercase()
+        } else {
+            raw.to_string()
+        }
+    }
+
+    /// A quoted-if-needed target identifier.
+    pub fn ident(&self, raw: &str) -> String {
+        quote_pg(&self.name(raw))
+    }
+
+    /// The target schema of a source schema (unquoted form). Empty and unmapped default schemas
+    /// (`main`, `dbo`, MySQL/Oracle scripts without one) become `public`.
+    pub fn schema(&self, raw: &str) -> String {
+        if let Some(m) = self.schema_map.get(&raw.to_ascii_lowercase()) {
+            return m.clone();
+        }
+        if raw.is_empty() || raw == "main" {
+            return "public".into();
+        }
+        self.name(raw)
+    }
+
+    /// `schema.name`, quoted as needed.
+    pub fn qualified(&self, schema: &str, name: &str) -> String {
+        format!("{}.{}", quote_pg(&self.schema(schema)), self.ident(name))
+    }
+
+    /// Registers a relation name in a target schema.
+    pub fn claim(&mut self, target_schema: &str, name: &str) {
+        self.used
+            .entry(target_schema.to_string())
+            .or_default()
+            .insert(name.to_string());
+    }
+
+    /// A name for an index or index-backed constraint that no other relation of the schema uses:
+    /// the source name, else `table_name`, else numbered. Unquoted form.
+    pub fn unique_relation(&mut self, target_schema: &str, table: &str, wanted: &str) -> String {
+        let used = self.used.entry(target_schema.to_string()).or_default();
+        let base = fit(&if self.fold {
+            wanted.to_lowercase()
+        } else {
+            wanted.to_string()
+        })
+        .0;
+        let table = if self.fold {
+            table.to_lowercase()
+        } else {
+            table.to_string()
+        };
+        let mut candidates = vec![base.clone(), fit(&format!("{table}_{base}")).0];
+        candidates.extend((2..1000).map(|i| fit(&format!("{table}_{base}_{i}")).0));
+        let pick = candidates
+            .into_iter()
+            .find(|c| !used.contains(c))
+            .unwrap_or(base);
+        used.insert(pick.clone());
+        pick
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(quote_pg("film"), "film");
+        assert_eq!(quote_pg("user"), "\"user\"");
+        assert_eq!(quote_pg("Album"), "\"Album\"");
+        assert_eq!(quote_pg("a b"), "\"a b\"");
+    }
+
+    #[test]
+    fn long_names_fit_and_stay_distinct() {
+        let a = "a".repeat(70) + "x";
+        let b = "a".repeat(70) + "y";
+        let (fa, cut) = fit(&a);
+        assert!(cut && fa.len() <= 63);
+        assert_ne!(fa, fit(&b).0);
+        assert_eq!(fa, fit(&a).0, "deterministic");
+    }
+
+    #[test]
+    fn index_names_are_unique_per_schema() {
+        let mut n = Names::new(true, &BTreeMap::new());
+        assert_eq!(
+            n.unique_relation("public", "film_actor", "idx_fk_film_id"),
+            "idx_fk_film_id"
+        );
+        assert_eq!(
+            n.unique_relation("public", "inventory", "idx_fk_film_id"),
+            "inventory_idx_fk_film_id"
+        );
+        assert_eq!(
+            n.unique_relation("other", "inventory", "idx_fk_film_id"),
+            "idx_fk_film_id"
+        );
+    }
+}
