@@ -4,7 +4,11 @@ fn main() {
     fn walk(p: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(p).unwrap().flatten() {
             let p = e.path();
-            if p.is_dir() { walk(&p, out) } else if p.extension().is_some_and(|x| x == "sql") { out.push(p) }
+            if p.is_dir() {
+                walk(&p, out)
+            } else if p.extension().is_some_and(|x| x == "sql") {
+                out.push(p)
+            }
         }
     }
     walk(std::path::Path::new(&root), &mut files);
@@ -17,11 +21,35 @@ fn main() {
         let p = tugboat::ddl::parse_script(&text, d, &f.display().to_string());
         let c = p.counts();
         let n = p.catalog.counts();
-        println!("{:<90} {:?} read {} parsed {} unparsed {} data {} skipped {} client {} | tables {} fks {} views {} routines {} trg {} | {} ms",
-            f.display().to_string().replace("/work/shared/corpora/", ""), d, c.read, c.parsed, c.unparsed, c.data, c.skipped, c.client_commands,
-            n.tables, n.foreign_keys, n.views, n.procedures + n.functions, n.triggers, t.elapsed().as_millis());
+        println!(
+            "{:<90} {:?} read {} parsed {} unparsed {} data {} skipped {} client {} | tables {} fks {} views {} routines {} trg {} | {} ms",
+            f.display().to_string().replace("/work/shared/corpora/", ""),
+            d,
+            c.read,
+            c.parsed,
+            c.unparsed,
+            c.data,
+            c.skipped,
+            c.client_commands,
+            n.tables,
+            n.foreign_keys,
+            n.views,
+            n.procedures + n.functions,
+            n.triggers,
+            t.elapsed().as_millis()
+        );
         if std::env::var("SHOW").is_ok() {
-            for s in &p.statements { if let tugboat::ddl::parse::Outcome::Unparsed { error } = &s.outcome { println!("   L{} {:?} {:?}: {}", s.line, s.classified.kind, s.classified.name.as_ref().map(|n| n.to_string()), error.chars().take(150).collect::<String>()); } }
+            for s in &p.statements {
+                if let tugboat::ddl::parse::Outcome::Unparsed { error } = &s.outcome {
+                    println!(
+                        "   L{} {:?} {:?}: {}",
+                        s.line,
+                        s.classified.kind,
+                        s.classified.name.as_ref().map(|n| n.to_string()),
+                        error.chars().take(150).collect::<String>()
+                    );
+                }
+            }
         }
     }
 }

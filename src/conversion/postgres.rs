@@ -278,7 +278,7 @@ fn sequence(cx: &mut Ctx, s: &Schema, q: &Sequence) {
     if let Some(m) = q.min_value {
         sql.push_str(&format!(" MINVALUE {m}"));
     }
-    if let Some(m) = q.max_value.filter(|m| *m <= i64::MAX) {
+    if let Some(m) = q.max_value {
         sql.push_str(&format!(" MAXVALUE {m}"));
     }
     if let Some(st) = q.start {
@@ -391,6 +391,22 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     for col in &t.columns {
         let (mut ty, items) = column_type(cx, &o, col);
         o.action_items.extend(items);
+        // A foreign-key column takes the type of the column it references, so the key can be created.
+        if let Some(ref_ty) = referenced_type(cx, s, t, col).filter(|r| *r != ty) {
+            let a = cx.action(
+                &o,
+                "TB1116",
+                Category::Simple,
+                format!(
+                    "Column {} takes the type {ref_ty} of the column it references (was {ty})",
+                    col.name
+                ),
+                "None needed",
+                None,
+            );
+            o.action_items.push(a);
+            ty = ref_ty;
+        }
         let cname = cx.names.ident(&col.name);
         let mut line = format!("    {cname} ");
         let identity = match &col.identity {
@@ -644,11 +660,12 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         } else {
             format!("({e})")
         };
+        // Unnamed constraints get PostgreSQL's style of name, so a re-run finds them.
         let name = c
             .name
-            .as_ref()
-            .map(|n| format!("CONSTRAINT {} ", quote_pg(&cx.names.name(n))))
-            .unwrap_or_default();
+            .clone()
+            .unwrap_or_else(|| format!("{}_check{}", t.name, i + 1));
+        let name = format!("CONSTRAINT {} ", quote_pg(&cx.names.name(&name)));
         o.target.push(TargetStatement {
             phase: Phase::PostData,
             sql: format!("ALTER TABLE {qt} ADD {name}CHECK {e}"),
@@ -682,9 +699,9 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         }
         let name = f
             .name
-            .as_ref()
-            .map(|n| format!("CONSTRAINT {} ", quote_pg(&cx.names.name(n))))
-            .unwrap_or_default();
+            .clone()
+            .unwrap_or_else(|| format!("{}_{}_fkey", t.name, f.columns.join("_")));
+        let name = format!("CONSTRAINT {} ", quote_pg(&cx.names.name(&name)));
         o.target.push(TargetStatement {
             phase: Phase::PostData,
             sql: format!(
@@ -954,4 +971,51 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
             cx.push(o);
         }
     }
+}
+
+/// The target type a column gets, identity columns being integers.
+fn final_type(cx: &Ctx, col: &Column) -> String {
+    let dummy = cx.report(ObjectKind::Table, "", "", None);
+    let ty = column_type(cx, &dummy, col).0;
+    if col.identity.is_some() && !matches!(ty.as_str(), "smallint" | "integer" | "bigint") {
+        "bigint".into()
+    } else {
+        ty
+    }
+}
+
+/// For a column in a foreign key, the target type of the referenced column.
+fn referenced_type(cx: &Ctx, s: &Schema, t: &Table, col: &Column) -> Option<String> {
+    for f in &t.foreign_keys {
+        let Some(k) = f
+            .columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(&col.name))
+        else {
+            continue;
+        };
+        let ref_schema = f.referenced_schema.as_deref().unwrap_or(&s.name);
+        let rt = cx
+            .src
+            .catalog
+            .schemas
+            .iter()
+            .filter(|x| x.name.eq_ignore_ascii_case(ref_schema))
+            .flat_map(|x| x.tables.iter())
+            .find(|x| x.name.eq_ignore_ascii_case(&f.referenced_table))?;
+        let ref_col_name = f.referenced_columns.get(k).cloned().or_else(|| {
+            rt.primary_key
+                .as_ref()
+                .and_then(|p| p.columns.get(k).cloned())
+        })?;
+        let rc = rt
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&ref_col_name))?;
+        if std::ptr::eq(rc, col) {
+            return None;
+        }
+        return Some(final_type(cx, rc));
+    }
+    None
 }

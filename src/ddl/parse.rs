@@ -195,7 +195,7 @@ pub fn detect_dialect(script: &str) -> Dialect {
             score(&["AUTOINCREMENT", "PRAGMA ", "WITHOUT ROWID", "SQLITE_"]) * 2,
         ),
     ];
-    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    scores.sort_by_key(|s| std::cmp::Reverse(s.1));
     if scores[0].1 == 0 {
         Dialect::Postgres
     } else {
@@ -315,6 +315,12 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
                 };
                 let inner = s[p + 3 + digits..end].to_string();
                 s.replace_range(p..end + 2, &inner);
+            }
+            // MariaDB's synonym for STORED generated columns.
+            while let Some(p) =
+                crate::discovery::find_keyword(&s.to_ascii_uppercase(), "PERSISTENT", 0)
+            {
+                s.replace_range(p..p + "PERSISTENT".len(), "STORED");
             }
         }
         Dialect::MsSql => {

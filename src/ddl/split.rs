@@ -290,8 +290,8 @@ impl<'a> Splitter<'a> {
             Dialect::Oracle => {
                 let anonymous = head.first().is_some_and(|w| w == "DECLARE" || w == "BEGIN");
                 // `CREATE TYPE t AS OBJECT (...);` is plain SQL when it has no body; bodies need `/`.
-                let plsql = creates(&PLSQL_CREATORS)
-                    && !(creates(&["TYPE"]) && !head.iter().any(|w| w == "BODY"));
+                let type_spec = creates(&["TYPE"]) && !head.iter().any(|w| w == "BODY");
+                let plsql = creates(&PLSQL_CREATORS) && !type_spec;
                 !(anonymous || plsql)
             }
             Dialect::Sqlite => {

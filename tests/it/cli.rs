@@ -196,3 +196,110 @@ async fn projects_are_created_edited_and_used_without_storing_passwords() {
         "a failed load writes nothing"
     );
 }
+
+#[test]
+fn assess_convert_and_apply_schema_from_the_command_line() {
+    let fixture = support::fixture("mysql_catalog.sql");
+    let f = fixture.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let md = dir.path().join("report.md");
+    let o = tugboat(&[
+        "assess",
+        f,
+        "--target",
+        "postgres",
+        "--report",
+        json.to_str().unwrap(),
+        "--report",
+        md.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("Assessment of") && out.contains("Statements: 13 read"),
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l.starts_with("table ")), "{out}");
+    let r: tugboat::assessment::Report =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(r.report_version, 1);
+    assert!(std::fs::read_to_string(&md).unwrap().contains("| TB1101 |"));
+
+    let o = tugboat(&[
+        "assess",
+        f,
+        "--report",
+        dir.path().join("r.xlsx").to_str().unwrap(),
+    ]);
+    assert!(
+        text(&o).1.contains("unknown report format '.xlsx'"),
+        "{:?}",
+        text(&o)
+    );
+    let o = tugboat(&["assess", f, "--source-dialect", "db2"]);
+    assert!(
+        text(&o).1.contains("unknown dialect 'db2'"),
+        "{:?}",
+        text(&o)
+    );
+    let o = tugboat(&["assess", "/no/such/file.sql"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    let sql = dir.path().join("pre.sql");
+    let o = tugboat(&[
+        "convert",
+        f,
+        "--phase",
+        "pre-data",
+        "--out",
+        sql.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let pre = std::fs::read_to_string(&sql).unwrap();
+    assert!(
+        pre.contains("CREATE TABLE IF NOT EXISTS public.boats") && !pre.contains("FOREIGN KEY"),
+        "{pre}"
+    );
+
+    let o = tugboat(&[
+        "apply-schema",
+        f,
+        &support::pg().url_for("postgres"),
+        "--dry-run",
+    ]);
+    assert!(
+        text(&o)
+            .0
+            .contains("ALTER TABLE public.boats ADD CONSTRAINT fk_boats_owner FOREIGN KEY"),
+        "{:?}",
+        text(&o)
+    );
+}
+
+#[tokio::test]
+async fn apply_schema_reports_each_failure_and_exits_non_zero() {
+    let url = support::pg_database("tug_cli_apply").await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.sql");
+    std::fs::write(&script, "CREATE TABLE a (id int PRIMARY KEY, b_id int);\nCREATE TABLE b (id int PRIMARY KEY, x geometry_of_mars);\nALTER TABLE a ADD CONSTRAINT a_b FOREIGN KEY (b_id) REFERENCES b (id);\n").unwrap();
+    let o = tugboat(&[
+        "apply-schema",
+        script.to_str().unwrap(),
+        &url,
+        "--source-dialect",
+        "postgres",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("FAILED table public.b") && out.contains("geometry_of_mars"),
+        "{out}"
+    );
+    assert!(out.contains("FAILED constraint public.a_b"), "{out}");
+    assert!(
+        out.contains("3 statements: 1 applied, 0 already there, 2 failed"),
+        "{out}"
+    );
+    assert!(err.contains("2 statements failed"), "{err}");
+}

@@ -3,6 +3,7 @@
 
 mod cli;
 mod connect;
+mod conversion;
 mod corpora;
 mod discovery_mysql;
 mod discovery_pg;
