@@ -130,6 +130,9 @@ pub struct Report {
     pub summary: Vec<KindSummary>,
     /// Sum of per-occurrence effort plus one learning effort per action-item code.
     pub total_effort_minutes: f64,
+    /// The script's INSERT statements, converted (applied between pre-data and post-data).
+    #[serde(default)]
+    pub data: Vec<crate::conversion::data::DataStatement>,
 }
 
 impl Report {
@@ -180,12 +183,25 @@ impl Report {
         out
     }
 
-    /// All converted statements of a phase, in dependency order.
-    pub fn script(&self, phase: Option<Phase>) -> String {
+    /// All converted statements of a phase, in dependency order (with the data statements
+    /// between the phases when `with_data`).
+    pub fn script(&self, phase: Option<Phase>, with_data: bool) -> String {
         let mut out = String::new();
         for p in [Phase::PreData, Phase::PostData] {
             if phase.is_some_and(|x| x != p) {
                 continue;
+            }
+            if p == Phase::PostData && with_data && !self.data.is_empty() {
+                out.push_str(&format!(
+                    "-- data: {} statements, {} rows --\n",
+                    self.data.len(),
+                    self.data.iter().map(|d| d.rows).sum::<usize>()
+                ));
+                for d in &self.data {
+                    out.push_str(&d.sql);
+                    out.push_str(";\n");
+                }
+                out.push('\n');
             }
             out.push_str(&format!(
                 "-- {} --\n",

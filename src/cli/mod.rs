@@ -72,6 +72,9 @@ pub enum Command {
         /// pre-data, post-data or all.
         #[arg(long, default_value = "all")]
         phase: String,
+        /// Include the script's INSERT statements, converted, between pre-data and post-data.
+        #[arg(long)]
+        with_data: bool,
     },
     /// Convert a schema and apply it to a target endpoint, statement by statement.
     ApplySchema {
@@ -85,6 +88,9 @@ pub enum Command {
         /// Print the statements instead of running them.
         #[arg(long)]
         dry_run: bool,
+        /// Also load the script's INSERT statements, converted, between pre-data and post-data.
+        #[arg(long)]
+        with_data: bool,
     },
     /// Create, show or edit project files.
     #[command(subcommand)]
@@ -303,9 +309,14 @@ async fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Convert { conv, out, phase } => {
+        Command::Convert {
+            conv,
+            out,
+            phase,
+            with_data,
+        } => {
             let r = conversion_report(&conv).await?;
-            let script = r.script(parse_phase(&phase)?);
+            let script = r.script(parse_phase(&phase)?, with_data);
             match out {
                 Some(path) => {
                     std::fs::write(&path, script).map_err(|e| Error::File {
@@ -327,11 +338,12 @@ async fn execute(command: Command) -> Result<()> {
             target_url,
             phase,
             dry_run,
+            with_data,
         } => {
             let r = conversion_report(&conv).await?;
             let phase = parse_phase(&phase)?;
             if dry_run {
-                print!("{}", r.script(phase));
+                print!("{}", r.script(phase, with_data));
                 return Ok(());
             }
             let (endpoint, password) = TargetArgs {
@@ -345,7 +357,7 @@ async fn execute(command: Command) -> Result<()> {
             endpoint.role = crate::endpoints::Role::Target;
             let conn = Connection::open(&endpoint, password).await?;
             let bar = indicatif::ProgressBar::new(0);
-            let results = crate::conversion::apply::apply(&r, &conn, phase, |i, n| {
+            let results = crate::conversion::apply::apply(&r, &conn, phase, with_data, |i, n| {
                 bar.set_length(n as u64);
                 bar.set_position(i as u64);
             })

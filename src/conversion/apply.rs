@@ -26,14 +26,19 @@ pub struct Applied {
 /// SQLSTATEs that mean "already exists".
 const EXISTS: [&str; 6] = ["42P07", "42710", "42P06", "42723", "42P16", "42704"];
 
-/// Runs the report's statements of `phase` (both phases when None) on `conn`, in order.
+/// Statements sent to the server in one round trip when loading data (retried one by one on error).
+const DATA_BATCH: usize = 200;
+
+/// Runs the report's statements of `phase` (both phases when None) on `conn`, in order; with
+/// `with_data`, the converted INSERTs run between pre-data and post-data.
 pub async fn apply(
     report: &Report,
     conn: &Connection,
     phase: Option<Phase>,
+    with_data: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Applied> {
-    let mut todo = vec![];
+    let mut todo: Vec<(String, Phase, &str)> = vec![];
     for p in [Phase::PreData, Phase::PostData] {
         if phase.is_some_and(|x| x != p) {
             continue;
@@ -45,40 +50,91 @@ pub async fn apply(
                 } else {
                     format!("{} {}.{}", o.kind.label(), o.schema, o.name)
                 };
-                todo.push((object, t));
+                todo.push((object, p, t.sql.as_str()));
             }
         }
     }
-    let total = todo.len();
+    let data_at = todo
+        .iter()
+        .position(|t| t.1 == Phase::PostData)
+        .unwrap_or(todo.len());
+    let data: Vec<&crate::conversion::data::DataStatement> = if with_data {
+        report.data.iter().collect()
+    } else {
+        vec![]
+    };
+    let total = todo.len() + data.len();
     let mut out = Vec::with_capacity(total);
-    for (i, (object, t)) in todo.into_iter().enumerate() {
-        progress(i, total);
-        let result = match conn.execute(&t.sql).await {
-            Ok(_) => StatementResult::Ok,
-            Err(e) => {
-                let code = e
-                    .as_database_error()
-                    .and_then(|d| d.code().map(|c| c.to_string()))
-                    .unwrap_or_default();
-                let already =
-                    EXISTS.contains(&code.as_str()) && e.to_string().contains("already exists");
-                if already {
-                    StatementResult::Exists
-                } else {
-                    StatementResult::Failed(e.to_string())
-                }
-            }
-        };
-        if let StatementResult::Failed(e) = &result {
-            tracing::warn!(target: "tugboat::conversion", "{object}: {e}");
+    let mut done = 0;
+    for (i, (object, p, sql)) in todo.iter().enumerate() {
+        if i == data_at {
+            load_data(conn, &data, &mut out, &mut done, total, &mut progress).await;
         }
+        progress(done, total);
         out.push(Applied {
-            object,
-            phase: t.phase,
-            sql: t.sql.clone(),
-            result,
+            object: object.clone(),
+            phase: *p,
+            sql: sql.to_string(),
+            result: run(conn, sql).await,
         });
+        done += 1;
+    }
+    if data_at == todo.len() {
+        load_data(conn, &data, &mut out, &mut done, total, &mut progress).await;
     }
     progress(total, total);
     out
+}
+
+async fn run(conn: &Connection, sql: &str) -> StatementResult {
+    match conn.execute(sql).await {
+        Ok(_) => StatementResult::Ok,
+        Err(e) => {
+            let code = e
+                .as_database_error()
+                .and_then(|d| d.code().map(|c| c.to_string()))
+                .unwrap_or_default();
+            if EXISTS.contains(&code.as_str()) && e.to_string().contains("already exists") {
+                StatementResult::Exists
+            } else {
+                tracing::warn!(target: "tugboat::conversion", "{e}");
+                StatementResult::Failed(e.to_string())
+            }
+        }
+    }
+}
+
+/// Runs data statements in batches (one round trip, one transaction each); a failing batch is
+/// rolled back and re-run statement by statement so the failing statements are named.
+async fn load_data(
+    conn: &Connection,
+    data: &[&crate::conversion::data::DataStatement],
+    out: &mut Vec<Applied>,
+    done: &mut usize,
+    total: usize,
+    progress: &mut impl FnMut(usize, usize),
+) {
+    for chunk in data.chunks(DATA_BATCH) {
+        progress(*done, total);
+        let batch: Vec<&str> = chunk.iter().map(|d| d.sql.as_str()).collect();
+        let sql = format!("BEGIN;\n{};\nCOMMIT", batch.join(";\n"));
+        let ok = conn.execute(&sql).await.is_ok();
+        if !ok {
+            let _ = conn.execute("ROLLBACK").await;
+        }
+        for d in chunk {
+            let result = if ok {
+                StatementResult::Ok
+            } else {
+                run(conn, &d.sql).await
+            };
+            out.push(Applied {
+                object: format!("data {} (line {}, {} rows)", d.table, d.line, d.rows),
+                phase: Phase::PostData,
+                sql: d.sql.clone(),
+                result,
+            });
+            *done += 1;
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! defaults, and one module per target writes its DDL ([`postgres`]).
 
 pub mod apply;
+pub mod data;
 pub mod expr;
 pub mod names;
 pub mod postgres;
@@ -32,6 +33,9 @@ pub struct Source {
     pub statements: Option<StatementCounts>,
     /// Statements the parser could not read and that define no object (with line and error).
     pub unparsed: Vec<(usize, String, String)>,
+    /// The script's data statements (INSERT, COPY), in order.
+    #[serde(skip)]
+    pub data: Vec<crate::ddl::split::RawStatement>,
 }
 
 impl Source {
@@ -72,6 +76,7 @@ impl Source {
             objects: p.objects,
             statements,
             unparsed,
+            data: p.data,
         }
     }
 
@@ -89,6 +94,7 @@ impl Source {
             objects: vec![],
             statements: None,
             unparsed: vec![],
+            data: vec![],
         }
     }
 

@@ -176,6 +176,34 @@ pub fn convert(src: &Source, rules: &RuleSet) -> Report {
         cx.push(o);
     }
 
+    // The script's INSERTs, with the same names and types as the schema.
+    let (data, problems) = super::data::convert_inserts(src, &cx.names, |schema, table, column| {
+        let t = cat
+            .schemas
+            .iter()
+            .filter(|s| s.name == schema)
+            .flat_map(|s| s.tables.iter())
+            .find(|t| t.name == table)?;
+        let c = t
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))?;
+        Some(final_type(&cx, c))
+    });
+    for p in problems {
+        let mut o = cx.report(ObjectKind::Other, "", "data statement", None);
+        o.source_line = Some(p.line);
+        o.action_items.push(item(
+            rules,
+            "TB1003",
+            Category::Simple,
+            p.message,
+            "Load this data with a migration task or by hand",
+            None,
+            Some(p.line),
+        ));
+        cx.push(o);
+    }
     let mut report = Report {
         report_version: Report::VERSION,
         source: src.name.clone(),
@@ -185,6 +213,7 @@ pub fn convert(src: &Source, rules: &RuleSet) -> Report {
         objects: cx.objects,
         summary: vec![],
         total_effort_minutes: 0.0,
+        data,
     };
     report.summarise(|code, category| rules.effort(code, category).learning_minutes);
     report

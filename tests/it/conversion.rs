@@ -19,11 +19,12 @@ fn assess_text(text: &str, dialect: Dialect, file: &str) -> Report {
 async fn apply_to_new_db(
     report: &Report,
     db: &str,
+    with_data: bool,
 ) -> (Connection, Vec<tugboat::conversion::apply::Applied>) {
     let url = support::pg_database(db).await;
     let p = Endpoint::parse_url(&url).unwrap();
     let conn = Connection::open(&p.endpoint, p.password).await.unwrap();
-    let results = apply(report, &conn, None, |_, _| {}).await;
+    let results = apply(report, &conn, None, with_data, |_, _| {}).await;
     (conn, results)
 }
 
@@ -102,7 +103,7 @@ async fn mysql_fixture_converts_applies_and_behaves() {
         s.parsed + s.unparsed + s.data + s.skipped + s.client_commands
     );
 
-    let (conn, results) = apply_to_new_db(&report, "tug_conv_fixture").await;
+    let (conn, results) = apply_to_new_db(&report, "tug_conv_fixture", false).await;
     assert!(failures(&results).is_empty(), "{:#?}", failures(&results));
     let c = discover(&conn, &DiscoverOptions::default()).await.unwrap();
     let t = c.table("boats").unwrap();
@@ -148,6 +149,15 @@ async fn chinook_scripts_of_every_dialect_apply_with_eleven_tables_and_foreign_k
         ("chinook/Chinook_Oracle.sql", Dialect::Oracle),
         ("chinook/Chinook_Sqlite.sql", Dialect::Sqlite),
         ("chinook/Chinook_PostgreSql.sql", Dialect::Postgres),
+        ("chinook/Chinook_MySql_AutoIncrementPKs.sql", Dialect::MySql),
+        (
+            "chinook/Chinook_SqlServer_AutoIncrementPKs.sql",
+            Dialect::MsSql,
+        ),
+        (
+            "chinook/Chinook_Sqlite_AutoIncrementPKs.sql",
+            Dialect::Sqlite,
+        ),
     ] {
         let Some(path) = support::corpus(file) else {
             return;
@@ -161,22 +171,74 @@ async fn chinook_scripts_of_every_dialect_apply_with_eleven_tables_and_foreign_k
             "{file}"
         );
         let report = assess_text(text, dialect, file);
-        let db = format!("tug_chinook_{}", format!("{dialect:?}").to_lowercase());
-        let (conn, results) = apply_to_new_db(&report, &db).await;
+        let db = format!(
+            "tug_chinook_{}{}",
+            format!("{dialect:?}").to_lowercase(),
+            if file.contains("AutoIncrement") {
+                "_ai"
+            } else {
+                ""
+            }
+        );
+        let (conn, results) = apply_to_new_db(&report, &db, true).await;
         assert!(
             failures(&results).is_empty(),
             "{file}: {:#?}",
             failures(&results)
         );
-        let c = discover(&conn, &DiscoverOptions::default()).await.unwrap();
+        let c = discover(
+            &conn,
+            &DiscoverOptions {
+                exact_counts: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let n = c.counts();
         assert_eq!(
             (n.tables, n.foreign_keys, n.primary_keys),
             (11, 11, 11),
             "{file}: {n:?}"
         );
+        let rows: i64 = c
+            .schemas
+            .iter()
+            .flat_map(|s| s.tables.iter())
+            .map(|t| t.stats.exact_rows.unwrap_or(0))
+            .sum();
+        assert_eq!(
+            rows, 15_607,
+            "{file}: every row of the script's INSERTs is loaded"
+        );
+        // Identity sequences were moved past the loaded keys: a new row gets a fresh id.
+        let (schema, table) = c
+            .schemas
+            .iter()
+            .flat_map(|s| {
+                s.tables
+                    .iter()
+                    .map(move |t| (s.name.clone(), t.name.clone()))
+            })
+            .find(|(_, t)| t.eq_ignore_ascii_case("genre"))
+            .unwrap();
+        let q = |x: &str| tugboat::conversion::names::quote_pg(x);
+        let cols = &c.table(&table).unwrap().columns;
+        let name_col = q(&cols[1].name);
+        let id_col = q(&cols[0].name);
+        let insert = format!(
+            "INSERT INTO {}.{} ({name_col}) VALUES ('Sea shanty') RETURNING {id_col}",
+            q(&schema),
+            q(&table)
+        );
+        let has_identity = c.table(&table).unwrap().columns[0].identity.is_some();
+        assert_eq!(has_identity, file.contains("AutoIncrement"), "{file}");
+        if has_identity {
+            let id = conn.query_scalar("new row", &insert).await.unwrap();
+            assert_eq!(id.as_deref(), Some("26"), "{file}");
+        }
         // Running it again is safe: nothing fails, nothing is duplicated.
-        let again = apply(&report, &conn, None, |_, _| {}).await;
+        let again = apply(&report, &conn, None, false, |_, _| {}).await;
         assert!(
             failures(&again).is_empty(),
             "{file} second run: {:#?}",
@@ -198,7 +260,7 @@ async fn sakila_mysql_applies_every_table_key_and_index_and_explains_the_code() 
     };
     let text = std::fs::read_to_string(path).unwrap();
     let report = assess_text(&text, Dialect::MySql, "sakila-schema.sql");
-    let (conn, results) = apply_to_new_db(&report, "tug_sakila_conv").await;
+    let (conn, results) = apply_to_new_db(&report, "tug_sakila_conv", false).await;
     assert!(failures(&results).is_empty(), "{:#?}", failures(&results));
     let c = discover(
         &conn,
@@ -263,7 +325,7 @@ fn unparseable_and_unknown_statements_are_reported_not_dropped() {
         ]
     );
     assert!(
-        r.script(Some(Phase::PreData))
+        r.script(Some(Phase::PreData), false)
             .contains("CREATE TABLE IF NOT EXISTS public.a")
     );
 }

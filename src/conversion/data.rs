@@ -1,0 +1,175 @@
+//! The INSERT statements of a script, rewritten for the target: table and column names mapped
+//! the way the schema was, values printed in standard SQL, and 0/1 written as false/true where
+//! the target column became boolean. (Bulk data between live databases is the job of tasks.)
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::{Expr, SetExpr, Statement, TableObject, Value};
+
+use super::Source;
+use super::names::Names;
+use crate::ddl::classify::QualifiedName;
+use crate::ddl::parse::parse_one;
+
+/// One converted data statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataStatement {
+    pub table: String,
+    pub rows: usize,
+    pub sql: String,
+    /// Source line.
+    pub line: usize,
+}
+
+/// A data statement that could not be converted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Converts the script's INSERTs. `target_type(schema, table, column)` gives a column's target type.
+pub fn convert_inserts(
+    src: &Source,
+    names: &Names,
+    target_type: impl Fn(&str, &str, &str) -> Option<String>,
+) -> (Vec<DataStatement>, Vec<DataProblem>) {
+    let mut out = vec![];
+    let mut problems = vec![];
+    for raw in &src.data {
+        let st = match parse_one(&raw.text, src.dialect) {
+            Ok(st) => st,
+            Err(e) => {
+                let what = if raw
+                    .text
+                    .trim_start()
+                    .to_ascii_uppercase()
+                    .starts_with("COPY")
+                {
+                    "COPY data is not loaded by apply-schema (use a migration task)".to_string()
+                } else {
+                    format!("INSERT not converted: {e}")
+                };
+                problems.push(DataProblem {
+                    line: raw.line,
+                    message: what,
+                });
+                continue;
+            }
+        };
+        let Statement::Insert(mut ins) = st else {
+            problems.push(DataProblem {
+                line: raw.line,
+                message: "not an INSERT".into(),
+            });
+            continue;
+        };
+        let TableObject::TableName(name) = &ins.table else {
+            problems.push(DataProblem {
+                line: raw.line,
+                message: "INSERT into a table function".into(),
+            });
+            continue;
+        };
+        let mut parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|p| p.to_string())
+            .map(|p| crate::sqltext::unquote_ident(&p))
+            .collect();
+        let table = parts.pop().unwrap_or_default();
+        let schema = parts.pop();
+        let q = QualifiedName {
+            schema,
+            name: table.clone(),
+        };
+        // The table's schema in the model (the script may rely on USE or a default schema).
+        let model_schema = src
+            .catalog
+            .schemas
+            .iter()
+            .find(|s| {
+                q.schema
+                    .as_ref()
+                    .is_none_or(|x| x.eq_ignore_ascii_case(&s.name))
+                    && s.tables.iter().any(|t| t.name.eq_ignore_ascii_case(&table))
+            })
+            .map(|s| s.name.clone())
+            .or(q.schema.clone())
+            .unwrap_or_default();
+        let model_table = src
+            .catalog
+            .schemas
+            .iter()
+            .filter(|s| s.name == model_schema)
+            .flat_map(|s| s.tables.iter())
+            .find(|t| t.name.eq_ignore_ascii_case(&table));
+        let columns: Vec<String> = if ins.columns.is_empty() {
+            model_table
+                .map(|t| {
+                    t.columns
+                        .iter()
+                        .filter(|c| c.generated.is_none())
+                        .map(|c| c.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            ins.columns
+                .iter()
+                .map(|c| crate::sqltext::unquote_ident(&c.to_string()))
+                .collect()
+        };
+        let booleans: Vec<bool> = columns
+            .iter()
+            .map(|c| {
+                target_type(
+                    &model_schema,
+                    model_table.map(|t| t.name.as_str()).unwrap_or(&table),
+                    c,
+                )
+                .is_some_and(|t| t == "boolean")
+            })
+            .collect();
+        let mut rows = 0;
+        if let Some(source) = ins.source.as_mut()
+            && let SetExpr::Values(values) = source.body.as_mut()
+        {
+            for row in &mut values.rows {
+                rows += 1;
+                for (i, e) in row.content.iter_mut().enumerate() {
+                    if booleans.get(i) == Some(&true)
+                        && let Expr::Value(v) = e
+                        && let Value::Number(n, _) = &v.value
+                    {
+                        let b = n.to_string() != "0";
+                        v.value = Value::Boolean(b);
+                    }
+                }
+            }
+        }
+        let Some(source) = &ins.source else {
+            problems.push(DataProblem {
+                line: raw.line,
+                message: "INSERT without VALUES or SELECT".into(),
+            });
+            continue;
+        };
+        let target = names.qualified(
+            &model_schema,
+            model_table.map(|t| t.name.as_str()).unwrap_or(&table),
+        );
+        let cols: Vec<String> = columns.iter().map(|c| names.ident(c)).collect();
+        let col_list = if cols.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", cols.join(", "))
+        };
+        out.push(DataStatement {
+            table: target.clone(),
+            rows,
+            sql: format!("INSERT INTO {target}{col_list} {source}"),
+            line: raw.line,
+        });
+    }
+    (out, problems)
+}
