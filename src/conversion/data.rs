@@ -141,7 +141,7 @@ pub fn convert_inserts(
                         && let Expr::Value(v) = e
                         && let Value::Number(n, _) = &v.value
                     {
-                        let b = n.to_string() != "0";
+                        let b = *n != "0";
                         v.value = Value::Boolean(b);
                     }
                 }
