@@ -300,6 +300,18 @@ async fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Project(cmd) => project_command(cmd),
+        Command::Assess { conv, report } if std::path::Path::new(&conv.source).is_dir() => {
+            let table = assess_folder(&conv)?;
+            print!("{table}");
+            for path in report {
+                std::fs::write(&path, &table).map_err(|e| Error::File {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                eprintln!("summary written to {}", path.display());
+            }
+            Ok(())
+        }
         Command::Assess { conv, report } => {
             let r = conversion_report(&conv).await?;
             print!("{}", crate::assessment::export::summary_table(&r));
@@ -407,6 +419,93 @@ fn parse_phase(s: &str) -> Result<Option<crate::assessment::Phase>> {
             reason: format!("'{other}': use pre-data, post-data or all"),
         }),
     }
+}
+
+/// Assesses every `.sql` file below a folder; one Markdown table row per file, and totals.
+fn assess_folder(a: &ConvertArgs) -> Result<String> {
+    use crate::conversion::{RuleSet, Source, convert};
+    use crate::ddl::Dialect;
+    let target = Dialect::parse(&a.target).ok_or_else(|| Error::InvalidEndpoint {
+        endpoint: "--target".into(),
+        reason: format!("unknown engine '{}'", a.target),
+    })?;
+    let mut files = vec![];
+    let mut stack = vec![PathBuf::from(&a.source)];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::File {
+            path: dir.clone(),
+            message: e.to_string(),
+        })?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut out = String::from(
+        "| file | dialect | statements read | parsed | not parsed | data | skipped | client cmds | objects | automatic | simple | medium | complex | not convertible | effort (h) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut totals = [0usize; 13];
+    let mut effort = 0.0;
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    for f in &files {
+        bar.inc(1);
+        let rel = f.strip_prefix(&a.source).unwrap_or(f).display().to_string();
+        let bytes = std::fs::read(f).map_err(|e| Error::File {
+            path: f.clone(),
+            message: e.to_string(),
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim_start_matches('\u{feff}');
+        let dialect = match &a.source_dialect {
+            Some(d) => Dialect::parse(d).unwrap_or(Dialect::Postgres),
+            None => crate::ddl::detect_dialect_for(&rel, text),
+        };
+        let source = Source::from_script(crate::ddl::parse_script(text, dialect, &rel));
+        let rules = RuleSet::load(dialect, target, a.rules.as_deref())?;
+        let r = convert(&source, target, &rules)?;
+        let s = r.statements.clone().unwrap_or_default();
+        let c = r.per_category();
+        let row = [
+            s.read,
+            s.parsed,
+            s.unparsed,
+            s.data,
+            s.skipped,
+            s.client_commands,
+            r.objects.len(),
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            c[4],
+        ];
+        for (t, v) in totals.iter_mut().zip(row) {
+            *t += v;
+        }
+        totals[12] += 1;
+        effort += r.total_effort_minutes;
+        let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        out.push_str(&format!(
+            "| {rel} | {} | {} | {:.1} |\n",
+            dialect.label(),
+            cells.join(" | "),
+            r.total_effort_minutes / 60.0
+        ));
+    }
+    bar.finish_and_clear();
+    let cells: Vec<String> = totals[..12].iter().map(|v| v.to_string()).collect();
+    out.push_str(&format!(
+        "| **{} files** | | {} | {:.1} |\n",
+        totals[12],
+        cells.join(" | "),
+        effort / 60.0
+    ));
+    Ok(out)
 }
 
 /// Reads the source (a script, or a live endpoint's catalog) and converts it.

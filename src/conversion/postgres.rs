@@ -190,18 +190,29 @@ pub fn convert(src: &Source, rules: &RuleSet) -> Report {
             .find(|c| c.name.eq_ignore_ascii_case(column))?;
         Some(final_type(&cx, c))
     });
+    // Data problems, grouped by kind: one entry per distinct problem, with its count.
+    let mut groups: Vec<(String, usize, usize)> = vec![];
     for p in problems {
-        let mut o = cx.report(ObjectKind::Other, "", "data statement", None);
-        o.source_line = Some(p.line);
-        o.action_items.push(item(
+        let key: String = p.message.split(':').next().unwrap_or_default().to_string();
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => g.1 += 1,
+            None => groups.push((key, 1, p.line)),
+        }
+    }
+    for (message, count, line) in groups {
+        let mut o = cx.report(ObjectKind::Other, "", "data statements", None);
+        o.source_line = Some(line);
+        let mut a = item(
             rules,
             "TB1003",
             Category::Simple,
-            p.message,
+            format!("{count} data statement(s) not converted: {message} (first at line {line})"),
             "Load this data with a migration task or by hand",
             None,
-            Some(p.line),
-        ));
+            Some(line),
+        );
+        a.effort_minutes *= count as f64;
+        o.action_items.push(a);
         cx.push(o);
     }
     let mut report = Report {

@@ -114,10 +114,9 @@ impl ParsedScript {
 /// Guesses a script's dialect: from its file name when that names an engine
 /// (`Chinook_SqlServer.sql`, `mysql-schema.sql`), else from telling constructs.
 pub fn detect_dialect_for(file: &str, script: &str) -> Dialect {
-    let name = std::path::Path::new(file)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    // The file name first, then its folders: `oracle-sample-schemas/.../oe_p_us.sql`.
+    let path = file.to_ascii_lowercase().replace('\\', "/");
+    let file_name = path.rsplit('/').next().unwrap_or_default().to_string();
     for (hint, d) in [
         ("sqlserver", Dialect::MsSql),
         ("sql-server", Dialect::MsSql),
@@ -131,7 +130,19 @@ pub fn detect_dialect_for(file: &str, script: &str) -> Dialect {
         ("plsql", Dialect::Oracle),
         ("sqlite", Dialect::Sqlite),
     ] {
-        if name.contains(hint) {
+        if file_name.contains(hint) {
+            return d;
+        }
+    }
+    for (hint, d) in [
+        ("sqlserver", Dialect::MsSql),
+        ("oracle", Dialect::Oracle),
+        ("mysql", Dialect::MySql),
+        ("postgres", Dialect::Postgres),
+        ("pagila", Dialect::Postgres),
+        ("sqlite", Dialect::Sqlite),
+    ] {
+        if path.contains(hint) {
             return d;
         }
     }
