@@ -128,7 +128,128 @@ pub fn markdown(r: &Report) -> String {
     o
 }
 
-/// Writes the report to `path` in the format its extension names (`.json`, `.md`).
+/// The three CSV layouts of AWS SCT: summary per object kind, action items summarised per code,
+/// and every action item. Written beside `path` as `NAME-summary.csv`,
+/// `NAME-action-items-summary.csv` and `NAME-action-items.csv`.
+pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "report".into());
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let err = |p: &Path, e: String| Error::File {
+        path: p.to_path_buf(),
+        message: format!("cannot write the CSV report: {e}"),
+    };
+    let mut written = vec![];
+    let p = dir.join(format!("{stem}-summary.csv"));
+    let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
+    let _ = w.write_record([
+        "object kind",
+        "code object",
+        "total",
+        "converted automatically",
+        "simple action",
+        "medium action",
+        "complex action",
+        "not convertible",
+        "lines of code",
+        "effort minutes",
+    ]);
+    for k in &r.summary {
+        let c = k.per_category;
+        let _ = w.write_record([
+            k.kind.clone(),
+            k.code_object.to_string(),
+            k.total.to_string(),
+            c[0].to_string(),
+            c[1].to_string(),
+            c[2].to_string(),
+            c[3].to_string(),
+            c[4].to_string(),
+            k.lines_of_code.to_string(),
+            format!("{:.0}", k.effort_minutes),
+        ]);
+    }
+    w.flush().map_err(|e| err(&p, e.to_string()))?;
+    written.push(p);
+
+    let mut codes: std::collections::BTreeMap<&str, (usize, f64, &str, &str, super::Category)> =
+        Default::default();
+    for o in &r.objects {
+        for a in &o.action_items {
+            let e = codes.entry(a.code.as_str()).or_insert((
+                0,
+                0.0,
+                a.message.as_str(),
+                a.fix.as_str(),
+                a.category,
+            ));
+            e.0 += 1;
+            e.1 += a.effort_minutes;
+        }
+    }
+    let p = dir.join(format!("{stem}-action-items-summary.csv"));
+    let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
+    let _ = w.write_record([
+        "code",
+        "category",
+        "occurrences",
+        "effort minutes",
+        "example message",
+        "suggested fix",
+    ]);
+    for (code, (n, effort, msg, fix, cat)) in &codes {
+        let _ = w.write_record([
+            code.to_string(),
+            cat.label().to_string(),
+            n.to_string(),
+            format!("{effort:.0}"),
+            msg.to_string(),
+            fix.to_string(),
+        ]);
+    }
+    w.flush().map_err(|e| err(&p, e.to_string()))?;
+    written.push(p);
+
+    let p = dir.join(format!("{stem}-action-items.csv"));
+    let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
+    let _ = w.write_record([
+        "code",
+        "category",
+        "object kind",
+        "schema",
+        "object",
+        "table",
+        "line",
+        "message",
+        "fragment",
+        "suggested fix",
+        "effort minutes",
+    ]);
+    for o in &r.objects {
+        for a in &o.action_items {
+            let _ = w.write_record([
+                a.code.clone(),
+                a.category.label().to_string(),
+                o.kind.label().to_string(),
+                o.schema.clone(),
+                o.name.clone(),
+                o.table.clone().unwrap_or_default(),
+                a.line.map(|l| l.to_string()).unwrap_or_default(),
+                a.message.clone(),
+                a.fragment.clone().unwrap_or_default(),
+                a.fix.clone(),
+                format!("{:.0}", a.effort_minutes),
+            ]);
+        }
+    }
+    w.flush().map_err(|e| err(&p, e.to_string()))?;
+    written.push(p);
+    Ok(written)
+}
+
+/// Writes the report to `path` in the format its extension names (`.json`, `.md`, `.csv`).
 pub fn write(r: &Report, path: &Path) -> Result<()> {
     let ext = path
         .extension()
@@ -140,10 +261,14 @@ pub fn write(r: &Report, path: &Path) -> Result<()> {
             message: e.to_string(),
         })?,
         "md" | "markdown" => markdown(r),
+        "csv" => {
+            write_csv(r, path)?;
+            return Ok(());
+        }
         other => {
             return Err(Error::File {
                 path: path.into(),
-                message: format!("unknown report format '.{other}': use .json or .md"),
+                message: format!("unknown report format '.{other}': use .json, .md or .csv"),
             });
         }
     };

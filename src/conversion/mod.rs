@@ -36,6 +36,9 @@ pub struct Source {
     /// The script's data statements (INSERT, COPY), in order.
     #[serde(skip)]
     pub data: Vec<crate::ddl::split::RawStatement>,
+    /// (kind, lower-case name) → index in `objects`.
+    #[serde(skip)]
+    origin_index: std::collections::HashMap<(ObjectKind, String), usize>,
 }
 
 impl Source {
@@ -77,7 +80,18 @@ impl Source {
             statements,
             unparsed,
             data: p.data,
+            origin_index: Default::default(),
         }
+        .indexed()
+    }
+
+    fn indexed(mut self) -> Source {
+        for (i, o) in self.objects.iter().enumerate() {
+            self.origin_index
+                .entry((o.kind, o.name.name.to_lowercase()))
+                .or_insert(i);
+        }
+        self
     }
 
     /// A live endpoint's catalog.
@@ -95,14 +109,15 @@ impl Source {
             statements: None,
             unparsed: vec![],
             data: vec![],
+            origin_index: Default::default(),
         }
     }
 
     /// Where an object was defined in the script.
     pub fn origin(&self, kind: ObjectKind, name: &str) -> Option<&ScriptObject> {
-        self.objects
-            .iter()
-            .find(|o| o.kind == kind && o.name.name.eq_ignore_ascii_case(name))
+        self.origin_index
+            .get(&(kind, name.to_lowercase()))
+            .map(|&i| &self.objects[i])
     }
 }
 

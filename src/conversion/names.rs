@@ -239,10 +239,11 @@ impl Names {
         } else {
             table.to_string()
         };
-        let mut candidates = vec![base.clone(), fit(&format!("{table}_{base}")).0];
-        candidates.extend((2..1000).map(|i| fit(&format!("{table}_{base}_{i}")).0));
+        let candidates = std::iter::once(base.clone())
+            .chain(std::iter::once_with(|| fit(&format!("{table}_{base}")).0))
+            .chain((2..).map(|i| fit(&format!("{table}_{base}_{i}")).0));
         let pick = candidates
-            .into_iter()
+            .take(100_000)
             .find(|c| !used.contains(c))
             .unwrap_or(base);
         used.insert(pick.clone());

@@ -14,6 +14,8 @@ use crate::model::*;
 
 struct Ctx<'a> {
     src: &'a Source,
+    /// (lower-case schema, lower-case table) → table, for references.
+    tables: std::collections::HashMap<(String, String), &'a Table>,
     rules: &'a RuleSet,
     names: Names,
     objects: Vec<ObjectReport>,
@@ -90,8 +92,19 @@ impl Ctx<'_> {
 
 /// Converts the source's model to PostgreSQL DDL and assesses it.
 pub fn convert(src: &Source, rules: &RuleSet) -> Report {
+    let tables = src
+        .catalog
+        .schemas
+        .iter()
+        .flat_map(|s| {
+            s.tables
+                .iter()
+                .map(move |t| ((s.name.to_lowercase(), t.name.to_lowercase()), t))
+        })
+        .collect();
     let mut cx = Ctx {
         src,
+        tables,
         rules,
         names: Names::new(rules.options.fold_case, &rules.options.schema_map),
         objects: vec![],
@@ -1035,14 +1048,9 @@ fn referenced_type(cx: &Ctx, s: &Schema, t: &Table, col: &Column) -> Option<Stri
             continue;
         };
         let ref_schema = f.referenced_schema.as_deref().unwrap_or(&s.name);
-        let rt = cx
-            .src
-            .catalog
-            .schemas
-            .iter()
-            .filter(|x| x.name.eq_ignore_ascii_case(ref_schema))
-            .flat_map(|x| x.tables.iter())
-            .find(|x| x.name.eq_ignore_ascii_case(&f.referenced_table))?;
+        let rt = *cx
+            .tables
+            .get(&(ref_schema.to_lowercase(), f.referenced_table.to_lowercase()))?;
         let ref_col_name = f.referenced_columns.get(k).cloned().or_else(|| {
             rt.primary_key
                 .as_ref()

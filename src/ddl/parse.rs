@@ -70,6 +70,10 @@ pub struct ParsedScript {
     /// MySQL `USE db`: the schema of unqualified names from here on.
     #[serde(skip)]
     current_schema: Option<String>,
+    /// Lower-case table name → (lower-case schema, schema index, table index), for ALTER TABLE,
+    /// CREATE INDEX and COMMENT lookups.
+    #[serde(skip)]
+    tables_by_name: std::collections::HashMap<String, Vec<(String, usize, usize)>>,
 }
 
 impl ParsedScript {
@@ -509,18 +513,30 @@ fn schema_mut<'a>(cat: &'a mut Catalog, name: &QualifiedName, fallback: &str) ->
     cat.schemas.last_mut().expect("pushed")
 }
 
+/// The table `name` defined so far (in `fallback` when unqualified, else in any schema).
 fn find_table<'a>(
-    cat: &'a mut Catalog,
+    out: &'a mut ParsedScript,
     name: &QualifiedName,
     fallback: &str,
 ) -> Option<&'a mut Table> {
-    let s = name.schema.clone().unwrap_or_else(|| fallback.to_string());
-    let fold = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-    cat.schemas
-        .iter_mut()
-        .filter(|x| name.schema.is_none() || fold(&x.name, &s))
-        .flat_map(|x| x.tables.iter_mut())
-        .find(|t| fold(&t.name, &name.name))
+    let hits = out.tables_by_name.get(&name.name.to_lowercase())?;
+    let wanted = name
+        .schema
+        .clone()
+        .unwrap_or_else(|| fallback.to_string())
+        .to_lowercase();
+    let (&si, &ti) = hits
+        .iter()
+        .find(|(s, _, _)| *s == wanted)
+        .or_else(|| {
+            if name.schema.is_none() {
+                hits.first()
+            } else {
+                None
+            }
+        })
+        .map(|(_, si, ti)| (si, ti))?;
+    out.catalog.schemas.get_mut(si)?.tables.get_mut(ti)
 }
 
 fn unquote(s: &str) -> String {
@@ -895,7 +911,19 @@ fn create(
                 let t = table_from_ast(&ct, d);
                 let q = qname(&ct.name);
                 push_object(out, kind, q.clone(), None, raw, None);
-                schema_mut(&mut out.catalog, &q, &fb).tables.push(t);
+                let schema = schema_mut(&mut out.catalog, &q, &fb);
+                schema.tables.push(t);
+                let (sname, ti) = (schema.name.to_lowercase(), schema.tables.len() - 1);
+                let si = out
+                    .catalog
+                    .schemas
+                    .iter()
+                    .position(|x| x.name.to_lowercase() == sname)
+                    .unwrap_or(0);
+                out.tables_by_name
+                    .entry(q.name.to_lowercase())
+                    .or_default()
+                    .push((sname, si, ti));
                 Outcome::Parsed
             }
             Ok(other) => unparsed(
@@ -936,7 +964,7 @@ fn create(
                     schema: table.schema.clone(),
                     name: iname,
                 };
-                match find_table(&mut out.catalog, &table, &fb) {
+                match find_table(out, &table, &fb) {
                     Some(t) => {
                         t.indexes.push(index);
                         push_object(out, kind, qn, Some(table), raw, None);
@@ -1139,7 +1167,7 @@ fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Di
             error: "not an ALTER TABLE".into(),
         };
     };
-    let Some(table) = find_table(&mut out.catalog, &name, &fb) else {
+    let Some(table) = find_table(out, &name, &fb) else {
         return Outcome::Unparsed {
             error: format!("ALTER TABLE of unknown table {name}"),
         };
@@ -1211,7 +1239,7 @@ fn comment(out: &mut ParsedScript, raw: &RawStatement, d: Dialect) -> Outcome {
     match kind.as_str() {
         "TABLE" => {
             let n = qname(&object_name);
-            if let Some(t) = find_table(&mut out.catalog, &n, &fb) {
+            if let Some(t) = find_table(out, &n, &fb) {
                 t.comment = comment;
                 return Outcome::Parsed;
             }
@@ -1222,7 +1250,7 @@ fn comment(out: &mut ParsedScript, raw: &RawStatement, d: Dialect) -> Outcome {
                 schema: (parts.len() >= 3).then(|| parts[parts.len() - 3].clone()),
                 name: parts[parts.len() - 2].clone(),
             };
-            if let Some(t) = find_table(&mut out.catalog, &table, &fb)
+            if let Some(t) = find_table(out, &table, &fb)
                 && let Some(c) = t
                     .columns
                     .iter_mut()

@@ -230,6 +230,31 @@ fn assess_convert_and_apply_schema_from_the_command_line() {
         "assess",
         f,
         "--report",
+        dir.path().join("sct.csv").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let detail = std::fs::read_to_string(dir.path().join("sct-action-items.csv")).unwrap();
+    assert!(
+        detail.starts_with("code,category,object kind,schema,object,table,line,message"),
+        "{detail}"
+    );
+    assert!(
+        detail
+            .lines()
+            .any(|l| l.starts_with("TB1101,simple action,table,")),
+        "{detail}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("sct-summary.csv")).unwrap();
+    assert!(
+        summary.lines().any(|l| l.starts_with("table,false,3,")),
+        "{summary}"
+    );
+    assert!(dir.path().join("sct-action-items-summary.csv").exists());
+
+    let o = tugboat(&[
+        "assess",
+        f,
+        "--report",
         dir.path().join("r.xlsx").to_str().unwrap(),
     ]);
     assert!(
