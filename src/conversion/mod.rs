@@ -10,6 +10,7 @@ pub mod expr;
 pub mod names;
 pub mod postgres;
 pub mod rules;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 

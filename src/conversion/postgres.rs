@@ -887,21 +887,56 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                 sql,
             });
         } else {
-            let parse_note = cx
+            let source_sql = cx
                 .src
                 .origin(kind, &v.name)
-                .and_then(|x| x.parse_error.clone())
-                .map(|e| format!(" (the source did not parse: {e})"))
-                .unwrap_or_default();
-            let a = cx.action(
-                &o,
-                "TB2001",
-                Category::Medium,
-                format!("View query not converted yet{parse_note}"),
-                "Rewrite the query for PostgreSQL (functions, quoting, LIMIT/TOP)",
-                Some(first_line(&v.definition)),
-            );
-            o.action_items.push(a);
+                .map(|x| x.sql.clone())
+                .unwrap_or_else(|| v.definition.clone());
+            let target_schema = cx.names.schema(&s.name);
+            match super::view::convert_view(&source_sql, cx.src.dialect, &cx.names, &target_schema)
+            {
+                Ok(cv) => {
+                    let name = cx.names.qualified(&s.name, &v.name);
+                    let cols = if v.columns.is_empty() || cx.src.origin(kind, &v.name).is_none() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({})",
+                            v.columns
+                                .iter()
+                                .map(|c| cx.names.ident(c))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    o.target.push(TargetStatement {
+                        phase: Phase::PostData,
+                        sql: format!("CREATE OR REPLACE VIEW {name}{cols} AS\n{}", cv.query),
+                    });
+                    for w in cv.warnings {
+                        let a = cx.action(
+                            &o,
+                            "TB2011",
+                            Category::Simple,
+                            format!("View {}: {w}", v.name),
+                            "Check the view's results on the target",
+                            None,
+                        );
+                        o.action_items.push(a);
+                    }
+                }
+                Err(e) => {
+                    let a = cx.action(
+                        &o,
+                        "TB2001",
+                        Category::Medium,
+                        format!("View query could not be parsed: {e}"),
+                        "Rewrite the query for PostgreSQL by hand",
+                        Some(first_line(&v.definition)),
+                    );
+                    o.action_items.push(a);
+                }
+            }
         }
         cx.push(o);
     }

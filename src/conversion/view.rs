@@ -1,0 +1,317 @@
+//! View queries rewritten for PostgreSQL through the sqlparser AST: identifier quoting and case,
+//! relations qualified with the target schema, MySQL charset introducers dropped, and function
+//! mappings (IFNULL / ISNULL / NVL → COALESCE, IF → CASE, GROUP_CONCAT → string_agg, UCASE /
+//! LCASE, CURDATE, GETDATE, LEN, DECODE → CASE, SYSDATE...). Functions with no known equivalent
+//! are kept and reported.
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, Query, Statement, VisitMut, VisitorMut,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use super::names::{Names, quote_pg};
+use crate::ddl::Dialect;
+use crate::ddl::parse::parse_one;
+
+/// A converted view query and what could not be carried over.
+pub struct ConvertedView {
+    pub query: String,
+    /// Messages for functions without a known equivalent and other semantic differences.
+    pub warnings: Vec<String>,
+}
+
+/// Functions that exist with the same meaning on PostgreSQL (lower case).
+const SAME: &[&str] = &[
+    "coalesce",
+    "upper",
+    "lower",
+    "length",
+    "substr",
+    "substring",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "replace",
+    "round",
+    "floor",
+    "ceil",
+    "ceiling",
+    "abs",
+    "sum",
+    "count",
+    "avg",
+    "min",
+    "max",
+    "now",
+    "concat",
+    "concat_ws",
+    "lpad",
+    "rpad",
+    "mod",
+    "power",
+    "sqrt",
+    "greatest",
+    "least",
+    "nullif",
+    "exists",
+    "cast",
+    "left",
+    "right",
+    "reverse",
+    "position",
+    "repeat",
+    "exp",
+    "ln",
+    "sign",
+    "md5",
+    "char_length",
+    "extract",
+    "string_agg",
+    "to_char",
+    "to_date",
+    "to_timestamp",
+];
+
+struct Rewriter<'a> {
+    names: &'a Names,
+    /// Target schema for unqualified relations.
+    schema: String,
+    ctes: BTreeSet<String>,
+    warnings: Vec<String>,
+    fold: bool,
+}
+
+fn expr(sql: &str) -> Option<Expr> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .ok()?
+        .parse_expr()
+        .ok()
+}
+
+fn args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgumentClause>, bool) {
+    match &f.args {
+        FunctionArguments::List(l) => (
+            l.args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e.to_string(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            l.clauses.clone(),
+            l.duplicate_treatment
+                .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT")),
+        ),
+        _ => (vec![], vec![], false),
+    }
+}
+
+impl VisitorMut for Rewriter<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        if let Some(with) = &q.with {
+            for c in &with.cte_tables {
+                self.ctes.insert(c.alias.name.value.to_lowercase());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_relation(&mut self, r: &mut ObjectName) -> ControlFlow<()> {
+        let parts: Vec<String> =
+            r.0.iter()
+                .map(|p| match p {
+                    ObjectNamePart::Identifier(i) => i.value.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+        let (schema, name) = match parts.as_slice() {
+            [n] if self.ctes.contains(&n.to_lowercase()) => return ControlFlow::Continue(()),
+            [n] => (self.schema.clone(), n.clone()),
+            [.., s, n] => (self.names.schema(s), n.clone()),
+            [] => return ControlFlow::Continue(()),
+        };
+        let ident = |v: String| {
+            let q = quote_pg(&v);
+            if q.starts_with('"') {
+                Ident::with_quote('"', v)
+            } else {
+                Ident::new(v)
+            }
+        };
+        *r = ObjectName(vec![
+            ObjectNamePart::Identifier(ident(schema)),
+            ObjectNamePart::Identifier(ident(self.names.name(&name))),
+        ]);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_ident(&mut self, i: &mut Ident) -> ControlFlow<()> {
+        if i.quote_style.is_some() {
+            let v = if self.fold {
+                i.value.to_lowercase()
+            } else {
+                i.value.clone()
+            };
+            i.quote_style = quote_pg(&v).starts_with('"').then_some('"');
+            i.value = v;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let replacement = match e {
+            // MySQL charset introducers: _utf8mb4'x' → 'x'
+            Expr::Prefixed { prefix, value } if prefix.value.starts_with('_') => {
+                Some((**value).clone())
+            }
+            Expr::Identifier(i)
+                if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("sysdate") =>
+            {
+                expr("LOCALTIMESTAMP(0)")
+            }
+            Expr::Identifier(i)
+                if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("systimestamp") =>
+            {
+                expr("CURRENT_TIMESTAMP")
+            }
+            Expr::Function(f) => {
+                let name = f.name.to_string().to_lowercase();
+                let (a, clauses, distinct) = args(f);
+                match (name.as_str(), a.len()) {
+                    ("ifnull" | "nvl" | "isnull", 2) => {
+                        expr(&format!("coalesce({}, {})", a[0], a[1]))
+                    }
+                    ("if" | "iif", 3) => expr(&format!(
+                        "CASE WHEN {} THEN {} ELSE {} END",
+                        a[0], a[1], a[2]
+                    )),
+                    ("ucase", 1) => expr(&format!("upper({})", a[0])),
+                    ("lcase", 1) => expr(&format!("lower({})", a[0])),
+                    ("len", 1) => expr(&format!("length({})", a[0])),
+                    ("curdate" | "current_date", 0) => expr("CURRENT_DATE"),
+                    ("curtime", 0) => expr("LOCALTIME"),
+                    ("getdate" | "sysdatetime", 0) => expr("LOCALTIMESTAMP"),
+                    ("getutcdate", 0) => expr("(now() AT TIME ZONE 'utc')"),
+                    ("newid", 0) | ("uuid", 0) => expr("gen_random_uuid()"),
+                    ("nvl2", 3) => expr(&format!(
+                        "CASE WHEN {} IS NOT NULL THEN {} ELSE {} END",
+                        a[0], a[1], a[2]
+                    )),
+                    ("decode", n) if n >= 3 => {
+                        let mut s = format!("CASE {}", a[0]);
+                        let mut i = 1;
+                        while i + 1 < n {
+                            s.push_str(&format!(" WHEN {} THEN {}", a[i], a[i + 1]));
+                            i += 2;
+                        }
+                        if i < n {
+                            s.push_str(&format!(" ELSE {}", a[i]));
+                        }
+                        s.push_str(" END");
+                        expr(&s)
+                    }
+                    ("group_concat", n) if n >= 1 => {
+                        let mut sep = "','".to_string();
+                        let mut order = String::new();
+                        for c in &clauses {
+                            match c {
+                                FunctionArgumentClause::Separator(v) => sep = v.to_string(),
+                                FunctionArgumentClause::OrderBy(o) => {
+                                    order = format!(
+                                        " ORDER BY {}",
+                                        o.iter()
+                                            .map(|x| x.to_string())
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                }
+                                _ => {}
+                            }
+                        }
+                        let value = if n == 1 {
+                            a[0].clone()
+                        } else {
+                            format!("concat({})", a.join(", "))
+                        };
+                        // With DISTINCT, PostgreSQL wants the ORDER BY expression to be the argument.
+                        if distinct && !order.is_empty() {
+                            let desc = order.to_ascii_uppercase().ends_with(" DESC");
+                            order = format!(
+                                " ORDER BY ({value})::text{}",
+                                if desc { " DESC" } else { "" }
+                            );
+                        }
+                        expr(&format!(
+                            "string_agg({}({value})::text, {sep}{order})",
+                            if distinct { "DISTINCT " } else { "" }
+                        ))
+                    }
+                    (n, _) if SAME.contains(&n) => {
+                        if n == "concat" {
+                            self.warnings.push("CONCAT returns NULL when an argument is NULL in MySQL; PostgreSQL's concat() ignores NULL arguments".into());
+                        }
+                        None
+                    }
+                    (other, _) => {
+                        self.warnings.push(format!(
+                            "function {other}() has no known PostgreSQL equivalent; kept as written"
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            *e = r;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Converts the query of a view defined by `create_view_sql` (or a bare query).
+pub fn convert_view(
+    sql: &str,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+) -> Result<ConvertedView, String> {
+    let st = match parse_one(sql, dialect) {
+        Ok(st) => st,
+        Err(e) => {
+            // Catalog definitions are bare queries.
+            match parse_one(&format!("CREATE VIEW v AS {sql}"), dialect) {
+                Ok(st) => st,
+                Err(_) => return Err(e),
+            }
+        }
+    };
+    let mut query = match st {
+        Statement::CreateView(v) => v.query,
+        Statement::Query(q) => q,
+        _ => return Err("not a view".into()),
+    };
+    let mut r = Rewriter {
+        names,
+        schema: target_schema.to_string(),
+        ctes: BTreeSet::new(),
+        warnings: vec![],
+        fold: names.fold,
+    };
+    let _ = query.visit(&mut r);
+    let mut warnings = r.warnings;
+    warnings.sort();
+    warnings.dedup();
+    Ok(ConvertedView {
+        query: query.to_string(),
+        warnings,
+    })
+}
