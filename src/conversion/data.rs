@@ -147,6 +147,9 @@ pub fn convert_inserts(
                 }
             }
         }
+        if let Some(q) = ins.source.as_mut() {
+            let _ = super::view::rewrite_query(q, names, &names.schema(&model_schema));
+        }
         let Some(source) = &ins.source else {
             problems.push(DataProblem {
                 line: raw.line,

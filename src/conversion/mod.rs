@@ -9,6 +9,7 @@ pub mod data;
 pub mod expr;
 pub mod names;
 pub mod postgres;
+pub mod procedural;
 pub mod rules;
 pub mod view;
 

@@ -974,20 +974,57 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
     }
     for tr in &s.triggers {
         let mut o = cx.report(ObjectKind::Trigger, &s.name, &tr.name, Some(&tr.table));
-        o.lines_of_code = loc(tr.definition.as_deref().unwrap_or(&tr.body));
+        let text = tr.definition.clone().unwrap_or_else(|| tr.body.clone());
+        o.lines_of_code = loc(&text);
         if cx.src.dialect == Dialect::Postgres && tr.definition.is_some() {
             o.target.push(TargetStatement {
                 phase: Phase::PostData,
-                sql: tr.definition.clone().unwrap_or_default(),
+                sql: text,
             });
+        } else if matches!(cx.src.dialect, Dialect::MySql | Dialect::Sqlite) {
+            match trigger(cx, s, tr, &text) {
+                Ok((statements, warnings)) => {
+                    for sql in statements {
+                        o.target.push(TargetStatement {
+                            phase: Phase::PostData,
+                            sql,
+                        });
+                    }
+                    for w in warnings {
+                        let a = cx.action(
+                            &o,
+                            "TB2013",
+                            Category::Simple,
+                            format!("Trigger {}: {w}", tr.name),
+                            "Check the trigger's behaviour on the target",
+                            None,
+                        );
+                        o.action_items.push(a);
+                    }
+                }
+                Err(why) => {
+                    let a = cx.action(
+                        &o,
+                        "TB2003",
+                        Category::Complex,
+                        format!("Trigger not converted: {why}"),
+                        "Write the PL/pgSQL trigger function by hand",
+                        Some(first_line(&text)),
+                    );
+                    o.action_items.push(a);
+                }
+            }
         } else {
             let a = cx.action(
                 &o,
                 "TB2003",
                 Category::Complex,
-                "Trigger not converted yet".into(),
+                format!(
+                    "{} trigger bodies are not converted yet",
+                    cx.src.dialect.label()
+                ),
                 "Write a PL/pgSQL trigger function and a CREATE TRIGGER",
-                Some(first_line(tr.definition.as_deref().unwrap_or(&tr.body))),
+                Some(first_line(&text)),
             );
             o.action_items.push(a);
         }
@@ -1101,4 +1138,78 @@ fn referenced_type(cx: &Ctx, s: &Schema, t: &Table, col: &Column) -> Option<Stri
         return Some(final_type(cx, rc));
     }
     None
+}
+
+/// A MySQL or SQLite trigger as a PL/pgSQL function and a CREATE TRIGGER.
+fn trigger(
+    cx: &Ctx,
+    s: &Schema,
+    tr: &Trigger,
+    text: &str,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let target_schema = cx.names.schema(&s.name);
+    let (body, condition) = if cx.src.dialect == Dialect::Sqlite
+        && text.to_ascii_uppercase().trim_start().starts_with("CREATE")
+    {
+        let t = crate::discovery::sqlite::parse_trigger(&tr.name, &tr.table, text);
+        (t.body, t.condition)
+    } else if cx.src.dialect == Dialect::Sqlite {
+        (tr.body.clone(), tr.condition.clone())
+    } else {
+        (super::procedural::trigger_body(text), None)
+    };
+    let b = super::procedural::convert_body(
+        &body,
+        cx.src.dialect,
+        &cx.names,
+        &target_schema,
+        cx.rules,
+    )?;
+    let mut warnings = b.warnings;
+    let func = cx.names.qualified(&s.name, &format!("{}_fn", tr.name));
+    let returns = match (tr.timing, tr.events.as_slice()) {
+        (TriggerTiming::After, _) => "RETURN NULL;",
+        (_, [TriggerEvent::Delete]) => "RETURN OLD;",
+        _ => "RETURN NEW;",
+    };
+    let declare = if b.declare.is_empty() {
+        String::new()
+    } else {
+        format!("DECLARE\n    {}\n", b.declare.join("\n    "))
+    };
+    let function = format!(
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql AS $$\n{declare}BEGIN\n    {}\n    {returns}\nEND\n$$",
+        b.statements.join("\n    ")
+    );
+    let timing = match tr.timing {
+        TriggerTiming::Before => "BEFORE",
+        TriggerTiming::After => "AFTER",
+        TriggerTiming::InsteadOf => "INSTEAD OF",
+    };
+    let events: Vec<&str> = tr
+        .events
+        .iter()
+        .map(|e| match e {
+            TriggerEvent::Insert => "INSERT",
+            TriggerEvent::Update => "UPDATE",
+            TriggerEvent::Delete => "DELETE",
+            TriggerEvent::Truncate => "TRUNCATE",
+        })
+        .collect();
+    let when = match &condition {
+        Some(c) => {
+            let (e, w) =
+                super::view::convert_expression(c, cx.src.dialect, &cx.names, &target_schema)?;
+            warnings.extend(w);
+            format!(" WHEN ({e})")
+        }
+        None => String::new(),
+    };
+    let table = cx.names.qualified(&s.name, &tr.table);
+    let create = format!(
+        "CREATE TRIGGER {} {timing} {} ON {table} FOR EACH ROW{when} EXECUTE FUNCTION {func}()",
+        quote_pg(&cx.names.name(&tr.name)),
+        events.join(" OR ")
+    );
+    Ok((vec![function, create], warnings))
 }

@@ -172,6 +172,23 @@ impl VisitorMut for Rewriter<'_> {
             Expr::Prefixed { prefix, value } if prefix.value.starts_with('_') => {
                 Some((**value).clone())
             }
+            // MySQL binary strings X'..' / 0x.. are bytes; PostgreSQL's X'..' is a bit string.
+            Expr::Value(v) if matches!(&v.value, sqlparser::ast::Value::HexStringLiteral(_)) => {
+                let hex = v.value.to_string();
+                let hex = hex.trim_start_matches(['X', 'x']).trim_matches('\'');
+                expr(&format!("decode('{hex}', 'hex')"))
+            }
+            // MySQL `INTERVAL expr DAY` with a computed amount.
+            Expr::Interval(iv)
+                if !matches!(iv.value.as_ref(), Expr::Value(_)) && iv.last_field.is_none() =>
+            {
+                let unit = iv
+                    .leading_field
+                    .as_ref()
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "SECOND".into());
+                expr(&format!("(({}) * INTERVAL '1 {unit}')", iv.value))
+            }
             Expr::Identifier(i)
                 if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("sysdate") =>
             {
@@ -201,6 +218,7 @@ impl VisitorMut for Rewriter<'_> {
                     ("getdate" | "sysdatetime", 0) => expr("LOCALTIMESTAMP"),
                     ("getutcdate", 0) => expr("(now() AT TIME ZONE 'utc')"),
                     ("newid", 0) | ("uuid", 0) => expr("gen_random_uuid()"),
+                    ("rand", 0) => expr("random()"),
                     ("nvl2", 3) => expr(&format!(
                         "CASE WHEN {} IS NOT NULL THEN {} ELSE {} END",
                         a[0], a[1], a[2]
@@ -314,4 +332,48 @@ pub fn convert_view(
         query: query.to_string(),
         warnings,
     })
+}
+
+/// Rewrites one SQL statement (INSERT, UPDATE, DELETE, SELECT) of `dialect` for PostgreSQL the
+/// way view queries are rewritten. Returns the statement and any warnings.
+pub fn convert_statement(
+    sql: &str,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+) -> Result<(String, Vec<String>), String> {
+    let mut st = parse_one(sql, dialect)?;
+    let mut r = Rewriter {
+        names,
+        schema: target_schema.to_string(),
+        ctes: BTreeSet::new(),
+        warnings: vec![],
+        fold: names.fold,
+    };
+    let _ = st.visit(&mut r);
+    Ok((st.to_string(), r.warnings))
+}
+
+/// Rewrites an expression (a condition, a value) for PostgreSQL.
+pub fn convert_expression(
+    sql: &str,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+) -> Result<(String, Vec<String>), String> {
+    let (st, w) = convert_statement(&format!("SELECT {sql}"), dialect, names, target_schema)?;
+    Ok((st.trim_start_matches("SELECT ").to_string(), w))
+}
+
+/// Rewrites a query in place (the VALUES or SELECT of an INSERT) and returns the warnings.
+pub fn rewrite_query(q: &mut Query, names: &Names, target_schema: &str) -> Vec<String> {
+    let mut r = Rewriter {
+        names,
+        schema: target_schema.to_string(),
+        ctes: BTreeSet::new(),
+        warnings: vec![],
+        fold: names.fold,
+    };
+    let _ = q.visit(&mut r);
+    r.warnings
 }

@@ -455,7 +455,7 @@ fn view_query(sql: &str) -> String {
 }
 
 /// Timing, events, condition and body of a SQLite `CREATE TRIGGER` statement.
-fn parse_trigger(name: &str, table: &str, sql: &str) -> Trigger {
+pub(crate) fn parse_trigger(name: &str, table: &str, sql: &str) -> Trigger {
     let upper = sql.to_ascii_uppercase();
     let begin = find_keyword(&upper, "BEGIN", 0).unwrap_or(upper.len());
     let head: Vec<&str> = upper[..begin].split_whitespace().collect();

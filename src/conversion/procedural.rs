@@ -1,0 +1,235 @@
+//! Procedural code into PL/pgSQL: MySQL and SQLite trigger bodies made of assignments,
+//! INSERT / UPDATE / DELETE statements, IF blocks, local variables and SIGNAL. Anything else is
+//! refused with the reason, so the object gets an action item instead of wrong code.
+
+use super::names::Names;
+use super::rules::RuleSet;
+use super::view::{convert_expression, convert_statement};
+use crate::ddl::Dialect;
+use crate::ddl::split::words;
+use crate::sqltext::{find_keyword, split_top_level};
+
+/// A converted body: DECLARE lines and statements.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Body {
+    pub declare: Vec<String>,
+    pub statements: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Splits procedural text at top-level `;` (outside quotes and parentheses).
+fn statements(body: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut cur = String::new();
+    for c in body.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' | '`' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ';' if depth == 0 => {
+                    if !cur.trim().is_empty() {
+                        out.push(cur.trim().to_string());
+                    }
+                    cur.clear();
+                    continue;
+                }
+                _ => {}
+            },
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// The body of a trigger: after `FOR EACH ROW` (and MySQL's FOLLOWS/PRECEDES) in a CREATE
+/// TRIGGER statement, or the text itself when it is already a body.
+pub fn trigger_body(text: &str) -> String {
+    let upper = text.to_ascii_uppercase();
+    if !upper.trim_start().starts_with("CREATE") {
+        return text.trim().to_string();
+    }
+    let Some(p) = find_keyword(&upper, "ROW", 0) else {
+        return text.to_string();
+    };
+    let rest = text[p + 3..].trim_start();
+    let w = words(rest, 2);
+    if matches!(w.first().map(String::as_str), Some("FOLLOWS" | "PRECEDES")) {
+        return rest
+            .split_whitespace()
+            .skip(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    rest.trim().to_string()
+}
+
+/// Converts one `;`-separated piece of a body, which may open or close an IF block.
+fn convert_piece(
+    st: &str,
+    dialect: Dialect,
+    names: &Names,
+    schema: &str,
+    rules: &RuleSet,
+    out: &mut Body,
+) -> Result<(), String> {
+    let st = st.trim();
+    let w = words(st, 3);
+    let first = w.first().map(String::as_str).unwrap_or("");
+    let conv = |sql: &str| convert_statement(sql, dialect, names, schema);
+    let expr = |sql: &str| convert_expression(sql, dialect, names, schema);
+    let upper = st.to_ascii_uppercase();
+    match first {
+        "IF" | "ELSEIF" | "ELSIF" => {
+            let then =
+                find_keyword(&upper, "THEN", 0).ok_or_else(|| format!("IF without THEN: {st}"))?;
+            let cond = st[first.len()..then].trim();
+            let (cond, warnings) = expr(cond)?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!(
+                "{} {cond} THEN",
+                if first == "IF" { "IF" } else { "ELSIF" }
+            ));
+            let rest = st[then + 4..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "ELSE" => {
+            out.statements.push("ELSE".into());
+            let rest = st[4..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "END" if w.get(1).is_some_and(|x| x == "IF") => {
+            out.statements.push("END IF;".into());
+            // Anything after `END IF` belongs to the next piece (no `;` in between is invalid).
+        }
+        "SET" => {
+            // SET a = x, NEW.b = y
+            for assign in split_top_level(st[3..].trim()) {
+                let Some((lhs, rhs)) = assign.split_once('=') else {
+                    return Err(format!("unreadable assignment: {assign}"));
+                };
+                let (rhs, warnings) = expr(rhs.trim())?;
+                out.warnings.extend(warnings);
+                let lhs = crate::conversion::expr::requote(lhs.trim(), names.fold);
+                out.statements.push(format!("{lhs} := {rhs};"));
+            }
+        }
+        "INSERT" | "UPDATE" | "DELETE" => {
+            let (sql, warnings) = conv(st)?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!("{sql};"));
+        }
+        "REPLACE" => {
+            return Err(
+                "REPLACE INTO has no direct PL/pgSQL equivalent (use INSERT ... ON CONFLICT)"
+                    .into(),
+            );
+        }
+        "DECLARE" => {
+            let rest = st[7..].trim();
+            let up = rest.to_ascii_uppercase();
+            if up.contains("CURSOR") || up.contains("HANDLER") || up.contains("CONDITION") {
+                return Err("cursors and handlers are not converted yet".into());
+            }
+            let (vars, tail) = rest
+                .split_once(' ')
+                .ok_or_else(|| format!("unreadable DECLARE: {st}"))?;
+            let (ty, default) = match find_keyword(&tail.to_ascii_uppercase(), "DEFAULT", 0) {
+                Some(p) => (tail[..p].trim(), Some(tail[p + 7..].trim())),
+                None => (tail.trim(), None),
+            };
+            let dt = crate::sqltext::parse_declared_type(ty);
+            let target = rules
+                .map_type(&dt)
+                .map(|x| x.0)
+                .ok_or_else(|| format!("no mapping for the variable type {ty}"))?;
+            for v in vars.split(',') {
+                let d = match default {
+                    Some(d) => format!(" := {}", expr(d)?.0),
+                    None => String::new(),
+                };
+                out.declare
+                    .push(format!("{} {target}{d};", names.ident(v.trim())));
+            }
+        }
+        "SIGNAL" => {
+            let msg = st
+                .split_once("MESSAGE_TEXT")
+                .map(|(_, m)| m.trim().trim_start_matches('=').trim().to_string())
+                .unwrap_or_else(|| "'error'".into());
+            out.statements.push(format!("RAISE EXCEPTION {msg};"));
+        }
+        "" => {}
+        other => return Err(format!("statement {other} is not converted yet")),
+    }
+    Ok(())
+}
+
+/// Converts a MySQL/SQLite procedural body (`BEGIN ... END` or one statement).
+pub fn convert_body(
+    body: &str,
+    dialect: Dialect,
+    names: &Names,
+    schema: &str,
+    rules: &RuleSet,
+) -> Result<Body, String> {
+    let mut text = body.trim().trim_end_matches(';').trim().to_string();
+    let upper = text.to_ascii_uppercase();
+    if upper.starts_with("BEGIN") && upper.ends_with("END") {
+        text = text[5..text.len() - 3].to_string();
+    }
+    // SQLite `WHEN` conditions are handled by the caller.
+    let mut out = Body::default();
+    for st in statements(&text) {
+        convert_piece(&st, dialect, names, schema, rules, &mut out)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_trigger_bodies() {
+        let names = Names::new(true, &Default::default());
+        let rules = RuleSet::shipped(Dialect::MySql, Dialect::Postgres).unwrap();
+        let t = "CREATE TRIGGER `ins_film` AFTER INSERT ON `film` FOR EACH ROW BEGIN\n    INSERT INTO film_text (film_id, title, description)\n        VALUES (new.film_id, new.title, new.description);\n  END";
+        let b = convert_body(&trigger_body(t), Dialect::MySql, &names, "sakila", &rules).unwrap();
+        assert_eq!(
+            b.statements,
+            [
+                "INSERT INTO sakila.film_text (film_id, title, description) VALUES (new.film_id, new.title, new.description);"
+            ]
+        );
+        let b = convert_body(
+            "SET NEW.create_date = NOW()",
+            Dialect::MySql,
+            &names,
+            "sakila",
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(b.statements, ["NEW.create_date := NOW();"]);
+        let e = convert_body(
+            "BEGIN DECLARE c CURSOR FOR SELECT 1; END",
+            Dialect::MySql,
+            &names,
+            "s",
+            &rules,
+        )
+        .unwrap_err();
+        assert!(e.contains("cursors"), "{e}");
+    }
+}
