@@ -35,6 +35,32 @@ pub enum Command {
     },
     /// Build the embedded demo database at this path if it is not there yet.
     PrepareDemo { path: std::path::PathBuf },
+    /// Read a source (a script or a live endpoint) and convert it for a target engine.
+    Assess {
+        source: AssessSource,
+        target: crate::ddl::Dialect,
+        rules_dir: Option<std::path::PathBuf>,
+    },
+    /// Apply a converted schema to a target endpoint.
+    ApplySchema {
+        report: Box<crate::assessment::Report>,
+        endpoint: Endpoint,
+        password: Option<Password>,
+        with_data: bool,
+    },
+}
+
+/// What to assess.
+#[derive(Debug, Clone)]
+pub enum AssessSource {
+    Script {
+        path: std::path::PathBuf,
+        dialect: Option<crate::ddl::Dialect>,
+    },
+    Endpoint {
+        endpoint: Endpoint,
+        password: Option<Password>,
+    },
 }
 
 /// What a command produced. Errors are the engine's messages (they name what was wrong).
@@ -50,6 +76,13 @@ pub enum EventKind {
     DemoReady(Result<(), String>),
     /// A step of a running discovery.
     DiscoveryProgress(crate::discovery::Progress),
+    Assessed(Result<Box<crate::assessment::Report>, String>),
+    /// Statements done of total, while applying a schema.
+    ApplyProgress {
+        done: usize,
+        total: usize,
+    },
+    SchemaApplied(Result<Vec<crate::conversion::apply::Applied>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +229,70 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                     result: r,
                 },
             )
+        }
+        Command::Assess {
+            source,
+            target,
+            rules_dir,
+        } => {
+            let name = match &source {
+                AssessSource::Endpoint { endpoint, .. } => endpoint.name.clone(),
+                AssessSource::Script { path, .. } => path.display().to_string(),
+            };
+            let r = async {
+                let src = match source {
+                    AssessSource::Script { path, dialect } => {
+                        crate::conversion::load_script(&path, dialect)?
+                    }
+                    AssessSource::Endpoint { endpoint, password } => {
+                        crate::conversion::load_endpoint(&endpoint, password).await?
+                    }
+                };
+                crate::conversion::assess(&src, target, rules_dir.as_deref())
+            }
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+            match &r {
+                Ok(rep) => {
+                    tracing::info!(target: "tugboat::conversion", "assessed {name}: {} objects, {:.1} h estimated", rep.objects.len(), rep.total_effort_minutes / 60.0)
+                }
+                Err(e) => tracing::warn!(target: "tugboat::conversion", "{e}"),
+            }
+            (name, EventKind::Assessed(r))
+        }
+        Command::ApplySchema {
+            report: assessment,
+            endpoint,
+            password,
+            with_data,
+        } => {
+            let name = endpoint.name.clone();
+            let r = async {
+                let mut ep = endpoint.clone();
+                ep.role = crate::endpoints::Role::Target;
+                let conn = Connection::open(&ep, password).await?;
+                let mut last = std::time::Instant::now();
+                let results = crate::conversion::apply::apply(
+                    &assessment,
+                    &conn,
+                    None,
+                    with_data,
+                    |done, total| {
+                        // At most ten progress events a second.
+                        if last.elapsed() > std::time::Duration::from_millis(100) || done == total {
+                            last = std::time::Instant::now();
+                            report(&name, EventKind::ApplyProgress { done, total });
+                        }
+                    },
+                )
+                .await;
+                conn.close().await;
+                Ok::<_, crate::error::Error>(results)
+            }
+            .await
+            .map_err(|e| e.to_string());
+            (name, EventKind::SchemaApplied(r))
         }
         Command::PrepareDemo { path } => {
             let r = crate::demo::ensure_demo_database(&path)

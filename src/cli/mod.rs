@@ -510,7 +510,6 @@ fn assess_folder(a: &ConvertArgs) -> Result<String> {
 
 /// Reads the source (a script, or a live endpoint's catalog) and converts it.
 async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report> {
-    use crate::conversion::{RuleSet, Source, convert};
     use crate::ddl::Dialect;
     let target = Dialect::parse(&a.target).ok_or_else(|| Error::InvalidEndpoint {
         endpoint: "--target".into(),
@@ -518,22 +517,16 @@ async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report>
     })?;
     let path = std::path::Path::new(&a.source);
     let source = if path.is_file() {
-        let bytes = std::fs::read(path).map_err(|e| Error::File {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.trim_start_matches('\u{feff}');
         let dialect = match &a.source_dialect {
-            Some(d) => Dialect::parse(d).ok_or_else(|| Error::InvalidEndpoint {
+            Some(d) => Some(Dialect::parse(d).ok_or_else(|| Error::InvalidEndpoint {
                 endpoint: "--source-dialect".into(),
                 reason: format!(
                     "unknown dialect '{d}': use mysql, postgres, mssql, oracle or sqlite"
                 ),
-            })?,
-            None => crate::ddl::detect_dialect_for(&a.source, text),
+            })?),
+            None => None,
         };
-        Source::from_script(crate::ddl::parse_script(text, dialect, &a.source))
+        crate::conversion::load_script(path, dialect)?
     } else if a.source.contains(':') || a.project.is_some() {
         let (endpoint, password) = TargetArgs {
             endpoint: a.source.clone(),
@@ -542,18 +535,14 @@ async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report>
             timeout: None,
         }
         .resolve()?;
-        let conn = Connection::open(&endpoint, password).await?;
-        let catalog = crate::discovery::discover(&conn, &DiscoverOptions::default()).await;
-        conn.close().await;
-        Source::from_catalog(&endpoint.url(), catalog?)
+        crate::conversion::load_endpoint(&endpoint, password).await?
     } else {
         return Err(Error::File {
             path: path.into(),
             message: "no such file (and not an endpoint URL)".into(),
         });
     };
-    let rules = RuleSet::load(source.dialect, target, a.rules.as_deref())?;
-    convert(&source, target, &rules)
+    crate::conversion::assess(&source, target, a.rules.as_deref())
 }
 
 fn project_command(cmd: ProjectCommand) -> Result<()> {

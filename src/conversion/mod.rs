@@ -123,6 +123,43 @@ impl Source {
     }
 }
 
+/// Reads a DDL script file: UTF-8 (a BOM is dropped, invalid bytes replaced), the dialect given
+/// or detected from the file name and content.
+pub fn load_script(path: &std::path::Path, dialect: Option<Dialect>) -> Result<Source> {
+    let bytes = std::fs::read(path).map_err(|e| Error::File {
+        path: path.into(),
+        message: format!("cannot read the script: {e}"),
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.trim_start_matches('\u{feff}');
+    let name = path.display().to_string();
+    let dialect = dialect.unwrap_or_else(|| crate::ddl::detect_dialect_for(&name, text));
+    Ok(Source::from_script(crate::ddl::parse_script(
+        text, dialect, &name,
+    )))
+}
+
+/// Reads a live endpoint's catalog as a conversion source.
+pub async fn load_endpoint(
+    endpoint: &crate::endpoints::Endpoint,
+    password: Option<crate::endpoints::Password>,
+) -> Result<Source> {
+    let conn = crate::endpoints::Connection::open(endpoint, password).await?;
+    let catalog = crate::discovery::discover(&conn, &Default::default()).await;
+    conn.close().await;
+    Ok(Source::from_catalog(&endpoint.url(), catalog?))
+}
+
+/// Converts `source` with the shipped rules plus the overrides in `rules_dir`.
+pub fn assess(
+    source: &Source,
+    target: Dialect,
+    rules_dir: Option<&std::path::Path>,
+) -> Result<Report> {
+    let rules = RuleSet::load(source.dialect, target, rules_dir)?;
+    convert(source, target, &rules)
+}
+
 /// Converts `source` for `target` with `rules`.
 pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
     match target {

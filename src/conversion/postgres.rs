@@ -508,7 +508,19 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         }
         line.push_str(&ty);
         if let Some(g) = &col.generated {
-            let e = expr::requote(&g.expression, cx.names.fold);
+            let target_schema_for_expr = cx.names.schema(&s.name);
+            let e = if cx.src.dialect == Dialect::Postgres {
+                g.expression.clone()
+            } else {
+                super::view::convert_expression(
+                    &g.expression,
+                    cx.src.dialect,
+                    &cx.names,
+                    &target_schema_for_expr,
+                )
+                .map(|x| x.0)
+                .unwrap_or_else(|_| expr::requote(&g.expression, cx.names.fold))
+            };
             line.push_str(&format!(" GENERATED ALWAYS AS ({e}) STORED"));
             let fragment = Some(g.expression.clone());
             if !g.stored {
@@ -706,7 +718,14 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         let e = if cx.src.dialect == Dialect::Postgres {
             c.expression.clone()
         } else {
-            expr::requote(&c.expression, cx.names.fold)
+            super::view::convert_expression_with_booleans(
+                &c.expression,
+                cx.src.dialect,
+                &cx.names,
+                &target_schema,
+                &boolean_columns(cx, t),
+            )
+            .unwrap_or_else(|_| expr::requote(&c.expression, cx.names.fold))
         };
         let e = if e.trim_start().starts_with('(') {
             e
@@ -835,14 +854,19 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
             .predicate
             .as_ref()
             .map(|p| {
-                format!(
-                    " WHERE {}",
-                    if cx.src.dialect == Dialect::Postgres {
-                        p.clone()
-                    } else {
-                        expr::requote(p, cx.names.fold)
-                    }
-                )
+                if cx.src.dialect == Dialect::Postgres {
+                    format!(" WHERE {p}")
+                } else {
+                    let e = super::view::convert_expression_with_booleans(
+                        p,
+                        cx.src.dialect,
+                        &cx.names,
+                        &target_schema,
+                        &boolean_columns(cx, t),
+                    )
+                    .unwrap_or_else(|_| expr::requote(p, cx.names.fold));
+                    format!(" WHERE {e}")
+                }
             })
             .unwrap_or_default();
         o.target.push(TargetStatement {
@@ -1212,4 +1236,13 @@ fn trigger(
         events.join(" OR ")
     );
     Ok((vec![function, create], warnings))
+}
+
+/// The columns of `t` whose target type is boolean.
+fn boolean_columns(cx: &Ctx, t: &Table) -> Vec<String> {
+    t.columns
+        .iter()
+        .filter(|c| final_type(cx, c) == "boolean")
+        .map(|c| c.name.clone())
+        .collect()
 }

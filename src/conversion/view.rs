@@ -84,6 +84,8 @@ struct Rewriter<'a> {
     ctes: BTreeSet<String>,
     warnings: Vec<String>,
     fold: bool,
+    /// Columns (lower case) that became boolean: `col = 1` is rewritten `col = true`.
+    booleans: BTreeSet<String>,
 }
 
 fn expr(sql: &str) -> Option<Expr> {
@@ -167,6 +169,28 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Expr::BinaryOp { left, right, .. } = e {
+            let is_bool_col = |x: &Expr| match x {
+                Expr::Identifier(i) => self.booleans.contains(&i.value.to_lowercase()),
+                Expr::CompoundIdentifier(v) => v
+                    .last()
+                    .is_some_and(|i| self.booleans.contains(&i.value.to_lowercase())),
+                _ => false,
+            };
+            let as_bool = |x: &mut Expr| {
+                if let Expr::Value(v) = x
+                    && let sqlparser::ast::Value::Number(n, _) = &v.value
+                    && (n == "0" || n == "1")
+                {
+                    v.value = sqlparser::ast::Value::Boolean(n == "1");
+                }
+            };
+            if is_bool_col(left) {
+                as_bool(right);
+            } else if is_bool_col(right) {
+                as_bool(left);
+            }
+        }
         let replacement = match e {
             // MySQL charset introducers: _utf8mb4'x' → 'x'
             Expr::Prefixed { prefix, value } if prefix.value.starts_with('_') => {
@@ -219,6 +243,10 @@ impl VisitorMut for Rewriter<'_> {
                     ("getutcdate", 0) => expr("(now() AT TIME ZONE 'utc')"),
                     ("newid", 0) | ("uuid", 0) => expr("gen_random_uuid()"),
                     ("rand", 0) => expr("random()"),
+                    ("julianday", 1) => expr(&format!(
+                        "(extract(epoch FROM ({})::timestamp) / 86400.0 + 2440587.5)",
+                        a[0]
+                    )),
                     ("nvl2", 3) => expr(&format!(
                         "CASE WHEN {} IS NOT NULL THEN {} ELSE {} END",
                         a[0], a[1], a[2]
@@ -323,6 +351,7 @@ pub fn convert_view(
         ctes: BTreeSet::new(),
         warnings: vec![],
         fold: names.fold,
+        booleans: BTreeSet::new(),
     };
     let _ = query.visit(&mut r);
     let mut warnings = r.warnings;
@@ -349,6 +378,7 @@ pub fn convert_statement(
         ctes: BTreeSet::new(),
         warnings: vec![],
         fold: names.fold,
+        booleans: BTreeSet::new(),
     };
     let _ = st.visit(&mut r);
     Ok((st.to_string(), r.warnings))
@@ -373,7 +403,29 @@ pub fn rewrite_query(q: &mut Query, names: &Names, target_schema: &str) -> Vec<S
         ctes: BTreeSet::new(),
         warnings: vec![],
         fold: names.fold,
+        booleans: BTreeSet::new(),
     };
     let _ = q.visit(&mut r);
     r.warnings
+}
+
+/// [`convert_expression`], knowing which columns became boolean (`paid = 0` → `paid = false`).
+pub fn convert_expression_with_booleans(
+    sql: &str,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+    booleans: &[String],
+) -> Result<String, String> {
+    let mut st = parse_one(&format!("SELECT {sql}"), dialect)?;
+    let mut r = Rewriter {
+        names,
+        schema: target_schema.to_string(),
+        ctes: BTreeSet::new(),
+        warnings: vec![],
+        fold: names.fold,
+        booleans: booleans.iter().map(|b| b.to_lowercase()).collect(),
+    };
+    let _ = st.visit(&mut r);
+    Ok(st.to_string().trim_start_matches("SELECT ").to_string())
 }

@@ -6,6 +6,7 @@ use std::sync::mpsc::Receiver;
 
 use egui::RichText;
 
+use super::screens::conversion::ConversionScreen;
 use super::screens::endpoints::EndpointsScreen;
 use super::screens::logs::LogsScreen;
 use super::screens::{Screen, placeholder};
@@ -41,6 +42,7 @@ pub struct TugboatApp {
     pub screen: Screen,
     pub endpoints: EndpointsScreen,
     pub logs_screen: LogsScreen,
+    pub conversion: ConversionScreen,
     dialog: Option<(DialogKind, Receiver<Option<PathBuf>>)>,
     title: String,
     waker_set: bool,
@@ -85,6 +87,7 @@ impl TugboatApp {
             screen: Screen::Endpoints,
             endpoints: EndpointsScreen::default(),
             logs_screen: LogsScreen::default(),
+            conversion: ConversionScreen::default(),
             dialog: None,
             title: String::new(),
             waker_set: false,
@@ -109,6 +112,9 @@ impl TugboatApp {
                     }
                     self.state.demo_ready = Some(r.clone());
                 }
+                EventKind::Assessed(_)
+                | EventKind::ApplyProgress { .. }
+                | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
                 _ => self.endpoints.on_event(event),
             }
         }
@@ -211,6 +217,7 @@ impl TugboatApp {
         egui::CentralPanel::default().show(ui, |ui| match self.screen {
             Screen::Endpoints => self.endpoints.ui(ui, &mut self.state),
             Screen::Logs => self.logs_screen.ui(ui, &self.state.logs),
+            Screen::Conversion => self.conversion.ui(ui, &mut self.state),
             other => placeholder::ui(ui, other),
         });
     }

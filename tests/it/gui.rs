@@ -84,7 +84,7 @@ fn demo_project_works_without_any_server() {
 
     // Every navigation entry opens its screen; the unbuilt ones say what they will hold.
     for (nav, expect) in [
-        ("Schema conversion", "assessment report"),
+        ("Schema conversion", "press Assess"),
         ("Tasks", "Table mappings"),
         ("Monitor", "Throughput"),
     ] {
@@ -243,4 +243,90 @@ fn opening_a_malformed_project_keeps_the_current_one() {
     assert!(has(&h, "Saved"));
     let reloaded = tugboat::project::Project::load(&good).unwrap();
     assert_eq!(reloaded.endpoints, before.endpoints);
+}
+
+#[test]
+fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
+    let server = support::pg();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(support::pg_database("tug_gui_conv"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    wait_for(&mut h, "the demo database", |h| {
+        h.state().state.demo_ready.is_some()
+    });
+    h.get_by_role_and_label(Role::Button, "Schema conversion")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_label("Assess").click();
+    wait_for(&mut h, "the assessment", |h| {
+        h.state().conversion.report.is_some() || h.state().conversion.error.is_some()
+    });
+    assert!(
+        h.state().conversion.error.is_none(),
+        "{:?}",
+        h.state().conversion.error
+    );
+    h.step();
+    h.step();
+    assert!(has(&h, "converted automatically"), "the summary is shown");
+    h.get_by_label("table tug_jobs").click();
+    h.step();
+    h.step();
+    assert!(
+        has(&h, "table main.tug_jobs"),
+        "the object's details are shown"
+    );
+    let app = h.state();
+    let sel = &app.conversion.report.as_ref().unwrap().objects[app.conversion.selected.unwrap()];
+    assert!(
+        sel.target[0]
+            .sql
+            .starts_with("CREATE TABLE IF NOT EXISTS public.tug_jobs"),
+        "{:?}",
+        sel.target
+    );
+    assert!(
+        h.query_all_by_value(&format!(
+            "{};",
+            sel.target
+                .iter()
+                .map(|t| t.sql.clone())
+                .collect::<Vec<_>>()
+                .join(";\n\n")
+        ))
+        .next()
+        .is_some(),
+        "the converted SQL is on screen"
+    );
+
+    // Apply it to a PostgreSQL target endpoint of the project.
+    let (ep, pw) = server.endpoint("tug_gui_conv");
+    let mut ep = ep;
+    ep.name = "PG target".into();
+    ep.role = tugboat::endpoints::Role::Target;
+    h.state().state.secrets.set("PG target", pw);
+    h.state_mut().state.project.endpoints.push(ep);
+    h.state_mut().conversion.target_endpoint = Some(2);
+    h.get_by_label("Apply to target").click();
+    h.step();
+    h.step();
+    h.get_by_label("Apply schema").click();
+    wait_for(&mut h, "the apply results", |h| {
+        h.state().conversion.applied.is_some()
+    });
+    h.step();
+    let applied = h.state().conversion.applied.clone().unwrap().unwrap();
+    let failed: Vec<_> = applied
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.result,
+                tugboat::conversion::apply::StatementResult::Failed(_)
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(has(&h, "0 failed"));
 }

@@ -48,23 +48,17 @@ impl EndpointsScreen {
     pub fn on_event(&mut self, event: Event) {
         let st = self.status.entry(event.endpoint).or_default();
         match event.kind {
-            EventKind::ConnectionTested(r) => {
-                if st.testing == Some(event.request) {
-                    st.testing = None;
-                    st.test = Some(r);
-                }
+            EventKind::ConnectionTested(r) if st.testing == Some(event.request) => {
+                st.testing = None;
+                st.test = Some(r);
             }
-            EventKind::Discovered(r) => {
-                if st.discovering == Some(event.request) {
-                    st.discovering = None;
-                    st.step = None;
-                    st.catalog = Some(r);
-                }
+            EventKind::Discovered(r) if st.discovering == Some(event.request) => {
+                st.discovering = None;
+                st.step = None;
+                st.catalog = Some(r);
             }
-            EventKind::DiscoveryProgress(p) => {
-                if st.discovering == Some(event.request) {
-                    st.step = Some(p.step);
-                }
+            EventKind::DiscoveryProgress(p) if st.discovering == Some(event.request) => {
+                st.step = Some(p.step);
             }
             EventKind::RowsCounted {
                 schema,
@@ -77,7 +71,7 @@ impl EndpointsScreen {
                 };
                 st.counts.insert((schema, table), v);
             }
-            EventKind::DemoReady(_) => {}
+            _ => {}
         }
     }
 

@@ -1,5 +1,6 @@
 //! The screens of the main window, one module each.
 
+pub mod conversion;
 pub mod endpoints;
 pub mod logs;
 pub mod placeholder;

@@ -1,0 +1,587 @@
+//! The Schema conversion screen: pick a source (a DDL script or a project endpoint), assess it
+//! in the background, see the summary chart per object kind, browse objects with their action
+//! items and source and converted SQL side by side, save the report, and apply the converted
+//! schema to a target endpoint with per-statement results.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use egui::{Color32, RichText};
+
+use crate::assessment::{Category, Report};
+use crate::conversion::apply::{Applied, StatementResult};
+use crate::ddl::Dialect;
+use crate::gui::app::AppState;
+use crate::gui::style;
+use crate::runtime::{AssessSource, Command, Event, EventKind, RequestId};
+
+/// The colour of a category, from green (automatic) to red (not convertible).
+pub fn category_color(c: Category) -> Color32 {
+    match c {
+        Category::Automatic => Color32::from_rgb(46, 160, 67),
+        Category::Simple => Color32::from_rgb(120, 190, 90),
+        Category::Medium => Color32::from_rgb(220, 170, 40),
+        Category::Complex => Color32::from_rgb(230, 110, 40),
+        Category::NotConvertible => Color32::from_rgb(218, 54, 51),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Script,
+    Endpoint,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Objects,
+    Apply,
+}
+
+pub struct ConversionScreen {
+    pub source_kind: SourceKind,
+    pub script_path: String,
+    /// None: detect.
+    pub dialect: Option<Dialect>,
+    pub source_endpoint: Option<usize>,
+    pub target_endpoint: Option<usize>,
+    pub rules_dir: String,
+    pub running: Option<RequestId>,
+    pub report: Option<Box<Report>>,
+    pub error: Option<String>,
+    pub selected: Option<usize>,
+    pub filter: String,
+    pub category_filter: Option<Category>,
+    pub with_data: bool,
+    pub applying: Option<RequestId>,
+    pub apply_progress: (usize, usize),
+    pub applied: Option<Result<Vec<Applied>, String>>,
+    pub message: Option<String>,
+    tab: Tab,
+    open_dialog: Option<Receiver<Option<PathBuf>>>,
+    save_dialog: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl Default for ConversionScreen {
+    fn default() -> Self {
+        ConversionScreen {
+            source_kind: SourceKind::Endpoint,
+            script_path: String::new(),
+            dialect: None,
+            source_endpoint: None,
+            target_endpoint: None,
+            rules_dir: String::new(),
+            running: None,
+            report: None,
+            error: None,
+            selected: None,
+            filter: String::new(),
+            category_filter: None,
+            with_data: false,
+            applying: None,
+            apply_progress: (0, 0),
+            applied: None,
+            message: None,
+            tab: Tab::Objects,
+            open_dialog: None,
+            save_dialog: None,
+        }
+    }
+}
+
+impl ConversionScreen {
+    pub fn on_event(&mut self, event: Event) {
+        match event.kind {
+            EventKind::Assessed(r) if self.running == Some(event.request) => {
+                self.running = None;
+                match r {
+                    Ok(rep) => {
+                        self.report = Some(rep);
+                        self.error = None;
+                        self.selected = None;
+                        self.applied = None;
+                    }
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            EventKind::ApplyProgress { done, total } if self.applying == Some(event.request) => {
+                self.apply_progress = (done, total)
+            }
+            EventKind::SchemaApplied(r) if self.applying == Some(event.request) => {
+                self.applying = None;
+                self.applied = Some(r);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
+        self.poll_dialogs();
+        // Sensible defaults: the project's first source, and its first PostgreSQL target.
+        if self.source_endpoint.is_none() {
+            self.source_endpoint = state
+                .project
+                .endpoints
+                .iter()
+                .position(|e| e.role == crate::endpoints::Role::Source);
+        }
+        if self.target_endpoint.is_none() {
+            self.target_endpoint = state.project.endpoints.iter().position(|e| {
+                e.role == crate::endpoints::Role::Target
+                    && e.engine == crate::endpoints::Engine::Postgres
+            });
+        }
+        egui::Panel::top("conversion_source").show(ui, |ui| self.source_bar(ui, state));
+        if let Some(e) = &self.error {
+            ui.colored_label(style::ERROR, format!("Assessment failed: {e}"));
+        }
+        let Some(report) = self.report.take() else {
+            if self.running.is_none() && self.error.is_none() {
+                ui.label(RichText::new("Choose a source and press Assess: every object is listed with what converts automatically and what needs work.").color(style::MUTED));
+            }
+            return;
+        };
+        egui::Panel::top("conversion_summary").show(ui, |ui| self.summary(ui, &report));
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, Tab::Objects, "Objects and action items");
+            ui.selectable_value(&mut self.tab, Tab::Apply, "Apply to target");
+        });
+        ui.separator();
+        match self.tab {
+            Tab::Objects => self.objects(ui, &report),
+            Tab::Apply => self.apply(ui, state, &report),
+        }
+        self.report = Some(report);
+    }
+
+    fn poll_dialogs(&mut self) {
+        if let Some(rx) = &self.open_dialog
+            && let Ok(r) = rx.try_recv()
+        {
+            if let Some(p) = r {
+                self.script_path = p.display().to_string();
+            }
+            self.open_dialog = None;
+        }
+        if let Some(rx) = &self.save_dialog
+            && let Ok(r) = rx.try_recv()
+        {
+            if let (Some(p), Some(rep)) = (r, &self.report) {
+                self.message = Some(match crate::assessment::export::write(rep, &p) {
+                    Ok(()) => format!("Report saved to {}", p.display()),
+                    Err(e) => e.to_string(),
+                });
+            }
+            self.save_dialog = None;
+        }
+    }
+
+    fn source_bar(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
+        ui.label(style::heading("Schema conversion"));
+        ui.horizontal(|ui| {
+            ui.radio_value(
+                &mut self.source_kind,
+                SourceKind::Endpoint,
+                "Source endpoint",
+            );
+            ui.radio_value(&mut self.source_kind, SourceKind::Script, "Script file");
+        });
+        ui.horizontal(|ui| {
+            match self.source_kind {
+                SourceKind::Endpoint => {
+                    let l = ui.label("Source");
+                    let current = self
+                        .source_endpoint
+                        .and_then(|i| state.project.endpoints.get(i))
+                        .map(|e| e.name.clone())
+                        .unwrap_or_else(|| "choose…".into());
+                    egui::ComboBox::from_id_salt("conv_source")
+                        .selected_text(current)
+                        .show_ui(ui, |ui| {
+                            for (i, e) in state.project.endpoints.iter().enumerate() {
+                                ui.selectable_value(&mut self.source_endpoint, Some(i), &e.name);
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                }
+                SourceKind::Script => {
+                    let l = ui.label("Script");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.script_path)
+                            .hint_text("/path/to/schema.sql")
+                            .desired_width(360.0),
+                    )
+                    .labelled_by(l.id);
+                    if ui.button("Browse…").clicked() {
+                        let (tx, rx) = std::sync::mpsc::channel();
+                        let ctx = ui.ctx().clone();
+                        std::thread::spawn(move || {
+                            let _ = tx.send(
+                                rfd::FileDialog::new()
+                                    .add_filter("SQL script", &["sql", "ddl", "txt"])
+                                    .pick_file(),
+                            );
+                            ctx.request_repaint();
+                        });
+                        self.open_dialog = Some(rx);
+                    }
+                    let l = ui.label("Dialect");
+                    egui::ComboBox::from_id_salt("conv_dialect")
+                        .selected_text(self.dialect.map(|d| d.label()).unwrap_or("detect"))
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut self.dialect, None, "detect");
+                            for d in Dialect::ALL {
+                                ui.selectable_value(&mut self.dialect, Some(d), d.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                }
+            }
+            ui.label("Target: PostgreSQL");
+            let l = ui.label("Rules folder");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.rules_dir)
+                    .hint_text("optional overrides")
+                    .desired_width(160.0),
+            )
+            .labelled_by(l.id);
+            let ready = match self.source_kind {
+                SourceKind::Endpoint => self
+                    .source_endpoint
+                    .is_some_and(|i| i < state.project.endpoints.len()),
+                SourceKind::Script => !self.script_path.trim().is_empty(),
+            };
+            if ui
+                .add_enabled(ready && self.running.is_none(), egui::Button::new("Assess"))
+                .clicked()
+            {
+                let source = match self.source_kind {
+                    SourceKind::Endpoint => {
+                        let e = state.project.endpoints[self.source_endpoint.unwrap_or(0)].clone();
+                        let password = state.secrets.get(&e.name);
+                        AssessSource::Endpoint {
+                            endpoint: e,
+                            password,
+                        }
+                    }
+                    SourceKind::Script => AssessSource::Script {
+                        path: PathBuf::from(self.script_path.trim()),
+                        dialect: self.dialect,
+                    },
+                };
+                let rules_dir = (!self.rules_dir.trim().is_empty())
+                    .then(|| PathBuf::from(self.rules_dir.trim()));
+                self.error = None;
+                self.running = Some(state.runtime.submit(Command::Assess {
+                    source,
+                    target: Dialect::Postgres,
+                    rules_dir,
+                }));
+            }
+            if self.running.is_some() {
+                ui.spinner();
+                ui.label("Assessing…");
+            }
+        });
+    }
+
+    fn summary(&mut self, ui: &mut egui::Ui, r: &Report) {
+        let all = r.per_category();
+        let total: usize = all.iter().sum();
+        let pct = |n: usize| {
+            if total == 0 {
+                0.0
+            } else {
+                n as f64 * 100.0 / total as f64
+            }
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format!("{total} objects")).strong());
+            for c in Category::ALL {
+                let n = all[c as usize];
+                style::status_dot(ui, category_color(c));
+                ui.label(format!("{n} {} ({:.0}%)", c.label(), pct(n)));
+            }
+            ui.label(
+                RichText::new(format!(
+                    "· estimated effort {:.1} h",
+                    r.total_effort_minutes / 60.0
+                ))
+                .strong(),
+            );
+            if let Some(s) = &r.statements {
+                ui.label(
+                    RichText::new(format!(
+                        "· {} statements read, {} parsed, {} not parsed, {} data",
+                        s.read, s.parsed, s.unparsed, s.data
+                    ))
+                    .color(style::MUTED),
+                );
+            }
+            if ui.button("Save report…").clicked() {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let ctx = ui.ctx().clone();
+                std::thread::spawn(move || {
+                    let _ = tx.send(
+                        rfd::FileDialog::new()
+                            .add_filter("Markdown", &["md"])
+                            .add_filter("JSON", &["json"])
+                            .add_filter("CSV (SCT layouts)", &["csv"])
+                            .set_file_name("assessment.md")
+                            .save_file(),
+                    );
+                    ctx.request_repaint();
+                });
+                self.save_dialog = Some(rx);
+            }
+            if let Some(m) = &self.message {
+                ui.label(m);
+            }
+        });
+        // A stacked bar per object kind: how much of it converts automatically.
+        let max = r.summary.iter().map(|k| k.total).max().unwrap_or(1).max(1) as f32;
+        egui::Grid::new("summary_bars")
+            .num_columns(3)
+            .spacing([8.0, 3.0])
+            .show(ui, |ui| {
+                for k in &r.summary {
+                    ui.label(format!(
+                        "{}{}",
+                        k.kind,
+                        if k.code_object { " (code)" } else { "" }
+                    ));
+                    ui.label(RichText::new(k.total.to_string()).monospace());
+                    let width = 420.0 * k.total as f32 / max;
+                    let (rect, resp) =
+                        ui.allocate_exact_size(egui::vec2(420.0, 14.0), egui::Sense::hover());
+                    let mut x = rect.left();
+                    for c in Category::ALL {
+                        let n = k.per_category[c as usize];
+                        if n == 0 {
+                            continue;
+                        }
+                        let w = width * n as f32 / k.total as f32;
+                        ui.painter().rect_filled(
+                            egui::Rect::from_min_size(
+                                egui::pos2(x, rect.top()),
+                                egui::vec2(w, rect.height()),
+                            ),
+                            2.0,
+                            category_color(c),
+                        );
+                        x += w;
+                    }
+                    resp.on_hover_text(
+                        Category::ALL
+                            .iter()
+                            .map(|c| format!("{}: {}", c.label(), k.per_category[*c as usize]))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                    ui.end_row();
+                }
+            });
+    }
+
+    fn objects(&mut self, ui: &mut egui::Ui, r: &Report) {
+        egui::Panel::left("conv_objects")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let l = ui.label("Filter");
+                    ui.add(egui::TextEdit::singleline(&mut self.filter).desired_width(130.0))
+                        .labelled_by(l.id);
+                    let l = ui.label("Category");
+                    egui::ComboBox::from_id_salt("conv_cat")
+                        .selected_text(self.category_filter.map(|c| c.label()).unwrap_or("all"))
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut self.category_filter, None, "all");
+                            for c in Category::ALL {
+                                ui.selectable_value(&mut self.category_filter, Some(c), c.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                });
+                if ui.button("Next problem").clicked() {
+                    let start = self.selected.map(|i| i + 1).unwrap_or(0);
+                    self.selected = (start..r.objects.len())
+                        .chain(0..start)
+                        .find(|&i| !r.objects[i].action_items.is_empty());
+                }
+                egui::ScrollArea::vertical()
+                    .id_salt("conv_obj_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        let f = self.filter.to_lowercase();
+                        for (i, o) in r.objects.iter().enumerate() {
+                            if self.category_filter.is_some_and(|c| c != o.category)
+                                || (!f.is_empty() && !o.name.to_lowercase().contains(&f))
+                            {
+                                continue;
+                            }
+                            ui.horizontal(|ui| {
+                                style::status_dot(ui, category_color(o.category));
+                                let label = format!("{} {}", o.kind.label(), o.name);
+                                if ui
+                                    .selectable_label(self.selected == Some(i), label)
+                                    .clicked()
+                                {
+                                    self.selected = Some(i);
+                                }
+                            });
+                        }
+                    });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let Some(o) = self.selected.and_then(|i| r.objects.get(i)) else {
+                ui.label(RichText::new("Select an object to see its action items and its source and converted SQL.").color(style::MUTED));
+                return;
+            };
+            egui::ScrollArea::vertical().id_salt("conv_detail").auto_shrink([false, false]).show(ui, |ui| {
+                ui.label(style::heading(&format!("{} {}{}", o.kind.label(), if o.schema.is_empty() { String::new() } else { format!("{}.", o.schema) }, o.name)));
+                ui.colored_label(category_color(o.category), o.category.label());
+                if let Some(l) = o.source_line {
+                    ui.label(RichText::new(format!("{}, line {l}", r.source)).color(style::MUTED));
+                }
+                for a in &o.action_items {
+                    ui.group(|ui| {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.colored_label(category_color(a.category), RichText::new(&a.code).strong());
+                            ui.label(&a.message);
+                        });
+                        ui.label(RichText::new(format!("Fix: {}  ·  about {:.0} min", a.fix, a.effort_minutes)).color(style::MUTED));
+                        if let Some(frag) = &a.fragment {
+                            ui.label(RichText::new(frag).monospace().small());
+                        }
+                    });
+                }
+                ui.add_space(6.0);
+                ui.columns(2, |cols| {
+                    cols[0].strong("Source");
+                    let mut src = o.source_sql.as_deref().unwrap_or("(from the live catalog)");
+                    cols[0].add(egui::TextEdit::multiline(&mut src).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                    cols[1].strong("PostgreSQL");
+                    let converted = if o.target.is_empty() { "(not converted: see the action items)".to_string() } else { o.target.iter().map(|t| format!("{};", t.sql)).collect::<Vec<_>>().join("\n\n") };
+                    let mut c = converted.as_str();
+                    cols[1].add(egui::TextEdit::multiline(&mut c).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                });
+            });
+        });
+    }
+
+    fn apply(&mut self, ui: &mut egui::Ui, state: &mut AppState, r: &Report) {
+        ui.horizontal(|ui| {
+            let l = ui.label("Target endpoint");
+            let current = self
+                .target_endpoint
+                .and_then(|i| state.project.endpoints.get(i))
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| "choose…".into());
+            egui::ComboBox::from_id_salt("conv_target")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for (i, e) in state.project.endpoints.iter().enumerate() {
+                        if e.engine == crate::endpoints::Engine::Postgres {
+                            ui.selectable_value(&mut self.target_endpoint, Some(i), &e.name);
+                        }
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.checkbox(
+                &mut self.with_data,
+                format!(
+                    "Also load the script's INSERTs ({} statements)",
+                    r.data.len()
+                ),
+            );
+            let ready = self
+                .target_endpoint
+                .is_some_and(|i| i < state.project.endpoints.len());
+            if ui
+                .add_enabled(
+                    ready && self.applying.is_none(),
+                    egui::Button::new("Apply schema"),
+                )
+                .clicked()
+            {
+                let e = state.project.endpoints[self.target_endpoint.unwrap_or(0)].clone();
+                let password = state.secrets.get(&e.name);
+                self.applied = None;
+                self.apply_progress = (0, 0);
+                self.applying = Some(state.runtime.submit(Command::ApplySchema {
+                    report: Box::new(r.clone()),
+                    endpoint: e,
+                    password,
+                    with_data: self.with_data,
+                }));
+            }
+        });
+        ui.label(RichText::new("Pre-data (schemas, types, sequences, tables) runs first, then the data if chosen, then post-data (keys, indexes, triggers, views, sequence values). Running it again is safe.").color(style::MUTED));
+        if self.applying.is_some() {
+            let (done, total) = self.apply_progress;
+            let frac = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(frac)
+                    .text(format!("{done} of {total} statements"))
+                    .animate(true),
+            );
+        }
+        match &self.applied {
+            Some(Ok(results)) => {
+                let failed = results
+                    .iter()
+                    .filter(|a| matches!(a.result, StatementResult::Failed(_)))
+                    .count();
+                let exists = results
+                    .iter()
+                    .filter(|a| a.result == StatementResult::Exists)
+                    .count();
+                let color = if failed == 0 { style::OK } else { style::ERROR };
+                ui.colored_label(
+                    color,
+                    format!(
+                        "{} statements: {} applied, {exists} already there, {failed} failed",
+                        results.len(),
+                        results.len() - failed - exists
+                    ),
+                );
+                egui::ScrollArea::vertical()
+                    .id_salt("apply_results")
+                    .show(ui, |ui| {
+                        for a in results {
+                            match &a.result {
+                                StatementResult::Failed(e) => {
+                                    ui.colored_label(
+                                        style::ERROR,
+                                        format!("FAILED {}: {e}", a.object),
+                                    );
+                                }
+                                StatementResult::Exists => {
+                                    ui.label(
+                                        RichText::new(format!("exists {}", a.object))
+                                            .color(style::MUTED),
+                                    );
+                                }
+                                StatementResult::Ok => {
+                                    ui.label(format!("ok {}", a.object));
+                                }
+                            }
+                        }
+                    });
+            }
+            Some(Err(e)) => {
+                ui.colored_label(style::ERROR, format!("Apply failed: {e}"));
+            }
+            None => {}
+        }
+    }
+}
