@@ -5,14 +5,6 @@ use crate::gui::style;
 
 pub fn ui(ui: &mut egui::Ui, screen: Screen) {
     let (title, lines): (&str, &[&str]) = match screen {
-        Screen::Conversion => (
-            "Schema conversion",
-            &[
-                "Convert a live schema or a DDL script (MySQL/MariaDB, PostgreSQL, SQLite, SQL Server, Oracle) to PostgreSQL, MySQL/MariaDB or SQLite.",
-                "An assessment report in AWS SCT's terms: every object converted automatically or with an action item (code, severity, source line, suggested fix, effort).",
-                "Type mappings and rules from conversion-rules/*.ron, editable and testable here; phased apply to the target.",
-            ],
-        ),
         Screen::Tasks => (
             "Migration tasks",
             &[
