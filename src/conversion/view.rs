@@ -88,6 +88,19 @@ struct Rewriter<'a> {
     booleans: BTreeSet<String>,
 }
 
+impl<'a> Rewriter<'a> {
+    fn new(names: &'a Names, target_schema: &str) -> Self {
+        Rewriter {
+            names,
+            schema: target_schema.to_string(),
+            ctes: BTreeSet::new(),
+            warnings: vec![],
+            fold: names.fold,
+            booleans: BTreeSet::new(),
+        }
+    }
+}
+
 fn expr(sql: &str) -> Option<Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(sql)
@@ -345,14 +358,7 @@ pub fn convert_view(
         Statement::Query(q) => q,
         _ => return Err("not a view".into()),
     };
-    let mut r = Rewriter {
-        names,
-        schema: target_schema.to_string(),
-        ctes: BTreeSet::new(),
-        warnings: vec![],
-        fold: names.fold,
-        booleans: BTreeSet::new(),
-    };
+    let mut r = Rewriter::new(names, target_schema);
     let _ = query.visit(&mut r);
     let mut warnings = r.warnings;
     warnings.sort();
@@ -372,14 +378,7 @@ pub fn convert_statement(
     target_schema: &str,
 ) -> Result<(String, Vec<String>), String> {
     let mut st = parse_one(sql, dialect)?;
-    let mut r = Rewriter {
-        names,
-        schema: target_schema.to_string(),
-        ctes: BTreeSet::new(),
-        warnings: vec![],
-        fold: names.fold,
-        booleans: BTreeSet::new(),
-    };
+    let mut r = Rewriter::new(names, target_schema);
     let _ = st.visit(&mut r);
     Ok((st.to_string(), r.warnings))
 }
@@ -397,14 +396,7 @@ pub fn convert_expression(
 
 /// Rewrites a query in place (the VALUES or SELECT of an INSERT) and returns the warnings.
 pub fn rewrite_query(q: &mut Query, names: &Names, target_schema: &str) -> Vec<String> {
-    let mut r = Rewriter {
-        names,
-        schema: target_schema.to_string(),
-        ctes: BTreeSet::new(),
-        warnings: vec![],
-        fold: names.fold,
-        booleans: BTreeSet::new(),
-    };
+    let mut r = Rewriter::new(names, target_schema);
     let _ = q.visit(&mut r);
     r.warnings
 }
@@ -419,12 +411,8 @@ pub fn convert_expression_with_booleans(
 ) -> Result<String, String> {
     let mut st = parse_one(&format!("SELECT {sql}"), dialect)?;
     let mut r = Rewriter {
-        names,
-        schema: target_schema.to_string(),
-        ctes: BTreeSet::new(),
-        warnings: vec![],
-        fold: names.fold,
         booleans: booleans.iter().map(|b| b.to_lowercase()).collect(),
+        ..Rewriter::new(names, target_schema)
     };
     let _ = st.visit(&mut r);
     Ok(st.to_string().trim_start_matches("SELECT ").to_string())

@@ -119,9 +119,7 @@ impl ParsedScript {
 /// (`Chinook_SqlServer.sql`, `mysql-schema.sql`), else from telling constructs.
 pub fn detect_dialect_for(file: &str, script: &str) -> Dialect {
     // The file name first, then its folders: `oracle-sample-schemas/.../oe_p_us.sql`.
-    let path = file.to_ascii_lowercase().replace('\\', "/");
-    let file_name = path.rsplit('/').next().unwrap_or_default().to_string();
-    for (hint, d) in [
+    const HINTS: [(&str, Dialect); 12] = [
         ("sqlserver", Dialect::MsSql),
         ("sql-server", Dialect::MsSql),
         ("mssql", Dialect::MsSql),
@@ -130,24 +128,16 @@ pub fn detect_dialect_for(file: &str, script: &str) -> Dialect {
         ("mariadb", Dialect::MySql),
         ("postgres", Dialect::Postgres),
         ("pgsql", Dialect::Postgres),
+        ("pagila", Dialect::Postgres),
         ("oracle", Dialect::Oracle),
         ("plsql", Dialect::Oracle),
         ("sqlite", Dialect::Sqlite),
-    ] {
-        if file_name.contains(hint) {
-            return d;
-        }
-    }
-    for (hint, d) in [
-        ("sqlserver", Dialect::MsSql),
-        ("oracle", Dialect::Oracle),
-        ("mysql", Dialect::MySql),
-        ("postgres", Dialect::Postgres),
-        ("pagila", Dialect::Postgres),
-        ("sqlite", Dialect::Sqlite),
-    ] {
-        if path.contains(hint) {
-            return d;
+    ];
+    let path = file.to_ascii_lowercase().replace('\\', "/");
+    let file_name = path.rsplit('/').next().unwrap_or_default();
+    for text in [file_name, path.as_str()] {
+        if let Some((_, d)) = HINTS.iter().find(|(hint, _)| text.contains(hint)) {
+            return *d;
         }
     }
     detect_dialect(script)
