@@ -983,12 +983,48 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                     .trim_end_matches(';')
                     .to_string(),
             });
+        } else if cx.src.dialect == Dialect::MySql && r.definition.is_some() {
+            match routine(cx, s, r) {
+                Ok((sql, warnings)) => {
+                    o.target.push(TargetStatement {
+                        phase: Phase::PostData,
+                        sql,
+                    });
+                    for w in warnings {
+                        let (code, cat) = if w.contains("no known PostgreSQL equivalent") {
+                            ("TB2012", Category::Medium)
+                        } else {
+                            ("TB2011", Category::Simple)
+                        };
+                        let a = cx.action(
+                            &o,
+                            code,
+                            cat,
+                            format!("{} {}: {w}", kind.label(), r.name),
+                            "Check the routine on the target before use",
+                            None,
+                        );
+                        o.action_items.push(a);
+                    }
+                }
+                Err(why) => {
+                    let a = cx.action(
+                        &o,
+                        "TB2002",
+                        Category::Complex,
+                        format!("{} not converted: {why}", kind.label()),
+                        "Rewrite the body in PL/pgSQL",
+                        Some(first_line(r.definition.as_deref().unwrap_or(&r.body))),
+                    );
+                    o.action_items.push(a);
+                }
+            }
         } else {
             let a = cx.action(
                 &o,
                 "TB2002",
                 Category::Complex,
-                format!("{} body not converted yet", kind.label()),
+                format!("{} bodies are not converted yet", cx.src.dialect.label()),
                 "Rewrite the body in PL/pgSQL",
                 Some(first_line(r.definition.as_deref().unwrap_or(&r.body))),
             );
@@ -1245,4 +1281,62 @@ fn boolean_columns(cx: &Ctx, t: &Table) -> Vec<String> {
         .filter(|c| final_type(cx, c) == "boolean")
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// A MySQL procedure or function as a PL/pgSQL one.
+fn routine(cx: &Ctx, s: &Schema, r: &Routine) -> Result<(String, Vec<String>), String> {
+    let text = r.definition.clone().unwrap_or_default();
+    let h = super::procedural::routine_header(&text)?;
+    let target_schema = cx.names.schema(&s.name);
+    let map = |ty: &str| -> Result<String, String> {
+        cx.rules
+            .map_type(&crate::sqltext::parse_declared_type(ty))
+            .map(|x| x.0)
+            .ok_or_else(|| format!("no mapping for the type {ty}"))
+    };
+    let mut params = vec![];
+    for (mode, name, ty) in &h.parameters {
+        let t = map(ty)?;
+        params.push(if r.kind == RoutineKind::Procedure || mode != "IN" {
+            format!("{mode} {} {t}", cx.names.ident(name))
+        } else {
+            format!("{} {t}", cx.names.ident(name))
+        });
+    }
+    let b = super::procedural::convert_body(
+        &h.body,
+        cx.src.dialect,
+        &cx.names,
+        &target_schema,
+        cx.rules,
+    )?;
+    let declare = if b.declare.is_empty() {
+        String::new()
+    } else {
+        format!("DECLARE\n    {}\n", b.declare.join("\n    "))
+    };
+    let name = cx.names.qualified(&s.name, &r.name);
+    let body = format!(
+        "$$\n{declare}BEGIN\n    {}\nEND\n$$",
+        b.statements.join("\n    ")
+    );
+    let sql = match r.kind {
+        RoutineKind::Function => {
+            let returns = map(h.returns.as_deref().ok_or("a function without RETURNS")?)?;
+            let volatility = if r.deterministic == Some(true) {
+                " STABLE"
+            } else {
+                ""
+            };
+            format!(
+                "CREATE OR REPLACE FUNCTION {name}({}) RETURNS {returns} LANGUAGE plpgsql{volatility} AS {body}",
+                params.join(", ")
+            )
+        }
+        RoutineKind::Procedure => format!(
+            "CREATE OR REPLACE PROCEDURE {name}({}) LANGUAGE plpgsql AS {body}",
+            params.join(", ")
+        ),
+    };
+    Ok((sql, b.warnings))
 }

@@ -136,9 +136,42 @@ fn convert_piece(
                     .into(),
             );
         }
+        "SELECT" => {
+            if find_keyword(&upper, "INTO", 0).is_none() {
+                return Err("a SELECT that returns rows to the caller (a result set) has no PL/pgSQL equivalent in a function or procedure".into());
+            }
+            let (sql, warnings) = conv(st)?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!("{sql};"));
+        }
+        "RETURN" => {
+            let (e, warnings) = expr(st[6..].trim())?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!("RETURN {e};"));
+        }
+        "WHILE" => {
+            let d =
+                find_keyword(&upper, "DO", 0).ok_or_else(|| format!("WHILE without DO: {st}"))?;
+            let (cond, warnings) = expr(st[5..d].trim())?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!("WHILE {cond} LOOP"));
+            let rest = st[d + 2..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "END" if w.get(1).is_some_and(|x| x == "WHILE") => out.statements.push("END LOOP;".into()),
         "DECLARE" => {
             let rest = st[7..].trim();
             let up = rest.to_ascii_uppercase();
+            let compact = up.split_whitespace().collect::<Vec<_>>().join(" ");
+            if compact.starts_with("EXIT HANDLER FOR NOT FOUND RETURN NULL")
+                || compact.starts_with("CONTINUE HANDLER FOR NOT FOUND")
+            {
+                // PL/pgSQL's SELECT INTO leaves NULL when no row is found: the same effect.
+                out.warnings.push("the NOT FOUND handler is dropped: SELECT INTO without STRICT leaves the variable NULL".into());
+                return Ok(());
+            }
             if up.contains("CURSOR") || up.contains("HANDLER") || up.contains("CONDITION") {
                 return Err("cursors and handlers are not converted yet".into());
             }
@@ -176,6 +209,132 @@ fn convert_piece(
     Ok(())
 }
 
+/// Removes `#`, `--` and `/* */` comments (outside quotes) from procedural text.
+pub fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '#' => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+                out.push(' ');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A MySQL routine's header: parameters (mode, name, type), return type and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutineHeader {
+    pub parameters: Vec<(String, String, String)>,
+    pub returns: Option<String>,
+    pub body: String,
+}
+
+/// Reads `CREATE [DEFINER=...] PROCEDURE|FUNCTION name (params) [RETURNS type] [characteristics] body`.
+pub fn routine_header(text: &str) -> Result<RoutineHeader, String> {
+    let text = strip_comments(text);
+    let open = text.find('(').ok_or("no parameter list")?;
+    let close = crate::sqltext::matching_paren(&text, open).ok_or("unbalanced parameter list")?;
+    let mut parameters = vec![];
+    for p in split_top_level(&text[open + 1..close]) {
+        let mut words: Vec<&str> = p.split_whitespace().collect();
+        let mode = match words.first().map(|w| w.to_ascii_uppercase()) {
+            Some(m) if matches!(m.as_str(), "IN" | "OUT" | "INOUT") => {
+                words.remove(0);
+                m
+            }
+            _ => "IN".to_string(),
+        };
+        if words.len() < 2 {
+            return Err(format!("unreadable parameter: {p}"));
+        }
+        let name = crate::sqltext::unquote_ident(words[0]);
+        parameters.push((mode, name, words[1..].join(" ")));
+    }
+    let rest = &text[close + 1..];
+    let upper = rest.to_ascii_uppercase();
+    let begin = find_keyword(&upper, "BEGIN", 0);
+    let returns = find_keyword(&upper, "RETURNS", 0).map(|r| {
+        let end = [
+            "DETERMINISTIC",
+            "NOT",
+            "READS",
+            "MODIFIES",
+            "NO",
+            "CONTAINS",
+            "SQL",
+            "COMMENT",
+            "LANGUAGE",
+            "BEGIN",
+            "RETURN",
+        ]
+        .iter()
+        .filter_map(|k| find_keyword(&upper, k, r + 7))
+        .min()
+        .unwrap_or(rest.len());
+        rest[r + 7..end].trim().to_string()
+    });
+    let body = match begin {
+        Some(b) => rest[b..].to_string(),
+        None => {
+            // A single-statement body after the characteristics.
+            let r = find_keyword(
+                &upper,
+                "RETURN",
+                returns
+                    .as_ref()
+                    .map(|_| find_keyword(&upper, "RETURNS", 0).unwrap_or(0) + 7)
+                    .unwrap_or(0),
+            )
+            .ok_or("no routine body found")?;
+            rest[r..].to_string()
+        }
+    };
+    Ok(RoutineHeader {
+        parameters,
+        returns,
+        body,
+    })
+}
+
 /// Converts a MySQL/SQLite procedural body (`BEGIN ... END` or one statement).
 pub fn convert_body(
     body: &str,
@@ -184,7 +343,11 @@ pub fn convert_body(
     schema: &str,
     rules: &RuleSet,
 ) -> Result<Body, String> {
-    let mut text = body.trim().trim_end_matches(';').trim().to_string();
+    let mut text = strip_comments(body)
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .to_string();
     let upper = text.to_ascii_uppercase();
     if upper.starts_with("BEGIN") && upper.ends_with("END") {
         text = text[5..text.len() - 3].to_string();
@@ -231,5 +394,62 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("cursors"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod routine_tests {
+    use super::*;
+
+    #[test]
+    fn reads_mysql_routine_headers() {
+        let h = routine_header(
+            "CREATE DEFINER=`root`@`localhost` FUNCTION `f`(p_id INT, OUT p_n DECIMAL(5,2)) RETURNS decimal(5,2)\n    DETERMINISTIC READS SQL DATA\nBEGIN # comment\n  RETURN 1; END",
+        )
+        .unwrap();
+        assert_eq!(
+            h.parameters,
+            [
+                ("IN".into(), "p_id".into(), "INT".into()),
+                ("OUT".into(), "p_n".into(), "DECIMAL(5,2)".into())
+            ]
+        );
+        assert_eq!(h.returns.as_deref(), Some("decimal(5,2)"));
+        assert!(h.body.starts_with("BEGIN"));
+        assert!(!h.body.contains("comment"));
+    }
+
+    #[test]
+    fn converts_control_flow_and_select_into() {
+        let names = Names::new(true, &Default::default());
+        let rules = RuleSet::shipped(Dialect::MySql, Dialect::Postgres).unwrap();
+        let body = "BEGIN\n DECLARE n INT DEFAULT 0;\n SELECT COUNT(*) INTO n FROM t WHERE a = 1;\n WHILE n > 0 DO SET n = n - 1; END WHILE;\n IF n = 0 THEN RETURN TRUE; ELSEIF n < 0 THEN RETURN NULL; ELSE RETURN FALSE; END IF;\nEND";
+        let b = convert_body(body, Dialect::MySql, &names, "s", &rules).unwrap();
+        assert_eq!(b.declare, ["n integer := 0;"]);
+        assert_eq!(
+            b.statements,
+            [
+                "SELECT COUNT(*) INTO n FROM s.t WHERE a = 1;",
+                "WHILE n > 0 LOOP",
+                "n := n - 1;",
+                "END LOOP;",
+                "IF n = 0 THEN",
+                "RETURN true;",
+                "ELSIF n < 0 THEN",
+                "RETURN NULL;",
+                "ELSE",
+                "RETURN false;",
+                "END IF;"
+            ]
+        );
+        let e = convert_body(
+            "BEGIN SELECT a FROM t; END",
+            Dialect::MySql,
+            &names,
+            "s",
+            &rules,
+        )
+        .unwrap_err();
+        assert!(e.contains("result set"), "{e}");
     }
 }

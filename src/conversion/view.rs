@@ -256,6 +256,10 @@ impl VisitorMut for Rewriter<'_> {
                     ("getutcdate", 0) => expr("(now() AT TIME ZONE 'utc')"),
                     ("newid", 0) | ("uuid", 0) => expr("gen_random_uuid()"),
                     ("rand", 0) => expr("random()"),
+                    ("to_days", 1) => {
+                        expr(&format!("(({})::date - DATE '0001-01-01' + 366)", a[0]))
+                    }
+                    ("datediff", 2) => expr(&format!("(({})::date - ({})::date)", a[0], a[1])),
                     ("julianday", 1) => expr(&format!(
                         "(extract(epoch FROM ({})::timestamp) / 86400.0 + 2440587.5)",
                         a[0]
