@@ -435,6 +435,8 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         o.action_items.push(a);
     }
     let mut lines = vec![];
+    // Enum types created before the table (option enum_as: NativeEnum).
+    let mut types = vec![];
     let mut post = vec![];
     let pk_cols: Vec<String> = t
         .primary_key
@@ -443,6 +445,26 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         .unwrap_or_default();
     for col in &t.columns {
         let (mut ty, items) = column_type(cx, &o, col);
+        let native_enum = cx.src.dialect != Dialect::Postgres
+            && col.data_type.name == "enum"
+            && !col.data_type.values.is_empty()
+            && cx.rules.options.enum_as == super::rules::EnumStyle::NativeEnum;
+        if native_enum {
+            let type_name = cx
+                .names
+                .qualified(&s.name, &format!("{}_{}", t.name, col.name));
+            let v: Vec<String> = col
+                .data_type
+                .values
+                .iter()
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
+                .collect();
+            types.push(format!(
+                "CREATE TYPE {type_name} AS ENUM ({})",
+                v.join(", ")
+            ));
+            ty = type_name;
+        }
         o.action_items.extend(items);
         // A foreign-key column takes the type of the column it references, so the key can be created.
         if let Some(ref_ty) = referenced_type(cx, s, t, col).filter(|r| *r != ty) {
@@ -581,7 +603,7 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 }
             }
         }
-        if col.data_type.name == "enum" && !col.data_type.values.is_empty() {
+        if col.data_type.name == "enum" && !col.data_type.values.is_empty() && !native_enum {
             let v: Vec<String> = col
                 .data_type
                 .values
@@ -641,6 +663,12 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             })
             .unwrap_or_default();
         lines.push(format!("    {name}PRIMARY KEY ({})", cols.join(", ")));
+    }
+    for sql in types {
+        o.target.push(TargetStatement {
+            phase: Phase::PreData,
+            sql,
+        });
     }
     o.target.push(TargetStatement {
         phase: Phase::PreData,

@@ -452,3 +452,39 @@ fn unparseable_and_unknown_statements_are_reported_not_dropped() {
             .contains("CREATE TABLE IF NOT EXISTS public.a")
     );
 }
+
+#[tokio::test]
+async fn enums_become_native_types_when_the_rules_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("enums.ron"),
+        "#![enable(implicit_some)]\n(source: MySql, target: Postgres, options: (enum_as: NativeEnum))",
+    )
+    .unwrap();
+    let text = "CREATE TABLE film (id int PRIMARY KEY, rating enum('G','PG','R') NOT NULL DEFAULT 'G');\nINSERT INTO film VALUES (1, 'PG');";
+    let source = Source::from_script(parse_script(text, Dialect::MySql, "enums.sql"));
+    let rules = RuleSet::load(Dialect::MySql, Dialect::Postgres, Some(dir.path())).unwrap();
+    let report = convert(&source, Dialect::Postgres, &rules).unwrap();
+    let ddl = report.script(None, true);
+    assert!(
+        ddl.contains("CREATE TYPE public.film_rating AS ENUM ('G', 'PG', 'R')"),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("rating public.film_rating NOT NULL DEFAULT 'G'"),
+        "{ddl}"
+    );
+    let (conn, results) = apply_to_new_db(&report, "tug_native_enum", true).await;
+    assert!(failures(&results).is_empty(), "{:#?}", failures(&results));
+    assert!(
+        conn.execute("INSERT INTO public.film VALUES (2, 'NC-17')")
+            .await
+            .is_err(),
+        "the enum refuses other values"
+    );
+    let t = conn
+        .query_scalar("type", "SELECT pg_typeof(rating)::text FROM public.film")
+        .await
+        .unwrap();
+    assert_eq!(t.as_deref(), Some("film_rating"));
+}
