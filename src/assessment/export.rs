@@ -261,6 +261,7 @@ pub fn write(r: &Report, path: &Path) -> Result<()> {
             message: e.to_string(),
         })?,
         "md" | "markdown" => markdown(r),
+        "html" | "htm" => html(r),
         "csv" => {
             write_csv(r, path)?;
             return Ok(());
@@ -268,7 +269,7 @@ pub fn write(r: &Report, path: &Path) -> Result<()> {
         other => {
             return Err(Error::File {
                 path: path.into(),
-                message: format!("unknown report format '.{other}': use .json, .md or .csv"),
+                message: format!("unknown report format '.{other}': use .html, .json, .md or .csv"),
             });
         }
     };
@@ -276,4 +277,162 @@ pub fn write(r: &Report, path: &Path) -> Result<()> {
         path: path.into(),
         message: format!("cannot write the report: {e}"),
     })
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const CATEGORY_COLORS: [&str; 5] = ["#2ea043", "#78be5a", "#dcaa28", "#e66e28", "#da3633"];
+
+/// The report as one self-contained HTML file (opens offline): summary with a stacked bar chart
+/// per object kind, a filterable action-item table, and every object with its source and
+/// converted SQL side by side.
+pub fn html(r: &Report) -> String {
+    let mut o = String::new();
+    let title = format!("Assessment: {} → {}", r.source, r.target_dialect.label());
+    let _ = write!(
+        o,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{t}</title><style>
+body{{font-family:system-ui,sans-serif;margin:24px;color:#222}} h1{{font-size:20px}} h2{{font-size:17px;margin-top:28px}}
+table{{border-collapse:collapse;font-size:13px}} td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}}
+.bar{{display:flex;height:14px;width:420px}} .bar span{{display:block;height:14px}} .dot{{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px}}
+pre{{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px;margin:0}} .side{{display:grid;grid-template-columns:1fr 1fr;gap:8px}}
+details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px}}
+</style></head><body><h1>{t}</h1>"#,
+        t = esc(&title)
+    );
+    if let Some(s) = &r.statements {
+        let _ = write!(
+            o,
+            "<p>Statements: {} read, {} parsed, {} not parsed, {} data, {} skipped, {} client commands.</p>",
+            s.read, s.parsed, s.unparsed, s.data, s.skipped, s.client_commands
+        );
+    }
+    let all = r.per_category();
+    let total: usize = all.iter().sum();
+    let _ = write!(o, "<p><b>{total} objects</b>: ");
+    for c in super::Category::ALL {
+        let _ = write!(
+            o,
+            r#"<span class="dot" style="background:{}"></span>{} {} ({}) &nbsp; "#,
+            CATEGORY_COLORS[c as usize],
+            all[c as usize],
+            c.label(),
+            pct(all[c as usize], total)
+        );
+    }
+    let _ = write!(
+        o,
+        "<br>Estimated effort: <b>{}</b> (including learning).</p>",
+        hours(r.total_effort_minutes)
+    );
+    let _ = write!(
+        o,
+        "<h2>Summary per object kind</h2><table><tr><th>kind</th><th>total</th><th>automatic</th><th>simple</th><th>medium</th><th>complex</th><th>not convertible</th><th>LOC</th><th>effort</th><th></th></tr>"
+    );
+    for k in &r.summary {
+        let _ = write!(
+            o,
+            "<tr><td>{}{}</td><td>{}</td>",
+            esc(&k.kind),
+            if k.code_object { " (code)" } else { "" },
+            k.total
+        );
+        for n in k.per_category {
+            let _ = write!(o, "<td>{n}</td>");
+        }
+        let _ = write!(
+            o,
+            "<td>{}</td><td>{}</td><td><div class=\"bar\">",
+            k.lines_of_code,
+            hours(k.effort_minutes)
+        );
+        for (i, n) in k.per_category.iter().enumerate() {
+            if *n > 0 {
+                let _ = write!(
+                    o,
+                    r#"<span style="width:{:.1}%;background:{}"></span>"#,
+                    *n as f64 * 100.0 / k.total.max(1) as f64,
+                    CATEGORY_COLORS[i]
+                );
+            }
+        }
+        let _ = write!(o, "</div></td></tr>");
+    }
+    let _ = write!(
+        o,
+        r#"</table><h2>Action items</h2><p><input id="q" placeholder="filter text"><select id="cat"><option value="">all categories</option>"#
+    );
+    for c in super::Category::ALL {
+        let _ = write!(o, r#"<option>{}</option>"#, c.label());
+    }
+    let _ = write!(
+        o,
+        r#"</select></p><table id="items"><tr><th>code</th><th>category</th><th>object</th><th>line</th><th>message</th><th>fix</th><th>effort</th></tr>"#
+    );
+    for obj in &r.objects {
+        for a in &obj.action_items {
+            let _ = write!(
+                o,
+                r#"<tr data-cat="{}"><td>{}</td><td><span class="dot" style="background:{}"></span>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} min</td></tr>"#,
+                a.category.label(),
+                esc(&a.code),
+                CATEGORY_COLORS[a.category as usize],
+                a.category.label(),
+                obj.kind.label(),
+                esc(&format!(
+                    "{}{}",
+                    if obj.schema.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}.", obj.schema)
+                    },
+                    obj.name
+                )),
+                a.line.map(|l| l.to_string()).unwrap_or_default(),
+                esc(&a.message),
+                esc(&a.fix),
+                a.effort_minutes
+            );
+        }
+    }
+    let _ = write!(o, "</table><h2>Objects</h2>");
+    for obj in &r.objects {
+        let converted = obj
+            .target
+            .iter()
+            .map(|t| format!("{};", t.sql))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let _ = write!(
+            o,
+            r#"<details><summary><span class="dot" style="background:{}"></span>{} <b>{}</b> &middot; {}</summary><div class="side"><pre>{}</pre><pre>{}</pre></div></details>"#,
+            CATEGORY_COLORS[obj.category as usize],
+            obj.kind.label(),
+            esc(&obj.name),
+            obj.category.label(),
+            esc(obj
+                .source_sql
+                .as_deref()
+                .unwrap_or("(from the live catalog)")),
+            esc(if converted.is_empty() {
+                "(not converted: see the action items)"
+            } else {
+                &converted
+            })
+        );
+    }
+    let _ = write!(
+        o,
+        r#"<script>
+const q=document.getElementById('q'),c=document.getElementById('cat');
+function f(){{const t=q.value.toLowerCase(),k=c.value;for(const r of document.querySelectorAll('#items tr[data-cat]')){{r.style.display=(!k||r.dataset.cat===k)&&(!t||r.textContent.toLowerCase().includes(t))?'':'none'}}}}
+q.oninput=f;c.onchange=f;
+</script></body></html>"#
+    );
+    o
 }

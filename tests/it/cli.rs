@@ -226,6 +226,21 @@ fn assess_convert_and_apply_schema_from_the_command_line() {
     assert_eq!(r.report_version, 1);
     assert!(std::fs::read_to_string(&md).unwrap().contains("| TB1101 |"));
 
+    let html = dir.path().join("report.html");
+    let o = tugboat(&["assess", f, "--report", html.to_str().unwrap()]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("TB1101")
+            && page.contains("CREATE TABLE IF NOT EXISTS public.boats"),
+        "self-contained report"
+    );
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "opens offline"
+    );
+
     let o = tugboat(&[
         "assess",
         f,

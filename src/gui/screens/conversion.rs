@@ -326,10 +326,11 @@ impl ConversionScreen {
                 std::thread::spawn(move || {
                     let _ = tx.send(
                         rfd::FileDialog::new()
+                            .add_filter("HTML", &["html"])
                             .add_filter("Markdown", &["md"])
                             .add_filter("JSON", &["json"])
                             .add_filter("CSV (SCT layouts)", &["csv"])
-                            .set_file_name("assessment.md")
+                            .set_file_name("assessment.html")
                             .save_file(),
                     );
                     ctx.request_repaint();
