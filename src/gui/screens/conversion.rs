@@ -36,6 +36,7 @@ pub enum SourceKind {
 enum Tab {
     Objects,
     Apply,
+    Rules,
 }
 
 pub struct ConversionScreen {
@@ -57,6 +58,8 @@ pub struct ConversionScreen {
     pub apply_progress: (usize, usize),
     pub applied: Option<Result<Vec<Applied>, String>>,
     pub message: Option<String>,
+    /// A declared source type to try against the rules.
+    pub try_type: String,
     tab: Tab,
     open_dialog: Option<Receiver<Option<PathBuf>>>,
     save_dialog: Option<Receiver<Option<PathBuf>>>,
@@ -82,6 +85,7 @@ impl Default for ConversionScreen {
             apply_progress: (0, 0),
             applied: None,
             message: None,
+            try_type: "tinyint(1)".into(),
             tab: Tab::Objects,
             open_dialog: None,
             save_dialog: None,
@@ -145,11 +149,13 @@ impl ConversionScreen {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.tab, Tab::Objects, "Objects and action items");
             ui.selectable_value(&mut self.tab, Tab::Apply, "Apply to target");
+            ui.selectable_value(&mut self.tab, Tab::Rules, "Type rules");
         });
         ui.separator();
         match self.tab {
             Tab::Objects => self.objects(ui, &report),
             Tab::Apply => self.apply(ui, state, &report),
+            Tab::Rules => self.rules(ui, &report),
         }
         self.report = Some(report);
     }
@@ -472,6 +478,89 @@ impl ConversionScreen {
                 });
             });
         });
+    }
+
+    /// The type rules in force for this source, and a field to try any declared type against them.
+    fn rules(&mut self, ui: &mut egui::Ui, r: &Report) {
+        let dir = (!self.rules_dir.trim().is_empty()).then(|| PathBuf::from(self.rules_dir.trim()));
+        let rules = match crate::conversion::RuleSet::load(r.source_dialect, r.target_dialect, dir.as_deref()) {
+            Ok(rules) => rules,
+            Err(e) => {
+                ui.colored_label(style::ERROR, e.to_string());
+                return;
+            }
+        };
+        ui.horizontal(|ui| {
+            let l = ui.label(format!("Try a {} type", r.source_dialect.label()));
+            ui.add(egui::TextEdit::singleline(&mut self.try_type).desired_width(220.0)).labelled_by(l.id);
+            let t = crate::sqltext::parse_declared_type(&self.try_type);
+            match rules.map_type(&t) {
+                Some((target, action)) => {
+                    ui.label(RichText::new(format!("becomes {target}")).monospace().strong());
+                    if let Some(a) = action {
+                        ui.colored_label(category_color(a.category), format!("{}: {}", a.code, a.message));
+                    }
+                }
+                None => {
+                    ui.colored_label(style::ERROR, "no rule matches: kept as text with an action item");
+                }
+            }
+        });
+        ui.label(
+            RichText::new("Rules come from conversion-rules/*.ron, then the rules folder above (its rules are tried first). Edit a file and assess again to see the effect.")
+                .color(style::MUTED),
+        );
+        egui_extras::TableBuilder::new(ui)
+            .striped(true)
+            .column(egui_extras::Column::initial(260.0).resizable(true).clip(true))
+            .column(egui_extras::Column::initial(260.0).resizable(true).clip(true))
+            .column(egui_extras::Column::initial(180.0).resizable(true).clip(true))
+            .column(egui_extras::Column::remainder().clip(true))
+            .header(20.0, |mut h| {
+                for t in ["source types", "conditions", "target", "action"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(18.0, rules.types.len(), |mut row| {
+                    let t = &rules.types[row.index()];
+                    let mut cond = vec![];
+                    if let Some(u) = t.unsigned {
+                        cond.push(if u { "unsigned".to_string() } else { "signed".into() });
+                    }
+                    if let Some((a, b)) = t.length {
+                        cond.push(format!("length {a}..{b}"));
+                    }
+                    if let Some((a, b)) = t.precision {
+                        cond.push(format!("precision {a}..{b}"));
+                    }
+                    if let Some((a, b)) = t.scale {
+                        cond.push(format!("scale {a}..{b}"));
+                    }
+                    if let Some(c) = &t.declared_contains {
+                        cond.push(format!("contains {c}"));
+                    }
+                    if let Some(o) = &t.option {
+                        cond.push(format!("option {o}"));
+                    }
+                    row.col(|ui| {
+                        ui.monospace(t.from.join(", "));
+                    });
+                    row.col(|ui| {
+                        ui.label(cond.join(", "));
+                    });
+                    row.col(|ui| {
+                        ui.monospace(&t.to);
+                    });
+                    row.col(|ui| {
+                        if let Some(a) = &t.action {
+                            ui.colored_label(category_color(a.category), &a.code).on_hover_text(&a.message);
+                        }
+                    });
+                });
+            });
     }
 
     fn apply(&mut self, ui: &mut egui::Ui, state: &mut AppState, r: &Report) {
