@@ -92,6 +92,9 @@ pub struct ObjectReport {
     pub action_items: Vec<ActionItem>,
     /// Lines of source code (code objects).
     pub lines_of_code: usize,
+    /// The target SQL is the user's edit (kept in the project), not the converter's.
+    #[serde(default)]
+    pub edited: bool,
 }
 
 impl ObjectReport {
@@ -181,6 +184,36 @@ impl Report {
             out[o.category as usize] += 1;
         }
         out
+    }
+
+    /// Replaces the converter's output with the user's edits (matched by kind, schema, name).
+    /// Returns how many edits found their object.
+    pub fn apply_edits(&mut self, edits: &[crate::project::ObjectEdit]) -> usize {
+        let mut applied = 0;
+        for e in edits {
+            if let Some(o) = self
+                .objects
+                .iter_mut()
+                .find(|o| o.kind == e.kind && o.schema == e.schema && o.name == e.name)
+            {
+                let phase = o
+                    .target
+                    .first()
+                    .map(|t| t.phase)
+                    .unwrap_or(if o.kind.is_code() {
+                        Phase::PostData
+                    } else {
+                        Phase::PreData
+                    });
+                o.target = vec![TargetStatement {
+                    phase,
+                    sql: e.sql.trim().trim_end_matches(';').to_string(),
+                }];
+                o.edited = true;
+                applied += 1;
+            }
+        }
+        applied
     }
 
     /// All converted statements of a phase, in dependency order (with the data statements

@@ -542,7 +542,15 @@ async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report>
             message: "no such file (and not an endpoint URL)".into(),
         });
     };
-    crate::conversion::assess(&source, target, a.rules.as_deref())
+    let mut report = crate::conversion::assess(&source, target, a.rules.as_deref())?;
+    if let Some(p) = &a.project {
+        let project = Project::load(p)?;
+        let n = report.apply_edits(&project.conversion.edits);
+        if n > 0 {
+            eprintln!("{n} hand-edited object(s) from {} used", p.display());
+        }
+    }
+    Ok(report)
 }
 
 fn project_command(cmd: ProjectCommand) -> Result<()> {

@@ -61,6 +61,7 @@ impl Ctx<'_> {
             target: vec![],
             action_items: vec![],
             lines_of_code: 0,
+            edited: false,
         }
     }
 

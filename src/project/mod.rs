@@ -23,6 +23,28 @@ pub struct Project {
     pub endpoints: Vec<Endpoint>,
     /// Free text for the team.
     pub notes: String,
+    /// Schema-conversion settings and the user's edits of converted SQL.
+    pub conversion: ConversionSettings,
+}
+
+/// Schema-conversion settings kept with the project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConversionSettings {
+    /// Folder of conversion-rule override files.
+    pub rules_dir: Option<PathBuf>,
+    /// Converted SQL edited by hand; it replaces the converter's output for that object on every
+    /// later conversion.
+    pub edits: Vec<ObjectEdit>,
+}
+
+/// The user's SQL for one object of a conversion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectEdit {
+    pub kind: crate::ddl::ObjectKind,
+    pub schema: String,
+    pub name: String,
+    pub sql: String,
 }
 
 impl Default for Project {
@@ -32,6 +54,7 @@ impl Default for Project {
             name: "Untitled project".into(),
             endpoints: vec![],
             notes: String::new(),
+            conversion: ConversionSettings::default(),
         }
     }
 }

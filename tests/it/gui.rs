@@ -301,6 +301,40 @@ fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
         "the converted SQL is on screen"
     );
 
+    // Edit the converted SQL by hand: the edit is kept in the project and survives a new assessment.
+    let idx = h.state().conversion.selected.unwrap();
+    h.get_by_label("Edit SQL").click();
+    h.step();
+    let edited = "CREATE TABLE IF NOT EXISTS public.tug_jobs (job_id bigint PRIMARY KEY, vessel_id bigint, customer_id bigint, port_id bigint, scheduled_at timestamp, started_at timestamp, finished_at timestamp, status text, tugs_used smallint, fee numeric(10,2), notes text)";
+    h.state_mut().conversion.editing = Some((idx, edited.to_string()));
+    h.step();
+    h.get_by_label("Save edit").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().state.project.conversion.edits.len(), 1);
+    assert!(h.state().state.dirty);
+    h.get_by_label("Assess").click();
+    wait_for(&mut h, "the second assessment", |h| {
+        h.state().conversion.running.is_none()
+    });
+    h.step();
+    h.step();
+    let app = h.state();
+    let again = app
+        .conversion
+        .report
+        .as_ref()
+        .unwrap()
+        .objects
+        .iter()
+        .find(|o| o.name == "tug_jobs" && o.kind == tugboat::ddl::ObjectKind::Table)
+        .unwrap();
+    assert!(
+        again.edited && again.target[0].sql == edited,
+        "{:?}",
+        again.target
+    );
+
     // Apply it to a PostgreSQL target endpoint of the project.
     let (ep, pw) = server.endpoint("tug_gui_conv");
     let mut ep = ep;

@@ -60,6 +60,10 @@ pub struct ConversionScreen {
     pub message: Option<String>,
     /// A declared source type to try against the rules.
     pub try_type: String,
+    /// The object whose converted SQL is being edited, and the text.
+    pub editing: Option<(usize, String)>,
+    /// A report just arrived: the project's edits are still to be applied to it.
+    fresh: bool,
     tab: Tab,
     open_dialog: Option<Receiver<Option<PathBuf>>>,
     save_dialog: Option<Receiver<Option<PathBuf>>>,
@@ -86,6 +90,8 @@ impl Default for ConversionScreen {
             applied: None,
             message: None,
             try_type: "tinyint(1)".into(),
+            editing: None,
+            fresh: false,
             tab: Tab::Objects,
             open_dialog: None,
             save_dialog: None,
@@ -101,6 +107,8 @@ impl ConversionScreen {
                 match r {
                     Ok(rep) => {
                         self.report = Some(rep);
+                        self.fresh = true;
+                        self.editing = None;
                         self.error = None;
                         self.selected = None;
                         self.applied = None;
@@ -139,7 +147,16 @@ impl ConversionScreen {
         if let Some(e) = &self.error {
             ui.colored_label(style::ERROR, format!("Assessment failed: {e}"));
         }
-        let Some(report) = self.report.take() else {
+        if self.fresh {
+            self.fresh = false;
+            if let Some(r) = self.report.as_mut() {
+                let n = r.apply_edits(&state.project.conversion.edits);
+                if n > 0 {
+                    self.message = Some(format!("{n} edited object(s) from the project applied"));
+                }
+            }
+        }
+        let Some(mut report) = self.report.take() else {
             if self.running.is_none() && self.error.is_none() {
                 ui.label(RichText::new("Choose a source and press Assess: every object is listed with what converts automatically and what needs work.").color(style::MUTED));
             }
@@ -153,7 +170,7 @@ impl ConversionScreen {
         });
         ui.separator();
         match self.tab {
-            Tab::Objects => self.objects(ui, &report),
+            Tab::Objects => self.objects(ui, state, &mut report),
             Tab::Apply => self.apply(ui, state, &report),
             Tab::Rules => self.rules(ui, &report),
         }
@@ -392,7 +409,7 @@ impl ConversionScreen {
             });
     }
 
-    fn objects(&mut self, ui: &mut egui::Ui, r: &Report) {
+    fn objects(&mut self, ui: &mut egui::Ui, state: &mut AppState, r: &mut Report) {
         egui::Panel::left("conv_objects")
             .resizable(true)
             .default_size(340.0)
@@ -444,13 +461,19 @@ impl ConversionScreen {
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            let Some(o) = self.selected.and_then(|i| r.objects.get(i)) else {
+            let Some(index) = self.selected.filter(|i| *i < r.objects.len()) else {
                 ui.label(RichText::new("Select an object to see its action items and its source and converted SQL.").color(style::MUTED));
                 return;
             };
+            let o = r.objects[index].clone();
             egui::ScrollArea::vertical().id_salt("conv_detail").auto_shrink([false, false]).show(ui, |ui| {
                 ui.label(style::heading(&format!("{} {}{}", o.kind.label(), if o.schema.is_empty() { String::new() } else { format!("{}.", o.schema) }, o.name)));
-                ui.colored_label(category_color(o.category), o.category.label());
+                ui.horizontal(|ui| {
+                    ui.colored_label(category_color(o.category), o.category.label());
+                    if o.edited {
+                        ui.label(RichText::new("· converted SQL edited by hand (kept in the project)").strong());
+                    }
+                });
                 if let Some(l) = o.source_line {
                     ui.label(RichText::new(format!("{}, line {l}", r.source)).color(style::MUTED));
                 }
@@ -467,15 +490,64 @@ impl ConversionScreen {
                     });
                 }
                 ui.add_space(6.0);
+                let converted = if o.target.is_empty() {
+                    String::new()
+                } else {
+                    o.target.iter().map(|t| format!("{};", t.sql)).collect::<Vec<_>>().join("\n\n")
+                };
+                let mut save = None;
+                let mut revert = false;
                 ui.columns(2, |cols| {
                     cols[0].strong("Source");
                     let mut src = o.source_sql.as_deref().unwrap_or("(from the live catalog)");
                     cols[0].add(egui::TextEdit::multiline(&mut src).code_editor().desired_width(f32::INFINITY).desired_rows(12));
-                    cols[1].strong("PostgreSQL");
-                    let converted = if o.target.is_empty() { "(not converted: see the action items)".to_string() } else { o.target.iter().map(|t| format!("{};", t.sql)).collect::<Vec<_>>().join("\n\n") };
-                    let mut c = converted.as_str();
-                    cols[1].add(egui::TextEdit::multiline(&mut c).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                    cols[1].horizontal(|ui| {
+                        ui.strong("PostgreSQL");
+                        match &self.editing {
+                            Some((i, _)) if *i == index => {
+                                if ui.button("Save edit").clicked() {
+                                    save = self.editing.as_ref().map(|(_, t)| t.clone());
+                                }
+                                if ui.button("Cancel").clicked() {
+                                    self.editing = None;
+                                }
+                            }
+                            _ => {
+                                if ui.button("Edit SQL").clicked() {
+                                    self.editing = Some((index, converted.clone()));
+                                }
+                                if o.edited && ui.button("Revert to the converter's SQL").clicked() {
+                                    revert = true;
+                                }
+                            }
+                        }
+                    });
+                    match &mut self.editing {
+                        Some((i, text)) if *i == index => {
+                            cols[1].add(egui::TextEdit::multiline(text).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                        }
+                        _ => {
+                            let shown = if converted.is_empty() { "(not converted: see the action items, or write it with Edit SQL)".to_string() } else { converted.clone() };
+                            let mut c = shown.as_str();
+                            cols[1].add(egui::TextEdit::multiline(&mut c).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                        }
+                    }
                 });
+                if let Some(sql) = save {
+                    let edit = crate::project::ObjectEdit { kind: o.kind, schema: o.schema.clone(), name: o.name.clone(), sql };
+                    let edits = &mut state.project.conversion.edits;
+                    edits.retain(|e| !(e.kind == edit.kind && e.schema == edit.schema && e.name == edit.name));
+                    edits.push(edit.clone());
+                    state.dirty = true;
+                    r.apply_edits(std::slice::from_ref(&edit));
+                    self.editing = None;
+                    self.message = Some("Edit saved in the project; it survives re-conversion".into());
+                }
+                if revert {
+                    state.project.conversion.edits.retain(|e| !(e.kind == o.kind && e.schema == o.schema && e.name == o.name));
+                    state.dirty = true;
+                    self.message = Some("Edit removed; press Assess to get the converter's SQL back".into());
+                }
             });
         });
     }
@@ -483,7 +555,11 @@ impl ConversionScreen {
     /// The type rules in force for this source, and a field to try any declared type against them.
     fn rules(&mut self, ui: &mut egui::Ui, r: &Report) {
         let dir = (!self.rules_dir.trim().is_empty()).then(|| PathBuf::from(self.rules_dir.trim()));
-        let rules = match crate::conversion::RuleSet::load(r.source_dialect, r.target_dialect, dir.as_deref()) {
+        let rules = match crate::conversion::RuleSet::load(
+            r.source_dialect,
+            r.target_dialect,
+            dir.as_deref(),
+        ) {
             Ok(rules) => rules,
             Err(e) => {
                 ui.colored_label(style::ERROR, e.to_string());
@@ -492,17 +568,28 @@ impl ConversionScreen {
         };
         ui.horizontal(|ui| {
             let l = ui.label(format!("Try a {} type", r.source_dialect.label()));
-            ui.add(egui::TextEdit::singleline(&mut self.try_type).desired_width(220.0)).labelled_by(l.id);
+            ui.add(egui::TextEdit::singleline(&mut self.try_type).desired_width(220.0))
+                .labelled_by(l.id);
             let t = crate::sqltext::parse_declared_type(&self.try_type);
             match rules.map_type(&t) {
                 Some((target, action)) => {
-                    ui.label(RichText::new(format!("becomes {target}")).monospace().strong());
+                    ui.label(
+                        RichText::new(format!("becomes {target}"))
+                            .monospace()
+                            .strong(),
+                    );
                     if let Some(a) = action {
-                        ui.colored_label(category_color(a.category), format!("{}: {}", a.code, a.message));
+                        ui.colored_label(
+                            category_color(a.category),
+                            format!("{}: {}", a.code, a.message),
+                        );
                     }
                 }
                 None => {
-                    ui.colored_label(style::ERROR, "no rule matches: kept as text with an action item");
+                    ui.colored_label(
+                        style::ERROR,
+                        "no rule matches: kept as text with an action item",
+                    );
                 }
             }
         });
@@ -512,9 +599,21 @@ impl ConversionScreen {
         );
         egui_extras::TableBuilder::new(ui)
             .striped(true)
-            .column(egui_extras::Column::initial(260.0).resizable(true).clip(true))
-            .column(egui_extras::Column::initial(260.0).resizable(true).clip(true))
-            .column(egui_extras::Column::initial(180.0).resizable(true).clip(true))
+            .column(
+                egui_extras::Column::initial(260.0)
+                    .resizable(true)
+                    .clip(true),
+            )
+            .column(
+                egui_extras::Column::initial(260.0)
+                    .resizable(true)
+                    .clip(true),
+            )
+            .column(
+                egui_extras::Column::initial(180.0)
+                    .resizable(true)
+                    .clip(true),
+            )
             .column(egui_extras::Column::remainder().clip(true))
             .header(20.0, |mut h| {
                 for t in ["source types", "conditions", "target", "action"] {
@@ -528,7 +627,11 @@ impl ConversionScreen {
                     let t = &rules.types[row.index()];
                     let mut cond = vec![];
                     if let Some(u) = t.unsigned {
-                        cond.push(if u { "unsigned".to_string() } else { "signed".into() });
+                        cond.push(if u {
+                            "unsigned".to_string()
+                        } else {
+                            "signed".into()
+                        });
                     }
                     if let Some((a, b)) = t.length {
                         cond.push(format!("length {a}..{b}"));
@@ -556,7 +659,8 @@ impl ConversionScreen {
                     });
                     row.col(|ui| {
                         if let Some(a) = &t.action {
-                            ui.colored_label(category_color(a.category), &a.code).on_hover_text(&a.message);
+                            ui.colored_label(category_color(a.category), &a.code)
+                                .on_hover_text(&a.message);
                         }
                     });
                 });
