@@ -1070,7 +1070,10 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                 phase: Phase::PostData,
                 sql: text,
             });
-        } else if matches!(cx.src.dialect, Dialect::MySql | Dialect::Sqlite) {
+        } else if matches!(
+            cx.src.dialect,
+            Dialect::MySql | Dialect::Sqlite | Dialect::Oracle
+        ) {
             match trigger(cx, s, tr, &text) {
                 Ok((statements, warnings)) => {
                     for sql in statements {
@@ -1244,6 +1247,15 @@ fn trigger(
         (t.body, t.condition)
     } else if cx.src.dialect == Dialect::Sqlite {
         (tr.body.clone(), tr.condition.clone())
+    } else if cx.src.dialect == Dialect::Oracle {
+        let text = super::procedural::oracle_new_old(text);
+        let upper = text.to_ascii_uppercase();
+        let begin =
+            crate::sqltext::find_keyword(&upper, "BEGIN", 0).ok_or("no BEGIN in the trigger")?;
+        // `WHEN (condition)` before the body.
+        let when = crate::sqltext::find_keyword(&upper[..begin], "WHEN", 0)
+            .map(|w| text[w + 4..begin].trim().to_string());
+        (text[begin..].to_string(), when)
     } else {
         (super::procedural::trigger_body(text), None)
     };
@@ -1296,9 +1308,10 @@ fn trigger(
     };
     let table = cx.names.qualified(&s.name, &tr.table);
     let create = format!(
-        "CREATE TRIGGER {} {timing} {} ON {table} FOR EACH ROW{when} EXECUTE FUNCTION {func}()",
+        "CREATE TRIGGER {} {timing} {} ON {table} FOR EACH {}{when} EXECUTE FUNCTION {func}()",
         quote_pg(&cx.names.name(&tr.name)),
-        events.join(" OR ")
+        events.join(" OR "),
+        if tr.for_each_row { "ROW" } else { "STATEMENT" }
     );
     Ok((vec![function, create], warnings))
 }

@@ -204,9 +204,68 @@ fn convert_piece(
             out.statements.push(format!("RAISE EXCEPTION {msg};"));
         }
         "" => {}
+        _ if find_top_level(st, ":=").is_some() => {
+            // PL/SQL assignment: target := expression
+            let p = find_top_level(st, ":=").unwrap_or(0);
+            let (rhs, warnings) = expr(st[p + 2..].trim())?;
+            out.warnings.extend(warnings);
+            let lhs = crate::conversion::expr::requote(st[..p].trim(), names.fold);
+            out.statements.push(format!("{lhs} := {rhs};"));
+        }
+        "NULL" => out.statements.push("NULL;".into()),
         other => return Err(format!("statement {other} is not converted yet")),
     }
     Ok(())
+}
+
+/// Position of `needle` in `s` outside quotes and parentheses.
+fn find_top_level(s: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' | '`' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ if depth == 0 && s[i..].starts_with(needle) => return Some(i),
+                _ => {}
+            },
+        }
+    }
+    None
+}
+
+/// Oracle `:NEW` / `:OLD` bind-style references as PL/pgSQL's `NEW` / `OLD`.
+pub fn oracle_new_old(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote = false;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let c = b[i];
+        if c == b'\'' {
+            quote = !quote;
+        }
+        if !quote && c == b':' {
+            let rest = &text[i + 1..];
+            let up = rest
+                .get(..3)
+                .map(|x| x.to_ascii_uppercase())
+                .unwrap_or_default();
+            if up == "NEW" || up == "OLD" {
+                out.push_str(&up);
+                i += 4;
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
 }
 
 /// Removes `#`, `--` and `/* */` comments (outside quotes) from procedural text.

@@ -130,6 +130,18 @@ fn args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgumentClaus
 impl VisitorMut for Rewriter<'_> {
     type Break = ();
 
+    fn post_visit_select(&mut self, sel: &mut sqlparser::ast::Select) -> ControlFlow<()> {
+        // Oracle's one-row table: PostgreSQL needs no FROM.
+        sel.from.retain(|t| match &t.relation {
+            sqlparser::ast::TableFactor::Table { name, .. } => !name
+                .0
+                .last()
+                .is_some_and(|p| p.to_string().eq_ignore_ascii_case("dual")),
+            _ => true,
+        });
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
         if let Some(with) = &q.with {
             for c in &with.cte_tables {
@@ -205,6 +217,24 @@ impl VisitorMut for Rewriter<'_> {
             }
         }
         let replacement = match e {
+            // Oracle sequence.NEXTVAL / CURRVAL
+            Expr::CompoundIdentifier(parts)
+                if parts.len() >= 2
+                    && matches!(
+                        parts[parts.len() - 1].value.to_ascii_lowercase().as_str(),
+                        "nextval" | "currval"
+                    ) =>
+            {
+                let func = parts[parts.len() - 1].value.to_ascii_lowercase();
+                let seq = &parts[parts.len() - 2].value;
+                let schema = if parts.len() >= 3 {
+                    self.names.schema(&parts[parts.len() - 3].value)
+                } else {
+                    self.schema.clone()
+                };
+                let q = format!("{}.{}", quote_pg(&schema), quote_pg(&self.names.name(seq)));
+                expr(&format!("{func}('{}')", q.replace('\'', "''")))
+            }
             // MySQL charset introducers: _utf8mb4'x' → 'x'
             Expr::Prefixed { prefix, value } if prefix.value.starts_with('_') => {
                 Some((**value).clone())

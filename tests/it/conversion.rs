@@ -488,3 +488,33 @@ async fn enums_become_native_types_when_the_rules_say_so() {
         .unwrap();
     assert_eq!(t.as_deref(), Some("film_rating"));
 }
+
+#[tokio::test]
+async fn oracle_sakila_triggers_become_plpgsql_and_assign_sequence_ids() {
+    let Some(path) = support::corpus("sakila/jooq/oracle-sakila-db/oracle-sakila-schema.sql")
+    else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let report = assess_text(&text, Dialect::Oracle, "oracle-sakila-schema.sql");
+    let (conn, results) = apply_to_new_db(&report, "tug_oracle_sakila", false).await;
+    let failed = failures(&results);
+    assert!(
+        failed.iter().all(|f| f.starts_with("view ")),
+        "only views may fail (Oracle's implicit conversions): {failed:#?}"
+    );
+    let c = discover(&conn, &DiscoverOptions::default()).await.unwrap();
+    let n = c.counts();
+    assert_eq!(
+        (n.tables, n.foreign_keys, n.triggers),
+        (16, 22, 30),
+        "{n:?}"
+    );
+    // `SELECT actor_sequence.nextval INTO :NEW.actor_id FROM DUAL` now runs as PL/pgSQL.
+    let row = conn
+        .query_scalar("insert", "INSERT INTO public.actor (first_name, last_name) VALUES ('ADA', 'LOVELACE') RETURNING actor_id::text || ',' || (last_update IS NOT NULL)::text")
+        .await
+        .unwrap();
+    assert_eq!(row.as_deref(), Some("1,true"));
+    conn.close().await;
+}
