@@ -418,6 +418,9 @@ fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, Vec<ActionI
 
 fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     let mut o = cx.report(ObjectKind::Table, &s.name, &t.name, None);
+    if o.source_sql.is_none() {
+        o.source_sql = Some(catalog_ddl(t));
+    }
     let qt = cx.names.qualified(&s.name, &t.name);
     let target_schema = cx.names.schema(&s.name);
     if cx.names.too_long(&t.name) {
@@ -921,6 +924,12 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
             ObjectKind::View
         };
         let mut o = cx.report(kind, &s.name, &v.name, None);
+        if o.source_sql.is_none() {
+            o.source_sql = Some(format!(
+                "-- view definition as read from the catalog\n{}",
+                v.definition
+            ));
+        }
         o.lines_of_code = loc(&v.definition);
         if cx.src.dialect == Dialect::Postgres {
             let name = cx.names.qualified(&s.name, &v.name);
@@ -1000,6 +1009,9 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
             ObjectKind::Function
         };
         let mut o = cx.report(kind, &s.name, &r.name, None);
+        if o.source_sql.is_none() {
+            o.source_sql = r.definition.clone().or_else(|| Some(r.body.clone()));
+        }
         o.lines_of_code = loc(r.definition.as_deref().unwrap_or(&r.body));
         if cx.src.dialect == Dialect::Postgres && r.definition.is_some() {
             o.target.push(TargetStatement {
@@ -1063,6 +1075,9 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
     }
     for tr in &s.triggers {
         let mut o = cx.report(ObjectKind::Trigger, &s.name, &tr.name, Some(&tr.table));
+        if o.source_sql.is_none() {
+            o.source_sql = tr.definition.clone().or_else(|| Some(tr.body.clone()));
+        }
         let text = tr.definition.clone().unwrap_or_else(|| tr.body.clone());
         o.lines_of_code = loc(&text);
         if cx.src.dialect == Dialect::Postgres && tr.definition.is_some() {
@@ -1381,4 +1396,33 @@ fn routine(cx: &Ctx, s: &Schema, r: &Routine) -> Result<(String, Vec<String>), S
         ),
     };
     Ok((sql, b.warnings))
+}
+
+/// A table as read from a live catalog, written as DDL for the side-by-side view.
+fn catalog_ddl(t: &Table) -> String {
+    let mut lines: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let mut l = format!("    {} {}", c.name, c.data_type.declared);
+            if !c.nullable {
+                l.push_str(" NOT NULL");
+            }
+            if let Some(d) = &c.default {
+                l.push_str(&format!(" DEFAULT {d}"));
+            }
+            for p in c.properties() {
+                l.push_str(&format!(" {p}"));
+            }
+            l
+        })
+        .collect();
+    if let Some(pk) = &t.primary_key {
+        lines.push(format!("    PRIMARY KEY ({})", pk.columns.join(", ")));
+    }
+    format!(
+        "-- as read from the catalog\nCREATE TABLE {} (\n{}\n)",
+        t.name,
+        lines.join(",\n")
+    )
 }

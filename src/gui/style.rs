@@ -31,3 +31,181 @@ pub fn status_dot(ui: &mut egui::Ui, color: Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
     ui.painter().circle_filled(rect.center(), 4.0, color);
 }
+
+const SQL_KEYWORDS: &[&str] = &[
+    "ADD",
+    "ALL",
+    "ALTER",
+    "AND",
+    "AS",
+    "ASC",
+    "BEGIN",
+    "BETWEEN",
+    "BY",
+    "CASCADE",
+    "CASE",
+    "CHECK",
+    "COLUMN",
+    "COMMENT",
+    "CONSTRAINT",
+    "CREATE",
+    "DECLARE",
+    "DEFAULT",
+    "DELETE",
+    "DESC",
+    "DISTINCT",
+    "DROP",
+    "EACH",
+    "ELSE",
+    "ELSIF",
+    "END",
+    "EXECUTE",
+    "EXISTS",
+    "FOR",
+    "FOREIGN",
+    "FROM",
+    "FUNCTION",
+    "GENERATED",
+    "GROUP",
+    "HAVING",
+    "IDENTITY",
+    "IF",
+    "IN",
+    "INDEX",
+    "INNER",
+    "INSERT",
+    "INTO",
+    "IS",
+    "JOIN",
+    "KEY",
+    "LANGUAGE",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "LOOP",
+    "NOT",
+    "NULL",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "PRIMARY",
+    "PROCEDURE",
+    "REFERENCES",
+    "REPLACE",
+    "RETURN",
+    "RETURNS",
+    "RIGHT",
+    "ROW",
+    "SELECT",
+    "SEQUENCE",
+    "SET",
+    "TABLE",
+    "THEN",
+    "TRIGGER",
+    "TYPE",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VALUES",
+    "VIEW",
+    "WHEN",
+    "WHERE",
+    "WHILE",
+    "WITH",
+    "DELIMITER",
+    "ENGINE",
+    "AUTO_INCREMENT",
+    "UNSIGNED",
+    "STORED",
+    "ALWAYS",
+    "BEFORE",
+    "AFTER",
+    "INSTEAD",
+];
+
+/// Colours SQL for a code view: keywords, strings, numbers and comments.
+pub fn sql_layout_job(ui: &egui::Ui, text: &str, wrap_width: f32) -> egui::text::LayoutJob {
+    use egui::text::{LayoutJob, TextFormat};
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let dark = ui.visuals().dark_mode;
+    let plain = ui.visuals().text_color();
+    let keyword = if dark {
+        Color32::from_rgb(110, 170, 255)
+    } else {
+        Color32::from_rgb(20, 80, 200)
+    };
+    let string = if dark {
+        Color32::from_rgb(150, 200, 120)
+    } else {
+        Color32::from_rgb(30, 120, 30)
+    };
+    let number = if dark {
+        Color32::from_rgb(220, 180, 120)
+    } else {
+        Color32::from_rgb(150, 90, 0)
+    };
+    let comment = MUTED;
+    let mut job = LayoutJob::default();
+    job.wrap.max_width = wrap_width;
+    let fmt = |c: Color32| TextFormat {
+        font_id: font.clone(),
+        color: c,
+        ..Default::default()
+    };
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let (len, color) = if rest.starts_with("--") || rest.starts_with('#') {
+            (rest.find('\n').unwrap_or(rest.len()), comment)
+        } else if rest.starts_with("/*") {
+            (
+                rest.find("*/").map(|p| p + 2).unwrap_or(rest.len()),
+                comment,
+            )
+        } else if b[i] == b'\'' {
+            let mut j = 1;
+            while j < rest.len() {
+                if rest.as_bytes()[j] == b'\'' {
+                    if rest.as_bytes().get(j + 1) == Some(&b'\'') {
+                        j += 2;
+                        continue;
+                    }
+                    j += 1;
+                    break;
+                }
+                j += 1;
+            }
+            (j.min(rest.len()), string)
+        } else if b[i].is_ascii_alphabetic() || b[i] == b'_' {
+            let l = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let word = rest[..l].to_ascii_uppercase();
+            (
+                l,
+                if SQL_KEYWORDS.contains(&word.as_str()) {
+                    keyword
+                } else {
+                    plain
+                },
+            )
+        } else if b[i].is_ascii_digit() {
+            (
+                rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .unwrap_or(rest.len()),
+                number,
+            )
+        } else {
+            (rest.chars().next().map(char::len_utf8).unwrap_or(1), plain)
+        };
+        let mut end = i + len.max(1);
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        job.append(&text[i..end], 0.0, fmt(color));
+        i = end;
+    }
+    job
+}

@@ -500,7 +500,8 @@ impl ConversionScreen {
                 ui.columns(2, |cols| {
                     cols[0].strong("Source");
                     let mut src = o.source_sql.as_deref().unwrap_or("(from the live catalog)");
-                    cols[0].add(egui::TextEdit::multiline(&mut src).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                    let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap: f32| ui.fonts_mut(|f| f.layout_job(style::sql_layout_job(ui, buf.as_str(), wrap)));
+                    cols[0].add(egui::TextEdit::multiline(&mut src).code_editor().desired_width(f32::INFINITY).desired_rows(12).layouter(&mut layouter));
                     cols[1].horizontal(|ui| {
                         ui.strong("PostgreSQL");
                         match &self.editing {
@@ -524,12 +525,14 @@ impl ConversionScreen {
                     });
                     match &mut self.editing {
                         Some((i, text)) if *i == index => {
-                            cols[1].add(egui::TextEdit::multiline(text).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                            let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap: f32| ui.fonts_mut(|f| f.layout_job(style::sql_layout_job(ui, buf.as_str(), wrap)));
+                            cols[1].add(egui::TextEdit::multiline(text).code_editor().desired_width(f32::INFINITY).desired_rows(12).layouter(&mut layouter));
                         }
                         _ => {
                             let shown = if converted.is_empty() { "(not converted: see the action items, or write it with Edit SQL)".to_string() } else { converted.clone() };
                             let mut c = shown.as_str();
-                            cols[1].add(egui::TextEdit::multiline(&mut c).code_editor().desired_width(f32::INFINITY).desired_rows(12));
+                            let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap: f32| ui.fonts_mut(|f| f.layout_job(style::sql_layout_job(ui, buf.as_str(), wrap)));
+                            cols[1].add(egui::TextEdit::multiline(&mut c).code_editor().desired_width(f32::INFINITY).desired_rows(12).layouter(&mut layouter));
                         }
                     }
                 });
