@@ -47,6 +47,7 @@ pub enum Command {
         endpoint: Endpoint,
         password: Option<Password>,
         with_data: bool,
+        recreate: bool,
     },
 }
 
@@ -266,6 +267,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             endpoint,
             password,
             with_data,
+            recreate,
         } => {
             let name = endpoint.name.clone();
             let r = async {
@@ -273,11 +275,12 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 ep.role = crate::endpoints::Role::Target;
                 let conn = Connection::open(&ep, password).await?;
                 let mut last = std::time::Instant::now();
-                let results = crate::conversion::apply::apply(
+                let results = crate::conversion::apply::apply_with(
                     &assessment,
                     &conn,
                     None,
                     with_data,
+                    recreate,
                     |done, total| {
                         // At most ten progress events a second.
                         if last.elapsed() > std::time::Duration::from_millis(100) || done == total {

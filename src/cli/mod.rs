@@ -91,6 +91,10 @@ pub enum Command {
         /// Also load the script's INSERT statements, converted, between pre-data and post-data.
         #[arg(long)]
         with_data: bool,
+        /// Drop every object the schema creates before creating it again (their data is lost).
+        /// Without it, objects that already exist are left as they are.
+        #[arg(long)]
+        recreate: bool,
     },
     /// Create, show or edit project files.
     #[command(subcommand)]
@@ -351,6 +355,7 @@ async fn execute(command: Command) -> Result<()> {
             phase,
             dry_run,
             with_data,
+            recreate,
         } => {
             let r = conversion_report(&conv).await?;
             let phase = parse_phase(&phase)?;
@@ -369,10 +374,17 @@ async fn execute(command: Command) -> Result<()> {
             endpoint.role = crate::endpoints::Role::Target;
             let conn = Connection::open(&endpoint, password).await?;
             let bar = indicatif::ProgressBar::new(0);
-            let results = crate::conversion::apply::apply(&r, &conn, phase, with_data, |i, n| {
-                bar.set_length(n as u64);
-                bar.set_position(i as u64);
-            })
+            let results = crate::conversion::apply::apply_with(
+                &r,
+                &conn,
+                phase,
+                with_data,
+                recreate,
+                |i, n| {
+                    bar.set_length(n as u64);
+                    bar.set_position(i as u64);
+                },
+            )
             .await;
             bar.finish_and_clear();
             conn.close().await;

@@ -26,6 +26,59 @@ pub struct Applied {
 /// SQLSTATEs that mean "already exists".
 const EXISTS: [&str; 6] = ["42P07", "42710", "42P06", "42723", "42P16", "42704"];
 
+/// The statement that drops what `sql` creates (for drop-and-recreate), if it creates anything.
+pub fn drop_for(sql: &str) -> Option<String> {
+    use crate::conversion::names::quote_pg;
+    use crate::ddl::classify::classify;
+    use crate::ddl::{ObjectKind as K, StatementKind as S};
+    let c = classify(sql);
+    let q = |n: &crate::ddl::QualifiedName| match &n.schema {
+        Some(s) => format!("{}.{}", quote_pg(s), quote_pg(&n.name)),
+        None => quote_pg(&n.name),
+    };
+    let name = c.name.as_ref();
+    Some(match (&c.kind, name) {
+        (S::Create(K::Table), Some(n)) => format!("DROP TABLE IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::View), Some(n)) => format!("DROP VIEW IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::MaterializedView), Some(n)) => {
+            format!("DROP MATERIALIZED VIEW IF EXISTS {} CASCADE", q(n))
+        }
+        (S::Create(K::Function), Some(n)) => format!("DROP FUNCTION IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::Procedure), Some(n)) => format!("DROP PROCEDURE IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::Type), Some(n)) => format!("DROP TYPE IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::Domain), Some(n)) => format!("DROP DOMAIN IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::Sequence), Some(n)) => format!("DROP SEQUENCE IF EXISTS {} CASCADE", q(n)),
+        (S::Create(K::Trigger), Some(n)) => format!(
+            "DROP TRIGGER IF EXISTS {} ON {}",
+            quote_pg(&n.name),
+            q(c.table.as_ref()?)
+        ),
+        (S::Create(K::Index), Some(n)) => {
+            let schema = c.table.as_ref().and_then(|t| t.schema.clone());
+            let n = crate::ddl::QualifiedName {
+                schema,
+                name: n.name.clone(),
+            };
+            format!("DROP INDEX IF EXISTS {}", q(&n))
+        }
+        (S::Alter(K::Table), Some(t)) => {
+            let upper = sql.to_ascii_uppercase();
+            let p = crate::sqltext::find_keyword(&upper, "CONSTRAINT", 0)?;
+            let rest = sql[p + "CONSTRAINT".len()..].trim_start();
+            let cname = if let Some(r) = rest.strip_prefix('"') {
+                format!("\"{}\"", &r[..r.find('"')?])
+            } else {
+                rest.split_whitespace().next()?.to_string()
+            };
+            format!(
+                "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {cname}",
+                q(t)
+            )
+        }
+        _ => return None,
+    })
+}
+
 /// Statements sent to the server in one round trip when loading data (retried one by one on error).
 const DATA_BATCH: usize = 200;
 
@@ -36,6 +89,19 @@ pub async fn apply(
     conn: &Connection,
     phase: Option<Phase>,
     with_data: bool,
+    progress: impl FnMut(usize, usize),
+) -> Vec<Applied> {
+    apply_with(report, conn, phase, with_data, false, progress).await
+}
+
+/// [`apply`]; with `recreate`, first drops every object the statements create, in reverse
+/// order (their data is lost).
+pub async fn apply_with(
+    report: &Report,
+    conn: &Connection,
+    phase: Option<Phase>,
+    with_data: bool,
+    recreate: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Applied> {
     let mut todo: Vec<(String, Phase, &str)> = vec![];
@@ -54,6 +120,19 @@ pub async fn apply(
             }
         }
     }
+    let mut out = vec![];
+    if recreate {
+        for (object, p, sql) in todo.iter().rev() {
+            if let Some(drop) = drop_for(sql) {
+                out.push(Applied {
+                    object: format!("drop {object}"),
+                    phase: *p,
+                    sql: drop.clone(),
+                    result: run(conn, &drop).await,
+                });
+            }
+        }
+    }
     let data_at = todo
         .iter()
         .position(|t| t.1 == Phase::PostData)
@@ -64,7 +143,6 @@ pub async fn apply(
         vec![]
     };
     let total = todo.len() + data.len();
-    let mut out = Vec::with_capacity(total);
     let mut done = 0;
     for (i, (object, p, sql)) in todo.iter().enumerate() {
         if i == data_at {

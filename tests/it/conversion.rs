@@ -518,3 +518,45 @@ async fn oracle_sakila_triggers_become_plpgsql_and_assign_sequence_ids() {
     assert_eq!(row.as_deref(), Some("1,true"));
     conn.close().await;
 }
+
+#[tokio::test]
+async fn recreate_drops_and_builds_again_without_duplicates() {
+    let Some(path) = support::corpus("chinook/Chinook_MySql.sql") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let report = assess_text(&text, Dialect::MySql, "Chinook_MySql.sql");
+    let (conn, first) = apply_to_new_db(&report, "tug_recreate", true).await;
+    assert!(failures(&first).is_empty(), "{:#?}", failures(&first));
+    conn.execute("INSERT INTO chinook.genre (genreid, name) VALUES (999, 'scratch')")
+        .await
+        .unwrap();
+    let again =
+        tugboat::conversion::apply::apply_with(&report, &conn, None, true, true, |_, _| {}).await;
+    assert!(failures(&again).is_empty(), "{:#?}", failures(&again));
+    assert!(
+        again.iter().any(|a| a.object.starts_with("drop table")),
+        "tables were dropped first"
+    );
+    let c = discover(
+        &conn,
+        &DiscoverOptions {
+            exact_counts: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let rows: i64 = c
+        .schemas
+        .iter()
+        .flat_map(|s| s.tables.iter())
+        .map(|t| t.stats.exact_rows.unwrap_or(0))
+        .sum();
+    assert_eq!(
+        (rows, c.counts().foreign_keys),
+        (15_607, 11),
+        "rebuilt from scratch: the scratch row is gone, nothing doubled"
+    );
+    conn.close().await;
+}

@@ -54,6 +54,8 @@ pub struct ConversionScreen {
     pub filter: String,
     pub category_filter: Option<Category>,
     pub with_data: bool,
+    /// Drop the target objects before creating them again.
+    pub recreate: bool,
     pub applying: Option<RequestId>,
     pub apply_progress: (usize, usize),
     pub applied: Option<Result<Vec<Applied>, String>>,
@@ -85,6 +87,7 @@ impl Default for ConversionScreen {
             filter: String::new(),
             category_filter: None,
             with_data: false,
+            recreate: false,
             applying: None,
             apply_progress: (0, 0),
             applied: None,
@@ -715,6 +718,7 @@ impl ConversionScreen {
                     endpoint: e,
                     password,
                     with_data: self.with_data,
+                    recreate: self.recreate,
                 }));
             }
         });
