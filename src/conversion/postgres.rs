@@ -421,6 +421,45 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     if o.source_sql.is_none() {
         o.source_sql = Some(catalog_ddl(t));
     }
+    // Case-insensitive collations compare 'a' = 'A' in MySQL/SQL Server; PostgreSQL's default does not.
+    let ci: Vec<String> = t
+        .default_collation
+        .iter()
+        .chain(t.columns.iter().filter_map(|c| c.collation.as_ref()))
+        .filter(|c| c.to_ascii_lowercase().contains("_ci"))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Scripts without COLLATE get the server default: case-insensitive in MySQL and SQL Server.
+    let has_text = t.columns.iter().any(|c| {
+        let n = c.data_type.name.as_str();
+        n.contains("char") || n.contains("text") || n == "enum" || n == "set"
+    });
+    let ci = if ci.is_empty()
+        && t.default_collation.is_none()
+        && has_text
+        && matches!(cx.src.dialect, Dialect::MySql | Dialect::MsSql)
+    {
+        vec![if cx.src.dialect == Dialect::MySql {
+            "the server default (utf8mb4_general_ci)".to_string()
+        } else {
+            "the server default (SQL_Latin1_General_CP1_CI_AS)".to_string()
+        }]
+    } else {
+        ci
+    };
+    if !ci.is_empty() && cx.src.dialect != Dialect::Postgres {
+        let a = cx.action(
+            &o,
+            "TB1117",
+            Category::Simple,
+            format!("Case-insensitive collation {} becomes PostgreSQL's case-sensitive default: 'a' = 'A' no longer holds", ci.join(", ")),
+            "Use citext, lower() in comparisons, or a nondeterministic ICU collation where case must not matter",
+            None,
+        );
+        o.action_items.push(a);
+    }
     let qt = cx.names.qualified(&s.name, &t.name);
     let target_schema = cx.names.schema(&s.name);
     if cx.names.too_long(&t.name) {
@@ -976,14 +1015,21 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                         sql: format!("CREATE OR REPLACE VIEW {name}{cols} AS\n{}", cv.query),
                     });
                     for w in cv.warnings {
-                        let a = cx.action(
-                            &o,
-                            "TB2011",
-                            Category::Simple,
-                            format!("View {}: {w}", v.name),
-                            "Check the view's results on the target",
-                            None,
-                        );
+                        let (code, cat, fix) = if w.starts_with("GROUP BY without") {
+                            (
+                                "TB2014",
+                                Category::Medium,
+                                "Add the columns to GROUP BY, or aggregate them (min/max)",
+                            )
+                        } else {
+                            (
+                                "TB2011",
+                                Category::Simple,
+                                "Check the view's results on the target",
+                            )
+                        };
+                        let a =
+                            cx.action(&o, code, cat, format!("View {}: {w}", v.name), fix, None);
                         o.action_items.push(a);
                     }
                 }

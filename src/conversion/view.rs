@@ -86,6 +86,8 @@ struct Rewriter<'a> {
     fold: bool,
     /// Columns (lower case) that became boolean: `col = 1` is rewritten `col = true`.
     booleans: BTreeSet<String>,
+    /// The source dialect, where a function's meaning depends on it (Oracle CURRENT_DATE).
+    dialect: Option<Dialect>,
 }
 
 impl<'a> Rewriter<'a> {
@@ -97,6 +99,14 @@ impl<'a> Rewriter<'a> {
             warnings: vec![],
             fold: names.fold,
             booleans: BTreeSet::new(),
+            dialect: None,
+        }
+    }
+
+    fn for_dialect(names: &'a Names, target_schema: &str, dialect: Dialect) -> Self {
+        Rewriter {
+            dialect: Some(dialect),
+            ..Rewriter::new(names, target_schema)
         }
     }
 }
@@ -280,6 +290,10 @@ impl VisitorMut for Rewriter<'_> {
                     ("ucase", 1) => expr(&format!("upper({})", a[0])),
                     ("lcase", 1) => expr(&format!("lower({})", a[0])),
                     ("len", 1) => expr(&format!("length({})", a[0])),
+                    // Oracle's CURRENT_DATE is a DATE with a time of day (a timestamp here).
+                    ("current_date", 0) if self.dialect == Some(Dialect::Oracle) => {
+                        expr("LOCALTIMESTAMP(0)")
+                    }
                     ("curdate" | "current_date", 0) => expr("CURRENT_DATE"),
                     ("curtime", 0) => expr("LOCALTIME"),
                     ("getdate" | "sysdatetime", 0) => expr("LOCALTIMESTAMP"),
@@ -392,9 +406,20 @@ pub fn convert_view(
         Statement::Query(q) => q,
         _ => return Err("not a view".into()),
     };
-    let mut r = Rewriter::new(names, target_schema);
+    let mut r = Rewriter::for_dialect(names, target_schema, dialect);
+    let loose = if dialect == Dialect::MySql {
+        loose_group_by(&query)
+    } else {
+        vec![]
+    };
     let _ = query.visit(&mut r);
     let mut warnings = r.warnings;
+    if !loose.is_empty() {
+        warnings.push(format!(
+            "GROUP BY without {}: MySQL accepts such columns, PostgreSQL only when they depend on a grouped primary key",
+            loose.join(", ")
+        ));
+    }
     warnings.sort();
     warnings.dedup();
     Ok(ConvertedView {
@@ -412,7 +437,7 @@ pub fn convert_statement(
     target_schema: &str,
 ) -> Result<(String, Vec<String>), String> {
     let mut st = parse_one(sql, dialect)?;
-    let mut r = Rewriter::new(names, target_schema);
+    let mut r = Rewriter::for_dialect(names, target_schema, dialect);
     let _ = st.visit(&mut r);
     Ok((st.to_string(), r.warnings))
 }
@@ -446,8 +471,145 @@ pub fn convert_expression_with_booleans(
     let mut st = parse_one(&format!("SELECT {sql}"), dialect)?;
     let mut r = Rewriter {
         booleans: booleans.iter().map(|b| b.to_lowercase()).collect(),
-        ..Rewriter::new(names, target_schema)
+        ..Rewriter::for_dialect(names, target_schema, dialect)
     };
     let _ = st.visit(&mut r);
     Ok(st.to_string().trim_start_matches("SELECT ").to_string())
+}
+
+/// Selected columns of a MySQL GROUP BY query whose table is not among the grouped columns'
+/// tables (so PostgreSQL will refuse them unless grouped).
+fn loose_group_by(q: &Query) -> Vec<String> {
+    let sqlparser::ast::SetExpr::Select(sel) = q.body.as_ref() else {
+        return vec![];
+    };
+    let sqlparser::ast::GroupByExpr::Expressions(group, _) = &sel.group_by else {
+        return vec![];
+    };
+    if group.is_empty() {
+        return vec![];
+    }
+    let qualifier = |e: &Expr| match e {
+        Expr::CompoundIdentifier(v) if v.len() >= 2 => Some(v[v.len() - 2].value.to_lowercase()),
+        _ => None,
+    };
+    let grouped: BTreeSet<String> = group.iter().filter_map(qualifier).collect();
+    let grouped_text: BTreeSet<String> =
+        group.iter().map(|e| e.to_string().to_lowercase()).collect();
+    let mut out = vec![];
+    for item in &sel.projection {
+        let e = match item {
+            sqlparser::ast::SelectItem::UnnamedExpr(e)
+            | sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. } => e,
+            _ => continue,
+        };
+        if grouped_text.contains(&e.to_string().to_lowercase()) {
+            continue;
+        }
+        let mut refs = vec![];
+        column_refs(e, &mut refs);
+        for r in refs {
+            if let Some(q) = qualifier(&r)
+                && !grouped.contains(&q)
+                && !grouped_text.contains(&r.to_string().to_lowercase())
+                && !out.contains(&r.to_string())
+            {
+                out.push(r.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Qualified column references in `e`, outside aggregate calls.
+fn column_refs(e: &Expr, out: &mut Vec<Expr>) {
+    const AGGREGATES: [&str; 9] = [
+        "sum",
+        "count",
+        "avg",
+        "min",
+        "max",
+        "group_concat",
+        "string_agg",
+        "bit_and",
+        "bit_or",
+    ];
+    match e {
+        Expr::CompoundIdentifier(v) if v.len() >= 2 => out.push(e.clone()),
+        Expr::Function(f) => {
+            if AGGREGATES.contains(&f.name.to_string().to_lowercase().as_str()) {
+                return;
+            }
+            if let FunctionArguments::List(l) = &f.args {
+                for a in &l.args {
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) = a {
+                        column_refs(x, out);
+                    }
+                }
+            }
+        }
+        Expr::BinaryOp { left, right, .. } => {
+            column_refs(left, out);
+            column_refs(right, out);
+        }
+        Expr::Nested(x) | Expr::UnaryOp { expr: x, .. } | Expr::Cast { expr: x, .. } => {
+            column_refs(x, out)
+        }
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            if let Some(o) = operand {
+                column_refs(o, out);
+            }
+            for c in conditions {
+                column_refs(&c.condition, out);
+                column_refs(&c.result, out);
+            }
+            if let Some(x) = else_result {
+                column_refs(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_mysql_loose_group_by_and_oracle_dates() {
+        let names = Names::new(true, &Default::default());
+        let v = convert_view(
+            "CREATE VIEW v AS SELECT CONCAT(c.city, ',', cy.country) AS store, s.store_id, SUM(p.amount) AS total FROM payment p JOIN store s ON 1=1 JOIN city c ON 1=1 JOIN country cy ON 1=1 GROUP BY s.store_id",
+            Dialect::MySql,
+            &names,
+            "sakila",
+        )
+        .unwrap();
+        assert!(
+            v.warnings
+                .iter()
+                .any(|w| w.contains("GROUP BY without c.city, cy.country")),
+            "{:?}",
+            v.warnings
+        );
+        let ok = convert_view(
+            "CREATE VIEW v AS SELECT f.title, COUNT(*) FROM film f GROUP BY f.film_id",
+            Dialect::MySql,
+            &names,
+            "s",
+        )
+        .unwrap();
+        assert!(
+            !ok.warnings.iter().any(|w| w.contains("GROUP BY")),
+            "same table as the grouped key: {:?}",
+            ok.warnings
+        );
+        let (e, _) = convert_expression("current_date", Dialect::Oracle, &names, "s").unwrap();
+        assert_eq!(e, "LOCALTIMESTAMP(0)");
+    }
 }
