@@ -26,6 +26,9 @@ pub fn category_color(c: Category) -> Color32 {
     }
 }
 
+/// Source dialect, target dialect and rules folder of a loaded rule set.
+type RulesKey = (Dialect, Dialect, String);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Script,
@@ -62,6 +65,8 @@ pub struct ConversionScreen {
     pub message: Option<String>,
     /// A declared source type to try against the rules.
     pub try_type: String,
+    /// The rules shown in the Type rules tab, loaded once per (source, target, folder).
+    rules_cache: Option<(RulesKey, Result<crate::conversion::RuleSet, String>)>,
     /// The object whose converted SQL is being edited, and the text.
     pub editing: Option<(usize, String)>,
     /// A report just arrived: the project's edits are still to be applied to it.
@@ -93,6 +98,7 @@ impl Default for ConversionScreen {
             applied: None,
             message: None,
             try_type: "tinyint(1)".into(),
+            rules_cache: None,
             editing: None,
             fresh: false,
             tab: Tab::Objects,
@@ -283,6 +289,7 @@ impl ConversionScreen {
                 .add_enabled(ready && self.running.is_none(), egui::Button::new("Assess"))
                 .clicked()
             {
+                self.rules_cache = None;
                 let source = match self.source_kind {
                     SourceKind::Endpoint => {
                         let e = state.project.endpoints[self.source_endpoint.unwrap_or(0)].clone();
@@ -560,17 +567,25 @@ impl ConversionScreen {
 
     /// The type rules in force for this source, and a field to try any declared type against them.
     fn rules(&mut self, ui: &mut egui::Ui, r: &Report) {
-        let dir = (!self.rules_dir.trim().is_empty()).then(|| PathBuf::from(self.rules_dir.trim()));
-        let rules = match crate::conversion::RuleSet::load(
+        // Loaded once, not on every frame; again when the source, target or folder changes.
+        let key = (
             r.source_dialect,
             r.target_dialect,
-            dir.as_deref(),
-        ) {
-            Ok(rules) => rules,
-            Err(e) => {
-                ui.colored_label(style::ERROR, e.to_string());
+            self.rules_dir.trim().to_string(),
+        );
+        if self.rules_cache.as_ref().is_none_or(|(k, _)| *k != key) {
+            let dir = (!key.2.is_empty()).then(|| PathBuf::from(&key.2));
+            let loaded = crate::conversion::RuleSet::load(key.0, key.1, dir.as_deref())
+                .map_err(|e| e.to_string());
+            self.rules_cache = Some((key, loaded));
+        }
+        let rules = match self.rules_cache.as_ref().map(|(_, r)| r) {
+            Some(Ok(rules)) => rules.clone(),
+            Some(Err(e)) => {
+                ui.colored_label(style::ERROR, e);
                 return;
             }
+            None => return,
         };
         ui.horizontal(|ui| {
             let l = ui.label(format!("Try a {} type", r.source_dialect.label()));
