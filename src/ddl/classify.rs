@@ -120,22 +120,27 @@ pub struct Classified {
     pub table: Option<QualifiedName>,
 }
 
+/// A token of SQL text: a word (quoted identifiers unquoted) or one punctuation character
+/// (string literals count as punctuation).
 #[derive(Debug, Clone)]
-struct Tok {
-    upper: String,
-    raw: String,
-    /// A single punctuation character (`.`, `(`, `=`...).
-    punct: bool,
+pub(crate) struct Tok {
+    pub upper: String,
+    pub raw: String,
+    /// A single punctuation character (`.`, `(`, `=`...) or a string literal.
+    pub punct: bool,
 }
 
-fn tokens(text: &str, max: usize) -> Vec<Tok> {
-    let mut out = vec![];
+/// Tokens of SQL text up to the `max_words`-th word, skipping comments (MySQL executable
+/// comments count as SQL).
+pub(crate) fn tokens(text: &str, max_words: usize) -> Vec<Tok> {
+    let mut out: Vec<Tok> = vec![];
+    let mut words = 0;
     let b = text.as_bytes();
     let mut i = 0;
     let is_word = |c: u8| {
         c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'#' || c == b'@' || c >= 0x80
     };
-    while i < b.len() && out.len() < max {
+    while i < b.len() && words < max_words {
         let c = b[i];
         if text[i..].starts_with("--") {
             i += text[i..].find('\n').unwrap_or(text.len() - i);
@@ -175,6 +180,7 @@ fn tokens(text: &str, max: usize) -> Vec<Tok> {
                 raw,
                 punct: false,
             });
+            words += 1;
             i = (end + 1).min(text.len());
         } else if is_word(c) {
             let start = i;
@@ -187,6 +193,7 @@ fn tokens(text: &str, max: usize) -> Vec<Tok> {
                 raw,
                 punct: false,
             });
+            words += 1;
         } else if c.is_ascii_whitespace() {
             i += 1;
         } else {

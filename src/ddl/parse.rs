@@ -573,6 +573,28 @@ fn index_part(ic: &IndexColumn) -> IndexPart {
     }
 }
 
+/// A foreign key of the model from sqlparser's (table-level or column-level) constraint.
+fn foreign_key(
+    f: &sqlparser::ast::ForeignKeyConstraint,
+    name: Option<&sqlparser::ast::Ident>,
+    columns: Vec<String>,
+) -> ForeignKey {
+    let target = qname(&f.foreign_table);
+    let action = |a: Option<sqlparser::ast::ReferentialAction>| {
+        a.map(|a| ReferentialAction::parse(&a.to_string()))
+            .unwrap_or_default()
+    };
+    ForeignKey {
+        name: name.map(|n| n.value.clone()),
+        columns,
+        referenced_schema: target.schema,
+        referenced_table: target.name,
+        referenced_columns: f.referred_columns.iter().map(|i| i.value.clone()).collect(),
+        on_update: action(f.on_update),
+        on_delete: action(f.on_delete),
+    }
+}
+
 fn columns_of(v: &[IndexColumn]) -> Vec<String> {
     v.iter()
         .map(|c| {
@@ -604,22 +626,9 @@ fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(), String> {
             columns: columns_of(&u.columns),
         }),
         TableConstraint::ForeignKey(f) => {
-            let target = qname(&f.foreign_table);
-            t.foreign_keys.push(ForeignKey {
-                name: f.name.as_ref().map(|n| n.value.clone()),
-                columns: f.columns.iter().map(|i| i.value.clone()).collect(),
-                referenced_schema: target.schema,
-                referenced_table: target.name,
-                referenced_columns: f.referred_columns.iter().map(|i| i.value.clone()).collect(),
-                on_update: f
-                    .on_update
-                    .map(|a| ReferentialAction::parse(&a.to_string()))
-                    .unwrap_or_default(),
-                on_delete: f
-                    .on_delete
-                    .map(|a| ReferentialAction::parse(&a.to_string()))
-                    .unwrap_or_default(),
-            })
+            let columns = f.columns.iter().map(|i| i.value.clone()).collect();
+            t.foreign_keys
+                .push(foreign_key(f, f.name.as_ref(), columns))
         }
         TableConstraint::Check(ch) => t.check_constraints.push(CheckConstraint {
             name: ch.name.as_ref().map(|n| n.value.clone()),
@@ -713,30 +722,9 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
                     columns: vec![col.name.clone()],
                 }),
                 ColumnOption::ForeignKey(f) => {
-                    let target = qname(&f.foreign_table);
-                    t.foreign_keys.push(ForeignKey {
-                        name: opt
-                            .name
-                            .as_ref()
-                            .or(f.name.as_ref())
-                            .map(|n| n.value.clone()),
-                        columns: vec![col.name.clone()],
-                        referenced_schema: target.schema,
-                        referenced_table: target.name,
-                        referenced_columns: f
-                            .referred_columns
-                            .iter()
-                            .map(|i| i.value.clone())
-                            .collect(),
-                        on_update: f
-                            .on_update
-                            .map(|a| ReferentialAction::parse(&a.to_string()))
-                            .unwrap_or_default(),
-                        on_delete: f
-                            .on_delete
-                            .map(|a| ReferentialAction::parse(&a.to_string()))
-                            .unwrap_or_default(),
-                    })
+                    let name = opt.name.as_ref().or(f.name.as_ref());
+                    t.foreign_keys
+                        .push(foreign_key(f, name, vec![col.name.clone()]))
                 }
                 ColumnOption::Check(ch) => t.check_constraints.push(CheckConstraint {
                     name: opt

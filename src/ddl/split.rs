@@ -471,43 +471,11 @@ fn is_word(b: u8) -> bool {
 /// The first `n` words of SQL text, upper-cased, outside comments and quotes (quoted identifiers
 /// count as one word, unquoted).
 pub fn words(text: &str, n: usize) -> Vec<String> {
-    let mut out = vec![];
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() && out.len() < n {
-        let c = b[i];
-        if text[i..].starts_with("--") {
-            i += text[i..].find('\n').unwrap_or(text.len() - i);
-        } else if text[i..].starts_with("/*") && !text[i..].starts_with("/*!") {
-            i += text[i..]
-                .find("*/")
-                .map(|p| p + 2)
-                .unwrap_or(text.len() - i);
-        } else if c == b'\'' {
-            let end = text[i + 1..]
-                .find('\'')
-                .map(|p| i + p + 2)
-                .unwrap_or(text.len());
-            i = end;
-        } else if matches!(c, b'"' | b'`' | b'[') {
-            let close = if c == b'[' { ']' } else { c as char };
-            let end = text[i + 1..]
-                .find(close)
-                .map(|p| i + 1 + p)
-                .unwrap_or(text.len());
-            out.push(text[i + 1..end].to_ascii_uppercase());
-            i = end + 1;
-        } else if is_word(c) {
-            let start = i;
-            while i < b.len() && (is_word(b[i]) || b[i] == b'$' || b[i] == b'#' || b[i] == b'@') {
-                i += 1;
-            }
-            out.push(text[start..i].to_ascii_uppercase());
-        } else {
-            i += 1;
-        }
-    }
-    out
+    super::classify::tokens(text, n)
+        .into_iter()
+        .filter(|t| !t.punct)
+        .map(|t| t.upper)
+        .collect()
 }
 
 #[cfg(test)]
