@@ -46,6 +46,17 @@ impl LogBuffer {
             .cloned()
             .collect()
     }
+    /// A copy of the entries `keep` accepts (oldest first).
+    pub fn matching(&self, keep: impl Fn(&LogEntry) -> bool) -> Vec<LogEntry> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).len()
     }

@@ -37,15 +37,14 @@ fn level_label(l: Level) -> &'static str {
 }
 
 impl LogsScreen {
-    /// The entries the current filters let through.
-    pub fn filtered(&self, entries: Vec<LogEntry>) -> Vec<LogEntry> {
+    /// The entries the current filters let through (only those are copied out of the buffer).
+    pub fn filtered(&self, logs: &LogBuffer) -> Vec<LogEntry> {
         let search = self.search.to_lowercase();
-        entries
-            .into_iter()
-            .filter(|e| e.level <= self.min_level)
-            .filter(|e| self.component.is_empty() || e.target.contains(&self.component))
-            .filter(|e| search.is_empty() || e.message.to_lowercase().contains(&search))
-            .collect()
+        logs.matching(|e| {
+            e.level <= self.min_level
+                && (self.component.is_empty() || e.target.contains(&self.component))
+                && (search.is_empty() || e.message.to_lowercase().contains(&search))
+        })
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, logs: &LogBuffer) {
@@ -76,7 +75,7 @@ impl LogsScreen {
                 logs.clear();
             }
         });
-        let entries = self.filtered(logs.snapshot());
+        let entries = self.filtered(logs);
         ui.label(
             egui::RichText::new(format!("{} entries shown", entries.len())).color(style::MUTED),
         );
