@@ -105,9 +105,10 @@ pub enum Command {
 pub struct ConvertArgs {
     /// A DDL script file, or a source endpoint URL (or a name with --project).
     pub source: String,
-    /// Target engine: postgres.
-    #[arg(long, default_value = "postgres")]
-    pub target: String,
+    /// Target engine: postgres, mysql (also MariaDB) or sqlite. Default: postgres, or the engine
+    /// of the target endpoint for apply-schema.
+    #[arg(long)]
+    pub target: Option<String>,
     /// Dialect of a script: mysql, postgres, mssql, oracle, sqlite (detected when omitted).
     #[arg(long)]
     pub source_dialect: Option<String>,
@@ -357,12 +358,6 @@ async fn execute(command: Command) -> Result<()> {
             with_data,
             recreate,
         } => {
-            let r = conversion_report(&conv).await?;
-            let phase = parse_phase(&phase)?;
-            if dry_run {
-                print!("{}", r.script(phase, with_data));
-                return Ok(());
-            }
             let (endpoint, password) = TargetArgs {
                 endpoint: target_url,
                 project: conv.project.clone(),
@@ -370,6 +365,37 @@ async fn execute(command: Command) -> Result<()> {
                 timeout: None,
             }
             .resolve()?;
+            // The DDL is written for the target endpoint's engine.
+            let engine = match endpoint.engine {
+                crate::endpoints::Engine::Postgres => crate::ddl::Dialect::Postgres,
+                crate::endpoints::Engine::Sqlite => crate::ddl::Dialect::Sqlite,
+                _ => crate::ddl::Dialect::MySql,
+            };
+            let mut conv = conv;
+            if conv.target.is_some() && conv.target_dialect()? != engine {
+                return Err(Error::InvalidEndpoint {
+                    endpoint: endpoint.label(),
+                    reason: format!(
+                        "--target {} does not match the target endpoint, which is {}",
+                        conv.target.clone().unwrap_or_default(),
+                        engine.label()
+                    ),
+                });
+            }
+            conv.target = Some(
+                engine
+                    .label()
+                    .split('/')
+                    .next()
+                    .unwrap_or("mysql")
+                    .to_string(),
+            );
+            let r = conversion_report(&conv).await?;
+            let phase = parse_phase(&phase)?;
+            if dry_run {
+                print!("{}", r.script(phase, with_data));
+                return Ok(());
+            }
             let mut endpoint = endpoint;
             endpoint.role = crate::endpoints::Role::Target;
             let conn = Connection::open(&endpoint, password).await?;
@@ -399,7 +425,13 @@ async fn execute(command: Command) -> Result<()> {
                         println!(
                             "FAILED {}: {e}\n    {}",
                             a.object,
-                            a.sql.lines().next().unwrap_or_default()
+                            a.sql
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                                .chars()
+                                .take(200)
+                                .collect::<String>()
                         );
                     }
                 }
@@ -437,10 +469,7 @@ fn parse_phase(s: &str) -> Result<Option<crate::assessment::Phase>> {
 fn assess_folder(a: &ConvertArgs) -> Result<String> {
     use crate::conversion::{RuleSet, Source, convert};
     use crate::ddl::Dialect;
-    let target = Dialect::parse(&a.target).ok_or_else(|| Error::InvalidEndpoint {
-        endpoint: "--target".into(),
-        reason: format!("unknown engine '{}'", a.target),
-    })?;
+    let target = a.target_dialect()?;
     let mut files = vec![];
     let mut stack = vec![PathBuf::from(&a.source)];
     while let Some(dir) = stack.pop() {
@@ -520,13 +549,30 @@ fn assess_folder(a: &ConvertArgs) -> Result<String> {
     Ok(out)
 }
 
+impl ConvertArgs {
+    /// The target engine given with --target (PostgreSQL when omitted).
+    fn target_dialect(&self) -> Result<crate::ddl::Dialect> {
+        match &self.target {
+            None => Ok(crate::ddl::Dialect::Postgres),
+            Some(t) => match crate::ddl::Dialect::parse(t) {
+                Some(
+                    d @ (crate::ddl::Dialect::Postgres
+                    | crate::ddl::Dialect::MySql
+                    | crate::ddl::Dialect::Sqlite),
+                ) => Ok(d),
+                _ => Err(Error::InvalidEndpoint {
+                    endpoint: "--target".into(),
+                    reason: format!("unknown target engine '{t}': use postgres, mysql or sqlite"),
+                }),
+            },
+        }
+    }
+}
+
 /// Reads the source (a script, or a live endpoint's catalog) and converts it.
 async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report> {
     use crate::ddl::Dialect;
-    let target = Dialect::parse(&a.target).ok_or_else(|| Error::InvalidEndpoint {
-        endpoint: "--target".into(),
-        reason: format!("unknown engine '{}'", a.target),
-    })?;
+    let target = a.target_dialect()?;
     let path = std::path::Path::new(&a.source);
     let source = if path.is_file() {
         let dialect = match &a.source_dialect {

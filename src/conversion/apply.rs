@@ -1,10 +1,11 @@
-//! Applying converted DDL to a live target, statement by statement, in phases. A failed
-//! statement is recorded with the server's error and the rest go on; objects that already exist
-//! are reported as such, so running it again is safe.
+//! Applying converted DDL to a live target (PostgreSQL, MySQL/MariaDB or SQLite), statement by
+//! statement, in phases. A failed statement is recorded with the server's error and the rest go
+//! on; objects that already exist are reported as such, so running it again is safe.
 
 use serde::{Deserialize, Serialize};
 
 use crate::assessment::{Phase, Report};
+use crate::ddl::Dialect;
 use crate::endpoints::Connection;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,17 +27,57 @@ pub struct Applied {
 /// SQLSTATEs that mean "already exists".
 const EXISTS: [&str; 6] = ["42P07", "42710", "42P06", "42723", "42P16", "42704"];
 
-/// The statement that drops what `sql` creates (for drop-and-recreate), if it creates anything.
+/// Messages of MySQL/MariaDB and SQLite errors that mean "already exists".
+const EXISTS_MESSAGES: [&str; 7] = [
+    "already exists",
+    "Duplicate key name",
+    "Duplicate foreign key",
+    "Duplicate CHECK constraint",
+    "Duplicate check constraint",
+    "errno: 121",
+    "Multiple primary key",
+];
+
+/// The statement that drops what `sql` creates (for drop-and-recreate), if it creates anything,
+/// for a PostgreSQL target.
 pub fn drop_for(sql: &str) -> Option<String> {
-    use crate::conversion::names::quote_pg;
+    drop_for_target(sql, Dialect::Postgres)
+}
+
+/// [`drop_for`] on `target`. On MySQL and SQLite, tables are dropped with foreign-key checks
+/// off (in the same batch, so on the same connection); their indexes and constraints go with
+/// them, and databases are never dropped.
+pub fn drop_for_target(sql: &str, target: Dialect) -> Option<String> {
+    use crate::conversion::names::quote_for;
     use crate::ddl::classify::classify;
     use crate::ddl::{ObjectKind as K, StatementKind as S};
     let c = classify(sql);
     let q = |n: &crate::ddl::QualifiedName| match &n.schema {
-        Some(s) => format!("{}.{}", quote_pg(s), quote_pg(&n.name)),
-        None => quote_pg(&n.name),
+        Some(s) => format!("{}.{}", quote_for(target, s), quote_for(target, &n.name)),
+        None => quote_for(target, &n.name),
     };
     let name = c.name.as_ref();
+    if target != Dialect::Postgres {
+        let (off, on) = if target == Dialect::MySql {
+            ("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1")
+        } else {
+            ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON")
+        };
+        return Some(match (&c.kind, name) {
+            (S::Create(K::Table), Some(n)) => {
+                format!("{off};\nDROP TABLE IF EXISTS {};\n{on}", q(n))
+            }
+            (S::Create(K::View), Some(n)) => format!("DROP VIEW IF EXISTS {}", q(n)),
+            (S::Create(K::Function), Some(n)) => format!("DROP FUNCTION IF EXISTS {}", q(n)),
+            (S::Create(K::Procedure), Some(n)) => format!("DROP PROCEDURE IF EXISTS {}", q(n)),
+            (S::Create(K::Sequence), Some(n)) => format!("DROP SEQUENCE IF EXISTS {}", q(n)),
+            (S::Create(K::Trigger), Some(n)) => format!("DROP TRIGGER IF EXISTS {}", q(n)),
+            (S::Create(K::Index), Some(n)) if target == Dialect::Sqlite => {
+                format!("DROP INDEX IF EXISTS {}", q(n))
+            }
+            _ => return None,
+        });
+    }
     Some(match (&c.kind, name) {
         (S::Create(K::Table), Some(n)) => format!("DROP TABLE IF EXISTS {} CASCADE", q(n)),
         (S::Create(K::View), Some(n)) => format!("DROP VIEW IF EXISTS {} CASCADE", q(n)),
@@ -50,7 +91,7 @@ pub fn drop_for(sql: &str) -> Option<String> {
         (S::Create(K::Sequence), Some(n)) => format!("DROP SEQUENCE IF EXISTS {} CASCADE", q(n)),
         (S::Create(K::Trigger), Some(n)) => format!(
             "DROP TRIGGER IF EXISTS {} ON {}",
-            quote_pg(&n.name),
+            quote_for(target, &n.name),
             q(c.table.as_ref()?)
         ),
         (S::Create(K::Index), Some(n)) => {
@@ -123,7 +164,7 @@ pub async fn apply_with(
     let mut out = vec![];
     if recreate {
         for (object, p, sql) in todo.iter().rev() {
-            if let Some(drop) = drop_for(sql) {
+            if let Some(drop) = drop_for_target(sql, report.target_dialect) {
                 out.push(Applied {
                     object: format!("drop {object}"),
                     phase: *p,
@@ -172,11 +213,18 @@ async fn run(conn: &Connection, sql: &str) -> StatementResult {
                 .as_database_error()
                 .and_then(|d| d.code().map(|c| c.to_string()))
                 .unwrap_or_default();
-            if EXISTS.contains(&code.as_str()) && e.to_string().contains("already exists") {
+            let message = e.to_string();
+            let exists =
+                if code.len() == 5 && code.starts_with("42") && EXISTS.contains(&code.as_str()) {
+                    message.contains("already exists")
+                } else {
+                    EXISTS_MESSAGES.iter().any(|m| message.contains(m))
+                };
+            if exists {
                 StatementResult::Exists
             } else {
                 tracing::warn!(target: "tugboat::conversion", "{e}");
-                StatementResult::Failed(e.to_string())
+                StatementResult::Failed(message)
             }
         }
     }
@@ -195,11 +243,15 @@ async fn load_data(
     for chunk in data.chunks(DATA_BATCH) {
         progress(*done, total);
         let batch: Vec<&str> = chunk.iter().map(|d| d.sql.as_str()).collect();
-        let sql = format!("BEGIN;\n{};\nCOMMIT", batch.join(";\n"));
-        let ok = conn.execute(&sql).await.is_ok();
-        if !ok {
-            let _ = conn.execute("ROLLBACK").await;
-        }
+        // SQLite checks foreign keys (which it only has inline) at COMMIT, so rows may come
+        // in any order within a batch.
+        let defer = if conn.endpoint.engine == crate::endpoints::Engine::Sqlite {
+            "PRAGMA defer_foreign_keys = ON;\n"
+        } else {
+            ""
+        };
+        let sql = format!("{defer}{}", batch.join(";\n"));
+        let ok = conn.execute_in_transaction(&sql).await.is_ok();
         for d in chunk {
             let result = if ok {
                 StatementResult::Ok

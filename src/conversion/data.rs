@@ -119,6 +119,19 @@ pub fn convert_inserts(
                 .map(|c| crate::sqltext::unquote_ident(&c.to_string()))
                 .collect()
         };
+        // SQLite keeps dates as the text given: write them the ISO way its date functions read.
+        let dates: Vec<bool> = columns
+            .iter()
+            .map(|c| {
+                names.target == crate::ddl::Dialect::Sqlite
+                    && target_type(
+                        &model_schema,
+                        model_table.map(|t| t.name.as_str()).unwrap_or(&table),
+                        c,
+                    )
+                    .is_some_and(|t| matches!(t.as_str(), "DATE" | "DATETIME" | "TIMESTAMP"))
+            })
+            .collect();
         let booleans: Vec<bool> = columns
             .iter()
             .map(|c| {
@@ -137,6 +150,29 @@ pub fn convert_inserts(
             for row in &mut values.rows {
                 rows += 1;
                 for (i, e) in row.content.iter_mut().enumerate() {
+                    if let Expr::Value(v) = e {
+                        // N'...' is SQL Server's and MySQL's; SQLite does not read it.
+                        if let Value::NationalStringLiteral(t) = &v.value
+                            && names.target != crate::ddl::Dialect::MySql
+                        {
+                            v.value = Value::SingleQuotedString(t.clone());
+                        }
+                        // MySQL reads backslashes in strings as escapes: double them.
+                        if names.target == crate::ddl::Dialect::MySql
+                            && let Value::SingleQuotedString(t) | Value::NationalStringLiteral(t) =
+                                &mut v.value
+                            && t.contains('\\')
+                        {
+                            *t = t.replace('\\', "\\\\");
+                        }
+                    }
+                    if dates.get(i) == Some(&true)
+                        && let Expr::Value(v) = e
+                        && let Value::SingleQuotedString(t) = &mut v.value
+                        && let Some(iso) = iso_datetime(t)
+                    {
+                        *t = iso;
+                    }
                     if booleans.get(i) == Some(&true)
                         && let Expr::Value(v) = e
                         && let Value::Number(n, _) = &v.value
@@ -148,7 +184,7 @@ pub fn convert_inserts(
             }
         }
         if let Some(q) = ins.source.as_mut() {
-            let _ = super::view::rewrite_query(q, names, &names.schema(&model_schema));
+            let _ = super::view::rewrite_query(q, src.dialect, names, &names.schema(&model_schema));
         }
         let Some(source) = &ins.source else {
             problems.push(DataProblem {
@@ -175,4 +211,58 @@ pub fn convert_inserts(
         });
     }
     (out, problems)
+}
+
+/// `2021/1/1` or `2021-1-1 7:05:00` as `2021-01-01` / `2021-01-01 07:05:00`; None for anything
+/// else (kept as written).
+fn iso_datetime(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter(|x| !x.is_empty())
+        .collect();
+    if !(parts.len() == 3 || parts.len() == 6 || parts.len() == 5) || parts[0].len() != 4 {
+        return None;
+    }
+    let n: Vec<u32> = parts[..parts.len().min(5)]
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    if n[1] == 0 || n[1] > 12 || n[2] == 0 || n[2] > 31 {
+        return None;
+    }
+    let date = format!("{:04}-{:02}-{:02}", n[0], n[1], n[2]);
+    if parts.len() == 3 {
+        return Some(date);
+    }
+    let seconds = parts.get(5).copied().unwrap_or("0");
+    let (whole, frac) = seconds.split_once('.').unwrap_or((seconds, ""));
+    let whole: u32 = whole.parse().ok()?;
+    Some(format!(
+        "{date} {:02}:{:02}:{:02}{}",
+        n[3],
+        n[4],
+        whole,
+        if frac.is_empty() {
+            String::new()
+        } else {
+            format!(".{frac}")
+        }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_for_sqlite_are_iso() {
+        assert_eq!(
+            super::iso_datetime("2021/1/1").as_deref(),
+            Some("2021-01-01")
+        );
+        assert_eq!(
+            super::iso_datetime("2009-1-3 7:05:09.25").as_deref(),
+            Some("2009-01-03 07:05:09.25")
+        );
+        assert_eq!(super::iso_datetime("not a date"), None);
+        assert_eq!(super::iso_datetime("2021-13-01"), None);
+    }
 }

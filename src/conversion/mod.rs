@@ -2,16 +2,20 @@
 //! target engine, with an action item for everything that is not converted automatically.
 //!
 //! [`rules`] holds the data-driven mappings, [`names`] target naming, [`expr`] expressions and
-//! defaults, and one module per target writes its DDL ([`postgres`]).
+//! defaults, [`view`] query rewriting through the sqlparser AST, [`procedural`] trigger and
+//! routine bodies, [`writer`] the DDL for each target (PostgreSQL, MySQL/MariaDB, SQLite),
+//! [`data`] a script's INSERTs, and [`apply`] running the result on a live target.
 
 pub mod apply;
 pub mod data;
 pub mod expr;
+pub mod finish;
 pub mod names;
-pub mod postgres;
+pub mod pg_triggers;
 pub mod procedural;
 pub mod rules;
 pub mod view;
+pub mod writer;
 
 use serde::{Deserialize, Serialize};
 
@@ -160,13 +164,23 @@ pub fn assess(
     convert(source, target, &rules)
 }
 
-/// Converts `source` for `target` with `rules`.
+/// Converts `source` for `target` with `rules` (which must be rules for that target).
 pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
     match target {
-        Dialect::Postgres => Ok(postgres::convert(source, rules)),
+        Dialect::Postgres | Dialect::MySql | Dialect::Sqlite if rules.target == target => {
+            Ok(writer::convert(source, rules))
+        }
+        Dialect::Postgres | Dialect::MySql | Dialect::Sqlite => Err(Error::InvalidEndpoint {
+            endpoint: target.label().into(),
+            reason: format!(
+                "the conversion rules given are for {}, not {}",
+                rules.target.label(),
+                target.label()
+            ),
+        }),
         other => Err(Error::InvalidEndpoint {
             endpoint: other.label().into(),
-            reason: "conversion to this target is not available yet (PostgreSQL is)".into(),
+            reason: "conversion to this target is not available (PostgreSQL, MySQL/MariaDB and SQLite are)".into(),
         }),
     }
 }

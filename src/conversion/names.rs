@@ -1,7 +1,83 @@
-//! Target names: case folding, quoting, reserved words, PostgreSQL's 63-byte limit and its
-//! schema-wide index names (made unique deterministically), and schema mapping.
+//! Target names: case folding, quoting per target (PostgreSQL and SQLite quote only when
+//! needed, MySQL always with backticks, as mysqldump does), reserved words, identifier limits
+//! (PostgreSQL 63 bytes, MySQL 64) with schema-wide index names made unique deterministically,
+//! and schema mapping (MySQL: a schema is a database; SQLite: one namespace, other schemas'
+//! tables are prefixed with the schema name).
 
 use std::collections::{BTreeMap, HashSet};
+
+use crate::ddl::Dialect;
+
+/// SQLite key words beyond PostgreSQL's reserved ones that are safer quoted.
+const SQLITE_RESERVED: &[&str] = &[
+    "abort",
+    "action",
+    "add",
+    "after",
+    "alter",
+    "attach",
+    "autoincrement",
+    "before",
+    "begin",
+    "between",
+    "by",
+    "cascade",
+    "commit",
+    "conflict",
+    "database",
+    "deferred",
+    "delete",
+    "detach",
+    "drop",
+    "each",
+    "escape",
+    "exclusive",
+    "exists",
+    "explain",
+    "fail",
+    "glob",
+    "if",
+    "ignore",
+    "immediate",
+    "index",
+    "indexed",
+    "insert",
+    "instead",
+    "isnull",
+    "key",
+    "match",
+    "no",
+    "nothing",
+    "notnull",
+    "of",
+    "offset",
+    "plan",
+    "pragma",
+    "query",
+    "raise",
+    "recursive",
+    "regexp",
+    "reindex",
+    "release",
+    "rename",
+    "replace",
+    "restrict",
+    "rollback",
+    "row",
+    "rowid",
+    "savepoint",
+    "set",
+    "temp",
+    "temporary",
+    "transaction",
+    "trigger",
+    "update",
+    "vacuum",
+    "values",
+    "view",
+    "virtual",
+    "without",
+];
 
 /// PostgreSQL's reserved key words (those that cannot be bare column or table names).
 const PG_RESERVED: &[&str] = &[
@@ -111,6 +187,34 @@ const PG_RESERVED: &[&str] = &[
 /// PostgreSQL's identifier limit in bytes.
 pub const MAX_IDENT_BYTES: usize = 63;
 
+/// The identifier limit of a target, in bytes (MySQL counts characters; bytes are stricter).
+pub fn max_ident(target: Dialect) -> usize {
+    match target {
+        Dialect::MySql => 64,
+        Dialect::Sqlite => 1024,
+        Dialect::Oracle => 128,
+        Dialect::MsSql => 128,
+        Dialect::Postgres => MAX_IDENT_BYTES,
+    }
+}
+
+/// Quotes an identifier for `target`: backticks always for MySQL, double quotes when needed
+/// elsewhere.
+pub fn quote_for(target: Dialect, name: &str) -> String {
+    match target {
+        Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+        Dialect::Sqlite => {
+            let q = quote_pg(name);
+            if !q.starts_with('"') && SQLITE_RESERVED.contains(&name) {
+                format!("\"{name}\"")
+            } else {
+                q
+            }
+        }
+        _ => quote_pg(name),
+    }
+}
+
 /// Quotes a PostgreSQL identifier when it needs quotes.
 pub fn quote_pg(name: &str) -> String {
     let simple = name
@@ -140,10 +244,15 @@ fn fnv(s: &str) -> u32 {
 /// Cuts `name` to 63 bytes, ending in a hash of the whole name so different long names stay
 /// different. Returns the name and whether it was cut.
 pub fn fit(name: &str) -> (String, bool) {
-    if name.len() <= MAX_IDENT_BYTES {
+    fit_to(name, MAX_IDENT_BYTES)
+}
+
+/// [`fit`] for a limit of `max` bytes.
+pub fn fit_to(name: &str, max: usize) -> (String, bool) {
+    if name.len() <= max {
         return (name.to_string(), false);
     }
-    let mut cut = MAX_IDENT_BYTES - 9;
+    let mut cut = max - 9;
     while !name.is_char_boundary(cut) {
         cut -= 1;
     }
@@ -153,22 +262,54 @@ pub fn fit(name: &str) -> (String, bool) {
 /// Maps source names to target names consistently.
 pub struct Names {
     pub fold: bool,
+    pub target: Dialect,
+    max: usize,
     schema_map: BTreeMap<String, String>,
     /// Relation names (tables, indexes, sequences...) used per target schema.
     used: BTreeMap<String, HashSet<String>>,
 }
 
 impl Names {
+    /// Names for a PostgreSQL target.
     pub fn new(fold: bool, schema_map: &BTreeMap<String, String>) -> Self {
+        Self::for_target(Dialect::Postgres, fold, schema_map)
+    }
+
+    /// Names for `target`.
+    pub fn for_target(target: Dialect, fold: bool, schema_map: &BTreeMap<String, String>) -> Self {
         let schema_map = schema_map
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
             .collect();
         Names {
             fold,
+            target,
+            max: max_ident(target),
             schema_map,
             used: BTreeMap::new(),
         }
+    }
+
+    /// Maps a source schema to a target schema unless the user mapped it already.
+    pub fn default_mapping(&mut self, source: &str, target: &str) {
+        self.schema_map
+            .entry(source.to_ascii_lowercase())
+            .or_insert_with(|| target.to_string());
+    }
+
+    /// The target's default schema: `public` on PostgreSQL, the connection's database on MySQL
+    /// (empty), `main` on SQLite (empty).
+    pub fn default_schema(&self) -> &'static str {
+        if self.target == Dialect::Postgres {
+            "public"
+        } else {
+            ""
+        }
+    }
+
+    /// Quotes an identifier for the target.
+    pub fn quote(&self, name: &str) -> String {
+        quote_for(self.target, name)
     }
 
     /// A source identifier as the target spells it (unquoted form).
@@ -178,12 +319,12 @@ impl Names {
         } else {
             raw.to_string()
         };
-        fit(&n).0
+        fit_to(&n, self.max).0
     }
 
     /// Whether `raw` is longer than the target allows.
     pub fn too_long(&self, raw: &str) -> bool {
-        self.name_unbounded(raw).len() > MAX_IDENT_BYTES
+        self.name_unbounded(raw).len() > self.max
     }
 
     fn name_unbounded(&self, raw: &str) -> String {
@@ -196,7 +337,7 @@ impl Names {
 
     /// A quoted-if-needed target identifier.
     pub fn ident(&self, raw: &str) -> String {
-        quote_pg(&self.name(raw))
+        self.quote(&self.name(raw))
     }
 
     /// The target schema of a source schema (unquoted form). Empty and unmapped default schemas
@@ -206,14 +347,26 @@ impl Names {
             return m.clone();
         }
         if raw.is_empty() || raw == "main" {
-            return "public".into();
+            return self.default_schema().into();
+        }
+        if self.target != Dialect::Postgres
+            && matches!(raw.to_ascii_lowercase().as_str(), "public" | "dbo")
+        {
+            return String::new();
         }
         self.name(raw)
     }
 
-    /// `schema.name`, quoted as needed.
+    /// `schema.name`, quoted as needed. Names in the target's default schema are not qualified
+    /// on MySQL and SQLite; SQLite has one namespace, so other schemas become a name prefix.
     pub fn qualified(&self, schema: &str, name: &str) -> String {
-        format!("{}.{}", quote_pg(&self.schema(schema)), self.ident(name))
+        let s = self.schema(schema);
+        match self.target {
+            Dialect::Postgres => format!("{}.{}", self.quote(&s), self.ident(name)),
+            _ if s.is_empty() => self.ident(name),
+            Dialect::Sqlite => self.quote(&fit_to(&format!("{s}_{}", self.name(name)), self.max).0),
+            _ => format!("{}.{}", self.quote(&s), self.ident(name)),
+        }
     }
 
     /// Registers a relation name in a target schema.
@@ -228,6 +381,8 @@ impl Names {
     /// the source name, else `table_name`, else numbered. Unquoted form.
     pub fn unique_relation(&mut self, target_schema: &str, table: &str, wanted: &str) -> String {
         let used = self.used.entry(target_schema.to_string()).or_default();
+        let max = self.max;
+        let fit = |n: &str| fit_to(n, max);
         let base = fit(&if self.fold {
             wanted.to_lowercase()
         } else {

@@ -18,7 +18,7 @@ pub struct Body {
 }
 
 /// Splits procedural text at top-level `;` (outside quotes and parentheses).
-fn statements(body: &str) -> Vec<String> {
+pub(crate) fn statements(body: &str) -> Vec<String> {
     let mut out = vec![];
     let mut depth = 0i32;
     let mut quote: Option<char> = None;

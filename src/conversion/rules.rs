@@ -150,6 +150,46 @@ const SHIPPED: &[(&str, &str)] = &[
         "postgres-to-postgres.ron",
         include_str!("../../conversion-rules/postgres-to-postgres.ron"),
     ),
+    (
+        "postgres-to-mysql.ron",
+        include_str!("../../conversion-rules/postgres-to-mysql.ron"),
+    ),
+    (
+        "sqlite-to-mysql.ron",
+        include_str!("../../conversion-rules/sqlite-to-mysql.ron"),
+    ),
+    (
+        "mysql-to-mysql.ron",
+        include_str!("../../conversion-rules/mysql-to-mysql.ron"),
+    ),
+    (
+        "mssql-to-mysql.ron",
+        include_str!("../../conversion-rules/mssql-to-mysql.ron"),
+    ),
+    (
+        "oracle-to-mysql.ron",
+        include_str!("../../conversion-rules/oracle-to-mysql.ron"),
+    ),
+    (
+        "postgres-to-sqlite.ron",
+        include_str!("../../conversion-rules/postgres-to-sqlite.ron"),
+    ),
+    (
+        "mysql-to-sqlite.ron",
+        include_str!("../../conversion-rules/mysql-to-sqlite.ron"),
+    ),
+    (
+        "sqlite-to-sqlite.ron",
+        include_str!("../../conversion-rules/sqlite-to-sqlite.ron"),
+    ),
+    (
+        "mssql-to-sqlite.ron",
+        include_str!("../../conversion-rules/mssql-to-sqlite.ron"),
+    ),
+    (
+        "oracle-to-sqlite.ron",
+        include_str!("../../conversion-rules/oracle-to-sqlite.ron"),
+    ),
 ];
 
 fn parse(text: &str, file: &Path) -> Result<RuleSet> {
@@ -252,7 +292,7 @@ impl RuleSet {
             if missing {
                 continue;
             }
-            let arrays = if r.to.contains("{declared}") {
+            let arrays = if r.to.contains("{declared}") || self.target != Dialect::Postgres {
                 String::new()
             } else {
                 "[]".repeat(t.array_dims as usize)

@@ -14,7 +14,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::names::{Names, quote_pg};
+use super::names::Names;
 use crate::ddl::Dialect;
 use crate::ddl::parse::parse_one;
 
@@ -88,6 +88,9 @@ struct Rewriter<'a> {
     booleans: BTreeSet<String>,
     /// The source dialect, where a function's meaning depends on it (Oracle CURRENT_DATE).
     dialect: Option<Dialect>,
+    /// Map functions to the neutral (PostgreSQL) form: off when the source already is
+    /// PostgreSQL or the same engine as the target.
+    translate: bool,
 }
 
 impl<'a> Rewriter<'a> {
@@ -100,13 +103,24 @@ impl<'a> Rewriter<'a> {
             fold: names.fold,
             booleans: BTreeSet::new(),
             dialect: None,
+            translate: names.target == Dialect::Postgres,
         }
     }
 
     fn for_dialect(names: &'a Names, target_schema: &str, dialect: Dialect) -> Self {
         Rewriter {
             dialect: Some(dialect),
+            translate: dialect != Dialect::Postgres && dialect != names.target,
             ..Rewriter::new(names, target_schema)
+        }
+    }
+
+    /// An identifier with the target's quotes where it needs them.
+    fn ident(&self, v: String) -> Ident {
+        let q = self.names.quote(&v);
+        match q.chars().next() {
+            Some(c @ ('"' | '`')) => Ident::with_quote(c, v),
+            _ => Ident::new(v),
         }
     }
 }
@@ -175,18 +189,23 @@ impl VisitorMut for Rewriter<'_> {
             [.., s, n] => (self.names.schema(s), n.clone()),
             [] => return ControlFlow::Continue(()),
         };
-        let ident = |v: String| {
-            let q = quote_pg(&v);
-            if q.starts_with('"') {
-                Ident::with_quote('"', v)
-            } else {
-                Ident::new(v)
-            }
+        *r = match self.names.target {
+            Dialect::Postgres => ObjectName(vec![
+                ObjectNamePart::Identifier(self.ident(schema)),
+                ObjectNamePart::Identifier(self.ident(self.names.name(&name))),
+            ]),
+            _ if schema.is_empty() => ObjectName(vec![ObjectNamePart::Identifier(
+                self.ident(self.names.name(&name)),
+            )]),
+            // SQLite: one namespace, other schemas' tables carry the schema as a prefix.
+            Dialect::Sqlite => ObjectName(vec![ObjectNamePart::Identifier(
+                self.ident(self.names.name(&format!("{schema}_{name}"))),
+            )]),
+            _ => ObjectName(vec![
+                ObjectNamePart::Identifier(self.ident(schema)),
+                ObjectNamePart::Identifier(self.ident(self.names.name(&name))),
+            ]),
         };
-        *r = ObjectName(vec![
-            ObjectNamePart::Identifier(ident(schema)),
-            ObjectNamePart::Identifier(ident(self.names.name(&name))),
-        ]);
         ControlFlow::Continue(())
     }
 
@@ -197,8 +216,7 @@ impl VisitorMut for Rewriter<'_> {
             } else {
                 i.value.clone()
             };
-            i.quote_style = quote_pg(&v).starts_with('"').then_some('"');
-            i.value = v;
+            *i = self.ident(v);
         }
         ControlFlow::Continue(())
     }
@@ -226,6 +244,36 @@ impl VisitorMut for Rewriter<'_> {
                 as_bool(left);
             }
         }
+        // schema.table.column: the schema as the target names it (none for the default).
+        if let Expr::CompoundIdentifier(parts) = e
+            && parts.len() == 3
+        {
+            let schema = self.names.schema(&parts[0].value);
+            let table = parts[1].value.clone();
+            let column = parts[2].clone();
+            *e = match self.names.target {
+                Dialect::Postgres => Expr::CompoundIdentifier(vec![
+                    self.ident(schema),
+                    self.ident(self.names.name(&table)),
+                    column,
+                ]),
+                _ if schema.is_empty() => {
+                    Expr::CompoundIdentifier(vec![self.ident(self.names.name(&table)), column])
+                }
+                Dialect::Sqlite => Expr::CompoundIdentifier(vec![
+                    self.ident(self.names.name(&format!("{schema}_{table}"))),
+                    column,
+                ]),
+                _ => Expr::CompoundIdentifier(vec![
+                    self.ident(schema),
+                    self.ident(self.names.name(&table)),
+                    column,
+                ]),
+            };
+        }
+        if !self.translate {
+            return ControlFlow::Continue(());
+        }
         let replacement = match e {
             // Oracle sequence.NEXTVAL / CURRVAL
             Expr::CompoundIdentifier(parts)
@@ -242,7 +290,7 @@ impl VisitorMut for Rewriter<'_> {
                 } else {
                     self.schema.clone()
                 };
-                let q = format!("{}.{}", quote_pg(&schema), quote_pg(&self.names.name(seq)));
+                let q = self.names.qualified(&schema, seq);
                 expr(&format!("{func}('{}')", q.replace('\'', "''")))
             }
             // MySQL charset introducers: _utf8mb4'x' → 'x'
@@ -407,13 +455,16 @@ pub fn convert_view(
         _ => return Err("not a view".into()),
     };
     let mut r = Rewriter::for_dialect(names, target_schema, dialect);
-    let loose = if dialect == Dialect::MySql {
+    let loose = if dialect == Dialect::MySql && names.target == Dialect::Postgres {
         loose_group_by(&query)
     } else {
         vec![]
     };
     let _ = query.visit(&mut r);
     let mut warnings = r.warnings;
+    if dialect != names.target {
+        warnings.extend(super::finish::finish(&mut query, names.target));
+    }
     if !loose.is_empty() {
         warnings.push(format!(
             "GROUP BY without {}: MySQL accepts such columns, PostgreSQL only when they depend on a grouped primary key",
@@ -428,7 +479,7 @@ pub fn convert_view(
     })
 }
 
-/// Rewrites one SQL statement (INSERT, UPDATE, DELETE, SELECT) of `dialect` for PostgreSQL the
+/// Rewrites one SQL statement (INSERT, UPDATE, DELETE, SELECT) of `dialect` for the target the
 /// way view queries are rewritten. Returns the statement and any warnings.
 pub fn convert_statement(
     sql: &str,
@@ -439,10 +490,14 @@ pub fn convert_statement(
     let mut st = parse_one(sql, dialect)?;
     let mut r = Rewriter::for_dialect(names, target_schema, dialect);
     let _ = st.visit(&mut r);
-    Ok((st.to_string(), r.warnings))
+    let mut warnings = r.warnings;
+    if dialect != names.target {
+        warnings.extend(super::finish::finish(&mut st, names.target));
+    }
+    Ok((st.to_string(), warnings))
 }
 
-/// Rewrites an expression (a condition, a value) for PostgreSQL.
+/// Rewrites an expression (a condition, a value) for the target.
 pub fn convert_expression(
     sql: &str,
     dialect: Dialect,
@@ -454,10 +509,20 @@ pub fn convert_expression(
 }
 
 /// Rewrites a query in place (the VALUES or SELECT of an INSERT) and returns the warnings.
-pub fn rewrite_query(q: &mut Query, names: &Names, target_schema: &str) -> Vec<String> {
+pub fn rewrite_query(
+    q: &mut Query,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+) -> Vec<String> {
     let mut r = Rewriter::new(names, target_schema);
+    r.translate = dialect != names.target && dialect != Dialect::Postgres;
     let _ = q.visit(&mut r);
-    r.warnings
+    let mut warnings = r.warnings;
+    if dialect != names.target {
+        warnings.extend(super::finish::finish(q, names.target));
+    }
+    warnings
 }
 
 /// [`convert_expression`], knowing which columns became boolean (`paid = 0` → `paid = false`).
@@ -474,6 +539,9 @@ pub fn convert_expression_with_booleans(
         ..Rewriter::for_dialect(names, target_schema, dialect)
     };
     let _ = st.visit(&mut r);
+    if dialect != names.target {
+        super::finish::finish(&mut st, names.target);
+    }
     Ok(st.to_string().trim_start_matches("SELECT ").to_string())
 }
 

@@ -301,6 +301,35 @@ impl Connection {
         })
     }
 
+    /// Runs `sql` (one or more statements) in one transaction on one connection: all of it is
+    /// committed, or on error none of it (rolled back on that same connection).
+    pub async fn execute_in_transaction(&self, sql: &str) -> std::result::Result<u64, sqlx::Error> {
+        if let Some(o) = &self.observer {
+            o("executing");
+        }
+        let sql = AssertSqlSafe(sql.to_string());
+        Ok(match &self.pool {
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                let n = sqlx::raw_sql(sql).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                n
+            }
+            Pool::MySql(p) => {
+                let mut tx = p.begin().await?;
+                let n = sqlx::raw_sql(sql).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                n
+            }
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                let n = sqlx::raw_sql(sql).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                n
+            }
+        })
+    }
+
     /// Like [`Connection::query_text`], with failures turned into an error that names the endpoint
     /// and what was being done.
     pub async fn query(&self, context: &str, sql: &str) -> Result<Vec<TextRow>> {

@@ -1,0 +1,577 @@
+//! The last pass of expression conversion for MySQL/MariaDB and SQLite targets. Expressions are
+//! first brought to one neutral, PostgreSQL-flavoured form (by [`super::view`], or as they come
+//! from a PostgreSQL source); this pass rewrites what that form spells differently on the
+//! target: `::` casts, `||` (OR on MySQL), ILIKE, IS [NOT] DISTINCT FROM, string_agg, LENGTH
+//! (bytes on MySQL), concat's NULL handling, EXTRACT on SQLite, UUID and random functions.
+//! Functions not known to exist on the target are kept and reported.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    BinaryOperator, CastKind, Expr, FunctionArgumentClause, VisitMut, VisitorMut,
+};
+use sqlparser::dialect::{MySqlDialect, SQLiteDialect};
+use sqlparser::parser::Parser;
+
+use crate::ddl::Dialect;
+
+/// Functions that exist with the same meaning on MySQL/MariaDB (lower case).
+const MYSQL_SAME: &[&str] = &[
+    "coalesce",
+    "upper",
+    "lower",
+    "substr",
+    "substring",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "replace",
+    "round",
+    "floor",
+    "ceil",
+    "ceiling",
+    "abs",
+    "sum",
+    "count",
+    "avg",
+    "min",
+    "max",
+    "now",
+    "concat",
+    "concat_ws",
+    "lpad",
+    "rpad",
+    "mod",
+    "power",
+    "sqrt",
+    "greatest",
+    "least",
+    "nullif",
+    "left",
+    "right",
+    "reverse",
+    "repeat",
+    "exp",
+    "ln",
+    "sign",
+    "md5",
+    "char_length",
+    "extract",
+    "group_concat",
+    "char_length",
+    "localtimestamp",
+    "localtime",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "date",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "position",
+    "cast",
+    "if",
+    "ifnull",
+    "json_extract",
+    "rand",
+    "uuid",
+    "unhex",
+    "hex",
+];
+
+/// Functions that exist with the same meaning on SQLite (lower case).
+const SQLITE_SAME: &[&str] = &[
+    "coalesce",
+    "upper",
+    "lower",
+    "length",
+    "substr",
+    "substring",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "replace",
+    "round",
+    "abs",
+    "sum",
+    "count",
+    "avg",
+    "min",
+    "max",
+    "nullif",
+    "ifnull",
+    "group_concat",
+    "date",
+    "time",
+    "datetime",
+    "julianday",
+    "strftime",
+    "instr",
+    "printf",
+    "format",
+    "hex",
+    "unhex",
+    "typeof",
+    "json_extract",
+    "iif",
+    "cast",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "ceil",
+    "ceiling",
+    "floor",
+    "sqrt",
+    "power",
+    "exp",
+    "ln",
+    "mod",
+    "sign",
+    "char",
+];
+
+fn parse(target: Dialect, sql: &str) -> Option<Expr> {
+    let r = if target == Dialect::MySql {
+        Parser::new(&MySqlDialect {})
+            .try_with_sql(sql)
+            .ok()?
+            .parse_expr()
+    } else {
+        Parser::new(&SQLiteDialect {})
+            .try_with_sql(sql)
+            .ok()?
+            .parse_expr()
+    };
+    r.ok()
+}
+
+/// The target's spelling of a cast to `ty` (a PostgreSQL type name), as a format with `{}`
+/// for the value.
+fn cast(target: Dialect, ty: &str) -> String {
+    let t = ty.to_ascii_lowercase();
+    let base = t.split('(').next().unwrap_or_default().trim();
+    let params = t.find('(').map(|p| &ty[p..]).unwrap_or("");
+    if target == Dialect::MySql {
+        match base {
+            "text" | "varchar" | "character varying" | "char" | "character" | "bpchar" | "uuid"
+            | "interval" | "name" | "citext" => "CAST({} AS CHAR)".into(),
+            "smallint" | "integer" | "int" | "int2" | "int4" | "int8" | "bigint" => {
+                "CAST({} AS SIGNED)".into()
+            }
+            "numeric" | "decimal" => format!("CAST({{}} AS DECIMAL{params})"),
+            "date" => "CAST({} AS DATE)".into(),
+            "time" | "time without time zone" | "time with time zone" => "CAST({} AS TIME)".into(),
+            b if b.starts_with("timestamp") => "CAST({} AS DATETIME(6))".into(),
+            "real" | "float4" | "double precision" | "float8" | "float" => {
+                "CAST({} AS DOUBLE)".into()
+            }
+            "boolean" | "bool" => "({} <> 0)".into(),
+            "json" | "jsonb" => "CAST({} AS JSON)".into(),
+            "bytea" => "CAST({} AS BINARY)".into(),
+            _ => "{}".into(),
+        }
+    } else {
+        match base {
+            "text" | "varchar" | "character varying" | "char" | "character" | "bpchar" | "uuid"
+            | "interval" | "name" | "citext" | "json" | "jsonb" => "CAST({} AS TEXT)".into(),
+            "smallint" | "integer" | "int" | "int2" | "int4" | "int8" | "bigint" | "boolean"
+            | "bool" => "CAST({} AS INTEGER)".into(),
+            "numeric" | "decimal" => "CAST({} AS NUMERIC)".into(),
+            "date" => "date({})".into(),
+            "time" | "time without time zone" | "time with time zone" => "time({})".into(),
+            b if b.starts_with("timestamp") => "datetime({})".into(),
+            "real" | "float4" | "double precision" | "float8" | "float" => {
+                "CAST({} AS REAL)".into()
+            }
+            "bytea" => "CAST({} AS BLOB)".into(),
+            _ => "{}".into(),
+        }
+    }
+}
+
+struct Finisher {
+    target: Dialect,
+    warnings: Vec<String>,
+}
+
+impl Finisher {
+    fn replacement(&mut self, e: &Expr) -> Option<String> {
+        let target = self.target;
+        let my = target == Dialect::MySql;
+        Some(match e {
+            Expr::Cast {
+                kind: CastKind::DoubleColon | CastKind::Cast,
+                expr,
+                data_type,
+                ..
+            } => {
+                let f = cast(target, &data_type.to_string());
+                if f == "{}" {
+                    return None;
+                }
+                let text_cast = f.ends_with("AS CHAR)") || f.ends_with("AS TEXT)");
+                match expr.as_ref() {
+                    // A string literal is text already.
+                    Expr::Value(v)
+                        if text_cast
+                            && matches!(v.value, sqlparser::ast::Value::SingleQuotedString(_)) =>
+                    {
+                        expr.to_string()
+                    }
+                    Expr::Value(_)
+                    | Expr::Identifier(_)
+                    | Expr::CompoundIdentifier(_)
+                    | Expr::Function(_)
+                    | Expr::Nested(_) => f.replace("{}", &expr.to_string()),
+                    _ => f.replace("{}", &format!("({expr})")),
+                }
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::StringConcat,
+                right,
+            } if my => {
+                let mut parts = vec![];
+                concat_operands(left, &mut parts);
+                concat_operands(right, &mut parts);
+                format!("CONCAT({})", parts.join(", "))
+            }
+            Expr::ILike {
+                negated,
+                expr,
+                pattern,
+                ..
+            } => format!(
+                "lower({expr}) {}LIKE lower({pattern})",
+                if *negated { "NOT " } else { "" }
+            ),
+            Expr::IsNotDistinctFrom(a, b) if my => format!("({a} <=> {b})"),
+            Expr::IsDistinctFrom(a, b) if my => format!("(NOT ({a} <=> {b}))"),
+            Expr::IsNotDistinctFrom(a, b) => format!("({a} IS {b})"),
+            Expr::IsDistinctFrom(a, b) => format!("({a} IS NOT {b})"),
+            Expr::Extract { field, expr, .. } if !my => {
+                let f = match field.to_string().to_ascii_lowercase().as_str() {
+                    "year" => "%Y",
+                    "month" => "%m",
+                    "day" => "%d",
+                    "hour" => "%H",
+                    "minute" => "%M",
+                    "second" => "%S",
+                    "dow" => "%w",
+                    "doy" => "%j",
+                    "epoch" => "%s",
+                    other => {
+                        self.warnings.push(format!(
+                            "EXTRACT({other} ...) has no SQLite equivalent; kept as written"
+                        ));
+                        return None;
+                    }
+                };
+                format!("CAST(strftime('{f}', {expr}) AS INTEGER)")
+            }
+            Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                special: false,
+                ..
+            } if !my => {
+                let from = substring_from
+                    .as_ref()
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "1".into());
+                match substring_for {
+                    Some(n) => format!("substr({expr}, {from}, {n})"),
+                    None => format!("substr({expr}, {from})"),
+                }
+            }
+            Expr::Position { expr, r#in } if !my => format!("instr({in}, {expr})", in = r#in),
+            Expr::Function(f) => {
+                let name = f.name.to_string().to_lowercase();
+                let (args, clauses, distinct) = function_args(f);
+                let d = if distinct { "DISTINCT " } else { "" };
+                match (name.as_str(), args.len()) {
+                    ("string_agg", 2) => {
+                        let order = clauses.iter().find_map(|c| match c {
+                            FunctionArgumentClause::OrderBy(o) => Some(
+                                o.iter()
+                                    .map(|x| x.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            ),
+                            _ => None,
+                        });
+                        let order = order.map(|o| format!(" ORDER BY {o}")).unwrap_or_default();
+                        if my {
+                            format!("GROUP_CONCAT({d}{}{order} SEPARATOR {})", args[0], args[1])
+                        } else {
+                            // ORDER BY inside an aggregate needs SQLite 3.44; older tools
+                            // could not even open a file whose views use it.
+                            if !order.is_empty() {
+                                self.warnings.push("group_concat on SQLite (before 3.44) takes no ORDER BY: the order of the concatenated values is not guaranteed".into());
+                            }
+                            if distinct {
+                                format!("group_concat(DISTINCT {})", args[0])
+                            } else {
+                                format!("group_concat({}, {})", args[0], args[1])
+                            }
+                        }
+                    }
+                    ("length", 1) if my => format!("CHAR_LENGTH({})", args[0]),
+                    ("concat", _) if my => format!("CONCAT_WS('', {})", args.join(", ")),
+                    // concat() needs SQLite 3.44: || with NULLs read as '' means the same.
+                    ("concat", n) if n > 0 => args
+                        .iter()
+                        .map(|a| {
+                            if a.starts_with('\'') && a.ends_with('\'') {
+                                a.clone()
+                            } else {
+                                format!("coalesce({a}, '')")
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" || "),
+                    ("now", 0) if !my => "CURRENT_TIMESTAMP".into(),
+                    ("localtimestamp", 0) if !my => "datetime('now', 'localtime')".into(),
+                    ("localtime", 0) if !my => "time('now', 'localtime')".into(),
+                    ("gen_random_uuid" | "uuid_generate_v4", 0) if my => "UUID()".into(),
+                    ("random", 0) if my => "RAND()".into(),
+                    ("decode", 2) if args[1].eq_ignore_ascii_case("'hex'") => {
+                        format!("unhex({})", args[0])
+                    }
+                    ("char_length" | "character_length", 1) if !my => {
+                        format!("length({})", args[0])
+                    }
+                    ("chr", 1) => match args[0].parse::<u32>().ok().and_then(char::from_u32) {
+                        Some(c) => format!("'{}'", c.to_string().replace('\'', "''")),
+                        None if my => format!("CHAR({} USING utf8mb4)", args[0]),
+                        None => format!("char({})", args[0]),
+                    },
+                    ("to_date" | "to_timestamp", 2) => {
+                        if let Some(v) = fold_date(&args[0], &args[1]) {
+                            format!("'{v}'")
+                        } else if my {
+                            format!("STR_TO_DATE({}, '{}')", args[0], mysql_format(&args[1]))
+                        } else {
+                            self.warnings.push(format!(
+                                "{name}() with a computed value: read as an ISO date by datetime(); check the format {}",
+                                args[1]
+                            ));
+                            format!("datetime({})", args[0])
+                        }
+                    }
+                    (n, _) => {
+                        let known = if my { MYSQL_SAME } else { SQLITE_SAME };
+                        if !known.contains(&n) {
+                            self.warnings.push(format!(
+                                "function {n}() may not exist on {}; kept as written",
+                                target.label()
+                            ));
+                        }
+                        return None;
+                    }
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// The operands of nested concatenations, flattened: `CONCAT(CONCAT(a, b), c)` → a, b, c.
+fn concat_operands(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Nested(inner) => concat_operands(inner, out),
+        Expr::Function(f) if f.name.to_string() == "CONCAT" => {
+            out.extend(function_args(f).0);
+        }
+        other => out.push(other.to_string()),
+    }
+}
+
+/// `to_date('1962-2-18 00:00:00', 'yyyy-mm-dd hh24:mi:ss')` with literal arguments, as an
+/// ISO literal (`1962-02-18 00:00:00`); None when the value does not follow the format.
+fn fold_date(value: &str, format: &str) -> Option<String> {
+    let v = value.strip_prefix('\'')?.strip_suffix('\'')?;
+    let f = format
+        .strip_prefix('\'')?
+        .strip_suffix('\'')?
+        .to_ascii_lowercase();
+    let numbers: Vec<u32> = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let mut fields = vec![];
+    let mut rest = f.as_str();
+    while !rest.is_empty() {
+        let tok = ["yyyy", "hh24", "mm", "dd", "hh", "mi", "ss"]
+            .into_iter()
+            .find(|t| rest.starts_with(t));
+        match tok {
+            Some(t) => {
+                fields.push(t);
+                rest = &rest[t.len()..];
+            }
+            None => rest = &rest[rest.chars().next()?.len_utf8()..],
+        }
+    }
+    if fields.len() != numbers.len() || fields.is_empty() {
+        return None;
+    }
+    let mut d = [0u32, 1, 1, 0, 0, 0];
+    for (f, n) in fields.iter().zip(&numbers) {
+        let i = match *f {
+            "yyyy" => 0,
+            "mm" => 1,
+            "dd" => 2,
+            "hh24" | "hh" => 3,
+            "mi" => 4,
+            _ => 5,
+        };
+        d[i] = *n;
+    }
+    if d[1] > 12 || d[2] > 31 || d[3] > 23 || d[4] > 59 || d[5] > 59 {
+        return None;
+    }
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        d[0], d[1], d[2], d[3], d[4], d[5]
+    ))
+}
+
+/// An Oracle/PostgreSQL date format as MySQL's STR_TO_DATE spells it.
+fn mysql_format(format: &str) -> String {
+    let f = format.trim_matches('\'').to_ascii_lowercase();
+    f.replace("yyyy", "%Y")
+        .replace("hh24", "%H")
+        .replace("hh", "%h")
+        .replace("mm", "%m")
+        .replace("dd", "%d")
+        .replace("mi", "%i")
+        .replace("ss", "%s")
+}
+
+fn function_args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgumentClause>, bool) {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    match &f.args {
+        FunctionArguments::List(l) => (
+            l.args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e.to_string(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            l.clauses.clone(),
+            l.duplicate_treatment
+                .is_some_and(|d| d.to_string().eq_ignore_ascii_case("DISTINCT")),
+        ),
+        _ => (vec![], vec![], false),
+    }
+}
+
+impl VisitorMut for Finisher {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        // Catalog definitions quote some built-in function names ("substring"): a quoted name
+        // is a user function on MySQL.
+        if let Expr::Function(f) = e
+            && let [sqlparser::ast::ObjectNamePart::Identifier(i)] = f.name.0.as_mut_slice()
+            && i.quote_style.is_some()
+            && (MYSQL_SAME.contains(&i.value.to_lowercase().as_str())
+                || SQLITE_SAME.contains(&i.value.to_lowercase().as_str()))
+        {
+            i.quote_style = None;
+        }
+        if let Some(text) = self.replacement(e) {
+            match parse(self.target, &text) {
+                Some(new) => *e = new,
+                None => self.warnings.push(format!(
+                    "{e} could not be rewritten for {}; kept as written",
+                    self.target.label()
+                )),
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Rewrites a neutral (PostgreSQL-flavoured) statement or query for `target` in place; returns
+/// the warnings. Does nothing for a PostgreSQL target.
+pub fn finish<V: VisitMut>(node: &mut V, target: Dialect) -> Vec<String> {
+    if !matches!(target, Dialect::MySql | Dialect::Sqlite) {
+        return vec![];
+    }
+    let mut f = Finisher {
+        target,
+        warnings: vec![],
+    };
+    let _ = node.visit(&mut f);
+    f.warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::dialect::PostgreSqlDialect;
+
+    fn fin(sql: &str, target: Dialect) -> String {
+        let mut st = Parser::parse_sql(&PostgreSqlDialect {}, &format!("SELECT {sql}"))
+            .unwrap()
+            .remove(0);
+        finish(&mut st, target);
+        st.to_string().trim_start_matches("SELECT ").to_string()
+    }
+
+    #[test]
+    fn postgres_expressions_for_mysql() {
+        assert_eq!(
+            fin("first_name || ' ' || last_name", Dialect::MySql),
+            "CONCAT(first_name, ' ', last_name)"
+        );
+        assert_eq!(fin("amount::text", Dialect::MySql), "CAST(amount AS CHAR)");
+        assert_eq!(fin("'x'::text", Dialect::MySql), "'x'");
+        assert_eq!(
+            fin("string_agg(name, ', ' ORDER BY name)", Dialect::MySql),
+            "GROUP_CONCAT(name ORDER BY name SEPARATOR ', ')"
+        );
+        assert_eq!(fin("length(title)", Dialect::MySql), "CHAR_LENGTH(title)");
+        assert_eq!(
+            fin(
+                "to_date('1962-2-18 00:00:00', 'yyyy-mm-dd hh24:mi:ss')",
+                Dialect::Sqlite
+            ),
+            "'1962-02-18 00:00:00'"
+        );
+        assert_eq!(
+            fin("'AC' || chr(47) || 'DC'", Dialect::Sqlite),
+            "'AC' || '/' || 'DC'"
+        );
+        assert_eq!(
+            fin("title ILIKE '%x%'", Dialect::MySql),
+            "lower(title) LIKE lower('%x%')"
+        );
+    }
+
+    #[test]
+    fn postgres_expressions_for_sqlite() {
+        assert_eq!(
+            fin("a || b", Dialect::Sqlite),
+            "a || b",
+            "|| is concatenation in SQLite"
+        );
+        assert_eq!(
+            fin("EXTRACT(YEAR FROM rental_date)", Dialect::Sqlite),
+            "CAST(strftime('%Y', rental_date) AS INTEGER)"
+        );
+        assert_eq!(fin("d::date", Dialect::Sqlite), "date(d)");
+        assert_eq!(
+            fin("string_agg(x, ',')", Dialect::Sqlite),
+            "group_concat(x, ',')"
+        );
+    }
+}
