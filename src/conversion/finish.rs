@@ -252,6 +252,12 @@ impl Finisher {
             Expr::IsDistinctFrom(a, b) if my => format!("(NOT ({a} <=> {b}))"),
             Expr::IsNotDistinctFrom(a, b) => format!("({a} IS {b})"),
             Expr::IsDistinctFrom(a, b) => format!("({a} IS NOT {b})"),
+            // Seconds since 1970 (TO_SECONDS is deterministic, so generated columns may use it).
+            Expr::Extract { field, expr, .. }
+                if my && field.to_string().eq_ignore_ascii_case("epoch") =>
+            {
+                format!("(TO_SECONDS({expr}) - 62167219200)")
+            }
             Expr::Extract { field, expr, .. } if !my => {
                 let f = match field.to_string().to_ascii_lowercase().as_str() {
                     "year" => "%Y",
@@ -321,6 +327,9 @@ impl Finisher {
                         }
                     }
                     ("length", 1) if my => format!("CHAR_LENGTH({})", args[0]),
+                    ("btrim", 1) => format!("trim({})", args[0]),
+                    ("btrim", 2) if my => format!("TRIM(BOTH {} FROM {})", args[1], args[0]),
+                    ("btrim", 2) => format!("trim({}, {})", args[0], args[1]),
                     ("concat", _) if my => format!("CONCAT_WS('', {})", args.join(", ")),
                     // concat() needs SQLite 3.44: || with NULLs read as '' means the same.
                     ("concat", n) if n > 0 => args
@@ -344,6 +353,20 @@ impl Finisher {
                     }
                     ("char_length" | "character_length", 1) if !my => {
                         format!("length({})", args[0])
+                    }
+                    // A MySQL point literal as the standard WKB bytes SQLite can keep.
+                    ("point", 2) if !my => {
+                        let (Ok(x), Ok(y)) = (args[0].parse::<f64>(), args[1].parse::<f64>())
+                        else {
+                            return None;
+                        };
+                        let mut wkb = vec![1u8, 1, 0, 0, 0];
+                        wkb.extend(x.to_le_bytes());
+                        wkb.extend(y.to_le_bytes());
+                        format!(
+                            "X'{}'",
+                            wkb.iter().map(|b| format!("{b:02X}")).collect::<String>()
+                        )
                     }
                     ("chr", 1) => match args[0].parse::<u32>().ok().and_then(char::from_u32) {
                         Some(c) => format!("'{}'", c.to_string().replace('\'', "''")),

@@ -822,6 +822,19 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
     for c in &ct.constraints {
         let _ = apply_constraint(&mut t, c);
     }
+    // MySQL's table option AUTO_INCREMENT=n: where the numbering continues.
+    if let Some(p) = crate::discovery::find_keyword(&upper, "AUTO_INCREMENT", 0)
+        && let Some(n) = options[p + 14..]
+            .split(['=', ' ', ','])
+            .find(|w| !w.is_empty())
+            .and_then(|w| w.parse::<i64>().ok())
+    {
+        for c in &mut t.columns {
+            if let Some(Identity::AutoIncrement { next_value }) = &mut c.identity {
+                *next_value = Some(n);
+            }
+        }
+    }
     t
 }
 

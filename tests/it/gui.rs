@@ -259,6 +259,22 @@ fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
         .click();
     h.step();
     h.step();
+    // The demo's target is SQLite; choose PostgreSQL as the target engine.
+    assert_eq!(
+        h.state().conversion.target,
+        Some(tugboat::ddl::Dialect::Sqlite),
+        "the target engine defaults to the project's target endpoint"
+    );
+    h.get_by_label("Target").click();
+    h.step();
+    h.step();
+    h.get_by_label("PostgreSQL").click();
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().conversion.target,
+        Some(tugboat::ddl::Dialect::Postgres)
+    );
     h.get_by_label("Assess").click();
     wait_for(&mut h, "the assessment", |h| {
         h.state().conversion.report.is_some() || h.state().conversion.error.is_some()
@@ -363,4 +379,63 @@ fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(has(&h, "0 failed"));
+}
+
+/// The embedded demo, no server: assess the Harbor source for its SQLite target and apply it;
+/// the target file then holds every table, and running it again changes nothing.
+#[test]
+fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    wait_for(&mut h, "the demo database", |h| {
+        h.state().state.demo_ready.is_some()
+    });
+    h.get_by_role_and_label(Role::Button, "Schema conversion")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_label("Assess").click();
+    wait_for(&mut h, "the assessment", |h| {
+        h.state().conversion.report.is_some() || h.state().conversion.error.is_some()
+    });
+    let report = h.state().conversion.report.clone().unwrap();
+    assert_eq!(report.target_dialect, tugboat::ddl::Dialect::Sqlite);
+    h.step();
+    h.get_by_label("Apply to target").click();
+    h.step();
+    h.step();
+    for round in 0..2 {
+        h.state_mut().conversion.applied = None;
+        h.get_by_label("Apply schema").click();
+        wait_for(&mut h, "the apply results", |h| {
+            h.state().conversion.applied.is_some()
+        });
+        h.step();
+        let applied = h.state().conversion.applied.clone().unwrap().unwrap();
+        let failed: Vec<_> = applied
+            .iter()
+            .filter(|a| {
+                matches!(
+                    a.result,
+                    tugboat::conversion::apply::StatementResult::Failed(_)
+                )
+            })
+            .collect();
+        assert!(failed.is_empty(), "round {round}: {failed:#?}");
+    }
+    let (_, target) = tugboat::demo::demo_paths(dir.path());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let tables = rt.block_on(async {
+        let p = tugboat::endpoints::Endpoint::parse_url(&format!("sqlite://{}", target.display()))
+            .unwrap();
+        let conn = tugboat::endpoints::Connection::open(&p.endpoint, None)
+            .await
+            .unwrap();
+        let c = tugboat::discovery::discover(&conn, &Default::default())
+            .await
+            .unwrap();
+        conn.close().await;
+        c.counts().tables
+    });
+    assert_eq!(tables, 7, "the Harbor tables are in the target file");
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod connect;
 mod conversion;
+mod conversion_targets;
 mod corpora;
 mod discovery_mysql;
 mod discovery_pg;

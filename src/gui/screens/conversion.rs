@@ -49,6 +49,8 @@ pub struct ConversionScreen {
     pub dialect: Option<Dialect>,
     pub source_endpoint: Option<usize>,
     pub target_endpoint: Option<usize>,
+    /// The target engine; None: that of the project's first target endpoint (else PostgreSQL).
+    pub target: Option<Dialect>,
     pub rules_dir: String,
     pub running: Option<RequestId>,
     pub report: Option<Box<Report>>,
@@ -84,6 +86,7 @@ impl Default for ConversionScreen {
             dialect: None,
             source_endpoint: None,
             target_endpoint: None,
+            target: None,
             rules_dir: String::new(),
             running: None,
             report: None,
@@ -138,7 +141,20 @@ impl ConversionScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         self.poll_dialogs();
-        // Sensible defaults: the project's first source, and its first PostgreSQL target.
+        // Sensible defaults: the project's first source, its first target endpoint's engine, and
+        // that endpoint for applying.
+        if self.target.is_none() {
+            self.target = Some(
+                state
+                    .project
+                    .endpoints
+                    .iter()
+                    .find(|e| e.role == crate::endpoints::Role::Target)
+                    .map(|e| engine_dialect(e.engine))
+                    .unwrap_or(Dialect::Postgres),
+            );
+        }
+        let target = self.target.unwrap_or(Dialect::Postgres);
         if self.source_endpoint.is_none() {
             self.source_endpoint = state
                 .project
@@ -148,8 +164,7 @@ impl ConversionScreen {
         }
         if self.target_endpoint.is_none() {
             self.target_endpoint = state.project.endpoints.iter().position(|e| {
-                e.role == crate::endpoints::Role::Target
-                    && e.engine == crate::endpoints::Engine::Postgres
+                e.role == crate::endpoints::Role::Target && engine_dialect(e.engine) == target
             });
         }
         egui::Panel::top("conversion_source").show(ui, |ui| self.source_bar(ui, state));
@@ -271,7 +286,22 @@ impl ConversionScreen {
                         .labelled_by(l.id);
                 }
             }
-            ui.label("Target: PostgreSQL");
+            let l = ui.label("Target");
+            let before = self.target;
+            egui::ComboBox::from_id_salt("conv_target_engine")
+                .selected_text(self.target.unwrap_or(Dialect::Postgres).label())
+                .show_ui(ui, |ui| {
+                    for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+                        ui.selectable_value(&mut self.target, Some(d), d.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if self.target != before {
+                // Another engine: pick a matching endpoint to apply to, and fresh rules.
+                self.target_endpoint = None;
+                self.rules_cache = None;
+            }
             let l = ui.label("Rules folder");
             ui.add(
                 egui::TextEdit::singleline(&mut self.rules_dir)
@@ -309,7 +339,7 @@ impl ConversionScreen {
                 self.error = None;
                 self.running = Some(state.runtime.submit(Command::Assess {
                     source,
-                    target: Dialect::Postgres,
+                    target: self.target.unwrap_or(Dialect::Postgres),
                     rules_dir,
                 }));
             }
@@ -700,7 +730,7 @@ impl ConversionScreen {
                 .selected_text(current)
                 .show_ui(ui, |ui| {
                     for (i, e) in state.project.endpoints.iter().enumerate() {
-                        if e.engine == crate::endpoints::Engine::Postgres {
+                        if engine_dialect(e.engine) == r.target_dialect {
                             ui.selectable_value(&mut self.target_endpoint, Some(i), &e.name);
                         }
                     }
@@ -799,5 +829,14 @@ impl ConversionScreen {
             }
             None => {}
         }
+    }
+}
+
+/// The SQL dialect of an engine.
+fn engine_dialect(e: crate::endpoints::Engine) -> Dialect {
+    match e {
+        crate::endpoints::Engine::Postgres => Dialect::Postgres,
+        crate::endpoints::Engine::Sqlite => Dialect::Sqlite,
+        _ => Dialect::MySql,
     }
 }
