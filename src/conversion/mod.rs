@@ -10,6 +10,7 @@ pub mod apply;
 pub mod data;
 pub mod expr;
 pub mod finish;
+pub mod fold;
 pub mod names;
 pub mod pg_triggers;
 pub mod procedural;
@@ -168,7 +169,8 @@ pub fn assess(
 pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
     match target {
         Dialect::Postgres | Dialect::MySql | Dialect::Sqlite if rules.target == target => {
-            Ok(writer::convert(source, rules))
+            let (source, folded) = fold::fold(source);
+            Ok(writer::convert(&source, rules, &folded))
         }
         Dialect::Postgres | Dialect::MySql | Dialect::Sqlite => Err(Error::InvalidEndpoint {
             endpoint: target.label().into(),

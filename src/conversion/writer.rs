@@ -102,7 +102,7 @@ impl Ctx<'_> {
 }
 
 /// Converts the source's model to DDL for the rules' target and assesses it.
-pub fn convert(src: &Source, rules: &RuleSet) -> Report {
+pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> Report {
     let target = rules.target;
     let tables = src
         .catalog
@@ -192,6 +192,41 @@ pub fn convert(src: &Source, rules: &RuleSet) -> Report {
         for q in &s.sequences {
             sequence(&mut cx, s, q);
         }
+    }
+    // Sequences and triggers that only numbered rows: now identity columns.
+    for (schema, name, owner) in &folded.sequences {
+        let mut o = cx.report(ObjectKind::Sequence, schema, name, None);
+        let a = cx.action(
+            &o,
+            "TB1120",
+            Category::Automatic,
+            format!("Sequence numbering {owner} through a trigger: the column is an identity column on the target"),
+            "None needed",
+            None,
+        );
+        o.action_items.push(a);
+        cx.push(o);
+    }
+    for (schema, name, table, column, gone) in &folded.triggers {
+        if !gone {
+            continue;
+        }
+        let mut o = cx.report(ObjectKind::Trigger, schema, name, Some(table));
+        o.lines_of_code = o
+            .source_sql
+            .as_deref()
+            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
+            .unwrap_or(0);
+        let a = cx.action(
+            &o,
+            "TB1120",
+            Category::Automatic,
+            format!("Trigger only numbered {table}.{column} from a sequence: the column is an identity column on the target"),
+            "None needed",
+            None,
+        );
+        o.action_items.push(a);
+        cx.push(o);
     }
     for s in &cat.schemas {
         for t in &s.tables {

@@ -490,7 +490,7 @@ async fn enums_become_native_types_when_the_rules_say_so() {
 }
 
 #[tokio::test]
-async fn oracle_sakila_triggers_become_plpgsql_and_assign_sequence_ids() {
+async fn oracle_sakila_sequences_become_identity_columns_and_triggers_plpgsql() {
     let Some(path) = support::corpus("sakila/jooq/oracle-sakila-db/oracle-sakila-schema.sql")
     else {
         return;
@@ -510,7 +510,24 @@ async fn oracle_sakila_triggers_become_plpgsql_and_assign_sequence_ids() {
         (16, 22, 30),
         "{n:?}"
     );
-    // `SELECT actor_sequence.nextval INTO :NEW.actor_id FROM DUAL` now runs as PL/pgSQL.
+    // The sequence behind `SELECT actor_sequence.nextval INTO :NEW.actor_id FROM DUAL` became
+    // an identity column; the rest of the trigger (last_update) runs as PL/pgSQL.
+    let folded: Vec<&str> = report
+        .objects
+        .iter()
+        .filter(|o| o.action_items.iter().any(|a| a.code == "TB1120"))
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(folded.len(), 13, "13 sequences folded: {folded:?}");
+    let actor = c.table("actor").unwrap();
+    assert!(
+        matches!(
+            actor.columns[0].identity,
+            Some(tugboat::model::Identity::Identity { .. })
+        ),
+        "{:?}",
+        actor.columns[0]
+    );
     let row = conn
         .query_scalar("insert", "INSERT INTO public.actor (first_name, last_name) VALUES ('ADA', 'LOVELACE') RETURNING actor_id::text || ',' || (last_update IS NOT NULL)::text")
         .await
