@@ -240,6 +240,26 @@ async fn load_data(
     total: usize,
     progress: &mut impl FnMut(usize, usize),
 ) {
+    // SQLite has its foreign keys from the start (inline) and checks them at COMMIT when
+    // deferred: all the data in one transaction lets rows come in any order, as scripts that
+    // disable constraints around their load expect. If that fails, batches name the culprits.
+    if conn.endpoint.engine == crate::endpoints::Engine::Sqlite && !data.is_empty() {
+        progress(*done, total);
+        let all: Vec<&str> = data.iter().map(|d| d.sql.as_str()).collect();
+        let sql = format!("PRAGMA defer_foreign_keys = ON;\n{}", all.join(";\n"));
+        if conn.execute_in_transaction(&sql).await.is_ok() {
+            for d in data {
+                out.push(Applied {
+                    object: format!("data {} (line {}, {} rows)", d.table, d.line, d.rows),
+                    phase: Phase::PostData,
+                    sql: d.sql.clone(),
+                    result: StatementResult::Ok,
+                });
+                *done += 1;
+            }
+            return;
+        }
+    }
     for chunk in data.chunks(DATA_BATCH) {
         progress(*done, total);
         let batch: Vec<&str> = chunk.iter().map(|d| d.sql.as_str()).collect();

@@ -1,6 +1,10 @@
-//! Procedural code into PL/pgSQL: MySQL and SQLite trigger bodies made of assignments,
-//! INSERT / UPDATE / DELETE statements, IF blocks, local variables and SIGNAL. Anything else is
-//! refused with the reason, so the object gets an action item instead of wrong code.
+//! Procedural code into PL/pgSQL: MySQL, SQLite and Oracle trigger and routine bodies made of
+//! assignments, INSERT / UPDATE / DELETE, SELECT INTO, IF / ELSIF blocks, loops (MySQL LOOP,
+//! REPEAT, WHILE with LEAVE / ITERATE; PL/SQL LOOP, WHILE, FOR over ranges, queries and
+//! cursors, EXIT WHEN), local variables, cursors (MySQL's CONTINUE HANDLER FOR NOT FOUND is
+//! emulated after each FETCH and SELECT INTO), SIGNAL / RAISE_APPLICATION_ERROR, DBMS_OUTPUT,
+//! procedure calls and exception blocks. Anything else is refused with the reason, so the
+//! object gets an action item instead of wrong code.
 
 use super::names::Names;
 use super::rules::RuleSet;
@@ -15,6 +19,9 @@ pub struct Body {
     pub declare: Vec<String>,
     pub statements: Vec<String>,
     pub warnings: Vec<String>,
+    /// MySQL `DECLARE CONTINUE HANDLER FOR NOT FOUND SET v = x`: the PL/pgSQL statement run
+    /// when a FETCH or SELECT INTO finds no row.
+    pub not_found: Option<String>,
 }
 
 /// Splits procedural text at top-level `;` (outside quotes and parentheses).
@@ -81,6 +88,23 @@ fn convert_piece(
     out: &mut Body,
 ) -> Result<(), String> {
     let st = st.trim();
+    // MySQL `label: LOOP ...` → PL/pgSQL `<<label>> LOOP ...`.
+    if let Some(colon) = st.find(':')
+        && !st[colon..].starts_with(":=")
+        && st[..colon]
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !st[..colon].trim().is_empty()
+    {
+        let rest = st[colon + 1..].trim();
+        let up = rest.to_ascii_uppercase();
+        if up.starts_with("LOOP") || up.starts_with("WHILE") || up.starts_with("REPEAT") {
+            out.statements
+                .push(format!("<<{}>>", st[..colon].trim().to_lowercase()));
+            return convert_piece(rest, dialect, names, schema, rules, out);
+        }
+    }
     let w = words(st, 3);
     let first = w.first().map(String::as_str).unwrap_or("");
     let conv = |sql: &str| convert_statement(sql, dialect, names, schema);
@@ -108,6 +132,152 @@ fn convert_piece(
             if !rest.is_empty() {
                 convert_piece(rest, dialect, names, schema, rules, out)?;
             }
+        }
+        "LOOP" | "REPEAT" => {
+            out.statements.push("LOOP".into());
+            let rest = st[first.len()..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "UNTIL" => {
+            // UNTIL cond END REPEAT [label]
+            let e = find_keyword(&upper, "END", 0).ok_or("UNTIL without END REPEAT")?;
+            let (cond, warnings) = expr(st[5..e].trim())?;
+            out.warnings.extend(warnings);
+            let label = st[e..].split_whitespace().nth(2).unwrap_or("");
+            out.statements.push(format!("EXIT WHEN {cond};"));
+            out.statements.push(format!(
+                "END LOOP{};",
+                if label.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", label.to_lowercase())
+                }
+            ));
+        }
+        "END" if w.get(1).is_some_and(|x| x == "LOOP") => {
+            let label = st.split_whitespace().nth(2).unwrap_or("");
+            out.statements.push(format!(
+                "END LOOP{};",
+                if label.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", label.to_lowercase())
+                }
+            ));
+        }
+        "LEAVE" | "ITERATE" => {
+            let label = st.split_whitespace().nth(1).unwrap_or("").to_lowercase();
+            out.statements.push(format!(
+                "{} {label};",
+                if first == "LEAVE" { "EXIT" } else { "CONTINUE" }
+            ));
+        }
+        "EXIT" | "CONTINUE" => match find_keyword(&upper, "WHEN", 0) {
+            Some(p) => {
+                let (cond, warnings) = expr(st[p + 4..].trim())?;
+                out.warnings.extend(warnings);
+                out.statements
+                    .push(format!("{} WHEN {cond};", st[..p].trim()));
+            }
+            None => out.statements.push(format!("{st};")),
+        },
+        "OPEN" | "CLOSE" => {
+            if find_keyword(&upper, "FOR", 0).is_some() {
+                return Err("OPEN ... FOR (cursor variables) is not converted yet".into());
+            }
+            out.statements.push(format!("{};", st.to_lowercase()));
+        }
+        "FETCH" => {
+            out.statements.push(format!("{st};"));
+            if let Some(nf) = &out.not_found {
+                out.statements
+                    .push(format!("IF NOT FOUND THEN {nf} END IF;"));
+            }
+        }
+        "FOR" if dialect == Dialect::Oracle => {
+            // FOR i IN 1..n LOOP / FOR r IN (SELECT ...) LOOP / FOR r IN cursor LOOP
+            let i = find_keyword(&upper, "IN", 0).ok_or("FOR without IN")?;
+            let l = upper.rfind("LOOP").ok_or("FOR without LOOP")?;
+            let var = st[3..i].trim().to_lowercase();
+            let what = st[i + 2..l].trim();
+            let rest = st[l + 4..].trim();
+            if what.starts_with('(') {
+                let inner = what.trim_start_matches('(').trim_end_matches(')');
+                let (q, warnings) = conv(inner)?;
+                out.warnings.extend(warnings);
+                out.declare.push(format!("{var} record;"));
+                out.statements.push(format!("FOR {var} IN {q} LOOP"));
+            } else if what.contains("..") {
+                let (lo, hi) = what.split_once("..").unwrap_or((what, what));
+                let (lo, w1) = expr(lo.trim().trim_start_matches("REVERSE").trim())?;
+                let (hi, w2) = expr(hi.trim())?;
+                out.warnings.extend(w1);
+                out.warnings.extend(w2);
+                let rev = if what.to_ascii_uppercase().starts_with("REVERSE") {
+                    "REVERSE "
+                } else {
+                    ""
+                };
+                out.statements
+                    .push(format!("FOR {var} IN {rev}{lo}..{hi} LOOP"));
+            } else {
+                out.declare.push(format!("{var} record;"));
+                out.statements
+                    .push(format!("FOR {var} IN {} LOOP", what.to_lowercase()));
+            }
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "BEGIN" => {
+            out.statements.push("BEGIN".into());
+            let rest = st[5..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "EXCEPTION" => {
+            out.statements.push("EXCEPTION".into());
+            let rest = st[9..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "WHEN" if dialect == Dialect::Oracle => {
+            let then = find_keyword(&upper, "THEN", 0).ok_or("WHEN without THEN")?;
+            out.statements
+                .push(format!("WHEN {} THEN", st[4..then].trim().to_lowercase()));
+            let rest = st[then + 4..].trim();
+            if !rest.is_empty() {
+                convert_piece(rest, dialect, names, schema, rules, out)?;
+            }
+        }
+        "END" if w.len() == 1 => out.statements.push("END;".into()),
+        "COMMIT" | "ROLLBACK" => out.statements.push(format!("{first};")),
+        "RAISE_APPLICATION_ERROR" => {
+            let open = st
+                .find('(')
+                .ok_or("RAISE_APPLICATION_ERROR without arguments")?;
+            let close = crate::sqltext::matching_paren(st, open).ok_or("unbalanced call")?;
+            let args = split_top_level(&st[open + 1..close]);
+            let msg = args
+                .get(1)
+                .ok_or("RAISE_APPLICATION_ERROR without a message")?;
+            let (msg, warnings) = expr(msg)?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!(
+                "RAISE EXCEPTION '%', {msg} USING HINT = 'ORA{}';",
+                args[0].trim()
+            ));
+        }
+        _ if upper.starts_with("DBMS_OUTPUT.PUT_LINE") => {
+            let open = st.find('(').ok_or("PUT_LINE without arguments")?;
+            let close = crate::sqltext::matching_paren(st, open).ok_or("unbalanced call")?;
+            let (e, warnings) = expr(&st[open + 1..close])?;
+            out.warnings.extend(warnings);
+            out.statements.push(format!("RAISE NOTICE '%', {e};"));
         }
         "END" if w.get(1).is_some_and(|x| x == "IF") => {
             out.statements.push("END IF;".into());
@@ -143,6 +313,10 @@ fn convert_piece(
             let (sql, warnings) = conv(st)?;
             out.warnings.extend(warnings);
             out.statements.push(format!("{sql};"));
+            if let Some(nf) = &out.not_found {
+                out.statements
+                    .push(format!("IF NOT FOUND THEN {nf} END IF;"));
+            }
         }
         "RETURN" => {
             let (e, warnings) = expr(st[6..].trim())?;
@@ -165,6 +339,32 @@ fn convert_piece(
             let rest = st[7..].trim();
             let up = rest.to_ascii_uppercase();
             let compact = up.split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Some(set) = compact
+                .strip_prefix("CONTINUE HANDLER FOR NOT FOUND SET ")
+                .map(|_| {
+                    let p = up.find(" SET ").unwrap_or(0) + 5;
+                    rest[p..].trim().to_string()
+                })
+            {
+                // Run after each FETCH and SELECT INTO that finds no row.
+                let (lhs, rhs) = set.split_once('=').ok_or("unreadable handler")?;
+                let (rhs, warnings) = expr(rhs.trim())?;
+                out.warnings.extend(warnings);
+                out.not_found = Some(format!(
+                    "{} := {rhs};",
+                    crate::conversion::expr::requote(lhs.trim(), names.fold)
+                ));
+                return Ok(());
+            }
+            if up.split_whitespace().nth(1) == Some("CURSOR") {
+                // DECLARE c CURSOR FOR SELECT ...
+                let f = find_keyword(&up, "FOR", 0).ok_or("CURSOR without FOR")?;
+                let name = rest.split_whitespace().next().unwrap_or("c").to_lowercase();
+                let (q, warnings) = conv(rest[f + 3..].trim())?;
+                out.warnings.extend(warnings);
+                out.declare.push(format!("{name} CURSOR FOR {q};"));
+                return Ok(());
+            }
             if compact.starts_with("EXIT HANDLER FOR NOT FOUND RETURN NULL")
                 || compact.starts_with("CONTINUE HANDLER FOR NOT FOUND")
             {
@@ -172,8 +372,8 @@ fn convert_piece(
                 out.warnings.push("the NOT FOUND handler is dropped: SELECT INTO without STRICT leaves the variable NULL".into());
                 return Ok(());
             }
-            if up.contains("CURSOR") || up.contains("HANDLER") || up.contains("CONDITION") {
-                return Err("cursors and handlers are not converted yet".into());
+            if up.contains("HANDLER") || up.contains("CONDITION") {
+                return Err("error handlers other than NOT FOUND are not converted yet".into());
             }
             let (vars, tail) = rest
                 .split_once(' ')
@@ -213,9 +413,54 @@ fn convert_piece(
             out.statements.push(format!("{lhs} := {rhs};"));
         }
         "NULL" => out.statements.push("NULL;".into()),
+        // An Oracle procedure call: `name;` or `name(args);`.
+        _ if dialect == Dialect::Oracle && is_call(st) => {
+            let (name, args) = match st.find('(') {
+                Some(p) => (&st[..p], st[p..].trim()),
+                None => (st, "()"),
+            };
+            let (args, warnings) = if args == "()" {
+                (String::new(), vec![])
+            } else {
+                let inner = &args[1..args.len() - 1];
+                let mut v = vec![];
+                let mut w = vec![];
+                for a in split_top_level(inner) {
+                    let (e, ww) = expr(&a)?;
+                    v.push(e);
+                    w.extend(ww);
+                }
+                (v.join(", "), w)
+            };
+            out.warnings.extend(warnings);
+            let name = name.trim();
+            let target = if name.contains('.') || schema.is_empty() {
+                name.split('.')
+                    .map(|p| names.ident(p))
+                    .collect::<Vec<_>>()
+                    .join(".")
+            } else {
+                format!("{}.{}", names.quote(schema), names.ident(name))
+            };
+            out.statements.push(format!("CALL {target}({args});"));
+        }
         other => return Err(format!("statement {other} is not converted yet")),
     }
     Ok(())
+}
+
+/// Whether `st` is a bare procedure call: a (dotted) name, optionally with arguments.
+fn is_call(st: &str) -> bool {
+    let name_end = st.find('(').unwrap_or(st.len());
+    let name = st[..name_end].trim();
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '#'))
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let args_ok =
+        name_end == st.len() || crate::sqltext::matching_paren(st, name_end) == Some(st.len() - 1);
+    name_ok && args_ok
 }
 
 /// Position of `needle` in `s` outside quotes and parentheses.
@@ -408,8 +653,16 @@ pub fn convert_body(
         .trim()
         .to_string();
     let upper = text.to_ascii_uppercase();
-    if upper.starts_with("BEGIN") && upper.ends_with("END") {
-        text = text[5..text.len() - 3].to_string();
+    // BEGIN ... END [name]
+    if upper.starts_with("BEGIN")
+        && let Some(end) = upper.rfind("END")
+        && upper[end + 3..]
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '"' || c == '$')
+        && upper[..end].ends_with(|c: char| c.is_whitespace() || c == ';')
+    {
+        text = text[5..end].to_string();
     }
     // SQLite `WHEN` conditions are handled by the caller.
     let mut out = Body::default();
@@ -445,14 +698,14 @@ mod tests {
         .unwrap();
         assert_eq!(b.statements, ["NEW.create_date := NOW();"]);
         let e = convert_body(
-            "BEGIN DECLARE c CURSOR FOR SELECT 1; END",
+            "BEGIN DECLARE EXIT HANDLER FOR SQLEXCEPTION ROLLBACK; END",
             Dialect::MySql,
             &names,
             "s",
             &rules,
         )
         .unwrap_err();
-        assert!(e.contains("cursors"), "{e}");
+        assert!(e.contains("handlers"), "{e}");
     }
 }
 
@@ -510,5 +763,187 @@ mod routine_tests {
         )
         .unwrap_err();
         assert!(e.contains("result set"), "{e}");
+    }
+}
+
+/// An Oracle procedure or function: parameters (mode, name, type, default), return type,
+/// declarations (the IS/AS section) and the body from BEGIN to its END.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OracleRoutine {
+    pub parameters: Vec<(String, String, String, Option<String>)>,
+    pub returns: Option<String>,
+    pub declarations: Vec<String>,
+    pub body: String,
+}
+
+/// Reads `CREATE [OR REPLACE] PROCEDURE|FUNCTION name [(params)] [RETURN type] IS|AS ... BEGIN
+/// ... END [name];`.
+pub fn oracle_routine(text: &str) -> Result<OracleRoutine, String> {
+    let text = strip_comments(text);
+    let text = text.trim().trim_end_matches('/').trim();
+    let upper = text.to_ascii_uppercase();
+    let kw = find_keyword(&upper, "PROCEDURE", 0)
+        .map(|p| p + 9)
+        .or_else(|| find_keyword(&upper, "FUNCTION", 0).map(|p| p + 8))
+        .ok_or("not a procedure or function")?;
+    let is = ["IS", "AS"]
+        .iter()
+        .filter_map(|k| find_keyword(&upper, k, kw))
+        .min()
+        .ok_or("no IS or AS")?;
+    let open = text[kw..is].find('(').map(|p| p + kw);
+    let mut parameters = vec![];
+    let mut after_params = kw;
+    if let Some(open) = open {
+        let close = crate::sqltext::matching_paren(text, open).ok_or("unbalanced parameters")?;
+        after_params = close + 1;
+        for p in split_top_level(&text[open + 1..close]) {
+            let up = p.to_ascii_uppercase();
+            let (decl, default) =
+                match find_top_level(&p, ":=").or_else(|| find_keyword(&up, "DEFAULT", 0)) {
+                    Some(d) => {
+                        let skip = if p[d..].starts_with(":=") { 2 } else { 7 };
+                        (
+                            p[..d].trim().to_string(),
+                            Some(p[d + skip..].trim().to_string()),
+                        )
+                    }
+                    None => (p.trim().to_string(), None),
+                };
+            let mut words: Vec<&str> = decl.split_whitespace().collect();
+            if words.len() < 2 {
+                return Err(format!("unreadable parameter: {p}"));
+            }
+            let name = crate::sqltext::unquote_ident(words.remove(0));
+            let mut mode = "IN".to_string();
+            while let Some(w) = words.first().map(|w| w.to_ascii_uppercase()) {
+                match w.as_str() {
+                    "IN" => {}
+                    "OUT" if mode == "IN" && decl.to_ascii_uppercase().contains(" IN OUT ") => {
+                        mode = "INOUT".into()
+                    }
+                    "OUT" => mode = "OUT".into(),
+                    "NOCOPY" => {}
+                    _ => break,
+                }
+                words.remove(0);
+            }
+            if words.is_empty() {
+                return Err(format!("parameter {name} has no type"));
+            }
+            parameters.push((mode, name, words.join(" "), default));
+        }
+    }
+    let header_rest = text[after_params..is].trim();
+    let returns = find_keyword(&header_rest.to_ascii_uppercase(), "RETURN", 0).map(|r| {
+        header_rest[r + 6..]
+            .split_whitespace()
+            .take_while(|w| {
+                !matches!(
+                    w.to_ascii_uppercase().as_str(),
+                    "DETERMINISTIC" | "PIPELINED" | "PARALLEL_ENABLE" | "RESULT_CACHE" | "AUTHID"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let begin = find_keyword(&upper, "BEGIN", is + 2).ok_or("no BEGIN")?;
+    let declarations = statements(&text[is + 2..begin]);
+    let end = upper.rfind("END").ok_or("no END")?;
+    if end < begin {
+        return Err("no END".into());
+    }
+    Ok(OracleRoutine {
+        parameters,
+        returns,
+        declarations,
+        body: format!("{}END", &text[begin..end]),
+    })
+}
+
+#[cfg(test)]
+mod oracle_tests {
+    use super::*;
+
+    #[test]
+    fn oracle_procedures_read_and_convert() {
+        let r = oracle_routine(
+            "CREATE OR REPLACE PROCEDURE add_job_history\n  (  p_emp_id          job_history.employee_id%type\n   , p_start_date      job_history.start_date%type\n   , p_note IN OUT VARCHAR2\n   , p_n NUMBER := 0\n   )\nIS\n  v_count NUMBER := 0;\n  CURSOR c IS SELECT id FROM t;\nBEGIN\n  INSERT INTO job_history (employee_id, start_date)\n    VALUES(p_emp_id, p_start_date);\nEND add_job_history;\n/",
+        )
+        .unwrap();
+        assert_eq!(r.parameters.len(), 4);
+        assert_eq!(r.parameters[0].2, "job_history.employee_id%type");
+        assert_eq!(r.parameters[2].0, "INOUT");
+        assert_eq!(r.parameters[3].3.as_deref(), Some("0"));
+        assert_eq!(r.declarations.len(), 2);
+        assert!(r.body.starts_with("BEGIN") && r.body.ends_with("END"));
+        let names = Names::new(true, &Default::default());
+        let rules = RuleSet::shipped(Dialect::Oracle, Dialect::Postgres).unwrap();
+        let b = convert_body(
+            "BEGIN\n  FOR r IN (SELECT id FROM t) LOOP\n    v := v + r.id;\n  END LOOP;\n  IF v > 10 THEN\n    RAISE_APPLICATION_ERROR(-20001, 'too many');\n  END IF;\n  DBMS_OUTPUT.PUT_LINE('v=' || v);\n  log_it(v);\nEXCEPTION\n  WHEN NO_DATA_FOUND THEN NULL;\nEND",
+            Dialect::Oracle,
+            &names,
+            "public",
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(b.declare, ["r record;"]);
+        assert_eq!(
+            b.statements,
+            [
+                "FOR r IN SELECT id FROM public.t LOOP",
+                "v := v + r.id;",
+                "END LOOP;",
+                "IF v > 10 THEN",
+                "RAISE EXCEPTION '%', 'too many' USING HINT = 'ORA-20001';",
+                "END IF;",
+                "RAISE NOTICE '%', 'v=' || v;",
+                "CALL public.log_it(v);",
+                "EXCEPTION",
+                "WHEN no_data_found THEN",
+                "NULL;"
+            ]
+        );
+    }
+
+    #[test]
+    fn mysql_loops_and_cursors() {
+        let names = Names::new(true, &Default::default());
+        let rules = RuleSet::shipped(Dialect::MySql, Dialect::Postgres).unwrap();
+        let b = convert_body(
+            "BEGIN\n  DECLARE done INT DEFAULT FALSE;\n  DECLARE v INT;\n  DECLARE cur CURSOR FOR SELECT id FROM t;\n  DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = TRUE;\n  OPEN cur;\n  read_loop: LOOP\n    FETCH cur INTO v;\n    IF done THEN LEAVE read_loop; END IF;\n    REPEAT SET v = v - 1; UNTIL v <= 0 END REPEAT;\n  END LOOP;\n  CLOSE cur;\nEND",
+            Dialect::MySql,
+            &names,
+            "s",
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(
+            b.declare,
+            [
+                "done integer := false;",
+                "v integer;",
+                "cur CURSOR FOR SELECT id FROM s.t;"
+            ]
+        );
+        assert_eq!(
+            b.statements,
+            [
+                "open cur;",
+                "<<read_loop>>",
+                "LOOP",
+                "FETCH cur INTO v;",
+                "IF NOT FOUND THEN done := true; END IF;",
+                "IF done THEN",
+                "EXIT read_loop;",
+                "END IF;",
+                "LOOP",
+                "v := v - 1;",
+                "EXIT WHEN v <= 0;",
+                "END LOOP;",
+                "END LOOP;",
+                "close cur;"
+            ]
+        );
     }
 }

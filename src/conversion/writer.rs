@@ -2029,11 +2029,16 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                     .trim_end_matches(';')
                     .to_string(),
             });
-        } else if cx.src.dialect == Dialect::MySql
+        } else if matches!(cx.src.dialect, Dialect::MySql | Dialect::Oracle)
             && target == Dialect::Postgres
             && r.definition.is_some()
         {
-            match routine(cx, s, r) {
+            let converted = if cx.src.dialect == Dialect::Oracle {
+                oracle_routine(cx, s, r)
+            } else {
+                routine(cx, s, r)
+            };
+            match converted {
                 Ok((sql, warnings)) => {
                     o.target.push(TargetStatement {
                         phase: Phase::PostData,
@@ -2092,6 +2097,22 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
         }
         let text = tr.definition.clone().unwrap_or_else(|| tr.body.clone());
         o.lines_of_code = loc(&text);
+        if tr.disabled && target != Dialect::Postgres {
+            let a = cx.action(
+                &o,
+                "TB2018",
+                Category::Simple,
+                format!(
+                    "The trigger is disabled on the source and {} cannot disable a trigger: it is not created",
+                    target.label()
+                ),
+                "Create it by hand when it should run",
+                Some(first_line(&text)),
+            );
+            o.action_items.push(a);
+            cx.push(o);
+            continue;
+        }
         if cx.src.dialect == target && tr.definition.is_some() {
             o.target.push(TargetStatement {
                 phase: Phase::PostData,
@@ -2195,6 +2216,16 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                 Some(first_line(&text)),
             );
             o.action_items.push(a);
+        }
+        if tr.disabled && target == Dialect::Postgres && !o.target.is_empty() {
+            o.target.push(TargetStatement {
+                phase: Phase::PostData,
+                sql: format!(
+                    "ALTER TABLE {} DISABLE TRIGGER {}",
+                    cx.names.qualified(&s.name, &tr.table),
+                    cx.names.ident(&tr.name)
+                ),
+            });
         }
         cx.push(o);
     }
@@ -2501,6 +2532,166 @@ fn routine(cx: &Ctx, s: &Schema, r: &Routine) -> Result<(String, Vec<String>), S
         ),
     };
     Ok((sql, b.warnings))
+}
+
+/// A PL/SQL type as PL/pgSQL writes it: `%TYPE` / `%ROWTYPE` anchors kept (PostgreSQL reads
+/// them), the rest through the type rules.
+fn plsql_type(cx: &Ctx, ty: &str) -> Result<String, String> {
+    let up = ty.to_ascii_uppercase();
+    if up.ends_with("%TYPE") || up.ends_with("%ROWTYPE") {
+        let p = ty.find('%').unwrap_or(ty.len());
+        let anchor = ty[..p]
+            .split('.')
+            .map(|x| cx.names.ident(&crate::sqltext::unquote_ident(x)))
+            .collect::<Vec<_>>()
+            .join(".");
+        return Ok(format!("{anchor}{}", &up[p..]));
+    }
+    if matches!(up.as_str(), "BOOLEAN" | "PLS_INTEGER" | "BINARY_INTEGER") {
+        return Ok(if up == "BOOLEAN" {
+            "boolean"
+        } else {
+            "integer"
+        }
+        .into());
+    }
+    cx.rules
+        .map_type(&crate::sqltext::parse_declared_type(ty))
+        .map(|x| x.0)
+        .ok_or_else(|| format!("no mapping for the type {ty}"))
+}
+
+/// An Oracle procedure or function as a PL/pgSQL one.
+fn oracle_routine(cx: &Ctx, s: &Schema, r: &Routine) -> Result<(String, Vec<String>), String> {
+    let text = super::procedural::oracle_new_old(&r.definition.clone().unwrap_or_default());
+    let h = super::procedural::oracle_routine(&text)?;
+    let target_schema = cx.names.schema(&s.name);
+    let expr =
+        |e: &str| super::view::convert_expression(e, Dialect::Oracle, &cx.names, &target_schema);
+    let mut warnings = vec![];
+    let mut params = vec![];
+    for (mode, name, ty, default) in &h.parameters {
+        let t = plsql_type(cx, ty)?;
+        let d = match default {
+            Some(d) => {
+                let (e, w) = expr(d)?;
+                warnings.extend(w);
+                format!(" DEFAULT {e}")
+            }
+            None => String::new(),
+        };
+        params.push(if mode == "IN" {
+            format!("{} {t}{d}", cx.names.ident(name))
+        } else {
+            format!("{mode} {} {t}{d}", cx.names.ident(name))
+        });
+    }
+    let mut declare = vec![];
+    for d in &h.declarations {
+        let up = d.to_ascii_uppercase();
+        let first = up.split_whitespace().next().unwrap_or_default().to_string();
+        if first == "CURSOR" {
+            let is = crate::sqltext::find_keyword(&up, "IS", 0).ok_or("CURSOR without IS")?;
+            let name = d[6..is].trim();
+            if name.contains('(') {
+                return Err("cursors with parameters are not converted yet".into());
+            }
+            let (q, w) = super::view::convert_statement(
+                d[is + 2..].trim(),
+                Dialect::Oracle,
+                &cx.names,
+                &target_schema,
+            )?;
+            warnings.extend(w);
+            declare.push(format!("{} CURSOR FOR {q};", cx.names.ident(name)));
+            continue;
+        }
+        if matches!(
+            first.as_str(),
+            "TYPE" | "SUBTYPE" | "PRAGMA" | "FUNCTION" | "PROCEDURE"
+        ) || up.split_whitespace().nth(1) == Some("EXCEPTION")
+        {
+            return Err(format!("the declaration {first} ... is not converted yet"));
+        }
+        let (decl, init) = match find_assign(d) {
+            Some((a, b)) => (a, Some(b)),
+            None => (d.as_str(), None),
+        };
+        let mut words: Vec<&str> = decl.split_whitespace().collect();
+        if words.len() < 2 {
+            return Err(format!("unreadable declaration: {d}"));
+        }
+        let name = words.remove(0);
+        let constant = words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("CONSTANT"));
+        if constant {
+            words.remove(0);
+        }
+        let not_null = decl.to_ascii_uppercase().contains("NOT NULL");
+        let ty: Vec<&str> = words
+            .iter()
+            .take_while(|w| !w.eq_ignore_ascii_case("NOT"))
+            .copied()
+            .collect();
+        let t = plsql_type(cx, &ty.join(" "))?;
+        let init = match init {
+            Some(i) => {
+                let (e, w) = expr(i)?;
+                warnings.extend(w);
+                format!(" := {e}")
+            }
+            None => String::new(),
+        };
+        declare.push(format!(
+            "{}{} {t}{}{init};",
+            cx.names.ident(name),
+            if constant { " CONSTANT" } else { "" },
+            if not_null { " NOT NULL" } else { "" }
+        ));
+    }
+    let b = super::procedural::convert_body(
+        &h.body,
+        Dialect::Oracle,
+        &cx.names,
+        &target_schema,
+        cx.rules,
+    )?;
+    warnings.extend(b.warnings);
+    declare.extend(b.declare);
+    let declare = if declare.is_empty() {
+        String::new()
+    } else {
+        format!("DECLARE\n    {}\n", declare.join("\n    "))
+    };
+    let name = cx.names.qualified(&s.name, &r.name);
+    let body = format!(
+        "$$\n{declare}BEGIN\n    {}\nEND\n$$",
+        b.statements.join("\n    ")
+    );
+    let sql = match r.kind {
+        RoutineKind::Function => {
+            let returns = plsql_type(cx, h.returns.as_deref().ok_or("a function without RETURN")?)?;
+            format!(
+                "CREATE OR REPLACE FUNCTION {name}({}) RETURNS {returns} LANGUAGE plpgsql AS {body}",
+                params.join(", ")
+            )
+        }
+        RoutineKind::Procedure => format!(
+            "CREATE OR REPLACE PROCEDURE {name}({}) LANGUAGE plpgsql AS {body}",
+            params.join(", ")
+        ),
+    };
+    Ok((sql, warnings))
+}
+
+/// `decl := init` or `decl DEFAULT init` in a PL/SQL declaration.
+fn find_assign(d: &str) -> Option<(&str, &str)> {
+    if let Some(p) = d.find(":=") {
+        return Some((&d[..p], d[p + 2..].trim()));
+    }
+    let up = d.to_ascii_uppercase();
+    crate::sqltext::find_keyword(&up, "DEFAULT", 0).map(|p| (&d[..p], d[p + 7..].trim()))
 }
 
 /// A table as read from a live catalog, written as DDL for the side-by-side view.

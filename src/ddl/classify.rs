@@ -329,6 +329,7 @@ pub fn classify(text: &str) -> Classified {
         i
     };
     match first.upper.as_str() {
+        "ALTER" if matches!(w(1), "SESSION" | "SYSTEM") => none(StatementKind::Session),
         "CREATE" | "ALTER" | "DROP" => {
             let verb = first.upper.clone();
             let mut i = 1;

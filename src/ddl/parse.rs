@@ -221,6 +221,13 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
             Outcome::Skipped {
                 reason: "client command".into(),
             }
+        } else if let Some(inserts) = (classified.kind == StatementKind::Block)
+            .then(|| data_block(&raw, dialect))
+            .flatten()
+        {
+            // An anonymous block that only inserts rows (Oracle sample data): its INSERTs.
+            out.data.extend(inserts);
+            Outcome::Data
         } else {
             handle(&mut out, &raw, &classified, dialect)
         };
@@ -237,6 +244,55 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
     out
 }
 
+/// `ALTER TRIGGER t DISABLE | ENABLE` (Oracle): recorded on the trigger; false when the
+/// statement is something else or the trigger is unknown.
+fn alter_trigger(out: &mut ParsedScript, raw: &RawStatement, c: &Classified) -> bool {
+    let w = words(&raw.text, 6);
+    let disabled = match w.last().map(String::as_str) {
+        Some("DISABLE") => true,
+        Some("ENABLE") => false,
+        _ => return false,
+    };
+    let Some(name) = &c.name else { return false };
+    for s in &mut out.catalog.schemas {
+        if let Some(t) = s
+            .triggers
+            .iter_mut()
+            .find(|t| t.name.eq_ignore_ascii_case(&name.name))
+        {
+            t.disabled = disabled;
+            return true;
+        }
+    }
+    false
+}
+
+/// The INSERT statements of `BEGIN INSERT ...; INSERT ...; [COMMIT;] END;` (each with its own
+/// line), or None when the block does anything else.
+fn data_block(raw: &RawStatement, dialect: Dialect) -> Option<Vec<RawStatement>> {
+    let text = raw.text.trim().trim_end_matches(';').trim_end();
+    let upper = text.to_ascii_uppercase();
+    if !upper.starts_with("BEGIN") || !upper.ends_with("END") {
+        return None;
+    }
+    let inner = &text[5..text.len() - 3];
+    let first_line = raw.line;
+    let mut out = vec![];
+    for st in split(inner, dialect) {
+        let w = words(&st.text, 1);
+        match w.first().map(String::as_str) {
+            Some("INSERT") => out.push(RawStatement {
+                line: first_line + st.line - 1,
+                end_line: first_line + st.end_line - 1,
+                ..st
+            }),
+            Some("COMMIT") | Some("NULL") => {}
+            _ => return None,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn skipped(reason: &str) -> Outcome {
     Outcome::Skipped {
         reason: reason.into(),
@@ -250,7 +306,18 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
             Outcome::Data
         }
         StatementKind::Create(kind) => create(out, raw, c, *kind, dialect),
+        StatementKind::Alter(ObjectKind::Table)
+            if {
+                let w = words(&raw.text, 8);
+                w.iter().any(|x| x == "DISABLE" || x == "ENABLE")
+                    && w.iter().any(|x| x == "CONSTRAINT")
+                    && !w.iter().any(|x| x == "ADD")
+            } =>
+        {
+            skipped("disabling or enabling a constraint around a load is not part of the schema")
+        }
         StatementKind::Alter(ObjectKind::Table) => alter_table(out, raw, c, dialect),
+        StatementKind::Alter(ObjectKind::Trigger) if alter_trigger(out, raw, c) => Outcome::Parsed,
         StatementKind::Alter(k) => skipped(&format!(
             "ALTER {} is not part of the converted schema",
             k.label().to_uppercase()
@@ -303,6 +370,30 @@ pub fn parse_one(text: &str, dialect: Dialect) -> Result<Statement, String> {
     }
 }
 
+/// Oracle's `ALTER TABLE t ADD ( CONSTRAINT a ..., CONSTRAINT b ... )` as one ADD per item.
+fn oracle_add_list(s: &str) -> String {
+    let up = s.to_ascii_uppercase();
+    if !up.trim_start().starts_with("ALTER TABLE") {
+        return s.to_string();
+    }
+    let Some(add) = crate::discovery::find_keyword(&up, "ADD", 0) else {
+        return s.to_string();
+    };
+    let rest = &s[add + 3..];
+    let open = add + 3 + (rest.len() - rest.trim_start().len());
+    if !s[open..].starts_with('(') {
+        return s.to_string();
+    }
+    let Some(close) = crate::discovery::matching_paren(s, open) else {
+        return s.to_string();
+    };
+    let items: Vec<String> = crate::sqltext::split_top_level(&s[open + 1..close])
+        .into_iter()
+        .map(|i| format!("ADD {}", i.trim()))
+        .collect();
+    format!("{}{}{}", &s[..add], items.join(", "), &s[close + 1..])
+}
+
 /// Removes what sqlparser cannot read and what does not carry over anyway: MySQL version
 /// comments (their content is kept), SQL Server filegroups and index options, Oracle storage.
 pub fn normalise(text: &str, dialect: Dialect) -> String {
@@ -335,6 +426,14 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             s = remove_words(&s, &["NONCLUSTERED", "CLUSTERED"]);
         }
         Dialect::Oracle => {
+            s = oracle_add_list(&s);
+            // Index-organized tables are tables with a primary key elsewhere.
+            s = remove_clauses(&s, &["ORGANIZATION"], Arg::Word);
+            let up = s.to_ascii_uppercase();
+            if up.trim_end().ends_with("WITH READ ONLY") {
+                let cut = up.trim_end().len() - "WITH READ ONLY".len();
+                s.truncate(cut);
+            }
             s = remove_clauses(&s, &["STORAGE"], Arg::Parens);
             s = remove_clauses(
                 &s,
@@ -1116,6 +1215,7 @@ fn create(
                     condition: None,
                     body: raw.text.clone(),
                     definition: Some(raw.text.clone()),
+                    disabled: false,
                 });
             Outcome::Parsed
         }

@@ -291,7 +291,10 @@ impl<'a> Splitter<'a> {
                 let anonymous = head.first().is_some_and(|w| w == "DECLARE" || w == "BEGIN");
                 // `CREATE TYPE t AS OBJECT (...);` is plain SQL when it has no body; bodies need `/`.
                 let type_spec = creates(&["TYPE"]) && !head.iter().any(|w| w == "BODY");
-                let plsql = creates(&PLSQL_CREATORS) && !type_spec;
+                // `ALTER TRIGGER t DISABLE;` and `ALTER PROCEDURE p COMPILE;` are plain SQL.
+                let plsql = creates(&PLSQL_CREATORS)
+                    && !type_spec
+                    && head.first().is_some_and(|f| f == "CREATE");
                 !(anonymous || plsql)
             }
             Dialect::Sqlite => {
@@ -542,11 +545,12 @@ mod tests {
 
     #[test]
     fn oracle_plsql_blocks_and_sqlplus_commands() {
-        let s = "REM a remark\nPROMPT creating;\nSET ECHO ON\nCREATE SEQUENCE s START WITH 1;\nCREATE OR REPLACE PACKAGE BODY pkg AS\n  PROCEDURE p IS BEGIN NULL; END;\nEND pkg;\n/\nCREATE TYPE t AS OBJECT (a NUMBER);\n/\nBEGIN\n  dbms_output.put_line('x;');\nEND;\n/\n@other_script.sql\n";
+        let s = "REM a remark\nALTER TRIGGER t DISABLE;\nPROMPT creating;\nSET ECHO ON\nCREATE SEQUENCE s START WITH 1;\nCREATE OR REPLACE PACKAGE BODY pkg AS\n  PROCEDURE p IS BEGIN NULL; END;\nEND pkg;\n/\nCREATE TYPE t AS OBJECT (a NUMBER);\n/\nBEGIN\n  dbms_output.put_line('x;');\nEND;\n/\n@other_script.sql\n";
         let v = split(s, Dialect::Oracle);
         assert_eq!(
             texts(&v),
             [
+                "ALTER TRIGGER t DISABLE",
                 "PROMPT creating;",
                 "SET ECHO ON",
                 "CREATE SEQUENCE s START WITH 1",

@@ -481,6 +481,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             condition: None,
             body: r.s("body"),
             definition: None,
+            disabled: false,
         });
     }
 

@@ -458,7 +458,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             "reading triggers",
             &format!(
                 "SELECT n.nspname AS s, c.relname AS t, tg.tgname AS name, tg.tgtype AS tgtype, \
-                 pg_get_triggerdef(tg.oid, true) AS def, pn.nspname || '.' || p.proname AS func \
+                 pg_get_triggerdef(tg.oid, true) AS def, tg.tgenabled = 'D' AS disabled, pn.nspname || '.' || p.proname AS func \
                  FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid \
                  JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace \
@@ -503,6 +503,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             condition,
             body: format!("EXECUTE FUNCTION {}()", r.s("func")),
             definition: Some(def),
+            disabled: r.bool("disabled"),
         });
     }
 

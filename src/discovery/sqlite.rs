@@ -495,6 +495,7 @@ pub(crate) fn parse_trigger(name: &str, table: &str, sql: &str) -> Trigger {
         condition,
         body,
         definition: Some(sql.to_string()),
+        disabled: false,
     }
 }
 

@@ -290,6 +290,10 @@ pub struct Trigger {
     pub body: String,
     /// The complete `CREATE TRIGGER` statement, where the engine can produce one.
     pub definition: Option<String>,
+    /// Disabled on the source (PostgreSQL `ALTER TABLE ... DISABLE TRIGGER`, Oracle `ALTER
+    /// TRIGGER ... DISABLE`): created disabled where the target can.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
