@@ -9,6 +9,27 @@ use crate::model::DataType;
 /// parameters split out). Enum and set values are parsed from `enum('a','b')`.
 pub fn parse_declared_type(declared: &str) -> DataType {
     let declared = declared.trim();
+    // SQL Server scripts quote type names: "int", [nvarchar](40), [dbo].[Flag].
+    let unquoted;
+    let declared = if declared.starts_with('"') || declared.starts_with('[') {
+        let close = if declared.starts_with('[') { ']' } else { '"' };
+        match declared[1..].find(close) {
+            Some(e) => {
+                let name = &declared[1..1 + e];
+                let rest = &declared[e + 2..];
+                // [dbo].[Type]: a user type; keep its last part.
+                if let Some(r) = rest.strip_prefix('.') {
+                    unquoted = unquote_ident(r.trim());
+                } else {
+                    unquoted = format!("{name}{rest}");
+                }
+                unquoted.as_str()
+            }
+            None => declared,
+        }
+    } else {
+        declared
+    };
     let mut t = DataType {
         declared: declared.to_string(),
         ..Default::default()
@@ -248,6 +269,10 @@ mod tests {
         assert_eq!(t.values, vec!["G", "PG", "it's"]);
         let t = parse_declared_type("NVARCHAR(160)");
         assert_eq!((t.name.as_str(), t.length), ("nvarchar", Some(160)));
+        let t = parse_declared_type("\"smallint\"");
+        assert_eq!(t.name, "smallint");
+        let t = parse_declared_type("[nvarchar](40)");
+        assert_eq!((t.name.as_str(), t.length), ("nvarchar", Some(40)));
         let t = parse_declared_type("tinyint(1)");
         assert_eq!((t.name.as_str(), t.length), ("tinyint", Some(1)));
     }

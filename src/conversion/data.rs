@@ -36,8 +36,17 @@ pub fn convert_inserts(
     let mut out = vec![];
     let mut problems = vec![];
     for raw in &src.data {
-        let st = match parse_one(&raw.text, src.dialect) {
-            Ok(st) => st,
+        let statements = match parse_one(&raw.text, src.dialect)
+            .map(|s| vec![s])
+            .or_else(|e| {
+                // A T-SQL batch holds several INSERTs without `;`.
+                if src.dialect == crate::ddl::Dialect::MsSql {
+                    crate::ddl::parse::parse_batch(&raw.text, src.dialect).map_err(|_| e)
+                } else {
+                    Err(e)
+                }
+            }) {
+            Ok(v) => v,
             Err(e) => {
                 let what = if raw
                     .text
@@ -56,159 +65,162 @@ pub fn convert_inserts(
                 continue;
             }
         };
-        let Statement::Insert(mut ins) = st else {
-            problems.push(DataProblem {
-                line: raw.line,
-                message: "not an INSERT".into(),
-            });
-            continue;
-        };
-        let TableObject::TableName(name) = &ins.table else {
-            problems.push(DataProblem {
-                line: raw.line,
-                message: "INSERT into a table function".into(),
-            });
-            continue;
-        };
-        let mut parts: Vec<String> = name
-            .0
-            .iter()
-            .map(|p| p.to_string())
-            .map(|p| crate::sqltext::unquote_ident(&p))
-            .collect();
-        let table = parts.pop().unwrap_or_default();
-        let schema = parts.pop();
-        let q = QualifiedName {
-            schema,
-            name: table.clone(),
-        };
-        // The table's schema in the model (the script may rely on USE or a default schema).
-        let model_schema = src
-            .catalog
-            .schemas
-            .iter()
-            .find(|s| {
-                q.schema
-                    .as_ref()
-                    .is_none_or(|x| x.eq_ignore_ascii_case(&s.name))
-                    && s.tables.iter().any(|t| t.name.eq_ignore_ascii_case(&table))
-            })
-            .map(|s| s.name.clone())
-            .or(q.schema.clone())
-            .unwrap_or_default();
-        let model_table = src
-            .catalog
-            .schemas
-            .iter()
-            .filter(|s| s.name == model_schema)
-            .flat_map(|s| s.tables.iter())
-            .find(|t| t.name.eq_ignore_ascii_case(&table));
-        let columns: Vec<String> = if ins.columns.is_empty() {
-            model_table
-                .map(|t| {
-                    t.columns
-                        .iter()
-                        .filter(|c| c.generated.is_none())
-                        .map(|c| c.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            ins.columns
+        for st in statements {
+            let Statement::Insert(mut ins) = st else {
+                problems.push(DataProblem {
+                    line: raw.line,
+                    message: "not an INSERT".into(),
+                });
+                continue;
+            };
+            let TableObject::TableName(name) = &ins.table else {
+                problems.push(DataProblem {
+                    line: raw.line,
+                    message: "INSERT into a table function".into(),
+                });
+                continue;
+            };
+            let mut parts: Vec<String> = name
+                .0
                 .iter()
-                .map(|c| crate::sqltext::unquote_ident(&c.to_string()))
-                .collect()
-        };
-        // SQLite keeps dates as the text given: write them the ISO way its date functions read.
-        let dates: Vec<bool> = columns
-            .iter()
-            .map(|c| {
-                names.target == crate::ddl::Dialect::Sqlite
-                    && target_type(
+                .map(|p| p.to_string())
+                .map(|p| crate::sqltext::unquote_ident(&p))
+                .collect();
+            let table = parts.pop().unwrap_or_default();
+            let schema = parts.pop();
+            let q = QualifiedName {
+                schema,
+                name: table.clone(),
+            };
+            // The table's schema in the model (the script may rely on USE or a default schema).
+            let model_schema = src
+                .catalog
+                .schemas
+                .iter()
+                .find(|s| {
+                    q.schema
+                        .as_ref()
+                        .is_none_or(|x| x.eq_ignore_ascii_case(&s.name))
+                        && s.tables.iter().any(|t| t.name.eq_ignore_ascii_case(&table))
+                })
+                .map(|s| s.name.clone())
+                .or(q.schema.clone())
+                .unwrap_or_default();
+            let model_table = src
+                .catalog
+                .schemas
+                .iter()
+                .filter(|s| s.name == model_schema)
+                .flat_map(|s| s.tables.iter())
+                .find(|t| t.name.eq_ignore_ascii_case(&table));
+            let columns: Vec<String> = if ins.columns.is_empty() {
+                model_table
+                    .map(|t| {
+                        t.columns
+                            .iter()
+                            .filter(|c| c.generated.is_none())
+                            .map(|c| c.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                ins.columns
+                    .iter()
+                    .map(|c| crate::sqltext::unquote_ident(&c.to_string()))
+                    .collect()
+            };
+            // SQLite keeps dates as the text given: write them the ISO way its date functions read.
+            let dates: Vec<bool> = columns
+                .iter()
+                .map(|c| {
+                    names.target == crate::ddl::Dialect::Sqlite
+                        && target_type(
+                            &model_schema,
+                            model_table.map(|t| t.name.as_str()).unwrap_or(&table),
+                            c,
+                        )
+                        .is_some_and(|t| matches!(t.as_str(), "DATE" | "DATETIME" | "TIMESTAMP"))
+                })
+                .collect();
+            let booleans: Vec<bool> = columns
+                .iter()
+                .map(|c| {
+                    target_type(
                         &model_schema,
                         model_table.map(|t| t.name.as_str()).unwrap_or(&table),
                         c,
                     )
-                    .is_some_and(|t| matches!(t.as_str(), "DATE" | "DATETIME" | "TIMESTAMP"))
-            })
-            .collect();
-        let booleans: Vec<bool> = columns
-            .iter()
-            .map(|c| {
-                target_type(
-                    &model_schema,
-                    model_table.map(|t| t.name.as_str()).unwrap_or(&table),
-                    c,
-                )
-                .is_some_and(|t| t == "boolean")
-            })
-            .collect();
-        let mut rows = 0;
-        if let Some(source) = ins.source.as_mut()
-            && let SetExpr::Values(values) = source.body.as_mut()
-        {
-            for row in &mut values.rows {
-                rows += 1;
-                for (i, e) in row.content.iter_mut().enumerate() {
-                    if let Expr::Value(v) = e {
-                        // N'...' is SQL Server's and MySQL's; SQLite does not read it.
-                        if let Value::NationalStringLiteral(t) = &v.value
-                            && names.target != crate::ddl::Dialect::MySql
-                        {
-                            v.value = Value::SingleQuotedString(t.clone());
+                    .is_some_and(|t| t == "boolean")
+                })
+                .collect();
+            let mut rows = 0;
+            if let Some(source) = ins.source.as_mut()
+                && let SetExpr::Values(values) = source.body.as_mut()
+            {
+                for row in &mut values.rows {
+                    rows += 1;
+                    for (i, e) in row.content.iter_mut().enumerate() {
+                        if let Expr::Value(v) = e {
+                            // N'...' is SQL Server's and MySQL's; SQLite does not read it.
+                            if let Value::NationalStringLiteral(t) = &v.value
+                                && names.target != crate::ddl::Dialect::MySql
+                            {
+                                v.value = Value::SingleQuotedString(t.clone());
+                            }
+                            // MySQL reads backslashes in strings as escapes: double them.
+                            if names.target == crate::ddl::Dialect::MySql
+                                && let Value::SingleQuotedString(t)
+                                | Value::NationalStringLiteral(t) = &mut v.value
+                                && t.contains('\\')
+                            {
+                                *t = t.replace('\\', "\\\\");
+                            }
                         }
-                        // MySQL reads backslashes in strings as escapes: double them.
-                        if names.target == crate::ddl::Dialect::MySql
-                            && let Value::SingleQuotedString(t) | Value::NationalStringLiteral(t) =
-                                &mut v.value
-                            && t.contains('\\')
+                        if dates.get(i) == Some(&true)
+                            && let Expr::Value(v) = e
+                            && let Value::SingleQuotedString(t) = &mut v.value
+                            && let Some(iso) = iso_datetime(t)
                         {
-                            *t = t.replace('\\', "\\\\");
+                            *t = iso;
                         }
-                    }
-                    if dates.get(i) == Some(&true)
-                        && let Expr::Value(v) = e
-                        && let Value::SingleQuotedString(t) = &mut v.value
-                        && let Some(iso) = iso_datetime(t)
-                    {
-                        *t = iso;
-                    }
-                    if booleans.get(i) == Some(&true)
-                        && let Expr::Value(v) = e
-                        && let Value::Number(n, _) = &v.value
-                    {
-                        let b = *n != "0";
-                        v.value = Value::Boolean(b);
+                        if booleans.get(i) == Some(&true)
+                            && let Expr::Value(v) = e
+                            && let Value::Number(n, _) = &v.value
+                        {
+                            let b = *n != "0";
+                            v.value = Value::Boolean(b);
+                        }
                     }
                 }
             }
-        }
-        if let Some(q) = ins.source.as_mut() {
-            let _ = super::view::rewrite_query(q, src.dialect, names, &names.schema(&model_schema));
-        }
-        let Some(source) = &ins.source else {
-            problems.push(DataProblem {
+            if let Some(q) = ins.source.as_mut() {
+                let _ =
+                    super::view::rewrite_query(q, src.dialect, names, &names.schema(&model_schema));
+            }
+            let Some(source) = &ins.source else {
+                problems.push(DataProblem {
+                    line: raw.line,
+                    message: "INSERT without VALUES or SELECT".into(),
+                });
+                continue;
+            };
+            let target = names.qualified(
+                &model_schema,
+                model_table.map(|t| t.name.as_str()).unwrap_or(&table),
+            );
+            let cols: Vec<String> = columns.iter().map(|c| names.ident(c)).collect();
+            let col_list = if cols.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", cols.join(", "))
+            };
+            out.push(DataStatement {
+                table: target.clone(),
+                rows,
+                sql: format!("INSERT INTO {target}{col_list} {source}"),
                 line: raw.line,
-                message: "INSERT without VALUES or SELECT".into(),
             });
-            continue;
-        };
-        let target = names.qualified(
-            &model_schema,
-            model_table.map(|t| t.name.as_str()).unwrap_or(&table),
-        );
-        let cols: Vec<String> = columns.iter().map(|c| names.ident(c)).collect();
-        let col_list = if cols.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", cols.join(", "))
-        };
-        out.push(DataStatement {
-            table: target.clone(),
-            rows,
-            sql: format!("INSERT INTO {target}{col_list} {source}"),
-            line: raw.line,
-        });
+        }
     }
     (out, problems)
 }

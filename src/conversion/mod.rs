@@ -15,6 +15,7 @@ pub mod names;
 pub mod pg_triggers;
 pub mod procedural;
 pub mod rules;
+pub mod tsql;
 pub mod view;
 pub mod writer;
 

@@ -223,6 +223,14 @@ impl VisitorMut for Rewriter<'_> {
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
         if let Expr::BinaryOp { left, right, .. } = e {
+            let mut x_left: &Expr = left;
+            while let Expr::Nested(i) = x_left {
+                x_left = i;
+            }
+            let mut x_right: &Expr = right;
+            while let Expr::Nested(i) = x_right {
+                x_right = i;
+            }
             let is_bool_col = |x: &Expr| match x {
                 Expr::Identifier(i) => self.booleans.contains(&i.value.to_lowercase()),
                 Expr::CompoundIdentifier(v) => v
@@ -230,6 +238,7 @@ impl VisitorMut for Rewriter<'_> {
                     .is_some_and(|i| self.booleans.contains(&i.value.to_lowercase())),
                 _ => false,
             };
+            let (left_bool, right_bool) = (is_bool_col(x_left), is_bool_col(x_right));
             let as_bool = |x: &mut Expr| {
                 if let Expr::Value(v) = x
                     && let sqlparser::ast::Value::Number(n, _) = &v.value
@@ -238,10 +247,10 @@ impl VisitorMut for Rewriter<'_> {
                     v.value = sqlparser::ast::Value::Boolean(n == "1");
                 }
             };
-            if is_bool_col(left) {
-                as_bool(right);
-            } else if is_bool_col(right) {
-                as_bool(left);
+            if left_bool {
+                as_bool(innermost(right));
+            } else if right_bool {
+                as_bool(innermost(left));
             }
         }
         // schema.table.column: the schema as the target names it (none for the default).
@@ -274,8 +283,37 @@ impl VisitorMut for Rewriter<'_> {
         if !self.translate {
             return ControlFlow::Continue(());
         }
+        // T-SQL `+` on strings: concatenation when an operand is a string.
+        if self.dialect == Some(Dialect::MsSql)
+            && let Expr::BinaryOp { left, op, right } = e
+            && *op == sqlparser::ast::BinaryOperator::Plus
+            && (is_string(left) || is_string(right))
+        {
+            *op = sqlparser::ast::BinaryOperator::StringConcat;
+        }
         let replacement = match e {
-            // Oracle sequence.NEXTVAL / CURRVAL
+            // CONVERT(type, x [, style]) (T-SQL) / CONVERT(x, type) (MySQL) / CONVERT(x USING cs)
+            Expr::Convert {
+                expr: inner,
+                data_type,
+                styles,
+                ..
+            } => match data_type {
+                None => Some((**inner).clone()),
+                Some(dt) => {
+                    if !styles.is_empty() {
+                        self.warnings.push(format!(
+                            "CONVERT style {} is not carried over: check the value's format",
+                            styles
+                                .iter()
+                                .map(|s| s.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    expr(&format!("CAST({inner} AS {})", cast_type(&dt.to_string())))
+                }
+            },
             Expr::CompoundIdentifier(parts)
                 if parts.len() >= 2
                     && matches!(
@@ -432,12 +470,83 @@ impl VisitorMut for Rewriter<'_> {
     }
 }
 
+/// The expression inside any parentheses.
+fn innermost(e: &mut Expr) -> &mut Expr {
+    match e {
+        Expr::Nested(i) => innermost(i),
+        other => other,
+    }
+}
+
+/// Whether `e` is text for sure: a string literal, or a concatenation.
+fn is_string(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => matches!(
+            v.value,
+            sqlparser::ast::Value::SingleQuotedString(_)
+                | sqlparser::ast::Value::NationalStringLiteral(_)
+        ),
+        Expr::Nested(i) => is_string(i),
+        Expr::BinaryOp {
+            op: sqlparser::ast::BinaryOperator::StringConcat,
+            ..
+        } => true,
+        _ => false,
+    }
+}
+
+/// A T-SQL or MySQL cast target as PostgreSQL spells it.
+fn cast_type(t: &str) -> String {
+    let lower = t.to_ascii_lowercase().replace(['[', ']', '"'], "");
+    let base = lower
+        .split('(')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let args = lower
+        .find('(')
+        .map(|p| lower[p..].to_string())
+        .unwrap_or_default();
+    match base.as_str() {
+        "money" => "numeric(19,4)".into(),
+        "smallmoney" => "numeric(10,4)".into(),
+        "int" | "integer" | "signed" | "signed integer" => "integer".into(),
+        "tinyint" => "smallint".into(),
+        "unsigned" | "unsigned integer" => "numeric(20)".into(),
+        "bit" => "boolean".into(),
+        "datetime" | "smalldatetime" | "datetime2" => "timestamp".into(),
+        "datetimeoffset" => "timestamptz".into(),
+        "float" | "double" => "double precision".into(),
+        "nvarchar" | "varchar" | "nchar" | "char" if args.contains("max") || args.is_empty() => {
+            "text".into()
+        }
+        "nvarchar" => format!("varchar{args}"),
+        "nchar" => format!("char{args}"),
+        "ntext" | "text" => "text".into(),
+        "uniqueidentifier" => "uuid".into(),
+        "binary" | "varbinary" | "image" => "bytea".into(),
+        _ => lower,
+    }
+}
+
 /// Converts the query of a view defined by `create_view_sql` (or a bare query).
 pub fn convert_view(
     sql: &str,
     dialect: Dialect,
     names: &Names,
     target_schema: &str,
+) -> Result<ConvertedView, String> {
+    convert_view_with_booleans(sql, dialect, names, target_schema, &[])
+}
+
+/// [`convert_view`], knowing which columns became boolean (`Discontinued <> 0` → `<> false`).
+pub fn convert_view_with_booleans(
+    sql: &str,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+    booleans: &[String],
 ) -> Result<ConvertedView, String> {
     let st = match parse_one(sql, dialect) {
         Ok(st) => st,
@@ -454,7 +563,10 @@ pub fn convert_view(
         Statement::Query(q) => q,
         _ => return Err("not a view".into()),
     };
-    let mut r = Rewriter::for_dialect(names, target_schema, dialect);
+    let mut r = Rewriter {
+        booleans: booleans.iter().map(|b| b.to_lowercase()).collect(),
+        ..Rewriter::for_dialect(names, target_schema, dialect)
+    };
     let loose = if dialect == Dialect::MySql && names.target == Dialect::Postgres {
         loose_group_by(&query)
     } else {

@@ -424,6 +424,15 @@ fn user_type(cx: &mut Ctx, s: &Schema, ty: &UserType) {
             default,
             checks,
         } => {
+            // A SQL Server alias type's base is in the source's spelling.
+            let base = if cx.src.dialect == Dialect::Postgres {
+                base.clone()
+            } else {
+                cx.rules
+                    .map_type(&crate::sqltext::parse_declared_type(base))
+                    .map(|x| x.0)
+                    .unwrap_or_else(|| base.clone())
+            };
             let mut sql = format!("CREATE DOMAIN {name} AS {base}");
             if let Some(d) = default {
                 sql.push_str(&format!(" DEFAULT {d}"));
@@ -1923,8 +1932,30 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                 .map(|x| x.sql.clone())
                 .unwrap_or_else(|| v.definition.clone());
             let target_schema = cx.names.schema(&s.name);
-            match super::view::convert_view(&source_sql, cx.src.dialect, &cx.names, &target_schema)
-            {
+            // Columns that became boolean in every table that has them.
+            let booleans: Vec<String> = {
+                let mut yes = std::collections::BTreeSet::new();
+                let mut no = std::collections::BTreeSet::new();
+                for t in cx.src.catalog.schemas.iter().flat_map(|x| x.tables.iter()) {
+                    let b = boolean_columns(cx, t);
+                    for c in &t.columns {
+                        let n = c.name.to_lowercase();
+                        if b.contains(&c.name) {
+                            yes.insert(n);
+                        } else {
+                            no.insert(n);
+                        }
+                    }
+                }
+                yes.difference(&no).cloned().collect()
+            };
+            match super::view::convert_view_with_booleans(
+                &source_sql,
+                cx.src.dialect,
+                &cx.names,
+                &target_schema,
+                &booleans,
+            ) {
                 Ok(cv) => {
                     let name = cx.names.qualified(&s.name, &v.name);
                     let cols = if v.columns.is_empty() || cx.src.origin(kind, &v.name).is_none() {
@@ -2029,14 +2060,16 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                     .trim_end_matches(';')
                     .to_string(),
             });
-        } else if matches!(cx.src.dialect, Dialect::MySql | Dialect::Oracle)
-            && target == Dialect::Postgres
+        } else if matches!(
+            cx.src.dialect,
+            Dialect::MySql | Dialect::Oracle | Dialect::MsSql
+        ) && target == Dialect::Postgres
             && r.definition.is_some()
         {
-            let converted = if cx.src.dialect == Dialect::Oracle {
-                oracle_routine(cx, s, r)
-            } else {
-                routine(cx, s, r)
+            let converted = match cx.src.dialect {
+                Dialect::Oracle => oracle_routine(cx, s, r),
+                Dialect::MsSql => tsql_routine(cx, s, r),
+                _ => routine(cx, s, r),
             };
             match converted {
                 Ok((sql, warnings)) => {
@@ -2167,10 +2200,15 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
             }
         } else if matches!(
             cx.src.dialect,
-            Dialect::MySql | Dialect::Sqlite | Dialect::Oracle
+            Dialect::MySql | Dialect::Sqlite | Dialect::Oracle | Dialect::MsSql
         ) && target == Dialect::Postgres
         {
-            match trigger(cx, s, tr, &text) {
+            let converted = if cx.src.dialect == Dialect::MsSql {
+                tsql_trigger(cx, s, tr, &text)
+            } else {
+                trigger(cx, s, tr, &text)
+            };
+            match converted {
                 Ok((statements, warnings)) => {
                     for sql in statements {
                         o.target.push(TargetStatement {
@@ -2683,6 +2721,154 @@ fn oracle_routine(cx: &Ctx, s: &Schema, r: &Routine) -> Result<(String, Vec<Stri
         ),
     };
     Ok((sql, warnings))
+}
+
+/// A T-SQL procedure or scalar function as a PL/pgSQL one; result sets come back through
+/// INOUT refcursor parameters.
+fn tsql_routine(cx: &Ctx, s: &Schema, r: &Routine) -> Result<(String, Vec<String>), String> {
+    let text = r.definition.clone().unwrap_or_default();
+    let (params, returns, body) = super::tsql::header(&text)?;
+    let target_schema = cx.names.schema(&s.name);
+    let map = |ty: &str| -> Result<String, String> {
+        cx.rules
+            .map_type(&crate::sqltext::parse_declared_type(ty))
+            .map(|x| x.0)
+            .ok_or_else(|| format!("no mapping for the type {ty}"))
+    };
+    let context = if r.kind == RoutineKind::Function {
+        if returns
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_uppercase().starts_with("TABLE") || t.starts_with('@'))
+        {
+            return Err("table-valued functions are not converted yet".into());
+        }
+        super::tsql::Context::Function
+    } else {
+        super::tsql::Context::Procedure
+    };
+    let b = super::tsql::convert_body(&body, context, &cx.names, &target_schema, cx.rules)?;
+    let mut warnings = b.warnings;
+    let mut ps = vec![];
+    for (mode, name, ty, default) in &params {
+        let t = map(ty)?;
+        let d = match default {
+            Some(d) => {
+                let (e, w) =
+                    super::view::convert_expression(d, Dialect::MsSql, &cx.names, &target_schema)?;
+                warnings.extend(w);
+                format!(" DEFAULT {e}")
+            }
+            None => String::new(),
+        };
+        ps.push(if mode == "IN" {
+            format!("{name} {t}{d}")
+        } else {
+            format!("{mode} {name} {t}{d}")
+        });
+    }
+    for i in 1..=b.result_sets {
+        ps.push(format!("INOUT result{i} refcursor DEFAULT NULL"));
+    }
+    if b.result_sets > 0 {
+        warnings.push(format!(
+            "returns {} result set(s) through INOUT refcursor parameter(s) result1...: callers run CALL and then FETCH ALL FROM the returned cursor, in one transaction",
+            b.result_sets
+        ));
+    }
+    let declare = if b.declare.is_empty() {
+        String::new()
+    } else {
+        format!("DECLARE\n    {}\n", b.declare.join("\n    "))
+    };
+    let name = cx.names.qualified(&s.name, &r.name);
+    let body = format!(
+        "$$\n{declare}BEGIN\n    {}\nEND\n$$",
+        b.statements.join("\n    ")
+    );
+    let sql = match context {
+        super::tsql::Context::Function => format!(
+            "CREATE OR REPLACE FUNCTION {name}({}) RETURNS {} LANGUAGE plpgsql AS {body}",
+            ps.join(", "),
+            map(returns.as_deref().ok_or("a function without RETURNS")?)?
+        ),
+        _ => format!(
+            "CREATE OR REPLACE PROCEDURE {name}({}) LANGUAGE plpgsql AS {body}",
+            ps.join(", ")
+        ),
+    };
+    Ok((sql, warnings))
+}
+
+/// A T-SQL trigger as a PL/pgSQL function and one statement-level trigger per event, whose
+/// transition tables are named `inserted` and `deleted` as in SQL Server.
+fn tsql_trigger(
+    cx: &Ctx,
+    s: &Schema,
+    tr: &Trigger,
+    text: &str,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    if tr.timing == TriggerTiming::InsteadOf {
+        return Err("INSTEAD OF triggers are not converted yet".into());
+    }
+    let clean = super::procedural::strip_comments(text);
+    let upper = clean.to_ascii_uppercase();
+    // The body follows the AS after the event list.
+    let on = crate::sqltext::find_keyword(&upper, "ON", 0).ok_or("no ON in the trigger")?;
+    let as_pos =
+        crate::sqltext::find_keyword(&upper, "AS", on).ok_or("no AS before the trigger body")?;
+    let target_schema = cx.names.schema(&s.name);
+    let b = super::tsql::convert_body(
+        &clean[as_pos + 2..],
+        super::tsql::Context::Trigger,
+        &cx.names,
+        &target_schema,
+        cx.rules,
+    )?;
+    let mut warnings = b.warnings;
+    let body_up = clean[as_pos..].to_ascii_lowercase();
+    let func = cx.names.qualified(&s.name, &format!("{}_fn", tr.name));
+    let declare = if b.declare.is_empty() {
+        String::new()
+    } else {
+        format!("DECLARE\n    {}\n", b.declare.join("\n    "))
+    };
+    let mut out = vec![format!(
+        "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql AS $$\n{declare}BEGIN\n    {}\n    RETURN NULL;\nEND\n$$",
+        b.statements.join("\n    ")
+    )];
+    let table = cx.names.qualified(&s.name, &tr.table);
+    for ev in &tr.events {
+        let (event, refs, suffix) = match ev {
+            TriggerEvent::Insert => ("INSERT", "NEW TABLE AS inserted", "insert"),
+            TriggerEvent::Update => (
+                "UPDATE",
+                "OLD TABLE AS deleted NEW TABLE AS inserted",
+                "update",
+            ),
+            TriggerEvent::Delete => ("DELETE", "OLD TABLE AS deleted", "delete"),
+            TriggerEvent::Truncate => return Err("TRUNCATE triggers do not exist in T-SQL".into()),
+        };
+        let missing = match ev {
+            TriggerEvent::Insert => "deleted",
+            TriggerEvent::Delete => "inserted",
+            _ => "",
+        };
+        if !missing.is_empty() && body_up.contains(missing) {
+            warnings.push(format!(
+                "the body reads {missing}, which PostgreSQL does not provide for {event}: that query fails there"
+            ));
+        }
+        let name = if tr.events.len() > 1 {
+            format!("{}_{suffix}", tr.name)
+        } else {
+            tr.name.clone()
+        };
+        out.push(format!(
+            "CREATE TRIGGER {} AFTER {event} ON {table} REFERENCING {refs} FOR EACH STATEMENT EXECUTE FUNCTION {func}()",
+            cx.names.ident(&name)
+        ));
+    }
+    Ok((out, warnings))
 }
 
 /// `decl := init` or `decl DEFAULT init` in a PL/SQL declaration.

@@ -74,6 +74,10 @@ pub struct ParsedScript {
     /// CREATE INDEX and COMMENT lookups.
     #[serde(skip)]
     tables_by_name: std::collections::HashMap<String, Vec<(String, usize, usize)>>,
+    /// SQL Server alias types (`CREATE TYPE Name FROM nvarchar(50) NOT NULL`): lower-case name
+    /// → (base type, NOT NULL).
+    #[serde(skip)]
+    alias_types: std::collections::HashMap<String, (String, bool)>,
 }
 
 impl ParsedScript {
@@ -215,7 +219,38 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
         file: file.to_string(),
         ..Default::default()
     };
-    for raw in split(script, dialect) {
+    let mut pieces = split(script, dialect);
+    // A T-SQL batch may hold several statements without `;` (CREATE TABLE then INSERTs):
+    // each becomes its own statement.
+    if dialect == Dialect::MsSql {
+        pieces = pieces
+            .into_iter()
+            .flat_map(|raw| {
+                let split_up = (raw.piece == Piece::Sql
+                    && matches!(
+                        classify(&raw.text).kind,
+                        StatementKind::Create(ObjectKind::Table)
+                            | StatementKind::Insert
+                            | StatementKind::Alter(_)
+                    )
+                    && parse_one(&raw.text, dialect).is_err())
+                .then(|| parse_batch(&raw.text, dialect).ok())
+                .flatten()
+                .filter(|v| v.len() > 1);
+                match split_up {
+                    Some(statements) => statements
+                        .into_iter()
+                        .map(|st| RawStatement {
+                            text: st.to_string(),
+                            ..raw.clone()
+                        })
+                        .collect::<Vec<_>>(),
+                    None => vec![raw],
+                }
+            })
+            .collect();
+    }
+    for raw in pieces {
         let classified = classify(&raw.text);
         let outcome = if raw.piece == Piece::ClientCommand {
             Outcome::Skipped {
@@ -309,7 +344,8 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
         StatementKind::Alter(ObjectKind::Table)
             if {
                 let w = words(&raw.text, 8);
-                w.iter().any(|x| x == "DISABLE" || x == "ENABLE")
+                w.iter()
+                    .any(|x| matches!(x.as_str(), "DISABLE" | "ENABLE" | "NOCHECK" | "CHECK"))
                     && w.iter().any(|x| x == "CONSTRAINT")
                     && !w.iter().any(|x| x == "ADD")
             } =>
@@ -339,6 +375,23 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
         StatementKind::Select => skipped("query"),
         StatementKind::Update | StatementKind::Delete => skipped("data change outside the schema"),
         StatementKind::ClientCommand => skipped("client command"),
+        // `IF EXISTS (SELECT * FROM sysobjects ...) DROP ...` / `IF OBJECT_ID(...) IS NOT NULL
+        // DROP ...`: a guard before re-creating an object.
+        StatementKind::Block
+            if {
+                let w = words(&raw.text, 60);
+                w.first().is_some_and(|f| f == "IF")
+                    && w.iter().any(|x| x == "DROP")
+                    && !w.iter().any(|x| {
+                        matches!(
+                            x.as_str(),
+                            "INSERT" | "UPDATE" | "DELETE" | "CREATE" | "EXEC"
+                        )
+                    })
+            } =>
+        {
+            skipped("a guard that drops an existing object (the target is prepared separately)")
+        }
         StatementKind::Block => Outcome::Unparsed {
             error: "anonymous procedural blocks are not converted".into(),
         },
@@ -394,6 +447,23 @@ fn oracle_add_list(s: &str) -> String {
     format!("{}{}{}", &s[..add], items.join(", "), &s[close + 1..])
 }
 
+/// Parses a batch of statements that need no `;` between them (a T-SQL batch between GOs).
+pub fn parse_batch(text: &str, dialect: Dialect) -> Result<Vec<Statement>, String> {
+    let text = normalise(text, dialect);
+    let d = sp_dialect(dialect);
+    let mut p = Parser::new(d.as_ref())
+        .try_with_sql(&text)
+        .map_err(|e| e.to_string())?;
+    let mut out = vec![];
+    loop {
+        while p.consume_token(&sqlparser::tokenizer::Token::SemiColon) {}
+        if p.peek_token().token == sqlparser::tokenizer::Token::EOF {
+            return Ok(out);
+        }
+        out.push(p.parse_statement().map_err(|e| e.to_string())?);
+    }
+}
+
 /// Removes what sqlparser cannot read and what does not carry over anyway: MySQL version
 /// comments (their content is kept), SQL Server filegroups and index options, Oracle storage.
 pub fn normalise(text: &str, dialect: Dialect) -> String {
@@ -420,7 +490,27 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             }
         }
         Dialect::MsSql => {
+            s = remove_phrases(
+                &s,
+                &[
+                    "NOT FOR REPLICATION",
+                    "ROWGUIDCOL",
+                    "WITH NOCHECK ADD",
+                    "WITH CHECK ADD",
+                ],
+            );
             s = remove_clauses(&s, &["TEXTIMAGE_ON", "FILESTREAM_ON"], Arg::Word);
+            s = tsql_add_list(&s);
+            // XML(schema collection): typed XML is XML.
+            for pat in ["[XML](", "XML("] {
+                while let Some(p) = s.to_ascii_uppercase().find(pat) {
+                    let open = p + pat.len() - 1;
+                    match crate::discovery::matching_paren(&s, open) {
+                        Some(close) => s.replace_range(open..close + 1, ""),
+                        None => break,
+                    }
+                }
+            }
             s = remove_on_filegroup(&s);
             s = remove_clauses(&s, &["WITH"], Arg::ParensWithEquals);
             s = remove_words(&s, &["NONCLUSTERED", "CLUSTERED"]);
@@ -517,8 +607,83 @@ fn remove_clauses(s: &str, kws: &[&str], arg: Arg) -> String {
 }
 
 /// `ON [PRIMARY]` / `ON "fg"` after a closing parenthesis (filegroups), not `ON table (...)`.
+/// T-SQL `ALTER TABLE t ADD CONSTRAINT a ..., CONSTRAINT b ...`: one ADD per constraint.
+fn tsql_add_list(s: &str) -> String {
+    let up = s.to_ascii_uppercase();
+    if !up.trim_start().starts_with("ALTER TABLE") {
+        return s.to_string();
+    }
+    let Some(add) = crate::discovery::find_keyword(&up, "ADD", 0) else {
+        return s.to_string();
+    };
+    let items = crate::sqltext::split_top_level(&s[add + 3..]);
+    if items.len() < 2 {
+        return s.to_string();
+    }
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|i| {
+            let i = i.trim();
+            if i.to_ascii_uppercase().starts_with("ADD ") {
+                i.to_string()
+            } else {
+                format!("ADD {i}")
+            }
+        })
+        .collect();
+    format!("{}{}", &s[..add], items.join(", "))
+}
+
+/// Removes phrases (word sequences, any spacing and case) outside quotes; `... ADD` phrases
+/// keep their ADD.
+fn remove_phrases(s: &str, phrases: &[&str]) -> String {
+    let mut out = s.to_string();
+    for ph in phrases {
+        let words: Vec<&str> = ph.split(' ').collect();
+        let mut from = 0;
+        while let Some(p) =
+            crate::discovery::find_keyword(&out.to_ascii_uppercase(), words[0], from)
+        {
+            // Match the following words with any whitespace between them.
+            let mut end = p + words[0].len();
+            let mut ok = true;
+            for w in &words[1..] {
+                let rest = &out[end..];
+                let skip = rest.len() - rest.trim_start().len();
+                if skip == 0 || !rest[skip..].to_ascii_uppercase().starts_with(w) {
+                    ok = false;
+                    break;
+                }
+                let after = rest[skip + w.len()..].chars().next();
+                if after.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    ok = false;
+                    break;
+                }
+                end += skip + w.len();
+            }
+            if !ok {
+                from = p + words[0].len();
+                continue;
+            }
+            let keep = if words.last() == Some(&"ADD") {
+                " ADD"
+            } else {
+                ""
+            };
+            out.replace_range(p..end, keep);
+            from = p + keep.len();
+        }
+    }
+    out
+}
+
 fn remove_on_filegroup(s: &str) -> String {
     let mut out = s.to_string();
+    // Filegroups only follow DDL; `(a JOIN b ON ...) ON x.id = y.id` is a join.
+    let head = out.trim_start().to_ascii_uppercase();
+    if !(head.starts_with("CREATE") || head.starts_with("ALTER")) {
+        return out;
+    }
     let mut from = 0;
     while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), "ON", from) {
         let before = out[..p].trim_end();
@@ -533,7 +698,12 @@ fn remove_on_filegroup(s: &str) -> String {
             .map(|l| rest[..l].to_ascii_uppercase())
             .unwrap_or_default();
         let action = matches!(word.as_str(), "DELETE" | "UPDATE");
-        if before.ends_with(')') && !after_word.starts_with('(') && word_len.is_some() && !action {
+        if before.ends_with(')')
+            && !after_word.starts_with('(')
+            && !after_word.starts_with('.')
+            && word_len.is_some()
+            && !action
+        {
             let end = out.len() - rest.len() + word_len.unwrap_or(0);
             out.replace_range(p..end, "");
         } else {
@@ -998,7 +1168,18 @@ fn create(
         }
         ObjectKind::Table => match parse_one(&raw.text, d) {
             Ok(Statement::CreateTable(ct)) => {
-                let t = table_from_ast(&ct, d);
+                let mut t = table_from_ast(&ct, d);
+                // Columns of SQL Server alias types take the base type (and its NOT NULL).
+                for c in &mut t.columns {
+                    if let Some((base, not_null)) =
+                        out.alias_types.get(&c.data_type.name.to_lowercase())
+                    {
+                        c.data_type = crate::sqltext::parse_declared_type(base);
+                        if *not_null {
+                            c.nullable = false;
+                        }
+                    }
+                }
                 let q = qname(&ct.name);
                 push_object(out, kind, q.clone(), None, raw, None);
                 let schema = schema_mut(&mut out.catalog, &q, &fb);
@@ -1114,6 +1295,50 @@ fn create(
                 comment: None,
             });
             outcome
+        }
+        // SQL Server alias type: CREATE TYPE [Name] FROM nvarchar(50) [NOT] NULL
+        ObjectKind::Type
+            if d == Dialect::MsSql && {
+                let w = words(&raw.text, 6);
+                w.get(3).is_some_and(|x| x == "FROM") || w.get(5).is_some_and(|x| x == "FROM")
+            } =>
+        {
+            let upper = raw.text.to_ascii_uppercase();
+            let Some(from) = crate::discovery::find_keyword(&upper, "FROM", 0) else {
+                return Outcome::Unparsed {
+                    error: "alias type without FROM".into(),
+                };
+            };
+            let mut base = raw.text[from + 4..]
+                .trim()
+                .trim_end_matches(';')
+                .to_string();
+            let bu = base.to_ascii_uppercase();
+            let not_null = bu.ends_with("NOT NULL");
+            for suffix in ["NOT NULL", "NULL"] {
+                if base.to_ascii_uppercase().ends_with(suffix) {
+                    base.truncate(base.len() - suffix.len());
+                    break;
+                }
+            }
+            let base = base.trim().to_string();
+            let base = crate::sqltext::parse_declared_type(&base).declared;
+            out.alias_types
+                .insert(name.name.to_lowercase(), (base.clone(), not_null));
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, &fb)
+                .types
+                .push(UserType {
+                    name: name.name.clone(),
+                    kind: UserTypeKind::Domain {
+                        base,
+                        nullable: !not_null,
+                        default: None,
+                        checks: vec![],
+                    },
+                    comment: None,
+                });
+            Outcome::Parsed
         }
         ObjectKind::Type | ObjectKind::Domain => match parse_one(&raw.text, d) {
             Ok(st) => {

@@ -577,3 +577,47 @@ async fn recreate_drops_and_builds_again_without_duplicates() {
     );
     conn.close().await;
 }
+
+/// SQL Server's Northwind script (GO batches, quoted type names, INSERT batches without `;`,
+/// guards that drop objects, NOCHECK around the load): every statement applies, every row
+/// loads, and a procedure that returns a result set runs through its refcursor.
+#[tokio::test]
+async fn northwind_loads_and_its_procedures_return_their_rows() {
+    let Some(path) = support::corpus("sqlserver/northwind-pubs/instnwnd.sql") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let report = assess_text(&text, Dialect::MsSql, "instnwnd.sql");
+    let procs = report
+        .objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::Procedure && !o.target.is_empty())
+        .count();
+    assert_eq!(procs, 7, "every Northwind procedure converts");
+    let (conn, results) = apply_to_new_db(&report, "tug_northwind", true).await;
+    assert!(failures(&results).is_empty(), "{:#?}", failures(&results));
+    let n = conn
+        .query_scalar("rows", "SELECT count(*) FROM public.\"order details\"")
+        .await
+        .unwrap();
+    assert_eq!(n.as_deref(), Some("2155"));
+    conn.execute(
+        "CREATE FUNCTION public.t_hist(p text) RETURNS text LANGUAGE plpgsql AS $$
+         DECLARE c refcursor; r record;
+         BEGIN
+           CALL public.custorderhist(p, c);
+           LOOP FETCH c INTO r; EXIT WHEN NOT FOUND;
+             IF r.productname = 'Aniseed Syrup' THEN RETURN r.total::text; END IF;
+           END LOOP;
+           RETURN NULL;
+         END $$",
+    )
+    .await
+    .unwrap();
+    let total = conn
+        .query_scalar("hist", "SELECT public.t_hist('ALFKI')")
+        .await
+        .unwrap();
+    assert_eq!(total.as_deref(), Some("6"), "CustOrderHist for ALFKI");
+    conn.close().await;
+}
