@@ -537,13 +537,14 @@ impl ConversionScreen {
                 };
                 let mut save = None;
                 let mut revert = false;
+                let target_label = r.target_dialect.label();
                 ui.columns(2, |cols| {
                     cols[0].strong("Source");
                     let mut src = o.source_sql.as_deref().unwrap_or("(from the live catalog)");
                     let mut layouter = |ui: &egui::Ui, buf: &dyn egui::TextBuffer, wrap: f32| ui.fonts_mut(|f| f.layout_job(style::sql_layout_job(ui, buf.as_str(), wrap)));
                     cols[0].add(egui::TextEdit::multiline(&mut src).code_editor().desired_width(f32::INFINITY).desired_rows(12).layouter(&mut layouter));
                     cols[1].horizontal(|ui| {
-                        ui.strong("PostgreSQL");
+                        ui.strong(target_label);
                         match &self.editing {
                             Some((i, _)) if *i == index => {
                                 if ui.button("Save edit").clicked() {
