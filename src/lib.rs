@@ -6,6 +6,10 @@
 //! - [`endpoints`]: endpoint descriptions, URLs, passwords, connections and the connection test;
 //! - [`model`]: the neutral schema model every engine's objects are described in;
 //! - [`discovery`]: reading live catalogs (PostgreSQL, MySQL/MariaDB, SQLite) into the model;
+//! - [`ddl`]: DDL scripts of five dialects split, classified and read into the model;
+//! - [`conversion`]: schema conversion to PostgreSQL, MySQL/MariaDB and SQLite, and apply;
+//! - [`assessment`]: the assessment report and its exports;
+//! - [`tasks`]: migration tasks: table mappings, the full-load data path, resume, validation;
 //! - [`project`]: project files (RON, versioned);
 //! - [`runtime`]: the background runtime: commands in, events out, for clients that must not block;
 //! - [`logging`]: tracing set-up and the in-memory log the GUI shows;
@@ -28,3 +32,4 @@ pub mod logging;
 pub mod project;
 pub mod runtime;
 pub mod sqltext;
+pub mod tasks;

@@ -96,6 +96,48 @@ pub enum Command {
         #[arg(long)]
         recreate: bool,
     },
+    /// Move the data of the selected tables from a source to a target (full load): the target
+    /// schema is created through the converter, tables load in parallel with a progress bar
+    /// each, and are validated by row counts. Started again, finished tables are skipped and
+    /// unfinished ones reloaded.
+    Migrate {
+        /// Source endpoint URL (or a name with --project).
+        #[arg(long)]
+        source: String,
+        /// Target endpoint URL (or a name with --project).
+        #[arg(long)]
+        target: String,
+        /// Project file holding the endpoints named.
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Task name (the key of its progress on the target).
+        #[arg(long, default_value = "migrate")]
+        task: String,
+        /// Tables to include, `schema.table` with `%` and `_` wildcards (repeatable; default all).
+        #[arg(long)]
+        include: Vec<String>,
+        /// Tables to exclude, same form (repeatable).
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// do-nothing, truncate (default) or drop-and-create.
+        #[arg(long, default_value = "truncate")]
+        prepare: String,
+        /// Load into existing tables only: do not create the schema.
+        #[arg(long)]
+        no_create_schema: bool,
+        /// Tables loaded at the same time.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Rows per batch.
+        #[arg(long, default_value_t = 5000)]
+        batch_rows: usize,
+        /// MySQL zero dates: null (default, counted) or error.
+        #[arg(long, default_value = "null")]
+        zero_dates: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create, show or edit project files.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -349,6 +391,36 @@ async fn execute(command: Command) -> Result<()> {
                 None => print!("{script}"),
             }
             Ok(())
+        }
+        Command::Migrate {
+            source,
+            target,
+            project,
+            task,
+            include,
+            exclude,
+            prepare,
+            no_create_schema,
+            parallel,
+            batch_rows,
+            zero_dates,
+            json,
+        } => {
+            migrate(MigrateArgs {
+                source,
+                target,
+                project,
+                task,
+                include,
+                exclude,
+                prepare,
+                no_create_schema,
+                parallel,
+                batch_rows,
+                zero_dates,
+                json,
+            })
+            .await
         }
         Command::ApplySchema {
             conv,
@@ -676,6 +748,256 @@ fn project_command(cmd: ProjectCommand) -> Result<()> {
             }
             println!("added endpoint '{name}' to {}", file.display());
         }
+    }
+    Ok(())
+}
+
+struct MigrateArgs {
+    source: String,
+    target: String,
+    project: Option<PathBuf>,
+    task: String,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    prepare: String,
+    no_create_schema: bool,
+    parallel: usize,
+    batch_rows: usize,
+    zero_dates: String,
+    json: bool,
+}
+
+/// `schema.table` pattern into a selection rule (a bare name means any schema).
+fn selection(
+    pattern: &str,
+    action: crate::tasks::mappings::SelectionAction,
+) -> crate::tasks::mappings::Selection {
+    let (schema, table) = match pattern.split_once('.') {
+        Some((s, t)) => (s.to_string(), t.to_string()),
+        None => ("%".to_string(), pattern.to_string()),
+    };
+    crate::tasks::mappings::Selection {
+        action,
+        schema,
+        table,
+        filters: vec![],
+    }
+}
+
+async fn migrate(a: MigrateArgs) -> Result<()> {
+    use crate::tasks::mappings::{SelectionAction, TableMappings};
+    use crate::tasks::{Prepare, Settings, Task, TaskEvent, ZeroDates};
+    use std::sync::Arc;
+    let bad = |what: &str, reason: String| Error::InvalidEndpoint {
+        endpoint: what.into(),
+        reason,
+    };
+    let prepare = match a.prepare.as_str() {
+        "do-nothing" => Prepare::DoNothing,
+        "truncate" => Prepare::Truncate,
+        "drop-and-create" => Prepare::DropAndCreate,
+        o => {
+            return Err(bad(
+                "--prepare",
+                format!("'{o}': use do-nothing, truncate or drop-and-create"),
+            ));
+        }
+    };
+    let zero_dates = match a.zero_dates.as_str() {
+        "null" => ZeroDates::Null,
+        "error" => ZeroDates::Error,
+        o => return Err(bad("--zero-dates", format!("'{o}': use null or error"))),
+    };
+    let resolve = |endpoint: String,
+                   role|
+     -> Result<(
+        crate::endpoints::Endpoint,
+        Option<crate::endpoints::Password>,
+    )> {
+        let (mut e, p) = TargetArgs {
+            endpoint,
+            project: a.project.clone(),
+            password_env: None,
+            timeout: None,
+        }
+        .resolve()?;
+        e.role = role;
+        Ok((e, p))
+    };
+    let (se, sp) = resolve(a.source.clone(), crate::endpoints::Role::Source)?;
+    let (te, tp) = resolve(a.target.clone(), crate::endpoints::Role::Target)?;
+    let mut mappings = if a.include.is_empty() {
+        TableMappings::all()
+    } else {
+        TableMappings {
+            selection: a
+                .include
+                .iter()
+                .map(|p| selection(p, SelectionAction::Include))
+                .collect(),
+            transformations: vec![],
+        }
+    };
+    mappings.selection.extend(
+        a.exclude
+            .iter()
+            .map(|p| selection(p, SelectionAction::Exclude)),
+    );
+    let task = Task {
+        name: a.task.clone(),
+        source: se.name.clone(),
+        target: te.name.clone(),
+        mappings,
+        settings: Settings {
+            prepare,
+            create_schema: !a.no_create_schema,
+            max_parallel_tables: a.parallel.max(1),
+            batch_rows: a.batch_rows.max(1),
+            zero_dates,
+            validate: true,
+        },
+    };
+    let source = Connection::open(&se, sp).await?;
+    let target = Connection::open(&te, tp).await?;
+    let multi = indicatif::MultiProgress::new();
+    if a.json {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let status = multi.add(indicatif::ProgressBar::new_spinner());
+    status.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bars: Arc<std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>> =
+        Default::default();
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:32!} {bar:30} {pos:>10}/{len:<10} rows {per_sec:>12} {elapsed:>4} {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let events = {
+        let (multi, status, bars, style) =
+            (multi.clone(), status.clone(), bars.clone(), style.clone());
+        Arc::new(move |e: TaskEvent| {
+            let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+            match e {
+                TaskEvent::Step(s) => status.set_message(s),
+                TaskEvent::Planned(tables) => {
+                    for (t, _, est) in tables {
+                        let b =
+                            multi.add(indicatif::ProgressBar::new(est.unwrap_or(0).max(0) as u64));
+                        b.set_style(style.clone());
+                        b.set_prefix(t.clone());
+                        b.set_message("before load");
+                        bars.insert(t, b);
+                    }
+                }
+                TaskEvent::TableStarted { table } => {
+                    if let Some(b) = bars.get(&table) {
+                        b.reset_elapsed();
+                        b.set_message("full load");
+                    }
+                }
+                TaskEvent::Progress { table, rows, .. } => {
+                    if let Some(b) = bars.get(&table) {
+                        if rows > b.length().unwrap_or(0) {
+                            b.set_length(rows);
+                        }
+                        b.set_position(rows);
+                    }
+                }
+                TaskEvent::TableSkipped { table, rows } => {
+                    if let Some(b) = bars.get(&table) {
+                        b.set_length(rows);
+                        b.set_position(rows);
+                        b.finish_with_message("completed earlier: skipped");
+                    }
+                }
+                TaskEvent::TableDone {
+                    table,
+                    rows,
+                    zero_dates,
+                    ..
+                } => {
+                    if let Some(b) = bars.get(&table) {
+                        b.set_length(rows);
+                        b.set_position(rows);
+                        b.finish_with_message(if zero_dates > 0 {
+                            format!("completed ({zero_dates} zero dates as NULL)")
+                        } else {
+                            "completed".to_string()
+                        });
+                    }
+                }
+                TaskEvent::TableFailed { table, error } => {
+                    if let Some(b) = bars.get(&table) {
+                        b.abandon_with_message(format!("ERROR {error}"));
+                    }
+                }
+                TaskEvent::Validated { .. } => {}
+            }
+        })
+    };
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
+    let summary = crate::tasks::run(&task, &source, &target, events, cancel.clone()).await;
+    status.finish_and_clear();
+    source.close().await;
+    target.close().await;
+    let summary = summary?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "{:<36} {:<16} {:>12} {:>10} {:>12}  validation",
+            "table", "state", "rows", "seconds", "rows/s"
+        );
+        for t in &summary.tables {
+            println!(
+                "{:<36} {:<16} {:>12} {:>10.2} {:>12.0}  {}{}",
+                t.source,
+                t.state.label(),
+                t.rows,
+                t.seconds,
+                if t.seconds > 0.0 {
+                    t.rows as f64 / t.seconds
+                } else {
+                    0.0
+                },
+                t.validation_state(),
+                match (&t.error, t.validation) {
+                    (Some(e), _) => format!(" ({e})"),
+                    (None, Some((s, g))) if s != g => format!(" (source {s}, target {g})"),
+                    _ => String::new(),
+                }
+            );
+        }
+        let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
+        println!(
+            "{} tables, {rows} rows in {:.1} s; {} failed",
+            summary.tables.len(),
+            summary.seconds,
+            summary.failed()
+        );
+    }
+    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(bad(
+            "migrate",
+            "stopped by the user; run the same command again to resume".into(),
+        ));
+    }
+    if summary.failed() > 0 {
+        return Err(Error::Query {
+            endpoint: te.label(),
+            context: "migrating".into(),
+            message: format!("{} tables failed or do not match", summary.failed()),
+        });
     }
     Ok(())
 }

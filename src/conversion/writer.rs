@@ -101,22 +101,11 @@ impl Ctx<'_> {
     }
 }
 
-/// Converts the source's model to DDL for the rules' target and assesses it.
-pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> Report {
+/// How the conversion of `src` with `rules` names things on the target (for tasks that load
+/// the data into the converted tables).
+pub fn target_names(src: &Source, rules: &RuleSet) -> Names {
     let target = rules.target;
-    let tables = src
-        .catalog
-        .schemas
-        .iter()
-        .flat_map(|s| {
-            s.tables
-                .iter()
-                .map(move |t| ((s.name.to_lowercase(), t.name.to_lowercase()), t))
-        })
-        .collect();
     let mut names = Names::for_target(target, rules.options.fold_case, &rules.options.schema_map);
-    // A source with one schema in use goes into the target connection's database (MySQL) or
-    // file (SQLite).
     let used: Vec<&Schema> = src
         .catalog
         .schemas
@@ -132,6 +121,25 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
     if target != Dialect::Postgres && used.len() == 1 {
         names.default_mapping(&used[0].name, "");
     }
+    names
+}
+
+/// Converts the source's model to DDL for the rules' target and assesses it.
+pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> Report {
+    let target = rules.target;
+    let tables = src
+        .catalog
+        .schemas
+        .iter()
+        .flat_map(|s| {
+            s.tables
+                .iter()
+                .map(move |t| ((s.name.to_lowercase(), t.name.to_lowercase()), t))
+        })
+        .collect();
+    // A source with one schema in use goes into the target connection's database (MySQL) or
+    // file (SQLite).
+    let names = target_names(src, rules);
     let mut cx = Ctx {
         src,
         target,

@@ -11,3 +11,4 @@ mod discovery_pg;
 mod discovery_sqlite;
 mod gui;
 mod support;
+mod tasks;

@@ -1,0 +1,460 @@
+//! Table mappings with DMS's vocabulary: selection rules (include / exclude / explicit, by schema
+//! and table name with `%` and `_` wildcards, applied in order) and transformation rules
+//! (rename, prefixes and suffixes, lower and upper case, remove-column) on schemas, tables and
+//! columns. [`plan`] resolves them against the source catalog into the list of tables to move,
+//! each column with its target name; invalid rules (a rule that matches nothing, two tables
+//! that would get the same target name) are errors before anything is written.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Catalog, Table};
+
+/// What a selection rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SelectionAction {
+    Include,
+    Exclude,
+    /// Like include, but the names are exact (no wildcards).
+    Explicit,
+}
+
+/// A selection rule: which tables (and which rows of them) the task moves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    pub action: SelectionAction,
+    /// Schema name pattern (`%` any run of characters, `_` one character).
+    pub schema: String,
+    /// Table name pattern.
+    pub table: String,
+    /// Source filters: `column op value`, combined with AND.
+    #[serde(default)]
+    pub filters: Vec<Filter>,
+}
+
+/// A source filter on a column (DMS's filter operators).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    pub column: String,
+    pub op: FilterOp,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FilterOp {
+    Eq,
+    Noteq,
+    Gte,
+    Lte,
+    Between,
+    Notbetween,
+    Null,
+    Notnull,
+}
+
+/// What a transformation rule changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    Schema,
+    Table,
+    Column,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransformAction {
+    Rename(String),
+    AddPrefix(String),
+    RemovePrefix(String),
+    AddSuffix(String),
+    RemoveSuffix(String),
+    ConvertLowercase,
+    ConvertUppercase,
+    RemoveColumn,
+}
+
+/// A transformation rule on the schemas, tables or columns its patterns match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transformation {
+    pub target: Target,
+    pub schema: String,
+    #[serde(default = "any")]
+    pub table: String,
+    #[serde(default = "any")]
+    pub column: String,
+    pub action: TransformAction,
+}
+
+fn any() -> String {
+    "%".into()
+}
+
+/// The rules of a task.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TableMappings {
+    pub selection: Vec<Selection>,
+    pub transformations: Vec<Transformation>,
+}
+
+impl TableMappings {
+    /// Every table of every schema.
+    pub fn all() -> Self {
+        TableMappings {
+            selection: vec![Selection {
+                action: SelectionAction::Include,
+                schema: "%".into(),
+                table: "%".into(),
+                filters: vec![],
+            }],
+            transformations: vec![],
+        }
+    }
+}
+
+/// Whether `name` matches a DMS pattern (`%`: any run, `_`: one character), ignoring case.
+pub fn like(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('%') => (0..=n.len()).any(|i| go(&p[1..], &n[i..])),
+            Some('_') => !n.is_empty() && go(&p[1..], &n[1..]),
+            Some(c) => {
+                n.first()
+                    .is_some_and(|x| x.to_lowercase().eq(c.to_lowercase()))
+                    && go(&p[1..], &n[1..])
+            }
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// One column to move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnPlan {
+    pub source: String,
+    pub target: String,
+}
+
+/// One table to move: where from, where to, which columns, which rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TablePlan {
+    pub source_schema: String,
+    pub source_table: String,
+    pub target_schema: String,
+    pub target_table: String,
+    pub columns: Vec<ColumnPlan>,
+    pub filters: Vec<Filter>,
+    /// The source table as discovered.
+    pub table: Table,
+}
+
+fn apply_name(action: &TransformAction, name: &str) -> Option<String> {
+    Some(match action {
+        TransformAction::Rename(n) => n.clone(),
+        TransformAction::AddPrefix(p) => format!("{p}{name}"),
+        TransformAction::RemovePrefix(p) => name
+            .strip_prefix(p.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| name.to_string()),
+        TransformAction::AddSuffix(p) => format!("{name}{p}"),
+        TransformAction::RemoveSuffix(p) => name
+            .strip_suffix(p.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| name.to_string()),
+        TransformAction::ConvertLowercase => name.to_lowercase(),
+        TransformAction::ConvertUppercase => name.to_uppercase(),
+        TransformAction::RemoveColumn => return None,
+    })
+}
+
+/// Resolves the rules against `catalog`. `name` maps a source name to the target's spelling
+/// before transformations (the conversion's case folding), `schema` a source schema to its
+/// target schema.
+pub fn plan(
+    m: &TableMappings,
+    catalog: &Catalog,
+    name: impl Fn(&str) -> String,
+    schema: impl Fn(&str) -> String,
+) -> Result<Vec<TablePlan>> {
+    let invalid = |reason: String| Error::InvalidEndpoint {
+        endpoint: "table mappings".into(),
+        reason,
+    };
+    if m.selection.is_empty() {
+        return Err(invalid(
+            "no selection rule: add one, e.g. include % . %".into(),
+        ));
+    }
+    let mut out: Vec<TablePlan> = vec![];
+    for (i, rule) in m.selection.iter().enumerate() {
+        let mut matched = 0;
+        for s in &catalog.schemas {
+            for t in &s.tables {
+                let hit = match rule.action {
+                    SelectionAction::Explicit => {
+                        s.name.eq_ignore_ascii_case(&rule.schema)
+                            && t.name.eq_ignore_ascii_case(&rule.table)
+                    }
+                    _ => like(&rule.schema, &s.name) && like(&rule.table, &t.name),
+                };
+                if !hit {
+                    continue;
+                }
+                matched += 1;
+                let pos = out
+                    .iter()
+                    .position(|p| p.source_schema == s.name && p.source_table == t.name);
+                match (rule.action, pos) {
+                    (SelectionAction::Exclude, Some(p)) => {
+                        out.remove(p);
+                    }
+                    (SelectionAction::Exclude, None) => {}
+                    (_, Some(p)) => out[p].filters.extend(rule.filters.iter().cloned()),
+                    (_, None) => {
+                        for f in &rule.filters {
+                            if !t
+                                .columns
+                                .iter()
+                                .any(|c| c.name.eq_ignore_ascii_case(&f.column))
+                            {
+                                return Err(invalid(format!(
+                                    "selection rule {}: table {}.{} has no column {} to filter on",
+                                    i + 1,
+                                    s.name,
+                                    t.name,
+                                    f.column
+                                )));
+                            }
+                        }
+                        out.push(TablePlan {
+                            source_schema: s.name.clone(),
+                            source_table: t.name.clone(),
+                            target_schema: schema(&s.name),
+                            target_table: name(&t.name),
+                            columns: t
+                                .columns
+                                .iter()
+                                .filter(|c| c.generated.is_none())
+                                .map(|c| ColumnPlan {
+                                    source: c.name.clone(),
+                                    target: name(&c.name),
+                                })
+                                .collect(),
+                            filters: rule.filters.clone(),
+                            table: t.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if matched == 0 && rule.action != SelectionAction::Exclude {
+            return Err(invalid(format!(
+                "selection rule {} ({} {}.{}) matches no table of the source",
+                i + 1,
+                match rule.action {
+                    SelectionAction::Explicit => "explicit",
+                    _ => "include",
+                },
+                rule.schema,
+                rule.table
+            )));
+        }
+    }
+    for (i, tr) in m.transformations.iter().enumerate() {
+        let mut matched = 0;
+        for p in &mut out {
+            if !like(&tr.schema, &p.source_schema) {
+                continue;
+            }
+            match tr.target {
+                Target::Schema => {
+                    matched += 1;
+                    if let Some(n) = apply_name(&tr.action, &p.target_schema) {
+                        p.target_schema = n;
+                    }
+                }
+                Target::Table if like(&tr.table, &p.source_table) => {
+                    matched += 1;
+                    if let Some(n) = apply_name(&tr.action, &p.target_table) {
+                        p.target_table = n;
+                    }
+                }
+                Target::Column if like(&tr.table, &p.source_table) => {
+                    let before = p.columns.len();
+                    let mut keep = vec![];
+                    for mut c in std::mem::take(&mut p.columns) {
+                        if like(&tr.column, &c.source) {
+                            matched += 1;
+                            match apply_name(&tr.action, &c.target) {
+                                Some(n) => c.target = n,
+                                None => continue,
+                            }
+                        }
+                        keep.push(c);
+                    }
+                    p.columns = keep;
+                    if p.columns.is_empty() && before > 0 {
+                        return Err(invalid(format!(
+                            "transformation rule {}: table {}.{} would have no columns left",
+                            i + 1,
+                            p.source_schema,
+                            p.source_table
+                        )));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if matched == 0 {
+            return Err(invalid(format!(
+                "transformation rule {} matches nothing among the selected tables",
+                i + 1
+            )));
+        }
+    }
+    // Two source tables into one target table, or two columns into one: refused.
+    for (i, a) in out.iter().enumerate() {
+        for b in &out[i + 1..] {
+            if a.target_schema.eq_ignore_ascii_case(&b.target_schema)
+                && a.target_table.eq_ignore_ascii_case(&b.target_table)
+            {
+                return Err(invalid(format!(
+                    "{}.{} and {}.{} would both be loaded into {}.{}",
+                    a.source_schema,
+                    a.source_table,
+                    b.source_schema,
+                    b.source_table,
+                    a.target_schema,
+                    a.target_table
+                )));
+            }
+        }
+        let mut names: Vec<String> = a.columns.iter().map(|c| c.target.to_lowercase()).collect();
+        names.sort();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(invalid(format!(
+                "two columns of {}.{} would both be named {}",
+                a.source_schema, a.source_table, w[0]
+            )));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, Schema};
+
+    fn catalog() -> Catalog {
+        let t = |n: &str, cols: &[&str]| Table {
+            name: n.into(),
+            columns: cols
+                .iter()
+                .map(|c| Column {
+                    name: c.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        Catalog {
+            schemas: vec![Schema {
+                name: "sakila".into(),
+                tables: vec![
+                    t("actor", &["actor_id", "first_name"]),
+                    t("film", &["film_id", "title"]),
+                    t("film_actor", &["actor_id", "film_id"]),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn wildcards_match_like_dms() {
+        assert!(like("film%", "film_actor"));
+        assert!(like("f_lm", "FILM"));
+        assert!(!like("film_", "film"));
+        assert!(like("%", ""));
+    }
+
+    #[test]
+    fn selection_and_transformations_in_order() {
+        let m = TableMappings {
+            selection: vec![
+                Selection {
+                    action: SelectionAction::Include,
+                    schema: "sakila".into(),
+                    table: "%".into(),
+                    filters: vec![],
+                },
+                Selection {
+                    action: SelectionAction::Exclude,
+                    schema: "%".into(),
+                    table: "film_%".into(),
+                    filters: vec![],
+                },
+            ],
+            transformations: vec![
+                Transformation {
+                    target: Target::Table,
+                    schema: "%".into(),
+                    table: "%".into(),
+                    column: "%".into(),
+                    action: TransformAction::AddPrefix("old_".into()),
+                },
+                Transformation {
+                    target: Target::Column,
+                    schema: "%".into(),
+                    table: "actor".into(),
+                    column: "first_name".into(),
+                    action: TransformAction::RemoveColumn,
+                },
+            ],
+        };
+        let p = plan(&m, &catalog(), |n| n.to_string(), |_| "public".into()).unwrap();
+        let names: Vec<&str> = p.iter().map(|t| t.target_table.as_str()).collect();
+        assert_eq!(names, ["old_actor", "old_film"]);
+        assert_eq!(p[0].columns.len(), 1);
+    }
+
+    #[test]
+    fn bad_rules_are_refused_before_anything_runs() {
+        let mut m = TableMappings::all();
+        m.transformations.push(Transformation {
+            target: Target::Table,
+            schema: "%".into(),
+            table: "%".into(),
+            column: "%".into(),
+            action: TransformAction::Rename("same".into()),
+        });
+        let e = plan(&m, &catalog(), |n| n.to_string(), |s| s.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("would both be loaded into sakila.same"), "{e}");
+        let m = TableMappings {
+            selection: vec![Selection {
+                action: SelectionAction::Explicit,
+                schema: "sakila".into(),
+                table: "nope".into(),
+                filters: vec![],
+            }],
+            transformations: vec![],
+        };
+        let e = plan(&m, &catalog(), |n| n.to_string(), |s| s.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("matches no table"), "{e}");
+    }
+}

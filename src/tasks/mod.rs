@@ -1,0 +1,537 @@
+//! Migration tasks: a full load of the selected tables from a source endpoint to a target
+//! endpoint, in the background, reporting as it goes.
+//!
+//! The data path is sources → transforms → sinks, one table at a time per worker with a
+//! bounded channel between the reader and the writer, so memory stays bounded by the batch
+//! size, never by the table size: [`source`] streams canonical text rows out of PostgreSQL,
+//! MySQL/MariaDB or SQLite; [`values`] fixes them up for the target's kinds; [`sink`] writes
+//! them (PostgreSQL COPY, MySQL multi-row INSERTs, SQLite INSERTs in transactions). The target
+//! schema can be created first through the schema converter (pre-data before the load,
+//! post-data after it). Progress per table is recorded on the target in `tugboat_table_state`,
+//! so a task started again skips finished tables and reloads unfinished ones cleanly (no
+//! duplicates, no missing rows). After the load each table is validated by row counts.
+
+pub mod mappings;
+pub mod sink;
+pub mod source;
+pub mod state;
+pub mod values;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversion::{RuleSet, Source};
+use crate::ddl::Dialect;
+use crate::endpoints::{Connection, Engine};
+use crate::error::{Error, Result};
+use mappings::{TableMappings, TablePlan};
+use values::Kind;
+
+/// How target tables are prepared before the load (DMS's TargetTablePrepMode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prepare {
+    /// Load into the tables as they are.
+    DoNothing,
+    /// Drop the tables and create them again (with the schema converter).
+    DropAndCreate,
+    /// Empty the tables first.
+    #[default]
+    Truncate,
+}
+
+/// What happens to a MySQL zero date (`0000-00-00`), which no other engine can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZeroDates {
+    /// Loaded as NULL, and counted.
+    #[default]
+    Null,
+    /// The table fails with the row named.
+    Error,
+}
+
+/// Task settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub prepare: Prepare,
+    /// Create missing target tables through the schema converter, and post-data (keys,
+    /// indexes, triggers, sequence values) after the load.
+    pub create_schema: bool,
+    pub max_parallel_tables: usize,
+    /// Rows per batch (one channel message, one INSERT statement or COPY chunk).
+    pub batch_rows: usize,
+    pub zero_dates: ZeroDates,
+    /// Validate row counts after the load.
+    pub validate: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            prepare: Prepare::Truncate,
+            create_schema: true,
+            max_parallel_tables: 4,
+            batch_rows: 5_000,
+            zero_dates: ZeroDates::Null,
+            validate: true,
+        }
+    }
+}
+
+/// A migration task as kept in a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub name: String,
+    /// Endpoint names in the project.
+    pub source: String,
+    pub target: String,
+    #[serde(default)]
+    pub mappings: TableMappings,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+/// DMS's table states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableState {
+    BeforeLoad,
+    FullLoad,
+    Completed,
+    Error,
+    Cancelled,
+}
+
+impl TableState {
+    pub fn label(self) -> &'static str {
+        match self {
+            TableState::BeforeLoad => "Before load",
+            TableState::FullLoad => "Full load",
+            TableState::Completed => "Table completed",
+            TableState::Error => "Table error",
+            TableState::Cancelled => "Table cancelled",
+        }
+    }
+}
+
+/// What a running task reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskEvent {
+    /// The plan: (source schema.table, target name, estimated rows) per table.
+    Planned(Vec<(String, String, Option<i64>)>),
+    Step(String),
+    TableStarted {
+        table: String,
+    },
+    Progress {
+        table: String,
+        rows: u64,
+        bytes: u64,
+    },
+    TableSkipped {
+        table: String,
+        rows: u64,
+    },
+    TableDone {
+        table: String,
+        rows: u64,
+        seconds: f64,
+        zero_dates: u64,
+    },
+    TableFailed {
+        table: String,
+        error: String,
+    },
+    Validated {
+        table: String,
+        source_rows: i64,
+        target_rows: i64,
+    },
+}
+
+/// The outcome of one table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableResult {
+    pub source: String,
+    pub target: String,
+    pub state: TableState,
+    pub rows: u64,
+    pub seconds: f64,
+    /// Loaded by an earlier run and not touched.
+    pub skipped: bool,
+    pub zero_dates: u64,
+    pub error: Option<String>,
+    /// (source rows, target rows) when validated.
+    pub validation: Option<(i64, i64)>,
+}
+
+impl TableResult {
+    /// DMS's validation words.
+    pub fn validation_state(&self) -> &'static str {
+        match self.validation {
+            None => "Not validated",
+            Some((s, t)) if s == t => "Validated",
+            Some(_) => "Mismatched records",
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub task: String,
+    pub tables: Vec<TableResult>,
+    pub seconds: f64,
+}
+
+impl Summary {
+    pub fn failed(&self) -> usize {
+        self.tables
+            .iter()
+            .filter(|t| t.state == TableState::Error || t.validation.is_some_and(|(s, t)| s != t))
+            .count()
+    }
+}
+
+/// One table ready to move: the plan, the target's spelling and each column's kinds.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub plan: TablePlan,
+    pub label: String,
+    /// The target table, quoted and qualified for the target engine.
+    pub target_sql: String,
+    /// (source column, target column quoted, source kind, target kind)
+    pub columns: Vec<(String, String, Kind, Kind)>,
+    pub estimated_rows: Option<i64>,
+}
+
+fn engine_dialect(e: Engine) -> Dialect {
+    match e {
+        Engine::Postgres => Dialect::Postgres,
+        Engine::Sqlite => Dialect::Sqlite,
+        _ => Dialect::MySql,
+    }
+}
+
+/// Runs a full load of `task` from `source` to `target`. `events` is called from the worker
+/// tasks as the load goes; `cancel` stops the load between batches (tables not finished are
+/// left in the Full load state and reloaded next time).
+pub async fn run(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let s = &task.settings;
+    let step = |m: &str| events(TaskEvent::Step(m.to_string()));
+    step("reading the source catalog");
+    let catalog = crate::discovery::discover(source, &Default::default()).await?;
+    let src_dialect = engine_dialect(source.endpoint.engine);
+    let tgt_dialect = engine_dialect(target.endpoint.engine);
+    let src = Source::from_catalog(&source.endpoint.url(), catalog.clone());
+    let rules = RuleSet::shipped(src_dialect, tgt_dialect)?;
+    let report = crate::conversion::convert(&src, tgt_dialect, &rules)?;
+    let names = crate::conversion::writer::target_names(&src, &rules);
+    let plans = mappings::plan(
+        &task.mappings,
+        &catalog,
+        |n| names.name(n),
+        |sc| names.schema(sc),
+    )?;
+    events(TaskEvent::Planned(
+        plans
+            .iter()
+            .map(|p| {
+                (
+                    format!("{}.{}", p.source_schema, p.source_table),
+                    format!("{}.{}", p.target_schema, p.target_table),
+                    p.table.stats.estimated_rows,
+                )
+            })
+            .collect(),
+    ));
+
+    // The target schema: only the selected tables' objects, pre-data now, post-data later.
+    let selected: std::collections::BTreeSet<(String, String)> = plans
+        .iter()
+        .map(|p| {
+            (
+                p.source_schema.to_lowercase(),
+                p.source_table.to_lowercase(),
+            )
+        })
+        .collect();
+    let mut report = report;
+    report.objects.retain(|o| {
+        let table = o.table.as_deref().unwrap_or(&o.name).to_lowercase();
+        match o.kind {
+            crate::ddl::ObjectKind::Table
+            | crate::ddl::ObjectKind::Index
+            | crate::ddl::ObjectKind::Constraint
+            | crate::ddl::ObjectKind::Trigger => {
+                selected.contains(&(o.schema.to_lowercase(), table))
+            }
+            crate::ddl::ObjectKind::Schema | crate::ddl::ObjectKind::Sequence => true,
+            crate::ddl::ObjectKind::Type | crate::ddl::ObjectKind::Domain => true,
+            _ => false,
+        }
+    });
+    if s.create_schema {
+        step("creating the target tables (pre-data)");
+        let applied = crate::conversion::apply::apply_with(
+            &report,
+            target,
+            Some(crate::assessment::Phase::PreData),
+            false,
+            s.prepare == Prepare::DropAndCreate,
+            |_, _| {},
+        )
+        .await;
+        for a in &applied {
+            if let crate::conversion::apply::StatementResult::Failed(e) = &a.result {
+                tracing::warn!(target: "tugboat::tasks", "{}: {e}", a.object);
+            }
+        }
+    }
+    state::ensure(target).await?;
+
+    // Target columns as they are now.
+    step("reading the target catalog");
+    let tcat = crate::discovery::discover(target, &Default::default()).await?;
+    let mut prepared = vec![];
+    for p in &plans {
+        let tt = tcat
+            .schemas
+            .iter()
+            .filter(|x| {
+                target.endpoint.engine != Engine::Postgres
+                    || x.name.eq_ignore_ascii_case(&p.target_schema)
+            })
+            .flat_map(|x| x.tables.iter())
+            .find(|t| t.name.eq_ignore_ascii_case(&sink::target_table_name(target.endpoint.engine, p)))
+            .ok_or_else(|| Error::InvalidEndpoint {
+                endpoint: target.endpoint.label(),
+                reason: format!(
+                    "table {}.{} is not on the target (create it, or let the task create the schema)",
+                    p.target_schema, p.target_table
+                ),
+            })?;
+        let mut columns = vec![];
+        for c in &p.columns {
+            let sc = p
+                .table
+                .columns
+                .iter()
+                .find(|x| x.name == c.source)
+                .ok_or_else(|| Error::InvalidEndpoint {
+                    endpoint: source.endpoint.label(),
+                    reason: format!("column {} vanished from {}", c.source, p.source_table),
+                })?;
+            let tc = tt
+                .columns
+                .iter()
+                .find(|x| x.name.eq_ignore_ascii_case(&c.target))
+                .ok_or_else(|| Error::InvalidEndpoint {
+                    endpoint: target.endpoint.label(),
+                    reason: format!(
+                        "table {}.{} has no column {} for {}.{}",
+                        p.target_schema, tt.name, c.target, p.source_table, c.source
+                    ),
+                })?;
+            if tc.generated.is_some() {
+                continue;
+            }
+            columns.push((
+                c.source.clone(),
+                values::quote(target.endpoint.engine, &tc.name),
+                values::kind(source.endpoint.engine, &sc.data_type),
+                values::kind(target.endpoint.engine, &tc.data_type),
+            ));
+        }
+        prepared.push(Prepared {
+            plan: p.clone(),
+            label: format!("{}.{}", p.source_schema, p.source_table),
+            target_sql: sink::target_sql(target.endpoint.engine, p, &tt.name),
+            columns,
+            estimated_rows: p.table.stats.estimated_rows,
+        });
+    }
+
+    // Load, `max_parallel_tables` at a time.
+    let sem = Arc::new(tokio::sync::Semaphore::new(s.max_parallel_tables.max(1)));
+    let mut handles = vec![];
+    for p in prepared.clone() {
+        let sem = sem.clone();
+        let (source, target) = (source.clone(), target.clone());
+        let events = events.clone();
+        let cancel = cancel.clone();
+        let settings = s.clone();
+        let name = task.name.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            load_table(&name, &p, &source, &target, &settings, events, cancel).await
+        }));
+    }
+    let mut results = vec![];
+    for h in handles {
+        results.push(h.await.map_err(|e| Error::InvalidEndpoint {
+            endpoint: "task".into(),
+            reason: format!("a table worker stopped: {e}"),
+        })?);
+    }
+    if s.create_schema && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        step("creating keys, indexes and triggers (post-data)");
+        let applied = crate::conversion::apply::apply(
+            &report,
+            target,
+            Some(crate::assessment::Phase::PostData),
+            false,
+            |_, _| {},
+        )
+        .await;
+        for a in &applied {
+            if let crate::conversion::apply::StatementResult::Failed(e) = &a.result {
+                tracing::warn!(target: "tugboat::tasks", "{}: {e}", a.object);
+            }
+        }
+    }
+    if s.validate && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        step("validating row counts");
+        for (r, p) in results.iter_mut().zip(&prepared) {
+            if r.state != TableState::Completed {
+                continue;
+            }
+            let sc = source::count(source, p).await?;
+            let tc = sink::count(target, p).await?;
+            events(TaskEvent::Validated {
+                table: p.label.clone(),
+                source_rows: sc,
+                target_rows: tc,
+            });
+            r.validation = Some((sc, tc));
+        }
+    }
+    Ok(Summary {
+        task: task.name.clone(),
+        tables: results,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn load_table(
+    task: &str,
+    p: &Prepared,
+    source: &Connection,
+    target: &Connection,
+    s: &Settings,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> TableResult {
+    let started = Instant::now();
+    let mut result = TableResult {
+        source: p.label.clone(),
+        target: p.target_sql.clone(),
+        state: TableState::BeforeLoad,
+        rows: 0,
+        seconds: 0.0,
+        skipped: false,
+        zero_dates: 0,
+        error: None,
+        validation: None,
+    };
+    let previous = state::get(target, task, &p.label).await;
+    let started_before = matches!(&previous, Ok(Some(_)));
+    match previous {
+        Ok(Some((st, rows))) if st == "completed" && s.prepare != Prepare::DropAndCreate => {
+            result.state = TableState::Completed;
+            result.rows = rows as u64;
+            result.skipped = true;
+            events(TaskEvent::TableSkipped {
+                table: p.label.clone(),
+                rows: rows as u64,
+            });
+            return result;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            result.state = TableState::Error;
+            result.error = Some(e.to_string());
+            return result;
+        }
+    }
+    events(TaskEvent::TableStarted {
+        table: p.label.clone(),
+    });
+    result.state = TableState::FullLoad;
+    let outcome = async {
+        state::set(target, task, &p.label, "loading", 0).await?;
+        // A table that is not known to be complete is emptied first: a reload never doubles rows.
+        if s.prepare != Prepare::DoNothing || started_before {
+            sink::empty(target, p).await?;
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Vec<Option<String>>>>(4);
+        let reader = {
+            let source = source.clone();
+            let p = p.clone();
+            let batch = s.batch_rows.max(1);
+            let cancel = cancel.clone();
+            tokio::spawn(async move { source::read(&source, &p, batch, tx, cancel).await })
+        };
+        let written = sink::write(target, p, rx, s.zero_dates, |rows, bytes| {
+            events(TaskEvent::Progress {
+                table: p.label.clone(),
+                rows,
+                bytes,
+            })
+        })
+        .await;
+        let read = reader.await.map_err(|e| Error::InvalidEndpoint {
+            endpoint: source.endpoint.label(),
+            reason: format!("the reader stopped: {e}"),
+        })?;
+        let (rows, zero_dates) = written?;
+        read?;
+        Ok::<_, Error>((rows, zero_dates))
+    }
+    .await;
+    result.seconds = started.elapsed().as_secs_f64();
+    match outcome {
+        Ok(_) if cancel.load(std::sync::atomic::Ordering::Relaxed) => {
+            result.state = TableState::Cancelled;
+        }
+        Ok((rows, zero_dates)) => {
+            result.rows = rows;
+            result.zero_dates = zero_dates;
+            match state::set(target, task, &p.label, "completed", rows as i64).await {
+                Ok(()) => {
+                    result.state = TableState::Completed;
+                    events(TaskEvent::TableDone {
+                        table: p.label.clone(),
+                        rows,
+                        seconds: result.seconds,
+                        zero_dates,
+                    });
+                }
+                Err(e) => {
+                    result.state = TableState::Error;
+                    result.error = Some(e.to_string());
+                }
+            }
+        }
+        Err(e) => {
+            result.state = TableState::Error;
+            result.error = Some(e.to_string());
+            let _ = state::set(target, task, &p.label, "error", 0).await;
+            events(TaskEvent::TableFailed {
+                table: p.label.clone(),
+                error: e.to_string(),
+            });
+        }
+    }
+    result
+}

@@ -1,0 +1,198 @@
+//! Source readers: one streaming SELECT per table (inside the source database every value is
+//! turned into its canonical text, see [`super::values`]), rows sent on in batches through a
+//! bounded channel. PostgreSQL reads in a REPEATABLE READ snapshot; MySQL/MariaDB in a
+//! consistent-snapshot transaction with the session in UTC; SQLite in one read transaction.
+
+use futures_util::StreamExt;
+use sqlx::Row;
+
+use super::Prepared;
+use super::mappings::FilterOp;
+use super::values::{quote, select_expr};
+use crate::endpoints::connect::Pool;
+use crate::endpoints::{Connection, Engine};
+use crate::error::{Error, Result};
+
+/// `schema.table` of the source, quoted.
+fn source_table(engine: Engine, p: &Prepared) -> String {
+    match engine {
+        Engine::Sqlite => quote(engine, &p.plan.source_table),
+        _ => format!(
+            "{}.{}",
+            quote(engine, &p.plan.source_schema),
+            quote(engine, &p.plan.source_table)
+        ),
+    }
+}
+
+fn literal(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// The WHERE clause of the table's source filters.
+pub fn where_clause(engine: Engine, p: &Prepared) -> String {
+    let conds: Vec<String> = p
+        .plan
+        .filters
+        .iter()
+        .map(|f| {
+            let c = quote(engine, &f.column);
+            let v = f
+                .value
+                .as_deref()
+                .map(literal)
+                .unwrap_or_else(|| "NULL".into());
+            let e = f
+                .end
+                .as_deref()
+                .map(literal)
+                .unwrap_or_else(|| "NULL".into());
+            match f.op {
+                FilterOp::Eq => format!("{c} = {v}"),
+                FilterOp::Noteq => format!("{c} <> {v}"),
+                FilterOp::Gte => format!("{c} >= {v}"),
+                FilterOp::Lte => format!("{c} <= {v}"),
+                FilterOp::Between => format!("{c} BETWEEN {v} AND {e}"),
+                FilterOp::Notbetween => format!("{c} NOT BETWEEN {v} AND {e}"),
+                FilterOp::Null => format!("{c} IS NULL"),
+                FilterOp::Notnull => format!("{c} IS NOT NULL"),
+            }
+        })
+        .collect();
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// The SELECT that reads the table.
+pub fn select(engine: Engine, p: &Prepared) -> String {
+    let cols: Vec<String> = p
+        .columns
+        .iter()
+        .map(|(c, _, k, _)| select_expr(engine, c, *k))
+        .collect();
+    format!(
+        "SELECT {} FROM {}{}",
+        cols.join(", "),
+        source_table(engine, p),
+        where_clause(engine, p)
+    )
+}
+
+fn read_error(conn: &Connection, p: &Prepared, e: impl std::fmt::Display) -> Error {
+    Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: format!("reading {}", p.label),
+        message: e.to_string(),
+    }
+}
+
+type Batch = Vec<Vec<Option<String>>>;
+
+async fn stream<'c, E, DB>(
+    exec: E,
+    sql: String,
+    n: usize,
+    batch: usize,
+    tx: &tokio::sync::mpsc::Sender<Batch>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), String>
+where
+    E: sqlx::Executor<'c, Database = DB>,
+    DB: sqlx::Database,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB>,
+{
+    let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(exec);
+    let mut buf: Batch = Vec::with_capacity(batch);
+    while let Some(row) = rows.next().await {
+        let row = row.map_err(|e| e.to_string())?;
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            values.push(
+                row.try_get_unchecked::<Option<String>, _>(i)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        buf.push(values);
+        if buf.len() >= batch {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(());
+            }
+            if tx.send(std::mem::take(&mut buf)).await.is_err() {
+                return Ok(()); // the writer stopped; it reports why
+            }
+            buf.reserve(batch);
+        }
+    }
+    if !buf.is_empty() {
+        let _ = tx.send(buf).await;
+    }
+    Ok(())
+}
+
+/// Streams the table's rows into `tx` in batches of `batch` rows.
+pub async fn read(
+    conn: &Connection,
+    p: &Prepared,
+    batch: usize,
+    tx: tokio::sync::mpsc::Sender<Batch>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<()> {
+    let engine = conn.endpoint.engine;
+    let sql = select(engine, p);
+    let n = p.columns.len();
+    let err = |e: String| read_error(conn, p, e);
+    match &conn.pool {
+        Pool::Postgres(pool) => {
+            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
+            sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *c)
+                .await
+                .map_err(|e| err(e.to_string()))?;
+            let r = stream(&mut *c, sql, n, batch, &tx, &cancel).await;
+            let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
+            r.map_err(err)
+        }
+        Pool::MySql(pool) => {
+            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
+            sqlx::raw_sql(
+                "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+            )
+            .execute(&mut *c)
+            .await
+            .map_err(|e| err(e.to_string()))?;
+            let r = stream(&mut *c, sql, n, batch, &tx, &cancel).await;
+            let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
+            r.map_err(err)
+        }
+        Pool::Sqlite(pool) => {
+            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
+            sqlx::raw_sql("BEGIN")
+                .execute(&mut *c)
+                .await
+                .map_err(|e| err(e.to_string()))?;
+            let r = stream(&mut *c, sql, n, batch, &tx, &cancel).await;
+            let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
+            r.map_err(err)
+        }
+    }
+}
+
+/// Rows of the table on the source (with the task's filters).
+pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
+    let engine = conn.endpoint.engine;
+    let v = conn
+        .query_scalar(
+            &format!("counting {}", p.label),
+            &format!(
+                "SELECT count(*) FROM {}{}",
+                source_table(engine, p),
+                where_clause(engine, p)
+            ),
+        )
+        .await?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}

@@ -1,0 +1,297 @@
+//! Values on their way from a source to a target. Every value travels as text in one canonical
+//! form per kind, produced inside the source database by the SELECT list ([`select_expr`]) and
+//! written by the target's sink ([`pg_copy_field`], [`sql_literal`]): integers and decimals as
+//! their exact digits, floats with every digit needed to round-trip, booleans as `1`/`0`, binary
+//! as hex, dates and times as ISO text (time-zone values in UTC), bits as their integer value,
+//! PostgreSQL arrays as JSON. A value the target cannot hold is refused by the target (and goes
+//! to the error policy), never changed on the way.
+
+use crate::endpoints::Engine;
+use crate::model::DataType;
+
+/// What a column holds, as far as moving it is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bool,
+    Integer,
+    Decimal,
+    Float,
+    Text,
+    Binary,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Json,
+    /// MySQL BIT(n), read as its n binary digits.
+    Bit(u32),
+    /// PostgreSQL bit / bit varying: binary digits.
+    BitString,
+    /// A PostgreSQL array (read as JSON).
+    Array,
+}
+
+/// The kind of a column of `engine` with type `t` (as discovered).
+pub fn kind(engine: Engine, t: &DataType) -> Kind {
+    if t.array_dims > 0 {
+        return Kind::Array;
+    }
+    let n = t.name.to_ascii_lowercase();
+    let n = n.as_str();
+    match engine {
+        Engine::Sqlite => {
+            // Declared names, by SQLite's affinity rules plus the usual names.
+            if n.contains("bool") {
+                Kind::Bool
+            } else if n.contains("int") {
+                Kind::Integer
+            } else if n.contains("char") || n.contains("clob") || n.contains("text") {
+                Kind::Text
+            } else if n.contains("blob") || n.is_empty() && t.declared.is_empty() {
+                if n.contains("blob") {
+                    Kind::Binary
+                } else {
+                    Kind::Text
+                }
+            } else if n.contains("real") || n.contains("floa") || n.contains("doub") {
+                Kind::Float
+            } else if n == "date" {
+                Kind::Date
+            } else if n.contains("timestamptz") {
+                Kind::TimestampTz
+            } else if n.contains("datetime") || n.contains("timestamp") {
+                Kind::Timestamp
+            } else if n == "time" {
+                Kind::Time
+            } else if n == "json" {
+                Kind::Json
+            } else if n.contains("numeric") || n.contains("decimal") {
+                Kind::Decimal
+            } else {
+                Kind::Text
+            }
+        }
+        _ => match n {
+            "boolean" | "bool" => Kind::Bool,
+            "tinyint" if t.length == Some(1) && engine != Engine::Postgres => Kind::Bool,
+            "smallint" | "integer" | "int" | "bigint" | "tinyint" | "mediumint" | "int2"
+            | "int4" | "int8" | "serial" | "bigserial" | "smallserial" | "year" | "oid" => {
+                Kind::Integer
+            }
+            "numeric" | "decimal" | "dec" | "fixed" | "money" => Kind::Decimal,
+            "real" | "double precision" | "double" | "float" | "float4" | "float8" => Kind::Float,
+            "bytea" | "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
+                Kind::Binary
+            }
+            "date" => Kind::Date,
+            "time" | "time without time zone" | "time with time zone" => Kind::Time,
+            "timestamp with time zone" | "timestamptz" => Kind::TimestampTz,
+            // MySQL TIMESTAMP is stored in UTC and shown in the session zone (set to UTC).
+            "timestamp" if engine != Engine::Postgres => Kind::TimestampTz,
+            "timestamp" | "timestamp without time zone" | "datetime" => Kind::Timestamp,
+            "json" | "jsonb" => Kind::Json,
+            "bit" if engine != Engine::Postgres => Kind::Bit(t.length.unwrap_or(1) as u32),
+            "bit" | "bit varying" | "varbit" => Kind::BitString,
+            _ => Kind::Text,
+        },
+    }
+}
+
+/// Quotes an identifier for `engine`.
+pub fn quote(engine: Engine, name: &str) -> String {
+    match engine {
+        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+        _ => format!("`{}`", name.replace('`', "``")),
+    }
+}
+
+/// The SELECT-list expression that reads column `c` of kind `k` as canonical text.
+pub fn select_expr(engine: Engine, c: &str, k: Kind) -> String {
+    let q = quote(engine, c);
+    match engine {
+        Engine::Postgres => match k {
+            Kind::Bool => format!("CASE WHEN {q} THEN '1' WHEN NOT {q} THEN '0' END"),
+            Kind::Binary => format!("encode({q}, 'hex')"),
+            Kind::Timestamp => format!("to_char({q}, 'YYYY-MM-DD HH24:MI:SS.US')"),
+            Kind::TimestampTz => {
+                format!("to_char({q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+            }
+            Kind::Array => format!("array_to_json({q})::text"),
+            Kind::Float => format!("{q}::text"),
+            _ => format!("{q}::text"),
+        },
+        Engine::Sqlite => match k {
+            Kind::Binary => format!(
+                "CASE WHEN typeof({q}) = 'blob' THEN hex({q}) ELSE hex(CAST({q} AS BLOB)) END"
+            ),
+            Kind::Float | Kind::Decimal => {
+                format!(
+                    "CASE WHEN typeof({q}) = 'real' THEN printf('%!.17g', {q}) ELSE CAST({q} AS TEXT) END"
+                )
+            }
+            _ => format!("CAST({q} AS TEXT)"),
+        },
+        _ => match k {
+            Kind::Binary => format!("HEX({q})"),
+            Kind::Bit(n) => format!("LPAD(BIN({q}), {n}, '0')"),
+            Kind::Timestamp | Kind::TimestampTz => {
+                format!("DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')")
+            }
+            Kind::Bool => format!("CAST({q} AS CHAR)"),
+            _ => format!("CAST({q} AS CHAR)"),
+        },
+    }
+}
+
+/// A canonical value as read, fixed up for the target kind. None: SQL NULL.
+/// Errors name what cannot be carried over (a MySQL zero date under the error policy...).
+pub fn to_target(v: Option<&str>, from: Kind, to: Kind) -> Result<Option<String>, String> {
+    let Some(v) = v else { return Ok(None) };
+    // MySQL zero dates: no other engine has them.
+    if matches!(from, Kind::Date | Kind::Timestamp | Kind::TimestampTz)
+        && v.starts_with("0000-00-00")
+    {
+        return Err(format!("zero date {v}"));
+    }
+    Ok(Some(match (from, to) {
+        // Trailing zeros of .US are noise for whole seconds.
+        (Kind::Timestamp | Kind::TimestampTz, _) => {
+            let v = v.strip_suffix(".000000").unwrap_or(v).to_string();
+            if to == Kind::TimestampTz && !v.ends_with("+00") {
+                format!("{v}+00")
+            } else {
+                v
+            }
+        }
+        (Kind::Bool, Kind::Bool) => match v {
+            "1" | "t" | "true" => "1".into(),
+            "0" | "f" | "false" => "0".into(),
+            other => other.into(),
+        },
+        // Bits into an integer column: their value.
+        (Kind::Bit(_) | Kind::BitString, Kind::Integer) => u64::from_str_radix(v, 2)
+            .map_err(|_| format!("bits {v} do not fit an integer"))?
+            .to_string(),
+        (Kind::Bit(1) | Kind::BitString, Kind::Bool) if v.len() == 1 => v.into(),
+        _ => v.into(),
+    }))
+}
+
+/// A field of PostgreSQL's COPY text format (tab-separated, `\N` for NULL).
+pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
+    let Some(v) = v else {
+        out.push_str("\\N");
+        return;
+    };
+    if k == Kind::Binary {
+        out.push_str("\\\\x");
+        out.push_str(v);
+        return;
+    }
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A SQL literal for MySQL or SQLite.
+pub fn sql_literal(engine: Engine, v: Option<&str>, k: Kind) -> String {
+    let Some(v) = v else { return "NULL".into() };
+    match k {
+        Kind::Binary => format!("X'{v}'"),
+        Kind::Bit(_) if v.bytes().all(|b| b == b'0' || b == b'1') => format!("b'{v}'"),
+        Kind::Integer if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+            v.to_string()
+        }
+        _ => {
+            let mut s = String::with_capacity(v.len() + 2);
+            s.push('\'');
+            for c in v.chars() {
+                match c {
+                    '\'' => s.push_str("''"),
+                    '\\' if engine != Engine::Sqlite => s.push_str("\\\\"),
+                    '\0' if engine != Engine::Sqlite => s.push_str("\\0"),
+                    c => s.push(c),
+                }
+            }
+            s.push('\'');
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_fields_escape_what_copy_reads() {
+        let mut s = String::new();
+        pg_copy_field(Some("a\tb\\c\nd"), Kind::Text, &mut s);
+        assert_eq!(s, "a\\tb\\\\c\\nd");
+        let mut s = String::new();
+        pg_copy_field(Some("00ff"), Kind::Binary, &mut s);
+        assert_eq!(s, "\\\\x00ff");
+        let mut s = String::new();
+        pg_copy_field(None, Kind::Text, &mut s);
+        assert_eq!(s, "\\N");
+    }
+
+    #[test]
+    fn literals_per_engine() {
+        assert_eq!(
+            sql_literal(Engine::MySql, Some("it's \\"), Kind::Text),
+            "'it''s \\\\'"
+        );
+        assert_eq!(
+            sql_literal(Engine::Sqlite, Some("it's \\"), Kind::Text),
+            "'it''s \\'"
+        );
+        assert_eq!(
+            sql_literal(Engine::MySql, Some("00ff"), Kind::Binary),
+            "X'00ff'"
+        );
+        assert_eq!(sql_literal(Engine::MySql, None, Kind::Text), "NULL");
+        assert_eq!(
+            sql_literal(Engine::MySql, Some("18446744073709551615"), Kind::Integer),
+            "18446744073709551615"
+        );
+    }
+
+    #[test]
+    fn zero_dates_are_refused_and_timestamps_normalised() {
+        assert!(
+            to_target(
+                Some("0000-00-00 00:00:00.000000"),
+                Kind::Timestamp,
+                Kind::Timestamp
+            )
+            .is_err()
+        );
+        assert_eq!(
+            to_target(
+                Some("2024-01-02 03:04:05.000000"),
+                Kind::Timestamp,
+                Kind::Timestamp
+            )
+            .unwrap()
+            .as_deref(),
+            Some("2024-01-02 03:04:05")
+        );
+        assert_eq!(
+            to_target(
+                Some("2024-01-02 03:04:05.250000"),
+                Kind::TimestampTz,
+                Kind::TimestampTz
+            )
+            .unwrap()
+            .as_deref(),
+            Some("2024-01-02 03:04:05.250000+00")
+        );
+    }
+}
