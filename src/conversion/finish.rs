@@ -248,6 +248,35 @@ impl Finisher {
                 "lower({expr}) {}LIKE lower({pattern})",
                 if *negated { "NOT " } else { "" }
             ),
+            // x = ANY (ARRAY[a, b]) (how PostgreSQL shows IN lists) → x IN (a, b)
+            Expr::AnyOp {
+                left,
+                compare_op: BinaryOperator::Eq,
+                right,
+                ..
+            } => {
+                let mut inner: &Expr = right;
+                while let Expr::Nested(i) | Expr::Cast { expr: i, .. } = inner {
+                    inner = i;
+                }
+                let Expr::Array(a) = inner else { return None };
+                let mut l: &Expr = left;
+                while let Expr::Nested(i) | Expr::Cast { expr: i, .. } = l {
+                    l = i;
+                }
+                let items: Vec<String> = a
+                    .elem
+                    .iter()
+                    .map(|e| {
+                        let mut e: &Expr = e;
+                        while let Expr::Cast { expr: i, .. } = e {
+                            e = i;
+                        }
+                        e.to_string()
+                    })
+                    .collect();
+                format!("{l} IN ({})", items.join(", "))
+            }
             Expr::IsNotDistinctFrom(a, b) if my => format!("({a} <=> {b})"),
             Expr::IsDistinctFrom(a, b) if my => format!("(NOT ({a} <=> {b}))"),
             Expr::IsNotDistinctFrom(a, b) => format!("({a} IS {b})"),
@@ -558,6 +587,13 @@ mod tests {
         );
         assert_eq!(fin("amount::text", Dialect::MySql), "CAST(amount AS CHAR)");
         assert_eq!(fin("'x'::text", Dialect::MySql), "'x'");
+        assert_eq!(
+            fin(
+                "(rating)::text = ANY ((ARRAY['G'::character varying, 'PG'::character varying])::text[])",
+                Dialect::Sqlite
+            ),
+            "rating IN ('G', 'PG')"
+        );
         assert_eq!(
             fin("string_agg(name, ', ' ORDER BY name)", Dialect::MySql),
             "GROUP_CONCAT(name ORDER BY name SEPARATOR ', ')"

@@ -230,7 +230,11 @@ pub async fn run(
     let s = &task.settings;
     let step = |m: &str| events(TaskEvent::Step(m.to_string()));
     step("reading the source catalog");
-    let catalog = crate::discovery::discover(source, &Default::default()).await?;
+    let mut catalog = crate::discovery::discover(source, &Default::default()).await?;
+    // Tugboat's own control tables (a database that was a target before) are not data.
+    for sc in &mut catalog.schemas {
+        sc.tables.retain(|t| !t.name.starts_with("tugboat_"));
+    }
     let src_dialect = engine_dialect(source.endpoint.engine);
     let tgt_dialect = engine_dialect(target.endpoint.engine);
     let src = Source::from_catalog(&source.endpoint.url(), catalog.clone());
