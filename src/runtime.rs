@@ -41,6 +41,15 @@ pub enum Command {
         target: crate::ddl::Dialect,
         rules_dir: Option<std::path::PathBuf>,
     },
+    /// Run a migration task (full load) until it ends or `cancel` is set.
+    RunTask {
+        task: Box<crate::tasks::Task>,
+        source: Endpoint,
+        source_password: Option<Password>,
+        target: Endpoint,
+        target_password: Option<Password>,
+        cancel: Arc<std::sync::atomic::AtomicBool>,
+    },
     /// Apply a converted schema to a target endpoint.
     ApplySchema {
         report: Box<crate::assessment::Report>,
@@ -84,6 +93,9 @@ pub enum EventKind {
         total: usize,
     },
     SchemaApplied(Result<Vec<crate::conversion::apply::Applied>, String>),
+    /// A running task's progress.
+    Task(crate::tasks::TaskEvent),
+    TaskFinished(Result<Box<crate::tasks::Summary>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +182,39 @@ impl Runtime {
 
 async fn run_command(command: Command, report: Report) -> (String, EventKind) {
     match command {
+        Command::RunTask {
+            task,
+            source,
+            source_password,
+            target,
+            target_password,
+            cancel,
+        } => {
+            let name = task.name.clone();
+            let r = async {
+                let s = Connection::open(&source, source_password).await?;
+                let t = Connection::open(&target, target_password).await?;
+                let events = {
+                    let name = name.clone();
+                    let report = report.clone();
+                    Arc::new(move |e: crate::tasks::TaskEvent| report(&name, EventKind::Task(e)))
+                };
+                let r = crate::tasks::run(&task, &s, &t, events, cancel).await;
+                s.close().await;
+                t.close().await;
+                r
+            }
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+            match &r {
+                Ok(s) => {
+                    tracing::info!(target: "tugboat::tasks", "task {name}: {} tables in {:.1} s, {} failed", s.tables.len(), s.seconds, s.failed())
+                }
+                Err(e) => tracing::error!(target: "tugboat::tasks", "task {name}: {e}"),
+            }
+            (name, EventKind::TaskFinished(r))
+        }
         Command::TestConnection { endpoint, password } => {
             let r = test_connection(&endpoint, password)
                 .await

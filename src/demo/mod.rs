@@ -80,6 +80,13 @@ pub fn demo_project(dir: &Path) -> Project {
         endpoints: vec![s, t],
         notes: "The embedded demo. Add your own endpoints, or open a project with File → Open."
             .into(),
+        tasks: vec![crate::tasks::Task {
+            name: "Harbor full load".into(),
+            source: "Harbor demo (SQLite source)".into(),
+            target: "Demo target (SQLite)".into(),
+            mappings: crate::tasks::mappings::TableMappings::all(),
+            settings: crate::tasks::Settings::default(),
+        }],
         ..Default::default()
     }
 }

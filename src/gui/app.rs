@@ -6,10 +6,12 @@ use std::sync::mpsc::Receiver;
 
 use egui::RichText;
 
+use super::screens::Screen;
 use super::screens::conversion::ConversionScreen;
 use super::screens::endpoints::EndpointsScreen;
 use super::screens::logs::LogsScreen;
-use super::screens::{Screen, placeholder};
+use super::screens::monitor::MonitorScreen;
+use super::screens::tasks::TasksScreen;
 use super::style;
 use crate::endpoints::SessionSecrets;
 use crate::logging::LogBuffer;
@@ -43,6 +45,8 @@ pub struct TugboatApp {
     pub endpoints: EndpointsScreen,
     pub logs_screen: LogsScreen,
     pub conversion: ConversionScreen,
+    pub tasks: TasksScreen,
+    pub monitor: MonitorScreen,
     dialog: Option<(DialogKind, Receiver<Option<PathBuf>>)>,
     title: String,
     waker_set: bool,
@@ -88,6 +92,8 @@ impl TugboatApp {
             endpoints: EndpointsScreen::default(),
             logs_screen: LogsScreen::default(),
             conversion: ConversionScreen::default(),
+            tasks: TasksScreen::default(),
+            monitor: MonitorScreen::default(),
             dialog: None,
             title: String::new(),
             waker_set: false,
@@ -115,6 +121,7 @@ impl TugboatApp {
                 EventKind::Assessed(_)
                 | EventKind::ApplyProgress { .. }
                 | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
+                EventKind::Task(_) | EventKind::TaskFinished(_) => self.monitor.on_event(event),
                 _ => self.endpoints.on_event(event),
             }
         }
@@ -218,7 +225,16 @@ impl TugboatApp {
             Screen::Endpoints => self.endpoints.ui(ui, &mut self.state),
             Screen::Logs => self.logs_screen.ui(ui, &self.state.logs),
             Screen::Conversion => self.conversion.ui(ui, &mut self.state),
-            other => placeholder::ui(ui, other),
+            Screen::Tasks => {
+                if let Some(i) = self.tasks.ui(ui, &mut self.state) {
+                    let task = self.state.project.tasks[i].clone();
+                    match self.monitor.start(&mut self.state, &task) {
+                        Ok(()) => self.screen = Screen::Monitor,
+                        Err(e) => self.state.message = Some((e, true)),
+                    }
+                }
+            }
+            Screen::Monitor => self.monitor.ui(ui, &mut self.state),
         });
     }
 

@@ -25,6 +25,8 @@ pub struct Project {
     pub notes: String,
     /// Schema-conversion settings and the user's edits of converted SQL.
     pub conversion: ConversionSettings,
+    /// Migration tasks.
+    pub tasks: Vec<crate::tasks::Task>,
 }
 
 /// Schema-conversion settings kept with the project.
@@ -55,6 +57,7 @@ impl Default for Project {
             endpoints: vec![],
             notes: String::new(),
             conversion: ConversionSettings::default(),
+            tasks: vec![],
         }
     }
 }

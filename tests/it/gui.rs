@@ -439,3 +439,51 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
     });
     assert_eq!(tables, 7, "the Harbor tables are in the target file");
 }
+
+/// The demo's task from the Monitor, no server: the run shows every table completed and
+/// validated, and starting it again resumes (every table completed earlier).
+#[test]
+fn monitor_runs_the_demo_task_and_resumes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    wait_for(&mut h, "the demo database", |h| {
+        h.state().state.demo_ready.is_some()
+    });
+    h.get_by_role_and_label(Role::Button, "Monitor").click();
+    h.step();
+    h.step();
+    h.get_by_label("Start Harbor full load").click();
+    wait_for(&mut h, "the task to finish", |h| {
+        h.state()
+            .monitor
+            .runs
+            .first()
+            .is_some_and(|r| r.finished.is_some())
+    });
+    h.step();
+    h.step();
+    let run = &h.state().monitor.runs[0];
+    assert_eq!(run.status(), "load complete", "{:?}", run.finished);
+    assert_eq!(run.tables.len(), 7);
+    assert_eq!(run.total_rows(), 7_748);
+    assert!(
+        has(&h, "Validated (4000 rows)"),
+        "the grid shows validation"
+    );
+    h.get_by_label("Start Harbor full load again (resume)")
+        .click();
+    wait_for(&mut h, "the second run", |h| {
+        h.state()
+            .monitor
+            .runs
+            .first()
+            .is_some_and(|r| r.finished.is_some())
+    });
+    h.step();
+    let run = &h.state().monitor.runs[0];
+    assert!(
+        run.tables.iter().all(|t| t.skipped),
+        "finished tables are not loaded again"
+    );
+    assert!(has(&h, "4000 (earlier)"));
+}

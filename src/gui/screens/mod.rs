@@ -3,8 +3,9 @@
 pub mod conversion;
 pub mod endpoints;
 pub mod logs;
-pub mod placeholder;
+pub mod monitor;
 pub mod schema_browser;
+pub mod tasks;
 
 /// The navigation entries, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,465 @@
+//! The Monitor screen: running and finished tasks, live. Task status and totals, a grid of
+//! table statistics as DMS shows them (state, progress, rows, rows/s, elapsed, ETA, validation),
+//! a throughput chart (rows/s over time), Start / Stop / Start again (resume). Everything comes
+//! from the task's events; nothing here waits.
+
+use std::time::Instant;
+
+use egui::RichText;
+use egui_extras::{Column, TableBuilder};
+
+use crate::gui::app::AppState;
+use crate::gui::style;
+use crate::runtime::{Command, Event, EventKind, RequestId};
+use crate::tasks::{Summary, TableState, Task, TaskEvent};
+
+/// One table's live statistics.
+#[derive(Debug, Clone)]
+pub struct TableStats {
+    pub name: String,
+    pub target: String,
+    pub estimated: Option<i64>,
+    pub state: TableState,
+    pub rows: u64,
+    pub started: Option<Instant>,
+    pub seconds: f64,
+    pub error: Option<String>,
+    pub validation: Option<(i64, i64)>,
+    pub skipped: bool,
+}
+
+/// A run of a task.
+pub struct Run {
+    pub task: String,
+    pub request: RequestId,
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub started: Instant,
+    pub step: String,
+    pub tables: Vec<TableStats>,
+    /// (seconds since start, rows/s) samples for the chart.
+    pub samples: Vec<[f64; 2]>,
+    last_sample: (f64, u64),
+    pub finished: Option<Result<Box<Summary>, String>>,
+}
+
+impl Run {
+    pub fn status(&self) -> &'static str {
+        match &self.finished {
+            None if self.cancel.load(std::sync::atomic::Ordering::Relaxed) => "stopping",
+            None => "running",
+            Some(Err(_)) => "failed",
+            Some(Ok(s)) if s.failed() > 0 => "load complete, with errors",
+            Some(Ok(s)) if s.tables.iter().any(|t| t.state == TableState::Cancelled) => "stopped",
+            Some(Ok(_)) => "load complete",
+        }
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+
+    fn sample(&mut self) {
+        let t = self.started.elapsed().as_secs_f64();
+        let rows = self.total_rows();
+        let (t0, r0) = self.last_sample;
+        if t - t0 >= 0.5 {
+            self.samples
+                .push([t, (rows - r0.min(rows)) as f64 / (t - t0)]);
+            self.last_sample = (t, rows);
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct MonitorScreen {
+    pub runs: Vec<Run>,
+    pub selected: usize,
+}
+
+impl MonitorScreen {
+    /// Starts `task` in the background.
+    pub fn start(&mut self, state: &mut AppState, task: &Task) -> Result<(), String> {
+        if self
+            .runs
+            .iter()
+            .any(|r| r.task == task.name && r.finished.is_none())
+        {
+            return Err(format!("task {} is already running", task.name));
+        }
+        let find = |name: &str| {
+            state
+                .project
+                .endpoints
+                .iter()
+                .find(|e| e.name == name)
+                .cloned()
+                .ok_or_else(|| format!("task {}: no endpoint named {name}", task.name))
+        };
+        let mut source = find(&task.source)?;
+        let mut target = find(&task.target)?;
+        source.role = crate::endpoints::Role::Source;
+        target.role = crate::endpoints::Role::Target;
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let request = state.runtime.submit(Command::RunTask {
+            task: Box::new(task.clone()),
+            source_password: state.secrets.get(&source.name),
+            target_password: state.secrets.get(&target.name),
+            source,
+            target,
+            cancel: cancel.clone(),
+        });
+        self.runs.retain(|r| r.task != task.name);
+        self.runs.push(Run {
+            task: task.name.clone(),
+            request,
+            cancel,
+            started: Instant::now(),
+            step: "starting".into(),
+            tables: vec![],
+            samples: vec![[0.0, 0.0]],
+            last_sample: (0.0, 0),
+            finished: None,
+        });
+        self.selected = self.runs.len() - 1;
+        Ok(())
+    }
+
+    pub fn on_event(&mut self, event: Event) {
+        let Some(run) = self.runs.iter_mut().find(|r| r.request == event.request) else {
+            return;
+        };
+        let table = |run: &mut Run, name: &str| run.tables.iter().position(|t| t.name == name);
+        match event.kind {
+            EventKind::Task(e) => match e {
+                TaskEvent::Planned(list) => {
+                    run.tables = list
+                        .into_iter()
+                        .map(|(name, target, estimated)| TableStats {
+                            name,
+                            target,
+                            estimated,
+                            state: TableState::BeforeLoad,
+                            rows: 0,
+                            started: None,
+                            seconds: 0.0,
+                            error: None,
+                            validation: None,
+                            skipped: false,
+                        })
+                        .collect()
+                }
+                TaskEvent::Step(s) => run.step = s,
+                TaskEvent::TableStarted { table: t } => {
+                    if let Some(i) = table(run, &t) {
+                        run.tables[i].state = TableState::FullLoad;
+                        run.tables[i].started = Some(Instant::now());
+                        run.step = "loading".into();
+                    }
+                }
+                TaskEvent::Progress { table: t, rows, .. } => {
+                    if let Some(i) = table(run, &t) {
+                        run.tables[i].rows = rows;
+                    }
+                    run.sample();
+                }
+                TaskEvent::TableSkipped { table: t, rows } => {
+                    if let Some(i) = table(run, &t) {
+                        let x = &mut run.tables[i];
+                        x.state = TableState::Completed;
+                        x.rows = rows;
+                        x.skipped = true;
+                    }
+                }
+                TaskEvent::TableDone {
+                    table: t,
+                    rows,
+                    seconds,
+                    ..
+                } => {
+                    if let Some(i) = table(run, &t) {
+                        let x = &mut run.tables[i];
+                        x.state = TableState::Completed;
+                        x.rows = rows;
+                        x.seconds = seconds;
+                    }
+                    run.sample();
+                }
+                TaskEvent::TableFailed { table: t, error } => {
+                    if let Some(i) = table(run, &t) {
+                        run.tables[i].state = TableState::Error;
+                        run.tables[i].error = Some(error);
+                    }
+                }
+                TaskEvent::Validated {
+                    table: t,
+                    source_rows,
+                    target_rows,
+                } => {
+                    if let Some(i) = table(run, &t) {
+                        run.tables[i].validation = Some((source_rows, target_rows));
+                    }
+                }
+            },
+            EventKind::TaskFinished(r) => {
+                if let Ok(s) = &r {
+                    for t in &s.tables {
+                        if let Some(i) = run.tables.iter().position(|x| x.name == t.source) {
+                            let x = &mut run.tables[i];
+                            x.state = t.state;
+                            x.error = t.error.clone();
+                            x.validation = t.validation;
+                        }
+                    }
+                }
+                run.step = match &r {
+                    Ok(s) => format!("finished in {:.1} s", s.seconds),
+                    Err(e) => e.clone(),
+                };
+                let t = match &r {
+                    Ok(s) => s.seconds,
+                    Err(_) => run.started.elapsed().as_secs_f64(),
+                };
+                if run.samples.len() <= 1 && t > 0.0 {
+                    // A load shorter than a sampling interval: its average.
+                    let total = run.total_rows();
+                    run.samples.push([t, total as f64 / t]);
+                } else {
+                    run.sample();
+                }
+                run.finished = Some(r);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
+        ui.label(style::heading("Monitor"));
+        // Start buttons for the project's tasks.
+        let mut to_start = None;
+        ui.horizontal_wrapped(|ui| {
+            for (i, t) in state.project.tasks.iter().enumerate() {
+                let running = self
+                    .runs
+                    .iter()
+                    .any(|r| r.task == t.name && r.finished.is_none());
+                let ran = self.runs.iter().any(|r| r.task == t.name);
+                let label = if ran {
+                    format!("Start {} again (resume)", t.name)
+                } else {
+                    format!("Start {}", t.name)
+                };
+                if ui.add_enabled(!running, egui::Button::new(label)).clicked() {
+                    to_start = Some(i);
+                }
+            }
+            if state.project.tasks.is_empty() {
+                ui.label(
+                    RichText::new("No task in the project: create one on the Tasks screen.")
+                        .color(style::MUTED),
+                );
+            }
+        });
+        if let Some(i) = to_start {
+            let task = state.project.tasks[i].clone();
+            if let Err(e) = self.start(state, &task) {
+                state.message = Some((e, true));
+            }
+        }
+        if self.runs.is_empty() {
+            ui.add_space(8.0);
+            ui.label(RichText::new("Nothing has run yet in this session.").color(style::MUTED));
+            return;
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            for (i, r) in self.runs.iter().enumerate() {
+                ui.selectable_value(
+                    &mut self.selected,
+                    i,
+                    format!("{} ({})", r.task, r.status()),
+                );
+            }
+        });
+        let Some(run) = self.runs.get(self.selected) else {
+            return;
+        };
+        let done = run
+            .tables
+            .iter()
+            .filter(|t| t.state == TableState::Completed)
+            .count();
+        let loading = run
+            .tables
+            .iter()
+            .filter(|t| t.state == TableState::FullLoad)
+            .count();
+        let errors = run
+            .tables
+            .iter()
+            .filter(|t| t.state == TableState::Error)
+            .count();
+        let queued = run
+            .tables
+            .iter()
+            .filter(|t| t.state == TableState::BeforeLoad)
+            .count();
+        let estimated: i64 = run
+            .tables
+            .iter()
+            .map(|t| t.estimated.unwrap_or(0).max(t.rows as i64))
+            .sum();
+        let total = run.total_rows();
+        let elapsed = match &run.finished {
+            Some(Ok(s)) => s.seconds,
+            _ => run.started.elapsed().as_secs_f64(),
+        };
+        let rate = if run.finished.is_some() && elapsed > 0.0 {
+            total as f64 / elapsed
+        } else {
+            run.samples.last().map(|s| s[1]).unwrap_or(0.0)
+        };
+        ui.horizontal(|ui| {
+            let color = match run.status() {
+                "running" | "stopping" => style::WARN,
+                "load complete" => style::OK,
+                _ => style::ERROR,
+            };
+            ui.label(RichText::new(run.status()).strong().color(color));
+            ui.label(format!(
+                "· {done} loaded, {loading} loading, {queued} queued, {errors} errored · {total} rows of about {estimated} · {rate:.0} rows/s{} · {elapsed:.1} s · {}",
+                if run.finished.is_some() { " on average" } else { "" },
+                run.step
+            ));
+            if run.finished.is_none() && ui.button("Stop").clicked() {
+                run.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        if estimated > 0 {
+            ui.add(
+                egui::ProgressBar::new((total as f32 / estimated as f32).min(1.0))
+                    .show_percentage(),
+            );
+        }
+        // Throughput chart.
+        let line = egui_plot::Line::new("rows/s", egui_plot::PlotPoints::from(run.samples.clone()));
+        egui_plot::Plot::new("throughput")
+            .height(140.0)
+            .allow_scroll(false)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .x_axis_label("seconds")
+            .y_axis_label("rows/s")
+            .show(ui, |p| p.line(line));
+        ui.add_space(6.0);
+        TableBuilder::new(ui)
+            .striped(true)
+            .column(Column::initial(220.0).resizable(true))
+            .column(Column::initial(120.0))
+            .column(Column::initial(200.0))
+            .column(Column::initial(90.0))
+            .column(Column::initial(90.0))
+            .column(Column::initial(70.0))
+            .column(Column::initial(70.0))
+            .column(Column::remainder())
+            .header(22.0, |mut h| {
+                for c in [
+                    "Table",
+                    "State",
+                    "Progress",
+                    "Rows",
+                    "Rows/s",
+                    "Elapsed",
+                    "ETA",
+                    "Validation",
+                ] {
+                    h.col(|ui| {
+                        ui.strong(c);
+                    });
+                }
+            })
+            .body(|mut body| {
+                for t in &run.tables {
+                    body.row(22.0, |mut row| {
+                        let secs = match (t.state, t.started) {
+                            (TableState::FullLoad, Some(s)) => s.elapsed().as_secs_f64(),
+                            _ => t.seconds,
+                        };
+                        let est = t.estimated.unwrap_or(0).max(t.rows as i64) as f64;
+                        let rate = if secs > 0.0 {
+                            t.rows as f64 / secs
+                        } else {
+                            0.0
+                        };
+                        row.col(|ui| {
+                            ui.label(&t.name)
+                                .on_hover_text(format!("into {}", t.target));
+                        });
+                        row.col(|ui| {
+                            let c = match t.state {
+                                TableState::Completed => style::OK,
+                                TableState::Error | TableState::Cancelled => style::ERROR,
+                                TableState::FullLoad => style::WARN,
+                                TableState::BeforeLoad => style::MUTED,
+                            };
+                            let r = ui.label(RichText::new(t.state.label()).color(c));
+                            if let Some(e) = &t.error {
+                                r.on_hover_text(e);
+                            }
+                        });
+                        row.col(|ui| {
+                            let f = if t.state == TableState::Completed {
+                                1.0
+                            } else if est > 0.0 {
+                                (t.rows as f64 / est).min(1.0) as f32
+                            } else {
+                                0.0
+                            };
+                            ui.add(egui::ProgressBar::new(f).show_percentage());
+                        });
+                        row.col(|ui| {
+                            ui.label(format!(
+                                "{}{}",
+                                t.rows,
+                                if t.skipped { " (earlier)" } else { "" }
+                            ));
+                        });
+                        row.col(|ui| {
+                            ui.label(format!("{rate:.0}"));
+                        });
+                        row.col(|ui| {
+                            ui.label(format!("{secs:.1} s"));
+                        });
+                        row.col(|ui| {
+                            let eta = if t.state == TableState::FullLoad
+                                && rate > 0.0
+                                && est > t.rows as f64
+                            {
+                                format!("{:.0} s", (est - t.rows as f64) / rate)
+                            } else {
+                                "–".into()
+                            };
+                            ui.label(eta);
+                        });
+                        row.col(|ui| match t.validation {
+                            Some((s, g)) if s == g => {
+                                ui.label(
+                                    RichText::new(format!("Validated ({s} rows)")).color(style::OK),
+                                );
+                            }
+                            Some((s, g)) => {
+                                ui.label(
+                                    RichText::new(format!(
+                                        "Mismatched records: source {s}, target {g}"
+                                    ))
+                                    .color(style::ERROR),
+                                );
+                            }
+                            None => {
+                                ui.label(RichText::new("Not validated").color(style::MUTED));
+                            }
+                        });
+                    });
+                }
+            });
+    }
+}

@@ -1,0 +1,245 @@
+//! The Tasks screen: the project's migration tasks, each with its endpoints, table mappings
+//! (include and exclude patterns, DMS's `schema.table` with `%` and `_`) and settings. Edits
+//! go into the project; Start hands the task to the Monitor screen.
+
+use egui::RichText;
+
+use crate::gui::app::AppState;
+use crate::gui::style;
+use crate::tasks::mappings::{Selection, SelectionAction, TableMappings};
+use crate::tasks::{Prepare, Settings, Task, ZeroDates};
+
+#[derive(Default)]
+pub struct TasksScreen {
+    pub selected: Option<usize>,
+    /// Include and exclude patterns being edited (one per line), for the selected task.
+    include: String,
+    exclude: String,
+    loaded_for: Option<usize>,
+}
+
+fn patterns(m: &TableMappings, action: SelectionAction) -> String {
+    m.selection
+        .iter()
+        .filter(|s| {
+            s.action == action
+                || (action == SelectionAction::Include && s.action == SelectionAction::Explicit)
+        })
+        .map(|s| format!("{}.{}", s.schema, s.table))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn selection(text: &str, action: SelectionAction) -> Vec<Selection> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (schema, table) = l.split_once('.').unwrap_or(("%", l));
+            Selection {
+                action,
+                schema: schema.trim().into(),
+                table: table.trim().into(),
+                filters: vec![],
+            }
+        })
+        .collect()
+}
+
+impl TasksScreen {
+    /// Draws the screen; returns the index of a task to start.
+    pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) -> Option<usize> {
+        let mut start = None;
+        ui.label(style::heading("Migration tasks"));
+        ui.label(
+            RichText::new("A task moves the selected tables from a source endpoint to a target endpoint: the target schema is created through the converter, the tables load in parallel, and each is validated. Started again, it resumes.")
+                .color(style::MUTED),
+        );
+        ui.add_space(6.0);
+        egui::Panel::left("task_list")
+            .resizable(true)
+            .default_size(240.0)
+            .show(ui, |ui| {
+                if ui.button("New task").clicked() {
+                    let source = state
+                        .project
+                        .endpoints
+                        .iter()
+                        .find(|e| e.role == crate::endpoints::Role::Source)
+                        .map(|e| e.name.clone())
+                        .unwrap_or_default();
+                    let target = state
+                        .project
+                        .endpoints
+                        .iter()
+                        .find(|e| e.role == crate::endpoints::Role::Target)
+                        .map(|e| e.name.clone())
+                        .unwrap_or_default();
+                    let n = state.project.tasks.len() + 1;
+                    state.project.tasks.push(Task {
+                        name: format!("task {n}"),
+                        source,
+                        target,
+                        mappings: TableMappings::all(),
+                        settings: Settings::default(),
+                    });
+                    self.selected = Some(state.project.tasks.len() - 1);
+                    state.dirty = true;
+                }
+                ui.separator();
+                for (i, t) in state.project.tasks.iter().enumerate() {
+                    let label = format!("{}\n{} to {}", t.name, t.source, t.target);
+                    if ui
+                        .selectable_label(self.selected == Some(i), label)
+                        .clicked()
+                    {
+                        self.selected = Some(i);
+                    }
+                }
+                if state.project.tasks.is_empty() {
+                    ui.label(RichText::new("No task yet.").color(style::MUTED));
+                }
+            });
+        if self.selected.is_none() && !state.project.tasks.is_empty() {
+            self.selected = Some(0);
+        }
+        let Some(i) = self.selected.filter(|i| *i < state.project.tasks.len()) else {
+            ui.label("Select a task, or create one.");
+            return None;
+        };
+        if self.loaded_for != Some(i) {
+            let m = &state.project.tasks[i].mappings;
+            self.include = patterns(m, SelectionAction::Include);
+            self.exclude = patterns(m, SelectionAction::Exclude);
+            self.loaded_for = Some(i);
+        }
+        let names: Vec<(String, crate::endpoints::Role)> = state
+            .project
+            .endpoints
+            .iter()
+            .map(|e| (e.name.clone(), e.role))
+            .collect();
+        let mut changed = false;
+        let mut delete = false;
+        {
+            let t = &mut state.project.tasks[i];
+            egui::Grid::new("task_form")
+                .num_columns(2)
+                .spacing([12.0, 8.0])
+                .show(ui, |ui| {
+                    let l = ui.label("Name");
+                    changed |= ui.text_edit_singleline(&mut t.name).labelled_by(l.id).changed();
+                    ui.end_row();
+                    for (label, value, role) in [
+                        ("Source", &mut t.source, crate::endpoints::Role::Source),
+                        ("Target", &mut t.target, crate::endpoints::Role::Target),
+                    ] {
+                        let l = ui.label(label);
+                        egui::ComboBox::from_id_salt(label)
+                            .selected_text(value.clone())
+                            .show_ui(ui, |ui| {
+                                for (n, r) in &names {
+                                    if *r == role {
+                                        changed |= ui.selectable_value(value, n.clone(), n).changed();
+                                    }
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                    }
+                    let l = ui.label("Include tables");
+                    changed |= ui
+                        .add(
+                            egui::TextEdit::multiline(&mut self.include)
+                                .hint_text("schema.table, one per line (% any, _ one character)")
+                                .desired_rows(3),
+                        )
+                        .labelled_by(l.id)
+                        .changed();
+                    ui.end_row();
+                    let l = ui.label("Exclude tables");
+                    changed |= ui
+                        .add(
+                            egui::TextEdit::multiline(&mut self.exclude)
+                                .hint_text("e.g. %.audit_%")
+                                .desired_rows(2),
+                        )
+                        .labelled_by(l.id)
+                        .changed();
+                    ui.end_row();
+                    let s = &mut t.settings;
+                    let l = ui.label("Target tables");
+                    egui::ComboBox::from_id_salt("prepare")
+                        .selected_text(match s.prepare {
+                            Prepare::DoNothing => "load into them as they are",
+                            Prepare::Truncate => "empty them first",
+                            Prepare::DropAndCreate => "drop and create them",
+                        })
+                        .show_ui(ui, |ui| {
+                            changed |= ui.selectable_value(&mut s.prepare, Prepare::Truncate, "empty them first").changed();
+                            changed |= ui.selectable_value(&mut s.prepare, Prepare::DropAndCreate, "drop and create them").changed();
+                            changed |= ui.selectable_value(&mut s.prepare, Prepare::DoNothing, "load into them as they are").changed();
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    ui.label("");
+                    changed |= ui
+                        .checkbox(&mut s.create_schema, "Create the schema through the converter (keys and indexes after the load)")
+                        .changed();
+                    ui.end_row();
+                    let l = ui.label("Tables in parallel");
+                    changed |= ui
+                        .add(egui::Slider::new(&mut s.max_parallel_tables, 1..=16))
+                        .labelled_by(l.id)
+                        .changed();
+                    ui.end_row();
+                    let l = ui.label("Rows per batch");
+                    changed |= ui
+                        .add(egui::DragValue::new(&mut s.batch_rows).range(1..=1_000_000))
+                        .labelled_by(l.id)
+                        .changed();
+                    ui.end_row();
+                    let l = ui.label("MySQL zero dates");
+                    egui::ComboBox::from_id_salt("zero_dates")
+                        .selected_text(match s.zero_dates {
+                            ZeroDates::Null => "load as NULL (counted)",
+                            ZeroDates::Error => "fail the table",
+                        })
+                        .show_ui(ui, |ui| {
+                            changed |= ui.selectable_value(&mut s.zero_dates, ZeroDates::Null, "load as NULL (counted)").changed();
+                            changed |= ui.selectable_value(&mut s.zero_dates, ZeroDates::Error, "fail the table").changed();
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                });
+            if changed {
+                let mut sel = selection(&self.include, SelectionAction::Include);
+                if sel.is_empty() {
+                    sel = TableMappings::all().selection;
+                }
+                sel.extend(selection(&self.exclude, SelectionAction::Exclude));
+                t.mappings.selection = sel;
+                state.dirty = true;
+            }
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Start in the Monitor").clicked() {
+                    start = Some(i);
+                }
+                if ui.button("Delete task").clicked() {
+                    delete = true;
+                }
+            });
+        }
+        if delete {
+            state.project.tasks.remove(i);
+            self.selected = None;
+            self.loaded_for = None;
+            state.dirty = true;
+        }
+        start
+    }
+}
