@@ -82,11 +82,11 @@ fn demo_project_works_without_any_server() {
     wait_for(&mut h, "the exact count", |h| has(h, "rows (exact)"));
     assert!(has(&h, "4\u{2009}000 rows (exact)"));
 
-    // Every navigation entry opens its screen; the unbuilt ones say what they will hold.
+    // Every navigation entry opens its screen.
     for (nav, expect) in [
         ("Schema conversion", "press Assess"),
-        ("Tasks", "Table mappings"),
-        ("Monitor", "Throughput"),
+        ("Tasks", "Include tables"),
+        ("Monitor", "Start Harbor full load"),
     ] {
         h.get_by_role_and_label(Role::Button, nav).click();
         h.step();
