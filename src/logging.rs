@@ -120,7 +120,7 @@ impl<S: Subscriber> Layer<S> for MemoryLayer {
 /// Calling it twice is harmless.
 pub fn init(default_level: &str, buffer: Option<LogBuffer>) {
     let filter = EnvFilter::try_from_env("TUGBOAT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,tugboat={default_level}")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,sqlx=error,tugboat={default_level}")));
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(true)
