@@ -89,7 +89,8 @@ pub struct Task {
     /// Endpoint names in the project.
     pub source: String,
     pub target: String,
-    #[serde(default)]
+    /// Every table when left out.
+    #[serde(default = "TableMappings::all")]
     pub mappings: TableMappings,
     #[serde(default)]
     pub settings: Settings,
