@@ -387,3 +387,94 @@ async fn migrate_loads_validates_and_resumes() {
         "{out}{err}"
     );
 }
+
+/// `tugboat migrate` killed with SIGKILL in the middle of a table, then run again: the
+/// unfinished table is emptied and reloaded, the result has every row once.
+#[tokio::test]
+async fn migrate_killed_mid_table_resumes_exactly() {
+    let src = support::mysql_database("tug_kill_src").await;
+    let dst = support::mysql_database("tug_kill_dst").await;
+    let p = tugboat::endpoints::Endpoint::parse_url(&src).unwrap();
+    let conn = tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+        .await
+        .unwrap();
+    conn.execute(
+        "CREATE TABLE big (id INT PRIMARY KEY, note VARCHAR(60));
+         INSERT INTO big SELECT seq, CONCAT('row ', seq, REPEAT('x', 40)) FROM seq_1_to_200000;",
+    )
+    .await
+    .unwrap();
+    let q = tugboat::endpoints::Endpoint::parse_url(&dst).unwrap();
+    let target = tugboat::endpoints::Connection::open(&q.endpoint, q.password)
+        .await
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate",
+            "--source",
+            &src,
+            "--target",
+            &dst,
+            "--batch-rows",
+            "500",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until some rows are in, then kill it without warning.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let n = target
+            .query_scalar("count", "SELECT count(*) FROM big")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        if n > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no rows arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial: i64 = target
+        .query_scalar("count", "SELECT count(*) FROM big")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(partial < 200_000, "killed before the end ({partial} rows)");
+    let state = target
+        .query_scalar(
+            "state",
+            "SELECT state FROM tugboat_table_state WHERE table_name = 'tug_kill_src.big'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(state.as_deref(), Some("loading"));
+    let o = tugboat(&["migrate", "--source", &src, "--target", &dst]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("Validated"), "{out}");
+    let (n, distinct) = (
+        target
+            .query_scalar("n", "SELECT count(*) FROM big")
+            .await
+            .unwrap(),
+        target
+            .query_scalar("d", "SELECT count(DISTINCT id) FROM big")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (n.as_deref(), distinct.as_deref()),
+        (Some("200000"), Some("200000"))
+    );
+    conn.close().await;
+    target.close().await;
+}
