@@ -973,7 +973,10 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
                 t.validation_state(),
                 match (&t.error, t.validation) {
                     (Some(e), _) => format!(" ({e})"),
-                    (None, Some((s, g))) if s != g => format!(" (source {s}, target {g})"),
+                    (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
+                        " (source {s}, target {g}, {} rows differ: see tugboat_validation_failures)",
+                        t.mismatched()
+                    ),
                     _ => String::new(),
                 }
             );

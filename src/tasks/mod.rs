@@ -15,6 +15,7 @@ pub mod mappings;
 pub mod sink;
 pub mod source;
 pub mod state;
+pub mod validate;
 pub mod values;
 
 use std::sync::Arc;
@@ -150,6 +151,10 @@ pub enum TaskEvent {
         table: String,
         source_rows: i64,
         target_rows: i64,
+        /// DMS's words: Validated, Mismatched records, No primary key...
+        state: String,
+        /// Rows missing, extra or different.
+        mismatched: u64,
     },
 }
 
@@ -167,16 +172,35 @@ pub struct TableResult {
     pub error: Option<String>,
     /// (source rows, target rows) when validated.
     pub validation: Option<(i64, i64)>,
+    /// The row-by-row comparison, when validated.
+    #[serde(default)]
+    pub validation_detail: Option<validate::Validation>,
 }
 
 impl TableResult {
     /// DMS's validation words.
     pub fn validation_state(&self) -> &'static str {
-        match self.validation {
-            None => "Not validated",
-            Some((s, t)) if s == t => "Validated",
-            Some(_) => "Mismatched records",
+        match (&self.validation_detail, self.validation) {
+            (Some(d), _) if !d.ok() => "Mismatched records",
+            (Some(d), _) => match &d.method {
+                validate::Method::Rows => "Validated",
+                validate::Method::CountsOnly(r) if r.starts_with("No primary key") => {
+                    "No primary key (counts match)"
+                }
+                validate::Method::CountsOnly(_) => "Validated (counts)",
+            },
+            (None, None) => "Not validated",
+            (None, Some((s, t))) if s == t => "Validated (counts)",
+            (None, Some(_)) => "Mismatched records",
         }
+    }
+
+    /// Rows missing on the target, extra there, or different.
+    pub fn mismatched(&self) -> u64 {
+        self.validation_detail
+            .as_ref()
+            .map(|d| d.missing + d.extra + d.different)
+            .unwrap_or(0)
     }
 }
 
@@ -192,7 +216,11 @@ impl Summary {
     pub fn failed(&self) -> usize {
         self.tables
             .iter()
-            .filter(|t| t.state == TableState::Error || t.validation.is_some_and(|(s, t)| s != t))
+            .filter(|t| {
+                t.state == TableState::Error
+                    || t.validation.is_some_and(|(s, t)| s != t)
+                    || t.validation_detail.as_ref().is_some_and(|d| !d.ok())
+            })
             .count()
     }
 }
@@ -206,6 +234,8 @@ pub struct Prepared {
     pub target_sql: String,
     /// (source column, target column quoted, source kind, target kind)
     pub columns: Vec<(String, String, Kind, Kind)>,
+    /// The target columns' names as they are on the target (unquoted), in the same order.
+    pub target_columns: Vec<String>,
     pub estimated_rows: Option<i64>,
 }
 
@@ -327,6 +357,7 @@ pub async fn run(
                 ),
             })?;
         let mut columns = vec![];
+        let mut target_columns = vec![];
         for c in &p.columns {
             let sc = p
                 .table
@@ -351,6 +382,7 @@ pub async fn run(
             if tc.generated.is_some() {
                 continue;
             }
+            target_columns.push(tc.name.clone());
             columns.push((
                 c.source.clone(),
                 values::quote(target.endpoint.engine, &tc.name),
@@ -363,6 +395,7 @@ pub async fn run(
             label: format!("{}.{}", p.source_schema, p.source_table),
             target_sql: sink::target_sql(target.endpoint.engine, p, &tt.name),
             columns,
+            target_columns,
             estimated_rows: p.table.stats.estimated_rows,
         });
     }
@@ -406,19 +439,23 @@ pub async fn run(
         }
     }
     if s.validate && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
-        step("validating row counts");
+        step("validating: counting and comparing every row");
         for (r, p) in results.iter_mut().zip(&prepared) {
             if r.state != TableState::Completed {
                 continue;
             }
             let sc = source::count(source, p).await?;
             let tc = sink::count(target, p).await?;
+            r.validation = Some((sc, tc));
+            let d = validate::validate(&task.name, source, target, p, sc, tc).await?;
+            r.validation_detail = Some(d);
             events(TaskEvent::Validated {
                 table: p.label.clone(),
                 source_rows: sc,
                 target_rows: tc,
+                state: r.validation_state().to_string(),
+                mismatched: r.mismatched(),
             });
-            r.validation = Some((sc, tc));
         }
     }
     Ok(Summary {
@@ -448,6 +485,7 @@ async fn load_table(
         zero_dates: 0,
         error: None,
         validation: None,
+        validation_detail: None,
     };
     let previous = state::get(target, task, &p.label).await;
     let started_before = matches!(&previous, Ok(Some(_)));

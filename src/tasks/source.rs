@@ -81,14 +81,6 @@ pub fn select(engine: Engine, p: &Prepared) -> String {
     )
 }
 
-fn read_error(conn: &Connection, p: &Prepared, e: impl std::fmt::Display) -> Error {
-    Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: format!("reading {}", p.label),
-        message: e.to_string(),
-    }
-}
-
 type Batch = Vec<Vec<Option<String>>>;
 
 async fn stream<'c, E, DB>(
@@ -141,10 +133,25 @@ pub async fn read(
     tx: tokio::sync::mpsc::Sender<Batch>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
-    let engine = conn.endpoint.engine;
-    let sql = select(engine, p);
-    let n = p.columns.len();
-    let err = |e: String| read_error(conn, p, e);
+    let sql = select(conn.endpoint.engine, p);
+    read_sql(conn, &p.label, sql, p.columns.len(), batch, tx, cancel).await
+}
+
+/// Streams the rows of any SELECT of `n` text columns into `tx`, in one consistent snapshot.
+pub async fn read_sql(
+    conn: &Connection,
+    what: &str,
+    sql: String,
+    n: usize,
+    batch: usize,
+    tx: tokio::sync::mpsc::Sender<Batch>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<()> {
+    let err = |e: String| Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: format!("reading {what}"),
+        message: e,
+    };
     match &conn.pool {
         Pool::Postgres(pool) => {
             let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;

@@ -121,12 +121,19 @@ pub fn select_expr(engine: Engine, c: &str, k: Kind) -> String {
             _ => format!("{q}::text"),
         },
         Engine::Sqlite => match k {
+            // hex(NULL) is '': NULL must stay NULL.
             Kind::Binary => format!(
-                "CASE WHEN typeof({q}) = 'blob' THEN hex({q}) ELSE hex(CAST({q} AS BLOB)) END"
+                "CASE WHEN {q} IS NULL THEN NULL WHEN typeof({q}) = 'blob' THEN hex({q}) ELSE hex(CAST({q} AS BLOB)) END"
             ),
-            Kind::Float | Kind::Decimal => {
+            Kind::Float => {
                 format!(
                     "CASE WHEN typeof({q}) = 'real' THEN printf('%!.17g', {q}) ELSE CAST({q} AS TEXT) END"
+                )
+            }
+            // Decimals kept in NUMERIC columns have at most 15 digits (longer ones are TEXT).
+            Kind::Decimal => {
+                format!(
+                    "CASE WHEN typeof({q}) = 'real' THEN printf('%!.15g', {q}) ELSE CAST({q} AS TEXT) END"
                 )
             }
             _ => format!("CAST({q} AS TEXT)"),

@@ -313,3 +313,64 @@ async fn bad_mappings_write_nothing() {
     src.close().await;
     tgt.close().await;
 }
+
+/// Validation compares every row: a value changed on the target and a row deleted there are
+/// found, named by their keys in tugboat_validation_failures, and the tables are Mismatched.
+#[tokio::test]
+async fn validation_finds_changed_and_missing_rows_by_key() {
+    let src_url = support::mysql_database("tug_task_vsrc").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(MARIADB_SOURCE).await.unwrap();
+    let tgt_url = support::pg_database("tug_task_validate").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let t = task("validate");
+    let first = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(first.failed(), 0, "{first:#?}");
+    assert!(
+        first
+            .tables
+            .iter()
+            .all(|x| x.validation_state() == "Validated")
+    );
+    tgt.execute("UPDATE tug_task_vsrc.vals SET txt = 'tampered' WHERE id = 1; DELETE FROM tug_task_vsrc.child WHERE id = 7")
+        .await
+        .unwrap();
+    let second = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(second.failed(), 2);
+    let vals = second
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".vals"))
+        .unwrap();
+    assert_eq!(vals.validation_state(), "Mismatched records");
+    assert_eq!(vals.mismatched(), 1);
+    let found = tgt
+        .query_text("SELECT table_name, key_value, failure, columns_differing FROM tugboat_validation_failures ORDER BY table_name")
+        .await
+        .unwrap();
+    let rows: Vec<String> = found
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}",
+                r.at(0).unwrap_or(""),
+                r.at(1).unwrap_or(""),
+                r.at(2).unwrap_or(""),
+                r.at(3).unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "tug_task_vsrc.child|7|missing on target|",
+            "tug_task_vsrc.vals|1|different|txt"
+        ]
+    );
+    src.close().await;
+    tgt.close().await;
+}

@@ -25,6 +25,8 @@ pub struct TableStats {
     pub seconds: f64,
     pub error: Option<String>,
     pub validation: Option<(i64, i64)>,
+    /// DMS's validation words and the rows that differ.
+    pub validation_state: Option<(String, u64)>,
     pub skipped: bool,
 }
 
@@ -144,6 +146,7 @@ impl MonitorScreen {
                             seconds: 0.0,
                             error: None,
                             validation: None,
+                            validation_state: None,
                             skipped: false,
                         })
                         .collect()
@@ -194,9 +197,12 @@ impl MonitorScreen {
                     table: t,
                     source_rows,
                     target_rows,
+                    state,
+                    mismatched,
                 } => {
                     if let Some(i) = table(run, &t) {
                         run.tables[i].validation = Some((source_rows, target_rows));
+                        run.tables[i].validation_state = Some((state, mismatched));
                     }
                 }
             },
@@ -440,21 +446,21 @@ impl MonitorScreen {
                             };
                             ui.label(eta);
                         });
-                        row.col(|ui| match t.validation {
-                            Some((s, g)) if s == g => {
-                                ui.label(
-                                    RichText::new(format!("Validated ({s} rows)")).color(style::OK),
-                                );
+                        row.col(|ui| match (&t.validation_state, t.validation) {
+                            (Some((st, _)), Some((s, _))) if st.starts_with("Validated") => {
+                                ui.label(RichText::new(format!("{st}, {s} rows")).color(style::OK));
                             }
-                            Some((s, g)) => {
+                            (Some((st, n)), Some((s, g))) if st == "Mismatched records" => {
                                 ui.label(
-                                    RichText::new(format!(
-                                        "Mismatched records: source {s}, target {g}"
-                                    ))
-                                    .color(style::ERROR),
-                                );
+                                    RichText::new(format!("{st}: {n} rows differ (source {s}, target {g})"))
+                                        .color(style::ERROR),
+                                )
+                                .on_hover_text("The first differing keys are in tugboat_validation_failures on the target");
                             }
-                            None => {
+                            (Some((st, _)), _) => {
+                                ui.label(RichText::new(st.clone()).color(style::WARN));
+                            }
+                            _ => {
                                 ui.label(RichText::new("Not validated").color(style::MUTED));
                             }
                         });
