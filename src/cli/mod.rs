@@ -98,7 +98,7 @@ pub enum Command {
     },
     /// Move the data of the selected tables from a source to a target (full load): the target
     /// schema is created through the converter, tables load in parallel with a progress bar
-    /// each, and are validated by row counts. Started again, finished tables are skipped and
+    /// each, and are validated (counts, then every row). Started again, finished tables are skipped and
     /// unfinished ones reloaded.
     Migrate {
         /// Source endpoint URL (or a name with --project).
@@ -134,6 +134,9 @@ pub enum Command {
         /// MySQL zero dates: null (default, counted) or error.
         #[arg(long, default_value = "null")]
         zero_dates: String,
+        /// After the load: rows (counts, then every row compared on the key), counts, or none.
+        #[arg(long, default_value = "rows")]
+        validate: String,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -404,6 +407,7 @@ async fn execute(command: Command) -> Result<()> {
             parallel,
             batch_rows,
             zero_dates,
+            validate,
             json,
         } => {
             migrate(MigrateArgs {
@@ -418,6 +422,7 @@ async fn execute(command: Command) -> Result<()> {
                 parallel,
                 batch_rows,
                 zero_dates,
+                validate,
                 json,
             })
             .await
@@ -764,6 +769,7 @@ struct MigrateArgs {
     parallel: usize,
     batch_rows: usize,
     zero_dates: String,
+    validate: String,
     json: bool,
 }
 
@@ -786,7 +792,7 @@ fn selection(
 
 async fn migrate(a: MigrateArgs) -> Result<()> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
-    use crate::tasks::{Prepare, Settings, Task, TaskEvent, ZeroDates};
+    use crate::tasks::{Prepare, Settings, Task, TaskEvent, ValidateMode, ZeroDates};
     use std::sync::Arc;
     let bad = |what: &str, reason: String| Error::InvalidEndpoint {
         endpoint: what.into(),
@@ -854,7 +860,17 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             max_parallel_tables: a.parallel.max(1),
             batch_rows: a.batch_rows.max(1),
             zero_dates,
-            validate: true,
+            validate: match a.validate.as_str() {
+                "none" => ValidateMode::None,
+                "counts" => ValidateMode::Counts,
+                "rows" => ValidateMode::Rows,
+                o => {
+                    return Err(bad(
+                        "--validate",
+                        format!("'{o}': use rows, counts or none"),
+                    ));
+                }
+            },
         },
     };
     let source = Connection::open(&se, sp).await?;

@@ -9,7 +9,8 @@
 //! schema can be created first through the schema converter (pre-data before the load,
 //! post-data after it). Progress per table is recorded on the target in `tugboat_table_state`,
 //! so a task started again skips finished tables and reloads unfinished ones cleanly (no
-//! duplicates, no missing rows). After the load each table is validated by row counts.
+//! duplicates, no missing rows). After the load each table is validated ([`validate`]): counts,
+//! then every row compared on its primary key.
 
 pub mod mappings;
 pub mod sink;
@@ -54,6 +55,18 @@ pub enum ZeroDates {
     Error,
 }
 
+/// How tables are validated after the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValidateMode {
+    None,
+    /// Row counts on both sides.
+    Counts,
+    /// Counts, then every row compared on the primary key.
+    #[default]
+    Rows,
+}
+
 /// Task settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -66,8 +79,8 @@ pub struct Settings {
     /// Rows per batch (one channel message, one INSERT statement or COPY chunk).
     pub batch_rows: usize,
     pub zero_dates: ZeroDates,
-    /// Validate row counts after the load.
-    pub validate: bool,
+    /// Validation after the load.
+    pub validate: ValidateMode,
 }
 
 impl Default for Settings {
@@ -78,7 +91,7 @@ impl Default for Settings {
             max_parallel_tables: 4,
             batch_rows: 5_000,
             zero_dates: ZeroDates::Null,
-            validate: true,
+            validate: ValidateMode::Rows,
         }
     }
 }
@@ -412,7 +425,35 @@ pub async fn run(
         let name = task.name.clone();
         handles.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            load_table(&name, &p, &source, &target, &settings, events, cancel).await
+            let mut r = load_table(
+                &name,
+                &p,
+                &source,
+                &target,
+                &settings,
+                events.clone(),
+                cancel.clone(),
+            )
+            .await;
+            // Validated as soon as it is loaded, while other tables still load.
+            if settings.validate != ValidateMode::None
+                && r.state == TableState::Completed
+                && !cancel.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                if let Err(e) = validate_table(&name, &p, &source, &target, &settings, &mut r).await
+                {
+                    r.error = Some(e.to_string());
+                    r.state = TableState::Error;
+                }
+                events(TaskEvent::Validated {
+                    table: p.label.clone(),
+                    source_rows: r.validation.map(|v| v.0).unwrap_or(0),
+                    target_rows: r.validation.map(|v| v.1).unwrap_or(0),
+                    state: r.validation_state().to_string(),
+                    mismatched: r.mismatched(),
+                });
+            }
+            r
         }));
     }
     let mut results = vec![];
@@ -438,31 +479,29 @@ pub async fn run(
             }
         }
     }
-    if s.validate && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
-        step("validating: counting and comparing every row");
-        for (r, p) in results.iter_mut().zip(&prepared) {
-            if r.state != TableState::Completed {
-                continue;
-            }
-            let sc = source::count(source, p).await?;
-            let tc = sink::count(target, p).await?;
-            r.validation = Some((sc, tc));
-            let d = validate::validate(&task.name, source, target, p, sc, tc).await?;
-            r.validation_detail = Some(d);
-            events(TaskEvent::Validated {
-                table: p.label.clone(),
-                source_rows: sc,
-                target_rows: tc,
-                state: r.validation_state().to_string(),
-                mismatched: r.mismatched(),
-            });
-        }
-    }
     Ok(Summary {
         task: task.name.clone(),
         tables: results,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Counts (and with [`ValidateMode::Rows`] compares) one loaded table.
+async fn validate_table(
+    task: &str,
+    p: &Prepared,
+    source: &Connection,
+    target: &Connection,
+    s: &Settings,
+    r: &mut TableResult,
+) -> Result<()> {
+    let sc = source::count(source, p).await?;
+    let tc = sink::count(target, p).await?;
+    r.validation = Some((sc, tc));
+    if s.validate == ValidateMode::Rows {
+        r.validation_detail = Some(validate::validate(task, source, target, p, sc, tc).await?);
+    }
+    Ok(())
 }
 
 async fn load_table(

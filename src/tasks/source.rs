@@ -14,7 +14,7 @@ use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
 
 /// `schema.table` of the source, quoted.
-fn source_table(engine: Engine, p: &Prepared) -> String {
+pub fn source_table(engine: Engine, p: &Prepared) -> String {
     match engine {
         Engine::Sqlite => quote(engine, &p.plan.source_table),
         _ => format!(

@@ -144,13 +144,27 @@ pub async fn validate(
         });
         return Ok(v);
     };
+    // Qualified with the table: PostgreSQL names `col::text` after the column, and an
+    // unqualified ORDER BY would sort that text.
+    let src_table = super::source::source_table(source.endpoint.engine, p);
     let order_src: Vec<String> = key
         .iter()
-        .map(|&i| quote(source.endpoint.engine, &p.columns[i].0))
+        .map(|&i| {
+            format!(
+                "{src_table}.{}",
+                quote(source.endpoint.engine, &p.columns[i].0)
+            )
+        })
         .collect();
     let order_tgt: Vec<String> = key
         .iter()
-        .map(|&i| quote(target.endpoint.engine, &p.target_columns[i]))
+        .map(|&i| {
+            format!(
+                "{}.{}",
+                p.target_sql,
+                quote(target.endpoint.engine, &p.target_columns[i])
+            )
+        })
         .collect();
     let src_sql = format!(
         "{} ORDER BY {}",

@@ -64,7 +64,7 @@ INSERT INTO vals (u64, d, f, b, bits, dt, ts, dz, txt, bin, j, e, s, y) VALUES
  (0, -0.0000000001, -1.7976931348623157e308, 0, b'0', '1000-01-01 00:00:00', NULL, '0000-00-00', '', X'', 'null', 'a', '', 1901),
  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 CREATE TABLE child (id INT PRIMARY KEY, vals_id INT, FOREIGN KEY (vals_id) REFERENCES vals (id));
-INSERT INTO child VALUES (1, 1), (2, 2), (3, 1), (4, NULL), (5, 3), (6, 1), (7, 2);
+INSERT INTO child VALUES (1, 1), (2, 2), (3, 1), (4, NULL), (5, 3), (6, 1), (7, 2), (10, 1), (11, 2), (12, NULL);
 ";
 
 #[tokio::test]
@@ -272,12 +272,17 @@ async fn a_stopped_task_resumes_without_duplicates() {
         .find(|x| x.source.ends_with(".child"))
         .unwrap();
     assert!(!child.skipped);
-    assert_eq!(child.validation, Some((7, 7)));
+    assert_eq!(child.validation, Some((10, 10)));
+    assert_eq!(
+        child.validation_state(),
+        "Validated",
+        "every row compared, ids past 9 included"
+    );
     assert_eq!(
         one(&tgt, "SELECT count(DISTINCT id) FROM tug_task_rsrc.child")
             .await
             .as_deref(),
-        Some("7")
+        Some("10")
     );
     let skipped = events
         .lock()

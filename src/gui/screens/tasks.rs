@@ -7,7 +7,7 @@ use egui::RichText;
 use crate::gui::app::AppState;
 use crate::gui::style;
 use crate::tasks::mappings::{Selection, SelectionAction, TableMappings};
-use crate::tasks::{Prepare, Settings, Task, ZeroDates};
+use crate::tasks::{Prepare, Settings, Task, ValidateMode, ZeroDates};
 
 #[derive(Default)]
 pub struct TasksScreen {
@@ -200,6 +200,21 @@ impl TasksScreen {
                         .add(egui::DragValue::new(&mut s.batch_rows).range(1..=1_000_000))
                         .labelled_by(l.id)
                         .changed();
+                    ui.end_row();
+                    let l = ui.label("Validation");
+                    egui::ComboBox::from_id_salt("validate")
+                        .selected_text(match s.validate {
+                            ValidateMode::Rows => "compare every row",
+                            ValidateMode::Counts => "count rows",
+                            ValidateMode::None => "none",
+                        })
+                        .show_ui(ui, |ui| {
+                            changed |= ui.selectable_value(&mut s.validate, ValidateMode::Rows, "compare every row").changed();
+                            changed |= ui.selectable_value(&mut s.validate, ValidateMode::Counts, "count rows").changed();
+                            changed |= ui.selectable_value(&mut s.validate, ValidateMode::None, "none").changed();
+                        })
+                        .response
+                        .labelled_by(l.id);
                     ui.end_row();
                     let l = ui.label("MySQL zero dates");
                     egui::ComboBox::from_id_salt("zero_dates")
