@@ -141,6 +141,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a task kept in a project file (its endpoints, table mappings and settings), as
+    /// `migrate` does. Started again, it resumes.
+    Run {
+        /// The project file.
+        project: PathBuf,
+        /// The task's name.
+        #[arg(long)]
+        task: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create, show or edit project files.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -426,6 +438,43 @@ async fn execute(command: Command) -> Result<()> {
                 json,
             })
             .await
+        }
+        Command::Run {
+            project,
+            task,
+            json,
+        } => {
+            let p = Project::load(&project)?;
+            let t = p
+                .tasks
+                .iter()
+                .find(|t| t.name == task)
+                .cloned()
+                .ok_or_else(|| Error::File {
+                    path: project.clone(),
+                    message: format!(
+                        "no task named '{task}' (the project has: {})",
+                        p.tasks
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })?;
+            let endpoint = |name: &str, role| {
+                let (mut e, pw) = TargetArgs {
+                    endpoint: name.to_string(),
+                    project: Some(project.clone()),
+                    password_env: None,
+                    timeout: None,
+                }
+                .resolve()?;
+                e.role = role;
+                Ok::<_, Error>((e, pw))
+            };
+            let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
+            let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
+            run_task(t, s, d, json).await
         }
         Command::ApplySchema {
             conv,
@@ -792,8 +841,7 @@ fn selection(
 
 async fn migrate(a: MigrateArgs) -> Result<()> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
-    use crate::tasks::{Prepare, Settings, Task, TaskEvent, ValidateMode, ZeroDates};
-    use std::sync::Arc;
+    use crate::tasks::{Prepare, Settings, Task, ValidateMode, ZeroDates};
     let bad = |what: &str, reason: String| Error::InvalidEndpoint {
         endpoint: what.into(),
         reason,
@@ -873,10 +921,32 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             },
         },
     };
+    run_task(task, (se, sp), (te, tp), a.json).await
+}
+
+/// Runs a task with a progress bar per table (or quietly with `json`), then prints the summary.
+async fn run_task(
+    task: crate::tasks::Task,
+    (se, sp): (
+        crate::endpoints::Endpoint,
+        Option<crate::endpoints::Password>,
+    ),
+    (te, tp): (
+        crate::endpoints::Endpoint,
+        Option<crate::endpoints::Password>,
+    ),
+    json: bool,
+) -> Result<()> {
+    use crate::tasks::TaskEvent;
+    use std::sync::Arc;
+    let bad = |what: &str, reason: String| Error::InvalidEndpoint {
+        endpoint: what.into(),
+        reason,
+    };
     let source = Connection::open(&se, sp).await?;
     let target = Connection::open(&te, tp).await?;
     let multi = indicatif::MultiProgress::new();
-    if a.json {
+    if json {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let status = multi.add(indicatif::ProgressBar::new_spinner());
@@ -964,7 +1034,7 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
     source.close().await;
     target.close().await;
     let summary = summary?;
-    if a.json {
+    if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()

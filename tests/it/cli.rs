@@ -478,3 +478,35 @@ async fn migrate_killed_mid_table_resumes_exactly() {
     conn.close().await;
     target.close().await;
 }
+
+/// `tugboat run PROJECT --task NAME`: the task kept in a project (here the demo's, written to
+/// a file) runs from the command line; an unknown task name lists the project's tasks.
+#[tokio::test]
+async fn run_executes_a_task_kept_in_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, _) = tugboat::demo::demo_paths(dir.path());
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    tugboat::demo::ensure_demo_database(&source).await.unwrap();
+    let project = tugboat::demo::demo_project(dir.path());
+    let file = dir.path().join("demo.ron");
+    project.save(&file).unwrap();
+    let f = file.to_str().unwrap();
+    let o = tugboat(&["run", f, "--task", "nope"]);
+    let (out, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("no task named 'nope'") && err.contains("Harbor full load"),
+        "{out}{err}"
+    );
+    let o = tugboat(&["run", f, "--task", "Harbor full load", "--json"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows: u64 = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, 7_748);
+}
