@@ -137,6 +137,10 @@ pub enum Command {
         /// After the load: rows (counts, then every row compared on the key), counts, or none.
         #[arg(long, default_value = "rows")]
         validate: String,
+        /// When the target refuses rows: suspend-table (default), stop-task, or log (keep them
+        /// in tugboat_apply_exceptions and go on).
+        #[arg(long, default_value = "suspend-table")]
+        error_policy: String,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -420,6 +424,7 @@ async fn execute(command: Command) -> Result<()> {
             batch_rows,
             zero_dates,
             validate,
+            error_policy,
             json,
         } => {
             migrate(MigrateArgs {
@@ -435,6 +440,7 @@ async fn execute(command: Command) -> Result<()> {
                 batch_rows,
                 zero_dates,
                 validate,
+                error_policy,
                 json,
             })
             .await
@@ -819,6 +825,7 @@ struct MigrateArgs {
     batch_rows: usize,
     zero_dates: String,
     validate: String,
+    error_policy: String,
     json: bool,
 }
 
@@ -841,7 +848,7 @@ fn selection(
 
 async fn migrate(a: MigrateArgs) -> Result<()> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
-    use crate::tasks::{Prepare, Settings, Task, ValidateMode, ZeroDates};
+    use crate::tasks::{ErrorPolicy, Prepare, Settings, Task, ValidateMode, ZeroDates};
     let bad = |what: &str, reason: String| Error::InvalidEndpoint {
         endpoint: what.into(),
         reason,
@@ -908,6 +915,17 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             max_parallel_tables: a.parallel.max(1),
             batch_rows: a.batch_rows.max(1),
             zero_dates,
+            error_policy: match a.error_policy.as_str() {
+                "suspend-table" => ErrorPolicy::SuspendTable,
+                "stop-task" => ErrorPolicy::StopTask,
+                "log" => ErrorPolicy::LogAndContinue,
+                o => {
+                    return Err(bad(
+                        "--error-policy",
+                        format!("'{o}': use suspend-table, stop-task or log"),
+                    ));
+                }
+            },
             validate: match a.validate.as_str() {
                 "none" => ValidateMode::None,
                 "counts" => ValidateMode::Counts,
@@ -1059,6 +1077,10 @@ async fn run_task(
                 t.validation_state(),
                 match (&t.error, t.validation) {
                     (Some(e), _) => format!(" ({e})"),
+                    (None, Some((s, g))) if t.exceptions > 0 => format!(
+                        " (source {s}, target {g}; {} rows refused: see tugboat_apply_exceptions)",
+                        t.exceptions
+                    ),
                     (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
                         " (source {s}, target {g}, {} rows differ: see tugboat_validation_failures)",
                         t.mismatched()

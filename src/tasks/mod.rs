@@ -55,6 +55,19 @@ pub enum ZeroDates {
     Error,
 }
 
+/// What happens when the target refuses rows (DMS's error handling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorPolicy {
+    /// The whole task stops (tables not finished are reloaded next time).
+    StopTask,
+    /// The table stops in the error state; the other tables go on.
+    #[default]
+    SuspendTable,
+    /// Refused rows are kept in `tugboat_apply_exceptions` on the target and the load goes on.
+    LogAndContinue,
+}
+
 /// How tables are validated after the load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -79,6 +92,7 @@ pub struct Settings {
     /// Rows per batch (one channel message, one INSERT statement or COPY chunk).
     pub batch_rows: usize,
     pub zero_dates: ZeroDates,
+    pub error_policy: ErrorPolicy,
     /// Validation after the load.
     pub validate: ValidateMode,
 }
@@ -91,6 +105,7 @@ impl Default for Settings {
             max_parallel_tables: 4,
             batch_rows: 5_000,
             zero_dates: ZeroDates::Null,
+            error_policy: ErrorPolicy::SuspendTable,
             validate: ValidateMode::Rows,
         }
     }
@@ -182,6 +197,9 @@ pub struct TableResult {
     /// Loaded by an earlier run and not touched.
     pub skipped: bool,
     pub zero_dates: u64,
+    /// Rows refused by the target and kept in `tugboat_apply_exceptions`.
+    #[serde(default)]
+    pub exceptions: u64,
     pub error: Option<String>,
     /// (source rows, target rows) when validated.
     pub validation: Option<(i64, i64)>,
@@ -522,6 +540,7 @@ async fn load_table(
         seconds: 0.0,
         skipped: false,
         zero_dates: 0,
+        exceptions: 0,
         error: None,
         validation: None,
         validation_detail: None,
@@ -564,21 +583,29 @@ async fn load_table(
             let cancel = cancel.clone();
             tokio::spawn(async move { source::read(&source, &p, batch, tx, cancel).await })
         };
-        let written = sink::write(target, p, rx, s.zero_dates, |rows, bytes| {
-            events(TaskEvent::Progress {
-                table: p.label.clone(),
-                rows,
-                bytes,
-            })
-        })
+        let written = sink::write(
+            target,
+            task,
+            p,
+            rx,
+            s.zero_dates,
+            s.error_policy,
+            |rows, bytes| {
+                events(TaskEvent::Progress {
+                    table: p.label.clone(),
+                    rows,
+                    bytes,
+                })
+            },
+        )
         .await;
         let read = reader.await.map_err(|e| Error::InvalidEndpoint {
             endpoint: source.endpoint.label(),
             reason: format!("the reader stopped: {e}"),
         })?;
-        let (rows, zero_dates) = written?;
+        let w = written?;
         read?;
-        Ok::<_, Error>((rows, zero_dates))
+        Ok::<_, Error>(w)
     }
     .await;
     result.seconds = started.elapsed().as_secs_f64();
@@ -586,9 +613,11 @@ async fn load_table(
         Ok(_) if cancel.load(std::sync::atomic::Ordering::Relaxed) => {
             result.state = TableState::Cancelled;
         }
-        Ok((rows, zero_dates)) => {
+        Ok(w) => {
+            let (rows, zero_dates) = (w.rows, w.zero_dates);
             result.rows = rows;
             result.zero_dates = zero_dates;
+            result.exceptions = w.exceptions;
             match state::set(target, task, &p.label, "completed", rows as i64).await {
                 Ok(()) => {
                     result.state = TableState::Completed;
@@ -609,6 +638,10 @@ async fn load_table(
             result.state = TableState::Error;
             result.error = Some(e.to_string());
             let _ = state::set(target, task, &p.label, "error", 0).await;
+            if s.error_policy == ErrorPolicy::StopTask {
+                // Every other table stops at its next batch.
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             events(TaskEvent::TableFailed {
                 table: p.label.clone(),
                 error: e.to_string(),

@@ -5,7 +5,7 @@
 
 use super::mappings::TablePlan;
 use super::values::{self, Kind, pg_copy_field, quote, sql_literal};
-use super::{Prepared, ZeroDates};
+use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
@@ -84,60 +84,71 @@ pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-/// A batch's values fixed up for the target, zero dates by the policy. Returns the zero dates
-/// met.
-fn fix(batch: &mut Batch, p: &Prepared, zero: ZeroDates) -> std::result::Result<u64, String> {
+/// A row's values fixed up for the target, zero dates by the policy; returns the zero dates met.
+fn fix_row(
+    row: &mut [Option<String>],
+    p: &Prepared,
+    zero: ZeroDates,
+) -> std::result::Result<u64, String> {
     let mut zeros = 0;
-    for row in batch.iter_mut() {
-        for (i, v) in row.iter_mut().enumerate() {
-            let (col, _, from, to) = &p.columns[i];
-            match values::to_target(v.as_deref(), *from, *to) {
-                Ok(x) => *v = x,
-                Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
-                    zeros += 1;
-                    *v = None;
-                }
-                Err(e) => return Err(format!("column {col}: {e}")),
+    for (i, v) in row.iter_mut().enumerate() {
+        let (col, _, from, to) = &p.columns[i];
+        match values::to_target(v.as_deref(), *from, *to) {
+            Ok(x) => *v = x,
+            Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
+                zeros += 1;
+                *v = None;
             }
+            Err(e) => return Err(format!("column {col}: {e}")),
         }
     }
     Ok(zeros)
 }
 
-/// Writes every batch from `rx`; returns (rows, zero dates loaded as NULL).
-pub async fn write(
-    conn: &Connection,
-    p: &Prepared,
-    mut rx: tokio::sync::mpsc::Receiver<Batch>,
-    zero: ZeroDates,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<(u64, u64)> {
-    let engine = conn.endpoint.engine;
-    let err = |e: String| write_error(conn, p, e);
-    let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
-    let kinds: Vec<Kind> = p.columns.iter().map(|c| c.3).collect();
-    let (mut rows, mut bytes, mut zeros) = (0u64, 0u64, 0u64);
-    match &conn.pool {
-        Pool::Postgres(pool) => {
-            use sqlx::postgres::PgPoolCopyExt;
-            let mut copy = pool
-                .copy_in_raw(&format!(
-                    "COPY {} ({}) FROM STDIN",
-                    p.target_sql,
-                    cols.join(", ")
-                ))
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            while let Some(mut batch) = rx.recv().await {
-                match fix(&mut batch, p, zero) {
-                    Ok(z) => zeros += z,
-                    Err(e) => {
-                        let _ = copy.abort(e.clone()).await;
-                        return Err(err(e));
-                    }
-                }
-                let mut buf = String::with_capacity(batch.len() * 64);
-                for row in &batch {
+/// A connection set up for loading one table.
+enum Writer {
+    Pg(sqlx::PgPool),
+    My(sqlx::pool::PoolConnection<sqlx::MySql>),
+    Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+}
+
+impl Writer {
+    async fn open(conn: &Connection) -> std::result::Result<Writer, String> {
+        Ok(match &conn.pool {
+            Pool::Postgres(pool) => Writer::Pg(pool.clone()),
+            Pool::MySql(pool) => {
+                let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
+                sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
+                    .execute(&mut *c)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Writer::My(c)
+            }
+            Pool::Sqlite(pool) => {
+                let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
+                sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                    .execute(&mut *c)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Writer::Lite(c)
+            }
+        })
+    }
+
+    /// Writes `rows` all or nothing; returns the bytes sent.
+    async fn write(
+        &mut self,
+        p: &Prepared,
+        rows: &[Vec<Option<String>>],
+    ) -> std::result::Result<u64, String> {
+        let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
+        let kinds: Vec<Kind> = p.columns.iter().map(|c| c.3).collect();
+        let head = format!("INSERT INTO {} ({}) VALUES ", p.target_sql, cols.join(", "));
+        match self {
+            Writer::Pg(pool) => {
+                use sqlx::postgres::PgPoolCopyExt;
+                let mut buf = String::with_capacity(rows.len() * 64);
+                for row in rows {
                     for (i, v) in row.iter().enumerate() {
                         if i > 0 {
                             buf.push('\t');
@@ -146,84 +157,226 @@ pub async fn write(
                     }
                     buf.push('\n');
                 }
-                rows += batch.len() as u64;
-                bytes += buf.len() as u64;
+                let bytes = buf.len() as u64;
+                let mut copy = pool
+                    .copy_in_raw(&format!(
+                        "COPY {} ({}) FROM STDIN",
+                        p.target_sql,
+                        cols.join(", ")
+                    ))
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if let Err(e) = copy.send(buf.into_bytes()).await {
-                    return Err(err(e.to_string()));
+                    return Err(e.to_string());
                 }
-                progress(rows, bytes);
+                copy.finish().await.map_err(|e| e.to_string())?;
+                Ok(bytes)
             }
-            copy.finish().await.map_err(|e| err(e.to_string()))?;
-        }
-        Pool::MySql(pool) => {
-            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
-            sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
-                .execute(&mut *c)
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            let head = format!("INSERT INTO {} ({}) VALUES ", p.target_sql, cols.join(", "));
-            while let Some(mut batch) = rx.recv().await {
-                zeros += fix(&mut batch, p, zero).map_err(&err)?;
-                for sql in statements(engine, &head, &batch, &kinds) {
-                    bytes += sql.len() as u64;
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut *c)
+            Writer::My(c) => {
+                let mut bytes = 0;
+                let statements = statements(Engine::MySql, &head, rows, &kinds);
+                if statements.len() > 1 {
+                    sqlx::raw_sql("START TRANSACTION")
+                        .execute(&mut **c)
                         .await
-                        .map_err(|e| err(e.to_string()))?;
+                        .map_err(|e| e.to_string())?;
                 }
-                rows += batch.len() as u64;
-                progress(rows, bytes);
-            }
-            let _ = sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1")
-                .execute(&mut *c)
-                .await;
-        }
-        Pool::Sqlite(pool) => {
-            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
-            sqlx::raw_sql("PRAGMA foreign_keys = OFF")
-                .execute(&mut *c)
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            let head = format!("INSERT INTO {} ({}) VALUES ", p.target_sql, cols.join(", "));
-            let mut result = Ok(());
-            while let Some(mut batch) = rx.recv().await {
-                let z = match fix(&mut batch, p, zero) {
-                    Ok(z) => z,
-                    Err(e) => {
-                        result = Err(err(e));
-                        break;
+                for sql in &statements {
+                    bytes += sql.len() as u64;
+                    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                        .execute(&mut **c)
+                        .await
+                    {
+                        if statements.len() > 1 {
+                            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
+                        }
+                        return Err(e.to_string());
                     }
-                };
-                zeros += z;
+                }
+                if statements.len() > 1 {
+                    sqlx::raw_sql("COMMIT")
+                        .execute(&mut **c)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(bytes)
+            }
+            Writer::Lite(c) => {
                 let mut sql = String::from("BEGIN;\n");
-                for s in statements(engine, &head, &batch, &kinds) {
+                for s in statements(Engine::Sqlite, &head, rows, &kinds) {
                     sql.push_str(&s);
                     sql.push_str(";\n");
                 }
                 sql.push_str("COMMIT");
-                bytes += sql.len() as u64;
+                let bytes = sql.len() as u64;
                 if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *c)
+                    .execute(&mut **c)
                     .await
                 {
-                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *c).await;
-                    result = Err(err(e.to_string()));
-                    break;
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
+                    return Err(e.to_string());
                 }
-                rows += batch.len() as u64;
-                progress(rows, bytes);
+                Ok(bytes)
             }
-            let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
-                .execute(&mut *c)
-                .await;
-            result?;
         }
     }
-    Ok((rows, zeros))
+
+    async fn close(mut self) {
+        match &mut self {
+            Writer::My(c) => {
+                let _ = sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1")
+                    .execute(&mut **c)
+                    .await;
+            }
+            Writer::Lite(c) => {
+                let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
+                    .execute(&mut **c)
+                    .await;
+            }
+            Writer::Pg(_) => {}
+        }
+    }
+}
+
+/// What [`write`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Written {
+    pub rows: u64,
+    pub zero_dates: u64,
+    /// Rows refused by the target and logged in `tugboat_apply_exceptions`.
+    pub exceptions: u64,
+}
+
+/// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
+/// a batch the target refuses is written again row by row, and each row it refuses is kept in
+/// `tugboat_apply_exceptions` (with the error and its values) instead of stopping the table.
+pub async fn write(
+    conn: &Connection,
+    task: &str,
+    p: &Prepared,
+    mut rx: tokio::sync::mpsc::Receiver<Batch>,
+    zero: ZeroDates,
+    policy: ErrorPolicy,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Written> {
+    let err = |e: String| write_error(conn, p, e);
+    let mut w = Writer::open(conn).await.map_err(&err)?;
+    let mut done = Written::default();
+    let mut bytes = 0u64;
+    let log = policy == ErrorPolicy::LogAndContinue;
+    let mut result = Ok(());
+    'batches: while let Some(batch) = rx.recv().await {
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut exceptions: Vec<(String, Vec<Option<String>>)> = vec![];
+        for mut row in batch {
+            match fix_row(&mut row, p, zero) {
+                Ok(z) => {
+                    done.zero_dates += z;
+                    rows.push(row);
+                }
+                Err(e) if log => exceptions.push((e, row)),
+                Err(e) => {
+                    result = Err(err(e));
+                    break 'batches;
+                }
+            }
+        }
+        match w.write(p, &rows).await {
+            Ok(b) => {
+                bytes += b;
+                done.rows += rows.len() as u64;
+            }
+            Err(e) if !log => {
+                result = Err(err(e));
+                break;
+            }
+            Err(_) => {
+                for row in rows {
+                    match w.write(p, std::slice::from_ref(&row)).await {
+                        Ok(b) => {
+                            bytes += b;
+                            done.rows += 1;
+                        }
+                        Err(e) => exceptions.push((e, row)),
+                    }
+                }
+            }
+        }
+        if !exceptions.is_empty() {
+            done.exceptions += exceptions.len() as u64;
+            if let Err(e) = record_exceptions(conn, task, &p.label, &exceptions).await {
+                result = Err(e);
+                break;
+            }
+        }
+        progress(done.rows, bytes);
+    }
+    w.close().await;
+    result?;
+    Ok(done)
+}
+
+/// Keeps refused rows in `tugboat_apply_exceptions` on the target.
+async fn record_exceptions(
+    conn: &Connection,
+    task: &str,
+    table: &str,
+    rows: &[(String, Vec<Option<String>>)],
+) -> Result<()> {
+    let engine = conn.endpoint.engine;
+    let lit = |s: &str| {
+        sql_literal(
+            if engine == Engine::Postgres {
+                Engine::Sqlite
+            } else {
+                engine
+            },
+            Some(s),
+            Kind::Text,
+        )
+    };
+    let q = |e: sqlx::Error| Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: "recording refused rows in tugboat_apply_exceptions".into(),
+        message: e.to_string(),
+    };
+    conn.execute("CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)")
+        .await
+        .map_err(q)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .to_string();
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(e, row)| {
+            format!(
+                "({}, {}, {}, {}, {})",
+                lit(task),
+                lit(table),
+                lit(e),
+                lit(&serde_json::to_string(row).unwrap_or_default()),
+                lit(&now)
+            )
+        })
+        .collect();
+    conn.execute(&format!(
+        "INSERT INTO tugboat_apply_exceptions (task, table_name, error, row_values, logged_at) VALUES {}",
+        values.join(", ")
+    ))
+    .await
+    .map_err(q)?;
+    Ok(())
 }
 
 /// Multi-row INSERTs of at most ~4 MB (below MySQL's default max_allowed_packet).
-fn statements(engine: Engine, head: &str, batch: &Batch, kinds: &[Kind]) -> Vec<String> {
+fn statements(
+    engine: Engine,
+    head: &str,
+    batch: &[Vec<Option<String>>],
+    kinds: &[Kind],
+) -> Vec<String> {
     const MAX: usize = 4 << 20;
     let mut out = vec![];
     let mut sql = String::from(head);

@@ -379,3 +379,67 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
     src.close().await;
     tgt.close().await;
 }
+
+/// Rows the target refuses (a value too long for its column, here a 6-character code into a
+/// column narrowed to 4 on the target): under the log policy they are kept with the error in
+/// tugboat_apply_exceptions and every other row loads; under the default policy the table stops
+/// in the error state and the others still load.
+#[tokio::test]
+async fn refused_rows_follow_the_error_policy() {
+    let src_url = support::mysql_database("tug_task_esrc").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE codes (id INT PRIMARY KEY, code VARCHAR(10));
+         INSERT INTO codes VALUES (1, 'ab'), (2, 'abcdef'), (3, 'cd'), (4, 'toolong'), (5, 'ef');
+         CREATE TABLE other (id INT PRIMARY KEY);
+         INSERT INTO other VALUES (1), (2);",
+    )
+    .await
+    .unwrap();
+    for (policy, db) in [
+        (tugboat::tasks::ErrorPolicy::LogAndContinue, "tug_task_elog"),
+        (tugboat::tasks::ErrorPolicy::SuspendTable, "tug_task_esus"),
+    ] {
+        let tgt = open(&support::pg_database(db).await, Role::Target).await;
+        tgt.execute("CREATE SCHEMA tug_task_esrc; CREATE TABLE tug_task_esrc.codes (id integer PRIMARY KEY, code varchar(4))")
+            .await
+            .unwrap();
+        let mut t = task("errors");
+        t.settings.error_policy = policy;
+        let s = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+            .await
+            .unwrap();
+        let codes = s
+            .tables
+            .iter()
+            .find(|x| x.source.ends_with(".codes"))
+            .unwrap();
+        let other = s
+            .tables
+            .iter()
+            .find(|x| x.source.ends_with(".other"))
+            .unwrap();
+        assert_eq!(other.state, TableState::Completed, "{policy:?}");
+        if policy == tugboat::tasks::ErrorPolicy::LogAndContinue {
+            assert_eq!(codes.state, TableState::Completed);
+            assert_eq!((codes.rows, codes.exceptions), (3, 2));
+            assert_eq!(codes.validation_state(), "Mismatched records");
+            let kept = one(&tgt, "SELECT string_agg(row_values, ' ' ORDER BY row_values) FROM tugboat_apply_exceptions WHERE error LIKE '%too long%'").await;
+            assert_eq!(kept.as_deref(), Some(r#"["2","abcdef"] ["4","toolong"]"#));
+            assert_eq!(
+                one(&tgt, "SELECT count(*) FROM tug_task_esrc.codes")
+                    .await
+                    .as_deref(),
+                Some("3")
+            );
+        } else {
+            assert_eq!(codes.state, TableState::Error);
+            assert!(
+                codes.error.as_deref().unwrap_or("").contains("too long"),
+                "{codes:?}"
+            );
+        }
+        tgt.close().await;
+    }
+    src.close().await;
+}

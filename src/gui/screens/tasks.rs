@@ -7,7 +7,7 @@ use egui::RichText;
 use crate::gui::app::AppState;
 use crate::gui::style;
 use crate::tasks::mappings::{Selection, SelectionAction, TableMappings};
-use crate::tasks::{Prepare, Settings, Task, ValidateMode, ZeroDates};
+use crate::tasks::{ErrorPolicy, Prepare, Settings, Task, ValidateMode, ZeroDates};
 
 #[derive(Default)]
 pub struct TasksScreen {
@@ -212,6 +212,21 @@ impl TasksScreen {
                             changed |= ui.selectable_value(&mut s.validate, ValidateMode::Rows, "compare every row").changed();
                             changed |= ui.selectable_value(&mut s.validate, ValidateMode::Counts, "count rows").changed();
                             changed |= ui.selectable_value(&mut s.validate, ValidateMode::None, "none").changed();
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Rows the target refuses");
+                    egui::ComboBox::from_id_salt("error_policy")
+                        .selected_text(match s.error_policy {
+                            ErrorPolicy::SuspendTable => "stop that table",
+                            ErrorPolicy::StopTask => "stop the task",
+                            ErrorPolicy::LogAndContinue => "keep them in tugboat_apply_exceptions and go on",
+                        })
+                        .show_ui(ui, |ui| {
+                            changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::SuspendTable, "stop that table").changed();
+                            changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::StopTask, "stop the task").changed();
+                            changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::LogAndContinue, "keep them in tugboat_apply_exceptions and go on").changed();
                         })
                         .response
                         .labelled_by(l.id);
