@@ -107,15 +107,22 @@ fn fix_row(
 
 /// A connection set up for loading one table.
 enum Writer {
+    /// One COPY per batch (each batch its own transaction), so refused rows can be found.
     Pg(sqlx::PgPool),
+    /// One COPY for the whole table, fed batch by batch: no commit per batch.
+    PgStream(
+        sqlx::PgPool,
+        Option<sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>>,
+    ),
     My(sqlx::pool::PoolConnection<sqlx::MySql>),
     Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
 }
 
 impl Writer {
-    async fn open(conn: &Connection) -> std::result::Result<Writer, String> {
+    async fn open(conn: &Connection, per_batch: bool) -> std::result::Result<Writer, String> {
         Ok(match &conn.pool {
-            Pool::Postgres(pool) => Writer::Pg(pool.clone()),
+            Pool::Postgres(pool) if per_batch => Writer::Pg(pool.clone()),
+            Pool::Postgres(pool) => Writer::PgStream(pool.clone(), None),
             Pool::MySql(pool) => {
                 let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
                 sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
@@ -144,19 +151,43 @@ impl Writer {
         let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
         let kinds: Vec<Kind> = p.columns.iter().map(|c| c.3).collect();
         let head = format!("INSERT INTO {} ({}) VALUES ", p.target_sql, cols.join(", "));
+        let copy_text = || {
+            let mut buf = String::with_capacity(rows.len() * 64);
+            for row in rows {
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        buf.push('\t');
+                    }
+                    pg_copy_field(v.as_deref(), kinds[i], &mut buf);
+                }
+                buf.push('\n');
+            }
+            buf
+        };
         match self {
+            Writer::PgStream(pool, copy) => {
+                use sqlx::postgres::PgPoolCopyExt;
+                if copy.is_none() {
+                    *copy = Some(
+                        pool.copy_in_raw(&format!(
+                            "COPY {} ({}) FROM STDIN",
+                            p.target_sql,
+                            cols.join(", ")
+                        ))
+                        .await
+                        .map_err(|e| e.to_string())?,
+                    );
+                }
+                let buf = copy_text();
+                let bytes = buf.len() as u64;
+                if let Some(c) = copy.as_mut() {
+                    c.send(buf.into_bytes()).await.map_err(|e| e.to_string())?;
+                }
+                Ok(bytes)
+            }
             Writer::Pg(pool) => {
                 use sqlx::postgres::PgPoolCopyExt;
-                let mut buf = String::with_capacity(rows.len() * 64);
-                for row in rows {
-                    for (i, v) in row.iter().enumerate() {
-                        if i > 0 {
-                            buf.push('\t');
-                        }
-                        pg_copy_field(v.as_deref(), kinds[i], &mut buf);
-                    }
-                    buf.push('\n');
-                }
+                let buf = copy_text();
                 let bytes = buf.len() as u64;
                 let mut copy = pool
                     .copy_in_raw(&format!(
@@ -221,6 +252,16 @@ impl Writer {
         }
     }
 
+    /// Ends the load: the streaming COPY is committed here.
+    async fn finish(&mut self) -> std::result::Result<(), String> {
+        if let Writer::PgStream(_, copy) = self
+            && let Some(c) = copy.take()
+        {
+            c.finish().await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     async fn close(mut self) {
         match &mut self {
             Writer::My(c) => {
@@ -234,6 +275,11 @@ impl Writer {
                     .await;
             }
             Writer::Pg(_) => {}
+            Writer::PgStream(_, copy) => {
+                if let Some(c) = copy.take() {
+                    let _ = c.abort("the load stopped").await;
+                }
+            }
         }
     }
 }
@@ -260,7 +306,9 @@ pub async fn write(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Written> {
     let err = |e: String| write_error(conn, p, e);
-    let mut w = Writer::open(conn).await.map_err(&err)?;
+    let mut w = Writer::open(conn, policy == ErrorPolicy::LogAndContinue)
+        .await
+        .map_err(&err)?;
     let mut done = Written::default();
     let mut bytes = 0u64;
     let log = policy == ErrorPolicy::LogAndContinue;
@@ -310,6 +358,9 @@ pub async fn write(
             }
         }
         progress(done.rows, bytes);
+    }
+    if result.is_ok() {
+        result = w.finish().await.map_err(&err);
     }
     w.close().await;
     result?;
