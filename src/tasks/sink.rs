@@ -375,17 +375,7 @@ async fn record_exceptions(
     rows: &[(String, Vec<Option<String>>)],
 ) -> Result<()> {
     let engine = conn.endpoint.engine;
-    let lit = |s: &str| {
-        sql_literal(
-            if engine == Engine::Postgres {
-                Engine::Sqlite
-            } else {
-                engine
-            },
-            Some(s),
-            Kind::Text,
-        )
-    };
+    let lit = |s: &str| values::text_literal(engine, s);
     let q = |e: sqlx::Error| Error::Query {
         endpoint: conn.endpoint.label(),
         context: "recording refused rows in tugboat_apply_exceptions".into(),

@@ -25,10 +25,6 @@ pub fn source_table(engine: Engine, p: &Prepared) -> String {
     }
 }
 
-fn literal(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "''"))
-}
-
 /// The WHERE clause of the table's source filters.
 pub fn where_clause(engine: Engine, p: &Prepared) -> String {
     let conds: Vec<String> = p
@@ -37,16 +33,11 @@ pub fn where_clause(engine: Engine, p: &Prepared) -> String {
         .iter()
         .map(|f| {
             let c = quote(engine, &f.column);
-            let v = f
-                .value
-                .as_deref()
-                .map(literal)
-                .unwrap_or_else(|| "NULL".into());
-            let e = f
-                .end
-                .as_deref()
-                .map(literal)
-                .unwrap_or_else(|| "NULL".into());
+            let lit = |x: Option<&str>| {
+                x.map(|x| super::values::text_literal(engine, x))
+                    .unwrap_or_else(|| "NULL".into())
+            };
+            let (v, e) = (lit(f.value.as_deref()), lit(f.end.as_deref()));
             match f.op {
                 FilterOp::Eq => format!("{c} = {v}"),
                 FilterOp::Noteq => format!("{c} <> {v}"),

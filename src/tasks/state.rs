@@ -3,21 +3,11 @@
 //! after its last row is written, so a run that stops anywhere leaves it unfinished, and the
 //! next run empties and reloads it.
 
+use super::values::text_literal;
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
 
 const TABLE: &str = "tugboat_table_state";
-
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''").replace('\\', "\\\\"))
-}
-
-fn lit_for(engine: Engine, s: &str) -> String {
-    match engine {
-        Engine::MySql | Engine::MariaDb => lit(s),
-        _ => format!("'{}'", s.replace('\'', "''")),
-    }
-}
 
 fn query_error(conn: &Connection, e: impl std::fmt::Display) -> Error {
     Error::Query {
@@ -43,8 +33,8 @@ pub async fn get(conn: &Connection, task: &str, table: &str) -> Result<Option<(S
     let rows = conn
         .query_text(&format!(
             "SELECT state, rows_loaded FROM {TABLE} WHERE task = {} AND table_name = {}",
-            lit_for(e, task),
-            lit_for(e, table)
+            text_literal(e, task),
+            text_literal(e, table)
         ))
         .await
         .map_err(|x| query_error(conn, x))?;
@@ -67,10 +57,10 @@ pub async fn set(conn: &Connection, task: &str, table: &str, state: &str, rows: 
         .to_string();
     let values = format!(
         "({}, {}, {}, {rows}, {})",
-        lit_for(e, task),
-        lit_for(e, table),
-        lit_for(e, state),
-        lit_for(e, &now)
+        text_literal(e, task),
+        text_literal(e, table),
+        text_literal(e, state),
+        text_literal(e, &now)
     );
     let sql = match e {
         Engine::MySql | Engine::MariaDb => format!(
@@ -89,8 +79,8 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     let e = conn.endpoint.engine;
     conn.execute(&format!(
         "DELETE FROM {TABLE} WHERE task = {} AND table_name = {}",
-        lit_for(e, task),
-        lit_for(e, table)
+        text_literal(e, task),
+        text_literal(e, table)
     ))
     .await
     .map_err(|x| query_error(conn, x))?;

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use super::Prepared;
 use super::source::read_sql;
 use super::values::{Kind, quote, select_expr, to_target};
-use crate::endpoints::{Connection, Engine};
+use crate::endpoints::Connection;
 use crate::error::Result;
 
 /// How a table was validated.
@@ -290,12 +290,7 @@ async fn record(
     table: &str,
     failures: &[(String, &str, String)],
 ) -> Result<()> {
-    let lit = |s: &str| match target.endpoint.engine {
-        Engine::MySql | Engine::MariaDb => {
-            format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-        }
-        _ => format!("'{}'", s.replace('\'', "''")),
-    };
+    let lit = |s: &str| super::values::text_literal(target.endpoint.engine, s);
     let q = |e: sqlx::Error| crate::error::Error::Query {
         endpoint: target.endpoint.label(),
         context: "recording validation failures".into(),

@@ -206,7 +206,13 @@ pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
     }
 }
 
-/// A SQL literal for MySQL or SQLite.
+/// A string literal for `engine`: quotes doubled; backslashes and NULs escaped for MySQL and
+/// MariaDB only (PostgreSQL and SQLite read backslashes as they are).
+pub fn text_literal(engine: Engine, v: &str) -> String {
+    sql_literal(engine, Some(v), Kind::Text)
+}
+
+/// A SQL literal for `engine`.
 pub fn sql_literal(engine: Engine, v: Option<&str>, k: Kind) -> String {
     let Some(v) = v else { return "NULL".into() };
     match k {
@@ -216,13 +222,14 @@ pub fn sql_literal(engine: Engine, v: Option<&str>, k: Kind) -> String {
             v.to_string()
         }
         _ => {
+            let mysql = matches!(engine, Engine::MySql | Engine::MariaDb);
             let mut s = String::with_capacity(v.len() + 2);
             s.push('\'');
             for c in v.chars() {
                 match c {
                     '\'' => s.push_str("''"),
-                    '\\' if engine != Engine::Sqlite => s.push_str("\\\\"),
-                    '\0' if engine != Engine::Sqlite => s.push_str("\\0"),
+                    '\\' if mysql => s.push_str("\\\\"),
+                    '\0' if mysql => s.push_str("\\0"),
                     c => s.push(c),
                 }
             }
@@ -259,6 +266,7 @@ mod tests {
             sql_literal(Engine::Sqlite, Some("it's \\"), Kind::Text),
             "'it''s \\'"
         );
+        assert_eq!(text_literal(Engine::Postgres, "it's \\"), "'it''s \\'");
         assert_eq!(
             sql_literal(Engine::MySql, Some("00ff"), Kind::Binary),
             "X'00ff'"
