@@ -18,7 +18,7 @@ use sqlparser::tokenizer::Token;
 
 use super::names::Names;
 use super::rules::RuleSet;
-use super::view::{convert_expression, convert_statement};
+use super::view::{convert_expression, convert_statement_with_locals};
 use crate::ddl::Dialect;
 
 /// What the body is for: RETURN means different things.
@@ -159,14 +159,20 @@ impl Cx<'_> {
     }
 
     fn statement(&mut self, s: &str) -> Result<String, String> {
-        let (mut s, w) = convert_statement(&variables(s), Dialect::MsSql, self.names, self.schema)?;
+        // A trigger's transition tables are not in a schema.
+        let locals: &[&str] = if self.context == Context::Trigger {
+            &["inserted", "deleted"]
+        } else {
+            &[]
+        };
+        let (s, w) = convert_statement_with_locals(
+            &variables(s),
+            Dialect::MsSql,
+            self.names,
+            self.schema,
+            locals,
+        )?;
         self.out.warnings.extend(w);
-        if self.context == Context::Trigger {
-            // The transition tables are not in a schema.
-            for t in ["inserted", "deleted"] {
-                s = s.replace(&format!("{}.{t}", self.names.quote(self.schema)), t);
-            }
-        }
         Ok(s)
     }
 
@@ -541,6 +547,11 @@ mod tests {
         );
         assert!(b.statements.iter().any(|s| s.contains("RAISE EXCEPTION 'The level for job_id:% should be between % and %.', _job_id, _min_lvl, _max_lvl;")), "{:?}", b.statements);
         assert!(!b.statements.iter().any(|s| s.contains("ROLLBACK")));
+        assert!(
+            b.statements[0].contains("public.jobs j, inserted i"),
+            "the transition table stays unqualified: {}",
+            b.statements[0]
+        );
     }
 
     #[test]

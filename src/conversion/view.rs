@@ -599,8 +599,21 @@ pub fn convert_statement(
     names: &Names,
     target_schema: &str,
 ) -> Result<(String, Vec<String>), String> {
+    convert_statement_with_locals(sql, dialect, names, target_schema, &[])
+}
+
+/// [`convert_statement`], with relation names that are not in any schema and stay as they are
+/// (a trigger's transition tables `inserted` and `deleted`).
+pub fn convert_statement_with_locals(
+    sql: &str,
+    dialect: Dialect,
+    names: &Names,
+    target_schema: &str,
+    locals: &[&str],
+) -> Result<(String, Vec<String>), String> {
     let mut st = parse_one(sql, dialect)?;
     let mut r = Rewriter::for_dialect(names, target_schema, dialect);
+    r.ctes.extend(locals.iter().map(|l| l.to_lowercase()));
     let _ = st.visit(&mut r);
     let mut warnings = r.warnings;
     if dialect != names.target {

@@ -52,6 +52,49 @@ fn item(
 }
 
 impl Ctx<'_> {
+    /// A converted trigger's statements and warnings into `o`, or why it was not converted.
+    fn trigger_outcome(
+        &self,
+        o: &mut ObjectReport,
+        name: &str,
+        text: &str,
+        converted: Result<(Vec<String>, Vec<String>), String>,
+        fix: &str,
+    ) {
+        match converted {
+            Ok((statements, warnings)) => {
+                for sql in statements {
+                    o.target.push(TargetStatement {
+                        phase: Phase::PostData,
+                        sql,
+                    });
+                }
+                for w in warnings {
+                    let a = self.action(
+                        o,
+                        "TB2013",
+                        Category::Simple,
+                        format!("Trigger {name}: {w}"),
+                        "Check the trigger's behaviour on the target",
+                        None,
+                    );
+                    o.action_items.push(a);
+                }
+            }
+            Err(why) => {
+                let a = self.action(
+                    o,
+                    "TB2003",
+                    Category::Complex,
+                    format!("Trigger not converted: {why}"),
+                    fix,
+                    Some(first_line(text)),
+                );
+                o.action_items.push(a);
+            }
+        }
+    }
+
     fn report(
         &self,
         kind: ObjectKind,
@@ -1627,35 +1670,35 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                     .iter()
                     .any(|x| x.name.eq_ignore_ascii_case(c) && !x.nullable)
             });
-            if target == Dialect::MySql && not_null {
-                for a in actions
-                    .iter_mut()
-                    .filter(|a| **a == ReferentialAction::SetNull)
-                {
-                    *a = ReferentialAction::NoAction;
-                    let item = cx.action(
-                        &o,
-                        "TB1418",
-                        Category::Simple,
-                        format!("Foreign key {label}: SET NULL on a NOT NULL column (PostgreSQL accepts it and fails when it fires; MySQL refuses it): NO ACTION used"),
-                        "Make the column nullable if rows should outlive their parent",
-                        None,
-                    );
-                    o.action_items.push(item);
+            // Actions InnoDB refuses become NO ACTION, each said.
+            let refused = [
+                (
+                    ReferentialAction::SetNull,
+                    not_null,
+                    "TB1418",
+                    "SET NULL on a NOT NULL column (PostgreSQL accepts it and fails when it fires; MySQL refuses it)",
+                    "Make the column nullable if rows should outlive their parent",
+                ),
+                (
+                    ReferentialAction::SetDefault,
+                    true,
+                    "TB1414",
+                    "InnoDB has no SET DEFAULT",
+                    "Set the default in a trigger if the application relies on it",
+                ),
+            ];
+            for (from, applies, code, why, fix) in refused {
+                if target != Dialect::MySql || !applies {
+                    continue;
                 }
-            }
-            if target == Dialect::MySql {
-                for a in actions
-                    .iter_mut()
-                    .filter(|a| **a == ReferentialAction::SetDefault)
-                {
+                for a in actions.iter_mut().filter(|a| **a == from) {
                     *a = ReferentialAction::NoAction;
                     let item = cx.action(
                         &o,
-                        "TB1414",
+                        code,
                         Category::Simple,
-                        format!("Foreign key {label}: InnoDB has no SET DEFAULT; NO ACTION used"),
-                        "Set the default in a trigger if the application relies on it",
+                        format!("Foreign key {label}: {why}; NO ACTION used"),
+                        fix,
                         None,
                     );
                     o.action_items.push(item);
@@ -2174,38 +2217,13 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                     &cx.names.qualified(&s.name, &tr.table),
                 )
             });
-            match converted {
-                Ok((statements, warnings)) => {
-                    for sql in statements {
-                        o.target.push(TargetStatement {
-                            phase: Phase::PostData,
-                            sql,
-                        });
-                    }
-                    for w in warnings {
-                        let a = cx.action(
-                            &o,
-                            "TB2013",
-                            Category::Simple,
-                            format!("Trigger {}: {w}", tr.name),
-                            "Check the trigger's behaviour on the target",
-                            None,
-                        );
-                        o.action_items.push(a);
-                    }
-                }
-                Err(why) => {
-                    let a = cx.action(
-                        &o,
-                        "TB2003",
-                        Category::Complex,
-                        format!("Trigger not converted: {why}"),
-                        "Write the trigger for the target by hand",
-                        Some(first_line(&text)),
-                    );
-                    o.action_items.push(a);
-                }
-            }
+            cx.trigger_outcome(
+                &mut o,
+                &tr.name,
+                &text,
+                converted,
+                "Write the trigger for the target by hand",
+            );
         } else if matches!(
             cx.src.dialect,
             Dialect::MySql | Dialect::Sqlite | Dialect::Oracle | Dialect::MsSql
@@ -2216,38 +2234,13 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
             } else {
                 trigger(cx, s, tr, &text)
             };
-            match converted {
-                Ok((statements, warnings)) => {
-                    for sql in statements {
-                        o.target.push(TargetStatement {
-                            phase: Phase::PostData,
-                            sql,
-                        });
-                    }
-                    for w in warnings {
-                        let a = cx.action(
-                            &o,
-                            "TB2013",
-                            Category::Simple,
-                            format!("Trigger {}: {w}", tr.name),
-                            "Check the trigger's behaviour on the target",
-                            None,
-                        );
-                        o.action_items.push(a);
-                    }
-                }
-                Err(why) => {
-                    let a = cx.action(
-                        &o,
-                        "TB2003",
-                        Category::Complex,
-                        format!("Trigger not converted: {why}"),
-                        "Write the PL/pgSQL trigger function by hand",
-                        Some(first_line(&text)),
-                    );
-                    o.action_items.push(a);
-                }
-            }
+            cx.trigger_outcome(
+                &mut o,
+                &tr.name,
+                &text,
+                converted,
+                "Write the PL/pgSQL trigger function by hand",
+            );
         } else {
             let a = cx.action(
                 &o,
