@@ -381,14 +381,7 @@ async fn record_exceptions(
         context: "recording refused rows in tugboat_apply_exceptions".into(),
         message: e.to_string(),
     };
-    conn.execute("CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)")
-        .await
-        .map_err(q)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        .to_string();
+    let now = super::state::now();
     let values: Vec<String> = rows
         .iter()
         .map(|(e, row)| {

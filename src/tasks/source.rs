@@ -143,40 +143,45 @@ pub async fn read_sql(
         context: format!("reading {what}"),
         message: e,
     };
-    match &conn.pool {
+    let r = match &conn.pool {
         Pool::Postgres(pool) => {
-            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
-            sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .execute(&mut *c)
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            let r = stream(&mut *c, sql, n, batch, &tx, &cancel).await;
-            let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
-            r.map_err(err)
+            let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+            in_snapshot(pool, begin, sql, n, batch, &tx, &cancel).await
         }
         Pool::MySql(pool) => {
-            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
-            sqlx::raw_sql(
-                "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
-            )
-            .execute(&mut *c)
-            .await
-            .map_err(|e| err(e.to_string()))?;
-            let r = stream(&mut *c, sql, n, batch, &tx, &cancel).await;
-            let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
-            r.map_err(err)
+            let begin =
+                "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+            in_snapshot(pool, begin, sql, n, batch, &tx, &cancel).await
         }
-        Pool::Sqlite(pool) => {
-            let mut c = pool.acquire().await.map_err(|e| err(e.to_string()))?;
-            sqlx::raw_sql("BEGIN")
-                .execute(&mut *c)
-                .await
-                .map_err(|e| err(e.to_string()))?;
-            let r = stream(&mut *c, sql, n, batch, &tx, &cancel).await;
-            let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
-            r.map_err(err)
-        }
-    }
+        Pool::Sqlite(pool) => in_snapshot(pool, "BEGIN", sql, n, batch, &tx, &cancel).await,
+    };
+    r.map_err(err)
+}
+
+/// Runs `sql` on one connection of `pool` between `begin` and COMMIT, streaming its rows.
+async fn in_snapshot<DB>(
+    pool: &sqlx::Pool<DB>,
+    begin: &str,
+    sql: String,
+    n: usize,
+    batch: usize,
+    tx: &tokio::sync::mpsc::Sender<Batch>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), String>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB>,
+{
+    let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_string()))
+        .execute(&mut *c)
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = stream(&mut *c, sql, n, batch, tx, cancel).await;
+    let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
+    r
 }
 
 /// Rows of the table on the source (with the task's filters).

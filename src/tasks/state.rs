@@ -18,13 +18,28 @@ fn query_error(conn: &Connection, e: impl std::fmt::Display) -> Error {
 }
 
 /// Creates the control table if it is not there.
+/// Creates the control tables if they are not there: the table states, the rows validation
+/// found different (`tugboat_validation_failures`) and the rows the target refused
+/// (`tugboat_apply_exceptions`). Once, before the workers start: concurrent CREATE TABLE IF
+/// NOT EXISTS can fail on PostgreSQL.
 pub async fn ensure(conn: &Connection) -> Result<()> {
-    conn.execute(&format!(
-        "CREATE TABLE IF NOT EXISTS {TABLE} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name))"
-    ))
-    .await
-    .map_err(|e| query_error(conn, e))?;
+    for sql in [
+        format!("CREATE TABLE IF NOT EXISTS {TABLE} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name))"),
+        "CREATE TABLE IF NOT EXISTS tugboat_validation_failures (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, key_value varchar(1000) NOT NULL, failure varchar(40) NOT NULL, columns_differing varchar(2000) NOT NULL)".to_string(),
+        "CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)".to_string(),
+    ] {
+        conn.execute(&sql).await.map_err(|e| query_error(conn, e))?;
+    }
     Ok(())
+}
+
+/// Seconds since 1970 (UTC), as the control tables keep times.
+pub fn now() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .to_string()
 }
 
 /// The recorded state and rows of a table, if any.
@@ -49,12 +64,7 @@ pub async fn get(conn: &Connection, task: &str, table: &str) -> Result<Option<(S
 /// Records a table's state.
 pub async fn set(conn: &Connection, task: &str, table: &str, state: &str, rows: i64) -> Result<()> {
     let e = conn.endpoint.engine;
-    // Seconds since 1970 (UTC).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        .to_string();
+    let now = now();
     let values = format!(
         "({}, {}, {}, {rows}, {})",
         text_literal(e, task),

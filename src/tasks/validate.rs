@@ -297,10 +297,6 @@ async fn record(
         message: e.to_string(),
     };
     target
-        .execute("CREATE TABLE IF NOT EXISTS tugboat_validation_failures (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, key_value varchar(1000) NOT NULL, failure varchar(40) NOT NULL, columns_differing varchar(2000) NOT NULL)")
-        .await
-        .map_err(q)?;
-    target
         .execute(&format!(
             "DELETE FROM tugboat_validation_failures WHERE task = {} AND table_name = {}",
             lit(task),
