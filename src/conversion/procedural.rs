@@ -121,24 +121,15 @@ fn convert_piece(
                 "{} {cond} THEN",
                 if first == "IF" { "IF" } else { "ELSIF" }
             ));
-            let rest = st[then + 4..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[then + 4..], dialect, names, schema, rules, out)?;
         }
         "ELSE" => {
             out.statements.push("ELSE".into());
-            let rest = st[4..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[4..], dialect, names, schema, rules, out)?;
         }
         "LOOP" | "REPEAT" => {
             out.statements.push("LOOP".into());
-            let rest = st[first.len()..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[first.len()..], dialect, names, schema, rules, out)?;
         }
         "UNTIL" => {
             // UNTIL cond END REPEAT [label]
@@ -147,25 +138,11 @@ fn convert_piece(
             out.warnings.extend(warnings);
             let label = st[e..].split_whitespace().nth(2).unwrap_or("");
             out.statements.push(format!("EXIT WHEN {cond};"));
-            out.statements.push(format!(
-                "END LOOP{};",
-                if label.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", label.to_lowercase())
-                }
-            ));
+            out.statements.push(end_loop(label));
         }
         "END" if w.get(1).is_some_and(|x| x == "LOOP") => {
             let label = st.split_whitespace().nth(2).unwrap_or("");
-            out.statements.push(format!(
-                "END LOOP{};",
-                if label.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", label.to_lowercase())
-                }
-            ));
+            out.statements.push(end_loop(label));
         }
         "LEAVE" | "ITERATE" => {
             let label = st.split_whitespace().nth(1).unwrap_or("").to_lowercase();
@@ -227,32 +204,21 @@ fn convert_piece(
                 out.statements
                     .push(format!("FOR {var} IN {} LOOP", what.to_lowercase()));
             }
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(rest, dialect, names, schema, rules, out)?;
         }
         "BEGIN" => {
             out.statements.push("BEGIN".into());
-            let rest = st[5..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[5..], dialect, names, schema, rules, out)?;
         }
         "EXCEPTION" => {
             out.statements.push("EXCEPTION".into());
-            let rest = st[9..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[9..], dialect, names, schema, rules, out)?;
         }
         "WHEN" if dialect == Dialect::Oracle => {
             let then = find_keyword(&upper, "THEN", 0).ok_or("WHEN without THEN")?;
             out.statements
                 .push(format!("WHEN {} THEN", st[4..then].trim().to_lowercase()));
-            let rest = st[then + 4..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[then + 4..], dialect, names, schema, rules, out)?;
         }
         "END" if w.len() == 1 => out.statements.push("END;".into()),
         "COMMIT" | "ROLLBACK" => out.statements.push(format!("{first};")),
@@ -329,10 +295,7 @@ fn convert_piece(
             let (cond, warnings) = expr(st[5..d].trim())?;
             out.warnings.extend(warnings);
             out.statements.push(format!("WHILE {cond} LOOP"));
-            let rest = st[d + 2..].trim();
-            if !rest.is_empty() {
-                convert_piece(rest, dialect, names, schema, rules, out)?;
-            }
+            then_rest(&st[d + 2..], dialect, names, schema, rules, out)?;
         }
         "END" if w.get(1).is_some_and(|x| x == "WHILE") => out.statements.push("END LOOP;".into()),
         "DECLARE" => {
@@ -461,6 +424,32 @@ fn is_call(st: &str) -> bool {
     let args_ok =
         name_end == st.len() || crate::sqltext::matching_paren(st, name_end) == Some(st.len() - 1);
     name_ok && args_ok
+}
+
+/// Converts what follows a keyword in the same piece (`ELSE x := 1`, `LOOP FETCH ...`).
+fn then_rest(
+    rest: &str,
+    dialect: Dialect,
+    names: &Names,
+    schema: &str,
+    rules: &RuleSet,
+    out: &mut Body,
+) -> Result<(), String> {
+    let rest = rest.trim();
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        convert_piece(rest, dialect, names, schema, rules, out)
+    }
+}
+
+/// `END LOOP [label];`
+fn end_loop(label: &str) -> String {
+    if label.is_empty() {
+        "END LOOP;".into()
+    } else {
+        format!("END LOOP {};", label.to_lowercase())
+    }
 }
 
 /// Position of `needle` in `s` outside quotes and parentheses.
