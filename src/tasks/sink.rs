@@ -93,8 +93,8 @@ fn fix_row(
     let mut zeros = 0;
     for (i, v) in row.iter_mut().enumerate() {
         let (col, _, from, to) = &p.columns[i];
-        match values::to_target(v.as_deref(), *from, *to) {
-            Ok(x) => *v = x,
+        match values::fix(v, *from, *to) {
+            Ok(()) => {}
             Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
                 zeros += 1;
                 *v = None;

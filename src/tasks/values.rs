@@ -153,35 +153,46 @@ pub fn select_expr(engine: Engine, c: &str, k: Kind) -> String {
 /// A canonical value as read, fixed up for the target kind. None: SQL NULL.
 /// Errors name what cannot be carried over (a MySQL zero date under the error policy...).
 pub fn to_target(v: Option<&str>, from: Kind, to: Kind) -> Result<Option<String>, String> {
-    let Some(v) = v else { return Ok(None) };
+    let mut v = v.map(str::to_string);
+    fix(&mut v, from, to)?;
+    Ok(v)
+}
+
+/// [`to_target`] in place: values that need no change (nearly all) are not copied.
+pub fn fix(value: &mut Option<String>, from: Kind, to: Kind) -> Result<(), String> {
+    let Some(v) = value.as_mut() else {
+        return Ok(());
+    };
     // MySQL zero dates: no other engine has them.
     if matches!(from, Kind::Date | Kind::Timestamp | Kind::TimestampTz)
         && v.starts_with("0000-00-00")
     {
         return Err(format!("zero date {v}"));
     }
-    Ok(Some(match (from, to) {
+    match (from, to) {
         // Trailing zeros of .US are noise for whole seconds.
         (Kind::Timestamp | Kind::TimestampTz, _) => {
-            let v = v.strip_suffix(".000000").unwrap_or(v).to_string();
+            if v.ends_with(".000000") {
+                v.truncate(v.len() - 7);
+            }
             if to == Kind::TimestampTz && !v.ends_with("+00") {
-                format!("{v}+00")
-            } else {
-                v
+                v.push_str("+00");
             }
         }
-        (Kind::Bool, Kind::Bool) => match v {
-            "1" | "t" | "true" => "1".into(),
-            "0" | "f" | "false" => "0".into(),
-            other => other.into(),
+        (Kind::Bool, Kind::Bool) => match v.as_str() {
+            "t" | "true" => *v = "1".into(),
+            "f" | "false" => *v = "0".into(),
+            _ => {}
         },
         // Bits into an integer column: their value.
-        (Kind::Bit(_) | Kind::BitString, Kind::Integer) => u64::from_str_radix(v, 2)
-            .map_err(|_| format!("bits {v} do not fit an integer"))?
-            .to_string(),
-        (Kind::Bit(1) | Kind::BitString, Kind::Bool) if v.len() == 1 => v.into(),
-        _ => v.into(),
-    }))
+        (Kind::Bit(_) | Kind::BitString, Kind::Integer) => {
+            *v = u64::from_str_radix(v, 2)
+                .map_err(|_| format!("bits {v} do not fit an integer"))?
+                .to_string();
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A field of PostgreSQL's COPY text format (tab-separated, `\N` for NULL).
