@@ -100,51 +100,7 @@ pub enum Command {
     /// schema is created through the converter, tables load in parallel with a progress bar
     /// each, and are validated (counts, then every row). Started again, finished tables are skipped and
     /// unfinished ones reloaded.
-    Migrate {
-        /// Source endpoint URL (or a name with --project).
-        #[arg(long)]
-        source: String,
-        /// Target endpoint URL (or a name with --project).
-        #[arg(long)]
-        target: String,
-        /// Project file holding the endpoints named.
-        #[arg(long)]
-        project: Option<PathBuf>,
-        /// Task name (the key of its progress on the target).
-        #[arg(long, default_value = "migrate")]
-        task: String,
-        /// Tables to include, `schema.table` with `%` and `_` wildcards (repeatable; default all).
-        #[arg(long)]
-        include: Vec<String>,
-        /// Tables to exclude, same form (repeatable).
-        #[arg(long)]
-        exclude: Vec<String>,
-        /// do-nothing, truncate (default) or drop-and-create.
-        #[arg(long, default_value = "truncate")]
-        prepare: String,
-        /// Load into existing tables only: do not create the schema.
-        #[arg(long)]
-        no_create_schema: bool,
-        /// Tables loaded at the same time.
-        #[arg(long, default_value_t = 4)]
-        parallel: usize,
-        /// Rows per batch.
-        #[arg(long, default_value_t = 5000)]
-        batch_rows: usize,
-        /// MySQL zero dates: null (default, counted) or error.
-        #[arg(long, default_value = "null")]
-        zero_dates: String,
-        /// After the load: rows (counts, then every row compared on the key), counts, or none.
-        #[arg(long, default_value = "rows")]
-        validate: String,
-        /// When the target refuses rows: suspend-table (default), stop-task, or log (keep them
-        /// in tugboat_apply_exceptions and go on).
-        #[arg(long, default_value = "suspend-table")]
-        error_policy: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Migrate(MigrateArgs),
     /// Run a task kept in a project file (its endpoints, table mappings and settings), as
     /// `migrate` does. Started again, it resumes.
     Run {
@@ -411,40 +367,7 @@ async fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Migrate {
-            source,
-            target,
-            project,
-            task,
-            include,
-            exclude,
-            prepare,
-            no_create_schema,
-            parallel,
-            batch_rows,
-            zero_dates,
-            validate,
-            error_policy,
-            json,
-        } => {
-            migrate(MigrateArgs {
-                source,
-                target,
-                project,
-                task,
-                include,
-                exclude,
-                prepare,
-                no_create_schema,
-                parallel,
-                batch_rows,
-                zero_dates,
-                validate,
-                error_policy,
-                json,
-            })
-            .await
-        }
+        Command::Migrate(a) => migrate(a).await,
         Command::Run {
             project,
             task,
@@ -812,20 +735,54 @@ fn project_command(cmd: ProjectCommand) -> Result<()> {
     Ok(())
 }
 
-struct MigrateArgs {
+#[derive(clap::Args, Debug)]
+pub struct MigrateArgs {
+    /// Source endpoint URL (or a name with --project).
+    #[arg(long)]
     source: String,
+    /// Target endpoint URL (or a name with --project).
+    #[arg(long)]
     target: String,
+    /// Project file holding the endpoints named.
+    #[arg(long)]
     project: Option<PathBuf>,
+    /// Task name (the key of its progress on the target).
+    #[arg(long, default_value = "migrate")]
     task: String,
+    /// Tables to include, `schema.table` with `%` and `_` wildcards (repeatable; default all).
+    #[arg(long, alias = "tables")]
     include: Vec<String>,
+    /// Tables to exclude, same form (repeatable).
+    #[arg(long)]
     exclude: Vec<String>,
+    /// do-nothing, truncate (default) or drop-and-create.
+    #[arg(long, alias = "prep", default_value = "truncate")]
     prepare: String,
+    /// Load into existing tables only: do not create the schema.
+    #[arg(long)]
     no_create_schema: bool,
+    /// Tables loaded at the same time.
+    #[arg(long, default_value_t = 4)]
     parallel: usize,
+    /// Tables of at least twice this many rows with an integer primary key load in key ranges
+    /// of about this many rows, in parallel (0: never split).
+    #[arg(long, default_value_t = 1_000_000)]
+    partition_rows: u64,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 5000)]
     batch_rows: usize,
+    /// MySQL zero dates: null (default, counted) or error.
+    #[arg(long, default_value = "null")]
     zero_dates: String,
+    /// After the load: rows (counts, then every row compared on the key), counts, or none.
+    #[arg(long, default_value = "rows")]
     validate: String,
+    /// When the target refuses rows: suspend-table (default), stop-task, or log (keep them
+    /// in tugboat_apply_exceptions and go on).
+    #[arg(long, default_value = "suspend-table")]
     error_policy: String,
+    /// Print the result as JSON.
+    #[arg(long)]
     json: bool,
 }
 
@@ -914,6 +871,7 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             create_schema: !a.no_create_schema,
             max_parallel_tables: a.parallel.max(1),
             batch_rows: a.batch_rows.max(1),
+            partition_rows: a.partition_rows,
             zero_dates,
             error_policy: match a.error_policy.as_str() {
                 "suspend-table" => ErrorPolicy::SuspendTable,
@@ -1032,6 +990,11 @@ async fn run_task(
                 TaskEvent::TableFailed { table, error } => {
                     if let Some(b) = bars.get(&table) {
                         b.abandon_with_message(format!("ERROR {error}"));
+                    }
+                }
+                TaskEvent::Ranges { table, parts, done } => {
+                    if let Some(b) = bars.get(&table) {
+                        b.set_message(format!("full load: {done}/{parts} key ranges done"));
                     }
                 }
                 TaskEvent::Validated { .. } => {}

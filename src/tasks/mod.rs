@@ -95,6 +95,9 @@ pub struct Settings {
     pub error_policy: ErrorPolicy,
     /// Validation after the load.
     pub validate: ValidateMode,
+    /// Tables of at least twice this many rows (estimated) with an integer primary key are
+    /// loaded in key ranges of about this many rows, in parallel. 0: never split.
+    pub partition_rows: u64,
 }
 
 impl Default for Settings {
@@ -107,6 +110,7 @@ impl Default for Settings {
             zero_dates: ZeroDates::Null,
             error_policy: ErrorPolicy::SuspendTable,
             validate: ValidateMode::Rows,
+            partition_rows: 1_000_000,
         }
     }
 }
@@ -174,6 +178,12 @@ pub enum TaskEvent {
     TableFailed {
         table: String,
         error: String,
+    },
+    /// A table loads in `parts` key ranges, `done` of them finished.
+    Ranges {
+        table: String,
+        parts: usize,
+        done: usize,
     },
     Validated {
         table: String,
@@ -268,6 +278,35 @@ pub struct Prepared {
     /// The target columns' names as they are on the target (unquoted), in the same order.
     pub target_columns: Vec<String>,
     pub estimated_rows: Option<i64>,
+    /// The key range this copy loads, when the table is loaded in ranges.
+    pub range: Option<KeyRange>,
+}
+
+/// A range of a table's first primary-key column (integers), loaded on its own, in parallel
+/// with the table's other ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRange {
+    /// The key column's index in [`Prepared::columns`].
+    pub column: usize,
+    pub part: usize,
+    /// Inclusive; None: from the start.
+    pub from: Option<i128>,
+    /// Exclusive; None: to the end.
+    pub to: Option<i128>,
+}
+
+impl KeyRange {
+    /// The WHERE conditions on column `col` (quoted).
+    pub fn conditions(&self, col: &str) -> Vec<String> {
+        let mut out = vec![];
+        if let Some(f) = self.from {
+            out.push(format!("{col} >= {f}"));
+        }
+        if let Some(t) = self.to {
+            out.push(format!("{col} < {t}"));
+        }
+        out
+    }
 }
 
 fn engine_dialect(e: Engine) -> Dialect {
@@ -428,59 +467,38 @@ pub async fn run(
             columns,
             target_columns,
             estimated_rows: p.table.stats.estimated_rows,
+            range: None,
         });
     }
 
-    // Load, `max_parallel_tables` at a time.
-    let sem = Arc::new(tokio::sync::Semaphore::new(s.max_parallel_tables.max(1)));
+    // Load: the biggest tables first (the longest one bounds the task), at most
+    // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).
+    let ctx = Arc::new(Ctx {
+        task: task.name.clone(),
+        source: source.clone(),
+        target: target.clone(),
+        settings: s.clone(),
+        events: events.clone(),
+        cancel: cancel.clone(),
+        sem: Arc::new(tokio::sync::Semaphore::new(s.max_parallel_tables.max(1))),
+    });
+    let mut order: Vec<usize> = (0..prepared.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].estimated_rows.unwrap_or(0)));
     let mut handles = vec![];
-    for p in prepared.clone() {
-        let sem = sem.clone();
-        let (source, target) = (source.clone(), target.clone());
-        let events = events.clone();
-        let cancel = cancel.clone();
-        let settings = s.clone();
-        let name = task.name.clone();
-        handles.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            let mut r = load_table(
-                &name,
-                &p,
-                &source,
-                &target,
-                &settings,
-                events.clone(),
-                cancel.clone(),
-            )
-            .await;
-            // Validated as soon as it is loaded, while other tables still load.
-            if settings.validate != ValidateMode::None
-                && r.state == TableState::Completed
-                && !cancel.load(std::sync::atomic::Ordering::Relaxed)
-            {
-                if let Err(e) = validate_table(&name, &p, &source, &target, &settings, &mut r).await
-                {
-                    r.error = Some(e.to_string());
-                    r.state = TableState::Error;
-                }
-                events(TaskEvent::Validated {
-                    table: p.label.clone(),
-                    source_rows: r.validation.map(|v| v.0).unwrap_or(0),
-                    target_rows: r.validation.map(|v| v.1).unwrap_or(0),
-                    state: r.validation_state().to_string(),
-                    mismatched: r.mismatched(),
-                });
-            }
-            r
-        }));
+    for i in order {
+        let (ctx, p) = (ctx.clone(), prepared[i].clone());
+        handles.push((i, tokio::spawn(async move { table_worker(ctx, p).await })));
     }
     let mut results = vec![];
-    for h in handles {
-        results.push(h.await.map_err(|e| Error::InvalidEndpoint {
+    for (i, h) in handles {
+        let r = h.await.map_err(|e| Error::InvalidEndpoint {
             endpoint: "task".into(),
             reason: format!("a table worker stopped: {e}"),
-        })?);
+        })?;
+        results.push((i, r));
     }
+    results.sort_by_key(|r| r.0);
+    let results: Vec<TableResult> = results.into_iter().map(|r| r.1).collect();
     if s.create_schema && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
         step("creating keys, indexes and triggers (post-data)");
         let applied = crate::conversion::apply::apply(
@@ -504,33 +522,136 @@ pub async fn run(
     })
 }
 
+/// What every table worker of a run shares.
+struct Ctx {
+    task: String,
+    source: Connection,
+    target: Connection,
+    settings: Settings,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    /// One permit per copy (a table, or one key range of a table) or validation running.
+    sem: Arc<tokio::sync::Semaphore>,
+}
+
+impl Ctx {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Loads one table, then validates it while other tables still load.
+async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
+    let permit = ctx.sem.clone().acquire_owned().await.ok();
+    let mut r = load_table(&ctx, &p, permit).await;
+    if ctx.settings.validate != ValidateMode::None
+        && r.state == TableState::Completed
+        && !ctx.cancelled()
+    {
+        let _permit = ctx.sem.clone().acquire_owned().await.ok();
+        if let Err(e) = validate_table(&ctx, &p, &mut r).await {
+            r.error = Some(e.to_string());
+            r.state = TableState::Error;
+        }
+        (ctx.events)(TaskEvent::Validated {
+            table: p.label.clone(),
+            source_rows: r.validation.map(|v| v.0).unwrap_or(0),
+            target_rows: r.validation.map(|v| v.1).unwrap_or(0),
+            state: r.validation_state().to_string(),
+            mismatched: r.mismatched(),
+        });
+    }
+    r
+}
+
 /// Counts (and with [`ValidateMode::Rows`] compares) one loaded table.
-async fn validate_table(
-    task: &str,
-    p: &Prepared,
-    source: &Connection,
-    target: &Connection,
-    s: &Settings,
-    r: &mut TableResult,
-) -> Result<()> {
-    let sc = source::count(source, p).await?;
-    let tc = sink::count(target, p).await?;
+async fn validate_table(ctx: &Ctx, p: &Prepared, r: &mut TableResult) -> Result<()> {
+    let sc = source::count(&ctx.source, p).await?;
+    let tc = sink::count(&ctx.target, p).await?;
     r.validation = Some((sc, tc));
-    if s.validate == ValidateMode::Rows {
-        r.validation_detail = Some(validate::validate(task, source, target, p, sc, tc).await?);
+    if ctx.settings.validate == ValidateMode::Rows {
+        r.validation_detail =
+            Some(validate::validate(&ctx.task, &ctx.source, &ctx.target, p, sc, tc).await?);
     }
     Ok(())
 }
 
+/// Key ranges for a table big enough to load in parallel: its first primary-key column must
+/// be an integer; the span between its smallest and largest value is cut into equal ranges of
+/// about `partition_rows` rows each (at most 16). The first and last ranges are open, so no
+/// row is left out whatever the values.
+async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeState>> {
+    let per = ctx.settings.partition_rows;
+    let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
+    if per == 0 || est < per.saturating_mul(2) {
+        return Ok(vec![]);
+    }
+    let Some(column) = key_column(p) else {
+        return Ok(vec![]);
+    };
+    let engine = ctx.source.endpoint.engine;
+    let c = values::quote(engine, &p.columns[column].0);
+    let cast = |x: String| match engine {
+        Engine::Postgres => format!("({x})::text"),
+        Engine::Sqlite => format!("CAST({x} AS TEXT)"),
+        _ => format!("CAST({x} AS CHAR)"),
+    };
+    let rows = ctx
+        .source
+        .query(
+            &format!("finding the key span of {}", p.label),
+            &format!(
+                "SELECT {}, {} FROM {}{}",
+                cast(format!("min({c})")),
+                cast(format!("max({c})")),
+                source::source_table(engine, p),
+                source::where_clause(engine, p)
+            ),
+        )
+        .await?;
+    let bound = |i| {
+        rows.first()
+            .and_then(|r| r.at(i))
+            .and_then(|v| v.parse::<i128>().ok())
+    };
+    let (Some(lo), Some(hi)) = (bound(0), bound(1)) else {
+        return Ok(vec![]);
+    };
+    let parts = (est.div_ceil(per)).clamp(2, 16) as i128;
+    let width = (hi - lo + 1) / parts;
+    if width < 1 {
+        return Ok(vec![]);
+    }
+    let n = parts as usize;
+    Ok((0..n)
+        .map(|k| state::RangeState {
+            part: k,
+            parts: n,
+            from: (k > 0).then(|| lo + width * k as i128),
+            to: (k + 1 < n).then(|| lo + width * (k as i128 + 1)),
+            state: "queued".into(),
+            rows: 0,
+        })
+        .collect())
+}
+
+/// The first primary-key column, when it holds integers on the source.
+fn key_column(p: &Prepared) -> Option<usize> {
+    let first = p.plan.table.primary_key.as_ref()?.columns.first()?;
+    let i = p
+        .columns
+        .iter()
+        .position(|c| c.0.eq_ignore_ascii_case(first))?;
+    (p.columns[i].2 == Kind::Integer).then_some(i)
+}
+
 async fn load_table(
-    task: &str,
+    ctx: &Ctx,
     p: &Prepared,
-    source: &Connection,
-    target: &Connection,
-    s: &Settings,
-    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
-    cancel: Arc<std::sync::atomic::AtomicBool>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> TableResult {
+    let (task, s, events) = (ctx.task.as_str(), &ctx.settings, &ctx.events);
+    let target = &ctx.target;
     let started = Instant::now();
     let mut result = TableResult {
         source: p.label.clone(),
@@ -545,6 +666,10 @@ async fn load_table(
         validation: None,
         validation_detail: None,
     };
+    if ctx.cancelled() {
+        result.state = TableState::Cancelled;
+        return result;
+    }
     let previous = state::get(target, task, &p.label).await;
     let started_before = matches!(&previous, Ok(Some(_)));
     match previous {
@@ -570,47 +695,44 @@ async fn load_table(
     });
     result.state = TableState::FullLoad;
     let outcome = async {
-        state::set(target, task, &p.label, "loading", 0).await?;
-        // A table that is not known to be complete is emptied first: a reload never doubles rows.
-        if s.prepare != Prepare::DoNothing || started_before {
-            sink::empty(target, p).await?;
-        }
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Vec<Option<String>>>>(4);
-        let reader = {
-            let source = source.clone();
-            let p = p.clone();
-            let batch = s.batch_rows.max(1);
-            let cancel = cancel.clone();
-            tokio::spawn(async move { source::read(&source, &p, batch, tx, cancel).await })
+        // Ranges of an unfinished earlier run are kept (with their bounds): only the ranges
+        // that did not finish are emptied and loaded again.
+        let kept = if started_before && s.prepare != Prepare::DropAndCreate {
+            state::ranges(target, task, &p.label).await?
+        } else {
+            vec![]
         };
-        let written = sink::write(
-            target,
-            task,
-            p,
-            rx,
-            s.zero_dates,
-            s.error_policy,
-            |rows, bytes| {
+        let ranges = if kept.is_empty() {
+            state::set(target, task, &p.label, "loading", 0).await?;
+            // A table that is not known to be complete is emptied first: a reload never
+            // doubles rows.
+            if s.prepare != Prepare::DoNothing || started_before {
+                sink::empty(target, p).await?;
+            }
+            let fresh = split(ctx, p).await?;
+            state::set_ranges(target, task, &p.label, &fresh).await?;
+            fresh
+        } else {
+            kept
+        };
+        if ranges.is_empty() {
+            let label = p.label.clone();
+            return copy(ctx, p, move |rows, bytes| {
                 events(TaskEvent::Progress {
-                    table: p.label.clone(),
+                    table: label.clone(),
                     rows,
                     bytes,
                 })
-            },
-        )
-        .await;
-        let read = reader.await.map_err(|e| Error::InvalidEndpoint {
-            endpoint: source.endpoint.label(),
-            reason: format!("the reader stopped: {e}"),
-        })?;
-        let w = written?;
-        read?;
-        Ok::<_, Error>(w)
+            })
+            .await;
+        }
+        drop(permit);
+        load_ranges(ctx, p, ranges).await
     }
     .await;
     result.seconds = started.elapsed().as_secs_f64();
     match outcome {
-        Ok(_) if cancel.load(std::sync::atomic::Ordering::Relaxed) => {
+        Ok(_) if ctx.cancelled() => {
             result.state = TableState::Cancelled;
         }
         Ok(w) => {
@@ -640,7 +762,7 @@ async fn load_table(
             let _ = state::set(target, task, &p.label, "error", 0).await;
             if s.error_policy == ErrorPolicy::StopTask {
                 // Every other table stops at its next batch.
-                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             events(TaskEvent::TableFailed {
                 table: p.label.clone(),
@@ -649,4 +771,152 @@ async fn load_table(
         }
     }
     result
+}
+
+/// Loads the unfinished key ranges of a table, each as its own copy (one permit each); the
+/// rows of ranges finished by an earlier run count in the totals.
+async fn load_ranges(
+    ctx: &Ctx,
+    p: &Prepared,
+    ranges: Vec<state::RangeState>,
+) -> Result<sink::Written> {
+    let Some(column) = key_column(p) else {
+        return Err(Error::InvalidEndpoint {
+            endpoint: ctx.source.endpoint.label(),
+            reason: format!("{}: the key column of its ranges is gone", p.label),
+        });
+    };
+    let parts = ranges.len();
+    let done_before: Vec<&state::RangeState> =
+        ranges.iter().filter(|r| r.state == "completed").collect();
+    let mut total = sink::Written {
+        rows: done_before.iter().map(|r| r.rows as u64).sum(),
+        ..Default::default()
+    };
+    let rows = Arc::new(std::sync::atomic::AtomicU64::new(total.rows));
+    let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(done_before.len()));
+    (ctx.events)(TaskEvent::Ranges {
+        table: p.label.clone(),
+        parts,
+        done: done_before.len(),
+    });
+    let work = ranges
+        .into_iter()
+        .filter(|r| r.state != "completed")
+        .map(|r| {
+            let (rows, bytes, finished) = (rows.clone(), bytes.clone(), finished.clone());
+            let mut q = p.clone();
+            q.range = Some(KeyRange {
+                column,
+                part: r.part,
+                from: r.from,
+                to: r.to,
+            });
+            async move {
+                let _permit = ctx.sem.clone().acquire_owned().await.ok();
+                if ctx.cancelled() {
+                    return Ok(sink::Written::default());
+                }
+                let (task, label) = (ctx.task.as_str(), p.label.as_str());
+                state::set_range(&ctx.target, task, label, r.part, "loading", 0).await?;
+                if r.state != "queued" {
+                    sink::empty(&ctx.target, &q).await?;
+                }
+                let last = std::sync::Mutex::new((0u64, 0u64));
+                let outcome = copy(ctx, &q, |r_rows, r_bytes| {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    let (dr, db) = match last.lock() {
+                        Ok(mut l) => {
+                            let d = (r_rows - l.0, r_bytes - l.1);
+                            *l = (r_rows, r_bytes);
+                            d
+                        }
+                        Err(_) => (0, 0),
+                    };
+                    (ctx.events)(TaskEvent::Progress {
+                        table: label.to_string(),
+                        rows: rows.fetch_add(dr, Relaxed) + dr,
+                        bytes: bytes.fetch_add(db, Relaxed) + db,
+                    });
+                })
+                .await;
+                match &outcome {
+                    Ok(w) if !ctx.cancelled() => {
+                        state::set_range(
+                            &ctx.target,
+                            task,
+                            label,
+                            r.part,
+                            "completed",
+                            w.rows as i64,
+                        )
+                        .await?;
+                        let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        (ctx.events)(TaskEvent::Ranges {
+                            table: label.to_string(),
+                            parts,
+                            done,
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        let _ =
+                            state::set_range(&ctx.target, task, label, r.part, "error", 0).await;
+                        if ctx.settings.error_policy == ErrorPolicy::StopTask {
+                            ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                }
+                outcome
+            }
+        });
+    let mut first_error = None;
+    for w in futures_util::future::join_all(work).await {
+        match w {
+            Ok(w) => {
+                total.rows += w.rows;
+                total.zero_dates += w.zero_dates;
+                total.exceptions += w.exceptions;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(total),
+    }
+}
+
+/// Copies the rows of `p` (the table, or its key range): a reader streaming into a bounded
+/// channel, the target's writer draining it.
+async fn copy(ctx: &Ctx, p: &Prepared, progress: impl FnMut(u64, u64)) -> Result<sink::Written> {
+    let s = &ctx.settings;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Vec<Option<String>>>>(4);
+    let reader = {
+        let source = ctx.source.clone();
+        let p = p.clone();
+        let batch = s.batch_rows.max(1);
+        let cancel = ctx.cancel.clone();
+        tokio::spawn(async move { source::read(&source, &p, batch, tx, cancel).await })
+    };
+    let written = sink::write(
+        &ctx.target,
+        &ctx.task,
+        p,
+        rx,
+        s.zero_dates,
+        s.error_policy,
+        progress,
+    )
+    .await;
+    let read = reader.await.map_err(|e| Error::InvalidEndpoint {
+        endpoint: ctx.source.endpoint.label(),
+        reason: format!("the reader stopped: {e}"),
+    })?;
+    let w = written?;
+    read?;
+    Ok(w)
 }

@@ -43,10 +43,18 @@ fn write_error(conn: &Connection, p: &Prepared, e: impl std::fmt::Display) -> Er
     }
 }
 
-/// Empties the target table.
+/// Empties the target table, or only its key range when `p` loads one range.
 pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
+    let filter = match &p.range {
+        Some(r) => format!(
+            " WHERE {}",
+            r.conditions(&p.columns[r.column].1).join(" AND ")
+        ),
+        None => String::new(),
+    };
     // Never CASCADE: a parent reloaded must not empty children that are already complete.
     let sql = match conn.endpoint.engine {
+        Engine::Postgres if p.range.is_some() => format!("DELETE FROM {}{filter}", p.target_sql),
         Engine::Postgres => {
             if conn
                 .execute(&format!("TRUNCATE {}", p.target_sql))
@@ -59,11 +67,11 @@ pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
             format!("DELETE FROM {}", p.target_sql)
         }
         Engine::Sqlite => format!(
-            "PRAGMA foreign_keys = OFF; DELETE FROM {}; PRAGMA foreign_keys = ON",
+            "PRAGMA foreign_keys = OFF; DELETE FROM {}{filter}; PRAGMA foreign_keys = ON",
             p.target_sql
         ),
         _ => format!(
-            "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM {}; SET FOREIGN_KEY_CHECKS = 1",
+            "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM {}{filter}; SET FOREIGN_KEY_CHECKS = 1",
             p.target_sql
         ),
     };

@@ -27,7 +27,7 @@ pub fn source_table(engine: Engine, p: &Prepared) -> String {
 
 /// The WHERE clause of the table's source filters.
 pub fn where_clause(engine: Engine, p: &Prepared) -> String {
-    let conds: Vec<String> = p
+    let mut conds: Vec<String> = p
         .plan
         .filters
         .iter()
@@ -50,6 +50,9 @@ pub fn where_clause(engine: Engine, p: &Prepared) -> String {
             }
         })
         .collect();
+    if let Some(r) = &p.range {
+        conds.extend(r.conditions(&quote(engine, &p.columns[r.column].0)));
+    }
     if conds.is_empty() {
         String::new()
     } else {

@@ -1,13 +1,17 @@
 //! The task's control table on the target, `tugboat_table_state`: one row per task and table
 //! with its state (loading, completed, error) and rows loaded. A table is marked completed only
 //! after its last row is written, so a run that stops anywhere leaves it unfinished, and the
-//! next run empties and reloads it.
+//! next run empties and reloads it. A large table loaded in primary-key ranges has one row per
+//! range in `tugboat_range_state` (its bounds, state and rows), so a run that stops reloads only
+//! the ranges that did not finish, with the same bounds.
 
 use super::values::text_literal;
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
 
 const TABLE: &str = "tugboat_table_state";
+/// Key ranges of tables loaded in parallel ranges, one row per range.
+const PARTS: &str = "tugboat_range_state";
 
 fn query_error(conn: &Connection, e: impl std::fmt::Display) -> Error {
     Error::Query {
@@ -17,7 +21,6 @@ fn query_error(conn: &Connection, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Creates the control table if it is not there.
 /// Creates the control tables if they are not there: the table states, the rows validation
 /// found different (`tugboat_validation_failures`) and the rows the target refused
 /// (`tugboat_apply_exceptions`). Once, before the workers start: concurrent CREATE TABLE IF
@@ -26,6 +29,7 @@ pub async fn ensure(conn: &Connection) -> Result<()> {
     for sql in [
         format!("CREATE TABLE IF NOT EXISTS {TABLE} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name))"),
         "CREATE TABLE IF NOT EXISTS tugboat_validation_failures (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, key_value varchar(1000) NOT NULL, failure varchar(40) NOT NULL, columns_differing varchar(2000) NOT NULL)".to_string(),
+        format!("CREATE TABLE IF NOT EXISTS {PARTS} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, part integer NOT NULL, parts integer NOT NULL, key_from varchar(60), key_to varchar(60), state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name, part))"),
         "CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)".to_string(),
     ] {
         conn.execute(&sql).await.map_err(|e| query_error(conn, e))?;
@@ -87,8 +91,104 @@ pub async fn set(conn: &Connection, task: &str, table: &str, state: &str, rows: 
 /// Forgets a table's state (reload on demand).
 pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     let e = conn.endpoint.engine;
+    let (t, tb) = (text_literal(e, task), text_literal(e, table));
     conn.execute(&format!(
-        "DELETE FROM {TABLE} WHERE task = {} AND table_name = {}",
+        "DELETE FROM {TABLE} WHERE task = {t} AND table_name = {tb}; DELETE FROM {PARTS} WHERE task = {t} AND table_name = {tb}"
+    ))
+    .await
+    .map_err(|x| query_error(conn, x))?;
+    Ok(())
+}
+
+/// A range of a table's first primary-key column, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeState {
+    pub part: usize,
+    pub parts: usize,
+    /// Inclusive lower bound; None: from the start.
+    pub from: Option<i128>,
+    /// Exclusive upper bound; None: to the end.
+    pub to: Option<i128>,
+    pub state: String,
+    pub rows: i64,
+}
+
+/// The recorded ranges of a table, in order.
+pub async fn ranges(conn: &Connection, task: &str, table: &str) -> Result<Vec<RangeState>> {
+    let e = conn.endpoint.engine;
+    let rows = conn
+        .query_text(&format!(
+            "SELECT part, parts, key_from, key_to, state, rows_loaded FROM {PARTS} WHERE task = {} AND table_name = {} ORDER BY part",
+            text_literal(e, task),
+            text_literal(e, table)
+        ))
+        .await
+        .map_err(|x| query_error(conn, x))?;
+    Ok(rows
+        .iter()
+        .map(|r| RangeState {
+            part: r.at(0).and_then(|v| v.parse().ok()).unwrap_or(0),
+            parts: r.at(1).and_then(|v| v.parse().ok()).unwrap_or(0),
+            from: r.at(2).and_then(|v| v.parse().ok()),
+            to: r.at(3).and_then(|v| v.parse().ok()),
+            state: r.at(4).unwrap_or_default().to_string(),
+            rows: r.at(5).and_then(|v| v.parse().ok()).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Records a table's ranges afresh (all queued), replacing earlier ones.
+pub async fn set_ranges(
+    conn: &Connection,
+    task: &str,
+    table: &str,
+    ranges: &[RangeState],
+) -> Result<()> {
+    let e = conn.endpoint.engine;
+    let (t, tb) = (text_literal(e, task), text_literal(e, table));
+    let mut sql = format!("DELETE FROM {PARTS} WHERE task = {t} AND table_name = {tb}");
+    if !ranges.is_empty() {
+        let now = text_literal(e, &now());
+        let bound = |b: Option<i128>| b.map(|b| format!("'{b}'")).unwrap_or_else(|| "NULL".into());
+        let values: Vec<String> = ranges
+            .iter()
+            .map(|r| {
+                format!(
+                    "({t}, {tb}, {}, {}, {}, {}, {}, {}, {now})",
+                    r.part,
+                    r.parts,
+                    bound(r.from),
+                    bound(r.to),
+                    text_literal(e, &r.state),
+                    r.rows
+                )
+            })
+            .collect();
+        sql.push_str(&format!(
+            "; INSERT INTO {PARTS} (task, table_name, part, parts, key_from, key_to, state, rows_loaded, updated_at) VALUES {}",
+            values.join(", ")
+        ));
+    }
+    conn.execute_in_transaction(&sql)
+        .await
+        .map_err(|x| query_error(conn, x))?;
+    Ok(())
+}
+
+/// Records one range's state.
+pub async fn set_range(
+    conn: &Connection,
+    task: &str,
+    table: &str,
+    part: usize,
+    state: &str,
+    rows: i64,
+) -> Result<()> {
+    let e = conn.endpoint.engine;
+    conn.execute(&format!(
+        "UPDATE {PARTS} SET state = {}, rows_loaded = {rows}, updated_at = {} WHERE task = {} AND table_name = {} AND part = {part}",
+        text_literal(e, state),
+        text_literal(e, &now()),
         text_literal(e, task),
         text_literal(e, table)
     ))

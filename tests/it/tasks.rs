@@ -295,6 +295,123 @@ async fn a_stopped_task_resumes_without_duplicates() {
     tgt.close().await;
 }
 
+/// A big table loads in key ranges in parallel; a run that stopped with two ranges unfinished
+/// reloads those two only (the rows of finished ranges are not rewritten), and ends exact.
+#[tokio::test]
+async fn key_ranges_load_in_parallel_and_resume_one_by_one() {
+    let src_url = support::mysql_database("tug_task_ranges").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(40), n DECIMAL(12,2));
+         INSERT INTO big SELECT seq, concat('row ', seq), seq / 7 FROM seq_1_to_3000;
+         INSERT INTO big VALUES (-5, 'below the span', 0), (1000000, 'far above', 1);
+         CREATE TABLE small (id INT PRIMARY KEY);
+         INSERT INTO small VALUES (1), (2);
+         ANALYZE TABLE big;",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_task_ranges").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let mut t = task("ranges");
+    t.settings.partition_rows = 500;
+    t.settings.batch_rows = 100;
+    let events = Arc::new(std::sync::Mutex::new(vec![]));
+    let sink = {
+        let events = events.clone();
+        Arc::new(move |e: TaskEvent| events.lock().unwrap().push(e))
+    };
+    let first = run(
+        &t,
+        &src,
+        &tgt,
+        sink.clone(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.failed(), 0, "{first:#?}");
+    let parts: i64 = one(
+        &tgt,
+        "SELECT count(*) FROM tugboat_range_state WHERE table_name LIKE '%.big'",
+    )
+    .await
+    .unwrap()
+    .parse()
+    .unwrap();
+    assert!(parts >= 4, "3002 rows in ranges of 500: {parts} ranges");
+    let big = first
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".big"))
+        .unwrap();
+    assert_eq!(big.rows, 3002);
+    assert_eq!(big.validation_state(), "Validated");
+    // As if the process had died: the table and ranges 1 and 3 unfinished, range 1 half
+    // written, range 3 not started.
+    tgt.execute(
+        "UPDATE tugboat_table_state SET state = 'loading' WHERE table_name LIKE '%.big';
+         UPDATE tugboat_range_state SET state = 'loading' WHERE table_name LIKE '%.big' AND part = 1;
+         UPDATE tugboat_range_state SET state = 'queued' WHERE table_name LIKE '%.big' AND part = 3;",
+    )
+    .await
+    .unwrap();
+    let bounds = |part: i64| {
+        let tgt = &tgt;
+        async move {
+            let r = tgt
+                .query_text(&format!(
+                    "SELECT key_from, key_to FROM tugboat_range_state WHERE table_name LIKE '%.big' AND part = {part}"
+                ))
+                .await
+                .unwrap();
+            (
+                r[0].at(0).unwrap().to_string(),
+                r[0].at(1).unwrap().to_string(),
+            )
+        }
+    };
+    let (f1, t1) = bounds(1).await;
+    let (f3, t3) = bounds(3).await;
+    tgt.execute(&format!(
+        "DELETE FROM tug_task_ranges.big WHERE id >= {f1} AND id < ({f1} + {t1}) / 2;
+         DELETE FROM tug_task_ranges.big WHERE id >= {f3} AND id < {t3};"
+    ))
+    .await
+    .unwrap();
+    // Rows of finished ranges keep their row versions: they are not written again.
+    let version = "SELECT string_agg(xmin::text, ',' ORDER BY id) FROM tug_task_ranges.big WHERE id < 10 OR id > 2990";
+    let before = one(&tgt, version).await;
+    events.lock().unwrap().clear();
+    let second = run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(second.failed(), 0, "{second:#?}");
+    let big = second
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".big"))
+        .unwrap();
+    assert!(!big.skipped);
+    assert_eq!(big.rows, 3002);
+    assert_eq!(big.validation, Some((3002, 3002)));
+    assert_eq!(big.validation_state(), "Validated");
+    assert_eq!(one(&tgt, version).await, before);
+    assert_eq!(
+        one(&tgt, "SELECT count(DISTINCT id) FROM tug_task_ranges.big")
+            .await
+            .as_deref(),
+        Some("3002")
+    );
+    let first_ranges = events.lock().unwrap().iter().find_map(|e| match e {
+        TaskEvent::Ranges { parts, done, .. } => Some((*parts, *done)),
+        _ => None,
+    });
+    assert_eq!(first_ranges, Some((parts as usize, parts as usize - 2)));
+    src.close().await;
+    tgt.close().await;
+}
+
 /// Bad table mappings stop the task before anything is written.
 #[tokio::test]
 async fn bad_mappings_write_nothing() {

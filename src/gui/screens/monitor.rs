@@ -28,6 +28,10 @@ pub struct TableStats {
     /// DMS's validation words and the rows that differ.
     pub validation_state: Option<(String, u64)>,
     pub skipped: bool,
+    /// Bytes written to the target.
+    pub bytes: u64,
+    /// (ranges done, ranges) of a table loaded in key ranges.
+    pub ranges: Option<(usize, usize)>,
 }
 
 /// A run of a task.
@@ -148,6 +152,8 @@ impl MonitorScreen {
                             validation: None,
                             validation_state: None,
                             skipped: false,
+                            bytes: 0,
+                            ranges: None,
                         })
                         .collect()
                 }
@@ -159,9 +165,14 @@ impl MonitorScreen {
                         run.step = "loading".into();
                     }
                 }
-                TaskEvent::Progress { table: t, rows, .. } => {
+                TaskEvent::Progress {
+                    table: t,
+                    rows,
+                    bytes,
+                } => {
                     if let Some(i) = table(run, &t) {
                         run.tables[i].rows = rows;
+                        run.tables[i].bytes = bytes;
                     }
                     run.sample();
                 }
@@ -191,6 +202,15 @@ impl MonitorScreen {
                     if let Some(i) = table(run, &t) {
                         run.tables[i].state = TableState::Error;
                         run.tables[i].error = Some(error);
+                    }
+                }
+                TaskEvent::Ranges {
+                    table: t,
+                    parts,
+                    done,
+                } => {
+                    if let Some(i) = table(run, &t) {
+                        run.tables[i].ranges = Some((done, parts));
                     }
                 }
                 TaskEvent::Validated {
@@ -366,6 +386,7 @@ impl MonitorScreen {
             .column(Column::initial(90.0))
             .column(Column::initial(70.0))
             .column(Column::initial(70.0))
+            .column(Column::initial(70.0))
             .column(Column::remainder())
             .header(22.0, |mut h| {
                 for c in [
@@ -374,6 +395,7 @@ impl MonitorScreen {
                     "Progress",
                     "Rows",
                     "Rows/s",
+                    "MB/s",
                     "Elapsed",
                     "ETA",
                     "Validation",
@@ -407,7 +429,18 @@ impl MonitorScreen {
                                 TableState::FullLoad => style::WARN,
                                 TableState::BeforeLoad => style::MUTED,
                             };
-                            let r = ui.label(RichText::new(t.state.label()).color(c));
+                            let label = match t.ranges {
+                                Some((d, n)) if t.state == TableState::FullLoad => {
+                                    format!("{} {d}/{n}", t.state.label())
+                                }
+                                _ => t.state.label().to_string(),
+                            };
+                            let r = ui.label(RichText::new(label).color(c));
+                            if let Some((d, n)) = t.ranges {
+                                r.clone().on_hover_text(format!(
+                                    "loaded in {n} primary-key ranges in parallel, {d} done"
+                                ));
+                            }
                             if let Some(e) = &t.error {
                                 r.on_hover_text(e);
                             }
@@ -431,6 +464,14 @@ impl MonitorScreen {
                         });
                         row.col(|ui| {
                             ui.label(format!("{rate:.0}"));
+                        });
+                        row.col(|ui| {
+                            let mb = if secs > 0.0 {
+                                t.bytes as f64 / secs / 1e6
+                            } else {
+                                0.0
+                            };
+                            ui.label(format!("{mb:.1}"));
                         });
                         row.col(|ui| {
                             ui.label(format!("{secs:.1} s"));
