@@ -49,6 +49,10 @@ pub enum Command {
         target: Endpoint,
         target_password: Option<Password>,
         cancel: Arc<std::sync::atomic::AtomicBool>,
+        /// Tables (`schema.table`) to reload from scratch.
+        reload: Vec<String>,
+        /// Compare what is on the target, load nothing.
+        validate_only: bool,
     },
     /// Apply a converted schema to a target endpoint.
     ApplySchema {
@@ -189,6 +193,8 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             target,
             target_password,
             cancel,
+            reload,
+            validate_only,
         } => {
             let name = task.name.clone();
             let r = async {
@@ -199,7 +205,14 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                     let report = report.clone();
                     Arc::new(move |e: crate::tasks::TaskEvent| report(&name, EventKind::Task(e)))
                 };
-                let r = crate::tasks::run(&task, &s, &t, events, cancel).await;
+                let r = if validate_only {
+                    crate::tasks::validate_only(&task, &s, &t, events, cancel).await
+                } else {
+                    match crate::tasks::reload(&task.name, &t, &reload).await {
+                        Ok(()) => crate::tasks::run(&task, &s, &t, events, cancel).await,
+                        Err(e) => Err(e),
+                    }
+                };
                 s.close().await;
                 t.close().await;
                 r

@@ -101,6 +101,40 @@ pub enum Command {
     /// each, and are validated (counts, then every row). Started again, finished tables are skipped and
     /// unfinished ones reloaded.
     Migrate(MigrateArgs),
+    /// Compare the selected tables of a source and a target without loading anything: counts,
+    /// then key-range checksums computed inside both databases and the differing ranges row by
+    /// row (or every row, with SQLite). Differing keys go to tugboat_validation_failures on the
+    /// target. Exits non-zero when a table does not match.
+    Validate {
+        /// Source endpoint URL (or a name with --project).
+        #[arg(long)]
+        source: String,
+        /// Target endpoint URL (or a name with --project).
+        #[arg(long)]
+        target: String,
+        /// Project file holding the endpoints named.
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Task name (the key of its failures on the target).
+        #[arg(long, default_value = "migrate")]
+        task: String,
+        /// Tables to compare, `schema.table` with `%` and `_` wildcards (repeatable; default
+        /// all).
+        #[arg(long, alias = "tables")]
+        include: Vec<String>,
+        /// Tables to leave out, same form (repeatable).
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// rows (default: checksums and rows) or counts.
+        #[arg(long, default_value = "rows")]
+        method: String,
+        /// Tables compared at the same time.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a task kept in a project file (its endpoints, table mappings and settings), as
     /// `migrate` does. Started again, it resumes.
     Run {
@@ -109,6 +143,10 @@ pub enum Command {
         /// The task's name.
         #[arg(long)]
         task: String,
+        /// Reload this table from scratch even if an earlier run finished it (`schema.table`,
+        /// repeatable).
+        #[arg(long)]
+        reload: Vec<String>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -368,9 +406,40 @@ async fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Migrate(a) => migrate(a).await,
+        Command::Validate {
+            source,
+            target,
+            project,
+            task,
+            include,
+            exclude,
+            method,
+            parallel,
+            json,
+        } => {
+            let a = MigrateArgs {
+                source,
+                target,
+                project,
+                task,
+                include,
+                exclude,
+                parallel,
+                validate: method,
+                json,
+                prepare: "do-nothing".into(),
+                no_create_schema: true,
+                zero_dates: "null".into(),
+                error_policy: "suspend-table".into(),
+                ..MigrateArgs::default()
+            };
+            let (task, s, d) = task_from_args(&a)?;
+            run_task(task, s, d, a.json, Mode::ValidateOnly).await
+        }
         Command::Run {
             project,
             task,
+            reload,
             json,
         } => {
             let p = Project::load(&project)?;
@@ -403,7 +472,7 @@ async fn execute(command: Command) -> Result<()> {
             };
             let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
             let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
-            run_task(t, s, d, json).await
+            run_task(t, s, d, json, Mode::Load { reload }).await
         }
         Command::ApplySchema {
             conv,
@@ -735,7 +804,7 @@ fn project_command(cmd: ProjectCommand) -> Result<()> {
     Ok(())
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Default)]
 pub struct MigrateArgs {
     /// Source endpoint URL (or a name with --project).
     #[arg(long)]
@@ -781,6 +850,10 @@ pub struct MigrateArgs {
     /// in tugboat_apply_exceptions and go on).
     #[arg(long, default_value = "suspend-table")]
     error_policy: String,
+    /// Reload this table from scratch even if an earlier run finished it (`schema.table`,
+    /// repeatable).
+    #[arg(long)]
+    reload: Vec<String>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -803,7 +876,7 @@ fn selection(
     }
 }
 
-async fn migrate(a: MigrateArgs) -> Result<()> {
+fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
     use crate::tasks::{ErrorPolicy, Prepare, Settings, Task, ValidateMode, ZeroDates};
     let bad = |what: &str, reason: String| Error::InvalidEndpoint {
@@ -897,7 +970,34 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             },
         },
     };
-    run_task(task, (se, sp), (te, tp), a.json).await
+    Ok((task, (se, sp), (te, tp)))
+}
+
+/// What [`run_task`] does.
+enum Mode {
+    /// Load (reloading these tables from scratch), then validate.
+    Load { reload: Vec<String> },
+    /// Validate what is on the target.
+    ValidateOnly,
+}
+
+type Resolved = (
+    crate::endpoints::Endpoint,
+    Option<crate::endpoints::Password>,
+);
+
+async fn migrate(a: MigrateArgs) -> Result<()> {
+    let (task, s, d) = task_from_args(&a)?;
+    run_task(
+        task,
+        s,
+        d,
+        a.json,
+        Mode::Load {
+            reload: a.reload.clone(),
+        },
+    )
+    .await
 }
 
 /// Runs a task with a progress bar per table (or quietly with `json`), then prints the summary.
@@ -912,6 +1012,7 @@ async fn run_task(
         Option<crate::endpoints::Password>,
     ),
     json: bool,
+    mode: Mode,
 ) -> Result<()> {
     use crate::tasks::TaskEvent;
     use std::sync::Arc;
@@ -997,6 +1098,13 @@ async fn run_task(
                         b.set_message(format!("full load: {done}/{parts} key ranges done"));
                     }
                 }
+                TaskEvent::RowsRefused { table, total, .. } => {
+                    if let Some(b) = bars.get(&table) {
+                        b.set_message(format!(
+                            "{total} rows refused: see tugboat_apply_exceptions"
+                        ));
+                    }
+                }
                 TaskEvent::Validated { .. } => {}
             }
         })
@@ -1010,7 +1118,17 @@ async fn run_task(
             }
         });
     }
-    let summary = crate::tasks::run(&task, &source, &target, events, cancel.clone()).await;
+    let summary = match &mode {
+        Mode::Load { reload } => {
+            if !reload.is_empty() {
+                crate::tasks::reload(&task.name, &target, reload).await?;
+            }
+            crate::tasks::run(&task, &source, &target, events, cancel.clone()).await
+        }
+        Mode::ValidateOnly => {
+            crate::tasks::validate_only(&task, &source, &target, events, cancel.clone()).await
+        }
+    };
     status.finish_and_clear();
     source.close().await;
     target.close().await;

@@ -228,7 +228,7 @@ impl TugboatApp {
             Screen::Tasks => {
                 if let Some(i) = self.tasks.ui(ui, &mut self.state) {
                     let task = self.state.project.tasks[i].clone();
-                    match self.monitor.start(&mut self.state, &task) {
+                    match self.monitor.start(&mut self.state, &task, vec![], false) {
                         Ok(()) => self.screen = Screen::Monitor,
                         Err(e) => self.state.message = Some((e, true)),
                     }

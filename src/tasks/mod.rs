@@ -193,6 +193,15 @@ pub enum TaskEvent {
         state: String,
         /// Rows missing, extra or different.
         mismatched: u64,
+        /// The first failures: (key, what, columns that differ).
+        failures: Vec<(String, String, String)>,
+    },
+    /// Rows the target refused, kept in `tugboat_apply_exceptions` (the first ones of a table).
+    RowsRefused {
+        table: String,
+        /// (error, values as JSON)
+        rows: Vec<(String, String)>,
+        total: u64,
     },
 }
 
@@ -224,7 +233,11 @@ impl TableResult {
         match (&self.validation_detail, self.validation) {
             (Some(d), _) if !d.ok() => "Mismatched records",
             (Some(d), _) => match &d.method {
-                validate::Method::Rows => "Validated",
+                validate::Method::Rows | validate::Method::Checksums { .. } => "Validated",
+                validate::Method::TableChecksum(r) if r.starts_with("No primary key") => {
+                    "No primary key (counts and checksums match)"
+                }
+                validate::Method::TableChecksum(_) => "Validated (table checksum)",
                 validate::Method::CountsOnly(r) if r.starts_with("No primary key") => {
                     "No primary key (counts match)"
                 }
@@ -317,17 +330,16 @@ fn engine_dialect(e: Engine) -> Dialect {
     }
 }
 
-/// Runs a full load of `task` from `source` to `target`. `events` is called from the worker
-/// tasks as the load goes; `cancel` stops the load between batches (tables not finished are
-/// left in the Full load state and reloaded next time).
-pub async fn run(
+/// What a run needs before it moves rows: the source catalog read, the table mappings
+/// resolved, the target schema created when `create_schema` (pre-data; the report keeps the
+/// post-data for later), the control tables, and each table's columns and kinds on both sides.
+async fn prepare(
     task: &Task,
     source: &Connection,
     target: &Connection,
-    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
-    cancel: Arc<std::sync::atomic::AtomicBool>,
-) -> Result<Summary> {
-    let started = Instant::now();
+    events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    create_schema: bool,
+) -> Result<(crate::assessment::Report, Vec<Prepared>)> {
     let s = &task.settings;
     let step = |m: &str| events(TaskEvent::Step(m.to_string()));
     step("reading the source catalog");
@@ -386,7 +398,7 @@ pub async fn run(
             _ => false,
         }
     });
-    if s.create_schema {
+    if create_schema {
         step("creating the target tables (pre-data)");
         let applied = crate::conversion::apply::apply_with(
             &report,
@@ -470,6 +482,22 @@ pub async fn run(
             range: None,
         });
     }
+    Ok((report, prepared))
+}
+
+/// Runs a full load of `task` from `source` to `target`. `events` is called from the worker
+/// tasks as the load goes; `cancel` stops the load between batches (tables not finished are
+/// left in the Full load state and reloaded next time).
+pub async fn run(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let s = &task.settings;
+    let (report, prepared) = prepare(task, source, target, &events, s.create_schema).await?;
 
     // Load: the biggest tables first (the longest one bounds the task), at most
     // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).
@@ -500,7 +528,9 @@ pub async fn run(
     results.sort_by_key(|r| r.0);
     let results: Vec<TableResult> = results.into_iter().map(|r| r.1).collect();
     if s.create_schema && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
-        step("creating keys, indexes and triggers (post-data)");
+        events(TaskEvent::Step(
+            "creating keys, indexes and triggers (post-data)".into(),
+        ));
         let applied = crate::conversion::apply::apply(
             &report,
             target,
@@ -520,6 +550,128 @@ pub async fn run(
         tables: results,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Validates the selected tables already on the target against the source, loading nothing
+/// (`tugboat validate`): counts, then checksums or rows as [`Settings::validate`] says, the
+/// tables `max_parallel_tables` at a time.
+pub async fn validate_only(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let s = &task.settings;
+    let (_, prepared) = prepare(task, source, target, &events, false).await?;
+    (events)(TaskEvent::Step("validating".into()));
+    let ctx = Arc::new(Ctx {
+        task: task.name.clone(),
+        source: source.clone(),
+        target: target.clone(),
+        settings: s.clone(),
+        events: events.clone(),
+        cancel: cancel.clone(),
+        sem: Arc::new(tokio::sync::Semaphore::new(s.max_parallel_tables.max(1))),
+    });
+    let handles: Vec<_> = prepared
+        .into_iter()
+        .map(|p| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let _permit = ctx.sem.clone().acquire_owned().await.ok();
+                let mut r = blank_result(&p);
+                if ctx.cancelled() {
+                    r.state = TableState::Cancelled;
+                    return r;
+                }
+                r.state = TableState::Completed;
+                let started = Instant::now();
+                (ctx.events)(TaskEvent::TableStarted {
+                    table: p.label.clone(),
+                });
+                if let Err(e) = validate_table(&ctx, &p, &mut r).await {
+                    r.error = Some(e.to_string());
+                    r.state = TableState::Error;
+                }
+                r.rows = r.validation.map(|v| v.1.max(0) as u64).unwrap_or(0);
+                r.seconds = started.elapsed().as_secs_f64();
+                validated(&ctx, &p, &r);
+                r
+            })
+        })
+        .collect();
+    let mut tables = vec![];
+    for h in handles {
+        tables.push(h.await.map_err(|e| Error::InvalidEndpoint {
+            endpoint: "task".into(),
+            reason: format!("a validation worker stopped: {e}"),
+        })?);
+    }
+    Ok(Summary {
+        task: task.name.clone(),
+        tables,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Forgets what earlier runs of `task` recorded for `tables` (source `schema.table` names), so
+/// the next run reloads them from scratch (DMS's reload table).
+pub async fn reload(task: &str, target: &Connection, tables: &[String]) -> Result<()> {
+    state::ensure(target).await?;
+    for t in tables {
+        state::reset(target, task, t).await?;
+    }
+    Ok(())
+}
+
+/// Reports a table's validation (an event and a log line).
+fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
+    (ctx.events)(TaskEvent::Validated {
+        table: p.label.clone(),
+        source_rows: r.validation.map(|v| v.0).unwrap_or(0),
+        target_rows: r.validation.map(|v| v.1).unwrap_or(0),
+        state: r.validation_state().to_string(),
+        mismatched: r.mismatched(),
+        failures: r
+            .validation_detail
+            .as_ref()
+            .map(|d| d.failures.clone())
+            .unwrap_or_default(),
+    });
+    let how = match r.validation_detail.as_ref().map(|d| &d.method) {
+        Some(validate::Method::Checksums {
+            segments,
+            differing,
+        }) => format!("{segments} key ranges checksummed, {differing} compared row by row"),
+        Some(validate::Method::Rows) => "every row compared".into(),
+        Some(validate::Method::TableChecksum(why)) => format!("{why}: whole-table checksum"),
+        Some(validate::Method::CountsOnly(why)) => why.clone(),
+        None => "counts".into(),
+    };
+    let (s, t) = r.validation.unwrap_or((0, 0));
+    if r.validation_state() == "Mismatched records" {
+        tracing::warn!(target: "tugboat::tasks::validate", "{}: mismatched records: source {s} rows, target {t}, {} rows differ ({how}); see tugboat_validation_failures", p.label, r.mismatched());
+    } else {
+        tracing::info!(target: "tugboat::tasks::validate", "{}: {} ({s} rows; {how})", p.label, r.validation_state());
+    }
+}
+
+fn blank_result(p: &Prepared) -> TableResult {
+    TableResult {
+        source: p.label.clone(),
+        target: p.target_sql.clone(),
+        state: TableState::BeforeLoad,
+        rows: 0,
+        seconds: 0.0,
+        skipped: false,
+        zero_dates: 0,
+        exceptions: 0,
+        error: None,
+        validation: None,
+        validation_detail: None,
+    }
 }
 
 /// What every table worker of a run shares.
@@ -553,13 +705,7 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
             r.error = Some(e.to_string());
             r.state = TableState::Error;
         }
-        (ctx.events)(TaskEvent::Validated {
-            table: p.label.clone(),
-            source_rows: r.validation.map(|v| v.0).unwrap_or(0),
-            target_rows: r.validation.map(|v| v.1).unwrap_or(0),
-            state: r.validation_state().to_string(),
-            mismatched: r.mismatched(),
-        });
+        validated(&ctx, &p, &r);
     }
     r
 }
@@ -653,19 +799,7 @@ async fn load_table(
     let (task, s, events) = (ctx.task.as_str(), &ctx.settings, &ctx.events);
     let target = &ctx.target;
     let started = Instant::now();
-    let mut result = TableResult {
-        source: p.label.clone(),
-        target: p.target_sql.clone(),
-        state: TableState::BeforeLoad,
-        rows: 0,
-        seconds: 0.0,
-        skipped: false,
-        zero_dates: 0,
-        exceptions: 0,
-        error: None,
-        validation: None,
-        validation_detail: None,
-    };
+    let mut result = blank_result(p);
     if ctx.cancelled() {
         result.state = TableState::Cancelled;
         return result;
@@ -737,6 +871,15 @@ async fn load_table(
         }
         Ok(w) => {
             let (rows, zero_dates) = (w.rows, w.zero_dates);
+            if w.exceptions > 0 {
+                tracing::warn!(target: "tugboat::tasks", "{}: {} rows refused by the target, kept in tugboat_apply_exceptions", p.label, w.exceptions);
+                events(TaskEvent::RowsRefused {
+                    table: p.label.clone(),
+                    rows: w.refused.clone(),
+                    total: w.exceptions,
+                });
+            }
+            tracing::info!(target: "tugboat::tasks", "{}: {rows} rows loaded in {:.1} s", p.label, result.seconds);
             result.rows = rows;
             result.zero_dates = zero_dates;
             result.exceptions = w.exceptions;
@@ -757,6 +900,7 @@ async fn load_table(
             }
         }
         Err(e) => {
+            tracing::error!(target: "tugboat::tasks", "{}: {e}", p.label);
             result.state = TableState::Error;
             result.error = Some(e.to_string());
             let _ = state::set(target, task, &p.label, "error", 0).await;
@@ -878,6 +1022,7 @@ async fn load_ranges(
                 total.rows += w.rows;
                 total.zero_dates += w.zero_dates;
                 total.exceptions += w.exceptions;
+                total.refused.extend(w.refused);
             }
             Err(e) => {
                 first_error.get_or_insert(e);

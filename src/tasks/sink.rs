@@ -293,12 +293,14 @@ impl Writer {
 }
 
 /// What [`write`] did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Written {
     pub rows: u64,
     pub zero_dates: u64,
     /// Rows refused by the target and logged in `tugboat_apply_exceptions`.
     pub exceptions: u64,
+    /// The first refused rows: (error, values as JSON).
+    pub refused: Vec<(String, String)>,
 }
 
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
@@ -360,6 +362,12 @@ pub async fn write(
         }
         if !exceptions.is_empty() {
             done.exceptions += exceptions.len() as u64;
+            for (e, row) in &exceptions {
+                if done.refused.len() < 20 {
+                    done.refused
+                        .push((e.clone(), serde_json::to_string(row).unwrap_or_default()));
+                }
+            }
             if let Err(e) = record_exceptions(conn, task, &p.label, &exceptions).await {
                 result = Err(e);
                 break;

@@ -443,6 +443,9 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
     let src_url = support::mysql_database("tug_task_vsrc").await;
     let src = open(&src_url, Role::Source).await;
     src.execute(MARIADB_SOURCE).await.unwrap();
+    src.execute("CREATE TABLE nokey (a INT, b VARCHAR(10)); INSERT INTO nokey VALUES (1, 'x'), (1, 'x'), (2, 'y')")
+        .await
+        .unwrap();
     let tgt_url = support::pg_database("tug_task_validate").await;
     let tgt = open(&tgt_url, Role::Target).await;
     let t = task("validate");
@@ -450,28 +453,63 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
         .await
         .unwrap();
     assert_eq!(first.failed(), 0, "{first:#?}");
-    assert!(
-        first
-            .tables
-            .iter()
-            .all(|x| x.validation_state() == "Validated")
+    let states: Vec<(&str, &str)> = first
+        .tables
+        .iter()
+        .map(|x| (x.source.as_str(), x.validation_state()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("tug_task_vsrc.child", "Validated"),
+            (
+                "tug_task_vsrc.nokey",
+                "No primary key (counts and checksums match)"
+            ),
+            ("tug_task_vsrc.vals", "Validated")
+        ]
     );
-    tgt.execute("UPDATE tug_task_vsrc.vals SET txt = 'tampered' WHERE id = 1; DELETE FROM tug_task_vsrc.child WHERE id = 7")
+    // Between two servers, key-range checksums inside each database.
+    let method = |s: &tugboat::tasks::Summary, t: &str| {
+        s.tables
+            .iter()
+            .find(|x| x.source.ends_with(t))
+            .and_then(|x| x.validation_detail.clone())
+            .unwrap()
+            .method
+    };
+    assert_eq!(
+        method(&first, ".vals"),
+        tugboat::tasks::validate::Method::Checksums {
+            segments: 1,
+            differing: 0
+        }
+    );
+    // A text changed (in the checksums), a double changed (not checksummable alike: read from
+    // both sides), a row deleted, a row of the keyless table changed.
+    tgt.execute("UPDATE tug_task_vsrc.vals SET txt = 'tampered' WHERE id = 1; UPDATE tug_task_vsrc.vals SET f = 0.25 WHERE id = 2; DELETE FROM tug_task_vsrc.child WHERE id = 7; UPDATE tug_task_vsrc.nokey SET b = 'z' WHERE a = 2")
         .await
         .unwrap();
     let second = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
         .await
         .unwrap();
-    assert_eq!(second.failed(), 2);
+    assert_eq!(second.failed(), 3);
     let vals = second
         .tables
         .iter()
         .find(|x| x.source.ends_with(".vals"))
         .unwrap();
     assert_eq!(vals.validation_state(), "Mismatched records");
-    assert_eq!(vals.mismatched(), 1);
+    assert_eq!(vals.mismatched(), 2);
+    let nokey = second
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".nokey"))
+        .unwrap();
+    assert_eq!(nokey.validation_state(), "Mismatched records");
+    assert!(nokey.validation_detail.as_ref().unwrap().checksum_differs);
     let found = tgt
-        .query_text("SELECT table_name, key_value, failure, columns_differing FROM tugboat_validation_failures ORDER BY table_name")
+        .query_text("SELECT table_name, key_value, failure, columns_differing FROM tugboat_validation_failures ORDER BY table_name, key_value")
         .await
         .unwrap();
     let rows: Vec<String> = found
@@ -490,7 +528,8 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
         rows,
         [
             "tug_task_vsrc.child|7|missing on target|",
-            "tug_task_vsrc.vals|1|different|txt"
+            "tug_task_vsrc.vals|1|different|txt",
+            "tug_task_vsrc.vals|2|different|f"
         ]
     );
     src.close().await;

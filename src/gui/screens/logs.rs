@@ -49,6 +49,11 @@ impl LogsScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, logs: &LogBuffer) {
         ui.label(style::heading("Logs"));
+        self.pane(ui, logs);
+    }
+
+    /// The filters and the entries (also the Monitor's log pane).
+    pub fn pane(&mut self, ui: &mut egui::Ui, logs: &LogBuffer) {
         ui.horizontal(|ui| {
             let l = ui.label("Severity");
             egui::ComboBox::from_id_salt("log_level")

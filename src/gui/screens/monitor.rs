@@ -46,6 +46,31 @@ pub struct Run {
     pub samples: Vec<[f64; 2]>,
     last_sample: (f64, u64),
     pub finished: Option<Result<Box<Summary>, String>>,
+    /// Rows refused by the target and rows validation found different.
+    pub exceptions: Vec<Exception>,
+    /// A validation run (nothing loaded).
+    pub validate_only: bool,
+}
+
+/// A row the Exceptions pane lists.
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub table: String,
+    /// "refused by the target", "missing on target", "different"...
+    pub what: String,
+    /// The key (validation) or the values (refused rows).
+    pub row: String,
+    /// The error, or the columns that differ.
+    pub detail: String,
+}
+
+/// The panes under the Monitor's chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Tables,
+    Exceptions,
+    Log,
 }
 
 impl Run {
@@ -76,15 +101,38 @@ impl Run {
     }
 }
 
-#[derive(Default)]
 pub struct MonitorScreen {
     pub runs: Vec<Run>,
     pub selected: usize,
+    pub pane: Pane,
+    /// The task log pane (the Logs screen's filters, on the tasks' components).
+    pub log: super::logs::LogsScreen,
+}
+
+impl Default for MonitorScreen {
+    fn default() -> Self {
+        MonitorScreen {
+            runs: vec![],
+            selected: 0,
+            pane: Pane::Tables,
+            log: super::logs::LogsScreen {
+                component: "tasks".into(),
+                ..Default::default()
+            },
+        }
+    }
 }
 
 impl MonitorScreen {
-    /// Starts `task` in the background.
-    pub fn start(&mut self, state: &mut AppState, task: &Task) -> Result<(), String> {
+    /// Starts `task` in the background: a load (reloading `reload` from scratch), or with
+    /// `validate_only` a comparison of what is on the target.
+    pub fn start(
+        &mut self,
+        state: &mut AppState,
+        task: &Task,
+        reload: Vec<String>,
+        validate_only: bool,
+    ) -> Result<(), String> {
         if self
             .runs
             .iter()
@@ -113,6 +161,8 @@ impl MonitorScreen {
             source,
             target,
             cancel: cancel.clone(),
+            reload,
+            validate_only,
         });
         self.runs.retain(|r| r.task != task.name);
         self.runs.push(Run {
@@ -125,6 +175,8 @@ impl MonitorScreen {
             samples: vec![[0.0, 0.0]],
             last_sample: (0.0, 0),
             finished: None,
+            exceptions: vec![],
+            validate_only,
         });
         self.selected = self.runs.len() - 1;
         Ok(())
@@ -204,6 +256,29 @@ impl MonitorScreen {
                         run.tables[i].error = Some(error);
                     }
                 }
+                TaskEvent::RowsRefused {
+                    table: t,
+                    rows,
+                    total,
+                } => {
+                    let shown = rows.len() as u64;
+                    run.exceptions
+                        .extend(rows.into_iter().map(|(error, values)| Exception {
+                            table: t.clone(),
+                            what: "refused by the target".into(),
+                            row: values,
+                            detail: error,
+                        }));
+                    if total > shown {
+                        run.exceptions.push(Exception {
+                            table: t,
+                            what: format!("{} more refused rows", total - shown),
+                            row: String::new(),
+                            detail: "all of them are in tugboat_apply_exceptions on the target"
+                                .into(),
+                        });
+                    }
+                }
                 TaskEvent::Ranges {
                     table: t,
                     parts,
@@ -219,7 +294,15 @@ impl MonitorScreen {
                     target_rows,
                     state,
                     mismatched,
+                    failures,
                 } => {
+                    run.exceptions
+                        .extend(failures.into_iter().map(|(key, what, cols)| Exception {
+                            table: t.clone(),
+                            what,
+                            row: key,
+                            detail: cols,
+                        }));
                     if let Some(i) = table(run, &t) {
                         run.tables[i].validation = Some((source_rows, target_rows));
                         run.tables[i].validation_state = Some((state, mismatched));
@@ -262,6 +345,7 @@ impl MonitorScreen {
         ui.label(style::heading("Monitor"));
         // Start buttons for the project's tasks.
         let mut to_start = None;
+        let mut to_validate = None;
         ui.horizontal_wrapped(|ui| {
             for (i, t) in state.project.tasks.iter().enumerate() {
                 let running = self
@@ -277,6 +361,15 @@ impl MonitorScreen {
                 if ui.add_enabled(!running, egui::Button::new(label)).clicked() {
                     to_start = Some(i);
                 }
+                if ui
+                    .add_enabled(!running, egui::Button::new(format!("Validate {}", t.name)))
+                    .on_hover_text(
+                        "Compare the task's tables on the source and the target without loading: counts, key-range checksums, then the differing rows",
+                    )
+                    .clicked()
+                {
+                    to_validate = Some(i);
+                }
             }
             if state.project.tasks.is_empty() {
                 ui.label(
@@ -285,10 +378,12 @@ impl MonitorScreen {
                 );
             }
         });
-        if let Some(i) = to_start {
-            let task = state.project.tasks[i].clone();
-            if let Err(e) = self.start(state, &task) {
-                state.message = Some((e, true));
+        for (i, validate_only) in [(to_start, false), (to_validate, true)] {
+            if let Some(i) = i {
+                let task = state.project.tasks[i].clone();
+                if let Err(e) = self.start(state, &task, vec![], validate_only) {
+                    state.message = Some((e, true));
+                }
             }
         }
         if self.runs.is_empty() {
@@ -377,6 +472,30 @@ impl MonitorScreen {
             .y_axis_label("rows/s")
             .show(ui, |p| p.line(line));
         ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.pane, Pane::Tables, "Table statistics");
+            ui.selectable_value(
+                &mut self.pane,
+                Pane::Exceptions,
+                format!("Exceptions ({})", run.exceptions.len()),
+            );
+            ui.selectable_value(&mut self.pane, Pane::Log, "Task log");
+        });
+        ui.separator();
+        match self.pane {
+            Pane::Tables => {}
+            Pane::Exceptions => {
+                exceptions_pane(ui, &run.exceptions);
+                return;
+            }
+            Pane::Log => {
+                self.log.pane(ui, &state.logs);
+                return;
+            }
+        }
+        let can_reload = run.finished.is_some();
+        let task_name = run.task.clone();
+        let mut reload = None;
         TableBuilder::new(ui)
             .striped(true)
             .column(Column::initial(220.0).resizable(true))
@@ -387,6 +506,7 @@ impl MonitorScreen {
             .column(Column::initial(70.0))
             .column(Column::initial(70.0))
             .column(Column::initial(70.0))
+            .column(Column::initial(260.0).resizable(true))
             .column(Column::remainder())
             .header(22.0, |mut h| {
                 for c in [
@@ -399,6 +519,7 @@ impl MonitorScreen {
                     "Elapsed",
                     "ETA",
                     "Validation",
+                    "",
                 ] {
                     h.col(|ui| {
                         ui.strong(c);
@@ -505,8 +626,81 @@ impl MonitorScreen {
                                 ui.label(RichText::new("Not validated").color(style::MUTED));
                             }
                         });
+                        row.col(|ui| {
+                            if ui
+                                .add_enabled(can_reload, egui::Button::new("Reload").small())
+                                .on_hover_text(
+                                    "Load this table again from scratch (the task's other finished tables are kept)",
+                                )
+                                .clicked()
+                            {
+                                reload = Some(t.name.clone());
+                            }
+                        });
                     });
                 }
             });
+        if let Some(table) = reload
+            && let Some(task) = state
+                .project
+                .tasks
+                .iter()
+                .find(|t| t.name == task_name)
+                .cloned()
+            && let Err(e) = self.start(state, &task, vec![table], false)
+        {
+            state.message = Some((e, true));
+        }
     }
+}
+
+/// Refused rows and rows validation found different, newest last.
+fn exceptions_pane(ui: &mut egui::Ui, rows: &[Exception]) {
+    if rows.is_empty() {
+        ui.label(
+            RichText::new(
+                "No row was refused by the target, and validation found no differing row.",
+            )
+            .color(style::MUTED),
+        );
+        return;
+    }
+    ui.label(
+        RichText::new(
+            "The first rows per table; every refused row is in tugboat_apply_exceptions and the first 100 differing keys per table in tugboat_validation_failures on the target.",
+        )
+        .color(style::MUTED),
+    );
+    TableBuilder::new(ui)
+        .striped(true)
+        .column(Column::initial(200.0).resizable(true))
+        .column(Column::initial(160.0).resizable(true))
+        .column(Column::initial(320.0).resizable(true))
+        .column(Column::remainder())
+        .header(22.0, |mut h| {
+            for c in ["Table", "What", "Key or values", "Error or columns"] {
+                h.col(|ui| {
+                    ui.strong(c);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, rows.len(), |mut row| {
+                let e = &rows[row.index()];
+                row.col(|ui| {
+                    ui.label(&e.table);
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(&e.what).color(style::ERROR));
+                });
+                row.col(|ui| {
+                    ui.add(egui::Label::new(RichText::new(&e.row).monospace()).truncate())
+                        .on_hover_text(&e.row);
+                });
+                row.col(|ui| {
+                    ui.add(egui::Label::new(&e.detail).truncate())
+                        .on_hover_text(&e.detail);
+                });
+            });
+        });
 }
