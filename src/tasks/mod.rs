@@ -293,6 +293,19 @@ pub struct Prepared {
     pub estimated_rows: Option<i64>,
     /// The key range this copy loads, when the table is loaded in ranges.
     pub range: Option<KeyRange>,
+    /// Per column: the source SQL computing it (columns added by a transformation), or None.
+    pub source_exprs: Vec<Option<String>>,
+}
+
+impl Prepared {
+    /// The SELECT-list expression reading column `i` on the source as canonical text.
+    pub fn source_value(&self, engine: Engine, i: usize) -> String {
+        let (c, _, k, _) = &self.columns[i];
+        match self.source_exprs.get(i) {
+            Some(Some(e)) => values::select_sql(engine, &format!("({e})"), *k),
+            _ => values::select_expr(engine, c, *k),
+        }
+    }
 }
 
 /// A range of a table's first primary-key column (integers), loaded on its own, in parallel
@@ -383,7 +396,24 @@ async fn prepare(
             )
         })
         .collect();
-    let mut report = report;
+    // Transformations change what the target looks like: the schema is converted from the
+    // source catalog as the target should have it.
+    let rewritten = !task.mappings.transformations.is_empty();
+    let mut report = if rewritten {
+        let rename_schemas = task
+            .mappings
+            .transformations
+            .iter()
+            .any(|t| t.target == mappings::Target::Schema);
+        let (shaped, notes) = mappings::rewrite_catalog(&catalog, &plans, rename_schemas);
+        for n in notes {
+            tracing::warn!(target: "tugboat::tasks", "{n}");
+        }
+        let shaped = Source::from_catalog(&source.endpoint.url(), shaped);
+        crate::conversion::convert(&shaped, tgt_dialect, &rules)?
+    } else {
+        report
+    };
     report.objects.retain(|o| {
         let table = o.table.as_deref().unwrap_or(&o.name).to_lowercase();
         match o.kind {
@@ -391,7 +421,7 @@ async fn prepare(
             | crate::ddl::ObjectKind::Index
             | crate::ddl::ObjectKind::Constraint
             | crate::ddl::ObjectKind::Trigger => {
-                selected.contains(&(o.schema.to_lowercase(), table))
+                rewritten || selected.contains(&(o.schema.to_lowercase(), table))
             }
             crate::ddl::ObjectKind::Schema | crate::ddl::ObjectKind::Sequence => true,
             crate::ddl::ObjectKind::Type | crate::ddl::ObjectKind::Domain => true,
@@ -440,12 +470,23 @@ async fn prepare(
             })?;
         let mut columns = vec![];
         let mut target_columns = vec![];
+        let mut source_exprs = vec![];
         for c in &p.columns {
-            let sc = p
-                .table
-                .columns
-                .iter()
-                .find(|x| x.name == c.source)
+            let added;
+            let sc = if c.expression.is_some() {
+                added = crate::model::Column {
+                    name: c.source.clone(),
+                    data_type: crate::sqltext::parse_declared_type(
+                        c.data_type.as_deref().unwrap_or("text"),
+                    ),
+                    ..Default::default()
+                };
+                Some(&added)
+            } else {
+                None
+            };
+            let sc = sc
+                .or_else(|| p.table.columns.iter().find(|x| x.name == c.source))
                 .ok_or_else(|| Error::InvalidEndpoint {
                     endpoint: source.endpoint.label(),
                     reason: format!("column {} vanished from {}", c.source, p.source_table),
@@ -465,6 +506,7 @@ async fn prepare(
                 continue;
             }
             target_columns.push(tc.name.clone());
+            source_exprs.push(c.expression.clone());
             columns.push((
                 c.source.clone(),
                 values::quote(target.endpoint.engine, &tc.name),
@@ -480,6 +522,7 @@ async fn prepare(
             target_columns,
             estimated_rows: p.table.stats.estimated_rows,
             range: None,
+            source_exprs,
         });
     }
     Ok((report, prepared))

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::Prepared;
 use super::mappings::FilterOp;
-use super::values::{quote, select_expr};
+use super::values::quote;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
@@ -62,10 +62,8 @@ pub fn where_clause(engine: Engine, p: &Prepared) -> String {
 
 /// The SELECT that reads the table.
 pub fn select(engine: Engine, p: &Prepared) -> String {
-    let cols: Vec<String> = p
-        .columns
-        .iter()
-        .map(|(c, _, k, _)| select_expr(engine, c, *k))
+    let cols: Vec<String> = (0..p.columns.len())
+        .map(|i| p.source_value(engine, i))
         .collect();
     format!(
         "SELECT {} FROM {}{}",

@@ -217,6 +217,10 @@ fn subset(p: &Prepared, cols: &[usize], range: Option<(Option<i128>, Option<i128
     let mut q = p.clone();
     q.columns = cols.iter().map(|&i| p.columns[i].clone()).collect();
     q.target_columns = cols.iter().map(|&i| p.target_columns[i].clone()).collect();
+    q.source_exprs = cols
+        .iter()
+        .map(|&i| p.source_exprs.get(i).cloned().flatten())
+        .collect();
     q.range = range.map(|(from, to)| KeyRange {
         column: 0,
         part: 0,
@@ -559,8 +563,8 @@ async fn checksums(
     let mut hard = vec![];
     let mut src_exprs = vec![];
     let mut tgt_exprs = vec![];
-    for (i, (c, _, from, to)) in p.columns.iter().enumerate() {
-        let s = normalised_sql(&select_expr(se, c, *from), *from, *to);
+    for (i, (_, _, from, to)) in p.columns.iter().enumerate() {
+        let s = normalised_sql(&p.source_value(se, i), *from, *to);
         let t = normalised_sql(&select_expr(te, &p.target_columns[i], *to), *to, *to);
         match (s, t) {
             (Some(s), Some(t)) => {

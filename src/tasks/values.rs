@@ -107,7 +107,11 @@ pub fn quote(engine: Engine, name: &str) -> String {
 
 /// The SELECT-list expression that reads column `c` of kind `k` as canonical text.
 pub fn select_expr(engine: Engine, c: &str, k: Kind) -> String {
-    let q = quote(engine, c);
+    select_sql(engine, &quote(engine, c), k)
+}
+
+/// [`select_expr`] of any SQL expression `q` (a quoted column, or an expression in parentheses).
+pub fn select_sql(engine: Engine, q: &str, k: Kind) -> String {
     match engine {
         Engine::Postgres => match k {
             Kind::Bool => format!("CASE WHEN {q} THEN '1' WHEN NOT {q} THEN '0' END"),

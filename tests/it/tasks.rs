@@ -412,6 +412,138 @@ async fn key_ranges_load_in_parallel_and_resume_one_by_one() {
     tgt.close().await;
 }
 
+/// Transformations shape the target schema the task creates: a table renamed (and its foreign
+/// key following it), a column renamed, one removed, one added from an expression over the
+/// row, one added as a constant, and a type changed; the values arrive and validate.
+#[tokio::test]
+async fn transformations_shape_the_created_target() {
+    use tugboat::tasks::mappings::{Target, TransformAction, Transformation};
+    let src_url = support::mysql_database("tug_task_tr").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE customer (id INT PRIMARY KEY, first VARCHAR(20), last VARCHAR(20), secret VARCHAR(20), score SMALLINT);
+         INSERT INTO customer VALUES (1, 'Ada', 'Lovelace', 'x', 7), (2, 'Alan', 'Turing', 'y', 12);
+         CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT, FOREIGN KEY (customer_id) REFERENCES customer (id));
+         INSERT INTO orders VALUES (10, 1), (11, 2), (12, 2);",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_task_tr").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let rule = |target, table: &str, column: &str, action| Transformation {
+        target,
+        schema: "%".into(),
+        table: table.into(),
+        column: column.into(),
+        action,
+    };
+    let mut t = task("transform");
+    t.mappings.transformations = vec![
+        rule(
+            Target::Table,
+            "customer",
+            "%",
+            TransformAction::Rename("client".into()),
+        ),
+        rule(
+            Target::Column,
+            "customer",
+            "first",
+            TransformAction::Rename("given_name".into()),
+        ),
+        rule(
+            Target::Column,
+            "customer",
+            "secret",
+            TransformAction::RemoveColumn,
+        ),
+        rule(
+            Target::Column,
+            "customer",
+            "full_name",
+            TransformAction::AddColumn {
+                data_type: "varchar(50)".into(),
+                expression: "CONCAT(first, ' ', last)".into(),
+            },
+        ),
+        rule(
+            Target::Column,
+            "%",
+            "migrated_by",
+            TransformAction::AddColumn {
+                data_type: "varchar(20)".into(),
+                expression: "'tugboat'".into(),
+            },
+        ),
+        rule(
+            Target::Column,
+            "customer",
+            "score",
+            TransformAction::ChangeDataType("bigint".into()),
+        ),
+    ];
+    let s = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert!(
+        s.tables.iter().all(|x| x.validation_state() == "Validated"),
+        "{s:#?}"
+    );
+    let cols = one(
+        &tgt,
+        "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'tug_task_tr' AND table_name = 'client'",
+    )
+    .await;
+    assert_eq!(
+        cols.as_deref(),
+        Some(
+            "id integer, given_name character varying, last character varying, score bigint, full_name character varying, migrated_by character varying"
+        )
+    );
+    assert_eq!(
+        one(&tgt, "SELECT string_agg(full_name || '/' || migrated_by, ';' ORDER BY id) FROM tug_task_tr.client").await.as_deref(),
+        Some("Ada Lovelace/tugboat;Alan Turing/tugboat")
+    );
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT string_agg(migrated_by, ',') FROM tug_task_tr.orders"
+        )
+        .await
+        .as_deref(),
+        Some("tugboat,tugboat,tugboat")
+    );
+    // The foreign key follows the renamed parent.
+    assert_eq!(
+        one(&tgt, "SELECT confrelid::regclass::text FROM pg_constraint WHERE contype = 'f' AND conrelid = 'tug_task_tr.orders'::regclass").await.as_deref(),
+        Some("tug_task_tr.client")
+    );
+    // A value changed in an added column is found by validation.
+    tgt.execute("UPDATE tug_task_tr.client SET full_name = 'Ada King' WHERE id = 1")
+        .await
+        .unwrap();
+    let again = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    let client = again
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".customer"))
+        .unwrap();
+    assert_eq!(client.validation_state(), "Mismatched records");
+    assert_eq!(
+        client.validation_detail.as_ref().unwrap().failures,
+        [(
+            "1".to_string(),
+            "different".to_string(),
+            "full_name".to_string()
+        )]
+    );
+    src.close().await;
+    tgt.close().await;
+}
+
 /// Bad table mappings stop the task before anything is written.
 #[tokio::test]
 async fn bad_mappings_write_nothing() {
