@@ -824,6 +824,10 @@ pub struct MigrateArgs {
     /// Tables to exclude, same form (repeatable).
     #[arg(long)]
     exclude: Vec<String>,
+    /// Table mappings from a file: AWS DMS's JSON (selection and transformation rules, as the
+    /// DMS console writes them) or Tugboat's RON (`.ron`); --include and --exclude add to them.
+    #[arg(long)]
+    mappings: Option<PathBuf>,
     /// do-nothing, truncate (default) or drop-and-create.
     #[arg(long, alias = "prep", default_value = "truncate")]
     prepare: String,
@@ -837,6 +841,10 @@ pub struct MigrateArgs {
     /// of about this many rows, in parallel (0: never split).
     #[arg(long, default_value_t = 1_000_000)]
     partition_rows: u64,
+    /// Limited LOB mode: text and binary LOB values longer than this many KiB are cut to it,
+    /// each cut counted and reported (default: full LOB mode, nothing cut).
+    #[arg(long)]
+    lob_max_kb: Option<u64>,
     /// Rows per batch.
     #[arg(long, default_value_t = 5000)]
     batch_rows: usize,
@@ -917,7 +925,35 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
     };
     let (se, sp) = resolve(a.source.clone(), crate::endpoints::Role::Source)?;
     let (te, tp) = resolve(a.target.clone(), crate::endpoints::Role::Target)?;
-    let mut mappings = if a.include.is_empty() {
+    let from_file = match &a.mappings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            Some(if path.extension().is_some_and(|x| x == "ron") {
+                ron::from_str::<TableMappings>(&text).map_err(|e| Error::File {
+                    path: path.clone(),
+                    message: format!(
+                        "line {}, column {}: {}",
+                        e.span.start.line, e.span.start.col, e.code
+                    ),
+                })?
+            } else {
+                TableMappings::from_dms_json(&text, &path.display().to_string())?
+            })
+        }
+        None => None,
+    };
+    let mut mappings = if let Some(m) = from_file {
+        let mut m = m;
+        m.selection.extend(
+            a.include
+                .iter()
+                .map(|p| selection(p, SelectionAction::Include)),
+        );
+        m
+    } else if a.include.is_empty() {
         TableMappings::all()
     } else {
         TableMappings {
@@ -945,6 +981,7 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
             max_parallel_tables: a.parallel.max(1),
             batch_rows: a.batch_rows.max(1),
             partition_rows: a.partition_rows,
+            lob_max_kb: a.lob_max_kb,
             zero_dates,
             error_policy: match a.error_policy.as_str() {
                 "suspend-table" => ErrorPolicy::SuspendTable,
@@ -1076,15 +1113,23 @@ async fn run_task(
                     table,
                     rows,
                     zero_dates,
+                    lobs_truncated,
                     ..
                 } => {
                     if let Some(b) = bars.get(&table) {
                         b.set_length(rows);
                         b.set_position(rows);
-                        b.finish_with_message(if zero_dates > 0 {
-                            format!("completed ({zero_dates} zero dates as NULL)")
-                        } else {
+                        let mut notes = vec![];
+                        if zero_dates > 0 {
+                            notes.push(format!("{zero_dates} zero dates as NULL"));
+                        }
+                        if lobs_truncated > 0 {
+                            notes.push(format!("{lobs_truncated} LOBs cut to the limit"));
+                        }
+                        b.finish_with_message(if notes.is_empty() {
                             "completed".to_string()
+                        } else {
+                            format!("completed ({})", notes.join(", "))
                         });
                     }
                 }
@@ -1133,6 +1178,7 @@ async fn run_task(
     source.close().await;
     target.close().await;
     let summary = summary?;
+    let task_lob_kb = task.settings.lob_max_kb;
     if json {
         println!(
             "{}",
@@ -1158,6 +1204,11 @@ async fn run_task(
                 t.validation_state(),
                 match (&t.error, t.validation) {
                     (Some(e), _) => format!(" ({e})"),
+                    (None, _) if t.lobs_truncated > 0 => format!(
+                        " ({} LOB values cut to the {} KiB limit)",
+                        t.lobs_truncated,
+                        task_lob_kb.unwrap_or(0)
+                    ),
                     (None, Some((s, g))) if t.exceptions > 0 => format!(
                         " (source {s}, target {g}; {} rows refused: see tugboat_apply_exceptions)",
                         t.exceptions

@@ -130,6 +130,10 @@ where
         .collect()
 }
 
+/// Connections per server pool (opened as needed): a task runs up to 16 copies, validations
+/// and control-table updates at once.
+const MAX_CONNECTIONS: u32 = 24;
+
 impl Connection {
     /// Connects, waiting at most the endpoint's connect timeout. `session_password` is a password
     /// typed or given for this session; otherwise the usual sources are searched.
@@ -171,7 +175,7 @@ impl Connection {
                 first_connection(endpoint, &o, &source, password.is_some()).await?;
                 Pool::Postgres(
                     PgPoolOptions::new()
-                        .max_connections(4)
+                        .max_connections(MAX_CONNECTIONS)
                         .acquire_timeout(timeout)
                         .connect_lazy_with(o),
                 )
@@ -201,7 +205,7 @@ impl Connection {
                 first_connection(endpoint, &o, &source, password.is_some()).await?;
                 Pool::MySql(
                     MySqlPoolOptions::new()
-                        .max_connections(4)
+                        .max_connections(MAX_CONNECTIONS)
                         .acquire_timeout(timeout)
                         .connect_lazy_with(o),
                 )

@@ -122,6 +122,9 @@ impl TugboatApp {
                 | EventKind::ApplyProgress { .. }
                 | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
                 EventKind::Task(_) | EventKind::TaskFinished(_) => self.monitor.on_event(event),
+                EventKind::Discovered(_) if self.tasks.preview_request == Some(event.request) => {
+                    self.tasks.on_event(event)
+                }
                 _ => self.endpoints.on_event(event),
             }
         }

@@ -95,6 +95,9 @@ pub struct Settings {
     pub error_policy: ErrorPolicy,
     /// Validation after the load.
     pub validate: ValidateMode,
+    /// Limited LOB mode (DMS's LobMaxSize): LOB values longer than this many KiB are cut to
+    /// it, and every cut is counted and reported. None: full LOB mode, nothing is cut.
+    pub lob_max_kb: Option<u64>,
     /// Tables of at least twice this many rows (estimated) with an integer primary key are
     /// loaded in key ranges of about this many rows, in parallel. 0: never split.
     pub partition_rows: u64,
@@ -111,6 +114,7 @@ impl Default for Settings {
             error_policy: ErrorPolicy::SuspendTable,
             validate: ValidateMode::Rows,
             partition_rows: 1_000_000,
+            lob_max_kb: None,
         }
     }
 }
@@ -174,6 +178,8 @@ pub enum TaskEvent {
         rows: u64,
         seconds: f64,
         zero_dates: u64,
+        /// LOB values cut to the limit.
+        lobs_truncated: u64,
     },
     TableFailed {
         table: String,
@@ -216,6 +222,9 @@ pub struct TableResult {
     /// Loaded by an earlier run and not touched.
     pub skipped: bool,
     pub zero_dates: u64,
+    /// LOB values cut to the task's LOB limit.
+    #[serde(default)]
+    pub lobs_truncated: u64,
     /// Rows refused by the target and kept in `tugboat_apply_exceptions`.
     #[serde(default)]
     pub exceptions: u64,
@@ -295,9 +304,36 @@ pub struct Prepared {
     pub range: Option<KeyRange>,
     /// Per column: the source SQL computing it (columns added by a transformation), or None.
     pub source_exprs: Vec<Option<String>>,
+    /// Per column: a LOB (text, blob, bytea, clob... columns of unbounded size).
+    pub lobs: Vec<bool>,
+    /// Limited LOB mode: LOB values longer than this many bytes are cut to it (and counted).
+    pub lob_limit: Option<u64>,
 }
 
 impl Prepared {
+    /// Cuts LOB value `v` of column `i` to the LOB limit (at a character boundary; binary values
+    /// travel as hex, two digits a byte); true when it was cut.
+    pub fn truncate_lob(&self, i: usize, v: &mut Option<String>) -> bool {
+        let (Some(limit), Some(true), Some(s)) = (self.lob_limit, self.lobs.get(i), v.as_mut())
+        else {
+            return false;
+        };
+        let max = if self.columns[i].2 == Kind::Binary {
+            limit.saturating_mul(2)
+        } else {
+            limit
+        } as usize;
+        if s.len() <= max {
+            return false;
+        }
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        true
+    }
+
     /// The SELECT-list expression reading column `i` on the source as canonical text.
     pub fn source_value(&self, engine: Engine, i: usize) -> String {
         let (c, _, k, _) = &self.columns[i];
@@ -366,13 +402,7 @@ async fn prepare(
     let src = Source::from_catalog(&source.endpoint.url(), catalog.clone());
     let rules = RuleSet::shipped(src_dialect, tgt_dialect)?;
     let report = crate::conversion::convert(&src, tgt_dialect, &rules)?;
-    let names = crate::conversion::writer::target_names(&src, &rules);
-    let plans = mappings::plan(
-        &task.mappings,
-        &catalog,
-        |n| names.name(n),
-        |sc| names.schema(sc),
-    )?;
+    let plans = plan_with(&task.mappings, &src, &rules)?;
     events(TaskEvent::Planned(
         plans
             .iter()
@@ -471,6 +501,7 @@ async fn prepare(
         let mut columns = vec![];
         let mut target_columns = vec![];
         let mut source_exprs = vec![];
+        let mut lobs = vec![];
         for c in &p.columns {
             let added;
             let sc = if c.expression.is_some() {
@@ -507,6 +538,7 @@ async fn prepare(
             }
             target_columns.push(tc.name.clone());
             source_exprs.push(c.expression.clone());
+            lobs.push(values::is_lob(&sc.data_type));
             columns.push((
                 c.source.clone(),
                 values::quote(target.endpoint.engine, &tc.name),
@@ -523,9 +555,33 @@ async fn prepare(
             estimated_rows: p.table.stats.estimated_rows,
             range: None,
             source_exprs,
+            lobs,
+            lob_limit: s.lob_max_kb.map(|kb| kb.saturating_mul(1024)),
         });
     }
     Ok((report, prepared))
+}
+
+/// The tables `m` selects from `catalog` (a source of engine `source`), each with its columns
+/// named as they will be on a `target` engine: what the Tasks screen previews.
+pub fn plan_tables(
+    m: &TableMappings,
+    catalog: &crate::model::Catalog,
+    source: Engine,
+    target: Engine,
+) -> Result<Vec<TablePlan>> {
+    let mut catalog = catalog.clone();
+    for sc in &mut catalog.schemas {
+        sc.tables.retain(|t| !t.name.starts_with("tugboat_"));
+    }
+    let src = Source::from_catalog("", catalog);
+    let rules = RuleSet::shipped(engine_dialect(source), engine_dialect(target))?;
+    plan_with(m, &src, &rules)
+}
+
+fn plan_with(m: &TableMappings, src: &Source, rules: &RuleSet) -> Result<Vec<TablePlan>> {
+    let names = crate::conversion::writer::target_names(src, rules);
+    mappings::plan(m, &src.catalog, |n| names.name(n), |sc| names.schema(sc))
 }
 
 /// Runs a full load of `task` from `source` to `target`. `events` is called from the worker
@@ -710,6 +766,7 @@ fn blank_result(p: &Prepared) -> TableResult {
         seconds: 0.0,
         skipped: false,
         zero_dates: 0,
+        lobs_truncated: 0,
         exceptions: 0,
         error: None,
         validation: None,
@@ -925,6 +982,10 @@ async fn load_table(
             tracing::info!(target: "tugboat::tasks", "{}: {rows} rows loaded in {:.1} s", p.label, result.seconds);
             result.rows = rows;
             result.zero_dates = zero_dates;
+            result.lobs_truncated = w.lobs_truncated;
+            if w.lobs_truncated > 0 {
+                tracing::warn!(target: "tugboat::tasks", "{}: {} LOB values cut to the LOB limit", p.label, w.lobs_truncated);
+            }
             result.exceptions = w.exceptions;
             match state::set(target, task, &p.label, "completed", rows as i64).await {
                 Ok(()) => {
@@ -934,6 +995,7 @@ async fn load_table(
                         rows,
                         seconds: result.seconds,
                         zero_dates,
+                        lobs_truncated: w.lobs_truncated,
                     });
                 }
                 Err(e) => {
@@ -1065,6 +1127,7 @@ async fn load_ranges(
                 total.rows += w.rows;
                 total.zero_dates += w.zero_dates;
                 total.exceptions += w.exceptions;
+                total.lobs_truncated += w.lobs_truncated;
                 total.refused.extend(w.refused);
             }
             Err(e) => {

@@ -92,15 +92,20 @@ pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-/// A row's values fixed up for the target, zero dates by the policy; returns the zero dates met.
+/// A row's values fixed up for the target, zero dates by the policy, LOBs cut to the limit;
+/// returns the zero dates met and the LOBs cut.
 fn fix_row(
     row: &mut [Option<String>],
     p: &Prepared,
     zero: ZeroDates,
-) -> std::result::Result<u64, String> {
+) -> std::result::Result<(u64, u64), String> {
     let mut zeros = 0;
+    let mut cut = 0;
     for (i, v) in row.iter_mut().enumerate() {
         let (col, _, from, to) = &p.columns[i];
+        if p.truncate_lob(i, v) {
+            cut += 1;
+        }
         match values::fix(v, *from, *to) {
             Ok(()) => {}
             Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
@@ -110,7 +115,7 @@ fn fix_row(
             Err(e) => return Err(format!("column {col}: {e}")),
         }
     }
-    Ok(zeros)
+    Ok((zeros, cut))
 }
 
 /// A connection set up for loading one table.
@@ -301,6 +306,8 @@ pub struct Written {
     pub exceptions: u64,
     /// The first refused rows: (error, values as JSON).
     pub refused: Vec<(String, String)>,
+    /// LOB values cut to the task's limit.
+    pub lobs_truncated: u64,
 }
 
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
@@ -328,8 +335,9 @@ pub async fn write(
         let mut exceptions: Vec<(String, Vec<Option<String>>)> = vec![];
         for mut row in batch {
             match fix_row(&mut row, p, zero) {
-                Ok(z) => {
+                Ok((z, cut)) => {
                     done.zero_dates += z;
+                    done.lobs_truncated += cut;
                     rows.push(row);
                 }
                 Err(e) if log => exceptions.push((e, row)),

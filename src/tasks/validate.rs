@@ -217,6 +217,10 @@ fn subset(p: &Prepared, cols: &[usize], range: Option<(Option<i128>, Option<i128
     let mut q = p.clone();
     q.columns = cols.iter().map(|&i| p.columns[i].clone()).collect();
     q.target_columns = cols.iter().map(|&i| p.target_columns[i].clone()).collect();
+    q.lobs = cols
+        .iter()
+        .map(|&i| p.lobs.get(i).copied().unwrap_or(false))
+        .collect();
     q.source_exprs = cols
         .iter()
         .map(|&i| p.source_exprs.get(i).cloned().flatten())
@@ -367,7 +371,9 @@ async fn merge(
                     let mut diff = vec![];
                     for (i, (sv, tv)) in s.iter().zip(t.iter()).enumerate() {
                         let (_, _, from, to) = p.columns[i];
-                        // What the load would have written (zero dates to NULL...).
+                        // What the load would have written (zero dates to NULL, LOBs cut...).
+                        let mut sv = sv.clone();
+                        p.truncate_lob(i, &mut sv);
                         let written = to_target(sv.as_deref(), from, to).unwrap_or(None);
                         if normalise(written.as_deref(), to) != normalise(tv.as_deref(), to) {
                             diff.push(p.target_columns[i].clone());
@@ -401,54 +407,85 @@ const SEGMENT_ROWS: i64 = 10_000;
 /// Differing ranges compared one by one; with more, the whole table is compared in one pass.
 const DRILL_MAX: usize = 16;
 
-/// The SQL text of a column normalised the same way inside PostgreSQL and MySQL/MariaDB
-/// (`e` reads it as canonical text of kind `from`; `to` is the target's kind), or None when
-/// the two databases cannot be made to spell it alike.
-fn normalised_sql(e: &str, from: Kind, to: Kind) -> Option<String> {
-    let trim_zeros = |e: &str| {
-        format!(
-            "CASE WHEN {e} LIKE '%.%' THEN TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {e})) ELSE {e} END"
-        )
-    };
-    let zero_date = |e: &str| format!("CASE WHEN {e} LIKE '0000-00-00%' THEN NULL ELSE {e} END");
+/// The text of a column inside PostgreSQL or MySQL/MariaDB (`engine`) that both spell alike,
+/// as cheaply as the engine allows, or None when they cannot be made to spell it alike. `raw`
+/// is the quoted column (None for a computed column), `canonical` its canonical-text
+/// expression ([`select_expr`]); `charset` the MySQL column's character set. Values the two
+/// engines spell differently although equal (decimals of another scale, a MySQL zero date
+/// loaded as NULL...) only make their range differ: it is then compared row by row.
+fn checksum_value(
+    engine: Engine,
+    raw: Option<&str>,
+    canonical: &str,
+    from: Kind,
+    to: Kind,
+    charset: Option<&str>,
+) -> Option<String> {
     use Kind::*;
+    let mysql = engine != Engine::Postgres;
+    let Some(raw) = raw else {
+        return matches!(
+            (from, to),
+            (Integer, Integer) | (Text, Text) | (Decimal, Decimal) | (Date, Date) | (Bool, Bool)
+        )
+        .then(|| canonical.to_string());
+    };
     Some(match (from, to) {
-        (Integer, Integer) | (Text, Text) | (Bool, Bool) => e.to_string(),
-        (Decimal, Decimal) | (Time, Time) => trim_zeros(e),
-        (Binary, Binary) => format!("LOWER({e})"),
-        (Date, Date) => zero_date(e),
-        (Timestamp | TimestampTz, Timestamp | TimestampTz) => zero_date(e),
+        // MySQL zero dates are loaded as NULL (or fail the table).
+        (Date, Date) if mysql => format!("NULLIF({raw}, '0000-00-00')"),
+        (Timestamp | TimestampTz, Timestamp | TimestampTz) if mysql => {
+            format!("NULLIF({canonical}, '0000-00-00 00:00:00.000000')")
+        }
+        (Integer, Integer) | (Decimal, Decimal) | (Date, Date) | (Time, Time) => raw.to_string(),
+        // Binary strings: no collation to mix, the bytes as they are (UTF-8 on both sides).
+        (Text, Text) if mysql => match charset.map(str::to_ascii_lowercase) {
+            Some(c) if !c.starts_with("utf8") && c != "ascii" && c != "binary" => {
+                format!("CAST(CONVERT({raw} USING utf8mb4) AS BINARY)")
+            }
+            _ => format!("CAST({raw} AS BINARY)"),
+        },
+        // `::text` drops char(n)'s padding, as MySQL does.
+        (Text, Text) => format!("{raw}::text"),
+        (Bool, Bool) if mysql => raw.to_string(),
+        (Binary, Binary) if mysql => format!("LOWER(HEX({raw}))"),
+        (Binary, Binary) => format!("encode({raw}, 'hex')"),
+        (Bool, Bool) | (Timestamp | TimestampTz, Timestamp | TimestampTz) => canonical.to_string(),
         _ => return None,
     })
 }
 
-/// The sum of every row's hash and the count, per key range (`(key - lo) / width`), as SQL for
-/// `engine`. `exprs` are the normalised column texts.
+/// Per key range (`(key - lo) / width`): the count and the XOR of every row's hash (the first
+/// 60 bits of the MD5 of its values joined by U+001F, NULL spelled U+001E), as SQL for
+/// `engine`. `exprs` are the column texts and whether each may be NULL.
 fn checksum_sql(
     engine: Engine,
     table: &str,
     filter: &str,
     key: &str,
-    exprs: &[String],
+    exprs: &[(String, bool)],
     lo: i128,
     width: i128,
 ) -> String {
+    let parts: Vec<String> = exprs
+        .iter()
+        .map(|(e, nullable)| {
+            if !*nullable {
+                e.clone()
+            } else if engine == Engine::Postgres {
+                format!("coalesce(({e})::text, E'\\x1e')")
+            } else {
+                format!("COALESCE({e}, X'1E')")
+            }
+        })
+        .collect();
     if engine == Engine::Postgres {
-        let parts: Vec<String> = exprs
-            .iter()
-            .map(|e| format!("coalesce(length({e})::text || ':' || {e}, '~')"))
-            .collect();
         format!(
-            "SELECT ((({key})::bigint - {lo}) / {width})::text, count(*)::text, sum(('x' || substr(md5({}), 1, 15))::bit(60)::bigint)::text FROM {table}{filter} GROUP BY 1",
-            parts.join(" || ")
+            "SELECT ((({key})::bigint - {lo}) / {width})::text, count(*)::text, bit_xor(('x' || substr(md5(concat_ws(E'\\x1f', {})), 1, 15))::bit(60)::bigint)::text FROM {table}{filter} GROUP BY 1",
+            parts.join(", ")
         )
     } else {
-        let parts: Vec<String> = exprs
-            .iter()
-            .map(|e| format!("COALESCE(CONCAT(CHAR_LENGTH({e}), ':', {e}), '~')"))
-            .collect();
         format!(
-            "SELECT CAST((CAST({key} AS SIGNED) - {lo}) DIV {width} AS CHAR), CAST(COUNT(*) AS CHAR), CAST(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT({})), 1, 15), 16, 10) AS UNSIGNED)) AS CHAR) FROM {table}{filter} GROUP BY 1",
+            "SELECT CAST((CAST({key} AS SIGNED) - {lo}) DIV {width} AS CHAR), CAST(COUNT(*) AS CHAR), CAST(BIT_XOR(CAST(CONV(SUBSTRING(MD5(CONCAT_WS(X'1F', {})), 1, 15), 16, 10) AS UNSIGNED)) AS CHAR) FROM {table}{filter} GROUP BY 1",
             parts.join(", ")
         )
     }
@@ -563,25 +600,90 @@ async fn checksums(
     let mut hard = vec![];
     let mut src_exprs = vec![];
     let mut tgt_exprs = vec![];
-    for (i, (_, _, from, to)) in p.columns.iter().enumerate() {
-        let s = normalised_sql(&p.source_value(se, i), *from, *to);
-        let t = normalised_sql(&select_expr(te, &p.target_columns[i], *to), *to, *to);
+    for (i, (c, _, from, to)) in p.columns.iter().enumerate() {
+        let computed = p.source_exprs.get(i).is_some_and(|e| e.is_some());
+        let column = p.plan.table.columns.iter().find(|x| &x.name == c);
+        let nullable = computed || column.is_none_or(|x| x.nullable);
+        let charset = column.and_then(|x| x.charset.as_deref());
+        let (sq, tq) = (quote(se, c), quote(te, &p.target_columns[i]));
+        let s = checksum_value(
+            se,
+            (!computed).then_some(sq.as_str()),
+            &p.source_value(se, i),
+            *from,
+            *to,
+            charset,
+        );
+        let t = checksum_value(
+            te,
+            Some(&tq),
+            &select_expr(te, &p.target_columns[i], *to),
+            *to,
+            *to,
+            None,
+        );
+        let cut = p.lob_limit.is_some() && p.lobs.get(i).copied().unwrap_or(false);
         match (s, t) {
-            (Some(s), Some(t)) => {
-                src_exprs.push(s);
-                tgt_exprs.push(t);
+            (Some(s), Some(t)) if !cut => {
+                src_exprs.push((s, nullable));
+                tgt_exprs.push((t, nullable));
             }
             _ => hard.push(i),
         }
     }
     if !bounds.is_empty() {
-        let ssql = checksum_sql(se, &src_table, &src_filter, &sk, &src_exprs, lo, width);
+        // A big source is checksummed in a few key ranges at once (its key is indexed there;
+        // the target's keys may not be yet), so one long query does not hold one core.
+        let nseg = (bounds.iter().max().copied().unwrap_or(lo) - lo) / width + 1;
+        let chunks: i128 = if v.source_rows > 1_000_000 {
+            4.min(nseg)
+        } else {
+            1
+        };
+        let per = (nseg + chunks - 1) / chunks;
+        let source_sql: Vec<String> = (0..chunks)
+            .map(|c| {
+                let range = KeyRange {
+                    column: 0,
+                    part: 0,
+                    from: (c > 0).then(|| lo + c * per * width),
+                    to: (c + 1 < chunks).then(|| lo + (c + 1) * per * width),
+                };
+                let mut conds = range.conditions(&sk);
+                if !src_filter.is_empty() {
+                    conds.insert(
+                        0,
+                        src_filter
+                            .trim_start()
+                            .trim_start_matches("WHERE ")
+                            .to_string(),
+                    );
+                }
+                let filter = if conds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHERE {}", conds.join(" AND "))
+                };
+                checksum_sql(se, &src_table, &filter, &sk, &src_exprs, lo, width)
+            })
+            .collect();
         let tsql = checksum_sql(te, &p.target_sql, "", &tk, &tgt_exprs, lo, width);
+        tracing::debug!(target: "tugboat::tasks::validate", "source checksums: {}", source_sql.join("; "));
+        tracing::debug!(target: "tugboat::tasks::validate", "target checksums: {tsql}");
         let (sw, tw) = (
             format!("checksums of {}", p.label),
             format!("checksums of {}", p.target_sql),
         );
-        let (a, b) = tokio::join!(collect(source, &sw, ssql, 3), collect(target, &tw, tsql, 3));
+        let sources = futures_util::future::join_all(
+            source_sql
+                .into_iter()
+                .map(|sql| collect(source, &sw, sql, 3)),
+        );
+        let (a, b) = tokio::join!(sources, collect(target, &tw, tsql, 3));
+        let a = a
+            .into_iter()
+            .collect::<Result<Vec<_>>>()
+            .map(|v| v.into_iter().flatten().collect::<Vec<_>>());
         let to_map = |rows: Vec<Vec<Option<String>>>| {
             rows.into_iter()
                 .filter_map(|r| {
@@ -649,6 +751,7 @@ async fn table_checksums_match(
     let side = |c: &Connection, sql: String, is_source: bool| {
         let c = c.clone();
         let kinds = kinds.clone();
+        let q = p.clone();
         let label = p.label.clone();
         async move {
             let (tx, mut rx) = tokio::sync::mpsc::channel(4);
@@ -669,8 +772,10 @@ async fn table_checksums_match(
                 for row in batch {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::collections::hash_map::DefaultHasher::new();
-                    for (v, (from, to)) in row.iter().zip(&kinds) {
+                    for (i, (v, (from, to))) in row.iter().zip(&kinds).enumerate() {
                         let v = if is_source {
+                            let mut v = v.clone();
+                            q.truncate_lob(i, &mut v);
                             to_target(v.as_deref(), *from, *to).unwrap_or(None)
                         } else {
                             v.clone()

@@ -97,6 +97,12 @@ pub fn kind(engine: Engine, t: &DataType) -> Kind {
     }
 }
 
+/// Whether a column of type `t` is a LOB in DMS's sense: text or binary of unbounded size.
+pub fn is_lob(t: &DataType) -> bool {
+    let n = t.name.to_ascii_lowercase();
+    n.ends_with("text") || n.ends_with("blob") || n.contains("clob") || n == "bytea" || n == "image"
+}
+
 /// Quotes an identifier for `engine`.
 pub fn quote(engine: Engine, name: &str) -> String {
     match engine {

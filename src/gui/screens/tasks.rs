@@ -16,6 +16,9 @@ pub struct TasksScreen {
     include: String,
     exclude: String,
     loaded_for: Option<usize>,
+    /// The source catalog read for the preview, and the discovery under way.
+    preview_catalog: Option<(String, Result<Box<crate::model::Catalog>, String>)>,
+    pub preview_request: Option<crate::runtime::RequestId>,
 }
 
 fn patterns(m: &TableMappings, action: SelectionAction) -> String {
@@ -47,6 +50,157 @@ fn selection(text: &str, action: SelectionAction) -> Vec<Selection> {
 }
 
 impl TasksScreen {
+    /// The source catalog for the mappings preview arrived.
+    pub fn on_event(&mut self, event: crate::runtime::Event) {
+        if Some(event.request) != self.preview_request {
+            return;
+        }
+        if let crate::runtime::EventKind::Discovered(r) = event.kind {
+            self.preview_request = None;
+            self.preview_catalog = Some((event.endpoint, r));
+        }
+    }
+
+    /// Which tables and columns the task selects and how they are named on the target.
+    fn preview(&mut self, ui: &mut egui::Ui, state: &mut AppState, t: &Task) {
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.strong("Mappings preview");
+            let busy = self.preview_request.is_some();
+            if ui
+                .add_enabled(!busy, egui::Button::new("Read the source catalog"))
+                .on_hover_text("Discover the source endpoint's tables (in the background) to preview the selection")
+                .clicked()
+            {
+                match state.project.endpoints.iter().find(|e| e.name == t.source) {
+                    Some(e) => {
+                        self.preview_request = Some(state.runtime.submit(
+                            crate::runtime::Command::Discover {
+                                endpoint: e.clone(),
+                                password: state.secrets.get(&e.name),
+                                options: Default::default(),
+                            },
+                        ));
+                    }
+                    None => state.message = Some((format!("no endpoint named {}", t.source), true)),
+                }
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+        if !t.mappings.transformations.is_empty() {
+            ui.label(
+                RichText::new(format!(
+                    "{} transformation rules (kept in the project file; `tugboat migrate --mappings` reads DMS's JSON)",
+                    t.mappings.transformations.len()
+                ))
+                .color(style::MUTED),
+            );
+        }
+        let Some((endpoint, catalog)) = &self.preview_catalog else {
+            return;
+        };
+        if endpoint != &t.source {
+            ui.label(
+                RichText::new("The catalog read is another endpoint's: read it again.")
+                    .color(style::MUTED),
+            );
+            return;
+        }
+        let catalog = match catalog {
+            Ok(c) => c,
+            Err(e) => {
+                ui.colored_label(style::ERROR, e);
+                return;
+            }
+        };
+        let engine = |name: &str| {
+            state
+                .project
+                .endpoints
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| e.engine)
+        };
+        let (Some(se), Some(te)) = (engine(&t.source), engine(&t.target)) else {
+            return;
+        };
+        let plans = match crate::tasks::plan_tables(&t.mappings, catalog, se, te) {
+            Ok(p) => p,
+            Err(e) => {
+                ui.colored_label(style::ERROR, e.to_string());
+                return;
+            }
+        };
+        let total: usize = catalog.schemas.iter().map(|s| s.tables.len()).sum();
+        ui.label(format!("{} of {total} source tables selected", plans.len()));
+        egui_extras::TableBuilder::new(ui)
+            .id_salt("mappings_preview")
+            .striped(true)
+            .column(egui_extras::Column::initial(200.0).resizable(true))
+            .column(egui_extras::Column::initial(200.0).resizable(true))
+            .column(egui_extras::Column::initial(70.0))
+            .column(egui_extras::Column::remainder())
+            .header(20.0, |mut h| {
+                for c in [
+                    "Source table",
+                    "Target table",
+                    "Rows",
+                    "Columns (source -> target)",
+                ] {
+                    h.col(|ui| {
+                        ui.strong(c);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, plans.len(), |mut row| {
+                    let p = &plans[row.index()];
+                    row.col(|ui| {
+                        ui.label(format!("{}.{}", p.source_schema, p.source_table));
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{}.{}", p.target_schema, p.target_table));
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            p.table
+                                .stats
+                                .estimated_rows
+                                .map(|n| n.to_string())
+                                .unwrap_or_default(),
+                        );
+                    });
+                    row.col(|ui| {
+                        let cols: Vec<String> = p
+                            .columns
+                            .iter()
+                            .map(|c| match (&c.expression, &c.data_type) {
+                                (Some(e), _) => format!("+{} = {e}", c.target),
+                                (None, Some(dt)) => format!("{} -> {} {dt}", c.source, c.target),
+                                _ if c.source != c.target => {
+                                    format!("{} -> {}", c.source, c.target)
+                                }
+                                _ => c.target.clone(),
+                            })
+                            .collect();
+                        let removed = p.table.columns.len()
+                            - p.columns.iter().filter(|c| c.expression.is_none()).count();
+                        let mut text = cols.join(", ");
+                        if removed > 0 {
+                            text.push_str(&format!("  ({removed} removed)"));
+                        }
+                        if !p.filters.is_empty() {
+                            text.push_str(&format!("  [{} filters]", p.filters.len()));
+                        }
+                        ui.add(egui::Label::new(&text).truncate())
+                            .on_hover_text(text);
+                    });
+                });
+            });
+    }
+
     /// Draws the screen; returns the index of a task to start.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) -> Option<usize> {
         let mut start = None;
@@ -195,6 +349,36 @@ impl TasksScreen {
                         .labelled_by(l.id)
                         .changed();
                     ui.end_row();
+                    let l = ui.label("Split tables into key ranges");
+                    ui.horizontal(|ui| {
+                        changed |= ui
+                            .add(egui::DragValue::new(&mut s.partition_rows).range(0..=1_000_000_000).speed(10_000))
+                            .labelled_by(l.id)
+                            .on_hover_text("Tables of at least twice this many rows with an integer primary key load in ranges of about this many rows, in parallel; 0: never")
+                            .changed();
+                        ui.label("rows per range");
+                    });
+                    ui.end_row();
+                    let l = ui.label("LOBs");
+                    ui.horizontal(|ui| {
+                        let mut limited = s.lob_max_kb.is_some();
+                        if ui
+                            .checkbox(&mut limited, "limit to")
+                            .labelled_by(l.id)
+                            .on_hover_text("Limited LOB mode: longer text and binary LOB values are cut to the limit, and every cut is counted")
+                            .changed()
+                        {
+                            s.lob_max_kb = limited.then_some(64);
+                            changed = true;
+                        }
+                        if let Some(kb) = &mut s.lob_max_kb {
+                            changed |= ui.add(egui::DragValue::new(kb).range(1..=1_048_576)).changed();
+                            ui.label("KiB");
+                        } else {
+                            ui.label(RichText::new("(full LOB mode: nothing is cut)").color(style::MUTED));
+                        }
+                    });
+                    ui.end_row();
                     let l = ui.label("Rows per batch");
                     changed |= ui
                         .add(egui::DragValue::new(&mut s.batch_rows).range(1..=1_000_000))
@@ -254,6 +438,8 @@ impl TasksScreen {
                 t.mappings.selection = sel;
                 state.dirty = true;
             }
+            let snapshot = t.clone();
+            self.preview(ui, state, &snapshot);
             ui.add_space(8.0);
             ui.horizontal(|ui| {
                 if ui.button("Start in the Monitor").clicked() {
