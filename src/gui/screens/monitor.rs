@@ -498,18 +498,19 @@ impl MonitorScreen {
         let mut reload = None;
         TableBuilder::new(ui)
             .striped(true)
-            .column(Column::initial(220.0).resizable(true))
-            .column(Column::initial(120.0))
-            .column(Column::initial(200.0))
-            .column(Column::initial(90.0))
-            .column(Column::initial(90.0))
+            .column(Column::exact(62.0))
+            .column(Column::initial(200.0).resizable(true))
+            .column(Column::initial(130.0))
+            .column(Column::initial(160.0))
+            .column(Column::initial(80.0))
             .column(Column::initial(70.0))
-            .column(Column::initial(70.0))
-            .column(Column::initial(70.0))
-            .column(Column::initial(260.0).resizable(true))
+            .column(Column::initial(50.0))
+            .column(Column::initial(60.0))
+            .column(Column::initial(50.0))
             .column(Column::remainder())
             .header(22.0, |mut h| {
                 for c in [
+                    "",
                     "Table",
                     "State",
                     "Progress",
@@ -519,7 +520,6 @@ impl MonitorScreen {
                     "Elapsed",
                     "ETA",
                     "Validation",
-                    "",
                 ] {
                     h.col(|ui| {
                         ui.strong(c);
@@ -540,7 +540,18 @@ impl MonitorScreen {
                             0.0
                         };
                         row.col(|ui| {
-                            ui.label(&t.name)
+                            if ui
+                                .add_enabled(can_reload, egui::Button::new("Reload").small())
+                                .on_hover_text(
+                                    "Load this table again from scratch (the task's other finished tables are kept)",
+                                )
+                                .clicked()
+                            {
+                                reload = Some(t.name.clone());
+                            }
+                        });
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(&t.name).truncate())
                                 .on_hover_text(format!("into {}", t.target));
                         });
                         row.col(|ui| {
@@ -626,17 +637,7 @@ impl MonitorScreen {
                                 ui.label(RichText::new("Not validated").color(style::MUTED));
                             }
                         });
-                        row.col(|ui| {
-                            if ui
-                                .add_enabled(can_reload, egui::Button::new("Reload").small())
-                                .on_hover_text(
-                                    "Load this table again from scratch (the task's other finished tables are kept)",
-                                )
-                                .clicked()
-                            {
-                                reload = Some(t.name.clone());
-                            }
-                        });
+
                     });
                 }
             });

@@ -161,7 +161,11 @@ impl TasksScreen {
                         ui.label(format!("{}.{}", p.source_schema, p.source_table));
                     });
                     row.col(|ui| {
-                        ui.label(format!("{}.{}", p.target_schema, p.target_table));
+                        ui.label(if p.target_schema.is_empty() {
+                            p.target_table.clone()
+                        } else {
+                            format!("{}.{}", p.target_schema, p.target_table)
+                        });
                     });
                     row.col(|ui| {
                         ui.label(
@@ -388,12 +392,12 @@ impl TasksScreen {
                     let l = ui.label("Validation");
                     egui::ComboBox::from_id_salt("validate")
                         .selected_text(match s.validate {
-                            ValidateMode::Rows => "compare every row",
+                            ValidateMode::Rows => "every row (checksums, then differing rows)",
                             ValidateMode::Counts => "count rows",
                             ValidateMode::None => "none",
                         })
                         .show_ui(ui, |ui| {
-                            changed |= ui.selectable_value(&mut s.validate, ValidateMode::Rows, "compare every row").changed();
+                            changed |= ui.selectable_value(&mut s.validate, ValidateMode::Rows, "every row (checksums, then differing rows)").changed();
                             changed |= ui.selectable_value(&mut s.validate, ValidateMode::Counts, "count rows").changed();
                             changed |= ui.selectable_value(&mut s.validate, ValidateMode::None, "none").changed();
                         })
