@@ -836,31 +836,14 @@ async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeState>> {
         return Ok(vec![]);
     };
     let engine = ctx.source.endpoint.engine;
-    let c = values::quote(engine, &p.columns[column].0);
-    let cast = |x: String| match engine {
-        Engine::Postgres => format!("({x})::text"),
-        Engine::Sqlite => format!("CAST({x} AS TEXT)"),
-        _ => format!("CAST({x} AS CHAR)"),
-    };
-    let rows = ctx
-        .source
-        .query(
-            &format!("finding the key span of {}", p.label),
-            &format!(
-                "SELECT {}, {} FROM {}{}",
-                cast(format!("min({c})")),
-                cast(format!("max({c})")),
-                source::source_table(engine, p),
-                source::where_clause(engine, p)
-            ),
-        )
-        .await?;
-    let bound = |i| {
-        rows.first()
-            .and_then(|r| r.at(i))
-            .and_then(|v| v.parse::<i128>().ok())
-    };
-    let (Some(lo), Some(hi)) = (bound(0), bound(1)) else {
+    let Some((lo, hi)) = source::key_span(
+        &ctx.source,
+        &source::source_table(engine, p),
+        &source::where_clause(engine, p),
+        &values::quote(engine, &p.columns[column].0),
+    )
+    .await?
+    else {
         return Ok(vec![]);
     };
     let parts = (est.div_ceil(per)).clamp(2, 16) as i128;

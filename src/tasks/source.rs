@@ -185,6 +185,83 @@ where
     r
 }
 
+/// A reader of one SELECT of text columns running in the background (see [`read_sql`]): its
+/// batches arrive on `rx`; [`Reader::finish`] gives its outcome once `rx` is drained.
+pub struct Reader {
+    pub rx: tokio::sync::mpsc::Receiver<Batch>,
+    handle: tokio::task::JoinHandle<Result<()>>,
+    endpoint: String,
+}
+
+impl Reader {
+    /// Starts reading `sql` (`n` text columns) from `conn` in batches of `batch` rows.
+    pub fn spawn(conn: &Connection, what: &str, sql: String, n: usize, batch: usize) -> Reader {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (c, what) = (conn.clone(), what.to_string());
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        Reader {
+            rx,
+            handle: tokio::spawn(
+                async move { read_sql(&c, &what, sql, n, batch, tx, cancel).await },
+            ),
+            endpoint: conn.endpoint.label(),
+        }
+    }
+
+    /// The reader's outcome (an error of the query, or the reader stopping).
+    pub async fn finish(self) -> Result<()> {
+        drop(self.rx);
+        match self.handle.await {
+            Ok(r) => r,
+            Err(e) => Err(Error::InvalidEndpoint {
+                endpoint: self.endpoint,
+                reason: format!("a reader stopped: {e}"),
+            }),
+        }
+    }
+
+    /// Every row, collected (for small results).
+    pub async fn collect(mut self) -> Result<Batch> {
+        let mut out = vec![];
+        while let Some(b) = self.rx.recv().await {
+            out.extend(b);
+        }
+        self.finish().await?;
+        Ok(out)
+    }
+}
+
+/// The smallest and largest value of integer column `col` (quoted) of `table` (quoted, with
+/// its `filter`, a WHERE clause or nothing); None when the table is empty.
+pub async fn key_span(
+    conn: &Connection,
+    table: &str,
+    filter: &str,
+    col: &str,
+) -> Result<Option<(i128, i128)>> {
+    let cast = |x: String| match conn.endpoint.engine {
+        Engine::Postgres => format!("({x})::text"),
+        Engine::Sqlite => format!("CAST({x} AS TEXT)"),
+        _ => format!("CAST({x} AS CHAR)"),
+    };
+    let rows = conn
+        .query(
+            &format!("finding the key span of {table}"),
+            &format!(
+                "SELECT {}, {} FROM {table}{filter}",
+                cast(format!("min({col})")),
+                cast(format!("max({col})"))
+            ),
+        )
+        .await?;
+    let bound = |i| {
+        rows.first()
+            .and_then(|r| r.at(i))
+            .and_then(|v| v.parse::<i128>().ok())
+    };
+    Ok(bound(0).zip(bound(1)))
+}
+
 /// Rows of the table on the source (with the task's filters).
 pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
     let engine = conn.endpoint.engine;

@@ -18,10 +18,7 @@
 //! compared by counts and a whole-table checksum (the sum of every row's hash, read from both
 //! sides), and said so.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-use super::source::read_sql;
+use super::source::{Reader, key_span};
 use super::values::{Kind, quote, select_expr, to_target};
 use super::{KeyRange, Prepared};
 use crate::endpoints::Connection;
@@ -276,12 +273,6 @@ async fn merge(
         super::source::select(source.endpoint.engine, p),
         order_src.join(", ")
     );
-    let tgt_cols: Vec<String> = p
-        .columns
-        .iter()
-        .zip(&p.target_columns)
-        .map(|(c, name)| select_expr(target.endpoint.engine, name, c.3))
-        .collect();
     let tgt_where = match &p.range {
         Some(r) => format!(
             " WHERE {}",
@@ -291,23 +282,13 @@ async fn merge(
         None => String::new(),
     };
     let tgt_sql = format!(
-        "SELECT {} FROM {}{tgt_where} ORDER BY {}",
-        tgt_cols.join(", "),
-        p.target_sql,
+        "{}{tgt_where} ORDER BY {}",
+        target_select(target.endpoint.engine, p),
         order_tgt.join(", ")
     );
     let n = p.columns.len();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let (stx, mut srx) = tokio::sync::mpsc::channel(4);
-    let (ttx, mut trx) = tokio::sync::mpsc::channel(4);
-    let sr = {
-        let (c, label, cancel) = (source.clone(), p.label.clone(), cancel.clone());
-        tokio::spawn(async move { read_sql(&c, &label, src_sql, n, 2_000, stx, cancel).await })
-    };
-    let tr = {
-        let (c, label, cancel) = (target.clone(), p.target_sql.clone(), cancel.clone());
-        tokio::spawn(async move { read_sql(&c, &label, tgt_sql, n, 2_000, ttx, cancel).await })
-    };
+    let mut sr = Reader::spawn(source, &p.label, src_sql, n, 2_000);
+    let mut tr = Reader::spawn(target, &p.target_sql, tgt_sql, n, 2_000);
     let mut sbuf: std::collections::VecDeque<Vec<Option<String>>> = Default::default();
     let mut tbuf: std::collections::VecDeque<Vec<Option<String>>> = Default::default();
     let mut s_done = false;
@@ -326,13 +307,13 @@ async fn merge(
     };
     loop {
         if sbuf.is_empty() && !s_done {
-            match srx.recv().await {
+            match sr.rx.recv().await {
                 Some(b) => sbuf.extend(b),
                 None => s_done = true,
             }
         }
         if tbuf.is_empty() && !t_done {
-            match trx.recv().await {
+            match tr.rx.recv().await {
                 Some(b) => tbuf.extend(b),
                 None => t_done = true,
             }
@@ -390,16 +371,20 @@ async fn merge(
             _ => {}
         }
     }
-    let read = |r: std::result::Result<Result<()>, tokio::task::JoinError>| match r {
-        Ok(r) => r,
-        Err(e) => Err(crate::error::Error::InvalidEndpoint {
-            endpoint: "validation".into(),
-            reason: format!("a reader stopped: {e}"),
-        }),
-    };
-    read(sr.await)?;
-    read(tr.await)?;
+    sr.finish().await?;
+    tr.finish().await?;
     Ok(())
+}
+
+/// The SELECT reading `p`'s columns on the target (`engine`) as canonical text.
+fn target_select(engine: Engine, p: &Prepared) -> String {
+    let cols: Vec<String> = p
+        .columns
+        .iter()
+        .zip(&p.target_columns)
+        .map(|(c, name)| select_expr(engine, name, c.3))
+        .collect();
+    format!("SELECT {} FROM {}", cols.join(", "), p.target_sql)
 }
 
 /// Rows per checksummed key range.
@@ -498,36 +483,7 @@ async fn collect(
     sql: String,
     n: usize,
 ) -> Result<Vec<Vec<Option<String>>>> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let reader = {
-        let (c, what) = (conn.clone(), what.to_string());
-        tokio::spawn(async move {
-            read_sql(
-                &c,
-                &what,
-                sql,
-                n,
-                1_000,
-                tx,
-                Arc::new(AtomicBool::new(false)),
-            )
-            .await
-        })
-    };
-    let mut out = vec![];
-    while let Some(b) = rx.recv().await {
-        out.extend(b);
-    }
-    match reader.await {
-        Ok(r) => r?,
-        Err(e) => {
-            return Err(crate::error::Error::InvalidEndpoint {
-                endpoint: conn.endpoint.label(),
-                reason: format!("a reader stopped: {e}"),
-            });
-        }
-    }
-    Ok(out)
+    Reader::spawn(conn, what, sql, n, 1_000).collect().await
 }
 
 /// Checksums of key ranges inside both databases, then the differing ranges row by row, then
@@ -550,38 +506,14 @@ async fn checksums(
     let src_filter = super::source::where_clause(se, p);
     let (sk, tk) = (quote(se, &p.columns[k].0), quote(te, &p.target_columns[k]));
     // The key span over both sides.
-    let span = |c: Connection, table: String, filter: String, col: String| {
-        let cast = |x: String| match c.endpoint.engine {
-            Engine::Postgres => format!("({x})::text"),
-            _ => format!("CAST({x} AS CHAR)"),
-        };
-        let sql = format!(
-            "SELECT {}, {} FROM {table}{filter}",
-            cast(format!("min({col})")),
-            cast(format!("max({col})"))
-        );
-        async move { collect(&c, "the key span", sql, 2).await }
-    };
     let (a, b) = tokio::join!(
-        span(
-            source.clone(),
-            src_table.clone(),
-            src_filter.clone(),
-            sk.clone()
-        ),
-        span(
-            target.clone(),
-            p.target_sql.clone(),
-            String::new(),
-            tk.clone()
-        )
+        key_span(source, &src_table, &src_filter, &sk),
+        key_span(target, &p.target_sql, "", &tk)
     );
-    let bounds: Vec<i128> = a?
+    let bounds: Vec<i128> = [a?, b?]
         .into_iter()
-        .chain(b?)
         .flatten()
-        .flatten()
-        .filter_map(|x| x.parse().ok())
+        .flat_map(|(lo, hi)| [lo, hi])
         .collect();
     let mut segments = 0u64;
     let mut differing: Vec<i128> = vec![];
@@ -739,13 +671,7 @@ async fn table_checksums_match(
     p: &Prepared,
 ) -> Result<bool> {
     let src_sql = super::source::select(source.endpoint.engine, p);
-    let tgt_cols: Vec<String> = p
-        .columns
-        .iter()
-        .zip(&p.target_columns)
-        .map(|(c, name)| select_expr(target.endpoint.engine, name, c.3))
-        .collect();
-    let tgt_sql = format!("SELECT {} FROM {}", tgt_cols.join(", "), p.target_sql);
+    let tgt_sql = target_select(target.endpoint.engine, p);
     let n = p.columns.len();
     let kinds: Vec<(Kind, Kind)> = p.columns.iter().map(|c| (c.2, c.3)).collect();
     let side = |c: &Connection, sql: String, is_source: bool| {
@@ -754,21 +680,9 @@ async fn table_checksums_match(
         let q = p.clone();
         let label = p.label.clone();
         async move {
-            let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-            let reader = tokio::spawn(async move {
-                read_sql(
-                    &c,
-                    &label,
-                    sql,
-                    n,
-                    2_000,
-                    tx,
-                    Arc::new(AtomicBool::new(false)),
-                )
-                .await
-            });
+            let mut reader = Reader::spawn(&c, &label, sql, n, 2_000);
             let (mut sum, mut count) = (0u128, 0u64);
-            while let Some(batch) = rx.recv().await {
+            while let Some(batch) = reader.rx.recv().await {
                 for row in batch {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -786,13 +700,7 @@ async fn table_checksums_match(
                     count += 1;
                 }
             }
-            match reader.await {
-                Ok(r) => r.map(|()| (sum, count)),
-                Err(e) => Err(crate::error::Error::InvalidEndpoint {
-                    endpoint: "validation".into(),
-                    reason: format!("a reader stopped: {e}"),
-                }),
-            }
+            reader.finish().await.map(|()| (sum, count))
         }
     };
     let (a, b) = tokio::join!(side(source, src_sql, true), side(target, tgt_sql, false));
