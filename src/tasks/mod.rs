@@ -600,15 +600,7 @@ pub async fn run(
 
     // Load: the biggest tables first (the longest one bounds the task), at most
     // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).
-    let ctx = Arc::new(Ctx {
-        task: task.name.clone(),
-        source: source.clone(),
-        target: target.clone(),
-        settings: s.clone(),
-        events: events.clone(),
-        cancel: cancel.clone(),
-        sem: Arc::new(tokio::sync::Semaphore::new(s.max_parallel_tables.max(1))),
-    });
+    let ctx = Ctx::new(task, source, target, &events, &cancel);
     let mut order: Vec<usize> = (0..prepared.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].estimated_rows.unwrap_or(0)));
     let mut handles = vec![];
@@ -662,18 +654,9 @@ pub async fn validate_only(
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let s = &task.settings;
     let (_, prepared) = prepare(task, source, target, &events, false).await?;
     (events)(TaskEvent::Step("validating".into()));
-    let ctx = Arc::new(Ctx {
-        task: task.name.clone(),
-        source: source.clone(),
-        target: target.clone(),
-        settings: s.clone(),
-        events: events.clone(),
-        cancel: cancel.clone(),
-        sem: Arc::new(tokio::sync::Semaphore::new(s.max_parallel_tables.max(1))),
-    });
+    let ctx = Ctx::new(task, source, target, &events, &cancel);
     let handles: Vec<_> = prepared
         .into_iter()
         .map(|p| {
@@ -787,6 +770,26 @@ struct Ctx {
 }
 
 impl Ctx {
+    fn new(
+        task: &Task,
+        source: &Connection,
+        target: &Connection,
+        events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+        cancel: &Arc<std::sync::atomic::AtomicBool>,
+    ) -> Arc<Ctx> {
+        Arc::new(Ctx {
+            task: task.name.clone(),
+            source: source.clone(),
+            target: target.clone(),
+            settings: task.settings.clone(),
+            events: events.clone(),
+            cancel: cancel.clone(),
+            sem: Arc::new(tokio::sync::Semaphore::new(
+                task.settings.max_parallel_tables.max(1),
+            )),
+        })
+    }
+
     fn cancelled(&self) -> bool {
         self.cancel.load(std::sync::atomic::Ordering::Relaxed)
     }
