@@ -19,7 +19,15 @@ pub struct TasksScreen {
     /// The source catalog read for the preview, and the discovery under way.
     preview_catalog: Option<(String, Result<Box<crate::model::Catalog>, String>)>,
     pub preview_request: Option<crate::runtime::RequestId>,
+    /// The plan shown, and what it was computed from (mappings and the target's engine): the
+    /// plan is recomputed when they change, not every frame.
+    preview_plan: Option<PreviewPlan>,
 }
+
+type PreviewPlan = (
+    (TableMappings, crate::endpoints::Engine),
+    Result<Vec<crate::tasks::mappings::TablePlan>, String>,
+);
 
 fn patterns(m: &TableMappings, action: SelectionAction) -> String {
     m.selection
@@ -58,6 +66,7 @@ impl TasksScreen {
         if let crate::runtime::EventKind::Discovered(r) = event.kind {
             self.preview_request = None;
             self.preview_catalog = Some((event.endpoint, r));
+            self.preview_plan = None;
         }
     }
 
@@ -126,12 +135,19 @@ impl TasksScreen {
         let (Some(se), Some(te)) = (engine(&t.source), engine(&t.target)) else {
             return;
         };
-        let plans = match crate::tasks::plan_tables(&t.mappings, catalog, se, te) {
-            Ok(p) => p,
-            Err(e) => {
-                ui.colored_label(style::ERROR, e.to_string());
+        let key = (t.mappings.clone(), te);
+        if self.preview_plan.as_ref().is_none_or(|(k, _)| *k != key) {
+            let plan =
+                crate::tasks::plan_tables(&t.mappings, catalog, se, te).map_err(|e| e.to_string());
+            self.preview_plan = Some((key, plan));
+        }
+        let plans = match self.preview_plan.as_ref().map(|p| &p.1) {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                ui.colored_label(style::ERROR, e);
                 return;
             }
+            None => return,
         };
         let total: usize = catalog.schemas.iter().map(|s| s.tables.len()).sum();
         ui.label(format!("{} of {total} source tables selected", plans.len()));
