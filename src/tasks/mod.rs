@@ -350,7 +350,6 @@ impl Prepared {
 pub struct KeyRange {
     /// The key column's index in [`Prepared::columns`].
     pub column: usize,
-    pub part: usize,
     /// Inclusive; None: from the start.
     pub from: Option<i128>,
     /// Exclusive; None: to the end.
@@ -1044,7 +1043,6 @@ async fn load_ranges(
             let mut q = p.clone();
             q.range = Some(KeyRange {
                 column,
-                part: r.part,
                 from: r.from,
                 to: r.to,
             });

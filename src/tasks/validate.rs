@@ -224,7 +224,6 @@ fn subset(p: &Prepared, cols: &[usize], range: Option<(Option<i128>, Option<i128
         .collect();
     q.range = range.map(|(from, to)| KeyRange {
         column: 0,
-        part: 0,
         from,
         to,
     });
@@ -476,16 +475,6 @@ fn checksum_sql(
     }
 }
 
-/// Runs a query of `n` text columns in the reading session (UTC, snapshot) and collects it.
-async fn collect(
-    conn: &Connection,
-    what: &str,
-    sql: String,
-    n: usize,
-) -> Result<Vec<Vec<Option<String>>>> {
-    Reader::spawn(conn, what, sql, n, 1_000).collect().await
-}
-
 /// Checksums of key ranges inside both databases, then the differing ranges row by row, then
 /// the columns that cannot be checksummed alike.
 async fn checksums(
@@ -577,7 +566,6 @@ async fn checksums(
             .map(|c| {
                 let range = KeyRange {
                     column: 0,
-                    part: 0,
                     from: (c > 0).then(|| lo + c * per * width),
                     to: (c + 1 < chunks).then(|| lo + (c + 1) * per * width),
                 };
@@ -609,9 +597,12 @@ async fn checksums(
         let sources = futures_util::future::join_all(
             source_sql
                 .into_iter()
-                .map(|sql| collect(source, &sw, sql, 3)),
+                .map(|sql| Reader::spawn(source, &sw, sql, 3, 1_000).collect()),
         );
-        let (a, b) = tokio::join!(sources, collect(target, &tw, tsql, 3));
+        let (a, b) = tokio::join!(
+            sources,
+            Reader::spawn(target, &tw, tsql, 3, 1_000).collect()
+        );
         let a = a
             .into_iter()
             .collect::<Result<Vec<_>>>()
