@@ -845,6 +845,10 @@ pub struct MigrateArgs {
     /// each cut counted and reported (default: full LOB mode, nothing cut).
     #[arg(long)]
     lob_max_kb: Option<u64>,
+    /// When the connection to either side is lost: retries of the table after 1, 2, 4...
+    /// seconds (the table emptied and loaded again), then a clear failure.
+    #[arg(long, default_value_t = 5)]
+    retries: u32,
     /// Rows per batch.
     #[arg(long, default_value_t = 5000)]
     batch_rows: usize,
@@ -982,6 +986,7 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
             batch_rows: a.batch_rows.max(1),
             partition_rows: a.partition_rows,
             lob_max_kb: a.lob_max_kb,
+            retries: a.retries,
             zero_dates,
             error_policy: match a.error_policy.as_str() {
                 "suspend-table" => ErrorPolicy::SuspendTable,

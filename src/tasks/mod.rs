@@ -98,6 +98,9 @@ pub struct Settings {
     /// Limited LOB mode (DMS's LobMaxSize): LOB values longer than this many KiB are cut to
     /// it, and every cut is counted and reported. None: full LOB mode, nothing is cut.
     pub lob_max_kb: Option<u64>,
+    /// Retries of a table (or key range) whose connection to either side was lost, after 1, 2,
+    /// 4... seconds; the table is emptied and loaded again each time.
+    pub retries: u32,
     /// Tables of at least twice this many rows (estimated) with an integer primary key are
     /// loaded in key ranges of about this many rows, in parallel. 0: never split.
     pub partition_rows: u64,
@@ -115,6 +118,7 @@ impl Default for Settings {
             validate: ValidateMode::Rows,
             partition_rows: 1_000_000,
             lob_max_kb: None,
+            retries: 5,
         }
     }
 }
@@ -617,7 +621,11 @@ pub async fn run(
     }
     results.sort_by_key(|r| r.0);
     let results: Vec<TableResult> = results.into_iter().map(|r| r.1).collect();
-    if s.create_schema && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+    if ctx.lost.load(std::sync::atomic::Ordering::Relaxed) {
+        let m = "keys, indexes and triggers (post-data) not created: a database stayed unreachable; run the task again to resume";
+        tracing::warn!(target: "tugboat::tasks", "{m}");
+        events(TaskEvent::Step(m.into()));
+    } else if s.create_schema && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
         events(TaskEvent::Step(
             "creating keys, indexes and triggers (post-data)".into(),
         ));
@@ -766,6 +774,8 @@ struct Ctx {
     cancel: Arc<std::sync::atomic::AtomicBool>,
     /// One permit per copy (a table, or one key range of a table) or validation running.
     sem: Arc<tokio::sync::Semaphore>,
+    /// A connection was lost for good (retries exhausted): post-data is not attempted.
+    lost: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx {
@@ -786,6 +796,7 @@ impl Ctx {
             sem: Arc::new(tokio::sync::Semaphore::new(
                 task.settings.max_parallel_tables.max(1),
             )),
+            lost: Default::default(),
         })
     }
 
@@ -935,13 +946,18 @@ async fn load_table(
             kept
         };
         if ranges.is_empty() {
-            let label = p.label.clone();
-            return copy(ctx, p, move |rows, bytes| {
-                events(TaskEvent::Progress {
-                    table: label.clone(),
-                    rows,
-                    bytes,
+            return with_retries(ctx, &p.label, |attempt| async move {
+                if attempt > 0 {
+                    sink::empty(target, p).await?;
+                }
+                copy(ctx, p, |rows, bytes| {
+                    events(TaskEvent::Progress {
+                        table: p.label.clone(),
+                        rows,
+                        bytes,
+                    })
                 })
+                .await
             })
             .await;
         }
@@ -1056,22 +1072,37 @@ async fn load_ranges(
                 if r.state != "queued" {
                     sink::empty(&ctx.target, &q).await?;
                 }
+                // This range's rows and bytes so far, in the table's totals.
                 let last = std::sync::Mutex::new((0u64, 0u64));
-                let outcome = copy(ctx, &q, |r_rows, r_bytes| {
+                let (q, last) = (&q, &last);
+                let (rows, bytes) = (&rows, &bytes);
+                let outcome = with_retries(ctx, label, |attempt| async move {
                     use std::sync::atomic::Ordering::Relaxed;
-                    let (dr, db) = match last.lock() {
-                        Ok(mut l) => {
-                            let d = (r_rows - l.0, r_bytes - l.1);
-                            *l = (r_rows, r_bytes);
-                            d
+                    if attempt > 0 {
+                        // Loaded again from the start: what it had counted is taken back.
+                        if let Ok(mut l) = last.lock() {
+                            rows.fetch_sub(l.0, Relaxed);
+                            bytes.fetch_sub(l.1, Relaxed);
+                            *l = (0, 0);
                         }
-                        Err(_) => (0, 0),
-                    };
-                    (ctx.events)(TaskEvent::Progress {
-                        table: label.to_string(),
-                        rows: rows.fetch_add(dr, Relaxed) + dr,
-                        bytes: bytes.fetch_add(db, Relaxed) + db,
-                    });
+                        sink::empty(&ctx.target, q).await?;
+                    }
+                    copy(ctx, q, |r_rows, r_bytes| {
+                        let (dr, db) = match last.lock() {
+                            Ok(mut l) => {
+                                let d = (r_rows.saturating_sub(l.0), r_bytes.saturating_sub(l.1));
+                                *l = (r_rows, r_bytes);
+                                d
+                            }
+                            Err(_) => (0, 0),
+                        };
+                        (ctx.events)(TaskEvent::Progress {
+                            table: label.to_string(),
+                            rows: rows.fetch_add(dr, Relaxed) + dr,
+                            bytes: bytes.fetch_add(db, Relaxed) + db,
+                        });
+                    })
+                    .await
                 })
                 .await;
                 match &outcome {
@@ -1122,6 +1153,66 @@ async fn load_ranges(
     match first_error {
         Some(e) => Err(e),
         None => Ok(total),
+    }
+}
+
+/// Whether an error is a lost or refused connection (to either side), which is worth waiting
+/// out, rather than something the data or the schema caused.
+fn transient(e: &Error) -> bool {
+    let m = e.to_string().to_ascii_lowercase();
+    [
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+        "pool timed out",
+        "unexpected eof",
+        "error communicating with database",
+        "terminating connection",
+        "server closed the connection",
+        "lost connection",
+        "server has gone away",
+        "connection closed",
+        "attempted to acquire a connection on a closed pool",
+        "expected to read",
+    ]
+    .iter()
+    .any(|s| m.contains(s))
+}
+
+/// Runs `f(attempt)` until it succeeds, fails for another reason than a lost connection, or
+/// [`Settings::retries`] retries (after 1, 2, 4, 8... seconds) did not bring the connection
+/// back; `f` is told the attempt so a retry can empty what the failed attempt wrote.
+async fn with_retries<T, F, Fut>(ctx: &Ctx, what: &str, mut f: F) -> Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0u32;
+    let mut waited = 0u64;
+    loop {
+        match f(attempt).await {
+            Err(e) if transient(&e) && attempt < ctx.settings.retries && !ctx.cancelled() => {
+                attempt += 1;
+                let wait = 1u64 << (attempt - 1).min(6);
+                waited += wait;
+                tracing::warn!(target: "tugboat::tasks", "{what}: connection lost ({e}); retry {attempt} of {} in {wait} s", ctx.settings.retries);
+                (ctx.events)(TaskEvent::Step(format!(
+                    "{what}: connection lost; retry {attempt} of {} in {wait} s",
+                    ctx.settings.retries
+                )));
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            }
+            Err(e) if attempt > 0 && transient(&e) => {
+                ctx.lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(Error::InvalidEndpoint {
+                    endpoint: what.to_string(),
+                    reason: format!(
+                        "the connection was lost and {attempt} retries over {waited} s did not bring it back ({e}); run the task again when the database is reachable: it resumes"
+                    ),
+                });
+            }
+            r => return r,
+        }
     }
 }
 

@@ -544,6 +544,178 @@ async fn transformations_shape_the_created_target() {
     tgt.close().await;
 }
 
+/// A TCP proxy in front of a server whose connections can be cut, as when the server stops:
+/// every open connection is dropped and the port refuses new ones until `restore`.
+struct Proxy {
+    port: u16,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+impl Proxy {
+    async fn start(to: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cut = Arc::new(tokio::sync::Notify::new());
+        let (up2, cut2) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            let mut listener = Some(listener);
+            loop {
+                let Some(l) = &listener else {
+                    // Down: nothing listens (connections are refused) until restored.
+                    while !up2.load(std::sync::atomic::Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                    listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                        .await
+                        .ok();
+                    continue;
+                };
+                let accepted = tokio::select! {
+                    a = l.accept() => a,
+                    _ = cut2.notified() => {
+                        listener = None;
+                        continue;
+                    }
+                };
+                let Ok((mut client, _)) = accepted else {
+                    return;
+                };
+                let cut = cut2.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", to)).await
+                    else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, up, cut }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The target goes away in the middle of a load (every connection dropped, new ones refused)
+/// and comes back 3 s later: the table is retried with backoff, emptied and loaded again, and
+/// ends exact. When it does not come back, the table fails with a message that says so.
+#[tokio::test]
+async fn a_lost_target_is_retried_then_reported() {
+    let src_url = support::mysql_database("tug_task_lost").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE big (id INT PRIMARY KEY, note VARCHAR(60));
+         INSERT INTO big SELECT seq, CONCAT('row ', seq, REPEAT('x', 40)) FROM seq_1_to_100000;",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_task_lost").await;
+    let direct = open(&tgt_url, Role::Target).await;
+    let real_port = Endpoint::parse_url(&tgt_url).unwrap().endpoint.port;
+    let proxy = Proxy::start(real_port).await;
+    let via_proxy = tgt_url.replace(&format!(":{real_port}/"), &format!(":{}/", proxy.port));
+    assert_ne!(via_proxy, tgt_url);
+    // Waits for a connection while the target is away last 2 s, not the default 10.
+    let via_proxy = format!(
+        "{via_proxy}{}connect_timeout=2",
+        if via_proxy.contains('?') { '&' } else { '?' }
+    );
+    let tgt = open(&via_proxy, Role::Target).await;
+    let mut t = task("lost");
+    t.settings.batch_rows = 200;
+    t.settings.retries = 3;
+    let events = Arc::new(std::sync::Mutex::new(vec![]));
+    let sink = {
+        let events = events.clone();
+        Arc::new(move |e: TaskEvent| events.lock().unwrap().push(e))
+    };
+    let running = {
+        let (t, src, tgt, sink) = (t.clone(), src.clone(), tgt.clone(), sink.clone());
+        tokio::spawn(
+            async move { run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false))).await },
+        )
+    };
+    // Once rows arrive, the target goes away for 3 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while events
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|e| !matches!(e, TaskEvent::Progress { rows, .. } if *rows > 0))
+    {
+        assert!(std::time::Instant::now() < deadline, "no rows arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    proxy.cut();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    proxy.restore();
+    let s = running.await.unwrap().unwrap();
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    let big = &s.tables[0];
+    assert_eq!(big.rows, 100_000);
+    assert_eq!(big.validation_state(), "Validated");
+    assert!(
+        events.lock().unwrap().iter().any(
+            |e| matches!(e, TaskEvent::Step(m) if m.contains("connection lost; retry 1 of 3"))
+        ),
+        "the retry is reported"
+    );
+    assert_eq!(
+        one(&direct, "SELECT count(DISTINCT id) FROM tug_task_lost.big")
+            .await
+            .as_deref(),
+        Some("100000")
+    );
+    // Gone for good: one retry, then a clear failure.
+    t.settings.retries = 1;
+    tugboat::tasks::reload(&t.name, &tgt, &["tug_task_lost.big".to_string()])
+        .await
+        .unwrap();
+    events.lock().unwrap().clear();
+    let running = {
+        let (t, src, tgt, sink) = (t.clone(), src.clone(), tgt.clone(), sink.clone());
+        tokio::spawn(
+            async move { run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false))).await },
+        )
+    };
+    while events
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|e| !matches!(e, TaskEvent::Progress { rows, .. } if *rows > 0))
+    {
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(60),
+            "no rows arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    proxy.cut();
+    let s = running.await.unwrap().unwrap();
+    proxy.restore();
+    assert_eq!(s.tables[0].state, TableState::Error);
+    let failure = s.tables[0].error.clone().unwrap_or_default();
+    assert!(
+        failure.contains("the connection was lost and 1 retries over 1 s did not bring it back"),
+        "{failure}"
+    );
+    src.close().await;
+    tgt.close().await;
+    direct.close().await;
+}
+
 /// Bad table mappings stop the task before anything is written.
 #[tokio::test]
 async fn bad_mappings_write_nothing() {
