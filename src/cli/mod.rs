@@ -1042,6 +1042,70 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
     .await
 }
 
+/// Progress as plain lines, for logs: each step and table event, and a table's rows at most
+/// every 5 seconds.
+struct PlainLines {
+    started: std::time::Instant,
+    last: std::collections::HashMap<String, std::time::Instant>,
+}
+
+impl PlainLines {
+    fn new() -> Self {
+        PlainLines {
+            started: std::time::Instant::now(),
+            last: Default::default(),
+        }
+    }
+
+    fn line(&mut self, e: &crate::tasks::TaskEvent) -> Option<String> {
+        use crate::tasks::TaskEvent;
+        let text = match e {
+            TaskEvent::Step(s) => s.clone(),
+            TaskEvent::Planned(t) => format!("{} tables to load", t.len()),
+            TaskEvent::TableStarted { table } => format!("{table}: full load"),
+            TaskEvent::Progress { table, rows, .. } => {
+                let now = std::time::Instant::now();
+                let due = self
+                    .last
+                    .get(table)
+                    .is_none_or(|t| now.duration_since(*t).as_secs() >= 5);
+                if !due {
+                    return None;
+                }
+                self.last.insert(table.clone(), now);
+                format!("{table}: {rows} rows")
+            }
+            TaskEvent::TableSkipped { table, rows } => {
+                format!("{table}: completed earlier ({rows} rows), skipped")
+            }
+            TaskEvent::TableDone {
+                table,
+                rows,
+                seconds,
+                ..
+            } => format!("{table}: completed, {rows} rows in {seconds:.1} s"),
+            TaskEvent::TableFailed { table, error } => format!("{table}: ERROR {error}"),
+            TaskEvent::Ranges { table, parts, done } => {
+                format!("{table}: {done} of {parts} key ranges done")
+            }
+            TaskEvent::RowsRefused { table, total, .. } => {
+                format!("{table}: {total} rows refused (see tugboat_apply_exceptions)")
+            }
+            TaskEvent::Validated {
+                table,
+                state,
+                mismatched,
+                ..
+            } if *mismatched > 0 => format!("{table}: {state}, {mismatched} rows differ"),
+            TaskEvent::Validated { table, state, .. } => format!("{table}: {state}"),
+        };
+        Some(format!(
+            "[{:7.1} s] {text}",
+            self.started.elapsed().as_secs_f64()
+        ))
+    }
+}
+
 /// Runs a task with a progress bar per table (or quietly with `json`), then prints the summary.
 async fn run_task(
     task: crate::tasks::Task,
@@ -1065,9 +1129,12 @@ async fn run_task(
     let source = Connection::open(&se, sp).await?;
     let target = Connection::open(&te, tp).await?;
     let multi = indicatif::MultiProgress::new();
-    if json {
+    // Not a terminal (a log file, a CI job): plain progress lines instead of bars.
+    let plain = !json && !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if json || plain {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let lines = std::sync::Mutex::new(PlainLines::new());
     let status = multi.add(indicatif::ProgressBar::new_spinner());
     status.enable_steady_tick(std::time::Duration::from_millis(120));
     let bars: Arc<std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>> =
@@ -1080,6 +1147,10 @@ async fn run_task(
         let (multi, status, bars, style) =
             (multi.clone(), status.clone(), bars.clone(), style.clone());
         Arc::new(move |e: TaskEvent| {
+            if plain && let Some(line) = lines.lock().unwrap_or_else(|p| p.into_inner()).line(&e) {
+                // A closed pipe (`| head`) must not stop the task.
+                let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{line}\n"));
+            }
             let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
             match e {
                 TaskEvent::Step(s) => status.set_message(s),

@@ -370,6 +370,12 @@ async fn migrate_loads_validates_and_resumes() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert_eq!(out.matches("Validated").count(), 7, "{out}");
+    // Not a terminal: plain progress lines on stderr.
+    assert!(
+        err.contains("main.customers: completed earlier (300 rows), skipped")
+            && err.contains("main.customers: Validated"),
+        "{err}"
+    );
     assert!(out.contains("7 tables, 7748 rows"), "{out}");
     let o = tugboat(&[
         "migrate",
