@@ -430,6 +430,7 @@ async fn execute(command: Command) -> Result<()> {
                 prepare: "do-nothing".into(),
                 no_create_schema: true,
                 zero_dates: "null".into(),
+                nul_chars: "error".into(),
                 error_policy: "suspend-table".into(),
                 ..MigrateArgs::default()
             };
@@ -855,6 +856,10 @@ pub struct MigrateArgs {
     /// MySQL zero dates: null (default, counted) or error.
     #[arg(long, default_value = "null")]
     zero_dates: String,
+    /// NUL characters (U+0000) in text for a PostgreSQL target, which cannot store them:
+    /// error (default: the row goes to the error policy) or remove (removed, counted).
+    #[arg(long, default_value = "error")]
+    nul_chars: String,
     /// After the load: rows (counts, then every row compared on the key), counts, or none.
     #[arg(long, default_value = "rows")]
     validate: String,
@@ -890,7 +895,7 @@ fn selection(
 
 fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
-    use crate::tasks::{ErrorPolicy, Prepare, Settings, Task, ValidateMode, ZeroDates};
+    use crate::tasks::{ErrorPolicy, NulChars, Prepare, Settings, Task, ValidateMode, ZeroDates};
     let bad = |what: &str, reason: String| Error::InvalidEndpoint {
         endpoint: what.into(),
         reason,
@@ -910,6 +915,11 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
         "null" => ZeroDates::Null,
         "error" => ZeroDates::Error,
         o => return Err(bad("--zero-dates", format!("'{o}': use null or error"))),
+    };
+    let nul_chars = match a.nul_chars.as_str() {
+        "error" => NulChars::Error,
+        "remove" => NulChars::Remove,
+        o => return Err(bad("--nul-chars", format!("'{o}': use error or remove"))),
     };
     let resolve = |endpoint: String,
                    role|
@@ -988,6 +998,7 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
             lob_max_kb: a.lob_max_kb,
             retries: a.retries,
             zero_dates,
+            nul_chars,
             error_policy: match a.error_policy.as_str() {
                 "suspend-table" => ErrorPolicy::SuspendTable,
                 "stop-task" => ErrorPolicy::StopTask,
@@ -1190,6 +1201,7 @@ async fn run_task(
                     rows,
                     zero_dates,
                     lobs_truncated,
+                    nuls_removed,
                     ..
                 } => {
                     if let Some(b) = bars.get(&table) {
@@ -1201,6 +1213,9 @@ async fn run_task(
                         }
                         if lobs_truncated > 0 {
                             notes.push(format!("{lobs_truncated} LOBs cut to the limit"));
+                        }
+                        if nuls_removed > 0 {
+                            notes.push(format!("NULs removed from {nuls_removed} values"));
                         }
                         b.finish_with_message(if notes.is_empty() {
                             "completed".to_string()
@@ -1285,6 +1300,8 @@ async fn run_task(
                         t.lobs_truncated,
                         task_lob_kb.unwrap_or(0)
                     ),
+                    (None, _) if t.nuls_removed > 0 =>
+                        format!(" (NUL characters removed from {} values)", t.nuls_removed),
                     (None, Some((s, g))) if t.exceptions > 0 => format!(
                         " (source {s}, target {g}; {} rows refused: see tugboat_apply_exceptions)",
                         t.exceptions

@@ -15,6 +15,7 @@
 pub mod mappings;
 pub mod sink;
 pub mod source;
+pub mod spatial;
 pub mod state;
 pub mod validate;
 pub mod values;
@@ -55,6 +56,18 @@ pub enum ZeroDates {
     Error,
 }
 
+/// What happens to a NUL character (U+0000) in text bound for PostgreSQL, which cannot store
+/// one (MySQL, MariaDB and SQLite text can hold it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NulChars {
+    /// The row goes to the error policy, with the column named.
+    #[default]
+    Error,
+    /// The NUL characters are removed, and every value so changed is counted.
+    Remove,
+}
+
 /// What happens when the target refuses rows (DMS's error handling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -92,6 +105,8 @@ pub struct Settings {
     /// Rows per batch (one channel message, one INSERT statement or COPY chunk).
     pub batch_rows: usize,
     pub zero_dates: ZeroDates,
+    /// NUL characters in text for a PostgreSQL target.
+    pub nul_chars: NulChars,
     pub error_policy: ErrorPolicy,
     /// Validation after the load.
     pub validate: ValidateMode,
@@ -114,6 +129,7 @@ impl Default for Settings {
             max_parallel_tables: 4,
             batch_rows: 5_000,
             zero_dates: ZeroDates::Null,
+            nul_chars: NulChars::Error,
             error_policy: ErrorPolicy::SuspendTable,
             validate: ValidateMode::Rows,
             partition_rows: 1_000_000,
@@ -184,6 +200,8 @@ pub enum TaskEvent {
         zero_dates: u64,
         /// LOB values cut to the limit.
         lobs_truncated: u64,
+        /// Text values whose NUL characters were removed.
+        nuls_removed: u64,
     },
     TableFailed {
         table: String,
@@ -229,6 +247,9 @@ pub struct TableResult {
     /// LOB values cut to the task's LOB limit.
     #[serde(default)]
     pub lobs_truncated: u64,
+    /// Text values whose NUL characters were removed (PostgreSQL targets, `nul_chars: remove`).
+    #[serde(default)]
+    pub nuls_removed: u64,
     /// Rows refused by the target and kept in `tugboat_apply_exceptions`.
     #[serde(default)]
     pub exceptions: u64,
@@ -312,6 +333,8 @@ pub struct Prepared {
     pub lobs: Vec<bool>,
     /// Limited LOB mode: LOB values longer than this many bytes are cut to it (and counted).
     pub lob_limit: Option<u64>,
+    /// The target cannot hold NUL characters in text (PostgreSQL): what to do with them.
+    pub nul: Option<NulChars>,
 }
 
 impl Prepared {
@@ -336,6 +359,50 @@ impl Prepared {
         }
         s.truncate(end);
         true
+    }
+
+    /// Whether the target must have value `v` of column `i` changed by the task's settings
+    /// before it can hold it: LOBs cut to the limit, NUL characters removed. Validation
+    /// compares the source's values so changed.
+    pub fn alters(&self, i: usize) -> bool {
+        (self.lob_limit.is_some() && self.lobs.get(i).copied().unwrap_or(false))
+            || self.nul == Some(NulChars::Remove) && self.holds_text(i)
+    }
+
+    /// Value `v` of column `i` as the load writes it by the task's settings (LOB cut, NUL
+    /// characters removed), for comparing with the target.
+    pub fn as_written(&self, i: usize, v: &mut Option<String>) {
+        self.truncate_lob(i, v);
+        let _ = self.fix_nul(i, v);
+    }
+
+    /// Whether column `i` is text on the target (NUL characters matter there).
+    fn holds_text(&self, i: usize) -> bool {
+        !matches!(
+            self.columns[i].3,
+            Kind::Binary | Kind::Integer | Kind::Decimal | Kind::Float | Kind::Bool | Kind::Bit(_)
+        )
+    }
+
+    /// Removes NUL characters from value `v` of column `i` when the task says so. Ok(true):
+    /// some were removed; Err: the target cannot hold the value (the error policy decides).
+    pub fn fix_nul(&self, i: usize, v: &mut Option<String>) -> std::result::Result<bool, String> {
+        let (Some(policy), Some(s)) = (self.nul, v.as_mut()) else {
+            return Ok(false);
+        };
+        if !s.contains('\0') || !self.holds_text(i) {
+            return Ok(false);
+        }
+        match policy {
+            NulChars::Remove => {
+                s.retain(|c| c != '\0');
+                Ok(true)
+            }
+            NulChars::Error => Err(format!(
+                "column {}: the text holds a NUL character (U+0000), which PostgreSQL cannot store (task setting \"NUL characters\": remove them, or keep this error)",
+                self.columns[i].0
+            )),
+        }
     }
 
     /// The SELECT-list expression reading column `i` on the source as canonical text.
@@ -560,6 +627,7 @@ async fn prepare(
             source_exprs,
             lobs,
             lob_limit: s.lob_max_kb.map(|kb| kb.saturating_mul(1024)),
+            nul: (target.endpoint.engine == Engine::Postgres).then_some(s.nul_chars),
         });
     }
     Ok((report, prepared))
@@ -757,6 +825,7 @@ fn blank_result(p: &Prepared) -> TableResult {
         skipped: false,
         zero_dates: 0,
         lobs_truncated: 0,
+        nuls_removed: 0,
         exceptions: 0,
         error: None,
         validation: None,
@@ -984,6 +1053,10 @@ async fn load_table(
             result.rows = rows;
             result.zero_dates = zero_dates;
             result.lobs_truncated = w.lobs_truncated;
+            result.nuls_removed = w.nuls_removed;
+            if w.nuls_removed > 0 {
+                tracing::warn!(target: "tugboat::tasks", "{}: NUL characters removed from {} text values", p.label, w.nuls_removed);
+            }
             if w.lobs_truncated > 0 {
                 tracing::warn!(target: "tugboat::tasks", "{}: {} LOB values cut to the LOB limit", p.label, w.lobs_truncated);
             }
@@ -997,6 +1070,7 @@ async fn load_table(
                         seconds: result.seconds,
                         zero_dates,
                         lobs_truncated: w.lobs_truncated,
+                        nuls_removed: w.nuls_removed,
                     });
                 }
                 Err(e) => {
@@ -1143,6 +1217,7 @@ async fn load_ranges(
                 total.zero_dates += w.zero_dates;
                 total.exceptions += w.exceptions;
                 total.lobs_truncated += w.lobs_truncated;
+                total.nuls_removed += w.nuls_removed;
                 total.refused.extend(w.refused);
             }
             Err(e) => {

@@ -92,30 +92,40 @@ pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-/// A row's values fixed up for the target, zero dates by the policy, LOBs cut to the limit;
-/// returns the zero dates met and the LOBs cut.
+/// What [`fix_row`] changed in a row, by the task's settings.
+#[derive(Default)]
+struct Fixed {
+    zero_dates: u64,
+    lobs_cut: u64,
+    nuls_removed: u64,
+}
+
+/// A row's values fixed up for the target, zero dates by the policy, LOBs cut to the limit,
+/// NUL characters by the policy; says what it changed.
 fn fix_row(
     row: &mut [Option<String>],
     p: &Prepared,
     zero: ZeroDates,
-) -> std::result::Result<(u64, u64), String> {
-    let mut zeros = 0;
-    let mut cut = 0;
+) -> std::result::Result<Fixed, String> {
+    let mut f = Fixed::default();
     for (i, v) in row.iter_mut().enumerate() {
         let (col, _, from, to) = &p.columns[i];
         if p.truncate_lob(i, v) {
-            cut += 1;
+            f.lobs_cut += 1;
+        }
+        if p.fix_nul(i, v)? {
+            f.nuls_removed += 1;
         }
         match values::fix(v, *from, *to) {
             Ok(()) => {}
             Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
-                zeros += 1;
+                f.zero_dates += 1;
                 *v = None;
             }
             Err(e) => return Err(format!("column {col}: {e}")),
         }
     }
-    Ok((zeros, cut))
+    Ok(f)
 }
 
 /// A connection set up for loading one table.
@@ -308,6 +318,8 @@ pub struct Written {
     pub refused: Vec<(String, String)>,
     /// LOB values cut to the task's limit.
     pub lobs_truncated: u64,
+    /// Text values whose NUL characters were removed.
+    pub nuls_removed: u64,
 }
 
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
@@ -335,9 +347,10 @@ pub async fn write(
         let mut exceptions: Vec<(String, Vec<Option<String>>)> = vec![];
         for mut row in batch {
             match fix_row(&mut row, p, zero) {
-                Ok((z, cut)) => {
-                    done.zero_dates += z;
-                    done.lobs_truncated += cut;
+                Ok(f) => {
+                    done.zero_dates += f.zero_dates;
+                    done.lobs_truncated += f.lobs_cut;
+                    done.nuls_removed += f.nuls_removed;
                     rows.push(row);
                 }
                 Err(e) if log => exceptions.push((e, row)),

@@ -72,7 +72,8 @@ const KEEP: usize = 100;
 pub fn normalise(v: Option<&str>, k: Kind) -> Option<String> {
     let v = v?;
     Some(match k {
-        Kind::Binary => v.to_ascii_lowercase(),
+        Kind::Binary | Kind::Geometry | Kind::MyGeometry => v.to_ascii_lowercase(),
+        Kind::PgGeo(_) => super::spatial::normalise_pg(v),
         Kind::Json | Kind::Array => match serde_json::from_str::<serde_json::Value>(v) {
             Ok(j) => j.to_string(),
             Err(_) => v.to_string(),
@@ -353,7 +354,7 @@ async fn merge(
                         let (_, _, from, to) = p.columns[i];
                         // What the load would have written (zero dates to NULL, LOBs cut...).
                         let mut sv = sv.clone();
-                        p.truncate_lob(i, &mut sv);
+                        p.as_written(i, &mut sv);
                         let written = to_target(sv.as_deref(), from, to).unwrap_or(None);
                         if normalise(written.as_deref(), to) != normalise(tv.as_deref(), to) {
                             diff.push(p.target_columns[i].clone());
@@ -543,7 +544,7 @@ async fn checksums(
             *to,
             None,
         );
-        let cut = p.lob_limit.is_some() && p.lobs.get(i).copied().unwrap_or(false);
+        let cut = p.alters(i);
         match (s, t) {
             (Some(s), Some(t)) if !cut => {
                 src_exprs.push((s, nullable));
@@ -680,7 +681,7 @@ async fn table_checksums_match(
                     for (i, (v, (from, to))) in row.iter().zip(&kinds).enumerate() {
                         let v = if is_source {
                             let mut v = v.clone();
-                            q.truncate_lob(i, &mut v);
+                            q.as_written(i, &mut v);
                             to_target(v.as_deref(), *from, *to).unwrap_or(None)
                         } else {
                             v.clone()

@@ -11,4 +11,5 @@ mod discovery_pg;
 mod discovery_sqlite;
 mod gui;
 mod support;
+mod task_values;
 mod tasks;

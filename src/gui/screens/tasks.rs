@@ -7,7 +7,7 @@ use egui::RichText;
 use crate::gui::app::AppState;
 use crate::gui::style;
 use crate::tasks::mappings::{Selection, SelectionAction, TableMappings};
-use crate::tasks::{ErrorPolicy, Prepare, Settings, Task, ValidateMode, ZeroDates};
+use crate::tasks::{ErrorPolicy, NulChars, Prepare, Settings, Task, ValidateMode, ZeroDates};
 
 #[derive(Default)]
 pub struct TasksScreen {
@@ -444,6 +444,21 @@ impl TasksScreen {
                         .show_ui(ui, |ui| {
                             changed |= ui.selectable_value(&mut s.zero_dates, ZeroDates::Null, "load as NULL (counted)").changed();
                             changed |= ui.selectable_value(&mut s.zero_dates, ZeroDates::Error, "fail the table").changed();
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("NUL characters in text").on_hover_text(
+                        "PostgreSQL cannot store U+0000 in text; MySQL, MariaDB and SQLite can",
+                    );
+                    egui::ComboBox::from_id_salt("nul_chars")
+                        .selected_text(match s.nul_chars {
+                            NulChars::Error => "refuse the row (error policy)",
+                            NulChars::Remove => "remove them (counted)",
+                        })
+                        .show_ui(ui, |ui| {
+                            changed |= ui.selectable_value(&mut s.nul_chars, NulChars::Error, "refuse the row (error policy)").changed();
+                            changed |= ui.selectable_value(&mut s.nul_chars, NulChars::Remove, "remove them (counted)").changed();
                         })
                         .response
                         .labelled_by(l.id);

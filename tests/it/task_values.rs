@@ -1,0 +1,359 @@
+//! Values a task must carry exactly between engines beyond the everyday kinds: spatial values
+//! (MySQL geometry with its SRID, PostgreSQL's geometric types), NUL characters in text (which
+//! PostgreSQL cannot store: a policy), and SQLite sources into the other two engines.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use tugboat::endpoints::{Connection, Endpoint, Role};
+use tugboat::tasks::{NulChars, Settings, Summary, TableResult, TableState, Task, run};
+
+use crate::support;
+
+async fn open(url: &str, role: Role) -> Connection {
+    let mut p = Endpoint::parse_url(url).unwrap();
+    p.endpoint.role = role;
+    Connection::open(&p.endpoint, p.password).await.unwrap()
+}
+
+fn task(name: &str, settings: Settings) -> Task {
+    Task {
+        name: name.into(),
+        source: "s".into(),
+        target: "t".into(),
+        mappings: tugboat::tasks::mappings::TableMappings::all(),
+        settings,
+    }
+}
+
+async fn go(name: &str, settings: Settings, src: &Connection, tgt: &Connection) -> Summary {
+    run(
+        &task(name, settings),
+        src,
+        tgt,
+        Arc::new(|_| {}),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap()
+}
+
+fn table<'a>(s: &'a Summary, name: &str) -> &'a TableResult {
+    s.tables
+        .iter()
+        .find(|t| t.source.ends_with(&format!(".{name}")))
+        .unwrap_or_else(|| panic!("no table {name} in {s:#?}"))
+}
+
+async fn one(conn: &Connection, sql: &str) -> Option<String> {
+    conn.query_scalar("check", sql).await.unwrap()
+}
+
+const MARIADB_GEO: &str = "
+CREATE TABLE geo (
+  id INT PRIMARY KEY,
+  g GEOMETRY,
+  p POINT,
+  poly POLYGON
+);
+INSERT INTO geo VALUES
+ (1, ST_GeomFromText('POINT(1 2)', 4326), ST_GeomFromText('POINT(-0.1 1e300)'), ST_GeomFromText('POLYGON((0 0,4 0,4 3,0 0),(1 1,2 1,2 2,1 1))')),
+ (2, ST_GeomFromText('MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))', 3857), NULL, NULL),
+ (3, ST_GeomFromText('GEOMETRYCOLLECTION(POINT(3 4),LINESTRING(0 0,1 1,2 0.5))'), NULL, NULL),
+ (4, NULL, NULL, NULL);
+";
+
+/// MariaDB geometry (with SRIDs, multi-geometries, collections) into PostgreSQL bytea as EWKB,
+/// into SQLite BLOBs as EWKB, and into MariaDB geometry byte for byte; each load validated.
+#[tokio::test]
+async fn mariadb_spatial_values_arrive_exactly_everywhere() {
+    let src_url = support::mysql_database("tug_geo_src").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(MARIADB_GEO).await.unwrap();
+
+    // Into PostgreSQL: EWKB, the SRID inside (PostGIS reads it with ST_GeomFromEWKB).
+    let pg = open(&support::pg_database("tug_geo_pg").await, Role::Target).await;
+    let s = go("geo2pg", Settings::default(), &src, &pg).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert_eq!(table(&s, "geo").validation_state(), "Validated");
+    let point = one(
+        &pg,
+        "SELECT upper(encode(g, 'hex')) FROM tug_geo_src.geo WHERE id = 1",
+    )
+    .await;
+    assert_eq!(
+        point.as_deref(),
+        Some("0101000020E6100000000000000000F03F0000000000000040"),
+        "POINT(1 2) with SRID 4326 as EWKB"
+    );
+    // SRID 0: the EWKB is the plain WKB MariaDB gives.
+    for (id, col) in [(1, "p"), (1, "poly"), (3, "g")] {
+        let wkb = one(
+            &src,
+            &format!("SELECT HEX(ST_AsBinary({col})) FROM geo WHERE id = {id}"),
+        )
+        .await;
+        let got = one(
+            &pg,
+            &format!("SELECT upper(encode({col}, 'hex')) FROM tug_geo_src.geo WHERE id = {id}"),
+        )
+        .await;
+        assert_eq!(got, wkb, "{col} of row {id}");
+    }
+    let srid = one(
+        &pg,
+        "SELECT get_byte(g, 5) + 256 * get_byte(g, 6) FROM tug_geo_src.geo WHERE id = 2",
+    )
+    .await;
+    assert_eq!(
+        srid.as_deref(),
+        Some("3857"),
+        "the multipolygon keeps SRID 3857"
+    );
+    let nulls = one(
+        &pg,
+        "SELECT count(*) FROM tug_geo_src.geo WHERE g IS NULL AND p IS NULL",
+    )
+    .await;
+    assert_eq!(nulls.as_deref(), Some("1"));
+
+    // Into MariaDB: the same bytes (SRID included).
+    let my = open(&support::mysql_database("tug_geo_my").await, Role::Target).await;
+    let s = go("geo2my", Settings::default(), &src, &my).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    let all = "SELECT GROUP_CONCAT(CONCAT_WS(':', id, HEX(g), HEX(p), HEX(poly), ST_SRID(g)) ORDER BY id SEPARATOR ' ') FROM geo";
+    let (a, b) = (one(&src, all).await, one(&my, all).await);
+    assert!(a.as_deref().is_some_and(|a| a.contains(":3857")), "{a:?}");
+    assert_eq!(a, b);
+
+    // Into SQLite: BLOBs holding EWKB.
+    let dir = tempfile::tempdir().unwrap();
+    let lite = open(
+        &format!("sqlite://{}", dir.path().join("geo.db").display()),
+        Role::Target,
+    )
+    .await;
+    let s = go("geo2lite", Settings::default(), &src, &lite).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    let point = one(&lite, "SELECT hex(g) FROM geo WHERE id = 1").await;
+    assert_eq!(
+        point.as_deref(),
+        Some("0101000020E6100000000000000000F03F0000000000000040")
+    );
+    let kinds = one(&lite, "SELECT typeof(g) FROM geo WHERE id = 3").await;
+    assert_eq!(kinds.as_deref(), Some("blob"));
+    src.close().await;
+    pg.close().await;
+    my.close().await;
+    lite.close().await;
+}
+
+const PG_GEO: &str = "
+CREATE TABLE shapes (
+  id int PRIMARY KEY,
+  p point,
+  b box,
+  poly polygon,
+  pa path,
+  l lseg
+);
+INSERT INTO shapes VALUES
+ (1, '(1.5,-2)', '(2,2),(0,0)', '((0,0),(4,0),(4,3))', '[(0,0),(1,1),(2,0.5)]', '[(0,0),(0.25,3)]'),
+ (2, '(0.1,1e-300)', NULL, NULL, '((0,0),(1,1),(2,0))', NULL),
+ (3, NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE rings (id int PRIMARY KEY, c circle);
+INSERT INTO rings VALUES (1, '<(0,0),1>');
+";
+
+/// PostgreSQL's geometric types into MariaDB geometry (as the shapes they are) and SQLite BLOBs
+/// (WKB), validated; a circle, which no WKB type holds, fails its table with the reason while the
+/// other tables load.
+#[tokio::test]
+async fn postgres_geometric_values_arrive_as_geometry() {
+    let src_url = support::pg_database("tug_geo_psrc").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(PG_GEO).await.unwrap();
+
+    let my = open(
+        &support::mysql_database("tug_geo_pg2my").await,
+        Role::Target,
+    )
+    .await;
+    let s = go("shapes2my", Settings::default(), &src, &my).await;
+    let shapes = table(&s, "shapes");
+    assert_eq!(shapes.state, TableState::Completed, "{s:#?}");
+    assert_eq!(shapes.validation_state(), "Validated");
+    let row1 = one(
+        &my,
+        "SELECT CONCAT_WS(' | ', ST_AsText(p), ST_AsText(b), ST_AsText(poly), ST_AsText(pa), ST_AsText(l)) FROM shapes WHERE id = 1",
+    )
+    .await;
+    assert_eq!(
+        row1.as_deref(),
+        Some(
+            "POINT(1.5 -2) | POLYGON((0 0,2 0,2 2,0 2,0 0)) | POLYGON((0 0,4 0,4 3,0 0)) | LINESTRING(0 0,1 1,2 0.5) | LINESTRING(0 0,0.25 3)"
+        )
+    );
+    let closed = one(&my, "SELECT ST_AsText(pa) FROM shapes WHERE id = 2").await;
+    assert_eq!(closed.as_deref(), Some("LINESTRING(0 0,1 1,2 0,0 0)"));
+    let tiny = one(&my, "SELECT ST_Y(p) = 1e-300 FROM shapes WHERE id = 2").await;
+    assert_eq!(tiny.as_deref(), Some("1"), "every bit of the coordinate");
+    let rings = table(&s, "rings");
+    assert_eq!(rings.state, TableState::Error);
+    assert!(
+        rings
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("column c") && e.contains("circle has no spatial")),
+        "{rings:#?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let lite = open(
+        &format!("sqlite://{}", dir.path().join("shapes.db").display()),
+        Role::Target,
+    )
+    .await;
+    let s = go("shapes2lite", Settings::default(), &src, &lite).await;
+    assert_eq!(table(&s, "shapes").validation_state(), "Validated");
+    let p = one(&lite, "SELECT hex(p) FROM shapes WHERE id = 1").await;
+    assert_eq!(
+        p.as_deref(),
+        Some("0101000000000000000000F83F00000000000000C0"),
+        "POINT(1.5 -2) as WKB"
+    );
+    src.close().await;
+    my.close().await;
+    lite.close().await;
+}
+
+/// Text with NUL characters: MariaDB and SQLite hold them, PostgreSQL cannot. Into SQLite they
+/// arrive as they are; into PostgreSQL the default refuses the row with the column named, and
+/// `remove` removes them, counts the values changed and validates against the values so changed.
+#[tokio::test]
+async fn nul_characters_follow_the_policy() {
+    let src_url = support::mysql_database("tug_nul_src").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT, tag VARCHAR(10));
+         INSERT INTO notes VALUES (1, CONCAT('a', CHAR(0 USING utf8mb4), 'b', CHAR(0 USING utf8mb4)), 'x'),
+           (2, 'plain', CONCAT(CHAR(0 USING utf8mb4), 'y')), (3, NULL, NULL);
+         CREATE TABLE clean (id INT PRIMARY KEY, v TEXT);
+         INSERT INTO clean VALUES (1, 'nothing to see');",
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let lite = open(
+        &format!("sqlite://{}", dir.path().join("nul.db").display()),
+        Role::Target,
+    )
+    .await;
+    let s = go("nul2lite", Settings::default(), &src, &lite).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    let body = one(
+        &lite,
+        "SELECT hex(body) || ' ' || length(CAST(body AS BLOB)) FROM notes WHERE id = 1",
+    )
+    .await;
+    assert_eq!(body.as_deref(), Some("61006200 4"), "NULs kept in SQLite");
+
+    let pg = open(&support::pg_database("tug_nul_pg").await, Role::Target).await;
+    let s = go("nul2pg", Settings::default(), &src, &pg).await;
+    let notes = table(&s, "notes");
+    assert_eq!(notes.state, TableState::Error, "{s:#?}");
+    let e = notes.error.as_deref().unwrap_or_default();
+    assert!(e.contains("column body") && e.contains("NUL"), "{e}");
+    assert_eq!(table(&s, "clean").state, TableState::Completed);
+
+    let s = go(
+        "nul2pg",
+        Settings {
+            nul_chars: NulChars::Remove,
+            ..Settings::default()
+        },
+        &src,
+        &pg,
+    )
+    .await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    let notes = table(&s, "notes");
+    assert_eq!(notes.nuls_removed, 2, "two values changed");
+    assert_eq!(notes.validation_state(), "Validated");
+    let got = one(
+        &pg,
+        "SELECT string_agg(coalesce(body, '-') || '/' || coalesce(tag, '-'), ' ' ORDER BY id) FROM tug_nul_src.notes",
+    )
+    .await;
+    assert_eq!(got.as_deref(), Some("ab/x plain/y -/-"));
+    src.close().await;
+    lite.close().await;
+    pg.close().await;
+}
+
+/// A SQLite source (the types it declares, values of each storage class) into PostgreSQL and
+/// MariaDB: integers at the 64-bit limits, reals with every digit, text with quotes and emoji,
+/// blobs with zero bytes, NULL vs empty, dates kept as text; each load validated.
+#[tokio::test]
+async fn sqlite_values_arrive_exactly_in_postgres_and_mariadb() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("src.db").display());
+    let make = open(&url, Role::Target).await;
+    make.execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, big INTEGER, r REAL, t TEXT, b BLOB, d DATE, ts DATETIME, ok BOOLEAN, n NUMERIC(10,2));
+         INSERT INTO items VALUES
+           (1, 9223372036854775807, 0.1, 'it''s 🚢 \\ a', X'00FF00', '2024-02-29', '2024-02-29 23:59:59.25', 1, 12.5),
+           (2, -9223372036854775808, -1.7976931348623157e308, '', X'', '1999-12-31', '1970-01-01 00:00:00', 0, -0.01),
+           (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);",
+    )
+    .await
+    .unwrap();
+    make.close().await;
+    let src = open(&url, Role::Source).await;
+    for target in ["postgres", "mariadb"] {
+        let tgt = if target == "postgres" {
+            open(&support::pg_database("tug_lite2pg").await, Role::Target).await
+        } else {
+            open(&support::mysql_database("tug_lite2my").await, Role::Target).await
+        };
+        let s = go("lite2x", Settings::default(), &src, &tgt).await;
+        assert_eq!(s.failed(), 0, "{target}: {s:#?}");
+        assert_eq!(
+            table(&s, "items").validation_state(),
+            "Validated",
+            "{target}"
+        );
+        let (sql, want) = if target == "postgres" {
+            (
+                "SELECT concat_ws('|', big, r, t, encode(b, 'hex'), d, ts, ok, n) FROM items WHERE id = 1",
+                "9223372036854775807|0.1|it's 🚢 \\ a|00ff00|2024-02-29|2024-02-29 23:59:59.25|t|12.50",
+            )
+        } else {
+            (
+                "SELECT CONCAT_WS('|', big, r, t, LOWER(HEX(b)), d, ts, ok, n) FROM items WHERE id = 1",
+                "9223372036854775807|0.1|it's 🚢 \\ a|00ff00|2024-02-29|2024-02-29 23:59:59.250000|1|12.50",
+            )
+        };
+        assert_eq!(one(&tgt, sql).await.as_deref(), Some(want), "{target}");
+        let low = if target == "postgres" {
+            "SELECT concat_ws('|', big, r, '[' || t || ']', '[' || encode(b, 'hex') || ']', ok, n) FROM items WHERE id = 2"
+        } else {
+            "SELECT CONCAT_WS('|', big, r, CONCAT('[', t, ']'), CONCAT('[', HEX(b), ']'), ok, n) FROM items WHERE id = 2"
+        };
+        let want = if target == "postgres" {
+            "-9223372036854775808|-1.7976931348623157e+308|[]|[]|f|-0.01"
+        } else {
+            "-9223372036854775808|-1.7976931348623157e308|[]|[]|0|-0.01"
+        };
+        assert_eq!(one(&tgt, low).await.as_deref(), Some(want), "{target}");
+        let nulls = one(
+            &tgt,
+            "SELECT count(*) FROM items WHERE big IS NULL AND t IS NULL AND b IS NULL",
+        )
+        .await;
+        assert_eq!(nulls.as_deref(), Some("1"), "{target}");
+        tgt.close().await;
+    }
+    src.close().await;
+}
