@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use tugboat::cli::{Cli, Command, run};
 
+/// mimalloc: the load path allocates and frees a string per value on several threads; glibc's
+/// allocator spent a third of Tugboat's CPU on it (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = match cli.verbose {

@@ -1084,7 +1084,10 @@ impl PlainLines {
                     return None;
                 }
                 self.last.insert(table.clone(), now);
-                format!("{table}: {rows} rows")
+                match crate::tasks::memory_in_use() {
+                    Some((m, _)) => format!("{table}: {rows} rows (memory {} MiB)", m >> 20),
+                    None => format!("{table}: {rows} rows"),
+                }
             }
             TaskEvent::TableSkipped { table, rows } => {
                 format!("{table}: completed earlier ({rows} rows), skipped")
@@ -1316,10 +1319,14 @@ async fn run_task(
         }
         let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
         println!(
-            "{} tables, {rows} rows in {:.1} s; {} failed",
+            "{} tables, {rows} rows in {:.1} s; {} failed{}",
             summary.tables.len(),
             summary.seconds,
-            summary.failed()
+            summary.failed(),
+            summary
+                .peak_memory
+                .map(|m| format!("; peak memory {} MiB", m >> 20))
+                .unwrap_or_default()
         );
     }
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {

@@ -38,6 +38,11 @@ pub struct Options {
     pub postgis: bool,
     /// Source schema → target schema (`dbo` → `public`); unlisted schemas keep their (folded) name.
     pub schema_map: BTreeMap<String, String>,
+    /// PostgreSQL: primary keys as `ALTER TABLE ... ADD PRIMARY KEY` in post-data instead of
+    /// inside CREATE TABLE (a migration task builds each one once its table is loaded: faster
+    /// than maintaining the index row by row during COPY). Set by tasks, not by rule files.
+    #[serde(skip)]
+    pub keys_after_load: bool,
 }
 
 impl Default for Options {
@@ -49,6 +54,7 @@ impl Default for Options {
             enum_as: EnumStyle::CheckConstraint,
             postgis: false,
             schema_map: BTreeMap::new(),
+            keys_after_load: false,
         }
     }
 }

@@ -1368,7 +1368,17 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 format!("CONSTRAINT {} ", cx.names.quote(&n))
             })
             .unwrap_or_default();
-        lines.push(format!("    {name}PRIMARY KEY ({})", cols.join(", ")));
+        if target == Dialect::Postgres && cx.rules.options.keys_after_load {
+            post.insert(
+                0,
+                format!(
+                    "ALTER TABLE {qt} ADD {name}PRIMARY KEY ({})",
+                    cols.join(", ")
+                ),
+            );
+        } else {
+            lines.push(format!("    {name}PRIMARY KEY ({})", cols.join(", ")));
+        }
     }
     if target == Dialect::Sqlite {
         lines.extend(sqlite_table_constraints(cx, s, t));

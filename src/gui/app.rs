@@ -136,6 +136,7 @@ impl TugboatApp {
             let ctx = ui.ctx().clone();
             self.state.runtime.set_waker(move || ctx.request_repaint());
             self.waker_set = true;
+            add_system_fonts(ui.ctx());
         }
         self.pump_events();
         self.poll_dialog();
@@ -330,5 +331,41 @@ impl TugboatApp {
 impl eframe::App for TugboatApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
+    }
+}
+
+/// egui's own fonts cover Latin and Cyrillic only; data and logs hold anything (⚓, →, Greek,
+/// box drawing...). Wide-coverage system fonts, where installed, are added as fallbacks, so such
+/// text is drawn rather than shown as empty boxes.
+fn add_system_fonts(ctx: &egui::Context) {
+    use egui::{FontInsert, FontPriority, InsertFontFamily};
+    let fonts = [
+        (
+            "DejaVuSans",
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+            egui::FontFamily::Proportional,
+        ),
+        (
+            "DejaVuSansMono",
+            "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+            egui::FontFamily::Monospace,
+        ),
+        (
+            "NotoSansSymbols2",
+            "/usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf",
+            egui::FontFamily::Proportional,
+        ),
+    ];
+    for (name, path, family) in fonts {
+        if let Ok(bytes) = std::fs::read(path) {
+            ctx.add_font(FontInsert {
+                name: name.into(),
+                data: egui::FontData::from_owned(bytes),
+                families: vec![InsertFontFamily {
+                    family,
+                    priority: FontPriority::Lowest,
+                }],
+            });
+        }
     }
 }

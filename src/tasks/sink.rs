@@ -4,13 +4,12 @@
 //! (MySQL, SQLite), as DMS does, since tables load in any order.
 
 use super::mappings::TablePlan;
-use super::values::{self, Kind, pg_copy_field, quote, sql_literal};
+use super::rows::Rows;
+use super::values::{self, Kind, pg_copy_field, quote};
 use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
-
-type Batch = Vec<Vec<Option<String>>>;
 
 /// The target table's name as it is on an engine (SQLite has no schemas: other schemas' tables
 /// carry the schema as a prefix, as the converter names them).
@@ -100,29 +99,48 @@ struct Fixed {
     nuls_removed: u64,
 }
 
-/// A row's values fixed up for the target, zero dates by the policy, LOBs cut to the limit,
-/// NUL characters by the policy; says what it changed.
+/// Row `r` of `rows` fixed up for the target and appended to `out`: zero dates by the policy,
+/// LOBs cut to the limit, NUL characters by the policy; says what it changed. On an error
+/// nothing of the row is left in `out`.
 fn fix_row(
-    row: &mut [Option<String>],
+    rows: &Rows,
+    r: usize,
     p: &Prepared,
     zero: ZeroDates,
+    out: &mut Rows,
 ) -> std::result::Result<Fixed, String> {
     let mut f = Fixed::default();
-    for (i, v) in row.iter_mut().enumerate() {
+    for (i, v) in rows.row(r).enumerate() {
+        let Some(mut v) = v else {
+            out.push(None);
+            continue;
+        };
         let (col, _, from, to) = &p.columns[i];
-        if p.truncate_lob(i, v) {
+        if let Some(cut) = p.lob_cut(i, v) {
+            v = cut;
             f.lobs_cut += 1;
         }
-        if p.fix_nul(i, v)? {
+        let clean = match p.nul_fix(i, v) {
+            Ok(c) => c,
+            Err(e) => {
+                out.drop_partial();
+                return Err(e);
+            }
+        };
+        if clean.is_some() {
             f.nuls_removed += 1;
         }
-        match values::fix(v, *from, *to) {
-            Ok(()) => {}
+        let v = clean.as_deref().unwrap_or(v);
+        match values::fix_str(v, *from, *to) {
+            Ok((fixed, suffix)) => out.push_with(&fixed, suffix),
             Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
                 f.zero_dates += 1;
-                *v = None;
+                out.push(None);
             }
-            Err(e) => return Err(format!("column {col}: {e}")),
+            Err(e) => {
+                out.drop_partial();
+                return Err(format!("column {col}: {e}"));
+            }
         }
     }
     Ok(f)
@@ -166,22 +184,18 @@ impl Writer {
     }
 
     /// Writes `rows` all or nothing; returns the bytes sent.
-    async fn write(
-        &mut self,
-        p: &Prepared,
-        rows: &[Vec<Option<String>>],
-    ) -> std::result::Result<u64, String> {
+    async fn write(&mut self, p: &Prepared, rows: &Rows) -> std::result::Result<u64, String> {
         let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
         let kinds: Vec<Kind> = p.columns.iter().map(|c| c.3).collect();
         let head = format!("INSERT INTO {} ({}) VALUES ", p.target_sql, cols.join(", "));
         let copy_text = || {
-            let mut buf = String::with_capacity(rows.len() * 64);
-            for row in rows {
-                for (i, v) in row.iter().enumerate() {
+            let mut buf = String::with_capacity(rows.bytes() + rows.len() * kinds.len() * 2);
+            for r in 0..rows.len() {
+                for (i, v) in rows.row(r).enumerate() {
                     if i > 0 {
                         buf.push('\t');
                     }
-                    pg_copy_field(v.as_deref(), kinds[i], &mut buf);
+                    pg_copy_field(v, kinds[i], &mut buf);
                 }
                 buf.push('\n');
             }
@@ -329,7 +343,7 @@ pub async fn write(
     conn: &Connection,
     task: &str,
     p: &Prepared,
-    mut rx: tokio::sync::mpsc::Receiver<Batch>,
+    mut rx: tokio::sync::mpsc::Receiver<Rows>,
     zero: ZeroDates,
     policy: ErrorPolicy,
     mut progress: impl FnMut(u64, u64),
@@ -343,23 +357,23 @@ pub async fn write(
     let log = policy == ErrorPolicy::LogAndContinue;
     let mut result = Ok(());
     'batches: while let Some(batch) = rx.recv().await {
-        let mut rows = Vec::with_capacity(batch.len());
+        let mut rows = Rows::new(batch.width(), batch.len());
         let mut exceptions: Vec<(String, Vec<Option<String>>)> = vec![];
-        for mut row in batch {
-            match fix_row(&mut row, p, zero) {
+        for r in 0..batch.len() {
+            match fix_row(&batch, r, p, zero, &mut rows) {
                 Ok(f) => {
                     done.zero_dates += f.zero_dates;
                     done.lobs_truncated += f.lobs_cut;
                     done.nuls_removed += f.nuls_removed;
-                    rows.push(row);
                 }
-                Err(e) if log => exceptions.push((e, row)),
+                Err(e) if log => exceptions.push((e, batch.row_vec(r))),
                 Err(e) => {
                     result = Err(err(e));
                     break 'batches;
                 }
             }
         }
+        drop(batch);
         match w.write(p, &rows).await {
             Ok(b) => {
                 bytes += b;
@@ -370,13 +384,13 @@ pub async fn write(
                 break;
             }
             Err(_) => {
-                for row in rows {
-                    match w.write(p, std::slice::from_ref(&row)).await {
+                for r in 0..rows.len() {
+                    match w.write(p, &rows.one(r)).await {
                         Ok(b) => {
                             bytes += b;
                             done.rows += 1;
                         }
-                        Err(e) => exceptions.push((e, row)),
+                        Err(e) => exceptions.push((e, rows.row_vec(r))),
                     }
                 }
             }
@@ -442,23 +456,23 @@ async fn record_exceptions(
 }
 
 /// Multi-row INSERTs of at most ~4 MB (below MySQL's default max_allowed_packet).
-fn statements(
-    engine: Engine,
-    head: &str,
-    batch: &[Vec<Option<String>>],
-    kinds: &[Kind],
-) -> Vec<String> {
+fn statements(engine: Engine, head: &str, batch: &Rows, kinds: &[Kind]) -> Vec<String> {
     const MAX: usize = 4 << 20;
     let mut out = vec![];
-    let mut sql = String::from(head);
+    let mut sql = String::with_capacity((batch.bytes() + head.len()).min(MAX) + 1024);
+    sql.push_str(head);
     let mut n = 0;
-    for row in batch {
-        let vals: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, v)| sql_literal(engine, v.as_deref(), kinds[i]))
-            .collect();
-        let tuple = format!("({})", vals.join(", "));
+    let mut tuple = String::new();
+    for r in 0..batch.len() {
+        tuple.clear();
+        tuple.push('(');
+        for (i, v) in batch.row(r).enumerate() {
+            if i > 0 {
+                tuple.push_str(", ");
+            }
+            values::push_sql_literal(&mut tuple, engine, v, kinds[i]);
+        }
+        tuple.push(')');
         if n > 0 && sql.len() + tuple.len() > MAX {
             out.push(std::mem::replace(&mut sql, String::from(head)));
             n = 0;

@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use super::Prepared;
 use super::mappings::FilterOp;
+use super::rows::Rows;
 use super::values::quote;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
@@ -75,40 +76,45 @@ pub fn select(engine: Engine, p: &Prepared) -> String {
 
 type Batch = Vec<Vec<Option<String>>>;
 
+/// A batch is sent on when it holds this many bytes of text, whatever its row count, so wide
+/// rows (LOBs) keep memory bounded too.
+const BATCH_BYTES: usize = 16 << 20;
+
 async fn stream<'c, E, DB>(
     exec: E,
     sql: String,
     n: usize,
     batch: usize,
-    tx: &tokio::sync::mpsc::Sender<Batch>,
+    tx: &tokio::sync::mpsc::Sender<Rows>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), String>
 where
     E: sqlx::Executor<'c, Database = DB>,
     DB: sqlx::Database,
     usize: sqlx::ColumnIndex<DB::Row>,
-    for<'r> Option<String>: sqlx::Decode<'r, DB>,
+    for<'r> Option<&'r str>: sqlx::Decode<'r, DB>,
 {
     let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(exec);
-    let mut buf: Batch = Vec::with_capacity(batch);
+    let mut buf = Rows::new(n, batch);
     while let Some(row) = rows.next().await {
         let row = row.map_err(|e| e.to_string())?;
-        let mut values = Vec::with_capacity(n);
         for i in 0..n {
-            values.push(
-                row.try_get_unchecked::<Option<String>, _>(i)
+            buf.push(
+                row.try_get_unchecked::<Option<&str>, _>(i)
                     .map_err(|e| e.to_string())?,
             );
         }
-        buf.push(values);
-        if buf.len() >= batch {
+        if buf.len() >= batch || buf.bytes() >= BATCH_BYTES {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(());
             }
-            if tx.send(std::mem::take(&mut buf)).await.is_err() {
+            if tx
+                .send(std::mem::replace(&mut buf, Rows::new(n, batch)))
+                .await
+                .is_err()
+            {
                 return Ok(()); // the writer stopped; it reports why
             }
-            buf.reserve(batch);
         }
     }
     if !buf.is_empty() {
@@ -122,7 +128,7 @@ pub async fn read(
     conn: &Connection,
     p: &Prepared,
     batch: usize,
-    tx: tokio::sync::mpsc::Sender<Batch>,
+    tx: tokio::sync::mpsc::Sender<Rows>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let sql = select(conn.endpoint.engine, p);
@@ -136,7 +142,7 @@ pub async fn read_sql(
     sql: String,
     n: usize,
     batch: usize,
-    tx: tokio::sync::mpsc::Sender<Batch>,
+    tx: tokio::sync::mpsc::Sender<Rows>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let err = |e: String| Error::Query {
@@ -166,14 +172,14 @@ async fn in_snapshot<DB>(
     sql: String,
     n: usize,
     batch: usize,
-    tx: &tokio::sync::mpsc::Sender<Batch>,
+    tx: &tokio::sync::mpsc::Sender<Rows>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), String>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
-    for<'r> Option<String>: sqlx::Decode<'r, DB>,
+    for<'r> Option<&'r str>: sqlx::Decode<'r, DB>,
 {
     let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_string()))
@@ -188,7 +194,7 @@ where
 /// A reader of one SELECT of text columns running in the background (see [`read_sql`]): its
 /// batches arrive on `rx`; [`Reader::finish`] gives its outcome once `rx` is drained.
 pub struct Reader {
-    pub rx: tokio::sync::mpsc::Receiver<Batch>,
+    rx: tokio::sync::mpsc::Receiver<Rows>,
     handle: tokio::task::JoinHandle<Result<()>>,
     endpoint: String,
 }
@@ -208,6 +214,12 @@ impl Reader {
         }
     }
 
+    /// The next batch of rows; None once every row was read (or the reader failed: see
+    /// [`Reader::finish`]).
+    pub async fn next(&mut self) -> Option<Batch> {
+        self.rx.recv().await.map(Rows::into_vecs)
+    }
+
     /// The reader's outcome (an error of the query, or the reader stopping).
     pub async fn finish(self) -> Result<()> {
         drop(self.rx);
@@ -223,7 +235,7 @@ impl Reader {
     /// Every row, collected (for small results).
     pub async fn collect(mut self) -> Result<Batch> {
         let mut out = vec![];
-        while let Some(b) = self.rx.recv().await {
+        while let Some(b) = self.next().await {
             out.extend(b);
         }
         self.finish().await?;

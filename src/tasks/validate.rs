@@ -307,13 +307,13 @@ async fn merge(
     };
     loop {
         if sbuf.is_empty() && !s_done {
-            match sr.rx.recv().await {
+            match sr.next().await {
                 Some(b) => sbuf.extend(b),
                 None => s_done = true,
             }
         }
         if tbuf.is_empty() && !t_done {
-            match tr.rx.recv().await {
+            match tr.next().await {
                 Some(b) => tbuf.extend(b),
                 None => t_done = true,
             }
@@ -545,8 +545,11 @@ async fn checksums(
             None,
         );
         let cut = p.alters(i);
+        // MySQL spells TIME(3) '00:00:00.000', PostgreSQL '00:00:00': compared by reading.
+        let fraction = *from == Kind::Time
+            && column.is_some_and(|x| x.data_type.fractional_seconds.unwrap_or(0) > 0);
         match (s, t) {
-            (Some(s), Some(t)) if !cut => {
+            (Some(s), Some(t)) if !cut && !fraction => {
                 src_exprs.push((s, nullable));
                 tgt_exprs.push((t, nullable));
             }
@@ -674,7 +677,7 @@ async fn table_checksums_match(
         async move {
             let mut reader = Reader::spawn(&c, &label, sql, n, 2_000);
             let (mut sum, mut count) = (0u128, 0u64);
-            while let Some(batch) = reader.rx.recv().await {
+            while let Some(batch) = reader.next().await {
                 for row in batch {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::collections::hash_map::DefaultHasher::new();

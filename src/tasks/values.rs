@@ -202,48 +202,76 @@ pub fn fix(value: &mut Option<String>, from: Kind, to: Kind) -> Result<(), Strin
     let Some(v) = value.as_mut() else {
         return Ok(());
     };
+    let (fixed, suffix) = fix_str(v, from, to)?;
+    // A part of `v` (its start), or another text.
+    let replace = match fixed {
+        std::borrow::Cow::Borrowed(b) if std::ptr::eq(b.as_ptr(), v.as_ptr()) => Err(b.len()),
+        other => Ok(other.into_owned()),
+    };
+    match replace {
+        Err(len) => v.truncate(len),
+        Ok(new) => *v = new,
+    }
+    v.push_str(suffix);
+    Ok(())
+}
+
+/// Canonical value `v` (of source kind `from`) as the target (kind `to`) takes it: the value
+/// itself, a part of it or a new text, followed by a suffix (`+00` for time zones), so that
+/// nearly every value is written without an allocation. Errors name what cannot be carried
+/// over (a MySQL zero date, a circle into MySQL...).
+pub fn fix_str(
+    v: &str,
+    from: Kind,
+    to: Kind,
+) -> Result<(std::borrow::Cow<'_, str>, &'static str), String> {
+    use std::borrow::Cow;
     // MySQL zero dates: no other engine has them.
     if matches!(from, Kind::Date | Kind::Timestamp | Kind::TimestampTz)
         && v.starts_with("0000-00-00")
     {
         return Err(format!("zero date {v}"));
     }
+    let owned = |s: String| Ok((Cow::Owned(s), ""));
     match (from, to) {
         // Trailing zeros of .US are noise for whole seconds.
         (Kind::Timestamp | Kind::TimestampTz, _) => {
-            if v.ends_with(".000000") {
-                v.truncate(v.len() - 7);
-            }
-            if to == Kind::TimestampTz && !v.ends_with("+00") {
-                v.push_str("+00");
-            }
+            let v = v.strip_suffix(".000000").unwrap_or(v);
+            let tz = if to == Kind::TimestampTz && !v.ends_with("+00") {
+                "+00"
+            } else {
+                ""
+            };
+            Ok((Cow::Borrowed(v), tz))
         }
         // Spatial values: between MySQL's format, EWKB (PostGIS, bytea, BLOB) and PostgreSQL's
         // geometric types.
-        (Kind::MyGeometry, Kind::Binary | Kind::Geometry) => *v = spatial::mysql_to_ewkb(v)?,
-        (Kind::Geometry | Kind::Binary, Kind::MyGeometry) => *v = spatial::ewkb_to_mysql(v)?,
+        (Kind::MyGeometry, Kind::Binary | Kind::Geometry) => owned(spatial::mysql_to_ewkb(v)?),
+        (Kind::Geometry | Kind::Binary, Kind::MyGeometry) => owned(spatial::ewkb_to_mysql(v)?),
         (Kind::PgGeo(g), Kind::MyGeometry) => {
-            *v = format!("00000000{}", spatial::pg_to_wkb(v, g)?);
+            owned(format!("00000000{}", spatial::pg_to_wkb(v, g)?))
         }
-        (Kind::PgGeo(g), Kind::Binary | Kind::Geometry) => *v = spatial::pg_to_wkb(v, g)?,
+        (Kind::PgGeo(g), Kind::Binary | Kind::Geometry) => owned(spatial::pg_to_wkb(v, g)?),
         (Kind::MyGeometry, Kind::PgGeo(g)) => {
-            *v = spatial::wkb_to_pg(v.get(8..).unwrap_or_default(), g)?;
+            owned(spatial::wkb_to_pg(v.get(8..).unwrap_or_default(), g)?)
         }
-        (Kind::Geometry | Kind::Binary, Kind::PgGeo(g)) => *v = spatial::wkb_to_pg(v, g)?,
-        (Kind::Bool, Kind::Bool) => match v.as_str() {
-            "t" | "true" => *v = "1".into(),
-            "f" | "false" => *v = "0".into(),
-            _ => {}
-        },
+        (Kind::Geometry | Kind::Binary, Kind::PgGeo(g)) => owned(spatial::wkb_to_pg(v, g)?),
+        (Kind::Bool, Kind::Bool) => Ok((
+            Cow::Borrowed(match v {
+                "t" | "true" => "1",
+                "f" | "false" => "0",
+                _ => v,
+            }),
+            "",
+        )),
         // Bits into an integer column: their value.
-        (Kind::Bit(_) | Kind::BitString, Kind::Integer) => {
-            *v = u64::from_str_radix(v, 2)
+        (Kind::Bit(_) | Kind::BitString, Kind::Integer) => owned(
+            u64::from_str_radix(v, 2)
                 .map_err(|_| format!("bits {v} do not fit an integer"))?
-                .to_string();
-        }
-        _ => {}
+                .to_string(),
+        ),
+        _ => Ok((Cow::Borrowed(v), "")),
     }
-    Ok(())
 }
 
 /// A field of PostgreSQL's COPY text format (tab-separated, `\N` for NULL).
@@ -254,6 +282,16 @@ pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
     };
     if k == Kind::Binary {
         out.push_str("\\\\x");
+        out.push_str(v);
+        return;
+    }
+    // Most values need no escape (whatever the column's kind: a SQLite INTEGER column can hold
+    // any text): one pass that the compiler vectorises, then a copy.
+    if !v
+        .as_bytes()
+        .iter()
+        .fold(false, |any, &b| any | (b == b'\\') | (b < b' '))
+    {
         out.push_str(v);
         return;
     }
@@ -282,33 +320,66 @@ pub fn text_literal(engine: Engine, v: &str) -> String {
 
 /// A SQL literal for `engine`.
 pub fn sql_literal(engine: Engine, v: Option<&str>, k: Kind) -> String {
-    let Some(v) = v else { return "NULL".into() };
+    let mut s = String::with_capacity(v.map_or(4, |v| v.len() + 2));
+    push_sql_literal(&mut s, engine, v, k);
+    s
+}
+
+/// [`sql_literal`] appended to `out`.
+pub fn push_sql_literal(out: &mut String, engine: Engine, v: Option<&str>, k: Kind) {
+    let Some(v) = v else {
+        out.push_str("NULL");
+        return;
+    };
     match k {
-        Kind::Binary | Kind::MyGeometry | Kind::Geometry => format!("X'{v}'"),
-        Kind::Bit(_) if v.bytes().all(|b| b == b'0' || b == b'1') => format!("b'{v}'"),
-        Kind::Integer if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
-            v.to_string()
+        Kind::Binary | Kind::MyGeometry | Kind::Geometry => {
+            out.push_str("X'");
+            out.push_str(v);
+            out.push('\'');
         }
+        Kind::Bit(_) if v.bytes().all(|b| b == b'0' || b == b'1') => {
+            out.push_str("b'");
+            out.push_str(v);
+            out.push('\'');
+        }
+        Kind::Integer if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+            out.push_str(v)
+        }
+        // The writer's session is in UTC; MariaDB refuses an offset in a datetime literal.
+        Kind::TimestampTz if matches!(engine, Engine::MySql | Engine::MariaDb) => push_sql_literal(
+            out,
+            engine,
+            Some(v.strip_suffix("+00").unwrap_or(v)),
+            Kind::Text,
+        ),
         // SQLite reads a NUL as the end of the statement: spell it char(0).
-        _ if engine == Engine::Sqlite && v.contains('\0') => v
-            .split('\0')
-            .map(|part| sql_literal(engine, Some(part), Kind::Text))
-            .collect::<Vec<_>>()
-            .join(" || char(0) || "),
+        _ if engine == Engine::Sqlite && v.contains('\0') => {
+            for (i, part) in v.split('\0').enumerate() {
+                if i > 0 {
+                    out.push_str(" || char(0) || ");
+                }
+                push_sql_literal(out, engine, Some(part), Kind::Text);
+            }
+        }
         _ => {
             let mysql = matches!(engine, Engine::MySql | Engine::MariaDb);
-            let mut s = String::with_capacity(v.len() + 2);
-            s.push('\'');
-            for c in v.chars() {
-                match c {
-                    '\'' => s.push_str("''"),
-                    '\\' if mysql => s.push_str("\\\\"),
-                    '\0' if mysql => s.push_str("\\0"),
-                    c => s.push(c),
-                }
+            out.reserve(v.len() + 2);
+            out.push('\'');
+            // Byte by byte: these ASCII bytes never occur inside a multi-byte character.
+            let mut start = 0;
+            for (i, b) in v.bytes().enumerate() {
+                let esc = match b {
+                    b'\'' => "''",
+                    b'\\' if mysql => "\\\\",
+                    0 if mysql => "\\0",
+                    _ => continue,
+                };
+                out.push_str(&v[start..i]);
+                out.push_str(esc);
+                start = i + 1;
             }
-            s.push('\'');
-            s
+            out.push_str(&v[start..]);
+            out.push('\'');
         }
     }
 }
@@ -328,6 +399,12 @@ mod tests {
         let mut s = String::new();
         pg_copy_field(None, Kind::Text, &mut s);
         assert_eq!(s, "\\N");
+        let mut s = String::new();
+        pg_copy_field(Some("\\N"), Kind::Integer, &mut s);
+        assert_eq!(s, "\\\\N", "a backslash is escaped in any column");
+        let mut s = String::new();
+        pg_copy_field(Some("plain 🚢 text"), Kind::Text, &mut s);
+        assert_eq!(s, "plain 🚢 text");
     }
 
     #[test]

@@ -85,7 +85,7 @@ fn demo_project_works_without_any_server() {
     // Every navigation entry opens its screen.
     for (nav, expect) in [
         ("Schema conversion", "press Assess"),
-        ("Tasks", "Include tables"),
+        ("Tasks", "Selection rules"),
         ("Monitor", "Start Harbor full load"),
     ] {
         h.get_by_role_and_label(Role::Button, nav).click();
@@ -483,4 +483,67 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
         "finished tables are not loaded again"
     );
     assert!(has(&h, "4000 (earlier)"));
+}
+
+/// The Tasks screen's mappings editor on the demo task, no server: a selection rule excluding
+/// a table and a transformation rule adding a prefix go into the project, and the preview (the
+/// demo source's catalog read in the background) shows the tables selected under their new
+/// names.
+#[test]
+fn tasks_screen_edits_mappings_and_previews_them() {
+    use tugboat::tasks::mappings::{SelectionAction, TransformAction};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    wait_for(&mut h, "the demo database", |h| {
+        h.state().state.demo_ready.is_some()
+    });
+    h.get_by_role_and_label(Role::Button, "Tasks").click();
+    h.step();
+    h.step();
+    h.get_by_label("Add selection rule").click();
+    h.step();
+    h.step();
+    let n = h.state().state.project.tasks[0].mappings.selection.len();
+    h.get_by_label(&format!("Selection rule {n} action"))
+        .click();
+    h.step();
+    h.step();
+    h.get_by_label("exclude").click();
+    h.step();
+    h.get_by_label(&format!("Selection rule {n} table"))
+        .set_text_value_accesskit("audit%");
+    h.step();
+    h.get_by_label("Add transformation rule").click();
+    h.step();
+    h.step();
+    h.get_by_label("Transformation rule 1 action").click();
+    h.step();
+    h.step();
+    h.get_by_label("add prefix").click();
+    h.step();
+    h.get_by_label("Transformation rule 1 text")
+        .set_text_value_accesskit("old_");
+    h.step();
+    h.step();
+    {
+        let m = &h.state().state.project.tasks[0].mappings;
+        assert_eq!(m.selection[n - 1].action, SelectionAction::Exclude);
+        assert_eq!(m.selection[n - 1].table, "audit%");
+        assert_eq!(
+            m.transformations[0].action,
+            TransformAction::AddPrefix("old_".into())
+        );
+        assert!(h.state().state.dirty, "the project has unsaved changes");
+    }
+    h.get_by_label("Read the source catalog").click();
+    wait_for(&mut h, "the preview", |h| has(h, "source tables selected"));
+    assert!(
+        has(&h, "6 of 7 source tables selected"),
+        "one table excluded"
+    );
+    assert!(
+        has(&h, "old_tug_jobs"),
+        "the prefix shows in the target names"
+    );
+    assert!(!has(&h, "old_audit_log"));
 }

@@ -357,3 +357,54 @@ async fn sqlite_values_arrive_exactly_in_postgres_and_mariadb() {
     }
     src.close().await;
 }
+
+/// The everyday MariaDB values (unsigned 64-bit, wide decimals, doubles, booleans, BIT,
+/// DATETIME(6), TIMESTAMP, zero dates, 4-byte UTF-8, binary with zero bytes, JSON, ENUM, SET,
+/// YEAR, TIME) into SQLite and into another MariaDB database, each validated row by row.
+#[tokio::test]
+async fn mariadb_values_arrive_exactly_in_sqlite_and_mariadb() {
+    let src_url = support::mysql_database("tug_vals_src2").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(crate::tasks::MARIADB_SOURCE).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for target in ["sqlite", "mariadb"] {
+        let tgt = if target == "sqlite" {
+            open(
+                &format!("sqlite://{}", dir.path().join("vals.db").display()),
+                Role::Target,
+            )
+            .await
+        } else {
+            open(
+                &support::mysql_database("tug_vals_my2my").await,
+                Role::Target,
+            )
+            .await
+        };
+        let s = go("vals", Settings::default(), &src, &tgt).await;
+        assert_eq!(s.failed(), 0, "{target}: {s:#?}");
+        let vals = table(&s, "vals");
+        assert_eq!(vals.validation_state(), "Validated", "{target}");
+        assert_eq!(vals.zero_dates, 1, "{target}: the zero date counted");
+        let (sql, want) = if target == "sqlite" {
+            (
+                "SELECT u64 || '|' || d || '|' || f || '|' || b || '|' || bits || '|' || dt || '|' || ts || '|' || dz || '|' || txt || '|' || hex(bin) || '|' || j || '|' || e || '|' || s || '|' || y || '|' || tm FROM vals WHERE id = 1",
+                "18446744073709551615|12345678901234567890.0123456789|0.1|1|21|2024-02-29 23:59:59.123456|2024-03-01 12:00:00.500000|1999-12-31|It's \\ a\ttab\nline 🚢|00FF00|{\"k\": [1, 2]}|b|x,y|2155|23:59:59.125",
+            )
+        } else {
+            (
+                "SELECT CONCAT_WS('|', u64, d, f, b, BIN(bits), dt, ts, dz, txt, HEX(bin), j, e, s, y, tm) FROM vals WHERE id = 1",
+                "18446744073709551615|12345678901234567890.0123456789|0.1|1|10101|2024-02-29 23:59:59.123456|2024-03-01 12:00:00.500000|1999-12-31|It's \\ a\ttab\nline 🚢|00FF00|{\"k\": [1, 2]}|b|x,y|2155|23:59:59.125",
+            )
+        };
+        assert_eq!(one(&tgt, sql).await.as_deref(), Some(want), "{target}");
+        let zero = one(
+            &tgt,
+            "SELECT count(*) FROM vals WHERE id = 2 AND dz IS NULL",
+        )
+        .await;
+        assert_eq!(zero.as_deref(), Some("1"), "{target}: zero date as NULL");
+        tgt.close().await;
+    }
+    src.close().await;
+}

@@ -39,7 +39,7 @@ async fn one(conn: &Connection, sql: &str) -> Option<String> {
 /// MariaDB values that other engines store differently: unsigned 64-bit, wide decimals,
 /// doubles, tinyint(1), BIT, DATETIME(6), TIMESTAMP, zero dates, 4-byte UTF-8 with quotes,
 /// backslashes, tabs and newlines, binary with zero bytes, JSON, ENUM, SET, YEAR.
-const MARIADB_SOURCE: &str = "
+pub const MARIADB_SOURCE: &str = "
 CREATE TABLE vals (
   id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   u64 BIGINT UNSIGNED,
@@ -55,14 +55,15 @@ CREATE TABLE vals (
   j JSON,
   e ENUM('a','b'),
   s SET('x','y'),
-  y YEAR
+  y YEAR,
+  tm TIME(3)
 );
 SET SESSION sql_mode = '';
 SET SESSION time_zone = '+00:00';
-INSERT INTO vals (u64, d, f, b, bits, dt, ts, dz, txt, bin, j, e, s, y) VALUES
- (18446744073709551615, 12345678901234567890.0123456789, 0.1, 1, b'10101', '2024-02-29 23:59:59.123456', '2024-03-01 12:00:00.5', '1999-12-31', 'It''s \\\\ a\\ttab\\nline 🚢', X'00FF00', '{\"k\": [1, 2]}', 'b', 'x,y', 2155),
- (0, -0.0000000001, -1.7976931348623157e308, 0, b'0', '1000-01-01 00:00:00', NULL, '0000-00-00', '', X'', 'null', 'a', '', 1901),
- (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO vals (u64, d, f, b, bits, dt, ts, dz, txt, bin, j, e, s, y, tm) VALUES
+ (18446744073709551615, 12345678901234567890.0123456789, 0.1, 1, b'10101', '2024-02-29 23:59:59.123456', '2024-03-01 12:00:00.5', '1999-12-31', 'It''s \\\\ a\\ttab\\nline 🚢', X'00FF00', '{\"k\": [1, 2]}', 'b', 'x,y', 2155, '23:59:59.125'),
+ (0, -0.0000000001, -1.7976931348623157e308, 0, b'0', '1000-01-01 00:00:00', NULL, '0000-00-00', '', X'', 'null', 'a', '', 1901, '00:00:00'),
+ (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 CREATE TABLE child (id INT PRIMARY KEY, vals_id INT, FOREIGN KEY (vals_id) REFERENCES vals (id));
 INSERT INTO child VALUES (1, 1), (2, 2), (3, 1), (4, NULL), (5, 3), (6, 1), (7, 2), (10, 1), (11, 2), (12, NULL);
 ";
@@ -96,13 +97,13 @@ async fn mariadb_values_arrive_exactly_in_postgres() {
     assert_eq!(vals.validation_state(), "Validated");
     let row1 = one(
         &tgt,
-        "SELECT concat_ws('|', u64, d, f, b, bits, dt, ts AT TIME ZONE 'UTC', dz, txt, encode(bin, 'hex'), j::text, e, s, y) FROM tug_task_src.vals WHERE id = 1",
+        "SELECT concat_ws('|', u64, d, f, b, bits, dt, ts AT TIME ZONE 'UTC', dz, txt, encode(bin, 'hex'), j::text, e, s, y, tm) FROM tug_task_src.vals WHERE id = 1",
     )
     .await;
     assert_eq!(
         row1.as_deref(),
         Some(
-            "18446744073709551615|12345678901234567890.0123456789|0.1|t|10101|2024-02-29 23:59:59.123456|2024-03-01 12:00:00.5|1999-12-31|It's \\ a\ttab\nline 🚢|00ff00|{\"k\": [1, 2]}|b|x,y|2155"
+            "18446744073709551615|12345678901234567890.0123456789|0.1|t|10101|2024-02-29 23:59:59.123456|2024-03-01 12:00:00.5|1999-12-31|It's \\ a\ttab\nline 🚢|00ff00|{\"k\": [1, 2]}|b|x,y|2155|23:59:59.125"
         )
     );
     let row2 = one(
@@ -126,6 +127,30 @@ async fn mariadb_values_arrive_exactly_in_postgres() {
     )
     .await;
     assert_eq!(fks.as_deref(), Some("1"));
+    // Primary keys are built once each table is loaded; a run that stopped after a table
+    // finished but before its key was built builds it on the next run.
+    let pks = "SELECT string_agg(conrelid::regclass::text, ',' ORDER BY conrelid::regclass::text) FROM pg_constraint WHERE contype = 'p' AND connamespace = 'tug_task_src'::regnamespace";
+    assert_eq!(
+        one(&tgt, pks).await.as_deref(),
+        Some("tug_task_src.child,tug_task_src.vals")
+    );
+    tgt.execute("ALTER TABLE tug_task_src.child DROP CONSTRAINT child_pkey")
+        .await
+        .unwrap();
+    let again = run(
+        &task("my2pg"),
+        &src,
+        &tgt,
+        quiet(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
+    assert!(again.tables.iter().all(|t| t.skipped), "{again:#?}");
+    assert_eq!(
+        one(&tgt, pks).await.as_deref(),
+        Some("tug_task_src.child,tug_task_src.vals")
+    );
     let next = one(
         &tgt,
         "INSERT INTO tug_task_src.vals (txt) VALUES ('new') RETURNING id",

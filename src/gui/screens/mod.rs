@@ -3,6 +3,7 @@
 pub mod conversion;
 pub mod endpoints;
 pub mod logs;
+pub mod mappings;
 pub mod monitor;
 pub mod schema_browser;
 pub mod tasks;

@@ -45,6 +45,8 @@ pub struct Run {
     /// (seconds since start, rows/s) samples for the chart.
     pub samples: Vec<[f64; 2]>,
     last_sample: (f64, u64),
+    /// Tugboat's resident memory now and at its peak (bytes), read with each sample.
+    pub memory: Option<(u64, u64)>,
     pub finished: Option<Result<Box<Summary>, String>>,
     /// Rows refused by the target and rows validation found different.
     pub exceptions: Vec<Exception>,
@@ -97,6 +99,7 @@ impl Run {
             self.samples
                 .push([t, (rows - r0.min(rows)) as f64 / (t - t0)]);
             self.last_sample = (t, rows);
+            self.memory = crate::tasks::memory_in_use();
         }
     }
 }
@@ -174,6 +177,7 @@ impl MonitorScreen {
             tables: vec![],
             samples: vec![[0.0, 0.0]],
             last_sample: (0.0, 0),
+            memory: crate::tasks::memory_in_use(),
             finished: None,
             exceptions: vec![],
             validate_only,
@@ -447,8 +451,12 @@ impl MonitorScreen {
             };
             ui.label(RichText::new(run.status()).strong().color(color));
             ui.label(format!(
-                "· {done} loaded, {loading} loading, {queued} queued, {errors} errored · {total} rows of about {estimated} · {rate:.0} rows/s{} · {elapsed:.1} s · {}",
+                "· {done} loaded, {loading} loading, {queued} queued, {errors} errored · {total} rows of about {estimated} · {rate:.0} rows/s{} · {elapsed:.1} s{} · {}",
                 if run.finished.is_some() { " on average" } else { "" },
+                match run.memory {
+                    Some((now, peak)) => format!(" · memory {} MiB (peak {})", now >> 20, peak >> 20),
+                    None => String::new(),
+                },
                 run.step
             ));
             if run.finished.is_none() && ui.button("Stop").clicked() {

@@ -1,20 +1,20 @@
-//! The Tasks screen: the project's migration tasks, each with its endpoints, table mappings
-//! (include and exclude patterns, DMS's `schema.table` with `%` and `_`) and settings. Edits
-//! go into the project; Start hands the task to the Monitor screen.
+//! The Tasks screen: the project's migration tasks, each with its endpoints, settings and table
+//! mappings (selection and transformation rules, edited in [`super::mappings`]), and a preview
+//! of the tables and columns selected. Edits go into the project; Start hands the task to the
+//! Monitor screen.
 
 use egui::RichText;
 
 use crate::gui::app::AppState;
 use crate::gui::style;
-use crate::tasks::mappings::{Selection, SelectionAction, TableMappings};
+use crate::tasks::mappings::TableMappings;
 use crate::tasks::{ErrorPolicy, NulChars, Prepare, Settings, Task, ValidateMode, ZeroDates};
 
 #[derive(Default)]
 pub struct TasksScreen {
     pub selected: Option<usize>,
-    /// Include and exclude patterns being edited (one per line), for the selected task.
-    include: String,
-    exclude: String,
+    /// The selected task's table mappings, edited in place.
+    mappings: super::mappings::MappingsEditor,
     loaded_for: Option<usize>,
     /// The source catalog read for the preview, and the discovery under way.
     preview_catalog: Option<(String, Result<Box<crate::model::Catalog>, String>)>,
@@ -28,34 +28,6 @@ type PreviewPlan = (
     (TableMappings, crate::endpoints::Engine),
     Result<Vec<crate::tasks::mappings::TablePlan>, String>,
 );
-
-fn patterns(m: &TableMappings, action: SelectionAction) -> String {
-    m.selection
-        .iter()
-        .filter(|s| {
-            s.action == action
-                || (action == SelectionAction::Include && s.action == SelectionAction::Explicit)
-        })
-        .map(|s| format!("{}.{}", s.schema, s.table))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn selection(text: &str, action: SelectionAction) -> Vec<Selection> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let (schema, table) = l.split_once('.').unwrap_or(("%", l));
-            Selection {
-                action,
-                schema: schema.trim().into(),
-                table: table.trim().into(),
-                filters: vec![],
-            }
-        })
-        .collect()
-}
 
 impl TasksScreen {
     /// The source catalog for the mappings preview arrived.
@@ -98,15 +70,6 @@ impl TasksScreen {
                 ui.spinner();
             }
         });
-        if !t.mappings.transformations.is_empty() {
-            ui.label(
-                RichText::new(format!(
-                    "{} transformation rules (kept in the project file; `tugboat migrate --mappings` reads DMS's JSON)",
-                    t.mappings.transformations.len()
-                ))
-                .color(style::MUTED),
-            );
-        }
         let Some((endpoint, catalog)) = &self.preview_catalog else {
             return;
         };
@@ -153,6 +116,7 @@ impl TasksScreen {
         ui.label(format!("{} of {total} source tables selected", plans.len()));
         egui_extras::TableBuilder::new(ui)
             .id_salt("mappings_preview")
+            .max_scroll_height(320.0)
             .striped(true)
             .column(egui_extras::Column::initial(200.0).resizable(true))
             .column(egui_extras::Column::initial(200.0).resizable(true))
@@ -223,7 +187,6 @@ impl TasksScreen {
 
     /// Draws the screen; returns the index of a task to start.
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) -> Option<usize> {
-        let mut start = None;
         ui.label(style::heading("Migration tasks"));
         ui.label(
             RichText::new("A task moves the selected tables from a source endpoint to a target endpoint: the target schema is created through the converter, the tables load in parallel, and each is validated. Started again, it resumes.")
@@ -282,11 +245,20 @@ impl TasksScreen {
             return None;
         };
         if self.loaded_for != Some(i) {
-            let m = &state.project.tasks[i].mappings;
-            self.include = patterns(m, SelectionAction::Include);
-            self.exclude = patterns(m, SelectionAction::Exclude);
+            self.mappings.reset();
             self.loaded_for = Some(i);
         }
+        egui::ScrollArea::vertical()
+            .id_salt("task_form_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.form(ui, state, i))
+            .inner
+    }
+
+    /// The form of task `i`: endpoints, settings, mappings, preview; returns `Some(i)` when
+    /// it is to start.
+    fn form(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) -> Option<usize> {
+        let mut start = None;
         let names: Vec<(String, crate::endpoints::Role)> = state
             .project
             .endpoints
@@ -322,26 +294,6 @@ impl TasksScreen {
                             .labelled_by(l.id);
                         ui.end_row();
                     }
-                    let l = ui.label("Include tables");
-                    changed |= ui
-                        .add(
-                            egui::TextEdit::multiline(&mut self.include)
-                                .hint_text("schema.table, one per line (% any, _ one character)")
-                                .desired_rows(3),
-                        )
-                        .labelled_by(l.id)
-                        .changed();
-                    ui.end_row();
-                    let l = ui.label("Exclude tables");
-                    changed |= ui
-                        .add(
-                            egui::TextEdit::multiline(&mut self.exclude)
-                                .hint_text("e.g. %.audit_%")
-                                .desired_rows(2),
-                        )
-                        .labelled_by(l.id)
-                        .changed();
-                    ui.end_row();
                     let s = &mut t.settings;
                     let l = ui.label("Target tables");
                     egui::ComboBox::from_id_salt("prepare")
@@ -464,13 +416,13 @@ impl TasksScreen {
                         .labelled_by(l.id);
                     ui.end_row();
                 });
+            ui.add_space(8.0);
+            egui::CollapsingHeader::new("Table mappings")
+                .default_open(true)
+                .show(ui, |ui| {
+                    changed |= self.mappings.ui(ui, &mut t.mappings);
+                });
             if changed {
-                let mut sel = selection(&self.include, SelectionAction::Include);
-                if sel.is_empty() {
-                    sel = TableMappings::all().selection;
-                }
-                sel.extend(selection(&self.exclude, SelectionAction::Exclude));
-                t.mappings.selection = sel;
                 state.dirty = true;
             }
             let snapshot = t.clone();
