@@ -849,7 +849,7 @@ pub async fn validate_only(
                 (ctx.events)(TaskEvent::TableStarted {
                     table: p.label.clone(),
                 });
-                if let Err(e) = validate_table(&ctx, &p, &mut r).await {
+                if let Err(e) = validate_table(&ctx, &p, &mut r, None).await {
                     r.error = Some(e.to_string());
                     r.state = TableState::Error;
                 }
@@ -980,12 +980,24 @@ impl Ctx {
 async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
     let permit = ctx.sem.clone().acquire_owned().await.ok();
     let mut r = load_table(&ctx, &p, permit).await;
+    let validate = ctx.settings.validate != ValidateMode::None;
+    // The source's count (a full scan) runs while the target builds the key.
+    let mut source_count = None;
     if r.state == TableState::Completed
         && !ctx.cancelled()
         && let Some(sql) = &p.key_sql
     {
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
-        if let Err(e) = ensure_key(&ctx, &p, sql).await {
+        let count = async {
+            if validate {
+                Some(source::count(&ctx.source, &p).await)
+            } else {
+                None
+            }
+        };
+        let (key, count) = tokio::join!(ensure_key(&ctx, &p, sql), count);
+        source_count = count;
+        if let Err(e) = key {
             tracing::error!(target: "tugboat::tasks", "{}: {e}", p.label);
             (ctx.events)(TaskEvent::TableFailed {
                 table: p.label.clone(),
@@ -1000,7 +1012,7 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
         && !ctx.cancelled()
     {
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
-        if let Err(e) = validate_table(&ctx, &p, &mut r).await {
+        if let Err(e) = validate_table(&ctx, &p, &mut r, source_count).await {
             r.error = Some(e.to_string());
             r.state = TableState::Error;
         }
@@ -1025,7 +1037,10 @@ async fn ensure_key(ctx: &Ctx, p: &Prepared, sql: &str) -> Result<()> {
         return Ok(());
     }
     let started = Instant::now();
-    t.execute(sql).await.map_err(|e| Error::Query {
+    // An in-memory sort where the server can afford it: TPC-H lineitem's key in 3.5 s
+    // instead of 4.4 s with the default 64 MB.
+    let sql = format!("SET LOCAL maintenance_work_mem = '256MB'; {sql}");
+    t.execute(&sql).await.map_err(|e| Error::Query {
         endpoint: t.endpoint.label(),
         context: format!("building the primary key of {}", p.target_sql),
         message: e.to_string(),
@@ -1035,9 +1050,21 @@ async fn ensure_key(ctx: &Ctx, p: &Prepared, sql: &str) -> Result<()> {
 }
 
 /// Counts (and with [`ValidateMode::Rows`] compares) one loaded table.
-async fn validate_table(ctx: &Ctx, p: &Prepared, r: &mut TableResult) -> Result<()> {
+/// `source_count`: the source's count when it was already taken.
+async fn validate_table(
+    ctx: &Ctx,
+    p: &Prepared,
+    r: &mut TableResult,
+    source_count: Option<Result<i64>>,
+) -> Result<()> {
     // Both sides at once: each is a full scan on most engines.
-    let (sc, tc) = tokio::join!(source::count(&ctx.source, p), sink::count(&ctx.target, p));
+    let source = async {
+        match source_count {
+            Some(c) => c,
+            None => source::count(&ctx.source, p).await,
+        }
+    };
+    let (sc, tc) = tokio::join!(source, sink::count(&ctx.target, p));
     let (sc, tc) = (sc?, tc?);
     r.validation = Some((sc, tc));
     if ctx.settings.validate == ValidateMode::Rows {
