@@ -35,6 +35,10 @@ pub enum Error {
     #[error("invalid endpoint '{endpoint}': {reason}")]
     InvalidEndpoint { endpoint: String, reason: String },
 
+    /// Bad settings that are not an endpoint's: table mappings, task settings.
+    #[error("{what}: {reason}")]
+    Invalid { what: String, reason: String },
+
     #[error("cannot connect to {endpoint}: {message}")]
     Connect {
         endpoint: String,

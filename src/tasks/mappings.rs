@@ -135,8 +135,8 @@ impl TableMappings {
     /// the text in errors, which also name the rule.
     pub fn from_dms_json(text: &str, file: &str) -> Result<TableMappings> {
         use serde_json::Value;
-        let bad = |reason: String| Error::InvalidEndpoint {
-            endpoint: format!("table mappings {file}"),
+        let bad = |reason: String| Error::Invalid {
+            what: format!("table mappings {file}"),
             reason,
         };
         let v: Value = serde_json::from_str(text)
@@ -370,8 +370,8 @@ pub fn plan(
     name: impl Fn(&str) -> String,
     schema: impl Fn(&str) -> String,
 ) -> Result<Vec<TablePlan>> {
-    let invalid = |reason: String| Error::InvalidEndpoint {
-        endpoint: "table mappings".into(),
+    let invalid = |reason: String| Error::Invalid {
+        what: "table mappings".into(),
         reason,
     };
     if m.selection.is_empty() {

@@ -265,77 +265,71 @@ impl MappingsEditor {
         let mut changed = false;
         let mut row_action = None;
         let len = rules.len();
-        egui::Grid::new("selection_rules")
-            .num_columns(5)
-            .spacing([6.0, 4.0])
-            .show(ui, |ui| {
-                for (i, r) in rules.iter_mut().enumerate() {
-                    let n = i + 1;
-                    egui::ComboBox::from_id_salt(("selection_action", i))
-                        .width(90.0)
-                        .selected_text(match r.action {
-                            SelectionAction::Include => "include",
-                            SelectionAction::Exclude => "exclude",
-                            SelectionAction::Explicit => "explicit",
-                        })
-                        .show_ui(ui, |ui| {
-                            for (a, l) in [
-                                (SelectionAction::Include, "include"),
-                                (SelectionAction::Exclude, "exclude"),
-                                (SelectionAction::Explicit, "explicit"),
-                            ] {
-                                changed |= ui.selectable_value(&mut r.action, a, l).changed();
-                            }
-                        })
-                        .response
-                        .widget_info(|| {
-                            egui::WidgetInfo::labeled(
-                                egui::Role::ComboBox,
-                                true,
-                                format!("Selection rule {n} action"),
-                            )
-                        });
-                    changed |= field(
-                        ui,
-                        &mut r.schema,
-                        110.0,
-                        &format!("Selection rule {n} schema"),
-                        "schema",
-                    );
-                    changed |= field(
-                        ui,
-                        &mut r.table,
-                        150.0,
-                        &format!("Selection rule {n} table"),
-                        "table",
-                    );
-                    let open = self.open_filters == Some(i);
-                    let label = match r.filters.len() {
-                        0 => "filters…".to_string(),
-                        k => format!("{k} filters…"),
-                    };
-                    if ui
-                        .selectable_label(open, label)
-                        .on_hover_text("Source filters: only the rows that pass them are moved")
-                        .clicked()
-                    {
-                        self.open_filters = if open { None } else { Some(i) };
-                    }
-                    ui.horizontal(|ui| {
-                        if let Some(a) = row_buttons(ui, i, len, "selection rule") {
-                            row_action = Some((i, a));
+        for (i, r) in rules.iter_mut().enumerate() {
+            let n = i + 1;
+            let open = self.open_filters == Some(i);
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_id_salt(("selection_action", i))
+                    .width(90.0)
+                    .selected_text(match r.action {
+                        SelectionAction::Include => "include",
+                        SelectionAction::Exclude => "exclude",
+                        SelectionAction::Explicit => "explicit",
+                    })
+                    .show_ui(ui, |ui| {
+                        for (a, l) in [
+                            (SelectionAction::Include, "include"),
+                            (SelectionAction::Exclude, "exclude"),
+                            (SelectionAction::Explicit, "explicit"),
+                        ] {
+                            changed |= ui.selectable_value(&mut r.action, a, l).changed();
                         }
+                    })
+                    .response
+                    .widget_info(|| {
+                        egui::WidgetInfo::labeled(
+                            egui::Role::ComboBox,
+                            true,
+                            format!("Selection rule {n} action"),
+                        )
                     });
-                    ui.end_row();
-                    if open {
-                        ui.label("");
-                        ui.vertical(|ui| {
-                            changed |= filters(ui, n, &mut r.filters);
-                        });
-                        ui.end_row();
-                    }
+                changed |= field(
+                    ui,
+                    &mut r.schema,
+                    130.0,
+                    &format!("Selection rule {n} schema"),
+                    "schema",
+                );
+                ui.label(".");
+                changed |= field(
+                    ui,
+                    &mut r.table,
+                    180.0,
+                    &format!("Selection rule {n} table"),
+                    "table",
+                );
+                let label = match r.filters.len() {
+                    0 => "filters…".to_string(),
+                    1 => "1 filter…".to_string(),
+                    k => format!("{k} filters…"),
+                };
+                if ui
+                    .selectable_label(open, label)
+                    .on_hover_text("Source filters: only the rows that pass them are moved")
+                    .clicked()
+                {
+                    self.open_filters = if open { None } else { Some(i) };
+                }
+                if let Some(a) = row_buttons(ui, i, len, "selection rule") {
+                    row_action = Some((i, a));
                 }
             });
+            if open {
+                ui.indent(("filters_of", i), |ui| {
+                    changed |= filters(ui, n, &mut r.filters);
+                });
+            }
+        }
         if let Some((i, a)) = row_action {
             apply_row(rules, i, a);
             self.open_filters = None;
@@ -424,110 +418,96 @@ fn transformations(ui: &mut egui::Ui, rules: &mut Vec<Transformation>) -> bool {
     let mut changed = false;
     let mut row_action = None;
     let len = rules.len();
-    egui::Grid::new("transformation_rules")
-        .num_columns(7)
-        .spacing([6.0, 4.0])
-        .show(ui, |ui| {
-            for (i, r) in rules.iter_mut().enumerate() {
-                let n = i + 1;
-                egui::ComboBox::from_id_salt(("transform_target", i))
-                    .width(70.0)
-                    .selected_text(match r.target {
-                        Target::Schema => "schema",
-                        Target::Table => "table",
-                        Target::Column => "column",
-                    })
-                    .show_ui(ui, |ui| {
-                        for (t, l) in [
-                            (Target::Schema, "schema"),
-                            (Target::Table, "table"),
-                            (Target::Column, "column"),
-                        ] {
-                            changed |= ui.selectable_value(&mut r.target, t, l).changed();
+    for (i, r) in rules.iter_mut().enumerate() {
+        let n = i + 1;
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt(("transform_target", i))
+                .width(70.0)
+                .selected_text(match r.target {
+                    Target::Schema => "schema",
+                    Target::Table => "table",
+                    Target::Column => "column",
+                })
+                .show_ui(ui, |ui| {
+                    for (t, l) in [
+                        (Target::Schema, "schema"),
+                        (Target::Table, "table"),
+                        (Target::Column, "column"),
+                    ] {
+                        changed |= ui.selectable_value(&mut r.target, t, l).changed();
+                    }
+                })
+                .response
+                .widget_info(|| {
+                    egui::WidgetInfo::labeled(
+                        egui::Role::ComboBox,
+                        true,
+                        format!("Transformation rule {n} applies to"),
+                    )
+                });
+            let name = format!("Transformation rule {n} ");
+            changed |= field(ui, &mut r.schema, 110.0, &format!("{name}schema"), "schema");
+            if r.target != Target::Schema {
+                changed |= field(ui, &mut r.table, 140.0, &format!("{name}table"), "table");
+            }
+            if r.target == Target::Column {
+                changed |= field(ui, &mut r.column, 120.0, &format!("{name}column"), "column");
+            }
+            let current = action_index(&r.action);
+            let mut chosen = current;
+            egui::ComboBox::from_id_salt(("transform_action", i))
+                .width(130.0)
+                .selected_text(ACTIONS[current].1)
+                .show_ui(ui, |ui| {
+                    for (k, (_, l)) in ACTIONS.iter().enumerate() {
+                        let column_only = k >= 7;
+                        if column_only && r.target != Target::Column {
+                            continue;
                         }
-                    })
-                    .response
-                    .widget_info(|| {
-                        egui::WidgetInfo::labeled(
-                            egui::Role::ComboBox,
-                            true,
-                            format!("Transformation rule {n} applies to"),
-                        )
-                    });
-                let name = format!("Transformation rule {n} ");
-                changed |= field(ui, &mut r.schema, 90.0, &format!("{name}schema"), "schema");
-                if r.target == Target::Schema {
-                    ui.label("");
-                } else {
-                    changed |= field(ui, &mut r.table, 110.0, &format!("{name}table"), "table");
-                }
-                if r.target == Target::Column {
-                    changed |= field(ui, &mut r.column, 100.0, &format!("{name}column"), "column");
-                } else {
-                    ui.label("");
-                }
-                let current = action_index(&r.action);
-                let mut chosen = current;
-                egui::ComboBox::from_id_salt(("transform_action", i))
-                    .width(120.0)
-                    .selected_text(ACTIONS[current].1)
-                    .show_ui(ui, |ui| {
-                        for (k, (_, l)) in ACTIONS.iter().enumerate() {
-                            let column_only = k >= 7;
-                            if column_only && r.target != Target::Column {
-                                continue;
-                            }
-                            ui.selectable_value(&mut chosen, k, *l);
-                        }
-                    })
-                    .response
-                    .widget_info(|| {
-                        egui::WidgetInfo::labeled(
-                            egui::Role::ComboBox,
-                            true,
-                            format!("{name}action"),
-                        )
-                    });
-                if chosen != current {
-                    r.action = action_at(chosen, &r.action);
-                    changed = true;
-                }
-                ui.horizontal(|ui| match &mut r.action {
-                    TransformAction::Rename(s) => {
-                        changed |= field(ui, s, 140.0, &format!("{name}new name"), "new name");
+                        ui.selectable_value(&mut chosen, k, *l);
                     }
-                    TransformAction::AddPrefix(s)
-                    | TransformAction::RemovePrefix(s)
-                    | TransformAction::AddSuffix(s)
-                    | TransformAction::RemoveSuffix(s) => {
-                        changed |= field(ui, s, 140.0, &format!("{name}text"), "text");
-                    }
-                    TransformAction::ChangeDataType(s) => {
-                        changed |= field(ui, s, 140.0, &format!("{name}type"), "e.g. varchar(100)");
-                    }
-                    TransformAction::AddColumn {
-                        data_type,
+                })
+                .response
+                .widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("{name}action"))
+                });
+            if chosen != current {
+                r.action = action_at(chosen, &r.action);
+                changed = true;
+            }
+            match &mut r.action {
+                TransformAction::Rename(s) => {
+                    changed |= field(ui, s, 160.0, &format!("{name}new name"), "new name");
+                }
+                TransformAction::AddPrefix(s)
+                | TransformAction::RemovePrefix(s)
+                | TransformAction::AddSuffix(s)
+                | TransformAction::RemoveSuffix(s) => {
+                    changed |= field(ui, s, 160.0, &format!("{name}text"), "text");
+                }
+                TransformAction::ChangeDataType(s) => {
+                    changed |= field(ui, s, 160.0, &format!("{name}type"), "e.g. varchar(100)");
+                }
+                TransformAction::AddColumn {
+                    data_type,
+                    expression,
+                } => {
+                    changed |= field(ui, data_type, 110.0, &format!("{name}type"), "type");
+                    changed |= field(
+                        ui,
                         expression,
-                    } => {
-                        changed |= field(ui, data_type, 100.0, &format!("{name}type"), "type");
-                        changed |= field(
-                            ui,
-                            expression,
-                            180.0,
-                            &format!("{name}expression"),
-                            "expression in the source's SQL",
-                        );
-                    }
-                    _ => {}
-                });
-                ui.horizontal(|ui| {
-                    if let Some(a) = row_buttons(ui, i, len, "transformation rule") {
-                        row_action = Some((i, a));
-                    }
-                });
-                ui.end_row();
+                        220.0,
+                        &format!("{name}expression"),
+                        "expression in the source's SQL",
+                    );
+                }
+                _ => {}
+            }
+            if let Some(a) = row_buttons(ui, i, len, "transformation rule") {
+                row_action = Some((i, a));
             }
         });
+    }
     if let Some((i, a)) = row_action {
         apply_row(rules, i, a);
         changed = true;
