@@ -440,7 +440,7 @@ impl Prepared {
         let Some(policy) = self.nul else {
             return Ok(None);
         };
-        if !s.as_bytes().contains(&0) || !self.holds_text(i) {
+        if !self.holds_text(i) || !s.as_bytes().contains(&0) {
             return Ok(None);
         }
         match policy {

@@ -146,6 +146,58 @@ fn fix_row(
     Ok(f)
 }
 
+/// Row `r` of `rows` fixed up for the target (as [`fix_row`] does) and appended to `buf` as a
+/// line of COPY text; on an error nothing of the row is left in `buf`.
+fn copy_row(
+    rows: &Rows,
+    r: usize,
+    p: &Prepared,
+    zero: ZeroDates,
+    buf: &mut String,
+) -> std::result::Result<Fixed, String> {
+    let start = buf.len();
+    let mut f = Fixed::default();
+    let fail = |buf: &mut String, e: String| {
+        buf.truncate(start);
+        Err(e)
+    };
+    for (i, v) in rows.row(r).enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        let (col, _, from, to) = &p.columns[i];
+        let Some(mut v) = v else {
+            pg_copy_field(None, *to, buf);
+            continue;
+        };
+        if let Some(cut) = p.lob_cut(i, v) {
+            v = cut;
+            f.lobs_cut += 1;
+        }
+        let clean = match p.nul_fix(i, v) {
+            Ok(c) => c,
+            Err(e) => return fail(buf, e),
+        };
+        if clean.is_some() {
+            f.nuls_removed += 1;
+        }
+        let v = clean.as_deref().unwrap_or(v);
+        match values::fix_str(v, *from, *to) {
+            Ok((fixed, suffix)) => {
+                pg_copy_field(Some(&fixed), *to, buf);
+                buf.push_str(suffix);
+            }
+            Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
+                f.zero_dates += 1;
+                pg_copy_field(None, *to, buf);
+            }
+            Err(e) => return fail(buf, format!("column {col}: {e}")),
+        }
+    }
+    buf.push('\n');
+    Ok(f)
+}
+
 /// A connection set up for loading one table.
 enum Writer {
     /// One COPY per batch (each batch its own transaction), so refused rows can be found.
@@ -202,25 +254,9 @@ impl Writer {
             buf
         };
         match self {
-            Writer::PgStream(pool, copy) => {
-                use sqlx::postgres::PgPoolCopyExt;
-                if copy.is_none() {
-                    *copy = Some(
-                        pool.copy_in_raw(&format!(
-                            "COPY {} ({}) FROM STDIN",
-                            p.target_sql,
-                            cols.join(", ")
-                        ))
-                        .await
-                        .map_err(|e| e.to_string())?,
-                    );
-                }
+            Writer::PgStream(..) => {
                 let buf = copy_text();
-                let bytes = buf.len() as u64;
-                if let Some(c) = copy.as_mut() {
-                    c.send(buf.into_bytes()).await.map_err(|e| e.to_string())?;
-                }
-                Ok(bytes)
+                self.send_copy(p, buf).await
             }
             Writer::Pg(pool) => {
                 use sqlx::postgres::PgPoolCopyExt;
@@ -287,6 +323,31 @@ impl Writer {
                 Ok(bytes)
             }
         }
+    }
+
+    /// Sends COPY text made by [`copy_row`] on the streaming COPY; returns the bytes sent.
+    async fn send_copy(&mut self, p: &Prepared, buf: String) -> std::result::Result<u64, String> {
+        let Writer::PgStream(pool, copy) = self else {
+            return Err("not a streaming COPY".into());
+        };
+        use sqlx::postgres::PgPoolCopyExt;
+        if copy.is_none() {
+            let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
+            *copy = Some(
+                pool.copy_in_raw(&format!(
+                    "COPY {} ({}) FROM STDIN",
+                    p.target_sql,
+                    cols.join(", ")
+                ))
+                .await
+                .map_err(|e| e.to_string())?,
+            );
+        }
+        let bytes = buf.len() as u64;
+        if let Some(c) = copy.as_mut() {
+            c.send(buf.into_bytes()).await.map_err(|e| e.to_string())?;
+        }
+        Ok(bytes)
     }
 
     /// Ends the load: the streaming COPY is committed here.
@@ -357,6 +418,36 @@ pub async fn write(
     let log = policy == ErrorPolicy::LogAndContinue;
     let mut result = Ok(());
     'batches: while let Some(batch) = rx.recv().await {
+        // The streaming COPY (every policy but `log`): each row is fixed straight into COPY
+        // text, no copy of the batch in between.
+        if let Writer::PgStream(..) = &w {
+            let mut buf = String::with_capacity(batch.bytes() + batch.len() * batch.width() * 2);
+            for r in 0..batch.len() {
+                match copy_row(&batch, r, p, zero, &mut buf) {
+                    Ok(f) => {
+                        done.zero_dates += f.zero_dates;
+                        done.lobs_truncated += f.lobs_cut;
+                        done.nuls_removed += f.nuls_removed;
+                    }
+                    Err(e) => {
+                        result = Err(err(e));
+                        break 'batches;
+                    }
+                }
+            }
+            match w.send_copy(p, buf).await {
+                Ok(b) => {
+                    bytes += b;
+                    done.rows += batch.len() as u64;
+                }
+                Err(e) => {
+                    result = Err(err(e));
+                    break;
+                }
+            }
+            progress(done.rows, bytes);
+            continue;
+        }
         let mut rows = Rows::new(batch.width(), batch.len());
         let mut exceptions: Vec<(String, Vec<Option<String>>)> = vec![];
         for r in 0..batch.len() {
