@@ -99,9 +99,40 @@ struct Fixed {
     nuls_removed: u64,
 }
 
-/// Row `r` of `rows` fixed up for the target and appended to `out`: zero dates by the policy,
-/// LOBs cut to the limit, NUL characters by the policy; says what it changed. On an error
-/// nothing of the row is left in `out`.
+/// Value `v` of column `i` fixed up for the target: the LOB cut to the limit, NUL characters
+/// by the policy, the canonical form for the target's kind (see [`values::fix_str`]); a zero
+/// date becomes NULL (None) under [`ZeroDates::Null`]. What it changed is counted in `f`.
+fn fix_value<'a>(
+    p: &Prepared,
+    i: usize,
+    v: &'a str,
+    zero: ZeroDates,
+    f: &mut Fixed,
+    clean: &'a mut Option<String>,
+) -> std::result::Result<Option<(std::borrow::Cow<'a, str>, &'static str)>, String> {
+    let (col, _, from, to) = &p.columns[i];
+    let mut v = v;
+    if let Some(cut) = p.lob_cut(i, v) {
+        v = cut;
+        f.lobs_cut += 1;
+    }
+    *clean = p.nul_fix(i, v)?;
+    if clean.is_some() {
+        f.nuls_removed += 1;
+    }
+    let v = clean.as_deref().unwrap_or(v);
+    match values::fix_str(v, *from, *to) {
+        Ok(fixed) => Ok(Some(fixed)),
+        Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
+            f.zero_dates += 1;
+            Ok(None)
+        }
+        Err(e) => Err(format!("column {col}: {e}")),
+    }
+}
+
+/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `out`; on an
+/// error nothing of the row is left in `out`.
 fn fix_row(
     rows: &Rows,
     r: usize,
@@ -111,43 +142,21 @@ fn fix_row(
 ) -> std::result::Result<Fixed, String> {
     let mut f = Fixed::default();
     for (i, v) in rows.row(r).enumerate() {
-        let Some(mut v) = v else {
-            out.push(None);
-            continue;
-        };
-        let (col, _, from, to) = &p.columns[i];
-        if let Some(cut) = p.lob_cut(i, v) {
-            v = cut;
-            f.lobs_cut += 1;
-        }
-        let clean = match p.nul_fix(i, v) {
-            Ok(c) => c,
-            Err(e) => {
+        let mut clean = None;
+        match v.map(|v| fix_value(p, i, v, zero, &mut f, &mut clean)) {
+            None | Some(Ok(None)) => out.push(None),
+            Some(Ok(Some((fixed, suffix)))) => out.push_with(&fixed, suffix),
+            Some(Err(e)) => {
                 out.drop_partial();
                 return Err(e);
-            }
-        };
-        if clean.is_some() {
-            f.nuls_removed += 1;
-        }
-        let v = clean.as_deref().unwrap_or(v);
-        match values::fix_str(v, *from, *to) {
-            Ok((fixed, suffix)) => out.push_with(&fixed, suffix),
-            Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
-                f.zero_dates += 1;
-                out.push(None);
-            }
-            Err(e) => {
-                out.drop_partial();
-                return Err(format!("column {col}: {e}"));
             }
         }
     }
     Ok(f)
 }
 
-/// Row `r` of `rows` fixed up for the target (as [`fix_row`] does) and appended to `buf` as a
-/// line of COPY text; on an error nothing of the row is left in `buf`.
+/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `buf` as a line
+/// of COPY text; on an error nothing of the row is left in `buf`.
 fn copy_row(
     rows: &Rows,
     r: usize,
@@ -157,41 +166,22 @@ fn copy_row(
 ) -> std::result::Result<Fixed, String> {
     let start = buf.len();
     let mut f = Fixed::default();
-    let fail = |buf: &mut String, e: String| {
-        buf.truncate(start);
-        Err(e)
-    };
     for (i, v) in rows.row(r).enumerate() {
         if i > 0 {
             buf.push('\t');
         }
-        let (col, _, from, to) = &p.columns[i];
-        let Some(mut v) = v else {
-            pg_copy_field(None, *to, buf);
-            continue;
-        };
-        if let Some(cut) = p.lob_cut(i, v) {
-            v = cut;
-            f.lobs_cut += 1;
-        }
-        let clean = match p.nul_fix(i, v) {
-            Ok(c) => c,
-            Err(e) => return fail(buf, e),
-        };
-        if clean.is_some() {
-            f.nuls_removed += 1;
-        }
-        let v = clean.as_deref().unwrap_or(v);
-        match values::fix_str(v, *from, *to) {
-            Ok((fixed, suffix)) => {
-                pg_copy_field(Some(&fixed), *to, buf);
+        let to = p.columns[i].3;
+        let mut clean = None;
+        match v.map(|v| fix_value(p, i, v, zero, &mut f, &mut clean)) {
+            None | Some(Ok(None)) => pg_copy_field(None, to, buf),
+            Some(Ok(Some((fixed, suffix)))) => {
+                pg_copy_field(Some(&fixed), to, buf);
                 buf.push_str(suffix);
             }
-            Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
-                f.zero_dates += 1;
-                pg_copy_field(None, *to, buf);
+            Some(Err(e)) => {
+                buf.truncate(start);
+                return Err(e);
             }
-            Err(e) => return fail(buf, format!("column {col}: {e}")),
         }
     }
     buf.push('\n');

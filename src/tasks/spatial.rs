@@ -93,6 +93,19 @@ fn put_u32(out: &mut Vec<u8>, v: u32, little: bool) {
     });
 }
 
+/// A WKB or EWKB geometry (hex) as bytes, with its byte order (true: little-endian) and its
+/// type word.
+fn wkb_head(h: &str) -> Result<(Vec<u8>, bool, u32), String> {
+    let b = unhex(h)?;
+    let little = match b.first() {
+        Some(1) => true,
+        Some(0) => false,
+        _ => return Err("not a WKB geometry".into()),
+    };
+    let t = u32_at(&b, 1, little)?;
+    Ok((b, little, t))
+}
+
 /// MySQL's format (hex) into EWKB (hex).
 pub fn mysql_to_ewkb(h: &str) -> Result<String, String> {
     let b = unhex(h)?;
@@ -114,13 +127,7 @@ pub fn mysql_to_ewkb(h: &str) -> Result<String, String> {
 /// EWKB or plain WKB (hex) into MySQL's format (hex). Z and M coordinates are refused: MySQL
 /// geometries are 2D.
 pub fn ewkb_to_mysql(h: &str) -> Result<String, String> {
-    let b = unhex(h)?;
-    let little = match b.first() {
-        Some(1) => true,
-        Some(0) => false,
-        _ => return Err("not a WKB geometry".into()),
-    };
-    let t = u32_at(&b, 1, little)?;
+    let (b, little, t) = wkb_head(h)?;
     if t & (Z_FLAG | M_FLAG) != 0 || (t & 0xFFFF) >= 1000 {
         return Err(
             "a geometry with Z or M coordinates cannot be stored in MySQL (2D only)".into(),
@@ -241,13 +248,7 @@ fn type_name(t: u32) -> &'static str {
 /// it ends where it starts); a one-ring POLYGON as a polygon, or as a box when it is an
 /// axis-aligned rectangle.
 pub fn wkb_to_pg(h: &str, g: PgGeo) -> Result<String, String> {
-    let b = unhex(h)?;
-    let little = match b.first() {
-        Some(1) => true,
-        Some(0) => false,
-        _ => return Err("not a WKB geometry".into()),
-    };
-    let t = u32_at(&b, 1, little)?;
+    let (b, little, t) = wkb_head(h)?;
     let mut at = if t & SRID_FLAG != 0 { 9 } else { 5 };
     let t = t & 0xFFFF;
     let f = |at: &mut usize| -> Result<f64, String> {
