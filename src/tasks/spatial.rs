@@ -224,7 +224,7 @@ pub fn pg_to_wkb(text: &str, g: PgGeo) -> Result<String, String> {
             };
             wkb(3, &[vec![(x2, y2), (x1, y2), (x1, y1), (x2, y1), (x2, y2)]])
         }
-        PgGeo::Line | PgGeo::Circle => unreachable!("refused above"),
+        PgGeo::Line | PgGeo::Circle => return Err(format!("'{text}' has no WKB form")),
     };
     Ok(hex(&out))
 }
