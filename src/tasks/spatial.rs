@@ -58,9 +58,12 @@ fn unhex(h: &str) -> Result<Vec<u8>, String> {
     if !h.len().is_multiple_of(2) {
         return Err("odd-length hex".into());
     }
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).map_err(|_| "not hex".to_string()))
+    // By bytes: a value that is not hex (any text a BLOB column held) is an error, never a
+    // slice through a multi-byte character.
+    let digit = |c: u8| (c as char).to_digit(16).ok_or("not hex".to_string());
+    h.as_bytes()
+        .chunks(2)
+        .map(|p| Ok((digit(p[0])? * 16 + digit(p[1])?) as u8))
         .collect()
 }
 
@@ -376,6 +379,11 @@ mod tests {
         assert!(
             ewkb_to_mysql("01E9030000000000000000F03F00000000000000400000000000000840").is_err()
         );
+        assert!(
+            ewkb_to_mysql("01é0").is_err(),
+            "not hex: an error, no panic"
+        );
+        assert!(mysql_to_ewkb("0000").is_err(), "cut short");
     }
 
     #[test]
