@@ -255,22 +255,18 @@ impl TugboatApp {
     }
 
     fn start_dialog(&mut self, ctx: &egui::Context, kind: DialogKind) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let ctx = ctx.clone();
         let save = matches!(kind, DialogKind::SaveAs);
         let name = format!(
             "{}.ron",
             self.state.project.name.replace(['/', '\\', ':'], "-")
         );
-        std::thread::spawn(move || {
+        let rx = crate::gui::file_dialog(ctx, move || {
             let d = rfd::FileDialog::new().add_filter("Tugboat project", &["ron"]);
-            let r = if save {
+            if save {
                 d.set_file_name(name).save_file()
             } else {
                 d.pick_file()
-            };
-            let _ = tx.send(r);
-            ctx.request_repaint();
+            }
         });
         self.dialog = Some((kind, rx));
     }

@@ -188,6 +188,12 @@ fn copy_row(
     Ok(f)
 }
 
+/// The COPY statement that loads the table's columns.
+fn copy_sql(p: &Prepared) -> String {
+    let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
+    format!("COPY {} ({}) FROM STDIN", p.target_sql, cols.join(", "))
+}
+
 /// A connection set up for loading one table.
 enum Writer {
     /// One COPY per batch (each batch its own transaction), so refused rows can be found.
@@ -253,11 +259,7 @@ impl Writer {
                 let buf = copy_text();
                 let bytes = buf.len() as u64;
                 let mut copy = pool
-                    .copy_in_raw(&format!(
-                        "COPY {} ({}) FROM STDIN",
-                        p.target_sql,
-                        cols.join(", ")
-                    ))
+                    .copy_in_raw(&copy_sql(p))
                     .await
                     .map_err(|e| e.to_string())?;
                 if let Err(e) = copy.send(buf.into_bytes()).await {
@@ -322,15 +324,10 @@ impl Writer {
         };
         use sqlx::postgres::PgPoolCopyExt;
         if copy.is_none() {
-            let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
             *copy = Some(
-                pool.copy_in_raw(&format!(
-                    "COPY {} ({}) FROM STDIN",
-                    p.target_sql,
-                    cols.join(", ")
-                ))
-                .await
-                .map_err(|e| e.to_string())?,
+                pool.copy_in_raw(&copy_sql(p))
+                    .await
+                    .map_err(|e| e.to_string())?,
             );
         }
         let bytes = buf.len() as u64;

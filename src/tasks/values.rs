@@ -295,19 +295,25 @@ pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
         out.push_str(v);
         return;
     }
-    // Byte by byte: these ASCII bytes never occur inside a multi-byte UTF-8 character.
+    push_escaped(out, v, |b| match b {
+        b'\\' => Some("\\\\"),
+        b'\t' => Some("\\t"),
+        b'\n' => Some("\\n"),
+        b'\r' => Some("\\r"),
+        _ => None,
+    });
+}
+
+/// Appends `v` to `out` with each ASCII byte that `esc` names replaced by its escape. Byte by
+/// byte is safe: ASCII bytes never occur inside a multi-byte UTF-8 character.
+fn push_escaped(out: &mut String, v: &str, esc: impl Fn(u8) -> Option<&'static str>) {
     let mut start = 0;
     for (i, b) in v.bytes().enumerate() {
-        let esc = match b {
-            b'\\' => "\\\\",
-            b'\t' => "\\t",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            _ => continue,
-        };
-        out.push_str(&v[start..i]);
-        out.push_str(esc);
-        start = i + 1;
+        if let Some(e) = esc(b) {
+            out.push_str(&v[start..i]);
+            out.push_str(e);
+            start = i + 1;
+        }
     }
     out.push_str(&v[start..]);
 }
@@ -365,20 +371,12 @@ pub fn push_sql_literal(out: &mut String, engine: Engine, v: Option<&str>, k: Ki
             let mysql = matches!(engine, Engine::MySql | Engine::MariaDb);
             out.reserve(v.len() + 2);
             out.push('\'');
-            // Byte by byte: these ASCII bytes never occur inside a multi-byte character.
-            let mut start = 0;
-            for (i, b) in v.bytes().enumerate() {
-                let esc = match b {
-                    b'\'' => "''",
-                    b'\\' if mysql => "\\\\",
-                    0 if mysql => "\\0",
-                    _ => continue,
-                };
-                out.push_str(&v[start..i]);
-                out.push_str(esc);
-                start = i + 1;
-            }
-            out.push_str(&v[start..]);
+            push_escaped(out, v, |b| match b {
+                b'\'' => Some("''"),
+                b'\\' if mysql => Some("\\\\"),
+                0 if mysql => Some("\\0"),
+                _ => None,
+            });
             out.push('\'');
         }
     }

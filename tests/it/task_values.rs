@@ -5,16 +5,11 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use tugboat::endpoints::{Connection, Endpoint, Role};
+use tugboat::endpoints::{Connection, Role};
 use tugboat::tasks::{NulChars, Settings, Summary, TableResult, TableState, Task, run};
 
 use crate::support;
-
-async fn open(url: &str, role: Role) -> Connection {
-    let mut p = Endpoint::parse_url(url).unwrap();
-    p.endpoint.role = role;
-    Connection::open(&p.endpoint, p.password).await.unwrap()
-}
+use crate::tasks::{one, open};
 
 fn task(name: &str, settings: Settings) -> Task {
     Task {
@@ -43,10 +38,6 @@ fn table<'a>(s: &'a Summary, name: &str) -> &'a TableResult {
         .iter()
         .find(|t| t.source.ends_with(&format!(".{name}")))
         .unwrap_or_else(|| panic!("no table {name} in {s:#?}"))
-}
-
-async fn one(conn: &Connection, sql: &str) -> Option<String> {
-    conn.query_scalar("check", sql).await.unwrap()
 }
 
 const MARIADB_GEO: &str = "

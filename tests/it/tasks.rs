@@ -9,7 +9,7 @@ use tugboat::tasks::{Settings, TableState, Task, TaskEvent, run};
 
 use crate::support;
 
-async fn open(url: &str, role: Role) -> Connection {
+pub async fn open(url: &str, role: Role) -> Connection {
     let mut p = Endpoint::parse_url(url).unwrap();
     p.endpoint.role = role;
     Connection::open(&p.endpoint, p.password).await.unwrap()
@@ -32,7 +32,7 @@ fn quiet() -> Arc<dyn Fn(TaskEvent) + Send + Sync> {
     Arc::new(|_| {})
 }
 
-async fn one(conn: &Connection, sql: &str) -> Option<String> {
+pub async fn one(conn: &Connection, sql: &str) -> Option<String> {
     conn.query_scalar("check", sql).await.unwrap()
 }
 

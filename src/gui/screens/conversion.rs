@@ -261,17 +261,11 @@ impl ConversionScreen {
                     )
                     .labelled_by(l.id);
                     if ui.button("Browse…").clicked() {
-                        let (tx, rx) = std::sync::mpsc::channel();
-                        let ctx = ui.ctx().clone();
-                        std::thread::spawn(move || {
-                            let _ = tx.send(
-                                rfd::FileDialog::new()
-                                    .add_filter("SQL script", &["sql", "ddl", "txt"])
-                                    .pick_file(),
-                            );
-                            ctx.request_repaint();
-                        });
-                        self.open_dialog = Some(rx);
+                        self.open_dialog = Some(crate::gui::file_dialog(ui.ctx(), || {
+                            rfd::FileDialog::new()
+                                .add_filter("SQL script", &["sql", "ddl", "txt"])
+                                .pick_file()
+                        }));
                     }
                     let l = ui.label("Dialect");
                     egui::ComboBox::from_id_salt("conv_dialect")
@@ -384,19 +378,14 @@ impl ConversionScreen {
                 );
             }
             if ui.button("Save report…").clicked() {
-                let (tx, rx) = std::sync::mpsc::channel();
-                let ctx = ui.ctx().clone();
-                std::thread::spawn(move || {
-                    let _ = tx.send(
-                        rfd::FileDialog::new()
-                            .add_filter("HTML", &["html"])
-                            .add_filter("Markdown", &["md"])
-                            .add_filter("JSON", &["json"])
-                            .add_filter("CSV (SCT layouts)", &["csv"])
-                            .set_file_name("assessment.html")
-                            .save_file(),
-                    );
-                    ctx.request_repaint();
+                let rx = crate::gui::file_dialog(ui.ctx(), || {
+                    rfd::FileDialog::new()
+                        .add_filter("HTML", &["html"])
+                        .add_filter("Markdown", &["md"])
+                        .add_filter("JSON", &["json"])
+                        .add_filter("CSV (SCT layouts)", &["csv"])
+                        .set_file_name("assessment.html")
+                        .save_file()
                 });
                 self.save_dialog = Some(rx);
             }

@@ -113,9 +113,13 @@ fn field(ui: &mut egui::Ui, value: &mut String, width: f32, name: &str, hint: &s
             .desired_width(width)
             .hint_text(hint),
     );
-    let name = name.to_string();
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, &name));
+    r.widget_info(named(egui::Role::TextInput, name.to_string()));
     r.changed()
+}
+
+/// The accessible name of an unlabelled widget (what a screen reader and the tests find).
+fn named(role: egui::Role, name: String) -> impl Fn() -> egui::WidgetInfo {
+    move || egui::WidgetInfo::labeled(role, true, &name)
 }
 
 /// Small buttons that move or delete rule `i` of `len`; what was asked.
@@ -198,17 +202,11 @@ impl MappingsEditor {
                 .on_hover_text("Replace these rules with an AWS DMS table-mapping JSON file")
                 .clicked()
             {
-                let (tx, rx) = std::sync::mpsc::channel();
-                let ctx = ui.ctx().clone();
-                std::thread::spawn(move || {
-                    let _ = tx.send(
-                        rfd::FileDialog::new()
-                            .add_filter("DMS table mappings", &["json"])
-                            .pick_file(),
-                    );
-                    ctx.request_repaint();
-                });
-                self.import = Some(rx);
+                self.import = Some(crate::gui::file_dialog(ui.ctx(), || {
+                    rfd::FileDialog::new()
+                        .add_filter("DMS table mappings", &["json"])
+                        .pick_file()
+                }));
             }
             if let Some((text, error)) = &self.message {
                 if *error {
@@ -286,13 +284,10 @@ impl MappingsEditor {
                         }
                     })
                     .response
-                    .widget_info(|| {
-                        egui::WidgetInfo::labeled(
-                            egui::Role::ComboBox,
-                            true,
-                            format!("Selection rule {n} action"),
-                        )
-                    });
+                    .widget_info(named(
+                        egui::Role::ComboBox,
+                        format!("Selection rule {n} action"),
+                    ));
                 changed |= field(
                     ui,
                     &mut r.schema,
@@ -371,9 +366,7 @@ fn filters(ui: &mut egui::Ui, n: usize, fs: &mut Vec<Filter>) -> bool {
                     }
                 })
                 .response
-                .widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("{name}operator"))
-                });
+                .widget_info(named(egui::Role::ComboBox, format!("{name}operator")));
             if !matches!(f.op, FilterOp::Null | FilterOp::Notnull) {
                 let mut v = f.value.clone().unwrap_or_default();
                 if field(ui, &mut v, 100.0, &format!("{name}value"), "value") {
@@ -438,13 +431,10 @@ fn transformations(ui: &mut egui::Ui, rules: &mut Vec<Transformation>) -> bool {
                     }
                 })
                 .response
-                .widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::Role::ComboBox,
-                        true,
-                        format!("Transformation rule {n} applies to"),
-                    )
-                });
+                .widget_info(named(
+                    egui::Role::ComboBox,
+                    format!("Transformation rule {n} applies to"),
+                ));
             let name = format!("Transformation rule {n} ");
             changed |= field(ui, &mut r.schema, 110.0, &format!("{name}schema"), "schema");
             if r.target != Target::Schema {
@@ -468,9 +458,7 @@ fn transformations(ui: &mut egui::Ui, rules: &mut Vec<Transformation>) -> bool {
                     }
                 })
                 .response
-                .widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("{name}action"))
-                });
+                .widget_info(named(egui::Role::ComboBox, format!("{name}action")));
             if chosen != current {
                 r.action = action_at(chosen, &r.action);
                 changed = true;
