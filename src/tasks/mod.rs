@@ -13,6 +13,7 @@
 //! then every row compared on its primary key.
 
 pub mod mappings;
+pub mod pgbinary;
 pub mod rows;
 pub mod sink;
 pub mod source;
@@ -358,6 +359,9 @@ pub struct Prepared {
     pub nul: Option<NulChars>,
     /// The primary key to build once the table is loaded (PostgreSQL tables the task creates).
     pub key_sql: Option<String>,
+    /// The source's columns hold only values of their declared types (MySQL, PostgreSQL; a
+    /// SQLite column can hold any value).
+    pub typed_source: bool,
 }
 
 impl Prepared {
@@ -713,6 +717,7 @@ async fn prepare(
             lobs,
             lob_limit: s.lob_max_kb.map(|kb| kb.saturating_mul(1024)),
             nul: (target.endpoint.engine == Engine::Postgres).then_some(s.nul_chars),
+            typed_source: source.endpoint.engine != Engine::Sqlite,
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead

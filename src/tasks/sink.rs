@@ -4,6 +4,7 @@
 //! (MySQL, SQLite), as DMS does, since tables load in any order.
 
 use super::mappings::TablePlan;
+use super::pgbinary::{self, BinType};
 use super::rows::Rows;
 use super::values::{self, Kind, pg_copy_field, quote};
 use super::{ErrorPolicy, Prepared, ZeroDates};
@@ -188,20 +189,94 @@ fn copy_row(
     Ok(f)
 }
 
-/// The COPY statement that loads the table's columns.
-fn copy_sql(p: &Prepared) -> String {
+/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `buf` in COPY's
+/// binary format, column `i` encoded as `types[i]`; on an error nothing of the row is left in
+/// `buf`.
+fn copy_row_binary(
+    rows: &Rows,
+    r: usize,
+    p: &Prepared,
+    zero: ZeroDates,
+    types: &[BinType],
+    buf: &mut Vec<u8>,
+) -> std::result::Result<Fixed, String> {
+    let start = buf.len();
+    let mut f = Fixed::default();
+    pgbinary::push_row_head(buf, types.len());
+    for (i, v) in rows.row(r).enumerate() {
+        let mut clean = None;
+        let pushed = match v.map(|v| fix_value(p, i, v, zero, &mut f, &mut clean)) {
+            None | Some(Ok(None)) => {
+                pgbinary::push_null(buf);
+                Ok(())
+            }
+            Some(Ok(Some((fixed, "")))) => pgbinary::push_value(buf, types[i], &fixed),
+            Some(Ok(Some((fixed, suffix)))) => {
+                pgbinary::push_value(buf, types[i], &format!("{fixed}{suffix}"))
+            }
+            Some(Err(e)) => Err(e),
+        };
+        if let Err(e) = pushed {
+            buf.truncate(start);
+            return Err(if e.starts_with("column ") {
+                e
+            } else {
+                format!("column {}: {e}", p.columns[i].0)
+            });
+        }
+    }
+    Ok(f)
+}
+
+/// The COPY statement that loads the table's columns, in text or binary format.
+fn copy_sql(p: &Prepared, binary: bool) -> String {
     let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
-    format!("COPY {} ({}) FROM STDIN", p.target_sql, cols.join(", "))
+    let format = if binary { " (FORMAT binary)" } else { "" };
+    format!(
+        "COPY {} ({}) FROM STDIN{format}",
+        p.target_sql,
+        cols.join(", ")
+    )
+}
+
+/// How each column of `p` is encoded in COPY's binary format, when every one of them can be
+/// ([`BinType::for_column`], from the target table's column types); None: COPY text.
+/// `TUGBOAT_PG_COPY=text` in the environment asks for text (to compare the two).
+async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<BinType>> {
+    if std::env::var("TUGBOAT_PG_COPY").is_ok_and(|v| v == "text") {
+        return None;
+    }
+    let columns: Vec<(String, i64, bool)> = sqlx::query_as(
+        "SELECT a.attname::text, \
+                (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int8, \
+                t.typtype = 'e' \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+    )
+    .bind(&p.target_sql)
+    .fetch_all(pool)
+    .await
+    .ok()?;
+    p.target_columns
+        .iter()
+        .zip(&p.columns)
+        .map(|(name, c)| {
+            let (_, oid, is_enum) = columns.iter().find(|t| &t.0 == name)?;
+            BinType::for_column(u32::try_from(*oid).ok()?, *is_enum, c.3, p.typed_source)
+        })
+        .collect()
 }
 
 /// A connection set up for loading one table.
 enum Writer {
     /// One COPY per batch (each batch its own transaction), so refused rows can be found.
     Pg(sqlx::PgPool),
-    /// One COPY for the whole table, fed batch by batch: no commit per batch.
+    /// One COPY for the whole table, fed batch by batch: no commit per batch. In binary format
+    /// when the column types are known ([`binary_types`]).
     PgStream(
         sqlx::PgPool,
         Option<sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>>,
+        Option<Vec<BinType>>,
     ),
     My(sqlx::pool::PoolConnection<sqlx::MySql>),
     Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
@@ -211,7 +286,7 @@ impl Writer {
     async fn open(conn: &Connection, per_batch: bool) -> std::result::Result<Writer, String> {
         Ok(match &conn.pool {
             Pool::Postgres(pool) if per_batch => Writer::Pg(pool.clone()),
-            Pool::Postgres(pool) => Writer::PgStream(pool.clone(), None),
+            Pool::Postgres(pool) => Writer::PgStream(pool.clone(), None, None),
             Pool::MySql(pool) => {
                 let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
                 sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
@@ -250,16 +325,13 @@ impl Writer {
             buf
         };
         match self {
-            Writer::PgStream(..) => {
-                let buf = copy_text();
-                self.send_copy(p, buf).await
-            }
+            Writer::PgStream(..) => Err("the streaming COPY is fed row by row".into()),
             Writer::Pg(pool) => {
                 use sqlx::postgres::PgPoolCopyExt;
                 let buf = copy_text();
                 let bytes = buf.len() as u64;
                 let mut copy = pool
-                    .copy_in_raw(&copy_sql(p))
+                    .copy_in_raw(&copy_sql(p, false))
                     .await
                     .map_err(|e| e.to_string())?;
                 if let Err(e) = copy.send(buf.into_bytes()).await {
@@ -317,31 +389,38 @@ impl Writer {
         }
     }
 
-    /// Sends COPY text made by [`copy_row`] on the streaming COPY; returns the bytes sent.
-    async fn send_copy(&mut self, p: &Prepared, buf: String) -> std::result::Result<u64, String> {
-        let Writer::PgStream(pool, copy) = self else {
+    /// Sends rows made by [`copy_row`] (or [`copy_row_binary`]) on the streaming COPY, opened
+    /// by the first call; returns the bytes sent.
+    async fn send_copy(&mut self, p: &Prepared, buf: Vec<u8>) -> std::result::Result<u64, String> {
+        let Writer::PgStream(pool, copy, types) = self else {
             return Err("not a streaming COPY".into());
         };
         use sqlx::postgres::PgPoolCopyExt;
         if copy.is_none() {
-            *copy = Some(
-                pool.copy_in_raw(&copy_sql(p))
-                    .await
-                    .map_err(|e| e.to_string())?,
-            );
+            let mut c = pool
+                .copy_in_raw(&copy_sql(p, types.is_some()))
+                .await
+                .map_err(|e| e.to_string())?;
+            if types.is_some() {
+                c.send(pgbinary::HEADER).await.map_err(|e| e.to_string())?;
+            }
+            *copy = Some(c);
         }
         let bytes = buf.len() as u64;
         if let Some(c) = copy.as_mut() {
-            c.send(buf.into_bytes()).await.map_err(|e| e.to_string())?;
+            c.send(buf).await.map_err(|e| e.to_string())?;
         }
         Ok(bytes)
     }
 
     /// Ends the load: the streaming COPY is committed here.
     async fn finish(&mut self) -> std::result::Result<(), String> {
-        if let Writer::PgStream(_, copy) = self
-            && let Some(c) = copy.take()
+        if let Writer::PgStream(_, copy, types) = self
+            && let Some(mut c) = copy.take()
         {
+            if types.is_some() {
+                c.send(pgbinary::TRAILER).await.map_err(|e| e.to_string())?;
+            }
             c.finish().await.map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -360,7 +439,7 @@ impl Writer {
                     .await;
             }
             Writer::Pg(_) => {}
-            Writer::PgStream(_, copy) => {
+            Writer::PgStream(_, copy, _) => {
                 if let Some(c) = copy.take() {
                     let _ = c.abort("the load stopped").await;
                 }
@@ -400,6 +479,9 @@ pub async fn write(
     let mut w = Writer::open(conn, policy == ErrorPolicy::LogAndContinue)
         .await
         .map_err(&err)?;
+    if let Writer::PgStream(pool, _, types) = &mut w {
+        *types = binary_types(pool, p).await;
+    }
     let mut done = Written::default();
     let mut bytes = 0u64;
     let log = policy == ErrorPolicy::LogAndContinue;
@@ -407,21 +489,42 @@ pub async fn write(
     'batches: while let Some(batch) = rx.recv().await {
         // The streaming COPY (every policy but `log`): each row is fixed straight into COPY
         // text, no copy of the batch in between.
-        if let Writer::PgStream(..) = &w {
-            let mut buf = String::with_capacity(batch.bytes() + batch.len() * batch.width() * 2);
-            for r in 0..batch.len() {
-                match copy_row(&batch, r, p, zero, &mut buf) {
-                    Ok(f) => {
-                        done.zero_dates += f.zero_dates;
-                        done.lobs_truncated += f.lobs_cut;
-                        done.nuls_removed += f.nuls_removed;
-                    }
-                    Err(e) => {
-                        result = Err(err(e));
-                        break 'batches;
-                    }
+        if let Writer::PgStream(_, _, types) = &w {
+            let room = batch.bytes() + batch.len() * batch.width() * 4;
+            let mut fixed = Fixed::default();
+            let mut tally = |f: std::result::Result<Fixed, String>| {
+                f.map(|f| {
+                    fixed.zero_dates += f.zero_dates;
+                    fixed.lobs_cut += f.lobs_cut;
+                    fixed.nuls_removed += f.nuls_removed;
+                })
+            };
+            let made = match types {
+                Some(types) => {
+                    let mut buf = Vec::with_capacity(room);
+                    (0..batch.len())
+                        .try_for_each(|r| {
+                            tally(copy_row_binary(&batch, r, p, zero, types, &mut buf))
+                        })
+                        .map(|()| buf)
                 }
-            }
+                None => {
+                    let mut text = String::with_capacity(room);
+                    (0..batch.len())
+                        .try_for_each(|r| tally(copy_row(&batch, r, p, zero, &mut text)))
+                        .map(|()| text.into_bytes())
+                }
+            };
+            done.zero_dates += fixed.zero_dates;
+            done.lobs_truncated += fixed.lobs_cut;
+            done.nuls_removed += fixed.nuls_removed;
+            let buf = match made {
+                Ok(buf) => buf,
+                Err(e) => {
+                    result = Err(err(e));
+                    break 'batches;
+                }
+            };
             match w.send_copy(p, buf).await {
                 Ok(b) => {
                     bytes += b;

@@ -1,0 +1,487 @@
+//! PostgreSQL's binary COPY format (`COPY ... FROM STDIN (FORMAT binary)`): which target column
+//! types Tugboat encodes itself, and the encoding of each from the value's text.
+//!
+//! With the text format PostgreSQL parses every value (`date_in`, `numeric_in`, `int4in`...):
+//! on the TPC-H load that was a sixth of the whole machine's CPU, more than Tugboat's own share
+//! of it (docs/benchmarks.md). In the binary format it only copies bytes. A table is loaded in
+//! binary when every one of its target columns has a type named here; otherwise in text.
+//!
+//! Each encoder accepts what PostgreSQL's text input of the type accepts from the sources'
+//! canonical forms, and refuses what it refuses, with PostgreSQL's words: an invalid date such
+//! as 2021-02-30 (MySQL with ALLOW_INVALID_DATES can hold one) is an error, never a day moved,
+//! an integer outside the column's range is an error, a float that overflows is an error.
+//! Numerics keep their scale (`12.50` stays `12.50`); the column's own precision and scale are
+//! applied by PostgreSQL as for text.
+
+use super::values::Kind;
+
+/// The file header: signature, flags, header extension length.
+pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The file trailer: a field count of -1.
+pub const TRAILER: &[u8] = &[0xff, 0xff];
+
+/// How the values of one target column are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinType {
+    Int2,
+    Int4,
+    Int8,
+    Numeric,
+    Date,
+    /// text, varchar, bpchar and enum labels: the UTF-8 bytes.
+    Text,
+    Json,
+    Jsonb,
+    Bool,
+    Float4,
+    Float8,
+    /// The value travels as hex digits; its bytes are sent.
+    Bytea,
+}
+
+impl BinType {
+    /// The encoding for a target column of PostgreSQL type `oid` (a domain's base type; enum
+    /// types are `is_enum`) filled with values of kind `kind`. `typed_source`: the values come
+    /// from a source whose columns hold only their declared type (MySQL, PostgreSQL), so dates
+    /// and booleans arrive in one canonical form; a SQLite column can hold any text. None: the
+    /// column needs the text format.
+    pub fn for_column(oid: u32, is_enum: bool, kind: Kind, typed_source: bool) -> Option<BinType> {
+        use BinType::*;
+        let t = match oid {
+            21 => Int2,
+            23 => Int4,
+            20 => Int8,
+            1700 => Numeric,
+            1082 => Date,
+            25 | 1043 | 1042 => Text,
+            114 => Json,
+            3802 => Jsonb,
+            16 => Bool,
+            700 => Float4,
+            701 => Float8,
+            17 => Bytea,
+            _ if is_enum => Text,
+            _ => return None,
+        };
+        let fits = match t {
+            Int2 | Int4 | Int8 => kind == Kind::Integer,
+            Numeric => kind == Kind::Decimal,
+            Date => kind == Kind::Date && typed_source,
+            Text => kind == Kind::Text,
+            Json | Jsonb => kind == Kind::Json,
+            Bool => kind == Kind::Bool && typed_source,
+            Float4 | Float8 => kind == Kind::Float,
+            Bytea => kind == Kind::Binary,
+        };
+        fits.then_some(t)
+    }
+}
+
+/// Appends a row's field count.
+pub fn push_row_head(out: &mut Vec<u8>, fields: usize) {
+    out.extend_from_slice(&(fields as i16).to_be_bytes());
+}
+
+/// Appends a NULL field.
+pub fn push_null(out: &mut Vec<u8>) {
+    out.extend_from_slice(&(-1i32).to_be_bytes());
+}
+
+/// Appends field `v` encoded as `t`; on an error nothing is appended.
+pub fn push_value(out: &mut Vec<u8>, t: BinType, v: &str) -> Result<(), String> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let r = match t {
+        BinType::Int2 => int(v, i16::MIN.into(), i16::MAX.into(), "smallint")
+            .map(|n| out.extend_from_slice(&(n as i16).to_be_bytes())),
+        BinType::Int4 => int(v, i32::MIN.into(), i32::MAX.into(), "integer")
+            .map(|n| out.extend_from_slice(&(n as i32).to_be_bytes())),
+        BinType::Int8 => {
+            int(v, i64::MIN, i64::MAX, "bigint").map(|n| out.extend_from_slice(&n.to_be_bytes()))
+        }
+        BinType::Numeric => numeric(v, out),
+        BinType::Date => date(v).map(|d| out.extend_from_slice(&d.to_be_bytes())),
+        BinType::Text | BinType::Json => {
+            out.extend_from_slice(v.as_bytes());
+            Ok(())
+        }
+        BinType::Jsonb => {
+            out.push(1);
+            out.extend_from_slice(v.as_bytes());
+            Ok(())
+        }
+        BinType::Bool => boolean(v).map(|b| out.push(b as u8)),
+        BinType::Float4 => {
+            float::<f32>(v, "real").map(|f| out.extend_from_slice(&f.to_bits().to_be_bytes()))
+        }
+        BinType::Float8 => float::<f64>(v, "double precision")
+            .map(|f| out.extend_from_slice(&f.to_bits().to_be_bytes())),
+        BinType::Bytea => unhex(v, out),
+    };
+    match r {
+        Ok(()) => {
+            let len = (out.len() - start - 4) as i32;
+            out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+            Ok(())
+        }
+        Err(e) => {
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+fn int(v: &str, min: i64, max: i64, name: &str) -> Result<i64, String> {
+    let t = v.trim();
+    match t.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("value \"{v}\" is out of range for type {name}")),
+        Err(_) => {
+            let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                Err(format!("value \"{v}\" is out of range for type {name}"))
+            } else {
+                Err(format!("invalid input syntax for type {name}: \"{v}\""))
+            }
+        }
+    }
+}
+
+/// PostgreSQL's numeric: digit count, weight (of the first base-10000 digit), sign, display
+/// scale, then the base-10000 digits.
+fn numeric(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    const POS: u16 = 0x0000;
+    const NEG: u16 = 0x4000;
+    let bad = || format!("invalid input syntax for type numeric: \"{v}\"");
+    let t = v.trim();
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let special = |sign: u16, out: &mut Vec<u8>| {
+        for x in [0u16, 0, sign, 0] {
+            out.extend_from_slice(&x.to_be_bytes());
+        }
+        Ok(())
+    };
+    if body.eq_ignore_ascii_case("nan") && body.len() == t.len() {
+        return special(0xC000, out);
+    }
+    if body.eq_ignore_ascii_case("infinity") || body.eq_ignore_ascii_case("inf") {
+        return special(if neg { 0xF000 } else { 0xD000 }, out);
+    }
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => {
+            let e: i64 = body[i + 1..].parse().map_err(|_| bad())?;
+            if !(-1000..=1000).contains(&e) {
+                return Err(bad());
+            }
+            (&body[..i], e)
+        }
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = match mantissa.find('.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part) {
+        return Err(bad());
+    }
+    let dscale = (frac_part.len() as i64 - exp).max(0);
+    if dscale > 0x3FFF {
+        return Err(format!("value overflows numeric format: \"{v}\""));
+    }
+    // Digit j (of int_part then frac_part) stands for 10^(point - 1 - j).
+    let digits = || int_part.bytes().chain(frac_part.bytes()).map(|b| b - b'0');
+    let point = int_part.len() as i64 + exp;
+    let first = digits().position(|d| d != 0);
+    let Some(first) = first else {
+        return special_zero(out, dscale as u16);
+    };
+    let last =
+        int_part.len() + frac_part.len() - 1 - digits().rev().position(|d| d != 0).unwrap_or(0);
+    let power = |j: usize| point - 1 - j as i64;
+    let weight = power(first).div_euclid(4);
+    let last_group = power(last).div_euclid(4);
+    if weight > i16::MAX as i64 || last_group < i16::MIN as i64 {
+        return Err(format!("value overflows numeric format: \"{v}\""));
+    }
+    let n = (weight - last_group + 1) as usize;
+    let mut groups = vec![0u16; n];
+    for (j, d) in digits().enumerate().take(last + 1).skip(first) {
+        let p = power(j);
+        groups[(weight - p.div_euclid(4)) as usize] += d as u16 * 10u16.pow(p.rem_euclid(4) as u32);
+    }
+    for x in [
+        n as u16,
+        weight as i16 as u16,
+        if neg { NEG } else { POS },
+        dscale as u16,
+    ] {
+        out.extend_from_slice(&x.to_be_bytes());
+    }
+    for g in groups {
+        out.extend_from_slice(&g.to_be_bytes());
+    }
+    Ok(())
+}
+
+fn special_zero(out: &mut Vec<u8>, dscale: u16) -> Result<(), String> {
+    for x in [0u16, 0, 0, dscale] {
+        out.extend_from_slice(&x.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// PostgreSQL's date2j: the Julian day of a (proleptic Gregorian, astronomical) date.
+fn date2j(year: i64, month: i64, day: i64) -> i64 {
+    let (mut y, mut m) = (year, month);
+    if m > 2 {
+        m += 1;
+        y += 4800;
+    } else {
+        m += 13;
+        y += 4799;
+    }
+    let century = y / 100;
+    let mut julian = y * 365 - 32167;
+    julian += y / 4 - century + century / 4;
+    julian + 7834 * m / 256 + day
+}
+
+/// Days since 2000-01-01, from `YYYY-MM-DD` (optionally ` BC`) or `infinity` / `-infinity`.
+fn date(v: &str) -> Result<i32, String> {
+    let bad = || format!("invalid input syntax for type date: \"{v}\"");
+    let t = v.trim();
+    if t.eq_ignore_ascii_case("infinity") {
+        return Ok(i32::MAX);
+    }
+    if t.eq_ignore_ascii_case("-infinity") {
+        return Ok(i32::MIN);
+    }
+    let (t, bc) = match t.strip_suffix(" BC") {
+        Some(t) => (t, true),
+        None => (t, false),
+    };
+    let mut parts = t.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let num = |s: &str, max_len: usize| -> Result<i64, String> {
+        if s.is_empty() || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse().map_err(|_| bad())
+    };
+    let (y, m, d) = (num(y, 7)?, num(m, 2)?, num(d, 2)?);
+    if y == 0 {
+        return Err(format!("date/time field value out of range: \"{v}\""));
+    }
+    let year = if bc { 1 - y } else { y };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days[(m - 1) as usize] {
+        return Err(format!("date/time field value out of range: \"{v}\""));
+    }
+    let j = date2j(year, m, d);
+    // PostgreSQL's range: 4714-11-24 BC to 5874897-12-31.
+    if j < 0 || j > date2j(5874897, 12, 31) {
+        return Err(format!("date out of range: \"{v}\""));
+    }
+    Ok((j - date2j(2000, 1, 1)) as i32)
+}
+
+fn boolean(v: &str) -> Result<bool, String> {
+    let t = v.trim();
+    for (words, b) in [
+        (&["t", "true", "y", "yes", "on", "1"], true),
+        (&["f", "false", "n", "no", "off", "0"], false),
+    ] {
+        if words.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+            return Ok(b);
+        }
+    }
+    Err(format!("invalid input syntax for type boolean: \"{v}\""))
+}
+
+/// Float text read as PostgreSQL's float input reads it: a value beyond the type's range, or
+/// one so small it would become zero, is an error.
+fn float<F: std::str::FromStr + Into<f64> + Copy>(v: &str, name: &str) -> Result<F, String> {
+    let t = v.trim();
+    let f: F = t
+        .parse()
+        .map_err(|_| format!("invalid input syntax for type {name}: \"{v}\""))?;
+    let lower = t.to_ascii_lowercase();
+    if lower.contains("inf") || lower.contains("nan") {
+        return Ok(f);
+    }
+    let x: f64 = f.into();
+    let mantissa = t.split(['e', 'E']).next().unwrap_or_default();
+    if x.is_infinite() || x == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        return Err(format!("\"{v}\" is out of range for type {name}"));
+    }
+    Ok(f)
+}
+
+fn unhex(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    let h = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    let b = v.as_bytes();
+    if b.len() % 2 != 0 {
+        return Err("binary value: odd number of hex digits".into());
+    }
+    out.reserve(b.len() / 2);
+    for pair in b.chunks_exact(2) {
+        match (h(pair[0]), h(pair[1])) {
+            (Some(a), Some(c)) => out.push(a << 4 | c),
+            _ => return Err("binary value: not hex".into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(t: BinType, v: &str) -> Result<Vec<u8>, String> {
+        let mut out = vec![];
+        push_value(&mut out, t, v)?;
+        let len = i32::from_be_bytes(out[..4].try_into().unwrap());
+        assert_eq!(len as usize, out.len() - 4);
+        Ok(out[4..].to_vec())
+    }
+
+    fn words(b: &[u8]) -> Vec<i16> {
+        b.chunks(2)
+            .map(|c| i16::from_be_bytes([c[0], c[1]]))
+            .collect()
+    }
+
+    #[test]
+    fn numerics_in_base_10000_keep_their_scale() {
+        // ndigits, weight, sign, dscale, digits
+        assert_eq!(
+            words(&enc(BinType::Numeric, "12.50").unwrap()),
+            [2, 0, 0, 2, 12, 5000]
+        );
+        assert_eq!(
+            words(&enc(BinType::Numeric, "-123456789.0001").unwrap()),
+            [4, 2, 0x4000, 4, 1, 2345, 6789, 1]
+        );
+        assert_eq!(words(&enc(BinType::Numeric, "0.00").unwrap()), [0, 0, 0, 2]);
+        assert_eq!(words(&enc(BinType::Numeric, "-0").unwrap()), [0, 0, 0, 0]);
+        assert_eq!(
+            words(&enc(BinType::Numeric, "10000").unwrap()),
+            [1, 1, 0, 0, 1]
+        );
+        assert_eq!(
+            words(&enc(BinType::Numeric, "0.0001").unwrap()),
+            [1, -1, 0, 4, 1]
+        );
+        assert_eq!(
+            words(&enc(BinType::Numeric, "1.5e3").unwrap()),
+            [1, 0, 0, 0, 1500]
+        );
+        assert_eq!(
+            words(&enc(BinType::Numeric, "1.5e-3").unwrap()),
+            [1, -1, 0, 4, 15]
+        );
+        assert!(enc(BinType::Numeric, "1.2.3").is_err());
+        assert!(enc(BinType::Numeric, "").is_err());
+        assert!(enc(BinType::Numeric, "12a").is_err());
+    }
+
+    #[test]
+    fn dates_are_days_since_2000_and_invalid_ones_are_refused() {
+        let d = |v| enc(BinType::Date, v).map(|b| i32::from_be_bytes(b.try_into().unwrap()));
+        assert_eq!(d("2000-01-01"), Ok(0));
+        assert_eq!(d("1999-12-31"), Ok(-1));
+        assert_eq!(d("2000-03-01"), Ok(60));
+        assert_eq!(d("0001-01-01"), Ok(-730119));
+        assert_eq!(d("9999-12-31"), Ok(2921939));
+        assert_eq!(d("0001-12-31 BC"), Ok(-730120));
+        assert!(d("2021-02-29").unwrap_err().contains("out of range"));
+        assert!(d("2021-02-30").is_err());
+        assert!(d("2021-00-10").is_err());
+        assert!(d("0000-00-00").is_err());
+        assert!(d("2021-01-05 10:00:00").is_err());
+        assert_eq!(d("2024-02-29"), Ok(8825));
+    }
+
+    #[test]
+    fn integers_floats_and_booleans() {
+        assert_eq!(
+            enc(BinType::Int2, "-32768").unwrap(),
+            (-32768i16).to_be_bytes()
+        );
+        assert!(
+            enc(BinType::Int2, "32768")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            enc(BinType::Int8, "18446744073709551615")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            enc(BinType::Int4, "1.5")
+                .unwrap_err()
+                .contains("invalid input")
+        );
+        assert_eq!(
+            enc(BinType::Float8, "0.1").unwrap(),
+            0.1f64.to_bits().to_be_bytes()
+        );
+        assert_eq!(
+            enc(BinType::Float4, "0.1").unwrap(),
+            0.1f32.to_bits().to_be_bytes()
+        );
+        assert_eq!(
+            enc(BinType::Float8, "-Infinity").unwrap(),
+            f64::NEG_INFINITY.to_bits().to_be_bytes()
+        );
+        assert!(
+            enc(BinType::Float4, "1e39")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            enc(BinType::Float8, "1e-400")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert_eq!(
+            enc(BinType::Float8, "0e-400").unwrap(),
+            0f64.to_bits().to_be_bytes()
+        );
+        assert_eq!(enc(BinType::Bool, "1").unwrap(), [1]);
+        assert_eq!(enc(BinType::Bool, "false").unwrap(), [0]);
+        assert!(enc(BinType::Bool, "maybe").is_err());
+        assert_eq!(enc(BinType::Bytea, "00ff").unwrap(), [0, 255]);
+        assert!(enc(BinType::Bytea, "0").is_err());
+        assert_eq!(enc(BinType::Jsonb, "{}").unwrap(), b"\x01{}");
+    }
+}
