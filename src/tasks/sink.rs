@@ -189,32 +189,71 @@ fn copy_row(
     Ok(f)
 }
 
-/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `buf` in COPY's
-/// binary format, column `i` encoded as `types[i]`; on an error nothing of the row is left in
-/// `buf`.
+/// What [`fix_value`] can do to the values of a column, decided once per table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fixes {
+    /// Nothing: the values go as read.
+    None,
+    /// Only the NUL-character policy applies.
+    Nul,
+    All,
+}
+
+fn fixes(p: &Prepared, i: usize) -> Fixes {
+    let lob = p.lob_limit.is_some() && p.lobs.get(i).copied().unwrap_or(false);
+    if lob || !values::fix_is_identity(p.columns[i].2) {
+        Fixes::All
+    } else if p.nul.is_some() && p.holds_text(i) {
+        Fixes::Nul
+    } else {
+        Fixes::None
+    }
+}
+
+/// Row `r` of `rows` fixed up for the target ([`fix_value`], as `cols[i].1` says it can) and
+/// appended to `buf` in COPY's binary format, column `i` encoded as `cols[i].0`; on an error
+/// nothing of the row is left in `buf`.
 fn copy_row_binary(
     rows: &Rows,
     r: usize,
     p: &Prepared,
     zero: ZeroDates,
-    types: &[BinType],
+    cols: &[(BinType, Fixes)],
     buf: &mut Vec<u8>,
 ) -> std::result::Result<Fixed, String> {
     let start = buf.len();
     let mut f = Fixed::default();
-    pgbinary::push_row_head(buf, types.len());
+    pgbinary::push_row_head(buf, cols.len());
     for (i, v) in rows.row(r).enumerate() {
-        let mut clean = None;
-        let pushed = match v.map(|v| fix_value(p, i, v, zero, &mut f, &mut clean)) {
-            None | Some(Ok(None)) => {
+        let (t, fixes) = cols[i];
+        let pushed = match (v, fixes) {
+            (None, _) => {
                 pgbinary::push_null(buf);
                 Ok(())
             }
-            Some(Ok(Some((fixed, "")))) => pgbinary::push_value(buf, types[i], &fixed),
-            Some(Ok(Some((fixed, suffix)))) => {
-                pgbinary::push_value(buf, types[i], &format!("{fixed}{suffix}"))
+            (Some(v), Fixes::None) => pgbinary::push_value(buf, t, v),
+            (Some(v), Fixes::Nul) => match p.nul_fix(i, v) {
+                Ok(None) => pgbinary::push_value(buf, t, v),
+                Ok(Some(clean)) => {
+                    f.nuls_removed += 1;
+                    pgbinary::push_value(buf, t, &clean)
+                }
+                Err(e) => Err(e),
+            },
+            (Some(v), Fixes::All) => {
+                let mut clean = None;
+                match fix_value(p, i, v, zero, &mut f, &mut clean) {
+                    Ok(None) => {
+                        pgbinary::push_null(buf);
+                        Ok(())
+                    }
+                    Ok(Some((fixed, ""))) => pgbinary::push_value(buf, t, &fixed),
+                    Ok(Some((fixed, suffix))) => {
+                        pgbinary::push_value(buf, t, &format!("{fixed}{suffix}"))
+                    }
+                    Err(e) => Err(e),
+                }
             }
-            Some(Err(e)) => Err(e),
         };
         if let Err(e) = pushed {
             buf.truncate(start);
@@ -242,7 +281,7 @@ fn copy_sql(p: &Prepared, binary: bool) -> String {
 /// How each column of `p` is encoded in COPY's binary format, when every one of them can be
 /// ([`BinType::for_column`], from the target table's column types); None: COPY text.
 /// `TUGBOAT_PG_COPY=text` in the environment asks for text (to compare the two).
-async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<BinType>> {
+async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<(BinType, Fixes)>> {
     if std::env::var("TUGBOAT_PG_COPY").is_ok_and(|v| v == "text") {
         return None;
     }
@@ -260,9 +299,11 @@ async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<BinType>>
     p.target_columns
         .iter()
         .zip(&p.columns)
-        .map(|(name, c)| {
+        .zip(0..)
+        .map(|((name, c), i)| {
             let (_, oid, is_enum) = columns.iter().find(|t| &t.0 == name)?;
             BinType::for_column(u32::try_from(*oid).ok()?, *is_enum, c.3, p.typed_source)
+                .map(|t| (t, fixes(p, i)))
         })
         .collect()
 }
@@ -276,7 +317,7 @@ enum Writer {
     PgStream(
         sqlx::PgPool,
         Option<sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>>,
-        Option<Vec<BinType>>,
+        Option<Vec<(BinType, Fixes)>>,
     ),
     My(sqlx::pool::PoolConnection<sqlx::MySql>),
     Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),

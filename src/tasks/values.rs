@@ -274,6 +274,20 @@ pub fn fix_str(
     }
 }
 
+/// Whether [`fix_str`] gives values of kind `from` back as they are, whatever the target kind.
+pub fn fix_is_identity(from: Kind) -> bool {
+    matches!(
+        from,
+        Kind::Integer
+            | Kind::Decimal
+            | Kind::Float
+            | Kind::Text
+            | Kind::Json
+            | Kind::Time
+            | Kind::Array
+    )
+}
+
 /// A field of PostgreSQL's COPY text format (tab-separated, `\N` for NULL).
 pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
     let Some(v) = v else {
@@ -403,6 +417,36 @@ mod tests {
         let mut s = String::new();
         pg_copy_field(Some("plain 🚢 text"), Kind::Text, &mut s);
         assert_eq!(s, "plain 🚢 text");
+    }
+
+    #[test]
+    fn kinds_said_to_pass_unchanged_do() {
+        let all = [
+            Kind::Bool,
+            Kind::Integer,
+            Kind::Decimal,
+            Kind::Float,
+            Kind::Text,
+            Kind::Binary,
+            Kind::Date,
+            Kind::Time,
+            Kind::Timestamp,
+            Kind::TimestampTz,
+            Kind::Json,
+            Kind::Bit(8),
+            Kind::BitString,
+            Kind::Array,
+            Kind::MyGeometry,
+            Kind::Geometry,
+        ];
+        for from in all.into_iter().filter(|&k| fix_is_identity(k)) {
+            for to in all {
+                for v in ["0000-00-00", "2020-01-01 10:00:00.000000", "t", "101", "x"] {
+                    let (fixed, suffix) = fix_str(v, from, to).unwrap();
+                    assert_eq!((fixed.as_ref(), suffix), (v, ""), "{from:?} -> {to:?}");
+                }
+            }
+        }
     }
 
     #[test]

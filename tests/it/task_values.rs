@@ -399,3 +399,113 @@ async fn mariadb_values_arrive_exactly_in_sqlite_and_mariadb() {
     }
     src.close().await;
 }
+
+/// Tables whose every target column has a type Tugboat encodes itself go through PostgreSQL's
+/// binary COPY (src/tasks/pgbinary.rs): the limits of each such type arrive exactly, and a date
+/// PostgreSQL cannot hold (MariaDB allows 2021-02-30 under ALLOW_INVALID_DATES) is refused with
+/// the column named, never moved to another day.
+#[tokio::test]
+async fn binary_copy_carries_every_limit_into_postgres() {
+    let src_url = support::mysql_database("tug_bin_src").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE lim (id INT PRIMARY KEY, i8 BIGINT, u8 BIGINT UNSIGNED, i2 SMALLINT, i4 INT,
+           ti TINYINT, d DECIMAL(65,30), d2 DECIMAL(10,2), db DOUBLE, dt DATE, t TEXT, c CHAR(3),
+           v VARCHAR(20), bl BLOB, j JSON, ok BOOLEAN, e ENUM('a','b c'));
+         INSERT INTO lim VALUES
+          (1, 9223372036854775807, 18446744073709551615, 32767, 2147483647, 127,
+           99999999999999999999999999999999999.999999999999999999999999999999, 12.50,
+           1.7976931348623157e308, '9999-12-31', 'it''s 🚢 \\\\ a\ttab\nline', 'ab', '',
+           X'00FF00', '{\"a\": [1, 2.50, \"🚢\"]}', 1, 'b c'),
+          (2, -9223372036854775808, 0, -32768, -2147483648, -128,
+           -0.000000000000000000000000000001, -0.01, 2.2250738585072014e-308, '1000-01-01',
+           '', '', 'x', X'', '[]', 0, 'a'),
+          (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL),
+          (4, 0, 10000, 0, 0, 0, 0.000000000000000000000000000000, 0.00, -0.0, '2024-02-29',
+           'x', 'abc', 'y', X'01', 'null', 1, 'a');
+         SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+         CREATE TABLE odd (id INT PRIMARY KEY, d DATE);
+         INSERT INTO odd VALUES (1, '2021-01-31'), (2, '2021-02-30');",
+    )
+    .await
+    .unwrap();
+    let pg = open(&support::pg_database("tug_bin_pg").await, Role::Target).await;
+    let s = go("bin2pg", Settings::default(), &src, &pg).await;
+    let lim = table(&s, "lim");
+    assert_eq!(lim.state, TableState::Completed, "{s:#?}");
+    assert_eq!(lim.validation_state(), "Validated", "{s:#?}");
+    // Every column of the target table has a type the binary format is used for.
+    let types = one(
+        &pg,
+        "SELECT string_agg(DISTINCT CASE WHEN t.typtype = 'e' THEN 'enum' ELSE format_type(a.atttypid, NULL) END, ',')
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+         WHERE a.attrelid = 'tug_bin_src.lim'::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+    )
+    .await
+    .unwrap_or_default();
+    for t in types.split(',') {
+        assert!(
+            [
+                "bigint",
+                "integer",
+                "smallint",
+                "numeric",
+                "date",
+                "text",
+                "character",
+                "character varying",
+                "bytea",
+                "json",
+                "jsonb",
+                "boolean",
+                "double precision",
+                "real",
+                "enum"
+            ]
+            .contains(&t),
+            "column type {t} of {types} is not one the binary COPY encodes"
+        );
+    }
+    let row = |id: i32| {
+        format!(
+            "SELECT concat_ws('|', i8, u8, i2, i4, ti, d, d2, db, dt, '[' || t || ']', '[' || c || ']',
+               '[' || v || ']', encode(bl, 'hex'), j::text, ok, e) FROM tug_bin_src.lim WHERE id = {id}"
+        )
+    };
+    assert_eq!(
+        one(&pg, &row(1)).await.as_deref(),
+        Some(
+            "9223372036854775807|18446744073709551615|32767|2147483647|127|\
+             99999999999999999999999999999999999.999999999999999999999999999999|12.50|\
+             1.7976931348623157e+308|9999-12-31|[it's 🚢 \\ a\ttab\nline]|[ab]|[]|00ff00|\
+             {\"a\": [1, 2.50, \"🚢\"]}|t|b c"
+        )
+    );
+    assert_eq!(
+        one(&pg, &row(2)).await.as_deref(),
+        Some(
+            "-9223372036854775808|0|-32768|-2147483648|-128|-0.000000000000000000000000000001|\
+             -0.01|2.2250738585072014e-308|1000-01-01|[]|[]|[x]||[]|f|a"
+        )
+    );
+    assert_eq!(
+        one(&pg, &row(4)).await.as_deref(),
+        Some(
+            "0|10000|0|0|0|0.000000000000000000000000000000|0.00|0|2024-02-29|[x]|[abc]|[y]|01|null|t|a"
+        )
+    );
+    let nulls = one(
+        &pg,
+        "SELECT count(*) FROM tug_bin_src.lim WHERE id = 3 AND num_nulls(i8, u8, i2, i4, ti, d, d2, db, dt, t, c, v, bl, j, ok, e) = 16",
+    )
+    .await;
+    assert_eq!(nulls.as_deref(), Some("1"));
+
+    let odd = table(&s, "odd");
+    assert_eq!(odd.state, TableState::Error, "{s:#?}");
+    let e = odd.error.as_deref().unwrap_or_default();
+    assert!(e.contains("column d") && e.contains("2021-02-30"), "{e}");
+    src.close().await;
+    pg.close().await;
+}
