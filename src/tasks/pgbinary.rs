@@ -276,7 +276,7 @@ fn numeric_plain(v: &str, out: &mut Vec<u8>) -> bool {
         let k = ig + j / 4;
         g[k] = g[k] * 10 + (c - b'0') as u16;
     }
-    if fp.len() % 4 != 0 {
+    if !fp.len().is_multiple_of(4) {
         g[ig + fg - 1] *= 10u16.pow((4 - fp.len() % 4) as u32);
     }
     let groups = &g[..ig + fg];
@@ -434,7 +434,7 @@ fn unhex(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
         _ => None,
     };
     let b = v.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err("binary value: odd number of hex digits".into());
     }
     out.reserve(b.len() / 2);
