@@ -100,95 +100,6 @@ struct Fixed {
     nuls_removed: u64,
 }
 
-/// Value `v` of column `i` fixed up for the target: the LOB cut to the limit, NUL characters
-/// by the policy, the canonical form for the target's kind (see [`values::fix_str`]); a zero
-/// date becomes NULL (None) under [`ZeroDates::Null`]. What it changed is counted in `f`.
-fn fix_value<'a>(
-    p: &Prepared,
-    i: usize,
-    v: &'a str,
-    zero: ZeroDates,
-    f: &mut Fixed,
-    clean: &'a mut Option<String>,
-) -> std::result::Result<Option<(std::borrow::Cow<'a, str>, &'static str)>, String> {
-    let (col, _, from, to) = &p.columns[i];
-    let mut v = v;
-    if let Some(cut) = p.lob_cut(i, v) {
-        v = cut;
-        f.lobs_cut += 1;
-    }
-    *clean = p.nul_fix(i, v)?;
-    if clean.is_some() {
-        f.nuls_removed += 1;
-    }
-    let v = clean.as_deref().unwrap_or(v);
-    match values::fix_str(v, *from, *to) {
-        Ok(fixed) => Ok(Some(fixed)),
-        Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
-            f.zero_dates += 1;
-            Ok(None)
-        }
-        Err(e) => Err(format!("column {col}: {e}")),
-    }
-}
-
-/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `out`; on an
-/// error nothing of the row is left in `out`.
-fn fix_row(
-    rows: &Rows,
-    r: usize,
-    p: &Prepared,
-    zero: ZeroDates,
-    out: &mut Rows,
-) -> std::result::Result<Fixed, String> {
-    let mut f = Fixed::default();
-    for (i, v) in rows.row(r).enumerate() {
-        let mut clean = None;
-        match v.map(|v| fix_value(p, i, v, zero, &mut f, &mut clean)) {
-            None | Some(Ok(None)) => out.push(None),
-            Some(Ok(Some((fixed, suffix)))) => out.push_with(&fixed, suffix),
-            Some(Err(e)) => {
-                out.drop_partial();
-                return Err(e);
-            }
-        }
-    }
-    Ok(f)
-}
-
-/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `buf` as a line
-/// of COPY text; on an error nothing of the row is left in `buf`.
-fn copy_row(
-    rows: &Rows,
-    r: usize,
-    p: &Prepared,
-    zero: ZeroDates,
-    buf: &mut String,
-) -> std::result::Result<Fixed, String> {
-    let start = buf.len();
-    let mut f = Fixed::default();
-    for (i, v) in rows.row(r).enumerate() {
-        if i > 0 {
-            buf.push('\t');
-        }
-        let to = p.columns[i].3;
-        let mut clean = None;
-        match v.map(|v| fix_value(p, i, v, zero, &mut f, &mut clean)) {
-            None | Some(Ok(None)) => pg_copy_field(None, to, buf),
-            Some(Ok(Some((fixed, suffix)))) => {
-                pg_copy_field(Some(&fixed), to, buf);
-                buf.push_str(suffix);
-            }
-            Some(Err(e)) => {
-                buf.truncate(start);
-                return Err(e);
-            }
-        }
-    }
-    buf.push('\n');
-    Ok(f)
-}
-
 /// What [`fix_value`] can do to the values of a column, decided once per table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fixes {
@@ -210,58 +121,143 @@ fn fixes(p: &Prepared, i: usize) -> Fixes {
     }
 }
 
-/// Row `r` of `rows` fixed up for the target ([`fix_value`], as `cols[i].1` says it can) and
-/// appended to `buf` in COPY's binary format, column `i` encoded as `cols[i].0`; on an error
-/// nothing of the row is left in `buf`.
+/// Value `v` of column `i` fixed up for the target: the LOB cut to the limit, NUL characters
+/// by the policy, the canonical form for the target's kind (see [`values::fix_str`]); a zero
+/// date becomes NULL (None) under [`ZeroDates::Null`]; only what `how` (the column's
+/// [`fixes`]) says can apply is tried. What it changed is counted in `f`.
+fn fix_value<'a>(
+    p: &Prepared,
+    (i, how): (usize, Fixes),
+    v: &'a str,
+    zero: ZeroDates,
+    f: &mut Fixed,
+    clean: &'a mut Option<String>,
+) -> std::result::Result<Option<(std::borrow::Cow<'a, str>, &'static str)>, String> {
+    if how == Fixes::None {
+        return Ok(Some((std::borrow::Cow::Borrowed(v), "")));
+    }
+    let (col, _, from, to) = &p.columns[i];
+    let mut v = v;
+    if let Some(cut) = p.lob_cut(i, v) {
+        v = cut;
+        f.lobs_cut += 1;
+    }
+    *clean = p.nul_fix(i, v)?;
+    if clean.is_some() {
+        f.nuls_removed += 1;
+    }
+    let v = clean.as_deref().unwrap_or(v);
+    if how == Fixes::Nul {
+        return Ok(Some((std::borrow::Cow::Borrowed(v), "")));
+    }
+    match values::fix_str(v, *from, *to) {
+        Ok(fixed) => Ok(Some(fixed)),
+        Err(e) if e.starts_with("zero date") && zero == ZeroDates::Null => {
+            f.zero_dates += 1;
+            Ok(None)
+        }
+        Err(e) => Err(format!("column {col}: {e}")),
+    }
+}
+
+/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `out`; on an
+/// error nothing of the row is left in `out`.
+fn fix_row(
+    rows: &Rows,
+    r: usize,
+    p: &Prepared,
+    (zero, how): (ZeroDates, &[Fixes]),
+    out: &mut Rows,
+) -> std::result::Result<Fixed, String> {
+    let mut f = Fixed::default();
+    for (i, v) in rows.row(r).enumerate() {
+        let mut clean = None;
+        match v.map(|v| fix_value(p, (i, how[i]), v, zero, &mut f, &mut clean)) {
+            None | Some(Ok(None)) => out.push(None),
+            Some(Ok(Some((fixed, suffix)))) => out.push_with(&fixed, suffix),
+            Some(Err(e)) => {
+                out.drop_partial();
+                return Err(e);
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `buf` as a line
+/// of COPY text; on an error nothing of the row is left in `buf`.
+fn copy_row(
+    rows: &Rows,
+    r: usize,
+    p: &Prepared,
+    (zero, how): (ZeroDates, &[Fixes]),
+    buf: &mut String,
+) -> std::result::Result<Fixed, String> {
+    let start = buf.len();
+    let mut f = Fixed::default();
+    for (i, v) in rows.row(r).enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        let to = p.columns[i].3;
+        let mut clean = None;
+        match v.map(|v| fix_value(p, (i, how[i]), v, zero, &mut f, &mut clean)) {
+            None | Some(Ok(None)) => pg_copy_field(None, to, buf),
+            Some(Ok(Some((fixed, suffix)))) => {
+                pg_copy_field(Some(&fixed), to, buf);
+                buf.push_str(suffix);
+            }
+            Some(Err(e)) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+    buf.push('\n');
+    Ok(f)
+}
+
+/// Row `r` of `rows` fixed up for the target ([`fix_value`]) and appended to `buf` in COPY's
+/// binary format, column `i` encoded as `types[i]`; on an error nothing of the row is left in
+/// `buf`.
 fn copy_row_binary(
     rows: &Rows,
     r: usize,
     p: &Prepared,
-    zero: ZeroDates,
-    cols: &[(BinType, Fixes)],
+    (zero, how): (ZeroDates, &[Fixes]),
+    types: &[BinType],
     buf: &mut Vec<u8>,
 ) -> std::result::Result<Fixed, String> {
     let start = buf.len();
     let mut f = Fixed::default();
-    pgbinary::push_row_head(buf, cols.len());
+    pgbinary::push_row_head(buf, types.len());
     for (i, v) in rows.row(r).enumerate() {
-        let (t, fixes) = cols[i];
-        let pushed = match (v, fixes) {
-            (None, _) => {
+        // The usual case first, without fix_value's result travelling through memory (through
+        // fix_value, Tugboat took 19.2 s of CPU on the TPC-H load instead of 17.5 s).
+        if let (Some(v), Fixes::None) = (v, how[i]) {
+            if let Err(e) = pgbinary::push_value(buf, types[i], v) {
+                buf.truncate(start);
+                return Err(format!("column {}: {e}", p.columns[i].0));
+            }
+            continue;
+        }
+        let mut clean = None;
+        let pushed = match v.map(|v| fix_value(p, (i, how[i]), v, zero, &mut f, &mut clean)) {
+            None | Some(Ok(None)) => {
                 pgbinary::push_null(buf);
                 Ok(())
             }
-            (Some(v), Fixes::None) => pgbinary::push_value(buf, t, v),
-            (Some(v), Fixes::Nul) => match p.nul_fix(i, v) {
-                Ok(None) => pgbinary::push_value(buf, t, v),
-                Ok(Some(clean)) => {
-                    f.nuls_removed += 1;
-                    pgbinary::push_value(buf, t, &clean)
-                }
-                Err(e) => Err(e),
-            },
-            (Some(v), Fixes::All) => {
-                let mut clean = None;
-                match fix_value(p, i, v, zero, &mut f, &mut clean) {
-                    Ok(None) => {
-                        pgbinary::push_null(buf);
-                        Ok(())
-                    }
-                    Ok(Some((fixed, ""))) => pgbinary::push_value(buf, t, &fixed),
-                    Ok(Some((fixed, suffix))) => {
-                        pgbinary::push_value(buf, t, &format!("{fixed}{suffix}"))
-                    }
-                    Err(e) => Err(e),
-                }
+            Some(Ok(Some((fixed, "")))) => pgbinary::push_value(buf, types[i], &fixed)
+                .map_err(|e| format!("column {}: {e}", p.columns[i].0)),
+            Some(Ok(Some((fixed, suffix)))) => {
+                pgbinary::push_value(buf, types[i], &format!("{fixed}{suffix}"))
+                    .map_err(|e| format!("column {}: {e}", p.columns[i].0))
             }
+            Some(Err(e)) => Err(e),
         };
         if let Err(e) = pushed {
             buf.truncate(start);
-            return Err(if e.starts_with("column ") {
-                e
-            } else {
-                format!("column {}: {e}", p.columns[i].0)
-            });
+            return Err(e);
         }
     }
     Ok(f)
@@ -281,7 +277,7 @@ fn copy_sql(p: &Prepared, binary: bool) -> String {
 /// How each column of `p` is encoded in COPY's binary format, when every one of them can be
 /// ([`BinType::for_column`], from the target table's column types); None: COPY text.
 /// `TUGBOAT_PG_COPY=text` in the environment asks for text (to compare the two).
-async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<(BinType, Fixes)>> {
+async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<BinType>> {
     if std::env::var("TUGBOAT_PG_COPY").is_ok_and(|v| v == "text") {
         return None;
     }
@@ -299,11 +295,9 @@ async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<(BinType,
     p.target_columns
         .iter()
         .zip(&p.columns)
-        .zip(0..)
-        .map(|((name, c), i)| {
+        .map(|(name, c)| {
             let (_, oid, is_enum) = columns.iter().find(|t| &t.0 == name)?;
             BinType::for_column(u32::try_from(*oid).ok()?, *is_enum, c.3, p.typed_source)
-                .map(|t| (t, fixes(p, i)))
         })
         .collect()
 }
@@ -317,7 +311,7 @@ enum Writer {
     PgStream(
         sqlx::PgPool,
         Option<sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>>,
-        Option<Vec<(BinType, Fixes)>>,
+        Option<Vec<BinType>>,
     ),
     My(sqlx::pool::PoolConnection<sqlx::MySql>),
     Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
@@ -523,6 +517,7 @@ pub async fn write(
     if let Writer::PgStream(pool, _, types) = &mut w {
         *types = binary_types(pool, p).await;
     }
+    let how: Vec<Fixes> = (0..p.columns.len()).map(|i| fixes(p, i)).collect();
     let mut done = Written::default();
     let mut bytes = 0u64;
     let log = policy == ErrorPolicy::LogAndContinue;
@@ -545,14 +540,14 @@ pub async fn write(
                     let mut buf = Vec::with_capacity(room);
                     (0..batch.len())
                         .try_for_each(|r| {
-                            tally(copy_row_binary(&batch, r, p, zero, types, &mut buf))
+                            tally(copy_row_binary(&batch, r, p, (zero, &how), types, &mut buf))
                         })
                         .map(|()| buf)
                 }
                 None => {
                     let mut text = String::with_capacity(room);
                     (0..batch.len())
-                        .try_for_each(|r| tally(copy_row(&batch, r, p, zero, &mut text)))
+                        .try_for_each(|r| tally(copy_row(&batch, r, p, (zero, &how), &mut text)))
                         .map(|()| text.into_bytes())
                 }
             };
@@ -582,7 +577,7 @@ pub async fn write(
         let mut rows = Rows::new(batch.width(), batch.len());
         let mut exceptions: Vec<(String, Vec<Option<String>>)> = vec![];
         for r in 0..batch.len() {
-            match fix_row(&batch, r, p, zero, &mut rows) {
+            match fix_row(&batch, r, p, (zero, &how), &mut rows) {
                 Ok(f) => {
                     done.zero_dates += f.zero_dates;
                     done.lobs_truncated += f.lobs_cut;
