@@ -22,6 +22,7 @@ pub mod model;
 
 pub use error::{Error, Result};
 pub mod assessment;
+pub mod cdc;
 pub mod cli;
 pub mod conversion;
 pub mod ddl;

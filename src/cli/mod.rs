@@ -100,7 +100,7 @@ pub enum Command {
     /// schema is created through the converter, tables load in parallel with a progress bar
     /// each, and are validated (counts, then every row). Started again, finished tables are skipped and
     /// unfinished ones reloaded.
-    Migrate(MigrateArgs),
+    Migrate(Box<MigrateArgs>),
     /// Compare the selected tables of a source and a target without loading anything: counts,
     /// then key-range checksums computed inside both databases and the differing ranges row by
     /// row (or every row, with SQLite). Differing keys go to tugboat_validation_failures on the
@@ -405,7 +405,7 @@ async fn execute(command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::Migrate(a) => migrate(a).await,
+        Command::Migrate(a) => migrate(*a).await,
         Command::Validate {
             source,
             target,
@@ -432,6 +432,7 @@ async fn execute(command: Command) -> Result<()> {
                 zero_dates: "null".into(),
                 nul_chars: "error".into(),
                 error_policy: "suspend-table".into(),
+                task_type: "full-load".into(),
                 ..MigrateArgs::default()
             };
             let (task, s, d) = task_from_args(&a)?;
@@ -473,7 +474,15 @@ async fn execute(command: Command) -> Result<()> {
             };
             let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
             let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
-            run_task(t, s, d, json, Mode::Load { reload }).await
+            let mode = if t.task_type.captures() {
+                Mode::Replicate {
+                    task_type: t.task_type,
+                    start: None,
+                }
+            } else {
+                Mode::Load { reload }
+            };
+            run_task(t, s, d, json, mode).await
         }
         Command::ApplySchema {
             conv,
@@ -874,6 +883,15 @@ pub struct MigrateArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// full-load (default), full-load-and-cdc (then replicate changes until stopped) or cdc
+    /// (replicate changes only). A replicating task stops cleanly at a checkpoint on SIGINT or
+    /// SIGTERM; the same command again resumes from it.
+    #[arg(long = "type", default_value = "full-load")]
+    task_type: String,
+    /// A cdc task's first position (a binary log `file:pos`), when it has no checkpoint yet;
+    /// default: now.
+    #[arg(long)]
+    start_position: Option<String>,
 }
 
 /// `schema.table` pattern into a selection rule (a bare name means any schema).
@@ -984,10 +1002,17 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
             .iter()
             .map(|p| selection(p, SelectionAction::Exclude)),
     );
+    let task_type = crate::cdc::TaskType::parse(&a.task_type).ok_or_else(|| {
+        bad(
+            "--type",
+            format!("'{}': use full-load, full-load-and-cdc or cdc", a.task_type),
+        )
+    })?;
     let task = Task {
         name: a.task.clone(),
         source: se.name.clone(),
         target: te.name.clone(),
+        task_type,
         mappings,
         settings: Settings {
             prepare,
@@ -1032,6 +1057,11 @@ enum Mode {
     Load { reload: Vec<String> },
     /// Validate what is on the target.
     ValidateOnly,
+    /// Full load and replication, or replication only, until stopped.
+    Replicate {
+        task_type: crate::cdc::TaskType,
+        start: Option<crate::cdc::Position>,
+    },
 }
 
 type Resolved = (
@@ -1041,6 +1071,23 @@ type Resolved = (
 
 async fn migrate(a: MigrateArgs) -> Result<()> {
     let (task, s, d) = task_from_args(&a)?;
+    if task.task_type.captures() {
+        let start = match &a.start_position {
+            Some(p) => {
+                Some(
+                    crate::cdc::Position::parse(p).ok_or_else(|| Error::InvalidEndpoint {
+                        endpoint: "--start-position".into(),
+                        reason: format!(
+                            "'{p}' is not a position (binary log file:pos, or an LSN X/Y)"
+                        ),
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let task_type = task.task_type;
+        return run_task(task, s, d, a.json, Mode::Replicate { task_type, start }).await;
+    }
     run_task(
         task,
         s,
@@ -1051,6 +1098,97 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
         },
     )
     .await
+}
+
+/// A replicating task's figures on one line.
+fn cdc_line(c: &crate::cdc::CdcStats) -> String {
+    let (i, u, d): (u64, u64, u64) = c.tables.iter().fold((0, 0, 0), |a, (_, t)| {
+        (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
+    });
+    format!(
+        "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}",
+        c.phase,
+        c.read_position,
+        c.checkpoint,
+        c.applied,
+        c.incoming_per_s,
+        c.applied_per_s,
+        c.source_latency_s,
+        c.target_latency_s,
+        c.backlog,
+        if c.ready_to_cut_over {
+            "; ready to cut over"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Prints how a replicating task ended; Err when a table was suspended or the load failed.
+fn replicated(s: crate::cdc::run::CdcSummary, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+    } else {
+        if let Some(f) = &s.full_load {
+            let rows: u64 = f.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "full load: {} tables, {rows} rows in {:.1} s; {} failed",
+                f.tables.len(),
+                f.seconds,
+                f.failed()
+            );
+        }
+        println!("{}", cdc_line(&s.stats));
+        println!(
+            "{:<36} {:>10} {:>10} {:>10} {:>6} {:>10}  state",
+            "table", "inserts", "updates", "deletes", "ddl", "exceptions"
+        );
+        for (t, c) in &s.stats.tables {
+            println!(
+                "{t:<36} {:>10} {:>10} {:>10} {:>6} {:>10}  {}",
+                c.inserts,
+                c.updates,
+                c.deletes,
+                c.ddls,
+                c.exceptions,
+                c.suspended
+                    .as_deref()
+                    .map(|w| format!("suspended: {w}"))
+                    .unwrap_or("replicating".into())
+            );
+        }
+        println!(
+            "stopped at checkpoint {}; the same command resumes from it",
+            s.stats.checkpoint
+        );
+    }
+    if let Some(f) = &s.full_load
+        && f.failed() > 0
+    {
+        return Err(Error::Query {
+            endpoint: "full load".into(),
+            context: "migrating".into(),
+            message: format!(
+                "{} tables failed or do not match; replication did not start",
+                f.failed()
+            ),
+        });
+    }
+    let suspended: Vec<&str> = s
+        .stats
+        .tables
+        .iter()
+        .filter(|(_, c)| c.suspended.is_some())
+        .map(|(t, _)| t.as_str())
+        .collect();
+    if !suspended.is_empty() {
+        return Err(Error::Query {
+            endpoint: "replication".into(),
+            context: "applying changes".into(),
+            message: format!("tables suspended: {}", suspended.join(", ")),
+        });
+    }
+    Ok(())
 }
 
 /// Progress as plain lines, for logs: each step and table event, and a table's rows at most
@@ -1112,6 +1250,17 @@ impl PlainLines {
                 ..
             } if *mismatched > 0 => format!("{table}: {state}, {mismatched} rows differ"),
             TaskEvent::Validated { table, state, .. } => format!("{table}: {state}"),
+            TaskEvent::Cdc(c) => {
+                let due = self
+                    .last
+                    .get("\0cdc")
+                    .is_none_or(|t| t.elapsed().as_secs() >= 5);
+                if !due {
+                    return None;
+                }
+                self.last.insert("\0cdc".into(), std::time::Instant::now());
+                cdc_line(c)
+            }
         };
         Some(format!(
             "[{:7.1} s] {text}",
@@ -1245,6 +1394,7 @@ async fn run_task(
                     }
                 }
                 TaskEvent::Validated { .. } => {}
+                TaskEvent::Cdc(c) => status.set_message(cdc_line(&c)),
             }
         })
     };
@@ -1252,9 +1402,24 @@ async fn run_task(
     {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = term.recv() => {}
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
             }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
     let summary = match &mode {
@@ -1266,6 +1431,22 @@ async fn run_task(
         }
         Mode::ValidateOnly => {
             crate::tasks::validate_only(&task, &source, &target, events, cancel.clone()).await
+        }
+        Mode::Replicate { task_type, start } => {
+            let r = crate::cdc::run_cdc(
+                &task,
+                *task_type,
+                &source,
+                &target,
+                events,
+                cancel.clone(),
+                start.clone(),
+            )
+            .await;
+            status.finish_and_clear();
+            source.close().await;
+            target.close().await;
+            return replicated(r?, json);
         }
     };
     status.finish_and_clear();

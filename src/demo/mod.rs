@@ -86,6 +86,7 @@ pub fn demo_project(dir: &Path) -> Project {
             target: "Demo target (SQLite)".into(),
             mappings: crate::tasks::mappings::TableMappings::all(),
             settings: crate::tasks::Settings::default(),
+            task_type: Default::default(),
         }],
         ..Default::default()
     }

@@ -35,6 +35,8 @@ pub struct Connection {
     pub endpoint: Endpoint,
     pub pool: Pool,
     observer: Option<StepObserver>,
+    /// Kept for connections a pool cannot give (the binary log reader); never printed.
+    password: Option<Password>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -249,6 +251,7 @@ impl Connection {
                     endpoint: endpoint.clone(),
                     pool: Pool::Sqlite(pool),
                     observer: None,
+                    password: None,
                 };
                 // A file that is not a database only fails on first read: check now.
                 conn.query_text("SELECT count(*) FROM sqlite_master")
@@ -267,6 +270,7 @@ impl Connection {
             endpoint: endpoint.clone(),
             pool,
             observer: None,
+            password,
         })
     }
 
@@ -280,6 +284,12 @@ impl Connection {
 
     pub fn engine(&self) -> Engine {
         self.endpoint.engine
+    }
+
+    /// The password this connection was opened with, for a connection of another driver to
+    /// the same server (the binary log reader).
+    pub fn password(&self) -> Option<&Password> {
+        self.password.as_ref()
     }
 
     /// Runs one SQL statement and returns its rows with every value as text.

@@ -153,6 +153,9 @@ pub struct Task {
     pub mappings: TableMappings,
     #[serde(default)]
     pub settings: Settings,
+    /// Full load, full load then ongoing replication, or replication only.
+    #[serde(default)]
+    pub task_type: crate::cdc::TaskType,
 }
 
 /// DMS's table states.
@@ -226,6 +229,8 @@ pub enum TaskEvent {
         /// The first failures: (key, what, columns that differ).
         failures: Vec<(String, String, String)>,
     },
+    /// A replicating task's figures, about once a second.
+    Cdc(Box<crate::cdc::CdcStats>),
     /// Rows the target refused, kept in `tugboat_apply_exceptions` (the first ones of a table).
     RowsRefused {
         table: String,
@@ -736,6 +741,17 @@ async fn prepare(
         }
     }
     Ok((report, prepared))
+}
+
+/// The task's tables as a load would write them, touching nothing on the target but the
+/// control tables (what replication applies changes to).
+pub async fn prepared(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+) -> Result<Vec<Prepared>> {
+    Ok(prepare(task, source, target, events, false).await?.1)
 }
 
 /// The tables `m` selects from `catalog` (a source of engine `source`), each with its columns

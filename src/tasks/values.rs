@@ -352,6 +352,17 @@ pub fn push_sql_literal(out: &mut String, engine: Engine, v: Option<&str>, k: Ki
         return;
     };
     match k {
+        // X'..' is a bit string to PostgreSQL.
+        Kind::Binary if engine == Engine::Postgres => {
+            out.push_str("'\\x");
+            out.push_str(v);
+            out.push_str("'::bytea");
+        }
+        Kind::Geometry if engine == Engine::Postgres => {
+            out.push('\'');
+            out.push_str(v);
+            out.push('\'');
+        }
         Kind::Binary | Kind::MyGeometry | Kind::Geometry => {
             out.push_str("X'");
             out.push_str(v);
@@ -399,6 +410,14 @@ pub fn push_sql_literal(out: &mut String, engine: Engine, v: Option<&str>, k: Ki
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_literals_each_engine_reads_as_bytes() {
+        let lit = |e| sql_literal(e, Some("00FF"), Kind::Binary);
+        assert_eq!(lit(Engine::Postgres), "'\\x00FF'::bytea");
+        assert_eq!(lit(Engine::MariaDb), "X'00FF'");
+        assert_eq!(lit(Engine::Sqlite), "X'00FF'");
+    }
 
     #[test]
     fn copy_fields_escape_what_copy_reads() {

@@ -1,6 +1,7 @@
 //! Integration tests against real databases: private PostgreSQL and MariaDB servers started by
 //! [`support`] (shared by every test of this binary), SQLite files, the CLI binary and the GUI.
 
+mod cdc;
 mod cli;
 mod connect;
 mod conversion;

@@ -13,6 +13,7 @@ use crate::tasks::{one, open};
 
 fn task(name: &str, settings: Settings) -> Task {
     Task {
+        task_type: Default::default(),
         name: name.into(),
         source: "s".into(),
         target: "t".into(),

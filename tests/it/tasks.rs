@@ -17,6 +17,7 @@ pub async fn open(url: &str, role: Role) -> Connection {
 
 fn task(name: &str) -> Task {
     Task {
+        task_type: Default::default(),
         name: name.into(),
         source: "s".into(),
         target: "t".into(),

@@ -312,6 +312,8 @@ impl MonitorScreen {
                         run.tables[i].validation_state = Some((state, mismatched));
                     }
                 }
+                // Replication figures: the Monitor shows full loads only so far.
+                TaskEvent::Cdc(_) => {}
             },
             EventKind::TaskFinished(r) => {
                 if let Ok(s) = &r {

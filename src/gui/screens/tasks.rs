@@ -219,6 +219,7 @@ impl TasksScreen {
                         target,
                         mappings: TableMappings::all(),
                         settings: Settings::default(),
+                        task_type: Default::default(),
                     });
                     self.selected = Some(state.project.tasks.len() - 1);
                     state.dirty = true;

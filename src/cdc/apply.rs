@@ -1,0 +1,737 @@
+//! Applying captured changes to the target: each batch of source transactions is one target
+//! transaction holding the row statements and the new checkpoint in `tugboat_cdc_checkpoint`,
+//! so the target's data and the position it reflects never disagree. The statements of a batch
+//! go in one round trip; when one fails (a duplicate key, a value the target refuses) the batch
+//! runs again statement by statement inside savepoints, so the failing change is found and goes
+//! to the task's error policy while the others apply.
+//!
+//! Values pass through the full load's fixes ([`crate::tasks::values::fix`], LOB limit, NUL
+//! policy) and literals, so a change writes exactly what a full load of the row would.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::StreamExt;
+
+use super::binlog::TableMeta;
+use super::{Change, Op, Position, Txn};
+use crate::endpoints::connect::Pool;
+use crate::endpoints::{Connection, Engine};
+use crate::error::{Error, Result};
+use crate::tasks::{ErrorPolicy, Prepared, values};
+
+pub const CHECKPOINT: &str = "tugboat_cdc_checkpoint";
+
+/// The task's place in its life: loading (changes are replayed from `position` once the load
+/// ends), replaying (idempotent up to `replay_until`) or following changes strictly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    pub position: Position,
+    pub phase: String,
+    pub replay_until: Option<Position>,
+    pub changes: u64,
+}
+
+fn q(conn: &Connection, context: &str) -> impl Fn(sqlx::Error) -> Error {
+    let endpoint = conn.endpoint.label();
+    let context = context.to_string();
+    move |e| Error::Query {
+        endpoint: endpoint.clone(),
+        context: context.clone(),
+        message: e.to_string(),
+    }
+}
+
+/// Creates the checkpoint table if needed and reads the task's checkpoint.
+pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkpoint>> {
+    target
+        .execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL)"
+        ))
+        .await
+        .map_err(q(target, &format!("creating {CHECKPOINT}")))?;
+    let lit = |s: &str| values::text_literal(target.endpoint.engine, s);
+    let rows = target
+        .query_text(&format!(
+            "SELECT position, phase, replay_until, changes FROM {CHECKPOINT} WHERE task = {}",
+            lit(task)
+        ))
+        .await
+        .map_err(q(target, &format!("reading {CHECKPOINT}")))?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let position = Position::parse(&r.s("position")).ok_or_else(|| Error::InvalidEndpoint {
+        endpoint: target.endpoint.label(),
+        reason: format!(
+            "{CHECKPOINT} holds position {:?} for task {task}, which is not a position",
+            r.s("position")
+        ),
+    })?;
+    Ok(Some(Checkpoint {
+        position,
+        phase: r.s("phase"),
+        replay_until: r.opt("replay_until").and_then(|p| Position::parse(&p)),
+        changes: r.i64("changes").unwrap_or(0).max(0) as u64,
+    }))
+}
+
+/// Writes the task's checkpoint outside any batch (at the start, between phases).
+pub async fn set_checkpoint(target: &Connection, task: &str, c: &Checkpoint) -> Result<()> {
+    let e = target.endpoint.engine;
+    let lit = |s: &str| values::text_literal(e, s);
+    let until = c
+        .replay_until
+        .as_ref()
+        .map(|p| lit(&p.to_string()))
+        .unwrap_or_else(|| "NULL".into());
+    target
+        .execute(&format!(
+            "DELETE FROM {CHECKPOINT} WHERE task = {}",
+            lit(task)
+        ))
+        .await
+        .map_err(q(target, &format!("writing {CHECKPOINT}")))?;
+    target
+        .execute(&format!(
+            "INSERT INTO {CHECKPOINT} (task, position, phase, replay_until, source_commit, changes, updated_at) VALUES ({}, {}, {}, {until}, NULL, {}, {})",
+            lit(task),
+            lit(&c.position.to_string()),
+            lit(&c.phase),
+            c.changes,
+            lit(&crate::tasks::state::now())
+        ))
+        .await
+        .map_err(q(target, &format!("writing {CHECKPOINT}")))?;
+    Ok(())
+}
+
+/// Forgets the task's checkpoint (the task is reloaded from scratch).
+pub async fn clear_checkpoint(target: &Connection, task: &str) -> Result<()> {
+    let _ = checkpoint(target, task).await?;
+    target
+        .execute(&format!(
+            "DELETE FROM {CHECKPOINT} WHERE task = {}",
+            values::text_literal(target.endpoint.engine, task)
+        ))
+        .await
+        .map_err(q(target, &format!("clearing {CHECKPOINT}")))?;
+    Ok(())
+}
+
+/// One captured table as the applier writes it.
+struct TableApply {
+    p: Prepared,
+    /// For each of `p.columns`: its index in the source row.
+    src: Vec<usize>,
+    /// Indices into `p.columns` of the primary key (empty: none, every column identifies).
+    key: Vec<usize>,
+    suspended: Option<String>,
+}
+
+/// Per table counts of what was applied.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TableCounts {
+    pub inserts: u64,
+    pub updates: u64,
+    pub deletes: u64,
+    pub ddls: u64,
+    /// Conflicts and refused changes, kept in `tugboat_apply_exceptions`.
+    pub exceptions: u64,
+    /// Why the table's changes are no longer applied.
+    pub suspended: Option<String>,
+}
+
+/// A change that could not be applied as it should.
+#[derive(Debug, Clone)]
+struct Conflict {
+    table: String,
+    error: String,
+    values: Vec<Option<String>>,
+}
+
+enum ApplyConn {
+    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    My(sqlx::pool::PoolConnection<sqlx::MySql>),
+    Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+}
+
+impl ApplyConn {
+    /// Runs `sql` (one or more statements); the rows each one affected, in order.
+    async fn run(&mut self, sql: String) -> std::result::Result<Vec<u64>, String> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        let mut out = vec![];
+        macro_rules! collect {
+            ($c:expr) => {{
+                let mut s = sqlx::raw_sql(sql).execute_many(&mut **$c);
+                while let Some(r) = s.next().await {
+                    out.push(r.map_err(|e| e.to_string())?.rows_affected());
+                }
+            }};
+        }
+        match self {
+            ApplyConn::Pg(c) => collect!(c),
+            ApplyConn::My(c) => collect!(c),
+            ApplyConn::Lite(c) => collect!(c),
+        }
+        Ok(out)
+    }
+}
+
+pub struct Applier {
+    target: Connection,
+    task: String,
+    policy: ErrorPolicy,
+    tables: HashMap<String, TableApply>,
+    conn: Option<ApplyConn>,
+    pub counts: HashMap<String, TableCounts>,
+    pub applied: u64,
+}
+
+/// What one change becomes on the target.
+struct Statement {
+    table: String,
+    sql: String,
+    /// Strict update or delete: exactly one row must be affected.
+    one_row: bool,
+    values: Vec<Option<String>>,
+    op: Op,
+}
+
+impl Applier {
+    /// An applier for `prepared` tables, whose source rows come in `metas`' column order.
+    pub fn new(
+        target: &Connection,
+        task: &str,
+        policy: ErrorPolicy,
+        prepared: &[Prepared],
+        metas: &HashMap<String, TableMeta>,
+    ) -> Result<Applier> {
+        let mut tables = HashMap::new();
+        for p in prepared {
+            let meta =
+                metas
+                    .get(&p.label.to_lowercase())
+                    .ok_or_else(|| Error::InvalidEndpoint {
+                        endpoint: target.endpoint.label(),
+                        reason: format!("{}: no capture for the table", p.label),
+                    })?;
+            let mut src = vec![];
+            for (i, c) in p.columns.iter().enumerate() {
+                if p.source_exprs.get(i).is_some_and(Option::is_some) {
+                    return Err(Error::InvalidEndpoint {
+                        endpoint: target.endpoint.label(),
+                        reason: format!(
+                            "{}: column {} is added by an expression, which replication cannot compute yet (remove the add-column rule, or run a full-load task)",
+                            p.label, c.1
+                        ),
+                    });
+                }
+                let at = meta
+                    .columns
+                    .iter()
+                    .position(|m| m.0 == c.0)
+                    .ok_or_else(|| Error::InvalidEndpoint {
+                        endpoint: target.endpoint.label(),
+                        reason: format!("{}: column {} is not in the capture", p.label, c.0),
+                    })?;
+                src.push(at);
+            }
+            if !p.plan.filters.is_empty() {
+                return Err(Error::InvalidEndpoint {
+                    endpoint: target.endpoint.label(),
+                    reason: format!(
+                        "{}: source filters are not applied to replicated changes yet (remove them, or run a full-load task)",
+                        p.label
+                    ),
+                });
+            }
+            let key = p
+                .plan
+                .table
+                .primary_key
+                .as_ref()
+                .map(|k| {
+                    k.columns
+                        .iter()
+                        .filter_map(|kc| p.columns.iter().position(|c| &c.0 == kc))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            tables.insert(
+                p.label.clone(),
+                TableApply {
+                    p: p.clone(),
+                    src,
+                    key,
+                    suspended: None,
+                },
+            );
+        }
+        Ok(Applier {
+            target: target.clone(),
+            task: task.to_string(),
+            policy,
+            tables,
+            conn: None,
+            counts: HashMap::new(),
+            applied: 0,
+        })
+    }
+
+    /// Stops applying `table`'s changes, with the reason (a DDL, a conflict).
+    pub fn suspend(&mut self, table: &str, why: String) {
+        if let Some(t) = self.tables.get_mut(table) {
+            tracing::warn!(target: "tugboat::cdc", "{table}: suspended: {why}");
+            t.suspended = Some(why.clone());
+            self.counts.entry(table.to_string()).or_default().suspended = Some(why);
+        }
+    }
+
+    pub fn is_tracked(&self, table: &str) -> bool {
+        self.tables
+            .get(table)
+            .is_some_and(|t| t.suspended.is_none())
+    }
+
+    async fn conn(&mut self) -> Result<&mut ApplyConn> {
+        if self.conn.is_none() {
+            let err = q(&self.target, "opening the connection that applies changes");
+            let c = match &self.target.pool {
+                Pool::Postgres(p) => ApplyConn::Pg(p.acquire().await.map_err(&err)?),
+                Pool::MySql(p) => {
+                    let mut c = p.acquire().await.map_err(&err)?;
+                    sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
+                        .execute(&mut *c)
+                        .await
+                        .map_err(&err)?;
+                    ApplyConn::My(c)
+                }
+                Pool::Sqlite(p) => {
+                    let mut c = p.acquire().await.map_err(&err)?;
+                    sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                        .execute(&mut *c)
+                        .await
+                        .map_err(&err)?;
+                    ApplyConn::Lite(c)
+                }
+            };
+            self.conn = Some(c);
+        }
+        self.conn.as_mut().ok_or_else(|| Error::InvalidEndpoint {
+            endpoint: self.target.endpoint.label(),
+            reason: "no connection".into(),
+        })
+    }
+
+    /// The values of `row` for the target's columns, fixed as the full load fixes them.
+    fn target_values(
+        t: &TableApply,
+        row: &[Option<String>],
+    ) -> std::result::Result<Vec<Option<String>>, String> {
+        let mut out = Vec::with_capacity(t.src.len());
+        for (i, &s) in t.src.iter().enumerate() {
+            let mut v = row.get(s).cloned().flatten();
+            let (_, _, from, to) = &t.p.columns[i];
+            values::fix(&mut v, *from, *to)
+                .map_err(|e| format!("column {}: {e}", t.p.columns[i].0))?;
+            t.p.truncate_lob(i, &mut v);
+            t.p.fix_nul(i, &mut v)?;
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    fn lit(&self, t: &TableApply, i: usize, v: &Option<String>, out: &mut String) {
+        values::push_sql_literal(
+            out,
+            self.target.endpoint.engine,
+            v.as_deref(),
+            t.p.columns[i].3,
+        );
+    }
+
+    /// `WHERE` identifying the row with values `v`: the key, or every column.
+    fn where_sql(&self, t: &TableApply, v: &[Option<String>]) -> String {
+        let e = self.target.endpoint.engine;
+        let cols: Vec<usize> = if t.key.is_empty() {
+            (0..t.p.columns.len()).collect()
+        } else {
+            t.key.clone()
+        };
+        let mut s = String::new();
+        for (n, &i) in cols.iter().enumerate() {
+            if n > 0 {
+                s.push_str(" AND ");
+            }
+            s.push_str(&t.p.columns[i].1);
+            match &v[i] {
+                None => s.push_str(" IS NULL"),
+                Some(_) if t.key.is_empty() && e == Engine::Postgres => {
+                    s.push_str(" IS NOT DISTINCT FROM ");
+                    self.lit(t, i, &v[i], &mut s);
+                }
+                Some(_) => {
+                    s.push_str(" = ");
+                    self.lit(t, i, &v[i], &mut s);
+                }
+            }
+        }
+        s
+    }
+
+    /// The row `WHERE` names, one row only when the table has no key.
+    fn one_row(&self, t: &TableApply, w: &str) -> String {
+        if !t.key.is_empty() {
+            return w.to_string();
+        }
+        let ts = &t.p.target_sql;
+        match self.target.endpoint.engine {
+            Engine::Postgres => format!("ctid = (SELECT ctid FROM {ts} WHERE {w} LIMIT 1)"),
+            Engine::Sqlite => format!("rowid = (SELECT rowid FROM {ts} WHERE {w} LIMIT 1)"),
+            _ => format!("{w} LIMIT 1"),
+        }
+    }
+
+    fn insert_sql(&self, t: &TableApply, v: &[Option<String>], upsert: bool) -> String {
+        let cols: Vec<&str> = t.p.columns.iter().map(|c| c.1.as_str()).collect();
+        let mut s = format!(
+            "INSERT INTO {} ({}) VALUES (",
+            t.p.target_sql,
+            cols.join(", ")
+        );
+        for (i, x) in v.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            self.lit(t, i, x, &mut s);
+        }
+        s.push(')');
+        if upsert && !t.key.is_empty() {
+            let others: Vec<&str> = (0..cols.len())
+                .filter(|i| !t.key.contains(i))
+                .map(|i| cols[i])
+                .collect();
+            let keys: Vec<&str> = t.key.iter().map(|&i| cols[i]).collect();
+            match self.target.endpoint.engine {
+                Engine::MySql | Engine::MariaDb => {
+                    // A no-op update of the key when every column is in it.
+                    let set: Vec<String> = if others.is_empty() {
+                        vec![format!("{0} = {0}", keys[0])]
+                    } else {
+                        others
+                            .iter()
+                            .map(|c| format!("{c} = VALUES({c})"))
+                            .collect()
+                    };
+                    s.push_str(&format!(" ON DUPLICATE KEY UPDATE {}", set.join(", ")));
+                }
+                _ if others.is_empty() => {
+                    s.push_str(&format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", ")));
+                }
+                _ => {
+                    let set: Vec<String> = others
+                        .iter()
+                        .map(|c| format!("{c} = excluded.{c}"))
+                        .collect();
+                    s.push_str(&format!(
+                        " ON CONFLICT ({}) DO UPDATE SET {}",
+                        keys.join(", "),
+                        set.join(", ")
+                    ));
+                }
+            }
+        }
+        s
+    }
+
+    /// The statements for `c`; `idempotent`: a change the target may already reflect.
+    fn statements(
+        &self,
+        c: &Change,
+        idempotent: bool,
+        out: &mut Vec<Statement>,
+    ) -> std::result::Result<(), Conflict> {
+        let Some(t) = self.tables.get(&c.table) else {
+            return Ok(());
+        };
+        if t.suspended.is_some() {
+            return Ok(());
+        }
+        let conflict = |error: String, row: &Option<Vec<Option<String>>>| Conflict {
+            table: c.table.clone(),
+            error,
+            values: row.clone().unwrap_or_default(),
+        };
+        let before = c
+            .before
+            .as_ref()
+            .map(|r| Self::target_values(t, r))
+            .transpose()
+            .map_err(|e| conflict(e, &c.before))?;
+        let after = c
+            .after
+            .as_ref()
+            .map(|r| Self::target_values(t, r))
+            .transpose()
+            .map_err(|e| conflict(e, &c.after))?;
+        let st = |sql: String, one_row: bool, values: Vec<Option<String>>| Statement {
+            table: c.table.clone(),
+            sql,
+            one_row,
+            values,
+            op: c.op,
+        };
+        let upsert_ok = idempotent && !t.key.is_empty();
+        match (c.op, before, after) {
+            (Op::Insert, _, Some(a)) => {
+                out.push(st(self.insert_sql(t, &a, upsert_ok), false, a));
+            }
+            (Op::Update, Some(b), Some(a)) => {
+                if upsert_ok {
+                    let key_changed = t.key.iter().any(|&i| a[i] != b[i]);
+                    if key_changed {
+                        let w = self.where_sql(t, &b);
+                        out.push(st(
+                            format!("DELETE FROM {} WHERE {w}", t.p.target_sql),
+                            false,
+                            b,
+                        ));
+                    }
+                    out.push(st(self.insert_sql(t, &a, true), false, a));
+                } else {
+                    let set: Vec<String> = (0..t.p.columns.len())
+                        .map(|i| {
+                            let mut s = format!("{} = ", t.p.columns[i].1);
+                            self.lit(t, i, &a[i], &mut s);
+                            s
+                        })
+                        .collect();
+                    let w = self.one_row(t, &self.where_sql(t, &b));
+                    out.push(st(
+                        format!("UPDATE {} SET {} WHERE {w}", t.p.target_sql, set.join(", ")),
+                        !idempotent,
+                        a,
+                    ));
+                }
+            }
+            (Op::Delete, Some(b), _) => {
+                let w = self.one_row(t, &self.where_sql(t, &b));
+                out.push(st(
+                    format!("DELETE FROM {} WHERE {w}", t.p.target_sql),
+                    !idempotent,
+                    b,
+                ));
+            }
+            _ => {
+                return Err(conflict(
+                    "a change without the row images it needs".into(),
+                    &c.after,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, s: &Statement) {
+        let c = self.counts.entry(s.table.clone()).or_default();
+        match s.op {
+            Op::Insert => c.inserts += 1,
+            Op::Update => c.updates += 1,
+            Op::Delete => c.deletes += 1,
+        }
+    }
+
+    /// Applies `txns` (in order) and moves the checkpoint to `position` in the same target
+    /// transaction. `replay_until`: changes before it may already be on the target (they are
+    /// applied idempotently). Err: the task must stop (the batch is rolled back).
+    pub async fn apply(
+        &mut self,
+        txns: &[Txn],
+        position: &Position,
+        phase: &str,
+        replay_until: Option<&Position>,
+    ) -> Result<()> {
+        let mut stmts = vec![];
+        let mut conflicts = vec![];
+        for t in txns {
+            let idempotent = replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
+            for c in &t.changes {
+                if let Err(k) = self.statements(c, idempotent, &mut stmts) {
+                    conflicts.push(k);
+                }
+            }
+        }
+        let engine = self.target.endpoint.engine;
+        let begin = if matches!(engine, Engine::MySql | Engine::MariaDb) {
+            "START TRANSACTION"
+        } else {
+            "BEGIN"
+        };
+        // Fast path: every statement at once.
+        let mut sql = String::from(begin);
+        for s in &stmts {
+            sql.push_str(";\n");
+            sql.push_str(&s.sql);
+        }
+        let fast = self.conn().await?.run(sql).await;
+        let ok = match fast {
+            Ok(affected) if affected.len() == stmts.len() + 1 => {
+                for (s, n) in stmts.iter().zip(&affected[1..]) {
+                    if s.one_row && *n != 1 {
+                        conflicts.push(Conflict {
+                            table: s.table.clone(),
+                            error: format!(
+                                "{} found no row to {} on the target",
+                                match s.op {
+                                    Op::Update => "an update",
+                                    _ => "a delete",
+                                },
+                                if s.op == Op::Update {
+                                    "update"
+                                } else {
+                                    "delete"
+                                }
+                            ),
+                            values: s.values.clone(),
+                        });
+                    }
+                }
+                true
+            }
+            Ok(_) | Err(_) => {
+                let _ = self.conn().await?.run("ROLLBACK".into()).await;
+                false
+            }
+        };
+        if !ok {
+            // Slow path: one statement at a time, each in a savepoint.
+            self.conn()
+                .await?
+                .run(begin.into())
+                .await
+                .map_err(|e| self.err(e))?;
+            for s in &stmts {
+                let c = self.conn().await?;
+                c.run("SAVEPOINT tugboat_change".into())
+                    .await
+                    .map_err(|e| Error::Query {
+                        endpoint: String::new(),
+                        context: "applying changes".into(),
+                        message: e,
+                    })?;
+                match c.run(s.sql.clone()).await {
+                    Ok(n) => {
+                        if s.one_row && n.first() != Some(&1) {
+                            conflicts.push(Conflict {
+                                table: s.table.clone(),
+                                error: "found no row to change on the target".into(),
+                                values: s.values.clone(),
+                            });
+                        }
+                        let _ = c.run("RELEASE SAVEPOINT tugboat_change".into()).await;
+                    }
+                    Err(e) => {
+                        let _ = c.run("ROLLBACK TO SAVEPOINT tugboat_change".into()).await;
+                        conflicts.push(Conflict {
+                            table: s.table.clone(),
+                            error: e,
+                            values: s.values.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let failed: HashSet<(String, String)> = conflicts
+            .iter()
+            .map(|c| (c.table.clone(), format!("{:?}", c.values)))
+            .collect();
+        if !conflicts.is_empty() && self.policy == ErrorPolicy::StopTask {
+            let _ = self.conn().await?.run("ROLLBACK".into()).await;
+            let c = &conflicts[0];
+            return Err(Error::Query {
+                endpoint: self.target.endpoint.label(),
+                context: format!("applying a change to {}", c.table),
+                message: format!(
+                    "{} (values {}); the task stops (error policy stop-task) at checkpoint before this batch",
+                    c.error,
+                    serde_json::to_string(&c.values).unwrap_or_default()
+                ),
+            });
+        }
+        // The checkpoint and the exceptions, in the same transaction.
+        let lit = |s: &str| values::text_literal(engine, s);
+        let now = crate::tasks::state::now();
+        let mut tail = String::new();
+        for c in &conflicts {
+            tail.push_str(&format!(
+                "INSERT INTO tugboat_apply_exceptions (task, table_name, error, row_values, logged_at) VALUES ({}, {}, {}, {}, {});\n",
+                lit(&self.task),
+                lit(&c.table),
+                lit(&c.error),
+                lit(&serde_json::to_string(&c.values).unwrap_or_default()),
+                lit(&now)
+            ));
+        }
+        let changes = self.applied + stmts.len() as u64;
+        let commit = txns
+            .last()
+            .map(|t| t.commit_unix.to_string())
+            .unwrap_or("NULL".into());
+        tail.push_str(&format!(
+            "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {} WHERE task = {};\nCOMMIT",
+            lit(&position.to_string()),
+            lit(phase),
+            replay_until.map(|p| lit(&p.to_string())).unwrap_or("NULL".into()),
+            lit(&now),
+            lit(&self.task)
+        ));
+        if let Err(e) = self.conn().await?.run(tail).await {
+            let _ = self.conn().await?.run("ROLLBACK".into()).await;
+            self.conn = None;
+            return Err(self.err(e));
+        }
+        for s in &stmts {
+            if !failed.contains(&(s.table.clone(), format!("{:?}", s.values))) {
+                self.count(s);
+            }
+        }
+        self.applied = changes;
+        for c in conflicts {
+            tracing::warn!(target: "tugboat::cdc", "{}: {} (kept in tugboat_apply_exceptions)", c.table, c.error);
+            self.counts.entry(c.table.clone()).or_default().exceptions += 1;
+            if self.policy == ErrorPolicy::SuspendTable {
+                self.suspend(
+                    &c.table,
+                    format!("a change could not be applied: {}", c.error),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn err(&self, e: String) -> Error {
+        Error::Query {
+            endpoint: self.target.endpoint.label(),
+            context: "applying changes".into(),
+            message: e,
+        }
+    }
+
+    /// Empties the target table of `table` (a TRUNCATE on the source).
+    pub async fn truncate(&mut self, table: &str) -> Result<()> {
+        if let Some(t) = self.tables.get(table) {
+            let sql = match self.target.endpoint.engine {
+                Engine::Sqlite => format!("DELETE FROM {}", t.p.target_sql),
+                _ => format!("TRUNCATE TABLE {}", t.p.target_sql),
+            };
+            self.conn().await?.run(sql).await.map_err(|e| self.err(e))?;
+            self.counts.entry(table.to_string()).or_default().ddls += 1;
+        }
+        Ok(())
+    }
+
+    /// Gives the connection back.
+    pub fn close(&mut self) {
+        self.conn = None;
+    }
+}

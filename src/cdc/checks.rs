@@ -1,0 +1,165 @@
+//! Premigration checks for replication, shown before a CDC task starts: each one passed,
+//! warning or failed, with how to fix it. A failed check stops the task before anything is
+//! written.
+
+use serde::{Deserialize, Serialize};
+
+use crate::endpoints::{Connection, Engine};
+use crate::tasks::Prepared;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Passed,
+    Warning,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// How to fix it (empty when passed).
+    pub fix: String,
+}
+
+fn check(name: &str, ok: bool, warn_only: bool, detail: String, fix: &str) -> Check {
+    Check {
+        name: name.into(),
+        status: match (ok, warn_only) {
+            (true, _) => Status::Passed,
+            (false, true) => Status::Warning,
+            (false, false) => Status::Failed,
+        },
+        detail,
+        fix: if ok { String::new() } else { fix.into() },
+    }
+}
+
+/// The checks of `source` for replicating `tables`.
+pub async fn run(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
+    let mut out = vec![];
+    match source.endpoint.engine {
+        Engine::Sqlite => out.push(check(
+            "change log",
+            false,
+            false,
+            "SQLite keeps no log of changes that another program can read".into(),
+            "run a full-load task (migrate --type full-load); stop writes to the file while it runs",
+        )),
+        Engine::Postgres => out.push(check(
+            "logical decoding",
+            false,
+            false,
+            "replication from a PostgreSQL source is not available in this version".into(),
+            "run a full-load task",
+        )),
+        Engine::MySql | Engine::MariaDb => mysql(source, &mut out).await,
+    }
+    out.extend(keys(tables));
+    out
+}
+
+/// Warnings for `tables` without a primary key.
+pub fn keys(tables: &[Prepared]) -> Vec<Check> {
+    let mut out = vec![];
+    for p in tables {
+        if p.plan.table.primary_key.is_none() {
+            out.push(check(
+                &format!("primary key of {}", p.label),
+                false,
+                true,
+                "no primary key: updates and deletes find the row by all its values, and changes replayed after a full load can duplicate rows".into(),
+                "add a primary key (or a unique key) to the source table",
+            ));
+        }
+    }
+    out
+}
+
+async fn mysql(source: &Connection, out: &mut Vec<Check>) {
+    let var = |name: &'static str| async move {
+        source
+            .query_text(&format!("SELECT @@GLOBAL.{name}"))
+            .await
+            .ok()
+            .and_then(|r| r.first().and_then(|r| r.at(0).map(str::to_string)))
+    };
+    let log_bin = var("log_bin").await.unwrap_or_default();
+    out.push(check(
+        "binary log",
+        log_bin == "1" || log_bin.eq_ignore_ascii_case("on"),
+        false,
+        format!("log_bin = {log_bin}"),
+        "start the server with log_bin (log-bin = mysql-bin in the [mysqld] section)",
+    ));
+    let format = var("binlog_format").await.unwrap_or_default();
+    out.push(check(
+        "binlog_format",
+        format.eq_ignore_ascii_case("row"),
+        false,
+        format!("binlog_format = {format}"),
+        "SET GLOBAL binlog_format = 'ROW' (and binlog_format = ROW in the server's configuration)",
+    ));
+    let image = var("binlog_row_image").await.unwrap_or_default();
+    out.push(check(
+        "binlog_row_image",
+        image.eq_ignore_ascii_case("full"),
+        false,
+        format!("binlog_row_image = {image}"),
+        "SET GLOBAL binlog_row_image = 'FULL' (and in the server's configuration)",
+    ));
+    let id = var("server_id").await.unwrap_or_default();
+    out.push(check(
+        "server_id",
+        id != "0" && !id.is_empty(),
+        false,
+        format!("server_id = {id}"),
+        "set server_id to a non-zero value in the server's configuration",
+    ));
+    // Retention: MariaDB and MySQL 8 (seconds), older (days).
+    let secs = var("binlog_expire_logs_seconds")
+        .await
+        .and_then(|s| s.parse::<f64>().ok())
+        .or(var("expire_logs_days")
+            .await
+            .and_then(|d| d.parse::<f64>().ok())
+            .map(|d| d * 86_400.0))
+        .unwrap_or(0.0);
+    out.push(check(
+        "binary log retention",
+        secs == 0.0 || secs >= 86_400.0,
+        true,
+        if secs == 0.0 {
+            "binary logs are kept until purged by hand".into()
+        } else {
+            format!("binary logs are purged after {:.1} hours", secs / 3600.0)
+        },
+        "keep binary logs at least as long as a task may be stopped (binlog_expire_logs_seconds = 86400 or more)",
+    ));
+    let grants = source
+        .query_text("SHOW GRANTS FOR CURRENT_USER")
+        .await
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r.at(0).map(str::to_uppercase))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let can = grants.contains("ALL PRIVILEGES ON *.*")
+        || grants.contains("REPLICATION SLAVE")
+        || grants.contains("REPLICATION REPLICA");
+    out.push(check(
+        "replication privileges",
+        can,
+        false,
+        if can {
+            "the user may read the binary log".into()
+        } else {
+            "the user lacks REPLICATION SLAVE".into()
+        },
+        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the task's user (MariaDB: also BINLOG MONITOR)",
+    ));
+}

@@ -1,0 +1,383 @@
+//! A replication task's life: premigration checks, the full load (full-load-and-cdc) with the
+//! start position recorded before it, then the capture → apply loop until the user stops it,
+//! reporting [`CdcStats`] about once a second.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::apply::{self, Applier, Checkpoint, TableCounts};
+use super::binlog::{self, TableMeta};
+use super::checks::{self, Status};
+use super::{Captured, Position, TaskType, Txn};
+use crate::endpoints::{Connection, Engine};
+use crate::error::{Error, Result};
+use crate::tasks::{Summary, Task, TaskEvent, values};
+
+/// Changes per applied batch (one target transaction) at most.
+const BATCH_CHANGES: usize = 5_000;
+
+/// What a replicating task reports.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CdcStats {
+    /// `full-load`, `replay` (changes made during the full load) or `cdc`.
+    pub phase: String,
+    /// The last position read from the source.
+    pub read_position: String,
+    /// The last position committed on the target (where a restart resumes).
+    pub checkpoint: String,
+    pub incoming_per_s: f64,
+    pub applied_per_s: f64,
+    /// Source commit → read, and source commit → applied, in seconds (the source's commit
+    /// times have whole seconds).
+    pub source_latency_s: f64,
+    pub target_latency_s: f64,
+    /// Changes read and not yet applied.
+    pub backlog: u64,
+    pub applied: u64,
+    pub tables: Vec<(String, TableCounts)>,
+    /// Nothing waits to be applied and the target is less than 2 s behind.
+    pub ready_to_cut_over: bool,
+}
+
+/// The outcome of a replicating task that stopped cleanly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CdcSummary {
+    pub task: String,
+    pub task_type: TaskType,
+    pub full_load: Option<Summary>,
+    pub checks: Vec<checks::Check>,
+    pub stats: CdcStats,
+}
+
+fn fail(endpoint: &Connection, reason: String) -> Error {
+    Error::InvalidEndpoint {
+        endpoint: endpoint.endpoint.label(),
+        reason,
+    }
+}
+
+/// A replica id for this task's binary log reader, stable per task and away from the small ids
+/// servers are given.
+fn server_id(task: &str) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for b in task.bytes() {
+        h = (h ^ b as u32).wrapping_mul(16_777_619);
+    }
+    1_000_000 + h % 1_000_000_000
+}
+
+fn now_unix() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Runs a full-load-and-cdc or cdc task until `cancel` is set (then it stops at a checkpoint
+/// and returns), a change the error policy does not allow, or a capture that cannot go on.
+/// `start`: for a cdc task without a checkpoint, the position to start from (default: now).
+pub async fn run_cdc(
+    task: &Task,
+    task_type: TaskType,
+    source: &Connection,
+    target: &Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+    start: Option<Position>,
+) -> Result<CdcSummary> {
+    let step = |m: String| events(TaskEvent::Step(m));
+    if !matches!(source.endpoint.engine, Engine::MySql | Engine::MariaDb) {
+        let c = checks::run(source, &[]).await;
+        let why = c
+            .iter()
+            .find(|c| c.status == Status::Failed)
+            .map(|c| format!("{} ({})", c.detail, c.fix))
+            .unwrap_or_default();
+        return Err(fail(source, format!("replication is not possible: {why}")));
+    }
+    let mut checkpoint = apply::checkpoint(target, &task.name).await?;
+    step("premigration checks".into());
+    let mut found = checks::run(source, &[]).await;
+    report_checks(&step, &found);
+    if let Some(c) = found.iter().find(|c| c.status == Status::Failed) {
+        return Err(fail(
+            source,
+            format!(
+                "premigration check {} failed: {}; fix: {}",
+                c.name, c.detail, c.fix
+            ),
+        ));
+    }
+
+    // Where the changes start.
+    let mut full_load = None;
+    if task_type == TaskType::FullLoadAndCdc
+        && checkpoint.as_ref().is_none_or(|c| c.phase == "full-load")
+    {
+        let p0 = match &checkpoint {
+            Some(c) => c.position.clone(),
+            None => {
+                let p = binlog::current_position(source).await?;
+                let c = Checkpoint {
+                    position: p.clone(),
+                    phase: "full-load".into(),
+                    replay_until: None,
+                    changes: 0,
+                };
+                apply::set_checkpoint(target, &task.name, &c).await?;
+                p
+            }
+        };
+        step(format!(
+            "full load; changes from {p0} on are applied after it"
+        ));
+        let summary =
+            crate::tasks::run(task, source, target, events.clone(), cancel.clone()).await?;
+        let failed = summary.failed();
+        full_load = Some(summary);
+        if cancel.load(Ordering::Relaxed) || failed > 0 {
+            return Ok(CdcSummary {
+                task: task.name.clone(),
+                task_type,
+                full_load,
+                checks: found,
+                stats: CdcStats {
+                    phase: "full-load".into(),
+                    checkpoint: p0.to_string(),
+                    ..Default::default()
+                },
+            });
+        }
+        let end = binlog::current_position(source).await?;
+        let c = Checkpoint {
+            position: p0,
+            phase: "replay".into(),
+            replay_until: Some(end),
+            changes: 0,
+        };
+        apply::set_checkpoint(target, &task.name, &c).await?;
+        checkpoint = Some(c);
+    }
+    let mut cp = match checkpoint {
+        Some(c) => c,
+        None => {
+            let p = match start {
+                Some(p) => p,
+                None => binlog::current_position(source).await?,
+            };
+            let c = Checkpoint {
+                position: p,
+                phase: "cdc".into(),
+                replay_until: None,
+                changes: 0,
+            };
+            apply::set_checkpoint(target, &task.name, &c).await?;
+            c
+        }
+    };
+    if let Some(why) = binlog::still_there(source, &cp.position).await? {
+        return Err(fail(source, why));
+    }
+
+    // Tables as the full load wrote them (nothing on the target changes here).
+    let prepared = crate::tasks::prepared(task, source, target, &events).await?;
+    let keys = checks::keys(&prepared);
+    report_checks(&step, &keys);
+    found.extend(keys);
+    let metas: HashMap<String, TableMeta> = prepared
+        .iter()
+        .map(|p| {
+            (
+                p.label.to_lowercase(),
+                TableMeta::of(&p.label, &p.plan.table, |t| {
+                    values::kind(source.endpoint.engine, t)
+                }),
+            )
+        })
+        .collect();
+    let mut applier = Applier::new(
+        target,
+        &task.name,
+        task.settings.error_policy,
+        &prepared,
+        &metas,
+    )?;
+    applier.applied = cp.changes;
+    step(format!(
+        "replicating from {} ({})",
+        cp.position,
+        if cp.phase == "replay" {
+            "changes made during the full load first"
+        } else {
+            "ongoing changes"
+        }
+    ));
+    let (tx, mut rx) = mpsc::channel::<Captured>(64);
+    let reader = {
+        let source = source.clone();
+        let from = cp.position.clone();
+        let id = server_id(&task.name);
+        tokio::spawn(async move { binlog::capture(&source, id, from, metas, tx).await })
+    };
+
+    let mut stats = CdcStats {
+        phase: cp.phase.clone(),
+        checkpoint: cp.position.to_string(),
+        read_position: cp.position.to_string(),
+        ..Default::default()
+    };
+    let mut pending: Vec<Txn> = vec![];
+    let mut pending_changes = 0usize;
+    let (mut read_window, mut applied_window) = (0u64, 0u64);
+    let mut window = Instant::now();
+    let mut last_commit = 0i64;
+    let mut outcome: Result<()> = Ok(());
+    loop {
+        let stop = cancel.load(Ordering::Relaxed);
+        let got = if stop {
+            None
+        } else {
+            match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+                Ok(Some(c)) => Some(c),
+                Ok(None) => Some(Captured::Failed("the binary log reader stopped".into())),
+                Err(_) => None,
+            }
+        };
+        let mut flush = stop || got.is_none() || pending_changes >= BATCH_CHANGES;
+        let mut after: Option<Captured> = None;
+        match got {
+            Some(Captured::Txn(t)) => {
+                read_window += t.changes.len() as u64;
+                stats.read_position = t.end.to_string();
+                stats.source_latency_s = (now_unix() - t.commit_unix as f64).max(0.0);
+                pending_changes += t.changes.len();
+                pending.push(t);
+                flush |= pending_changes >= BATCH_CHANGES;
+            }
+            Some(other) => {
+                flush = true;
+                after = Some(other);
+            }
+            None => {}
+        }
+        if flush && !pending.is_empty() {
+            let end = pending
+                .last()
+                .map(|t| t.end.clone())
+                .unwrap_or(cp.position.clone());
+            let (phase, until) = phase_after(&cp, &end);
+            if let Err(e) = applier.apply(&pending, &end, &phase, until.as_ref()).await {
+                outcome = Err(e);
+                break;
+            }
+            applied_window += pending_changes as u64;
+            last_commit = pending.last().map(|t| t.commit_unix).unwrap_or(last_commit);
+            cp.position = end;
+            cp.phase = phase;
+            cp.replay_until = until;
+            pending.clear();
+            pending_changes = 0;
+            stats.target_latency_s = (now_unix() - last_commit as f64).max(0.0);
+        }
+        match after {
+            Some(Captured::Ddl {
+                end, table, sql, ..
+            }) => {
+                if let Some(t) = table.filter(|t| applier.is_tracked(t)) {
+                    if sql.to_ascii_uppercase().starts_with("TRUNCATE") {
+                        if let Err(e) = applier.truncate(&t).await {
+                            outcome = Err(e);
+                            break;
+                        }
+                    } else {
+                        applier.suspend(
+                            &t,
+                            format!("the source ran DDL on it ({sql}); reload the table"),
+                        );
+                    }
+                }
+                let (phase, until) = phase_after(&cp, &end);
+                if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
+                    outcome = Err(e);
+                    break;
+                }
+                cp.position = end;
+            }
+            Some(Captured::Failed(e)) => {
+                outcome = Err(fail(source, e));
+                break;
+            }
+            _ => {}
+        }
+        if window.elapsed() >= Duration::from_secs(1) || stop {
+            let secs = window.elapsed().as_secs_f64().max(0.001);
+            stats.incoming_per_s = read_window as f64 / secs;
+            stats.applied_per_s = applied_window as f64 / secs;
+            (read_window, applied_window) = (0, 0);
+            window = Instant::now();
+            if pending.is_empty() && rx.is_empty() && last_commit > 0 {
+                stats.target_latency_s =
+                    stats.target_latency_s.min(now_unix() - last_commit as f64);
+            }
+            stats.phase = cp.phase.clone();
+            stats.checkpoint = cp.position.to_string();
+            stats.backlog = (pending_changes + rx.len()) as u64;
+            stats.applied = applier.applied;
+            let mut tables: Vec<(String, TableCounts)> = applier
+                .counts
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            tables.sort_by(|a, b| a.0.cmp(&b.0));
+            stats.tables = tables;
+            stats.ready_to_cut_over =
+                cp.phase == "cdc" && stats.backlog == 0 && stats.target_latency_s < 2.0;
+            events(TaskEvent::Cdc(Box::new(stats.clone())));
+        }
+        if stop {
+            break;
+        }
+    }
+    reader.abort();
+    applier.close();
+    outcome?;
+    step(format!("stopped at checkpoint {}", cp.position));
+    Ok(CdcSummary {
+        task: task.name.clone(),
+        task_type,
+        full_load,
+        checks: found,
+        stats,
+    })
+}
+
+fn report_checks(step: &impl Fn(String), found: &[checks::Check]) {
+    for c in found {
+        let word = match c.status {
+            Status::Passed => "passed",
+            Status::Warning => "WARNING",
+            Status::Failed => "FAILED",
+        };
+        let fix = if c.fix.is_empty() {
+            String::new()
+        } else {
+            format!(" (fix: {})", c.fix)
+        };
+        step(format!("check {}: {word}: {}{fix}", c.name, c.detail));
+    }
+}
+
+/// The phase once the changes up to `end` are applied: the replay of changes made during the
+/// full load ends when it reaches the position at which the load ended.
+fn phase_after(cp: &Checkpoint, end: &Position) -> (String, Option<Position>) {
+    match &cp.replay_until {
+        Some(u) if cp.phase == "replay" && !end.reached(u) => ("replay".into(), Some(u.clone())),
+        Some(u) if cp.phase == "replay" => ("cdc".into(), Some(u.clone())),
+        _ => ("cdc".into(), None),
+    }
+}

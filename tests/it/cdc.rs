@@ -1,0 +1,312 @@
+//! Replication (CDC) through the CLI: MariaDB's binary log (the private server runs with a row
+//! binlog) applied to PostgreSQL. Full load and CDC, changes of every kind of value, the CLI
+//! killed with SIGKILL mid-stream and started again, a clean stop on SIGINT, then validation of
+//! every row; a purged binary log and a SQLite source give clear errors.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tugboat::endpoints::{Connection, Endpoint};
+
+use crate::support;
+
+async fn open(url: &str) -> Connection {
+    let p = Endpoint::parse_url(url).expect("test URL");
+    Connection::open(&p.endpoint, p.password)
+        .await
+        .expect("connection")
+}
+
+async fn scalar(c: &Connection, sql: &str) -> String {
+    c.query_scalar("test", sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_default()
+}
+
+/// Polls until `sql` gives the same on both sides; panics after 60 s with both answers.
+async fn converge(src: &Connection, dst: &Connection, sql_src: &str, sql_dst: &str, log: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let a = scalar(src, sql_src).await;
+        let b = dst
+            .query_scalar("test", sql_dst)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if a == b {
+            return;
+        }
+        if Instant::now() > deadline {
+            let err = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("target never caught up: source {a:?}, target {b:?}\n{err}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn start(src: &str, dst: &str, log: &str) -> Child {
+    let f = std::fs::File::create(log).expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate",
+            "--source",
+            src,
+            "--target",
+            dst,
+            "--type",
+            "full-load-and-cdc",
+            "--task",
+            "repl",
+            "--validate",
+            "rows",
+        ])
+        .stdout(Stdio::null())
+        .stderr(f)
+        .spawn()
+        .expect("tugboat runs")
+}
+
+const ITEMS: &str = "CREATE TABLE items (
+    id BIGINT UNSIGNED PRIMARY KEY,
+    name VARCHAR(50) CHARACTER SET utf8mb4,
+    price DECIMAL(30,10),
+    qty INT,
+    small TINYINT UNSIGNED,
+    created DATETIME(6),
+    stamp TIMESTAMP(6) NULL DEFAULT NULL,
+    flag TINYINT(1),
+    kind ENUM('small','large'),
+    tags SET('x','y','z'),
+    data VARBINARY(40),
+    fixed BINARY(4),
+    doc JSON,
+    day DATE,
+    span TIME(3),
+    yr YEAR,
+    bits BIT(10),
+    ratio DOUBLE,
+    approx FLOAT,
+    note TEXT
+)";
+
+const ROW: &str = "(%ID%, 'naïve 😀 %ID%', 12345678901234567890.0123456789, -2147483648, 255,
+    '2024-02-29 23:59:59.999999', '2038-01-19 03:14:07.999999', 1, 'large', 'x,z',
+    X'00FF00', X'AB', '{\"a\": [1, 2.5, null]}', '0001-01-01', '12:34:56.789', 2155,
+    b'1000000001', 1.7976931348623157e308, 3.14, 'tab\\there')";
+
+fn row(id: u64) -> String {
+    ROW.replace("%ID%", &id.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
+    let src_url = support::mysql_database("tug_cdc_src").await;
+    let dst_url = support::pg_database("tug_cdc_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(ITEMS).await.expect("items");
+    src.execute("CREATE TABLE plain (id INT PRIMARY KEY, n INT NOT NULL, label VARCHAR(20))")
+        .await
+        .expect("plain");
+    src.execute(&format!("INSERT INTO items VALUES {}, {}", row(1), row(2)))
+        .await
+        .expect("rows");
+    src.execute("INSERT INTO items (id) VALUES (18446744073709551615)")
+        .await
+        .expect("null row");
+    src.execute("INSERT INTO plain SELECT seq, seq * 2, 'start' FROM seq_1_to_500")
+        .await
+        .expect("plain rows");
+
+    let log = std::env::temp_dir().join(format!("tugboat-cdc-{}.log", std::process::id()));
+    let log = log.to_str().expect("path").to_string();
+    let mut child = start(&src_url, &dst_url, &log);
+    // The full load is done when the checkpoint leaves the full-load phase.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let phase = dst
+            .query_scalar(
+                "phase",
+                "SELECT phase FROM tugboat_cdc_checkpoint WHERE task = 'repl'",
+            )
+            .await
+            .ok()
+            .flatten();
+        if matches!(phase.as_deref(), Some("replay") | Some("cdc")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline && child.try_wait().expect("wait").is_none(),
+            "the full load did not finish: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Changes of every kind: inserts with every type at its limits, updates (one moving the
+    // key), deletes, a multi-statement transaction.
+    src.execute(&format!("INSERT INTO items VALUES {}", row(3)))
+        .await
+        .expect("insert");
+    src.execute(
+        "UPDATE items SET name = 'renamed ✓', price = -0.0000000001, stamp = NULL, tags = '', kind = 'small', bits = b'1', span = '00:00:00.001', yr = 1901 WHERE id = 1",
+    )
+    .await
+    .expect("update");
+    src.execute("UPDATE items SET id = 10, note = NULL WHERE id = 2")
+        .await
+        .expect("key update");
+    src.execute("DELETE FROM items WHERE id = 18446744073709551615")
+        .await
+        .expect("delete");
+    src.execute(
+        "START TRANSACTION; UPDATE plain SET n = n + 1 WHERE id <= 100; DELETE FROM plain WHERE id > 450; INSERT INTO plain VALUES (1000, 1, 'txn'); COMMIT",
+    )
+    .await
+    .expect("transaction");
+    let sum = "SELECT CONCAT(count(*), '/', sum(n)) FROM plain";
+    let sum_pg = "SELECT count(*) || '/' || sum(n) FROM tug_cdc_src.plain";
+    converge(&src, &dst, sum, sum_pg, &log).await;
+    converge(
+        &src,
+        &dst,
+        "SELECT GROUP_CONCAT(id ORDER BY id) FROM items",
+        "SELECT string_agg(id::text, ',' ORDER BY id) FROM tug_cdc_src.items",
+        &log,
+    )
+    .await;
+
+    // A stream of small transactions; the CLI killed without warning in the middle of it.
+    let writer = {
+        let src = open(&src_url).await;
+        tokio::spawn(async move {
+            for i in 0..400 {
+                let id = 2000 + i;
+                src.execute(&format!(
+                    "START TRANSACTION; INSERT INTO plain VALUES ({id}, {i}, 'stream'); UPDATE plain SET n = n + 1 WHERE id = {}; COMMIT",
+                    1 + i % 50
+                ))
+                .await
+                .expect("stream");
+                if i % 40 == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while scalar(
+        &dst,
+        "SELECT count(*) FROM tug_cdc_src.plain WHERE label = 'stream'",
+    )
+    .await
+    .parse::<i64>()
+    .unwrap_or(0)
+        < 50
+    {
+        assert!(Instant::now() < deadline, "the stream did not arrive");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().expect("kill");
+    child.wait().expect("killed");
+    writer.await.expect("writer");
+    src.execute("UPDATE items SET qty = qty + 1 WHERE id = 3")
+        .await
+        .expect("after the kill");
+
+    // Started again: it resumes from the checkpoint and catches up.
+    let mut child = start(&src_url, &dst_url, &log);
+    converge(&src, &dst, sum, sum_pg, &log).await;
+    converge(
+        &src,
+        &dst,
+        "SELECT qty FROM items WHERE id = 3",
+        "SELECT qty::text FROM tug_cdc_src.items WHERE id = 3",
+        &log,
+    )
+    .await;
+    // SIGINT: a clean stop at a checkpoint, exit 0.
+    let pid = child.id().to_string();
+    Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    let status = child.wait().expect("stopped");
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "a clean stop exits 0: {status}\n{out}");
+
+    // Nothing applied twice (a strict apply would have met duplicate keys or missing rows),
+    // and every row equal on both sides.
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{out}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(["validate", "--source", &src_url, "--target", &dst_url])
+        .output()
+        .expect("validate");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(text.matches("Validated").count(), 2, "{text}");
+    // The values themselves, as PostgreSQL holds them.
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT concat_ws('|', name, price, tags, kind, span, yr, note IS NULL, stamp IS NULL) FROM tug_cdc_src.items WHERE id = 1"
+        )
+        .await,
+        "renamed ✓|-0.0000000001||small|00:00:00.001|1901|f|t"
+    );
+
+    // A checkpoint in a binary log the server no longer has: a clear error, nothing applied.
+    dst.execute(
+        "UPDATE tugboat_cdc_checkpoint SET position = 'binlog.000000:4' WHERE task = 'repl'",
+    )
+    .await
+    .expect("checkpoint");
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate", "--source", &src_url, "--target", &dst_url, "--type", "cdc", "--task",
+            "repl",
+        ])
+        .output()
+        .expect("cdc");
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("binlog.000000") && err.contains("Reload the task"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_sqlite_source_cannot_replicate_and_says_so() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = crate::discovery_sqlite::demo_db(dir.path()).await;
+    let dst = dir.path().join("out.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate",
+            "--source",
+            &format!("sqlite://{}", db.display()),
+            "--target",
+            &format!("sqlite://{}", dst.display()),
+            "--type",
+            "cdc",
+        ])
+        .output()
+        .expect("tugboat");
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success());
+    assert!(
+        err.contains("SQLite keeps no log") && err.contains("full-load"),
+        "{err}"
+    );
+}
