@@ -481,7 +481,11 @@ impl Applier {
             values,
             op: c.op,
         };
-        let upsert_ok = idempotent && !t.key.is_empty();
+        // Columns the source left out as unchanged: not written.
+        let skip: Vec<usize> = (0..t.src.len())
+            .filter(|&i| c.unchanged.contains(&t.src[i]))
+            .collect();
+        let upsert_ok = idempotent && !t.key.is_empty() && skip.is_empty();
         match (c.op, before, after) {
             (Op::Insert, _, Some(a)) => {
                 out.push(st(self.insert_sql(t, &a, upsert_ok), false, a));
@@ -500,6 +504,7 @@ impl Applier {
                     out.push(st(self.insert_sql(t, &a, true), false, a));
                 } else {
                     let set: Vec<String> = (0..t.p.columns.len())
+                        .filter(|i| !skip.contains(i))
                         .map(|i| {
                             let mut s = format!("{} = ", t.p.columns[i].1);
                             self.lit(t, i, &a[i], &mut s);

@@ -188,6 +188,7 @@ async fn read_log(
                         op,
                         before,
                         after,
+                        unchanged: vec![],
                     });
                 }
             }

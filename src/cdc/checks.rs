@@ -48,16 +48,113 @@ pub async fn run(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
             "SQLite keeps no log of changes that another program can read".into(),
             "run a full-load task (migrate --type full-load); stop writes to the file while it runs",
         )),
-        Engine::Postgres => out.push(check(
-            "logical decoding",
-            false,
-            false,
-            "replication from a PostgreSQL source is not available in this version".into(),
-            "run a full-load task",
-        )),
+        Engine::Postgres => postgres(source, &mut out).await,
         Engine::MySql | Engine::MariaDb => mysql(source, &mut out).await,
     }
     out.extend(keys(tables));
+    out
+}
+
+async fn postgres(source: &Connection, out: &mut Vec<Check>) {
+    let one = |sql: &'static str| async move {
+        source
+            .query_text(sql)
+            .await
+            .ok()
+            .and_then(|r| r.first().and_then(|r| r.at(0).map(str::to_string)))
+            .unwrap_or_default()
+    };
+    let wal = one("SHOW wal_level").await;
+    out.push(check(
+        "wal_level",
+        wal == "logical",
+        false,
+        format!("wal_level = {wal}"),
+        "ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL",
+    ));
+    let slots = one("SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)").await;
+    out.push(check(
+        "free replication slots",
+        slots.parse::<i64>().unwrap_or(0) > 0,
+        false,
+        format!("{slots} of max_replication_slots free"),
+        "raise max_replication_slots (restart), or drop unused slots (pg_drop_replication_slot)",
+    ));
+    let senders = one("SHOW max_wal_senders").await;
+    out.push(check(
+        "WAL senders",
+        senders.parse::<i64>().unwrap_or(0) > 0,
+        true,
+        format!(
+            "max_wal_senders = {senders} (the slot is read through SQL functions, which need none)"
+        ),
+        "raise max_wal_senders for replication clients other than Tugboat",
+    ));
+    let role =
+        one("SELECT (rolsuper OR rolreplication)::text FROM pg_roles WHERE rolname = current_user")
+            .await;
+    out.push(check(
+        "replication privilege",
+        role == "true",
+        false,
+        if role == "true" {
+            "the user may create and read replication slots".into()
+        } else {
+            "the user has neither SUPERUSER nor REPLICATION".into()
+        },
+        "ALTER ROLE the task's user REPLICATION (it must also own the tables, or be superuser, to publish them)",
+    ));
+    let long = one("SELECT count(*) FROM pg_stat_activity WHERE xact_start < now() - interval '5 minutes' AND pid <> pg_backend_pid()").await;
+    out.push(check(
+        "long-running transactions",
+        long == "0",
+        true,
+        format!("{long} transactions open for more than 5 minutes"),
+        "creating the slot waits for every open transaction to end: finish or cancel them",
+    ));
+}
+
+/// Tables without a primary key whose PostgreSQL replica identity does not send the whole old
+/// row: their updates and deletes cannot be found on the target.
+pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
+    let mut out = vec![];
+    if source.endpoint.engine != Engine::Postgres {
+        return out;
+    }
+    for p in tables.iter().filter(|p| p.plan.table.primary_key.is_none()) {
+        let lit = crate::tasks::values::text_literal(
+            Engine::Postgres,
+            &format!(
+                "{}.{}",
+                crate::tasks::values::quote(Engine::Postgres, &p.plan.source_schema),
+                crate::tasks::values::quote(Engine::Postgres, &p.plan.source_table)
+            ),
+        );
+        let ident = source
+            .query_text(&format!(
+                "SELECT relreplident::text FROM pg_class WHERE oid = to_regclass({lit})"
+            ))
+            .await
+            .ok()
+            .and_then(|r| r.first().and_then(|r| r.at(0).map(str::to_string)))
+            .unwrap_or_default();
+        out.push(check(
+            &format!("replica identity of {}", p.label),
+            ident == "f",
+            false,
+            format!(
+                "no primary key and REPLICA IDENTITY {}",
+                match ident.as_str() {
+                    "d" => "DEFAULT",
+                    "n" => "NOTHING",
+                    "i" => "USING INDEX",
+                    "f" => "FULL",
+                    _ => "unknown",
+                }
+            ),
+            "ALTER TABLE ... REPLICA IDENTITY FULL on the source (or add a primary key)",
+        ));
+    }
     out
 }
 

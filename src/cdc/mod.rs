@@ -20,6 +20,7 @@
 pub mod apply;
 pub mod binlog;
 pub mod checks;
+pub mod pglogical;
 pub mod run;
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +138,9 @@ pub struct Change {
     pub before: Option<Vec<Option<String>>>,
     /// The row after (inserts, updates).
     pub after: Option<Vec<Option<String>>>,
+    /// Columns (source indices) an update left as they were without sending their value
+    /// (PostgreSQL's unchanged TOAST values): not written.
+    pub unchanged: Vec<usize>,
 }
 
 /// What a capture reads: a committed transaction's row changes, or a statement changing a

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::apply::{self, Applier, Checkpoint, TableCounts};
 use super::binlog::{self, TableMeta};
 use super::checks::{self, Status};
+use super::pglogical;
 use super::{Captured, Position, TaskType, Txn};
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
@@ -91,7 +92,8 @@ pub async fn run_cdc(
     start: Option<Position>,
 ) -> Result<CdcSummary> {
     let step = |m: String| events(TaskEvent::Step(m));
-    if !matches!(source.endpoint.engine, Engine::MySql | Engine::MariaDb) {
+    let pg = source.endpoint.engine == Engine::Postgres;
+    if source.endpoint.engine == Engine::Sqlite {
         let c = checks::run(source, &[]).await;
         let why = c
             .iter()
@@ -122,7 +124,7 @@ pub async fn run_cdc(
         let p0 = match &checkpoint {
             Some(c) => c.position.clone(),
             None => {
-                let p = binlog::current_position(source).await?;
+                let p = start_position(task, source, &events).await?;
                 let c = Checkpoint {
                     position: p.clone(),
                     phase: "full-load".into(),
@@ -153,7 +155,11 @@ pub async fn run_cdc(
                 },
             });
         }
-        let end = binlog::current_position(source).await?;
+        let end = if pg {
+            pglogical::current_position(source).await?
+        } else {
+            binlog::current_position(source).await?
+        };
         let c = Checkpoint {
             position: p0,
             phase: "replay".into(),
@@ -166,9 +172,11 @@ pub async fn run_cdc(
     let mut cp = match checkpoint {
         Some(c) => c,
         None => {
+            let now = start_position(task, source, &events).await?;
+            // A slot begins where it was created: an earlier position cannot be read.
             let p = match start {
-                Some(p) => p,
-                None => binlog::current_position(source).await?,
+                Some(p) if !pg || p.reached(&now) => p,
+                _ => now,
             };
             let c = Checkpoint {
                 position: p,
@@ -180,13 +188,19 @@ pub async fn run_cdc(
             c
         }
     };
-    if let Some(why) = binlog::still_there(source, &cp.position).await? {
+    let gone = if pg {
+        pglogical::still_there(source, &task.name).await?
+    } else {
+        binlog::still_there(source, &cp.position).await?
+    };
+    if let Some(why) = gone {
         return Err(fail(source, why));
     }
 
     // Tables as the full load wrote them (nothing on the target changes here).
     let prepared = crate::tasks::prepared(task, source, target, &events).await?;
-    let keys = checks::keys(&prepared);
+    let mut keys = checks::keys(&prepared);
+    keys.extend(checks::replica_identity(source, &prepared).await);
     report_checks(&step, &keys);
     found.extend(keys);
     let metas: HashMap<String, TableMeta> = prepared
@@ -218,11 +232,20 @@ pub async fn run_cdc(
         }
     ));
     let (tx, mut rx) = mpsc::channel::<Captured>(64);
+    // What the target committed goes back to the capture (a PostgreSQL slot moves past it).
+    let (confirm, confirmed) = mpsc::unbounded_channel::<Position>();
     let reader = {
         let source = source.clone();
         let from = cp.position.clone();
-        let id = server_id(&task.name);
-        tokio::spawn(async move { binlog::capture(&source, id, from, metas, tx).await })
+        let name = task.name.clone();
+        tokio::spawn(async move {
+            if pg {
+                pglogical::capture(&source, &name, from, metas, tx, confirmed).await
+            } else {
+                drop(confirmed);
+                binlog::capture(&source, server_id(&name), from, metas, tx).await
+            }
+        })
     };
 
     let mut stats = CdcStats {
@@ -280,6 +303,7 @@ pub async fn run_cdc(
             cp.position = end;
             cp.phase = phase;
             cp.replay_until = until;
+            let _ = confirm.send(cp.position.clone());
             pending.clear();
             pending_changes = 0;
             stats.target_latency_s = (now_unix() - last_commit as f64).max(0.0);
@@ -354,6 +378,36 @@ pub async fn run_cdc(
         checks: found,
         stats,
     })
+}
+
+/// Where a capture starting now begins: the binary log's position, or the task's replication
+/// slot (created with its publication of the task's tables when missing).
+async fn start_position(
+    task: &Task,
+    source: &Connection,
+    events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+) -> Result<Position> {
+    if source.endpoint.engine != Engine::Postgres {
+        return binlog::current_position(source).await;
+    }
+    let catalog = crate::discovery::discover(source, &Default::default()).await?;
+    let plans =
+        crate::tasks::plan_tables(&task.mappings, &catalog, Engine::Postgres, Engine::Postgres)?;
+    let tables: Vec<String> = plans
+        .iter()
+        .map(|p| format!("{}.{}", p.source_schema, p.source_table))
+        .collect();
+    if tables.is_empty() {
+        return Err(fail(source, "the task selects no table".into()));
+    }
+    let (p, created) = pglogical::ensure_slot(source, &task.name, &tables).await?;
+    if created {
+        events(TaskEvent::Step(format!(
+            "created replication slot {} at {p} (it keeps WAL until the task applies it; drop it with the task)",
+            pglogical::slot_name(&task.name)
+        )));
+    }
+    Ok(p)
 }
 
 fn report_checks(step: &impl Fn(String), found: &[checks::Check]) {

@@ -47,6 +47,10 @@ async fn converge(src: &Connection, dst: &Connection, sql_src: &str, sql_dst: &s
 }
 
 fn start(src: &str, dst: &str, log: &str) -> Child {
+    start_task(src, dst, log, "repl")
+}
+
+fn start_task(src: &str, dst: &str, log: &str, task: &str) -> Child {
     let f = std::fs::File::create(log).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args([
@@ -58,7 +62,7 @@ fn start(src: &str, dst: &str, log: &str) -> Child {
             "--type",
             "full-load-and-cdc",
             "--task",
-            "repl",
+            task,
             "--validate",
             "rows",
         ])
@@ -307,6 +311,142 @@ async fn a_sqlite_source_cannot_replicate_and_says_so() {
     assert!(!o.status.success());
     assert!(
         err.contains("SQLite keeps no log") && err.contains("full-load"),
+        "{err}"
+    );
+}
+
+/// Waits until the task's checkpoint has left the full-load phase (the full load is done).
+async fn loaded(dst: &Connection, task: &str, child: &mut Child, log: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let phase = dst
+            .query_scalar(
+                "phase",
+                &format!("SELECT phase FROM tugboat_cdc_checkpoint WHERE task = '{task}'"),
+            )
+            .await
+            .ok()
+            .flatten();
+        if matches!(phase.as_deref(), Some("replay") | Some("cdc")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline && child.try_wait().expect("wait").is_none(),
+            "the full load did not finish: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// PostgreSQL's logical decoding (pgoutput, a slot read through SQL) into MariaDB: the same
+/// journey the other way, with an unchanged TOAST value in an update, a TRUNCATE, the slot
+/// advanced only past what the target holds, and a dropped slot refused with what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
+    let src_url = support::pg_database("tug_pcdc_src").await;
+    let dst_url = support::mysql_database("tug_pcdc_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE acct (id bigint PRIMARY KEY, owner text, balance numeric(20,4), active boolean, photo bytea, opened timestamptz, seen timestamp(3), born date, prefs jsonb, score double precision, essay text);
+         CREATE TABLE log (id int PRIMARY KEY, msg varchar(40));
+         INSERT INTO acct VALUES (1, 'Zoë 😀', 12345678901234.5678, true, '\\x00ff00', '2024-02-29 23:59:59.123456+02', '1999-12-31 23:59:59.999', '0001-01-01', '{\"k\": [1, 2]}', 1e-300, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g));
+         INSERT INTO log SELECT g, 'start ' || g FROM generate_series(1, 300) g;",
+    )
+    .await
+    .expect("source tables");
+    let log = std::env::temp_dir().join(format!("tugboat-pcdc-{}.log", std::process::id()));
+    let log = log.to_str().expect("path").to_string();
+    let mut child = start_task(&src_url, &dst_url, &log, "pg2my");
+    loaded(&dst, "pg2my", &mut child, &log).await;
+
+    src.execute(
+        "INSERT INTO acct VALUES (2, NULL, -0.0001, false, '\\x', '1970-01-01 00:00:00+00', NULL, '2024-02-29', 'null', -0.0, 'short');
+         UPDATE acct SET balance = balance + 1, active = NULL WHERE id = 1;
+         UPDATE acct SET id = 3 WHERE id = 2;
+         DELETE FROM log WHERE id > 250;
+         BEGIN; UPDATE log SET msg = 'txn' WHERE id <= 10; INSERT INTO log VALUES (1000, 'new'); COMMIT;",
+    )
+    .await
+    .expect("changes");
+    let sum_src = "SELECT count(*) || '/' || sum(id) FROM log";
+    let sum_dst = "SELECT CONCAT(count(*), '/', sum(id)) FROM log";
+    converge(&src, &dst, sum_src, sum_dst, &log).await;
+    converge(
+        &src,
+        &dst,
+        "SELECT string_agg(id || ':' || coalesce(balance::text, '-'), ',' ORDER BY id) FROM acct",
+        "SELECT GROUP_CONCAT(CONCAT(id, ':', COALESCE(balance, '-')) ORDER BY id) FROM acct",
+        &log,
+    )
+    .await;
+    // The essay was not sent with the update (unchanged TOAST) and is still whole.
+    assert_eq!(
+        scalar(&dst, "SELECT LENGTH(essay) FROM acct WHERE id = 1").await,
+        "12800"
+    );
+
+    child.kill().expect("kill");
+    child.wait().expect("killed");
+    src.execute("INSERT INTO log SELECT g, 'after kill' FROM generate_series(2000, 2499) g; UPDATE log SET msg = 'again' WHERE id = 1; TRUNCATE acct; INSERT INTO acct (id, owner) VALUES (7, 'after truncate')")
+        .await
+        .expect("changes while stopped");
+    let mut child = start_task(&src_url, &dst_url, &log, "pg2my");
+    converge(&src, &dst, sum_src, sum_dst, &log).await;
+    converge(
+        &src,
+        &dst,
+        "SELECT string_agg(id || owner, ',') FROM acct",
+        "SELECT GROUP_CONCAT(CONCAT(id, owner)) FROM acct",
+        &log,
+    )
+    .await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    let status = child.wait().expect("stopped");
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "SIGTERM stops cleanly: {status}\n{out}");
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{out}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(["validate", "--source", &src_url, "--target", &dst_url])
+        .output()
+        .expect("validate");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The slot is kept (the task may resume) and holds nothing the target has.
+    let behind = scalar(
+        &src,
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) < 1000000 FROM pg_replication_slots WHERE slot_name = 'tugboat_pg2my'",
+    )
+    .await;
+    assert_eq!(behind, "t");
+
+    // The slot dropped behind the task's back: a clear error, nothing applied.
+    src.execute("SELECT pg_drop_replication_slot('tugboat_pg2my')")
+        .await
+        .expect("drop slot");
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate", "--source", &src_url, "--target", &dst_url, "--type", "cdc", "--task",
+            "pg2my",
+        ])
+        .output()
+        .expect("cdc");
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("tugboat_pg2my") && err.contains("Reload the task"),
         "{err}"
     );
 }

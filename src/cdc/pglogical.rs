@@ -1,0 +1,579 @@
+//! PostgreSQL capture: logical decoding through a replication slot with the built-in `pgoutput`
+//! plugin and a publication of the task's tables, read with the SQL functions on the slot
+//! (`pg_logical_slot_peek_binary_changes`, then `pg_replication_slot_advance` once the target
+//! has committed what was read), so sqlx is enough and the slot only moves past what the target
+//! holds. Values arrive in PostgreSQL's text output, read in a session set to UTC and ISO dates,
+//! and are brought to the full load's canonical text ([`crate::tasks::values::select_sql`]).
+//! The slot (`tugboat_<task>`) and the publication are created with the task and dropped by
+//! [`drop_slot`].
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::binlog::TableMeta;
+use super::{Captured, Change, Op, Position, Txn};
+use crate::endpoints::Connection;
+use crate::endpoints::connect::Pool;
+use crate::error::{Error, Result};
+use crate::tasks::values::{Kind, quote, text_literal};
+
+/// Transactions read per call of the slot function (it stops at the first commit after this
+/// many changes).
+const PEEK_CHANGES: i64 = 20_000;
+
+fn query_error(conn: &Connection, context: &str, e: impl std::fmt::Display) -> Error {
+    Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: context.into(),
+        message: e.to_string(),
+    }
+}
+
+/// The slot and publication name of a task: `tugboat_` and the task name's letters and digits.
+pub fn slot_name(task: &str) -> String {
+    let clean: String = task
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(50)
+        .collect();
+    format!("tugboat_{clean}")
+}
+
+/// Creates the task's publication (for `tables`, `schema.table`) and slot unless they exist;
+/// returns the slot's position (where its changes begin) and whether it was created now.
+pub async fn ensure_slot(
+    conn: &Connection,
+    task: &str,
+    tables: &[String],
+) -> Result<(Position, bool)> {
+    let slot = slot_name(task);
+    let lit = |s: &str| text_literal(conn.endpoint.engine, s);
+    let list: Vec<String> = tables
+        .iter()
+        .map(|t| match t.split_once('.') {
+            Some((s, n)) => format!(
+                "{}.{}",
+                quote(conn.endpoint.engine, s),
+                quote(conn.endpoint.engine, n)
+            ),
+            None => quote(conn.endpoint.engine, t),
+        })
+        .collect();
+    let has_pub = conn
+        .query_scalar(
+            "looking for the task's publication",
+            &format!(
+                "SELECT count(*) FROM pg_publication WHERE pubname = {}",
+                lit(&slot)
+            ),
+        )
+        .await?;
+    if has_pub.as_deref() == Some("0") {
+        conn.execute(&format!(
+            "CREATE PUBLICATION {slot} FOR TABLE {}",
+            list.join(", ")
+        ))
+        .await
+        .map_err(|e| query_error(conn, &format!("creating publication {slot}"), e))?;
+    } else {
+        conn.execute(&format!(
+            "ALTER PUBLICATION {slot} SET TABLE {}",
+            list.join(", ")
+        ))
+        .await
+        .map_err(|e| query_error(conn, &format!("updating publication {slot}"), e))?;
+    }
+    let at = conn
+        .query_scalar(
+            "looking for the task's replication slot",
+            &format!(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = {}",
+                lit(&slot)
+            ),
+        )
+        .await?;
+    let (lsn, created) = match at {
+        Some(l) => (l, false),
+        None => {
+            // One statement alone: the slot cannot be created inside a transaction block.
+            let l = conn
+                .query_scalar(
+                    &format!("creating replication slot {slot}"),
+                    &format!(
+                        "SELECT lsn::text FROM pg_create_logical_replication_slot({}, 'pgoutput')",
+                        lit(&slot)
+                    ),
+                )
+                .await?
+                .unwrap_or_default();
+            (l, true)
+        }
+    };
+    let p = Position::parse(&lsn).ok_or_else(|| {
+        query_error(
+            conn,
+            "reading the slot's position",
+            format!("{lsn:?} is not an LSN"),
+        )
+    })?;
+    Ok((p, created))
+}
+
+/// The WAL position now (where the full load ended).
+pub async fn current_position(conn: &Connection) -> Result<Position> {
+    let l = conn
+        .query_scalar(
+            "reading the WAL position",
+            "SELECT pg_current_wal_lsn()::text",
+        )
+        .await?
+        .unwrap_or_default();
+    Position::parse(&l).ok_or_else(|| {
+        query_error(
+            conn,
+            "reading the WAL position",
+            format!("{l:?} is not an LSN"),
+        )
+    })
+}
+
+/// None when the task's slot is there; else why the capture cannot resume.
+pub async fn still_there(conn: &Connection, task: &str) -> Result<Option<String>> {
+    let slot = slot_name(task);
+    let n = conn
+        .query_scalar(
+            "looking for the task's replication slot",
+            &format!(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = {}",
+                text_literal(conn.endpoint.engine, &slot)
+            ),
+        )
+        .await?;
+    Ok((n.as_deref() == Some("0")).then(|| {
+        format!(
+            "the replication slot {slot} of this task is gone (dropped), so the changes since the task's checkpoint are lost to replication. Reload the task (full load and CDC again, which creates the slot anew)"
+        )
+    }))
+}
+
+/// Drops the task's slot and publication (the task is deleted or reloaded), so the source no
+/// longer keeps WAL for it.
+pub async fn drop_slot(conn: &Connection, task: &str) -> Result<()> {
+    let slot = slot_name(task);
+    let lit = text_literal(conn.endpoint.engine, &slot);
+    conn.execute(&format!(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = {lit}"
+    ))
+    .await
+    .map_err(|e| query_error(conn, &format!("dropping replication slot {slot}"), e))?;
+    conn.execute(&format!("DROP PUBLICATION IF EXISTS {slot}"))
+        .await
+        .map_err(|e| query_error(conn, &format!("dropping publication {slot}"), e))?;
+    Ok(())
+}
+
+/// Reads the slot's changes after `from` for `tables` (keyed by lower-case `schema.table`) and
+/// sends each transaction to `tx`. `confirmed` carries the positions the target has committed:
+/// the slot is advanced to them, so it keeps WAL for what is not yet applied and nothing else.
+pub async fn capture(
+    conn: &Connection,
+    task: &str,
+    from: Position,
+    tables: HashMap<String, TableMeta>,
+    tx: mpsc::Sender<Captured>,
+    mut confirmed: mpsc::UnboundedReceiver<Position>,
+) {
+    if let Err(e) = read_slot(conn, task, from, &tables, &tx, &mut confirmed).await {
+        let _ = tx.send(Captured::Failed(e)).await;
+    }
+}
+
+async fn read_slot(
+    conn: &Connection,
+    task: &str,
+    from: Position,
+    tables: &HashMap<String, TableMeta>,
+    tx: &mpsc::Sender<Captured>,
+    confirmed: &mut mpsc::UnboundedReceiver<Position>,
+) -> std::result::Result<(), String> {
+    let Pool::Postgres(pool) = &conn.pool else {
+        return Err("not a PostgreSQL source".into());
+    };
+    let Position::Lsn(mut after) = from else {
+        return Err(format!("{from} is not a WAL position (LSN)"));
+    };
+    let slot = slot_name(task);
+    let mut c = pool
+        .acquire()
+        .await
+        .map_err(|e| format!("connecting to read slot {slot}: {e}"))?;
+    // The values' text as the full load reads it.
+    sqlx::raw_sql(
+        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 1",
+    )
+    .execute(&mut *c)
+    .await
+    .map_err(|e| format!("setting up the session reading slot {slot}: {e}"))?;
+    let slot_lit = text_literal(crate::endpoints::Engine::Postgres, &slot);
+    // Whatever the target committed before this run is behind us.
+    let advance = |lsn: u64| {
+        format!(
+            "SELECT pg_replication_slot_advance({slot_lit}, '{}'::pg_lsn) WHERE '{}'::pg_lsn > (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = {slot_lit})",
+            Position::Lsn(lsn),
+            Position::Lsn(lsn)
+        )
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(advance(after)))
+        .execute(&mut *c)
+        .await
+        .map_err(|e| format!("moving slot {slot} to the task's checkpoint {from}: {e}"))?;
+    let peek = format!(
+        "SELECT data FROM pg_logical_slot_peek_binary_changes({slot_lit}, NULL, {PEEK_CHANGES}, 'proto_version', '1', 'publication_names', {slot_lit})"
+    );
+    let mut rels: HashMap<u32, Relation> = HashMap::new();
+    // The highest position sent: a peek returns it again until the slot moves past it.
+    let mut sent = after;
+    loop {
+        while let Ok(p) = confirmed.try_recv() {
+            if let Position::Lsn(l) = p
+                && l > after
+            {
+                after = l;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(advance(after)))
+                    .execute(&mut *c)
+                    .await
+                    .map_err(|e| format!("advancing slot {slot} to {p}: {e}"))?;
+            }
+        }
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(sqlx::AssertSqlSafe(peek.clone()))
+            .fetch_all(&mut *c)
+            .await
+            .map_err(|e| format!("reading slot {slot}: {e}"))?;
+        let mut txn: Option<Txn> = None;
+        let mut truncated: Vec<String> = vec![];
+        let mut fresh = 0;
+        for (data,) in &rows {
+            match decode(data, &mut rels, tables)? {
+                Msg::Begin => {
+                    txn = Some(Txn {
+                        end: Position::Lsn(0),
+                        commit_unix: 0,
+                        changes: vec![],
+                    })
+                }
+                Msg::Change(ch) => {
+                    if let Some(t) = txn.as_mut() {
+                        t.changes.push(ch);
+                    }
+                }
+                Msg::Truncate(names) => truncated.extend(names),
+                Msg::Commit { end, unix } => {
+                    if let Some(mut t) = txn.take() {
+                        if end <= sent {
+                            truncated.clear();
+                            continue;
+                        }
+                        // A truncate goes before the rest of its transaction's changes.
+                        for table in std::mem::take(&mut truncated) {
+                            let ddl = Captured::Ddl {
+                                end: Position::Lsn(sent),
+                                table: Some(table),
+                                sql: "TRUNCATE".into(),
+                                commit_unix: unix,
+                            };
+                            if tx.send(ddl).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                        sent = end;
+                        t.end = Position::Lsn(end);
+                        t.commit_unix = unix;
+                        fresh += 1;
+                        if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Msg::Other => {}
+            }
+        }
+        if fresh == 0 {
+            // Nothing new: wait a little (and let the target's confirmations come in).
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if tx.is_closed() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A relation as pgoutput describes it: for each of its columns, the index in the task's
+/// [`TableMeta`] (None: not captured).
+struct Relation {
+    label: Option<String>,
+    kinds: Vec<Option<(usize, Kind)>>,
+    width: usize,
+}
+
+enum Msg {
+    Begin,
+    Change(Change),
+    Truncate(Vec<String>),
+    Commit { end: u64, unix: i64 },
+    Other,
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
+        let s = self
+            .b
+            .get(self.at..self.at + n)
+            .ok_or("a pgoutput message ends early")?;
+        self.at += n;
+        Ok(s)
+    }
+    fn u8(&mut self) -> std::result::Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> std::result::Result<u16, String> {
+        let s = self.take(2)?;
+        Ok(u16::from_be_bytes([s[0], s[1]]))
+    }
+    fn u32(&mut self) -> std::result::Result<u32, String> {
+        let s = self.take(4)?;
+        Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    fn u64(&mut self) -> std::result::Result<u64, String> {
+        let s = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(u64::from_be_bytes(a))
+    }
+    fn cstr(&mut self) -> std::result::Result<String, String> {
+        let rest = &self.b[self.at..];
+        let end = rest
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or("a pgoutput name is not terminated")?;
+        let s = String::from_utf8_lossy(&rest[..end]).to_string();
+        self.at += end + 1;
+        Ok(s)
+    }
+}
+
+/// Microseconds between 1970-01-01 and 2000-01-01 (PostgreSQL's epoch).
+const PG_EPOCH_US: i64 = 946_684_800_000_000;
+
+fn decode(
+    data: &[u8],
+    rels: &mut HashMap<u32, Relation>,
+    tables: &HashMap<String, TableMeta>,
+) -> std::result::Result<Msg, String> {
+    let mut r = Reader { b: data, at: 0 };
+    let tag = r.u8()?;
+    Ok(match tag {
+        b'B' => Msg::Begin,
+        b'C' => {
+            let _flags = r.u8()?;
+            let _commit = r.u64()?;
+            let end = r.u64()?;
+            let ts = r.u64()? as i64;
+            Msg::Commit {
+                end,
+                unix: (ts + PG_EPOCH_US) / 1_000_000,
+            }
+        }
+        b'R' => {
+            let id = r.u32()?;
+            let ns = r.cstr()?;
+            let name = r.cstr()?;
+            let _identity = r.u8()?;
+            let n = r.u16()? as usize;
+            let key = format!("{ns}.{name}").to_lowercase();
+            let meta = tables.get(&key);
+            let mut kinds = Vec::with_capacity(n);
+            for _ in 0..n {
+                let _flags = r.u8()?;
+                let col = r.cstr()?;
+                let _oid = r.u32()?;
+                let _typmod = r.u32()?;
+                kinds.push(meta.and_then(|m| {
+                    m.columns
+                        .iter()
+                        .position(|c| c.0 == col)
+                        .map(|i| (i, m.columns[i].1))
+                }));
+            }
+            rels.insert(
+                id,
+                Relation {
+                    label: meta.map(|m| m.label.clone()),
+                    kinds,
+                    width: meta.map(|m| m.columns.len()).unwrap_or(0),
+                },
+            );
+            Msg::Other
+        }
+        b'I' | b'U' | b'D' => {
+            let id = r.u32()?;
+            let rel = rels
+                .get(&id)
+                .ok_or_else(|| format!("a change of relation {id} before its description"))?;
+            let Some(label) = rel.label.clone() else {
+                return Ok(Msg::Other);
+            };
+            let mut before = None;
+            let mut after = None;
+            let mut unchanged = vec![];
+            loop {
+                if r.at >= data.len() {
+                    break;
+                }
+                match r.u8()? {
+                    k @ (b'K' | b'O') => {
+                        let (row, _) = tuple(&mut r, rel)?;
+                        before = Some(row);
+                        let _ = k;
+                    }
+                    b'N' => {
+                        let (row, u) = tuple(&mut r, rel)?;
+                        after = Some(row);
+                        unchanged = u;
+                    }
+                    o => return Err(format!("unexpected tuple tag {o} in a pgoutput change")),
+                }
+            }
+            let op = match tag {
+                b'I' => Op::Insert,
+                b'U' => Op::Update,
+                _ => Op::Delete,
+            };
+            // An update that kept its key sends no old row: the key is in the new one.
+            if op == Op::Update && before.is_none() {
+                before = after.clone();
+            }
+            Msg::Change(Change {
+                table: label,
+                op,
+                before,
+                after,
+                unchanged,
+            })
+        }
+        b'T' => {
+            let n = r.u32()? as usize;
+            let _options = r.u8()?;
+            let mut names = vec![];
+            for _ in 0..n {
+                let id = r.u32()?;
+                if let Some(l) = rels.get(&id).and_then(|x| x.label.clone()) {
+                    names.push(l);
+                }
+            }
+            Msg::Truncate(names)
+        }
+        _ => Msg::Other,
+    })
+}
+
+/// A tuple's values in the task's column order, and the columns left out as unchanged TOAST.
+fn tuple(
+    r: &mut Reader,
+    rel: &Relation,
+) -> std::result::Result<(Vec<Option<String>>, Vec<usize>), String> {
+    let n = r.u16()? as usize;
+    let mut row = vec![None; rel.width];
+    let mut unchanged = vec![];
+    for i in 0..n {
+        let tag = r.u8()?;
+        let slot = rel.kinds.get(i).copied().flatten();
+        match tag {
+            b'n' => {}
+            b'u' => {
+                if let Some((at, _)) = slot {
+                    unchanged.push(at);
+                }
+            }
+            b't' => {
+                let len = r.u32()? as usize;
+                let raw = r.take(len)?;
+                if let Some((at, kind)) = slot {
+                    let text = std::str::from_utf8(raw).map_err(|_| {
+                        "a value that is not UTF-8 (the source database must be UTF8)".to_string()
+                    })?;
+                    row[at] = Some(canonical(text, kind));
+                }
+            }
+            o => return Err(format!("unexpected column tag {o} in a pgoutput tuple")),
+        }
+    }
+    Ok((row, unchanged))
+}
+
+/// PostgreSQL's text output of a value as the full load reads it.
+pub fn canonical(v: &str, kind: Kind) -> String {
+    match kind {
+        Kind::Bool => match v {
+            "t" => "1".into(),
+            "f" => "0".into(),
+            o => o.into(),
+        },
+        Kind::Binary => v.strip_prefix("\\x").unwrap_or(v).to_string(),
+        Kind::Timestamp | Kind::TimestampTz => {
+            let v = if kind == Kind::TimestampTz {
+                v.strip_suffix("+00").unwrap_or(v)
+            } else {
+                v
+            };
+            match v.split_once('.') {
+                Some((whole, frac)) => format!("{whole}.{frac:0<6}"),
+                None if v.len() == 19 => format!("{v}.000000"),
+                None => v.to_string(),
+            }
+        }
+        _ => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_text_as_the_full_load_reads_it() {
+        assert_eq!(canonical("t", Kind::Bool), "1");
+        assert_eq!(canonical("\\x00ff", Kind::Binary), "00ff");
+        assert_eq!(
+            canonical("2024-02-29 10:00:00.5+00", Kind::TimestampTz),
+            "2024-02-29 10:00:00.500000"
+        );
+        assert_eq!(
+            canonical("2024-02-29 10:00:00", Kind::Timestamp),
+            "2024-02-29 10:00:00.000000"
+        );
+        assert_eq!(canonical("infinity", Kind::Timestamp), "infinity");
+        assert_eq!(canonical("12.50", Kind::Decimal), "12.50");
+        assert_eq!(slot_name("Repl-1 x"), "tugboat_repl_1_x");
+    }
+
+    #[test]
+    fn a_truncated_message_is_an_error_not_a_panic() {
+        let mut rels = HashMap::new();
+        let tables = HashMap::new();
+        assert!(decode(b"C\x00\x01", &mut rels, &tables).is_err());
+        assert!(decode(b"I\x00\x00\x00\x07N", &mut rels, &tables).is_err());
+    }
+}
