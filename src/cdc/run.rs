@@ -280,7 +280,9 @@ pub async fn run_cdc(
                 stats.source_latency_s = (now_unix() - t.commit_unix as f64).max(0.0);
                 pending_changes += t.changes.len();
                 pending.push(t);
-                flush |= pending_changes >= BATCH_CHANGES;
+                // Apply what is there as soon as nothing more is waiting: under load the next
+                // batch grows while this one is applied.
+                flush |= pending_changes >= BATCH_CHANGES || rx.is_empty();
             }
             Some(other) => {
                 flush = true;
