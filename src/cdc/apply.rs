@@ -195,6 +195,17 @@ struct Statement {
     one_row: bool,
     values: Vec<Option<String>>,
     op: Op,
+    /// How it merges with its neighbours of the same shape into one statement.
+    part: Option<Part>,
+}
+
+/// A statement as `head`, one `item`, `tail`: consecutive ones with the same head and tail
+/// (and different `key`s) are sent as one, `head item, item... tail`.
+struct Part {
+    head: String,
+    item: String,
+    tail: String,
+    key: String,
 }
 
 impl Applier {
@@ -392,20 +403,22 @@ impl Applier {
         }
     }
 
-    fn insert_sql(&self, t: &TableApply, v: &[Option<String>], upsert: bool) -> String {
+    fn insert_part(&self, t: &TableApply, v: &[Option<String>], upsert: bool) -> Part {
         let cols: Vec<&str> = t.p.columns.iter().map(|c| c.1.as_str()).collect();
-        let mut s = format!(
-            "INSERT INTO {} ({}) VALUES (",
+        let head = format!(
+            "INSERT INTO {} ({}) VALUES ",
             t.p.target_sql,
             cols.join(", ")
         );
+        let mut item = String::from("(");
         for (i, x) in v.iter().enumerate() {
             if i > 0 {
-                s.push_str(", ");
+                item.push_str(", ");
             }
-            self.lit(t, i, x, &mut s);
+            self.lit(t, i, x, &mut item);
         }
-        s.push(')');
+        item.push(')');
+        let mut tail = String::new();
         if upsert && !t.key.is_empty() {
             let others: Vec<&str> = (0..cols.len())
                 .filter(|i| !t.key.contains(i))
@@ -423,25 +436,37 @@ impl Applier {
                             .map(|c| format!("{c} = VALUES({c})"))
                             .collect()
                     };
-                    s.push_str(&format!(" ON DUPLICATE KEY UPDATE {}", set.join(", ")));
+                    tail = format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "));
                 }
                 _ if others.is_empty() => {
-                    s.push_str(&format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", ")));
+                    tail = format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "));
                 }
                 _ => {
                     let set: Vec<String> = others
                         .iter()
                         .map(|c| format!("{c} = excluded.{c}"))
                         .collect();
-                    s.push_str(&format!(
+                    tail = format!(
                         " ON CONFLICT ({}) DO UPDATE SET {}",
                         keys.join(", "),
                         set.join(", ")
-                    ));
+                    );
                 }
             }
         }
-        s
+        // Rows of a table without a key never clash; with one, a key twice in one statement
+        // would (PostgreSQL refuses to upsert a row twice in one command).
+        let key = if t.key.is_empty() {
+            format!("{item}#{}", v.len())
+        } else {
+            t.key.iter().map(|&i| format!("{:?}|", v[i])).collect()
+        };
+        Part {
+            head,
+            item,
+            tail,
+            key,
+        }
     }
 
     /// The statements for `c`; `idempotent`: a change the target may already reflect.
@@ -480,6 +505,15 @@ impl Applier {
             one_row,
             values,
             op: c.op,
+            part: None,
+        };
+        let ins = |part: Part, values: Vec<Option<String>>| Statement {
+            table: c.table.clone(),
+            sql: format!("{}{}{}", part.head, part.item, part.tail),
+            one_row: false,
+            values,
+            op: c.op,
+            part: Some(part),
         };
         // Columns the source left out as unchanged: not written.
         let skip: Vec<usize> = (0..t.src.len())
@@ -488,7 +522,7 @@ impl Applier {
         let upsert_ok = idempotent && !t.key.is_empty() && skip.is_empty();
         match (c.op, before, after) {
             (Op::Insert, _, Some(a)) => {
-                out.push(st(self.insert_sql(t, &a, upsert_ok), false, a));
+                out.push(ins(self.insert_part(t, &a, upsert_ok), a));
             }
             (Op::Update, Some(b), Some(a)) => {
                 if upsert_ok {
@@ -501,7 +535,7 @@ impl Applier {
                             b,
                         ));
                     }
-                    out.push(st(self.insert_sql(t, &a, true), false, a));
+                    out.push(ins(self.insert_part(t, &a, true), a));
                 } else {
                     let set: Vec<String> = (0..t.p.columns.len())
                         .filter(|i| !skip.contains(i))
@@ -521,11 +555,28 @@ impl Applier {
             }
             (Op::Delete, Some(b), _) => {
                 let w = self.one_row(t, &self.where_sql(t, &b));
-                out.push(st(
+                let mut s = st(
                     format!("DELETE FROM {} WHERE {w}", t.p.target_sql),
                     !idempotent,
                     b,
-                ));
+                );
+                // By a one-column key: `DELETE ... WHERE k IN (...)` for a run of them.
+                if let [k] = t.key[..]
+                    && s.values[k].is_some()
+                {
+                    let mut item = String::new();
+                    self.lit(t, k, &s.values[k], &mut item);
+                    s.part = Some(Part {
+                        head: format!(
+                            "DELETE FROM {} WHERE {} IN (",
+                            t.p.target_sql, t.p.columns[k].1
+                        ),
+                        key: item.clone(),
+                        item,
+                        tail: ")".into(),
+                    });
+                }
+                out.push(s);
             }
             _ => {
                 return Err(conflict(
@@ -572,42 +623,52 @@ impl Applier {
         } else {
             "BEGIN"
         };
-        // Fast path: every statement at once.
+        // Fast path: every statement at once, runs of inserts (and of deletes by key) of one
+        // table merged; any row count not as expected sends the batch down the slow path, which
+        // finds the change at fault.
         let mut sql = String::from(begin);
-        for s in &stmts {
+        let mut expect: Vec<Option<u64>> = vec![];
+        let mut i = 0;
+        while i < stmts.len() {
             sql.push_str(";\n");
-            sql.push_str(&s.sql);
+            let Some(p) = &stmts[i].part else {
+                sql.push_str(&stmts[i].sql);
+                expect.push(stmts[i].one_row.then_some(1));
+                i += 1;
+                continue;
+            };
+            let strict = stmts[i].one_row || (stmts[i].op == Op::Insert && p.tail.is_empty());
+            let mut keys = HashSet::new();
+            let mut n = 0u64;
+            sql.push_str(&p.head);
+            while let Some(q) = stmts.get(i).and_then(|s| s.part.as_ref())
+                && q.head == p.head
+                && q.tail == p.tail
+                && stmts[i].one_row == stmts[i.saturating_sub(n as usize)].one_row
+                && n < 2_000
+                && keys.insert(q.key.as_str())
+            {
+                if n > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&q.item);
+                n += 1;
+                i += 1;
+            }
+            sql.push_str(&p.tail);
+            expect.push(strict.then_some(n));
         }
         let fast = self.conn().await?.run(sql).await;
         let ok = match fast {
-            Ok(affected) if affected.len() == stmts.len() + 1 => {
-                for (s, n) in stmts.iter().zip(&affected[1..]) {
-                    if s.one_row && *n != 1 {
-                        conflicts.push(Conflict {
-                            table: s.table.clone(),
-                            error: format!(
-                                "{} found no row to {} on the target",
-                                match s.op {
-                                    Op::Update => "an update",
-                                    _ => "a delete",
-                                },
-                                if s.op == Op::Update {
-                                    "update"
-                                } else {
-                                    "delete"
-                                }
-                            ),
-                            values: s.values.clone(),
-                        });
-                    }
-                }
-                true
-            }
-            Ok(_) | Err(_) => {
-                let _ = self.conn().await?.run("ROLLBACK".into()).await;
-                false
-            }
+            Ok(affected) if affected.len() == expect.len() + 1 => expect
+                .iter()
+                .zip(&affected[1..])
+                .all(|(e, n)| e.is_none_or(|e| e == *n)),
+            _ => false,
         };
+        if !ok {
+            let _ = self.conn().await?.run("ROLLBACK".into()).await;
+        }
         if !ok {
             // Slow path: one statement at a time, each in a savepoint.
             self.conn()
@@ -680,7 +741,7 @@ impl Applier {
         let changes = self.applied + stmts.len() as u64;
         let commit = txns
             .last()
-            .map(|t| t.commit_unix.to_string())
+            .map(|t| t.commit_ms.to_string())
             .unwrap_or("NULL".into());
         tail.push_str(&format!(
             "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {} WHERE task = {};\nCOMMIT",

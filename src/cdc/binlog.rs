@@ -198,7 +198,7 @@ async fn read_log(
                         file: file.clone(),
                         pos: end,
                     },
-                    commit_unix: h.timestamp() as i64,
+                    commit_ms: h.timestamp() as i64 * 1000,
                     changes: std::mem::take(&mut changes),
                 };
                 if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
@@ -222,7 +222,7 @@ async fn read_log(
                     "COMMIT" => {
                         let t = Txn {
                             end: at,
-                            commit_unix: h.timestamp() as i64,
+                            commit_ms: h.timestamp() as i64 * 1000,
                             changes: std::mem::take(&mut changes),
                         };
                         if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
@@ -240,7 +240,7 @@ async fn read_log(
                                     end: at,
                                     table,
                                     sql,
-                                    commit_unix: h.timestamp() as i64,
+                                    commit_ms: h.timestamp() as i64 * 1000,
                                 })
                                 .await
                                 .is_err()

@@ -153,7 +153,7 @@ pub enum Captured {
         end: Position,
         table: Option<String>,
         sql: String,
-        commit_unix: i64,
+        commit_ms: i64,
     },
     /// The capture cannot go on (a purged log, a dropped slot...): what to do is in the text.
     Failed(String),
@@ -164,8 +164,8 @@ pub enum Captured {
 pub struct Txn {
     /// Where it ends in the log: restarting from here reads the next transaction.
     pub end: Position,
-    /// Its commit time on the source (Unix seconds).
-    pub commit_unix: i64,
+    /// Its commit time on the source (Unix milliseconds; MySQL and MariaDB log whole seconds).
+    pub commit_ms: i64,
     pub changes: Vec<Change>,
 }
 

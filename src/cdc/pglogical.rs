@@ -21,7 +21,7 @@ use crate::tasks::values::{Kind, quote, text_literal};
 
 /// Transactions read per call of the slot function (it stops at the first commit after this
 /// many changes).
-const PEEK_CHANGES: i64 = 20_000;
+const PEEK_CHANGES: i64 = 50_000;
 
 fn query_error(conn: &Connection, context: &str, e: impl std::fmt::Display) -> Error {
     Error::Query {
@@ -242,16 +242,34 @@ async fn read_slot(
     // The highest position sent: a peek returns it again until the slot moves past it.
     let mut sent = after;
     loop {
+        // A peek decodes from the slot's position again: wait until the target has applied
+        // what was sent, so nothing is decoded twice, then move the slot past it.
+        let mut moved = false;
+        while after < sent {
+            match tokio::time::timeout(Duration::from_secs(5), confirmed.recv()).await {
+                Ok(Some(Position::Lsn(l))) if l > after => {
+                    after = l;
+                    moved = true;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                // The target is slow (or a batch waits on a lock): peek anyway.
+                Err(_) => break,
+            }
+        }
         while let Ok(p) = confirmed.try_recv() {
             if let Position::Lsn(l) = p
                 && l > after
             {
                 after = l;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(advance(after)))
-                    .execute(&mut *c)
-                    .await
-                    .map_err(|e| format!("advancing slot {slot} to {p}: {e}"))?;
+                moved = true;
             }
+        }
+        if moved {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(advance(after)))
+                .execute(&mut *c)
+                .await
+                .map_err(|e| format!("advancing slot {slot} to {}: {e}", Position::Lsn(after)))?;
         }
         let rows: Vec<(Vec<u8>,)> = sqlx::query_as(sqlx::AssertSqlSafe(peek.clone()))
             .fetch_all(&mut *c)
@@ -265,7 +283,7 @@ async fn read_slot(
                 Msg::Begin => {
                     txn = Some(Txn {
                         end: Position::Lsn(0),
-                        commit_unix: 0,
+                        commit_ms: 0,
                         changes: vec![],
                     })
                 }
@@ -275,7 +293,7 @@ async fn read_slot(
                     }
                 }
                 Msg::Truncate(names) => truncated.extend(names),
-                Msg::Commit { end, unix } => {
+                Msg::Commit { end, ms } => {
                     if let Some(mut t) = txn.take() {
                         if end <= sent {
                             truncated.clear();
@@ -287,7 +305,7 @@ async fn read_slot(
                                 end: Position::Lsn(sent),
                                 table: Some(table),
                                 sql: "TRUNCATE".into(),
-                                commit_unix: unix,
+                                commit_ms: ms,
                             };
                             if tx.send(ddl).await.is_err() {
                                 return Ok(());
@@ -295,7 +313,7 @@ async fn read_slot(
                         }
                         sent = end;
                         t.end = Position::Lsn(end);
-                        t.commit_unix = unix;
+                        t.commit_ms = ms;
                         fresh += 1;
                         if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
                             return Ok(());
@@ -306,8 +324,8 @@ async fn read_slot(
             }
         }
         if fresh == 0 {
-            // Nothing new: wait a little (and let the target's confirmations come in).
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // Nothing new: look again shortly.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             if tx.is_closed() {
                 return Ok(());
             }
@@ -327,7 +345,7 @@ enum Msg {
     Begin,
     Change(Change),
     Truncate(Vec<String>),
-    Commit { end: u64, unix: i64 },
+    Commit { end: u64, ms: i64 },
     Other,
 }
 
@@ -393,7 +411,7 @@ fn decode(
             let ts = r.u64()? as i64;
             Msg::Commit {
                 end,
-                unix: (ts + PG_EPOCH_US) / 1_000_000,
+                ms: (ts + PG_EPOCH_US) / 1_000,
             }
         }
         b'R' => {

@@ -277,7 +277,7 @@ pub async fn run_cdc(
             Some(Captured::Txn(t)) => {
                 read_window += t.changes.len() as u64;
                 stats.read_position = t.end.to_string();
-                stats.source_latency_s = (now_unix() - t.commit_unix as f64).max(0.0);
+                stats.source_latency_s = (now_unix() - t.commit_ms as f64 / 1000.0).max(0.0);
                 pending_changes += t.changes.len();
                 pending.push(t);
                 // Apply what is there as soon as nothing more is waiting: under load the next
@@ -301,14 +301,14 @@ pub async fn run_cdc(
                 break;
             }
             applied_window += pending_changes as u64;
-            last_commit = pending.last().map(|t| t.commit_unix).unwrap_or(last_commit);
+            last_commit = pending.last().map(|t| t.commit_ms).unwrap_or(last_commit);
             cp.position = end;
             cp.phase = phase;
             cp.replay_until = until;
             let _ = confirm.send(cp.position.clone());
             pending.clear();
             pending_changes = 0;
-            stats.target_latency_s = (now_unix() - last_commit as f64).max(0.0);
+            stats.target_latency_s = (now_unix() - last_commit as f64 / 1000.0).max(0.0);
         }
         match after {
             Some(Captured::Ddl {
@@ -347,8 +347,9 @@ pub async fn run_cdc(
             (read_window, applied_window) = (0, 0);
             window = Instant::now();
             if pending.is_empty() && rx.is_empty() && last_commit > 0 {
-                stats.target_latency_s =
-                    stats.target_latency_s.min(now_unix() - last_commit as f64);
+                stats.target_latency_s = stats
+                    .target_latency_s
+                    .min(now_unix() - last_commit as f64 / 1000.0);
             }
             stats.phase = cp.phase.clone();
             stats.checkpoint = cp.position.to_string();

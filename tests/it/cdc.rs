@@ -17,6 +17,14 @@ async fn open(url: &str) -> Connection {
         .expect("connection")
 }
 
+async fn open_target(url: &str) -> Connection {
+    let mut p = Endpoint::parse_url(url).expect("test URL");
+    p.endpoint.role = tugboat::endpoints::Role::Target;
+    Connection::open(&p.endpoint, p.password)
+        .await
+        .expect("connection")
+}
+
 async fn scalar(c: &Connection, sql: &str) -> String {
     c.query_scalar("test", sql)
         .await
@@ -449,4 +457,86 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
         err.contains("tugboat_pg2my") && err.contains("Reload the task"),
         "{err}"
     );
+}
+
+/// Into SQLite, with the log-and-continue error policy: a change whose row the target lost is
+/// a conflict kept in `tugboat_apply_exceptions`, and the changes around it still apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
+    let src_url = support::mysql_database("tug_cdc_lite_src").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO t SELECT seq, 'v' FROM seq_1_to_20",
+    )
+    .await
+    .expect("source");
+    let dir = tempfile::tempdir().expect("dir");
+    let dst_url = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let dst = open_target(&dst_url).await;
+    let log = dir.path().join("tugboat.log");
+    let log = log.to_str().expect("path").to_string();
+    let f = std::fs::File::create(&log).expect("log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate",
+            "--source",
+            &src_url,
+            "--target",
+            &dst_url,
+            "--type",
+            "full-load-and-cdc",
+            "--task",
+            "lite",
+            "--error-policy",
+            "log",
+        ])
+        .stdout(Stdio::null())
+        .stderr(f)
+        .spawn()
+        .expect("tugboat");
+    loaded(&dst, "lite", &mut child, &log).await;
+    // Changes made during the replay are idempotent; wait for the strict phase.
+    src.execute("INSERT INTO t VALUES (21, 'first')")
+        .await
+        .expect("insert");
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) FROM t",
+        "SELECT count(*) FROM t",
+        &log,
+    )
+    .await;
+    dst.execute("DELETE FROM t WHERE id = 5")
+        .await
+        .expect("target loses a row");
+    src.execute(
+        "START TRANSACTION; UPDATE t SET v = 'lost' WHERE id = 5; INSERT INTO t VALUES (22, 'a'), (23, 'b'); DELETE FROM t WHERE id IN (1, 2); COMMIT",
+    )
+    .await
+    .expect("changes");
+    converge(
+        &src,
+        &dst,
+        "SELECT GROUP_CONCAT(id ORDER BY id) FROM t WHERE id <> 5",
+        "SELECT group_concat(id, ',') FROM (SELECT id FROM t ORDER BY id)",
+        &log,
+    )
+    .await;
+    let kept = scalar(
+        &dst,
+        "SELECT table_name || ': ' || error || ' ' || row_values FROM tugboat_apply_exceptions WHERE task = 'lite'",
+    )
+    .await;
+    assert!(
+        kept.contains("tug_cdc_lite_src.t") && kept.contains("no row") && kept.contains("lost"),
+        "{kept}"
+    );
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    let status = child.wait().expect("stopped");
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{status}\n{out}");
 }
