@@ -45,6 +45,32 @@ pub struct CdcStats {
     pub ready_to_cut_over: bool,
 }
 
+impl CdcStats {
+    /// The figures on one line (progress lines, the Monitor's status).
+    pub fn line(&self) -> String {
+        let (i, u, d): (u64, u64, u64) = self.tables.iter().fold((0, 0, 0), |a, (_, t)| {
+            (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
+        });
+        format!(
+            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}",
+            self.phase,
+            self.read_position,
+            self.checkpoint,
+            self.applied,
+            self.incoming_per_s,
+            self.applied_per_s,
+            self.source_latency_s,
+            self.target_latency_s,
+            self.backlog,
+            if self.ready_to_cut_over {
+                "; ready to cut over"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 /// The outcome of a replicating task that stopped cleanly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CdcSummary {

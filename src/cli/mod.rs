@@ -1100,30 +1100,6 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
     .await
 }
 
-/// A replicating task's figures on one line.
-fn cdc_line(c: &crate::cdc::CdcStats) -> String {
-    let (i, u, d): (u64, u64, u64) = c.tables.iter().fold((0, 0, 0), |a, (_, t)| {
-        (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
-    });
-    format!(
-        "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}",
-        c.phase,
-        c.read_position,
-        c.checkpoint,
-        c.applied,
-        c.incoming_per_s,
-        c.applied_per_s,
-        c.source_latency_s,
-        c.target_latency_s,
-        c.backlog,
-        if c.ready_to_cut_over {
-            "; ready to cut over"
-        } else {
-            ""
-        }
-    )
-}
-
 /// Prints how a replicating task ended; Err when a table was suspended or the load failed.
 fn replicated(s: crate::cdc::run::CdcSummary, json: bool) -> Result<()> {
     if json {
@@ -1138,7 +1114,7 @@ fn replicated(s: crate::cdc::run::CdcSummary, json: bool) -> Result<()> {
                 f.failed()
             );
         }
-        println!("{}", cdc_line(&s.stats));
+        println!("{}", s.stats.line());
         println!(
             "{:<36} {:>10} {:>10} {:>10} {:>6} {:>10}  state",
             "table", "inserts", "updates", "deletes", "ddl", "exceptions"
@@ -1259,7 +1235,7 @@ impl PlainLines {
                     return None;
                 }
                 self.last.insert("\0cdc".into(), std::time::Instant::now());
-                cdc_line(c)
+                c.line()
             }
         };
         Some(format!(
@@ -1394,7 +1370,7 @@ async fn run_task(
                     }
                 }
                 TaskEvent::Validated { .. } => {}
-                TaskEvent::Cdc(c) => status.set_message(cdc_line(&c)),
+                TaskEvent::Cdc(c) => status.set_message(c.line()),
             }
         })
     };

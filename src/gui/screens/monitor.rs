@@ -312,8 +312,8 @@ impl MonitorScreen {
                         run.tables[i].validation_state = Some((state, mismatched));
                     }
                 }
-                // Replication figures: the Monitor shows full loads only so far.
-                TaskEvent::Cdc(_) => {}
+                // Replication figures on the status line (charts of them: not yet).
+                TaskEvent::Cdc(c) => run.step = c.line(),
             },
             EventKind::TaskFinished(r) => {
                 if let Ok(s) = &r {

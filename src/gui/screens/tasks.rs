@@ -295,6 +295,25 @@ impl TasksScreen {
                             .labelled_by(l.id);
                         ui.end_row();
                     }
+                    let l = ui.label("Migration type");
+                    {
+                        use crate::cdc::TaskType;
+                        let label = |k: TaskType| match k {
+                            TaskType::FullLoad => "full load",
+                            TaskType::FullLoadAndCdc => "full load, then ongoing replication",
+                            TaskType::Cdc => "ongoing replication only",
+                        };
+                        egui::ComboBox::from_id_salt("task_type")
+                            .selected_text(label(t.task_type))
+                            .show_ui(ui, |ui| {
+                                for k in [TaskType::FullLoad, TaskType::FullLoadAndCdc, TaskType::Cdc] {
+                                    changed |= ui.selectable_value(&mut t.task_type, k, label(k)).changed();
+                                }
+                            })
+                            .response
+                            .labelled_by(l.id);
+                    }
+                    ui.end_row();
                     let s = &mut t.settings;
                     let l = ui.label("Target tables");
                     egui::ComboBox::from_id_salt("prepare")
