@@ -268,6 +268,12 @@ impl TasksScreen {
             .collect();
         let mut changed = false;
         let mut delete = false;
+        let source_engine = state
+            .project
+            .endpoints
+            .iter()
+            .find(|e| e.name == state.project.tasks[i].source)
+            .map(|e| e.engine);
         {
             let t = &mut state.project.tasks[i];
             egui::Grid::new("task_form")
@@ -314,6 +320,23 @@ impl TasksScreen {
                             .labelled_by(l.id);
                     }
                     ui.end_row();
+                    if t.task_type.captures() {
+                        ui.label("");
+                        match source_engine {
+                            Some(crate::endpoints::Engine::Sqlite) => {
+                                ui.colored_label(
+                                    ui.visuals().error_fg_color,
+                                    "SQLite keeps no log of changes another program can read: this source allows a full load only",
+                                );
+                            }
+                            _ => {
+                                ui.label(
+                                    "Runs until stopped; premigration checks (binary log or wal_level, privileges, keys) are shown when it starts. Started again, it resumes from its checkpoint.",
+                                );
+                            }
+                        }
+                        ui.end_row();
+                    }
                     let s = &mut t.settings;
                     let l = ui.label("Target tables");
                     egui::ComboBox::from_id_salt("prepare")
