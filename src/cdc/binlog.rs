@@ -25,6 +25,8 @@ pub struct TableMeta {
     /// `schema.table` as the task names it.
     pub label: String,
     pub columns: Vec<(String, Kind, DataType)>,
+    /// Per column: computed by the source (PostgreSQL's logical decoding leaves these out).
+    pub generated: Vec<bool>,
 }
 
 impl TableMeta {
@@ -33,6 +35,7 @@ impl TableMeta {
         cols.sort_by_key(|c| c.ordinal);
         TableMeta {
             label: label.to_string(),
+            generated: cols.iter().map(|c| c.generated.is_some()).collect(),
             columns: cols
                 .into_iter()
                 .map(|c| (c.name.clone(), kind(&c.data_type), c.data_type.clone()))
@@ -149,6 +152,9 @@ async fn read_log(
     // The server's first (fake) rotate event comes before the format description, so its
     // checksum is read as part of the name: it names the file requested anyway.
     let mut described = false;
+    // Tables whose definition changed: their rows are no longer decoded (the table is
+    // suspended, to be reloaded).
+    let mut changed: std::collections::HashSet<String> = Default::default();
     let mut changes: Vec<Change> = vec![];
     while let Some(ev) = stream.next().await {
         let ev = ev.map_err(|e| format!("reading the binary log after {file}: {e}"))?;
@@ -172,6 +178,25 @@ async fn read_log(
                 let Some(meta) = tables.get(&key) else {
                     continue;
                 };
+                if changed.contains(&key) {
+                    continue;
+                }
+                if tme.columns_count() as usize != meta.columns.len() {
+                    changed.insert(key);
+                    let reason = format!(
+                        "the binary log has {} columns for it where the task read {} (its definition changed on the source): reload the table",
+                        tme.columns_count(),
+                        meta.columns.len()
+                    );
+                    let m = Captured::TableChanged {
+                        table: meta.label.clone(),
+                        reason,
+                    };
+                    if tx.send(m).await.is_err() {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 for r in rows.rows(tme) {
                     let (b, a) = r.map_err(|e| {
                         format!("decoding a row of {} at {file}:{end}: {e}", meta.label)
@@ -231,9 +256,15 @@ async fn read_log(
                     }
                     "ALTER" | "CREATE" | "DROP" | "RENAME" | "TRUNCATE" => {
                         let schema = q.schema().to_string();
-                        let table = ddl_table(&sql, &schema)
-                            .filter(|t| tables.contains_key(&t.to_lowercase()))
-                            .map(|t| tables[&t.to_lowercase()].label.clone());
+                        let key = ddl_table(&sql, &schema)
+                            .map(|t| t.to_lowercase())
+                            .filter(|t| tables.contains_key(t));
+                        if word != "TRUNCATE"
+                            && let Some(k) = &key
+                        {
+                            changed.insert(k.clone());
+                        }
+                        let table = key.map(|k| tables[&k].label.clone());
                         if table.is_some()
                             && tx
                                 .send(Captured::Ddl {

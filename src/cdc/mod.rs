@@ -155,6 +155,12 @@ pub enum Captured {
         sql: String,
         commit_ms: i64,
     },
+    /// A table's definition on the source no longer matches the one the task read (a column
+    /// added or dropped before or during the capture): its changes stop, the rest go on.
+    TableChanged {
+        table: String,
+        reason: String,
+    },
     /// The capture cannot go on (a purged log, a dropped slot...): what to do is in the text.
     Failed(String),
 }

@@ -293,6 +293,15 @@ async fn read_slot(
                     }
                 }
                 Msg::Truncate(names) => truncated.extend(names),
+                Msg::Changed(table, reason) => {
+                    if tx
+                        .send(Captured::TableChanged { table, reason })
+                        .await
+                        .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
                 Msg::Commit { end, ms } => {
                     if let Some(mut t) = txn.take() {
                         if end <= sent {
@@ -343,9 +352,14 @@ struct Relation {
 
 enum Msg {
     Begin,
+    /// A captured table's columns differ from the task's: (table, reason).
+    Changed(String, String),
     Change(Change),
     Truncate(Vec<String>),
-    Commit { end: u64, ms: i64 },
+    Commit {
+        end: u64,
+        ms: i64,
+    },
     Other,
 }
 
@@ -435,15 +449,40 @@ fn decode(
                         .map(|i| (i, m.columns[i].1))
                 }));
             }
+            // Every column the task reads must be there, and nothing else: a column added or
+            // dropped on the source stops the table (its values would be lost or made NULL).
+            let mismatch = meta.and_then(|m| {
+                let sent: Vec<usize> = kinds.iter().flatten().map(|k| k.0).collect();
+                let extra = kinds.iter().filter(|k| k.is_none()).count();
+                let missing: Vec<&str> = (0..m.columns.len())
+                    .filter(|i| !m.generated[*i] && !sent.contains(i))
+                    .map(|i| m.columns[i].0.as_str())
+                    .collect();
+                (extra > 0 || !missing.is_empty()).then(|| {
+                    format!(
+                        "its columns changed on the source ({extra} new, {} gone: {}): reload the table",
+                        missing.len(),
+                        missing.join(", ")
+                    )
+                })
+            });
+            let label = meta.map(|m| m.label.clone());
             rels.insert(
                 id,
                 Relation {
-                    label: meta.map(|m| m.label.clone()),
+                    label: if mismatch.is_some() {
+                        None
+                    } else {
+                        label.clone()
+                    },
                     kinds,
                     width: meta.map(|m| m.columns.len()).unwrap_or(0),
                 },
             );
-            Msg::Other
+            match (mismatch, label) {
+                (Some(why), Some(l)) => Msg::Changed(l, why),
+                _ => Msg::Other,
+            }
         }
         b'I' | b'U' | b'D' => {
             let id = r.u32()?;

@@ -440,6 +440,37 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     .await;
     assert_eq!(behind, "t");
 
+    // A column added on the source: that table stops (its new values would be lost), the
+    // others go on.
+    let mut child = start_task(&src_url, &dst_url, &log, "pg2my");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("replicating from")
+    {
+        assert!(Instant::now() < deadline, "replication did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    src.execute("ALTER TABLE acct ADD COLUMN extra int; INSERT INTO acct (id, owner, extra) VALUES (8, 'x', 1); INSERT INTO log VALUES (5000, 'goes on')")
+        .await
+        .expect("ddl");
+    converge(&src, &dst, sum_src, sum_dst, &log).await;
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM acct WHERE id = 8").await,
+        "0"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    let status = child.wait().expect("stopped");
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!status.success(), "{out}");
+    assert!(
+        out.contains("tables suspended: public.acct") && out.contains("1 new"),
+        "{out}"
+    );
+
     // The slot dropped behind the task's back: a clear error, nothing applied.
     src.execute("SELECT pg_drop_replication_slot('tugboat_pg2my')")
         .await
@@ -466,7 +497,7 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
     let src_url = support::mysql_database("tug_cdc_lite_src").await;
     let src = open(&src_url).await;
     src.execute(
-        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO t SELECT seq, 'v' FROM seq_1_to_20",
+        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO t SELECT seq, 'v' FROM seq_1_to_20; CREATE TABLE u (id INT PRIMARY KEY)",
     )
     .await
     .expect("source");
@@ -532,11 +563,31 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
         kept.contains("tug_cdc_lite_src.t") && kept.contains("no row") && kept.contains("lost"),
         "{kept}"
     );
+    // A column added on the source: that table stops with the reason, the others go on.
+    src.execute("ALTER TABLE t ADD COLUMN extra INT; INSERT INTO t VALUES (30, 'new', 1); INSERT INTO u VALUES (1), (2)")
+        .await
+        .expect("ddl");
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) FROM u",
+        "SELECT count(*) FROM u",
+        &log,
+    )
+    .await;
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM t WHERE id = 30").await,
+        "0"
+    );
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill -INT");
     let status = child.wait().expect("stopped");
     let out = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(status.success(), "{status}\n{out}");
+    assert!(!status.success(), "a suspended table fails the run: {out}");
+    assert!(
+        out.contains("tables suspended: tug_cdc_lite_src.t") && out.contains("reload the table"),
+        "{out}"
+    );
 }
