@@ -360,10 +360,8 @@ pub async fn run_cdc(
                 }
                 cp.position = end;
             }
-            Some(Captured::TableChanged { table, reason }) => {
-                if applier.is_tracked(&table) {
-                    applier.suspend(&table, reason);
-                }
+            Some(Captured::TableChanged { table, reason }) if applier.is_tracked(&table) => {
+                applier.suspend(&table, reason);
             }
             Some(Captured::Failed(e)) => {
                 outcome = Err(fail(source, e));
