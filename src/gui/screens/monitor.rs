@@ -52,6 +52,11 @@ pub struct Run {
     pub exceptions: Vec<Exception>,
     /// A validation run (nothing loaded).
     pub validate_only: bool,
+    /// A replicating task's latest figures.
+    pub cdc: Option<crate::cdc::CdcStats>,
+    /// (seconds since start, incoming changes/s, applied changes/s, source latency s, target
+    /// latency s) for the replication charts.
+    pub cdc_samples: Vec<[f64; 5]>,
 }
 
 /// A row the Exceptions pane lists.
@@ -181,6 +186,8 @@ impl MonitorScreen {
             finished: None,
             exceptions: vec![],
             validate_only,
+            cdc: None,
+            cdc_samples: vec![],
         });
         self.selected = self.runs.len() - 1;
         Ok(())
@@ -312,8 +319,22 @@ impl MonitorScreen {
                         run.tables[i].validation_state = Some((state, mismatched));
                     }
                 }
-                // Replication figures on the status line (charts of them: not yet).
-                TaskEvent::Cdc(c) => run.step = c.line(),
+                TaskEvent::Cdc(c) => {
+                    run.step = c.line();
+                    let t = run.started.elapsed().as_secs_f64();
+                    run.cdc_samples.push([
+                        t,
+                        c.incoming_per_s,
+                        c.applied_per_s,
+                        c.source_latency_s,
+                        c.target_latency_s,
+                    ]);
+                    // An hour at one sample a second.
+                    if run.cdc_samples.len() > 3_600 {
+                        run.cdc_samples.remove(0);
+                    }
+                    run.cdc = Some(*c);
+                }
             },
             EventKind::TaskFinished(r) => {
                 if let Ok(s) = &r {
@@ -470,6 +491,9 @@ impl MonitorScreen {
                 egui::ProgressBar::new((total as f32 / estimated as f32).min(1.0))
                     .show_percentage(),
             );
+        }
+        if let Some(c) = &run.cdc {
+            cdc_panel(ui, c, &run.cdc_samples);
         }
         // Throughput chart.
         let line = egui_plot::Line::new("rows/s", egui_plot::PlotPoints::from(run.samples.clone()));
@@ -714,4 +738,86 @@ fn exceptions_pane(ui: &mut egui::Ui, rows: &[Exception]) {
                 });
             });
         });
+}
+
+/// Replication: where it stands, changes/s and latency charts, and what each table received.
+fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) {
+    ui.horizontal(|ui| {
+        let (word, color) = if c.ready_to_cut_over {
+            ("ready to cut over", style::OK)
+        } else if c.phase == "replay" {
+            ("applying the changes made during the full load", style::WARN)
+        } else {
+            ("catching up", style::WARN)
+        };
+        ui.label(RichText::new(format!("Replication: {word}")).strong().color(color));
+        ui.label(format!(
+            "· read {} · applied {} · {} changes applied · backlog {} · latency source {:.2} s, target {:.2} s",
+            c.read_position, c.checkpoint, c.applied, c.backlog, c.source_latency_s, c.target_latency_s
+        ));
+    });
+    let series = |i: usize| -> egui_plot::PlotPoints {
+        samples
+            .iter()
+            .map(|s| [s[0], s[i]])
+            .collect::<Vec<_>>()
+            .into()
+    };
+    ui.columns(2, |cols| {
+        egui_plot::Plot::new("cdc_rate")
+            .height(120.0)
+            .allow_scroll(false)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .legend(egui_plot::Legend::default())
+            .x_axis_label("seconds")
+            .y_axis_label("changes/s")
+            .show(&mut cols[0], |p| {
+                p.line(egui_plot::Line::new("incoming", series(1)));
+                p.line(egui_plot::Line::new("applied", series(2)));
+            });
+        egui_plot::Plot::new("cdc_latency")
+            .height(120.0)
+            .allow_scroll(false)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .legend(egui_plot::Legend::default())
+            .x_axis_label("seconds")
+            .y_axis_label("latency (s)")
+            .show(&mut cols[1], |p| {
+                p.line(egui_plot::Line::new("source", series(3)));
+                p.line(egui_plot::Line::new("target", series(4)));
+            });
+    });
+    if !c.tables.is_empty() {
+        egui::Grid::new("cdc_tables")
+            .striped(true)
+            .num_columns(7)
+            .show(ui, |ui| {
+                for h in [
+                    "table",
+                    "inserts",
+                    "updates",
+                    "deletes",
+                    "DDL",
+                    "exceptions",
+                    "state",
+                ] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for (t, n) in &c.tables {
+                    ui.label(t);
+                    for v in [n.inserts, n.updates, n.deletes, n.ddls, n.exceptions] {
+                        ui.label(v.to_string());
+                    }
+                    match &n.suspended {
+                        Some(why) => ui.colored_label(style::ERROR, format!("suspended: {why}")),
+                        None => ui.label("replicating"),
+                    };
+                    ui.end_row();
+                }
+            });
+    }
+    ui.add_space(6.0);
 }
