@@ -101,6 +101,23 @@ pub enum Command {
     /// each, and are validated (counts, then every row). Started again, finished tables are skipped and
     /// unfinished ones reloaded.
     Migrate(Box<MigrateArgs>),
+    /// Replication slots of a PostgreSQL server with the WAL each one holds back (Tugboat's are
+    /// named tugboat_<task>); a slot nothing reads keeps WAL until it is dropped.
+    Slots(TargetArgs),
+    /// Forget a replicating task: drop its replication slot and publication on a PostgreSQL
+    /// source, and its checkpoint and table states on the target (the next run starts afresh).
+    DropTask {
+        /// Source endpoint URL (or a name with --project).
+        #[arg(long)]
+        source: String,
+        /// Target endpoint URL (or a name with --project).
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        project: Option<PathBuf>,
+        #[arg(long)]
+        task: String,
+    },
     /// Compare the selected tables of a source and a target without loading anything: counts,
     /// then key-range checksums computed inside both databases and the differing ranges row by
     /// row (or every row, with SQLite). Differing keys go to tugboat_validation_failures on the
@@ -406,6 +423,72 @@ async fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Migrate(a) => migrate(*a).await,
+        Command::Slots(t) => {
+            let (e, pw) = t.resolve()?;
+            let c = Connection::open(&e, pw).await?;
+            let rows = c
+                .query(
+                    "listing replication slots",
+                    "SELECT slot_name, plugin, active::text, coalesce(confirmed_flush_lsn::text, ''), pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) FROM pg_replication_slots ORDER BY 1",
+                )
+                .await?;
+            println!(
+                "{:<40} {:<12} {:<7} {:<14} WAL held",
+                "slot", "plugin", "active", "confirmed"
+            );
+            for r in &rows {
+                println!(
+                    "{:<40} {:<12} {:<7} {:<14} {}{}",
+                    r.s("slot_name"),
+                    r.at(1).unwrap_or(""),
+                    r.at(2).unwrap_or(""),
+                    r.at(3).unwrap_or(""),
+                    r.at(4).unwrap_or(""),
+                    if r.s("slot_name").starts_with("tugboat_") {
+                        "  (a Tugboat task's: tugboat drop-task removes it)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            c.close().await;
+            Ok(())
+        }
+        Command::DropTask {
+            source,
+            target,
+            project,
+            task,
+        } => {
+            let endpoint = |name: &str, role| {
+                let (mut e, pw) = TargetArgs {
+                    endpoint: name.to_string(),
+                    project: project.clone(),
+                    password_env: None,
+                    timeout: None,
+                }
+                .resolve()?;
+                e.role = role;
+                Ok::<_, Error>((e, pw))
+            };
+            let (se, sp) = endpoint(&source, crate::endpoints::Role::Source)?;
+            let (te, tp) = endpoint(&target, crate::endpoints::Role::Target)?;
+            let s = Connection::open(&se, sp).await?;
+            let t = Connection::open(&te, tp).await?;
+            if s.engine() == crate::endpoints::Engine::Postgres {
+                crate::cdc::pglogical::drop_slot(&s, &task).await?;
+                println!(
+                    "dropped replication slot and publication {}",
+                    crate::cdc::pglogical::slot_name(&task)
+                );
+            }
+            crate::cdc::apply::clear_checkpoint(&t, &task).await?;
+            crate::tasks::state::forget(&t, &task).await?;
+            println!("task {task}: checkpoint and table states removed from the target");
+            s.close().await;
+            t.close().await;
+            Ok(())
+        }
         Command::Validate {
             source,
             target,

@@ -100,6 +100,19 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     Ok(())
 }
 
+/// Forgets every table and range state of `task` (the task is dropped: its next run loads
+/// everything again).
+pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
+    ensure(conn).await?;
+    let t = text_literal(conn.endpoint.engine, task);
+    for table in [TABLE, PARTS] {
+        conn.execute(&format!("DELETE FROM {table} WHERE task = {t}"))
+            .await
+            .map_err(|x| query_error(conn, x))?;
+    }
+    Ok(())
+}
+
 /// A range of a table's first primary-key column, as recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RangeState {

@@ -471,6 +471,17 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
         "{out}"
     );
 
+    // The slot is listed with the WAL it holds.
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(["slots", &src_url])
+        .output()
+        .expect("slots");
+    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success() && listed.contains("tugboat_pg2my") && listed.contains("drop-task"),
+        "{listed}"
+    );
+
     // The slot dropped behind the task's back: a clear error, nothing applied.
     src.execute("SELECT pg_drop_replication_slot('tugboat_pg2my')")
         .await
@@ -487,6 +498,36 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     assert!(
         err.contains("tugboat_pg2my") && err.contains("Reload the task"),
         "{err}"
+    );
+    // Dropping the task removes its publication and its checkpoint.
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "drop-task",
+            "--source",
+            &src_url,
+            "--target",
+            &dst_url,
+            "--task",
+            "pg2my",
+        ])
+        .output()
+        .expect("drop-task");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        scalar(
+            &src,
+            "SELECT count(*) FROM pg_publication WHERE pubname = 'tugboat_pg2my'"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT count(*) FROM tugboat_cdc_checkpoint WHERE task = 'pg2my'"
+        )
+        .await,
+        "0"
     );
 }
 
