@@ -320,7 +320,7 @@ impl MonitorScreen {
                     }
                 }
                 TaskEvent::Cdc(c) => {
-                    run.step = c.line();
+                    run.step = format!("replicating ({})", c.phase);
                     let t = run.started.elapsed().as_secs_f64();
                     run.cdc_samples.push([
                         t,
@@ -466,13 +466,30 @@ impl MonitorScreen {
         } else {
             run.samples.last().map(|s| s[1]).unwrap_or(0.0)
         };
-        ui.horizontal(|ui| {
+        // Replication with no full load in this run (it was done before): its panel only.
+        let cdc_only = run.cdc.is_some() && total == 0;
+        ui.horizontal_wrapped(|ui| {
+            // First, so that a long status never pushes it out of reach.
+            if run.finished.is_none() && ui.button("Stop").clicked() {
+                run.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let color = match run.status() {
                 "running" | "stopping" => style::WARN,
                 "load complete" => style::OK,
                 _ => style::ERROR,
             };
             ui.label(RichText::new(run.status()).strong().color(color));
+            if cdc_only {
+                ui.label(format!(
+                    "· {elapsed:.1} s{} · {}",
+                    match run.memory {
+                        Some((now, peak)) => format!(" · memory {} MiB (peak {})", now >> 20, peak >> 20),
+                        None => String::new(),
+                    },
+                    run.step
+                ));
+                return;
+            }
             ui.label(format!(
                 "· {done} loaded, {loading} loading, {queued} queued, {errors} errored · {total} rows of about {estimated} · {rate:.0} rows/s{} · {elapsed:.1} s{} · {}",
                 if run.finished.is_some() { " on average" } else { "" },
@@ -482,11 +499,8 @@ impl MonitorScreen {
                 },
                 run.step
             ));
-            if run.finished.is_none() && ui.button("Stop").clicked() {
-                run.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
         });
-        if estimated > 0 {
+        if estimated > 0 && !cdc_only {
             ui.add(
                 egui::ProgressBar::new((total as f32 / estimated as f32).min(1.0))
                     .show_percentage(),
@@ -494,6 +508,24 @@ impl MonitorScreen {
         }
         if let Some(c) = &run.cdc {
             cdc_panel(ui, c, &run.cdc_samples);
+        }
+        if cdc_only {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.pane, Pane::Tables, "Tables");
+                ui.selectable_value(
+                    &mut self.pane,
+                    Pane::Exceptions,
+                    format!("Exceptions ({})", run.exceptions.len()),
+                );
+                ui.selectable_value(&mut self.pane, Pane::Log, "Task log");
+            });
+            ui.separator();
+            match self.pane {
+                Pane::Exceptions => exceptions_pane(ui, &run.exceptions),
+                Pane::Log => self.log.pane(ui, &state.logs),
+                Pane::Tables => {}
+            }
+            return;
         }
         // Throughput chart.
         let line = egui_plot::Line::new("rows/s", egui_plot::PlotPoints::from(run.samples.clone()));
@@ -742,7 +774,7 @@ fn exceptions_pane(ui: &mut egui::Ui, rows: &[Exception]) {
 
 /// Replication: where it stands, changes/s and latency charts, and what each table received.
 fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let (word, color) = if c.ready_to_cut_over {
             ("ready to cut over", style::OK)
         } else if c.phase == "replay" {
@@ -752,8 +784,10 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
         };
         ui.label(RichText::new(format!("Replication: {word}")).strong().color(color));
         ui.label(format!(
-            "· read {} · applied {} · {} changes applied · backlog {} · latency source {:.2} s, target {:.2} s",
-            c.read_position, c.checkpoint, c.applied, c.backlog, c.source_latency_s, c.target_latency_s
+            "· read {} · applied {} · {} changes applied · backlog {} · latency source {:.2} s, target {:.2} s{}",
+            c.read_position, c.checkpoint, c.applied, c.backlog, c.source_latency_s, c.target_latency_s,
+            // MySQL's and MariaDB's binary logs time transactions in whole seconds.
+            if c.read_position.contains(':') { " (to the second)" } else { "" }
         ));
     });
     let series = |i: usize| -> egui_plot::PlotPoints {
