@@ -125,6 +125,8 @@ async fn read_log(
     let Position::Binlog { file, pos } = from else {
         return Err(format!("{from} is not a binary log position"));
     };
+    // Columns added during the capture extend a table's definition here.
+    let mut tables = tables.clone();
     let ep = &conn.endpoint;
     let opts = OptsBuilder::default()
         .ip_or_hostname(ep.host.clone())
@@ -259,6 +261,28 @@ async fn read_log(
                         let key = ddl_table(&sql, &schema)
                             .map(|t| t.to_lowercase())
                             .filter(|t| tables.contains_key(t));
+                        // ADD COLUMN: the table as it is now, if it only gained columns at the end.
+                        if word == "ALTER"
+                            && let Some(k) = &key
+                            && let Some(t) = added_columns(conn, &tables[k], &sql).await
+                        {
+                            let label = tables[k].label.clone();
+                            tables.insert(
+                                k.clone(),
+                                TableMeta::of(&label, &t, |d| {
+                                    crate::tasks::values::kind(conn.endpoint.engine, d)
+                                }),
+                            );
+                            let m = Captured::ColumnsAdded {
+                                end: at,
+                                label,
+                                table: Box::new(t),
+                            };
+                            if tx.send(m).await.is_err() {
+                                return Ok(());
+                            }
+                            continue;
+                        }
                         if word != "TRUNCATE"
                             && let Some(k) = &key
                         {
@@ -288,6 +312,43 @@ async fn read_log(
     Err(format!(
         "the source closed the binary log stream after {file}"
     ))
+}
+
+/// After `ALTER TABLE ... ADD [COLUMN] ...` on `meta`'s table: the table as the source has it
+/// now, when it kept every column it had, in order, and gained some after them (anything else,
+/// or a statement that does more than add columns, is None: the table is suspended).
+async fn added_columns(conn: &Connection, meta: &TableMeta, sql: &str) -> Option<Table> {
+    let upper = sql.to_ascii_uppercase();
+    let after_table = upper.split_once(" ADD ")?.1;
+    if [" DROP ", " CHANGE ", " MODIFY ", " RENAME ", " ALTER "]
+        .iter()
+        .any(|w| after_table.contains(w))
+        || after_table.contains(" FIRST")
+        || after_table.contains(" AFTER ")
+    {
+        return None;
+    }
+    let (schema, name) = meta.label.split_once('.')?;
+    let opts = crate::discovery::DiscoverOptions {
+        schemas: vec![schema.to_string()],
+        exact_counts: false,
+    };
+    let catalog = crate::discovery::discover(conn, &opts).await.ok()?;
+    let t = catalog
+        .schemas
+        .iter()
+        .flat_map(|s| s.tables.iter())
+        .find(|t| t.name.eq_ignore_ascii_case(name))?
+        .clone();
+    let mut cols: Vec<_> = t.columns.iter().collect();
+    cols.sort_by_key(|c| c.ordinal);
+    let kept = cols.len() > meta.columns.len()
+        && meta
+            .columns
+            .iter()
+            .zip(&cols)
+            .all(|(m, c)| m.0 == c.name && m.2 == c.data_type);
+    kept.then_some(t)
 }
 
 /// The `schema.table` a DDL statement is about (`ALTER TABLE [db.]t ...`, `TRUNCATE [TABLE]

@@ -155,6 +155,12 @@ pub enum Captured {
         sql: String,
         commit_ms: i64,
     },
+    /// Columns were added to a table on the source (at `end`): `table` is its definition now.
+    ColumnsAdded {
+        end: Position,
+        label: String,
+        table: Box<crate::model::Table>,
+    },
     /// A table's definition on the source no longer matches the one the task read (a column
     /// added or dropped before or during the capture): its changes stop, the rest go on.
     TableChanged {

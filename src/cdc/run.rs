@@ -360,6 +360,24 @@ pub async fn run_cdc(
                 }
                 cp.position = end;
             }
+            Some(Captured::ColumnsAdded { end, label, table }) => {
+                if applier.is_tracked(&label)
+                    && let Err(why) = applier
+                        .add_columns(&label, &table, source.endpoint.engine)
+                        .await
+                {
+                    applier.suspend(
+                        &label,
+                        format!("columns added on the source could not be added on the target: {why}; reload the table"),
+                    );
+                }
+                let (phase, until) = phase_after(&cp, &end);
+                if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
+                    outcome = Err(e);
+                    break;
+                }
+                cp.position = end;
+            }
             Some(Captured::TableChanged { table, reason }) if applier.is_tracked(&table) => {
                 applier.suspend(&table, reason);
             }

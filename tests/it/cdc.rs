@@ -239,6 +239,18 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
         &log,
     )
     .await;
+    // A column added on the source: added on the target, and its values follow.
+    src.execute("ALTER TABLE plain ADD COLUMN extra DECIMAL(10,2) NULL; UPDATE plain SET extra = 1.5 WHERE id = 1000")
+        .await
+        .expect("add column");
+    converge(
+        &src,
+        &dst,
+        "SELECT extra FROM plain WHERE id = 1000",
+        "SELECT extra::text FROM tug_cdc_src.plain WHERE id = 1000",
+        &log,
+    )
+    .await;
     // SIGINT: a clean stop at a checkpoint, exit 0.
     let pid = child.id().to_string();
     Command::new("kill")
@@ -604,10 +616,24 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
         kept.contains("tug_cdc_lite_src.t") && kept.contains("no row") && kept.contains("lost"),
         "{kept}"
     );
-    // A column added on the source: that table stops with the reason, the others go on.
-    src.execute("ALTER TABLE t ADD COLUMN extra INT; INSERT INTO t VALUES (30, 'new', 1); INSERT INTO u VALUES (1), (2)")
+    // A column added on the source is added on the target and replicated; a column dropped
+    // stops that table with the reason while the others go on.
+    src.execute("ALTER TABLE u ADD COLUMN label VARCHAR(10) NULL; INSERT INTO u VALUES (1, 'one'), (2, NULL)")
         .await
-        .expect("ddl");
+        .expect("add column");
+    converge(
+        &src,
+        &dst,
+        "SELECT GROUP_CONCAT(CONCAT(id, COALESCE(label, '-')) ORDER BY id) FROM u",
+        "SELECT group_concat(id || coalesce(label, '-'), ',') FROM (SELECT * FROM u ORDER BY id)",
+        &log,
+    )
+    .await;
+    src.execute(
+        "ALTER TABLE t DROP COLUMN v; INSERT INTO t VALUES (30); INSERT INTO u VALUES (3, 'three')",
+    )
+    .await
+    .expect("drop column");
     converge(
         &src,
         &dst,
@@ -618,7 +644,9 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
     .await;
     assert_eq!(
         scalar(&dst, "SELECT count(*) FROM t WHERE id = 30").await,
-        "0"
+        "0",
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
