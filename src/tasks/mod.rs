@@ -1002,8 +1002,8 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
     let permit = ctx.sem.clone().acquire_owned().await.ok();
     let mut r = load_table(&ctx, &p, permit).await;
     let validate = ctx.settings.validate != ValidateMode::None;
-    // The source's count (a full scan) runs while the target builds the key.
-    let mut source_count = None;
+    // Both counts (full scans) run while the target builds the key: the rows do not change.
+    let mut counts = None;
     if r.state == TableState::Completed
         && !ctx.cancelled()
         && let Some(sql) = &p.key_sql
@@ -1011,13 +1011,15 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
         let count = async {
             if validate {
-                Some(source::count(&ctx.source, &p).await)
+                let (s, t) =
+                    tokio::join!(source::count(&ctx.source, &p), sink::count(&ctx.target, &p));
+                Some((s, t))
             } else {
                 None
             }
         };
         let (key, count) = tokio::join!(ensure_key(&ctx, &p, sql), count);
-        source_count = count;
+        counts = count;
         if let Err(e) = key {
             tracing::error!(target: "tugboat::tasks", "{}: {e}", p.label);
             (ctx.events)(TaskEvent::TableFailed {
@@ -1033,7 +1035,7 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
         && !ctx.cancelled()
     {
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
-        if let Err(e) = validate_table(&ctx, &p, &mut r, source_count).await {
+        if let Err(e) = validate_table(&ctx, &p, &mut r, counts).await {
             r.error = Some(e.to_string());
             r.state = TableState::Error;
         }
@@ -1071,21 +1073,18 @@ async fn ensure_key(ctx: &Ctx, p: &Prepared, sql: &str) -> Result<()> {
 }
 
 /// Counts (and with [`ValidateMode::Rows`] compares) one loaded table.
-/// `source_count`: the source's count when it was already taken.
+/// `counts`: the source's and the target's counts when they were already taken.
 async fn validate_table(
     ctx: &Ctx,
     p: &Prepared,
     r: &mut TableResult,
-    source_count: Option<Result<i64>>,
+    counts: Option<(Result<i64>, Result<i64>)>,
 ) -> Result<()> {
-    // Both sides at once: each is a full scan on most engines.
-    let source = async {
-        match source_count {
-            Some(c) => c,
-            None => source::count(&ctx.source, p).await,
-        }
+    let (sc, tc) = match counts {
+        Some(c) => c,
+        // Both sides at once: each is a full scan on most engines.
+        None => tokio::join!(source::count(&ctx.source, p), sink::count(&ctx.target, p)),
     };
-    let (sc, tc) = tokio::join!(source, sink::count(&ctx.target, p));
     let (sc, tc) = (sc?, tc?);
     r.validation = Some((sc, tc));
     if ctx.settings.validate == ValidateMode::Rows {
