@@ -336,6 +336,8 @@ pub async fn run_cdc(
             pending_changes = 0;
             stats.target_latency_s = (now_unix() - last_commit as f64 / 1000.0).max(0.0);
         }
+        // A DDL's position, committed as the checkpoint once it is handled.
+        let mut checkpoint_at = None;
         match after {
             Some(Captured::Ddl {
                 end, table, sql, ..
@@ -353,12 +355,7 @@ pub async fn run_cdc(
                         );
                     }
                 }
-                let (phase, until) = phase_after(&cp, &end);
-                if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
-                    outcome = Err(e);
-                    break;
-                }
-                cp.position = end;
+                checkpoint_at = Some(end);
             }
             Some(Captured::ColumnsAdded { end, label, table }) => {
                 if applier.is_tracked(&label)
@@ -371,12 +368,7 @@ pub async fn run_cdc(
                         format!("columns added on the source could not be added on the target: {why}; reload the table"),
                     );
                 }
-                let (phase, until) = phase_after(&cp, &end);
-                if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
-                    outcome = Err(e);
-                    break;
-                }
-                cp.position = end;
+                checkpoint_at = Some(end);
             }
             Some(Captured::TableChanged { table, reason }) if applier.is_tracked(&table) => {
                 applier.suspend(&table, reason);
@@ -387,12 +379,23 @@ pub async fn run_cdc(
             }
             _ => {}
         }
+        if let Some(end) = checkpoint_at {
+            let (phase, until) = phase_after(&cp, &end);
+            if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
+                outcome = Err(e);
+                break;
+            }
+            cp.position = end;
+        }
         if window.elapsed() >= Duration::from_secs(1) || stop {
-            let secs = window.elapsed().as_secs_f64().max(0.001);
-            stats.incoming_per_s = read_window as f64 / secs;
-            stats.applied_per_s = applied_window as f64 / secs;
-            (read_window, applied_window) = (0, 0);
-            window = Instant::now();
+            // The rates of a whole window (a stop cuts the last one short: the previous stand).
+            if window.elapsed() >= Duration::from_secs(1) {
+                let secs = window.elapsed().as_secs_f64();
+                stats.incoming_per_s = read_window as f64 / secs;
+                stats.applied_per_s = applied_window as f64 / secs;
+                (read_window, applied_window) = (0, 0);
+                window = Instant::now();
+            }
             if pending.is_empty() && rx.is_empty() && last_commit > 0 {
                 stats.target_latency_s = stats
                     .target_latency_s

@@ -510,16 +510,7 @@ impl MonitorScreen {
             cdc_panel(ui, c, &run.cdc_samples);
         }
         if cdc_only {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.pane, Pane::Tables, "Tables");
-                ui.selectable_value(
-                    &mut self.pane,
-                    Pane::Exceptions,
-                    format!("Exceptions ({})", run.exceptions.len()),
-                );
-                ui.selectable_value(&mut self.pane, Pane::Log, "Task log");
-            });
-            ui.separator();
+            pane_tabs(ui, &mut self.pane, "Tables", run.exceptions.len());
             match self.pane {
                 Pane::Exceptions => exceptions_pane(ui, &run.exceptions),
                 Pane::Log => self.log.pane(ui, &state.logs),
@@ -538,16 +529,7 @@ impl MonitorScreen {
             .y_axis_label("rows/s")
             .show(ui, |p| p.line(line));
         ui.add_space(6.0);
-        ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.pane, Pane::Tables, "Table statistics");
-            ui.selectable_value(
-                &mut self.pane,
-                Pane::Exceptions,
-                format!("Exceptions ({})", run.exceptions.len()),
-            );
-            ui.selectable_value(&mut self.pane, Pane::Log, "Task log");
-        });
-        ui.separator();
+        pane_tabs(ui, &mut self.pane, "Table statistics", run.exceptions.len());
         match self.pane {
             Pane::Tables => {}
             Pane::Exceptions => {
@@ -770,6 +752,16 @@ fn exceptions_pane(ui: &mut egui::Ui, rows: &[Exception]) {
                 });
             });
         });
+}
+
+/// The tabs over the Monitor's panes (`tables`: the first tab's name), and a separator.
+fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane, tables: &str, exceptions: usize) {
+    ui.horizontal(|ui| {
+        ui.selectable_value(pane, Pane::Tables, tables);
+        ui.selectable_value(pane, Pane::Exceptions, format!("Exceptions ({exceptions})"));
+        ui.selectable_value(pane, Pane::Log, "Task log");
+    });
+    ui.separator();
 }
 
 /// Replication: where it stands, changes/s and latency charts, and what each table received.
