@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt;
 
 use super::binlog::TableMeta;
-use super::{Change, Op, Position, Txn};
+use super::{Change, Op, Position, Txn, query_error};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
@@ -31,32 +31,26 @@ pub struct Checkpoint {
     pub changes: u64,
 }
 
-fn q(conn: &Connection, context: &str) -> impl Fn(sqlx::Error) -> Error {
-    let endpoint = conn.endpoint.label();
-    let context = context.to_string();
-    move |e| Error::Query {
-        endpoint: endpoint.clone(),
-        context: context.clone(),
-        message: e.to_string(),
-    }
-}
-
 /// Creates the checkpoint table if needed and reads the task's checkpoint.
 pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkpoint>> {
     target
-        .execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL)"
-        ))
-        .await
-        .map_err(q(target, &format!("creating {CHECKPOINT}")))?;
+        .query(
+            &format!("creating {CHECKPOINT}"),
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL)"
+            ),
+        )
+        .await?;
     let lit = |s: &str| values::text_literal(target.endpoint.engine, s);
     let rows = target
-        .query_text(&format!(
-            "SELECT position, phase, replay_until, changes FROM {CHECKPOINT} WHERE task = {}",
-            lit(task)
-        ))
-        .await
-        .map_err(q(target, &format!("reading {CHECKPOINT}")))?;
+        .query(
+            &format!("reading {CHECKPOINT}"),
+            &format!(
+                "SELECT position, phase, replay_until, changes FROM {CHECKPOINT} WHERE task = {}",
+                lit(task)
+            ),
+        )
+        .await?;
     let Some(r) = rows.first() else {
         return Ok(None);
     };
@@ -75,46 +69,40 @@ pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkp
     }))
 }
 
-/// Writes the task's checkpoint outside any batch (at the start, between phases).
+/// Writes the task's checkpoint outside any batch (at the start, between phases), replacing
+/// the one there in one transaction: a stop in between never leaves the task without one.
 pub async fn set_checkpoint(target: &Connection, task: &str, c: &Checkpoint) -> Result<()> {
-    let e = target.endpoint.engine;
-    let lit = |s: &str| values::text_literal(e, s);
+    let lit = |s: &str| values::text_literal(target.endpoint.engine, s);
     let until = c
         .replay_until
         .as_ref()
         .map(|p| lit(&p.to_string()))
         .unwrap_or_else(|| "NULL".into());
+    let sql = format!(
+        "DELETE FROM {CHECKPOINT} WHERE task = {t};\nINSERT INTO {CHECKPOINT} (task, position, phase, replay_until, source_commit, changes, updated_at) VALUES ({t}, {}, {}, {until}, NULL, {}, {})",
+        lit(&c.position.to_string()),
+        lit(&c.phase),
+        c.changes,
+        lit(&crate::tasks::state::now()),
+        t = lit(task),
+    );
     target
-        .execute(&format!(
-            "DELETE FROM {CHECKPOINT} WHERE task = {}",
-            lit(task)
-        ))
+        .execute_in_transaction(&sql)
         .await
-        .map_err(q(target, &format!("writing {CHECKPOINT}")))?;
-    target
-        .execute(&format!(
-            "INSERT INTO {CHECKPOINT} (task, position, phase, replay_until, source_commit, changes, updated_at) VALUES ({}, {}, {}, {until}, NULL, {}, {})",
-            lit(task),
-            lit(&c.position.to_string()),
-            lit(&c.phase),
-            c.changes,
-            lit(&crate::tasks::state::now())
-        ))
-        .await
-        .map_err(q(target, &format!("writing {CHECKPOINT}")))?;
+        .map_err(|e| query_error(target, &format!("writing {CHECKPOINT}"), e))?;
     Ok(())
 }
 
 /// Forgets the task's checkpoint (the task is reloaded from scratch).
 pub async fn clear_checkpoint(target: &Connection, task: &str) -> Result<()> {
     let _ = checkpoint(target, task).await?;
+    let t = values::text_literal(target.endpoint.engine, task);
     target
-        .execute(&format!(
-            "DELETE FROM {CHECKPOINT} WHERE task = {}",
-            values::text_literal(target.endpoint.engine, task)
-        ))
-        .await
-        .map_err(q(target, &format!("clearing {CHECKPOINT}")))?;
+        .query(
+            &format!("clearing {CHECKPOINT}"),
+            &format!("DELETE FROM {CHECKPOINT} WHERE task = {t}"),
+        )
+        .await?;
     Ok(())
 }
 
@@ -195,6 +183,9 @@ struct Statement {
     one_row: bool,
     values: Vec<Option<String>>,
     op: Op,
+    /// The change it comes from (an update that moves a key gives two statements), by its
+    /// place in the batch.
+    change: usize,
     /// How it merges with its neighbours of the same shape into one statement.
     part: Option<Part>,
 }
@@ -306,12 +297,13 @@ impl Applier {
 
     async fn conn(&mut self) -> Result<&mut ApplyConn> {
         if self.conn.is_none() {
-            let err = q(&self.target, "opening the connection that applies changes");
+            let target = &self.target;
+            let err = |e| query_error(target, "opening the connection that applies changes", e);
             let c = match &self.target.pool {
                 Pool::Postgres(p) => ApplyConn::Pg(p.acquire().await.map_err(&err)?),
                 Pool::MySql(p) => {
                     let mut c = p.acquire().await.map_err(&err)?;
-                    sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
+                    sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_MYSQL)
                         .execute(&mut *c)
                         .await
                         .map_err(&err)?;
@@ -319,7 +311,7 @@ impl Applier {
                 }
                 Pool::Sqlite(p) => {
                     let mut c = p.acquire().await.map_err(&err)?;
-                    sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                    sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_SQLITE)
                         .execute(&mut *c)
                         .await
                         .map_err(&err)?;
@@ -473,6 +465,7 @@ impl Applier {
     fn statements(
         &self,
         c: &Change,
+        change: usize,
         idempotent: bool,
         out: &mut Vec<Statement>,
     ) -> std::result::Result<(), Conflict> {
@@ -505,6 +498,7 @@ impl Applier {
             one_row,
             values,
             op: c.op,
+            change,
             part: None,
         };
         let ins = |part: Part, values: Vec<Option<String>>| Statement {
@@ -513,6 +507,7 @@ impl Applier {
             one_row: false,
             values,
             op: c.op,
+            change,
             part: Some(part),
         };
         // Columns the source left out as unchanged: not written.
@@ -609,14 +604,18 @@ impl Applier {
     ) -> Result<()> {
         let mut stmts = vec![];
         let mut conflicts = vec![];
+        let mut changes = 0;
         for t in txns {
             let idempotent = replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
             for c in &t.changes {
-                if let Err(k) = self.statements(c, idempotent, &mut stmts) {
+                if let Err(k) = self.statements(c, changes, idempotent, &mut stmts) {
                     conflicts.push(k);
                 }
+                changes += 1;
             }
         }
+        // Changes whose statement the target refused (by their place in the batch).
+        let mut failed = HashSet::new();
         let engine = self.target.endpoint.engine;
         let begin = if matches!(engine, Engine::MySql | Engine::MariaDb) {
             "START TRANSACTION"
@@ -677,17 +676,17 @@ impl Applier {
                 .await
                 .map_err(|e| self.err(e))?;
             for s in &stmts {
+                let saved = self
+                    .conn()
+                    .await?
+                    .run("SAVEPOINT tugboat_change".into())
+                    .await;
+                saved.map_err(|e| self.err(e))?;
                 let c = self.conn().await?;
-                c.run("SAVEPOINT tugboat_change".into())
-                    .await
-                    .map_err(|e| Error::Query {
-                        endpoint: String::new(),
-                        context: "applying changes".into(),
-                        message: e,
-                    })?;
                 match c.run(s.sql.clone()).await {
                     Ok(n) => {
                         if s.one_row && n.first() != Some(&1) {
+                            failed.insert(s.change);
                             conflicts.push(Conflict {
                                 table: s.table.clone(),
                                 error: "found no row to change on the target".into(),
@@ -698,6 +697,7 @@ impl Applier {
                     }
                     Err(e) => {
                         let _ = c.run("ROLLBACK TO SAVEPOINT tugboat_change".into()).await;
+                        failed.insert(s.change);
                         conflicts.push(Conflict {
                             table: s.table.clone(),
                             error: e,
@@ -707,10 +707,6 @@ impl Applier {
                 }
             }
         }
-        let failed: HashSet<(String, String)> = conflicts
-            .iter()
-            .map(|c| (c.table.clone(), format!("{:?}", c.values)))
-            .collect();
         if !conflicts.is_empty() && self.policy == ErrorPolicy::StopTask {
             let _ = self.conn().await?.run("ROLLBACK".into()).await;
             let c = &conflicts[0];
@@ -729,16 +725,15 @@ impl Applier {
         let now = crate::tasks::state::now();
         let mut tail = String::new();
         for c in &conflicts {
-            tail.push_str(&format!(
-                "INSERT INTO tugboat_apply_exceptions (task, table_name, error, row_values, logged_at) VALUES ({}, {}, {}, {}, {});\n",
-                lit(&self.task),
-                lit(&c.table),
-                lit(&c.error),
-                lit(&serde_json::to_string(&c.values).unwrap_or_default()),
-                lit(&now)
+            tail.push_str(&crate::tasks::sink::exceptions_sql(
+                engine,
+                &self.task,
+                &c.table,
+                &[(c.error.clone(), c.values.clone())],
             ));
+            tail.push_str(";\n");
         }
-        let changes = self.applied + stmts.len() as u64;
+        let changes = self.applied + changes as u64;
         let commit = txns
             .last()
             .map(|t| t.commit_ms.to_string())
@@ -756,8 +751,10 @@ impl Applier {
             self.conn = None;
             return Err(self.err(e));
         }
-        for s in &stmts {
-            if !failed.contains(&(s.table.clone(), format!("{:?}", s.values))) {
+        // Each change once (a key-moving update is a delete and an insert).
+        for (i, s) in stmts.iter().enumerate() {
+            let first = i == 0 || stmts[i - 1].change != s.change;
+            if first && !failed.contains(&s.change) {
                 self.count(s);
             }
         }

@@ -302,6 +302,12 @@ async fn binary_types(pool: &sqlx::PgPool, p: &Prepared) -> Option<Vec<BinType>>
         .collect()
 }
 
+/// What a writing session of MySQL/MariaDB sets first: values of TIMESTAMP columns travel in
+/// UTC, and foreign keys are not checked (tables load, and changes apply, in any order).
+pub const WRITER_SESSION_MYSQL: &str = "SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0";
+/// The same for SQLite.
+pub const WRITER_SESSION_SQLITE: &str = "PRAGMA foreign_keys = OFF";
+
 /// A connection set up for loading one table.
 enum Writer {
     /// One COPY per batch (each batch its own transaction), so refused rows can be found.
@@ -324,7 +330,7 @@ impl Writer {
             Pool::Postgres(pool) => Writer::PgStream(pool.clone(), None, None),
             Pool::MySql(pool) => {
                 let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql("SET time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0")
+                sqlx::raw_sql(WRITER_SESSION_MYSQL)
                     .execute(&mut *c)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -332,7 +338,7 @@ impl Writer {
             }
             Pool::Sqlite(pool) => {
                 let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                sqlx::raw_sql(WRITER_SESSION_SQLITE)
                     .execute(&mut *c)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -642,13 +648,23 @@ async fn record_exceptions(
     table: &str,
     rows: &[(String, Vec<Option<String>>)],
 ) -> Result<()> {
-    let engine = conn.endpoint.engine;
-    let lit = |s: &str| values::text_literal(engine, s);
-    let q = |e: sqlx::Error| Error::Query {
+    let sql = exceptions_sql(conn.endpoint.engine, task, table, rows);
+    conn.execute(&sql).await.map_err(|e| Error::Query {
         endpoint: conn.endpoint.label(),
         context: "recording refused rows in tugboat_apply_exceptions".into(),
         message: e.to_string(),
-    };
+    })?;
+    Ok(())
+}
+
+/// The INSERT keeping `rows` (error, values) of `table` in `tugboat_apply_exceptions`.
+pub fn exceptions_sql(
+    engine: Engine,
+    task: &str,
+    table: &str,
+    rows: &[(String, Vec<Option<String>>)],
+) -> String {
+    let lit = |s: &str| values::text_literal(engine, s);
     let now = super::state::now();
     let values: Vec<String> = rows
         .iter()
@@ -663,13 +679,10 @@ async fn record_exceptions(
             )
         })
         .collect();
-    conn.execute(&format!(
+    format!(
         "INSERT INTO tugboat_apply_exceptions (task, table_name, error, row_values, logged_at) VALUES {}",
         values.join(", ")
-    ))
-    .await
-    .map_err(q)?;
-    Ok(())
+    )
 }
 
 /// Multi-row INSERTs of at most ~4 MB (below MySQL's default max_allowed_packet).
