@@ -13,7 +13,7 @@ use mysql_async::binlog::value::BinlogValue;
 use mysql_async::{BinlogStreamRequest, Conn, OptsBuilder, Value};
 use tokio::sync::mpsc;
 
-use super::{Captured, Change, Op, Position, Txn};
+use super::{Captured, Change, Op, Position, Txn, query_error};
 use crate::endpoints::Connection;
 use crate::error::{Error, Result};
 use crate::model::{DataType, Table};
@@ -44,23 +44,15 @@ impl TableMeta {
     }
 }
 
-fn query_error(conn: &Connection, context: &str, e: impl std::fmt::Display) -> Error {
-    Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: context.into(),
-        message: e.to_string(),
-    }
-}
-
 /// The source's current binary log position (where a capture starting now begins).
 pub async fn current_position(conn: &Connection) -> Result<Position> {
     let rows = match conn.query_text("SHOW MASTER STATUS").await {
         Ok(r) => r,
         // MySQL 8.4 renamed it.
-        Err(_) => conn
-            .query_text("SHOW BINARY LOG STATUS")
-            .await
-            .map_err(|e| query_error(conn, "reading the binary log position", e))?,
+        Err(_) => {
+            conn.query("reading the binary log position", "SHOW BINARY LOG STATUS")
+                .await?
+        }
     };
     let r = rows.first().ok_or_else(|| Error::InvalidEndpoint {
         endpoint: conn.endpoint.label(),
@@ -86,9 +78,8 @@ pub async fn still_there(conn: &Connection, p: &Position) -> Result<Option<Strin
         return Ok(Some(format!("{p} is not a binary log position")));
     };
     let rows = conn
-        .query_text("SHOW BINARY LOGS")
-        .await
-        .map_err(|e| query_error(conn, "listing the binary logs", e))?;
+        .query("listing the binary logs", "SHOW BINARY LOGS")
+        .await?;
     let files: Vec<&str> = rows.iter().filter_map(|r| r.at(0)).collect();
     if files.contains(&file.as_str()) {
         return Ok(None);

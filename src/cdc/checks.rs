@@ -55,15 +55,17 @@ pub async fn run(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
     out
 }
 
+/// The one value `sql` reads; None when it cannot be read (the check then fails on it).
+async fn value(source: &Connection, sql: &str) -> Option<String> {
+    source
+        .query_scalar("premigration check", sql)
+        .await
+        .ok()
+        .flatten()
+}
+
 async fn postgres(source: &Connection, out: &mut Vec<Check>) {
-    let one = |sql: &'static str| async move {
-        source
-            .query_text(sql)
-            .await
-            .ok()
-            .and_then(|r| r.first().and_then(|r| r.at(0).map(str::to_string)))
-            .unwrap_or_default()
-    };
+    let one = |sql: &'static str| async move { value(source, sql).await.unwrap_or_default() };
     let wal = one("SHOW wal_level").await;
     out.push(check(
         "wal_level",
@@ -130,14 +132,12 @@ pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<C
                 crate::tasks::values::quote(Engine::Postgres, &p.plan.source_table)
             ),
         );
-        let ident = source
-            .query_text(&format!(
-                "SELECT relreplident::text FROM pg_class WHERE oid = to_regclass({lit})"
-            ))
-            .await
-            .ok()
-            .and_then(|r| r.first().and_then(|r| r.at(0).map(str::to_string)))
-            .unwrap_or_default();
+        let ident = value(
+            source,
+            &format!("SELECT relreplident::text FROM pg_class WHERE oid = to_regclass({lit})"),
+        )
+        .await
+        .unwrap_or_default();
         out.push(check(
             &format!("replica identity of {}", p.label),
             ident == "f",
@@ -176,13 +176,8 @@ pub fn keys(tables: &[Prepared]) -> Vec<Check> {
 }
 
 async fn mysql(source: &Connection, out: &mut Vec<Check>) {
-    let var = |name: &'static str| async move {
-        source
-            .query_text(&format!("SELECT @@GLOBAL.{name}"))
-            .await
-            .ok()
-            .and_then(|r| r.first().and_then(|r| r.at(0).map(str::to_string)))
-    };
+    let var =
+        |name: &'static str| async move { value(source, &format!("SELECT @@GLOBAL.{name}")).await };
     let log_bin = var("log_bin").await.unwrap_or_default();
     out.push(check(
         "binary log",

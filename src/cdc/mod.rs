@@ -27,6 +27,20 @@ use serde::{Deserialize, Serialize};
 
 pub use run::{CdcStats, run_cdc};
 
+/// A failure on `conn` while `context`, for what is not an sqlx error (an answer that cannot
+/// be read); sqlx errors come through [`Connection::query`] with their context.
+pub(crate) fn query_error(
+    conn: &crate::endpoints::Connection,
+    context: &str,
+    e: impl std::fmt::Display,
+) -> crate::error::Error {
+    crate::error::Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: context.into(),
+        message: e.to_string(),
+    }
+}
+
 /// What a task does (DMS's migration types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]

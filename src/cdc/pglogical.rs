@@ -13,23 +13,15 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::binlog::TableMeta;
-use super::{Captured, Change, Op, Position, Txn};
+use super::{Captured, Change, Op, Position, Txn, query_error};
 use crate::endpoints::Connection;
 use crate::endpoints::connect::Pool;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tasks::values::{Kind, quote, text_literal};
 
 /// Transactions read per call of the slot function (it stops at the first commit after this
 /// many changes).
 const PEEK_CHANGES: i64 = 50_000;
-
-fn query_error(conn: &Connection, context: &str, e: impl std::fmt::Display) -> Error {
-    Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: context.into(),
-        message: e.to_string(),
-    }
-}
 
 /// The slot and publication name of a task: `tugboat_` and the task name's letters and digits.
 pub fn slot_name(task: &str) -> String {
@@ -77,19 +69,17 @@ pub async fn ensure_slot(
         )
         .await?;
     if has_pub.as_deref() == Some("0") {
-        conn.execute(&format!(
-            "CREATE PUBLICATION {slot} FOR TABLE {}",
-            list.join(", ")
-        ))
-        .await
-        .map_err(|e| query_error(conn, &format!("creating publication {slot}"), e))?;
+        conn.query(
+            &format!("creating publication {slot}"),
+            &format!("CREATE PUBLICATION {slot} FOR TABLE {}", list.join(", ")),
+        )
+        .await?;
     } else {
-        conn.execute(&format!(
-            "ALTER PUBLICATION {slot} SET TABLE {}",
-            list.join(", ")
-        ))
-        .await
-        .map_err(|e| query_error(conn, &format!("updating publication {slot}"), e))?;
+        conn.query(
+            &format!("updating publication {slot}"),
+            &format!("ALTER PUBLICATION {slot} SET TABLE {}", list.join(", ")),
+        )
+        .await?;
     }
     let at = conn
         .query_scalar(
@@ -169,14 +159,14 @@ pub async fn still_there(conn: &Connection, task: &str) -> Result<Option<String>
 pub async fn drop_slot(conn: &Connection, task: &str) -> Result<()> {
     let slot = slot_name(task);
     let lit = text_literal(conn.endpoint.engine, &slot);
-    conn.execute(&format!(
+    conn.query(&format!("dropping replication slot {slot}"), &format!(
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = {lit}"
-    ))
-    .await
-    .map_err(|e| query_error(conn, &format!("dropping replication slot {slot}"), e))?;
-    conn.execute(&format!("DROP PUBLICATION IF EXISTS {slot}"))
-        .await
-        .map_err(|e| query_error(conn, &format!("dropping publication {slot}"), e))?;
+    )).await?;
+    conn.query(
+        &format!("dropping publication {slot}"),
+        &format!("DROP PUBLICATION IF EXISTS {slot}"),
+    )
+    .await?;
     Ok(())
 }
 
