@@ -789,31 +789,35 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
             .collect::<Vec<_>>()
             .into()
     };
+    // Two lines each: (name, column of `samples`).
+    let chart = |ui: &mut egui::Ui, id: &str, unit: &str, lines: [(&str, usize); 2]| {
+        egui_plot::Plot::new(id)
+            .height(120.0)
+            .allow_scroll(false)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .legend(egui_plot::Legend::default())
+            .x_axis_label("seconds")
+            .y_axis_label(unit)
+            .show(ui, |p| {
+                for (name, i) in lines {
+                    p.line(egui_plot::Line::new(name, series(i)));
+                }
+            });
+    };
     ui.columns(2, |cols| {
-        egui_plot::Plot::new("cdc_rate")
-            .height(120.0)
-            .allow_scroll(false)
-            .allow_zoom(false)
-            .allow_drag(false)
-            .legend(egui_plot::Legend::default())
-            .x_axis_label("seconds")
-            .y_axis_label("changes/s")
-            .show(&mut cols[0], |p| {
-                p.line(egui_plot::Line::new("incoming", series(1)));
-                p.line(egui_plot::Line::new("applied", series(2)));
-            });
-        egui_plot::Plot::new("cdc_latency")
-            .height(120.0)
-            .allow_scroll(false)
-            .allow_zoom(false)
-            .allow_drag(false)
-            .legend(egui_plot::Legend::default())
-            .x_axis_label("seconds")
-            .y_axis_label("latency (s)")
-            .show(&mut cols[1], |p| {
-                p.line(egui_plot::Line::new("source", series(3)));
-                p.line(egui_plot::Line::new("target", series(4)));
-            });
+        chart(
+            &mut cols[0],
+            "cdc_rate",
+            "changes/s",
+            [("incoming", 1), ("applied", 2)],
+        );
+        chart(
+            &mut cols[1],
+            "cdc_latency",
+            "latency (s)",
+            [("source", 3), ("target", 4)],
+        );
     });
     if !c.tables.is_empty() {
         egui::Grid::new("cdc_tables")
