@@ -54,11 +54,9 @@ async fn converge(src: &Connection, dst: &Connection, sql_src: &str, sql_dst: &s
     }
 }
 
-fn start(src: &str, dst: &str, log: &str) -> Child {
-    start_task(src, dst, log, "repl")
-}
-
-fn start_task(src: &str, dst: &str, log: &str, task: &str) -> Child {
+/// Starts `migrate --type full-load-and-cdc` of `task` (and `extra` options), its progress
+/// lines in `log`.
+fn start_task(src: &str, dst: &str, log: &str, task: &str, extra: &[&str]) -> Child {
     let f = std::fs::File::create(log).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args([
@@ -71,9 +69,8 @@ fn start_task(src: &str, dst: &str, log: &str, task: &str) -> Child {
             "full-load-and-cdc",
             "--task",
             task,
-            "--validate",
-            "rows",
         ])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(f)
         .spawn()
@@ -134,28 +131,8 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
 
     let log = std::env::temp_dir().join(format!("tugboat-cdc-{}.log", std::process::id()));
     let log = log.to_str().expect("path").to_string();
-    let mut child = start(&src_url, &dst_url, &log);
-    // The full load is done when the checkpoint leaves the full-load phase.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let phase = dst
-            .query_scalar(
-                "phase",
-                "SELECT phase FROM tugboat_cdc_checkpoint WHERE task = 'repl'",
-            )
-            .await
-            .ok()
-            .flatten();
-        if matches!(phase.as_deref(), Some("replay") | Some("cdc")) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline && child.try_wait().expect("wait").is_none(),
-            "the full load did not finish: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut child = start_task(&src_url, &dst_url, &log, "repl", &[]);
+    loaded(&dst, "repl", &mut child, &log).await;
 
     // Changes of every kind: inserts with every type at its limits, updates (one moving the
     // key), deletes, a multi-statement transaction.
@@ -229,7 +206,7 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
         .expect("after the kill");
 
     // Started again: it resumes from the checkpoint and catches up.
-    let mut child = start(&src_url, &dst_url, &log);
+    let mut child = start_task(&src_url, &dst_url, &log, "repl", &[]);
     converge(&src, &dst, sum, sum_pg, &log).await;
     converge(
         &src,
@@ -252,14 +229,8 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
     )
     .await;
     // SIGINT: a clean stop at a checkpoint, exit 0.
-    let pid = child.id().to_string();
-    Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill -INT");
-    let status = child.wait().expect("stopped");
-    let out = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(status.success(), "a clean stop exits 0: {status}\n{out}");
+    let (stopped, out) = stop(&mut child, "INT", &log);
+    assert!(stopped, "a clean stop exits 0: {out}");
 
     // Nothing applied twice (a strict apply would have met duplicate keys or missing rows),
     // and every row equal on both sides.
@@ -268,16 +239,8 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
         "0",
         "{out}"
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args(["validate", "--source", &src_url, "--target", &dst_url])
-        .output()
-        .expect("validate");
-    let text = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(
-        o.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
+    assert!(ok, "{text}{err}");
     assert_eq!(text.matches("Validated").count(), 2, "{text}");
     // The values themselves, as PostgreSQL holds them.
     assert_eq!(
@@ -295,15 +258,10 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
     )
     .await
     .expect("checkpoint");
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "migrate", "--source", &src_url, "--target", &dst_url, "--type", "cdc", "--task",
-            "repl",
-        ])
-        .output()
-        .expect("cdc");
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(!o.status.success(), "{err}");
+    let (ok, _, err) = tugboat(&[
+        "migrate", "--source", &src_url, "--target", &dst_url, "--type", "cdc", "--task", "repl",
+    ]);
+    assert!(!ok, "{err}");
     assert!(
         err.contains("binlog.000000") && err.contains("Reload the task"),
         "{err}"
@@ -315,24 +273,58 @@ async fn a_sqlite_source_cannot_replicate_and_says_so() {
     let dir = tempfile::tempdir().expect("dir");
     let db = crate::discovery_sqlite::demo_db(dir.path()).await;
     let dst = dir.path().join("out.db");
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "migrate",
-            "--source",
-            &format!("sqlite://{}", db.display()),
-            "--target",
-            &format!("sqlite://{}", dst.display()),
-            "--type",
-            "cdc",
-        ])
-        .output()
-        .expect("tugboat");
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(!o.status.success());
+    let (ok, _, err) = tugboat(&[
+        "migrate",
+        "--source",
+        &format!("sqlite://{}", db.display()),
+        "--target",
+        &format!("sqlite://{}", dst.display()),
+        "--type",
+        "cdc",
+    ]);
+    assert!(!ok);
     assert!(
         err.contains("SQLite keeps no log") && err.contains("full-load"),
         "{err}"
     );
+}
+
+/// Runs the CLI to its end: (exit success, stdout, stderr).
+fn tugboat(args: &[&str]) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(args)
+        .output()
+        .expect("tugboat runs");
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+/// Sends SIG`signal` (INT, TERM) to a running CLI and waits for it: (exit success, its log).
+fn stop(child: &mut Child, signal: &str, log: &str) -> (bool, String) {
+    Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("stopped");
+    (
+        status.success(),
+        std::fs::read_to_string(log).unwrap_or_default(),
+    )
+}
+
+/// Waits (60 s at most) until the CLI's log holds `text`.
+async fn wait_log(log: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains(text)
+    {
+        assert!(Instant::now() < deadline, "the log never said {text:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Waits until the task's checkpoint has left the full-load phase (the full load is done).
@@ -378,7 +370,7 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     .expect("source tables");
     let log = std::env::temp_dir().join(format!("tugboat-pcdc-{}.log", std::process::id()));
     let log = log.to_str().expect("path").to_string();
-    let mut child = start_task(&src_url, &dst_url, &log, "pg2my");
+    let mut child = start_task(&src_url, &dst_url, &log, "pg2my", &[]);
     loaded(&dst, "pg2my", &mut child, &log).await;
 
     src.execute(
@@ -412,7 +404,7 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     src.execute("INSERT INTO log SELECT g, 'after kill' FROM generate_series(2000, 2499) g; UPDATE log SET msg = 'again' WHERE id = 1; TRUNCATE acct; INSERT INTO acct (id, owner) VALUES (7, 'after truncate')")
         .await
         .expect("changes while stopped");
-    let mut child = start_task(&src_url, &dst_url, &log, "pg2my");
+    let mut child = start_task(&src_url, &dst_url, &log, "pg2my", &[]);
     converge(&src, &dst, sum_src, sum_dst, &log).await;
     converge(
         &src,
@@ -422,28 +414,15 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
         &log,
     )
     .await;
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    let status = child.wait().expect("stopped");
-    let out = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(status.success(), "SIGTERM stops cleanly: {status}\n{out}");
+    let (stopped, out) = stop(&mut child, "TERM", &log);
+    assert!(stopped, "SIGTERM stops cleanly: {out}");
     assert_eq!(
         scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
         "0",
         "{out}"
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args(["validate", "--source", &src_url, "--target", &dst_url])
-        .output()
-        .expect("validate");
-    let text = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(
-        o.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
+    assert!(ok, "{text}{err}");
     // The slot is kept (the task may resume) and holds nothing the target has.
     let behind = scalar(
         &src,
@@ -454,15 +433,9 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
 
     // A column added on the source: that table stops (its new values would be lost), the
     // others go on.
-    let mut child = start_task(&src_url, &dst_url, &log, "pg2my");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("replicating from")
-    {
-        assert!(Instant::now() < deadline, "replication did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut child = start_task(&src_url, &dst_url, &log, "pg2my", &[]);
+    // The catalog is read at the start: the DDL comes once replication runs.
+    wait_log(&log, "replicating from").await;
     src.execute("ALTER TABLE acct ADD COLUMN extra int; INSERT INTO acct (id, owner, extra) VALUES (8, 'x', 1); INSERT INTO log VALUES (5000, 'goes on')")
         .await
         .expect("ddl");
@@ -471,26 +444,17 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
         scalar(&dst, "SELECT count(*) FROM acct WHERE id = 8").await,
         "0"
     );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    let status = child.wait().expect("stopped");
-    let out = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!status.success(), "{out}");
+    let (stopped, out) = stop(&mut child, "TERM", &log);
+    assert!(!stopped, "{out}");
     assert!(
         out.contains("tables suspended: public.acct") && out.contains("1 new"),
         "{out}"
     );
 
     // The slot is listed with the WAL it holds.
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args(["slots", &src_url])
-        .output()
-        .expect("slots");
-    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    let (ok, listed, _) = tugboat(&["slots", &src_url]);
     assert!(
-        o.status.success() && listed.contains("tugboat_pg2my") && listed.contains("drop-task"),
+        ok && listed.contains("tugboat_pg2my") && listed.contains("drop-task"),
         "{listed}"
     );
 
@@ -498,33 +462,25 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     src.execute("SELECT pg_drop_replication_slot('tugboat_pg2my')")
         .await
         .expect("drop slot");
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "migrate", "--source", &src_url, "--target", &dst_url, "--type", "cdc", "--task",
-            "pg2my",
-        ])
-        .output()
-        .expect("cdc");
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(!o.status.success(), "{err}");
+    let (ok, _, err) = tugboat(&[
+        "migrate", "--source", &src_url, "--target", &dst_url, "--type", "cdc", "--task", "pg2my",
+    ]);
+    assert!(!ok, "{err}");
     assert!(
         err.contains("tugboat_pg2my") && err.contains("Reload the task"),
         "{err}"
     );
     // Dropping the task removes its publication and its checkpoint.
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "drop-task",
-            "--source",
-            &src_url,
-            "--target",
-            &dst_url,
-            "--task",
-            "pg2my",
-        ])
-        .output()
-        .expect("drop-task");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (ok, _, err) = tugboat(&[
+        "drop-task",
+        "--source",
+        &src_url,
+        "--target",
+        &dst_url,
+        "--task",
+        "pg2my",
+    ]);
+    assert!(ok, "{err}");
     assert_eq!(
         scalar(
             &src,
@@ -559,25 +515,7 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
     let dst = open_target(&dst_url).await;
     let log = dir.path().join("tugboat.log");
     let log = log.to_str().expect("path").to_string();
-    let f = std::fs::File::create(&log).expect("log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "migrate",
-            "--source",
-            &src_url,
-            "--target",
-            &dst_url,
-            "--type",
-            "full-load-and-cdc",
-            "--task",
-            "lite",
-            "--error-policy",
-            "log",
-        ])
-        .stdout(Stdio::null())
-        .stderr(f)
-        .spawn()
-        .expect("tugboat");
+    let mut child = start_task(&src_url, &dst_url, &log, "lite", &["--error-policy", "log"]);
     loaded(&dst, "lite", &mut child, &log).await;
     // Changes made during the replay are idempotent; wait for the strict phase.
     src.execute("INSERT INTO t VALUES (21, 'first')")
@@ -648,13 +586,8 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
         "{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    let status = child.wait().expect("stopped");
-    let out = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!status.success(), "a suspended table fails the run: {out}");
+    let (stopped, out) = stop(&mut child, "INT", &log);
+    assert!(!stopped, "a suspended table fails the run: {out}");
     assert!(
         out.contains("tables suspended: tug_cdc_lite_src.t") && out.contains("reload the table"),
         "{out}"
