@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::Prepared;
 use super::mappings::FilterOp;
-use super::rows::Rows;
+use super::rows::{RawRows, Rows};
 use super::values::quote;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
@@ -80,6 +80,42 @@ type Batch = Vec<Vec<Option<String>>>;
 /// rows (LOBs) keep memory bounded too.
 const BATCH_BYTES: usize = 16 << 20;
 
+/// How one value of a row goes into the batch: MySQL's as bytes (checked for UTF-8 once per
+/// batch), the others' as text (their drivers decode text only so).
+trait PushValue: sqlx::Database {
+    fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String>;
+}
+
+impl PushValue for sqlx::MySql {
+    fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
+        buf.push_bytes(
+            row.try_get_unchecked::<Option<&[u8]>, _>(i)
+                .map_err(|e| e.to_string())?,
+        );
+        Ok(())
+    }
+}
+
+impl PushValue for sqlx::Postgres {
+    fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
+        buf.push(
+            row.try_get_unchecked::<Option<&str>, _>(i)
+                .map_err(|e| e.to_string())?,
+        );
+        Ok(())
+    }
+}
+
+impl PushValue for sqlx::Sqlite {
+    fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
+        buf.push(
+            row.try_get_unchecked::<Option<&str>, _>(i)
+                .map_err(|e| e.to_string())?,
+        );
+        Ok(())
+    }
+}
+
 async fn stream<'c, E, DB>(
     exec: E,
     sql: String,
@@ -90,35 +126,28 @@ async fn stream<'c, E, DB>(
 ) -> std::result::Result<(), String>
 where
     E: sqlx::Executor<'c, Database = DB>,
-    DB: sqlx::Database,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'r> Option<&'r str>: sqlx::Decode<'r, DB>,
+    DB: PushValue,
 {
     let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(exec);
-    let mut buf = Rows::new(n, batch);
+    let mut buf = RawRows::new(n, batch);
     while let Some(row) = rows.next().await {
         let row = row.map_err(|e| e.to_string())?;
         for i in 0..n {
-            buf.push(
-                row.try_get_unchecked::<Option<&str>, _>(i)
-                    .map_err(|e| e.to_string())?,
-            );
+            DB::push_value(&row, i, &mut buf)?;
         }
         if buf.len() >= batch || buf.bytes() >= BATCH_BYTES {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(());
             }
-            if tx
-                .send(std::mem::replace(&mut buf, Rows::new(n, batch)))
-                .await
-                .is_err()
-            {
+            let room = (buf.bytes() + buf.bytes() / 8).min(BATCH_BYTES + (1 << 20));
+            let full = std::mem::replace(&mut buf, RawRows::with_room(n, batch, room)).finish()?;
+            if tx.send(full).await.is_err() {
                 return Ok(()); // the writer stopped; it reports why
             }
         }
     }
     if !buf.is_empty() {
-        let _ = tx.send(buf).await;
+        let _ = tx.send(buf.finish()?).await;
     }
     Ok(())
 }
@@ -176,10 +205,8 @@ async fn in_snapshot<DB>(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), String>
 where
-    DB: sqlx::Database,
+    DB: PushValue,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'r> Option<&'r str>: sqlx::Decode<'r, DB>,
 {
     let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_string()))
