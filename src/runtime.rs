@@ -209,16 +209,24 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                     crate::tasks::validate_only(&task, &s, &t, events, cancel).await
                 } else if task.task_type.captures() {
                     let started = std::time::Instant::now();
-                    crate::cdc::run_cdc(&task, task.task_type, &s, &t, events, cancel, None)
-                        .await
-                        .map(|c| {
-                            c.full_load.unwrap_or(crate::tasks::Summary {
-                                task: task.name.clone(),
-                                tables: vec![],
-                                seconds: started.elapsed().as_secs_f64(),
-                                peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
-                            })
+                    crate::cdc::run_cdc(
+                        &task,
+                        task.task_type,
+                        &s,
+                        &t,
+                        events,
+                        cancel,
+                        Default::default(),
+                    )
+                    .await
+                    .map(|c| {
+                        c.full_load.unwrap_or(crate::tasks::Summary {
+                            task: task.name.clone(),
+                            tables: vec![],
+                            seconds: started.elapsed().as_secs_f64(),
+                            peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
                         })
+                    })
                 } else {
                     match crate::tasks::reload(&task.name, &t, &reload).await {
                         Ok(()) => crate::tasks::run(&task, &s, &t, events, cancel).await,

@@ -77,6 +77,80 @@ impl TaskType {
     }
 }
 
+/// Where a replicating task stops by itself (DMS's CDC stop position): every transaction up to
+/// it is applied, none after it, and the task stops at that checkpoint as if it had been
+/// stopped there; started again it goes on from there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopAt {
+    /// After the last transaction that ends at or before this position of the source's log.
+    Position(Position),
+    /// After the last transaction the source committed at or before this time (milliseconds
+    /// since the Unix epoch). The binary log's commit times have whole seconds.
+    CommitTime(i64),
+}
+
+impl StopAt {
+    /// Reads a binary log `file:pos`, an LSN `X/Y`, or a time in RFC 3339 with its offset
+    /// (`2026-12-02T14:30:00Z`, `2026-12-02T15:30:00+01:00`).
+    pub fn parse(s: &str) -> std::result::Result<StopAt, String> {
+        let s = s.trim();
+        if let Ok(t) = s.parse::<jiff::Timestamp>() {
+            return Ok(StopAt::CommitTime(t.as_millisecond()));
+        }
+        let looks_like_time = s.len() >= 5
+            && s.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && s.as_bytes()[4] == b'-';
+        if looks_like_time {
+            return Err(format!(
+                "'{s}' is not a time Tugboat can read: write it in RFC 3339 with its offset, e.g. 2026-12-02T14:30:00Z"
+            ));
+        }
+        Position::parse(s).map(StopAt::Position).ok_or_else(|| {
+            format!(
+                "'{s}' is neither a position (binary log file:pos, an LSN X/Y) nor a time (2026-12-02T14:30:00Z)"
+            )
+        })
+    }
+
+    /// Whether the transaction ending at `end`, committed at `commit_ms`, lies past the stop
+    /// (it is not applied).
+    pub fn passed_by(&self, end: &Position, commit_ms: i64) -> bool {
+        match self {
+            StopAt::Position(p) => end.reached(p) && end != p,
+            StopAt::CommitTime(ms) => commit_ms > *ms,
+        }
+    }
+
+    /// Whether a task whose checkpoint is `at` is at the stop itself.
+    pub fn reached_by(&self, at: &Position) -> bool {
+        matches!(self, StopAt::Position(p) if at.reached(p))
+    }
+
+    /// Whether this stop can be met on a source of `engine` (a position of its own log).
+    pub fn fits(&self, engine: crate::endpoints::Engine) -> bool {
+        use crate::endpoints::Engine;
+        match self {
+            StopAt::CommitTime(_) => true,
+            StopAt::Position(Position::Lsn(_)) => engine == Engine::Postgres,
+            StopAt::Position(Position::Binlog { .. }) => {
+                matches!(engine, Engine::MySql | Engine::MariaDb)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for StopAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopAt::Position(p) => write!(f, "position {p}"),
+            StopAt::CommitTime(ms) => match jiff::Timestamp::from_millisecond(*ms) {
+                Ok(t) => write!(f, "commit time {t}"),
+                Err(_) => write!(f, "commit time {ms} ms"),
+            },
+        }
+    }
+}
+
 /// A place in the source's log: the end of a committed transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Position {
@@ -198,6 +272,34 @@ pub struct Txn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stop_positions_and_times_parse_and_bound_transactions() {
+        let t = StopAt::parse("2026-12-02T15:30:00+01:00").expect("a time with an offset");
+        assert_eq!(t, StopAt::CommitTime(1_796_221_800_000));
+        assert_eq!(StopAt::parse("2026-12-02T14:30:00Z"), Ok(t.clone()));
+        let at = Position::Lsn(10);
+        assert!(
+            !t.passed_by(&at, 1_796_221_800_000),
+            "committed at the stop"
+        );
+        assert!(t.passed_by(&at, 1_796_221_800_001), "committed after it");
+        let e = StopAt::parse("2026-12-02 14:30").expect_err("no offset, no T");
+        assert!(e.contains("RFC 3339"), "{e}");
+
+        let p = StopAt::parse("binlog.000009:4567").expect("binlog position");
+        let before = Position::parse("binlog.000009:4000").unwrap();
+        let same = Position::parse("binlog.000009:4567").unwrap();
+        let next_file = Position::parse("binlog.000010:120").unwrap();
+        assert!(!p.passed_by(&before, 0) && !p.passed_by(&same, 0));
+        assert!(p.passed_by(&next_file, 0));
+        assert!(p.reached_by(&same) && !p.reached_by(&before));
+        assert!(p.fits(crate::endpoints::Engine::MariaDb));
+        assert!(!p.fits(crate::endpoints::Engine::Postgres));
+        let lsn = StopAt::parse("0/16B3748").expect("an LSN");
+        assert!(lsn.fits(crate::endpoints::Engine::Postgres));
+        assert!(StopAt::parse("tomorrow").is_err());
+    }
 
     #[test]
     fn positions_print_parse_and_order() {

@@ -14,7 +14,7 @@ use super::apply::{self, Applier, Checkpoint, TableCounts};
 use super::binlog::{self, TableMeta};
 use super::checks::{self, Status};
 use super::pglogical;
-use super::{Captured, Position, TaskType, Txn};
+use super::{Captured, Position, StopAt, TaskType, Txn};
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
 use crate::tasks::{Summary, Task, TaskEvent, values};
@@ -71,6 +71,15 @@ impl CdcStats {
     }
 }
 
+/// Where a cdc task starts and where a replicating task stops by itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bounds {
+    /// For a cdc task without a checkpoint: the position to start from (default: now).
+    pub start: Option<Position>,
+    /// Stop once every transaction up to this is applied (default: run until stopped).
+    pub stop_at: Option<StopAt>,
+}
+
 /// The outcome of a replicating task that stopped cleanly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CdcSummary {
@@ -79,6 +88,9 @@ pub struct CdcSummary {
     pub full_load: Option<Summary>,
     pub checks: Vec<checks::Check>,
     pub stats: CdcStats,
+    /// Why it stopped: `stopped` (asked to), or how it reached its stop.
+    #[serde(default)]
+    pub stop_reason: String,
 }
 
 fn fail(endpoint: &Connection, reason: String) -> Error {
@@ -107,7 +119,8 @@ fn now_unix() -> f64 {
 
 /// Runs a full-load-and-cdc or cdc task until `cancel` is set (then it stops at a checkpoint
 /// and returns), a change the error policy does not allow, or a capture that cannot go on.
-/// `start`: for a cdc task without a checkpoint, the position to start from (default: now).
+/// `bounds`: for a cdc task without a checkpoint, the position to start from (default: now),
+/// and where to stop by itself (default: when `cancel` is set).
 pub async fn run_cdc(
     task: &Task,
     task_type: TaskType,
@@ -115,8 +128,9 @@ pub async fn run_cdc(
     target: &Connection,
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<AtomicBool>,
-    start: Option<Position>,
+    bounds: Bounds,
 ) -> Result<CdcSummary> {
+    let Bounds { start, stop_at } = bounds;
     let step = |m: String| events(TaskEvent::Step(m));
     let pg = source.endpoint.engine == Engine::Postgres;
     if source.endpoint.engine == Engine::Sqlite {
@@ -127,6 +141,12 @@ pub async fn run_cdc(
             .map(|c| format!("{} ({})", c.detail, c.fix))
             .unwrap_or_default();
         return Err(fail(source, format!("replication is not possible: {why}")));
+    }
+    if let Some(s) = stop_at.as_ref().filter(|s| !s.fits(source.endpoint.engine)) {
+        return Err(fail(
+            source,
+            format!("the stop ({s}) is not a position of this source's log"),
+        ));
     }
     let mut checkpoint = apply::checkpoint(target, &task.name).await?;
     step("premigration checks".into());
@@ -178,6 +198,11 @@ pub async fn run_cdc(
                     phase: "full-load".into(),
                     checkpoint: p0.to_string(),
                     ..Default::default()
+                },
+                stop_reason: if failed > 0 {
+                    "the full load failed".into()
+                } else {
+                    "stopped".into()
                 },
             });
         }
@@ -286,8 +311,16 @@ pub async fn run_cdc(
     let mut window = Instant::now();
     let mut last_commit = 0i64;
     let mut outcome: Result<()> = Ok(());
+    // Set once the task reaches its stop (`stop_at`); the loop then ends like a stop.
+    let mut stop_reason: Option<String> = stop_at
+        .as_ref()
+        .filter(|s| s.reached_by(&cp.position))
+        .map(|s| format!("reached its stop ({s}) before it started"));
+    // Idle, with the source already past the stop, since then (see `quiet_past`).
+    let mut quiet_since: Option<Instant> = None;
+    let mut last_probe = Instant::now();
     loop {
-        let stop = cancel.load(Ordering::Relaxed);
+        let stop = cancel.load(Ordering::Relaxed) || stop_reason.is_some();
         let got = if stop {
             None
         } else {
@@ -299,7 +332,24 @@ pub async fn run_cdc(
         };
         let mut flush = stop || got.is_none() || pending_changes >= BATCH_CHANGES;
         let mut after: Option<Captured> = None;
+        if got.is_some() {
+            quiet_since = None;
+        }
         match got {
+            Some(Captured::Txn(t))
+                if stop_at
+                    .as_ref()
+                    .is_some_and(|s| s.passed_by(&t.end, t.commit_ms)) =>
+            {
+                // Past the stop: not applied; what is pending goes, then the task stops.
+                if let Some(s) = &stop_at {
+                    stop_reason = Some(format!(
+                        "reached its stop ({s}): the next transaction ends at {}",
+                        t.end
+                    ));
+                }
+                flush = true;
+            }
             Some(Captured::Txn(t)) => {
                 read_window += t.changes.len() as u64;
                 stats.read_position = t.end.to_string();
@@ -335,6 +385,34 @@ pub async fn run_cdc(
             pending.clear();
             pending_changes = 0;
             stats.target_latency_s = (now_unix() - last_commit as f64 / 1000.0).max(0.0);
+            if let Some(s) = stop_at.as_ref().filter(|s| s.reached_by(&cp.position)) {
+                stop_reason.get_or_insert(format!("reached its stop ({s})"));
+            }
+        }
+        // Nothing read for a while: the stop may lie where the source has nothing for the task.
+        if let Some(s) = &stop_at
+            && stop_reason.is_none()
+            && !stop
+            && pending.is_empty()
+            && rx.is_empty()
+            && last_probe.elapsed() >= Duration::from_secs(1)
+        {
+            last_probe = Instant::now();
+            match quiet_past(s, source, pg).await {
+                Ok(true) => match quiet_since {
+                    // Still nothing a second after the source was seen past the stop: every
+                    // transaction before the stop has been read (the reader is idle).
+                    Some(since) if since.elapsed() >= Duration::from_secs(1) => {
+                        stop_reason = Some(format!(
+                            "reached its stop ({s}): the source went past it with nothing more for the task"
+                        ));
+                    }
+                    Some(_) => {}
+                    None => quiet_since = Some(Instant::now()),
+                },
+                Ok(false) => quiet_since = None,
+                Err(e) => tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}"),
+            }
         }
         // A DDL's position, committed as the checkpoint once it is handled.
         let mut checkpoint_at = None;
@@ -423,13 +501,34 @@ pub async fn run_cdc(
     reader.abort();
     applier.close();
     outcome?;
-    step(format!("stopped at checkpoint {}", cp.position));
+    let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
+    step(format!(
+        "stopped at checkpoint {} ({stop_reason})",
+        cp.position
+    ));
     Ok(CdcSummary {
         task: task.name.clone(),
         task_type,
         full_load,
         checks: found,
         stats,
+        stop_reason,
+    })
+}
+
+/// Whether the source is past the stop `s` now: its log position is at or beyond it, or (a
+/// time) this machine's clock is more than a second beyond it.
+async fn quiet_past(s: &StopAt, source: &Connection, pg: bool) -> Result<bool> {
+    Ok(match s {
+        StopAt::CommitTime(ms) => (now_unix() * 1000.0) as i64 > ms + 1000,
+        StopAt::Position(p) => {
+            let now = if pg {
+                pglogical::current_position(source).await?
+            } else {
+                binlog::current_position(source).await?
+            };
+            now.reached(p)
+        }
     })
 }
 

@@ -167,6 +167,11 @@ pub enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// A replicating task: stop by itself once every transaction up to this is applied (a
+        /// binary log `file:pos`, an LSN `X/Y`, or a commit time such as
+        /// `2026-12-02T14:30:00Z`).
+        #[arg(long)]
+        stop_at: Option<String>,
     },
     /// Create, show or edit project files.
     #[command(subcommand)]
@@ -526,7 +531,9 @@ async fn execute(command: Command) -> Result<()> {
             task,
             reload,
             json,
+            stop_at,
         } => {
+            let stop_at = stop_at.as_deref().map(parse_stop).transpose()?;
             let p = Project::load(&project)?;
             let t = p
                 .tasks
@@ -557,10 +564,22 @@ async fn execute(command: Command) -> Result<()> {
             };
             let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
             let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
+            if stop_at.is_some() && !t.task_type.captures() {
+                return Err(Error::InvalidEndpoint {
+                    endpoint: "--stop-at".into(),
+                    reason: format!(
+                        "task '{}' is a full-load task: only full-load-and-cdc and cdc tasks replicate up to a stop",
+                        t.name
+                    ),
+                });
+            }
             let mode = if t.task_type.captures() {
                 Mode::Replicate {
                     task_type: t.task_type,
-                    start: None,
+                    bounds: crate::cdc::run::Bounds {
+                        start: None,
+                        stop_at,
+                    },
                 }
             } else {
                 Mode::Load { reload }
@@ -975,6 +994,19 @@ pub struct MigrateArgs {
     /// default: now.
     #[arg(long)]
     start_position: Option<String>,
+    /// A replicating task: stop by itself once every transaction up to this is applied (a
+    /// binary log `file:pos`, an LSN `X/Y`, or a commit time such as `2026-12-02T14:30:00Z`);
+    /// exit 0 at that checkpoint.
+    #[arg(long)]
+    stop_at: Option<String>,
+}
+
+/// `--stop-at`'s value.
+fn parse_stop(s: &str) -> Result<crate::cdc::StopAt> {
+    crate::cdc::StopAt::parse(s).map_err(|reason| Error::InvalidEndpoint {
+        endpoint: "--stop-at".into(),
+        reason,
+    })
 }
 
 /// `schema.table` pattern into a selection rule (a bare name means any schema).
@@ -1140,10 +1172,10 @@ enum Mode {
     Load { reload: Vec<String> },
     /// Validate what is on the target.
     ValidateOnly,
-    /// Full load and replication, or replication only, until stopped.
+    /// Full load and replication, or replication only, until stopped or at its stop.
     Replicate {
         task_type: crate::cdc::TaskType,
-        start: Option<crate::cdc::Position>,
+        bounds: crate::cdc::run::Bounds,
     },
 }
 
@@ -1154,6 +1186,12 @@ type Resolved = (
 
 async fn migrate(a: MigrateArgs) -> Result<()> {
     let (task, s, d) = task_from_args(&a)?;
+    if a.stop_at.is_some() && !task.task_type.captures() {
+        return Err(Error::InvalidEndpoint {
+            endpoint: "--stop-at".into(),
+            reason: "only full-load-and-cdc and cdc tasks (--type) replicate up to a stop".into(),
+        });
+    }
     if task.task_type.captures() {
         let start = match &a.start_position {
             Some(p) => {
@@ -1169,7 +1207,9 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             None => None,
         };
         let task_type = task.task_type;
-        return run_task(task, s, d, a.json, Mode::Replicate { task_type, start }).await;
+        let stop_at = a.stop_at.as_deref().map(parse_stop).transpose()?;
+        let bounds = crate::cdc::run::Bounds { start, stop_at };
+        return run_task(task, s, d, a.json, Mode::Replicate { task_type, bounds }).await;
     }
     run_task(
         task,
@@ -1198,6 +1238,7 @@ fn replicated(s: crate::cdc::run::CdcSummary, json: bool) -> Result<()> {
             );
         }
         println!("{}", s.stats.line());
+        println!("{}", s.stop_reason);
         println!(
             "{:<36} {:>10} {:>10} {:>10} {:>6} {:>10}  state",
             "table", "inserts", "updates", "deletes", "ddl", "exceptions"
@@ -1491,7 +1532,7 @@ async fn run_task(
         Mode::ValidateOnly => {
             crate::tasks::validate_only(&task, &source, &target, events, cancel.clone()).await
         }
-        Mode::Replicate { task_type, start } => {
+        Mode::Replicate { task_type, bounds } => {
             let r = crate::cdc::run_cdc(
                 &task,
                 *task_type,
@@ -1499,7 +1540,7 @@ async fn run_task(
                 &target,
                 events,
                 cancel.clone(),
-                start.clone(),
+                bounds.clone(),
             )
             .await;
             status.finish_and_clear();

@@ -593,3 +593,163 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
         "{out}"
     );
 }
+
+/// Runs the CLI until it exits by itself (at most 90 s, then it is killed and the test fails):
+/// (exit success, stdout, stderr).
+fn tugboat_until_done(args: &[&str]) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tugboat runs");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!(
+                "the task never stopped by itself: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().expect("output");
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+/// `--stop-at`: a task given a binary log position applies every transaction up to it and none
+/// after, then exits 0 at that checkpoint; given a commit time with nothing more to read, it
+/// stops once the time has passed; started again without a stop, it goes on from there and
+/// loses nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there() {
+    let src_url = support::mysql_database("tug_cdc_stop_src").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO s SELECT seq, 'load' FROM seq_1_to_10",
+    )
+    .await
+    .expect("source");
+    let dir = tempfile::tempdir().expect("dir");
+    let dst_url = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let dst = open_target(&dst_url).await;
+    let log = dir.path().join("tugboat.log");
+    let log = log.to_str().expect("path").to_string();
+    let ids = "SELECT group_concat(id, ',') FROM (SELECT id FROM s ORDER BY id)";
+
+    let mut child = start_task(&src_url, &dst_url, &log, "stopper", &[]);
+    loaded(&dst, "stopper", &mut child, &log).await;
+    src.execute("INSERT INTO s VALUES (11, 'a')")
+        .await
+        .expect("a");
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) FROM s",
+        "SELECT count(*) FROM s",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+
+    // Stopped: one transaction, the position after it, then two more.
+    src.execute("START TRANSACTION; INSERT INTO s VALUES (12, 'b'); UPDATE s SET v = 'b' WHERE id = 1; COMMIT")
+        .await
+        .expect("b");
+    let stop_pos = {
+        let r = src.query_text("SHOW MASTER STATUS").await.expect("status");
+        format!(
+            "{}:{}",
+            r[0].at(0).expect("file"),
+            r[0].at(1).expect("position")
+        )
+    };
+    src.execute("INSERT INTO s VALUES (13, 'c'); DELETE FROM s WHERE id = 2")
+        .await
+        .expect("c");
+    let args = |stop: &str| -> Vec<String> {
+        [
+            "migrate",
+            "--source",
+            &src_url,
+            "--target",
+            &dst_url,
+            "--type",
+            "full-load-and-cdc",
+            "--task",
+            "stopper",
+            "--stop-at",
+            stop,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let a = args(&stop_pos);
+    let (ok, out, err) = tugboat_until_done(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("reached its stop (position {stop_pos})")),
+        "{out}"
+    );
+    assert_eq!(
+        scalar(&dst, ids).await,
+        "1,2,3,4,5,6,7,8,9,10,11,12",
+        "up to the stop and nothing after it"
+    );
+    assert_eq!(scalar(&dst, "SELECT v FROM s WHERE id = 1").await, "b");
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT position FROM tugboat_cdc_checkpoint WHERE task = 'stopper'"
+        )
+        .await,
+        stop_pos,
+        "the checkpoint is the stop"
+    );
+
+    // A commit time already passed, nothing more after what is pending: it applies the rest
+    // (13 and the delete, committed before it) and stops once nothing more comes.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let t = jiff::Timestamp::from_second(now).expect("time").to_string();
+    let a = args(&t);
+    let (ok, out, err) = tugboat_until_done(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("reached its stop (commit time"), "{out}");
+    assert_eq!(scalar(&dst, ids).await, "1,3,4,5,6,7,8,9,10,11,12,13");
+
+    // Without a stop it goes on from the checkpoint.
+    src.execute("INSERT INTO s VALUES (14, 'd')")
+        .await
+        .expect("d");
+    let mut child = start_task(&src_url, &dst_url, &log, "stopper", &[]);
+    converge(
+        &src,
+        &dst,
+        "SELECT GROUP_CONCAT(CONCAT(id, v) ORDER BY id) FROM s",
+        "SELECT group_concat(id || v, ',') FROM (SELECT * FROM s ORDER BY id)",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+
+    // A stop that is not this source's kind of position is refused before anything runs.
+    let a = args("0/16B3748");
+    let (ok, _, err) = tugboat_until_done(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        !ok && err.contains("not a position of this source's log"),
+        "{err}"
+    );
+}
