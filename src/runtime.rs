@@ -209,24 +209,29 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                     crate::tasks::validate_only(&task, &s, &t, events, cancel).await
                 } else if task.task_type.captures() {
                     let started = std::time::Instant::now();
-                    crate::cdc::run_cdc(
-                        &task,
-                        task.task_type,
-                        &s,
-                        &t,
-                        events,
-                        cancel,
-                        Default::default(),
-                    )
-                    .await
-                    .map(|c| {
-                        c.full_load.unwrap_or(crate::tasks::Summary {
-                            task: task.name.clone(),
-                            tables: vec![],
-                            seconds: started.elapsed().as_secs_f64(),
-                            peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
+                    let bounds = crate::cdc::run::Bounds {
+                        start: None,
+                        stop_at: match task.stop_at.as_deref().map(crate::cdc::StopAt::parse) {
+                            Some(Err(reason)) => {
+                                return Err(crate::error::Error::InvalidEndpoint {
+                                    endpoint: format!("task {}: stop at", task.name),
+                                    reason,
+                                });
+                            }
+                            Some(Ok(s)) => Some(s),
+                            None => None,
+                        },
+                    };
+                    crate::cdc::run_cdc(&task, task.task_type, &s, &t, events, cancel, bounds)
+                        .await
+                        .map(|c| {
+                            c.full_load.unwrap_or(crate::tasks::Summary {
+                                task: task.name.clone(),
+                                tables: vec![],
+                                seconds: started.elapsed().as_secs_f64(),
+                                peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
+                            })
                         })
-                    })
                 } else {
                     match crate::tasks::reload(&task.name, &t, &reload).await {
                         Ok(()) => crate::tasks::run(&task, &s, &t, events, cancel).await,

@@ -533,7 +533,6 @@ async fn execute(command: Command) -> Result<()> {
             json,
             stop_at,
         } => {
-            let stop_at = stop_at.as_deref().map(parse_stop).transpose()?;
             let p = Project::load(&project)?;
             let t = p
                 .tasks
@@ -564,6 +563,12 @@ async fn execute(command: Command) -> Result<()> {
             };
             let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
             let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
+            // The command's --stop-at, or the task's own.
+            let stop_at = stop_at
+                .or(t.stop_at.clone())
+                .as_deref()
+                .map(parse_stop)
+                .transpose()?;
             if stop_at.is_some() && !t.task_type.captures() {
                 return Err(Error::InvalidEndpoint {
                     endpoint: "--stop-at".into(),
@@ -1128,6 +1133,7 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
         source: se.name.clone(),
         target: te.name.clone(),
         task_type,
+        stop_at: a.stop_at.clone(),
         mappings,
         settings: Settings {
             prepare,

@@ -87,6 +87,7 @@ pub fn demo_project(dir: &Path) -> Project {
             mappings: crate::tasks::mappings::TableMappings::all(),
             settings: crate::tasks::Settings::default(),
             task_type: Default::default(),
+            stop_at: None,
         }],
         ..Default::default()
     }

@@ -156,6 +156,11 @@ pub struct Task {
     /// Full load, full load then ongoing replication, or replication only.
     #[serde(default)]
     pub task_type: crate::cdc::TaskType,
+    /// A replicating task stops by itself once every transaction up to this is applied: a
+    /// binary log `file:pos`, an LSN `X/Y` or a commit time (`2026-12-02T14:30:00Z`, see
+    /// [`crate::cdc::StopAt`]). None: it runs until stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_at: Option<String>,
 }
 
 /// DMS's table states.

@@ -14,6 +14,7 @@ use crate::tasks::{one, open};
 fn task(name: &str, settings: Settings) -> Task {
     Task {
         task_type: Default::default(),
+        stop_at: None,
         name: name.into(),
         source: "s".into(),
         target: "t".into(),

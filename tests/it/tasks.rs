@@ -18,6 +18,7 @@ pub async fn open(url: &str, role: Role) -> Connection {
 fn task(name: &str) -> Task {
     Task {
         task_type: Default::default(),
+        stop_at: None,
         name: name.into(),
         source: "s".into(),
         target: "t".into(),

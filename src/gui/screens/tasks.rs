@@ -220,6 +220,7 @@ impl TasksScreen {
                         mappings: TableMappings::all(),
                         settings: Settings::default(),
                         task_type: Default::default(),
+                        stop_at: None,
                     });
                     self.selected = Some(state.project.tasks.len() - 1);
                     state.dirty = true;
@@ -331,10 +332,45 @@ impl TasksScreen {
                             }
                             _ => {
                                 ui.label(
-                                    "Runs until stopped; premigration checks (binary log or wal_level, privileges, keys) are shown when it starts. Started again, it resumes from its checkpoint.",
+                                    "Runs until stopped (or its stop, below); premigration checks (binary log or wal_level, privileges, keys) are shown when it starts. Started again, it resumes from its checkpoint.",
                                 );
                             }
                         }
+                        ui.end_row();
+                        let l = ui.label("Stop at");
+                        ui.vertical(|ui| {
+                            let mut text = t.stop_at.clone().unwrap_or_default();
+                            let r = ui
+                                .add(
+                                    egui::TextEdit::singleline(&mut text)
+                                        .hint_text("empty: until stopped")
+                                        .desired_width(360.0),
+                                )
+                                .labelled_by(l.id);
+                            if r.changed() {
+                                t.stop_at = (!text.is_empty()).then_some(text);
+                                changed = true;
+                            }
+                            match t.stop_at.as_deref().map(crate::cdc::StopAt::parse) {
+                                None => {
+                                    ui.weak("a binary log file:pos, an LSN X/Y, or a commit time such as 2026-12-02T14:30:00Z");
+                                }
+                                Some(Ok(stop)) if source_engine.is_some_and(|e| !stop.fits(e)) => {
+                                    ui.colored_label(
+                                        ui.visuals().error_fg_color,
+                                        format!("{stop} is not a position of this source's log"),
+                                    );
+                                }
+                                Some(Ok(stop)) => {
+                                    ui.label(format!(
+                                        "applies every transaction up to {stop}, none after it, then stops at that checkpoint"
+                                    ));
+                                }
+                                Some(Err(e)) => {
+                                    ui.colored_label(ui.visuals().error_fg_color, e);
+                                }
+                            }
+                        });
                         ui.end_row();
                     }
                     let s = &mut t.settings;
