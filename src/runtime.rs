@@ -62,6 +62,13 @@ pub enum Command {
         with_data: bool,
         recreate: bool,
     },
+    /// List a PostgreSQL server's replication slots with the WAL each one holds; with `drop`,
+    /// drop that slot (and its publication) first.
+    Slots {
+        endpoint: Endpoint,
+        password: Option<Password>,
+        drop: Option<String>,
+    },
 }
 
 /// What to assess.
@@ -100,6 +107,8 @@ pub enum EventKind {
     /// A running task's progress.
     Task(crate::tasks::TaskEvent),
     TaskFinished(Result<Box<crate::tasks::Summary>, String>),
+    /// A server's replication slots (after the drop asked for, if any).
+    Slots(Result<Vec<crate::cdc::pglogical::SlotInfo>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +261,31 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 Err(e) => tracing::error!(target: "tugboat::tasks", "task {name}: {e}"),
             }
             (name, EventKind::TaskFinished(r))
+        }
+        Command::Slots {
+            endpoint,
+            password,
+            drop,
+        } => {
+            let r = async {
+                let c = Connection::open(&endpoint, password).await?;
+                let r = async {
+                    if let Some(slot) = &drop {
+                        crate::cdc::pglogical::drop_slot_named(&c, slot).await?;
+                        tracing::info!(target: "tugboat::cdc", "{}: dropped replication slot {slot} and its publication", endpoint.label());
+                    }
+                    crate::cdc::pglogical::slots(&c).await
+                }
+                .await;
+                c.close().await;
+                r
+            }
+            .await
+            .map_err(|e| e.to_string());
+            if let Err(e) = &r {
+                tracing::warn!(target: "tugboat::cdc", "{e}");
+            }
+            (endpoint.name, EventKind::Slots(r))
         }
         Command::TestConnection { endpoint, password } => {
             let r = test_connection(&endpoint, password)

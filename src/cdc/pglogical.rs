@@ -157,17 +157,72 @@ pub async fn still_there(conn: &Connection, task: &str) -> Result<Option<String>
 /// Drops the task's slot and publication (the task is deleted or reloaded), so the source no
 /// longer keeps WAL for it.
 pub async fn drop_slot(conn: &Connection, task: &str) -> Result<()> {
-    let slot = slot_name(task);
-    let lit = text_literal(conn.endpoint.engine, &slot);
+    drop_slot_named(conn, &slot_name(task)).await
+}
+
+/// Drops the replication slot `slot` and the publication of the same name (Tugboat's pair).
+pub async fn drop_slot_named(conn: &Connection, slot: &str) -> Result<()> {
+    let lit = text_literal(conn.endpoint.engine, slot);
     conn.query(&format!("dropping replication slot {slot}"), &format!(
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = {lit}"
     )).await?;
     conn.query(
         &format!("dropping publication {slot}"),
-        &format!("DROP PUBLICATION IF EXISTS {slot}"),
+        &format!(
+            "DROP PUBLICATION IF EXISTS {}",
+            crate::tasks::values::quote(conn.endpoint.engine, slot)
+        ),
     )
     .await?;
     Ok(())
+}
+
+/// A replication slot of a PostgreSQL server, and the WAL it makes the server keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotInfo {
+    pub name: String,
+    /// The output plugin (`pgoutput` for Tugboat's); empty for a physical slot.
+    pub plugin: String,
+    /// A reader is connected to it now.
+    pub active: bool,
+    /// What its reader has confirmed (LSN), when it has.
+    pub confirmed: String,
+    /// WAL kept for it: from its restart position to the server's position now.
+    pub wal_held_bytes: Option<i64>,
+}
+
+impl SlotInfo {
+    /// One of Tugboat's (a task's: `tugboat_<task>`).
+    pub fn is_tugboat(&self) -> bool {
+        self.name.starts_with("tugboat_")
+    }
+
+    /// The WAL it holds, readable (`12.5 MiB`), or `-` when unknown.
+    pub fn wal_held(&self) -> String {
+        self.wal_held_bytes
+            .map(crate::cli::human_bytes)
+            .unwrap_or_else(|| "-".into())
+    }
+}
+
+/// Every replication slot of the server, by name.
+pub async fn slots(conn: &Connection) -> Result<Vec<SlotInfo>> {
+    let rows = conn
+        .query(
+            "listing replication slots",
+            "SELECT slot_name, coalesce(plugin, ''), active::text, coalesce(confirmed_flush_lsn::text, ''), pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text FROM pg_replication_slots ORDER BY 1",
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SlotInfo {
+            name: r.at(0).unwrap_or("").to_string(),
+            plugin: r.at(1).unwrap_or("").to_string(),
+            active: r.at(2) == Some("true"),
+            confirmed: r.at(3).unwrap_or("").to_string(),
+            wal_held_bytes: r.at(4).and_then(|v| v.parse().ok()),
+        })
+        .collect())
 }
 
 /// Reads the slot's changes after `from` for `tables` (keyed by lower-case `schema.table`) and

@@ -431,32 +431,27 @@ async fn execute(command: Command) -> Result<()> {
         Command::Slots(t) => {
             let (e, pw) = t.resolve()?;
             let c = Connection::open(&e, pw).await?;
-            let rows = c
-                .query(
-                    "listing replication slots",
-                    "SELECT slot_name, plugin, active::text, coalesce(confirmed_flush_lsn::text, ''), pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) FROM pg_replication_slots ORDER BY 1",
-                )
-                .await?;
+            let slots = crate::cdc::pglogical::slots(&c).await;
+            c.close().await;
             println!(
                 "{:<40} {:<12} {:<7} {:<14} WAL held",
                 "slot", "plugin", "active", "confirmed"
             );
-            for r in &rows {
+            for s in &slots? {
                 println!(
                     "{:<40} {:<12} {:<7} {:<14} {}{}",
-                    r.s("slot_name"),
-                    r.at(1).unwrap_or(""),
-                    r.at(2).unwrap_or(""),
-                    r.at(3).unwrap_or(""),
-                    r.at(4).unwrap_or(""),
-                    if r.s("slot_name").starts_with("tugboat_") {
+                    s.name,
+                    s.plugin,
+                    s.active,
+                    s.confirmed,
+                    s.wal_held(),
+                    if s.is_tugboat() {
                         "  (a Tugboat task's: tugboat drop-task removes it)"
                     } else {
                         ""
                     }
                 );
             }
-            c.close().await;
             Ok(())
         }
         Command::DropTask {

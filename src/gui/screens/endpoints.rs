@@ -26,6 +26,11 @@ pub struct EndpointStatus {
     /// The step a running discovery is at.
     pub step: Option<String>,
     pub counts: HashMap<(String, String), CountState>,
+    /// A PostgreSQL endpoint's replication slots: the request listing them, and the list.
+    pub slots_request: Option<RequestId>,
+    pub slots: Option<Result<Vec<crate::cdc::pglogical::SlotInfo>, String>>,
+    /// A slot whose drop waits for the user's confirmation.
+    pub confirm_drop: Option<String>,
 }
 
 #[derive(Default)]
@@ -56,6 +61,10 @@ impl EndpointsScreen {
                 st.discovering = None;
                 st.step = None;
                 st.catalog = Some(r);
+            }
+            EventKind::Slots(r) if st.slots_request == Some(event.request) => {
+                st.slots_request = None;
+                st.slots = Some(r);
             }
             EventKind::DiscoveryProgress(p) if st.discovering == Some(event.request) => {
                 st.step = Some(p.step);
@@ -243,6 +252,10 @@ impl EndpointsScreen {
         egui::CentralPanel::default().show(ui, |ui| {
             let endpoint = state.project.endpoints[i].clone();
             let st = self.status.entry(endpoint.name.clone()).or_default();
+            let password = Self::password(state, &endpoint.name);
+            if Self::slots_ui(ui, state, &endpoint, password, st) {
+                ui.separator();
+            }
             match (&st.catalog, st.discovering) {
                 (_, Some(_)) => {
                     ui.horizontal(|ui| {
@@ -310,6 +323,21 @@ impl EndpointsScreen {
                     options: DiscoverOptions::default(),
                 }));
             }
+            if endpoint.engine == Engine::Postgres
+                && ui
+                    .add_enabled(
+                        st.slots_request.is_none(),
+                        egui::Button::new("Replication slots"),
+                    )
+                    .on_hover_text("The server's replication slots and the WAL each one keeps")
+                    .clicked()
+            {
+                st.slots_request = Some(state.runtime.submit(Command::Slots {
+                    endpoint: endpoint.clone(),
+                    password: password.clone(),
+                    drop: None,
+                }));
+            }
         });
         ui.add_space(6.0);
         if st.testing.is_some() {
@@ -361,6 +389,97 @@ impl EndpointsScreen {
             }
             None => {}
         }
+    }
+
+    /// The replication slots listed for a PostgreSQL endpoint: each with the WAL it keeps on the
+    /// server, Tugboat's marked, and an idle one of Tugboat's can be dropped (after a
+    /// confirmation: its task cannot resume once it is gone). True when it showed anything.
+    fn slots_ui(
+        ui: &mut egui::Ui,
+        state: &mut AppState,
+        endpoint: &Endpoint,
+        password: Option<Password>,
+        st: &mut EndpointStatus,
+    ) -> bool {
+        if st.slots_request.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Reading the replication slots…");
+            });
+        }
+        let Some(slots) = &st.slots else {
+            return st.slots_request.is_some();
+        };
+        ui.label(RichText::new("Replication slots").strong());
+        let slots = match slots {
+            Ok(s) => s,
+            Err(e) => {
+                ui.add(egui::Label::new(RichText::new(e).color(style::ERROR)).wrap());
+                return true;
+            }
+        };
+        if slots.is_empty() {
+            ui.label(
+                RichText::new("None: the server keeps no WAL for a reader.").color(style::MUTED),
+            );
+            return true;
+        }
+        let mut drop = None;
+        egui::Grid::new("slots")
+            .num_columns(5)
+            .striped(true)
+            .show(ui, |ui| {
+                for h in ["slot", "active", "confirmed", "WAL held", ""] {
+                    ui.label(RichText::new(h).color(style::MUTED));
+                }
+                ui.end_row();
+                for s in slots {
+                    ui.label(&s.name).on_hover_text(if s.is_tugboat() {
+                        format!("a Tugboat task's slot ({})", s.plugin)
+                    } else {
+                        format!("not Tugboat's ({})", if s.plugin.is_empty() { "physical" } else { &s.plugin })
+                    });
+                    ui.label(if s.active { "yes" } else { "no" });
+                    ui.label(&s.confirmed);
+                    // A slot nobody reads keeps WAL without end: say so where it is big.
+                    let big = !s.active && s.wal_held_bytes.unwrap_or(0) > 1 << 30;
+                    if big {
+                        ui.colored_label(style::ERROR, s.wal_held())
+                            .on_hover_text("An idle slot keeps WAL until it is read or dropped; the disk can fill up");
+                    } else {
+                        ui.label(s.wal_held());
+                    }
+                    if s.is_tugboat() && !s.active {
+                        if st.confirm_drop.as_deref() == Some(s.name.as_str()) {
+                            ui.horizontal(|ui| {
+                                if ui
+                                    .button(RichText::new("Drop it: its task cannot resume").color(style::ERROR))
+                                    .clicked()
+                                {
+                                    drop = Some(s.name.clone());
+                                }
+                                if ui.button("Keep").clicked() {
+                                    st.confirm_drop = None;
+                                }
+                            });
+                        } else if ui.button("Drop…").clicked() {
+                            st.confirm_drop = Some(s.name.clone());
+                        }
+                    } else {
+                        ui.label("");
+                    }
+                    ui.end_row();
+                }
+            });
+        if let Some(slot) = drop {
+            st.confirm_drop = None;
+            st.slots_request = Some(state.runtime.submit(Command::Slots {
+                endpoint: endpoint.clone(),
+                password,
+                drop: Some(slot),
+            }));
+        }
+        true
     }
 
     fn poll_file_dialog(&mut self, state: &mut AppState) {
