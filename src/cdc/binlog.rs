@@ -319,6 +319,12 @@ async fn added_columns(conn: &Connection, meta: &TableMeta, sql: &str) -> Option
     {
         return None;
     }
+    grown_table(conn, meta).await
+}
+
+/// The table of `meta` as the source's catalog has it now, if it only gained columns at the
+/// end (the columns the task knows keep their names, order and types).
+pub(crate) async fn grown_table(conn: &Connection, meta: &TableMeta) -> Option<Table> {
     let (schema, name) = meta.label.split_once('.')?;
     let opts = crate::discovery::DiscoverOptions {
         schemas: vec![schema.to_string()],

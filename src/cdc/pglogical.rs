@@ -284,6 +284,11 @@ async fn read_slot(
         "SELECT data FROM pg_logical_slot_peek_binary_changes({slot_lit}, NULL, {PEEK_CHANGES}, 'proto_version', '1', 'publication_names', {slot_lit})"
     );
     let mut rels: HashMap<u32, Relation> = HashMap::new();
+    // The tables as captured now: a table that gains columns on the source is read again.
+    let mut tables = tables.clone();
+    // The transaction being decoded was sent before (a peek decodes from the slot's position
+    // again): its relations are described as they were then, which is no change.
+    let mut resent = false;
     // The highest position sent: a peek returns it again until the slot moves past it.
     let mut sent = after;
     loop {
@@ -324,8 +329,9 @@ async fn read_slot(
         let mut truncated: Vec<String> = vec![];
         let mut fresh = 0;
         for (data,) in &rows {
-            match decode(data, &mut rels, tables)? {
-                Msg::Begin => {
+            match decode(data, &mut rels, &tables, resent)? {
+                Msg::Begin { final_lsn } => {
+                    resent = final_lsn < sent;
                     txn = Some(Txn {
                         end: Position::Lsn(0),
                         commit_ms: 0,
@@ -338,6 +344,48 @@ async fn read_slot(
                     }
                 }
                 Msg::Truncate(names) => truncated.extend(names),
+                Msg::Grown { key, columns } => {
+                    // Columns added at the end on the source: the table as it is now, if that
+                    // is what the relation describes; its changes go on with them.
+                    let meta = &tables[&key];
+                    let label = meta.label.clone();
+                    let now = super::binlog::grown_table(conn, meta).await.filter(|t| {
+                        t.columns.iter().filter(|c| c.generated.is_none()).count() == columns
+                    });
+                    let Some(t) = now else {
+                        let reason = format!(
+                            "its columns changed on the source ({} new at the end, but its definition now is not that): reload the table",
+                            columns.saturating_sub(meta.columns.len())
+                        );
+                        if tx
+                            .send(Captured::TableChanged {
+                                table: label,
+                                reason,
+                            })
+                            .await
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                        continue;
+                    };
+                    tables.insert(
+                        key,
+                        TableMeta::of(&label, &t, |d| {
+                            crate::tasks::values::kind(conn.endpoint.engine, d)
+                        }),
+                    );
+                    // The relation again, now that it matches: its changes are read.
+                    decode(data, &mut rels, &tables, resent)?;
+                    let added = Captured::ColumnsAdded {
+                        end: Position::Lsn(sent),
+                        label,
+                        table: Box::new(t),
+                    };
+                    if tx.send(added).await.is_err() {
+                        return Ok(());
+                    }
+                }
                 Msg::Changed(table, reason) => {
                     if tx
                         .send(Captured::TableChanged { table, reason })
@@ -396,9 +444,18 @@ struct Relation {
 }
 
 enum Msg {
-    Begin,
+    /// A transaction starts; its commit record is at `final_lsn`.
+    Begin {
+        final_lsn: u64,
+    },
     /// A captured table's columns differ from the task's: (table, reason).
     Changed(String, String),
+    /// A captured table (key of the task's tables) has every column the task knows, in order,
+    /// and more after them: `columns` in all.
+    Grown {
+        key: String,
+        columns: usize,
+    },
     Change(Change),
     Truncate(Vec<String>),
     Commit {
@@ -458,11 +515,14 @@ fn decode(
     data: &[u8],
     rels: &mut HashMap<u32, Relation>,
     tables: &HashMap<String, TableMeta>,
+    resent: bool,
 ) -> std::result::Result<Msg, String> {
     let mut r = Reader { b: data, at: 0 };
     let tag = r.u8()?;
     Ok(match tag {
-        b'B' => Msg::Begin,
+        b'B' => Msg::Begin {
+            final_lsn: r.u64()?,
+        },
         b'C' => {
             let _flags = r.u8()?;
             let _commit = r.u64()?;
@@ -494,11 +554,17 @@ fn decode(
                         .map(|i| (i, m.columns[i].1))
                 }));
             }
-            // Every column the task reads must be there, and nothing else: a column added or
-            // dropped on the source stops the table (its values would be lost or made NULL).
+            // Every column the task reads must be there, and nothing else: a column dropped on
+            // the source stops the table (its values would be made NULL); columns added after
+            // the known ones are read from then on (see [`Msg::Grown`]).
+            let sent: Vec<usize> = kinds.iter().flatten().map(|k| k.0).collect();
+            let extra = kinds.iter().filter(|k| k.is_none()).count();
+            let appended = extra > 0
+                && kinds
+                    .iter()
+                    .position(Option::is_none)
+                    .is_some_and(|first| kinds[first..].iter().all(Option::is_none));
             let mismatch = meta.and_then(|m| {
-                let sent: Vec<usize> = kinds.iter().flatten().map(|k| k.0).collect();
-                let extra = kinds.iter().filter(|k| k.is_none()).count();
                 let missing: Vec<&str> = (0..m.columns.len())
                     .filter(|i| !m.generated[*i] && !sent.contains(i))
                     .map(|i| m.columns[i].0.as_str())
@@ -524,7 +590,13 @@ fn decode(
                     width: meta.map(|m| m.columns.len()).unwrap_or(0),
                 },
             );
+            let all_known = meta
+                .is_some_and(|m| (0..m.columns.len()).all(|i| m.generated[i] || sent.contains(&i)));
             match (mismatch, label) {
+                // Already sent and not applied again: the relation as it was then is no news
+                // (pgoutput describes a relation anew before its next change once it changes).
+                (Some(_), _) if resent => Msg::Other,
+                (Some(_), Some(_)) if appended && all_known => Msg::Grown { key, columns: n },
                 (Some(why), Some(l)) => Msg::Changed(l, why),
                 _ => Msg::Other,
             }
@@ -675,7 +747,7 @@ mod tests {
     fn a_truncated_message_is_an_error_not_a_panic() {
         let mut rels = HashMap::new();
         let tables = HashMap::new();
-        assert!(decode(b"C\x00\x01", &mut rels, &tables).is_err());
-        assert!(decode(b"I\x00\x00\x00\x07N", &mut rels, &tables).is_err());
+        assert!(decode(b"C\x00\x01", &mut rels, &tables, false).is_err());
+        assert!(decode(b"I\x00\x00\x00\x07N", &mut rels, &tables, false).is_err());
     }
 }

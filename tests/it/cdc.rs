@@ -431,23 +431,34 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     .await;
     assert_eq!(behind, "t");
 
-    // A column added on the source: that table stops (its new values would be lost), the
-    // others go on.
+    // A column added on the source: added on the target and replicated from then on; then a
+    // column dropped: that table stops (its values would be made NULL), the others go on.
     let mut child = start_task(&src_url, &dst_url, &log, "pg2my", &[]);
     // The catalog is read at the start: the DDL comes once replication runs.
     wait_log(&log, "replicating from").await;
-    src.execute("ALTER TABLE acct ADD COLUMN extra int; INSERT INTO acct (id, owner, extra) VALUES (8, 'x', 1); INSERT INTO log VALUES (5000, 'goes on')")
+    src.execute("ALTER TABLE acct ADD COLUMN extra int; INSERT INTO acct (id, owner, extra) VALUES (8, 'x', 1); UPDATE acct SET extra = 7 WHERE id = 1; INSERT INTO log VALUES (5000, 'goes on')")
         .await
-        .expect("ddl");
+        .expect("add column");
+    converge(
+        &src,
+        &dst,
+        "SELECT string_agg(id || ':' || coalesce(extra::text, '-'), ',' ORDER BY id) FROM acct",
+        "SELECT GROUP_CONCAT(CONCAT(id, ':', COALESCE(extra, '-')) ORDER BY id) FROM acct",
+        &log,
+    )
+    .await;
+    src.execute("ALTER TABLE acct DROP COLUMN extra; INSERT INTO acct (id, owner) VALUES (9, 'y'); INSERT INTO log VALUES (5001, 'still goes on')")
+        .await
+        .expect("drop column");
     converge(&src, &dst, sum_src, sum_dst, &log).await;
     assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM acct WHERE id = 8").await,
+        scalar(&dst, "SELECT count(*) FROM acct WHERE id = 9").await,
         "0"
     );
     let (stopped, out) = stop(&mut child, "TERM", &log);
     assert!(!stopped, "{out}");
     assert!(
-        out.contains("tables suspended: public.acct") && out.contains("1 new"),
+        out.contains("tables suspended: public.acct") && out.contains("1 gone"),
         "{out}"
     );
 
