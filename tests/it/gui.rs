@@ -158,6 +158,27 @@ fn add_test_and_browse_a_postgres_endpoint_then_duplicate_and_delete() {
     h.step();
     assert!(has(&h, "REFERENCES harbor (id)"));
 
+    // A slot left behind by a task: listed with the WAL it holds, and dropped after a
+    // confirmation.
+    let slot_sql = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        slot_sql.path(),
+        "SELECT pg_create_physical_replication_slot('tugboat_gui_left', true);",
+    )
+    .unwrap();
+    support::psql_file("tug_gui", slot_sql.path());
+    h.get_by_label("Replication slots").click();
+    wait_for(&mut h, "the slot list", |h| has(h, "tugboat_gui_left"));
+    assert!(has(&h, "WAL held"));
+    h.get_by_label("Drop…").click();
+    h.step();
+    h.step();
+    h.get_by_label("Drop it: its task cannot resume").click();
+    wait_for(&mut h, "the slot dropped", |h| {
+        has(h, "None: the server keeps no WAL")
+    });
+    assert!(!has(&h, "tugboat_gui_left"));
+
     // A refused port shows the error, and the window keeps drawing while the test runs.
     h.get_by_role_and_label(Role::SpinButton, "Port")
         .set_value_accesskit(f64::from(support::free_port()));
