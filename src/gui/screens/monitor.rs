@@ -348,6 +348,8 @@ impl MonitorScreen {
                     }
                 }
                 run.step = match &r {
+                    // A replicating task's own last word: where it stopped, and why.
+                    Ok(_) if run.step.starts_with("stopped at checkpoint") => run.step.clone(),
                     Ok(s) => format!("finished in {:.1} s", s.seconds),
                     Err(e) => e.clone(),
                 };
