@@ -517,22 +517,48 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     );
 }
 
-/// Into SQLite, with the log-and-continue error policy: a change whose row the target lost is
-/// a conflict kept in `tugboat_apply_exceptions`, and the changes around it still apply.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
-    let src_url = support::mysql_database("tug_cdc_lite_src").await;
+/// A private MariaDB database made by `setup`, and an empty SQLite target in a temporary
+/// folder (kept while `_dir` lives) with the CLI's log beside it.
+struct IntoSqlite {
+    src_url: String,
+    src: Connection,
+    dst_url: String,
+    dst: Connection,
+    log: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn into_sqlite(db: &str, setup: &str) -> IntoSqlite {
+    let src_url = support::mysql_database(db).await;
     let src = open(&src_url).await;
-    src.execute(
-        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO t SELECT seq, 'v' FROM seq_1_to_20; CREATE TABLE u (id INT PRIMARY KEY)",
-    )
-    .await
-    .expect("source");
+    src.execute(setup).await.expect("source");
     let dir = tempfile::tempdir().expect("dir");
     let dst_url = format!("sqlite://{}", dir.path().join("copy.db").display());
     let dst = open_target(&dst_url).await;
     let log = dir.path().join("tugboat.log");
     let log = log.to_str().expect("path").to_string();
+    IntoSqlite {
+        src_url,
+        src,
+        dst_url,
+        dst,
+        log,
+        _dir: dir,
+    }
+}
+
+/// Into SQLite, with the log-and-continue error policy: a change whose row the target lost is
+/// a conflict kept in `tugboat_apply_exceptions`, and the changes around it still apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
+    let IntoSqlite {
+        src_url,
+        src,
+        dst_url,
+        dst,
+        log,
+        _dir,
+    } = into_sqlite("tug_cdc_lite_src", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO t SELECT seq, 'v' FROM seq_1_to_20; CREATE TABLE u (id INT PRIMARY KEY)").await;
     let mut child = start_task(&src_url, &dst_url, &log, "lite", &["--error-policy", "log"]);
     loaded(&dst, "lite", &mut child, &log).await;
     // Changes made during the replay are idempotent; wait for the strict phase.
@@ -647,18 +673,14 @@ fn tugboat_until_done(args: &[&str]) -> (bool, String, String) {
 /// loses nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there() {
-    let src_url = support::mysql_database("tug_cdc_stop_src").await;
-    let src = open(&src_url).await;
-    src.execute(
-        "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO s SELECT seq, 'load' FROM seq_1_to_10",
-    )
-    .await
-    .expect("source");
-    let dir = tempfile::tempdir().expect("dir");
-    let dst_url = format!("sqlite://{}", dir.path().join("copy.db").display());
-    let dst = open_target(&dst_url).await;
-    let log = dir.path().join("tugboat.log");
-    let log = log.to_str().expect("path").to_string();
+    let IntoSqlite {
+        src_url,
+        src,
+        dst_url,
+        dst,
+        log,
+        _dir,
+    } = into_sqlite("tug_cdc_stop_src", "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO s SELECT seq, 'load' FROM seq_1_to_10").await;
     let ids = "SELECT group_concat(id, ',') FROM (SELECT id FROM s ORDER BY id)";
 
     let mut child = start_task(&src_url, &dst_url, &log, "stopper", &[]);
