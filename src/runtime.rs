@@ -218,20 +218,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                     crate::tasks::validate_only(&task, &s, &t, events, cancel).await
                 } else if task.task_type.captures() {
                     let started = std::time::Instant::now();
-                    let bounds = crate::cdc::run::Bounds {
-                        start: None,
-                        stop_at: match task.stop_at.as_deref().map(crate::cdc::StopAt::parse) {
-                            Some(Err(reason)) => {
-                                return Err(crate::error::Error::InvalidEndpoint {
-                                    endpoint: format!("task {}: stop at", task.name),
-                                    reason,
-                                });
-                            }
-                            Some(Ok(s)) => Some(s),
-                            None => None,
-                        },
-                    };
-                    crate::cdc::run_cdc(&task, task.task_type, &s, &t, events, cancel, bounds)
+                    crate::cdc::run_cdc(&task, task.task_type, &s, &t, events, cancel, None)
                         .await
                         .map(|c| {
                             c.full_load.unwrap_or(crate::tasks::Summary {

@@ -71,15 +71,6 @@ impl CdcStats {
     }
 }
 
-/// Where a cdc task starts and where a replicating task stops by itself.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Bounds {
-    /// For a cdc task without a checkpoint: the position to start from (default: now).
-    pub start: Option<Position>,
-    /// Stop once every transaction up to this is applied (default: run until stopped).
-    pub stop_at: Option<StopAt>,
-}
-
 /// The outcome of a replicating task that stopped cleanly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CdcSummary {
@@ -119,8 +110,8 @@ fn now_unix() -> f64 {
 
 /// Runs a full-load-and-cdc or cdc task until `cancel` is set (then it stops at a checkpoint
 /// and returns), a change the error policy does not allow, or a capture that cannot go on.
-/// `bounds`: for a cdc task without a checkpoint, the position to start from (default: now),
-/// and where to stop by itself (default: when `cancel` is set).
+/// `start`: for a cdc task without a checkpoint, the position to start from (default: now).
+/// The task's `stop_at` ends it by itself once every transaction up to it is applied.
 pub async fn run_cdc(
     task: &Task,
     task_type: TaskType,
@@ -128,9 +119,8 @@ pub async fn run_cdc(
     target: &Connection,
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<AtomicBool>,
-    bounds: Bounds,
+    start: Option<Position>,
 ) -> Result<CdcSummary> {
-    let Bounds { start, stop_at } = bounds;
     let step = |m: String| events(TaskEvent::Step(m));
     let pg = source.endpoint.engine == Engine::Postgres;
     if source.endpoint.engine == Engine::Sqlite {
@@ -142,6 +132,15 @@ pub async fn run_cdc(
             .unwrap_or_default();
         return Err(fail(source, format!("replication is not possible: {why}")));
     }
+    let stop_at = task
+        .stop_at
+        .as_deref()
+        .map(StopAt::parse)
+        .transpose()
+        .map_err(|reason| Error::InvalidEndpoint {
+            endpoint: format!("task {}: stop at", task.name),
+            reason,
+        })?;
     if let Some(s) = stop_at.as_ref().filter(|s| !s.fits(source.endpoint.engine)) {
         return Err(fail(
             source,

@@ -529,7 +529,7 @@ async fn execute(command: Command) -> Result<()> {
             stop_at,
         } => {
             let p = Project::load(&project)?;
-            let t = p
+            let mut t = p
                 .tasks
                 .iter()
                 .find(|t| t.name == task)
@@ -558,28 +558,15 @@ async fn execute(command: Command) -> Result<()> {
             };
             let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
             let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
-            // The command's --stop-at, or the task's own.
-            let stop_at = stop_at
-                .or(t.stop_at.clone())
-                .as_deref()
-                .map(parse_stop)
-                .transpose()?;
-            if stop_at.is_some() && !t.task_type.captures() {
-                return Err(Error::InvalidEndpoint {
-                    endpoint: "--stop-at".into(),
-                    reason: format!(
-                        "task '{}' is a full-load task: only full-load-and-cdc and cdc tasks replicate up to a stop",
-                        t.name
-                    ),
-                });
+            // The command's --stop-at over the task's own.
+            if stop_at.is_some() {
+                t.stop_at = stop_at;
             }
+            refuse_stop_without_capture(&t)?;
             let mode = if t.task_type.captures() {
                 Mode::Replicate {
                     task_type: t.task_type,
-                    bounds: crate::cdc::run::Bounds {
-                        start: None,
-                        stop_at,
-                    },
+                    start: None,
                 }
             } else {
                 Mode::Load { reload }
@@ -1001,12 +988,18 @@ pub struct MigrateArgs {
     stop_at: Option<String>,
 }
 
-/// `--stop-at`'s value.
-fn parse_stop(s: &str) -> Result<crate::cdc::StopAt> {
-    crate::cdc::StopAt::parse(s).map_err(|reason| Error::InvalidEndpoint {
-        endpoint: "--stop-at".into(),
-        reason,
-    })
+/// A stop (`--stop-at`, or the task's own) only means something to a replicating task.
+fn refuse_stop_without_capture(t: &crate::tasks::Task) -> Result<()> {
+    if t.stop_at.is_some() && !t.task_type.captures() {
+        return Err(Error::InvalidEndpoint {
+            endpoint: "--stop-at".into(),
+            reason: format!(
+                "task '{}' is a full-load task: only full-load-and-cdc and cdc tasks (--type) replicate up to a stop",
+                t.name
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `schema.table` pattern into a selection rule (a bare name means any schema).
@@ -1176,7 +1169,7 @@ enum Mode {
     /// Full load and replication, or replication only, until stopped or at its stop.
     Replicate {
         task_type: crate::cdc::TaskType,
-        bounds: crate::cdc::run::Bounds,
+        start: Option<crate::cdc::Position>,
     },
 }
 
@@ -1187,12 +1180,7 @@ type Resolved = (
 
 async fn migrate(a: MigrateArgs) -> Result<()> {
     let (task, s, d) = task_from_args(&a)?;
-    if a.stop_at.is_some() && !task.task_type.captures() {
-        return Err(Error::InvalidEndpoint {
-            endpoint: "--stop-at".into(),
-            reason: "only full-load-and-cdc and cdc tasks (--type) replicate up to a stop".into(),
-        });
-    }
+    refuse_stop_without_capture(&task)?;
     if task.task_type.captures() {
         let start = match &a.start_position {
             Some(p) => {
@@ -1208,9 +1196,7 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
             None => None,
         };
         let task_type = task.task_type;
-        let stop_at = a.stop_at.as_deref().map(parse_stop).transpose()?;
-        let bounds = crate::cdc::run::Bounds { start, stop_at };
-        return run_task(task, s, d, a.json, Mode::Replicate { task_type, bounds }).await;
+        return run_task(task, s, d, a.json, Mode::Replicate { task_type, start }).await;
     }
     run_task(
         task,
@@ -1533,7 +1519,7 @@ async fn run_task(
         Mode::ValidateOnly => {
             crate::tasks::validate_only(&task, &source, &target, events, cancel.clone()).await
         }
-        Mode::Replicate { task_type, bounds } => {
+        Mode::Replicate { task_type, start } => {
             let r = crate::cdc::run_cdc(
                 &task,
                 *task_type,
@@ -1541,7 +1527,7 @@ async fn run_task(
                 &target,
                 events,
                 cancel.clone(),
-                bounds.clone(),
+                start.clone(),
             )
             .await;
             status.finish_and_clear();
