@@ -96,23 +96,29 @@ impl PushValue for sqlx::MySql {
     }
 }
 
+/// A value decoded as text by the driver.
+fn push_text<R>(row: &R, i: usize, buf: &mut RawRows) -> std::result::Result<(), String>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<&'r str>: sqlx::Decode<'r, R::Database>,
+{
+    buf.push(
+        row.try_get_unchecked::<Option<&str>, _>(i)
+            .map_err(|e| e.to_string())?,
+    );
+    Ok(())
+}
+
 impl PushValue for sqlx::Postgres {
     fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
-        buf.push(
-            row.try_get_unchecked::<Option<&str>, _>(i)
-                .map_err(|e| e.to_string())?,
-        );
-        Ok(())
+        push_text(row, i, buf)
     }
 }
 
 impl PushValue for sqlx::Sqlite {
     fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
-        buf.push(
-            row.try_get_unchecked::<Option<&str>, _>(i)
-                .map_err(|e| e.to_string())?,
-        );
-        Ok(())
+        push_text(row, i, buf)
     }
 }
 
