@@ -243,7 +243,7 @@ fn copy_row_binary(
             && match how[i] {
                 Fixes::None => true,
                 Fixes::Nul => !v.as_bytes().contains(&0),
-                Fixes::Date => !v.starts_with("0000-00-00") && !v.as_bytes().contains(&0),
+                Fixes::Date => !values::is_zero_date(v) && !v.as_bytes().contains(&0),
                 Fixes::All => false,
             }
         {

@@ -216,6 +216,11 @@ pub fn fix(value: &mut Option<String>, from: Kind, to: Kind) -> Result<(), Strin
     Ok(())
 }
 
+/// A MySQL zero date (`0000-00-00`, with or without a time), which no other engine has.
+pub fn is_zero_date(v: &str) -> bool {
+    v.starts_with("0000-00-00")
+}
+
 /// Canonical value `v` (of source kind `from`) as the target (kind `to`) takes it: the value
 /// itself, a part of it or a new text, followed by a suffix (`+00` for time zones), so that
 /// nearly every value is written without an allocation. Errors name what cannot be carried
@@ -227,9 +232,7 @@ pub fn fix_str(
 ) -> Result<(std::borrow::Cow<'_, str>, &'static str), String> {
     use std::borrow::Cow;
     // MySQL zero dates: no other engine has them.
-    if matches!(from, Kind::Date | Kind::Timestamp | Kind::TimestampTz)
-        && v.starts_with("0000-00-00")
-    {
+    if matches!(from, Kind::Date | Kind::Timestamp | Kind::TimestampTz) && is_zero_date(v) {
         return Err(format!("zero date {v}"));
     }
     let owned = |s: String| Ok((Cow::Owned(s), ""));
