@@ -348,8 +348,9 @@ impl MonitorScreen {
                     }
                 }
                 run.step = match &r {
-                    // A replicating task's own last word: where it stopped, and why.
-                    Ok(_) if run.step.starts_with("stopped at checkpoint") => run.step.clone(),
+                    // A replicating task's own last step says where it stopped, and why (the
+                    // summary's time is its full load's).
+                    Ok(_) if run.cdc.is_some() => run.step.clone(),
                     Ok(s) => format!("finished in {:.1} s", s.seconds),
                     Err(e) => e.clone(),
                 };
