@@ -252,8 +252,7 @@ impl EndpointsScreen {
         egui::CentralPanel::default().show(ui, |ui| {
             let endpoint = state.project.endpoints[i].clone();
             let st = self.status.entry(endpoint.name.clone()).or_default();
-            let password = Self::password(state, &endpoint.name);
-            if Self::slots_ui(ui, state, &endpoint, password, st) {
+            if Self::slots_ui(ui, state, &endpoint, st) {
                 ui.separator();
             }
             match (&st.catalog, st.discovering) {
@@ -398,7 +397,6 @@ impl EndpointsScreen {
         ui: &mut egui::Ui,
         state: &mut AppState,
         endpoint: &Endpoint,
-        password: Option<Password>,
         st: &mut EndpointStatus,
     ) -> bool {
         if st.slots_request.is_some() {
@@ -475,7 +473,7 @@ impl EndpointsScreen {
             st.confirm_drop = None;
             st.slots_request = Some(state.runtime.submit(Command::Slots {
                 endpoint: endpoint.clone(),
-                password,
+                password: Self::password(state, &endpoint.name),
                 drop: Some(slot),
             }));
         }
