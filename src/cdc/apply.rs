@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt;
 
 use super::binlog::TableMeta;
+use super::transform::Shaper;
 use super::{Change, Op, Position, Txn, query_error};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
@@ -106,11 +107,20 @@ pub async fn clear_checkpoint(target: &Connection, task: &str) -> Result<()> {
     Ok(())
 }
 
+/// Where a target column's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Src {
+    /// The source row's column of this index.
+    Row(usize),
+    /// The task's computed column of this index ([`Change::computed`]).
+    Computed(usize),
+}
+
 /// One captured table as the applier writes it.
 struct TableApply {
     p: Prepared,
-    /// For each of `p.columns`: its index in the source row.
-    src: Vec<usize>,
+    /// For each of `p.columns`: where its value comes from.
+    src: Vec<Src>,
     /// Indices into `p.columns` of the primary key (empty: none, every column identifies).
     key: Vec<usize>,
     suspended: Option<String>,
@@ -167,6 +177,8 @@ impl ApplyConn {
 
 pub struct Applier {
     target: Connection,
+    /// The task's filters and computed columns, evaluated on the source.
+    shaper: Option<Shaper>,
     task: String,
     policy: ErrorPolicy,
     tables: HashMap<String, TableApply>,
@@ -200,8 +212,10 @@ struct Part {
 }
 
 impl Applier {
-    /// An applier for `prepared` tables, whose source rows come in `metas`' column order.
+    /// An applier for `prepared` tables, whose source rows come in `metas`' column order;
+    /// filters and computed columns are evaluated on `source`.
     pub fn new(
+        source: &Connection,
         target: &Connection,
         task: &str,
         policy: ErrorPolicy,
@@ -218,15 +232,12 @@ impl Applier {
                         reason: format!("{}: no capture for the table", p.label),
                     })?;
             let mut src = vec![];
+            let mut computed = 0;
             for (i, c) in p.columns.iter().enumerate() {
                 if p.source_exprs.get(i).is_some_and(Option::is_some) {
-                    return Err(Error::InvalidEndpoint {
-                        endpoint: target.endpoint.label(),
-                        reason: format!(
-                            "{}: column {} is added by an expression, which replication cannot compute yet (remove the add-column rule, or run a full-load task)",
-                            p.label, c.1
-                        ),
-                    });
+                    src.push(Src::Computed(computed));
+                    computed += 1;
+                    continue;
                 }
                 let at = meta
                     .columns
@@ -236,16 +247,7 @@ impl Applier {
                         endpoint: target.endpoint.label(),
                         reason: format!("{}: column {} is not in the capture", p.label, c.0),
                     })?;
-                src.push(at);
-            }
-            if !p.plan.filters.is_empty() {
-                return Err(Error::InvalidEndpoint {
-                    endpoint: target.endpoint.label(),
-                    reason: format!(
-                        "{}: source filters are not applied to replicated changes yet (remove them, or run a full-load task)",
-                        p.label
-                    ),
-                });
+                src.push(Src::Row(at));
             }
             let key = p
                 .plan
@@ -270,6 +272,7 @@ impl Applier {
             );
         }
         Ok(Applier {
+            shaper: Shaper::new(source, prepared, metas)?,
             target: target.clone(),
             task: task.to_string(),
             policy,
@@ -326,14 +329,19 @@ impl Applier {
         })
     }
 
-    /// The values of `row` for the target's columns, fixed as the full load fixes them.
+    /// The values of `row` for the target's columns, fixed as the full load fixes them;
+    /// `computed`: the change's computed values ([`Change::computed`]).
     fn target_values(
         t: &TableApply,
         row: &[Option<String>],
+        computed: &[Option<String>],
     ) -> std::result::Result<Vec<Option<String>>, String> {
         let mut out = Vec::with_capacity(t.src.len());
         for (i, &s) in t.src.iter().enumerate() {
-            let mut v = row.get(s).cloned().flatten();
+            let mut v = match s {
+                Src::Row(at) => row.get(at).cloned().flatten(),
+                Src::Computed(k) => computed.get(k).cloned().flatten(),
+            };
             let (_, _, from, to) = &t.p.columns[i];
             values::fix(&mut v, *from, *to)
                 .map_err(|e| format!("column {}: {e}", t.p.columns[i].0))?;
@@ -353,11 +361,14 @@ impl Applier {
         );
     }
 
-    /// `WHERE` identifying the row with values `v`: the key, or every column.
+    /// `WHERE` identifying the row with values `v`: the key, or every column but the computed
+    /// ones (their values are computed for the row after only).
     fn where_sql(&self, t: &TableApply, v: &[Option<String>]) -> String {
         let e = self.target.endpoint.engine;
         let cols: Vec<usize> = if t.key.is_empty() {
-            (0..t.p.columns.len()).collect()
+            (0..t.p.columns.len())
+                .filter(|&i| matches!(t.src[i], Src::Row(_)))
+                .collect()
         } else {
             t.key.clone()
         };
@@ -483,13 +494,13 @@ impl Applier {
         let before = c
             .before
             .as_ref()
-            .map(|r| Self::target_values(t, r))
+            .map(|r| Self::target_values(t, r, &[]))
             .transpose()
             .map_err(|e| conflict(e, &c.before))?;
         let after = c
             .after
             .as_ref()
-            .map(|r| Self::target_values(t, r))
+            .map(|r| Self::target_values(t, r, &c.computed))
             .transpose()
             .map_err(|e| conflict(e, &c.after))?;
         let st = |sql: String, one_row: bool, values: Vec<Option<String>>| Statement {
@@ -512,7 +523,7 @@ impl Applier {
         };
         // Columns the source left out as unchanged: not written.
         let skip: Vec<usize> = (0..t.src.len())
-            .filter(|&i| c.unchanged.contains(&t.src[i]))
+            .filter(|&i| matches!(t.src[i], Src::Row(s) if c.unchanged.contains(&s)))
             .collect();
         let upsert_ok = idempotent && !t.key.is_empty() && skip.is_empty();
         match (c.op, before, after) {
@@ -605,9 +616,27 @@ impl Applier {
         let mut stmts = vec![];
         let mut conflicts = vec![];
         let mut changes = 0;
+        // Every change read counts as read, whatever the filters leave of it.
+        let read: usize = txns.iter().map(|t| t.changes.len()).sum();
+        let shaped = match &self.shaper {
+            Some(s) => s.shape(txns).await?,
+            None => None,
+        };
+        let txns = match &shaped {
+            Some((shaped, refused)) => {
+                conflicts.extend(refused.iter().map(|r| Conflict {
+                    table: r.table.clone(),
+                    error: r.error.clone(),
+                    values: r.values.clone(),
+                }));
+                shaped.as_slice()
+            }
+            None => txns,
+        };
         for t in txns {
             let idempotent = replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
             for c in &t.changes {
+                let idempotent = idempotent || c.tolerant;
                 if let Err(k) = self.statements(c, changes, idempotent, &mut stmts) {
                     conflicts.push(k);
                 }
@@ -733,7 +762,7 @@ impl Applier {
             ));
             tail.push_str(";\n");
         }
-        let changes = self.applied + changes as u64;
+        let changes = self.applied + read as u64;
         let commit = txns
             .last()
             .map(|t| t.commit_ms.to_string())
@@ -876,7 +905,7 @@ impl Applier {
             t.p.target_columns.push(name);
             t.p.source_exprs.push(None);
             t.p.lobs.push(values::is_lob(&c.data_type));
-            t.src.push(at);
+            t.src.push(Src::Row(at));
         }
         t.p.plan.table = table.clone();
         self.counts.entry(label.to_string()).or_default().ddls += 1;

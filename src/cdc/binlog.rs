@@ -207,6 +207,10 @@ async fn read_log(
                         before,
                         after,
                         unchanged: vec![],
+                        // binlog_row_image=FULL (a premigration check).
+                        before_complete: true,
+                        computed: vec![],
+                        tolerant: false,
                     });
                 }
             }

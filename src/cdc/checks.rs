@@ -116,14 +116,17 @@ async fn postgres(source: &Connection, out: &mut Vec<Check>) {
     ));
 }
 
-/// Tables without a primary key whose PostgreSQL replica identity does not send the whole old
-/// row: their updates and deletes cannot be found on the target.
+/// Tables whose PostgreSQL replica identity does not send the whole old row: without a primary
+/// key their updates and deletes cannot be found on the target (failed); with a source filter a
+/// row moved into it with a TOASTed value unchanged cannot be copied whole (a warning).
 pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
     let mut out = vec![];
     if source.endpoint.engine != Engine::Postgres {
         return out;
     }
-    for p in tables.iter().filter(|p| p.plan.table.primary_key.is_none()) {
+    let keyless = |p: &Prepared| p.plan.table.primary_key.is_none();
+    let filtered = |p: &Prepared| !p.plan.filters.is_empty();
+    for p in tables.iter().filter(|p| keyless(p) || filtered(p)) {
         let lit = crate::tasks::values::text_literal(
             Engine::Postgres,
             &format!(
@@ -138,22 +141,32 @@ pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<C
         )
         .await
         .unwrap_or_default();
-        out.push(check(
-            &format!("replica identity of {}", p.label),
-            ident == "f",
-            false,
-            format!(
-                "no primary key and REPLICA IDENTITY {}",
-                match ident.as_str() {
-                    "d" => "DEFAULT",
-                    "n" => "NOTHING",
-                    "i" => "USING INDEX",
-                    "f" => "FULL",
-                    _ => "unknown",
-                }
-            ),
-            "ALTER TABLE ... REPLICA IDENTITY FULL on the source (or add a primary key)",
-        ));
+        let spelled = match ident.as_str() {
+            "d" => "DEFAULT",
+            "n" => "NOTHING",
+            "i" => "USING INDEX",
+            "f" => "FULL",
+            _ => "unknown",
+        };
+        if keyless(p) {
+            out.push(check(
+                &format!("replica identity of {}", p.label),
+                ident == "f",
+                false,
+                format!("no primary key and REPLICA IDENTITY {spelled}"),
+                "ALTER TABLE ... REPLICA IDENTITY FULL on the source (or add a primary key)",
+            ));
+        } else {
+            out.push(check(
+                &format!("replica identity of {} (source filter)", p.label),
+                ident == "f",
+                true,
+                format!(
+                    "REPLICA IDENTITY {spelled}: the old row is not sent, so a row that an update moves into the filter while it leaves a large (TOASTed) value unchanged cannot be copied whole and becomes a conflict"
+                ),
+                "ALTER TABLE ... REPLICA IDENTITY FULL on the source",
+            ));
+        }
     }
     out
 }

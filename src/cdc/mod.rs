@@ -22,6 +22,7 @@ pub mod binlog;
 pub mod checks;
 pub mod pglogical;
 pub mod run;
+pub mod transform;
 
 use serde::{Deserialize, Serialize};
 
@@ -229,6 +230,15 @@ pub struct Change {
     /// Columns (source indices) an update left as they were without sending their value
     /// (PostgreSQL's unchanged TOAST values): not written.
     pub unchanged: Vec<usize>,
+    /// `before` holds every column's value (a MySQL full row image, PostgreSQL's old row under
+    /// REPLICA IDENTITY FULL); otherwise only its key's values are sure.
+    pub before_complete: bool,
+    /// The values of the columns the task adds by an expression, computed on the source from
+    /// `after` (see [`transform`]), in the table's column order.
+    pub computed: Vec<Option<String>>,
+    /// The target may hold the row or not (a source filter could not tell whether the row was
+    /// in it before): applied idempotently.
+    pub tolerant: bool,
 }
 
 /// What a capture reads: a committed transaction's row changes, or a statement changing a

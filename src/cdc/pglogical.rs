@@ -612,15 +612,19 @@ fn decode(
             let mut before = None;
             let mut after = None;
             let mut unchanged = vec![];
+            // An old row of every column (REPLICA IDENTITY FULL), and which of them it left out.
+            let mut full_before: Option<Vec<usize>> = None;
             loop {
                 if r.at >= data.len() {
                     break;
                 }
                 match r.u8()? {
                     k @ (b'K' | b'O') => {
-                        let (row, _) = tuple(&mut r, rel)?;
+                        let (row, u) = tuple(&mut r, rel)?;
                         before = Some(row);
-                        let _ = k;
+                        if k == b'O' {
+                            full_before = Some(u);
+                        }
                     }
                     b'N' => {
                         let (row, u) = tuple(&mut r, rel)?;
@@ -635,6 +639,17 @@ fn decode(
                 b'U' => Op::Update,
                 _ => Op::Delete,
             };
+            // Unchanged TOAST values of the new row are in a full old row.
+            if let (Some(missing), Some(b), Some(a)) = (&full_before, &before, &mut after) {
+                unchanged.retain(|&i| {
+                    if missing.contains(&i) {
+                        return true;
+                    }
+                    a[i] = b[i].clone();
+                    false
+                });
+            }
+            let before_complete = full_before.as_ref().is_some_and(Vec::is_empty);
             // An update that kept its key sends no old row: the key is in the new one.
             if op == Op::Update && before.is_none() {
                 before = after.clone();
@@ -645,6 +660,9 @@ fn decode(
                 before,
                 after,
                 unchanged,
+                before_complete,
+                computed: vec![],
+                tolerant: false,
             })
         }
         b'T' => {

@@ -265,6 +265,7 @@ pub async fn run_cdc(
         })
         .collect();
     let mut applier = Applier::new(
+        source,
         target,
         &task.name,
         task.settings.error_policy,

@@ -26,11 +26,10 @@ pub fn source_table(engine: Engine, p: &Prepared) -> String {
     }
 }
 
-/// The WHERE clause of the table's source filters.
-pub fn where_clause(engine: Engine, p: &Prepared) -> String {
-    let mut conds: Vec<String> = p
-        .plan
-        .filters
+/// The conditions of `filters` (combined with AND), in `engine`'s SQL over the source
+/// table's columns.
+pub fn filter_conditions(engine: Engine, filters: &[super::mappings::Filter]) -> Vec<String> {
+    filters
         .iter()
         .map(|f| {
             let c = quote(engine, &f.column);
@@ -50,7 +49,12 @@ pub fn where_clause(engine: Engine, p: &Prepared) -> String {
                 FilterOp::Notnull => format!("{c} IS NOT NULL"),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The WHERE clause of the table's source filters.
+pub fn where_clause(engine: Engine, p: &Prepared) -> String {
+    let mut conds = filter_conditions(engine, &p.plan.filters);
     if let Some(r) = &p.range {
         conds.extend(r.conditions(&quote(engine, &p.columns[r.column].0)));
     }

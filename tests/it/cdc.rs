@@ -793,3 +793,180 @@ async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there()
         "{err}"
     );
 }
+
+/// DMS's table mappings with a source filter on each table and two add-column expressions.
+fn shaping_rules(tag_expr: &str) -> String {
+    let filter = |id: u32, table: &str| {
+        format!(
+            r#"{{"rule-type": "selection", "rule-id": "{id}", "rule-name": "{id}", "rule-action": "include",
+              "object-locator": {{"schema-name": "%", "table-name": "{table}"}},
+              "filters": [{{"filter-type": "source", "column-name": "status",
+                           "filter-conditions": [{{"filter-operator": "eq", "value": "active"}}]}}]}}"#
+        )
+    };
+    format!(
+        r#"{{"rules": [{}, {},
+          {{"rule-type": "transformation", "rule-id": "3", "rule-name": "3", "rule-target": "column",
+            "object-locator": {{"schema-name": "%", "table-name": "orders"}}, "rule-action": "add-column",
+            "value": "total", "expression": "price * qty",
+            "data-type": {{"type": "numeric", "precision": 12, "scale": 2}}}},
+          {{"rule-type": "transformation", "rule-id": "4", "rule-name": "4", "rule-target": "column",
+            "object-locator": {{"schema-name": "%", "table-name": "orders"}}, "rule-action": "add-column",
+            "value": "tag", "expression": "{tag_expr}",
+            "data-type": {{"type": "string", "length": 30}}}}]}}"#,
+        filter(1, "orders"),
+        filter(2, "events")
+    )
+}
+
+/// Every row of the SQLite copy's `orders` and `events` (the events' bodies by length and
+/// checksum), in key order.
+const SHAPED_ROWS: &str = "SELECT (SELECT group_concat(line, ' | ') FROM (SELECT id || ',' || coalesce(status, '-') || ',' || price || ',' || qty || ',' || coalesce(total, '-') || ',' || coalesce(tag, '-') AS line FROM orders ORDER BY id)) || ' # ' || coalesce((SELECT group_concat(line, ' | ') FROM (SELECT id || ',' || status || ',' || length(body) || ',' || substr(body, 1, 8) || substr(body, -8) AS line FROM events ORDER BY id)), '')";
+
+/// The changes every shaping test makes on `orders` and `events` (spelled alike in MariaDB and
+/// PostgreSQL): rows into and out of the filter by insert, update and delete, a key moved,
+/// a computed value's inputs changed, and an event moved into the filter by an update that
+/// leaves its large body alone.
+const SHAPING_CHANGES: &[&str] = &[
+    "INSERT INTO orders VALUES (5, 'active', 3.00, 3, 'e'), (6, 'closed', 1.00, 1, 'f')",
+    "UPDATE orders SET status = 'closed' WHERE id = 1",
+    "UPDATE orders SET status = 'active' WHERE id = 2",
+    "UPDATE orders SET qty = 10 WHERE id = 4",
+    "UPDATE orders SET qty = 7 WHERE id = 6",
+    "DELETE FROM orders WHERE id IN (3, 6)",
+    "UPDATE orders SET id = 40, price = 2.50 WHERE id = 4",
+    "UPDATE orders SET status = NULL WHERE id = 5",
+    "UPDATE events SET status = 'active' WHERE id = 2",
+    "UPDATE events SET status = 'gone' WHERE id = 1",
+];
+
+/// Runs the shaping journey from `src_url` (made by `setup`) into a SQLite file: full load and
+/// CDC with the filters and computed columns, the changes, then a fresh full load with the
+/// same mappings into another file, which the replicated copy must equal row for row.
+async fn shaped_replication(
+    src_url: &str,
+    setup: &str,
+    tag_expr: &str,
+    task: &str,
+) -> (String, String) {
+    let src = open(src_url).await;
+    src.execute(setup).await.expect("source tables");
+    let dir = tempfile::tempdir().expect("dir");
+    let rules = dir.path().join("mappings.json");
+    std::fs::write(&rules, shaping_rules(tag_expr)).expect("rules");
+    let rules = rules.to_str().expect("path").to_string();
+    let url = |f: &str| format!("sqlite://{}", dir.path().join(f).display());
+    let (dst_url, oracle_url) = (url("copy.db"), url("oracle.db"));
+    let log = dir.path().join("tugboat.log");
+    let log = log.to_str().expect("path").to_string();
+    let dst = open_target(&dst_url).await;
+
+    let mut child = start_task(src_url, &dst_url, &log, task, &["--mappings", &rules]);
+    loaded(&dst, task, &mut child, &log).await;
+    let loaded_rows = scalar(&dst, SHAPED_ROWS).await;
+    for sql in SHAPING_CHANGES {
+        src.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    let (ok, out, err) = tugboat(&[
+        "migrate",
+        "--source",
+        src_url,
+        "--target",
+        &oracle_url,
+        "--mappings",
+        &rules,
+        "--task",
+        "oracle",
+    ]);
+    assert!(ok, "the fresh full load: {out}\n{err}");
+    let oracle = open_target(&oracle_url).await;
+    let want = scalar(&oracle, SHAPED_ROWS).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = scalar(&dst, SHAPED_ROWS).await;
+        if got == want {
+            break;
+        }
+        if Instant::now() > deadline {
+            let l = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!(
+                "the replicated copy never matched a fresh full load:\n got {got}\nwant {want}\n{l}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{out}"
+    );
+    (loaded_rows, want)
+}
+
+/// MariaDB into SQLite: the task's source filters decide which changes reach the target (an
+/// update moving a row into the filter inserts it, out of it deletes it) and its add-column
+/// expressions are computed for every replicated row, exactly as a full load of the same rows
+/// gives them; the filter compares with the column's collation, as MariaDB does.
+#[tokio::test(flavor = "multi_thread")]
+async fn source_filters_and_computed_columns_apply_to_replicated_changes_from_mariadb() {
+    let src_url = support::mysql_database("tug_cdc_shape_my").await;
+    let (loaded, replicated) = shaped_replication(
+        &src_url,
+        "CREATE TABLE orders (id INT PRIMARY KEY, status VARCHAR(10) COLLATE utf8mb4_general_ci, price DECIMAL(10,2), qty INT, note TEXT);
+         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
+         CREATE TABLE events (id INT PRIMARY KEY, status VARCHAR(10), body LONGTEXT);
+         INSERT INTO events SELECT seq, IF(seq = 1, 'active', 'new'), REPEAT(MD5(seq), 200) FROM seq_1_to_3",
+        "CONCAT(UPPER(status), '-', id)",
+        "shape_my",
+    )
+    .await;
+    assert_eq!(
+        loaded.split(" # ").next().unwrap_or_default(),
+        "1,active,10,2,20,ACTIVE-1 | 3,ACTIVE,1.25,4,5,ACTIVE-3 | 4,active,2,3,6,ACTIVE-4",
+        "the full load: the filter is case-insensitive like the column's collation"
+    );
+    assert_eq!(
+        replicated.split(" # ").next().unwrap_or_default(),
+        "2,active,5.5,1,5.5,ACTIVE-2 | 40,active,2.5,10,25,ACTIVE-40",
+        "moved in, moved out, recomputed"
+    );
+}
+
+/// PostgreSQL into SQLite: the same journey where the old row is not sent (REPLICA IDENTITY
+/// DEFAULT on `orders`: whether a row was in the filter is not known, so changes apply
+/// idempotently) and where it is (FULL on `events`: the update that moves an event into the
+/// filter leaves its large body unchanged, and the body comes from the old row).
+#[tokio::test(flavor = "multi_thread")]
+async fn source_filters_and_computed_columns_apply_to_replicated_changes_from_postgres() {
+    let src_url = support::pg_database("tug_cdc_shape_pg").await;
+    let (loaded, replicated) = shaped_replication(
+        &src_url,
+        "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10), price numeric(10,2), qty int, note text);
+         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
+         CREATE TABLE events (id int PRIMARY KEY, status varchar(10), body text);
+         ALTER TABLE events REPLICA IDENTITY FULL;
+         INSERT INTO events SELECT g, CASE WHEN g = 1 THEN 'active' ELSE 'new' END, (SELECT string_agg(md5((g * 1000 + x)::text), '') FROM generate_series(1, 400) x) FROM generate_series(1, 3) g",
+        "upper(status) || '-' || id",
+        "shape_pg",
+    )
+    .await;
+    assert_eq!(
+        loaded.split(" # ").next().unwrap_or_default(),
+        "1,active,10,2,20,ACTIVE-1 | 4,active,2,3,6,ACTIVE-4",
+        "the full load: PostgreSQL compares case-sensitively"
+    );
+    let (orders, events) = replicated.split_once(" # ").unwrap_or_default();
+    assert_eq!(
+        orders, "2,active,5.5,1,5.5,ACTIVE-2 | 40,active,2.5,10,25,ACTIVE-40",
+        "moved in, moved out, recomputed"
+    );
+    assert!(
+        events.starts_with("2,active,12800,"),
+        "the event moved in whole: {events}"
+    );
+}
