@@ -177,6 +177,8 @@ impl ApplyConn {
 
 pub struct Applier {
     target: Connection,
+    /// The target transaction holding parts of a large source transaction, still open.
+    open: Option<Open>,
     /// The task's filters and computed columns, evaluated on the source.
     shaper: Option<Shaper>,
     task: String,
@@ -185,6 +187,31 @@ pub struct Applier {
     conn: Option<ApplyConn>,
     pub counts: HashMap<String, TableCounts>,
     pub applied: u64,
+}
+
+/// What a target transaction holds so far, counted once it commits.
+#[derive(Default)]
+struct Open {
+    conflicts: Vec<Conflict>,
+    /// Each change applied: its table and what it did.
+    applied: Vec<(String, Op)>,
+    /// Changes read from the source.
+    read: usize,
+}
+
+/// What [`Applier::stage`] ran.
+struct Staged {
+    conflicts: Vec<Conflict>,
+    applied: Vec<(String, Op)>,
+    read: usize,
+}
+
+impl Open {
+    fn add(&mut self, s: Staged) {
+        self.conflicts.extend(s.conflicts);
+        self.applied.extend(s.applied);
+        self.read += s.read;
+    }
 }
 
 /// What one change becomes on the target.
@@ -273,6 +300,7 @@ impl Applier {
         }
         Ok(Applier {
             shaper: Shaper::new(source, prepared, metas)?,
+            open: None,
             target: target.clone(),
             task: task.to_string(),
             policy,
@@ -594,18 +622,10 @@ impl Applier {
         Ok(())
     }
 
-    fn count(&mut self, s: &Statement) {
-        let c = self.counts.entry(s.table.clone()).or_default();
-        match s.op {
-            Op::Insert => c.inserts += 1,
-            Op::Update => c.updates += 1,
-            Op::Delete => c.deletes += 1,
-        }
-    }
-
     /// Applies `txns` (in order) and moves the checkpoint to `position` in the same target
-    /// transaction. `replay_until`: changes before it may already be on the target (they are
-    /// applied idempotently). Err: the task must stop (the batch is rolled back).
+    /// transaction (the one parts of a large transaction opened, if any). `replay_until`:
+    /// changes before it may already be on the target (they are applied idempotently). Err:
+    /// the task must stop (the batch is rolled back).
     pub async fn apply(
         &mut self,
         txns: &[Txn],
@@ -613,6 +633,116 @@ impl Applier {
         phase: &str,
         replay_until: Option<&Position>,
     ) -> Result<()> {
+        let staged = self.stage(txns, replay_until, false).await?;
+        let mut open = self.open.take().unwrap_or_default();
+        open.add(staged);
+        let engine = self.target.endpoint.engine;
+        // The checkpoint and the exceptions, in the same transaction.
+        let lit = |s: &str| values::text_literal(engine, s);
+        let now = crate::tasks::state::now();
+        let mut tail = String::new();
+        for c in &open.conflicts {
+            tail.push_str(&crate::tasks::sink::exceptions_sql(
+                engine,
+                &self.task,
+                &c.table,
+                &[(c.error.clone(), c.values.clone())],
+            ));
+            tail.push_str(";\n");
+        }
+        let changes = self.applied + open.read as u64;
+        let commit = txns
+            .last()
+            .map(|t| t.commit_ms.to_string())
+            .unwrap_or("NULL".into());
+        tail.push_str(&format!(
+            "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {} WHERE task = {};\nCOMMIT",
+            lit(&position.to_string()),
+            lit(phase),
+            replay_until.map(|p| lit(&p.to_string())).unwrap_or("NULL".into()),
+            lit(&now),
+            lit(&self.task)
+        ));
+        if let Err(e) = self.conn().await?.run(tail).await {
+            let _ = self.conn().await?.run("ROLLBACK".into()).await;
+            self.conn = None;
+            return Err(self.err(e));
+        }
+        for (table, op) in open.applied {
+            let c = self.counts.entry(table).or_default();
+            match op {
+                Op::Insert => c.inserts += 1,
+                Op::Update => c.updates += 1,
+                Op::Delete => c.deletes += 1,
+            }
+        }
+        self.applied = changes;
+        for c in open.conflicts {
+            tracing::warn!(target: "tugboat::cdc", "{}: {} (kept in tugboat_apply_exceptions)", c.table, c.error);
+            self.counts.entry(c.table.clone()).or_default().exceptions += 1;
+            if self.policy == ErrorPolicy::SuspendTable {
+                self.suspend(
+                    &c.table,
+                    format!("a change could not be applied: {}", c.error),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `changes`, the first changes of a large source transaction still being read,
+    /// inside a target transaction left open: the rest of it and the checkpoint follow with
+    /// [`Applier::apply`], so the target commits the source transaction whole or not at all
+    /// (see [`Applier::abort_open`]) while the source transaction is never held whole in
+    /// memory. `idempotent`: the target may already hold these changes (the replay phase).
+    pub async fn apply_part(
+        &mut self,
+        changes: Vec<super::Change>,
+        idempotent: bool,
+    ) -> Result<()> {
+        let txn = Txn {
+            end: Position::Lsn(0),
+            commit_ms: 0,
+            changes,
+        };
+        let staged = self
+            .stage(std::slice::from_ref(&txn), None, idempotent)
+            .await?;
+        self.open.get_or_insert_with(Default::default).add(staged);
+        Ok(())
+    }
+
+    /// Whether parts of a source transaction are applied in a target transaction still open.
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Rolls back what parts of a source transaction applied (the task stops before the
+    /// transaction's end, or the transaction lies past the task's stop).
+    pub async fn abort_open(&mut self) {
+        if self.open.take().is_some()
+            && let Some(c) = self.conn.as_mut()
+            && c.run("ROLLBACK".into()).await.is_err()
+        {
+            // A connection in an unknown state is not given back to the pool.
+            match self.conn.take() {
+                Some(ApplyConn::Pg(c)) => drop(c.detach()),
+                Some(ApplyConn::My(c)) => drop(c.detach()),
+                Some(ApplyConn::Lite(c)) => drop(c.detach()),
+                None => {}
+            }
+        }
+    }
+
+    /// Runs the statements of `txns` inside the target transaction (opened here if need be):
+    /// all at once first, one by one inside savepoints if that fails. `all_idempotent`: every
+    /// change may already be on the target. Err (rolled back): the task must stop.
+    async fn stage(
+        &mut self,
+        txns: &[Txn],
+        replay_until: Option<&Position>,
+        all_idempotent: bool,
+    ) -> Result<Staged> {
         let mut stmts = vec![];
         let mut conflicts = vec![];
         let mut changes = 0;
@@ -634,7 +764,8 @@ impl Applier {
             None => txns,
         };
         for t in txns {
-            let idempotent = replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
+            let idempotent =
+                all_idempotent || replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
             for c in &t.changes {
                 let idempotent = idempotent || c.tolerant;
                 if let Err(k) = self.statements(c, changes, idempotent, &mut stmts) {
@@ -646,15 +777,21 @@ impl Applier {
         // Changes whose statement the target refused (by their place in the batch).
         let mut failed = HashSet::new();
         let engine = self.target.endpoint.engine;
-        let begin = if matches!(engine, Engine::MySql | Engine::MariaDb) {
-            "START TRANSACTION"
-        } else {
-            "BEGIN"
-        };
         // Fast path: every statement at once, runs of inserts (and of deletes by key) of one
         // table merged; any row count not as expected sends the batch down the slow path, which
-        // finds the change at fault.
-        let mut sql = String::from(begin);
+        // finds the change at fault. A savepoint keeps what parts of the transaction applied
+        // before.
+        let mut sql = String::new();
+        if self.open.is_none() {
+            sql.push_str(if matches!(engine, Engine::MySql | Engine::MariaDb) {
+                "START TRANSACTION;\n"
+            } else {
+                "BEGIN;\n"
+            });
+        }
+        let opened = !sql.is_empty();
+        sql.push_str("SAVEPOINT tugboat_batch");
+        let lead = if opened { 2 } else { 1 };
         let mut expect: Vec<Option<u64>> = vec![];
         let mut i = 0;
         while i < stmts.len() {
@@ -687,30 +824,43 @@ impl Applier {
             expect.push(strict.then_some(n));
         }
         let fast = self.conn().await?.run(sql).await;
-        let ok = match fast {
-            Ok(affected) if affected.len() == expect.len() + 1 => expect
+        let ok = match &fast {
+            Ok(affected) if affected.len() == expect.len() + lead => expect
                 .iter()
-                .zip(&affected[1..])
+                .zip(&affected[lead..])
                 .all(|(e, n)| e.is_none_or(|e| e == *n)),
             _ => false,
         };
-        if !ok {
+        // The transaction is open from here on, unless the BEGIN itself failed.
+        let began = !opened || matches!(&fast, Ok(a) if a.len() >= lead);
+        if !began {
             let _ = self.conn().await?.run("ROLLBACK".into()).await;
+            return Err(self.err(match fast {
+                Err(e) => e,
+                Ok(_) => "the transaction did not start".into(),
+            }));
         }
         if !ok {
             // Slow path: one statement at a time, each in a savepoint.
-            self.conn()
+            let back = self
+                .conn()
                 .await?
-                .run(begin.into())
-                .await
-                .map_err(|e| self.err(e))?;
+                .run("ROLLBACK TO SAVEPOINT tugboat_batch".into())
+                .await;
+            if let Err(e) = back {
+                self.rollback_all().await;
+                return Err(self.err(e));
+            }
             for s in &stmts {
                 let saved = self
                     .conn()
                     .await?
                     .run("SAVEPOINT tugboat_change".into())
                     .await;
-                saved.map_err(|e| self.err(e))?;
+                if let Err(e) = saved {
+                    self.rollback_all().await;
+                    return Err(self.err(e));
+                }
                 let c = self.conn().await?;
                 match c.run(s.sql.clone()).await {
                     Ok(n) => {
@@ -737,7 +887,7 @@ impl Applier {
             }
         }
         if !conflicts.is_empty() && self.policy == ErrorPolicy::StopTask {
-            let _ = self.conn().await?.run("ROLLBACK".into()).await;
+            self.rollback_all().await;
             let c = &conflicts[0];
             return Err(Error::Query {
                 endpoint: self.target.endpoint.label(),
@@ -749,56 +899,31 @@ impl Applier {
                 ),
             });
         }
-        // The checkpoint and the exceptions, in the same transaction.
-        let lit = |s: &str| values::text_literal(engine, s);
-        let now = crate::tasks::state::now();
-        let mut tail = String::new();
-        for c in &conflicts {
-            tail.push_str(&crate::tasks::sink::exceptions_sql(
-                engine,
-                &self.task,
-                &c.table,
-                &[(c.error.clone(), c.values.clone())],
-            ));
-            tail.push_str(";\n");
-        }
-        let changes = self.applied + read as u64;
-        let commit = txns
-            .last()
-            .map(|t| t.commit_ms.to_string())
-            .unwrap_or("NULL".into());
-        tail.push_str(&format!(
-            "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {} WHERE task = {};\nCOMMIT",
-            lit(&position.to_string()),
-            lit(phase),
-            replay_until.map(|p| lit(&p.to_string())).unwrap_or("NULL".into()),
-            lit(&now),
-            lit(&self.task)
-        ));
-        if let Err(e) = self.conn().await?.run(tail).await {
-            let _ = self.conn().await?.run("ROLLBACK".into()).await;
-            self.conn = None;
-            return Err(self.err(e));
-        }
         // Each change once (a key-moving update is a delete and an insert).
+        let mut applied = vec![];
         for (i, s) in stmts.iter().enumerate() {
             let first = i == 0 || stmts[i - 1].change != s.change;
             if first && !failed.contains(&s.change) {
-                self.count(s);
+                applied.push((s.table.clone(), s.op));
             }
         }
-        self.applied = changes;
-        for c in conflicts {
-            tracing::warn!(target: "tugboat::cdc", "{}: {} (kept in tugboat_apply_exceptions)", c.table, c.error);
-            self.counts.entry(c.table.clone()).or_default().exceptions += 1;
-            if self.policy == ErrorPolicy::SuspendTable {
-                self.suspend(
-                    &c.table,
-                    format!("a change could not be applied: {}", c.error),
-                );
-            }
+        if self.open.is_none() {
+            // Open until [`Applier::apply`] commits it.
+            self.open = Some(Open::default());
         }
-        Ok(())
+        Ok(Staged {
+            conflicts,
+            applied,
+            read,
+        })
+    }
+
+    /// Rolls the target transaction back (the task stops).
+    async fn rollback_all(&mut self) {
+        self.open = None;
+        if let Ok(c) = self.conn().await {
+            let _ = c.run("ROLLBACK".into()).await;
+        }
     }
 
     fn err(&self, e: String) -> Error {
@@ -880,12 +1005,21 @@ impl Applier {
                 .trim_matches(['"', '`', '[', ']'])
                 .to_string();
             let sql = format!("ALTER TABLE {target_sql} ADD COLUMN {line}");
-            self.conn()
-                .await
-                .map_err(|e| e.to_string())?
-                .run(sql.clone())
-                .await
-                .map_err(|e| format!("{sql}: {e}"))?;
+            // Inside the open transaction of a large source transaction (never on MySQL, whose
+            // ALTER commits): a failure must not abort what that transaction holds.
+            let guarded = self.open.is_some();
+            let run = if guarded {
+                format!("SAVEPOINT tugboat_ddl;\n{sql}")
+            } else {
+                sql.clone()
+            };
+            let conn = self.conn().await.map_err(|e| e.to_string())?;
+            if let Err(e) = conn.run(run).await {
+                if guarded {
+                    let _ = conn.run("ROLLBACK TO SAVEPOINT tugboat_ddl".into()).await;
+                }
+                return Err(format!("{sql}: {e}"));
+            }
             tracing::info!(target: "tugboat::cdc", "{label}: {sql}");
             let ty = crate::sqltext::parse_declared_type(
                 line.split_whitespace().nth(1).unwrap_or("text"),
@@ -916,6 +1050,9 @@ impl Applier {
     pub async fn truncate(&mut self, table: &str) -> Result<()> {
         if let Some(t) = self.tables.get(table) {
             let sql = match self.target.endpoint.engine {
+                // Inside the open transaction of a large source transaction (MySQL's TRUNCATE
+                // would commit it).
+                _ if self.open.is_some() => format!("DELETE FROM {}", t.p.target_sql),
                 Engine::Sqlite => format!("DELETE FROM {}", t.p.target_sql),
                 _ => format!("TRUNCATE TABLE {}", t.p.target_sql),
             };

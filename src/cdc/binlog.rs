@@ -149,6 +149,8 @@ async fn read_log(
     // suspended, to be reloaded).
     let mut changed: std::collections::HashSet<String> = Default::default();
     let mut changes: Vec<Change> = vec![];
+    // Parts of the transaction being read were sent on (its end must follow, even empty).
+    let mut parted = false;
     while let Some(ev) = stream.next().await {
         let ev = ev.map_err(|e| format!("reading the binary log after {file}: {e}"))?;
         let h = ev.header();
@@ -213,6 +215,17 @@ async fn read_log(
                         tolerant: false,
                     });
                 }
+                // A large transaction goes on in parts as it is read.
+                if changes.len() >= super::PART_CHANGES {
+                    parted = true;
+                    if tx
+                        .send(Captured::Part(std::mem::take(&mut changes)))
+                        .await
+                        .is_err()
+                    {
+                        return Ok(());
+                    }
+                }
             }
             Some(EventData::XidEvent(_)) => {
                 let t = Txn {
@@ -223,7 +236,8 @@ async fn read_log(
                     commit_ms: h.timestamp() as i64 * 1000,
                     changes: std::mem::take(&mut changes),
                 };
-                if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
+                let whole = !t.changes.is_empty() || std::mem::take(&mut parted);
+                if whole && tx.send(Captured::Txn(t)).await.is_err() {
                     return Ok(());
                 }
             }
@@ -247,7 +261,8 @@ async fn read_log(
                             commit_ms: h.timestamp() as i64 * 1000,
                             changes: std::mem::take(&mut changes),
                         };
-                        if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
+                        let whole = !t.changes.is_empty() || std::mem::take(&mut parted);
+                        if whole && tx.send(Captured::Txn(t)).await.is_err() {
                             return Ok(());
                         }
                     }

@@ -241,11 +241,19 @@ pub struct Change {
     pub tolerant: bool,
 }
 
+/// A source transaction's changes are sent on in parts of this many while it is read, so a
+/// large one is never held whole in memory (see [`Captured::Part`]).
+pub const PART_CHANGES: usize = 10_000;
+
 /// What a capture reads: a committed transaction's row changes, or a statement changing a
 /// table's definition.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Captured {
     Txn(Txn),
+    /// The next changes of a transaction still being read (a large one), in order: the target
+    /// applies them in a transaction it leaves open; the transaction's last changes and its
+    /// end follow as a [`Captured::Txn`], with which the target commits it.
+    Part(Vec<Change>),
     /// DDL on the source (`schema.table` when it names one), at `end`.
     Ddl {
         end: Position,

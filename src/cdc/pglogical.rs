@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
 
 use super::binlog::TableMeta;
@@ -321,29 +322,66 @@ async fn read_slot(
                 .await
                 .map_err(|e| format!("advancing slot {slot} to {}: {e}", Position::Lsn(after)))?;
         }
-        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(sqlx::AssertSqlSafe(peek.clone()))
-            .fetch_all(&mut *c)
-            .await
-            .map_err(|e| format!("reading slot {slot}: {e}"))?;
+        // Streamed: a peek returns whole transactions, and one may be very large (it goes
+        // on to the target in parts, never held whole here).
+        let mut rows =
+            sqlx::query_as::<_, (Vec<u8>,)>(sqlx::AssertSqlSafe(peek.clone())).fetch(&mut *c);
         let mut txn: Option<Txn> = None;
         let mut truncated: Vec<String> = vec![];
+        // Parts of the transaction being read were sent (see `Captured::Part`).
+        let mut parted = false;
         let mut fresh = 0;
-        for (data,) in &rows {
-            match decode(data, &mut rels, &tables, resent)? {
+        while let Some((data,)) = rows
+            .try_next()
+            .await
+            .map_err(|e| format!("reading slot {slot}: {e}"))?
+        {
+            match decode(&data, &mut rels, &tables, resent)? {
                 Msg::Begin { final_lsn } => {
                     resent = final_lsn < sent;
+                    parted = false;
                     txn = Some(Txn {
                         end: Position::Lsn(0),
                         commit_ms: 0,
                         changes: vec![],
                     })
                 }
+                // A transaction sent before is decoded again only to be passed over.
+                Msg::Change(_) | Msg::Truncate(_) if resent => {}
                 Msg::Change(ch) => {
                     if let Some(t) = txn.as_mut() {
                         t.changes.push(ch);
+                        if t.changes.len() >= super::PART_CHANGES {
+                            // Its truncates go first, as they would before the whole of it.
+                            for table in std::mem::take(&mut truncated) {
+                                if tx.send(truncate(sent, table)).await.is_err() {
+                                    return Ok(());
+                                }
+                            }
+                            parted = true;
+                            let part = Captured::Part(std::mem::take(&mut t.changes));
+                            if tx.send(part).await.is_err() {
+                                return Ok(());
+                            }
+                        }
                     }
                 }
-                Msg::Truncate(names) => truncated.extend(names),
+                Msg::Truncate(names) => {
+                    // What the transaction changed in these tables before is gone with them.
+                    if let Some(t) = txn.as_mut() {
+                        t.changes.retain(|c| !names.contains(&c.table));
+                    }
+                    if parted {
+                        // Its earlier changes are on the target already: emptied there now.
+                        for table in names {
+                            if tx.send(truncate(sent, table)).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    } else {
+                        truncated.extend(names);
+                    }
+                }
                 Msg::Grown { key, columns } => {
                     // Columns added at the end on the source: the table as it is now, if that
                     // is what the relation describes; its changes go on with them.
@@ -376,7 +414,7 @@ async fn read_slot(
                         }),
                     );
                     // The relation again, now that it matches: its changes are read.
-                    decode(data, &mut rels, &tables, resent)?;
+                    decode(&data, &mut rels, &tables, resent)?;
                     let added = Captured::ColumnsAdded {
                         end: Position::Lsn(sent),
                         label,
@@ -401,15 +439,10 @@ async fn read_slot(
                             truncated.clear();
                             continue;
                         }
-                        // A truncate goes before the rest of its transaction's changes.
+                        // A truncate goes before the rest of its transaction's changes (the
+                        // changes to its table before it were dropped above).
                         for table in std::mem::take(&mut truncated) {
-                            let ddl = Captured::Ddl {
-                                end: Position::Lsn(sent),
-                                table: Some(table),
-                                sql: "TRUNCATE".into(),
-                                commit_ms: ms,
-                            };
-                            if tx.send(ddl).await.is_err() {
+                            if tx.send(truncate(sent, table)).await.is_err() {
                                 return Ok(());
                             }
                         }
@@ -417,9 +450,14 @@ async fn read_slot(
                         t.end = Position::Lsn(end);
                         t.commit_ms = ms;
                         fresh += 1;
-                        if !t.changes.is_empty() && tx.send(Captured::Txn(t)).await.is_err() {
+                        // A parted transaction's end commits it on the target, even when no
+                        // change is left for it.
+                        if (parted || !t.changes.is_empty())
+                            && tx.send(Captured::Txn(t)).await.is_err()
+                        {
                             return Ok(());
                         }
+                        parted = false;
                     }
                 }
                 Msg::Other => {}
@@ -432,6 +470,16 @@ async fn read_slot(
                 return Ok(());
             }
         }
+    }
+}
+
+/// A source TRUNCATE of `table`, checkpointed at `at` (the end of the last transaction sent).
+fn truncate(at: u64, table: String) -> Captured {
+    Captured::Ddl {
+        end: Position::Lsn(at),
+        table: Some(table),
+        sql: "TRUNCATE".into(),
+        commit_ms: 0,
     }
 }
 

@@ -341,7 +341,9 @@ pub async fn run_cdc(
                     .as_ref()
                     .is_some_and(|s| s.passed_by(&t.end, t.commit_ms)) =>
             {
-                // Past the stop: not applied; what is pending goes, then the task stops.
+                // Past the stop: not applied (nor the parts of it the target holds open); what
+                // is pending goes, then the task stops.
+                applier.abort_open().await;
                 if let Some(s) = &stop_at {
                     stop_reason = Some(format!(
                         "reached its stop ({s}): the next transaction ends at {}",
@@ -394,6 +396,7 @@ pub async fn run_cdc(
             && stop_reason.is_none()
             && !stop
             && pending.is_empty()
+            && !applier.is_open()
             && rx.is_empty()
             && last_probe.elapsed() >= Duration::from_secs(1)
         {
@@ -417,6 +420,17 @@ pub async fn run_cdc(
         // A DDL's position, committed as the checkpoint once it is handled.
         let mut checkpoint_at = None;
         match after {
+            Some(Captured::Part(changes)) => {
+                // The first changes of a large transaction: applied in a target transaction
+                // left open until its end arrives (what was pending was committed above).
+                let n = changes.len() as u64;
+                if let Err(e) = applier.apply_part(changes, cp.phase == "replay").await {
+                    outcome = Err(e);
+                    break;
+                }
+                read_window += n;
+                applied_window += n;
+            }
             Some(Captured::Ddl {
                 end, table, sql, ..
             }) => {
@@ -433,6 +447,19 @@ pub async fn run_cdc(
                         );
                     }
                 }
+                checkpoint_at = Some(end);
+            }
+            Some(Captured::ColumnsAdded { end, label, .. })
+                if applier.is_open()
+                    && applier.is_tracked(&label)
+                    && target.endpoint.engine == Engine::MySql =>
+            {
+                // Inside a source transaction held open on the target: an ALTER there would
+                // commit half of it.
+                applier.suspend(
+                    &label,
+                    "columns were added on the source inside a large transaction; MariaDB/MySQL cannot add them on the target without committing it half-applied; reload the table".into(),
+                );
                 checkpoint_at = Some(end);
             }
             Some(Captured::ColumnsAdded { end, label, table }) => {
@@ -457,7 +484,8 @@ pub async fn run_cdc(
             }
             _ => {}
         }
-        if let Some(end) = checkpoint_at {
+        // (Inside an open transaction the checkpoint moves with that transaction's end.)
+        if let Some(end) = checkpoint_at.filter(|_| !applier.is_open()) {
             let (phase, until) = phase_after(&cp, &end);
             if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
                 outcome = Err(e);
@@ -499,6 +527,8 @@ pub async fn run_cdc(
         }
     }
     reader.abort();
+    // A large transaction's parts with its end never read: rolled back, read again on resume.
+    applier.abort_open().await;
     applier.close();
     outcome?;
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());

@@ -3,6 +3,8 @@
 //! killed with SIGKILL mid-stream and started again, a clean stop on SIGINT, then validation of
 //! every row; a purged binary log and a SQLite source give clear errors.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -969,4 +971,282 @@ async fn source_filters_and_computed_columns_apply_to_replicated_changes_from_po
         events.starts_with("2,active,12800,"),
         "the event moved in whole: {events}"
     );
+}
+
+/// What differs between the two directions of [`large_transactions`].
+struct LargeCase<'a> {
+    src_url: &'a str,
+    dst_url: &'a str,
+    task: &'a str,
+    /// The source's large transaction: `%T%` its tag, `%F%` its first id; it inserts
+    /// [`LARGE_ROWS`] rows tagged `%T%` into `bulk` and changes other rows around them.
+    txn: &'a str,
+    /// `bulk` and `side` as the target names them.
+    bulk: &'a str,
+    side: &'a str,
+    /// The source's log position now, plus one (inside the next transaction).
+    position: for<'c> fn(&'c Connection) -> Pin<Box<dyn Future<Output = String> + 'c>>,
+}
+
+const LARGE_ROWS: u64 = 26_000;
+
+/// Polls the target's count of `tag` rows in `bulk` until it is [`LARGE_ROWS`]: every count
+/// seen on the way must be 0 or all of them (the source transaction lands whole).
+async fn lands_whole(dst: &Connection, bulk: &str, tag: &str, log: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let sql = format!("SELECT count(*) FROM {bulk} WHERE label = '{tag}'");
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        let n: u64 = scalar(dst, &sql).await.parse().unwrap_or(0);
+        seen.insert(n);
+        assert!(
+            n == 0 || n == LARGE_ROWS,
+            "the target showed part of a source transaction ({n} of {LARGE_ROWS} rows tagged {tag})"
+        );
+        if n == LARGE_ROWS {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "transaction {tag} never arrived: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Counts what the target's sessions are doing: sleeping (`sleep`) or waiting for a lock.
+async fn sessions(dst: &Connection, pg_target: bool, sleep: bool) -> String {
+    let sql = match (pg_target, sleep) {
+        (true, true) => "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+        (true, false) => {
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        }
+        (false, true) => {
+            "SELECT count(*) FROM information_schema.processlist WHERE state = 'User sleep'"
+        }
+        // (A statement of the applier's held for a second is waiting on the lock.)
+        (false, false) => {
+            "SELECT count(*) FROM information_schema.processlist WHERE command = 'Query' AND state = 'Updating' AND time >= 1"
+        }
+    };
+    scalar(dst, sql).await
+}
+
+/// A source transaction far larger than a part ([`tugboat::cdc::PART_CHANGES`] changes) goes
+/// to the target in parts inside one target transaction: the target shows all of it or none of
+/// it; the CLI killed while it is open leaves none of it, and started again applies it once; a
+/// stop inside it rolls back what was applied and the next run applies it whole.
+async fn large_transactions(case: LargeCase<'_>, pg_target: bool) {
+    let LargeCase {
+        src_url,
+        dst_url,
+        task,
+        txn,
+        bulk,
+        side,
+        position,
+    } = case;
+    let src = open(src_url).await;
+    let dst = open(dst_url).await;
+    let log = std::env::temp_dir().join(format!("tugboat-{task}-{}.log", std::process::id()));
+    let log = log.to_str().expect("path").to_string();
+    let big = |tag: &str, from: u64| txn.replace("%T%", tag).replace("%F%", &from.to_string());
+    assert!(LARGE_ROWS as usize > 2 * tugboat::cdc::PART_CHANGES);
+
+    let mut child = start_task(src_url, dst_url, &log, task, &[]);
+    loaded(&dst, task, &mut child, &log).await;
+    src.execute(&big("a", 100_000))
+        .await
+        .expect("transaction a");
+    lands_whole(&dst, bulk, "a", &log).await;
+
+    // Killed while the target holds a large transaction open: none of it stays. A row of the
+    // target locked for a while holds the applier inside it.
+    let holder = {
+        let dst = open(dst_url).await;
+        let sql = if pg_target {
+            format!(
+                "BEGIN; SELECT id FROM {bulk} WHERE id = 1 FOR UPDATE; SELECT pg_sleep(10); COMMIT"
+            )
+        } else {
+            format!(
+                "START TRANSACTION; SELECT id FROM {bulk} WHERE id = 1 FOR UPDATE; DO SLEEP(10); COMMIT"
+            )
+        };
+        tokio::spawn(async move { dst.execute(&sql).await.expect("lock holder") })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sessions(&dst, pg_target, true).await == "0" {
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    src.execute(&big("b", 200_000))
+        .await
+        .expect("transaction b");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while sessions(&dst, pg_target, false).await == "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the applier never reached the locked row: {} rows of b on the target\n{}",
+            scalar(
+                &dst,
+                &format!("SELECT count(*) FROM {bulk} WHERE label = 'b'")
+            )
+            .await,
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().expect("kill");
+    child.wait().expect("killed");
+    holder.await.expect("lock holder");
+    let b = format!("SELECT count(*) FROM {bulk} WHERE label = 'b'");
+    assert_eq!(scalar(&dst, &b).await, "0", "none of b stays");
+    let mut child = start_task(src_url, dst_url, &log, task, &[]);
+    lands_whole(&dst, bulk, "b", &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+
+    // A stop inside the next large transaction: its parts are applied, then rolled back.
+    src.execute("INSERT INTO side VALUES (1, 'before the stop')")
+        .await
+        .expect("side");
+    let stop_at = position(&src).await;
+    src.execute(&big("c", 300_000))
+        .await
+        .expect("transaction c");
+    let (ok, out, err) = tugboat_until_done(&[
+        "migrate",
+        "--source",
+        src_url,
+        "--target",
+        dst_url,
+        "--type",
+        "full-load-and-cdc",
+        "--task",
+        task,
+        "--stop-at",
+        &stop_at,
+    ]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("reached its stop") && out.contains("the next transaction ends at"),
+        "{out}"
+    );
+    assert_eq!(
+        scalar(&dst, &format!("SELECT v FROM {side} WHERE id = 1")).await,
+        "before the stop"
+    );
+    let c = format!("SELECT count(*) FROM {bulk} WHERE label = 'c'");
+    assert_eq!(scalar(&dst, &c).await, "0", "past the stop: {out}");
+
+    // Without the stop, it goes on and lands whole.
+    let mut child = start_task(src_url, dst_url, &log, task, &[]);
+    lands_whole(&dst, bulk, "c", &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{out}"
+    );
+    let (ok, text, err) = tugboat(&["validate", "--source", src_url, "--target", dst_url]);
+    assert!(ok, "{text}{err}");
+    assert_eq!(text.matches("Validated").count(), 2, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_mariadb_transaction_reaches_postgres_whole_through_kill_and_stop() {
+    let src_url = support::mysql_database("tug_big_src").await;
+    let dst_url = support::pg_database("tug_big_dst").await;
+    open(&src_url)
+        .await
+        .execute(
+            "CREATE TABLE bulk (id INT PRIMARY KEY, n INT NOT NULL, label VARCHAR(10));
+             CREATE TABLE side (id INT PRIMARY KEY, v VARCHAR(40));
+             INSERT INTO bulk SELECT seq, seq, 'load' FROM seq_1_to_1000;",
+        )
+        .await
+        .expect("source tables");
+    large_transactions(
+        LargeCase {
+            src_url: &src_url,
+            dst_url: &dst_url,
+            task: "bigmy",
+            txn: "START TRANSACTION;
+                  INSERT INTO bulk SELECT seq, seq % 97, '%T%' FROM seq_%F%_to_999999 LIMIT 26000;
+                  UPDATE bulk SET n = n + 1 WHERE label = 'load';
+                  DELETE FROM bulk WHERE label = 'load' AND id % 100 = 0;
+                  INSERT INTO bulk VALUES (%F% + 50000, 0, 'load');
+                  INSERT INTO side VALUES (%F%, '%T%');
+                  COMMIT",
+            bulk: "tug_big_src.bulk",
+            side: "tug_big_src.side",
+            position: |c| {
+                Box::pin(async move {
+                    let r = c.query_text("SHOW MASTER STATUS").await.expect("status");
+                    let pos: u64 = r[0].at(1).expect("position").parse().expect("number");
+                    format!("{}:{}", r[0].at(0).expect("file"), pos + 1)
+                })
+            },
+        },
+        true,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_postgres_transaction_reaches_mariadb_whole_through_kill_and_stop() {
+    let src_url = support::pg_database("tug_pbig_src").await;
+    let dst_url = support::mysql_database("tug_pbig_dst").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE bulk (id int PRIMARY KEY, n int NOT NULL, label varchar(10));
+         CREATE TABLE side (id int PRIMARY KEY, v varchar(40));
+         INSERT INTO bulk SELECT g, g, 'load' FROM generate_series(1, 1000) g;",
+    )
+    .await
+    .expect("source tables");
+    // A TRUNCATE in the middle, after the first part went to the target: what the transaction
+    // put in `side` before it is gone, what it put after it stays.
+    large_transactions(
+        LargeCase {
+            src_url: &src_url,
+            dst_url: &dst_url,
+            task: "bigpg",
+            txn: "BEGIN;
+                  INSERT INTO bulk SELECT g, g % 97, '%T%' FROM generate_series(%F%, %F% + 15999) g;
+                  INSERT INTO side VALUES (%F%, 'gone with the truncate');
+                  TRUNCATE side;
+                  INSERT INTO side VALUES (%F% + 1, '%T%');
+                  INSERT INTO bulk SELECT g, g % 97, '%T%' FROM generate_series(%F% + 16000, %F% + 25999) g;
+                  UPDATE bulk SET n = n + 1 WHERE label = 'load';
+                  DELETE FROM bulk WHERE label = 'load' AND id % 100 = 0;
+                  INSERT INTO bulk VALUES (%F% + 50000, 0, 'load');
+                  COMMIT",
+            bulk: "bulk",
+            side: "side",
+            position: |c| {
+                Box::pin(async move {
+                    c.query_scalar("test", "SELECT (pg_current_wal_insert_lsn() + 1)::text")
+                        .await
+                        .expect("lsn")
+                        .expect("a position")
+                })
+            },
+        },
+        false,
+    )
+    .await;
+    let dst = open(&dst_url).await;
+    assert_eq!(
+        scalar(&dst, "SELECT GROUP_CONCAT(v ORDER BY id) FROM side").await,
+        "c",
+        "the last transaction's truncate emptied side; its insert after it stays"
+    );
+    // The shared server's slots are few: this task's goes with it.
+    src.execute("SELECT pg_drop_replication_slot('tugboat_bigpg')")
+        .await
+        .expect("drop slot");
 }

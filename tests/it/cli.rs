@@ -459,12 +459,14 @@ async fn killed_and_resumed(src: &str, dst: &str, big: &str, extra: &[&str]) {
         "--json",
     ];
     args.extend_from_slice(extra);
+    let log = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args(&args)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(log.reopen().unwrap())
         .spawn()
         .unwrap();
+    let said = || std::fs::read_to_string(log.path()).unwrap_or_default();
     // Wait until some rows are in, then kill it without warning.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
@@ -478,7 +480,17 @@ async fn killed_and_resumed(src: &str, dst: &str, big: &str, extra: &[&str]) {
         if n > 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no rows arrived");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the load ended ({status}) before any row arrived:\n{}",
+                said()
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no rows arrived:\n{}",
+            said()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     child.kill().unwrap();
@@ -490,7 +502,11 @@ async fn killed_and_resumed(src: &str, dst: &str, big: &str, extra: &[&str]) {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(partial < 200_000, "killed before the end ({partial} rows)");
+    assert!(
+        partial < 200_000,
+        "killed before the end ({partial} rows):\n{}",
+        said()
+    );
     let state = target
         .query_scalar(
             "state",
@@ -498,7 +514,7 @@ async fn killed_and_resumed(src: &str, dst: &str, big: &str, extra: &[&str]) {
         )
         .await
         .unwrap();
-    assert_eq!(state.as_deref(), Some("loading"));
+    assert_eq!(state.as_deref(), Some("loading"), "{}", said());
     let mut again = vec!["migrate", "--source", src, "--target", dst];
     again.extend_from_slice(extra);
     let o = tugboat(&again);

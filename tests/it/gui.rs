@@ -170,14 +170,13 @@ fn add_test_and_browse_a_postgres_endpoint_then_duplicate_and_delete() {
     h.get_by_label("Replication slots").click();
     wait_for(&mut h, "the slot list", |h| has(h, "tugboat_gui_left"));
     assert!(has(&h, "WAL held"));
-    h.get_by_label("Drop…").click();
+    // Other slots may be there too (a server is shared): the button names its slot.
+    h.get_by_label("Drop slot tugboat_gui_left").click();
     h.step();
     h.step();
     h.get_by_label("Drop it: its task cannot resume").click();
-    wait_for(&mut h, "the slot dropped", |h| {
-        has(h, "None: the server keeps no WAL")
-    });
-    assert!(!has(&h, "tugboat_gui_left"));
+    wait_for(&mut h, "the slot dropped", |h| !has(h, "tugboat_gui_left"));
+    assert!(has(&h, "Replication slots"));
 
     // A refused port shows the error, and the window keeps drawing while the test runs.
     h.get_by_role_and_label(Role::SpinButton, "Port")

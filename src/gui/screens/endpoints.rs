@@ -460,8 +460,19 @@ impl EndpointsScreen {
                                     st.confirm_drop = None;
                                 }
                             });
-                        } else if ui.button("Drop…").clicked() {
-                            st.confirm_drop = Some(s.name.clone());
+                        } else {
+                            let b = ui.button("Drop…");
+                            // Every row has one: a screen reader (and a test) names the slot.
+                            b.widget_info(|| {
+                                egui::WidgetInfo::labeled(
+                                    egui::Role::Button,
+                                    true,
+                                    format!("Drop slot {}", s.name),
+                                )
+                            });
+                            if b.clicked() {
+                                st.confirm_drop = Some(s.name.clone());
+                            }
                         }
                     } else {
                         ui.label("");
