@@ -128,6 +128,16 @@ def main():
             pause = tick - time.time()
             if pause > 0:
                 time.sleep(pause)
+    elif mode == "bigtxn":
+        # One source transaction of `target` inserts, in statements of 5,000 rows.
+        target = int(sys.argv[3])
+        run(c, kind, "START TRANSACTION" if kind == "my" else "BEGIN")
+        stamp = now(kind)
+        while changes < target:
+            n = min(5_000, target - changes)
+            vals = ", ".join(f"({i}, {i % 1000}, 'big {i} {'x' * 20}', {stamp})" for i in ids.new(n))
+            changes += run(c, kind, f"INSERT INTO bench.events (id, k, v, t0) VALUES {vals}")
+        run(c, kind, "COMMIT")
     elif mode == "backlog":
         target = int(sys.argv[3])
         while changes < target:

@@ -236,7 +236,7 @@ async fn read_log(
                     commit_ms: h.timestamp() as i64 * 1000,
                     changes: std::mem::take(&mut changes),
                 };
-                let whole = !t.changes.is_empty() || std::mem::take(&mut parted);
+                let whole = std::mem::take(&mut parted) | !t.changes.is_empty();
                 if whole && tx.send(Captured::Txn(t)).await.is_err() {
                     return Ok(());
                 }
@@ -261,7 +261,7 @@ async fn read_log(
                             commit_ms: h.timestamp() as i64 * 1000,
                             changes: std::mem::take(&mut changes),
                         };
-                        let whole = !t.changes.is_empty() || std::mem::take(&mut parted);
+                        let whole = std::mem::take(&mut parted) | !t.changes.is_empty();
                         if whole && tx.send(Captured::Txn(t)).await.is_err() {
                             return Ok(());
                         }
