@@ -717,6 +717,11 @@ impl Applier {
         self.open.is_some()
     }
 
+    /// How many changes the target transaction still open holds (0: none is open).
+    pub fn open_changes(&self) -> usize {
+        self.open.as_ref().map_or(0, |o| o.read)
+    }
+
     /// Rolls back what parts of a source transaction applied (the task stops before the
     /// transaction's end, or the transaction lies past the task's stop).
     pub async fn abort_open(&mut self) {

@@ -11,7 +11,6 @@ use futures_util::StreamExt;
 use mysql_async::binlog::events::EventData;
 use mysql_async::binlog::value::BinlogValue;
 use mysql_async::{BinlogStreamRequest, Conn, OptsBuilder, Value};
-use tokio::sync::mpsc;
 
 use super::{Captured, Change, Op, Position, Txn, query_error};
 use crate::endpoints::Connection;
@@ -99,7 +98,7 @@ pub async fn capture(
     server_id: u32,
     from: Position,
     tables: HashMap<String, TableMeta>,
-    tx: mpsc::Sender<Captured>,
+    tx: super::Feed,
 ) {
     if let Err(e) = read_log(conn, server_id, from, &tables, &tx).await {
         let _ = tx.send(Captured::Failed(e)).await;
@@ -111,7 +110,7 @@ async fn read_log(
     server_id: u32,
     from: Position,
     tables: &HashMap<String, TableMeta>,
-    tx: &mpsc::Sender<Captured>,
+    tx: &super::Feed,
 ) -> std::result::Result<(), String> {
     let Position::Binlog { file, pos } = from else {
         return Err(format!("{from} is not a binary log position"));

@@ -277,6 +277,87 @@ pub enum Captured {
     Failed(String),
 }
 
+/// Changes read from the source and not yet taken by the applier, at most: the capture waits
+/// when this many are in the channel, so a reader faster than the target holds a bounded
+/// amount of memory (a few parts), whatever the size of the source's transactions.
+pub const IN_FLIGHT_CHANGES: usize = 3 * PART_CHANGES;
+
+/// The capture's end of the channel to the applier, bounded by changes
+/// ([`IN_FLIGHT_CHANGES`]) rather than by messages.
+#[derive(Clone)]
+pub struct Feed {
+    tx: tokio::sync::mpsc::Sender<Captured>,
+    room: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// The applier's end of the channel (see [`Feed`]).
+pub struct Intake {
+    rx: tokio::sync::mpsc::Receiver<Captured>,
+    room: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// The channel from a capture to the applier.
+pub fn feed() -> (Feed, Intake) {
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    let room = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_CHANGES));
+    (
+        Feed {
+            tx,
+            room: room.clone(),
+        },
+        Intake { rx, room },
+    )
+}
+
+/// The changes a message carries, as counted against [`IN_FLIGHT_CHANGES`].
+fn weight(c: &Captured) -> usize {
+    match c {
+        Captured::Txn(t) => t.changes.len(),
+        Captured::Part(p) => p.len(),
+        _ => 0,
+    }
+    .min(IN_FLIGHT_CHANGES)
+}
+
+impl Feed {
+    /// Sends `c` once there is room for its changes. Err: the applier is gone.
+    pub async fn send(&self, c: Captured) -> std::result::Result<(), ()> {
+        let n = weight(&c) as u32;
+        if n > 0 {
+            self.room.acquire_many(n).await.map_err(|_| ())?.forget();
+        }
+        self.tx.send(c).await.map_err(|_| ())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// A capture waiting for room is told the applier is gone.
+impl Drop for Intake {
+    fn drop(&mut self) {
+        self.room.close();
+    }
+}
+
+impl Intake {
+    pub async fn recv(&mut self) -> Option<Captured> {
+        let c = self.rx.recv().await?;
+        self.room.add_permits(weight(&c));
+        Some(c)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    /// Changes waiting in the channel.
+    pub fn changes(&self) -> usize {
+        IN_FLIGHT_CHANGES.saturating_sub(self.room.available_permits())
+    }
+}
+
 /// One committed source transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Txn {

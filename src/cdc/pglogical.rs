@@ -234,7 +234,7 @@ pub async fn capture(
     task: &str,
     from: Position,
     tables: HashMap<String, TableMeta>,
-    tx: mpsc::Sender<Captured>,
+    tx: super::Feed,
     mut confirmed: mpsc::UnboundedReceiver<Position>,
 ) {
     if let Err(e) = read_slot(conn, task, from, &tables, &tx, &mut confirmed).await {
@@ -247,7 +247,7 @@ async fn read_slot(
     task: &str,
     from: Position,
     tables: &HashMap<String, TableMeta>,
-    tx: &mpsc::Sender<Captured>,
+    tx: &super::Feed,
     confirmed: &mut mpsc::UnboundedReceiver<Position>,
 ) -> std::result::Result<(), String> {
     let Pool::Postgres(pool) = &conn.pool else {

@@ -43,6 +43,10 @@ pub struct CdcStats {
     pub tables: Vec<(String, TableCounts)>,
     /// Nothing waits to be applied and the target is less than 2 s behind.
     pub ready_to_cut_over: bool,
+    /// Changes of a large source transaction whose end is not read yet: applied on the target
+    /// in a transaction still open (committed with that end, rolled back if the task stops).
+    #[serde(default)]
+    pub open_transaction: u64,
 }
 
 impl CdcStats {
@@ -52,7 +56,7 @@ impl CdcStats {
             (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
         });
         format!(
-            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}",
+            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}{}",
             self.phase,
             self.read_position,
             self.checkpoint,
@@ -62,6 +66,14 @@ impl CdcStats {
             self.source_latency_s,
             self.target_latency_s,
             self.backlog,
+            if self.open_transaction > 0 {
+                format!(
+                    "; inside a large source transaction: {} of its changes applied, uncommitted",
+                    self.open_transaction
+                )
+            } else {
+                String::new()
+            },
             if self.ready_to_cut_over {
                 "; ready to cut over"
             } else {
@@ -282,7 +294,7 @@ pub async fn run_cdc(
             "ongoing changes"
         }
     ));
-    let (tx, mut rx) = mpsc::channel::<Captured>(64);
+    let (tx, mut rx) = super::feed();
     // What the target committed goes back to the capture (a PostgreSQL slot moves past it).
     let (confirm, confirmed) = mpsc::unbounded_channel::<Position>();
     let reader = {
@@ -509,7 +521,7 @@ pub async fn run_cdc(
             }
             stats.phase = cp.phase.clone();
             stats.checkpoint = cp.position.to_string();
-            stats.backlog = (pending_changes + rx.len()) as u64;
+            stats.backlog = (pending_changes + rx.changes()) as u64;
             stats.applied = applier.applied;
             let mut tables: Vec<(String, TableCounts)> = applier
                 .counts
@@ -518,8 +530,11 @@ pub async fn run_cdc(
                 .collect();
             tables.sort_by(|a, b| a.0.cmp(&b.0));
             stats.tables = tables;
-            stats.ready_to_cut_over =
-                cp.phase == "cdc" && stats.backlog == 0 && stats.target_latency_s < 2.0;
+            stats.open_transaction = applier.open_changes() as u64;
+            stats.ready_to_cut_over = cp.phase == "cdc"
+                && stats.backlog == 0
+                && stats.open_transaction == 0
+                && stats.target_latency_s < 2.0;
             events(TaskEvent::Cdc(Box::new(stats.clone())));
         }
         if stop {

@@ -772,6 +772,8 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
     ui.horizontal_wrapped(|ui| {
         let (word, color) = if c.ready_to_cut_over {
             ("ready to cut over", style::OK)
+        } else if c.open_transaction > 0 {
+            ("inside a large source transaction", style::WARN)
         } else if c.phase == "replay" {
             ("applying the changes made during the full load", style::WARN)
         } else {
@@ -784,6 +786,16 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
             // MySQL's and MariaDB's binary logs time transactions in whole seconds.
             if c.read_position.contains(':') { " (to the second)" } else { "" }
         ));
+        if c.open_transaction > 0 {
+            ui.label(
+                RichText::new(format!(
+                    "· {} of its changes applied so far, committed on the target with its end",
+                    c.open_transaction
+                ))
+                .color(style::WARN),
+            )
+            .on_hover_text("The target shows none of the transaction until its end is read; a stop before then rolls it back and a restart reads it again");
+        }
     });
     let series = |i: usize| -> egui_plot::PlotPoints {
         samples
