@@ -89,6 +89,176 @@ pub async fn still_there(conn: &Connection, p: &Position) -> Result<Option<Strin
     )))
 }
 
+/// A MariaDB GTID `domain-server-seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gtid {
+    pub domain: u32,
+    pub server: u32,
+    pub seq: u64,
+}
+
+impl Gtid {
+    pub fn parse(s: &str) -> Option<Gtid> {
+        let mut it = s.trim().split('-');
+        let g = Gtid {
+            domain: it.next()?.parse().ok()?,
+            server: it.next()?.parse().ok()?,
+            seq: it.next()?.parse().ok()?,
+        };
+        it.next().is_none().then_some(g)
+    }
+}
+
+impl std::fmt::Display for Gtid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}-{}", self.domain, self.server, self.seq)
+    }
+}
+
+/// The sequence number `state` (a GTID position such as `0-1-40,1-2-7`) holds for `domain`.
+fn seq_in(state: &str, domain: u32) -> Option<u64> {
+    state
+        .split(',')
+        .filter_map(Gtid::parse)
+        .find(|g| g.domain == domain)
+        .map(|g| g.seq)
+}
+
+/// Where the transaction MariaDB's GTID `gtid` names ends in the binary log: replication from
+/// there reads the transaction after it, as a replica whose `gtid_slave_pos` is `gtid` would.
+/// The binary log holding it is found by the GTID state at the start of each one
+/// (`BINLOG_GTID_POS`), then its events are read (`SHOW BINLOG EVENTS`) up to the transaction's
+/// end, which is checked against `BINLOG_GTID_POS` again.
+pub async fn gtid_position(conn: &Connection, gtid: &str) -> Result<Position> {
+    let bad = |reason: String| Error::InvalidEndpoint {
+        endpoint: format!("{}: start position {gtid}", conn.endpoint.label()),
+        reason,
+    };
+    let g = Gtid::parse(gtid).ok_or_else(|| {
+        bad("a MariaDB GTID is domain-server-sequence, e.g. 0-1-42 (one domain); MySQL's uuid:n GTIDs are not supported yet: give the binary log file:pos".into())
+    })?;
+    let logs = conn
+        .query("listing the binary logs", "SHOW BINARY LOGS")
+        .await?;
+    let files: Vec<String> = logs
+        .iter()
+        .filter_map(|r| r.at(0).map(str::to_string))
+        .collect();
+    let state_at = |file: &str, pos: u64| {
+        format!(
+            "SELECT BINLOG_GTID_POS({}, {pos})",
+            crate::tasks::values::text_literal(conn.endpoint.engine, file)
+        )
+    };
+    // The newest log that starts before the GTID: the GTID is in it, or not written yet.
+    let mut holder = None;
+    let mut oldest_state = None;
+    for f in files.iter().rev() {
+        let state = conn
+            .query_scalar("reading the GTID state of a binary log", &state_at(f, 4))
+            .await
+            .map_err(|e| {
+                bad(format!(
+                    "the server cannot map GTIDs to positions (MariaDB's BINLOG_GTID_POS): {e}"
+                ))
+            })?
+            .unwrap_or_default();
+        if seq_in(&state, g.domain).is_none_or(|s| s < g.seq) {
+            holder = Some(f.clone());
+            break;
+        }
+        oldest_state = Some(state);
+    }
+    let Some(file) = holder else {
+        return Err(bad(format!(
+            "GTID {g} is older than every binary log on the server (the oldest, {}, starts after {}): the changes after it are purged. Reload the task (full load and CDC), or start from a position the server still has",
+            files.first().map(String::as_str).unwrap_or("none"),
+            oldest_state.unwrap_or_default()
+        )));
+    };
+    // Its events, a page at a time, up to the end of the GTID's transaction.
+    let lit = crate::tasks::values::text_literal(conn.endpoint.engine, &file);
+    let mut from = 4u64;
+    // Inside the GTID's transaction: whether it began with BEGIN (else a DDL: one statement).
+    let mut inside: Option<bool> = None;
+    let mut end = None;
+    'pages: loop {
+        let rows = conn
+            .query(
+                "reading the binary log's events",
+                &format!("SHOW BINLOG EVENTS IN {lit} FROM {from} LIMIT 5000"),
+            )
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let (kind, info) = (r.at(2).unwrap_or(""), r.at(5).unwrap_or(""));
+            let next: u64 = r.at(4).and_then(|p| p.parse().ok()).unwrap_or(0);
+            match inside {
+                // "BEGIN GTID 0-1-42", "GTID 0-1-42" (DDL), perhaps with " cid=..." after.
+                None if kind == "Gtid"
+                    && info
+                        .split_whitespace()
+                        .skip_while(|w| *w != "GTID")
+                        .nth(1)
+                        .and_then(Gtid::parse)
+                        == Some(g) =>
+                {
+                    inside = Some(info.starts_with("BEGIN"));
+                }
+                Some(true)
+                    if kind == "Xid"
+                        || (kind == "Query" && (info == "COMMIT" || info == "ROLLBACK")) =>
+                {
+                    end = Some(next);
+                    break 'pages;
+                }
+                Some(false) if kind == "Query" => {
+                    end = Some(next);
+                    break 'pages;
+                }
+                _ => {}
+            }
+            from = next;
+        }
+        if rows.len() < 5000 || from == 0 {
+            break;
+        }
+    }
+    let Some(pos) = end else {
+        return Err(bad(format!(
+            "GTID {g} is not in the server's binary logs ({file} is the last to start before it): it has not been written yet, or belongs to another server's log. Give a GTID this server has logged (SELECT @@gtid_binlog_pos), or a file:pos"
+        )));
+    };
+    let there = conn
+        .query_scalar("checking the GTID's position", &state_at(&file, pos))
+        .await?
+        .unwrap_or_default();
+    if seq_in(&there, g.domain) != Some(g.seq) {
+        return Err(bad(format!(
+            "GTID {g} was found at {file}:{pos}, but the server's GTID state there is {there:?}: give the file:pos instead"
+        )));
+    }
+    Ok(Position::Binlog { file, pos })
+}
+
+/// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it.
+pub async fn gtid_at(conn: &Connection, p: &Position) -> Option<String> {
+    let Position::Binlog { file, pos } = p else {
+        return None;
+    };
+    let sql = format!(
+        "SELECT BINLOG_GTID_POS({}, {pos})",
+        crate::tasks::values::text_literal(conn.endpoint.engine, file)
+    );
+    conn.query_scalar("reading the GTID state", &sql)
+        .await
+        .ok()
+        .flatten()
+        .filter(|s| !s.is_empty())
+}
+
 /// Reads the binary log from `from` and sends each committed transaction touching `tables`
 /// (keyed by lower-case `schema.table`) to `tx`, until `tx` closes or the connection fails
 /// (then a [`Captured::Failed`] says why). `server_id` must be unique among the server's
@@ -621,6 +791,20 @@ mod tests {
 
     fn ty(name: &str) -> DataType {
         DataType::simple(name)
+    }
+
+    #[test]
+    fn mariadb_gtids_and_gtid_states_parse() {
+        let g = Gtid::parse("0-1-42").expect("a GTID");
+        assert_eq!((g.domain, g.server, g.seq), (0, 1, 42));
+        assert_eq!(g.to_string(), "0-1-42");
+        for bad in ["0-1", "0-1-x", "0-1-2-3", "3E11FA47-71CA-11E1-9E33:5", ""] {
+            assert_eq!(Gtid::parse(bad), None, "{bad}");
+        }
+        assert_eq!(seq_in("0-1-40,1-2-7", 1), Some(7));
+        assert_eq!(seq_in("0-1-40,1-2-7", 0), Some(40));
+        assert_eq!(seq_in("0-1-40", 2), None);
+        assert_eq!(seq_in("", 0), None);
     }
 
     #[test]

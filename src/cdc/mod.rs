@@ -277,6 +277,23 @@ pub enum Captured {
     Failed(String),
 }
 
+/// Where a cdc task without a checkpoint starts: a position of the source's log, or a MariaDB
+/// GTID (resolved to its binary log position on the source).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartAt {
+    At(Position),
+    Gtid(String),
+}
+
+impl StartAt {
+    pub fn parse(s: &str) -> Option<StartAt> {
+        if let Some(p) = Position::parse(s) {
+            return Some(StartAt::At(p));
+        }
+        binlog::Gtid::parse(s).map(|g| StartAt::Gtid(g.to_string()))
+    }
+}
+
 /// Changes read from the source and not yet taken by the applier, at most: the capture waits
 /// when this many are in the channel, so a reader faster than the target holds a bounded
 /// amount of memory (a few parts), whatever the size of the source's transactions.

@@ -14,7 +14,7 @@ use super::apply::{self, Applier, Checkpoint, TableCounts};
 use super::binlog::{self, TableMeta};
 use super::checks::{self, Status};
 use super::pglogical;
-use super::{Captured, Position, StopAt, TaskType, Txn};
+use super::{Captured, Position, StartAt, StopAt, TaskType, Txn};
 use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
 use crate::tasks::{Summary, Task, TaskEvent, values};
@@ -131,7 +131,7 @@ pub async fn run_cdc(
     target: &Connection,
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<AtomicBool>,
-    start: Option<Position>,
+    start: Option<StartAt>,
 ) -> Result<CdcSummary> {
     let step = |m: String| events(TaskEvent::Step(m));
     let pg = source.endpoint.engine == Engine::Postgres;
@@ -160,6 +160,34 @@ pub async fn run_cdc(
         ));
     }
     let mut checkpoint = apply::checkpoint(target, &task.name).await?;
+    // A start given by the user: a position of this source's log (a GTID found in it).
+    let start = match start {
+        None => None,
+        Some(_) if checkpoint.is_some() => {
+            step("the start position is not used: the task resumes from its checkpoint".into());
+            None
+        }
+        Some(StartAt::Gtid(g)) if !pg => {
+            let p = binlog::gtid_position(source, &g).await?;
+            step(format!("GTID {g} ends at {p} in the binary log"));
+            Some(p)
+        }
+        Some(StartAt::Gtid(g)) => {
+            return Err(fail(
+                source,
+                format!(
+                    "the start position {g} is a MariaDB GTID: a PostgreSQL source starts at an LSN (X/Y)"
+                ),
+            ));
+        }
+        Some(StartAt::At(p)) if !StopAt::Position(p.clone()).fits(source.endpoint.engine) => {
+            return Err(fail(
+                source,
+                format!("the start position {p} is not a position of this source's log"),
+            ));
+        }
+        Some(StartAt::At(p)) => Some(p),
+    };
     step("premigration checks".into());
     let mut found = checks::run(source, &[]).await;
     report_checks(&step, &found);
@@ -547,9 +575,15 @@ pub async fn run_cdc(
     applier.close();
     outcome?;
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
+    // A MariaDB source: the checkpoint's GTID too, for a replica or another task to start at.
+    let gtid = match pg {
+        false => binlog::gtid_at(source, &cp.position).await,
+        true => None,
+    };
     step(format!(
-        "stopped at checkpoint {} ({stop_reason})",
-        cp.position
+        "stopped at checkpoint {}{} ({stop_reason})",
+        cp.position,
+        gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
     ));
     Ok(CdcSummary {
         task: task.name.clone(),

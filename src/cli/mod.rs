@@ -977,8 +977,9 @@ pub struct MigrateArgs {
     /// SIGTERM; the same command again resumes from it.
     #[arg(long = "type", default_value = "full-load")]
     task_type: String,
-    /// A cdc task's first position (a binary log `file:pos`), when it has no checkpoint yet;
-    /// default: now.
+    /// A cdc task's first position when it has no checkpoint yet (a binary log `file:pos`, a
+    /// MariaDB GTID `domain-server-seq` such as 0-1-42, or a PostgreSQL LSN at or after its
+    /// slot's); default: now.
     #[arg(long)]
     start_position: Option<String>,
     /// A replicating task: stop by itself once every transaction up to this is applied (a
@@ -1169,7 +1170,7 @@ enum Mode {
     /// Full load and replication, or replication only, until stopped or at its stop.
     Replicate {
         task_type: crate::cdc::TaskType,
-        start: Option<crate::cdc::Position>,
+        start: Option<crate::cdc::StartAt>,
     },
 }
 
@@ -1185,10 +1186,10 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
         let start = match &a.start_position {
             Some(p) => {
                 Some(
-                    crate::cdc::Position::parse(p).ok_or_else(|| Error::InvalidEndpoint {
+                    crate::cdc::StartAt::parse(p).ok_or_else(|| Error::InvalidEndpoint {
                         endpoint: "--start-position".into(),
                         reason: format!(
-                            "'{p}' is not a position (binary log file:pos, or an LSN X/Y)"
+                            "'{p}' is not a position (binary log file:pos, a MariaDB GTID domain-server-seq, or an LSN X/Y)"
                         ),
                     })?,
                 )

@@ -1250,3 +1250,115 @@ async fn a_large_postgres_transaction_reaches_mariadb_whole_through_kill_and_sto
         .await
         .expect("drop slot");
 }
+
+/// `--type cdc --start-position` with a MariaDB GTID: the task starts just after the GTID's
+/// transaction (what came after it, before the task started, is applied; what came before is
+/// not applied again), a clean stop names the checkpoint's GTID, and a GTID the server has not
+/// logged, or one that is not a GTID, is refused before anything runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cdc_task_starts_at_a_mariadb_gtid() {
+    let IntoSqlite {
+        src_url,
+        src,
+        dst_url,
+        dst,
+        log,
+        _dir,
+    } = into_sqlite(
+        "tug_cdc_gtid_src",
+        "CREATE TABLE g (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO g VALUES (1, 'one'), (2, 'two')",
+    )
+    .await;
+    let (ok, out, err) = tugboat(&["migrate", "--source", &src_url, "--target", &dst_url]);
+    assert!(ok, "{out}{err}");
+    // A row the target gets by hand, the server's GTID after it, then changes after that: a
+    // start too early would insert row 4 again (a duplicate key), one too late would miss 3.
+    src.execute("INSERT INTO g VALUES (4, 'four')")
+        .await
+        .expect("insert");
+    let gtid = scalar(&src, "SELECT @@gtid_binlog_pos").await;
+    assert!(gtid.split('-').count() == 3, "{gtid}");
+    dst.execute("INSERT INTO g VALUES (4, 'four')")
+        .await
+        .expect("the target has it");
+    src.execute(
+        "INSERT INTO g VALUES (3, 'three'); UPDATE g SET v = 'uno' WHERE id = 1; DELETE FROM g WHERE id = 2",
+    )
+    .await
+    .expect("changes after the GTID");
+
+    let f = std::fs::File::create(&log).expect("log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args([
+            "migrate",
+            "--source",
+            &src_url,
+            "--target",
+            &dst_url,
+            "--type",
+            "cdc",
+            "--task",
+            "gt",
+            "--start-position",
+            &gtid,
+        ])
+        .stdout(Stdio::null())
+        .stderr(f)
+        .spawn()
+        .expect("tugboat runs");
+    let rows = "SELECT GROUP_CONCAT(CONCAT(id, v) ORDER BY id) FROM g";
+    let rows_lite = "SELECT group_concat(id || v, ',') FROM (SELECT * FROM g ORDER BY id)";
+    converge(&src, &dst, rows, rows_lite, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert_eq!(scalar(&dst, rows_lite).await, "1uno,3three,4four");
+    assert!(
+        out.contains(&format!("GTID {gtid} ends at binlog")),
+        "{out}"
+    );
+    assert!(
+        out.contains("stopped at checkpoint binlog") && out.contains(" (GTID "),
+        "{out}"
+    );
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "nothing before the GTID was applied again: {out}"
+    );
+    assert!(
+        !out.contains("suspended"),
+        "nothing before the GTID was applied again: {out}"
+    );
+
+    // A GTID not logged yet, and one that is not a GTID.
+    let parts: Vec<&str> = gtid.split('-').collect();
+    let future = format!("{}-{}-{}", parts[0], parts[1], u64::MAX / 2);
+    let (ok, _, err) = tugboat_until_done(&[
+        "migrate",
+        "--source",
+        &src_url,
+        "--target",
+        &dst_url,
+        "--type",
+        "cdc",
+        "--task",
+        "gt2",
+        "--start-position",
+        &future,
+    ]);
+    assert!(!ok && err.contains("has not been written yet"), "{err}");
+    let (ok, _, err) = tugboat_until_done(&[
+        "migrate",
+        "--source",
+        &src_url,
+        "--target",
+        &dst_url,
+        "--type",
+        "cdc",
+        "--task",
+        "gt3",
+        "--start-position",
+        "0-1",
+    ]);
+    assert!(!ok && err.contains("is not a position"), "{err}");
+}
