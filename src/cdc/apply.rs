@@ -187,6 +187,8 @@ pub struct Applier {
     conn: Option<ApplyConn>,
     pub counts: HashMap<String, TableCounts>,
     pub applied: u64,
+    /// A change the error policy (stop-task) does not allow stopped the task.
+    pub stopped_by_policy: bool,
 }
 
 /// What a target transaction holds so far, counted once it commits.
@@ -308,6 +310,7 @@ impl Applier {
             conn: None,
             counts: HashMap::new(),
             applied: 0,
+            stopped_by_policy: false,
         })
     }
 
@@ -893,6 +896,7 @@ impl Applier {
         }
         if !conflicts.is_empty() && self.policy == ErrorPolicy::StopTask {
             self.rollback_all().await;
+            self.stopped_by_policy = true;
             let c = &conflicts[0];
             return Err(Error::Query {
                 endpoint: self.target.endpoint.label(),

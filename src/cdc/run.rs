@@ -259,8 +259,9 @@ pub async fn run_cdc(
         apply::set_checkpoint(target, &task.name, &c).await?;
         checkpoint = Some(c);
     }
-    let mut cp = match checkpoint {
-        Some(c) => c,
+    // Set on the target: every session starts from the checkpoint there.
+    match checkpoint {
+        Some(_) => {}
         None => {
             let now = start_position(task, source, &events).await?;
             // A slot begins where it was created: an earlier position cannot be read.
@@ -275,24 +276,227 @@ pub async fn run_cdc(
                 changes: 0,
             };
             apply::set_checkpoint(target, &task.name, &c).await?;
-            c
         }
+    }
+    let session = Session {
+        task,
+        source,
+        target,
+        events: events.clone(),
+        cancel: cancel.clone(),
+        stop_at,
+        pg,
+    };
+    let mut stats = CdcStats::default();
+    let stop_reason = recover(&session, &mut stats, &mut found).await?;
+    Ok(CdcSummary {
+        task: task.name.clone(),
+        task_type,
+        full_load,
+        checks: found,
+        stats,
+        stop_reason,
+    })
+}
+
+/// What a replication session needs (one session runs from the target's checkpoint until a
+/// stop or a failure).
+struct Session<'a> {
+    task: &'a Task,
+    source: &'a Connection,
+    target: &'a Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+    stop_at: Option<StopAt>,
+    pg: bool,
+}
+
+/// Why a session ended before its stop.
+struct Failure {
+    error: Error,
+    /// Starting again cannot help (the log is gone, the error policy stops the task...).
+    fatal: bool,
+    /// Changes were applied before it failed.
+    progressed: bool,
+}
+
+impl Failure {
+    fn fatal(error: Error) -> Failure {
+        Failure {
+            error,
+            fatal: true,
+            progressed: false,
+        }
+    }
+
+    fn retry(error: Error) -> Failure {
+        Failure {
+            error,
+            fatal: false,
+            progressed: false,
+        }
+    }
+}
+
+/// Failures in a row (with nothing applied between them) while both databases answer, before
+/// the task gives up.
+const STRIKES: u32 = 3;
+
+/// Runs sessions until one stops: after a failure that is not fatal, a new session starts from
+/// the target's checkpoint (exactly what a restart of the process does). While the source or
+/// the target does not answer, it waits for it (1, 2, 4... up to 30 s between tries) for as
+/// long as it takes, or until the task is stopped; a failure while both answer is tried again
+/// [`STRIKES`] times before the task stops with it.
+async fn recover(
+    s: &Session<'_>,
+    stats: &mut CdcStats,
+    found: &mut Vec<checks::Check>,
+) -> Result<String> {
+    let step = |m: String| (s.events)(TaskEvent::Step(m));
+    let mut strikes = 0;
+    let mut first = true;
+    loop {
+        let f = match replicate(s, stats, found, first).await {
+            Ok(reason) => return Ok(reason),
+            Err(f) => f,
+        };
+        first = false;
+        if f.fatal {
+            return Err(f.error);
+        }
+        if f.progressed {
+            strikes = 0;
+        }
+        tracing::warn!(target: "tugboat::cdc", "replication failed: {}", f.error);
+        let mut wait = 1u64;
+        let mut outage = false;
+        loop {
+            let down = match (answers(s.source).await, answers(s.target).await) {
+                (false, _) => Some(s.source),
+                (_, false) => Some(s.target),
+                _ => None,
+            };
+            let Some(down) = down else { break };
+            outage = true;
+            step(format!(
+                "{} does not answer ({}); trying again in {wait} s, then replicating from the checkpoint",
+                down.endpoint.label(),
+                f.error
+            ));
+            if !pause(s, wait).await {
+                return Ok(stopped_during_outage(s, stats, &step).await);
+            }
+            wait = (wait * 2).min(30);
+        }
+        if !outage {
+            strikes += 1;
+            if strikes > STRIKES {
+                return Err(f.error);
+            }
+            let wait = 1u64 << (strikes - 1);
+            step(format!(
+                "replication stopped ({}); starting again from the checkpoint in {wait} s{}",
+                f.error,
+                if strikes > 1 {
+                    format!(" (failed again with nothing applied: try {strikes} of {STRIKES})")
+                } else {
+                    String::new()
+                }
+            ));
+            if !pause(s, wait).await {
+                return Ok(stopped_during_outage(s, stats, &step).await);
+            }
+        }
+    }
+}
+
+/// Whether `c` answers a trivial query within 5 s.
+async fn answers(c: &Connection) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), c.query_scalar("probe", "SELECT 1")).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Sleeps `secs` seconds, or less if the task is stopped: false then.
+async fn pause(s: &Session<'_>, secs: u64) -> bool {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        if s.cancel.load(Ordering::Relaxed) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    !s.cancel.load(Ordering::Relaxed)
+}
+
+/// A stop asked for while the task waited for a database: it stops at its checkpoint.
+async fn stopped_during_outage(
+    s: &Session<'_>,
+    stats: &mut CdcStats,
+    step: &impl Fn(String),
+) -> String {
+    if let Ok(Some(cp)) = apply::checkpoint(s.target, &s.task.name).await {
+        stats.checkpoint = cp.position.to_string();
+    }
+    step(format!(
+        "stopped at checkpoint {} (stopped while waiting for a database)",
+        stats.checkpoint
+    ));
+    "stopped while waiting for a database".into()
+}
+
+/// One session: from the target's checkpoint, capture and apply until the task stops (Ok: why)
+/// or fails.
+async fn replicate(
+    s: &Session<'_>,
+    stats: &mut CdcStats,
+    found: &mut Vec<checks::Check>,
+    first: bool,
+) -> std::result::Result<String, Failure> {
+    let Session {
+        task,
+        source,
+        target,
+        events,
+        cancel,
+        stop_at,
+        pg,
+    } = s;
+    let (source, target, pg) = (*source, *target, *pg);
+    let step = |m: String| events(TaskEvent::Step(m));
+    let mut cp = match apply::checkpoint(target, &task.name).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Err(Failure::fatal(fail(
+                target,
+                format!(
+                    "the checkpoint of task {} is gone from the target",
+                    task.name
+                ),
+            )));
+        }
+        Err(e) => return Err(Failure::retry(e)),
     };
     let gone = if pg {
-        pglogical::still_there(source, &task.name).await?
+        pglogical::still_there(source, &task.name).await
     } else {
-        binlog::still_there(source, &cp.position).await?
+        binlog::still_there(source, &cp.position).await
     };
-    if let Some(why) = gone {
-        return Err(fail(source, why));
+    if let Some(why) = gone.map_err(Failure::retry)? {
+        return Err(Failure::fatal(fail(source, why)));
     }
 
     // Tables as the full load wrote them (nothing on the target changes here).
-    let prepared = crate::tasks::prepared(task, source, target, &events).await?;
-    let mut keys = checks::keys(&prepared);
-    keys.extend(checks::replica_identity(source, &prepared).await);
-    report_checks(&step, &keys);
-    found.extend(keys);
+    let prepared = crate::tasks::prepared(task, source, target, events)
+        .await
+        .map_err(Failure::retry)?;
+    if first {
+        let mut keys = checks::keys(&prepared);
+        keys.extend(checks::replica_identity(source, &prepared).await);
+        report_checks(&step, &keys);
+        found.extend(keys);
+    }
     let metas: HashMap<String, TableMeta> = prepared
         .iter()
         .map(|p| {
@@ -311,7 +515,8 @@ pub async fn run_cdc(
         task.settings.error_policy,
         &prepared,
         &metas,
-    )?;
+    )
+    .map_err(Failure::fatal)?;
     applier.applied = cp.changes;
     step(format!(
         "replicating from {} ({})",
@@ -339,12 +544,13 @@ pub async fn run_cdc(
         })
     };
 
-    let mut stats = CdcStats {
+    *stats = CdcStats {
         phase: cp.phase.clone(),
         checkpoint: cp.position.to_string(),
         read_position: cp.position.to_string(),
         ..Default::default()
     };
+    let started_with = cp.changes;
     let mut pending: Vec<Txn> = vec![];
     let mut pending_changes = 0usize;
     let (mut read_window, mut applied_window) = (0u64, 0u64);
@@ -573,7 +779,13 @@ pub async fn run_cdc(
     // A large transaction's parts with its end never read: rolled back, read again on resume.
     applier.abort_open().await;
     applier.close();
-    outcome?;
+    if let Err(error) = outcome {
+        return Err(Failure {
+            fatal: applier.stopped_by_policy,
+            progressed: applier.applied > started_with,
+            error,
+        });
+    }
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
     // A MariaDB source: the checkpoint's GTID too, for a replica or another task to start at.
     let gtid = match pg {
@@ -585,14 +797,7 @@ pub async fn run_cdc(
         cp.position,
         gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
     ));
-    Ok(CdcSummary {
-        task: task.name.clone(),
-        task_type,
-        full_load,
-        checks: found,
-        stats,
-        stop_reason,
-    })
+    Ok(stop_reason)
 }
 
 /// Whether the source is past the stop `s` now: its log position is at or beyond it, or (a

@@ -1362,3 +1362,111 @@ async fn a_cdc_task_starts_at_a_mariadb_gtid() {
     ]);
     assert!(!ok && err.contains("is not a position"), "{err}");
 }
+
+/// Creates database `name` on `server` (one of the test's own) and returns its URL.
+async fn own_database(server: &support::Server, admin_db: &str, name: &str) -> String {
+    let admin = open(&server.url_for(admin_db)).await;
+    admin
+        .execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    admin.close().await;
+    server.url_for(name)
+}
+
+/// Runs `sql` until it succeeds (the server may be restarting), for 60 s at most.
+async fn until_done(c: &Connection, sql: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Err(e) = c.execute(sql).await {
+        assert!(Instant::now() < deadline, "{sql}: {e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Counts `sql` gives on `c`, 0 while it does not answer.
+async fn count_or_zero(c: &Connection, sql: &str) -> i64 {
+    c.query_scalar("test", sql)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The source restarted in the middle of a stream of changes, then the target down for a few
+/// seconds while the changes go on: the task waits for each, starts again from its checkpoint
+/// by itself, catches up, and ends with both sides equal and no change applied twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn replication_rides_out_a_source_restart_and_a_target_outage() {
+    let (my, pgs) = (support::own_mariadb(), support::own_postgres());
+    let src_url = own_database(&my, "", "shop").await;
+    let dst_url = own_database(&pgs, "postgres", "shop").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO t SELECT seq, 0 FROM seq_1_to_100",
+    )
+    .await
+    .expect("source table");
+    let log = std::env::temp_dir().join(format!("tugboat-outage-{}.log", std::process::id()));
+    let log = log.to_str().expect("path").to_string();
+    let mut child = start_task(&src_url, &dst_url, &log, "ride", &[]);
+    loaded(&dst, "ride", &mut child, &log).await;
+
+    let writer = {
+        let src = open(&src_url).await;
+        tokio::spawn(async move {
+            for i in 0..400 {
+                until_done(
+                    &src,
+                    &format!(
+                        "START TRANSACTION; INSERT INTO t VALUES ({}, {i}); UPDATE t SET n = n + 1 WHERE id = {}; COMMIT",
+                        1000 + i,
+                        1 + i % 100
+                    ),
+                )
+                .await;
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+        })
+    };
+    let arrived = |n: i64| {
+        let dst = &dst;
+        let log = &log;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while count_or_zero(dst, "SELECT count(*) FROM shop.t WHERE id >= 1000").await < n {
+                assert!(
+                    Instant::now() < deadline,
+                    "{n} new rows never arrived: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    arrived(40).await;
+    tokio::task::block_in_place(|| my.restart(1.0));
+    arrived(160).await;
+    tokio::task::block_in_place(|| pgs.restart(4.0));
+    writer.await.expect("writer");
+    let sum = "SELECT CONCAT(count(*), '/', sum(n)) FROM t";
+    let sum_pg = "SELECT count(*) || '/' || sum(n) FROM shop.t";
+    converge(&src, &dst, sum, sum_pg, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "a clean stop after the outages: {out}");
+    // A new session after each: the first, and one per outage.
+    assert!(
+        out.matches("replicating from").count() >= 3
+            && out.contains("starting again from the checkpoint"),
+        "{out}"
+    );
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{out}"
+    );
+    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
+    assert!(ok, "{text}{err}");
+    assert!(text.contains("Validated"), "{text}");
+}

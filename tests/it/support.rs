@@ -34,6 +34,8 @@ pub struct Server {
     pub password: String,
     /// Keeps the watchdog's stdin open for the life of the test process.
     _watchdog: Option<Mutex<Child>>,
+    /// A private server's folder, pid file and stop signal (see [`Server::restart`]).
+    ctl: Option<(PathBuf, PathBuf, &'static str)>,
 }
 
 impl Server {
@@ -45,6 +47,29 @@ impl Server {
             self.user, self.password, self.host, self.port
         )
     }
+    /// Shuts the server down (as an administrator would) and returns once it is gone; it
+    /// starts again by itself `down_secs` later. Only for servers of [`own_postgres`] and
+    /// [`own_mariadb`].
+    pub fn restart(&self, down_secs: f64) {
+        let (dir, pid_file, signal) = self.ctl.as_ref().expect("a private server");
+        std::fs::write(dir.join("pause"), format!("{down_secs}")).expect("pause file");
+        let pid = std::fs::read_to_string(pid_file).expect("pid file");
+        let pid = pid.lines().next().unwrap_or_default().trim().to_string();
+        Command::new("kill")
+            .args([*signal, pid.as_str()])
+            .status()
+            .expect("kill");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Command::new("kill")
+            .args(["-0", &pid])
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The endpoint for `database`, and its password.
     pub fn endpoint(&self, database: &str) -> (Endpoint, Option<Password>) {
         let p = Endpoint::parse_url(&self.url_for(database)).expect("valid test URL");
@@ -80,6 +105,7 @@ fn external(url: &str, default_port: u16) -> Server {
         user: u.username().to_string(),
         password: u.password().unwrap_or_default().to_string(),
         _watchdog: None,
+        ctl: None,
     }
 }
 
@@ -219,10 +245,12 @@ fn start_postgres() -> Result<Server, String> {
     run(&mut initdb, "initdb")?;
     let port = free_port();
     let script = format!(
-        "'{bin}/postgres' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c wal_level=logical \
+        "while [ ! -f '{dir}/quit' ]; do \
+         '{bin}/postgres' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c wal_level=logical \
          -c max_wal_senders=10 -c max_replication_slots=10 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=200 > '{dir}/server.log' 2>&1 & pid=$!; \
-         read _; kill -INT $pid; wait $pid; rm -rf '{dir}'",
+         -c full_page_writes=off -c max_connections=200 >> '{dir}/server.log' 2>&1; \
+         p=$(cat '{dir}/pause' 2>/dev/null); rm -f '{dir}/pause'; sleep ${{p:-0.1}}; done & loop=$!; \
+         read _; touch '{dir}/quit'; kill -INT $(head -1 '{data}/postmaster.pid'); wait $loop; rm -rf '{dir}'",
         bin = bin.display(),
         data = data.display(),
         dir = dir.display()
@@ -257,6 +285,7 @@ fn start_postgres() -> Result<Server, String> {
         user: "postgres".into(),
         password: PASSWORD.into(),
         _watchdog: Some(Mutex::new(child)),
+        ctl: Some((dir.clone(), data.join("postmaster.pid"), "-INT")),
     })
 }
 
@@ -282,11 +311,13 @@ fn start_mariadb() -> Result<Server, String> {
     let sock = dir.join("mysqld.sock");
     let server = find_bin(&["mariadbd", "mysqld"])?;
     let script = format!(
-        "'{server}' --no-defaults --datadir='{data}' --port={port} --bind-address=127.0.0.1 --socket='{sock}' \
+        "while [ ! -f '{dir}/quit' ]; do \
+         '{server}' --no-defaults --datadir='{data}' --port={port} --bind-address=127.0.0.1 --socket='{sock}' \
          --pid-file='{dir}/mysqld.pid' {user} --log-bin='{dir}/binlog' --binlog-format=ROW --binlog-row-image=FULL \
          --server-id=1 --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=2 \
-         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --log-error='{dir}/server.log' & pid=$!; \
-         read _; kill -TERM $pid; wait $pid; rm -rf '{dir}'",
+         --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --log-error='{dir}/server.log'; \
+         p=$(cat '{dir}/pause' 2>/dev/null); rm -f '{dir}/pause'; sleep ${{p:-0.1}}; done & loop=$!; \
+         read _; touch '{dir}/quit'; kill -TERM $(cat '{dir}/mysqld.pid'); wait $loop; rm -rf '{dir}'",
         server = server.display(),
         data = data.display(),
         sock = sock.display(),
@@ -320,7 +351,19 @@ fn start_mariadb() -> Result<Server, String> {
         user: "tugboat".into(),
         password: PASSWORD.into(),
         _watchdog: Some(Mutex::new(child)),
+        ctl: Some((dir.clone(), dir.join("mysqld.pid"), "-TERM")),
     })
+}
+
+/// A PostgreSQL server of the caller's own (not shared with other tests), which it may
+/// [`Server::restart`].
+pub fn own_postgres() -> Server {
+    start_postgres().unwrap_or_else(|e| panic!("cannot start a private PostgreSQL: {e}"))
+}
+
+/// A MariaDB server of the caller's own (see [`own_postgres`]).
+pub fn own_mariadb() -> Server {
+    start_mariadb().unwrap_or_else(|e| panic!("cannot start a private MariaDB: {e}"))
 }
 
 fn find_bin(names: &[&str]) -> Result<PathBuf, String> {
