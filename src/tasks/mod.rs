@@ -519,6 +519,7 @@ async fn prepare(
     target: &Connection,
     events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
     create_schema: bool,
+    replicating: bool,
 ) -> Result<(crate::assessment::Report, Vec<Prepared>)> {
     let s = &task.settings;
     let step = |m: &str| events(TaskEvent::Step(m.to_string()));
@@ -635,22 +636,21 @@ async fn prepare(
     let tcat = crate::discovery::discover(target, &Default::default()).await?;
     let mut prepared = vec![];
     for p in &plans {
-        let tt = tcat
-            .schemas
-            .iter()
-            .filter(|x| {
-                target.endpoint.engine != Engine::Postgres
-                    || x.name.eq_ignore_ascii_case(&p.target_schema)
-            })
-            .flat_map(|x| x.tables.iter())
-            .find(|t| t.name.eq_ignore_ascii_case(&sink::target_table_name(target.endpoint.engine, p)))
-            .ok_or_else(|| Error::InvalidEndpoint {
-                endpoint: target.endpoint.label(),
-                reason: format!(
-                    "table {}.{} is not on the target (create it, or let the task create the schema)",
-                    p.target_schema, p.target_table
-                ),
-            })?;
+        let grown;
+        let p = match replicating.then(|| added_since(p, &tcat, target)).flatten() {
+            Some(g) => {
+                grown = g;
+                &grown
+            }
+            None => p,
+        };
+        let tt = target_table(p, &tcat, target).ok_or_else(|| Error::InvalidEndpoint {
+            endpoint: target.endpoint.label(),
+            reason: format!(
+                "table {}.{} is not on the target (create it, or let the task create the schema)",
+                p.target_schema, p.target_table
+            ),
+        })?;
         let mut columns = vec![];
         let mut target_columns = vec![];
         let mut source_exprs = vec![];
@@ -748,6 +748,64 @@ async fn prepare(
     Ok((report, prepared))
 }
 
+/// The target table of `p` in `tcat`, if it is there.
+fn target_table<'c>(
+    p: &TablePlan,
+    tcat: &'c crate::model::Catalog,
+    target: &Connection,
+) -> Option<&'c crate::model::Table> {
+    tcat.schemas
+        .iter()
+        .filter(|x| {
+            target.endpoint.engine != Engine::Postgres
+                || x.name.eq_ignore_ascii_case(&p.target_schema)
+        })
+        .flat_map(|x| x.tables.iter())
+        .find(|t| {
+            t.name
+                .eq_ignore_ascii_case(&sink::target_table_name(target.endpoint.engine, p))
+        })
+}
+
+/// For replication: `p` as it was when the target got its table, if the source table has only
+/// gained columns at its end since (while the task was stopped). Its changes from before those
+/// columns are read with the old shape; the log's ADD COLUMN adds them on the target when
+/// replication reaches it, as it does for a running task.
+fn added_since(
+    p: &TablePlan,
+    tcat: &crate::model::Catalog,
+    target: &Connection,
+) -> Option<TablePlan> {
+    let tt = target_table(p, tcat, target)?;
+    let on_target = |c: &mappings::ColumnPlan| {
+        c.expression.is_some()
+            || tt
+                .columns
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&c.target))
+    };
+    let missing: Vec<&str> = p
+        .columns
+        .iter()
+        .filter(|c| !on_target(c))
+        .map(|c| c.source.as_str())
+        .collect();
+    let n = p.table.columns.len();
+    if missing.is_empty() || missing.len() >= n {
+        return None;
+    }
+    // Exactly the source table's last columns.
+    let tail = &p.table.columns[n - missing.len()..];
+    if !tail.iter().all(|c| missing.contains(&c.name.as_str())) {
+        return None;
+    }
+    tracing::info!(target: "tugboat::tasks", "{}.{}: {} not on the target yet (added on the source since): added when replication reaches the change", p.source_schema, p.source_table, missing.join(", "));
+    let mut old = p.clone();
+    old.table.columns.truncate(n - missing.len());
+    old.columns.retain(on_target);
+    Some(old)
+}
+
 /// The task's tables as a load would write them, touching nothing on the target but the
 /// control tables (what replication applies changes to).
 pub async fn prepared(
@@ -756,7 +814,7 @@ pub async fn prepared(
     target: &Connection,
     events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
 ) -> Result<Vec<Prepared>> {
-    Ok(prepare(task, source, target, events, false).await?.1)
+    Ok(prepare(task, source, target, events, false, true).await?.1)
 }
 
 /// The tables `m` selects from `catalog` (a source of engine `source`), each with its columns
@@ -793,7 +851,7 @@ pub async fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     let s = &task.settings;
-    let (report, prepared) = prepare(task, source, target, &events, s.create_schema).await?;
+    let (report, prepared) = prepare(task, source, target, &events, s.create_schema, false).await?;
 
     // Load: the biggest tables first (the longest one bounds the task), at most
     // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).
@@ -856,7 +914,7 @@ pub async fn validate_only(
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let (_, prepared) = prepare(task, source, target, &events, false).await?;
+    let (_, prepared) = prepare(task, source, target, &events, false, false).await?;
     (events)(TaskEvent::Step("validating".into()));
     let ctx = Ctx::new(task, source, target, &events, &cancel);
     let handles: Vec<_> = prepared

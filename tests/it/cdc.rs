@@ -1470,3 +1470,79 @@ async fn replication_rides_out_a_source_restart_and_a_target_outage() {
     assert!(ok, "{text}{err}");
     assert!(text.contains("Validated"), "{text}");
 }
+
+/// Stopped, while the source's application adds a column (with changes before and after it),
+/// then started again: the changes from before the column apply as they were, the column is
+/// added on the target when the log reaches it, and the changes after it carry its values.
+/// `src` holds `w (id, v)` with row 1; `rows` lists its rows as `id || v || qty`.
+async fn grown_while_stopped(src_url: &str, src: &Connection, rows: &str, task: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dst_url = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let log = dir.path().join("tugboat.log");
+    let log = log.to_str().expect("path").to_string();
+    let mut child = start_task(src_url, &dst_url, &log, task, &[]);
+    let dst = open_target(&dst_url).await;
+    loaded(&dst, task, &mut child, &log).await;
+    src.execute("INSERT INTO w VALUES (2, 'two')")
+        .await
+        .expect("insert");
+    converge(
+        src,
+        &dst,
+        "SELECT count(*) FROM w",
+        "SELECT count(*) FROM w",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+
+    for sql in [
+        "INSERT INTO w VALUES (3, 'three')",
+        "UPDATE w SET v = 'uno' WHERE id = 1",
+        "ALTER TABLE w ADD COLUMN qty INT NOT NULL DEFAULT 7",
+        "INSERT INTO w VALUES (4, 'four', 40)",
+        "UPDATE w SET qty = 10 WHERE id = 2",
+    ] {
+        src.execute(sql).await.expect(sql);
+    }
+    let mut child = start_task(src_url, &dst_url, &log, task, &[]);
+    let rows_lite = "SELECT group_concat(id || v || qty, ',') FROM (SELECT * FROM w ORDER BY id)";
+    converge(src, &dst, rows, rows_lite, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert_eq!(
+        scalar(&dst, rows_lite).await,
+        "1uno7,2two10,3three7,4four40"
+    );
+    assert!(!out.contains("suspended"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_on_mariadb_while_the_task_was_stopped_is_replicated_on_resume() {
+    let src_url = support::mysql_database("tug_cdc_grow_my").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE w (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO w VALUES (1, 'one')",
+    )
+    .await
+    .expect("source table");
+    let rows = "SELECT GROUP_CONCAT(CONCAT(id, v, qty) ORDER BY id) FROM w";
+    grown_while_stopped(&src_url, &src, rows, "growmy").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_on_postgres_while_the_task_was_stopped_is_replicated_on_resume() {
+    let src_url = support::pg_database("tug_cdc_grow_pg").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE w (id int PRIMARY KEY, v varchar(20)); INSERT INTO w VALUES (1, 'one')",
+    )
+    .await
+    .expect("source table");
+    let rows = "SELECT string_agg(id || v || qty, ',' ORDER BY id) FROM w";
+    grown_while_stopped(&src_url, &src, rows, "growpg").await;
+    src.execute("SELECT pg_drop_replication_slot('tugboat_growpg')")
+        .await
+        .expect("drop slot");
+}
