@@ -332,6 +332,13 @@ async fn read_log(
                 file = r.name().to_string();
             }
             Some(EventData::FormatDescriptionEvent(_)) => described = true,
+            // Sent when the log has nothing more (every second): read to its end.
+            Some(EventData::HeartbeatEvent) if end > 0 && changes.is_empty() && !parted => {
+                tx.read_through(Position::Binlog {
+                    file: file.clone(),
+                    pos: end,
+                });
+            }
             Some(EventData::RowsEvent(rows)) => {
                 let Some(tme) = stream.get_tme(rows.table_id()) else {
                     return Err(format!(
@@ -406,9 +413,11 @@ async fn read_log(
                     changes: std::mem::take(&mut changes),
                 };
                 let whole = std::mem::take(&mut parted) | !t.changes.is_empty();
+                let at = t.end.clone();
                 if whole && tx.send(Captured::Txn(t)).await.is_err() {
                     return Ok(());
                 }
+                tx.read_through(at);
             }
             Some(EventData::QueryEvent(q)) => {
                 let sql = q.query().trim().to_string();
@@ -431,9 +440,11 @@ async fn read_log(
                             changes: std::mem::take(&mut changes),
                         };
                         let whole = std::mem::take(&mut parted) | !t.changes.is_empty();
+                        let at = t.end.clone();
                         if whole && tx.send(Captured::Txn(t)).await.is_err() {
                             return Ok(());
                         }
+                        tx.read_through(at);
                     }
                     "ALTER" | "CREATE" | "DROP" | "RENAME" | "TRUNCATE" => {
                         let schema = q.schema().to_string();

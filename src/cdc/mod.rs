@@ -305,24 +305,28 @@ pub const IN_FLIGHT_CHANGES: usize = 3 * PART_CHANGES;
 pub struct Feed {
     tx: tokio::sync::mpsc::Sender<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
+    through: std::sync::Arc<std::sync::Mutex<Option<Position>>>,
 }
 
 /// The applier's end of the channel (see [`Feed`]).
 pub struct Intake {
     rx: tokio::sync::mpsc::Receiver<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
+    through: std::sync::Arc<std::sync::Mutex<Option<Position>>>,
 }
 
 /// The channel from a capture to the applier.
 pub fn feed() -> (Feed, Intake) {
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     let room = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_CHANGES));
+    let through = std::sync::Arc::new(std::sync::Mutex::new(None));
     (
         Feed {
             tx,
             room: room.clone(),
+            through: through.clone(),
         },
-        Intake { rx, room },
+        Intake { rx, room, through },
     )
 }
 
@@ -349,6 +353,14 @@ impl Feed {
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
+
+    /// The capture has read the log up to `p` and sent every change before it (the rest of
+    /// the log there concerns no table of the task).
+    pub fn read_through(&self, p: Position) {
+        if let Ok(mut t) = self.through.lock() {
+            *t = Some(p);
+        }
+    }
 }
 
 /// A capture waiting for room is told the applier is gone.
@@ -367,6 +379,12 @@ impl Intake {
 
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
+    }
+
+    /// How far the capture has read with nothing more sent (see [`Feed::read_through`]). Read
+    /// it before checking that the channel is empty: then every change before it was taken.
+    pub fn read_through(&self) -> Option<Position> {
+        self.through.lock().ok().and_then(|t| t.clone())
     }
 
     /// Changes waiting in the channel.

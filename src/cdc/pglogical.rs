@@ -292,6 +292,8 @@ async fn read_slot(
     let mut resent = false;
     // The highest position sent: a peek returns it again until the slot moves past it.
     let mut sent = after;
+    // Since when nothing new was read (see `flushed` below).
+    let mut idle_since = std::time::Instant::now() - Duration::from_secs(1);
     loop {
         // A peek decodes from the slot's position again: wait until the target has applied
         // what was sent, so nothing is decoded twice, then move the slot past it.
@@ -322,6 +324,19 @@ async fn read_slot(
                 .await
                 .map_err(|e| format!("advancing slot {slot} to {}: {e}", Position::Lsn(after)))?;
         }
+        // Idle: where the server's WAL is flushed before this peek; if it returns nothing new,
+        // everything for the task up to there has been sent (the slot may move past it even
+        // when only other tables change; at most twice a second).
+        let flushed = if idle_since.elapsed() >= Duration::from_millis(500) {
+            idle_since = std::time::Instant::now();
+            sqlx::query_scalar::<_, String>("SELECT pg_current_wal_flush_lsn()::text")
+                .fetch_one(&mut *c)
+                .await
+                .ok()
+                .and_then(|l| Position::parse(&l))
+        } else {
+            None
+        };
         // Streamed: a peek returns whole transactions, and one may be very large (it goes
         // on to the target in parts, never held whole here).
         let mut rows =
@@ -462,6 +477,14 @@ async fn read_slot(
                 }
                 Msg::Other => {}
             }
+        }
+        if fresh == 0
+            && let Some(p) = flushed
+        {
+            tx.read_through(p);
+        }
+        if fresh > 0 {
+            idle_since = std::time::Instant::now();
         }
         if fresh == 0 {
             // Nothing new: look again shortly.

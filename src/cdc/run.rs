@@ -47,6 +47,10 @@ pub struct CdcStats {
     /// in a transaction still open (committed with that end, rolled back if the task stops).
     #[serde(default)]
     pub open_transaction: u64,
+    /// Replication paused until it starts again by itself: why (a database does not answer,
+    /// or a failure about to be tried again).
+    #[serde(default)]
+    pub waiting: Option<String>,
 }
 
 impl CdcStats {
@@ -74,10 +78,10 @@ impl CdcStats {
             } else {
                 String::new()
             },
-            if self.ready_to_cut_over {
-                "; ready to cut over"
-            } else {
-                ""
+            match (&self.waiting, self.ready_to_cut_over) {
+                (Some(w), _) => format!("; paused: {w}"),
+                (None, true) => "; ready to cut over".into(),
+                (None, false) => String::new(),
             }
         )
     }
@@ -378,11 +382,13 @@ async fn recover(
             };
             let Some(down) = down else { break };
             outage = true;
-            step(format!(
+            let why = format!(
                 "{} does not answer ({}); trying again in {wait} s, then replicating from the checkpoint",
                 down.endpoint.label(),
                 f.error
-            ));
+            );
+            paused(s, stats, &why);
+            step(why);
             if !pause(s, wait).await {
                 return Ok(stopped_during_outage(s, stats, &step).await);
             }
@@ -394,7 +400,7 @@ async fn recover(
                 return Err(f.error);
             }
             let wait = 1u64 << (strikes - 1);
-            step(format!(
+            let why = format!(
                 "replication stopped ({}); starting again from the checkpoint in {wait} s{}",
                 f.error,
                 if strikes > 1 {
@@ -402,12 +408,24 @@ async fn recover(
                 } else {
                     String::new()
                 }
-            ));
+            );
+            paused(s, stats, &why);
+            step(why);
             if !pause(s, wait).await {
                 return Ok(stopped_during_outage(s, stats, &step).await);
             }
         }
     }
+}
+
+/// Tells the monitors replication is paused (nothing flows; not ready to cut over).
+fn paused(s: &Session<'_>, stats: &mut CdcStats, why: &str) {
+    stats.waiting = Some(why.to_string());
+    stats.ready_to_cut_over = false;
+    stats.incoming_per_s = 0.0;
+    stats.applied_per_s = 0.0;
+    stats.open_transaction = 0;
+    (s.events)(TaskEvent::Cdc(Box::new(stats.clone())));
 }
 
 /// Whether `c` answers a trivial query within 5 s.
@@ -562,6 +580,7 @@ async fn replicate(
         .as_ref()
         .filter(|s| s.reached_by(&cp.position))
         .map(|s| format!("reached its stop ({s}) before it started"));
+    let mut last_idle_checkpoint = Instant::now();
     // Idle, with the source already past the stop, since then (see `quiet_past`).
     let mut quiet_since: Option<Instant> = None;
     let mut last_probe = Instant::now();
@@ -665,6 +684,25 @@ async fn replicate(
         }
         // A DDL's position, committed as the checkpoint once it is handled.
         let mut checkpoint_at = None;
+        // Nothing for the task in the log up to where the capture has read: the checkpoint
+        // moves there (the replay ends when it passes the full load's end; a slot stops keeping
+        // WAL for other tables' changes). Read before checking the channel is empty.
+        if let Some(through) = rx.read_through()
+            && after.is_none()
+            && pending.is_empty()
+            && !applier.is_open()
+            && rx.is_empty()
+            && through.reached(&cp.position)
+            && stop_reason.is_none()
+            && ((cp.phase == "replay"
+                && cp.replay_until.as_ref().is_none_or(|u| through.reached(u)))
+                || (through != cp.position
+                    && last_idle_checkpoint.elapsed() >= Duration::from_secs(5)))
+            && stop_at.as_ref().is_none_or(|s| !s.passed_by(&through, 0))
+        {
+            last_idle_checkpoint = Instant::now();
+            checkpoint_at = Some(through);
+        }
         match after {
             Some(Captured::Part(changes)) => {
                 // The first changes of a large transaction: applied in a target transaction
@@ -738,6 +776,13 @@ async fn replicate(
                 break;
             }
             cp.position = end;
+            cp.phase = phase;
+            cp.replay_until = until;
+            stats.read_position = cp.position.to_string();
+            let _ = confirm.send(cp.position.clone());
+            if let Some(s) = stop_at.as_ref().filter(|s| s.reached_by(&cp.position)) {
+                stop_reason.get_or_insert(format!("reached its stop ({s})"));
+            }
         }
         if window.elapsed() >= Duration::from_secs(1) || stop {
             // The rates of a whole window (a stop cuts the last one short: the previous stand).

@@ -1546,3 +1546,80 @@ async fn a_column_added_on_postgres_while_the_task_was_stopped_is_replicated_on_
         .await
         .expect("drop slot");
 }
+
+/// Only tables outside the task change on a PostgreSQL source: the task's checkpoint and slot
+/// still move with the log, so the slot does not keep the WAL of those changes (a slot that
+/// only moves when the task's own tables change fills the source's disk).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_task_lets_its_slot_release_the_wal_of_other_tables() {
+    let src_url = support::pg_database("tug_cdc_idle_src").await;
+    let dst_url = support::mysql_database("tug_cdc_idle_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE mine (id int PRIMARY KEY); INSERT INTO mine VALUES (1);
+         CREATE TABLE busy (id int PRIMARY KEY, pad text);",
+    )
+    .await
+    .expect("source tables");
+    let log = std::env::temp_dir().join(format!("tugboat-idle-{}.log", std::process::id()));
+    let log = log.to_str().expect("path").to_string();
+    let mut child = start_task(
+        &src_url,
+        &dst_url,
+        &log,
+        "idle",
+        &["--include", "public.mine"],
+    );
+    loaded(&dst, "idle", &mut child, &log).await;
+    // About 20 MB of WAL for a table the task does not replicate.
+    src.execute(
+        "INSERT INTO busy SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 20000) g",
+    )
+    .await
+    .expect("other table");
+    let held = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'tugboat_idle'";
+    let before: i64 = scalar(&src, held).await.parse().expect("bytes");
+    assert!(
+        before > 10_000_000,
+        "the other table wrote {before} bytes of WAL"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now: i64 = scalar(&src, held).await.parse().expect("bytes");
+        if now < 1_000_000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slot still holds {now} bytes of WAL: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Its own changes still arrive.
+    src.execute("INSERT INTO mine VALUES (2)")
+        .await
+        .expect("mine");
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) FROM mine",
+        "SELECT count(*) FROM mine",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'busy'"
+        )
+        .await,
+        "0"
+    );
+    src.execute("SELECT pg_drop_replication_slot('tugboat_idle')")
+        .await
+        .expect("drop slot");
+}

@@ -567,3 +567,100 @@ fn tasks_screen_edits_mappings_and_previews_them() {
     );
     assert!(!has(&h, "old_audit_log"));
 }
+
+/// A full-load-and-cdc task started from the Monitor (MariaDB into SQLite): the load, then the
+/// replication panel with its state and each table's changes as they are applied, then Stop at
+/// a checkpoint.
+#[test]
+fn monitor_replicates_a_task_and_shows_its_changes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(support::mysql_database("tug_gui_cdc"));
+    let src = rt.block_on(async {
+        let p = tugboat::endpoints::Endpoint::parse_url(&url).unwrap();
+        tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+            .await
+            .unwrap()
+    });
+    rt.block_on(src.execute(
+        "CREATE TABLE orders (id INT PRIMARY KEY, qty INT); INSERT INTO orders SELECT seq, seq FROM seq_1_to_50",
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut source, password) = support::mysql().endpoint("tug_gui_cdc");
+    source.name = "shop (MariaDB)".into();
+    let mut target = tugboat::endpoints::Endpoint::new(tugboat::endpoints::Engine::Sqlite);
+    target.name = "copy (SQLite)".into();
+    target.role = tugboat::endpoints::Role::Target;
+    target.database = dir.path().join("copy.db").display().to_string();
+    let project = tugboat::project::Project {
+        name: "GUI replication".into(),
+        endpoints: vec![source, target],
+        tasks: vec![tugboat::tasks::Task {
+            name: "shop-repl".into(),
+            source: "shop (MariaDB)".into(),
+            target: "copy (SQLite)".into(),
+            mappings: tugboat::tasks::mappings::TableMappings::all(),
+            settings: Default::default(),
+            task_type: tugboat::cdc::TaskType::FullLoadAndCdc,
+            stop_at: None,
+        }],
+        ..Default::default()
+    };
+    let file = dir.path().join("p.ron");
+    project.save(&file).unwrap();
+    let app = TugboatApp::new(Some(file), logs(), dir.path().to_path_buf()).expect("app starts");
+    app.state.secrets.set("shop (MariaDB)", password);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app);
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Monitor").click();
+    h.step();
+    h.step();
+    h.get_by_label("Start shop-repl").click();
+    let t = Instant::now();
+    while !has(&h, "Replication: ready to cut over") {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no replication panel; the run: {:?}",
+            h.state()
+                .monitor
+                .runs
+                .first()
+                .map(|r| (r.step.clone(), r.finished.clone()))
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rt.block_on(src.execute(
+        "INSERT INTO orders VALUES (51, 1), (52, 2); UPDATE orders SET qty = 0 WHERE id <= 3; DELETE FROM orders WHERE id = 50",
+    ))
+    .unwrap();
+    wait_for(&mut h, "the changes applied", |h| {
+        h.state()
+            .monitor
+            .runs
+            .first()
+            .and_then(|r| r.cdc.as_ref())
+            .is_some_and(|c| {
+                c.tables.iter().any(|(t, n)| {
+                    t.ends_with("orders") && (n.inserts, n.updates, n.deletes) == (2, 3, 1)
+                })
+            })
+    });
+    assert!(has(&h, "6 changes applied"), "the panel counts them");
+    h.get_by_label("Stop").click();
+    wait_for(&mut h, "the stop", |h| {
+        h.state()
+            .monitor
+            .runs
+            .first()
+            .is_some_and(|r| r.finished.is_some())
+    });
+    h.step();
+    assert!(
+        has(&h, "stopped at checkpoint"),
+        "the status says where it stopped"
+    );
+    rt.block_on(src.close());
+}

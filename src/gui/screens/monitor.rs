@@ -320,7 +320,10 @@ impl MonitorScreen {
                     }
                 }
                 TaskEvent::Cdc(c) => {
-                    run.step = format!("replicating ({})", c.phase);
+                    run.step = match &c.waiting {
+                        Some(_) => "waiting to replicate again".into(),
+                        None => format!("replicating ({})", c.phase),
+                    };
                     let t = run.started.elapsed().as_secs_f64();
                     run.cdc_samples.push([
                         t,
@@ -770,7 +773,11 @@ fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane, tables: &str, exceptions: usize
 /// Replication: where it stands, changes/s and latency charts, and what each table received.
 fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) {
     ui.horizontal_wrapped(|ui| {
-        let (word, color) = if c.ready_to_cut_over {
+        let waiting;
+        let (word, color) = if let Some(w) = &c.waiting {
+            waiting = format!("paused: {w}");
+            (waiting.as_str(), style::ERROR)
+        } else if c.ready_to_cut_over {
             ("ready to cut over", style::OK)
         } else if c.open_transaction > 0 {
             ("inside a large source transaction", style::WARN)
