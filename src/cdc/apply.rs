@@ -308,7 +308,11 @@ impl Applier {
             policy,
             tables,
             conn: None,
-            counts: HashMap::new(),
+            // Every table, with nothing yet: the monitors list the quiet ones too.
+            counts: prepared
+                .iter()
+                .map(|p| (p.label.clone(), TableCounts::default()))
+                .collect(),
             applied: 0,
             stopped_by_policy: false,
         })

@@ -305,14 +305,14 @@ pub const IN_FLIGHT_CHANGES: usize = 3 * PART_CHANGES;
 pub struct Feed {
     tx: tokio::sync::mpsc::Sender<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
-    through: std::sync::Arc<std::sync::Mutex<Option<Position>>>,
+    through: std::sync::Arc<std::sync::Mutex<Option<(Position, std::time::Instant)>>>,
 }
 
 /// The applier's end of the channel (see [`Feed`]).
 pub struct Intake {
     rx: tokio::sync::mpsc::Receiver<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
-    through: std::sync::Arc<std::sync::Mutex<Option<Position>>>,
+    through: std::sync::Arc<std::sync::Mutex<Option<(Position, std::time::Instant)>>>,
 }
 
 /// The channel from a capture to the applier.
@@ -358,7 +358,7 @@ impl Feed {
     /// the log there concerns no table of the task).
     pub fn read_through(&self, p: Position) {
         if let Ok(mut t) = self.through.lock() {
-            *t = Some(p);
+            *t = Some((p, std::time::Instant::now()));
         }
     }
 }
@@ -381,9 +381,10 @@ impl Intake {
         self.rx.is_empty()
     }
 
-    /// How far the capture has read with nothing more sent (see [`Feed::read_through`]). Read
-    /// it before checking that the channel is empty: then every change before it was taken.
-    pub fn read_through(&self) -> Option<Position> {
+    /// How far the capture has read with nothing more sent (see [`Feed::read_through`]), and
+    /// when it said so. Read it before checking that the channel is empty: then every change
+    /// before it was taken.
+    pub fn read_through(&self) -> Option<(Position, std::time::Instant)> {
         self.through.lock().ok().and_then(|t| t.clone())
     }
 

@@ -162,11 +162,45 @@ pub async fn drop_slot(conn: &Connection, task: &str) -> Result<()> {
 }
 
 /// Drops the replication slot `slot` and the publication of the same name (Tugboat's pair).
+/// A slot still held by a reader that has just stopped (its server session ends a moment after
+/// the client) is waited for, 5 s at most.
 pub async fn drop_slot_named(conn: &Connection, slot: &str) -> Result<()> {
     let lit = text_literal(conn.endpoint.engine, slot);
-    conn.query(&format!("dropping replication slot {slot}"), &format!(
-        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = {lit}"
-    )).await?;
+    let context = format!("dropping replication slot {slot}");
+    let waited = std::time::Instant::now();
+    loop {
+        let holder = conn
+            .query(
+                &context,
+                &format!(
+                    "SELECT coalesce(active_pid::text, '') FROM pg_replication_slots WHERE slot_name = {lit}"
+                ),
+            )
+            .await?;
+        let Some(pid) = holder.first().and_then(|r| r.at(0)).map(str::to_string) else {
+            break;
+        };
+        if pid.is_empty() {
+            conn.query(
+                &context,
+                &format!(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = {lit} AND NOT active"
+                ),
+            )
+            .await?;
+            continue;
+        }
+        if waited.elapsed() > Duration::from_secs(5) {
+            return Err(query_error(
+                conn,
+                &context,
+                format!(
+                    "the slot is in use by server process {pid}: stop the task reading it first"
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     conn.query(
         &format!("dropping publication {slot}"),
         &format!(

@@ -1246,7 +1246,7 @@ async fn a_large_postgres_transaction_reaches_mariadb_whole_through_kill_and_sto
         "the last transaction's truncate emptied side; its insert after it stays"
     );
     // The shared server's slots are few: this task's goes with it.
-    src.execute("SELECT pg_drop_replication_slot('tugboat_bigpg')")
+    tugboat::cdc::pglogical::drop_slot_named(&src, "tugboat_bigpg")
         .await
         .expect("drop slot");
 }
@@ -1542,7 +1542,7 @@ async fn a_column_added_on_postgres_while_the_task_was_stopped_is_replicated_on_
     .expect("source table");
     let rows = "SELECT string_agg(id || v || qty, ',' ORDER BY id) FROM w";
     grown_while_stopped(&src_url, &src, rows, "growpg").await;
-    src.execute("SELECT pg_drop_replication_slot('tugboat_growpg')")
+    tugboat::cdc::pglogical::drop_slot_named(&src, "tugboat_growpg")
         .await
         .expect("drop slot");
 }
@@ -1619,7 +1619,77 @@ async fn an_idle_task_lets_its_slot_release_the_wal_of_other_tables() {
         .await,
         "0"
     );
-    src.execute("SELECT pg_drop_replication_slot('tugboat_idle')")
+    tugboat::cdc::pglogical::drop_slot_named(&src, "tugboat_idle")
         .await
         .expect("drop slot");
+}
+
+/// The source in use during the full load (DMS's cached changes): inserts, updates and deletes
+/// run on the table while it is being loaded and on after; the load does not fail on the
+/// differences they make, the replay applies them, and the target ends equal to the source
+/// with no conflict.
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_made_during_the_full_load_end_consistent() {
+    let src_url = support::mysql_database("tug_cdc_busy_src").await;
+    let dst_url = support::pg_database("tug_cdc_busy_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE hot (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(60));
+         INSERT INTO hot SELECT seq, 0, REPEAT('x', 50) FROM seq_1_to_150000",
+    )
+    .await
+    .expect("source table");
+    let stop_writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let src = open(&src_url).await;
+        let stop = stop_writing.clone();
+        tokio::spawn(async move {
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Spread over the whole key range: rows loaded already and rows not yet.
+                let k = 1 + (i * 7919) % 150_000;
+                src.execute(&format!(
+                    "START TRANSACTION; UPDATE hot SET n = n + 1 WHERE id = {k}; INSERT INTO hot VALUES ({}, {i}, 'during'); DELETE FROM hot WHERE id = {}; COMMIT",
+                    200_000 + i,
+                    1 + (k + 500) % 150_000
+                ))
+                .await
+                .expect("writer");
+                i += 1;
+            }
+            i
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = std::env::temp_dir().join(format!("tugboat-busy-{}.log", std::process::id()));
+    let log = log.to_str().expect("path").to_string();
+    let mut child = start_task(&src_url, &dst_url, &log, "busy", &[]);
+    loaded(&dst, "busy", &mut child, &log).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop_writing.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.expect("writer");
+    assert!(
+        written > 20,
+        "the writer ran during the load ({written} transactions)"
+    );
+    converge(
+        &src,
+        &dst,
+        "SELECT CONCAT(count(*), '/', sum(n), '/', sum(id)) FROM hot",
+        "SELECT count(*) || '/' || sum(n) || '/' || sum(id) FROM tug_cdc_busy_src.hot",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert!(!out.contains("full load failed"), "{out}");
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{out}"
+    );
+    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
+    assert!(ok, "{text}{err}");
+    assert!(text.contains("Validated"), "{text}");
 }

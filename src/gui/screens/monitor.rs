@@ -814,7 +814,10 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
     // Two lines each: (name, column of `samples`).
     let chart = |ui: &mut egui::Ui, id: &str, unit: &str, lines: [(&str, usize); 2]| {
         egui_plot::Plot::new(id)
-            .height(120.0)
+            .height(160.0)
+            // From zero: a rate or a latency read against its scale.
+            .include_y(0.0)
+            .y_axis_min_width(44.0)
             .allow_scroll(false)
             .allow_zoom(false)
             .allow_drag(false)
