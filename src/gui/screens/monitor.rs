@@ -770,6 +770,19 @@ fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane, tables: &str, exceptions: usize
     ui.separator();
 }
 
+/// The smallest of 1, 2 or 5 × 10ⁿ at least `raw` (a chart's grid step).
+fn nice_step(raw: f64) -> f64 {
+    if !raw.is_finite() || raw <= 0.0 {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag)
+}
+
 /// Replication: where it stands, changes/s and latency charts, and what each table received.
 fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) {
     ui.horizontal_wrapped(|ui| {
@@ -818,6 +831,16 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
             // From zero: a rate or a latency read against its scale.
             .include_y(0.0)
             .y_axis_min_width(44.0)
+            // Steps of 1, 2 or 5 × 10ⁿ, about four to a chart: powers of ten alone leave a
+            // range such as 0–1,000 with no label but 0.
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| {
+                let step = nice_step((g.bounds.1 - g.bounds.0) / 4.0);
+                [step, step * 2.0, step * 10.0]
+            }))
+            .y_axis_formatter(|mark, _| {
+                let decimals = (-mark.step_size.log10()).ceil().max(0.0) as usize;
+                format!("{:.*}", decimals, mark.value)
+            })
             .allow_scroll(false)
             .allow_zoom(false)
             .allow_drag(false)
@@ -875,4 +898,19 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
             });
     }
     ui.add_space(6.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_step;
+
+    #[test]
+    fn chart_steps_are_one_two_or_five_times_a_power_of_ten() {
+        assert_eq!(nice_step(250.0), 500.0);
+        assert_eq!(nice_step(200.0), 200.0);
+        assert_eq!(nice_step(0.0011), 0.002);
+        assert_eq!(nice_step(7.0), 10.0);
+        assert_eq!(nice_step(0.0), 1.0);
+        assert_eq!(nice_step(f64::NAN), 1.0);
+    }
 }
