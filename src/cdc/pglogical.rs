@@ -380,11 +380,13 @@ async fn read_slot(
         // Parts of the transaction being read were sent (see `Captured::Part`).
         let mut parted = false;
         let mut fresh = 0;
+        let mut seen: i64 = 0;
         while let Some((data,)) = rows
             .try_next()
             .await
             .map_err(|e| format!("reading slot {slot}: {e}"))?
         {
+            seen += 1;
             match decode(&data, &mut rels, &tables, resent)? {
                 Msg::Begin { final_lsn } => {
                     resent = final_lsn < sent;
@@ -512,7 +514,9 @@ async fn read_slot(
                 Msg::Other => {}
             }
         }
+        // (A peek cut short by its limit has not read to the end: it says nothing.)
         if fresh == 0
+            && seen < PEEK_CHANGES
             && let Some(p) = flushed
         {
             tx.read_through(p);

@@ -48,7 +48,8 @@ impl Server {
         )
     }
     /// Shuts the server down (as an administrator would) and returns once it is gone; it
-    /// starts again by itself `down_secs` later. Only for servers of [`own_postgres`] and
+    /// starts again by itself `down_secs` later (a server that stops unasked stays down, so a
+    /// port taken meanwhile is not waited on forever). Only for servers of [`own_postgres`] and
     /// [`own_mariadb`].
     pub fn restart(&self, down_secs: f64) {
         let (dir, pid_file, signal) = self.ctl.as_ref().expect("a private server");
@@ -249,7 +250,7 @@ fn start_postgres() -> Result<Server, String> {
          '{bin}/postgres' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c wal_level=logical \
          -c max_wal_senders=10 -c max_replication_slots=10 -c fsync=off -c synchronous_commit=off \
          -c full_page_writes=off -c max_connections=200 >> '{dir}/server.log' 2>&1; \
-         p=$(cat '{dir}/pause' 2>/dev/null); rm -f '{dir}/pause'; sleep ${{p:-0.1}}; done & loop=$!; \
+         [ -f '{dir}/pause' ] || break; p=$(cat '{dir}/pause'); rm -f '{dir}/pause'; sleep $p; done & loop=$!; \
          read _; touch '{dir}/quit'; kill -INT $(head -1 '{data}/postmaster.pid'); wait $loop; rm -rf '{dir}'",
         bin = bin.display(),
         data = data.display(),
@@ -302,7 +303,9 @@ fn start_mariadb() -> Result<Server, String> {
     install
         .arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
-        .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+        .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+        // Its own temporary files: bootstraps running at once in /tmp collide on their names.
+        .arg(format!("--tmpdir={}", dir.display()));
     if root {
         install.arg("--user=mysql");
     }
@@ -313,10 +316,10 @@ fn start_mariadb() -> Result<Server, String> {
     let script = format!(
         "while [ ! -f '{dir}/quit' ]; do \
          '{server}' --no-defaults --datadir='{data}' --port={port} --bind-address=127.0.0.1 --socket='{sock}' \
-         --pid-file='{dir}/mysqld.pid' {user} --log-bin='{dir}/binlog' --binlog-format=ROW --binlog-row-image=FULL \
+         --pid-file='{dir}/mysqld.pid' --tmpdir='{dir}' {user} --log-bin='{dir}/binlog' --binlog-format=ROW --binlog-row-image=FULL \
          --server-id=1 --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=2 \
          --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --log-error='{dir}/server.log'; \
-         p=$(cat '{dir}/pause' 2>/dev/null); rm -f '{dir}/pause'; sleep ${{p:-0.1}}; done & loop=$!; \
+         [ -f '{dir}/pause' ] || break; p=$(cat '{dir}/pause'); rm -f '{dir}/pause'; sleep $p; done & loop=$!; \
          read _; touch '{dir}/quit'; kill -TERM $(cat '{dir}/mysqld.pid'); wait $loop; rm -rf '{dir}'",
         server = server.display(),
         data = data.display(),
