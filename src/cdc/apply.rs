@@ -173,6 +173,15 @@ impl ApplyConn {
         }
         Ok(out)
     }
+
+    /// Closes the connection instead of giving it back to the pool.
+    fn discard(self) {
+        match self {
+            ApplyConn::Pg(c) => drop(c.detach()),
+            ApplyConn::My(c) => drop(c.detach()),
+            ApplyConn::Lite(c) => drop(c.detach()),
+        }
+    }
 }
 
 pub struct Applier {
@@ -191,7 +200,8 @@ pub struct Applier {
     pub stopped_by_policy: bool,
 }
 
-/// What a target transaction holds so far, counted once it commits.
+/// What a target transaction holds so far (or one [`Applier::stage`] added to it), counted
+/// once it commits.
 #[derive(Default)]
 struct Open {
     conflicts: Vec<Conflict>,
@@ -201,15 +211,8 @@ struct Open {
     read: usize,
 }
 
-/// What [`Applier::stage`] ran.
-struct Staged {
-    conflicts: Vec<Conflict>,
-    applied: Vec<(String, Op)>,
-    read: usize,
-}
-
 impl Open {
-    fn add(&mut self, s: Staged) {
+    fn add(&mut self, s: Open) {
         self.conflicts.extend(s.conflicts);
         self.applied.extend(s.applied);
         self.read += s.read;
@@ -671,8 +674,7 @@ impl Applier {
             lit(&self.task)
         ));
         if let Err(e) = self.conn().await?.run(tail).await {
-            let _ = self.conn().await?.run("ROLLBACK".into()).await;
-            self.conn = None;
+            self.rollback_all().await;
             return Err(self.err(e));
         }
         for (table, op) in open.applied {
@@ -732,17 +734,8 @@ impl Applier {
     /// Rolls back what parts of a source transaction applied (the task stops before the
     /// transaction's end, or the transaction lies past the task's stop).
     pub async fn abort_open(&mut self) {
-        if self.open.take().is_some()
-            && let Some(c) = self.conn.as_mut()
-            && c.run("ROLLBACK".into()).await.is_err()
-        {
-            // A connection in an unknown state is not given back to the pool.
-            match self.conn.take() {
-                Some(ApplyConn::Pg(c)) => drop(c.detach()),
-                Some(ApplyConn::My(c)) => drop(c.detach()),
-                Some(ApplyConn::Lite(c)) => drop(c.detach()),
-                None => {}
-            }
+        if self.open.is_some() {
+            self.rollback_all().await;
         }
     }
 
@@ -754,7 +747,7 @@ impl Applier {
         txns: &[Txn],
         replay_until: Option<&Position>,
         all_idempotent: bool,
-    ) -> Result<Staged> {
+    ) -> Result<Open> {
         let mut stmts = vec![];
         let mut conflicts = vec![];
         let mut changes = 0;
@@ -846,7 +839,7 @@ impl Applier {
         // The transaction is open from here on, unless the BEGIN itself failed.
         let began = !opened || matches!(&fast, Ok(a) if a.len() >= lead);
         if !began {
-            let _ = self.conn().await?.run("ROLLBACK".into()).await;
+            self.rollback_all().await;
             return Err(self.err(match fast {
                 Err(e) => e,
                 Ok(_) => "the transaction did not start".into(),
@@ -924,18 +917,22 @@ impl Applier {
             // Open until [`Applier::apply`] commits it.
             self.open = Some(Open::default());
         }
-        Ok(Staged {
+        Ok(Open {
             conflicts,
             applied,
             read,
         })
     }
 
-    /// Rolls the target transaction back (the task stops).
+    /// Rolls the target transaction back (the task stops, or the batch failed). A connection
+    /// the ROLLBACK fails on is in an unknown state: it is closed, not given back to the pool.
     async fn rollback_all(&mut self) {
         self.open = None;
-        if let Ok(c) = self.conn().await {
-            let _ = c.run("ROLLBACK".into()).await;
+        if let Some(c) = self.conn.as_mut()
+            && c.run("ROLLBACK".into()).await.is_err()
+            && let Some(c) = self.conn.take()
+        {
+            c.discard();
         }
     }
 

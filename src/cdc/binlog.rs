@@ -144,25 +144,15 @@ pub async fn gtid_position(conn: &Connection, gtid: &str) -> Result<Position> {
         .iter()
         .filter_map(|r| r.at(0).map(str::to_string))
         .collect();
-    let state_at = |file: &str, pos: u64| {
-        format!(
-            "SELECT BINLOG_GTID_POS({}, {pos})",
-            crate::tasks::values::text_literal(conn.endpoint.engine, file)
-        )
-    };
     // The newest log that starts before the GTID: the GTID is in it, or not written yet.
     let mut holder = None;
     let mut oldest_state = None;
     for f in files.iter().rev() {
-        let state = conn
-            .query_scalar("reading the GTID state of a binary log", &state_at(f, 4))
-            .await
-            .map_err(|e| {
-                bad(format!(
-                    "the server cannot map GTIDs to positions (MariaDB's BINLOG_GTID_POS): {e}"
-                ))
-            })?
-            .unwrap_or_default();
+        let state = gtid_state(conn, f, 4).await.map_err(|e| {
+            bad(format!(
+                "the server cannot map GTIDs to positions (MariaDB's BINLOG_GTID_POS): {e}"
+            ))
+        })?;
         if seq_in(&state, g.domain).is_none_or(|s| s < g.seq) {
             holder = Some(f.clone());
             break;
@@ -231,10 +221,7 @@ pub async fn gtid_position(conn: &Connection, gtid: &str) -> Result<Position> {
             "GTID {g} is not in the server's binary logs ({file} is the last to start before it): it has not been written yet, or belongs to another server's log. Give a GTID this server has logged (SELECT @@gtid_binlog_pos), or a file:pos"
         )));
     };
-    let there = conn
-        .query_scalar("checking the GTID's position", &state_at(&file, pos))
-        .await?
-        .unwrap_or_default();
+    let there = gtid_state(conn, &file, pos).await?;
     if seq_in(&there, g.domain) != Some(g.seq) {
         return Err(bad(format!(
             "GTID {g} was found at {file}:{pos}, but the server's GTID state there is {there:?}: give the file:pos instead"
@@ -243,20 +230,50 @@ pub async fn gtid_position(conn: &Connection, gtid: &str) -> Result<Position> {
     Ok(Position::Binlog { file, pos })
 }
 
+/// MariaDB's GTID state at `file:pos` (`BINLOG_GTID_POS`; empty before any GTID).
+async fn gtid_state(conn: &Connection, file: &str, pos: u64) -> Result<String> {
+    let sql = format!(
+        "SELECT BINLOG_GTID_POS({}, {pos})",
+        crate::tasks::values::text_literal(conn.endpoint.engine, file)
+    );
+    Ok(conn
+        .query_scalar("reading the GTID state of the binary log", &sql)
+        .await?
+        .unwrap_or_default())
+}
+
 /// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it.
 pub async fn gtid_at(conn: &Connection, p: &Position) -> Option<String> {
     let Position::Binlog { file, pos } = p else {
         return None;
     };
-    let sql = format!(
-        "SELECT BINLOG_GTID_POS({}, {pos})",
-        crate::tasks::values::text_literal(conn.endpoint.engine, file)
-    );
-    conn.query_scalar("reading the GTID state", &sql)
+    gtid_state(conn, file, *pos)
         .await
         .ok()
-        .flatten()
         .filter(|s| !s.is_empty())
+}
+
+/// A transaction ends at `at` (its XID, or COMMIT for non-transactional tables): its changes
+/// go as a [`Captured::Txn`] (even none, after parts, to commit them), and the log is read to
+/// there. False: the applier is gone.
+async fn end_txn(
+    tx: &super::Feed,
+    at: Position,
+    commit_ms: i64,
+    changes: &mut Vec<Change>,
+    parted: &mut bool,
+) -> bool {
+    let whole = std::mem::take(parted) | !changes.is_empty();
+    let t = Txn {
+        end: at.clone(),
+        commit_ms,
+        changes: std::mem::take(changes),
+    };
+    if whole && tx.send(Captured::Txn(t)).await.is_err() {
+        return false;
+    }
+    tx.read_through(at);
+    true
 }
 
 /// Reads the binary log from `from` and sends each committed transaction touching `tables`
@@ -404,20 +421,14 @@ async fn read_log(
                 }
             }
             Some(EventData::XidEvent(_)) => {
-                let t = Txn {
-                    end: Position::Binlog {
-                        file: file.clone(),
-                        pos: end,
-                    },
-                    commit_ms: h.timestamp() as i64 * 1000,
-                    changes: std::mem::take(&mut changes),
+                let at = Position::Binlog {
+                    file: file.clone(),
+                    pos: end,
                 };
-                let whole = std::mem::take(&mut parted) | !t.changes.is_empty();
-                let at = t.end.clone();
-                if whole && tx.send(Captured::Txn(t)).await.is_err() {
+                let ms = h.timestamp() as i64 * 1000;
+                if !end_txn(tx, at, ms, &mut changes, &mut parted).await {
                     return Ok(());
                 }
-                tx.read_through(at);
             }
             Some(EventData::QueryEvent(q)) => {
                 let sql = q.query().trim().to_string();
@@ -434,17 +445,10 @@ async fn read_log(
                     "BEGIN" | "SAVEPOINT" | "XA" => {}
                     // A transaction of non-transactional tables ends so.
                     "COMMIT" => {
-                        let t = Txn {
-                            end: at,
-                            commit_ms: h.timestamp() as i64 * 1000,
-                            changes: std::mem::take(&mut changes),
-                        };
-                        let whole = std::mem::take(&mut parted) | !t.changes.is_empty();
-                        let at = t.end.clone();
-                        if whole && tx.send(Captured::Txn(t)).await.is_err() {
+                        let ms = h.timestamp() as i64 * 1000;
+                        if !end_txn(tx, at, ms, &mut changes, &mut parted).await {
                             return Ok(());
                         }
-                        tx.read_through(at);
                     }
                     "ALTER" | "CREATE" | "DROP" | "RENAME" | "TRUNCATE" => {
                         let schema = q.schema().to_string();

@@ -129,13 +129,9 @@ impl StopAt {
 
     /// Whether this stop can be met on a source of `engine` (a position of its own log).
     pub fn fits(&self, engine: crate::endpoints::Engine) -> bool {
-        use crate::endpoints::Engine;
         match self {
             StopAt::CommitTime(_) => true,
-            StopAt::Position(Position::Lsn(_)) => engine == Engine::Postgres,
-            StopAt::Position(Position::Binlog { .. }) => {
-                matches!(engine, Engine::MySql | Engine::MariaDb)
-            }
+            StopAt::Position(p) => p.fits(engine),
         }
     }
 }
@@ -181,6 +177,16 @@ impl Position {
     }
 
     /// Whether `self` is at or past `other` (positions of the same log).
+    /// Whether this is a position of a log a source of `engine` has (an LSN for PostgreSQL,
+    /// a binary log position for MySQL and MariaDB).
+    pub fn fits(&self, engine: crate::endpoints::Engine) -> bool {
+        use crate::endpoints::Engine;
+        match self {
+            Position::Lsn(_) => engine == Engine::Postgres,
+            Position::Binlog { .. } => matches!(engine, Engine::MySql | Engine::MariaDb),
+        }
+    }
+
     pub fn reached(&self, other: &Position) -> bool {
         match (self, other) {
             (Position::Lsn(a), Position::Lsn(b)) => a >= b,
@@ -299,20 +305,23 @@ impl StartAt {
 /// amount of memory (a few parts), whatever the size of the source's transactions.
 pub const IN_FLIGHT_CHANGES: usize = 3 * PART_CHANGES;
 
+/// Where the capture has read the log to, and when (see [`Feed::read_through`]).
+type ReadThrough = std::sync::Arc<std::sync::Mutex<Option<(Position, std::time::Instant)>>>;
+
 /// The capture's end of the channel to the applier, bounded by changes
 /// ([`IN_FLIGHT_CHANGES`]) rather than by messages.
 #[derive(Clone)]
 pub struct Feed {
     tx: tokio::sync::mpsc::Sender<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
-    through: std::sync::Arc<std::sync::Mutex<Option<(Position, std::time::Instant)>>>,
+    through: ReadThrough,
 }
 
 /// The applier's end of the channel (see [`Feed`]).
 pub struct Intake {
     rx: tokio::sync::mpsc::Receiver<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
-    through: std::sync::Arc<std::sync::Mutex<Option<(Position, std::time::Instant)>>>,
+    through: ReadThrough,
 }
 
 /// The channel from a capture to the applier.

@@ -184,7 +184,7 @@ pub async fn run_cdc(
                 ),
             ));
         }
-        Some(StartAt::At(p)) if !StopAt::Position(p.clone()).fits(source.endpoint.engine) => {
+        Some(StartAt::At(p)) if !p.fits(source.endpoint.engine) => {
             return Err(fail(
                 source,
                 format!("the start position {p} is not a position of this source's log"),
@@ -367,7 +367,6 @@ async fn recover(
     stats: &mut CdcStats,
     found: &mut Vec<checks::Check>,
 ) -> Result<String> {
-    let step = |m: String| (s.events)(TaskEvent::Step(m));
     let mut strikes = 0;
     let mut first = true;
     loop {
@@ -398,10 +397,8 @@ async fn recover(
                 down.endpoint.label(),
                 f.error
             );
-            paused(s, stats, &why);
-            step(why);
-            if !pause(s, wait).await {
-                return Ok(stopped_during_outage(s, stats, &step).await);
+            if !wait_before_retry(s, stats, why, wait).await {
+                return Ok(stopped_during_outage(s, stats).await);
             }
             wait = (wait * 2).min(30);
         }
@@ -420,23 +417,24 @@ async fn recover(
                     String::new()
                 }
             );
-            paused(s, stats, &why);
-            step(why);
-            if !pause(s, wait).await {
-                return Ok(stopped_during_outage(s, stats, &step).await);
+            if !wait_before_retry(s, stats, why, wait).await {
+                return Ok(stopped_during_outage(s, stats).await);
             }
         }
     }
 }
 
-/// Tells the monitors replication is paused (nothing flows; not ready to cut over).
-fn paused(s: &Session<'_>, stats: &mut CdcStats, why: &str) {
-    stats.waiting = Some(why.to_string());
+/// Tells the monitors replication is paused (nothing flows; not ready to cut over) and why,
+/// then waits `secs` seconds. False: the task was stopped meanwhile.
+async fn wait_before_retry(s: &Session<'_>, stats: &mut CdcStats, why: String, secs: u64) -> bool {
+    stats.waiting = Some(why.clone());
     stats.ready_to_cut_over = false;
     stats.incoming_per_s = 0.0;
     stats.applied_per_s = 0.0;
     stats.open_transaction = 0;
     (s.events)(TaskEvent::Cdc(Box::new(stats.clone())));
+    (s.events)(TaskEvent::Step(why));
+    pause(s, secs).await
 }
 
 /// Whether `c` answers a trivial query within 5 s.
@@ -460,18 +458,14 @@ async fn pause(s: &Session<'_>, secs: u64) -> bool {
 }
 
 /// A stop asked for while the task waited for a database: it stops at its checkpoint.
-async fn stopped_during_outage(
-    s: &Session<'_>,
-    stats: &mut CdcStats,
-    step: &impl Fn(String),
-) -> String {
+async fn stopped_during_outage(s: &Session<'_>, stats: &mut CdcStats) -> String {
     if let Ok(Some(cp)) = apply::checkpoint(s.target, &s.task.name).await {
         stats.checkpoint = cp.position.to_string();
     }
-    step(format!(
+    (s.events)(TaskEvent::Step(format!(
         "stopped at checkpoint {} (stopped while waiting for a database)",
         stats.checkpoint
-    ));
+    )));
     "stopped while waiting for a database".into()
 }
 

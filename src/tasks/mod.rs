@@ -636,14 +636,8 @@ async fn prepare(
     let tcat = crate::discovery::discover(target, &Default::default()).await?;
     let mut prepared = vec![];
     for p in &plans {
-        let grown;
-        let p = match replicating.then(|| added_since(p, &tcat, target)).flatten() {
-            Some(g) => {
-                grown = g;
-                &grown
-            }
-            None => p,
-        };
+        let grown = replicating.then(|| added_since(p, &tcat, target)).flatten();
+        let p = grown.as_ref().unwrap_or(p);
         let tt = target_table(p, &tcat, target).ok_or_else(|| Error::InvalidEndpoint {
             endpoint: target.endpoint.label(),
             reason: format!(
