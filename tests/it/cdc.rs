@@ -34,6 +34,22 @@ async fn scalar(c: &Connection, sql: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A CLI log file in the temporary folder, for this test process.
+fn log_file(name: &str) -> String {
+    let p = std::env::temp_dir().join(format!("tugboat-{name}-{}.log", std::process::id()));
+    p.to_str().expect("path").to_string()
+}
+
+/// No change was refused or applied twice: `tugboat_apply_exceptions` on `dst` is empty
+/// (`log`: the CLI's output, shown if not).
+async fn no_exceptions(dst: &Connection, log: &str) {
+    assert_eq!(
+        scalar(dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0",
+        "{log}"
+    );
+}
+
 /// Polls until `sql` gives the same on both sides; panics after 60 s with both answers.
 async fn converge(src: &Connection, dst: &Connection, sql_src: &str, sql_dst: &str, log: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -131,8 +147,7 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
         .await
         .expect("plain rows");
 
-    let log = std::env::temp_dir().join(format!("tugboat-cdc-{}.log", std::process::id()));
-    let log = log.to_str().expect("path").to_string();
+    let log = log_file("cdc");
     let mut child = start_task(&src_url, &dst_url, &log, "repl", &[]);
     loaded(&dst, "repl", &mut child, &log).await;
 
@@ -236,11 +251,7 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
 
     // Nothing applied twice (a strict apply would have met duplicate keys or missing rows),
     // and every row equal on both sides.
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "{out}"
-    );
+    no_exceptions(&dst, &out).await;
     let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
     assert!(ok, "{text}{err}");
     assert_eq!(text.matches("Validated").count(), 2, "{text}");
@@ -370,8 +381,7 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     )
     .await
     .expect("source tables");
-    let log = std::env::temp_dir().join(format!("tugboat-pcdc-{}.log", std::process::id()));
-    let log = log.to_str().expect("path").to_string();
+    let log = log_file("pcdc");
     let mut child = start_task(&src_url, &dst_url, &log, "pg2my", &[]);
     loaded(&dst, "pg2my", &mut child, &log).await;
 
@@ -418,11 +428,7 @@ async fn postgres_changes_reach_mariadb_exactly_through_kill_and_restart() {
     .await;
     let (stopped, out) = stop(&mut child, "TERM", &log);
     assert!(stopped, "SIGTERM stops cleanly: {out}");
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "{out}"
-    );
+    no_exceptions(&dst, &out).await;
     let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
     assert!(ok, "{text}{err}");
     // The slot is kept (the task may resume) and holds little the target has: it was moved
@@ -902,11 +908,7 @@ async fn shaped_replication(
     }
     let (ok, out) = stop(&mut child, "INT", &log);
     assert!(ok, "{out}");
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "{out}"
-    );
+    no_exceptions(&dst, &out).await;
     (loaded_rows, want)
 }
 
@@ -1049,8 +1051,7 @@ async fn large_transactions(case: LargeCase<'_>, pg_target: bool) {
     } = case;
     let src = open(src_url).await;
     let dst = open(dst_url).await;
-    let log = std::env::temp_dir().join(format!("tugboat-{task}-{}.log", std::process::id()));
-    let log = log.to_str().expect("path").to_string();
+    let log = log_file(task);
     let big = |tag: &str, from: u64| txn.replace("%T%", tag).replace("%F%", &from.to_string());
     assert!(LARGE_ROWS as usize > 2 * tugboat::cdc::PART_CHANGES);
 
@@ -1146,11 +1147,7 @@ async fn large_transactions(case: LargeCase<'_>, pg_target: bool) {
     lands_whole(&dst, bulk, "c", &log).await;
     let (ok, out) = stop(&mut child, "INT", &log);
     assert!(ok, "{out}");
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "{out}"
-    );
+    no_exceptions(&dst, &out).await;
     let (ok, text, err) = tugboat(&["validate", "--source", src_url, "--target", dst_url]);
     assert!(ok, "{text}{err}");
     assert_eq!(text.matches("Validated").count(), 2, "{text}");
@@ -1320,11 +1317,8 @@ async fn a_cdc_task_starts_at_a_mariadb_gtid() {
         out.contains("stopped at checkpoint binlog") && out.contains(" (GTID "),
         "{out}"
     );
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "nothing before the GTID was applied again: {out}"
-    );
+    // Nothing before the GTID was applied again.
+    no_exceptions(&dst, &out).await;
     assert!(
         !out.contains("suspended"),
         "nothing before the GTID was applied again: {out}"
@@ -1408,8 +1402,7 @@ async fn replication_rides_out_a_source_restart_and_a_target_outage() {
     )
     .await
     .expect("source table");
-    let log = std::env::temp_dir().join(format!("tugboat-outage-{}.log", std::process::id()));
-    let log = log.to_str().expect("path").to_string();
+    let log = log_file("outage");
     let mut child = start_task(&src_url, &dst_url, &log, "ride", &[]);
     loaded(&dst, "ride", &mut child, &log).await;
 
@@ -1461,11 +1454,7 @@ async fn replication_rides_out_a_source_restart_and_a_target_outage() {
             && out.contains("starting again from the checkpoint"),
         "{out}"
     );
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "{out}"
-    );
+    no_exceptions(&dst, &out).await;
     let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
     assert!(ok, "{text}{err}");
     assert!(text.contains("Validated"), "{text}");
@@ -1562,8 +1551,7 @@ async fn an_idle_task_lets_its_slot_release_the_wal_of_other_tables() {
     )
     .await
     .expect("source tables");
-    let log = std::env::temp_dir().join(format!("tugboat-idle-{}.log", std::process::id()));
-    let log = log.to_str().expect("path").to_string();
+    let log = log_file("idle");
     let mut child = start_task(
         &src_url,
         &dst_url,
@@ -1662,8 +1650,7 @@ async fn changes_made_during_the_full_load_end_consistent() {
         })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let log = std::env::temp_dir().join(format!("tugboat-busy-{}.log", std::process::id()));
-    let log = log.to_str().expect("path").to_string();
+    let log = log_file("busy");
     let mut child = start_task(&src_url, &dst_url, &log, "busy", &[]);
     loaded(&dst, "busy", &mut child, &log).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -1684,11 +1671,7 @@ async fn changes_made_during_the_full_load_end_consistent() {
     let (ok, out) = stop(&mut child, "INT", &log);
     assert!(ok, "{out}");
     assert!(!out.contains("full load failed"), "{out}");
-    assert_eq!(
-        scalar(&dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
-        "0",
-        "{out}"
-    );
+    no_exceptions(&dst, &out).await;
     let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
     assert!(ok, "{text}{err}");
     assert!(text.contains("Validated"), "{text}");

@@ -46,6 +46,15 @@ fn wait_for(
     panic!("timed out waiting for {what}");
 }
 
+/// The Monitor's latest run has ended.
+fn run_finished(h: &Harness<'static, TugboatApp>) -> bool {
+    h.state()
+        .monitor
+        .runs
+        .first()
+        .is_some_and(|r| r.finished.is_some())
+}
+
 fn has(h: &Harness<'static, TugboatApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
@@ -473,13 +482,7 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
     h.step();
     h.step();
     h.get_by_label("Start Harbor full load").click();
-    wait_for(&mut h, "the task to finish", |h| {
-        h.state()
-            .monitor
-            .runs
-            .first()
-            .is_some_and(|r| r.finished.is_some())
-    });
+    wait_for(&mut h, "the task to finish", run_finished);
     h.step();
     h.step();
     let run = &h.state().monitor.runs[0];
@@ -489,13 +492,7 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
     assert!(has(&h, "Validated, 4000 rows"), "the grid shows validation");
     h.get_by_label("Start Harbor full load again (resume)")
         .click();
-    wait_for(&mut h, "the second run", |h| {
-        h.state()
-            .monitor
-            .runs
-            .first()
-            .is_some_and(|r| r.finished.is_some())
-    });
+    wait_for(&mut h, "the second run", run_finished);
     h.step();
     let run = &h.state().monitor.runs[0];
     assert!(
@@ -650,13 +647,7 @@ fn monitor_replicates_a_task_and_shows_its_changes() {
     });
     assert!(has(&h, "6 changes applied"), "the panel counts them");
     h.get_by_label("Stop").click();
-    wait_for(&mut h, "the stop", |h| {
-        h.state()
-            .monitor
-            .runs
-            .first()
-            .is_some_and(|r| r.finished.is_some())
-    });
+    wait_for(&mut h, "the stop", run_finished);
     h.step();
     assert!(
         has(&h, "stopped at checkpoint"),
