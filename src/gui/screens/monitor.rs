@@ -526,7 +526,7 @@ impl MonitorScreen {
         }
         // Throughput chart.
         let line = egui_plot::Line::new("rows/s", egui_plot::PlotPoints::from(run.samples.clone()));
-        egui_plot::Plot::new("throughput")
+        readable_y(egui_plot::Plot::new("throughput"))
             .height(140.0)
             .allow_scroll(false)
             .allow_zoom(false)
@@ -770,6 +770,22 @@ fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane, tables: &str, exceptions: usize
     ui.separator();
 }
 
+/// A chart's y axis from zero (a rate or a latency read against its scale), in steps of 1, 2 or
+/// 5 × 10ⁿ, about four to a chart, labelled with the decimals the step needs: powers of ten
+/// alone leave a range such as 0–1,000 with no label but 0.
+fn readable_y(plot: egui_plot::Plot<'_>) -> egui_plot::Plot<'_> {
+    plot.include_y(0.0)
+        .y_axis_min_width(44.0)
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| {
+            let step = nice_step((g.bounds.1 - g.bounds.0) / 4.0);
+            [step, step * 2.0, step * 10.0]
+        }))
+        .y_axis_formatter(|mark, _| {
+            let decimals = (-mark.step_size.log10()).ceil().max(0.0) as usize;
+            format!("{:.*}", decimals, mark.value)
+        })
+}
+
 /// The smallest of 1, 2 or 5 × 10ⁿ at least `raw` (a chart's grid step).
 fn nice_step(raw: f64) -> f64 {
     if !raw.is_finite() || raw <= 0.0 {
@@ -826,21 +842,8 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
     };
     // Two lines each: (name, column of `samples`).
     let chart = |ui: &mut egui::Ui, id: &str, unit: &str, lines: [(&str, usize); 2]| {
-        egui_plot::Plot::new(id)
+        readable_y(egui_plot::Plot::new(id))
             .height(160.0)
-            // From zero: a rate or a latency read against its scale.
-            .include_y(0.0)
-            .y_axis_min_width(44.0)
-            // Steps of 1, 2 or 5 × 10ⁿ, about four to a chart: powers of ten alone leave a
-            // range such as 0–1,000 with no label but 0.
-            .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| {
-                let step = nice_step((g.bounds.1 - g.bounds.0) / 4.0);
-                [step, step * 2.0, step * 10.0]
-            }))
-            .y_axis_formatter(|mark, _| {
-                let decimals = (-mark.step_size.log10()).ceil().max(0.0) as usize;
-                format!("{:.*}", decimals, mark.value)
-            })
             .allow_scroll(false)
             .allow_zoom(false)
             .allow_drag(false)
