@@ -137,6 +137,9 @@ pub struct TableCounts {
     pub exceptions: u64,
     /// Why the table's changes are no longer applied.
     pub suspended: Option<String>,
+    /// Changes waiting for the table's full load to finish (DMS's cached changes).
+    #[serde(default)]
+    pub cached: u64,
 }
 
 /// A change that could not be applied as it should.
@@ -198,6 +201,9 @@ pub struct Applier {
     pub applied: u64,
     /// A change the error policy (stop-task) does not allow stopped the task.
     pub stopped_by_policy: bool,
+    /// Every change may already be on the target (the full load is still running): all apply
+    /// idempotently.
+    pub all_idempotent: bool,
 }
 
 /// What a target transaction holds so far (or one [`Applier::stage`] added to it), counted
@@ -318,6 +324,7 @@ impl Applier {
                 .collect(),
             applied: 0,
             stopped_by_policy: false,
+            all_idempotent: false,
         })
     }
 
@@ -769,8 +776,9 @@ impl Applier {
             None => txns,
         };
         for t in txns {
-            let idempotent =
-                all_idempotent || replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
+            let idempotent = all_idempotent
+                || self.all_idempotent
+                || replay_until.is_some_and(|u| !t.end.reached(u) || &t.end == u);
             for c in &t.changes {
                 let idempotent = idempotent || c.tolerant;
                 if let Err(k) = self.statements(c, changes, idempotent, &mut stmts) {

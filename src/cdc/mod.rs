@@ -9,16 +9,19 @@
 //! task stopped or killed anywhere starts again from that checkpoint: no change is lost or
 //! applied twice.
 //!
-//! A full-load-and-cdc task records the source position before the full load starts and replays
-//! every change from there once the tables are loaded. Changes the full load already saw are
-//! met again; until the replay passes the position at which the load ended, each change is
-//! applied idempotently (an insert or update writes the whole row by its key, a delete of a row
-//! already gone is no conflict), so every row converges to its last image on the source. From
-//! there on changes apply strictly, and a row missing or a duplicate key is a conflict for the
-//! task's error policy. [`checks`] are the premigration checks shown before a task starts.
+//! A full-load-and-cdc task records the source position before the full load starts and
+//! captures from there while the load runs ([`cached`]): a table's changes wait until that
+//! table is loaded (DMS's cached changes), then apply as they come. Changes the full load
+//! already saw are met again; until the capture passes the position at which the load ended,
+//! each change is applied idempotently (an insert or update writes the whole row by its key, a
+//! delete of a row already gone is no conflict), so every row converges to its last image on
+//! the source. From there on changes apply strictly, and a row missing or a duplicate key is a
+//! conflict for the task's error policy. [`checks`] are the premigration checks shown before a
+//! task starts.
 
 pub mod apply;
 pub mod binlog;
+pub mod cached;
 pub mod checks;
 pub mod pglogical;
 pub mod run;

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::apply::{self, Applier, Checkpoint, TableCounts};
 use super::binlog::{self, TableMeta};
+use super::cached::{self, Cached, Load};
 use super::checks::{self, Status};
 use super::pglogical;
 use super::{Captured, Position, StartAt, StopAt, TaskType, Txn};
@@ -60,7 +61,7 @@ impl CdcStats {
             (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
         });
         format!(
-            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}{}",
+            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}{}{}",
             self.phase,
             self.read_position,
             self.checkpoint,
@@ -70,6 +71,10 @@ impl CdcStats {
             self.source_latency_s,
             self.target_latency_s,
             self.backlog,
+            match self.tables.iter().map(|t| t.1.cached).sum::<u64>() {
+                0 => String::new(),
+                n => format!(" ({n} cached until their table is loaded)"),
+            },
             if self.open_transaction > 0 {
                 format!(
                     "; inside a large source transaction: {} of its changes applied, uncommitted",
@@ -206,7 +211,8 @@ pub async fn run_cdc(
     }
 
     // Where the changes start.
-    let mut full_load = None;
+    let mut gate = None;
+    let mut load = None;
     if task_type == TaskType::FullLoadAndCdc
         && checkpoint.as_ref().is_none_or(|c| c.phase == "full-load")
     {
@@ -221,93 +227,144 @@ pub async fn run_cdc(
                     changes: 0,
                 };
                 apply::set_checkpoint(target, &task.name, &c).await?;
+                checkpoint = Some(c);
                 p
             }
         };
         step(format!(
-            "full load; changes from {p0} on are applied after it"
+            "full load, with the changes from {p0} on captured meanwhile: a table's changes during its load are cached and applied once it is loaded"
         ));
         // The source is in use during the load: a comparison now would find the changes
-        // made meanwhile, which the replay is about to apply. Validate once it is ready to cut
-        // over.
-        let mut load = task.clone();
-        if load.settings.validate != crate::tasks::ValidateMode::None {
-            load.settings.validate = crate::tasks::ValidateMode::None;
+        // made meanwhile. Validate once it is ready to cut over.
+        let mut t = task.clone();
+        if t.settings.validate != crate::tasks::ValidateMode::None {
+            t.settings.validate = crate::tasks::ValidateMode::None;
             step(
-                "no validation after this full load: the source changes meanwhile and the replay applies those changes; validate once replication is ready to cut over"
+                "no validation after this full load: the source changes meanwhile and replication applies those changes; validate once replication is ready to cut over"
                     .into(),
             );
         }
-        let summary =
-            crate::tasks::run(&load, source, target, events.clone(), cancel.clone()).await?;
-        let failed = summary.failed();
-        full_load = Some(summary);
-        if cancel.load(Ordering::Relaxed) || failed > 0 {
-            return Ok(CdcSummary {
-                task: task.name.clone(),
-                task_type,
-                full_load,
-                checks: found,
-                stats: CdcStats {
-                    phase: "full-load".into(),
-                    checkpoint: p0.to_string(),
-                    ..Default::default()
-                },
-                stop_reason: if failed > 0 {
-                    "the full load failed".into()
-                } else {
-                    "stopped".into()
-                },
-            });
-        }
-        let end = if pg {
-            pglogical::current_position(source).await?
-        } else {
-            binlog::current_position(source).await?
+        // Tables an earlier run loaded (in part or whole) hold rows read before the capture
+        // starts again: their changes are cached from the start.
+        crate::tasks::state::ensure(target).await?;
+        let before = crate::tasks::state::tables(target, &task.name).await?;
+        gate = Some(Arc::new(cached::LoadGate::new(before)));
+        load = Some(t);
+    }
+    // Set on the target: every session starts from the checkpoint there.
+    if checkpoint.is_none() {
+        let now = start_position(task, source, &events).await?;
+        // A slot begins where it was created: an earlier position cannot be read.
+        let p = match start {
+            Some(p) if !pg || p.reached(&now) => p,
+            _ => now,
         };
         let c = Checkpoint {
-            position: p0,
-            phase: "replay".into(),
-            replay_until: Some(end),
+            position: p,
+            phase: "cdc".into(),
+            replay_until: None,
             changes: 0,
         };
         apply::set_checkpoint(target, &task.name, &c).await?;
-        checkpoint = Some(c);
     }
-    // Set on the target: every session starts from the checkpoint there.
-    match checkpoint {
-        Some(_) => {}
-        None => {
-            let now = start_position(task, source, &events).await?;
-            // A slot begins where it was created: an earlier position cannot be read.
-            let p = match start {
-                Some(p) if !pg || p.reached(&now) => p,
-                _ => now,
-            };
-            let c = Checkpoint {
-                position: p,
-                phase: "cdc".into(),
-                replay_until: None,
-                changes: 0,
-            };
-            apply::set_checkpoint(target, &task.name, &c).await?;
+    // Beside a full load, the plan replication reads again is the load's: not shown twice.
+    let session_events: Arc<dyn Fn(TaskEvent) + Send + Sync> = match gate {
+        Some(_) => {
+            let ev = events.clone();
+            Arc::new(move |e: TaskEvent| {
+                if !matches!(e, TaskEvent::Planned(_)) {
+                    ev(e)
+                }
+            })
         }
-    }
+        None => events.clone(),
+    };
     let session = Session {
         task,
         source,
         target,
-        events: events.clone(),
+        events: session_events,
         cancel: cancel.clone(),
         stop_at,
         pg,
+        load: gate.clone(),
     };
     let mut stats = CdcStats::default();
-    let stop_reason = recover(&session, &mut stats, &mut found).await?;
+    let (Some(gate), Some(load)) = (gate, load) else {
+        let stop_reason = recover(&session, &mut stats, &mut found).await?;
+        return Ok(CdcSummary {
+            task: task.name.clone(),
+            task_type,
+            full_load: None,
+            checks: found,
+            stats,
+            stop_reason,
+        });
+    };
+
+    // The full load and replication side by side (see `cached`).
+    let load_cancel = Arc::new(AtomicBool::new(false));
+    let load_events: Arc<dyn Fn(TaskEvent) + Send + Sync> = {
+        let (g, ev) = (gate.clone(), events.clone());
+        Arc::new(move |e: TaskEvent| {
+            g.observe(&e);
+            ev(e)
+        })
+    };
+    let loading = async {
+        let r = crate::tasks::run(&load, source, target, load_events, load_cancel.clone()).await;
+        let end = match &r {
+            Ok(s) if s.failed() > 0 => Err("the full load failed".to_string()),
+            Ok(_) if load_cancel.load(Ordering::Relaxed) => Err("stopped".to_string()),
+            Ok(_) if pg => pglogical::current_position(source)
+                .await
+                .map_err(|e| e.to_string()),
+            Ok(_) => binlog::current_position(source)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Ok(p) = &end {
+            step(format!(
+                "full load done; the changes up to {p} (the log's end when it finished) apply idempotently, then strictly"
+            ));
+        }
+        gate.finished(end);
+        r
+    };
+    let replicating = async {
+        // The target tables exist once the load has prepared them.
+        while !gate.schema_ready() && gate.end().is_none() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let r = match gate.end() {
+            Some(Err(why)) if !gate.schema_ready() => Ok(why),
+            _ => recover(&session, &mut stats, &mut found).await,
+        };
+        // Replication cannot go on: nor can the load.
+        load_cancel.store(true, Ordering::Relaxed);
+        r
+    };
+    // A stop asked for reaches the load too.
+    let forward = async {
+        while gate.end().is_none() {
+            if cancel.load(Ordering::Relaxed) {
+                load_cancel.store(true, Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let (summary, replicated, ()) = tokio::join!(loading, replicating, forward);
+    let summary = summary?;
+    let stop_reason = match (replicated, summary.failed()) {
+        (Err(e), _) => return Err(e),
+        (Ok(_), n) if n > 0 => "the full load failed".to_string(),
+        (Ok(r), _) => r,
+    };
     Ok(CdcSummary {
         task: task.name.clone(),
         task_type,
-        full_load,
+        full_load: Some(summary),
         checks: found,
         stats,
         stop_reason,
@@ -324,6 +381,20 @@ struct Session<'a> {
     cancel: Arc<AtomicBool>,
     stop_at: Option<StopAt>,
     pg: bool,
+    /// The full load running beside replication (full-load-and-cdc, until it ends).
+    load: Option<Arc<cached::LoadGate>>,
+}
+
+impl Session<'_> {
+    /// The task is asked to stop, or its full load ended without finishing (replication
+    /// stops with it, at its checkpoint).
+    fn stopping(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+            || self
+                .load
+                .as_ref()
+                .is_some_and(|g| matches!(g.end(), Some(Err(_))))
+    }
 }
 
 /// Why a session ended before its stop.
@@ -449,12 +520,12 @@ async fn answers(c: &Connection) -> bool {
 async fn pause(s: &Session<'_>, secs: u64) -> bool {
     let until = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < until {
-        if s.cancel.load(Ordering::Relaxed) {
+        if s.stopping() {
             return false;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    !s.cancel.load(Ordering::Relaxed)
+    !s.stopping()
 }
 
 /// A stop asked for while the task waited for a database: it stops at its checkpoint.
@@ -483,8 +554,9 @@ async fn replicate(
         target,
         events,
         cancel,
-        stop_at,
+        stop_at: task_stop,
         pg,
+        load,
     } = s;
     let (source, target, pg) = (*source, *target, *pg);
     let step = |m: String| events(TaskEvent::Step(m));
@@ -541,13 +613,19 @@ async fn replicate(
     )
     .map_err(Failure::fatal)?;
     applier.applied = cp.changes;
+    // While the full load runs: its tables' changes wait for their load (see `cached`).
+    let mut cache = load
+        .as_ref()
+        .filter(|_| cp.phase == "full-load")
+        .map(|g| Cached::new(g.clone()));
+    applier.all_idempotent = cache.is_some();
     step(format!(
         "replicating from {} ({})",
         cp.position,
-        if cp.phase == "replay" {
-            "changes made during the full load first"
-        } else {
-            "ongoing changes"
+        match cp.phase.as_str() {
+            "full-load" => "while the full load runs: changes wait for their table's load",
+            "replay" => "changes made during the full load first",
+            _ => "ongoing changes",
         }
     ));
     let (tx, mut rx) = super::feed();
@@ -574,6 +652,12 @@ async fn replicate(
         ..Default::default()
     };
     let started_with = cp.changes;
+    // The end of the last transaction (or DDL) read: everything before it is applied, cached
+    // or left to the full load.
+    let mut read_end = cp.position.clone();
+    // No stop while the full load runs (the checkpoint stays at its start).
+    let no_stop = None;
+    let mut stop_at = if cache.is_some() { &no_stop } else { task_stop };
     let mut pending: Vec<Txn> = vec![];
     let mut pending_changes = 0usize;
     let (mut read_window, mut applied_window) = (0u64, 0u64);
@@ -590,8 +674,31 @@ async fn replicate(
     let mut quiet_since: Option<Instant> = None;
     let mut last_probe = Instant::now();
     loop {
+        if let Some(c) = cache.as_mut() {
+            // Tables loaded since: their cached changes go first.
+            let ready = c.refresh();
+            let n: usize = ready.iter().map(|t| t.changes.len()).sum();
+            if n > 0 && applier.is_open() {
+                let changes = ready.into_iter().flat_map(|t| t.changes).collect();
+                if let Err(e) = applier.apply_part(changes, true).await {
+                    outcome = Err(e);
+                    break;
+                }
+                applied_window += n as u64;
+            } else if n > 0 {
+                pending.extend(ready);
+                pending_changes += n;
+            }
+            if let Some(Err(why)) = c.end() {
+                stop_reason.get_or_insert(why.clone());
+            }
+        }
         let stop = cancel.load(Ordering::Relaxed) || stop_reason.is_some();
         let got = if stop {
+            None
+        } else if cache.as_ref().is_some_and(Cached::full) {
+            // The caches are full: the capture waits until a table is loaded.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             None
         } else {
             match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
@@ -622,12 +729,18 @@ async fn replicate(
                 }
                 flush = true;
             }
-            Some(Captured::Txn(t)) => {
+            Some(Captured::Txn(mut t)) => {
                 read_window += t.changes.len() as u64;
                 stats.read_position = t.end.to_string();
+                read_end = t.end.clone();
                 stats.source_latency_s = (now_unix() - t.commit_ms as f64 / 1000.0).max(0.0);
+                if let Some(c) = cache.as_mut() {
+                    t.changes = c.route(std::mem::take(&mut t.changes), &t.end, t.commit_ms);
+                }
                 pending_changes += t.changes.len();
-                pending.push(t);
+                if cache.is_none() || !t.changes.is_empty() {
+                    pending.push(t);
+                }
                 // Apply what is there as soon as nothing more is waiting: under load the next
                 // batch grows while this one is applied.
                 flush |= pending_changes >= BATCH_CHANGES || rx.is_empty();
@@ -639,8 +752,10 @@ async fn replicate(
             None => {}
         }
         if flush && !pending.is_empty() {
+            // (During the full load the checkpoint stays at its start.)
             let end = pending
                 .last()
+                .filter(|_| cache.is_none())
                 .map(|t| t.end.clone())
                 .unwrap_or(cp.position.clone());
             let (phase, until) = phase_after(&cp, &end);
@@ -649,7 +764,12 @@ async fn replicate(
                 break;
             }
             applied_window += pending_changes as u64;
-            last_commit = pending.last().map(|t| t.commit_ms).unwrap_or(last_commit);
+            last_commit = pending
+                .iter()
+                .map(|t| t.commit_ms)
+                .max()
+                .unwrap_or(last_commit)
+                .max(last_commit);
             cp.position = end;
             cp.phase = phase;
             cp.replay_until = until;
@@ -700,6 +820,7 @@ async fn replicate(
             && rx.is_empty()
             && through.reached(&cp.position)
             && stop_reason.is_none()
+            && cache.is_none()
             && ((cp.phase == "replay"
                 && cp.replay_until.as_ref().is_none_or(|u| through.reached(u)))
                 || (through != cp.position
@@ -713,19 +834,44 @@ async fn replicate(
             Some(Captured::Part(changes)) => {
                 // The first changes of a large transaction: applied in a target transaction
                 // left open until its end arrives (what was pending was committed above).
+                read_window += changes.len() as u64;
+                let changes = match cache.as_mut() {
+                    Some(c) => c.route(changes, &read_end, 0),
+                    None => changes,
+                };
                 let n = changes.len() as u64;
-                if let Err(e) = applier.apply_part(changes, cp.phase == "replay").await {
+                if n > 0
+                    && let Err(e) = applier
+                        .apply_part(changes, cp.phase == "replay" || cache.is_some())
+                        .await
+                {
                     outcome = Err(e);
                     break;
                 }
-                read_window += n;
                 applied_window += n;
             }
             Some(Captured::Ddl {
                 end, table, sql, ..
             }) => {
-                if let Some(t) = table.filter(|t| applier.is_tracked(t)) {
-                    if sql.to_ascii_uppercase().starts_with("TRUNCATE") {
+                read_end = end.clone();
+                let truncate = sql.to_ascii_uppercase().starts_with("TRUNCATE");
+                let waiting = table.as_ref().and_then(|t| not_loaded(&cache, t));
+                if let Some(t) = table.clone().filter(|t| applier.is_tracked(t))
+                    && let Some(load) = waiting
+                {
+                    // A table the load has not started reads as it is then: a TRUNCATE is
+                    // in it. Anything else changes what the load was planned with.
+                    if !(truncate && load == Load::Pending) {
+                        applier.suspend(
+                            &t,
+                            format!("the source ran DDL on it during its full load ({sql}); reload the table"),
+                        );
+                        if let Some(c) = cache.as_mut() {
+                            c.drop_table(&t);
+                        }
+                    }
+                } else if let Some(t) = table.filter(|t| applier.is_tracked(t)) {
+                    if truncate {
                         if let Err(e) = applier.truncate(&t).await {
                             outcome = Err(e);
                             break;
@@ -736,6 +882,20 @@ async fn replicate(
                             format!("the source ran DDL on it ({sql}); reload the table"),
                         );
                     }
+                }
+                checkpoint_at = Some(end);
+            }
+            Some(Captured::ColumnsAdded { end, label, .. })
+                if applier.is_tracked(&label) && not_loaded(&cache, &label).is_some() =>
+            {
+                read_end = end.clone();
+                applier.suspend(
+                    &label,
+                    "columns were added on the source during its full load; reload the table"
+                        .into(),
+                );
+                if let Some(c) = cache.as_mut() {
+                    c.drop_table(&label);
                 }
                 checkpoint_at = Some(end);
             }
@@ -767,6 +927,9 @@ async fn replicate(
             }
             Some(Captured::TableChanged { table, reason }) if applier.is_tracked(&table) => {
                 applier.suspend(&table, reason);
+                if let Some(c) = cache.as_mut() {
+                    c.drop_table(&table);
+                }
             }
             Some(Captured::Failed(e)) => {
                 outcome = Err(fail(source, e));
@@ -774,8 +937,9 @@ async fn replicate(
             }
             _ => {}
         }
-        // (Inside an open transaction the checkpoint moves with that transaction's end.)
-        if let Some(end) = checkpoint_at.filter(|_| !applier.is_open()) {
+        // (Inside an open transaction the checkpoint moves with that transaction's end; during
+        // the full load it stays at its start.)
+        if let Some(end) = checkpoint_at.filter(|_| !applier.is_open() && cache.is_none()) {
             let (phase, until) = phase_after(&cp, &end);
             if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
                 outcome = Err(e);
@@ -789,6 +953,35 @@ async fn replicate(
             if let Some(s) = stop_at.as_ref().filter(|s| s.reached_by(&cp.position)) {
                 stop_reason.get_or_insert(format!("reached its stop ({s})"));
             }
+        }
+        // The full load has ended and every cache is applied: everything read so far is on the
+        // target. The checkpoint moves to it; the replay goes on to where the load ended.
+        if let Some(Ok(load_end)) = cache
+            .as_ref()
+            .filter(|c| c.total() == 0)
+            .and_then(Cached::end)
+            && pending.is_empty()
+            && !applier.is_open()
+            && !stop
+        {
+            cp.phase = "replay".into();
+            cp.replay_until = Some(load_end.clone());
+            let (phase, until) = phase_after(&cp, &read_end);
+            if let Err(e) = applier.apply(&[], &read_end, &phase, until.as_ref()).await {
+                outcome = Err(e);
+                break;
+            }
+            cp.position = read_end.clone();
+            cp.phase = phase;
+            cp.replay_until = until;
+            let _ = confirm.send(cp.position.clone());
+            step(format!(
+                "every table loaded and its cached changes applied: replicating from {} (idempotently up to {load_end})",
+                cp.position
+            ));
+            cache = None;
+            applier.all_idempotent = false;
+            stop_at = task_stop;
         }
         if window.elapsed() >= Duration::from_secs(1) || stop {
             // The rates of a whole window (a stop cuts the last one short: the previous stand).
@@ -819,12 +1012,17 @@ async fn replicate(
             }
             stats.phase = cp.phase.clone();
             stats.checkpoint = cp.position.to_string();
-            stats.backlog = (pending_changes + rx.changes()) as u64;
+            let cached = cache.as_ref().map_or(0, Cached::total);
+            stats.backlog = (pending_changes + rx.changes() + cached) as u64;
             stats.applied = applier.applied;
             let mut tables: Vec<(String, TableCounts)> = applier
                 .counts
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| {
+                    let mut v = v.clone();
+                    v.cached = cache.as_ref().map_or(0, |c| c.of(k));
+                    (k.clone(), v)
+                })
                 .collect();
             tables.sort_by(|a, b| a.0.cmp(&b.0));
             stats.tables = tables;
@@ -862,6 +1060,14 @@ async fn replicate(
         gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
     ));
     Ok(stop_reason)
+}
+
+/// The load state of `table` if the full load is running and has not loaded it yet.
+fn not_loaded(cache: &Option<Cached>, table: &str) -> Option<Load> {
+    cache
+        .as_ref()
+        .map(|c| c.state(table))
+        .filter(|l| *l != Load::Ready)
 }
 
 /// Whether the source is past the stop `s` now: its log position is at or beyond it, or (a
@@ -929,6 +1135,9 @@ fn report_checks(step: &impl Fn(String), found: &[checks::Check]) {
 /// The phase once the changes up to `end` are applied: the replay of changes made during the
 /// full load ends when it reaches the position at which the load ended.
 fn phase_after(cp: &Checkpoint, end: &Position) -> (String, Option<Position>) {
+    if cp.phase == "full-load" {
+        return ("full-load".into(), None);
+    }
     match &cp.replay_until {
         Some(u) if cp.phase == "replay" && !end.reached(u) => ("replay".into(), Some(u.clone())),
         Some(u) if cp.phase == "replay" => ("cdc".into(), Some(u.clone())),

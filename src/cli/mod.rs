@@ -1299,6 +1299,8 @@ impl PlainLines {
         let text = match e {
             TaskEvent::Step(s) => s.clone(),
             TaskEvent::Planned(t) => format!("{} tables to load", t.len()),
+            TaskEvent::SchemaReady => return None,
+            TaskEvent::TableReady { .. } => return None,
             TaskEvent::TableStarted { table } => format!("{table}: full load"),
             TaskEvent::Progress { table, rows, .. } => {
                 let now = std::time::Instant::now();
@@ -1481,7 +1483,8 @@ async fn run_task(
                         ));
                     }
                 }
-                TaskEvent::Validated { .. } => {}
+                TaskEvent::Validated { .. } | TaskEvent::SchemaReady => {}
+                TaskEvent::TableReady { .. } => {}
                 TaskEvent::Cdc(c) => status.set_message(c.line()),
             }
         })

@@ -191,6 +191,8 @@ pub enum TaskEvent {
     /// The plan: (source schema.table, target name, estimated rows) per table.
     Planned(Vec<(String, String, Option<i64>)>),
     Step(String),
+    /// The target tables exist (created if the task creates the schema): rows start to move.
+    SchemaReady,
     TableStarted {
         table: String,
     },
@@ -216,6 +218,11 @@ pub enum TaskEvent {
     TableFailed {
         table: String,
         error: String,
+    },
+    /// A table is loaded and has its primary key on the target (built after the load on
+    /// PostgreSQL): changes can be applied to it by key.
+    TableReady {
+        table: String,
     },
     /// A table loads in `parts` key ranges, `done` of them finished.
     Ranges {
@@ -846,6 +853,7 @@ pub async fn run(
     let started = Instant::now();
     let s = &task.settings;
     let (report, prepared) = prepare(task, source, target, &events, s.create_schema, false).await?;
+    events(TaskEvent::SchemaReady);
 
     // Load: the biggest tables first (the longest one bounds the task), at most
     // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).
@@ -1086,6 +1094,11 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
             r.error = Some(e.to_string());
             r.state = TableState::Error;
         }
+    }
+    if r.state == TableState::Completed && !ctx.cancelled() {
+        (ctx.events)(TaskEvent::TableReady {
+            table: p.label.clone(),
+        });
     }
     if ctx.settings.validate != ValidateMode::None
         && r.state == TableState::Completed

@@ -65,6 +65,22 @@ pub async fn get(conn: &Connection, task: &str, table: &str) -> Result<Option<(S
     }))
 }
 
+/// The tables `task` has a recorded state for (loaded, being loaded or failed in a run
+/// before).
+pub async fn tables(conn: &Connection, task: &str) -> Result<Vec<String>> {
+    let rows = conn
+        .query_text(&format!(
+            "SELECT table_name FROM {TABLE} WHERE task = {}",
+            text_literal(conn.endpoint.engine, task)
+        ))
+        .await
+        .map_err(|x| query_error(conn, x))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.at(0).map(str::to_string))
+        .collect())
+}
+
 /// Records a table's state.
 pub async fn set(conn: &Connection, task: &str, table: &str, state: &str, rows: i64) -> Result<()> {
     let e = conn.endpoint.engine;

@@ -221,6 +221,7 @@ impl MonitorScreen {
                         .collect()
                 }
                 TaskEvent::Step(s) => run.step = s,
+                TaskEvent::SchemaReady | TaskEvent::TableReady { .. } => {}
                 TaskEvent::TableStarted { table: t } => {
                     if let Some(i) = table(run, &t) {
                         run.tables[i].state = TableState::FullLoad;

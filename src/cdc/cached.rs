@@ -1,0 +1,310 @@
+//! DMS's cached changes: how a full-load-and-cdc task replicates while its full load runs.
+//!
+//! The capture reads from the position recorded before the load, alongside it. Each change
+//! goes by the state of its table's load ([`LoadGate`], fed by the load's events):
+//! - not started: dropped, since the load reads the table later and sees the change there
+//!   (the change was committed before the capture read it, and the load marks a table
+//!   started before it reads a row of it);
+//! - being loaded: cached ([`Cached`]), since the load may or may not have seen it;
+//! - loaded (rows in, primary key built): the cached changes are applied, in source commit
+//!   order, then the table's changes apply as they come.
+//!
+//! Every change applied before the load ends may already be on the target, so it applies
+//! idempotently (an insert or update writes the whole row by its key, a delete of a row
+//! already gone is no conflict), and the checkpoint stays at the load's start: a task stopped
+//! or killed during its load captures again from there, with the tables already loaded
+//! taking every change again (each converges to its last image). Once the load has ended and
+//! every cache is applied, the checkpoint moves to where the capture has read and the replay
+//! goes on idempotently up to the position at which the load ended.
+//!
+//! The caches hold at most [`CACHE_CHANGES`] changes: when they are full the capture waits
+//! (the log keeps the changes) until a table finishes loading and its cache is applied.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{Change, Position, Txn};
+use crate::tasks::TaskEvent;
+
+/// Changes held in the caches at most (all tables together).
+pub const CACHE_CHANGES: usize = 100_000;
+
+/// Where a table's full load stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Load {
+    /// Not started: the load reads it later, the changes until then included.
+    Pending,
+    /// Being read (or loaded in part by a run before): its changes are cached.
+    Loading,
+    /// Loaded, with its key: its changes apply.
+    Ready,
+}
+
+/// The full load's progress as replication sees it, shared between the load (which reports
+/// through [`LoadGate::observe`]) and the replication sessions.
+#[derive(Debug, Default)]
+pub struct LoadGate {
+    state: Mutex<GateState>,
+    /// Bumped on every change of `state`: a session reads the states again only then.
+    version: AtomicU64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct GateState {
+    tables: HashMap<String, Load>,
+    /// The target tables exist (a session can read them).
+    schema_ready: bool,
+    /// The load ended: where the source's log was then, or why the load did not finish.
+    end: Option<std::result::Result<Position, String>>,
+}
+
+impl LoadGate {
+    /// `loaded_before`: the tables an earlier run of the task loaded in part or in whole
+    /// (their rows on the target were read before this capture began: they cache from the
+    /// start).
+    pub fn new(loaded_before: impl IntoIterator<Item = String>) -> LoadGate {
+        let g = LoadGate::default();
+        if let Ok(mut s) = g.state.lock() {
+            s.tables = loaded_before
+                .into_iter()
+                .map(|t| (t, Load::Loading))
+                .collect();
+        }
+        g
+    }
+
+    fn update(&self, f: impl FnOnce(&mut GateState)) {
+        if let Ok(mut s) = self.state.lock() {
+            f(&mut s);
+        }
+        self.version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Follows the load's events: a table started, loaded with its key, or failed.
+    pub fn observe(&self, e: &TaskEvent) {
+        match e {
+            TaskEvent::SchemaReady => self.update(|s| s.schema_ready = true),
+            TaskEvent::TableStarted { table } | TaskEvent::TableSkipped { table, .. } => self
+                .update(|s| {
+                    s.tables.insert(table.clone(), Load::Loading);
+                }),
+            TaskEvent::TableReady { table } => self.update(|s| {
+                s.tables.insert(table.clone(), Load::Ready);
+            }),
+            _ => {}
+        }
+    }
+
+    /// The load ended (Err: it did not finish, and why).
+    pub fn finished(&self, end: std::result::Result<Position, String>) {
+        self.update(|s| s.end = Some(end));
+    }
+
+    fn read(&self) -> (u64, GateState) {
+        // The version first: a state read after it is at least as new.
+        let v = self.version.load(Ordering::SeqCst);
+        let s = self.state.lock().map(|s| s.clone()).unwrap_or_default();
+        (v, s)
+    }
+
+    pub fn schema_ready(&self) -> bool {
+        self.read().1.schema_ready
+    }
+
+    pub fn end(&self) -> Option<std::result::Result<Position, String>> {
+        self.read().1.end
+    }
+}
+
+/// One replication session's caches during the load (a new session, reading again from the
+/// load's start, starts with none).
+pub struct Cached {
+    gate: std::sync::Arc<LoadGate>,
+    /// The load's states as of `version`.
+    view: GateState,
+    version: u64,
+    /// Per table, the changes waiting for its load, with their transactions' ends and commit
+    /// times, in commit order.
+    held: HashMap<String, Vec<Txn>>,
+    total: usize,
+    /// Tables whose changes are no longer followed (suspended): dropped.
+    dropped: HashSet<String>,
+}
+
+impl Cached {
+    pub fn new(gate: std::sync::Arc<LoadGate>) -> Cached {
+        let (version, view) = gate.read();
+        Cached {
+            gate,
+            view,
+            version,
+            held: HashMap::new(),
+            total: 0,
+            dropped: HashSet::new(),
+        }
+    }
+
+    /// Reads the load's states again if they changed. Returns the cached changes of the
+    /// tables loaded since (to apply before anything read later), oldest first per table.
+    pub fn refresh(&mut self) -> Vec<Txn> {
+        if self.gate.version.load(Ordering::SeqCst) == self.version {
+            return vec![];
+        }
+        (self.version, self.view) = self.gate.read();
+        let ready: Vec<String> = self
+            .held
+            .keys()
+            .filter(|t| self.state(t) == Load::Ready)
+            .cloned()
+            .collect();
+        let mut out = vec![];
+        for t in ready {
+            if let Some(txns) = self.held.remove(&t) {
+                self.total -= txns.iter().map(|x| x.changes.len()).sum::<usize>();
+                out.extend(txns);
+            }
+        }
+        out
+    }
+
+    /// The load of `table` as this session last read it. A table the load does not know is
+    /// not the task's: the applier decides.
+    pub fn state(&self, table: &str) -> Load {
+        match self.view.tables.get(table) {
+            Some(l) => *l,
+            None if self.view.end.is_some() => Load::Ready,
+            None => Load::Pending,
+        }
+    }
+
+    /// Keeps of `changes` (of a transaction ending at `end`) what applies now; caches the
+    /// changes of tables being loaded and drops those of tables not started.
+    pub fn route(&mut self, changes: Vec<Change>, end: &Position, commit_ms: i64) -> Vec<Change> {
+        let mut keep = vec![];
+        for c in changes {
+            if self.dropped.contains(&c.table) {
+                continue;
+            }
+            match self.state(&c.table) {
+                Load::Ready => keep.push(c),
+                Load::Pending => {}
+                Load::Loading => {
+                    let held = self.held.entry(c.table.clone()).or_default();
+                    match held.last_mut() {
+                        Some(t) if &t.end == end && t.commit_ms == commit_ms => t.changes.push(c),
+                        _ => held.push(Txn {
+                            end: end.clone(),
+                            commit_ms,
+                            changes: vec![c],
+                        }),
+                    }
+                    self.total += 1;
+                }
+            }
+        }
+        keep
+    }
+
+    /// Stops caching `table` and forgets what it held (the table is suspended).
+    pub fn drop_table(&mut self, table: &str) {
+        if let Some(txns) = self.held.remove(table) {
+            self.total -= txns.iter().map(|x| x.changes.len()).sum::<usize>();
+        }
+        self.dropped.insert(table.to_string());
+    }
+
+    /// Changes cached, all tables together.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The caches are full: read nothing more until a table is loaded.
+    pub fn full(&self) -> bool {
+        self.total >= CACHE_CHANGES
+    }
+
+    /// Changes cached for `table`.
+    pub fn of(&self, table: &str) -> u64 {
+        self.held
+            .get(table)
+            .map_or(0, |t| t.iter().map(|x| x.changes.len() as u64).sum())
+    }
+
+    /// How the load ended, as of the last [`Cached::refresh`].
+    pub fn end(&self) -> Option<&std::result::Result<Position, String>> {
+        self.view.end.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cdc::Op;
+
+    fn change(table: &str, id: &str) -> Change {
+        Change {
+            table: table.into(),
+            op: Op::Insert,
+            before: None,
+            after: Some(vec![Some(id.into())]),
+            unchanged: vec![],
+            before_complete: false,
+            computed: vec![],
+            tolerant: false,
+        }
+    }
+
+    fn ids(txns: &[Txn]) -> Vec<String> {
+        txns.iter()
+            .flat_map(|t| t.changes.iter())
+            .map(|c| {
+                format!(
+                    "{}:{}",
+                    c.table,
+                    c.after.as_ref().unwrap()[0].as_ref().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn changes_wait_for_their_table_and_come_out_in_order() {
+        let gate = std::sync::Arc::new(LoadGate::new(["s.old".to_string()]));
+        let mut c = Cached::new(gate.clone());
+        let p = |n| Position::Lsn(n);
+        // s.a not started: dropped; s.old loaded in part before: cached.
+        let kept = c.route(vec![change("s.a", "1"), change("s.old", "1")], &p(1), 1);
+        assert!(kept.is_empty());
+        assert_eq!((c.of("s.a"), c.of("s.old")), (0, 1));
+        gate.observe(&TaskEvent::TableStarted {
+            table: "s.a".into(),
+        });
+        assert!(c.refresh().is_empty());
+        let kept = c.route(vec![change("s.a", "2"), change("s.old", "2")], &p(2), 2);
+        assert!(kept.is_empty());
+        c.route(vec![change("s.a", "3")], &p(3), 3);
+        assert_eq!(c.total(), 4);
+        gate.observe(&TaskEvent::TableReady {
+            table: "s.a".into(),
+        });
+        let out = c.refresh();
+        assert_eq!(ids(&out), ["s.a:2", "s.a:3"]);
+        assert_eq!(
+            out.iter().map(|t| t.end.clone()).collect::<Vec<_>>(),
+            [p(2), p(3)]
+        );
+        // Loaded: its changes apply at once.
+        let kept = c.route(vec![change("s.a", "4"), change("s.old", "3")], &p(4), 4);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(c.of("s.old"), 3);
+        c.drop_table("s.old");
+        assert_eq!(c.total(), 0);
+        assert!(c.route(vec![change("s.old", "4")], &p(5), 5).is_empty());
+        assert_eq!(c.total(), 0);
+        // A table the load never named, once the load has ended: the applier's to judge.
+        gate.finished(Ok(p(9)));
+        c.refresh();
+        assert_eq!(c.route(vec![change("s.other", "1")], &p(6), 6).len(), 1);
+    }
+}
