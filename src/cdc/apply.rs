@@ -140,6 +140,10 @@ pub struct TableCounts {
     /// Changes waiting for the table's full load to finish (DMS's cached changes).
     #[serde(default)]
     pub cached: u64,
+    /// While the full load runs and has not loaded the table: `before load` (the load will
+    /// read its changes) or `loading` (its changes are cached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<String>,
 }
 
 /// A change that could not be applied as it should.

@@ -1021,6 +1021,11 @@ async fn replicate(
                 .map(|(k, v)| {
                     let mut v = v.clone();
                     v.cached = cache.as_ref().map_or(0, |c| c.of(k));
+                    v.load = match not_loaded(&cache, k) {
+                        Some(Load::Pending) => Some("before load".into()),
+                        Some(_) => Some("loading".into()),
+                        None => None,
+                    };
                     (k.clone(), v)
                 })
                 .collect();

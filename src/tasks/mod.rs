@@ -1064,8 +1064,8 @@ impl Ctx {
 
 /// Loads one table, then validates it while other tables still load.
 async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
-    let permit = ctx.sem.clone().acquire_owned().await.ok();
-    let mut r = load_table(&ctx, &p, permit).await;
+    let mut permit = ctx.sem.clone().acquire_owned().await.ok();
+    let mut r = load_table(&ctx, &p, &mut permit).await;
     let validate = ctx.settings.validate != ValidateMode::None;
     // Both counts (full scans) run while the target builds the key: the rows do not change.
     let mut counts = None;
@@ -1073,7 +1073,13 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
         && !ctx.cancelled()
         && let Some(sql) = &p.key_sql
     {
-        let _permit = ctx.sem.clone().acquire_owned().await.ok();
+        // A table loaded in one copy keeps its permit for its key: a small table loaded beside
+        // a big one gets its key (and its replicated changes) without waiting behind the big
+        // one's ranges.
+        let _permit = match permit.take() {
+            Some(p) => Some(p),
+            None => ctx.sem.clone().acquire_owned().await.ok(),
+        };
         let count = async {
             if validate {
                 let (s, t) =
@@ -1095,6 +1101,7 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
             r.state = TableState::Error;
         }
     }
+    drop(permit);
     if r.state == TableState::Completed && !ctx.cancelled() {
         (ctx.events)(TaskEvent::TableReady {
             table: p.label.clone(),
@@ -1219,7 +1226,7 @@ fn key_column(p: &Prepared) -> Option<usize> {
 async fn load_table(
     ctx: &Ctx,
     p: &Prepared,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    permit: &mut Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> TableResult {
     let (task, s, events) = (ctx.task.as_str(), &ctx.settings, &ctx.events);
     let target = &ctx.target;
@@ -1290,7 +1297,7 @@ async fn load_table(
             })
             .await;
         }
-        drop(permit);
+        drop(permit.take());
         load_ranges(ctx, p, ranges).await
     }
     .await;

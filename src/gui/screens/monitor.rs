@@ -811,6 +811,11 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
             ("ready to cut over", style::OK)
         } else if c.open_transaction > 0 {
             ("inside a large source transaction", style::WARN)
+        } else if c.phase == "full-load" {
+            (
+                "beside the full load (a table's changes wait for its load)",
+                style::WARN,
+            )
         } else if c.phase == "replay" {
             ("applying the changes made during the full load", style::WARN)
         } else {
@@ -874,7 +879,7 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
     if !c.tables.is_empty() {
         egui::Grid::new("cdc_tables")
             .striped(true)
-            .num_columns(7)
+            .num_columns(8)
             .show(ui, |ui| {
                 for h in [
                     "table",
@@ -883,6 +888,7 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
                     "deletes",
                     "DDL",
                     "exceptions",
+                    "cached",
                     "state",
                 ] {
                     ui.label(RichText::new(h).strong());
@@ -893,9 +899,20 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
                     for v in [n.inserts, n.updates, n.deletes, n.ddls, n.exceptions] {
                         ui.label(v.to_string());
                     }
-                    match &n.suspended {
-                        Some(why) => ui.colored_label(style::ERROR, format!("suspended: {why}")),
-                        None => ui.label("replicating"),
+                    ui.label(n.cached.to_string()).on_hover_text(
+                        "Changes made while the table is being loaded: applied once it is loaded (DMS's cached changes)",
+                    );
+                    match (&n.suspended, n.load.as_deref()) {
+                        (Some(why), _) => {
+                            ui.colored_label(style::ERROR, format!("suspended: {why}"))
+                        }
+                        (None, Some("before load")) => {
+                            ui.label("before its load (the load reads its changes)")
+                        }
+                        (None, Some(_)) => {
+                            ui.colored_label(style::WARN, "loading: its changes are cached")
+                        }
+                        (None, None) => ui.label("replicating"),
                     };
                     ui.end_row();
                 }
