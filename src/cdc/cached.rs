@@ -17,8 +17,12 @@
 //! every cache is applied, the checkpoint moves to where the capture has read and the replay
 //! goes on idempotently up to the position at which the load ended.
 //!
-//! The caches hold at most [`CACHE_CHANGES`] changes: when they are full the capture waits
-//! (the log keeps the changes) until a table finishes loading and its cache is applied.
+//! The caches hold at most [`CACHE_CHANGES`] changes, whatever the load's length and the
+//! source's write rate. A table whose changes would go beyond it overflows: its cache is let
+//! go and its changes are counted, not kept; once it is loaded, the session reads the log again
+//! from the checkpoint (still the load's start), and the table, loaded now, takes every change
+//! from there. The capture never waits for the load (a replica that stops reading is cut off
+//! by the server).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -27,7 +31,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{Change, Position, Txn};
 use crate::tasks::TaskEvent;
 
-/// Changes held in the caches at most (all tables together).
+/// Changes held in the caches at most (all tables together), unless the task says otherwise
+/// ([`crate::tasks::Settings::cached_changes`]).
 pub const CACHE_CHANGES: usize = 100_000;
 
 /// Where a table's full load stands.
@@ -130,18 +135,30 @@ pub struct Cached {
     total: usize,
     /// Tables whose changes are no longer followed (suspended): dropped.
     dropped: HashSet<String>,
+    /// Changes held at most.
+    limit: usize,
+    /// Tables whose cache overflowed, with the changes counted since: read again from the log
+    /// once they are loaded.
+    overflowed: HashMap<String, u64>,
+    /// An overflowed table is loaded: the session should read the log again from its
+    /// checkpoint.
+    reread: bool,
 }
 
 impl Cached {
-    pub fn new(gate: std::sync::Arc<LoadGate>) -> Cached {
+    /// `limit`: changes held at most, all tables together.
+    pub fn new(gate: std::sync::Arc<LoadGate>, limit: usize) -> Cached {
         let (version, view) = gate.read();
         Cached {
+            limit,
             gate,
             view,
             version,
             held: HashMap::new(),
             total: 0,
             dropped: HashSet::new(),
+            overflowed: HashMap::new(),
+            reread: false,
         }
     }
 
@@ -158,6 +175,16 @@ impl Cached {
             .filter(|t| self.state(t) == Load::Ready)
             .cloned()
             .collect();
+        let reread: Vec<String> = self
+            .overflowed
+            .keys()
+            .filter(|t| self.state(t) == Load::Ready)
+            .cloned()
+            .collect();
+        for t in reread {
+            self.overflowed.remove(&t);
+            self.reread = true;
+        }
         let mut out = vec![];
         for t in ready {
             if let Some(txns) = self.held.remove(&t) {
@@ -190,6 +217,21 @@ impl Cached {
                 Load::Ready => keep.push(c),
                 Load::Pending => {}
                 Load::Loading => {
+                    if let Some(n) = self.overflowed.get_mut(&c.table) {
+                        *n += 1;
+                        continue;
+                    }
+                    if self.total >= self.limit {
+                        // Let this table's cache go: its changes are read again later.
+                        let n = self
+                            .held
+                            .remove(&c.table)
+                            .map_or(0, |t| t.iter().map(|x| x.changes.len()).sum::<usize>());
+                        self.total -= n;
+                        tracing::info!(target: "tugboat::cdc", "{}: more than the cache holds changed during its load: its changes are read again from the log once it is loaded", c.table);
+                        self.overflowed.insert(c.table.clone(), n as u64 + 1);
+                        continue;
+                    }
                     let held = self.held.entry(c.table.clone()).or_default();
                     match held.last_mut() {
                         Some(t) if &t.end == end && t.commit_ms == commit_ms => t.changes.push(c),
@@ -219,16 +261,18 @@ impl Cached {
         self.total
     }
 
-    /// The caches are full: read nothing more until a table is loaded.
-    pub fn full(&self) -> bool {
-        self.total >= CACHE_CHANGES
+    /// A table whose cache overflowed is loaded now: its changes must be read again from
+    /// the checkpoint.
+    pub fn reread(&self) -> bool {
+        self.reread
     }
 
-    /// Changes cached for `table`.
+    /// Changes waiting for `table`'s load (cached, or counted to be read again).
     pub fn of(&self, table: &str) -> u64 {
         self.held
             .get(table)
             .map_or(0, |t| t.iter().map(|x| x.changes.len() as u64).sum())
+            + self.overflowed.get(table).copied().unwrap_or(0)
     }
 
     /// How the load ended, as of the last [`Cached::refresh`].
@@ -271,7 +315,7 @@ mod tests {
     #[test]
     fn changes_wait_for_their_table_and_come_out_in_order() {
         let gate = std::sync::Arc::new(LoadGate::new(["s.old".to_string()]));
-        let mut c = Cached::new(gate.clone());
+        let mut c = Cached::new(gate.clone(), CACHE_CHANGES);
         let p = |n| Position::Lsn(n);
         // s.a not started: dropped; s.old loaded in part before: cached.
         let kept = c.route(vec![change("s.a", "1"), change("s.old", "1")], &p(1), 1);
@@ -301,6 +345,35 @@ mod tests {
         c.drop_table("s.old");
         assert_eq!(c.total(), 0);
         assert!(c.route(vec![change("s.old", "4")], &p(5), 5).is_empty());
+        assert_eq!(c.total(), 0);
+        // Beyond the caches' size a table's changes are counted, not kept, and read again
+        // once it is loaded.
+        gate.observe(&TaskEvent::TableStarted {
+            table: "s.b".into(),
+        });
+        gate.observe(&TaskEvent::TableStarted {
+            table: "s.c".into(),
+        });
+        c.refresh();
+        let many: Vec<Change> = (0..CACHE_CHANGES)
+            .map(|i| change("s.b", &i.to_string()))
+            .collect();
+        c.route(many, &p(6), 6);
+        assert_eq!(c.total(), CACHE_CHANGES);
+        c.route(vec![change("s.c", "1"), change("s.c", "2")], &p(7), 7);
+        assert_eq!((c.total(), c.of("s.c")), (CACHE_CHANGES, 2));
+        gate.observe(&TaskEvent::TableReady {
+            table: "s.c".into(),
+        });
+        assert!(c.refresh().is_empty());
+        assert!(c.reread());
+        gate.observe(&TaskEvent::TableReady {
+            table: "s.b".into(),
+        });
+        assert_eq!(
+            c.refresh().iter().map(|t| t.changes.len()).sum::<usize>(),
+            CACHE_CHANGES
+        );
         assert_eq!(c.total(), 0);
         // A table the load never named, once the load has ended: the applier's to judge.
         gate.finished(Ok(p(9)));

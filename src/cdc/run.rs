@@ -404,6 +404,9 @@ struct Failure {
     fatal: bool,
     /// Changes were applied before it failed.
     progressed: bool,
+    /// Not a failure: the session reads the log again from the checkpoint (a table whose
+    /// changes overflowed the caches during the full load is loaded now, see `cached`).
+    reread: bool,
 }
 
 impl Failure {
@@ -412,6 +415,7 @@ impl Failure {
             error,
             fatal: true,
             progressed: false,
+            reread: false,
         }
     }
 
@@ -420,6 +424,7 @@ impl Failure {
             error,
             fatal: false,
             progressed: false,
+            reread: false,
         }
     }
 }
@@ -446,6 +451,9 @@ async fn recover(
             Err(f) => f,
         };
         first = false;
+        if f.reread {
+            continue;
+        }
         if f.fatal {
             return Err(f.error);
         }
@@ -617,12 +625,15 @@ async fn replicate(
     let mut cache = load
         .as_ref()
         .filter(|_| cp.phase == "full-load")
-        .map(|g| Cached::new(g.clone()));
+        .map(|g| Cached::new(g.clone(), task.settings.cached_changes.max(1)));
     applier.all_idempotent = cache.is_some();
     step(format!(
         "replicating from {} ({})",
         cp.position,
         match cp.phase.as_str() {
+            "full-load" if cache.as_ref().and_then(Cached::end).is_some() => {
+                "the full load is done: its tables take the changes made during it"
+            }
             "full-load" => "while the full load runs: changes wait for their table's load",
             "replay" => "changes made during the full load first",
             _ => "ongoing changes",
@@ -652,6 +663,7 @@ async fn replicate(
         ..Default::default()
     };
     let started_with = cp.changes;
+    let mut reread = false;
     // The end of the last transaction (or DDL) read: everything before it is applied, cached
     // or left to the full load.
     let mut read_end = cp.position.clone();
@@ -695,10 +707,6 @@ async fn replicate(
         }
         let stop = cancel.load(Ordering::Relaxed) || stop_reason.is_some();
         let got = if stop {
-            None
-        } else if cache.as_ref().is_some_and(Cached::full) {
-            // The caches are full: the capture waits until a table is loaded.
-            tokio::time::sleep(Duration::from_millis(100)).await;
             None
         } else {
             match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
@@ -958,7 +966,7 @@ async fn replicate(
         // target. The checkpoint moves to it; the replay goes on to where the load ended.
         if let Some(Ok(load_end)) = cache
             .as_ref()
-            .filter(|c| c.total() == 0)
+            .filter(|c| c.total() == 0 && !c.reread())
             .and_then(Cached::end)
             && pending.is_empty()
             && !applier.is_open()
@@ -982,6 +990,20 @@ async fn replicate(
             cache = None;
             applier.all_idempotent = false;
             stop_at = task_stop;
+        }
+        // A table whose changes overflowed the caches is loaded: read the log again from the
+        // checkpoint, that table's changes included.
+        if cache.as_ref().is_some_and(Cached::reread)
+            && pending.is_empty()
+            && !applier.is_open()
+            && !stop
+        {
+            step(format!(
+                "a table whose changes overflowed the cache during its load is loaded: reading the log again from {}",
+                cp.position
+            ));
+            reread = true;
+            break;
         }
         if window.elapsed() >= Duration::from_secs(1) || stop {
             // The rates of a whole window (a stop cuts the last one short: the previous stand).
@@ -1051,6 +1073,15 @@ async fn replicate(
             fatal: applier.stopped_by_policy,
             progressed: applier.applied > started_with,
             error,
+            reread: false,
+        });
+    }
+    if reread {
+        return Err(Failure {
+            error: fail(source, "reading the log again".into()),
+            fatal: false,
+            progressed: true,
+            reread: true,
         });
     }
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());

@@ -940,6 +940,11 @@ pub struct MigrateArgs {
     /// of about this many rows, in parallel (0: never split).
     #[arg(long, default_value_t = 1_000_000)]
     partition_rows: u64,
+    /// Full load and CDC: changes held in memory at most (all tables together) while their
+    /// tables load; a table whose changes go beyond has them read again from the log once it
+    /// is loaded.
+    #[arg(long, default_value_t = crate::cdc::cached::CACHE_CHANGES)]
+    cached_changes: usize,
     /// Limited LOB mode: text and binary LOB values longer than this many KiB are cut to it,
     /// each cut counted and reported (default: full LOB mode, nothing cut).
     #[arg(long)]
@@ -1130,6 +1135,7 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
             max_parallel_tables: a.parallel.max(1),
             batch_rows: a.batch_rows.max(1),
             partition_rows: a.partition_rows,
+            cached_changes: a.cached_changes.max(1),
             lob_max_kb: a.lob_max_kb,
             retries: a.retries,
             zero_dates,

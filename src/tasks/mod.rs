@@ -121,6 +121,10 @@ pub struct Settings {
     /// Tables of at least twice this many rows (estimated) with an integer primary key are
     /// loaded in key ranges of about this many rows, in parallel. 0: never split.
     pub partition_rows: u64,
+    /// Full load and CDC: changes held in memory at most, all tables together, while their
+    /// tables load (DMS's cached changes); a table whose changes go beyond has them read again
+    /// from the log once it is loaded.
+    pub cached_changes: usize,
 }
 
 impl Default for Settings {
@@ -137,6 +141,7 @@ impl Default for Settings {
             partition_rows: 1_000_000,
             lob_max_kb: None,
             retries: 5,
+            cached_changes: crate::cdc::cached::CACHE_CHANGES,
         }
     }
 }

@@ -1683,7 +1683,9 @@ async fn changes_made_during_the_full_load_end_consistent() {
 /// DMS's cached changes, with the capture running beside the full load: a small table loaded
 /// early replicates while a big one still loads; the big one's changes wait and apply once it
 /// is loaded. Killed (SIGKILL) during the load and started again, the task ends exact.
-async fn cached_changes(pg_source: bool) {
+/// `limit`: the task's cache size (`--cached-changes`); a small one overflows, and the big
+/// table's changes are read again from the log once it is loaded.
+async fn cached_changes(pg_source: bool, limit: Option<&str>) {
     let (src_url, dst_url, task) = if pg_source {
         (
             support::pg_database("tug_pcdc_cache_src").await,
@@ -1744,7 +1746,11 @@ async fn cached_changes(pg_source: bool) {
         )
     };
     let log = log_file(task);
-    let mut child = start_task(&src_url, &dst_url, &log, task, &["--parallel", "2"]);
+    let mut opts = vec!["--parallel", "2"];
+    if let Some(l) = limit {
+        opts.extend(["--cached-changes", l]);
+    }
+    let mut child = start_task(&src_url, &dst_url, &log, task, &opts);
     // The small table's changes reach the target while the big one is still being loaded.
     let deadline = Instant::now() + Duration::from_secs(90);
     let big_state = format!(
@@ -1775,7 +1781,7 @@ async fn cached_changes(pg_source: bool) {
     child.kill().expect("SIGKILL");
     child.wait().expect("killed");
     let log2 = log_file(&format!("{task}-again"));
-    let mut child = start_task(&src_url, &dst_url, &log2, task, &["--parallel", "2"]);
+    let mut child = start_task(&src_url, &dst_url, &log2, task, &opts);
     loaded(&dst, task, &mut child, &log2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop_writing.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -1797,6 +1803,12 @@ async fn cached_changes(pg_source: bool) {
         out.contains("every table loaded and its cached changes applied"),
         "{out}"
     );
+    // Loaded from the start of the second run, big overflowed a small cache at once.
+    assert_eq!(
+        out.contains("overflowed the cache during its load is loaded: reading the log again"),
+        limit.is_some(),
+        "{out}"
+    );
     no_exceptions(&dst, &out).await;
     let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
     assert!(ok, "{text}{err}");
@@ -1808,10 +1820,10 @@ async fn cached_changes(pg_source: bool) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mariadb_a_loaded_table_replicates_while_another_loads_and_a_kill_mid_load_ends_exact() {
-    cached_changes(false).await;
+    cached_changes(false, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_a_loaded_table_replicates_while_another_loads_and_a_kill_mid_load_ends_exact() {
-    cached_changes(true).await;
+    cached_changes(true, Some("100")).await;
 }

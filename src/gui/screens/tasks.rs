@@ -410,6 +410,16 @@ impl TasksScreen {
                         ui.label("rows per range");
                     });
                     ui.end_row();
+                    let l = ui.label("Cached changes");
+                    ui.horizontal(|ui| {
+                        changed |= ui
+                            .add(egui::DragValue::new(&mut s.cached_changes).range(1..=100_000_000).speed(1_000))
+                            .labelled_by(l.id)
+                            .on_hover_text("Full load and CDC: changes held in memory at most while their tables load; a table whose changes go beyond has them read again from the log once it is loaded")
+                            .changed();
+                        ui.label("changes in memory at most (full load and CDC)");
+                    });
+                    ui.end_row();
                     let l = ui.label("LOBs");
                     ui.horizontal(|ui| {
                         let mut limited = s.lob_max_kb.is_some();
