@@ -208,6 +208,8 @@ pub struct Applier {
     /// Every change may already be on the target (the full load is still running): all apply
     /// idempotently.
     pub all_idempotent: bool,
+    /// The target refused `session_replication_role` once (said once).
+    role_warned: bool,
 }
 
 /// What a target transaction holds so far (or one [`Applier::stage`] added to it), counted
@@ -329,6 +331,7 @@ impl Applier {
             applied: 0,
             stopped_by_policy: false,
             all_idempotent: false,
+            role_warned: false,
         })
     }
 
@@ -352,7 +355,24 @@ impl Applier {
             let target = &self.target;
             let err = |e| query_error(target, "opening the connection that applies changes", e);
             let c = match &self.target.pool {
-                Pool::Postgres(p) => ApplyConn::Pg(p.acquire().await.map_err(&err)?),
+                Pool::Postgres(p) => {
+                    let mut c = p.acquire().await.map_err(&err)?;
+                    // Replicated changes are the source's own effects: the target's triggers
+                    // (converted from the source's, which already ran there) and foreign keys
+                    // must not act on them again (DMS does the same). The connection never
+                    // goes back to the pool with this setting.
+                    c.close_on_drop();
+                    if let Err(e) = sqlx::raw_sql("SET session_replication_role = replica")
+                        .execute(&mut *c)
+                        .await
+                    {
+                        if !self.role_warned {
+                            self.role_warned = true;
+                            tracing::warn!(target: "tugboat::cdc", "{}: cannot set session_replication_role ({e}): the target's triggers and foreign keys act on replicated changes; connect as a superuser, or disable the triggers until cut-over", target.endpoint.label());
+                        }
+                    }
+                    ApplyConn::Pg(c)
+                }
                 Pool::MySql(p) => {
                     let mut c = p.acquire().await.map_err(&err)?;
                     sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_MYSQL)

@@ -188,6 +188,81 @@ pub fn keys(tables: &[Prepared]) -> Vec<Check> {
     out
 }
 
+/// The target's triggers on the task's tables: replicated changes are the source's effects
+/// (its own triggers' included), so a target trigger acting on them again doubles them. On
+/// PostgreSQL the applier turns them off for its session (`session_replication_role`), which
+/// takes a superuser; MySQL, MariaDB and SQLite have no such switch.
+pub async fn target_triggers(target: &Connection, tables: &[Prepared]) -> Vec<Check> {
+    let engine = target.endpoint.engine;
+    let sql = match engine {
+        Engine::Postgres => {
+            "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"
+        }
+        Engine::MySql | Engine::MariaDb => {
+            "SELECT event_object_schema, event_object_table, trigger_name FROM information_schema.triggers"
+        }
+        Engine::Sqlite => "SELECT 'main', tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
+    };
+    let Ok(rows) = target.query_text(sql).await else {
+        return vec![];
+    };
+    let superuser = engine == Engine::Postgres
+        && value(
+            target,
+            "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user",
+        )
+        .await
+        .as_deref()
+            == Some("true");
+    let current = match engine {
+        Engine::MySql | Engine::MariaDb => value(target, "SELECT DATABASE()").await,
+        _ => None,
+    }
+    .unwrap_or_default();
+    let mut out = vec![];
+    for p in tables {
+        let table = crate::tasks::sink::target_table_name(engine, &p.plan);
+        let schema = match engine {
+            Engine::Sqlite => "main".to_string(),
+            _ if p.plan.target_schema.is_empty() => current.clone(),
+            _ => p.plan.target_schema.clone(),
+        };
+        let names: Vec<&str> = rows
+            .iter()
+            .filter(|r| {
+                r.at(0).is_some_and(|s| s.eq_ignore_ascii_case(&schema))
+                    && r.at(1).is_some_and(|t| t.eq_ignore_ascii_case(&table))
+            })
+            .filter_map(|r| r.at(2))
+            .collect();
+        if names.is_empty() || superuser {
+            continue;
+        }
+        let fix = match engine {
+            Engine::Postgres => {
+                "connect to the target as a superuser (the applier then turns triggers off for its session), or ALTER TABLE ... DISABLE TRIGGER until cut-over"
+            }
+            _ => {
+                "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again"
+            }
+        };
+        out.push(check(
+            &format!("target triggers on {}", p.label),
+            false,
+            true,
+            format!(
+                "{} on every replicated change, whose effects on the source come through the log already",
+                match names[..] {
+                    [one] => format!("trigger {one} fires"),
+                    _ => format!("triggers {} fire", names.join(", ")),
+                }
+            ),
+            fix,
+        ));
+    }
+    out
+}
+
 async fn mysql(source: &Connection, out: &mut Vec<Check>) {
     let var =
         |name: &'static str| async move { value(source, &format!("SELECT @@GLOBAL.{name}")).await };

@@ -597,6 +597,7 @@ async fn replicate(
     if first {
         let mut keys = checks::keys(&prepared);
         keys.extend(checks::replica_identity(source, &prepared).await);
+        keys.extend(checks::target_triggers(target, &prepared).await);
         report_checks(&step, &keys);
         found.extend(keys);
     }

@@ -1827,3 +1827,101 @@ async fn mariadb_a_loaded_table_replicates_while_another_loads_and_a_kill_mid_lo
 async fn postgres_a_loaded_table_replicates_while_another_loads_and_a_kill_mid_load_ends_exact() {
     cached_changes(true, Some("100")).await;
 }
+
+/// The target's triggers (converted from the source's, Sakila's `ins_film` kind) do not act on
+/// replicated changes: the source's trigger already ran, and its rows come through the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn target_triggers_do_not_fire_on_replicated_changes() {
+    let src_url = support::mysql_database("tug_cdc_trig_src").await;
+    let dst_url = support::pg_database("tug_cdc_trig_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE film (film_id INT PRIMARY KEY, title VARCHAR(100) NOT NULL);
+         CREATE TABLE film_text (film_id INT PRIMARY KEY, title VARCHAR(100) NOT NULL);
+         CREATE TRIGGER ins_film AFTER INSERT ON film FOR EACH ROW INSERT INTO film_text (film_id, title) VALUES (NEW.film_id, NEW.title);
+         INSERT INTO film VALUES (1, 'ACADEMY DINOSAUR'), (2, 'ACE GOLDFINGER')",
+    )
+    .await
+    .expect("source tables");
+    let log = log_file("trig");
+    let mut child = start_task(&src_url, &dst_url, &log, "trig", &[]);
+    loaded(&dst, "trig", &mut child, &log).await;
+    // The load created the converted trigger on the target.
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'tug_cdc_trig_src.film'::regclass AND NOT tgisinternal"
+        )
+        .await,
+        "1",
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    src.execute("INSERT INTO film VALUES (3, 'ADAPTATION HOLES'), (4, 'AFFAIR PREJUDICE')")
+        .await
+        .expect("changes");
+    converge(
+        &src,
+        &dst,
+        "SELECT CONCAT(count(*), '/', sum(film_id)) FROM film_text",
+        "SELECT count(*) || '/' || sum(film_id) FROM tug_cdc_trig_src.film_text",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    no_exceptions(&dst, &out).await;
+    // Outside replication the target's trigger still works.
+    dst.execute("INSERT INTO tug_cdc_trig_src.film VALUES (9, 'LOCAL')")
+        .await
+        .expect("a local insert");
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT title FROM tug_cdc_trig_src.film_text WHERE film_id = 9"
+        )
+        .await,
+        "LOCAL"
+    );
+}
+
+/// A trigger on a target table that no session switch can turn off (SQLite here, MySQL and
+/// MariaDB alike) is a premigration warning that names it and says what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_trigger_that_would_act_on_replicated_changes_is_a_warning() {
+    let IntoSqlite {
+        src_url,
+        dst_url,
+        dst,
+        log,
+        _dir,
+        ..
+    } = into_sqlite(
+        "tug_cdc_lite_trig",
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)",
+    )
+    .await;
+    let mut child = start_task(&src_url, &dst_url, &log, "litetrig", &[]);
+    loaded(&dst, "litetrig", &mut child, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert!(!out.contains("check target triggers"), "{out}");
+    dst.execute("CREATE TABLE audit (id INT); CREATE TRIGGER t_audit AFTER INSERT ON t BEGIN INSERT INTO audit VALUES (NEW.id); END")
+        .await
+        .expect("a trigger on the target");
+    let mut child = start_task(&src_url, &dst_url, &log, "litetrig", &[]);
+    wait_log(&log, "check target triggers on tug_cdc_lite_trig.t").await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("check target triggers"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("WARNING")
+            && line.contains("trigger t_audit fires")
+            && line.contains("drop the triggers on the target until cut-over"),
+        "{line}"
+    );
+}
