@@ -365,11 +365,10 @@ impl Applier {
                     if let Err(e) = sqlx::raw_sql("SET session_replication_role = replica")
                         .execute(&mut *c)
                         .await
+                        && !self.role_warned
                     {
-                        if !self.role_warned {
-                            self.role_warned = true;
-                            tracing::warn!(target: "tugboat::cdc", "{}: cannot set session_replication_role ({e}): the target's triggers and foreign keys act on replicated changes; connect as a superuser, or disable the triggers until cut-over", target.endpoint.label());
-                        }
+                        self.role_warned = true;
+                        tracing::warn!(target: "tugboat::cdc", "{}: cannot set session_replication_role ({e}): the target's triggers and foreign keys act on replicated changes; connect as a superuser, or disable the triggers until cut-over", target.endpoint.label());
                     }
                     ApplyConn::Pg(c)
                 }
