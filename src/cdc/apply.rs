@@ -30,6 +30,10 @@ pub struct Checkpoint {
     pub phase: String,
     pub replay_until: Option<Position>,
     pub changes: u64,
+    /// The source's GTID state at `position` (MariaDB), when the capture knew it: a task
+    /// pointed at another server holding the same transactions (after a failover) goes on
+    /// from there.
+    pub gtid: Option<String>,
 }
 
 /// Creates the checkpoint table if needed and reads the task's checkpoint.
@@ -38,16 +42,32 @@ pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkp
         .query(
             &format!("creating {CHECKPOINT}"),
             &format!(
-                "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL, source_gtid varchar(400))"
             ),
         )
         .await?;
+    // A checkpoint table from before GTIDs were kept gains the column.
+    if target
+        .query(
+            "probing the checkpoint's GTID",
+            &format!("SELECT source_gtid FROM {CHECKPOINT} WHERE 1 = 0"),
+        )
+        .await
+        .is_err()
+    {
+        target
+            .query(
+                &format!("adding source_gtid to {CHECKPOINT}"),
+                &format!("ALTER TABLE {CHECKPOINT} ADD COLUMN source_gtid varchar(400)"),
+            )
+            .await?;
+    }
     let lit = |s: &str| values::text_literal(target.endpoint.engine, s);
     let rows = target
         .query(
             &format!("reading {CHECKPOINT}"),
             &format!(
-                "SELECT position, phase, replay_until, changes FROM {CHECKPOINT} WHERE task = {}",
+                "SELECT position, phase, replay_until, changes, source_gtid FROM {CHECKPOINT} WHERE task = {}",
                 lit(task)
             ),
         )
@@ -67,6 +87,7 @@ pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkp
         phase: r.s("phase"),
         replay_until: r.opt("replay_until").and_then(|p| Position::parse(&p)),
         changes: r.i64("changes").unwrap_or(0).max(0) as u64,
+        gtid: r.opt("source_gtid").filter(|g| !g.is_empty()),
     }))
 }
 
@@ -80,11 +101,12 @@ pub async fn set_checkpoint(target: &Connection, task: &str, c: &Checkpoint) -> 
         .map(|p| lit(&p.to_string()))
         .unwrap_or_else(|| "NULL".into());
     let sql = format!(
-        "DELETE FROM {CHECKPOINT} WHERE task = {t};\nINSERT INTO {CHECKPOINT} (task, position, phase, replay_until, source_commit, changes, updated_at) VALUES ({t}, {}, {}, {until}, NULL, {}, {})",
+        "DELETE FROM {CHECKPOINT} WHERE task = {t};\nINSERT INTO {CHECKPOINT} (task, position, phase, replay_until, source_commit, changes, updated_at, source_gtid) VALUES ({t}, {}, {}, {until}, NULL, {}, {}, {})",
         lit(&c.position.to_string()),
         lit(&c.phase),
         c.changes,
         lit(&crate::tasks::state::now()),
+        c.gtid.as_deref().map(lit).unwrap_or("NULL".into()),
         t = lit(task),
     );
     target
@@ -670,6 +692,7 @@ impl Applier {
         &mut self,
         txns: &[Txn],
         position: &Position,
+        gtid: Option<String>,
         phase: &str,
         replay_until: Option<&Position>,
     ) -> Result<()> {
@@ -696,11 +719,12 @@ impl Applier {
             .map(|t| t.commit_ms.to_string())
             .unwrap_or("NULL".into());
         tail.push_str(&format!(
-            "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {} WHERE task = {};\nCOMMIT",
+            "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {}, source_gtid = {} WHERE task = {};\nCOMMIT",
             lit(&position.to_string()),
             lit(phase),
             replay_until.map(|p| lit(&p.to_string())).unwrap_or("NULL".into()),
             lit(&now),
+            gtid.as_deref().map(lit).unwrap_or("NULL".into()),
             lit(&self.task)
         ));
         if let Err(e) = self.conn().await?.run(tail).await {

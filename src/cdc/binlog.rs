@@ -242,6 +242,56 @@ async fn gtid_state(conn: &Connection, file: &str, pos: u64) -> Result<String> {
         .unwrap_or_default())
 }
 
+/// A GTID state (`0-1-40,1-2-7`) with its domains in order, as the capture and the checkpoint
+/// keep it (the server lists them in its own order).
+pub fn normal_state(state: &str) -> String {
+    let mut g: Vec<Gtid> = state.split(',').filter_map(Gtid::parse).collect();
+    g.sort_by_key(|g| g.domain);
+    g.iter().map(Gtid::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The GTID state the capture follows through the log: the last GTID of each domain.
+#[derive(Default)]
+struct GtidState {
+    domains: std::collections::BTreeMap<u32, Gtid>,
+    text: String,
+}
+
+impl GtidState {
+    fn parse(state: &str) -> GtidState {
+        let mut s = GtidState::default();
+        for g in state.split(',').filter_map(Gtid::parse) {
+            s.domains.insert(g.domain, g);
+        }
+        s.text = s.render();
+        s
+    }
+
+    fn render(&self) -> String {
+        let all: Vec<String> = self.domains.values().map(Gtid::to_string).collect();
+        all.join(",")
+    }
+
+    /// A MariaDB GTID event (type 162): its body starts with the sequence number (8 bytes)
+    /// and the domain (4 bytes), little-endian; the server is the event's.
+    fn read_event(&mut self, server: u32, body: &[u8]) {
+        let (Some(seq), Some(domain)) = (body.get(0..8), body.get(8..12)) else {
+            return;
+        };
+        let seq = u64::from_le_bytes(seq.try_into().unwrap_or_default());
+        let domain = u32::from_le_bytes(domain.try_into().unwrap_or_default());
+        self.domains.insert(
+            domain,
+            Gtid {
+                domain,
+                server,
+                seq,
+            },
+        );
+        self.text = self.render();
+    }
+}
+
 /// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it.
 pub async fn gtid_at(conn: &Connection, p: &Position) -> Option<String> {
     let Position::Binlog { file, pos } = p else {
@@ -262,7 +312,11 @@ async fn end_txn(
     commit_ms: i64,
     changes: &mut Vec<Change>,
     parted: &mut bool,
+    gtid: &Option<GtidState>,
 ) -> bool {
+    if let Some(g) = gtid {
+        tx.gtid_at(&at, &g.text);
+    }
     let whole = std::mem::take(parted) | !changes.is_empty();
     let t = Txn {
         end: at.clone(),
@@ -299,6 +353,7 @@ async fn read_log(
     tables: &HashMap<String, TableMeta>,
     tx: &super::Feed,
 ) -> std::result::Result<(), String> {
+    let start = from.clone();
     let Position::Binlog { file, pos } = from else {
         return Err(format!("{from} is not a binary log position"));
     };
@@ -319,6 +374,23 @@ async fn read_log(
     let _ = c
         .query_drop("SET @master_heartbeat_period = 1000000000")
         .await;
+    // MariaDB: the state of its GTIDs here, followed through the log (the server sends its
+    // GTID events to a replica that says it reads them), so that each checkpoint has its GTID.
+    let mut gtid = gtid_state(conn, &file, pos)
+        .await
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| GtidState::parse(&s));
+    if gtid.is_some() {
+        if c.query_drop("SET @mariadb_slave_capability = 4")
+            .await
+            .is_err()
+        {
+            gtid = None;
+        } else if let Some(g) = &gtid {
+            tx.gtid_at(&start, &g.text);
+        }
+    }
     let mut stream = c
         .get_binlog_stream(
             BinlogStreamRequest::new(server_id)
@@ -341,6 +413,12 @@ async fn read_log(
         let ev = ev.map_err(|e| format!("reading the binary log after {file}: {e}"))?;
         let h = ev.header();
         let end = h.log_pos() as u64;
+        if h.event_type_raw() == 162 {
+            if let Some(g) = gtid.as_mut() {
+                g.read_event(h.server_id(), ev.data());
+            }
+            continue;
+        }
         let data = ev
             .read_data()
             .map_err(|e| format!("decoding an event of {file} at {end}: {e}"))?;
@@ -351,10 +429,14 @@ async fn read_log(
             Some(EventData::FormatDescriptionEvent(_)) => described = true,
             // Sent when the log has nothing more (every second): read to its end.
             Some(EventData::HeartbeatEvent) if end > 0 && changes.is_empty() && !parted => {
-                tx.read_through(Position::Binlog {
+                let at = Position::Binlog {
                     file: file.clone(),
                     pos: end,
-                });
+                };
+                if let Some(g) = &gtid {
+                    tx.gtid_at(&at, &g.text);
+                }
+                tx.read_through(at);
             }
             Some(EventData::RowsEvent(rows)) => {
                 let Some(tme) = stream.get_tme(rows.table_id()) else {
@@ -426,7 +508,7 @@ async fn read_log(
                     pos: end,
                 };
                 let ms = h.timestamp() as i64 * 1000;
-                if !end_txn(tx, at, ms, &mut changes, &mut parted).await {
+                if !end_txn(tx, at, ms, &mut changes, &mut parted, &gtid).await {
                     return Ok(());
                 }
             }
@@ -441,12 +523,17 @@ async fn read_log(
                     file: file.clone(),
                     pos: end,
                 };
+                if let Some(g) = &gtid
+                    && word != "BEGIN"
+                {
+                    tx.gtid_at(&at, &g.text);
+                }
                 match word.as_str() {
                     "BEGIN" | "SAVEPOINT" | "XA" => {}
                     // A transaction of non-transactional tables ends so.
                     "COMMIT" => {
                         let ms = h.timestamp() as i64 * 1000;
-                        if !end_txn(tx, at, ms, &mut changes, &mut parted).await {
+                        if !end_txn(tx, at, ms, &mut changes, &mut parted, &gtid).await {
                             return Ok(());
                         }
                     }

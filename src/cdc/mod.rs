@@ -311,6 +311,14 @@ pub const IN_FLIGHT_CHANGES: usize = 3 * PART_CHANGES;
 /// Where the capture has read the log to, and when (see [`Feed::read_through`]).
 type ReadThrough = std::sync::Arc<std::sync::Mutex<Option<(Position, std::time::Instant)>>>;
 
+/// The source's GTID state at positions the capture reported, in log order (see
+/// [`Feed::gtid_at`]).
+type Gtids = std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<(Position, String)>>>;
+
+/// GTID states kept for positions not checkpointed yet, at most (older ones are let go: a
+/// checkpoint there is kept without its GTID).
+const GTIDS_KEPT: usize = 200_000;
+
 /// The capture's end of the channel to the applier, bounded by changes
 /// ([`IN_FLIGHT_CHANGES`]) rather than by messages.
 #[derive(Clone)]
@@ -318,6 +326,7 @@ pub struct Feed {
     tx: tokio::sync::mpsc::Sender<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
     through: ReadThrough,
+    gtids: Gtids,
 }
 
 /// The applier's end of the channel (see [`Feed`]).
@@ -325,6 +334,7 @@ pub struct Intake {
     rx: tokio::sync::mpsc::Receiver<Captured>,
     room: std::sync::Arc<tokio::sync::Semaphore>,
     through: ReadThrough,
+    gtids: Gtids,
 }
 
 /// The channel from a capture to the applier.
@@ -332,13 +342,20 @@ pub fn feed() -> (Feed, Intake) {
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     let room = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_CHANGES));
     let through = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let gtids: Gtids = Default::default();
     (
         Feed {
             tx,
             room: room.clone(),
             through: through.clone(),
+            gtids: gtids.clone(),
         },
-        Intake { rx, room, through },
+        Intake {
+            rx,
+            room,
+            through,
+            gtids,
+        },
     )
 }
 
@@ -373,6 +390,20 @@ impl Feed {
             *t = Some((p, std::time::Instant::now()));
         }
     }
+
+    /// The source's GTID state at `p` (MariaDB), for the checkpoint there: a task can follow
+    /// its source to another server holding the same transactions (a failover).
+    pub fn gtid_at(&self, p: &Position, state: &str) {
+        if let Ok(mut g) = self.gtids.lock() {
+            if g.back().is_some_and(|(q, _)| q == p) {
+                return;
+            }
+            g.push_back((p.clone(), state.to_string()));
+            if g.len() > GTIDS_KEPT {
+                g.pop_front();
+            }
+        }
+    }
 }
 
 /// A capture waiting for room is told the applier is gone.
@@ -398,6 +429,16 @@ impl Intake {
     /// before it was taken.
     pub fn read_through(&self) -> Option<(Position, std::time::Instant)> {
         self.through.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// The GTID state the capture reported at `p`, if any; what came before `p` is let go
+    /// (checkpoints only move on).
+    pub fn gtid_of(&self, p: &Position) -> Option<String> {
+        let mut g = self.gtids.lock().ok()?;
+        while g.front().is_some_and(|(q, _)| q != p && p.reached(q)) {
+            g.pop_front();
+        }
+        g.front().filter(|(q, _)| q == p).map(|(_, s)| s.clone())
     }
 
     /// Changes waiting in the channel.

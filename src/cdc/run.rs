@@ -225,6 +225,7 @@ pub async fn run_cdc(
                     phase: "full-load".into(),
                     replay_until: None,
                     changes: 0,
+                    gtid: None,
                 };
                 apply::set_checkpoint(target, &task.name, &c).await?;
                 checkpoint = Some(c);
@@ -264,6 +265,7 @@ pub async fn run_cdc(
             phase: "cdc".into(),
             replay_until: None,
             changes: 0,
+            gtid: None,
         };
         apply::set_checkpoint(target, &task.name, &c).await?;
     }
@@ -581,6 +583,53 @@ async fn replicate(
         }
         Err(e) => return Err(Failure::retry(e)),
     };
+    // A MariaDB checkpoint whose GTID this server's log does not have at that position: the
+    // task points at another server now (a failover to a replica). Its log holds the same
+    // transactions elsewhere: the GTID finds where.
+    if !pg && let Some(g) = cp.gtid.clone() {
+        let here = binlog::gtid_at(source, &cp.position)
+            .await
+            .map(|s| binlog::normal_state(&s));
+        if here.as_deref() != Some(binlog::normal_state(&g).as_str()) {
+            if cp.phase != "cdc" {
+                return Err(Failure::fatal(fail(
+                    source,
+                    format!(
+                        "the checkpoint {} (after GTID {g}) is not in this server's binary log as it was there: another server (a failover?) during the full load or the replay of its changes cannot be followed; reload the task",
+                        cp.position
+                    ),
+                )));
+            }
+            match binlog::gtid_position(source, &g).await {
+                Ok(p) => {
+                    step(format!(
+                        "the checkpoint {} is not this server's (its binary log differs there: a failover?); GTID {g} ends at {p} in this server's log: replicating from there",
+                        cp.position
+                    ));
+                    cp.position = p;
+                }
+                Err(e) => {
+                    // Its file purged from this server's log: say so first.
+                    let purged = binlog::still_there(source, &cp.position)
+                        .await
+                        .ok()
+                        .flatten();
+                    return Err(Failure::fatal(fail(
+                        source,
+                        match purged {
+                            Some(why) => {
+                                format!("{why} (GTID {g} cannot be placed in the log either: {e})")
+                            }
+                            None => format!(
+                                "the checkpoint {} (after GTID {g}) is not in this server's binary log, and the GTID cannot be placed in it ({e}); reload the task",
+                                cp.position
+                            ),
+                        },
+                    )));
+                }
+            }
+        }
+    }
     let gone = if pg {
         pglogical::still_there(source, &task.name).await
     } else {
@@ -768,7 +817,10 @@ async fn replicate(
                 .map(|t| t.end.clone())
                 .unwrap_or(cp.position.clone());
             let (phase, until) = phase_after(&cp, &end);
-            if let Err(e) = applier.apply(&pending, &end, &phase, until.as_ref()).await {
+            if let Err(e) = applier
+                .apply(&pending, &end, rx.gtid_of(&end), &phase, until.as_ref())
+                .await
+            {
                 outcome = Err(e);
                 break;
             }
@@ -950,7 +1002,10 @@ async fn replicate(
         // the full load it stays at its start.)
         if let Some(end) = checkpoint_at.filter(|_| !applier.is_open() && cache.is_none()) {
             let (phase, until) = phase_after(&cp, &end);
-            if let Err(e) = applier.apply(&[], &end, &phase, until.as_ref()).await {
+            if let Err(e) = applier
+                .apply(&[], &end, rx.gtid_of(&end), &phase, until.as_ref())
+                .await
+            {
                 outcome = Err(e);
                 break;
             }
@@ -976,7 +1031,16 @@ async fn replicate(
             cp.phase = "replay".into();
             cp.replay_until = Some(load_end.clone());
             let (phase, until) = phase_after(&cp, &read_end);
-            if let Err(e) = applier.apply(&[], &read_end, &phase, until.as_ref()).await {
+            if let Err(e) = applier
+                .apply(
+                    &[],
+                    &read_end,
+                    rx.gtid_of(&read_end),
+                    &phase,
+                    until.as_ref(),
+                )
+                .await
+            {
                 outcome = Err(e);
                 break;
             }

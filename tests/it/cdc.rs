@@ -265,9 +265,10 @@ async fn mariadb_changes_reach_postgres_exactly_through_kill_and_restart() {
         "renamed ✓|-0.0000000001||small|00:00:00.001|1901|f|t"
     );
 
-    // A checkpoint in a binary log the server no longer has: a clear error, nothing applied.
+    // A checkpoint in a binary log the server no longer has, its GTID older than every log
+    // there (what a purge leaves): a clear error, nothing applied.
     dst.execute(
-        "UPDATE tugboat_cdc_checkpoint SET position = 'binlog.000000:4' WHERE task = 'repl'",
+        "UPDATE tugboat_cdc_checkpoint SET position = 'binlog.000000:4', source_gtid = '0-1-0' WHERE task = 'repl'",
     )
     .await
     .expect("checkpoint");
@@ -1923,5 +1924,87 @@ async fn a_target_trigger_that_would_act_on_replicated_changes_is_a_warning() {
             && line.contains("trigger t_audit fires")
             && line.contains("drop the triggers on the target until cut-over"),
         "{line}"
+    );
+}
+
+/// A failover: the task's MariaDB source has a replica (GTID, `log_slave_updates`) whose
+/// binary log has the same file names at other offsets. Stopped, then started against the
+/// promoted replica, the task finds its checkpoint's GTID in the replica's log and goes on
+/// from there: nothing lost, nothing applied twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
+    let primary = support::own_mariadb();
+    let replica = support::own_mariadb_replica(2);
+    let admin = open(&replica.url_for("")).await;
+    admin
+        .execute(&format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos; START SLAVE",
+            primary.port, primary.user, primary.password
+        ))
+        .await
+        .expect("replication to the replica");
+    let src_url = own_database(&primary, "", "shop").await;
+    let dst_url = support::pg_database("tug_cdc_failover_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO t SELECT seq, 0 FROM seq_1_to_100",
+    )
+    .await
+    .expect("source table");
+    let log = log_file("failover");
+    let mut child = start_task(&src_url, &dst_url, &log, "failover", &[]);
+    loaded(&dst, "failover", &mut child, &log).await;
+    src.execute(
+        "INSERT INTO t SELECT seq, 1 FROM seq_101_to_150; UPDATE t SET n = n + 1 WHERE id <= 10",
+    )
+    .await
+    .expect("changes");
+    let sum = "SELECT CONCAT(count(*), '/', sum(n)) FROM t";
+    let sum_pg = "SELECT count(*) || '/' || sum(n) FROM shop.t";
+    converge(&src, &dst, sum, sum_pg, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert!(
+        !scalar(
+            &dst,
+            "SELECT source_gtid FROM tugboat_cdc_checkpoint WHERE task = 'failover'"
+        )
+        .await
+        .is_empty(),
+        "the checkpoint keeps its GTID"
+    );
+    // Changes while the task is stopped reach the replica; then the primary is gone and the
+    // replica takes writes of its own.
+    src.execute(
+        "INSERT INTO t SELECT seq, 2 FROM seq_151_to_180; DELETE FROM t WHERE id BETWEEN 20 AND 24",
+    )
+    .await
+    .expect("changes while stopped");
+    let replica_src = open(&replica.url_for("shop")).await;
+    converge(&src, &replica_src, sum, sum, &log).await;
+    admin.execute("STOP SLAVE").await.expect("promote");
+    drop(src);
+    drop(primary);
+    replica_src
+        .execute("INSERT INTO t SELECT seq, 3 FROM seq_181_to_200; UPDATE t SET n = n + 5 WHERE id > 190")
+        .await
+        .expect("writes on the promoted replica");
+    let replica_url = replica.url_for("shop");
+    let mut child = start_task(&replica_url, &dst_url, &log, "failover", &[]);
+    converge(&replica_src, &dst, sum, sum_pg, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("is not this server's")
+            && out.contains("in this server's log: replicating from there"),
+        "{out}"
+    );
+    no_exceptions(&dst, &out).await;
+    let (ok, text, err) = tugboat(&["validate", "--source", &replica_url, "--target", &dst_url]);
+    assert!(ok, "{text}{err}");
+    assert!(
+        text.contains("Validated") && !text.contains("Mismatched"),
+        "{text}"
     );
 }

@@ -93,7 +93,9 @@ pub fn pg() -> &'static Server {
 pub fn mysql() -> &'static Server {
     MY.get_or_init(|| match std::env::var("TUGBOAT_TEST_MYSQL_URL") {
         Ok(url) => external(&url, 3306),
-        Err(_) => start_mariadb().unwrap_or_else(|e| panic!("cannot start a private MariaDB: {e}")),
+        Err(_) => {
+            start_mariadb(1, "").unwrap_or_else(|e| panic!("cannot start a private MariaDB: {e}"))
+        }
     })
 }
 
@@ -290,7 +292,7 @@ fn start_postgres() -> Result<Server, String> {
     })
 }
 
-fn start_mariadb() -> Result<Server, String> {
+fn start_mariadb(server_id: u32, extra: &str) -> Result<Server, String> {
     let root = is_root();
     let user = if root {
         Some(uid_gid("mysql").ok_or("no mysql user to run the server as")?)
@@ -317,7 +319,7 @@ fn start_mariadb() -> Result<Server, String> {
         "while [ ! -f '{dir}/quit' ]; do \
          '{server}' --no-defaults --datadir='{data}' --port={port} --bind-address=127.0.0.1 --socket='{sock}' \
          --pid-file='{dir}/mysqld.pid' --tmpdir='{dir}' {user} --log-bin='{dir}/binlog' --binlog-format=ROW --binlog-row-image=FULL \
-         --server-id=1 --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=2 \
+         --server-id={server_id} {extra} --skip-name-resolve --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=2 \
          --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --log-error='{dir}/server.log'; \
          [ -f '{dir}/pause' ] || break; p=$(cat '{dir}/pause'); rm -f '{dir}/pause'; sleep $p; done & loop=$!; \
          read _; touch '{dir}/quit'; kill -TERM $(cat '{dir}/mysqld.pid'); wait $loop; rm -rf '{dir}'",
@@ -366,7 +368,15 @@ pub fn own_postgres() -> Server {
 
 /// A MariaDB server of the caller's own (see [`own_postgres`]).
 pub fn own_mariadb() -> Server {
-    start_mariadb().unwrap_or_else(|e| panic!("cannot start a private MariaDB: {e}"))
+    start_mariadb(1, "").unwrap_or_else(|e| panic!("cannot start a private MariaDB: {e}"))
+}
+
+/// A MariaDB server of the caller's own that can be made a replica of another: server id
+/// `server_id`, writing what it replicates to its own binary log (`log_slave_updates`), as a
+/// replica that may be promoted in a failover is set up.
+pub fn own_mariadb_replica(server_id: u32) -> Server {
+    start_mariadb(server_id, "--log-slave-updates")
+        .unwrap_or_else(|e| panic!("cannot start a private MariaDB: {e}"))
 }
 
 fn find_bin(names: &[&str]) -> Result<PathBuf, String> {
