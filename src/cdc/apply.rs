@@ -21,6 +21,10 @@ use crate::error::{Error, Result};
 use crate::tasks::{ErrorPolicy, Prepared, values};
 
 pub const CHECKPOINT: &str = "tugboat_cdc_checkpoint";
+/// Tables whose changes are no longer applied, and why, kept with the checkpoint: a task
+/// started again keeps them suspended (its checkpoint is past the changes it left out) until
+/// the table is reloaded.
+pub const SUSPENDED: &str = "tugboat_cdc_suspended";
 
 /// The task's place in its life: loading (changes are replayed from `position` once the load
 /// ends), replaying (idempotent up to `replay_until`) or following changes strictly.
@@ -43,6 +47,14 @@ pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkp
             &format!("creating {CHECKPOINT}"),
             &format!(
                 "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL, source_gtid varchar(400))"
+            ),
+        )
+        .await?;
+    target
+        .query(
+            &format!("creating {SUSPENDED}"),
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {SUSPENDED} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, reason text NOT NULL, suspended_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name))"
             ),
         )
         .await?;
@@ -232,6 +244,8 @@ pub struct Applier {
     pub all_idempotent: bool,
     /// The target refused `session_replication_role` once (said once).
     role_warned: bool,
+    /// Tables suspended since the last checkpoint, recorded in [`SUSPENDED`] with the next.
+    new_suspensions: Vec<(String, String)>,
 }
 
 /// What a target transaction holds so far (or one [`Applier::stage`] added to it), counted
@@ -354,6 +368,7 @@ impl Applier {
             stopped_by_policy: false,
             all_idempotent: false,
             role_warned: false,
+            new_suspensions: vec![],
         })
     }
 
@@ -361,9 +376,39 @@ impl Applier {
     pub fn suspend(&mut self, table: &str, why: String) {
         if let Some(t) = self.tables.get_mut(table) {
             tracing::warn!(target: "tugboat::cdc", "{table}: suspended: {why}");
+            if t.suspended.is_none() {
+                self.new_suspensions.push((table.to_string(), why.clone()));
+            }
             t.suspended = Some(why.clone());
             self.counts.entry(table.to_string()).or_default().suspended = Some(why);
         }
+    }
+
+    /// Suspends again the tables an earlier session suspended (kept in [`SUSPENDED`]): their
+    /// changes since were left out, so they stay suspended until reloaded. Returns them with
+    /// why.
+    pub async fn restore_suspensions(&mut self) -> Result<Vec<(String, String)>> {
+        let lit = |s: &str| values::text_literal(self.target.endpoint.engine, s);
+        let rows = self
+            .target
+            .query(
+                &format!("reading {SUSPENDED}"),
+                &format!(
+                    "SELECT table_name, reason FROM {SUSPENDED} WHERE task = {}",
+                    lit(&self.task)
+                ),
+            )
+            .await?;
+        let mut out = vec![];
+        for r in &rows {
+            let (table, why) = (r.s("table_name"), r.s("reason"));
+            if let Some(t) = self.tables.get_mut(&table) {
+                t.suspended = Some(why.clone());
+                self.counts.entry(table.clone()).or_default().suspended = Some(why.clone());
+                out.push((table, why));
+            }
+        }
+        Ok(out)
     }
 
     pub fn is_tracked(&self, table: &str) -> bool {
@@ -713,6 +758,14 @@ impl Applier {
             ));
             tail.push_str(";\n");
         }
+        for (table, why) in &self.new_suspensions {
+            let (t, tb) = (lit(&self.task), lit(table));
+            tail.push_str(&format!(
+                "DELETE FROM {SUSPENDED} WHERE task = {t} AND table_name = {tb};\nINSERT INTO {SUSPENDED} (task, table_name, reason, suspended_at) VALUES ({t}, {tb}, {}, {});\n",
+                lit(why),
+                lit(&now)
+            ));
+        }
         let changes = self.applied + open.read as u64;
         let commit = txns
             .last()
@@ -740,6 +793,7 @@ impl Applier {
             }
         }
         self.applied = changes;
+        self.new_suspensions.clear();
         for c in open.conflicts {
             tracing::warn!(target: "tugboat::cdc", "{}: {} (kept in tugboat_apply_exceptions)", c.table, c.error);
             self.counts.entry(c.table.clone()).or_default().exceptions += 1;

@@ -292,6 +292,16 @@ impl GtidState {
     }
 }
 
+/// The GTID state (MariaDB) at `p`, in domain order: None when the server has no such
+/// position (its file is not there); Err when the server could not be asked.
+pub async fn gtid_state_at(conn: &Connection, p: &Position) -> Result<Option<String>> {
+    let Position::Binlog { file, pos } = p else {
+        return Ok(None);
+    };
+    let s = gtid_state(conn, file, *pos).await?;
+    Ok((!s.is_empty()).then(|| normal_state(&s)))
+}
+
 /// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it.
 pub async fn gtid_at(conn: &Connection, p: &Position) -> Option<String> {
     let Position::Binlog { file, pos } = p else {

@@ -2,9 +2,12 @@
 //!
 //! The capture reads from the position recorded before the load, alongside it. Each change
 //! goes by the state of its table's load ([`LoadGate`], fed by the load's events):
-//! - not started: dropped, since the load reads the table later and sees the change there
-//!   (the change was committed before the capture read it, and the load marks a table
-//!   started before it reads a row of it);
+//! - not started: held for [`GRACE`], then dropped, since the load reads the table later and
+//!   sees the change there (the load marks a table started before it reads a row of it, and
+//!   the state is read again for every change routed). The grace covers a commit the log
+//!   shows before the database does (MariaDB writes its binary log before the storage engine
+//!   commits; PostgreSQL decodes a commit record before the transaction is visible): a table
+//!   started within it takes those changes into its cache;
 //! - being loaded: cached ([`Cached`]), since the load may or may not have seen it;
 //! - loaded (rows in, primary key built): the cached changes are applied, in source commit
 //!   order, then the table's changes apply as they come.
@@ -34,6 +37,9 @@ use crate::tasks::TaskEvent;
 /// Changes held in the caches at most (all tables together), unless the task says otherwise
 /// ([`crate::tasks::Settings::cached_changes`]).
 pub const CACHE_CHANGES: usize = 100_000;
+
+/// How long a change to a table whose load has not started is held before it is dropped.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where a table's full load stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,13 +136,15 @@ pub struct Cached {
     view: GateState,
     version: u64,
     /// Per table, the changes waiting for its load, with their transactions' ends and commit
-    /// times, in commit order.
-    held: HashMap<String, Vec<Txn>>,
+    /// times, in commit order, and when each was read.
+    held: HashMap<String, Vec<(std::time::Instant, Txn)>>,
     total: usize,
     /// Tables whose changes are no longer followed (suspended): dropped.
     dropped: HashSet<String>,
     /// Changes held at most.
     limit: usize,
+    /// How long a change to a table not started is held ([`GRACE`]).
+    grace: std::time::Duration,
     /// Tables whose cache overflowed, with the changes counted since: read again from the log
     /// once they are loaded.
     overflowed: HashMap<String, u64>,
@@ -151,6 +159,7 @@ impl Cached {
         let (version, view) = gate.read();
         Cached {
             limit,
+            grace: GRACE,
             gate,
             view,
             version,
@@ -169,6 +178,16 @@ impl Cached {
             return vec![];
         }
         (self.version, self.view) = self.gate.read();
+        // Tables still not started: what they held past the grace goes.
+        let pending: Vec<String> = self
+            .held
+            .keys()
+            .filter(|t| self.state(t) == Load::Pending)
+            .cloned()
+            .collect();
+        for t in pending {
+            self.expire(&t);
+        }
         let ready: Vec<String> = self
             .held
             .keys()
@@ -188,11 +207,29 @@ impl Cached {
         let mut out = vec![];
         for t in ready {
             if let Some(txns) = self.held.remove(&t) {
-                self.total -= txns.iter().map(|x| x.changes.len()).sum::<usize>();
-                out.extend(txns);
+                self.total -= txns.iter().map(|x| x.1.changes.len()).sum::<usize>();
+                out.extend(txns.into_iter().map(|x| x.1));
             }
         }
         out
+    }
+
+    /// Drops what a table not started holds from longer ago than the grace.
+    fn expire(&mut self, table: &str) {
+        let Some(held) = self.held.get_mut(table) else {
+            return;
+        };
+        let old = held
+            .iter()
+            .take_while(|x| x.0.elapsed() >= self.grace)
+            .count();
+        if old > 0 {
+            self.total -= held[..old].iter().map(|x| x.1.changes.len()).sum::<usize>();
+            held.drain(..old);
+        }
+        if held.is_empty() {
+            self.held.remove(table);
+        }
     }
 
     /// The load of `table` as this session last read it. A table the load does not know is
@@ -205,9 +242,18 @@ impl Cached {
         }
     }
 
-    /// Keeps of `changes` (of a transaction ending at `end`) what applies now; caches the
-    /// changes of tables being loaded and drops those of tables not started.
-    pub fn route(&mut self, changes: Vec<Change>, end: &Position, commit_ms: i64) -> Vec<Change> {
+    /// Routes `changes` (of a transaction ending at `end`, just read) by the load's states as
+    /// they are now: (the caches of tables loaded since, to apply first; the changes that apply
+    /// now). The changes of tables being loaded are cached, those of tables not started held
+    /// for the grace.
+    pub fn route(
+        &mut self,
+        changes: Vec<Change>,
+        end: &Position,
+        commit_ms: i64,
+    ) -> (Vec<Txn>, Vec<Change>) {
+        let released = self.refresh();
+        let now = std::time::Instant::now();
         let mut keep = vec![];
         for c in changes {
             if self.dropped.contains(&c.table) {
@@ -215,8 +261,10 @@ impl Cached {
             }
             match self.state(&c.table) {
                 Load::Ready => keep.push(c),
-                Load::Pending => {}
-                Load::Loading => {
+                Load::Pending | Load::Loading => {
+                    if self.state(&c.table) == Load::Pending {
+                        self.expire(&c.table);
+                    }
                     if let Some(n) = self.overflowed.get_mut(&c.table) {
                         *n += 1;
                         continue;
@@ -226,7 +274,7 @@ impl Cached {
                         let n = self
                             .held
                             .remove(&c.table)
-                            .map_or(0, |t| t.iter().map(|x| x.changes.len()).sum::<usize>());
+                            .map_or(0, |t| t.iter().map(|x| x.1.changes.len()).sum::<usize>());
                         self.total -= n;
                         tracing::info!(target: "tugboat::cdc", "{}: more than the cache holds changed during its load: its changes are read again from the log once it is loaded", c.table);
                         self.overflowed.insert(c.table.clone(), n as u64 + 1);
@@ -234,24 +282,29 @@ impl Cached {
                     }
                     let held = self.held.entry(c.table.clone()).or_default();
                     match held.last_mut() {
-                        Some(t) if &t.end == end && t.commit_ms == commit_ms => t.changes.push(c),
-                        _ => held.push(Txn {
-                            end: end.clone(),
-                            commit_ms,
-                            changes: vec![c],
-                        }),
+                        Some((_, t)) if &t.end == end && t.commit_ms == commit_ms => {
+                            t.changes.push(c)
+                        }
+                        _ => held.push((
+                            now,
+                            Txn {
+                                end: end.clone(),
+                                commit_ms,
+                                changes: vec![c],
+                            },
+                        )),
                     }
                     self.total += 1;
                 }
             }
         }
-        keep
+        (released, keep)
     }
 
     /// Stops caching `table` and forgets what it held (the table is suspended).
     pub fn drop_table(&mut self, table: &str) {
         if let Some(txns) = self.held.remove(table) {
-            self.total -= txns.iter().map(|x| x.changes.len()).sum::<usize>();
+            self.total -= txns.iter().map(|x| x.1.changes.len()).sum::<usize>();
         }
         self.dropped.insert(table.to_string());
     }
@@ -271,7 +324,7 @@ impl Cached {
     pub fn of(&self, table: &str) -> u64 {
         self.held
             .get(table)
-            .map_or(0, |t| t.iter().map(|x| x.changes.len() as u64).sum())
+            .map_or(0, |t| t.iter().map(|x| x.1.changes.len() as u64).sum())
             + self.overflowed.get(table).copied().unwrap_or(0)
     }
 
@@ -317,34 +370,33 @@ mod tests {
         let gate = std::sync::Arc::new(LoadGate::new(["s.old".to_string()]));
         let mut c = Cached::new(gate.clone(), CACHE_CHANGES);
         let p = |n| Position::Lsn(n);
-        // s.a not started: dropped; s.old loaded in part before: cached.
-        let kept = c.route(vec![change("s.a", "1"), change("s.old", "1")], &p(1), 1);
+        // s.a not started: held for the grace; s.old loaded in part before: cached.
+        let (_, kept) = c.route(vec![change("s.a", "1"), change("s.old", "1")], &p(1), 1);
         assert!(kept.is_empty());
-        assert_eq!((c.of("s.a"), c.of("s.old")), (0, 1));
+        assert_eq!((c.of("s.a"), c.of("s.old")), (1, 1));
         gate.observe(&TaskEvent::TableStarted {
             table: "s.a".into(),
         });
-        assert!(c.refresh().is_empty());
-        let kept = c.route(vec![change("s.a", "2"), change("s.old", "2")], &p(2), 2);
-        assert!(kept.is_empty());
+        // Started within the grace: what it held is its cache now.
+        let (released, kept) = c.route(vec![change("s.a", "2"), change("s.old", "2")], &p(2), 2);
+        assert!(released.is_empty() && kept.is_empty());
         c.route(vec![change("s.a", "3")], &p(3), 3);
-        assert_eq!(c.total(), 4);
+        assert_eq!(c.total(), 5);
         gate.observe(&TaskEvent::TableReady {
             table: "s.a".into(),
         });
-        let out = c.refresh();
-        assert_eq!(ids(&out), ["s.a:2", "s.a:3"]);
+        // Loaded: its cache comes out first, in order, with the change read now after it.
+        let (released, kept) = c.route(vec![change("s.a", "4"), change("s.old", "3")], &p(4), 4);
+        assert_eq!(ids(&released), ["s.a:1", "s.a:2", "s.a:3"]);
         assert_eq!(
-            out.iter().map(|t| t.end.clone()).collect::<Vec<_>>(),
-            [p(2), p(3)]
+            released.iter().map(|t| t.end.clone()).collect::<Vec<_>>(),
+            [p(1), p(2), p(3)]
         );
-        // Loaded: its changes apply at once.
-        let kept = c.route(vec![change("s.a", "4"), change("s.old", "3")], &p(4), 4);
         assert_eq!(kept.len(), 1);
         assert_eq!(c.of("s.old"), 3);
         c.drop_table("s.old");
         assert_eq!(c.total(), 0);
-        assert!(c.route(vec![change("s.old", "4")], &p(5), 5).is_empty());
+        assert!(c.route(vec![change("s.old", "4")], &p(5), 5).1.is_empty());
         assert_eq!(c.total(), 0);
         // Beyond the caches' size a table's changes are counted, not kept, and read again
         // once it is loaded.
@@ -354,7 +406,6 @@ mod tests {
         gate.observe(&TaskEvent::TableStarted {
             table: "s.c".into(),
         });
-        c.refresh();
         let many: Vec<Change> = (0..CACHE_CHANGES)
             .map(|i| change("s.b", &i.to_string()))
             .collect();
@@ -377,7 +428,27 @@ mod tests {
         assert_eq!(c.total(), 0);
         // A table the load never named, once the load has ended: the applier's to judge.
         gate.finished(Ok(p(9)));
-        c.refresh();
-        assert_eq!(c.route(vec![change("s.other", "1")], &p(6), 6).len(), 1);
+        assert_eq!(c.route(vec![change("s.other", "1")], &p(6), 6).1.len(), 1);
+    }
+
+    #[test]
+    fn a_table_not_started_lets_its_changes_go_after_the_grace() {
+        let gate = std::sync::Arc::new(LoadGate::default());
+        let mut c = Cached::new(gate.clone(), CACHE_CHANGES);
+        c.grace = std::time::Duration::from_millis(50);
+        let p = |n| Position::Lsn(n);
+        c.route(vec![change("s.late", "1")], &p(1), 1);
+        assert_eq!(c.of("s.late"), 1);
+        std::thread::sleep(std::time::Duration::from_millis(80));
+        c.route(vec![change("s.late", "2")], &p(2), 2);
+        // The first is older than the grace: the load, started later, reads it.
+        assert_eq!((c.of("s.late"), c.total()), (1, 1));
+        gate.observe(&TaskEvent::TableStarted {
+            table: "s.late".into(),
+        });
+        gate.observe(&TaskEvent::TableReady {
+            table: "s.late".into(),
+        });
+        assert_eq!(ids(&c.refresh()), ["s.late:2"]);
     }
 }

@@ -587,9 +587,10 @@ async fn replicate(
     // task points at another server now (a failover to a replica). Its log holds the same
     // transactions elsewhere: the GTID finds where.
     if !pg && let Some(g) = cp.gtid.clone() {
-        let here = binlog::gtid_at(source, &cp.position)
+        // (A server that cannot be asked now is asked again: not a sign of another server.)
+        let here = binlog::gtid_state_at(source, &cp.position)
             .await
-            .map(|s| binlog::normal_state(&s));
+            .map_err(Failure::retry)?;
         if here.as_deref() != Some(binlog::normal_state(&g).as_str()) {
             if cp.phase != "cdc" {
                 return Err(Failure::fatal(fail(
@@ -671,6 +672,15 @@ async fn replicate(
     )
     .map_err(Failure::fatal)?;
     applier.applied = cp.changes;
+    for (table, why) in applier
+        .restore_suspensions()
+        .await
+        .map_err(Failure::retry)?
+    {
+        step(format!(
+            "{table} stays suspended ({why}): its changes since were not applied; reload the table"
+        ));
+    }
     // While the full load runs: its tables' changes wait for their load (see `cached`).
     let mut cache = load
         .as_ref()
@@ -793,10 +803,27 @@ async fn replicate(
                 read_end = t.end.clone();
                 stats.source_latency_s = (now_unix() - t.commit_ms as f64 / 1000.0).max(0.0);
                 if let Some(c) = cache.as_mut() {
-                    t.changes = c.route(std::mem::take(&mut t.changes), &t.end, t.commit_ms);
+                    // Routed by the load's states as they are now, after the read; the caches
+                    // of tables loaded since go first.
+                    let (released, keep) =
+                        c.route(std::mem::take(&mut t.changes), &t.end, t.commit_ms);
+                    t.changes = keep;
+                    let n: usize = released.iter().map(|x| x.changes.len()).sum();
+                    if n > 0 && applier.is_open() {
+                        let changes = released.into_iter().flat_map(|x| x.changes).collect();
+                        if let Err(e) = applier.apply_part(changes, true).await {
+                            outcome = Err(e);
+                            break;
+                        }
+                        applied_window += n as u64;
+                    } else if n > 0 {
+                        pending_changes += n;
+                        pending.extend(released);
+                    }
                 }
                 pending_changes += t.changes.len();
-                if cache.is_none() || !t.changes.is_empty() {
+                // (Empty, it still commits the target transaction its parts opened.)
+                if cache.is_none() || !t.changes.is_empty() || applier.is_open() {
                     pending.push(t);
                 }
                 // Apply what is there as soon as nothing more is waiting: under load the next
@@ -897,7 +924,14 @@ async fn replicate(
                 // left open until its end arrives (what was pending was committed above).
                 read_window += changes.len() as u64;
                 let changes = match cache.as_mut() {
-                    Some(c) => c.route(changes, &read_end, 0),
+                    Some(c) => {
+                        // The caches of tables loaded since go first.
+                        let (released, keep) = c.route(changes, &read_end, 0);
+                        let mut all: Vec<_> =
+                            released.into_iter().flat_map(|x| x.changes).collect();
+                        all.extend(keep);
+                        all
+                    }
                     None => changes,
                 };
                 let n = changes.len() as u64;

@@ -1069,7 +1069,9 @@ impl Ctx {
 
 /// Loads one table, then validates it while other tables still load.
 async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
-    let mut permit = ctx.sem.clone().acquire_owned().await.ok();
+    // Taken by the load once it knows the table needs loading: a table loaded by an earlier
+    // run is skipped (and replication told it is ready) without waiting for one.
+    let mut permit = None;
     let mut r = load_table(&ctx, &p, &mut permit).await;
     let validate = ctx.settings.validate != ValidateMode::None;
     // Both counts (full scans) run while the target builds the key: the rows do not change.
@@ -1083,6 +1085,8 @@ async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
         // one's ranges.
         let _permit = match permit.take() {
             Some(p) => Some(p),
+            // A table skipped has its key from the earlier run, mostly: a look, no build.
+            None if r.skipped => None,
             None => ctx.sem.clone().acquire_owned().await.ok(),
         };
         let count = async {
@@ -1235,7 +1239,6 @@ async fn load_table(
 ) -> TableResult {
     let (task, s, events) = (ctx.task.as_str(), &ctx.settings, &ctx.events);
     let target = &ctx.target;
-    let started = Instant::now();
     let mut result = blank_result(p);
     if ctx.cancelled() {
         result.state = TableState::Cancelled;
@@ -1260,6 +1263,12 @@ async fn load_table(
             result.error = Some(e.to_string());
             return result;
         }
+    }
+    *permit = ctx.sem.clone().acquire_owned().await.ok();
+    let started = Instant::now();
+    if ctx.cancelled() {
+        result.state = TableState::Cancelled;
+        return result;
     }
     events(TaskEvent::TableStarted {
         table: p.label.clone(),

@@ -113,6 +113,14 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     ))
     .await
     .map_err(|x| query_error(conn, x))?;
+    // A table suspended by replication is followed again once reloaded (the table is not
+    // there when the task never replicated).
+    let _ = conn
+        .execute(&format!(
+            "DELETE FROM {} WHERE task = {t} AND table_name = {tb}",
+            crate::cdc::apply::SUSPENDED
+        ))
+        .await;
     Ok(())
 }
 
@@ -126,6 +134,12 @@ pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
             .await
             .map_err(|x| query_error(conn, x))?;
     }
+    let _ = conn
+        .execute(&format!(
+            "DELETE FROM {} WHERE task = {t}",
+            crate::cdc::apply::SUSPENDED
+        ))
+        .await;
     Ok(())
 }
 

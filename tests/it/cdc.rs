@@ -645,6 +645,26 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
         out.contains("tables suspended: tug_cdc_lite_src.t") && out.contains("reload the table"),
         "{out}"
     );
+    // Started again past the changes it left out, the table stays suspended until reloaded;
+    // the others go on.
+    src.execute("INSERT INTO t VALUES (31); INSERT INTO u VALUES (4, 'four')")
+        .await
+        .expect("changes while stopped");
+    let mut child = start_task(&src_url, &dst_url, &log, "lite", &["--error-policy", "log"]);
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) FROM u",
+        "SELECT count(*) FROM u",
+        &log,
+    )
+    .await;
+    let (_, out) = stop(&mut child, "INT", &log);
+    assert!(out.contains("tug_cdc_lite_src.t stays suspended"), "{out}");
+    assert_eq!(
+        scalar(&dst, "SELECT count(*) FROM t WHERE id IN (30, 31)").await,
+        "0"
+    );
 }
 
 /// Runs the CLI until it exits by itself (at most 90 s, then it is killed and the test fails):
