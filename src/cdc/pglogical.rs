@@ -263,6 +263,9 @@ pub async fn slots(conn: &Connection) -> Result<Vec<SlotInfo>> {
 /// Reads the slot's changes after `from` for `tables` (keyed by lower-case `schema.table`) and
 /// sends each transaction to `tx`. `confirmed` carries the positions the target has committed:
 /// the slot is advanced to them, so it keeps WAL for what is not yet applied and nothing else.
+/// `ahead`: read ahead of what the target confirms (while a full load runs, the checkpoint
+/// stays at its start for a long time): through a temporary copy of the slot that moves as it
+/// is read, so nothing is decoded twice, while the task's slot stays at the checkpoint.
 pub async fn capture(
     conn: &Connection,
     task: &str,
@@ -270,8 +273,9 @@ pub async fn capture(
     tables: HashMap<String, TableMeta>,
     tx: super::Feed,
     mut confirmed: mpsc::UnboundedReceiver<Position>,
+    ahead: bool,
 ) {
-    if let Err(e) = read_slot(conn, task, from, &tables, &tx, &mut confirmed).await {
+    if let Err(e) = read_slot(conn, task, from, &tables, &tx, &mut confirmed, ahead).await {
         let _ = tx.send(Captured::Failed(e)).await;
     }
 }
@@ -283,6 +287,7 @@ async fn read_slot(
     tables: &HashMap<String, TableMeta>,
     tx: &super::Feed,
     confirmed: &mut mpsc::UnboundedReceiver<Position>,
+    ahead: bool,
 ) -> std::result::Result<(), String> {
     let Pool::Postgres(pool) = &conn.pool else {
         return Err("not a PostgreSQL source".into());
@@ -315,8 +320,34 @@ async fn read_slot(
         .execute(&mut *c)
         .await
         .map_err(|e| format!("moving slot {slot} to the task's checkpoint {from}: {e}"))?;
+    // Reading ahead: a temporary copy of the slot, at the checkpoint, that dies with this
+    // connection (closed, not pooled, when the reader ends).
+    let mut reader_lit = None;
+    if ahead {
+        static COPIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let copy = format!(
+            "{}_r{}_{n}",
+            &slot[..slot.len().min(40)],
+            std::process::id()
+        );
+        let copy_lit = text_literal(crate::endpoints::Engine::Postgres, &copy);
+        c.close_on_drop();
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_copy_logical_replication_slot({slot_lit}, {copy_lit}, true)"
+        )))
+        .execute(&mut *c)
+        .await
+        {
+            Ok(_) => reader_lit = Some(copy_lit),
+            Err(e) => {
+                tracing::warn!(target: "tugboat::cdc", "slot {slot}: no temporary copy to read ahead with ({e}); each read decodes from the checkpoint again (a free replication slot helps)")
+            }
+        }
+    }
     let peek = format!(
-        "SELECT data FROM pg_logical_slot_peek_binary_changes({slot_lit}, NULL, {PEEK_CHANGES}, 'proto_version', '1', 'publication_names', {slot_lit})"
+        "SELECT data FROM pg_logical_slot_peek_binary_changes({}, NULL, {PEEK_CHANGES}, 'proto_version', '1', 'publication_names', {slot_lit})",
+        reader_lit.as_deref().unwrap_or(&slot_lit)
     );
     let mut rels: HashMap<u32, Relation> = HashMap::new();
     // The tables as captured now: a table that gains columns on the source is read again.
@@ -326,13 +357,15 @@ async fn read_slot(
     let mut resent = false;
     // The highest position sent: a peek returns it again until the slot moves past it.
     let mut sent = after;
+    // Where the copy read ahead with stands (see `reader_lit`).
+    let mut copy_at = after;
     // Since when nothing new was read (see `flushed` below).
     let mut idle_since = std::time::Instant::now() - Duration::from_secs(1);
     loop {
         // A peek decodes from the slot's position again: wait until the target has applied
         // what was sent, so nothing is decoded twice, then move the slot past it.
         let mut moved = false;
-        while after < sent {
+        while after < sent && reader_lit.is_none() {
             match tokio::time::timeout(Duration::from_secs(5), confirmed.recv()).await {
                 Ok(Some(Position::Lsn(l))) if l > after => {
                     after = l;
@@ -357,6 +390,20 @@ async fn read_slot(
                 .execute(&mut *c)
                 .await
                 .map_err(|e| format!("advancing slot {slot} to {}: {e}", Position::Lsn(after)))?;
+        }
+        // The copy moves past what was sent: the next read starts there.
+        if let Some(copy) = &reader_lit
+            && sent > copy_at
+        {
+            copy_at = sent;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "SELECT pg_replication_slot_advance({copy}, '{}'::pg_lsn) WHERE '{}'::pg_lsn > (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = {copy})",
+                Position::Lsn(sent),
+                Position::Lsn(sent)
+            )))
+            .execute(&mut *c)
+            .await
+            .map_err(|e| format!("advancing the copy of slot {slot} to {}: {e}", Position::Lsn(sent)))?;
         }
         // Idle: where the server's WAL is flushed before this peek; if it returns nothing new,
         // everything for the task up to there has been sent (the slot may move past it even

@@ -703,12 +703,14 @@ async fn replicate(
     // What the target committed goes back to the capture (a PostgreSQL slot moves past it).
     let (confirm, confirmed) = mpsc::unbounded_channel::<Position>();
     let reader = {
+        // While the full load runs the checkpoint stays put: read ahead of it.
+        let ahead = cache.is_some();
         let source = source.clone();
         let from = cp.position.clone();
         let name = task.name.clone();
         tokio::spawn(async move {
             if pg {
-                pglogical::capture(&source, &name, from, metas, tx, confirmed).await
+                pglogical::capture(&source, &name, from, metas, tx, confirmed, ahead).await
             } else {
                 drop(confirmed);
                 binlog::capture(&source, server_id(&name), from, metas, tx).await
