@@ -332,7 +332,7 @@ impl TasksScreen {
                             }
                             _ => {
                                 ui.label(
-                                    "Runs until stopped (or its stop, below); premigration checks (binary log or wal_level, privileges, keys) are shown when it starts. Started again, it resumes from its checkpoint.",
+                                    "Runs until stopped (or its stop, below); premigration checks (binary log or wal_level,\nprivileges, keys, target triggers) are shown when it starts. Started again, it resumes from its checkpoint.",
                                 );
                             }
                         }
@@ -373,6 +373,7 @@ impl TasksScreen {
                         });
                         ui.end_row();
                     }
+                    let loads_beside_cdc = t.task_type == crate::cdc::TaskType::FullLoadAndCdc;
                     let s = &mut t.settings;
                     let l = ui.label("Target tables");
                     egui::ComboBox::from_id_salt("prepare")
@@ -410,16 +411,18 @@ impl TasksScreen {
                         ui.label("rows per range");
                     });
                     ui.end_row();
-                    let l = ui.label("Cached changes");
-                    ui.horizontal(|ui| {
-                        changed |= ui
-                            .add(egui::DragValue::new(&mut s.cached_changes).range(1..=100_000_000).speed(1_000))
-                            .labelled_by(l.id)
-                            .on_hover_text("Full load and CDC: changes held in memory at most while their tables load; a table whose changes go beyond has them read again from the log once it is loaded")
-                            .changed();
-                        ui.label("changes in memory at most (full load and CDC)");
-                    });
-                    ui.end_row();
+                    if loads_beside_cdc {
+                        let l = ui.label("Cached changes");
+                        ui.horizontal(|ui| {
+                            changed |= ui
+                                .add(egui::DragValue::new(&mut s.cached_changes).range(1..=100_000_000).speed(1_000))
+                                .labelled_by(l.id)
+                                .on_hover_text("Changes held in memory at most while their tables load; a table whose changes go beyond has them read again from the log once it is loaded")
+                                .changed();
+                            ui.label("changes in memory at most while their tables load");
+                        });
+                        ui.end_row();
+                    }
                     let l = ui.label("LOBs");
                     ui.horizontal(|ui| {
                         let mut limited = s.lob_max_kb.is_some();
