@@ -751,17 +751,12 @@ async fn replicate(
         if let Some(c) = cache.as_mut() {
             // Tables loaded since: their cached changes go first.
             let ready = c.refresh();
-            let n: usize = ready.iter().map(|t| t.changes.len()).sum();
-            if n > 0 && applier.is_open() {
-                let changes = ready.into_iter().flat_map(|t| t.changes).collect();
-                if let Err(e) = applier.apply_part(changes, true).await {
+            match release(&mut applier, &mut pending, &mut pending_changes, ready).await {
+                Ok(n) => applied_window += n,
+                Err(e) => {
                     outcome = Err(e);
                     break;
                 }
-                applied_window += n as u64;
-            } else if n > 0 {
-                pending.extend(ready);
-                pending_changes += n;
             }
             if let Some(Err(why)) = c.end() {
                 stop_reason.get_or_insert(why.clone());
@@ -810,17 +805,13 @@ async fn replicate(
                     let (released, keep) =
                         c.route(std::mem::take(&mut t.changes), &t.end, t.commit_ms);
                     t.changes = keep;
-                    let n: usize = released.iter().map(|x| x.changes.len()).sum();
-                    if n > 0 && applier.is_open() {
-                        let changes = released.into_iter().flat_map(|x| x.changes).collect();
-                        if let Err(e) = applier.apply_part(changes, true).await {
+                    match release(&mut applier, &mut pending, &mut pending_changes, released).await
+                    {
+                        Ok(n) => applied_window += n,
+                        Err(e) => {
                             outcome = Err(e);
                             break;
                         }
-                        applied_window += n as u64;
-                    } else if n > 0 {
-                        pending_changes += n;
-                        pending.extend(released);
                     }
                 }
                 pending_changes += t.changes.len();
@@ -1197,6 +1188,29 @@ async fn replicate(
         gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
     ));
     Ok(stop_reason)
+}
+
+/// The cached changes of tables loaded since (`released`) go to the target before anything
+/// read after them: into the target transaction a large source transaction holds open (then
+/// the count applied is returned), or ahead in `pending`.
+async fn release(
+    applier: &mut Applier,
+    pending: &mut Vec<Txn>,
+    pending_changes: &mut usize,
+    released: Vec<Txn>,
+) -> Result<u64> {
+    let n: usize = released.iter().map(|t| t.changes.len()).sum();
+    if n == 0 {
+        return Ok(0);
+    }
+    if applier.is_open() {
+        let changes = released.into_iter().flat_map(|t| t.changes).collect();
+        applier.apply_part(changes, true).await?;
+        return Ok(n as u64);
+    }
+    *pending_changes += n;
+    pending.extend(released);
+    Ok(0)
 }
 
 /// The load state of `table` if the full load is running and has not loaded it yet.
