@@ -303,17 +303,10 @@ async fn a_sqlite_source_cannot_replicate_and_says_so() {
     );
 }
 
-/// Runs the CLI to its end: (exit success, stdout, stderr).
+/// Runs the CLI to its end, 90 s at most (a command that should end and does not fails the
+/// test instead of hanging it): (exit success, stdout, stderr).
 fn tugboat(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args(args)
-        .output()
-        .expect("tugboat runs");
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    tugboat_until_done(args)
 }
 
 /// Sends SIG`signal` (INT, TERM) to a running CLI and waits for it: (exit success, its log).
