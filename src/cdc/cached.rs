@@ -119,12 +119,13 @@ impl LoadGate {
         (v, s)
     }
 
+    // (These two are polled: they read one field, not a copy of every table's state.)
     pub fn schema_ready(&self) -> bool {
-        self.read().1.schema_ready
+        self.state.lock().is_ok_and(|s| s.schema_ready)
     }
 
     pub fn end(&self) -> Option<std::result::Result<Position, String>> {
-        self.read().1.end
+        self.state.lock().ok().and_then(|s| s.end.clone())
     }
 }
 
@@ -179,39 +180,26 @@ impl Cached {
         }
         (self.version, self.view) = self.gate.read();
         // Tables still not started: what they held past the grace goes.
-        let pending: Vec<String> = self
-            .held
-            .keys()
-            .filter(|t| self.state(t) == Load::Pending)
-            .cloned()
-            .collect();
-        for t in pending {
+        for t in self.in_state(self.held.keys(), Load::Pending) {
             self.expire(&t);
         }
-        let ready: Vec<String> = self
-            .held
-            .keys()
-            .filter(|t| self.state(t) == Load::Ready)
-            .cloned()
-            .collect();
-        let reread: Vec<String> = self
-            .overflowed
-            .keys()
-            .filter(|t| self.state(t) == Load::Ready)
-            .cloned()
-            .collect();
-        for t in reread {
+        for t in self.in_state(self.overflowed.keys(), Load::Ready) {
             self.overflowed.remove(&t);
             self.reread = true;
         }
         let mut out = vec![];
-        for t in ready {
+        for t in self.in_state(self.held.keys(), Load::Ready) {
             if let Some(txns) = self.held.remove(&t) {
                 self.total -= txns.iter().map(|x| x.1.changes.len()).sum::<usize>();
                 out.extend(txns.into_iter().map(|x| x.1));
             }
         }
         out
+    }
+
+    /// Those of `tables` whose load is at `want`.
+    fn in_state<'a>(&self, tables: impl Iterator<Item = &'a String>, want: Load) -> Vec<String> {
+        tables.filter(|t| self.state(t) == want).cloned().collect()
     }
 
     /// Drops what a table not started holds from longer ago than the grace.
@@ -261,8 +249,8 @@ impl Cached {
             }
             match self.state(&c.table) {
                 Load::Ready => keep.push(c),
-                Load::Pending | Load::Loading => {
-                    if self.state(&c.table) == Load::Pending {
+                load => {
+                    if load == Load::Pending {
                         self.expire(&c.table);
                     }
                     if let Some(n) = self.overflowed.get_mut(&c.table) {
