@@ -245,9 +245,7 @@ async fn gtid_state(conn: &Connection, file: &str, pos: u64) -> Result<String> {
 /// A GTID state (`0-1-40,1-2-7`) with its domains in order, as the capture and the checkpoint
 /// keep it (the server lists them in its own order).
 pub fn normal_state(state: &str) -> String {
-    let mut g: Vec<Gtid> = state.split(',').filter_map(Gtid::parse).collect();
-    g.sort_by_key(|g| g.domain);
-    g.iter().map(Gtid::to_string).collect::<Vec<_>>().join(",")
+    GtidState::parse(state).text
 }
 
 /// The GTID state the capture follows through the log: the last GTID of each domain.
@@ -304,13 +302,7 @@ pub async fn gtid_state_at(conn: &Connection, p: &Position) -> Result<Option<Str
 
 /// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it.
 pub async fn gtid_at(conn: &Connection, p: &Position) -> Option<String> {
-    let Position::Binlog { file, pos } = p else {
-        return None;
-    };
-    gtid_state(conn, file, *pos)
-        .await
-        .ok()
-        .filter(|s| !s.is_empty())
+    gtid_state_at(conn, p).await.ok().flatten()
 }
 
 /// A transaction ends at `at` (its XID, or COMMIT for non-transactional tables): its changes
