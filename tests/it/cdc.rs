@@ -1629,10 +1629,47 @@ async fn an_idle_task_lets_its_slot_release_the_wal_of_other_tables() {
         .expect("drop slot");
 }
 
+/// Transactions on a source, one after another until stopped: `txn(i)` gives the i-th
+/// (0, 1, ...), `pause` is slept between them.
+struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: tokio::task::JoinHandle<u64>,
+}
+
+impl Writer {
+    async fn start(
+        url: &str,
+        pause: Duration,
+        txn: impl Fn(u64) -> String + Send + 'static,
+    ) -> Writer {
+        let src = open(url).await;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = tokio::spawn(async move {
+            let mut i = 0u64;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                src.execute(&txn(i)).await.expect("writer");
+                i += 1;
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            i
+        });
+        Writer { stop, handle }
+    }
+
+    /// Stops it: how many transactions it ran.
+    async fn stop(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.handle.await.expect("writer")
+    }
+}
+
 /// The source in use during the full load (DMS's cached changes): inserts, updates and deletes
 /// run on the table while it is being loaded and on after; the load does not fail on the
-/// differences they make, the replay applies them, and the target ends equal to the source
-/// with no conflict.
+/// differences they make, its changes are cached and applied once it is loaded, and the
+/// target ends equal to the source with no conflict.
 #[tokio::test(flavor = "multi_thread")]
 async fn changes_made_during_the_full_load_end_consistent() {
     let src_url = support::mysql_database("tug_cdc_busy_src").await;
@@ -1645,34 +1682,22 @@ async fn changes_made_during_the_full_load_end_consistent() {
     )
     .await
     .expect("source table");
-    let stop_writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let src = open(&src_url).await;
-        let stop = stop_writing.clone();
-        tokio::spawn(async move {
-            let mut i = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                // Spread over the whole key range: rows loaded already and rows not yet.
-                let k = 1 + (i * 7919) % 150_000;
-                src.execute(&format!(
-                    "START TRANSACTION; UPDATE hot SET n = n + 1 WHERE id = {k}; INSERT INTO hot VALUES ({}, {i}, 'during'); DELETE FROM hot WHERE id = {}; COMMIT",
-                    200_000 + i,
-                    1 + (k + 500) % 150_000
-                ))
-                .await
-                .expect("writer");
-                i += 1;
-            }
-            i
-        })
-    };
+    let writer = Writer::start(&src_url, Duration::ZERO, |i| {
+        // Spread over the whole key range: rows loaded already and rows not yet.
+        let k = 1 + (i * 7919) % 150_000;
+        format!(
+            "START TRANSACTION; UPDATE hot SET n = n + 1 WHERE id = {k}; INSERT INTO hot VALUES ({}, {i}, 'during'); DELETE FROM hot WHERE id = {}; COMMIT",
+            200_000 + i,
+            1 + (k + 500) % 150_000
+        )
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let log = log_file("busy");
     let mut child = start_task(&src_url, &dst_url, &log, "busy", &[]);
     loaded(&dst, "busy", &mut child, &log).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop_writing.store(true, std::sync::atomic::Ordering::Relaxed);
-    let written = writer.await.expect("writer");
+    let written = writer.stop().await;
     assert!(
         written > 20,
         "the writer ran during the load ({written} transactions)"
@@ -1729,28 +1754,16 @@ async fn cached_changes(pg_source: bool, limit: Option<&str>) {
     ))
     .await
     .expect("source tables");
-    let stop_writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let src = open(&src_url).await;
-        let stop = stop_writing.clone();
-        tokio::spawn(async move {
-            let mut i = 0u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let k = 1 + (i * 7919) % rows;
-                src.execute(&format!(
-                    "{begin}; UPDATE small SET n = n + 1 WHERE id = {}; UPDATE big SET n = n + 1 WHERE id = {k}; INSERT INTO big VALUES ({}, {i}, 'during'); DELETE FROM big WHERE id = {}; COMMIT",
-                    1 + i % 10,
-                    rows + 1 + i,
-                    1 + (k + 1000) % rows
-                ))
-                .await
-                .expect("writer");
-                i += 1;
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            i
-        })
-    };
+    let writer = Writer::start(&src_url, Duration::from_millis(2), move |i| {
+        let k = 1 + (i * 7919) % rows;
+        format!(
+            "{begin}; UPDATE small SET n = n + 1 WHERE id = {}; UPDATE big SET n = n + 1 WHERE id = {k}; INSERT INTO big VALUES ({}, {i}, 'during'); DELETE FROM big WHERE id = {}; COMMIT",
+            1 + i % 10,
+            rows + 1 + i,
+            1 + (k + 1000) % rows
+        )
+    })
+    .await;
     let (big, small) = if pg_source {
         ("big".to_string(), "small".to_string())
     } else {
@@ -1798,8 +1811,7 @@ async fn cached_changes(pg_source: bool, limit: Option<&str>) {
     let mut child = start_task(&src_url, &dst_url, &log2, task, &opts);
     loaded(&dst, task, &mut child, &log2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop_writing.store(true, std::sync::atomic::Ordering::Relaxed);
-    let written = writer.await.expect("writer");
+    let written = writer.stop().await;
     assert!(written > 20, "the writer ran ({written} transactions)");
     let sums = |t: &str, pg: bool| {
         if pg {
