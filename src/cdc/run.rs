@@ -269,23 +269,11 @@ pub async fn run_cdc(
         };
         apply::set_checkpoint(target, &task.name, &c).await?;
     }
-    // Beside a full load, the plan replication reads again is the load's: not shown twice.
-    let session_events: Arc<dyn Fn(TaskEvent) + Send + Sync> = match gate {
-        Some(_) => {
-            let ev = events.clone();
-            Arc::new(move |e: TaskEvent| {
-                if !matches!(e, TaskEvent::Planned(_)) {
-                    ev(e)
-                }
-            })
-        }
-        None => events.clone(),
-    };
     let session = Session {
         task,
         source,
         target,
-        events: session_events,
+        events: events.clone(),
         cancel: cancel.clone(),
         stop_at,
         pg,
@@ -406,9 +394,15 @@ struct Failure {
     fatal: bool,
     /// Changes were applied before it failed.
     progressed: bool,
-    /// Not a failure: the session reads the log again from the checkpoint (a table whose
-    /// changes overflowed the caches during the full load is loaded now, see `cached`).
-    reread: bool,
+}
+
+/// How a session ended without failing.
+enum Ended {
+    /// The task stopped (asked to, or at its stop): why.
+    Stopped(String),
+    /// A table whose changes overflowed the caches during the full load is loaded: a new
+    /// session reads the log again from the checkpoint, that table's changes included.
+    ReadAgain,
 }
 
 impl Failure {
@@ -417,7 +411,6 @@ impl Failure {
             error,
             fatal: true,
             progressed: false,
-            reread: false,
         }
     }
 
@@ -426,7 +419,6 @@ impl Failure {
             error,
             fatal: false,
             progressed: false,
-            reread: false,
         }
     }
 }
@@ -449,13 +441,14 @@ async fn recover(
     let mut first = true;
     loop {
         let f = match replicate(s, stats, found, first).await {
-            Ok(reason) => return Ok(reason),
+            Ok(Ended::Stopped(reason)) => return Ok(reason),
+            Ok(Ended::ReadAgain) => {
+                first = false;
+                continue;
+            }
             Err(f) => f,
         };
         first = false;
-        if f.reread {
-            continue;
-        }
         if f.fatal {
             return Err(f.error);
         }
@@ -550,14 +543,14 @@ async fn stopped_during_outage(s: &Session<'_>, stats: &mut CdcStats) -> String 
     "stopped while waiting for a database".into()
 }
 
-/// One session: from the target's checkpoint, capture and apply until the task stops (Ok: why)
-/// or fails.
+/// One session: from the target's checkpoint, capture and apply until the task stops, the log
+/// must be read again ([`Ended`]), or it fails.
 async fn replicate(
     s: &Session<'_>,
     stats: &mut CdcStats,
     found: &mut Vec<checks::Check>,
     first: bool,
-) -> std::result::Result<String, Failure> {
+) -> std::result::Result<Ended, Failure> {
     let Session {
         task,
         source,
@@ -1165,16 +1158,10 @@ async fn replicate(
             fatal: applier.stopped_by_policy,
             progressed: applier.applied > started_with,
             error,
-            reread: false,
         });
     }
     if reread {
-        return Err(Failure {
-            error: fail(source, "reading the log again".into()),
-            fatal: false,
-            progressed: true,
-            reread: true,
-        });
+        return Ok(Ended::ReadAgain);
     }
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
     // A MariaDB source: the checkpoint's GTID too, for a replica or another task to start at.
@@ -1187,7 +1174,7 @@ async fn replicate(
         cp.position,
         gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
     ));
-    Ok(stop_reason)
+    Ok(Ended::Stopped(stop_reason))
 }
 
 /// The cached changes of tables loaded since (`released`) go to the target before anything

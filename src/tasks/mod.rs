@@ -550,18 +550,21 @@ async fn prepare(
     rules.options.keys_after_load = target.endpoint.engine == Engine::Postgres && create_schema;
     let report = crate::conversion::convert(&src, tgt_dialect, &rules)?;
     let plans = plan_with(&task.mappings, &src, &rules)?;
-    events(TaskEvent::Planned(
-        plans
-            .iter()
-            .map(|p| {
-                (
-                    format!("{}.{}", p.source_schema, p.source_table),
-                    format!("{}.{}", p.target_schema, p.target_table),
-                    p.table.stats.estimated_rows,
-                )
-            })
-            .collect(),
-    ));
+    // The plan of a load (replication reads the tables again, loading nothing).
+    if !replicating {
+        events(TaskEvent::Planned(
+            plans
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{}.{}", p.source_schema, p.source_table),
+                        format!("{}.{}", p.target_schema, p.target_table),
+                        p.table.stats.estimated_rows,
+                    )
+                })
+                .collect(),
+        ));
+    }
 
     // The target schema: only the selected tables' objects, pre-data now, post-data later.
     let selected: std::collections::BTreeSet<(String, String)> = plans
