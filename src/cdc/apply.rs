@@ -58,6 +58,12 @@ pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkp
             ),
         )
         .await?;
+    target
+        .query(
+            &format!("creating {}", super::deferred::TABLE),
+            &super::deferred::create_table(),
+        )
+        .await?;
     // A checkpoint table from before GTIDs were kept gains the column.
     if target
         .query(
@@ -441,6 +447,9 @@ impl Applier {
                 }
                 Pool::MySql(p) => {
                     let mut c = p.acquire().await.map_err(&err)?;
+                    // Foreign-key checks off: never back to the pool (a foreign key created
+                    // on it later would not check the rows).
+                    c.close_on_drop();
                     sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_MYSQL)
                         .execute(&mut *c)
                         .await
@@ -449,6 +458,7 @@ impl Applier {
                 }
                 Pool::Sqlite(p) => {
                     let mut c = p.acquire().await.map_err(&err)?;
+                    c.close_on_drop();
                     sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_SQLITE)
                         .execute(&mut *c)
                         .await

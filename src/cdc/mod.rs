@@ -23,6 +23,7 @@ pub mod apply;
 pub mod binlog;
 pub mod cached;
 pub mod checks;
+pub mod deferred;
 pub mod pglogical;
 pub mod run;
 pub mod transform;

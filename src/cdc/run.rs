@@ -14,6 +14,7 @@ use super::apply::{self, Applier, Checkpoint, TableCounts};
 use super::binlog::{self, TableMeta};
 use super::cached::{self, Cached, Load};
 use super::checks::{self, Status};
+use super::deferred;
 use super::pglogical;
 use super::{Captured, Position, StartAt, StopAt, TaskType, Txn};
 use crate::endpoints::{Connection, Engine};
@@ -52,6 +53,13 @@ pub struct CdcStats {
     /// or a failure about to be tried again).
     #[serde(default)]
     pub waiting: Option<String>,
+    /// Constraints the full load left to check once replication has caught up, not checked
+    /// yet (see [`deferred`]): the task is not ready to cut over before.
+    #[serde(default)]
+    pub constraints_pending: u64,
+    /// Those checked that do not hold: the object, the server's words and what to do.
+    #[serde(default)]
+    pub constraint_failures: Vec<String>,
 }
 
 impl CdcStats {
@@ -61,7 +69,7 @@ impl CdcStats {
             (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
         });
         format!(
-            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}{}{}",
+            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}{}{}{}{}",
             self.phase,
             self.read_position,
             self.checkpoint,
@@ -82,6 +90,15 @@ impl CdcStats {
                 )
             } else {
                 String::new()
+            },
+            match self.constraints_pending {
+                0 => String::new(),
+                n => format!("; {n} constraints to check once caught up"),
+            },
+            match self.constraint_failures.len() {
+                0 => String::new(),
+                1 => "; 1 constraint does not hold (see the log)".into(),
+                n => format!("; {n} constraints do not hold (see the log)"),
             },
             match (&self.waiting, self.ready_to_cut_over) {
                 (Some(w), _) => format!("; paused: {w}"),
@@ -302,7 +319,14 @@ pub async fn run_cdc(
         })
     };
     let loading = async {
-        let r = crate::tasks::run(&load, source, target, load_events, load_cancel.clone()).await;
+        let r = crate::tasks::run_beside_replication(
+            &load,
+            source,
+            target,
+            load_events,
+            load_cancel.clone(),
+        )
+        .await;
         let end = match &r {
             Ok(s) if s.failed() > 0 => Err("the full load failed".to_string()),
             Ok(_) if load_cancel.load(Ordering::Relaxed) => Err("stopped".to_string()),
@@ -680,6 +704,10 @@ async fn replicate(
         .filter(|_| cp.phase == "full-load")
         .map(|g| Cached::new(g.clone(), task.settings.cached_changes.max(1)));
     applier.all_idempotent = cache.is_some();
+    // Constraints the full load left for once replication has caught up.
+    let mut deferred = deferred::Runner::load(target, &task.name)
+        .await
+        .map_err(Failure::retry)?;
     step(format!(
         "replicating from {} ({})",
         cp.position,
@@ -1139,10 +1167,17 @@ async fn replicate(
             tables.sort_by(|a, b| a.0.cmp(&b.0));
             stats.tables = tables;
             stats.open_transaction = applier.open_changes() as u64;
-            stats.ready_to_cut_over = cp.phase == "cdc"
+            let caught_up = cp.phase == "cdc"
                 && stats.backlog == 0
                 && stats.open_transaction == 0
                 && stats.target_latency_s < 2.0;
+            if caught_up && !stop {
+                deferred.start(target, &task.name, (*events).clone());
+            }
+            let checks = deferred.progress();
+            stats.constraints_pending = checks.pending;
+            stats.constraint_failures = checks.failures;
+            stats.ready_to_cut_over = caught_up && stats.constraints_pending == 0;
             events(TaskEvent::Cdc(Box::new(stats.clone())));
         }
         if stop {
@@ -1150,6 +1185,7 @@ async fn replicate(
         }
     }
     reader.abort();
+    deferred.stop();
     // A large transaction's parts with its end never read: rolled back, read again on resume.
     applier.abort_open().await;
     applier.close();

@@ -208,25 +208,25 @@ pub async fn apply_with(
 async fn run(conn: &Connection, sql: &str) -> StatementResult {
     match conn.execute(sql).await {
         Ok(_) => StatementResult::Ok,
+        Err(e) if already_exists(&e) => StatementResult::Exists,
         Err(e) => {
-            let code = e
-                .as_database_error()
-                .and_then(|d| d.code().map(|c| c.to_string()))
-                .unwrap_or_default();
-            let message = e.to_string();
-            let exists =
-                if code.len() == 5 && code.starts_with("42") && EXISTS.contains(&code.as_str()) {
-                    message.contains("already exists")
-                } else {
-                    EXISTS_MESSAGES.iter().any(|m| message.contains(m))
-                };
-            if exists {
-                StatementResult::Exists
-            } else {
-                tracing::warn!(target: "tugboat::conversion", "{e}");
-                StatementResult::Failed(message)
-            }
+            tracing::warn!(target: "tugboat::conversion", "{e}");
+            StatementResult::Failed(e.to_string())
         }
+    }
+}
+
+/// The error of a statement whose object is already there (a re-run).
+pub(crate) fn already_exists(e: &sqlx::Error) -> bool {
+    let code = e
+        .as_database_error()
+        .and_then(|d| d.code().map(|c| c.to_string()))
+        .unwrap_or_default();
+    let message = e.to_string();
+    if code.len() == 5 && code.starts_with("42") && EXISTS.contains(&code.as_str()) {
+        message.contains("already exists")
+    } else {
+        EXISTS_MESSAGES.iter().any(|m| message.contains(m))
     }
 }
 

@@ -858,6 +858,29 @@ pub async fn run(
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
+    load(task, source, target, events, cancel, false).await
+}
+
+/// [`run`] for a full-load-and-cdc task, with replication running beside it: constraints that
+/// check existing rows wait until replication has caught up (see [`crate::cdc::deferred`]).
+pub async fn run_beside_replication(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Summary> {
+    load(task, source, target, events, cancel, true).await
+}
+
+async fn load(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    replicated: bool,
+) -> Result<Summary> {
     let started = Instant::now();
     let s = &task.settings;
     let (report, prepared) = prepare(task, source, target, &events, s.create_schema, false).await?;
@@ -891,17 +914,26 @@ pub async fn run(
         events(TaskEvent::Step(
             "creating keys, indexes and triggers (post-data)".into(),
         ));
-        let applied = crate::conversion::apply::apply(
-            &report,
-            target,
-            Some(crate::assessment::Phase::PostData),
-            false,
-            |_, _| {},
-        )
-        .await;
+        let applied = if replicated {
+            crate::cdc::deferred::post_data(&report, target, &task.name).await?
+        } else {
+            crate::conversion::apply::apply(
+                &report,
+                target,
+                Some(crate::assessment::Phase::PostData),
+                false,
+                |_, _| {},
+            )
+            .await
+        };
+        let later = if replicated {
+            " (tried again once replication has caught up)"
+        } else {
+            ""
+        };
         for a in &applied {
             if let crate::conversion::apply::StatementResult::Failed(e) = &a.result {
-                tracing::warn!(target: "tugboat::tasks", "{}: {e}", a.object);
+                tracing::warn!(target: "tugboat::tasks", "{}: {e}{later}", a.object);
             }
         }
     }

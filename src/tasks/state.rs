@@ -140,6 +140,7 @@ pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
             crate::cdc::apply::SUSPENDED
         ))
         .await;
+    crate::cdc::deferred::forget(conn, task).await;
     Ok(())
 }
 

@@ -2033,3 +2033,115 @@ async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
         "{text}"
     );
 }
+
+/// A foreign key the source's rows break (an orphan written with checks off), in a
+/// full-load-and-cdc task: the load does not drop it silently. Once replication has caught
+/// up, it is checked (PostgreSQL: created NOT VALID at the load's end, then validated;
+/// MariaDB: created again) and reported as not holding, naming it; the task is not ready to
+/// cut over before that check. With the parent row added on the source, the next run checks
+/// it again and it holds.
+async fn foreign_key_checked_once_caught_up(pg_source: bool) {
+    let (src_url, dst_url, task) = if pg_source {
+        (
+            support::pg_database("tug_cdc_fk_psrc").await,
+            support::mysql_database("tug_cdc_fk_mdst").await,
+            "fk_pg2my",
+        )
+    } else {
+        (
+            support::mysql_database("tug_cdc_fk_msrc").await,
+            support::pg_database("tug_cdc_fk_pdst").await,
+            "fk_my2pg",
+        )
+    };
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    let (off, on) = if pg_source {
+        (
+            "SET session_replication_role = replica",
+            "SET session_replication_role = DEFAULT",
+        )
+    } else {
+        ("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1")
+    };
+    src.execute(&format!(
+        "CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20));
+         CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id));
+         INSERT INTO parent VALUES (1, 'one');
+         {off}; INSERT INTO child VALUES (1, 1), (2, 99); {on}"
+    ))
+    .await
+    .expect("source tables, a child row without its parent");
+    let holds = if pg_source {
+        "SELECT count(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'child_parent'"
+    } else {
+        "SELECT count(*) FROM pg_constraint WHERE conname = 'child_parent' AND convalidated"
+    };
+    let log = log_file(task);
+    let mut child = start_task(&src_url, &dst_url, &log, task, &[]);
+    loaded(&dst, task, &mut child, &log).await;
+    wait_log(&log, "constraints checked: 0 hold, 1 do not").await;
+    wait_log(&log, "1 constraint does not hold").await;
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    let line = out
+        .lines()
+        .find(|l| l.contains("does not hold for rows") || l.contains("is still not created"))
+        .unwrap_or_else(|| panic!("no failure named: {out}"));
+    assert!(line.contains("child_parent"), "{line}");
+    if !pg_source {
+        // PostgreSQL says which row, and the key is there for new rows.
+        assert!(line.contains("(parent_id)=(99)"), "{line}");
+        assert_eq!(
+            scalar(
+                &dst,
+                "SELECT count(*) FROM pg_constraint WHERE conname = 'child_parent' AND NOT convalidated"
+            )
+            .await,
+            "1"
+        );
+    }
+    assert_eq!(scalar(&dst, holds).await, "0", "{out}");
+    // Not ready to cut over before the check: the first "ready" line comes after it.
+    let checked = out.find("constraints checked").expect("checked");
+    assert!(
+        out.find("; ready to cut over").is_none_or(|r| r > checked),
+        "{out}"
+    );
+    // Replication goes on; the row's parent arrives.
+    src.execute("INSERT INTO parent VALUES (99, 'late')")
+        .await
+        .expect("the missing parent");
+    let parents = if pg_source {
+        "SELECT count(*) FROM parent"
+    } else {
+        "SELECT count(*) FROM tug_cdc_fk_msrc.parent"
+    };
+    converge(&src, &dst, "SELECT count(*) FROM parent", parents, &log).await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    let mut child = start_task(&src_url, &dst_url, &log, task, &[]);
+    wait_log(&log, "constraints checked: 1 hold").await;
+    wait_log(&log, "; ready to cut over").await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert_eq!(scalar(&dst, holds).await, "1", "{out}");
+    assert_eq!(
+        scalar(
+            &dst,
+            &format!("SELECT count(*) FROM tugboat_deferred_checks WHERE task = '{task}'")
+        )
+        .await,
+        "0"
+    );
+    no_exceptions(&dst, &out).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_key_broken_on_mariadb_is_reported_on_postgres_and_validated_once_fixed() {
+    foreign_key_checked_once_caught_up(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_key_broken_on_postgres_is_reported_on_mariadb_and_created_once_fixed() {
+    foreign_key_checked_once_caught_up(true).await;
+}

@@ -807,8 +807,12 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
         let (word, color) = if let Some(w) = &c.waiting {
             waiting = format!("paused: {w}");
             (waiting.as_str(), style::ERROR)
+        } else if c.ready_to_cut_over && !c.constraint_failures.is_empty() {
+            ("ready to cut over, but constraints do not hold", style::WARN)
         } else if c.ready_to_cut_over {
             ("ready to cut over", style::OK)
+        } else if c.constraints_pending > 0 && c.phase == "cdc" && c.backlog == 0 {
+            ("caught up: checking the constraints the full load left", style::WARN)
         } else if c.open_transaction > 0 {
             ("inside a large source transaction", style::WARN)
         } else if c.phase == "full-load" {
@@ -838,7 +842,20 @@ fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[[f64; 5]]) 
             )
             .on_hover_text("The target shows none of the transaction until its end is read; a stop before then rolls it back and a restart reads it again");
         }
+        if c.constraints_pending > 0 {
+            ui.label(
+                RichText::new(format!(
+                    "· {} constraints to check once caught up",
+                    c.constraints_pending
+                ))
+                .color(style::WARN),
+            )
+            .on_hover_text("Foreign keys (created NOT VALID on PostgreSQL) and the post-data statements that failed while replication was behind the full load: checked, or run again, once replication has caught up");
+        }
     });
+    for f in &c.constraint_failures {
+        ui.label(RichText::new(f).color(style::ERROR));
+    }
     let series = |i: usize| -> egui_plot::PlotPoints {
         samples
             .iter()
