@@ -20,8 +20,9 @@
 //! every cache is applied, the checkpoint moves to where the capture has read and the replay
 //! goes on idempotently up to the position at which the load ended.
 //!
-//! The caches hold at most [`CACHE_CHANGES`] changes, whatever the load's length and the
-//! source's write rate. A table whose changes would go beyond it overflows: its cache is let
+//! The caches hold at most [`CACHE_CHANGES`] changes and [`CACHE_MB`] MiB of their values
+//! (both settings of the task), whatever the load's length, the rows' width and the source's
+//! write rate. A table whose changes would go beyond it overflows: its cache is let
 //! go and its changes are counted, not kept; once it is loaded, the session reads the log again
 //! from the checkpoint (still the load's start), and the table, loaded now, takes every change
 //! from there. The capture never waits for the load (a replica that stops reading is cut off
@@ -37,6 +38,27 @@ use crate::tasks::TaskEvent;
 /// Changes held in the caches at most (all tables together), unless the task says otherwise
 /// ([`crate::tasks::Settings::cached_changes`]).
 pub const CACHE_CHANGES: usize = 100_000;
+
+/// MiB of changes (their values, as held) the caches hold at most, all tables together, unless
+/// the task says otherwise ([`crate::tasks::Settings::cached_changes_mb`]).
+pub const CACHE_MB: usize = 512;
+
+/// The memory a change takes while it waits, about: its values and what holds them.
+pub fn weight(c: &Change) -> usize {
+    let values = |v: &Option<Vec<Option<String>>>| {
+        v.as_ref().map_or(0, |v| {
+            v.iter()
+                .map(|x| 24 + x.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+        })
+    };
+    let computed: usize = c
+        .computed
+        .iter()
+        .map(|x| 24 + x.as_ref().map_or(0, String::len))
+        .sum();
+    std::mem::size_of::<Change>() + c.table.len() + values(&c.before) + values(&c.after) + computed
+}
 
 /// How long a change to a table whose load has not started is held before it is dropped.
 pub const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -140,10 +162,13 @@ pub struct Cached {
     /// times, in commit order, and when each was read.
     held: HashMap<String, Vec<(std::time::Instant, Txn)>>,
     total: usize,
+    /// The [`weight`] of what `held` holds.
+    bytes: usize,
     /// Tables whose changes are no longer followed (suspended): dropped.
     dropped: HashSet<String>,
-    /// Changes held at most.
+    /// Changes held at most, and their weight at most.
     limit: usize,
+    limit_bytes: usize,
     /// How long a change to a table not started is held ([`GRACE`]).
     grace: std::time::Duration,
     /// Tables whose cache overflowed, with the changes counted since: read again from the log
@@ -155,11 +180,14 @@ pub struct Cached {
 }
 
 impl Cached {
-    /// `limit`: changes held at most, all tables together.
-    pub fn new(gate: std::sync::Arc<LoadGate>, limit: usize) -> Cached {
+    /// `limit`: changes held at most, all tables together; `limit_bytes`: their [`weight`]
+    /// at most.
+    pub fn new(gate: std::sync::Arc<LoadGate>, limit: usize, limit_bytes: usize) -> Cached {
         let (version, view) = gate.read();
         Cached {
             limit,
+            limit_bytes,
+            bytes: 0,
             grace: GRACE,
             gate,
             view,
@@ -190,11 +218,19 @@ impl Cached {
         let mut out = vec![];
         for t in self.in_state(self.held.keys(), Load::Ready) {
             if let Some(txns) = self.held.remove(&t) {
-                self.total -= txns.iter().map(|x| x.1.changes.len()).sum::<usize>();
+                self.let_go(&txns);
                 out.extend(txns.into_iter().map(|x| x.1));
             }
         }
         out
+    }
+
+    /// Counts `txns` out of the caches.
+    fn let_go(&mut self, txns: &[(std::time::Instant, Txn)]) {
+        for (_, t) in txns {
+            self.total -= t.changes.len();
+            self.bytes -= t.changes.iter().map(weight).sum::<usize>();
+        }
     }
 
     /// Those of `tables` whose load is at `want`.
@@ -211,13 +247,11 @@ impl Cached {
             .iter()
             .take_while(|x| x.0.elapsed() >= self.grace)
             .count();
-        if old > 0 {
-            self.total -= held[..old].iter().map(|x| x.1.changes.len()).sum::<usize>();
-            held.drain(..old);
-        }
+        let gone: Vec<_> = held.drain(..old).collect();
         if held.is_empty() {
             self.held.remove(table);
         }
+        self.let_go(&gone);
     }
 
     /// The load of `table` as this session last read it. A table the load does not know is
@@ -257,13 +291,12 @@ impl Cached {
                         *n += 1;
                         continue;
                     }
-                    if self.total >= self.limit {
+                    let w = weight(&c);
+                    if self.total >= self.limit || self.bytes + w > self.limit_bytes {
                         // Let this table's cache go: its changes are read again later.
-                        let n = self
-                            .held
-                            .remove(&c.table)
-                            .map_or(0, |t| t.iter().map(|x| x.1.changes.len()).sum::<usize>());
-                        self.total -= n;
+                        let gone = self.held.remove(&c.table).unwrap_or_default();
+                        let n: usize = gone.iter().map(|x| x.1.changes.len()).sum();
+                        self.let_go(&gone);
                         tracing::info!(target: "tugboat::cdc", "{}: more than the cache holds changed during its load: its changes are read again from the log once it is loaded", c.table);
                         self.overflowed.insert(c.table.clone(), n as u64 + 1);
                         continue;
@@ -283,6 +316,7 @@ impl Cached {
                         )),
                     }
                     self.total += 1;
+                    self.bytes += w;
                 }
             }
         }
@@ -292,7 +326,7 @@ impl Cached {
     /// Stops caching `table` and forgets what it held (the table is suspended).
     pub fn drop_table(&mut self, table: &str) {
         if let Some(txns) = self.held.remove(table) {
-            self.total -= txns.iter().map(|x| x.1.changes.len()).sum::<usize>();
+            self.let_go(&txns);
         }
         self.dropped.insert(table.to_string());
     }
@@ -300,6 +334,11 @@ impl Cached {
     /// Changes cached, all tables together.
     pub fn total(&self) -> usize {
         self.total
+    }
+
+    /// Their [`weight`].
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// A table whose cache overflowed is loaded now: its changes must be read again from
@@ -356,7 +395,7 @@ mod tests {
     #[test]
     fn changes_wait_for_their_table_and_come_out_in_order() {
         let gate = std::sync::Arc::new(LoadGate::new(["s.old".to_string()]));
-        let mut c = Cached::new(gate.clone(), CACHE_CHANGES);
+        let mut c = Cached::new(gate.clone(), CACHE_CHANGES, CACHE_MB << 20);
         let p = |n| Position::Lsn(n);
         // s.a not started: held for the grace; s.old loaded in part before: cached.
         let (_, kept) = c.route(vec![change("s.a", "1"), change("s.old", "1")], &p(1), 1);
@@ -420,9 +459,44 @@ mod tests {
     }
 
     #[test]
+    fn wide_rows_overflow_the_caches_by_their_size_not_their_count() {
+        let gate = std::sync::Arc::new(LoadGate::default());
+        gate.observe(&TaskEvent::TableStarted {
+            table: "s.wide".into(),
+        });
+        gate.observe(&TaskEvent::TableStarted {
+            table: "s.narrow".into(),
+        });
+        // 1 MiB at most: ten changes of 200 KiB values do not fit, whatever their count.
+        let mut c = Cached::new(gate.clone(), CACHE_CHANGES, 1 << 20);
+        let p = |n| Position::Lsn(n);
+        let blob = "x".repeat(200 << 10);
+        for i in 0..10 {
+            c.route(vec![change("s.wide", &format!("{i}{blob}"))], &p(i), 1);
+            assert!(c.bytes() <= 1 << 20, "{}", c.bytes());
+        }
+        // The table let its cache go once the next change did not fit; its changes are
+        // counted, to be read again.
+        assert_eq!((c.total(), c.bytes(), c.of("s.wide")), (0, 0, 10));
+        c.route(vec![change("s.narrow", "1")], &p(11), 2);
+        assert_eq!(c.total(), 1);
+        assert_eq!(c.bytes(), weight(&change("s.narrow", "1")));
+        gate.observe(&TaskEvent::TableReady {
+            table: "s.wide".into(),
+        });
+        assert!(c.refresh().is_empty());
+        assert!(c.reread());
+        gate.observe(&TaskEvent::TableReady {
+            table: "s.narrow".into(),
+        });
+        assert_eq!(ids(&c.refresh()), ["s.narrow:1"]);
+        assert_eq!((c.total(), c.bytes()), (0, 0));
+    }
+
+    #[test]
     fn a_table_not_started_lets_its_changes_go_after_the_grace() {
         let gate = std::sync::Arc::new(LoadGate::default());
-        let mut c = Cached::new(gate.clone(), CACHE_CHANGES);
+        let mut c = Cached::new(gate.clone(), CACHE_CHANGES, CACHE_MB << 20);
         c.grace = std::time::Duration::from_millis(50);
         let p = |n| Position::Lsn(n);
         c.route(vec![change("s.late", "1")], &p(1), 1);

@@ -699,10 +699,14 @@ async fn replicate(
         ));
     }
     // While the full load runs: its tables' changes wait for their load (see `cached`).
-    let mut cache = load
-        .as_ref()
-        .filter(|_| cp.phase == "full-load")
-        .map(|g| Cached::new(g.clone(), task.settings.cached_changes.max(1)));
+    let mut cache = load.as_ref().filter(|_| cp.phase == "full-load").map(|g| {
+        let s = &task.settings;
+        Cached::new(
+            g.clone(),
+            s.cached_changes.max(1),
+            s.cached_changes_mb.max(1).saturating_mul(1 << 20),
+        )
+    });
     applier.all_idempotent = cache.is_some();
     // Constraints the full load left for once replication has caught up.
     let mut deferred = deferred::Runner::load(target, &task.name)

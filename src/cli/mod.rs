@@ -945,6 +945,10 @@ pub struct MigrateArgs {
     /// is loaded.
     #[arg(long, default_value_t = crate::cdc::cached::CACHE_CHANGES)]
     cached_changes: usize,
+    /// Full load and CDC: MiB the changes held while their tables load take in memory at most
+    /// (as for --cached-changes).
+    #[arg(long, default_value_t = crate::cdc::cached::CACHE_MB)]
+    cached_changes_mb: usize,
     /// Limited LOB mode: text and binary LOB values longer than this many KiB are cut to it,
     /// each cut counted and reported (default: full LOB mode, nothing cut).
     #[arg(long)]
@@ -1136,6 +1140,7 @@ fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Reso
             batch_rows: a.batch_rows.max(1),
             partition_rows: a.partition_rows,
             cached_changes: a.cached_changes.max(1),
+            cached_changes_mb: a.cached_changes_mb.max(1),
             lob_max_kb: a.lob_max_kb,
             retries: a.retries,
             zero_dates,

@@ -125,6 +125,8 @@ pub struct Settings {
     /// tables load (DMS's cached changes); a table whose changes go beyond has them read again
     /// from the log once it is loaded.
     pub cached_changes: usize,
+    /// Full load and CDC: MiB those changes take in memory at most (as for `cached_changes`).
+    pub cached_changes_mb: usize,
 }
 
 impl Default for Settings {
@@ -142,6 +144,7 @@ impl Default for Settings {
             lob_max_kb: None,
             retries: 5,
             cached_changes: crate::cdc::cached::CACHE_CHANGES,
+            cached_changes_mb: crate::cdc::cached::CACHE_MB,
         }
     }
 }

@@ -419,7 +419,12 @@ impl TasksScreen {
                                 .labelled_by(l.id)
                                 .on_hover_text("Changes held in memory at most while their tables load; a table whose changes go beyond has them read again from the log once it is loaded")
                                 .changed();
-                            ui.label("changes in memory at most while their tables load");
+                            ui.label("changes,");
+                            changed |= ui
+                                .add(egui::DragValue::new(&mut s.cached_changes_mb).range(1..=1_000_000).speed(16))
+                                .on_hover_text("MiB those changes take in memory at most; a table whose changes go beyond has them read again from the log once it is loaded")
+                                .changed();
+                            ui.label("MiB in memory at most while their tables load");
                         });
                         ui.end_row();
                     }
