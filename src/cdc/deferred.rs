@@ -182,34 +182,23 @@ pub async fn forget(target: &Connection, task: &str) {
 /// What a replication session shows of its checks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Progress {
+    /// The checks were read (the session knows how many there are).
+    pub read: bool,
     /// Not run yet in this session.
     pub pending: u64,
     /// Run and failed: the object and what the server said.
     pub failures: Vec<String>,
 }
 
-/// Runs a session's checks once, in the background, when replication has caught up.
+/// Runs the task's checks once per session, in the background, when replication has caught
+/// up (read then: the full load, running beside the session, records them at its end).
+#[derive(Default)]
 pub struct Runner {
-    checks: Vec<(i64, Check)>,
     progress: Arc<Mutex<Progress>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
-    /// The task's checks, read from the target at a session's start.
-    pub async fn load(target: &Connection, task: &str) -> Result<Runner> {
-        let checks = pending(target, task).await?;
-        let progress = Progress {
-            pending: checks.len() as u64,
-            failures: vec![],
-        };
-        Ok(Runner {
-            checks,
-            progress: Arc::new(Mutex::new(progress)),
-            handle: None,
-        })
-    }
-
     pub fn progress(&self) -> Progress {
         self.progress.lock().map(|p| p.clone()).unwrap_or_default()
     }
@@ -221,17 +210,32 @@ impl Runner {
         task: &str,
         events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     ) {
-        if self.handle.is_some() || self.checks.is_empty() {
+        if self.handle.is_some() {
             return;
         }
-        let checks = std::mem::take(&mut self.checks);
         let (target, task, progress) = (target.clone(), task.to_string(), self.progress.clone());
-        events(TaskEvent::Step(format!(
-            "replication has caught up: checking {} constraint{} the full load left for now",
-            checks.len(),
-            if checks.len() == 1 { "" } else { "s" }
-        )));
         self.handle = Some(tokio::spawn(async move {
+            let checks = match pending(&target, &task).await {
+                Ok(c) => c,
+                Err(e) => {
+                    // Not read: not ready to cut over; the session fails over the target
+                    // too, and the next one reads them.
+                    tracing::warn!(target: "tugboat::cdc", "{e}");
+                    return;
+                }
+            };
+            if let Ok(mut p) = progress.lock() {
+                p.read = true;
+                p.pending = checks.len() as u64;
+            }
+            if checks.is_empty() {
+                return;
+            }
+            events(TaskEvent::Step(format!(
+                "replication has caught up: checking {} constraint{} the full load left for now",
+                checks.len(),
+                if checks.len() == 1 { "" } else { "s" }
+            )));
             let (mut held, mut failed) = (0, 0);
             for (seq, c) in checks {
                 let e = target.endpoint.engine;

@@ -709,9 +709,7 @@ async fn replicate(
     });
     applier.all_idempotent = cache.is_some();
     // Constraints the full load left for once replication has caught up.
-    let mut deferred = deferred::Runner::load(target, &task.name)
-        .await
-        .map_err(Failure::retry)?;
+    let mut deferred = deferred::Runner::default();
     step(format!(
         "replicating from {} ({})",
         cp.position,
@@ -1180,8 +1178,8 @@ async fn replicate(
             }
             let checks = deferred.progress();
             stats.constraints_pending = checks.pending;
-            stats.constraint_failures = checks.failures;
-            stats.ready_to_cut_over = caught_up && stats.constraints_pending == 0;
+            stats.constraint_failures = checks.failures.clone();
+            stats.ready_to_cut_over = caught_up && checks.read && stats.constraints_pending == 0;
             events(TaskEvent::Cdc(Box::new(stats.clone())));
         }
         if stop {
