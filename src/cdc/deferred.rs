@@ -311,7 +311,7 @@ fn server_words(e: &sqlx::Error) -> String {
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
         .and_then(|p| p.detail());
     match detail {
-        Some(x) => format!("{} ({x})", d.message()),
+        Some(x) => format!("{} ({})", d.message(), x.trim_end_matches('.')),
         None => d.message().to_string(),
     }
 }
