@@ -230,6 +230,55 @@ pub async fn gtid_position(conn: &Connection, gtid: &str) -> Result<Position> {
     Ok(Position::Binlog { file, pos })
 }
 
+/// Where the GTID state `state` (`0-1-40,1-2-7`: a replica's `gtid_slave_pos`, or a task's
+/// checkpoint) stands in the binary log: replication from there reads what comes after it in
+/// every domain. One domain: [`gtid_position`]. Several: the latest of the ends of their
+/// GTIDs (a domain whose GTID is in no log still held is left to the check), which holds only
+/// if the server's state there (`BINLOG_GTID_POS`) is `state` exactly; a log whose domains
+/// come in another order (parallel replication) has no such position, and it says so.
+pub async fn gtid_state_position(conn: &Connection, state: &str) -> Result<Position> {
+    let all: Vec<Gtid> = state.split(',').filter_map(Gtid::parse).collect();
+    let bad = |reason: String| Error::InvalidEndpoint {
+        endpoint: format!("{}: GTID state {state}", conn.endpoint.label()),
+        reason,
+    };
+    if all.len() != state.split(',').count() || all.is_empty() {
+        return Err(bad(
+            "a MariaDB GTID state is domain-server-sequence for each domain, comma separated (e.g. 0-1-42,1-2-7); MySQL's uuid:n GTIDs are not supported yet: give the binary log file:pos".into(),
+        ));
+    }
+    if let [one] = all.as_slice() {
+        return gtid_position(conn, &one.to_string()).await;
+    }
+    let mut latest: Option<Position> = None;
+    let mut missing = vec![];
+    for g in &all {
+        match gtid_position(conn, &g.to_string()).await {
+            Ok(p) if latest.as_ref().is_none_or(|l| !l.reached(&p)) => latest = Some(p),
+            Ok(_) => {}
+            Err(e) => missing.push(format!("{g}: {e}")),
+        }
+    }
+    let Some(p) = latest else {
+        return Err(bad(format!(
+            "none of its GTIDs is in the server's binary logs ({})",
+            missing.join("; ")
+        )));
+    };
+    let there = gtid_state_at(conn, &p).await?.unwrap_or_default();
+    if there != normal_state(state) {
+        return Err(bad(format!(
+            "its domains' transactions come in another order in this server's binary log: at {p}, where the last of them ends, the server's state is {there:?}{}; no position holds the state exactly (reload the task, or give a file:pos)",
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", missing.join("; "))
+            }
+        )));
+    }
+    Ok(p)
+}
+
 /// MariaDB's GTID state at `file:pos` (`BINLOG_GTID_POS`; empty before any GTID).
 async fn gtid_state(conn: &Connection, file: &str, pos: u64) -> Result<String> {
     let sql = format!(

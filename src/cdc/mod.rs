@@ -297,10 +297,24 @@ pub enum StartAt {
 
 impl StartAt {
     pub fn parse(s: &str) -> Option<StartAt> {
+        // MySQL's GTID (server uuid:transactions) is no file:pos, and not supported yet.
+        let uuid = |u: &str| {
+            u.len() == 36
+                && u.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+                && u.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+        };
+        if s.split_once(':').is_some_and(|(u, _)| uuid(u.trim())) {
+            return None;
+        }
         if let Some(p) = Position::parse(s) {
             return Some(StartAt::At(p));
         }
-        binlog::Gtid::parse(s).map(|g| StartAt::Gtid(g.to_string()))
+        // A GTID, or a GTID state of several domains (`0-1-42,1-2-7`).
+        let all: Option<Vec<binlog::Gtid>> = s.split(',').map(binlog::Gtid::parse).collect();
+        all.filter(|g| !g.is_empty()).map(|g| {
+            let text: Vec<String> = g.iter().map(|x| x.to_string()).collect();
+            StartAt::Gtid(text.join(","))
+        })
     }
 }
 
@@ -461,6 +475,30 @@ pub struct Txn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_positions_are_positions_gtids_or_gtid_states() {
+        assert_eq!(
+            StartAt::parse("binlog.000002:4"),
+            Some(StartAt::At(Position::Binlog {
+                file: "binlog.000002".into(),
+                pos: 4
+            }))
+        );
+        assert_eq!(
+            StartAt::parse("0-1-42"),
+            Some(StartAt::Gtid("0-1-42".into()))
+        );
+        assert_eq!(
+            StartAt::parse("0-1-42, 1-2-7"),
+            Some(StartAt::Gtid("0-1-42,1-2-7".into()))
+        );
+        assert_eq!(StartAt::parse("0-1-42,"), None);
+        assert_eq!(
+            StartAt::parse("3E11FA47-71CA-11E1-9E33-C80AA9429562:23"),
+            None
+        );
+    }
 
     #[test]
     fn stop_positions_and_times_parse_and_bound_transactions() {

@@ -194,7 +194,7 @@ pub async fn run_cdc(
             None
         }
         Some(StartAt::Gtid(g)) if !pg => {
-            let p = binlog::gtid_position(source, &g).await?;
+            let p = binlog::gtid_state_position(source, &g).await?;
             step(format!("GTID {g} ends at {p} in the binary log"));
             Some(p)
         }
@@ -618,7 +618,7 @@ async fn replicate(
                     ),
                 )));
             }
-            match binlog::gtid_position(source, &g).await {
+            match binlog::gtid_state_position(source, &g).await {
                 Ok(p) => {
                     step(format!(
                         "the checkpoint {} is not this server's (its binary log differs there: a failover?); GTID {g} ends at {p} in this server's log: replicating from there",

@@ -1200,7 +1200,7 @@ async fn migrate(a: MigrateArgs) -> Result<()> {
                     crate::cdc::StartAt::parse(p).ok_or_else(|| Error::InvalidEndpoint {
                         endpoint: "--start-position".into(),
                         reason: format!(
-                            "'{p}' is not a position (binary log file:pos, a MariaDB GTID domain-server-seq, or an LSN X/Y)"
+                            "'{p}' is not a position (binary log file:pos, a MariaDB GTID domain-server-seq or a GTID state such as 0-1-42,1-2-7, or an LSN X/Y; MySQL's uuid:n GTIDs are not supported yet: give the binary log file:pos)"
                         ),
                     })?,
                 )
