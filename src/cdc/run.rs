@@ -237,12 +237,17 @@ pub async fn run_cdc(
             Some(c) => c.position.clone(),
             None => {
                 let p = start_position(task, source, &events).await?;
+                // (Its GTID state: a failover during the load finds the load's start by it.)
+                let gtid = match pg {
+                    false => binlog::gtid_at(source, &p).await,
+                    true => None,
+                };
                 let c = Checkpoint {
                     position: p.clone(),
                     phase: "full-load".into(),
                     replay_until: None,
                     changes: 0,
-                    gtid: None,
+                    gtid,
                 };
                 apply::set_checkpoint(target, &task.name, &c).await?;
                 checkpoint = Some(c);
@@ -277,12 +282,16 @@ pub async fn run_cdc(
             Some(p) if !pg || p.reached(&now) => p,
             _ => now,
         };
+        let gtid = match pg {
+            false => binlog::gtid_at(source, &p).await,
+            true => None,
+        };
         let c = Checkpoint {
             position: p,
             phase: "cdc".into(),
             replay_until: None,
             changes: 0,
-            gtid: None,
+            gtid,
         };
         apply::set_checkpoint(target, &task.name, &c).await?;
     }
@@ -609,15 +618,6 @@ async fn replicate(
             .await
             .map_err(Failure::retry)?;
         if here.as_deref() != Some(binlog::normal_state(&g).as_str()) {
-            if cp.phase != "cdc" {
-                return Err(Failure::fatal(fail(
-                    source,
-                    format!(
-                        "the checkpoint {} (after GTID {g}) is not in this server's binary log as it was there: another server (a failover?) during the full load or the replay of its changes cannot be followed; reload the task",
-                        cp.position
-                    ),
-                )));
-            }
             match binlog::gtid_state_position(source, &g).await {
                 Ok(p) => {
                     step(format!(
@@ -625,6 +625,18 @@ async fn replicate(
                         cp.position
                     ));
                     cp.position = p;
+                    // The replay of the changes made during the full load ends where the old
+                    // server's log ended then, a place this log does not name: it goes on
+                    // (idempotently) up to this log's end now, which is past it.
+                    if cp.phase == "replay" {
+                        let end = binlog::current_position(source)
+                            .await
+                            .map_err(Failure::retry)?;
+                        step(format!(
+                            "the changes up to {end} apply idempotently (this server's log end: past the full load's)"
+                        ));
+                        cp.replay_until = Some(end);
+                    }
                 }
                 Err(e) => {
                     // Its file purged from this server's log: say so first.

@@ -2160,3 +2160,115 @@ async fn a_foreign_key_broken_on_mariadb_is_reported_on_postgres_and_validated_o
 async fn a_foreign_key_broken_on_postgres_is_reported_on_mariadb_and_created_once_fixed() {
     foreign_key_checked_once_caught_up(true).await;
 }
+
+/// A failover during the full load: the task is killed while a big table loads, its MariaDB
+/// source is replaced by its promoted replica (same binary log file names, other offsets),
+/// and the task started against the replica finds the load's start there by its GTID state,
+/// finishes the load from the replica and replicates: nothing lost, nothing applied twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_killed_during_its_full_load_goes_on_against_the_promoted_replica() {
+    let primary = support::own_mariadb();
+    let replica = support::own_mariadb_replica(2);
+    let admin = open(&replica.url_for("")).await;
+    admin
+        .execute(&format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos; START SLAVE",
+            primary.port, primary.user, primary.password
+        ))
+        .await
+        .expect("replication to the replica");
+    let src_url = own_database(&primary, "", "shop").await;
+    let dst_url = support::pg_database("tug_cdc_loadfail_dst").await;
+    let src = open(&src_url).await;
+    let dst = open(&dst_url).await;
+    src.execute(
+        "CREATE TABLE big (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(200));
+         INSERT INTO big SELECT seq, 0, REPEAT('b', 150) FROM seq_1_to_300000;
+         CREATE TABLE small (id INT PRIMARY KEY, n INT NOT NULL);
+         INSERT INTO small SELECT seq, 0 FROM seq_1_to_10",
+    )
+    .await
+    .expect("source tables");
+    let replica_src = open(&replica.url_for("shop")).await;
+    let sum = |t: &str| format!("SELECT CONCAT(count(*), '/', sum(n), '/', sum(id)) FROM {t}");
+    let sum_pg =
+        |t: &str| format!("SELECT count(*) || '/' || sum(n) || '/' || sum(id) FROM shop.{t}");
+    converge(&src, &replica_src, &sum("big"), &sum("big"), "the replica").await;
+    let log = log_file("loadfail");
+    let mut child = start_task(&src_url, &dst_url, &log, "loadfail", &["--parallel", "1"]);
+    // Killed while the big table loads (the checkpoint is at the load's start).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state =
+        "SELECT state FROM tugboat_table_state WHERE task = 'loadfail' AND table_name LIKE '%big'";
+    while count_or_zero(
+        &dst,
+        &format!("SELECT count(*) FROM ({state}) s WHERE state = 'loading'"),
+    )
+    .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline && child.try_wait().expect("wait").is_none(),
+            "the big table never started loading: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    src.execute("UPDATE small SET n = n + 1 WHERE id <= 5; UPDATE big SET n = 7 WHERE id <= 100")
+        .await
+        .expect("changes during the load");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("killed");
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT phase FROM tugboat_cdc_checkpoint WHERE task = 'loadfail'"
+        )
+        .await,
+        "full-load"
+    );
+    src.execute("INSERT INTO small VALUES (11, 1); DELETE FROM big WHERE id > 299990")
+        .await
+        .expect("changes while stopped");
+    converge(&src, &replica_src, &sum("big"), &sum("big"), "the replica").await;
+    converge(
+        &src,
+        &replica_src,
+        &sum("small"),
+        &sum("small"),
+        "the replica",
+    )
+    .await;
+    admin.execute("STOP SLAVE").await.expect("promote");
+    drop(src);
+    drop(primary);
+    replica_src
+        .execute("UPDATE small SET n = n + 10 WHERE id > 8; INSERT INTO big VALUES (400000, 4, 'replica')")
+        .await
+        .expect("writes on the promoted replica");
+    let replica_url = replica.url_for("shop");
+    let mut child = start_task(
+        &replica_url,
+        &dst_url,
+        &log,
+        "loadfail",
+        &["--parallel", "1"],
+    );
+    loaded(&dst, "loadfail", &mut child, &log).await;
+    for t in ["big", "small"] {
+        converge(&replica_src, &dst, &sum(t), &sum_pg(t), &log).await;
+    }
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("is not this server's") && out.contains("replicating from there"),
+        "{out}"
+    );
+    no_exceptions(&dst, &out).await;
+    let (ok, text, err) = tugboat(&["validate", "--source", &replica_url, "--target", &dst_url]);
+    assert!(ok, "{text}{err}");
+    assert!(
+        text.contains("Validated") && !text.contains("Mismatched"),
+        "{text}"
+    );
+}
