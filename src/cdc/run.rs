@@ -328,12 +328,13 @@ pub async fn run_cdc(
         })
     };
     let loading = async {
-        let r = crate::tasks::run_beside_replication(
+        let r = crate::tasks::run_with(
             &load,
             source,
             target,
             load_events,
             load_cancel.clone(),
+            true,
         )
         .await;
         let end = match &r {

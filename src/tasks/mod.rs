@@ -861,22 +861,13 @@ pub async fn run(
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
-    load(task, source, target, events, cancel, false).await
+    run_with(task, source, target, events, cancel, false).await
 }
 
-/// [`run`] for a full-load-and-cdc task, with replication running beside it: constraints that
-/// check existing rows wait until replication has caught up (see [`crate::cdc::deferred`]).
-pub async fn run_beside_replication(
-    task: &Task,
-    source: &Connection,
-    target: &Connection,
-    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
-    cancel: Arc<std::sync::atomic::AtomicBool>,
-) -> Result<Summary> {
-    load(task, source, target, events, cancel, true).await
-}
-
-async fn load(
+/// [`run`]; `replicated`: a full-load-and-cdc task's load, with replication running beside it
+/// (constraints that check existing rows wait until replication has caught up: see
+/// [`crate::cdc::deferred`]).
+pub async fn run_with(
     task: &Task,
     source: &Connection,
     target: &Connection,

@@ -1162,12 +1162,7 @@ async fn large_transactions(case: LargeCase<'_>, pg_target: bool) {
     let (ok, out) = stop(&mut child, "INT", &log);
     assert!(ok, "{out}");
     no_exceptions(&dst, &out).await;
-    let (ok, text, err) = tugboat(&["validate", "--source", src_url, "--target", dst_url]);
-    assert!(ok, "{text}{err}");
-    assert!(
-        text.contains("Validated") && !text.contains("Mismatched"),
-        "{text}"
-    );
+    all_validated(src_url, dst_url);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1472,9 +1467,7 @@ async fn replication_rides_out_a_source_restart_and_a_target_outage() {
         "{out}"
     );
     no_exceptions(&dst, &out).await;
-    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
-    assert!(ok, "{text}{err}");
-    assert!(text.contains("Validated"), "{text}");
+    all_validated(&src_url, &dst_url);
 }
 
 /// Stopped, while the source's application adds a column (with changes before and after it),
@@ -1714,32 +1707,36 @@ async fn changes_made_during_the_full_load_end_consistent() {
     assert!(ok, "{out}");
     assert!(!out.contains("full load failed"), "{out}");
     no_exceptions(&dst, &out).await;
-    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
-    assert!(ok, "{text}{err}");
-    assert!(text.contains("Validated"), "{text}");
+    all_validated(&src_url, &dst_url);
 }
 
 /// DMS's cached changes, with the capture running beside the full load: a small table loaded
 /// early replicates while a big one still loads; the big one's changes wait and apply once it
 /// is loaded. Killed (SIGKILL) during the load and started again, the task ends exact.
-/// `limit`: the task's cache size (`--cached-changes`); a small one overflows, and the big
-/// table's changes are read again from the log once it is loaded.
-async fn cached_changes(pg_source: bool, limit: Option<&str>) {
-    let (src_url, dst_url, task) = if pg_source {
+/// A source and a target database of a test that runs either way: PostgreSQL into MariaDB
+/// when `pg_source` (`{stem}_psrc` into `{stem}_mdst`), else MariaDB into PostgreSQL
+/// (`{stem}_msrc` into `{stem}_pdst`): their URLs and connections.
+async fn one_way(pg_source: bool, stem: &str) -> (String, String, Connection, Connection) {
+    let (src_url, dst_url) = if pg_source {
         (
-            support::pg_database("tug_pcdc_cache_src").await,
-            support::mysql_database("tug_pcdc_cache_dst").await,
-            "pcache",
+            support::pg_database(&format!("{stem}_psrc")).await,
+            support::mysql_database(&format!("{stem}_mdst")).await,
         )
     } else {
         (
-            support::mysql_database("tug_cdc_cache_src").await,
-            support::pg_database("tug_cdc_cache_dst").await,
-            "cache",
+            support::mysql_database(&format!("{stem}_msrc")).await,
+            support::pg_database(&format!("{stem}_pdst")).await,
         )
     };
-    let src = open(&src_url).await;
-    let dst = open(&dst_url).await;
+    let (src, dst) = (open(&src_url).await, open(&dst_url).await);
+    (src_url, dst_url, src, dst)
+}
+
+/// `limit`: the task's cache size (`--cached-changes`); a small one overflows, and the big
+/// table's changes are read again from the log once it is loaded.
+async fn cached_changes(pg_source: bool, limit: Option<&str>) {
+    let (src_url, dst_url, src, dst) = one_way(pg_source, "tug_cdc_cache").await;
+    let task = if pg_source { "pcache" } else { "cache" };
     let rows = 600_000;
     let (series, begin) = if pg_source {
         (format!("generate_series(1, {rows}) seq"), "BEGIN")
@@ -1770,8 +1767,8 @@ async fn cached_changes(pg_source: bool, limit: Option<&str>) {
         ("big".to_string(), "small".to_string())
     } else {
         (
-            "tug_cdc_cache_src.big".to_string(),
-            "tug_cdc_cache_src.small".to_string(),
+            "tug_cdc_cache_msrc.big".to_string(),
+            "tug_cdc_cache_msrc.small".to_string(),
         )
     };
     let log = log_file(task);
@@ -1850,12 +1847,7 @@ async fn cached_changes(pg_source: bool, limit: Option<&str>) {
         "{out}"
     );
     no_exceptions(&dst, &out).await;
-    let (ok, text, err) = tugboat(&["validate", "--source", &src_url, "--target", &dst_url]);
-    assert!(ok, "{text}{err}");
-    assert!(
-        text.contains("Validated") && !text.contains("Mismatched"),
-        "{text}"
-    );
+    all_validated(&src_url, &dst_url);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1966,12 +1958,19 @@ async fn a_target_trigger_that_would_act_on_replicated_changes_is_a_warning() {
     );
 }
 
-/// A failover: the task's MariaDB source has a replica (GTID, `log_slave_updates`) whose
-/// binary log has the same file names at other offsets, and writes in two GTID domains. Stopped, then started against the
-/// promoted replica, the task finds its checkpoint's GTID in the replica's log and goes on
-/// from there: nothing lost, nothing applied twice.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
+/// `tugboat validate` of every table of `src_url` on `dst_url` passes: every row equal.
+fn all_validated(src_url: &str, dst_url: &str) {
+    let (ok, text, err) = tugboat(&["validate", "--source", src_url, "--target", dst_url]);
+    assert!(ok, "{text}{err}");
+    assert!(
+        text.contains("Validated") && !text.contains("Mismatched"),
+        "{text}"
+    );
+}
+
+/// A private MariaDB primary and a GTID replica of it (server 2, `log_slave_updates`, as a
+/// replica that may be promoted is set up), with an admin connection to the replica.
+async fn primary_and_replica() -> (support::Server, support::Server, Connection) {
     let primary = support::own_mariadb();
     let replica = support::own_mariadb_replica(2);
     let admin = open(&replica.url_for("")).await;
@@ -1982,6 +1981,16 @@ async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
         ))
         .await
         .expect("replication to the replica");
+    (primary, replica, admin)
+}
+
+/// A failover: the task's MariaDB source has a replica (GTID, `log_slave_updates`) whose
+/// binary log has the same file names at other offsets, and writes in two GTID domains. Stopped, then started against the
+/// promoted replica, the task finds its checkpoint's GTID in the replica's log and goes on
+/// from there: nothing lost, nothing applied twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
+    let (primary, replica, admin) = primary_and_replica().await;
     let src_url = own_database(&primary, "", "shop").await;
     let dst_url = support::pg_database("tug_cdc_failover_dst").await;
     let src = open(&src_url).await;
@@ -2041,12 +2050,7 @@ async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
         "{out}"
     );
     no_exceptions(&dst, &out).await;
-    let (ok, text, err) = tugboat(&["validate", "--source", &replica_url, "--target", &dst_url]);
-    assert!(ok, "{text}{err}");
-    assert!(
-        text.contains("Validated") && !text.contains("Mismatched"),
-        "{text}"
-    );
+    all_validated(&replica_url, &dst_url);
 }
 
 /// A foreign key the source's rows break (an orphan written with checks off), in a
@@ -2056,21 +2060,8 @@ async fn a_task_follows_its_mariadb_source_to_a_promoted_replica_by_gtid() {
 /// cut over before that check. With the parent row added on the source, the next run checks
 /// it again and it holds.
 async fn foreign_key_checked_once_caught_up(pg_source: bool) {
-    let (src_url, dst_url, task) = if pg_source {
-        (
-            support::pg_database("tug_cdc_fk_psrc").await,
-            support::mysql_database("tug_cdc_fk_mdst").await,
-            "fk_pg2my",
-        )
-    } else {
-        (
-            support::mysql_database("tug_cdc_fk_msrc").await,
-            support::pg_database("tug_cdc_fk_pdst").await,
-            "fk_my2pg",
-        )
-    };
-    let src = open(&src_url).await;
-    let dst = open(&dst_url).await;
+    let (src_url, dst_url, src, dst) = one_way(pg_source, "tug_cdc_fk").await;
+    let task = if pg_source { "fk_pg2my" } else { "fk_my2pg" };
     let (off, on) = if pg_source {
         (
             "SET session_replication_role = replica",
@@ -2167,16 +2158,7 @@ async fn a_foreign_key_broken_on_postgres_is_reported_on_mariadb_and_created_onc
 /// finishes the load from the replica and replicates: nothing lost, nothing applied twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_task_killed_during_its_full_load_goes_on_against_the_promoted_replica() {
-    let primary = support::own_mariadb();
-    let replica = support::own_mariadb_replica(2);
-    let admin = open(&replica.url_for("")).await;
-    admin
-        .execute(&format!(
-            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = '{}', MASTER_PASSWORD = '{}', MASTER_USE_GTID = slave_pos; START SLAVE",
-            primary.port, primary.user, primary.password
-        ))
-        .await
-        .expect("replication to the replica");
+    let (primary, replica, admin) = primary_and_replica().await;
     let src_url = own_database(&primary, "", "shop").await;
     let dst_url = support::pg_database("tug_cdc_loadfail_dst").await;
     let src = open(&src_url).await;
@@ -2265,10 +2247,5 @@ async fn a_task_killed_during_its_full_load_goes_on_against_the_promoted_replica
         "{out}"
     );
     no_exceptions(&dst, &out).await;
-    let (ok, text, err) = tugboat(&["validate", "--source", &replica_url, "--target", &dst_url]);
-    assert!(ok, "{text}{err}");
-    assert!(
-        text.contains("Validated") && !text.contains("Mismatched"),
-        "{text}"
-    );
+    all_validated(&replica_url, &dst_url);
 }
