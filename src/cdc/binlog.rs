@@ -349,7 +349,8 @@ pub async fn gtid_state_at(conn: &Connection, p: &Position) -> Result<Option<Str
     Ok((!s.is_empty()).then(|| normal_state(&s)))
 }
 
-/// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it.
+/// The GTID state (MariaDB) at `p`, for the user's reference; None on servers without it, and
+/// for a position of another log (a PostgreSQL LSN: nothing is asked).
 pub async fn gtid_at(conn: &Connection, p: &Position) -> Option<String> {
     gtid_state_at(conn, p).await.ok().flatten()
 }

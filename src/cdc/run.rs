@@ -238,10 +238,7 @@ pub async fn run_cdc(
             None => {
                 let p = start_position(task, source, &events).await?;
                 // (Its GTID state: a failover during the load finds the load's start by it.)
-                let gtid = match pg {
-                    false => binlog::gtid_at(source, &p).await,
-                    true => None,
-                };
+                let gtid = binlog::gtid_at(source, &p).await;
                 let c = Checkpoint {
                     position: p.clone(),
                     phase: "full-load".into(),
@@ -282,10 +279,7 @@ pub async fn run_cdc(
             Some(p) if !pg || p.reached(&now) => p,
             _ => now,
         };
-        let gtid = match pg {
-            false => binlog::gtid_at(source, &p).await,
-            true => None,
-        };
+        let gtid = binlog::gtid_at(source, &p).await;
         let c = Checkpoint {
             position: p,
             phase: "cdc".into(),
@@ -1191,7 +1185,7 @@ async fn replicate(
             }
             let checks = deferred.progress();
             stats.constraints_pending = checks.pending;
-            stats.constraint_failures = checks.failures.clone();
+            stats.constraint_failures = checks.failures;
             stats.ready_to_cut_over = caught_up && checks.read && stats.constraints_pending == 0;
             events(TaskEvent::Cdc(Box::new(stats.clone())));
         }
@@ -1216,10 +1210,7 @@ async fn replicate(
     }
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
     // A MariaDB source: the checkpoint's GTID too, for a replica or another task to start at.
-    let gtid = match pg {
-        false => binlog::gtid_at(source, &cp.position).await,
-        true => None,
-    };
+    let gtid = binlog::gtid_at(source, &cp.position).await;
     step(format!(
         "stopped at checkpoint {}{} ({stop_reason})",
         cp.position,
