@@ -78,7 +78,23 @@ pub fn summary_table(r: &Report) -> String {
         all[4],
         hours(r.total_effort_minutes)
     );
+    let _ = writeln!(o, "{}", verification_line(r));
     o
+}
+
+/// What proved the report's "automatic": the engine, or plainly that nothing did.
+pub fn verification_line(r: &Report) -> String {
+    match &r.verification {
+        Some(v) => format!(
+            "Automatic means applied without error: {} ({}).",
+            v.summary(),
+            v.scratch
+        ),
+        None => format!(
+            "NOT VERIFIED: nothing was applied on a {} server; \"automatic\" is the converter's claim only (verify with --verify URL).",
+            r.target_dialect.label()
+        ),
+    }
 }
 
 /// The report as Markdown.
@@ -325,6 +341,7 @@ details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px
             pct(all[c as usize], total)
         );
     }
+    let _ = write!(o, "<br><b>{}</b>", esc(&verification_line(r)));
     let _ = write!(
         o,
         "<br>Estimated effort: <b>{}</b> (including learning).</p>",

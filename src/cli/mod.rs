@@ -195,6 +195,12 @@ pub struct ConvertArgs {
     /// Project file holding the endpoints named.
     #[arg(long)]
     pub project: Option<PathBuf>,
+    /// Prove the conversion on this server (a URL, or a name with --project): every statement
+    /// is applied in a scratch area that is then removed (PostgreSQL: a transaction rolled
+    /// back; MySQL/MariaDB: scratch databases dropped). SQLite targets are always verified in
+    /// memory. apply-schema --dry-run verifies on its target by default.
+    #[arg(long)]
+    pub verify: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -581,6 +587,7 @@ async fn execute(command: Command) -> Result<()> {
             with_data,
             recreate,
         } => {
+            let target_url_for_verify = target_url.clone();
             let (endpoint, password) = TargetArgs {
                 endpoint: target_url,
                 project: conv.project.clone(),
@@ -613,6 +620,9 @@ async fn execute(command: Command) -> Result<()> {
                     .unwrap_or("mysql")
                     .to_string(),
             );
+            if dry_run && conv.verify.is_none() {
+                conv.verify = Some(target_url_for_verify.clone());
+            }
             let r = conversion_report(&conv).await?;
             let phase = parse_phase(&phase)?;
             if dry_run {
@@ -830,6 +840,29 @@ async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report>
         if n > 0 {
             eprintln!("{n} hand-edited object(s) from {} used", p.display());
         }
+    }
+    let on = match &a.verify {
+        Some(url) => {
+            let (mut endpoint, password) = TargetArgs {
+                endpoint: url.clone(),
+                project: a.project.clone(),
+                password_env: None,
+                timeout: None,
+            }
+            .resolve()?;
+            endpoint.role = crate::endpoints::Role::Target;
+            Some(Connection::open(&endpoint, password).await?)
+        }
+        None => None,
+    };
+    let rules = crate::conversion::RuleSet::load(source.dialect, target, a.rules.as_deref())?;
+    let verified = crate::conversion::verify::verify(&source, &rules, &mut report, on.as_ref()).await;
+    if let Some(c) = &on {
+        c.close().await;
+    }
+    verified?;
+    if let Some(v) = &report.verification {
+        eprintln!("{}", v.summary());
     }
     Ok(report)
 }

@@ -146,20 +146,9 @@ pub async fn apply_with(
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Applied> {
     let mut todo: Vec<(String, Phase, &str)> = vec![];
-    for p in [Phase::PreData, Phase::PostData] {
-        if phase.is_some_and(|x| x != p) {
-            continue;
-        }
-        for o in &report.objects {
-            for t in o.target.iter().filter(|t| t.phase == p) {
-                let object = if o.schema.is_empty() {
-                    format!("{} {}", o.kind.label(), o.name)
-                } else {
-                    format!("{} {}.{}", o.kind.label(), o.schema, o.name)
-                };
-                todo.push((object, p, t.sql.as_str()));
-            }
-        }
+    for (p, (oi, si)) in crate::conversion::order::ordered_phases(report, phase) {
+        let o = &report.objects[oi];
+        todo.push((object_label(o), p, o.target[si].sql.as_str()));
     }
     let mut out = vec![];
     if recreate {
@@ -203,6 +192,15 @@ pub async fn apply_with(
     }
     progress(total, total);
     out
+}
+
+/// "table sakila.actor", "view v": how an object is named in results.
+pub fn object_label(o: &crate::assessment::ObjectReport) -> String {
+    if o.schema.is_empty() {
+        format!("{} {}", o.kind.label(), o.name)
+    } else {
+        format!("{} {}.{}", o.kind.label(), o.schema, o.name)
+    }
 }
 
 async fn run(conn: &Connection, sql: &str) -> StatementResult {

@@ -12,10 +12,12 @@ pub mod expr;
 pub mod finish;
 pub mod fold;
 pub mod names;
+pub mod order;
 pub mod pg_triggers;
 pub mod procedural;
 pub mod rules;
 pub mod tsql;
+pub mod verify;
 pub mod view;
 pub mod writer;
 

@@ -115,6 +115,7 @@ impl Ctx<'_> {
             action_items: vec![],
             lines_of_code: 0,
             edited: false,
+            verified: None,
         }
     }
 
@@ -382,6 +383,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         summary: vec![],
         total_effort_minutes: 0.0,
         data,
+        verification: None,
     };
     report.summarise(|code, category| rules.effort(code, category).learning_minutes);
     report

@@ -482,6 +482,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
                 let inner = s[p + 3 + digits..end].to_string();
                 s.replace_range(p..end + 2, &inner);
             }
+            s = mysql_binary_attribute(&s);
             // MariaDB's synonym for STORED generated columns.
             while let Some(p) =
                 crate::discovery::find_keyword(&s.to_ascii_uppercase(), "PERSISTENT", 0)
@@ -546,7 +547,60 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             );
             s = remove_using_index(&s);
         }
-        Dialect::Postgres | Dialect::Sqlite => {}
+        Dialect::Postgres => s = pg_fold_unquoted(&s),
+        Dialect::Sqlite => {}
+    }
+    s
+}
+
+/// PostgreSQL folds unquoted identifiers to lower case: `(UserName)` names the column
+/// `username`. Done on the tokens, so strings, quoted names and dollar-quoted bodies stay as
+/// written (text the tokenizer cannot read is left as it is, for the parser to report).
+fn pg_fold_unquoted(text: &str) -> String {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let d = sp::PostgreSqlDialect {};
+    let Ok(tokens) = Tokenizer::new(&d, text).tokenize() else {
+        return text.to_string();
+    };
+    if !tokens.iter().any(
+        |t| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.chars().any(char::is_uppercase)),
+    ) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for t in tokens {
+        match t {
+            Token::Word(w) if w.quote_style.is_none() => out.push_str(&w.value.to_lowercase()),
+            t => out.push_str(&t.to_string()),
+        }
+    }
+    out
+}
+
+/// MySQL's `varchar(128) BINARY` column attribute: the binary collation of the column's
+/// character set (case- and accent-sensitive), written as that collation.
+fn mysql_binary_attribute(text: &str) -> String {
+    const TEXT_TYPES: [&str; 6] = ["CHAR", "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT"];
+    let mut s = text.to_string();
+    let mut from = 0;
+    while let Some(p) = crate::discovery::find_keyword(&s.to_ascii_uppercase(), "BINARY", from) {
+        let up = s.to_ascii_uppercase();
+        let before = up[..p].trim_end();
+        let after = up[p + 6..].trim_start();
+        let attribute = (before.ends_with(')')
+            || TEXT_TYPES.iter().any(|t| {
+                before.ends_with(t)
+                    && !before[..before.len() - t.len()]
+                        .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            }))
+            && !after.starts_with('(')
+            && !before.ends_with(" AS");
+        if attribute {
+            s.replace_range(p..p + 6, "COLLATE utf8mb4_bin");
+            from = p + "COLLATE utf8mb4_bin".len();
+        } else {
+            from = p + 6;
+        }
     }
     s
 }
