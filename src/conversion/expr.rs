@@ -124,13 +124,26 @@ pub fn convert_default(raw: &str, target_type: &str, dialect: Dialect, rules: &R
             _ => {}
         }
     }
+    let tt = target_type.to_ascii_lowercase();
+    let temporal = ["timestamp", "date", "time", "datetime", "interval"]
+        .iter()
+        .any(|t| tt.starts_with(t));
     if d.parse::<f64>().is_ok() || (d.starts_with('-') && d[1..].parse::<f64>().is_ok()) {
+        if temporal && target != Dialect::Sqlite {
+            // SQLite's `DATETIME DEFAULT 0`: a number that means no moment on the target.
+            return Default::Dropped(format!(
+                "numeric default {d} on a date/time column has no {} equivalent",
+                target.label()
+            ));
+        }
         return Default::Value(d);
     }
     if let Some(text) = unquoted {
-        if dialect == Dialect::MySql && (text.starts_with("0000-00-00")) {
+        let zero = text.starts_with("0000-00-00");
+        if zero && (dialect == Dialect::MySql || (temporal && target == Dialect::Postgres)) {
             return Default::Dropped(format!(
-                "MySQL zero date {d} has no {} equivalent",
+                "{} zero date {d} has no {} equivalent",
+                dialect.label(),
                 target.label()
             ));
         }

@@ -2,11 +2,12 @@
 //! converted script, the app, a task's pre- and post-data, verification): one object graph.
 //!
 //! Each statement gets a stage from what it creates (schemas and extensions, types, sequences,
-//! tables, keys and indexes, foreign keys, functions, views, procedures, triggers, the rest),
-//! so a foreign key always follows every primary and unique key it may reference, and a
-//! trigger the function it calls. Within a stage, a statement that names an object another
-//! statement of that stage creates (a view reading a view, a domain over an enum, a function
-//! calling a function) comes after it. The source order breaks ties; a cycle is broken at its
+//! tables, functions, keys and indexes, foreign keys, views, procedures, triggers, the rest),
+//! so a foreign key always follows every primary and unique key it may reference, an index
+//! the function its expression calls, and a trigger its function. Within a stage, a statement
+//! that names an object another statement of that stage creates (a view reading a view, a
+//! domain over an enum) comes after it; functions, views and procedures so order among
+//! themselves across their stages (a SQL function reading a view). The source order breaks ties; a cycle is broken at its
 //! earliest statement. Phases are never mixed: pre-data all runs before post-data.
 
 use std::cmp::Reverse;
@@ -29,11 +30,12 @@ fn stage(sql: &str) -> Option<(u8, Option<String>)> {
         S::Create(K::Type | K::Domain) => 1,
         S::Create(K::Sequence) => 2,
         S::Create(K::Table) => 3,
-        S::Create(K::Index) => 4,
-        S::Alter(K::Table) if has_words(sql, &["FOREIGN", "KEY"]) => 6,
-        S::Alter(K::Table) => 4,
-        S::Alter(K::Sequence) => 5,
-        S::Create(K::Function) => 7,
+        // Before the indexes and checks whose expressions call them.
+        S::Create(K::Function) => 4,
+        S::Create(K::Index) => 5,
+        S::Alter(K::Table) if has_words(sql, &["FOREIGN", "KEY"]) => 7,
+        S::Alter(K::Table) => 5,
+        S::Alter(K::Sequence) => 6,
         S::Create(K::View | K::MaterializedView) => 8,
         S::Create(K::Procedure) => 9,
         S::Create(K::Trigger) => 10,
@@ -91,9 +93,12 @@ pub fn ordered(report: &Report, phase: Phase) -> Vec<At> {
             creators.entry((*st, name.as_str())).or_default().push(i);
         }
     }
+    // Code (functions, views, procedures) may read each other whatever their stages: a SQL
+    // function reading a view comes after it.
+    let code = |st: u8| matches!(st, 4 | 8 | 9);
     for i in 0..n {
         let st = stage_of(i);
-        if ![1u8, 3, 7, 8, 9].contains(&st) {
+        if ![1u8, 3, 4, 8, 9].contains(&st) {
             continue;
         }
         let own = stages[i].as_ref().and_then(|s| s.1.as_deref());
@@ -103,7 +108,11 @@ pub fn ordered(report: &Report, phase: Phase) -> Vec<At> {
             if Some(word.as_str()) == own {
                 continue;
             }
-            for &j in creators.get(&(st, word.as_str())).into_iter().flatten() {
+            let stages: &[u8] = if code(st) { &[4, 8, 9] } else { &[st] };
+            let found = stages
+                .iter()
+                .flat_map(|&x| creators.get(&(x, word.as_str())).into_iter().flatten());
+            for &j in found {
                 if j != i && !seen.contains(&j) {
                     seen.push(j);
                     edges[j].push(i);

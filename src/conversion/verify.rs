@@ -94,6 +94,7 @@ pub async fn verify(
     let target = report.target_dialect;
     let started = Instant::now();
     let mut memory: Option<sqlx::SqlitePool> = None;
+    let mut scratch_db: Option<(String, Connection)> = None;
     let (mut session, engine) = match (target, on) {
         (Dialect::Sqlite, _) => {
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
@@ -120,9 +121,22 @@ pub async fn verify(
                 ),
             });
         }
+        (Dialect::Postgres, Some(c)) => {
+            // A scratch database when the server lets us create one: the statements then run
+            // exactly as reported; otherwise renamed schemas in the given database.
+            match pg_scratch_database(c).await {
+                Some((db, conn)) => {
+                    let opened = open_session(&conn).await;
+                    scratch_db = Some((db, conn));
+                    opened?
+                }
+                None => open_session(c).await?,
+            }
+        }
         (_, Some(c)) => open_session(c).await?,
     };
-    let plan = Plan::new(source, rules, report, target)?;
+    let rename = target != Dialect::Sqlite && scratch_db.is_none();
+    let plan = Plan::new(source, rules, report, target, rename)?;
     let outcome = match prepare_mysql(&mut session, &plan).await {
         Ok(()) => run(&mut session, &plan, target).await,
         Err(e) => Err(e),
@@ -147,10 +161,24 @@ pub async fn verify(
     if let Some(p) = memory {
         p.close().await;
     }
+    if let (Some((db, conn)), Some(c)) = (&scratch_db, on) {
+        conn.close().await;
+        let q = super::names::quote_for(Dialect::Postgres, db);
+        let dropped = match c.execute(&format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)")).await {
+            Ok(_) => Ok(()),
+            Err(_) => c.execute(&format!("DROP DATABASE IF EXISTS {q}")).await.map(|_| ()),
+        };
+        if let Err(e) = dropped {
+            tracing::warn!(target: "tugboat::conversion", "scratch database {db} not dropped: {e}");
+        }
+    }
     let failures = outcome?;
-    let scratch = match target {
-        Dialect::Postgres => "one transaction, rolled back".to_string(),
-        Dialect::MySql => format!(
+    let scratch = match (target, &scratch_db) {
+        (Dialect::Postgres, Some((db, _))) => format!("scratch database {db}, dropped"),
+        (Dialect::Postgres, None) => {
+            "one transaction with schemas renamed, rolled back".to_string()
+        }
+        (Dialect::MySql, _) => format!(
             "scratch database(s) {}, dropped",
             plan.scratch_names.join(", ")
         ),
@@ -165,6 +193,40 @@ fn scratch_error(what: &str, e: &sqlx::Error) -> Error {
         endpoint: what.into(),
         context: "opening the scratch area for verification".into(),
         message: e.to_string(),
+    }
+}
+
+/// A unique name for this run's scratch objects.
+fn nonce() -> String {
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// Creates a scratch database on `c`'s PostgreSQL server and connects to it; `None` (said in
+/// the log) when the server refuses (no CREATEDB right).
+async fn pg_scratch_database(c: &Connection) -> Option<(String, Connection)> {
+    let db = format!("tugboat_verify_{}", nonce());
+    if let Err(e) = c.execute(&format!("CREATE DATABASE {db}")).await {
+        tracing::info!(target: "tugboat::conversion", "no scratch database on {} ({e}): verifying in a transaction with schemas renamed", c.endpoint.label());
+        return None;
+    }
+    let mut endpoint = c.endpoint.clone();
+    endpoint.database = db.clone();
+    match Connection::open(&endpoint, c.password().cloned()).await {
+        Ok(conn) => Some((db, conn)),
+        Err(e) => {
+            tracing::info!(target: "tugboat::conversion", "scratch database {db} not reachable ({e})");
+            if let Err(e) = c.execute(&format!("DROP DATABASE IF EXISTS {db}")).await {
+                tracing::warn!(target: "tugboat::conversion", "scratch database {db} not dropped: {e}");
+            }
+            None
+        }
     }
 }
 
@@ -215,8 +277,14 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(source: &Source, rules: &RuleSet, report: &Report, target: Dialect) -> Result<Plan> {
-        if target == Dialect::Sqlite {
+    fn new(
+        source: &Source,
+        rules: &RuleSet,
+        report: &Report,
+        target: Dialect,
+        rename: bool,
+    ) -> Result<Plan> {
+        if !rename {
             let statements = super::order::ordered_phases(report, None)
                 .into_iter()
                 .map(|(_, (o, s))| (Some(o), report.objects[o].target[s].sql.clone()))
@@ -230,14 +298,7 @@ impl Plan {
         }
         // Every target schema renamed to a scratch name of this run.
         let names = super::writer::target_names(source, rules);
-        let nonce = format!(
-            "{:x}{:x}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
+        let nonce = nonce();
         let mut renamed = rules.clone();
         let mut renames: Vec<(String, String)> = vec![];
         for s in &source.catalog.schemas {
@@ -335,14 +396,16 @@ async fn run(session: &mut Session, plan: &Plan, target: Dialect) -> Result<Vec<
                     .iter()
                     .map(|s| s.1.as_str())
                     .collect();
-                let sql = format!("SAVEPOINT tugboat_batch;\n{}", batch.join(";\n"));
-                if session.exec(&sql).await.is_ok() {
+                // The savepoint goes alone: PostgreSQL parses a whole multi-statement query
+                // before running any of it, so a syntax error would skip it.
+                pg_exec(session, "SAVEPOINT tugboat_batch").await?;
+                if session.exec(&batch.join(";\n")).await.is_ok() {
                     pg_exec(session, "RELEASE SAVEPOINT tugboat_batch").await?;
                 } else {
                     pg_exec(session, "ROLLBACK TO SAVEPOINT tugboat_batch").await?;
                     for at in i..end {
-                        let one = format!("SAVEPOINT tugboat_one;\n{}", plan.statements[at].1);
-                        match session.exec(&one).await {
+                        pg_exec(session, "SAVEPOINT tugboat_one").await?;
+                        match session.exec(&plan.statements[at].1).await {
                             Ok(()) => pg_exec(session, "RELEASE SAVEPOINT tugboat_one").await?,
                             Err(e) => {
                                 pg_exec(session, "ROLLBACK TO SAVEPOINT tugboat_one").await?;
@@ -453,6 +516,36 @@ async fn sqlite_probe(session: &mut Session, sql: &str) -> std::result::Result<(
     }
 }
 
+/// The names a "does not exist" message speaks of (last part, lower case): PostgreSQL's
+/// `relation "s.t" does not exist`, MySQL's `Table 'db.t' doesn't exist`, SQLite's
+/// `no such table: main.t`.
+fn missing_names(message: &str) -> Vec<String> {
+    let lower = message.to_lowercase();
+    let missing = ["does not exist", "doesn't exist", "no such", "referenced table", "unknown"]
+        .iter()
+        .any(|m| lower.contains(m));
+    if !missing {
+        return vec![];
+    }
+    let mut out = vec![];
+    for q in ['"', '\'', '`'] {
+        let parts: Vec<&str> = message.split(q).collect();
+        for p in parts.iter().skip(1).step_by(2) {
+            out.push(p.to_string());
+        }
+    }
+    if let Some((_, rest)) = lower.split_once("no such table: ") {
+        out.push(rest.split_whitespace().next().unwrap_or_default().to_string());
+    }
+    out.into_iter()
+        .map(|n| {
+            let n = n.split('(').next().unwrap_or_default();
+            n.rsplit('.').next().unwrap_or_default().to_lowercase()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 /// Marks the report's objects from the failures and records the verification.
 fn apply_outcome(
     report: &mut Report,
@@ -473,8 +566,24 @@ fn apply_outcome(
         o.verified = ran[i].then_some(true);
     }
     let mut objects_failed = 0;
+    // Names whose creation failed so far, with the object that failed: a later "does not
+    // exist" naming one of them is a consequence, and says so.
+    let mut failed_names: HashMap<String, String> = HashMap::new();
     for f in &failures {
-        let (Some(oi), sql) = &plan.statements[f.at] else {
+        let (oi, sql) = &plan.statements[f.at];
+        let because = missing_names(&f.message)
+            .into_iter()
+            .find_map(|n| failed_names.get(&n).cloned());
+        if let Some(name) = crate::ddl::classify::classify(sql).name {
+            let label = match oi {
+                Some(i) => crate::conversion::apply::object_label(&report.objects[*i]),
+                None => format!("schema {}", plan.unrename(&name.name)),
+            };
+            failed_names
+                .entry(name.name.to_lowercase())
+                .or_insert(label);
+        }
+        let Some(oi) = oi else {
             continue;
         };
         let o = &mut report.objects[*oi];
@@ -487,7 +596,13 @@ fn apply_outcome(
         o.action_items.push(ActionItem {
             code: "TB1900".into(),
             category,
-            message: format!("Failed on {engine}: {}", plan.unrename(&f.message)),
+            message: match &because {
+                Some(root) => format!(
+                    "Not created on {engine} because {root} failed (fix that first): {}",
+                    plan.unrename(&f.message)
+                ),
+                None => format!("Failed on {engine}: {}", plan.unrename(&f.message)),
+            },
             fragment: Some(sql.chars().take(600).collect()),
             fix: "Correct the converted SQL (edit it here), or the source, and assess again"
                 .into(),

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use super::Source;
 use super::expr::{self, Default as Def};
-use super::names::Names;
+use super::names::{Names, quote_for};
 use super::rules::RuleSet;
 use crate::assessment::{ActionItem, Category, ObjectReport, Phase, Report, TargetStatement};
 use crate::ddl::{Dialect, ObjectKind};
@@ -1716,6 +1716,23 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                     o.action_items.push(item);
                 }
             }
+            if ref_cols.is_empty() {
+                // `REFERENCES t` with no columns names t's primary key: unknown here.
+                let a = cx.action(
+                    &o,
+                    "TB1420",
+                    Category::Medium,
+                    format!(
+                        "Foreign key {label} references table {} without naming its columns, and the source defines no such table with a primary key: the key is not created",
+                        f.referenced_table
+                    ),
+                    "Name the referenced columns, or convert the script that defines the table with this one",
+                    None,
+                );
+                o.action_items.push(a);
+                cx.push(o);
+                continue;
+            }
             o.target.push(TargetStatement {
                 phase: Phase::PostData,
                 sql: format!(
@@ -1771,6 +1788,22 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                     o.action_items.push(a);
                 }
                 _ => {}
+            }
+            // An operator class means something on PostgreSQL only (from PostgreSQL).
+            if let Some(op) = &p.operator_class {
+                if target == Dialect::Postgres && cx.src.dialect == Dialect::Postgres {
+                    text.push_str(&format!(" {op}"));
+                } else {
+                    let a = cx.action(
+                        &o,
+                        "TB1121",
+                        Category::Simple,
+                        format!("Index {}: operator class {op} dropped", ix.name),
+                        "Check that the index still serves the queries it was made for",
+                        None,
+                    );
+                    o.action_items.push(a);
+                }
             }
             if p.descending {
                 text.push_str(" DESC");
@@ -2308,6 +2341,32 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
         for (kind, name) in known {
             let mut o = cx.report(kind, &s.name, &name, None);
             o.lines_of_code = o.source_sql.as_deref().map(loc).unwrap_or(0);
+            if kind == ObjectKind::Extension
+                && cx.target == Dialect::Postgres
+                && cx.src.dialect == Dialect::Postgres
+            {
+                // PostgreSQL to PostgreSQL: the extension is created first (verification
+                // then proves the target server has it).
+                let schema = o.source_sql.as_deref().and_then(|t| {
+                    let words: Vec<&str> = t.split_whitespace().collect();
+                    let at = words
+                        .windows(2)
+                        .position(|w| w[0].eq_ignore_ascii_case("WITH") && w[1].eq_ignore_ascii_case("SCHEMA"))?;
+                    words.get(at + 2).map(|w| w.trim_end_matches(';').trim_matches('"').to_string())
+                });
+                let with = schema
+                    .map(|x| format!(" WITH SCHEMA {}", cx.names.quote(&cx.names.schema(&x))))
+                    .unwrap_or_default();
+                o.target.push(TargetStatement {
+                    phase: Phase::PreData,
+                    sql: format!(
+                        "CREATE EXTENSION IF NOT EXISTS {}{with}",
+                        quote_for(Dialect::Postgres, &name)
+                    ),
+                });
+                cx.push(o);
+                continue;
+            }
             let (code, cat, msg, fix) = match kind {
                 ObjectKind::Package | ObjectKind::PackageBody => (
                     "TB2004",

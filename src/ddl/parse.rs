@@ -553,6 +553,16 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
     s
 }
 
+/// The query of a `CREATE [MATERIALIZED] VIEW name [(columns)] [WITH (...)] AS query` the
+/// parser could not read: what follows the first AS after VIEW (the whole text if none).
+fn view_body(text: &str) -> String {
+    let up = text.to_ascii_uppercase();
+    crate::discovery::find_keyword(&up, "VIEW", 0)
+        .and_then(|v| crate::discovery::find_keyword(&up, "AS", v))
+        .map(|p| text[p + 2..].trim().to_string())
+        .unwrap_or_else(|| text.to_string())
+}
+
 /// PostgreSQL folds unquoted identifiers to lower case: `(UserName)` names the column
 /// `username`. Done on the tokens, so strings, quoted names and dollar-quoted bodies stay as
 /// written (text the tokenizer cannot read is left as it is, for the parser to report).
@@ -857,6 +867,13 @@ fn unquote(s: &str) -> String {
 }
 
 fn index_part(ic: &IndexColumn) -> IndexPart {
+    IndexPart {
+        operator_class: ic.operator_class.as_ref().map(|o| o.to_string()),
+        ..index_part_of(ic)
+    }
+}
+
+fn index_part_of(ic: &IndexColumn) -> IndexPart {
     let full = ic.column.to_string();
     let descending = full.trim_end().to_ascii_uppercase().ends_with(" DESC");
     match &ic.column.expr {
@@ -1161,6 +1178,35 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
     t
 }
 
+/// The options of `CREATE SEQUENCE` (upper case, parentheses blanked): `START [WITH] n`,
+/// `INCREMENT [BY] n`, `MINVALUE n` / `NO MINVALUE` / `NOMINVALUE`, the same for MAXVALUE,
+/// `CYCLE` / `NO CYCLE` / `NOCYCLE`. A value beyond 64 bits (Oracle's default maximum) is no
+/// bound.
+fn sequence_options(text: &str) -> Sequence {
+    let w: Vec<&str> = text.split_whitespace().collect();
+    let num = |i: usize| w.get(i).and_then(|x| x.trim_matches(',').parse::<i64>().ok());
+    let after = |i: usize, noise: &str| {
+        if w.get(i + 1) == Some(&noise) {
+            num(i + 2)
+        } else {
+            num(i + 1)
+        }
+    };
+    let negated = |i: usize| i > 0 && w[i - 1] == "NO";
+    let mut q = Sequence::default();
+    for i in 0..w.len() {
+        match w[i] {
+            "START" => q.start = after(i, "WITH"),
+            "INCREMENT" => q.increment = after(i, "BY"),
+            "MINVALUE" if !negated(i) => q.min_value = num(i + 1),
+            "MAXVALUE" if !negated(i) => q.max_value = num(i + 1),
+            "CYCLE" if !negated(i) => q.cycle = true,
+            _ => {}
+        }
+    }
+    q
+}
+
 fn number_after(text: &str, kw: &str) -> Option<i64> {
     let w: Vec<&str> = text.split_whitespace().collect();
     let i = w.iter().position(|x| x.eq_ignore_ascii_case(kw))?;
@@ -1315,12 +1361,7 @@ fn create(
             let seq = Sequence {
                 name: name.name.clone(),
                 data_type: None,
-                start: number_after(&text, "START").or_else(|| number_after(&text, "WITH")),
-                increment: number_after(&text, "INCREMENT").or_else(|| number_after(&text, "BY")),
-                min_value: number_after(&text, "MINVALUE"),
-                max_value: number_after(&text, "MAXVALUE"),
-                cycle: words(&text, 64).iter().any(|w| w == "CYCLE"),
-                ..Default::default()
+                ..sequence_options(&text)
             };
             push_object(out, kind, name.clone(), None, raw, None);
             schema_mut(&mut out.catalog, &name, &fb).sequences.push(seq);
@@ -1333,8 +1374,8 @@ fn create(
                     v.columns.iter().map(|c| c.name.value.clone()).collect(),
                     None,
                 ),
-                Ok(_) => (raw.text.clone(), vec![], Some("not a view".to_string())),
-                Err(e) => (raw.text.clone(), vec![], Some(e)),
+                Ok(_) => (view_body(&raw.text), vec![], Some("not a view".to_string())),
+                Err(e) => (view_body(&raw.text), vec![], Some(e)),
             };
             let outcome = match &err {
                 None => Outcome::Parsed,
@@ -1733,6 +1774,32 @@ mod tests {
         assert_eq!(broken.line, 2);
         assert!(broken.parse_error.is_some());
         assert_eq!(p.catalog.schemas[0].routines[0].name, "p");
+    }
+
+    #[test]
+    fn sequence_options_read_no_bounds_as_no_bounds() {
+        let p = parse_script(
+            "CREATE SEQUENCE public.a_id_seq\n    AS integer\n    START WITH 1\n    INCREMENT BY 1\n    NO MINVALUE\n    NO MAXVALUE\n    CACHE 1;\nCREATE SEQUENCE b START 5 INCREMENT -1 MINVALUE -10 MAXVALUE 5 NO CYCLE;\nCREATE SEQUENCE c MAXVALUE 9999999999999999999999999999 CYCLE;\n",
+            Dialect::Postgres,
+            "s.sql",
+        );
+        let q: Vec<_> = p.catalog.schemas.iter().flat_map(|s| &s.sequences).collect();
+        assert_eq!(q.len(), 3);
+        assert_eq!((q[0].start, q[0].increment, q[0].min_value, q[0].max_value, q[0].cycle), (Some(1), Some(1), None, None, false));
+        assert_eq!((q[1].start, q[1].increment, q[1].min_value, q[1].max_value, q[1].cycle), (Some(5), Some(-1), Some(-10), Some(5), false));
+        assert_eq!((q[2].max_value, q[2].cycle), (None, true));
+    }
+
+    #[test]
+    fn postgres_unquoted_names_fold_and_mysql_binary_is_a_collation() {
+        assert_eq!(
+            pg_fold_unquoted("create index Ix on T (UserName, \"Keep\") where x = 'AbC'"),
+            "create index ix on t (username, \"Keep\") where x = 'AbC'"
+        );
+        assert_eq!(
+            mysql_binary_attribute("`a` varchar(128) BINARY NOT NULL, `b` BINARY(16), `c` char BINARY, d text CHARACTER SET binary"),
+            "`a` varchar(128) COLLATE utf8mb4_bin NOT NULL, `b` BINARY(16), `c` char COLLATE utf8mb4_bin, d text CHARACTER SET binary"
+        );
     }
 
     #[test]

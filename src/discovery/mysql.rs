@@ -347,6 +347,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             expression: r.nonempty("expr"),
             prefix_length: r.u32("sub"),
             descending: r.s("ord") == "D",
+            operator_class: None,
         });
     }
 

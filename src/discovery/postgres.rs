@@ -382,6 +382,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
                     expression: expression.then_some(text),
                     prefix_length: None,
                     descending: opts.get(k).is_some_and(|o| o & 1 == 1),
+                    operator_class: None,
                 }
             })
             .collect();

@@ -304,6 +304,7 @@ async fn read_table(
                                 .then(|| exprs.get(i).map(|x| strip_order(x)).unwrap_or_default()),
                             prefix_length: None,
                             descending: p.bool("d"),
+                            operator_class: None,
                         }
                     })
                     .collect();

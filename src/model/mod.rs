@@ -175,6 +175,9 @@ pub struct IndexPart {
     /// MySQL prefix length (`KEY (title(10))`).
     pub prefix_length: Option<u32>,
     pub descending: bool,
+    /// PostgreSQL operator class (`gin_trgm_ops`), as written.
+    #[serde(default)]
+    pub operator_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
