@@ -856,7 +856,8 @@ async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report>
         None => None,
     };
     let rules = crate::conversion::RuleSet::load(source.dialect, target, a.rules.as_deref())?;
-    let verified = crate::conversion::verify::verify(&source, &rules, &mut report, on.as_ref()).await;
+    let verified =
+        crate::conversion::verify::verify(&source, &rules, &mut report, on.as_ref()).await;
     if let Some(c) = &on {
         c.close().await;
     }

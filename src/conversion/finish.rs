@@ -566,6 +566,50 @@ pub fn finish<V: VisitMut>(node: &mut V, target: Dialect) -> Vec<String> {
     f.warnings
 }
 
+/// MySQL's `STRAIGHT_JOIN` (an inner join that fixes the join order) as a plain inner join,
+/// for targets that do not know it.
+pub fn standard_joins<V: VisitMut>(node: &mut V) {
+    use sqlparser::ast::{JoinOperator, Query, SetExpr, TableFactor, TableWithJoins, VisitorMut};
+    fn tables(t: &mut TableWithJoins) {
+        if let TableFactor::NestedJoin {
+            table_with_joins, ..
+        } = &mut t.relation
+        {
+            tables(table_with_joins);
+        }
+        for j in &mut t.joins {
+            if let JoinOperator::StraightJoin(c) = &j.join_operator {
+                j.join_operator = JoinOperator::Inner(c.clone());
+            }
+            if let TableFactor::NestedJoin {
+                table_with_joins, ..
+            } = &mut j.relation
+            {
+                tables(table_with_joins);
+            }
+        }
+    }
+    fn set(e: &mut SetExpr) {
+        match e {
+            SetExpr::Select(s) => s.from.iter_mut().for_each(tables),
+            SetExpr::SetOperation { left, right, .. } => {
+                set(left);
+                set(right);
+            }
+            _ => {}
+        }
+    }
+    struct Joins;
+    impl VisitorMut for Joins {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+            set(&mut q.body);
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = node.visit(&mut Joins);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,7 +77,9 @@ pub fn ordered(report: &Report, phase: Phase) -> Vec<At> {
             let next = (i + 1..n)
                 .take_while(|&j| at[j].0 == at[i].0)
                 .find(|&j| stages[j].is_some());
-            let st = next.and_then(|j| stages[j].as_ref().map(|s| s.0)).unwrap_or(12);
+            let st = next
+                .and_then(|j| stages[j].as_ref().map(|s| s.0))
+                .unwrap_or(12);
             stages[i] = Some((st, None));
             if let Some(j) = next {
                 edges[i].push(j);
@@ -133,7 +135,10 @@ pub fn ordered(report: &Report, phase: Phase) -> Vec<At> {
         let next = match ready.pop() {
             Some(Reverse((_, i))) if !done[i] => i,
             Some(_) => continue,
-            None => match (0..n).filter(|&i| !done[i]).min_by_key(|&i| (stage_of(i), i)) {
+            None => match (0..n)
+                .filter(|&i| !done[i])
+                .min_by_key(|&i| (stage_of(i), i))
+            {
                 Some(i) => i,
                 None => break,
             },
@@ -236,10 +241,16 @@ mod tests {
         ]);
         let got = order(&r);
         let pos = |p: &str| got.iter().position(|s| s.starts_with(p)).unwrap_or(99);
-        assert!(pos("ALTER TABLE b ADD CONSTRAINT b_code") < pos("ALTER TABLE a ADD CONSTRAINT a_b"));
+        assert!(
+            pos("ALTER TABLE b ADD CONSTRAINT b_code") < pos("ALTER TABLE a ADD CONSTRAINT a_b")
+        );
         assert!(pos("CREATE VIEW v1") < pos("CREATE VIEW v2"), "{got:#?}");
         assert!(pos("CREATE FUNCTION f") < pos("CREATE TRIGGER t "));
-        assert_eq!(pos("DROP TRIGGER") + 1, pos("CREATE TRIGGER t2"), "{got:#?}");
+        assert_eq!(
+            pos("DROP TRIGGER") + 1,
+            pos("CREATE TRIGGER t2"),
+            "{got:#?}"
+        );
         assert_eq!(got.len(), 8);
     }
 

@@ -108,7 +108,10 @@ pub async fn verify(
                     .map_err(|e| scratch_error("SQLite in memory", &e))?,
             );
             memory = Some(pool);
-            let v = s.scalar("SELECT sqlite_version()").await.unwrap_or_default();
+            let v = s
+                .scalar("SELECT sqlite_version()")
+                .await
+                .unwrap_or_default();
             (s, format!("SQLite {v} (in memory)"))
         }
         (_, None) => return Ok(()),
@@ -164,9 +167,15 @@ pub async fn verify(
     if let (Some((db, conn)), Some(c)) = (&scratch_db, on) {
         conn.close().await;
         let q = super::names::quote_for(Dialect::Postgres, db);
-        let dropped = match c.execute(&format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)")).await {
+        let dropped = match c
+            .execute(&format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)"))
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(_) => c.execute(&format!("DROP DATABASE IF EXISTS {q}")).await.map(|_| ()),
+            Err(_) => c
+                .execute(&format!("DROP DATABASE IF EXISTS {q}"))
+                .await
+                .map(|_| ()),
         };
         if let Err(e) = dropped {
             tracing::warn!(target: "tugboat::conversion", "scratch database {db} not dropped: {e}");
@@ -356,7 +365,11 @@ impl Plan {
         let mut out = text.to_string();
         for (scratch, real) in &self.renames {
             if real.is_empty() {
-                for q in [format!("`{scratch}`."), format!("\"{scratch}\"."), format!("{scratch}.")] {
+                for q in [
+                    format!("`{scratch}`."),
+                    format!("\"{scratch}\"."),
+                    format!("{scratch}."),
+                ] {
                     out = out.replace(&q, "");
                 }
             }
@@ -521,9 +534,15 @@ async fn sqlite_probe(session: &mut Session, sql: &str) -> std::result::Result<(
 /// `no such table: main.t`.
 fn missing_names(message: &str) -> Vec<String> {
     let lower = message.to_lowercase();
-    let missing = ["does not exist", "doesn't exist", "no such", "referenced table", "unknown"]
-        .iter()
-        .any(|m| lower.contains(m));
+    let missing = [
+        "does not exist",
+        "doesn't exist",
+        "no such",
+        "referenced table",
+        "unknown",
+    ]
+    .iter()
+    .any(|m| lower.contains(m));
     if !missing {
         return vec![];
     }
@@ -535,7 +554,12 @@ fn missing_names(message: &str) -> Vec<String> {
         }
     }
     if let Some((_, rest)) = lower.split_once("no such table: ") {
-        out.push(rest.split_whitespace().next().unwrap_or_default().to_string());
+        out.push(
+            rest.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
     out.into_iter()
         .map(|n| {
@@ -604,8 +628,7 @@ fn apply_outcome(
                 None => format!("Failed on {engine}: {}", plan.unrename(&f.message)),
             },
             fragment: Some(sql.chars().take(600).collect()),
-            fix: "Correct the converted SQL (edit it here), or the source, and assess again"
-                .into(),
+            fix: "Correct the converted SQL (edit it here), or the source, and assess again".into(),
             line: o.source_line,
             effort_minutes: rules.effort("TB1900", category).per_occurrence_minutes,
         });

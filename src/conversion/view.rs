@@ -577,6 +577,9 @@ pub fn convert_view_with_booleans(
     if dialect != names.target {
         warnings.extend(super::finish::finish(&mut query, names.target));
     }
+    if dialect == Dialect::MySql && names.target != Dialect::MySql {
+        super::finish::standard_joins(&mut query);
+    }
     if !loose.is_empty() {
         warnings.push(format!(
             "GROUP BY without {}: MySQL accepts such columns, PostgreSQL only when they depend on a grouped primary key",
@@ -646,6 +649,9 @@ pub fn rewrite_query(
     let mut warnings = r.warnings;
     if dialect != names.target {
         warnings.extend(super::finish::finish(q, names.target));
+    }
+    if dialect == Dialect::MySql && names.target != Dialect::MySql {
+        super::finish::standard_joins(q);
     }
     warnings
 }

@@ -2349,10 +2349,12 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                 // then proves the target server has it).
                 let schema = o.source_sql.as_deref().and_then(|t| {
                     let words: Vec<&str> = t.split_whitespace().collect();
-                    let at = words
-                        .windows(2)
-                        .position(|w| w[0].eq_ignore_ascii_case("WITH") && w[1].eq_ignore_ascii_case("SCHEMA"))?;
-                    words.get(at + 2).map(|w| w.trim_end_matches(';').trim_matches('"').to_string())
+                    let at = words.windows(2).position(|w| {
+                        w[0].eq_ignore_ascii_case("WITH") && w[1].eq_ignore_ascii_case("SCHEMA")
+                    })?;
+                    words
+                        .get(at + 2)
+                        .map(|w| w.trim_end_matches(';').trim_matches('"').to_string())
                 });
                 let with = schema
                     .map(|x| format!(" WITH SCHEMA {}", cx.names.quote(&cx.names.schema(&x))))

@@ -590,7 +590,14 @@ fn pg_fold_unquoted(text: &str) -> String {
 /// MySQL's `varchar(128) BINARY` column attribute: the binary collation of the column's
 /// character set (case- and accent-sensitive), written as that collation.
 fn mysql_binary_attribute(text: &str) -> String {
-    const TEXT_TYPES: [&str; 6] = ["CHAR", "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT"];
+    const TEXT_TYPES: [&str; 6] = [
+        "CHAR",
+        "VARCHAR",
+        "TEXT",
+        "TINYTEXT",
+        "MEDIUMTEXT",
+        "LONGTEXT",
+    ];
     let mut s = text.to_string();
     let mut from = 0;
     while let Some(p) = crate::discovery::find_keyword(&s.to_ascii_uppercase(), "BINARY", from) {
@@ -1184,7 +1191,10 @@ fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
 /// bound.
 fn sequence_options(text: &str) -> Sequence {
     let w: Vec<&str> = text.split_whitespace().collect();
-    let num = |i: usize| w.get(i).and_then(|x| x.trim_matches(',').parse::<i64>().ok());
+    let num = |i: usize| {
+        w.get(i)
+            .and_then(|x| x.trim_matches(',').parse::<i64>().ok())
+    };
     let after = |i: usize, noise: &str| {
         if w.get(i + 1) == Some(&noise) {
             num(i + 2)
@@ -1194,8 +1204,8 @@ fn sequence_options(text: &str) -> Sequence {
     };
     let negated = |i: usize| i > 0 && w[i - 1] == "NO";
     let mut q = Sequence::default();
-    for i in 0..w.len() {
-        match w[i] {
+    for (i, word) in w.iter().enumerate() {
+        match *word {
             "START" => q.start = after(i, "WITH"),
             "INCREMENT" => q.increment = after(i, "BY"),
             "MINVALUE" if !negated(i) => q.min_value = num(i + 1),
@@ -1783,10 +1793,33 @@ mod tests {
             Dialect::Postgres,
             "s.sql",
         );
-        let q: Vec<_> = p.catalog.schemas.iter().flat_map(|s| &s.sequences).collect();
+        let q: Vec<_> = p
+            .catalog
+            .schemas
+            .iter()
+            .flat_map(|s| &s.sequences)
+            .collect();
         assert_eq!(q.len(), 3);
-        assert_eq!((q[0].start, q[0].increment, q[0].min_value, q[0].max_value, q[0].cycle), (Some(1), Some(1), None, None, false));
-        assert_eq!((q[1].start, q[1].increment, q[1].min_value, q[1].max_value, q[1].cycle), (Some(5), Some(-1), Some(-10), Some(5), false));
+        assert_eq!(
+            (
+                q[0].start,
+                q[0].increment,
+                q[0].min_value,
+                q[0].max_value,
+                q[0].cycle
+            ),
+            (Some(1), Some(1), None, None, false)
+        );
+        assert_eq!(
+            (
+                q[1].start,
+                q[1].increment,
+                q[1].min_value,
+                q[1].max_value,
+                q[1].cycle
+            ),
+            (Some(5), Some(-1), Some(-10), Some(5), false)
+        );
         assert_eq!((q[2].max_value, q[2].cycle), (None, true));
     }
 
@@ -1797,7 +1830,9 @@ mod tests {
             "create index ix on t (username, \"Keep\") where x = 'AbC'"
         );
         assert_eq!(
-            mysql_binary_attribute("`a` varchar(128) BINARY NOT NULL, `b` BINARY(16), `c` char BINARY, d text CHARACTER SET binary"),
+            mysql_binary_attribute(
+                "`a` varchar(128) BINARY NOT NULL, `b` BINARY(16), `c` char BINARY, d text CHARACTER SET binary"
+            ),
             "`a` varchar(128) COLLATE utf8mb4_bin NOT NULL, `b` BINARY(16), `c` char COLLATE utf8mb4_bin, d text CHARACTER SET binary"
         );
     }

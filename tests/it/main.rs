@@ -14,3 +14,4 @@ mod gui;
 mod support;
 mod task_values;
 mod tasks;
+mod verify;
