@@ -47,6 +47,17 @@ fn stage(sql: &str) -> Option<(u8, Option<String>)> {
     Some((st, creates))
 }
 
+/// An index or a key constraint: ordered by its own stage, never by its object's.
+fn is_key(sql: &str) -> bool {
+    let c = classify(sql);
+    matches!(c.kind, S::Create(K::Index))
+        || (matches!(c.kind, S::Alter(K::Table))
+            && (has_words(sql, &["ADD", "CONSTRAINT"])
+                || has_words(sql, &["ADD", "PRIMARY"])
+                || has_words(sql, &["ADD", "UNIQUE"])
+                || has_words(sql, &["FOREIGN", "KEY"])))
+}
+
 /// Whether `sql` holds the words `w` one after the other (outside strings and comments).
 fn has_words(sql: &str, w: &[&str]) -> bool {
     let t = tokens(sql, usize::MAX);
@@ -85,6 +96,19 @@ pub fn ordered(report: &Report, phase: Phase) -> Vec<At> {
                 edges[i].push(j);
                 pending[j] += 1;
             }
+        }
+    }
+    // Within one object, a statement that is not a key or an index never runs before the
+    // statements written before it (ALTER TABLE ... DISABLE TRIGGER after its CREATE TRIGGER).
+    for i in 1..n {
+        if at[i - 1].0 != at[i].0 || is_key(sql[i]) {
+            continue;
+        }
+        let before = stages[i - 1].as_ref().map(|s| s.0).unwrap_or(0);
+        if let Some(s) = stages[i].as_mut()
+            && s.0 < before
+        {
+            s.0 = before;
         }
     }
     let stage_of = |i: usize| stages[i].as_ref().map(|s| s.0).unwrap_or(12);
@@ -233,6 +257,7 @@ mod tests {
                 &[
                     "DROP TRIGGER IF EXISTS t2 ON b",
                     "CREATE TRIGGER t2 AFTER UPDATE ON b FOR EACH ROW EXECUTE FUNCTION f()",
+                    "ALTER TABLE b DISABLE TRIGGER t2",
                     "ALTER TABLE b ADD CONSTRAINT b_code UNIQUE (code)",
                     "CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql",
                     "CREATE VIEW v1 AS SELECT 1 AS one",
@@ -251,7 +276,11 @@ mod tests {
             pos("CREATE TRIGGER t2"),
             "{got:#?}"
         );
-        assert_eq!(got.len(), 8);
+        assert!(
+            pos("CREATE TRIGGER t2") < pos("ALTER TABLE b DISABLE"),
+            "{got:#?}"
+        );
+        assert_eq!(got.len(), 9);
     }
 
     #[test]

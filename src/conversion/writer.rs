@@ -2489,9 +2489,14 @@ fn trigger(
     )?;
     let mut warnings = b.warnings;
     let func = cx.names.qualified(&s.name, &format!("{}_fn", tr.name));
+    // A BEFORE row trigger's return value decides whether the row is written: NEW for
+    // inserts and updates, OLD for deletes (NEW is NULL there, and would skip the delete).
     let returns = match (tr.timing, tr.events.as_slice()) {
         (TriggerTiming::After, _) => "RETURN NULL;",
         (_, [TriggerEvent::Delete]) => "RETURN OLD;",
+        (_, e) if e.contains(&TriggerEvent::Delete) => {
+            "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n    RETURN NEW;"
+        }
         _ => "RETURN NEW;",
     };
     let declare = if b.declare.is_empty() {

@@ -569,21 +569,48 @@ fn view_body(text: &str) -> String {
 fn pg_fold_unquoted(text: &str) -> String {
     use sqlparser::tokenizer::{Token, Tokenizer};
     let d = sp::PostgreSqlDialect {};
-    let Ok(tokens) = Tokenizer::new(&d, text).tokenize() else {
+    let Ok(tokens) = Tokenizer::new(&d, text).tokenize_with_location() else {
         return text.to_string();
     };
-    if !tokens.iter().any(
-        |t| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.chars().any(char::is_uppercase)),
-    ) {
-        return text.to_string();
-    }
+    // Byte offset of each line's start; spans count lines from 1 and columns in characters.
+    let mut line_starts = vec![0usize];
+    line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let offset = |line: u64, column: u64| -> Option<usize> {
+        let start = *line_starts.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+        let col = usize::try_from(column).ok()?.checked_sub(1)?;
+        let rest = &text[start..];
+        Some(
+            start
+                + rest
+                    .char_indices()
+                    .nth(col)
+                    .map(|(i, _)| i)
+                    .unwrap_or(rest.len()),
+        )
+    };
     let mut out = String::with_capacity(text.len());
-    for t in tokens {
-        match t {
-            Token::Word(w) if w.quote_style.is_none() => out.push_str(&w.value.to_lowercase()),
-            t => out.push_str(&t.to_string()),
+    let mut copied = 0;
+    for t in &tokens {
+        let Token::Word(w) = &t.token else {
+            continue;
+        };
+        if w.quote_style.is_some() || !w.value.chars().any(char::is_uppercase) {
+            continue;
         }
+        let (Some(a), Some(b)) = (
+            offset(t.span.start.line, t.span.start.column),
+            offset(t.span.end.line, t.span.end.column),
+        ) else {
+            return text.to_string();
+        };
+        if a < copied || b > text.len() || !text[a..b].eq_ignore_ascii_case(&w.value) {
+            return text.to_string();
+        }
+        out.push_str(&text[copied..a]);
+        out.push_str(&text[a..b].to_lowercase());
+        copied = b;
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -1514,34 +1541,15 @@ fn create(
         ObjectKind::Trigger => {
             let table = c.table.clone().map(|t| t.name).unwrap_or_default();
             push_object(out, kind, name.clone(), c.table.clone(), raw, None);
-            let w = words(&raw.text, 40);
-            let timing = if w.windows(2).any(|p| p[0] == "INSTEAD" && p[1] == "OF") {
-                TriggerTiming::InsteadOf
-            } else if w.iter().any(|x| x == "BEFORE") {
-                TriggerTiming::Before
-            } else {
-                TriggerTiming::After
-            };
-            let events = [
-                ("INSERT", TriggerEvent::Insert),
-                ("UPDATE", TriggerEvent::Update),
-                ("DELETE", TriggerEvent::Delete),
-            ]
-            .into_iter()
-            .filter(|(k, _)| w.iter().any(|x| x == k))
-            .map(|(_, e)| e)
-            .collect();
+            let h = trigger_header(&raw.text, d);
             schema_mut(&mut out.catalog, &name, &fb)
                 .triggers
                 .push(Trigger {
                     name: name.name.clone(),
                     table,
-                    timing,
-                    events,
-                    for_each_row: w
-                        .windows(3)
-                        .any(|p| p[0] == "FOR" && p[1] == "EACH" && p[2] == "ROW")
-                        || d == Dialect::MySql,
+                    timing: h.timing,
+                    events: h.events,
+                    for_each_row: h.for_each_row,
                     condition: None,
                     body: raw.text.clone(),
                     definition: Some(raw.text.clone()),
@@ -1553,6 +1561,89 @@ fn create(
             push_object(out, other, name, None, raw, None);
             Outcome::Parsed
         }
+    }
+}
+
+/// What a `CREATE TRIGGER` header says, read from the header alone (never from the body).
+#[derive(Debug, PartialEq)]
+pub(crate) struct TriggerHeader {
+    pub timing: TriggerTiming,
+    pub events: Vec<TriggerEvent>,
+    pub for_each_row: bool,
+}
+
+/// Reads timing, events and level from the words that follow `TRIGGER name`:
+/// `{BEFORE | AFTER | INSTEAD OF} event [OR event ...] ON table [FOR EACH ROW]` (MySQL,
+/// PostgreSQL, SQLite, Oracle, where `UPDATE OF a, b` names columns), and T-SQL's
+/// `ON table {FOR | AFTER | INSTEAD OF} event [, event ...] AS`. MySQL and SQLite triggers are
+/// row-level whatever is written; T-SQL's are statement-level; others are row-level only with
+/// FOR EACH ROW. SQLite's timing defaults to BEFORE.
+pub(crate) fn trigger_header(text: &str, d: Dialect) -> TriggerHeader {
+    let t = super::classify::tokens(text, 200);
+    let w = |i: usize| t.get(i).map(|x| x.upper.as_str()).unwrap_or("");
+    let mut i = t
+        .iter()
+        .position(|x| !x.punct && x.upper == "TRIGGER")
+        .map(|p| p + 1)
+        .unwrap_or(t.len());
+    if w(i) == "IF" && w(i + 1) == "NOT" && w(i + 2) == "EXISTS" {
+        i += 3;
+    }
+    let skip_name = |mut i: usize| {
+        i += 1;
+        while w(i) == "." {
+            i += 2;
+        }
+        i
+    };
+    i = skip_name(i);
+    if w(i) == "ON" {
+        i = skip_name(i + 1);
+    }
+    let timing = match w(i) {
+        "BEFORE" => TriggerTiming::Before,
+        "AFTER" | "FOR" => TriggerTiming::After,
+        "INSTEAD" if w(i + 1) == "OF" => TriggerTiming::InsteadOf,
+        _ if d == Dialect::Sqlite => TriggerTiming::Before,
+        _ => TriggerTiming::After,
+    };
+    i += match timing {
+        _ if !matches!(w(i), "BEFORE" | "AFTER" | "FOR" | "INSTEAD") => 0,
+        TriggerTiming::InsteadOf => 2,
+        _ => 1,
+    };
+    let mut events = vec![];
+    let mut in_columns = false;
+    while i < t.len() {
+        match w(i) {
+            "INSERT" => events.push(TriggerEvent::Insert),
+            "UPDATE" => events.push(TriggerEvent::Update),
+            "DELETE" => events.push(TriggerEvent::Delete),
+            "TRUNCATE" => events.push(TriggerEvent::Truncate),
+            "OF" => in_columns = true,
+            "OR" => in_columns = false,
+            "ON" | "AS" | "FOR" | "WHEN" | "BEGIN" | "REFERENCING" => break,
+            "," => {}
+            _ if in_columns => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    events.dedup();
+    let row = t
+        .windows(3)
+        .take(i + 40)
+        .skip(i)
+        .any(|x| x[0].upper == "FOR" && x[1].upper == "EACH" && x[2].upper == "ROW");
+    let for_each_row = match d {
+        Dialect::MySql | Dialect::Sqlite => true,
+        Dialect::MsSql => false,
+        _ => row,
+    };
+    TriggerHeader {
+        timing,
+        events,
+        for_each_row,
     }
 }
 
@@ -1830,10 +1921,92 @@ mod tests {
             "create index ix on t (username, \"Keep\") where x = 'AbC'"
         );
         assert_eq!(
+            pg_fold_unquoted("INSERT INTO Artist (Name) VALUES\n  (N'It''s Ünïcode'), (E'a\\'B');"),
+            "insert into artist (name) values\n  (N'It''s Ünïcode'), (E'a\\'B');"
+        );
+        assert_eq!(
             mysql_binary_attribute(
                 "`a` varchar(128) BINARY NOT NULL, `b` BINARY(16), `c` char BINARY, d text CHARACTER SET binary"
             ),
             "`a` varchar(128) COLLATE utf8mb4_bin NOT NULL, `b` BINARY(16), `c` char COLLATE utf8mb4_bin, d text CHARACTER SET binary"
+        );
+    }
+
+    #[test]
+    fn trigger_header_comes_from_the_header_not_the_body() {
+        let h = |t: &str, d| trigger_header(t, d);
+        assert_eq!(
+            h(
+                "CREATE TRIGGER `del_log` BEFORE DELETE ON `film` FOR EACH ROW BEGIN INSERT INTO log (id) VALUES (OLD.id); UPDATE x SET y = 1; END",
+                Dialect::MySql
+            ),
+            TriggerHeader {
+                timing: TriggerTiming::Before,
+                events: vec![TriggerEvent::Delete],
+                for_each_row: true
+            }
+        );
+        assert_eq!(
+            h(
+                "CREATE TRIGGER t AFTER DELETE ON a BEGIN INSERT INTO b VALUES (old.x); END",
+                Dialect::Sqlite
+            ),
+            TriggerHeader {
+                timing: TriggerTiming::After,
+                events: vec![TriggerEvent::Delete],
+                for_each_row: true
+            }
+        );
+        assert_eq!(
+            h(
+                "CREATE TRIGGER t UPDATE OF a, b ON tab BEGIN DELETE FROM c; END",
+                Dialect::Sqlite
+            ),
+            TriggerHeader {
+                timing: TriggerTiming::Before,
+                events: vec![TriggerEvent::Update],
+                for_each_row: true
+            }
+        );
+        assert_eq!(
+            h(
+                "CREATE OR REPLACE TRIGGER s.t BEFORE INSERT OR UPDATE OF x, z ON s.tab FOR EACH ROW WHEN (new.x > 0) BEGIN :new.y := 1; END;",
+                Dialect::Oracle
+            ),
+            TriggerHeader {
+                timing: TriggerTiming::Before,
+                events: vec![TriggerEvent::Insert, TriggerEvent::Update],
+                for_each_row: true
+            }
+        );
+        assert_eq!(
+            h(
+                "CREATE TRIGGER dbo.trg ON dbo.orders AFTER INSERT, UPDATE AS BEGIN DELETE FROM x END",
+                Dialect::MsSql
+            ),
+            TriggerHeader {
+                timing: TriggerTiming::After,
+                events: vec![TriggerEvent::Insert, TriggerEvent::Update],
+                for_each_row: false
+            }
+        );
+        assert_eq!(
+            h(
+                "CREATE TRIGGER trg INSTEAD OF DELETE ON v FOR EACH ROW EXECUTE FUNCTION f()",
+                Dialect::Postgres
+            ),
+            TriggerHeader {
+                timing: TriggerTiming::InsteadOf,
+                events: vec![TriggerEvent::Delete],
+                for_each_row: true
+            }
+        );
+        assert!(
+            !h(
+                "CREATE TRIGGER trg AFTER TRUNCATE ON t EXECUTE FUNCTION f()",
+                Dialect::Postgres
+            )
+            .for_each_row
         );
     }
 
