@@ -1,10 +1,13 @@
 //! PostgreSQL triggers for MySQL/MariaDB and SQLite targets. A PostgreSQL trigger runs a
-//! PL/pgSQL function; where that function only sets columns of the new row (`NEW.col :=
-//! expr`, optionally under IF/ELSE) and returns, it is written as the target's own trigger:
-//! on MySQL one BEFORE trigger per event that `SET`s `NEW` (MySQL triggers take one event
-//! each; `UPDATE OF cols` and `WHEN` become an IF around the body); on SQLite an AFTER trigger
-//! that updates the row it fired for (SQLite cannot assign to NEW). Anything else is refused
-//! with the reason, and reported by the caller.
+//! PL/pgSQL function; where that function sets columns of the new row (`NEW.col := expr`),
+//! writes other tables (INSERT, UPDATE, DELETE), branches with IF/ELSE and returns the row
+//! that goes on, it is written as the target's own trigger, one per event (MySQL triggers take
+//! one event each): `TG_OP` becomes the event's name, and IFs on it are decided per event.
+//! On MySQL, `UPDATE OF cols` and `WHEN` become an IF around the body. SQLite cannot assign to
+//! NEW: assignments become an AFTER trigger that updates the row it fired for, and table
+//! writes keep their timing (SQLite has no IF: only bodies whose IFs are decided by the event).
+//! A function that skips or replaces the row (`RETURN NULL` or `RETURN OLD` where NEW goes on)
+//! has no equivalent and is refused with the reason, reported by the caller.
 
 use super::names::Names;
 use crate::ddl::Dialect;
@@ -17,6 +20,10 @@ enum Stmt {
     /// NEW.column := expression
     Assign(String, String),
     If(String, Vec<Stmt>, Vec<Stmt>),
+    /// INSERT, UPDATE or DELETE on a table.
+    Dml(String),
+    /// RETURN NEW / OLD / NULL.
+    Return(String),
 }
 
 /// Parses the statements of a PL/pgSQL trigger function body (between BEGIN and END).
@@ -80,9 +87,19 @@ fn block(pieces: &[String], i: &mut usize, nested: bool) -> Result<Vec<Stmt>, St
         }
         if up.starts_with("RETURN") {
             match up.split_whitespace().nth(1) {
-                Some("NEW") | Some("NULL") | Some("OLD") => continue,
+                Some(r @ ("NEW" | "NULL" | "OLD")) => {
+                    out.push(Stmt::Return(r.to_string()));
+                    continue;
+                }
                 _ => return Err(format!("unsupported RETURN: {p}")),
             }
+        }
+        if ["INSERT ", "UPDATE ", "DELETE "]
+            .iter()
+            .any(|k| up.starts_with(k))
+        {
+            out.push(Stmt::Dml(p.clone()));
+            continue;
         }
         if up.starts_with("IF") && up.ends_with("THEN") {
             let cond = p[2..p.len() - 4].trim().to_string();
@@ -131,6 +148,117 @@ fn block(pieces: &[String], i: &mut usize, nested: bool) -> Result<Vec<Stmt>, St
     Ok(out)
 }
 
+/// `TG_OP` as the event's name.
+fn with_tg_op(text: &str, event: &str) -> String {
+    let mut out = text.to_string();
+    let mut from = 0;
+    while let Some(p) = find_keyword(&out.to_ascii_uppercase(), "TG_OP", from) {
+        out.replace_range(p..p + 5, &format!("'{event}'"));
+        from = p + event.len() + 2;
+    }
+    out
+}
+
+/// A condition on the event alone (`TG_OP = 'DELETE'`, `<>`, `IN (...)`), decided for `event`.
+fn decided(cond: &str, event: &str) -> Option<bool> {
+    let c: String = cond
+        .to_ascii_uppercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let c = c.trim_start_matches('(').trim_end_matches(')').trim();
+    let rest = c.strip_prefix("TG_OP")?.trim_start();
+    let list = |s: &str| -> Vec<String> {
+        s.trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .split(',')
+            .map(|v| v.trim().trim_matches('\'').to_string())
+            .collect()
+    };
+    if let Some(v) = rest.strip_prefix("NOT IN") {
+        return Some(!list(v).iter().any(|x| x == event));
+    }
+    if let Some(v) = rest.strip_prefix("IN") {
+        return Some(list(v).iter().any(|x| x == event));
+    }
+    for (op, eq) in [("<>", false), ("!=", false), ("=", true)] {
+        if let Some(v) = rest.strip_prefix(op) {
+            let v = v.trim().trim_matches('\'');
+            if v.contains(' ') {
+                return None;
+            }
+            return Some((v == event) == eq);
+        }
+    }
+    None
+}
+
+/// The statements as they run for `event`: IFs on the event decided, `TG_OP` replaced.
+fn specialise(stmts: &[Stmt], event: &str) -> Vec<Stmt> {
+    let mut out = vec![];
+    for s in stmts {
+        match s {
+            Stmt::If(c, a, b) => match decided(c, event) {
+                Some(decision) => {
+                    out.extend(specialise(if decision { a } else { b }, event));
+                    // A branch that returned: nothing after the IF runs.
+                    if matches!(out.last(), Some(Stmt::Return(_))) {
+                        break;
+                    }
+                }
+                None => out.push(Stmt::If(
+                    with_tg_op(c, event),
+                    specialise(a, event),
+                    specialise(b, event),
+                )),
+            },
+            Stmt::Assign(c, e) => out.push(Stmt::Assign(c.clone(), with_tg_op(e, event))),
+            Stmt::Dml(d) => out.push(Stmt::Dml(with_tg_op(d, event))),
+            Stmt::Return(r) => {
+                out.push(Stmt::Return(r.clone()));
+                // What follows a RETURN never runs.
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Checks that every RETURN of a BEFORE trigger lets the row go on unchanged (NEW for inserts
+/// and updates, OLD for deletes) and ends its block; then drops them.
+fn plain_returns(stmts: Vec<Stmt>, event: TriggerEvent, before: bool) -> Result<Vec<Stmt>, String> {
+    let n = stmts.len();
+    let mut out = vec![];
+    for (i, s) in stmts.into_iter().enumerate() {
+        match s {
+            Stmt::Return(r) => {
+                let goes_on = if event == TriggerEvent::Delete {
+                    "OLD"
+                } else {
+                    "NEW"
+                };
+                if before && r != goes_on {
+                    return Err(format!(
+                        "RETURN {r} in a BEFORE trigger {} the row; the target cannot",
+                        if r == "NULL" { "skips" } else { "replaces" }
+                    ));
+                }
+                if i + 1 != n {
+                    return Err("a RETURN before the end of the function is not converted".into());
+                }
+            }
+            Stmt::If(c, a, b) => out.push(Stmt::If(
+                c,
+                plain_returns(a, event, before)?,
+                plain_returns(b, event, before)?,
+            )),
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
 /// The columns of `UPDATE OF a, b` in a trigger definition.
 fn update_of(definition: &str) -> Vec<String> {
     let up = definition.to_ascii_uppercase();
@@ -144,6 +272,14 @@ fn update_of(definition: &str) -> Vec<String> {
         .map(|c| crate::sqltext::unquote_ident(c.trim()))
         .filter(|c| !c.is_empty())
         .collect()
+}
+
+fn has_assign(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match s {
+        Stmt::Assign(..) => true,
+        Stmt::If(_, a, b) => has_assign(a) || has_assign(b),
+        _ => false,
+    })
 }
 
 fn expr(e: &str, names: &Names, schema: &str) -> Result<(String, Vec<String>), String> {
@@ -177,6 +313,12 @@ fn mysql_body(
                 }
                 out.push(format!("{pad}END IF;"));
             }
+            Stmt::Dml(d) => {
+                let (d, w) = super::view::convert_statement(d, Dialect::Postgres, names, schema)?;
+                warnings.extend(w);
+                out.push(format!("{pad}{d};"));
+            }
+            Stmt::Return(_) => {}
         }
     }
     Ok(out)
@@ -197,13 +339,17 @@ pub fn convert(
             target.label()
         ));
     }
-    let stmts = parse(function_body)?;
-    if stmts.is_empty() {
+    let parsed = parse(function_body)?;
+    if parsed.is_empty() {
         return Err("the trigger function does nothing the target can express".into());
     }
-    if tr.timing != TriggerTiming::Before {
-        return Err("only BEFORE triggers that set NEW columns are converted".into());
+    if tr.timing == TriggerTiming::InsteadOf {
+        return Err(format!(
+            "INSTEAD OF triggers are not converted for {}",
+            target.label()
+        ));
     }
+    let before = tr.timing == TriggerTiming::Before;
     let definition = tr.definition.clone().unwrap_or_default();
     let mut warnings = vec![];
     let when = match &tr.condition {
@@ -220,7 +366,7 @@ pub fn convert(
         let (ev_name, suffix) = match ev {
             TriggerEvent::Insert => ("INSERT", "insert"),
             TriggerEvent::Update => ("UPDATE", "update"),
-            TriggerEvent::Delete => return Err("a DELETE trigger cannot set NEW".into()),
+            TriggerEvent::Delete => ("DELETE", "delete"),
             TriggerEvent::Truncate => {
                 return Err(format!(
                     "TRUNCATE triggers do not exist on {}",
@@ -228,6 +374,14 @@ pub fn convert(
                 ));
             }
         };
+        let stmts = plain_returns(specialise(&parsed, ev_name), *ev, before)?;
+        let assigns = has_assign(&stmts);
+        if assigns && (!before || *ev == TriggerEvent::Delete) {
+            return Err("only BEFORE INSERT and UPDATE triggers can set NEW".into());
+        }
+        if stmts.is_empty() {
+            continue;
+        }
         let name = if events.len() > 1 {
             format!("{}_{suffix}", tr.name)
         } else {
@@ -268,8 +422,44 @@ pub fn convert(
                 b
             };
             out.push(format!(
-                "CREATE TRIGGER {} BEFORE {ev_name} ON {table} FOR EACH ROW\nBEGIN\n{}\nEND",
+                "CREATE TRIGGER {} {} {ev_name} ON {table} FOR EACH ROW\nBEGIN\n{}\nEND",
                 names.ident(&name),
+                if before { "BEFORE" } else { "AFTER" },
+                body.join("\n")
+            ));
+        } else if !assigns {
+            // SQLite: table writes keep their timing; IF has no equivalent.
+            let mut body = vec![];
+            for s in &stmts {
+                match s {
+                    Stmt::Dml(d) => {
+                        let (d, w) =
+                            super::view::convert_statement(d, Dialect::Postgres, names, schema)?;
+                        warnings.extend(w);
+                        body.push(format!("    {d};"));
+                    }
+                    _ => return Err("IF in a trigger is not converted for SQLite".into()),
+                }
+            }
+            let of = if cols.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " OF {}",
+                    cols.iter()
+                        .map(|c| names.ident(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let when = when
+                .as_ref()
+                .map(|w| format!(" WHEN {w}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "CREATE TRIGGER IF NOT EXISTS {} {} {ev_name}{of} ON {table} FOR EACH ROW{when}\nBEGIN\n{}\nEND",
+                names.ident(&name),
+                if before { "BEFORE" } else { "AFTER" },
                 body.join("\n")
             ));
         } else {
@@ -285,6 +475,13 @@ pub fn convert(
                     Stmt::If(..) => {
                         return Err("IF in a trigger is not converted for SQLite".into());
                     }
+                    Stmt::Dml(_) => {
+                        return Err(
+                            "a SQLite trigger cannot both set NEW and write other tables in order"
+                                .into(),
+                        );
+                    }
+                    Stmt::Return(_) => {}
                 }
             }
             let of = if cols.is_empty() {
@@ -323,7 +520,8 @@ mod tests {
     fn simple_bodies_parse_and_others_are_refused() {
         let b = "\nBEGIN\n  NEW.name := btrim(NEW.name);\n  IF NEW.qty < 0 THEN NEW.qty := 0; ELSE NEW.flag := true; END IF;\n  RETURN NEW;\nEND\n";
         let s = parse(b).unwrap();
-        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert_eq!(s[2], Stmt::Return("NEW".into()));
         assert_eq!(s[0], Stmt::Assign("name".into(), "btrim(NEW.name)".into()));
         match &s[1] {
             Stmt::If(c, a, e) => {
@@ -334,6 +532,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse("BEGIN PERFORM pg_notify('x', 'y'); RETURN NEW; END").is_err());
+        let audit = parse("BEGIN INSERT INTO log VALUES (OLD.id, lower(TG_OP)); IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END").unwrap();
+        let del = plain_returns(specialise(&audit, "DELETE"), TriggerEvent::Delete, true).unwrap();
+        assert_eq!(
+            del,
+            vec![Stmt::Dml(
+                "INSERT INTO log VALUES (OLD.id, lower('DELETE'))".into()
+            )]
+        );
+        let upd = plain_returns(specialise(&audit, "UPDATE"), TriggerEvent::Update, true).unwrap();
+        assert_eq!(
+            upd,
+            vec![Stmt::Dml(
+                "INSERT INTO log VALUES (OLD.id, lower('UPDATE'))".into()
+            )]
+        );
+        let skip = parse("BEGIN IF NEW.qty < 0 THEN RETURN NULL; END IF; RETURN NEW; END").unwrap();
+        assert!(plain_returns(specialise(&skip, "INSERT"), TriggerEvent::Insert, true).is_err());
         assert!(parse("DECLARE n int; BEGIN NEW.a := 1; RETURN NEW; END").is_err());
     }
 

@@ -882,13 +882,80 @@ fn target_expr(cx: &Ctx, t: &Table, s: &Schema, e: &str) -> String {
     .unwrap_or_else(|_| expr::requote_for(e, cx.names.fold, cx.target))
 }
 
+/// Whether text column `col` compares without regard to case on the source: a `_ci` or
+/// NOCASE collation of its own or its table's, else MySQL's and SQL Server's server default.
+/// None for columns that hold no text.
+fn column_ci(cx: &Ctx, t: &Table, col: &Column) -> Option<bool> {
+    let n = col.data_type.name.to_ascii_lowercase();
+    let text = n.contains("char") || n.contains("text") || n.contains("clob") || n == "enum";
+    if !text || col.data_type.array_dims > 0 {
+        return None;
+    }
+    let ci = |c: &str| {
+        let c = c.to_ascii_lowercase();
+        c.contains("_ci") || c == "nocase"
+    };
+    Some(match (&col.collation, &t.default_collation) {
+        (Some(c), _) => ci(c),
+        (None, Some(d)) => ci(d),
+        (None, None) => matches!(cx.src.dialect, Dialect::MySql | Dialect::MsSql),
+    })
+}
+
+/// PostgreSQL: a unique index on `lower()` of the case-insensitive text columns of a key, so
+/// the key refuses what the source refused ('a' and 'A'); None when no column ignores case.
+fn pg_ci_unique(
+    cx: &mut Ctx,
+    s: &Schema,
+    t: &Table,
+    columns: &[String],
+    name: &str,
+) -> Option<String> {
+    if cx.target != Dialect::Postgres || cx.src.dialect == Dialect::Postgres {
+        return None;
+    }
+    let ci = |c: &str| {
+        t.columns
+            .iter()
+            .find(|x| x.name.eq_ignore_ascii_case(c))
+            .and_then(|x| column_ci(cx, t, x))
+            .unwrap_or(false)
+    };
+    if !columns.iter().any(|c| ci(c)) {
+        return None;
+    }
+    let parts: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if ci(c) {
+                format!("lower({})", cx.names.ident(c))
+            } else {
+                cx.names.ident(c)
+            }
+        })
+        .collect();
+    let target_schema = cx.names.schema(&s.name);
+    let ix = cx
+        .names
+        .unique_relation(&target_schema, &t.name, &format!("{name}_ci"));
+    Some(format!(
+        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
+        cx.names.quote(&ix),
+        cx.names.qualified(&s.name, &t.name),
+        parts.join(", ")
+    ))
+}
+
 /// `schema.table`, for messages.
 fn case_insensitive_collations(cx: &Ctx, t: &Table) -> Vec<String> {
     let ci: Vec<String> = t
         .default_collation
         .iter()
         .chain(t.columns.iter().filter_map(|c| c.collation.as_ref()))
-        .filter(|c| c.to_ascii_lowercase().contains("_ci"))
+        .filter(|c| {
+            let c = c.to_ascii_lowercase();
+            c.contains("_ci") || c == "nocase"
+        })
         .cloned()
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
@@ -925,12 +992,12 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     if !ci.is_empty() && cx.src.dialect != target && target != Dialect::MySql {
         let (default, fix) = if target == Dialect::Sqlite {
             (
-                "SQLite's case-sensitive BINARY collation",
-                "Add COLLATE NOCASE to the columns where case must not matter",
+                "COLLATE NOCASE on its columns, which ignores the case of ASCII letters only (accents and other letters compare as written)",
+                "Check comparisons on non-ASCII text",
             )
         } else {
             (
-                "PostgreSQL's case-sensitive default",
+                "PostgreSQL's case-sensitive default (its unique keys get a unique index on lower(), so they refuse what the source refused, but = and LIKE compare case)",
                 "Use citext, lower() in comparisons, or a nondeterministic ICU collation where case must not matter",
             )
         };
@@ -938,10 +1005,17 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             &o,
             "TB1117",
             Category::Simple,
-            format!(
-                "Case-insensitive collation {} becomes {default}: 'a' = 'A' no longer holds",
-                ci.join(", ")
-            ),
+            if target == Dialect::Sqlite {
+                format!(
+                    "Case-insensitive collation {} becomes {default}",
+                    ci.join(", ")
+                )
+            } else {
+                format!(
+                    "Case-insensitive collation {} becomes {default}: 'a' = 'A' no longer holds",
+                    ci.join(", ")
+                )
+            },
             fix,
             None,
         );
@@ -1195,6 +1269,22 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             }
         }
         line.push_str(&ty);
+        // Case sensitivity as on the source, column by column.
+        match (target, column_ci(cx, t, col)) {
+            (Dialect::Sqlite, Some(true)) if cx.src.dialect != Dialect::Sqlite => {
+                line.push_str(" COLLATE NOCASE")
+            }
+            (Dialect::Sqlite, Some(true)) if col.collation.is_some() => {
+                line.push_str(" COLLATE NOCASE")
+            }
+            (Dialect::MySql, Some(ci)) if ci != mysql_collation(cx, t).contains("_ci") => line
+                .push_str(if ci {
+                    " COLLATE utf8mb4_general_ci"
+                } else {
+                    " COLLATE utf8mb4_bin"
+                }),
+            _ => {}
+        }
         if let Some(g) = &col.generated {
             let e = target_expr(cx, t, s, &g.expression);
             let stored = g.stored || target == Dialect::Postgres;
@@ -1616,6 +1706,12 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                     cols(cx, &u.columns)
                 ),
             });
+            if let Some(sql) = pg_ci_unique(cx, s, t, &u.columns, &name) {
+                o.target.push(TargetStatement {
+                    phase: Phase::PostData,
+                    sql,
+                });
+            }
             cx.push(o);
         }
         for (i, c) in t.check_constraints.iter().enumerate() {
@@ -1881,6 +1977,15 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 parts.join(", ")
             ),
         });
+        let plain: Option<Vec<String>> = ix.parts.iter().map(|p| p.column.clone()).collect();
+        if let (true, true, Some(columns)) = (ix.unique, ix.predicate.is_none(), plain)
+            && let Some(sql) = pg_ci_unique(cx, s, t, &columns, &name)
+        {
+            o.target.push(TargetStatement {
+                phase: Phase::PostData,
+                sql,
+            });
+        }
         cx.push(o);
     }
 }
@@ -2122,9 +2227,20 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
         o.lines_of_code = loc(r.definition.as_deref().unwrap_or(&r.body));
         let trigger_function = cx.src.dialect == Dialect::Postgres
             && target != Dialect::Postgres
-            && r.return_type
+            && (r
+                .return_type
                 .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case("trigger"));
+                .is_some_and(|t| t.eq_ignore_ascii_case("trigger"))
+                || r.definition.as_deref().is_some_and(|d| {
+                    let words: Vec<String> = d
+                        .split_whitespace()
+                        .take(64)
+                        .map(str::to_ascii_uppercase)
+                        .collect();
+                    words
+                        .windows(2)
+                        .any(|w| w[0] == "RETURNS" && w[1] == "TRIGGER")
+                }));
         if trigger_function {
             let a = cx.action(
                 &o,

@@ -7,6 +7,7 @@ mod connect;
 mod conversion;
 mod conversion_targets;
 mod corpora;
+mod differential;
 mod discovery_mysql;
 mod discovery_pg;
 mod discovery_sqlite;
