@@ -40,6 +40,10 @@ pub enum Command {
         source: AssessSource,
         target: crate::ddl::Dialect,
         rules_dir: Option<std::path::PathBuf>,
+        /// The user's edits of converted SQL (verified as edited).
+        edits: Vec<crate::project::ObjectEdit>,
+        /// The server to verify the conversion on (SQLite targets are verified in memory).
+        verify_on: Option<(Endpoint, Option<Password>)>,
     },
     /// Run a migration task (full load) until it ends or `cancel` is set.
     RunTask {
@@ -226,6 +230,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                                 tables: vec![],
                                 seconds: started.elapsed().as_secs_f64(),
                                 peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
+                                schema_failures: vec![],
                             })
                         })
                 } else {
@@ -243,7 +248,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             .map_err(|e| e.to_string());
             match &r {
                 Ok(s) => {
-                    tracing::info!(target: "tugboat::tasks", "task {name}: {} tables in {:.1} s, {} failed", s.tables.len(), s.seconds, s.failed())
+                    tracing::info!(target: "tugboat::tasks", "task {name}: {} tables in {:.1} s, {} failed, {} schema statements failed", s.tables.len(), s.seconds, s.failed(), s.schema_failures.iter().filter(|f| !f.deferred).count())
                 }
                 Err(e) => tracing::error!(target: "tugboat::tasks", "task {name}: {e}"),
             }
@@ -339,6 +344,8 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             source,
             target,
             rules_dir,
+            edits,
+            verify_on,
         } => {
             let name = match &source {
                 AssessSource::Endpoint { endpoint, .. } => endpoint.name.clone(),
@@ -353,14 +360,31 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                         crate::conversion::load_endpoint(&endpoint, password).await?
                     }
                 };
-                crate::conversion::assess(&src, target, rules_dir.as_deref())
+                let mut report = crate::conversion::assess(&src, target, rules_dir.as_deref())?;
+                report.apply_edits(&edits);
+                let on = match verify_on {
+                    Some((mut endpoint, password)) => {
+                        endpoint.role = crate::endpoints::Role::Target;
+                        Some(Connection::open(&endpoint, password).await?)
+                    }
+                    None => None,
+                };
+                let rules =
+                    crate::conversion::RuleSet::load(src.dialect, target, rules_dir.as_deref())?;
+                let verified =
+                    crate::conversion::verify::verify(&src, &rules, &mut report, on.as_ref()).await;
+                if let Some(c) = &on {
+                    c.close().await;
+                }
+                verified?;
+                Ok::<_, crate::error::Error>(report)
             }
             .await
             .map(Box::new)
             .map_err(|e| e.to_string());
             match &r {
                 Ok(rep) => {
-                    tracing::info!(target: "tugboat::conversion", "assessed {name}: {} objects, {:.1} h estimated", rep.objects.len(), rep.total_effort_minutes / 60.0)
+                    tracing::info!(target: "tugboat::conversion", "assessed {name}: {} objects, {:.1} h estimated; {}", rep.objects.len(), rep.total_effort_minutes / 60.0, crate::assessment::export::verification_line(rep))
                 }
                 Err(e) => tracing::warn!(target: "tugboat::conversion", "{e}"),
             }

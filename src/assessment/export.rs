@@ -79,7 +79,35 @@ pub fn summary_table(r: &Report) -> String {
         hours(r.total_effort_minutes)
     );
     let _ = writeln!(o, "{}", verification_line(r));
+    if let Some(l) = ledger_line(r) {
+        let _ = writeln!(o, "{l}");
+    }
     o
+}
+
+/// "Ledger: 120 statements = 80 converted + 20 with action items + 15 data + 5 ignored on
+/// purpose": every statement of the script accounted for (None for a live source).
+pub fn ledger_line(r: &Report) -> Option<String> {
+    if r.ledger.is_empty() {
+        return None;
+    }
+    let t = r.ledger_totals();
+    let parts: Vec<String> = super::LedgerOutcome::LABELS
+        .iter()
+        .zip(t)
+        .filter(|(l, n)| *n > 0 || **l != "unaccounted")
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect();
+    Some(format!(
+        "Ledger: {} statements = {}{}",
+        r.ledger.len(),
+        parts.join(" + "),
+        if t[4] > 0 {
+            " (UNACCOUNTED statements are a Tugboat defect: please report them)"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// What proved the report's "automatic": the engine, or plainly that nothing did.
@@ -130,6 +158,20 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
+    if !r.ledger.is_empty() {
+        let _ = writeln!(o, "\n## Ledger: every statement of the source\n");
+        let _ = writeln!(o, "| Line | Statement | Outcome |");
+        let _ = writeln!(o, "|---|---|---|");
+        for e in &r.ledger {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                e.line,
+                e.statement.replace('|', "\\|"),
+                e.outcome.describe().replace('|', "\\|")
+            );
+        }
+    }
     let _ = writeln!(o, "\n## Objects\n");
     for obj in &r.objects {
         let _ = writeln!(
@@ -145,8 +187,8 @@ pub fn markdown(r: &Report) -> String {
 }
 
 /// The three CSV layouts of AWS SCT: summary per object kind, action items summarised per code,
-/// and every action item. Written beside `path` as `NAME-summary.csv`,
-/// `NAME-action-items-summary.csv` and `NAME-action-items.csv`.
+/// and every action item; and the ledger. Written beside `path` as `NAME-summary.csv`,
+/// `NAME-action-items-summary.csv`, `NAME-action-items.csv` and `NAME-ledger.csv`.
 pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
     let stem = path
         .file_stem()
@@ -262,6 +304,24 @@ pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
     }
     w.flush().map_err(|e| err(&p, e.to_string()))?;
     written.push(p);
+
+    if !r.ledger.is_empty() {
+        let p = dir.join(format!("{stem}-ledger.csv"));
+        let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
+        w.write_record(["line", "statement", "outcome", "detail"])
+            .map_err(|e| err(&p, e.to_string()))?;
+        for e in &r.ledger {
+            w.write_record([
+                e.line.to_string(),
+                e.statement.clone(),
+                super::LedgerOutcome::LABELS[e.outcome.index()].to_string(),
+                e.outcome.describe(),
+            ])
+            .map_err(|e| err(&p, e.to_string()))?;
+        }
+        w.flush().map_err(|e| err(&p, e.to_string()))?;
+        written.push(p);
+    }
     Ok(written)
 }
 
@@ -417,7 +477,25 @@ details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px
             );
         }
     }
-    let _ = write!(o, "</table><h2>Objects</h2>");
+    let _ = write!(o, "</table>");
+    if let Some(l) = ledger_line(r) {
+        let _ = write!(
+            o,
+            "<h2>Ledger</h2><details><summary>{}</summary><table><tr><th>line</th><th>statement</th><th>outcome</th></tr>",
+            esc(&l)
+        );
+        for e in &r.ledger {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e.line,
+                esc(&e.statement),
+                esc(&e.outcome.describe())
+            );
+        }
+        let _ = write!(o, "</table></details>");
+    }
+    let _ = write!(o, "<h2>Objects</h2>");
     for obj in &r.objects {
         let converted = obj
             .target

@@ -144,6 +144,80 @@ pub struct Report {
     /// The engine the converted statements were proven on, or `None`: unverified.
     #[serde(default)]
     pub verification: Option<Verification>,
+    /// Every statement of a script source and what became of it (empty for live sources).
+    #[serde(default)]
+    pub ledger: Vec<LedgerEntry>,
+}
+
+/// One source statement and its one outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub line: usize,
+    /// What it is: "CREATE TABLE actor", "INSERT film", "SET".
+    pub statement: String,
+    pub outcome: LedgerOutcome,
+}
+
+/// What became of a source statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LedgerOutcome {
+    /// Converted into these objects (or folded into them: an ALTER TABLE, a COMMENT), all
+    /// converted automatically.
+    Converted { objects: Vec<String> },
+    /// Converted into these objects, some of which carry action items (or not converted at
+    /// all, with the action item saying why).
+    ActionItem {
+        objects: Vec<String>,
+        codes: Vec<String>,
+    },
+    /// A data statement (INSERT, UPDATE, DELETE, COPY, a sequence position): applied with
+    /// `--with-data` when converted, else an action item TB1003 says why not.
+    Data { table: String, converted: bool },
+    /// Left out on purpose, with the reason (USE, SET, GRANT, DROP...).
+    Ignored { reason: String },
+    /// Nothing says what became of it: a defect of Tugboat's (tests require none).
+    Unaccounted,
+}
+
+impl LedgerOutcome {
+    pub const LABELS: [&'static str; 5] = [
+        "converted",
+        "with action items",
+        "data",
+        "ignored on purpose",
+        "unaccounted",
+    ];
+
+    /// Index in [`LedgerOutcome::LABELS`].
+    pub fn index(&self) -> usize {
+        match self {
+            LedgerOutcome::Converted { .. } => 0,
+            LedgerOutcome::ActionItem { .. } => 1,
+            LedgerOutcome::Data { .. } => 2,
+            LedgerOutcome::Ignored { .. } => 3,
+            LedgerOutcome::Unaccounted => 4,
+        }
+    }
+
+    /// One line for tables and CSV.
+    pub fn describe(&self) -> String {
+        match self {
+            LedgerOutcome::Converted { objects } => format!("converted: {}", objects.join(", ")),
+            LedgerOutcome::ActionItem { objects, codes } => {
+                format!("action items {}: {}", codes.join(", "), objects.join(", "))
+            }
+            LedgerOutcome::Data { table, converted } => format!(
+                "data for {table}{}",
+                if *converted {
+                    ""
+                } else {
+                    " (not converted: TB1003)"
+                }
+            ),
+            LedgerOutcome::Ignored { reason } => format!("ignored: {reason}"),
+            LedgerOutcome::Unaccounted => "UNACCOUNTED".into(),
+        }
+    }
 }
 
 /// How a report's conversion was proven: every statement applied, in dependency order, on a
@@ -220,6 +294,15 @@ impl Report {
         self.summary = kinds;
     }
 
+    /// Statements per ledger outcome (indexed like [`LedgerOutcome::LABELS`]).
+    pub fn ledger_totals(&self) -> [usize; 5] {
+        let mut out = [0; 5];
+        for e in &self.ledger {
+            out[e.outcome.index()] += 1;
+        }
+        out
+    }
+
     /// Objects per category over the whole report.
     pub fn per_category(&self) -> [usize; 5] {
         let mut out = [0; 5];
@@ -239,6 +322,20 @@ impl Report {
                 .iter_mut()
                 .find(|o| o.kind == e.kind && o.schema == e.schema && o.name == e.name)
             {
+                let sql = e.sql.trim().trim_end_matches(';').to_string();
+                if o.target.len() == 1 && o.target[0].sql == sql {
+                    // Already this edit (applied before verification): nothing changes.
+                    o.edited = true;
+                    applied += 1;
+                    continue;
+                }
+                // The verification was of the converter's SQL, not this (a failure's action
+                // item stays: the edit is the user's answer to it).
+                if o.verified.take().is_some()
+                    && let Some(v) = self.verification.as_mut()
+                {
+                    v.objects_unverified += 1;
+                }
                 let phase = o
                     .target
                     .first()
@@ -248,10 +345,7 @@ impl Report {
                     } else {
                         Phase::PreData
                     });
-                o.target = vec![TargetStatement {
-                    phase,
-                    sql: e.sql.trim().trim_end_matches(';').to_string(),
-                }];
+                o.target = vec![TargetStatement { phase, sql }];
                 o.edited = true;
                 applied += 1;
             }

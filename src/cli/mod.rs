@@ -95,6 +95,9 @@ pub enum Command {
         /// Without it, objects that already exist are left as they are.
         #[arg(long)]
         recreate: bool,
+        /// Exit 0 even when objects failed or could not be converted (they are still listed).
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Move the data of the selected tables from a source to a target (full load): the target
     /// schema is created through the converter, tables load in parallel with a progress bar
@@ -586,6 +589,7 @@ async fn execute(command: Command) -> Result<()> {
             dry_run,
             with_data,
             recreate,
+            allow_partial,
         } => {
             let target_url_for_verify = target_url.clone();
             let (endpoint, password) = TargetArgs {
@@ -673,16 +677,73 @@ async fn execute(command: Command) -> Result<()> {
                 "{} statements: {ok} applied, {exists} already there, {failed} failed",
                 results.len()
             );
-            if failed > 0 {
+            // Objects of the source that are not on the target because nothing converted them.
+            let missing = not_converted(&r, phase, with_data);
+            for (label, why) in &missing {
+                println!("NOT CREATED {label}: {why}");
+            }
+            if let Some(l) = crate::assessment::export::ledger_line(&r) {
+                println!("{l}");
+            }
+            if (failed > 0 || !missing.is_empty()) && !allow_partial {
+                let mut parts = vec![];
+                if failed > 0 {
+                    parts.push(format!("{failed} statements failed"));
+                }
+                if !missing.is_empty() {
+                    parts.push(format!(
+                        "{} source objects not converted: {}",
+                        missing.len(),
+                        missing
+                            .iter()
+                            .map(|m| m.0.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
                 return Err(Error::Query {
                     endpoint: endpoint.label(),
                     context: "applying the schema".into(),
-                    message: format!("{failed} statements failed"),
+                    message: format!(
+                        "{} (--allow-partial accepts a partial schema)",
+                        parts.join("; ")
+                    ),
                 });
             }
             Ok(())
         }
     }
+}
+
+/// The report's objects that have nothing to apply (not converted: the first action item says
+/// why), in the phase applied; with `with_data`, the data statements not converted too.
+fn not_converted(
+    r: &crate::assessment::Report,
+    phase: Option<crate::assessment::Phase>,
+    with_data: bool,
+) -> Vec<(String, String)> {
+    use crate::assessment::{Category, Phase};
+    use crate::ddl::ObjectKind;
+    r.objects
+        .iter()
+        .filter(|o| o.target.is_empty() && o.category != Category::Automatic)
+        .filter(|o| with_data || !(o.kind == ObjectKind::Other && o.name == "data statements"))
+        .filter(|o| {
+            // Code and keys are post-data, tables and types pre-data.
+            let post =
+                o.kind.is_code() || matches!(o.kind, ObjectKind::Index | ObjectKind::Constraint);
+            phase.is_none_or(|p| (p == Phase::PostData) == post)
+        })
+        .map(|o| {
+            let why = o
+                .action_items
+                .iter()
+                .max_by_key(|a| a.category)
+                .map(|a| format!("{} {}", a.code, a.message))
+                .unwrap_or_default();
+            (crate::conversion::apply::object_label(o), why)
+        })
+        .collect()
 }
 
 fn parse_phase(s: &str) -> Result<Option<crate::assessment::Phase>> {
@@ -1634,12 +1695,31 @@ async fn run_task(
                 }
             );
         }
+        for f in &summary.schema_failures {
+            println!(
+                "{} {}: {}\n    {}",
+                if f.deferred { "DEFERRED" } else { "FAILED" },
+                f.object,
+                f.error,
+                f.statement.lines().next().unwrap_or_default()
+            );
+        }
         let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
+        let schema_failed = summary
+            .schema_failures
+            .iter()
+            .filter(|f| !f.deferred)
+            .count();
         println!(
-            "{} tables, {rows} rows in {:.1} s; {} failed{}",
+            "{} tables, {rows} rows in {:.1} s; {} failed{}{}",
             summary.tables.len(),
             summary.seconds,
             summary.failed(),
+            if schema_failed > 0 {
+                format!("; {schema_failed} keys, indexes or triggers not created")
+            } else {
+                String::new()
+            },
             summary
                 .peak_memory
                 .map(|m| format!("; peak memory {} MiB", m >> 20))
@@ -1652,11 +1732,24 @@ async fn run_task(
             "stopped by the user; run the same command again to resume".into(),
         ));
     }
-    if summary.failed() > 0 {
+    if summary.problems() > 0 {
+        let schema: Vec<&str> = summary
+            .schema_failures
+            .iter()
+            .filter(|f| !f.deferred)
+            .map(|f| f.object.as_str())
+            .collect();
+        let mut message = format!("{} tables failed or do not match", summary.failed());
+        if !schema.is_empty() {
+            message.push_str(&format!(
+                "; not created on the target: {} (fix them and run again: finished tables are skipped)",
+                schema.join(", ")
+            ));
+        }
         return Err(Error::Query {
             endpoint: te.label(),
             context: "migrating".into(),
-            message: format!("{} tables failed or do not match", summary.failed()),
+            message,
         });
     }
     Ok(())

@@ -11,6 +11,7 @@ pub mod data;
 pub mod expr;
 pub mod finish;
 pub mod fold;
+pub mod ledger;
 pub mod names;
 pub mod order;
 pub mod pg_triggers;
@@ -46,6 +47,9 @@ pub struct Source {
     /// The script's data statements (INSERT, COPY), in order.
     #[serde(skip)]
     pub data: Vec<crate::ddl::split::RawStatement>,
+    /// Every statement of the script with the parser's outcome (for the ledger).
+    #[serde(skip)]
+    pub records: Vec<crate::ddl::parse::StatementRecord>,
     /// (kind, lower-case name) → index in `objects`.
     #[serde(skip)]
     origin_index: std::collections::HashMap<(ObjectKind, String), usize>,
@@ -90,6 +94,7 @@ impl Source {
             statements,
             unparsed,
             data: p.data,
+            records: p.statements,
             origin_index: Default::default(),
         }
         .indexed()
@@ -119,6 +124,7 @@ impl Source {
             statements: None,
             unparsed: vec![],
             data: vec![],
+            records: vec![],
             origin_index: Default::default(),
         }
     }
@@ -172,8 +178,10 @@ pub fn assess(
 pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
     match target {
         Dialect::Postgres | Dialect::MySql | Dialect::Sqlite if rules.target == target => {
-            let (source, folded) = fold::fold(source);
-            Ok(writer::convert(&source, rules, &folded))
+            let (folded_source, folded) = fold::fold(source);
+            let mut report = writer::convert(&folded_source, rules, &folded);
+            ledger::build(source, &mut report);
+            Ok(report)
         }
         Dialect::Postgres | Dialect::MySql | Dialect::Sqlite => Err(Error::InvalidEndpoint {
             endpoint: target.label().into(),

@@ -229,6 +229,7 @@ mod tests {
             total_effort_minutes: 0.0,
             data: vec![],
             verification: None,
+            ledger: vec![],
         }
     }
 

@@ -194,6 +194,8 @@ pub async fn verify(
         _ => "a database in memory".to_string(),
     };
     apply_outcome(report, rules, &plan, failures, engine, scratch, started);
+    // The ledger says what the verification found.
+    super::ledger::build(source, report);
     Ok(())
 }
 

@@ -293,6 +293,12 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
     for s in &cat.schemas {
         code_objects(&mut cx, s);
     }
+    let first = cat
+        .schemas
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    script_only_objects(&mut cx, &first);
     // Objects the parser could not read.
     for so in &src.objects {
         if let Some(err) = &so.parse_error
@@ -384,6 +390,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         total_effort_minutes: 0.0,
         data,
         verification: None,
+        ledger: vec![],
     };
     report.summarise(|code, category| rules.effort(code, category).learning_minutes);
     report
@@ -2429,6 +2436,13 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
         }
         cx.push(o);
     }
+}
+
+/// Objects a script defines that have no model of their own (packages, synonyms, events,
+/// extensions): reported once, with what to do about them.
+fn script_only_objects(cx: &mut Ctx, schema: &str) {
+    let s_name = schema.to_string();
+    let loc = |t: &str| t.lines().filter(|l| !l.trim().is_empty()).count();
     let known: Vec<(ObjectKind, String)> = cx
         .src
         .objects
@@ -2445,83 +2459,73 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
         })
         .map(|o| (o.kind, o.name.name.clone()))
         .collect();
-    if s.name
-        == cx
-            .src
-            .catalog
-            .schemas
-            .first()
-            .map(|x| x.name.clone())
-            .unwrap_or_default()
-    {
-        for (kind, name) in known {
-            let mut o = cx.report(kind, &s.name, &name, None);
-            o.lines_of_code = o.source_sql.as_deref().map(loc).unwrap_or(0);
-            if kind == ObjectKind::Extension
-                && cx.target == Dialect::Postgres
-                && cx.src.dialect == Dialect::Postgres
-            {
-                // PostgreSQL to PostgreSQL: the extension is created first (verification
-                // then proves the target server has it).
-                let schema = o.source_sql.as_deref().and_then(|t| {
-                    let words: Vec<&str> = t.split_whitespace().collect();
-                    let at = words.windows(2).position(|w| {
-                        w[0].eq_ignore_ascii_case("WITH") && w[1].eq_ignore_ascii_case("SCHEMA")
-                    })?;
-                    words
-                        .get(at + 2)
-                        .map(|w| w.trim_end_matches(';').trim_matches('"').to_string())
-                });
-                let with = schema
-                    .map(|x| format!(" WITH SCHEMA {}", cx.names.quote(&cx.names.schema(&x))))
-                    .unwrap_or_default();
-                o.target.push(TargetStatement {
-                    phase: Phase::PreData,
-                    sql: format!(
-                        "CREATE EXTENSION IF NOT EXISTS {}{with}",
-                        quote_for(Dialect::Postgres, &name)
-                    ),
-                });
-                cx.push(o);
-                continue;
-            }
-            let (code, cat, msg, fix) = match kind {
-                ObjectKind::Package | ObjectKind::PackageBody => (
-                    "TB2004",
-                    Category::NotConvertible,
-                    "Oracle packages have no equivalent on the target",
-                    "Move the package's routines into a schema of functions; package state needs a table or session variables",
+    for (kind, name) in known {
+        let mut o = cx.report(kind, &s_name, &name, None);
+        o.lines_of_code = o.source_sql.as_deref().map(loc).unwrap_or(0);
+        if kind == ObjectKind::Extension
+            && cx.target == Dialect::Postgres
+            && cx.src.dialect == Dialect::Postgres
+        {
+            // PostgreSQL to PostgreSQL: the extension is created first (verification
+            // then proves the target server has it).
+            let schema = o.source_sql.as_deref().and_then(|t| {
+                let words: Vec<&str> = t.split_whitespace().collect();
+                let at = words.windows(2).position(|w| {
+                    w[0].eq_ignore_ascii_case("WITH") && w[1].eq_ignore_ascii_case("SCHEMA")
+                })?;
+                words
+                    .get(at + 2)
+                    .map(|w| w.trim_end_matches(';').trim_matches('"').to_string())
+            });
+            let with = schema
+                .map(|x| format!(" WITH SCHEMA {}", cx.names.quote(&cx.names.schema(&x))))
+                .unwrap_or_default();
+            o.target.push(TargetStatement {
+                phase: Phase::PreData,
+                sql: format!(
+                    "CREATE EXTENSION IF NOT EXISTS {}{with}",
+                    quote_for(Dialect::Postgres, &name)
                 ),
-                ObjectKind::Synonym => (
-                    "TB2005",
-                    Category::Simple,
-                    "Synonyms have no equivalent on the target",
-                    "Use a view (or the search_path on PostgreSQL)",
-                ),
-                ObjectKind::Extension => (
-                    "TB2006",
-                    Category::Simple,
-                    "Extension must be installed on the target",
-                    "CREATE EXTENSION on the target",
-                ),
-                _ => (
-                    "TB2007",
-                    Category::Complex,
-                    "Scheduled events have no equivalent on the target",
-                    "Use pg_cron or an external scheduler",
-                ),
-            };
-            let a = cx.action(
-                &o,
-                code,
-                cat,
-                msg.into(),
-                fix,
-                o.source_sql.as_deref().map(first_line),
-            );
-            o.action_items.push(a);
+            });
             cx.push(o);
+            continue;
         }
+        let (code, cat, msg, fix) = match kind {
+            ObjectKind::Package | ObjectKind::PackageBody => (
+                "TB2004",
+                Category::NotConvertible,
+                "Oracle packages have no equivalent on the target",
+                "Move the package's routines into a schema of functions; package state needs a table or session variables",
+            ),
+            ObjectKind::Synonym => (
+                "TB2005",
+                Category::Simple,
+                "Synonyms have no equivalent on the target",
+                "Use a view (or the search_path on PostgreSQL)",
+            ),
+            ObjectKind::Extension => (
+                "TB2006",
+                Category::Simple,
+                "Extension must be installed on the target",
+                "CREATE EXTENSION on the target",
+            ),
+            _ => (
+                "TB2007",
+                Category::Complex,
+                "Scheduled events have no equivalent on the target",
+                "Use pg_cron or an external scheduler",
+            ),
+        };
+        let a = cx.action(
+            &o,
+            code,
+            cat,
+            msg.into(),
+            fix,
+            o.source_sql.as_deref().map(first_line),
+        );
+        o.action_items.push(a);
+        cx.push(o);
     }
 }
 

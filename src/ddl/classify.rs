@@ -411,6 +411,26 @@ pub fn classify(text: &str) -> Classified {
                 table: None,
             }
         }
+        // COMMENT ON TABLE t / COLUMN t.c: named by the table it is about.
+        "COMMENT" if w(1) == "ON" && matches!(w(2), "TABLE" | "COLUMN") => {
+            let (q, _) = qualified(&t, 3);
+            // qualified() keeps the last two parts: of `t.c`, the table is the first.
+            let name = q.map(|q| match (w(2), q.schema) {
+                ("COLUMN", table) => QualifiedName {
+                    schema: None,
+                    name: table.unwrap_or_default(),
+                },
+                (_, schema) => QualifiedName {
+                    schema,
+                    name: q.name,
+                },
+            });
+            Classified {
+                kind: StatementKind::Comment,
+                name,
+                table: None,
+            }
+        }
         "COMMENT" => none(StatementKind::Comment),
         "SELECT" | "WITH" | "VALUES" => none(StatementKind::Select),
         "SET" | "USE" | "PRAGMA" | "SHOW" | "LOCK" | "UNLOCK" | "ANALYZE" | "VACUUM"

@@ -1557,6 +1557,33 @@ fn create(
                 });
             Outcome::Parsed
         }
+        ObjectKind::Other => {
+            let what = words(&raw.text, 8)
+                .into_iter()
+                .skip(1)
+                .find(|w| !matches!(w.as_str(), "OR" | "REPLACE" | "PUBLIC"))
+                .unwrap_or_default();
+            if matches!(
+                what.as_str(),
+                "USER"
+                    | "ROLE"
+                    | "LOGIN"
+                    | "TABLESPACE"
+                    | "DIRECTORY"
+                    | "CONTEXT"
+                    | "SERVER"
+                    | "PUBLICATION"
+                    | "ASSEMBLY"
+                    | "PARTITION"
+            ) {
+                return skipped(&format!(
+                    "CREATE {what}: server-level objects are not part of a schema conversion"
+                ));
+            }
+            let error = format!("CREATE {what} is not converted");
+            push_object(out, ObjectKind::Other, name, None, raw, Some(error.clone()));
+            Outcome::Unparsed { error }
+        }
         other => {
             push_object(out, other, name, None, raw, None);
             Outcome::Parsed

@@ -328,6 +328,21 @@ pub struct Summary {
     /// The process's peak resident memory at the end of the run, in bytes (Linux).
     #[serde(default)]
     pub peak_memory: Option<u64>,
+    /// Schema statements (keys, indexes, triggers, views...) that failed on the target.
+    #[serde(default)]
+    pub schema_failures: Vec<SchemaFailure>,
+}
+
+/// A schema statement of a task that failed on the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaFailure {
+    /// "index public.film_title_idx".
+    pub object: String,
+    pub statement: String,
+    pub error: String,
+    /// Recorded to be tried again once replication has caught up (full load and CDC): not a
+    /// failure of the load itself.
+    pub deferred: bool,
 }
 
 /// This process's resident memory now and at its peak, in bytes (from /proc on Linux; None
@@ -348,6 +363,12 @@ pub fn memory_in_use() -> Option<(u64, u64)> {
 }
 
 impl Summary {
+    /// Tables that failed or do not match, plus schema statements that failed for good: what
+    /// makes the task unfinished.
+    pub fn problems(&self) -> usize {
+        self.failed() + self.schema_failures.iter().filter(|f| !f.deferred).count()
+    }
+
     pub fn failed(&self) -> usize {
         self.tables
             .iter()
@@ -900,6 +921,7 @@ pub async fn run_with(
     }
     results.sort_by_key(|r| r.0);
     let results: Vec<TableResult> = results.into_iter().map(|r| r.1).collect();
+    let mut schema_failures = vec![];
     if ctx.lost.load(std::sync::atomic::Ordering::Relaxed) {
         let m = "keys, indexes and triggers (post-data) not created: a database stayed unreachable; run the task again to resume";
         tracing::warn!(target: "tugboat::tasks", "{m}");
@@ -927,7 +949,17 @@ pub async fn run_with(
         };
         for a in &applied {
             if let crate::conversion::apply::StatementResult::Failed(e) = &a.result {
-                tracing::warn!(target: "tugboat::tasks", "{}: {e}{later}", a.object);
+                if replicated {
+                    tracing::warn!(target: "tugboat::tasks", "{}: {e}{later}", a.object);
+                } else {
+                    tracing::error!(target: "tugboat::tasks", "{}: {e}", a.object);
+                }
+                schema_failures.push(SchemaFailure {
+                    object: a.object.clone(),
+                    statement: a.sql.clone(),
+                    error: e.clone(),
+                    deferred: replicated,
+                });
             }
         }
     }
@@ -936,6 +968,7 @@ pub async fn run_with(
         tables: results,
         seconds: started.elapsed().as_secs_f64(),
         peak_memory: memory_in_use().map(|m| m.1),
+        schema_failures,
     })
 }
 
@@ -992,6 +1025,7 @@ pub async fn validate_only(
         tables,
         seconds: started.elapsed().as_secs_f64(),
         peak_memory: memory_in_use().map(|m| m.1),
+        schema_failures: vec![],
     })
 }
 

@@ -344,6 +344,49 @@ async fn apply_schema_reports_each_failure_and_exits_non_zero() {
     assert!(err.contains("2 statements failed"), "{err}");
 }
 
+/// A table the converter could not read is not on the target: apply-schema says so and exits
+/// non-zero, unless the user accepts a partial schema.
+#[tokio::test]
+async fn apply_schema_names_objects_not_converted_unless_partial_is_allowed() {
+    let url = support::pg_database("tug_cli_partial").await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE broken (id int PRIMARY KEY, x int NOT NULL DEFAULT (1 +));\nCREATE AGGREGATE my_sum (int) (SFUNC = int4pl, STYPE = int);\n",
+    )
+    .unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut v = vec![
+            "apply-schema",
+            script.to_str().unwrap(),
+            url.as_str(),
+            "--source-dialect",
+            "postgres",
+        ];
+        v.extend_from_slice(extra);
+        v.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        tugboat(&refs)
+    };
+    let o = run(args(&[]));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("NOT CREATED table broken"), "{out}");
+    assert!(out.contains("NOT CREATED other statement"), "{out}");
+    assert!(
+        out.contains("Ledger: 3 statements = 1 converted + 2 with action items"),
+        "{out}"
+    );
+    assert!(err.contains("2 source objects not converted"), "{err}");
+    let o = run(args(&["--allow-partial"]));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("NOT CREATED table broken"), "{out}");
+}
+
 /// `tugboat migrate` on the demo database into a private MariaDB: a table per line with its
 /// state, rows and validation; run again, every table is skipped as already complete; a bad
 /// --prepare value is a usage error that names the flag.

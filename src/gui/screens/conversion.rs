@@ -331,10 +331,19 @@ impl ConversionScreen {
                 let rules_dir = (!self.rules_dir.trim().is_empty())
                     .then(|| PathBuf::from(self.rules_dir.trim()));
                 self.error = None;
+                let target = self.target.unwrap_or(Dialect::Postgres);
+                // Verified on the target endpoint chosen for this engine, if any.
+                let verify_on = self
+                    .target_endpoint
+                    .and_then(|i| state.project.endpoints.get(i))
+                    .filter(|e| engine_dialect(e.engine) == target && target != Dialect::Sqlite)
+                    .map(|e| (e.clone(), state.secrets.get(&e.name)));
                 self.running = Some(state.runtime.submit(Command::Assess {
                     source,
-                    target: self.target.unwrap_or(Dialect::Postgres),
+                    target,
                     rules_dir,
+                    edits: state.project.conversion.edits.clone(),
+                    verify_on,
                 }));
             }
             if self.running.is_some() {
@@ -377,6 +386,19 @@ impl ConversionScreen {
                     .color(style::MUTED),
                 );
             }
+            let (color, text) = match &r.verification {
+                Some(v) if v.objects_failed == 0 => (style::OK, v.summary()),
+                Some(v) => (style::WARN, v.summary()),
+                None => (
+                    style::ERROR,
+                    format!(
+                        "Not verified: choose a {} target endpoint (Apply to target) and assess again",
+                        r.target_dialect.label()
+                    ),
+                ),
+            };
+            ui.colored_label(color, text)
+                .on_hover_text(crate::assessment::export::verification_line(r));
             if ui.button("Save report…").clicked() {
                 let rx = crate::gui::file_dialog(ui.ctx(), || {
                     rfd::FileDialog::new()

@@ -86,7 +86,7 @@ impl Run {
             None if self.cancel.load(std::sync::atomic::Ordering::Relaxed) => "stopping",
             None => "running",
             Some(Err(_)) => "failed",
-            Some(Ok(s)) if s.failed() > 0 => "load complete, with errors",
+            Some(Ok(s)) if s.problems() > 0 => "load complete, with errors",
             Some(Ok(s)) if s.tables.iter().any(|t| t.state == TableState::Cancelled) => "stopped",
             Some(Ok(_)) => "load complete",
         }
@@ -350,11 +350,30 @@ impl MonitorScreen {
                             x.validation = t.validation;
                         }
                     }
+                    // Keys, indexes and triggers the target refused: listed with the rows.
+                    for f in &s.schema_failures {
+                        run.exceptions.push(Exception {
+                            table: f.object.clone(),
+                            what: if f.deferred {
+                                "not created yet (tried again once replication catches up)"
+                            } else {
+                                "not created on the target"
+                            }
+                            .into(),
+                            row: f.statement.lines().next().unwrap_or_default().to_string(),
+                            detail: f.error.clone(),
+                        });
+                    }
                 }
                 run.step = match &r {
                     // A replicating task's own last step says where it stopped, and why (the
                     // summary's time is its full load's).
                     Ok(_) if run.cdc.is_some() => run.step.clone(),
+                    Ok(s) if s.schema_failures.iter().any(|f| !f.deferred) => format!(
+                        "finished in {:.1} s; {} keys, indexes or triggers not created (see Exceptions)",
+                        s.seconds,
+                        s.schema_failures.iter().filter(|f| !f.deferred).count()
+                    ),
                     Ok(s) => format!("finished in {:.1} s", s.seconds),
                     Err(e) => e.clone(),
                 };
