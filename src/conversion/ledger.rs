@@ -77,7 +77,19 @@ pub fn build(source: &Source, report: &mut Report) {
                 if objects.is_empty() {
                     objects = by_line.get(&r.line).cloned().unwrap_or_default();
                 }
-                of_objects(report, &objects)
+                match (&c.kind, objects.is_empty()) {
+                    (S::Create(K::Schema | K::Database), true) => LedgerOutcome::Ignored {
+                        reason: format!(
+                            "its objects go into the {} the target connection opens",
+                            if report.target_dialect == crate::ddl::Dialect::Sqlite {
+                                "file"
+                            } else {
+                                "database"
+                            }
+                        ),
+                    },
+                    _ => of_objects(report, &objects),
+                }
             }
         };
         ledger.push(LedgerEntry {

@@ -148,9 +148,37 @@ pub fn load_script(path: &std::path::Path, dialect: Option<Dialect>) -> Result<S
     let text = text.trim_start_matches('\u{feff}');
     let name = path.display().to_string();
     let dialect = dialect.unwrap_or_else(|| crate::ddl::detect_dialect_for(&name, text));
-    Ok(Source::from_script(crate::ddl::parse_script(
-        text, dialect, &name,
-    )))
+    on_big_stack(&name, || {
+        Source::from_script(crate::ddl::parse_script(text, dialect, &name))
+    })
+}
+
+/// Stack for reading and converting SQL: the parser and the AST rewriters recurse as deep as
+/// the SQL nests, and a thread pool's 2 MiB is not enough for real schemas (pg_dump views).
+const CONVERSION_STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread of its own with [`CONVERSION_STACK`] of stack; a panic there becomes
+/// an error naming `what` instead of taking the program down.
+pub fn on_big_stack<T: Send>(what: &str, f: impl FnOnce() -> T + Send) -> Result<T> {
+    let failed = |message: String| Error::File {
+        path: what.into(),
+        message,
+    };
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("tugboat-convert".into())
+            .stack_size(CONVERSION_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| failed(format!("cannot start the converter: {e}")))?;
+        handle.join().map_err(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            failed(format!("the converter stopped unexpectedly: {why}"))
+        })
+    })
 }
 
 /// Reads a live endpoint's catalog as a conversion source.
@@ -176,6 +204,10 @@ pub fn assess(
 
 /// Converts `source` for `target` with `rules` (which must be rules for that target).
 pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
+    on_big_stack(&source.name, || convert_here(source, target, rules))?
+}
+
+fn convert_here(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
     match target {
         Dialect::Postgres | Dialect::MySql | Dialect::Sqlite if rules.target == target => {
             let (folded_source, folded) = fold::fold(source);

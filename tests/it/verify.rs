@@ -245,27 +245,42 @@ async fn postgres_without_createdb_verifies_in_a_rolled_back_transaction() {
     assert_eq!(left.as_deref(), Some("0"));
 }
 
-/// Real application schemas of every dialect, to every target: what verification calls
-/// Automatic applies on a fresh database.
+/// The schemas of real applications (`apps/`, five dialects), to every target: what
+/// verification calls Automatic applies on a fresh database of that engine.
 #[tokio::test]
-async fn corpus_schemas_automatic_means_applied() {
-    let files = [
-        "apps/roundcube/mysql/mysql.initial.sql",
-        "apps/bareos/sqlite/sqlite3.sql",
-        "apps/freeradius/postgres/schema.sql",
-        "apps/danbooru/postgres/structure.sql",
-        "apps/spring-batch/oracle/schema-oracle.sql",
-        "apps/powerdns/mssql/schema.mssql.sql",
-        "sakila/mysql-official/sakila-schema.sql",
-    ];
+async fn apps_corpus_automatic_means_applied() {
+    let Some(root) = support::corpus("apps") else {
+        return;
+    };
+    let mut files = vec![];
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| matches!(x.to_str(), Some("sql" | "pks" | "pkb" | "in")))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 60, "{} files", files.len());
     for (i, f) in files.iter().enumerate() {
-        let Some(path) = support::corpus(f) else {
-            continue;
-        };
-        let source = tugboat::conversion::load_script(&path, None).unwrap();
+        let source = tugboat::conversion::load_script(f, None).unwrap();
         for target in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
-            let db = format!("verify_corpus_{i}_{}", target as u8);
+            let db = format!("verify_apps_{i}_{}", target as u8);
             automatic_means_applied(&source, target, &db).await;
+        }
+    }
+    if let Some(p) = support::corpus("sakila/mysql-official/sakila-schema.sql") {
+        let source = tugboat::conversion::load_script(&p, None).unwrap();
+        for target in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            automatic_means_applied(&source, target, &format!("verify_sakila_{}", target as u8))
+                .await;
         }
     }
 }
