@@ -392,7 +392,7 @@ async fn execute(command: Command) -> Result<()> {
         }
         Command::Project(cmd) => project_command(cmd),
         Command::Assess { conv, report } if std::path::Path::new(&conv.source).is_dir() => {
-            let table = assess_folder(&conv)?;
+            let table = assess_folder(&conv).await?;
             print!("{table}");
             for path in report {
                 std::fs::write(&path, &table).map_err(|e| Error::File {
@@ -759,10 +759,12 @@ fn parse_phase(s: &str) -> Result<Option<crate::assessment::Phase>> {
     }
 }
 
-/// Assesses every `.sql` file below a folder; one Markdown table row per file, and totals.
-fn assess_folder(a: &ConvertArgs) -> Result<String> {
-    use crate::conversion::{RuleSet, Source, convert};
-    use crate::ddl::Dialect;
+/// Assesses every SQL file below a folder (`.sql`, `.pks`, `.pkb`, `.in`): one Markdown table
+/// row per file, and totals. Each file is verified (SQLite in memory; PostgreSQL and MySQL on
+/// `--verify`), so "automatic" counts what applied without error.
+async fn assess_folder(a: &ConvertArgs) -> Result<String> {
+    use crate::conversion::{RuleSet, convert};
+    use crate::ddl::{Dialect, ObjectKind};
     let target = a.target_dialect()?;
     let mut files = vec![];
     let mut stack = vec![PathBuf::from(&a.source)];
@@ -775,71 +777,129 @@ fn assess_folder(a: &ConvertArgs) -> Result<String> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")) {
+            } else if p.extension().is_some_and(|x| {
+                ["sql", "pks", "pkb", "in"]
+                    .iter()
+                    .any(|k| x.eq_ignore_ascii_case(k))
+            }) {
                 files.push(p);
             }
         }
     }
     files.sort();
+    let on = match &a.verify {
+        Some(url) => {
+            let (mut endpoint, password) = TargetArgs {
+                endpoint: url.clone(),
+                project: a.project.clone(),
+                password_env: None,
+                timeout: None,
+            }
+            .resolve()?;
+            endpoint.role = crate::endpoints::Role::Target;
+            Some(Connection::open(&endpoint, password).await?)
+        }
+        None => None,
+    };
     let mut out = String::from(
-        "| file | dialect | statements read | parsed | not parsed | data | skipped | client cmds | objects | automatic | simple | medium | complex | not convertible | effort (h) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| file | dialect | statements | objects | automatic (verified) | simple | medium | complex | not convertible | failed when verified | tables created / in source | ledger: converted | with action items | data | ignored | unaccounted |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut totals = [0usize; 13];
-    let mut effort = 0.0;
+    let mut totals = [0usize; 15];
+    let mut verified_on = None;
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     for f in &files {
         bar.inc(1);
         let rel = f.strip_prefix(&a.source).unwrap_or(f).display().to_string();
-        let bytes = std::fs::read(f).map_err(|e| Error::File {
-            path: f.clone(),
-            message: e.to_string(),
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let text = text.trim_start_matches('\u{feff}');
         let dialect = match &a.source_dialect {
-            Some(d) => Dialect::parse(d).unwrap_or(Dialect::Postgres),
-            None => crate::ddl::detect_dialect_for(&rel, text),
+            Some(d) => Dialect::parse(d),
+            None => None,
         };
-        let source = Source::from_script(crate::ddl::parse_script(text, dialect, &rel));
-        let rules = RuleSet::load(dialect, target, a.rules.as_deref())?;
-        let r = convert(&source, target, &rules)?;
-        let s = r.statements.clone().unwrap_or_default();
+        let mut source = crate::conversion::load_script(f, dialect)?;
+        source.name = rel.clone();
+        let rules = RuleSet::load(source.dialect, target, a.rules.as_deref())?;
+        let mut r = convert(&source, target, &rules)?;
+        crate::conversion::verify::verify(&source, &rules, &mut r, on.as_ref()).await?;
+        let verified = r.verification.is_some();
+        if let Some(v) = &r.verification {
+            verified_on = Some(v.engine.clone());
+        }
         let c = r.per_category();
+        let tables = r.objects.iter().filter(|o| o.kind == ObjectKind::Table);
+        let created = tables.clone().filter(|o| o.verified == Some(true)).count();
+        let l = r.ledger_totals();
         let row = [
-            s.read,
-            s.parsed,
-            s.unparsed,
-            s.data,
-            s.skipped,
-            s.client_commands,
+            r.statements.as_ref().map(|s| s.read).unwrap_or(0),
             r.objects.len(),
             c[0],
             c[1],
             c[2],
             c[3],
             c[4],
+            r.verification.as_ref().map(|v| v.objects_failed).unwrap_or(0),
+            created,
+            tables.count(),
+            l[0],
+            l[1],
+            l[2],
+            l[3],
+            l[4],
         ];
         for (t, v) in totals.iter_mut().zip(row) {
             *t += v;
         }
-        totals[12] += 1;
-        effort += r.total_effort_minutes;
-        let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        let cell = |i: usize| row[i].to_string();
         out.push_str(&format!(
-            "| {rel} | {} | {} | {:.1} |\n",
-            dialect.label(),
-            cells.join(" | "),
-            r.total_effort_minutes / 60.0
+            "| {rel} | {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} / {} | {} | {} | {} | {} | {} |\n",
+            source.dialect.label(),
+            cell(0),
+            cell(1),
+            cell(2),
+            if verified { "" } else { " (unverified)" },
+            cell(3),
+            cell(4),
+            cell(5),
+            cell(6),
+            cell(7),
+            cell(8),
+            cell(9),
+            cell(10),
+            cell(11),
+            cell(12),
+            cell(13),
+            cell(14)
         ));
     }
     bar.finish_and_clear();
-    let cells: Vec<String> = totals[..12].iter().map(|v| v.to_string()).collect();
+    if let Some(c) = &on {
+        c.close().await;
+    }
+    let t = |i: usize| totals[i].to_string();
     out.push_str(&format!(
-        "| **{} files** | | {} | {:.1} |\n",
-        totals[12],
-        cells.join(" | "),
-        effort / 60.0
+        "| **{} files** | | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} | {} | {} | {} |\n",
+        files.len(),
+        t(0),
+        t(1),
+        t(2),
+        t(3),
+        t(4),
+        t(5),
+        t(6),
+        t(7),
+        t(8),
+        t(9),
+        t(10),
+        t(11),
+        t(12),
+        t(13),
+        t(14)
     ));
+    out.push_str(&match verified_on {
+        Some(e) => format!("\nVerified on {e}, to {}.\n", target.label()),
+        None => format!(
+            "\nNot verified: \"automatic\" is the converter's claim for {} (give --verify URL).\n",
+            target.label()
+        ),
+    });
     Ok(out)
 }
 

@@ -1739,12 +1739,14 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("{}_check{}", t.name, i + 1));
-            // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table.
+            // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
+            // name used twice on one table gets the table's name in front).
             let name = if target == Dialect::MySql {
                 let ns = format!("{target_schema}\u{0}constraints");
                 cx.names.unique_relation(&ns, &t.name, &name)
             } else {
-                cx.names.name(&name)
+                let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
+                cx.names.unique_relation(&ns, &t.name, &name)
             };
             let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
             o.target.push(TargetStatement {
@@ -1771,12 +1773,14 @@ fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("{}_{}_fkey", t.name, f.columns.join("_")));
-            // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table.
+            // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
+            // name used twice on one table gets the table's name in front).
             let name = if target == Dialect::MySql {
                 let ns = format!("{target_schema}\u{0}constraints");
                 cx.names.unique_relation(&ns, &t.name, &name)
             } else {
-                cx.names.name(&name)
+                let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
+                cx.names.unique_relation(&ns, &t.name, &name)
             };
             let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
             let mut actions = [f.on_update, f.on_delete];
@@ -2568,9 +2572,20 @@ fn referenced_type(cx: &Ctx, s: &Schema, t: &Table, col: &Column) -> Option<Stri
         if std::ptr::eq(rc, col) {
             return None;
         }
-        return Some(final_type(cx, rc));
+        return Some(not_serial(&final_type(cx, rc)));
     }
     None
+}
+
+/// PostgreSQL's serial pseudo-types are integers plus a sequence: a column that refers to
+/// one gets the integer alone.
+fn not_serial(ty: &str) -> String {
+    match ty.to_ascii_lowercase().as_str() {
+        "serial" | "serial4" => "integer".into(),
+        "bigserial" | "serial8" => "bigint".into(),
+        "smallserial" | "serial2" => "smallint".into(),
+        _ => ty.to_string(),
+    }
 }
 
 /// A MySQL or SQLite trigger as a PL/pgSQL function and a CREATE TRIGGER.

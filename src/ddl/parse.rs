@@ -1720,14 +1720,78 @@ fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Di
                     notes.push(e);
                 }
             }
-            Op::AddColumn { column_def, .. } => {
+            Op::AddColumn {
+                column_def,
+                if_not_exists,
+                ..
+            } => {
                 let ct_text = format!("CREATE TABLE x ({column_def})");
                 if let Ok(Statement::CreateTable(ct)) = parse_one(&ct_text, d) {
                     let mut t = table_from_ast(&ct, d);
                     if let Some(mut col) = t.columns.pop() {
-                        col.ordinal = table.columns.len() as u32 + 1;
-                        table.columns.push(col);
+                        // A column added again (a migration script that dropped it between):
+                        // the later definition holds.
+                        match table
+                            .columns
+                            .iter()
+                            .position(|c| c.name.eq_ignore_ascii_case(&col.name))
+                        {
+                            Some(_) if *if_not_exists => {}
+                            Some(i) => {
+                                col.ordinal = table.columns[i].ordinal;
+                                table.columns[i] = col;
+                            }
+                            None => {
+                                col.ordinal = table.columns.len() as u32 + 1;
+                                table.columns.push(col);
+                            }
+                        }
                     }
+                }
+            }
+            Op::DropColumn { column_names, .. } => {
+                for n in column_names {
+                    let gone = |c: &String| c.eq_ignore_ascii_case(&n.value);
+                    table.columns.retain(|c| !gone(&c.name));
+                    // What the engine drops with the column.
+                    table
+                        .indexes
+                        .retain(|ix| !ix.parts.iter().any(|p| p.column.as_ref().is_some_and(gone)));
+                    table
+                        .unique_constraints
+                        .retain(|u| !u.columns.iter().any(gone));
+                    table.foreign_keys.retain(|f| !f.columns.iter().any(gone));
+                    if table
+                        .primary_key
+                        .as_ref()
+                        .is_some_and(|p| p.columns.iter().any(gone))
+                    {
+                        table.primary_key = None;
+                    }
+                }
+            }
+            Op::DropConstraint { name, .. } => {
+                let same = |x: &Option<String>| {
+                    x.as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(&name.value))
+                };
+                table.unique_constraints.retain(|u| !same(&u.name));
+                table.check_constraints.retain(|c| !same(&c.name));
+                table.foreign_keys.retain(|f| !same(&f.name));
+                if table.primary_key.as_ref().is_some_and(|p| same(&p.name)) {
+                    table.primary_key = None;
+                }
+            }
+            Op::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => {
+                if let Some(col) = table
+                    .columns
+                    .iter_mut()
+                    .find(|c| c.name.eq_ignore_ascii_case(&old_column_name.value))
+                {
+                    col.name = new_column_name.value.clone();
                 }
             }
             Op::AlterColumn { column_name, op } => {
@@ -1737,10 +1801,18 @@ fn alter_table(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, d: Di
                     .iter_mut()
                     .find(|c| c.name.eq_ignore_ascii_case(&column_name.value))
                 {
-                    if s.starts_with("SET DEFAULT") {
-                        col.default = Some(op.to_string()[12..].trim().to_string());
-                    } else if s == "SET NOT NULL" {
-                        col.nullable = false;
+                    use sqlparser::ast::AlterColumnOperation as A;
+                    match op {
+                        A::SetDataType { data_type, .. } => {
+                            col.data_type = parse_declared_type(&data_type.to_string());
+                        }
+                        A::DropDefault => col.default = None,
+                        A::DropNotNull => col.nullable = true,
+                        _ if s.starts_with("SET DEFAULT") => {
+                            col.default = Some(op.to_string()[12..].trim().to_string());
+                        }
+                        _ if s == "SET NOT NULL" => col.nullable = false,
+                        _ => {}
                     }
                 }
             }
