@@ -835,7 +835,10 @@ async fn assess_folder(a: &ConvertArgs) -> Result<String> {
             c[2],
             c[3],
             c[4],
-            r.verification.as_ref().map(|v| v.objects_failed).unwrap_or(0),
+            r.verification
+                .as_ref()
+                .map(|v| v.objects_failed)
+                .unwrap_or(0),
             created,
             tables.count(),
             l[0],

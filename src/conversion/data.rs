@@ -153,6 +153,21 @@ pub fn convert_inserts(
                     .is_some_and(|t| t == "boolean")
                 })
                 .collect();
+            // MySQL's X'..' into a text column is the text those bytes spell.
+            let texts: Vec<bool> = columns
+                .iter()
+                .map(|c| {
+                    target_type(
+                        &model_schema,
+                        model_table.map(|t| t.name.as_str()).unwrap_or(&table),
+                        c,
+                    )
+                    .is_some_and(|t| {
+                        let t = t.to_ascii_lowercase();
+                        t.contains("char") || t.contains("text") || t.contains("clob")
+                    })
+                })
+                .collect();
             let mut rows = 0;
             if let Some(source) = ins.source.as_mut()
                 && let SetExpr::Values(values) = source.body.as_mut()
@@ -160,6 +175,13 @@ pub fn convert_inserts(
                 for row in &mut values.rows {
                     rows += 1;
                     for (i, e) in row.content.iter_mut().enumerate() {
+                        if let Expr::Value(v) = e
+                            && texts.get(i) == Some(&true)
+                            && let Value::HexStringLiteral(h) = &v.value
+                            && let Some(text) = hex_text(h)
+                        {
+                            v.value = Value::SingleQuotedString(text);
+                        }
                         if let Expr::Value(v) = e {
                             // N'...' is SQL Server's and MySQL's; SQLite does not read it.
                             if let Value::NationalStringLiteral(t) = &v.value
@@ -277,4 +299,17 @@ mod tests {
         assert_eq!(super::iso_datetime("not a date"), None);
         assert_eq!(super::iso_datetime("2021-13-01"), None);
     }
+}
+
+/// The UTF-8 text hex digits spell (`41424344` → `ABCD`), if they spell text.
+fn hex_text(hex: &str) -> Option<String> {
+    let hex = hex.trim();
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok().filter(|t| !t.contains('\0'))
 }

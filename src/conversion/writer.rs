@@ -61,6 +61,15 @@ impl Ctx<'_> {
         converted: Result<(Vec<String>, Vec<String>), String>,
         fix: &str,
     ) {
+        // A trigger that writes to what the target will not have fails when it fires.
+        let converted = converted.and_then(|c| match self.unwritable_tables(text) {
+            missing if missing.is_empty() => Ok(c),
+            missing => Err(format!(
+                "it writes to {}, which {} not created on the target",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            )),
+        });
         match converted {
             Ok((statements, warnings)) => {
                 for sql in statements {
@@ -93,6 +102,58 @@ impl Ctx<'_> {
                 o.action_items.push(a);
             }
         }
+    }
+
+    /// Tables a trigger or routine body writes to (INSERT INTO, UPDATE, DELETE FROM, REPLACE
+    /// INTO) that the source does not define as tables the target will have (virtual tables,
+    /// names defined nowhere). Names of a trigger's transition tables do not count.
+    fn unwritable_tables(&self, text: &str) -> Vec<String> {
+        let t = crate::ddl::classify::tokens(text, usize::MAX);
+        let word = |i: usize| t.get(i).filter(|x| !x.punct).map(|x| x.upper.as_str());
+        let mut out: Vec<String> = vec![];
+        for i in 0..t.len() {
+            let at = match (word(i), word(i + 1)) {
+                (Some("INSERT" | "REPLACE"), Some("INTO")) | (Some("DELETE"), Some("FROM")) => {
+                    i + 2
+                }
+                (Some("UPDATE"), Some(_)) => i + 1,
+                _ => continue,
+            };
+            // The last part of a dotted name.
+            let mut j = at;
+            while t.get(j + 1).is_some_and(|x| x.upper == ".") && word(j + 2).is_some() {
+                j += 2;
+            }
+            // An UPDATE statement names its table before SET (a trigger's `UPDATE ON t`, a
+            // cursor's `FOR UPDATE` do not).
+            if word(i) == Some("UPDATE") && word(j + 1) != Some("SET") && word(j + 2) != Some("SET")
+            {
+                continue;
+            }
+            let Some(name) = t.get(j).filter(|x| !x.punct).map(|x| x.raw.to_lowercase()) else {
+                continue;
+            };
+            if matches!(
+                name.as_str(),
+                "inserted" | "deleted" | "new" | "old" | "set"
+            ) {
+                continue;
+            }
+            let real = self
+                .tables
+                .iter()
+                .any(|((_, n), tb)| *n == name && tb.storage.as_deref() != Some("virtual table"));
+            let view = self
+                .src
+                .catalog
+                .schemas
+                .iter()
+                .any(|s| s.views.iter().any(|v| v.name.eq_ignore_ascii_case(&name)));
+            if !real && !view && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
     }
 
     fn report(
@@ -889,6 +950,42 @@ fn target_expr(cx: &Ctx, t: &Table, s: &Schema, e: &str) -> String {
     .unwrap_or_else(|_| expr::requote_for(e, cx.names.fold, cx.target))
 }
 
+/// A SQLite virtual table (FTS5, R*Tree...): the same module on SQLite, an action item elsewhere
+/// (full-text search is a tsvector column with a GIN index on PostgreSQL, a FULLTEXT index on
+/// MySQL).
+fn virtual_table(cx: &mut Ctx, mut o: ObjectReport, t: &Table) {
+    let definition = t.comment.clone().unwrap_or_default();
+    if o.source_sql.is_none() {
+        o.source_sql = Some(definition.clone());
+    }
+    if cx.target == Dialect::Sqlite && cx.src.dialect == Dialect::Sqlite && !definition.is_empty() {
+        o.target.push(TargetStatement {
+            phase: Phase::PreData,
+            sql: definition.trim().trim_end_matches(';').to_string(),
+        });
+    } else {
+        let module = definition
+            .to_ascii_lowercase()
+            .split_once(" using ")
+            .map(|(_, m)| m.split('(').next().unwrap_or_default().trim().to_string())
+            .unwrap_or_else(|| "a module".into());
+        let a = cx.action(
+            &o,
+            "TB1122",
+            Category::Medium,
+            format!(
+                "SQLite virtual table {} ({module}) has no {} equivalent and is not created; what writes to it or reads it must change too",
+                t.name,
+                cx.target.label()
+            ),
+            "Full-text search: a tsvector column with a GIN index (PostgreSQL) or a FULLTEXT index (MySQL) on the table it indexes",
+            Some(first_line(&definition)),
+        );
+        o.action_items.push(a);
+    }
+    cx.push(o);
+}
+
 /// Whether text column `col` compares without regard to case on the source: a `_ci` or
 /// NOCASE collation of its own or its table's, else MySQL's and SQL Server's server default.
 /// None for columns that hold no text.
@@ -989,6 +1086,10 @@ fn case_insensitive_collations(cx: &Ctx, t: &Table) -> Vec<String> {
 
 fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     let mut o = cx.report(ObjectKind::Table, &s.name, &t.name, None);
+    if t.storage.as_deref() == Some("virtual table") {
+        virtual_table(cx, o, t);
+        return;
+    }
     if o.source_sql.is_none() {
         o.source_sql = Some(catalog_ddl(t));
     }

@@ -277,7 +277,8 @@ fn object_kind(t: &[Tok], i: usize) -> Option<(ObjectKind, usize)> {
 }
 
 /// Words that may stand between CREATE and the object kind.
-const MODIFIERS: [&str; 22] = [
+const MODIFIERS: [&str; 23] = [
+    "VIRTUAL",
     "OR",
     "REPLACE",
     "ALTER",

@@ -276,7 +276,53 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
     for s in &mut out.catalog.schemas {
         s.tables.sort_by(|a, b| a.name.cmp(&b.name));
     }
+    if dialect == Dialect::Postgres {
+        resolve_user_types(&mut out.catalog);
+    }
     out
+}
+
+/// Columns of a PostgreSQL script whose type is one the script creates (an enum, a domain, a
+/// composite): marked with the type's schema, and an enum's values copied, as discovery does
+/// for a live database, so the converter knows what the type is.
+fn resolve_user_types(catalog: &mut Catalog) {
+    let types: Vec<(String, String, Vec<String>)> = catalog
+        .schemas
+        .iter()
+        .flat_map(|s| {
+            s.types.iter().map(move |u| {
+                let values = match &u.kind {
+                    UserTypeKind::Enum { values } => values.clone(),
+                    _ => vec![],
+                };
+                (s.name.clone(), u.name.to_lowercase(), values)
+            })
+        })
+        .collect();
+    if types.is_empty() {
+        return;
+    }
+    for s in &mut catalog.schemas {
+        let here = s.name.clone();
+        for t in &mut s.tables {
+            for c in &mut t.columns {
+                let d = &mut c.data_type;
+                let name = d.name.to_lowercase();
+                let found = types
+                    .iter()
+                    .filter(|(ts, n, _)| {
+                        *n == name && d.type_schema.as_deref().is_none_or(|x| x == ts)
+                    })
+                    .min_by_key(|(ts, _, _)| *ts != here);
+                if let Some((ts, _, values)) = found {
+                    d.type_schema = Some(ts.clone());
+                    if d.values.is_empty() {
+                        d.values = values.clone();
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `ALTER TRIGGER t DISABLE | ENABLE` (Oracle): recorded on the trigger; false when the
@@ -518,6 +564,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
         }
         Dialect::Oracle => {
             s = oracle_add_list(&s);
+            s = oracle_star_precision(&s);
             // Index-organized tables are tables with a primary key elsewhere.
             s = remove_clauses(&s, &["ORGANIZATION"], Arg::Word);
             let up = s.to_ascii_uppercase();
@@ -561,6 +608,36 @@ fn view_body(text: &str) -> String {
         .and_then(|v| crate::discovery::find_keyword(&up, "AS", v))
         .map(|p| text[p + 2..].trim().to_string())
         .unwrap_or_else(|| text.to_string())
+}
+
+/// Oracle's `NUMBER(*, s)` (the largest precision, 38, with scale s) and `NUMBER(*)` (plain
+/// NUMBER), which sqlparser does not read.
+fn oracle_star_precision(text: &str) -> String {
+    let mut s = text.to_string();
+    let mut from = 0;
+    while let Some(p) = crate::sqltext::find_keyword(&s.to_ascii_uppercase(), "NUMBER", from) {
+        from = p + 6;
+        let rest = &s[from..];
+        let open = rest.len() - rest.trim_start().len();
+        if !rest[open..].starts_with('(') {
+            continue;
+        }
+        let inner_start = from + open + 1;
+        let Some(close) = s[inner_start..].find(')').map(|c| inner_start + c) else {
+            continue;
+        };
+        let inner = s[inner_start..close].trim().to_string();
+        if let Some(scale) = inner.strip_prefix('*') {
+            let scale = scale.trim().trim_start_matches(',').trim();
+            let replacement = if scale.is_empty() {
+                String::new()
+            } else {
+                format!("(38, {scale})")
+            };
+            s.replace_range(from..close + 1, &replacement);
+        }
+    }
+    s
 }
 
 /// PostgreSQL folds unquoted identifiers to lower case: `(UserName)` names the column
@@ -1301,6 +1378,21 @@ fn create(
                 },
                 &fb,
             );
+            Outcome::Parsed
+        }
+        // SQLite's `CREATE VIRTUAL TABLE t USING fts5(...)`: a module's table, kept as such.
+        ObjectKind::Table
+            if words(&raw.text, 6)
+                .windows(2)
+                .any(|w| w[0] == "VIRTUAL" && w[1] == "TABLE") =>
+        {
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, &fb).tables.push(Table {
+                name: name.name.clone(),
+                storage: Some("virtual table".into()),
+                comment: Some(raw.text.clone()),
+                ..Default::default()
+            });
             Outcome::Parsed
         }
         ObjectKind::Table => match parse_one(&raw.text, d) {
@@ -2106,6 +2198,14 @@ mod tests {
                 Dialect::Postgres
             )
             .for_each_row
+        );
+    }
+
+    #[test]
+    fn oracle_star_precision_reads() {
+        assert_eq!(
+            oracle_star_precision("a NUMBER(*,10), b NUMBER(*), c NUMBER(5), d number ( * , 2 )"),
+            "a NUMBER(38, 10), b NUMBER, c NUMBER(5), d number(38, 2)"
         );
     }
 

@@ -57,13 +57,24 @@ pub async fn discover(conn: &Connection, _options: &DiscoverOptions) -> Result<C
         name: "main".into(),
         ..Default::default()
     };
+    // A virtual table's own storage (fts5's _data, _idx, _content...): the module's, not the
+    // application's; it goes with the virtual table.
+    let shadow: Vec<String> = conn
+        .query_text("SELECT name FROM pragma_table_list WHERE type = 'shadow'")
+        .await
+        .map(|rows| rows.iter().map(|r| r.s("name")).collect())
+        .unwrap_or_default();
     for obj in objects.iter().filter(|r| r.s("type") == "table") {
         let name = obj.s("name");
         let sql = obj.s("sql");
+        if shadow.contains(&name) {
+            continue;
+        }
         if sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL TABLE") {
             schema.tables.push(Table {
                 name,
                 storage: Some("virtual table".into()),
+                comment: Some(sql),
                 ..Default::default()
             });
             continue;
