@@ -284,6 +284,19 @@ fn iso_datetime(s: &str) -> Option<String> {
     ))
 }
 
+/// The UTF-8 text hex digits spell (`41424344` → `ABCD`), if they spell text.
+fn hex_text(hex: &str) -> Option<String> {
+    let hex = hex.trim();
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok().filter(|t| !t.contains('\0'))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -299,17 +312,4 @@ mod tests {
         assert_eq!(super::iso_datetime("not a date"), None);
         assert_eq!(super::iso_datetime("2021-13-01"), None);
     }
-}
-
-/// The UTF-8 text hex digits spell (`41424344` → `ABCD`), if they spell text.
-fn hex_text(hex: &str) -> Option<String> {
-    let hex = hex.trim();
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect();
-    String::from_utf8(bytes?).ok().filter(|t| !t.contains('\0'))
 }
