@@ -66,12 +66,18 @@ pub fn convert_inserts(
             }
         };
         for st in statements {
-            let Statement::Insert(mut ins) = st else {
-                problems.push(DataProblem {
-                    line: raw.line,
-                    message: "not an INSERT".into(),
-                });
-                continue;
+            let mut ins = match st {
+                Statement::Insert(ins) => ins,
+                other => {
+                    match other_data(src, names, raw, &other) {
+                        Ok(d) => out.push(d),
+                        Err(message) => problems.push(DataProblem {
+                            line: raw.line,
+                            message,
+                        }),
+                    }
+                    continue;
+                }
             };
             let TableObject::TableName(name) = &ins.table else {
                 problems.push(DataProblem {
@@ -245,6 +251,52 @@ pub fn convert_inserts(
         }
     }
     (out, problems)
+}
+
+/// A data statement other than INSERT: an UPDATE or DELETE of the script's rows (rewritten for
+/// the target like a view's query), or pg_dump's `SELECT pg_catalog.setval(...)`, which sets a
+/// sequence's position (PostgreSQL targets; elsewhere the numbering follows the loaded keys,
+/// and the problem says so).
+fn other_data(
+    src: &Source,
+    names: &Names,
+    raw: &crate::ddl::split::RawStatement,
+    st: &Statement,
+) -> Result<DataStatement, String> {
+    let table = match st {
+        Statement::Update(u) => u.table.relation.to_string(),
+        Statement::Delete(d) => match &d.from {
+            sqlparser::ast::FromTable::WithFromKeyword(t)
+            | sqlparser::ast::FromTable::WithoutKeyword(t) => t
+                .first()
+                .map(|t| t.relation.to_string())
+                .unwrap_or_default(),
+        },
+        Statement::Query(_) if raw.text.to_ascii_lowercase().contains("setval") => {
+            if names.target != crate::ddl::Dialect::Postgres {
+                return Err(format!(
+                    "sequence position not set: {} numbers rows from the keys loaded (check the next value after loading)",
+                    names.target.label()
+                ));
+            }
+            String::from("sequence position")
+        }
+        _ => return Err("not an INSERT, UPDATE, DELETE or setval".into()),
+    };
+    let schema = names.schema(
+        &src.catalog
+            .schemas
+            .first()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+    );
+    let (sql, _) = super::view::convert_statement(&raw.text, src.dialect, names, &schema)?;
+    Ok(DataStatement {
+        table: crate::sqltext::unquote_ident(&table),
+        rows: 0,
+        sql,
+        line: raw.line,
+    })
 }
 
 /// `2021/1/1` or `2021-1-1 7:05:00` as `2021-01-01` / `2021-01-01 07:05:00`; None for anything

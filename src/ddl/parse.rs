@@ -418,8 +418,17 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
         }
         StatementKind::Transaction => skipped("transaction control"),
         StatementKind::Grant => skipped("privileges are not migrated"),
-        StatementKind::Select => skipped("query"),
-        StatementKind::Update | StatementKind::Delete => skipped("data change outside the schema"),
+        // pg_dump's sequence positions are data: the next number after the rows loaded.
+        StatementKind::Select if raw.text.to_ascii_lowercase().contains("setval(") => {
+            out.data.push(raw.clone());
+            Outcome::Data
+        }
+        StatementKind::Select => skipped("a query: it changes nothing"),
+        // Data changes after the INSERTs are part of the data.
+        StatementKind::Update | StatementKind::Delete => {
+            out.data.push(raw.clone());
+            Outcome::Data
+        }
         StatementKind::ClientCommand => skipped("client command"),
         // `IF EXISTS (SELECT * FROM sysobjects ...) DROP ...` / `IF OBJECT_ID(...) IS NOT NULL
         // DROP ...`: a guard before re-creating an object.
