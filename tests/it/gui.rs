@@ -429,7 +429,11 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
     });
     let report = h.state().conversion.report.clone().unwrap();
     assert_eq!(report.target_dialect, tugboat::ddl::Dialect::Sqlite);
+    // SQLite reports are always verified, in memory; the screen says so.
+    let v = report.verification.clone().expect("verified");
+    assert!(v.engine.starts_with("SQLite") && v.statements > 0, "{v:?}");
     h.step();
+    assert!(has(&h, "verified on SQLite"), "the verification is shown");
     h.get_by_label("Apply to target").click();
     h.step();
     h.step();
