@@ -105,7 +105,8 @@ pub fn kind(engine: Engine, t: &DataType) -> Kind {
                 Kind::Binary
             }
             "date" => Kind::Date,
-            "time" | "time without time zone" | "time with time zone" => Kind::Time,
+            // A PostgreSQL interval holds what a MySQL TIME does (a duration), as the same text.
+            "time" | "time without time zone" | "time with time zone" | "interval" => Kind::Time,
             "timestamp with time zone" | "timestamptz" => Kind::TimestampTz,
             // MySQL TIMESTAMP is stored in UTC and shown in the session zone (set to UTC).
             "timestamp" if engine != Engine::Postgres => Kind::TimestampTz,

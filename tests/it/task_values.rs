@@ -511,3 +511,35 @@ async fn binary_copy_carries_every_limit_into_postgres() {
     src.close().await;
     pg.close().await;
 }
+
+/// MySQL TIME holds durations (-838:59:59 to 838:59:59), not only times of day: on PostgreSQL
+/// it is an interval, every value arrives and validates.
+#[tokio::test]
+async fn mariadb_time_durations_arrive_in_postgres() {
+    let src_url = support::mysql_database("tug_time_src").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE shifts (id INT PRIMARY KEY, d TIME NOT NULL, f TIME(3) NULL);
+         INSERT INTO shifts VALUES (1, '-838:59:59', '00:00:01.500'), (2, '838:59:59', NULL),
+           (3, '10:30:00', '23:59:59.999'), (4, '00:00:00', '-00:00:00.250'), (5, '100:00:00', '24:00:00');",
+    )
+    .await
+    .unwrap();
+    let pg = open(&support::pg_database("tug_time_pg").await, Role::Target).await;
+    let s = go("time2pg", Settings::default(), &src, &pg).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert_eq!(table(&s, "shifts").validation_state(), "Validated");
+    let got = one(
+        &pg,
+        "SELECT string_agg(d::text || '/' || coalesce(f::text, '-'), ' ' ORDER BY id) FROM tug_time_src.shifts",
+    )
+    .await;
+    assert_eq!(
+        got.as_deref(),
+        Some(
+            "-838:59:59/00:00:01.5 838:59:59/- 10:30:00/23:59:59.999 00:00:00/-00:00:00.25 100:00:00/24:00:00"
+        )
+    );
+    src.close().await;
+    pg.close().await;
+}
