@@ -1548,10 +1548,15 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         }
         lines.push(line);
         if identity.is_some() && target == Dialect::Postgres {
-            post.push(format!(
-                "SELECT setval(pg_get_serial_sequence('{}', '{}'), coalesce(max({cname}), 0) + 1, false) FROM {qt}",
+            // Past the highest key loaded, and never back below a position the data set
+            // (pg_dump's setval after deleted rows): nextval gives the sequence's next number.
+            let seq = format!(
+                "pg_get_serial_sequence('{}', '{}')",
                 qt.replace('\'', "''"),
                 cx.names.name(&col.name).replace('\'', "''")
+            );
+            post.push(format!(
+                "SELECT setval({seq}, greatest(coalesce(max({cname}), 0) + 1, nextval({seq})), false) FROM {qt}"
             ));
         }
     }

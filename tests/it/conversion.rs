@@ -621,3 +621,29 @@ async fn northwind_loads_and_its_procedures_return_their_rows() {
     assert_eq!(total.as_deref(), Some("6"), "CustOrderHist for ALFKI");
     conn.close().await;
 }
+
+/// A pg_dump-style data script: rows, an UPDATE and a DELETE after them, and the sequence's
+/// position set past rows that were deleted. All of it arrives, and applying again changes
+/// nothing: the next id is the source's, not the highest key plus one.
+#[tokio::test]
+async fn data_changes_and_sequence_positions_of_a_script_arrive() {
+    let script = "CREATE TABLE t (id serial PRIMARY KEY, v text);\nINSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c');\nUPDATE t SET v = 'B' WHERE id = 2;\nDELETE FROM t WHERE id = 3;\nSELECT pg_catalog.setval('public.t_id_seq', 10, true);\n";
+    let report = assess_text(script, Dialect::Postgres, "dump.sql");
+    let ledger = report.ledger_totals();
+    assert_eq!(ledger[2], 4, "four data statements: {:?}", report.ledger);
+    let (conn, results) = apply_to_new_db(&report, "tug_dump_data", true).await;
+    assert!(failures(&results).is_empty(), "{:#?}", failures(&results));
+    let again = apply(&report, &conn, Some(Phase::PostData), false, |_, _| {}).await;
+    assert!(failures(&again).is_empty(), "{:#?}", failures(&again));
+    let rows = conn
+        .query_scalar("rows", "SELECT string_agg(id || v, ',' ORDER BY id) FROM t")
+        .await
+        .unwrap();
+    assert_eq!(rows.as_deref(), Some("1a,2B"));
+    let next = conn
+        .query_scalar("next", "INSERT INTO t (v) VALUES ('d') RETURNING id")
+        .await
+        .unwrap();
+    assert_eq!(next.as_deref(), Some("11"), "the position pg_dump set");
+    conn.close().await;
+}
