@@ -2569,6 +2569,18 @@ fn script_only_objects(cx: &mut Ctx, schema: &str) {
         })
         .map(|o| (o.kind, o.name.name.clone()))
         .collect();
+    // A live PostgreSQL source's extensions, for a PostgreSQL target.
+    let mut known = known;
+    if cx.target == Dialect::Postgres && cx.src.dialect == Dialect::Postgres {
+        for (name, _) in &cx.src.catalog.extensions {
+            if !known
+                .iter()
+                .any(|(k, n)| *k == ObjectKind::Extension && n == name)
+            {
+                known.push((ObjectKind::Extension, name.clone()));
+            }
+        }
+    }
     for (kind, name) in known {
         let mut o = cx.report(kind, &s_name, &name, None);
         o.lines_of_code = o.source_sql.as_deref().map(loc).unwrap_or(0);
@@ -2578,7 +2590,15 @@ fn script_only_objects(cx: &mut Ctx, schema: &str) {
         {
             // PostgreSQL to PostgreSQL: the extension is created first (verification
             // then proves the target server has it).
-            let schema = o.source_sql.as_deref().and_then(|t| {
+            let installed = cx
+                .src
+                .catalog
+                .extensions
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s.clone());
+            let schema = installed.or_else(|| {
+                let t = o.source_sql.as_deref()?;
                 let words: Vec<&str> = t.split_whitespace().collect();
                 let at = words.windows(2).position(|w| {
                     w[0].eq_ignore_ascii_case("WITH") && w[1].eq_ignore_ascii_case("SCHEMA")

@@ -525,6 +525,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
         )),
         database,
         schemas,
+        extensions: vec![],
     })
 }
 

@@ -347,7 +347,8 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             &format!(
                 "SELECT n.nspname AS s, c.relname AS t, i.relname AS name, ix.indisunique AS uniq, am.amname AS method, \
                  pg_get_expr(ix.indpred, ix.indrelid, true) AS pred, ix.indkey::text AS keys, ix.indoption::text AS opts, \
-                 array_to_string(ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k), chr(1)) AS parts \
+                 array_to_string(ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnkeyatts) k ORDER BY k), chr(1)) AS parts, \
+                 array_to_string(ARRAY(SELECT CASE WHEN o.opcdefault THEN '-' ELSE o.opcname END FROM unnest(ix.indclass::oid[]) WITH ORDINALITY AS k(oid, n) JOIN pg_catalog.pg_opclass o ON o.oid = k.oid ORDER BY k.n), ' ') AS opclasses \
                  FROM pg_catalog.pg_index ix JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid \
                  JOIN pg_catalog.pg_class c ON c.oid = ix.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  JOIN pg_catalog.pg_am am ON am.oid = i.relam \
@@ -372,6 +373,12 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             .split_whitespace()
             .filter_map(|v| v.parse().ok())
             .collect();
+        // Operator classes other than the type's default (gin_trgm_ops), by key position.
+        let opclasses: Vec<&str> = r
+            .get("opclasses")
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
         let parts = split_list(r.get("parts"))
             .into_iter()
             .enumerate()
@@ -382,7 +389,10 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
                     expression: expression.then_some(text),
                     prefix_length: None,
                     descending: opts.get(k).is_some_and(|o| o & 1 == 1),
-                    operator_class: None,
+                    operator_class: opclasses
+                        .get(k)
+                        .filter(|o| **o != "-")
+                        .map(|o| o.to_string()),
                 }
             })
             .collect();
@@ -508,11 +518,24 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
         });
     }
 
+    // Extensions (what PostgreSQL to PostgreSQL needs created first).
+    let extensions = conn
+        .query(
+            "reading extensions",
+            "SELECT e.extname AS name, n.nspname AS s FROM pg_catalog.pg_extension e \
+             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
+             WHERE e.extname <> 'plpgsql' ORDER BY e.extname",
+        )
+        .await?
+        .iter()
+        .map(|r| (r.s("name"), r.s("s")))
+        .collect();
     Ok(Catalog {
         engine: Some(Engine::Postgres),
         server: Some(format!("PostgreSQL {version}")),
         database,
         schemas,
+        extensions,
     })
 }
 

@@ -127,6 +127,7 @@ pub async fn discover(conn: &Connection, _options: &DiscoverOptions) -> Result<C
         server: Some(format!("SQLite {version}")),
         database,
         schemas: vec![schema],
+        extensions: vec![],
     })
 }
 

@@ -19,6 +19,9 @@ pub struct Catalog {
     /// The database (MySQL: schema; SQLite: file) that was read.
     pub database: String,
     pub schemas: Vec<Schema>,
+    /// PostgreSQL extensions installed in the database (name, schema), but plpgsql.
+    #[serde(default)]
+    pub extensions: Vec<(String, String)>,
 }
 
 /// A namespace: a PostgreSQL schema, a MySQL database, SQLite's `main`.

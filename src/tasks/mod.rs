@@ -628,7 +628,9 @@ async fn prepare(
                 rewritten || selected.contains(&(o.schema.to_lowercase(), table))
             }
             crate::ddl::ObjectKind::Schema | crate::ddl::ObjectKind::Sequence => true,
-            crate::ddl::ObjectKind::Type | crate::ddl::ObjectKind::Domain => true,
+            crate::ddl::ObjectKind::Type
+            | crate::ddl::ObjectKind::Domain
+            | crate::ddl::ObjectKind::Extension => true,
             _ => false,
         }
     });

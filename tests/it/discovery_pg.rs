@@ -194,3 +194,49 @@ async fn postgres_fixture_is_read_completely() {
     assert_eq!(tr.condition.as_deref(), Some("new.name IS NOT NULL"));
     assert!(tr.body.contains("fleet.trg_trim_name"));
 }
+
+/// A live PostgreSQL source to PostgreSQL: its extensions are created first and its indexes
+/// keep their operator classes; verified on the server.
+#[tokio::test]
+async fn live_extensions_and_operator_classes_carry_to_postgres() {
+    let url = support::pg_database("tug_opclass").await;
+    let p = Endpoint::parse_url(&url).unwrap();
+    let conn = Connection::open(&p.endpoint, p.password).await.unwrap();
+    conn.execute(
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE TABLE a (t text, u int); CREATE INDEX a_t ON a USING gin (t gin_trgm_ops); CREATE INDEX a_u ON a (u DESC, t text_pattern_ops)",
+    )
+    .await
+    .unwrap();
+    let catalog = discover(&conn, &DiscoverOptions::default()).await.unwrap();
+    assert!(catalog.extensions.iter().any(|(n, _)| n == "pg_trgm"));
+    let source = tugboat::conversion::Source::from_catalog(&url, catalog);
+    let rules = tugboat::conversion::RuleSet::shipped(
+        tugboat::ddl::Dialect::Postgres,
+        tugboat::ddl::Dialect::Postgres,
+    )
+    .unwrap();
+    let mut report =
+        tugboat::conversion::convert(&source, tugboat::ddl::Dialect::Postgres, &rules).unwrap();
+    tugboat::conversion::verify::verify(&source, &rules, &mut report, Some(&conn))
+        .await
+        .unwrap();
+    conn.close().await;
+    let sql = |name: &str| {
+        report
+            .objects
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| {
+                (
+                    o.verified,
+                    o.target.iter().map(|t| t.sql.clone()).collect::<Vec<_>>(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let (v, s) = sql("a_t");
+    assert_eq!(v, Some(true), "{s:?}");
+    assert!(s[0].contains("gin (t gin_trgm_ops)"), "{s:?}");
+    assert!(sql("a_u").1[0].contains("t text_pattern_ops"));
+    assert_eq!(sql("pg_trgm").0, Some(true));
+}
