@@ -237,6 +237,7 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
                 .then(|| parse_batch(&raw.text, dialect).ok())
                 .flatten()
                 .filter(|v| v.len() > 1);
+                let split_up = split_up.or_else(|| tsql_guarded(&raw));
                 match split_up {
                     Some(statements) => statements
                         .into_iter()
@@ -323,6 +324,54 @@ fn resolve_user_types(catalog: &mut Catalog) {
             }
         }
     }
+}
+
+/// A T-SQL batch that starts with an `IF` guard: `IF OBJECT_ID(...) IS NOT NULL DROP TABLE x`
+/// followed by `CREATE TABLE x`, or `IF NOT EXISTS (...) BEGIN CREATE TABLE x ... END`. Its
+/// statements one by one: a guard that only drops stays a guard (left out as such), an IF
+/// whose branch creates is replaced by what that branch creates (the object exists once the
+/// script ran), the rest as they are. None when the batch is something else.
+fn tsql_guarded(raw: &RawStatement) -> Option<Vec<Statement>> {
+    if raw.piece != Piece::Sql || classify(&raw.text).kind != StatementKind::Block {
+        return None;
+    }
+    if words(&raw.text, 1).first().is_none_or(|w| w != "IF") {
+        return None;
+    }
+    let batch = parse_batch(&raw.text, Dialect::MsSql).ok()?;
+    let creates = |v: &[Statement]| {
+        v.iter().any(|s| {
+            matches!(
+                s,
+                Statement::CreateTable(_)
+                    | Statement::CreateView(_)
+                    | Statement::CreateIndex(_)
+                    | Statement::CreateFunction(_)
+                    | Statement::CreateProcedure { .. }
+                    | Statement::CreateTrigger(_)
+                    | Statement::CreateSchema { .. }
+                    | Statement::AlterTable(_)
+            )
+        })
+    };
+    let mut out = vec![];
+    let mut changed = batch.len() > 1;
+    for st in batch {
+        match st {
+            Statement::If(i) if creates(i.if_block.conditional_statements.statements()) => {
+                out.extend(
+                    i.if_block
+                        .conditional_statements
+                        .statements()
+                        .iter()
+                        .cloned(),
+                );
+                changed = true;
+            }
+            other => out.push(other),
+        }
+    }
+    changed.then_some(out)
 }
 
 /// `ALTER TRIGGER t DISABLE | ENABLE` (Oracle): recorded on the trigger; false when the
@@ -2216,6 +2265,28 @@ mod tests {
             oracle_star_precision("a NUMBER(*,10), b NUMBER(*), c NUMBER(5), d number ( * , 2 )"),
             "a NUMBER(38, 10), b NUMBER, c NUMBER(5), d number(38, 2)"
         );
+    }
+
+    #[test]
+    fn tsql_guards_keep_the_tables_they_guard() {
+        let script = "IF OBJECT_ID('dbo.Orders', 'U') IS NOT NULL\nBEGIN\n    DROP TABLE dbo.Orders\nEND\nCREATE TABLE dbo.Orders (id int PRIMARY KEY)\nGO\nIF EXISTS (SELECT * FROM sys.objects WHERE name = 'Lines') DROP TABLE dbo.Lines\nCREATE TABLE dbo.Lines (id int PRIMARY KEY, order_id int REFERENCES dbo.Orders(id))\nGO\nIF NOT EXISTS (SELECT * FROM sys.tables WHERE name = 'Audit')\nBEGIN\n    CREATE TABLE dbo.Audit (id int IDENTITY(1,1) PRIMARY KEY)\nEND\nGO\n";
+        let p = parse_script(script, Dialect::MsSql, "g.sql");
+        let tables: Vec<&str> = p
+            .catalog
+            .schemas
+            .iter()
+            .flat_map(|s| &s.tables)
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(tables, ["Audit", "Lines", "Orders"], "{:#?}", p.statements);
+        let guards = p
+            .statements
+            .iter()
+            .filter(
+                |s| matches!(&s.outcome, Outcome::Skipped { reason } if reason.contains("guard")),
+            )
+            .count();
+        assert_eq!(guards, 2);
     }
 
     #[test]
