@@ -1539,6 +1539,15 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 o.action_items.push(a);
             }
         }
+        // MySQL's UNSIGNED refuses negative numbers; the wider signed type elsewhere would take
+        // them: a check keeps the rule.
+        if col.data_type.unsigned
+            && target != Dialect::MySql
+            && col.generated.is_none()
+            && identity.is_none()
+        {
+            line.push_str(&format!(" CHECK ({cname} >= 0)"));
+        }
         if let Some(c) = &col.comment {
             match target {
                 Dialect::MySql => line.push_str(&format!(" COMMENT '{}'", mysql_string(c))),
