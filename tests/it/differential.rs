@@ -379,7 +379,7 @@ async fn differential(case: &str, dialect: Dialect, script: &str) {
             let cols = t
                 .columns
                 .iter()
-                .filter(|c| !(watched && c.identity.is_some()) && !volatile(c))
+                .filter(|c| !(volatile(c) || watched && c.identity.is_some()))
                 .map(|c| c.name.to_lowercase());
             (name, std::iter::once(key).chain(cols).collect())
         })
