@@ -787,20 +787,7 @@ async fn assess_folder(a: &ConvertArgs) -> Result<String> {
         }
     }
     files.sort();
-    let on = match &a.verify {
-        Some(url) => {
-            let (mut endpoint, password) = TargetArgs {
-                endpoint: url.clone(),
-                project: a.project.clone(),
-                password_env: None,
-                timeout: None,
-            }
-            .resolve()?;
-            endpoint.role = crate::endpoints::Role::Target;
-            Some(Connection::open(&endpoint, password).await?)
-        }
-        None => None,
-    };
+    let on = a.verify_connection().await?;
     let mut out = String::from(
         "| file | dialect | statements | objects | automatic (verified) | simple | medium | complex | not convertible | failed when verified | tables created / in source | ledger: converted | with action items | data | ignored | unaccounted |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -907,6 +894,22 @@ async fn assess_folder(a: &ConvertArgs) -> Result<String> {
 }
 
 impl ConvertArgs {
+    /// The server `--verify` names, connected (None without `--verify`).
+    async fn verify_connection(&self) -> Result<Option<Connection>> {
+        let Some(url) = &self.verify else {
+            return Ok(None);
+        };
+        let (mut endpoint, password) = TargetArgs {
+            endpoint: url.clone(),
+            project: self.project.clone(),
+            password_env: None,
+            timeout: None,
+        }
+        .resolve()?;
+        endpoint.role = crate::endpoints::Role::Target;
+        Ok(Some(Connection::open(&endpoint, password).await?))
+    }
+
     /// The target engine given with --target (PostgreSQL when omitted).
     fn target_dialect(&self) -> Result<crate::ddl::Dialect> {
         match &self.target {
@@ -965,20 +968,7 @@ async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report>
             eprintln!("{n} hand-edited object(s) from {} used", p.display());
         }
     }
-    let on = match &a.verify {
-        Some(url) => {
-            let (mut endpoint, password) = TargetArgs {
-                endpoint: url.clone(),
-                project: a.project.clone(),
-                password_env: None,
-                timeout: None,
-            }
-            .resolve()?;
-            endpoint.role = crate::endpoints::Role::Target;
-            Some(Connection::open(&endpoint, password).await?)
-        }
-        None => None,
-    };
+    let on = a.verify_connection().await?;
     let rules = crate::conversion::RuleSet::load(source.dialect, target, a.rules.as_deref())?;
     let verified =
         crate::conversion::verify::verify(&source, &rules, &mut report, on.as_ref()).await;

@@ -274,6 +274,23 @@ fn update_of(definition: &str) -> Vec<String> {
         .collect()
 }
 
+/// SQLite's ` OF a, b` and ` WHEN cond` of a trigger header.
+fn sqlite_of_when(cols: &[String], when: Option<&str>, names: &Names) -> (String, String) {
+    let of = if cols.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " OF {}",
+            cols.iter()
+                .map(|c| names.ident(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let when = when.map(|w| format!(" WHEN {w}")).unwrap_or_default();
+    (of, when)
+}
+
 fn has_assign(stmts: &[Stmt]) -> bool {
     stmts.iter().any(|s| match s {
         Stmt::Assign(..) => true,
@@ -441,21 +458,7 @@ pub fn convert(
                     _ => return Err("IF in a trigger is not converted for SQLite".into()),
                 }
             }
-            let of = if cols.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " OF {}",
-                    cols.iter()
-                        .map(|c| names.ident(c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let when = when
-                .as_ref()
-                .map(|w| format!(" WHEN {w}"))
-                .unwrap_or_default();
+            let (of, when) = sqlite_of_when(&cols, when.as_deref(), names);
             out.push(format!(
                 "CREATE TRIGGER IF NOT EXISTS {} {} {ev_name}{of} ON {table} FOR EACH ROW{when}\nBEGIN\n{}\nEND",
                 names.ident(&name),
@@ -484,21 +487,7 @@ pub fn convert(
                     Stmt::Return(_) => {}
                 }
             }
-            let of = if cols.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " OF {}",
-                    cols.iter()
-                        .map(|c| names.ident(c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let when = when
-                .as_ref()
-                .map(|w| format!(" WHEN {w}"))
-                .unwrap_or_default();
+            let (of, when) = sqlite_of_when(&cols, when.as_deref(), names);
             out.push(format!(
                 "CREATE TRIGGER IF NOT EXISTS {} AFTER {ev_name}{of} ON {table} FOR EACH ROW{when}\nBEGIN\n    UPDATE {table} SET {} WHERE rowid = NEW.rowid;\nEND",
                 names.ident(&name),

@@ -157,37 +157,13 @@ async fn chinook_sqlite_has_eleven_tables_and_eleven_foreign_keys() {
     );
 }
 
-/// Every SQL file below a corpus folder (scripts, package specs and bodies, templates).
-fn corpus_files(rel: &str) -> Vec<std::path::PathBuf> {
-    let Some(root) = support::corpus(rel) else {
-        return vec![];
-    };
-    let mut out = vec![];
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| matches!(x.to_str(), Some("sql" | "pks" | "pkb" | "in")))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The ledger of every corpus file, to every target: each statement read has exactly one
 /// outcome and none is unaccounted for.
 #[test]
 fn every_statement_of_every_corpus_file_is_accounted_for() {
     use tugboat::assessment::LedgerOutcome;
     use tugboat::ddl::Dialect;
-    let files = corpus_files("");
+    let files = support::corpus_files("");
     let mut gaps = vec![];
     for f in &files {
         let source = tugboat::conversion::load_script(f, None).unwrap();

@@ -519,3 +519,28 @@ pub fn corpus(rel: &str) -> Option<PathBuf> {
         p.display()
     );
 }
+
+/// Every SQL file below a corpus folder (scripts, package specs and bodies, templates), sorted;
+/// empty when the corpora are skipped (see [`corpus`]).
+pub fn corpus_files(rel: &str) -> Vec<PathBuf> {
+    let Some(root) = corpus(rel) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("corpus folder").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| matches!(x.to_str(), Some("sql" | "pks" | "pkb" | "in")))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

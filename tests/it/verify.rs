@@ -249,25 +249,10 @@ async fn postgres_without_createdb_verifies_in_a_rolled_back_transaction() {
 /// verification calls Automatic applies on a fresh database of that engine.
 #[tokio::test]
 async fn apps_corpus_automatic_means_applied() {
-    let Some(root) = support::corpus("apps") else {
+    let files = support::corpus_files("apps");
+    if files.is_empty() {
         return;
-    };
-    let mut files = vec![];
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| matches!(x.to_str(), Some("sql" | "pks" | "pkb" | "in")))
-            {
-                files.push(p);
-            }
-        }
     }
-    files.sort();
     assert!(files.len() >= 60, "{} files", files.len());
     for (i, f) in files.iter().enumerate() {
         let source = tugboat::conversion::load_script(f, None).unwrap();
