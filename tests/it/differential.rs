@@ -190,9 +190,12 @@ fn generate(c: &Catalog) -> Vec<String> {
     const ROWS: usize = 14;
     let observed = trigger_written(c);
     let mut out = vec![];
+    // A table with a spatial column takes no portable literal (and MariaDB fills a required
+    // one by itself where the others refuse the row): left empty.
+    let writable = |t: &Table| !t.columns.iter().any(spatial);
     let tables: Vec<&Table> = fk_order(c)
         .into_iter()
-        .filter(|t| !observed.contains(&t.name.to_lowercase()))
+        .filter(|t| !observed.contains(&t.name.to_lowercase()) && writable(t))
         .collect();
     for t in &tables {
         let pk: Vec<&str> = t
@@ -290,6 +293,8 @@ fn normal(v: Option<&str>) -> String {
     if numeric && let Ok(f) = v.parse::<f64>() {
         return format!("{f}");
     }
+    // CHAR(n) pads with spaces that no engine counts in comparisons; some print them.
+    let v = v.trim_end_matches(' ');
     let b = v.as_bytes();
     if v.len() >= 19 && b[4] == b'-' && b[7] == b'-' && matches!(b[10], b'T' | b' ') {
         let mut d = v.replacen('T', " ", 1);
@@ -313,8 +318,14 @@ async fn snapshot(conn: &Connection, tables: &[(String, Vec<String>)]) -> Vec<St
                 cols[1..].join(", "),
                 cols[0]
             ))
-            .await
-            .unwrap_or_else(|e| panic!("{}: reading {t}: {e}", conn.endpoint.label()));
+            .await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                out.push(format!("{t}: cannot be read: {e}"));
+                continue;
+            }
+        };
         for r in rows {
             let vals: Vec<String> = (0..cols.len() - 1).map(|i| normal(r.at(i))).collect();
             out.push(format!("{t}: {}", vals.join(" | ")));
@@ -595,4 +606,45 @@ async fn sqlite_triggers_and_nocase_keys_behave_the_same_on_postgres_and_mariadb
 #[tokio::test]
 async fn postgres_trigger_functions_behave_the_same_on_mariadb_and_sqlite() {
     differential("pg", Dialect::Postgres, PG_CASE).await;
+}
+
+/// Sakila (MySQL's official sample) on MariaDB, to PostgreSQL and SQLite: its film_text
+/// triggers, defaults, enums, sets, years, unsigned columns and foreign keys.
+#[tokio::test]
+async fn sakila_behaves_the_same_on_postgres_and_sqlite() {
+    let Some(p) = support::corpus("sakila/mysql-official/sakila-schema.sql") else {
+        return;
+    };
+    // The script makes and uses its own database: here it runs in the test's. MariaDB says it
+    // is MySQL 5.5.5, so it skips what `/*!50705 ... */` and later hold (the spatial column):
+    // so does the text converted here.
+    let mut script: String = std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let u = l.trim_start().to_ascii_uppercase();
+            !(u.starts_with("DROP SCHEMA")
+                || u.starts_with("CREATE SCHEMA")
+                || u.starts_with("USE "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("sakila.", "");
+    let mut from = 0;
+    while let Some(a) = script[from..].find("/*!").map(|a| from + a) {
+        let version: String = script[a + 3..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let Some(b) = script[a..].find("*/") else {
+            break;
+        };
+        if version.parse::<u32>().is_ok_and(|v| v > 50505) {
+            script.replace_range(a..a + b + 2, "");
+            from = a;
+        } else {
+            from = a + 3;
+        }
+    }
+    differential("sakila", Dialect::MySql, &script).await;
 }
