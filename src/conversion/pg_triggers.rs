@@ -260,7 +260,7 @@ fn plain_returns(stmts: Vec<Stmt>, event: TriggerEvent, before: bool) -> Result<
 }
 
 /// The columns of `UPDATE OF a, b` in a trigger definition.
-fn update_of(definition: &str) -> Vec<String> {
+pub(crate) fn update_of(definition: &str) -> Vec<String> {
     let up = definition.to_ascii_uppercase();
     let Some(p) = up.find("UPDATE OF ") else {
         return vec![];

@@ -2528,6 +2528,18 @@ fn code_objects(cx: &mut Ctx, s: &Schema) {
                 converted,
                 "Write the PL/pgSQL trigger function by hand",
             );
+        } else if matches!(
+            (cx.src.dialect, target),
+            (Dialect::MySql, Dialect::Sqlite) | (Dialect::Sqlite, Dialect::MySql)
+        ) {
+            let converted = table_writing_trigger(cx, s, tr, &text);
+            cx.trigger_outcome(
+                &mut o,
+                &tr.name,
+                &text,
+                converted,
+                "Write the trigger for the target by hand",
+            );
         } else {
             let a = cx.action(
                 &o,
@@ -2810,6 +2822,150 @@ fn trigger(
         if tr.for_each_row { "ROW" } else { "STATEMENT" }
     );
     Ok((vec![function, create], warnings))
+}
+
+/// A MySQL trigger for SQLite, or a SQLite trigger for MySQL, whose body only writes tables
+/// (INSERT, UPDATE, DELETE, with NEW./OLD. values): the same statements, rewritten for the
+/// target, with the same timing and event. A MySQL body that is one IF around them becomes the
+/// SQLite trigger's WHEN, and a SQLite WHEN (or UPDATE OF columns) an IF around the MySQL body.
+/// Anything else (SET NEW, variables, calls) is refused with the reason.
+fn table_writing_trigger(
+    cx: &Ctx,
+    s: &Schema,
+    tr: &Trigger,
+    text: &str,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    use super::procedural::statements;
+    let target_schema = cx.names.schema(&s.name);
+    let (body, mut condition) = if cx.src.dialect == Dialect::Sqlite {
+        let t = crate::discovery::sqlite::parse_trigger(&tr.name, &tr.table, text);
+        (t.body, t.condition)
+    } else {
+        let b = super::procedural::trigger_body(text);
+        let up = b.to_ascii_uppercase();
+        let inner =
+            if up.starts_with("BEGIN") && up.trim_end().trim_end_matches(';').ends_with("END") {
+                let end = up.trim_end().trim_end_matches(';').len() - 3;
+                b[5..end].to_string()
+            } else {
+                b
+            };
+        (inner, None)
+    };
+    let mut pieces = statements(&body);
+    // MySQL: one IF around the whole body.
+    if cx.src.dialect == Dialect::MySql
+        && pieces.len() >= 2
+        && pieces[0].to_ascii_uppercase().starts_with("IF")
+        && pieces
+            .last()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("END IF"))
+    {
+        let first = pieces.remove(0);
+        pieces.pop();
+        let up = first.to_ascii_uppercase();
+        let then = crate::sqltext::find_keyword(&up, "THEN", 0).ok_or("IF without THEN")?;
+        let rest = first[then + 4..].trim().to_string();
+        condition = Some(first[2..then].trim().to_string());
+        if !rest.is_empty() {
+            pieces.insert(0, rest);
+        }
+    }
+    let mut out = vec![];
+    let mut warnings = vec![];
+    for p in &pieces {
+        let up = p.trim_start().to_ascii_uppercase();
+        if !["INSERT", "UPDATE", "DELETE", "REPLACE"]
+            .iter()
+            .any(|k| up.starts_with(k))
+        {
+            return Err(format!(
+                "only triggers that write other tables are converted to {} (this one has: {})",
+                cx.target.label(),
+                first_line(p)
+            ));
+        }
+        let (sql, w) =
+            super::view::convert_statement(p, cx.src.dialect, &cx.names, &target_schema)?;
+        warnings.extend(w);
+        out.push(format!("    {sql};"));
+    }
+    if out.is_empty() {
+        return Err("the trigger does nothing".into());
+    }
+    let timing = match tr.timing {
+        TriggerTiming::Before => "BEFORE",
+        TriggerTiming::After => "AFTER",
+        TriggerTiming::InsteadOf => return Err("INSTEAD OF triggers are not converted".into()),
+    };
+    let [event] = tr.events.as_slice() else {
+        return Err("a trigger on several events is not converted".into());
+    };
+    let event = match event {
+        TriggerEvent::Insert => "INSERT",
+        TriggerEvent::Update => "UPDATE",
+        TriggerEvent::Delete => "DELETE",
+        TriggerEvent::Truncate => return Err("TRUNCATE triggers do not exist here".into()),
+    };
+    let cols = if event == "UPDATE" {
+        super::pg_triggers::update_of(tr.definition.as_deref().unwrap_or(text))
+    } else {
+        vec![]
+    };
+    let condition = match &condition {
+        Some(c) => {
+            let (e, w) =
+                super::view::convert_expression(c, cx.src.dialect, &cx.names, &target_schema)?;
+            warnings.extend(w);
+            Some(e)
+        }
+        None => None,
+    };
+    let name = cx.names.ident(&tr.name);
+    let table = cx.names.qualified(&s.name, &tr.table);
+    let sql = if cx.target == Dialect::Sqlite {
+        let of = if cols.is_empty() {
+            String::new()
+        } else {
+            let c: Vec<String> = cols.iter().map(|c| cx.names.ident(c)).collect();
+            format!(" OF {}", c.join(", "))
+        };
+        let when = condition.map(|c| format!(" WHEN {c}")).unwrap_or_default();
+        format!(
+            "CREATE TRIGGER IF NOT EXISTS {name} {timing} {event}{of} ON {table} FOR EACH ROW{when}\nBEGIN\n{}\nEND",
+            out.join("\n")
+        )
+    } else {
+        let mut conds: Vec<String> = condition.into_iter().collect();
+        if !cols.is_empty() {
+            conds.push(
+                cols.iter()
+                    .map(|c| {
+                        let c = cx.names.ident(c);
+                        format!("NOT (NEW.{c} <=> OLD.{c})")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" OR "),
+            );
+        }
+        let body = if conds.is_empty() {
+            out.join("\n")
+        } else {
+            let c: Vec<String> = conds.iter().map(|c| format!("({c})")).collect();
+            format!(
+                "    IF {} THEN\n{}\n    END IF;",
+                c.join(" AND "),
+                out.iter()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        };
+        format!(
+            "CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW\nBEGIN\n{body}\nEND"
+        )
+    };
+    Ok((vec![sql], warnings))
 }
 
 /// The PL/pgSQL body of the function a PostgreSQL trigger executes.
