@@ -1545,6 +1545,7 @@ fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             && target != Dialect::MySql
             && col.generated.is_none()
             && identity.is_none()
+            && !ty.to_ascii_lowercase().starts_with("bool")
         {
             line.push_str(&format!(" CHECK ({cname} >= 0)"));
         }

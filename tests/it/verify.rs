@@ -93,6 +93,8 @@ CREATE TABLE child (
   parent_code varchar(20) NOT NULL,
   seen datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
   name varchar(40) BINARY NOT NULL,
+  active tinyint(1) unsigned NOT NULL DEFAULT 1,
+  stock int unsigned NOT NULL DEFAULT 0,
   CONSTRAINT child_parent FOREIGN KEY (parent_code) REFERENCES parent (code)
 ) ENGINE=InnoDB;
 CREATE TABLE parent (
