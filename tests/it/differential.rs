@@ -121,7 +121,8 @@ fn value(c: &Column, k: usize) -> String {
     let len = c.data_type.length.unwrap_or(20).clamp(4, 20) as usize;
     if !c.data_type.values.is_empty() {
         let v = &c.data_type.values[k % c.data_type.values.len()];
-        return format!("'{}'", v.replace('\'', "''"));
+        // Standard SQL quoting, which every engine here reads alike.
+        return tugboat::discovery::quote_literal(tugboat::endpoints::Engine::Postgres, v);
     }
     if t == "year" {
         return (1990 + k).to_string();
