@@ -1,0 +1,585 @@
+//! CREATE statements of every kind into the model (sequences, views, routines, triggers with their headers read), T-SQL guard batches, and what is kept as unparsed.
+
+use super::*;
+
+/// A T-SQL batch that starts with an `IF` guard: `IF OBJECT_ID(...) IS NOT NULL DROP TABLE x`
+/// followed by `CREATE TABLE x`, or `IF NOT EXISTS (...) BEGIN CREATE TABLE x ... END`. Its
+/// statements one by one: a guard that only drops stays a guard (left out as such), an IF
+/// whose branch creates is replaced by what that branch creates (the object exists once the
+/// script ran), the rest as they are. None when the batch is something else.
+pub(super) fn tsql_guarded(raw: &RawStatement) -> Option<Vec<Statement>> {
+    if raw.piece != Piece::Sql || classify(&raw.text).kind != StatementKind::Block {
+        return None;
+    }
+    if words(&raw.text, 1).first().is_none_or(|w| w != "IF") {
+        return None;
+    }
+    let batch = parse_batch(&raw.text, Dialect::MsSql).ok()?;
+    let creates = |v: &[Statement]| {
+        v.iter().any(|s| {
+            matches!(
+                s,
+                Statement::CreateTable(_)
+                    | Statement::CreateView(_)
+                    | Statement::CreateIndex(_)
+                    | Statement::CreateFunction(_)
+                    | Statement::CreateProcedure { .. }
+                    | Statement::CreateTrigger(_)
+                    | Statement::CreateSchema { .. }
+                    | Statement::AlterTable(_)
+            )
+        })
+    };
+    let mut out = vec![];
+    let mut changed = batch.len() > 1;
+    for st in batch {
+        match st {
+            Statement::If(i) if creates(i.if_block.conditional_statements.statements()) => {
+                out.extend(
+                    i.if_block
+                        .conditional_statements
+                        .statements()
+                        .iter()
+                        .cloned(),
+                );
+                changed = true;
+            }
+            other => out.push(other),
+        }
+    }
+    changed.then_some(out)
+}
+
+/// `ALTER TRIGGER t DISABLE | ENABLE` (Oracle): recorded on the trigger; false when the
+/// statement is something else or the trigger is unknown.
+pub(super) fn alter_trigger(out: &mut ParsedScript, raw: &RawStatement, c: &Classified) -> bool {
+    let w = words(&raw.text, 6);
+    let disabled = match w.last().map(String::as_str) {
+        Some("DISABLE") => true,
+        Some("ENABLE") => false,
+        _ => return false,
+    };
+    let Some(name) = &c.name else { return false };
+    for s in &mut out.catalog.schemas {
+        if let Some(t) = s
+            .triggers
+            .iter_mut()
+            .find(|t| t.name.eq_ignore_ascii_case(&name.name))
+        {
+            t.disabled = disabled;
+            return true;
+        }
+    }
+    false
+}
+
+/// The INSERT statements of `BEGIN INSERT ...; INSERT ...; [COMMIT;] END;` (each with its own
+/// line), or None when the block does anything else.
+pub(super) fn data_block(raw: &RawStatement, dialect: Dialect) -> Option<Vec<RawStatement>> {
+    let text = raw.text.trim().trim_end_matches(';').trim_end();
+    let upper = text.to_ascii_uppercase();
+    if !upper.starts_with("BEGIN") || !upper.ends_with("END") {
+        return None;
+    }
+    let inner = &text[5..text.len() - 3];
+    let first_line = raw.line;
+    let mut out = vec![];
+    for st in split(inner, dialect) {
+        let w = words(&st.text, 1);
+        match w.first().map(String::as_str) {
+            Some("INSERT") => out.push(RawStatement {
+                line: first_line + st.line - 1,
+                end_line: first_line + st.end_line - 1,
+                ..st
+            }),
+            Some("COMMIT") | Some("NULL") => {}
+            _ => return None,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The options of `CREATE SEQUENCE` (upper case, parentheses blanked): `START [WITH] n`,
+/// `INCREMENT [BY] n`, `MINVALUE n` / `NO MINVALUE` / `NOMINVALUE`, the same for MAXVALUE,
+/// `CYCLE` / `NO CYCLE` / `NOCYCLE`. A value beyond 64 bits (Oracle's default maximum) is no
+/// bound.
+pub(super) fn sequence_options(text: &str) -> Sequence {
+    let w: Vec<&str> = text.split_whitespace().collect();
+    let num = |i: usize| {
+        w.get(i)
+            .and_then(|x| x.trim_matches(',').parse::<i64>().ok())
+    };
+    let after = |i: usize, noise: &str| {
+        if w.get(i + 1) == Some(&noise) {
+            num(i + 2)
+        } else {
+            num(i + 1)
+        }
+    };
+    let negated = |i: usize| i > 0 && w[i - 1] == "NO";
+    let mut q = Sequence::default();
+    for (i, word) in w.iter().enumerate() {
+        match *word {
+            "START" => q.start = after(i, "WITH"),
+            "INCREMENT" => q.increment = after(i, "BY"),
+            "MINVALUE" if !negated(i) => q.min_value = num(i + 1),
+            "MAXVALUE" if !negated(i) => q.max_value = num(i + 1),
+            "CYCLE" if !negated(i) => q.cycle = true,
+            _ => {}
+        }
+    }
+    q
+}
+
+pub(super) fn number_after(text: &str, kw: &str) -> Option<i64> {
+    let w: Vec<&str> = text.split_whitespace().collect();
+    let i = w.iter().position(|x| x.eq_ignore_ascii_case(kw))?;
+    w[i + 1..]
+        .iter()
+        .take(2)
+        .find_map(|x| x.trim_matches(['(', ')', ',']).parse().ok())
+}
+
+pub(super) fn push_object(
+    out: &mut ParsedScript,
+    kind: ObjectKind,
+    name: QualifiedName,
+    table: Option<QualifiedName>,
+    raw: &RawStatement,
+    err: Option<String>,
+) {
+    out.objects.push(ScriptObject {
+        kind,
+        name,
+        table,
+        line: raw.line,
+        end_line: raw.end_line,
+        sql: raw.text.clone(),
+        parse_error: err,
+    });
+}
+
+pub(super) fn create(
+    out: &mut ParsedScript,
+    raw: &RawStatement,
+    c: &Classified,
+    kind: ObjectKind,
+    d: Dialect,
+) -> Outcome {
+    let fb = out.fallback_schema(d);
+    let Some(name) = c.name.clone().or_else(|| {
+        (kind == ObjectKind::Index).then(|| QualifiedName {
+            schema: None,
+            name: String::new(),
+        })
+    }) else {
+        return Outcome::Unparsed {
+            error: format!("CREATE {} without a name", kind.label().to_uppercase()),
+        };
+    };
+    match kind {
+        ObjectKind::Database => skipped("databases are created by the target's owner"),
+        ObjectKind::Schema => {
+            schema_mut(
+                &mut out.catalog,
+                &QualifiedName {
+                    schema: Some(name.name.clone()),
+                    name: String::new(),
+                },
+                &fb,
+            );
+            Outcome::Parsed
+        }
+        // SQLite's `CREATE VIRTUAL TABLE t USING fts5(...)`: a module's table, kept as such.
+        ObjectKind::Table
+            if words(&raw.text, 6)
+                .windows(2)
+                .any(|w| w[0] == "VIRTUAL" && w[1] == "TABLE") =>
+        {
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, &fb).tables.push(Table {
+                name: name.name.clone(),
+                storage: Some("virtual table".into()),
+                comment: Some(raw.text.clone()),
+                ..Default::default()
+            });
+            Outcome::Parsed
+        }
+        ObjectKind::Table => match parse_one(&raw.text, d) {
+            Ok(Statement::CreateTable(ct)) => {
+                let mut t = table_from_ast(&ct, d);
+                // Columns of SQL Server alias types take the base type (and its NOT NULL).
+                for c in &mut t.columns {
+                    if let Some((base, not_null)) =
+                        out.alias_types.get(&c.data_type.name.to_lowercase())
+                    {
+                        c.data_type = crate::sqltext::parse_declared_type(base);
+                        if *not_null {
+                            c.nullable = false;
+                        }
+                    }
+                }
+                let q = qname(&ct.name);
+                push_object(out, kind, q.clone(), None, raw, None);
+                let schema = schema_mut(&mut out.catalog, &q, &fb);
+                schema.tables.push(t);
+                let (sname, ti) = (schema.name.to_lowercase(), schema.tables.len() - 1);
+                let si = out
+                    .catalog
+                    .schemas
+                    .iter()
+                    .position(|x| x.name.to_lowercase() == sname)
+                    .unwrap_or(0);
+                out.tables_by_name
+                    .entry(q.name.to_lowercase())
+                    .or_default()
+                    .push((sname, si, ti));
+                Outcome::Parsed
+            }
+            Ok(other) => unparsed(
+                out,
+                kind,
+                name,
+                None,
+                raw,
+                format!("parsed as {}", first_words(&other.to_string())),
+            ),
+            Err(e) => unparsed(out, kind, name, None, raw, e),
+        },
+        ObjectKind::Index => match parse_one(&raw.text, d) {
+            Ok(Statement::CreateIndex(ci)) => {
+                let table = qname(&ci.table_name);
+                let iname = ci
+                    .name
+                    .as_ref()
+                    .map(|n| qname(n).name)
+                    .unwrap_or_else(|| format!("{}_idx", table.name));
+                let index = Index {
+                    name: iname.clone(),
+                    unique: ci.unique,
+                    method: ci
+                        .using
+                        .as_ref()
+                        .map(|m| m.to_string().to_ascii_lowercase())
+                        .or_else(|| {
+                            let w = words(&raw.text, 4);
+                            w.iter()
+                                .find(|x| *x == "FULLTEXT" || *x == "SPATIAL")
+                                .map(|x| x.to_ascii_lowercase())
+                        }),
+                    parts: ci.columns.iter().map(index_part).collect(),
+                    predicate: ci.predicate.as_ref().map(|p| p.to_string()),
+                };
+                let qn = QualifiedName {
+                    schema: table.schema.clone(),
+                    name: iname,
+                };
+                match find_table(out, &table, &fb) {
+                    Some(t) => {
+                        t.indexes.push(index);
+                        push_object(out, kind, qn, Some(table), raw, None);
+                        Outcome::Parsed
+                    }
+                    None => unparsed(
+                        out,
+                        kind,
+                        qn,
+                        Some(table.clone()),
+                        raw,
+                        format!("index on unknown table {table}"),
+                    ),
+                }
+            }
+            Ok(_) => unparsed(out, kind, name, c.table.clone(), raw, "not an index".into()),
+            Err(e) => unparsed(out, kind, name, c.table.clone(), raw, e),
+        },
+        ObjectKind::Sequence => {
+            let text = normalise(&raw.text, d)
+                .to_ascii_uppercase()
+                .replace(['(', ')'], " ");
+            let seq = Sequence {
+                name: name.name.clone(),
+                data_type: None,
+                ..sequence_options(&text)
+            };
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, &fb).sequences.push(seq);
+            Outcome::Parsed
+        }
+        ObjectKind::View | ObjectKind::MaterializedView => {
+            let (definition, columns, err) = match parse_one(&raw.text, d) {
+                Ok(Statement::CreateView(v)) => (
+                    v.query.to_string(),
+                    v.columns.iter().map(|c| c.name.value.clone()).collect(),
+                    None,
+                ),
+                Ok(_) => (view_body(&raw.text), vec![], Some("not a view".to_string())),
+                Err(e) => (view_body(&raw.text), vec![], Some(e)),
+            };
+            let outcome = match &err {
+                None => Outcome::Parsed,
+                Some(e) => Outcome::Unparsed { error: e.clone() },
+            };
+            push_object(out, kind, name.clone(), None, raw, err);
+            schema_mut(&mut out.catalog, &name, &fb).views.push(View {
+                name: name.name.clone(),
+                definition,
+                materialized: kind == ObjectKind::MaterializedView,
+                columns,
+                comment: None,
+            });
+            outcome
+        }
+        // SQL Server alias type: CREATE TYPE [Name] FROM nvarchar(50) [NOT] NULL
+        ObjectKind::Type
+            if d == Dialect::MsSql && {
+                let w = words(&raw.text, 6);
+                w.get(3).is_some_and(|x| x == "FROM") || w.get(5).is_some_and(|x| x == "FROM")
+            } =>
+        {
+            let upper = raw.text.to_ascii_uppercase();
+            let Some(from) = crate::discovery::find_keyword(&upper, "FROM", 0) else {
+                return Outcome::Unparsed {
+                    error: "alias type without FROM".into(),
+                };
+            };
+            let mut base = raw.text[from + 4..]
+                .trim()
+                .trim_end_matches(';')
+                .to_string();
+            let bu = base.to_ascii_uppercase();
+            let not_null = bu.ends_with("NOT NULL");
+            for suffix in ["NOT NULL", "NULL"] {
+                if base.to_ascii_uppercase().ends_with(suffix) {
+                    base.truncate(base.len() - suffix.len());
+                    break;
+                }
+            }
+            let base = base.trim().to_string();
+            let base = crate::sqltext::parse_declared_type(&base).declared;
+            out.alias_types
+                .insert(name.name.to_lowercase(), (base.clone(), not_null));
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, &fb)
+                .types
+                .push(UserType {
+                    name: name.name.clone(),
+                    kind: UserTypeKind::Domain {
+                        base,
+                        nullable: !not_null,
+                        default: None,
+                        checks: vec![],
+                    },
+                    comment: None,
+                });
+            Outcome::Parsed
+        }
+        ObjectKind::Type | ObjectKind::Domain => match parse_one(&raw.text, d) {
+            Ok(st) => {
+                let text = st.to_string();
+                let upper = text.to_ascii_uppercase();
+                let kind_model = if upper.contains("AS ENUM") {
+                    let p = upper.find("AS ENUM").unwrap_or(0);
+                    UserTypeKind::Enum {
+                        values: crate::discovery::parse_quoted_list(&text[p..]),
+                    }
+                } else if kind == ObjectKind::Domain {
+                    let base = text
+                        .split_whitespace()
+                        .skip_while(|w| !w.eq_ignore_ascii_case("AS"))
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
+                    UserTypeKind::Domain {
+                        base,
+                        nullable: !upper.contains("NOT NULL"),
+                        default: None,
+                        checks: vec![],
+                    }
+                } else {
+                    return unparsed(
+                        out,
+                        kind,
+                        name,
+                        None,
+                        raw,
+                        "only enum types and domains are read".into(),
+                    );
+                };
+                push_object(out, kind, name.clone(), None, raw, None);
+                schema_mut(&mut out.catalog, &name, &fb)
+                    .types
+                    .push(UserType {
+                        name: name.name.clone(),
+                        kind: kind_model,
+                        comment: None,
+                    });
+                Outcome::Parsed
+            }
+            Err(e) => unparsed(out, kind, name, None, raw, e),
+        },
+        ObjectKind::Procedure | ObjectKind::Function => {
+            // Bodies are converted by the code converters from their text.
+            push_object(out, kind, name.clone(), None, raw, None);
+            schema_mut(&mut out.catalog, &name, &fb)
+                .routines
+                .push(Routine {
+                    name: name.name.clone(),
+                    kind: if kind == ObjectKind::Procedure {
+                        RoutineKind::Procedure
+                    } else {
+                        RoutineKind::Function
+                    },
+                    parameters: vec![],
+                    return_type: None,
+                    language: None,
+                    deterministic: None,
+                    body: raw.text.clone(),
+                    definition: Some(raw.text.clone()),
+                    comment: None,
+                });
+            Outcome::Parsed
+        }
+        ObjectKind::Trigger => {
+            let table = c.table.clone().map(|t| t.name).unwrap_or_default();
+            push_object(out, kind, name.clone(), c.table.clone(), raw, None);
+            let h = trigger_header(&raw.text, d);
+            schema_mut(&mut out.catalog, &name, &fb)
+                .triggers
+                .push(Trigger {
+                    name: name.name.clone(),
+                    table,
+                    timing: h.timing,
+                    events: h.events,
+                    for_each_row: h.for_each_row,
+                    condition: None,
+                    body: raw.text.clone(),
+                    definition: Some(raw.text.clone()),
+                    disabled: false,
+                });
+            Outcome::Parsed
+        }
+        ObjectKind::Other => {
+            let what = words(&raw.text, 8)
+                .into_iter()
+                .skip(1)
+                .find(|w| !matches!(w.as_str(), "OR" | "REPLACE" | "PUBLIC"))
+                .unwrap_or_default();
+            if matches!(
+                what.as_str(),
+                "USER"
+                    | "ROLE"
+                    | "LOGIN"
+                    | "TABLESPACE"
+                    | "DIRECTORY"
+                    | "CONTEXT"
+                    | "SERVER"
+                    | "PUBLICATION"
+                    | "ASSEMBLY"
+                    | "PARTITION"
+            ) {
+                return skipped(&format!(
+                    "CREATE {what}: server-level objects are not part of a schema conversion"
+                ));
+            }
+            let error = format!("CREATE {what} is not converted");
+            push_object(out, ObjectKind::Other, name, None, raw, Some(error.clone()));
+            Outcome::Unparsed { error }
+        }
+        other => {
+            push_object(out, other, name, None, raw, None);
+            Outcome::Parsed
+        }
+    }
+}
+
+/// Reads timing, events and level from the words that follow `TRIGGER name`:
+/// `{BEFORE | AFTER | INSTEAD OF} event [OR event ...] ON table [FOR EACH ROW]` (MySQL,
+/// PostgreSQL, SQLite, Oracle, where `UPDATE OF a, b` names columns), and T-SQL's
+/// `ON table {FOR | AFTER | INSTEAD OF} event [, event ...] AS`. MySQL and SQLite triggers are
+/// row-level whatever is written; T-SQL's are statement-level; others are row-level only with
+/// FOR EACH ROW. SQLite's timing defaults to BEFORE.
+pub(crate) fn trigger_header(text: &str, d: Dialect) -> TriggerHeader {
+    let t = crate::ddl::classify::tokens(text, 200);
+    let w = |i: usize| t.get(i).map(|x| x.upper.as_str()).unwrap_or("");
+    let mut i = t
+        .iter()
+        .position(|x| !x.punct && x.upper == "TRIGGER")
+        .map(|p| p + 1)
+        .unwrap_or(t.len());
+    if w(i) == "IF" && w(i + 1) == "NOT" && w(i + 2) == "EXISTS" {
+        i += 3;
+    }
+    let skip_name = |mut i: usize| {
+        i += 1;
+        while w(i) == "." {
+            i += 2;
+        }
+        i
+    };
+    i = skip_name(i);
+    if w(i) == "ON" {
+        i = skip_name(i + 1);
+    }
+    let timing = match w(i) {
+        "BEFORE" => TriggerTiming::Before,
+        "AFTER" | "FOR" => TriggerTiming::After,
+        "INSTEAD" if w(i + 1) == "OF" => TriggerTiming::InsteadOf,
+        _ if d == Dialect::Sqlite => TriggerTiming::Before,
+        _ => TriggerTiming::After,
+    };
+    i += match timing {
+        _ if !matches!(w(i), "BEFORE" | "AFTER" | "FOR" | "INSTEAD") => 0,
+        TriggerTiming::InsteadOf => 2,
+        _ => 1,
+    };
+    let mut events = vec![];
+    let mut in_columns = false;
+    while i < t.len() {
+        match w(i) {
+            "INSERT" => events.push(TriggerEvent::Insert),
+            "UPDATE" => events.push(TriggerEvent::Update),
+            "DELETE" => events.push(TriggerEvent::Delete),
+            "TRUNCATE" => events.push(TriggerEvent::Truncate),
+            "OF" => in_columns = true,
+            "OR" => in_columns = false,
+            "ON" | "AS" | "FOR" | "WHEN" | "BEGIN" | "REFERENCING" => break,
+            "," => {}
+            _ if in_columns => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    events.dedup();
+    let row = t
+        .windows(3)
+        .take(i + 40)
+        .skip(i)
+        .any(|x| x[0].upper == "FOR" && x[1].upper == "EACH" && x[2].upper == "ROW");
+    let for_each_row = match d {
+        Dialect::MySql | Dialect::Sqlite => true,
+        Dialect::MsSql => false,
+        _ => row,
+    };
+    TriggerHeader {
+        timing,
+        events,
+        for_each_row,
+    }
+}
+
+pub(super) fn first_words(s: &str) -> String {
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+pub(super) fn unparsed(
+    out: &mut ParsedScript,
+    kind: ObjectKind,
+    name: QualifiedName,
+    table: Option<QualifiedName>,
+    raw: &RawStatement,
+    error: String,
+) -> Outcome {
+    push_object(out, kind, name, table, raw, Some(error.clone()));
+    Outcome::Unparsed { error }
+}
