@@ -11,6 +11,7 @@ pub mod data;
 pub mod expr;
 pub mod finish;
 pub mod fold;
+pub mod group_by;
 pub mod ledger;
 pub mod names;
 pub mod order;
