@@ -1,0 +1,507 @@
+//! What a task is and what it gives back: settings and their choices, the task, table states and events, a table's result and the run's summary, a table prepared for loading and its key ranges.
+
+use super::*;
+
+/// How target tables are prepared before the load (DMS's TargetTablePrepMode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prepare {
+    /// Load into the tables as they are.
+    DoNothing,
+    /// Drop the tables and create them again (with the schema converter).
+    DropAndCreate,
+    /// Empty the tables first.
+    #[default]
+    Truncate,
+}
+
+/// What happens to a MySQL zero date (`0000-00-00`), which no other engine can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZeroDates {
+    /// Loaded as NULL, and counted.
+    #[default]
+    Null,
+    /// The table fails with the row named.
+    Error,
+}
+
+/// What happens to a NUL character (U+0000) in text bound for PostgreSQL, which cannot store
+/// one (MySQL, MariaDB and SQLite text can hold it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NulChars {
+    /// The row goes to the error policy, with the column named.
+    #[default]
+    Error,
+    /// The NUL characters are removed, and every value so changed is counted.
+    Remove,
+}
+
+/// What happens when the target refuses rows (DMS's error handling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorPolicy {
+    /// The whole task stops (tables not finished are reloaded next time).
+    StopTask,
+    /// The table stops in the error state; the other tables go on.
+    #[default]
+    SuspendTable,
+    /// Refused rows are kept in `tugboat_apply_exceptions` on the target and the load goes on.
+    LogAndContinue,
+}
+
+/// How tables are validated after the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValidateMode {
+    None,
+    /// Row counts on both sides.
+    Counts,
+    /// Counts, then every row compared on the primary key.
+    #[default]
+    Rows,
+}
+
+/// Task settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub prepare: Prepare,
+    /// Create missing target tables through the schema converter, and post-data (keys,
+    /// indexes, triggers, sequence values) after the load.
+    pub create_schema: bool,
+    pub max_parallel_tables: usize,
+    /// Rows per batch (one channel message, one INSERT statement or COPY chunk).
+    pub batch_rows: usize,
+    pub zero_dates: ZeroDates,
+    /// NUL characters in text for a PostgreSQL target.
+    pub nul_chars: NulChars,
+    pub error_policy: ErrorPolicy,
+    /// Validation after the load.
+    pub validate: ValidateMode,
+    /// Limited LOB mode (DMS's LobMaxSize): LOB values longer than this many KiB are cut to
+    /// it, and every cut is counted and reported. None: full LOB mode, nothing is cut.
+    pub lob_max_kb: Option<u64>,
+    /// Retries of a table (or key range) whose connection to either side was lost, after 1, 2,
+    /// 4... seconds; the table is emptied and loaded again each time.
+    pub retries: u32,
+    /// Tables of at least twice this many rows (estimated) with an integer primary key are
+    /// loaded in key ranges of about this many rows, in parallel. 0: never split.
+    pub partition_rows: u64,
+    /// Full load and CDC: changes held in memory at most, all tables together, while their
+    /// tables load (DMS's cached changes); a table whose changes go beyond has them read again
+    /// from the log once it is loaded.
+    pub cached_changes: usize,
+    /// Full load and CDC: MiB those changes take in memory at most (as for `cached_changes`).
+    pub cached_changes_mb: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            prepare: Prepare::Truncate,
+            create_schema: true,
+            max_parallel_tables: 4,
+            batch_rows: 5_000,
+            zero_dates: ZeroDates::Null,
+            nul_chars: NulChars::Error,
+            error_policy: ErrorPolicy::SuspendTable,
+            validate: ValidateMode::Rows,
+            partition_rows: 1_000_000,
+            lob_max_kb: None,
+            retries: 5,
+            cached_changes: crate::cdc::cached::CACHE_CHANGES,
+            cached_changes_mb: crate::cdc::cached::CACHE_MB,
+        }
+    }
+}
+
+/// A migration task as kept in a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub name: String,
+    /// Endpoint names in the project.
+    pub source: String,
+    pub target: String,
+    /// Every table when left out.
+    #[serde(default = "TableMappings::all")]
+    pub mappings: TableMappings,
+    #[serde(default)]
+    pub settings: Settings,
+    /// Full load, full load then ongoing replication, or replication only.
+    #[serde(default)]
+    pub task_type: crate::cdc::TaskType,
+    /// A replicating task stops by itself once every transaction up to this is applied: a
+    /// binary log `file:pos`, an LSN `X/Y` or a commit time (`2026-12-02T14:30:00Z`, see
+    /// [`crate::cdc::StopAt`]). None: it runs until stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_at: Option<String>,
+}
+
+/// DMS's table states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableState {
+    BeforeLoad,
+    FullLoad,
+    Completed,
+    Error,
+    Cancelled,
+}
+
+impl TableState {
+    pub fn label(self) -> &'static str {
+        match self {
+            TableState::BeforeLoad => "Before load",
+            TableState::FullLoad => "Full load",
+            TableState::Completed => "Table completed",
+            TableState::Error => "Table error",
+            TableState::Cancelled => "Table cancelled",
+        }
+    }
+}
+
+/// What a running task reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskEvent {
+    /// The plan: (source schema.table, target name, estimated rows) per table.
+    Planned(Vec<(String, String, Option<i64>)>),
+    Step(String),
+    /// The target tables exist (created if the task creates the schema): rows start to move.
+    SchemaReady,
+    TableStarted {
+        table: String,
+    },
+    Progress {
+        table: String,
+        rows: u64,
+        bytes: u64,
+    },
+    TableSkipped {
+        table: String,
+        rows: u64,
+    },
+    TableDone {
+        table: String,
+        rows: u64,
+        seconds: f64,
+        zero_dates: u64,
+        /// LOB values cut to the limit.
+        lobs_truncated: u64,
+        /// Text values whose NUL characters were removed.
+        nuls_removed: u64,
+    },
+    TableFailed {
+        table: String,
+        error: String,
+    },
+    /// A table is loaded and has its primary key on the target (built after the load on
+    /// PostgreSQL): changes can be applied to it by key.
+    TableReady {
+        table: String,
+    },
+    /// A table loads in `parts` key ranges, `done` of them finished.
+    Ranges {
+        table: String,
+        parts: usize,
+        done: usize,
+    },
+    Validated {
+        table: String,
+        source_rows: i64,
+        target_rows: i64,
+        /// DMS's words: Validated, Mismatched records, No primary key...
+        state: String,
+        /// Rows missing, extra or different.
+        mismatched: u64,
+        /// The first failures: (key, what, columns that differ).
+        failures: Vec<(String, String, String)>,
+    },
+    /// A replicating task's figures, about once a second.
+    Cdc(Box<crate::cdc::CdcStats>),
+    /// Rows the target refused, kept in `tugboat_apply_exceptions` (the first ones of a table).
+    RowsRefused {
+        table: String,
+        /// (error, values as JSON)
+        rows: Vec<(String, String)>,
+        total: u64,
+    },
+}
+
+/// The outcome of one table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableResult {
+    pub source: String,
+    pub target: String,
+    pub state: TableState,
+    pub rows: u64,
+    pub seconds: f64,
+    /// Loaded by an earlier run and not touched.
+    pub skipped: bool,
+    pub zero_dates: u64,
+    /// LOB values cut to the task's LOB limit.
+    #[serde(default)]
+    pub lobs_truncated: u64,
+    /// Text values whose NUL characters were removed (PostgreSQL targets, `nul_chars: remove`).
+    #[serde(default)]
+    pub nuls_removed: u64,
+    /// Rows refused by the target and kept in `tugboat_apply_exceptions`.
+    #[serde(default)]
+    pub exceptions: u64,
+    pub error: Option<String>,
+    /// (source rows, target rows) when validated.
+    pub validation: Option<(i64, i64)>,
+    /// The row-by-row comparison, when validated.
+    #[serde(default)]
+    pub validation_detail: Option<validate::Validation>,
+}
+
+impl TableResult {
+    /// DMS's validation words.
+    pub fn validation_state(&self) -> &'static str {
+        match (&self.validation_detail, self.validation) {
+            (Some(d), _) if !d.ok() => "Mismatched records",
+            (Some(d), _) => match &d.method {
+                validate::Method::Rows | validate::Method::Checksums { .. } => "Validated",
+                validate::Method::TableChecksum(r) if r.starts_with("No primary key") => {
+                    "No primary key (counts and checksums match)"
+                }
+                validate::Method::TableChecksum(_) => "Validated (table checksum)",
+                validate::Method::CountsOnly(r) if r.starts_with("No primary key") => {
+                    "No primary key (counts match)"
+                }
+                validate::Method::CountsOnly(_) => "Validated (counts)",
+            },
+            (None, None) => "Not validated",
+            (None, Some((s, t))) if s == t => "Validated (counts)",
+            (None, Some(_)) => "Mismatched records",
+        }
+    }
+
+    /// Rows missing on the target, extra there, or different.
+    pub fn mismatched(&self) -> u64 {
+        self.validation_detail
+            .as_ref()
+            .map(|d| d.missing + d.extra + d.different)
+            .unwrap_or(0)
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub task: String,
+    pub tables: Vec<TableResult>,
+    pub seconds: f64,
+    /// The process's peak resident memory at the end of the run, in bytes (Linux).
+    #[serde(default)]
+    pub peak_memory: Option<u64>,
+    /// Schema statements (keys, indexes, triggers, views...) that failed on the target.
+    #[serde(default)]
+    pub schema_failures: Vec<SchemaFailure>,
+}
+
+/// A schema statement of a task that failed on the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaFailure {
+    /// "index public.film_title_idx".
+    pub object: String,
+    pub statement: String,
+    pub error: String,
+    /// Recorded to be tried again once replication has caught up (full load and CDC): not a
+    /// failure of the load itself.
+    pub deferred: bool,
+}
+
+/// This process's resident memory now and at its peak, in bytes (from /proc on Linux; None
+/// elsewhere).
+pub fn memory_in_use() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|k| k * 1024)
+    };
+    Some((kb("VmRSS:")?, kb("VmHWM:")?))
+}
+
+impl Summary {
+    /// Tables that failed or do not match, plus schema statements that failed for good: what
+    /// makes the task unfinished.
+    pub fn problems(&self) -> usize {
+        self.failed() + self.schema_failures.iter().filter(|f| !f.deferred).count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.tables
+            .iter()
+            .filter(|t| {
+                t.state == TableState::Error
+                    || t.validation.is_some_and(|(s, t)| s != t)
+                    || t.validation_detail.as_ref().is_some_and(|d| !d.ok())
+            })
+            .count()
+    }
+}
+
+/// One table ready to move: the plan, the target's spelling and each column's kinds.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub plan: TablePlan,
+    pub label: String,
+    /// The target table, quoted and qualified for the target engine.
+    pub target_sql: String,
+    /// (source column, target column quoted, source kind, target kind)
+    pub columns: Vec<(String, String, Kind, Kind)>,
+    /// The target columns' names as they are on the target (unquoted), in the same order.
+    pub target_columns: Vec<String>,
+    pub estimated_rows: Option<i64>,
+    /// The key range this copy loads, when the table is loaded in ranges.
+    pub range: Option<KeyRange>,
+    /// Per column: the source SQL computing it (columns added by a transformation), or None.
+    pub source_exprs: Vec<Option<String>>,
+    /// Per column: a LOB (text, blob, bytea, clob... columns of unbounded size).
+    pub lobs: Vec<bool>,
+    /// Limited LOB mode: LOB values longer than this many bytes are cut to it (and counted).
+    pub lob_limit: Option<u64>,
+    /// The target cannot hold NUL characters in text (PostgreSQL): what to do with them.
+    pub nul: Option<NulChars>,
+    /// The primary key to build once the table is loaded (PostgreSQL tables the task creates).
+    pub key_sql: Option<String>,
+    /// The source's columns hold only values of their declared types (MySQL, PostgreSQL; a
+    /// SQLite column can hold any value).
+    pub typed_source: bool,
+}
+
+impl Prepared {
+    /// Cuts LOB value `v` of column `i` to the LOB limit (at a character boundary; binary values
+    /// travel as hex, two digits a byte); true when it was cut.
+    pub fn truncate_lob(&self, i: usize, v: &mut Option<String>) -> bool {
+        let Some(s) = v.as_mut() else {
+            return false;
+        };
+        match self.lob_cut(i, s).map(str::len) {
+            Some(n) => {
+                s.truncate(n);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// [`Prepared::truncate_lob`] of a borrowed value: the part kept, when it is cut.
+    pub fn lob_cut<'a>(&self, i: usize, s: &'a str) -> Option<&'a str> {
+        let (Some(limit), Some(true)) = (self.lob_limit, self.lobs.get(i)) else {
+            return None;
+        };
+        let max = if self.columns[i].2 == Kind::Binary {
+            limit.saturating_mul(2)
+        } else {
+            limit
+        } as usize;
+        if s.len() <= max {
+            return None;
+        }
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(&s[..end])
+    }
+
+    /// Whether the target must have value `v` of column `i` changed by the task's settings
+    /// before it can hold it: LOBs cut to the limit, NUL characters removed. Validation
+    /// compares the source's values so changed.
+    pub fn alters(&self, i: usize) -> bool {
+        (self.lob_limit.is_some() && self.lobs.get(i).copied().unwrap_or(false))
+            || self.nul == Some(NulChars::Remove) && self.holds_text(i)
+    }
+
+    /// Value `v` of column `i` as the load writes it by the task's settings (LOB cut, NUL
+    /// characters removed), for comparing with the target.
+    pub fn as_written(&self, i: usize, v: &mut Option<String>) {
+        self.truncate_lob(i, v);
+        let _ = self.fix_nul(i, v);
+    }
+
+    /// Whether column `i` is text on the target (NUL characters matter there).
+    pub(super) fn holds_text(&self, i: usize) -> bool {
+        !matches!(
+            self.columns[i].3,
+            Kind::Binary | Kind::Integer | Kind::Decimal | Kind::Float | Kind::Bool | Kind::Bit(_)
+        )
+    }
+
+    /// Removes NUL characters from value `v` of column `i` when the task says so. Ok(true):
+    /// some were removed; Err: the target cannot hold the value (the error policy decides).
+    pub fn fix_nul(&self, i: usize, v: &mut Option<String>) -> std::result::Result<bool, String> {
+        let Some(s) = v.as_mut() else {
+            return Ok(false);
+        };
+        match self.nul_fix(i, s)? {
+            Some(clean) => {
+                *s = clean;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// [`Prepared::fix_nul`] of a borrowed value: the value without its NUL characters, when
+    /// it had some and the task removes them.
+    pub fn nul_fix(&self, i: usize, s: &str) -> std::result::Result<Option<String>, String> {
+        let Some(policy) = self.nul else {
+            return Ok(None);
+        };
+        if !self.holds_text(i) || !s.as_bytes().contains(&0) {
+            return Ok(None);
+        }
+        match policy {
+            NulChars::Remove => Ok(Some(s.replace('\0', ""))),
+            NulChars::Error => Err(format!(
+                "column {}: the text holds a NUL character (U+0000), which PostgreSQL cannot store (task setting \"NUL characters\": remove them, or keep this error)",
+                self.columns[i].0
+            )),
+        }
+    }
+
+    /// The SELECT-list expression reading column `i` on the source as canonical text.
+    pub fn source_value(&self, engine: Engine, i: usize) -> String {
+        let (c, _, k, _) = &self.columns[i];
+        match self.source_exprs.get(i) {
+            Some(Some(e)) => values::select_sql(engine, &format!("({e})"), *k),
+            _ => values::select_expr(engine, c, *k),
+        }
+    }
+}
+
+/// A range of a table's first primary-key column (integers), loaded on its own, in parallel
+/// with the table's other ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRange {
+    /// The key column's index in [`Prepared::columns`].
+    pub column: usize,
+    /// Inclusive; None: from the start.
+    pub from: Option<i128>,
+    /// Exclusive; None: to the end.
+    pub to: Option<i128>,
+}
+
+impl KeyRange {
+    /// The WHERE conditions on column `col` (quoted).
+    pub fn conditions(&self, col: &str) -> Vec<String> {
+        let mut out = vec![];
+        if let Some(f) = self.from {
+            out.push(format!("{col} >= {f}"));
+        }
+        if let Some(t) = self.to {
+            out.push(format!("{col} < {t}"));
+        }
+        out
+    }
+}
