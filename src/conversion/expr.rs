@@ -161,6 +161,16 @@ pub fn convert_default(raw: &str, target_type: &str, dialect: Dialect, rules: &R
     if let Some(v) = rules.functions.get(&lower) {
         return Default::Value(v.clone());
     }
+    if dialect == Dialect::Sqlite
+        && let Some(v) = super::sqlite_time::convert_text(&d, target)
+    {
+        // MySQL takes an expression default in parentheses.
+        return Default::Value(if target == Dialect::MySql {
+            format!("({v})")
+        } else {
+            v
+        });
+    }
     let name = lower
         .split('(')
         .next()

@@ -80,6 +80,10 @@ const MYSQL_SAME: &[&str] = &[
     "uuid",
     "unhex",
     "hex",
+    "utc_timestamp",
+    "timestampadd",
+    "timestampdiff",
+    "date_format",
 ];
 
 /// Functions that exist with the same meaning on SQLite (lower case).

@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod data;
+pub mod domains;
 pub mod expr;
 pub mod finish;
 pub mod fold;
@@ -18,6 +19,8 @@ pub mod order;
 pub mod pg_triggers;
 pub mod procedural;
 pub mod rules;
+pub mod self_update;
+pub mod sqlite_time;
 pub mod tsql;
 pub mod verify;
 pub mod view;
@@ -211,7 +214,8 @@ pub fn convert(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Repo
 fn convert_here(source: &Source, target: Dialect, rules: &RuleSet) -> Result<Report> {
     match target {
         Dialect::Postgres | Dialect::MySql | Dialect::Sqlite if rules.target == target => {
-            let (folded_source, folded) = fold::fold(source);
+            let (mut folded_source, folded) = fold::fold(source);
+            domains::inline(&mut folded_source, target);
             let mut report = writer::convert(&folded_source, rules, &folded);
             ledger::build(source, &mut report);
             Ok(report)

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, Query, Statement, VisitMut, VisitorMut,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments,
+    Ident, ObjectName, ObjectNamePart, Query, Statement, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -86,6 +86,12 @@ struct Rewriter<'a> {
     fold: bool,
     /// Columns (lower case) that became boolean: `col = 1` is rewritten `col = true`.
     booleans: BTreeSet<String>,
+    /// Columns (lower case, `table.column`, or `column` when it is text in every table) of
+    /// SQLite's text affinity: `col = 1` compares text there (the number is made text first),
+    /// so it is written `col = '1'`.
+    texts: BTreeSet<String>,
+    /// Aliases (lower case) of the statement's tables: `cu` → `customer`.
+    aliases: std::collections::HashMap<String, String>,
     /// The source dialect, where a function's meaning depends on it (Oracle CURRENT_DATE).
     dialect: Option<Dialect>,
     /// Map functions to the neutral (PostgreSQL) form: off when the source already is
@@ -102,6 +108,8 @@ impl<'a> Rewriter<'a> {
             warnings: vec![],
             fold: names.fold,
             booleans: BTreeSet::new(),
+            texts: BTreeSet::new(),
+            aliases: Default::default(),
             dialect: None,
             translate: names.target == Dialect::Postgres,
         }
@@ -222,7 +230,7 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-        if let Expr::BinaryOp { left, right, .. } = e {
+        if let Expr::BinaryOp { left, op, right } = e {
             let mut x_left: &Expr = left;
             while let Expr::Nested(i) = x_left {
                 x_left = i;
@@ -239,6 +247,17 @@ impl VisitorMut for Rewriter<'_> {
                 _ => false,
             };
             let (left_bool, right_bool) = (is_bool_col(x_left), is_bool_col(x_right));
+            let is_text_col = |x: &Expr| match x {
+                Expr::Identifier(i) => self.texts.contains(&i.value.to_lowercase()),
+                Expr::CompoundIdentifier(v) if v.len() >= 2 => {
+                    let q = v[v.len() - 2].value.to_lowercase();
+                    let table = self.aliases.get(&q).unwrap_or(&q);
+                    let col = v[v.len() - 1].value.to_lowercase();
+                    self.texts.contains(&format!("{table}.{col}")) || self.texts.contains(&col)
+                }
+                _ => false,
+            };
+            let (left_text, right_text) = (is_text_col(x_left), is_text_col(x_right));
             let as_bool = |x: &mut Expr| {
                 if let Expr::Value(v) = x
                     && let sqlparser::ast::Value::Number(n, _) = &v.value
@@ -251,6 +270,28 @@ impl VisitorMut for Rewriter<'_> {
                 as_bool(innermost(right));
             } else if right_bool {
                 as_bool(innermost(left));
+            }
+            let as_text = |x: &mut Expr| {
+                if let Expr::Value(v) = x
+                    && let sqlparser::ast::Value::Number(n, _) = &v.value
+                {
+                    v.value = sqlparser::ast::Value::SingleQuotedString(n.clone());
+                }
+            };
+            if matches!(
+                op,
+                BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::Lt
+                    | BinaryOperator::LtEq
+                    | BinaryOperator::Gt
+                    | BinaryOperator::GtEq
+            ) {
+                if left_text {
+                    as_text(innermost(right));
+                } else if right_text {
+                    as_text(innermost(left));
+                }
             }
         }
         // schema.table.column: the schema as the target names it (none for the default).
@@ -365,7 +406,13 @@ impl VisitorMut for Rewriter<'_> {
             Expr::Function(f) => {
                 let name = f.name.to_string().to_lowercase();
                 let (a, clauses, distinct) = args(f);
+                let sqlite_time = if self.dialect == Some(Dialect::Sqlite) {
+                    super::sqlite_time::convert(&name, &a, self.names.target)
+                } else {
+                    None
+                };
                 match (name.as_str(), a.len()) {
+                    _ if sqlite_time.is_some() => sqlite_time.as_deref().and_then(expr),
                     ("ifnull" | "nvl" | "isnull", 2) => {
                         expr(&format!("coalesce({}, {})", a[0], a[1]))
                     }
@@ -537,7 +584,7 @@ pub fn convert_view(
     names: &Names,
     target_schema: &str,
 ) -> Result<ConvertedView, String> {
-    convert_view_with_booleans(sql, dialect, names, target_schema, &[])
+    convert_view_with_booleans(sql, dialect, names, target_schema, &[], &[])
 }
 
 /// [`convert_view`], knowing which columns became boolean (`Discontinued <> 0` → `<> false`).
@@ -547,6 +594,7 @@ pub fn convert_view_with_booleans(
     names: &Names,
     target_schema: &str,
     booleans: &[String],
+    texts: &[String],
 ) -> Result<ConvertedView, String> {
     let st = match parse_one(sql, dialect) {
         Ok(st) => st,
@@ -565,6 +613,12 @@ pub fn convert_view_with_booleans(
     };
     let mut r = Rewriter {
         booleans: booleans.iter().map(|b| b.to_lowercase()).collect(),
+        texts: texts.iter().map(|b| b.to_lowercase()).collect(),
+        aliases: if texts.is_empty() {
+            Default::default()
+        } else {
+            table_aliases(&query)
+        },
         ..Rewriter::for_dialect(names, target_schema, dialect)
     };
     let loose = if dialect == Dialect::MySql && names.target == Dialect::Postgres {
@@ -634,6 +688,41 @@ pub fn convert_expression(
 ) -> Result<(String, Vec<String>), String> {
     let (st, w) = convert_statement(&format!("SELECT {sql}"), dialect, names, target_schema)?;
     Ok((st.trim_start_matches("SELECT ").to_string(), w))
+}
+
+/// The aliases of a query's tables (lower case), wherever they are; an alias given to two
+/// different tables is left out.
+fn table_aliases(q: &Query) -> std::collections::HashMap<String, String> {
+    use sqlparser::ast::{TableFactor, Visit, Visitor};
+    #[derive(Default)]
+    struct Aliases(std::collections::HashMap<String, Option<String>>);
+    impl Visitor for Aliases {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table {
+                name,
+                alias: Some(a),
+                ..
+            } = t
+                && let Some(table) = name.0.last().and_then(|p| p.as_ident())
+            {
+                let table = table.value.to_lowercase();
+                let e = self
+                    .0
+                    .entry(a.name.value.to_lowercase())
+                    .or_insert_with(|| Some(table.clone()));
+                if e.as_deref() != Some(table.as_str()) {
+                    *e = None;
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut v = Aliases::default();
+    let _ = q.visit(&mut v);
+    v.0.into_iter()
+        .filter_map(|(a, t)| t.map(|t| (a, t)))
+        .collect()
 }
 
 /// Rewrites a query in place (the VALUES or SELECT of an INSERT) and returns the warnings.

@@ -76,12 +76,14 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
                 }
                 yes.difference(&no).cloned().collect()
             };
+            let texts = sqlite_text_columns(cx);
             match crate::conversion::view::convert_view_with_booleans(
                 &source_sql,
                 cx.src.dialect,
                 &cx.names,
                 &target_schema,
                 &booleans,
+                &texts,
             ) {
                 Ok(cv) => {
                     let name = cx.names.qualified(&s.name, &v.name);
@@ -478,4 +480,32 @@ pub(super) fn script_only_objects(cx: &mut Ctx, schema: &str) {
         o.action_items.push(a);
         cx.push(o);
     }
+}
+
+/// For a SQLite source and a PostgreSQL target: the columns of text affinity (lower case,
+/// `table.column`, and `column` when it is text in every table that has it), where SQLite
+/// compares `col = 1` as text and PostgreSQL refuses it.
+fn sqlite_text_columns(cx: &Ctx) -> Vec<String> {
+    if cx.src.dialect != Dialect::Sqlite || cx.target != Dialect::Postgres {
+        return vec![];
+    }
+    let mut yes = std::collections::BTreeSet::new();
+    let mut no = std::collections::BTreeSet::new();
+    let mut qualified = vec![];
+    for t in cx.src.catalog.schemas.iter().flat_map(|x| x.tables.iter()) {
+        for c in &t.columns {
+            let ty = c.data_type.name.to_ascii_uppercase();
+            let text =
+                !ty.contains("INT") && ["CHAR", "CLOB", "TEXT"].iter().any(|k| ty.contains(k));
+            let name = c.name.to_lowercase();
+            if text {
+                qualified.push(format!("{}.{name}", t.name.to_lowercase()));
+                yes.insert(name);
+            } else {
+                no.insert(name);
+            }
+        }
+    }
+    qualified.extend(yes.difference(&no).cloned());
+    qualified
 }

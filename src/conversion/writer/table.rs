@@ -47,6 +47,25 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         );
         o.action_items.push(a);
     }
+    if let Some(parents) = t
+        .storage
+        .as_deref()
+        .and_then(|x| x.strip_prefix("inherits "))
+        && target != Dialect::Postgres
+    {
+        let a = cx.action(
+            &o,
+            "TB1123",
+            Category::Simple,
+            format!(
+                "The table inherits from {parents}: {} has no table inheritance, so it is created with all its columns, but its rows are no longer part of {parents} (a query on {parents} does not see them)",
+                target.label()
+            ),
+            "Query the parent and its child tables together where the application reads the parent, or merge them",
+            None,
+        );
+        o.action_items.push(a);
+    }
     let qt = cx.names.qualified(&s.name, &t.name);
     let target_schema = cx.names.schema(&s.name);
     if cx.names.too_long(&t.name) {

@@ -10,6 +10,11 @@ pub(super) fn trigger(
     text: &str,
 ) -> Result<(Vec<String>, Vec<String>), String> {
     let target_schema = cx.names.schema(&s.name);
+    if cx.src.dialect == Dialect::Sqlite
+        && let Some(stamps) = crate::conversion::self_update::self_update(s, tr)
+    {
+        return stamp_trigger(cx, s, tr, &stamps);
+    }
     let (body, condition) = if cx.src.dialect == Dialect::Sqlite
         && text.to_ascii_uppercase().trim_start().starts_with("CREATE")
     {
@@ -29,6 +34,7 @@ pub(super) fn trigger(
     } else {
         (crate::conversion::procedural::trigger_body(text), None)
     };
+    sqlite_rowid(cx, &body)?;
     let b = crate::conversion::procedural::convert_body(
         &body,
         cx.src.dialect,
@@ -108,6 +114,11 @@ pub(super) fn table_writing_trigger(
 ) -> Result<(Vec<String>, Vec<String>), String> {
     use crate::conversion::procedural::statements;
     let target_schema = cx.names.schema(&s.name);
+    if cx.src.dialect == Dialect::Sqlite
+        && let Some(stamps) = crate::conversion::self_update::self_update(s, tr)
+    {
+        return stamp_trigger(cx, s, tr, &stamps);
+    }
     let (body, mut condition) = if cx.src.dialect == Dialect::Sqlite {
         let t = crate::discovery::sqlite::parse_trigger(&tr.name, &tr.table, text);
         (t.body, t.condition)
@@ -123,6 +134,7 @@ pub(super) fn table_writing_trigger(
             };
         (inner, None)
     };
+    sqlite_rowid(cx, &body)?;
     let mut pieces = statements(&body);
     // MySQL: one IF around the whole body.
     if cx.src.dialect == Dialect::MySql
@@ -153,6 +165,12 @@ pub(super) fn table_writing_trigger(
             return Err(format!(
                 "only triggers that write other tables are converted to {} (this one has: {})",
                 cx.target.label(),
+                first_line(p)
+            ));
+        }
+        if cx.target == Dialect::MySql && written_table(p).eq_ignore_ascii_case(&tr.table) {
+            return Err(format!(
+                "MySQL refuses a trigger that writes the table it fires on ({})",
                 first_line(p)
             ));
         }
@@ -245,6 +263,159 @@ pub(super) fn table_writing_trigger(
         )
     };
     Ok((vec![sql], warnings))
+}
+
+/// Refuses a SQLite trigger body that names `rowid`, which no other engine has.
+fn sqlite_rowid(cx: &Ctx, body: &str) -> Result<(), String> {
+    let up = body.to_ascii_uppercase();
+    if cx.src.dialect == Dialect::Sqlite
+        && ["ROWID", "_ROWID_"]
+            .iter()
+            .any(|k| crate::sqltext::find_keyword(&up, k, 0).is_some())
+    {
+        return Err(format!(
+            "the trigger uses SQLite's rowid, which {} has not: name the row by its key",
+            cx.target.label()
+        ));
+    }
+    Ok(())
+}
+
+/// The table an INSERT, UPDATE, DELETE or REPLACE writes (its last name part, unquoted).
+fn written_table(statement: &str) -> String {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    let up: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let at = match up.first().map(String::as_str) {
+        Some("UPDATE") => up.iter().position(|w| {
+            ![
+                "UPDATE",
+                "OR",
+                "IGNORE",
+                "REPLACE",
+                "ROLLBACK",
+                "ABORT",
+                "FAIL",
+                "LOW_PRIORITY",
+            ]
+            .contains(&w.as_str())
+        }),
+        Some("DELETE") => up.iter().position(|w| w == "FROM").map(|i| i + 1),
+        Some("INSERT" | "REPLACE") => up.iter().position(|w| w == "INTO").map(|i| i + 1),
+        _ => None,
+    };
+    at.and_then(|i| words.get(i))
+        .map(|w| {
+            let name = w.split('(').next().unwrap_or_default();
+            name.rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .trim_matches(|c| matches!(c, '"' | '`' | '[' | ']'))
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A SQLite trigger that stamps its own row (see [`crate::conversion::self_update`]) as a
+/// BEFORE trigger assigning `NEW.column`, with the same events, UPDATE OF columns and WHEN.
+fn stamp_trigger(
+    cx: &Ctx,
+    s: &Schema,
+    tr: &Trigger,
+    stamps: &[(String, String)],
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let target_schema = cx.names.schema(&s.name);
+    let mut warnings = vec![];
+    let mut sets = vec![];
+    for (col, value) in stamps {
+        let (v, w) = crate::conversion::view::convert_expression(
+            value,
+            Dialect::Sqlite,
+            &cx.names,
+            &target_schema,
+        )?;
+        warnings.extend(w);
+        let c = cx.names.ident(col);
+        sets.push(if cx.target == Dialect::Postgres {
+            format!("NEW.{c} := {v};")
+        } else {
+            format!("SET NEW.{c} = {v};")
+        });
+    }
+    let (_, when) = crate::conversion::self_update::sqlite_body(tr);
+    let mut conds = vec![];
+    if let Some(c) = &when {
+        let (e, w) = crate::conversion::view::convert_expression(
+            c,
+            Dialect::Sqlite,
+            &cx.names,
+            &target_schema,
+        )?;
+        warnings.extend(w);
+        conds.push(format!("({e})"));
+    }
+    let cols = crate::conversion::pg_triggers::update_of(tr.definition.as_deref().unwrap_or(""));
+    let events: Vec<&str> = tr
+        .events
+        .iter()
+        .map(|e| match e {
+            TriggerEvent::Insert => "INSERT",
+            _ => "UPDATE",
+        })
+        .collect();
+    let name = cx.names.ident(&tr.name);
+    let table = cx.names.qualified(&s.name, &tr.table);
+    if cx.target == Dialect::Postgres {
+        let func = cx.names.qualified(&s.name, &format!("{}_fn", tr.name));
+        let function = format!(
+            "CREATE OR REPLACE FUNCTION {func}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    {}\n    RETURN NEW;\nEND\n$$",
+            sets.join("\n    ")
+        );
+        let of = if cols.is_empty() {
+            String::new()
+        } else {
+            let c: Vec<String> = cols.iter().map(|c| cx.names.ident(c)).collect();
+            format!(" OF {}", c.join(", "))
+        };
+        let when = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHEN ({})", conds.join(" AND "))
+        };
+        let create = format!(
+            "CREATE TRIGGER {name} BEFORE {}{of} ON {table} FOR EACH ROW{when} EXECUTE FUNCTION {func}()",
+            events.join(" OR ")
+        );
+        return Ok((vec![function, create], warnings));
+    }
+    let [event] = events.as_slice() else {
+        return Err("a trigger on several events is not converted".into());
+    };
+    if !cols.is_empty() {
+        conds.push(
+            cols.iter()
+                .map(|c| {
+                    let c = cx.names.ident(c);
+                    format!("NOT (NEW.{c} <=> OLD.{c})")
+                })
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        );
+    }
+    let body = if conds.is_empty() {
+        format!("    {}", sets.join("\n    "))
+    } else {
+        format!(
+            "    IF {} THEN\n        {}\n    END IF;",
+            conds.join(" AND "),
+            sets.join("\n        ")
+        )
+    };
+    Ok((
+        vec![format!(
+            "CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW\nBEGIN\n{body}\nEND"
+        )],
+        warnings,
+    ))
 }
 
 /// The PL/pgSQL body of the function a PostgreSQL trigger executes.

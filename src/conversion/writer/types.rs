@@ -25,18 +25,10 @@ pub(super) fn user_type(cx: &mut Ctx, s: &Schema, ty: &UserType) {
                 "Enum type: each column of this type becomes text with a CHECK listing the values"
                     .to_string(),
             ),
-            UserTypeKind::Domain { checks, .. } if !checks.is_empty() => (
-                "TB1408",
-                Category::Simple,
-                format!(
-                    "Domain: columns of this type take its base type; its checks ({}) are not carried over",
-                    checks.join(" ")
-                ),
-            ),
             UserTypeKind::Domain { .. } => (
                 "TB1408",
                 Category::Automatic,
-                "Domain: columns of this type take its base type".to_string(),
+                "Domain: columns of this type take its base type, with its NOT NULL, its default and its checks (as checks of their tables)".to_string(),
             ),
             UserTypeKind::Composite { .. } => (
                 "TB1409",

@@ -149,8 +149,8 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             );
             s = remove_using_index(&s);
         }
-        Dialect::Postgres => s = pg_fold_unquoted(&s),
-        Dialect::Sqlite => {}
+        Dialect::Postgres => s = pg_identity_options(&pg_fold_unquoted(&s)),
+        Dialect::Sqlite => s = sqlite_type_words(&s),
     }
     s
 }
@@ -195,19 +195,78 @@ pub(super) fn oracle_star_precision(text: &str) -> String {
     s
 }
 
-/// PostgreSQL folds unquoted identifiers to lower case: `(UserName)` names the column
-/// `username`. Done on the tokens, so strings, quoted names and dollar-quoted bodies stay as
-/// written (text the tokenizer cannot read is left as it is, for the parser to report).
-pub(super) fn pg_fold_unquoted(text: &str) -> String {
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let d = sp::PostgreSqlDialect {};
-    let Ok(tokens) = Tokenizer::new(&d, text).tokenize_with_location() else {
-        return text.to_string();
-    };
-    // Byte offset of each line's start; spans count lines from 1 and columns in characters.
+/// PostgreSQL takes an identity column's sequence options in any order
+/// (`AS IDENTITY (START WITH 1000 INCREMENT BY 10)`); sqlparser only in the order of the
+/// CREATE SEQUENCE synopsis, and not `SEQUENCE NAME`, `AS type` or `RESTART`. The options are
+/// put in that order; those three, which say nothing a target keeps, are left out.
+pub(super) fn pg_identity_options(text: &str) -> String {
+    let mut s = text.to_string();
+    let mut from = 0;
+    while let Some(p) = crate::discovery::find_keyword(&s.to_ascii_uppercase(), "IDENTITY", from) {
+        from = p + "IDENTITY".len();
+        let rest = &s[from..];
+        let open = from + (rest.len() - rest.trim_start().len());
+        if !s[open..].starts_with('(') {
+            continue;
+        }
+        let Some(close) = crate::discovery::matching_paren(&s, open) else {
+            break;
+        };
+        let words: Vec<String> = s[open + 1..close]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let up: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        // (rank, text) per option, in the order sqlparser reads them.
+        let mut options: Vec<(u8, String)> = vec![];
+        let mut i = 0;
+        let word = |i: usize| up.get(i).map(String::as_str).unwrap_or_default();
+        while i < words.len() {
+            let (rank, len) = match (word(i), word(i + 1)) {
+                ("INCREMENT", "BY") => (0, 3),
+                ("INCREMENT", _) => (0, 2),
+                ("MINVALUE", _) => (1, 2),
+                ("NO", "MINVALUE") => (1, 2),
+                ("MAXVALUE", _) => (2, 2),
+                ("NO", "MAXVALUE") => (2, 2),
+                ("START", "WITH") => (3, 3),
+                ("START", _) => (3, 2),
+                ("CACHE", _) => (4, 2),
+                ("NO", "CYCLE") => (5, 2),
+                ("CYCLE", _) => (5, 1),
+                ("SEQUENCE", "NAME") => (9, 3),
+                ("RESTART", "WITH") => (9, 3),
+                ("RESTART", _) => (9, 2),
+                ("AS", _) => (9, 2),
+                _ => (9, 1),
+            };
+            let end = (i + len).min(words.len());
+            if rank < 9 {
+                options.push((rank, words[i..end].join(" ")));
+            }
+            i = end;
+        }
+        options.sort_by_key(|(r, _)| *r);
+        let inner = options
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let replacement = if inner.is_empty() {
+            String::new()
+        } else {
+            format!("({inner})")
+        };
+        s.replace_range(open..close + 1, &replacement);
+    }
+    s
+}
+
+/// Byte offsets in `text` of tokenizer locations (lines from 1, columns in characters).
+fn span_offsets(text: &str) -> impl Fn(u64, u64) -> Option<usize> + '_ {
     let mut line_starts = vec![0usize];
     line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    let offset = |line: u64, column: u64| -> Option<usize> {
+    move |line: u64, column: u64| -> Option<usize> {
         let start = *line_starts.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
         let col = usize::try_from(column).ok()?.checked_sub(1)?;
         let rest = &text[start..];
@@ -219,7 +278,133 @@ pub(super) fn pg_fold_unquoted(text: &str) -> String {
                     .map(|(i, _)| i)
                     .unwrap_or(rest.len()),
         )
+    }
+}
+
+/// SQLite takes any words as a column's type name (`BLOB SUB_TYPE TEXT`, a Firebird habit):
+/// only the words decide its affinity. Names of several words that are not the usual ones
+/// (`DOUBLE PRECISION`, `UNSIGNED BIG INT`, `VARYING CHARACTER` ...) are joined by `_` into
+/// one word the parser reads; the type mapping then sees the whole name.
+pub(super) fn sqlite_type_words(text: &str) -> String {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    const USUAL: [&str; 14] = [
+        "DOUBLE",
+        "PRECISION",
+        "UNSIGNED",
+        "BIG",
+        "INT",
+        "INTEGER",
+        "VARYING",
+        "CHARACTER",
+        "NATIVE",
+        "VARCHAR",
+        "CHAR",
+        "SIGNED",
+        "LONG",
+        "TEXT",
+    ];
+    const ENDS: [&str; 13] = [
+        "CONSTRAINT",
+        "PRIMARY",
+        "NOT",
+        "NULL",
+        "UNIQUE",
+        "CHECK",
+        "DEFAULT",
+        "COLLATE",
+        "REFERENCES",
+        "GENERATED",
+        "AS",
+        "AUTOINCREMENT",
+        "ON",
+    ];
+    let d = sp::SQLiteDialect {};
+    let Ok(tokens) = Tokenizer::new(&d, text).tokenize_with_location() else {
+        return text.to_string();
     };
+    let offset = span_offsets(text);
+    let words: Vec<_> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .collect();
+    let kw = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+        _ => String::new(),
+    };
+    // Only `CREATE [TEMP] TABLE name (columns)`.
+    let lead: Vec<String> = words.iter().take(3).map(|t| kw(&t.token)).collect();
+    let is_table = lead.first().is_some_and(|w| w == "CREATE")
+        && (lead.get(1).is_some_and(|w| w == "TABLE")
+            || lead.get(1).is_some_and(|w| w == "TEMP" || w == "TEMPORARY")
+                && lead.get(2).is_some_and(|w| w == "TABLE"));
+    if !is_table {
+        return text.to_string();
+    }
+    let mut depth = 0;
+    let mut spans = vec![];
+    let mut i = 0;
+    while i < words.len() {
+        match &words[i].token {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Token::Comma | Token::Word(_) if depth == 1 => {
+                // An element starts after `(` or `,`: its name, then the type's words.
+                let start = i + usize::from(words[i].token == Token::Comma);
+                let starts_element =
+                    start > 0 && matches!(words[start - 1].token, Token::LParen | Token::Comma);
+                if starts_element
+                    && let Some(first) = words.get(start)
+                    && !["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
+                        .contains(&kw(&first.token).as_str())
+                {
+                    let mut j = start + 1;
+                    let mut ty = vec![];
+                    while let Some(t) = words.get(j)
+                        && let Token::Word(w) = &t.token
+                        && w.quote_style.is_none()
+                        && !ENDS.contains(&w.value.to_ascii_uppercase().as_str())
+                    {
+                        ty.push(*t);
+                        j += 1;
+                    }
+                    let unusual = ty.iter().any(|t| !USUAL.contains(&kw(&t.token).as_str()));
+                    if ty.len() > 1 && unusual {
+                        spans.push((ty[0].span.start, ty[ty.len() - 1].span.end));
+                    }
+                    i = j;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut out = text.to_string();
+    for (a, b) in spans.iter().rev() {
+        let (Some(a), Some(b)) = (offset(a.line, a.column), offset(b.line, b.column)) else {
+            return text.to_string();
+        };
+        let joined = text[a..b].split_whitespace().collect::<Vec<_>>().join("_");
+        out.replace_range(a..b, &joined);
+    }
+    out
+}
+
+/// PostgreSQL folds unquoted identifiers to lower case: `(UserName)` names the column
+/// `username`. Done on the tokens, so strings, quoted names and dollar-quoted bodies stay as
+/// written (text the tokenizer cannot read is left as it is, for the parser to report).
+pub(super) fn pg_fold_unquoted(text: &str) -> String {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let d = sp::PostgreSqlDialect {};
+    let Ok(tokens) = Tokenizer::new(&d, text).tokenize_with_location() else {
+        return text.to_string();
+    };
+    let offset = span_offsets(text);
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     for t in &tokens {

@@ -219,6 +219,37 @@ pub(super) fn create(
                         }
                     }
                 }
+                // PostgreSQL `INHERITS (parent)` and `PARTITION OF parent`: the parent's
+                // columns (with their NOT NULL and defaults) come first.
+                let parents: Vec<&ObjectName> = ct
+                    .inherits
+                    .iter()
+                    .flatten()
+                    .chain(ct.partition_of.as_ref())
+                    .collect();
+                let mut inherited = vec![];
+                for p in parents {
+                    if let Some(parent) = find_table(out, &qname(p), &fb) {
+                        for c in &parent.columns {
+                            let known = t.columns.iter().chain(&inherited).any(
+                                |x: &crate::model::Column| x.name.eq_ignore_ascii_case(&c.name),
+                            );
+                            if !known {
+                                inherited.push(c.clone());
+                            }
+                        }
+                    }
+                }
+                if !inherited.is_empty() {
+                    inherited.append(&mut t.columns);
+                    t.columns = inherited;
+                }
+                if let Some(parents) = &ct.inherits
+                    && !parents.is_empty()
+                {
+                    let names: Vec<String> = parents.iter().map(|p| qname(p).name).collect();
+                    t.storage = Some(format!("inherits {}", names.join(", ")));
+                }
                 let q = qname(&ct.name);
                 push_object(out, kind, q.clone(), None, raw, None);
                 let schema = schema_mut(&mut out.catalog, &q, &fb);
@@ -374,6 +405,20 @@ pub(super) fn create(
                 });
             Outcome::Parsed
         }
+        ObjectKind::Domain if d == Dialect::Postgres => match pg_domain(&raw.text) {
+            Ok(kind_model) => {
+                push_object(out, kind, name.clone(), None, raw, None);
+                schema_mut(&mut out.catalog, &name, &fb)
+                    .types
+                    .push(UserType {
+                        name: name.name.clone(),
+                        kind: kind_model,
+                        comment: None,
+                    });
+                Outcome::Parsed
+            }
+            Err(e) => unparsed(out, kind, name, None, raw, e),
+        },
         ObjectKind::Type | ObjectKind::Domain => match parse_one(&raw.text, d) {
             Ok(st) => {
                 let text = st.to_string();
@@ -582,4 +627,53 @@ pub(super) fn unparsed(
 ) -> Outcome {
     push_object(out, kind, name, table, raw, Some(error.clone()));
     Outcome::Unparsed { error }
+}
+
+/// A PostgreSQL `CREATE DOMAIN`: its base type, NOT NULL, default and checks (as
+/// `CHECK (expression)`, the way the catalog shows them). sqlparser reads no NOT NULL there:
+/// it is taken out first (with its constraint name).
+fn pg_domain(text: &str) -> Result<UserTypeKind, String> {
+    let mut t = text.trim().trim_end_matches(';').to_string();
+    let mut not_null = false;
+    while let Some(p) = crate::discovery::find_keyword(&t.to_ascii_uppercase(), "NOT NULL", 0) {
+        not_null = true;
+        let mut start = p;
+        // `CONSTRAINT name NOT NULL`
+        let before: Vec<&str> = t[..p].split_whitespace().collect();
+        if before.len() >= 2 && before[before.len() - 2].eq_ignore_ascii_case("CONSTRAINT") {
+            let name = before[before.len() - 1];
+            if let Some(q) = t[..p].rfind(name)
+                && let Some(c) = t[..q].to_ascii_uppercase().rfind("CONSTRAINT")
+            {
+                start = c;
+            }
+        }
+        t.replace_range(start..p + "NOT NULL".len(), " ");
+    }
+    match parse_one(&t, Dialect::Postgres)? {
+        Statement::CreateDomain(cd) => Ok(UserTypeKind::Domain {
+            base: cd.data_type.to_string(),
+            nullable: !not_null,
+            default: cd.default.as_ref().map(|e| e.to_string()),
+            checks: cd
+                .constraints
+                .iter()
+                .filter_map(|c| match c {
+                    sqlparser::ast::TableConstraint::Check(ch) => {
+                        Some(format!("CHECK ({})", ch.expr))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }),
+        other => Err(format!(
+            "parsed as {}",
+            other
+                .to_string()
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+    }
 }

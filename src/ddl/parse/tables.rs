@@ -27,6 +27,23 @@ pub(super) fn resolve_user_types(catalog: &mut Catalog) {
         for t in &mut s.tables {
             for c in &mut t.columns {
                 let d = &mut c.data_type;
+                // `schema.type`: the schema is the type's.
+                if d.type_schema.is_none()
+                    && let Some((ts, n)) = d.name.rsplit_once('.')
+                {
+                    let ts = unquote(ts).to_lowercase();
+                    let n = unquote(n);
+                    if types
+                        .iter()
+                        .any(|(s, t, _)| s.to_lowercase() == ts && *t == n.to_lowercase())
+                    {
+                        d.type_schema = types
+                            .iter()
+                            .find(|(s, _, _)| s.to_lowercase() == ts)
+                            .map(|(s, _, _)| s.clone());
+                        d.name = n;
+                    }
+                }
                 let name = d.name.to_lowercase();
                 let found = types
                     .iter()
