@@ -271,3 +271,122 @@ async fn apps_corpus_automatic_means_applied() {
         }
     }
 }
+
+/// SQLite's clock defaults (`datetime('now', '+7 days')`, `strftime('%s', 'now')`...) and a
+/// stamp trigger (`UPDATE t SET stamped = datetime('now') WHERE rowid = NEW.rowid`) arrive on
+/// PostgreSQL and MariaDB as defaults and a BEFORE trigger that give what SQLite gives: UTC
+/// times, the offset applied. Checked by inserting a row on each engine, SQLite included.
+#[tokio::test]
+async fn sqlite_clock_defaults_and_stamp_triggers_mean_the_same_on_postgres_and_mariadb() {
+    const SCRIPT: &str = "
+CREATE TABLE ev (
+  id INTEGER PRIMARY KEY,
+  note TEXT,
+  at_now TEXT DEFAULT (datetime('now')),
+  in_week DATETIME DEFAULT (datetime('now', '+7 days')),
+  epoch INTEGER DEFAULT (strftime('%s', 'now')),
+  stamped TIMESTAMP
+);
+CREATE TRIGGER ev_stamp AFTER INSERT ON ev BEGIN
+  UPDATE ev SET stamped = datetime('now', '-1 hours') WHERE rowid = NEW.rowid;
+END;
+";
+    let dir = tempfile::tempdir().unwrap();
+    let source = Source::from_script(parse_script(SCRIPT, Dialect::Sqlite, "clock.sql"));
+    // Seconds from now (UTC) of each column of the row inserted, on one engine.
+    async fn offsets(conn: &Connection, engine: Dialect) -> Vec<i64> {
+        conn.execute("INSERT INTO ev (id, note) VALUES (1, 'x')")
+            .await
+            .unwrap();
+        let epoch = |c: &str| match engine {
+            Dialect::Postgres => {
+                format!("CAST(extract(epoch FROM CAST({c} AS timestamp)) AS bigint)")
+            }
+            Dialect::MySql => format!("TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {c})"),
+            _ => format!("CAST(strftime('%s', {c}) AS INTEGER)"),
+        };
+        let sql = format!(
+            "SELECT {}, {}, epoch, {} FROM ev",
+            epoch("at_now"),
+            epoch("in_week"),
+            epoch("stamped")
+        );
+        let rows = conn.query_text(&sql).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        (0..4)
+            .map(|i| rows[0].at(i).expect("a value").parse::<i64>().unwrap() - now)
+            .collect()
+    }
+    let native = fresh(Dialect::Sqlite, "clock_native", dir.path()).await;
+    native.execute(SCRIPT).await.unwrap();
+    let expected = offsets(&native, Dialect::Sqlite).await;
+    native.close().await;
+    for target in [Dialect::Postgres, Dialect::MySql] {
+        let report = verified(&source, target).await;
+        for o in &report.objects {
+            assert_eq!(
+                o.category,
+                Category::Automatic,
+                "{} on {}: {:?}",
+                object_label(o),
+                target.label(),
+                o.action_items
+            );
+        }
+        let conn = fresh(target, &format!("clock_{}", target as u8), dir.path()).await;
+        for a in apply(&report, &conn, None, false, |_, _| {}).await {
+            assert!(
+                matches!(a.result, StatementResult::Ok),
+                "{}: {:?}",
+                a.sql,
+                a.result
+            );
+        }
+        let got = offsets(&conn, target).await;
+        conn.close().await;
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert!(
+                (g - e).abs() <= 5,
+                "{}: column {i} is {g} s from now, on SQLite {e} s",
+                target.label()
+            );
+        }
+    }
+}
+
+/// PostgreSQL expression indexes SQLite cannot hold (full text on `to_tsvector(...::regconfig)`,
+/// `normalize()`) are not created, each with its reason; the others are, verified.
+#[tokio::test]
+async fn postgres_expression_indexes_sqlite_cannot_hold_are_reported_not_failed() {
+    const SCRIPT: &str = "
+CREATE TABLE doc (id integer PRIMARY KEY, title text NOT NULL, lang text);
+CREATE INDEX doc_fts ON doc USING gin (to_tsvector('english'::regconfig, title));
+CREATE INDEX doc_norm ON doc (normalize(title, NFKC));
+CREATE UNIQUE INDEX doc_key ON doc (coalesce(lang, ''::text), lower(title));
+";
+    let source = Source::from_script(parse_script(SCRIPT, Dialect::Postgres, "doc.sql"));
+    let report = verified(&source, Dialect::Sqlite).await;
+    assert_eq!(report.verification.as_ref().unwrap().objects_failed, 0);
+    let index = |n: &str| {
+        report
+            .objects
+            .iter()
+            .find(|o| o.name == n)
+            .unwrap_or_else(|| panic!("{n} reported"))
+    };
+    for (n, code) in [("doc_fts", "TB1417"), ("doc_norm", "TB1415")] {
+        let o = index(n);
+        assert!(o.target.is_empty(), "{n} is not created");
+        assert!(
+            o.action_items.iter().any(|a| a.code == code),
+            "{n}: {:?}",
+            o.action_items
+        );
+    }
+    let key = index("doc_key");
+    assert_eq!(key.category, Category::Automatic, "{:?}", key.action_items);
+    assert_eq!(key.verified, Some(true));
+}

@@ -332,7 +332,21 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 cx.push(o);
                 continue;
             }
-            _ if target == Dialect::Sqlite => (String::new(), parts),
+            "gin" | "gist" | "brin" | "spgist" if target == Dialect::Sqlite => {
+                let a = cx.action(&o, "TB1417", Category::Medium, format!("Index {}: SQLite has no {method} indexes; not created", ix.name), "Use an FTS5 table for text search, or an index on the values the queries compare", None);
+                o.action_items.push(a);
+                cx.push(o);
+                continue;
+            }
+            _ if target == Dialect::Sqlite => {
+                if let Some(why) = sqlite_unindexable(cx, s, ix) {
+                    let a = cx.action(&o, "TB1415", Category::Medium, format!("Expression index {} not created: {why}", ix.name), "Add a generated column computing the value and index it, or index the columns the queries compare", None);
+                    o.action_items.push(a);
+                    cx.push(o);
+                    continue;
+                }
+                (String::new(), parts)
+            }
             "fulltext" => {
                 let cols: Vec<String> = ix
                     .parts
@@ -391,6 +405,31 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         }
         cx.push(o);
     }
+}
+
+/// Why an expression index cannot be made on SQLite (an expression that uses what SQLite does
+/// not have, such as `to_tsvector`, `normalize` or a `::regconfig` cast), or None.
+fn sqlite_unindexable(cx: &Ctx, s: &Schema, ix: &Index) -> Option<String> {
+    let schema = cx.names.schema(&s.name);
+    for e in ix.parts.iter().filter_map(|p| p.expression.as_ref()) {
+        match crate::conversion::view::convert_expression(e, cx.src.dialect, &cx.names, &schema) {
+            Err(err) => return Some(err),
+            Ok((sql, warnings)) => {
+                if let Some(w) = warnings
+                    .into_iter()
+                    .find(|w| w.contains("may not exist") || w.contains("no known"))
+                {
+                    // The index is not made: what the warning says of the call, without
+                    // its "kept as written".
+                    return Some(w.split("; kept").next().unwrap_or_default().to_string());
+                }
+                if sql.contains("::") {
+                    return Some(format!("{sql} keeps a PostgreSQL cast SQLite cannot read"));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// An index on a MySQL target, or None (with the reason as an action item) where MySQL cannot
