@@ -253,6 +253,53 @@ pub fn convert_inserts(
     (out, problems)
 }
 
+/// pg_dump's `SELECT pg_catalog.setval('public.actor_actor_id_seq', 200, true)` for MySQL,
+/// where the sequence numbers a column that became AUTO_INCREMENT: `ALTER TABLE actor
+/// AUTO_INCREMENT = 201` (InnoDB never goes below the highest key + 1 anyway).
+fn mysql_setval(src: &Source, names: &Names, text: &str) -> Option<DataStatement> {
+    use crate::model::Identity;
+    let lower = text.to_ascii_lowercase();
+    let args = &text[lower.find("setval(")? + 7..];
+    let args = &args[..args.rfind(')')?];
+    let parts: Vec<&str> = args.split(',').map(str::trim).collect();
+    let seq = parts.first()?.strip_prefix('\'')?;
+    let seq = crate::sqltext::unquote_ident(seq[..seq.find('\'')?].rsplit('.').next()?);
+    let value: i64 = parts.get(1)?.parse().ok()?;
+    let called = parts
+        .get(2)
+        .is_none_or(|c| c.eq_ignore_ascii_case("true") || *c == "'t'");
+    let next = if called { value + 1 } else { value };
+    for s in &src.catalog.schemas {
+        for t in &s.tables {
+            let numbers = t.columns.iter().any(|c| {
+                let by_identity = matches!(&c.identity, Some(Identity::Serial { sequence })
+                    if crate::sqltext::unquote_ident(sequence.rsplit('.').next().unwrap_or_default())
+                        .eq_ignore_ascii_case(&seq));
+                let by_default = c.default.as_deref().is_some_and(|d| {
+                    let d = d.to_ascii_lowercase();
+                    d.starts_with("nextval(") && d.contains(&seq.to_ascii_lowercase())
+                });
+                // A serial column's sequence, by PostgreSQL's naming of it.
+                let by_serial = c.data_type.name.to_ascii_lowercase().ends_with("serial")
+                    && format!("{}_{}_seq", t.name, c.name).eq_ignore_ascii_case(&seq);
+                by_identity || by_default || by_serial
+            });
+            if numbers {
+                return Some(DataStatement {
+                    table: t.name.clone(),
+                    rows: 0,
+                    sql: format!(
+                        "ALTER TABLE {} AUTO_INCREMENT = {next}",
+                        names.qualified(&s.name, &t.name)
+                    ),
+                    line: 0,
+                });
+            }
+        }
+    }
+    None
+}
+
 /// A data statement other than INSERT: an UPDATE or DELETE of the script's rows (rewritten for
 /// the target like a view's query), or pg_dump's `SELECT pg_catalog.setval(...)`, which sets a
 /// sequence's position (PostgreSQL targets; elsewhere the numbering follows the loaded keys,
@@ -273,6 +320,14 @@ fn other_data(
                 .unwrap_or_default(),
         },
         Statement::Query(_) if raw.text.to_ascii_lowercase().contains("setval") => {
+            if names.target == crate::ddl::Dialect::MySql
+                && let Some(d) = mysql_setval(src, names, &raw.text)
+            {
+                return Ok(DataStatement {
+                    line: raw.line,
+                    ..d
+                });
+            }
             if names.target != crate::ddl::Dialect::Postgres {
                 return Err(format!(
                     "sequence position not set: {} numbers rows from the keys loaded (check the next value after loading)",

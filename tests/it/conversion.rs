@@ -646,4 +646,27 @@ async fn data_changes_and_sequence_positions_of_a_script_arrive() {
         .unwrap();
     assert_eq!(next.as_deref(), Some("11"), "the position pg_dump set");
     conn.close().await;
+    // The same script into MariaDB: the sequence became the column's AUTO_INCREMENT, and its
+    // position the table's next AUTO_INCREMENT value.
+    let source = Source::from_script(parse_script(script, Dialect::Postgres, "dump.sql"));
+    let rules = RuleSet::shipped(Dialect::Postgres, Dialect::MySql).unwrap();
+    let report = convert(&source, Dialect::MySql, &rules).unwrap();
+    let url = support::mysql_database("tug_dump_data_my").await;
+    let p = Endpoint::parse_url(&url).unwrap();
+    let conn = Connection::open(&p.endpoint, p.password).await.unwrap();
+    let results = apply(&report, &conn, None, true, |_, _| {}).await;
+    assert!(failures(&results).is_empty(), "{:#?}", failures(&results));
+    conn.execute("INSERT INTO t (v) VALUES ('d')")
+        .await
+        .unwrap();
+    let next = conn
+        .query_scalar("next", "SELECT max(id) FROM t")
+        .await
+        .unwrap();
+    assert_eq!(
+        next.as_deref(),
+        Some("11"),
+        "the position pg_dump set, on MariaDB"
+    );
+    conn.close().await;
 }
