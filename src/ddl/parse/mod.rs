@@ -21,6 +21,7 @@ use crate::model::*;
 mod normalise;
 mod objects;
 mod tables;
+mod tsql;
 
 pub use normalise::*;
 use objects::*;
@@ -227,7 +228,12 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
         file: file.to_string(),
         ..Default::default()
     };
-    let mut pieces = split(script, dialect);
+    let script = if dialect == Dialect::MsSql {
+        tsql::sqlcmd_variables(script)
+    } else {
+        std::borrow::Cow::Borrowed(script)
+    };
+    let mut pieces = split(&script, dialect);
     // A T-SQL batch may hold several statements without `;` (CREATE TABLE then INSERTs):
     // each becomes its own statement.
     if dialect == Dialect::MsSql {
@@ -237,7 +243,7 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
                 let split_up = (raw.piece == Piece::Sql
                     && matches!(
                         classify(&raw.text).kind,
-                        StatementKind::Create(ObjectKind::Table)
+                        StatementKind::Create(ObjectKind::Table | ObjectKind::Index)
                             | StatementKind::Insert
                             | StatementKind::Alter(_)
                     )
@@ -254,7 +260,9 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
                             ..raw.clone()
                         })
                         .collect::<Vec<_>>(),
-                    None => vec![raw],
+                    // A piece of a block split at its `;`s: the statement under the control
+                    // words it starts with.
+                    None => tsql::without_control_flow(raw),
                 }
             })
             .collect();
@@ -363,6 +371,25 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
             } =>
         {
             skipped("a guard that drops an existing object (the target is prepared separately)")
+        }
+        // A T-SQL script's own variables (`DECLARE @version int`) and its early exit: the
+        // script's control flow, which creates nothing.
+        StatementKind::Block
+            if dialect == Dialect::MsSql && {
+                let w = words(&raw.text, 40);
+                w.first().is_some_and(|f| f == "DECLARE")
+                    && raw
+                        .text
+                        .split_whitespace()
+                        .nth(1)
+                        .is_some_and(|v| v.starts_with('@'))
+                    && !w.iter().any(|x| x == "BEGIN")
+            } =>
+        {
+            skipped("a variable of the script's own control flow")
+        }
+        StatementKind::Other(w) if dialect == Dialect::MsSql && w == "RETURN" => {
+            skipped("the script's own control flow")
         }
         StatementKind::Block => Outcome::Unparsed {
             error: "anonymous procedural blocks are not converted".into(),

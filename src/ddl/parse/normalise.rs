@@ -114,6 +114,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
                 }
             }
             s = remove_on_filegroup(&s);
+            s = tsql_alter_column(&s);
             s = remove_clauses(&s, &["WITH"], Arg::ParensWithEquals);
             s = remove_words(&s, &["NONCLUSTERED", "CLUSTERED"]);
         }
@@ -260,6 +261,53 @@ pub(super) fn pg_identity_options(text: &str) -> String {
         s.replace_range(open..close + 1, &replacement);
     }
     s
+}
+
+/// T-SQL's `ALTER TABLE t ALTER COLUMN c type [NULL | NOT NULL]` in the standard form
+/// sqlparser reads: `ALTER COLUMN c SET DATA TYPE type, ALTER COLUMN c {SET | DROP} NOT NULL`
+/// (without NOT NULL, SQL Server makes the column nullable).
+pub(super) fn tsql_alter_column(text: &str) -> String {
+    let up = text.to_ascii_uppercase();
+    if !up.trim_start().starts_with("ALTER TABLE") {
+        return text.to_string();
+    }
+    let Some(p) = crate::discovery::find_keyword(&up, "ALTER COLUMN", 0) else {
+        return text.to_string();
+    };
+    let rest = text[p + "ALTER COLUMN".len()..].trim();
+    let (column, after) = if let Some(r) = rest.strip_prefix('[') {
+        match r.find(']') {
+            Some(e) => (&rest[..e + 2], &r[e + 1..]),
+            None => return text.to_string(),
+        }
+    } else {
+        match rest.find(char::is_whitespace) {
+            Some(e) => (&rest[..e], &rest[e..]),
+            None => return text.to_string(),
+        }
+    };
+    let mut ty = after.trim().trim_end_matches(';').trim().to_string();
+    let tu = ty.to_ascii_uppercase();
+    if ["SET", "DROP", "ADD", "TYPE"]
+        .iter()
+        .any(|k| tu.starts_with(k) && tu[k.len()..].starts_with(char::is_whitespace))
+        || ty.is_empty()
+    {
+        return text.to_string();
+    }
+    let not_null = tu.ends_with("NOT NULL");
+    for suffix in ["NOT NULL", "NULL"] {
+        if ty.to_ascii_uppercase().ends_with(suffix) {
+            ty.truncate(ty.len() - suffix.len());
+            break;
+        }
+    }
+    format!(
+        "{}ALTER COLUMN {column} SET DATA TYPE {}, ALTER COLUMN {column} {} NOT NULL",
+        &text[..p],
+        ty.trim(),
+        if not_null { "SET" } else { "DROP" }
+    )
 }
 
 /// Byte offsets in `text` of tokenizer locations (lines from 1, columns in characters).

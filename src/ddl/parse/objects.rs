@@ -251,6 +251,64 @@ pub(super) fn create(
                     t.storage = Some(format!("inherits {}", names.join(", ")));
                 }
                 let q = qname(&ct.name);
+                // A second definition of a table the script made: IF NOT EXISTS keeps the
+                // first (as the engine would); otherwise the script dropped the first (a
+                // migration chain: DROP TABLE, then CREATE TABLE anew) and this one stands.
+                let same_schema = q
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| fb.clone())
+                    .to_lowercase();
+                let earlier = out
+                    .tables_by_name
+                    .get(&q.name.to_lowercase())
+                    .and_then(|v| v.iter().find(|(sn, _, _)| *sn == same_schema))
+                    .map(|(_, si, ti)| (*si, *ti));
+                if let Some((si, ti)) = earlier {
+                    if ct.if_not_exists {
+                        return Outcome::Skipped {
+                            reason: format!(
+                                "{} exists already (created earlier in the script)",
+                                q.name
+                            ),
+                        };
+                    }
+                    // What was made on the first definition (its indexes) went with it.
+                    let first_line = out
+                        .objects
+                        .iter()
+                        .find(|o| {
+                            o.kind == ObjectKind::Table && o.name.name.eq_ignore_ascii_case(&q.name)
+                        })
+                        .map(|o| o.line);
+                    let on_first: Vec<usize> = out
+                        .objects
+                        .iter()
+                        .filter(|o| {
+                            o.kind != ObjectKind::Table
+                                && Some(o.line) != first_line
+                                && o.table
+                                    .as_ref()
+                                    .is_some_and(|x| x.name.eq_ignore_ascii_case(&q.name))
+                        })
+                        .map(|o| o.line)
+                        .collect();
+                    for r in out
+                        .statements
+                        .iter_mut()
+                        .filter(|r| on_first.contains(&r.line) && r.outcome == Outcome::Parsed)
+                    {
+                        r.outcome = Outcome::Skipped {
+                            reason: format!(
+                                "made on the first definition of {}, which the script replaces at line {}",
+                                q.name, raw.line
+                            ),
+                        };
+                    }
+                    push_object(out, kind, q.clone(), None, raw, None);
+                    out.catalog.schemas[si].tables[ti] = t;
+                    return Outcome::Parsed;
+                }
                 push_object(out, kind, q.clone(), None, raw, None);
                 let schema = schema_mut(&mut out.catalog, &q, &fb);
                 schema.tables.push(t);
@@ -307,7 +365,42 @@ pub(super) fn create(
                 };
                 match find_table(out, &table, &fb) {
                     Some(t) => {
-                        t.indexes.push(index);
+                        // The same index made again (a migration chain drops and re-creates
+                        // it): the later definition stands, as on the engine.
+                        let again = t
+                            .indexes
+                            .iter()
+                            .position(|x| x.name.eq_ignore_ascii_case(&index.name));
+                        match again {
+                            Some(_) if ci.if_not_exists => {
+                                return Outcome::Skipped {
+                                    reason: format!("index {} exists already", index.name),
+                                };
+                            }
+                            Some(i) => t.indexes[i] = index,
+                            None => t.indexes.push(index),
+                        }
+                        if again.is_some() {
+                            let earlier: Vec<usize> = out
+                                .objects
+                                .iter()
+                                .filter(|o| {
+                                    o.kind == ObjectKind::Index
+                                        && o.name.name.eq_ignore_ascii_case(&qn.name)
+                                })
+                                .map(|o| o.line)
+                                .collect();
+                            for r in out.statements.iter_mut().filter(|r| {
+                                earlier.contains(&r.line) && r.outcome == Outcome::Parsed
+                            }) {
+                                r.outcome = Outcome::Skipped {
+                                    reason: format!(
+                                        "index {} is made again at line {}, which stands",
+                                        qn.name, raw.line
+                                    ),
+                                };
+                            }
+                        }
                         push_object(out, kind, qn, Some(table), raw, None);
                         Outcome::Parsed
                     }
