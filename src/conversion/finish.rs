@@ -243,6 +243,17 @@ impl Finisher {
                 concat_operands(right, &mut parts);
                 format!("CONCAT({})", parts.join(", "))
             }
+            // PostgreSQL arrays are JSON arrays on the other targets (how columns of array
+            // types are stored there).
+            Expr::Array(a) => format!(
+                "{}({})",
+                if my { "JSON_ARRAY" } else { "json_array" },
+                a.elem
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Expr::ILike {
                 negated,
                 expr,
@@ -253,12 +264,23 @@ impl Finisher {
                 if *negated { "NOT " } else { "" }
             ),
             // x = ANY (ARRAY[a, b]) (how PostgreSQL shows IN lists) → x IN (a, b)
+            // x = ANY (ARRAY[a, b]) → x IN (a, b); x <> ALL (ARRAY[a, b]) → x NOT IN (a, b)
             Expr::AnyOp {
                 left,
                 compare_op: BinaryOperator::Eq,
                 right,
                 ..
+            }
+            | Expr::AllOp {
+                left,
+                compare_op: BinaryOperator::NotEq,
+                right,
             } => {
+                let not = if matches!(e, Expr::AllOp { .. }) {
+                    "NOT "
+                } else {
+                    ""
+                };
                 let mut inner: &Expr = right;
                 while let Expr::Nested(i) | Expr::Cast { expr: i, .. } = inner {
                     inner = i;
@@ -279,7 +301,7 @@ impl Finisher {
                         e.to_string()
                     })
                     .collect();
-                format!("{l} IN ({})", items.join(", "))
+                format!("{l} {not}IN ({})", items.join(", "))
             }
             Expr::IsNotDistinctFrom(a, b) if my => format!("({a} <=> {b})"),
             Expr::IsDistinctFrom(a, b) if my => format!("(NOT ({a} <=> {b}))"),
@@ -532,6 +554,18 @@ fn function_args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgu
 impl VisitorMut for Finisher {
     type Break = ();
 
+    /// `x = ANY (ARRAY[a, b])` becomes `x IN (a, b)` before its array is visited (which alone
+    /// would become a JSON array).
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if matches!(e, Expr::AnyOp { .. } | Expr::AllOp { .. })
+            && let Some(text) = self.replacement(e)
+            && let Some(new) = parse(self.target, &text)
+        {
+            *e = new;
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
         // Catalog definitions quote some built-in function names ("substring"): a quoted name
         // is a user function on MySQL.
@@ -661,6 +695,17 @@ mod tests {
         assert_eq!(
             fin("title ILIKE '%x%'", Dialect::MySql),
             "lower(title) LIKE lower('%x%')"
+        );
+    }
+
+    #[test]
+    fn postgres_arrays_become_json_arrays_or_in_lists() {
+        assert_eq!(fin("ARRAY['a', x]", Dialect::Sqlite), "json_array('a', x)");
+        assert_eq!(fin("ARRAY[1, 2]", Dialect::MySql), "JSON_ARRAY(1, 2)");
+        assert_eq!(fin("s = ANY (ARRAY[1, 2])", Dialect::Sqlite), "s IN (1, 2)");
+        assert_eq!(
+            fin("s <> ALL (ARRAY[101, 300])", Dialect::MySql),
+            "s NOT IN (101, 300)"
         );
     }
 

@@ -183,6 +183,39 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
+    /// SQLite has one namespace: a table of another schema becomes `schema_table`, so
+    /// without an alias it keeps its own name as one, for the `table.column` references.
+    fn pre_visit_table_factor(&mut self, t: &mut sqlparser::ast::TableFactor) -> ControlFlow<()> {
+        if self.names.target != Dialect::Sqlite {
+            return ControlFlow::Continue(());
+        }
+        if let sqlparser::ast::TableFactor::Table {
+            name,
+            alias: alias @ None,
+            ..
+        } = t
+        {
+            let parts: Vec<&Ident> = name.0.iter().filter_map(|p| p.as_ident()).collect();
+            let (schema, table) = match parts.as_slice() {
+                [n] if self.ctes.contains(&n.value.to_lowercase()) => {
+                    return ControlFlow::Continue(());
+                }
+                [n] => (self.schema.clone(), *n),
+                [.., s, n] => (self.names.schema(&s.value), *n),
+                [] => return ControlFlow::Continue(()),
+            };
+            if !schema.is_empty() {
+                *alias = Some(sqlparser::ast::TableAlias {
+                    explicit: true,
+                    name: self.ident(self.names.name(&table.value)),
+                    columns: vec![],
+                    at: None,
+                });
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_relation(&mut self, r: &mut ObjectName) -> ControlFlow<()> {
         let parts: Vec<String> =
             r.0.iter()
@@ -310,10 +343,11 @@ impl VisitorMut for Rewriter<'_> {
                 _ if schema.is_empty() => {
                     Expr::CompoundIdentifier(vec![self.ident(self.names.name(&table)), column])
                 }
-                Dialect::Sqlite => Expr::CompoundIdentifier(vec![
-                    self.ident(self.names.name(&format!("{schema}_{table}"))),
-                    column,
-                ]),
+                // The table carries its own name as an alias there (see
+                // pre_visit_table_factor).
+                Dialect::Sqlite => {
+                    Expr::CompoundIdentifier(vec![self.ident(self.names.name(&table)), column])
+                }
                 _ => Expr::CompoundIdentifier(vec![
                     self.ident(schema),
                     self.ident(self.names.name(&table)),

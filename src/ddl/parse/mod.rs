@@ -656,6 +656,60 @@ mod tests {
         );
     }
 
+    /// Oracle's `VARCHAR2(40 CHAR)` is a varchar of 40; `MODIFY` changes what it names, and
+    /// `RENAME COLUMN` carries the new name into the table's checks and keys.
+    #[test]
+    fn oracle_lengths_modify_and_rename_apply() {
+        let script = "CREATE TABLE t (id VARCHAR2(40 CHAR) NOT NULL, flag VARCHAR(3 BYTE), CONSTRAINT yn CHECK (flag IN ('yes', 'no')), CONSTRAINT pk PRIMARY KEY (id))\n/\nALTER TABLE t MODIFY flag VARCHAR(5 CHAR)\n/\nALTER TABLE t RENAME COLUMN flag TO flags\n/\nALTER TABLE t ADD note VARCHAR2(10 CHAR)\n/\n";
+        let p = parse_script(script, Dialect::Oracle, "o.sql");
+        let t = &p.catalog.schemas[0].tables[0];
+        let cols: Vec<(&str, Option<u64>)> = t
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.data_type.length))
+            .collect();
+        assert_eq!(
+            cols,
+            [("id", Some(40)), ("flags", Some(5)), ("note", Some(10))],
+            "{:#?}",
+            p.statements
+        );
+        assert!(!t.columns[0].nullable && t.columns[1].nullable);
+        assert_eq!(t.check_constraints[0].expression, "flags IN ('yes', 'no')");
+        assert!(
+            p.statements
+                .iter()
+                .all(|r| !matches!(r.outcome, Outcome::Unparsed { .. })),
+            "{:#?}",
+            p.statements
+        );
+    }
+
+    /// MySQL's MODIFY and CHANGE replace the whole column definition (what is not written
+    /// again is gone: NOT NULL, the default).
+    #[test]
+    fn mysql_modify_and_change_replace_the_column() {
+        let script = "CREATE TABLE t (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, a varchar(10) NOT NULL DEFAULT 'x', b int);\nALTER TABLE t MODIFY a varchar(20);\nALTER TABLE t CHANGE b c bigint NOT NULL DEFAULT 7;\n";
+        let p = parse_script(script, Dialect::MySql, "m.sql");
+        let t = &p.catalog.schemas[0].tables[0];
+        let a = &t.columns[1];
+        assert_eq!(
+            (a.name.as_str(), a.data_type.length, a.nullable),
+            ("a", Some(20), true)
+        );
+        assert_eq!(a.default, None);
+        let c = &t.columns[2];
+        assert_eq!(
+            (c.name.as_str(), c.data_type.name.as_str(), c.nullable),
+            ("c", "bigint", false)
+        );
+        assert_eq!(c.default.as_deref(), Some("7"));
+        assert!(
+            t.columns[0].identity.is_some(),
+            "the key keeps its AUTO_INCREMENT"
+        );
+    }
+
     #[test]
     fn oracle_star_precision_reads() {
         assert_eq!(

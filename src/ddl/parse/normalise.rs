@@ -121,6 +121,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
         Dialect::Oracle => {
             s = oracle_add_list(&s);
             s = oracle_star_precision(&s);
+            s = oracle_length_semantics(&s);
             // Index-organized tables are tables with a primary key elsewhere.
             s = remove_clauses(&s, &["ORGANIZATION"], Arg::Word);
             let up = s.to_ascii_uppercase();
@@ -308,6 +309,33 @@ pub(super) fn tsql_alter_column(text: &str) -> String {
         ty.trim(),
         if not_null { "SET" } else { "DROP" }
     )
+}
+
+/// Oracle's length semantics, `VARCHAR2(40 CHAR)` / `VARCHAR2(40 BYTE)`: the length alone.
+/// Characters are what the other engines count; a value of 40 bytes has at most 40
+/// characters, so either way every value fits.
+pub(super) fn oracle_length_semantics(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(p) = rest.find('(') {
+        out.push_str(&rest[..=p]);
+        rest = &rest[p + 1..];
+        let digits = rest.trim_start();
+        let n = digits.chars().take_while(char::is_ascii_digit).count();
+        if n == 0 {
+            continue;
+        }
+        let after = digits[n..].trim_start();
+        let unit = after
+            .get(..4)
+            .filter(|u| u.eq_ignore_ascii_case("CHAR") || u.eq_ignore_ascii_case("BYTE"));
+        if unit.is_some() && after[4..].trim_start().starts_with(')') {
+            out.push_str(&digits[..n]);
+            rest = after[4..].trim_start();
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Byte offsets in `text` of tokenizer locations (lines from 1, columns in characters).

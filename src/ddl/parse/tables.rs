@@ -62,6 +62,103 @@ pub(super) fn resolve_user_types(catalog: &mut Catalog) {
     }
 }
 
+/// A column renamed, and every key, index and check of the table that names it.
+fn rename_column(table: &mut Table, old: &str, new: &str) {
+    let same = |c: &str| c.eq_ignore_ascii_case(old);
+    for c in table.columns.iter_mut().filter(|c| same(&c.name)) {
+        c.name = new.to_string();
+    }
+    let rename = |v: &mut Vec<String>| {
+        for c in v.iter_mut().filter(|c| same(c)) {
+            *c = new.to_string();
+        }
+    };
+    if let Some(p) = &mut table.primary_key {
+        rename(&mut p.columns);
+    }
+    table
+        .unique_constraints
+        .iter_mut()
+        .for_each(|u| rename(&mut u.columns));
+    table
+        .foreign_keys
+        .iter_mut()
+        .for_each(|f| rename(&mut f.columns));
+    for ix in &mut table.indexes {
+        for p in ix.parts.iter_mut() {
+            if p.column.as_deref().is_some_and(same) {
+                p.column = Some(new.to_string());
+            }
+        }
+    }
+    // Checks name it as a word (unquoted: quoted names keep their case and are rare here).
+    let word = old.to_ascii_uppercase();
+    for c in &mut table.check_constraints {
+        let mut from = 0;
+        while let Some(p) =
+            crate::discovery::find_keyword(&c.expression.to_ascii_uppercase(), &word, from)
+        {
+            c.expression.replace_range(p..p + word.len(), new);
+            from = p + new.len();
+        }
+    }
+}
+
+/// MySQL's `MODIFY col type ...` / `CHANGE old new type ...` (the whole definition replaced)
+/// and Oracle's `MODIFY col type` (only what is written changes).
+fn redefine_column(
+    table: &mut Table,
+    name: &str,
+    new_name: &str,
+    data_type: &sqlparser::ast::DataType,
+    options: &[String],
+    d: Dialect,
+) {
+    let engine = if d == Dialect::MySql {
+        crate::endpoints::Engine::MySql
+    } else {
+        crate::endpoints::Engine::Postgres
+    };
+    let text = format!(
+        "CREATE TABLE x ({} {data_type} {})",
+        crate::discovery::quote_ident(engine, new_name),
+        options.join(" ")
+    );
+    let Ok(Statement::CreateTable(ct)) = parse_one(&text, d) else {
+        return;
+    };
+    let Some(mut col) = table_from_ast(&ct, d).columns.pop() else {
+        return;
+    };
+    let Some(old) = table
+        .columns
+        .iter_mut()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+    else {
+        return;
+    };
+    col.ordinal = old.ordinal;
+    if d == Dialect::MySql {
+        col.identity = col.identity.or(old.identity.take()).filter(|_| {
+            options
+                .iter()
+                .any(|o| o.to_ascii_uppercase().contains("AUTO_INCREMENT"))
+        });
+        *old = col;
+        return;
+    }
+    old.data_type = col.data_type;
+    let upper: Vec<String> = options.iter().map(|o| o.to_ascii_uppercase()).collect();
+    if upper.iter().any(|o| o == "NOT NULL") {
+        old.nullable = false;
+    } else if upper.iter().any(|o| o == "NULL") {
+        old.nullable = true;
+    }
+    if col.default.is_some() {
+        old.default = col.default;
+    }
+}
+
 pub(super) fn ident_parts(n: &ObjectName) -> Vec<String> {
     n.0.iter()
         .map(|p| match p {
@@ -515,6 +612,16 @@ pub(super) fn alter_table(
                         .unique_constraints
                         .retain(|u| !u.columns.iter().any(gone));
                     table.foreign_keys.retain(|f| !f.columns.iter().any(gone));
+                    // A check that reads the column goes with it too.
+                    let word = n.value.to_ascii_uppercase();
+                    table.check_constraints.retain(|c| {
+                        let e = c.expression.to_ascii_uppercase();
+                        crate::discovery::find_keyword(&e, &word, 0).is_none()
+                            && !["\"", "`", "["].iter().any(|q| {
+                                let close = if *q == "[" { "]" } else { q };
+                                e.contains(&format!("{q}{word}{close}"))
+                            })
+                    });
                     if table
                         .primary_key
                         .as_ref()
@@ -539,14 +646,40 @@ pub(super) fn alter_table(
             Op::RenameColumn {
                 old_column_name,
                 new_column_name,
+            } => rename_column(table, &old_column_name.value, &new_column_name.value),
+            Op::ModifyColumn {
+                col_name,
+                data_type,
+                options,
+                ..
             } => {
-                if let Some(col) = table
-                    .columns
-                    .iter_mut()
-                    .find(|c| c.name.eq_ignore_ascii_case(&old_column_name.value))
-                {
-                    col.name = new_column_name.value.clone();
-                }
+                let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+                redefine_column(
+                    table,
+                    &col_name.value,
+                    &col_name.value,
+                    data_type,
+                    &options,
+                    d,
+                );
+            }
+            Op::ChangeColumn {
+                old_name,
+                new_name,
+                data_type,
+                options,
+                ..
+            } => {
+                let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+                rename_column(table, &old_name.value, &new_name.value);
+                redefine_column(
+                    table,
+                    &new_name.value,
+                    &new_name.value,
+                    data_type,
+                    &options,
+                    d,
+                );
             }
             Op::AlterColumn { column_name, op } => {
                 let s = op.to_string().to_ascii_uppercase();
