@@ -582,7 +582,15 @@ pub(super) fn create(
             let table = c.table.clone().map(|t| t.name).unwrap_or_default();
             push_object(out, kind, name.clone(), c.table.clone(), raw, None);
             let h = trigger_header(&raw.text, d);
-            schema_mut(&mut out.catalog, &name, &fb)
+            // A trigger lives with its table: `CREATE TRIGGER t ... ON app.items` is app's.
+            let home = match (&name.schema, &c.table) {
+                (None, Some(t)) if t.schema.is_some() => QualifiedName {
+                    schema: t.schema.clone(),
+                    name: name.name.clone(),
+                },
+                _ => name.clone(),
+            };
+            schema_mut(&mut out.catalog, &home, &fb)
                 .triggers
                 .push(Trigger {
                     name: name.name.clone(),
