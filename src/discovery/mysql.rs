@@ -339,6 +339,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
                 method: Some(r.s("method").to_ascii_lowercase()),
                 parts: vec![],
                 predicate: None,
+                ignore_dup_key: false,
             });
         }
         let index = table.indexes.last_mut().expect("pushed above");

@@ -402,6 +402,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             method: r.nonempty("method"),
             parts,
             predicate: r.nonempty("pred"),
+            ignore_dup_key: false,
         });
     }
 

@@ -326,6 +326,7 @@ async fn read_table(
                     method: None,
                     parts,
                     predicate,
+                    ignore_dup_key: false,
                 });
             }
         }

@@ -167,6 +167,10 @@ pub struct Index {
     pub parts: Vec<IndexPart>,
     /// Partial-index predicate (`WHERE ...`).
     pub predicate: Option<String>,
+    /// SQL Server's `IGNORE_DUP_KEY = ON`: an insert of a duplicate key is skipped (with a
+    /// warning), not refused.
+    #[serde(default)]
+    pub ignore_dup_key: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

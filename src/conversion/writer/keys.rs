@@ -256,6 +256,21 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         if o.source_line.is_none() {
             o.source_line = cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line);
         }
+        if ix.ignore_dup_key && cx.src.dialect != target {
+            let a = cx.action(
+                &o,
+                "TB1124",
+                Category::Medium,
+                format!(
+                    "Index {} has IGNORE_DUP_KEY = ON: SQL Server skips an inserted row whose key is already there (with a warning); {} refuses the insert",
+                    ix.name,
+                    target.label()
+                ),
+                "Use INSERT ... ON CONFLICT DO NOTHING (PostgreSQL), INSERT IGNORE (MySQL) or INSERT OR IGNORE (SQLite) where the application relies on it",
+                None,
+            );
+            o.action_items.push(a);
+        }
         let method = ix.method.clone().unwrap_or_default();
         let mut parts = vec![];
         let mut has_expression = false;

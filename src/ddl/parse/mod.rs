@@ -323,6 +323,15 @@ fn handle(out: &mut ParsedScript, raw: &RawStatement, c: &Classified, dialect: D
         {
             skipped("disabling or enabling a constraint around a load is not part of the schema")
         }
+        StatementKind::Alter(ObjectKind::Table)
+            if dialect == Dialect::MsSql
+                && ignore_dup_key(&raw.text)
+                && words(&raw.text, 12).iter().any(|w| w == "REBUILD") =>
+        {
+            Outcome::Unparsed {
+                error: "IGNORE_DUP_KEY = ON: SQL Server skips an inserted row whose key is already in the table (with a warning) where the other engines refuse the insert; use INSERT ... ON CONFLICT DO NOTHING (PostgreSQL), INSERT IGNORE (MySQL) or INSERT OR IGNORE (SQLite) where the application relies on it".into(),
+            }
+        }
         StatementKind::Alter(ObjectKind::Table) => alter_table(out, raw, c, dialect),
         StatementKind::Alter(ObjectKind::Trigger) if alter_trigger(out, raw, c) => Outcome::Parsed,
         StatementKind::Alter(k) => skipped(&format!(

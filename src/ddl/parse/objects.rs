@@ -358,6 +358,7 @@ pub(super) fn create(
                         }),
                     parts: ci.columns.iter().map(index_part).collect(),
                     predicate: ci.predicate.as_ref().map(|p| p.to_string()),
+                    ignore_dup_key: ignore_dup_key(&raw.text),
                 };
                 let qn = QualifiedName {
                     schema: table.schema.clone(),
@@ -777,4 +778,14 @@ fn pg_domain(text: &str) -> Result<UserTypeKind, String> {
                 .join(" ")
         )),
     }
+}
+
+/// SQL Server's `WITH (IGNORE_DUP_KEY = ON)` in a statement's text.
+pub(super) fn ignore_dup_key(text: &str) -> bool {
+    let flat: String = text
+        .to_ascii_uppercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    flat.contains("IGNORE_DUP_KEY=ON")
 }

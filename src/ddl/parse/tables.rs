@@ -345,6 +345,7 @@ pub(super) fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(),
                 .map(|m| m.to_string().to_ascii_lowercase()),
             parts: ix.columns.iter().map(index_part).collect(),
             predicate: None,
+            ignore_dup_key: false,
         }),
         TableConstraint::FulltextOrSpatial(ix) => t.indexes.push(Index {
             name: ix
@@ -356,6 +357,7 @@ pub(super) fn apply_constraint(t: &mut Table, c: &TableConstraint) -> Result<(),
             method: Some(if ix.fulltext { "fulltext" } else { "spatial" }.into()),
             parts: ix.columns.iter().map(index_part).collect(),
             predicate: None,
+            ignore_dup_key: false,
         }),
         other => return Err(format!("constraint not supported: {other}")),
     }

@@ -254,6 +254,31 @@ mod tests {
         assert!(unparsed.is_empty(), "{unparsed:#?}");
     }
 
+    /// IGNORE_DUP_KEY changes what an insert does: kept on the index, and a REBUILD that
+    /// turns it on is an action, never silently dropped with the other index options.
+    #[test]
+    fn ignore_dup_key_is_kept_for_the_report() {
+        let script = "CREATE TABLE s ([Key] nvarchar(100) NOT NULL)\nGO\nCREATE UNIQUE INDEX ux ON s ([Key]) WITH (PAD_INDEX = OFF, IGNORE_DUP_KEY = ON)\nGO\nCREATE INDEX ix ON s ([Key]) WITH (IGNORE_DUP_KEY = OFF)\nGO\nALTER TABLE s REBUILD WITH (IGNORE_DUP_KEY = ON)\nGO\n";
+        let p = crate::ddl::parse_script(script, Dialect::MsSql, "i.sql");
+        let ix = &p.catalog.schemas[0].tables[0].indexes;
+        assert_eq!(
+            ix.iter()
+                .map(|i| (i.name.as_str(), i.ignore_dup_key))
+                .collect::<Vec<_>>(),
+            [("ux", true), ("ix", false)]
+        );
+        let last = p
+            .statements
+            .iter()
+            .rev()
+            .find(|r| matches!(r.classified.kind, crate::ddl::StatementKind::Alter(_)))
+            .expect("the ALTER");
+        assert!(
+            matches!(&last.outcome, super::super::Outcome::Unparsed { error } if error.contains("IGNORE_DUP_KEY")),
+            "{last:?}"
+        );
+    }
+
     #[test]
     fn sqlcmd_variables_take_their_values() {
         assert_eq!(
