@@ -48,6 +48,29 @@ pub(super) fn user_type(cx: &mut Ctx, s: &Schema, ty: &UserType) {
         cx.push(o);
         return;
     }
+    // A SQL Server alias type named like a table: its columns took its base type already
+    // (see the script reader), and PostgreSQL types share the tables' namespace.
+    if cx.src.dialect == Dialect::MsSql
+        && matches!(ty.kind, UserTypeKind::Domain { .. })
+        && s.tables
+            .iter()
+            .any(|t| t.name.eq_ignore_ascii_case(&ty.name))
+    {
+        let a = cx.action(
+            &o,
+            "TB1408",
+            Category::Automatic,
+            format!(
+                "Alias type {} not created as a domain: a table has its name, and PostgreSQL types share the tables' namespace; its columns take its base type",
+                ty.name
+            ),
+            "None needed",
+            None,
+        );
+        o.action_items.push(a);
+        cx.push(o);
+        return;
+    }
     match &ty.kind {
         UserTypeKind::Enum { values } => {
             let v: Vec<String> = values

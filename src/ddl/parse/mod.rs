@@ -268,7 +268,13 @@ pub fn parse_script(script: &str, dialect: Dialect, file: &str) -> ParsedScript 
             .collect();
     }
     for raw in pieces {
-        let classified = classify(&raw.text);
+        // PostgreSQL folds unquoted names: `CREATE SEQUENCE ELMAH_Error_SEQUENCE` is
+        // elmah_error_sequence, as the parser reads the same statement.
+        let classified = if dialect == Dialect::Postgres {
+            classify(&pg_fold_unquoted(&raw.text))
+        } else {
+            classify(&raw.text)
+        };
         let outcome = if raw.piece == Piece::ClientCommand {
             Outcome::Skipped {
                 reason: "client command".into(),
@@ -716,6 +722,39 @@ mod tests {
         assert!(
             t.columns[0].identity.is_some(),
             "the key keeps its AUTO_INCREMENT"
+        );
+    }
+
+    /// What the engines take and sqlparser did not: SQL Server's comma after the last column,
+    /// Oracle's SEGMENT CREATION and OVERFLOW storage clauses; and a PostgreSQL sequence named
+    /// without quotes is the lower-case one its default's nextval() finds.
+    #[test]
+    fn engine_leniencies_read() {
+        let p = parse_script(
+            "CREATE TABLE [dbo].[f] (\n\t[id] [int] NOT NULL ,\n\t[data] [text] NULL ,\n) ON [PRIMARY]\nGO\n",
+            Dialect::MsSql,
+            "f.sql",
+        );
+        assert_eq!(
+            p.catalog.schemas[0].tables[0].columns.len(),
+            2,
+            "{:#?}",
+            p.statements
+        );
+        let p = parse_script(
+            "CREATE TABLE t (id NUMBER(10) NOT NULL, CONSTRAINT pk PRIMARY KEY (id)) organization index nologging\n  overflow nologging initrans 100 SEGMENT CREATION IMMEDIATE;\n",
+            Dialect::Oracle,
+            "o.sql",
+        );
+        assert_eq!(p.catalog.schemas[0].tables.len(), 1, "{:#?}", p.statements);
+        let p = parse_script(
+            "CREATE SEQUENCE ELMAH_Error_SEQUENCE;\nCREATE TABLE e (s INT DEFAULT NEXTVAL('ELMAH_Error_SEQUENCE'));\n",
+            Dialect::Postgres,
+            "p.sql",
+        );
+        assert_eq!(
+            p.catalog.schemas[0].sequences[0].name,
+            "elmah_error_sequence"
         );
     }
 

@@ -115,6 +115,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             }
             s = remove_on_filegroup(&s);
             s = tsql_alter_column(&s);
+            s = trailing_comma(&s);
             s = remove_clauses(&s, &["WITH"], Arg::ParensWithEquals);
             s = remove_words(&s, &["NONCLUSTERED", "CLUSTERED"]);
         }
@@ -135,9 +136,14 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
                 &["TABLESPACE", "PCTFREE", "PCTUSED", "INITRANS", "MAXTRANS"],
                 Arg::Word,
             );
+            s = remove_phrases(
+                &s,
+                &["SEGMENT CREATION IMMEDIATE", "SEGMENT CREATION DEFERRED"],
+            );
             s = remove_words(
                 &s,
                 &[
+                    "OVERFLOW",
                     "LOGGING",
                     "NOLOGGING",
                     "ENABLE",
@@ -336,6 +342,28 @@ pub(super) fn oracle_length_semantics(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// SQL Server takes a comma after a CREATE TABLE's last column (`[data] text NULL ,\n)`).
+pub(super) fn trailing_comma(text: &str) -> String {
+    if !text
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("CREATE TABLE")
+    {
+        return text.to_string();
+    }
+    let Some(open) = text.find('(') else {
+        return text.to_string();
+    };
+    let Some(close) = crate::discovery::matching_paren(text, open) else {
+        return text.to_string();
+    };
+    let before = text[..close].trim_end();
+    match before.strip_suffix(',') {
+        Some(kept) => format!("{kept}{}", &text[close..]),
+        None => text.to_string(),
+    }
 }
 
 /// Byte offsets in `text` of tokenizer locations (lines from 1, columns in characters).
