@@ -169,11 +169,14 @@ fn cast(target: Dialect, ty: &str) -> String {
             "date" => "CAST({} AS DATE)".into(),
             "time" | "time without time zone" | "time with time zone" => "CAST({} AS TIME)".into(),
             b if b.starts_with("timestamp") => "CAST({} AS DATETIME(6))".into(),
+            "datetime" => format!("CAST({{}} AS DATETIME{params})"),
             "real" | "float4" | "double precision" | "float8" | "float" => {
                 "CAST({} AS DOUBLE)".into()
             }
             "boolean" | "bool" => "({} <> 0)".into(),
-            "json" | "jsonb" => "CAST({} AS JSON)".into(),
+            // MariaDB has no CAST(... AS JSON); JSON_EXTRACT(x, '$') reads the same JSON on
+            // both (and refuses what is not JSON, as PostgreSQL's cast does).
+            "json" | "jsonb" => "JSON_EXTRACT({}, '$')".into(),
             "bytea" => "CAST({} AS BINARY)".into(),
             _ => "{}".into(),
         }
@@ -186,7 +189,7 @@ fn cast(target: Dialect, ty: &str) -> String {
             "numeric" | "decimal" => "CAST({} AS NUMERIC)".into(),
             "date" => "date({})".into(),
             "time" | "time without time zone" | "time with time zone" => "time({})".into(),
-            b if b.starts_with("timestamp") => "datetime({})".into(),
+            b if b.starts_with("timestamp") || b == "datetime" => "datetime({})".into(),
             "real" | "float4" | "double precision" | "float8" | "float" => {
                 "CAST({} AS REAL)".into()
             }
@@ -207,14 +210,40 @@ impl Finisher {
         let my = target == Dialect::MySql;
         Some(match e {
             Expr::Cast {
-                kind: CastKind::DoubleColon | CastKind::Cast,
+                kind: kind @ (CastKind::DoubleColon | CastKind::Cast),
                 expr,
                 data_type,
                 ..
             } => {
                 let f = cast(target, &data_type.to_string());
-                if f == "{}" {
+                let ty = data_type.to_string().to_ascii_lowercase();
+                let base = ty.split('(').next().unwrap_or_default().trim();
+                // CAST(x AS name) the target reads as it is: any name on SQLite (its affinity
+                // rules), MySQL's own cast types on MySQL.
+                let readable = *kind == CastKind::Cast
+                    && (!my
+                        || [
+                            "signed", "unsigned", "binary", "char", "nchar", "double", "float",
+                        ]
+                        .contains(&base));
+                if f == "{}" && readable {
                     return None;
+                }
+                if f == "{}" {
+                    // A type the target does not have (an enum or domain of the source's, a
+                    // reg* type): the value as it is, which the target compares as text.
+                    self.warnings.push(format!(
+                        "cast to {data_type} left out: {} has no such type",
+                        target.label()
+                    ));
+                    return Some(match expr.as_ref() {
+                        Expr::Value(_)
+                        | Expr::Identifier(_)
+                        | Expr::CompoundIdentifier(_)
+                        | Expr::Function(_)
+                        | Expr::Nested(_) => expr.to_string(),
+                        _ => format!("({expr})"),
+                    });
                 }
                 let text_cast = f.ends_with("AS CHAR)") || f.ends_with("AS TEXT)");
                 match expr.as_ref() {
@@ -254,6 +283,45 @@ impl Finisher {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            // PostgreSQL's regular expression matches: MySQL's REGEXP (PCRE on MariaDB, ICU on
+            // MySQL 8), case-sensitive as `~` is by the `(?-i)` flag both read.
+            Expr::BinaryOp { left, op, right }
+                if my
+                    && matches!(
+                        op,
+                        BinaryOperator::PGRegexMatch
+                            | BinaryOperator::PGRegexIMatch
+                            | BinaryOperator::PGRegexNotMatch
+                            | BinaryOperator::PGRegexNotIMatch
+                    ) =>
+            {
+                let flag = if matches!(
+                    op,
+                    BinaryOperator::PGRegexMatch | BinaryOperator::PGRegexNotMatch
+                ) {
+                    "(?-i)"
+                } else {
+                    "(?i)"
+                };
+                let not = if matches!(
+                    op,
+                    BinaryOperator::PGRegexNotMatch | BinaryOperator::PGRegexNotIMatch
+                ) {
+                    "NOT "
+                } else {
+                    ""
+                };
+                let pattern = match right.as_ref() {
+                    Expr::Value(v) => match &v.value {
+                        sqlparser::ast::Value::SingleQuotedString(p) => {
+                            format!("'{flag}{}'", p.replace('\'', "''"))
+                        }
+                        _ => format!("CONCAT('{flag}', {right})"),
+                    },
+                    _ => format!("CONCAT('{flag}', {right})"),
+                };
+                format!("({left} {not}REGEXP {pattern})")
+            }
             Expr::ILike {
                 negated,
                 expr,
@@ -695,6 +763,22 @@ mod tests {
         assert_eq!(
             fin("title ILIKE '%x%'", Dialect::MySql),
             "lower(title) LIKE lower('%x%')"
+        );
+    }
+
+    #[test]
+    fn postgres_casts_to_types_the_target_lacks_and_regex_matches() {
+        assert_eq!(
+            fin("(status)::public.quote_status = 'x'", Dialect::MySql),
+            "(status) = 'x'"
+        );
+        assert_eq!(
+            fin("code ~ '^[a-z]{1,3}$'", Dialect::MySql),
+            "(code REGEXP '(?-i)^[a-z]{1,3}$')"
+        );
+        assert_eq!(
+            fin("code !~* p", Dialect::MySql),
+            "(code NOT REGEXP CONCAT('(?i)', p))"
         );
     }
 

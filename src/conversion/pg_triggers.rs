@@ -438,9 +438,15 @@ pub fn convert(
                 b.push("    END IF;".into());
                 b
             };
+            // A MySQL trigger lives in its table's database.
+            let qualified = if schema.is_empty() {
+                names.ident(&name)
+            } else {
+                format!("{}.{}", names.quote(schema), names.ident(&name))
+            };
             out.push(format!(
                 "CREATE TRIGGER {} {} {ev_name} ON {table} FOR EACH ROW\nBEGIN\n{}\nEND",
-                names.ident(&name),
+                qualified,
                 if before { "BEFORE" } else { "AFTER" },
                 body.join("\n")
             ));

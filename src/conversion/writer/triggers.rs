@@ -218,7 +218,12 @@ pub(super) fn table_writing_trigger(
         }
         None => None,
     };
-    let name = cx.names.ident(&tr.name);
+    // A MySQL trigger lives in its table's database.
+    let name = if cx.target == Dialect::MySql {
+        cx.names.qualified(&s.name, &tr.name)
+    } else {
+        cx.names.ident(&tr.name)
+    };
     let table = cx.names.qualified(&s.name, &tr.table);
     let sql = if cx.target == Dialect::Sqlite {
         let of = if cols.is_empty() {
@@ -362,7 +367,12 @@ fn stamp_trigger(
             _ => "UPDATE",
         })
         .collect();
-    let name = cx.names.ident(&tr.name);
+    // A MySQL trigger lives in its table's database.
+    let name = if cx.target == Dialect::MySql {
+        cx.names.qualified(&s.name, &tr.name)
+    } else {
+        cx.names.ident(&tr.name)
+    };
     let table = cx.names.qualified(&s.name, &tr.table);
     if cx.target == Dialect::Postgres {
         let func = cx.names.qualified(&s.name, &format!("{}_fn", tr.name));
