@@ -98,6 +98,9 @@ pub struct TypeRule {
     pub precision: Option<(u32, u32)>,
     #[serde(default)]
     pub scale: Option<(u32, u32)>,
+    /// Inclusive range of the fractional seconds (`TIMESTAMP(9)`).
+    #[serde(default)]
+    pub fsp: Option<(u32, u32)>,
     /// The declared type contains this text (case-insensitive), e.g. `(max)`.
     #[serde(default)]
     pub declared_contains: Option<String>,
@@ -272,6 +275,8 @@ impl RuleSet {
                     .is_some_and(|(lo, hi)| t.precision.is_none_or(|p| p < lo || p > hi))
                 || r.scale
                     .is_some_and(|(lo, hi)| t.scale.is_none_or(|s| s < lo || s > hi))
+                || r.fsp
+                    .is_some_and(|(lo, hi)| t.fractional_seconds.is_none_or(|s| s < lo || s > hi))
                 || r.declared_contains
                     .as_ref()
                     .is_some_and(|c| !declared.contains(&c.to_ascii_lowercase()))

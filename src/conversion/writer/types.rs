@@ -369,7 +369,54 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
                     Some(t.declared.clone()),
                 ));
             }
-            // MySQL cannot index TEXT/BLOB without a prefix: key columns become varchar.
+            // MySQL cannot index TEXT/BLOB without a prefix: key columns become varchar (or
+            // varbinary).
+            let lower = ty.to_ascii_lowercase();
+            if cx.target == Dialect::MySql
+                && let Some(&len) = cx.key_text.get(&(col as *const Column as usize))
+                && matches!(
+                    lower.as_str(),
+                    "tinyblob" | "blob" | "mediumblob" | "longblob"
+                )
+            {
+                // TINYBLOB holds 255 bytes at most: varbinary(255) keeps every value whole.
+                let len = if lower == "tinyblob" { 255 } else { len };
+                items.push(cx.action(
+                    o,
+                    "TB1412",
+                    Category::Simple,
+                    format!(
+                        "Column {} is part of a key and MySQL cannot index {ty} whole: varbinary({len}) instead; a longer value is an error at load, never cut",
+                        col.name
+                    ),
+                    "Check the longest value (SELECT max(length(col))) and widen or keep",
+                    Some(t.declared.clone()),
+                ));
+                ty = format!("varbinary({len})");
+            }
+            // utf8mb4 takes up to 4 bytes a character: a varchar longer than 16,383 cannot
+            // be declared (a latin1 varchar(64000) of the source, say). mediumtext holds it.
+            if cx.target == Dialect::MySql
+                && let Some(n) = lower
+                    .strip_prefix("varchar(")
+                    .and_then(|r| r.strip_suffix(')'))
+                    .and_then(|n| n.parse::<u32>().ok())
+                && n > 16_383
+                && !cx.key_text.contains_key(&(col as *const Column as usize))
+            {
+                items.push(cx.action(
+                    o,
+                    "TB1421",
+                    Category::Simple,
+                    format!(
+                        "Column {}: varchar({n}) does not fit MySQL's row in utf8mb4 (16,383 characters at most): mediumtext instead, which holds every value",
+                        col.name
+                    ),
+                    "None needed unless the application relies on the length limit",
+                    Some(t.declared.clone()),
+                ));
+                ty = "mediumtext".into();
+            }
             if let Some(&len) = cx.key_text.get(&(col as *const Column as usize))
                 && matches!(
                     ty.as_str(),

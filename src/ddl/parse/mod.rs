@@ -759,6 +759,31 @@ mod tests {
     }
 
     #[test]
+    fn create_table_like_copies_the_columns() {
+        let p = parse_script(
+            "CREATE TABLE job (id integer NOT NULL, name text DEFAULT 'x');\nCREATE TABLE jobhisto (LIKE job);\n",
+            Dialect::Postgres,
+            "l.sql",
+        );
+        let h = &p.catalog.schemas[0].tables[1];
+        assert_eq!(h.columns.len(), 2);
+        assert!(!h.columns[0].nullable);
+        assert_eq!(
+            h.columns[1].default, None,
+            "defaults only INCLUDING DEFAULTS"
+        );
+        let p = parse_script(
+            "CREATE TABLE job (id int NOT NULL PRIMARY KEY, name varchar(9) DEFAULT 'x');\nCREATE TABLE jobhisto LIKE job;\n",
+            Dialect::MySql,
+            "l.sql",
+        );
+        let h = &p.catalog.schemas[0].tables[1];
+        assert_eq!((h.name.as_str(), h.columns.len()), ("jobhisto", 2));
+        assert!(h.primary_key.is_some());
+        assert_eq!(h.columns[1].default.as_deref(), Some("'x'"));
+    }
+
+    #[test]
     fn oracle_star_precision_reads() {
         assert_eq!(
             oracle_star_precision("a NUMBER(*,10), b NUMBER(*), c NUMBER(5), d number ( * , 2 )"),

@@ -240,6 +240,35 @@ pub(super) fn create(
                         }
                     }
                 }
+                // `CREATE TABLE new (LIKE old)` (PostgreSQL: the columns and their NOT NULL,
+                // defaults only INCLUDING DEFAULTS) and MySQL's `CREATE TABLE new LIKE old`
+                // (the whole definition, keys and indexes too).
+                use sqlparser::ast::{CreateTableLikeDefaults, CreateTableLikeKind};
+                match &ct.like {
+                    Some(CreateTableLikeKind::Parenthesized(l)) => {
+                        if let Some(old) = find_table(out, &qname(&l.name), &fb) {
+                            let defaults =
+                                matches!(l.defaults, Some(CreateTableLikeDefaults::Including));
+                            inherited.extend(old.columns.iter().map(|c| crate::model::Column {
+                                default: if defaults { c.default.clone() } else { None },
+                                identity: None,
+                                ..c.clone()
+                            }));
+                        }
+                    }
+                    Some(CreateTableLikeKind::Plain(l)) => {
+                        if let Some(old) = find_table(out, &qname(&l.name), &fb) {
+                            let name = t.name.clone();
+                            // MySQL copies no foreign keys.
+                            t = crate::model::Table {
+                                name,
+                                foreign_keys: vec![],
+                                ..old.clone()
+                            };
+                        }
+                    }
+                    None => {}
+                }
                 if !inherited.is_empty() {
                     inherited.append(&mut t.columns);
                     t.columns = inherited;
