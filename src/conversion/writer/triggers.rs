@@ -239,17 +239,7 @@ pub(super) fn table_writing_trigger(
         )
     } else {
         let mut conds: Vec<String> = condition.into_iter().collect();
-        if !cols.is_empty() {
-            conds.push(
-                cols.iter()
-                    .map(|c| {
-                        let c = cx.names.ident(c);
-                        format!("NOT (NEW.{c} <=> OLD.{c})")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" OR "),
-            );
-        }
+        conds.extend(update_of_changed(cx, &cols));
         let body = if conds.is_empty() {
             out.join("\n")
         } else {
@@ -268,6 +258,19 @@ pub(super) fn table_writing_trigger(
         )
     };
     Ok((vec![sql], warnings))
+}
+
+/// SQLite's `UPDATE OF a, b` as a MySQL condition: one of them changed.
+fn update_of_changed(cx: &Ctx, cols: &[String]) -> Option<String> {
+    (!cols.is_empty()).then(|| {
+        cols.iter()
+            .map(|c| {
+                let c = cx.names.ident(c);
+                format!("NOT (NEW.{c} <=> OLD.{c})")
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    })
 }
 
 /// Refuses a SQLite trigger body that names `rowid`, which no other engine has.
@@ -400,17 +403,7 @@ fn stamp_trigger(
     let [event] = events.as_slice() else {
         return Err("a trigger on several events is not converted".into());
     };
-    if !cols.is_empty() {
-        conds.push(
-            cols.iter()
-                .map(|c| {
-                    let c = cx.names.ident(c);
-                    format!("NOT (NEW.{c} <=> OLD.{c})")
-                })
-                .collect::<Vec<_>>()
-                .join(" OR "),
-        );
-    }
+    conds.extend(update_of_changed(cx, &cols));
     let body = if conds.is_empty() {
         format!("    {}", sets.join("\n    "))
     } else {

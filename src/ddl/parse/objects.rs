@@ -529,17 +529,7 @@ pub(super) fn create(
             Outcome::Parsed
         }
         ObjectKind::Domain if d == Dialect::Postgres => match pg_domain(&raw.text) {
-            Ok(kind_model) => {
-                push_object(out, kind, name.clone(), None, raw, None);
-                schema_mut(&mut out.catalog, &name, &fb)
-                    .types
-                    .push(UserType {
-                        name: name.name.clone(),
-                        kind: kind_model,
-                        comment: None,
-                    });
-                Outcome::Parsed
-            }
+            Ok(kind_model) => push_type(out, kind, &name, raw, &fb, kind_model),
             Err(e) => unparsed(out, kind, name, None, raw, e),
         },
         ObjectKind::Type | ObjectKind::Domain => match parse_one(&raw.text, d) {
@@ -574,15 +564,7 @@ pub(super) fn create(
                         "only enum types and domains are read".into(),
                     );
                 };
-                push_object(out, kind, name.clone(), None, raw, None);
-                schema_mut(&mut out.catalog, &name, &fb)
-                    .types
-                    .push(UserType {
-                        name: name.name.clone(),
-                        kind: kind_model,
-                        comment: None,
-                    });
-                Outcome::Parsed
+                push_type(out, kind, &name, raw, &fb, kind_model)
             }
             Err(e) => unparsed(out, kind, name, None, raw, e),
         },
@@ -817,4 +799,22 @@ pub(super) fn ignore_dup_key(text: &str) -> bool {
         .filter(|c| !c.is_whitespace())
         .collect();
     flat.contains("IGNORE_DUP_KEY=ON")
+}
+
+/// A user type (enum, domain) the script defines, into its schema.
+fn push_type(
+    out: &mut ParsedScript,
+    kind: ObjectKind,
+    name: &QualifiedName,
+    raw: &RawStatement,
+    fb: &str,
+    kind_model: UserTypeKind,
+) -> Outcome {
+    push_object(out, kind, name.clone(), None, raw, None);
+    schema_mut(&mut out.catalog, name, fb).types.push(UserType {
+        name: name.name.clone(),
+        kind: kind_model,
+        comment: None,
+    });
+    Outcome::Parsed
 }
