@@ -336,6 +336,17 @@ END;
                 o.action_items
             );
         }
+        // The report says what became of the trigger.
+        let stamp = report
+            .objects
+            .iter()
+            .find(|o| o.name == "ev_stamp")
+            .unwrap();
+        assert!(
+            stamp.action_items.iter().any(|a| a.code == "TB2019"),
+            "{:?}",
+            stamp.action_items
+        );
         let conn = fresh(target, &format!("clock_{}", target as u8), dir.path()).await;
         for a in apply(&report, &conn, None, false, |_, _| {}).await {
             assert!(

@@ -357,6 +357,32 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
             );
             o.action_items.push(a);
         }
+        // Said in the report: the trigger's timing changed, its effect did not.
+        if cx.src.dialect == Dialect::Sqlite
+            && target != Dialect::Sqlite
+            && !o.target.is_empty()
+            && let Some(stamps) = crate::conversion::self_update::self_update(s, tr)
+        {
+            let cols: Vec<&str> = stamps.iter().map(|(c, _)| c.as_str()).collect();
+            let a = cx.action(
+                &o,
+                "TB2019",
+                Category::Automatic,
+                format!(
+                    "AFTER trigger updating the row it fired for: a BEFORE trigger setting NEW.{} instead, which writes the same row ({} cannot update that row from an AFTER trigger: {})",
+                    cols.join(", NEW."),
+                    target.label(),
+                    if target == Dialect::MySql {
+                        "a trigger may not write its own table"
+                    } else {
+                        "an UPDATE there fires the table's UPDATE triggers again, without end"
+                    }
+                ),
+                "None needed",
+                None,
+            );
+            o.action_items.push(a);
+        }
         if tr.disabled && target == Dialect::Postgres && !o.target.is_empty() {
             o.target.push(TargetStatement {
                 phase: Phase::PostData,
