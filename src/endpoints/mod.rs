@@ -196,6 +196,37 @@ impl Endpoint {
         e
     }
 
+    /// What a DBA pastes into the Host field: a whole URL (`mysql://app@db1:3307/shop`) fills
+    /// every field (engine, host, port, database, user, TLS; the password it carries is
+    /// returned, never kept here), and `host:port` splits. Name, role, timeout and password
+    /// variable stay. `Ok(None)` when the field holds a plain host name; an error names what
+    /// is wrong with a URL.
+    pub fn take_pasted_host(&mut self) -> Result<Option<Password>> {
+        let text = self.host.trim().to_string();
+        if text.contains("://") {
+            let p = Endpoint::parse_url(&text)?;
+            let kept = Endpoint {
+                name: std::mem::take(&mut self.name),
+                role: self.role,
+                connect_timeout_secs: self.connect_timeout_secs,
+                password_env: self.password_env.take(),
+                ..p.endpoint
+            };
+            *self = kept;
+            return Ok(p.password);
+        }
+        // host:port (not an IPv6 address, which has several colons).
+        if let Some((host, port)) = text.rsplit_once(':')
+            && !host.is_empty()
+            && !host.contains(':')
+            && let Ok(port) = port.parse::<u16>()
+        {
+            self.host = host.to_string();
+            self.port = port;
+        }
+        Ok(None)
+    }
+
     /// Parses `postgres://user:pw@host:5432/db?sslmode=require`, `mysql://...`, `mariadb://...`,
     /// `sqlite:///abs/path.db` or `sqlite:relative.db`.
     pub fn parse_url(url: &str) -> Result<ParsedUrl> {
@@ -423,6 +454,39 @@ pub fn mask_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_or_host_port_pasted_into_the_host_field_fills_the_form() {
+        let mut e = Endpoint {
+            name: "shop".into(),
+            role: Role::Target,
+            password_env: Some("SHOP_PW".into()),
+            ..Endpoint::new(Engine::Postgres)
+        };
+        e.host = "mariadb://app:pw@db1.local:3307/shop".into();
+        let pw = e.take_pasted_host().unwrap();
+        assert_eq!(
+            (
+                e.engine,
+                e.host.as_str(),
+                e.port,
+                e.database.as_str(),
+                e.user.as_str()
+            ),
+            (Engine::MariaDb, "db1.local", 3307, "shop", "app")
+        );
+        assert_eq!(pw.map(|p| p.expose().to_string()).as_deref(), Some("pw"));
+        assert_eq!((e.name.as_str(), e.role), ("shop", Role::Target));
+        assert_eq!(e.password_env.as_deref(), Some("SHOP_PW"));
+        e.host = "10.0.0.7:5433".into();
+        assert!(e.take_pasted_host().unwrap().is_none());
+        assert_eq!((e.host.as_str(), e.port), ("10.0.0.7", 5433));
+        e.host = "::1".into();
+        e.take_pasted_host().unwrap();
+        assert_eq!(e.host, "::1", "an IPv6 address is no host:port");
+        e.host = "oracle://x@y/z".into();
+        assert!(e.take_pasted_host().is_err());
+    }
 
     #[test]
     fn parses_postgres_url_and_keeps_password_apart() {

@@ -112,6 +112,50 @@ fn demo_project_works_without_any_server() {
     );
 }
 
+/// A URL pasted into Host fills the endpoint form (engine, host, port, database, user), its
+/// password goes to the session's secrets, never into the project; host:port splits.
+#[test]
+fn a_url_pasted_into_host_fills_the_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    h.get_by_label("Add endpoint").click();
+    h.step();
+    h.step();
+    let i = h.state().state.project.endpoints.len() - 1;
+    h.get_by_role_and_label(Role::TextInput, "Host")
+        .set_text_value_accesskit("mariadb://app:s3cret@db1.local:3307/shop");
+    h.step();
+    h.step();
+    let ep = h.state().state.project.endpoints[i].clone();
+    assert_eq!(
+        (
+            ep.engine,
+            ep.host.as_str(),
+            ep.port,
+            ep.database.as_str(),
+            ep.user.as_str()
+        ),
+        (
+            tugboat::endpoints::Engine::MariaDb,
+            "db1.local",
+            3307,
+            "shop",
+            "app"
+        )
+    );
+    assert!(
+        !h.state().state.project.to_ron().unwrap().contains("s3cret"),
+        "the password stays out of the project"
+    );
+    h.get_by_role_and_label(Role::TextInput, "Host")
+        .set_text_value_accesskit("10.1.2.3:3310");
+    h.step();
+    h.step();
+    let ep = h.state().state.project.endpoints[i].clone();
+    assert_eq!((ep.host.as_str(), ep.port), ("10.1.2.3", 3310));
+}
+
 #[test]
 fn add_test_and_browse_a_postgres_endpoint_then_duplicate_and_delete() {
     let server = support::pg();

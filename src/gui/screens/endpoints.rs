@@ -635,13 +635,39 @@ fn form(
                     ui.end_row();
                 }
             } else {
-                changed |= field(ui, "Host", &mut e.host, "host name or IP address");
+                // A URL or host:port pasted here fills the form (on paste, or when the
+                // field is left: a URL typed a character at a time is not taken apart early).
+                let l = ui.label("Host");
+                let before = e.host.len();
+                let r = ui
+                    .add_sized(
+                        [FIELD_WIDTH, 20.0],
+                        egui::TextEdit::singleline(&mut e.host)
+                            .hint_text("host, host:port, or a URL to paste"),
+                    )
+                    .labelled_by(l.id);
+                changed |= r.changed();
+                let pasted = r.changed() && e.host.len() > before + 1;
+                if (pasted || r.lost_focus()) && e.host.contains(':') {
+                    // A URL that does not parse is left as typed; the error shows below.
+                    if let Ok(Some(pw)) = e.take_pasted_host() {
+                        secrets.set(&e.name, Some(pw));
+                    }
+                    changed = true;
+                }
                 let l = ui.label("Port");
                 changed |= ui
                     .add(egui::DragValue::new(&mut e.port).range(1..=65535))
                     .labelled_by(l.id)
                     .changed();
                 ui.end_row();
+                if e.host.contains("://")
+                    && let Err(err) = Endpoint::parse_url(&e.host)
+                {
+                    ui.label("");
+                    ui.colored_label(style::WARN, err.to_string());
+                    ui.end_row();
+                }
                 changed |= field(
                     ui,
                     "Database",
