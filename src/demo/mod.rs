@@ -75,7 +75,7 @@ pub fn demo_project(dir: &Path) -> Project {
     t.name = "Demo target (SQLite)".into();
     t.role = Role::Target;
     t.database = target.display().to_string();
-    Project {
+    let mut p = Project {
         name: "Demo: Harbor Towage".into(),
         endpoints: vec![s, t],
         notes: "The embedded demo. Add your own endpoints, or open a project with File → Open."
@@ -90,5 +90,7 @@ pub fn demo_project(dir: &Path) -> Project {
             stop_at: None,
         }],
         ..Default::default()
-    }
+    };
+    p.ensure_ids();
+    p
 }

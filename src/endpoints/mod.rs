@@ -141,6 +141,9 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Endpoint {
+    /// Stable identity within the project: kept when the endpoint is renamed, new for a copy.
+    /// What the app's selections (the target to apply DDL to...) hold, never a list position.
+    pub id: String,
     /// Name shown in the project, unique within it.
     pub name: String,
     pub engine: Engine,
@@ -161,6 +164,7 @@ pub struct Endpoint {
 impl Default for Endpoint {
     fn default() -> Self {
         Endpoint {
+            id: String::new(),
             name: String::new(),
             engine: Engine::Postgres,
             role: Role::Source,

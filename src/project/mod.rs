@@ -110,7 +110,7 @@ impl Project {
                 _ => {}
             }
         }
-        let project: Project = ron::from_str(text).map_err(|e| {
+        let mut project: Project = ron::from_str(text).map_err(|e| {
             at(
                 e.span.start.line,
                 e.span.start.col,
@@ -133,7 +133,39 @@ impl Project {
                 ));
             }
         }
+        project.ensure_ids();
         Ok(project)
+    }
+
+    /// Gives every endpoint without one (a project written before ids, a new or copied
+    /// endpoint) an id no other endpoint of the project has. Returns whether any was given.
+    pub fn ensure_ids(&mut self) -> bool {
+        let mut taken: std::collections::HashSet<String> = Default::default();
+        let mut given = false;
+        let mut n = 0;
+        for i in 0..self.endpoints.len() {
+            let id = self.endpoints[i].id.clone();
+            if !id.is_empty() && taken.insert(id) {
+                continue;
+            }
+            let fresh = loop {
+                n += 1;
+                let candidate = format!("e{n}");
+                if !self.endpoints.iter().any(|e| e.id == candidate) && !taken.contains(&candidate)
+                {
+                    break candidate;
+                }
+            };
+            taken.insert(fresh.clone());
+            self.endpoints[i].id = fresh;
+            given = true;
+        }
+        given
+    }
+
+    /// The endpoint with this id.
+    pub fn endpoint_by_id(&self, id: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.id == id)
     }
 
     /// The project as RON text.
@@ -211,6 +243,32 @@ mod tests {
     use crate::endpoints::Engine;
 
     #[test]
+    fn endpoint_ids_are_kept_given_and_unique() {
+        let mut p = Project::default();
+        let mut a = Endpoint::new(Engine::Postgres);
+        a.name = "a".into();
+        a.id = "e7".into();
+        let mut b = a.clone();
+        b.name = "b (a copy that kept the id)".into();
+        let mut c = Endpoint::new(Engine::Sqlite);
+        c.name = "c".into();
+        p.endpoints = vec![a, b, c];
+        assert!(p.ensure_ids());
+        let ids: Vec<&str> = p.endpoints.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids[0], "e7", "an id is kept");
+        assert!(ids[1] != "e7" && !ids[1].is_empty() && ids[2] != ids[1] && !ids[2].is_empty());
+        assert!(!p.ensure_ids(), "nothing left to give");
+        // Kept through a save and a load, renamed or not.
+        p.endpoints[0].name = "renamed".into();
+        let again = Project::parse(&p.to_ron().unwrap(), Path::new("p.ron")).unwrap();
+        assert_eq!(again.endpoints[0].id, "e7");
+        assert_eq!(
+            again.endpoint_by_id("e7").map(|e| e.name.as_str()),
+            Some("renamed")
+        );
+    }
+
+    #[test]
     fn round_trips_and_never_holds_a_password() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.ron");
@@ -224,6 +282,7 @@ mod tests {
         };
         let mut p = p;
         p.endpoints[1].name = "file".into();
+        p.ensure_ids();
         p.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("TopSecret"), "{text}");

@@ -431,7 +431,32 @@ fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
     ep.role = tugboat::endpoints::Role::Target;
     h.state().state.secrets.set("PG target", pw);
     h.state_mut().state.project.endpoints.push(ep);
-    h.state_mut().conversion.target_endpoint = Some(2);
+    h.state_mut().state.project.ensure_ids();
+    let target_id = h.state().state.project.endpoints[2].id.clone();
+    h.state_mut().conversion.target_endpoint = Some(target_id.clone());
+    // A copy of another endpoint inserted before it shifts the list: the selection is the
+    // same endpoint still (it was a list position, and DDL went to the wrong server).
+    let mut copy = h.state().state.project.endpoints[0].clone();
+    copy.id.clear();
+    copy.name = "copy of the first".into();
+    h.state_mut().state.project.endpoints.insert(0, copy);
+    h.state_mut().state.project.ensure_ids();
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().conversion.target_endpoint.as_deref(),
+        Some(target_id.as_str())
+    );
+    // An endpoint that is not a target is never the apply target.
+    let source_id = h.state().state.project.endpoints[1].id.clone();
+    h.state_mut().conversion.target_endpoint = Some(source_id.clone());
+    h.step();
+    h.step();
+    assert_ne!(
+        h.state().conversion.target_endpoint.as_deref(),
+        Some(source_id.as_str())
+    );
+    h.state_mut().conversion.target_endpoint = Some(target_id);
     h.get_by_label("Apply to target").click();
     h.step();
     h.step();

@@ -123,6 +123,7 @@ impl EndpointsScreen {
                 e.name = state.project.unique_endpoint_name("New endpoint");
                 e.user = "postgres".into();
                 state.project.endpoints.push(e);
+                state.project.ensure_ids();
                 state.dirty = true;
                 self.selected = Some(state.project.endpoints.len() - 1);
             }
@@ -132,7 +133,10 @@ impl EndpointsScreen {
                     e.name = state
                         .project
                         .unique_endpoint_name(&format!("{} copy", e.name));
+                    // A copy is another endpoint: its own id.
+                    e.id.clear();
                     state.project.endpoints.insert(i + 1, e);
+                    state.project.ensure_ids();
                     state.dirty = true;
                     self.selected = Some(i + 1);
                 }

@@ -49,8 +49,9 @@ pub struct ConversionScreen {
     pub script_path: String,
     /// None: detect.
     pub dialect: Option<Dialect>,
-    pub source_endpoint: Option<usize>,
-    pub target_endpoint: Option<usize>,
+    /// Endpoint ids (stable when the list changes).
+    pub source_endpoint: Option<String>,
+    pub target_endpoint: Option<String>,
     /// The target engine; None: that of the project's first target endpoint (else PostgreSQL).
     pub target: Option<Dialect>,
     pub rules_dir: String,
@@ -157,17 +158,43 @@ impl ConversionScreen {
             );
         }
         let target = self.target.unwrap_or(Dialect::Postgres);
+        if state.project.ensure_ids() {
+            state.dirty = true;
+        }
+        // A selection whose endpoint was deleted (or is no longer a target of this engine)
+        // is dropped, never replaced by whatever now sits at its place in the list.
+        let is_target = |e: &crate::endpoints::Endpoint| {
+            e.role == crate::endpoints::Role::Target && engine_dialect(e.engine) == target
+        };
+        if self
+            .source_endpoint
+            .as_deref()
+            .is_some_and(|id| state.project.endpoint_by_id(id).is_none())
+        {
+            self.source_endpoint = None;
+        }
+        if self
+            .target_endpoint
+            .as_deref()
+            .is_some_and(|id| !state.project.endpoint_by_id(id).is_some_and(is_target))
+        {
+            self.target_endpoint = None;
+        }
         if self.source_endpoint.is_none() {
             self.source_endpoint = state
                 .project
                 .endpoints
                 .iter()
-                .position(|e| e.role == crate::endpoints::Role::Source);
+                .find(|e| e.role == crate::endpoints::Role::Source)
+                .map(|e| e.id.clone());
         }
         if self.target_endpoint.is_none() {
-            self.target_endpoint = state.project.endpoints.iter().position(|e| {
-                e.role == crate::endpoints::Role::Target && engine_dialect(e.engine) == target
-            });
+            self.target_endpoint = state
+                .project
+                .endpoints
+                .iter()
+                .find(|e| is_target(e))
+                .map(|e| e.id.clone());
         }
         egui::Panel::top("conversion_source").show(ui, |ui| self.source_bar(ui, state));
         if let Some(e) = &self.error {
@@ -241,14 +268,19 @@ impl ConversionScreen {
                     let l = ui.label("Source");
                     let current = self
                         .source_endpoint
-                        .and_then(|i| state.project.endpoints.get(i))
-                        .map(|e| e.name.clone())
+                        .as_deref()
+                        .and_then(|id| state.project.endpoint_by_id(id))
+                        .map(|e| e.label())
                         .unwrap_or_else(|| "choose…".into());
                     egui::ComboBox::from_id_salt("conv_source")
                         .selected_text(current)
                         .show_ui(ui, |ui| {
-                            for (i, e) in state.project.endpoints.iter().enumerate() {
-                                ui.selectable_value(&mut self.source_endpoint, Some(i), &e.name);
+                            for e in &state.project.endpoints {
+                                ui.selectable_value(
+                                    &mut self.source_endpoint,
+                                    Some(e.id.clone()),
+                                    e.label(),
+                                );
                             }
                         })
                         .response
@@ -308,7 +340,8 @@ impl ConversionScreen {
             let ready = match self.source_kind {
                 SourceKind::Endpoint => self
                     .source_endpoint
-                    .is_some_and(|i| i < state.project.endpoints.len()),
+                    .as_deref()
+                    .is_some_and(|id| state.project.endpoint_by_id(id).is_some()),
                 SourceKind::Script => !self.script_path.trim().is_empty(),
             };
             if ui
@@ -318,7 +351,14 @@ impl ConversionScreen {
                 self.rules_cache = None;
                 let source = match self.source_kind {
                     SourceKind::Endpoint => {
-                        let e = state.project.endpoints[self.source_endpoint.unwrap_or(0)].clone();
+                        let Some(e) = self
+                            .source_endpoint
+                            .as_deref()
+                            .and_then(|id| state.project.endpoint_by_id(id))
+                            .cloned()
+                        else {
+                            return;
+                        };
                         let password = state.secrets.get(&e.name);
                         AssessSource::Endpoint {
                             endpoint: e,
@@ -337,7 +377,8 @@ impl ConversionScreen {
                 // Verified on the target endpoint chosen for this engine, if any.
                 let verify_on = self
                     .target_endpoint
-                    .and_then(|i| state.project.endpoints.get(i))
+                    .as_deref()
+                    .and_then(|id| state.project.endpoint_by_id(id))
                     .filter(|e| engine_dialect(e.engine) == target && target != Dialect::Sqlite)
                     .map(|e| (e.clone(), state.secrets.get(&e.name)));
                 self.running = Some(state.runtime.submit(Command::Assess {

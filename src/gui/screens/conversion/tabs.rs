@@ -129,17 +129,26 @@ impl ConversionScreen {
     pub(super) fn apply(&mut self, ui: &mut egui::Ui, state: &mut AppState, r: &Report) {
         ui.horizontal(|ui| {
             let l = ui.label("Target endpoint");
+            // Named in full (engine, host, database), held by id, and only target endpoints
+            // of the report's engine are offered.
             let current = self
                 .target_endpoint
-                .and_then(|i| state.project.endpoints.get(i))
-                .map(|e| e.name.clone())
+                .as_deref()
+                .and_then(|id| state.project.endpoint_by_id(id))
+                .map(|e| e.label())
                 .unwrap_or_else(|| "choose…".into());
             egui::ComboBox::from_id_salt("conv_target")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
-                    for (i, e) in state.project.endpoints.iter().enumerate() {
-                        if engine_dialect(e.engine) == r.target_dialect {
-                            ui.selectable_value(&mut self.target_endpoint, Some(i), &e.name);
+                    for e in &state.project.endpoints {
+                        if engine_dialect(e.engine) == r.target_dialect
+                            && e.role == crate::endpoints::Role::Target
+                        {
+                            ui.selectable_value(
+                                &mut self.target_endpoint,
+                                Some(e.id.clone()),
+                                e.label(),
+                            );
                         }
                     }
                 })
@@ -152,9 +161,13 @@ impl ConversionScreen {
                     r.data.len()
                 ),
             );
-            let ready = self
+            let target = self
                 .target_endpoint
-                .is_some_and(|i| i < state.project.endpoints.len());
+                .as_deref()
+                .and_then(|id| state.project.endpoint_by_id(id))
+                .filter(|e| e.role == crate::endpoints::Role::Target)
+                .cloned();
+            let ready = target.is_some();
             if ui
                 .add_enabled(
                     ready && self.applying.is_none(),
@@ -162,7 +175,9 @@ impl ConversionScreen {
                 )
                 .clicked()
             {
-                let e = state.project.endpoints[self.target_endpoint.unwrap_or(0)].clone();
+                let Some(e) = target else {
+                    return;
+                };
                 let password = state.secrets.get(&e.name);
                 self.applied = None;
                 self.apply_progress = (0, 0);
