@@ -118,7 +118,8 @@ pub enum EventKind {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub request: RequestId,
-    /// The endpoint's name the command was about.
+    /// The endpoint the command was about: its id in the project ([`Endpoint::key`]), or the
+    /// script's path for an assessment of a script.
     pub endpoint: String,
     pub kind: EventKind,
 }
@@ -277,7 +278,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             if let Err(e) = &r {
                 tracing::warn!(target: "tugboat::cdc", "{e}");
             }
-            (endpoint.name, EventKind::Slots(r))
+            (endpoint.key(), EventKind::Slots(r))
         }
         Command::TestConnection { endpoint, password } => {
             let r = test_connection(&endpoint, password)
@@ -289,14 +290,14 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 }
                 Err(e) => tracing::warn!(target: "tugboat::endpoints", "{e}"),
             }
-            (endpoint.name, EventKind::ConnectionTested(r))
+            (endpoint.key(), EventKind::ConnectionTested(r))
         }
         Command::Discover {
             endpoint,
             password,
             options,
         } => {
-            let name = endpoint.name.clone();
+            let name = endpoint.key();
             let progress = Arc::new(move |p: &crate::discovery::Progress| {
                 report(&name, EventKind::DiscoveryProgress(p.clone()))
             });
@@ -312,7 +313,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             if let Err(e) = &r {
                 tracing::warn!(target: "tugboat::discovery", "{e}");
             }
-            (endpoint.name, EventKind::Discovered(r))
+            (endpoint.key(), EventKind::Discovered(r))
         }
         Command::CountRows {
             endpoint,
@@ -332,7 +333,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 tracing::info!(target: "tugboat::discovery", "{}: {schema}.{table} has {n} rows", endpoint.label());
             }
             (
-                endpoint.name,
+                endpoint.key(),
                 EventKind::RowsCounted {
                     schema,
                     table,
@@ -347,9 +348,11 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             edits,
             verify_on,
         } => {
-            let name = match &source {
-                AssessSource::Endpoint { endpoint, .. } => endpoint.name.clone(),
-                AssessSource::Script { path, .. } => path.display().to_string(),
+            let (name, shown) = match &source {
+                AssessSource::Endpoint { endpoint, .. } => (endpoint.key(), endpoint.name.clone()),
+                AssessSource::Script { path, .. } => {
+                    (path.display().to_string(), path.display().to_string())
+                }
             };
             let r = async {
                 let src = match source {
@@ -384,7 +387,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             .map_err(|e| e.to_string());
             match &r {
                 Ok(rep) => {
-                    tracing::info!(target: "tugboat::conversion", "assessed {name}: {} objects, {:.1} h estimated; {}", rep.objects.len(), rep.total_effort_minutes / 60.0, crate::assessment::export::verification_line(rep))
+                    tracing::info!(target: "tugboat::conversion", "assessed {shown}: {} objects, {:.1} h estimated; {}", rep.objects.len(), rep.total_effort_minutes / 60.0, crate::assessment::export::verification_line(rep))
                 }
                 Err(e) => tracing::warn!(target: "tugboat::conversion", "{e}"),
             }

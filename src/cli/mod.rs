@@ -561,9 +561,19 @@ async fn execute(command: Command) -> Result<()> {
                             .join(", ")
                     ),
                 })?;
-            let endpoint = |name: &str, role| {
+            let endpoint = |reference: &str, role| {
+                let name = p
+                    .task_endpoint(reference)
+                    .map(|e| e.name.clone())
+                    .ok_or_else(|| Error::File {
+                        path: project.clone(),
+                        message: format!(
+                            "task '{}' names endpoint '{reference}', which the project does not have",
+                            t.name
+                        ),
+                    })?;
                 let (mut e, pw) = TargetArgs {
-                    endpoint: name.to_string(),
+                    endpoint: name,
                     project: Some(project.clone()),
                     password_env: None,
                     timeout: None,

@@ -226,6 +226,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
         )
     })?;
     let task = Task {
+        id: String::new(),
         name: a.task.clone(),
         source: se.name.clone(),
         target: te.name.clone(),

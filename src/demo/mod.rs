@@ -81,6 +81,7 @@ pub fn demo_project(dir: &Path) -> Project {
         notes: "The embedded demo. Add your own endpoints, or open a project with File → Open."
             .into(),
         tasks: vec![crate::tasks::Task {
+            id: String::new(),
             name: "Harbor full load".into(),
             source: "Harbor demo (SQLite source)".into(),
             target: "Demo target (SQLite)".into(),
@@ -91,6 +92,6 @@ pub fn demo_project(dir: &Path) -> Project {
         }],
         ..Default::default()
     };
-    p.ensure_ids();
+    p.settle_ids();
     p
 }

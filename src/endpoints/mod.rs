@@ -397,6 +397,16 @@ impl Endpoint {
         Ok(())
     }
 
+    /// What the app's events and per-endpoint state are keyed by: the id, or the name of an
+    /// endpoint that has none (one built from a URL on the command line).
+    pub fn key(&self) -> String {
+        if self.id.is_empty() {
+            self.name.clone()
+        } else {
+            self.id.clone()
+        }
+    }
+
     /// A short description for messages: the name and the password-free URL.
     pub fn label(&self) -> String {
         if self.name.is_empty() {

@@ -133,34 +133,60 @@ impl Project {
                 ));
             }
         }
-        project.ensure_ids();
+        project.settle_ids();
         Ok(project)
     }
 
-    /// Gives every endpoint without one (a project written before ids, a new or copied
-    /// endpoint) an id no other endpoint of the project has. Returns whether any was given.
+    /// Gives every endpoint and task without one (a project written before ids, a new or
+    /// copied endpoint) an id no other of its kind has. Returns whether any was given.
     pub fn ensure_ids(&mut self) -> bool {
-        let mut taken: std::collections::HashSet<String> = Default::default();
-        let mut given = false;
-        let mut n = 0;
-        for i in 0..self.endpoints.len() {
-            let id = self.endpoints[i].id.clone();
-            if !id.is_empty() && taken.insert(id) {
-                continue;
-            }
-            let fresh = loop {
-                n += 1;
-                let candidate = format!("e{n}");
-                if !self.endpoints.iter().any(|e| e.id == candidate) && !taken.contains(&candidate)
+        let e = give_ids(self.endpoints.iter_mut().map(|e| &mut e.id), "e");
+        let t = give_ids(self.tasks.iter_mut().map(|t| &mut t.id), "t");
+        e || t
+    }
+
+    /// Gives ids where missing ([`Self::ensure_ids`]) and turns tasks' endpoint names into ids:
+    /// what loading does, and what a project built in code needs before use.
+    pub fn settle_ids(&mut self) {
+        let had_ids: Vec<String> = self
+            .endpoints
+            .iter()
+            .map(|e| e.id.clone())
+            .filter(|id| !id.is_empty())
+            .collect();
+        self.ensure_ids();
+        self.link_tasks(&had_ids);
+    }
+
+    /// Turns a task's endpoint given by name (a file written by hand or before ids) into the
+    /// endpoint's id. `file_ids` are the ids the file itself held: a reference equal to one of
+    /// them is an id; any other is looked up by name.
+    fn link_tasks(&mut self, file_ids: &[String]) {
+        let by_name: std::collections::HashMap<String, String> = self
+            .endpoints
+            .iter()
+            .map(|e| (e.name.clone(), e.id.clone()))
+            .collect();
+        for t in &mut self.tasks {
+            for r in [&mut t.source, &mut t.target] {
+                if !file_ids.contains(r)
+                    && let Some(id) = by_name.get(r.as_str())
                 {
-                    break candidate;
+                    *r = id.clone();
                 }
-            };
-            taken.insert(fresh.clone());
-            self.endpoints[i].id = fresh;
-            given = true;
+            }
         }
-        given
+    }
+
+    /// The endpoint a task refers to: by id, else by name.
+    pub fn task_endpoint(&self, reference: &str) -> Option<&Endpoint> {
+        self.endpoint_by_id(reference)
+            .or_else(|| self.endpoint(reference))
+    }
+
+    /// The task with this id.
+    pub fn task_by_id(&self, id: &str) -> Option<&crate::tasks::Task> {
+        self.tasks.iter().find(|t| t.id == id)
     }
 
     /// The endpoint with this id.
@@ -194,22 +220,52 @@ impl Project {
         Ok(())
     }
 
-    /// Checks what a saved project must hold: every endpoint named, names unique.
+    /// Checks what a saved project must hold: every endpoint and task named, names unique
+    /// (spaces around a name do not make it another).
     pub fn validate(&self) -> Result<()> {
-        let mut seen = std::collections::HashSet::new();
-        for ep in &self.endpoints {
-            let bad = |m: String| Error::InvalidEndpoint {
-                endpoint: ep.name.clone(),
-                reason: m,
-            };
-            if ep.name.trim().is_empty() {
-                return Err(bad("an endpoint has no name".into()));
+        for i in 0..self.endpoints.len() {
+            if let Some(problem) = self.name_problem(i) {
+                return Err(Error::InvalidEndpoint {
+                    endpoint: self.endpoints[i].name.clone(),
+                    reason: problem,
+                });
             }
-            if !seen.insert(ep.name.as_str()) {
-                return Err(bad(format!("two endpoints are named '{}'", ep.name)));
+        }
+        for i in 0..self.tasks.len() {
+            if let Some(problem) = self.task_name_problem(i) {
+                return Err(Error::Invalid {
+                    what: format!("task '{}'", self.tasks[i].name),
+                    reason: problem,
+                });
             }
         }
         Ok(())
+    }
+
+    /// What is wrong with endpoint `i`'s name, as the form shows it while typing.
+    pub fn name_problem(&self, i: usize) -> Option<String> {
+        let name = self.endpoints.get(i)?.name.trim();
+        if name.is_empty() {
+            return Some("An endpoint needs a name.".into());
+        }
+        self.endpoints
+            .iter()
+            .enumerate()
+            .any(|(j, e)| j != i && e.name.trim() == name)
+            .then(|| format!("Another endpoint is named “{name}”: names must be unique."))
+    }
+
+    /// What is wrong with task `i`'s name, as the form shows it while typing.
+    pub fn task_name_problem(&self, i: usize) -> Option<String> {
+        let name = self.tasks.get(i)?.name.trim();
+        if name.is_empty() {
+            return Some("A task needs a name.".into());
+        }
+        self.tasks
+            .iter()
+            .enumerate()
+            .any(|(j, t)| j != i && t.name.trim() == name)
+            .then(|| format!("Another task is named “{name}”: names must be unique."))
     }
 
     pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
@@ -226,6 +282,32 @@ impl Project {
             .find(|n| self.endpoint(n).is_none())
             .expect("some name is free")
     }
+}
+
+/// Keeps each id the first time it is seen; gives the others (empty or repeated) `{prefix}{n}`
+/// with the lowest `n` nobody holds. Returns whether any was given.
+fn give_ids<'a>(ids: impl Iterator<Item = &'a mut String>, prefix: &str) -> bool {
+    let mut ids: Vec<&mut String> = ids.collect();
+    let mut taken = std::collections::HashSet::new();
+    let mut redo = vec![];
+    for (i, id) in ids.iter().enumerate() {
+        if id.is_empty() || !taken.insert(id.to_string()) {
+            redo.push(i);
+        }
+    }
+    let mut n = 0;
+    for &i in &redo {
+        let fresh = loop {
+            n += 1;
+            let candidate = format!("{prefix}{n}");
+            if !taken.contains(&candidate) {
+                break candidate;
+            }
+        };
+        taken.insert(fresh.clone());
+        *ids[i] = fresh;
+    }
+    !redo.is_empty()
 }
 
 /// 1-based line and column of the first occurrence of `needle`.
@@ -266,6 +348,55 @@ mod tests {
             again.endpoint_by_id("e7").map(|e| e.name.as_str()),
             Some("renamed")
         );
+    }
+
+    #[test]
+    fn tasks_name_endpoints_by_id_and_names_in_a_file_are_read_as_ids() {
+        let text = r#"Project(
+  format_version: 1,
+  name: "x",
+  endpoints: [
+    Endpoint(name: "old", engine: Sqlite, database: "a.db"),
+    Endpoint(name: "new", engine: Sqlite, role: Target, database: "b.db"),
+  ],
+  tasks: [Task(name: "move", source: "old", target: "new")],
+)"#;
+        let mut p = Project::parse(text, Path::new("p.ron")).unwrap();
+        let (s, t) = (p.tasks[0].source.clone(), p.tasks[0].target.clone());
+        assert_eq!((s.as_str(), t.as_str()), ("e1", "e2"));
+        assert!(!p.tasks[0].id.is_empty());
+        // A rename keeps the link; an endpoint named like another's id does not steal it.
+        p.endpoints[0].name = "e2".into();
+        let again = Project::parse(&p.to_ron().unwrap(), Path::new("p.ron")).unwrap();
+        assert_eq!(
+            again.task_endpoint(&again.tasks[0].source).unwrap().name,
+            "e2"
+        );
+        assert_eq!(
+            again.task_endpoint(&again.tasks[0].target).unwrap().name,
+            "new"
+        );
+        assert_eq!(again.tasks[0].id, p.tasks[0].id);
+    }
+
+    #[test]
+    fn names_must_be_there_and_unique_to_save() {
+        let mut p = Project::default();
+        let mut a = Endpoint::new(Engine::Sqlite);
+        a.name = "db".into();
+        let mut b = a.clone();
+        b.name = " db ".into();
+        p.endpoints = vec![a, b];
+        assert!(p.name_problem(1).unwrap().contains("names must be unique"));
+        assert!(p.validate().is_err());
+        p.endpoints[1].name = " ".into();
+        assert_eq!(
+            p.name_problem(1).as_deref(),
+            Some("An endpoint needs a name.")
+        );
+        assert!(p.validate().is_err());
+        p.endpoints[1].name = "other".into();
+        assert!(p.validate().is_ok());
     }
 
     #[test]

@@ -120,8 +120,12 @@ impl Default for Settings {
 /// A migration task as kept in a project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
+    /// Stable within the project: kept on rename (see [`crate::project::Project::ensure_ids`]).
+    #[serde(default)]
+    pub id: String,
     pub name: String,
-    /// Endpoint names in the project.
+    /// The source and target endpoints' ids in the project. A project file written by hand (or
+    /// before ids) may name the endpoints instead: loading turns names into ids.
     pub source: String,
     pub target: String,
     /// Every table when left out.

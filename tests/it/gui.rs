@@ -157,6 +157,65 @@ fn a_url_pasted_into_host_fills_the_endpoint() {
 }
 
 #[test]
+fn endpoint_names_are_checked_as_typed_and_tasks_follow_a_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    h.step();
+    h.step();
+    let name = |h: &mut Harness<'static, TugboatApp>, text: &str| {
+        h.get_by_role_and_label(Role::TextInput, "Name")
+            .set_text_value_accesskit(text);
+        h.step();
+        h.step();
+    };
+    // The demo's source, given the target's name: said at once, and refused on save.
+    name(&mut h, "Demo target (SQLite)");
+    assert!(has(&h, "Another endpoint is named “Demo target (SQLite)”"));
+    let file = dir.path().join("p.ron");
+    h.state_mut().save(file.clone());
+    h.step();
+    assert!(
+        !file.exists(),
+        "a project with two endpoints of one name is not saved"
+    );
+    assert!(has(&h, "names must be unique"));
+    name(&mut h, "  ");
+    assert!(has(&h, "An endpoint needs a name."));
+    // Renamed: the task still uses it, through the save and a load.
+    name(&mut h, "Harbor renamed");
+    // The form's own notes are gone (the status line still tells of the refused save).
+    assert!(h.query_by_label("An endpoint needs a name.").is_none());
+    assert!(
+        h.query_by_label("Another endpoint is named “Demo target (SQLite)”: names must be unique.")
+            .is_none()
+    );
+    let p = &h.state().state.project;
+    let task = &p.tasks[0];
+    assert_eq!(
+        p.task_endpoint(&task.source).map(|e| e.name.as_str()),
+        Some("Harbor renamed")
+    );
+    h.state_mut().save(file.clone());
+    h.step();
+    let again = tugboat::project::Project::load(&file).unwrap();
+    assert_eq!(
+        again
+            .task_endpoint(&again.tasks[0].source)
+            .map(|e| e.name.as_str()),
+        Some("Harbor renamed")
+    );
+    // Delete asks with the endpoint in full and the tasks that use it.
+    h.get_by_label("Delete").click();
+    h.step();
+    h.step();
+    assert!(has(&h, "Delete endpoint 'Harbor renamed' (sqlite://"));
+    assert!(has(&h, "Used by task Harbor full load"));
+    h.get_by_label("Cancel").click();
+    h.step();
+    assert_eq!(h.state().state.project.endpoints.len(), 2);
+}
+
+#[test]
 fn add_test_and_browse_a_postgres_endpoint_then_duplicate_and_delete() {
     let server = support::pg();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -429,10 +488,10 @@ fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
     let mut ep = ep;
     ep.name = "PG target".into();
     ep.role = tugboat::endpoints::Role::Target;
-    h.state().state.secrets.set("PG target", pw);
     h.state_mut().state.project.endpoints.push(ep);
     h.state_mut().state.project.ensure_ids();
     let target_id = h.state().state.project.endpoints[2].id.clone();
+    h.state().state.secrets.set(&target_id, pw);
     h.state_mut().conversion.target_endpoint = Some(target_id.clone());
     // A copy of another endpoint inserted before it shifts the list: the selection is the
     // same endpoint still (it was a list position, and DDL went to the wrong server).
@@ -666,6 +725,7 @@ fn monitor_replicates_a_task_and_shows_its_changes() {
         name: "GUI replication".into(),
         endpoints: vec![source, target],
         tasks: vec![tugboat::tasks::Task {
+            id: String::new(),
             name: "shop-repl".into(),
             source: "shop (MariaDB)".into(),
             target: "copy (SQLite)".into(),
@@ -679,7 +739,9 @@ fn monitor_replicates_a_task_and_shows_its_changes() {
     let file = dir.path().join("p.ron");
     project.save(&file).unwrap();
     let app = TugboatApp::new(Some(file), logs(), dir.path().to_path_buf()).expect("app starts");
-    app.state.secrets.set("shop (MariaDB)", password);
+    // Passwords are the session's, by endpoint id.
+    let source_id = app.state.project.endpoints[0].id.clone();
+    app.state.secrets.set(&source_id, password);
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app);

@@ -13,6 +13,7 @@ use crate::tasks::{one, open};
 
 fn task(name: &str, settings: Settings) -> Task {
     Task {
+        id: String::new(),
         task_type: Default::default(),
         stop_at: None,
         name: name.into(),

@@ -17,6 +17,7 @@ pub async fn open(url: &str, role: Role) -> Connection {
 
 fn task(name: &str) -> Task {
     Task {
+        id: String::new(),
         task_type: Default::default(),
         stop_at: None,
         name: name.into(),

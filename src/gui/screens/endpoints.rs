@@ -38,8 +38,10 @@ pub struct EndpointsScreen {
     pub selected: Option<usize>,
     pub status: HashMap<String, EndpointStatus>,
     pub browser: SchemaBrowser,
-    confirm_delete: Option<usize>,
-    file_dialog: Option<(usize, FileField, Receiver<Option<PathBuf>>)>,
+    /// The id of the endpoint a delete is being confirmed for.
+    confirm_delete: Option<String>,
+    /// (endpoint id, field, answer) of an open file dialog.
+    file_dialog: Option<(String, FileField, Receiver<Option<PathBuf>>)>,
 }
 
 #[derive(Clone, Copy)]
@@ -84,8 +86,8 @@ impl EndpointsScreen {
         }
     }
 
-    fn password(state: &AppState, name: &str) -> Option<Password> {
-        state.secrets.get(name)
+    fn password(state: &AppState, id: &str) -> Option<Password> {
+        state.secrets.get(id)
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
@@ -141,24 +143,48 @@ impl EndpointsScreen {
                     self.selected = Some(i + 1);
                 }
                 if ui.button("Delete").clicked() {
-                    self.confirm_delete = Some(i);
+                    self.confirm_delete = Some(state.project.endpoints[i].id.clone());
                 }
             }
         });
-        if let Some(i) = self
+        let deleting = self
             .confirm_delete
-            .filter(|i| *i < state.project.endpoints.len())
-        {
+            .as_ref()
+            .and_then(|id| state.project.endpoints.iter().position(|e| &e.id == id));
+        if let Some(i) = deleting {
             ui.group(|ui| {
+                let e = &state.project.endpoints[i];
                 ui.label(format!(
-                    "Delete endpoint “{}”?",
-                    state.project.endpoints[i].name
+                    "Delete endpoint {}, {} {}?",
+                    e.label(),
+                    e.engine.label(),
+                    if e.role == Role::Target {
+                        "target"
+                    } else {
+                        "source"
+                    }
                 ));
+                let users: Vec<&str> = state
+                    .project
+                    .tasks
+                    .iter()
+                    .filter(|t| t.source == e.id || t.target == e.id)
+                    .map(|t| t.name.as_str())
+                    .collect();
+                if !users.is_empty() {
+                    ui.colored_label(
+                        style::WARN,
+                        format!(
+                            "Used by task {}: it will need another endpoint.",
+                            users.join(", ")
+                        ),
+                    );
+                }
                 ui.horizontal(|ui| {
                     if ui.button("Yes, delete").clicked() {
                         let e = state.project.endpoints.remove(i);
-                        self.status.remove(&e.name);
-                        state.secrets.set(&e.name, None);
+                        self.status.remove(&e.id);
+                        state.secrets.set(&e.id, None);
                         state.dirty = true;
                         self.confirm_delete = None;
                         self.selected = None;
@@ -174,7 +200,7 @@ impl EndpointsScreen {
             .id_salt("endpoint_scroll")
             .show(ui, |ui| {
                 for (i, e) in state.project.endpoints.iter().enumerate() {
-                    let st = self.status.get(&e.name);
+                    let st = self.status.get(&e.id);
                     let color = match st.and_then(|s| s.test.as_ref()) {
                         Some(Ok(_)) => style::OK,
                         Some(Err(_)) => style::ERROR,
@@ -206,13 +232,6 @@ impl EndpointsScreen {
     }
 
     fn editor(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
-        let old_name = state.project.endpoints[i].name.clone();
-        let duplicate_name = state
-            .project
-            .endpoints
-            .iter()
-            .enumerate()
-            .any(|(j, e)| j != i && e.name == old_name);
         egui::Panel::top("endpoint_form")
             .resizable(false)
             .show(ui, |ui| {
@@ -224,16 +243,12 @@ impl EndpointsScreen {
                             &mut state.project.endpoints[i],
                             &state.secrets,
                             &mut self.file_dialog,
-                            i,
                         );
                         if changed {
                             state.dirty = true;
                         }
-                        if duplicate_name {
-                            ui.colored_label(
-                                style::ERROR,
-                                "Another endpoint has this name: names must be unique.",
-                            );
+                        if let Some(problem) = state.project.name_problem(i) {
+                            ui.colored_label(style::ERROR, problem);
                         }
                     });
                     ui.add_space(18.0);
@@ -244,18 +259,9 @@ impl EndpointsScreen {
                 });
                 ui.add_space(4.0);
             });
-        let new_name = state.project.endpoints[i].name.clone();
-        if new_name != old_name {
-            if let Some(st) = self.status.remove(&old_name) {
-                self.status.insert(new_name.clone(), st);
-            }
-            let pw = state.secrets.get(&old_name);
-            state.secrets.set(&old_name, None);
-            state.secrets.set(&new_name, pw);
-        }
         egui::CentralPanel::default().show(ui, |ui| {
             let endpoint = state.project.endpoints[i].clone();
-            let st = self.status.entry(endpoint.name.clone()).or_default();
+            let st = self.status.entry(endpoint.id.clone()).or_default();
             if Self::slots_ui(ui, state, &endpoint, st) {
                 ui.separator();
             }
@@ -275,7 +281,7 @@ impl EndpointsScreen {
                     {
                         st.counts
                             .insert((schema.clone(), table.clone()), CountState::Counting);
-                        let password = Self::password(state, &endpoint.name);
+                        let password = Self::password(state, &endpoint.id);
                         state.runtime.submit(Command::CountRows {
                             endpoint,
                             password,
@@ -299,8 +305,8 @@ impl EndpointsScreen {
 
     fn actions_and_result(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         let endpoint = state.project.endpoints[i].clone();
-        let password = Self::password(state, &endpoint.name);
-        let st = self.status.entry(endpoint.name.clone()).or_default();
+        let password = Self::password(state, &endpoint.id);
+        let st = self.status.entry(endpoint.id.clone()).or_default();
         ui.horizontal(|ui| {
             let busy = st.testing.is_some();
             if ui
@@ -496,12 +502,13 @@ impl EndpointsScreen {
     }
 
     fn poll_file_dialog(&mut self, state: &mut AppState) {
-        let Some((i, field, rx)) = &self.file_dialog else {
+        let Some((id, field, rx)) = &self.file_dialog else {
             return;
         };
         match rx.try_recv() {
             Ok(path) => {
-                if let (Some(path), Some(e)) = (path, state.project.endpoints.get_mut(*i)) {
+                let e = state.project.endpoints.iter_mut().find(|e| &e.id == id);
+                if let (Some(path), Some(e)) = (path, e) {
                     match field {
                         FileField::Database => e.database = path.display().to_string(),
                         FileField::CaFile => e.ca_file = Some(path),
@@ -552,8 +559,7 @@ fn form(
     ui: &mut egui::Ui,
     e: &mut Endpoint,
     secrets: &crate::endpoints::SessionSecrets,
-    dialog: &mut Option<(usize, FileField, Receiver<Option<PathBuf>>)>,
-    index: usize,
+    dialog: &mut Option<(String, FileField, Receiver<Option<PathBuf>>)>,
 ) -> bool {
     let mut changed = false;
     egui::Grid::new("endpoint_fields")
@@ -616,7 +622,7 @@ fn form(
                         .changed();
                     if ui.button("Browse…").clicked() {
                         *dialog = Some((
-                            index,
+                            e.id.clone(),
                             FileField::Database,
                             open_dialog(
                                 ui,
@@ -655,7 +661,7 @@ fn form(
                 if (pasted || r.lost_focus()) && e.host.contains(':') {
                     // A URL that does not parse is left as typed; the error shows below.
                     if let Ok(Some(pw)) = e.take_pasted_host() {
-                        secrets.set(&e.name, Some(pw));
+                        secrets.set(&e.id, Some(pw));
                     }
                     changed = true;
                 }
@@ -686,7 +692,7 @@ fn form(
                 ui.end_row();
                 let l = ui.label("Password");
                 let mut pw = secrets
-                    .get(&e.name)
+                    .get(&e.id)
                     .map(|p| p.expose().to_string())
                     .unwrap_or_default();
                 let r = ui
@@ -698,7 +704,7 @@ fn form(
                     )
                     .labelled_by(l.id);
                 if r.changed() {
-                    secrets.set(&e.name, (!pw.is_empty()).then(|| Password::new(pw)));
+                    secrets.set(&e.id, (!pw.is_empty()).then(|| Password::new(pw)));
                 }
                 let mut env = e.password_env.clone().unwrap_or_default();
                 if field(ui, "Password variable", &mut env, "e.g. PGPASSWORD") {
@@ -737,7 +743,7 @@ fn form(
                         }
                         if ui.button("Browse…").clicked() {
                             *dialog = Some((
-                                index,
+                                e.id.clone(),
                                 FileField::CaFile,
                                 open_dialog(ui, "CA certificate", &[("PEM", &["pem", "crt"])]),
                             ));

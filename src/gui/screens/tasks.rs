@@ -53,17 +53,17 @@ impl TasksScreen {
                 .on_hover_text("Discover the source endpoint's tables (in the background) to preview the selection")
                 .clicked()
             {
-                match state.project.endpoints.iter().find(|e| e.name == t.source) {
+                match state.project.task_endpoint(&t.source) {
                     Some(e) => {
                         self.preview_request = Some(state.runtime.submit(
                             crate::runtime::Command::Discover {
                                 endpoint: e.clone(),
-                                password: state.secrets.get(&e.name),
+                                password: state.secrets.get(&e.id),
                                 options: Default::default(),
                             },
                         ));
                     }
-                    None => state.message = Some((format!("no endpoint named {}", t.source), true)),
+                    None => state.message = Some(("the task has no source endpoint: choose one".into(), true)),
                 }
             }
             if busy {
@@ -87,14 +87,7 @@ impl TasksScreen {
                 return;
             }
         };
-        let engine = |name: &str| {
-            state
-                .project
-                .endpoints
-                .iter()
-                .find(|e| e.name == name)
-                .map(|e| e.engine)
-        };
+        let engine = |r: &str| state.project.task_endpoint(r).map(|e| e.engine);
         let (Some(se), Some(te)) = (engine(&t.source), engine(&t.target)) else {
             return;
         };
@@ -203,17 +196,18 @@ impl TasksScreen {
                         .endpoints
                         .iter()
                         .find(|e| e.role == crate::endpoints::Role::Source)
-                        .map(|e| e.name.clone())
+                        .map(|e| e.id.clone())
                         .unwrap_or_default();
                     let target = state
                         .project
                         .endpoints
                         .iter()
                         .find(|e| e.role == crate::endpoints::Role::Target)
-                        .map(|e| e.name.clone())
+                        .map(|e| e.id.clone())
                         .unwrap_or_default();
                     let n = state.project.tasks.len() + 1;
                     state.project.tasks.push(Task {
+                        id: String::new(),
                         name: format!("task {n}"),
                         source,
                         target,
@@ -222,12 +216,19 @@ impl TasksScreen {
                         task_type: Default::default(),
                         stop_at: None,
                     });
+                    state.project.ensure_ids();
                     self.selected = Some(state.project.tasks.len() - 1);
                     state.dirty = true;
                 }
                 ui.separator();
+                let name = |r: &str| {
+                    state
+                        .project
+                        .task_endpoint(r)
+                        .map_or_else(|| "(no endpoint)".to_string(), |e| e.name.clone())
+                };
                 for (i, t) in state.project.tasks.iter().enumerate() {
-                    let label = format!("{}\n{} to {}", t.name, t.source, t.target);
+                    let label = format!("{}\n{} to {}", t.name, name(&t.source), name(&t.target));
                     if ui
                         .selectable_label(self.selected == Some(i), label)
                         .clicked()
@@ -261,20 +262,19 @@ impl TasksScreen {
     /// it is to start.
     fn form(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) -> Option<usize> {
         let mut start = None;
-        let names: Vec<(String, crate::endpoints::Role)> = state
+        let choices: Vec<(String, String, crate::endpoints::Role)> = state
             .project
             .endpoints
             .iter()
-            .map(|e| (e.name.clone(), e.role))
+            .map(|e| (e.id.clone(), e.label(), e.role))
             .collect();
         let mut changed = false;
         let mut delete = false;
         let source_engine = state
             .project
-            .endpoints
-            .iter()
-            .find(|e| e.name == state.project.tasks[i].source)
+            .task_endpoint(&state.project.tasks[i].source)
             .map(|e| e.engine);
+        let name_problem = state.project.task_name_problem(i);
         {
             let t = &mut state.project.tasks[i];
             egui::Grid::new("task_form")
@@ -284,17 +284,26 @@ impl TasksScreen {
                     let l = ui.label("Name");
                     changed |= ui.text_edit_singleline(&mut t.name).labelled_by(l.id).changed();
                     ui.end_row();
+                    if let Some(problem) = &name_problem {
+                        ui.label("");
+                        ui.colored_label(style::ERROR, problem);
+                        ui.end_row();
+                    }
                     for (label, value, role) in [
                         ("Source", &mut t.source, crate::endpoints::Role::Source),
                         ("Target", &mut t.target, crate::endpoints::Role::Target),
                     ] {
                         let l = ui.label(label);
+                        let shown = choices
+                            .iter()
+                            .find(|(id, _, _)| id == value)
+                            .map_or("(choose an endpoint)", |(_, l, _)| l.as_str());
                         egui::ComboBox::from_id_salt(label)
-                            .selected_text(value.clone())
+                            .selected_text(shown)
                             .show_ui(ui, |ui| {
-                                for (n, r) in &names {
+                                for (id, l, r) in &choices {
                                     if *r == role {
-                                        changed |= ui.selectable_value(value, n.clone(), n).changed();
+                                        changed |= ui.selectable_value(value, id.clone(), l).changed();
                                     }
                                 }
                             })

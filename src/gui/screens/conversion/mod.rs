@@ -359,7 +359,7 @@ impl ConversionScreen {
                         else {
                             return;
                         };
-                        let password = state.secrets.get(&e.name);
+                        let password = state.secrets.get(&e.id);
                         AssessSource::Endpoint {
                             endpoint: e,
                             password,
@@ -380,7 +380,7 @@ impl ConversionScreen {
                     .as_deref()
                     .and_then(|id| state.project.endpoint_by_id(id))
                     .filter(|e| engine_dialect(e.engine) == target && target != Dialect::Sqlite)
-                    .map(|e| (e.clone(), state.secrets.get(&e.name)));
+                    .map(|e| (e.clone(), state.secrets.get(&e.id)));
                 self.running = Some(state.runtime.submit(Command::Assess {
                     source,
                     target,

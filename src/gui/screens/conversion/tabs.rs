@@ -178,7 +178,7 @@ impl ConversionScreen {
                 let Some(e) = target else {
                     return;
                 };
-                let password = state.secrets.get(&e.name);
+                let password = state.secrets.get(&e.id);
                 self.applied = None;
                 self.apply_progress = (0, 0);
                 self.applying = Some(state.runtime.submit(Command::ApplySchema {

@@ -152,14 +152,17 @@ impl MonitorScreen {
         {
             return Err(format!("task {} is already running", task.name));
         }
-        let find = |name: &str| {
+        let find = |reference: &str| {
             state
                 .project
-                .endpoints
-                .iter()
-                .find(|e| e.name == name)
+                .task_endpoint(reference)
                 .cloned()
-                .ok_or_else(|| format!("task {}: no endpoint named {name}", task.name))
+                .ok_or_else(|| {
+                    format!(
+                        "task {} has no endpoint '{reference}': choose its endpoints on the Tasks screen",
+                        task.name
+                    )
+                })
         };
         let mut source = find(&task.source)?;
         let mut target = find(&task.target)?;
@@ -168,8 +171,8 @@ impl MonitorScreen {
         let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let request = state.runtime.submit(Command::RunTask {
             task: Box::new(task.clone()),
-            source_password: state.secrets.get(&source.name),
-            target_password: state.secrets.get(&target.name),
+            source_password: state.secrets.get(&source.id),
+            target_password: state.secrets.get(&target.id),
             source,
             target,
             cancel: cancel.clone(),
