@@ -76,3 +76,23 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a database said about a failed statement, in its own words: the message and, from
+/// PostgreSQL, its detail (which key, which row) and hint. Never sqlx's `Display` of a
+/// PostgreSQL error, which ends in " at line N": a line of PostgreSQL's C source that reads as a
+/// line of the user's SQL. Errors that are not the server's (I/O, pool) keep sqlx's words.
+pub fn sql_message(e: &sqlx::Error) -> String {
+    let Some(d) = e.as_database_error() else {
+        return e.to_string();
+    };
+    let mut text = d.message().to_string();
+    if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        if let Some(detail) = pg.detail() {
+            text = format!("{text} ({})", detail.trim_end_matches('.'));
+        }
+        if let Some(hint) = pg.hint() {
+            text = format!("{text}; hint: {hint}");
+        }
+    }
+    text
+}

@@ -332,7 +332,7 @@ impl Shaper {
             e => EvalError::Fatal(Error::Query {
                 endpoint: self.source.endpoint.label(),
                 context: "evaluating the task's filters and expressions for replicated rows".into(),
-                message: e.to_string(),
+                message: crate::error::sql_message(&e),
             }),
         })?;
         let mut out: Vec<Option<Eval>> = (0..rows.len()).map(|_| None).collect();

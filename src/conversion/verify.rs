@@ -203,7 +203,7 @@ fn scratch_error(what: &str, e: &sqlx::Error) -> Error {
     Error::Query {
         endpoint: what.into(),
         context: "opening the scratch area for verification".into(),
-        message: e.to_string(),
+        message: crate::error::sql_message(e),
     }
 }
 
@@ -247,7 +247,7 @@ async fn open_session(c: &Connection) -> Result<(Session, String)> {
     let fail = |e: sqlx::Error| Error::Query {
         endpoint: label.clone(),
         context: "opening a session for verification".into(),
-        message: e.to_string(),
+        message: crate::error::sql_message(&e),
     };
     match &c.pool {
         Pool::Postgres(p) => {
@@ -490,7 +490,7 @@ async fn pg_exec(session: &mut Session, sql: &str) -> Result<()> {
     session.exec(sql).await.map_err(|e| Error::Query {
         endpoint: "PostgreSQL".into(),
         context: "verifying the conversion".into(),
-        message: e.to_string(),
+        message: crate::error::sql_message(&e),
     })
 }
 

@@ -353,7 +353,7 @@ impl Connection {
         self.query_text(sql).await.map_err(|e| Error::Query {
             endpoint: self.endpoint.label(),
             context: context.to_string(),
-            message: e.to_string(),
+            message: crate::error::sql_message(&e),
         })
     }
 

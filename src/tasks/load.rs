@@ -135,7 +135,7 @@ pub(super) async fn ensure_key(ctx: &Ctx, p: &Prepared, sql: &str) -> Result<()>
     t.execute(&sql).await.map_err(|e| Error::Query {
         endpoint: t.endpoint.label(),
         context: format!("building the primary key of {}", p.target_sql),
-        message: e.to_string(),
+        message: crate::error::sql_message(&e),
     })?;
     tracing::info!(target: "tugboat::tasks", "{}: primary key built in {:.1} s", p.label, started.elapsed().as_secs_f64());
     Ok(())
@@ -270,6 +270,7 @@ pub(super) async fn load_table(
             // A table that is not known to be complete is emptied first: a reload never
             // doubles rows.
             if s.prepare != Prepare::DoNothing || started_before {
+                super::keys::detach(target, task, p).await?;
                 sink::empty(target, p).await?;
             }
             let fresh = split(ctx, p).await?;

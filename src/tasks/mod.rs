@@ -12,6 +12,7 @@
 //! duplicates, no missing rows). After the load each table is validated ([`validate`]): counts,
 //! then every row compared on its primary key.
 
+mod keys;
 pub mod mappings;
 pub mod pgbinary;
 pub mod rows;
@@ -100,7 +101,12 @@ pub async fn run_with(
     }
     results.sort_by_key(|r| r.0);
     let results: Vec<TableResult> = results.into_iter().map(|r| r.1).collect();
-    let mut schema_failures = vec![];
+    let loaded: Vec<String> = results
+        .iter()
+        .filter(|r| r.state == TableState::Completed)
+        .map(|r| r.source.clone())
+        .collect();
+    let mut schema_failures = keys::reattach(target, &task.name, &loaded).await?;
     if ctx.lost.load(std::sync::atomic::Ordering::Relaxed) {
         let m = "keys, indexes and triggers (post-data) not created: a database stayed unreachable; run the task again to resume";
         tracing::warn!(target: "tugboat::tasks", "{m}");

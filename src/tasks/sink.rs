@@ -77,7 +77,7 @@ pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
     };
     conn.execute(&sql)
         .await
-        .map_err(|e| write_error(conn, p, e))?;
+        .map_err(|e| write_error(conn, p, crate::error::sql_message(&e)))?;
     Ok(())
 }
 
@@ -341,19 +341,25 @@ impl Writer {
             Pool::Postgres(pool) if per_batch => Writer::Pg(pool.clone()),
             Pool::Postgres(pool) => Writer::PgStream(pool.clone(), None, None),
             Pool::MySql(pool) => {
-                let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
+                let mut c = pool
+                    .acquire()
+                    .await
+                    .map_err(|e| crate::error::sql_message(&e))?;
                 sqlx::raw_sql(WRITER_SESSION_MYSQL)
                     .execute(&mut *c)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| crate::error::sql_message(&e))?;
                 Writer::My(c)
             }
             Pool::Sqlite(pool) => {
-                let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
+                let mut c = pool
+                    .acquire()
+                    .await
+                    .map_err(|e| crate::error::sql_message(&e))?;
                 sqlx::raw_sql(WRITER_SESSION_SQLITE)
                     .execute(&mut *c)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| crate::error::sql_message(&e))?;
                 Writer::Lite(c)
             }
         })
@@ -386,11 +392,13 @@ impl Writer {
                 let mut copy = pool
                     .copy_in_raw(&copy_sql(p, false))
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| crate::error::sql_message(&e))?;
                 if let Err(e) = copy.send(buf.into_bytes()).await {
-                    return Err(e.to_string());
+                    return Err(crate::error::sql_message(&e));
                 }
-                copy.finish().await.map_err(|e| e.to_string())?;
+                copy.finish()
+                    .await
+                    .map_err(|e| crate::error::sql_message(&e))?;
                 Ok(bytes)
             }
             Writer::My(c) => {
@@ -400,7 +408,7 @@ impl Writer {
                     sqlx::raw_sql("START TRANSACTION")
                         .execute(&mut **c)
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| crate::error::sql_message(&e))?;
                 }
                 for sql in &statements {
                     bytes += sql.len() as u64;
@@ -411,14 +419,14 @@ impl Writer {
                         if statements.len() > 1 {
                             let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
                         }
-                        return Err(e.to_string());
+                        return Err(crate::error::sql_message(&e));
                     }
                 }
                 if statements.len() > 1 {
                     sqlx::raw_sql("COMMIT")
                         .execute(&mut **c)
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| crate::error::sql_message(&e))?;
                 }
                 Ok(bytes)
             }
@@ -435,7 +443,7 @@ impl Writer {
                     .await
                 {
                     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
-                    return Err(e.to_string());
+                    return Err(crate::error::sql_message(&e));
                 }
                 Ok(bytes)
             }
@@ -453,15 +461,19 @@ impl Writer {
             let mut c = pool
                 .copy_in_raw(&copy_sql(p, types.is_some()))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| crate::error::sql_message(&e))?;
             if types.is_some() {
-                c.send(pgbinary::HEADER).await.map_err(|e| e.to_string())?;
+                c.send(pgbinary::HEADER)
+                    .await
+                    .map_err(|e| crate::error::sql_message(&e))?;
             }
             *copy = Some(c);
         }
         let bytes = buf.len() as u64;
         if let Some(c) = copy.as_mut() {
-            c.send(buf).await.map_err(|e| e.to_string())?;
+            c.send(buf)
+                .await
+                .map_err(|e| crate::error::sql_message(&e))?;
         }
         Ok(bytes)
     }
@@ -472,9 +484,13 @@ impl Writer {
             && let Some(mut c) = copy.take()
         {
             if types.is_some() {
-                c.send(pgbinary::TRAILER).await.map_err(|e| e.to_string())?;
+                c.send(pgbinary::TRAILER)
+                    .await
+                    .map_err(|e| crate::error::sql_message(&e))?;
             }
-            c.finish().await.map_err(|e| e.to_string())?;
+            c.finish()
+                .await
+                .map_err(|e| crate::error::sql_message(&e))?;
         }
         Ok(())
     }
@@ -664,7 +680,7 @@ async fn record_exceptions(
     conn.execute(&sql).await.map_err(|e| Error::Query {
         endpoint: conn.endpoint.label(),
         context: "recording refused rows in tugboat_apply_exceptions".into(),
-        message: e.to_string(),
+        message: crate::error::sql_message(&e),
     })?;
     Ok(())
 }

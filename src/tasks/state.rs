@@ -13,11 +13,11 @@ const TABLE: &str = "tugboat_table_state";
 /// Key ranges of tables loaded in parallel ranges, one row per range.
 const PARTS: &str = "tugboat_range_state";
 
-fn query_error(conn: &Connection, e: impl std::fmt::Display) -> Error {
+fn query_error(conn: &Connection, e: sqlx::Error) -> Error {
     Error::Query {
         endpoint: conn.endpoint.label(),
         context: format!("keeping task state in {TABLE}"),
-        message: e.to_string(),
+        message: crate::error::sql_message(&e),
     }
 }
 

@@ -719,7 +719,7 @@ async fn record(
     let q = |e: sqlx::Error| crate::error::Error::Query {
         endpoint: target.endpoint.label(),
         context: "recording validation failures".into(),
-        message: e.to_string(),
+        message: crate::error::sql_message(&e),
     };
     target
         .execute(&format!(

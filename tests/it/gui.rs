@@ -632,6 +632,38 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
         "finished tables are not loaded again"
     );
     assert!(has(&h, "4000 (earlier)"));
+
+    // Reload a table others reference (ports: vessels and tug_jobs point at it): asked first,
+    // naming the table and the target, then done, with the keys checked again.
+    let i = h.state().monitor.runs[0]
+        .tables
+        .iter()
+        .position(|t| t.name.ends_with("ports"))
+        .expect("the demo has ports");
+    let table = h.state().monitor.runs[0].tables[i].name.clone();
+    h.get_all_by_label("Reload").nth(i).unwrap().click();
+    h.run();
+    assert!(
+        has(&h, &format!("Empty {table} on 'Demo target (SQLite)'")),
+        "{:?} {:?}",
+        h.state().monitor.confirm_reload,
+        h.query_all_by_label_contains("Empty")
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        h.state().monitor.runs[0].finished.is_some(),
+        "nothing starts before the answer"
+    );
+    h.get_by_label(&format!("Reload {table}")).click();
+    h.step();
+    wait_for(&mut h, "the reload", run_finished);
+    h.step();
+    let run = &h.state().monitor.runs[0];
+    assert_eq!(run.status(), "load complete", "{:?}", run.finished);
+    let ports = run.tables.iter().find(|t| t.name == table).unwrap();
+    assert!(!ports.skipped && ports.rows > 0, "{ports:?}");
+    assert!(run.exceptions.is_empty(), "{:?}", run.exceptions);
 }
 
 /// The Tasks screen's mappings editor on the demo task, no server: a selection rule excluding

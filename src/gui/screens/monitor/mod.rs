@@ -115,6 +115,8 @@ impl Run {
 
 pub struct MonitorScreen {
     pub runs: Vec<Run>,
+    /// (task, table) a reload is being confirmed for.
+    pub confirm_reload: Option<(String, String)>,
     pub selected: usize,
     pub pane: Pane,
     /// The task log pane (the Logs screen's filters, on the tasks' components).
@@ -125,6 +127,7 @@ impl Default for MonitorScreen {
     fn default() -> Self {
         MonitorScreen {
             runs: vec![],
+            confirm_reload: None,
             selected: 0,
             pane: Pane::Tables,
             log: super::logs::LogsScreen {
@@ -272,8 +275,14 @@ impl MonitorScreen {
                 TaskEvent::TableFailed { table: t, error } => {
                     if let Some(i) = table(run, &t) {
                         run.tables[i].state = TableState::Error;
-                        run.tables[i].error = Some(error);
+                        run.tables[i].error = Some(error.clone());
                     }
+                    run.exceptions.push(Exception {
+                        table: t,
+                        what: "table failed".into(),
+                        row: String::new(),
+                        detail: error,
+                    });
                 }
                 TaskEvent::RowsRefused {
                     table: t,
@@ -403,6 +412,7 @@ impl MonitorScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         ui.label(style::heading("Monitor"));
+        self.reload_confirmation(ui, state);
         // Start buttons for the project's tasks.
         let mut to_start = None;
         let mut to_validate = None;
@@ -648,7 +658,16 @@ impl MonitorScreen {
                                 }
                                 _ => t.state.label().to_string(),
                             };
-                            let r = ui.label(RichText::new(label).color(c));
+                            let r = match &t.error {
+                                // The reason in the row, whole in its tooltip.
+                                Some(e) => ui.add(
+                                    egui::Label::new(
+                                        RichText::new(format!("{label}: {e}")).color(c),
+                                    )
+                                    .truncate(),
+                                ),
+                                None => ui.label(RichText::new(label).color(c)),
+                            };
                             if let Some((d, n)) = t.ranges {
                                 r.clone().on_hover_text(format!(
                                     "loaded in {n} primary-key ranges in parallel, {d} done"
@@ -722,13 +741,58 @@ impl MonitorScreen {
                     });
                 }
             });
-        if let Some(table) = reload
-            && let Some(task) = state
-                .project
-                .tasks
-                .iter()
-                .find(|t| t.name == task_name)
-                .cloned()
+        if let Some(table) = reload {
+            self.confirm_reload = Some((task_name, table));
+        }
+    }
+
+    /// Asks before a table is emptied and loaded again, naming the table and the target.
+    fn reload_confirmation(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
+        let Some((task_name, table)) = self.confirm_reload.clone() else {
+            return;
+        };
+        let Some(task) = state
+            .project
+            .tasks
+            .iter()
+            .find(|t| t.name == task_name)
+            .cloned()
+        else {
+            self.confirm_reload = None;
+            return;
+        };
+        let target = state
+            .project
+            .task_endpoint(&task.target)
+            .map_or_else(|| "its target".to_string(), |e| e.label());
+        let mut open = true;
+        let mut answer = None;
+        egui::Window::new("Reload table")
+            .collapsible(false)
+            .resizable(false)
+            .open(&mut open)
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .show(ui.ctx(), |ui| {
+                ui.label(format!(
+                    "Empty {table} on {target} and load it again from the source?"
+                ));
+                ui.label(
+                    RichText::new("Keys of other tables that reference it are set aside while it loads and checked again afterwards; the task's other tables are kept.")
+                        .color(style::MUTED),
+                );
+                ui.horizontal(|ui| {
+                    if ui.button(format!("Reload {table}")).clicked() {
+                        answer = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        answer = Some(false);
+                    }
+                });
+            });
+        if !open || answer.is_some() {
+            self.confirm_reload = None;
+        }
+        if answer == Some(true)
             && let Err(e) = self.start(state, &task, vec![table], false)
         {
             state.message = Some((e, true));

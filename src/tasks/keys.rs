@@ -1,0 +1,288 @@
+//! Foreign keys that point at a table being emptied and loaded again (a reload of a table other
+//! tables reference, as DMS's "reload table" does).
+//!
+//! PostgreSQL will not empty a referenced table, and no session setting short of superuser turns
+//! its key checks off. So before such a table is emptied, each key that references it is
+//! recorded in `tugboat_detached_keys` on the target and dropped, in one transaction. Once the
+//! task's tables are loaded, each recorded key is added again, which checks every row; a key the
+//! rows no longer satisfy is added `NOT VALID` (new rows are still checked) and reported with the
+//! server's reason. Adding a key and forgetting its record are one transaction too, so a run killed
+//! anywhere finds the records and finishes the work on its next run.
+//!
+//! MySQL/MariaDB and SQLite empty and load the table with key checks off for the loading session
+//! (see [`super::sink`]), so nothing is dropped there; the keys that reference the table are
+//! recorded with a query counting the rows that point nowhere, and checked the same way once the
+//! tables are loaded.
+
+use super::values::{quote, text_literal};
+use super::{Prepared, SchemaFailure};
+use crate::endpoints::{Connection, Engine};
+use crate::error::{Error, Result, sql_message};
+
+const TABLE: &str = "tugboat_detached_keys";
+
+fn failed(conn: &Connection, context: &str, e: sqlx::Error) -> Error {
+    Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: context.into(),
+        message: sql_message(&e),
+    }
+}
+
+/// A key that references the table, as it is recorded.
+struct Referencing {
+    /// The referencing table, quoted and qualified.
+    child: String,
+    name: String,
+    /// PostgreSQL: the statement that adds the key again. Empty elsewhere.
+    restore: String,
+    /// MySQL/SQLite: a query counting the referencing rows that point nowhere.
+    check: String,
+}
+
+async fn ensure(conn: &Connection) -> Result<()> {
+    conn.execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, child varchar(400) NOT NULL, key_name varchar(200) NOT NULL, restore_sql text NOT NULL, check_sql text NOT NULL)"
+    ))
+    .await
+    .map_err(|e| failed(conn, "creating tugboat_detached_keys", e))?;
+    Ok(())
+}
+
+/// Before table `p` is emptied: records the keys of other tables that reference it and, on
+/// PostgreSQL, drops them (see the module documentation). Returns how many were found.
+pub async fn detach(conn: &Connection, task: &str, p: &Prepared) -> Result<usize> {
+    let found = referencing(conn, p).await?;
+    if found.is_empty() {
+        return Ok(0);
+    }
+    ensure(conn).await?;
+    let e = conn.endpoint.engine;
+    let mut sql = String::new();
+    for k in &found {
+        // Recorded once, however often the table is reloaded before the keys are checked.
+        sql.push_str(&format!(
+            "DELETE FROM {TABLE} WHERE task = {} AND table_name = {} AND child = {} AND key_name = {};\n",
+            text_literal(e, task),
+            text_literal(e, &p.label),
+            text_literal(e, &k.child),
+            text_literal(e, &k.name),
+        ));
+        sql.push_str(&format!(
+            "INSERT INTO {TABLE} (task, table_name, child, key_name, restore_sql, check_sql) VALUES ({}, {}, {}, {}, {}, {});\n",
+            text_literal(e, task),
+            text_literal(e, &p.label),
+            text_literal(e, &k.child),
+            text_literal(e, &k.name),
+            text_literal(e, &k.restore),
+            text_literal(e, &k.check),
+        ));
+        if !k.restore.is_empty() {
+            sql.push_str(&format!(
+                "ALTER TABLE {} DROP CONSTRAINT {};\n",
+                k.child,
+                quote(e, &k.name)
+            ));
+        }
+    }
+    conn.execute_in_transaction(&sql).await.map_err(|x| {
+        failed(
+            conn,
+            &format!("detaching the keys that reference {}", p.target_sql),
+            x,
+        )
+    })?;
+    tracing::info!(target: "tugboat::tasks", "{}: {} foreign key(s) of other tables reference it: {} while it reloads, checked again once loaded", p.label, found.len(), if e == Engine::Postgres { "dropped" } else { "not checked" });
+    Ok(found.len())
+}
+
+/// The keys of other tables that reference `p`'s target table.
+async fn referencing(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>> {
+    let e = conn.endpoint.engine;
+    let context = format!("reading the keys that reference {}", p.target_sql);
+    let name = super::sink::target_table_name(e, &p.plan);
+    let sql = match e {
+        Engine::Postgres => format!(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass({}) AND c.conrelid <> c.confrelid ORDER BY 1, 2",
+            text_literal(e, &p.target_sql)
+        ),
+        Engine::Sqlite => format!(
+            "SELECT DISTINCT m.name, f.id, '' FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = {} AND m.name <> f.\"table\" ORDER BY 1, 2",
+            text_literal(e, &name)
+        ),
+        _ => {
+            let db = if p.plan.target_schema.is_empty() {
+                "DATABASE()".to_string()
+            } else {
+                text_literal(e, &p.plan.target_schema)
+            };
+            format!(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, GROUP_CONCAT(CONCAT(COLUMN_NAME, ' ', REFERENCED_COLUMN_NAME) ORDER BY ORDINAL_POSITION SEPARATOR ',') FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = {db} AND REFERENCED_TABLE_NAME = {} AND TABLE_SCHEMA = {db} AND TABLE_NAME <> REFERENCED_TABLE_NAME GROUP BY TABLE_NAME, CONSTRAINT_NAME ORDER BY 1, 2",
+                text_literal(e, &name)
+            )
+        }
+    };
+    let rows = conn.query(&context, &sql).await?;
+    let mut out = vec![];
+    for r in &rows {
+        let (child, key, def) = (
+            r.at(0).unwrap_or_default(),
+            r.at(1).unwrap_or_default(),
+            r.at(2).unwrap_or_default(),
+        );
+        out.push(match e {
+            Engine::Postgres => Referencing {
+                child: child.to_string(),
+                name: key.to_string(),
+                restore: format!("ALTER TABLE {child} ADD CONSTRAINT {} {def}", quote(e, key)),
+                check: String::new(),
+            },
+            Engine::Sqlite => Referencing {
+                child: quote(e, child),
+                name: format!("foreign key {key} of {child}"),
+                restore: String::new(),
+                check: format!(
+                    "SELECT count(*) FROM pragma_foreign_key_check({}) WHERE parent = {}",
+                    text_literal(e, child),
+                    text_literal(e, &name)
+                ),
+            },
+            _ => {
+                let child_sql = match p.plan.target_schema.as_str() {
+                    "" => quote(e, child),
+                    s => format!("{}.{}", quote(e, s), quote(e, child)),
+                };
+                let pairs: Vec<(&str, &str)> = def
+                    .split(',')
+                    .filter_map(|x| x.split_once(' '))
+                    .collect();
+                let set = pairs
+                    .iter()
+                    .map(|(c, _)| format!("c.{} IS NOT NULL", quote(e, c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let join = pairs
+                    .iter()
+                    .map(|(c, r)| format!("t.{} = c.{}", quote(e, r), quote(e, c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                Referencing {
+                    check: format!(
+                        "SELECT count(*) FROM {child_sql} c WHERE {set} AND NOT EXISTS (SELECT 1 FROM {} t WHERE {join})",
+                        p.target_sql
+                    ),
+                    child: child_sql,
+                    name: key.to_string(),
+                    restore: String::new(),
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// After the load: adds back (PostgreSQL) or checks (MySQL, SQLite) the keys recorded for
+/// `task`'s tables in `loaded` (source labels of tables now complete). Keys of tables not
+/// loaded stay recorded for the run that loads them. Returns the keys that do not hold.
+pub async fn reattach(
+    conn: &Connection,
+    task: &str,
+    loaded: &[String],
+) -> Result<Vec<SchemaFailure>> {
+    let e = conn.endpoint.engine;
+    let exists = conn
+        .query(
+            "looking for detached keys",
+            &match e {
+                Engine::Postgres => format!("SELECT to_regclass('{TABLE}') IS NOT NULL"),
+                Engine::Sqlite => format!("SELECT count(*) FROM sqlite_master WHERE name = '{TABLE}'"),
+                _ => format!("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{TABLE}'"),
+            },
+        )
+        .await?;
+    if !matches!(
+        exists.first().and_then(|r| r.at(0)),
+        Some("t" | "true" | "1")
+    ) {
+        return Ok(vec![]);
+    }
+    let rows = conn
+        .query(
+            "reading tugboat_detached_keys",
+            &format!(
+                "SELECT table_name, child, key_name, restore_sql, check_sql FROM {TABLE} WHERE task = {}",
+                text_literal(e, task)
+            ),
+        )
+        .await?;
+    let mut failures = vec![];
+    for r in &rows {
+        let [table, child, name, restore, check] =
+            [0, 1, 2, 3, 4].map(|i| r.at(i).unwrap_or_default().to_string());
+        if !loaded.contains(&table) {
+            continue;
+        }
+        let forget = format!(
+            "DELETE FROM {TABLE} WHERE task = {} AND table_name = {} AND child = {} AND key_name = {}",
+            text_literal(e, task),
+            text_literal(e, &table),
+            text_literal(e, &child),
+            text_literal(e, &name)
+        );
+        let object = format!("foreign key {name} on {child}");
+        let problem = if !restore.is_empty() {
+            match conn
+                .execute_in_transaction(&format!("{restore};\n{forget}"))
+                .await
+            {
+                Ok(_) => None,
+                Err(x) if crate::conversion::apply::already_exists(&x) => {
+                    conn.execute(&forget)
+                        .await
+                        .map_err(|x| failed(conn, "forgetting a detached key", x))?;
+                    None
+                }
+                Err(x) => {
+                    // The rows break it: kept for new rows, reported for the old.
+                    conn.execute_in_transaction(&format!("{restore} NOT VALID;\n{forget}"))
+                        .await
+                        .map_err(|y| failed(conn, &format!("adding back {object}"), y))?;
+                    Some((
+                        restore.clone(),
+                        format!(
+                            "{table} was reloaded, and rows of {child} no longer match it: {}; the key is back NOT VALID (new rows are checked): fix those rows, then ALTER TABLE {child} VALIDATE CONSTRAINT {}",
+                            sql_message(&x),
+                            quote(e, &name)
+                        ),
+                    ))
+                }
+            }
+        } else {
+            let n = conn
+                .query_scalar(&format!("checking {object}"), &check)
+                .await?
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            conn.execute(&forget)
+                .await
+                .map_err(|x| failed(conn, "forgetting a checked key", x))?;
+            (n > 0).then(|| {
+                (check.clone(), format!(
+                    "{table} was reloaded, and {n} row(s) of {child} reference keys it no longer has ({object} does not hold)"
+                ))
+            })
+        };
+        if let Some((statement, error)) = problem {
+            tracing::error!(target: "tugboat::tasks", "{object}: {error}");
+            failures.push(SchemaFailure {
+                object,
+                statement,
+                error,
+                deferred: false,
+            });
+        } else {
+            tracing::info!(target: "tugboat::tasks", "{object}: holds again after {table} was reloaded");
+        }
+    }
+    Ok(failures)
+}
