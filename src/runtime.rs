@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use tracing::Instrument;
 
 use crate::discovery::{DiscoverOptions, discover_with_progress, exact_row_count};
 use crate::endpoints::{Connection, Endpoint, Password, ServerInfo, test_connection};
@@ -211,6 +212,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             validate_only,
         } => {
             let name = task.name.clone();
+            let span = tracing::info_span!("task", task = %name);
             let r = async {
                 let s = Connection::open(&source, source_password).await?;
                 let t = Connection::open(&target, target_password).await?;
@@ -244,9 +246,11 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 t.close().await;
                 r
             }
+            .instrument(span.clone())
             .await
             .map(Box::new)
             .map_err(|e| e.to_string());
+            let _in_task = span.enter();
             match &r {
                 Ok(s) => {
                     tracing::info!(target: "tugboat::tasks", "task {name}: {} tables in {:.1} s, {} failed, {} schema statements failed", s.tables.len(), s.seconds, s.failed(), s.schema_failures.iter().filter(|f| !f.deferred).count())

@@ -15,6 +15,7 @@
 //! is not ready to cut over until its checks have run.
 
 use std::sync::{Arc, Mutex};
+use tracing::Instrument;
 
 use crate::assessment::{Phase, Report};
 use crate::conversion::apply::{Applied, StatementResult, already_exists};
@@ -284,7 +285,7 @@ impl Runner {
                     ),
                 }
             )));
-        }));
+        }.in_current_span()));
     }
 
     /// Stops checks still running (a validation in progress is rolled back, and runs again

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -738,14 +739,17 @@ async fn replicate(
         let source = source.clone();
         let from = cp.position.clone();
         let name = task.name.clone();
-        tokio::spawn(async move {
-            if pg {
-                pglogical::capture(&source, &name, from, metas, tx, confirmed, ahead).await
-            } else {
-                drop(confirmed);
-                binlog::capture(&source, server_id(&name), from, metas, tx).await
+        tokio::spawn(
+            async move {
+                if pg {
+                    pglogical::capture(&source, &name, from, metas, tx, confirmed, ahead).await
+                } else {
+                    drop(confirmed);
+                    binlog::capture(&source, server_id(&name), from, metas, tx).await
+                }
             }
-        })
+            .in_current_span(),
+        )
     };
 
     *stats = CdcStats {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 use super::*;
 use crate::endpoints::Connection;
@@ -570,7 +571,9 @@ pub(super) async fn copy(
         let p = p.clone();
         let batch = s.batch_rows.max(1);
         let cancel = ctx.cancel.clone();
-        tokio::spawn(async move { source::read(&source, &p, batch, tx, cancel).await })
+        tokio::spawn(
+            async move { source::read(&source, &p, batch, tx, cancel).await }.in_current_span(),
+        )
     };
     let written = sink::write(
         &ctx.target,

@@ -666,6 +666,113 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
     assert!(run.exceptions.is_empty(), "{:?}", run.exceptions);
 }
 
+/// Every table's lines of a multi-table load reach the app's log, tagged with the task and the
+/// table (the Logs screen and the Monitor's task log filter on them), without build paths.
+#[test]
+fn every_table_of_a_load_reaches_the_log() {
+    // Sixteen tables from MariaDB into PostgreSQL, as Sakila has: more than load at once.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(support::mysql_database("tug_gui_logs"));
+    rt.block_on(support::pg_database("tug_gui_logs_t"));
+    rt.block_on(async {
+        let p = tugboat::endpoints::Endpoint::parse_url(&url).unwrap();
+        let c = tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+            .await
+            .unwrap();
+        for i in 1..=16 {
+            c.execute(&format!(
+                "CREATE TABLE t{i:02} (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO t{i:02} SELECT seq, 'x' FROM seq_1_to_{}",
+                i * 100
+            ))
+            .await
+            .unwrap();
+        }
+        c.close().await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (mut source, spw) = support::mysql().endpoint("tug_gui_logs");
+    source.name = "src".into();
+    let (mut target, tpw) = support::pg().endpoint("tug_gui_logs_t");
+    target.name = "dst".into();
+    target.role = tugboat::endpoints::Role::Target;
+    let project = tugboat::project::Project {
+        name: "GUI logs".into(),
+        endpoints: vec![source, target],
+        tasks: vec![tugboat::tasks::Task {
+            id: String::new(),
+            name: "log check load".into(),
+            source: "src".into(),
+            target: "dst".into(),
+            mappings: tugboat::tasks::mappings::TableMappings::all(),
+            settings: Default::default(),
+            task_type: tugboat::cdc::TaskType::FullLoad,
+            stop_at: None,
+        }],
+        ..Default::default()
+    };
+    let file = dir.path().join("p.ron");
+    project.save(&file).unwrap();
+    let app = TugboatApp::new(Some(file), logs(), dir.path().to_path_buf()).expect("app starts");
+    let ids: Vec<String> = app
+        .state
+        .project
+        .endpoints
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    app.state.secrets.set(&ids[0], spw);
+    app.state.secrets.set(&ids[1], tpw);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app);
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Monitor").click();
+    h.step();
+    h.step();
+    h.get_by_label("Start log check load").click();
+    wait_for(&mut h, "the task to finish", run_finished);
+    h.step();
+    let run = &h.state().monitor.runs[0];
+    assert_eq!(run.status(), "load complete", "{:?}", run.finished);
+    let tables: Vec<String> = run.tables.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(tables.len(), 16);
+    let entries = logs().matching(|e| e.task.as_deref() == Some("log check load"));
+    for t in &tables {
+        assert!(
+            entries.iter().any(
+                |e| e.table.as_deref() == Some(t.as_str()) && e.message.contains("rows loaded")
+            ),
+            "no 'rows loaded' line for {t} in {:#?}",
+            entries
+        );
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.message.contains("task log check load: 16 tables")),
+        "the task's last line is the task's"
+    );
+    for e in logs().snapshot() {
+        assert!(
+            !e.message.contains("/.cargo/") && !e.message.contains("log.file"),
+            "a build path in the log: {}",
+            e.message
+        );
+    }
+    // The Monitor's task log shows this task's lines only.
+    h.get_by_label("Task log").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().monitor.log.task, "log check load");
+    let shown = h.state().monitor.log.filtered(&logs());
+    assert!(!shown.is_empty());
+    assert!(
+        shown
+            .iter()
+            .all(|e| e.task.as_deref() == Some("log check load"))
+    );
+}
+
 /// The Tasks screen's mappings editor on the demo task, no server: a selection rule excluding
 /// a table and a transformation rule adding a prefix go into the project, and the preview (the
 /// demo source's catalog read in the background) shows the tables selected under their new

@@ -11,6 +11,10 @@ pub struct LogsScreen {
     /// Show entries at this level and more severe.
     pub min_level: Level,
     pub component: String,
+    /// Only this task's entries (empty: every entry).
+    pub task: String,
+    /// Only entries about a table whose name contains this.
+    pub table: String,
     pub search: String,
     pub follow: bool,
 }
@@ -20,6 +24,8 @@ impl Default for LogsScreen {
         LogsScreen {
             min_level: Level::INFO,
             component: String::new(),
+            task: String::new(),
+            table: String::new(),
             search: String::new(),
             follow: true,
         }
@@ -40,9 +46,15 @@ impl LogsScreen {
     /// The entries the current filters let through (only those are copied out of the buffer).
     pub fn filtered(&self, logs: &LogBuffer) -> Vec<LogEntry> {
         let search = self.search.to_lowercase();
+        let table = self.table.to_lowercase();
         logs.matching(|e| {
             e.level <= self.min_level
                 && (self.component.is_empty() || e.target.contains(&self.component))
+                && (self.task.is_empty() || e.task.as_deref() == Some(self.task.as_str()))
+                && (table.is_empty()
+                    || e.table
+                        .as_deref()
+                        .is_some_and(|t| t.to_lowercase().contains(&table)))
                 && (search.is_empty() || e.message.to_lowercase().contains(&search))
         })
     }
@@ -54,7 +66,7 @@ impl LogsScreen {
 
     /// The filters and the entries (also the Monitor's log pane).
     pub fn pane(&mut self, ui: &mut egui::Ui, logs: &LogBuffer) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Severity");
             egui::ComboBox::from_id_salt("log_level")
                 .selected_text(level_label(self.min_level))
@@ -70,6 +82,29 @@ impl LogsScreen {
                 egui::TextEdit::singleline(&mut self.component)
                     .desired_width(160.0)
                     .hint_text("e.g. discovery"),
+            )
+            .labelled_by(l.id);
+            let l = ui.label("Task");
+            let tasks = logs.tasks();
+            egui::ComboBox::from_id_salt("log_task")
+                .selected_text(if self.task.is_empty() {
+                    "all"
+                } else {
+                    self.task.as_str()
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.task, String::new(), "all");
+                    for t in tasks {
+                        ui.selectable_value(&mut self.task, t.clone(), t);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let l = ui.label("Table");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.table)
+                    .desired_width(140.0)
+                    .hint_text("part of a name"),
             )
             .labelled_by(l.id);
             let l = ui.label("Search");

@@ -130,10 +130,8 @@ impl Default for MonitorScreen {
             confirm_reload: None,
             selected: 0,
             pane: Pane::Tables,
-            log: super::logs::LogsScreen {
-                component: "tasks".into(),
-                ..Default::default()
-            },
+            // The task log: the selected run's task, every component.
+            log: super::logs::LogsScreen::default(),
         }
     }
 }
@@ -556,7 +554,10 @@ impl MonitorScreen {
             pane_tabs(ui, &mut self.pane, "Tables", run.exceptions.len());
             match self.pane {
                 Pane::Exceptions => exceptions_pane(ui, &run.exceptions),
-                Pane::Log => self.log.pane(ui, &state.logs),
+                Pane::Log => {
+                    self.log.task = run.task.clone();
+                    self.log.pane(ui, &state.logs)
+                }
                 Pane::Tables => {}
             }
             return;
@@ -580,6 +581,7 @@ impl MonitorScreen {
                 return;
             }
             Pane::Log => {
+                self.log.task = run.task.clone();
                 self.log.pane(ui, &state.logs);
                 return;
             }
