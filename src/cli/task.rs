@@ -507,17 +507,33 @@ pub(super) async fn run_task(
         "{prefix:32!} {bar:30} {pos:>10}/{len:<10} rows {per_sec:>12} {elapsed:>4} {msg}",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    // The run's figures: the same model the app's Monitor reads.
+    let progress = Arc::new(std::sync::Mutex::new(
+        crate::tasks::progress::RunProgress::new(matches!(mode, Mode::ValidateOnly)),
+    ));
     let events = {
         let (multi, status, bars, style) =
             (multi.clone(), status.clone(), bars.clone(), style.clone());
+        let progress = progress.clone();
         Arc::new(move |e: TaskEvent| {
+            {
+                let mut p = progress.lock().unwrap_or_else(|p| p.into_inner());
+                p.apply(&e);
+                if !matches!(e, TaskEvent::Cdc(_)) {
+                    status.set_message(if p.tables.is_empty() {
+                        p.step.clone()
+                    } else {
+                        format!("{} · {}", p.status_line(None), p.step)
+                    });
+                }
+            }
             if plain && let Some(line) = lines.lock().unwrap_or_else(|p| p.into_inner()).line(&e) {
                 // A closed pipe (`| head`) must not stop the task.
                 let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{line}\n"));
             }
             let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
             match e {
-                TaskEvent::Step(s) => status.set_message(s),
+                TaskEvent::Step(_) => {}
                 TaskEvent::Planned(tables) => {
                     for (t, _, est) in tables {
                         let b =
@@ -673,7 +689,7 @@ pub(super) async fn run_task(
                 t.state.label(),
                 t.rows,
                 t.seconds,
-                if t.seconds > 0.0 {
+                if t.seconds > 0.0 && !t.skipped {
                     t.rows as f64 / t.seconds
                 } else {
                     0.0
@@ -715,10 +731,20 @@ pub(super) async fn run_task(
             .iter()
             .filter(|f| !f.deferred)
             .count();
+        let moved = summary.moved_rows();
         println!(
-            "{} tables, {rows} rows in {:.1} s; {} failed{}{}",
+            "{} tables, {rows} rows in {:.1} s{}; {} failed{}{}",
             summary.tables.len(),
             summary.seconds,
+            // The rate of what this run moved: rows finished by an earlier run are not in it.
+            if moved == rows {
+                format!(", {:.0} rows/s", summary.average_rate())
+            } else {
+                format!(
+                    " ({moved} moved by this run, {:.0} rows/s; the others loaded earlier)",
+                    summary.average_rate()
+                )
+            },
             summary.failed(),
             if schema_failed > 0 {
                 format!("; {schema_failed} keys, indexes or triggers not created")

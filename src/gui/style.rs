@@ -209,3 +209,30 @@ pub fn sql_layout_job(ui: &egui::Ui, text: &str, wrap_width: f32) -> egui::text:
     }
     job
 }
+
+/// A spinner that redraws ten times a second instead of every frame: waiting on a server must
+/// not keep the processor busy drawing (on a software renderer that slowed the very round trips
+/// the endpoint test measures, ~94 ms against 0.4 ms from the CLI).
+pub fn busy(ui: &mut egui::Ui) -> egui::Response {
+    let size = ui.style().spacing.interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    if ui.is_rect_visible(rect) {
+        let t = ui.input(|i| i.time);
+        let radius = rect.height() / 2.0 - 2.0;
+        let start = t * 6.0;
+        let sweep = 240f64.to_radians();
+        let points: Vec<egui::Pos2> = (0..=24)
+            .map(|i| {
+                let a = start + sweep * f64::from(i) / 24.0;
+                rect.center() + radius * egui::vec2(a.cos() as f32, a.sin() as f32)
+            })
+            .collect();
+        ui.painter().add(egui::Shape::line(
+            points,
+            egui::Stroke::new(2.5, ui.visuals().strong_text_color()),
+        ));
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
+    response
+}

@@ -15,6 +15,7 @@
 mod keys;
 pub mod mappings;
 pub mod pgbinary;
+pub mod progress;
 pub mod rows;
 pub mod sink;
 pub mod source;

@@ -619,28 +619,49 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
     h.step();
     let run = &h.state().monitor.runs[0];
     assert_eq!(run.status(), "load complete", "{:?}", run.finished);
-    assert_eq!(run.tables.len(), 7);
+    assert_eq!(run.tables().len(), 7);
     assert_eq!(run.total_rows(), 7_748);
     assert!(has(&h, "Validated, 4000 rows"), "the grid shows validation");
+    // Every table done: 100 % exactly, and the rate is this run's.
+    assert!(has(&h, "100 % loaded"), "the overall bar is full");
+    assert!(has(
+        &h,
+        "7 loaded, 0 loading, 0 queued, 0 errored (100 %) · 7748 rows moved of about 7748"
+    ));
     h.get_by_label("Start Harbor full load again (resume)")
         .click();
     wait_for(&mut h, "the second run", run_finished);
     h.step();
     let run = &h.state().monitor.runs[0];
     assert!(
-        run.tables.iter().all(|t| t.skipped),
+        run.tables().iter().all(|t| t.skipped),
         "finished tables are not loaded again"
     );
     assert!(has(&h, "4000 (earlier)"));
+    // A resume that moved nothing says so: no rate from earlier runs' rows.
+    assert!(
+        has(&h, "0 rows moved (+7748 loaded earlier)") && has(&h, "· 0 rows/s on average"),
+        "{}",
+        h.state().monitor.runs[0].progress.status_line(None)
+    );
+    // Validation has its own progress and keeps the load's figures.
+    h.get_by_label("Validate Harbor full load").click();
+    wait_for(&mut h, "the validation", run_finished);
+    h.step();
+    let run = &h.state().monitor.runs[0];
+    assert_eq!(run.status(), "validation complete", "{:?}", run.finished);
+    assert_eq!(run.total_rows(), 7_748, "the load's rows are kept");
+    assert!(has(&h, "100 % validated"));
+    assert!(has(&h, "7 of 7 tables validated"));
 
     // Reload a table others reference (ports: vessels and tug_jobs point at it): asked first,
     // naming the table and the target, then done, with the keys checked again.
     let i = h.state().monitor.runs[0]
-        .tables
+        .tables()
         .iter()
         .position(|t| t.name.ends_with("ports"))
         .expect("the demo has ports");
-    let table = h.state().monitor.runs[0].tables[i].name.clone();
+    let table = h.state().monitor.runs[0].tables()[i].name.clone();
     h.get_all_by_label("Reload").nth(i).unwrap().click();
     h.run();
     assert!(
@@ -661,7 +682,7 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
     h.step();
     let run = &h.state().monitor.runs[0];
     assert_eq!(run.status(), "load complete", "{:?}", run.finished);
-    let ports = run.tables.iter().find(|t| t.name == table).unwrap();
+    let ports = run.tables().iter().find(|t| t.name == table).unwrap();
     assert!(!ports.skipped && ports.rows > 0, "{ports:?}");
     assert!(run.exceptions.is_empty(), "{:?}", run.exceptions);
 }
@@ -734,7 +755,7 @@ fn every_table_of_a_load_reaches_the_log() {
     h.step();
     let run = &h.state().monitor.runs[0];
     assert_eq!(run.status(), "load complete", "{:?}", run.finished);
-    let tables: Vec<String> = run.tables.iter().map(|t| t.name.clone()).collect();
+    let tables: Vec<String> = run.tables().iter().map(|t| t.name.clone()).collect();
     assert_eq!(tables.len(), 16);
     let entries = logs().matching(|e| e.task.as_deref() == Some("log check load"));
     for t in &tables {
@@ -898,7 +919,7 @@ fn monitor_replicates_a_task_and_shows_its_changes() {
                 .monitor
                 .runs
                 .first()
-                .map(|r| (r.step.clone(), r.finished.clone()))
+                .map(|r| (r.progress.step.clone(), r.finished.clone()))
         );
         h.step();
         std::thread::sleep(Duration::from_millis(20));

@@ -268,7 +268,7 @@ impl EndpointsScreen {
             match (&st.catalog, st.discovering) {
                 (_, Some(_)) => {
                     ui.horizontal(|ui| {
-                        ui.spinner();
+                        style::busy(ui);
                         ui.label(format!(
                             "Reading the catalog: {}…",
                             st.step.as_deref().unwrap_or("connecting")
@@ -351,7 +351,7 @@ impl EndpointsScreen {
         ui.add_space(6.0);
         if st.testing.is_some() {
             ui.horizontal(|ui| {
-                ui.spinner();
+                style::busy(ui);
                 ui.label(format!("Testing connection to {}…", endpoint.url()));
             });
         }
@@ -411,7 +411,7 @@ impl EndpointsScreen {
     ) -> bool {
         if st.slots_request.is_some() {
             ui.horizontal(|ui| {
-                ui.spinner();
+                style::busy(ui);
                 ui.label("Reading the replication slots…");
             });
         }

@@ -436,7 +436,7 @@ fn table_details(
         ui.separator();
         match count {
             Some(CountState::Counting) => {
-                ui.spinner();
+                style::busy(ui);
                 ui.label("Counting…");
             }
             Some(CountState::Done(n)) => {

@@ -67,7 +67,7 @@ impl TasksScreen {
                 }
             }
             if busy {
-                ui.spinner();
+                style::busy(ui);
             }
         });
         let Some((endpoint, catalog)) = &self.preview_catalog else {

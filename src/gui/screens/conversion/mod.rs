@@ -390,7 +390,7 @@ impl ConversionScreen {
                 }));
             }
             if self.running.is_some() {
-                ui.spinner();
+                style::busy(ui);
                 ui.label("Assessing…");
             }
         });

@@ -11,28 +11,8 @@ use egui_extras::{Column, TableBuilder};
 use crate::gui::app::AppState;
 use crate::gui::style;
 use crate::runtime::{Command, Event, EventKind, RequestId};
+use crate::tasks::progress::{RunProgress, TableProgress};
 use crate::tasks::{Summary, TableState, Task, TaskEvent};
-
-/// One table's live statistics.
-#[derive(Debug, Clone)]
-pub struct TableStats {
-    pub name: String,
-    pub target: String,
-    pub estimated: Option<i64>,
-    pub state: TableState,
-    pub rows: u64,
-    pub started: Option<Instant>,
-    pub seconds: f64,
-    pub error: Option<String>,
-    pub validation: Option<(i64, i64)>,
-    /// DMS's validation words and the rows that differ.
-    pub validation_state: Option<(String, u64)>,
-    pub skipped: bool,
-    /// Bytes written to the target.
-    pub bytes: u64,
-    /// (ranges done, ranges) of a table loaded in key ranges.
-    pub ranges: Option<(usize, usize)>,
-}
 
 /// A run of a task.
 pub struct Run {
@@ -40,18 +20,16 @@ pub struct Run {
     pub request: RequestId,
     pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub started: Instant,
-    pub step: String,
-    pub tables: Vec<TableStats>,
-    /// (seconds since start, rows/s) samples for the chart.
+    /// The run's figures (the model the CLI reads too).
+    pub progress: RunProgress,
+    /// (seconds since start, rows/s) samples for the chart: rows this run moved.
     pub samples: Vec<[f64; 2]>,
     last_sample: (f64, u64),
     /// Tugboat's resident memory now and at its peak (bytes), read with each sample.
     pub memory: Option<(u64, u64)>,
     pub finished: Option<Result<Box<Summary>, String>>,
-    /// Rows refused by the target and rows validation found different.
+    /// Rows refused by the target, rows validation found different, tables that failed.
     pub exceptions: Vec<Exception>,
-    /// A validation run (nothing loaded).
-    pub validate_only: bool,
     /// A replicating task's latest figures.
     pub cdc: Option<crate::cdc::CdcStats>,
     /// (seconds since start, incoming changes/s, applied changes/s, source latency s, target
@@ -59,6 +37,7 @@ pub struct Run {
     pub cdc_samples: Vec<[f64; 5]>,
 }
 
+mod grid;
 mod panes;
 
 use panes::*;
@@ -88,21 +67,70 @@ impl Run {
     pub fn status(&self) -> &'static str {
         match &self.finished {
             None if self.cancel.load(std::sync::atomic::Ordering::Relaxed) => "stopping",
+            None if self.progress.validating => "validating",
             None => "running",
             Some(Err(_)) => "failed",
+            Some(Ok(_)) if self.progress.validating => "validation complete",
             Some(Ok(s)) if s.problems() > 0 => "load complete, with errors",
             Some(Ok(s)) if s.tables.iter().any(|t| t.state == TableState::Cancelled) => "stopped",
             Some(Ok(_)) => "load complete",
         }
     }
 
+    /// Rows on the target (this run's and earlier runs').
     pub fn total_rows(&self) -> u64 {
-        self.tables.iter().map(|t| t.rows).sum()
+        self.progress.total_rows()
+    }
+
+    /// The run's tables.
+    pub fn tables(&self) -> &[TableProgress] {
+        &self.progress.tables
+    }
+
+    /// The run has ended: the summary's word on every table, the keys and indexes the target
+    /// refused, the last step.
+    fn finish(&mut self, r: Result<Box<Summary>, String>) {
+        self.progress.finish(r.as_ref().ok().map(|s| &**s));
+        if let Ok(s) = &r {
+            for f in &s.schema_failures {
+                self.exceptions.push(Exception {
+                    table: f.object.clone(),
+                    what: if f.deferred {
+                        "not created yet (tried again once replication catches up)"
+                    } else {
+                        "not created on the target"
+                    }
+                    .into(),
+                    row: f.statement.lines().next().unwrap_or_default().to_string(),
+                    detail: f.error.clone(),
+                });
+            }
+        }
+        self.progress.step = match &r {
+            // A replicating task's own last step says where it stopped, and why (the
+            // summary's time is its full load's).
+            Ok(_) if self.cdc.is_some() => self.progress.step.clone(),
+            Ok(s) if s.schema_failures.iter().any(|f| !f.deferred) => format!(
+                "finished in {:.1} s; {} keys, indexes or triggers not created (see Exceptions)",
+                s.seconds,
+                s.schema_failures.iter().filter(|f| !f.deferred).count()
+            ),
+            Ok(s) => format!("finished in {:.1} s", s.seconds),
+            Err(e) => e.clone(),
+        };
+        let t = self.progress.seconds();
+        if self.samples.len() <= 1 && t > 0.0 {
+            // A load shorter than a sampling interval: its average.
+            self.samples.push([t, self.progress.average_rate()]);
+        } else {
+            self.sample();
+        }
+        self.finished = Some(r);
     }
 
     fn sample(&mut self) {
         let t = self.started.elapsed().as_secs_f64();
-        let rows = self.total_rows();
+        let rows = self.progress.moved_rows();
         let (t0, r0) = self.last_sample;
         if t - t0 >= 0.5 {
             self.samples
@@ -115,6 +143,8 @@ impl Run {
 
 pub struct MonitorScreen {
     pub runs: Vec<Run>,
+    /// The id of the task the Start and Validate buttons act on.
+    pub picked: String,
     /// (task, table) a reload is being confirmed for.
     pub confirm_reload: Option<(String, String)>,
     pub selected: usize,
@@ -127,6 +157,7 @@ impl Default for MonitorScreen {
     fn default() -> Self {
         MonitorScreen {
             runs: vec![],
+            picked: String::new(),
             confirm_reload: None,
             selected: 0,
             pane: Pane::Tables,
@@ -180,20 +211,23 @@ impl MonitorScreen {
             reload,
             validate_only,
         });
+        // A validation keeps what the task's last load showed; a load starts afresh.
+        let progress = match self.runs.iter().find(|r| r.task == task.name) {
+            Some(last) if validate_only => last.progress.for_validation(),
+            _ => RunProgress::new(validate_only),
+        };
         self.runs.retain(|r| r.task != task.name);
         self.runs.push(Run {
             task: task.name.clone(),
             request,
             cancel,
             started: Instant::now(),
-            step: "starting".into(),
-            tables: vec![],
+            progress,
             samples: vec![[0.0, 0.0]],
             last_sample: (0.0, 0),
             memory: crate::tasks::memory_in_use(),
             finished: None,
             exceptions: vec![],
-            validate_only,
             cdc: None,
             cdc_samples: vec![],
         });
@@ -205,205 +239,69 @@ impl MonitorScreen {
         let Some(run) = self.runs.iter_mut().find(|r| r.request == event.request) else {
             return;
         };
-        let table = |run: &mut Run, name: &str| run.tables.iter().position(|t| t.name == name);
         match event.kind {
-            EventKind::Task(e) => match e {
-                TaskEvent::Planned(list) => {
-                    run.tables = list
-                        .into_iter()
-                        .map(|(name, target, estimated)| TableStats {
-                            name,
-                            target,
-                            estimated,
-                            state: TableState::BeforeLoad,
-                            rows: 0,
-                            started: None,
-                            seconds: 0.0,
-                            error: None,
-                            validation: None,
-                            validation_state: None,
-                            skipped: false,
-                            bytes: 0,
-                            ranges: None,
-                        })
-                        .collect()
-                }
-                TaskEvent::Step(s) => run.step = s,
-                TaskEvent::SchemaReady | TaskEvent::TableReady { .. } => {}
-                TaskEvent::TableStarted { table: t } => {
-                    if let Some(i) = table(run, &t) {
-                        run.tables[i].state = TableState::FullLoad;
-                        run.tables[i].started = Some(Instant::now());
-                        run.step = "loading".into();
-                    }
-                }
-                TaskEvent::Progress {
-                    table: t,
-                    rows,
-                    bytes,
-                } => {
-                    if let Some(i) = table(run, &t) {
-                        run.tables[i].rows = rows;
-                        run.tables[i].bytes = bytes;
-                    }
-                    run.sample();
-                }
-                TaskEvent::TableSkipped { table: t, rows } => {
-                    if let Some(i) = table(run, &t) {
-                        let x = &mut run.tables[i];
-                        x.state = TableState::Completed;
-                        x.rows = rows;
-                        x.skipped = true;
-                    }
-                }
-                TaskEvent::TableDone {
-                    table: t,
-                    rows,
-                    seconds,
-                    ..
-                } => {
-                    if let Some(i) = table(run, &t) {
-                        let x = &mut run.tables[i];
-                        x.state = TableState::Completed;
-                        x.rows = rows;
-                        x.seconds = seconds;
-                    }
-                    run.sample();
-                }
-                TaskEvent::TableFailed { table: t, error } => {
-                    if let Some(i) = table(run, &t) {
-                        run.tables[i].state = TableState::Error;
-                        run.tables[i].error = Some(error.clone());
-                    }
-                    run.exceptions.push(Exception {
-                        table: t,
+            EventKind::Task(e) => {
+                run.progress.apply(&e);
+                match e {
+                    TaskEvent::Progress { .. } | TaskEvent::TableDone { .. } => run.sample(),
+                    TaskEvent::TableFailed { table, error } => run.exceptions.push(Exception {
+                        table,
                         what: "table failed".into(),
                         row: String::new(),
                         detail: error,
-                    });
-                }
-                TaskEvent::RowsRefused {
-                    table: t,
-                    rows,
-                    total,
-                } => {
-                    let shown = rows.len() as u64;
-                    run.exceptions
-                        .extend(rows.into_iter().map(|(error, values)| Exception {
-                            table: t.clone(),
-                            what: "refused by the target".into(),
-                            row: values,
-                            detail: error,
-                        }));
-                    if total > shown {
-                        run.exceptions.push(Exception {
-                            table: t,
-                            what: format!("{} more refused rows", total - shown),
-                            row: String::new(),
-                            detail: "all of them are in tugboat_apply_exceptions on the target"
-                                .into(),
-                        });
+                    }),
+                    TaskEvent::RowsRefused { table, rows, total } => {
+                        let shown = rows.len() as u64;
+                        run.exceptions
+                            .extend(rows.into_iter().map(|(error, values)| Exception {
+                                table: table.clone(),
+                                what: "refused by the target".into(),
+                                row: values,
+                                detail: error,
+                            }));
+                        if total > shown {
+                            run.exceptions.push(Exception {
+                                table,
+                                what: format!("{} more refused rows", total - shown),
+                                row: String::new(),
+                                detail: "all of them are in tugboat_apply_exceptions on the target"
+                                    .into(),
+                            });
+                        }
                     }
-                }
-                TaskEvent::Ranges {
-                    table: t,
-                    parts,
-                    done,
-                } => {
-                    if let Some(i) = table(run, &t) {
-                        run.tables[i].ranges = Some((done, parts));
-                    }
-                }
-                TaskEvent::Validated {
-                    table: t,
-                    source_rows,
-                    target_rows,
-                    state,
-                    mismatched,
-                    failures,
-                } => {
-                    run.exceptions
+                    TaskEvent::Validated {
+                        table, failures, ..
+                    } => run
+                        .exceptions
                         .extend(failures.into_iter().map(|(key, what, cols)| Exception {
-                            table: t.clone(),
+                            table: table.clone(),
                             what,
                             row: key,
                             detail: cols,
-                        }));
-                    if let Some(i) = table(run, &t) {
-                        run.tables[i].validation = Some((source_rows, target_rows));
-                        run.tables[i].validation_state = Some((state, mismatched));
-                    }
-                }
-                TaskEvent::Cdc(c) => {
-                    run.step = match &c.waiting {
-                        Some(_) => "waiting to replicate again".into(),
-                        None => format!("replicating ({})", c.phase),
-                    };
-                    let t = run.started.elapsed().as_secs_f64();
-                    run.cdc_samples.push([
-                        t,
-                        c.incoming_per_s,
-                        c.applied_per_s,
-                        c.source_latency_s,
-                        c.target_latency_s,
-                    ]);
-                    // An hour at one sample a second.
-                    if run.cdc_samples.len() > 3_600 {
-                        run.cdc_samples.remove(0);
-                    }
-                    run.cdc = Some(*c);
-                }
-            },
-            EventKind::TaskFinished(r) => {
-                if let Ok(s) = &r {
-                    for t in &s.tables {
-                        if let Some(i) = run.tables.iter().position(|x| x.name == t.source) {
-                            let x = &mut run.tables[i];
-                            x.state = t.state;
-                            x.error = t.error.clone();
-                            x.validation = t.validation;
+                        })),
+                    TaskEvent::Cdc(c) => {
+                        run.progress.step = match &c.waiting {
+                            Some(_) => "waiting to replicate again".into(),
+                            None => format!("replicating ({})", c.phase),
+                        };
+                        let t = run.started.elapsed().as_secs_f64();
+                        run.cdc_samples.push([
+                            t,
+                            c.incoming_per_s,
+                            c.applied_per_s,
+                            c.source_latency_s,
+                            c.target_latency_s,
+                        ]);
+                        // An hour at one sample a second.
+                        if run.cdc_samples.len() > 3_600 {
+                            run.cdc_samples.remove(0);
                         }
+                        run.cdc = Some(*c);
                     }
-                    // Keys, indexes and triggers the target refused: listed with the rows.
-                    for f in &s.schema_failures {
-                        run.exceptions.push(Exception {
-                            table: f.object.clone(),
-                            what: if f.deferred {
-                                "not created yet (tried again once replication catches up)"
-                            } else {
-                                "not created on the target"
-                            }
-                            .into(),
-                            row: f.statement.lines().next().unwrap_or_default().to_string(),
-                            detail: f.error.clone(),
-                        });
-                    }
+                    _ => {}
                 }
-                run.step = match &r {
-                    // A replicating task's own last step says where it stopped, and why (the
-                    // summary's time is its full load's).
-                    Ok(_) if run.cdc.is_some() => run.step.clone(),
-                    Ok(s) if s.schema_failures.iter().any(|f| !f.deferred) => format!(
-                        "finished in {:.1} s; {} keys, indexes or triggers not created (see Exceptions)",
-                        s.seconds,
-                        s.schema_failures.iter().filter(|f| !f.deferred).count()
-                    ),
-                    Ok(s) => format!("finished in {:.1} s", s.seconds),
-                    Err(e) => e.clone(),
-                };
-                let t = match &r {
-                    Ok(s) => s.seconds,
-                    Err(_) => run.started.elapsed().as_secs_f64(),
-                };
-                if run.samples.len() <= 1 && t > 0.0 {
-                    // A load shorter than a sampling interval: its average.
-                    let total = run.total_rows();
-                    run.samples.push([t, total as f64 / t]);
-                } else {
-                    run.sample();
-                }
-                run.finished = Some(r);
             }
+            EventKind::TaskFinished(r) => run.finish(r),
             _ => {}
         }
     }
@@ -411,56 +309,15 @@ impl MonitorScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         ui.label(style::heading("Monitor"));
         self.reload_confirmation(ui, state);
-        // Start buttons for the project's tasks.
-        let mut to_start = None;
-        let mut to_validate = None;
-        ui.horizontal_wrapped(|ui| {
-            for (i, t) in state.project.tasks.iter().enumerate() {
-                let running = self
-                    .runs
-                    .iter()
-                    .any(|r| r.task == t.name && r.finished.is_none());
-                let ran = self.runs.iter().any(|r| r.task == t.name);
-                let label = if ran {
-                    format!("Start {} again (resume)", t.name)
-                } else {
-                    format!("Start {}", t.name)
-                };
-                if ui.add_enabled(!running, egui::Button::new(label)).clicked() {
-                    to_start = Some(i);
-                }
-                if ui
-                    .add_enabled(!running, egui::Button::new(format!("Validate {}", t.name)))
-                    .on_hover_text(
-                        "Compare the task's tables on the source and the target without loading: counts, key-range checksums, then the differing rows",
-                    )
-                    .clicked()
-                {
-                    to_validate = Some(i);
-                }
-            }
-            if state.project.tasks.is_empty() {
-                ui.label(
-                    RichText::new("No task in the project: create one on the Tasks screen.")
-                        .color(style::MUTED),
-                );
-            }
-        });
-        for (i, validate_only) in [(to_start, false), (to_validate, true)] {
-            if let Some(i) = i {
-                let task = state.project.tasks[i].clone();
-                if let Err(e) = self.start(state, &task, vec![], validate_only) {
-                    state.message = Some((e, true));
-                }
-            }
-        }
+        self.task_bar(ui, state);
         if self.runs.is_empty() {
             ui.add_space(8.0);
             ui.label(RichText::new("Nothing has run yet in this session.").color(style::MUTED));
             return;
         }
         ui.separator();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Runs:");
             for (i, r) in self.runs.iter().enumerate() {
                 ui.selectable_value(
                     &mut self.selected,
@@ -472,81 +329,9 @@ impl MonitorScreen {
         let Some(run) = self.runs.get(self.selected) else {
             return;
         };
-        let done = run
-            .tables
-            .iter()
-            .filter(|t| t.state == TableState::Completed)
-            .count();
-        let loading = run
-            .tables
-            .iter()
-            .filter(|t| t.state == TableState::FullLoad)
-            .count();
-        let errors = run
-            .tables
-            .iter()
-            .filter(|t| t.state == TableState::Error)
-            .count();
-        let queued = run
-            .tables
-            .iter()
-            .filter(|t| t.state == TableState::BeforeLoad)
-            .count();
-        let estimated: i64 = run
-            .tables
-            .iter()
-            .map(|t| t.estimated.unwrap_or(0).max(t.rows as i64))
-            .sum();
-        let total = run.total_rows();
-        let elapsed = match &run.finished {
-            Some(Ok(s)) => s.seconds,
-            _ => run.started.elapsed().as_secs_f64(),
-        };
-        let rate = if run.finished.is_some() && elapsed > 0.0 {
-            total as f64 / elapsed
-        } else {
-            run.samples.last().map(|s| s[1]).unwrap_or(0.0)
-        };
         // Replication with no full load in this run (it was done before): its panel only.
-        let cdc_only = run.cdc.is_some() && total == 0;
-        ui.horizontal_wrapped(|ui| {
-            // First, so that a long status never pushes it out of reach.
-            if run.finished.is_none() && ui.button("Stop").clicked() {
-                run.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            let color = match run.status() {
-                "running" | "stopping" => style::WARN,
-                "load complete" => style::OK,
-                _ => style::ERROR,
-            };
-            ui.label(RichText::new(run.status()).strong().color(color));
-            if cdc_only {
-                ui.label(format!(
-                    "· {elapsed:.1} s{} · {}",
-                    match run.memory {
-                        Some((now, peak)) => format!(" · memory {} MiB (peak {})", now >> 20, peak >> 20),
-                        None => String::new(),
-                    },
-                    run.step
-                ));
-                return;
-            }
-            ui.label(format!(
-                "· {done} loaded, {loading} loading, {queued} queued, {errors} errored · {total} rows of about {estimated} · {rate:.0} rows/s{} · {elapsed:.1} s{} · {}",
-                if run.finished.is_some() { " on average" } else { "" },
-                match run.memory {
-                    Some((now, peak)) => format!(" · memory {} MiB (peak {})", now >> 20, peak >> 20),
-                    None => String::new(),
-                },
-                run.step
-            ));
-        });
-        if estimated > 0 && !cdc_only {
-            ui.add(
-                egui::ProgressBar::new((total as f32 / estimated as f32).min(1.0))
-                    .show_percentage(),
-            );
-        }
+        let cdc_only = run.cdc.is_some() && run.total_rows() == 0;
+        header(ui, run, cdc_only);
         if let Some(c) = &run.cdc {
             cdc_panel(ui, c, &run.cdc_samples);
         }
@@ -588,163 +373,68 @@ impl MonitorScreen {
         }
         let can_reload = run.finished.is_some();
         let task_name = run.task.clone();
-        let mut reload = None;
-        TableBuilder::new(ui)
-            .striped(true)
-            .column(Column::exact(62.0))
-            .column(Column::initial(200.0).resizable(true))
-            .column(Column::initial(130.0))
-            .column(Column::initial(160.0))
-            .column(Column::initial(80.0))
-            .column(Column::initial(70.0))
-            .column(Column::initial(50.0))
-            .column(Column::initial(60.0))
-            .column(Column::initial(50.0))
-            .column(Column::remainder())
-            .header(22.0, |mut h| {
-                for c in [
-                    "",
-                    "Table",
-                    "State",
-                    "Progress",
-                    "Rows",
-                    "Rows/s",
-                    "MB/s",
-                    "Elapsed",
-                    "ETA",
-                    "Validation",
-                ] {
-                    h.col(|ui| {
-                        ui.strong(c);
-                    });
-                }
-            })
-            .body(|mut body| {
-                for t in &run.tables {
-                    body.row(22.0, |mut row| {
-                        let secs = match (t.state, t.started) {
-                            (TableState::FullLoad, Some(s)) => s.elapsed().as_secs_f64(),
-                            _ => t.seconds,
-                        };
-                        let est = t.estimated.unwrap_or(0).max(t.rows as i64) as f64;
-                        let rate = if secs > 0.0 {
-                            t.rows as f64 / secs
-                        } else {
-                            0.0
-                        };
-                        row.col(|ui| {
-                            if ui
-                                .add_enabled(can_reload, egui::Button::new("Reload").small())
-                                .on_hover_text(
-                                    "Load this table again from scratch (the task's other finished tables are kept)",
-                                )
-                                .clicked()
-                            {
-                                reload = Some(t.name.clone());
-                            }
-                        });
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(&t.name).truncate())
-                                .on_hover_text(format!("into {}", t.target));
-                        });
-                        row.col(|ui| {
-                            let c = match t.state {
-                                TableState::Completed => style::OK,
-                                TableState::Error | TableState::Cancelled => style::ERROR,
-                                TableState::FullLoad => style::WARN,
-                                TableState::BeforeLoad => style::MUTED,
-                            };
-                            let label = match t.ranges {
-                                Some((d, n)) if t.state == TableState::FullLoad => {
-                                    format!("{} {d}/{n}", t.state.label())
-                                }
-                                _ => t.state.label().to_string(),
-                            };
-                            let r = match &t.error {
-                                // The reason in the row, whole in its tooltip.
-                                Some(e) => ui.add(
-                                    egui::Label::new(
-                                        RichText::new(format!("{label}: {e}")).color(c),
-                                    )
-                                    .truncate(),
-                                ),
-                                None => ui.label(RichText::new(label).color(c)),
-                            };
-                            if let Some((d, n)) = t.ranges {
-                                r.clone().on_hover_text(format!(
-                                    "loaded in {n} primary-key ranges in parallel, {d} done"
-                                ));
-                            }
-                            if let Some(e) = &t.error {
-                                r.on_hover_text(e);
-                            }
-                        });
-                        row.col(|ui| {
-                            let f = if t.state == TableState::Completed {
-                                1.0
-                            } else if est > 0.0 {
-                                (t.rows as f64 / est).min(1.0) as f32
-                            } else {
-                                0.0
-                            };
-                            ui.add(egui::ProgressBar::new(f).show_percentage());
-                        });
-                        row.col(|ui| {
-                            ui.label(format!(
-                                "{}{}",
-                                t.rows,
-                                if t.skipped { " (earlier)" } else { "" }
-                            ));
-                        });
-                        row.col(|ui| {
-                            ui.label(format!("{rate:.0}"));
-                        });
-                        row.col(|ui| {
-                            let mb = if secs > 0.0 {
-                                t.bytes as f64 / secs / 1e6
-                            } else {
-                                0.0
-                            };
-                            ui.label(format!("{mb:.1}"));
-                        });
-                        row.col(|ui| {
-                            ui.label(format!("{secs:.1} s"));
-                        });
-                        row.col(|ui| {
-                            let eta = if t.state == TableState::FullLoad
-                                && rate > 0.0
-                                && est > t.rows as f64
-                            {
-                                format!("{:.0} s", (est - t.rows as f64) / rate)
-                            } else {
-                                "–".into()
-                            };
-                            ui.label(eta);
-                        });
-                        row.col(|ui| match (&t.validation_state, t.validation) {
-                            (Some((st, _)), Some((s, _))) if st.starts_with("Validated") => {
-                                ui.label(RichText::new(format!("{st}, {s} rows")).color(style::OK));
-                            }
-                            (Some((st, n)), Some((s, g))) if st == "Mismatched records" => {
-                                ui.label(
-                                    RichText::new(format!("{st}: {n} rows differ (source {s}, target {g})"))
-                                        .color(style::ERROR),
-                                )
-                                .on_hover_text("The first differing keys are in tugboat_validation_failures on the target");
-                            }
-                            (Some((st, _)), _) => {
-                                ui.label(RichText::new(st.clone()).color(style::WARN));
-                            }
-                            _ => {
-                                ui.label(RichText::new("Not validated").color(style::MUTED));
-                            }
-                        });
-
-                    });
-                }
-            });
+        let reload = grid::tables(ui, run, can_reload);
         if let Some(table) = reload {
             self.confirm_reload = Some((task_name, table));
+        }
+    }
+
+    /// The task picker and what can be done with the picked task.
+    fn task_bar(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
+        let tasks = &state.project.tasks;
+        if tasks.is_empty() {
+            ui.label(
+                RichText::new("No task in the project: create one on the Tasks screen.")
+                    .color(style::MUTED),
+            );
+            return;
+        }
+        if !tasks.iter().any(|t| t.id == self.picked) {
+            self.picked = tasks[0].id.clone();
+        }
+        let mut action = None;
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Task");
+            let picked = tasks.iter().find(|t| t.id == self.picked);
+            egui::ComboBox::from_id_salt("monitor_task")
+                .selected_text(picked.map_or("", |t| t.name.as_str()))
+                .show_ui(ui, |ui| {
+                    for t in tasks {
+                        ui.selectable_value(&mut self.picked, t.id.clone(), &t.name);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let Some(t) = tasks.iter().find(|t| t.id == self.picked) else {
+                return;
+            };
+            let running = self
+                .runs
+                .iter()
+                .any(|r| r.task == t.name && r.finished.is_none());
+            let ran = self.runs.iter().any(|r| r.task == t.name);
+            let label = if ran {
+                format!("Start {} again (resume)", t.name)
+            } else {
+                format!("Start {}", t.name)
+            };
+            if ui.add_enabled(!running, egui::Button::new(label)).clicked() {
+                action = Some((t.clone(), false));
+            }
+            if ui
+                .add_enabled(!running, egui::Button::new(format!("Validate {}", t.name)))
+                .on_hover_text(
+                    "Compare the task's tables on the source and the target without loading: counts, key-range checksums, then the differing rows",
+                )
+                .clicked()
+            {
+                action = Some((t.clone(), true));
+            }
+        });
+        if let Some((task, validate_only)) = action
+            && let Err(e) = self.start(state, &task, vec![], validate_only)
+        {
+            state.message = Some((e, true));
         }
     }
 

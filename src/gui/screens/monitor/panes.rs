@@ -53,6 +53,47 @@ pub(super) fn exceptions_pane(ui: &mut egui::Ui, rows: &[Exception]) {
         });
 }
 
+/// The run's status line and overall progress bar, from its progress model.
+pub(super) fn header(ui: &mut egui::Ui, run: &Run, cdc_only: bool) {
+    let p = &run.progress;
+    let elapsed = p.seconds();
+    let memory = match run.memory {
+        Some((now, peak)) => format!(" · memory {} MiB (peak {})", now >> 20, peak >> 20),
+        None => String::new(),
+    };
+    ui.horizontal_wrapped(|ui| {
+        // First, so that a long status never pushes it out of reach.
+        if run.finished.is_none() && ui.button("Stop").clicked() {
+            run.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let color = match run.status() {
+            "running" | "stopping" | "validating" => style::WARN,
+            "load complete" | "validation complete" => style::OK,
+            _ => style::ERROR,
+        };
+        ui.label(RichText::new(run.status()).strong().color(color));
+        let text = if cdc_only {
+            format!("· {elapsed:.1} s{memory} · {}", p.step)
+        } else {
+            let now = run.samples.last().map(|s| s[1]);
+            format!("· {}{memory} · {}", p.status_line(now), p.step)
+        };
+        ui.label(text);
+    });
+    if cdc_only || p.tables.is_empty() {
+        return;
+    }
+    let (fraction, what) = if p.validating {
+        (p.validated_fraction(), "validated")
+    } else {
+        (p.fraction(), "loaded")
+    };
+    ui.add(
+        egui::ProgressBar::new(fraction as f32)
+            .text(format!("{:.0} % {what}", (fraction * 100.0).floor())),
+    );
+}
+
 /// The tabs over the Monitor's panes (`tables`: the first tab's name), and a separator.
 pub(super) fn pane_tabs(ui: &mut egui::Ui, pane: &mut Pane, tables: &str, exceptions: usize) {
     ui.horizontal(|ui| {
