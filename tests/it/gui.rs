@@ -11,7 +11,7 @@ use tugboat::logging::LogBuffer;
 
 use crate::support;
 
-fn logs() -> LogBuffer {
+pub fn logs() -> LogBuffer {
     static LOGS: OnceLock<LogBuffer> = OnceLock::new();
     LOGS.get_or_init(|| {
         let b = LogBuffer::default();

@@ -12,6 +12,7 @@ mod discovery_mysql;
 mod discovery_pg;
 mod discovery_sqlite;
 mod gui;
+mod gui_layout;
 mod support;
 mod task_values;
 mod tasks;

@@ -232,31 +232,37 @@ impl EndpointsScreen {
     }
 
     fn editor(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
+        // The form and the test result: beside each other on a wide window, one under the other
+        // on a narrow one; the panel resizes and scrolls, the actions stay at its top.
+        let room = ui.available_height();
         egui::Panel::top("endpoint_form")
-            .resizable(false)
+            .resizable(true)
+            .default_size(room * 0.55)
+            .min_size(120.0)
+            .max_size(room * 0.85)
             .show(ui, |ui| {
-                ui.horizontal_top(|ui| {
-                    ui.vertical(|ui| {
-                        ui.set_width(700.0_f32.min(ui.available_width() * 0.62));
-                        let changed = form(
-                            ui,
-                            &mut state.project.endpoints[i],
-                            &state.secrets,
-                            &mut self.file_dialog,
-                        );
-                        if changed {
-                            state.dirty = true;
-                        }
-                        if let Some(problem) = state.project.name_problem(i) {
-                            ui.colored_label(style::ERROR, problem);
+                self.actions(ui, state, i);
+                ui.add_space(4.0);
+                egui::ScrollArea::vertical()
+                    .id_salt("endpoint_form_scroll")
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| {
+                        let wide = ui.available_width() >= 980.0;
+                        if wide {
+                            ui.horizontal_top(|ui| {
+                                ui.vertical(|ui| {
+                                    ui.set_width(700.0_f32.min(ui.available_width() * 0.62));
+                                    self.fields(ui, state, i);
+                                });
+                                ui.add_space(18.0);
+                                ui.vertical(|ui| self.result(ui, state, i));
+                            });
+                        } else {
+                            self.fields(ui, state, i);
+                            ui.add_space(6.0);
+                            self.result(ui, state, i);
                         }
                     });
-                    ui.add_space(18.0);
-                    ui.vertical(|ui| {
-                        ui.set_max_width(ui.available_width());
-                        self.actions_and_result(ui, state, i)
-                    });
-                });
                 ui.add_space(4.0);
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -303,11 +309,29 @@ impl EndpointsScreen {
         });
     }
 
-    fn actions_and_result(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
+    /// The endpoint's fields, and what is wrong with its name.
+    fn fields(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
+        let changed = form(
+            ui,
+            &mut state.project.endpoints[i],
+            &state.secrets,
+            &mut self.file_dialog,
+        );
+        if changed {
+            state.dirty = true;
+        }
+        if let Some(problem) = state.project.name_problem(i) {
+            ui.colored_label(style::ERROR, problem);
+        }
+    }
+
+    /// Test connection, Browse schema and (PostgreSQL) Replication slots, wrapping on a narrow
+    /// window.
+    fn actions(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         let endpoint = state.project.endpoints[i].clone();
         let password = Self::password(state, &endpoint.id);
         let st = self.status.entry(endpoint.id.clone()).or_default();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let busy = st.testing.is_some();
             if ui
                 .add_enabled(!busy, egui::Button::new("Test connection"))
@@ -348,7 +372,12 @@ impl EndpointsScreen {
                 }));
             }
         });
-        ui.add_space(6.0);
+    }
+
+    /// The connection test: running, or its result.
+    fn result(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
+        let endpoint = &state.project.endpoints[i];
+        let st = self.status.entry(endpoint.id.clone()).or_default();
         if st.testing.is_some() {
             ui.horizontal(|ui| {
                 style::busy(ui);
@@ -562,11 +591,19 @@ fn form(
     dialog: &mut Option<(String, FileField, Receiver<Option<PathBuf>>)>,
 ) -> bool {
     let mut changed = false;
+    // Two fields a row where they fit, one a row on a narrow window.
+    let narrow = ui.available_width() < 2.0 * (FIELD_WIDTH + 130.0);
+    let pair = |ui: &mut egui::Ui| {
+        if narrow {
+            ui.end_row();
+        }
+    };
     egui::Grid::new("endpoint_fields")
-        .num_columns(4)
+        .num_columns(if narrow { 2 } else { 4 })
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
             changed |= field(ui, "Name", &mut e.name, "a unique name");
+            pair(ui);
             let l = ui.label("Engine");
             let before = e.engine;
             egui::ComboBox::from_id_salt("engine")
@@ -602,6 +639,7 @@ fn form(
             })
             .response
             .labelled_by(l.id);
+            pair(ui);
             let l = ui.label("Timeout (s)");
             changed |= ui
                 .add(egui::DragValue::new(&mut e.connect_timeout_secs).range(1..=600))
@@ -616,7 +654,11 @@ fn form(
                         .add(
                             egui::TextEdit::singleline(&mut e.database)
                                 .hint_text("/path/to/database.sqlite")
-                                .desired_width(FIELD_WIDTH * 2.0),
+                                .desired_width(if narrow {
+                                    FIELD_WIDTH
+                                } else {
+                                    FIELD_WIDTH * 2.0
+                                }),
                         )
                         .labelled_by(l.id)
                         .changed();
@@ -665,6 +707,7 @@ fn form(
                     }
                     changed = true;
                 }
+                pair(ui);
                 let l = ui.label("Port");
                 changed |= ui
                     .add(egui::DragValue::new(&mut e.port).range(1..=65535))
@@ -688,6 +731,7 @@ fn form(
                         "schema name"
                     },
                 );
+                pair(ui);
                 changed |= field(ui, "User", &mut e.user, "");
                 ui.end_row();
                 let l = ui.label("Password");
@@ -707,6 +751,7 @@ fn form(
                     secrets.set(&e.id, (!pw.is_empty()).then(|| Password::new(pw)));
                 }
                 let mut env = e.password_env.clone().unwrap_or_default();
+                pair(ui);
                 if field(ui, "Password variable", &mut env, "e.g. PGPASSWORD") {
                     e.password_env = (!env.trim().is_empty()).then(|| env.trim().to_string());
                     changed = true;
@@ -723,6 +768,7 @@ fn form(
                     .response
                     .labelled_by(l.id);
                 if matches!(e.tls, TlsMode::VerifyCa | TlsMode::VerifyFull) || e.ca_file.is_some() {
+                    pair(ui);
                     let l = ui.label("CA file");
                     ui.horizontal(|ui| {
                         let mut ca = e

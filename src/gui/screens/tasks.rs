@@ -22,6 +22,8 @@ pub struct TasksScreen {
     /// The plan shown, and what it was computed from (mappings and the target's engine): the
     /// plan is recomputed when they change, not every frame.
     preview_plan: Option<PreviewPlan>,
+    /// The id of the task a delete is being confirmed for.
+    confirm_delete: Option<String>,
 }
 
 type PreviewPlan = (
@@ -251,7 +253,7 @@ impl TasksScreen {
             self.mappings.reset();
             self.loaded_for = Some(i);
         }
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .id_salt("task_form_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| self.form(ui, state, i))
@@ -262,11 +264,12 @@ impl TasksScreen {
     /// it is to start.
     fn form(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) -> Option<usize> {
         let mut start = None;
-        let choices: Vec<(String, String, crate::endpoints::Role)> = state
+        // (id, name, name and URL, role)
+        let choices: Vec<(String, String, String, crate::endpoints::Role)> = state
             .project
             .endpoints
             .iter()
-            .map(|e| (e.id.clone(), e.label(), e.role))
+            .map(|e| (e.id.clone(), e.name.clone(), e.label(), e.role))
             .collect();
         let mut changed = false;
         let mut delete = false;
@@ -275,6 +278,33 @@ impl TasksScreen {
             .task_endpoint(&state.project.tasks[i].source)
             .map(|e| e.engine);
         let name_problem = state.project.task_name_problem(i);
+        // The task's actions first, where a narrow window still shows them.
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Start in the Monitor").clicked() {
+                start = Some(i);
+            }
+            if ui.button("Delete task").clicked() {
+                self.confirm_delete = Some(state.project.tasks[i].id.clone());
+            }
+        });
+        if self.confirm_delete.as_deref() == Some(state.project.tasks[i].id.as_str()) {
+            ui.group(|ui| {
+                ui.label(format!(
+                    "Delete task “{}” from the project? What it loaded stays on the target, with its state (run `tugboat drop-task` to remove that).",
+                    state.project.tasks[i].name
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Yes, delete the task").clicked() {
+                        delete = true;
+                        self.confirm_delete = None;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.confirm_delete = None;
+                    }
+                });
+            });
+        }
+        ui.add_space(6.0);
         {
             let t = &mut state.project.tasks[i];
             egui::Grid::new("task_form")
@@ -294,20 +324,20 @@ impl TasksScreen {
                         ("Target", &mut t.target, crate::endpoints::Role::Target),
                     ] {
                         let l = ui.label(label);
-                        let shown = choices
-                            .iter()
-                            .find(|(id, _, _)| id == value)
-                            .map_or("(choose an endpoint)", |(_, l, _)| l.as_str());
+                        // The name in the box, the name and URL in its list and tooltip.
+                        let chosen = choices.iter().find(|(id, ..)| id == value);
+                        let shown = chosen.map_or("(choose an endpoint)", |(_, n, ..)| n.as_str());
                         egui::ComboBox::from_id_salt(label)
                             .selected_text(shown)
                             .show_ui(ui, |ui| {
-                                for (id, l, r) in &choices {
+                                for (id, _, l, r) in &choices {
                                     if *r == role {
                                         changed |= ui.selectable_value(value, id.clone(), l).changed();
                                     }
                                 }
                             })
                             .response
+                            .on_hover_text(chosen.map_or("", |(_, _, l, _)| l.as_str()))
                             .labelled_by(l.id);
                         ui.end_row();
                     }
@@ -401,7 +431,8 @@ impl TasksScreen {
                     ui.end_row();
                     ui.label("");
                     changed |= ui
-                        .checkbox(&mut s.create_schema, "Create the schema through the converter (keys and indexes after the load)")
+                        .checkbox(&mut s.create_schema, "Create the schema")
+                        .on_hover_text("Tables through the converter before the load; keys, indexes and triggers after it")
                         .changed();
                     ui.end_row();
                     let l = ui.label("Tables in parallel");
@@ -533,15 +564,6 @@ impl TasksScreen {
             }
             let snapshot = t.clone();
             self.preview(ui, state, &snapshot);
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                if ui.button("Start in the Monitor").clicked() {
-                    start = Some(i);
-                }
-                if ui.button("Delete task").clicked() {
-                    delete = true;
-                }
-            });
         }
         if delete {
             state.project.tasks.remove(i);

@@ -262,7 +262,8 @@ impl ConversionScreen {
             );
             ui.radio_value(&mut self.source_kind, SourceKind::Script, "Script file");
         });
-        ui.horizontal(|ui| {
+        // Wraps on a narrow window: Assess stays in reach.
+        ui.horizontal_wrapped(|ui| {
             match self.source_kind {
                 SourceKind::Endpoint => {
                     let l = ui.label("Source");
@@ -270,7 +271,7 @@ impl ConversionScreen {
                         .source_endpoint
                         .as_deref()
                         .and_then(|id| state.project.endpoint_by_id(id))
-                        .map(|e| e.label())
+                        .map(|e| e.name.clone())
                         .unwrap_or_else(|| "choose…".into());
                     egui::ComboBox::from_id_salt("conv_source")
                         .selected_text(current)
@@ -330,13 +331,16 @@ impl ConversionScreen {
                 self.target_endpoint = None;
                 self.rules_cache = None;
             }
-            let l = ui.label("Rules folder");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.rules_dir)
-                    .hint_text("optional overrides")
-                    .desired_width(160.0),
-            )
-            .labelled_by(l.id);
+            // A label and its field wrap together.
+            ui.horizontal(|ui| {
+                let l = ui.label("Rules folder");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.rules_dir)
+                        .hint_text("optional overrides")
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id);
+            });
             let ready = match self.source_kind {
                 SourceKind::Endpoint => self
                     .source_endpoint
