@@ -2,10 +2,10 @@
 //! of engine events to the screens. UI state lives here; engine state lives in the engine.
 
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
 
 use egui::RichText;
 
+use super::files::{Job, PathPrompt};
 use super::screens::Screen;
 use super::screens::conversion::ConversionScreen;
 use super::screens::endpoints::EndpointsScreen;
@@ -34,9 +34,16 @@ pub struct AppState {
     pub data_dir: PathBuf,
 }
 
-enum DialogKind {
+/// A project file being chosen (open or save as).
+pub(super) enum DialogKind {
     Open,
     SaveAs,
+}
+
+/// A project file being read or written in the background.
+pub(super) enum FileJob {
+    Open(PathBuf, Job<crate::error::Result<Project>>),
+    Save(PathBuf, Job<crate::error::Result<()>>),
 }
 
 pub struct TugboatApp {
@@ -47,9 +54,16 @@ pub struct TugboatApp {
     pub conversion: ConversionScreen,
     pub tasks: TasksScreen,
     pub monitor: MonitorScreen,
-    dialog: Option<(DialogKind, Receiver<Option<PathBuf>>)>,
+    pub(super) prompt: Option<(DialogKind, PathPrompt)>,
+    pub(super) file_job: Option<FileJob>,
+    /// Help → About is open.
+    pub(super) about: bool,
+    /// Quit was asked with unsaved changes: confirming.
+    pub(super) confirm_quit: bool,
     title: String,
     waker_set: bool,
+    /// The window's context, once it has drawn (background jobs wake it).
+    ctx: Option<egui::Context>,
 }
 
 impl TugboatApp {
@@ -94,9 +108,13 @@ impl TugboatApp {
             conversion: ConversionScreen::default(),
             tasks: TasksScreen::default(),
             monitor: MonitorScreen::default(),
-            dialog: None,
+            prompt: None,
+            file_job: None,
+            about: false,
+            confirm_quit: false,
             title: String::new(),
             waker_set: false,
+            ctx: None,
         })
     }
 
@@ -136,62 +154,15 @@ impl TugboatApp {
             let ctx = ui.ctx().clone();
             self.state.runtime.set_waker(move || ctx.request_repaint());
             self.waker_set = true;
+            self.ctx = Some(ui.ctx().clone());
             add_system_fonts(ui.ctx());
         }
         self.pump_events();
-        self.poll_dialog();
+        self.poll_files();
+        self.shortcuts(ui.ctx());
         self.update_title(ui.ctx());
-        egui::Panel::top("menu_bar").show(ui, |ui| {
-            egui::MenuBar::new().ui(ui, |ui| {
-                ui.menu_button("File", |ui| {
-                    if ui.button("New project").clicked() {
-                        self.state.project = Project::default();
-                        self.state.project_path = None;
-                        self.state.dirty = false;
-                        self.endpoints = EndpointsScreen::default();
-                        ui.close();
-                    }
-                    if ui.button("Open project…").clicked() {
-                        self.start_dialog(ui.ctx(), DialogKind::Open);
-                        ui.close();
-                    }
-                    if ui.button("Save project").clicked() {
-                        match self.state.project_path.clone() {
-                            Some(p) => self.save(p),
-                            None => self.start_dialog(ui.ctx(), DialogKind::SaveAs),
-                        }
-                        ui.close();
-                    }
-                    if ui.button("Save project as…").clicked() {
-                        self.start_dialog(ui.ctx(), DialogKind::SaveAs);
-                        ui.close();
-                    }
-                    if ui.button("Open demo project").clicked() {
-                        Self::open_demo(&mut self.state);
-                        self.endpoints = EndpointsScreen::default();
-                        ui.close();
-                    }
-                });
-                ui.separator();
-                ui.label(
-                    RichText::new(format!(
-                        "Project: {}{}",
-                        self.state.project.name,
-                        if self.state.dirty { " •" } else { "" }
-                    ))
-                    .strong(),
-                );
-                if let Some(p) = &self.state.project_path {
-                    ui.label(
-                        RichText::new(p.display().to_string())
-                            .small()
-                            .color(style::MUTED),
-                    );
-                } else {
-                    ui.label(RichText::new("(not saved)").small().color(style::MUTED));
-                }
-            });
-        });
+        self.menu_bar(ui);
+        self.windows(ui.ctx());
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             ui.horizontal(|ui| match &self.state.message {
                 Some((m, true)) => {
@@ -242,6 +213,15 @@ impl TugboatApp {
         });
     }
 
+    /// The window's context (a detached one before the first frame: nothing to wake then).
+    pub(super) fn ctx_or_default(&self) -> egui::Context {
+        self.ctx.clone().unwrap_or_default()
+    }
+
+    pub(super) fn open_demo_project(&mut self) {
+        Self::open_demo(&mut self.state);
+    }
+
     fn update_title(&mut self, ctx: &egui::Context) {
         let title = format!(
             "Tugboat — {}{}",
@@ -251,75 +231,6 @@ impl TugboatApp {
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
-        }
-    }
-
-    fn start_dialog(&mut self, ctx: &egui::Context, kind: DialogKind) {
-        let save = matches!(kind, DialogKind::SaveAs);
-        let name = format!(
-            "{}.ron",
-            self.state.project.name.replace(['/', '\\', ':'], "-")
-        );
-        let rx = crate::gui::file_dialog(ctx, move || {
-            let d = rfd::FileDialog::new().add_filter("Tugboat project", &["ron"]);
-            if save {
-                d.set_file_name(name).save_file()
-            } else {
-                d.pick_file()
-            }
-        });
-        self.dialog = Some((kind, rx));
-    }
-
-    fn poll_dialog(&mut self) {
-        let Some((kind, rx)) = &self.dialog else {
-            return;
-        };
-        let Ok(result) = rx.try_recv() else { return };
-        let open = matches!(kind, DialogKind::Open);
-        self.dialog = None;
-        let Some(path) = result else { return };
-        if open {
-            self.open(path);
-        } else {
-            self.save(path);
-        }
-    }
-
-    /// Opens a project file; on failure the current project stays as it was.
-    pub fn open(&mut self, path: PathBuf) {
-        match Project::load(&path) {
-            Ok(p) => {
-                self.state.project = p;
-                self.state.project_path = Some(path.clone());
-                self.state.dirty = false;
-                self.endpoints = EndpointsScreen::default();
-                self.state.message = Some((format!("Opened {}", path.display()), false));
-                tracing::info!(target: "tugboat::project", "opened project {}", path.display());
-            }
-            Err(e) => {
-                tracing::error!(target: "tugboat::project", "{e}");
-                self.state.message = Some((e.to_string(), true));
-            }
-        }
-    }
-
-    pub fn save(&mut self, path: PathBuf) {
-        match self
-            .state
-            .project
-            .validate()
-            .and_then(|_| self.state.project.save(&path))
-        {
-            Ok(()) => {
-                self.state.project_path = Some(path.clone());
-                self.state.dirty = false;
-                self.state.message = Some((format!("Saved {}", path.display()), false));
-            }
-            Err(e) => {
-                tracing::error!(target: "tugboat::project", "{e}");
-                self.state.message = Some((e.to_string(), true));
-            }
         }
     }
 }

@@ -5,6 +5,8 @@
 //! struct with a `ui` method each. Nothing here waits on I/O.
 
 pub mod app;
+pub mod files;
+mod menu;
 pub mod screens;
 pub mod style;
 
@@ -14,21 +16,6 @@ use std::process::ExitCode;
 pub use app::TugboatApp;
 
 use crate::logging::LogBuffer;
-
-/// Runs a file dialog (`show`, an rfd dialog) on its own thread, so the window keeps drawing;
-/// the path chosen (None: cancelled) arrives on the receiver and the window is woken.
-pub fn file_dialog(
-    ctx: &egui::Context,
-    show: impl FnOnce() -> Option<PathBuf> + Send + 'static,
-) -> std::sync::mpsc::Receiver<Option<PathBuf>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let ctx = ctx.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(show());
-        ctx.request_repaint();
-    });
-    rx
-}
 
 /// Opens the main window; returns when it is closed.
 pub fn run(project: Option<PathBuf>, logs: LogBuffer) -> ExitCode {

@@ -173,7 +173,7 @@ fn endpoint_names_are_checked_as_typed_and_tasks_follow_a_rename() {
     assert!(has(&h, "Another endpoint is named “Demo target (SQLite)”"));
     let file = dir.path().join("p.ron");
     h.state_mut().save(file.clone());
-    h.step();
+    wait_for(&mut h, "the save", |h| !h.state().file_busy());
     assert!(
         !file.exists(),
         "a project with two endpoints of one name is not saved"
@@ -196,7 +196,7 @@ fn endpoint_names_are_checked_as_typed_and_tasks_follow_a_rename() {
         Some("Harbor renamed")
     );
     h.state_mut().save(file.clone());
-    h.step();
+    wait_for(&mut h, "the save", |h| !h.state().file_busy());
     let again = tugboat::project::Project::load(&file).unwrap();
     assert_eq!(
         again
@@ -363,18 +363,48 @@ fn opening_a_malformed_project_keeps_the_current_one() {
     let mut h = harness(dir.path());
     h.step();
     let before = h.state().state.project.clone();
-    h.state_mut().open(bad.clone());
-    h.step();
-    h.step();
+    // File → Open project…: a path prompt (a native dialog is one click away, where one can
+    // open), read in the background. (From the Logs screen: no other Browse… button there.)
+    h.get_by_role_and_label(Role::Button, "Logs").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, "File").click();
+    h.run();
+    h.get_by_label_contains("Open project…").click();
+    h.run();
+    assert!(has(&h, "Open project"));
+    h.get_by_label("Browse…").click();
+    let no_zenity = std::env::var_os("PATH")
+        .is_none_or(|p| !std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    if no_zenity && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        wait_for(&mut h, "the dialog's answer", |h| {
+            has(h, "No file dialog can open here")
+        });
+    }
+    h.get_by_role_and_label(Role::TextInput, "Path")
+        .set_text_value_accesskit(&bad.display().to_string());
+    h.run();
+    h.get_by_role_and_label(Role::Button, "Open").click();
+    h.run();
+    wait_for(&mut h, "the read", |h| !h.state().file_busy());
     assert_eq!(h.state().state.project, before);
     assert!(has(&h, "bad.ron:1:"), "the error names the file and line");
+    assert!(
+        has(&h, "Open project"),
+        "the prompt stays open to fix the path"
+    );
+    h.get_by_label("Cancel").click();
+    h.run();
 
     let good = dir.path().join("good.ron");
     h.state_mut().save(good.clone());
-    h.step();
+    wait_for(&mut h, "the save", |h| !h.state().file_busy());
     assert!(has(&h, "Saved"));
     let reloaded = tugboat::project::Project::load(&good).unwrap();
     assert_eq!(reloaded.endpoints, before.endpoints);
+    // Saving where it cannot write: said in the window.
+    h.state_mut().save(dir.path().join("bad.ron").join("p.ron"));
+    wait_for(&mut h, "the failed save", |h| !h.state().file_busy());
+    assert!(has(&h, "cannot save the project"), "the failure is shown");
 }
 
 #[test]
@@ -562,6 +592,35 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
     assert!(v.engine.starts_with("SQLite") && v.statements > 0, "{v:?}");
     h.step();
     assert!(has(&h, "verified on SQLite"), "the verification is shown");
+    // Save report…: a path in the app, written in the background; a failure is shown.
+    for (path, ok) in [
+        (dir.path().join("no-such-dir").join("r.html"), false),
+        (dir.path().join("report.md"), true),
+    ] {
+        if h.query_by_label("Save the assessment report").is_none() {
+            h.get_by_label("Save report…").click();
+            h.run();
+        }
+        h.get_by_role_and_label(Role::TextInput, "Path")
+            .set_text_value_accesskit(&path.display().to_string());
+        h.run();
+        h.get_by_role_and_label(Role::Button, "Save").click();
+        wait_for(&mut h, "the report written", |h| {
+            h.state().conversion.message.is_some()
+        });
+        let said = h.state_mut().conversion.message.take().unwrap();
+        if ok {
+            assert!(said.starts_with("Report saved to"), "{said}");
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains("tug_jobs"), "the report lists the objects");
+        } else {
+            assert!(said.contains("no-such-dir"), "{said}");
+            assert!(
+                has(&h, "Save the assessment report"),
+                "the prompt stays open"
+            );
+        }
+    }
     h.get_by_label("Apply to target").click();
     h.step();
     h.step();

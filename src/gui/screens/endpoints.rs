@@ -2,9 +2,9 @@
 //! test, and the schema browser of the selected endpoint. Connection tests and discovery run on
 //! the background runtime; this screen only sends commands and shows the events that come back.
 
+use crate::gui::files::Browse;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
 
 use egui::RichText;
 
@@ -41,7 +41,7 @@ pub struct EndpointsScreen {
     /// The id of the endpoint a delete is being confirmed for.
     confirm_delete: Option<String>,
     /// (endpoint id, field, answer) of an open file dialog.
-    file_dialog: Option<(String, FileField, Receiver<Option<PathBuf>>)>,
+    file_dialog: Option<(String, FileField, Browse)>,
 }
 
 #[derive(Clone, Copy)]
@@ -531,24 +531,27 @@ impl EndpointsScreen {
     }
 
     fn poll_file_dialog(&mut self, state: &mut AppState) {
-        let Some((id, field, rx)) = &self.file_dialog else {
+        use crate::gui::files::Browsed;
+        let Some((id, field, browse)) = &self.file_dialog else {
             return;
         };
-        match rx.try_recv() {
-            Ok(path) => {
-                let e = state.project.endpoints.iter_mut().find(|e| &e.id == id);
-                if let (Some(path), Some(e)) = (path, e) {
+        match browse.poll() {
+            Browsed::Waiting => return,
+            Browsed::Chosen(path) => {
+                if let Some(e) = state.project.endpoints.iter_mut().find(|e| &e.id == id) {
                     match field {
                         FileField::Database => e.database = path.display().to_string(),
                         FileField::CaFile => e.ca_file = Some(path),
                     }
                     state.dirty = true;
                 }
-                self.file_dialog = None;
             }
-            Err(std::sync::mpsc::TryRecvError::Empty) => {}
-            Err(_) => self.file_dialog = None,
+            Browsed::Nothing => {}
+            Browsed::Unavailable => {
+                state.message = Some((crate::gui::files::NO_DIALOG.into(), true));
+            }
         }
+        self.file_dialog = None;
     }
 }
 
@@ -565,22 +568,8 @@ fn field(ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str) -> bool
 
 const FIELD_WIDTH: f32 = 210.0;
 
-fn open_dialog(
-    ui: &egui::Ui,
-    title: &str,
-    filters: &[(&str, &[&str])],
-) -> Receiver<Option<PathBuf>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let ctx = ui.ctx().clone();
-    let mut dialog = rfd::FileDialog::new().set_title(title);
-    for (name, ext) in filters {
-        dialog = dialog.add_filter(*name, ext);
-    }
-    std::thread::spawn(move || {
-        let _ = tx.send(dialog.pick_file());
-        ctx.request_repaint();
-    });
-    rx
+fn open_dialog(ui: &egui::Ui, title: &str, filters: crate::gui::files::Filters) -> Browse {
+    Browse::open(ui.ctx(), title, filters, None)
 }
 
 /// The endpoint's fields, two per row. Returns whether anything changed.
@@ -588,7 +577,7 @@ fn form(
     ui: &mut egui::Ui,
     e: &mut Endpoint,
     secrets: &crate::endpoints::SessionSecrets,
-    dialog: &mut Option<(String, FileField, Receiver<Option<PathBuf>>)>,
+    dialog: &mut Option<(String, FileField, Browse)>,
 ) -> bool {
     let mut changed = false;
     // Two fields a row where they fit, one a row on a narrow window.

@@ -6,7 +6,6 @@
 //! mappings can be imported.
 
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
 
 use egui::RichText;
 
@@ -16,12 +15,19 @@ use crate::tasks::mappings::{
     Transformation,
 };
 
+type ImportJob = (
+    PathBuf,
+    crate::gui::files::Job<Result<TableMappings, String>>,
+);
+
 #[derive(Default)]
 pub struct MappingsEditor {
     /// The selection rule whose filters are open.
     open_filters: Option<usize>,
-    /// A DMS JSON file being picked, in the background.
-    import: Option<Receiver<Option<PathBuf>>>,
+    /// A DMS JSON file being asked for.
+    import: Option<crate::gui::files::PathPrompt>,
+    /// The file being read and parsed in the background.
+    reading: Option<ImportJob>,
     /// The outcome of the last import.
     pub message: Option<(String, bool)>,
 }
@@ -175,7 +181,7 @@ impl MappingsEditor {
 
     /// Draws the editor for `m`; true when a rule changed.
     pub fn ui(&mut self, ui: &mut egui::Ui, m: &mut TableMappings) -> bool {
-        let mut changed = self.poll_import(m);
+        let mut changed = self.poll_import(ui.ctx(), m);
         ui.horizontal(|ui| {
             ui.strong("Selection rules");
             ui.label(
@@ -202,11 +208,11 @@ impl MappingsEditor {
                 .on_hover_text("Replace these rules with an AWS DMS table-mapping JSON file")
                 .clicked()
             {
-                self.import = Some(crate::gui::file_dialog(ui.ctx(), || {
-                    rfd::FileDialog::new()
-                        .add_filter("DMS table mappings", &["json"])
-                        .pick_file()
-                }));
+                self.import = Some(crate::gui::files::PathPrompt::open(
+                    "Import DMS table mappings",
+                    &[("DMS table mappings", &["json"])],
+                    String::new(),
+                ));
             }
             if let Some((text, error)) = &self.message {
                 if *error {
@@ -219,24 +225,35 @@ impl MappingsEditor {
         changed
     }
 
-    /// Reads the DMS JSON file picked, if one was.
-    fn poll_import(&mut self, m: &mut TableMappings) -> bool {
-        let Some(rx) = &self.import else {
+    /// Asks for the DMS JSON file, reads it in the background, and takes its rules.
+    fn poll_import(&mut self, ctx: &egui::Context, m: &mut TableMappings) -> bool {
+        use crate::gui::files::{Job, Prompted};
+        if let Some(prompt) = &mut self.import {
+            match prompt.ui(ctx) {
+                Prompted::Waiting => {}
+                Prompted::Cancelled => self.import = None,
+                Prompted::Chosen(path) => {
+                    let p = path.clone();
+                    let job = Job::spawn(ctx, move || {
+                        std::fs::read_to_string(&p)
+                            .map_err(|e| format!("{}: {e}", p.display()))
+                            .and_then(|text| {
+                                TableMappings::from_dms_json(&text, &p.display().to_string())
+                                    .map_err(|e| e.to_string())
+                            })
+                    });
+                    self.reading = Some((path, job));
+                }
+            }
+        }
+        let Some((path, job)) = &self.reading else {
             return false;
         };
-        let Ok(picked) = rx.try_recv() else {
+        let Some(read) = job.poll() else {
             return false;
         };
-        self.import = None;
-        let Some(path) = picked else {
-            return false;
-        };
-        let read = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))
-            .and_then(|text| {
-                TableMappings::from_dms_json(&text, &path.display().to_string())
-                    .map_err(|e| e.to_string())
-            });
+        let path = path.clone();
+        self.reading = None;
         match read {
             Ok(new) => {
                 self.message = Some((
@@ -250,9 +267,13 @@ impl MappingsEditor {
                 ));
                 *m = new;
                 self.open_filters = None;
+                self.import = None;
                 true
             }
             Err(e) => {
+                if let Some(prompt) = &mut self.import {
+                    prompt.fail(e.clone());
+                }
                 self.message = Some((e, true));
                 false
             }

@@ -4,7 +4,6 @@
 //! schema to a target endpoint with per-statement results.
 
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
 
 use egui::{Color32, RichText};
 
@@ -77,8 +76,11 @@ pub struct ConversionScreen {
     /// A report just arrived: the project's edits are still to be applied to it.
     fresh: bool,
     tab: Tab,
-    open_dialog: Option<Receiver<Option<PathBuf>>>,
-    save_dialog: Option<Receiver<Option<PathBuf>>>,
+    /// The native dialog choosing the script.
+    open_dialog: Option<crate::gui::files::Browse>,
+    /// Save report…: the path asked, then the report written in the background.
+    save_prompt: Option<crate::gui::files::PathPrompt>,
+    saving: Option<(PathBuf, crate::gui::files::Job<crate::error::Result<()>>)>,
 }
 
 impl Default for ConversionScreen {
@@ -109,7 +111,8 @@ impl Default for ConversionScreen {
             fresh: false,
             tab: Tab::Objects,
             open_dialog: None,
-            save_dialog: None,
+            save_prompt: None,
+            saving: None,
         }
     }
 }
@@ -143,7 +146,7 @@ impl ConversionScreen {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
-        self.poll_dialogs();
+        self.poll_dialogs(ui.ctx());
         // Sensible defaults: the project's first source, its first target endpoint's engine, and
         // that endpoint for applying.
         if self.target.is_none() {
@@ -230,25 +233,54 @@ impl ConversionScreen {
         self.report = Some(report);
     }
 
-    fn poll_dialogs(&mut self) {
-        if let Some(rx) = &self.open_dialog
-            && let Ok(r) = rx.try_recv()
-        {
-            if let Some(p) = r {
-                self.script_path = p.display().to_string();
+    fn poll_dialogs(&mut self, ctx: &egui::Context) {
+        use crate::gui::files::{Browsed, Job, NO_DIALOG, Prompted};
+        if let Some(b) = &self.open_dialog {
+            match b.poll() {
+                Browsed::Waiting => {}
+                Browsed::Chosen(p) => {
+                    self.script_path = p.display().to_string();
+                    self.open_dialog = None;
+                }
+                Browsed::Nothing => self.open_dialog = None,
+                Browsed::Unavailable => {
+                    self.message = Some(NO_DIALOG.into());
+                    self.open_dialog = None;
+                }
             }
-            self.open_dialog = None;
         }
-        if let Some(rx) = &self.save_dialog
-            && let Ok(r) = rx.try_recv()
-        {
-            if let (Some(p), Some(rep)) = (r, &self.report) {
-                self.message = Some(match crate::assessment::export::write(rep, &p) {
-                    Ok(()) => format!("Report saved to {}", p.display()),
-                    Err(e) => e.to_string(),
-                });
+        if let Some(prompt) = &mut self.save_prompt {
+            match prompt.ui(ctx) {
+                Prompted::Waiting => {}
+                Prompted::Cancelled => self.save_prompt = None,
+                Prompted::Chosen(p) => {
+                    if let Some(rep) = self.report.clone() {
+                        let path = p.clone();
+                        let job =
+                            Job::spawn(ctx, move || crate::assessment::export::write(&rep, &path));
+                        self.saving = Some((p, job));
+                    }
+                }
             }
-            self.save_dialog = None;
+        }
+        if let Some((p, job)) = &self.saving
+            && let Some(r) = job.poll()
+        {
+            match r {
+                Ok(()) => {
+                    self.message = Some(format!("Report saved to {}", p.display()));
+                    self.save_prompt = None;
+                }
+                Err(e) => {
+                    let m = e.to_string();
+                    tracing::error!(target: "tugboat::conversion", "{m}");
+                    if let Some(prompt) = &mut self.save_prompt {
+                        prompt.fail(m.clone());
+                    }
+                    self.message = Some(m);
+                }
+            }
+            self.saving = None;
         }
     }
 
@@ -296,11 +328,12 @@ impl ConversionScreen {
                     )
                     .labelled_by(l.id);
                     if ui.button("Browse…").clicked() {
-                        self.open_dialog = Some(crate::gui::file_dialog(ui.ctx(), || {
-                            rfd::FileDialog::new()
-                                .add_filter("SQL script", &["sql", "ddl", "txt"])
-                                .pick_file()
-                        }));
+                        self.open_dialog = Some(crate::gui::files::Browse::open(
+                            ui.ctx(),
+                            "SQL script",
+                            &[("SQL script", &["sql", "ddl", "txt"])],
+                            None,
+                        ));
                     }
                     let l = ui.label("Dialect");
                     egui::ComboBox::from_id_salt("conv_dialect")
@@ -446,17 +479,21 @@ impl ConversionScreen {
             };
             ui.colored_label(color, text)
                 .on_hover_text(crate::assessment::export::verification_line(r));
-            if ui.button("Save report…").clicked() {
-                let rx = crate::gui::file_dialog(ui.ctx(), || {
-                    rfd::FileDialog::new()
-                        .add_filter("HTML", &["html"])
-                        .add_filter("Markdown", &["md"])
-                        .add_filter("JSON", &["json"])
-                        .add_filter("CSV (SCT layouts)", &["csv"])
-                        .set_file_name("assessment.html")
-                        .save_file()
-                });
-                self.save_dialog = Some(rx);
+            if ui
+                .add_enabled(self.saving.is_none(), egui::Button::new("Save report…"))
+                .on_hover_text("HTML, Markdown, JSON or CSV (SCT layouts), by the file's extension")
+                .clicked()
+            {
+                self.save_prompt = Some(crate::gui::files::PathPrompt::save(
+                    "Save the assessment report",
+                    &[
+                        ("HTML", &["html"]),
+                        ("Markdown", &["md"]),
+                        ("JSON", &["json"]),
+                        ("CSV (SCT layouts)", &["csv"]),
+                    ],
+                    std::env::current_dir().unwrap_or_default().join("assessment.html"),
+                ));
             }
             if let Some(m) = &self.message {
                 ui.label(m);
