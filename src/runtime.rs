@@ -234,6 +234,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                                 seconds: started.elapsed().as_secs_f64(),
                                 peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
                                 schema_failures: vec![],
+                                left_out: vec![],
                             })
                         })
                 } else {

@@ -716,6 +716,9 @@ pub(super) async fn run_task(
                 }
             );
         }
+        for l in &summary.left_out {
+            println!("LEFT OUT {}: {}", l.object, l.reason);
+        }
         for f in &summary.schema_failures {
             println!(
                 "{} {}: {}\n    {}",

@@ -81,7 +81,8 @@ pub async fn run_with(
 ) -> Result<Summary> {
     let started = Instant::now();
     let s = &task.settings;
-    let (report, prepared) = prepare(task, source, target, &events, s.create_schema, false).await?;
+    let (report, prepared, left_out) =
+        prepare(task, source, target, &events, s.create_schema, false).await?;
     events(TaskEvent::SchemaReady);
 
     // Load: the biggest tables first (the longest one bounds the task), at most
@@ -176,6 +177,7 @@ pub async fn run_with(
         seconds: started.elapsed().as_secs_f64(),
         peak_memory: memory_in_use().map(|m| m.1),
         schema_failures,
+        left_out,
     })
 }
 
@@ -190,7 +192,7 @@ pub async fn validate_only(
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let (_, prepared) = prepare(task, source, target, &events, false, false).await?;
+    let (_, prepared, _) = prepare(task, source, target, &events, false, false).await?;
     (events)(TaskEvent::Step("validating".into()));
     let ctx = Ctx::new(task, source, target, &events, &cancel);
     let handles: Vec<_> = prepared
@@ -237,6 +239,7 @@ pub async fn validate_only(
         seconds: started.elapsed().as_secs_f64(),
         peak_memory: memory_in_use().map(|m| m.1),
         schema_failures: vec![],
+        left_out: vec![],
     })
 }
 

@@ -9,6 +9,67 @@ use crate::endpoints::Connection;
 use crate::error::{Error, Result};
 use mappings::{TableMappings, TablePlan};
 
+/// Views, materialized views, functions and procedures: created with the post-data when the
+/// conversion rates them Automatic, else left out (with why).
+fn is_code(kind: crate::ddl::ObjectKind) -> bool {
+    use crate::ddl::ObjectKind as K;
+    matches!(
+        kind,
+        K::View | K::MaterializedView | K::Function | K::Procedure
+    )
+}
+
+/// "view sales.film_list": how an object is named in the summary and the Monitor.
+fn object_label(o: &crate::assessment::ObjectReport) -> String {
+    format!("{} {}.{}", o.kind.label().to_lowercase(), o.schema, o.name)
+}
+
+/// The code objects the task leaves out, each with why: those the conversion does not rate
+/// Automatic, those naming a table the task does not load (a word of their source equal to the
+/// table's name: when in doubt, left out), and all of them when the task renames tables.
+fn code_left_out(
+    report: &crate::assessment::Report,
+    all_tables: &[(String, String)],
+    selected: &std::collections::BTreeSet<(String, String)>,
+    rewritten: bool,
+) -> Vec<LeftOut> {
+    let mut out = vec![];
+    for o in report.objects.iter().filter(|o| is_code(o.kind)) {
+        let reason = if rewritten {
+            Some(
+                "the task renames or reshapes tables: apply it from Schema conversion once adapted"
+                    .to_string(),
+            )
+        } else if o.category != crate::assessment::Category::Automatic {
+            Some(format!(
+                "its conversion needs work ({}): see Schema conversion",
+                o.action_items
+                    .iter()
+                    .map(|a| a.code.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else {
+            let text = o.source_sql.as_deref().unwrap_or_default().to_lowercase();
+            let words: std::collections::HashSet<&str> = text
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .filter(|w| !w.is_empty())
+                .collect();
+            all_tables
+                .iter()
+                .find(|t| !selected.contains(*t) && words.contains(t.1.as_str()))
+                .map(|t| format!("it reads {}.{}, which the task does not load", t.0, t.1))
+        };
+        if let Some(reason) = reason {
+            out.push(LeftOut {
+                object: object_label(o),
+                reason,
+            });
+        }
+    }
+    out
+}
+
 /// What a run needs before it moves rows: the source catalog read, the table mappings
 /// resolved, the target schema created when `create_schema` (pre-data; the report keeps the
 /// post-data for later), the control tables, and each table's columns and kinds on both sides.
@@ -19,7 +80,7 @@ pub(super) async fn prepare(
     events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
     create_schema: bool,
     replicating: bool,
-) -> Result<(crate::assessment::Report, Vec<Prepared>)> {
+) -> Result<(crate::assessment::Report, Vec<Prepared>, Vec<LeftOut>)> {
     let s = &task.settings;
     let step = |m: &str| events(TaskEvent::Step(m.to_string()));
     step("reading the source catalog");
@@ -81,8 +142,25 @@ pub(super) async fn prepare(
     } else {
         report
     };
+    let all_tables: Vec<(String, String)> = catalog
+        .schemas
+        .iter()
+        .flat_map(|sc| {
+            sc.tables
+                .iter()
+                .map(|t| (sc.name.to_lowercase(), t.name.to_lowercase()))
+        })
+        .collect();
+    let left_out = code_left_out(&report, &all_tables, &selected, rewritten);
+    for l in &left_out {
+        tracing::warn!(target: "tugboat::tasks", "{} is not created by the task: {}", l.object, l.reason);
+    }
     report.objects.retain(|o| {
         let table = o.table.as_deref().unwrap_or(&o.name).to_lowercase();
+        if is_code(o.kind) {
+            let label = object_label(o);
+            return !left_out.iter().any(|l| l.object == label);
+        }
         match o.kind {
             crate::ddl::ObjectKind::Table
             | crate::ddl::ObjectKind::Index
@@ -243,7 +321,7 @@ pub(super) async fn prepare(
             );
         }
     }
-    Ok((report, prepared))
+    Ok((report, prepared, left_out))
 }
 
 /// The target table of `p` in `tcat`, if it is there.

@@ -303,6 +303,18 @@ pub struct Summary {
     /// Schema statements (keys, indexes, triggers, views...) that failed on the target.
     #[serde(default)]
     pub schema_failures: Vec<SchemaFailure>,
+    /// Views and routines the task did not create, each with why.
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A view or routine a task does not create on the target, and why (it needs work in Schema
+/// conversion, or names a table the task does not load, or the task renames tables).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// "view public.film_list".
+    pub object: String,
+    pub reason: String,
 }
 
 /// A schema statement of a task that failed on the target.

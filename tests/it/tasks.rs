@@ -931,3 +931,78 @@ async fn refused_rows_follow_the_error_policy() {
     }
     src.close().await;
 }
+
+/// A full load creates the views and routines the conversion rates Automatic with its
+/// post-data; a view over a table the task leaves out, and a routine that needs work, are not
+/// created, and the summary says which and why.
+#[tokio::test]
+async fn a_full_load_creates_automatic_views_and_names_what_it_leaves_out() {
+    let src_url = support::mysql_database("tug_task_code").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE harbor (id INT PRIMARY KEY, name VARCHAR(40));
+         CREATE TABLE secret (id INT PRIMARY KEY, note VARCHAR(40));
+         INSERT INTO harbor VALUES (1, 'Oslo'), (2, 'Bergen');
+         INSERT INTO secret VALUES (1, 'x');
+         CREATE VIEW harbor_names AS SELECT name FROM harbor;
+         CREATE VIEW secret_notes AS SELECT note FROM secret;",
+    )
+    .await
+    .unwrap();
+    src.execute(
+        "CREATE PROCEDURE bump() BEGIN DECLARE n INT DEFAULT 0; WHILE n < 3 DO SET n = n + 1; END WHILE; UPDATE harbor SET name = CONCAT(name, '!') LIMIT 1; END",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_task_code_t").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let mut t = task("code objects");
+    t.mappings
+        .selection
+        .push(tugboat::tasks::mappings::Selection {
+            action: tugboat::tasks::mappings::SelectionAction::Exclude,
+            schema: "%".into(),
+            table: "secret".into(),
+            filters: vec![],
+        });
+    let s = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert!(s.schema_failures.is_empty(), "{:#?}", s.schema_failures);
+    assert_eq!(
+        one(&tgt, "SELECT count(*) FROM tug_task_code.harbor_names")
+            .await
+            .as_deref(),
+        Some("2"),
+        "the Automatic view is created"
+    );
+    let left: Vec<(&str, &str)> = s
+        .left_out
+        .iter()
+        .map(|l| (l.object.as_str(), l.reason.as_str()))
+        .collect();
+    assert!(
+        left.iter()
+            .any(|(o, r)| o.ends_with("secret_notes") && r.contains("does not load")),
+        "{left:?}"
+    );
+    assert!(
+        one(
+            &tgt,
+            "SELECT count(*) FROM pg_views WHERE viewname = 'secret_notes'"
+        )
+        .await
+        .as_deref()
+            == Some("0")
+    );
+    // The procedure: created if the conversion rated it Automatic, else named with why.
+    let created = one(&tgt, "SELECT count(*) FROM pg_proc WHERE proname = 'bump'").await;
+    let named = left.iter().any(|(o, _)| o.ends_with("bump"));
+    assert!(
+        (created.as_deref() == Some("1")) != named,
+        "either created or left out with a reason: created {created:?}, {left:?}"
+    );
+    src.close().await;
+    tgt.close().await;
+}

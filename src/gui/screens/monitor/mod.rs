@@ -92,6 +92,14 @@ impl Run {
     fn finish(&mut self, r: Result<Box<Summary>, String>) {
         self.progress.finish(r.as_ref().ok().map(|s| &**s));
         if let Ok(s) = &r {
+            for l in &s.left_out {
+                self.exceptions.push(Exception {
+                    table: l.object.clone(),
+                    what: "left out (not created)".into(),
+                    row: String::new(),
+                    detail: l.reason.clone(),
+                });
+            }
             for f in &s.schema_failures {
                 self.exceptions.push(Exception {
                     table: f.object.clone(),
