@@ -59,6 +59,14 @@ pub enum Command {
         /// Compare what is on the target, load nothing.
         validate_only: bool,
     },
+    /// A task's premigration checks (reads only).
+    Premigration {
+        task: Box<crate::tasks::Task>,
+        source: Endpoint,
+        source_password: Option<Password>,
+        target: Endpoint,
+        target_password: Option<Password>,
+    },
     /// Apply a converted schema to a target endpoint.
     ApplySchema {
         report: Box<crate::assessment::Report>,
@@ -114,6 +122,8 @@ pub enum EventKind {
     TaskFinished(Result<Box<crate::tasks::Summary>, String>),
     /// A server's replication slots (after the drop asked for, if any).
     Slots(Result<Vec<crate::cdc::pglogical::SlotInfo>, String>),
+    /// A task's premigration checks.
+    Checked(Result<Vec<crate::cdc::checks::Check>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +269,38 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 Err(e) => tracing::error!(target: "tugboat::tasks", "task {name}: {e}"),
             }
             (name, EventKind::TaskFinished(r))
+        }
+        Command::Premigration {
+            task,
+            source,
+            source_password,
+            target,
+            target_password,
+        } => {
+            let name = task.name.clone();
+            let r = async {
+                let s = Connection::open(&source, source_password).await?;
+                let t = Connection::open(&target, target_password).await?;
+                let r = crate::tasks::premigration::run(&task, &s, &t).await;
+                s.close().await;
+                t.close().await;
+                r
+            }
+            .await
+            .map_err(|e| e.to_string());
+            match &r {
+                Ok(checks) => {
+                    let bad = checks
+                        .iter()
+                        .filter(|c| c.status != crate::cdc::checks::Status::Passed)
+                        .count();
+                    tracing::info!(target: "tugboat::tasks", "task {name}: {} premigration checks, {bad} not passed", checks.len())
+                }
+                Err(e) => {
+                    tracing::warn!(target: "tugboat::tasks", "task {name}: premigration checks: {e}")
+                }
+            }
+            (name, EventKind::Checked(r))
         }
         Command::Slots {
             endpoint,

@@ -39,6 +39,13 @@ fn check(name: &str, ok: bool, warn_only: bool, detail: String, fix: &str) -> Ch
 
 /// The checks of `source` for replicating `tables`.
 pub async fn run(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
+    let mut out = capture(source).await;
+    out.extend(keys(tables));
+    out
+}
+
+/// Whether `source` can give its changes: binary log settings, wal_level, slots, privileges.
+pub async fn capture(source: &Connection) -> Vec<Check> {
     let mut out = vec![];
     match source.endpoint.engine {
         Engine::Sqlite => out.push(check(
@@ -51,8 +58,12 @@ pub async fn run(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
         Engine::Postgres => postgres(source, &mut out).await,
         Engine::MySql | Engine::MariaDb => mysql(source, &mut out).await,
     }
-    out.extend(keys(tables));
     out
+}
+
+/// A check built from its parts (other modules' checks: premigration).
+pub fn new_check(name: &str, ok: bool, warn_only: bool, detail: String, fix: &str) -> Check {
+    check(name, ok, warn_only, detail, fix)
 }
 
 /// The one value `sql` reads; None when it cannot be read (the check then fails on it).
@@ -173,19 +184,22 @@ pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<C
 
 /// Warnings for `tables` without a primary key.
 pub fn keys(tables: &[Prepared]) -> Vec<Check> {
-    let mut out = vec![];
-    for p in tables {
-        if p.plan.table.primary_key.is_none() {
-            out.push(check(
-                &format!("primary key of {}", p.label),
-                false,
-                true,
-                "no primary key: updates and deletes find the row by all its values, and changes replayed after a full load can duplicate rows".into(),
-                "add a primary key (or a unique key) to the source table",
-            ));
-        }
-    }
-    out
+    tables
+        .iter()
+        .filter(|p| p.plan.table.primary_key.is_none())
+        .map(|p| no_key(&p.label))
+        .collect()
+}
+
+/// The warning for a table without a primary key.
+pub fn no_key(label: &str) -> Check {
+    check(
+        &format!("primary key of {label}"),
+        false,
+        true,
+        "no primary key: updates and deletes find the row by all its values, and changes replayed after a full load can duplicate rows".into(),
+        "add a primary key (or a unique key) to the source table",
+    )
 }
 
 /// The target's triggers on the task's tables: replicated changes are the source's effects

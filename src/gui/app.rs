@@ -11,6 +11,7 @@ use super::screens::conversion::ConversionScreen;
 use super::screens::endpoints::EndpointsScreen;
 use super::screens::logs::LogsScreen;
 use super::screens::monitor::MonitorScreen;
+use super::screens::overview::{Facts, OverviewScreen};
 use super::screens::tasks::TasksScreen;
 use super::style;
 use crate::endpoints::SessionSecrets;
@@ -49,6 +50,7 @@ pub(super) enum FileJob {
 pub struct TugboatApp {
     pub state: AppState,
     pub screen: Screen,
+    pub overview: OverviewScreen,
     pub endpoints: EndpointsScreen,
     pub logs_screen: LogsScreen,
     pub conversion: ConversionScreen,
@@ -102,7 +104,8 @@ impl TugboatApp {
         }
         Ok(TugboatApp {
             state,
-            screen: Screen::Endpoints,
+            screen: Screen::Overview,
+            overview: OverviewScreen::default(),
             endpoints: EndpointsScreen::default(),
             logs_screen: LogsScreen::default(),
             conversion: ConversionScreen::default(),
@@ -140,6 +143,7 @@ impl TugboatApp {
                 | EventKind::ApplyProgress { .. }
                 | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
                 EventKind::Task(_) | EventKind::TaskFinished(_) => self.monitor.on_event(event),
+                EventKind::Checked(_) => self.overview.on_event(event),
                 EventKind::Discovered(_) if self.tasks.preview_request == Some(event.request) => {
                     self.tasks.on_event(event)
                 }
@@ -197,9 +201,25 @@ impl TugboatApp {
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| match self.screen {
+            Screen::Overview => {
+                let facts = Facts {
+                    endpoints: &self.endpoints,
+                    conversion: &self.conversion,
+                    monitor: &self.monitor,
+                };
+                if let Some(s) = self.overview.ui(ui, &mut self.state, &facts) {
+                    self.screen = s;
+                }
+            }
             Screen::Endpoints => self.endpoints.ui(ui, &mut self.state),
             Screen::Logs => self.logs_screen.ui(ui, &self.state.logs),
-            Screen::Conversion => self.conversion.ui(ui, &mut self.state),
+            Screen::Conversion => {
+                self.conversion.ui(ui, &mut self.state);
+                if let Some(id) = self.conversion.created_task.take() {
+                    self.tasks.selected = self.state.project.tasks.iter().position(|t| t.id == id);
+                    self.screen = Screen::Tasks;
+                }
+            }
             Screen::Tasks => {
                 if let Some(i) = self.tasks.ui(ui, &mut self.state) {
                     let task = self.state.project.tasks[i].clone();

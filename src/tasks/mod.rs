@@ -15,6 +15,7 @@
 mod keys;
 pub mod mappings;
 pub mod pgbinary;
+pub mod premigration;
 pub mod progress;
 pub mod rows;
 pub mod sink;

@@ -55,6 +55,12 @@ fn run_finished(h: &Harness<'static, TugboatApp>) -> bool {
         .is_some_and(|r| r.finished.is_some())
 }
 
+/// Opens the Endpoints screen (the app starts on the Project overview).
+fn to_endpoints(h: &mut Harness<'static, TugboatApp>) {
+    h.get_by_role_and_label(Role::Button, "Endpoints").click();
+    h.run_steps(8);
+}
+
 fn has(h: &Harness<'static, TugboatApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
@@ -67,6 +73,14 @@ fn demo_project_works_without_any_server() {
         h.state().state.demo_ready.is_some()
     });
     assert_eq!(h.state().state.demo_ready, Some(Ok(())));
+    // The home screen: the migration as steps, each with a button to its screen.
+    assert!(has(&h, "Project overview") && has(&h, "Ready to cut over"));
+    assert!(has(&h, "2 endpoints: 0 connected, 0 failed, 2 not tested"));
+    h.get_by_label("Run the checks").click();
+    wait_for(&mut h, "the premigration checks", |h| has(h, "warnings,"));
+    assert!(has(&h, "0 failed"), "the demo passes its checks");
+    h.get_by_label("Open Endpoints").click();
+    h.run_steps(8);
     assert!(has(&h, "Harbor demo (SQLite source)"));
 
     h.get_by_label("Test connection").click();
@@ -110,6 +124,12 @@ fn demo_project_works_without_any_server() {
         has(&h, "reachable, latency"),
         "the connection test is in the log"
     );
+    h.get_by_role_and_label(Role::Button, "Overview").click();
+    h.run_steps(8);
+    assert!(
+        has(&h, "2 endpoints: 1 connected"),
+        "the overview follows the test"
+    );
 }
 
 /// A URL pasted into Host fills the endpoint form (engine, host, port, database, user), its
@@ -119,6 +139,7 @@ fn a_url_pasted_into_host_fills_the_endpoint() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
     h.step();
+    to_endpoints(&mut h);
     h.get_by_label("Add endpoint").click();
     h.step();
     h.step();
@@ -161,6 +182,7 @@ fn endpoint_names_are_checked_as_typed_and_tasks_follow_a_rename() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
     h.step();
+    to_endpoints(&mut h);
     h.step();
     let name = |h: &mut Harness<'static, TugboatApp>, text: &str| {
         h.get_by_role_and_label(Role::TextInput, "Name")
@@ -227,6 +249,7 @@ fn add_test_and_browse_a_postgres_endpoint_then_duplicate_and_delete() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
     h.step();
+    to_endpoints(&mut h);
     h.get_by_label("Add endpoint").click();
     h.step();
     h.step();
@@ -332,6 +355,7 @@ fn the_window_keeps_drawing_while_a_host_does_not_answer() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path());
     h.step();
+    to_endpoints(&mut h);
     h.get_by_label("Add endpoint").click();
     h.step();
     {
@@ -658,6 +682,30 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
         c.counts().tables
     });
     assert_eq!(tables, 7, "the Harbor tables are in the target file");
+
+    // One click from the assessment to a task: the assessed source into the apply target.
+    let before = h.state().state.project.tasks.len();
+    h.get_by_label("Create a task from this assessment").click();
+    h.run_steps(6);
+    let p = &h.state().state.project;
+    assert_eq!(p.tasks.len(), before + 1);
+    let t = p.tasks.last().unwrap();
+    assert_eq!(
+        (
+            p.task_endpoint(&t.source).map(|e| e.name.as_str()),
+            p.task_endpoint(&t.target).map(|e| e.name.as_str())
+        ),
+        (
+            Some("Harbor demo (SQLite source)"),
+            Some("Demo target (SQLite)")
+        )
+    );
+    assert_eq!(
+        t.task_type,
+        tugboat::cdc::TaskType::FullLoad,
+        "a SQLite source cannot replicate"
+    );
+    assert_eq!(h.state().screen, tugboat::gui::screens::Screen::Tasks);
 }
 
 /// The demo's task from the Monitor, no server: the run shows every table completed and

@@ -12,6 +12,10 @@ use tugboat::gui::TugboatApp;
 /// The primary buttons of each screen, by the navigation button that opens it.
 const SCREENS: &[(&str, &[&str])] = &[
     (
+        "Overview",
+        &["Open Endpoints", "Run the checks", "Open Monitor"],
+    ),
+    (
         "Endpoints",
         &[
             "Add endpoint",

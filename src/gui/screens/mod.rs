@@ -5,12 +5,14 @@ pub mod endpoints;
 pub mod logs;
 pub mod mappings;
 pub mod monitor;
+pub mod overview;
 pub mod schema_browser;
 pub mod tasks;
 
 /// The navigation entries, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    Overview,
     Endpoints,
     Conversion,
     Tasks,
@@ -19,7 +21,8 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 6] = [
+        Screen::Overview,
         Screen::Endpoints,
         Screen::Conversion,
         Screen::Tasks,
@@ -29,6 +32,7 @@ impl Screen {
 
     pub fn label(self) -> &'static str {
         match self {
+            Screen::Overview => "Overview",
             Screen::Endpoints => "Endpoints",
             Screen::Conversion => "Schema conversion",
             Screen::Tasks => "Tasks",

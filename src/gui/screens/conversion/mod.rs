@@ -78,6 +78,10 @@ pub struct ConversionScreen {
     tab: Tab,
     /// The native dialog choosing the script.
     open_dialog: Option<crate::gui::files::Browse>,
+    /// "Create a task from this assessment" was clicked (handled with the project at hand).
+    create_task_asked: bool,
+    /// The id of a task just created from the assessment: the app opens it on the Tasks screen.
+    pub created_task: Option<String>,
     /// Save report…: the path asked, then the report written in the background.
     save_prompt: Option<crate::gui::files::PathPrompt>,
     saving: Option<(PathBuf, crate::gui::files::Job<crate::error::Result<()>>)>,
@@ -113,6 +117,8 @@ impl Default for ConversionScreen {
             open_dialog: None,
             save_prompt: None,
             saving: None,
+            create_task_asked: false,
+            created_task: None,
         }
     }
 }
@@ -147,6 +153,9 @@ impl ConversionScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         self.poll_dialogs(ui.ctx());
+        if std::mem::take(&mut self.create_task_asked) {
+            self.create_task(state);
+        }
         // Sensible defaults: the project's first source, its first target endpoint's engine, and
         // that endpoint for applying.
         if self.target.is_none() {
@@ -231,6 +240,54 @@ impl ConversionScreen {
             Tab::Rules => self.rules(ui, &report),
         }
         self.report = Some(report);
+    }
+
+    /// A task from the assessed source endpoint to the apply target: every table, replication
+    /// after the load unless the source is SQLite.
+    fn create_task(&mut self, state: &mut AppState) {
+        let endpoint = |id: &Option<String>| {
+            id.as_deref()
+                .and_then(|id| state.project.endpoint_by_id(id))
+                .cloned()
+        };
+        let (Some(s), Some(t)) = (
+            endpoint(&self.source_endpoint).filter(|_| self.source_kind == SourceKind::Endpoint),
+            endpoint(&self.target_endpoint),
+        ) else {
+            self.message = Some(
+                "A task needs a source endpoint (not a script) and a target endpoint: choose one under Apply to target".into(),
+            );
+            return;
+        };
+        let base = format!("{} to {}", s.name, t.name);
+        let name = (1..)
+            .map(|i| {
+                if i == 1 {
+                    base.clone()
+                } else {
+                    format!("{base} ({i})")
+                }
+            })
+            .find(|n| !state.project.tasks.iter().any(|t| &t.name == n))
+            .unwrap_or(base);
+        state.project.tasks.push(crate::tasks::Task {
+            id: String::new(),
+            name: name.clone(),
+            source: s.id.clone(),
+            target: t.id.clone(),
+            mappings: crate::tasks::mappings::TableMappings::all(),
+            settings: Default::default(),
+            task_type: if s.engine == crate::endpoints::Engine::Sqlite {
+                crate::cdc::TaskType::FullLoad
+            } else {
+                crate::cdc::TaskType::FullLoadAndCdc
+            },
+            stop_at: None,
+        });
+        state.project.ensure_ids();
+        state.dirty = true;
+        self.created_task = state.project.tasks.last().map(|t| t.id.clone());
+        self.message = Some(format!("Task “{name}” created"));
     }
 
     fn poll_dialogs(&mut self, ctx: &egui::Context) {
@@ -494,6 +551,13 @@ impl ConversionScreen {
                     ],
                     std::env::current_dir().unwrap_or_default().join("assessment.html"),
                 ));
+            }
+            if ui
+                .button("Create a task from this assessment")
+                .on_hover_text("A migration task from this source endpoint to the Apply target's endpoint, all tables, with replication where the source allows it")
+                .clicked()
+            {
+                self.create_task_asked = true;
             }
             if let Some(m) = &self.message {
                 ui.label(m);

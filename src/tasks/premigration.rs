@@ -1,0 +1,138 @@
+//! Premigration checks of a task before it runs, as DMS's premigration assessment: the source's
+//! change capture when the task replicates (binary log, wal_level, slots, privileges), the
+//! selected tables without a primary key, the target's privilege to create the schema, and
+//! whether each connection is encrypted. They read; nothing is written anywhere.
+
+use super::Task;
+use crate::cdc::checks::{Check, new_check, no_key};
+use crate::endpoints::{Connection, Engine, TlsMode};
+use crate::error::Result;
+
+/// Every check of `task` between `source` and `target`.
+pub async fn run(task: &Task, source: &Connection, target: &Connection) -> Result<Vec<Check>> {
+    let mut out = vec![];
+    if task.task_type.captures() {
+        out.extend(crate::cdc::checks::capture(source).await);
+    }
+    let catalog = crate::discovery::discover(source, &Default::default()).await?;
+    let plans = super::plan_tables(
+        &task.mappings,
+        &catalog,
+        source.endpoint.engine,
+        target.endpoint.engine,
+    )?;
+    out.push(new_check(
+        "tables selected",
+        !plans.is_empty(),
+        false,
+        format!("{} tables selected by the task's mappings", plans.len()),
+        "change the task's selection rules: none of the source's tables matches",
+    ));
+    for p in plans.iter().filter(|p| p.table.primary_key.is_none()) {
+        out.push(no_key(&format!("{}.{}", p.source_schema, p.source_table)));
+    }
+    if task.settings.create_schema {
+        out.push(create_privilege(target).await);
+    }
+    for (what, c) in [("source", source), ("target", target)] {
+        if let Some(check) = encryption(what, c).await {
+            out.push(check);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the target's user may create what the task creates.
+async fn create_privilege(target: &Connection) -> Check {
+    let name = "privilege to create the schema on the target";
+    let (ok, detail) = match target.endpoint.engine {
+        Engine::Postgres => {
+            let v = target
+                .query_scalar(
+                    "reading privileges",
+                    "SELECT has_database_privilege(current_user, current_database(), 'CREATE')::text",
+                )
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            (v == "true", format!("CREATE on the database: {v}"))
+        }
+        Engine::MySql | Engine::MariaDb => {
+            let grants = target
+                .query("reading privileges", "SHOW GRANTS")
+                .await
+                .map(|rows| {
+                    rows.iter()
+                        .filter_map(|r| r.at(0).map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            let ok = grants.iter().any(|g| {
+                let g = g.to_uppercase();
+                g.contains("ALL PRIVILEGES") || g.contains("CREATE,") || g.contains(" CREATE ON")
+            });
+            (ok, format!("{} grants read", grants.len()))
+        }
+        Engine::Sqlite => {
+            let path = std::path::Path::new(&target.endpoint.database);
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let ok = tokio::fs::metadata(dir)
+                .await
+                .is_ok_and(|m| !m.permissions().readonly());
+            (
+                ok,
+                format!("the folder {} is writable: {ok}", dir.display()),
+            )
+        }
+    };
+    new_check(
+        name,
+        ok,
+        false,
+        detail,
+        "grant the target user CREATE (PostgreSQL: GRANT CREATE ON DATABASE ...; MySQL: GRANT ALL ON db.* ...), or create the schema yourself and clear \"Create the schema\"",
+    )
+}
+
+/// Whether the connection is encrypted: a warning when it is not and the server is not on
+/// this machine.
+async fn encryption(what: &str, c: &Connection) -> Option<Check> {
+    let sql = match c.endpoint.engine {
+        Engine::Postgres => {
+            "SELECT coalesce((SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()), 'false')"
+        }
+        Engine::MySql | Engine::MariaDb => {
+            "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'"
+        }
+        Engine::Sqlite => return None,
+    };
+    let v = c
+        .query_scalar("reading the connection's encryption", sql)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let on = v == "true" || (!v.is_empty() && v != "false");
+    let local = ["localhost", "127.0.0.1", "::1", ""].contains(&c.endpoint.host.as_str())
+        || c.endpoint.host.starts_with('/');
+    let detail = match (on, c.endpoint.tls) {
+        (true, _) => "TLS in use".to_string(),
+        (false, TlsMode::Disable) => "not encrypted (TLS disabled on the endpoint)".into(),
+        (false, _) => "not encrypted: the server offered no TLS".into(),
+    };
+    Some(new_check(
+        &format!("encryption of the {what} connection"),
+        on || local,
+        true,
+        if local && !on {
+            format!("{detail}; the server is on this machine")
+        } else {
+            detail
+        },
+        "enable TLS on the server and set the endpoint's TLS to require or verify-full",
+    ))
+}
