@@ -574,6 +574,12 @@ fn schema_conversion_screen_assesses_the_demo_and_applies_it_to_postgres() {
     h.step();
     h.step();
     h.get_by_label("Apply schema").click();
+    h.run_steps(3);
+    assert!(
+        has(&h, "statements to '"),
+        "the apply names its target in full"
+    );
+    h.get_by_label("Yes, apply").click();
     wait_for(&mut h, "the apply results", |h| {
         h.state().conversion.applied.is_some()
     });
@@ -616,6 +622,17 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
     assert!(v.engine.starts_with("SQLite") && v.statements > 0, "{v:?}");
     h.step();
     assert!(has(&h, "verified on SQLite"), "the verification is shown");
+    h.get_by_label("Action items by code").click();
+    h.run_steps(3);
+    let items: usize = report.objects.iter().map(|o| o.action_items.len()).sum();
+    assert!(
+        if items == 0 {
+            has(&h, "No action item")
+        } else {
+            has(&h, &format!("{items} action items"))
+        },
+        "the codes tab counts the report's {items} action items"
+    );
     // Save report…: a path in the app, written in the background; a failure is shown.
     for (path, ok) in [
         (dir.path().join("no-such-dir").join("r.html"), false),
@@ -651,6 +668,12 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
     for round in 0..2 {
         h.state_mut().conversion.applied = None;
         h.get_by_label("Apply schema").click();
+        h.run_steps(3);
+        assert!(
+            has(&h, "statements to '"),
+            "the apply names its target in full"
+        );
+        h.get_by_label("Yes, apply").click();
         wait_for(&mut h, "the apply results", |h| {
             h.state().conversion.applied.is_some()
         });
@@ -706,6 +729,19 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
         "a SQLite source cannot replicate"
     );
     assert_eq!(h.state().screen, tugboat::gui::screens::Screen::Tasks);
+
+    // Another source: the report is no longer shown as current.
+    h.get_by_role_and_label(Role::Button, "Schema conversion")
+        .click();
+    h.run_steps(4);
+    assert!(h.state().conversion.report.is_some());
+    h.get_by_label("Script file").click();
+    h.run_steps(4);
+    assert!(
+        h.state().conversion.report.is_none(),
+        "a stale report is cleared"
+    );
+    assert!(has(&h, "press Assess again"));
 }
 
 /// The demo's task from the Monitor, no server: the run shows every table completed and

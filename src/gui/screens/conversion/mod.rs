@@ -14,16 +14,19 @@ use crate::gui::app::AppState;
 use crate::gui::style;
 use crate::runtime::{AssessSource, Command, Event, EventKind, RequestId};
 
+mod codes;
 mod tabs;
 
 /// The colour of a category, from green (automatic) to red (not convertible).
+/// The Okabe-Ito colours, told apart with every common colour-vision deficiency: bluish green
+/// (automatic), sky blue, yellow, orange, vermillion (not convertible).
 pub fn category_color(c: Category) -> Color32 {
     match c {
-        Category::Automatic => Color32::from_rgb(46, 160, 67),
-        Category::Simple => Color32::from_rgb(120, 190, 90),
-        Category::Medium => Color32::from_rgb(220, 170, 40),
-        Category::Complex => Color32::from_rgb(230, 110, 40),
-        Category::NotConvertible => Color32::from_rgb(218, 54, 51),
+        Category::Automatic => Color32::from_rgb(0, 158, 115),
+        Category::Simple => Color32::from_rgb(86, 180, 233),
+        Category::Medium => Color32::from_rgb(240, 228, 66),
+        Category::Complex => Color32::from_rgb(230, 159, 0),
+        Category::NotConvertible => Color32::from_rgb(213, 94, 0),
     }
 }
 
@@ -39,6 +42,7 @@ pub enum SourceKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
     Objects,
+    Codes,
     Apply,
     Rules,
 }
@@ -55,6 +59,9 @@ pub struct ConversionScreen {
     pub target: Option<Dialect>,
     pub rules_dir: String,
     pub running: Option<RequestId>,
+    /// What the report shown was assessed from (source, script, dialect, target): when any of
+    /// it changes, the report and the apply results are cleared rather than shown as current.
+    assessed_for: Option<String>,
     pub report: Option<Box<Report>>,
     pub error: Option<String>,
     pub selected: Option<usize>,
@@ -63,6 +70,10 @@ pub struct ConversionScreen {
     pub with_data: bool,
     /// Drop the target objects before creating them again.
     pub recreate: bool,
+    /// Apply schema was clicked: confirming.
+    confirm_apply: bool,
+    /// The apply results show failures only.
+    failures_only: bool,
     pub applying: Option<RequestId>,
     pub apply_progress: (usize, usize),
     pub applied: Option<Result<Vec<Applied>, String>>,
@@ -105,6 +116,8 @@ impl Default for ConversionScreen {
             category_filter: None,
             with_data: false,
             recreate: false,
+            confirm_apply: false,
+            failures_only: false,
             applying: None,
             apply_progress: (0, 0),
             applied: None,
@@ -118,6 +131,7 @@ impl Default for ConversionScreen {
             save_prompt: None,
             saving: None,
             create_task_asked: false,
+            assessed_for: None,
             created_task: None,
         }
     }
@@ -151,8 +165,32 @@ impl ConversionScreen {
         }
     }
 
+    /// What an assessment is made from, as one comparable string.
+    fn inputs(&self) -> String {
+        format!(
+            "{:?}|{:?}|{}|{:?}|{:?}|{}",
+            self.source_kind,
+            self.source_endpoint,
+            self.script_path,
+            self.dialect,
+            self.target,
+            self.rules_dir
+        )
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         self.poll_dialogs(ui.ctx());
+        if self.report.is_some()
+            && self.running.is_none()
+            && self
+                .assessed_for
+                .as_ref()
+                .is_some_and(|k| *k != self.inputs())
+        {
+            self.report = None;
+            self.applied = None;
+            self.message = Some("The source or the target changed: press Assess again".into());
+        }
         if std::mem::take(&mut self.create_task_asked) {
             self.create_task(state);
         }
@@ -223,6 +261,9 @@ impl ConversionScreen {
         }
         let Some(mut report) = self.report.take() else {
             if self.running.is_none() && self.error.is_none() {
+                if let Some(m) = &self.message {
+                    ui.label(m);
+                }
                 ui.label(RichText::new("Choose a source and press Assess: every object is listed with what converts automatically and what needs work.").color(style::MUTED));
             }
             return;
@@ -230,12 +271,14 @@ impl ConversionScreen {
         egui::Panel::top("conversion_summary").show(ui, |ui| self.summary(ui, &report));
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.tab, Tab::Objects, "Objects and action items");
+            ui.selectable_value(&mut self.tab, Tab::Codes, "Action items by code");
             ui.selectable_value(&mut self.tab, Tab::Apply, "Apply to target");
             ui.selectable_value(&mut self.tab, Tab::Rules, "Type rules");
         });
         ui.separator();
         match self.tab {
             Tab::Objects => self.objects(ui, state, &mut report),
+            Tab::Codes => codes::by_code(ui, &report),
             Tab::Apply => self.apply(ui, state, &report),
             Tab::Rules => self.rules(ui, &report),
         }
@@ -475,6 +518,7 @@ impl ConversionScreen {
                     .and_then(|id| state.project.endpoint_by_id(id))
                     .filter(|e| engine_dialect(e.engine) == target && target != Dialect::Sqlite)
                     .map(|e| (e.clone(), state.secrets.get(&e.id)));
+                self.assessed_for = Some(self.inputs());
                 self.running = Some(state.runtime.submit(Command::Assess {
                     source,
                     target,
@@ -507,13 +551,31 @@ impl ConversionScreen {
                 style::status_dot(ui, category_color(c));
                 ui.label(format!("{n} {} ({:.0}%)", c.label(), pct(n)));
             }
+            let occurrences: f64 = r
+                .objects
+                .iter()
+                .flat_map(|o| &o.action_items)
+                .map(|a| a.effort_minutes)
+                .sum();
+            let items = r.objects.iter().map(|o| o.action_items.len()).sum::<usize>();
+            let codes = r
+                .objects
+                .iter()
+                .flat_map(|o| o.action_items.iter().map(|a| a.code.as_str()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
             ui.label(
                 RichText::new(format!(
                     "· estimated effort {:.1} h",
                     r.total_effort_minutes / 60.0
                 ))
                 .strong(),
-            );
+            )
+            .on_hover_text(format!(
+                "{:.1} h for the {items} action items (each its own estimate, by category), plus {:.1} h to learn each of the {codes} kinds of issue once (the first occurrence of a code costs more than the next ones)",
+                occurrences / 60.0,
+                (r.total_effort_minutes - occurrences).max(0.0) / 60.0
+            ));
             if let Some(s) = &r.statements {
                 ui.label(
                     RichText::new(format!(

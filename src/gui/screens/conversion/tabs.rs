@@ -127,7 +127,7 @@ impl ConversionScreen {
     }
 
     pub(super) fn apply(&mut self, ui: &mut egui::Ui, state: &mut AppState, r: &Report) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Target endpoint");
             // Named in full (engine, host, database), held by id, and only target endpoints
             // of the report's engine are offered.
@@ -175,21 +175,49 @@ impl ConversionScreen {
                 )
                 .clicked()
             {
-                let Some(e) = target else {
-                    return;
-                };
-                let password = state.secrets.get(&e.id);
-                self.applied = None;
-                self.apply_progress = (0, 0);
-                self.applying = Some(state.runtime.submit(Command::ApplySchema {
-                    report: Box::new(r.clone()),
-                    endpoint: e,
-                    password,
-                    with_data: self.with_data,
-                    recreate: self.recreate,
-                }));
+                self.confirm_apply = true;
             }
         });
+        // Asked first, naming the server in full: DDL must never go to the wrong one.
+        let target = self
+            .target_endpoint
+            .as_deref()
+            .and_then(|id| state.project.endpoint_by_id(id))
+            .filter(|e| e.role == crate::endpoints::Role::Target)
+            .cloned();
+        if self.confirm_apply
+            && let Some(e) = &target
+        {
+            let statements: usize = r.objects.iter().map(|o| o.target.len()).sum();
+            let mut go = false;
+            ui.group(|ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "Apply {statements} statements to {} ({} {}, database {})?",
+                        e.label(),
+                        e.engine.label(),
+                        if e.host.is_empty() { "file" } else { e.host.as_str() },
+                        if e.database.is_empty() { "(default)" } else { e.database.as_str() },
+                    ))
+                    .strong(),
+                );
+                if self.recreate {
+                    ui.colored_label(style::ERROR, "Existing tables of the same names are dropped and re-created: their rows are lost.");
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("Yes, apply").clicked() {
+                        go = true;
+                        self.confirm_apply = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.confirm_apply = false;
+                    }
+                });
+            });
+            if go {
+                self.start_apply(state, r, e.clone());
+            }
+        }
         ui.label(RichText::new("Pre-data (schemas, types, sequences, tables) runs first, then the data if chosen, then post-data (keys, indexes, triggers, views, sequence values). Running it again is safe.").color(style::MUTED));
         if self.applying.is_some() {
             let (done, total) = self.apply_progress;
@@ -215,18 +243,37 @@ impl ConversionScreen {
                     .filter(|a| a.result == StatementResult::Exists)
                     .count();
                 let color = if failed == 0 { style::OK } else { style::ERROR };
-                ui.colored_label(
-                    color,
-                    format!(
-                        "{} statements: {} applied, {exists} already there, {failed} failed",
-                        results.len(),
-                        results.len() - failed - exists
-                    ),
-                );
+                let mut retry = false;
+                ui.horizontal_wrapped(|ui| {
+                    ui.colored_label(
+                        color,
+                        format!(
+                            "{} statements: {} applied, {exists} already there, {failed} failed",
+                            results.len(),
+                            results.len() - failed - exists
+                        ),
+                    );
+                    ui.checkbox(&mut self.failures_only, "Failures only");
+                    if failed > 0
+                        && ui
+                            .add_enabled(self.applying.is_none(), egui::Button::new("Retry"))
+                            .on_hover_text("Apply again: what is there already is kept, what failed is tried again (after you fixed its cause or edited its SQL)")
+                            .clicked()
+                    {
+                        retry = true;
+                    }
+                });
+                if retry && let Some(e) = target {
+                    self.start_apply(state, r, e);
+                    return;
+                }
+                let failures_only = self.failures_only;
                 egui::ScrollArea::vertical()
                     .id_salt("apply_results")
                     .show(ui, |ui| {
-                        for a in results {
+                        for a in results.iter().filter(|a| {
+                            !failures_only || matches!(a.result, StatementResult::Failed(_))
+                        }) {
                             match &a.result {
                                 StatementResult::Failed(e) => {
                                     ui.colored_label(
@@ -252,5 +299,19 @@ impl ConversionScreen {
             }
             None => {}
         }
+    }
+
+    /// Applies the report to `e` in the background.
+    fn start_apply(&mut self, state: &mut AppState, r: &Report, e: crate::endpoints::Endpoint) {
+        let password = state.secrets.get(&e.id);
+        self.applied = None;
+        self.apply_progress = (0, 0);
+        self.applying = Some(state.runtime.submit(Command::ApplySchema {
+            report: Box::new(r.clone()),
+            endpoint: e,
+            password,
+            with_data: self.with_data,
+            recreate: self.recreate,
+        }));
     }
 }
