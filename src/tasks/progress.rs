@@ -415,6 +415,54 @@ impl RunProgress {
     }
 }
 
+impl RunProgress {
+    /// The table statistics as CSV (what the Monitor's grid shows, one row per table).
+    pub fn write_csv(&self, out: impl std::io::Write) -> csv::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "table",
+            "target",
+            "state",
+            "rows",
+            "loaded_by_earlier_run",
+            "seconds",
+            "rows_per_second",
+            "validation",
+            "source_rows",
+            "target_rows",
+            "rows_differing",
+            "error",
+        ])?;
+        for t in &self.tables {
+            let (validation, differing) = t
+                .validation_state
+                .clone()
+                .map_or((String::new(), String::new()), |(s, n)| (s, n.to_string()));
+            let (src, tgt) = t
+                .validation
+                .map_or((String::new(), String::new()), |(s, g)| {
+                    (s.to_string(), g.to_string())
+                });
+            w.write_record([
+                t.name.clone(),
+                t.target.clone(),
+                t.state.label().to_string(),
+                t.rows.to_string(),
+                t.skipped.to_string(),
+                format!("{:.3}", t.elapsed()),
+                format!("{:.0}", t.rate()),
+                validation,
+                src,
+                tgt,
+                differing,
+                t.error.clone().unwrap_or_default(),
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
 impl Summary {
     /// Rows this run wrote (tables finished by an earlier run not counted).
     pub fn moved_rows(&self) -> u64 {

@@ -771,6 +771,22 @@ fn monitor_runs_the_demo_task_and_resumes_it() {
         &h,
         "7 loaded, 0 loading, 0 queued, 0 errored (100 %) · 7748 rows moved of about 7748"
     ));
+    // The grid as CSV: the same figures, one row per table.
+    let csv_path = dir.path().join("tables.csv");
+    h.get_by_label("Export CSV…").click();
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::TextInput, "Path")
+        .set_text_value_accesskit(&csv_path.display().to_string());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    wait_for(&mut h, "the CSV", |h| has(h, "Table statistics saved to"));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(csv.lines().count(), 8, "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("main.tug_jobs,") && l.contains(",Table completed,4000,false,")),
+        "{csv}"
+    );
     h.get_by_label("Start Harbor full load again (resume)")
         .click();
     wait_for(&mut h, "the second run", run_finished);

@@ -151,6 +151,12 @@ impl Run {
 
 pub struct MonitorScreen {
     pub runs: Vec<Run>,
+    /// Export CSV…: the path asked, then the file written in the background.
+    export: Option<crate::gui::files::PathPrompt>,
+    exporting: Option<(
+        std::path::PathBuf,
+        crate::gui::files::Job<Result<(), String>>,
+    )>,
     /// The id of the task the Start and Validate buttons act on.
     pub picked: String,
     /// (task, table) a reload is being confirmed for.
@@ -165,6 +171,8 @@ impl Default for MonitorScreen {
     fn default() -> Self {
         MonitorScreen {
             runs: vec![],
+            export: None,
+            exporting: None,
             picked: String::new(),
             confirm_reload: None,
             selected: 0,
@@ -317,6 +325,7 @@ impl MonitorScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         ui.label(style::heading("Monitor"));
         self.reload_confirmation(ui, state);
+        self.poll_export(ui.ctx(), state);
         self.task_bar(ui, state);
         if self.runs.is_empty() {
             ui.add_space(8.0);
@@ -379,11 +388,73 @@ impl MonitorScreen {
                 return;
             }
         }
+        if ui
+            .button("Export CSV…")
+            .on_hover_text("The table statistics as a CSV file")
+            .clicked()
+        {
+            self.export = Some(crate::gui::files::PathPrompt::save(
+                "Export the table statistics",
+                &[("CSV", &["csv"])],
+                std::env::current_dir().unwrap_or_default().join(format!(
+                    "{}-tables.csv",
+                    run.task.replace(['/', '\\', ':'], "-")
+                )),
+            ));
+        }
         let can_reload = run.finished.is_some();
         let task_name = run.task.clone();
         let reload = grid::tables(ui, run, can_reload);
         if let Some(table) = reload {
             self.confirm_reload = Some((task_name, table));
+        }
+    }
+
+    /// The CSV export: its prompt, then the file written in the background; the outcome in the
+    /// status bar (and in the prompt, which stays open, on failure).
+    fn poll_export(&mut self, ctx: &egui::Context, state: &mut AppState) {
+        use crate::gui::files::{Job, Prompted};
+        if let Some(prompt) = &mut self.export {
+            match prompt.ui(ctx) {
+                Prompted::Waiting => {}
+                Prompted::Cancelled => self.export = None,
+                Prompted::Chosen(path) => {
+                    if let Some(run) = self.runs.get(self.selected) {
+                        let progress = run.progress.clone();
+                        let p = path.clone();
+                        let job = Job::spawn(ctx, move || {
+                            std::fs::File::create(&p)
+                                .map_err(|e| format!("{}: {e}", p.display()))
+                                .and_then(|f| {
+                                    progress
+                                        .write_csv(std::io::BufWriter::new(f))
+                                        .map_err(|e| format!("{}: {e}", p.display()))
+                                })
+                        });
+                        self.exporting = Some((path, job));
+                    }
+                }
+            }
+        }
+        if let Some((path, job)) = &self.exporting
+            && let Some(r) = job.poll()
+        {
+            match r {
+                Ok(()) => {
+                    state.message = Some((
+                        format!("Table statistics saved to {}", path.display()),
+                        false,
+                    ));
+                    self.export = None;
+                }
+                Err(e) => {
+                    if let Some(prompt) = &mut self.export {
+                        prompt.fail(e.clone());
+                    }
+                    state.message = Some((e, true));
+                }
+            }
+            self.exporting = None;
         }
     }
 
