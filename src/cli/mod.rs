@@ -183,9 +183,77 @@ pub enum Command {
         #[arg(long)]
         stop_at: Option<String>,
     },
+    /// Premigration checks of a project's task, the same the app runs from its overview: change
+    /// capture when the task replicates, tables without a primary key, the target's privilege to
+    /// create the schema, encryption in use. Reads only. Exits 1 when a check failed.
+    Check {
+        /// The project file.
+        project: PathBuf,
+        /// The task's name.
+        #[arg(long)]
+        task: String,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create, show or edit project files.
     #[command(subcommand)]
     Project(ProjectCommand),
+}
+
+/// An endpoint and its password, resolved.
+type Resolved = (
+    crate::endpoints::Endpoint,
+    Option<crate::endpoints::Password>,
+);
+
+/// A project's task and its two endpoints, resolved (passwords from the environment or files,
+/// never the project).
+fn project_task(
+    project: &std::path::Path,
+    task: &str,
+) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
+    let p = Project::load(project)?;
+    let t = p
+        .tasks
+        .iter()
+        .find(|t| t.name == task)
+        .cloned()
+        .ok_or_else(|| Error::File {
+            path: project.to_path_buf(),
+            message: format!(
+                "no task named '{task}' (the project has: {})",
+                p.tasks
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    let endpoint = |reference: &str, role| {
+        let name = p
+            .task_endpoint(reference)
+            .map(|e| e.name.clone())
+            .ok_or_else(|| Error::File {
+                path: project.to_path_buf(),
+                message: format!(
+                    "task '{}' names endpoint '{reference}', which the project does not have",
+                    t.name
+                ),
+            })?;
+        let (mut e, pw) = TargetArgs {
+            endpoint: name,
+            project: Some(project.to_path_buf()),
+            password_env: None,
+            timeout: None,
+        }
+        .resolve()?;
+        e.role = role;
+        Ok::<_, Error>((e, pw))
+    };
+    let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
+    let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
+    Ok((t, s, d))
 }
 
 #[derive(clap::Args, Debug)]
@@ -544,46 +612,7 @@ async fn execute(command: Command) -> Result<()> {
             json,
             stop_at,
         } => {
-            let p = Project::load(&project)?;
-            let mut t = p
-                .tasks
-                .iter()
-                .find(|t| t.name == task)
-                .cloned()
-                .ok_or_else(|| Error::File {
-                    path: project.clone(),
-                    message: format!(
-                        "no task named '{task}' (the project has: {})",
-                        p.tasks
-                            .iter()
-                            .map(|t| t.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })?;
-            let endpoint = |reference: &str, role| {
-                let name = p
-                    .task_endpoint(reference)
-                    .map(|e| e.name.clone())
-                    .ok_or_else(|| Error::File {
-                        path: project.clone(),
-                        message: format!(
-                            "task '{}' names endpoint '{reference}', which the project does not have",
-                            t.name
-                        ),
-                    })?;
-                let (mut e, pw) = TargetArgs {
-                    endpoint: name,
-                    project: Some(project.clone()),
-                    password_env: None,
-                    timeout: None,
-                }
-                .resolve()?;
-                e.role = role;
-                Ok::<_, Error>((e, pw))
-            };
-            let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
-            let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
+            let (mut t, s, d) = project_task(&project, &task)?;
             // The command's --stop-at over the task's own.
             if stop_at.is_some() {
                 t.stop_at = stop_at;
@@ -598,6 +627,50 @@ async fn execute(command: Command) -> Result<()> {
                 Mode::Load { reload }
             };
             run_task(t, s, d, json, mode).await
+        }
+        Command::Check {
+            project,
+            task,
+            json,
+        } => {
+            let (t, (se, sp), (te, tp)) = project_task(&project, &task)?;
+            let source = Connection::open(&se, sp).await?;
+            let target = Connection::open(&te, tp).await?;
+            let checks = crate::tasks::premigration::run(&t, &source, &target).await;
+            source.close().await;
+            target.close().await;
+            let checks = checks?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&checks).unwrap_or_default()
+                );
+            } else {
+                for c in &checks {
+                    let word = match c.status {
+                        crate::cdc::checks::Status::Passed => "passed ",
+                        crate::cdc::checks::Status::Warning => "WARNING",
+                        crate::cdc::checks::Status::Failed => "FAILED ",
+                    };
+                    println!("{word} {}: {}", c.name, c.detail);
+                    if !c.fix.is_empty() {
+                        println!("        fix: {}", c.fix);
+                    }
+                }
+            }
+            let failed: Vec<&str> = checks
+                .iter()
+                .filter(|c| c.status == crate::cdc::checks::Status::Failed)
+                .map(|c| c.name.as_str())
+                .collect();
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Invalid {
+                    what: format!("task '{}'", t.name),
+                    reason: format!("premigration checks failed: {}", failed.join(", ")),
+                })
+            }
         }
         Command::ApplySchema {
             conv,

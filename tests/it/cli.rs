@@ -762,3 +762,54 @@ async fn reload_of_a_referenced_table_works_on_every_target() {
     }
     source.close().await;
 }
+
+/// `tugboat check`: a project's task's premigration checks, the same the app's overview runs.
+/// A SQLite source cannot replicate: a task asking for it fails its checks (exit 1, named); as
+/// a full load it passes.
+#[tokio::test]
+async fn check_runs_a_tasks_premigration_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = crate::discovery_sqlite::demo_db(dir.path()).await;
+    let mut s = tugboat::endpoints::Endpoint::new(tugboat::endpoints::Engine::Sqlite);
+    s.name = "src".into();
+    s.database = src.display().to_string();
+    let mut t = s.clone();
+    t.name = "dst".into();
+    t.role = tugboat::endpoints::Role::Target;
+    t.database = dir.path().join("copy.db").display().to_string();
+    let task = |name: &str, kind| tugboat::tasks::Task {
+        id: String::new(),
+        name: name.into(),
+        source: "src".into(),
+        target: "dst".into(),
+        mappings: tugboat::tasks::mappings::TableMappings::all(),
+        settings: Default::default(),
+        task_type: kind,
+        stop_at: None,
+    };
+    let mut p = tugboat::project::Project {
+        name: "checks".into(),
+        endpoints: vec![s, t],
+        tasks: vec![
+            task("load", tugboat::cdc::TaskType::FullLoad),
+            task("replicate", tugboat::cdc::TaskType::FullLoadAndCdc),
+        ],
+        ..Default::default()
+    };
+    p.settle_ids();
+    let file = dir.path().join("p.ron");
+    p.save(&file).unwrap();
+    let f = file.display().to_string();
+    let o = tugboat(&["check", &f, "--task", "load"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("passed  tables selected: 7 tables"), "{out}");
+    let o = tugboat(&["check", &f, "--task", "replicate"]);
+    let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}{err}");
+    assert!(out.contains("FAILED  change log"), "{out}");
+    assert!(
+        err.contains("premigration checks failed: change log"),
+        "{err}"
+    );
+}
