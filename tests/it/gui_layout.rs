@@ -25,7 +25,15 @@ const SCREENS: &[(&str, &[&str])] = &[
             "Browse schema",
         ],
     ),
-    ("Schema conversion", &["Assess"]),
+    (
+        "Schema conversion",
+        &[
+            "Assess",
+            "Save report…",
+            "Create a task from this assessment",
+            "Apply to target",
+        ],
+    ),
     (
         "Tasks",
         &["New task", "Start in the Monitor", "Delete task"],
@@ -68,6 +76,18 @@ fn at_size(w: f32, h: f32) {
         .is_none_or(|r| r.finished.is_none())
     {
         assert!(t.elapsed() < Duration::from_secs(30), "the demo task");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Schema conversion with a report: its actions too.
+    harness
+        .get_by_role_and_label(Role::Button, "Schema conversion")
+        .click();
+    harness.run();
+    harness.get_by_label("Assess").click();
+    let t = Instant::now();
+    while harness.state().conversion.report.is_none() {
+        assert!(t.elapsed() < Duration::from_secs(30), "the assessment");
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }

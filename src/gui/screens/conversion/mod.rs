@@ -548,8 +548,21 @@ impl ConversionScreen {
             ui.label(RichText::new(format!("{total} objects")).strong());
             for c in Category::ALL {
                 let n = all[c as usize];
-                style::status_dot(ui, category_color(c));
-                ui.label(format!("{n} {} ({:.0}%)", c.label(), pct(n)));
+                // A dot and its label in one label, so they wrap together: the legend of the
+                // bars below.
+                let mut job = egui::text::LayoutJob::default();
+                let font = egui::TextStyle::Body.resolve(ui.style());
+                job.append(
+                    "● ",
+                    0.0,
+                    egui::TextFormat::simple(font.clone(), category_color(c)),
+                );
+                job.append(
+                    &format!("{n} {} ({:.0}%)", c.label(), pct(n)),
+                    0.0,
+                    egui::TextFormat::simple(font, ui.visuals().text_color()),
+                );
+                ui.add(egui::Label::new(job).extend());
             }
             let occurrences: f64 = r
                 .objects
@@ -598,6 +611,9 @@ impl ConversionScreen {
             };
             ui.colored_label(color, text)
                 .on_hover_text(crate::assessment::export::verification_line(r));
+        });
+        // The report's actions on a row of their own, always in reach.
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .add_enabled(self.saving.is_none(), egui::Button::new("Save report…"))
                 .on_hover_text("HTML, Markdown, JSON or CSV (SCT layouts), by the file's extension")
