@@ -1,5 +1,6 @@
-//! File → Open and File → Save as through rfd's dialogs, answered by a fake `zenity` (rfd's
-//! fallback when no desktop portal runs). A test binary of its own: it changes PATH.
+//! File → Open and File → Save as through the app's path prompt and its Browse… button, the
+//! native dialog answered by a fake `zenity` (rfd's fallback when no desktop portal runs). A
+//! test binary of its own: it changes PATH.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -82,7 +83,15 @@ fn open_and_save_as_go_through_the_file_dialogs() {
     h.step();
     h.step();
     h.step();
-    h.get_by_label("Open project…").click();
+    h.get_by_label_contains("Open project…").click();
+    h.run_steps(3);
+    h.get_by_label("Browse…").click();
+    wait_for(&mut h, "the dialog's answer", |app| {
+        app.prompt_path().as_deref() == Some(open.display().to_string().as_str())
+    });
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Open")
+        .click();
     wait_for(&mut h, "the opened project", |app| {
         app.state.project.name == "From disk"
     });
@@ -98,6 +107,14 @@ fn open_and_save_as_go_through_the_file_dialogs() {
     h.step();
     h.step();
     h.get_by_label("Save project as…").click();
+    h.run_steps(3);
+    h.get_by_label("Browse…").click();
+    wait_for(&mut h, "the dialog's answer", |app| {
+        app.prompt_path().as_deref() == Some(save.display().to_string().as_str())
+    });
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Save")
+        .click();
     wait_for(&mut h, "the saved project", |app| {
         app.state.project_path.as_deref() == Some(save.as_path())
     });

@@ -210,6 +210,8 @@ impl Endpoint {
         if text.contains("://") {
             let p = Endpoint::parse_url(&text)?;
             let kept = Endpoint {
+                // The same endpoint, filled in: its identity stays.
+                id: std::mem::take(&mut self.id),
                 name: std::mem::take(&mut self.name),
                 role: self.role,
                 connect_timeout_secs: self.connect_timeout_secs,

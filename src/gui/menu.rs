@@ -225,6 +225,11 @@ impl TugboatApp {
         self.file_job = Some(FileJob::Save(path, job));
     }
 
+    /// The path in the open project prompt, if one is open.
+    pub fn prompt_path(&self) -> Option<String> {
+        self.prompt.as_ref().map(|(_, p)| p.path.clone())
+    }
+
     /// Whether a project file is being read or written.
     pub fn file_busy(&self) -> bool {
         self.file_job.is_some()

@@ -31,12 +31,14 @@ fn failed(conn: &Connection, context: &str, e: sqlx::Error) -> Error {
 
 /// A key that references the table, as it is recorded.
 struct Referencing {
-    /// The referencing table, quoted and qualified.
+    /// The referencing table (for a trigger, the table itself), quoted and qualified.
     child: String,
     name: String,
-    /// PostgreSQL: the statement that adds the key again. Empty elsewhere.
+    /// What sets it aside while the table loads (empty: nothing, it is only checked after).
+    set_aside: String,
+    /// The statement that puts it back. Empty for keys that are only checked.
     restore: String,
-    /// MySQL/SQLite: a query counting the referencing rows that point nowhere.
+    /// MySQL/SQLite keys: a query counting the referencing rows that point nowhere.
     check: String,
 }
 
@@ -52,7 +54,8 @@ async fn ensure(conn: &Connection) -> Result<()> {
 /// Before table `p` is emptied: records the keys of other tables that reference it and, on
 /// PostgreSQL, drops them (see the module documentation). Returns how many were found.
 pub async fn detach(conn: &Connection, task: &str, p: &Prepared) -> Result<usize> {
-    let found = referencing(conn, p).await?;
+    let mut found = referencing(conn, p).await?;
+    found.extend(triggers(conn, p).await?);
     if found.is_empty() {
         return Ok(0);
     }
@@ -77,12 +80,9 @@ pub async fn detach(conn: &Connection, task: &str, p: &Prepared) -> Result<usize
             text_literal(e, &k.restore),
             text_literal(e, &k.check),
         ));
-        if !k.restore.is_empty() {
-            sql.push_str(&format!(
-                "ALTER TABLE {} DROP CONSTRAINT {};\n",
-                k.child,
-                quote(e, &k.name)
-            ));
+        if !k.set_aside.is_empty() {
+            sql.push_str(&k.set_aside);
+            sql.push_str(";\n");
         }
     }
     conn.execute_in_transaction(&sql).await.map_err(|x| {
@@ -92,7 +92,7 @@ pub async fn detach(conn: &Connection, task: &str, p: &Prepared) -> Result<usize
             x,
         )
     })?;
-    tracing::info!(target: "tugboat::tasks", "{}: {} foreign key(s) of other tables reference it: {} while it reloads, checked again once loaded", p.label, found.len(), if e == Engine::Postgres { "dropped" } else { "not checked" });
+    tracing::info!(target: "tugboat::tasks", "{}: {} foreign keys of other tables and triggers set aside while it loads, put back and checked once loaded", p.label, found.len());
     Ok(found.len())
 }
 
@@ -134,12 +134,14 @@ async fn referencing(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>
             Engine::Postgres => Referencing {
                 child: child.to_string(),
                 name: key.to_string(),
+                set_aside: format!("ALTER TABLE {child} DROP CONSTRAINT {}", quote(e, key)),
                 restore: format!("ALTER TABLE {child} ADD CONSTRAINT {} {def}", quote(e, key)),
                 check: String::new(),
             },
             Engine::Sqlite => Referencing {
                 child: quote(e, child),
                 name: format!("foreign key {key} of {child}"),
+                set_aside: String::new(),
                 restore: String::new(),
                 check: format!(
                     "SELECT count(*) FROM pragma_foreign_key_check({}) WHERE parent = {}",
@@ -173,9 +175,89 @@ async fn referencing(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>
                     ),
                     child: child_sql,
                     name: key.to_string(),
+                    set_aside: String::new(),
                     restore: String::new(),
                 }
             }
+        });
+    }
+    Ok(out)
+}
+
+/// The triggers of `p`'s target table: a trigger firing on the rows the load writes would act
+/// on them a second time (the source's own triggers already did, and their effects are loaded
+/// too). PostgreSQL disables them for the load; MySQL/MariaDB and SQLite, which cannot, drop
+/// them and create them again from their definition afterwards.
+async fn triggers(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>> {
+    let e = conn.endpoint.engine;
+    let name = super::sink::target_table_name(e, &p.plan);
+    let context = format!("reading the triggers of {}", p.target_sql);
+    let sql = match e {
+        Engine::Postgres => format!(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass({}) AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY 1",
+            text_literal(e, &p.target_sql)
+        ),
+        Engine::Sqlite => format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {} ORDER BY 1",
+            text_literal(e, &name)
+        ),
+        _ => format!(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = {} AND EVENT_OBJECT_TABLE = {} ORDER BY 1",
+            if p.plan.target_schema.is_empty() {
+                "DATABASE()".to_string()
+            } else {
+                text_literal(e, &p.plan.target_schema)
+            },
+            text_literal(e, &name)
+        ),
+    };
+    let rows = conn.query(&context, &sql).await?;
+    let mut out = vec![];
+    for r in &rows {
+        let t = r.at(0).unwrap_or_default().to_string();
+        let (set_aside, restore) = match e {
+            Engine::Postgres => (
+                format!(
+                    "ALTER TABLE {} DISABLE TRIGGER {}",
+                    p.target_sql,
+                    quote(e, &t)
+                ),
+                format!(
+                    "ALTER TABLE {} ENABLE TRIGGER {}",
+                    p.target_sql,
+                    quote(e, &t)
+                ),
+            ),
+            Engine::Sqlite => (
+                format!("DROP TRIGGER {}", quote(e, &t)),
+                r.at(1).unwrap_or_default().to_string(),
+            ),
+            _ => {
+                let qualified = match p.plan.target_schema.as_str() {
+                    "" => quote(e, &t),
+                    s => format!("{}.{}", quote(e, s), quote(e, &t)),
+                };
+                let shown = conn
+                    .query(&context, &format!("SHOW CREATE TRIGGER {qualified}"))
+                    .await?;
+                // Columns: Trigger, sql_mode, SQL Original Statement, ...
+                let create = shown
+                    .first()
+                    .and_then(|r| r.at(2))
+                    .unwrap_or_default()
+                    .to_string();
+                (format!("DROP TRIGGER {qualified}"), create)
+            }
+        };
+        if restore.is_empty() {
+            continue;
+        }
+        out.push(Referencing {
+            child: p.target_sql.clone(),
+            name: format!("trigger {t}"),
+            set_aside,
+            restore,
+            check: String::new(),
         });
     }
     Ok(out)
@@ -229,7 +311,11 @@ pub async fn reattach(
             text_literal(e, &child),
             text_literal(e, &name)
         );
-        let object = format!("foreign key {name} on {child}");
+        let object = if name.starts_with("trigger ") {
+            format!("{name} on {child}")
+        } else {
+            format!("foreign key {name} on {child}")
+        };
         let problem = if !restore.is_empty() {
             match conn
                 .execute_in_transaction(&format!("{restore};\n{forget}"))
@@ -242,6 +328,13 @@ pub async fn reattach(
                         .map_err(|x| failed(conn, "forgetting a detached key", x))?;
                     None
                 }
+                Err(x) if !restore.contains(" ADD CONSTRAINT ") => Some((
+                    restore.clone(),
+                    format!(
+                        "could not be put back after {table} was loaded: {}; it stays recorded in {TABLE} and is tried again on the task's next run",
+                        sql_message(&x)
+                    ),
+                )),
                 Err(x) => {
                     // The rows break it: kept for new rows, reported for the old.
                     conn.execute_in_transaction(&format!("{restore} NOT VALID;\n{forget}"))

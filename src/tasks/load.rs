@@ -271,7 +271,6 @@ pub(super) async fn load_table(
             // A table that is not known to be complete is emptied first: a reload never
             // doubles rows.
             if s.prepare != Prepare::DoNothing || started_before {
-                super::keys::detach(target, task, p).await?;
                 sink::empty(target, p).await?;
             }
             let fresh = split(ctx, p).await?;

@@ -85,6 +85,18 @@ pub async fn run_with(
     let (report, prepared, left_out) =
         prepare(task, source, target, &events, s.create_schema, false).await?;
     events(TaskEvent::SchemaReady);
+    // Keys of other tables that reference a table about to be emptied are set aside first, one
+    // table after another (done by the parallel workers, PostgreSQL's ALTER TABLE locks
+    // deadlocked against the loads).
+    for p in &prepared {
+        let emptied = match state::get(target, &task.name, &p.label).await? {
+            Some((st, _)) => st != "completed" || s.prepare == Prepare::DropAndCreate,
+            None => s.prepare != Prepare::DoNothing,
+        };
+        if emptied {
+            keys::detach(target, &task.name, p).await?;
+        }
+    }
 
     // Load: the biggest tables first (the longest one bounds the task), at most
     // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).

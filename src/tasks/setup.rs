@@ -9,13 +9,13 @@ use crate::endpoints::Connection;
 use crate::error::{Error, Result};
 use mappings::{TableMappings, TablePlan};
 
-/// Views, materialized views, functions and procedures: created with the post-data when the
-/// conversion rates them Automatic, else left out (with why).
+/// Views, materialized views, functions, procedures and triggers: created with the post-data
+/// when the conversion rates them Automatic, else left out (with why).
 fn is_code(kind: crate::ddl::ObjectKind) -> bool {
     use crate::ddl::ObjectKind as K;
     matches!(
         kind,
-        K::View | K::MaterializedView | K::Function | K::Procedure
+        K::View | K::MaterializedView | K::Function | K::Procedure | K::Trigger
     )
 }
 

@@ -642,6 +642,8 @@ async fn reload_of_a_referenced_table_works_on_every_target() {
     source
         .execute(
             "CREATE TABLE actor (actor_id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);
+             CREATE TABLE actor_log (actor_id INT PRIMARY KEY);
+             CREATE TRIGGER actor_logged AFTER INSERT ON actor FOR EACH ROW INSERT INTO actor_log VALUES (NEW.actor_id);
              CREATE TABLE film (film_id INT PRIMARY KEY, title VARCHAR(40));
              CREATE TABLE film_actor (actor_id INT NOT NULL, film_id INT NOT NULL,
                PRIMARY KEY (actor_id, film_id),
@@ -659,11 +661,45 @@ async fn reload_of_a_referenced_table_works_on_every_target() {
         support::mysql_database("tug_rl_my").await,
         format!("sqlite://{}", dir.path().join("rl.db").display()),
     ];
+    let trigger_sql = |engine| match engine {
+        tugboat::endpoints::Engine::Postgres => {
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'actor_logged' AND tgenabled = 'O'"
+        }
+        tugboat::endpoints::Engine::Sqlite => {
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'actor_logged'"
+        }
+        _ => {
+            "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_NAME = 'actor_logged' AND TRIGGER_SCHEMA = DATABASE()"
+        }
+    };
+    // Whether each target got the trigger (the converter may leave a trigger out, and says so).
+    let mut had_trigger = vec![];
     for dst in &targets {
         let o = tugboat(&["migrate", "--source", &src, "--target", dst]);
         let (out, err) = text(&o);
         assert!(o.status.success(), "{dst}: {out}{err}");
+        let q = tugboat::endpoints::Endpoint::parse_url(dst).unwrap();
+        let t = tugboat::endpoints::Connection::open(&q.endpoint, q.password)
+            .await
+            .unwrap();
+        let n = t
+            .query_scalar("trigger", trigger_sql(t.endpoint.engine))
+            .await
+            .unwrap();
+        if n.as_deref() != Some("1") {
+            assert!(
+                out.contains("LEFT OUT trigger"),
+                "{dst}: no trigger, and not said: {out}"
+            );
+        }
+        had_trigger.push(n);
+        t.close().await;
     }
+    assert_eq!(
+        had_trigger[0].as_deref(),
+        Some("1"),
+        "PostgreSQL gets the trigger"
+    );
     // The source changes; the referenced table is reloaded.
     source
         .execute("UPDATE actor SET name = CONCAT(name, ' (renamed)') WHERE actor_id <= 10")
@@ -710,6 +746,22 @@ async fn reload_of_a_referenced_table_works_on_every_target() {
             .await
             .unwrap();
         assert_eq!(pairs.as_deref(), Some("334"), "{dst}");
+        // The table's trigger did not fire on the reloaded rows (its effects are loaded
+        // already: actor_log would hold duplicates), and it is back afterwards.
+        let logged = t
+            .query_scalar(
+                "log",
+                &format!("SELECT count(*) FROM {}", table("actor_log")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(logged.as_deref(), Some("50"), "{dst}");
+        let back = t
+            .query_scalar("trigger", trigger_sql(engine))
+            .await
+            .unwrap();
+        let i = targets.iter().position(|x| x == dst).unwrap();
+        assert_eq!(back, had_trigger[i], "{dst}: the trigger is back as it was");
         // The referencing keys are there and hold: a row pointing nowhere is refused.
         let orphan = t
             .execute(&format!(

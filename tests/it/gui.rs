@@ -144,6 +144,7 @@ fn a_url_pasted_into_host_fills_the_endpoint() {
     h.step();
     h.step();
     let i = h.state().state.project.endpoints.len() - 1;
+    let id = h.state().state.project.endpoints[i].id.clone();
     h.get_by_role_and_label(Role::TextInput, "Host")
         .set_text_value_accesskit("mariadb://app:s3cret@db1.local:3307/shop");
     h.step();
@@ -168,6 +169,17 @@ fn a_url_pasted_into_host_fills_the_endpoint() {
     assert!(
         !h.state().state.project.to_ron().unwrap().contains("s3cret"),
         "the password stays out of the project"
+    );
+    assert_eq!(ep.id, id, "the same endpoint, filled in");
+    assert_eq!(
+        h.state()
+            .state
+            .secrets
+            .get(&id)
+            .map(|p| p.expose().to_string())
+            .as_deref(),
+        Some("s3cret"),
+        "the password is the session's, for this endpoint"
     );
     h.get_by_role_and_label(Role::TextInput, "Host")
         .set_text_value_accesskit("10.1.2.3:3310");

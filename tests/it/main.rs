@@ -13,6 +13,7 @@ mod discovery_pg;
 mod discovery_sqlite;
 mod gui;
 mod gui_layout;
+mod gui_walkthrough;
 mod support;
 mod task_values;
 mod tasks;
