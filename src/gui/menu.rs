@@ -100,8 +100,17 @@ impl TugboatApp {
         }
     }
 
-    /// Ctrl+O, Ctrl+S, Ctrl+Q.
+    /// Ctrl+O, Ctrl+S, Ctrl+Q; F5 does the current screen's refresh (test the endpoint, assess
+    /// again, run the checks again).
     pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F5)) {
+            match self.screen {
+                super::screens::Screen::Endpoints => self.endpoints.refresh = true,
+                super::screens::Screen::Conversion => self.conversion.refresh = true,
+                super::screens::Screen::Overview => self.overview.refresh = true,
+                _ => {}
+            }
+        }
         use egui::{Key, KeyboardShortcut, Modifiers};
         let pressed = |key| {
             ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))

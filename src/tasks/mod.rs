@@ -274,10 +274,24 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
         target_rows: r.validation.map(|v| v.1).unwrap_or(0),
         state: r.validation_state().to_string(),
         mismatched: r.mismatched(),
+        // The columns that differ, with their values on each side where known.
         failures: r
             .validation_detail
             .as_ref()
-            .map(|d| d.failures.clone())
+            .map(|d| {
+                d.failures
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, what, cols))| {
+                        let detail = d
+                            .differences
+                            .get(i)
+                            .filter(|x| !x.is_empty())
+                            .unwrap_or(cols);
+                        (k.clone(), what.clone(), detail.clone())
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
     });
     let how = match r.validation_detail.as_ref().map(|d| &d.method) {

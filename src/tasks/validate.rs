@@ -53,6 +53,10 @@ pub struct Validation {
     /// The first failures: (key, what, columns that differ), as kept on the target.
     #[serde(default)]
     pub failures: Vec<(String, String, String)>,
+    /// For each failure above, the differing values on each side (`col: source 'a', target 'b'`;
+    /// empty for a missing or extra row).
+    #[serde(default)]
+    pub differences: Vec<String>,
 }
 
 impl Validation {
@@ -62,6 +66,17 @@ impl Validation {
             && self.missing == 0
             && self.extra == 0
             && self.different == 0
+    }
+}
+
+/// A value as the Exceptions pane shows it: quoted, cut to 80 characters; NULL as NULL.
+fn shown(v: Option<&str>) -> String {
+    match v {
+        None => "NULL".into(),
+        Some(v) if v.chars().count() > 80 => {
+            format!("'{}…'", v.chars().take(80).collect::<String>())
+        }
+        Some(v) => format!("'{v}'"),
     }
 }
 
@@ -140,7 +155,8 @@ fn key_of(row: &[Option<String>], key: &[usize]) -> Vec<i128> {
         .collect()
 }
 
-type Failures = Vec<(String, &'static str, String)>;
+/// (key, what, columns that differ, their values on each side).
+type Failures = Vec<(String, &'static str, String, String)>;
 
 /// Compares the table on both sides.
 pub async fn validate(
@@ -160,6 +176,7 @@ pub async fn validate(
         different: 0,
         checksum_differs: false,
         failures: vec![],
+        differences: vec![],
     };
     let mut failures: Failures = vec![];
     match integer_key(p) {
@@ -204,8 +221,9 @@ pub async fn validate(
     v.failures = failures
         .iter()
         .take(20)
-        .map(|(k, f, c)| (k.clone(), f.to_string(), c.clone()))
+        .map(|(k, f, c, _)| (k.clone(), f.to_string(), c.clone()))
         .collect();
+    v.differences = failures.iter().take(20).map(|f| f.3.clone()).collect();
     Ok(v)
 }
 
@@ -300,11 +318,12 @@ async fn merge(
             .join(",")
     };
     let skipped = |row: &[Option<String>]| skip(key_of(row, &key)[0]);
-    let note = |failures: &mut Failures, row: &[Option<String>], what, cols: String| {
-        if failures.len() < KEEP {
-            failures.push((keytext(row), what, cols));
-        }
-    };
+    let note =
+        |failures: &mut Failures, row: &[Option<String>], what, cols: String, values: String| {
+            if failures.len() < KEEP {
+                failures.push((keytext(row), what, cols, values));
+            }
+        };
     loop {
         if sbuf.is_empty() && !s_done {
             match sr.next().await {
@@ -336,20 +355,27 @@ async fn merge(
             (Some(true), Some(s), _) => {
                 if count_missing && !skipped(s) {
                     v.missing += 1;
-                    note(failures, s, "missing on target", String::new());
+                    note(
+                        failures,
+                        s,
+                        "missing on target",
+                        String::new(),
+                        String::new(),
+                    );
                 }
                 sbuf.pop_front();
             }
             (Some(false), _, Some(t)) => {
                 if count_missing && !skipped(t) {
                     v.extra += 1;
-                    note(failures, t, "extra on target", String::new());
+                    note(failures, t, "extra on target", String::new(), String::new());
                 }
                 tbuf.pop_front();
             }
             (None, Some(s), Some(t)) => {
                 if !skipped(s) {
                     let mut diff = vec![];
+                    let mut values = vec![];
                     for (i, (sv, tv)) in s.iter().zip(t.iter()).enumerate() {
                         let (_, _, from, to) = p.columns[i];
                         // What the load would have written (zero dates to NULL, LOBs cut...).
@@ -358,11 +384,17 @@ async fn merge(
                         let written = to_target(sv.as_deref(), from, to).unwrap_or(None);
                         if normalise(written.as_deref(), to) != normalise(tv.as_deref(), to) {
                             diff.push(p.target_columns[i].clone());
+                            values.push(format!(
+                                "{}: source {}, target {}",
+                                p.target_columns[i],
+                                shown(written.as_deref()),
+                                shown(tv.as_deref())
+                            ));
                         }
                     }
                     if !diff.is_empty() {
                         v.different += 1;
-                        note(failures, s, "different", diff.join(", "));
+                        note(failures, s, "different", diff.join(", "), values.join("; "));
                     }
                 }
                 sbuf.pop_front();
@@ -713,7 +745,7 @@ async fn record(
     target: &Connection,
     task: &str,
     table: &str,
-    failures: &[(String, &str, String)],
+    failures: &[(String, &str, String, String)],
 ) -> Result<()> {
     let lit = |s: &str| super::values::text_literal(target.endpoint.engine, s);
     let q = |e: sqlx::Error| crate::error::Error::Query {
@@ -731,7 +763,7 @@ async fn record(
         .map_err(q)?;
     let rows: Vec<String> = failures
         .iter()
-        .map(|(k, f, c)| {
+        .map(|(k, f, c, _)| {
             format!(
                 "({}, {}, {}, {}, {})",
                 lit(task),

@@ -568,6 +568,14 @@ async fn transformations_shape_the_created_target() {
             "full_name".to_string()
         )]
     );
+    // The values on each side, for the Exceptions pane.
+    let shown = &client.validation_detail.as_ref().unwrap().differences;
+    assert!(
+        shown.len() == 1
+            && shown[0].starts_with("full_name: source '")
+            && shown[0].contains(", target '"),
+        "{shown:?}"
+    );
     src.close().await;
     tgt.close().await;
 }

@@ -38,6 +38,8 @@ pub struct EndpointsScreen {
     pub selected: Option<usize>,
     pub status: HashMap<String, EndpointStatus>,
     pub browser: SchemaBrowser,
+    /// F5 was pressed on this screen: test the selected endpoint again.
+    pub refresh: bool,
     /// The id of the endpoint a delete is being confirmed for.
     confirm_delete: Option<String>,
     /// (endpoint id, field, answer) of an open file dialog.
@@ -335,7 +337,9 @@ impl EndpointsScreen {
             let busy = st.testing.is_some();
             if ui
                 .add_enabled(!busy, egui::Button::new("Test connection"))
+                .on_hover_text("F5")
                 .clicked()
+                || (!busy && std::mem::take(&mut self.refresh))
             {
                 st.test = None;
                 st.testing = Some(state.runtime.submit(Command::TestConnection {

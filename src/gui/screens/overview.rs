@@ -28,6 +28,8 @@ pub struct OverviewScreen {
     /// (task id, checks) of the last premigration check.
     pub checks: Option<(String, Result<Vec<Check>, String>)>,
     checking: Option<(String, RequestId)>,
+    /// F5 was pressed on this screen: run the checks again.
+    pub refresh: bool,
 }
 
 /// Where a step stands.
@@ -215,8 +217,9 @@ impl OverviewScreen {
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(self.checking.is_none(), egui::Button::new("Run the checks"))
-                .on_hover_text("Reads the source and the target; writes nothing")
+                .on_hover_text("Reads the source and the target; writes nothing (F5)")
                 .clicked()
+                || (self.checking.is_none() && std::mem::take(&mut self.refresh))
             {
                 let (Some(s), Some(t)) = (
                     state.project.task_endpoint(&task.source).cloned(),

@@ -89,6 +89,8 @@ pub struct ConversionScreen {
     tab: Tab,
     /// The native dialog choosing the script.
     open_dialog: Option<crate::gui::files::Browse>,
+    /// F5 was pressed on this screen: assess again.
+    pub refresh: bool,
     /// "Create a task from this assessment" was clicked (handled with the project at hand).
     create_task_asked: bool,
     /// The id of a task just created from the assessment: the app opens it on the Tasks screen.
@@ -131,6 +133,7 @@ impl Default for ConversionScreen {
             save_prompt: None,
             saving: None,
             create_task_asked: false,
+            refresh: false,
             assessed_for: None,
             created_task: None,
         }
@@ -483,7 +486,9 @@ impl ConversionScreen {
             };
             if ui
                 .add_enabled(ready && self.running.is_none(), egui::Button::new("Assess"))
+                .on_hover_text("F5")
                 .clicked()
+                || (ready && self.running.is_none() && std::mem::take(&mut self.refresh))
             {
                 self.rules_cache = None;
                 let source = match self.source_kind {
