@@ -302,6 +302,31 @@ impl Connection {
         })
     }
 
+    /// Times `n` round trips (`SELECT 1`) on one connection of the pool, held for all of them:
+    /// the server's latency alone, not the pool's (a query through the pool may wait for a
+    /// connection being returned, or open another).
+    pub async fn round_trips(&self, n: usize) -> std::result::Result<Vec<Duration>, sqlx::Error> {
+        let mut out = Vec::with_capacity(n);
+        macro_rules! time_on {
+            ($pool:expr) => {{
+                let mut c = $pool.acquire().await?;
+                for _ in 0..n {
+                    let t = Instant::now();
+                    sqlx::raw_sql(AssertSqlSafe("SELECT 1".to_string()))
+                        .execute(&mut *c)
+                        .await?;
+                    out.push(t.elapsed());
+                }
+            }};
+        }
+        match &self.pool {
+            Pool::Postgres(p) => time_on!(p),
+            Pool::MySql(p) => time_on!(p),
+            Pool::Sqlite(p) => time_on!(p),
+        }
+        Ok(out)
+    }
+
     /// Runs one statement that returns no rows.
     pub async fn execute(&self, sql: &str) -> std::result::Result<u64, sqlx::Error> {
         if let Some(o) = &self.observer {
@@ -537,12 +562,11 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn server_info(conn: &Connection, connect_ms: f64) -> Result<ServerInfo> {
-    let mut samples = vec![];
-    for _ in 0..5 {
-        let t = Instant::now();
-        conn.query("round-trip check", "SELECT 1").await?;
-        samples.push(t.elapsed());
-    }
+    let mut samples = conn.round_trips(5).await.map_err(|e| Error::Query {
+        endpoint: conn.endpoint.label(),
+        context: "round-trip check".into(),
+        message: crate::error::sql_message(&e),
+    })?;
     samples.sort();
     let latency_ms = ms(samples[samples.len() / 2]);
     let ctx = "reading the server version";
