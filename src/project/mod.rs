@@ -244,28 +244,14 @@ impl Project {
 
     /// What is wrong with endpoint `i`'s name, as the form shows it while typing.
     pub fn name_problem(&self, i: usize) -> Option<String> {
-        let name = self.endpoints.get(i)?.name.trim();
-        if name.is_empty() {
-            return Some("An endpoint needs a name.".into());
-        }
-        self.endpoints
-            .iter()
-            .enumerate()
-            .any(|(j, e)| j != i && e.name.trim() == name)
-            .then(|| format!("Another endpoint is named “{name}”: names must be unique."))
+        let names: Vec<&str> = self.endpoints.iter().map(|e| e.name.as_str()).collect();
+        name_problem(&names, i, "endpoint")
     }
 
     /// What is wrong with task `i`'s name, as the form shows it while typing.
     pub fn task_name_problem(&self, i: usize) -> Option<String> {
-        let name = self.tasks.get(i)?.name.trim();
-        if name.is_empty() {
-            return Some("A task needs a name.".into());
-        }
-        self.tasks
-            .iter()
-            .enumerate()
-            .any(|(j, t)| j != i && t.name.trim() == name)
-            .then(|| format!("Another task is named “{name}”: names must be unique."))
+        let names: Vec<&str> = self.tasks.iter().map(|t| t.name.as_str()).collect();
+        name_problem(&names, i, "task")
     }
 
     pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
@@ -282,6 +268,25 @@ impl Project {
             .find(|n| self.endpoint(n).is_none())
             .expect("some name is free")
     }
+}
+
+/// What is wrong with `names[i]`: empty, or another `what` has it (spaces around a name do not
+/// make it another).
+fn name_problem(names: &[&str], i: usize, what: &str) -> Option<String> {
+    let name = names.get(i)?.trim();
+    if name.is_empty() {
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "An"
+        } else {
+            "A"
+        };
+        return Some(format!("{article} {what} needs a name."));
+    }
+    names
+        .iter()
+        .enumerate()
+        .any(|(j, n)| j != i && n.trim() == name)
+        .then(|| format!("Another {what} is named “{name}”: names must be unique."))
 }
 
 /// Keeps each id the first time it is seen; gives the others (empty or repeated) `{prefix}{n}`

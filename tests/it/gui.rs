@@ -29,7 +29,7 @@ fn harness(data_dir: &std::path::Path) -> Harness<'static, TugboatApp> {
 }
 
 /// Steps frames until `done` holds (background work reports through events), at most 30 s.
-fn wait_for(
+pub fn wait_for(
     h: &mut Harness<'static, TugboatApp>,
     what: &str,
     done: impl Fn(&Harness<'static, TugboatApp>) -> bool,

@@ -2,12 +2,12 @@
 //! task run: each screen's primary buttons are inside the window, where a user can click them
 //! (no panel pushes them past the edge, no text cut them off).
 
-use std::time::{Duration, Instant};
-
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tugboat::gui::TugboatApp;
+
+use crate::gui::wait_for;
 
 /// The primary buttons of each screen, by the navigation button that opens it.
 const SCREENS: &[(&str, &[&str])] = &[
@@ -55,42 +55,31 @@ fn at_size(w: f32, h: f32) {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(w, h))
         .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app);
-    let t = Instant::now();
-    while harness.state().state.demo_ready.is_none() {
-        assert!(t.elapsed() < Duration::from_secs(30), "the demo database");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(&mut harness, "the demo database", |h| {
+        h.state().state.demo_ready.is_some()
+    });
     // The Monitor with data: the demo task run once.
     harness
         .get_by_role_and_label(Role::Button, "Monitor")
         .click();
     harness.run();
     harness.get_by_label("Start Harbor full load").click();
-    let t = Instant::now();
-    while harness
-        .state()
-        .monitor
-        .runs
-        .first()
-        .is_none_or(|r| r.finished.is_none())
-    {
-        assert!(t.elapsed() < Duration::from_secs(30), "the demo task");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(&mut harness, "the demo task", |h| {
+        h.state()
+            .monitor
+            .runs
+            .first()
+            .is_some_and(|r| r.finished.is_some())
+    });
     // Schema conversion with a report: its actions too.
     harness
         .get_by_role_and_label(Role::Button, "Schema conversion")
         .click();
     harness.run();
     harness.get_by_label("Assess").click();
-    let t = Instant::now();
-    while harness.state().conversion.report.is_none() {
-        assert!(t.elapsed() < Duration::from_secs(30), "the assessment");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(&mut harness, "the assessment", |h| {
+        h.state().conversion.report.is_some()
+    });
     let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, h));
     let mut outside = vec![];
     for (screen, buttons) in SCREENS {

@@ -161,13 +161,7 @@ impl ConversionScreen {
                     r.data.len()
                 ),
             );
-            let target = self
-                .target_endpoint
-                .as_deref()
-                .and_then(|id| state.project.endpoint_by_id(id))
-                .filter(|e| e.role == crate::endpoints::Role::Target)
-                .cloned();
-            let ready = target.is_some();
+            let ready = self.apply_target(state).is_some();
             if ui
                 .add_enabled(
                     ready && self.applying.is_none(),
@@ -179,12 +173,7 @@ impl ConversionScreen {
             }
         });
         // Asked first, naming the server in full: DDL must never go to the wrong one.
-        let target = self
-            .target_endpoint
-            .as_deref()
-            .and_then(|id| state.project.endpoint_by_id(id))
-            .filter(|e| e.role == crate::endpoints::Role::Target)
-            .cloned();
+        let target = self.apply_target(state);
         if self.confirm_apply
             && let Some(e) = &target
         {
@@ -313,5 +302,14 @@ impl ConversionScreen {
             with_data: self.with_data,
             recreate: self.recreate,
         }));
+    }
+
+    /// The chosen apply target, if it is still a target endpoint of the project.
+    fn apply_target(&self, state: &AppState) -> Option<crate::endpoints::Endpoint> {
+        self.target_endpoint
+            .as_deref()
+            .and_then(|id| state.project.endpoint_by_id(id))
+            .filter(|e| e.role == crate::endpoints::Role::Target)
+            .cloned()
     }
 }
