@@ -10,6 +10,8 @@
 //! - [`conversion`]: schema conversion to PostgreSQL, MySQL/MariaDB and SQLite, and apply;
 //! - [`assessment`]: the assessment report and its exports;
 //! - [`tasks`]: migration tasks: table mappings, the full-load data path, resume, validation;
+//! - [`cdc`]: ongoing replication: change capture, apply, checkpoints, premigration checks;
+//! - [`runner`]: the one way a task runs (load, validate, replicate), for the app and the CLI;
 //! - [`project`]: project files (RON, versioned);
 //! - [`runtime`]: the background runtime: commands in, events out, for clients that must not block;
 //! - [`logging`]: tracing set-up and the in-memory log the GUI shows;
@@ -31,6 +33,8 @@ pub mod discovery;
 pub mod gui;
 pub mod logging;
 pub mod project;
+pub mod runner;
 pub mod runtime;
 pub mod sqltext;
 pub mod tasks;
+pub mod units;

@@ -231,28 +231,15 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                     let report = report.clone();
                     Arc::new(move |e: crate::tasks::TaskEvent| report(&name, EventKind::Task(e)))
                 };
-                let r = if validate_only {
-                    crate::tasks::validate_only(&task, &s, &t, events, cancel).await
-                } else if task.task_type.captures() {
-                    let started = std::time::Instant::now();
-                    crate::cdc::run_cdc(&task, task.task_type, &s, &t, events, cancel, None)
-                        .await
-                        .map(|c| {
-                            c.full_load.unwrap_or(crate::tasks::Summary {
-                                task: task.name.clone(),
-                                tables: vec![],
-                                seconds: started.elapsed().as_secs_f64(),
-                                peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
-                                schema_failures: vec![],
-                                left_out: vec![],
-                            })
-                        })
+                let mode = if validate_only {
+                    crate::runner::Mode::ValidateOnly
                 } else {
-                    match crate::tasks::reload(&task.name, &t, &reload).await {
-                        Ok(()) => crate::tasks::run(&task, &s, &t, events, cancel).await,
-                        Err(e) => Err(e),
-                    }
+                    crate::runner::Mode::of(&task)
                 };
+                let started = std::time::Instant::now();
+                let r = crate::runner::run(&task, &s, &t, mode, &reload, events, cancel)
+                    .await
+                    .map(|o| o.into_summary(&task, started.elapsed().as_secs_f64()));
                 s.close().await;
                 t.close().await;
                 r

@@ -55,6 +55,7 @@ fn open_and_save_as_go_through_the_file_dialogs() {
     p.save(&open).unwrap();
     fake_zenity(&bin, &open, &save);
     // SAFETY: the only test of this binary; set before any thread that reads the environment.
+    #[allow(unsafe_code)]
     unsafe {
         std::env::set_var(
             "PATH",

@@ -235,7 +235,7 @@ impl SlotInfo {
     /// The WAL it holds, readable (`12.5 MiB`), or `-` when unknown.
     pub fn wal_held(&self) -> String {
         self.wal_held_bytes
-            .map(crate::cli::human_bytes)
+            .map(crate::units::human_bytes)
             .unwrap_or_else(|| "-".into())
     }
 }

@@ -4,16 +4,7 @@ use std::fmt::Write;
 
 use crate::model::*;
 
-/// Bytes as KiB / MiB / GiB.
-pub fn human_bytes(b: i64) -> String {
-    let b = b as f64;
-    match b {
-        b if b >= 1024.0 * 1024.0 * 1024.0 => format!("{:.1} GiB", b / 1024.0 / 1024.0 / 1024.0),
-        b if b >= 1024.0 * 1024.0 => format!("{:.1} MiB", b / 1024.0 / 1024.0),
-        b if b >= 1024.0 => format!("{:.0} KiB", b / 1024.0),
-        b => format!("{b} B"),
-    }
-}
+pub use crate::units::human_bytes;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

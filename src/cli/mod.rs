@@ -20,6 +20,7 @@ use crate::project::Project;
 mod convert;
 mod task;
 
+use crate::runner::Mode;
 use convert::*;
 pub use task::MigrateArgs;
 use task::*;
@@ -603,7 +604,7 @@ async fn execute(command: Command) -> Result<()> {
                 ..MigrateArgs::default()
             };
             let (task, s, d) = task_from_args(&a)?;
-            run_task(task, s, d, a.json, Mode::ValidateOnly).await
+            run_task(task, s, d, a.json, Mode::ValidateOnly, vec![]).await
         }
         Command::Run {
             project,
@@ -618,15 +619,8 @@ async fn execute(command: Command) -> Result<()> {
                 t.stop_at = stop_at;
             }
             refuse_stop_without_capture(&t)?;
-            let mode = if t.task_type.captures() {
-                Mode::Replicate {
-                    task_type: t.task_type,
-                    start: None,
-                }
-            } else {
-                Mode::Load { reload }
-            };
-            run_task(t, s, d, json, mode).await
+            let mode = Mode::of(&t);
+            run_task(t, s, d, json, mode, reload).await
         }
         Command::Check {
             project,

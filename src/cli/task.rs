@@ -1,6 +1,7 @@
 //! Migration tasks from the command line: migrate's options into a task, running it with progress lines or bars, and the summaries and exit codes of a full load and of replication.
 
 use super::*;
+use crate::runner::Mode;
 
 #[derive(clap::Args, Debug, Default)]
 pub struct MigrateArgs {
@@ -272,19 +273,6 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
     Ok((task, (se, sp), (te, tp)))
 }
 
-/// What [`run_task`] does.
-pub(super) enum Mode {
-    /// Load (reloading these tables from scratch), then validate.
-    Load { reload: Vec<String> },
-    /// Validate what is on the target.
-    ValidateOnly,
-    /// Full load and replication, or replication only, until stopped or at its stop.
-    Replicate {
-        task_type: crate::cdc::TaskType,
-        start: Option<crate::cdc::StartAt>,
-    },
-}
-
 type Resolved = (
     crate::endpoints::Endpoint,
     Option<crate::endpoints::Password>,
@@ -308,18 +296,10 @@ pub(super) async fn migrate(a: MigrateArgs) -> Result<()> {
             None => None,
         };
         let task_type = task.task_type;
-        return run_task(task, s, d, a.json, Mode::Replicate { task_type, start }).await;
+        let mode = Mode::Replicate { task_type, start };
+        return run_task(task, s, d, a.json, mode, a.reload.clone()).await;
     }
-    run_task(
-        task,
-        s,
-        d,
-        a.json,
-        Mode::Load {
-            reload: a.reload.clone(),
-        },
-    )
-    .await
+    run_task(task, s, d, a.json, Mode::Load, a.reload.clone()).await
 }
 
 /// Prints how a replicating task ended; Err when a table was suspended or the load failed.
@@ -483,6 +463,7 @@ pub(super) async fn run_task(
     ),
     json: bool,
     mode: Mode,
+    reload: Vec<String>,
 ) -> Result<()> {
     use crate::tasks::TaskEvent;
     use std::sync::Arc;
@@ -640,37 +621,23 @@ pub(super) async fn run_task(
             cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
-    let summary = match &mode {
-        Mode::Load { reload } => {
-            if !reload.is_empty() {
-                crate::tasks::reload(&task.name, &target, reload).await?;
-            }
-            crate::tasks::run(&task, &source, &target, events, cancel.clone()).await
-        }
-        Mode::ValidateOnly => {
-            crate::tasks::validate_only(&task, &source, &target, events, cancel.clone()).await
-        }
-        Mode::Replicate { task_type, start } => {
-            let r = crate::cdc::run_cdc(
-                &task,
-                *task_type,
-                &source,
-                &target,
-                events,
-                cancel.clone(),
-                start.clone(),
-            )
-            .await;
-            status.finish_and_clear();
-            source.close().await;
-            target.close().await;
-            return replicated(r?, json);
-        }
-    };
+    let outcome = crate::runner::run(
+        &task,
+        &source,
+        &target,
+        mode,
+        &reload,
+        events,
+        cancel.clone(),
+    )
+    .await;
     status.finish_and_clear();
     source.close().await;
     target.close().await;
-    let summary = summary?;
+    let summary = match outcome? {
+        crate::runner::Outcome::Replicated(r) => return replicated(*r, json),
+        crate::runner::Outcome::Loaded(s) => s,
+    };
     let task_lob_kb = task.settings.lob_max_kb;
     if json {
         println!(

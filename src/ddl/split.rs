@@ -27,6 +27,15 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The dialect a live engine speaks (MariaDB speaks MySQL's).
+    pub fn of_engine(e: crate::endpoints::Engine) -> Dialect {
+        match e {
+            crate::endpoints::Engine::Postgres => Dialect::Postgres,
+            crate::endpoints::Engine::Sqlite => Dialect::Sqlite,
+            crate::endpoints::Engine::MySql | crate::endpoints::Engine::MariaDb => Dialect::MySql,
+        }
+    }
+
     pub const ALL: [Dialect; 5] = [
         Dialect::MySql,
         Dialect::Postgres,

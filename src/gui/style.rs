@@ -24,7 +24,7 @@ pub fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-pub use crate::cli::human_bytes;
+pub use crate::units::human_bytes;
 
 /// A small filled circle: green connected, red failed, grey untested.
 pub fn status_dot(ui: &mut egui::Ui, color: Color32) {

@@ -49,11 +49,7 @@ pub use setup::{plan_tables, prepared};
 pub use types::*;
 
 fn engine_dialect(e: Engine) -> Dialect {
-    match e {
-        Engine::Postgres => Dialect::Postgres,
-        Engine::Sqlite => Dialect::Sqlite,
-        _ => Dialect::MySql,
-    }
+    Dialect::of_engine(e)
 }
 
 /// Runs a full load of `task` from `source` to `target`. `events` is called from the worker

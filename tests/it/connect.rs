@@ -78,7 +78,10 @@ async fn password_from_the_named_environment_variable_is_used() {
     let (mut ep, _) = server.endpoint("postgres");
     ep.password_env = Some("TUGBOAT_IT_PG_PW".into());
     // SAFETY: no other test reads or writes this variable.
-    unsafe { std::env::set_var("TUGBOAT_IT_PG_PW", &server.password) };
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("TUGBOAT_IT_PG_PW", &server.password)
+    };
     let info = test_connection(&ep, None)
         .await
         .expect("password found in the variable");

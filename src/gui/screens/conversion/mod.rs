@@ -841,9 +841,5 @@ impl ConversionScreen {
 
 /// The SQL dialect of an engine.
 fn engine_dialect(e: crate::endpoints::Engine) -> Dialect {
-    match e {
-        crate::endpoints::Engine::Postgres => Dialect::Postgres,
-        crate::endpoints::Engine::Sqlite => Dialect::Sqlite,
-        _ => Dialect::MySql,
-    }
+    Dialect::of_engine(e)
 }

@@ -1,0 +1,94 @@
+//! The one way a task runs, for the app and the CLI alike: the [`Mode`] decides what the engine
+//! does (a full load, a comparison only, or replication with or without its full load), tables
+//! asked to be reloaded are reset first, and both clients fold the same [`TaskEvent`]s into the
+//! same progress model ([`crate::tasks::progress`]). Above the tasks and replication engines;
+//! nothing below imports it.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::cdc::run::CdcSummary;
+use crate::cdc::{StartAt, TaskType};
+use crate::endpoints::Connection;
+use crate::error::Result;
+use crate::tasks::{Summary, Task, TaskEvent};
+
+/// What a run does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Load (resuming: finished tables are skipped), then validate.
+    Load,
+    /// Compare what is on the target with the source; load nothing.
+    ValidateOnly,
+    /// Full load and replication, or replication only, until stopped or at the task's stop.
+    Replicate {
+        task_type: TaskType,
+        start: Option<StartAt>,
+    },
+}
+
+impl Mode {
+    /// What a project's task does when started: replication if its type captures changes,
+    /// else a load.
+    pub fn of(task: &Task) -> Mode {
+        if task.task_type.captures() {
+            Mode::Replicate {
+                task_type: task.task_type,
+                start: None,
+            }
+        } else {
+            Mode::Load
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Loaded(Summary),
+    Replicated(Box<CdcSummary>),
+}
+
+impl Outcome {
+    /// The load's summary (a replication run's full load, or an empty one when it had none).
+    pub fn into_summary(self, task: &Task, seconds: f64) -> Summary {
+        match self {
+            Outcome::Loaded(s) => s,
+            Outcome::Replicated(c) => c.full_load.unwrap_or(Summary {
+                task: task.name.clone(),
+                tables: vec![],
+                seconds,
+                peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
+                schema_failures: vec![],
+                left_out: vec![],
+            }),
+        }
+    }
+}
+
+/// Runs `task` from `source` to `target` as `mode` says; `reload` (source `schema.table`
+/// names) are loaded again from scratch by a load or a replication's full load.
+pub async fn run(
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    mode: Mode,
+    reload: &[String],
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Outcome> {
+    if !reload.is_empty() && mode != Mode::ValidateOnly {
+        crate::tasks::reload(&task.name, target, reload).await?;
+    }
+    Ok(match mode {
+        Mode::Load => {
+            Outcome::Loaded(crate::tasks::run(task, source, target, events, cancel).await?)
+        }
+        Mode::ValidateOnly => Outcome::Loaded(
+            crate::tasks::validate_only(task, source, target, events, cancel).await?,
+        ),
+        Mode::Replicate { task_type, start } => Outcome::Replicated(Box::new(
+            crate::cdc::run_cdc(task, task_type, source, target, events, cancel, start).await?,
+        )),
+    })
+}
