@@ -195,28 +195,10 @@ pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "report".into());
     let dir = path.parent().unwrap_or(Path::new("."));
-    let err = |p: &Path, e: String| Error::File {
-        path: p.to_path_buf(),
-        message: format!("cannot write the CSV report: {e}"),
-    };
     let mut written = vec![];
-    let p = dir.join(format!("{stem}-summary.csv"));
-    let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
-    let _ = w.write_record([
-        "object kind",
-        "code object",
-        "total",
-        "converted automatically",
-        "simple action",
-        "medium action",
-        "complex action",
-        "not convertible",
-        "lines of code",
-        "effort minutes",
-    ]);
-    for k in &r.summary {
+    let summary = r.summary.iter().map(|k| {
         let c = k.per_category;
-        let _ = w.write_record([
+        vec![
             k.kind.clone(),
             k.code_object.to_string(),
             k.total.to_string(),
@@ -227,10 +209,24 @@ pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
             c[4].to_string(),
             k.lines_of_code.to_string(),
             format!("{:.0}", k.effort_minutes),
-        ]);
-    }
-    w.flush().map_err(|e| err(&p, e.to_string()))?;
-    written.push(p);
+        ]
+    });
+    written.push(csv_file(
+        &dir.join(format!("{stem}-summary.csv")),
+        &[
+            "object kind",
+            "code object",
+            "total",
+            "converted automatically",
+            "simple action",
+            "medium action",
+            "complex action",
+            "not convertible",
+            "lines of code",
+            "effort minutes",
+        ],
+        summary,
+    )?);
 
     let mut codes: std::collections::BTreeMap<&str, (usize, f64, &str, &str, super::Category)> =
         Default::default();
@@ -247,47 +243,32 @@ pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
             e.1 += a.effort_minutes;
         }
     }
-    let p = dir.join(format!("{stem}-action-items-summary.csv"));
-    let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
-    let _ = w.write_record([
-        "code",
-        "category",
-        "occurrences",
-        "effort minutes",
-        "example message",
-        "suggested fix",
-    ]);
-    for (code, (n, effort, msg, fix, cat)) in &codes {
-        let _ = w.write_record([
+    let per_code = codes.iter().map(|(code, (n, effort, msg, fix, cat))| {
+        vec![
             code.to_string(),
             cat.label().to_string(),
             n.to_string(),
             format!("{effort:.0}"),
             msg.to_string(),
             fix.to_string(),
-        ]);
-    }
-    w.flush().map_err(|e| err(&p, e.to_string()))?;
-    written.push(p);
+        ]
+    });
+    written.push(csv_file(
+        &dir.join(format!("{stem}-action-items-summary.csv")),
+        &[
+            "code",
+            "category",
+            "occurrences",
+            "effort minutes",
+            "example message",
+            "suggested fix",
+        ],
+        per_code,
+    )?);
 
-    let p = dir.join(format!("{stem}-action-items.csv"));
-    let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
-    let _ = w.write_record([
-        "code",
-        "category",
-        "object kind",
-        "schema",
-        "object",
-        "table",
-        "line",
-        "message",
-        "fragment",
-        "suggested fix",
-        "effort minutes",
-    ]);
-    for o in &r.objects {
-        for a in &o.action_items {
-            let _ = w.write_record([
+    let items = r.objects.iter().flat_map(|o| {
+        o.action_items.iter().map(move |a| {
+            vec![
                 a.code.clone(),
                 a.category.label().to_string(),
                 o.kind.label().to_string(),
@@ -299,30 +280,62 @@ pub fn write_csv(r: &Report, path: &Path) -> Result<Vec<std::path::PathBuf>> {
                 a.fragment.clone().unwrap_or_default(),
                 a.fix.clone(),
                 format!("{:.0}", a.effort_minutes),
-            ]);
-        }
-    }
-    w.flush().map_err(|e| err(&p, e.to_string()))?;
-    written.push(p);
+            ]
+        })
+    });
+    written.push(csv_file(
+        &dir.join(format!("{stem}-action-items.csv")),
+        &[
+            "code",
+            "category",
+            "object kind",
+            "schema",
+            "object",
+            "table",
+            "line",
+            "message",
+            "fragment",
+            "suggested fix",
+            "effort minutes",
+        ],
+        items,
+    )?);
 
     if !r.ledger.is_empty() {
-        let p = dir.join(format!("{stem}-ledger.csv"));
-        let mut w = csv::Writer::from_path(&p).map_err(|e| err(&p, e.to_string()))?;
-        w.write_record(["line", "statement", "outcome", "detail"])
-            .map_err(|e| err(&p, e.to_string()))?;
-        for e in &r.ledger {
-            w.write_record([
+        let ledger = r.ledger.iter().map(|e| {
+            vec![
                 e.line.to_string(),
                 e.statement.clone(),
                 super::LedgerOutcome::LABELS[e.outcome.index()].to_string(),
                 e.outcome.describe(),
-            ])
-            .map_err(|e| err(&p, e.to_string()))?;
-        }
-        w.flush().map_err(|e| err(&p, e.to_string()))?;
-        written.push(p);
+            ]
+        });
+        written.push(csv_file(
+            &dir.join(format!("{stem}-ledger.csv")),
+            &["line", "statement", "outcome", "detail"],
+            ledger,
+        )?);
     }
     Ok(written)
+}
+
+/// Writes one CSV file: the header, then the rows; any failure names the file.
+fn csv_file(
+    path: &Path,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<std::path::PathBuf> {
+    let err = |e: csv::Error| Error::File {
+        path: path.to_path_buf(),
+        message: format!("cannot write the CSV report: {e}"),
+    };
+    let mut w = csv::Writer::from_path(path).map_err(err)?;
+    w.write_record(header).map_err(err)?;
+    for row in rows {
+        w.write_record(&row).map_err(err)?;
+    }
+    w.flush().map_err(|e| err(e.into()))?;
+    Ok(path.to_path_buf())
 }
 
 /// Writes the report to `path` in the format its extension names (`.json`, `.md`, `.csv`).

@@ -200,7 +200,7 @@ pub(super) async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeSta
             parts: n,
             from: (k > 0).then(|| lo + width * k as i128),
             to: (k + 1 < n).then(|| lo + width * (k as i128 + 1)),
-            state: "queued".into(),
+            state: state::Stored::Queued,
             rows: 0,
         })
         .collect())
@@ -231,7 +231,9 @@ pub(super) async fn load_table(
     let previous = state::get(target, task, &p.label).await;
     let started_before = matches!(&previous, Ok(Some(_)));
     match previous {
-        Ok(Some((st, rows))) if st == "completed" && s.prepare != Prepare::DropAndCreate => {
+        Ok(Some((st, rows)))
+            if st == state::Stored::Completed && s.prepare != Prepare::DropAndCreate =>
+        {
             result.state = TableState::Completed;
             result.rows = rows as u64;
             result.skipped = true;
@@ -267,7 +269,7 @@ pub(super) async fn load_table(
             vec![]
         };
         let ranges = if kept.is_empty() {
-            state::set(target, task, &p.label, "loading", 0).await?;
+            state::set(target, task, &p.label, state::Stored::Loading, 0).await?;
             // A table that is not known to be complete is emptied first: a reload never
             // doubles rows.
             if s.prepare != Prepare::DoNothing || started_before {
@@ -326,7 +328,15 @@ pub(super) async fn load_table(
                 tracing::warn!(target: "tugboat::tasks", "{}: {} LOB values cut to the LOB limit", p.label, w.lobs_truncated);
             }
             result.exceptions = w.exceptions;
-            match state::set(target, task, &p.label, "completed", rows as i64).await {
+            match state::set(
+                target,
+                task,
+                &p.label,
+                state::Stored::Completed,
+                rows as i64,
+            )
+            .await
+            {
                 Ok(()) => {
                     result.state = TableState::Completed;
                     events(TaskEvent::TableDone {
@@ -348,7 +358,11 @@ pub(super) async fn load_table(
             tracing::error!(target: "tugboat::tasks", "{}: {e}", p.label);
             result.state = TableState::Error;
             result.error = Some(e.to_string());
-            let _ = state::set(target, task, &p.label, "error", 0).await;
+            // The table is reloaded next time whatever this says; a failure to record it is
+            // told, not dropped (the target may be what failed).
+            if let Err(x) = state::set(target, task, &p.label, state::Stored::Error, 0).await {
+                tracing::warn!(target: "tugboat::tasks", "{}: its error state was not recorded: {x}", p.label);
+            }
             if s.error_policy == ErrorPolicy::StopTask {
                 // Every other table stops at its next batch.
                 ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -376,8 +390,10 @@ pub(super) async fn load_ranges(
         });
     };
     let parts = ranges.len();
-    let done_before: Vec<&state::RangeState> =
-        ranges.iter().filter(|r| r.state == "completed").collect();
+    let done_before: Vec<&state::RangeState> = ranges
+        .iter()
+        .filter(|r| r.state == state::Stored::Completed)
+        .collect();
     let mut total = sink::Written {
         rows: done_before.iter().map(|r| r.rows as u64).sum(),
         ..Default::default()
@@ -392,7 +408,7 @@ pub(super) async fn load_ranges(
     });
     let work = ranges
         .into_iter()
-        .filter(|r| r.state != "completed")
+        .filter(|r| r.state != state::Stored::Completed)
         .map(|r| {
             let (rows, bytes, finished) = (rows.clone(), bytes.clone(), finished.clone());
             let mut q = p.clone();
@@ -407,8 +423,8 @@ pub(super) async fn load_ranges(
                     return Ok(sink::Written::default());
                 }
                 let (task, label) = (ctx.task.as_str(), p.label.as_str());
-                state::set_range(&ctx.target, task, label, r.part, "loading", 0).await?;
-                if r.state != "queued" {
+                state::set_range(&ctx.target, task, label, r.part, state::Stored::Loading, 0).await?;
+                if r.state != state::Stored::Queued {
                     sink::empty(&ctx.target, &q).await?;
                 }
                 // This range's rows and bytes so far, in the table's totals.
@@ -451,7 +467,7 @@ pub(super) async fn load_ranges(
                             task,
                             label,
                             r.part,
-                            "completed",
+                            state::Stored::Completed,
                             w.rows as i64,
                         )
                         .await?;
@@ -464,8 +480,9 @@ pub(super) async fn load_ranges(
                     }
                     Ok(_) => {}
                     Err(_) => {
-                        let _ =
-                            state::set_range(&ctx.target, task, label, r.part, "error", 0).await;
+                        if let Err(x) = state::set_range(&ctx.target, task, label, r.part, state::Stored::Error, 0).await {
+                            tracing::warn!(target: "tugboat::tasks", "{label}: range {}'s error state was not recorded: {x}", r.part);
+                        }
                         if ctx.settings.error_policy == ErrorPolicy::StopTask {
                             ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
                         }

@@ -86,7 +86,7 @@ pub async fn run_with(
     // deadlocked against the loads).
     for p in &prepared {
         let emptied = match state::get(target, &task.name, &p.label).await? {
-            Some((st, _)) => st != "completed" || s.prepare == Prepare::DropAndCreate,
+            Some((st, _)) => st != state::Stored::Completed || s.prepare == Prepare::DropAndCreate,
             None => s.prepare != Prepare::DoNothing,
         };
         if emptied {

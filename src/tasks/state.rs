@@ -10,6 +10,38 @@ use crate::endpoints::{Connection, Engine};
 use crate::error::{Error, Result};
 
 const TABLE: &str = "tugboat_table_state";
+
+/// A table's or a key range's state as kept on the target (the words stored are DMS-like and
+/// stable: older targets hold them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A range planned and not started.
+    Queued,
+    Loading,
+    Completed,
+    Error,
+}
+
+impl Stored {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stored::Queued => "queued",
+            Stored::Loading => "loading",
+            Stored::Completed => "completed",
+            Stored::Error => "error",
+        }
+    }
+
+    /// A word read back; anything unknown counts as not finished (it is loaded again).
+    pub fn parse(s: &str) -> Stored {
+        match s {
+            "queued" => Stored::Queued,
+            "completed" => Stored::Completed,
+            "error" => Stored::Error,
+            _ => Stored::Loading,
+        }
+    }
+}
 /// Key ranges of tables loaded in parallel ranges, one row per range.
 const PARTS: &str = "tugboat_range_state";
 
@@ -47,7 +79,7 @@ pub fn now() -> String {
 }
 
 /// The recorded state and rows of a table, if any.
-pub async fn get(conn: &Connection, task: &str, table: &str) -> Result<Option<(String, i64)>> {
+pub async fn get(conn: &Connection, task: &str, table: &str) -> Result<Option<(Stored, i64)>> {
     let e = conn.endpoint.engine;
     let rows = conn
         .query_text(&format!(
@@ -59,7 +91,7 @@ pub async fn get(conn: &Connection, task: &str, table: &str) -> Result<Option<(S
         .map_err(|x| query_error(conn, x))?;
     Ok(rows.first().map(|r| {
         (
-            r.at(0).unwrap_or_default().to_string(),
+            Stored::parse(r.at(0).unwrap_or_default()),
             r.at(1).and_then(|v| v.parse().ok()).unwrap_or(0),
         )
     }))
@@ -82,14 +114,20 @@ pub async fn tables(conn: &Connection, task: &str) -> Result<Vec<String>> {
 }
 
 /// Records a table's state.
-pub async fn set(conn: &Connection, task: &str, table: &str, state: &str, rows: i64) -> Result<()> {
+pub async fn set(
+    conn: &Connection,
+    task: &str,
+    table: &str,
+    state: Stored,
+    rows: i64,
+) -> Result<()> {
     let e = conn.endpoint.engine;
     let now = now();
     let values = format!(
         "({}, {}, {}, {rows}, {})",
         text_literal(e, task),
         text_literal(e, table),
-        text_literal(e, state),
+        text_literal(e, state.as_str()),
         text_literal(e, &now)
     );
     let sql = match e {
@@ -153,7 +191,7 @@ pub struct RangeState {
     pub from: Option<i128>,
     /// Exclusive upper bound; None: to the end.
     pub to: Option<i128>,
-    pub state: String,
+    pub state: Stored,
     pub rows: i64,
 }
 
@@ -175,7 +213,7 @@ pub async fn ranges(conn: &Connection, task: &str, table: &str) -> Result<Vec<Ra
             parts: r.at(1).and_then(|v| v.parse().ok()).unwrap_or(0),
             from: r.at(2).and_then(|v| v.parse().ok()),
             to: r.at(3).and_then(|v| v.parse().ok()),
-            state: r.at(4).unwrap_or_default().to_string(),
+            state: Stored::parse(r.at(4).unwrap_or_default()),
             rows: r.at(5).and_then(|v| v.parse().ok()).unwrap_or(0),
         })
         .collect())
@@ -203,7 +241,7 @@ pub async fn set_ranges(
                     r.parts,
                     bound(r.from),
                     bound(r.to),
-                    text_literal(e, &r.state),
+                    text_literal(e, r.state.as_str()),
                     r.rows
                 )
             })
@@ -225,13 +263,13 @@ pub async fn set_range(
     task: &str,
     table: &str,
     part: usize,
-    state: &str,
+    state: Stored,
     rows: i64,
 ) -> Result<()> {
     let e = conn.endpoint.engine;
     conn.execute(&format!(
         "UPDATE {PARTS} SET state = {}, rows_loaded = {rows}, updated_at = {} WHERE task = {} AND table_name = {} AND part = {part}",
-        text_literal(e, state),
+        text_literal(e, state.as_str()),
         text_literal(e, &now()),
         text_literal(e, task),
         text_literal(e, table)
