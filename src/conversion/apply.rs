@@ -27,7 +27,17 @@ pub struct Applied {
 /// SQLSTATEs that mean "already exists".
 const EXISTS: [&str; 6] = ["42P07", "42710", "42P06", "42723", "42P16", "42704"];
 
-/// Messages of MySQL/MariaDB and SQLite errors that mean "already exists".
+/// MySQL/MariaDB error numbers that mean "already exists": database, table or view, key name,
+/// multiple primary keys, routine, trigger, constraint name (MariaDB's check and foreign keys),
+/// check constraint name (MySQL 8). Each seen from MariaDB 10.11 except 3822.
+const MYSQL_EXISTS: [u16; 8] = [1007, 1050, 1061, 1068, 1304, 1359, 1826, 3822];
+
+/// MySQL/MariaDB errors that mean "already exists" when the engine's errno is 121 (a duplicate
+/// foreign key name, as older servers say it).
+const MYSQL_EXISTS_121: [u16; 2] = [1005, 1022];
+
+/// Messages of SQLite errors (SQLite has no code for it) and other servers' that mean "already
+/// exists".
 const EXISTS_MESSAGES: [&str; 7] = [
     "already exists",
     "Duplicate key name",
@@ -216,6 +226,15 @@ async fn run(conn: &Connection, sql: &str) -> StatementResult {
 
 /// The error of a statement whose object is already there (a re-run).
 pub(crate) fn already_exists(e: &sqlx::Error) -> bool {
+    // MySQL/MariaDB: by the server's error number.
+    if let Some(n) = e
+        .as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .map(|m| m.number())
+    {
+        return MYSQL_EXISTS.contains(&n)
+            || (MYSQL_EXISTS_121.contains(&n) && e.to_string().contains("errno: 121"));
+    }
     let code = e
         .as_database_error()
         .and_then(|d| d.code().map(|c| c.to_string()))
