@@ -1,6 +1,7 @@
 //! The screens of the main window, one module each.
 
 pub mod conversion;
+pub mod endpoint_form;
 pub mod endpoints;
 pub mod logs;
 pub mod mappings;
