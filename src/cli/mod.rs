@@ -154,8 +154,8 @@ pub enum Command {
         #[arg(long)]
         exclude: Vec<String>,
         /// rows (default: checksums and rows) or counts.
-        #[arg(long, default_value = "rows")]
-        method: String,
+        #[arg(long, value_enum, default_value_t)]
+        method: MethodArg,
         /// Tables compared at the same time.
         #[arg(long, default_value_t = 4)]
         parallel: usize,
@@ -200,6 +200,14 @@ pub enum Command {
     /// Create, show or edit project files.
     #[command(subcommand)]
     Project(ProjectCommand),
+}
+
+/// `validate --method`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MethodArg {
+    #[default]
+    Rows,
+    Counts,
 }
 
 /// An endpoint and its password, resolved.
@@ -593,13 +601,13 @@ async fn execute(command: Command) -> Result<()> {
                 include,
                 exclude,
                 parallel,
-                validate: method,
+                validate: match method {
+                    MethodArg::Rows => ValidateArg::Rows,
+                    MethodArg::Counts => ValidateArg::Counts,
+                },
                 json,
-                prepare: "do-nothing".into(),
+                prepare: PrepareArg::DoNothing,
                 no_create_schema: true,
-                zero_dates: "null".into(),
-                nul_chars: "error".into(),
-                error_policy: "suspend-table".into(),
                 task_type: "full-load".into(),
                 ..MigrateArgs::default()
             };

@@ -3,6 +3,49 @@
 use super::*;
 use crate::runner::Mode;
 
+/// `--prepare`: what happens to target tables that exist.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PrepareArg {
+    DoNothing,
+    #[default]
+    Truncate,
+    DropAndCreate,
+}
+
+/// `--zero-dates`: MySQL's zero dates.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ZeroDatesArg {
+    #[default]
+    Null,
+    Error,
+}
+
+/// `--nul-chars`: NUL characters in text for a PostgreSQL target.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NulCharsArg {
+    #[default]
+    Error,
+    Remove,
+}
+
+/// `--validate` (and `validate --method`): how the load is checked.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValidateArg {
+    None,
+    Counts,
+    #[default]
+    Rows,
+}
+
+/// `--error-policy`: rows the target refuses.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorPolicyArg {
+    #[default]
+    SuspendTable,
+    StopTask,
+    Log,
+}
+
 #[derive(clap::Args, Debug, Default)]
 pub struct MigrateArgs {
     /// Source endpoint URL (or a name with --project).
@@ -28,8 +71,8 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub mappings: Option<PathBuf>,
     /// do-nothing, truncate (default) or drop-and-create.
-    #[arg(long, alias = "prep", default_value = "truncate")]
-    pub prepare: String,
+    #[arg(long, alias = "prep", value_enum, default_value_t)]
+    pub prepare: PrepareArg,
     /// Load into existing tables only: do not create the schema.
     #[arg(long)]
     pub no_create_schema: bool,
@@ -61,19 +104,19 @@ pub struct MigrateArgs {
     #[arg(long, default_value_t = 5000)]
     pub batch_rows: usize,
     /// MySQL zero dates: null (default, counted) or error.
-    #[arg(long, default_value = "null")]
-    pub zero_dates: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub zero_dates: ZeroDatesArg,
     /// NUL characters (U+0000) in text for a PostgreSQL target, which cannot store them:
     /// error (default: the row goes to the error policy) or remove (removed, counted).
-    #[arg(long, default_value = "error")]
-    pub nul_chars: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub nul_chars: NulCharsArg,
     /// After the load: rows (counts, then every row compared on the key), counts, or none.
-    #[arg(long, default_value = "rows")]
-    pub validate: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub validate: ValidateArg,
     /// When the target refuses rows: suspend-table (default), stop-task, or log (keep them
     /// in tugboat_apply_exceptions and go on).
-    #[arg(long, default_value = "suspend-table")]
-    pub error_policy: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub error_policy: ErrorPolicyArg,
     /// Reload this table from scratch even if an earlier run finished it (`schema.table`,
     /// repeatable).
     #[arg(long)]
@@ -136,26 +179,18 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
         endpoint: what.into(),
         reason,
     };
-    let prepare = match a.prepare.as_str() {
-        "do-nothing" => Prepare::DoNothing,
-        "truncate" => Prepare::Truncate,
-        "drop-and-create" => Prepare::DropAndCreate,
-        o => {
-            return Err(bad(
-                "--prepare",
-                format!("'{o}': use do-nothing, truncate or drop-and-create"),
-            ));
-        }
+    let prepare = match a.prepare {
+        PrepareArg::DoNothing => Prepare::DoNothing,
+        PrepareArg::Truncate => Prepare::Truncate,
+        PrepareArg::DropAndCreate => Prepare::DropAndCreate,
     };
-    let zero_dates = match a.zero_dates.as_str() {
-        "null" => ZeroDates::Null,
-        "error" => ZeroDates::Error,
-        o => return Err(bad("--zero-dates", format!("'{o}': use null or error"))),
+    let zero_dates = match a.zero_dates {
+        ZeroDatesArg::Null => ZeroDates::Null,
+        ZeroDatesArg::Error => ZeroDates::Error,
     };
-    let nul_chars = match a.nul_chars.as_str() {
-        "error" => NulChars::Error,
-        "remove" => NulChars::Remove,
-        o => return Err(bad("--nul-chars", format!("'{o}': use error or remove"))),
+    let nul_chars = match a.nul_chars {
+        NulCharsArg::Error => NulChars::Error,
+        NulCharsArg::Remove => NulChars::Remove,
     };
     let resolve = |endpoint: String,
                    role|
@@ -246,27 +281,15 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
             retries: a.retries,
             zero_dates,
             nul_chars,
-            error_policy: match a.error_policy.as_str() {
-                "suspend-table" => ErrorPolicy::SuspendTable,
-                "stop-task" => ErrorPolicy::StopTask,
-                "log" => ErrorPolicy::LogAndContinue,
-                o => {
-                    return Err(bad(
-                        "--error-policy",
-                        format!("'{o}': use suspend-table, stop-task or log"),
-                    ));
-                }
+            error_policy: match a.error_policy {
+                ErrorPolicyArg::SuspendTable => ErrorPolicy::SuspendTable,
+                ErrorPolicyArg::StopTask => ErrorPolicy::StopTask,
+                ErrorPolicyArg::Log => ErrorPolicy::LogAndContinue,
             },
-            validate: match a.validate.as_str() {
-                "none" => ValidateMode::None,
-                "counts" => ValidateMode::Counts,
-                "rows" => ValidateMode::Rows,
-                o => {
-                    return Err(bad(
-                        "--validate",
-                        format!("'{o}': use rows, counts or none"),
-                    ));
-                }
+            validate: match a.validate {
+                ValidateArg::None => ValidateMode::None,
+                ValidateArg::Counts => ValidateMode::Counts,
+                ValidateArg::Rows => ValidateMode::Rows,
             },
         },
     };
