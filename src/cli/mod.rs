@@ -24,6 +24,8 @@ use crate::runner::Mode;
 use convert::*;
 pub use task::MigrateArgs;
 use task::*;
+mod projects;
+use projects::*;
 
 #[derive(Parser, Debug)]
 #[command(name = "tugboat", version, about = "Database migration assistant: endpoints, schema discovery, conversion and data migration", long_about = None)]
@@ -208,61 +210,6 @@ pub enum MethodArg {
     #[default]
     Rows,
     Counts,
-}
-
-/// An endpoint and its password, resolved.
-type Resolved = (
-    crate::endpoints::Endpoint,
-    Option<crate::endpoints::Password>,
-);
-
-/// A project's task and its two endpoints, resolved (passwords from the environment or files,
-/// never the project).
-fn project_task(
-    project: &std::path::Path,
-    task: &str,
-) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
-    let p = Project::load(project)?;
-    let t = p
-        .tasks
-        .iter()
-        .find(|t| t.name == task)
-        .cloned()
-        .ok_or_else(|| Error::File {
-            path: project.to_path_buf(),
-            message: format!(
-                "no task named '{task}' (the project has: {})",
-                p.tasks
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?;
-    let endpoint = |reference: &str, role| {
-        let name = p
-            .task_endpoint(reference)
-            .map(|e| e.name.clone())
-            .ok_or_else(|| Error::File {
-                path: project.to_path_buf(),
-                message: format!(
-                    "task '{}' names endpoint '{reference}', which the project does not have",
-                    t.name
-                ),
-            })?;
-        let (mut e, pw) = TargetArgs {
-            endpoint: name,
-            project: Some(project.to_path_buf()),
-            password_env: None,
-            timeout: None,
-        }
-        .resolve()?;
-        e.role = role;
-        Ok::<_, Error>((e, pw))
-    };
-    let s = endpoint(&t.source, crate::endpoints::Role::Source)?;
-    let d = endpoint(&t.target, crate::endpoints::Role::Target)?;
-    Ok((t, s, d))
 }
 
 #[derive(clap::Args, Debug)]
@@ -805,73 +752,4 @@ async fn execute(command: Command) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn project_command(cmd: ProjectCommand) -> Result<()> {
-    match cmd {
-        ProjectCommand::New { file, name } => {
-            if file.exists() {
-                return Err(Error::File {
-                    path: file,
-                    message: "already exists; not overwritten".into(),
-                });
-            }
-            Project {
-                name,
-                ..Default::default()
-            }
-            .save(&file)?;
-            println!("created {}", file.display());
-        }
-        ProjectCommand::Show { file } => {
-            let p = Project::load(&file)?;
-            println!(
-                "Project '{}' (format {}), {} endpoint(s)",
-                p.name,
-                p.format_version,
-                p.endpoints.len()
-            );
-            for e in &p.endpoints {
-                let pw = e
-                    .password_env
-                    .as_ref()
-                    .map(|v| format!(", password from ${v}"))
-                    .unwrap_or_default();
-                println!("  {:<20} {:?} {}{pw}", e.name, e.role, e.url());
-            }
-        }
-        ProjectCommand::AddEndpoint {
-            file,
-            name,
-            url,
-            target,
-            password_env,
-        } => {
-            let mut p = Project::load(&file)?;
-            if p.endpoint(&name).is_some() {
-                return Err(Error::File {
-                    path: file,
-                    message: format!("an endpoint named '{name}' already exists"),
-                });
-            }
-            let parsed = Endpoint::parse_url(&url)?;
-            let mut ep = parsed.endpoint;
-            ep.name = name.clone();
-            ep.role = if target {
-                crate::endpoints::Role::Target
-            } else {
-                crate::endpoints::Role::Source
-            };
-            ep.password_env = password_env;
-            p.endpoints.push(ep);
-            p.save(&file)?;
-            if parsed.password.is_some() {
-                eprintln!(
-                    "note: the password in the URL was not saved; use --password-env, ~/.pgpass or ~/.my.cnf"
-                );
-            }
-            println!("added endpoint '{name}' to {}", file.display());
-        }
-    }
-    Ok(())
 }

@@ -14,6 +14,8 @@ use sqlparser::dialect::{MySqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
 use crate::ddl::Dialect;
+mod dates;
+use dates::*;
 
 /// Functions that exist with the same meaning on MySQL/MariaDB (lower case).
 const MYSQL_SAME: &[&str] = &[
@@ -314,7 +316,11 @@ impl Finisher {
                 let pattern = match right.as_ref() {
                     Expr::Value(v) => match &v.value {
                         sqlparser::ast::Value::SingleQuotedString(p) => {
-                            format!("'{flag}{}'", p.replace('\'', "''"))
+                            // Printed by sqlparser, which owns the quoting of literals.
+                            Expr::value(sqlparser::ast::Value::SingleQuotedString(format!(
+                                "{flag}{p}"
+                            )))
+                            .to_string()
                         }
                         _ => format!("CONCAT('{flag}', {right})"),
                     },
@@ -535,69 +541,6 @@ fn concat_operands(e: &Expr, out: &mut Vec<String>) {
         }
         other => out.push(other.to_string()),
     }
-}
-
-/// `to_date('1962-2-18 00:00:00', 'yyyy-mm-dd hh24:mi:ss')` with literal arguments, as an
-/// ISO literal (`1962-02-18 00:00:00`); None when the value does not follow the format.
-fn fold_date(value: &str, format: &str) -> Option<String> {
-    let v = value.strip_prefix('\'')?.strip_suffix('\'')?;
-    let f = format
-        .strip_prefix('\'')?
-        .strip_suffix('\'')?
-        .to_ascii_lowercase();
-    let numbers: Vec<u32> = v
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|x| !x.is_empty())
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let mut fields = vec![];
-    let mut rest = f.as_str();
-    while !rest.is_empty() {
-        let tok = ["yyyy", "hh24", "mm", "dd", "hh", "mi", "ss"]
-            .into_iter()
-            .find(|t| rest.starts_with(t));
-        match tok {
-            Some(t) => {
-                fields.push(t);
-                rest = &rest[t.len()..];
-            }
-            None => rest = &rest[rest.chars().next()?.len_utf8()..],
-        }
-    }
-    if fields.len() != numbers.len() || fields.is_empty() {
-        return None;
-    }
-    let mut d = [0u32, 1, 1, 0, 0, 0];
-    for (f, n) in fields.iter().zip(&numbers) {
-        let i = match *f {
-            "yyyy" => 0,
-            "mm" => 1,
-            "dd" => 2,
-            "hh24" | "hh" => 3,
-            "mi" => 4,
-            _ => 5,
-        };
-        d[i] = *n;
-    }
-    if d[1] > 12 || d[2] > 31 || d[3] > 23 || d[4] > 59 || d[5] > 59 {
-        return None;
-    }
-    Some(format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        d[0], d[1], d[2], d[3], d[4], d[5]
-    ))
-}
-
-/// An Oracle/PostgreSQL date format as MySQL's STR_TO_DATE spells it.
-fn mysql_format(format: &str) -> String {
-    let f = format.trim_matches('\'').to_ascii_lowercase();
-    f.replace("yyyy", "%Y")
-        .replace("hh24", "%H")
-        .replace("hh", "%h")
-        .replace("mm", "%m")
-        .replace("dd", "%d")
-        .replace("mi", "%i")
-        .replace("ss", "%s")
 }
 
 fn function_args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgumentClause>, bool) {
