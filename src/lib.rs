@@ -5,7 +5,8 @@
 //! Map of the engine:
 //! - [`endpoints`]: endpoint descriptions, URLs, passwords, connections and the connection test;
 //! - [`model`]: the neutral schema model every engine's objects are described in;
-//! - [`discovery`]: reading live catalogs (PostgreSQL, MySQL/MariaDB, SQLite) into the model;
+//! - [`engines`]: PostgreSQL, MySQL/MariaDB and SQLite behind traits, a folder each: catalogs,
+//!   change logs, values, COPY's binary format;
 //! - [`ddl`]: DDL scripts of five dialects split, classified and read into the model;
 //! - [`conversion`]: schema conversion to PostgreSQL, MySQL/MariaDB and SQLite, and apply;
 //! - [`assessment`]: the assessment report and its exports;
@@ -29,7 +30,7 @@ pub mod cli;
 pub mod conversion;
 pub mod ddl;
 pub mod demo;
-pub mod discovery;
+pub mod engines;
 pub mod gui;
 pub mod logging;
 pub mod project;

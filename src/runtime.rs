@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use tracing::Instrument;
 
-use crate::discovery::{DiscoverOptions, discover_with_progress, exact_row_count};
 use crate::endpoints::{Connection, Endpoint, Password, ServerInfo, test_connection};
+use crate::engines::discover::{DiscoverOptions, discover_with_progress, exact_row_count};
 use crate::model::Catalog;
 
 /// Identifies a submitted command; its events carry the same id.
@@ -109,7 +109,7 @@ pub enum EventKind {
     },
     DemoReady(Result<(), String>),
     /// A step of a running discovery.
-    DiscoveryProgress(crate::discovery::Progress),
+    DiscoveryProgress(crate::engines::discover::Progress),
     Assessed(Result<Box<crate::assessment::Report>, String>),
     /// Statements done of total, while applying a schema.
     ApplyProgress {
@@ -121,7 +121,7 @@ pub enum EventKind {
     Task(crate::tasks::TaskEvent),
     TaskFinished(Result<Box<crate::tasks::Summary>, String>),
     /// A server's replication slots (after the drop asked for, if any).
-    Slots(Result<Vec<crate::cdc::pglogical::SlotInfo>, String>),
+    Slots(Result<Vec<crate::engines::postgres::pgoutput::SlotInfo>, String>),
     /// A task's premigration checks.
     Checked(Result<Vec<crate::cdc::checks::Check>, String>),
 }
@@ -268,7 +268,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             let r = async {
                 let s = Connection::open(&source, source_password).await?;
                 let t = Connection::open(&target, target_password).await?;
-                let r = crate::tasks::premigration::run(&task, &s, &t).await;
+                let r = crate::runner::premigration::run(&task, &s, &t).await;
                 s.close().await;
                 t.close().await;
                 r
@@ -298,10 +298,10 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
                 let c = Connection::open(&endpoint, password).await?;
                 let r = async {
                     if let Some(slot) = &drop {
-                        crate::cdc::pglogical::drop_slot_named(&c, slot).await?;
+                        crate::engines::postgres::pgoutput::drop_slot_named(&c, slot).await?;
                         tracing::info!(target: "tugboat::cdc", "{}: dropped replication slot {slot} and its publication", endpoint.label());
                     }
-                    crate::cdc::pglogical::slots(&c).await
+                    crate::engines::postgres::pgoutput::slots(&c).await
                 }
                 .await;
                 c.close().await;
@@ -332,7 +332,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             options,
         } => {
             let name = endpoint.key();
-            let progress = Arc::new(move |p: &crate::discovery::Progress| {
+            let progress = Arc::new(move |p: &crate::engines::discover::Progress| {
                 report(&name, EventKind::DiscoveryProgress(p.clone()))
             });
             let r = async {

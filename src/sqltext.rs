@@ -1,6 +1,8 @@
 //! Small SQL text utilities shared by discovery and DDL reading: declared-type parsing, keyword
 //! search outside quotes, parenthesis matching, top-level comma splitting, quoted lists and
-//! identifier unquoting.
+//! identifier unquoting; and the one owner of quoting: [`quoted_ident`] for identifiers and
+//! [`string_literal`] for string literals (the engines and dialects choose the quote and the
+//! escapes; `tests/it/layers.rs` fails on quotes doubled by hand anywhere else).
 
 use crate::model::DataType;
 
@@ -244,6 +246,73 @@ pub fn unquote_ident(s: &str) -> String {
     s.to_string()
 }
 
+/// The quote an identifier takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentQuote {
+    /// `"name"`: standard SQL, PostgreSQL, SQLite.
+    Double,
+    /// `` `name` ``: MySQL and MariaDB.
+    Backtick,
+}
+
+/// `name` between `q`s, the quote doubled inside.
+pub fn quoted_ident(name: &str, q: IdentQuote) -> String {
+    let (c, twice) = match q {
+        IdentQuote::Double => ('"', "\"\""),
+        IdentQuote::Backtick => ('`', "``"),
+    };
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push(c);
+    push_escaped(&mut out, name, |b| (b == c as u8).then_some(twice));
+    out.push(c);
+    out
+}
+
+/// How a dialect reads the inside of a string literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escapes {
+    /// Only a quote is special (doubled): PostgreSQL (standard_conforming_strings), SQLite,
+    /// Oracle, SQL Server.
+    Standard,
+    /// A backslash starts an escape too, and a NUL is spelled `\0`: MySQL and MariaDB.
+    Backslash,
+}
+
+/// `s` as a string literal.
+pub fn string_literal(s: &str, e: Escapes) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_string_literal(&mut out, s, e);
+    out
+}
+
+/// [`string_literal`] appended to `out`.
+pub fn push_string_literal(out: &mut String, s: &str, e: Escapes) {
+    let backslash = e == Escapes::Backslash;
+    out.reserve(s.len() + 2);
+    out.push('\'');
+    push_escaped(out, s, |b| match b {
+        b'\'' => Some("''"),
+        b'\\' if backslash => Some("\\\\"),
+        0 if backslash => Some("\\0"),
+        _ => None,
+    });
+    out.push('\'');
+}
+
+/// `v` appended to `out` with each byte `esc` names replaced by its text (ASCII bytes only:
+/// the rest of a UTF-8 sequence is copied as it is).
+pub fn push_escaped(out: &mut String, v: &str, esc: impl Fn(u8) -> Option<&'static str>) {
+    let mut start = 0;
+    for (i, b) in v.bytes().enumerate() {
+        if let Some(e) = esc(b) {
+            out.push_str(&v[start..i]);
+            out.push_str(e);
+            start = i + 1;
+        }
+    }
+    out.push_str(&v[start..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +354,26 @@ mod tests {
         );
         assert_eq!(unquote_ident("[Album Id]"), "Album Id");
         assert_eq!(unquote_ident("\"a\"\"b\""), "a\"b");
+    }
+
+    #[test]
+    fn identifiers_and_literals_are_quoted_in_one_place() {
+        assert_eq!(quoted_ident("a\"b", IdentQuote::Double), "\"a\"\"b\"");
+        assert_eq!(quoted_ident("a`b", IdentQuote::Backtick), "`a``b`");
+        assert_eq!(quoted_ident("é\"", IdentQuote::Double), "\"é\"\"\"");
+        assert_eq!(string_literal("it's", Escapes::Standard), "'it''s'");
+        assert_eq!(string_literal("a\\b", Escapes::Standard), "'a\\b'");
+        assert_eq!(
+            string_literal("a\\b'\0", Escapes::Backslash),
+            "'a\\\\b''\\0'"
+        );
+        assert_eq!(
+            unquote_ident(&quoted_ident("x\"y", IdentQuote::Double)),
+            "x\"y"
+        );
+        assert_eq!(
+            unquote_ident(&quoted_ident("x`y", IdentQuote::Backtick)),
+            "x`y"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! suggested fix and the estimated effort; a summary per object kind. Exports live in [`export`].
 
 pub mod export;
+pub mod order;
 
 use serde::{Deserialize, Serialize};
 
@@ -140,7 +141,7 @@ pub struct Report {
     pub total_effort_minutes: f64,
     /// The script's INSERT statements, converted (applied between pre-data and post-data).
     #[serde(default)]
-    pub data: Vec<crate::conversion::data::DataStatement>,
+    pub data: Vec<DataStatement>,
     /// The engine the converted statements were proven on, or `None`: unverified.
     #[serde(default)]
     pub verification: Option<Verification>,
@@ -314,7 +315,7 @@ impl Report {
 
     /// Replaces the converter's output with the user's edits (matched by kind, schema, name).
     /// Returns how many edits found their object.
-    pub fn apply_edits(&mut self, edits: &[crate::project::ObjectEdit]) -> usize {
+    pub fn apply_edits(&mut self, edits: &[ObjectEdit]) -> usize {
         let mut applied = 0;
         for e in edits {
             if let Some(o) = self
@@ -385,7 +386,7 @@ impl Report {
                     "post-data: keys, indexes, triggers, views, routines, sequence values"
                 }
             ));
-            for (oi, si) in crate::conversion::order::ordered(self, p) {
+            for (oi, si) in order::ordered(self, p) {
                 out.push_str(&self.objects[oi].target[si].sql);
                 out.push_str(";\n");
             }
@@ -393,4 +394,23 @@ impl Report {
         }
         out
     }
+}
+
+/// One converted data statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataStatement {
+    pub table: String,
+    pub rows: usize,
+    pub sql: String,
+    /// Source line.
+    pub line: usize,
+}
+
+/// The user's SQL for one object of a conversion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectEdit {
+    pub kind: crate::ddl::ObjectKind,
+    pub schema: String,
+    pub name: String,
+    pub sql: String,
 }

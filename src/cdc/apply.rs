@@ -5,26 +5,25 @@
 //! runs again statement by statement inside savepoints, so the failing change is found and goes
 //! to the task's error policy while the others apply.
 //!
-//! Values pass through the full load's fixes ([`crate::tasks::values::fix`], LOB limit, NUL
+//! Values pass through the full load's fixes ([`crate::engines::values::fix`], LOB limit, NUL
 //! policy) and literals, so a change writes exactly what a full load of the row would.
 
 use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
 
-use super::binlog::TableMeta;
 use super::transform::Shaper;
-use super::{Change, Op, Position, Txn, query_error};
+use super::{Change, Op, Position, TableCounts, Txn};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
+use crate::engines::change::TableMeta;
+use crate::engines::change::query_error;
+use crate::engines::values;
 use crate::error::{Error, Result};
-use crate::tasks::{ErrorPolicy, Prepared, values};
+use crate::tasks::{ErrorPolicy, Prepared};
 
 pub const CHECKPOINT: &str = "tugboat_cdc_checkpoint";
-/// Tables whose changes are no longer applied, and why, kept with the checkpoint: a task
-/// started again keeps them suspended (its checkpoint is past the changes it left out) until
-/// the table is reloaded.
-pub const SUSPENDED: &str = "tugboat_cdc_suspended";
+use crate::tasks::state::SUSPENDED;
 
 /// The task's place in its life: loading (changes are replayed from `position` once the load
 /// ends), replaying (idempotent up to `replay_until`) or following changes strictly.
@@ -60,8 +59,8 @@ pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkp
         .await?;
     target
         .query(
-            &format!("creating {}", super::deferred::TABLE),
-            &super::deferred::create_table(),
+            &format!("creating {}", crate::tasks::deferred::TABLE),
+            &crate::tasks::deferred::create_table(),
         )
         .await?;
     // A checkpoint table from before GTIDs were kept gains the column.
@@ -164,26 +163,6 @@ struct TableApply {
     /// Indices into `p.columns` of the primary key (empty: none, every column identifies).
     key: Vec<usize>,
     suspended: Option<String>,
-}
-
-/// Per table counts of what was applied.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TableCounts {
-    pub inserts: u64,
-    pub updates: u64,
-    pub deletes: u64,
-    pub ddls: u64,
-    /// Conflicts and refused changes, kept in `tugboat_apply_exceptions`.
-    pub exceptions: u64,
-    /// Why the table's changes are no longer applied.
-    pub suspended: Option<String>,
-    /// Changes waiting for the table's full load to finish (DMS's cached changes).
-    #[serde(default)]
-    pub cached: u64,
-    /// While the full load runs and has not loaded the table: `before load` (the load will
-    /// read its changes) or `loading` (its changes are cached).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load: Option<String>,
 }
 
 /// A change that could not be applied as it should.
@@ -1022,6 +1001,7 @@ impl Applier {
                     c.error,
                     serde_json::to_string(&c.values).unwrap_or_default()
                 ),
+                cause: crate::error::Cause::Statement,
             });
         }
         // Each change once (a key-moving update is a delete and an insert).
@@ -1060,6 +1040,7 @@ impl Applier {
             endpoint: self.target.endpoint.label(),
             context: "applying changes".into(),
             message: e,
+            cause: crate::error::Cause::Statement,
         }
     }
 

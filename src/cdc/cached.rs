@@ -34,14 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Change, Position, Txn};
 use crate::tasks::TaskEvent;
-
-/// Changes held in the caches at most (all tables together), unless the task says otherwise
-/// ([`crate::tasks::Settings::cached_changes`]).
-pub const CACHE_CHANGES: usize = 100_000;
-
-/// MiB of changes (their values, as held) the caches hold at most, all tables together, unless
-/// the task says otherwise ([`crate::tasks::Settings::cached_changes_mb`]).
-pub const CACHE_MB: usize = 512;
+pub use crate::tasks::replication::{CACHE_CHANGES, CACHE_MB};
 
 /// The memory a change takes while it waits, about: its values and what holds them.
 pub fn weight(c: &Change) -> usize {

@@ -138,12 +138,12 @@ pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<C
     let keyless = |p: &Prepared| p.plan.table.primary_key.is_none();
     let filtered = |p: &Prepared| !p.plan.filters.is_empty();
     for p in tables.iter().filter(|p| keyless(p) || filtered(p)) {
-        let lit = crate::tasks::values::text_literal(
+        let lit = crate::engines::values::text_literal(
             Engine::Postgres,
             &format!(
                 "{}.{}",
-                crate::tasks::values::quote(Engine::Postgres, &p.plan.source_schema),
-                crate::tasks::values::quote(Engine::Postgres, &p.plan.source_table)
+                crate::engines::values::quote(Engine::Postgres, &p.plan.source_schema),
+                crate::engines::values::quote(Engine::Postgres, &p.plan.source_table)
             ),
         );
         let ident = value(

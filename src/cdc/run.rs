@@ -11,106 +11,21 @@ use tracing::Instrument;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::apply::{self, Applier, Checkpoint, TableCounts};
-use super::binlog::{self, TableMeta};
+use super::apply::{self, Applier, Checkpoint};
 use super::cached::{self, Cached, Load};
 use super::checks::{self, Status};
-use super::deferred;
-use super::pglogical;
-use super::{Captured, Position, StartAt, StopAt, TaskType, Txn};
-use crate::endpoints::{Connection, Engine};
+use super::{Captured, Position, StartAt, StopAt, TableMeta, TaskType, Txn};
+use super::{CdcStats, TableCounts};
+use crate::endpoints::Connection;
+use crate::engines::{ChangeLog, values};
 use crate::error::{Error, Result};
-use crate::tasks::{Summary, Task, TaskEvent, values};
+use crate::tasks::deferred;
+use crate::tasks::{Summary, Task, TaskEvent};
 mod replicate;
 use replicate::*;
 
 /// Changes per applied batch (one target transaction) at most.
 const BATCH_CHANGES: usize = 5_000;
-
-/// What a replicating task reports.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CdcStats {
-    /// `full-load`, `replay` (changes made during the full load) or `cdc`.
-    pub phase: String,
-    /// The last position read from the source.
-    pub read_position: String,
-    /// The last position committed on the target (where a restart resumes).
-    pub checkpoint: String,
-    pub incoming_per_s: f64,
-    pub applied_per_s: f64,
-    /// Source commit → read, and source commit → applied, in seconds (the source's commit
-    /// times have whole seconds).
-    pub source_latency_s: f64,
-    pub target_latency_s: f64,
-    /// Changes read and not yet applied.
-    pub backlog: u64,
-    pub applied: u64,
-    pub tables: Vec<(String, TableCounts)>,
-    /// Nothing waits to be applied and the target is less than 2 s behind.
-    pub ready_to_cut_over: bool,
-    /// Changes of a large source transaction whose end is not read yet: applied on the target
-    /// in a transaction still open (committed with that end, rolled back if the task stops).
-    #[serde(default)]
-    pub open_transaction: u64,
-    /// Replication paused until it starts again by itself: why (a database does not answer,
-    /// or a failure about to be tried again).
-    #[serde(default)]
-    pub waiting: Option<String>,
-    /// Constraints the full load left to check once replication has caught up, not checked
-    /// yet (see [`deferred`]): the task is not ready to cut over before.
-    #[serde(default)]
-    pub constraints_pending: u64,
-    /// Those checked that do not hold: the object, the server's words and what to do.
-    #[serde(default)]
-    pub constraint_failures: Vec<String>,
-}
-
-impl CdcStats {
-    /// The figures on one line (progress lines, the Monitor's status).
-    pub fn line(&self) -> String {
-        let (i, u, d): (u64, u64, u64) = self.tables.iter().fold((0, 0, 0), |a, (_, t)| {
-            (a.0 + t.inserts, a.1 + t.updates, a.2 + t.deletes)
-        });
-        format!(
-            "{}: read {} applied {} ({} changes: {i} inserts, {u} updates, {d} deletes); {:.0} in/s, {:.0} applied/s; latency source {:.1} s, target {:.1} s; backlog {}{}{}{}{}{}",
-            self.phase,
-            self.read_position,
-            self.checkpoint,
-            self.applied,
-            self.incoming_per_s,
-            self.applied_per_s,
-            self.source_latency_s,
-            self.target_latency_s,
-            self.backlog,
-            match self.tables.iter().map(|t| t.1.cached).sum::<u64>() {
-                0 => String::new(),
-                n => format!(" ({n} cached until their table is loaded)"),
-            },
-            if self.open_transaction > 0 {
-                format!(
-                    "; inside a large source transaction: {} of its changes applied, uncommitted",
-                    self.open_transaction
-                )
-            } else {
-                String::new()
-            },
-            match self.constraints_pending {
-                0 => String::new(),
-                n => format!("; {n} constraints to check once caught up"),
-            },
-            match self.constraint_failures.len() {
-                0 => String::new(),
-                1 => "; 1 constraint does not hold (see the log)".into(),
-                n => format!("; {n} constraints do not hold (see the log)"),
-            },
-            match (&self.waiting, self.ready_to_cut_over) {
-                (Some(w), _) => format!("; paused: {w}"),
-                (None, true) => "; ready to cut over".into(),
-                (None, false) => String::new(),
-            }
-        )
-    }
-}
 
 /// The outcome of a replicating task that stopped cleanly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,16 +45,6 @@ fn fail(endpoint: &Connection, reason: String) -> Error {
         endpoint: endpoint.endpoint.label(),
         reason,
     }
-}
-
-/// A replica id for this task's binary log reader, stable per task and away from the small ids
-/// servers are given.
-fn server_id(task: &str) -> u32 {
-    let mut h: u32 = 2_166_136_261;
-    for b in task.bytes() {
-        h = (h ^ b as u32).wrapping_mul(16_777_619);
-    }
-    1_000_000 + h % 1_000_000_000
 }
 
 fn now_unix() -> f64 {
@@ -163,8 +68,7 @@ pub async fn run_cdc(
     start: Option<StartAt>,
 ) -> Result<CdcSummary> {
     let step = |m: String| events(TaskEvent::Step(m));
-    let pg = source.endpoint.engine == Engine::Postgres;
-    if source.endpoint.engine == Engine::Sqlite {
+    let Some(log) = crate::engines::of(source.endpoint.engine).change_log() else {
         let c = checks::run(source, &[]).await;
         let why = c
             .iter()
@@ -172,7 +76,7 @@ pub async fn run_cdc(
             .map(|c| format!("{} ({})", c.detail, c.fix))
             .unwrap_or_default();
         return Err(fail(source, format!("replication is not possible: {why}")));
-    }
+    };
     let stop_at = task
         .stop_at
         .as_deref()
@@ -196,18 +100,10 @@ pub async fn run_cdc(
             step("the start position is not used: the task resumes from its checkpoint".into());
             None
         }
-        Some(StartAt::Gtid(g)) if !pg => {
-            let p = binlog::gtid_state_position(source, &g).await?;
+        Some(StartAt::Gtid(g)) => {
+            let p = log.gtid_position(source, &g).await?;
             step(format!("GTID {g} ends at {p} in the binary log"));
             Some(p)
-        }
-        Some(StartAt::Gtid(g)) => {
-            return Err(fail(
-                source,
-                format!(
-                    "the start position {g} is a MariaDB GTID: a PostgreSQL source starts at an LSN (X/Y)"
-                ),
-            ));
         }
         Some(StartAt::At(p)) if !p.fits(source.endpoint.engine) => {
             return Err(fail(
@@ -239,9 +135,9 @@ pub async fn run_cdc(
         let p0 = match &checkpoint {
             Some(c) => c.position.clone(),
             None => {
-                let p = start_position(task, source, &events).await?;
+                let p = start_position(task, source, log, &events).await?;
                 // (Its GTID state: a failover during the load finds the load's start by it.)
-                let gtid = binlog::gtid_at(source, &p).await;
+                let gtid = log.gtid_at(source, &p).await;
                 let c = Checkpoint {
                     position: p.clone(),
                     phase: "full-load".into(),
@@ -276,13 +172,13 @@ pub async fn run_cdc(
     }
     // Set on the target: every session starts from the checkpoint there.
     if checkpoint.is_none() {
-        let now = start_position(task, source, &events).await?;
+        let now = start_position(task, source, log, &events).await?;
         // A slot begins where it was created: an earlier position cannot be read.
         let p = match start {
-            Some(p) if !pg || p.reached(&now) => p,
+            Some(p) if log.reads_back() || p.reached(&now) => p,
             _ => now,
         };
-        let gtid = binlog::gtid_at(source, &p).await;
+        let gtid = log.gtid_at(source, &p).await;
         let c = Checkpoint {
             position: p,
             phase: "cdc".into(),
@@ -299,7 +195,7 @@ pub async fn run_cdc(
         events: events.clone(),
         cancel: cancel.clone(),
         stop_at,
-        pg,
+        log,
         load: gate.clone(),
     };
     let mut stats = CdcStats::default();
@@ -337,10 +233,8 @@ pub async fn run_cdc(
         let end = match &r {
             Ok(s) if s.failed() > 0 => Err("the full load failed".to_string()),
             Ok(_) if load_cancel.load(Ordering::Relaxed) => Err("stopped".to_string()),
-            Ok(_) if pg => pglogical::current_position(source)
-                .await
-                .map_err(|e| e.to_string()),
-            Ok(_) => binlog::current_position(source)
+            Ok(_) => log
+                .current_position(source)
                 .await
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
@@ -401,7 +295,8 @@ struct Session<'a> {
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<AtomicBool>,
     stop_at: Option<StopAt>,
-    pg: bool,
+    /// The source's change log.
+    log: &'static dyn ChangeLog,
     /// The full load running beside replication (full-load-and-cdc, until it ends).
     load: Option<Arc<cached::LoadGate>>,
 }
@@ -607,48 +502,42 @@ fn not_loaded(cache: &Option<Cached>, table: &str) -> Option<Load> {
 
 /// Whether the source is past the stop `s` now: its log position is at or beyond it, or (a
 /// time) this machine's clock is more than a second beyond it.
-async fn quiet_past(s: &StopAt, source: &Connection, pg: bool) -> Result<bool> {
+async fn quiet_past(s: &StopAt, source: &Connection, log: &dyn ChangeLog) -> Result<bool> {
     Ok(match s {
         StopAt::CommitTime(ms) => (now_unix() * 1000.0) as i64 > ms + 1000,
-        StopAt::Position(p) => {
-            let now = if pg {
-                pglogical::current_position(source).await?
-            } else {
-                binlog::current_position(source).await?
-            };
-            now.reached(p)
-        }
+        StopAt::Position(p) => log.current_position(source).await?.reached(p),
     })
 }
 
-/// Where a capture starting now begins: the binary log's position, or the task's replication
-/// slot (created with its publication of the task's tables when missing).
+/// Where a capture starting now begins: the log's end, or the task's replication slot (made
+/// with a publication of the task's tables when missing).
 async fn start_position(
     task: &Task,
     source: &Connection,
+    log: &dyn ChangeLog,
     events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
 ) -> Result<Position> {
-    if source.endpoint.engine != Engine::Postgres {
-        return binlog::current_position(source).await;
+    let mut tables = Vec::new();
+    if log.publishes_tables() {
+        let engine = source.endpoint.engine;
+        let catalog = crate::engines::discover::discover(source, &Default::default()).await?;
+        let plans = crate::tasks::plan_tables(&task.mappings, &catalog, engine, engine)?;
+        tables = plans
+            .iter()
+            .map(|p| format!("{}.{}", p.source_schema, p.source_table))
+            .collect();
+        if tables.is_empty() {
+            return Err(fail(source, "the task selects no table".into()));
+        }
     }
-    let catalog = crate::discovery::discover(source, &Default::default()).await?;
-    let plans =
-        crate::tasks::plan_tables(&task.mappings, &catalog, Engine::Postgres, Engine::Postgres)?;
-    let tables: Vec<String> = plans
-        .iter()
-        .map(|p| format!("{}.{}", p.source_schema, p.source_table))
-        .collect();
-    if tables.is_empty() {
-        return Err(fail(source, "the task selects no table".into()));
-    }
-    let (p, created) = pglogical::ensure_slot(source, &task.name, &tables).await?;
-    if created {
+    let started = log.start(source, &task.name, &tables).await?;
+    if let Some(what) = started.created {
         events(TaskEvent::Step(format!(
-            "created replication slot {} at {p} (it keeps WAL until the task applies it; drop it with the task)",
-            pglogical::slot_name(&task.name)
+            "created {what} at {} (it keeps WAL until the task applies it; drop it with the task)",
+            started.position
         )));
     }
-    Ok(p)
+    Ok(started.position)
 }
 
 fn report_checks(step: &impl Fn(String), found: &[checks::Check]) {

@@ -12,12 +12,12 @@
 
 use std::collections::HashMap;
 
-use super::binlog::TableMeta;
 use super::{Op, Txn};
 use crate::endpoints::{Connection, Engine};
+use crate::engines::change::TableMeta;
+use crate::engines::values::{self, Kind};
 use crate::error::{Error, Result};
 use crate::model::DataType;
-use crate::tasks::values::{self, Kind};
 use crate::tasks::{Prepared, source};
 
 /// Rows evaluated in one SELECT.
@@ -329,11 +329,11 @@ impl Shaper {
             sqlx::Error::Database(d) => EvalError::Row(format!(
                 "the source could not evaluate the task's filter or expressions for this row: {d}"
             )),
-            e => EvalError::Fatal(Error::Query {
-                endpoint: self.source.endpoint.label(),
-                context: "evaluating the task's filters and expressions for replicated rows".into(),
-                message: crate::error::sql_message(&e),
-            }),
+            e => EvalError::Fatal(Error::query(
+                self.source.endpoint.label(),
+                "evaluating the task's filters and expressions for replicated rows",
+                &e,
+            )),
         })?;
         let mut out: Vec<Option<Eval>> = (0..rows.len()).map(|_| None).collect();
         for r in answer {
@@ -356,6 +356,7 @@ impl Shaper {
                         endpoint: self.source.endpoint.label(),
                         context: "evaluating the task's filters and expressions".into(),
                         message: "the source's answer left a row out".into(),
+                        cause: crate::error::Cause::Statement,
                     })
                 })
             })

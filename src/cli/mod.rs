@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::discovery::{DiscoverOptions, discover_with_progress};
 use crate::endpoints::{Connection, Endpoint, Password, test_connection};
+use crate::engines::discover::{DiscoverOptions, discover_with_progress};
 use crate::error::{Error, Result};
 use crate::project::Project;
 
@@ -396,7 +396,7 @@ async fn execute(command: Command) -> Result<()> {
                 }
             };
             let b = bar.clone();
-            let progress = std::sync::Arc::new(move |p: &crate::discovery::Progress| {
+            let progress = std::sync::Arc::new(move |p: &crate::engines::discover::Progress| {
                 b.set_message(if p.total > 0 {
                     format!("{} ({}/{} tables)", p.step, p.done, p.total)
                 } else {
@@ -471,7 +471,7 @@ async fn execute(command: Command) -> Result<()> {
         Command::Slots(t) => {
             let (e, pw) = t.resolve()?;
             let c = Connection::open(&e, pw).await?;
-            let slots = crate::cdc::pglogical::slots(&c).await;
+            let slots = crate::engines::postgres::pgoutput::slots(&c).await;
             c.close().await;
             println!(
                 "{:<40} {:<12} {:<7} {:<14} WAL held",
@@ -516,10 +516,10 @@ async fn execute(command: Command) -> Result<()> {
             let s = Connection::open(&se, sp).await?;
             let t = Connection::open(&te, tp).await?;
             if s.engine() == crate::endpoints::Engine::Postgres {
-                crate::cdc::pglogical::drop_slot(&s, &task).await?;
+                crate::engines::postgres::pgoutput::drop_slot(&s, &task).await?;
                 println!(
                     "dropped replication slot and publication {}",
-                    crate::cdc::pglogical::slot_name(&task)
+                    crate::engines::postgres::pgoutput::slot_name(&task)
                 );
             }
             crate::cdc::apply::clear_checkpoint(&t, &task).await?;
@@ -585,7 +585,7 @@ async fn execute(command: Command) -> Result<()> {
             let (t, (se, sp), (te, tp)) = project_task(&project, &task)?;
             let source = Connection::open(&se, sp).await?;
             let target = Connection::open(&te, tp).await?;
-            let checks = crate::tasks::premigration::run(&t, &source, &target).await;
+            let checks = crate::runner::premigration::run(&t, &source, &target).await;
             source.close().await;
             target.close().await;
             let checks = checks?;
@@ -747,6 +747,7 @@ async fn execute(command: Command) -> Result<()> {
                         "{} (--allow-partial accepts a partial schema)",
                         parts.join("; ")
                     ),
+                    cause: crate::error::Cause::Statement,
                 });
             }
             Ok(())

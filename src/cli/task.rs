@@ -374,6 +374,7 @@ pub(super) fn replicated(s: crate::cdc::run::CdcSummary, json: bool) -> Result<(
                 "{} tables failed or do not match; replication did not start",
                 f.failed()
             ),
+            cause: crate::error::Cause::Statement,
         });
     }
     let suspended: Vec<&str> = s
@@ -388,6 +389,7 @@ pub(super) fn replicated(s: crate::cdc::run::CdcSummary, json: bool) -> Result<(
             endpoint: "replication".into(),
             context: "applying changes".into(),
             message: format!("tables suspended: {}", suspended.join(", ")),
+            cause: crate::error::Cause::Statement,
         });
     }
     Ok(())
@@ -774,6 +776,7 @@ pub(super) async fn run_task(
             endpoint: te.label(),
             context: "migrating".into(),
             message,
+            cause: crate::error::Cause::Statement,
         });
     }
     Ok(())

@@ -156,7 +156,7 @@ pub async fn apply_with(
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Applied> {
     let mut todo: Vec<(String, Phase, &str)> = vec![];
-    for (p, (oi, si)) in crate::conversion::order::ordered_phases(report, phase) {
+    for (p, (oi, si)) in crate::assessment::order::ordered_phases(report, phase) {
         let o = &report.objects[oi];
         todo.push((object_label(o), p, o.target[si].sql.as_str()));
     }

@@ -10,15 +10,7 @@ use super::names::Names;
 use crate::ddl::classify::QualifiedName;
 use crate::ddl::parse::parse_one;
 
-/// One converted data statement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DataStatement {
-    pub table: String,
-    pub rows: usize,
-    pub sql: String,
-    /// Source line.
-    pub line: usize,
-}
+pub use crate::assessment::DataStatement;
 
 /// A data statement that could not be converted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -86,7 +86,7 @@ fn for_column(check: &str, col: &str) -> String {
     {
         col.to_string()
     } else {
-        format!("\"{}\"", col.replace('"', "\"\""))
+        crate::sqltext::quoted_ident(col, crate::sqltext::IdentQuote::Double)
     };
     let mut from = 0;
     while let Some(p) = crate::sqltext::find_keyword(&e.to_ascii_uppercase(), "VALUE", from) {

@@ -147,7 +147,10 @@ pub fn convert_default(raw: &str, target_type: &str, dialect: Dialect, rules: &R
                 target.label()
             ));
         }
-        return Default::Value(format!("'{}'", text.replace('\'', "''")));
+        return Default::Value(crate::sqltext::string_literal(
+            &text,
+            crate::sqltext::Escapes::Standard,
+        ));
     }
     if let Some(bits) = lower.strip_prefix("b'") {
         return Default::Value(match target {

@@ -498,7 +498,14 @@ impl Finisher {
                         )
                     }
                     ("chr", 1) => match args[0].parse::<u32>().ok().and_then(char::from_u32) {
-                        Some(c) => format!("'{}'", c.to_string().replace('\'', "''")),
+                        Some(c) => crate::conversion::names::literal(
+                            if my {
+                                Dialect::MySql
+                            } else {
+                                Dialect::Postgres
+                            },
+                            &c.to_string(),
+                        ),
                         None if my => format!("CHAR({} USING utf8mb4)", args[0]),
                         None => format!("char({})", args[0]),
                     },

@@ -121,14 +121,14 @@ pub fn fold(src: &Source) -> (Source, Folded) {
                 i += 1;
             }
             let Some((seq, col)) = found else { continue };
-            let seq_name = seq.rsplit('.').next().unwrap_or(&seq).trim_matches('"');
+            let seq_name = crate::sqltext::unquote_ident(seq.rsplit('.').next().unwrap_or(&seq));
             if !sequences.contains(&seq_name.to_uppercase()) {
                 continue;
             }
             used.push((
                 seq_name.to_uppercase(),
                 tr.table.clone(),
-                col.trim_matches('"').to_string(),
+                crate::sqltext::unquote_ident(&col),
             ));
             let gone = keep.is_empty();
             folded.triggers.push((

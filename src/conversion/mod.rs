@@ -15,7 +15,6 @@ pub mod fold;
 pub mod group_by;
 pub mod ledger;
 pub mod names;
-pub mod order;
 pub mod pg_triggers;
 pub mod procedural;
 pub mod rules;
@@ -191,7 +190,7 @@ pub async fn load_endpoint(
     password: Option<crate::endpoints::Password>,
 ) -> Result<Source> {
     let conn = crate::endpoints::Connection::open(endpoint, password).await?;
-    let catalog = crate::discovery::discover(&conn, &Default::default()).await;
+    let catalog = crate::engines::discover::discover(&conn, &Default::default()).await;
     conn.close().await;
     Ok(Source::from_catalog(&endpoint.url(), catalog?))
 }

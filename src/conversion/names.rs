@@ -4,6 +4,7 @@
 //! and schema mapping (MySQL: a schema is a database; SQLite: one namespace, other schemas'
 //! tables are prefixed with the schema name).
 
+use crate::sqltext::{Escapes, IdentQuote, quoted_ident, string_literal};
 use std::collections::{BTreeMap, HashSet};
 
 use crate::ddl::Dialect;
@@ -202,7 +203,7 @@ pub fn max_ident(target: Dialect) -> usize {
 /// elsewhere.
 pub fn quote_for(target: Dialect, name: &str) -> String {
     match target {
-        Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+        Dialect::MySql => quoted_ident(name, IdentQuote::Backtick),
         Dialect::Sqlite => {
             let q = quote_pg(name);
             if !q.starts_with('"') && SQLITE_RESERVED.contains(&name) {
@@ -227,8 +228,21 @@ pub fn quote_pg(name: &str) -> String {
     if simple && !PG_RESERVED.contains(&name) {
         name.to_string()
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        quoted_ident(name, IdentQuote::Double)
     }
+}
+
+/// How `target` reads a string literal's inside.
+pub fn escapes(target: Dialect) -> Escapes {
+    match target {
+        Dialect::MySql => Escapes::Backslash,
+        _ => Escapes::Standard,
+    }
+}
+
+/// `s` as a string literal of `target`.
+pub fn literal(target: Dialect, s: &str) -> String {
+    string_literal(s, escapes(target))
 }
 
 /// FNV-1a, for short deterministic suffixes.

@@ -24,7 +24,7 @@ pub type Assignments = Vec<(String, String)>;
 pub fn sqlite_body(tr: &Trigger) -> (String, Option<String>) {
     match tr.definition.as_deref() {
         Some(d) if d.trim_start().to_ascii_uppercase().starts_with("CREATE") => {
-            let t = crate::discovery::sqlite::parse_trigger(&tr.name, &tr.table, d);
+            let t = crate::engines::sqlite::discover::parse_trigger(&tr.name, &tr.table, d);
             (t.body, t.condition)
         }
         _ => (tr.body.clone(), tr.condition.clone()),

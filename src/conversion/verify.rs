@@ -1,5 +1,5 @@
 //! Verified conversion: before a report calls an object Automatic, its converted statements are
-//! applied on a real engine of the target's kind, in dependency order ([`super::order`]), in a
+//! applied on a real engine of the target's kind, in dependency order ([`crate::assessment::order`]), in a
 //! scratch area that leaves no trace:
 //! - PostgreSQL: one transaction, rolled back at the end; the statements run in batches, each
 //!   behind a savepoint, and a batch that fails is run again statement by statement to name the
@@ -200,11 +200,7 @@ pub async fn verify(
 }
 
 fn scratch_error(what: &str, e: &sqlx::Error) -> Error {
-    Error::Query {
-        endpoint: what.into(),
-        context: "opening the scratch area for verification".into(),
-        message: crate::error::sql_message(e),
-    }
+    Error::query(what.into(), "opening the scratch area for verification", e)
 }
 
 /// A unique name for this run's scratch objects.
@@ -244,11 +240,8 @@ async fn pg_scratch_database(c: &Connection) -> Option<(String, Connection)> {
 /// A session on `c` for verification, and the product and version it runs.
 async fn open_session(c: &Connection) -> Result<(Session, String)> {
     let label = c.endpoint.label();
-    let fail = |e: sqlx::Error| Error::Query {
-        endpoint: label.clone(),
-        context: "opening a session for verification".into(),
-        message: crate::error::sql_message(&e),
-    };
+    let fail =
+        |e: sqlx::Error| Error::query(label.clone(), "opening a session for verification", &e);
     match &c.pool {
         Pool::Postgres(p) => {
             let mut s = Session::Postgres(p.acquire().await.map_err(fail)?);
@@ -296,7 +289,7 @@ impl Plan {
         rename: bool,
     ) -> Result<Plan> {
         if !rename {
-            let statements = super::order::ordered_phases(report, None)
+            let statements = crate::assessment::order::ordered_phases(report, None)
                 .into_iter()
                 .map(|(_, (o, s))| (Some(o), report.objects[o].target[s].sql.clone()))
                 .collect();
@@ -342,7 +335,7 @@ impl Plan {
         for o in &shadow.objects {
             matched.push(index.get_mut(&key(o)).and_then(|v| v.pop()));
         }
-        let statements = super::order::ordered_phases(&shadow, None)
+        let statements = crate::assessment::order::ordered_phases(&shadow, None)
             .into_iter()
             .map(|(_, (o, s))| (matched[o], shadow.objects[o].target[s].sql.clone()))
             .collect();
@@ -466,6 +459,7 @@ async fn prepare_mysql(session: &mut Session, plan: &Plan) -> Result<()> {
             endpoint: "MySQL/MariaDB".into(),
             context: "creating a scratch database for verification (needs CREATE and DROP)".into(),
             message: server_message(&e),
+            cause: crate::error::Cause::of(&e),
         })?;
     }
     let default = plan
@@ -481,17 +475,17 @@ async fn prepare_mysql(session: &mut Session, plan: &Plan) -> Result<()> {
                 endpoint: "MySQL/MariaDB".into(),
                 context: "verification".into(),
                 message: server_message(&e),
+                cause: crate::error::Cause::of(&e),
             })?;
     }
     Ok(())
 }
 
 async fn pg_exec(session: &mut Session, sql: &str) -> Result<()> {
-    session.exec(sql).await.map_err(|e| Error::Query {
-        endpoint: "PostgreSQL".into(),
-        context: "verifying the conversion".into(),
-        message: crate::error::sql_message(&e),
-    })
+    session
+        .exec(sql)
+        .await
+        .map_err(|e| Error::query("PostgreSQL".into(), "verifying the conversion", &e))
 }
 
 /// SQLite checks little when a view or trigger is created: a view is read, and a trigger's

@@ -406,7 +406,10 @@ impl VisitorMut for Rewriter<'_> {
                     self.schema.clone()
                 };
                 let q = self.names.qualified(&schema, seq);
-                expr(&format!("{func}('{}')", q.replace('\'', "''")))
+                expr(&format!(
+                    "{func}({})",
+                    super::names::literal(self.names.target, &q)
+                ))
             }
             // MySQL charset introducers: _utf8mb4'x' → 'x'
             Expr::Prefixed { prefix, value } if prefix.value.starts_with('_') => {

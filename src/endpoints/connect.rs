@@ -375,11 +375,9 @@ impl Connection {
         if let Some(o) = &self.observer {
             o(context);
         }
-        self.query_text(sql).await.map_err(|e| Error::Query {
-            endpoint: self.endpoint.label(),
-            context: context.to_string(),
-            message: crate::error::sql_message(&e),
-        })
+        self.query_text(sql)
+            .await
+            .map_err(|e| Error::query(self.endpoint.label(), context, &e))
     }
 
     /// The first value of the first row.
@@ -562,11 +560,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn server_info(conn: &Connection, connect_ms: f64) -> Result<ServerInfo> {
-    let mut samples = conn.round_trips(5).await.map_err(|e| Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: "round-trip check".into(),
-        message: crate::error::sql_message(&e),
-    })?;
+    let mut samples = conn
+        .round_trips(5)
+        .await
+        .map_err(|e| Error::query(conn.endpoint.label(), "round-trip check", &e))?;
     samples.sort();
     let latency_ms = ms(samples[samples.len() / 2]);
     let ctx = "reading the server version";
@@ -701,5 +698,6 @@ fn empty(conn: &Connection, ctx: &str) -> Error {
         endpoint: conn.endpoint.label(),
         context: ctx.into(),
         message: "no row returned".into(),
+        cause: crate::error::Cause::Statement,
     }
 }

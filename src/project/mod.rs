@@ -40,14 +40,7 @@ pub struct ConversionSettings {
     pub edits: Vec<ObjectEdit>,
 }
 
-/// The user's SQL for one object of a conversion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ObjectEdit {
-    pub kind: crate::ddl::ObjectKind,
-    pub schema: String,
-    pub name: String,
-    pub sql: String,
-}
+pub use crate::assessment::ObjectEdit;
 
 impl Default for Project {
     fn default() -> Self {

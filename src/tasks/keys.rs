@@ -14,19 +14,15 @@
 //! recorded with a query counting the rows that point nowhere, and checked the same way once the
 //! tables are loaded.
 
-use super::values::{quote, text_literal};
 use super::{Prepared, SchemaFailure};
 use crate::endpoints::{Connection, Engine};
+use crate::engines::values::{quote, text_literal};
 use crate::error::{Error, Result, sql_message};
 
 const TABLE: &str = "tugboat_detached_keys";
 
 fn failed(conn: &Connection, context: &str, e: sqlx::Error) -> Error {
-    Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: context.into(),
-        message: sql_message(&e),
-    }
+    Error::query(conn.endpoint.label(), context, &e)
 }
 
 /// A key that references the table, as it is recorded.

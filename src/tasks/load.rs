@@ -133,10 +133,12 @@ pub(super) async fn ensure_key(ctx: &Ctx, p: &Prepared, sql: &str) -> Result<()>
     // An in-memory sort where the server can afford it: TPC-H lineitem's key in 3.5 s
     // instead of 4.4 s with the default 64 MB.
     let sql = format!("SET LOCAL maintenance_work_mem = '256MB'; {sql}");
-    t.execute(&sql).await.map_err(|e| Error::Query {
-        endpoint: t.endpoint.label(),
-        context: format!("building the primary key of {}", p.target_sql),
-        message: crate::error::sql_message(&e),
+    t.execute(&sql).await.map_err(|e| {
+        Error::query(
+            t.endpoint.label(),
+            format!("building the primary key of {}", p.target_sql),
+            &e,
+        )
     })?;
     tracing::info!(target: "tugboat::tasks", "{}: primary key built in {:.1} s", p.label, started.elapsed().as_secs_f64());
     Ok(())
@@ -514,26 +516,10 @@ pub(super) async fn load_ranges(
 }
 
 /// Whether an error is a lost or refused connection (to either side), which is worth waiting
-/// out, rather than something the data or the schema caused.
+/// out, rather than something the data or the schema caused: decided by the error's cause
+/// ([`Error::is_transient`]), never by its words.
 pub(super) fn transient(e: &Error) -> bool {
-    let m = e.to_string().to_ascii_lowercase();
-    [
-        "connection refused",
-        "connection reset",
-        "broken pipe",
-        "pool timed out",
-        "unexpected eof",
-        "error communicating with database",
-        "terminating connection",
-        "server closed the connection",
-        "lost connection",
-        "server has gone away",
-        "connection closed",
-        "attempted to acquire a connection on a closed pool",
-        "expected to read",
-    ]
-    .iter()
-    .any(|s| m.contains(s))
+    e.is_transient()
 }
 
 /// Runs `f(attempt)` until it succeeds, fails for another reason than a lost connection, or

@@ -149,7 +149,7 @@ impl TableMappings {
         for (n, r) in rules.iter().enumerate() {
             let id = r
                 .get("rule-id")
-                .map(|x| x.to_string().trim_matches('"').to_string())
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
                 .unwrap_or_else(|| (n + 1).to_string());
             let s = |o: &Value, k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
             let loc = r.get("object-locator").cloned().unwrap_or(Value::Null);

@@ -12,18 +12,16 @@
 //! duplicates, no missing rows). After the load each table is validated ([`validate`]): counts,
 //! then every row compared on its primary key.
 
+pub mod deferred;
 mod keys;
 pub mod mappings;
-pub mod pgbinary;
-pub mod premigration;
 pub mod progress;
+pub mod replication;
 pub mod rows;
 pub mod sink;
 pub mod source;
-pub mod spatial;
 pub mod state;
 pub mod validate;
-pub mod values;
 
 use std::sync::Arc;
 
@@ -34,9 +32,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ddl::Dialect;
 use crate::endpoints::{Connection, Engine};
+use crate::engines::values::{self, Kind};
 use crate::error::{Error, Result};
 use mappings::{TableMappings, TablePlan};
-use values::Kind;
 
 mod load;
 mod setup;
@@ -67,7 +65,7 @@ pub async fn run(
 
 /// [`run`]; `replicated`: a full-load-and-cdc task's load, with replication running beside it
 /// (constraints that check existing rows wait until replication has caught up: see
-/// [`crate::cdc::deferred`]).
+/// [`deferred`]).
 pub async fn run_with(
     task: &Task,
     source: &Connection,
@@ -148,7 +146,7 @@ pub async fn run_with(
             "creating keys, indexes and triggers (post-data)".into(),
         ));
         let applied = if replicated {
-            crate::cdc::deferred::post_data(&report, target, &task.name).await?
+            deferred::post_data(&report, target, &task.name).await?
         } else {
             crate::conversion::apply::apply(
                 &report,

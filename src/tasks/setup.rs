@@ -84,7 +84,7 @@ pub(super) async fn prepare(
     let s = &task.settings;
     let step = |m: &str| events(TaskEvent::Step(m.to_string()));
     step("reading the source catalog");
-    let mut catalog = crate::discovery::discover(source, &Default::default()).await?;
+    let mut catalog = crate::engines::discover::discover(source, &Default::default()).await?;
     // Tugboat's own control tables (a database that was a target before) are not data.
     for sc in &mut catalog.schemas {
         sc.tables.retain(|t| !t.name.starts_with("tugboat_"));
@@ -215,7 +215,7 @@ pub(super) async fn prepare(
 
     // Target columns as they are now.
     step("reading the target catalog");
-    let tcat = crate::discovery::discover(target, &Default::default()).await?;
+    let tcat = crate::engines::discover::discover(target, &Default::default()).await?;
     let mut prepared = vec![];
     for p in &plans {
         let grown = replicating.then(|| added_since(p, &tcat, target)).flatten();

@@ -4,13 +4,13 @@
 //! (MySQL, SQLite), as DMS does, since tables load in any order.
 
 use super::mappings::TablePlan;
-use super::pgbinary::{self, BinType};
 use super::rows::Rows;
-use super::values::{self, Kind, pg_copy_field, quote};
 use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
-use crate::error::{Error, Result};
+use crate::engines::postgres::copy_binary::{self, BinType};
+use crate::engines::values::{self, Kind, pg_copy_field, quote};
+use crate::error::{Cause, DbFailure, Error, Result};
 
 /// The target table's name as it is on an engine (SQLite has no schemas: other schemas' tables
 /// carry the schema as a prefix, as the converter names them).
@@ -35,11 +35,12 @@ pub fn target_sql(engine: Engine, p: &TablePlan, actual_name: &str) -> String {
     }
 }
 
-fn write_error(conn: &Connection, p: &Prepared, e: impl std::fmt::Display) -> Error {
+fn write_error(conn: &Connection, p: &Prepared, e: DbFailure) -> Error {
     Error::Query {
         endpoint: conn.endpoint.label(),
         context: format!("loading {} into {}", p.label, p.target_sql),
-        message: e.to_string(),
+        message: e.message,
+        cause: e.cause,
     }
 }
 
@@ -77,7 +78,7 @@ pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
     };
     conn.execute(&sql)
         .await
-        .map_err(|e| write_error(conn, p, crate::error::sql_message(&e)))?;
+        .map_err(|e| write_error(conn, p, e.into()))?;
     Ok(())
 }
 
@@ -234,7 +235,7 @@ fn copy_row_binary(
 ) -> std::result::Result<Fixed, String> {
     let start = buf.len();
     let mut f = Fixed::default();
-    pgbinary::push_row_head(buf, types.len());
+    copy_binary::push_row_head(buf, types.len());
     for (i, v) in rows.row(r).enumerate() {
         // The usual cases first, without fix_value's result travelling through memory (through
         // fix_value, Tugboat took 19.2 s of CPU on the TPC-H load instead of 17.5 s): nothing
@@ -247,7 +248,7 @@ fn copy_row_binary(
                 Fixes::All => false,
             }
         {
-            if let Err(e) = pgbinary::push_value(buf, types[i], v) {
+            if let Err(e) = copy_binary::push_value(buf, types[i], v) {
                 buf.truncate(start);
                 return Err(format!("column {}: {e}", p.columns[i].0));
             }
@@ -256,13 +257,13 @@ fn copy_row_binary(
         let mut clean = None;
         let pushed = match v.map(|v| fix_value(p, (i, how[i]), v, zero, &mut f, &mut clean)) {
             None | Some(Ok(None)) => {
-                pgbinary::push_null(buf);
+                copy_binary::push_null(buf);
                 Ok(())
             }
-            Some(Ok(Some((fixed, "")))) => pgbinary::push_value(buf, types[i], &fixed)
+            Some(Ok(Some((fixed, "")))) => copy_binary::push_value(buf, types[i], &fixed)
                 .map_err(|e| format!("column {}: {e}", p.columns[i].0)),
             Some(Ok(Some((fixed, suffix)))) => {
-                pgbinary::push_value(buf, types[i], &format!("{fixed}{suffix}"))
+                copy_binary::push_value(buf, types[i], &format!("{fixed}{suffix}"))
                     .map_err(|e| format!("column {}: {e}", p.columns[i].0))
             }
             Some(Err(e)) => Err(e),
@@ -336,37 +337,27 @@ enum Writer {
 }
 
 impl Writer {
-    async fn open(conn: &Connection, per_batch: bool) -> std::result::Result<Writer, String> {
+    async fn open(conn: &Connection, per_batch: bool) -> std::result::Result<Writer, DbFailure> {
         Ok(match &conn.pool {
             Pool::Postgres(pool) if per_batch => Writer::Pg(pool.clone()),
             Pool::Postgres(pool) => Writer::PgStream(pool.clone(), None, None),
             Pool::MySql(pool) => {
-                let mut c = pool
-                    .acquire()
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
-                sqlx::raw_sql(WRITER_SESSION_MYSQL)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                let mut c = pool.acquire().await?;
+                sqlx::raw_sql(WRITER_SESSION_MYSQL).execute(&mut *c).await?;
                 Writer::My(c)
             }
             Pool::Sqlite(pool) => {
-                let mut c = pool
-                    .acquire()
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                let mut c = pool.acquire().await?;
                 sqlx::raw_sql(WRITER_SESSION_SQLITE)
                     .execute(&mut *c)
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                    .await?;
                 Writer::Lite(c)
             }
         })
     }
 
     /// Writes `rows` all or nothing; returns the bytes sent.
-    async fn write(&mut self, p: &Prepared, rows: &Rows) -> std::result::Result<u64, String> {
+    async fn write(&mut self, p: &Prepared, rows: &Rows) -> std::result::Result<u64, DbFailure> {
         let cols: Vec<&str> = p.columns.iter().map(|c| c.1.as_str()).collect();
         let kinds: Vec<Kind> = p.columns.iter().map(|c| c.3).collect();
         let head = format!("INSERT INTO {} ({}) VALUES ", p.target_sql, cols.join(", "));
@@ -389,26 +380,18 @@ impl Writer {
                 use sqlx::postgres::PgPoolCopyExt;
                 let buf = copy_text();
                 let bytes = buf.len() as u64;
-                let mut copy = pool
-                    .copy_in_raw(&copy_sql(p, false))
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                let mut copy = pool.copy_in_raw(&copy_sql(p, false)).await?;
                 if let Err(e) = copy.send(buf.into_bytes()).await {
-                    return Err(crate::error::sql_message(&e));
+                    return Err(e.into());
                 }
-                copy.finish()
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                copy.finish().await?;
                 Ok(bytes)
             }
             Writer::My(c) => {
                 let mut bytes = 0;
                 let statements = statements(Engine::MySql, &head, rows, &kinds);
                 if statements.len() > 1 {
-                    sqlx::raw_sql("START TRANSACTION")
-                        .execute(&mut **c)
-                        .await
-                        .map_err(|e| crate::error::sql_message(&e))?;
+                    sqlx::raw_sql("START TRANSACTION").execute(&mut **c).await?;
                 }
                 for sql in &statements {
                     bytes += sql.len() as u64;
@@ -419,14 +402,11 @@ impl Writer {
                         if statements.len() > 1 {
                             let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
                         }
-                        return Err(crate::error::sql_message(&e));
+                        return Err(e.into());
                     }
                 }
                 if statements.len() > 1 {
-                    sqlx::raw_sql("COMMIT")
-                        .execute(&mut **c)
-                        .await
-                        .map_err(|e| crate::error::sql_message(&e))?;
+                    sqlx::raw_sql("COMMIT").execute(&mut **c).await?;
                 }
                 Ok(bytes)
             }
@@ -443,7 +423,7 @@ impl Writer {
                     .await
                 {
                     let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
-                    return Err(crate::error::sql_message(&e));
+                    return Err(e.into());
                 }
                 Ok(bytes)
             }
@@ -452,45 +432,38 @@ impl Writer {
 
     /// Sends rows made by [`copy_row`] (or [`copy_row_binary`]) on the streaming COPY, opened
     /// by the first call; returns the bytes sent.
-    async fn send_copy(&mut self, p: &Prepared, buf: Vec<u8>) -> std::result::Result<u64, String> {
+    async fn send_copy(
+        &mut self,
+        p: &Prepared,
+        buf: Vec<u8>,
+    ) -> std::result::Result<u64, DbFailure> {
         let Writer::PgStream(pool, copy, types) = self else {
             return Err("not a streaming COPY".into());
         };
         use sqlx::postgres::PgPoolCopyExt;
         if copy.is_none() {
-            let mut c = pool
-                .copy_in_raw(&copy_sql(p, types.is_some()))
-                .await
-                .map_err(|e| crate::error::sql_message(&e))?;
+            let mut c = pool.copy_in_raw(&copy_sql(p, types.is_some())).await?;
             if types.is_some() {
-                c.send(pgbinary::HEADER)
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                c.send(copy_binary::HEADER).await?;
             }
             *copy = Some(c);
         }
         let bytes = buf.len() as u64;
         if let Some(c) = copy.as_mut() {
-            c.send(buf)
-                .await
-                .map_err(|e| crate::error::sql_message(&e))?;
+            c.send(buf).await?;
         }
         Ok(bytes)
     }
 
     /// Ends the load: the streaming COPY is committed here.
-    async fn finish(&mut self) -> std::result::Result<(), String> {
+    async fn finish(&mut self) -> std::result::Result<(), DbFailure> {
         if let Writer::PgStream(_, copy, types) = self
             && let Some(mut c) = copy.take()
         {
             if types.is_some() {
-                c.send(pgbinary::TRAILER)
-                    .await
-                    .map_err(|e| crate::error::sql_message(&e))?;
+                c.send(copy_binary::TRAILER).await?;
             }
-            c.finish()
-                .await
-                .map_err(|e| crate::error::sql_message(&e))?;
+            c.finish().await?;
         }
         Ok(())
     }
@@ -544,7 +517,7 @@ pub async fn write(
     policy: ErrorPolicy,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Written> {
-    let err = |e: String| write_error(conn, p, e);
+    let err = |e: DbFailure| write_error(conn, p, e);
     let mut w = Writer::open(conn, policy == ErrorPolicy::LogAndContinue)
         .await
         .map_err(&err)?;
@@ -591,7 +564,7 @@ pub async fn write(
             let buf = match made {
                 Ok(buf) => buf,
                 Err(e) => {
-                    result = Err(err(e));
+                    result = Err(err(e.into()));
                     break 'batches;
                 }
             };
@@ -619,7 +592,7 @@ pub async fn write(
                 }
                 Err(e) if log => exceptions.push((e, batch.row_vec(r))),
                 Err(e) => {
-                    result = Err(err(e));
+                    result = Err(err(e.into()));
                     break 'batches;
                 }
             }
@@ -630,7 +603,8 @@ pub async fn write(
                 bytes += b;
                 done.rows += rows.len() as u64;
             }
-            Err(e) if !log => {
+            // A lost connection is no refused row: the table fails (and is retried).
+            Err(e) if !log || e.cause == Cause::Connection => {
                 result = Err(err(e));
                 break;
             }
@@ -641,7 +615,11 @@ pub async fn write(
                             bytes += b;
                             done.rows += 1;
                         }
-                        Err(e) => exceptions.push((e, rows.row_vec(r))),
+                        Err(e) if e.cause == Cause::Connection => {
+                            result = Err(err(e));
+                            break 'batches;
+                        }
+                        Err(e) => exceptions.push((e.message, rows.row_vec(r))),
                     }
                 }
             }
@@ -677,10 +655,12 @@ async fn record_exceptions(
     rows: &[(String, Vec<Option<String>>)],
 ) -> Result<()> {
     let sql = exceptions_sql(conn.endpoint.engine, task, table, rows);
-    conn.execute(&sql).await.map_err(|e| Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: "recording refused rows in tugboat_apply_exceptions".into(),
-        message: crate::error::sql_message(&e),
+    conn.execute(&sql).await.map_err(|e| {
+        Error::query(
+            conn.endpoint.label(),
+            "recording refused rows in tugboat_apply_exceptions",
+            &e,
+        )
     })?;
     Ok(())
 }

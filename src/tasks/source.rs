@@ -9,10 +9,10 @@ use sqlx::Row;
 use super::Prepared;
 use super::mappings::FilterOp;
 use super::rows::{RawRows, Rows};
-use super::values::quote;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
-use crate::error::{Error, Result};
+use crate::engines::values::quote;
+use crate::error::{DbFailure, Error, Result};
 
 /// `schema.table` of the source, quoted.
 pub fn source_table(engine: Engine, p: &Prepared) -> String {
@@ -34,7 +34,7 @@ pub fn filter_conditions(engine: Engine, filters: &[super::mappings::Filter]) ->
         .map(|f| {
             let c = quote(engine, &f.column);
             let lit = |x: Option<&str>| {
-                x.map(|x| super::values::text_literal(engine, x))
+                x.map(|x| crate::engines::values::text_literal(engine, x))
                     .unwrap_or_else(|| "NULL".into())
             };
             let (v, e) = (lit(f.value.as_deref()), lit(f.end.as_deref()));
@@ -133,7 +133,7 @@ async fn stream<'c, E, DB>(
     batch: usize,
     tx: &tokio::sync::mpsc::Sender<Rows>,
     cancel: &std::sync::atomic::AtomicBool,
-) -> std::result::Result<(), String>
+) -> std::result::Result<(), DbFailure>
 where
     E: sqlx::Executor<'c, Database = DB>,
     DB: PushValue,
@@ -141,23 +141,25 @@ where
     let mut rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch(exec);
     let mut buf = RawRows::new(n, batch);
     while let Some(row) = rows.next().await {
-        let row = row.map_err(|e| e.to_string())?;
+        let row = row?;
         for i in 0..n {
-            DB::push_value(&row, i, &mut buf)?;
+            DB::push_value(&row, i, &mut buf).map_err(DbFailure::from)?;
         }
         if buf.len() >= batch || buf.bytes() >= BATCH_BYTES {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(());
             }
             let room = (buf.bytes() + buf.bytes() / 8).min(BATCH_BYTES + (1 << 20));
-            let full = std::mem::replace(&mut buf, RawRows::with_room(n, batch, room)).finish()?;
+            let full = std::mem::replace(&mut buf, RawRows::with_room(n, batch, room))
+                .finish()
+                .map_err(DbFailure::from)?;
             if tx.send(full).await.is_err() {
                 return Ok(()); // the writer stopped; it reports why
             }
         }
     }
     if !buf.is_empty() {
-        let _ = tx.send(buf.finish()?).await;
+        let _ = tx.send(buf.finish().map_err(DbFailure::from)?).await;
     }
     Ok(())
 }
@@ -184,10 +186,11 @@ pub async fn read_sql(
     tx: tokio::sync::mpsc::Sender<Rows>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
-    let err = |e: String| Error::Query {
+    let err = |e: DbFailure| Error::Query {
         endpoint: conn.endpoint.label(),
         context: format!("reading {what}"),
-        message: e,
+        message: e.message,
+        cause: e.cause,
     };
     let r = match &conn.pool {
         Pool::Postgres(pool) => {
@@ -213,16 +216,15 @@ async fn in_snapshot<DB>(
     batch: usize,
     tx: &tokio::sync::mpsc::Sender<Rows>,
     cancel: &std::sync::atomic::AtomicBool,
-) -> std::result::Result<(), String>
+) -> std::result::Result<(), DbFailure>
 where
     DB: PushValue,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
-    let mut c = pool.acquire().await.map_err(|e| e.to_string())?;
+    let mut c = pool.acquire().await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(begin.to_string()))
         .execute(&mut *c)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let r = stream(&mut *c, sql, n, batch, tx, cancel).await;
     let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
     r

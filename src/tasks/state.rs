@@ -5,11 +5,15 @@
 //! range in `tugboat_range_state` (its bounds, state and rows), so a run that stops reloads only
 //! the ranges that did not finish, with the same bounds.
 
-use super::values::text_literal;
 use crate::endpoints::{Connection, Engine};
+use crate::engines::values::text_literal;
 use crate::error::{Error, Result};
 
 const TABLE: &str = "tugboat_table_state";
+/// Tables whose changes replication no longer applies, and why, kept with its checkpoint: a
+/// task started again keeps them suspended (its checkpoint is past the changes it left out)
+/// until the table is reloaded.
+pub const SUSPENDED: &str = "tugboat_cdc_suspended";
 
 /// A table's or a key range's state as kept on the target (the words stored are DMS-like and
 /// stable: older targets hold them).
@@ -46,11 +50,11 @@ impl Stored {
 const PARTS: &str = "tugboat_range_state";
 
 fn query_error(conn: &Connection, e: sqlx::Error) -> Error {
-    Error::Query {
-        endpoint: conn.endpoint.label(),
-        context: format!("keeping task state in {TABLE}"),
-        message: crate::error::sql_message(&e),
-    }
+    Error::query(
+        conn.endpoint.label(),
+        format!("keeping task state in {TABLE}"),
+        &e,
+    )
 }
 
 /// Creates the control tables if they are not there: the table states, the rows validation
@@ -156,7 +160,7 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     let _ = conn
         .execute(&format!(
             "DELETE FROM {} WHERE task = {t} AND table_name = {tb}",
-            crate::cdc::apply::SUSPENDED
+            SUSPENDED
         ))
         .await;
     Ok(())
@@ -173,12 +177,9 @@ pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
             .map_err(|x| query_error(conn, x))?;
     }
     let _ = conn
-        .execute(&format!(
-            "DELETE FROM {} WHERE task = {t}",
-            crate::cdc::apply::SUSPENDED
-        ))
+        .execute(&format!("DELETE FROM {} WHERE task = {t}", SUSPENDED))
         .await;
-    crate::cdc::deferred::forget(conn, task).await;
+    super::deferred::forget(conn, task).await;
     Ok(())
 }
 

@@ -111,8 +111,8 @@ impl Default for Settings {
             partition_rows: 1_000_000,
             lob_max_kb: None,
             retries: 5,
-            cached_changes: crate::cdc::cached::CACHE_CHANGES,
-            cached_changes_mb: crate::cdc::cached::CACHE_MB,
+            cached_changes: super::replication::CACHE_CHANGES,
+            cached_changes_mb: super::replication::CACHE_MB,
         }
     }
 }
@@ -135,7 +135,7 @@ pub struct Task {
     pub settings: Settings,
     /// Full load, full load then ongoing replication, or replication only.
     #[serde(default)]
-    pub task_type: crate::cdc::TaskType,
+    pub task_type: super::replication::TaskType,
     /// A replicating task stops by itself once every transaction up to this is applied: a
     /// binary log `file:pos`, an LSN `X/Y` or a commit time (`2026-12-02T14:30:00Z`, see
     /// [`crate::cdc::StopAt`]). None: it runs until stopped.
@@ -222,7 +222,7 @@ pub enum TaskEvent {
         failures: Vec<(String, String, String)>,
     },
     /// A replicating task's figures, about once a second.
-    Cdc(Box<crate::cdc::CdcStats>),
+    Cdc(Box<super::replication::CdcStats>),
     /// Rows the target refused, kept in `tugboat_apply_exceptions` (the first ones of a table).
     RowsRefused {
         table: String,

@@ -19,10 +19,10 @@
 //! sides), and said so.
 
 use super::source::{Reader, key_span};
-use super::values::{Kind, quote, select_expr, to_target};
 use super::{KeyRange, Prepared};
 use crate::endpoints::Connection;
 use crate::endpoints::Engine;
+use crate::engines::values::{Kind, quote, select_expr, to_target};
 use crate::error::Result;
 mod checksum_sql;
 use checksum_sql::*;
@@ -90,7 +90,7 @@ pub fn normalise(v: Option<&str>, k: Kind) -> Option<String> {
     let v = v?;
     Some(match k {
         Kind::Binary | Kind::Geometry | Kind::MyGeometry => v.to_ascii_lowercase(),
-        Kind::PgGeo(_) => super::spatial::normalise_pg(v),
+        Kind::PgGeo(_) => crate::engines::spatial::normalise_pg(v),
         Kind::Json | Kind::Array => match serde_json::from_str::<serde_json::Value>(v) {
             Ok(j) => j.to_string(),
             Err(_) => v.to_string(),
@@ -659,11 +659,9 @@ async fn record(
     table: &str,
     failures: &[(String, &str, String, String)],
 ) -> Result<()> {
-    let lit = |s: &str| super::values::text_literal(target.endpoint.engine, s);
-    let q = |e: sqlx::Error| crate::error::Error::Query {
-        endpoint: target.endpoint.label(),
-        context: "recording validation failures".into(),
-        message: crate::error::sql_message(&e),
+    let lit = |s: &str| crate::engines::values::text_literal(target.endpoint.engine, s);
+    let q = |e: sqlx::Error| {
+        crate::error::Error::query(target.endpoint.label(), "recording validation failures", &e)
     };
     target
         .execute(&format!(

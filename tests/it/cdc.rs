@@ -1255,7 +1255,7 @@ async fn a_large_postgres_transaction_reaches_mariadb_whole_through_kill_and_sto
         "the last transaction's truncate emptied side; its insert after it stays"
     );
     // The shared server's slots are few: this task's goes with it.
-    tugboat::cdc::pglogical::drop_slot_named(&src, "tugboat_bigpg")
+    tugboat::engines::postgres::pgoutput::drop_slot_named(&src, "tugboat_bigpg")
         .await
         .expect("drop slot");
 }
@@ -1541,7 +1541,7 @@ async fn a_column_added_on_postgres_while_the_task_was_stopped_is_replicated_on_
     .expect("source table");
     let rows = "SELECT string_agg(id || v || qty, ',' ORDER BY id) FROM w";
     grown_while_stopped(&src_url, &src, rows, "growpg").await;
-    tugboat::cdc::pglogical::drop_slot_named(&src, "tugboat_growpg")
+    tugboat::engines::postgres::pgoutput::drop_slot_named(&src, "tugboat_growpg")
         .await
         .expect("drop slot");
 }
@@ -1617,7 +1617,7 @@ async fn an_idle_task_lets_its_slot_release_the_wal_of_other_tables() {
         .await,
         "0"
     );
-    tugboat::cdc::pglogical::drop_slot_named(&src, "tugboat_idle")
+    tugboat::engines::postgres::pgoutput::drop_slot_named(&src, "tugboat_idle")
         .await
         .expect("drop slot");
 }

@@ -5,8 +5,8 @@ use tugboat::assessment::{Category, Phase, Report};
 use tugboat::conversion::apply::{StatementResult, apply};
 use tugboat::conversion::{RuleSet, Source, convert};
 use tugboat::ddl::{Dialect, ObjectKind, parse_script};
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 
 use crate::support;
 

@@ -6,8 +6,8 @@ use tugboat::assessment::Report;
 use tugboat::conversion::apply::{Applied, StatementResult, apply};
 use tugboat::conversion::{RuleSet, Source, convert};
 use tugboat::ddl::{Dialect, parse_script};
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint, Role};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 use tugboat::model::Catalog;
 
 use crate::support;

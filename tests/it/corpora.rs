@@ -1,8 +1,8 @@
 //! Conformance on the real public sample schemas in `../shared/corpora`: what `tugboat inspect`
 //! finds must match the published object counts and the catalogs' own counts.
 
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 
 use crate::support;
 

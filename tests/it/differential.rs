@@ -12,8 +12,8 @@ use tugboat::assessment::Category;
 use tugboat::conversion::apply::{StatementResult, apply};
 use tugboat::conversion::{RuleSet, Source, convert};
 use tugboat::ddl::{Dialect, ObjectKind, parse_script};
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint, Role};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 use tugboat::model::{Catalog, Column, Table};
 
 use crate::support;
@@ -139,7 +139,7 @@ fn value(c: &Column, k: usize) -> String {
     if !c.data_type.values.is_empty() {
         let v = &c.data_type.values[k % c.data_type.values.len()];
         // Standard SQL quoting, which every engine here reads alike.
-        return tugboat::discovery::quote_literal(tugboat::endpoints::Engine::Postgres, v);
+        return tugboat::engines::discover::quote_literal(tugboat::endpoints::Engine::Postgres, v);
     }
     if t == "year" {
         return (1990 + k).to_string();

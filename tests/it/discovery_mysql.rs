@@ -1,7 +1,7 @@
 //! MariaDB discovery of the fixture schema: types, keys, indexes and code objects as a DBA sees them.
 
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 use tugboat::model::*;
 
 use crate::support;

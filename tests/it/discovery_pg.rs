@@ -1,7 +1,7 @@
 //! PostgreSQL discovery of the fixture schema.
 
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 use tugboat::model::*;
 
 use crate::support;

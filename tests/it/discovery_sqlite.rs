@@ -1,7 +1,7 @@
 //! SQLite discovery, on the embedded demo database.
 
-use tugboat::discovery::{DiscoverOptions, discover};
 use tugboat::endpoints::{Connection, Endpoint};
+use tugboat::engines::discover::{DiscoverOptions, discover};
 use tugboat::model::*;
 
 pub async fn demo_db(dir: &std::path::Path) -> std::path::PathBuf {

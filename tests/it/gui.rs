@@ -711,7 +711,7 @@ fn demo_converts_and_applies_to_its_sqlite_target_without_a_server() {
         let conn = tugboat::endpoints::Connection::open(&p.endpoint, None)
             .await
             .unwrap();
-        let c = tugboat::discovery::discover(&conn, &Default::default())
+        let c = tugboat::engines::discover::discover(&conn, &Default::default())
             .await
             .unwrap();
         conn.close().await;

@@ -14,6 +14,7 @@ mod discovery_sqlite;
 mod gui;
 mod gui_layout;
 mod gui_walkthrough;
+mod layers;
 mod support;
 mod task_values;
 mod tasks;

@@ -3,6 +3,7 @@
 //! task's stop position, and recovery when a side stops answering.
 
 use super::*;
+use crate::engines::NotPlaced;
 
 /// One session: from the target's checkpoint, capture and apply until the task stops, the log
 /// must be read again ([`Ended`]), or it fails.
@@ -19,10 +20,10 @@ pub(super) async fn replicate(
         events,
         cancel,
         stop_at: task_stop,
-        pg,
+        log,
         load,
     } = s;
-    let (source, target, pg) = (*source, *target, *pg);
+    let (source, target, log) = (*source, *target, *log);
     let step = |m: String| events(TaskEvent::Step(m));
     let mut cp = match apply::checkpoint(target, &task.name).await {
         Ok(Some(c)) => c,
@@ -37,62 +38,29 @@ pub(super) async fn replicate(
         }
         Err(e) => return Err(Failure::retry(e)),
     };
-    // A MariaDB checkpoint whose GTID this server's log does not have at that position: the
-    // task points at another server now (a failover to a replica). Its log holds the same
-    // transactions elsewhere: the GTID finds where.
-    if !pg && let Some(g) = cp.gtid.clone() {
-        // (A server that cannot be asked now is asked again: not a sign of another server.)
-        let here = binlog::gtid_state_at(source, &cp.position)
-            .await
-            .map_err(Failure::retry)?;
-        if here.as_deref() != Some(binlog::normal_state(&g).as_str()) {
-            match binlog::gtid_state_position(source, &g).await {
-                Ok(p) => {
-                    step(format!(
-                        "the checkpoint {} is not this server's (its binary log differs there: a failover?); GTID {g} ends at {p} in this server's log: replicating from there",
-                        cp.position
-                    ));
-                    cp.position = p;
-                    // The replay of the changes made during the full load ends where the old
-                    // server's log ended then, a place this log does not name: it goes on
-                    // (idempotently) up to this log's end now, which is past it.
-                    if cp.phase == "replay" {
-                        let end = binlog::current_position(source)
-                            .await
-                            .map_err(Failure::retry)?;
-                        step(format!(
-                            "the changes up to {end} apply idempotently (this server's log end: past the full load's)"
-                        ));
-                        cp.replay_until = Some(end);
-                    }
-                }
-                Err(e) => {
-                    // Its file purged from this server's log: say so first.
-                    let purged = binlog::still_there(source, &cp.position)
-                        .await
-                        .ok()
-                        .flatten();
-                    return Err(Failure::fatal(fail(
-                        source,
-                        match purged {
-                            Some(why) => {
-                                format!("{why} (GTID {g} cannot be placed in the log either: {e})")
-                            }
-                            None => format!(
-                                "the checkpoint {} (after GTID {g}) is not in this server's binary log, and the GTID cannot be placed in it ({e}); reload the task",
-                                cp.position
-                            ),
-                        },
-                    )));
-                }
+    // A checkpoint this server's log does not have at that position: the task points at
+    // another server now (a failover); the log may place it anew.
+    match log
+        .relocate(
+            source,
+            &cp.position,
+            cp.gtid.as_deref(),
+            cp.phase == "replay",
+            &step,
+        )
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(moved)) => {
+            cp.position = moved.position;
+            if moved.replay_until.is_some() {
+                cp.replay_until = moved.replay_until;
             }
         }
+        Err(NotPlaced::Unanswered(e)) => return Err(Failure::retry(e)),
+        Err(NotPlaced::Lost(why)) => return Err(Failure::fatal(fail(source, why))),
     }
-    let gone = if pg {
-        pglogical::still_there(source, &task.name).await
-    } else {
-        binlog::still_there(source, &cp.position).await
-    };
+    let gone = log.lost(source, &task.name, &cp.position).await;
     if let Some(why) = gone.map_err(Failure::retry)? {
         return Err(Failure::fatal(fail(source, why)));
     }
@@ -173,12 +141,8 @@ pub(super) async fn replicate(
         let name = task.name.clone();
         tokio::spawn(
             async move {
-                if pg {
-                    pglogical::capture(&source, &name, from, metas, tx, confirmed, ahead).await
-                } else {
-                    drop(confirmed);
-                    binlog::capture(&source, server_id(&name), from, metas, tx).await
-                }
+                log.capture(source, name, from, metas, tx, confirmed, ahead)
+                    .await
             }
             .in_current_span(),
         )
@@ -338,7 +302,7 @@ pub(super) async fn replicate(
             && last_probe.elapsed() >= Duration::from_secs(1)
         {
             last_probe = Instant::now();
-            match quiet_past(s, source, pg).await {
+            match quiet_past(s, source, log).await {
                 Ok(true) => match quiet_since {
                     // Still nothing a second after the source was seen past the stop: every
                     // transaction before the stop has been read (the reader is idle).
@@ -456,7 +420,7 @@ pub(super) async fn replicate(
             Some(Captured::ColumnsAdded { end, label, .. })
                 if applier.is_open()
                     && applier.is_tracked(&label)
-                    && target.endpoint.engine == Engine::MySql =>
+                    && target.endpoint.engine == crate::endpoints::Engine::MySql =>
             {
                 // Inside a source transaction held open on the target: an ALTER there would
                 // commit half of it.
@@ -646,7 +610,7 @@ pub(super) async fn replicate(
     }
     let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
     // A MariaDB source: the checkpoint's GTID too, for a replica or another task to start at.
-    let gtid = binlog::gtid_at(source, &cp.position).await;
+    let gtid = log.gtid_at(source, &cp.position).await;
     step(format!(
         "stopped at checkpoint {}{} ({stop_reason})",
         cp.position,

@@ -454,7 +454,7 @@ pub(super) fn script_only_objects(cx: &mut Ctx, schema: &str) {
                 })?;
                 words
                     .get(at + 2)
-                    .map(|w| w.trim_end_matches(';').trim_matches('"').to_string())
+                    .map(|w| crate::sqltext::unquote_ident(w.trim_end_matches(';')))
             });
             let with = schema
                 .map(|x| format!(" WITH SCHEMA {}", cx.names.quote(&cx.names.schema(&x))))

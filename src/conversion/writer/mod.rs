@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use super::Source;
 use super::expr::{self, Default as Def};
-use super::names::{Names, quote_for};
+use super::names::{Names, literal, quote_for};
 use super::rules::RuleSet;
 use crate::assessment::{ActionItem, Category, ObjectReport, Phase, Report, TargetStatement};
 use crate::ddl::{Dialect, ObjectKind};

@@ -126,7 +126,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 .qualified(&s.name, &format!("{}_{}", t.name, col.name));
             types.push(format!(
                 "CREATE TYPE {type_name} AS ENUM ({})",
-                quoted_values(&col.data_type.values)
+                quoted_values(target, &col.data_type.values)
             ));
             ty = type_name;
         }
@@ -432,7 +432,10 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             vec![]
         };
         if !values.is_empty() && !native_enum && target != Dialect::MySql && !ty.contains('.') {
-            line.push_str(&format!(" CHECK ({cname} IN ({}))", quoted_values(&values)));
+            line.push_str(&format!(
+                " CHECK ({cname} IN ({}))",
+                quoted_values(target, &values)
+            ));
         }
         if let Some(u) = &col.on_update {
             let value = match expr::convert_default(u, &ty, cx.src.dialect, cx.rules) {
@@ -488,7 +491,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         }
         if let Some(c) = &col.comment {
             match target {
-                Dialect::MySql => line.push_str(&format!(" COMMENT '{}'", mysql_string(c))),
+                Dialect::MySql => line.push_str(&format!(" COMMENT {}", literal(target, c))),
                 Dialect::Sqlite => line.push_str(&format!(" /* {} */", c.replace("*/", "* /"))),
                 _ => {}
             }
@@ -498,9 +501,9 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             // Past the highest key loaded, and never back below a position the data set
             // (pg_dump's setval after deleted rows): nextval gives the sequence's next number.
             let seq = format!(
-                "pg_get_serial_sequence('{}', '{}')",
-                qt.replace('\'', "''"),
-                cx.names.name(&col.name).replace('\'', "''")
+                "pg_get_serial_sequence({}, {})",
+                literal(target, &qt),
+                literal(target, &cx.names.name(&col.name))
             );
             post.push(format!(
                 "SELECT setval({seq}, greatest(coalesce(max({cname}), 0) + 1, nextval({seq})), false) FROM {qt}"
@@ -565,7 +568,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 opts.push_str(&format!(" AUTO_INCREMENT={n}"));
             }
             if let Some(c) = &t.comment {
-                opts.push_str(&format!(" COMMENT='{}'", mysql_string(c)));
+                opts.push_str(&format!(" COMMENT={}", literal(target, c)));
             }
             opts
         }
@@ -582,11 +585,11 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         && pk_inline
         && let Some(n) = next_id
     {
-        let name = qt.trim_matches('"').replace('\'', "''");
+        let name = literal(target, &cx.names.name(&t.name));
         o.target.push(TargetStatement {
             phase: Phase::PreData,
             sql: format!(
-                "INSERT INTO sqlite_sequence (name, seq) SELECT '{name}', {} WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '{name}')",
+                "INSERT INTO sqlite_sequence (name, seq) SELECT {name}, {} WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = {name})",
                 n - 1
             ),
         });
@@ -595,16 +598,16 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         if let Some(c) = &t.comment {
             o.target.push(TargetStatement {
                 phase: Phase::PreData,
-                sql: format!("COMMENT ON TABLE {qt} IS '{}'", c.replace('\'', "''")),
+                sql: format!("COMMENT ON TABLE {qt} IS {}", literal(target, c)),
             });
         }
         for col in t.columns.iter().filter(|c| c.comment.is_some()) {
             o.target.push(TargetStatement {
                 phase: Phase::PreData,
                 sql: format!(
-                    "COMMENT ON COLUMN {qt}.{} IS '{}'",
+                    "COMMENT ON COLUMN {qt}.{} IS {}",
                     cx.names.ident(&col.name),
-                    col.comment.clone().unwrap_or_default().replace('\'', "''")
+                    literal(target, col.comment.as_deref().unwrap_or_default())
                 ),
             });
         }
@@ -616,11 +619,6 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         });
     }
     cx.push(o);
-}
-
-/// A string literal's content for MySQL (backslashes are escapes there).
-pub(super) fn mysql_string(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('\'', "''")
 }
 
 /// A default for MySQL: CURRENT_TIMESTAMP with the column's fractional seconds, literals of

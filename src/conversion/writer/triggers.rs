@@ -18,7 +18,7 @@ pub(super) fn trigger(
     let (body, condition) = if cx.src.dialect == Dialect::Sqlite
         && text.to_ascii_uppercase().trim_start().starts_with("CREATE")
     {
-        let t = crate::discovery::sqlite::parse_trigger(&tr.name, &tr.table, text);
+        let t = crate::engines::sqlite::discover::parse_trigger(&tr.name, &tr.table, text);
         (t.body, t.condition)
     } else if cx.src.dialect == Dialect::Sqlite {
         (tr.body.clone(), tr.condition.clone())
@@ -120,7 +120,7 @@ pub(super) fn table_writing_trigger(
         return stamp_trigger(cx, s, tr, &stamps);
     }
     let (body, mut condition) = if cx.src.dialect == Dialect::Sqlite {
-        let t = crate::discovery::sqlite::parse_trigger(&tr.name, &tr.table, text);
+        let t = crate::engines::sqlite::discover::parse_trigger(&tr.name, &tr.table, text);
         (t.body, t.condition)
     } else {
         let b = crate::conversion::procedural::trigger_body(text);

@@ -73,10 +73,7 @@ pub(super) fn user_type(cx: &mut Ctx, s: &Schema, ty: &UserType) {
     }
     match &ty.kind {
         UserTypeKind::Enum { values } => {
-            let v: Vec<String> = values
-                .iter()
-                .map(|v| format!("'{}'", v.replace('\'', "''")))
-                .collect();
+            let v: Vec<String> = values.iter().map(|v| literal(cx.target, v)).collect();
             o.target.push(TargetStatement {
                 phase: Phase::PreData,
                 sql: format!("CREATE TYPE {name} AS ENUM ({})", v.join(", ")),
@@ -216,8 +213,8 @@ pub(super) fn sequence(cx: &mut Ctx, s: &Schema, q: &Sequence) {
                 format!("SELECT SETVAL({name}, {next}, 0)")
             } else {
                 format!(
-                    "SELECT setval('{}', {next}, false)",
-                    name.replace('\'', "''")
+                    "SELECT setval({}, {next}, false)",
+                    literal(cx.target, &name)
                 )
             },
         });
@@ -259,10 +256,10 @@ pub(super) fn is_integer_type(target: Dialect, ty: &str) -> bool {
 }
 
 /// `'a', 'b'` for a list of enum values.
-pub(super) fn quoted_values(values: &[String]) -> String {
+pub(super) fn quoted_values(target: Dialect, values: &[String]) -> String {
     values
         .iter()
-        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .map(|v| literal(target, v))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -328,7 +325,10 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
     };
     if !values.is_empty() {
         if cx.target == Dialect::MySql {
-            return (format!("enum({})", quoted_values(&values)), items);
+            return (
+                format!("enum({})", quoted_values(cx.target, &values)),
+                items,
+            );
         }
         let max = values
             .iter()

@@ -15,8 +15,8 @@ use sqlparser::parser::Parser;
 
 use super::classify::{Classified, ObjectKind, QualifiedName, StatementKind, classify};
 use super::split::{Dialect, Piece, RawStatement, split, words};
-use crate::discovery::parse_declared_type;
 use crate::model::*;
+use crate::sqltext::parse_declared_type;
 
 mod detect;
 mod normalise;

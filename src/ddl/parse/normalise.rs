@@ -30,7 +30,7 @@ pub(super) fn oracle_add_list(s: &str) -> String {
     if !up.trim_start().starts_with("ALTER TABLE") {
         return s.to_string();
     }
-    let Some(add) = crate::discovery::find_keyword(&up, "ADD", 0) else {
+    let Some(add) = crate::sqltext::find_keyword(&up, "ADD", 0) else {
         return s.to_string();
     };
     let rest = &s[add + 3..];
@@ -38,7 +38,7 @@ pub(super) fn oracle_add_list(s: &str) -> String {
     if !s[open..].starts_with('(') {
         return s.to_string();
     }
-    let Some(close) = crate::discovery::matching_paren(s, open) else {
+    let Some(close) = crate::sqltext::matching_paren(s, open) else {
         return s.to_string();
     };
     let items: Vec<String> = crate::sqltext::split_top_level(&s[open + 1..close])
@@ -86,7 +86,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             s = mysql_binary_attribute(&s);
             // MariaDB's synonym for STORED generated columns.
             while let Some(p) =
-                crate::discovery::find_keyword(&s.to_ascii_uppercase(), "PERSISTENT", 0)
+                crate::sqltext::find_keyword(&s.to_ascii_uppercase(), "PERSISTENT", 0)
             {
                 s.replace_range(p..p + "PERSISTENT".len(), "STORED");
             }
@@ -107,7 +107,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             for pat in ["[XML](", "XML("] {
                 while let Some(p) = s.to_ascii_uppercase().find(pat) {
                     let open = p + pat.len() - 1;
-                    match crate::discovery::matching_paren(&s, open) {
+                    match crate::sqltext::matching_paren(&s, open) {
                         Some(close) => s.replace_range(open..close + 1, ""),
                         None => break,
                     }
@@ -127,7 +127,7 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
             // NULL takes the identity or default too; the rest reads as the standard form.
             let mut from = 0;
             while let Some(p) =
-                crate::discovery::find_keyword(&s.to_ascii_uppercase(), "ON NULL", from)
+                crate::sqltext::find_keyword(&s.to_ascii_uppercase(), "ON NULL", from)
             {
                 if s[..p].trim_end().to_ascii_uppercase().ends_with("DEFAULT") {
                     s.replace_range(p..p + "ON NULL".len(), "");
@@ -180,8 +180,8 @@ pub fn normalise(text: &str, dialect: Dialect) -> String {
 /// parser could not read: what follows the first AS after VIEW (the whole text if none).
 pub(super) fn view_body(text: &str) -> String {
     let up = text.to_ascii_uppercase();
-    crate::discovery::find_keyword(&up, "VIEW", 0)
-        .and_then(|v| crate::discovery::find_keyword(&up, "AS", v))
+    crate::sqltext::find_keyword(&up, "VIEW", 0)
+        .and_then(|v| crate::sqltext::find_keyword(&up, "AS", v))
         .map(|p| text[p + 2..].trim().to_string())
         .unwrap_or_else(|| text.to_string())
 }
@@ -223,14 +223,14 @@ pub(super) fn oracle_star_precision(text: &str) -> String {
 pub(super) fn pg_identity_options(text: &str) -> String {
     let mut s = text.to_string();
     let mut from = 0;
-    while let Some(p) = crate::discovery::find_keyword(&s.to_ascii_uppercase(), "IDENTITY", from) {
+    while let Some(p) = crate::sqltext::find_keyword(&s.to_ascii_uppercase(), "IDENTITY", from) {
         from = p + "IDENTITY".len();
         let rest = &s[from..];
         let open = from + (rest.len() - rest.trim_start().len());
         if !s[open..].starts_with('(') {
             continue;
         }
-        let Some(close) = crate::discovery::matching_paren(&s, open) else {
+        let Some(close) = crate::sqltext::matching_paren(&s, open) else {
             break;
         };
         let words: Vec<String> = s[open + 1..close]
@@ -291,7 +291,7 @@ pub(super) fn tsql_alter_column(text: &str) -> String {
     if !up.trim_start().starts_with("ALTER TABLE") {
         return text.to_string();
     }
-    let Some(p) = crate::discovery::find_keyword(&up, "ALTER COLUMN", 0) else {
+    let Some(p) = crate::sqltext::find_keyword(&up, "ALTER COLUMN", 0) else {
         return text.to_string();
     };
     let rest = text[p + "ALTER COLUMN".len()..].trim();
@@ -369,7 +369,7 @@ pub(super) fn trailing_comma(text: &str) -> String {
     let Some(open) = text.find('(') else {
         return text.to_string();
     };
-    let Some(close) = crate::discovery::matching_paren(text, open) else {
+    let Some(close) = crate::sqltext::matching_paren(text, open) else {
         return text.to_string();
     };
     let before = text[..close].trim_end();
@@ -561,7 +561,7 @@ pub(super) fn mysql_binary_attribute(text: &str) -> String {
     ];
     let mut s = text.to_string();
     let mut from = 0;
-    while let Some(p) = crate::discovery::find_keyword(&s.to_ascii_uppercase(), "BINARY", from) {
+    while let Some(p) = crate::sqltext::find_keyword(&s.to_ascii_uppercase(), "BINARY", from) {
         let up = s.to_ascii_uppercase();
         let before = up[..p].trim_end();
         let after = up[p + 6..].trim_start();
@@ -586,7 +586,7 @@ pub(super) fn mysql_binary_attribute(text: &str) -> String {
 pub(super) fn remove_words(s: &str, kws: &[&str]) -> String {
     let mut out = s.to_string();
     for kw in kws {
-        while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), kw, 0) {
+        while let Some(p) = crate::sqltext::find_keyword(&out.to_ascii_uppercase(), kw, 0) {
             out.replace_range(p..p + kw.len(), "");
         }
     }
@@ -597,7 +597,7 @@ pub(super) fn remove_clauses(s: &str, kws: &[&str], arg: Arg) -> String {
     let mut out = s.to_string();
     for kw in kws {
         let mut from = 0;
-        while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), kw, from) {
+        while let Some(p) = crate::sqltext::find_keyword(&out.to_ascii_uppercase(), kw, from) {
             let after = p + kw.len();
             let rest = &out[after..];
             let ws = rest.len() - rest.trim_start().len();
@@ -614,7 +614,7 @@ pub(super) fn remove_clauses(s: &str, kws: &[&str], arg: Arg) -> String {
                     Some(start + len)
                 }
                 Arg::Parens | Arg::ParensWithEquals if out[start..].starts_with('(') => {
-                    crate::discovery::matching_paren(&out, start).and_then(|close| {
+                    crate::sqltext::matching_paren(&out, start).and_then(|close| {
                         let inner = &out[start..close];
                         (arg == Arg::Parens || inner.contains('=')).then_some(close + 1)
                     })
@@ -637,7 +637,7 @@ pub(super) fn tsql_add_list(s: &str) -> String {
     if !up.trim_start().starts_with("ALTER TABLE") {
         return s.to_string();
     }
-    let Some(add) = crate::discovery::find_keyword(&up, "ADD", 0) else {
+    let Some(add) = crate::sqltext::find_keyword(&up, "ADD", 0) else {
         return s.to_string();
     };
     let items = crate::sqltext::split_top_level(&s[add + 3..]);
@@ -665,8 +665,7 @@ pub(super) fn remove_phrases(s: &str, phrases: &[&str]) -> String {
     for ph in phrases {
         let words: Vec<&str> = ph.split(' ').collect();
         let mut from = 0;
-        while let Some(p) =
-            crate::discovery::find_keyword(&out.to_ascii_uppercase(), words[0], from)
+        while let Some(p) = crate::sqltext::find_keyword(&out.to_ascii_uppercase(), words[0], from)
         {
             // Match the following words with any whitespace between them.
             let mut end = p + words[0].len();
@@ -709,7 +708,7 @@ pub(super) fn remove_on_filegroup(s: &str) -> String {
         return out;
     }
     let mut from = 0;
-    while let Some(p) = crate::discovery::find_keyword(&out.to_ascii_uppercase(), "ON", from) {
+    while let Some(p) = crate::sqltext::find_keyword(&out.to_ascii_uppercase(), "ON", from) {
         let before = out[..p].trim_end();
         let rest = out[p + 2..].trim_start();
         let word_len = if rest.starts_with('[') {
@@ -745,7 +744,7 @@ pub(super) fn remove_using_index(s: &str) -> String {
         let rest = out[after..].trim_start();
         let start = out.len() - rest.len();
         let end = if rest.starts_with('(') {
-            crate::discovery::matching_paren(&out, start)
+            crate::sqltext::matching_paren(&out, start)
                 .map(|c| c + 1)
                 .unwrap_or(start)
         } else {

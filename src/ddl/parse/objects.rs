@@ -494,7 +494,7 @@ pub(super) fn create(
             } =>
         {
             let upper = raw.text.to_ascii_uppercase();
-            let Some(from) = crate::discovery::find_keyword(&upper, "FROM", 0) else {
+            let Some(from) = crate::sqltext::find_keyword(&upper, "FROM", 0) else {
                 return Outcome::Unparsed {
                     error: "alias type without FROM".into(),
                 };
@@ -541,7 +541,7 @@ pub(super) fn create(
                 let kind_model = if upper.contains("AS ENUM") {
                     let p = upper.find("AS ENUM").unwrap_or(0);
                     UserTypeKind::Enum {
-                        values: crate::discovery::parse_quoted_list(&text[p..]),
+                        values: crate::sqltext::parse_quoted_list(&text[p..]),
                     }
                 } else if kind == ObjectKind::Domain {
                     let base = text
@@ -675,7 +675,7 @@ pub(super) fn unparsed(
 fn pg_domain(text: &str) -> Result<UserTypeKind, String> {
     let mut t = text.trim().trim_end_matches(';').to_string();
     let mut not_null = false;
-    while let Some(p) = crate::discovery::find_keyword(&t.to_ascii_uppercase(), "NOT NULL", 0) {
+    while let Some(p) = crate::sqltext::find_keyword(&t.to_ascii_uppercase(), "NOT NULL", 0) {
         not_null = true;
         let mut start = p;
         // `CONSTRAINT name NOT NULL`

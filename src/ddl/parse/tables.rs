@@ -96,7 +96,7 @@ fn rename_column(table: &mut Table, old: &str, new: &str) {
     for c in &mut table.check_constraints {
         let mut from = 0;
         while let Some(p) =
-            crate::discovery::find_keyword(&c.expression.to_ascii_uppercase(), &word, from)
+            crate::sqltext::find_keyword(&c.expression.to_ascii_uppercase(), &word, from)
         {
             c.expression.replace_range(p..p + word.len(), new);
             from = p + new.len();
@@ -121,7 +121,7 @@ fn redefine_column(
     };
     let text = format!(
         "CREATE TABLE x ({} {data_type} {})",
-        crate::discovery::quote_ident(engine, new_name),
+        crate::engines::discover::quote_ident(engine, new_name),
         options.join(" ")
     );
     let Ok(Statement::CreateTable(ct)) = parse_one(&text, d) else {
@@ -221,7 +221,7 @@ pub(super) fn find_table<'a>(
 }
 
 pub(super) fn unquote(s: &str) -> String {
-    crate::discovery::unquote_ident(s)
+    crate::sqltext::unquote_ident(s)
 }
 
 pub(super) fn index_part(ic: &IndexColumn) -> IndexPart {
@@ -375,20 +375,20 @@ pub(super) fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
     }
     let options = ct.table_options.to_string();
     let upper = options.to_ascii_uppercase();
-    if let Some(p) = crate::discovery::find_keyword(&upper, "ENGINE", 0) {
+    if let Some(p) = crate::sqltext::find_keyword(&upper, "ENGINE", 0) {
         t.storage = options[p..]
             .split(['=', ' '])
             .filter(|w| !w.is_empty())
             .nth(1)
             .map(|s| s.trim_matches(',').to_string());
     }
-    if let Some(p) = crate::discovery::find_keyword(&upper, "COMMENT", 0)
+    if let Some(p) = crate::sqltext::find_keyword(&upper, "COMMENT", 0)
         && let Some(q) = options[p..].find('\'')
     {
-        let v = crate::discovery::parse_quoted_list(&options[p + q..]);
+        let v = crate::sqltext::parse_quoted_list(&options[p + q..]);
         t.comment = v.into_iter().next();
     }
-    if let Some(p) = crate::discovery::find_keyword(&upper, "COLLATE", 0) {
+    if let Some(p) = crate::sqltext::find_keyword(&upper, "COLLATE", 0) {
         t.default_collation = options[p + 7..]
             .split(['=', ' ', ','])
             .find(|w| !w.is_empty())
@@ -523,7 +523,7 @@ pub(super) fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
         let _ = apply_constraint(&mut t, c);
     }
     // MySQL's table option AUTO_INCREMENT=n: where the numbering continues.
-    if let Some(p) = crate::discovery::find_keyword(&upper, "AUTO_INCREMENT", 0)
+    if let Some(p) = crate::sqltext::find_keyword(&upper, "AUTO_INCREMENT", 0)
         && let Some(n) = options[p + 14..]
             .split(['=', ' ', ','])
             .find(|w| !w.is_empty())
@@ -618,7 +618,7 @@ pub(super) fn alter_table(
                     let word = n.value.to_ascii_uppercase();
                     table.check_constraints.retain(|c| {
                         let e = c.expression.to_ascii_uppercase();
-                        crate::discovery::find_keyword(&e, &word, 0).is_none()
+                        crate::sqltext::find_keyword(&e, &word, 0).is_none()
                             && !["\"", "`", "["].iter().any(|q| {
                                 let close = if *q == "[" { "]" } else { q };
                                 e.contains(&format!("{q}{word}{close}"))

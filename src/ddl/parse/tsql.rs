@@ -26,7 +26,11 @@ pub(super) fn sqlcmd_variables(script: &str) -> Cow<'_, str> {
             let value = w.collect::<Vec<_>>().join(" ");
             values.insert(
                 name.to_ascii_lowercase(),
-                value.trim_matches('"').to_string(),
+                value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(&value)
+                    .to_string(),
             );
         }
     }

@@ -10,8 +10,8 @@ use crate::gui::files::Browse;
 use egui::RichText;
 
 use super::schema_browser::{BrowserAction, CountState, SchemaBrowser};
-use crate::discovery::DiscoverOptions;
 use crate::endpoints::{Endpoint, Engine, Password, Role, ServerInfo};
+use crate::engines::discover::DiscoverOptions;
 use crate::gui::app::AppState;
 use crate::gui::style;
 use crate::model::Catalog;
@@ -29,7 +29,7 @@ pub struct EndpointStatus {
     pub counts: HashMap<(String, String), CountState>,
     /// A PostgreSQL endpoint's replication slots: the request listing them, and the list.
     pub slots_request: Option<RequestId>,
-    pub slots: Option<Result<Vec<crate::cdc::pglogical::SlotInfo>, String>>,
+    pub slots: Option<Result<Vec<crate::engines::postgres::pgoutput::SlotInfo>, String>>,
     /// A slot whose drop waits for the user's confirmation.
     pub confirm_drop: Option<String>,
 }

@@ -3,7 +3,7 @@
 //! (`pg_logical_slot_peek_binary_changes`, then `pg_replication_slot_advance` once the target
 //! has committed what was read), so sqlx is enough and the slot only moves past what the target
 //! holds. Values arrive in PostgreSQL's text output, read in a session set to UTC and ISO dates,
-//! and are brought to the full load's canonical text ([`crate::tasks::values::select_sql`]).
+//! and are brought to the full load's canonical text ([`crate::engines::values::select_sql`]).
 //! The slot (`tugboat_<task>`) and the publication are created with the task and dropped by
 //! [`drop_slot`].
 
@@ -13,12 +13,12 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
 
-use super::binlog::TableMeta;
-use super::{Captured, Change, Op, Position, Txn, query_error};
 use crate::endpoints::Connection;
 use crate::endpoints::connect::Pool;
+use crate::engines::change::TableMeta;
+use crate::engines::change::{Captured, Change, Op, Position, Txn, query_error};
+use crate::engines::values::{Kind, quote, text_literal};
 use crate::error::Result;
-use crate::tasks::values::{Kind, quote, text_literal};
 mod decode;
 pub use decode::*;
 
@@ -207,7 +207,7 @@ pub async fn drop_slot_named(conn: &Connection, slot: &str) -> Result<()> {
         &format!("dropping publication {slot}"),
         &format!(
             "DROP PUBLICATION IF EXISTS {}",
-            crate::tasks::values::quote(conn.endpoint.engine, slot)
+            crate::engines::values::quote(conn.endpoint.engine, slot)
         ),
     )
     .await?;
@@ -273,7 +273,7 @@ pub async fn capture(
     task: &str,
     from: Position,
     tables: HashMap<String, TableMeta>,
-    tx: super::Feed,
+    tx: crate::engines::change::Feed,
     mut confirmed: mpsc::UnboundedReceiver<Position>,
     ahead: bool,
 ) {
@@ -287,7 +287,7 @@ async fn read_slot(
     task: &str,
     from: Position,
     tables: &HashMap<String, TableMeta>,
-    tx: &super::Feed,
+    tx: &crate::engines::change::Feed,
     confirmed: &mut mpsc::UnboundedReceiver<Position>,
     ahead: bool,
 ) -> std::result::Result<(), String> {
@@ -451,7 +451,7 @@ async fn read_slot(
                 Msg::Change(ch) => {
                     if let Some(t) = txn.as_mut() {
                         t.changes.push(ch);
-                        if t.changes.len() >= super::PART_CHANGES {
+                        if t.changes.len() >= crate::engines::change::PART_CHANGES {
                             // Its truncates go first, as they would before the whole of it.
                             for table in std::mem::take(&mut truncated) {
                                 if tx.send(truncate(sent, table)).await.is_err() {
@@ -487,9 +487,11 @@ async fn read_slot(
                     // is what the relation describes; its changes go on with them.
                     let meta = &tables[&key];
                     let label = meta.label.clone();
-                    let now = super::binlog::grown_table(conn, meta).await.filter(|t| {
-                        t.columns.iter().filter(|c| c.generated.is_none()).count() == columns
-                    });
+                    let now = crate::engines::discover::grown_table(conn, meta)
+                        .await
+                        .filter(|t| {
+                            t.columns.iter().filter(|c| c.generated.is_none()).count() == columns
+                        });
                     let Some(t) = now else {
                         let reason = format!(
                             "its columns changed on the source ({} new at the end, but its definition now is not that): reload the table",
@@ -510,7 +512,7 @@ async fn read_slot(
                     tables.insert(
                         key,
                         TableMeta::of(&label, &t, |d| {
-                            crate::tasks::values::kind(conn.endpoint.engine, d)
+                            crate::engines::values::kind(conn.endpoint.engine, d)
                         }),
                     );
                     // The relation again, now that it matches: its changes are read.

@@ -17,12 +17,12 @@
 use std::sync::{Arc, Mutex};
 use tracing::Instrument;
 
+use super::TaskEvent;
 use crate::assessment::{Phase, Report};
 use crate::conversion::apply::{Applied, StatementResult, already_exists};
 use crate::endpoints::{Connection, Engine};
+use crate::engines::values::text_literal;
 use crate::error::Result;
-use crate::tasks::TaskEvent;
-use crate::tasks::values::text_literal;
 
 /// The checks left, per task, in the order they run.
 pub const TABLE: &str = "tugboat_deferred_checks";
@@ -136,7 +136,9 @@ async fn record(target: &Connection, task: &str, checks: &[Check]) -> Result<()>
         .execute(&create_table())
         .await
         .and(target.execute_in_transaction(&sql).await)
-        .map_err(|x| crate::cdc::query_error(target, &format!("recording {TABLE}"), x))?;
+        .map_err(|x| {
+            crate::engines::change::query_error(target, &format!("recording {TABLE}"), x)
+        })?;
     Ok(())
 }
 

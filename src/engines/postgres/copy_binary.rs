@@ -13,7 +13,7 @@
 //! Numerics keep their scale (`12.50` stays `12.50`); the column's own precision and scale are
 //! applied by PostgreSQL as for text.
 
-use super::values::Kind;
+use crate::engines::values::Kind;
 
 /// The file header: signature, flags, header extension length.
 pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";

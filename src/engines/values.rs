@@ -9,6 +9,7 @@
 use super::spatial::{self, PgGeo};
 use crate::endpoints::Engine;
 use crate::model::DataType;
+use crate::sqltext::{Escapes, IdentQuote, push_escaped, push_string_literal, quoted_ident};
 
 /// What a column holds, as far as moving it is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +134,8 @@ pub fn is_lob(t: &DataType) -> bool {
 /// Quotes an identifier for `engine`.
 pub fn quote(engine: Engine, name: &str) -> String {
     match engine {
-        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
-        _ => format!("`{}`", name.replace('`', "``")),
+        Engine::Postgres | Engine::Sqlite => quoted_ident(name, IdentQuote::Double),
+        Engine::MySql | Engine::MariaDb => quoted_ident(name, IdentQuote::Backtick),
     }
 }
 
@@ -322,18 +323,12 @@ pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
     });
 }
 
-/// Appends `v` to `out` with each ASCII byte that `esc` names replaced by its escape. Byte by
-/// byte is safe: ASCII bytes never occur inside a multi-byte UTF-8 character.
-fn push_escaped(out: &mut String, v: &str, esc: impl Fn(u8) -> Option<&'static str>) {
-    let mut start = 0;
-    for (i, b) in v.bytes().enumerate() {
-        if let Some(e) = esc(b) {
-            out.push_str(&v[start..i]);
-            out.push_str(e);
-            start = i + 1;
-        }
+/// How `engine` reads a string literal's inside.
+pub fn escapes(engine: Engine) -> Escapes {
+    match engine {
+        Engine::MySql | Engine::MariaDb => Escapes::Backslash,
+        Engine::Postgres | Engine::Sqlite => Escapes::Standard,
     }
-    out.push_str(&v[start..]);
 }
 
 /// A string literal for `engine`: quotes doubled; backslashes and NULs escaped for MySQL and
@@ -397,16 +392,7 @@ pub fn push_sql_literal(out: &mut String, engine: Engine, v: Option<&str>, k: Ki
             }
         }
         _ => {
-            let mysql = matches!(engine, Engine::MySql | Engine::MariaDb);
-            out.reserve(v.len() + 2);
-            out.push('\'');
-            push_escaped(out, v, |b| match b {
-                b'\'' => Some("''"),
-                b'\\' if mysql => Some("\\\\"),
-                0 if mysql => Some("\\0"),
-                _ => None,
-            });
-            out.push('\'');
+            push_string_literal(out, v, escapes(engine));
         }
     }
 }

@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
-use super::{DiscoverOptions, in_list, parse_declared_type, split_list};
 use crate::endpoints::{Connection, Engine};
+use crate::engines::discover::{DiscoverOptions, in_list, split_list};
 use crate::error::Result;
 use crate::model::*;
+use crate::sqltext::parse_declared_type;
 
 const NOT_EXTENSION: &str = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep WHERE dep.objid = {oid} AND dep.deptype = 'e')";
 
@@ -385,7 +386,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             .map(|(k, text)| {
                 let expression = keys.get(k).is_some_and(|a| *a == "0");
                 IndexPart {
-                    column: (!expression).then(|| super::unquote_ident(&text)),
+                    column: (!expression).then(|| crate::sqltext::unquote_ident(&text)),
                     expression: expression.then_some(text),
                     prefix_length: None,
                     descending: opts.get(k).is_some_and(|o| o & 1 == 1),
@@ -504,7 +505,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
         let def = r.s("def");
         let condition = def.find(" WHEN (").and_then(|p| {
             let open = p + " WHEN ".len();
-            super::matching_paren(&def, open).map(|close| def[open + 1..close].to_string())
+            crate::sqltext::matching_paren(&def, open).map(|close| def[open + 1..close].to_string())
         });
         schemas[si].triggers.push(Trigger {
             name: r.s("name"),

@@ -3,10 +3,10 @@
 //! selected tables without a primary key, the target's privilege to create the schema, and
 //! whether each connection is encrypted. They read; nothing is written anywhere.
 
-use super::Task;
 use crate::cdc::checks::{Check, new_check, no_key};
 use crate::endpoints::{Connection, Engine, TlsMode};
 use crate::error::Result;
+use crate::tasks::Task;
 
 /// Every check of `task` between `source` and `target`.
 pub async fn run(task: &Task, source: &Connection, target: &Connection) -> Result<Vec<Check>> {
@@ -14,8 +14,8 @@ pub async fn run(task: &Task, source: &Connection, target: &Connection) -> Resul
     if task.task_type.captures() {
         out.extend(crate::cdc::checks::capture(source).await);
     }
-    let catalog = crate::discovery::discover(source, &Default::default()).await?;
-    let plans = super::plan_tables(
+    let catalog = crate::engines::discover::discover(source, &Default::default()).await?;
+    let plans = crate::tasks::plan_tables(
         &task.mappings,
         &catalog,
         source.endpoint.engine,

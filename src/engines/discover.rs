@@ -1,21 +1,14 @@
 //! Live schema discovery: reads an endpoint's catalogs into the neutral [`crate::model`].
 //!
-//! One module per engine ([`postgres`], [`mysql`], [`sqlite`]); this module dispatches, and holds
-//! what they share: parsing declared type text, quoting, and exact row counts on demand.
-
-pub mod mysql;
-pub mod postgres;
-pub mod sqlite;
+//! Each engine reads its own catalog ([`super::Catalog`], in its folder); this module is the
+//! front every caller uses, and holds what the engines share: options, progress, sorting,
+//! exact row counts on demand, quoting for catalog queries.
 
 use serde::{Deserialize, Serialize};
 
 use crate::endpoints::{Connection, Engine};
 use crate::error::Result;
 use crate::model::Catalog;
-pub use crate::sqltext::{
-    find_keyword, matching_paren, parse_declared_type, parse_quoted_list, split_top_level,
-    unquote_ident,
-};
 
 /// What to read.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -55,11 +48,7 @@ pub async fn discover_with_progress(
             total: 0,
         })
     }));
-    let mut catalog = match conn.engine() {
-        Engine::Postgres => postgres::discover(conn, options).await?,
-        Engine::MySql | Engine::MariaDb => mysql::discover(conn, options).await?,
-        Engine::Sqlite => sqlite::discover(conn, options).await?,
-    };
+    let mut catalog = super::of(conn.engine()).catalog(conn, options).await?;
     for schema in &mut catalog.schemas {
         schema.tables.sort_by(|a, b| a.name.cmp(&b.name));
         schema.views.sort_by(|a, b| a.name.cmp(&b.name));
@@ -122,20 +111,12 @@ pub async fn exact_row_count(conn: &Connection, schema: &str, table: &str) -> Re
 
 /// Quotes an identifier for `engine`.
 pub fn quote_ident(engine: Engine, name: &str) -> String {
-    match engine {
-        Engine::MySql | Engine::MariaDb => format!("`{}`", name.replace('`', "``")),
-        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
+    super::values::quote(engine, name)
 }
 
-/// Quotes a string literal (standard SQL doubling; MySQL also escapes backslashes).
+/// A string literal for `engine` (see [`super::values::text_literal`]).
 pub fn quote_literal(engine: Engine, s: &str) -> String {
-    let s = s.replace('\'', "''");
-    if engine.is_mysql_family() {
-        format!("'{}'", s.replace('\\', "\\\\"))
-    } else {
-        format!("'{s}'")
-    }
+    super::values::text_literal(engine, s)
 }
 
 /// `IN ('a','b')` list of literals.
@@ -150,4 +131,33 @@ pub(crate) fn split_list(s: Option<&str>) -> Vec<String> {
         None | Some("") => vec![],
         Some(s) => s.split('\u{1}').map(str::to_string).collect(),
     }
+}
+
+/// The table of `meta` as the source's catalog has it now, if it only gained columns at the
+/// end (the columns the task knows keep their names, order and types).
+pub(crate) async fn grown_table(
+    conn: &Connection,
+    meta: &crate::engines::change::TableMeta,
+) -> Option<crate::model::Table> {
+    let (schema, name) = meta.label.split_once('.')?;
+    let opts = DiscoverOptions {
+        schemas: vec![schema.to_string()],
+        exact_counts: false,
+    };
+    let catalog = discover(conn, &opts).await.ok()?;
+    let t = catalog
+        .schemas
+        .iter()
+        .flat_map(|s| s.tables.iter())
+        .find(|t| t.name.eq_ignore_ascii_case(name))?
+        .clone();
+    let mut cols: Vec<_> = t.columns.iter().collect();
+    cols.sort_by_key(|c| c.ordinal);
+    let kept = cols.len() > meta.columns.len()
+        && meta
+            .columns
+            .iter()
+            .zip(&cols)
+            .all(|(m, c)| m.0 == c.name && m.2 == c.data_type);
+    kept.then_some(t)
 }

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use super::{
-    DiscoverOptions, find_keyword, matching_paren, parse_declared_type, quote_literal,
-    split_top_level, unquote_ident,
-};
 use crate::endpoints::{Connection, Engine};
+use crate::engines::discover::{DiscoverOptions, quote_literal};
 use crate::error::Result;
 use crate::model::*;
+use crate::sqltext::{
+    find_keyword, matching_paren, parse_declared_type, split_top_level, unquote_ident,
+};
 
 /// Files up to this size get exact row counts during discovery (SQLite keeps no row estimates
 /// unless `ANALYZE` was run).
@@ -82,7 +82,7 @@ pub async fn discover(conn: &Connection, _options: &DiscoverOptions) -> Result<C
         let mut table = read_table(conn, &name, &sql, &index_sql).await?;
         let mut est = stat1.get(&name).copied();
         if est.is_none() && file_size <= COUNT_ROWS_UP_TO_BYTES {
-            est = Some(super::exact_row_count(conn, "main", &name).await?);
+            est = Some(crate::engines::discover::exact_row_count(conn, "main", &name).await?);
         }
         table.stats = TableStats {
             estimated_rows: est,

@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
-use super::{DiscoverOptions, in_list, parse_declared_type, quote_ident};
 use crate::endpoints::{Connection, Engine};
+use crate::engines::discover::{DiscoverOptions, in_list, quote_ident};
 use crate::error::Result;
 use crate::model::*;
+use crate::sqltext::parse_declared_type;
 
 const SYSTEM_SCHEMAS: &str = "('mysql','information_schema','performance_schema','sys')";
 
@@ -204,7 +205,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             && !is_numeric_literal(d)
         {
             // MySQL 8 prints literal defaults bare; quote them so every default is an expression.
-            default = Some(super::quote_literal(Engine::MySql, d));
+            default = Some(crate::engines::discover::quote_literal(Engine::MySql, d));
         }
         if generated.is_some() {
             default = None;

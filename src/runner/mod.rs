@@ -4,6 +4,8 @@
 //! same progress model ([`crate::tasks::progress`]). Above the tasks and replication engines;
 //! nothing below imports it.
 
+pub mod premigration;
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 

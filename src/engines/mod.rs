@@ -1,0 +1,150 @@
+//! The database engines Tugboat reads and writes, one folder each ([`postgres`], [`mysql`],
+//! [`sqlite`]), behind small traits: a [`Backend`] reads its catalog and, where the engine has
+//! one, gives its [`ChangeLog`] (where the log is, whether a position can still be read, the
+//! capture of committed transactions from a position). [`of`] is the registry: the one place
+//! that picks an implementation by [`Engine`]. What every engine shares sits beside them:
+//! [`change`] (what a capture produces and the channel that carries it), [`discover`] (the front
+//! of catalog reading), [`values`] and [`spatial`] (values in the full load's canonical text).
+//!
+//! Adding an engine: a folder with a unit struct implementing [`Backend`] (and [`ChangeLog`]
+//! if it can replicate), an arm in [`of`], its variant in [`Engine`].
+
+pub mod change;
+pub mod discover;
+pub mod mysql;
+pub mod postgres;
+pub mod spatial;
+pub mod sqlite;
+pub mod values;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use crate::endpoints::{Connection, Engine};
+use crate::error::Result;
+use change::{Feed, Position, TableMeta};
+use discover::DiscoverOptions;
+
+/// One engine as Tugboat uses it.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Reads the connected database's catalog (schemas, tables, views, routines, ...) into the
+    /// neutral model, unsorted and without exact counts (see [`discover::discover`]).
+    async fn catalog(
+        &self,
+        conn: &Connection,
+        options: &DiscoverOptions,
+    ) -> Result<crate::model::Catalog>;
+
+    /// Its change log, when replication from it is possible.
+    fn change_log(&self) -> Option<&'static dyn ChangeLog>;
+}
+
+/// Where a capture for a task starts, made ready on the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub position: Position,
+    /// What was created on the source for it (a replication slot), to say so once.
+    pub created: Option<String>,
+}
+
+/// A checkpoint placed again on the server the source endpoint points at now (a failover to a
+/// replica holding the same transactions at other positions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relocated {
+    pub position: Position,
+    /// The end of the changes to apply idempotently, when the checkpoint was in that phase.
+    pub replay_until: Option<Position>,
+}
+
+/// Why a checkpoint could not be placed: the server did not answer (ask again later), or the
+/// log cannot give those transactions (the task must be reloaded: the text says why).
+#[derive(Debug)]
+pub enum NotPlaced {
+    Unanswered(crate::error::Error),
+    Lost(String),
+}
+
+/// A source's change log: the binary log of MySQL/MariaDB, PostgreSQL's WAL through a slot.
+#[async_trait]
+pub trait ChangeLog: Send + Sync {
+    /// How a position of this log is written, for messages ("an LSN (X/Y)").
+    fn position_form(&self) -> &'static str;
+
+    /// Whether a position before the current one can be read (a binary log can; a slot only
+    /// from where it was created).
+    fn reads_back(&self) -> bool;
+
+    /// Whether [`Self::start`] needs the task's tables (a publication names them).
+    fn publishes_tables(&self) -> bool {
+        false
+    }
+
+    /// The log's current end: where a capture starting now would begin.
+    async fn current_position(&self, conn: &Connection) -> Result<Position>;
+
+    /// Makes the source ready to capture `tables` (`schema.table`) for `task` and says where
+    /// the capture starts (the log's end, or the task's slot).
+    async fn start(&self, conn: &Connection, task: &str, tables: &[String]) -> Result<Started>;
+
+    /// Why the capture of `task` can no longer read from `at` (a purged log file, a dropped
+    /// slot), or None when it can.
+    async fn lost(&self, conn: &Connection, task: &str, at: &Position) -> Result<Option<String>>;
+
+    /// The log's global transaction id state at `p`, where it has one (MariaDB).
+    async fn gtid_at(&self, _conn: &Connection, _p: &Position) -> Option<String> {
+        None
+    }
+
+    /// Where the transactions up to the GTID state `state` end in this log.
+    async fn gtid_position(&self, _conn: &Connection, state: &str) -> Result<Position> {
+        Err(crate::error::Error::InvalidEndpoint {
+            endpoint: "start position".into(),
+            reason: format!(
+                "{state} is a MariaDB GTID: this source's log starts at {}",
+                self.position_form()
+            ),
+        })
+    }
+
+    /// Places a checkpoint (`at`, with the GTID state recorded there) on the server the source
+    /// points at now: None when it is this server's already. `replaying`: the checkpoint is
+    /// in the replay of changes made during the full load.
+    async fn relocate(
+        &self,
+        _conn: &Connection,
+        _at: &Position,
+        _gtid: Option<&str>,
+        _replaying: bool,
+        _say: &(dyn Fn(String) + Send + Sync),
+    ) -> std::result::Result<Option<Relocated>, NotPlaced> {
+        Ok(None)
+    }
+
+    /// Reads the log from `from` and sends each committed transaction touching `tables` (keyed
+    /// by lower-case `schema.table`) to `tx` until `tx` closes or the capture fails (then a
+    /// [`change::Captured::Failed`] says why). `confirmed` brings back what the target
+    /// committed; `ahead`: read on past it (the checkpoint stays put during a full load).
+    #[allow(clippy::too_many_arguments)]
+    async fn capture(
+        &self,
+        conn: Connection,
+        task: String,
+        from: Position,
+        tables: HashMap<String, TableMeta>,
+        tx: Feed,
+        confirmed: mpsc::UnboundedReceiver<Position>,
+        ahead: bool,
+    );
+}
+
+/// The implementation for `engine`: the registry.
+pub fn of(engine: Engine) -> &'static dyn Backend {
+    match engine {
+        Engine::Postgres => &postgres::Postgres,
+        Engine::MySql | Engine::MariaDb => &mysql::MySql,
+        Engine::Sqlite => &sqlite::Sqlite,
+    }
+}

@@ -1,0 +1,81 @@
+//! PostgreSQL: the catalog ([`discover`]), logical decoding through a slot ([`pgoutput`]) and
+//! COPY's binary format ([`copy_binary`]).
+
+pub mod copy_binary;
+pub mod discover;
+pub mod pgoutput;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use super::change::{Feed, Position, TableMeta};
+use super::discover::DiscoverOptions;
+use super::{Backend, ChangeLog, Started};
+use crate::endpoints::Connection;
+use crate::error::Result;
+
+/// PostgreSQL.
+pub struct Postgres;
+
+#[async_trait]
+impl Backend for Postgres {
+    async fn catalog(
+        &self,
+        conn: &Connection,
+        options: &DiscoverOptions,
+    ) -> Result<crate::model::Catalog> {
+        discover::discover(conn, options).await
+    }
+
+    fn change_log(&self) -> Option<&'static dyn ChangeLog> {
+        Some(&Postgres)
+    }
+}
+
+#[async_trait]
+impl ChangeLog for Postgres {
+    fn position_form(&self) -> &'static str {
+        "an LSN (X/Y)"
+    }
+
+    fn reads_back(&self) -> bool {
+        false
+    }
+
+    fn publishes_tables(&self) -> bool {
+        true
+    }
+
+    async fn current_position(&self, conn: &Connection) -> Result<Position> {
+        pgoutput::current_position(conn).await
+    }
+
+    /// The task's replication slot, created with its publication of the task's tables when
+    /// missing.
+    async fn start(&self, conn: &Connection, task: &str, tables: &[String]) -> Result<Started> {
+        let (position, created) = pgoutput::ensure_slot(conn, task, tables).await?;
+        Ok(Started {
+            position,
+            created: created.then(|| format!("replication slot {}", pgoutput::slot_name(task))),
+        })
+    }
+
+    async fn lost(&self, conn: &Connection, task: &str, _at: &Position) -> Result<Option<String>> {
+        pgoutput::still_there(conn, task).await
+    }
+
+    async fn capture(
+        &self,
+        conn: Connection,
+        task: String,
+        from: Position,
+        tables: HashMap<String, TableMeta>,
+        tx: Feed,
+        confirmed: mpsc::UnboundedReceiver<Position>,
+        ahead: bool,
+    ) {
+        pgoutput::capture(&conn, &task, from, tables, tx, confirmed, ahead).await
+    }
+}
