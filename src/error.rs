@@ -187,6 +187,19 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The outcome of a step nothing more can be done about (a clean-up after another failure, a
+/// best-effort statement): a failure is logged with what was being done, never dropped
+/// without a word. The value, when there is one.
+pub fn logged<T, E: std::fmt::Display>(what: &str, r: std::result::Result<T, E>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(target: "tugboat", "{what}: {e}");
+            None
+        }
+    }
+}
+
 /// What a database said about a failed statement, in its own words: the message and, from
 /// PostgreSQL, its detail (which key, which row) and hint. Never sqlx's `Display` of a
 /// PostgreSQL error, which ends in " at line N": a line of PostgreSQL's C source that reads as a

@@ -18,6 +18,9 @@
 //! - [`logging`]: tracing set-up and the in-memory log the GUI shows;
 //! - [`demo`]: the embedded demo database and project.
 
+// Unit tests may unwrap: a panic there is the test failing.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod endpoints;
 pub mod error;
 

@@ -232,9 +232,15 @@ pub fn init(default_level: &str, buffer: Option<LogBuffer>) {
         )
         .with_target(true);
     let memory = buffer.map(MemoryLayer::new);
-    let _ = tracing_subscriber::registry()
+    if tracing_subscriber::registry()
         .with(global)
         .with(stderr)
         .with(memory)
-        .try_init();
+        .try_init()
+        .is_err()
+    {
+        // Set up already in this process (tests start the app more than once): the first
+        // set-up stays.
+        tracing::debug!(target: "tugboat", "logging was set up already");
+    }
 }

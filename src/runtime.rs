@@ -185,19 +185,30 @@ impl Runtime {
             let progress_tx = tx.clone();
             let progress_waker = waker.clone();
             let report: Report = Arc::new(move |endpoint: &str, kind: EventKind| {
-                let _ = progress_tx.send(Event {
-                    request,
-                    endpoint: endpoint.to_string(),
-                    kind,
-                });
+                // The client is gone (the window closed): no one to tell.
+                if progress_tx
+                    .send(Event {
+                        request,
+                        endpoint: endpoint.to_string(),
+                        kind,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
                 progress_waker();
             });
             let (endpoint, kind) = run_command(command, report).await;
-            let _ = tx.send(Event {
-                request,
-                endpoint,
-                kind,
-            });
+            if tx
+                .send(Event {
+                    request,
+                    endpoint,
+                    kind,
+                })
+                .is_err()
+            {
+                tracing::debug!(target: "tugboat::runtime", "the client is gone: a result was not delivered");
+            }
             waker();
         });
         request

@@ -2,6 +2,9 @@
 //! native dialog answered by a fake `zenity` (rfd's fallback when no desktop portal runs). A
 //! test binary of its own: it changes PATH.
 
+// A panic in a test is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

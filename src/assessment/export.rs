@@ -1,7 +1,6 @@
 //! Report exports: JSON (the [`super::Report`] as is), Markdown, and the summary table the CLI
 //! prints. The format follows the file extension.
 
-use std::fmt::Write;
 use std::path::Path;
 
 use super::Report;
@@ -22,23 +21,18 @@ fn hours(minutes: f64) -> String {
 /// The per-kind summary as a fixed-width table.
 pub fn summary_table(r: &Report) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "Assessment of {} ({} → {})",
+    o.push_str(&format!(
+        "Assessment of {} ({} → {})\n",
         r.source,
         r.source_dialect.label(),
         r.target_dialect.label()
-    );
+    ));
     if let Some(s) = &r.statements {
-        let _ = writeln!(
-            o,
-            "Statements: {} read, {} parsed, {} not parsed, {} data, {} skipped, {} client commands",
-            s.read, s.parsed, s.unparsed, s.data, s.skipped, s.client_commands
-        );
+        o.push_str(&format!("Statements: {} read, {} parsed, {} not parsed, {} data, {} skipped, {} client commands\n",
+            s.read, s.parsed, s.unparsed, s.data, s.skipped, s.client_commands));
     }
-    let _ = writeln!(
-        o,
-        "\n{:<20} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}",
+    o.push_str(&format!(
+        "\n{:<20} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}\n",
         "object kind",
         "total",
         "automatic",
@@ -48,12 +42,11 @@ pub fn summary_table(r: &Report) -> String {
         "not conv",
         "LOC",
         "effort"
-    );
+    ));
     for k in &r.summary {
         let c = k.per_category;
-        let _ = writeln!(
-            o,
-            "{:<20} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}",
+        o.push_str(&format!(
+            "{:<20} {:>6} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}\n",
             k.kind,
             k.total,
             format!("{} {}", c[0], pct(c[0], k.total)),
@@ -63,24 +56,21 @@ pub fn summary_table(r: &Report) -> String {
             c[4],
             k.lines_of_code,
             hours(k.effort_minutes)
-        );
+        ));
     }
     let all = r.per_category();
     let total: usize = all.iter().sum();
-    let _ = writeln!(
-        o,
-        "\n{total} objects: {} converted automatically ({}), {} simple, {} medium, {} complex, {} not convertible. Estimated effort {} (including learning).",
+    o.push_str(&format!("\n{total} objects: {} converted automatically ({}), {} simple, {} medium, {} complex, {} not convertible. Estimated effort {} (including learning).\n",
         all[0],
         pct(all[0], total),
         all[1],
         all[2],
         all[3],
         all[4],
-        hours(r.total_effort_minutes)
-    );
-    let _ = writeln!(o, "{}", verification_line(r));
+        hours(r.total_effort_minutes)));
+    o.push_str(&format!("{}\n", verification_line(r)));
     if let Some(l) = ledger_line(r) {
-        let _ = writeln!(o, "{l}");
+        o.push_str(&format!("{l}\n"));
     }
     o
 }
@@ -128,24 +118,19 @@ pub fn verification_line(r: &Report) -> String {
 /// The report as Markdown.
 pub fn markdown(r: &Report) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "# Assessment: {} → {}\n",
+    o.push_str(&format!(
+        "# Assessment: {} → {}\n\n",
         r.source,
         r.target_dialect.label()
-    );
-    let _ = writeln!(o, "```\n{}```\n", summary_table(r));
-    let _ = writeln!(o, "## Action items\n");
-    let _ = writeln!(
-        o,
-        "| Code | Category | Object | Line | Message | Fix | Effort |"
-    );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    ));
+    o.push_str(&format!("```\n{}```\n\n", summary_table(r)));
+    o.push_str("## Action items\n\n");
+    o.push_str("| Code | Category | Object | Line | Message | Fix | Effort |\n");
+    o.push_str("|---|---|---|---|---|---|---|\n");
     for obj in &r.objects {
         for a in &obj.action_items {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} {}.{} | {} | {} | {} | {:.0} min |",
+            o.push_str(&format!(
+                "| {} | {} | {} {}.{} | {} | {} | {} | {:.0} min |\n",
                 a.code,
                 a.category.label(),
                 obj.kind.label(),
@@ -155,33 +140,31 @@ pub fn markdown(r: &Report) -> String {
                 a.message.replace('|', "\\|"),
                 a.fix.replace('|', "\\|"),
                 a.effort_minutes
-            );
+            ));
         }
     }
     if !r.ledger.is_empty() {
-        let _ = writeln!(o, "\n## Ledger: every statement of the source\n");
-        let _ = writeln!(o, "| Line | Statement | Outcome |");
-        let _ = writeln!(o, "|---|---|---|");
+        o.push_str("\n## Ledger: every statement of the source\n\n");
+        o.push_str("| Line | Statement | Outcome |\n");
+        o.push_str("|---|---|---|\n");
         for e in &r.ledger {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} |",
+            o.push_str(&format!(
+                "| {} | {} | {} |\n",
                 e.line,
                 e.statement.replace('|', "\\|"),
                 e.outcome.describe().replace('|', "\\|")
-            );
+            ));
         }
     }
-    let _ = writeln!(o, "\n## Objects\n");
+    o.push_str("\n## Objects\n\n");
     for obj in &r.objects {
-        let _ = writeln!(
-            o,
-            "- {} `{}.{}`: {}",
+        o.push_str(&format!(
+            "- {} `{}.{}`: {}\n",
             obj.kind.label(),
             obj.schema,
             obj.name,
             obj.category.label()
-        );
+        ));
     }
     o
 }
@@ -383,92 +366,70 @@ const CATEGORY_COLORS: [&str; 5] = ["#2ea043", "#78be5a", "#dcaa28", "#e66e28", 
 pub fn html(r: &Report) -> String {
     let mut o = String::new();
     let title = format!("Assessment: {} → {}", r.source, r.target_dialect.label());
-    let _ = write!(
-        o,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{t}</title><style>
+    o.push_str(&format!(r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{t}</title><style>
 body{{font-family:system-ui,sans-serif;margin:24px;color:#222}} h1{{font-size:20px}} h2{{font-size:17px;margin-top:28px}}
 table{{border-collapse:collapse;font-size:13px}} td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}}
 .bar{{display:flex;height:14px;width:420px}} .bar span{{display:block;height:14px}} .dot{{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px}}
 pre{{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px;margin:0}} .side{{display:grid;grid-template-columns:1fr 1fr;gap:8px}}
 details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px}}
 </style></head><body><h1>{t}</h1>"#,
-        t = esc(&title)
-    );
+        t = esc(&title)));
     if let Some(s) = &r.statements {
-        let _ = write!(
-            o,
-            "<p>Statements: {} read, {} parsed, {} not parsed, {} data, {} skipped, {} client commands.</p>",
-            s.read, s.parsed, s.unparsed, s.data, s.skipped, s.client_commands
-        );
+        o.push_str(&format!("<p>Statements: {} read, {} parsed, {} not parsed, {} data, {} skipped, {} client commands.</p>",
+            s.read, s.parsed, s.unparsed, s.data, s.skipped, s.client_commands));
     }
     let all = r.per_category();
     let total: usize = all.iter().sum();
-    let _ = write!(o, "<p><b>{total} objects</b>: ");
+    o.push_str(&format!("<p><b>{total} objects</b>: "));
     for c in super::Category::ALL {
-        let _ = write!(
-            o,
+        o.push_str(&format!(
             r#"<span class="dot" style="background:{}"></span>{} {} ({}) &nbsp; "#,
             CATEGORY_COLORS[c as usize],
             all[c as usize],
             c.label(),
             pct(all[c as usize], total)
-        );
+        ));
     }
-    let _ = write!(o, "<br><b>{}</b>", esc(&verification_line(r)));
-    let _ = write!(
-        o,
+    o.push_str(&format!("<br><b>{}</b>", esc(&verification_line(r))));
+    o.push_str(&format!(
         "<br>Estimated effort: <b>{}</b> (including learning).</p>",
         hours(r.total_effort_minutes)
-    );
-    let _ = write!(
-        o,
-        "<h2>Summary per object kind</h2><table><tr><th>kind</th><th>total</th><th>automatic</th><th>simple</th><th>medium</th><th>complex</th><th>not convertible</th><th>LOC</th><th>effort</th><th></th></tr>"
-    );
+    ));
+    o.push_str("<h2>Summary per object kind</h2><table><tr><th>kind</th><th>total</th><th>automatic</th><th>simple</th><th>medium</th><th>complex</th><th>not convertible</th><th>LOC</th><th>effort</th><th></th></tr>");
     for k in &r.summary {
-        let _ = write!(
-            o,
+        o.push_str(&format!(
             "<tr><td>{}{}</td><td>{}</td>",
             esc(&k.kind),
             if k.code_object { " (code)" } else { "" },
             k.total
-        );
+        ));
         for n in k.per_category {
-            let _ = write!(o, "<td>{n}</td>");
+            o.push_str(&format!("<td>{n}</td>"));
         }
-        let _ = write!(
-            o,
+        o.push_str(&format!(
             "<td>{}</td><td>{}</td><td><div class=\"bar\">",
             k.lines_of_code,
             hours(k.effort_minutes)
-        );
+        ));
         for (i, n) in k.per_category.iter().enumerate() {
             if *n > 0 {
-                let _ = write!(
-                    o,
+                o.push_str(&format!(
                     r#"<span style="width:{:.1}%;background:{}"></span>"#,
                     *n as f64 * 100.0 / k.total.max(1) as f64,
                     CATEGORY_COLORS[i]
-                );
+                ));
             }
         }
-        let _ = write!(o, "</div></td></tr>");
+        o.push_str("</div></td></tr>");
     }
-    let _ = write!(
-        o,
-        r#"</table><h2>Action items</h2><p><input id="q" placeholder="filter text"><select id="cat"><option value="">all categories</option>"#
-    );
+    o.push_str(r#"</table><h2>Action items</h2><p><input id="q" placeholder="filter text"><select id="cat"><option value="">all categories</option>"#);
     for c in super::Category::ALL {
-        let _ = write!(o, r#"<option>{}</option>"#, c.label());
+        o.push_str(&format!(r#"<option>{}</option>"#, c.label()));
     }
-    let _ = write!(
-        o,
-        r#"</select></p><table id="items"><tr><th>code</th><th>category</th><th>object</th><th>line</th><th>message</th><th>fix</th><th>effort</th></tr>"#
-    );
+    o.push_str(r#"</select></p><table id="items"><tr><th>code</th><th>category</th><th>object</th><th>line</th><th>message</th><th>fix</th><th>effort</th></tr>"#);
     for obj in &r.objects {
         for a in &obj.action_items {
-            let _ = write!(
-                o,
-                r#"<tr data-cat="{}"><td>{}</td><td><span class="dot" style="background:{}"></span>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} min</td></tr>"#,
+            o.push_str(&format!(r#"<tr data-cat="{}"><td>{}</td><td><span class="dot" style="background:{}"></span>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} min</td></tr>"#,
                 a.category.label(),
                 esc(&a.code),
                 CATEGORY_COLORS[a.category as usize],
@@ -486,29 +447,24 @@ details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px
                 a.line.map(|l| l.to_string()).unwrap_or_default(),
                 esc(&a.message),
                 esc(&a.fix),
-                a.effort_minutes
-            );
+                a.effort_minutes));
         }
     }
-    let _ = write!(o, "</table>");
+    o.push_str("</table>");
     if let Some(l) = ledger_line(r) {
-        let _ = write!(
-            o,
-            "<h2>Ledger</h2><details><summary>{}</summary><table><tr><th>line</th><th>statement</th><th>outcome</th></tr>",
-            esc(&l)
-        );
+        o.push_str(&format!("<h2>Ledger</h2><details><summary>{}</summary><table><tr><th>line</th><th>statement</th><th>outcome</th></tr>",
+            esc(&l)));
         for e in &r.ledger {
-            let _ = write!(
-                o,
+            o.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 e.line,
                 esc(&e.statement),
                 esc(&e.outcome.describe())
-            );
+            ));
         }
-        let _ = write!(o, "</table></details>");
+        o.push_str("</table></details>");
     }
-    let _ = write!(o, "<h2>Objects</h2>");
+    o.push_str("<h2>Objects</h2>");
     for obj in &r.objects {
         let converted = obj
             .target
@@ -516,9 +472,7 @@ details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px
             .map(|t| format!("{};", t.sql))
             .collect::<Vec<_>>()
             .join("\n\n");
-        let _ = write!(
-            o,
-            r#"<details><summary><span class="dot" style="background:{}"></span>{} <b>{}</b> &middot; {}</summary><div class="side"><pre>{}</pre><pre>{}</pre></div></details>"#,
+        o.push_str(&format!(r#"<details><summary><span class="dot" style="background:{}"></span>{} <b>{}</b> &middot; {}</summary><div class="side"><pre>{}</pre><pre>{}</pre></div></details>"#,
             CATEGORY_COLORS[obj.category as usize],
             obj.kind.label(),
             esc(&obj.name),
@@ -531,16 +485,12 @@ details{{margin:6px 0}} summary{{cursor:pointer}} input,select{{margin-right:8px
                 "(not converted: see the action items)"
             } else {
                 &converted
-            })
-        );
+            })));
     }
-    let _ = write!(
-        o,
-        r#"<script>
+    o.push_str(r#"<script>
 const q=document.getElementById('q'),c=document.getElementById('cat');
-function f(){{const t=q.value.toLowerCase(),k=c.value;for(const r of document.querySelectorAll('#items tr[data-cat]')){{r.style.display=(!k||r.dataset.cat===k)&&(!t||r.textContent.toLowerCase().includes(t))?'':'none'}}}}
+function f(){const t=q.value.toLowerCase(),k=c.value;for(const r of document.querySelectorAll('#items tr[data-cat]')){r.style.display=(!k||r.dataset.cat===k)&&(!t||r.textContent.toLowerCase().includes(t))?'':'none'}}
 q.oninput=f;c.onchange=f;
-</script></body></html>"#
-    );
+</script></body></html>"#);
     o
 }

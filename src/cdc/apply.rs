@@ -20,131 +20,13 @@ use crate::engines::change::TableMeta;
 use crate::engines::change::query_error;
 use crate::engines::values;
 use crate::error::{Error, Result};
-use crate::tasks::{ErrorPolicy, Prepared};
-
-pub const CHECKPOINT: &str = "tugboat_cdc_checkpoint";
+use crate::tasks::replication::ReplicationPhase;
 use crate::tasks::state::SUSPENDED;
-
-/// The task's place in its life: loading (changes are replayed from `position` once the load
-/// ends), replaying (idempotent up to `replay_until`) or following changes strictly.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
-    pub position: Position,
-    pub phase: String,
-    pub replay_until: Option<Position>,
-    pub changes: u64,
-    /// The source's GTID state at `position` (MariaDB), when the capture knew it: a task
-    /// pointed at another server holding the same transactions (after a failover) goes on
-    /// from there.
-    pub gtid: Option<String>,
-}
-
-/// Creates the checkpoint table if needed and reads the task's checkpoint.
-pub async fn checkpoint(target: &Connection, task: &str) -> Result<Option<Checkpoint>> {
-    target
-        .query(
-            &format!("creating {CHECKPOINT}"),
-            &format!(
-                "CREATE TABLE IF NOT EXISTS {CHECKPOINT} (task varchar(200) NOT NULL PRIMARY KEY, position varchar(400) NOT NULL, phase varchar(20) NOT NULL, replay_until varchar(400), source_commit bigint, changes bigint NOT NULL, updated_at varchar(40) NOT NULL, source_gtid varchar(400))"
-            ),
-        )
-        .await?;
-    target
-        .query(
-            &format!("creating {SUSPENDED}"),
-            &format!(
-                "CREATE TABLE IF NOT EXISTS {SUSPENDED} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, reason text NOT NULL, suspended_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name))"
-            ),
-        )
-        .await?;
-    target
-        .query(
-            &format!("creating {}", crate::tasks::deferred::TABLE),
-            &crate::tasks::deferred::create_table(),
-        )
-        .await?;
-    // A checkpoint table from before GTIDs were kept gains the column.
-    if target
-        .query(
-            "probing the checkpoint's GTID",
-            &format!("SELECT source_gtid FROM {CHECKPOINT} WHERE 1 = 0"),
-        )
-        .await
-        .is_err()
-    {
-        target
-            .query(
-                &format!("adding source_gtid to {CHECKPOINT}"),
-                &format!("ALTER TABLE {CHECKPOINT} ADD COLUMN source_gtid varchar(400)"),
-            )
-            .await?;
-    }
-    let lit = |s: &str| values::text_literal(target.endpoint.engine, s);
-    let rows = target
-        .query(
-            &format!("reading {CHECKPOINT}"),
-            &format!(
-                "SELECT position, phase, replay_until, changes, source_gtid FROM {CHECKPOINT} WHERE task = {}",
-                lit(task)
-            ),
-        )
-        .await?;
-    let Some(r) = rows.first() else {
-        return Ok(None);
-    };
-    let position = Position::parse(&r.s("position")).ok_or_else(|| Error::InvalidEndpoint {
-        endpoint: target.endpoint.label(),
-        reason: format!(
-            "{CHECKPOINT} holds position {:?} for task {task}, which is not a position",
-            r.s("position")
-        ),
-    })?;
-    Ok(Some(Checkpoint {
-        position,
-        phase: r.s("phase"),
-        replay_until: r.opt("replay_until").and_then(|p| Position::parse(&p)),
-        changes: r.i64("changes").unwrap_or(0).max(0) as u64,
-        gtid: r.opt("source_gtid").filter(|g| !g.is_empty()),
-    }))
-}
-
-/// Writes the task's checkpoint outside any batch (at the start, between phases), replacing
-/// the one there in one transaction: a stop in between never leaves the task without one.
-pub async fn set_checkpoint(target: &Connection, task: &str, c: &Checkpoint) -> Result<()> {
-    let lit = |s: &str| values::text_literal(target.endpoint.engine, s);
-    let until = c
-        .replay_until
-        .as_ref()
-        .map(|p| lit(&p.to_string()))
-        .unwrap_or_else(|| "NULL".into());
-    let sql = format!(
-        "DELETE FROM {CHECKPOINT} WHERE task = {t};\nINSERT INTO {CHECKPOINT} (task, position, phase, replay_until, source_commit, changes, updated_at, source_gtid) VALUES ({t}, {}, {}, {until}, NULL, {}, {}, {})",
-        lit(&c.position.to_string()),
-        lit(&c.phase),
-        c.changes,
-        lit(&crate::tasks::state::now()),
-        c.gtid.as_deref().map(lit).unwrap_or("NULL".into()),
-        t = lit(task),
-    );
-    target
-        .execute_in_transaction(&sql)
-        .await
-        .map_err(|e| query_error(target, &format!("writing {CHECKPOINT}"), e))?;
-    Ok(())
-}
-
-/// Forgets the task's checkpoint (the task is reloaded from scratch).
-pub async fn clear_checkpoint(target: &Connection, task: &str) -> Result<()> {
-    let _ = checkpoint(target, task).await?;
-    let t = values::text_literal(target.endpoint.engine, task);
-    target
-        .query(
-            &format!("clearing {CHECKPOINT}"),
-            &format!("DELETE FROM {CHECKPOINT} WHERE task = {t}"),
-        )
-        .await?;
-    Ok(())
-}
+use crate::tasks::{ErrorPolicy, Prepared};
+mod checkpoint;
+pub use checkpoint::*;
+mod ddl;
+mod statements;
 
 /// Where a target column's value comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -453,271 +335,6 @@ impl Applier {
         })
     }
 
-    /// The values of `row` for the target's columns, fixed as the full load fixes them;
-    /// `computed`: the change's computed values ([`Change::computed`]).
-    fn target_values(
-        t: &TableApply,
-        row: &[Option<String>],
-        computed: &[Option<String>],
-    ) -> std::result::Result<Vec<Option<String>>, String> {
-        let mut out = Vec::with_capacity(t.src.len());
-        for (i, &s) in t.src.iter().enumerate() {
-            let mut v = match s {
-                Src::Row(at) => row.get(at).cloned().flatten(),
-                Src::Computed(k) => computed.get(k).cloned().flatten(),
-            };
-            let (_, _, from, to) = &t.p.columns[i];
-            values::fix(&mut v, *from, *to)
-                .map_err(|e| format!("column {}: {e}", t.p.columns[i].0))?;
-            t.p.truncate_lob(i, &mut v);
-            t.p.fix_nul(i, &mut v)?;
-            out.push(v);
-        }
-        Ok(out)
-    }
-
-    fn lit(&self, t: &TableApply, i: usize, v: &Option<String>, out: &mut String) {
-        values::push_sql_literal(
-            out,
-            self.target.endpoint.engine,
-            v.as_deref(),
-            t.p.columns[i].3,
-        );
-    }
-
-    /// `WHERE` identifying the row with values `v`: the key, or every column but the computed
-    /// ones (their values are computed for the row after only).
-    fn where_sql(&self, t: &TableApply, v: &[Option<String>]) -> String {
-        let e = self.target.endpoint.engine;
-        let cols: Vec<usize> = if t.key.is_empty() {
-            (0..t.p.columns.len())
-                .filter(|&i| matches!(t.src[i], Src::Row(_)))
-                .collect()
-        } else {
-            t.key.clone()
-        };
-        let mut s = String::new();
-        for (n, &i) in cols.iter().enumerate() {
-            if n > 0 {
-                s.push_str(" AND ");
-            }
-            s.push_str(&t.p.columns[i].1);
-            match &v[i] {
-                None => s.push_str(" IS NULL"),
-                Some(_) if t.key.is_empty() && e == Engine::Postgres => {
-                    s.push_str(" IS NOT DISTINCT FROM ");
-                    self.lit(t, i, &v[i], &mut s);
-                }
-                Some(_) => {
-                    s.push_str(" = ");
-                    self.lit(t, i, &v[i], &mut s);
-                }
-            }
-        }
-        s
-    }
-
-    /// The row `WHERE` names, one row only when the table has no key.
-    fn one_row(&self, t: &TableApply, w: &str) -> String {
-        if !t.key.is_empty() {
-            return w.to_string();
-        }
-        let ts = &t.p.target_sql;
-        match self.target.endpoint.engine {
-            Engine::Postgres => format!("ctid = (SELECT ctid FROM {ts} WHERE {w} LIMIT 1)"),
-            Engine::Sqlite => format!("rowid = (SELECT rowid FROM {ts} WHERE {w} LIMIT 1)"),
-            _ => format!("{w} LIMIT 1"),
-        }
-    }
-
-    fn insert_part(&self, t: &TableApply, v: &[Option<String>], upsert: bool) -> Part {
-        let cols: Vec<&str> = t.p.columns.iter().map(|c| c.1.as_str()).collect();
-        let head = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            t.p.target_sql,
-            cols.join(", ")
-        );
-        let mut item = String::from("(");
-        for (i, x) in v.iter().enumerate() {
-            if i > 0 {
-                item.push_str(", ");
-            }
-            self.lit(t, i, x, &mut item);
-        }
-        item.push(')');
-        let mut tail = String::new();
-        if upsert && !t.key.is_empty() {
-            let others: Vec<&str> = (0..cols.len())
-                .filter(|i| !t.key.contains(i))
-                .map(|i| cols[i])
-                .collect();
-            let keys: Vec<&str> = t.key.iter().map(|&i| cols[i]).collect();
-            match self.target.endpoint.engine {
-                Engine::MySql | Engine::MariaDb => {
-                    // A no-op update of the key when every column is in it.
-                    let set: Vec<String> = if others.is_empty() {
-                        vec![format!("{0} = {0}", keys[0])]
-                    } else {
-                        others
-                            .iter()
-                            .map(|c| format!("{c} = VALUES({c})"))
-                            .collect()
-                    };
-                    tail = format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "));
-                }
-                _ if others.is_empty() => {
-                    tail = format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "));
-                }
-                _ => {
-                    let set: Vec<String> = others
-                        .iter()
-                        .map(|c| format!("{c} = excluded.{c}"))
-                        .collect();
-                    tail = format!(
-                        " ON CONFLICT ({}) DO UPDATE SET {}",
-                        keys.join(", "),
-                        set.join(", ")
-                    );
-                }
-            }
-        }
-        // Rows of a table without a key never clash; with one, a key twice in one statement
-        // would (PostgreSQL refuses to upsert a row twice in one command).
-        let key = if t.key.is_empty() {
-            format!("{item}#{}", v.len())
-        } else {
-            t.key.iter().map(|&i| format!("{:?}|", v[i])).collect()
-        };
-        Part {
-            head,
-            item,
-            tail,
-            key,
-        }
-    }
-
-    /// The statements for `c`; `idempotent`: a change the target may already reflect.
-    fn statements(
-        &self,
-        c: &Change,
-        change: usize,
-        idempotent: bool,
-        out: &mut Vec<Statement>,
-    ) -> std::result::Result<(), Conflict> {
-        let Some(t) = self.tables.get(&c.table) else {
-            return Ok(());
-        };
-        if t.suspended.is_some() {
-            return Ok(());
-        }
-        let conflict = |error: String, row: &Option<Vec<Option<String>>>| Conflict {
-            table: c.table.clone(),
-            error,
-            values: row.clone().unwrap_or_default(),
-        };
-        let before = c
-            .before
-            .as_ref()
-            .map(|r| Self::target_values(t, r, &[]))
-            .transpose()
-            .map_err(|e| conflict(e, &c.before))?;
-        let after = c
-            .after
-            .as_ref()
-            .map(|r| Self::target_values(t, r, &c.computed))
-            .transpose()
-            .map_err(|e| conflict(e, &c.after))?;
-        let st = |sql: String, one_row: bool, values: Vec<Option<String>>| Statement {
-            table: c.table.clone(),
-            sql,
-            one_row,
-            values,
-            op: c.op,
-            change,
-            part: None,
-        };
-        let ins = |part: Part, values: Vec<Option<String>>| Statement {
-            table: c.table.clone(),
-            sql: format!("{}{}{}", part.head, part.item, part.tail),
-            one_row: false,
-            values,
-            op: c.op,
-            change,
-            part: Some(part),
-        };
-        // Columns the source left out as unchanged: not written.
-        let skip: Vec<usize> = (0..t.src.len())
-            .filter(|&i| matches!(t.src[i], Src::Row(s) if c.unchanged.contains(&s)))
-            .collect();
-        let upsert_ok = idempotent && !t.key.is_empty() && skip.is_empty();
-        match (c.op, before, after) {
-            (Op::Insert, _, Some(a)) => {
-                out.push(ins(self.insert_part(t, &a, upsert_ok), a));
-            }
-            (Op::Update, Some(b), Some(a)) => {
-                if upsert_ok {
-                    let key_changed = t.key.iter().any(|&i| a[i] != b[i]);
-                    if key_changed {
-                        let w = self.where_sql(t, &b);
-                        out.push(st(
-                            format!("DELETE FROM {} WHERE {w}", t.p.target_sql),
-                            false,
-                            b,
-                        ));
-                    }
-                    out.push(ins(self.insert_part(t, &a, true), a));
-                } else {
-                    let set: Vec<String> = (0..t.p.columns.len())
-                        .filter(|i| !skip.contains(i))
-                        .map(|i| {
-                            let mut s = format!("{} = ", t.p.columns[i].1);
-                            self.lit(t, i, &a[i], &mut s);
-                            s
-                        })
-                        .collect();
-                    let w = self.one_row(t, &self.where_sql(t, &b));
-                    out.push(st(
-                        format!("UPDATE {} SET {} WHERE {w}", t.p.target_sql, set.join(", ")),
-                        !idempotent,
-                        a,
-                    ));
-                }
-            }
-            (Op::Delete, Some(b), _) => {
-                let w = self.one_row(t, &self.where_sql(t, &b));
-                let mut s = st(
-                    format!("DELETE FROM {} WHERE {w}", t.p.target_sql),
-                    !idempotent,
-                    b,
-                );
-                // By a one-column key: `DELETE ... WHERE k IN (...)` for a run of them.
-                if let [k] = t.key[..]
-                    && s.values[k].is_some()
-                {
-                    let mut item = String::new();
-                    self.lit(t, k, &s.values[k], &mut item);
-                    s.part = Some(Part {
-                        head: format!(
-                            "DELETE FROM {} WHERE {} IN (",
-                            t.p.target_sql, t.p.columns[k].1
-                        ),
-                        key: item.clone(),
-                        item,
-                        tail: ")".into(),
-                    });
-                }
-                out.push(s);
-            }
-            _ => {
-                return Err(conflict(
-                    "a change without the row images it needs".into(),
-                    &c.after,
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// Applies `txns` (in order) and moves the checkpoint to `position` in the same target
     /// transaction (the one parts of a large transaction opened, if any). `replay_until`:
     /// changes before it may already be on the target (they are applied idempotently). Err:
@@ -727,7 +344,7 @@ impl Applier {
         txns: &[Txn],
         position: &Position,
         gtid: Option<String>,
-        phase: &str,
+        phase: ReplicationPhase,
         replay_until: Option<&Position>,
     ) -> Result<()> {
         let staged = self.stage(txns, replay_until, false).await?;
@@ -763,7 +380,7 @@ impl Applier {
         tail.push_str(&format!(
             "UPDATE {CHECKPOINT} SET position = {}, phase = {}, replay_until = {}, source_commit = {commit}, changes = {changes}, updated_at = {}, source_gtid = {} WHERE task = {};\nCOMMIT",
             lit(&position.to_string()),
-            lit(phase),
+            lit(phase.as_str()),
             replay_until.map(|p| lit(&p.to_string())).unwrap_or("NULL".into()),
             lit(&now),
             gtid.as_deref().map(lit).unwrap_or("NULL".into()),
@@ -975,10 +592,16 @@ impl Applier {
                                 values: s.values.clone(),
                             });
                         }
-                        let _ = c.run("RELEASE SAVEPOINT tugboat_change".into()).await;
+                        crate::error::logged(
+                            "releasing the change's savepoint",
+                            c.run("RELEASE SAVEPOINT tugboat_change".into()).await,
+                        );
                     }
                     Err(e) => {
-                        let _ = c.run("ROLLBACK TO SAVEPOINT tugboat_change".into()).await;
+                        crate::error::logged(
+                            "rolling back the refused change",
+                            c.run("ROLLBACK TO SAVEPOINT tugboat_change".into()).await,
+                        );
                         failed.insert(s.change);
                         conflicts.push(Conflict {
                             table: s.table.clone(),
@@ -1042,134 +665,6 @@ impl Applier {
             message: e,
             cause: crate::error::Cause::Statement,
         }
-    }
-
-    /// Adds to the target table of `label` the columns `table` (its definition on the source
-    /// now) has beyond the ones replicated so far, converted as the schema converter converts
-    /// them; from then on changes carry them. Err: why it could not (the table is suspended).
-    pub async fn add_columns(
-        &mut self,
-        label: &str,
-        table: &crate::model::Table,
-        source_engine: Engine,
-    ) -> std::result::Result<(), String> {
-        let engine = self.target.endpoint.engine;
-        let Some(t) = self.tables.get(label) else {
-            return Ok(());
-        };
-        let (target_sql, source_schema) = (t.p.target_sql.clone(), t.p.plan.source_schema.clone());
-        let mut cols: Vec<&crate::model::Column> = table.columns.iter().collect();
-        cols.sort_by_key(|c| c.ordinal);
-        let new: Vec<(usize, &crate::model::Column)> = cols
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !t.p.plan.table.columns.iter().any(|o| o.name == c.name))
-            .map(|(i, c)| (i, *c))
-            .collect();
-        // The converter's column definitions for the target.
-        let dialect = |e: Engine| match e {
-            Engine::Postgres => crate::ddl::Dialect::Postgres,
-            Engine::Sqlite => crate::ddl::Dialect::Sqlite,
-            _ => crate::ddl::Dialect::MySql,
-        };
-        let mut catalog = crate::model::Catalog {
-            engine: Some(source_engine),
-            ..Default::default()
-        };
-        let mut one = table.clone();
-        one.foreign_keys.clear();
-        catalog.schemas.push(crate::model::Schema {
-            name: source_schema,
-            tables: vec![one],
-            ..Default::default()
-        });
-        let src = crate::conversion::Source::from_catalog("", catalog);
-        let rules = crate::conversion::RuleSet::shipped(dialect(source_engine), dialect(engine))
-            .map_err(|e| e.to_string())?;
-        let report =
-            crate::conversion::convert(&src, dialect(engine), &rules).map_err(|e| e.to_string())?;
-        let create = report
-            .objects
-            .iter()
-            .flat_map(|o| o.target.iter())
-            .find(|s| s.sql.starts_with("CREATE TABLE"))
-            .map(|s| s.sql.clone())
-            .ok_or("the converter gave no table definition")?;
-        let mut added = vec![];
-        for (at, c) in &new {
-            let line = create
-                .lines()
-                .map(|l| l.trim().trim_end_matches(','))
-                .find(|l| {
-                    l.split_whitespace().next().is_some_and(|w| {
-                        w.trim_matches(['"', '`', '[', ']'])
-                            .eq_ignore_ascii_case(&c.name)
-                    })
-                })
-                .ok_or_else(|| format!("column {} not found in the converted definition", c.name))?
-                .to_string();
-            let name = line
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .trim_matches(['"', '`', '[', ']'])
-                .to_string();
-            let sql = format!("ALTER TABLE {target_sql} ADD COLUMN {line}");
-            // Inside the open transaction of a large source transaction (never on MySQL, whose
-            // ALTER commits): a failure must not abort what that transaction holds.
-            let guarded = self.open.is_some();
-            let run = if guarded {
-                format!("SAVEPOINT tugboat_ddl;\n{sql}")
-            } else {
-                sql.clone()
-            };
-            let conn = self.conn().await.map_err(|e| e.to_string())?;
-            if let Err(e) = conn.run(run).await {
-                if guarded {
-                    let _ = conn.run("ROLLBACK TO SAVEPOINT tugboat_ddl".into()).await;
-                }
-                return Err(format!("{sql}: {e}"));
-            }
-            tracing::info!(target: "tugboat::cdc", "{label}: {sql}");
-            let ty = crate::sqltext::parse_declared_type(
-                line.split_whitespace().nth(1).unwrap_or("text"),
-            );
-            added.push((*at, (*c).clone(), name, values::kind(engine, &ty)));
-        }
-        let Some(t) = self.tables.get_mut(label) else {
-            return Ok(());
-        };
-        for (at, c, name, kind) in added {
-            t.p.columns.push((
-                c.name.clone(),
-                values::quote(engine, &name),
-                values::kind(source_engine, &c.data_type),
-                kind,
-            ));
-            t.p.target_columns.push(name);
-            t.p.source_exprs.push(None);
-            t.p.lobs.push(values::is_lob(&c.data_type));
-            t.src.push(Src::Row(at));
-        }
-        t.p.plan.table = table.clone();
-        self.counts.entry(label.to_string()).or_default().ddls += 1;
-        Ok(())
-    }
-
-    /// Empties the target table of `table` (a TRUNCATE on the source).
-    pub async fn truncate(&mut self, table: &str) -> Result<()> {
-        if let Some(t) = self.tables.get(table) {
-            let sql = match self.target.endpoint.engine {
-                // Inside the open transaction of a large source transaction (MySQL's TRUNCATE
-                // would commit it).
-                _ if self.open.is_some() => format!("DELETE FROM {}", t.p.target_sql),
-                Engine::Sqlite => format!("DELETE FROM {}", t.p.target_sql),
-                _ => format!("TRUNCATE TABLE {}", t.p.target_sql),
-            };
-            self.conn().await?.run(sql).await.map_err(|e| self.err(e))?;
-            self.counts.entry(table.to_string()).or_default().ddls += 1;
-        }
-        Ok(())
     }
 
     /// Gives the connection back.

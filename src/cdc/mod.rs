@@ -29,7 +29,7 @@ pub use crate::engines::change::{
     Captured, Change, Feed, IN_FLIGHT_CHANGES, Intake, Op, PART_CHANGES, Position, TableMeta, Txn,
     feed,
 };
-pub use crate::tasks::replication::{CdcStats, TableCounts, TaskType};
+pub use crate::tasks::replication::{CdcStats, ReplicationPhase, TableCounts, TaskType};
 pub use run::run_cdc;
 
 /// Where a replicating task stops by itself (DMS's CDC stop position): every transaction up to

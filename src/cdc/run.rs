@@ -15,7 +15,7 @@ use super::apply::{self, Applier, Checkpoint};
 use super::cached::{self, Cached, Load};
 use super::checks::{self, Status};
 use super::{Captured, Position, StartAt, StopAt, TableMeta, TaskType, Txn};
-use super::{CdcStats, TableCounts};
+use super::{CdcStats, ReplicationPhase, TableCounts};
 use crate::endpoints::Connection;
 use crate::engines::{ChangeLog, values};
 use crate::error::{Error, Result};
@@ -130,7 +130,9 @@ pub async fn run_cdc(
     let mut gate = None;
     let mut load = None;
     if task_type == TaskType::FullLoadAndCdc
-        && checkpoint.as_ref().is_none_or(|c| c.phase == "full-load")
+        && checkpoint
+            .as_ref()
+            .is_none_or(|c| c.phase == ReplicationPhase::FullLoad)
     {
         let p0 = match &checkpoint {
             Some(c) => c.position.clone(),
@@ -140,7 +142,7 @@ pub async fn run_cdc(
                 let gtid = log.gtid_at(source, &p).await;
                 let c = Checkpoint {
                     position: p.clone(),
-                    phase: "full-load".into(),
+                    phase: ReplicationPhase::FullLoad,
                     replay_until: None,
                     changes: 0,
                     gtid,
@@ -181,7 +183,7 @@ pub async fn run_cdc(
         let gtid = log.gtid_at(source, &p).await;
         let c = Checkpoint {
             position: p,
-            phase: "cdc".into(),
+            phase: ReplicationPhase::Cdc,
             replay_until: None,
             changes: 0,
             gtid,
@@ -558,13 +560,12 @@ fn report_checks(step: &impl Fn(String), found: &[checks::Check]) {
 
 /// The phase once the changes up to `end` are applied: the replay of changes made during the
 /// full load ends when it reaches the position at which the load ended.
-fn phase_after(cp: &Checkpoint, end: &Position) -> (String, Option<Position>) {
-    if cp.phase == "full-load" {
-        return ("full-load".into(), None);
-    }
-    match &cp.replay_until {
-        Some(u) if cp.phase == "replay" && !end.reached(u) => ("replay".into(), Some(u.clone())),
-        Some(u) if cp.phase == "replay" => ("cdc".into(), Some(u.clone())),
-        _ => ("cdc".into(), None),
+fn phase_after(cp: &Checkpoint, end: &Position) -> (ReplicationPhase, Option<Position>) {
+    use ReplicationPhase as P;
+    match (cp.phase, &cp.replay_until) {
+        (P::FullLoad, _) => (P::FullLoad, None),
+        (P::Replay, Some(u)) if !end.reached(u) => (P::Replay, Some(u.clone())),
+        (P::Replay, Some(u)) => (P::Cdc, Some(u.clone())),
+        _ => (P::Cdc, None),
     }
 }

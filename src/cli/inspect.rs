@@ -1,7 +1,5 @@
 //! The readable summary `tugboat inspect` prints.
 
-use std::fmt::Write;
-
 use crate::model::*;
 
 pub use crate::units::human_bytes;
@@ -13,19 +11,17 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn render(c: &Catalog) -> String {
     let mut o = String::new();
     let n = c.counts();
-    let _ = writeln!(
-        o,
-        "{} · {}",
+    o.push_str(&format!(
+        "{} · {}\n",
         c.server.as_deref().unwrap_or("?"),
         if c.database.is_empty() {
             "(all databases)"
         } else {
             &c.database
         }
-    );
-    let _ = writeln!(
-        o,
-        "Objects: {}, {} ({}), {}, {}, {}, {}, {}, {}",
+    ));
+    o.push_str(&format!(
+        "Objects: {}, {} ({}), {}, {}, {}, {}, {}, {}\n",
         plural(n.schemas, "schema", "schemas"),
         plural(n.tables, "table", "tables"),
         plural(n.columns, "column", "columns"),
@@ -34,11 +30,10 @@ pub fn render(c: &Catalog) -> String {
         plural(n.functions, "function", "functions"),
         plural(n.triggers, "trigger", "triggers"),
         plural(n.sequences, "sequence", "sequences"),
-        plural(n.types, "type", "types"),
-    );
-    let _ = writeln!(
-        o,
-        "Keys:    {}, {}, {}, {}, {}",
+        plural(n.types, "type", "types")
+    ));
+    o.push_str(&format!(
+        "Keys:    {}, {}, {}, {}, {}\n",
         plural(n.primary_keys, "primary key", "primary keys"),
         plural(
             n.unique_constraints,
@@ -47,10 +42,10 @@ pub fn render(c: &Catalog) -> String {
         ),
         plural(n.check_constraints, "check constraint", "check constraints"),
         plural(n.indexes, "index", "indexes"),
-        plural(n.foreign_keys, "foreign key", "foreign keys"),
-    );
+        plural(n.foreign_keys, "foreign key", "foreign keys")
+    ));
     for s in &c.schemas {
-        let _ = writeln!(o, "\nSchema {}", s.name);
+        o.push_str(&format!("\nSchema {}\n", s.name));
         for t in &s.types {
             let what = match &t.kind {
                 UserTypeKind::Enum { values } => format!("ENUM ({})", values.join(", ")),
@@ -59,7 +54,7 @@ pub fn render(c: &Catalog) -> String {
                     format!("COMPOSITE of {} attributes", attributes.len())
                 }
             };
-            let _ = writeln!(o, "  TYPE {} {what}", t.name);
+            o.push_str(&format!("  TYPE {} {what}\n", t.name));
         }
         for t in &s.tables {
             let rows = t
@@ -72,16 +67,15 @@ pub fn render(c: &Catalog) -> String {
                 .into_iter()
                 .flatten()
                 .collect();
-            let _ = writeln!(
-                o,
-                "  TABLE {}{}",
+            o.push_str(&format!(
+                "  TABLE {}{}\n",
                 t.name,
                 if meta.is_empty() {
                     String::new()
                 } else {
                     format!("  ({})", meta.join(", "))
                 }
-            );
+            ));
             let width = t.columns.iter().map(|c| c.name.len()).max().unwrap_or(0);
             let twidth = t
                 .columns
@@ -98,55 +92,55 @@ pub fn render(c: &Catalog) -> String {
                     extra.push(format!("DEFAULT {d}"));
                 }
                 extra.extend(col.properties());
-                let _ = writeln!(
-                    o,
-                    "    {:<width$}  {:<twidth$}  {}",
+                o.push_str(&format!(
+                    "    {:<width$}  {:<twidth$}  {}\n",
                     col.name,
                     col.data_type.declared,
                     extra.join("  ")
-                );
+                ));
             }
             if let Some(pk) = &t.primary_key {
-                let _ = writeln!(o, "    PRIMARY KEY ({})", pk.columns.join(", "));
+                o.push_str(&format!("    PRIMARY KEY ({})\n", pk.columns.join(", ")));
             }
             for u in &t.unique_constraints {
-                let _ = writeln!(
-                    o,
-                    "    UNIQUE {}({})",
+                o.push_str(&format!(
+                    "    UNIQUE {}({})\n",
                     name_prefix(&u.name),
                     u.columns.join(", ")
-                );
+                ));
             }
             for ch in &t.check_constraints {
-                let _ = writeln!(o, "    CHECK {}({})", name_prefix(&ch.name), ch.expression);
+                o.push_str(&format!(
+                    "    CHECK {}({})\n",
+                    name_prefix(&ch.name),
+                    ch.expression
+                ));
             }
             for i in &t.indexes {
-                let _ = writeln!(o, "    {}", i.describe());
+                o.push_str(&format!("    {}\n", i.describe()));
             }
             for f in &t.foreign_keys {
                 let target = match &f.referenced_schema {
                     Some(s) => format!("{s}.{}", f.referenced_table),
                     None => f.referenced_table.clone(),
                 };
-                let _ = writeln!(
-                    o,
-                    "    FOREIGN KEY {}({}) REFERENCES {target} ({}) ON UPDATE {} ON DELETE {}",
+                o.push_str(&format!(
+                    "    FOREIGN KEY {}({}) REFERENCES {target} ({}) ON UPDATE {} ON DELETE {}\n",
                     name_prefix(&f.name),
                     f.columns.join(", "),
                     f.referenced_columns.join(", "),
                     f.on_update.sql(),
                     f.on_delete.sql()
-                );
+                ));
             }
         }
         for v in &s.views {
-            let _ = writeln!(
-                o,
-                "  {}VIEW {} ({} columns)",
+            o.push_str(&format!(
+                "  {}VIEW {} ({} columns)\n",
                 if v.materialized { "MATERIALIZED " } else { "" },
                 v.name,
                 v.columns.len()
-            );
+            ));
         }
         for r in &s.routines {
             let params: Vec<String> = r
@@ -173,13 +167,12 @@ pub fn render(c: &Catalog) -> String {
                 .map(|t| format!(" RETURNS {t}"))
                 .unwrap_or_default();
             let lines = r.body.lines().count();
-            let _ = writeln!(
-                o,
-                "  {kind} {}({}){ret}  [{} lines]",
+            o.push_str(&format!(
+                "  {kind} {}({}){ret}  [{} lines]\n",
                 r.name,
                 params.join(", "),
                 lines
-            );
+            ));
         }
         for t in &s.triggers {
             let events: Vec<String> = t
@@ -192,13 +185,12 @@ pub fn render(c: &Catalog) -> String {
                 TriggerTiming::After => "AFTER",
                 TriggerTiming::InsteadOf => "INSTEAD OF",
             };
-            let _ = writeln!(
-                o,
-                "  TRIGGER {} {timing} {} ON {}",
+            o.push_str(&format!(
+                "  TRIGGER {} {timing} {} ON {}\n",
                 t.name,
                 events.join(" OR "),
                 t.table
-            );
+            ));
         }
         for q in &s.sequences {
             let owned = q
@@ -210,7 +202,7 @@ pub fn render(c: &Catalog) -> String {
                 .next_value
                 .map(|v| format!(" next {v}"))
                 .unwrap_or_default();
-            let _ = writeln!(o, "  SEQUENCE {}{next}{owned}", q.name);
+            o.push_str(&format!("  SEQUENCE {}{next}{owned}\n", q.name));
         }
     }
     o

@@ -534,8 +534,13 @@ pub(super) async fn run_task(
                 }
             }
             if plain && let Some(line) = lines.lock().unwrap_or_else(|p| p.into_inner()).line(&e) {
-                // A closed pipe (`| head`) must not stop the task.
-                let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{line}\n"));
+                // A closed pipe (`| head`) must not stop the task: the line is lost, the task
+                // goes on.
+                if std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{line}\n"))
+                    .is_err()
+                {
+                    tracing::debug!(target: "tugboat::cli", "stderr is closed");
+                }
             }
             let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
             match e {
@@ -636,13 +641,14 @@ pub(super) async fn run_task(
                             _ = term.recv() => {}
                         }
                     }
-                    Err(_) => {
-                        let _ = tokio::signal::ctrl_c().await;
+                    Err(e) => {
+                        tracing::warn!(target: "tugboat::cli", "SIGTERM cannot be caught ({e}): only Ctrl-C stops the task cleanly");
+                        ctrl_c_or_never().await;
                     }
                 }
             }
             #[cfg(not(unix))]
-            let _ = tokio::signal::ctrl_c().await;
+            ctrl_c_or_never().await;
             cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
@@ -780,4 +786,14 @@ pub(super) async fn run_task(
         });
     }
     Ok(())
+}
+
+/// Returns on Ctrl-C. Where the handler cannot be installed it never returns (the task runs
+/// on; a kill still stops it, and it resumes from its checkpoint), rather than stopping the
+/// task at once.
+async fn ctrl_c_or_never() {
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        tracing::warn!(target: "tugboat::cli", "Ctrl-C cannot be caught ({e})");
+        std::future::pending::<()>().await;
+    }
 }

@@ -17,6 +17,9 @@ pub use crate::assessment::DataStatement;
 pub struct DataProblem {
     pub line: usize,
     pub message: String,
+    /// The statement is kept (converted with this warning), not left out.
+    #[serde(default)]
+    pub kept: bool,
 }
 
 /// Converts the script's INSERTs. `target_type(schema, table, column)` gives a column's target type.
@@ -53,6 +56,7 @@ pub fn convert_inserts(
                 problems.push(DataProblem {
                     line: raw.line,
                     message: what,
+                    kept: false,
                 });
                 continue;
             }
@@ -66,6 +70,7 @@ pub fn convert_inserts(
                         Err(message) => problems.push(DataProblem {
                             line: raw.line,
                             message,
+                            kept: false,
                         }),
                     }
                     continue;
@@ -75,6 +80,7 @@ pub fn convert_inserts(
                 problems.push(DataProblem {
                     line: raw.line,
                     message: "INSERT into a table function".into(),
+                    kept: false,
                 });
                 continue;
             };
@@ -214,13 +220,19 @@ pub fn convert_inserts(
                 }
             }
             if let Some(q) = ins.source.as_mut() {
-                let _ =
+                let warnings =
                     super::view::rewrite_query(q, src.dialect, names, &names.schema(&model_schema));
+                problems.extend(warnings.into_iter().map(|message| DataProblem {
+                    line: raw.line,
+                    message,
+                    kept: true,
+                }));
             }
             let Some(source) = &ins.source else {
                 problems.push(DataProblem {
                     line: raw.line,
                     message: "INSERT without VALUES or SELECT".into(),
+                    kept: false,
                 });
                 continue;
             };

@@ -570,11 +570,11 @@ fn function_args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgu
 }
 
 impl VisitorMut for Finisher {
-    type Break = ();
+    type Break = std::convert::Infallible;
 
     /// `x = ANY (ARRAY[a, b])` becomes `x IN (a, b)` before its array is visited (which alone
     /// would become a JSON array).
-    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Self::Break> {
         if matches!(e, Expr::AnyOp { .. } | Expr::AllOp { .. })
             && let Some(text) = self.replacement(e)
             && let Some(new) = parse(self.target, &text)
@@ -584,7 +584,7 @@ impl VisitorMut for Finisher {
         ControlFlow::Continue(())
     }
 
-    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Self::Break> {
         // Catalog definitions quote some built-in function names ("substring"): a quoted name
         // is a user function on MySQL.
         if let Expr::Function(f) = e
@@ -618,7 +618,7 @@ pub fn finish<V: VisitMut>(node: &mut V, target: Dialect) -> Vec<String> {
         target,
         warnings: vec![],
     };
-    let _ = node.visit(&mut f);
+    let ControlFlow::Continue(()) = node.visit(&mut f);
     f.warnings
 }
 
@@ -657,13 +657,13 @@ pub fn standard_joins<V: VisitMut>(node: &mut V) {
     }
     struct Joins;
     impl VisitorMut for Joins {
-        type Break = ();
-        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        type Break = std::convert::Infallible;
+        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Self::Break> {
             set(&mut q.body);
             ControlFlow::Continue(())
         }
     }
-    let _ = node.visit(&mut Joins);
+    let ControlFlow::Continue(()) = node.visit(&mut Joins);
 }
 
 #[cfg(test)]

@@ -115,8 +115,7 @@ fn assignments(table: &Table, tr: &Trigger) -> Option<Assignments> {
         }
         let mut value = a.value.clone();
         let mut v = OwnRow { table, ok: true };
-        let _ = value.visit(&mut v);
-        if !v.ok {
+        if value.visit(&mut v).is_break() || !v.ok {
             return None;
         }
         out.push((col, value.to_string()));

@@ -162,9 +162,9 @@ fn args(f: &sqlparser::ast::Function) -> (Vec<String>, Vec<FunctionArgumentClaus
 }
 
 impl VisitorMut for Rewriter<'_> {
-    type Break = ();
+    type Break = std::convert::Infallible;
 
-    fn post_visit_select(&mut self, sel: &mut sqlparser::ast::Select) -> ControlFlow<()> {
+    fn post_visit_select(&mut self, sel: &mut sqlparser::ast::Select) -> ControlFlow<Self::Break> {
         // Oracle's one-row table: PostgreSQL needs no FROM.
         sel.from.retain(|t| match &t.relation {
             sqlparser::ast::TableFactor::Table { name, .. } => !name
@@ -176,7 +176,7 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Self::Break> {
         if let Some(with) = &q.with {
             for c in &with.cte_tables {
                 self.ctes.insert(c.alias.name.value.to_lowercase());
@@ -187,7 +187,10 @@ impl VisitorMut for Rewriter<'_> {
 
     /// SQLite has one namespace: a table of another schema becomes `schema_table`, so
     /// without an alias it keeps its own name as one, for the `table.column` references.
-    fn pre_visit_table_factor(&mut self, t: &mut sqlparser::ast::TableFactor) -> ControlFlow<()> {
+    fn pre_visit_table_factor(
+        &mut self,
+        t: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<Self::Break> {
         if self.names.target != Dialect::Sqlite {
             return ControlFlow::Continue(());
         }
@@ -218,7 +221,7 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn post_visit_relation(&mut self, r: &mut ObjectName) -> ControlFlow<()> {
+    fn post_visit_relation(&mut self, r: &mut ObjectName) -> ControlFlow<Self::Break> {
         let parts: Vec<String> =
             r.0.iter()
                 .map(|p| match p {
@@ -252,7 +255,7 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_ident(&mut self, i: &mut Ident) -> ControlFlow<()> {
+    fn pre_visit_ident(&mut self, i: &mut Ident) -> ControlFlow<Self::Break> {
         if i.quote_style.is_some() {
             let v = if self.fold {
                 i.value.to_lowercase()
@@ -264,7 +267,7 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
-    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Self::Break> {
         if let Expr::BinaryOp { left, op, right } = e {
             let mut x_left: &Expr = left;
             while let Expr::Nested(i) = x_left {
@@ -605,7 +608,7 @@ pub fn convert_view_with_booleans(
     } else {
         vec![]
     };
-    let _ = query.visit(&mut r);
+    let ControlFlow::Continue(()) = query.visit(&mut r);
     let mut warnings = r.warnings;
     if dialect != names.target {
         warnings.extend(super::finish::finish(&mut query, names.target));
@@ -650,7 +653,7 @@ pub fn convert_statement_with_locals(
     let mut st = parse_one(sql, dialect)?;
     let mut r = Rewriter::for_dialect(names, target_schema, dialect);
     r.ctes.extend(locals.iter().map(|l| l.to_lowercase()));
-    let _ = st.visit(&mut r);
+    let ControlFlow::Continue(()) = st.visit(&mut r);
     let mut warnings = r.warnings;
     if dialect != names.target {
         warnings.extend(super::finish::finish(&mut st, names.target));
@@ -676,8 +679,8 @@ fn table_aliases(q: &Query) -> std::collections::HashMap<String, String> {
     #[derive(Default)]
     struct Aliases(std::collections::HashMap<String, Option<String>>);
     impl Visitor for Aliases {
-        type Break = ();
-        fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
+        type Break = std::convert::Infallible;
+        fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<Self::Break> {
             if let TableFactor::Table {
                 name,
                 alias: Some(a),
@@ -698,7 +701,7 @@ fn table_aliases(q: &Query) -> std::collections::HashMap<String, String> {
         }
     }
     let mut v = Aliases::default();
-    let _ = q.visit(&mut v);
+    let ControlFlow::Continue(()) = q.visit(&mut v);
     v.0.into_iter()
         .filter_map(|(a, t)| t.map(|t| (a, t)))
         .collect()
@@ -713,7 +716,7 @@ pub fn rewrite_query(
 ) -> Vec<String> {
     let mut r = Rewriter::new(names, target_schema);
     r.translate = dialect != names.target && dialect != Dialect::Postgres;
-    let _ = q.visit(&mut r);
+    let ControlFlow::Continue(()) = q.visit(&mut r);
     let mut warnings = r.warnings;
     if dialect != names.target {
         warnings.extend(super::finish::finish(q, names.target));
@@ -737,7 +740,7 @@ pub fn convert_expression_with_booleans(
         booleans: booleans.iter().map(|b| b.to_lowercase()).collect(),
         ..Rewriter::for_dialect(names, target_schema, dialect)
     };
-    let _ = st.visit(&mut r);
+    let ControlFlow::Continue(()) = st.visit(&mut r);
     if dialect != names.target {
         super::finish::finish(&mut st, names.target);
     }

@@ -38,7 +38,10 @@ pub async fn ensure_demo_database(path: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let tmp = path.with_extension("building");
-    let _ = std::fs::remove_file(&tmp);
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
     let sql_err = |e: sqlx::Error| Error::File {
         path: PathBuf::from("assets/demo/harbor.sql"),
         message: e.to_string(),

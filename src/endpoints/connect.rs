@@ -418,7 +418,7 @@ where
             message: no_answer(endpoint),
         })?
         .map_err(|e| classify(endpoint, &e, source, had_password))?;
-    let _ = conn.close().await;
+    crate::error::logged("closing the test connection", conn.close().await);
     Ok(())
 }
 

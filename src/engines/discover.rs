@@ -109,6 +109,27 @@ pub async fn exact_row_count(conn: &Connection, schema: &str, table: &str) -> Re
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// Whether the connected database (its default schema) has a table `name`: for control
+/// tables a task may never have made.
+pub async fn has_table(conn: &Connection, name: &str) -> Result<bool> {
+    let lit = quote_literal(conn.engine(), name);
+    let sql = match conn.engine() {
+        Engine::Postgres => format!(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = {lit}"
+        ),
+        Engine::MySql | Engine::MariaDb => format!(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = {lit}"
+        ),
+        Engine::Sqlite => {
+            format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = {lit}")
+        }
+    };
+    let n = conn
+        .query_scalar(&format!("looking for {name}"), &sql)
+        .await?;
+    Ok(n.as_deref().is_some_and(|n| n != "0"))
+}
+
 /// Quotes an identifier for `engine`.
 pub fn quote_ident(engine: Engine, name: &str) -> String {
     super::values::quote(engine, name)

@@ -11,6 +11,8 @@
 //! in MySQL, a 3D point in MySQL, a multipolygon in a PostgreSQL polygon) is refused with the
 //! reason, for the task's error policy: never approximated.
 
+use super::values::hex;
+
 /// PostgreSQL's built-in geometric types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PgGeo {
@@ -65,15 +67,6 @@ fn unhex(h: &str) -> Result<Vec<u8>, String> {
         .chunks(2)
         .map(|p| Ok((digit(p[0])? * 16 + digit(p[1])?) as u8))
         .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02X}");
-    }
-    s
 }
 
 fn u32_at(b: &[u8], at: usize, little: bool) -> Result<u32, String> {

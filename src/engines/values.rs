@@ -323,6 +323,17 @@ pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
     });
 }
 
+/// Bytes as upper-case hex digits, as binary values travel in the canonical text.
+pub fn hex(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(DIGITS[(x >> 4) as usize] as char);
+        s.push(DIGITS[(x & 15) as usize] as char);
+    }
+    s
+}
+
 /// How `engine` reads a string literal's inside.
 pub fn escapes(engine: Engine) -> Escapes {
     match engine {

@@ -20,7 +20,9 @@ impl<T: Send + 'static> Job<T> {
         let ctx = ctx.clone();
         std::thread::spawn(move || {
             // The receiver is gone only when the window closed: nothing to tell.
-            let _ = tx.send(work());
+            if tx.send(work()).is_err() {
+                return;
+            }
             ctx.request_repaint();
         });
         Job(rx)

@@ -51,6 +51,11 @@ pub struct Table {
     pub default_charset: Option<String>,
     pub default_collation: Option<String>,
     pub stats: TableStats,
+    /// Parts of the definition a script reader could not take into this model (a constraint
+    /// of a kind it does not know, such as PostgreSQL's EXCLUDE): each becomes an action item
+    /// of the table, never lost without a word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 /// Size figures from the catalog's statistics (estimates, cheap to read).

@@ -173,13 +173,22 @@ pub async fn pending(target: &Connection, task: &str) -> Result<Vec<(i64, Check)
 }
 
 /// Forgets the task's checks (the task is dropped or reset).
-pub async fn forget(target: &Connection, task: &str) {
-    let _ = target
-        .execute(&format!(
-            "DELETE FROM {TABLE} WHERE task = {}",
-            text_literal(target.endpoint.engine, task)
-        ))
-        .await;
+pub async fn forget(target: &Connection, task: &str) -> Result<()> {
+    if !crate::engines::discover::has_table(target, TABLE).await? {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM {TABLE} WHERE task = {}",
+        text_literal(target.endpoint.engine, task)
+    );
+    target.execute(&sql).await.map_err(|e| {
+        crate::error::Error::query(
+            target.endpoint.label(),
+            "forgetting the task's deferred checks",
+            &e,
+        )
+    })?;
+    Ok(())
 }
 
 /// What a replication session shows of its checks.
@@ -273,7 +282,7 @@ impl Runner {
                     }
                 };
                 // (Not recorded: run again next time, with the same outcome.)
-                let _ = target.execute(&update).await;
+                crate::error::logged("recording a deferred check's outcome", target.execute(&update).await);
                 if let Ok(mut p) = progress.lock() {
                     p.pending = p.pending.saturating_sub(1);
                 }

@@ -4,6 +4,42 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Where a replicating task is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplicationPhase {
+    /// The full load runs; changes wait for their table's load.
+    FullLoad,
+    /// The changes made during the full load apply (idempotently) up to where it ended.
+    Replay,
+    /// Ongoing changes apply strictly.
+    #[default]
+    Cdc,
+}
+
+impl ReplicationPhase {
+    /// As the checkpoint table and the reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplicationPhase::FullLoad => "full-load",
+            ReplicationPhase::Replay => "replay",
+            ReplicationPhase::Cdc => "cdc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReplicationPhase> {
+        [Self::FullLoad, Self::Replay, Self::Cdc]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ReplicationPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a task does (DMS's migration types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -51,8 +87,7 @@ pub const CACHE_MB: usize = 512;
 /// What a replicating task reports.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CdcStats {
-    /// `full-load`, `replay` (changes made during the full load) or `cdc`.
-    pub phase: String,
+    pub phase: ReplicationPhase,
     /// The last position read from the source.
     pub read_position: String,
     /// The last position committed on the target (where a restart resumes).

@@ -400,7 +400,10 @@ impl Writer {
                         .await
                     {
                         if statements.len() > 1 {
-                            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
+                            crate::error::logged(
+                                "rolling back the refused batch",
+                                sqlx::raw_sql("ROLLBACK").execute(&mut **c).await,
+                            );
                         }
                         return Err(e.into());
                     }
@@ -422,7 +425,10 @@ impl Writer {
                     .execute(&mut **c)
                     .await
                 {
-                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut **c).await;
+                    crate::error::logged(
+                        "rolling back the refused batch",
+                        sqlx::raw_sql("ROLLBACK").execute(&mut **c).await,
+                    );
                     return Err(e.into());
                 }
                 Ok(bytes)
@@ -470,20 +476,31 @@ impl Writer {
 
     async fn close(mut self) {
         match &mut self {
+            // The pooled session goes back as it came, or not at all (closed: nothing else
+            // may write through a session without its foreign-key checks).
             Writer::My(c) => {
-                let _ = sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1")
+                let r = sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1")
                     .execute(&mut **c)
                     .await;
+                if crate::error::logged("turning foreign-key checks back on", r).is_none() {
+                    c.close_on_drop();
+                }
             }
             Writer::Lite(c) => {
-                let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
+                let r = sqlx::raw_sql("PRAGMA foreign_keys = ON")
                     .execute(&mut **c)
                     .await;
+                if crate::error::logged("turning foreign-key checks back on", r).is_none() {
+                    c.close_on_drop();
+                }
             }
             Writer::Pg(_) => {}
             Writer::PgStream(_, copy, _) => {
                 if let Some(c) = copy.take() {
-                    let _ = c.abort("the load stopped").await;
+                    crate::error::logged(
+                        "ending the interrupted COPY",
+                        c.abort("the load stopped").await,
+                    );
                 }
             }
         }

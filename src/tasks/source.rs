@@ -159,7 +159,14 @@ where
         }
     }
     if !buf.is_empty() {
-        let _ = tx.send(buf.finish().map_err(DbFailure::from)?).await;
+        // (The writer stopped: it reports why.)
+        if tx
+            .send(buf.finish().map_err(DbFailure::from)?)
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
     }
     Ok(())
 }
@@ -226,7 +233,10 @@ where
         .execute(&mut *c)
         .await?;
     let r = stream(&mut *c, sql, n, batch, tx, cancel).await;
-    let _ = sqlx::raw_sql("COMMIT").execute(&mut *c).await;
+    crate::error::logged(
+        "ending the read-only snapshot",
+        sqlx::raw_sql("COMMIT").execute(&mut *c).await,
+    );
     r
 }
 

@@ -6,6 +6,7 @@
 //! the ranges that did not finish, with the same bounds.
 
 use crate::endpoints::{Connection, Engine};
+use crate::engines::discover::has_table;
 use crate::engines::values::text_literal;
 use crate::error::{Error, Result};
 
@@ -157,12 +158,13 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     .map_err(|x| query_error(conn, x))?;
     // A table suspended by replication is followed again once reloaded (the table is not
     // there when the task never replicated).
-    let _ = conn
-        .execute(&format!(
-            "DELETE FROM {} WHERE task = {t} AND table_name = {tb}",
-            SUSPENDED
+    if has_table(conn, SUSPENDED).await? {
+        conn.execute(&format!(
+            "DELETE FROM {SUSPENDED} WHERE task = {t} AND table_name = {tb}"
         ))
-        .await;
+        .await
+        .map_err(|x| query_error(conn, x))?;
+    }
     Ok(())
 }
 
@@ -176,10 +178,12 @@ pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
             .await
             .map_err(|x| query_error(conn, x))?;
     }
-    let _ = conn
-        .execute(&format!("DELETE FROM {} WHERE task = {t}", SUSPENDED))
-        .await;
-    super::deferred::forget(conn, task).await;
+    if has_table(conn, SUSPENDED).await? {
+        conn.execute(&format!("DELETE FROM {SUSPENDED} WHERE task = {t}"))
+            .await
+            .map_err(|x| query_error(conn, x))?;
+    }
+    super::deferred::forget(conn, task).await?;
     Ok(())
 }
 

@@ -442,7 +442,10 @@ impl Prepared {
     /// characters removed), for comparing with the target.
     pub fn as_written(&self, i: usize, v: &mut Option<String>) {
         self.truncate_lob(i, v);
-        let _ = self.fix_nul(i, v);
+        if let Err(why) = self.fix_nul(i, v) {
+            // The target cannot hold the value: it stays as it is, and the comparison finds it.
+            tracing::trace!(target: "tugboat::tasks", "column {i}: {why}");
+        }
     }
 
     /// Whether column `i` is text on the target (NUL characters matter there).

@@ -672,7 +672,7 @@ fn tugboat_until_done(args: &[&str]) -> (bool, String, String) {
     let deadline = Instant::now() + Duration::from_secs(90);
     while child.try_wait().expect("wait").is_none() {
         if Instant::now() > deadline {
-            let _ = child.kill();
+            child.kill().expect("kill the stuck task");
             let o = child.wait_with_output().expect("output");
             panic!(
                 "the task never stopped by itself: {}",

@@ -453,6 +453,18 @@ fn unparseable_and_unknown_statements_are_reported_not_dropped() {
     );
 }
 
+#[test]
+fn a_constraint_the_reader_does_not_know_is_an_action_item_not_lost() {
+    // PostgreSQL's EXCLUDE constraint has no place in the model: the table converts without
+    // it, and the report says so on the table (it was silently dropped before).
+    let text = "CREATE TABLE booking (room int NOT NULL, during tsrange NOT NULL, EXCLUDE USING gist (room WITH =, during WITH &&));\n";
+    let r = assess_text(text, Dialect::Postgres, "exclude.sql");
+    let b = r.objects.iter().find(|o| o.name == "booking").unwrap();
+    assert_ne!(b.category, Category::Automatic, "{b:?}");
+    let item = b.action_items.iter().find(|a| a.code == "TB1124").unwrap();
+    assert!(item.message.contains("EXCLUDE"), "{}", item.message);
+}
+
 #[tokio::test]
 async fn enums_become_native_types_when_the_rules_say_so() {
     let dir = tempfile::tempdir().unwrap();

@@ -35,7 +35,9 @@ async fn mariadb(db: &str) -> Connection {
 }
 
 async fn sqlite_file(path: &std::path::Path) -> Connection {
-    let _ = std::fs::remove_file(path);
+    if path.exists() {
+        std::fs::remove_file(path).unwrap();
+    }
     let mut p = Endpoint::parse_url(&format!("sqlite://{}", path.display())).unwrap();
     p.endpoint.role = Role::Target;
     Connection::open(&p.endpoint, None).await.unwrap()

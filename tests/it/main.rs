@@ -1,6 +1,9 @@
 //! Integration tests against real databases: private PostgreSQL and MariaDB servers started by
 //! [`support`] (shared by every test of this binary), SQLite files, the CLI binary and the GUI.
 
+// A panic in a test is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod cdc;
 mod cli;
 mod connect;

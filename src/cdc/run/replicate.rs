@@ -45,7 +45,7 @@ pub(super) async fn replicate(
             source,
             &cp.position,
             cp.gtid.as_deref(),
-            cp.phase == "replay",
+            cp.phase == ReplicationPhase::Replay,
             &step,
         )
         .await
@@ -107,27 +107,32 @@ pub(super) async fn replicate(
         ));
     }
     // While the full load runs: its tables' changes wait for their load (see `cached`).
-    let mut cache = load.as_ref().filter(|_| cp.phase == "full-load").map(|g| {
-        let s = &task.settings;
-        Cached::new(
-            g.clone(),
-            s.cached_changes.max(1),
-            s.cached_changes_mb.max(1).saturating_mul(1 << 20),
-        )
-    });
+    let mut cache = load
+        .as_ref()
+        .filter(|_| cp.phase == ReplicationPhase::FullLoad)
+        .map(|g| {
+            let s = &task.settings;
+            Cached::new(
+                g.clone(),
+                s.cached_changes.max(1),
+                s.cached_changes_mb.max(1).saturating_mul(1 << 20),
+            )
+        });
     applier.all_idempotent = cache.is_some();
     // Constraints the full load left for once replication has caught up.
     let mut deferred = deferred::Runner::default();
     step(format!(
         "replicating from {} ({})",
         cp.position,
-        match cp.phase.as_str() {
-            "full-load" if cache.as_ref().and_then(Cached::end).is_some() => {
+        match cp.phase {
+            ReplicationPhase::FullLoad if cache.as_ref().and_then(Cached::end).is_some() => {
                 "the full load is done: its tables take the changes made during it"
             }
-            "full-load" => "while the full load runs: changes wait for their table's load",
-            "replay" => "changes made during the full load first",
-            _ => "ongoing changes",
+            ReplicationPhase::FullLoad => {
+                "while the full load runs: changes wait for their table's load"
+            }
+            ReplicationPhase::Replay => "changes made during the full load first",
+            ReplicationPhase::Cdc => "ongoing changes",
         }
     ));
     let (tx, mut rx) = crate::cdc::feed();
@@ -149,7 +154,7 @@ pub(super) async fn replicate(
     };
 
     *stats = CdcStats {
-        phase: cp.phase.clone(),
+        phase: cp.phase,
         checkpoint: cp.position.to_string(),
         read_position: cp.position.to_string(),
         ..Default::default()
@@ -268,7 +273,7 @@ pub(super) async fn replicate(
                 .unwrap_or(cp.position.clone());
             let (phase, until) = phase_after(&cp, &end);
             if let Err(e) = applier
-                .apply(&pending, &end, rx.gtid_of(&end), &phase, until.as_ref())
+                .apply(&pending, &end, rx.gtid_of(&end), phase, until.as_ref())
                 .await
             {
                 outcome = Err(e);
@@ -284,7 +289,7 @@ pub(super) async fn replicate(
             cp.position = end;
             cp.phase = phase;
             cp.replay_until = until;
-            let _ = confirm.send(cp.position.clone());
+            confirm_to(&confirm, &cp.position);
             pending.clear();
             pending_changes = 0;
             stats.target_latency_s = (now_unix() - last_commit as f64 / 1000.0).max(0.0);
@@ -332,7 +337,7 @@ pub(super) async fn replicate(
             && through.reached(&cp.position)
             && stop_reason.is_none()
             && cache.is_none()
-            && ((cp.phase == "replay"
+            && ((cp.phase == ReplicationPhase::Replay
                 && cp.replay_until.as_ref().is_none_or(|u| through.reached(u)))
                 || (through != cp.position
                     && last_idle_checkpoint.elapsed() >= Duration::from_secs(5)))
@@ -360,7 +365,10 @@ pub(super) async fn replicate(
                 let n = changes.len() as u64;
                 if n > 0
                     && let Err(e) = applier
-                        .apply_part(changes, cp.phase == "replay" || cache.is_some())
+                        .apply_part(
+                            changes,
+                            cp.phase == ReplicationPhase::Replay || cache.is_some(),
+                        )
                         .await
                 {
                     outcome = Err(e);
@@ -460,7 +468,7 @@ pub(super) async fn replicate(
         if let Some(end) = checkpoint_at.filter(|_| !applier.is_open() && cache.is_none()) {
             let (phase, until) = phase_after(&cp, &end);
             if let Err(e) = applier
-                .apply(&[], &end, rx.gtid_of(&end), &phase, until.as_ref())
+                .apply(&[], &end, rx.gtid_of(&end), phase, until.as_ref())
                 .await
             {
                 outcome = Err(e);
@@ -470,7 +478,7 @@ pub(super) async fn replicate(
             cp.phase = phase;
             cp.replay_until = until;
             stats.read_position = cp.position.to_string();
-            let _ = confirm.send(cp.position.clone());
+            confirm_to(&confirm, &cp.position);
             if let Some(s) = stop_at.as_ref().filter(|s| s.reached_by(&cp.position)) {
                 stop_reason.get_or_insert(format!("reached its stop ({s})"));
             }
@@ -485,17 +493,11 @@ pub(super) async fn replicate(
             && !applier.is_open()
             && !stop
         {
-            cp.phase = "replay".into();
+            cp.phase = ReplicationPhase::Replay;
             cp.replay_until = Some(load_end.clone());
             let (phase, until) = phase_after(&cp, &read_end);
             if let Err(e) = applier
-                .apply(
-                    &[],
-                    &read_end,
-                    rx.gtid_of(&read_end),
-                    &phase,
-                    until.as_ref(),
-                )
+                .apply(&[], &read_end, rx.gtid_of(&read_end), phase, until.as_ref())
                 .await
             {
                 outcome = Err(e);
@@ -504,7 +506,7 @@ pub(super) async fn replicate(
             cp.position = read_end.clone();
             cp.phase = phase;
             cp.replay_until = until;
-            let _ = confirm.send(cp.position.clone());
+            confirm_to(&confirm, &cp.position);
             step(format!(
                 "every table loaded and its cached changes applied: replicating from {} (idempotently up to {load_end})",
                 cp.position
@@ -554,7 +556,7 @@ pub(super) async fn replicate(
                 stats.source_latency_s = stats.source_latency_s.min(age);
                 stats.target_latency_s = stats.target_latency_s.min(age);
             }
-            stats.phase = cp.phase.clone();
+            stats.phase = cp.phase;
             stats.checkpoint = cp.position.to_string();
             let cached = cache.as_ref().map_or(0, Cached::total);
             stats.backlog = (pending_changes + rx.changes() + cached) as u64;
@@ -576,7 +578,7 @@ pub(super) async fn replicate(
             tables.sort_by(|a, b| a.0.cmp(&b.0));
             stats.tables = tables;
             stats.open_transaction = applier.open_changes() as u64;
-            let caught_up = cp.phase == "cdc"
+            let caught_up = cp.phase == ReplicationPhase::Cdc
                 && stats.backlog == 0
                 && stats.open_transaction == 0
                 && stats.target_latency_s < 2.0;
@@ -617,4 +619,12 @@ pub(super) async fn replicate(
         gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
     ));
     Ok(Ended::Stopped(stop_reason))
+}
+
+/// Tells the capture what the target committed (a PostgreSQL slot moves past it). A capture
+/// that has ended cannot be told: its end is reported through its handle.
+fn confirm_to(confirm: &mpsc::UnboundedSender<Position>, p: &Position) {
+    if confirm.send(p.clone()).is_err() {
+        tracing::debug!(target: "tugboat::cdc", "the capture has ended: {p} not confirmed to it");
+    }
 }

@@ -432,26 +432,42 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         Some(final_type(&cx, c))
     });
     // Data problems, grouped by kind: one entry per distinct problem, with its count.
-    let mut groups: Vec<(String, usize, usize)> = vec![];
+    let mut groups: Vec<(String, bool, usize, usize)> = vec![];
     for p in problems {
         let key: String = p.message.split(':').next().unwrap_or_default().to_string();
-        match groups.iter_mut().find(|g| g.0 == key) {
-            Some(g) => g.1 += 1,
-            None => groups.push((key, 1, p.line)),
+        match groups.iter_mut().find(|g| g.0 == key && g.1 == p.kept) {
+            Some(g) => g.2 += 1,
+            None => groups.push((key, p.kept, 1, p.line)),
         }
     }
-    for (message, count, line) in groups {
+    for (message, kept, count, line) in groups {
         let mut o = cx.report(ObjectKind::Other, "", "data statements", None);
         o.source_line = Some(line);
-        let mut a = item(
-            rules,
-            "TB1003",
-            Category::Simple,
-            format!("{count} data statement(s) not converted: {message} (first at line {line})"),
-            "Load this data with a migration task or by hand",
-            None,
-            Some(line),
-        );
+        let mut a = if kept {
+            item(
+                rules,
+                "TB1004",
+                Category::Simple,
+                format!(
+                    "{count} data statement(s) converted with a warning: {message} (first at line {line})"
+                ),
+                "Check these rows on the target after the apply",
+                None,
+                Some(line),
+            )
+        } else {
+            item(
+                rules,
+                "TB1003",
+                Category::Simple,
+                format!(
+                    "{count} data statement(s) not converted: {message} (first at line {line})"
+                ),
+                "Load this data with a migration task or by hand",
+                None,
+                Some(line),
+            )
+        };
         a.effort_minutes *= count as f64;
         o.action_items.push(a);
         cx.push(o);

@@ -66,6 +66,17 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         );
         o.action_items.push(a);
     }
+    for part in &t.unread {
+        let a = cx.action(
+            &o,
+            "TB1124",
+            Category::Medium,
+            format!("{part}; the table is created without it"),
+            "Write the constraint for the target by hand (on PostgreSQL an EXCLUDE constraint can stay as it is; elsewhere a trigger or an application check)",
+            Some(part.clone()),
+        );
+        o.action_items.push(a);
+    }
     let qt = cx.names.qualified(&s.name, &t.name);
     let target_schema = cx.names.schema(&s.name);
     if cx.names.too_long(&t.name) {

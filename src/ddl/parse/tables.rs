@@ -520,7 +520,9 @@ pub(super) fn table_from_ast(ct: &CreateTable, dialect: Dialect) -> Table {
         t.columns.push(col);
     }
     for c in &ct.constraints {
-        let _ = apply_constraint(&mut t, c);
+        if let Err(e) = apply_constraint(&mut t, c) {
+            t.unread.push(e);
+        }
     }
     // MySQL's table option AUTO_INCREMENT=n: where the numbering continues.
     if let Some(p) = crate::sqltext::find_keyword(&upper, "AUTO_INCREMENT", 0)

@@ -15,7 +15,7 @@ use mysql_async::{BinlogStreamRequest, Conn, OptsBuilder, Value};
 use super::gtid::{GtidState, gtid_state};
 use crate::endpoints::Connection;
 use crate::engines::change::{Captured, Change, Op, Position, TableMeta, Txn, query_error};
-use crate::engines::values::Kind;
+use crate::engines::values::{Kind, hex};
 use crate::error::{Error, Result};
 use crate::model::{DataType, Table};
 
@@ -104,7 +104,10 @@ pub async fn capture(
     tx: crate::engines::change::Feed,
 ) {
     if let Err(e) = read_log(conn, server_id, from, &tables, &tx).await {
-        let _ = tx.send(Captured::Failed(e)).await;
+        // (The applier is gone: it stopped first, and says why.)
+        if tx.send(Captured::Failed(e)).await.is_err() {
+            tracing::debug!(target: "tugboat::cdc", "the capture failed after the applier stopped");
+        }
     }
 }
 
@@ -133,9 +136,11 @@ async fn read_log(
         .map_err(|e| format!("connecting to {} to read the binary log: {e}", ep.label()))?;
     use mysql_async::prelude::Queryable;
     // Timestamps in the log are UTC seconds; nothing else of the session matters.
-    let _ = c
-        .query_drop("SET @master_heartbeat_period = 1000000000")
-        .await;
+    crate::error::logged(
+        "asking for heartbeats in the binary log stream",
+        c.query_drop("SET @master_heartbeat_period = 1000000000")
+            .await,
+    );
     // MariaDB: the state of its GTIDs here, followed through the log (the server sends its
     // GTID events to a replica that says it reads them), so that each checkpoint has its GTID.
     let mut gtid = gtid_state(conn, &file, pos)
@@ -464,15 +469,6 @@ fn utf8(b: &[u8], ty: &DataType) -> std::result::Result<String, String> {
 
 fn datetime(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8, us: u32) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02X}");
-    }
-    s
 }
 
 /// A binary log value as the full load's MySQL SELECT list reads it

@@ -214,7 +214,8 @@ fn numeric(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
     let point = int_part.len() as i64 + exp;
     let first = digits().position(|d| d != 0);
     let Some(first) = first else {
-        return special_zero(out, dscale as u16);
+        special_zero(out, dscale as u16);
+        return Ok(());
     };
     let last =
         int_part.len() + frac_part.len() - 1 - digits().rev().position(|d| d != 0).unwrap_or(0);
@@ -282,7 +283,7 @@ fn numeric_plain(v: &str, out: &mut Vec<u8>) -> bool {
     let groups = &g[..ig + fg];
     let dscale = fp.len() as u16;
     let Some(first) = groups.iter().position(|&x| x != 0) else {
-        let _ = special_zero(out, dscale);
+        special_zero(out, dscale);
         return true;
     };
     let last = groups.iter().rposition(|&x| x != 0).unwrap_or(first);
@@ -297,11 +298,10 @@ fn numeric_plain(v: &str, out: &mut Vec<u8>) -> bool {
     true
 }
 
-fn special_zero(out: &mut Vec<u8>, dscale: u16) -> Result<(), String> {
+fn special_zero(out: &mut Vec<u8>, dscale: u16) {
     for x in [0u16, 0, 0, dscale] {
         out.extend_from_slice(&x.to_be_bytes());
     }
-    Ok(())
 }
 
 /// PostgreSQL's date2j: the Julian day of a (proleptic Gregorian, astronomical) date.

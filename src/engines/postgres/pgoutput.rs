@@ -278,7 +278,10 @@ pub async fn capture(
     ahead: bool,
 ) {
     if let Err(e) = read_slot(conn, task, from, &tables, &tx, &mut confirmed, ahead).await {
-        let _ = tx.send(Captured::Failed(e)).await;
+        // (The applier is gone: it stopped first, and says why.)
+        if tx.send(Captured::Failed(e)).await.is_err() {
+            tracing::debug!(target: "tugboat::cdc", "the capture failed after the applier stopped");
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Monitor's panes and charts: the exceptions list, the pane tabs, the replication panel and its charts' scales.
 
 use super::*;
+use crate::cdc::ReplicationPhase;
 
 /// Refused rows and rows validation found different, newest last.
 pub(super) fn exceptions_pane(ui: &mut egui::Ui, rows: &[Exception]) {
@@ -144,16 +145,16 @@ pub(super) fn cdc_panel(ui: &mut egui::Ui, c: &crate::cdc::CdcStats, samples: &[
             ("ready to cut over, but constraints do not hold", style::WARN)
         } else if c.ready_to_cut_over {
             ("ready to cut over", style::OK)
-        } else if c.constraints_pending > 0 && c.phase == "cdc" && c.backlog == 0 {
+        } else if c.constraints_pending > 0 && c.phase == ReplicationPhase::Cdc && c.backlog == 0 {
             ("caught up: checking the constraints the full load left", style::WARN)
         } else if c.open_transaction > 0 {
             ("inside a large source transaction", style::WARN)
-        } else if c.phase == "full-load" {
+        } else if c.phase == ReplicationPhase::FullLoad {
             (
                 "beside the full load (a table's changes wait for its load)",
                 style::WARN,
             )
-        } else if c.phase == "replay" {
+        } else if c.phase == ReplicationPhase::Replay {
             ("applying the changes made during the full load", style::WARN)
         } else {
             ("catching up", style::WARN)
