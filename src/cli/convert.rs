@@ -33,25 +33,12 @@ pub(super) fn not_converted(
         .collect()
 }
 
-pub(super) fn parse_phase(s: &str) -> Result<Option<crate::assessment::Phase>> {
-    use crate::assessment::Phase;
-    match s {
-        "all" => Ok(None),
-        "pre-data" => Ok(Some(Phase::PreData)),
-        "post-data" => Ok(Some(Phase::PostData)),
-        other => Err(Error::InvalidEndpoint {
-            endpoint: "--phase".into(),
-            reason: format!("'{other}': use pre-data, post-data or all"),
-        }),
-    }
-}
-
 /// Assesses every SQL file below a folder (`.sql`, `.pks`, `.pkb`, `.in`): one Markdown table
 /// row per file, and totals. Each file is verified (SQLite in memory; PostgreSQL and MySQL on
 /// `--verify`), so "automatic" counts what applied without error.
 pub(super) async fn assess_folder(a: &ConvertArgs) -> Result<String> {
     use crate::conversion::{RuleSet, convert};
-    use crate::ddl::{Dialect, ObjectKind};
+    use crate::ddl::ObjectKind;
     let target = a.target_dialect()?;
     let mut files = vec![];
     let mut stack = vec![PathBuf::from(&a.source)];
@@ -84,10 +71,7 @@ pub(super) async fn assess_folder(a: &ConvertArgs) -> Result<String> {
     for f in &files {
         bar.inc(1);
         let rel = f.strip_prefix(&a.source).unwrap_or(f).display().to_string();
-        let dialect = match &a.source_dialect {
-            Some(d) => Dialect::parse(d),
-            None => None,
-        };
+        let dialect = a.source_dialect.map(DialectArg::dialect);
         let mut source = crate::conversion::load_script(f, dialect)?;
         source.name = rel.clone();
         let rules = RuleSet::load(source.dialect, target, a.rules.as_deref())?;
@@ -199,38 +183,18 @@ impl ConvertArgs {
 
     /// The target engine given with --target (PostgreSQL when omitted).
     pub(super) fn target_dialect(&self) -> Result<crate::ddl::Dialect> {
-        match &self.target {
-            None => Ok(crate::ddl::Dialect::Postgres),
-            Some(t) => match crate::ddl::Dialect::parse(t) {
-                Some(
-                    d @ (crate::ddl::Dialect::Postgres
-                    | crate::ddl::Dialect::MySql
-                    | crate::ddl::Dialect::Sqlite),
-                ) => Ok(d),
-                _ => Err(Error::InvalidEndpoint {
-                    endpoint: "--target".into(),
-                    reason: format!("unknown target engine '{t}': use postgres, mysql or sqlite"),
-                }),
-            },
-        }
+        Ok(self
+            .target
+            .map_or(crate::ddl::Dialect::Postgres, TargetArg::dialect))
     }
 }
 
 /// Reads the source (a script, or a live endpoint's catalog) and converts it.
 pub(super) async fn conversion_report(a: &ConvertArgs) -> Result<crate::assessment::Report> {
-    use crate::ddl::Dialect;
     let target = a.target_dialect()?;
     let path = std::path::Path::new(&a.source);
     let source = if path.is_file() {
-        let dialect = match &a.source_dialect {
-            Some(d) => Some(Dialect::parse(d).ok_or_else(|| Error::InvalidEndpoint {
-                endpoint: "--source-dialect".into(),
-                reason: format!(
-                    "unknown dialect '{d}': use mysql, postgres, mssql, oracle or sqlite"
-                ),
-            })?),
-            None => None,
-        };
+        let dialect = a.source_dialect.map(DialectArg::dialect);
         crate::conversion::load_script(path, dialect)?
     } else if a.source.contains(':') || a.project.is_some() {
         let (endpoint, password) = TargetArgs {

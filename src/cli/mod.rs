@@ -17,6 +17,8 @@ use crate::engines::discover::{DiscoverOptions, discover_with_progress};
 use crate::error::{Error, Result};
 use crate::project::Project;
 
+mod args;
+pub use args::*;
 mod convert;
 mod task;
 
@@ -80,8 +82,8 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// pre-data, post-data or all.
-        #[arg(long, default_value = "all")]
-        phase: String,
+        #[arg(long, value_enum, default_value_t = PhaseArg::All)]
+        phase: PhaseArg,
         /// Include the script's INSERT statements, converted, between pre-data and post-data.
         #[arg(long)]
         with_data: bool,
@@ -93,8 +95,8 @@ pub enum Command {
         /// The target endpoint URL (or a name with --project).
         target_url: String,
         /// pre-data, post-data or all.
-        #[arg(long, default_value = "all")]
-        phase: String,
+        #[arg(long, value_enum, default_value_t = PhaseArg::All)]
+        phase: PhaseArg,
         /// Print the statements instead of running them.
         #[arg(long)]
         dry_run: bool,
@@ -204,25 +206,17 @@ pub enum Command {
     Project(ProjectCommand),
 }
 
-/// `validate --method`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum MethodArg {
-    #[default]
-    Rows,
-    Counts,
-}
-
 #[derive(clap::Args, Debug)]
 pub struct ConvertArgs {
     /// A DDL script file, or a source endpoint URL (or a name with --project).
     pub source: String,
     /// Target engine: postgres, mysql (also MariaDB) or sqlite. Default: postgres, or the engine
     /// of the target endpoint for apply-schema.
-    #[arg(long)]
-    pub target: Option<String>,
-    /// Dialect of a script: mysql, postgres, mssql, oracle, sqlite (detected when omitted).
-    #[arg(long)]
-    pub source_dialect: Option<String>,
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
+    /// Dialect of a script (detected when omitted).
+    #[arg(long, value_enum)]
+    pub source_dialect: Option<DialectArg>,
     /// Folder of conversion-rule override files (.ron).
     #[arg(long)]
     pub rules: Option<PathBuf>,
@@ -450,7 +444,7 @@ async fn execute(command: Command) -> Result<()> {
             with_data,
         } => {
             let r = conversion_report(&conv).await?;
-            let script = r.script(parse_phase(&phase)?, with_data);
+            let script = r.script(phase.phase(), with_data);
             match out {
                 Some(path) => {
                     std::fs::write(&path, script).map_err(|e| Error::File {
@@ -555,7 +549,7 @@ async fn execute(command: Command) -> Result<()> {
                 json,
                 prepare: PrepareArg::DoNothing,
                 no_create_schema: true,
-                task_type: "full-load".into(),
+                task_type: TaskTypeArg::FullLoad,
                 ..MigrateArgs::default()
             };
             let (task, s, d) = task_from_args(&a)?;
@@ -639,35 +633,24 @@ async fn execute(command: Command) -> Result<()> {
             }
             .resolve()?;
             // The DDL is written for the target endpoint's engine.
-            let engine = match endpoint.engine {
-                crate::endpoints::Engine::Postgres => crate::ddl::Dialect::Postgres,
-                crate::endpoints::Engine::Sqlite => crate::ddl::Dialect::Sqlite,
-                _ => crate::ddl::Dialect::MySql,
-            };
+            let engine = TargetArg::of_engine(endpoint.engine);
             let mut conv = conv;
-            if conv.target.is_some() && conv.target_dialect()? != engine {
+            if let Some(t) = conv.target.filter(|t| *t != engine) {
                 return Err(Error::InvalidEndpoint {
                     endpoint: endpoint.label(),
                     reason: format!(
                         "--target {} does not match the target endpoint, which is {}",
-                        conv.target.clone().unwrap_or_default(),
-                        engine.label()
+                        t.dialect().label(),
+                        endpoint.engine.label()
                     ),
                 });
             }
-            conv.target = Some(
-                engine
-                    .label()
-                    .split('/')
-                    .next()
-                    .unwrap_or("mysql")
-                    .to_string(),
-            );
+            conv.target = Some(engine);
             if dry_run && conv.verify.is_none() {
                 conv.verify = Some(target_url_for_verify.clone());
             }
             let r = conversion_report(&conv).await?;
-            let phase = parse_phase(&phase)?;
+            let phase = phase.phase();
             if dry_run {
                 print!("{}", r.script(phase, with_data));
                 return Ok(());

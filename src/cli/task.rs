@@ -3,49 +3,6 @@
 use super::*;
 use crate::runner::Mode;
 
-/// `--prepare`: what happens to target tables that exist.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PrepareArg {
-    DoNothing,
-    #[default]
-    Truncate,
-    DropAndCreate,
-}
-
-/// `--zero-dates`: MySQL's zero dates.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ZeroDatesArg {
-    #[default]
-    Null,
-    Error,
-}
-
-/// `--nul-chars`: NUL characters in text for a PostgreSQL target.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum NulCharsArg {
-    #[default]
-    Error,
-    Remove,
-}
-
-/// `--validate` (and `validate --method`): how the load is checked.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ValidateArg {
-    None,
-    Counts,
-    #[default]
-    Rows,
-}
-
-/// `--error-policy`: rows the target refuses.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ErrorPolicyArg {
-    #[default]
-    SuspendTable,
-    StopTask,
-    Log,
-}
-
 #[derive(clap::Args, Debug, Default)]
 pub struct MigrateArgs {
     /// Source endpoint URL (or a name with --project).
@@ -127,8 +84,8 @@ pub struct MigrateArgs {
     /// full-load (default), full-load-and-cdc (then replicate changes until stopped) or cdc
     /// (replicate changes only). A replicating task stops cleanly at a checkpoint on SIGINT or
     /// SIGTERM; the same command again resumes from it.
-    #[arg(long = "type", default_value = "full-load")]
-    pub task_type: String,
+    #[arg(long = "type", value_enum, default_value_t = TaskTypeArg::FullLoad)]
+    pub task_type: TaskTypeArg,
     /// A cdc task's first position when it has no checkpoint yet (a binary log `file:pos`, a
     /// MariaDB GTID `domain-server-seq` such as 0-1-42, or a PostgreSQL LSN at or after its
     /// slot's); default: now.
@@ -175,10 +132,6 @@ pub(super) fn selection(
 pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
     use crate::tasks::{ErrorPolicy, NulChars, Prepare, Settings, Task, ValidateMode, ZeroDates};
-    let bad = |what: &str, reason: String| Error::InvalidEndpoint {
-        endpoint: what.into(),
-        reason,
-    };
     let prepare = match a.prepare {
         PrepareArg::DoNothing => Prepare::DoNothing,
         PrepareArg::Truncate => Prepare::Truncate,
@@ -255,12 +208,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
             .iter()
             .map(|p| selection(p, SelectionAction::Exclude)),
     );
-    let task_type = crate::cdc::TaskType::parse(&a.task_type).ok_or_else(|| {
-        bad(
-            "--type",
-            format!("'{}': use full-load, full-load-and-cdc or cdc", a.task_type),
-        )
-    })?;
+    let task_type = crate::cdc::TaskType::from(a.task_type);
     let task = Task {
         id: String::new(),
         name: a.task.clone(),

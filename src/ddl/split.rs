@@ -53,18 +53,6 @@ impl Dialect {
             Dialect::Sqlite => "SQLite",
         }
     }
-
-    /// Parses `mysql`, `mariadb`, `postgres`, `pg`, `mssql`, `sqlserver`, `tsql`, `oracle`, `sqlite`.
-    pub fn parse(s: &str) -> Option<Dialect> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "mysql" | "mariadb" => Dialect::MySql,
-            "postgres" | "postgresql" | "pg" => Dialect::Postgres,
-            "mssql" | "sqlserver" | "sql-server" | "tsql" | "t-sql" => Dialect::MsSql,
-            "oracle" | "plsql" => Dialect::Oracle,
-            "sqlite" | "sqlite3" => Dialect::Sqlite,
-            _ => return None,
-        })
-    }
 }
 
 /// Whether a piece of a script is SQL for the server or a command for the client tool.

@@ -54,15 +54,6 @@ pub enum TaskType {
 }
 
 impl TaskType {
-    pub fn parse(s: &str) -> Option<TaskType> {
-        match s {
-            "full-load" => Some(TaskType::FullLoad),
-            "full-load-and-cdc" => Some(TaskType::FullLoadAndCdc),
-            "cdc" => Some(TaskType::Cdc),
-            _ => None,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             TaskType::FullLoad => "full-load",
