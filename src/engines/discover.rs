@@ -109,6 +109,28 @@ pub async fn exact_row_count(conn: &Connection, schema: &str, table: &str) -> Re
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// The schemas a catalog query named (column `name`), empty, and each one's index by name.
+pub(crate) fn schemas_of(
+    rows: &[crate::endpoints::TextRow],
+) -> (
+    Vec<crate::model::Schema>,
+    std::collections::HashMap<String, usize>,
+) {
+    let schemas: Vec<crate::model::Schema> = rows
+        .iter()
+        .map(|r| crate::model::Schema {
+            name: r.s("name"),
+            ..Default::default()
+        })
+        .collect();
+    let idx = schemas
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), i))
+        .collect();
+    (schemas, idx)
+}
+
 /// Whether the connected database (its default schema) has a table `name`: for control
 /// tables a task may never have made.
 pub async fn has_table(conn: &Connection, name: &str) -> Result<bool> {

@@ -190,7 +190,7 @@ async fn triggers(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>> {
     let context = format!("reading the triggers of {}", p.target_sql);
     let sql = match e {
         Engine::Postgres => format!(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass({}) AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY 1",
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = to_regclass({}) AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY 1",
             text_literal(e, &p.target_sql)
         ),
         Engine::Sqlite => format!(
@@ -218,9 +218,16 @@ async fn triggers(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>> {
                     p.target_sql,
                     quote(e, &t)
                 ),
+                // Back as it was: an ALWAYS or REPLICA trigger stays one (a plain ENABLE would
+                // make it fire only outside replication sessions).
                 format!(
-                    "ALTER TABLE {} ENABLE TRIGGER {}",
+                    "ALTER TABLE {} ENABLE {}TRIGGER {}",
                     p.target_sql,
+                    match r.at(1) {
+                        Some("A") => "ALWAYS ",
+                        Some("R") => "REPLICA ",
+                        _ => "",
+                    },
                     quote(e, &t)
                 ),
             ),

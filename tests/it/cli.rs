@@ -629,6 +629,68 @@ async fn run_executes_a_task_kept_in_a_project() {
     assert_eq!(rows, 7_748);
 }
 
+/// A trigger on a PostgreSQL target table that fires ALWAYS (as one stamping arrivals does, so
+/// that it fires for replicated rows too) is set aside for the load and comes back ALWAYS: a
+/// plain ENABLE would silently stop it firing for replication's changes.
+#[tokio::test]
+async fn a_target_trigger_set_aside_for_the_load_comes_back_as_it_was() {
+    let src = support::mysql_database("tug_trg_src").await;
+    let p = tugboat::endpoints::Endpoint::parse_url(&src).unwrap();
+    let source = tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+        .await
+        .unwrap();
+    source
+        .execute(
+            "CREATE TABLE events (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+             INSERT INTO events SELECT seq, CONCAT('v', seq) FROM seq_1_to_30;",
+        )
+        .await
+        .unwrap();
+    let dst = support::pg_database("tug_trg_dst").await;
+    let q = tugboat::endpoints::Endpoint::parse_url(&dst).unwrap();
+    let target = tugboat::endpoints::Connection::open(&q.endpoint, q.password)
+        .await
+        .unwrap();
+    target
+        .execute(
+            "CREATE SCHEMA tug_trg_src;
+             CREATE TABLE tug_trg_src.events (id int PRIMARY KEY, v varchar(20) NOT NULL, arrived timestamptz);
+             CREATE FUNCTION tug_trg_src.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.arrived := clock_timestamp(); RETURN NEW; END $$;
+             CREATE TRIGGER stamp_always BEFORE INSERT ON tug_trg_src.events FOR EACH ROW EXECUTE FUNCTION tug_trg_src.stamp();
+             ALTER TABLE tug_trg_src.events ENABLE ALWAYS TRIGGER stamp_always;
+             CREATE TRIGGER stamp_replica BEFORE UPDATE ON tug_trg_src.events FOR EACH ROW EXECUTE FUNCTION tug_trg_src.stamp();
+             ALTER TABLE tug_trg_src.events ENABLE REPLICA TRIGGER stamp_replica;
+             CREATE TRIGGER stamp_origin BEFORE DELETE ON tug_trg_src.events FOR EACH ROW EXECUTE FUNCTION tug_trg_src.stamp();",
+        )
+        .await
+        .unwrap();
+    let o = tugboat(&["migrate", "--source", &src, "--target", &dst]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let states = target
+        .query(
+            "triggers",
+            "SELECT tgname || '=' || tgenabled::text AS s FROM pg_trigger WHERE tgname LIKE 'stamp_%' ORDER BY 1",
+        )
+        .await
+        .unwrap();
+    let states: Vec<String> = states.iter().map(|r| r.s("s")).collect();
+    assert_eq!(
+        states,
+        ["stamp_always=A", "stamp_origin=O", "stamp_replica=R"],
+        "{out}{err}"
+    );
+    // The loaded rows did not fire it (the source's rows are loaded as they are).
+    let stamped = target
+        .query_scalar(
+            "stamped",
+            "SELECT count(*) FROM tug_trg_src.events WHERE arrived IS NOT NULL",
+        )
+        .await
+        .unwrap();
+    assert_eq!(stamped.as_deref(), Some("0"));
+}
+
 /// A table other tables reference, reloaded after a full load (`--reload`): it works on every
 /// target engine, the referencing keys hold again afterwards, and the reloaded rows are the
 /// source's current ones.

@@ -41,18 +41,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             ),
         )
         .await?;
-    let mut schemas: Vec<Schema> = schema_rows
-        .iter()
-        .map(|r| Schema {
-            name: r.s("name"),
-            ..Default::default()
-        })
-        .collect();
-    let idx: HashMap<String, usize> = schemas
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.clone(), i))
-        .collect();
+    let (mut schemas, idx) = crate::engines::discover::schemas_of(&schema_rows);
 
     // Tables, views and sequences.
     let rows = conn

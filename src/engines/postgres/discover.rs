@@ -37,18 +37,7 @@ pub async fn discover(conn: &Connection, options: &DiscoverOptions) -> Result<Ca
             &format!("SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE {filter} AND {} ORDER BY 1", not_ext("n.oid")),
         )
         .await?;
-    let mut schemas: Vec<Schema> = rows
-        .iter()
-        .map(|r| Schema {
-            name: r.s("name"),
-            ..Default::default()
-        })
-        .collect();
-    let idx: HashMap<String, usize> = schemas
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.clone(), i))
-        .collect();
+    let (mut schemas, idx) = crate::engines::discover::schemas_of(&rows);
 
     // Enum and domain types.
     let rows = conn
