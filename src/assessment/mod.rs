@@ -2,6 +2,7 @@
 //! action items), every action item with a stable code, where it comes from, the fragment, a
 //! suggested fix and the estimated effort; a summary per object kind. Exports live in [`export`].
 
+pub mod codes;
 pub mod export;
 pub mod order;
 

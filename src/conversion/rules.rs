@@ -76,7 +76,7 @@ impl Options {
 /// An action item a mapping raises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleAction {
-    pub code: String,
+    pub code: crate::assessment::codes::Code,
     pub category: Category,
     pub message: String,
     pub fix: String,

@@ -21,6 +21,7 @@ use std::time::Instant;
 use sqlx::AssertSqlSafe;
 
 use super::{RuleSet, Source};
+use crate::assessment::codes::Code;
 use crate::assessment::{ActionItem, Category, ObjectReport, Report, Verification};
 use crate::ddl::Dialect;
 use crate::endpoints::connect::Pool;
@@ -614,7 +615,7 @@ fn apply_outcome(
         let sql = plan.unrename(sql);
         let category = Category::Medium;
         o.action_items.push(ActionItem {
-            code: "TB1900".into(),
+            code: Code::TB1900.as_str().into(),
             category,
             message: match &because {
                 Some(root) => format!(
@@ -626,7 +627,9 @@ fn apply_outcome(
             fragment: Some(sql.chars().take(600).collect()),
             fix: "Correct the converted SQL (edit it here), or the source, and assess again".into(),
             line: o.source_line,
-            effort_minutes: rules.effort("TB1900", category).per_occurrence_minutes,
+            effort_minutes: rules
+                .effort(Code::TB1900.as_str(), category)
+                .per_occurrence_minutes,
         });
         o.recompute_category();
     }

@@ -461,7 +461,7 @@ fn a_constraint_the_reader_does_not_know_is_an_action_item_not_lost() {
     let r = assess_text(text, Dialect::Postgres, "exclude.sql");
     let b = r.objects.iter().find(|o| o.name == "booking").unwrap();
     assert_ne!(b.category, Category::Automatic, "{b:?}");
-    let item = b.action_items.iter().find(|a| a.code == "TB1124").unwrap();
+    let item = b.action_items.iter().find(|a| a.code == "TB1125").unwrap();
     assert!(item.message.contains("EXCLUDE"), "{}", item.message);
 }
 

@@ -24,7 +24,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
         if v.materialized && target != Dialect::Postgres {
             let a = cx.action(
                 &o,
-                "TB2015",
+                Code::TB2015,
                 Category::Simple,
                 format!(
                     "{} has no materialized views: created as a plain view",
@@ -111,13 +111,13 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
                     for w in cv.warnings {
                         let (code, cat, fix) = if w.starts_with("GROUP BY without") {
                             (
-                                "TB2014",
+                                Code::TB2014,
                                 Category::Medium,
                                 "Add the columns to GROUP BY, or aggregate them (min/max)",
                             )
                         } else {
                             (
-                                "TB2011",
+                                Code::TB2011,
                                 Category::Simple,
                                 "Check the view's results on the target",
                             )
@@ -130,7 +130,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
                 Err(e) => {
                     let a = cx.action(
                         &o,
-                        "TB2001",
+                        Code::TB2001,
                         Category::Medium,
                         format!("View query could not be parsed: {e}"),
                         "Rewrite the query for the target by hand",
@@ -172,7 +172,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
         if trigger_function {
             let a = cx.action(
                 &o,
-                "TB2017",
+                Code::TB2017,
                 Category::Automatic,
                 format!("Trigger function: {} triggers carry their body themselves; each trigger using it is converted (or explained) on its own", target.label()),
                 "None needed",
@@ -182,7 +182,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
         } else if target == Dialect::Sqlite {
             let a = cx.action(
                 &o,
-                "TB2016",
+                Code::TB2016,
                 Category::NotConvertible,
                 "SQLite has no stored procedures or functions".into(),
                 "Move the logic into the application (or register an application-defined function)",
@@ -219,9 +219,9 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
                     });
                     for w in warnings {
                         let (code, cat) = if w.contains("no known PostgreSQL equivalent") {
-                            ("TB2012", Category::Medium)
+                            (Code::TB2012, Category::Medium)
                         } else {
-                            ("TB2011", Category::Simple)
+                            (Code::TB2011, Category::Simple)
                         };
                         let a = cx.action(
                             &o,
@@ -237,7 +237,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
                 Err(why) => {
                     let a = cx.action(
                         &o,
-                        "TB2002",
+                        Code::TB2002,
                         Category::Complex,
                         format!("{} not converted: {why}", kind.label()),
                         "Rewrite the body in PL/pgSQL",
@@ -249,7 +249,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
         } else {
             let a = cx.action(
                 &o,
-                "TB2002",
+                Code::TB2002,
                 Category::Complex,
                 format!(
                     "{} routine bodies are not converted to {} yet",
@@ -273,7 +273,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
         if tr.disabled && target != Dialect::Postgres {
             let a = cx.action(
                 &o,
-                "TB2018",
+                Code::TB2018,
                 Category::Simple,
                 format!(
                     "The trigger is disabled on the source and {} cannot disable a trigger: it is not created",
@@ -345,7 +345,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
         } else {
             let a = cx.action(
                 &o,
-                "TB2003",
+                Code::TB2003,
                 Category::Complex,
                 format!(
                     "{} trigger bodies are not converted to {} yet",
@@ -366,7 +366,7 @@ pub(super) fn code_objects(cx: &mut Ctx, s: &Schema) {
             let cols: Vec<&str> = stamps.iter().map(|(c, _)| c.as_str()).collect();
             let a = cx.action(
                 &o,
-                "TB2019",
+                Code::TB2019,
                 Category::Automatic,
                 format!(
                     "AFTER trigger updating the row it fired for: a BEFORE trigger setting NEW.{} instead, which writes the same row ({} cannot update that row from an AFTER trigger: {})",
@@ -471,25 +471,25 @@ pub(super) fn script_only_objects(cx: &mut Ctx, schema: &str) {
         }
         let (code, cat, msg, fix) = match kind {
             ObjectKind::Package | ObjectKind::PackageBody => (
-                "TB2004",
+                Code::TB2004,
                 Category::NotConvertible,
                 "Oracle packages have no equivalent on the target",
                 "Move the package's routines into a schema of functions; package state needs a table or session variables",
             ),
             ObjectKind::Synonym => (
-                "TB2005",
+                Code::TB2005,
                 Category::Simple,
                 "Synonyms have no equivalent on the target",
                 "Use a view (or the search_path on PostgreSQL)",
             ),
             ObjectKind::Extension => (
-                "TB2006",
+                Code::TB2006,
                 Category::Simple,
                 "Extension must be installed on the target",
                 "CREATE EXTENSION on the target",
             ),
             _ => (
-                "TB2007",
+                Code::TB2007,
                 Category::Complex,
                 "Scheduled events have no equivalent on the target",
                 "Use pg_cron or an external scheduler",

@@ -23,7 +23,7 @@ pub(super) fn virtual_table(cx: &mut Ctx, mut o: ObjectReport, t: &Table) {
             .unwrap_or_else(|| "a module".into());
         let a = cx.action(
             &o,
-            "TB1122",
+            Code::TB1122,
             Category::Medium,
             format!(
                 "SQLite virtual table {} ({module}) has no {} equivalent and is not created; what writes to it or reads it must change too",

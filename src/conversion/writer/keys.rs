@@ -186,14 +186,14 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 (
                     ReferentialAction::SetNull,
                     not_null,
-                    "TB1418",
+                    Code::TB1418,
                     "SET NULL on a NOT NULL column (PostgreSQL accepts it and fails when it fires; MySQL refuses it)",
                     "Make the column nullable if rows should outlive their parent",
                 ),
                 (
                     ReferentialAction::SetDefault,
                     true,
-                    "TB1414",
+                    Code::TB1414,
                     "InnoDB has no SET DEFAULT",
                     "Set the default in a trigger if the application relies on it",
                 ),
@@ -219,7 +219,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 // `REFERENCES t` with no columns names t's primary key: unknown here.
                 let a = cx.action(
                     &o,
-                    "TB1420",
+                    Code::TB1420,
                     Category::Medium,
                     format!(
                         "Foreign key {label} references table {} without naming its columns, and the source defines no such table with a primary key: the key is not created",
@@ -259,7 +259,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         if ix.ignore_dup_key && cx.src.dialect != target {
             let a = cx.action(
                 &o,
-                "TB1124",
+                Code::TB1124,
                 Category::Medium,
                 format!(
                     "Index {} has IGNORE_DUP_KEY = ON: SQL Server skips an inserted row whose key is already there (with a warning); {} refuses the insert",
@@ -289,7 +289,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 Some(_) if method != "fulltext" => {
                     let a = cx.action(
                         &o,
-                        "TB1111",
+                        Code::TB1111,
                         Category::Simple,
                         format!(
                             "Index {}: prefix length on {} dropped; the whole value is indexed",
@@ -310,7 +310,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 } else {
                     let a = cx.action(
                         &o,
-                        "TB1121",
+                        Code::TB1121,
                         Category::Simple,
                         format!("Index {}: operator class {op} dropped", ix.name),
                         "Check that the index still serves the queries it was made for",
@@ -336,26 +336,26 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
         }
         let (using, parts) = match method.as_str() {
             "fulltext" if target == Dialect::Sqlite => {
-                let a = cx.action(&o, "TB1110", Category::Medium, format!("FULLTEXT index {} not created: SQLite's full-text search is a separate FTS5 virtual table", ix.name), "Create an FTS5 table over these columns and query it with MATCH", None);
+                let a = cx.action(&o, Code::TB1110, Category::Medium, format!("FULLTEXT index {} not created: SQLite's full-text search is a separate FTS5 virtual table", ix.name), "Create an FTS5 table over these columns and query it with MATCH", None);
                 o.action_items.push(a);
                 cx.push(o);
                 continue;
             }
             "spatial" if target == Dialect::Sqlite => {
-                let a = cx.action(&o, "TB1115", Category::Medium, format!("Spatial index {} not created: SQLite has no spatial index without SpatiaLite", ix.name), "Use SpatiaLite's R*Tree indexes", None);
+                let a = cx.action(&o, Code::TB1115, Category::Medium, format!("Spatial index {} not created: SQLite has no spatial index without SpatiaLite", ix.name), "Use SpatiaLite's R*Tree indexes", None);
                 o.action_items.push(a);
                 cx.push(o);
                 continue;
             }
             "gin" | "gist" | "brin" | "spgist" if target == Dialect::Sqlite => {
-                let a = cx.action(&o, "TB1417", Category::Medium, format!("Index {}: SQLite has no {method} indexes; not created", ix.name), "Use an FTS5 table for text search, or an index on the values the queries compare", None);
+                let a = cx.action(&o, Code::TB1417, Category::Medium, format!("Index {}: SQLite has no {method} indexes; not created", ix.name), "Use an FTS5 table for text search, or an index on the values the queries compare", None);
                 o.action_items.push(a);
                 cx.push(o);
                 continue;
             }
             _ if target == Dialect::Sqlite => {
                 if let Some(why) = sqlite_unindexable(cx, s, ix) {
-                    let a = cx.action(&o, "TB1415", Category::Medium, format!("Expression index {} not created: {why}", ix.name), "Add a generated column computing the value and index it, or index the columns the queries compare", None);
+                    let a = cx.action(&o, Code::TB1415, Category::Medium, format!("Expression index {} not created: {why}", ix.name), "Add a generated column computing the value and index it, or index the columns the queries compare", None);
                     o.action_items.push(a);
                     cx.push(o);
                     continue;
@@ -369,7 +369,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                     .filter_map(|p| p.column.as_ref())
                     .map(|c| format!("coalesce({}, '')", cx.names.ident(c)))
                     .collect();
-                let a = cx.action(&o, "TB1110", Category::Simple, format!("FULLTEXT index {} becomes a GIN index on to_tsvector", ix.name), "Queries must use to_tsvector(...) @@ to_tsquery(...) instead of MATCH ... AGAINST", None);
+                let a = cx.action(&o, Code::TB1110, Category::Simple, format!("FULLTEXT index {} becomes a GIN index on to_tsvector", ix.name), "Queries must use to_tsvector(...) @@ to_tsquery(...) instead of MATCH ... AGAINST", None);
                 o.action_items.push(a);
                 (
                     " USING gin".to_string(),
@@ -380,7 +380,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
                 )
             }
             "spatial" if !cx.rules.options.postgis => {
-                let a = cx.action(&o, "TB1115", Category::Medium, format!("Spatial index {} not created: spatial columns are stored as bytea without PostGIS", ix.name), "Install PostGIS, set postgis: true and convert again", None);
+                let a = cx.action(&o, Code::TB1115, Category::Medium, format!("Spatial index {} not created: spatial columns are stored as bytea without PostGIS", ix.name), "Install PostGIS, set postgis: true and convert again", None);
                 o.action_items.push(a);
                 cx.push(o);
                 continue;
@@ -462,7 +462,7 @@ pub(super) fn mysql_index(
     if has_expression {
         let a = cx.action(
             o,
-            "TB1415",
+            Code::TB1415,
             Category::Medium,
             format!("Expression index {} not created: MariaDB cannot index expressions (MySQL 8.0.13 can, as a functional key part)", ix.name),
             "Add a generated column with the expression and index it",
@@ -475,7 +475,7 @@ pub(super) fn mysql_index(
         if ix.unique {
             let a = cx.action(
                 o,
-                "TB1416",
+                Code::TB1416,
                 Category::Medium,
                 format!("Partial unique index {} not created: MySQL has no partial indexes, and a full unique index would reject rows the source accepts", ix.name),
                 "Enforce the rule with a generated column (NULL outside the condition) under a unique index",
@@ -486,7 +486,7 @@ pub(super) fn mysql_index(
         }
         let a = cx.action(
             o,
-            "TB1416",
+            Code::TB1416,
             Category::Simple,
             format!(
                 "Partial index {}: MySQL has no partial indexes; the index covers every row",
@@ -506,7 +506,7 @@ pub(super) fn mysql_index(
     if matches!(method.as_str(), "gin" | "gist" | "brin" | "spgist") {
         let a = cx.action(
             o,
-            "TB1417",
+            Code::TB1417,
             Category::Medium,
             format!("Index {}: MySQL has no {method} indexes; not created", ix.name),
             "Use a FULLTEXT index (text search) or a SPATIAL index (geometry) where that is what it served",
@@ -518,7 +518,7 @@ pub(super) fn mysql_index(
     if !matches!(method.as_str(), "" | "btree" | "fulltext" | "spatial") {
         let a = cx.action(
             o,
-            "TB1417",
+            Code::TB1417,
             Category::Simple,
             format!("Index {}: method {method} becomes a B-tree index", ix.name),
             "Check the queries that relied on it",

@@ -15,6 +15,7 @@ use super::Source;
 use super::expr::{self, Default as Def};
 use super::names::{Names, literal, quote_for};
 use super::rules::RuleSet;
+use crate::assessment::codes::Code;
 use crate::assessment::{ActionItem, Category, ObjectReport, Phase, Report, TargetStatement};
 use crate::ddl::{Dialect, ObjectKind};
 use crate::model::*;
@@ -49,7 +50,7 @@ struct Ctx<'a> {
 
 fn item(
     rules: &RuleSet,
-    code: &str,
+    code: Code,
     category: Category,
     message: String,
     fix: &str,
@@ -57,13 +58,13 @@ fn item(
     line: Option<usize>,
 ) -> ActionItem {
     ActionItem {
-        code: code.into(),
+        code: code.as_str().into(),
         category,
         message,
         fragment,
         fix: fix.into(),
         line,
-        effort_minutes: rules.effort(code, category).per_occurrence_minutes,
+        effort_minutes: rules.effort(code.as_str(), category).per_occurrence_minutes,
     }
 }
 
@@ -97,7 +98,7 @@ impl Ctx<'_> {
                 for w in warnings {
                     let a = self.action(
                         o,
-                        "TB2013",
+                        Code::TB2013,
                         Category::Simple,
                         format!("Trigger {name}: {w}"),
                         "Check the trigger's behaviour on the target",
@@ -109,7 +110,7 @@ impl Ctx<'_> {
             Err(why) => {
                 let a = self.action(
                     o,
-                    "TB2003",
+                    Code::TB2003,
                     Category::Complex,
                     format!("Trigger not converted: {why}"),
                     fix,
@@ -204,7 +205,7 @@ impl Ctx<'_> {
     fn action(
         &self,
         o: &ObjectReport,
-        code: &str,
+        code: Code,
         category: Category,
         message: String,
         fix: &str,
@@ -292,7 +293,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
                 Dialect::Sqlite => {
                     let a = cx.action(
                         &o,
-                        "TB1504",
+                        Code::TB1504,
                         Category::Simple,
                         format!(
                             "SQLite has one namespace per file: the tables of schema {} are created with the prefix {t}_",
@@ -327,7 +328,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         let mut o = cx.report(ObjectKind::Sequence, schema, name, None);
         let a = cx.action(
             &o,
-            "TB1120",
+            Code::TB1120,
             Category::Automatic,
             format!("Sequence numbering {owner} through a trigger: the column is an identity column on the target"),
             "None needed",
@@ -348,7 +349,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
             .unwrap_or(0);
         let a = cx.action(
             &o,
-            "TB1120",
+            Code::TB1120,
             Category::Automatic,
             format!("Trigger only numbered {table}.{column} from a sequence: the column is an identity column on the target"),
             "None needed",
@@ -392,7 +393,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
             o.source_sql = Some(so.sql.clone());
             let a = cx.action(
                 &o,
-                "TB1001",
+                Code::TB1001,
                 Category::Complex,
                 format!("The {} could not be read: {err}", so.kind.label()),
                 "Convert this statement by hand, or fix the source so it parses",
@@ -407,7 +408,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         o.source_line = Some(*line);
         o.action_items.push(item(
             rules,
-            "TB1002",
+            Code::TB1002,
             Category::Medium,
             format!("Statement not converted: {err}"),
             "Check whether it matters on the target and convert it by hand",
@@ -446,7 +447,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         let mut a = if kept {
             item(
                 rules,
-                "TB1004",
+                Code::TB1004,
                 Category::Simple,
                 format!(
                     "{count} data statement(s) converted with a warning: {message} (first at line {line})"
@@ -458,7 +459,7 @@ pub fn convert(src: &Source, rules: &RuleSet, folded: &super::fold::Folded) -> R
         } else {
             item(
                 rules,
-                "TB1003",
+                Code::TB1003,
                 Category::Simple,
                 format!(
                     "{count} data statement(s) not converted: {message} (first at line {line})"

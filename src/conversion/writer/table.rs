@@ -29,7 +29,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         };
         let a = cx.action(
             &o,
-            "TB1117",
+            Code::TB1117,
             Category::Simple,
             if target == Dialect::Sqlite {
                 format!(
@@ -55,7 +55,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     {
         let a = cx.action(
             &o,
-            "TB1123",
+            Code::TB1123,
             Category::Simple,
             format!(
                 "The table inherits from {parents}: {} has no table inheritance, so it is created with all its columns, but its rows are no longer part of {parents} (a query on {parents} does not see them)",
@@ -69,7 +69,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     for part in &t.unread {
         let a = cx.action(
             &o,
-            "TB1124",
+            Code::TB1125,
             Category::Medium,
             format!("{part}; the table is created without it"),
             "Write the constraint for the target by hand (on PostgreSQL an EXCLUDE constraint can stay as it is; elsewhere a trigger or an application check)",
@@ -82,7 +82,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
     if cx.names.too_long(&t.name) {
         let a = cx.action(
             &o,
-            "TB1108",
+            Code::TB1108,
             Category::Simple,
             format!(
                 "Table name {} is longer than {} allows; shortened to {}",
@@ -146,7 +146,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         if let Some(ref_ty) = referenced_type(cx, s, t, col).filter(|r| *r != ty) {
             let a = cx.action(
                 &o,
-                "TB1116",
+                Code::TB1116,
                 Category::Simple,
                 format!(
                     "Column {} takes the type {ref_ty} of the column it references (was {ty})",
@@ -197,7 +197,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 if target != Dialect::Postgres && !opts.is_empty() {
                     let a = cx.action(
                         &o,
-                        "TB1413",
+                        Code::TB1413,
                         Category::Simple,
                         format!(
                             "Identity column {}: {} is not kept ({} numbers from 1 by 1; after the load it continues after the highest value)",
@@ -235,7 +235,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             };
             let a = cx.action(
                 &o,
-                "TB1112",
+                Code::TB1112,
                 Category::Simple,
                 format!(
                     "Identity column {} mapped to {ty}, which cannot be an identity; {big} used",
@@ -256,7 +256,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                     o.action_items.retain(|a| !a.message.starts_with(&prefix));
                     let a = cx.action(
                         &o,
-                        "TB1502",
+                        Code::TB1502,
                         Category::Simple,
                         format!(
                             "Column {} numbers the rows: it becomes INTEGER PRIMARY KEY AUTOINCREMENT, which holds values up to 9223372036854775807 (was {})",
@@ -282,7 +282,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             } else {
                 let a = cx.action(
                     &o,
-                    "TB1503",
+                    Code::TB1503,
                     Category::Medium,
                     format!(
                         "Identity column {}: SQLite numbers rows only for a single-column INTEGER PRIMARY KEY; values must be given on insert",
@@ -301,7 +301,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
         {
             let a = cx.action(
                 &o,
-                "TB1419",
+                Code::TB1419,
                 Category::Simple,
                 format!(
                     "Identity column {}: MySQL allows one AUTO_INCREMENT column per table ({} is); values must be given on insert",
@@ -352,7 +352,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             if !g.stored && target == Dialect::Postgres {
                 let a = cx.action(
                     &o,
-                    "TB1113",
+                    Code::TB1113,
                     Category::Simple,
                     format!("Virtual generated column {} becomes a stored one", col.name),
                     "None needed; it now takes disk space",
@@ -363,7 +363,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             if cx.src.dialect != target {
                 let a = cx.action(
                     &o,
-                    "TB1114",
+                    Code::TB1114,
                     Category::Simple,
                     format!(
                         "Generated column {}: check that its expression means the same on {}",
@@ -415,14 +415,14 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
                 Def::None => {}
                 Def::Dropped(why) => {
                     let code = if why.contains("zero date") {
-                        "TB1105"
+                        Code::TB1105
                     } else {
-                        "TB1107"
+                        Code::TB1107
                     };
                     let a = cx.action(
                         &o,
                         code,
-                        if code == "TB1105" {
+                        if code == Code::TB1105 {
                             Category::Simple
                         } else {
                             Category::Medium
@@ -478,7 +478,7 @@ pub(super) fn table(cx: &mut Ctx, s: &Schema, t: &Table) {
             if target != Dialect::MySql {
                 let a = cx.action(
                     &o,
-                    "TB1106",
+                    Code::TB1106,
                     Category::Simple,
                     format!(
                         "ON UPDATE {u} of column {} is emulated by a trigger",

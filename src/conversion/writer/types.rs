@@ -14,24 +14,24 @@ pub(super) fn user_type(cx: &mut Ctx, s: &Schema, ty: &UserType) {
         // No user-defined types: the columns that use them carry the definition.
         let (code, category, message) = match &ty.kind {
             UserTypeKind::Enum { .. } if cx.target == Dialect::MySql => (
-                "TB1407",
+                Code::TB1407,
                 Category::Automatic,
                 "Enum type: each column of this type becomes a MySQL ENUM with the same values"
                     .to_string(),
             ),
             UserTypeKind::Enum { .. } => (
-                "TB1407",
+                Code::TB1407,
                 Category::Automatic,
                 "Enum type: each column of this type becomes text with a CHECK listing the values"
                     .to_string(),
             ),
             UserTypeKind::Domain { .. } => (
-                "TB1408",
+                Code::TB1408,
                 Category::Automatic,
                 "Domain: columns of this type take its base type, with its NOT NULL, its default and its checks (as checks of their tables)".to_string(),
             ),
             UserTypeKind::Composite { .. } => (
-                "TB1409",
+                Code::TB1409,
                 Category::Medium,
                 format!("Composite types do not exist on {}", cx.target.label()),
             ),
@@ -58,7 +58,7 @@ pub(super) fn user_type(cx: &mut Ctx, s: &Schema, ty: &UserType) {
     {
         let a = cx.action(
             &o,
-            "TB1408",
+            Code::TB1408,
             Category::Automatic,
             format!(
                 "Alias type {} not created as a domain: a table has its name, and PostgreSQL types share the tables' namespace; its columns take its base type",
@@ -135,7 +135,7 @@ pub(super) fn sequence(cx: &mut Ctx, s: &Schema, q: &Sequence) {
         if let Some(owner) = q.owned_by.as_ref().or(user.as_ref()) {
             let a = cx.action(
                 &o,
-                "TB1410",
+                Code::TB1410,
                 Category::Automatic,
                 format!(
                     "Sequence of the serial column {owner}: becomes its {}",
@@ -155,7 +155,7 @@ pub(super) fn sequence(cx: &mut Ctx, s: &Schema, q: &Sequence) {
         if cx.target == Dialect::Sqlite {
             let a = cx.action(
                 &o,
-                "TB1410",
+                Code::TB1410,
                 Category::Medium,
                 "SQLite has no sequences".into(),
                 "Use an INTEGER PRIMARY KEY AUTOINCREMENT column, or a one-row table of counters",
@@ -167,7 +167,7 @@ pub(super) fn sequence(cx: &mut Ctx, s: &Schema, q: &Sequence) {
         }
         let a = cx.action(
             &o,
-            "TB1411",
+            Code::TB1411,
             Category::Simple,
             "Sequences exist in MariaDB (10.3 and later) but not in MySQL".into(),
             "On MySQL, use an AUTO_INCREMENT column or a table of counters",
@@ -297,7 +297,7 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
     if cx.target != Dialect::Postgres && t.array_dims > 0 {
         items.push(cx.action(
             o,
-            "TB1403",
+            Code::TB1403,
             Category::Simple,
             format!(
                 "Column {}: {} has no arrays; the values are stored as JSON arrays",
@@ -362,7 +362,7 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
             if let Some(a) = action {
                 items.push(cx.action(
                     o,
-                    &a.code,
+                    a.code,
                     a.category,
                     format!("{}: {}", col.name, a.message),
                     &a.fix,
@@ -383,7 +383,7 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
                 let len = if lower == "tinyblob" { 255 } else { len };
                 items.push(cx.action(
                     o,
-                    "TB1412",
+                    Code::TB1412,
                     Category::Simple,
                     format!(
                         "Column {} is part of a key and MySQL cannot index {ty} whole: varbinary({len}) instead; a longer value is an error at load, never cut",
@@ -406,7 +406,7 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
             {
                 items.push(cx.action(
                     o,
-                    "TB1421",
+                    Code::TB1421,
                     Category::Simple,
                     format!(
                         "Column {}: varchar({n}) does not fit MySQL's row in utf8mb4 (16,383 characters at most): mediumtext instead, which holds every value",
@@ -425,7 +425,7 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
             {
                 items.push(cx.action(
                     o,
-                    "TB1412",
+                    Code::TB1412,
                     Category::Simple,
                     format!(
                         "Column {} is part of a key and MySQL cannot index {ty} whole: varchar({len}) instead; a longer value is an error at load, never cut",
@@ -448,7 +448,7 @@ pub(super) fn column_type(cx: &Ctx, o: &ObjectReport, col: &Column) -> (String, 
             };
             items.push(cx.action(
                 o,
-                "TB1100",
+                Code::TB1100,
                 Category::Medium,
                 format!(
                     "Column {}: no mapping for type {}; kept as text",

@@ -16,6 +16,10 @@ struct CodeRow<'a> {
     occurrences: usize,
     objects: usize,
     minutes: f64,
+    /// What the code is about (the registry's title); the first occurrence's own words when
+    /// a report from elsewhere holds a code this build does not know.
+    title: &'a str,
+    /// The first occurrence's message, for an example.
     message: &'a str,
     fix: &'a str,
 }
@@ -34,6 +38,8 @@ fn rows(r: &Report) -> Vec<CodeRow<'_>> {
                         occurrences: 0,
                         objects: 0,
                         minutes: 0.0,
+                        title: crate::assessment::codes::parse(&a.code)
+                            .map_or(a.message.as_str(), |c| c.title()),
                         message: &a.message,
                         fix: &a.fix,
                     });
@@ -95,7 +101,7 @@ pub(super) fn by_code(ui: &mut egui::Ui, r: &Report) {
                         "Items",
                         "Objects",
                         "Effort",
-                        "What it says",
+                        "What it is about",
                         "How to fix it",
                     ] {
                         h.col(|ui| {
@@ -123,8 +129,8 @@ pub(super) fn by_code(ui: &mut egui::Ui, r: &Report) {
                             ui.label(format!("{:.1} h", x.minutes / 60.0));
                         });
                         row.col(|ui| {
-                            ui.add(egui::Label::new(x.message).truncate())
-                                .on_hover_text(x.message);
+                            ui.add(egui::Label::new(x.title).truncate())
+                                .on_hover_text(format!("For example: {}", x.message));
                         });
                         row.col(|ui| {
                             ui.add(egui::Label::new(x.fix).truncate())

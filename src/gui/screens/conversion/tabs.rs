@@ -118,7 +118,7 @@ impl ConversionScreen {
                     });
                     row.col(|ui| {
                         if let Some(a) = &t.action {
-                            ui.colored_label(category_color(a.category), &a.code)
+                            ui.colored_label(category_color(a.category), a.code.as_str())
                                 .on_hover_text(&a.message);
                         }
                     });
