@@ -76,6 +76,14 @@ pub enum DialectArg {
 }
 
 impl DialectArg {
+    /// Reads `--source-dialect` (any alias, any case); a wrong value is a usage error that
+    /// names it and the dialects there are.
+    pub fn parse(s: &str) -> Result<DialectArg, String> {
+        <DialectArg as clap::ValueEnum>::from_str(s, true).map_err(|_| {
+            format!("unknown dialect '{s}': use mysql, postgres, mssql, oracle or sqlite")
+        })
+    }
+
     pub fn dialect(self) -> crate::ddl::Dialect {
         use crate::ddl::Dialect;
         match self {

@@ -214,8 +214,9 @@ pub struct ConvertArgs {
     /// of the target endpoint for apply-schema.
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
-    /// Dialect of a script (detected when omitted).
-    #[arg(long, value_enum)]
+    /// Dialect of a script: mysql (or mariadb), postgres, mssql (tsql), oracle, sqlite (detected
+    /// when omitted).
+    #[arg(long, value_parser = DialectArg::parse)]
     pub source_dialect: Option<DialectArg>,
     /// Folder of conversion-rule override files (.ron).
     #[arg(long)]

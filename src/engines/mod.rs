@@ -3,13 +3,15 @@
 //! one, gives its [`ChangeLog`] (where the log is, whether a position can still be read, the
 //! capture of committed transactions from a position). [`of`] is the registry: the one place
 //! that picks an implementation by [`Engine`]. What every engine shares sits beside them:
-//! [`change`] (what a capture produces and the channel that carries it), [`discover`] (the front
+//! [`change`] (what a capture produces and the channel that carries it), [`checks`] (a
+//! premigration check's outcome), [`discover`] (the front
 //! of catalog reading), [`values`] and [`spatial`] (values in the full load's canonical text).
 //!
 //! Adding an engine: a folder with a unit struct implementing [`Backend`] (and [`ChangeLog`]
 //! if it can replicate), an arm in [`of`], its variant in [`Engine`].
 
 pub mod change;
+pub mod checks;
 pub mod discover;
 pub mod mysql;
 pub mod postgres;
@@ -81,6 +83,10 @@ pub trait ChangeLog: Send + Sync {
     fn publishes_tables(&self) -> bool {
         false
     }
+
+    /// The premigration checks of `conn` as a source of this log: its settings (binary log
+    /// format, wal_level...), free slots, the privileges replication needs.
+    async fn checks(&self, conn: &Connection) -> Vec<checks::Check>;
 
     /// The log's current end: where a capture starting now would begin.
     async fn current_position(&self, conn: &Connection) -> Result<Position>;

@@ -2,6 +2,7 @@
 //! ([`binlog`]) and MariaDB's GTIDs in it ([`gtid`]).
 
 pub mod binlog;
+mod checks;
 pub mod discover;
 pub mod gtid;
 
@@ -53,6 +54,12 @@ impl ChangeLog for MySql {
 
     fn reads_back(&self) -> bool {
         true
+    }
+
+    async fn checks(&self, conn: &Connection) -> Vec<crate::engines::checks::Check> {
+        let mut out = vec![];
+        checks::mysql(conn, &mut out).await;
+        out
     }
 
     async fn current_position(&self, conn: &Connection) -> Result<Position> {

@@ -1,6 +1,7 @@
 //! PostgreSQL: the catalog ([`discover`]), logical decoding through a slot ([`pgoutput`]) and
 //! COPY's binary format ([`copy_binary`]).
 
+mod checks;
 pub mod copy_binary;
 pub mod discover;
 pub mod pgoutput;
@@ -46,6 +47,12 @@ impl ChangeLog for Postgres {
 
     fn publishes_tables(&self) -> bool {
         true
+    }
+
+    async fn checks(&self, conn: &Connection) -> Vec<crate::engines::checks::Check> {
+        let mut out = vec![];
+        checks::postgres(conn, &mut out).await;
+        out
     }
 
     async fn current_position(&self, conn: &Connection) -> Result<Position> {

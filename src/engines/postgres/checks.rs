@@ -1,0 +1,58 @@
+//! PostgreSQL's premigration checks for change capture: wal_level, slots and senders free,
+//! the replication privilege.
+
+use crate::endpoints::Connection;
+use crate::engines::checks::{Check, check, value};
+
+/// The checks of `source` as a source of logical decoding.
+pub(super) async fn postgres(source: &Connection, out: &mut Vec<Check>) {
+    let one = |sql: &'static str| async move { value(source, sql).await.unwrap_or_default() };
+    let wal = one("SHOW wal_level").await;
+    out.push(check(
+        "wal_level",
+        wal == "logical",
+        false,
+        format!("wal_level = {wal}"),
+        "ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL",
+    ));
+    let slots = one("SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)").await;
+    out.push(check(
+        "free replication slots",
+        slots.parse::<i64>().unwrap_or(0) > 0,
+        false,
+        format!("{slots} of max_replication_slots free"),
+        "raise max_replication_slots (restart), or drop unused slots (pg_drop_replication_slot)",
+    ));
+    let senders = one("SHOW max_wal_senders").await;
+    out.push(check(
+        "WAL senders",
+        senders.parse::<i64>().unwrap_or(0) > 0,
+        true,
+        format!(
+            "max_wal_senders = {senders} (the slot is read through SQL functions, which need none)"
+        ),
+        "raise max_wal_senders for replication clients other than Tugboat",
+    ));
+    let role =
+        one("SELECT (rolsuper OR rolreplication)::text FROM pg_roles WHERE rolname = current_user")
+            .await;
+    out.push(check(
+        "replication privilege",
+        role == "true",
+        false,
+        if role == "true" {
+            "the user may create and read replication slots".into()
+        } else {
+            "the user has neither SUPERUSER nor REPLICATION".into()
+        },
+        "ALTER ROLE the task's user REPLICATION (it must also own the tables, or be superuser, to publish them)",
+    ));
+    let long = one("SELECT count(*) FROM pg_stat_activity WHERE xact_start < now() - interval '5 minutes' AND pid <> pg_backend_pid()").await;
+    out.push(check(
+        "long-running transactions",
+        long == "0",
+        true,
+        format!("{long} transactions open for more than 5 minutes"),
+        "creating the slot waits for every open transaction to end: finish or cancel them",
+    ));
+}
