@@ -116,8 +116,10 @@ pub(super) fn by_code(ui: &mut egui::Ui, r: &Report) {
                             ui.monospace(x.code);
                         });
                         row.col(|ui| {
-                            style::status_dot(ui, category_color(x.category));
-                            ui.label(x.category.label());
+                            ui.horizontal(|ui| {
+                                style::status_dot(ui, category_color(x.category));
+                                ui.label(x.category.label());
+                            });
                         });
                         row.col(|ui| {
                             ui.label(x.occurrences.to_string());
