@@ -42,6 +42,14 @@ pub trait Backend: Send + Sync {
 
     /// Its change log, when replication from it is possible.
     fn change_log(&self) -> Option<&'static dyn ChangeLog>;
+
+    /// Whether the connected user may create schemas and tables here, and what that was
+    /// judged from.
+    async fn may_create(&self, conn: &Connection) -> (bool, String);
+
+    /// Whether the connection is encrypted (TLS); None where there is no connection to
+    /// encrypt (a file).
+    async fn encrypted(&self, conn: &Connection) -> Option<bool>;
 }
 
 /// Where a capture for a task starts, made ready on the source.

@@ -4,7 +4,7 @@
 //! whether each connection is encrypted. They read; nothing is written anywhere.
 
 use crate::cdc::checks::{Check, new_check, no_key};
-use crate::endpoints::{Connection, Engine, TlsMode};
+use crate::endpoints::{Connection, TlsMode};
 use crate::error::Result;
 use crate::tasks::Task;
 
@@ -45,50 +45,9 @@ pub async fn run(task: &Task, source: &Connection, target: &Connection) -> Resul
 /// Whether the target's user may create what the task creates.
 async fn create_privilege(target: &Connection) -> Check {
     let name = "privilege to create the schema on the target";
-    let (ok, detail) = match target.endpoint.engine {
-        Engine::Postgres => {
-            let v = target
-                .query_scalar(
-                    "reading privileges",
-                    "SELECT has_database_privilege(current_user, current_database(), 'CREATE')::text",
-                )
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            (v == "true", format!("CREATE on the database: {v}"))
-        }
-        Engine::MySql | Engine::MariaDb => {
-            let grants = target
-                .query("reading privileges", "SHOW GRANTS")
-                .await
-                .map(|rows| {
-                    rows.iter()
-                        .filter_map(|r| r.at(0).map(str::to_string))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            let ok = grants.iter().any(|g| {
-                let g = g.to_uppercase();
-                g.contains("ALL PRIVILEGES") || g.contains("CREATE,") || g.contains(" CREATE ON")
-            });
-            (ok, format!("{} grants read", grants.len()))
-        }
-        Engine::Sqlite => {
-            let path = std::path::Path::new(&target.endpoint.database);
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let ok = tokio::fs::metadata(dir)
-                .await
-                .is_ok_and(|m| !m.permissions().readonly());
-            (
-                ok,
-                format!("the folder {} is writable: {ok}", dir.display()),
-            )
-        }
-    };
+    let (ok, detail) = crate::engines::of(target.endpoint.engine)
+        .may_create(target)
+        .await;
     new_check(
         name,
         ok,
@@ -101,22 +60,7 @@ async fn create_privilege(target: &Connection) -> Check {
 /// Whether the connection is encrypted: a warning when it is not and the server is not on
 /// this machine.
 async fn encryption(what: &str, c: &Connection) -> Option<Check> {
-    let sql = match c.endpoint.engine {
-        Engine::Postgres => {
-            "SELECT coalesce((SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()), 'false')"
-        }
-        Engine::MySql | Engine::MariaDb => {
-            "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'"
-        }
-        Engine::Sqlite => return None,
-    };
-    let v = c
-        .query_scalar("reading the connection's encryption", sql)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let on = v == "true" || (!v.is_empty() && v != "false");
+    let on = crate::engines::of(c.endpoint.engine).encrypted(c).await?;
     let local = ["localhost", "127.0.0.1", "::1", ""].contains(&c.endpoint.host.as_str())
         || c.endpoint.host.starts_with('/');
     let detail = match (on, c.endpoint.tls) {

@@ -275,20 +275,7 @@ pub async fn reattach(
     loaded: &[String],
 ) -> Result<Vec<SchemaFailure>> {
     let e = conn.endpoint.engine;
-    let exists = conn
-        .query(
-            "looking for detached keys",
-            &match e {
-                Engine::Postgres => format!("SELECT to_regclass('{TABLE}') IS NOT NULL"),
-                Engine::Sqlite => format!("SELECT count(*) FROM sqlite_master WHERE name = '{TABLE}'"),
-                _ => format!("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{TABLE}'"),
-            },
-        )
-        .await?;
-    if !matches!(
-        exists.first().and_then(|r| r.at(0)),
-        Some("t" | "true" | "1")
-    ) {
+    if !crate::engines::discover::has_table(conn, TABLE).await? {
         return Ok(vec![]);
     }
     let rows = conn

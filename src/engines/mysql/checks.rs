@@ -85,3 +85,31 @@ pub(super) async fn mysql(source: &Connection, out: &mut Vec<Check>) {
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the task's user (MariaDB: also BINLOG MONITOR)",
     ));
 }
+
+/// CREATE among the user's grants (or ALL PRIVILEGES).
+pub(super) async fn may_create(conn: &Connection) -> (bool, String) {
+    let grants = conn
+        .query("reading privileges", "SHOW GRANTS")
+        .await
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r.at(0).map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let ok = grants.iter().any(|g| {
+        let g = g.to_uppercase();
+        g.contains("ALL PRIVILEGES") || g.contains("CREATE,") || g.contains(" CREATE ON")
+    });
+    (ok, format!("{} grants read", grants.len()))
+}
+
+/// A cipher in use on the session.
+pub(super) async fn encrypted(conn: &Connection) -> bool {
+    value(
+        conn,
+        "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'",
+    )
+    .await
+    .is_some_and(|v| !v.is_empty())
+}

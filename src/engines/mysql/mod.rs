@@ -34,6 +34,14 @@ impl Backend for MySql {
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         Some(&MySql)
     }
+
+    async fn may_create(&self, conn: &Connection) -> (bool, String) {
+        checks::may_create(conn).await
+    }
+
+    async fn encrypted(&self, conn: &Connection) -> Option<bool> {
+        Some(checks::encrypted(conn).await)
+    }
 }
 
 /// A replica id for this task's binary log reader, stable per task and away from the small ids

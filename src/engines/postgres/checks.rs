@@ -56,3 +56,24 @@ pub(super) async fn postgres(source: &Connection, out: &mut Vec<Check>) {
         "creating the slot waits for every open transaction to end: finish or cancel them",
     ));
 }
+
+/// CREATE on the database.
+pub(super) async fn may_create(conn: &Connection) -> (bool, String) {
+    let v = value(
+        conn,
+        "SELECT has_database_privilege(current_user, current_database(), 'CREATE')::text",
+    )
+    .await
+    .unwrap_or_default();
+    (v == "true", format!("CREATE on the database: {v}"))
+}
+
+/// The session's TLS, as pg_stat_ssl has it.
+pub(super) async fn encrypted(conn: &Connection) -> bool {
+    value(
+        conn,
+        "SELECT coalesce((SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()), 'false')",
+    )
+    .await
+    .is_some_and(|v| v == "true")
+}

@@ -33,6 +33,14 @@ impl Backend for Postgres {
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         Some(&Postgres)
     }
+
+    async fn may_create(&self, conn: &Connection) -> (bool, String) {
+        checks::may_create(conn).await
+    }
+
+    async fn encrypted(&self, conn: &Connection) -> Option<bool> {
+        Some(checks::encrypted(conn).await)
+    }
 }
 
 #[async_trait]

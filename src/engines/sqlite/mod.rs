@@ -25,4 +25,24 @@ impl Backend for Sqlite {
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         None
     }
+
+    /// The file's folder is writable (the file is made there).
+    async fn may_create(&self, conn: &Connection) -> (bool, String) {
+        let path = std::path::Path::new(&conn.endpoint.database);
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let ok = tokio::fs::metadata(dir)
+            .await
+            .is_ok_and(|m| !m.permissions().readonly());
+        (
+            ok,
+            format!("the folder {} is writable: {ok}", dir.display()),
+        )
+    }
+
+    async fn encrypted(&self, _conn: &Connection) -> Option<bool> {
+        None
+    }
 }
