@@ -32,59 +32,24 @@ pub async fn capture(source: &Connection) -> Vec<Check> {
     }
 }
 
-/// Tables whose PostgreSQL replica identity does not send the whole old row: without a primary
-/// key their updates and deletes cannot be found on the target (failed); with a source filter a
-/// row moved into it with a TOASTed value unchanged cannot be copied whole (a warning).
+/// The source's checks of the tables replicated from it (its change log's
+/// [`crate::engines::ChangeLog::table_checks`]: on PostgreSQL, a table without a primary key
+/// needs REPLICA IDENTITY FULL, and so does a filtered one for rows an update moves in).
 pub async fn replica_identity(source: &Connection, tables: &[Prepared]) -> Vec<Check> {
-    let mut out = vec![];
-    if source.endpoint.engine != Engine::Postgres {
-        return out;
-    }
-    let keyless = |p: &Prepared| p.plan.table.primary_key.is_none();
-    let filtered = |p: &Prepared| !p.plan.filters.is_empty();
-    for p in tables.iter().filter(|p| keyless(p) || filtered(p)) {
-        let lit = crate::engines::values::text_literal(
-            Engine::Postgres,
-            &format!(
-                "{}.{}",
-                crate::engines::values::quote(Engine::Postgres, &p.plan.source_schema),
-                crate::engines::values::quote(Engine::Postgres, &p.plan.source_table)
-            ),
-        );
-        let ident = value(
-            source,
-            &format!("SELECT relreplident::text FROM pg_class WHERE oid = to_regclass({lit})"),
-        )
-        .await
-        .unwrap_or_default();
-        let spelled = match ident.as_str() {
-            "d" => "DEFAULT",
-            "n" => "NOTHING",
-            "i" => "USING INDEX",
-            "f" => "FULL",
-            _ => "unknown",
-        };
-        if keyless(p) {
-            out.push(check(
-                &format!("replica identity of {}", p.label),
-                ident == "f",
-                false,
-                format!("no primary key and REPLICA IDENTITY {spelled}"),
-                "ALTER TABLE ... REPLICA IDENTITY FULL on the source (or add a primary key)",
-            ));
-        } else {
-            out.push(check(
-                &format!("replica identity of {} (source filter)", p.label),
-                ident == "f",
-                true,
-                format!(
-                    "REPLICA IDENTITY {spelled}: the old row is not sent, so a row that an update moves into the filter while it leaves a large (TOASTed) value unchanged cannot be copied whole and becomes a conflict"
-                ),
-                "ALTER TABLE ... REPLICA IDENTITY FULL on the source",
-            ));
-        }
-    }
-    out
+    let Some(log) = crate::engines::of(source.endpoint.engine).change_log() else {
+        return vec![];
+    };
+    let replicated: Vec<crate::engines::checks::Replicated> = tables
+        .iter()
+        .map(|p| crate::engines::checks::Replicated {
+            label: p.label.clone(),
+            schema: p.plan.source_schema.clone(),
+            table: p.plan.source_table.clone(),
+            has_key: p.plan.table.primary_key.is_some(),
+            filtered: !p.plan.filters.is_empty(),
+        })
+        .collect();
+    log.table_checks(source, &replicated).await
 }
 
 /// Warnings for `tables` without a primary key.
@@ -113,26 +78,14 @@ pub fn no_key(label: &str) -> Check {
 /// takes a superuser; MySQL, MariaDB and SQLite have no such switch.
 pub async fn target_triggers(target: &Connection, tables: &[Prepared]) -> Vec<Check> {
     let engine = target.endpoint.engine;
-    let sql = match engine {
-        Engine::Postgres => {
-            "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"
-        }
-        Engine::MySql | Engine::MariaDb => {
-            "SELECT event_object_schema, event_object_table, trigger_name FROM information_schema.triggers"
-        }
-        Engine::Sqlite => "SELECT 'main', tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
-    };
-    let Ok(rows) = target.query_text(sql).await else {
+    let backend = crate::engines::of(engine);
+    let Some(triggers) = backend.triggers(target).await else {
         return vec![];
     };
-    let superuser = engine == Engine::Postgres
-        && value(
-            target,
-            "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user",
-        )
-        .await
-        .as_deref()
-            == Some("true");
+    let Err(fix) = backend.silences_triggers(target).await else {
+        return vec![];
+    };
+    // A task's tables without a schema are in the connected database (MySQL).
     let current = match engine {
         Engine::MySql | Engine::MariaDb => value(target, "SELECT DATABASE()").await,
         _ => None,
@@ -146,25 +99,14 @@ pub async fn target_triggers(target: &Connection, tables: &[Prepared]) -> Vec<Ch
             _ if p.plan.target_schema.is_empty() => current.clone(),
             _ => p.plan.target_schema.clone(),
         };
-        let names: Vec<&str> = rows
+        let names: Vec<&str> = triggers
             .iter()
-            .filter(|r| {
-                r.at(0).is_some_and(|s| s.eq_ignore_ascii_case(&schema))
-                    && r.at(1).is_some_and(|t| t.eq_ignore_ascii_case(&table))
-            })
-            .filter_map(|r| r.at(2))
+            .filter(|(s, t, _)| s.eq_ignore_ascii_case(&schema) && t.eq_ignore_ascii_case(&table))
+            .map(|(_, _, n)| n.as_str())
             .collect();
-        if names.is_empty() || superuser {
+        if names.is_empty() {
             continue;
         }
-        let fix = match engine {
-            Engine::Postgres => {
-                "connect to the target as a superuser (the applier then turns triggers off for its session), or ALTER TABLE ... DISABLE TRIGGER until cut-over"
-            }
-            _ => {
-                "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again"
-            }
-        };
         out.push(check(
             &format!("target triggers on {}", p.label),
             false,

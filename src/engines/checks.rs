@@ -49,3 +49,31 @@ pub(crate) async fn value(source: &Connection, sql: &str) -> Option<String> {
         .ok()
         .flatten()
 }
+
+/// A table a task replicates, as a change log's checks need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replicated {
+    /// `schema.table` as the task names it.
+    pub label: String,
+    pub schema: String,
+    pub table: String,
+    pub has_key: bool,
+    /// The task filters its rows on the source.
+    pub filtered: bool,
+}
+
+/// A trigger on a target table: (schema, table, trigger), as its catalog names them.
+pub type TriggerOn = (String, String, String);
+
+/// The (schema, table, trigger) rows of a catalog query, or None when it cannot be read.
+pub(crate) async fn triggers(conn: &Connection, sql: &str) -> Option<Vec<TriggerOn>> {
+    let rows = conn.query_text(sql).await.ok()?;
+    Some(
+        rows.iter()
+            .map(|r| {
+                let at = |i| r.at(i).unwrap_or_default().to_string();
+                (at(0), at(1), at(2))
+            })
+            .collect(),
+    )
+}

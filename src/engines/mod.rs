@@ -50,6 +50,14 @@ pub trait Backend: Send + Sync {
     /// Whether the connection is encrypted (TLS); None where there is no connection to
     /// encrypt (a file).
     async fn encrypted(&self, conn: &Connection) -> Option<bool>;
+
+    /// Every enabled trigger of the connected database, or None when they cannot be read.
+    async fn triggers(&self, conn: &Connection) -> Option<Vec<checks::TriggerOn>>;
+
+    /// Whether replication's sessions here can turn the target's triggers off for themselves
+    /// (PostgreSQL's `session_replication_role`, which takes a superuser), and if not, how to
+    /// keep triggers from acting on replicated changes.
+    async fn silences_triggers(&self, conn: &Connection) -> Result<(), &'static str>;
 }
 
 /// Where a capture for a task starts, made ready on the source.
@@ -95,6 +103,16 @@ pub trait ChangeLog: Send + Sync {
     /// The premigration checks of `conn` as a source of this log: its settings (binary log
     /// format, wal_level...), free slots, the privileges replication needs.
     async fn checks(&self, conn: &Connection) -> Vec<checks::Check>;
+
+    /// The checks of the tables a task replicates from this log (PostgreSQL: the replica
+    /// identity of a table without a key, or with a source filter).
+    async fn table_checks(
+        &self,
+        _conn: &Connection,
+        _tables: &[checks::Replicated],
+    ) -> Vec<checks::Check> {
+        vec![]
+    }
 
     /// The log's current end: where a capture starting now would begin.
     async fn current_position(&self, conn: &Connection) -> Result<Position>;

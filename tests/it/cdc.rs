@@ -2249,3 +2249,37 @@ async fn a_task_killed_during_its_full_load_goes_on_against_the_promoted_replica
     no_exceptions(&dst, &out).await;
     all_validated(&replica_url, &dst_url);
 }
+
+/// A PostgreSQL source table without a primary key needs REPLICA IDENTITY FULL for its updates
+/// and deletes to be found on the target: the task says so (the PostgreSQL change log's own
+/// table check), and does not say it of a keyless table that has it.
+#[tokio::test]
+async fn a_keyless_postgres_table_without_replica_identity_full_is_named() {
+    let src_url = support::pg_database("tug_ri_src").await;
+    let dst_url = support::pg_database("tug_ri_dst").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE plain (a int, b text); INSERT INTO plain VALUES (1, 'x');
+         CREATE TABLE full_row (a int, b text); ALTER TABLE full_row REPLICA IDENTITY FULL;",
+    )
+    .await
+    .expect("source");
+    let log = log_file("ri");
+    let mut child = start_task(&src_url, &dst_url, &log, "ri", &[]);
+    wait_log(&log, "replicating from").await;
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("check replica identity of public.plain: FAILED")
+            && text.contains("REPLICA IDENTITY DEFAULT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("check replica identity of public.full_row: passed"),
+        "{text}"
+    );
+    tugboat::engines::postgres::pgoutput::drop_slot_named(&src, "tugboat_ri")
+        .await
+        .expect("drop slot");
+}

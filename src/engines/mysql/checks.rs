@@ -2,6 +2,7 @@
 //! and row image, the server id, retention, the replication privileges.
 
 use crate::endpoints::Connection;
+pub(super) use crate::engines::checks::triggers;
 use crate::engines::checks::{Check, check, value};
 
 /// The checks of `source` as a replication source.

@@ -42,6 +42,21 @@ impl Backend for MySql {
     async fn encrypted(&self, conn: &Connection) -> Option<bool> {
         Some(checks::encrypted(conn).await)
     }
+
+    /// The triggers of every database, by the database they act in.
+    async fn triggers(&self, conn: &Connection) -> Option<Vec<crate::engines::checks::TriggerOn>> {
+        checks::triggers(
+            conn,
+            "SELECT event_object_schema, event_object_table, trigger_name FROM information_schema.triggers",
+        )
+        .await
+    }
+
+    async fn silences_triggers(&self, _conn: &Connection) -> std::result::Result<(), &'static str> {
+        Err(
+            "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again",
+        )
+    }
 }
 
 /// A replica id for this task's binary log reader, stable per task and away from the small ids

@@ -2,7 +2,8 @@
 //! the replication privilege.
 
 use crate::endpoints::Connection;
-use crate::engines::checks::{Check, check, value};
+pub(super) use crate::engines::checks::triggers;
+use crate::engines::checks::{Check, Replicated, check, value};
 
 /// The checks of `source` as a source of logical decoding.
 pub(super) async fn postgres(source: &Connection, out: &mut Vec<Check>) {
@@ -76,4 +77,57 @@ pub(super) async fn encrypted(conn: &Connection) -> bool {
     )
     .await
     .is_some_and(|v| v == "true")
+}
+
+/// Tables whose PostgreSQL replica identity does not send the whole old row: without a primary
+/// key their updates and deletes cannot be found on the target (failed); with a source filter a
+/// row moved into it with a TOASTed value unchanged cannot be copied whole (a warning).
+pub(super) async fn replica_identity(source: &Connection, tables: &[Replicated]) -> Vec<Check> {
+    let mut out = vec![];
+    let keyless = |p: &Replicated| !p.has_key;
+    let filtered = |p: &Replicated| p.filtered;
+    for p in tables.iter().filter(|p| keyless(p) || filtered(p)) {
+        let e = crate::endpoints::Engine::Postgres;
+        let lit = crate::engines::values::text_literal(
+            e,
+            &format!(
+                "{}.{}",
+                crate::engines::values::quote(e, &p.schema),
+                crate::engines::values::quote(e, &p.table)
+            ),
+        );
+        let ident = value(
+            source,
+            &format!("SELECT relreplident::text FROM pg_class WHERE oid = to_regclass({lit})"),
+        )
+        .await
+        .unwrap_or_default();
+        let spelled = match ident.as_str() {
+            "d" => "DEFAULT",
+            "n" => "NOTHING",
+            "i" => "USING INDEX",
+            "f" => "FULL",
+            _ => "unknown",
+        };
+        if keyless(p) {
+            out.push(check(
+                &format!("replica identity of {}", p.label),
+                ident == "f",
+                false,
+                format!("no primary key and REPLICA IDENTITY {spelled}"),
+                "ALTER TABLE ... REPLICA IDENTITY FULL on the source (or add a primary key)",
+            ));
+        } else {
+            out.push(check(
+                &format!("replica identity of {} (source filter)", p.label),
+                ident == "f",
+                true,
+                format!(
+                    "REPLICA IDENTITY {spelled}: the old row is not sent, so a row that an update moves into the filter while it leaves a large (TOASTed) value unchanged cannot be copied whole and becomes a conflict"
+                ),
+                "ALTER TABLE ... REPLICA IDENTITY FULL on the source",
+            ));
+        }
+    }
+    out
 }

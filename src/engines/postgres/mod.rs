@@ -41,6 +41,29 @@ impl Backend for Postgres {
     async fn encrypted(&self, conn: &Connection) -> Option<bool> {
         Some(checks::encrypted(conn).await)
     }
+
+    async fn triggers(&self, conn: &Connection) -> Option<Vec<crate::engines::checks::TriggerOn>> {
+        checks::triggers(
+            conn,
+            "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'",
+        )
+        .await
+    }
+
+    async fn silences_triggers(&self, conn: &Connection) -> std::result::Result<(), &'static str> {
+        let superuser = crate::engines::checks::value(
+            conn,
+            "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user",
+        )
+        .await;
+        if superuser.as_deref() == Some("true") {
+            Ok(())
+        } else {
+            Err(
+                "connect to the target as a superuser (the applier then turns triggers off for its session), or ALTER TABLE ... DISABLE TRIGGER until cut-over",
+            )
+        }
+    }
 }
 
 #[async_trait]
@@ -61,6 +84,14 @@ impl ChangeLog for Postgres {
         let mut out = vec![];
         checks::postgres(conn, &mut out).await;
         out
+    }
+
+    async fn table_checks(
+        &self,
+        conn: &Connection,
+        tables: &[crate::engines::checks::Replicated],
+    ) -> Vec<crate::engines::checks::Check> {
+        checks::replica_identity(conn, tables).await
     }
 
     async fn current_position(&self, conn: &Connection) -> Result<Position> {

@@ -45,4 +45,18 @@ impl Backend for Sqlite {
     async fn encrypted(&self, _conn: &Connection) -> Option<bool> {
         None
     }
+
+    async fn triggers(&self, conn: &Connection) -> Option<Vec<crate::engines::checks::TriggerOn>> {
+        crate::engines::checks::triggers(
+            conn,
+            "SELECT 'main', tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
+        )
+        .await
+    }
+
+    async fn silences_triggers(&self, _conn: &Connection) -> std::result::Result<(), &'static str> {
+        Err(
+            "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again",
+        )
+    }
 }
