@@ -15,6 +15,7 @@ pub mod checks;
 pub mod discover;
 pub mod mysql;
 pub mod postgres;
+pub mod setaside;
 pub mod spatial;
 pub mod sqlite;
 pub mod values;
@@ -58,6 +59,22 @@ pub trait Backend: Send + Sync {
     /// (PostgreSQL's `session_replication_role`, which takes a superuser), and if not, how to
     /// keep triggers from acting on replicated changes.
     async fn silences_triggers(&self, conn: &Connection) -> Result<(), &'static str>;
+
+    /// The foreign keys of other tables that reference `t`, with how a reload of `t` sets
+    /// each aside and puts it back (or checks it).
+    async fn keys_referencing(
+        &self,
+        conn: &Connection,
+        t: &setaside::TargetTable,
+    ) -> Result<Vec<setaside::SetAside>>;
+
+    /// `t`'s own triggers, with how a reload sets each aside (it would act on the loaded rows
+    /// a second time) and puts it back as it was.
+    async fn triggers_of(
+        &self,
+        conn: &Connection,
+        t: &setaside::TargetTable,
+    ) -> Result<Vec<setaside::SetAside>>;
 }
 
 /// Where a capture for a task starts, made ready on the source.

@@ -15,7 +15,8 @@
 //! tables are loaded.
 
 use super::{Prepared, SchemaFailure};
-use crate::endpoints::{Connection, Engine};
+use crate::endpoints::Connection;
+use crate::engines::setaside::{SetAside, TargetTable};
 use crate::engines::values::{quote, text_literal};
 use crate::error::{Error, Result, sql_message};
 
@@ -23,19 +24,6 @@ const TABLE: &str = "tugboat_detached_keys";
 
 fn failed(conn: &Connection, context: &str, e: sqlx::Error) -> Error {
     Error::query(conn.endpoint.label(), context, &e)
-}
-
-/// A key that references the table, as it is recorded.
-struct Referencing {
-    /// The referencing table (for a trigger, the table itself), quoted and qualified.
-    child: String,
-    name: String,
-    /// What sets it aside while the table loads (empty: nothing, it is only checked after).
-    set_aside: String,
-    /// The statement that puts it back. Empty for keys that are only checked.
-    restore: String,
-    /// MySQL/SQLite keys: a query counting the referencing rows that point nowhere.
-    check: String,
 }
 
 async fn ensure(conn: &Connection) -> Result<()> {
@@ -92,178 +80,29 @@ pub async fn detach(conn: &Connection, task: &str, p: &Prepared) -> Result<usize
     Ok(found.len())
 }
 
-/// The keys of other tables that reference `p`'s target table.
-async fn referencing(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>> {
-    let e = conn.endpoint.engine;
-    let context = format!("reading the keys that reference {}", p.target_sql);
-    let name = super::sink::target_table_name(e, &p.plan);
-    let sql = match e {
-        Engine::Postgres => format!(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass({}) AND c.conrelid <> c.confrelid ORDER BY 1, 2",
-            text_literal(e, &p.target_sql)
-        ),
-        Engine::Sqlite => format!(
-            "SELECT DISTINCT m.name, f.id, '' FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = {} AND m.name <> f.\"table\" ORDER BY 1, 2",
-            text_literal(e, &name)
-        ),
-        _ => {
-            let db = if p.plan.target_schema.is_empty() {
-                "DATABASE()".to_string()
-            } else {
-                text_literal(e, &p.plan.target_schema)
-            };
-            format!(
-                "SELECT TABLE_NAME, CONSTRAINT_NAME, GROUP_CONCAT(CONCAT(COLUMN_NAME, ' ', REFERENCED_COLUMN_NAME) ORDER BY ORDINAL_POSITION SEPARATOR ',') FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = {db} AND REFERENCED_TABLE_NAME = {} AND TABLE_SCHEMA = {db} AND TABLE_NAME <> REFERENCED_TABLE_NAME GROUP BY TABLE_NAME, CONSTRAINT_NAME ORDER BY 1, 2",
-                text_literal(e, &name)
-            )
-        }
-    };
-    let rows = conn.query(&context, &sql).await?;
-    let mut out = vec![];
-    for r in &rows {
-        let (child, key, def) = (
-            r.at(0).unwrap_or_default(),
-            r.at(1).unwrap_or_default(),
-            r.at(2).unwrap_or_default(),
-        );
-        out.push(match e {
-            Engine::Postgres => Referencing {
-                child: child.to_string(),
-                name: key.to_string(),
-                set_aside: format!("ALTER TABLE {child} DROP CONSTRAINT {}", quote(e, key)),
-                restore: format!("ALTER TABLE {child} ADD CONSTRAINT {} {def}", quote(e, key)),
-                check: String::new(),
-            },
-            Engine::Sqlite => Referencing {
-                child: quote(e, child),
-                name: format!("foreign key {key} of {child}"),
-                set_aside: String::new(),
-                restore: String::new(),
-                check: format!(
-                    "SELECT count(*) FROM pragma_foreign_key_check({}) WHERE parent = {}",
-                    text_literal(e, child),
-                    text_literal(e, &name)
-                ),
-            },
-            _ => {
-                let child_sql = match p.plan.target_schema.as_str() {
-                    "" => quote(e, child),
-                    s => format!("{}.{}", quote(e, s), quote(e, child)),
-                };
-                let pairs: Vec<(&str, &str)> = def
-                    .split(',')
-                    .filter_map(|x| x.split_once(' '))
-                    .collect();
-                let set = pairs
-                    .iter()
-                    .map(|(c, _)| format!("c.{} IS NOT NULL", quote(e, c)))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                let join = pairs
-                    .iter()
-                    .map(|(c, r)| format!("t.{} = c.{}", quote(e, r), quote(e, c)))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                Referencing {
-                    check: format!(
-                        "SELECT count(*) FROM {child_sql} c WHERE {set} AND NOT EXISTS (SELECT 1 FROM {} t WHERE {join})",
-                        p.target_sql
-                    ),
-                    child: child_sql,
-                    name: key.to_string(),
-                    set_aside: String::new(),
-                    restore: String::new(),
-                }
-            }
-        });
-    }
-    Ok(out)
+/// The keys of other tables that reference `p`'s target table (its engine's reading).
+async fn referencing(conn: &Connection, p: &Prepared) -> Result<Vec<SetAside>> {
+    crate::engines::of(conn.endpoint.engine)
+        .keys_referencing(conn, &target_table(conn, p))
+        .await
 }
 
 /// The triggers of `p`'s target table: a trigger firing on the rows the load writes would act
 /// on them a second time (the source's own triggers already did, and their effects are loaded
-/// too). PostgreSQL disables them for the load; MySQL/MariaDB and SQLite, which cannot, drop
-/// them and create them again from their definition afterwards.
-async fn triggers(conn: &Connection, p: &Prepared) -> Result<Vec<Referencing>> {
-    let e = conn.endpoint.engine;
-    let name = super::sink::target_table_name(e, &p.plan);
-    let context = format!("reading the triggers of {}", p.target_sql);
-    let sql = match e {
-        Engine::Postgres => format!(
-            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = to_regclass({}) AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY 1",
-            text_literal(e, &p.target_sql)
-        ),
-        Engine::Sqlite => format!(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {} ORDER BY 1",
-            text_literal(e, &name)
-        ),
-        _ => format!(
-            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = {} AND EVENT_OBJECT_TABLE = {} ORDER BY 1",
-            if p.plan.target_schema.is_empty() {
-                "DATABASE()".to_string()
-            } else {
-                text_literal(e, &p.plan.target_schema)
-            },
-            text_literal(e, &name)
-        ),
-    };
-    let rows = conn.query(&context, &sql).await?;
-    let mut out = vec![];
-    for r in &rows {
-        let t = r.at(0).unwrap_or_default().to_string();
-        let (set_aside, restore) = match e {
-            Engine::Postgres => (
-                format!(
-                    "ALTER TABLE {} DISABLE TRIGGER {}",
-                    p.target_sql,
-                    quote(e, &t)
-                ),
-                // Back as it was: an ALWAYS or REPLICA trigger stays one (a plain ENABLE would
-                // make it fire only outside replication sessions).
-                format!(
-                    "ALTER TABLE {} ENABLE {}TRIGGER {}",
-                    p.target_sql,
-                    match r.at(1) {
-                        Some("A") => "ALWAYS ",
-                        Some("R") => "REPLICA ",
-                        _ => "",
-                    },
-                    quote(e, &t)
-                ),
-            ),
-            Engine::Sqlite => (
-                format!("DROP TRIGGER {}", quote(e, &t)),
-                r.at(1).unwrap_or_default().to_string(),
-            ),
-            _ => {
-                let qualified = match p.plan.target_schema.as_str() {
-                    "" => quote(e, &t),
-                    s => format!("{}.{}", quote(e, s), quote(e, &t)),
-                };
-                let shown = conn
-                    .query(&context, &format!("SHOW CREATE TRIGGER {qualified}"))
-                    .await?;
-                // Columns: Trigger, sql_mode, SQL Original Statement, ...
-                let create = shown
-                    .first()
-                    .and_then(|r| r.at(2))
-                    .unwrap_or_default()
-                    .to_string();
-                (format!("DROP TRIGGER {qualified}"), create)
-            }
-        };
-        if restore.is_empty() {
-            continue;
-        }
-        out.push(Referencing {
-            child: p.target_sql.clone(),
-            name: format!("trigger {t}"),
-            set_aside,
-            restore,
-            check: String::new(),
-        });
+/// too). Its engine says how it is set aside and put back.
+async fn triggers(conn: &Connection, p: &Prepared) -> Result<Vec<SetAside>> {
+    crate::engines::of(conn.endpoint.engine)
+        .triggers_of(conn, &target_table(conn, p))
+        .await
+}
+
+/// `p`'s target table as the engines read its catalog.
+fn target_table(conn: &Connection, p: &Prepared) -> TargetTable {
+    TargetTable {
+        sql: p.target_sql.clone(),
+        schema: p.plan.target_schema.clone(),
+        name: super::sink::target_table_name(conn.endpoint.engine, &p.plan),
     }
-    Ok(out)
 }
 
 /// After the load: adds back (PostgreSQL) or checks (MySQL, SQLite) the keys recorded for

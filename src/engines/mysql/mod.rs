@@ -5,6 +5,7 @@ pub mod binlog;
 mod checks;
 pub mod discover;
 pub mod gtid;
+mod setaside;
 
 use std::collections::HashMap;
 
@@ -56,6 +57,22 @@ impl Backend for MySql {
         Err(
             "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again",
         )
+    }
+
+    async fn keys_referencing(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
+        setaside::keys_referencing(conn, t).await
+    }
+
+    async fn triggers_of(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
+        setaside::triggers_of(conn, t).await
     }
 }
 

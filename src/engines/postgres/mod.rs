@@ -5,6 +5,7 @@ mod checks;
 pub mod copy_binary;
 pub mod discover;
 pub mod pgoutput;
+mod setaside;
 
 use std::collections::HashMap;
 
@@ -63,6 +64,22 @@ impl Backend for Postgres {
                 "connect to the target as a superuser (the applier then turns triggers off for its session), or ALTER TABLE ... DISABLE TRIGGER until cut-over",
             )
         }
+    }
+
+    async fn keys_referencing(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
+        setaside::keys_referencing(conn, t).await
+    }
+
+    async fn triggers_of(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
+        setaside::triggers_of(conn, t).await
     }
 }
 

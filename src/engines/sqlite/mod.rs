@@ -1,6 +1,7 @@
 //! SQLite: the catalog ([`discover`]). It has no change log to replicate from.
 
 pub mod discover;
+mod setaside;
 
 use async_trait::async_trait;
 
@@ -58,5 +59,21 @@ impl Backend for Sqlite {
         Err(
             "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again",
         )
+    }
+
+    async fn keys_referencing(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
+        setaside::keys_referencing(conn, t).await
+    }
+
+    async fn triggers_of(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
+        setaside::triggers_of(conn, t).await
     }
 }

@@ -1,0 +1,61 @@
+//! SQLite: the foreign keys referencing a table stay (the loading session has key checks off)
+//! and are checked after with `pragma_foreign_key_check`; its triggers are dropped while it
+//! reloads and created again from their definition.
+
+use crate::endpoints::{Connection, Engine};
+use crate::engines::setaside::{SetAside, TargetTable};
+use crate::engines::values::{quote, text_literal};
+use crate::error::Result;
+
+const E: Engine = Engine::Sqlite;
+
+pub(super) async fn keys_referencing(conn: &Connection, t: &TargetTable) -> Result<Vec<SetAside>> {
+    let sql = format!(
+        "SELECT DISTINCT m.name, f.id FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = {} AND m.name <> f.\"table\" ORDER BY 1, 2",
+        text_literal(E, &t.name)
+    );
+    let rows = conn
+        .query(&format!("reading the keys that reference {}", t.sql), &sql)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let (child, key) = (r.at(0).unwrap_or_default(), r.at(1).unwrap_or_default());
+            SetAside {
+                child: quote(E, child),
+                name: format!("foreign key {key} of {child}"),
+                set_aside: String::new(),
+                restore: String::new(),
+                check: format!(
+                    "SELECT count(*) FROM pragma_foreign_key_check({}) WHERE parent = {}",
+                    text_literal(E, child),
+                    text_literal(E, &t.name)
+                ),
+            }
+        })
+        .collect())
+}
+
+pub(super) async fn triggers_of(conn: &Connection, t: &TargetTable) -> Result<Vec<SetAside>> {
+    let sql = format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = {} ORDER BY 1",
+        text_literal(E, &t.name)
+    );
+    let rows = conn
+        .query(&format!("reading the triggers of {}", t.sql), &sql)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|r| r.at(1).is_some_and(|s| !s.is_empty()))
+        .map(|r| {
+            let name = r.at(0).unwrap_or_default();
+            SetAside {
+                child: t.sql.clone(),
+                name: format!("trigger {name}"),
+                set_aside: format!("DROP TRIGGER {}", quote(E, name)),
+                restore: r.at(1).unwrap_or_default().to_string(),
+                check: String::new(),
+            }
+        })
+        .collect())
+}
