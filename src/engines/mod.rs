@@ -44,6 +44,24 @@ pub trait Backend: Send + Sync {
     /// Its change log, when replication from it is possible.
     fn change_log(&self) -> Option<&'static dyn ChangeLog>;
 
+    /// The name table `table` of schema `schema` has here (SQLite, which has no schemas, gives
+    /// other schemas' tables the schema as a prefix, as the converter names them).
+    fn table_name(&self, _schema: &str, table: &str) -> String {
+        table.to_string()
+    }
+
+    /// A table (its name here: [`Self::table_name`]) quoted and qualified for statements.
+    fn table_sql(&self, schema: &str, name: &str) -> String;
+
+    /// Empties `t` for a reload, or only its rows matching `filter` (` WHERE ...`, a key
+    /// range), never cascading to other tables.
+    async fn empty(
+        &self,
+        conn: &Connection,
+        t: &setaside::TargetTable,
+        filter: &str,
+    ) -> std::result::Result<(), crate::error::DbFailure>;
+
     /// Whether the connected user may create schemas and tables here, and what that was
     /// judged from.
     async fn may_create(&self, conn: &Connection) -> (bool, String);

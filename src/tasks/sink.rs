@@ -9,30 +9,17 @@ use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
 use crate::engines::postgres::copy_binary::{self, BinType};
-use crate::engines::values::{self, Kind, pg_copy_field, quote};
+use crate::engines::values::{self, Kind, pg_copy_field};
 use crate::error::{Cause, DbFailure, Error, Result};
 
-/// The target table's name as it is on an engine (SQLite has no schemas: other schemas' tables
-/// carry the schema as a prefix, as the converter names them).
+/// The target table's name as it is on an engine (see [`crate::engines::Backend::table_name`]).
 pub fn target_table_name(engine: Engine, p: &TablePlan) -> String {
-    if engine == Engine::Sqlite && !p.target_schema.is_empty() && p.target_schema != "main" {
-        format!("{}_{}", p.target_schema, p.target_table)
-    } else {
-        p.target_table.clone()
-    }
+    crate::engines::of(engine).table_name(&p.target_schema, &p.target_table)
 }
 
 /// The target table, quoted and qualified.
 pub fn target_sql(engine: Engine, p: &TablePlan, actual_name: &str) -> String {
-    match engine {
-        Engine::Sqlite => quote(engine, actual_name),
-        _ if p.target_schema.is_empty() => quote(engine, actual_name),
-        _ => format!(
-            "{}.{}",
-            quote(engine, &p.target_schema),
-            quote(engine, actual_name)
-        ),
-    }
+    crate::engines::of(engine).table_sql(&p.target_schema, actual_name)
 }
 
 fn write_error(conn: &Connection, p: &Prepared, e: DbFailure) -> Error {
@@ -54,32 +41,15 @@ pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
         None => String::new(),
     };
     // Never CASCADE: a parent reloaded must not empty children that are already complete.
-    let sql = match conn.endpoint.engine {
-        Engine::Postgres if p.range.is_some() => format!("DELETE FROM {}{filter}", p.target_sql),
-        Engine::Postgres => {
-            if conn
-                .execute(&format!("TRUNCATE {}", p.target_sql))
-                .await
-                .is_ok()
-            {
-                return Ok(());
-            }
-            // Referenced by a foreign key: delete (which fails if child rows still point here).
-            format!("DELETE FROM {}", p.target_sql)
-        }
-        Engine::Sqlite => format!(
-            "PRAGMA foreign_keys = OFF; DELETE FROM {}{filter}; PRAGMA foreign_keys = ON",
-            p.target_sql
-        ),
-        _ => format!(
-            "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM {}{filter}; SET FOREIGN_KEY_CHECKS = 1",
-            p.target_sql
-        ),
+    let t = crate::engines::setaside::TargetTable {
+        sql: p.target_sql.clone(),
+        schema: p.plan.target_schema.clone(),
+        name: target_table_name(conn.endpoint.engine, &p.plan),
     };
-    conn.execute(&sql)
+    crate::engines::of(conn.endpoint.engine)
+        .empty(conn, &t, &filter)
         .await
-        .map_err(|e| write_error(conn, p, e.into()))?;
-    Ok(())
+        .map_err(|e| write_error(conn, p, e))
 }
 
 /// Rows in the target table.

@@ -74,6 +74,33 @@ impl Backend for MySql {
     ) -> Result<Vec<crate::engines::setaside::SetAside>> {
         setaside::triggers_of(conn, t).await
     }
+
+    fn table_sql(&self, schema: &str, name: &str) -> String {
+        let e = crate::endpoints::Engine::MySql;
+        match schema {
+            "" => crate::engines::values::quote(e, name),
+            s => format!(
+                "{}.{}",
+                crate::engines::values::quote(e, s),
+                crate::engines::values::quote(e, name)
+            ),
+        }
+    }
+
+    /// DELETE with the session's key checks off (the keys referencing it are checked after).
+    async fn empty(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+        filter: &str,
+    ) -> std::result::Result<(), crate::error::DbFailure> {
+        conn.execute(&format!(
+            "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM {}{filter}; SET FOREIGN_KEY_CHECKS = 1",
+            t.sql
+        ))
+        .await?;
+        Ok(())
+    }
 }
 
 /// A replica id for this task's binary log reader, stable per task and away from the small ids

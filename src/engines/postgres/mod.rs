@@ -81,6 +81,34 @@ impl Backend for Postgres {
     ) -> Result<Vec<crate::engines::setaside::SetAside>> {
         setaside::triggers_of(conn, t).await
     }
+
+    fn table_sql(&self, schema: &str, name: &str) -> String {
+        let e = crate::endpoints::Engine::Postgres;
+        match schema {
+            "" => crate::engines::values::quote(e, name),
+            s => format!(
+                "{}.{}",
+                crate::engines::values::quote(e, s),
+                crate::engines::values::quote(e, name)
+            ),
+        }
+    }
+
+    /// TRUNCATE the whole table; DELETE a range, or a table other tables reference (which
+    /// fails if child rows still point at its rows).
+    async fn empty(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+        filter: &str,
+    ) -> std::result::Result<(), crate::error::DbFailure> {
+        if filter.is_empty() && conn.execute(&format!("TRUNCATE {}", t.sql)).await.is_ok() {
+            return Ok(());
+        }
+        conn.execute(&format!("DELETE FROM {}{filter}", t.sql))
+            .await?;
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -76,4 +76,32 @@ impl Backend for Sqlite {
     ) -> Result<Vec<crate::engines::setaside::SetAside>> {
         setaside::triggers_of(conn, t).await
     }
+
+    fn table_name(&self, schema: &str, table: &str) -> String {
+        if schema.is_empty() || schema == "main" {
+            table.to_string()
+        } else {
+            format!("{schema}_{table}")
+        }
+    }
+
+    /// One file, one namespace: the name alone.
+    fn table_sql(&self, _schema: &str, name: &str) -> String {
+        crate::engines::values::quote(crate::endpoints::Engine::Sqlite, name)
+    }
+
+    /// DELETE with the session's key checks off (the keys referencing it are checked after).
+    async fn empty(
+        &self,
+        conn: &Connection,
+        t: &crate::engines::setaside::TargetTable,
+        filter: &str,
+    ) -> std::result::Result<(), crate::error::DbFailure> {
+        conn.execute(&format!(
+            "PRAGMA foreign_keys = OFF; DELETE FROM {}{filter}; PRAGMA foreign_keys = ON",
+            t.sql
+        ))
+        .await?;
+        Ok(())
+    }
 }
