@@ -160,9 +160,11 @@ mod tests {
 
     #[test]
     fn a_rules_file_naming_an_unknown_code_is_refused_with_the_code() {
-        let ok: Code = ron::from_str("\"TB1101\"").unwrap();
+        let ok: Code = ron::from_str("\"TB1101\"").expect("test input");
         assert_eq!(ok, Code::TB1101);
-        let e = ron::from_str::<Code>("\"TB9999\"").unwrap_err().to_string();
+        let e = ron::from_str::<Code>("\"TB9999\"")
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("unknown action code \"TB9999\""), "{e}");
     }
 }

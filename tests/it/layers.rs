@@ -170,12 +170,14 @@ fn no_module_uses_a_layer_above_it_and_no_layer_has_a_cycle() {
 fn quotes_are_doubled_only_by_their_owner() {
     // Identifier quotes and string-literal quotes doubled by hand: each is a place where a
     // dialect's rules (backslashes in MySQL, the quote itself) can be forgotten.
+    // (Built from pieces, so that this file does not hold what it looks for.)
+    let doubled = |q: &str, twice: &str| format!("replace({q}, {twice})");
     let patterns = [
-        r#"replace('\'', "''")"#,
-        r#"replace("'", "''")"#,
-        r#"replace('"', "\"\"")"#,
-        r#"replace('`', "``")"#,
-        r#"trim_matches('"')"#,
+        doubled(r"'\''", r#""''""#),
+        doubled(r#""'""#, r#""''""#),
+        doubled(r#"'"'"#, r#""\"\"""#),
+        doubled("'`'", r#""``""#),
+        format!("trim_matches({})", r#"'"'"#),
     ];
     let owners = [Path::new("sqltext.rs")];
     let mut problems = vec![];
@@ -184,7 +186,7 @@ fn quotes_are_doubled_only_by_their_owner() {
             continue;
         }
         for (n, line) in code_lines(&text) {
-            for p in patterns.iter().filter(|p| line.contains(**p)) {
+            for p in patterns.iter().filter(|p| line.contains(p.as_str())) {
                 problems.push(format!(
                     "src/{}:{n}: {p}: quote with crate::sqltext::quoted_ident / string_literal (or the engine's or dialect's wrapper of them)",
                     rel.display()

@@ -106,7 +106,7 @@ mod oracle_tests {
         let r = oracle_routine(
             "CREATE OR REPLACE PROCEDURE add_job_history\n  (  p_emp_id          job_history.employee_id%type\n   , p_start_date      job_history.start_date%type\n   , p_note IN OUT VARCHAR2\n   , p_n NUMBER := 0\n   )\nIS\n  v_count NUMBER := 0;\n  CURSOR c IS SELECT id FROM t;\nBEGIN\n  INSERT INTO job_history (employee_id, start_date)\n    VALUES(p_emp_id, p_start_date);\nEND add_job_history;\n/",
         )
-        .unwrap();
+        .expect("test input");
         assert_eq!(r.parameters.len(), 4);
         assert_eq!(r.parameters[0].2, "job_history.employee_id%type");
         assert_eq!(r.parameters[2].0, "INOUT");
@@ -114,7 +114,7 @@ mod oracle_tests {
         assert_eq!(r.declarations.len(), 2);
         assert!(r.body.starts_with("BEGIN") && r.body.ends_with("END"));
         let names = Names::new(true, &Default::default());
-        let rules = RuleSet::shipped(Dialect::Oracle, Dialect::Postgres).unwrap();
+        let rules = RuleSet::shipped(Dialect::Oracle, Dialect::Postgres).expect("test input");
         let b = convert_body(
             "BEGIN\n  FOR r IN (SELECT id FROM t) LOOP\n    v := v + r.id;\n  END LOOP;\n  IF v > 10 THEN\n    RAISE_APPLICATION_ERROR(-20001, 'too many');\n  END IF;\n  DBMS_OUTPUT.PUT_LINE('v=' || v);\n  log_it(v);\nEXCEPTION\n  WHEN NO_DATA_FOUND THEN NULL;\nEND",
             Dialect::Oracle,
@@ -122,7 +122,7 @@ mod oracle_tests {
             "public",
             &rules,
         )
-        .unwrap();
+        .expect("test input");
         assert_eq!(b.declare, ["r record;"]);
         assert_eq!(
             b.statements,
@@ -145,7 +145,7 @@ mod oracle_tests {
     #[test]
     fn mysql_loops_and_cursors() {
         let names = Names::new(true, &Default::default());
-        let rules = RuleSet::shipped(Dialect::MySql, Dialect::Postgres).unwrap();
+        let rules = RuleSet::shipped(Dialect::MySql, Dialect::Postgres).expect("test input");
         let b = convert_body(
             "BEGIN\n  DECLARE done INT DEFAULT FALSE;\n  DECLARE v INT;\n  DECLARE cur CURSOR FOR SELECT id FROM t;\n  DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = TRUE;\n  OPEN cur;\n  read_loop: LOOP\n    FETCH cur INTO v;\n    IF done THEN LEAVE read_loop; END IF;\n    REPEAT SET v = v - 1; UNTIL v <= 0 END REPEAT;\n  END LOOP;\n  CLOSE cur;\nEND",
             Dialect::MySql,
@@ -153,7 +153,7 @@ mod oracle_tests {
             "s",
             &rules,
         )
-        .unwrap();
+        .expect("test input");
         assert_eq!(
             b.declare,
             [
