@@ -7,8 +7,9 @@
 //! premigration check's outcome), [`discover`] (the front
 //! of catalog reading), [`values`] and [`spatial`] (values in the full load's canonical text).
 //!
-//! Adding an engine: a folder with a unit struct implementing [`Backend`] (and [`ChangeLog`]
-//! if it can replicate), an arm in [`of`], its variant in [`Engine`].
+//! Adding an engine: a folder with a unit struct implementing [`Backend`], [`Probes`] and
+//! [`Reload`] (and [`ChangeLog`] if it can replicate), an arm in [`of`], its variant in
+//! [`Engine`].
 
 pub mod change;
 pub mod checks;
@@ -30,9 +31,11 @@ use crate::error::Result;
 use change::{Feed, Position, TableMeta};
 use discover::DiscoverOptions;
 
-/// One engine as Tugboat uses it.
+/// One engine as Tugboat uses it: its catalog and change log here, what the premigration
+/// checks ask of it ([`Probes`], in its `checks.rs`) and what a reload does to a table
+/// ([`Reload`], in its `setaside.rs`).
 #[async_trait]
-pub trait Backend: Send + Sync {
+pub trait Backend: Probes + Reload + Send + Sync {
     /// Reads the connected database's catalog (schemas, tables, views, routines, ...) into the
     /// neutral model, unsorted and without exact counts (see [`discover::discover`]).
     async fn catalog(
@@ -44,6 +47,9 @@ pub trait Backend: Send + Sync {
     /// Its change log, when replication from it is possible.
     fn change_log(&self) -> Option<&'static dyn ChangeLog>;
 
+    /// The quote its identifiers take.
+    fn ident_quote(&self) -> crate::sqltext::IdentQuote;
+
     /// The name table `table` of schema `schema` has here (SQLite, which has no schemas, gives
     /// other schemas' tables the schema as a prefix, as the converter names them).
     fn table_name(&self, _schema: &str, table: &str) -> String {
@@ -51,17 +57,18 @@ pub trait Backend: Send + Sync {
     }
 
     /// A table (its name here: [`Self::table_name`]) quoted and qualified for statements.
-    fn table_sql(&self, schema: &str, name: &str) -> String;
+    fn table_sql(&self, schema: &str, name: &str) -> String {
+        let q = |s| crate::sqltext::quoted_ident(s, self.ident_quote());
+        match schema {
+            "" => q(name),
+            s => format!("{}.{}", q(s), q(name)),
+        }
+    }
+}
 
-    /// Empties `t` for a reload, or only its rows matching `filter` (` WHERE ...`, a key
-    /// range), never cascading to other tables.
-    async fn empty(
-        &self,
-        conn: &Connection,
-        t: &setaside::TargetTable,
-        filter: &str,
-    ) -> std::result::Result<(), crate::error::DbFailure>;
-
+/// What the premigration checks ask of an engine.
+#[async_trait]
+pub trait Probes {
     /// Whether the connected user may create schemas and tables here, and what that was
     /// judged from.
     async fn may_create(&self, conn: &Connection) -> (bool, String);
@@ -77,7 +84,11 @@ pub trait Backend: Send + Sync {
     /// (PostgreSQL's `session_replication_role`, which takes a superuser), and if not, how to
     /// keep triggers from acting on replicated changes.
     async fn silences_triggers(&self, conn: &Connection) -> Result<(), &'static str>;
+}
 
+/// What a reload does to a target table: what it sets aside first and how it empties it.
+#[async_trait]
+pub trait Reload {
     /// The foreign keys of other tables that reference `t`, with how a reload of `t` sets
     /// each aside and puts it back (or checks it).
     async fn keys_referencing(
@@ -93,6 +104,15 @@ pub trait Backend: Send + Sync {
         conn: &Connection,
         t: &setaside::TargetTable,
     ) -> Result<Vec<setaside::SetAside>>;
+
+    /// Empties `t` for a reload, or only its rows matching `filter` (` WHERE ...`, a key
+    /// range), never cascading to other tables.
+    async fn empty(
+        &self,
+        conn: &Connection,
+        t: &setaside::TargetTable,
+        filter: &str,
+    ) -> std::result::Result<(), crate::error::DbFailure>;
 }
 
 /// Where a capture for a task starts, made ready on the source.

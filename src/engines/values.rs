@@ -9,7 +9,7 @@
 use super::spatial::{self, PgGeo};
 use crate::endpoints::Engine;
 use crate::model::DataType;
-use crate::sqltext::{Escapes, IdentQuote, push_escaped, push_string_literal, quoted_ident};
+use crate::sqltext::{Escapes, push_escaped, push_string_literal, quoted_ident};
 
 /// What a column holds, as far as moving it is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,10 +133,7 @@ pub fn is_lob(t: &DataType) -> bool {
 
 /// Quotes an identifier for `engine`.
 pub fn quote(engine: Engine, name: &str) -> String {
-    match engine {
-        Engine::Postgres | Engine::Sqlite => quoted_ident(name, IdentQuote::Double),
-        Engine::MySql | Engine::MariaDb => quoted_ident(name, IdentQuote::Backtick),
-    }
+    quoted_ident(name, super::of(engine).ident_quote())
 }
 
 /// The SELECT-list expression that reads column `c` of kind `k` as canonical text.

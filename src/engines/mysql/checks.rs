@@ -1,9 +1,12 @@
 //! MySQL's and MariaDB's premigration checks for change capture: the binary log, its format
 //! and row image, the server id, retention, the replication privileges.
 
+use async_trait::async_trait;
+
+use super::MySql;
 use crate::endpoints::Connection;
-pub(super) use crate::engines::checks::triggers;
-use crate::engines::checks::{Check, check, value};
+use crate::engines::Probes;
+use crate::engines::checks::{Check, TriggerOn, check, triggers, value};
 
 /// The checks of `source` as a replication source.
 pub(super) async fn mysql(source: &Connection, out: &mut Vec<Check>) {
@@ -87,30 +90,50 @@ pub(super) async fn mysql(source: &Connection, out: &mut Vec<Check>) {
     ));
 }
 
-/// CREATE among the user's grants (or ALL PRIVILEGES).
-pub(super) async fn may_create(conn: &Connection) -> (bool, String) {
-    let grants = conn
-        .query("reading privileges", "SHOW GRANTS")
-        .await
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| r.at(0).map(str::to_string))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let ok = grants.iter().any(|g| {
-        let g = g.to_uppercase();
-        g.contains("ALL PRIVILEGES") || g.contains("CREATE,") || g.contains(" CREATE ON")
-    });
-    (ok, format!("{} grants read", grants.len()))
-}
+#[async_trait]
+impl Probes for MySql {
+    /// CREATE among the user's grants (or ALL PRIVILEGES).
+    async fn may_create(&self, conn: &Connection) -> (bool, String) {
+        let grants = conn
+            .query("reading privileges", "SHOW GRANTS")
+            .await
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r.at(0).map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let ok = grants.iter().any(|g| {
+            let g = g.to_uppercase();
+            g.contains("ALL PRIVILEGES") || g.contains("CREATE,") || g.contains(" CREATE ON")
+        });
+        (ok, format!("{} grants read", grants.len()))
+    }
 
-/// A cipher in use on the session.
-pub(super) async fn encrypted(conn: &Connection) -> bool {
-    value(
-        conn,
-        "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'",
-    )
-    .await
-    .is_some_and(|v| !v.is_empty())
+    /// A cipher in use on the session.
+    async fn encrypted(&self, conn: &Connection) -> Option<bool> {
+        Some(
+            value(
+                conn,
+                "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'",
+            )
+            .await
+            .is_some_and(|v| !v.is_empty())
+        )
+    }
+
+    /// The triggers of every database, by the database they act in.
+    async fn triggers(&self, conn: &Connection) -> Option<Vec<TriggerOn>> {
+        triggers(
+            conn,
+            "SELECT event_object_schema, event_object_table, trigger_name FROM information_schema.triggers",
+        )
+        .await
+    }
+
+    async fn silences_triggers(&self, _conn: &Connection) -> std::result::Result<(), &'static str> {
+        Err(
+            "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again",
+        )
+    }
 }

@@ -32,74 +32,12 @@ impl Backend for MySql {
         discover::discover(conn, options).await
     }
 
+    fn ident_quote(&self) -> crate::sqltext::IdentQuote {
+        crate::sqltext::IdentQuote::Backtick
+    }
+
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         Some(&MySql)
-    }
-
-    async fn may_create(&self, conn: &Connection) -> (bool, String) {
-        checks::may_create(conn).await
-    }
-
-    async fn encrypted(&self, conn: &Connection) -> Option<bool> {
-        Some(checks::encrypted(conn).await)
-    }
-
-    /// The triggers of every database, by the database they act in.
-    async fn triggers(&self, conn: &Connection) -> Option<Vec<crate::engines::checks::TriggerOn>> {
-        checks::triggers(
-            conn,
-            "SELECT event_object_schema, event_object_table, trigger_name FROM information_schema.triggers",
-        )
-        .await
-    }
-
-    async fn silences_triggers(&self, _conn: &Connection) -> std::result::Result<(), &'static str> {
-        Err(
-            "drop the triggers on the target until cut-over (this engine cannot turn them off for one session), then create them again",
-        )
-    }
-
-    async fn keys_referencing(
-        &self,
-        conn: &Connection,
-        t: &crate::engines::setaside::TargetTable,
-    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
-        setaside::keys_referencing(conn, t).await
-    }
-
-    async fn triggers_of(
-        &self,
-        conn: &Connection,
-        t: &crate::engines::setaside::TargetTable,
-    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
-        setaside::triggers_of(conn, t).await
-    }
-
-    fn table_sql(&self, schema: &str, name: &str) -> String {
-        let e = crate::endpoints::Engine::MySql;
-        match schema {
-            "" => crate::engines::values::quote(e, name),
-            s => format!(
-                "{}.{}",
-                crate::engines::values::quote(e, s),
-                crate::engines::values::quote(e, name)
-            ),
-        }
-    }
-
-    /// DELETE with the session's key checks off (the keys referencing it are checked after).
-    async fn empty(
-        &self,
-        conn: &Connection,
-        t: &crate::engines::setaside::TargetTable,
-        filter: &str,
-    ) -> std::result::Result<(), crate::error::DbFailure> {
-        conn.execute(&format!(
-            "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM {}{filter}; SET FOREIGN_KEY_CHECKS = 1",
-            t.sql
-        ))
-        .await?;
-        Ok(())
     }
 }
 

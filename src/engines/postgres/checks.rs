@@ -1,9 +1,12 @@
 //! PostgreSQL's premigration checks for change capture: wal_level, slots and senders free,
 //! the replication privilege.
 
+use async_trait::async_trait;
+
+use super::Postgres;
 use crate::endpoints::Connection;
-pub(super) use crate::engines::checks::triggers;
-use crate::engines::checks::{Check, Replicated, check, value};
+use crate::engines::Probes;
+use crate::engines::checks::{Check, Replicated, TriggerOn, check, triggers, value};
 
 /// The checks of `source` as a source of logical decoding.
 pub(super) async fn postgres(source: &Connection, out: &mut Vec<Check>) {
@@ -58,27 +61,6 @@ pub(super) async fn postgres(source: &Connection, out: &mut Vec<Check>) {
     ));
 }
 
-/// CREATE on the database.
-pub(super) async fn may_create(conn: &Connection) -> (bool, String) {
-    let v = value(
-        conn,
-        "SELECT has_database_privilege(current_user, current_database(), 'CREATE')::text",
-    )
-    .await
-    .unwrap_or_default();
-    (v == "true", format!("CREATE on the database: {v}"))
-}
-
-/// The session's TLS, as pg_stat_ssl has it.
-pub(super) async fn encrypted(conn: &Connection) -> bool {
-    value(
-        conn,
-        "SELECT coalesce((SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()), 'false')",
-    )
-    .await
-    .is_some_and(|v| v == "true")
-}
-
 /// Tables whose PostgreSQL replica identity does not send the whole old row: without a primary
 /// key their updates and deletes cannot be found on the target (failed); with a source filter a
 /// row moved into it with a TOASTed value unchanged cannot be copied whole (a warning).
@@ -130,4 +112,53 @@ pub(super) async fn replica_identity(source: &Connection, tables: &[Replicated])
         }
     }
     out
+}
+
+#[async_trait]
+impl Probes for Postgres {
+    /// CREATE on the database.
+    async fn may_create(&self, conn: &Connection) -> (bool, String) {
+        let v = value(
+            conn,
+            "SELECT has_database_privilege(current_user, current_database(), 'CREATE')::text",
+        )
+        .await
+        .unwrap_or_default();
+        (v == "true", format!("CREATE on the database: {v}"))
+    }
+
+    /// The session's TLS, as pg_stat_ssl has it.
+    async fn encrypted(&self, conn: &Connection) -> Option<bool> {
+        Some(
+            value(
+                conn,
+                "SELECT coalesce((SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()), 'false')",
+            )
+            .await
+            .is_some_and(|v| v == "true")
+        )
+    }
+
+    async fn triggers(&self, conn: &Connection) -> Option<Vec<TriggerOn>> {
+        triggers(
+            conn,
+            "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'",
+        )
+        .await
+    }
+
+    async fn silences_triggers(&self, conn: &Connection) -> std::result::Result<(), &'static str> {
+        let superuser = value(
+            conn,
+            "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user",
+        )
+        .await;
+        if superuser.as_deref() == Some("true") {
+            Ok(())
+        } else {
+            Err(
+                "connect to the target as a superuser (the applier then turns triggers off for its session), or ALTER TABLE ... DISABLE TRIGGER until cut-over",
+            )
+        }
+    }
 }

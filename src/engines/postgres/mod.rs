@@ -31,83 +31,12 @@ impl Backend for Postgres {
         discover::discover(conn, options).await
     }
 
+    fn ident_quote(&self) -> crate::sqltext::IdentQuote {
+        crate::sqltext::IdentQuote::Double
+    }
+
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         Some(&Postgres)
-    }
-
-    async fn may_create(&self, conn: &Connection) -> (bool, String) {
-        checks::may_create(conn).await
-    }
-
-    async fn encrypted(&self, conn: &Connection) -> Option<bool> {
-        Some(checks::encrypted(conn).await)
-    }
-
-    async fn triggers(&self, conn: &Connection) -> Option<Vec<crate::engines::checks::TriggerOn>> {
-        checks::triggers(
-            conn,
-            "SELECT n.nspname, c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'",
-        )
-        .await
-    }
-
-    async fn silences_triggers(&self, conn: &Connection) -> std::result::Result<(), &'static str> {
-        let superuser = crate::engines::checks::value(
-            conn,
-            "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user",
-        )
-        .await;
-        if superuser.as_deref() == Some("true") {
-            Ok(())
-        } else {
-            Err(
-                "connect to the target as a superuser (the applier then turns triggers off for its session), or ALTER TABLE ... DISABLE TRIGGER until cut-over",
-            )
-        }
-    }
-
-    async fn keys_referencing(
-        &self,
-        conn: &Connection,
-        t: &crate::engines::setaside::TargetTable,
-    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
-        setaside::keys_referencing(conn, t).await
-    }
-
-    async fn triggers_of(
-        &self,
-        conn: &Connection,
-        t: &crate::engines::setaside::TargetTable,
-    ) -> Result<Vec<crate::engines::setaside::SetAside>> {
-        setaside::triggers_of(conn, t).await
-    }
-
-    fn table_sql(&self, schema: &str, name: &str) -> String {
-        let e = crate::endpoints::Engine::Postgres;
-        match schema {
-            "" => crate::engines::values::quote(e, name),
-            s => format!(
-                "{}.{}",
-                crate::engines::values::quote(e, s),
-                crate::engines::values::quote(e, name)
-            ),
-        }
-    }
-
-    /// TRUNCATE the whole table; DELETE a range, or a table other tables reference (which
-    /// fails if child rows still point at its rows).
-    async fn empty(
-        &self,
-        conn: &Connection,
-        t: &crate::engines::setaside::TargetTable,
-        filter: &str,
-    ) -> std::result::Result<(), crate::error::DbFailure> {
-        if filter.is_empty() && conn.execute(&format!("TRUNCATE {}", t.sql)).await.is_ok() {
-            return Ok(());
-        }
-        conn.execute(&format!("DELETE FROM {}{filter}", t.sql))
-            .await?;
-        Ok(())
     }
 }
 
