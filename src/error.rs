@@ -123,6 +123,18 @@ pub struct DbFailure {
     pub cause: Cause,
 }
 
+impl DbFailure {
+    /// The failure as the error of `context` on `endpoint`.
+    pub fn at(self, endpoint: String, context: impl Into<String>) -> Error {
+        Error::Query {
+            endpoint,
+            context: context.into(),
+            message: self.message,
+            cause: self.cause,
+        }
+    }
+}
+
 impl From<sqlx::Error> for DbFailure {
     fn from(e: sqlx::Error) -> Self {
         DbFailure {

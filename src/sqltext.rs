@@ -313,6 +313,19 @@ pub fn push_escaped(out: &mut String, v: &str, esc: impl Fn(u8) -> Option<&'stat
     out.push_str(&v[start..]);
 }
 
+/// [`push_escaped`] into bytes.
+pub fn push_escaped_bytes(out: &mut Vec<u8>, v: &str, esc: impl Fn(u8) -> Option<&'static str>) {
+    let mut start = 0;
+    for (i, b) in v.bytes().enumerate() {
+        if let Some(e) = esc(b) {
+            out.extend_from_slice(&v.as_bytes()[start..i]);
+            out.extend_from_slice(e.as_bytes());
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&v.as_bytes()[start..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,11 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use futures_util::StreamExt;
-
 use super::transform::Shaper;
 use super::{Change, Op, Position, TableCounts, Txn};
-use crate::endpoints::connect::Pool;
+use crate::endpoints::session::Session;
 use crate::endpoints::{Connection, Engine};
 use crate::engines::change::TableMeta;
 use crate::engines::change::query_error;
@@ -55,40 +53,18 @@ struct Conflict {
     values: Vec<Option<String>>,
 }
 
-enum ApplyConn {
-    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
-    My(sqlx::pool::PoolConnection<sqlx::MySql>),
-    Lite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
-}
+/// The target session replication applies changes on ([`crate::engines::write::Write::apply_session`]).
+struct ApplyConn(Session);
 
 impl ApplyConn {
     /// Runs `sql` (one or more statements); the rows each one affected, in order.
     async fn run(&mut self, sql: String) -> std::result::Result<Vec<u64>, String> {
-        let sql = sqlx::AssertSqlSafe(sql);
-        let mut out = vec![];
-        macro_rules! collect {
-            ($c:expr) => {{
-                let mut s = sqlx::raw_sql(sql).execute_many(&mut **$c);
-                while let Some(r) = s.next().await {
-                    out.push(r.map_err(|e| e.to_string())?.rows_affected());
-                }
-            }};
-        }
-        match self {
-            ApplyConn::Pg(c) => collect!(c),
-            ApplyConn::My(c) => collect!(c),
-            ApplyConn::Lite(c) => collect!(c),
-        }
-        Ok(out)
+        self.0.run(sql).await.map_err(|e| e.to_string())
     }
 
     /// Closes the connection instead of giving it back to the pool.
     fn discard(self) {
-        match self {
-            ApplyConn::Pg(c) => drop(c.detach()),
-            ApplyConn::My(c) => drop(c.detach()),
-            ApplyConn::Lite(c) => drop(c.detach()),
-        }
+        self.0.discard();
     }
 }
 
@@ -287,46 +263,22 @@ impl Applier {
     async fn conn(&mut self) -> Result<&mut ApplyConn> {
         if self.conn.is_none() {
             let target = &self.target;
-            let err = |e| query_error(target, "opening the connection that applies changes", e);
-            let c = match &self.target.pool {
-                Pool::Postgres(p) => {
-                    let mut c = p.acquire().await.map_err(&err)?;
-                    // Replicated changes are the source's own effects: the target's triggers
-                    // (converted from the source's, which already ran there) and foreign keys
-                    // must not act on them again (DMS does the same). The connection never
-                    // goes back to the pool with this setting.
-                    c.close_on_drop();
-                    if let Err(e) = sqlx::raw_sql("SET session_replication_role = replica")
-                        .execute(&mut *c)
-                        .await
-                        && !self.role_warned
-                    {
-                        self.role_warned = true;
-                        tracing::warn!(target: "tugboat::cdc", "{}: cannot set session_replication_role ({e}): the target's triggers and foreign keys act on replicated changes; connect as a superuser, or disable the triggers until cut-over", target.endpoint.label());
-                    }
-                    ApplyConn::Pg(c)
-                }
-                Pool::MySql(p) => {
-                    let mut c = p.acquire().await.map_err(&err)?;
-                    // Foreign-key checks off: never back to the pool (a foreign key created
-                    // on it later would not check the rows).
-                    c.close_on_drop();
-                    sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_MYSQL)
-                        .execute(&mut *c)
-                        .await
-                        .map_err(&err)?;
-                    ApplyConn::My(c)
-                }
-                Pool::Sqlite(p) => {
-                    let mut c = p.acquire().await.map_err(&err)?;
-                    c.close_on_drop();
-                    sqlx::raw_sql(crate::tasks::sink::WRITER_SESSION_SQLITE)
-                        .execute(&mut *c)
-                        .await
-                        .map_err(&err)?;
-                    ApplyConn::Lite(c)
-                }
-            };
+            let (c, warning) = crate::engines::of(target.endpoint.engine)
+                .apply_session(target)
+                .await
+                .map_err(|e| {
+                    e.at(
+                        target.endpoint.label(),
+                        "opening the connection that applies changes",
+                    )
+                })?;
+            if let Some(w) = warning
+                && !self.role_warned
+            {
+                self.role_warned = true;
+                tracing::warn!(target: "tugboat::cdc", "{w}");
+            }
+            let c = ApplyConn(c);
             self.conn = Some(c);
         }
         self.conn.as_mut().ok_or_else(|| Error::InvalidEndpoint {

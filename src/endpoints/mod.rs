@@ -6,6 +6,7 @@
 
 pub mod connect;
 pub mod secrets;
+pub mod session;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -16,10 +16,12 @@ pub mod checks;
 pub mod discover;
 pub mod mysql;
 pub mod postgres;
+pub mod rows;
 pub mod setaside;
 pub mod spatial;
 pub mod sqlite;
 pub mod values;
+pub mod write;
 
 use std::collections::HashMap;
 
@@ -35,7 +37,7 @@ use discover::DiscoverOptions;
 /// checks ask of it ([`Probes`], in its `checks.rs`) and what a reload does to a table
 /// ([`Reload`], in its `setaside.rs`).
 #[async_trait]
-pub trait Backend: Probes + Reload + Send + Sync {
+pub trait Backend: Probes + Reload + write::Write + Send + Sync {
     /// Reads the connected database's catalog (schemas, tables, views, routines, ...) into the
     /// neutral model, unsorted and without exact counts (see [`discover::discover`]).
     async fn catalog(

@@ -1,6 +1,6 @@
 //! Values on their way from a source to a target. Every value travels as text in one canonical
 //! form per kind, produced inside the source database by the SELECT list ([`select_expr`]) and
-//! written by the target's sink ([`pg_copy_field`], [`sql_literal`]): integers and decimals as
+//! written by the target's sink (COPY text, [`sql_literal`]): integers and decimals as
 //! their exact digits, floats with every digit needed to round-trip, booleans as `1`/`0`, binary
 //! as hex, dates and times as ISO text (time-zone values in UTC), bits as their integer value,
 //! PostgreSQL arrays as JSON. A value the target cannot hold is refused by the target (and goes
@@ -9,7 +9,7 @@
 use super::spatial::{self, PgGeo};
 use crate::endpoints::Engine;
 use crate::model::DataType;
-use crate::sqltext::{Escapes, push_escaped, push_string_literal, quoted_ident};
+use crate::sqltext::{Escapes, push_string_literal, quoted_ident};
 
 /// What a column holds, as far as moving it is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,36 +290,6 @@ pub fn fix_is_identity(from: Kind) -> bool {
     )
 }
 
-/// A field of PostgreSQL's COPY text format (tab-separated, `\N` for NULL).
-pub fn pg_copy_field(v: Option<&str>, k: Kind, out: &mut String) {
-    let Some(v) = v else {
-        out.push_str("\\N");
-        return;
-    };
-    if k == Kind::Binary {
-        out.push_str("\\\\x");
-        out.push_str(v);
-        return;
-    }
-    // Most values need no escape (whatever the column's kind: a SQLite INTEGER column can hold
-    // any text): one pass that the compiler vectorises, then a copy.
-    if !v
-        .as_bytes()
-        .iter()
-        .fold(false, |any, &b| any | (b == b'\\') | (b < b' '))
-    {
-        out.push_str(v);
-        return;
-    }
-    push_escaped(out, v, |b| match b {
-        b'\\' => Some("\\\\"),
-        b'\t' => Some("\\t"),
-        b'\n' => Some("\\n"),
-        b'\r' => Some("\\r"),
-        _ => None,
-    });
-}
-
 /// Bytes as upper-case hex digits, as binary values travel in the canonical text.
 pub fn hex(b: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
@@ -415,25 +385,6 @@ mod tests {
         assert_eq!(lit(Engine::Postgres), "'\\x00FF'::bytea");
         assert_eq!(lit(Engine::MariaDb), "X'00FF'");
         assert_eq!(lit(Engine::Sqlite), "X'00FF'");
-    }
-
-    #[test]
-    fn copy_fields_escape_what_copy_reads() {
-        let mut s = String::new();
-        pg_copy_field(Some("a\tb\\c\nd"), Kind::Text, &mut s);
-        assert_eq!(s, "a\\tb\\\\c\\nd");
-        let mut s = String::new();
-        pg_copy_field(Some("00ff"), Kind::Binary, &mut s);
-        assert_eq!(s, "\\\\x00ff");
-        let mut s = String::new();
-        pg_copy_field(None, Kind::Text, &mut s);
-        assert_eq!(s, "\\N");
-        let mut s = String::new();
-        pg_copy_field(Some("\\N"), Kind::Integer, &mut s);
-        assert_eq!(s, "\\\\N", "a backslash is escaped in any column");
-        let mut s = String::new();
-        pg_copy_field(Some("plain 🚢 text"), Kind::Text, &mut s);
-        assert_eq!(s, "plain 🚢 text");
     }
 
     #[test]

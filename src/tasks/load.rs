@@ -567,7 +567,7 @@ pub(super) async fn copy(
     progress: impl FnMut(u64, u64),
 ) -> Result<sink::Written> {
     let s = &ctx.settings;
-    let (tx, rx) = tokio::sync::mpsc::channel::<rows::Rows>(4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Rows>(4);
     let reader = {
         let source = ctx.source.clone();
         let p = p.clone();

@@ -17,7 +17,6 @@ mod keys;
 pub mod mappings;
 pub mod progress;
 pub mod replication;
-pub mod rows;
 pub mod sink;
 pub mod source;
 pub mod state;

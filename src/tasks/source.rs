@@ -8,9 +8,9 @@ use sqlx::Row;
 
 use super::Prepared;
 use super::mappings::FilterOp;
-use super::rows::{RawRows, Rows};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
+use crate::engines::rows::{RawRows, Rows};
 use crate::engines::values::quote;
 use crate::error::{DbFailure, Error, Result};
 

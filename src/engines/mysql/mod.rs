@@ -6,6 +6,7 @@ mod checks;
 pub mod discover;
 pub mod gtid;
 mod setaside;
+mod write;
 
 use std::collections::HashMap;
 

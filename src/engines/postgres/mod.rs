@@ -6,6 +6,7 @@ pub mod copy_binary;
 pub mod discover;
 pub mod pgoutput;
 mod setaside;
+mod write;
 
 use std::collections::HashMap;
 

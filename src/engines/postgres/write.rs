@@ -1,0 +1,329 @@
+//! PostgreSQL's side of a full load: COPY, either one per batch (each batch its own
+//! transaction, so refused rows can be found) or one for the whole table fed batch by batch,
+//! in binary format when every column's type allows ([`copy_binary`]), in text otherwise; and
+//! the session replication applies changes on (`session_replication_role = replica`).
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgCopyIn, PgPoolCopyExt};
+
+use super::Postgres;
+use super::copy_binary::{self, BinType};
+use crate::endpoints::Connection;
+use crate::endpoints::connect::Pool;
+use crate::endpoints::session::Session;
+use crate::engines::rows::Rows;
+use crate::engines::values::Kind;
+use crate::engines::write::{RowFormat, TableWriter, Write, WriteTarget};
+use crate::error::DbFailure;
+
+type PooledCopy = PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>;
+
+#[async_trait]
+impl Write for Postgres {
+    async fn table_writer(
+        &self,
+        conn: &Connection,
+        table: WriteTarget,
+        per_batch: bool,
+    ) -> Result<Box<dyn TableWriter>, DbFailure> {
+        let Pool::Postgres(pool) = &conn.pool else {
+            return Err("not a PostgreSQL connection".into());
+        };
+        if per_batch {
+            return Ok(Box::new(CopyPerBatch {
+                pool: pool.clone(),
+                table,
+            }));
+        }
+        let (format, binary): (Box<dyn RowFormat>, bool) = match binary_types(pool, &table).await {
+            Some(types) => (Box::new(Binary(types)), true),
+            None => (Box::new(Text(table.kinds.clone())), false),
+        };
+        Ok(Box::new(CopyStream {
+            pool: pool.clone(),
+            table,
+            copy: None,
+            format,
+            binary,
+        }))
+    }
+
+    async fn apply_session(
+        &self,
+        conn: &Connection,
+    ) -> Result<(Session, Option<String>), DbFailure> {
+        let mut s = conn.pool.session().await?;
+        // Replicated changes are the source's own effects: the target's triggers (converted
+        // from the source's, which already ran there) and foreign keys must not act on them
+        // again (DMS does the same). The connection never goes back to the pool with this
+        // setting.
+        s.close_on_drop();
+        let warning = s
+            .execute("SET session_replication_role = replica")
+            .await
+            .err()
+            .map(|e| {
+                format!(
+                    "{}: cannot set session_replication_role ({e}): the target's triggers and foreign keys act on replicated changes; connect as a superuser, or disable the triggers until cut-over",
+                    conn.endpoint.label()
+                )
+            });
+        Ok((s, warning))
+    }
+}
+
+/// The COPY statement that loads `t`'s columns, in text or binary format.
+fn copy_sql(t: &WriteTarget, binary: bool) -> String {
+    let format = if binary { " (FORMAT binary)" } else { "" };
+    format!(
+        "COPY {} ({}) FROM STDIN{format}",
+        t.sql,
+        t.columns.join(", ")
+    )
+}
+
+/// How each column of `t` is encoded in COPY's binary format, when every one of them can be
+/// ([`BinType::for_column`], from the target table's column types); None: COPY text.
+/// `TUGBOAT_PG_COPY=text` in the environment asks for text (to compare the two).
+async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinType>> {
+    if std::env::var("TUGBOAT_PG_COPY").is_ok_and(|v| v == "text") {
+        return None;
+    }
+    let columns: Vec<(String, i64, bool)> = sqlx::query_as(
+        "SELECT a.attname::text, \
+                (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int8, \
+                t.typtype = 'e' \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+    )
+    .bind(&t.sql)
+    .fetch_all(pool)
+    .await
+    .ok()?;
+    t.names
+        .iter()
+        .zip(&t.kinds)
+        .map(|(name, kind)| {
+            let (_, oid, is_enum) = columns.iter().find(|c| &c.0 == name)?;
+            BinType::for_column(u32::try_from(*oid).ok()?, *is_enum, *kind, t.typed_source)
+        })
+        .collect()
+}
+
+/// One COPY per batch, each its own transaction.
+struct CopyPerBatch {
+    pool: sqlx::PgPool,
+    table: WriteTarget,
+}
+
+#[async_trait]
+impl TableWriter for CopyPerBatch {
+    fn stream(&self) -> Option<&dyn RowFormat> {
+        None
+    }
+
+    async fn write(&mut self, rows: &Rows) -> Result<u64, DbFailure> {
+        let kinds = &self.table.kinds;
+        let mut buf = Vec::with_capacity(rows.bytes() + rows.len() * kinds.len() * 2);
+        for r in 0..rows.len() {
+            for (i, v) in rows.row(r).enumerate() {
+                if i > 0 {
+                    buf.push(b'\t');
+                }
+                copy_field(v, kinds[i], &mut buf);
+            }
+            buf.push(b'\n');
+        }
+        let bytes = buf.len() as u64;
+        let mut copy = self.pool.copy_in_raw(&copy_sql(&self.table, false)).await?;
+        if let Err(e) = copy.send(buf).await {
+            return Err(e.into());
+        }
+        copy.finish().await?;
+        Ok(bytes)
+    }
+
+    async fn close(self: Box<Self>) {}
+}
+
+/// One COPY for the whole table, fed batch by batch: no commit per batch.
+struct CopyStream {
+    pool: sqlx::PgPool,
+    table: WriteTarget,
+    copy: Option<PooledCopy>,
+    format: Box<dyn RowFormat>,
+    /// In COPY's binary format (a header and a trailer around the rows).
+    binary: bool,
+}
+
+#[async_trait]
+impl TableWriter for CopyStream {
+    fn stream(&self) -> Option<&dyn RowFormat> {
+        Some(self.format.as_ref())
+    }
+
+    async fn write(&mut self, _rows: &Rows) -> Result<u64, DbFailure> {
+        Err("the streaming COPY is fed row by row".into())
+    }
+
+    async fn send(&mut self, encoded: Vec<u8>) -> Result<u64, DbFailure> {
+        if self.copy.is_none() {
+            let binary = self.binary;
+            let mut c = self
+                .pool
+                .copy_in_raw(&copy_sql(&self.table, binary))
+                .await?;
+            if binary {
+                c.send(copy_binary::HEADER).await?;
+            }
+            self.copy = Some(c);
+        }
+        let bytes = encoded.len() as u64;
+        if let Some(c) = self.copy.as_mut() {
+            c.send(encoded).await?;
+        }
+        Ok(bytes)
+    }
+
+    async fn finish(&mut self) -> Result<(), DbFailure> {
+        if let Some(mut c) = self.copy.take() {
+            if self.binary {
+                c.send(copy_binary::TRAILER).await?;
+            }
+            c.finish().await?;
+        }
+        Ok(())
+    }
+
+    async fn close(mut self: Box<Self>) {
+        if let Some(c) = self.copy.take() {
+            crate::error::logged(
+                "ending the interrupted COPY",
+                c.abort("the load stopped").await,
+            );
+        }
+    }
+}
+
+/// COPY's text format: tab-separated fields, `\N` for NULL.
+struct Text(Vec<Kind>);
+
+impl RowFormat for Text {
+    fn row_start(&self, _buf: &mut Vec<u8>, _width: usize) {}
+
+    fn value(
+        &self,
+        buf: &mut Vec<u8>,
+        i: usize,
+        v: Option<&str>,
+        suffix: &str,
+    ) -> Result<(), String> {
+        if i > 0 {
+            buf.push(b'\t');
+        }
+        copy_field(v, self.0[i], buf);
+        if v.is_some() {
+            buf.extend_from_slice(suffix.as_bytes());
+        }
+        Ok(())
+    }
+
+    fn row_end(&self, buf: &mut Vec<u8>) {
+        buf.push(b'\n');
+    }
+}
+
+/// COPY's binary format, column `i` encoded as `self.0[i]`.
+struct Binary(Vec<BinType>);
+
+impl RowFormat for Binary {
+    fn row_start(&self, buf: &mut Vec<u8>, _width: usize) {
+        copy_binary::push_row_head(buf, self.0.len());
+    }
+
+    fn value(
+        &self,
+        buf: &mut Vec<u8>,
+        i: usize,
+        v: Option<&str>,
+        suffix: &str,
+    ) -> Result<(), String> {
+        match v {
+            None => {
+                copy_binary::push_null(buf);
+                Ok(())
+            }
+            Some(v) if suffix.is_empty() => copy_binary::push_value(buf, self.0[i], v),
+            Some(v) => copy_binary::push_value(buf, self.0[i], &format!("{v}{suffix}")),
+        }
+    }
+
+    fn row_end(&self, _buf: &mut Vec<u8>) {}
+}
+
+/// A field of PostgreSQL's COPY text format (`\N` for NULL, backslash escapes).
+pub fn copy_field(v: Option<&str>, k: Kind, out: &mut Vec<u8>) {
+    let Some(v) = v else {
+        out.extend_from_slice(b"\\N");
+        return;
+    };
+    if k == Kind::Binary {
+        out.extend_from_slice(b"\\\\x");
+        out.extend_from_slice(v.as_bytes());
+        return;
+    }
+    // Most values need no escape (whatever the column's kind: a SQLite INTEGER column can hold
+    // any text): one pass that the compiler vectorises, then a copy.
+    if !v
+        .as_bytes()
+        .iter()
+        .fold(false, |any, &b| any | (b == b'\\') | (b < b' '))
+    {
+        out.extend_from_slice(v.as_bytes());
+        return;
+    }
+    crate::sqltext::push_escaped_bytes(out, v, |b| match b {
+        b'\\' => Some("\\\\"),
+        b'\t' => Some("\\t"),
+        b'\n' => Some("\\n"),
+        b'\r' => Some("\\r"),
+        _ => None,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(v: Option<&str>, k: Kind) -> String {
+        let mut s = vec![];
+        copy_field(v, k, &mut s);
+        String::from_utf8(s).expect("COPY text stays UTF-8")
+    }
+
+    #[test]
+    fn copy_fields_escape_what_copy_reads() {
+        assert_eq!(field(Some("a\tb\\c\nd"), Kind::Text), "a\\tb\\\\c\\nd");
+        assert_eq!(field(Some("00ff"), Kind::Binary), "\\\\x00ff");
+        assert_eq!(field(None, Kind::Text), "\\N");
+        assert_eq!(
+            field(Some("\\N"), Kind::Integer),
+            "\\\\N",
+            "a backslash is escaped in any column"
+        );
+        assert_eq!(field(Some("plain 🚢 text"), Kind::Text), "plain 🚢 text");
+    }
+
+    #[test]
+    fn text_rows_are_tab_separated_lines_with_suffixes_after_the_value() {
+        let f = Text(vec![Kind::Integer, Kind::Text, Kind::Timestamp]);
+        let mut buf = vec![];
+        f.row_start(&mut buf, 3);
+        f.value(&mut buf, 0, Some("1"), "").expect("integer");
+        f.value(&mut buf, 1, None, "").expect("null");
+        f.value(&mut buf, 2, Some("2024-01-02 03:04:05"), "+00")
+            .expect("timestamp");
+        f.row_end(&mut buf);
+        assert_eq!(buf, b"1\t\\N\t2024-01-02 03:04:05+00\n");
+    }
+}
