@@ -18,7 +18,9 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 
 mod args;
+mod commands;
 pub use args::*;
+use commands::*;
 mod convert;
 mod task;
 
@@ -338,84 +340,13 @@ pub fn run(command: Command) -> ExitCode {
 async fn execute(command: Command) -> Result<()> {
     match command {
         Command::Gui { .. } => Ok(()),
-        Command::TestConnection { target, json } => {
-            let (endpoint, password) = target.resolve()?;
-            let info = test_connection(&endpoint, password).await?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&info).unwrap_or_default()
-                );
-            } else {
-                println!("Connected to {}", endpoint.url());
-                println!("  product:   {} {}", info.product, info.version);
-                println!("  server:    {}", info.version_full);
-                println!("  user:      {}", info.current_user);
-                println!("  database:  {}", info.database);
-                println!("  connect:   {:.1} ms", info.connect_ms);
-                println!(
-                    "  latency:   {:.2} ms (median round-trip of 5)",
-                    info.latency_ms
-                );
-                println!(
-                    "  catalogs:  {} ({})",
-                    if info.catalog_readable {
-                        "readable"
-                    } else {
-                        "NOT readable"
-                    },
-                    info.catalog_detail
-                );
-            }
-            Ok(())
-        }
+        Command::TestConnection { target, json } => test_connection_cmd(target, json).await,
         Command::Inspect {
             target,
             json,
             schemas,
             exact_counts,
-        } => {
-            let (endpoint, password) = target.resolve()?;
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar.set_message(format!("connecting to {}", endpoint.url()));
-            let conn = match Connection::open(&endpoint, password).await {
-                Ok(c) => c,
-                Err(e) => {
-                    bar.finish_and_clear();
-                    return Err(e);
-                }
-            };
-            let b = bar.clone();
-            let progress = std::sync::Arc::new(move |p: &crate::engines::discover::Progress| {
-                b.set_message(if p.total > 0 {
-                    format!("{} ({}/{} tables)", p.step, p.done, p.total)
-                } else {
-                    p.step.clone()
-                });
-            });
-            let options = DiscoverOptions {
-                schemas,
-                exact_counts,
-            };
-            let catalog = discover_with_progress(&conn, &options, progress).await;
-            bar.finish_and_clear();
-            conn.close().await;
-            let catalog = catalog?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&catalog).unwrap_or_default()
-                );
-            } else {
-                print!("{}", inspect::render(&catalog));
-            }
-            Ok(())
-        }
+        } => inspect_cmd(target, json, schemas, exact_counts).await,
         Command::Project(cmd) => project_command(cmd),
         Command::Assess { conv, report } if std::path::Path::new(&conv.source).is_dir() => {
             let table = assess_folder(&conv).await?;
@@ -443,87 +374,15 @@ async fn execute(command: Command) -> Result<()> {
             out,
             phase,
             with_data,
-        } => {
-            let r = conversion_report(&conv).await?;
-            let script = r.script(phase.phase(), with_data);
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, script).map_err(|e| Error::File {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    eprintln!(
-                        "{} statements written to {}",
-                        r.objects.iter().map(|o| o.target.len()).sum::<usize>(),
-                        path.display()
-                    );
-                }
-                None => print!("{script}"),
-            }
-            Ok(())
-        }
+        } => convert_cmd(conv, out, phase, with_data).await,
         Command::Migrate(a) => migrate(*a).await,
-        Command::Slots(t) => {
-            let (e, pw) = t.resolve()?;
-            let c = Connection::open(&e, pw).await?;
-            let slots = crate::engines::postgres::pgoutput::slots(&c).await;
-            c.close().await;
-            println!(
-                "{:<40} {:<12} {:<7} {:<14} WAL held",
-                "slot", "plugin", "active", "confirmed"
-            );
-            for s in &slots? {
-                println!(
-                    "{:<40} {:<12} {:<7} {:<14} {}{}",
-                    s.name,
-                    s.plugin,
-                    s.active,
-                    s.confirmed,
-                    s.wal_held(),
-                    if s.is_tugboat() {
-                        "  (a Tugboat task's: tugboat drop-task removes it)"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            Ok(())
-        }
+        Command::Slots(t) => slots(t).await,
         Command::DropTask {
             source,
             target,
             project,
             task,
-        } => {
-            let endpoint = |name: &str, role| {
-                let (mut e, pw) = TargetArgs {
-                    endpoint: name.to_string(),
-                    project: project.clone(),
-                    password_env: None,
-                    timeout: None,
-                }
-                .resolve()?;
-                e.role = role;
-                Ok::<_, Error>((e, pw))
-            };
-            let (se, sp) = endpoint(&source, crate::endpoints::Role::Source)?;
-            let (te, tp) = endpoint(&target, crate::endpoints::Role::Target)?;
-            let s = Connection::open(&se, sp).await?;
-            let t = Connection::open(&te, tp).await?;
-            if s.engine() == crate::endpoints::Engine::Postgres {
-                crate::engines::postgres::pgoutput::drop_slot(&s, &task).await?;
-                println!(
-                    "dropped replication slot and publication {}",
-                    crate::engines::postgres::pgoutput::slot_name(&task)
-                );
-            }
-            crate::cdc::apply::clear_checkpoint(&t, &task).await?;
-            crate::tasks::state::forget(&t, &task).await?;
-            println!("task {task}: checkpoint and table states removed from the target");
-            s.close().await;
-            t.close().await;
-            Ok(())
-        }
+        } => drop_task_cmd(source, target, project, task).await,
         Command::Validate {
             source,
             target,
@@ -562,60 +421,12 @@ async fn execute(command: Command) -> Result<()> {
             reload,
             json,
             stop_at,
-        } => {
-            let (mut t, s, d) = project_task(&project, &task)?;
-            // The command's --stop-at over the task's own.
-            if stop_at.is_some() {
-                t.stop_at = stop_at;
-            }
-            refuse_stop_without_capture(&t)?;
-            let mode = Mode::of(&t);
-            run_task(t, s, d, json, mode, reload).await
-        }
+        } => run_cmd(project, task, reload, json, stop_at).await,
         Command::Check {
             project,
             task,
             json,
-        } => {
-            let (t, (se, sp), (te, tp)) = project_task(&project, &task)?;
-            let source = Connection::open(&se, sp).await?;
-            let target = Connection::open(&te, tp).await?;
-            let checks = crate::runner::premigration::run(&t, &source, &target).await;
-            source.close().await;
-            target.close().await;
-            let checks = checks?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&checks).unwrap_or_default()
-                );
-            } else {
-                for c in &checks {
-                    let word = match c.status {
-                        crate::cdc::checks::Status::Passed => "passed ",
-                        crate::cdc::checks::Status::Warning => "WARNING",
-                        crate::cdc::checks::Status::Failed => "FAILED ",
-                    };
-                    println!("{word} {}: {}", c.name, c.detail);
-                    if !c.fix.is_empty() {
-                        println!("        fix: {}", c.fix);
-                    }
-                }
-            }
-            let failed: Vec<&str> = checks
-                .iter()
-                .filter(|c| c.status == crate::cdc::checks::Status::Failed)
-                .map(|c| c.name.as_str())
-                .collect();
-            if failed.is_empty() {
-                Ok(())
-            } else {
-                Err(Error::Invalid {
-                    what: format!("task '{}'", t.name),
-                    reason: format!("premigration checks failed: {}", failed.join(", ")),
-                })
-            }
-        }
+        } => check(project, task, json).await,
         Command::ApplySchema {
             conv,
             target_url,
@@ -625,116 +436,16 @@ async fn execute(command: Command) -> Result<()> {
             recreate,
             allow_partial,
         } => {
-            let target_url_for_verify = target_url.clone();
-            let (endpoint, password) = TargetArgs {
-                endpoint: target_url,
-                project: conv.project.clone(),
-                password_env: None,
-                timeout: None,
-            }
-            .resolve()?;
-            // The DDL is written for the target endpoint's engine.
-            let engine = TargetArg::of_engine(endpoint.engine);
-            let mut conv = conv;
-            if let Some(t) = conv.target.filter(|t| *t != engine) {
-                return Err(Error::InvalidEndpoint {
-                    endpoint: endpoint.label(),
-                    reason: format!(
-                        "--target {} does not match the target endpoint, which is {}",
-                        t.dialect().label(),
-                        endpoint.engine.label()
-                    ),
-                });
-            }
-            conv.target = Some(engine);
-            if dry_run && conv.verify.is_none() {
-                conv.verify = Some(target_url_for_verify.clone());
-            }
-            let r = conversion_report(&conv).await?;
-            let phase = phase.phase();
-            if dry_run {
-                print!("{}", r.script(phase, with_data));
-                return Ok(());
-            }
-            let mut endpoint = endpoint;
-            endpoint.role = crate::endpoints::Role::Target;
-            let conn = Connection::open(&endpoint, password).await?;
-            let bar = indicatif::ProgressBar::new(0);
-            let results = crate::conversion::apply::apply_with(
-                &r,
-                &conn,
+            apply_schema(
+                conv,
+                target_url,
                 phase,
+                dry_run,
                 with_data,
                 recreate,
-                |i, n| {
-                    bar.set_length(n as u64);
-                    bar.set_position(i as u64);
-                },
+                allow_partial,
             )
-            .await;
-            bar.finish_and_clear();
-            conn.close().await;
-            use crate::conversion::apply::StatementResult as R;
-            let (mut ok, mut exists, mut failed) = (0, 0, 0);
-            for a in &results {
-                match &a.result {
-                    R::Ok => ok += 1,
-                    R::Exists => exists += 1,
-                    R::Failed(e) => {
-                        failed += 1;
-                        println!(
-                            "FAILED {}: {e}\n    {}",
-                            a.object,
-                            a.sql
-                                .lines()
-                                .next()
-                                .unwrap_or_default()
-                                .chars()
-                                .take(200)
-                                .collect::<String>()
-                        );
-                    }
-                }
-            }
-            println!(
-                "{} statements: {ok} applied, {exists} already there, {failed} failed",
-                results.len()
-            );
-            // Objects of the source that are not on the target because nothing converted them.
-            let missing = not_converted(&r, phase, with_data);
-            for (label, why) in &missing {
-                println!("NOT CREATED {label}: {why}");
-            }
-            if let Some(l) = crate::assessment::export::ledger_line(&r) {
-                println!("{l}");
-            }
-            if (failed > 0 || !missing.is_empty()) && !allow_partial {
-                let mut parts = vec![];
-                if failed > 0 {
-                    parts.push(format!("{failed} statements failed"));
-                }
-                if !missing.is_empty() {
-                    parts.push(format!(
-                        "{} source objects not converted: {}",
-                        missing.len(),
-                        missing
-                            .iter()
-                            .map(|m| m.0.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                return Err(Error::Query {
-                    endpoint: endpoint.label(),
-                    context: "applying the schema".into(),
-                    message: format!(
-                        "{} (--allow-partial accepts a partial schema)",
-                        parts.join("; ")
-                    ),
-                    cause: crate::error::Cause::Statement,
-                });
-            }
-            Ok(())
+            .await
         }
     }
 }

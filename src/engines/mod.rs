@@ -182,6 +182,11 @@ pub trait ChangeLog: Send + Sync {
     /// slot), or None when it can.
     async fn lost(&self, conn: &Connection, task: &str, at: &Position) -> Result<Option<String>>;
 
+    /// Removes what `task` keeps on the source for its capture (a slot); what it removed.
+    async fn forget(&self, _conn: &Connection, _task: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// The log's global transaction id state at `p`, where it has one (MariaDB).
     async fn gtid_at(&self, _conn: &Connection, _p: &Position) -> Option<String> {
         None

@@ -87,6 +87,14 @@ impl ChangeLog for Postgres {
         pgoutput::still_there(conn, task).await
     }
 
+    async fn forget(&self, conn: &Connection, task: &str) -> Result<Option<String>> {
+        pgoutput::drop_slot(conn, task).await?;
+        Ok(Some(format!(
+            "replication slot and publication {}",
+            pgoutput::slot_name(task)
+        )))
+    }
+
     async fn capture(
         &self,
         conn: Connection,
