@@ -49,6 +49,11 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
     /// Its change log, when replication from it is possible.
     fn change_log(&self) -> Option<&'static dyn ChangeLog>;
 
+    /// Whether a DDL statement commits the transaction it runs in (MySQL, MariaDB).
+    fn ddl_commits(&self) -> bool {
+        false
+    }
+
     /// The quote its identifiers take.
     fn ident_quote(&self) -> crate::sqltext::IdentQuote;
 

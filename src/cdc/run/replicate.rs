@@ -1,9 +1,18 @@
 //! The replication loop of a task: capture read into batches, cached changes released as their
 //! tables load, each batch applied in one target transaction with the checkpoint, stops at the
 //! task's stop position, and recovery when a side stops answering.
+//!
+//! One session is a [`Replication`]: opened from the target's checkpoint ([`open`]), then
+//! turned ([`Replication::turn`]) until it stops, must read the log again, or fails. A turn is a
+//! fixed sequence of named steps; the order matters (what is pending is committed before a
+//! large transaction's parts or a DDL are handled, the checkpoint moves only when nothing is
+//! open or waiting).
+
+mod events;
 
 use super::*;
 use crate::engines::NotPlaced;
+use crate::engines::change::Intake;
 
 /// One session: from the target's checkpoint, capture and apply until the task stops, the log
 /// must be read again ([`Ended`]), or it fails.
@@ -13,41 +22,216 @@ pub(super) async fn replicate(
     found: &mut Vec<checks::Check>,
     first: bool,
 ) -> std::result::Result<Ended, Failure> {
-    let Session {
-        task,
-        source,
-        target,
-        events,
-        cancel,
-        stop_at: task_stop,
-        log,
-        load,
-    } = s;
-    let (source, target, log) = (*source, *target, *log);
-    let step = |m: String| events(TaskEvent::Step(m));
+    let mut r = open(s, found, first).await?;
+    *stats = CdcStats {
+        phase: r.cp.phase,
+        checkpoint: r.cp.position.to_string(),
+        read_position: r.cp.position.to_string(),
+        ..Default::default()
+    };
+    let outcome = loop {
+        match r.turn(stats).await {
+            Ok(Turn::Again) => {}
+            Ok(Turn::Stop) => break Ok(false),
+            Ok(Turn::ReadAgain) => break Ok(true),
+            Err(e) => break Err(e),
+        }
+    };
+    r.reader.abort();
+    r.deferred.stop();
+    // A large transaction's parts with its end never read: rolled back, read again on resume.
+    r.applier.abort_open().await;
+    r.applier.close();
+    match outcome {
+        Err(error) => Err(Failure {
+            fatal: r.applier.stopped_by_policy,
+            progressed: r.applier.applied > r.started_with,
+            error,
+        }),
+        Ok(true) => Ok(Ended::ReadAgain),
+        Ok(false) => {
+            let stop_reason = r.stop_reason.unwrap_or_else(|| "stopped".into());
+            // A MariaDB source: the checkpoint's GTID too, for a replica or another task to
+            // start at.
+            let gtid = s.log.gtid_at(s.source, &r.cp.position).await;
+            (s.events)(TaskEvent::Step(format!(
+                "stopped at checkpoint {}{} ({stop_reason})",
+                r.cp.position,
+                gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
+            )));
+            Ok(Ended::Stopped(stop_reason))
+        }
+    }
+}
+
+/// What a turn of the loop ended with.
+enum Turn {
+    Again,
+    Stop,
+    ReadAgain,
+}
+
+/// A replication session under way.
+struct Replication<'a, 'b> {
+    s: &'a Session<'b>,
+    cp: Checkpoint,
+    applier: Applier,
+    /// While the full load runs: its tables' changes wait for their load (see `cached`).
+    cache: Option<Cached>,
+    /// Constraints the full load left for once replication has caught up.
+    deferred: deferred::Runner,
+    rx: Intake,
+    /// What the target committed goes back to the capture (a PostgreSQL slot moves past it).
+    confirm: mpsc::UnboundedSender<Position>,
+    reader: tokio::task::JoinHandle<()>,
+    /// The task's stop (none while the full load runs: the checkpoint stays at its start).
+    stop_at: Option<StopAt>,
+    /// Set once the task reaches its stop (`stop_at`); the loop then ends like a stop.
+    stop_reason: Option<String>,
+    /// The end of the last transaction (or DDL) read: everything before it is applied, cached
+    /// or left to the full load.
+    read_end: Position,
+    pending: Vec<Txn>,
+    pending_changes: usize,
+    read_window: u64,
+    applied_window: u64,
+    window: Instant,
+    last_commit: i64,
+    last_idle_checkpoint: Instant,
+    /// Idle, with the source already past the stop, since then (see `quiet_past`).
+    quiet_since: Option<Instant>,
+    last_probe: Instant,
+    /// Changes applied when the session started.
+    started_with: u64,
+}
+
+/// Opens a session: the checkpoint read (and placed anew after a failover), the tables as the
+/// full load wrote them, the applier, the caches of a running full load, the capture started.
+async fn open<'a, 'b>(
+    s: &'a Session<'b>,
+    found: &mut Vec<checks::Check>,
+    first: bool,
+) -> std::result::Result<Replication<'a, 'b>, Failure> {
+    let (task, source, target, log) = (s.task, s.source, s.target, s.log);
+    let step = |m: String| (s.events)(TaskEvent::Step(m));
+    let cp = checkpoint(s).await?;
+    // Tables as the full load wrote them (nothing on the target changes here).
+    let prepared = crate::tasks::prepared(task, source, target, &s.events)
+        .await
+        .map_err(Failure::retry)?;
+    if first {
+        let mut keys = checks::keys(&prepared);
+        keys.extend(checks::replica_identity(source, &prepared).await);
+        keys.extend(checks::target_triggers(target, &prepared).await);
+        report_checks(&step, &keys);
+        found.extend(keys);
+    }
+    let metas: HashMap<String, TableMeta> = prepared
+        .iter()
+        .map(|p| {
+            let meta = TableMeta::of(&p.label, &p.plan.table, |t| {
+                values::kind(source.endpoint.engine, t)
+            });
+            (p.label.to_lowercase(), meta)
+        })
+        .collect();
+    let policy = task.settings.error_policy;
+    let mut applier = Applier::new(source, target, &task.name, policy, &prepared, &metas)
+        .map_err(Failure::fatal)?;
+    applier.applied = cp.changes;
+    for (table, why) in applier
+        .restore_suspensions()
+        .await
+        .map_err(Failure::retry)?
+    {
+        step(format!(
+            "{table} stays suspended ({why}): its changes since were not applied; reload the table"
+        ));
+    }
+    let cache = s
+        .load
+        .as_ref()
+        .filter(|_| cp.phase == ReplicationPhase::FullLoad)
+        .map(|g| {
+            let t = &task.settings;
+            Cached::new(
+                g.clone(),
+                t.cached_changes.max(1),
+                t.cached_changes_mb.max(1).saturating_mul(1 << 20),
+            )
+        });
+    applier.all_idempotent = cache.is_some();
+    step(format!(
+        "replicating from {} ({})",
+        cp.position,
+        what_is_replicated(&cp, cache.as_ref())
+    ));
+    let (tx, rx) = crate::cdc::feed();
+    let (confirm, confirmed) = mpsc::unbounded_channel::<Position>();
+    let reader = {
+        // While the full load runs the checkpoint stays put: read ahead of it.
+        let ahead = cache.is_some();
+        let (source, from, name) = (source.clone(), cp.position.clone(), task.name.clone());
+        tokio::spawn(
+            async move {
+                log.capture(source, name, from, metas, tx, confirmed, ahead)
+                    .await
+            }
+            .in_current_span(),
+        )
+    };
+    // No stop while the full load runs (the checkpoint stays at its start).
+    let stop_at = s.stop_at.clone().filter(|_| cache.is_none());
+    let stop_reason = stop_at
+        .as_ref()
+        .filter(|st| st.reached_by(&cp.position))
+        .map(|st| format!("reached its stop ({st}) before it started"));
+    Ok(Replication {
+        s,
+        started_with: cp.changes,
+        read_end: cp.position.clone(),
+        cp,
+        applier,
+        cache,
+        deferred: deferred::Runner::default(),
+        rx,
+        confirm,
+        reader,
+        stop_at,
+        stop_reason,
+        pending: vec![],
+        pending_changes: 0,
+        read_window: 0,
+        applied_window: 0,
+        window: Instant::now(),
+        last_commit: 0,
+        last_idle_checkpoint: Instant::now(),
+        quiet_since: None,
+        last_probe: Instant::now(),
+    })
+}
+
+/// The task's checkpoint on the target, placed anew when the source's log does not have it
+/// (a failover), and refused when the log no longer holds it.
+async fn checkpoint(s: &Session<'_>) -> std::result::Result<Checkpoint, Failure> {
+    let (task, source, target, log) = (s.task, s.source, s.target, s.log);
+    let step = |m: String| (s.events)(TaskEvent::Step(m));
     let mut cp = match apply::checkpoint(target, &task.name).await {
         Ok(Some(c)) => c,
         Ok(None) => {
-            return Err(Failure::fatal(fail(
-                target,
-                format!(
-                    "the checkpoint of task {} is gone from the target",
-                    task.name
-                ),
-            )));
+            let why = format!(
+                "the checkpoint of task {} is gone from the target",
+                task.name
+            );
+            return Err(Failure::fatal(fail(target, why)));
         }
         Err(e) => return Err(Failure::retry(e)),
     };
     // A checkpoint this server's log does not have at that position: the task points at
     // another server now (a failover); the log may place it anew.
+    let replaying = cp.phase == ReplicationPhase::Replay;
     match log
-        .relocate(
-            source,
-            &cp.position,
-            cp.gtid.as_deref(),
-            cp.phase == ReplicationPhase::Replay,
-            &step,
-        )
+        .relocate(source, &cp.position, cp.gtid.as_deref(), replaying, &step)
         .await
     {
         Ok(None) => {}
@@ -64,561 +248,327 @@ pub(super) async fn replicate(
     if let Some(why) = gone.map_err(Failure::retry)? {
         return Err(Failure::fatal(fail(source, why)));
     }
+    Ok(cp)
+}
 
-    // Tables as the full load wrote them (nothing on the target changes here).
-    let prepared = crate::tasks::prepared(task, source, target, events)
-        .await
-        .map_err(Failure::retry)?;
-    if first {
-        let mut keys = checks::keys(&prepared);
-        keys.extend(checks::replica_identity(source, &prepared).await);
-        keys.extend(checks::target_triggers(target, &prepared).await);
-        report_checks(&step, &keys);
-        found.extend(keys);
-    }
-    let metas: HashMap<String, TableMeta> = prepared
-        .iter()
-        .map(|p| {
-            (
-                p.label.to_lowercase(),
-                TableMeta::of(&p.label, &p.plan.table, |t| {
-                    values::kind(source.endpoint.engine, t)
-                }),
-            )
-        })
-        .collect();
-    let mut applier = Applier::new(
-        source,
-        target,
-        &task.name,
-        task.settings.error_policy,
-        &prepared,
-        &metas,
-    )
-    .map_err(Failure::fatal)?;
-    applier.applied = cp.changes;
-    for (table, why) in applier
-        .restore_suspensions()
-        .await
-        .map_err(Failure::retry)?
-    {
-        step(format!(
-            "{table} stays suspended ({why}): its changes since were not applied; reload the table"
-        ));
-    }
-    // While the full load runs: its tables' changes wait for their load (see `cached`).
-    let mut cache = load
-        .as_ref()
-        .filter(|_| cp.phase == ReplicationPhase::FullLoad)
-        .map(|g| {
-            let s = &task.settings;
-            Cached::new(
-                g.clone(),
-                s.cached_changes.max(1),
-                s.cached_changes_mb.max(1).saturating_mul(1 << 20),
-            )
-        });
-    applier.all_idempotent = cache.is_some();
-    // Constraints the full load left for once replication has caught up.
-    let mut deferred = deferred::Runner::default();
-    step(format!(
-        "replicating from {} ({})",
-        cp.position,
-        match cp.phase {
-            ReplicationPhase::FullLoad if cache.as_ref().and_then(Cached::end).is_some() => {
-                "the full load is done: its tables take the changes made during it"
-            }
-            ReplicationPhase::FullLoad => {
-                "while the full load runs: changes wait for their table's load"
-            }
-            ReplicationPhase::Replay => "changes made during the full load first",
-            ReplicationPhase::Cdc => "ongoing changes",
+/// What the session replicates, by its phase.
+fn what_is_replicated(cp: &Checkpoint, cache: Option<&Cached>) -> &'static str {
+    match cp.phase {
+        ReplicationPhase::FullLoad if cache.and_then(Cached::end).is_some() => {
+            "the full load is done: its tables take the changes made during it"
         }
-    ));
-    let (tx, mut rx) = crate::cdc::feed();
-    // What the target committed goes back to the capture (a PostgreSQL slot moves past it).
-    let (confirm, confirmed) = mpsc::unbounded_channel::<Position>();
-    let reader = {
-        // While the full load runs the checkpoint stays put: read ahead of it.
-        let ahead = cache.is_some();
-        let source = source.clone();
-        let from = cp.position.clone();
-        let name = task.name.clone();
-        tokio::spawn(
-            async move {
-                log.capture(source, name, from, metas, tx, confirmed, ahead)
-                    .await
-            }
-            .in_current_span(),
-        )
-    };
+        ReplicationPhase::FullLoad => {
+            "while the full load runs: changes wait for their table's load"
+        }
+        ReplicationPhase::Replay => "changes made during the full load first",
+        ReplicationPhase::Cdc => "ongoing changes",
+    }
+}
 
-    *stats = CdcStats {
-        phase: cp.phase,
-        checkpoint: cp.position.to_string(),
-        read_position: cp.position.to_string(),
-        ..Default::default()
-    };
-    let started_with = cp.changes;
-    let mut reread = false;
-    // The end of the last transaction (or DDL) read: everything before it is applied, cached
-    // or left to the full load.
-    let mut read_end = cp.position.clone();
-    // No stop while the full load runs (the checkpoint stays at its start).
-    let no_stop = None;
-    let mut stop_at = if cache.is_some() { &no_stop } else { task_stop };
-    let mut pending: Vec<Txn> = vec![];
-    let mut pending_changes = 0usize;
-    let (mut read_window, mut applied_window) = (0u64, 0u64);
-    let mut window = Instant::now();
-    let mut last_commit = 0i64;
-    let mut outcome: Result<()> = Ok(());
-    // Set once the task reaches its stop (`stop_at`); the loop then ends like a stop.
-    let mut stop_reason: Option<String> = stop_at
-        .as_ref()
-        .filter(|s| s.reached_by(&cp.position))
-        .map(|s| format!("reached its stop ({s}) before it started"));
-    let mut last_idle_checkpoint = Instant::now();
-    // Idle, with the source already past the stop, since then (see `quiet_past`).
-    let mut quiet_since: Option<Instant> = None;
-    let mut last_probe = Instant::now();
-    loop {
-        if let Some(c) = cache.as_mut() {
-            // Tables loaded since: their cached changes go first.
-            let ready = c.refresh();
-            match release(&mut applier, &mut pending, &mut pending_changes, ready).await {
-                Ok(n) => applied_window += n,
-                Err(e) => {
-                    outcome = Err(e);
-                    break;
-                }
-            }
-            if let Some(Err(why)) = c.end() {
-                stop_reason.get_or_insert(why.clone());
-            }
-        }
-        let stop = cancel.load(Ordering::Relaxed) || stop_reason.is_some();
-        let got = if stop {
-            None
-        } else {
-            match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
-                Ok(Some(c)) => Some(c),
-                Ok(None) => Some(Captured::Failed("the binary log reader stopped".into())),
-                Err(_) => None,
-            }
-        };
-        let mut flush = stop || got.is_none() || pending_changes >= BATCH_CHANGES;
-        let mut after: Option<Captured> = None;
+impl Replication<'_, '_> {
+    /// One turn: what is read applied, the checkpoint moved, the stats reported.
+    async fn turn(&mut self, stats: &mut CdcStats) -> Result<Turn> {
+        self.release_loaded().await?;
+        let stop = self.s.cancel.load(Ordering::Relaxed) || self.stop_reason.is_some();
+        let got = if stop { None } else { self.receive().await };
+        let mut flush = stop || got.is_none() || self.pending_changes >= BATCH_CHANGES;
         if got.is_some() {
-            quiet_since = None;
+            self.quiet_since = None;
         }
+        let after = self.take(got, stats, &mut flush).await?;
+        if flush && !self.pending.is_empty() {
+            self.apply_pending(stats).await?;
+        }
+        self.probe_stop(stop).await;
+        // Read before checking the channel is empty.
+        let read_through = self.rx.read_through();
+        let mut checkpoint_at = self.idle_checkpoint(&read_through, after.is_none());
+        if let Some(end) = self.handle(after).await? {
+            checkpoint_at = Some(end);
+        }
+        // (Inside an open transaction the checkpoint moves with that transaction's end;
+        // during the full load it stays at its start.)
+        if let Some(end) = checkpoint_at.filter(|_| !self.applier.is_open() && self.cache.is_none())
+        {
+            self.move_checkpoint(end).await?;
+            stats.read_position = self.cp.position.to_string();
+        }
+        if !stop {
+            self.end_of_load().await?;
+        }
+        if !stop && self.read_again() {
+            return Ok(Turn::ReadAgain);
+        }
+        if self.window.elapsed() >= Duration::from_secs(1) || stop {
+            self.report(stop, &read_through, stats);
+        }
+        Ok(if stop { Turn::Stop } else { Turn::Again })
+    }
+
+    /// Tables loaded since: their cached changes go first. A full load that ended without
+    /// finishing stops the task.
+    async fn release_loaded(&mut self) -> Result<()> {
+        let Some(c) = self.cache.as_mut() else {
+            return Ok(());
+        };
+        let ready = c.refresh();
+        if let Some(Err(why)) = c.end() {
+            self.stop_reason.get_or_insert(why.clone());
+        }
+        let applier = &mut self.applier;
+        self.applied_window +=
+            release(applier, &mut self.pending, &mut self.pending_changes, ready).await?;
+        Ok(())
+    }
+
+    /// What the capture has read, waiting a moment for it.
+    async fn receive(&mut self) -> Option<Captured> {
+        match tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => Some(Captured::Failed("the binary log reader stopped".into())),
+            Err(_) => None,
+        }
+    }
+
+    /// A transaction read goes to the pending batch (or, past the stop, ends the task);
+    /// anything else is returned, to be handled once the batch is committed.
+    async fn take(
+        &mut self,
+        got: Option<Captured>,
+        stats: &mut CdcStats,
+        flush: &mut bool,
+    ) -> Result<Option<Captured>> {
         match got {
             Some(Captured::Txn(t))
-                if stop_at
+                if self
+                    .stop_at
                     .as_ref()
-                    .is_some_and(|s| s.passed_by(&t.end, t.commit_ms)) =>
+                    .is_some_and(|st| st.passed_by(&t.end, t.commit_ms)) =>
             {
                 // Past the stop: not applied (nor the parts of it the target holds open); what
                 // is pending goes, then the task stops.
-                applier.abort_open().await;
-                if let Some(s) = &stop_at {
-                    stop_reason = Some(format!(
-                        "reached its stop ({s}): the next transaction ends at {}",
+                self.applier.abort_open().await;
+                if let Some(st) = &self.stop_at {
+                    self.stop_reason = Some(format!(
+                        "reached its stop ({st}): the next transaction ends at {}",
                         t.end
                     ));
                 }
-                flush = true;
+                *flush = true;
+                Ok(None)
             }
-            Some(Captured::Txn(mut t)) => {
-                read_window += t.changes.len() as u64;
-                stats.read_position = t.end.to_string();
-                read_end = t.end.clone();
-                stats.source_latency_s = (now_unix() - t.commit_ms as f64 / 1000.0).max(0.0);
-                if let Some(c) = cache.as_mut() {
-                    // Routed by the load's states as they are now, after the read; the caches
-                    // of tables loaded since go first.
-                    let (released, keep) =
-                        c.route(std::mem::take(&mut t.changes), &t.end, t.commit_ms);
-                    t.changes = keep;
-                    match release(&mut applier, &mut pending, &mut pending_changes, released).await
-                    {
-                        Ok(n) => applied_window += n,
-                        Err(e) => {
-                            outcome = Err(e);
-                            break;
-                        }
-                    }
-                }
-                pending_changes += t.changes.len();
-                // (Empty, it still commits the target transaction its parts opened.)
-                if cache.is_none() || !t.changes.is_empty() || applier.is_open() {
-                    pending.push(t);
-                }
+            Some(Captured::Txn(t)) => {
+                self.take_txn(t, stats).await?;
                 // Apply what is there as soon as nothing more is waiting: under load the next
                 // batch grows while this one is applied.
-                flush |= pending_changes >= BATCH_CHANGES || rx.is_empty();
+                *flush |= self.pending_changes >= BATCH_CHANGES || self.rx.is_empty();
+                Ok(None)
             }
             Some(other) => {
-                flush = true;
-                after = Some(other);
+                *flush = true;
+                Ok(Some(other))
             }
-            None => {}
+            None => Ok(None),
         }
-        if flush && !pending.is_empty() {
-            // (During the full load the checkpoint stays at its start.)
-            let end = pending
-                .last()
-                .filter(|_| cache.is_none())
-                .map(|t| t.end.clone())
-                .unwrap_or(cp.position.clone());
-            let (phase, until) = phase_after(&cp, &end);
-            if let Err(e) = applier
-                .apply(&pending, &end, rx.gtid_of(&end), phase, until.as_ref())
-                .await
-            {
-                outcome = Err(e);
-                break;
-            }
-            applied_window += pending_changes as u64;
-            last_commit = pending
-                .iter()
-                .map(|t| t.commit_ms)
-                .max()
-                .unwrap_or(last_commit)
-                .max(last_commit);
-            cp.position = end;
-            cp.phase = phase;
-            cp.replay_until = until;
-            confirm_to(&confirm, &cp.position);
-            pending.clear();
-            pending_changes = 0;
-            stats.target_latency_s = (now_unix() - last_commit as f64 / 1000.0).max(0.0);
-            if let Some(s) = stop_at.as_ref().filter(|s| s.reached_by(&cp.position)) {
-                stop_reason.get_or_insert(format!("reached its stop ({s})"));
-            }
+    }
+
+    /// A transaction read: to the pending batch, its changes to tables still loading cached.
+    async fn take_txn(&mut self, mut t: Txn, stats: &mut CdcStats) -> Result<()> {
+        self.read_window += t.changes.len() as u64;
+        stats.read_position = t.end.to_string();
+        self.read_end = t.end.clone();
+        stats.source_latency_s = (now_unix() - t.commit_ms as f64 / 1000.0).max(0.0);
+        if let Some(c) = self.cache.as_mut() {
+            // Routed by the load's states as they are now, after the read; the caches of
+            // tables loaded since go first.
+            let (released, keep) = c.route(std::mem::take(&mut t.changes), &t.end, t.commit_ms);
+            t.changes = keep;
+            let applier = &mut self.applier;
+            self.applied_window += release(
+                applier,
+                &mut self.pending,
+                &mut self.pending_changes,
+                released,
+            )
+            .await?;
         }
-        // Nothing read for a while: the stop may lie where the source has nothing for the task.
-        if let Some(s) = &stop_at
-            && stop_reason.is_none()
-            && !stop
-            && pending.is_empty()
-            && !applier.is_open()
-            && rx.is_empty()
-            && last_probe.elapsed() >= Duration::from_secs(1)
+        self.pending_changes += t.changes.len();
+        // (Empty, it still commits the target transaction its parts opened.)
+        if self.cache.is_none() || !t.changes.is_empty() || self.applier.is_open() {
+            self.pending.push(t);
+        }
+        Ok(())
+    }
+
+    /// The pending batch applied in one target transaction with the checkpoint (during the
+    /// full load the checkpoint stays at its start).
+    async fn apply_pending(&mut self, stats: &mut CdcStats) -> Result<()> {
+        let end = self
+            .pending
+            .last()
+            .filter(|_| self.cache.is_none())
+            .map(|t| t.end.clone())
+            .unwrap_or(self.cp.position.clone());
+        let (phase, until) = phase_after(&self.cp, &end);
+        let gtid = self.rx.gtid_of(&end);
+        self.applier
+            .apply(&self.pending, &end, gtid, phase, until.as_ref())
+            .await?;
+        self.applied_window += self.pending_changes as u64;
+        let newest = self.pending.iter().map(|t| t.commit_ms).max();
+        self.last_commit = newest.unwrap_or(self.last_commit).max(self.last_commit);
+        self.cp.position = end;
+        self.cp.phase = phase;
+        self.cp.replay_until = until;
+        confirm_to(&self.confirm, &self.cp.position);
+        self.pending.clear();
+        self.pending_changes = 0;
+        stats.target_latency_s = (now_unix() - self.last_commit as f64 / 1000.0).max(0.0);
+        self.note_stop_reached();
+        Ok(())
+    }
+
+    /// The checkpoint has reached the task's stop: the task stops.
+    fn note_stop_reached(&mut self) {
+        if let Some(st) = self
+            .stop_at
+            .as_ref()
+            .filter(|st| st.reached_by(&self.cp.position))
         {
-            last_probe = Instant::now();
-            match quiet_past(s, source, log).await {
-                Ok(true) => match quiet_since {
-                    // Still nothing a second after the source was seen past the stop: every
-                    // transaction before the stop has been read (the reader is idle).
-                    Some(since) if since.elapsed() >= Duration::from_secs(1) => {
-                        stop_reason = Some(format!(
-                            "reached its stop ({s}): the source went past it with nothing more for the task"
-                        ));
-                    }
-                    Some(_) => {}
-                    None => quiet_since = Some(Instant::now()),
-                },
-                Ok(false) => quiet_since = None,
-                Err(e) => tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}"),
-            }
+            self.stop_reason
+                .get_or_insert(format!("reached its stop ({st})"));
         }
-        // A DDL's position, committed as the checkpoint once it is handled.
-        let mut checkpoint_at = None;
-        // Nothing for the task in the log up to where the capture has read: the checkpoint
-        // moves there (the replay ends when it passes the full load's end; a slot stops keeping
-        // WAL for other tables' changes). Read before checking the channel is empty.
-        let read_through = rx.read_through();
-        if let Some((through, _)) = read_through.clone()
-            && after.is_none()
-            && pending.is_empty()
-            && !applier.is_open()
-            && rx.is_empty()
+    }
+
+    /// Nothing read for a while: the stop may lie where the source has nothing for the task.
+    async fn probe_stop(&mut self, stop: bool) {
+        let Some(st) = &self.stop_at else {
+            return;
+        };
+        if self.stop_reason.is_some()
+            || stop
+            || !self.pending.is_empty()
+            || self.applier.is_open()
+            || !self.rx.is_empty()
+            || self.last_probe.elapsed() < Duration::from_secs(1)
+        {
+            return;
+        }
+        self.last_probe = Instant::now();
+        match quiet_past(st, self.s.source, self.s.log).await {
+            Ok(true) => match self.quiet_since {
+                // Still nothing a second after the source was seen past the stop: every
+                // transaction before the stop has been read (the reader is idle).
+                Some(since) if since.elapsed() >= Duration::from_secs(1) => {
+                    self.stop_reason = Some(format!(
+                        "reached its stop ({st}): the source went past it with nothing more for the task"
+                    ));
+                }
+                Some(_) => {}
+                None => self.quiet_since = Some(Instant::now()),
+            },
+            Ok(false) => self.quiet_since = None,
+            Err(e) => tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}"),
+        }
+    }
+
+    /// Nothing for the task in the log up to where the capture has read: the checkpoint moves
+    /// there (the replay ends when it passes the full load's end; a slot stops keeping WAL for
+    /// other tables' changes).
+    fn idle_checkpoint(
+        &mut self,
+        read_through: &Option<(Position, Instant)>,
+        nothing_after: bool,
+    ) -> Option<Position> {
+        let (through, _) = read_through.as_ref()?;
+        let cp = &self.cp;
+        let idle = nothing_after
+            && self.pending.is_empty()
+            && !self.applier.is_open()
+            && self.rx.is_empty()
             && through.reached(&cp.position)
-            && stop_reason.is_none()
-            && cache.is_none()
-            && ((cp.phase == ReplicationPhase::Replay
-                && cp.replay_until.as_ref().is_none_or(|u| through.reached(u)))
-                || (through != cp.position
-                    && last_idle_checkpoint.elapsed() >= Duration::from_secs(5)))
-            && stop_at.as_ref().is_none_or(|s| !s.passed_by(&through, 0))
-        {
-            last_idle_checkpoint = Instant::now();
-            checkpoint_at = Some(through);
+            && self.stop_reason.is_none()
+            && self.cache.is_none();
+        let due = (cp.phase == ReplicationPhase::Replay
+            && cp.replay_until.as_ref().is_none_or(|u| through.reached(u)))
+            || (*through != cp.position
+                && self.last_idle_checkpoint.elapsed() >= Duration::from_secs(5));
+        let before_stop = self
+            .stop_at
+            .as_ref()
+            .is_none_or(|st| !st.passed_by(through, 0));
+        if !(idle && due && before_stop) {
+            return None;
         }
-        match after {
-            Some(Captured::Part(changes)) => {
-                // The first changes of a large transaction: applied in a target transaction
-                // left open until its end arrives (what was pending was committed above).
-                read_window += changes.len() as u64;
-                let changes = match cache.as_mut() {
-                    Some(c) => {
-                        // The caches of tables loaded since go first.
-                        let (released, keep) = c.route(changes, &read_end, 0);
-                        let mut all: Vec<_> =
-                            released.into_iter().flat_map(|x| x.changes).collect();
-                        all.extend(keep);
-                        all
-                    }
-                    None => changes,
-                };
-                let n = changes.len() as u64;
-                if n > 0
-                    && let Err(e) = applier
-                        .apply_part(
-                            changes,
-                            cp.phase == ReplicationPhase::Replay || cache.is_some(),
-                        )
-                        .await
-                {
-                    outcome = Err(e);
-                    break;
-                }
-                applied_window += n;
-            }
-            Some(Captured::Ddl {
-                end, table, sql, ..
-            }) => {
-                read_end = end.clone();
-                let truncate = sql.to_ascii_uppercase().starts_with("TRUNCATE");
-                let waiting = table.as_ref().and_then(|t| not_loaded(&cache, t));
-                if let Some(t) = table.clone().filter(|t| applier.is_tracked(t))
-                    && let Some(load) = waiting
-                {
-                    // A table the load has not started reads as it is then: a TRUNCATE is
-                    // in it. Anything else changes what the load was planned with.
-                    if !(truncate && load == Load::Pending) {
-                        applier.suspend(
-                            &t,
-                            format!("the source ran DDL on it during its full load ({sql}); reload the table"),
-                        );
-                        if let Some(c) = cache.as_mut() {
-                            c.drop_table(&t);
-                        }
-                    }
-                } else if let Some(t) = table.filter(|t| applier.is_tracked(t)) {
-                    if truncate {
-                        if let Err(e) = applier.truncate(&t).await {
-                            outcome = Err(e);
-                            break;
-                        }
-                    } else {
-                        applier.suspend(
-                            &t,
-                            format!("the source ran DDL on it ({sql}); reload the table"),
-                        );
-                    }
-                }
-                checkpoint_at = Some(end);
-            }
-            Some(Captured::ColumnsAdded { end, label, .. })
-                if applier.is_tracked(&label) && not_loaded(&cache, &label).is_some() =>
-            {
-                read_end = end.clone();
-                applier.suspend(
-                    &label,
-                    "columns were added on the source during its full load; reload the table"
-                        .into(),
-                );
-                if let Some(c) = cache.as_mut() {
-                    c.drop_table(&label);
-                }
-                checkpoint_at = Some(end);
-            }
-            Some(Captured::ColumnsAdded { end, label, .. })
-                if applier.is_open()
-                    && applier.is_tracked(&label)
-                    && target.endpoint.engine == crate::endpoints::Engine::MySql =>
-            {
-                // Inside a source transaction held open on the target: an ALTER there would
-                // commit half of it.
-                applier.suspend(
-                    &label,
-                    "columns were added on the source inside a large transaction; MariaDB/MySQL cannot add them on the target without committing it half-applied; reload the table".into(),
-                );
-                checkpoint_at = Some(end);
-            }
-            Some(Captured::ColumnsAdded { end, label, table }) => {
-                if applier.is_tracked(&label)
-                    && let Err(why) = applier
-                        .add_columns(&label, &table, source.endpoint.engine)
-                        .await
-                {
-                    applier.suspend(
-                        &label,
-                        format!("columns added on the source could not be added on the target: {why}; reload the table"),
-                    );
-                }
-                checkpoint_at = Some(end);
-            }
-            Some(Captured::TableChanged { table, reason }) if applier.is_tracked(&table) => {
-                applier.suspend(&table, reason);
-                if let Some(c) = cache.as_mut() {
-                    c.drop_table(&table);
-                }
-            }
-            Some(Captured::Failed(e)) => {
-                outcome = Err(fail(source, e));
-                break;
-            }
-            _ => {}
-        }
-        // (Inside an open transaction the checkpoint moves with that transaction's end; during
-        // the full load it stays at its start.)
-        if let Some(end) = checkpoint_at.filter(|_| !applier.is_open() && cache.is_none()) {
-            let (phase, until) = phase_after(&cp, &end);
-            if let Err(e) = applier
-                .apply(&[], &end, rx.gtid_of(&end), phase, until.as_ref())
-                .await
-            {
-                outcome = Err(e);
-                break;
-            }
-            cp.position = end;
-            cp.phase = phase;
-            cp.replay_until = until;
-            stats.read_position = cp.position.to_string();
-            confirm_to(&confirm, &cp.position);
-            if let Some(s) = stop_at.as_ref().filter(|s| s.reached_by(&cp.position)) {
-                stop_reason.get_or_insert(format!("reached its stop ({s})"));
-            }
-        }
-        // The full load has ended and every cache is applied: everything read so far is on the
-        // target. The checkpoint moves to it; the replay goes on to where the load ended.
-        if let Some(Ok(load_end)) = cache
+        self.last_idle_checkpoint = Instant::now();
+        Some(through.clone())
+    }
+
+    /// The checkpoint committed at `end` (a DDL's position, or where the log was read through
+    /// with nothing for the task).
+    async fn move_checkpoint(&mut self, end: Position) -> Result<()> {
+        let (phase, until) = phase_after(&self.cp, &end);
+        let gtid = self.rx.gtid_of(&end);
+        self.applier
+            .apply(&[], &end, gtid, phase, until.as_ref())
+            .await?;
+        self.cp.position = end;
+        self.cp.phase = phase;
+        self.cp.replay_until = until;
+        confirm_to(&self.confirm, &self.cp.position);
+        self.note_stop_reached();
+        Ok(())
+    }
+
+    /// The full load has ended and every cache is applied: everything read so far is on the
+    /// target. The checkpoint moves to it; the replay goes on to where the load ended.
+    async fn end_of_load(&mut self) -> Result<()> {
+        let Some(Ok(load_end)) = self
+            .cache
             .as_ref()
             .filter(|c| c.total() == 0 && !c.reread())
             .and_then(Cached::end)
-            && pending.is_empty()
-            && !applier.is_open()
-            && !stop
-        {
-            cp.phase = ReplicationPhase::Replay;
-            cp.replay_until = Some(load_end.clone());
-            let (phase, until) = phase_after(&cp, &read_end);
-            if let Err(e) = applier
-                .apply(&[], &read_end, rx.gtid_of(&read_end), phase, until.as_ref())
-                .await
-            {
-                outcome = Err(e);
-                break;
-            }
-            cp.position = read_end.clone();
-            cp.phase = phase;
-            cp.replay_until = until;
-            confirm_to(&confirm, &cp.position);
-            step(format!(
-                "every table loaded and its cached changes applied: replicating from {} (idempotently up to {load_end})",
-                cp.position
-            ));
-            cache = None;
-            applier.all_idempotent = false;
-            stop_at = task_stop;
+        else {
+            return Ok(());
+        };
+        if !self.pending.is_empty() || self.applier.is_open() {
+            return Ok(());
         }
-        // A table whose changes overflowed the caches is loaded: read the log again from the
-        // checkpoint, that table's changes included.
-        if cache.as_ref().is_some_and(Cached::reread)
-            && pending.is_empty()
-            && !applier.is_open()
-            && !stop
-        {
-            step(format!(
+        self.cp.phase = ReplicationPhase::Replay;
+        self.cp.replay_until = Some(load_end.clone());
+        let (phase, until) = phase_after(&self.cp, &self.read_end);
+        let gtid = self.rx.gtid_of(&self.read_end);
+        self.applier
+            .apply(&[], &self.read_end, gtid, phase, until.as_ref())
+            .await?;
+        self.cp.position = self.read_end.clone();
+        self.cp.phase = phase;
+        self.cp.replay_until = until;
+        confirm_to(&self.confirm, &self.cp.position);
+        (self.s.events)(TaskEvent::Step(format!(
+            "every table loaded and its cached changes applied: replicating from {} (idempotently up to {load_end})",
+            self.cp.position
+        )));
+        self.cache = None;
+        self.applier.all_idempotent = false;
+        self.stop_at = self.s.stop_at.clone();
+        Ok(())
+    }
+
+    /// A table whose changes overflowed the caches is loaded: read the log again from the
+    /// checkpoint, that table's changes included.
+    fn read_again(&self) -> bool {
+        let due = self.cache.as_ref().is_some_and(Cached::reread)
+            && self.pending.is_empty()
+            && !self.applier.is_open();
+        if due {
+            (self.s.events)(TaskEvent::Step(format!(
                 "a table whose changes overflowed the cache during its load is loaded: reading the log again from {}",
-                cp.position
-            ));
-            reread = true;
-            break;
+                self.cp.position
+            )));
         }
-        if window.elapsed() >= Duration::from_secs(1) || stop {
-            // The rates of a whole window (a stop cuts the last one short: the previous stand).
-            if window.elapsed() >= Duration::from_secs(1) {
-                let secs = window.elapsed().as_secs_f64();
-                stats.incoming_per_s = read_window as f64 / secs;
-                stats.applied_per_s = applied_window as f64 / secs;
-                (read_window, applied_window) = (0, 0);
-                window = Instant::now();
-            }
-            if pending.is_empty() && rx.is_empty() && last_commit > 0 {
-                stats.target_latency_s = stats
-                    .target_latency_s
-                    .min(now_unix() - last_commit as f64 / 1000.0);
-            }
-            // Nothing waits and the capture has just read to the end of the log with nothing
-            // for the task (a heartbeat, an empty read): the target is as current as that
-            // news, however long ago the last change of its tables was.
-            if let Some((through, at)) = &read_through
-                && pending.is_empty()
-                && rx.is_empty()
-                && !applier.is_open()
-                && through.reached(&cp.position)
-            {
-                let age = at.elapsed().as_secs_f64();
-                stats.source_latency_s = stats.source_latency_s.min(age);
-                stats.target_latency_s = stats.target_latency_s.min(age);
-            }
-            stats.phase = cp.phase;
-            stats.checkpoint = cp.position.to_string();
-            let cached = cache.as_ref().map_or(0, Cached::total);
-            stats.backlog = (pending_changes + rx.changes() + cached) as u64;
-            stats.applied = applier.applied;
-            let mut tables: Vec<(String, TableCounts)> = applier
-                .counts
-                .iter()
-                .map(|(k, v)| {
-                    let mut v = v.clone();
-                    v.cached = cache.as_ref().map_or(0, |c| c.of(k));
-                    v.load = match not_loaded(&cache, k) {
-                        Some(Load::Pending) => Some("before load".into()),
-                        Some(_) => Some("loading".into()),
-                        None => None,
-                    };
-                    (k.clone(), v)
-                })
-                .collect();
-            tables.sort_by(|a, b| a.0.cmp(&b.0));
-            stats.tables = tables;
-            stats.open_transaction = applier.open_changes() as u64;
-            let caught_up = cp.phase == ReplicationPhase::Cdc
-                && stats.backlog == 0
-                && stats.open_transaction == 0
-                && stats.target_latency_s < 2.0;
-            if caught_up && !stop {
-                deferred.start(target, &task.name, (*events).clone());
-            }
-            let checks = deferred.progress();
-            stats.constraints_pending = checks.pending;
-            stats.constraint_failures = checks.failures;
-            stats.ready_to_cut_over = caught_up && checks.read && stats.constraints_pending == 0;
-            events(TaskEvent::Cdc(Box::new(stats.clone())));
-        }
-        if stop {
-            break;
-        }
+        due
     }
-    reader.abort();
-    deferred.stop();
-    // A large transaction's parts with its end never read: rolled back, read again on resume.
-    applier.abort_open().await;
-    applier.close();
-    if let Err(error) = outcome {
-        return Err(Failure {
-            fatal: applier.stopped_by_policy,
-            progressed: applier.applied > started_with,
-            error,
-        });
-    }
-    if reread {
-        return Ok(Ended::ReadAgain);
-    }
-    let stop_reason = stop_reason.unwrap_or_else(|| "stopped".into());
-    // A MariaDB source: the checkpoint's GTID too, for a replica or another task to start at.
-    let gtid = log.gtid_at(source, &cp.position).await;
-    step(format!(
-        "stopped at checkpoint {}{} ({stop_reason})",
-        cp.position,
-        gtid.map(|g| format!(" (GTID {g})")).unwrap_or_default()
-    ));
-    Ok(Ended::Stopped(stop_reason))
 }
 
 /// Tells the capture what the target committed (a PostgreSQL slot moves past it). A capture

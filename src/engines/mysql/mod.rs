@@ -40,6 +40,10 @@ impl Backend for MySql {
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         Some(&MySql)
     }
+
+    fn ddl_commits(&self) -> bool {
+        true
+    }
 }
 
 /// A replica id for this task's binary log reader, stable per task and away from the small ids
