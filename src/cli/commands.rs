@@ -355,3 +355,27 @@ fn incomplete(failed: usize, missing: &[(String, String)]) -> Option<String> {
     }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
+
+/// `tugboat assess`: the assessment summary (of a folder of scripts, or of one source) and
+/// the reports asked for.
+pub(super) async fn assess_cmd(conv: ConvertArgs, report: Vec<PathBuf>) -> Result<()> {
+    if std::path::Path::new(&conv.source).is_dir() {
+        let table = assess_folder(&conv).await?;
+        print!("{table}");
+        for path in report {
+            std::fs::write(&path, &table).map_err(|e| Error::File {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            eprintln!("summary written to {}", path.display());
+        }
+        return Ok(());
+    }
+    let r = conversion_report(&conv).await?;
+    print!("{}", crate::assessment::export::summary_table(&r));
+    for path in report {
+        crate::assessment::export::write(&r, &path)?;
+        eprintln!("report written to {}", path.display());
+    }
+    Ok(())
+}

@@ -348,27 +348,7 @@ async fn execute(command: Command) -> Result<()> {
             exact_counts,
         } => inspect_cmd(target, json, schemas, exact_counts).await,
         Command::Project(cmd) => project_command(cmd),
-        Command::Assess { conv, report } if std::path::Path::new(&conv.source).is_dir() => {
-            let table = assess_folder(&conv).await?;
-            print!("{table}");
-            for path in report {
-                std::fs::write(&path, &table).map_err(|e| Error::File {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-                eprintln!("summary written to {}", path.display());
-            }
-            Ok(())
-        }
-        Command::Assess { conv, report } => {
-            let r = conversion_report(&conv).await?;
-            print!("{}", crate::assessment::export::summary_table(&r));
-            for path in report {
-                crate::assessment::export::write(&r, &path)?;
-                eprintln!("report written to {}", path.display());
-            }
-            Ok(())
-        }
+        Command::Assess { conv, report } => assess_cmd(conv, report).await,
         Command::Convert {
             conv,
             out,

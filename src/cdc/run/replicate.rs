@@ -148,18 +148,7 @@ async fn open<'a, 'b>(
             "{table} stays suspended ({why}): its changes since were not applied; reload the table"
         ));
     }
-    let cache = s
-        .load
-        .as_ref()
-        .filter(|_| cp.phase == ReplicationPhase::FullLoad)
-        .map(|g| {
-            let t = &task.settings;
-            Cached::new(
-                g.clone(),
-                t.cached_changes.max(1),
-                t.cached_changes_mb.max(1).saturating_mul(1 << 20),
-            )
-        });
+    let cache = cache_for(s, &cp);
     applier.all_idempotent = cache.is_some();
     step(format!(
         "replicating from {} ({})",
@@ -249,6 +238,20 @@ async fn checkpoint(s: &Session<'_>) -> std::result::Result<Checkpoint, Failure>
         return Err(Failure::fatal(fail(source, why)));
     }
     Ok(cp)
+}
+
+/// The caches of changes to tables the full load has not loaded yet, while it runs.
+fn cache_for(s: &Session<'_>, cp: &Checkpoint) -> Option<Cached> {
+    let t = &s.task.settings;
+    let gate = s
+        .load
+        .as_ref()
+        .filter(|_| cp.phase == ReplicationPhase::FullLoad)?;
+    Some(Cached::new(
+        gate.clone(),
+        t.cached_changes.max(1),
+        t.cached_changes_mb.max(1).saturating_mul(1 << 20),
+    ))
 }
 
 /// What the session replicates, by its phase.
