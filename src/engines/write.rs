@@ -107,9 +107,120 @@ pub async fn give_back(mut s: Session, restore: &'static str) {
     }
 }
 
-/// The head of the INSERT that loads `t`'s columns.
-pub fn insert_head(t: &WriteTarget) -> String {
-    format!("INSERT INTO {} ({}) VALUES ", t.sql, t.columns.join(", "))
+/// A session from `conn`'s pool set up by `setup` for applying replicated changes, never
+/// given back to the pool (foreign-key checks off must not reach a later user of it).
+pub async fn apply_session_with(
+    conn: &Connection,
+    setup: &'static str,
+) -> Result<(Session, Option<String>), DbFailure> {
+    let mut s = session_with(conn, setup).await?;
+    s.close_on_drop();
+    Ok((s, None))
+}
+
+/// How an engine that is loaded with multi-row INSERTs runs a batch's statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchRun {
+    /// One at a time, in a transaction when there are several (each one packet: MySQL's
+    /// `max_allowed_packet` bounds a statement, not a transaction).
+    Statements,
+    /// As one script (`BEGIN; ...; COMMIT`).
+    Script,
+}
+
+/// What an engine loaded with multi-row INSERTs says about its sessions.
+pub struct InsertSession {
+    /// Run first on the loading session (foreign-key checks off...).
+    pub setup: &'static str,
+    /// Run before the session goes back to the pool (checks back on).
+    pub restore: &'static str,
+    pub run: BatchRun,
+    /// The engine whose literals the values are written as.
+    pub engine: crate::endpoints::Engine,
+}
+
+/// A table loaded with multi-row INSERTs on one session, each batch all or nothing.
+pub struct Inserts {
+    session: Session,
+    how: &'static InsertSession,
+    kinds: Vec<Kind>,
+    head: String,
+}
+
+impl Inserts {
+    /// Opens the loading session of `table`.
+    pub async fn open(
+        conn: &Connection,
+        table: WriteTarget,
+        how: &'static InsertSession,
+    ) -> Result<Box<dyn TableWriter>, DbFailure> {
+        Ok(Box::new(Inserts {
+            session: session_with(conn, how.setup).await?,
+            head: format!(
+                "INSERT INTO {} ({}) VALUES ",
+                table.sql,
+                table.columns.join(", ")
+            ),
+            kinds: table.kinds,
+            how,
+        }))
+    }
+
+    async fn rollback(&mut self) {
+        crate::error::logged(
+            "rolling back the refused batch",
+            self.session.execute("ROLLBACK").await,
+        );
+    }
+}
+
+#[async_trait]
+impl TableWriter for Inserts {
+    fn stream(&self) -> Option<&dyn RowFormat> {
+        None
+    }
+
+    async fn write(&mut self, rows: &Rows) -> Result<u64, DbFailure> {
+        let statements = insert_statements(self.how.engine, &self.head, rows, &self.kinds);
+        if self.how.run == BatchRun::Script {
+            let mut sql = String::from("BEGIN;\n");
+            for s in statements {
+                sql.push_str(&s);
+                sql.push_str(";\n");
+            }
+            sql.push_str("COMMIT");
+            let bytes = sql.len() as u64;
+            if let Err(e) = self.session.run(sql).await {
+                self.rollback().await;
+                return Err(e.into());
+            }
+            return Ok(bytes);
+        }
+        let several = statements.len() > 1;
+        if several {
+            self.session.execute("START TRANSACTION").await?;
+        }
+        let mut bytes = 0;
+        for sql in statements {
+            bytes += sql.len() as u64;
+            if let Err(e) = self.session.run(sql).await {
+                if several {
+                    self.rollback().await;
+                }
+                return Err(e.into());
+            }
+        }
+        if several {
+            self.session.execute("COMMIT").await?;
+        }
+        Ok(bytes)
+    }
+
+    async fn close(self: Box<Self>) {
+        // The pooled session goes back as it came, or not at all (closed: nothing else may
+        // write through a session without its foreign-key checks).
+        give_back(self.session, self.how.restore).await;
+    }
 }
 
 /// `batch` as multi-row INSERTs (each after `head`) of at most ~4 MB, below MySQL's default
