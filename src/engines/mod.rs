@@ -13,6 +13,7 @@
 
 pub mod change;
 pub mod checks;
+pub mod checksum;
 pub mod discover;
 pub mod mysql;
 pub mod postgres;
@@ -48,6 +49,11 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
 
     /// Its change log, when replication from it is possible.
     fn change_log(&self) -> Option<&'static dyn ChangeLog>;
+
+    /// How it checksums rows by key range inside the database, where it can.
+    fn checksum(&self) -> Option<&'static dyn checksum::Checksum> {
+        None
+    }
 
     /// Whether a DDL statement commits the transaction it runs in (MySQL, MariaDB).
     fn ddl_commits(&self) -> bool {

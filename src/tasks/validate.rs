@@ -22,10 +22,9 @@ use super::source::{Reader, key_span};
 use super::{KeyRange, Prepared};
 use crate::endpoints::Connection;
 use crate::endpoints::Engine;
+use crate::engines::checksum::{self, Checksum};
 use crate::engines::values::{Kind, quote, select_expr, to_target};
 use crate::error::Result;
-mod checksum_sql;
-use checksum_sql::*;
 
 /// How a table was validated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -192,9 +191,9 @@ pub async fn validate(
             v.checksum_differs = !table_checksums_match(source, target, p).await?;
         }
         Some(_) => {
-            let servers = ![source, target]
+            let servers = [source, target]
                 .iter()
-                .any(|c| c.endpoint.engine == Engine::Sqlite);
+                .all(|c| crate::engines::of(c.endpoint.engine).checksum().is_some());
             let done = if servers {
                 match checksums(source, target, p, &mut v, &mut failures).await {
                     Ok(()) => true,
@@ -442,6 +441,9 @@ async fn checksums(
     let key = integer_key(p).ok_or_else(|| fail("no integer key".into()))?;
     let k = key[0];
     let (se, te) = (source.endpoint.engine, target.endpoint.engine);
+    let no_checksum = || fail("no checksums on this engine".into());
+    let sc: &dyn Checksum = crate::engines::of(se).checksum().ok_or_else(no_checksum)?;
+    let tc: &dyn Checksum = crate::engines::of(te).checksum().ok_or_else(no_checksum)?;
     let src_table = super::source::source_table(se, p);
     let src_filter = super::source::where_clause(se, p);
     let (sk, tk) = (quote(se, &p.columns[k].0), quote(te, &p.target_columns[k]));
@@ -479,21 +481,19 @@ async fn checksums(
         let charset = column.and_then(|x| x.charset.as_deref());
         let fraction = column.is_some_and(|x| x.data_type.fractional_seconds.unwrap_or(0) > 0);
         let (sq, tq) = (quote(se, c), quote(te, &p.target_columns[i]));
-        let s = checksum_value(
-            se,
+        let s = checksum::value(
+            sc,
             (!computed).then_some(sq.as_str()),
             &p.source_value(se, i),
-            *from,
-            *to,
+            (*from, *to),
             charset,
             fraction,
         );
-        let t = checksum_value(
-            te,
+        let t = checksum::value(
+            tc,
             Some(&tq),
             &select_expr(te, &p.target_columns[i], *to),
-            *to,
-            *to,
+            (*to, *to),
             None,
             fraction,
         );
@@ -538,10 +538,10 @@ async fn checksums(
                 } else {
                     format!(" WHERE {}", conds.join(" AND "))
                 };
-                checksum_sql(se, &src_table, &filter, &sk, &src_exprs, lo, width)
+                checksum::range_sql(sc, &src_table, &filter, &sk, &src_exprs, (lo, width))
             })
             .collect();
-        let tsql = checksum_sql(te, &p.target_sql, "", &tk, &tgt_exprs, lo, width);
+        let tsql = checksum::range_sql(tc, &p.target_sql, "", &tk, &tgt_exprs, (lo, width));
         tracing::debug!(target: "tugboat::tasks::validate", "source checksums: {}", source_sql.join("; "));
         tracing::debug!(target: "tugboat::tasks::validate", "target checksums: {tsql}");
         let (sw, tw) = (

@@ -3,6 +3,7 @@
 
 pub mod binlog;
 mod checks;
+mod checksum;
 pub mod discover;
 pub mod gtid;
 mod setaside;
@@ -43,6 +44,10 @@ impl Backend for MySql {
 
     fn ddl_commits(&self) -> bool {
         true
+    }
+
+    fn checksum(&self) -> Option<&'static dyn super::checksum::Checksum> {
+        Some(&MySql)
     }
 }
 

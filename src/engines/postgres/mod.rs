@@ -2,6 +2,7 @@
 //! COPY's binary format ([`copy_binary`]).
 
 mod checks;
+mod checksum;
 pub mod copy_binary;
 pub mod discover;
 pub mod pgoutput;
@@ -37,6 +38,10 @@ impl Backend for Postgres {
     }
 
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
+        Some(&Postgres)
+    }
+
+    fn checksum(&self) -> Option<&'static dyn super::checksum::Checksum> {
         Some(&Postgres)
     }
 }
