@@ -89,6 +89,40 @@ pub trait Write {
         &self,
         conn: &Connection,
     ) -> Result<(Session, Option<String>), DbFailure>;
+
+    /// The statement that empties `table` (quoted) as a replicated TRUNCATE does.
+    fn truncate_sql(&self, table: &str) -> String {
+        format!("TRUNCATE TABLE {table}")
+    }
+
+    /// How a row of a table without a key is compared with a value (not NULL) when a change
+    /// names it by all its values.
+    fn keyless_equals(&self) -> &'static str {
+        " = "
+    }
+
+    /// One row of `table` among those `filter` selects (a table without a key can hold the
+    /// same row twice; a change updates or deletes one of them).
+    fn one_row(&self, _table: &str, filter: &str) -> String {
+        format!("{filter} LIMIT 1")
+    }
+
+    /// What makes an INSERT of a row whose key (`keys`, quoted) may already be there write
+    /// `others` (the other columns) instead: `ON CONFLICT ... DO UPDATE`.
+    fn upsert(&self, keys: &[&str], others: &[&str]) -> String {
+        if others.is_empty() {
+            return format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "));
+        }
+        let set: Vec<String> = others
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            keys.join(", "),
+            set.join(", ")
+        )
+    }
 }
 
 /// A session from `conn`'s pool with `setup` run on it first.

@@ -26,11 +26,7 @@ impl Applier {
             .map(|(i, c)| (i, *c))
             .collect();
         // The converter's column definitions for the target.
-        let dialect = |e: Engine| match e {
-            Engine::Postgres => crate::ddl::Dialect::Postgres,
-            Engine::Sqlite => crate::ddl::Dialect::Sqlite,
-            _ => crate::ddl::Dialect::MySql,
-        };
+        let dialect = crate::ddl::Dialect::of_engine;
         let mut catalog = crate::model::Catalog {
             engine: Some(source_engine),
             ..Default::default()
@@ -121,12 +117,12 @@ impl Applier {
     /// Empties the target table of `table` (a TRUNCATE on the source).
     pub async fn truncate(&mut self, table: &str) -> Result<()> {
         if let Some(t) = self.tables.get(table) {
-            let sql = match self.target.endpoint.engine {
+            let sql = if self.open.is_some() {
                 // Inside the open transaction of a large source transaction (MySQL's TRUNCATE
                 // would commit it).
-                _ if self.open.is_some() => format!("DELETE FROM {}", t.p.target_sql),
-                Engine::Sqlite => format!("DELETE FROM {}", t.p.target_sql),
-                _ => format!("TRUNCATE TABLE {}", t.p.target_sql),
+                format!("DELETE FROM {}", t.p.target_sql)
+            } else {
+                crate::engines::of(self.target.endpoint.engine).truncate_sql(&t.p.target_sql)
             };
             self.conn().await?.run(sql).await.map_err(|e| self.err(e))?;
             self.counts.entry(table.to_string()).or_default().ddls += 1;

@@ -38,7 +38,7 @@ impl Applier {
     /// `WHERE` identifying the row with values `v`: the key, or every column but the computed
     /// ones (their values are computed for the row after only).
     pub(super) fn where_sql(&self, t: &TableApply, v: &[Option<String>]) -> String {
-        let e = self.target.endpoint.engine;
+        let engine = crate::engines::of(self.target.endpoint.engine);
         let cols: Vec<usize> = if t.key.is_empty() {
             (0..t.p.columns.len())
                 .filter(|&i| matches!(t.src[i], Src::Row(_)))
@@ -54,8 +54,8 @@ impl Applier {
             s.push_str(&t.p.columns[i].1);
             match &v[i] {
                 None => s.push_str(" IS NULL"),
-                Some(_) if t.key.is_empty() && e == Engine::Postgres => {
-                    s.push_str(" IS NOT DISTINCT FROM ");
+                Some(_) if t.key.is_empty() => {
+                    s.push_str(engine.keyless_equals());
                     self.lit(t, i, &v[i], &mut s);
                 }
                 Some(_) => {
@@ -72,12 +72,7 @@ impl Applier {
         if !t.key.is_empty() {
             return w.to_string();
         }
-        let ts = &t.p.target_sql;
-        match self.target.endpoint.engine {
-            Engine::Postgres => format!("ctid = (SELECT ctid FROM {ts} WHERE {w} LIMIT 1)"),
-            Engine::Sqlite => format!("rowid = (SELECT rowid FROM {ts} WHERE {w} LIMIT 1)"),
-            _ => format!("{w} LIMIT 1"),
-        }
+        crate::engines::of(self.target.endpoint.engine).one_row(&t.p.target_sql, w)
     }
 
     pub(super) fn insert_part(&self, t: &TableApply, v: &[Option<String>], upsert: bool) -> Part {
@@ -102,34 +97,7 @@ impl Applier {
                 .map(|i| cols[i])
                 .collect();
             let keys: Vec<&str> = t.key.iter().map(|&i| cols[i]).collect();
-            match self.target.endpoint.engine {
-                Engine::MySql | Engine::MariaDb => {
-                    // A no-op update of the key when every column is in it.
-                    let set: Vec<String> = if others.is_empty() {
-                        vec![format!("{0} = {0}", keys[0])]
-                    } else {
-                        others
-                            .iter()
-                            .map(|c| format!("{c} = VALUES({c})"))
-                            .collect()
-                    };
-                    tail = format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "));
-                }
-                _ if others.is_empty() => {
-                    tail = format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "));
-                }
-                _ => {
-                    let set: Vec<String> = others
-                        .iter()
-                        .map(|c| format!("{c} = excluded.{c}"))
-                        .collect();
-                    tail = format!(
-                        " ON CONFLICT ({}) DO UPDATE SET {}",
-                        keys.join(", "),
-                        set.join(", ")
-                    );
-                }
-            }
+            tail = crate::engines::of(self.target.endpoint.engine).upsert(&keys, &others);
         }
         // Rows of a table without a key never clash; with one, a key twice in one statement
         // would (PostgreSQL refuses to upsert a row twice in one command).

@@ -39,4 +39,17 @@ impl Write for MySql {
     ) -> Result<(Session, Option<String>), DbFailure> {
         apply_session_with(conn, SESSION.setup).await
     }
+
+    fn upsert(&self, keys: &[&str], others: &[&str]) -> String {
+        // A no-op update of the key when every column is in it.
+        let set: Vec<String> = if others.is_empty() {
+            vec![format!("{0} = {0}", keys[0])]
+        } else {
+            others
+                .iter()
+                .map(|c| format!("{c} = VALUES({c})"))
+                .collect()
+        };
+        format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "))
+    }
 }

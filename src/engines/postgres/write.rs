@@ -70,6 +70,14 @@ impl Write for Postgres {
             });
         Ok((s, warning))
     }
+
+    fn keyless_equals(&self) -> &'static str {
+        " IS NOT DISTINCT FROM "
+    }
+
+    fn one_row(&self, table: &str, filter: &str) -> String {
+        format!("ctid = (SELECT ctid FROM {table} WHERE {filter} LIMIT 1)")
+    }
 }
 
 /// The COPY statement that loads `t`'s columns, in text or binary format.

@@ -35,4 +35,13 @@ impl Write for Sqlite {
     ) -> Result<(Session, Option<String>), DbFailure> {
         apply_session_with(conn, SESSION.setup).await
     }
+
+    fn truncate_sql(&self, table: &str) -> String {
+        // SQLite has no TRUNCATE.
+        format!("DELETE FROM {table}")
+    }
+
+    fn one_row(&self, table: &str, filter: &str) -> String {
+        format!("rowid = (SELECT rowid FROM {table} WHERE {filter} LIMIT 1)")
+    }
 }
