@@ -455,11 +455,8 @@ impl Applier {
         // before.
         let mut sql = String::new();
         if self.open.is_none() {
-            sql.push_str(if matches!(engine, Engine::MySql | Engine::MariaDb) {
-                "START TRANSACTION;\n"
-            } else {
-                "BEGIN;\n"
-            });
+            sql.push_str(crate::engines::of(engine).begin());
+            sql.push_str(";\n");
         }
         let opened = !sql.is_empty();
         sql.push_str("SAVEPOINT tugboat_batch");

@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use crate::assessment::Report;
 use crate::ddl::parse::{ParsedScript, ScriptObject, StatementCounts};
 use crate::ddl::{Dialect, ObjectKind};
-use crate::endpoints::Engine;
 use crate::error::{Error, Result};
 use crate::model::Catalog;
 
@@ -114,11 +113,7 @@ impl Source {
 
     /// A live endpoint's catalog.
     pub fn from_catalog(name: &str, catalog: Catalog) -> Source {
-        let dialect = match catalog.engine {
-            Some(Engine::MySql | Engine::MariaDb) => Dialect::MySql,
-            Some(Engine::Sqlite) => Dialect::Sqlite,
-            _ => Dialect::Postgres,
-        };
+        let dialect = catalog.engine.map_or(Dialect::Postgres, Dialect::of_engine);
         Source {
             name: name.into(),
             dialect,

@@ -55,6 +55,29 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
         None
     }
 
+    /// Whether it builds a primary key faster over a loaded table than row by row while it
+    /// loads (PostgreSQL: a third of TPC-H lineitem's load), so keys come after the load.
+    fn keys_after_load(&self) -> bool {
+        false
+    }
+
+    /// Whether its text values can hold NUL characters (PostgreSQL's cannot).
+    fn text_holds_nul(&self) -> bool {
+        true
+    }
+
+    /// Whether its columns hold only values of their declared types (a SQLite column can hold
+    /// any value).
+    fn typed_columns(&self) -> bool {
+        true
+    }
+
+    /// Whether a target table of the task is looked for in its own schema only (PostgreSQL);
+    /// elsewhere the connected database holds the task's tables whatever schema they had.
+    fn tables_by_schema(&self) -> bool {
+        false
+    }
+
     /// Whether a DDL statement commits the transaction it runs in (MySQL, MariaDB).
     fn ddl_commits(&self) -> bool {
         false
@@ -67,6 +90,16 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
     /// other schemas' tables the schema as a prefix, as the converter names them).
     fn table_name(&self, _schema: &str, table: &str) -> String {
         table.to_string()
+    }
+
+    /// Expression `x` as text, as a query returns it to be read as text.
+    fn as_text(&self, x: &str) -> String {
+        format!("CAST({x} AS CHAR)")
+    }
+
+    /// A source table `schema.table`, quoted and qualified for reading it.
+    fn source_table_sql(&self, schema: &str, table: &str) -> String {
+        self.table_sql(schema, table)
     }
 
     /// A table (its name here: [`Self::table_name`]) quoted and qualified for statements.

@@ -90,6 +90,11 @@ pub trait Write {
         conn: &Connection,
     ) -> Result<(Session, Option<String>), DbFailure>;
 
+    /// The statement that starts a transaction.
+    fn begin(&self) -> &'static str {
+        "BEGIN"
+    }
+
     /// The statement that empties `table` (quoted) as a replicated TRUNCATE does.
     fn truncate_sql(&self, table: &str) -> String {
         format!("TRUNCATE TABLE {table}")

@@ -95,7 +95,8 @@ pub(super) async fn prepare(
     let mut rules = RuleSet::shipped(src_dialect, tgt_dialect)?;
     // PostgreSQL builds a primary key faster over a loaded table than row by row during COPY
     // (TPC-H lineitem: a third of the load); each table gets its key once it is loaded.
-    rules.options.keys_after_load = target.endpoint.engine == Engine::Postgres && create_schema;
+    rules.options.keys_after_load =
+        crate::engines::of(target.endpoint.engine).keys_after_load() && create_schema;
     let report = crate::conversion::convert(&src, tgt_dialect, &rules)?;
     let plans = plan_with(&task.mappings, &src, &rules)?;
     // The plan of a load (replication reads the tables again, loading nothing).
@@ -302,8 +303,9 @@ pub(super) async fn prepare(
             source_exprs,
             lobs,
             lob_limit: s.lob_max_kb.map(|kb| kb.saturating_mul(1024)),
-            nul: (target.endpoint.engine == Engine::Postgres).then_some(s.nul_chars),
-            typed_source: source.endpoint.engine != Engine::Sqlite,
+            nul: (!crate::engines::of(target.endpoint.engine).text_holds_nul())
+                .then_some(s.nul_chars),
+            typed_source: crate::engines::of(source.endpoint.engine).typed_columns(),
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead
@@ -333,7 +335,7 @@ pub(super) fn target_table<'c>(
     tcat.schemas
         .iter()
         .filter(|x| {
-            target.endpoint.engine != Engine::Postgres
+            !crate::engines::of(target.endpoint.engine).tables_by_schema()
                 || x.name.eq_ignore_ascii_case(&p.target_schema)
         })
         .flat_map(|x| x.tables.iter())

@@ -16,14 +16,7 @@ use crate::error::{DbFailure, Error, Result};
 
 /// `schema.table` of the source, quoted.
 pub fn source_table(engine: Engine, p: &Prepared) -> String {
-    match engine {
-        Engine::Sqlite => quote(engine, &p.plan.source_table),
-        _ => format!(
-            "{}.{}",
-            quote(engine, &p.plan.source_schema),
-            quote(engine, &p.plan.source_table)
-        ),
-    }
+    crate::engines::of(engine).source_table_sql(&p.plan.source_schema, &p.plan.source_table)
 }
 
 /// The conditions of `filters` (combined with AND), in `engine`'s SQL over the source
@@ -300,11 +293,7 @@ pub async fn key_span(
     filter: &str,
     col: &str,
 ) -> Result<Option<(i128, i128)>> {
-    let cast = |x: String| match conn.endpoint.engine {
-        Engine::Postgres => format!("({x})::text"),
-        Engine::Sqlite => format!("CAST({x} AS TEXT)"),
-        _ => format!("CAST({x} AS CHAR)"),
-    };
+    let cast = |x: String| crate::engines::of(conn.endpoint.engine).as_text(&x);
     let rows = conn
         .query(
             &format!("finding the key span of {table}"),

@@ -5,7 +5,7 @@
 //! range in `tugboat_range_state` (its bounds, state and rows), so a run that stops reloads only
 //! the ranges that did not finish, with the same bounds.
 
-use crate::endpoints::{Connection, Engine};
+use crate::endpoints::Connection;
 use crate::engines::discover::has_table;
 use crate::engines::values::text_literal;
 use crate::error::{Error, Result};
@@ -135,14 +135,13 @@ pub async fn set(
         text_literal(e, state.as_str()),
         text_literal(e, &now)
     );
-    let sql = match e {
-        Engine::MySql | Engine::MariaDb => format!(
-            "INSERT INTO {TABLE} (task, table_name, state, rows_loaded, updated_at) VALUES {values} ON DUPLICATE KEY UPDATE state = VALUES(state), rows_loaded = VALUES(rows_loaded), updated_at = VALUES(updated_at)"
-        ),
-        _ => format!(
-            "INSERT INTO {TABLE} (task, table_name, state, rows_loaded, updated_at) VALUES {values} ON CONFLICT (task, table_name) DO UPDATE SET state = excluded.state, rows_loaded = excluded.rows_loaded, updated_at = excluded.updated_at"
-        ),
-    };
+    let upsert = crate::engines::of(e).upsert(
+        &["task", "table_name"],
+        &["state", "rows_loaded", "updated_at"],
+    );
+    let sql = format!(
+        "INSERT INTO {TABLE} (task, table_name, state, rows_loaded, updated_at) VALUES {values}{upsert}"
+    );
     conn.execute(&sql).await.map_err(|x| query_error(conn, x))?;
     Ok(())
 }

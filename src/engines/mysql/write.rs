@@ -40,6 +40,10 @@ impl Write for MySql {
         apply_session_with(conn, SESSION.setup).await
     }
 
+    fn begin(&self) -> &'static str {
+        "START TRANSACTION"
+    }
+
     fn upsert(&self, keys: &[&str], others: &[&str]) -> String {
         // A no-op update of the key when every column is in it.
         let set: Vec<String> = if others.is_empty() {

@@ -37,6 +37,22 @@ impl Backend for Postgres {
         crate::sqltext::IdentQuote::Double
     }
 
+    fn as_text(&self, x: &str) -> String {
+        format!("({x})::text")
+    }
+
+    fn keys_after_load(&self) -> bool {
+        true
+    }
+
+    fn text_holds_nul(&self) -> bool {
+        false
+    }
+
+    fn tables_by_schema(&self) -> bool {
+        true
+    }
+
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         Some(&Postgres)
     }

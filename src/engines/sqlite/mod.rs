@@ -29,6 +29,19 @@ impl Backend for Sqlite {
         crate::sqltext::IdentQuote::Double
     }
 
+    fn as_text(&self, x: &str) -> String {
+        format!("CAST({x} AS TEXT)")
+    }
+
+    fn typed_columns(&self) -> bool {
+        false
+    }
+
+    fn source_table_sql(&self, _schema: &str, table: &str) -> String {
+        // One database per file: no schema to qualify with.
+        self.table_sql("", table)
+    }
+
     fn change_log(&self) -> Option<&'static dyn ChangeLog> {
         None
     }
