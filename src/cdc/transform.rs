@@ -13,38 +13,15 @@
 use std::collections::HashMap;
 
 use super::{Op, Txn};
-use crate::endpoints::{Connection, Engine};
+use crate::endpoints::Connection;
 use crate::engines::change::TableMeta;
+use crate::engines::evaluate::{Input, Shape};
 use crate::engines::values::{self, Kind};
 use crate::error::{Error, Result};
-use crate::model::DataType;
 use crate::tasks::{Prepared, source};
 
 /// Rows evaluated in one SELECT.
 const ROWS_PER_QUERY: usize = 500;
-
-/// A source column a table's filter or expressions read.
-struct Input {
-    /// Its index in the source row.
-    at: usize,
-    name: String,
-    kind: Kind,
-    ty: DataType,
-    /// MySQL: the character set and collation its values compare with.
-    charset: Option<String>,
-    collation: Option<String>,
-}
-
-/// What the task does to one table's changes.
-struct Shape {
-    /// The filter's condition over the source columns; None: every row is in.
-    keep: Option<String>,
-    /// The computed columns' SELECT-list expressions (canonical text), in column order.
-    computed: Vec<String>,
-    inputs: Vec<Input>,
-    /// The source table's name, the alias the rows take (expressions may qualify columns).
-    alias: String,
-}
 
 /// A change refused while it was shaped (an expression the source could not compute for it).
 pub struct Refused {
@@ -125,7 +102,10 @@ impl Shaper {
                     Kind::MyGeometry => return Err(cant("a spatial column")),
                     _ => {}
                 }
-                if engine == Engine::Postgres && meta.generated.get(at).copied().unwrap_or(false) {
+                let unsent = crate::engines::of(engine)
+                    .change_log()
+                    .is_some_and(|log| !log.sends_generated());
+                if unsent && meta.generated.get(at).copied().unwrap_or(false) {
                     return Err(cant(
                         "a generated column, whose values logical decoding does not send",
                     ));
@@ -324,7 +304,12 @@ impl Shaper {
         rows: &[&[Option<String>]],
     ) -> std::result::Result<Vec<Eval>, EvalError> {
         let engine = self.source.endpoint.engine;
-        let sql = query(engine, shape, rows);
+        let sql = match crate::engines::of(engine).evaluate() {
+            Some(e) => e.query(shape, rows),
+            None => {
+                return Err(EvalError::Fatal(fail_eval(&self.source)));
+            }
+        };
         let answer = self.source.query_text(&sql).await.map_err(|e| match e {
             sqlx::Error::Database(d) => EvalError::Row(format!(
                 "the source could not evaluate the task's filter or expressions for this row: {d}"
@@ -377,228 +362,10 @@ enum EvalError {
     Fatal(Error),
 }
 
-/// The SELECT evaluating `shape` for `rows`: each row's number, '1' when it is in the filter,
-/// then the computed columns' values.
-fn query(engine: Engine, shape: &Shape, rows: &[&[Option<String>]]) -> String {
-    let q = |n: &str| values::quote(engine, n);
-    let pg = engine == Engine::Postgres;
-    // The rows take the table's name: an expression may qualify its columns with it.
-    let alias = q(&shape.alias);
-    let mut sql = if pg {
-        format!("SELECT {alias}.tugboat_row::text")
-    } else {
-        format!("SELECT CAST({alias}.tugboat_row AS CHAR)")
-    };
-    sql.push_str(&match &shape.keep {
-        Some(k) => format!(", CASE WHEN {k} THEN '1' ELSE '0' END"),
-        None => ", '1'".into(),
-    });
-    for c in &shape.computed {
-        sql.push_str(", ");
-        sql.push_str(c);
-    }
-    if pg {
-        sql.push_str(" FROM (VALUES ");
-        for (n, row) in rows.iter().enumerate() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("({n}"));
-            for i in &shape.inputs {
-                sql.push_str(", ");
-                typed(
-                    engine,
-                    i,
-                    row.get(i.at).cloned().flatten().as_deref(),
-                    &mut sql,
-                );
-            }
-            sql.push(')');
-        }
-        let names: Vec<String> = std::iter::once("tugboat_row".to_string())
-            .chain(shape.inputs.iter().map(|i| q(&i.name)))
-            .collect();
-        sql.push_str(&format!(") AS {alias}({})", names.join(", ")));
-        return sql;
-    }
-    sql.push_str(" FROM (");
-    for (n, row) in rows.iter().enumerate() {
-        if n > 0 {
-            sql.push_str(" UNION ALL ");
-        }
-        sql.push_str(&format!("SELECT {n}"));
-        if n == 0 {
-            sql.push_str(" AS tugboat_row");
-        }
-        for i in &shape.inputs {
-            sql.push_str(", ");
-            typed(
-                engine,
-                i,
-                row.get(i.at).cloned().flatten().as_deref(),
-                &mut sql,
-            );
-            if n == 0 {
-                sql.push_str(" AS ");
-                sql.push_str(&q(&i.name));
-            }
-        }
-    }
-    sql.push_str(&format!(") AS {alias}"));
-    // The session in UTC, as the full load's reader has it.
-    format!("SET time_zone = '+00:00'; {sql}")
-}
-
-/// Canonical value `v` of input `i` as a literal of its column's type on the source.
-fn typed(engine: Engine, i: &Input, v: Option<&str>, out: &mut String) {
-    if engine == Engine::Postgres {
-        let ty = match &i.ty.type_schema {
-            Some(s) if s != "pg_catalog" => {
-                format!(
-                    "{}.{}",
-                    values::quote(engine, s),
-                    values::quote(engine, &i.ty.name)
-                )
-            }
-            _ if !i.ty.declared.is_empty() => i.ty.declared.clone(),
-            _ => i.ty.name.clone(),
-        };
-        out.push_str("CAST(");
-        match v {
-            Some(v) if i.kind == Kind::TimestampTz && !v.ends_with("infinity") => {
-                values::push_sql_literal(out, engine, Some(&format!("{v}+00")), Kind::Text)
-            }
-            Some(v) if i.kind == Kind::Binary => {
-                values::push_sql_literal(out, engine, Some(v), Kind::Binary)
-            }
-            v => values::push_sql_literal(out, engine, v, Kind::Text),
-        }
-        out.push_str(" AS ");
-        out.push_str(&ty);
-        out.push(')');
-        if let Some(c) = &i.collation {
-            out.push_str(" COLLATE ");
-            out.push_str(&values::quote(engine, c));
-        }
-        return;
-    }
-    let Some(v) = v else {
-        out.push_str("NULL");
-        return;
-    };
-    let text = |out: &mut String| values::push_sql_literal(out, engine, Some(v), Kind::Text);
-    let cast = |out: &mut String, ty: &str| {
-        out.push_str("CAST(");
-        text(out);
-        out.push_str(" AS ");
-        out.push_str(ty);
-        out.push(')');
-    };
-    let plain_integer = {
-        let d = v.strip_prefix('-').unwrap_or(v);
-        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
-    };
-    match i.kind {
-        Kind::Integer | Kind::Bool if plain_integer => out.push_str(v),
-        Kind::Integer | Kind::Bool => cast(out, "SIGNED"),
-        Kind::Decimal => match i.ty.precision {
-            Some(p) => {
-                let p = p.clamp(1, 65);
-                let s = i.ty.scale.unwrap_or(0).min(38).min(p);
-                cast(out, &format!("DECIMAL({p},{s})"))
-            }
-            // A decimal literal is an exact DECIMAL of its own digits.
-            None if is_decimal(v) => out.push_str(v),
-            None => cast(out, "DECIMAL(65,30)"),
-        },
-        Kind::Float => cast(out, "DOUBLE"),
-        Kind::Date => cast(out, "DATE"),
-        Kind::Time => cast(out, "TIME(6)"),
-        Kind::Timestamp | Kind::TimestampTz => cast(out, "DATETIME(6)"),
-        Kind::Binary | Kind::Bit(_) => values::push_sql_literal(out, engine, Some(v), i.kind),
-        _ => match (&i.charset, &i.collation) {
-            (Some(cs), coll) => {
-                out.push_str("CONVERT(");
-                text(out);
-                out.push_str(&format!(" USING {cs})"));
-                if let Some(c) = coll {
-                    out.push_str(&format!(" COLLATE {c}"));
-                }
-            }
-            (None, _) => text(out),
-        },
-    }
-}
-
-/// `v` is a plain decimal number (`-12.50`).
-fn is_decimal(v: &str) -> bool {
-    let d = v.strip_prefix('-').unwrap_or(v);
-    let (whole, frac) = d.split_once('.').unwrap_or((d, "0"));
-    !whole.is_empty()
-        && !frac.is_empty()
-        && whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn input(at: usize, name: &str, kind: Kind, ty: &str) -> Input {
-        Input {
-            at,
-            name: name.into(),
-            kind,
-            ty: DataType::simple(ty),
-            charset: None,
-            collation: None,
-        }
-    }
-
-    #[test]
-    fn rows_go_back_to_the_source_as_typed_literals_under_the_tables_name() {
-        let shape = Shape {
-            keep: Some("`status` = 'active'".into()),
-            computed: vec!["(price * qty)".into()],
-            inputs: vec![
-                Input {
-                    charset: Some("utf8mb4".into()),
-                    collation: Some("utf8mb4_general_ci".into()),
-                    ..input(1, "status", Kind::Text, "varchar")
-                },
-                input(2, "price", Kind::Decimal, "decimal"),
-                input(3, "at", Kind::TimestampTz, "timestamp"),
-            ],
-            alias: "orders".into(),
-        };
-        let a = [
-            Some("1".into()),
-            Some("It's".into()),
-            Some("9.50".into()),
-            Some("2026-12-02 10:00:00.000000".into()),
-        ];
-        let b = [Some("2".into()), None, Some("1".into()), None];
-        let sql = query(Engine::MariaDb, &shape, &[&a, &b]);
-        assert!(sql.starts_with("SET time_zone = '+00:00'; SELECT CAST(`orders`.tugboat_row AS CHAR), CASE WHEN `status` = 'active' THEN '1' ELSE '0' END, (price * qty) FROM (SELECT 0 AS tugboat_row, CONVERT('It''s' USING utf8mb4) COLLATE utf8mb4_general_ci AS `status`, 9.50 AS `price`, CAST('2026-12-02 10:00:00.000000' AS DATETIME(6)) AS `at` UNION ALL SELECT 1, NULL, 1, NULL) AS `orders`"), "{sql}");
-
-        let shape = Shape {
-            keep: None,
-            computed: vec![],
-            inputs: vec![input(
-                0,
-                "at",
-                Kind::TimestampTz,
-                "timestamp with time zone",
-            )],
-            alias: "t".into(),
-        };
-        let a = [Some("2026-12-02 10:00:00.000000".into())];
-        let sql = query(Engine::Postgres, &shape, &[&a]);
-        assert_eq!(
-            sql,
-            "SELECT \"t\".tugboat_row::text, '1' FROM (VALUES (0, CAST('2026-12-02 10:00:00.000000+00' AS timestamp with time zone))) AS \"t\"(tugboat_row, \"at\")"
-        );
+/// A source on which rows cannot be evaluated (it has no change log either).
+fn fail_eval(source: &Connection) -> Error {
+    Error::InvalidEndpoint {
+        endpoint: source.endpoint.label(),
+        reason: "the task's filters and expressions cannot be evaluated on this engine".into(),
     }
 }

@@ -15,6 +15,7 @@ pub mod change;
 pub mod checks;
 pub mod checksum;
 pub mod discover;
+pub mod evaluate;
 pub mod mysql;
 pub mod postgres;
 pub mod rows;
@@ -49,6 +50,12 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
 
     /// Its change log, when replication from it is possible.
     fn change_log(&self) -> Option<&'static dyn ChangeLog>;
+
+    /// How it evaluates a task's filters and computed columns over replicated rows (an
+    /// engine changes can be captured from).
+    fn evaluate(&self) -> Option<&'static dyn evaluate::Evaluate> {
+        None
+    }
 
     /// How it checksums rows by key range inside the database, where it can.
     fn checksum(&self) -> Option<&'static dyn checksum::Checksum> {
@@ -225,6 +232,12 @@ pub trait ChangeLog: Send + Sync {
     /// Why the capture of `task` can no longer read from `at` (a purged log file, a dropped
     /// slot), or None when it can.
     async fn lost(&self, conn: &Connection, task: &str, at: &Position) -> Result<Option<String>>;
+
+    /// Whether a change carries the values of generated columns (PostgreSQL's logical
+    /// decoding does not send them).
+    fn sends_generated(&self) -> bool {
+        true
+    }
 
     /// Removes what `task` keeps on the source for its capture (a slot); what it removed.
     async fn forget(&self, _conn: &Connection, _task: &str) -> Result<Option<String>> {

@@ -5,6 +5,7 @@ pub mod binlog;
 mod checks;
 mod checksum;
 pub mod discover;
+mod evaluate;
 pub mod gtid;
 mod setaside;
 mod write;
@@ -47,6 +48,10 @@ impl Backend for MySql {
     }
 
     fn checksum(&self) -> Option<&'static dyn super::checksum::Checksum> {
+        Some(&MySql)
+    }
+
+    fn evaluate(&self) -> Option<&'static dyn super::evaluate::Evaluate> {
         Some(&MySql)
     }
 }

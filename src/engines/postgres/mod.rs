@@ -5,6 +5,7 @@ mod checks;
 mod checksum;
 pub mod copy_binary;
 pub mod discover;
+mod evaluate;
 pub mod pgoutput;
 mod setaside;
 mod write;
@@ -60,6 +61,10 @@ impl Backend for Postgres {
     fn checksum(&self) -> Option<&'static dyn super::checksum::Checksum> {
         Some(&Postgres)
     }
+
+    fn evaluate(&self) -> Option<&'static dyn super::evaluate::Evaluate> {
+        Some(&Postgres)
+    }
 }
 
 #[async_trait]
@@ -106,6 +111,10 @@ impl ChangeLog for Postgres {
 
     async fn lost(&self, conn: &Connection, task: &str, _at: &Position) -> Result<Option<String>> {
         pgoutput::still_there(conn, task).await
+    }
+
+    fn sends_generated(&self) -> bool {
+        false
     }
 
     async fn forget(&self, conn: &Connection, task: &str) -> Result<Option<String>> {
