@@ -85,6 +85,12 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
         false
     }
 
+    /// Whether a foreign key or check can be added without checking the rows already there,
+    /// and checked later (PostgreSQL's `NOT VALID`, then `VALIDATE CONSTRAINT`).
+    fn adds_unchecked_constraints(&self) -> bool {
+        false
+    }
+
     /// Whether a DDL statement commits the transaction it runs in (MySQL, MariaDB).
     fn ddl_commits(&self) -> bool {
         false

@@ -82,6 +82,18 @@ pub trait Write {
         per_batch: bool,
     ) -> Result<Box<dyn TableWriter>, DbFailure>;
 
+    /// Builds a loaded table's primary key with `key_sql` (see
+    /// [`crate::engines::Backend::keys_after_load`]) unless it has one (an earlier run built
+    /// it); whether it built it.
+    async fn key_after_load(
+        &self,
+        _conn: &Connection,
+        _table: &str,
+        _key_sql: &str,
+    ) -> crate::error::Result<bool> {
+        Ok(false)
+    }
+
     /// A session set up for applying replicated changes (the target's triggers and foreign
     /// keys kept from acting on them where the engine allows), never given back to the pool;
     /// with a warning to give once when the engine refused part of that set-up.

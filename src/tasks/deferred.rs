@@ -20,7 +20,7 @@ use tracing::Instrument;
 use super::TaskEvent;
 use crate::assessment::{Phase, Report};
 use crate::conversion::apply::{Applied, StatementResult, already_exists};
-use crate::endpoints::{Connection, Engine};
+use crate::endpoints::Connection;
 use crate::engines::values::text_literal;
 use crate::error::Result;
 
@@ -76,9 +76,11 @@ fn validate_statement(sql: &str) -> Option<String> {
 /// that record cannot be written (the load then stays unfinished, and its next run does this
 /// again).
 pub async fn post_data(report: &Report, target: &Connection, task: &str) -> Result<Vec<Applied>> {
-    let pg = target.endpoint.engine == Engine::Postgres;
+    // Constraints added without checking the rows there (validated once replication has
+    // caught up, without blocking writes).
+    let unchecked = crate::engines::of(target.endpoint.engine).adds_unchecked_constraints();
     let mut report = report.clone();
-    if pg {
+    if unchecked {
         for o in &mut report.objects {
             for t in o.target.iter_mut().filter(|t| t.phase == Phase::PostData) {
                 if validate_statement(&t.sql).is_some() {
@@ -92,7 +94,7 @@ pub async fn post_data(report: &Report, target: &Connection, task: &str) -> Resu
             .await;
     let mut checks = vec![];
     for a in &applied {
-        let plain = a.sql.strip_suffix(" NOT VALID").filter(|_| pg);
+        let plain = a.sql.strip_suffix(" NOT VALID").filter(|_| unchecked);
         match &a.result {
             StatementResult::Failed(e) => checks.push(Check {
                 object: a.object.clone(),

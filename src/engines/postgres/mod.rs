@@ -46,6 +46,10 @@ impl Backend for Postgres {
         true
     }
 
+    fn adds_unchecked_constraints(&self) -> bool {
+        true
+    }
+
     fn text_holds_nul(&self) -> bool {
         false
     }

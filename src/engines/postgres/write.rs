@@ -8,11 +8,11 @@ use sqlx::postgres::{PgCopyIn, PgPoolCopyExt};
 
 use super::Postgres;
 use super::copy_binary::{self, BinType};
-use crate::endpoints::Connection;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::session::Session;
+use crate::endpoints::{Connection, Engine};
 use crate::engines::rows::Rows;
-use crate::engines::values::Kind;
+use crate::engines::values::{Kind, text_literal};
 use crate::engines::write::{RowFormat, TableWriter, Write, WriteTarget};
 use crate::error::DbFailure;
 
@@ -69,6 +69,37 @@ impl Write for Postgres {
                 )
             });
         Ok((s, warning))
+    }
+
+    async fn key_after_load(
+        &self,
+        conn: &Connection,
+        table: &str,
+        key_sql: &str,
+    ) -> crate::error::Result<bool> {
+        let has = conn
+            .query_scalar(
+                &format!("looking for the primary key of {table}"),
+                &format!(
+                    "SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass({}) AND contype = 'p'",
+                    text_literal(Engine::Postgres, table)
+                ),
+            )
+            .await?;
+        if has.as_deref() != Some("0") {
+            return Ok(false);
+        }
+        // An in-memory sort where the server can afford it: TPC-H lineitem's key in 3.5 s
+        // instead of 4.4 s with the default 64 MB.
+        let sql = format!("SET LOCAL maintenance_work_mem = '256MB'; {key_sql}");
+        conn.execute(&sql).await.map_err(|e| {
+            crate::error::Error::query(
+                conn.endpoint.label(),
+                format!("building the primary key of {table}"),
+                &e,
+            )
+        })?;
+        Ok(true)
     }
 
     fn keyless_equals(&self) -> &'static str {
