@@ -2283,3 +2283,69 @@ async fn a_keyless_postgres_table_without_replica_identity_full_is_named() {
         .await
         .expect("drop slot");
 }
+
+/// A column added on the source inside a large transaction that a MariaDB target holds open
+/// (its parts applied, its end not read yet): an ALTER there would commit the open part
+/// (MariaDB commits before DDL), so the table is suspended with the reason instead; the same
+/// whether the target endpoint is written mariadb:// or mysql://, and the other tables go on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_inside_a_large_transaction_suspends_the_table_on_a_mariadb_target() {
+    let src_url = support::pg_database("tug_pcol_src").await;
+    let my_url = support::mysql_database("tug_pcol_dst").await;
+    // The target as a MariaDB user writes it.
+    let dst_url = my_url.replacen("mysql://", "mariadb://", 1);
+    assert!(dst_url.starts_with("mariadb://"), "{dst_url}");
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE bulk (id int PRIMARY KEY, label varchar(10));
+         CREATE TABLE other (id int PRIMARY KEY);
+         INSERT INTO bulk VALUES (1, 'load');",
+    )
+    .await
+    .expect("source tables");
+    let log = log_file("pcol");
+    let mut child = start_task(&src_url, &dst_url, &log, "pcol", &[]);
+    let dst = open(&my_url).await;
+    loaded(&dst, "pcol", &mut child, &log).await;
+    let rows = 2 * tugboat::cdc::PART_CHANGES + 5_000;
+    src.execute(&format!(
+        "BEGIN;
+         INSERT INTO bulk SELECT g, 'big' FROM generate_series(2, {}) g;
+         ALTER TABLE bulk ADD COLUMN extra int;
+         INSERT INTO bulk VALUES (-1, 'after', 7);
+         COMMIT;
+         INSERT INTO other VALUES (1);",
+        rows + 1
+    ))
+    .await
+    .expect("the large transaction");
+    // The applier went past the large transaction: the next one arrives.
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) FROM other",
+        "SELECT count(*) FROM other",
+        &log,
+    )
+    .await;
+    let (stopped, out) = stop(&mut child, "INT", &log);
+    assert!(!stopped, "a suspended table fails the run: {out}");
+    assert!(
+        out.contains("tables suspended: public.bulk")
+            && out.contains("inside a large transaction")
+            && out.contains("reload the table"),
+        "{out}"
+    );
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_NAME = 'bulk' AND COLUMN_NAME = 'extra'"
+        )
+        .await,
+        "0",
+        "no ALTER ran inside the open transaction"
+    );
+    tugboat::engines::postgres::pgoutput::drop_slot_named(&src, "tugboat_pcol")
+        .await
+        .expect("drop slot");
+}
