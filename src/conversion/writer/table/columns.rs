@@ -18,13 +18,86 @@ pub(super) fn column(cx: &mut Ctx, o: &mut ObjectReport, sh: &Shape, col: &Colum
     integer_identity(cx, o, &mut c);
     sqlite_rowid(cx, o, sh, &mut c, b);
     mysql_auto_increment(cx, o, sh, &mut c, b);
-    let mut line = format!("    {} {}", c.cname, c.ty);
-    collation_and_generated(cx, o, sh, &c, &mut line);
-    null_identity_default(cx, o, sh, &c, &mut line);
-    checks_and_on_update(cx, o, sh, &c, &mut line, b);
-    unsigned_and_comment(cx, &c, &mut line);
-    b.lines.push(line);
+    let mut d = ColumnDef::default();
+    collation_and_generated(cx, o, sh, &c, &mut d);
+    null_and_default(cx, o, sh, &c, &mut d);
+    checks_and_on_update(cx, o, sh, &c, &mut d, b);
+    unsigned_and_comment(cx, &c, &mut d);
+    b.lines.push(d.print(cx.target, &c));
     identity_position(cx, sh, &c, b);
+}
+
+/// A column's clauses in CREATE TABLE as the steps decide them, printed for the target by
+/// [`ColumnDef::print`] in the order every target reads them.
+#[derive(Default)]
+struct ColumnDef {
+    /// The collation keeping case sensitivity as on the source.
+    collate: Option<&'static str>,
+    /// The generation expression, and whether it is stored.
+    generated: Option<(String, bool)>,
+    not_null: bool,
+    default: Option<String>,
+    /// Checks written on the column (an enum's values, UNSIGNED's rule), in order.
+    checks: Vec<String>,
+    /// MySQL's ON UPDATE value.
+    on_update: Option<String>,
+    /// A comment that goes on the column's line (MySQL, SQLite; PostgreSQL's is a statement).
+    comment: Option<String>,
+}
+
+impl ColumnDef {
+    /// The column's line for `target`: name, type, collation, generation, numbering or NOT
+    /// NULL, default, checks, ON UPDATE, comment.
+    fn print(&self, target: Dialect, c: &Col) -> String {
+        let mut line = format!("    {} {}", c.cname, c.ty);
+        if let Some(coll) = self.collate {
+            line.push_str(" COLLATE ");
+            line.push_str(coll);
+        }
+        if let Some((e, stored)) = &self.generated {
+            let how = if *stored { "STORED" } else { "VIRTUAL" };
+            line.push_str(&format!(" GENERATED ALWAYS AS ({e}) {how}"));
+        }
+        let identity = c.identity.as_deref();
+        match identity {
+            // SQLite's INTEGER PRIMARY KEY, written on the column.
+            Some(id) if target == Dialect::Sqlite && id.starts_with("PRIMARY") => {
+                line.push_str(&format!(" {id}"));
+            }
+            _ => {
+                if let Some(id) = identity.filter(|i| !i.is_empty())
+                    && target == Dialect::Postgres
+                {
+                    line.push_str(&format!(" {id}"));
+                }
+                if self.not_null {
+                    line.push_str(" NOT NULL");
+                }
+            }
+        }
+        if target == Dialect::MySql && identity.is_some() {
+            line.push_str(" AUTO_INCREMENT");
+        }
+        if let Some(v) = &self.default {
+            line.push_str(&format!(" DEFAULT {v}"));
+        }
+        for check in &self.checks {
+            line.push_str(&format!(" CHECK ({check})"));
+        }
+        if let Some(v) = &self.on_update {
+            line.push_str(&format!(" ON UPDATE {v}"));
+        }
+        match (&self.comment, target) {
+            (Some(text), Dialect::MySql) => {
+                line.push_str(&format!(" COMMENT {}", literal(target, text)))
+            }
+            (Some(text), Dialect::Sqlite) => {
+                line.push_str(&format!(" /* {} */", text.replace("*/", "* /")))
+            }
+            _ => {}
+        }
+        line
+    }
 }
 
 /// The column's type on the target: its mapping, an enum type created for it, or the type of
@@ -273,32 +346,23 @@ fn collation_and_generated(
     o: &mut ObjectReport,
     sh: &Shape,
     c: &Col,
-    line: &mut String,
+    d: &mut ColumnDef,
 ) {
     let (target, s, t, col) = (cx.target, sh.s, sh.t, c.col);
     // Case sensitivity as on the source, column by column.
-    match (target, column_ci(cx, t, col)) {
-        (Dialect::Sqlite, Some(true)) if cx.src.dialect != Dialect::Sqlite => {
-            line.push_str(" COLLATE NOCASE")
-        }
-        (Dialect::Sqlite, Some(true)) if col.collation.is_some() => {
-            line.push_str(" COLLATE NOCASE")
-        }
-        (Dialect::MySql, Some(ci)) if ci != mysql_collation(cx, t).contains("_ci") => line
-            .push_str(if ci {
-                " COLLATE utf8mb4_general_ci"
-            } else {
-                " COLLATE utf8mb4_bin"
-            }),
-        _ => {}
-    }
+    d.collate = match (target, column_ci(cx, t, col)) {
+        (Dialect::Sqlite, Some(true)) if cx.src.dialect != Dialect::Sqlite => Some("NOCASE"),
+        (Dialect::Sqlite, Some(true)) if col.collation.is_some() => Some("NOCASE"),
+        (Dialect::MySql, Some(ci)) if ci != mysql_collation(cx, t).contains("_ci") => Some(if ci {
+            "utf8mb4_general_ci"
+        } else {
+            "utf8mb4_bin"
+        }),
+        _ => None,
+    };
     if let Some(g) = &col.generated {
         let e = target_expr(cx, t, s, &g.expression);
-        let stored = g.stored || target == Dialect::Postgres;
-        line.push_str(&format!(
-            " GENERATED ALWAYS AS ({e}) {}",
-            if stored { "STORED" } else { "VIRTUAL" }
-        ));
+        d.generated = Some((e, g.stored || target == Dialect::Postgres));
         let fragment = Some(g.expression.clone());
         if !g.stored && target == Dialect::Postgres {
             let a = cx.action(
@@ -329,34 +393,12 @@ fn collation_and_generated(
     }
 }
 
-/// NOT NULL, the numbering clause and the default.
-fn null_identity_default(
-    cx: &mut Ctx,
-    o: &mut ObjectReport,
-    sh: &Shape,
-    c: &Col,
-    line: &mut String,
-) {
+/// NOT NULL (a key column is) and the default (a numbered or generated column has none).
+fn null_and_default(cx: &mut Ctx, o: &mut ObjectReport, sh: &Shape, c: &Col, out: &mut ColumnDef) {
     let (target, col, pk_cols) = (cx.target, c.col, &sh.pk_cols);
     let (identity, ty) = (&c.identity, c.ty.as_str());
     let in_pk = pk_cols.iter().any(|p| p.eq_ignore_ascii_case(&col.name));
-    if target == Dialect::Sqlite
-        && let Some(id) = identity.as_ref().filter(|i| i.starts_with("PRIMARY"))
-    {
-        line.push_str(&format!(" {id}"));
-    } else {
-        if let Some(id) = identity.as_ref().filter(|i| !i.is_empty())
-            && target == Dialect::Postgres
-        {
-            line.push_str(&format!(" {id}"));
-        }
-        if !col.nullable || in_pk {
-            line.push_str(" NOT NULL");
-        }
-    }
-    if target == Dialect::MySql && identity.is_some() {
-        line.push_str(" AUTO_INCREMENT");
-    }
+    out.not_null = !col.nullable || in_pk;
     if col.generated.is_none()
         && identity.is_none()
         && let Some(d) = &col.default
@@ -373,7 +415,7 @@ fn null_identity_default(
                 } else if target == Dialect::Sqlite && v.contains('(') && !v.starts_with('(') {
                     v = format!("({v})");
                 }
-                line.push_str(&format!(" DEFAULT {v}"));
+                out.default = Some(v);
             }
             Def::None => {}
             Def::Dropped(why) => {
@@ -407,7 +449,7 @@ fn checks_and_on_update(
     o: &mut ObjectReport,
     sh: &Shape,
     c: &Col,
-    line: &mut String,
+    d: &mut ColumnDef,
     b: &mut Built,
 ) {
     let (target, s, t, col, qt) = (cx.target, sh.s, sh.t, c.col, &sh.qt);
@@ -420,10 +462,8 @@ fn checks_and_on_update(
         vec![]
     };
     if !values.is_empty() && !native_enum && target != Dialect::MySql && !ty.contains('.') {
-        line.push_str(&format!(
-            " CHECK ({cname} IN ({}))",
-            quoted_values(target, &values)
-        ));
+        d.checks
+            .push(format!("{cname} IN ({})", quoted_values(target, &values)));
     }
     if let Some(u) = &col.on_update {
         let value = match expr::convert_default(u, ty, cx.src.dialect, cx.rules) {
@@ -432,7 +472,7 @@ fn checks_and_on_update(
         };
         let trig_name = format!("{}_{}_on_update", t.name, col.name);
         match target {
-            Dialect::MySql => line.push_str(&format!(" ON UPDATE {}", mysql_default(&value, ty))),
+            Dialect::MySql => d.on_update = Some(mysql_default(&value, ty)),
             Dialect::Sqlite => {
                 b.post.push(format!(
                     "CREATE TRIGGER IF NOT EXISTS {} AFTER UPDATE ON {qt} FOR EACH ROW WHEN NEW.{cname} IS OLD.{cname}\nBEGIN\n    UPDATE {qt} SET {cname} = {value} WHERE rowid = NEW.rowid;\nEND",
@@ -468,7 +508,7 @@ fn checks_and_on_update(
 }
 
 /// The check that keeps UNSIGNED, and the column's comment where it goes on the line.
-fn unsigned_and_comment(cx: &Ctx, c: &Col, line: &mut String) {
+fn unsigned_and_comment(cx: &Ctx, c: &Col, d: &mut ColumnDef) {
     let target = cx.target;
     let (col, ty, cname, identity) = (c.col, c.ty.as_str(), &c.cname, &c.identity);
     // MySQL's UNSIGNED refuses negative numbers; the wider signed type elsewhere would take
@@ -479,15 +519,9 @@ fn unsigned_and_comment(cx: &Ctx, c: &Col, line: &mut String) {
         && identity.is_none()
         && !ty.to_ascii_lowercase().starts_with("bool")
     {
-        line.push_str(&format!(" CHECK ({cname} >= 0)"));
+        d.checks.push(format!("{cname} >= 0"));
     }
-    if let Some(c) = &col.comment {
-        match target {
-            Dialect::MySql => line.push_str(&format!(" COMMENT {}", literal(target, c))),
-            Dialect::Sqlite => line.push_str(&format!(" /* {} */", c.replace("*/", "* /"))),
-            _ => {}
-        }
-    }
+    d.comment = col.comment.clone();
 }
 
 /// PostgreSQL: the identity's sequence placed past the keys loaded.
@@ -504,5 +538,65 @@ fn identity_position(cx: &Ctx, sh: &Shape, c: &Col, b: &mut Built) {
         b.post.push(format!(
             "SELECT setval({seq}, greatest(coalesce(max({cname}), 0) + 1, nextval({seq})), false) FROM {qt}"
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col<'a>(c: &'a Column, identity: Option<&str>) -> Col<'a> {
+        Col {
+            col: c,
+            ty: "integer".into(),
+            cname: "\"n\"".into(),
+            identity: identity.map(str::to_string),
+            native_enum: false,
+        }
+    }
+
+    #[test]
+    fn a_column_prints_its_clauses_in_the_order_each_target_reads_them() {
+        let c = Column::default();
+        let d = ColumnDef {
+            collate: Some("NOCASE"),
+            not_null: true,
+            default: Some("0".into()),
+            checks: vec!["\"n\" >= 0".into()],
+            comment: Some("counts */ things".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            d.print(Dialect::Sqlite, &col(&c, None)),
+            "    \"n\" integer COLLATE NOCASE NOT NULL DEFAULT 0 CHECK (\"n\" >= 0) /* counts * / things */"
+        );
+        // PostgreSQL: the identity clause before NOT NULL; comments are statements of their own.
+        let id = ColumnDef {
+            not_null: true,
+            comment: Some("x".into()),
+            ..Default::default()
+        };
+        let pg = col(&c, Some("GENERATED BY DEFAULT AS IDENTITY"));
+        assert_eq!(
+            id.print(Dialect::Postgres, &pg),
+            "    \"n\" integer GENERATED BY DEFAULT AS IDENTITY NOT NULL"
+        );
+        // MySQL numbers with AUTO_INCREMENT after NOT NULL, ON UPDATE after the default.
+        let my = ColumnDef {
+            not_null: true,
+            on_update: Some("CURRENT_TIMESTAMP".into()),
+            comment: Some("it's".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            my.print(Dialect::MySql, &col(&c, Some(""))),
+            "    \"n\" integer NOT NULL AUTO_INCREMENT ON UPDATE CURRENT_TIMESTAMP COMMENT 'it''s'"
+        );
+        // SQLite's rowid key replaces NOT NULL.
+        let key = col(&c, Some("PRIMARY KEY AUTOINCREMENT"));
+        assert_eq!(
+            id.print(Dialect::Sqlite, &key),
+            "    \"n\" integer PRIMARY KEY AUTOINCREMENT /* x */"
+        );
     }
 }
