@@ -86,6 +86,20 @@ struct Built {
     pk_inline: bool,
 }
 
+/// How a column numbers rows on the target.
+#[derive(Debug, Clone, PartialEq)]
+enum Numbering {
+    /// Numbered, the target's clause not decided yet (MySQL's AUTO_INCREMENT and SQLite's
+    /// rowid are decided by the table's other columns).
+    Undecided,
+    /// PostgreSQL's `GENERATED ALWAYS|BY DEFAULT AS IDENTITY (options)`.
+    Identity { always: bool, options: Vec<String> },
+    /// SQLite's `INTEGER PRIMARY KEY [AUTOINCREMENT]`, written on the column.
+    RowidKey { autoincrement: bool },
+    /// MySQL's `AUTO_INCREMENT`.
+    AutoIncrement,
+}
+
 /// A column as it is being converted.
 struct Col<'a> {
     col: &'a Column,
@@ -93,8 +107,8 @@ struct Col<'a> {
     ty: String,
     /// Its name on the target, quoted.
     cname: String,
-    /// Its numbering clause on the target (empty: numbered without a clause of its own).
-    identity: Option<String>,
+    /// How it numbers rows on the target, if it does.
+    identity: Option<Numbering>,
     /// Its type is an enum type created for it.
     native_enum: bool,
 }
