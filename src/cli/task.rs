@@ -455,19 +455,21 @@ pub(super) async fn run_task(
     let lines = std::sync::Mutex::new(PlainLines::new());
     let status = multi.add(indicatif::ProgressBar::new_spinner());
     status.enable_steady_tick(std::time::Duration::from_millis(120));
-    let bars: Arc<std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>> =
-        Default::default();
-    let style = indicatif::ProgressStyle::with_template(
-        "{prefix:32!} {bar:30} {pos:>10}/{len:<10} rows {per_sec:>12} {elapsed:>4} {msg}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let table_bars = TableBars {
+        multi: multi.clone(),
+        status: status.clone(),
+        bars: Default::default(),
+        style: indicatif::ProgressStyle::with_template(
+            "{prefix:32!} {bar:30} {pos:>10}/{len:<10} rows {per_sec:>12} {elapsed:>4} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    };
     // The run's figures: the same model the app's Monitor reads.
     let progress = Arc::new(std::sync::Mutex::new(
         crate::tasks::progress::RunProgress::new(matches!(mode, Mode::ValidateOnly)),
     ));
     let events = {
-        let (multi, status, bars, style) =
-            (multi.clone(), status.clone(), bars.clone(), style.clone());
+        let status = status.clone();
         let progress = progress.clone();
         Arc::new(move |e: TaskEvent| {
             {
@@ -490,116 +492,11 @@ pub(super) async fn run_task(
                     tracing::debug!(target: "tugboat::cli", "stderr is closed");
                 }
             }
-            let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
-            match e {
-                TaskEvent::Step(_) => {}
-                TaskEvent::Planned(tables) => {
-                    for (t, _, est) in tables {
-                        let b =
-                            multi.add(indicatif::ProgressBar::new(est.unwrap_or(0).max(0) as u64));
-                        b.set_style(style.clone());
-                        b.set_prefix(t.clone());
-                        b.set_message("before load");
-                        bars.insert(t, b);
-                    }
-                }
-                TaskEvent::TableStarted { table } => {
-                    if let Some(b) = bars.get(&table) {
-                        b.reset_elapsed();
-                        b.set_message("full load");
-                    }
-                }
-                TaskEvent::Progress { table, rows, .. } => {
-                    if let Some(b) = bars.get(&table) {
-                        if rows > b.length().unwrap_or(0) {
-                            b.set_length(rows);
-                        }
-                        b.set_position(rows);
-                    }
-                }
-                TaskEvent::TableSkipped { table, rows } => {
-                    if let Some(b) = bars.get(&table) {
-                        b.set_length(rows);
-                        b.set_position(rows);
-                        b.finish_with_message("completed earlier: skipped");
-                    }
-                }
-                TaskEvent::TableDone {
-                    table,
-                    rows,
-                    zero_dates,
-                    lobs_truncated,
-                    nuls_removed,
-                    ..
-                } => {
-                    if let Some(b) = bars.get(&table) {
-                        b.set_length(rows);
-                        b.set_position(rows);
-                        let mut notes = vec![];
-                        if zero_dates > 0 {
-                            notes.push(format!("{zero_dates} zero dates as NULL"));
-                        }
-                        if lobs_truncated > 0 {
-                            notes.push(format!("{lobs_truncated} LOBs cut to the limit"));
-                        }
-                        if nuls_removed > 0 {
-                            notes.push(format!("NULs removed from {nuls_removed} values"));
-                        }
-                        b.finish_with_message(if notes.is_empty() {
-                            "completed".to_string()
-                        } else {
-                            format!("completed ({})", notes.join(", "))
-                        });
-                    }
-                }
-                TaskEvent::TableFailed { table, error } => {
-                    if let Some(b) = bars.get(&table) {
-                        b.abandon_with_message(format!("ERROR {error}"));
-                    }
-                }
-                TaskEvent::Ranges { table, parts, done } => {
-                    if let Some(b) = bars.get(&table) {
-                        b.set_message(format!("full load: {done}/{parts} key ranges done"));
-                    }
-                }
-                TaskEvent::RowsRefused { table, total, .. } => {
-                    if let Some(b) = bars.get(&table) {
-                        b.set_message(format!(
-                            "{total} rows refused: see tugboat_apply_exceptions"
-                        ));
-                    }
-                }
-                TaskEvent::Validated { .. } | TaskEvent::SchemaReady => {}
-                TaskEvent::TableReady { .. } => {}
-                TaskEvent::Cdc(c) => status.set_message(c.line()),
-            }
+            table_bars.on(e);
         })
     };
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                match signal(SignalKind::terminate()) {
-                    Ok(mut term) => {
-                        tokio::select! {
-                            _ = tokio::signal::ctrl_c() => {}
-                            _ = term.recv() => {}
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(target: "tugboat::cli", "SIGTERM cannot be caught ({e}): only Ctrl-C stops the task cleanly");
-                        ctrl_c_or_never().await;
-                    }
-                }
-            }
-            #[cfg(not(unix))]
-            ctrl_c_or_never().await;
-            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-        });
-    }
+    stop_on_signal(cancel.clone());
     let outcome = crate::runner::run(
         &task,
         &source,
@@ -624,87 +521,7 @@ pub(super) async fn run_task(
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );
     } else {
-        println!(
-            "{:<36} {:<16} {:>12} {:>10} {:>12}  validation",
-            "table", "state", "rows", "seconds", "rows/s"
-        );
-        for t in &summary.tables {
-            println!(
-                "{:<36} {:<16} {:>12} {:>10.2} {:>12.0}  {}{}",
-                t.source,
-                t.state.label(),
-                t.rows,
-                t.seconds,
-                if t.seconds > 0.0 && !t.skipped {
-                    t.rows as f64 / t.seconds
-                } else {
-                    0.0
-                },
-                t.validation_state(),
-                match (&t.error, t.validation) {
-                    (Some(e), _) => format!(" ({e})"),
-                    (None, _) if t.lobs_truncated > 0 => format!(
-                        " ({} LOB values cut to the {} KiB limit)",
-                        t.lobs_truncated,
-                        task_lob_kb.unwrap_or(0)
-                    ),
-                    (None, _) if t.nuls_removed > 0 =>
-                        format!(" (NUL characters removed from {} values)", t.nuls_removed),
-                    (None, Some((s, g))) if t.exceptions > 0 => format!(
-                        " (source {s}, target {g}; {} rows refused: see tugboat_apply_exceptions)",
-                        t.exceptions
-                    ),
-                    (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
-                        " (source {s}, target {g}, {} rows differ: see tugboat_validation_failures)",
-                        t.mismatched()
-                    ),
-                    _ => String::new(),
-                }
-            );
-        }
-        for l in &summary.left_out {
-            println!("LEFT OUT {}: {}", l.object, l.reason);
-        }
-        for f in &summary.schema_failures {
-            println!(
-                "{} {}: {}\n    {}",
-                if f.deferred { "DEFERRED" } else { "FAILED" },
-                f.object,
-                f.error,
-                f.statement.lines().next().unwrap_or_default()
-            );
-        }
-        let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
-        let schema_failed = summary
-            .schema_failures
-            .iter()
-            .filter(|f| !f.deferred)
-            .count();
-        let moved = summary.moved_rows();
-        println!(
-            "{} tables, {rows} rows in {:.1} s{}; {} failed{}{}",
-            summary.tables.len(),
-            summary.seconds,
-            // The rate of what this run moved: rows finished by an earlier run are not in it.
-            if moved == rows {
-                format!(", {:.0} rows/s", summary.average_rate())
-            } else {
-                format!(
-                    " ({moved} moved by this run, {:.0} rows/s; the others loaded earlier)",
-                    summary.average_rate()
-                )
-            },
-            summary.failed(),
-            if schema_failed > 0 {
-                format!("; {schema_failed} keys, indexes or triggers not created")
-            } else {
-                String::new()
-            },
-            summary
-                .peak_memory
-                .map(|m| format!("; peak memory {} MiB", m >> 20))
-                .unwrap_or_default()
-        );
+        print_summary(&summary, task_lob_kb);
     }
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(bad(
@@ -712,28 +529,246 @@ pub(super) async fn run_task(
             "stopped by the user; run the same command again to resume".into(),
         ));
     }
-    if summary.problems() > 0 {
-        let schema: Vec<&str> = summary
-            .schema_failures
-            .iter()
-            .filter(|f| !f.deferred)
-            .map(|f| f.object.as_str())
-            .collect();
-        let mut message = format!("{} tables failed or do not match", summary.failed());
-        if !schema.is_empty() {
-            message.push_str(&format!(
-                "; not created on the target: {} (fix them and run again: finished tables are skipped)",
-                schema.join(", ")
-            ));
-        }
-        return Err(Error::Query {
+    match unfinished(&summary) {
+        Some(message) => Err(Error::Query {
             endpoint: te.label(),
             context: "migrating".into(),
             message,
             cause: crate::error::Cause::Statement,
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// What a load left undone: tables that failed or do not match, objects not created on the
+/// target; None when nothing.
+fn unfinished(summary: &crate::tasks::Summary) -> Option<String> {
+    if summary.problems() == 0 {
+        return None;
+    }
+    let schema: Vec<&str> = summary
+        .schema_failures
+        .iter()
+        .filter(|f| !f.deferred)
+        .map(|f| f.object.as_str())
+        .collect();
+    let mut message = format!("{} tables failed or do not match", summary.failed());
+    if !schema.is_empty() {
+        message.push_str(&format!(
+            "; not created on the target: {} (fix them and run again: finished tables are skipped)",
+            schema.join(", ")
+        ));
+    }
+    Some(message)
+}
+
+/// Each table's progress bar, driven by the task's events.
+struct TableBars {
+    multi: indicatif::MultiProgress,
+    status: indicatif::ProgressBar,
+    bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+    style: indicatif::ProgressStyle,
+}
+
+impl TableBars {
+    /// Moves the bars as event `e` says.
+    fn on(&self, e: crate::tasks::TaskEvent) {
+        use crate::tasks::TaskEvent;
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        let (multi, style) = (&self.multi, &self.style);
+        match e {
+            TaskEvent::Step(_) => {}
+            TaskEvent::Planned(tables) => {
+                for (t, _, est) in tables {
+                    let b = multi.add(indicatif::ProgressBar::new(est.unwrap_or(0).max(0) as u64));
+                    b.set_style(style.clone());
+                    b.set_prefix(t.clone());
+                    b.set_message("before load");
+                    bars.insert(t, b);
+                }
+            }
+            TaskEvent::TableStarted { table } => {
+                if let Some(b) = bars.get(&table) {
+                    b.reset_elapsed();
+                    b.set_message("full load");
+                }
+            }
+            TaskEvent::Progress { table, rows, .. } => {
+                if let Some(b) = bars.get(&table) {
+                    if rows > b.length().unwrap_or(0) {
+                        b.set_length(rows);
+                    }
+                    b.set_position(rows);
+                }
+            }
+            TaskEvent::TableSkipped { table, rows } => {
+                if let Some(b) = bars.get(&table) {
+                    b.set_length(rows);
+                    b.set_position(rows);
+                    b.finish_with_message("completed earlier: skipped");
+                }
+            }
+            TaskEvent::TableDone {
+                table,
+                rows,
+                zero_dates,
+                lobs_truncated,
+                nuls_removed,
+                ..
+            } => {
+                if let Some(b) = bars.get(&table) {
+                    b.set_length(rows);
+                    b.set_position(rows);
+                    let mut notes = vec![];
+                    if zero_dates > 0 {
+                        notes.push(format!("{zero_dates} zero dates as NULL"));
+                    }
+                    if lobs_truncated > 0 {
+                        notes.push(format!("{lobs_truncated} LOBs cut to the limit"));
+                    }
+                    if nuls_removed > 0 {
+                        notes.push(format!("NULs removed from {nuls_removed} values"));
+                    }
+                    b.finish_with_message(if notes.is_empty() {
+                        "completed".to_string()
+                    } else {
+                        format!("completed ({})", notes.join(", "))
+                    });
+                }
+            }
+            TaskEvent::TableFailed { table, error } => {
+                if let Some(b) = bars.get(&table) {
+                    b.abandon_with_message(format!("ERROR {error}"));
+                }
+            }
+            TaskEvent::Ranges { table, parts, done } => {
+                if let Some(b) = bars.get(&table) {
+                    b.set_message(format!("full load: {done}/{parts} key ranges done"));
+                }
+            }
+            TaskEvent::RowsRefused { table, total, .. } => {
+                if let Some(b) = bars.get(&table) {
+                    b.set_message(format!(
+                        "{total} rows refused: see tugboat_apply_exceptions"
+                    ));
+                }
+            }
+            TaskEvent::Validated { .. } | TaskEvent::SchemaReady => {}
+            TaskEvent::TableReady { .. } => {}
+            TaskEvent::Cdc(c) => self.status.set_message(c.line()),
+        }
+    }
+}
+
+/// Sets `cancel` on Ctrl-C or SIGTERM: the task stops cleanly at its checkpoint.
+fn stop_on_signal(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(target: "tugboat::cli", "SIGTERM cannot be caught ({e}): only Ctrl-C stops the task cleanly");
+                    ctrl_c_or_never().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        ctrl_c_or_never().await;
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+/// The load's summary as a table: each table's state, rows, time, rate and validation, what
+/// was left out or failed, and the totals.
+fn print_summary(summary: &crate::tasks::Summary, task_lob_kb: Option<u64>) {
+    println!(
+        "{:<36} {:<16} {:>12} {:>10} {:>12}  validation",
+        "table", "state", "rows", "seconds", "rows/s"
+    );
+    for t in &summary.tables {
+        println!(
+            "{:<36} {:<16} {:>12} {:>10.2} {:>12.0}  {}{}",
+            t.source,
+            t.state.label(),
+            t.rows,
+            t.seconds,
+            if t.seconds > 0.0 && !t.skipped {
+                t.rows as f64 / t.seconds
+            } else {
+                0.0
+            },
+            t.validation_state(),
+            match (&t.error, t.validation) {
+                (Some(e), _) => format!(" ({e})"),
+                (None, _) if t.lobs_truncated > 0 => format!(
+                    " ({} LOB values cut to the {} KiB limit)",
+                    t.lobs_truncated,
+                    task_lob_kb.unwrap_or(0)
+                ),
+                (None, _) if t.nuls_removed > 0 =>
+                    format!(" (NUL characters removed from {} values)", t.nuls_removed),
+                (None, Some((s, g))) if t.exceptions > 0 => format!(
+                    " (source {s}, target {g}; {} rows refused: see tugboat_apply_exceptions)",
+                    t.exceptions
+                ),
+                (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
+                    " (source {s}, target {g}, {} rows differ: see tugboat_validation_failures)",
+                    t.mismatched()
+                ),
+                _ => String::new(),
+            }
+        );
+    }
+    for l in &summary.left_out {
+        println!("LEFT OUT {}: {}", l.object, l.reason);
+    }
+    for f in &summary.schema_failures {
+        println!(
+            "{} {}: {}\n    {}",
+            if f.deferred { "DEFERRED" } else { "FAILED" },
+            f.object,
+            f.error,
+            f.statement.lines().next().unwrap_or_default()
+        );
+    }
+    let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
+    let schema_failed = summary
+        .schema_failures
+        .iter()
+        .filter(|f| !f.deferred)
+        .count();
+    let moved = summary.moved_rows();
+    println!(
+        "{} tables, {rows} rows in {:.1} s{}; {} failed{}{}",
+        summary.tables.len(),
+        summary.seconds,
+        // The rate of what this run moved: rows finished by an earlier run are not in it.
+        if moved == rows {
+            format!(", {:.0} rows/s", summary.average_rate())
+        } else {
+            format!(
+                " ({moved} moved by this run, {:.0} rows/s; the others loaded earlier)",
+                summary.average_rate()
+            )
+        },
+        summary.failed(),
+        if schema_failed > 0 {
+            format!("; {schema_failed} keys, indexes or triggers not created")
+        } else {
+            String::new()
+        },
+        summary
+            .peak_memory
+            .map(|m| format!("; peak memory {} MiB", m >> 20))
+            .unwrap_or_default()
+    );
 }
 
 /// Returns on Ctrl-C. Where the handler cannot be installed it never returns (the task runs
