@@ -260,10 +260,11 @@ async fn load_data(
     // SQLite has its foreign keys from the start (inline) and checks them at COMMIT when
     // deferred: all the data in one transaction lets rows come in any order, as scripts that
     // disable constraints around their load expect. If that fails, batches name the culprits.
-    if conn.endpoint.engine == crate::endpoints::Engine::Sqlite && !data.is_empty() {
+    let defer_keys = crate::engines::of(conn.endpoint.engine).defer_keys();
+    if let Some(defer) = defer_keys.filter(|_| !data.is_empty()) {
         progress(*done, total);
         let all: Vec<&str> = data.iter().map(|d| d.sql.as_str()).collect();
-        let sql = format!("PRAGMA defer_foreign_keys = ON;\n{}", all.join(";\n"));
+        let sql = format!("{defer};\n{}", all.join(";\n"));
         if conn.execute_in_transaction(&sql).await.is_ok() {
             for d in data {
                 out.push(Applied {
@@ -282,11 +283,7 @@ async fn load_data(
         let batch: Vec<&str> = chunk.iter().map(|d| d.sql.as_str()).collect();
         // SQLite checks foreign keys (which it only has inline) at COMMIT, so rows may come
         // in any order within a batch.
-        let defer = if conn.endpoint.engine == crate::endpoints::Engine::Sqlite {
-            "PRAGMA defer_foreign_keys = ON;\n"
-        } else {
-            ""
-        };
+        let defer = defer_keys.map(|d| format!("{d};\n")).unwrap_or_default();
         let sql = format!("{defer}{}", batch.join(";\n"));
         let ok = conn.execute_in_transaction(&sql).await.is_ok();
         for d in chunk {

@@ -102,6 +102,13 @@ pub trait Write {
         conn: &Connection,
     ) -> Result<(Session, Option<String>), DbFailure>;
 
+    /// The statement that makes the foreign keys of the tables it creates inline checked at
+    /// COMMIT instead of row by row, in a transaction (SQLite), where the engine cannot create
+    /// them after the data.
+    fn defer_keys(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The statement that starts a transaction.
     fn begin(&self) -> &'static str {
         "BEGIN"

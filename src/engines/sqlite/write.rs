@@ -36,6 +36,10 @@ impl Write for Sqlite {
         apply_session_with(conn, SESSION.setup).await
     }
 
+    fn defer_keys(&self) -> Option<&'static str> {
+        Some("PRAGMA defer_foreign_keys = ON")
+    }
+
     fn truncate_sql(&self, table: &str) -> String {
         // SQLite has no TRUNCATE.
         format!("DELETE FROM {table}")
