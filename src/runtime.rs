@@ -232,41 +232,16 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             reload,
             validate_only,
         } => {
-            let name = task.name.clone();
-            let span = tracing::info_span!("task", task = %name);
-            let r = async {
-                let s = Connection::open(&source, source_password).await?;
-                let t = Connection::open(&target, target_password).await?;
-                let events = {
-                    let name = name.clone();
-                    let report = report.clone();
-                    Arc::new(move |e: crate::tasks::TaskEvent| report(&name, EventKind::Task(e)))
-                };
-                let mode = if validate_only {
-                    crate::runner::Mode::ValidateOnly
-                } else {
-                    crate::runner::Mode::of(&task)
-                };
-                let started = std::time::Instant::now();
-                let r = crate::runner::run(&task, &s, &t, mode, &reload, events, cancel)
-                    .await
-                    .map(|o| o.into_summary(&task, started.elapsed().as_secs_f64()));
-                s.close().await;
-                t.close().await;
-                r
-            }
-            .instrument(span.clone())
+            run_task(
+                task,
+                (source, source_password),
+                (target, target_password),
+                cancel,
+                reload,
+                validate_only,
+                report,
+            )
             .await
-            .map(Box::new)
-            .map_err(|e| e.to_string());
-            let _in_task = span.enter();
-            match &r {
-                Ok(s) => {
-                    tracing::info!(target: "tugboat::tasks", "task {name}: {} tables in {:.1} s, {} failed, {} schema statements failed", s.tables.len(), s.seconds, s.failed(), s.schema_failures.iter().filter(|f| !f.deferred).count())
-                }
-                Err(e) => tracing::error!(target: "tugboat::tasks", "task {name}: {e}"),
-            }
-            (name, EventKind::TaskFinished(r))
         }
         Command::Premigration {
             task,
@@ -274,57 +249,12 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             source_password,
             target,
             target_password,
-        } => {
-            let name = task.name.clone();
-            let r = async {
-                let s = Connection::open(&source, source_password).await?;
-                let t = Connection::open(&target, target_password).await?;
-                let r = crate::runner::premigration::run(&task, &s, &t).await;
-                s.close().await;
-                t.close().await;
-                r
-            }
-            .await
-            .map_err(|e| e.to_string());
-            match &r {
-                Ok(checks) => {
-                    let bad = checks
-                        .iter()
-                        .filter(|c| c.status != crate::cdc::checks::Status::Passed)
-                        .count();
-                    tracing::info!(target: "tugboat::tasks", "task {name}: {} premigration checks, {bad} not passed", checks.len())
-                }
-                Err(e) => {
-                    tracing::warn!(target: "tugboat::tasks", "task {name}: premigration checks: {e}")
-                }
-            }
-            (name, EventKind::Checked(r))
-        }
+        } => premigration(task, (source, source_password), (target, target_password)).await,
         Command::Slots {
             endpoint,
             password,
             drop,
-        } => {
-            let r = async {
-                let c = Connection::open(&endpoint, password).await?;
-                let r = async {
-                    if let Some(slot) = &drop {
-                        crate::engines::postgres::pgoutput::drop_slot_named(&c, slot).await?;
-                        tracing::info!(target: "tugboat::cdc", "{}: dropped replication slot {slot} and its publication", endpoint.label());
-                    }
-                    crate::engines::postgres::pgoutput::slots(&c).await
-                }
-                .await;
-                c.close().await;
-                r
-            }
-            .await
-            .map_err(|e| e.to_string());
-            if let Err(e) = &r {
-                tracing::warn!(target: "tugboat::cdc", "{e}");
-            }
-            (endpoint.key(), EventKind::Slots(r))
-        }
+        } => slots(endpoint, password, drop).await,
         Command::TestConnection { endpoint, password } => {
             let r = test_connection(&endpoint, password)
                 .await
@@ -341,138 +271,27 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             endpoint,
             password,
             options,
-        } => {
-            let name = endpoint.key();
-            let progress = Arc::new(move |p: &crate::engines::discover::Progress| {
-                report(&name, EventKind::DiscoveryProgress(p.clone()))
-            });
-            let r = async {
-                let conn = Connection::open(&endpoint, password).await?;
-                let c = discover_with_progress(&conn, &options, progress).await;
-                conn.close().await;
-                c
-            }
-            .await
-            .map(Box::new)
-            .map_err(|e| e.to_string());
-            if let Err(e) = &r {
-                tracing::warn!(target: "tugboat::discovery", "{e}");
-            }
-            (endpoint.key(), EventKind::Discovered(r))
-        }
+        } => discover(endpoint, password, options, report).await,
         Command::CountRows {
             endpoint,
             password,
             schema,
             table,
-        } => {
-            let r = async {
-                let conn = Connection::open(&endpoint, password).await?;
-                let n = exact_row_count(&conn, &schema, &table).await;
-                conn.close().await;
-                n
-            }
-            .await
-            .map_err(|e| e.to_string());
-            if let Ok(n) = &r {
-                tracing::info!(target: "tugboat::discovery", "{}: {schema}.{table} has {n} rows", endpoint.label());
-            }
-            (
-                endpoint.key(),
-                EventKind::RowsCounted {
-                    schema,
-                    table,
-                    result: r,
-                },
-            )
-        }
+        } => count_rows(endpoint, password, schema, table).await,
         Command::Assess {
             source,
             target,
             rules_dir,
             edits,
             verify_on,
-        } => {
-            let (name, shown) = match &source {
-                AssessSource::Endpoint { endpoint, .. } => (endpoint.key(), endpoint.name.clone()),
-                AssessSource::Script { path, .. } => {
-                    (path.display().to_string(), path.display().to_string())
-                }
-            };
-            let r = async {
-                let src = match source {
-                    AssessSource::Script { path, dialect } => {
-                        crate::conversion::load_script(&path, dialect)?
-                    }
-                    AssessSource::Endpoint { endpoint, password } => {
-                        crate::conversion::load_endpoint(&endpoint, password).await?
-                    }
-                };
-                let mut report = crate::conversion::assess(&src, target, rules_dir.as_deref())?;
-                report.apply_edits(&edits);
-                let on = match verify_on {
-                    Some((mut endpoint, password)) => {
-                        endpoint.role = crate::endpoints::Role::Target;
-                        Some(Connection::open(&endpoint, password).await?)
-                    }
-                    None => None,
-                };
-                let rules =
-                    crate::conversion::RuleSet::load(src.dialect, target, rules_dir.as_deref())?;
-                let verified =
-                    crate::conversion::verify::verify(&src, &rules, &mut report, on.as_ref()).await;
-                if let Some(c) = &on {
-                    c.close().await;
-                }
-                verified?;
-                Ok::<_, crate::error::Error>(report)
-            }
-            .await
-            .map(Box::new)
-            .map_err(|e| e.to_string());
-            match &r {
-                Ok(rep) => {
-                    tracing::info!(target: "tugboat::conversion", "assessed {shown}: {} objects, {:.1} h estimated; {}", rep.objects.len(), rep.total_effort_minutes / 60.0, crate::assessment::export::verification_line(rep))
-                }
-                Err(e) => tracing::warn!(target: "tugboat::conversion", "{e}"),
-            }
-            (name, EventKind::Assessed(r))
-        }
+        } => assess(source, target, rules_dir, edits, verify_on).await,
         Command::ApplySchema {
             report: assessment,
             endpoint,
             password,
             with_data,
             recreate,
-        } => {
-            let name = endpoint.name.clone();
-            let r = async {
-                let mut ep = endpoint.clone();
-                ep.role = crate::endpoints::Role::Target;
-                let conn = Connection::open(&ep, password).await?;
-                let mut last = std::time::Instant::now();
-                let results = crate::conversion::apply::apply_with(
-                    &assessment,
-                    &conn,
-                    None,
-                    with_data,
-                    recreate,
-                    |done, total| {
-                        // At most ten progress events a second.
-                        if last.elapsed() > std::time::Duration::from_millis(100) || done == total {
-                            last = std::time::Instant::now();
-                            report(&name, EventKind::ApplyProgress { done, total });
-                        }
-                    },
-                )
-                .await;
-                conn.close().await;
-                Ok::<_, crate::error::Error>(results)
-            }
-            .await
-            .map_err(|e| e.to_string());
-            (name, EventKind::SchemaApplied(r))
-        }
+        } => apply_schema(assessment, endpoint, password, with_data, recreate, report).await,
         Command::PrepareDemo { path } => {
             let r = crate::demo::ensure_demo_database(&path)
                 .await
@@ -483,4 +302,255 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             (String::new(), EventKind::DemoReady(r))
         }
     }
+}
+
+/// Runs a task (or only validates it), its events reported as they come.
+async fn run_task(
+    task: Box<crate::tasks::Task>,
+    (source, source_password): (Endpoint, Option<Password>),
+    (target, target_password): (Endpoint, Option<Password>),
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    reload: Vec<String>,
+    validate_only: bool,
+    report: Report,
+) -> (String, EventKind) {
+    let name = task.name.clone();
+    let span = tracing::info_span!("task", task = %name);
+    let r = async {
+        let s = Connection::open(&source, source_password).await?;
+        let t = Connection::open(&target, target_password).await?;
+        let events = {
+            let name = name.clone();
+            let report = report.clone();
+            Arc::new(move |e: crate::tasks::TaskEvent| report(&name, EventKind::Task(e)))
+        };
+        let mode = if validate_only {
+            crate::runner::Mode::ValidateOnly
+        } else {
+            crate::runner::Mode::of(&task)
+        };
+        let started = std::time::Instant::now();
+        let r = crate::runner::run(&task, &s, &t, mode, &reload, events, cancel)
+            .await
+            .map(|o| o.into_summary(&task, started.elapsed().as_secs_f64()));
+        s.close().await;
+        t.close().await;
+        r
+    }
+    .instrument(span.clone())
+    .await
+    .map(Box::new)
+    .map_err(|e| e.to_string());
+    let _in_task = span.enter();
+    match &r {
+        Ok(s) => {
+            tracing::info!(target: "tugboat::tasks", "task {name}: {} tables in {:.1} s, {} failed, {} schema statements failed", s.tables.len(), s.seconds, s.failed(), s.schema_failures.iter().filter(|f| !f.deferred).count())
+        }
+        Err(e) => tracing::error!(target: "tugboat::tasks", "task {name}: {e}"),
+    }
+    (name, EventKind::TaskFinished(r))
+}
+
+/// A task's premigration checks.
+async fn premigration(
+    task: Box<crate::tasks::Task>,
+    (source, source_password): (Endpoint, Option<Password>),
+    (target, target_password): (Endpoint, Option<Password>),
+) -> (String, EventKind) {
+    let name = task.name.clone();
+    let r = async {
+        let s = Connection::open(&source, source_password).await?;
+        let t = Connection::open(&target, target_password).await?;
+        let r = crate::runner::premigration::run(&task, &s, &t).await;
+        s.close().await;
+        t.close().await;
+        r
+    }
+    .await
+    .map_err(|e| e.to_string());
+    match &r {
+        Ok(checks) => {
+            let bad = checks
+                .iter()
+                .filter(|c| c.status != crate::cdc::checks::Status::Passed)
+                .count();
+            tracing::info!(target: "tugboat::tasks", "task {name}: {} premigration checks, {bad} not passed", checks.len())
+        }
+        Err(e) => {
+            tracing::warn!(target: "tugboat::tasks", "task {name}: premigration checks: {e}")
+        }
+    }
+    (name, EventKind::Checked(r))
+}
+
+/// A PostgreSQL source's replication slots (one dropped first when asked).
+async fn slots(
+    endpoint: Endpoint,
+    password: Option<Password>,
+    drop: Option<String>,
+) -> (String, EventKind) {
+    let r = async {
+            let c = Connection::open(&endpoint, password).await?;
+            let r = async {
+                if let Some(slot) = &drop {
+                    crate::engines::postgres::pgoutput::drop_slot_named(&c, slot).await?;
+                    tracing::info!(target: "tugboat::cdc", "{}: dropped replication slot {slot} and its publication", endpoint.label());
+                }
+                crate::engines::postgres::pgoutput::slots(&c).await
+            }
+            .await;
+            c.close().await;
+            r
+        }
+        .await
+        .map_err(|e| e.to_string());
+    if let Err(e) = &r {
+        tracing::warn!(target: "tugboat::cdc", "{e}");
+    }
+    (endpoint.key(), EventKind::Slots(r))
+}
+
+/// Reads an endpoint's catalog, reporting its progress.
+async fn discover(
+    endpoint: Endpoint,
+    password: Option<Password>,
+    options: DiscoverOptions,
+    report: Report,
+) -> (String, EventKind) {
+    let name = endpoint.key();
+    let progress = Arc::new(move |p: &crate::engines::discover::Progress| {
+        report(&name, EventKind::DiscoveryProgress(p.clone()))
+    });
+    let r = async {
+        let conn = Connection::open(&endpoint, password).await?;
+        let c = discover_with_progress(&conn, &options, progress).await;
+        conn.close().await;
+        c
+    }
+    .await
+    .map(Box::new)
+    .map_err(|e| e.to_string());
+    if let Err(e) = &r {
+        tracing::warn!(target: "tugboat::discovery", "{e}");
+    }
+    (endpoint.key(), EventKind::Discovered(r))
+}
+
+/// Counts one table's rows exactly.
+async fn count_rows(
+    endpoint: Endpoint,
+    password: Option<Password>,
+    schema: String,
+    table: String,
+) -> (String, EventKind) {
+    let r = async {
+        let conn = Connection::open(&endpoint, password).await?;
+        let n = exact_row_count(&conn, &schema, &table).await;
+        conn.close().await;
+        n
+    }
+    .await
+    .map_err(|e| e.to_string());
+    if let Ok(n) = &r {
+        tracing::info!(target: "tugboat::discovery", "{}: {schema}.{table} has {n} rows", endpoint.label());
+    }
+    (
+        endpoint.key(),
+        EventKind::RowsCounted {
+            schema,
+            table,
+            result: r,
+        },
+    )
+}
+
+/// Assesses a script or a live source for a target, with the project's edits, verified on a target when asked.
+async fn assess(
+    source: AssessSource,
+    target: crate::ddl::Dialect,
+    rules_dir: Option<std::path::PathBuf>,
+    edits: Vec<crate::project::ObjectEdit>,
+    verify_on: Option<(Endpoint, Option<Password>)>,
+) -> (String, EventKind) {
+    let (name, shown) = match &source {
+        AssessSource::Endpoint { endpoint, .. } => (endpoint.key(), endpoint.name.clone()),
+        AssessSource::Script { path, .. } => {
+            (path.display().to_string(), path.display().to_string())
+        }
+    };
+    let r = async {
+        let src = match source {
+            AssessSource::Script { path, dialect } => {
+                crate::conversion::load_script(&path, dialect)?
+            }
+            AssessSource::Endpoint { endpoint, password } => {
+                crate::conversion::load_endpoint(&endpoint, password).await?
+            }
+        };
+        let mut report = crate::conversion::assess(&src, target, rules_dir.as_deref())?;
+        report.apply_edits(&edits);
+        let on = match verify_on {
+            Some((mut endpoint, password)) => {
+                endpoint.role = crate::endpoints::Role::Target;
+                Some(Connection::open(&endpoint, password).await?)
+            }
+            None => None,
+        };
+        let rules = crate::conversion::RuleSet::load(src.dialect, target, rules_dir.as_deref())?;
+        let verified =
+            crate::conversion::verify::verify(&src, &rules, &mut report, on.as_ref()).await;
+        if let Some(c) = &on {
+            c.close().await;
+        }
+        verified?;
+        Ok::<_, crate::error::Error>(report)
+    }
+    .await
+    .map(Box::new)
+    .map_err(|e| e.to_string());
+    match &r {
+        Ok(rep) => {
+            tracing::info!(target: "tugboat::conversion", "assessed {shown}: {} objects, {:.1} h estimated; {}", rep.objects.len(), rep.total_effort_minutes / 60.0, crate::assessment::export::verification_line(rep))
+        }
+        Err(e) => tracing::warn!(target: "tugboat::conversion", "{e}"),
+    }
+    (name, EventKind::Assessed(r))
+}
+
+/// Applies a converted schema on the target, reporting its progress.
+async fn apply_schema(
+    assessment: Box<crate::assessment::Report>,
+    endpoint: Endpoint,
+    password: Option<Password>,
+    with_data: bool,
+    recreate: bool,
+    report: Report,
+) -> (String, EventKind) {
+    let name = endpoint.name.clone();
+    let r = async {
+        let mut ep = endpoint.clone();
+        ep.role = crate::endpoints::Role::Target;
+        let conn = Connection::open(&ep, password).await?;
+        let mut last = std::time::Instant::now();
+        let results = crate::conversion::apply::apply_with(
+            &assessment,
+            &conn,
+            None,
+            with_data,
+            recreate,
+            |done, total| {
+                // At most ten progress events a second.
+                if last.elapsed() > std::time::Duration::from_millis(100) || done == total {
+                    last = std::time::Instant::now();
+                    report(&name, EventKind::ApplyProgress { done, total });
+                }
+            },
+        )
+        .await;
+        conn.close().await;
+        Ok::<_, crate::error::Error>(results)
+    }
+    .await
+    .map_err(|e| e.to_string());
+    (name, EventKind::SchemaApplied(r))
 }
