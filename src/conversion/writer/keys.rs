@@ -67,190 +67,225 @@ pub(super) fn referenced_columns(cx: &Ctx, f: &ForeignKey) -> Vec<String> {
 }
 
 pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
-    let qt = cx.names.qualified(&s.name, &t.name);
-    let target_schema = cx.names.schema(&s.name);
-    let target = cx.target;
-    let cols = |cx: &Ctx, v: &[String]| {
-        v.iter()
-            .map(|c| cx.names.ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let on = On {
+        qt: cx.names.qualified(&s.name, &t.name),
+        target_schema: cx.names.schema(&s.name),
     };
     // SQLite: unique constraints, checks and foreign keys are in the CREATE TABLE.
-    if target != Dialect::Sqlite {
-        for (i, u) in t.unique_constraints.iter().enumerate() {
-            let wanted = u
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}_{}_key", t.name, u.columns.join("_")));
-            let name = if target == Dialect::MySql {
-                cx.names.name(&wanted)
-            } else {
-                cx.names.unique_relation(&target_schema, &t.name, &wanted)
-            };
-            let mut o = cx.report(
-                ObjectKind::Constraint,
-                &s.name,
-                u.name
-                    .as_deref()
-                    .unwrap_or(&format!("{} unique #{}", t.name, i + 1)),
-                Some(&t.name),
-            );
-            o.source_line = cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line);
+    if cx.target != Dialect::Sqlite {
+        unique_constraints(cx, s, t, &on);
+        check_constraints(cx, s, t, &on);
+        foreign_keys(cx, s, t, &on);
+    }
+    indexes(cx, s, t, &on);
+}
+
+/// What a table's constraints and indexes are written against.
+struct On {
+    /// The table, quoted and qualified on the target.
+    qt: String,
+    /// Its schema's name on the target.
+    target_schema: String,
+}
+
+/// Columns `v` quoted for the target, comma-separated.
+fn cols(cx: &Ctx, v: &[String]) -> String {
+    v.iter()
+        .map(|c| cx.names.ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Unique constraints, added after the data.
+fn unique_constraints(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
+    let (qt, target_schema, target) = (&on.qt, &on.target_schema, cx.target);
+    for (i, u) in t.unique_constraints.iter().enumerate() {
+        let wanted = u
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}_{}_key", t.name, u.columns.join("_")));
+        let name = if target == Dialect::MySql {
+            cx.names.name(&wanted)
+        } else {
+            cx.names.unique_relation(target_schema, &t.name, &wanted)
+        };
+        let mut o = cx.report(
+            ObjectKind::Constraint,
+            &s.name,
+            u.name
+                .as_deref()
+                .unwrap_or(&format!("{} unique #{}", t.name, i + 1)),
+            Some(&t.name),
+        );
+        o.source_line = cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line);
+        o.target.push(TargetStatement {
+            phase: Phase::PostData,
+            sql: format!(
+                "ALTER TABLE {qt} ADD CONSTRAINT {} UNIQUE ({})",
+                cx.names.quote(&name),
+                cols(cx, &u.columns)
+            ),
+        });
+        if let Some(sql) = pg_ci_unique(cx, s, t, &u.columns, &name) {
             o.target.push(TargetStatement {
                 phase: Phase::PostData,
-                sql: format!(
-                    "ALTER TABLE {qt} ADD CONSTRAINT {} UNIQUE ({})",
-                    cx.names.quote(&name),
-                    cols(cx, &u.columns)
-                ),
+                sql,
             });
-            if let Some(sql) = pg_ci_unique(cx, s, t, &u.columns, &name) {
-                o.target.push(TargetStatement {
-                    phase: Phase::PostData,
-                    sql,
-                });
-            }
-            cx.push(o);
         }
-        for (i, c) in t.check_constraints.iter().enumerate() {
-            let label = c
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{} check #{}", t.name, i + 1));
-            let mut o = cx.report(ObjectKind::Constraint, &s.name, &label, Some(&t.name));
-            o.source_line = cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line);
-            let e = target_expr(cx, t, s, &c.expression);
-            let e = if e.trim_start().starts_with('(') {
-                e
-            } else {
-                format!("({e})")
-            };
-            // Unnamed constraints get PostgreSQL's style of name, so a re-run finds them.
-            let name = c
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}_check{}", t.name, i + 1));
-            // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
-            // name used twice on one table gets the table's name in front).
-            let name = if target == Dialect::MySql {
-                let ns = format!("{target_schema}\u{0}constraints");
-                cx.names.unique_relation(&ns, &t.name, &name)
-            } else {
-                let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
-                cx.names.unique_relation(&ns, &t.name, &name)
-            };
-            let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
-            o.target.push(TargetStatement {
-                phase: Phase::PostData,
-                sql: format!("ALTER TABLE {qt} ADD {name}CHECK {e}"),
-            });
-            cx.push(o);
-        }
-        for (i, f) in t.foreign_keys.iter().enumerate() {
-            let label = f
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{} foreign key #{}", t.name, i + 1));
-            let mut o = cx.report(ObjectKind::Constraint, &s.name, &label, Some(&t.name));
-            o.source_line = o
-                .source_line
-                .or_else(|| cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line));
-            let ref_schema = f
-                .referenced_schema
-                .clone()
-                .unwrap_or_else(|| s.name.clone());
-            let ref_cols = referenced_columns(cx, f);
-            let name = f
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{}_{}_fkey", t.name, f.columns.join("_")));
-            // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
-            // name used twice on one table gets the table's name in front).
-            let name = if target == Dialect::MySql {
-                let ns = format!("{target_schema}\u{0}constraints");
-                cx.names.unique_relation(&ns, &t.name, &name)
-            } else {
-                let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
-                cx.names.unique_relation(&ns, &t.name, &name)
-            };
-            let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
-            let mut actions = [f.on_update, f.on_delete];
-            let not_null = f.columns.iter().any(|c| {
-                t.columns
-                    .iter()
-                    .any(|x| x.name.eq_ignore_ascii_case(c) && !x.nullable)
-            });
-            // Actions InnoDB refuses become NO ACTION, each said.
-            let refused = [
-                (
-                    ReferentialAction::SetNull,
-                    not_null,
-                    Code::TB1418,
-                    "SET NULL on a NOT NULL column (PostgreSQL accepts it and fails when it fires; MySQL refuses it)",
-                    "Make the column nullable if rows should outlive their parent",
-                ),
-                (
-                    ReferentialAction::SetDefault,
-                    true,
-                    Code::TB1414,
-                    "InnoDB has no SET DEFAULT",
-                    "Set the default in a trigger if the application relies on it",
-                ),
-            ];
-            for (from, applies, code, why, fix) in refused {
-                if target != Dialect::MySql || !applies {
-                    continue;
-                }
-                for a in actions.iter_mut().filter(|a| **a == from) {
-                    *a = ReferentialAction::NoAction;
-                    let item = cx.action(
-                        &o,
-                        code,
-                        Category::Simple,
-                        format!("Foreign key {label}: {why}; NO ACTION used"),
-                        fix,
-                        None,
-                    );
-                    o.action_items.push(item);
-                }
-            }
-            if ref_cols.is_empty() {
-                // `REFERENCES t` with no columns names t's primary key: unknown here.
-                let a = cx.action(
-                    &o,
-                    Code::TB1420,
-                    Category::Medium,
-                    format!(
-                        "Foreign key {label} references table {} without naming its columns, and the source defines no such table with a primary key: the key is not created",
-                        f.referenced_table
-                    ),
-                    "Name the referenced columns, or convert the script that defines the table with this one",
-                    None,
-                );
-                o.action_items.push(a);
-                cx.push(o);
+        cx.push(o);
+    }
+}
+
+/// Check constraints, added after the data.
+fn check_constraints(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
+    let (qt, target_schema, target) = (&on.qt, &on.target_schema, cx.target);
+    for (i, c) in t.check_constraints.iter().enumerate() {
+        let label = c
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{} check #{}", t.name, i + 1));
+        let mut o = cx.report(ObjectKind::Constraint, &s.name, &label, Some(&t.name));
+        o.source_line = cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line);
+        let e = target_expr(cx, t, s, &c.expression);
+        let e = if e.trim_start().starts_with('(') {
+            e
+        } else {
+            format!("({e})")
+        };
+        // Unnamed constraints get PostgreSQL's style of name, so a re-run finds them.
+        let name = c
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}_check{}", t.name, i + 1));
+        // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
+        // name used twice on one table gets the table's name in front).
+        let name = if target == Dialect::MySql {
+            let ns = format!("{target_schema}\u{0}constraints");
+            cx.names.unique_relation(&ns, &t.name, &name)
+        } else {
+            let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
+            cx.names.unique_relation(&ns, &t.name, &name)
+        };
+        let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
+        o.target.push(TargetStatement {
+            phase: Phase::PostData,
+            sql: format!("ALTER TABLE {qt} ADD {name}CHECK {e}"),
+        });
+        cx.push(o);
+    }
+}
+
+/// Foreign keys, added after the data, with their actions.
+fn foreign_keys(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
+    let (qt, target_schema, target) = (&on.qt, &on.target_schema, cx.target);
+    for (i, f) in t.foreign_keys.iter().enumerate() {
+        let label = f
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{} foreign key #{}", t.name, i + 1));
+        let mut o = cx.report(ObjectKind::Constraint, &s.name, &label, Some(&t.name));
+        o.source_line = o
+            .source_line
+            .or_else(|| cx.src.origin(ObjectKind::Table, &t.name).map(|x| x.line));
+        let ref_schema = f
+            .referenced_schema
+            .clone()
+            .unwrap_or_else(|| s.name.clone());
+        let ref_cols = referenced_columns(cx, f);
+        let name = f
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}_{}_fkey", t.name, f.columns.join("_")));
+        // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
+        // name used twice on one table gets the table's name in front).
+        let name = if target == Dialect::MySql {
+            let ns = format!("{target_schema}\u{0}constraints");
+            cx.names.unique_relation(&ns, &t.name, &name)
+        } else {
+            let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
+            cx.names.unique_relation(&ns, &t.name, &name)
+        };
+        let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
+        let mut actions = [f.on_update, f.on_delete];
+        let not_null = f.columns.iter().any(|c| {
+            t.columns
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(c) && !x.nullable)
+        });
+        // Actions InnoDB refuses become NO ACTION, each said.
+        let refused = [
+            (
+                ReferentialAction::SetNull,
+                not_null,
+                Code::TB1418,
+                "SET NULL on a NOT NULL column (PostgreSQL accepts it and fails when it fires; MySQL refuses it)",
+                "Make the column nullable if rows should outlive their parent",
+            ),
+            (
+                ReferentialAction::SetDefault,
+                true,
+                Code::TB1414,
+                "InnoDB has no SET DEFAULT",
+                "Set the default in a trigger if the application relies on it",
+            ),
+        ];
+        for (from, applies, code, why, fix) in refused {
+            if target != Dialect::MySql || !applies {
                 continue;
             }
-            o.target.push(TargetStatement {
-                phase: Phase::PostData,
-                sql: format!(
-                    "ALTER TABLE {qt} ADD {name}FOREIGN KEY ({}) REFERENCES {} ({}) ON UPDATE {} ON DELETE {}",
-                    cols(cx, &f.columns),
-                    cx.names.qualified(&ref_schema, &f.referenced_table),
-                    cols(cx, &ref_cols),
-                    actions[0].sql(),
-                    actions[1].sql()
-                ),
-            });
-            cx.push(o);
+            for a in actions.iter_mut().filter(|a| **a == from) {
+                *a = ReferentialAction::NoAction;
+                let item = cx.action(
+                    &o,
+                    code,
+                    Category::Simple,
+                    format!("Foreign key {label}: {why}; NO ACTION used"),
+                    fix,
+                    None,
+                );
+                o.action_items.push(item);
+            }
         }
+        if ref_cols.is_empty() {
+            // `REFERENCES t` with no columns names t's primary key: unknown here.
+            let a = cx.action(
+                &o,
+                Code::TB1420,
+                Category::Medium,
+                format!(
+                    "Foreign key {label} references table {} without naming its columns, and the source defines no such table with a primary key: the key is not created",
+                    f.referenced_table
+                ),
+                "Name the referenced columns, or convert the script that defines the table with this one",
+                None,
+            );
+            o.action_items.push(a);
+            cx.push(o);
+            continue;
+        }
+        o.target.push(TargetStatement {
+            phase: Phase::PostData,
+            sql: format!(
+                "ALTER TABLE {qt} ADD {name}FOREIGN KEY ({}) REFERENCES {} ({}) ON UPDATE {} ON DELETE {}",
+                cols(cx, &f.columns),
+                cx.names.qualified(&ref_schema, &f.referenced_table),
+                cols(cx, &ref_cols),
+                actions[0].sql(),
+                actions[1].sql()
+            ),
+        });
+        cx.push(o);
     }
+}
+
+/// Indexes that are not a constraint's.
+fn indexes(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
+    let (qt, target_schema, target) = (&on.qt, &on.target_schema, cx.target);
     for ix in &t.indexes {
         let name = if target == Dialect::MySql {
             cx.names.name(&ix.name)
         } else {
-            cx.names.unique_relation(&target_schema, &t.name, &ix.name)
+            cx.names.unique_relation(target_schema, &t.name, &ix.name)
         };
         let mut o = cx.report(ObjectKind::Index, &s.name, &ix.name, Some(&t.name));
         if o.source_line.is_none() {
@@ -325,7 +360,7 @@ pub(super) fn constraints_and_indexes(cx: &mut Ctx, s: &Schema, t: &Table) {
             parts.push(text);
         }
         if target == Dialect::MySql {
-            if let Some(sql) = mysql_index(cx, &mut o, ix, &qt, &name, parts, has_expression) {
+            if let Some(sql) = mysql_index(cx, &mut o, ix, qt, &name, parts, has_expression) {
                 o.target.push(TargetStatement {
                     phase: Phase::PostData,
                     sql,
