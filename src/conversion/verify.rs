@@ -73,12 +73,7 @@ fn server_message(e: &sqlx::Error) -> String {
 
 /// The engine a target dialect is verified on.
 fn engine_matches(target: Dialect, engine: Engine) -> bool {
-    match target {
-        Dialect::Postgres => engine == Engine::Postgres,
-        Dialect::MySql => engine.is_mysql_family(),
-        Dialect::Sqlite => engine == Engine::Sqlite,
-        _ => false,
-    }
+    Dialect::of_engine(engine) == target
 }
 
 /// Verifies `report` (converted from `source` with `rules`): on `on` when given, else (SQLite
