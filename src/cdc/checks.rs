@@ -2,9 +2,9 @@
 //! warning or failed, with how to fix it. A failed check stops the task before anything is
 //! written.
 
-use crate::endpoints::{Connection, Engine};
+use crate::endpoints::Connection;
+use crate::engines::checks::check;
 pub use crate::engines::checks::{Check, Status, new_check};
-use crate::engines::checks::{check, value};
 use crate::tasks::Prepared;
 
 /// The checks of `source` for replicating `tables`.
@@ -86,19 +86,11 @@ pub async fn target_triggers(target: &Connection, tables: &[Prepared]) -> Vec<Ch
         return vec![];
     };
     // A task's tables without a schema are in the connected database (MySQL).
-    let current = match engine {
-        Engine::MySql | Engine::MariaDb => value(target, "SELECT DATABASE()").await,
-        _ => None,
-    }
-    .unwrap_or_default();
+    let current = backend.current_schema(target).await.unwrap_or_default();
     let mut out = vec![];
     for p in tables {
         let table = crate::tasks::sink::target_table_name(engine, &p.plan);
-        let schema = match engine {
-            Engine::Sqlite => "main".to_string(),
-            _ if p.plan.target_schema.is_empty() => current.clone(),
-            _ => p.plan.target_schema.clone(),
-        };
+        let schema = backend.schema_here(&p.plan.target_schema, &current);
         let names: Vec<&str> = triggers
             .iter()
             .filter(|(s, t, _)| s.eq_ignore_ascii_case(&schema) && t.eq_ignore_ascii_case(&table))

@@ -91,6 +91,22 @@ pub trait Backend: Probes + Reload + write::Write + Send + Sync {
         false
     }
 
+    /// The schema unqualified names are in on this connection, where the engine has one to
+    /// ask (MySQL's current database).
+    async fn current_schema(&self, _conn: &Connection) -> Option<String> {
+        None
+    }
+
+    /// The schema a target table planned in `planned` is in here, as its catalog names it
+    /// (`current`: [`Self::current_schema`], for tables planned without one).
+    fn schema_here(&self, planned: &str, current: &str) -> String {
+        if planned.is_empty() {
+            current.to_string()
+        } else {
+            planned.to_string()
+        }
+    }
+
     /// Whether a DDL statement commits the transaction it runs in (MySQL, MariaDB).
     fn ddl_commits(&self) -> bool {
         false

@@ -47,6 +47,10 @@ impl Backend for MySql {
         true
     }
 
+    async fn current_schema(&self, conn: &Connection) -> Option<String> {
+        super::checks::value(conn, "SELECT DATABASE()").await
+    }
+
     fn checksum(&self) -> Option<&'static dyn super::checksum::Checksum> {
         Some(&MySql)
     }

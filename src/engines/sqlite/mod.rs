@@ -37,6 +37,11 @@ impl Backend for Sqlite {
         false
     }
 
+    fn schema_here(&self, _planned: &str, _current: &str) -> String {
+        // One database per file, always `main` (other schemas' tables carry a prefix).
+        "main".to_string()
+    }
+
     fn source_table_sql(&self, _schema: &str, table: &str) -> String {
         // One database per file: no schema to qualify with.
         self.table_sql("", table)
