@@ -136,9 +136,22 @@ fn unique_constraints(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
     }
 }
 
+/// `CONSTRAINT name ` for a check or foreign key of `t`, the name made unique where the target
+/// wants it: MySQL 8 names checks and foreign keys per schema, PostgreSQL per table (a name
+/// used twice on one table gets the table's name in front).
+fn constraint_clause(cx: &mut Ctx, on: &On, t: &Table, name: &str) -> String {
+    let ns = if cx.target == Dialect::MySql {
+        format!("{}\u{0}constraints", on.target_schema)
+    } else {
+        format!("{}\u{0}{}\u{0}constraints", on.target_schema, t.name)
+    };
+    let name = cx.names.unique_relation(&ns, &t.name, name);
+    format!("CONSTRAINT {} ", cx.names.quote(&name))
+}
+
 /// Check constraints, added after the data.
 fn check_constraints(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
-    let (qt, target_schema, target) = (&on.qt, &on.target_schema, cx.target);
+    let qt = &on.qt;
     for (i, c) in t.check_constraints.iter().enumerate() {
         let label = c
             .name
@@ -157,16 +170,7 @@ fn check_constraints(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
             .name
             .clone()
             .unwrap_or_else(|| format!("{}_check{}", t.name, i + 1));
-        // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
-        // name used twice on one table gets the table's name in front).
-        let name = if target == Dialect::MySql {
-            let ns = format!("{target_schema}\u{0}constraints");
-            cx.names.unique_relation(&ns, &t.name, &name)
-        } else {
-            let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
-            cx.names.unique_relation(&ns, &t.name, &name)
-        };
-        let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
+        let name = constraint_clause(cx, on, t, &name);
         o.target.push(TargetStatement {
             phase: Phase::PostData,
             sql: format!("ALTER TABLE {qt} ADD {name}CHECK {e}"),
@@ -177,7 +181,7 @@ fn check_constraints(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
 
 /// Foreign keys, added after the data, with their actions.
 fn foreign_keys(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
-    let (qt, target_schema, target) = (&on.qt, &on.target_schema, cx.target);
+    let (qt, target) = (&on.qt, cx.target);
     for (i, f) in t.foreign_keys.iter().enumerate() {
         let label = f
             .name
@@ -196,16 +200,7 @@ fn foreign_keys(cx: &mut Ctx, s: &Schema, t: &Table, on: &On) {
             .name
             .clone()
             .unwrap_or_else(|| format!("{}_{}_fkey", t.name, f.columns.join("_")));
-        // MySQL 8 names checks and foreign keys per schema; PostgreSQL per table (a
-        // name used twice on one table gets the table's name in front).
-        let name = if target == Dialect::MySql {
-            let ns = format!("{target_schema}\u{0}constraints");
-            cx.names.unique_relation(&ns, &t.name, &name)
-        } else {
-            let ns = format!("{target_schema}\u{0}{}\u{0}constraints", t.name);
-            cx.names.unique_relation(&ns, &t.name, &name)
-        };
-        let name = format!("CONSTRAINT {} ", cx.names.quote(&name));
+        let name = constraint_clause(cx, on, t, &name);
         let mut actions = [f.on_update, f.on_delete];
         let not_null = f.columns.iter().any(|c| {
             t.columns
