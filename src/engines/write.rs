@@ -241,7 +241,7 @@ impl TableWriter for Inserts {
     async fn write(&mut self, rows: &Rows) -> Result<u64, DbFailure> {
         let statements = insert_statements(self.how.engine, &self.head, rows, &self.kinds);
         if self.how.run == BatchRun::Script {
-            let mut sql = String::from("BEGIN;\n");
+            let mut sql = format!("{};\n", super::of(self.how.engine).begin());
             for s in statements {
                 sql.push_str(&s);
                 sql.push_str(";\n");
@@ -256,7 +256,8 @@ impl TableWriter for Inserts {
         }
         let several = statements.len() > 1;
         if several {
-            self.session.execute("START TRANSACTION").await?;
+            let begin = super::of(self.how.engine).begin();
+            self.session.execute(begin).await?;
         }
         let mut bytes = 0;
         for sql in statements {
