@@ -288,6 +288,13 @@ impl MappingsEditor {
             let n = i + 1;
             let open = self.open_filters == Some(i);
             ui.horizontal(|ui| {
+                // The name fields share what the action, filters and row buttons leave, so the
+                // row fits a 1024-pixel window.
+                let spare = (ui.available_width() - 370.0).max(0.0);
+                let (schema_w, table_w) = (
+                    (spare * 0.4).clamp(70.0, 130.0),
+                    (spare * 0.6).clamp(90.0, 180.0),
+                );
                 egui::ComboBox::from_id_salt(("selection_action", i))
                     .width(90.0)
                     .selected_text(match r.action {
@@ -312,7 +319,7 @@ impl MappingsEditor {
                 changed |= field(
                     ui,
                     &mut r.schema,
-                    130.0,
+                    schema_w,
                     &format!("Selection rule {n} schema"),
                     "schema",
                 );
@@ -320,7 +327,7 @@ impl MappingsEditor {
                 changed |= field(
                     ui,
                     &mut r.table,
-                    180.0,
+                    table_w,
                     &format!("Selection rule {n} table"),
                     "table",
                 );
