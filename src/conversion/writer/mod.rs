@@ -22,6 +22,7 @@ use crate::model::*;
 
 mod code;
 mod collation;
+mod indexes;
 mod keys;
 mod routines;
 mod table;
@@ -30,6 +31,7 @@ mod types;
 
 use code::*;
 use collation::*;
+use indexes::*;
 use keys::*;
 use routines::*;
 use table::*;
