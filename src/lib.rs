@@ -31,6 +31,7 @@ pub mod assessment;
 pub mod cdc;
 pub mod cli;
 pub mod conversion;
+pub mod cutover;
 pub mod ddl;
 pub mod demo;
 pub mod engines;

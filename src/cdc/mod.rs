@@ -22,6 +22,7 @@
 pub mod apply;
 pub mod cached;
 pub mod checks;
+pub mod control;
 pub mod run;
 pub mod transform;
 

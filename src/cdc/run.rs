@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::apply::{self, Applier, Checkpoint};
 use super::cached::{self, Cached, Load};
 use super::checks::{self, Status};
+use super::control;
 use super::{Captured, Position, StartAt, StopAt, TableMeta, TaskType, Txn};
 use super::{CdcStats, ReplicationPhase, TableCounts};
 use crate::endpoints::Connection;

@@ -22,10 +22,12 @@ mod commands;
 pub use args::*;
 use commands::*;
 mod convert;
+mod switch;
 mod task;
 
 use crate::runner::Mode;
 use convert::*;
+use switch::*;
 pub use task::MigrateArgs;
 use task::*;
 mod projects;
@@ -203,6 +205,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Switch a replicating task's application to its target: readiness checked, writes
+    /// stopped (--writes-stopped, or --read-only), every change up to that moment applied,
+    /// checksums equal, counters (sequences, AUTO_INCREMENT) set past the rows, then the reverse
+    /// task (target → source, from that exact position) placed in the project and run. Each
+    /// step is logged with its duration; interrupted, the same command goes on.
+    Cutover(SwitchArgs),
+    /// Switch back after a cut-over: the same steps in the other direction (the reverse task
+    /// caught up, checksums equal, counters set on the old database, which is writable again),
+    /// then the forward task placed from that position and run.
+    Fallback(SwitchArgs),
     /// Create, show or edit project files.
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -407,6 +419,8 @@ async fn execute(command: Command) -> Result<()> {
             task,
             json,
         } => check(project, task, json).await,
+        Command::Cutover(a) => switch_cmd(a, Way::Cutover).await,
+        Command::Fallback(a) => switch_cmd(a, Way::Fallback).await,
         Command::ApplySchema {
             conv,
             target_url,

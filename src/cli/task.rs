@@ -661,7 +661,7 @@ impl TableBars {
 }
 
 /// Sets `cancel` on Ctrl-C or SIGTERM: the task stops cleanly at its checkpoint.
-fn stop_on_signal(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+pub(super) fn stop_on_signal(cancel: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {

@@ -168,6 +168,11 @@ impl Connection {
                 if !endpoint.database.is_empty() {
                     o = o.database(&endpoint.database);
                 }
+                // A database a cut-over made read-only for the application still takes what
+                // Tugboat writes to it as a target (the changes replicated back).
+                if endpoint.role == Role::Target {
+                    o = o.options([("default_transaction_read_only", "off")]);
+                }
                 if let Some(p) = &password {
                     o = o.password(p.expose());
                 }

@@ -46,6 +46,30 @@ impl Session {
         Ok(out)
     }
 
+    /// The integer one query returns (its first row's first column), or None for no row or
+    /// NULL.
+    pub async fn fetch_i64(&mut self, sql: String) -> Result<Option<i64>, sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        Ok(match self {
+            Session::Postgres(c) => {
+                sqlx::query_scalar::<_, Option<i64>>(sql)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+            Session::MySql(c) => {
+                sqlx::query_scalar::<_, Option<i64>>(sql)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+            Session::Sqlite(c) => {
+                sqlx::query_scalar::<_, Option<i64>>(sql)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+        }
+        .flatten())
+    }
+
     /// Runs one statement (or a script) written in the program, not built from values.
     pub async fn execute(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
         match self {

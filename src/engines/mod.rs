@@ -22,6 +22,7 @@ pub mod rows;
 pub mod setaside;
 pub mod spatial;
 pub mod sqlite;
+pub mod switch;
 pub mod values;
 pub mod write;
 
@@ -39,7 +40,7 @@ use discover::DiscoverOptions;
 /// checks ask of it ([`Probes`], in its `checks.rs`) and what a reload does to a table
 /// ([`Reload`], in its `setaside.rs`).
 #[async_trait]
-pub trait Backend: Probes + Reload + write::Write + Send + Sync {
+pub trait Backend: Probes + Reload + write::Write + switch::Switch + Send + Sync {
     /// Reads the connected database's catalog (schemas, tables, views, routines, ...) into the
     /// neutral model, unsorted and without exact counts (see [`discover::discover`]).
     async fn catalog(

@@ -79,6 +79,12 @@ pub async fn run(
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Outcome> {
+    // One run of a task at a time, wherever it runs: its lock on the target is held until the
+    // run ends (a comparison writes nothing and takes none).
+    let _lock = match mode {
+        Mode::ValidateOnly => None,
+        _ => Some(lock(task, target).await?),
+    };
     if !reload.is_empty() && mode != Mode::ValidateOnly {
         crate::tasks::reload(&task.name, target, reload).await?;
     }
@@ -93,4 +99,18 @@ pub async fn run(
             crate::cdc::run_cdc(task, task_type, source, target, events, cancel, start).await?,
         )),
     })
+}
+
+/// Takes `task`'s lock on `target`, or says the task is running elsewhere.
+pub async fn lock(task: &Task, target: &Connection) -> Result<crate::engines::switch::TaskLock> {
+    crate::engines::of(target.endpoint.engine)
+        .task_lock(target, &task.name)
+        .await?
+        .ok_or_else(|| crate::error::Error::Invalid {
+            what: format!("task {}", task.name),
+            reason: format!(
+                "it is running already: another session holds its lock on {} (stop that run first)",
+                target.endpoint.label()
+            ),
+        })
 }

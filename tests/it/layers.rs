@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u8)] = &[
     // The one runner, project files.
     ("runner", 7),
     ("project", 7),
+    ("cutover", 7),
     // The background runtime and the demo.
     ("runtime", 8),
     ("demo", 8),

@@ -10,6 +10,7 @@ mod connect;
 mod conversion;
 mod conversion_targets;
 mod corpora;
+mod cutover;
 mod differential;
 mod discovery_mysql;
 mod discovery_pg;

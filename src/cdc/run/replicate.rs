@@ -50,6 +50,12 @@ pub(super) async fn replicate(
         }),
         Ok(true) => Ok(Ended::ReadAgain),
         Ok(false) => {
+            // At an ordered stop: said on the target, where the one who ordered it waits.
+            if r.order.is_some() && r.stop_reason.is_some() {
+                control::reached(s.target, &s.task.name, &r.cp.position)
+                    .await
+                    .map_err(Failure::retry)?;
+            }
             let stop_reason = r.stop_reason.unwrap_or_else(|| "stopped".into());
             // A MariaDB source: the checkpoint's GTID too, for a replica or another task to
             // start at.
@@ -88,6 +94,9 @@ struct Replication<'a, 'b> {
     stop_at: Option<StopAt>,
     /// Set once the task reaches its stop (`stop_at`); the loop then ends like a stop.
     stop_reason: Option<String>,
+    /// A stop ordered on the target (a cut-over's), once read: it is the task's stop.
+    order: Option<control::StopOrder>,
+    last_order_poll: Instant,
     /// The end of the last transaction (or DDL) read: everything before it is applied, cached
     /// or left to the full load.
     read_end: Position,
@@ -169,8 +178,19 @@ async fn open<'a, 'b>(
             .in_current_span(),
         )
     };
+    // A stop ordered on the target (a cut-over's) is the task's stop.
+    let order = control::stop_order(target, &task.name)
+        .await
+        .map_err(Failure::retry)?;
+    if let Some(o) = &order {
+        step(format!("ordered to stop at {} ({})", o.at, o.reason));
+    }
     // No stop while the full load runs (the checkpoint stays at its start).
-    let stop_at = s.stop_at.clone().filter(|_| cache.is_none());
+    let stop_at = match &order {
+        Some(o) => Some(StopAt::Position(o.at.clone())),
+        None => s.stop_at.clone(),
+    }
+    .filter(|_| cache.is_none());
     let stop_reason = stop_at
         .as_ref()
         .filter(|st| st.reached_by(&cp.position))
@@ -188,6 +208,8 @@ async fn open<'a, 'b>(
         reader,
         stop_at,
         stop_reason,
+        order,
+        last_order_poll: Instant::now(),
         pending: vec![],
         pending_changes: 0,
         read_window: 0,
@@ -282,6 +304,7 @@ impl Replication<'_, '_> {
         if flush && !self.pending.is_empty() {
             self.apply_pending(stats).await?;
         }
+        self.poll_order(stop).await;
         self.probe_stop(stop).await;
         // Read before checking the channel is empty.
         let read_through = self.rx.read_through();
@@ -440,6 +463,33 @@ impl Replication<'_, '_> {
         {
             self.stop_reason
                 .get_or_insert(format!("reached its stop ({st})"));
+        }
+    }
+
+    /// About once a second: a stop ordered on the target since (a cut-over's) becomes the
+    /// task's stop.
+    async fn poll_order(&mut self, stop: bool) {
+        if stop
+            || self.order.is_some()
+            || self.cache.is_some()
+            || self.last_order_poll.elapsed() < Duration::from_secs(1)
+        {
+            return;
+        }
+        self.last_order_poll = Instant::now();
+        match control::stop_order(self.s.target, &self.s.task.name).await {
+            Ok(Some(o)) => {
+                (self.s.events)(TaskEvent::Step(format!(
+                    "ordered to stop at {} ({})",
+                    o.at, o.reason
+                )));
+                self.stop_at = Some(StopAt::Position(o.at.clone()));
+                self.order = Some(o);
+                self.quiet_since = None;
+                self.note_stop_reached();
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(target: "tugboat::cdc", "reading the task's orders: {e}"),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod discover;
 mod evaluate;
 pub mod gtid;
 mod setaside;
+mod switch;
 mod write;
 
 use std::collections::HashMap;

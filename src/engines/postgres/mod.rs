@@ -8,6 +8,7 @@ pub mod discover;
 mod evaluate;
 pub mod pgoutput;
 mod setaside;
+mod switch;
 mod write;
 
 use std::collections::HashMap;
@@ -122,11 +123,15 @@ impl ChangeLog for Postgres {
     }
 
     async fn forget(&self, conn: &Connection, task: &str) -> Result<Option<String>> {
+        let existed = pgoutput::still_there(conn, task).await?.is_none();
+        // (A publication left without its slot goes too.)
         pgoutput::drop_slot(conn, task).await?;
-        Ok(Some(format!(
-            "replication slot and publication {}",
-            pgoutput::slot_name(task)
-        )))
+        Ok(existed.then(|| {
+            format!(
+                "replication slot and publication {}",
+                pgoutput::slot_name(task)
+            )
+        }))
     }
 
     async fn capture(

@@ -3,6 +3,7 @@
 mod checks;
 pub mod discover;
 mod setaside;
+mod switch;
 mod write;
 
 use async_trait::async_trait;

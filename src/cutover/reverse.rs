@@ -1,0 +1,108 @@
+//! The reverse task of a cut-over: the new database's changes replicated back to the old one,
+//! table by table the way the forward task moved them, every name pinned back to the old
+//! database's spelling (a rename, a case folding or a prefix undone), columns the forward task
+//! added left out.
+
+use crate::error::{Error, Result};
+use crate::tasks::mappings::{
+    Selection, SelectionAction, TableMappings, TablePlan, Target, TransformAction, Transformation,
+};
+use crate::tasks::replication::TaskType;
+use crate::tasks::{Prepare, Task};
+
+/// The name a task's reverse task gets.
+pub fn name_of(forward: &str) -> String {
+    format!("{forward}-reverse")
+}
+
+/// The reverse of `forward`, whose tables are `plans`: a cdc task from its target to its
+/// source into the tables there (nothing created, nothing emptied).
+pub fn of(forward: &Task, plans: &[TablePlan]) -> Result<Task> {
+    let refuse = |reason: String| Error::Invalid {
+        what: format!("the reverse of task {}", forward.name),
+        reason,
+    };
+    let mut selection = vec![];
+    let mut transformations = vec![];
+    let mut schemas: Vec<(String, String)> = vec![];
+    for p in plans {
+        if plans.iter().any(|q| {
+            (q.target_schema.as_str(), q.target_table.as_str())
+                == (p.target_schema.as_str(), p.target_table.as_str())
+                && (q.source_schema != p.source_schema || q.source_table != p.source_table)
+        }) {
+            return Err(refuse(format!(
+                "{}.{} takes the rows of several source tables (a consolidation): its changes cannot be told apart on the way back",
+                p.target_schema, p.target_table
+            )));
+        }
+        match schemas.iter().find(|(t, _)| *t == p.target_schema) {
+            Some((_, s)) if *s != p.source_schema => {
+                return Err(refuse(format!(
+                    "schema {} holds tables of schemas {s} and {}: one schema cannot be renamed back to two",
+                    p.target_schema, p.source_schema
+                )));
+            }
+            Some(_) => {}
+            None => {
+                schemas.push((p.target_schema.clone(), p.source_schema.clone()));
+                transformations.push(rule(
+                    Target::Schema,
+                    p,
+                    "%",
+                    TransformAction::Rename(p.source_schema.clone()),
+                ));
+            }
+        }
+        selection.push(Selection {
+            action: SelectionAction::Explicit,
+            schema: p.target_schema.clone(),
+            table: p.target_table.clone(),
+            filters: vec![],
+        });
+        transformations.push(rule(
+            Target::Table,
+            p,
+            "%",
+            TransformAction::Rename(p.source_table.clone()),
+        ));
+        for c in &p.columns {
+            let action = match &c.expression {
+                // Computed on the way in: the old table has no such column.
+                Some(_) => TransformAction::RemoveColumn,
+                None => TransformAction::Rename(c.source.clone()),
+            };
+            transformations.push(rule(Target::Column, p, &c.target, action));
+        }
+    }
+    let mut settings = forward.settings.clone();
+    settings.create_schema = false;
+    settings.prepare = Prepare::DoNothing;
+    Ok(Task {
+        id: String::new(),
+        name: name_of(&forward.name),
+        source: forward.target.clone(),
+        target: forward.source.clone(),
+        mappings: TableMappings {
+            selection,
+            transformations,
+        },
+        settings,
+        task_type: TaskType::Cdc,
+        stop_at: None,
+    })
+}
+
+fn rule(target: Target, p: &TablePlan, column: &str, action: TransformAction) -> Transformation {
+    Transformation {
+        target,
+        schema: p.target_schema.clone(),
+        table: if target == Target::Schema {
+            "%".into()
+        } else {
+            p.target_table.clone()
+        },
+        column: column.into(),
+        action,
+    }
+}
