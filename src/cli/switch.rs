@@ -73,16 +73,7 @@ pub(super) async fn switch_cmd(a: SwitchArgs, way: Way) -> Result<()> {
     let x = find_task(&project, &a.project, &x_name)?;
     let y = match way {
         Way::Fallback => find_task(&project, &a.project, &y_name)?,
-        Way::Cutover => {
-            let none: Arc<dyn Fn(crate::tasks::TaskEvent) + Send + Sync> = Arc::new(|_| {});
-            let tables = crate::tasks::prepared(&x, &s, &d, &none).await?;
-            let plans: Vec<_> = tables.into_iter().map(|p| p.plan).collect();
-            let mut y = cutover::reverse::of(&x, &plans)?;
-            if let Some(old) = project.tasks.iter().find(|t| t.name == y.name) {
-                y.id = old.id.clone();
-            }
-            y
-        }
+        Way::Cutover => reverse_of(&project, &x, &s, &d).await?,
     };
     let writes = writes(&a, &s)?;
     if way == Way::Cutover && !a.dry_run && !a.no_reverse {
@@ -127,24 +118,45 @@ pub(super) async fn switch_cmd(a: SwitchArgs, way: Way) -> Result<()> {
         });
     }
     print_journal(&done.steps);
+    then_run(a, &y.name, &s, &d).await
+}
+
+/// The reverse of task `x` (its tables as they are on both sides now), keeping the id of a
+/// reverse task an earlier cut-over left in the project.
+async fn reverse_of(
+    project: &Project,
+    x: &crate::tasks::Task,
+    s: &Connection,
+    d: &Connection,
+) -> Result<crate::tasks::Task> {
+    let none: Arc<dyn Fn(crate::tasks::TaskEvent) + Send + Sync> = Arc::new(|_| {});
+    let tables = crate::tasks::prepared(x, s, d, &none).await?;
+    let plans: Vec<_> = tables.into_iter().map(|p| p.plan).collect();
+    let mut y = cutover::reverse::of(x, &plans)?;
+    if let Some(old) = project.tasks.iter().find(|t| t.name == y.name) {
+        y.id = old.id.clone();
+    }
+    Ok(y)
+}
+
+/// After the switch: the task replicating the other way run here, unless asked not to.
+async fn then_run(a: SwitchArgs, y: &str, s: &Connection, d: &Connection) -> Result<()> {
     println!("The application may now write to {}.", d.endpoint.label());
     if a.no_reverse || a.no_run {
         if !a.no_reverse {
             println!(
-                "Run the task replicating back with: tugboat run {} --task {}",
-                a.project.display(),
-                y.name
+                "Run the task replicating back with: tugboat run {} --task {y}",
+                a.project.display()
             );
         }
         return Ok(());
     }
     println!(
-        "Running task {} ({} → {}) until stopped (Ctrl-C) or a switch back.",
-        y.name,
+        "Running task {y} ({} → {}) until stopped (Ctrl-C) or a switch back.",
         d.endpoint.label(),
         s.endpoint.label()
     );
-    run_cmd(a.project, y.name.clone(), vec![], false, None).await
+    run_cmd(a.project, y.to_string(), vec![], false, None).await
 }
 
 fn find_task(p: &Project, path: &std::path::Path, name: &str) -> Result<crate::tasks::Task> {

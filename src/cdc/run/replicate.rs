@@ -178,19 +178,7 @@ async fn open<'a, 'b>(
             .in_current_span(),
         )
     };
-    // A stop ordered on the target (a cut-over's) is the task's stop.
-    let order = control::stop_order(target, &task.name)
-        .await
-        .map_err(Failure::retry)?;
-    if let Some(o) = &order {
-        step(format!("ordered to stop at {} ({})", o.at, o.reason));
-    }
-    // No stop while the full load runs (the checkpoint stays at its start).
-    let stop_at = match &order {
-        Some(o) => Some(StopAt::Position(o.at.clone())),
-        None => s.stop_at.clone(),
-    }
-    .filter(|_| cache.is_none());
+    let (order, stop_at) = stop_of(s, cache.is_some()).await?;
     let stop_reason = stop_at
         .as_ref()
         .filter(|st| st.reached_by(&cp.position))
@@ -220,6 +208,29 @@ async fn open<'a, 'b>(
         quiet_since: None,
         last_probe: Instant::now(),
     })
+}
+
+/// The session's stop: one ordered on the target (a cut-over's), else the task's own; none
+/// while the full load runs (`loading`: the checkpoint stays at its start).
+async fn stop_of(
+    s: &Session<'_>,
+    loading: bool,
+) -> std::result::Result<(Option<control::StopOrder>, Option<StopAt>), Failure> {
+    let order = control::stop_order(s.target, &s.task.name)
+        .await
+        .map_err(Failure::retry)?;
+    if let Some(o) = &order {
+        (s.events)(TaskEvent::Step(format!(
+            "ordered to stop at {} ({})",
+            o.at, o.reason
+        )));
+    }
+    let stop_at = match &order {
+        Some(o) => Some(StopAt::Position(o.at.clone())),
+        None => s.stop_at.clone(),
+    }
+    .filter(|_| !loading);
+    Ok((order, stop_at))
 }
 
 /// The task's checkpoint on the target, placed anew when the source's log does not have it

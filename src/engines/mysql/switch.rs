@@ -25,9 +25,11 @@ impl Switch for MySql {
             .session()
             .await
             .map_err(|e| query_error(conn, ctx, e))?;
-        // Lock names are at most 64 characters: the task's name as a hash.
+        // Lock names are server-wide and at most 64 characters: the database's and the task's
+        // names as a hash (a task's state is kept per database, as PostgreSQL's advisory locks
+        // are).
         let sql = format!(
-            "SELECT CAST(GET_LOCK(CONCAT('tugboat:', MD5({})), 0) AS SIGNED)",
+            "SELECT CAST(GET_LOCK(CONCAT('tugboat:', MD5(CONCAT(COALESCE(DATABASE(), ''), ':', {}))), 0) AS SIGNED)",
             lit(conn, task)
         );
         let got = s
