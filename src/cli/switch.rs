@@ -132,7 +132,9 @@ async fn reverse_of(
     let none: Arc<dyn Fn(crate::tasks::TaskEvent) + Send + Sync> = Arc::new(|_| {});
     let tables = crate::tasks::prepared(x, s, d, &none).await?;
     let plans: Vec<_> = tables.into_iter().map(|p| p.plan).collect();
-    let mut y = cutover::reverse::of(x, &plans)?;
+    let b = crate::engines::of(d.endpoint.engine);
+    let current = b.current_schema(d).await.unwrap_or_default();
+    let mut y = cutover::reverse::of(x, &plans, &|planned| b.schema_here(planned, &current))?;
     if let Some(old) = project.tasks.iter().find(|t| t.name == y.name) {
         y.id = old.id.clone();
     }

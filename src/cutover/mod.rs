@@ -136,6 +136,16 @@ pub async fn switch(
     Ok(finished(steps, vec![], q))
 }
 
+/// A kill at a step, for the tests: with `TUGBOAT_KILL_AT=<step key>` in the environment the
+/// process ends abruptly (SIGABRT, no clean-up, as a SIGKILL would) once the step has done its
+/// work and before the journal says so. The tests kill a switch at each step this way and run
+/// the command again.
+fn kill_point(step: Step) {
+    if std::env::var("TUGBOAT_KILL_AT").is_ok_and(|v| v == step.key()) {
+        std::process::abort();
+    }
+}
+
 fn finished(steps: Vec<Entry>, not_ready: Vec<String>, y_start: Option<Position>) -> Switched {
     Switched {
         steps,

@@ -16,8 +16,14 @@ pub fn name_of(forward: &str) -> String {
 }
 
 /// The reverse of `forward`, whose tables are `plans`: a cdc task from its target to its
-/// source into the tables there (nothing created, nothing emptied).
-pub fn of(forward: &Task, plans: &[TablePlan]) -> Result<Task> {
+/// source into the tables there (nothing created, nothing emptied). `schema_here`: the schema
+/// a planned target schema is in on the target, as its catalog names it (a MySQL target's
+/// tables are planned without one: they are in the connected database).
+pub fn of(
+    forward: &Task,
+    plans: &[TablePlan],
+    schema_here: &dyn Fn(&str) -> String,
+) -> Result<Task> {
     let refuse = |reason: String| Error::Invalid {
         what: format!("the reverse of task {}", forward.name),
         reason,
@@ -25,7 +31,14 @@ pub fn of(forward: &Task, plans: &[TablePlan]) -> Result<Task> {
     let mut selection = vec![];
     let mut transformations = vec![];
     let mut schemas: Vec<(String, String)> = vec![];
-    for p in plans {
+    let plans: Vec<TablePlan> = plans
+        .iter()
+        .map(|p| TablePlan {
+            target_schema: schema_here(&p.target_schema),
+            ..p.clone()
+        })
+        .collect();
+    for p in &plans {
         if plans.iter().any(|q| {
             (q.target_schema.as_str(), q.target_table.as_str())
                 == (p.target_schema.as_str(), p.target_table.as_str())

@@ -26,6 +26,7 @@ impl Run<'_, '_> {
 
     async fn record(&self, step: Step, started: Instant, detail: &str, value: &str) -> Result<()> {
         let took = started.elapsed();
+        kill_point(step);
         journal::write(
             self.sides.d,
             &self.sides.x.name,

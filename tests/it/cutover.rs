@@ -7,7 +7,7 @@
 
 use std::process::{Child, Command};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tugboat::endpoints::{Connection, Endpoint, Role};
@@ -90,10 +90,15 @@ async fn wait_log(log: &str, text: &str, child: &mut Child, secs: u64) {
 
 /// Waits for a child to end by itself (90 s at most): whether it succeeded.
 fn wait_end(child: &mut Child, log: &str) -> bool {
+    ended(child, log).success()
+}
+
+/// Waits for a child to end by itself (90 s at most): how it ended.
+fn ended(child: &mut Child, log: &str) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Some(s) = child.try_wait().expect("wait") {
-            return s.success();
+            return s;
         }
         if Instant::now() > deadline {
             child.kill().ok();
@@ -115,65 +120,68 @@ fn interrupt(child: &mut Child, log: &str) -> bool {
 }
 
 /// The application: a pool of its own (not Tugboat's), inserting orders without giving their
-/// key (the database's counter gives it), updating and deleting older ones.
+/// key (the database's counter gives it), updating and deleting older ones, in its tables as
+/// this database names them.
 #[derive(Clone)]
-enum App {
+struct App {
+    pool: Pool,
+    tables: Tables,
+}
+
+#[derive(Clone)]
+enum Pool {
     MariaDb(sqlx::MySqlPool),
     Postgres(sqlx::PgPool),
 }
 
-impl App {
-    async fn run(&self, sql: &str) -> Result<(), sqlx::Error> {
-        match self {
-            App::MariaDb(p) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(p)
-                .await
-                .map(drop),
-            App::Postgres(p) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(p)
-                .await
-                .map(drop),
+/// The two tables as one database names them (quoted, qualified where needed).
+#[derive(Clone)]
+struct Tables {
+    orders: String,
+    lines: String,
+}
+
+impl Tables {
+    fn new(orders: &str, lines: &str) -> Tables {
+        Tables {
+            orders: orders.into(),
+            lines: lines.into(),
         }
     }
+}
 
-    fn lines(&self) -> &'static str {
-        match self {
-            App::MariaDb(_) => "`OrderLines`",
-            App::Postgres(_) => "orderlines",
+impl App {
+    async fn run(&self, sql: &str) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &self.pool {
+            Pool::MariaDb(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+            Pool::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
         }
     }
 
     /// Writes until `stop` (or, with `until_refused`, the first refusal): the writes that
     /// succeeded, and the refusals.
     async fn write(self, stop: Arc<AtomicBool>, until_refused: bool) -> (u64, Vec<String>) {
-        let ok = AtomicU64::new(0);
+        let mut ok = 0;
         let mut refused = vec![];
         let mut i = 0u64;
+        let Tables { orders, lines } = &self.tables;
         while !stop.load(Ordering::Relaxed) {
             i += 1;
             let sqls = [
                 format!(
-                    "INSERT INTO orders (customer, amount, note) VALUES ('c{i}', {i}.25, 'n{i}')"
+                    "INSERT INTO {orders} (customer, amount, note) VALUES ('c{i}', {i}.25, 'n{i}')"
                 ),
+                format!("INSERT INTO {lines} (order_id, sku) VALUES ({i}, 's{i}')"),
                 format!(
-                    "INSERT INTO {} (order_id, sku) VALUES ({i}, 's{i}')",
-                    self.lines()
-                ),
-                format!(
-                    "UPDATE orders SET amount = amount + 1 WHERE id = {}",
+                    "UPDATE {orders} SET amount = amount + 1 WHERE id = {}",
                     i * 7 % 500 + 1
                 ),
-                format!(
-                    "DELETE FROM {} WHERE id = {}",
-                    self.lines(),
-                    i * 13 % 400 + 1
-                ),
+                format!("DELETE FROM {lines} WHERE id = {}", i * 13 % 900 + 1),
             ];
             for sql in &sqls {
                 match self.run(sql).await {
-                    Ok(()) => {
-                        ok.fetch_add(1, Ordering::Relaxed);
-                    }
+                    Ok(()) => ok += 1,
                     Err(e) => refused.push(format!("{sql}: {e}")),
                 }
             }
@@ -182,7 +190,7 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        (ok.load(Ordering::Relaxed), refused)
+        (ok, refused)
     }
 }
 
@@ -198,36 +206,37 @@ async fn write_for(app: &App, secs: u64) -> u64 {
     ok
 }
 
-/// What both sides must agree on.
-/// The probes of one side (`schema`: where PostgreSQL keeps the tables).
-fn probes(c: &Connection, schema: &str) -> (String, String) {
-    let (orders, lines) = if c.endpoint.engine == tugboat::endpoints::Engine::Postgres {
-        (format!("{schema}.orders"), format!("{schema}.orderlines"))
-    } else {
-        ("orders".to_string(), "`OrderLines`".to_string())
-    };
+/// What both sides must agree on: orders' count, sum and highest key, lines' count and
+/// highest key.
+fn probes(t: &Tables) -> (String, String) {
     (
         format!(
-            "SELECT concat(count(*), ':', coalesce(sum(amount), 0), ':', coalesce(max(id), 0)) FROM {orders}"
+            "SELECT concat(count(*), ':', coalesce(sum(amount), 0), ':', coalesce(max(id), 0)) FROM {}",
+            t.orders
         ),
-        format!("SELECT concat(count(*), ':', coalesce(max(id), 0)) FROM {lines}"),
+        format!(
+            "SELECT concat(count(*), ':', coalesce(max(id), 0)) FROM {}",
+            t.lines
+        ),
     )
 }
 
-async fn converge(a: &Connection, b: &Connection, schema: &str, what: &str) {
+/// Waits (60 s at most) until both sides agree.
+async fn converge(a: (&Connection, &Tables), b: (&Connection, &Tables), what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let (pa, pb) = (probes(a, schema), probes(b, schema));
+    let (pa, pb) = (probes(a.1), probes(b.1));
+    // (A sum prints as 12.25 on one side and 12.2500 on the other.)
+    let norm = |s: &str| -> Vec<String> {
+        s.split(':')
+            .map(|p| match p.contains('.') {
+                true => p.trim_end_matches('0').trim_end_matches('.').to_string(),
+                false => p.to_string(),
+            })
+            .collect()
+    };
     loop {
-        let (x, y) = (
-            (scalar(a, &pa.0).await, scalar(a, &pa.1).await),
-            (scalar(b, &pb.0).await, scalar(b, &pb.1).await),
-        );
-        // (The sums print as 12.25 on one side and 12.2500 on the other.)
-        let norm = |s: &str| {
-            s.split(':')
-                .map(|p| p.trim_end_matches('0').trim_end_matches('.').to_string())
-                .collect::<Vec<_>>()
-        };
+        let x = (scalar(a.0, &pa.0).await, scalar(a.0, &pa.1).await);
+        let y = (scalar(b.0, &pb.0).await, scalar(b.0, &pb.1).await);
         if norm(&x.0) == norm(&y.0) && x.1 == y.1 {
             return;
         }
@@ -237,6 +246,40 @@ async fn converge(a: &Connection, b: &Connection, schema: &str, what: &str) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A project file in `dir`: the old and the new database (passwords from the environment) and
+/// task `shop` replicating from one to the other.
+fn project(dir: &std::path::Path, old: &str, new: &str) -> String {
+    let endpoint = |url: &str, name: &str, role| {
+        let mut e = Endpoint::parse_url(url).expect("url").endpoint;
+        e.name = name.into();
+        e.role = role;
+        e.password_env = Some("TUG_IT_PW".into());
+        e
+    };
+    let mut p = tugboat::project::Project {
+        name: "cut-over".into(),
+        endpoints: vec![
+            endpoint(old, "old", Role::Source),
+            endpoint(new, "new", Role::Target),
+        ],
+        tasks: vec![tugboat::tasks::Task {
+            id: String::new(),
+            name: "shop".into(),
+            source: "old".into(),
+            target: "new".into(),
+            mappings: tugboat::tasks::mappings::TableMappings::all(),
+            settings: Default::default(),
+            task_type: tugboat::cdc::TaskType::FullLoadAndCdc,
+            stop_at: None,
+        }],
+        ..Default::default()
+    };
+    p.settle_ids();
+    let file = dir.join("p.ron");
+    p.save(&file).expect("save");
+    file.display().to_string()
 }
 
 /// MariaDB → PostgreSQL and back again, as a DBA would run it.
@@ -266,45 +309,21 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
     let pg_url = support::pg_database(&stem).await;
     let pg = open(&pg_url).await;
 
-    // The project: the two endpoints (passwords from the environment) and the task.
     let dir = tempfile::tempdir().expect("dir");
-    let endpoint = |url: &str, name: &str, role| {
-        let mut e = Endpoint::parse_url(url).expect("url").endpoint;
-        e.name = name.into();
-        e.role = role;
-        e.password_env = Some("TUG_IT_PW".into());
-        e
-    };
-    let mut p = tugboat::project::Project {
-        name: "cut-over".into(),
-        endpoints: vec![
-            endpoint(&my_url, "old", Role::Source),
-            endpoint(&pg_url, "new", Role::Target),
-        ],
-        tasks: vec![tugboat::tasks::Task {
-            id: String::new(),
-            name: "shop".into(),
-            source: "old".into(),
-            target: "new".into(),
-            mappings: tugboat::tasks::mappings::TableMappings::all(),
-            settings: Default::default(),
-            task_type: tugboat::cdc::TaskType::FullLoadAndCdc,
-            stop_at: None,
-        }],
-        ..Default::default()
-    };
-    p.settle_ids();
-    let file = dir.path().join("p.ron");
-    p.save(&file).expect("save");
-    let f = file.display().to_string();
+    let f = project(dir.path(), &my_url, &pg_url);
 
     // Replication, with the application writing to MariaDB.
     let app_my_url = format!("mysql://app:app-pw@{}:{}/{stem}", maria.host, maria.port);
-    let app_my = App::MariaDb(
-        sqlx::MySqlPool::connect(&app_my_url)
-            .await
-            .expect("app pool"),
-    );
+    let my_tables = Tables::new("orders", "`OrderLines`");
+    let pg_tables = Tables::new(&format!("{stem}.orders"), &format!("{stem}.orderlines"));
+    let app_my = App {
+        pool: Pool::MariaDb(
+            sqlx::MySqlPool::connect(&app_my_url)
+                .await
+                .expect("app pool"),
+        ),
+        tables: my_tables.clone(),
+    };
     let run_log = log_file("cutover-run");
     let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
     wait_log(&run_log, "replicating from", &mut forward, 90).await;
@@ -344,13 +363,17 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
 
     // The application on PostgreSQL, its keys from the sequences: nothing collides, and its
     // changes reach MariaDB.
-    let app_pg = App::Postgres(
-        sqlx::PgPool::connect(&format!("{pg_url}?options=-c%20search_path%3D{stem}"))
-            .await
-            .expect("pg pool"),
-    );
+    let app_pg = App {
+        pool: Pool::Postgres(sqlx::PgPool::connect(&pg_url).await.expect("pg pool")),
+        tables: pg_tables.clone(),
+    };
     write_for(&app_pg, 3).await;
-    converge(&pg, &my, &stem, "PostgreSQL's writes back on MariaDB").await;
+    converge(
+        (&pg, &pg_tables),
+        (&my, &my_tables),
+        "PostgreSQL's writes back on MariaDB",
+    )
+    .await;
 
     // Fallback: the reverse task caught up, MariaDB current and writable again.
     let back_log = log_file("cutover-back");
@@ -366,7 +389,12 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
     );
     assert_eq!(scalar(&my, "SELECT @@global.read_only").await, "0");
     write_for(&app_my, 3).await;
-    converge(&my, &pg, &stem, "MariaDB's writes on PostgreSQL again").await;
+    converge(
+        (&my, &my_tables),
+        (&pg, &pg_tables),
+        "MariaDB's writes on PostgreSQL again",
+    )
+    .await;
     assert!(
         interrupt(&mut back, &back_log),
         "{}",
@@ -391,4 +419,175 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
     );
     my.close().await;
     pg.close().await;
+}
+
+/// Runs the CLI to its end with `TUGBOAT_KILL_AT` set (or not): how it ended, its log.
+fn run_killed_at(
+    args: &[&str],
+    kill_at: Option<&str>,
+    log: &str,
+) -> (std::process::ExitStatus, String) {
+    let f = std::fs::File::create(log).expect("log file");
+    let e = f.try_clone().expect("log file");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tugboat"));
+    c.args(args)
+        .env("TUG_IT_PW", support::PASSWORD)
+        .stdout(f)
+        .stderr(e);
+    if let Some(step) = kill_at {
+        c.env("TUGBOAT_KILL_AT", step);
+    }
+    let mut child = Cli(c.spawn().expect("tugboat runs"));
+    let status = ended(&mut child, log);
+    (status, std::fs::read_to_string(log).unwrap_or_default())
+}
+
+/// PostgreSQL → MariaDB: a second run of the replicating task refused while it runs; the
+/// cut-over killed at each of its steps (after the step's work, before its journal entry) and
+/// run again each time, the task not running (the cut-over runs it up to the switch); then the
+/// application on MariaDB, its changes back on PostgreSQL, the fallback, the application on
+/// PostgreSQL again, both sides equal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
+    let stem = format!("cutk{}", std::process::id());
+    let pg_url = support::pg_database(&stem).await;
+    let pg = open(&pg_url).await;
+    for sql in [
+        "CREATE TABLE orders (id bigserial PRIMARY KEY, customer varchar(40) NOT NULL, amount numeric(12,2), note text)",
+        "CREATE TABLE \"OrderLines\" (id serial PRIMARY KEY, order_id bigint, sku varchar(20))",
+        "INSERT INTO orders (customer, amount, note) SELECT 'c' || g, g / 4.0, repeat('x', g % 50) FROM generate_series(1, 800) g",
+        "INSERT INTO \"OrderLines\" (order_id, sku) SELECT g, 's' || g FROM generate_series(1, 600) g",
+    ] {
+        pg.execute(sql).await.expect(sql);
+    }
+    let my_url = support::mysql_database(&stem).await;
+    let my = open(&my_url).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let f = project(dir.path(), &pg_url, &my_url);
+    let pg_tables = Tables::new("public.orders", "public.\"OrderLines\"");
+    let my_tables = Tables::new("orders", "`OrderLines`");
+    let app_pg = App {
+        pool: Pool::Postgres(sqlx::PgPool::connect(&pg_url).await.expect("pg pool")),
+        tables: pg_tables.clone(),
+    };
+
+    let run_log = log_file("cutk-run");
+    let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
+    wait_log(&run_log, "replicating from", &mut forward, 90).await;
+    let (twice, said) = run_killed_at(
+        &["run", &f, "--task", "shop"],
+        None,
+        &log_file("cutk-twice"),
+    );
+    assert!(
+        !twice.success() && said.contains("it is running already"),
+        "{said}"
+    );
+    let stop_a = Arc::new(AtomicBool::new(false));
+    let writer_a = tokio::spawn(app_pg.clone().write(stop_a.clone(), true));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        interrupt(&mut forward, &run_log),
+        "{}",
+        std::fs::read_to_string(&run_log).unwrap_or_default()
+    );
+
+    let cut = ["cutover", &f, "--task", "shop", "--read-only", "--no-run"];
+    let steps = [
+        "stop-writes",
+        "source-position",
+        "catch-up",
+        "validate",
+        "counters",
+        "reverse-position",
+        "switched",
+    ];
+    for step in steps {
+        let (status, said) = run_killed_at(&cut, Some(step), &log_file("cutk-kill"));
+        // Killed (by a signal, no exit code), not failed.
+        assert!(
+            status.code().is_none(),
+            "not killed at {step} ({status}): {said}"
+        );
+        assert!(!said.contains("error:"), "{step}: {said}");
+    }
+    let (status, said) = run_killed_at(&cut, None, &log_file("cutk-cut"));
+    assert!(status.success(), "{said}");
+    // Every step was found done but the last (and readiness, which is checked each time).
+    assert_eq!(
+        said.matches("(done by an earlier run)").count(),
+        6,
+        "{said}"
+    );
+    let (_, refused_a) = writer_a.await.expect("writer");
+    stop_a.store(true, Ordering::Relaxed);
+    assert!(
+        refused_a
+            .iter()
+            .all(|r| r.contains("read-only") || r.contains("terminating")),
+        "{refused_a:#?}"
+    );
+
+    // The application on MariaDB; its changes reach PostgreSQL through the reverse task.
+    let back_log = log_file("cutk-reverse");
+    let mut reverse = spawn(&["run", &f, "--task", "shop-reverse"], &back_log);
+    wait_log(&back_log, "replicating from", &mut reverse, 60).await;
+    let app_my = App {
+        pool: Pool::MariaDb(sqlx::MySqlPool::connect(&my_url).await.expect("app pool")),
+        tables: my_tables.clone(),
+    };
+    write_for(&app_my, 3).await;
+    converge(
+        (&my, &my_tables),
+        (&pg, &pg_tables),
+        "MariaDB's writes back on PostgreSQL",
+    )
+    .await;
+
+    // Fallback: PostgreSQL writable again, the forward task placed and run.
+    let fb_log = log_file("cutk-fallback");
+    let mut fb = spawn(
+        &["fallback", &f, "--task", "shop", "--writes-stopped"],
+        &fb_log,
+    );
+    wait_log(&fb_log, "Running task shop ", &mut fb, 120).await;
+    assert!(
+        wait_end(&mut reverse, &back_log),
+        "{}",
+        std::fs::read_to_string(&back_log).unwrap_or_default()
+    );
+    let app_pg = App {
+        pool: Pool::Postgres(sqlx::PgPool::connect(&pg_url).await.expect("pg pool")),
+        tables: pg_tables.clone(),
+    };
+    write_for(&app_pg, 3).await;
+    converge(
+        (&pg, &pg_tables),
+        (&my, &my_tables),
+        "PostgreSQL's writes on MariaDB again",
+    )
+    .await;
+    assert!(
+        interrupt(&mut fb, &fb_log),
+        "{}",
+        std::fs::read_to_string(&fb_log).unwrap_or_default()
+    );
+    for c in [&pg, &my] {
+        assert_eq!(
+            scalar(c, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+            "0"
+        );
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(["validate", "--source", &pg_url, "--target", &my_url])
+        .output()
+        .expect("validate");
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    pg.close().await;
+    my.close().await;
 }
