@@ -73,7 +73,13 @@ pub(super) async fn switch_cmd(a: SwitchArgs, way: Way) -> Result<()> {
     let x = find_task(&project, &a.project, &x_name)?;
     let y = match way {
         Way::Fallback => find_task(&project, &a.project, &y_name)?,
-        Way::Cutover => reverse_of(&project, &x, &s, &d).await?,
+        // (Planned from the tables on both sides: none yet means the task never loaded.)
+        Way::Cutover => reverse_of(&project, &x, &s, &d)
+            .await
+            .map_err(|e| Error::Invalid {
+                what: format!("the switch of task {}", x.name),
+                reason: format!("not ready: the task replicating back cannot be planned: {e}"),
+            })?,
     };
     let writes = writes(&a, &s)?;
     if way == Way::Cutover && !a.dry_run && !a.no_reverse {

@@ -471,9 +471,32 @@ async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
         tables: pg_tables.clone(),
     };
 
+    // A dry run before the task ever ran: not ready, and says why.
+    let dry = ["cutover", &f, "--task", "shop", "--dry-run"];
+    let (status, said) = run_killed_at(&dry, None, &log_file("cutk-dry"));
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("not ready") && said.contains("is not on the target"),
+        "{said}"
+    );
+
     let run_log = log_file("cutk-run");
     let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
     wait_log(&run_log, "replicating from", &mut forward, 90).await;
+    // Replicating: ready, and a dry run changes nothing (no journal, the source writable).
+    let (status, said) = run_killed_at(&dry, None, &log_file("cutk-dry"));
+    assert!(
+        status.success() && said.contains("ready: nothing changed"),
+        "{said}"
+    );
+    assert_eq!(
+        scalar(&pg, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()").await,
+        "0"
+    );
+    assert_eq!(
+        scalar(&my, "SELECT count(*) FROM tugboat_cutover").await,
+        "0"
+    );
     let (twice, said) = run_killed_at(
         &["run", &f, "--task", "shop"],
         None,
