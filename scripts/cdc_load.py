@@ -7,6 +7,10 @@ PostgreSQL source, each changed row stamped with t0 = the source's clock at the 
                                         (40 % inserts, 40 % updates, 20 % deletes)
   cdc_load.py URL backlog CHANGES       CHANGES row changes as fast as possible, in transactions
                                         of 1,000 (half inserts, 3/10 updates, 1/5 deletes)
+  cdc_load.py URL app RATE STOPFILE     an application: RATE row changes/s in transactions of 10
+                                        until STOPFILE exists; a refused transaction (the
+                                        database made read-only, the session ended) is counted
+                                        and tried again 10 ms later on a new connection
 
 URL: mysql://user@host:port/db or postgres://user@host:port/db. Prints one JSON line with what
 it did (changes, seconds, achieved rate).
@@ -138,6 +142,39 @@ def main():
             vals = ", ".join(f"({i}, {i % 1000}, 'big {i} {'x' * 20}', {stamp})" for i in ids.new(n))
             changes += run(c, kind, f"INSERT INTO bench.events (id, k, v, t0) VALUES {vals}")
         run(c, kind, "COMMIT")
+    elif mode == "app":
+        rate, stopfile = int(sys.argv[3]), sys.argv[4]
+        import os
+
+        interval = 10 / rate
+        tick = started
+        refused = 0
+        last_ok = first_refused = None
+        while not os.path.exists(stopfile):
+            try:
+                changes += txn(c, kind, ids, 4, 4, 2)
+                last_ok = time.time()
+            except Exception:
+                refused += 1
+                first_refused = first_refused or time.time()
+                time.sleep(0.01)
+                try:
+                    c.close()
+                except Exception:
+                    pass
+                try:
+                    c, kind = connect(url)
+                except Exception:
+                    pass
+                continue
+            tick += interval
+            pause = tick - time.time()
+            if pause > 0:
+                time.sleep(pause)
+        secs = time.time() - started
+        print(json.dumps({"changes": changes, "seconds": round(secs, 2), "refused": refused,
+                          "first_refused": first_refused, "last_ok": last_ok}))
+        return
     elif mode == "backlog":
         target = int(sys.argv[3])
         while changes < target:

@@ -75,6 +75,18 @@ pub enum Command {
         with_data: bool,
         recreate: bool,
     },
+    /// A cut-over or a fallback of a project's replicating task (`old`: its source, `new`:
+    /// its target), or with `options.dry_run` its readiness only.
+    Switch {
+        way: crate::cutover::way::Way,
+        forward: Box<crate::tasks::Task>,
+        /// The project's tasks (the reverse task is found or replaced among them).
+        tasks: Vec<crate::tasks::Task>,
+        old: (Endpoint, Option<Password>),
+        new: (Endpoint, Option<Password>),
+        options: crate::cutover::Options,
+        cancel: Arc<std::sync::atomic::AtomicBool>,
+    },
     /// List a PostgreSQL server's replication slots with the WAL each one holds; with `drop`,
     /// drop that slot (and its publication) first.
     Slots {
@@ -124,6 +136,10 @@ pub enum EventKind {
     Slots(Result<Vec<crate::engines::postgres::pgoutput::SlotInfo>, String>),
     /// A task's premigration checks.
     Checked(Result<Vec<crate::cdc::checks::Check>, String>),
+    /// A step of a running cut-over or fallback.
+    SwitchProgress(crate::cutover::Event),
+    /// A cut-over or fallback ended.
+    Switched(Result<Box<crate::cutover::Switched>, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -243,6 +259,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             )
             .await
         }
+        c @ Command::Switch { .. } => switch(c, report).await,
         Command::Premigration {
             task,
             source,
@@ -305,6 +322,58 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
 }
 
 /// Runs a task (or only validates it), its events reported as they come.
+/// A cut-over or fallback, each step reported as it goes.
+async fn switch(command: Command, report: Report) -> (String, EventKind) {
+    let Command::Switch {
+        way,
+        forward,
+        tasks,
+        old,
+        new,
+        options,
+        cancel,
+    } = command
+    else {
+        return (
+            String::new(),
+            EventKind::Switched(Err("not a switch".into())),
+        );
+    };
+    let name = forward.name.clone();
+    let span = tracing::info_span!("task", task = %name);
+    let r = async {
+        let open = |(mut e, pw): (Endpoint, Option<Password>)| async move {
+            // Both are written to (the journal, the checkpoints, read-only on and off).
+            e.role = crate::endpoints::Role::Target;
+            Connection::open(&e, pw).await
+        };
+        let (o, n) = (open(old).await?, open(new).await?);
+        let events: crate::cutover::Events = {
+            let (name, report) = (name.clone(), report.clone());
+            Arc::new(move |e| report(&name, EventKind::SwitchProgress(e)))
+        };
+        let r =
+            crate::cutover::way::run(way, &forward, &tasks, &o, &n, &options, events, cancel).await;
+        o.close().await;
+        n.close().await;
+        r
+    }
+    .instrument(span.clone())
+    .await;
+    let _in_task = span.enter();
+    match &r {
+        Ok(s) if !s.not_ready.is_empty() => {
+            tracing::warn!(target: "tugboat::cutover", "task {name}: not ready for the {}: {}", way.label(), s.not_ready.join("; "))
+        }
+        Ok(_) => tracing::info!(target: "tugboat::cutover", "task {name}: {} done", way.label()),
+        Err(e) => tracing::error!(target: "tugboat::cutover", "task {name}: {e}"),
+    }
+    (
+        name,
+        EventKind::Switched(r.map(Box::new).map_err(|e| e.to_string())),
+    )
+}
+
 async fn run_task(
     task: Box<crate::tasks::Task>,
     (source, source_password): (Endpoint, Option<Password>),

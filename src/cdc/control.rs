@@ -1,6 +1,6 @@
 //! Orders to a replicating task, kept on its target (`tugboat_cdc_control`) where the task
 //! reads them wherever it runs: a stop at a position of the source's log (what a cut-over
-//! asks: every change up to it applied, none after). The running task looks about once a
+//! asks: every change up to it applied, none after). The running task looks four times a
 //! second and, once at the stop, says so in the same row; started again, it stops there at
 //! once until the order is withdrawn.
 

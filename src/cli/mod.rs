@@ -25,6 +25,7 @@ mod convert;
 mod switch;
 mod task;
 
+use crate::cutover::way::Way;
 use crate::runner::Mode;
 use convert::*;
 use switch::*;
@@ -285,6 +286,30 @@ pub enum ProjectCommand {
         /// Environment variable the password is read from when connecting.
         #[arg(long)]
         password_env: Option<String>,
+    },
+    /// Add a task to a project: its source and target endpoints (by name), its type and the
+    /// tables it moves (default settings; `run`, `cutover` and the app use it).
+    AddTask {
+        file: PathBuf,
+        /// Task name.
+        #[arg(long)]
+        name: String,
+        /// Source endpoint's name in the project.
+        #[arg(long)]
+        source: String,
+        /// Target endpoint's name in the project.
+        #[arg(long)]
+        target: String,
+        /// full-load (default), full-load-and-cdc or cdc.
+        #[arg(long = "type", value_enum, default_value_t = TaskTypeArg::FullLoad)]
+        task_type: TaskTypeArg,
+        /// Tables to include, `schema.table` with `%` and `_` wildcards (repeatable; default
+        /// all).
+        #[arg(long)]
+        include: Vec<String>,
+        /// Tables to exclude, same form (repeatable).
+        #[arg(long)]
+        exclude: Vec<String>,
     },
 }
 

@@ -123,6 +123,66 @@ pub(super) fn project_command(cmd: ProjectCommand) -> Result<()> {
             }
             println!("added endpoint '{name}' to {}", file.display());
         }
+        ProjectCommand::AddTask {
+            file,
+            name,
+            source,
+            target,
+            task_type,
+            include,
+            exclude,
+        } => add_task(file, name, (source, target), task_type, include, exclude)?,
     }
+    Ok(())
+}
+
+/// `project add-task`: a task between two of the project's endpoints.
+fn add_task(
+    file: PathBuf,
+    name: String,
+    (source, target): (String, String),
+    task_type: TaskTypeArg,
+    include: Vec<String>,
+    exclude: Vec<String>,
+) -> Result<()> {
+    use crate::tasks::mappings::{SelectionAction, TableMappings};
+    let mut p = Project::load(&file)?;
+    let refuse = |message: String| Error::File {
+        path: file.clone(),
+        message,
+    };
+    if p.tasks.iter().any(|t| t.name == name) {
+        return Err(refuse(format!("a task named '{name}' already exists")));
+    }
+    for e in [&source, &target] {
+        if p.endpoint(e).is_none() {
+            return Err(refuse(format!("no endpoint named '{e}'")));
+        }
+    }
+    let mut mappings = TableMappings::all();
+    if !include.is_empty() {
+        mappings.selection = include
+            .iter()
+            .map(|i| selection(i, SelectionAction::Include))
+            .collect();
+    }
+    mappings.selection.extend(
+        exclude
+            .iter()
+            .map(|x| selection(x, SelectionAction::Exclude)),
+    );
+    p.tasks.push(crate::tasks::Task {
+        id: String::new(),
+        name: name.clone(),
+        source,
+        target,
+        mappings,
+        settings: Default::default(),
+        task_type: task_type.into(),
+        stop_at: None,
+    });
+    p.settle_ids();
+    p.save(&file)?;
+    println!("added task '{name}' to {}", file.display());
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use super::*;
-use crate::cutover::{self, Event, Options, Sides, Writes, journal::Step};
+use crate::cutover::{self, Event, Options, Writes, journal::Step, way::Way};
 
 #[derive(clap::Args, Debug)]
 pub struct SwitchArgs {
@@ -38,80 +38,50 @@ pub struct SwitchArgs {
     pub catch_up_timeout: u64,
 }
 
-/// Which way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Way {
-    Cutover,
-    Fallback,
-}
-
 pub(super) async fn switch_cmd(a: SwitchArgs, way: Way) -> Result<()> {
-    let mut project = Project::load(&a.project)?;
+    let project = Project::load(&a.project)?;
     let forward = find_task(&project, &a.project, &a.task)?;
-    let back_name = cutover::reverse::name_of(&forward.name);
-    // X switches from its source to its target; Y starts at the switch the other way.
-    let (x_name, y_name) = match way {
-        Way::Cutover => (forward.name.clone(), back_name.clone()),
-        Way::Fallback => (back_name.clone(), forward.name.clone()),
-    };
-    if way == Way::Fallback && project.tasks.iter().all(|t| t.name != back_name) {
-        return Err(Error::File {
-            path: a.project.clone(),
-            message: format!(
-                "task {} was not cut over: the project has no task {back_name}",
-                forward.name
-            ),
-        });
-    }
-    let (s, d) = {
-        let (_, se, de) = project_task(&a.project, &x_name)?;
+    let (old, new) = {
+        let (_, se, de) = project_task(&a.project, &forward.name)?;
         (
             open(se, crate::endpoints::Role::Target).await?,
             open(de, crate::endpoints::Role::Target).await?,
         )
     };
-    let x = find_task(&project, &a.project, &x_name)?;
-    let y = match way {
-        Way::Fallback => find_task(&project, &a.project, &y_name)?,
-        // (Planned from the tables on both sides: none yet means the task never loaded.)
-        Way::Cutover => reverse_of(&project, &x, &s, &d)
-            .await
-            .map_err(|e| Error::Invalid {
-                what: format!("the switch of task {}", x.name),
-                reason: format!("not ready: the task replicating back cannot be planned: {e}"),
-            })?,
-    };
-    let writes = writes(&a, &s)?;
-    if way == Way::Cutover && !a.dry_run && !a.no_reverse {
-        project.tasks.retain(|t| t.name != y.name);
-        project.tasks.push(y.clone());
-        project.settle_ids();
-        project.save(&a.project)?;
-        println!(
-            "task {} (from {} back to {}) kept in {}",
-            y.name,
-            d.endpoint.label(),
-            s.endpoint.label(),
-            a.project.display()
-        );
-    }
+    // The database the application leaves.
+    let leaves = if way == Way::Cutover { &old } else { &new };
     let opts = Options {
-        writes,
+        writes: writes(&a, leaves)?,
         dry_run: a.dry_run,
         then: !a.no_reverse,
         catch_up: std::time::Duration::from_secs(a.catch_up_timeout),
     };
     let cancel = Arc::new(AtomicBool::new(false));
     stop_on_signal(cancel.clone());
-    let sides = Sides {
-        x: &x,
-        y: &y,
-        s: &s,
-        d: &d,
+    // A reverse task planned is kept in the project before anything changes.
+    let keep = std::sync::Mutex::new((project, a.project.clone(), None::<Error>));
+    let keep = Arc::new(keep);
+    let events: cutover::Events = {
+        let keep = keep.clone();
+        Arc::new(move |e| match e {
+            Event::Planned(y) => {
+                if let Ok(mut k) = keep.lock() {
+                    let (p, path, failed) = &mut *k;
+                    if let Err(e) = keep_task(p, path, *y) {
+                        *failed = Some(e);
+                    }
+                }
+            }
+            e => print_event(e),
+        })
     };
-    let done = cutover::switch(&sides, &opts, Arc::new(print_event), cancel).await;
-    s.close().await;
-    d.close().await;
+    let tasks = keep.lock().map(|k| k.0.tasks.clone()).unwrap_or_default();
+    let done = cutover::way::run(way, &forward, &tasks, &old, &new, &opts, events, cancel).await;
+    old.close().await;
+    new.close().await;
+    if let Some(e) = keep.lock().ok().and_then(|mut k| k.2.take()) {
+        return Err(e);
+    }
     let done = done?;
     if a.dry_run {
         if done.not_ready.is_empty() {
@@ -119,37 +89,32 @@ pub(super) async fn switch_cmd(a: SwitchArgs, way: Way) -> Result<()> {
             return Ok(());
         }
         return Err(Error::Invalid {
-            what: format!("the switch of task {}", x.name),
+            what: format!("the {} of task {}", way.label(), forward.name),
             reason: format!("not ready: {}", done.not_ready.join("; ")),
         });
     }
     print_journal(&done.steps);
-    then_run(a, &y.name, &s, &d).await
+    let (from, to) = if way == Way::Cutover {
+        (&new, &old)
+    } else {
+        (&old, &new)
+    };
+    then_run(a, &way.then_task(&forward.name), from, to).await
 }
 
-/// The reverse of task `x` (its tables as they are on both sides now), keeping the id of a
-/// reverse task an earlier cut-over left in the project.
-async fn reverse_of(
-    project: &Project,
-    x: &crate::tasks::Task,
-    s: &Connection,
-    d: &Connection,
-) -> Result<crate::tasks::Task> {
-    let none: Arc<dyn Fn(crate::tasks::TaskEvent) + Send + Sync> = Arc::new(|_| {});
-    let tables = crate::tasks::prepared(x, s, d, &none).await?;
-    let plans: Vec<_> = tables.into_iter().map(|p| p.plan).collect();
-    let b = crate::engines::of(d.endpoint.engine);
-    let current = b.current_schema(d).await.unwrap_or_default();
-    let mut y = cutover::reverse::of(x, &plans, &|planned| b.schema_here(planned, &current))?;
-    if let Some(old) = project.tasks.iter().find(|t| t.name == y.name) {
-        y.id = old.id.clone();
-    }
-    Ok(y)
+/// Keeps task `y` in the project file (replacing one of the same name).
+fn keep_task(p: &mut Project, path: &std::path::Path, y: crate::tasks::Task) -> Result<()> {
+    p.tasks.retain(|t| t.name != y.name);
+    println!("task {} kept in {}", y.name, path.display());
+    p.tasks.push(y);
+    p.settle_ids();
+    p.save(path)
 }
 
-/// After the switch: the task replicating the other way run here, unless asked not to.
+/// After the switch: the task replicating the other way (from `s`, where the application now
+/// writes, to `d`) run here, unless asked not to.
 async fn then_run(a: SwitchArgs, y: &str, s: &Connection, d: &Connection) -> Result<()> {
-    println!("The application may now write to {}.", d.endpoint.label());
+    println!("The application may now write to {}.", s.endpoint.label());
     if a.no_reverse || a.no_run {
         if !a.no_reverse {
             println!(
@@ -161,8 +126,8 @@ async fn then_run(a: SwitchArgs, y: &str, s: &Connection, d: &Connection) -> Res
     }
     println!(
         "Running task {y} ({} → {}) until stopped (Ctrl-C) or a switch back.",
-        d.endpoint.label(),
-        s.endpoint.label()
+        s.endpoint.label(),
+        d.endpoint.label()
     );
     run_cmd(a.project, y.to_string(), vec![], false, None).await
 }
@@ -230,7 +195,7 @@ fn print_event(e: Event) {
         Event::Finding { ok, what } => println!("  {} {what}", if ok { "ok  " } else { "FAIL" }),
         Event::Note(n) => println!("  {n}"),
         Event::Task(crate::tasks::TaskEvent::Step(m)) => println!("  · {m}"),
-        Event::Task(_) => {}
+        Event::Task(_) | Event::Planned(_) => {}
     }
 }
 

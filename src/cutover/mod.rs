@@ -18,6 +18,7 @@
 pub mod counters;
 pub mod journal;
 pub mod reverse;
+pub mod way;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +71,9 @@ pub enum Event {
     Note(String),
     /// The task run here to catch up, or the validation.
     Task(TaskEvent),
+    /// A cut-over's reverse task, planned before anything changes: for the caller to keep in
+    /// the project (it replaces one of the same name).
+    Planned(Box<Task>),
 }
 
 pub type Events = Arc<dyn Fn(Event) + Send + Sync>;

@@ -10,6 +10,28 @@ use crate::tasks::mappings::{
 use crate::tasks::replication::TaskType;
 use crate::tasks::{Prepare, Task};
 
+/// The reverse of task `forward` from its tables as they are on both sides now (`s` its
+/// source, `d` its target), keeping the id of a reverse task an earlier cut-over left in
+/// `existing`. Fails when the tables are not there yet (the task never loaded).
+pub async fn plan(
+    forward: &Task,
+    s: &crate::endpoints::Connection,
+    d: &crate::endpoints::Connection,
+    existing: &[Task],
+) -> Result<Task> {
+    let none: std::sync::Arc<dyn Fn(crate::tasks::TaskEvent) + Send + Sync> =
+        std::sync::Arc::new(|_| {});
+    let tables = crate::tasks::prepared(forward, s, d, &none).await?;
+    let plans: Vec<TablePlan> = tables.into_iter().map(|p| p.plan).collect();
+    let b = crate::engines::of(d.endpoint.engine);
+    let current = b.current_schema(d).await.unwrap_or_default();
+    let mut y = of(forward, &plans, &|planned| b.schema_here(planned, &current))?;
+    if let Some(old) = existing.iter().find(|t| t.name == y.name) {
+        y.id = old.id.clone();
+    }
+    Ok(y)
+}
+
 /// The name a task's reverse task gets.
 pub fn name_of(forward: &str) -> String {
     format!("{forward}-reverse")

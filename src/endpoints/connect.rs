@@ -169,10 +169,9 @@ impl Connection {
                     o = o.database(&endpoint.database);
                 }
                 // A database a cut-over made read-only for the application still takes what
-                // Tugboat writes to it as a target (the changes replicated back).
-                if endpoint.role == Role::Target {
-                    o = o.options([("default_transaction_read_only", "off")]);
-                }
+                // Tugboat writes to it (the changes replicated back, its bookkeeping) and still
+                // gives its changes to a task reading its slot.
+                o = o.options([("default_transaction_read_only", "off")]);
                 if let Some(p) = &password {
                     o = o.password(p.expose());
                 }

@@ -143,6 +143,9 @@ impl TugboatApp {
                 | EventKind::ApplyProgress { .. }
                 | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
                 EventKind::Task(_) | EventKind::TaskFinished(_) => self.monitor.on_event(event),
+                EventKind::SwitchProgress(_) | EventKind::Switched(_) => {
+                    self.monitor.on_switch_event(event, &mut self.state)
+                }
                 EventKind::Checked(_) => self.overview.on_event(event),
                 EventKind::Discovered(_) if self.tasks.preview_request == Some(event.request) => {
                     self.tasks.on_event(event)

@@ -614,3 +614,44 @@ async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
     pg.close().await;
     my.close().await;
 }
+
+/// A target nothing can replicate from (SQLite keeps no log): a cut-over that would start the
+/// reverse task is refused, and says why and what to do; without the reverse task it is ready.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_over_to_a_target_without_a_log_is_refused_unless_no_reverse() {
+    let stem = format!("cuts{}", std::process::id());
+    let my_url = support::mysql_database(&stem).await;
+    let my = open(&my_url).await;
+    my.execute("CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(12,2), note TEXT)")
+        .await
+        .expect("orders");
+    my.execute("INSERT INTO orders (customer, amount, note) SELECT concat('c', seq), seq / 4, 'n' FROM seq_1_to_100")
+        .await
+        .expect("rows");
+    let dir = tempfile::tempdir().expect("dir");
+    let lite = format!("sqlite://{}", dir.path().join("new.db").display());
+    let f = project(dir.path(), &my_url, &lite);
+    let run_log = log_file("cuts-run");
+    let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
+    wait_log(&run_log, "replicating from", &mut forward, 90).await;
+    let dry = ["cutover", &f, "--task", "shop", "--dry-run"];
+    let (status, said) = run_killed_at(&dry, None, &log_file("cuts-dry"));
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("FAIL")
+            && said.contains("as the source of shop-reverse")
+            && said.contains("not ready"),
+        "{said}"
+    );
+    let (status, said) = run_killed_at(
+        &[&dry[..], &["--no-reverse"]].concat(),
+        None,
+        &log_file("cuts-dry"),
+    );
+    assert!(
+        status.success() && said.contains("ready: nothing changed"),
+        "{said}"
+    );
+    assert!(interrupt(&mut forward, &run_log));
+    my.close().await;
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use tugboat::gui::TugboatApp;
 use tugboat::logging::LogBuffer;
 
@@ -1120,5 +1120,107 @@ fn monitor_replicates_a_task_and_shows_its_changes() {
         has(&h, "stopped at checkpoint"),
         "the status says where it stopped"
     );
+    rt.block_on(src.close());
+}
+
+/// The Monitor's cut-over window on a replicating task (MariaDB into SQLite, which keeps no
+/// log): "Cut over" waits until the user says how writes stop; a dry run that would replicate
+/// back is not ready and says why; without the reverse task it is ready; the cut-over itself
+/// then stops the running task at the switch by itself, and the window shows each step.
+#[test]
+fn the_monitor_cuts_a_replicating_task_over_step_by_step() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(support::mysql_database("tug_gui_cut"));
+    let src = rt.block_on(async {
+        let p = tugboat::endpoints::Endpoint::parse_url(&url).unwrap();
+        tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+            .await
+            .unwrap()
+    });
+    rt.block_on(src.execute(
+        "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, qty INT); INSERT INTO orders (qty) SELECT seq FROM seq_1_to_50",
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut source, password) = support::mysql().endpoint("tug_gui_cut");
+    source.name = "shop".into();
+    let mut target = tugboat::endpoints::Endpoint::new(tugboat::endpoints::Engine::Sqlite);
+    target.name = "copy".into();
+    target.role = tugboat::endpoints::Role::Target;
+    target.database = dir.path().join("copy.db").display().to_string();
+    let project = tugboat::project::Project {
+        name: "GUI cut-over".into(),
+        endpoints: vec![source, target],
+        tasks: vec![tugboat::tasks::Task {
+            id: String::new(),
+            name: "shop-repl".into(),
+            source: "shop".into(),
+            target: "copy".into(),
+            mappings: tugboat::tasks::mappings::TableMappings::all(),
+            settings: Default::default(),
+            task_type: tugboat::cdc::TaskType::FullLoadAndCdc,
+            stop_at: None,
+        }],
+        ..Default::default()
+    };
+    let file = dir.path().join("p.ron");
+    project.save(&file).unwrap();
+    let app = TugboatApp::new(Some(file), logs(), dir.path().to_path_buf()).expect("app starts");
+    let source_id = app.state.project.endpoints[0].id.clone();
+    app.state.secrets.set(&source_id, password);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app);
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Monitor").click();
+    h.run_steps(2);
+    h.get_by_label("Start shop-repl").click();
+    wait_for(&mut h, "replication", |h| has(h, "ready to cut over"));
+    h.get_by_label("Cut over shop-repl…").click();
+    // (A window is measured, unseen, in its first frame.)
+    wait_for(&mut h, "the window", |h| {
+        has(h, "Check readiness (dry run)")
+    });
+    assert!(
+        h.get_by_label("Cut over").accesskit_node().is_disabled(),
+        "no cut-over before the user says how writes stop"
+    );
+    let outcome = |h: &Harness<'static, TugboatApp>| {
+        h.state()
+            .monitor
+            .switch
+            .as_ref()
+            .is_some_and(|p| !p.running() && p.outcome().is_some())
+    };
+    h.get_by_label("Check readiness (dry run)").click();
+    wait_for(&mut h, "the dry run", outcome);
+    assert!(
+        has(&h, "Not ready"),
+        "SQLite cannot be replicated back from"
+    );
+    assert!(
+        has(&h, "as the source of shop-repl-reverse"),
+        "the finding names the reverse task"
+    );
+    h.get_by_label("Then replicate back with task shop-repl-reverse")
+        .click();
+    h.get_by_label("Check readiness (dry run)").click();
+    h.step();
+    wait_for(&mut h, "the second dry run", outcome);
+    assert!(has(&h, "Ready: nothing was changed (dry run)."));
+    h.get_by_label("Yes, writes are stopped").click();
+    h.step();
+    h.get_by_label("Cut over").click();
+    h.step();
+    wait_for(&mut h, "the cut-over", outcome);
+    assert!(
+        has(&h, "Switched: the application may write to"),
+        "the outcome names the new database"
+    );
+    for step in ["checksums equal", "counters set past the rows", "switched"] {
+        assert!(has(&h, step), "the window lists {step}");
+    }
+    // The task stopped by itself at the switch.
+    wait_for(&mut h, "the task's stop", run_finished);
     rt.block_on(src.close());
 }

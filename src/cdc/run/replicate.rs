@@ -477,13 +477,13 @@ impl Replication<'_, '_> {
         }
     }
 
-    /// About once a second: a stop ordered on the target since (a cut-over's) becomes the
+    /// Four times a second: a stop ordered on the target since (a cut-over's) becomes the
     /// task's stop.
     async fn poll_order(&mut self, stop: bool) {
         if stop
             || self.order.is_some()
             || self.cache.is_some()
-            || self.last_order_poll.elapsed() < Duration::from_secs(1)
+            || self.last_order_poll.elapsed() < Duration::from_millis(250)
         {
             return;
         }

@@ -39,6 +39,8 @@ pub struct Run {
 
 mod grid;
 mod panes;
+pub mod switch;
+use crate::cutover::way::Way;
 
 use panes::*;
 
@@ -165,6 +167,8 @@ pub struct MonitorScreen {
     pub pane: Pane,
     /// The task log pane (the Logs screen's filters, on the tasks' components).
     pub log: super::logs::LogsScreen,
+    /// A cut-over or fallback window, open or under way.
+    pub switch: Option<switch::SwitchPanel>,
 }
 
 impl Default for MonitorScreen {
@@ -179,6 +183,7 @@ impl Default for MonitorScreen {
             pane: Pane::Tables,
             // The task log: the selected run's task, every component.
             log: super::logs::LogsScreen::default(),
+            switch: None,
         }
     }
 }
@@ -322,8 +327,26 @@ impl MonitorScreen {
         }
     }
 
+    /// A cut-over's or fallback's progress or end; once switched, the task that replicates the
+    /// other way starts here.
+    pub fn on_switch_event(&mut self, event: Event, state: &mut AppState) {
+        let Some(panel) = self.switch.as_mut().filter(|p| p.owns(&event)) else {
+            return;
+        };
+        if let Some(then) = panel.on_event(event, state)
+            && let Err(e) = self.start(state, &then, vec![], false)
+        {
+            state.message = Some((e, true));
+        }
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         ui.label(style::heading("Monitor"));
+        if let Some(p) = &mut self.switch
+            && !p.ui(ui.ctx(), state)
+        {
+            self.switch = None;
+        }
         self.reload_confirmation(ui, state);
         self.poll_export(ui.ctx(), state);
         self.task_bar(ui, state);
@@ -472,6 +495,7 @@ impl MonitorScreen {
             self.picked = tasks[0].id.clone();
         }
         let mut action = None;
+        let mut switch = None;
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Task");
             let picked = tasks.iter().find(|t| t.id == self.picked);
@@ -509,12 +533,47 @@ impl MonitorScreen {
             {
                 action = Some((t.clone(), true));
             }
+            if t.task_type.captures() {
+                switch = self.switch_buttons(ui, t, tasks);
+            }
         });
+        if switch.is_some() {
+            self.switch = switch;
+        }
         if let Some((task, validate_only)) = action
             && let Err(e) = self.start(state, &task, vec![], validate_only)
         {
             state.message = Some((e, true));
         }
+    }
+
+    /// A replicating task's "Cut over…" and, once it was cut over, "Fall back…": the window
+    /// asked for.
+    fn switch_buttons(
+        &self,
+        ui: &mut egui::Ui,
+        t: &Task,
+        tasks: &[Task],
+    ) -> Option<switch::SwitchPanel> {
+        let busy = self.switch.is_some();
+        let mut out = None;
+        if ui
+            .add_enabled(!busy, egui::Button::new(format!("Cut over {}…", t.name)))
+            .on_hover_text("Switch the application to the target: readiness, writes stopped, every change applied, checksums, counters, then replication back")
+            .clicked()
+        {
+            out = Some(switch::SwitchPanel::new(Way::Cutover, &t.name));
+        }
+        let reverse = crate::cutover::reverse::name_of(&t.name);
+        if tasks.iter().any(|x| x.name == reverse)
+            && ui
+                .add_enabled(!busy, egui::Button::new(format!("Fall back {}…", t.name)))
+                .on_hover_text(format!("Switch back to the source: {reverse} caught up and stopped, checksums, counters, then {} replicates again", t.name))
+                .clicked()
+        {
+            out = Some(switch::SwitchPanel::new(Way::Fallback, &t.name));
+        }
+        out
     }
 
     /// Asks before a table is emptied and loaded again, naming the table and the target.
