@@ -83,6 +83,10 @@ pub(super) async fn switch_cmd(a: SwitchArgs, way: Way) -> Result<()> {
         return Err(e);
     }
     let done = done?;
+    if a.dry_run && done.already {
+        println!("switched already: nothing to check (dry run)");
+        return Ok(());
+    }
     if a.dry_run {
         if done.not_ready.is_empty() {
             println!("ready: nothing changed (dry run)");

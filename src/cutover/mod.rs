@@ -96,6 +96,8 @@ pub struct Switched {
     pub not_ready: Vec<String>,
     /// Where Y starts, when it was placed.
     pub y_start: Option<Position>,
+    /// An earlier run had switched already: nothing was done.
+    pub already: bool,
 }
 
 /// Runs (or goes on with) the switch of `sides.x`.
@@ -113,7 +115,9 @@ pub async fn switch(
             x.name,
             d.endpoint.label()
         )));
-        return Ok(finished(done, vec![], None));
+        let mut s = finished(done, vec![], None);
+        s.already = true;
+        return Ok(s);
     }
     let mut sw = Run {
         sides,
@@ -155,6 +159,7 @@ fn finished(steps: Vec<Entry>, not_ready: Vec<String>, y_start: Option<Position>
         steps,
         not_ready,
         y_start,
+        already: false,
     }
 }
 

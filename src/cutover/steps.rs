@@ -82,8 +82,18 @@ impl Run<'_, '_> {
             .filter(|(ok, _)| !ok)
             .map(|(_, w)| w)
             .collect();
-        if failed.is_empty() && !self.opts.dry_run {
-            self.record(Step::Readiness, started, "ready", "").await?;
+        match (failed.is_empty(), self.opts.dry_run) {
+            (true, false) => self.record(Step::Readiness, started, "ready", "").await?,
+            // A dry run says its verdict and writes nothing.
+            (ready, _) => (self.events)(Event::Done {
+                step: Step::Readiness,
+                seconds: started.elapsed().as_secs_f64(),
+                detail: match ready {
+                    true => "ready".into(),
+                    false => format!("not ready: {} finding(s) failed", failed.len()),
+                },
+                earlier: false,
+            }),
         }
         Ok(failed)
     }
@@ -178,13 +188,7 @@ impl Run<'_, '_> {
             };
             out.push((
                 ok,
-                format!(
-                    "{} as the source of {}: {}: {}{fix}",
-                    d.endpoint.label(),
-                    y.name,
-                    c.name,
-                    c.detail
-                ),
+                format!("{} as the source of {}: {}{fix}", name(d), y.name, c.detail),
             ));
         }
         match crate::tasks::prepared(y, d, s, &self.task_events()).await {
@@ -198,12 +202,7 @@ impl Run<'_, '_> {
                     let ok = c.status != crate::cdc::checks::Status::Failed;
                     out.push((
                         ok,
-                        format!(
-                            "{} as the target of {}: {}",
-                            s.endpoint.label(),
-                            y.name,
-                            c.detail
-                        ),
+                        format!("{} as the target of {}: {}", name(s), y.name, c.detail),
                     ));
                 }
             }
@@ -306,7 +305,6 @@ impl Run<'_, '_> {
                         .await;
                 }
                 (None, Some(lock)) if !ran_here => {
-                    drop(lock);
                     ran_here = true;
                     self.note(format!(
                         "task {} is not running: running it here up to {p}",
@@ -316,8 +314,9 @@ impl Run<'_, '_> {
                         task_type: x.task_type,
                         start: None,
                     };
-                    crate::runner::run(x, s, d, mode, &[], self.task_events(), self.cancel.clone())
-                        .await?;
+                    // (Run holding the lock just taken: no other run can start in between.)
+                    let (ev, cancel) = (self.task_events(), self.cancel.clone());
+                    crate::runner::run_holding(Some(lock), x, s, d, mode, &[], ev, cancel).await?;
                 }
                 (None, Some(_)) => {
                     return Err(refused(
@@ -507,6 +506,14 @@ impl Run<'_, '_> {
         journal::clear(s, &y.name).await?;
         let detail = format!("the application may write to {} now", d.endpoint.label());
         self.record(Step::Switched, started, &detail, "").await
+    }
+}
+
+/// An endpoint as a finding names it: its name in the project, else its label.
+fn name(c: &Connection) -> String {
+    match c.endpoint.name.as_str() {
+        "" => c.endpoint.label(),
+        n => n.to_string(),
     }
 }
 

@@ -144,7 +144,16 @@ impl TugboatApp {
                 | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
                 EventKind::Task(_) | EventKind::TaskFinished(_) => self.monitor.on_event(event),
                 EventKind::SwitchProgress(_) | EventKind::Switched(_) => {
-                    self.monitor.on_switch_event(event, &mut self.state)
+                    let planned = matches!(
+                        &event.kind,
+                        EventKind::SwitchProgress(crate::cutover::Event::Planned(_))
+                    );
+                    self.monitor.on_switch_event(event, &mut self.state);
+                    // The reverse task is kept in the project file before anything changes,
+                    // as the CLI keeps it.
+                    if let Some(path) = self.state.project_path.clone().filter(|_| planned) {
+                        self.save(path);
+                    }
                 }
                 EventKind::Checked(_) => self.overview.on_event(event),
                 EventKind::Discovered(_) if self.tasks.preview_request == Some(event.request) => {

@@ -81,10 +81,28 @@ pub async fn run(
 ) -> Result<Outcome> {
     // One run of a task at a time, wherever it runs: its lock on the target is held until the
     // run ends (a comparison writes nothing and takes none).
-    let _lock = match mode {
+    let held = match mode {
         Mode::ValidateOnly => None,
         _ => Some(lock(task, target).await?),
     };
+    run_holding(held, task, source, target, mode, reload, events, cancel).await
+}
+
+/// [`run`] with the task's lock already taken by the caller (`held`, kept until the run
+/// ends): what a cut-over does when it runs a task itself, so that no other run can start in
+/// between (a released lock is freed by the server a moment after the session closes).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_holding(
+    held: Option<crate::engines::switch::TaskLock>,
+    task: &Task,
+    source: &Connection,
+    target: &Connection,
+    mode: Mode,
+    reload: &[String],
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Outcome> {
+    let _held = held;
     if !reload.is_empty() && mode != Mode::ValidateOnly {
         crate::tasks::reload(&task.name, target, reload).await?;
     }

@@ -88,6 +88,36 @@ async fn wait_log(log: &str, text: &str, child: &mut Child, secs: u64) {
     }
 }
 
+/// Waits (90 s at most) until task `shop` replicates ongoing changes (its checkpoint on
+/// `target` out of the full load and the replay of the changes made meanwhile).
+async fn replicating(target: &str) {
+    let mut p = Endpoint::parse_url(target).expect("url");
+    p.endpoint.role = Role::Target;
+    let c = Connection::open(&p.endpoint, p.password)
+        .await
+        .expect("target");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let phase = c
+            .query_scalar(
+                "phase",
+                "SELECT phase FROM tugboat_cdc_checkpoint WHERE task = 'shop'",
+            )
+            .await
+            .ok()
+            .flatten();
+        if phase.as_deref() == Some("cdc") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "task shop never replicated ongoing changes: {phase:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.close().await;
+}
+
 /// Waits for a child to end by itself (90 s at most): whether it succeeded.
 fn wait_end(child: &mut Child, log: &str) -> bool {
     ended(child, log).success()
@@ -327,6 +357,7 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
     let run_log = log_file("cutover-run");
     let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
     wait_log(&run_log, "replicating from", &mut forward, 90).await;
+    replicating(&pg_url).await;
     let stop_a = Arc::new(AtomicBool::new(false));
     let writer_a = tokio::spawn(app_my.clone().write(stop_a.clone(), true));
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -399,6 +430,23 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
         interrupt(&mut back, &back_log),
         "{}",
         std::fs::read_to_string(&back_log).unwrap_or_default()
+    );
+    // A second cut-over, the forward task not running: the cut-over runs it here up to the
+    // switch, holding its lock from the check to the run.
+    let again_log = log_file("cutover-again");
+    let mut again = spawn(
+        &["cutover", &f, "--task", "shop", "--read-only", "--no-run"],
+        &again_log,
+    );
+    assert!(
+        wait_end(&mut again, &again_log),
+        "{}",
+        std::fs::read_to_string(&again_log).unwrap_or_default()
+    );
+    let said = std::fs::read_to_string(&again_log).unwrap_or_default();
+    assert!(
+        said.contains("(run here)") && said.contains("switched"),
+        "{said}"
     );
     for (c, label) in [(&pg, "PostgreSQL"), (&my, "MariaDB")] {
         assert_eq!(
@@ -483,6 +531,7 @@ async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
     let run_log = log_file("cutk-run");
     let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
     wait_log(&run_log, "replicating from", &mut forward, 90).await;
+    replicating(&my_url).await;
     // Replicating: ready, and a dry run changes nothing (no journal, the source writable).
     let (status, said) = run_killed_at(&dry, None, &log_file("cutk-dry"));
     assert!(
@@ -634,6 +683,7 @@ async fn a_cut_over_to_a_target_without_a_log_is_refused_unless_no_reverse() {
     let run_log = log_file("cuts-run");
     let mut forward = spawn(&["run", &f, "--task", "shop"], &run_log);
     wait_log(&run_log, "replicating from", &mut forward, 90).await;
+    replicating(&lite).await;
     let dry = ["cutover", &f, "--task", "shop", "--dry-run"];
     let (status, said) = run_killed_at(&dry, None, &log_file("cuts-dry"));
     assert_eq!(status.code(), Some(1), "{said}");

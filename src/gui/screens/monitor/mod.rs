@@ -533,7 +533,12 @@ impl MonitorScreen {
             {
                 action = Some((t.clone(), true));
             }
-            if t.task_type.captures() {
+            // (A reverse task is switched through its forward task.)
+            let reverse_of = t
+                .name
+                .strip_suffix("-reverse")
+                .filter(|f| tasks.iter().any(|x| x.name == *f));
+            if t.task_type.captures() && reverse_of.is_none() {
                 switch = self.switch_buttons(ui, t, tasks);
             }
         });

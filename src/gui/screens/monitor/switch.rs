@@ -39,6 +39,8 @@ pub struct SwitchPanel {
     notes: Vec<String>,
     /// How it ended: a dry run's verdict, the switch done, or why it failed.
     outcome: Option<Result<String, String>>,
+    /// The switch is done: nothing more to do here.
+    switched: bool,
 }
 
 impl SwitchPanel {
@@ -55,6 +57,7 @@ impl SwitchPanel {
             lines: vec![],
             notes: vec![],
             outcome: None,
+            switched: false,
         }
     }
 
@@ -121,11 +124,25 @@ impl SwitchPanel {
 
     fn finish(&mut self, r: Result<Box<Switched>, String>, state: &mut AppState) -> Option<Task> {
         let dry = self.request.take().is_some_and(|(_, d)| d);
+        // A step still under way when the switch ended did not finish.
+        for l in self.lines.iter_mut().filter(|l| l.seconds.is_none()) {
+            l.detail = "not finished".into();
+        }
         let (then, new) = self.then_and_new(state);
         match r {
             Err(e) => {
                 self.outcome = Some(Err(e));
                 None
+            }
+            Ok(s) if s.already => {
+                self.outcome = Some(Ok(format!(
+                    "Task {} was switched already: the application writes to {new}.",
+                    self.task
+                )));
+                // (A dry run leaves "Cut over" to place the reverse task again if the project
+                // lost it.)
+                self.switched = !dry;
+                then.filter(|_| self.then && !dry)
             }
             Ok(s) if dry && s.not_ready.is_empty() => {
                 self.outcome = Some(Ok("Ready: nothing was changed (dry run).".into()));
@@ -145,6 +162,7 @@ impl SwitchPanel {
                 self.outcome = Some(Ok(format!(
                     "Switched: the application may write to {new} now. Writes were stopped for {window:.1} s."
                 )));
+                self.switched = true;
                 state.message =
                     Some((format!("{} of {} done", self.way.label(), self.task), false));
                 then.filter(|_| self.then)
@@ -228,6 +246,7 @@ impl SwitchPanel {
             .collapsible(false)
             .open(&mut open)
             .default_width(620.0)
+            .max_width(720.0)
             .anchor(egui::Align2::CENTER_TOP, [0.0, 40.0])
             .show(ctx, |ui| self.body(ui, state));
         // (Closing the window does not stop a switch under way: it goes on in the background.)
@@ -235,7 +254,8 @@ impl SwitchPanel {
     }
 
     fn body(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
-        let running = self.request.is_some();
+        // (Once switched, nothing more to ask.)
+        let running = self.request.is_some() || self.switched;
         let (leaves, then_name) = self.names(state);
         ui.label(
             RichText::new(format!(
@@ -255,10 +275,14 @@ impl SwitchPanel {
                     ui.checkbox(&mut self.writes_stopped, "Yes, writes are stopped");
                 });
             }
+            let undone = match self.way {
+                Way::Cutover => "undone by a fallback",
+                Way::Fallback => "undone by the next cut-over",
+            };
             ui.radio_value(
                 &mut self.read_only,
                 true,
-                format!("Make {leaves} read-only (undone by a fallback)"),
+                format!("Make {leaves} read-only ({undone})"),
             );
             ui.checkbox(
                 &mut self.then,
@@ -286,7 +310,7 @@ impl SwitchPanel {
             {
                 self.outcome = Some(Err(e));
             }
-            if running {
+            if self.request.is_some() {
                 ui.spinner();
                 if ui.button("Stop").clicked() {
                     self.cancel
@@ -329,20 +353,19 @@ impl SwitchPanel {
                 if !self.lines.is_empty() {
                     ui.separator();
                 }
-                egui::Grid::new("switch_steps")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for l in &self.lines {
-                            ui.label(l.step.label());
-                            match (l.seconds, l.earlier) {
-                                (None, _) => ui.spinner(),
-                                (Some(_), true) => ui.label("earlier run"),
-                                (Some(s), false) => ui.label(format!("{s:.1} s")),
-                            };
-                            ui.label(RichText::new(&l.detail).color(style::MUTED));
-                            ui.end_row();
-                        }
+                // One wrapped line a step: the window keeps its width whatever the detail.
+                for l in &self.lines {
+                    ui.horizontal_wrapped(|ui| {
+                        match (l.seconds, l.earlier) {
+                            (None, _) if self.request.is_some() => ui.spinner(),
+                            (None, _) => ui.label("–"),
+                            (Some(_), true) => ui.label("✔ (earlier run)"),
+                            (Some(s), false) => ui.label(format!("✔ {s:.1} s")),
+                        };
+                        ui.label(RichText::new(l.step.label()).strong());
+                        ui.label(RichText::new(&l.detail).color(style::MUTED));
                     });
+                }
                 for n in &self.notes {
                     ui.label(RichText::new(n).color(style::MUTED));
                 }
