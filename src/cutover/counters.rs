@@ -116,14 +116,13 @@ fn sequence(
     src: &[Counter],
     here: &dyn Fn(&TablePlan) -> String,
 ) -> Option<Moved> {
-    let unqualified = |seq: &str| seq.rsplit('.').next().unwrap_or(seq).to_string();
     let p = plans.iter().find(|p| same(&here(p), &c.schema))?;
     let source_next = src
         .iter()
         .find(|x| {
             x.table.is_empty()
                 && same(&x.schema, &p.source_schema)
-                && unqualified(&x.sequence) == unqualified(&c.sequence)
+                && same(&x.sequence, &c.sequence)
         })
         .map(|x| x.next)?;
     Some(Moved {

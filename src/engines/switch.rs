@@ -57,8 +57,11 @@ pub struct Counter {
     pub table: String,
     /// The column; empty for a sequence no column owns.
     pub column: String,
-    /// The sequence (PostgreSQL), as the catalog names it; empty for AUTO_INCREMENT.
+    /// The sequence's name (unquoted), where the counter is one; empty for AUTO_INCREMENT.
     pub sequence: String,
+    /// The schema the sequence is in (a column's sequence may be in another schema than its
+    /// table).
+    pub sequence_schema: String,
     /// The value it gives next.
     pub next: i64,
 }

@@ -505,6 +505,8 @@ async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
         "CREATE TABLE \"OrderLines\" (id serial PRIMARY KEY, order_id bigint, sku varchar(20))",
         "INSERT INTO orders (customer, amount, note) SELECT 'c' || g, g / 4.0, repeat('x', g % 50) FROM generate_series(1, 800) g",
         "INSERT INTO \"OrderLines\" (order_id, sku) SELECT g, 's' || g FROM generate_series(1, 600) g",
+        // A sequence no column owns (the application calls nextval): a MariaDB SEQUENCE there.
+        "CREATE SEQUENCE invoice_no START 1000",
     ] {
         pg.execute(sql).await.expect(sql);
     }
@@ -557,6 +559,10 @@ async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
     );
     let stop_a = Arc::new(AtomicBool::new(false));
     let writer_a = tokio::spawn(app_pg.clone().write(stop_a.clone(), true));
+    // The application draws invoice numbers up to 5000 after the load.
+    pg.execute("SELECT setval('invoice_no', 5000)")
+        .await
+        .expect("setval");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         interrupt(&mut forward, &run_log),
@@ -589,6 +595,12 @@ async fn a_cut_over_killed_at_each_step_goes_on_and_falls_back_exactly() {
     assert_eq!(
         said.matches("(done by an earlier run)").count(),
         6,
+        "{said}"
+    );
+    // The sequence on MariaDB goes on after PostgreSQL's last number.
+    assert_eq!(
+        scalar(&my, "SELECT NEXTVAL(invoice_no)").await,
+        "5001",
         "{said}"
     );
     let (_, refused_a) = writer_a.await.expect("writer");

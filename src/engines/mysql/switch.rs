@@ -81,24 +81,69 @@ impl Switch for MySql {
         let rows = conn
             .query("reading the AUTO_INCREMENT counters", &sql)
             .await?;
-        Ok(rows
+        let mut out: Vec<Counter> = rows
             .iter()
             .map(|r| Counter {
                 schema: r.s("s"),
                 table: r.s("t"),
                 column: r.s("c"),
                 sequence: String::new(),
+                sequence_schema: String::new(),
                 next: r.i64("next").unwrap_or(1),
             })
-            .collect())
+            .collect();
+        out.extend(sequences(self, conn, &list).await?);
+        Ok(out)
     }
 
     async fn set_counter(&self, conn: &Connection, c: &Counter, next: i64) -> Result<()> {
-        let sql = format!(
-            "ALTER TABLE {} AUTO_INCREMENT = {next}",
-            self.table_sql(&c.schema, &c.table)
-        );
+        let sql = match c.table.as_str() {
+            // A MariaDB sequence: SETVAL with is_used = 0 gives `next` next.
+            "" => format!(
+                "SELECT SETVAL({}, {next}, 0)",
+                self.table_sql(&c.sequence_schema, &c.sequence)
+            ),
+            _ => format!(
+                "ALTER TABLE {} AUTO_INCREMENT = {next}",
+                self.table_sql(&c.schema, &c.table)
+            ),
+        };
         conn.query(&format!("setting {}", c.label()), &sql).await?;
         Ok(())
     }
+}
+
+/// MariaDB's sequences (`CREATE SEQUENCE`, 10.3 and later) in the schemas listed (quoted
+/// literals), with the value each gives next: `next_not_cached_value`, which is never below
+/// it (values cached by sessions are skipped, as a restart would skip them).
+async fn sequences(b: &MySql, conn: &Connection, list: &[String]) -> Result<Vec<Counter>> {
+    let sql = format!(
+        "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'SEQUENCE' AND TABLE_SCHEMA IN ({}) ORDER BY 1, 2",
+        list.join(", ")
+    );
+    let mut out = vec![];
+    for r in conn.query("reading the sequences", &sql).await? {
+        let (schema, name) = (r.s("s"), r.s("t"));
+        let next = conn
+            .query(
+                &format!("reading sequence {schema}.{name}"),
+                &format!(
+                    "SELECT CAST(next_not_cached_value AS SIGNED) AS n FROM {}",
+                    b.table_sql(&schema, &name)
+                ),
+            )
+            .await?
+            .first()
+            .and_then(|r| r.i64("n"))
+            .unwrap_or(1);
+        out.push(Counter {
+            schema: schema.clone(),
+            table: String::new(),
+            column: String::new(),
+            sequence: name,
+            sequence_schema: schema,
+            next,
+        });
+    }
+    Ok(out)
 }

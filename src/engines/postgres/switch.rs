@@ -116,16 +116,19 @@ impl Switch for Postgres {
                 schema: r.opt("tab_schema").unwrap_or_else(|| r.s("seq_schema")),
                 table: r.s("tab"),
                 column: r.s("col"),
-                sequence: quoted_ident(&r.s("seq_schema"), IdentQuote::Double)
-                    + "."
-                    + &quoted_ident(&r.s("seq"), IdentQuote::Double),
+                sequence: r.s("seq"),
+                sequence_schema: r.s("seq_schema"),
                 next: r.i64("next").unwrap_or(1),
             })
             .collect())
     }
 
     async fn set_counter(&self, conn: &Connection, c: &Counter, next: i64) -> Result<()> {
-        let seq = lit(conn, &c.sequence);
+        let q = |n: &str| quoted_ident(n, IdentQuote::Double);
+        let seq = lit(
+            conn,
+            &format!("{}.{}", q(&c.sequence_schema), q(&c.sequence)),
+        );
         // setval(.., v, false): nextval gives v.
         let sql = format!("SELECT setval({seq}::regclass, {next}, false)");
         conn.query(&format!("setting {}", c.label()), &sql).await?;

@@ -74,6 +74,7 @@ impl Switch for Sqlite {
                 table: r.s("name"),
                 column: "rowid".into(),
                 sequence: String::new(),
+                sequence_schema: String::new(),
                 next: r.i64("seq").unwrap_or(0) + 1,
             })
             .collect())
