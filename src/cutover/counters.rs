@@ -147,3 +147,52 @@ async fn highest(d: &Connection, c: &Counter) -> Result<Option<i64>> {
         .await?;
     Ok(rows.first().and_then(|r| r.i64("m")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter(schema: &str, table: &str, column: &str, next: i64) -> Counter {
+        Counter {
+            schema: schema.into(),
+            table: table.into(),
+            column: column.into(),
+            sequence: String::new(),
+            sequence_schema: String::new(),
+            next,
+        }
+    }
+
+    /// A counter goes past the highest value in use and past the old database's counter
+    /// (rows deleted at the end: the old counter is ahead of the highest value), and never back.
+    #[test]
+    fn a_counter_goes_past_the_rows_and_the_old_counter_and_never_back() {
+        let p = TablePlan {
+            source_schema: "Shop".into(),
+            source_table: "Orders".into(),
+            target_schema: "shop".into(),
+            target_table: "orders".into(),
+            columns: vec![crate::tasks::mappings::ColumnPlan {
+                source: "ID".into(),
+                target: "id".into(),
+                expression: None,
+                data_type: None,
+            }],
+            filters: vec![],
+            table: Default::default(),
+        };
+        let old = [counter("Shop", "Orders", "ID", 120)];
+        let new = counter("shop", "orders", "id", 1);
+        let m = column(&new, &p, &old, Some(100));
+        assert_eq!((m.was, m.next, m.source_next), (1, 120, Some(120)));
+        // Rows beyond the old counter (inserted with their keys): past the highest.
+        assert_eq!(column(&new, &p, &old, Some(500)).next, 501);
+        // Already further: left there.
+        assert_eq!(
+            column(&counter("shop", "orders", "id", 900), &p, &old, Some(500)).next,
+            900
+        );
+        // No old counter, an empty table: as it is.
+        assert_eq!(column(&new, &p, &[], None).next, 1);
+    }
+}

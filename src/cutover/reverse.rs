@@ -141,3 +141,131 @@ fn rule(target: Target, p: &TablePlan, column: &str, action: TransformAction) ->
         action,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Catalog, Column, Schema, Table};
+    use crate::tasks::mappings::ColumnPlan;
+
+    fn table(name: &str, columns: &[&str]) -> Table {
+        Table {
+            name: name.into(),
+            columns: columns
+                .iter()
+                .map(|c| Column {
+                    name: c.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn col(source: &str, target: &str, computed: bool) -> ColumnPlan {
+        ColumnPlan {
+            source: source.into(),
+            target: target.into(),
+            expression: computed.then(|| "'eu'".to_string()),
+            data_type: computed.then(|| "varchar(2)".to_string()),
+        }
+    }
+
+    /// The forward task renamed the schema, folded the table's and a column's case and added a
+    /// column: planned against the new database's catalog, the reverse task's rules give back
+    /// the old names, and leave the added column out.
+    #[test]
+    fn the_reverse_task_plans_every_name_back_and_leaves_added_columns_out() {
+        let forward_plan = TablePlan {
+            source_schema: "Shop".into(),
+            source_table: "OrderLines".into(),
+            target_schema: "shop_eu".into(),
+            target_table: "orderlines".into(),
+            columns: vec![
+                col("ID", "id", false),
+                col("Sku", "sku", false),
+                col("region", "region", true),
+            ],
+            filters: vec![],
+            table: Table::default(),
+        };
+        let forward = Task {
+            id: "t1".into(),
+            name: "shop".into(),
+            source: "old".into(),
+            target: "new".into(),
+            mappings: TableMappings::all(),
+            settings: Default::default(),
+            task_type: TaskType::FullLoadAndCdc,
+            stop_at: None,
+        };
+        let y = of(&forward, std::slice::from_ref(&forward_plan), &|s| {
+            s.to_string()
+        })
+        .expect("a reverse task");
+        assert_eq!(
+            (y.name.as_str(), y.source.as_str(), y.target.as_str()),
+            ("shop-reverse", "new", "old")
+        );
+        assert_eq!(y.task_type, TaskType::Cdc);
+        assert!(!y.settings.create_schema && y.settings.prepare == Prepare::DoNothing);
+        // The new database's catalog, with another table the reverse task must not take.
+        let catalog = Catalog {
+            schemas: vec![Schema {
+                name: "shop_eu".into(),
+                tables: vec![
+                    table("orderlines", &["id", "sku", "region"]),
+                    table("orderlines_archive", &["id"]),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let back = crate::tasks::mappings::plan(
+            &y.mappings,
+            &catalog,
+            |n| n.to_string(),
+            |s| s.to_string(),
+        )
+        .expect("the reverse task's rules resolve");
+        assert_eq!(back.len(), 1, "{back:?}");
+        let b = &back[0];
+        assert_eq!(
+            (b.target_schema.as_str(), b.target_table.as_str()),
+            ("Shop", "OrderLines")
+        );
+        let cols: Vec<(&str, &str)> = b
+            .columns
+            .iter()
+            .map(|c| (c.source.as_str(), c.target.as_str()))
+            .collect();
+        assert_eq!(cols, [("id", "ID"), ("sku", "Sku")]);
+    }
+
+    /// Two source tables into one target table (a consolidation) cannot be told apart on the
+    /// way back: refused, naming the table.
+    #[test]
+    fn a_consolidated_table_has_no_reverse() {
+        let plan = |schema: &str| TablePlan {
+            source_schema: schema.into(),
+            source_table: "orders".into(),
+            target_schema: "all".into(),
+            target_table: "orders".into(),
+            columns: vec![col("id", "id", false)],
+            filters: vec![],
+            table: Table::default(),
+        };
+        let forward = Task {
+            id: String::new(),
+            name: "merge".into(),
+            source: "a".into(),
+            target: "b".into(),
+            mappings: TableMappings::all(),
+            settings: Default::default(),
+            task_type: TaskType::Cdc,
+            stop_at: None,
+        };
+        let e = of(&forward, &[plan("eu"), plan("us")], &|s| s.to_string()).expect_err("refused");
+        assert!(e.to_string().contains("all.orders"), "{e}");
+    }
+}

@@ -33,6 +33,8 @@ pub struct AppState {
     pub demo_ready: Option<Result<(), String>>,
     /// Where the demo database is built.
     pub data_dir: PathBuf,
+    /// A cut-over asked for from the overview: the task whose window the Monitor opens.
+    pub pending_switch: Option<String>,
 }
 
 /// A project file being chosen (open or save as).
@@ -86,6 +88,7 @@ impl TugboatApp {
             message: None,
             demo_ready: None,
             data_dir,
+            pending_switch: None,
         };
         match project {
             Some(path) => match Project::load(&path) {

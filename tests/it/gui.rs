@@ -1222,5 +1222,12 @@ fn the_monitor_cuts_a_replicating_task_over_step_by_step() {
     }
     // The task stopped by itself at the switch.
     wait_for(&mut h, "the task's stop", run_finished);
+    let run = h.state().monitor.runs.first().expect("the run");
+    assert_eq!(run.status(), "replication stopped");
+    assert!(
+        run.progress.step.contains("reached its stop"),
+        "{}",
+        run.progress.step
+    );
     rt.block_on(src.close());
 }

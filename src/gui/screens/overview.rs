@@ -133,11 +133,17 @@ impl OverviewScreen {
                     go = Some(Screen::Monitor);
                 }
                 let cut = if ready {
-                    (Stand::Done, "replication has caught up and the deferred checks are done: stop writes on the source, let the last changes arrive, then point the application at the target".to_string())
+                    (Stand::Done, "replication has caught up and the deferred checks are done: Cut over… checks again, stops the writes (or asks you to), applies the last changes, compares checksums, sets the counters and replicates back".to_string())
                 } else {
                     (Stand::NotYet, "not yet: the task's replication must be running and caught up".to_string())
                 };
-                row(ui, 7, "Ready to cut over", cut, "");
+                let button = if ready { "Cut over…" } else { "" };
+                if row(ui, 7, "Ready to cut over", cut, button)
+                    && let Some(t) = &task
+                {
+                    state.pending_switch = Some(t.name.clone());
+                    go = Some(Screen::Monitor);
+                }
             });
         go
     }

@@ -73,6 +73,8 @@ impl Run {
             None => "running",
             Some(Err(_)) => "failed",
             Some(Ok(_)) if self.progress.validating => "validation complete",
+            // (Its last step says where and why: at a checkpoint, at a cut-over's stop.)
+            Some(Ok(_)) if self.cdc.is_some() => "replication stopped",
             Some(Ok(s)) if s.problems() > 0 => "load complete, with errors",
             Some(Ok(s)) if s.tables.iter().any(|t| t.state == TableState::Cancelled) => "stopped",
             Some(Ok(_)) => "load complete",
@@ -342,6 +344,11 @@ impl MonitorScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         ui.label(style::heading("Monitor"));
+        if let Some(task) = state.pending_switch.take()
+            && self.switch.is_none()
+        {
+            self.switch = Some(switch::SwitchPanel::new(Way::Cutover, &task));
+        }
         if let Some(p) = &mut self.switch
             && !p.ui(ui.ctx(), state)
         {
