@@ -196,7 +196,14 @@ fn print_event(e: Event) {
             };
             println!("✓ {}: {detail} ({when})", step.label());
         }
-        Event::Finding { ok, what } => println!("  {} {what}", if ok { "ok  " } else { "FAIL" }),
+        Event::Finding { status, what } => {
+            let word = match status {
+                crate::cdc::checks::Status::Passed => "ok  ",
+                crate::cdc::checks::Status::Warning => "WARN",
+                crate::cdc::checks::Status::Failed => "FAIL",
+            };
+            println!("  {word} {what}")
+        }
         Event::Note(n) => println!("  {n}"),
         Event::Task(crate::tasks::TaskEvent::Step(m)) => println!("  · {m}"),
         Event::Task(_) | Event::Planned(_) => {}

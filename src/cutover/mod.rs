@@ -65,8 +65,11 @@ pub enum Event {
         detail: String,
         earlier: bool,
     },
-    /// A readiness finding: passed or not, and what.
-    Finding { ok: bool, what: String },
+    /// A readiness finding: passed, a warning (the switch goes on) or failed, and what.
+    Finding {
+        status: crate::cdc::checks::Status,
+        what: String,
+    },
     /// Anything else worth a line.
     Note(String),
     /// The task run here to catch up, or the validation.

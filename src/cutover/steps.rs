@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::cdc::apply::{self, Checkpoint};
+use crate::cdc::checks::Status::{self, Failed, Passed};
 use crate::runner::Mode;
 
 impl Run<'_, '_> {
@@ -67,19 +68,19 @@ impl Run<'_, '_> {
                 .await
         {
             findings.push((
-                false,
+                Failed,
                 format!("whether the source is read-only cannot be read: {e}"),
             ));
         }
-        for (ok, what) in &findings {
+        for (status, what) in &findings {
             (self.events)(Event::Finding {
-                ok: *ok,
+                status: *status,
                 what: what.clone(),
             });
         }
         let failed: Vec<String> = findings
             .into_iter()
-            .filter(|(ok, _)| !ok)
+            .filter(|(status, _)| *status == Failed)
             .map(|(_, w)| w)
             .collect();
         match (failed.is_empty(), self.opts.dry_run) {
@@ -99,23 +100,23 @@ impl Run<'_, '_> {
     }
 
     /// The task's replication: in its last phase, nothing suspended, no check left.
-    async fn replication_findings(&self) -> Result<Vec<(bool, String)>> {
+    async fn replication_findings(&self) -> Result<Vec<(Status, String)>> {
         let Sides { x, s, d, .. } = *self.sides;
         let mut out = vec![];
         if !x.task_type.captures() {
-            out.push((false, format!("task {} is a full-load task: nothing replicates the changes made since its load", x.name)));
+            out.push((Failed, format!("task {} is a full-load task: nothing replicates the changes made since its load", x.name)));
             return Ok(out);
         }
         if self.earlier(Step::CatchUp).is_some() {
             out.push((
-                true,
+                Passed,
                 format!("task {} stopped at the switch in an earlier run", x.name),
             ));
             return Ok(out);
         }
         match apply::checkpoint(d, &x.name).await? {
             None => out.push((
-                false,
+                Failed,
                 format!(
                     "task {} has no checkpoint on {}: it has not replicated yet",
                     x.name,
@@ -123,7 +124,7 @@ impl Run<'_, '_> {
                 ),
             )),
             Some(c) if c.phase != ReplicationPhase::Cdc => out.push((
-                false,
+                Failed,
                 format!(
                     "task {} is still in its {} phase: run it until it replicates ongoing changes",
                     x.name,
@@ -140,14 +141,14 @@ impl Run<'_, '_> {
                         .unwrap_or_else(|e| format!("unknown ({e})")),
                     None => "unknown".into(),
                 };
-                out.push((true, format!("task {} replicates ongoing changes: checkpoint {}, the source's log at {now}", x.name, c.position)));
+                out.push((Passed, format!("task {} replicates ongoing changes: checkpoint {}, the source's log at {now}", x.name, c.position)));
             }
         }
         let running = crate::engines::of(d.endpoint.engine)
             .task_lock(d, &x.name)
             .await?
             .is_none();
-        out.push((true, if running {
+        out.push((Passed, if running {
             format!("task {} is running (another session holds its lock): it is ordered to stop at the switch", x.name)
         } else {
             format!("task {} is not running: the switch runs it here up to the switch", x.name)
@@ -155,7 +156,7 @@ impl Run<'_, '_> {
         let suspended = suspended(d, &x.name).await?;
         if !suspended.is_empty() {
             out.push((
-                false,
+                Failed,
                 format!(
                     "tables suspended (their changes are not applied): {}; reload them first",
                     suspended.join(", ")
@@ -164,44 +165,43 @@ impl Run<'_, '_> {
         }
         let pending = crate::tasks::deferred::pending(d, &x.name).await?;
         if !pending.is_empty() {
-            out.push((false, format!("{} constraint(s) left for after the load are not checked yet (they run once replication has caught up)", pending.len())));
+            out.push((Failed, format!("{} constraint(s) left for after the load are not checked yet (they run once replication has caught up)", pending.len())));
         }
         Ok(out)
     }
 
     /// The other direction: D can be replicated from, and S can take the changes.
-    async fn then_findings(&self) -> Vec<(bool, String)> {
+    async fn then_findings(&self) -> Vec<(Status, String)> {
         let Sides { y, s, d, .. } = *self.sides;
         if !self.opts.then {
             return vec![(
-                true,
+                Passed,
                 format!("task {} is not placed (asked not to)", y.name),
             )];
         }
         let mut out = vec![];
         for c in crate::cdc::checks::run(d, &[]).await {
-            let ok = c.status != crate::cdc::checks::Status::Failed;
-            let fix = if ok {
-                String::new()
-            } else {
-                format!("; fix: {}", c.fix)
+            let fix = match c.status {
+                Passed => String::new(),
+                _ => format!("; fix: {}", c.fix),
             };
             out.push((
-                ok,
+                c.status,
                 format!("{} as the source of {}: {}{fix}", name(d), y.name, c.detail),
             ));
         }
         match crate::tasks::prepared(y, d, s, &self.task_events()).await {
-            Err(e) => out.push((false, format!("task {}'s tables: {e}", y.name))),
+            Err(e) => out.push((Failed, format!("task {}'s tables: {e}", y.name))),
             Ok(tables) => {
                 out.push((
-                    true,
+                    Passed,
                     format!("task {} replicates {} table(s) back", y.name, tables.len()),
                 ));
                 for c in crate::cdc::checks::target_triggers(s, &tables).await {
-                    let ok = c.status != crate::cdc::checks::Status::Failed;
+                    // (A warning: the old database's triggers would act on the changes
+                    // replicated back; the DBA decides.)
                     out.push((
-                        ok,
+                        c.status,
                         format!("{} as the target of {}: {}", name(s), y.name, c.detail),
                     ));
                 }

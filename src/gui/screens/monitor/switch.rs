@@ -34,7 +34,7 @@ pub struct SwitchPanel {
     then: bool,
     request: Option<(RequestId, bool)>,
     cancel: Arc<AtomicBool>,
-    findings: Vec<(bool, String)>,
+    findings: Vec<(crate::cdc::checks::Status, String)>,
     lines: Vec<Line>,
     notes: Vec<String>,
     /// How it ended: a dry run's verdict, the switch done, or why it failed.
@@ -109,7 +109,7 @@ impl SwitchPanel {
                     earlier,
                 });
             }
-            SwitchEvent::Finding { ok, what } => self.findings.push((ok, what)),
+            SwitchEvent::Finding { status, what } => self.findings.push((status, what)),
             SwitchEvent::Note(n) => self.notes.push(n),
             SwitchEvent::Planned(y) => {
                 // Kept in the project before anything changes (as the CLI saves it).
@@ -342,11 +342,12 @@ impl SwitchPanel {
         egui::ScrollArea::vertical()
             .max_height(360.0)
             .show(ui, |ui| {
-                for (ok, what) in &self.findings {
-                    let (mark, color) = if *ok {
-                        ("✔", style::OK)
-                    } else {
-                        ("✖", style::ERROR)
+                for (status, what) in &self.findings {
+                    use crate::cdc::checks::Status;
+                    let (mark, color) = match status {
+                        Status::Passed => ("✔", style::OK),
+                        Status::Warning => ("⚠", style::WARN),
+                        Status::Failed => ("✖", style::ERROR),
                     };
                     ui.label(RichText::new(format!("{mark} {what}")).color(color));
                 }
