@@ -1753,6 +1753,11 @@ async fn cached_changes(pg_source: bool, limit: Option<&str>) {
     ))
     .await
     .expect("source tables");
+    // The load takes the biggest tables first by their estimated rows: PostgreSQL estimates
+    // from its statistics, which autovacuum may not have gathered yet.
+    if pg_source {
+        src.execute("ANALYZE big").await.expect("analyze");
+    }
     let writer = Writer::start(&src_url, Duration::from_millis(2), move |i| {
         let k = 1 + (i * 7919) % rows;
         format!(

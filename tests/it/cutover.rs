@@ -338,9 +338,11 @@ async fn a_cut_over_to_postgres_and_a_fallback_to_mariadb_keep_every_write() {
     .expect("rows");
     // The application's trigger (harmless here): on the way back it would act on replicated
     // changes, which MariaDB cannot turn off for one session: a warning at readiness.
-    my.execute("CREATE TRIGGER keep_sku BEFORE INSERT ON `OrderLines` FOR EACH ROW SET NEW.sku = NEW.sku")
-        .await
-        .expect("trigger");
+    my.execute(
+        "CREATE TRIGGER keep_sku BEFORE INSERT ON `OrderLines` FOR EACH ROW SET NEW.sku = NEW.sku",
+    )
+    .await
+    .expect("trigger");
     let pg_url = support::pg_database(&stem).await;
     let pg = open(&pg_url).await;
 
