@@ -101,6 +101,16 @@ pub trait Switch: Send + Sync {
     async fn set_counter(&self, conn: &Connection, c: &Counter, next: i64) -> Result<()>;
 }
 
+/// Takes a lock with `sql` (which gives 1 when it got the lock) on a session of its own, kept
+/// while the lock is held: the session-level locks of PostgreSQL and MySQL.
+pub(crate) async fn session_lock(conn: &Connection, sql: String) -> Result<Option<TaskLock>> {
+    let ctx = "taking the task's lock";
+    let failed = |e| crate::engines::change::query_error(conn, ctx, e);
+    let mut s = conn.pool.session().await.map_err(failed)?;
+    let got = s.fetch_i64(sql).await.map_err(failed)?;
+    Ok((got == Some(1)).then(|| TaskLock::session(s)))
+}
+
 /// The part of a lock file's name that names `task`: letters, digits, `-` and `_` kept, any
 /// other character written as its code.
 pub fn file_safe(task: &str) -> String {

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use super::MySql;
 use crate::endpoints::Connection;
 use crate::engines::Backend as _;
-use crate::engines::change::query_error;
-use crate::engines::switch::{Counter, ReadOnly, Switch, TaskLock};
+use crate::engines::switch::{Counter, ReadOnly, Switch, TaskLock, session_lock};
 use crate::engines::values::text_literal;
 use crate::error::Result;
 
@@ -19,12 +18,6 @@ fn lit(conn: &Connection, s: &str) -> String {
 #[async_trait]
 impl Switch for MySql {
     async fn task_lock(&self, conn: &Connection, task: &str) -> Result<Option<TaskLock>> {
-        let ctx = "taking the task's lock";
-        let mut s = conn
-            .pool
-            .session()
-            .await
-            .map_err(|e| query_error(conn, ctx, e))?;
         // Lock names are server-wide and at most 64 characters: the database's and the task's
         // names as a hash (a task's state is kept per database, as PostgreSQL's advisory locks
         // are).
@@ -32,11 +25,7 @@ impl Switch for MySql {
             "SELECT CAST(GET_LOCK(CONCAT('tugboat:', MD5(CONCAT(COALESCE(DATABASE(), ''), ':', {}))), 0) AS SIGNED)",
             lit(conn, task)
         );
-        let got = s
-            .fetch_i64(sql)
-            .await
-            .map_err(|e| query_error(conn, ctx, e))?;
-        Ok((got == Some(1)).then(|| TaskLock::session(s)))
+        session_lock(conn, sql).await
     }
 
     async fn make_read_only(&self, conn: &Connection) -> Result<ReadOnly> {

@@ -6,8 +6,7 @@ use async_trait::async_trait;
 
 use super::Postgres;
 use crate::endpoints::Connection;
-use crate::engines::change::query_error;
-use crate::engines::switch::{Counter, ReadOnly, Switch, TaskLock};
+use crate::engines::switch::{Counter, ReadOnly, Switch, TaskLock, session_lock};
 use crate::engines::values::text_literal;
 use crate::error::Result;
 use crate::sqltext::{IdentQuote, quoted_ident};
@@ -31,22 +30,12 @@ async fn database(conn: &Connection) -> Result<String> {
 #[async_trait]
 impl Switch for Postgres {
     async fn task_lock(&self, conn: &Connection, task: &str) -> Result<Option<TaskLock>> {
-        let ctx = "taking the task's lock";
-        let mut s = conn
-            .pool
-            .session()
-            .await
-            .map_err(|e| query_error(conn, ctx, e))?;
         // The key: a stable hash of the task's name, in the range of a bigint.
         let sql = format!(
             "SELECT CASE WHEN pg_try_advisory_lock(hashtextextended({}, 0)) THEN 1 ELSE 0 END::bigint",
             lit(conn, &format!("tugboat task {task}"))
         );
-        let got = s
-            .fetch_i64(sql)
-            .await
-            .map_err(|e| query_error(conn, ctx, e))?;
-        Ok((got == Some(1)).then(|| TaskLock::session(s)))
+        session_lock(conn, sql).await
     }
 
     async fn make_read_only(&self, conn: &Connection) -> Result<ReadOnly> {

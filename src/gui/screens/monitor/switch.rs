@@ -174,18 +174,25 @@ impl SwitchPanel {
     fn then_and_new(&self, state: &AppState) -> (Option<Task>, String) {
         let name = self.way.then_task(&self.task);
         let then = state.project.tasks.iter().find(|t| t.name == name).cloned();
-        let forward = state.project.tasks.iter().find(|t| t.name == self.task);
-        let new = forward
-            .and_then(|f| {
-                let e = if self.way == Way::Cutover {
-                    &f.target
-                } else {
-                    &f.source
-                };
-                state.project.task_endpoint(e)
-            })
+        let new = self
+            .endpoint(state, false)
             .map_or_else(|| "the other database".to_string(), |e| e.label());
         (then, new)
+    }
+
+    /// The endpoint the application leaves (`leaves`), or the one it moves to.
+    fn endpoint<'a>(
+        &self,
+        state: &'a AppState,
+        leaves: bool,
+    ) -> Option<&'a crate::endpoints::Endpoint> {
+        let f = state.project.tasks.iter().find(|t| t.name == self.task)?;
+        // A cut-over leaves the forward task's source; a fallback its target.
+        let e = match (self.way == Way::Cutover) == leaves {
+            true => &f.source,
+            false => &f.target,
+        };
+        state.project.task_endpoint(e)
     }
 
     /// Submits the switch (or its dry run) to the runtime.
@@ -323,16 +330,8 @@ impl SwitchPanel {
 
     /// The database the application leaves, and the task that replicates afterwards.
     fn names(&self, state: &AppState) -> (String, String) {
-        let forward = state.project.tasks.iter().find(|t| t.name == self.task);
-        let leaves = forward
-            .and_then(|f| {
-                let e = if self.way == Way::Cutover {
-                    &f.source
-                } else {
-                    &f.target
-                };
-                state.project.task_endpoint(e)
-            })
+        let leaves = self
+            .endpoint(state, true)
             .map_or_else(|| "the source".to_string(), |e| e.name.clone());
         (leaves, self.way.then_task(&self.task))
     }
