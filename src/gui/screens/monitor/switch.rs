@@ -353,9 +353,16 @@ impl SwitchPanel {
                 if !self.lines.is_empty() {
                     ui.separator();
                 }
-                // One wrapped line a step: the window keeps its width whatever the detail.
+                // One wrapped line a step: the window keeps its width whatever the detail. A
+                // bar before each gives its share of the longest step.
+                let longest = self
+                    .lines
+                    .iter()
+                    .filter_map(|l| l.seconds.filter(|_| !l.earlier))
+                    .fold(0.0_f64, f64::max);
                 for l in &self.lines {
                     ui.horizontal_wrapped(|ui| {
+                        duration_bar(ui, l.seconds.filter(|_| !l.earlier), longest);
                         match (l.seconds, l.earlier) {
                             (None, _) if self.request.is_some() => ui.spinner(),
                             (None, _) => ui.label("–"),
@@ -379,5 +386,18 @@ impl SwitchPanel {
             }
             None => {}
         }
+    }
+}
+
+/// A bar 60 points long for the longest step, shorter for the others (empty for a step not
+/// timed in this run).
+fn duration_bar(ui: &mut egui::Ui, seconds: Option<f64>, longest: f64) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(60.0, 10.0), egui::Sense::hover());
+    ui.painter()
+        .rect_stroke(rect, 2.0, (1.0, style::MUTED), egui::StrokeKind::Inside);
+    if let Some(s) = seconds.filter(|_| longest > 0.0) {
+        let mut bar = rect;
+        bar.set_width((60.0 * s / longest).max(1.0) as f32);
+        ui.painter().rect_filled(bar, 2.0, style::OK);
     }
 }
