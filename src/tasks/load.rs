@@ -201,6 +201,26 @@ pub(super) fn key_column(p: &Prepared) -> Option<usize> {
     (p.columns[i].2 == Kind::Integer).then_some(i)
 }
 
+/// Refuses to empty a target table another task has loaded rows into (several sources
+/// consolidated into one table): emptying it would remove them.
+async fn refuse_shared(
+    target: &crate::endpoints::Connection,
+    task: &str,
+    p: &Prepared,
+) -> Result<()> {
+    let others = state::other_owners(target, task, &p.target_sql).await?;
+    if others.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::Error::Invalid {
+        what: format!("{} ({})", p.target_sql, p.label),
+        reason: format!(
+            "task {} loaded rows into this table too: emptying it for task {task} would remove them. Tasks consolidating several sources into one table load it with --prepare do-nothing, from a first load, and a column that tells the sources apart",
+            others.join(", ")
+        ),
+    })
+}
+
 pub(super) async fn load_table(
     ctx: &Ctx,
     p: &Prepared,
@@ -244,6 +264,19 @@ pub(super) async fn load_table(
     events(TaskEvent::TableStarted {
         table: p.label.clone(),
     });
+    // Never empty a table whose rows another task loaded too: refused before this task's state
+    // says anything of it (a load with do-nothing then goes on).
+    if (s.prepare != Prepare::DoNothing || started_before)
+        && let Err(e) = refuse_shared(target, task, p).await
+    {
+        result.state = TableState::Error;
+        result.error = Some(e.to_string());
+        events(TaskEvent::TableFailed {
+            table: p.label.clone(),
+            error: e.to_string(),
+        });
+        return result;
+    }
     result.state = TableState::FullLoad;
     let outcome = async {
         // Ranges of an unfinished earlier run are kept (with their bounds): only the ranges
@@ -255,6 +288,7 @@ pub(super) async fn load_table(
         };
         let ranges = if kept.is_empty() {
             state::set(target, task, &p.label, state::Stored::Loading, 0).await?;
+            state::claim(target, task, &p.target_sql).await?;
             // A table that is not known to be complete is emptied first: a reload never
             // doubles rows.
             if s.prepare != Prepare::DoNothing || started_before {

@@ -68,10 +68,45 @@ pub async fn ensure(conn: &Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS tugboat_validation_failures (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, key_value varchar(1000) NOT NULL, failure varchar(40) NOT NULL, columns_differing varchar(2000) NOT NULL)".to_string(),
         format!("CREATE TABLE IF NOT EXISTS {PARTS} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, part integer NOT NULL, parts integer NOT NULL, key_from varchar(60), key_to varchar(60), state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name, part))"),
         "CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)".to_string(),
+        format!("CREATE TABLE IF NOT EXISTS {OWNERS} (task varchar(200) NOT NULL, target_table varchar(400) NOT NULL, PRIMARY KEY (task, target_table))"),
     ] {
         conn.execute(&sql).await.map_err(|e| query_error(conn, e))?;
     }
     Ok(())
+}
+
+/// Which tasks have written each target table: several tasks may load one table (several
+/// sources consolidated into one target), and none may empty the rows another loaded there.
+const OWNERS: &str = "tugboat_table_owner";
+
+/// Notes that `task` writes target table `target` (quoted and qualified as the task writes it).
+pub async fn claim(conn: &Connection, task: &str, target: &str) -> Result<()> {
+    let lit = |s: &str| text_literal(conn.endpoint.engine, s);
+    let sql = format!(
+        "DELETE FROM {OWNERS} WHERE task = {t} AND target_table = {x};\nINSERT INTO {OWNERS} (task, target_table) VALUES ({t}, {x})",
+        t = lit(task),
+        x = lit(target),
+    );
+    conn.execute_in_transaction(&sql)
+        .await
+        .map_err(|e| query_error(conn, e))?;
+    Ok(())
+}
+
+/// The other tasks that have written target table `target`.
+pub async fn other_owners(conn: &Connection, task: &str, target: &str) -> Result<Vec<String>> {
+    let lit = |s: &str| text_literal(conn.endpoint.engine, s);
+    let rows = conn
+        .query(
+            &format!("reading {OWNERS}"),
+            &format!(
+                "SELECT task FROM {OWNERS} WHERE target_table = {} AND task <> {} ORDER BY task",
+                lit(target),
+                lit(task)
+            ),
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.s("task")).collect())
 }
 
 /// Seconds since 1970 (UTC), as the control tables keep times.
@@ -172,7 +207,7 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
 pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
     ensure(conn).await?;
     let t = text_literal(conn.endpoint.engine, task);
-    for table in [TABLE, PARTS] {
+    for table in [TABLE, PARTS, OWNERS] {
         conn.execute(&format!("DELETE FROM {table} WHERE task = {t}"))
             .await
             .map_err(|x| query_error(conn, x))?;

@@ -716,3 +716,74 @@ async fn a_cut_over_to_a_target_without_a_log_is_refused_unless_no_reverse() {
     assert!(interrupt(&mut forward, &run_log));
     my.close().await;
 }
+
+/// Two sources loaded into one target table (a consolidation): the second task's load with the
+/// default prepare (truncate) is refused, naming the first task, and the first task's rows stay;
+/// with --prepare do-nothing both sources' rows are there.
+#[tokio::test]
+async fn a_task_never_empties_a_table_another_task_loaded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    for (db, first) in [("a.db", 1), ("b.db", 11)] {
+        let mut p = Endpoint::parse_url(&url(db)).expect("url");
+        p.endpoint.role = Role::Target;
+        let c = Connection::open(&p.endpoint, p.password)
+            .await
+            .expect("sqlite");
+        c.execute(&format!(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO orders VALUES ({first}, 'x'), ({}, 'y'), ({}, 'z')",
+            first + 1,
+            first + 2
+        ))
+        .await
+        .expect("source");
+        c.close().await;
+    }
+    let (a, b, dst) = (url("a.db"), url("b.db"), url("all.db"));
+    let migrate = |src: &str, task: &str, extra: &[&str]| {
+        let mut args = vec!["migrate", "--source", src, "--target", &dst, "--task", task];
+        args.extend(extra);
+        let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+            .args(&args)
+            .output()
+            .expect("tugboat runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.success(), text)
+    };
+    let (ok, said) = migrate(&a, "from-a", &[]);
+    assert!(ok, "{said}");
+    let (ok, said) = migrate(&b, "from-b", &[]);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("task from-a loaded rows into this table too"),
+        "{said}"
+    );
+    let target = open(&dst).await;
+    assert_eq!(
+        scalar(
+            &target,
+            "SELECT group_concat(id) FROM (SELECT id FROM orders ORDER BY id)"
+        )
+        .await,
+        "1,2,3"
+    );
+    let (ok, said) = migrate(
+        &b,
+        "from-b",
+        &["--prepare", "do-nothing", "--validate", "none"],
+    );
+    assert!(ok, "{said}");
+    assert_eq!(
+        scalar(
+            &target,
+            "SELECT group_concat(id) FROM (SELECT id FROM orders ORDER BY id)"
+        )
+        .await,
+        "1,2,3,11,12,13"
+    );
+    target.close().await;
+}
