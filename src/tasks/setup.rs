@@ -195,6 +195,9 @@ pub(super) async fn prepare(
             });
         }
     }
+    if create_schema && s.prepare == Prepare::DropAndCreate {
+        refuse_dropping_shared(task, target, &plans).await?;
+    }
     if create_schema {
         step("creating the target tables (pre-data)");
         let applied = crate::conversion::apply::apply_with(
@@ -386,6 +389,34 @@ pub(super) fn added_since(
 
 /// The task's tables as a load would write them, touching nothing on the target but the
 /// control tables (what replication applies changes to).
+/// Drop-and-create would drop a target table another task has loaded rows into (several
+/// sources consolidated into one table): the task is refused before anything is dropped.
+async fn refuse_dropping_shared(
+    task: &Task,
+    target: &Connection,
+    plans: &[crate::tasks::mappings::TablePlan],
+) -> Result<()> {
+    state::ensure(target).await?;
+    let b = crate::engines::of(target.endpoint.engine);
+    for p in plans {
+        let t = b.table_sql(
+            &p.target_schema,
+            &b.table_name(&p.target_schema, &p.target_table),
+        );
+        let others = state::other_owners(target, &task.name, &t).await?;
+        if !others.is_empty() {
+            return Err(Error::Invalid {
+                what: format!("task {}", task.name),
+                reason: format!(
+                    "--prepare drop-and-create would drop {t}, which task {} loaded rows into too; nothing was dropped",
+                    others.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub async fn prepared(
     task: &Task,
     source: &Connection,

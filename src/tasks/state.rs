@@ -100,7 +100,7 @@ pub async fn other_owners(conn: &Connection, task: &str, target: &str) -> Result
         .query(
             &format!("reading {OWNERS}"),
             &format!(
-                "SELECT task FROM {OWNERS} WHERE target_table = {} AND task <> {} ORDER BY task",
+                "SELECT task FROM {OWNERS} WHERE lower(target_table) = lower({}) AND task <> {} ORDER BY task",
                 lit(target),
                 lit(task)
             ),

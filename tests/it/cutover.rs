@@ -771,6 +771,12 @@ async fn a_task_never_empties_a_table_another_task_loaded() {
         .await,
         "1,2,3"
     );
+    // Nor drops it: drop-and-create is refused before anything is dropped.
+    let (ok, said) = migrate(&b, "from-b", &["--prepare", "drop-and-create"]);
+    assert!(
+        !ok && said.contains("would drop") && said.contains("task from-a"),
+        "{said}"
+    );
     let (ok, said) = migrate(
         &b,
         "from-b",
