@@ -80,16 +80,25 @@ pub async fn ensure(conn: &Connection) -> Result<()> {
 const OWNERS: &str = "tugboat_table_owner";
 
 /// Notes that `task` writes target table `target` (quoted and qualified as the task writes it).
+/// A read, then an insert when it is not there: the task's tables are claimed in parallel, and
+/// a delete-then-insert deadlocks on MySQL's gap locks.
 pub async fn claim(conn: &Connection, task: &str, target: &str) -> Result<()> {
     let lit = |s: &str| text_literal(conn.endpoint.engine, s);
-    let sql = format!(
-        "DELETE FROM {OWNERS} WHERE task = {t} AND target_table = {x};\nINSERT INTO {OWNERS} (task, target_table) VALUES ({t}, {x})",
-        t = lit(task),
-        x = lit(target),
-    );
-    conn.execute_in_transaction(&sql)
-        .await
-        .map_err(|e| query_error(conn, e))?;
+    let (t, x) = (lit(task), lit(target));
+    let there = conn
+        .query_scalar(
+            &format!("reading {OWNERS}"),
+            &format!("SELECT count(*) FROM {OWNERS} WHERE task = {t} AND target_table = {x}"),
+        )
+        .await?;
+    if there.as_deref() != Some("0") {
+        return Ok(());
+    }
+    conn.execute(&format!(
+        "INSERT INTO {OWNERS} (task, target_table) VALUES ({t}, {x})"
+    ))
+    .await
+    .map_err(|e| query_error(conn, e))?;
     Ok(())
 }
 
