@@ -55,9 +55,15 @@ pub async fn order_stop(
     Ok(())
 }
 
-/// The stop ordered for `task`, if any.
+/// The stop ordered for `task`, if any (the table made first when it is not there).
 pub async fn stop_order(target: &Connection, task: &str) -> Result<Option<StopOrder>> {
     ensure(target).await?;
+    read_order(target, task).await
+}
+
+/// [`stop_order`] without making the table: what a running task asks four times a second,
+/// once a session has made it.
+pub async fn read_order(target: &Connection, task: &str) -> Result<Option<StopOrder>> {
     let sql = format!(
         "SELECT stop_at, reason, reached_at FROM {CONTROL} WHERE task = {}",
         text_literal(target.endpoint.engine, task)

@@ -287,7 +287,7 @@ impl Run<'_, '_> {
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(refused(x, "stopped while waiting for replication"));
             }
-            let reached = control::stop_order(d, &x.name)
+            let reached = control::read_order(d, &x.name)
                 .await?
                 .and_then(|o| o.reached);
             let lock = crate::engines::of(d.endpoint.engine)

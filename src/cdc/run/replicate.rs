@@ -488,7 +488,8 @@ impl Replication<'_, '_> {
             return;
         }
         self.last_order_poll = Instant::now();
-        match control::stop_order(self.s.target, &self.s.task.name).await {
+        // (The session's start made the table: `stop_of`.)
+        match control::read_order(self.s.target, &self.s.task.name).await {
             Ok(Some(o)) => {
                 (self.s.events)(TaskEvent::Step(format!(
                     "ordered to stop at {} ({})",
