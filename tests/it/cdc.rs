@@ -12,7 +12,7 @@ use tugboat::endpoints::{Connection, Endpoint};
 
 use crate::support;
 
-async fn open(url: &str) -> Connection {
+pub(crate) async fn open(url: &str) -> Connection {
     let p = Endpoint::parse_url(url).expect("test URL");
     Connection::open(&p.endpoint, p.password)
         .await
@@ -27,7 +27,7 @@ async fn open_target(url: &str) -> Connection {
         .expect("connection")
 }
 
-async fn scalar(c: &Connection, sql: &str) -> String {
+pub(crate) async fn scalar(c: &Connection, sql: &str) -> String {
     c.query_scalar("test", sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -35,7 +35,7 @@ async fn scalar(c: &Connection, sql: &str) -> String {
 }
 
 /// A CLI log file in the temporary folder, for this test process.
-fn log_file(name: &str) -> String {
+pub(crate) fn log_file(name: &str) -> String {
     let p = std::env::temp_dir().join(format!("tugboat-{name}-{}.log", std::process::id()));
     p.to_str().expect("path").to_string()
 }

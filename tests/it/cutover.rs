@@ -14,24 +14,8 @@ use tugboat::endpoints::{Connection, Endpoint, Role};
 
 use crate::support;
 
-async fn open(url: &str) -> Connection {
-    let p = Endpoint::parse_url(url).expect("test URL");
-    Connection::open(&p.endpoint, p.password)
-        .await
-        .expect("connection")
-}
-
-async fn scalar(c: &Connection, sql: &str) -> String {
-    c.query_scalar("test", sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .unwrap_or_default()
-}
-
-fn log_file(name: &str) -> String {
-    let p = std::env::temp_dir().join(format!("tugboat-{name}-{}.log", std::process::id()));
-    p.to_str().expect("path").to_string()
-}
+// The replication tests' helpers: a connection, one value, a log file for this process.
+use crate::cdc::{log_file, open, scalar};
 
 /// A CLI process, killed if the test ends before it does.
 struct Cli(Child);
