@@ -77,16 +77,7 @@ pub enum Command {
     },
     /// A cut-over or a fallback of a project's replicating task (`old`: its source, `new`:
     /// its target), or with `options.dry_run` its readiness only.
-    Switch {
-        way: crate::cutover::way::Way,
-        forward: Box<crate::tasks::Task>,
-        /// The project's tasks (the reverse task is found or replaced among them).
-        tasks: Vec<crate::tasks::Task>,
-        old: (Endpoint, Option<Password>),
-        new: (Endpoint, Option<Password>),
-        options: crate::cutover::Options,
-        cancel: Arc<std::sync::atomic::AtomicBool>,
-    },
+    Switch(Box<SwitchJob>),
     /// List a PostgreSQL server's replication slots with the WAL each one holds; with `drop`,
     /// drop that slot (and its publication) first.
     Slots {
@@ -94,6 +85,19 @@ pub enum Command {
         password: Option<Password>,
         drop: Option<String>,
     },
+}
+
+/// A cut-over or a fallback to run: see [`Command::Switch`].
+#[derive(Debug, Clone)]
+pub struct SwitchJob {
+    pub way: crate::cutover::way::Way,
+    pub forward: crate::tasks::Task,
+    /// The project's tasks (the reverse task is found or replaced among them).
+    pub tasks: Vec<crate::tasks::Task>,
+    pub old: (Endpoint, Option<Password>),
+    pub new: (Endpoint, Option<Password>),
+    pub options: crate::cutover::Options,
+    pub cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What to assess.
@@ -259,7 +263,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             )
             .await
         }
-        c @ Command::Switch { .. } => switch(c, report).await,
+        Command::Switch(job) => switch(*job, report).await,
         Command::Premigration {
             task,
             source,
@@ -323,8 +327,8 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
 
 /// Runs a task (or only validates it), its events reported as they come.
 /// A cut-over or fallback, each step reported as it goes.
-async fn switch(command: Command, report: Report) -> (String, EventKind) {
-    let Command::Switch {
+async fn switch(job: SwitchJob, report: Report) -> (String, EventKind) {
+    let SwitchJob {
         way,
         forward,
         tasks,
@@ -332,13 +336,7 @@ async fn switch(command: Command, report: Report) -> (String, EventKind) {
         new,
         options,
         cancel,
-    } = command
-    else {
-        return (
-            String::new(),
-            EventKind::Switched(Err("not a switch".into())),
-        );
-    };
+    } = job;
     let name = forward.name.clone();
     let span = tracing::info_span!("task", task = %name);
     let r = async {

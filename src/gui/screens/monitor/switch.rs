@@ -229,15 +229,17 @@ impl SwitchPanel {
             then: self.then,
             catch_up: std::time::Duration::from_secs(600),
         };
-        let request = state.runtime.submit(Command::Switch {
-            way: self.way,
-            forward: Box::new(forward),
-            tasks: state.project.tasks.clone(),
-            old,
-            new,
-            options,
-            cancel: self.cancel.clone(),
-        });
+        let request = state
+            .runtime
+            .submit(Command::Switch(Box::new(crate::runtime::SwitchJob {
+                way: self.way,
+                forward,
+                tasks: state.project.tasks.clone(),
+                old,
+                new,
+                options,
+                cancel: self.cancel.clone(),
+            })));
         self.request = Some((request, dry_run));
         Ok(())
     }
