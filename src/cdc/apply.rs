@@ -33,6 +33,8 @@ enum Src {
     Row(usize),
     /// The task's computed column of this index ([`Change::computed`]).
     Computed(usize),
+    /// The task's source column (consolidation): its value on every row.
+    Owner,
 }
 
 /// One captured table as the applier writes it.
@@ -156,7 +158,12 @@ impl Applier {
                     })?;
             let mut src = vec![];
             let mut computed = 0;
+            let owner = p.owner().map(|o| o.0);
             for (i, c) in p.columns.iter().enumerate() {
+                if owner == Some(i) {
+                    src.push(Src::Owner);
+                    continue;
+                }
                 if p.source_exprs.get(i).is_some_and(Option::is_some) {
                     src.push(Src::Computed(computed));
                     computed += 1;
@@ -172,15 +179,20 @@ impl Applier {
                     })?;
                 src.push(Src::Row(at));
             }
+            // In a table several sources load, a row is its source's and its key's.
             let key = p
                 .plan
                 .table
                 .primary_key
                 .as_ref()
                 .map(|k| {
-                    k.columns
-                        .iter()
-                        .filter_map(|kc| p.columns.iter().position(|c| &c.0 == kc))
+                    owner
+                        .into_iter()
+                        .chain(
+                            k.columns
+                                .iter()
+                                .filter_map(|kc| p.columns.iter().position(|c| &c.0 == kc)),
+                        )
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();

@@ -51,10 +51,13 @@ impl Shaper {
         };
         let mut tables = HashMap::new();
         for p in prepared {
+            // The source column of a consolidation is a constant the applier writes itself.
+            let owner = p.owner().map(|o| o.0);
             let exprs: Vec<(usize, &String)> = p
                 .source_exprs
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| Some(*i) != owner)
                 .filter_map(|(i, e)| e.as_ref().map(|e| (i, e)))
                 .collect();
             if p.plan.filters.is_empty() && exprs.is_empty() {

@@ -193,6 +193,43 @@ pub(super) async fn run_cmd(
     run_task(t, s, d, json, mode, reload).await
 }
 
+/// `tugboat validate --project P --task T`: the project's task compared as it loads (its
+/// endpoints, its table mappings: in a consolidation, the rows of its own source).
+pub(super) async fn validate_project_task(
+    project: Option<PathBuf>,
+    task: String,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    method: MethodArg,
+    parallel: usize,
+    json: bool,
+) -> Result<()> {
+    let Some(project) = project else {
+        return Err(Error::Invalid {
+            what: "tugboat validate".into(),
+            reason: "give --source and --target, or --project and the --task to compare".into(),
+        });
+    };
+    if !include.is_empty() || !exclude.is_empty() {
+        return Err(Error::Invalid {
+            what: "tugboat validate".into(),
+            reason: format!(
+                "task {task} of the project compares the tables its mappings select: --include and --exclude go with --source and --target"
+            ),
+        });
+    }
+    let (mut t, s, d) = project_task(&project, &task)?;
+    t.settings.validate = match method {
+        MethodArg::Rows => crate::tasks::ValidateMode::Rows,
+        MethodArg::Counts => crate::tasks::ValidateMode::Counts,
+    };
+    t.settings.max_parallel_tables = parallel.max(1);
+    t.settings.create_schema = false;
+    t.settings.prepare = crate::tasks::Prepare::DoNothing;
+    t.task_type = crate::cdc::TaskType::FullLoad;
+    run_task(t, s, d, json, Mode::ValidateOnly, vec![]).await
+}
+
 /// `tugboat check`: a task's premigration checks; fails when one fails.
 pub(super) async fn check(project: PathBuf, task: String, json: bool) -> Result<()> {
     let (t, (se, sp), (te, tp)) = project_task(&project, &task)?;

@@ -143,16 +143,19 @@ pub enum Command {
     /// row (or every row, with SQLite). Differing keys go to tugboat_validation_failures on the
     /// target. Exits non-zero when a table does not match.
     Validate {
-        /// Source endpoint URL (or a name with --project).
-        #[arg(long)]
-        source: String,
+        /// Source endpoint URL (or a name with --project). Left out with the target: the
+        /// project's task named by --task, with its endpoints and table mappings (a task of a
+        /// consolidation compares the rows of its own source).
+        #[arg(long, requires = "target")]
+        source: Option<String>,
         /// Target endpoint URL (or a name with --project).
-        #[arg(long)]
-        target: String,
-        /// Project file holding the endpoints named.
+        #[arg(long, requires = "source")]
+        target: Option<String>,
+        /// Project file holding the endpoints named (or the task).
         #[arg(long)]
         project: Option<PathBuf>,
-        /// Task name (the key of its failures on the target).
+        /// Task name (the key of its failures on the target; with --project alone, the
+        /// project's task compared).
         #[arg(long, default_value = "migrate")]
         task: String,
         /// Tables to compare, `schema.table` with `%` and `_` wildcards (repeatable; default
@@ -411,6 +414,12 @@ async fn execute(command: Command) -> Result<()> {
             parallel,
             json,
         } => {
+            let (Some(source), Some(target)) = (source, target) else {
+                return validate_project_task(
+                    project, task, include, exclude, method, parallel, json,
+                )
+                .await;
+            };
             let a = MigrateArgs {
                 source,
                 target,

@@ -180,6 +180,7 @@ mod tests {
             }],
             filters: vec![],
             table: Default::default(),
+            owner: None,
         };
         let old = [counter("Shop", "Orders", "ID", 120)];
         let new = counter("shop", "orders", "id", 1);

@@ -93,7 +93,17 @@ pub fn of(
             action: SelectionAction::Explicit,
             schema: p.target_schema.clone(),
             table: p.target_table.clone(),
-            filters: vec![],
+            // A consolidated table: only this source's rows go back to it.
+            filters: p
+                .owner
+                .iter()
+                .map(|o| crate::tasks::mappings::Filter {
+                    column: o.column.clone(),
+                    op: crate::tasks::mappings::FilterOp::Eq,
+                    value: Some(o.value.clone()),
+                    end: None,
+                })
+                .collect(),
         });
         transformations.push(rule(
             Target::Table,
@@ -188,6 +198,7 @@ mod tests {
             ],
             filters: vec![],
             table: Table::default(),
+            owner: None,
         };
         let forward = Task {
             id: "t1".into(),
@@ -254,6 +265,7 @@ mod tests {
             columns: vec![col("id", "id", false)],
             filters: vec![],
             table: Table::default(),
+            owner: None,
         };
         let forward = Task {
             id: String::new(),

@@ -27,6 +27,10 @@ pub struct WriteTarget {
     /// The source's columns hold only values of their declared types (a SQLite column can
     /// hold any value).
     pub typed_source: bool,
+    /// Other tasks write the table too (a consolidation): its foreign keys may already be
+    /// there, created by one of them, while this task's rows of parent and child tables arrive
+    /// in any order; the writer does not check them where the engine allows.
+    pub shared: bool,
 }
 
 /// How the rows of a streamed load are encoded, value by value, into the bytes sent.

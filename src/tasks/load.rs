@@ -202,22 +202,36 @@ pub(super) fn key_column(p: &Prepared) -> Option<usize> {
 }
 
 /// Refuses to empty a target table another task has loaded rows into (several sources
-/// consolidated into one table): emptying it would remove them.
+/// consolidated into one table): emptying it would remove them. A task with a source column
+/// empties only its own rows, and is refused only when another task writes the same value.
 async fn refuse_shared(
     target: &crate::endpoints::Connection,
     task: &str,
     p: &Prepared,
 ) -> Result<()> {
     let others = state::other_owners(target, task, &p.target_sql).await?;
-    if others.is_empty() {
+    let value = p.owner().map(|o| o.1);
+    let clash: Vec<String> = others
+        .iter()
+        .filter(|w| value.is_none() || w.value.as_deref() == value)
+        .map(ToString::to_string)
+        .collect();
+    if clash.is_empty() {
         return Ok(());
     }
+    let reason = match value {
+        Some(v) => format!(
+            "task {} writes the rows of source value {v} in this table too: each source of a consolidation needs its own value",
+            clash.join(", ")
+        ),
+        None => format!(
+            "task {} loaded rows into this table too: emptying it for task {task} would remove them. Tasks consolidating several sources into one table each add a source column (a source-column rule), and then empty and reload only their own rows",
+            clash.join(", ")
+        ),
+    };
     Err(crate::error::Error::Invalid {
         what: format!("{} ({})", p.target_sql, p.label),
-        reason: format!(
-            "task {} loaded rows into this table too: emptying it for task {task} would remove them. Tasks consolidating several sources into one table load it with --prepare do-nothing, from a first load, and a column that tells the sources apart",
-            others.join(", ")
-        ),
+        reason,
     })
 }
 
@@ -266,7 +280,7 @@ pub(super) async fn load_table(
     });
     // Never empty a table whose rows another task loaded too: refused before this task's state
     // says anything of it (a load with do-nothing then goes on).
-    if (s.prepare != Prepare::DoNothing || started_before)
+    if (s.prepare != Prepare::DoNothing || started_before || p.owner().is_some())
         && let Err(e) = refuse_shared(target, task, p).await
     {
         result.state = TableState::Error;
@@ -288,7 +302,7 @@ pub(super) async fn load_table(
         };
         let ranges = if kept.is_empty() {
             state::set(target, task, &p.label, state::Stored::Loading, 0).await?;
-            state::claim(target, task, &p.target_sql).await?;
+            state::claim(target, task, &p.target_sql, p.owner().map(|o| o.1)).await?;
             // A table that is not known to be complete is emptied first: a reload never
             // doubles rows.
             if s.prepare != Prepare::DoNothing || started_before {

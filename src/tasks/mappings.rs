@@ -1,6 +1,7 @@
 //! Table mappings with DMS's vocabulary: selection rules (include / exclude / explicit, by schema
 //! and table name with `%` and `_` wildcards, applied in order) and transformation rules
-//! (rename, prefixes and suffixes, lower and upper case, remove-column) on schemas, tables and
+//! (rename, prefixes and suffixes, lower and upper case, remove-column, add-column,
+//! change-data-type, and source-column for consolidation) on schemas, tables and
 //! columns. [`plan`] resolves them against the source catalog into the list of tables to move,
 //! each column with its target name; invalid rules (a rule that matches nothing, two tables
 //! that would get the same target name) are errors before anything is written.
@@ -90,6 +91,45 @@ pub enum TransformAction {
     /// The column gets this type on the target, as the source spells types (`varchar(100)`,
     /// `bigint`...), converted like the others; values that do not fit go to the error policy.
     ChangeDataType(String),
+    /// Consolidation: a column (the rule's `column` is its name) holding `value` on every row
+    /// the task writes, which tells this source's rows from other sources' in a table several
+    /// tasks load. It comes first in the table, in the primary key and the unique keys the task
+    /// creates; the task empties, counts, validates, updates and deletes only the rows holding
+    /// its value.
+    SourceColumn {
+        value: String,
+    },
+}
+
+/// The longest value of a source column (its type is `varchar` of this length).
+pub const SOURCE_VALUE_MAX: usize = 64;
+
+/// A source column's value: letters, digits and `_ - . :`, at most [`SOURCE_VALUE_MAX`]
+/// characters, so that it is the same literal in every SQL dialect.
+pub fn check_source_value(value: &str) -> std::result::Result<(), String> {
+    if value.is_empty() || value.chars().count() > SOURCE_VALUE_MAX {
+        return Err(format!(
+            "a source column's value has 1 to {SOURCE_VALUE_MAX} characters, not {}",
+            value.chars().count()
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+    {
+        return Err(format!(
+            "a source column's value is made of letters, digits and _ - . : ({value:?} has {c:?})"
+        ));
+    }
+    Ok(())
+}
+
+/// The rows a task owns in a table several tasks load: those whose `column` (the target's
+/// name) holds `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub column: String,
+    pub value: String,
 }
 
 /// A transformation rule on the schemas, tables or columns its patterns match.
@@ -173,6 +213,8 @@ pub struct TablePlan {
     pub filters: Vec<Filter>,
     /// The source table as discovered.
     pub table: Table,
+    /// Consolidation: the rows of the target table this task owns (a source column rule).
+    pub owner: Option<Owner>,
 }
 
 fn apply_name(action: &TransformAction, name: &str) -> Option<String> {
@@ -191,7 +233,9 @@ fn apply_name(action: &TransformAction, name: &str) -> Option<String> {
         TransformAction::ConvertLowercase => name.to_lowercase(),
         TransformAction::ConvertUppercase => name.to_uppercase(),
         TransformAction::RemoveColumn => return None,
-        TransformAction::AddColumn { .. } | TransformAction::ChangeDataType(_) => name.to_string(),
+        TransformAction::AddColumn { .. }
+        | TransformAction::ChangeDataType(_)
+        | TransformAction::SourceColumn { .. } => name.to_string(),
     })
 }
 
@@ -272,6 +316,7 @@ pub fn plan(
                                 .collect(),
                             filters: rule.filters.clone(),
                             table: t.clone(),
+                            owner: None,
                         });
                     }
                 }
@@ -291,6 +336,21 @@ pub fn plan(
         }
     }
     for (i, tr) in m.transformations.iter().enumerate() {
+        let adds = matches!(
+            tr.action,
+            TransformAction::AddColumn { .. } | TransformAction::SourceColumn { .. }
+        );
+        if adds && tr.target != Target::Column {
+            return Err(invalid(format!(
+                "transformation rule {}: a column is added by a rule on columns, not on {}",
+                i + 1,
+                if tr.target == Target::Schema {
+                    "schemas"
+                } else {
+                    "tables"
+                }
+            )));
+        }
         let mut matched = 0;
         for p in &mut out {
             if !like(&tr.schema, &p.source_schema) {
@@ -342,42 +402,24 @@ pub fn plan(
                         data_type: Some(data_type.clone()),
                     });
                 }
-                Target::Column
-                    if like(&tr.table, &p.source_table)
-                        && matches!(tr.action, TransformAction::ChangeDataType(_)) =>
-                {
-                    let TransformAction::ChangeDataType(t) = &tr.action else {
-                        continue;
-                    };
-                    for c in &mut p.columns {
-                        if like(&tr.column, &c.source) {
-                            matched += 1;
-                            c.data_type = Some(t.clone());
-                        }
-                    }
-                }
                 Target::Column if like(&tr.table, &p.source_table) => {
-                    let before = p.columns.len();
-                    let mut keep = vec![];
-                    for mut c in std::mem::take(&mut p.columns) {
-                        if like(&tr.column, &c.source) {
-                            matched += 1;
-                            match apply_name(&tr.action, &c.target) {
-                                Some(n) => c.target = n,
-                                None => continue,
+                    if let TransformAction::SourceColumn { value } = &tr.action {
+                        source_column(p, tr, value, &name)
+                            .map_err(|e| invalid(format!("transformation rule {}: {e}", i + 1)))?;
+                        matched += 1;
+                        continue;
+                    }
+                    if let TransformAction::ChangeDataType(t) = &tr.action {
+                        for c in &mut p.columns {
+                            if like(&tr.column, &c.source) {
+                                matched += 1;
+                                c.data_type = Some(t.clone());
                             }
                         }
-                        keep.push(c);
+                        continue;
                     }
-                    p.columns = keep;
-                    if p.columns.is_empty() && before > 0 {
-                        return Err(invalid(format!(
-                            "transformation rule {}: table {}.{} would have no columns left",
-                            i + 1,
-                            p.source_schema,
-                            p.source_table
-                        )));
-                    }
+                    rename_columns(p, tr, &mut matched)
+                        .map_err(|e| invalid(format!("transformation rule {}: {e}", i + 1)))?;
                 }
                 _ => {}
             }
@@ -389,13 +431,85 @@ pub fn plan(
             )));
         }
     }
-    // Two source tables into one target table, or two columns into one: refused.
+    distinct_targets(&out).map_err(invalid)?;
+    Ok(out)
+}
+
+/// A source column rule on table `p`: the column first, holding `value` (a literal every
+/// dialect reads alike), and the rows of `p` the task owns.
+fn source_column(
+    p: &mut TablePlan,
+    tr: &Transformation,
+    value: &str,
+    name: &impl Fn(&str) -> String,
+) -> std::result::Result<(), String> {
+    if tr.column.contains('%') || tr.column.trim().is_empty() {
+        return Err(format!(
+            "source-column needs the new column's name, not a pattern ({})",
+            tr.column
+        ));
+    }
+    check_source_value(value)?;
+    if let Some(o) = &p.owner {
+        return Err(format!(
+            "{}.{} has a source column already ({} = {})",
+            p.source_schema, p.source_table, o.column, o.value
+        ));
+    }
+    let target = name(&tr.column);
+    p.columns.insert(
+        0,
+        ColumnPlan {
+            source: tr.column.clone(),
+            target: target.clone(),
+            expression: Some(format!("'{value}'")),
+            data_type: Some(format!("varchar({SOURCE_VALUE_MAX})")),
+        },
+    );
+    p.owner = Some(Owner {
+        column: target,
+        value: value.to_string(),
+    });
+    Ok(())
+}
+
+/// A column rule that renames or removes the columns of `p` it matches (counted in `matched`).
+fn rename_columns(
+    p: &mut TablePlan,
+    tr: &Transformation,
+    matched: &mut usize,
+) -> std::result::Result<(), String> {
+    let before = p.columns.len();
+    let mut keep = vec![];
+    for mut c in std::mem::take(&mut p.columns) {
+        let owner = p.owner.as_ref().is_some_and(|o| o.column == c.target);
+        if !owner && like(&tr.column, &c.source) {
+            *matched += 1;
+            match apply_name(&tr.action, &c.target) {
+                Some(n) => c.target = n,
+                None => continue,
+            }
+        }
+        keep.push(c);
+    }
+    p.columns = keep;
+    if p.columns.len() <= usize::from(p.owner.is_some()) && before > 0 {
+        return Err(format!(
+            "table {}.{} would have no columns left",
+            p.source_schema, p.source_table
+        ));
+    }
+    Ok(())
+}
+
+/// Two source tables into one target table, or two columns into one: refused.
+fn distinct_targets(out: &[TablePlan]) -> std::result::Result<(), String> {
     for (i, a) in out.iter().enumerate() {
         for b in &out[i + 1..] {
             if a.target_schema.eq_ignore_ascii_case(&b.target_schema)
                 && a.target_table.eq_ignore_ascii_case(&b.target_table)
             {
-                return Err(invalid(format!(
+                return Err(format!(
                     "{}.{} and {}.{} would both be loaded into {}.{}",
                     a.source_schema,
                     a.source_table,
@@ -403,19 +517,19 @@ pub fn plan(
                     b.source_table,
                     a.target_schema,
                     a.target_table
-                )));
+                ));
             }
         }
         let mut names: Vec<String> = a.columns.iter().map(|c| c.target.to_lowercase()).collect();
         names.sort();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(invalid(format!(
+            return Err(format!(
                 "two columns of {}.{} would both be named {}",
                 a.source_schema, a.source_table, w[0]
-            )));
+            ));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -574,5 +688,99 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("matches no table"), "{e}");
+    }
+
+    /// A source column: first in the table and in every key through which rows of several
+    /// sources could collide; foreign keys follow it; bad values refused.
+    #[test]
+    fn a_source_column_comes_first_in_the_table_and_its_keys() {
+        use crate::model::{ForeignKey, Identity, Index, IndexPart, PrimaryKey};
+        let mut cat = catalog();
+        let tables = &mut cat.schemas[0].tables;
+        tables[0].columns[0].identity = Some(Identity::AutoIncrement { next_value: None });
+        tables[0].primary_key = Some(PrimaryKey {
+            name: None,
+            columns: vec!["actor_id".into()],
+        });
+        tables[0].indexes.push(Index {
+            name: "actor_name".into(),
+            unique: true,
+            method: None,
+            parts: vec![IndexPart {
+                column: Some("first_name".into()),
+                ..Default::default()
+            }],
+            predicate: None,
+            ignore_dup_key: false,
+        });
+        tables[2].foreign_keys.push(ForeignKey {
+            name: Some("fa_actor".into()),
+            columns: vec!["actor_id".into()],
+            referenced_schema: None,
+            referenced_table: "actor".into(),
+            referenced_columns: vec!["actor_id".into()],
+            on_update: Default::default(),
+            on_delete: Default::default(),
+        });
+        let rule = |value: &str| Transformation {
+            target: Target::Column,
+            schema: "%".into(),
+            table: "%".into(),
+            column: "shard".into(),
+            action: TransformAction::SourceColumn {
+                value: value.into(),
+            },
+        };
+        let mut m = TableMappings::all();
+        m.transformations.push(rule("eu-1"));
+        let plans = plan(&m, &cat, |n| n.to_string(), |s| s.to_string()).unwrap();
+        assert_eq!(plans[0].columns[0].target, "shard");
+        assert_eq!(plans[0].columns[0].expression.as_deref(), Some("'eu-1'"));
+        assert_eq!(
+            plans[0].owner,
+            Some(Owner {
+                column: "shard".into(),
+                value: "eu-1".into()
+            })
+        );
+        let (shaped, _) = rewrite_catalog(&cat, &plans, false);
+        let t = &shaped.schemas[0].tables;
+        assert!(!t[0].columns[0].nullable);
+        assert_eq!(
+            t[0].primary_key.as_ref().unwrap().columns,
+            ["shard", "actor_id"]
+        );
+        let parts = |ix: &Index| -> Vec<String> {
+            ix.parts.iter().filter_map(|p| p.column.clone()).collect()
+        };
+        assert_eq!(parts(&t[0].indexes[0]), ["shard", "first_name"]);
+        // The identity column, out of the key's first place, gets its own index.
+        assert_eq!(parts(&t[0].indexes[1]), ["actor_id"]);
+        let fk = &t[2].foreign_keys[0];
+        assert_eq!(fk.columns, ["shard", "actor_id"]);
+        assert_eq!(fk.referenced_columns, ["shard", "actor_id"]);
+        // Values that would not be the same literal everywhere, or a second source column.
+        for (bad, said) in [("it's", "letters, digits"), ("", "1 to 64")] {
+            let mut m = TableMappings::all();
+            m.transformations.push(rule(bad));
+            let e = plan(&m, &cat, |n| n.to_string(), |s| s.to_string())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(said), "{e}");
+        }
+        m.transformations.push(rule("us"));
+        let e = plan(&m, &cat, |n| n.to_string(), |s| s.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("has a source column already"), "{e}");
+        let mut m = TableMappings::all();
+        m.transformations.push(Transformation {
+            target: Target::Table,
+            ..rule("eu")
+        });
+        let e = plan(&m, &cat, |n| n.to_string(), |s| s.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rule on columns"), "{e}");
     }
 }

@@ -387,8 +387,6 @@ pub(super) fn added_since(
     Some(old)
 }
 
-/// The task's tables as a load would write them, touching nothing on the target but the
-/// control tables (what replication applies changes to).
 /// Drop-and-create would drop a target table another task has loaded rows into (several
 /// sources consolidated into one table): the task is refused before anything is dropped.
 async fn refuse_dropping_shared(
@@ -408,8 +406,12 @@ async fn refuse_dropping_shared(
             return Err(Error::Invalid {
                 what: format!("task {}", task.name),
                 reason: format!(
-                    "--prepare drop-and-create would drop {t}, which task {} loaded rows into too; nothing was dropped",
-                    others.join(", ")
+                    "--prepare drop-and-create would drop {t}, which task {} loaded rows into too; nothing was dropped (a task with a source column empties only its own rows with --prepare truncate)",
+                    others
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         }
@@ -417,6 +419,8 @@ async fn refuse_dropping_shared(
     Ok(())
 }
 
+/// The task's tables as a load would write them, touching nothing on the target but the
+/// control tables (what replication applies changes to).
 pub async fn prepared(
     task: &Task,
     source: &Connection,

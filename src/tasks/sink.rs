@@ -31,13 +31,7 @@ fn write_error(conn: &Connection, p: &Prepared, e: DbFailure) -> Error {
 
 /// Empties the target table, or only its key range when `p` loads one range.
 pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
-    let filter = match &p.range {
-        Some(r) => format!(
-            " WHERE {}",
-            r.conditions(&p.columns[r.column].1).join(" AND ")
-        ),
-        None => String::new(),
-    };
+    let filter = target_filter(conn.endpoint.engine, p);
     // Never CASCADE: a parent reloaded must not empty children that are already complete.
     let t = crate::engines::setaside::TargetTable {
         sql: p.target_sql.clone(),
@@ -50,12 +44,30 @@ pub async fn empty(conn: &Connection, p: &Prepared) -> Result<()> {
         .map_err(|e| write_error(conn, p, e))
 }
 
-/// Rows in the target table.
+/// ` WHERE ...` selecting the target rows `p` loads: its key range, and the rows of its source
+/// in a table several sources load; empty when it loads the whole table.
+pub fn target_filter(engine: Engine, p: &Prepared) -> String {
+    let mut conds: Vec<String> = p.owned_rows(engine).into_iter().collect();
+    if let Some(r) = &p.range {
+        conds.extend(r.conditions(&p.columns[r.column].1));
+    }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// Rows of the target table that `p` loads (see [`target_filter`]).
 pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
     let v = conn
         .query_scalar(
             &format!("counting {}", p.target_sql),
-            &format!("SELECT count(*) FROM {}", p.target_sql),
+            &format!(
+                "SELECT count(*) FROM {}{}",
+                p.target_sql,
+                target_filter(conn.endpoint.engine, p)
+            ),
         )
         .await?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
@@ -214,6 +226,7 @@ fn write_target(p: &Prepared) -> WriteTarget {
         names: p.target_columns.clone(),
         kinds: p.columns.iter().map(|c| c.3).collect(),
         typed_source: p.typed_source,
+        shared: p.owner().is_some(),
     }
 }
 

@@ -68,54 +68,82 @@ pub async fn ensure(conn: &Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS tugboat_validation_failures (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, key_value varchar(1000) NOT NULL, failure varchar(40) NOT NULL, columns_differing varchar(2000) NOT NULL)".to_string(),
         format!("CREATE TABLE IF NOT EXISTS {PARTS} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, part integer NOT NULL, parts integer NOT NULL, key_from varchar(60), key_to varchar(60), state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name, part))"),
         "CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)".to_string(),
-        format!("CREATE TABLE IF NOT EXISTS {OWNERS} (task varchar(200) NOT NULL, target_table varchar(400) NOT NULL, PRIMARY KEY (task, target_table))"),
+        format!("CREATE TABLE IF NOT EXISTS {OWNERS} (task varchar(200) NOT NULL, target_table varchar(400) NOT NULL, source_value varchar(200), PRIMARY KEY (task, target_table))"),
     ] {
         conn.execute(&sql).await.map_err(|e| query_error(conn, e))?;
     }
     Ok(())
 }
 
-/// Which tasks have written each target table: several tasks may load one table (several
-/// sources consolidated into one target), and none may empty the rows another loaded there.
-const OWNERS: &str = "tugboat_table_owner";
+/// Which tasks have written each target table, and the source column value each writes
+/// there: several tasks may load one table (several sources consolidated into one target), and
+/// none may empty the rows another loaded there.
+const OWNERS: &str = "tugboat_table_owners";
 
-/// Notes that `task` writes target table `target` (quoted and qualified as the task writes it).
-/// A read, then an insert when it is not there: the task's tables are claimed in parallel, and
-/// a delete-then-insert deadlocks on MySQL's gap locks.
-pub async fn claim(conn: &Connection, task: &str, target: &str) -> Result<()> {
+/// Another task writing a target table, and the source column value it writes (None: it
+/// writes rows without one, and owns the whole table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writer {
+    pub task: String,
+    pub value: Option<String>,
+}
+
+impl std::fmt::Display for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "{} (source {v})", self.task),
+            None => write!(f, "{}", self.task),
+        }
+    }
+}
+
+/// Notes that `task` writes target table `target` (quoted and qualified as the task writes it),
+/// with source column value `value` when it has one. A read, then an insert (or an update of
+/// the value) when needed: the task's tables are claimed in parallel, and a delete-then-insert
+/// deadlocks on MySQL's gap locks.
+pub async fn claim(conn: &Connection, task: &str, target: &str, value: Option<&str>) -> Result<()> {
     let lit = |s: &str| text_literal(conn.endpoint.engine, s);
     let (t, x) = (lit(task), lit(target));
-    let there = conn
-        .query_scalar(
+    let v = value.map(lit).unwrap_or_else(|| "NULL".into());
+    let rows = conn
+        .query(
             &format!("reading {OWNERS}"),
-            &format!("SELECT count(*) FROM {OWNERS} WHERE task = {t} AND target_table = {x}"),
+            &format!("SELECT source_value FROM {OWNERS} WHERE task = {t} AND target_table = {x}"),
         )
         .await?;
-    if there.as_deref() != Some("0") {
-        return Ok(());
-    }
-    conn.execute(&format!(
-        "INSERT INTO {OWNERS} (task, target_table) VALUES ({t}, {x})"
-    ))
-    .await
-    .map_err(|e| query_error(conn, e))?;
+    let sql = match rows.first() {
+        None => format!(
+            "INSERT INTO {OWNERS} (task, target_table, source_value) VALUES ({t}, {x}, {v})"
+        ),
+        Some(r) if r.opt("source_value").as_deref() == value => return Ok(()),
+        Some(_) => format!(
+            "UPDATE {OWNERS} SET source_value = {v} WHERE task = {t} AND target_table = {x}"
+        ),
+    };
+    conn.execute(&sql).await.map_err(|e| query_error(conn, e))?;
     Ok(())
 }
 
 /// The other tasks that have written target table `target`.
-pub async fn other_owners(conn: &Connection, task: &str, target: &str) -> Result<Vec<String>> {
+pub async fn other_owners(conn: &Connection, task: &str, target: &str) -> Result<Vec<Writer>> {
     let lit = |s: &str| text_literal(conn.endpoint.engine, s);
     let rows = conn
         .query(
             &format!("reading {OWNERS}"),
             &format!(
-                "SELECT task FROM {OWNERS} WHERE lower(target_table) = lower({}) AND task <> {} ORDER BY task",
+                "SELECT task, source_value FROM {OWNERS} WHERE lower(target_table) = lower({}) AND task <> {} ORDER BY task",
                 lit(target),
                 lit(task)
             ),
         )
         .await?;
-    Ok(rows.iter().map(|r| r.s("task")).collect())
+    Ok(rows
+        .iter()
+        .map(|r| Writer {
+            task: r.s("task"),
+            value: r.opt("source_value"),
+        })
+        .collect())
 }
 
 /// Seconds since 1970 (UTC), as the control tables keep times.

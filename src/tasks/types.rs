@@ -395,6 +395,27 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Consolidation: the index of the column telling this task's rows apart, and its value.
+    pub fn owner(&self) -> Option<(usize, &str)> {
+        let o = self.plan.owner.as_ref()?;
+        let i = self
+            .target_columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(&o.column))?;
+        Some((i, o.value.as_str()))
+    }
+
+    /// Consolidation: the condition on the target (`engine`) selecting the rows this task owns
+    /// (`"source_db" = 'eu'`); None when the task owns the whole table.
+    pub fn owned_rows(&self, engine: Engine) -> Option<String> {
+        let (i, value) = self.owner()?;
+        Some(format!(
+            "{} = {}",
+            values::quote(engine, &self.target_columns[i]),
+            values::text_literal(engine, value)
+        ))
+    }
+
     /// Cuts LOB value `v` of column `i` to the LOB limit (at a character boundary; binary values
     /// travel as hex, two digits a byte); true when it was cut.
     pub fn truncate_lob(&self, i: usize, v: &mut Option<String>) -> bool {

@@ -292,16 +292,8 @@ async fn merge(
         super::source::select(source.endpoint.engine, p),
         order_src.join(", ")
     );
-    let tgt_where = match &p.range {
-        Some(r) => format!(
-            " WHERE {}",
-            r.conditions(&quote(target.endpoint.engine, &p.target_columns[r.column]))
-                .join(" AND ")
-        ),
-        None => String::new(),
-    };
     let tgt_sql = format!(
-        "{}{tgt_where} ORDER BY {}",
+        "{} ORDER BY {}",
         target_select(target.endpoint.engine, p),
         order_tgt.join(", ")
     );
@@ -417,7 +409,12 @@ fn target_select(engine: Engine, p: &Prepared) -> String {
         .zip(&p.target_columns)
         .map(|(c, name)| select_expr(engine, name, c.3))
         .collect();
-    format!("SELECT {} FROM {}", cols.join(", "), p.target_sql)
+    format!(
+        "SELECT {} FROM {}{}",
+        cols.join(", "),
+        p.target_sql,
+        super::sink::target_filter(engine, p)
+    )
 }
 
 /// Rows per checksummed key range.
@@ -447,10 +444,12 @@ async fn checksums(
     let src_table = super::source::source_table(se, p);
     let src_filter = super::source::where_clause(se, p);
     let (sk, tk) = (quote(se, &p.columns[k].0), quote(te, &p.target_columns[k]));
+    // The target's rows of this source only, in a table several sources load.
+    let tgt_filter = super::sink::target_filter(te, p);
     // The key span over both sides.
     let (a, b) = tokio::join!(
         key_span(source, &src_table, &src_filter, &sk),
-        key_span(target, &p.target_sql, "", &tk)
+        key_span(target, &p.target_sql, &tgt_filter, &tk)
     );
     let bounds: Vec<i128> = [a?, b?]
         .into_iter()
@@ -541,7 +540,8 @@ async fn checksums(
                 checksum::range_sql(sc, &src_table, &filter, &sk, &src_exprs, (lo, width))
             })
             .collect();
-        let tsql = checksum::range_sql(tc, &p.target_sql, "", &tk, &tgt_exprs, (lo, width));
+        let tsql =
+            checksum::range_sql(tc, &p.target_sql, &tgt_filter, &tk, &tgt_exprs, (lo, width));
         tracing::debug!(target: "tugboat::tasks::validate", "source checksums: {}", source_sql.join("; "));
         tracing::debug!(target: "tugboat::tasks::validate", "target checksums: {tsql}");
         let (sw, tw) = (

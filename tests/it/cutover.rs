@@ -18,7 +18,7 @@ use crate::support;
 use crate::cdc::{log_file, open, scalar};
 
 /// A CLI process, killed if the test ends before it does.
-struct Cli(Child);
+pub(crate) struct Cli(Child);
 
 impl Drop for Cli {
     fn drop(&mut self) {
@@ -43,7 +43,7 @@ impl std::ops::DerefMut for Cli {
 }
 
 /// Starts the CLI with `args`, its output in `log`.
-fn spawn(args: &[&str], log: &str) -> Cli {
+pub(crate) fn spawn(args: &[&str], log: &str) -> Cli {
     let f = std::fs::File::create(log).expect("log file");
     let e = f.try_clone().expect("log file");
     Cli(Command::new(env!("CARGO_BIN_EXE_tugboat"))
@@ -56,7 +56,7 @@ fn spawn(args: &[&str], log: &str) -> Cli {
 }
 
 /// Waits (`secs` at most) until `log` holds `text`; fails with the log if the child ended.
-async fn wait_log(log: &str, text: &str, child: &mut Child, secs: u64) {
+pub(crate) async fn wait_log(log: &str, text: &str, child: &mut Child, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let now = std::fs::read_to_string(log).unwrap_or_default();
@@ -75,6 +75,11 @@ async fn wait_log(log: &str, text: &str, child: &mut Child, secs: u64) {
 /// Waits (90 s at most) until task `shop` replicates ongoing changes (its checkpoint on
 /// `target` out of the full load and the replay of the changes made meanwhile).
 async fn replicating(target: &str) {
+    replicating_task(target, "shop").await
+}
+
+/// Waits (90 s at most) until `task` replicates ongoing changes into `target`.
+pub(crate) async fn replicating_task(target: &str, task: &str) {
     let mut p = Endpoint::parse_url(target).expect("url");
     p.endpoint.role = Role::Target;
     let c = Connection::open(&p.endpoint, p.password)
@@ -85,7 +90,7 @@ async fn replicating(target: &str) {
         let phase = c
             .query_scalar(
                 "phase",
-                "SELECT phase FROM tugboat_cdc_checkpoint WHERE task = 'shop'",
+                &format!("SELECT phase FROM tugboat_cdc_checkpoint WHERE task = '{task}'"),
             )
             .await
             .ok()
@@ -95,7 +100,7 @@ async fn replicating(target: &str) {
         }
         assert!(
             Instant::now() < deadline,
-            "task shop never replicated ongoing changes: {phase:?}"
+            "task {task} never replicated ongoing changes: {phase:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -103,7 +108,7 @@ async fn replicating(target: &str) {
 }
 
 /// Waits for a child to end by itself (90 s at most): whether it succeeded.
-fn wait_end(child: &mut Child, log: &str) -> bool {
+pub(crate) fn wait_end(child: &mut Child, log: &str) -> bool {
     ended(child, log).success()
 }
 
@@ -125,7 +130,7 @@ fn ended(child: &mut Child, log: &str) -> std::process::ExitStatus {
     }
 }
 
-fn interrupt(child: &mut Child, log: &str) -> bool {
+pub(crate) fn interrupt(child: &mut Child, log: &str) -> bool {
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

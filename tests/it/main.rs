@@ -7,6 +7,7 @@
 mod cdc;
 mod cli;
 mod connect;
+mod consolidation;
 mod conversion;
 mod conversion_targets;
 mod corpora;

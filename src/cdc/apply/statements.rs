@@ -15,6 +15,7 @@ impl Applier {
             let mut v = match s {
                 Src::Row(at) => row.get(at).cloned().flatten(),
                 Src::Computed(k) => computed.get(k).cloned().flatten(),
+                Src::Owner => t.p.owner().map(|o| o.1.to_string()),
             };
             let (_, _, from, to) = &t.p.columns[i];
             values::fix(&mut v, *from, *to)
@@ -41,7 +42,7 @@ impl Applier {
         let engine = crate::engines::of(self.target.endpoint.engine);
         let cols: Vec<usize> = if t.key.is_empty() {
             (0..t.p.columns.len())
-                .filter(|&i| matches!(t.src[i], Src::Row(_)))
+                .filter(|&i| matches!(t.src[i], Src::Row(_) | Src::Owner))
                 .collect()
         } else {
             t.key.clone()

@@ -18,6 +18,32 @@ use crate::error::DbFailure;
 
 type PooledCopy = PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>;
 
+/// A pool of its own for loading `table`, whose sessions neither fire triggers nor check
+/// foreign keys (`session_replication_role = replica`, as replication applies changes): for a
+/// table several tasks write, whose foreign keys one of them may have created while this
+/// task's parent and child rows still arrive in any order. None (said in the log) when the
+/// server refuses the setting, which takes a superuser.
+async fn unchecked_pool(
+    conn: &Connection,
+    pool: &sqlx::PgPool,
+    table: &str,
+) -> Option<sqlx::PgPool> {
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("session_replication_role", "replica")]);
+    match sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+    {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!(target: "tugboat::tasks", "{}: loading {table} with its foreign keys checked ({e}): rows of a child table loaded before their parent's are refused; connect as a superuser, or load the sources one after the other", conn.endpoint.label());
+            None
+        }
+    }
+}
+
 #[async_trait]
 impl Write for Postgres {
     async fn table_writer(
@@ -29,6 +55,12 @@ impl Write for Postgres {
         let Pool::Postgres(pool) = &conn.pool else {
             return Err("not a PostgreSQL connection".into());
         };
+        let unchecked = if table.shared {
+            unchecked_pool(conn, pool, &table.sql).await
+        } else {
+            None
+        };
+        let pool = unchecked.as_ref().unwrap_or(pool);
         if per_batch {
             return Ok(Box::new(CopyPerBatch {
                 pool: pool.clone(),

@@ -1,7 +1,7 @@
 //! The table-mappings editor of the Tasks screen: a task's selection rules (include / exclude
 //! / explicit by schema and table pattern, with source filters per column) and transformation
-//! rules (rename, prefixes, suffixes, case, remove-column, add-column, change-data-type on
-//! schemas, tables and columns), in DMS's vocabulary, edited in place. Rules apply in order;
+//! rules (rename, prefixes, suffixes, case, remove-column, add-column, change-data-type and
+//! source-column (consolidation) on schemas, tables and columns), in DMS's vocabulary, edited in place. Rules apply in order;
 //! bad rules are shown by the preview below it, before anything runs. AWS DMS's JSON table
 //! mappings can be imported.
 
@@ -32,7 +32,7 @@ pub struct MappingsEditor {
     pub message: Option<(String, bool)>,
 }
 
-const ACTIONS: [(&str, &str); 10] = [
+const ACTIONS: [(&str, &str); 11] = [
     ("rename", "rename to"),
     ("add-prefix", "add prefix"),
     ("remove-prefix", "remove prefix"),
@@ -43,6 +43,7 @@ const ACTIONS: [(&str, &str); 10] = [
     ("remove-column", "remove column"),
     ("add-column", "add column"),
     ("change-data-type", "change data type"),
+    ("source-column", "source column"),
 ];
 
 fn action_index(a: &TransformAction) -> usize {
@@ -57,6 +58,7 @@ fn action_index(a: &TransformAction) -> usize {
         TransformAction::RemoveColumn => 7,
         TransformAction::AddColumn { .. } => 8,
         TransformAction::ChangeDataType(_) => 9,
+        TransformAction::SourceColumn { .. } => 10,
     }
 }
 
@@ -70,6 +72,7 @@ fn action_at(i: usize, old: &TransformAction) -> TransformAction {
         | TransformAction::RemoveSuffix(s)
         | TransformAction::ChangeDataType(s) => s.clone(),
         TransformAction::AddColumn { data_type, .. } => data_type.clone(),
+        TransformAction::SourceColumn { value } => value.clone(),
         _ => String::new(),
     };
     match i {
@@ -89,7 +92,8 @@ fn action_at(i: usize, old: &TransformAction) -> TransformAction {
             },
             expression: String::new(),
         },
-        _ => TransformAction::ChangeDataType(text),
+        9 => TransformAction::ChangeDataType(text),
+        _ => TransformAction::SourceColumn { value: text },
     }
 }
 
@@ -503,6 +507,15 @@ fn transformations(ui: &mut egui::Ui, rules: &mut Vec<Transformation>) -> bool {
                 }
                 TransformAction::ChangeDataType(s) => {
                     changed |= field(ui, s, 160.0, &format!("{name}type"), "e.g. varchar(100)");
+                }
+                TransformAction::SourceColumn { value } => {
+                    changed |= field(
+                        ui,
+                        value,
+                        160.0,
+                        &format!("{name}value"),
+                        "this source's name, e.g. shop_eu",
+                    );
                 }
                 TransformAction::AddColumn {
                     data_type,

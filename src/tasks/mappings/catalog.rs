@@ -50,9 +50,10 @@ pub fn rewrite_catalog(
             nt.name = p.target_table.clone();
             nt.columns = vec![];
             for (n, c) in p.columns.iter().enumerate() {
+                let owner = p.owner.as_ref().is_some_and(|o| o.column == c.target);
                 let mut column = match &c.expression {
                     Some(_) => Column {
-                        nullable: true,
+                        nullable: !owner,
                         ..Default::default()
                     },
                     None => match t.columns.iter().find(|x| x.name == c.source) {
@@ -165,6 +166,17 @@ pub fn rewrite_catalog(
                     t.foreign_keys.len() - nt.foreign_keys.len()
                 ));
             }
+            if let Some(o) = &p.owner {
+                let parent_owner = |fk: &crate::model::ForeignKey| {
+                    find_plan(
+                        fk.referenced_schema.as_deref().unwrap_or(&sc.name),
+                        &fk.referenced_table,
+                    )
+                    .and_then(|parent| parent.owner.as_ref())
+                    .map(|po| po.column.clone())
+                };
+                owned(&mut nt, o, parent_owner, &label, &mut notes);
+            }
             for tr in sc.triggers.iter().filter(|x| x.table == t.name) {
                 if renamed || !p.target_table.eq_ignore_ascii_case(&t.name) {
                     notes.push(format!(
@@ -208,4 +220,95 @@ pub fn rewrite_catalog(
         out.schemas.push(base);
     }
     (out, notes)
+}
+
+/// Table `t` holding the rows of several sources told apart by `o`'s column: the column first
+/// in its primary key, unique constraints and unique indexes (a key is unique per source); a
+/// foreign key goes through the column too when its parent has one (`parent_owner`), and is
+/// left out (with a note) when not, or when it would set the column to NULL or its default;
+/// an identity column moved out of the key's first place gets an index of its own (MySQL
+/// requires one, and lookups by it stay fast).
+fn owned(
+    t: &mut crate::model::Table,
+    o: &Owner,
+    parent_owner: impl Fn(&crate::model::ForeignKey) -> Option<String>,
+    label: &str,
+    notes: &mut Vec<String>,
+) {
+    use crate::model::ReferentialAction as R;
+    let first = |cols: &mut Vec<String>| {
+        if !cols.iter().any(|c| c.eq_ignore_ascii_case(&o.column)) {
+            cols.insert(0, o.column.clone());
+        }
+    };
+    let mut identity_keys = vec![];
+    if let Some(k) = &mut t.primary_key {
+        identity_keys.extend(k.columns.first().cloned().filter(|c| {
+            t.columns
+                .iter()
+                .any(|x| &x.name == c && x.identity.is_some())
+        }));
+        first(&mut k.columns);
+    }
+    for u in &mut t.unique_constraints {
+        first(&mut u.columns);
+    }
+    for ix in t.indexes.iter_mut().filter(|ix| ix.unique) {
+        if !ix.parts.iter().any(|p| {
+            p.column
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&o.column))
+        }) {
+            ix.parts.insert(
+                0,
+                crate::model::IndexPart {
+                    column: Some(o.column.clone()),
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    for c in identity_keys {
+        let covered = t
+            .indexes
+            .iter()
+            .any(|ix| ix.parts.first().and_then(|p| p.column.as_deref()) == Some(c.as_str()));
+        if !covered {
+            t.indexes.push(crate::model::Index {
+                name: format!("{}_{}_idx", t.name, c),
+                unique: false,
+                method: None,
+                parts: vec![crate::model::IndexPart {
+                    column: Some(c),
+                    ..Default::default()
+                }],
+                predicate: None,
+                ignore_dup_key: false,
+            });
+        }
+    }
+    let before = t.foreign_keys.len();
+    t.foreign_keys.retain_mut(|fk| {
+        let sets = |a: R| matches!(a, R::SetNull | R::SetDefault);
+        match parent_owner(fk) {
+            Some(pc) if !sets(fk.on_delete) && !sets(fk.on_update) => {
+                first(&mut fk.columns);
+                if !fk
+                    .referenced_columns
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&pc))
+                {
+                    fk.referenced_columns.insert(0, pc);
+                }
+                true
+            }
+            _ => false,
+        }
+    });
+    if t.foreign_keys.len() < before {
+        notes.push(format!(
+            "{label}: {} foreign keys left out (their parent has no source column, or they set columns to NULL or their default, which would change the source column)",
+            before - t.foreign_keys.len()
+        ));
+    }
 }

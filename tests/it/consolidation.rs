@@ -1,0 +1,283 @@
+//! Consolidation through the CLI, on private servers: two MariaDB servers (shards of one
+//! application: the same schema, the same keys and unique values) loaded and replicated at once
+//! into one PostgreSQL schema, a task per source, each adding a source column. Each task owns
+//! its rows: keys, unique keys and foreign keys go through the source column, a reload empties
+//! only the task's rows, validation compares each source with its own rows, and two tasks
+//! writing the same source value are refused.
+
+use std::time::{Duration, Instant};
+
+use tugboat::endpoints::{Connection, Endpoint, Role};
+use tugboat::tasks::mappings::{TableMappings, Target, TransformAction, Transformation};
+
+use crate::cdc::{log_file, open, scalar};
+use crate::cutover::{interrupt, replicating_task, spawn, wait_end, wait_log};
+use crate::support;
+
+/// The shard's schema and rows: customers with unique e-mails and orders referencing them,
+/// the same keys and e-mails on every shard; `amount_base` makes the shards' amounts differ.
+async fn shard(c: &Connection, amount_base: u32) {
+    for sql in [
+        "CREATE TABLE customers (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(80) NOT NULL UNIQUE, name VARCHAR(40))".to_string(),
+        "CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, customer_id INT NOT NULL, amount DECIMAL(10,2), FOREIGN KEY (customer_id) REFERENCES customers (id))".to_string(),
+        "INSERT INTO customers (email, name) SELECT concat('c', seq, '@example.org'), concat('name ', seq) FROM seq_1_to_300".to_string(),
+        format!("INSERT INTO orders (customer_id, amount) SELECT seq % 300 + 1, {amount_base} + seq / 8 FROM seq_1_to_1500"),
+    ] {
+        c.execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// Changes on a shard while both tasks replicate: new customers (their keys the same on both
+/// shards), updates, deletes, and a key moved.
+async fn change(c: &Connection, tag: &str) {
+    for round in 0..5 {
+        for sql in [
+            format!(
+                "INSERT INTO customers (id, email, name) VALUES ({}, 'new{round}@example.org', '{tag} {round}')",
+                1000 + round
+            ),
+            format!("UPDATE orders SET amount = amount + 1 WHERE id % 7 = {round}"),
+            format!("DELETE FROM orders WHERE id % 11 = {round} AND id < 300"),
+            format!(
+                "UPDATE customers SET name = concat(name, ' {tag}') WHERE id <= {}",
+                10 + round
+            ),
+            format!(
+                "INSERT INTO orders (customer_id, amount) VALUES ({}, 9.99)",
+                1000 + round
+            ),
+        ] {
+            c.execute(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    c.execute("UPDATE orders SET id = id + 100000 WHERE id = 1400")
+        .await
+        .expect("key moved");
+}
+
+/// The rows of `table` as text, in key order: on a shard all of them, on the hub those of
+/// `shard` only.
+async fn rows(c: &Connection, table: &str, cols: &str, shard: Option<&str>) -> Vec<String> {
+    let filter = shard
+        .map(|s| format!(" WHERE shard = '{s}'"))
+        .unwrap_or_default();
+    let sql = format!("SELECT concat_ws(':', {cols}) AS r FROM {table}{filter} ORDER BY id");
+    c.query("test", &sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|r| r.s("r"))
+        .collect()
+}
+
+/// Waits (60 s at most) until the hub holds exactly each shard's rows under its value.
+async fn converge(hub: &Connection, stem: &str, shards: &[(&Connection, &str)]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut differ = vec![];
+        for (c, value) in shards {
+            for (table, cols) in [
+                ("customers", "id, email, name"),
+                ("orders", "id, customer_id, amount"),
+            ] {
+                let a = rows(c, table, cols, None).await;
+                let b = rows(hub, &format!("{stem}.{table}"), cols, Some(value)).await;
+                if a != b {
+                    differ.push(format!("{value} {table}: {} vs {} rows", a.len(), b.len()));
+                }
+            }
+        }
+        if differ.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the hub never held each shard's rows: {differ:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A task of the project: every table of source `source` into `hub`, with source column
+/// `shard` holding `value`, full load then replication.
+fn task(name: &str, source: &str, value: &str) -> tugboat::tasks::Task {
+    let mut mappings = TableMappings::all();
+    mappings.transformations.push(Transformation {
+        target: Target::Column,
+        schema: "%".into(),
+        table: "%".into(),
+        column: "shard".into(),
+        action: TransformAction::SourceColumn {
+            value: value.into(),
+        },
+    });
+    tugboat::tasks::Task {
+        id: String::new(),
+        name: name.into(),
+        source: source.into(),
+        target: "hub".into(),
+        mappings,
+        settings: Default::default(),
+        task_type: tugboat::cdc::TaskType::FullLoadAndCdc,
+        stop_at: None,
+    }
+}
+
+fn project(dir: &std::path::Path, eu: &str, us: &str, hub: &str) -> String {
+    let endpoint = |url: &str, name: &str, role| {
+        let mut e = Endpoint::parse_url(url).expect("url").endpoint;
+        e.name = name.into();
+        e.role = role;
+        e.password_env = Some("TUG_IT_PW".into());
+        e
+    };
+    let mut us_task = task("us", "us", "us");
+    us_task.settings.max_parallel_tables = 1;
+    let mut again = task("eu-again", "eu", "eu");
+    again.task_type = tugboat::cdc::TaskType::FullLoad;
+    let mut p = tugboat::project::Project {
+        name: "consolidation".into(),
+        endpoints: vec![
+            endpoint(eu, "eu", Role::Source),
+            endpoint(us, "us", Role::Source),
+            endpoint(hub, "hub", Role::Target),
+        ],
+        tasks: vec![task("eu", "eu", "eu"), us_task, again],
+        ..Default::default()
+    };
+    p.settle_ids();
+    let file = dir.join("p.ron");
+    p.save(&file).expect("save");
+    file.display().to_string()
+}
+
+/// The columns of `table`'s primary key on PostgreSQL, in order.
+async fn key_of(hub: &Connection, table: &str) -> String {
+    scalar(
+        hub,
+        &format!(
+            "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_index i \
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE i.indrelid = '{table}'::regclass AND i.indisprimary"
+        ),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_mariadb_shards_with_overlapping_keys_load_and_replicate_into_one_postgres_schema() {
+    let us_server = support::own_mariadb();
+    let stem = format!("cons{}", std::process::id());
+    let eu_url = support::mysql_database(&stem).await;
+    let admin = open(&us_server.url_for("")).await;
+    admin
+        .execute(&format!("CREATE DATABASE {stem}"))
+        .await
+        .expect("database");
+    admin.close().await;
+    let us_url = us_server.url_for(&stem);
+    let (eu, us) = (open(&eu_url).await, open(&us_url).await);
+    shard(&eu, 10).await;
+    shard(&us, 500).await;
+    let hub_url = support::pg_database(&stem).await;
+    let hub = open(&hub_url).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let f = project(dir.path(), &eu_url, &us_url, &hub_url);
+
+    // The first source loaded and replicating; the second loaded into the same tables, their
+    // keys and foreign keys there already, its big child table before its parent (one table at
+    // a time, the biggest first); then replication from both at once.
+    let (eu_log, us_log) = (log_file("cons-eu"), log_file("cons-us"));
+    let mut run_eu = spawn(&["run", &f, "--task", "eu"], &eu_log);
+    wait_log(&eu_log, "replicating from", &mut run_eu, 120).await;
+    replicating_task(&hub_url, "eu").await;
+    let mut run_us = spawn(&["run", &f, "--task", "us"], &us_log);
+    wait_log(&us_log, "replicating from", &mut run_us, 120).await;
+    replicating_task(&hub_url, "eu").await;
+    replicating_task(&hub_url, "us").await;
+    converge(&hub, &stem, &[(&eu, "eu"), (&us, "us")]).await;
+    assert_eq!(
+        scalar(&hub, &format!("SELECT count(*) FROM {stem}.orders")).await,
+        "3000"
+    );
+    // Keys, unique keys and foreign keys through the source column.
+    assert_eq!(key_of(&hub, &format!("{stem}.customers")).await, "shard,id");
+    assert_eq!(key_of(&hub, &format!("{stem}.orders")).await, "shard,id");
+    assert_eq!(
+        scalar(
+            &hub,
+            &format!(
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = '{stem}.orders'::regclass AND contype = 'f' AND cardinality(conkey) = 2"
+            )
+        )
+        .await,
+        "1",
+        "{}",
+        std::fs::read_to_string(&eu_log).unwrap_or_default()
+    );
+
+    // Changes on both shards at once, the same new keys on each.
+    tokio::join!(change(&eu, "eu"), change(&us, "us"));
+    converge(&hub, &stem, &[(&eu, "eu"), (&us, "us")]).await;
+    assert_eq!(
+        scalar(&hub, "SELECT count(*) FROM tugboat_apply_exceptions").await,
+        "0"
+    );
+
+    // A task writing a source value another task writes is refused; nothing changes.
+    let again_log = log_file("cons-again");
+    let mut again = spawn(&["run", &f, "--task", "eu-again"], &again_log);
+    assert!(!wait_end(&mut again, &again_log));
+    let said = std::fs::read_to_string(&again_log).unwrap_or_default();
+    assert!(
+        said.contains("needs its own value") && said.contains("eu"),
+        "{said}"
+    );
+    converge(&hub, &stem, &[(&eu, "eu"), (&us, "us")]).await;
+
+    // Validation per source: each task compares its source with its own rows.
+    for t in ["eu", "us"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tugboat"))
+            .args(["validate", "--project", &f, "--task", t])
+            .env("TUG_IT_PW", support::PASSWORD)
+            .output()
+            .expect("validate");
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "validate {t}: {text}");
+    }
+
+    // One source reloaded: only its rows are emptied and loaded again.
+    assert!(interrupt(&mut run_eu, &eu_log));
+    let us_before = rows(&hub, &format!("{stem}.orders"), "id, amount", Some("us")).await;
+    eu.execute("UPDATE orders SET amount = amount * 2 WHERE id < 50")
+        .await
+        .expect("while stopped");
+    let reload_log = log_file("cons-reload");
+    let mut reload = spawn(
+        &[
+            "run",
+            &f,
+            "--task",
+            "eu",
+            "--reload",
+            &format!("{stem}.orders"),
+        ],
+        &reload_log,
+    );
+    wait_log(&reload_log, "replicating from", &mut reload, 120).await;
+    converge(&hub, &stem, &[(&eu, "eu"), (&us, "us")]).await;
+    assert_eq!(
+        rows(&hub, &format!("{stem}.orders"), "id, amount", Some("us")).await,
+        us_before
+    );
+    assert!(interrupt(&mut reload, &reload_log));
+    assert!(interrupt(&mut run_us, &us_log));
+    for c in [eu, us, hub] {
+        c.close().await;
+    }
+}
