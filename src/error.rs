@@ -79,6 +79,8 @@ pub enum Cause {
     /// failure at all (a value that cannot be read).
     #[default]
     Statement,
+    /// The statement: a row whose primary or unique key is already there.
+    Duplicate,
 }
 
 impl Cause {
@@ -106,6 +108,8 @@ impl Cause {
                     .is_some_and(|m| matches!(m.number(), 1040 | 1053 | 1927 | 2006 | 2013));
                 if pg_conn || my_conn {
                     Cause::Connection
+                } else if d.kind() == sqlx::error::ErrorKind::UniqueViolation {
+                    Cause::Duplicate
                 } else {
                     Cause::Statement
                 }

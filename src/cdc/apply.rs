@@ -64,6 +64,17 @@ impl ApplyConn {
         self.0.run(sql).await.map_err(|e| e.to_string())
     }
 
+    /// [`ApplyConn::run`], the failure with its cause (a key already there...).
+    async fn run_typed(
+        &mut self,
+        sql: String,
+    ) -> std::result::Result<Vec<u64>, (String, crate::error::Cause)> {
+        self.0
+            .run(sql)
+            .await
+            .map_err(|e| (e.to_string(), crate::error::Cause::of(&e)))
+    }
+
     /// Closes the connection instead of giving it back to the pool.
     fn discard(self) {
         self.0.discard();
@@ -543,7 +554,7 @@ impl Applier {
                     return Err(self.err(e));
                 }
                 let c = self.conn().await?;
-                match c.run(s.sql.clone()).await {
+                match c.run_typed(s.sql.clone()).await {
                     Ok(n) => {
                         if s.one_row && n.first() != Some(&1) {
                             failed.insert(s.change);
@@ -558,15 +569,21 @@ impl Applier {
                             c.run("RELEASE SAVEPOINT tugboat_change".into()).await,
                         );
                     }
-                    Err(e) => {
+                    Err((e, cause)) => {
                         crate::error::logged(
                             "rolling back the refused change",
                             c.run("ROLLBACK TO SAVEPOINT tugboat_change".into()).await,
                         );
                         failed.insert(s.change);
+                        // In a consolidation: a collision with another source's row.
+                        let error = self
+                            .tables
+                            .get(&s.table)
+                            .and_then(|t| t.p.collision(&e, cause))
+                            .unwrap_or(e);
                         conflicts.push(Conflict {
                             table: s.table.clone(),
-                            error: e,
+                            error,
                             values: s.values.clone(),
                         });
                     }

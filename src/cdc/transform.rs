@@ -34,6 +34,10 @@ pub struct Refused {
 pub struct Shaper {
     source: Connection,
     tables: HashMap<String, Shape>,
+    /// Tables whose filters read only key columns: an old row that holds only its key (as
+    /// PostgreSQL sends it without REPLICA IDENTITY FULL) still tells whether it was in (a
+    /// consolidated table's source column is in its key).
+    key_filtered: std::collections::HashSet<String>,
 }
 
 impl Shaper {
@@ -50,6 +54,7 @@ impl Shaper {
             reason,
         };
         let mut tables = HashMap::new();
+        let mut key_filtered = std::collections::HashSet::new();
         for p in prepared {
             // The source column of a consolidation is a constant the applier writes itself.
             let owner = p.owner().map(|o| o.0);
@@ -135,6 +140,13 @@ impl Shaper {
                     collation,
                 });
             }
+            let key = p.plan.table.primary_key.as_ref();
+            let on_key = |f: &crate::tasks::mappings::Filter| {
+                key.is_some_and(|k| k.columns.iter().any(|c| c.eq_ignore_ascii_case(&f.column)))
+            };
+            if !p.plan.filters.is_empty() && p.plan.filters.iter().all(on_key) {
+                key_filtered.insert(p.label.clone());
+            }
             tables.insert(
                 p.label.clone(),
                 Shape {
@@ -151,6 +163,7 @@ impl Shaper {
         Ok(Some(Shaper {
             source: source.clone(),
             tables,
+            key_filtered,
         }))
     }
 
@@ -179,7 +192,8 @@ impl Shaper {
                 if c.after.is_some() {
                     a.push((ti, ci, true));
                 }
-                if c.before.is_some() && c.before_complete && c.op != Op::Insert {
+                let known = c.before_complete || self.key_filtered.contains(&c.table);
+                if c.before.is_some() && known && c.op != Op::Insert {
                     a.push((ti, ci, false));
                 }
             }

@@ -714,6 +714,10 @@ fn print_summary(summary: &crate::tasks::Summary, task_lob_kb: Option<u64>) {
                 ),
                 (None, _) if t.nuls_removed > 0 =>
                     format!(" (NUL characters removed from {} values)", t.nuls_removed),
+                (None, _) if t.collisions > 0 => format!(
+                    " ({} rows collided with other sources' rows, {} refused in all: see tugboat_apply_exceptions)",
+                    t.collisions, t.exceptions
+                ),
                 (None, Some((s, g))) if t.exceptions > 0 => format!(
                     " (source {s}, target {g}; {} rows refused: see tugboat_apply_exceptions)",
                     t.exceptions

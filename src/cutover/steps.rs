@@ -167,6 +167,35 @@ impl Run<'_, '_> {
         if !pending.is_empty() {
             out.push((Failed, format!("{} constraint(s) left for after the load are not checked yet (they run once replication has caught up)", pending.len())));
         }
+        out.extend(self.shared_findings().await?);
+        Ok(out)
+    }
+
+    /// Tables other tasks write too (a consolidation): this task's rows must be told apart by
+    /// its source column, to be compared and replicated back.
+    async fn shared_findings(&self) -> Result<Vec<(Status, String)>> {
+        let Sides { x, s, d, .. } = *self.sides;
+        let tables = crate::tasks::prepared(x, s, d, &self.task_events()).await?;
+        let mut out = vec![];
+        for p in tables.iter().filter(|p| !p.shared_with.is_empty()) {
+            let others = p.shared_with.join(", ");
+            out.push(match p.owned_rows(d.endpoint.engine) {
+                Some(rows) => (
+                    Passed,
+                    format!(
+                        "{}: consolidated with task {others}; this task's rows ({rows}) are compared and replicated back",
+                        p.target_sql
+                    ),
+                ),
+                None => (
+                    Failed,
+                    format!(
+                        "{}: task {others} writes it too and task {} has no source column: its rows can be neither compared nor replicated back alone (add a source-column rule and reload)",
+                        p.target_sql, x.name
+                    ),
+                ),
+            });
+        }
         Ok(out)
     }
 
@@ -373,12 +402,14 @@ impl Run<'_, '_> {
             .iter()
             .filter(|r| {
                 r.error.is_some()
+                    || r.validation.is_none()
                     || r.validation.is_some_and(|(a, b)| a != b)
                     || r.validation_detail.as_ref().is_some_and(|v| !v.ok())
             })
-            .map(|r| match &r.error {
-                Some(e) => format!("{} ({e})", r.source),
-                None => r.source.clone(),
+            .map(|r| match (&r.error, r.validation) {
+                (Some(e), _) => format!("{} ({e})", r.source),
+                (None, None) => format!("{} (not compared: see the log)", r.source),
+                _ => r.source.clone(),
             })
             .collect();
         if !differ.is_empty() {

@@ -104,7 +104,7 @@ pub async fn run_holding(
 ) -> Result<Outcome> {
     let _held = held;
     if !reload.is_empty() && mode != Mode::ValidateOnly {
-        crate::tasks::reload(&task.name, target, reload).await?;
+        reload_tables(task, target, &mode, reload).await?;
     }
     Ok(match mode {
         Mode::Load => {
@@ -117,6 +117,35 @@ pub async fn run_holding(
             crate::cdc::run_cdc(task, task_type, source, target, events, cancel, start).await?,
         )),
     })
+}
+
+/// Forgets the state of the `reload` tables so that they load again. A replicating task past
+/// its full load goes back to it from its checkpoint: the tables reloaded load while the
+/// others' changes go on, theirs cached meanwhile and applied after (as a full load resumed).
+async fn reload_tables(
+    task: &Task,
+    target: &Connection,
+    mode: &Mode,
+    reload: &[String],
+) -> Result<()> {
+    if let Mode::Replicate { task_type, .. } = *mode {
+        let checkpoint = crate::cdc::apply::checkpoint(target, &task.name).await?;
+        match checkpoint {
+            Some(mut c) if c.phase == crate::cdc::ReplicationPhase::Cdc => {
+                if task_type != crate::cdc::TaskType::FullLoadAndCdc {
+                    return Err(crate::error::Error::Invalid {
+                        what: format!("task {}", task.name),
+                        reason: "it replicates changes only: no full load reloads a table (run a full-load-and-cdc task)".into(),
+                    });
+                }
+                c.phase = crate::cdc::ReplicationPhase::FullLoad;
+                crate::tasks::reload(&task.name, target, reload).await?;
+                return crate::cdc::apply::set_checkpoint(target, &task.name, &c).await;
+            }
+            _ => {}
+        }
+    }
+    crate::tasks::reload(&task.name, target, reload).await
 }
 
 /// Takes `task`'s lock on `target`, or says the task is running elsewhere.

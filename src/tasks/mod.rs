@@ -317,6 +317,7 @@ fn blank_result(p: &Prepared) -> TableResult {
         lobs_truncated: 0,
         nuls_removed: 0,
         exceptions: 0,
+        collisions: 0,
         error: None,
         validation: None,
         validation_detail: None,

@@ -135,7 +135,8 @@ pub(super) async fn prepare(
             .iter()
             .any(|t| t.target == mappings::Target::Schema);
         let (shaped, notes) = mappings::rewrite_catalog(&catalog, &plans, rename_schemas);
-        for n in notes {
+        // What the created schema leaves out: nothing to say when the task creates none.
+        for n in notes.iter().filter(|_| create_schema) {
             tracing::warn!(target: "tugboat::tasks", "{n}");
         }
         let shaped = Source::from_catalog(&source.endpoint.url(), shaped);
@@ -280,6 +281,11 @@ pub(super) async fn prepare(
             ));
         }
         let target_sql = sink::target_sql(target.endpoint.engine, p, &tt.name);
+        let shared_with = state::other_owners(target, &task.name, &target_sql)
+            .await?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let names = [
             (
                 p.source_schema.to_lowercase(),
@@ -309,6 +315,7 @@ pub(super) async fn prepare(
             nul: (!crate::engines::of(target.endpoint.engine).text_holds_nul())
                 .then_some(s.nul_chars),
             typed_source: crate::engines::of(source.endpoint.engine).typed_columns(),
+            shared_with,
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead

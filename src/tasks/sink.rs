@@ -22,7 +22,10 @@ pub fn target_sql(engine: Engine, p: &TablePlan, actual_name: &str) -> String {
     crate::engines::of(engine).table_sql(&p.target_schema, actual_name)
 }
 
-fn write_error(conn: &Connection, p: &Prepared, e: DbFailure) -> Error {
+fn write_error(conn: &Connection, p: &Prepared, mut e: DbFailure) -> Error {
+    if let Some(m) = p.collision(&e.message, e.cause) {
+        e.message = m;
+    }
     e.at(
         conn.endpoint.label(),
         format!("loading {} into {}", p.label, p.target_sql),
@@ -237,6 +240,8 @@ pub struct Written {
     pub zero_dates: u64,
     /// Rows refused by the target and logged in `tugboat_apply_exceptions`.
     pub exceptions: u64,
+    /// Of those, rows whose key another source's row holds ([`Prepared::collision`]).
+    pub collisions: u64,
     /// The first refused rows: (error, values as JSON).
     pub refused: Vec<(String, String)>,
     /// LOB values cut to the task's limit.
@@ -376,7 +381,13 @@ async fn write_batch(
                         done.rows += 1;
                     }
                     Err(e) if e.cause == Cause::Connection => return Err(err(e)),
-                    Err(e) => refused.push((e.message, rows.row_vec(r))),
+                    Err(e) => match p.collision(&e.message, e.cause) {
+                        Some(m) => {
+                            done.collisions += 1;
+                            refused.push((m, rows.row_vec(r)));
+                        }
+                        None => refused.push((e.message, rows.row_vec(r))),
+                    },
                 }
             }
         }

@@ -124,6 +124,22 @@ pub async fn claim(conn: &Connection, task: &str, target: &str, value: Option<&s
     Ok(())
 }
 
+/// Whether `task` has written target table `target`.
+pub async fn writes(conn: &Connection, task: &str, target: &str) -> Result<bool> {
+    let lit = |s: &str| text_literal(conn.endpoint.engine, s);
+    let n = conn
+        .query_scalar(
+            &format!("reading {OWNERS}"),
+            &format!(
+                "SELECT count(*) FROM {OWNERS} WHERE lower(target_table) = lower({}) AND task = {}",
+                lit(target),
+                lit(task)
+            ),
+        )
+        .await?;
+    Ok(n.as_deref().is_some_and(|n| n != "0"))
+}
+
 /// The other tasks that have written target table `target`.
 pub async fn other_owners(conn: &Connection, task: &str, target: &str) -> Result<Vec<Writer>> {
     let lit = |s: &str| text_literal(conn.endpoint.engine, s);

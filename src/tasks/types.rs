@@ -252,6 +252,9 @@ pub struct TableResult {
     /// Rows refused by the target and kept in `tugboat_apply_exceptions`.
     #[serde(default)]
     pub exceptions: u64,
+    /// Of those, rows whose key another source's row holds (a consolidation).
+    #[serde(default)]
+    pub collisions: u64,
     pub error: Option<String>,
     /// (source rows, target rows) when validated.
     pub validation: Option<(i64, i64)>,
@@ -392,9 +395,23 @@ pub struct Prepared {
     /// The source's columns hold only values of their declared types (MySQL, PostgreSQL; a
     /// SQLite column can hold any value).
     pub typed_source: bool,
+    /// The other tasks writing the target table (a consolidation), as the run started: a row
+    /// refused for its key there is a collision with another source's row.
+    pub shared_with: Vec<String>,
 }
 
 impl Prepared {
+    /// `message`, the target's refusal of a row, said as a collision when the row's key is
+    /// already there and other tasks write the table (another source's row holds the key).
+    pub fn collision(&self, message: &str, cause: crate::error::Cause) -> Option<String> {
+        (cause == crate::error::Cause::Duplicate && !self.shared_with.is_empty()).then(|| {
+            format!(
+                "key collision with another source's row (task {} writes this table too): {message}",
+                self.shared_with.join(", ")
+            )
+        })
+    }
+
     /// Consolidation: the index of the column telling this task's rows apart, and its value.
     pub fn owner(&self) -> Option<(usize, &str)> {
         let o = self.plan.owner.as_ref()?;

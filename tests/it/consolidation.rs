@@ -269,13 +269,54 @@ async fn two_mariadb_shards_with_overlapping_keys_load_and_replicate_into_one_po
         ],
         &reload_log,
     );
-    wait_log(&reload_log, "replicating from", &mut reload, 120).await;
+    wait_log(&reload_log, "constraints checked", &mut reload, 120).await;
     converge(&hub, &stem, &[(&eu, "eu"), (&us, "us")]).await;
     assert_eq!(
         rows(&hub, &format!("{stem}.orders"), "id, amount", Some("us")).await,
         us_before
     );
-    assert!(interrupt(&mut reload, &reload_log));
+
+    // One shard cut over to the hub (the other still replicating into it): its rows, and only
+    // its rows, go back to it.
+    let cut_log = log_file("cons-cut");
+    let mut cut = spawn(
+        &["cutover", &f, "--task", "eu", "--writes-stopped"],
+        &cut_log,
+    );
+    wait_log(&cut_log, "Running task eu-reverse", &mut cut, 120).await;
+    assert!(
+        wait_end(&mut reload, &reload_log),
+        "the forward task stopped"
+    );
+    let said = std::fs::read_to_string(&cut_log).unwrap_or_default();
+    assert!(said.contains("consolidated with task us"), "{said}");
+    for sql in [
+        format!(
+            "INSERT INTO {stem}.customers (shard, email, name) VALUES ('eu', 'hub@example.org', 'on the hub')"
+        ),
+        format!("UPDATE {stem}.orders SET amount = 1.25 WHERE shard = 'eu' AND id = 7"),
+        format!("DELETE FROM {stem}.orders WHERE shard = 'eu' AND id = 9"),
+        // Another shard's row: not the eu shard's business.
+        format!("UPDATE {stem}.orders SET amount = 2.5 WHERE shard = 'us' AND id = 8"),
+    ] {
+        hub.execute(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    converge(&hub, &stem, &[(&eu, "eu")]).await;
+    assert_eq!(
+        scalar(
+            &eu,
+            "SELECT count(*) FROM customers WHERE email = 'hub@example.org'"
+        )
+        .await,
+        "1"
+    );
+    assert_ne!(
+        scalar(&eu, "SELECT amount FROM orders WHERE id = 8").await,
+        "2.50"
+    );
+    assert!(interrupt(&mut cut, &cut_log));
     assert!(interrupt(&mut run_us, &us_log));
     for c in [eu, us, hub] {
         c.close().await;

@@ -713,7 +713,7 @@ async fn a_cut_over_to_a_target_without_a_log_is_refused_unless_no_reverse() {
 async fn a_task_never_empties_a_table_another_task_loaded() {
     let dir = tempfile::tempdir().expect("dir");
     let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
-    for (db, first) in [("a.db", 1), ("b.db", 11)] {
+    for (db, first) in [("a.db", 1), ("b.db", 11), ("c.db", 2)] {
         let mut p = Endpoint::parse_url(&url(db)).expect("url");
         p.endpoint.role = Role::Target;
         let c = Connection::open(&p.endpoint, p.password)
@@ -779,6 +779,51 @@ async fn a_task_never_empties_a_table_another_task_loaded() {
         )
         .await,
         "1,2,3,11,12,13"
+    );
+    // A third source whose keys 2 and 3 the first one's rows hold: a collision, reported as
+    // one with the tasks writing the table; its other row loaded, the first source's kept.
+    let c = url("c.db");
+    let (ok, said) = migrate(
+        &c,
+        "from-c",
+        &["--prepare", "do-nothing", "--validate", "none"],
+    );
+    assert!(
+        !ok && said.contains("key collision with another source's row (task from-a, from-b"),
+        "{said}"
+    );
+    // (Its table unfinished, task from-c would empty it first: refused. Another task logs.)
+    let (ok, said) = migrate(
+        &c,
+        "from-c-log",
+        &[
+            "--prepare",
+            "do-nothing",
+            "--validate",
+            "none",
+            "--error-policy",
+            "log",
+        ],
+    );
+    assert!(
+        said.contains("2 rows collided with other sources' rows"),
+        "{ok} {said}"
+    );
+    assert_eq!(
+        scalar(
+            &target,
+            "SELECT group_concat(id || v) FROM (SELECT id, v FROM orders ORDER BY id)"
+        )
+        .await,
+        "1x,2y,3z,4z,11x,12y,13z"
+    );
+    assert_eq!(
+        scalar(
+            &target,
+            "SELECT count(*) FROM tugboat_apply_exceptions WHERE task = 'from-c-log' AND error LIKE 'key collision%'"
+        )
+        .await,
+        "2"
     );
     target.close().await;
 }
