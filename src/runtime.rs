@@ -67,6 +67,9 @@ pub enum Command {
         target: Endpoint,
         target_password: Option<Password>,
     },
+    /// Where each task stands, from its target's control tables ([`crate::runner::status`]):
+    /// (task, its target and password).
+    Status(Vec<(String, Endpoint, Option<Password>)>),
     /// Apply a converted schema to a target endpoint.
     ApplySchema {
         report: Box<crate::assessment::Report>,
@@ -144,6 +147,8 @@ pub enum EventKind {
     SwitchProgress(crate::cutover::Event),
     /// A cut-over or fallback ended.
     Switched(Result<Box<crate::cutover::Switched>, String>),
+    /// Each task's status, or why its target could not be read.
+    Status(Vec<(String, Result<crate::runner::status::TaskStatus, String>)>),
 }
 
 #[derive(Debug, Clone)]
@@ -264,6 +269,7 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             .await
         }
         Command::Switch(job) => switch(*job, report).await,
+        Command::Status(tasks) => (String::new(), EventKind::Status(status(tasks).await)),
         Command::Premigration {
             task,
             source,
@@ -475,6 +481,37 @@ async fn slots(
         tracing::warn!(target: "tugboat::cdc", "{e}");
     }
     (endpoint.key(), EventKind::Slots(r))
+}
+
+/// Each task's status on its target, one connection per target endpoint.
+async fn status(
+    tasks: Vec<(String, Endpoint, Option<Password>)>,
+) -> Vec<(String, Result<crate::runner::status::TaskStatus, String>)> {
+    let mut open: Vec<(String, Result<Connection, String>)> = vec![];
+    let mut out = vec![];
+    for (task, endpoint, password) in tasks {
+        let key = endpoint.key();
+        if !open.iter().any(|(k, _)| *k == key) {
+            let c = Connection::open(&endpoint, password)
+                .await
+                .map_err(|e| e.to_string());
+            open.push((key.clone(), c));
+        }
+        let r = match open.iter().find(|(k, _)| *k == key).map(|x| &x.1) {
+            Some(Ok(c)) => crate::runner::status::of(c, &task)
+                .await
+                .map_err(|e| e.to_string()),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no connection".into()),
+        };
+        out.push((task, r));
+    }
+    for (_, c) in open {
+        if let Ok(c) = c {
+            c.close().await;
+        }
+    }
+    out
 }
 
 /// Reads an endpoint's catalog, reporting its progress.

@@ -32,6 +32,7 @@ use switch::*;
 pub use task::MigrateArgs;
 use task::*;
 mod projects;
+mod status;
 use projects::*;
 
 #[derive(Parser, Debug)]
@@ -196,6 +197,18 @@ pub enum Command {
         #[arg(long)]
         stop_at: Option<String>,
     },
+    /// Where every task of a project stands, read from the control tables on their targets
+    /// (tasks running anywhere alike): tables loaded, rows, replication phase, changes
+    /// applied, lag, rows refused, tables suspended, and the source column value of each task
+    /// of a consolidation; tasks sharing a target totalled together. Reads only. Exits 1 when a
+    /// target cannot be read.
+    Status {
+        /// The project file.
+        project: PathBuf,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Premigration checks of a project's task, the same the app runs from its overview: change
     /// capture when the task replicates, tables without a primary key, the target's privilege to
     /// create the schema, encryption in use. Reads only. Exits 1 when a check failed.
@@ -313,6 +326,15 @@ pub enum ProjectCommand {
         /// Tables to exclude, same form (repeatable).
         #[arg(long)]
         exclude: Vec<String>,
+        /// Consolidation: `COLUMN=VALUE`, a column first in every table (and its keys) holding
+        /// VALUE on each row this task writes, so that several sources load into the same
+        /// tables, each task owning its rows.
+        #[arg(long, value_name = "COLUMN=VALUE")]
+        source_column: Option<String>,
+        /// Every table into this schema of the target (a rename rule on the source's schemas:
+        /// shards whose databases are named apart consolidate into one schema).
+        #[arg(long)]
+        target_schema: Option<String>,
     },
 }
 
@@ -453,6 +475,7 @@ async fn execute(command: Command) -> Result<()> {
             task,
             json,
         } => check(project, task, json).await,
+        Command::Status { project, json } => status::status(project, json).await,
         Command::Cutover(a) => switch_cmd(a, Way::Cutover).await,
         Command::Fallback(a) => switch_cmd(a, Way::Fallback).await,
         Command::ApplySchema {

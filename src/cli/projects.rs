@@ -131,7 +131,16 @@ pub(super) fn project_command(cmd: ProjectCommand) -> Result<()> {
             task_type,
             include,
             exclude,
-        } => add_task(file, name, (source, target), task_type, include, exclude)?,
+            source_column,
+            target_schema,
+        } => add_task(
+            file,
+            name,
+            (source, target),
+            task_type,
+            (include, exclude),
+            (source_column, target_schema),
+        )?,
     }
     Ok(())
 }
@@ -142,8 +151,8 @@ fn add_task(
     name: String,
     (source, target): (String, String),
     task_type: TaskTypeArg,
-    include: Vec<String>,
-    exclude: Vec<String>,
+    (include, exclude): (Vec<String>, Vec<String>),
+    (source_column, target_schema): (Option<String>, Option<String>),
 ) -> Result<()> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
     let mut p = Project::load(&file)?;
@@ -171,6 +180,34 @@ fn add_task(
             .iter()
             .map(|x| selection(x, SelectionAction::Exclude)),
     );
+    use crate::tasks::mappings::{Target, TransformAction, Transformation};
+    if let Some(schema) = target_schema {
+        mappings.transformations.push(Transformation {
+            target: Target::Schema,
+            schema: "%".into(),
+            table: "%".into(),
+            column: "%".into(),
+            action: TransformAction::Rename(schema),
+        });
+    }
+    if let Some(sc) = source_column {
+        let Some((column, value)) = sc.split_once('=') else {
+            return Err(refuse(format!(
+                "--source-column {sc}: give COLUMN=VALUE, e.g. shard=eu"
+            )));
+        };
+        crate::tasks::mappings::check_source_value(value)
+            .map_err(|e| refuse(format!("--source-column {sc}: {e}")))?;
+        mappings.transformations.push(Transformation {
+            target: Target::Column,
+            schema: "%".into(),
+            table: "%".into(),
+            column: column.trim().to_string(),
+            action: TransformAction::SourceColumn {
+                value: value.to_string(),
+            },
+        });
+    }
     p.tasks.push(crate::tasks::Task {
         id: String::new(),
         name: name.clone(),

@@ -146,6 +146,7 @@ impl TugboatApp {
                 | EventKind::ApplyProgress { .. }
                 | EventKind::SchemaApplied(_) => self.conversion.on_event(event),
                 EventKind::Task(_) | EventKind::TaskFinished(_) => self.monitor.on_event(event),
+                EventKind::Status(_) => self.monitor.overview.on_event(event),
                 EventKind::SwitchProgress(_) | EventKind::Switched(_) => {
                     let planned = matches!(
                         &event.kind,

@@ -5,6 +5,7 @@
 //! nothing below imports it.
 
 pub mod premigration;
+pub mod status;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

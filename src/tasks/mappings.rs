@@ -759,6 +759,22 @@ mod tests {
         let fk = &t[2].foreign_keys[0];
         assert_eq!(fk.columns, ["shard", "actor_id"]);
         assert_eq!(fk.referenced_columns, ["shard", "actor_id"]);
+        // The same with the shard's schema renamed (its parents named as on the target).
+        let mut renamed = m.clone();
+        renamed.transformations.push(Transformation {
+            target: Target::Schema,
+            action: TransformAction::Rename("shop".into()),
+            ..rule("eu-1")
+        });
+        let plans = plan(&renamed, &cat, |n| n.to_string(), |s| s.to_string()).unwrap();
+        let (shaped, _) = rewrite_catalog(&cat, &plans, true);
+        let fa = shaped
+            .schemas
+            .iter()
+            .flat_map(|s| &s.tables)
+            .find(|t| t.name == "film_actor")
+            .unwrap();
+        assert_eq!(fa.foreign_keys[0].columns, ["shard", "actor_id"]);
         // Values that would not be the same literal everywhere, or a second source column.
         for (bad, said) in [("it's", "letters, digits"), ("", "1 to 64")] {
             let mut m = TableMappings::all();

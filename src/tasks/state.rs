@@ -124,6 +124,23 @@ pub async fn claim(conn: &Connection, task: &str, target: &str, value: Option<&s
     Ok(())
 }
 
+/// The source column values `task` writes (a consolidation), without creating anything.
+pub async fn source_values(conn: &Connection, task: &str) -> Result<Vec<String>> {
+    if !has_table(conn, OWNERS).await? {
+        return Ok(vec![]);
+    }
+    let rows = conn
+        .query(
+            &format!("reading {OWNERS}"),
+            &format!(
+                "SELECT DISTINCT source_value FROM {OWNERS} WHERE task = {} AND source_value IS NOT NULL ORDER BY source_value",
+                text_literal(conn.endpoint.engine, task)
+            ),
+        )
+        .await?;
+    Ok(rows.iter().filter_map(|r| r.opt("source_value")).collect())
+}
+
 /// Whether `task` has written target table `target`.
 pub async fn writes(conn: &Connection, task: &str, target: &str) -> Result<bool> {
     let lit = |s: &str| text_literal(conn.endpoint.engine, s);

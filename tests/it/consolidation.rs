@@ -227,6 +227,32 @@ async fn two_mariadb_shards_with_overlapping_keys_load_and_replicate_into_one_po
         scalar(&hub, "SELECT count(*) FROM tugboat_apply_exceptions").await,
         "0"
     );
+    // Both tasks together, as `tugboat status` reads them from the hub.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(["status", &f])
+        .env("TUG_IT_PW", support::PASSWORD)
+        .output()
+        .expect("status");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    let line = |task: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{task} ")))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    for t in ["eu", "us"] {
+        let l = line(t);
+        assert!(
+            l.get(4).is_some_and(|s| s == "replicating") && l.get(5).is_some_and(|s| s == "2/2"),
+            "{text}"
+        );
+        assert_eq!(l.get(6).map(String::as_str), Some("1800"), "{text}");
+        assert_eq!(l.last().map(String::as_str), Some(t), "{text}");
+    }
+    assert!(text.contains("hub: 3 tasks, 3600 rows loaded"), "{text}");
 
     // A task writing a source value another task writes is refused; nothing changes.
     let again_log = log_file("cons-again");

@@ -167,13 +167,18 @@ pub fn rewrite_catalog(
                 ));
             }
             if let Some(o) = &p.owner {
+                // (The foreign keys name their parents as the target has them by now.)
                 let parent_owner = |fk: &crate::model::ForeignKey| {
-                    find_plan(
-                        fk.referenced_schema.as_deref().unwrap_or(&sc.name),
-                        &fk.referenced_table,
-                    )
-                    .and_then(|parent| parent.owner.as_ref())
-                    .map(|po| po.column.clone())
+                    let schema = fk.referenced_schema.as_deref().unwrap_or(&sc.name);
+                    plans
+                        .iter()
+                        .find(|q| {
+                            q.target_table.eq_ignore_ascii_case(&fk.referenced_table)
+                                && (q.target_schema.eq_ignore_ascii_case(schema)
+                                    || q.source_schema.eq_ignore_ascii_case(schema))
+                        })
+                        .and_then(|parent| parent.owner.as_ref())
+                        .map(|po| po.column.clone())
                 };
                 owned(&mut nt, o, parent_owner, &label, &mut notes);
             }

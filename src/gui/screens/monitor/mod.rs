@@ -1,4 +1,5 @@
-//! The Monitor screen: running and finished tasks, live. Task status and totals, a grid of
+//! The Monitor screen: running and finished tasks, live. Every task of the project where it
+//! stands on its target ([`tasks`], consolidations totalled), then the run picked: task status and totals, a grid of
 //! table statistics as DMS shows them (state, progress, rows, rows/s, elapsed, ETA, validation),
 //! a throughput chart (rows/s over time), Start / Stop / Start again (resume). Everything comes
 //! from the task's events; nothing here waits.
@@ -40,6 +41,7 @@ pub struct Run {
 mod grid;
 mod panes;
 pub mod switch;
+pub mod tasks;
 use crate::cutover::way::Way;
 
 use panes::*;
@@ -171,6 +173,8 @@ pub struct MonitorScreen {
     pub log: super::logs::LogsScreen,
     /// A cut-over or fallback window, open or under way.
     pub switch: Option<switch::SwitchPanel>,
+    /// Every task of the project where it stands (from the targets).
+    pub overview: tasks::TasksOverview,
 }
 
 impl Default for MonitorScreen {
@@ -186,6 +190,7 @@ impl Default for MonitorScreen {
             // The task log: the selected run's task, every component.
             log: super::logs::LogsScreen::default(),
             switch: None,
+            overview: Default::default(),
         }
     }
 }
@@ -357,6 +362,7 @@ impl MonitorScreen {
         self.reload_confirmation(ui, state);
         self.poll_export(ui.ctx(), state);
         self.task_bar(ui, state);
+        self.overview.ui(ui, state);
         if self.runs.is_empty() {
             ui.add_space(8.0);
             ui.label(RichText::new("Nothing has run yet in this session.").color(style::MUTED));
