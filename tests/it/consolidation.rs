@@ -348,3 +348,81 @@ async fn two_mariadb_shards_with_overlapping_keys_load_and_replicate_into_one_po
         c.close().await;
     }
 }
+
+/// The Monitor's All tasks panel: two SQLite shards loaded into one SQLite file by the CLI
+/// (another process), each task's line and their total as `tugboat status` prints them.
+#[test]
+fn the_monitor_shows_every_task_of_a_consolidation_with_their_total() {
+    use egui::accesskit::Role as A11y;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use tugboat::gui::TugboatApp;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    for (db, rows) in [("eu.db", 120), ("us.db", 80)] {
+        let mut p = Endpoint::parse_url(&url(db)).expect("url");
+        p.endpoint.role = Role::Target;
+        rt.block_on(async {
+            let c = Connection::open(&p.endpoint, p.password).await.expect("db");
+            c.execute(&format!(
+                "CREATE TABLE orders (id INTEGER PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) INSERT INTO orders SELECT i, 'x' || i FROM n"
+            ))
+            .await
+            .expect("rows");
+            c.close().await;
+        });
+    }
+    let endpoint = |name: &str, db: &str, role| {
+        let mut e = Endpoint::parse_url(&url(db)).expect("url").endpoint;
+        e.name = name.into();
+        e.role = role;
+        e
+    };
+    let shard = |name: &str| {
+        let mut t = task(name, name, name);
+        t.task_type = tugboat::cdc::TaskType::FullLoad;
+        t
+    };
+    let mut p = tugboat::project::Project {
+        name: "shards".into(),
+        endpoints: vec![
+            endpoint("eu", "eu.db", Role::Source),
+            endpoint("us", "us.db", Role::Source),
+            endpoint("hub", "hub.db", Role::Target),
+        ],
+        tasks: vec![shard("eu"), shard("us")],
+        ..Default::default()
+    };
+    p.settle_ids();
+    let file = dir.path().join("p.ron");
+    p.save(&file).expect("save");
+    let f = file.display().to_string();
+    for t in ["eu", "us"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tugboat"))
+            .args(["run", &f, "--task", t])
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let app = TugboatApp::new(Some(file), crate::gui::logs(), dir.path().to_path_buf())
+        .expect("app starts");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .build_ui_state(|ui, app: &mut TugboatApp| app.show(ui), app);
+    h.step();
+    h.get_by_role_and_label(A11y::Button, "Monitor").click();
+    crate::gui::wait_for(&mut h, "the tasks' figures", |h| {
+        crate::gui::has(h, "2 tasks")
+    });
+    // Each shard's rows, and the hub's total, as loaded.
+    for text in ["All tasks (2)", "120", "80", "200", "loaded"] {
+        assert!(crate::gui::has(&h, text), "{text} is not shown");
+    }
+    assert_eq!(h.query_all_by_label("loaded").count(), 2);
+}

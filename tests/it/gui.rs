@@ -61,7 +61,7 @@ fn to_endpoints(h: &mut Harness<'static, TugboatApp>) {
     h.run_steps(8);
 }
 
-fn has(h: &Harness<'static, TugboatApp>, text: &str) -> bool {
+pub(crate) fn has(h: &Harness<'static, TugboatApp>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
