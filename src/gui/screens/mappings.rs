@@ -445,7 +445,7 @@ fn transformations(ui: &mut egui::Ui, rules: &mut Vec<Transformation>) -> bool {
     let len = rules.len();
     for (i, r) in rules.iter_mut().enumerate() {
         let n = i + 1;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             egui::ComboBox::from_id_salt(("transform_target", i))
                 .width(70.0)
                 .selected_text(match r.target {
