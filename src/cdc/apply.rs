@@ -515,7 +515,7 @@ impl Applier {
             sql.push_str(&p.tail);
             expect.push(strict.then_some(n));
         }
-        let fast = self.conn().await?.run(sql).await;
+        let fast = self.conn().await?.run_typed(sql).await;
         let ok = match &fast {
             Ok(affected) if affected.len() == expect.len() + lead => expect
                 .iter()
@@ -523,17 +523,16 @@ impl Applier {
                 .all(|(e, n)| e.is_none_or(|e| e == *n)),
             _ => false,
         };
-        // The transaction is open from here on, unless the BEGIN itself failed.
-        let began = !opened || matches!(&fast, Ok(a) if a.len() >= lead);
-        if !began {
+        // A lost connection is no refused change: the batch fails (and is applied again).
+        if let Err((e, crate::error::Cause::Connection)) = &fast {
+            let e = e.clone();
             self.rollback_all().await;
-            return Err(self.err(match fast {
-                Err(e) => e,
-                Ok(_) => "the transaction did not start".into(),
-            }));
+            return Err(self.err(e));
         }
         if !ok {
-            // Slow path: one statement at a time, each in a savepoint.
+            // Slow path: one statement at a time, each in a savepoint. A statement the target
+            // refused (a duplicate key, a value it cannot take) failed the batch: back to the
+            // savepoint, which is there unless the BEGIN itself failed.
             let back = self
                 .conn()
                 .await?
@@ -541,7 +540,10 @@ impl Applier {
                 .await;
             if let Err(e) = back {
                 self.rollback_all().await;
-                return Err(self.err(e));
+                return Err(self.err(match fast {
+                    Err((first, _)) => first,
+                    Ok(_) => e,
+                }));
             }
             for s in &stmts {
                 let saved = self

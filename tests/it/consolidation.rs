@@ -426,3 +426,113 @@ fn the_monitor_shows_every_task_of_a_consolidation_with_their_total() {
     }
     assert_eq!(h.query_all_by_label("loaded").count(), 2);
 }
+
+/// Two shards into a table made by hand whose key does not hold the source column: the second
+/// shard's rows with keys the first's hold are collisions, said as such with the other task's
+/// name, in the full load and in replication alike, and kept under the log policy; nothing of
+/// the first shard's is overwritten.
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_colliding_with_another_sources_rows_are_said_to_and_kept() {
+    let stem = format!("coll{}", std::process::id());
+    let (a_url, b_url) = (
+        support::mysql_database(&format!("{stem}_a")).await,
+        support::mysql_database(&format!("{stem}_b")).await,
+    );
+    let (a, b) = (open(&a_url).await, open(&b_url).await);
+    for (c, v) in [(&a, "a"), (&b, "b")] {
+        c.execute(&format!(
+            "CREATE TABLE settings (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO settings VALUES (1, '{v}1'), ({}, '{v}')",
+            if v == "a" { 10 } else { 20 }
+        ))
+        .await
+        .expect("shard");
+    }
+    let hub_url = support::pg_database(&stem).await;
+    let hub = open(&hub_url).await;
+    hub.execute("CREATE SCHEMA shop; CREATE TABLE shop.settings (shard varchar(64) NOT NULL, id int PRIMARY KEY, v varchar(20))")
+        .await
+        .expect("the DBA's table");
+    let dir = tempfile::tempdir().expect("dir");
+    let endpoint = |url: &str, name: &str, role| {
+        let mut e = Endpoint::parse_url(url).expect("url").endpoint;
+        e.name = name.into();
+        e.role = role;
+        e.password_env = Some("TUG_IT_PW".into());
+        e
+    };
+    let shard = |name: &str| {
+        let mut t = task(name, name, name);
+        t.mappings.transformations.push(Transformation {
+            target: Target::Schema,
+            schema: "%".into(),
+            table: "%".into(),
+            column: "%".into(),
+            action: TransformAction::Rename("shop".into()),
+        });
+        t.settings.error_policy = tugboat::tasks::ErrorPolicy::LogAndContinue;
+        t
+    };
+    let mut p = tugboat::project::Project {
+        name: "collisions".into(),
+        endpoints: vec![
+            endpoint(&a_url, "a", Role::Source),
+            endpoint(&b_url, "b", Role::Source),
+            endpoint(&hub_url, "hub", Role::Target),
+        ],
+        tasks: vec![shard("a"), shard("b")],
+        ..Default::default()
+    };
+    p.settle_ids();
+    let file = dir.path().join("p.ron");
+    p.save(&file).expect("save");
+    let f = file.display().to_string();
+    let (a_log, b_log) = (log_file("coll-a"), log_file("coll-b"));
+    let mut run_a = spawn(&["run", &f, "--task", "a"], &a_log);
+    wait_log(&a_log, "every table loaded", &mut run_a, 120).await;
+    let mut run_b = spawn(&["run", &f, "--task", "b"], &b_log);
+    wait_log(&b_log, "every table loaded", &mut run_b, 120).await;
+    // Replication: both shards insert key 2; a's change first.
+    a.execute("INSERT INTO settings VALUES (2, 'a2')")
+        .await
+        .expect("a2");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while scalar(&hub, "SELECT count(*) FROM shop.settings WHERE id = 2").await != "1" {
+        assert!(Instant::now() < deadline, "a's change never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.execute("INSERT INTO settings VALUES (2, 'b2'), (21, 'b21')")
+        .await
+        .expect("b2");
+    let said = |sql: &str| {
+        let hub = &hub;
+        let sql = sql.to_string();
+        async move { scalar(hub, &sql).await }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while said("SELECT count(*) FROM shop.settings WHERE id = 21").await != "1" {
+        assert!(Instant::now() < deadline, "b's changes never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Keys 1 (full load) and 2 (replication) are a's; b's rows with them kept as collisions
+    // naming task a; b's other rows loaded.
+    assert_eq!(
+        said("SELECT string_agg(shard || id || v, ',' ORDER BY id) FROM shop.settings").await,
+        "a1a1,a2a2,a10a,b20b,b21b21"
+    );
+    assert_eq!(
+        said("SELECT count(*) FROM tugboat_apply_exceptions WHERE task = 'b' AND error LIKE 'key collision with another source''s row (task a (source a) writes this table too)%'").await,
+        "2",
+        "{}",
+        said("SELECT string_agg(error, ' | ') FROM tugboat_apply_exceptions").await
+    );
+    let text = std::fs::read_to_string(&b_log).unwrap_or_default();
+    assert!(
+        text.contains("1 rows collided with rows of other sources (task a (source a)"),
+        "{text}"
+    );
+    assert!(interrupt(&mut run_a, &a_log));
+    assert!(interrupt(&mut run_b, &b_log));
+    for c in [a, b, hub] {
+        c.close().await;
+    }
+}
