@@ -400,16 +400,25 @@ impl MonitorScreen {
             }
             return;
         }
-        // Throughput chart.
-        let line = egui_plot::Line::new("rows/s", egui_plot::PlotPoints::from(run.samples.clone()));
-        readable_y(egui_plot::Plot::new("throughput"))
-            .height(140.0)
-            .allow_scroll(false)
-            .allow_zoom(false)
-            .allow_drag(false)
-            .x_axis_label("seconds")
-            .y_axis_label("rows/s")
-            .show(ui, |p| p.line(line));
+        // Throughput chart (a load over before its first sample, replication going on, has
+        // none to draw).
+        if run.samples.len() < 2 && run.cdc.is_some() {
+            ui.label(
+                RichText::new("The full load ended within half a second: no throughput to chart.")
+                    .color(style::MUTED),
+            );
+        } else {
+            let line =
+                egui_plot::Line::new("rows/s", egui_plot::PlotPoints::from(run.samples.clone()));
+            readable_y(egui_plot::Plot::new("throughput"))
+                .height(140.0)
+                .allow_scroll(false)
+                .allow_zoom(false)
+                .allow_drag(false)
+                .x_axis_label("seconds")
+                .y_axis_label("rows/s")
+                .show(ui, |p| p.line(line));
+        }
         ui.add_space(6.0);
         pane_tabs(ui, &mut self.pane, "Table statistics", run.exceptions.len());
         match self.pane {
