@@ -113,6 +113,12 @@ pub trait Write {
         None
     }
 
+    /// The target's fast load path and whether it is open: Some(Ok(how)) used, Some(Err(why
+    /// not)) when the writer falls back to a slower one; None when the engine has only one.
+    async fn fast_load(&self, _conn: &Connection) -> Option<Result<String, String>> {
+        None
+    }
+
     /// The statement that starts a transaction.
     fn begin(&self) -> &'static str {
         "BEGIN"

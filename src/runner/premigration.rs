@@ -1,6 +1,7 @@
 //! Premigration checks of a task before it runs, as DMS's premigration assessment: the source's
 //! change capture when the task replicates (binary log, wal_level, slots, privileges), the
-//! selected tables without a primary key, the target's privilege to create the schema, and
+//! selected tables without a primary key, the target's privilege to create the schema,
+//! whether the target takes the fast load path (LOAD DATA LOCAL INFILE on MySQL/MariaDB), and
 //! whether each connection is encrypted. They read; nothing is written anywhere.
 
 use crate::cdc::checks::{Check, new_check, no_key};
@@ -33,6 +34,21 @@ pub async fn run(task: &Task, source: &Connection, target: &Connection) -> Resul
     }
     if task.settings.create_schema {
         out.push(create_privilege(target).await);
+    }
+    if let Some(fast) = crate::engines::of(target.endpoint.engine)
+        .fast_load(target)
+        .await
+    {
+        out.push(new_check(
+            "fast load into the target",
+            fast.is_ok(),
+            true,
+            match fast {
+                Ok(how) => format!("the full load writes with {how}"),
+                Err(why) => format!("the full load writes with multi-row INSERTs, slower: {why}"),
+            },
+            "MySQL/MariaDB: SET GLOBAL local_infile = ON on the target server (and an endpoint without required TLS)",
+        ));
     }
     for (what, c) in [("source", source), ("target", target)] {
         if let Some(check) = encryption(what, c).await {

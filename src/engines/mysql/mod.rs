@@ -7,6 +7,7 @@ mod checksum;
 pub mod discover;
 mod evaluate;
 pub mod gtid;
+mod load_data;
 mod setaside;
 mod switch;
 mod write;

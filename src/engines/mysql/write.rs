@@ -28,8 +28,12 @@ impl Write for MySql {
         &self,
         conn: &Connection,
         table: WriteTarget,
-        _per_batch: bool,
+        per_batch: bool,
     ) -> Result<Box<dyn TableWriter>, DbFailure> {
+        // Rows refused one by one (the log policy) need batches; a load in one piece streams.
+        if !per_batch && let Some(w) = super::load_data::LoadData::open(conn, &table).await {
+            return Ok(Box::new(w));
+        }
         Inserts::open(conn, table, &SESSION).await
     }
 
@@ -42,6 +46,13 @@ impl Write for MySql {
 
     fn begin(&self) -> &'static str {
         "START TRANSACTION"
+    }
+
+    async fn fast_load(&self, conn: &Connection) -> Option<Result<String, String>> {
+        Some(match super::load_data::refusal(conn).await {
+            None => Ok("LOAD DATA LOCAL INFILE, streamed".into()),
+            Some(why) => Err(why),
+        })
     }
 
     fn upsert(&self, keys: &[&str], others: &[&str]) -> String {
