@@ -54,30 +54,15 @@ impl RowFormat for LoadFormat {
             buf.extend_from_slice(b"\\N");
             return Ok(());
         };
-        let k = self.0[i];
-        // The writer's session is in UTC; MariaDB refuses an offset in a datetime.
-        let suffix = if k == Kind::TimestampTz && suffix == "+00" {
-            ""
-        } else {
-            suffix
+        // The writer's session is in UTC; MariaDB refuses an offset in a datetime (the offset
+        // comes as the suffix, or ends the value).
+        let (v, suffix) = match (self.0[i], suffix) {
+            (Kind::TimestampTz, "+00") => (v, ""),
+            (Kind::TimestampTz, "") => (v.strip_suffix("+00").unwrap_or(v), ""),
+            _ => (v, suffix),
         };
-        let v = if k == Kind::TimestampTz && suffix.is_empty() {
-            v.strip_suffix("+00").unwrap_or(v)
-        } else {
-            v
-        };
-        for part in [v, suffix] {
-            for &b in part.as_bytes() {
-                match b {
-                    b'\\' => buf.extend_from_slice(b"\\\\"),
-                    b'\t' => buf.extend_from_slice(b"\\t"),
-                    b'\n' => buf.extend_from_slice(b"\\n"),
-                    b'\r' => buf.extend_from_slice(b"\\r"),
-                    0 => buf.extend_from_slice(b"\\0"),
-                    _ => buf.push(b),
-                }
-            }
-        }
+        crate::sqltext::push_tab_field(buf, v, true);
+        crate::sqltext::push_tab_field(buf, suffix, true);
         Ok(())
     }
 

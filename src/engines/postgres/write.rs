@@ -343,23 +343,8 @@ pub fn copy_field(v: Option<&str>, k: Kind, out: &mut Vec<u8>) {
         out.extend_from_slice(v.as_bytes());
         return;
     }
-    // Most values need no escape (whatever the column's kind: a SQLite INTEGER column can hold
-    // any text): one pass that the compiler vectorises, then a copy.
-    if !v
-        .as_bytes()
-        .iter()
-        .fold(false, |any, &b| any | (b == b'\\') | (b < b' '))
-    {
-        out.extend_from_slice(v.as_bytes());
-        return;
-    }
-    crate::sqltext::push_escaped_bytes(out, v, |b| match b {
-        b'\\' => Some("\\\\"),
-        b'\t' => Some("\\t"),
-        b'\n' => Some("\\n"),
-        b'\r' => Some("\\r"),
-        _ => None,
-    });
+    // Escaped whatever the column's kind: a SQLite INTEGER column can hold any text.
+    crate::sqltext::push_tab_field(out, v, false);
 }
 
 #[cfg(test)]
