@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::projects::project_task;
+use super::TargetArgs;
 use crate::endpoints::Connection;
 use crate::error::{Error, Result};
 use crate::project::Project;
@@ -27,10 +27,18 @@ pub(super) async fn status(project: PathBuf, json: bool) -> Result<()> {
         let name_of = |r: &str| p.task_endpoint(r).map_or(r.to_string(), |e| e.name.clone());
         let (source, target) = (name_of(&t.source), name_of(&t.target));
         let got = async {
-            let (_, _, (te, tp)) = project_task(&project, &t.name)?;
+            // A target endpoint resolved and connected once, whatever tasks share it.
             let conn = match open.iter().find(|(k, _)| *k == target) {
                 Some((_, c)) => c.clone(),
                 None => {
+                    let (mut te, tp) = TargetArgs {
+                        endpoint: target.clone(),
+                        project: Some(project.clone()),
+                        password_env: None,
+                        timeout: None,
+                    }
+                    .resolve()?;
+                    te.role = crate::endpoints::Role::Target;
                     let c = Connection::open(&te, tp).await?;
                     open.push((target.clone(), c.clone()));
                     c
