@@ -36,6 +36,7 @@ pub mod ddl;
 pub mod demo;
 pub mod engines;
 pub mod gui;
+pub mod lake;
 pub mod logging;
 pub mod project;
 pub mod runner;

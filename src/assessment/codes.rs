@@ -7,7 +7,7 @@ macro_rules! codes {
     ($($code:ident: $title:literal,)*) => {
         /// An action item code (`TB1001`...). The first two digits group them: 10 the script,
         /// 11 tables and columns, 12 SQLite sources, 13 SQL Server and Oracle sources, 14 MySQL
-        /// targets, 15 SQLite targets, 19 verification, 20 code (views, routines, triggers).
+        /// targets, 15 SQLite targets, 16 Parquet targets, 19 verification, 20 code (views, routines, triggers).
         /// The conversion rules' type mappings (`conversion-rules/*.ron`) name theirs too: a
         /// code not listed here is an error where the file is read.
         #[derive(
@@ -96,6 +96,10 @@ codes! {
     TB1502: "BIGINT UNSIGNED beyond SQLite's 64-bit integers",
     TB1503: "An identity column SQLite cannot number",
     TB1504: "A schema becomes a table-name prefix on SQLite",
+    TB1601: "MySQL TIME kept as text in Parquet",
+    TB1602: "A spatial column written as EWKB in Parquet",
+    TB1603: "A numeric without a precision kept as text in Parquet",
+    TB1604: "money kept as its formatted text in Parquet",
     TB1900: "Failed when verified on the target engine",
     TB2001: "A view query that could not be parsed",
     TB2002: "Code not converted",

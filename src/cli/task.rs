@@ -49,6 +49,10 @@ pub struct MigrateArgs {
     /// (as for --cached-changes).
     #[arg(long, default_value_t = crate::cdc::cached::CACHE_MB)]
     pub cached_changes_mb: usize,
+    /// Parquet targets (file:///folder/, s3://bucket/prefix): a table's files are about this
+    /// many MiB each.
+    #[arg(long, default_value_t = 64)]
+    pub file_mb: u64,
     /// Limited LOB mode: text and binary LOB values longer than this many KiB are cut to it,
     /// each cut counted and reported (default: full LOB mode, nothing cut).
     #[arg(long)]
@@ -129,7 +133,7 @@ pub(super) fn selection(
     }
 }
 
-pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
+pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Dest)> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
     use crate::tasks::{ErrorPolicy, NulChars, Prepare, Settings, Task, ValidateMode, ZeroDates};
     let prepare = match a.prepare {
@@ -162,7 +166,10 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
         Ok((e, p))
     };
     let (se, sp) = resolve(a.source.clone(), crate::endpoints::Role::Source)?;
-    let (te, tp) = resolve(a.target.clone(), crate::endpoints::Role::Target)?;
+    let dest = match crate::lake::Location::parse(&a.target) {
+        Some(lake) => Dest::Lake(lake?),
+        None => Dest::Db(resolve(a.target.clone(), crate::endpoints::Role::Target)?),
+    };
     let from_file = match &a.mappings {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::File {
@@ -213,7 +220,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
         id: String::new(),
         name: a.task.clone(),
         source: se.name.clone(),
-        target: te.name.clone(),
+        target: dest.label(),
         task_type,
         stop_at: a.stop_at.clone(),
         mappings,
@@ -225,6 +232,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
             partition_rows: a.partition_rows,
             cached_changes: a.cached_changes.max(1),
             cached_changes_mb: a.cached_changes_mb.max(1),
+            file_mb: a.file_mb.max(1),
             lob_max_kb: a.lob_max_kb,
             retries: a.retries,
             zero_dates,
@@ -241,13 +249,34 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
             },
         },
     };
-    Ok((task, (se, sp), (te, tp)))
+    Ok((task, (se, sp), dest))
 }
 
 type Resolved = (
     crate::endpoints::Endpoint,
     Option<crate::endpoints::Password>,
 );
+
+/// Where a task writes: a database, or a data lake (Parquet files).
+pub(super) enum Dest {
+    Db(Resolved),
+    Lake(crate::lake::Location),
+}
+
+impl Dest {
+    fn label(&self) -> String {
+        match self {
+            Dest::Db((e, _)) => e.name.clone(),
+            Dest::Lake(l) => l.label(),
+        }
+    }
+}
+
+/// A task's target, open.
+enum Open {
+    Db(Connection),
+    Lake(crate::lake::Lake),
+}
 
 pub(super) async fn migrate(a: MigrateArgs) -> Result<()> {
     let (task, s, d) = task_from_args(&a)?;
@@ -430,10 +459,7 @@ pub(super) async fn run_task(
         crate::endpoints::Endpoint,
         Option<crate::endpoints::Password>,
     ),
-    (te, tp): (
-        crate::endpoints::Endpoint,
-        Option<crate::endpoints::Password>,
-    ),
+    dest: Dest,
     json: bool,
     mode: Mode,
     reload: Vec<String>,
@@ -445,7 +471,14 @@ pub(super) async fn run_task(
         reason,
     };
     let source = Connection::open(&se, sp).await?;
-    let target = Connection::open(&te, tp).await?;
+    let target_label = match &dest {
+        Dest::Db((te, _)) => te.label(),
+        Dest::Lake(l) => l.label(),
+    };
+    let target = match dest {
+        Dest::Db((te, tp)) => Open::Db(Connection::open(&te, tp).await?),
+        Dest::Lake(l) => Open::Lake(crate::lake::Lake::open(&l).await?),
+    };
     let multi = indicatif::MultiProgress::new();
     // Not a terminal (a log file, a CI job): plain progress lines instead of bars.
     let plain = !json && !std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -497,19 +530,29 @@ pub(super) async fn run_task(
     };
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     stop_on_signal(cancel.clone());
-    let outcome = crate::runner::run(
-        &task,
-        &source,
-        &target,
-        mode,
-        &reload,
-        events,
-        cancel.clone(),
-    )
-    .await;
+    let outcome = match &target {
+        Open::Db(target) => {
+            crate::runner::run(
+                &task,
+                &source,
+                target,
+                mode,
+                &reload,
+                events,
+                cancel.clone(),
+            )
+            .await
+        }
+        Open::Lake(lake) => {
+            let c = cancel.clone();
+            crate::runner::run_into_lake(&task, &source, lake, mode, &reload, events, c).await
+        }
+    };
     status.finish_and_clear();
     source.close().await;
-    target.close().await;
+    if let Open::Db(target) = target {
+        target.close().await;
+    }
     let summary = match outcome? {
         crate::runner::Outcome::Replicated(r) => return replicated(*r, json),
         crate::runner::Outcome::Loaded(s) => s,
@@ -531,7 +574,7 @@ pub(super) async fn run_task(
     }
     match unfinished(&summary) {
         Some(message) => Err(Error::Query {
-            endpoint: te.label(),
+            endpoint: target_label,
             context: "migrating".into(),
             message,
             cause: crate::error::Cause::Statement,

@@ -263,54 +263,13 @@ impl RuleSet {
 
     /// The target type for `t`, with the rule's action if it raises one; None when no rule applies.
     pub fn map_type(&self, t: &DataType) -> Option<(String, Option<RuleAction>)> {
-        let declared = t.declared.to_ascii_lowercase();
-        for r in &self.types {
-            if !r.from.iter().any(|f| f == &t.name || f == "*") {
-                continue;
-            }
-            if r.unsigned.is_some_and(|u| u != t.unsigned)
-                || r.length
-                    .is_some_and(|(lo, hi)| t.length.is_none_or(|l| l < lo || l > hi))
-                || r.precision
-                    .is_some_and(|(lo, hi)| t.precision.is_none_or(|p| p < lo || p > hi))
-                || r.scale
-                    .is_some_and(|(lo, hi)| t.scale.is_none_or(|s| s < lo || s > hi))
-                || r.fsp
-                    .is_some_and(|(lo, hi)| t.fractional_seconds.is_none_or(|s| s < lo || s > hi))
-                || r.declared_contains
-                    .as_ref()
-                    .is_some_and(|c| !declared.contains(&c.to_ascii_lowercase()))
-                || r.option.as_ref().is_some_and(|o| !self.options.flag(o))
-            {
-                continue;
-            }
-            let mut out = r.to.clone();
-            let mut missing = false;
-            for (ph, v) in [
-                ("{length}", t.length.map(|v| v.to_string())),
-                ("{precision}", t.precision.map(|v| v.to_string())),
-                ("{scale}", t.scale.map(|v| v.to_string())),
-                ("{fsp}", t.fractional_seconds.map(|v| v.to_string())),
-                ("{declared}", Some(t.declared.clone())),
-            ] {
-                if out.contains(ph) {
-                    match v {
-                        Some(v) => out = out.replace(ph, &v),
-                        None => missing = true,
-                    }
-                }
-            }
-            if missing {
-                continue;
-            }
-            let arrays = if r.to.contains("{declared}") || self.target != Dialect::Postgres {
-                String::new()
-            } else {
-                "[]".repeat(t.array_dims as usize)
-            };
-            return Some((format!("{out}{arrays}"), r.action.clone()));
-        }
-        None
+        let (r, out) = first_match(&self.types, t, |o| self.options.flag(o))?;
+        let arrays = if r.to.contains("{declared}") || self.target != Dialect::Postgres {
+            String::new()
+        } else {
+            "[]".repeat(t.array_dims as usize)
+        };
+        Some((format!("{out}{arrays}"), r.action.clone()))
     }
 
     /// Effort for an action-item code (the code's entry, else the category's default).
@@ -338,6 +297,54 @@ impl RuleSet {
             },
         })
     }
+}
+
+/// The first of `types` whose conditions hold for `t` (`flag`: whether an option is on), with
+/// its `to` filled in; None when none applies.
+pub fn first_match<'r>(
+    types: &'r [TypeRule],
+    t: &DataType,
+    flag: impl Fn(&str) -> bool,
+) -> Option<(&'r TypeRule, String)> {
+    let declared = t.declared.to_ascii_lowercase();
+    'rules: for r in types {
+        if !r.from.iter().any(|f| f == &t.name || f == "*") {
+            continue;
+        }
+        if r.unsigned.is_some_and(|u| u != t.unsigned)
+            || r.length
+                .is_some_and(|(lo, hi)| t.length.is_none_or(|l| l < lo || l > hi))
+            || r.precision
+                .is_some_and(|(lo, hi)| t.precision.is_none_or(|p| p < lo || p > hi))
+            || r.scale
+                .is_some_and(|(lo, hi)| t.scale.is_none_or(|s| s < lo || s > hi))
+            || r.fsp
+                .is_some_and(|(lo, hi)| t.fractional_seconds.is_none_or(|s| s < lo || s > hi))
+            || r.declared_contains
+                .as_ref()
+                .is_some_and(|c| !declared.contains(&c.to_ascii_lowercase()))
+            || r.option.as_ref().is_some_and(|o| !flag(o))
+        {
+            continue;
+        }
+        let mut out = r.to.clone();
+        for (ph, v) in [
+            ("{length}", t.length.map(|v| v.to_string())),
+            ("{precision}", t.precision.map(|v| v.to_string())),
+            ("{scale}", t.scale.map(|v| v.to_string())),
+            ("{fsp}", t.fractional_seconds.map(|v| v.to_string())),
+            ("{declared}", Some(t.declared.clone())),
+        ] {
+            if out.contains(ph) {
+                match v {
+                    Some(v) => out = out.replace(ph, &v),
+                    None => continue 'rules,
+                }
+            }
+        }
+        return Some((r, out));
+    }
+    None
 }
 
 #[cfg(test)]

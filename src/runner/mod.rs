@@ -120,6 +120,37 @@ pub async fn run_holding(
     })
 }
 
+/// Runs `task` from `source` into a data lake (Parquet files): a full load, the `reload` tables
+/// (source `schema.table`) loaded again. Replication and a comparison alone are refused with
+/// why.
+pub async fn run_into_lake(
+    task: &Task,
+    source: &Connection,
+    lake: &crate::lake::Lake,
+    mode: Mode,
+    reload: &[String],
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Outcome> {
+    let refused = |what: &str| crate::error::Error::Invalid {
+        what: format!("task {}", task.name),
+        reason: format!(
+            "{what} into a Parquet target is not built yet: run a full load (--task-type full-load)"
+        ),
+    };
+    match mode {
+        Mode::Load => {}
+        Mode::ValidateOnly => return Err(refused("a comparison alone")),
+        Mode::Replicate { .. } => return Err(refused("change data capture")),
+    }
+    if !reload.is_empty() {
+        crate::lake::load::forget(lake, &task.name, reload).await?;
+    }
+    Ok(Outcome::Loaded(
+        crate::lake::load::run(task, source, lake, events, cancel).await?,
+    ))
+}
+
 /// Forgets the state of the `reload` tables so that they load again. A replicating task past
 /// its full load goes back to it from its checkpoint: the tables reloaded load while the
 /// others' changes go on, theirs cached meanwhile and applied after (as a full load resumed).

@@ -95,6 +95,8 @@ pub struct Settings {
     pub cached_changes: usize,
     /// Full load and CDC: MiB those changes take in memory at most (as for `cached_changes`).
     pub cached_changes_mb: usize,
+    /// Parquet targets: a table's files are about this many MiB each.
+    pub file_mb: u64,
 }
 
 impl Default for Settings {
@@ -113,6 +115,7 @@ impl Default for Settings {
             retries: 5,
             cached_changes: super::replication::CACHE_CHANGES,
             cached_changes_mb: super::replication::CACHE_MB,
+            file_mb: 64,
         }
     }
 }

@@ -1,0 +1,346 @@
+//! A full load into a data lake: a worker per table (as many at once as the task allows)
+//! reading the source in one snapshot, encoding its rows into Arrow and writing them as
+//! Parquet files; the table's state kept beside the data (`_tugboat/<task>/load.json`), so that
+//! a run started again skips the tables finished and loads the others again from nothing (their
+//! files of the interrupted run deleted first). Each table is validated once written: its
+//! files' row count against the source's, and with `rows` the checksum of every row read back
+//! from the files against that of the rows read from the source as they were written.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::Lake;
+use super::encode::{Fixed, RowSum};
+use super::files::{self, LoadFiles};
+use super::plan::LakeTable;
+use crate::endpoints::Connection;
+use crate::error::Result;
+use crate::tasks::validate::{Method, Validation};
+use crate::tasks::{Summary, TableResult, TableState, Task, TaskEvent, ValidateMode, ZeroDates};
+
+/// A table whose load finished, as the state file keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Loaded {
+    pub rows: u64,
+    pub files: Vec<String>,
+    pub bytes: u64,
+    /// The checksum of the rows written, as read from the source.
+    pub sum: RowSum,
+}
+
+/// The state file of a task's full load.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadState {
+    /// By source `schema.table`.
+    pub tables: BTreeMap<String, Loaded>,
+}
+
+/// Where `task`'s state is kept in the lake.
+pub fn state_path(lake: &Lake, task: &str, file: &str) -> object_store::path::Path {
+    lake.path(&["_tugboat", &crate::engines::switch::file_safe(task), file])
+}
+
+/// Forgets that `tables` (source `schema.table`) of `task` were loaded: the next run loads
+/// them again.
+pub async fn forget(lake: &Lake, task: &str, tables: &[String]) -> Result<()> {
+    let path = state_path(lake, task, "load.json");
+    let mut state: LoadState = lake.get_json(&path).await?.unwrap_or_default();
+    for t in tables {
+        let found = state
+            .tables
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(t))
+            .cloned();
+        match found {
+            Some(k) => {
+                state.tables.remove(&k);
+            }
+            None => {
+                tracing::info!(target: "tugboat::tasks", "{t}: not loaded yet, nothing to forget")
+            }
+        }
+    }
+    lake.put_json(&path, &state).await
+}
+
+struct Ctx {
+    task: Task,
+    source: Connection,
+    lake: Lake,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    state: tokio::sync::Mutex<LoadState>,
+}
+
+impl Ctx {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Runs `task`'s full load from `source` into `lake`.
+pub async fn run(
+    task: &Task,
+    source: &Connection,
+    lake: &Lake,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let tables = super::plan::tables(task, source, lake, &events).await?;
+    let state_file = state_path(lake, &task.name, "load.json");
+    let state: LoadState = lake.get_json(&state_file).await?.unwrap_or_default();
+    events(TaskEvent::SchemaReady);
+    let ctx = Arc::new(Ctx {
+        task: task.clone(),
+        source: source.clone(),
+        lake: lake.clone(),
+        events: events.clone(),
+        cancel,
+        state: tokio::sync::Mutex::new(state),
+    });
+    let sem = Arc::new(tokio::sync::Semaphore::new(
+        task.settings.max_parallel_tables.max(1),
+    ));
+    let mut set = tokio::task::JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
+    for (i, t) in tables.into_iter().enumerate() {
+        let (ctx, sem) = (ctx.clone(), sem.clone());
+        let failed = result(&t);
+        let h = set.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            (i, table_worker(&ctx, &t).await)
+        });
+        ids.insert(h.id(), (i, failed));
+    }
+    let mut results = vec![];
+    while let Some(r) = set.join_next_with_id().await {
+        match r {
+            Ok((_, r)) => results.push(r),
+            // A table whose worker stopped is said to have failed, never left out.
+            Err(e) => {
+                if let Some((i, mut failed)) = ids.remove(&e.id()) {
+                    let error = format!("its worker stopped: {e}");
+                    events(TaskEvent::TableFailed {
+                        table: failed.source.clone(),
+                        error: error.clone(),
+                    });
+                    failed.state = TableState::Error;
+                    failed.error = Some(error);
+                    results.push((i, failed));
+                }
+            }
+        }
+    }
+    results.sort_by_key(|r| r.0);
+    Ok(Summary {
+        task: task.name.clone(),
+        tables: results.into_iter().map(|r| r.1).collect(),
+        seconds: started.elapsed().as_secs_f64(),
+        peak_memory: crate::tasks::memory_in_use().map(|m| m.1),
+        schema_failures: vec![],
+        left_out: vec![],
+    })
+}
+
+fn result(t: &LakeTable) -> TableResult {
+    TableResult {
+        source: t.label().to_string(),
+        target: t.dir.to_string(),
+        state: TableState::FullLoad,
+        rows: 0,
+        seconds: 0.0,
+        skipped: false,
+        zero_dates: 0,
+        lobs_truncated: 0,
+        nuls_removed: 0,
+        exceptions: 0,
+        collisions: 0,
+        error: None,
+        validation: None,
+        validation_detail: None,
+    }
+}
+
+/// Loads one table (unless an earlier run did), then validates it.
+async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
+    let mut r = result(t);
+    let done = ctx.state.lock().await.tables.get(t.label()).cloned();
+    let loaded = match done {
+        Some(l) => {
+            (ctx.events)(TaskEvent::TableSkipped {
+                table: t.label().to_string(),
+                rows: l.rows,
+            });
+            r.skipped = true;
+            Ok(l)
+        }
+        None => load(ctx, t, &mut r).await,
+    };
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            if !ctx.cancelled() {
+                (ctx.events)(TaskEvent::TableFailed {
+                    table: t.label().to_string(),
+                    error: e.clone(),
+                });
+                r.state = TableState::Error;
+            }
+            r.error = Some(e);
+            return r;
+        }
+    };
+    r.rows = loaded.rows;
+    r.state = TableState::Completed;
+    if ctx.task.settings.validate != ValidateMode::None && !ctx.cancelled() {
+        match validate(ctx, t, &loaded).await {
+            Ok(v) => {
+                (ctx.events)(TaskEvent::Validated {
+                    table: t.label().to_string(),
+                    source_rows: v.source_rows,
+                    target_rows: v.target_rows,
+                    state: if v.ok() {
+                        "Validated".into()
+                    } else {
+                        "Mismatched records".into()
+                    },
+                    mismatched: v.source_rows.abs_diff(v.target_rows)
+                        + u64::from(v.checksum_differs),
+                    failures: vec![],
+                });
+                r.validation = Some((v.source_rows, v.target_rows));
+                r.validation_detail = Some(v);
+            }
+            Err(e) => {
+                tracing::warn!(target: "tugboat::tasks", "{}: not validated: {e}", t.label());
+            }
+        }
+    }
+    r
+}
+
+/// Writes the table's files from the source's rows; what was written.
+async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let label = t.label().to_string();
+    (ctx.events)(TaskEvent::TableStarted {
+        table: label.clone(),
+    });
+    // Files of an interrupted earlier run.
+    let cleared = ctx.lake.clear(&t.dir).await.map_err(|e| e.to_string())?;
+    if cleared > 0 {
+        tracing::info!(target: "tugboat::tasks", "{label}: {cleared} files of an unfinished load deleted");
+    }
+    ctx.lake
+        .put_json(&t.dir.clone().join("_schema.json"), &t.schema)
+        .await
+        .map_err(|e| e.to_string())?;
+    let encoder = t.encoder(ctx.task.settings.zero_dates == ZeroDates::Null);
+    let mut out = LoadFiles::new(
+        &ctx.lake,
+        t.dir.clone(),
+        encoder.schema().clone(),
+        ctx.task.settings.file_mb,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let reader = {
+        let (source, p, cancel) = (ctx.source.clone(), t.prepared.clone(), ctx.cancel.clone());
+        let batch = ctx.task.settings.batch_rows.max(1);
+        tokio::spawn(
+            async move { crate::tasks::source::read(&source, &p, batch, tx, cancel).await },
+        )
+    };
+    let mut sum = RowSum::default();
+    let mut fixed = Fixed::default();
+    let mut bytes = 0u64;
+    let mut failure = None;
+    while let Some(rows) = rx.recv().await {
+        if ctx.cancelled() {
+            failure = Some("stopped by the user".to_string());
+            break;
+        }
+        bytes += rows.bytes() as u64;
+        let written = async {
+            let batch = encoder.encode(&rows, &mut fixed)?;
+            sum.add(&batch)?;
+            out.write(&batch).await
+        };
+        if let Err(e) = written.await {
+            failure = Some(e);
+            break;
+        }
+        (ctx.events)(TaskEvent::Progress {
+            table: label.clone(),
+            rows: sum.rows,
+            bytes,
+        });
+    }
+    drop(rx);
+    let read = reader
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    if let Some(e) = failure.or(read.err()) {
+        out.abort().await;
+        return Err(e);
+    }
+    let (names, file_bytes) = out.finish().await?;
+    let loaded = Loaded {
+        rows: sum.rows,
+        files: names,
+        bytes: file_bytes,
+        sum,
+    };
+    let mut state = ctx.state.lock().await;
+    state.tables.insert(label.clone(), loaded.clone());
+    ctx.lake
+        .put_json(&state_path(&ctx.lake, &ctx.task.name, "load.json"), &*state)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(state);
+    r.seconds = started.elapsed().as_secs_f64();
+    r.zero_dates = fixed.zero_dates;
+    (ctx.events)(TaskEvent::TableDone {
+        table: label,
+        rows: loaded.rows,
+        seconds: r.seconds,
+        zero_dates: fixed.zero_dates,
+        lobs_truncated: 0,
+        nuls_removed: 0,
+    });
+    Ok(loaded)
+}
+
+/// The table's files against the source: their row counts, and with `rows` the checksum of
+/// the rows read back against that of the rows written.
+async fn validate(ctx: &Ctx, t: &LakeTable, loaded: &Loaded) -> Result<Validation, String> {
+    let (source_rows, target_rows) = tokio::join!(
+        crate::tasks::source::count(&ctx.source, &t.prepared),
+        files::count(&ctx.lake, &t.dir)
+    );
+    let (source_rows, target_rows) = (source_rows.map_err(|e| e.to_string())?, target_rows?);
+    let mut v = Validation {
+        method: Method::CountsOnly("counts asked for (--validate counts)".into()),
+        source_rows,
+        target_rows,
+        missing: 0,
+        extra: 0,
+        different: 0,
+        checksum_differs: false,
+        failures: vec![],
+        differences: vec![],
+    };
+    if ctx.task.settings.validate == ValidateMode::Rows {
+        let back = files::checksum(&ctx.lake, &t.dir).await?;
+        v.method = Method::TableChecksum(
+            "every row read back from the Parquet files, checksummed against the rows read from the source"
+                .into(),
+        );
+        v.checksum_differs = back != loaded.sum;
+    }
+    Ok(v)
+}

@@ -1,0 +1,232 @@
+//! Where a data lake is: a folder (`file:///data/lake/`) or an S3 bucket and prefix
+//! (`s3://bucket/prefix`), both behind one object store, so that the S3 path runs the same code
+//! as the folder. An object is visible whole or not at all (a file is written aside and
+//! renamed; an S3 upload is completed at once). S3 credentials come from the usual AWS
+//! environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+//! `AWS_REGION`, `AWS_ENDPOINT` for S3-compatible stores) or the instance's role, never from a
+//! project file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::{Error, Result};
+
+/// A data lake's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A local folder.
+    Folder(PathBuf),
+    /// An S3 bucket, and the prefix the task's folders go under.
+    S3 { bucket: String, prefix: String },
+}
+
+impl Location {
+    /// The lake `url` names: `s3://bucket/prefix`, or `file:///path/` where the path ends in
+    /// `/` or is a folder already (a `file:` URL of a file is a SQLite database). None when
+    /// `url` is not a data lake's.
+    pub fn parse(url: &str) -> Option<Result<Location>> {
+        let url = url.trim();
+        let bad = |reason: &str| Error::InvalidUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Some(Err(bad("no bucket: write s3://bucket/prefix")));
+            }
+            return Some(Ok(Location::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_matches('/').to_string(),
+            }));
+        }
+        let path = url
+            .strip_prefix("file://")
+            .or_else(|| url.strip_prefix("parquet://"))?;
+        let path = percent_encoding::percent_decode_str(path)
+            .decode_utf8_lossy()
+            .to_string();
+        if path.is_empty() {
+            return Some(Err(bad("no folder: write file:///absolute/folder/")));
+        }
+        let folder = path.ends_with('/') || std::path::Path::new(&path).is_dir();
+        (folder || url.starts_with("parquet://")).then(|| {
+            let p = PathBuf::from(&path);
+            if p.is_relative() {
+                Err(bad(
+                    "the folder must be an absolute path: file:///absolute/folder/",
+                ))
+            } else {
+                Ok(Location::Folder(p))
+            }
+        })
+    }
+
+    /// As the log and reports say it.
+    pub fn label(&self) -> String {
+        match self {
+            Location::Folder(p) => format!("Parquet folder {}", p.display()),
+            Location::S3 { bucket, prefix } => format!("Parquet on s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// An open data lake: its store and the prefix everything is written under.
+#[derive(Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    label: String,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+impl Lake {
+    /// Opens `loc` (a folder is created if missing).
+    pub async fn open(loc: &Location) -> Result<Lake> {
+        let label = loc.label();
+        let failed = |e: String| Error::InvalidEndpoint {
+            endpoint: label.clone(),
+            reason: e,
+        };
+        let (store, root): (Arc<dyn ObjectStore>, Path) = match loc {
+            Location::Folder(dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| failed(format!("cannot create the folder: {e}")))?;
+                let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+                    .map_err(|e| failed(e.to_string()))?
+                    .with_fsync(true);
+                (Arc::new(fs), Path::default())
+            }
+            Location::S3 { bucket, prefix } => {
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .map_err(|e| failed(e.to_string()))?;
+                let root = Path::parse(prefix).map_err(|e| failed(e.to_string()))?;
+                (Arc::new(s3), root)
+            }
+        };
+        Ok(Lake { store, root, label })
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    /// The path of `parts` under the lake's prefix.
+    pub fn path(&self, parts: &[&str]) -> Path {
+        let mut p = self.root.clone();
+        for part in parts {
+            p = p.join(*part);
+        }
+        p
+    }
+
+    fn failed(&self, what: &str, e: object_store::Error) -> Error {
+        Error::Query {
+            endpoint: self.label.clone(),
+            context: what.to_string(),
+            message: e.to_string(),
+            cause: match e {
+                object_store::Error::NotFound { .. } => crate::error::Cause::Statement,
+                _ => crate::error::Cause::Connection,
+            },
+        }
+    }
+
+    /// The objects under `dir`, by name.
+    pub async fn list(&self, dir: &Path) -> Result<Vec<object_store::ObjectMeta>> {
+        let mut out: Vec<_> = self
+            .store
+            .list(Some(dir))
+            .try_collect()
+            .await
+            .map_err(|e| self.failed(&format!("listing {dir}"), e))?;
+        out.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(out)
+    }
+
+    /// Deletes every object under `dir`; how many.
+    pub async fn clear(&self, dir: &Path) -> Result<usize> {
+        let objects = self.list(dir).await?;
+        for o in &objects {
+            self.store
+                .delete(&o.location)
+                .await
+                .map_err(|e| self.failed(&format!("deleting {}", o.location), e))?;
+        }
+        Ok(objects.len())
+    }
+
+    /// Writes `value` as JSON to `path`, whole.
+    pub async fn put_json<T: serde::Serialize>(&self, path: &Path, value: &T) -> Result<()> {
+        let text = serde_json::to_vec_pretty(value).map_err(|e| Error::Invalid {
+            what: path.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.store
+            .put(path, PutPayload::from(text))
+            .await
+            .map_err(|e| self.failed(&format!("writing {path}"), e))?;
+        Ok(())
+    }
+
+    /// The JSON object at `path`; None when there is none.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
+        let got = match self.store.get(path).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(self.failed(&format!("reading {path}"), e)),
+        };
+        let bytes = got
+            .bytes()
+            .await
+            .map_err(|e| self.failed(&format!("reading {path}"), e))?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::FileFormat {
+                path: PathBuf::from(format!("{}/{path}", self.label)),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lake_urls_are_told_from_sqlite_files() {
+        assert_eq!(
+            Location::parse("s3://bucket/raw/shop/").unwrap().unwrap(),
+            Location::S3 {
+                bucket: "bucket".into(),
+                prefix: "raw/shop".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("file:///data/lake/").unwrap().unwrap(),
+            Location::Folder("/data/lake/".into())
+        );
+        assert!(Location::parse("file:///data/shop.db").is_none());
+        assert!(Location::parse("postgres://u@h/db").is_none());
+        assert!(Location::parse("file://relative/").unwrap().is_err());
+        assert!(Location::parse("s3:///x").unwrap().is_err());
+    }
+}
