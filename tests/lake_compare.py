@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compares a Parquet lake Tugboat wrote with its source database, row for row, as a user of the
 lake would read it: every table folder's files through DuckDB, the source table through its own
-client (PyMySQL or psycopg). Values are compared as Python values (a decimal as a Decimal, a
+client (PyMySQL or psycopg). DuckDB reads decimals of at most 38 digits: columns of more
+(decimal256) are read with pyarrow, the files in the same order. Values are compared as Python values (a decimal as a Decimal, a
 timestamp as a datetime in UTC, a float32 as float32...), the rows as multisets (order is not
 kept by a lake). Prints one line per table; exits 1 on any difference, naming the table and the
 first rows that differ.
@@ -9,6 +10,7 @@ first rows that differ.
 Usage: lake_compare.py SOURCE_URL LAKE_FOLDER [schema.table ...]  (the tables to compare;
 default: every table folder of the lake)."""
 
+import collections
 import datetime
 import decimal
 import glob
@@ -20,6 +22,8 @@ import sys
 import urllib.parse
 
 import duckdb
+
+decimal.getcontext().prec = 200
 
 
 def connect(url):
@@ -121,14 +125,23 @@ def compare(engine, conn, duck, folder):
         q = '"' + c["name"].replace('"', '""') + '"'
         sel.append(f"CAST({q} AS TIMESTAMP)" if c["arrow_type"] == "timestamp(us, UTC)" else q)
     rows = duck.execute("SELECT " + ", ".join(sel) + " FROM read_parquet(?)", [files]).fetchall()
+    wide = [i for i, c in enumerate(cols) if c["arrow_type"].startswith("decimal256")]
+    if wide:
+        import pyarrow.parquet as pq
+
+        exact = pq.read_table(files, columns=[cols[i]["name"] for i in wide]).to_pylist()
+        assert len(exact) == len(rows)
+        rows = [tuple(exact[n][cols[i]["name"]] if i in wide else v for i, v in enumerate(r))
+                for n, r in enumerate(rows)]
     lake = [tuple(norm(v, c["arrow_type"], c["source_type"], "lake") for v, c in zip(r, cols))
             for r in rows]
     src.sort(key=repr)
     lake.sort(key=repr)
     diffs = []
     if src != lake:
-        s_only = [r for r in src if r not in lake][:3]
-        l_only = [r for r in lake if r not in src][:3]
+        cs, cl = collections.Counter(src), collections.Counter(lake)
+        s_only = sorted((cs - cl).elements(), key=repr)[:3]
+        l_only = sorted((cl - cs).elements(), key=repr)[:3]
         diffs = [f"source only: {r!r}" for r in s_only] + [f"lake only: {r!r}" for r in l_only]
         if not diffs:
             diffs = ["the same rows, not as many times"]

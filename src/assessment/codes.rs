@@ -100,6 +100,7 @@ codes! {
     TB1602: "A spatial column written as EWKB in Parquet",
     TB1603: "A numeric without a precision kept as text in Parquet",
     TB1604: "money kept as its formatted text in Parquet",
+    TB1605: "A decimal beyond 38 digits as Parquet decimal256",
     TB1900: "Failed when verified on the target engine",
     TB2001: "A view query that could not be parsed",
     TB2002: "Code not converted",

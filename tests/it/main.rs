@@ -19,6 +19,7 @@ mod discovery_sqlite;
 mod gui;
 mod gui_layout;
 mod gui_walkthrough;
+mod lake;
 mod layers;
 mod load_data;
 mod support;

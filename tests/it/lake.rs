@@ -1,0 +1,294 @@
+//! The Parquet target: a full load from MariaDB and from PostgreSQL into a folder, read back
+//! with DuckDB (the PyPI package, `tests/lake_compare.py`) and compared with the source row for
+//! row: every type at its limits (unsigned 64-bit integers, 65-digit decimals, float32, bits,
+//! binary with zero bytes, text with tabs, newlines and emoji, zero dates, microseconds, time
+//! zones, negative durations, JSON, arrays, spatial values); a table in several files; a value
+//! its Parquet type cannot hold refused, naming the table and column; a load killed with
+//! SIGKILL and run again loads each table once, nothing repeated or lost.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cdc::open;
+use crate::support;
+
+fn tugboat(args: &[&str]) -> (bool, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(args)
+        .output()
+        .expect("tugboat runs");
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// The Python that has DuckDB, PyMySQL and psycopg (scripts/setup-debian.sh).
+fn python() -> String {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-python/bin/python3");
+    if std::path::Path::new(venv).exists() {
+        venv.to_string()
+    } else {
+        "python3".to_string()
+    }
+}
+
+/// `tests/lake_compare.py` of `src` against `lake`: whether every table is equal, and its report.
+fn duckdb_compare(src: &str, lake: &std::path::Path, tables: &[&str]) -> (bool, String) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lake_compare.py");
+    let o = Command::new(python())
+        .arg(script)
+        .arg(src)
+        .arg(lake)
+        .args(tables)
+        .output()
+        .expect("python runs");
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !out.contains("ModuleNotFoundError"),
+        "run scripts/setup-debian.sh first: {out}"
+    );
+    (o.status.success(), out)
+}
+
+fn parquet_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+const MARIADB_TABLES: &str = "
+CREATE TABLE every_type (
+  id INT PRIMARY KEY,
+  ti TINYINT, tiu TINYINT UNSIGNED, b1 TINYINT(1), si SMALLINT, siu SMALLINT UNSIGNED,
+  mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED,
+  d DECIMAL(10,2), dw DECIMAL(65,30), f FLOAT, db DOUBLE, bt BIT(5),
+  c CHAR(3), vc VARCHAR(100), tx TEXT, bin VARBINARY(16), bl BLOB,
+  dt DATE, dtt DATETIME(6), ts TIMESTAMP(6) NULL, tm TIME(6), yr YEAR,
+  en ENUM('a','b c'), st SET('x','y','z'), js JSON, g POINT NULL
+);
+INSERT INTO every_type VALUES
+ (1, -128, 0, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
+  -99999999.99, -99999999999999999999999999999999999.999999999999999999999999999999,
+  -3.40282e38, -1.7976931348623157e308, b'00000',
+  '', '', '', X'', X'00', '1000-01-01', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01.000000',
+  '-838:59:59.000000', 1901, 'a', '', '[]', ST_GeomFromText('POINT(0 0)')),
+ (2, 127, 255, 1, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807,
+  18446744073709551615, 99999999.99,
+  99999999999999999999999999999999999.999999999999999999999999999999,
+  1.17549e-38, 2.2250738585072014e-308, b'11111',
+  'abc', 'tab\tnewline\nback\\\\slash \"quoted\" ''single''', 'emoji 🚢 and ünïcödé',
+  X'00FF0A5C0D', X'DEADBEEF00', '9999-12-31', '9999-12-31 23:59:59.999999',
+  '2038-01-19 03:14:07.999999', '838:59:59.999999', 2155, 'b c', 'x,y,z',
+  '{\"k\": [1, 2.5, \"v\"], \"n\": null}', ST_GeomFromText('POINT(1.5 -2.25)', 4326)),
+ (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (4, 5, 6, 2, 7, 8, 9, 10, 11, 12, 13, 14, 0.05, 0.000000000000000000000000000001, 0.1, 0.1,
+  b'00101', 'x', '\\\\N', '', X'09', X'', '0000-00-00', '0000-00-00 00:00:00', NULL,
+  '00:00:00.000001', 2000, 'a', 'y', '\"text\"', NULL);
+CREATE TABLE no_key (a INT, b VARCHAR(10));
+INSERT INTO no_key VALUES (1, 'x'), (1, 'x'), (NULL, NULL), (2, '');
+CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(64), n DECIMAL(12,3), t DATETIME);
+INSERT INTO big SELECT seq, MD5(seq), seq / 7, '2020-01-01' + INTERVAL seq SECOND FROM seq_1_to_60000;
+";
+
+const POSTGRES_TABLES: &str = r#"
+CREATE TABLE every_type (
+  id int PRIMARY KEY, si smallint, i integer, bi bigint, n numeric(12,4), nw numeric(50,10),
+  nu numeric, r real, dp double precision, b boolean, t text, vc varchar(20), ch char(4),
+  by bytea, d date, tm time(6), ts timestamp(6), tz timestamptz(6), u uuid, j jsonb, js json,
+  ia int[], ta text[], iv interval, m money, o oid
+);
+INSERT INTO every_type VALUES
+ (1, -32768, -2147483648, -9223372036854775808, -99999999.9999,
+  -9999999999999999999999999999999999999999.9999999999, 123456789012345678901234567890.123456789,
+  -3.4028235e38, -1.7976931348623157e308, false, '', '', '', '\x', '0001-01-01', '00:00:00',
+  '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000',
+  '{}', '[]', '{}', '{}', '-1 year -2 days 03:04:05', -92233720368547758.08, 0),
+ (2, 32767, 2147483647, 9223372036854775807, 99999999.9999,
+  9999999999999999999999999999999999999999.9999999999, 'NaN', 'Infinity', '-Infinity', true,
+  E'tab\tnewline\nback\\slash "q" ''s'' emoji 🚢', 'ünïcödé', 'ab  ', '\x00ff0a5c',
+  '9999-12-31', '23:59:59.999999', '9999-12-31 23:59:59.999999', '2024-02-29 12:34:56.123456+05:30',
+  'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1, 2.5, "v"], "n": null}',
+  '{"b": 1,   "a": 2}', '{1,NULL,-3}', '{"x,y","NULL",NULL}', '1 mon 2 days 00:00:00.000001',
+  92233720368547758.07, 4294967295),
+ (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (4, 1, 2, 3, 0.0001, 1e-10, 0.5, 1e-45, 5e-324, true, '\N', 'x', 'x', '\x09', '1970-01-01',
+  '12:00:00', '1970-01-01 00:00:00', '1969-12-31 23:59:59.999999+00', NULL, 'null', 'null',
+  '{{1,2},{3,4}}', '{}', '0', 0, 1);
+CREATE TABLE no_key (a int, b text);
+INSERT INTO no_key VALUES (1, 'x'), (1, 'x'), (NULL, NULL), (2, '');
+CREATE TABLE big (id int PRIMARY KEY, v text, n numeric(12,3), t timestamptz);
+INSERT INTO big SELECT s, md5(s::text), s / 7.0, '2020-01-01'::timestamptz + s * interval '1 second'
+  FROM generate_series(1, 60000) s;
+"#;
+
+#[tokio::test]
+async fn a_full_load_into_a_parquet_folder_reads_back_in_duckdb_equal_to_the_source() {
+    let my = support::mysql_database("lake_my").await;
+    let conn = open(&my).await;
+    conn.execute("SET SESSION sql_mode = ''").await.unwrap();
+    conn.execute(MARIADB_TABLES).await.expect("MariaDB tables");
+    conn.close().await;
+    let pg = support::pg_database("lake_pg").await;
+    let conn = open(&pg).await;
+    conn.execute(POSTGRES_TABLES)
+        .await
+        .expect("PostgreSQL tables");
+    conn.close().await;
+
+    for (src, name) in [(&my, "mariadb"), (&pg, "postgres")] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}/", dir.path().display());
+        let task = format!("lake_{name}");
+        let (ok, out) = tugboat(&[
+            "migrate", "--source", src, "--target", &url, "--task", &task, "--file-mb", "1",
+            "--batch-rows", "2000",
+        ]);
+        assert!(ok, "{name}: {out}");
+        // Every table validated: counts and the checksum of every row read back.
+        assert_eq!(
+            out.matches("Validated (table checksum)").count(),
+            3,
+            "{name}: {out}"
+        );
+        let schema = if name == "mariadb" { "lake_my" } else { "public" };
+        let big = dir.path().join(schema).join("big");
+        assert!(
+            parquet_files(&big) >= 2,
+            "{name}: 60000 rows in files of 1 MiB make several files"
+        );
+        let (equal, report) = duckdb_compare(src, dir.path(), &[]);
+        assert!(equal, "{name}: DuckDB reads other rows than the source's:\n{report}");
+        assert_eq!(report.matches(", equal").count(), 3, "{name}: {report}");
+        assert!(report.contains("big: source 60000 rows, lake 60000 rows"), "{report}");
+        // Types as a lake's user sees them.
+        let schema_file = std::fs::read_to_string(
+            dir.path().join(schema).join("every_type").join("_schema.json"),
+        )
+        .unwrap();
+        let expect: &[&str] = if name == "mariadb" {
+            &["\"uint64\"", "\"decimal256(65,30)\"", "\"timestamp(us, UTC)\"", "\"float32\""]
+        } else {
+            &["\"decimal256(50,10)\"", "\"time64(us)\"", "\"timestamp(us, UTC)\"", "\"bool\""]
+        };
+        for e in expect {
+            assert!(schema_file.contains(e), "{name}: {e} in {schema_file}");
+        }
+        // Run again: every table is finished, nothing is written twice.
+        let (ok, out) = tugboat(&["migrate", "--source", src, "--target", &url, "--task", &task]);
+        assert!(ok, "{out}");
+        let (equal, report) = duckdb_compare(src, dir.path(), &[]);
+        assert!(equal, "{name}, second run: {report}");
+    }
+}
+
+#[tokio::test]
+async fn a_value_its_parquet_type_cannot_hold_fails_the_table_naming_it() {
+    // SQLite's declared types do not bind: a text in an INTEGER column.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("src.db");
+    let conn = {
+        let mut p =
+            tugboat::endpoints::Endpoint::parse_url(&format!("sqlite://{}", db.display())).unwrap();
+        p.endpoint.role = tugboat::endpoints::Role::Target;
+        tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+            .await
+            .unwrap()
+    };
+    conn.execute(
+        "CREATE TABLE good (id INTEGER PRIMARY KEY, v TEXT);
+         INSERT INTO good VALUES (1, 'a');
+         CREATE TABLE bad (id INTEGER PRIMARY KEY, n INTEGER);
+         INSERT INTO bad VALUES (1, 5), (2, 'five');",
+    )
+    .await
+    .unwrap();
+    conn.close().await;
+    let lake = dir.path().join("lake");
+    let (ok, out) = tugboat(&[
+        "migrate",
+        "--source",
+        &format!("sqlite://{}", db.display()),
+        "--target",
+        &format!("file://{}/", lake.display()),
+        "--task",
+        "refused",
+    ]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("column n: five does not fit int64"),
+        "the error names the column and the value: {out}"
+    );
+    // The good table is there; the bad one has no file a reader could take for its rows.
+    assert_eq!(parquet_files(&lake.join("main").join("good")), 1, "{out}");
+    assert_eq!(parquet_files(&lake.join("main").join("bad")), 0, "{out}");
+}
+
+#[tokio::test]
+async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once() {
+    let pg = support::pg_database("lake_kill").await;
+    let conn = open(&pg).await;
+    conn.execute(
+        "CREATE TABLE a_first (id int PRIMARY KEY, v text);
+         INSERT INTO a_first SELECT s, 'v' || s FROM generate_series(1, 1000) s;
+         CREATE TABLE b_big (id int PRIMARY KEY, v text, n numeric(20,5));
+         INSERT INTO b_big SELECT s, repeat(md5(s::text), 4), s / 3.0 FROM generate_series(1, 400000) s;
+         CREATE TABLE c_last (id int PRIMARY KEY);
+         INSERT INTO c_last SELECT generate_series(1, 10);",
+    )
+    .await
+    .unwrap();
+    conn.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/", dir.path().display());
+    let args = [
+        "migrate", "--source", &pg, "--target", &url, "--task", "killed", "--parallel", "1",
+        "--file-mb", "1",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once the big table has files written and is not finished.
+    let big = dir.path().join("public").join("b_big");
+    let state = dir.path().join("_tugboat").join("killed").join("load.json");
+    let started = Instant::now();
+    loop {
+        let loaded = std::fs::read_to_string(&state).unwrap_or_default();
+        if parquet_files(&big) >= 2 && !loaded.contains("b_big") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120) && !loaded.contains("b_big"),
+            "the big table finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (ok, out) = tugboat(&args);
+    assert!(ok, "{out}");
+    assert!(out.contains("a_first") && out.contains("Validated"), "{out}");
+    let (equal, report) = duckdb_compare(&pg, dir.path(), &[]);
+    assert!(equal, "after the kill and the second run: {report}");
+    assert!(
+        report.contains("public.b_big: source 400000 rows, lake 400000 rows, equal"),
+        "{report}"
+    );
+}
