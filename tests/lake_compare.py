@@ -4,7 +4,9 @@ lake would read it: every table folder's files through DuckDB, the source table 
 client (PyMySQL or psycopg). DuckDB reads decimals of at most 38 digits: columns of more
 (decimal256) are read with pyarrow, the files in the same order. Values are compared as Python values (a decimal as a Decimal, a
 timestamp as a datetime in UTC, a float32 as float32...), the rows as multisets (order is not
-kept by a lake). Prints one line per table; exits 1 on any difference, naming the table and the
+kept by a lake). A table with change files (CDC*.parquet) is compared as its load's rows with
+the changes applied by key in `_seq` order; a `_seq` found twice (a change written twice) is a
+difference. Prints one line per table; exits 1 on any difference, naming the table and the
 first rows that differ.
 
 Usage: lake_compare.py SOURCE_URL LAKE_FOLDER [schema.table ...]  (the tables to compare;
@@ -108,6 +110,34 @@ def source_table(engine, name):
     return '"' + schema + '"."' + table + '"'
 
 
+SEQS = []
+
+
+def read(duck, files, cols, extra):
+    """The rows of `files` (columns `extra`, then the table's: NULL where a file lacks one),
+    in file order then row order; decimal256 columns read exactly with pyarrow."""
+    have = {r[0] for r in duck.execute(
+        "DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]).fetchall()}
+    sel = ['"' + e + '"' for e in extra]
+    for c in cols:
+        q = '"' + c["name"].replace('"', '""') + '"'
+        if c["name"] not in have:
+            q = "NULL"
+        sel.append(f"CAST({q} AS TIMESTAMP)" if c["arrow_type"] == "timestamp(us, UTC)" else q)
+    order = " ORDER BY _seq" if "_seq" in extra else ""
+    rows = duck.execute("SELECT " + ", ".join(sel) + " FROM read_parquet(?, union_by_name = true)"
+                        + order, [files]).fetchall()
+    wide = [len(extra) + i for i, c in enumerate(cols) if c["arrow_type"].startswith("decimal256")]
+    if wide and not extra:
+        import pyarrow.parquet as pq
+
+        exact = pq.read_table(files, columns=[cols[i]["name"] for i in wide]).to_pylist()
+        assert len(exact) == len(rows)
+        rows = [tuple(exact[n][cols[i]["name"]] if i in wide else v for i, v in enumerate(r))
+                for n, r in enumerate(rows)]
+    return rows
+
+
 def compare(engine, conn, duck, folder):
     with open(os.path.join(folder, "_schema.json")) as f:
         schema = json.load(f)
@@ -117,22 +147,29 @@ def compare(engine, conn, duck, folder):
                 + source_table(engine, schema["source"]))
     src = [tuple(norm(v, c["arrow_type"], c["source_type"], engine) for v, c in zip(r, cols))
            for r in cur.fetchall()]
-    files = sorted(glob.glob(os.path.join(folder, "*.parquet")))
-    if not files:
+    load = sorted(glob.glob(os.path.join(folder, "LOAD*.parquet")))
+    cdc = sorted(glob.glob(os.path.join(folder, "CDC*.parquet")))
+    if not load and not cdc:
         return schema["source"], len(src), 0, ["no Parquet file"] if src else []
-    sel = []
-    for c in cols:
-        q = '"' + c["name"].replace('"', '""') + '"'
-        sel.append(f"CAST({q} AS TIMESTAMP)" if c["arrow_type"] == "timestamp(us, UTC)" else q)
-    rows = duck.execute("SELECT " + ", ".join(sel) + " FROM read_parquet(?)", [files]).fetchall()
-    wide = [i for i, c in enumerate(cols) if c["arrow_type"].startswith("decimal256")]
-    if wide:
-        import pyarrow.parquet as pq
-
-        exact = pq.read_table(files, columns=[cols[i]["name"] for i in wide]).to_pylist()
-        assert len(exact) == len(rows)
-        rows = [tuple(exact[n][cols[i]["name"]] if i in wide else v for i, v in enumerate(r))
-                for n, r in enumerate(rows)]
+    rows = read(duck, load, cols, []) if load else []
+    if cdc:
+        # The changes applied by key in _seq order over the load's rows.
+        names = [c["name"] for c in cols]
+        key = [names.index(k) for k in schema["primary_key"]] or list(range(len(cols)))
+        state = {}
+        for r in rows:
+            state.setdefault(tuple(r[i] for i in key), []).append(r)
+        changes = read(duck, cdc, cols, ["Op", "_seq"])
+        seqs = [ch[1] for ch in changes]
+        SEQS.extend(seqs)
+        for ch in changes:
+            op, r = ch[0], ch[2:]
+            k = tuple(r[i] for i in key)
+            if op == "D":
+                state.pop(k, None)
+            else:
+                state[k] = [r]
+        rows = [r for rs in state.values() for r in rs]
     lake = [tuple(norm(v, c["arrow_type"], c["source_type"], "lake") for v, c in zip(r, cols))
             for r in rows]
     src.sort(key=repr)
@@ -167,6 +204,10 @@ def main():
     if not folders:
         print("no table folder in " + lake)
         bad = 1
+    if SEQS:
+        repeated = len(SEQS) - len(set(SEQS))
+        print(f"changes: {len(SEQS)}, {repeated} repeated")
+        bad += repeated > 0
     sys.exit(1 if bad else 0)
 
 

@@ -53,6 +53,10 @@ pub struct MigrateArgs {
     /// many MiB each.
     #[arg(long, default_value_t = 64)]
     pub file_mb: u64,
+    /// Parquet targets: replicated changes are written at least every this many seconds (a
+    /// batch of change files per table), or once they hold --file-mb.
+    #[arg(long, default_value_t = 60)]
+    pub flush_secs: u64,
     /// Limited LOB mode: text and binary LOB values longer than this many KiB are cut to it,
     /// each cut counted and reported (default: full LOB mode, nothing cut).
     #[arg(long)]
@@ -233,6 +237,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
             cached_changes: a.cached_changes.max(1),
             cached_changes_mb: a.cached_changes_mb.max(1),
             file_mb: a.file_mb.max(1),
+            cdc_flush_secs: a.flush_secs.max(1),
             lob_max_kb: a.lob_max_kb,
             retries: a.retries,
             zero_dates,

@@ -122,7 +122,7 @@ fn time(v: &str) -> Result<i64, String> {
 
 fn unhex(v: &str) -> Result<Vec<u8>, String> {
     let b = v.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(format!(
             "binary value of odd hex length ({} digits)",
             b.len()

@@ -1,5 +1,5 @@
-//! The Parquet files of one table's load: `LOAD00000001.parquet`, `LOAD00000002.parquet`...
-//! (DMS's names), a new file once one reaches the task's file size, each one visible only once
+//! The Parquet files of one table's load (`LOAD00000001.parquet`, `LOAD00000002.parquet`...,
+//! DMS's names) or of one batch of its changes (`CDC00000007-00000001.parquet`), a new file once one reaches the task's file size, each one visible only once
 //! it is complete (the object store writes it aside and renames it, or completes its
 //! upload); and reading a table's files back (their row count, their rows' checksum).
 
@@ -26,6 +26,8 @@ pub struct LoadFiles {
     dir: Path,
     schema: Arc<arrow_schema::Schema>,
     file_bytes: usize,
+    /// Files are named `<prefix>00000001.parquet`...
+    prefix: String,
     current: Option<AsyncArrowWriter<BufWriter>>,
     /// The files completed, by name.
     pub names: Vec<String>,
@@ -46,9 +48,11 @@ fn failed(lake: &Lake, what: String, e: impl std::fmt::Display) -> String {
 }
 
 impl LoadFiles {
+    /// The writer of files `<prefix>00000001.parquet`... of `dir`, of about `file_mb` MiB each.
     pub fn new(
         lake: &Lake,
         dir: Path,
+        prefix: &str,
         schema: Arc<arrow_schema::Schema>,
         file_mb: u64,
     ) -> LoadFiles {
@@ -56,6 +60,7 @@ impl LoadFiles {
             lake: lake.clone(),
             dir,
             schema,
+            prefix: prefix.to_string(),
             file_bytes: (file_mb.max(1) << 20) as usize,
             current: None,
             names: vec![],
@@ -64,7 +69,7 @@ impl LoadFiles {
     }
 
     fn next_name(&self) -> String {
-        format!("LOAD{:08}.parquet", self.names.len() + 1)
+        format!("{}{:08}.parquet", self.prefix, self.names.len() + 1)
     }
 
     /// Writes `batch`; a file that reached its size is completed.

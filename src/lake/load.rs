@@ -243,6 +243,7 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
     let mut out = LoadFiles::new(
         &ctx.lake,
         t.dir.clone(),
+        "LOAD",
         encoder.schema().clone(),
         ctx.task.settings.file_mb,
     );

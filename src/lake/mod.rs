@@ -7,8 +7,11 @@
 //! [`store`] says where the lake is (one object store for both), [`types`] which Parquet type
 //! each column takes (the rules in `conversion-rules/*-to-parquet.ron`), [`encode`] turns the
 //! source's canonical values into Arrow arrays exactly or refuses them, [`files`] writes and
-//! reads back a table's files, [`plan`] and [`load`] run a task's full load.
+//! reads back a table's files, [`plan`] and [`load`] run a task's full load, [`changes`] and
+//! [`cdc`] its replication (change files in DMS's layout).
 
+pub mod cdc;
+pub mod changes;
 pub mod encode;
 pub mod files;
 pub mod load;

@@ -84,7 +84,12 @@ pub async fn tables(
         .collect()
 }
 
-fn table(p: &TablePlan, source: &Connection, lake: &Lake, rules: &LakeRules) -> Result<LakeTable> {
+pub(super) fn table(
+    p: &TablePlan,
+    source: &Connection,
+    lake: &Lake,
+    rules: &LakeRules,
+) -> Result<LakeTable> {
     let engine = source.endpoint.engine;
     let label = format!("{}.{}", p.source_schema, p.source_table);
     let mut columns = vec![];

@@ -160,14 +160,19 @@ impl Lake {
         Ok(out)
     }
 
+    /// Deletes the object at `path`.
+    pub async fn delete(&self, path: &Path) -> Result<()> {
+        self.store
+            .delete(path)
+            .await
+            .map_err(|e| self.failed(&format!("deleting {path}"), e))
+    }
+
     /// Deletes every object under `dir`; how many.
     pub async fn clear(&self, dir: &Path) -> Result<usize> {
         let objects = self.list(dir).await?;
         for o in &objects {
-            self.store
-                .delete(&o.location)
-                .await
-                .map_err(|e| self.failed(&format!("deleting {}", o.location), e))?;
+            self.delete(&o.location).await?;
         }
         Ok(objects.len())
     }

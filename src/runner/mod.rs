@@ -120,9 +120,9 @@ pub async fn run_holding(
     })
 }
 
-/// Runs `task` from `source` into a data lake (Parquet files): a full load, the `reload` tables
-/// (source `schema.table`) loaded again. Replication and a comparison alone are refused with
-/// why.
+/// Runs `task` from `source` into a data lake (Parquet files): a full load or replication, the
+/// `reload` tables (source `schema.table`) loaded again. A comparison alone and a start
+/// position are refused with why.
 pub async fn run_into_lake(
     task: &Task,
     source: &Connection,
@@ -134,21 +134,21 @@ pub async fn run_into_lake(
 ) -> Result<Outcome> {
     let refused = |what: &str| crate::error::Error::Invalid {
         what: format!("task {}", task.name),
-        reason: format!(
-            "{what} into a Parquet target is not built yet: run a full load (--task-type full-load)"
-        ),
+        reason: format!("{what} for a Parquet target is not built yet"),
     };
-    match mode {
-        Mode::Load => {}
-        Mode::ValidateOnly => return Err(refused("a comparison alone")),
-        Mode::Replicate { .. } => return Err(refused("change data capture")),
-    }
     if !reload.is_empty() {
         crate::lake::load::forget(lake, &task.name, reload).await?;
     }
-    Ok(Outcome::Loaded(
-        crate::lake::load::run(task, source, lake, events, cancel).await?,
-    ))
+    match mode {
+        Mode::Load => Ok(Outcome::Loaded(
+            crate::lake::load::run(task, source, lake, events, cancel).await?,
+        )),
+        Mode::ValidateOnly => Err(refused("a comparison alone")),
+        Mode::Replicate { start: Some(_), .. } => Err(refused("a start position")),
+        Mode::Replicate { task_type, .. } => Ok(Outcome::Replicated(Box::new(
+            crate::lake::cdc::run(task, task_type, source, lake, events, cancel).await?,
+        ))),
+    }
 }
 
 /// Forgets the state of the `reload` tables so that they load again. A replicating task past

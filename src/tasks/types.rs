@@ -97,6 +97,8 @@ pub struct Settings {
     pub cached_changes_mb: usize,
     /// Parquet targets: a table's files are about this many MiB each.
     pub file_mb: u64,
+    /// Parquet targets: replicated changes are written at least this often (seconds).
+    pub cdc_flush_secs: u64,
 }
 
 impl Default for Settings {
@@ -116,6 +118,7 @@ impl Default for Settings {
             cached_changes: super::replication::CACHE_CHANGES,
             cached_changes_mb: super::replication::CACHE_MB,
             file_mb: 64,
+            cdc_flush_secs: 60,
         }
     }
 }

@@ -29,7 +29,10 @@ fn tugboat(args: &[&str]) -> (bool, String) {
 
 /// The Python that has DuckDB, PyMySQL and psycopg (scripts/setup-debian.sh).
 fn python() -> String {
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-python/bin/python3");
+    let venv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/test-python/bin/python3"
+    );
     if std::path::Path::new(venv).exists() {
         venv.to_string()
     } else {
@@ -38,7 +41,7 @@ fn python() -> String {
 }
 
 /// `tests/lake_compare.py` of `src` against `lake`: whether every table is equal, and its report.
-fn duckdb_compare(src: &str, lake: &std::path::Path, tables: &[&str]) -> (bool, String) {
+pub(crate) fn duckdb_compare(src: &str, lake: &std::path::Path, tables: &[&str]) -> (bool, String) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lake_compare.py");
     let o = Command::new(python())
         .arg(script)
@@ -155,8 +158,17 @@ async fn a_full_load_into_a_parquet_folder_reads_back_in_duckdb_equal_to_the_sou
         let url = format!("file://{}/", dir.path().display());
         let task = format!("lake_{name}");
         let (ok, out) = tugboat(&[
-            "migrate", "--source", src, "--target", &url, "--task", &task, "--file-mb", "1",
-            "--batch-rows", "2000",
+            "migrate",
+            "--source",
+            src,
+            "--target",
+            &url,
+            "--task",
+            &task,
+            "--file-mb",
+            "1",
+            "--batch-rows",
+            "2000",
         ]);
         assert!(ok, "{name}: {out}");
         // Every table validated: counts and the checksum of every row read back.
@@ -165,31 +177,56 @@ async fn a_full_load_into_a_parquet_folder_reads_back_in_duckdb_equal_to_the_sou
             3,
             "{name}: {out}"
         );
-        let schema = if name == "mariadb" { "lake_my" } else { "public" };
+        let schema = if name == "mariadb" {
+            "lake_my"
+        } else {
+            "public"
+        };
         let big = dir.path().join(schema).join("big");
         assert!(
             parquet_files(&big) >= 2,
             "{name}: 60000 rows in files of 1 MiB make several files"
         );
         let (equal, report) = duckdb_compare(src, dir.path(), &[]);
-        assert!(equal, "{name}: DuckDB reads other rows than the source's:\n{report}");
+        assert!(
+            equal,
+            "{name}: DuckDB reads other rows than the source's:\n{report}"
+        );
         assert_eq!(report.matches(", equal").count(), 3, "{name}: {report}");
-        assert!(report.contains("big: source 60000 rows, lake 60000 rows"), "{report}");
+        assert!(
+            report.contains("big: source 60000 rows, lake 60000 rows"),
+            "{report}"
+        );
         // Types as a lake's user sees them.
         let schema_file = std::fs::read_to_string(
-            dir.path().join(schema).join("every_type").join("_schema.json"),
+            dir.path()
+                .join(schema)
+                .join("every_type")
+                .join("_schema.json"),
         )
         .unwrap();
         let expect: &[&str] = if name == "mariadb" {
-            &["\"uint64\"", "\"decimal256(65,30)\"", "\"timestamp(us, UTC)\"", "\"float32\""]
+            &[
+                "\"uint64\"",
+                "\"decimal256(65,30)\"",
+                "\"timestamp(us, UTC)\"",
+                "\"float32\"",
+            ]
         } else {
-            &["\"decimal256(50,10)\"", "\"time64(us)\"", "\"timestamp(us, UTC)\"", "\"bool\""]
+            &[
+                "\"decimal256(50,10)\"",
+                "\"time64(us)\"",
+                "\"timestamp(us, UTC)\"",
+                "\"bool\"",
+            ]
         };
         for e in expect {
             assert!(schema_file.contains(e), "{name}: {e} in {schema_file}");
         }
         // Run again: every table is finished, nothing is written twice.
-        let (ok, out) = tugboat(&["migrate", "--source", src, "--target", &url, "--task", &task]);
+        let (ok, out) = tugboat(&[
+            "migrate", "--source", src, "--target", &url, "--task", &task,
+        ]);
         assert!(ok, "{out}");
         let (equal, report) = duckdb_compare(src, dir.path(), &[]);
         assert!(equal, "{name}, second run: {report}");
@@ -256,8 +293,17 @@ async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once()
     let dir = tempfile::tempdir().unwrap();
     let url = format!("file://{}/", dir.path().display());
     let args = [
-        "migrate", "--source", &pg, "--target", &url, "--task", "killed", "--parallel", "1",
-        "--file-mb", "1",
+        "migrate",
+        "--source",
+        &pg,
+        "--target",
+        &url,
+        "--task",
+        "killed",
+        "--parallel",
+        "1",
+        "--file-mb",
+        "1",
     ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args(args)
@@ -284,7 +330,10 @@ async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once()
     child.wait().unwrap();
     let (ok, out) = tugboat(&args);
     assert!(ok, "{out}");
-    assert!(out.contains("a_first") && out.contains("Validated"), "{out}");
+    assert!(
+        out.contains("a_first") && out.contains("Validated"),
+        "{out}"
+    );
     let (equal, report) = duckdb_compare(&pg, dir.path(), &[]);
     assert!(equal, "after the kill and the second run: {report}");
     assert!(

@@ -20,6 +20,7 @@ mod gui;
 mod gui_layout;
 mod gui_walkthrough;
 mod lake;
+mod lake_cdc;
 mod layers;
 mod load_data;
 mod support;

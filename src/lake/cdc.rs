@@ -1,0 +1,580 @@
+//! Replication into a data lake: the source's change log captured as for a database target,
+//! its changes written as change files per table (see [`super::changes`]) every
+//! `cdc_flush_secs` or once they hold `file_mb` MiB, at a transaction's end. A batch of files
+//! is made visible before the checkpoint beside them (`_tugboat/<task>/checkpoint.json`) moves
+//! past its changes, and the files of a batch the checkpoint does not name are deleted when the
+//! task starts again: a kill at any moment loses or repeats no change. A full-load-and-cdc task
+//! records where the log is before its full load and writes the changes from there once the
+//! tables are loaded: applying the load's files, then the changes in `_seq` order by key,
+//! gives the source's rows (a change made during the load may already be in its files).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::Lake;
+use super::changes::TableChanges;
+use super::load::state_path;
+use super::plan::LakeTable;
+use crate::cdc::run::CdcSummary;
+use crate::cdc::{CdcStats, ReplicationPhase, TaskType};
+use crate::endpoints::Connection;
+use crate::engines::change::{Captured, Position, TableMeta};
+use crate::engines::{ChangeLog, values};
+use crate::error::{Error, Result};
+use crate::tasks::{Task, TaskEvent};
+
+/// Captures that fail in a row, without a batch written between them, before the task stops.
+const STRIKES: u32 = 5;
+
+/// Where a lake task is, kept beside its files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LakeCheckpoint {
+    /// Where the next change to write is in the source's log.
+    pub position: String,
+    pub phase: ReplicationPhase,
+    /// Batches of change files written.
+    pub batch: u64,
+    /// The last change's `_seq`.
+    pub seq: u64,
+    /// Changes written.
+    pub changes: u64,
+}
+
+fn failed(task: &Task, reason: String) -> Error {
+    Error::Invalid {
+        what: format!("task {}", task.name),
+        reason,
+    }
+}
+
+/// The batch number of change file `name` (`CDC00000007-00000001.parquet`: 7).
+fn batch_of(name: &str) -> Option<u64> {
+    name.strip_prefix("CDC")?.split('-').next()?.parse().ok()
+}
+
+/// Runs a full-load-and-cdc or cdc task from `source` into `lake` until `cancel` is set.
+pub async fn run(
+    task: &Task,
+    task_type: TaskType,
+    source: &Connection,
+    lake: &Lake,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+) -> Result<CdcSummary> {
+    let step = |m: String| events(TaskEvent::Step(m));
+    let Some(log) = crate::engines::of(source.endpoint.engine).change_log() else {
+        return Err(failed(
+            task,
+            format!(
+                "{} keeps no change log Tugboat reads",
+                source.endpoint.engine
+            ),
+        ));
+    };
+    if task.stop_at.is_some() {
+        return Err(failed(
+            task,
+            "a stop position is not built yet for Parquet targets: stop the task when you want"
+                .into(),
+        ));
+    }
+    let tables = super::plan::tables(task, source, lake, &events).await?;
+    step("premigration checks".into());
+    let prepared: Vec<_> = tables.iter().map(|t| t.prepared.clone()).collect();
+    let found = crate::cdc::checks::run(source, &prepared).await;
+    if let Some(c) = found
+        .iter()
+        .find(|c| c.status == crate::cdc::checks::Status::Failed)
+    {
+        return Err(failed(
+            task,
+            format!(
+                "premigration check {} failed: {}; fix: {}",
+                c.name, c.detail, c.fix
+            ),
+        ));
+    }
+    let cp_path = state_path(lake, &task.name, "checkpoint.json");
+    let mut cp: LakeCheckpoint = match lake.get_json(&cp_path).await? {
+        Some(cp) => cp,
+        None => {
+            let names: Vec<String> = tables.iter().map(|t| t.label().to_string()).collect();
+            let started = log.start(source, &task.name, &names).await?;
+            if let Some(what) = started.created {
+                step(format!("created {what} at {}", started.position));
+            }
+            let cp = LakeCheckpoint {
+                position: started.position.to_string(),
+                phase: if task_type == TaskType::FullLoadAndCdc {
+                    ReplicationPhase::FullLoad
+                } else {
+                    ReplicationPhase::Cdc
+                },
+                batch: 0,
+                seq: 0,
+                changes: 0,
+            };
+            lake.put_json(&cp_path, &cp).await?;
+            cp
+        }
+    };
+    let position = Position::parse(&cp.position).ok_or_else(|| {
+        failed(
+            task,
+            format!("checkpoint {} is not a position", cp.position),
+        )
+    })?;
+    if let Some(why) = log.lost(source, &task.name, &position).await? {
+        return Err(failed(
+            task,
+            format!(
+                "its changes from {position} can no longer be read: {why}; start it again from an empty folder"
+            ),
+        ));
+    }
+    let mut full_load = None;
+    if cp.phase == ReplicationPhase::FullLoad {
+        step(format!(
+            "full load; the changes from {position} on are written once it is done"
+        ));
+        let mut t = task.clone();
+        t.settings.validate = crate::tasks::ValidateMode::None;
+        let summary = super::load::run(&t, source, lake, events.clone(), cancel.clone()).await?;
+        if summary.failed() > 0 || cancel.load(Ordering::Relaxed) {
+            return Ok(CdcSummary {
+                task: task.name.clone(),
+                task_type,
+                full_load: Some(summary),
+                checks: found,
+                stats: CdcStats::default(),
+                stop_reason: "the full load did not finish".into(),
+            });
+        }
+        full_load = Some(summary);
+        cp.phase = ReplicationPhase::Cdc;
+        lake.put_json(&cp_path, &cp).await?;
+    }
+    for t in &tables {
+        drop_unfinished(lake, t, cp.batch).await?;
+    }
+    let mut w = Writer::new(task, source, lake, tables, cp, cp_path)?;
+    let stop_reason = w.replicate(log, &events, &cancel).await?;
+    Ok(CdcSummary {
+        task: task.name.clone(),
+        task_type,
+        full_load,
+        checks: found,
+        stats: w.stats,
+        stop_reason,
+    })
+}
+
+/// Deletes the change files of `t` of batches after `batch` (written before a kill, their
+/// checkpoint not): they are captured and written again.
+async fn drop_unfinished(lake: &Lake, t: &LakeTable, batch: u64) -> Result<()> {
+    for f in super::files::parquet_files(lake, &t.dir).await? {
+        let name = f.location.filename().unwrap_or_default().to_string();
+        if batch_of(&name).is_some_and(|b| b > batch) {
+            tracing::info!(target: "tugboat::tasks", "{}: {name} of an unfinished batch deleted", t.label());
+            lake.delete(&f.location).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The changes on their way to the lake.
+struct Writer<'a> {
+    task: &'a Task,
+    source: &'a Connection,
+    lake: &'a Lake,
+    cp: LakeCheckpoint,
+    cp_path: object_store::path::Path,
+    /// By lower-case source `schema.table`.
+    tables: HashMap<String, TableChanges>,
+    /// The end of the last transaction taken.
+    taken: Option<Position>,
+    /// When the oldest change not written was taken.
+    since: Option<Instant>,
+    /// `_seq` of the last change taken.
+    seq: u64,
+    /// The changes of a large transaction read so far (its commit time comes at its end).
+    open: Vec<crate::engines::change::Change>,
+    /// Tells the capture what the lake holds (a slot then lets its WAL go).
+    confirm: Option<tokio::sync::mpsc::UnboundedSender<Position>>,
+    /// A change the lake cannot take: starting again cannot help.
+    fatal: bool,
+    stats: CdcStats,
+}
+
+impl<'a> Writer<'a> {
+    fn new(
+        task: &'a Task,
+        source: &'a Connection,
+        lake: &'a Lake,
+        tables: Vec<LakeTable>,
+        cp: LakeCheckpoint,
+        cp_path: object_store::path::Path,
+    ) -> Result<Writer<'a>> {
+        let mut by_name = HashMap::new();
+        for t in tables {
+            let meta = meta_of(source, &t);
+            let changes = TableChanges::new(t, &meta).map_err(|e| failed(task, e))?;
+            by_name.insert(changes.table.label().to_lowercase(), changes);
+        }
+        Ok(Writer {
+            task,
+            source,
+            lake,
+            seq: cp.seq,
+            stats: CdcStats {
+                checkpoint: cp.position.clone(),
+                ..Default::default()
+            },
+            cp,
+            cp_path,
+            tables: by_name,
+            taken: None,
+            since: None,
+            open: vec![],
+            confirm: None,
+            fatal: false,
+        })
+    }
+
+    fn metas(&self) -> HashMap<String, TableMeta> {
+        self.tables
+            .iter()
+            .map(|(k, t)| (k.clone(), meta_of(self.source, &t.table)))
+            .collect()
+    }
+
+    /// Captures from the checkpoint and writes until stopped; why it stopped. A capture that
+    /// fails starts again from the checkpoint after 1, 2, 4... s (a slot still held by the
+    /// session of a process killed a moment ago), up to [`STRIKES`] times in a row without a
+    /// batch written; a change the lake cannot take stops the task at once.
+    async fn replicate(
+        &mut self,
+        log: &'static dyn ChangeLog,
+        events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+        cancel: &AtomicBool,
+    ) -> Result<String> {
+        let mut strikes = 0;
+        loop {
+            let from = Position::parse(&self.cp.position).ok_or_else(|| {
+                failed(
+                    self.task,
+                    format!("checkpoint {} is not a position", self.cp.position),
+                )
+            })?;
+            let batch = self.cp.batch;
+            let e = match self.session(log, from.clone(), events, cancel).await {
+                Ok(why) => return Ok(why),
+                Err(e) => e,
+            };
+            if self.fatal || cancel.load(Ordering::Relaxed) {
+                return Err(e);
+            }
+            if let Some(why) = log.lost(self.source, &self.task.name, &from).await? {
+                return Err(failed(
+                    self.task,
+                    format!("{e}; its changes can no longer be read: {why}"),
+                ));
+            }
+            strikes = if self.cp.batch > batch {
+                1
+            } else {
+                strikes + 1
+            };
+            if strikes > STRIKES {
+                return Err(e);
+            }
+            let wait = 1u64 << (strikes - 1);
+            events(TaskEvent::Step(format!(
+                "{e}; starting again from {} in {wait} s",
+                self.cp.position
+            )));
+            self.forget_taken();
+            let until = Instant::now() + Duration::from_secs(wait);
+            while Instant::now() < until {
+                if cancel.load(Ordering::Relaxed) {
+                    return Ok("stopped".into());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    /// Lets go of the changes taken and not written: they are captured again.
+    fn forget_taken(&mut self) {
+        for t in self.tables.values_mut() {
+            t.clear();
+        }
+        self.open.clear();
+        self.taken = None;
+        self.since = None;
+        self.seq = self.cp.seq;
+    }
+
+    /// One capture from `from`, written until stopped (why) or until it fails.
+    async fn session(
+        &mut self,
+        log: &'static dyn ChangeLog,
+        from: Position,
+        events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+        cancel: &AtomicBool,
+    ) -> Result<String> {
+        let (feed, mut intake) = crate::engines::change::feed();
+        let (confirm, confirmed) = tokio::sync::mpsc::unbounded_channel();
+        self.confirm = Some(confirm);
+        let capture = {
+            let (c, task, metas) = (self.source.clone(), self.task.name.clone(), self.metas());
+            tokio::spawn(async move {
+                log.capture(c, task, from, metas, feed, confirmed, false)
+                    .await
+            })
+        };
+        events(TaskEvent::Step(format!(
+            "writing the changes from {} every {} s (or {} MiB)",
+            self.cp.position, self.task.settings.cdc_flush_secs, self.task.settings.file_mb
+        )));
+        let mut said = Instant::now();
+        let mut followed = Instant::now();
+        let r = loop {
+            if cancel.load(Ordering::Relaxed) {
+                break Ok("stopped".to_string());
+            }
+            let got = tokio::time::timeout(Duration::from_millis(200), intake.recv()).await;
+            let step = match got {
+                Err(_) => Ok(()),
+                Ok(None) => Err(failed(
+                    self.task,
+                    "the capture of the source's changes stopped".into(),
+                )),
+                Ok(Some(c)) => self.take(c, events).await,
+            };
+            if let Err(e) = step {
+                break Err(e);
+            }
+            if self.due() {
+                if let Err(e) = self.flush(events).await {
+                    break Err(e);
+                }
+            } else if self.since.is_none()
+                && intake.is_empty()
+                && let Some((p, _)) = intake.read_through()
+                && self.cp.position != p.to_string()
+                && followed.elapsed()
+                    > Duration::from_secs(self.task.settings.cdc_flush_secs.max(1))
+            {
+                followed = Instant::now();
+                // Nothing to write: the checkpoint follows the log (a slot lets its WAL go).
+                self.cp.position = p.to_string();
+                self.taken = Some(p.clone());
+                if let Err(e) = self.save(p).await {
+                    break Err(e);
+                }
+            }
+            if said.elapsed() >= Duration::from_secs(1) {
+                said = Instant::now();
+                self.stats.backlog = intake.changes() as u64;
+                events(TaskEvent::Cdc(Box::new(self.stats.clone())));
+            }
+        };
+        // What was taken is written before stopping (a failure writes nothing more).
+        let r = match r {
+            Ok(why) => self.flush(events).await.map(|()| why),
+            Err(e) => Err(e),
+        };
+        drop(intake);
+        capture.abort();
+        r
+    }
+
+    /// Whether the changes held are to be written now.
+    fn due(&self) -> bool {
+        let bytes: usize = self.tables.values().map(TableChanges::bytes).sum();
+        self.since.is_some_and(|s| {
+            s.elapsed() >= Duration::from_secs(self.task.settings.cdc_flush_secs)
+                || bytes as u64 >= self.task.settings.file_mb << 20
+        })
+    }
+
+    async fn take(
+        &mut self,
+        c: Captured,
+        events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    ) -> Result<()> {
+        match c {
+            Captured::Txn(t) => {
+                let open = std::mem::take(&mut self.open);
+                self.add(&open, t.commit_ms)?;
+                self.add(&t.changes, t.commit_ms)?;
+                self.stats.read_position = t.end.to_string();
+                self.taken = Some(t.end);
+                Ok(())
+            }
+            Captured::Part(changes) => {
+                self.open.extend(changes);
+                Ok(())
+            }
+            Captured::Ddl { sql, table, .. } => {
+                events(TaskEvent::Step(format!(
+                    "DDL on the source{}: {sql}",
+                    table.map(|t| format!(" ({t})")).unwrap_or_default()
+                )));
+                Ok(())
+            }
+            Captured::ColumnsAdded { label, table, .. } => {
+                self.columns_added(&label, &table, events).await
+            }
+            Captured::TableChanged { table, reason } => Err(failed(
+                self.task,
+                format!("{table} changed on the source: {reason}"),
+            )),
+            Captured::Failed(why) => Err(failed(self.task, why)),
+        }
+    }
+
+    fn add(&mut self, changes: &[crate::engines::change::Change], commit_ms: i64) -> Result<()> {
+        for c in changes {
+            let Some(t) = self.tables.get_mut(&c.table.to_lowercase()) else {
+                continue;
+            };
+            if let Err(e) = t.add(c, commit_ms, &mut self.seq) {
+                self.fatal = true;
+                return Err(failed(self.task, e));
+            }
+            let counts = match self.stats.tables.iter().position(|(n, _)| n == &c.table) {
+                Some(i) => &mut self.stats.tables[i].1,
+                None => {
+                    self.stats
+                        .tables
+                        .push((c.table.clone(), Default::default()));
+                    &mut self.stats.tables.last_mut().expect("just pushed").1
+                }
+            };
+            match c.op {
+                crate::engines::change::Op::Insert => counts.inserts += 1,
+                crate::engines::change::Op::Update => counts.updates += 1,
+                crate::engines::change::Op::Delete => counts.deletes += 1,
+            }
+            self.since.get_or_insert_with(Instant::now);
+        }
+        Ok(())
+    }
+
+    /// A table got columns on the source: the changes so far are written with the old
+    /// columns, the next files have the new ones (and so does its schema file).
+    async fn columns_added(
+        &mut self,
+        label: &str,
+        table: &crate::model::Table,
+        events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    ) -> Result<()> {
+        let key = label.to_lowercase();
+        let Some(old) = self.tables.get(&key) else {
+            return Ok(());
+        };
+        let mut plan = old.table.prepared.plan.clone();
+        let mut catalog = crate::model::Catalog::default();
+        catalog.schemas.push(crate::model::Schema {
+            name: plan.source_schema.clone(),
+            tables: vec![table.clone()],
+            ..Default::default()
+        });
+        if let Some(p) = crate::tasks::mappings::plan(
+            &self.task.mappings,
+            &catalog,
+            |n| n.to_string(),
+            |s| s.to_string(),
+        )?
+        .into_iter()
+        .next()
+        {
+            plan = p;
+        }
+        let rules = super::types::LakeRules::shipped(crate::ddl::Dialect::of_engine(
+            self.source.endpoint.engine,
+        ))?;
+        let t = super::plan::table(&plan, self.source, self.lake, &rules)?;
+        if self.tables.values().any(|t| !t.is_empty()) {
+            // Not mid-transaction: a definition change comes between transactions.
+            self.flush(events).await?;
+        }
+        self.lake
+            .put_json(&t.dir.clone().join("_schema.json"), &t.schema)
+            .await?;
+        events(TaskEvent::Step(format!(
+            "{label}: columns added on the source; the next change files have them ({})",
+            t.schema
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+        let meta = meta_of(self.source, &t);
+        let changes = TableChanges::new(t, &meta).map_err(|e| failed(self.task, e))?;
+        self.tables.insert(key, changes);
+        Ok(())
+    }
+
+    /// Writes the changes held as the next batch, then the checkpoint past them.
+    async fn flush(&mut self, events: &Arc<dyn Fn(TaskEvent) + Send + Sync>) -> Result<()> {
+        let Some(end) = self.taken.clone() else {
+            return Ok(());
+        };
+        if self.since.is_none() {
+            return Ok(());
+        }
+        let batch = self.cp.batch + 1;
+        let mut files = 0;
+        let zero_null = self.task.settings.zero_dates == crate::tasks::ZeroDates::Null;
+        for t in self.tables.values_mut().filter(|t| !t.is_empty()) {
+            let names = t
+                .write(self.lake, batch, self.task.settings.file_mb, zero_null)
+                .await
+                .map_err(|e| failed(self.task, e))?;
+            files += names.len();
+        }
+        // (A value refused by its type fails the write the same way each time: the retries
+        // end it after a few tries.)
+        let changes = self.seq - self.cp.seq;
+        self.cp.batch = batch;
+        self.cp.seq = self.seq;
+        self.cp.changes += changes;
+        self.cp.position = end.to_string();
+        self.since = None;
+        self.save(end).await?;
+        self.stats.applied = self.cp.changes;
+        events(TaskEvent::Step(format!(
+            "batch {batch}: {changes} changes in {files} files, up to {}",
+            self.cp.position
+        )));
+        Ok(())
+    }
+
+    async fn save(&mut self, at: Position) -> Result<()> {
+        self.lake.put_json(&self.cp_path, &self.cp).await?;
+        self.stats.checkpoint = self.cp.position.clone();
+        // A capture that needs no confirmation (a binary log) has let its end go.
+        if let Some(c) = &self.confirm
+            && c.send(at).is_err()
+        {
+            tracing::debug!(target: "tugboat::tasks", "the capture takes no confirmation");
+        }
+        Ok(())
+    }
+}
+
+/// The captured columns of `t`'s source table.
+fn meta_of(source: &Connection, t: &LakeTable) -> TableMeta {
+    let engine = source.endpoint.engine;
+    TableMeta::of(t.label(), &t.prepared.plan.table, |d| {
+        values::kind(engine, d)
+    })
+}

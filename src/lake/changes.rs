@@ -1,0 +1,244 @@
+//! A table's captured changes as a lake keeps them, in DMS's layout: change files
+//! (`CDC00000007-00000001.parquet`: the task's 7th batch of changes) whose rows are the changed
+//! rows with three columns before the table's own: `Op` (`I`, `U` or `D`), `_commit_ts` (the
+//! source transaction's commit time, UTC) and `_seq` (a number that orders every change of the
+//! task, across files and tables). An insert and an update carry the row after the change; a
+//! delete the row before it (its key, at least). An update that moves a row's key is written as
+//! the delete of the old key then the insert of the new one, so that applying the changes by
+//! key in `_seq` order gives the source's rows.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+use super::Lake;
+use super::encode::Fixed;
+use super::files::LoadFiles;
+use super::plan::LakeTable;
+use crate::engines::change::{Change, Op, TableMeta};
+use crate::engines::rows::Rows;
+
+/// The columns a change file has before the table's.
+pub const CHANGE_COLUMNS: [&str; 3] = ["Op", "_commit_ts", "_seq"];
+
+struct ChangeRow {
+    op: &'static str,
+    commit_ms: i64,
+    seq: u64,
+    /// In the lake table's column order.
+    values: Vec<Option<String>>,
+}
+
+/// One table's changes not yet written.
+pub struct TableChanges {
+    pub table: LakeTable,
+    /// For each of the lake table's columns, its index in the captured rows.
+    from: Vec<usize>,
+    /// The key columns' indexes in the captured rows.
+    key: Vec<usize>,
+    rows: Vec<ChangeRow>,
+    bytes: usize,
+}
+
+impl TableChanges {
+    /// The buffer of `table`'s changes, captured as `meta` says its columns are.
+    pub fn new(table: LakeTable, meta: &TableMeta) -> Result<TableChanges, String> {
+        let index = |name: &str| {
+            meta.columns
+                .iter()
+                .position(|c| c.0 == name)
+                .ok_or_else(|| format!("{}: column {name} is not captured", table.label()))
+        };
+        let mut from = vec![];
+        for (c, e) in table
+            .prepared
+            .columns
+            .iter()
+            .zip(&table.prepared.source_exprs)
+        {
+            if e.is_some() {
+                return Err(format!(
+                    "{}: column {} is computed by the task: changes into a Parquet target do not compute columns yet",
+                    table.label(),
+                    c.1
+                ));
+            }
+            from.push(index(&c.0)?);
+        }
+        let key = table
+            .schema
+            .primary_key
+            .iter()
+            .map(|k| index(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        for c in &table.schema.columns {
+            if CHANGE_COLUMNS.contains(&c.name.as_str()) {
+                return Err(format!(
+                    "{}: its column {} has the name of a change file's own column",
+                    table.label(),
+                    c.name
+                ));
+            }
+        }
+        Ok(TableChanges {
+            table,
+            from,
+            key,
+            rows: vec![],
+            bytes: 0,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Lets go of the changes held.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.bytes = 0;
+    }
+
+    /// Bytes of values held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn push(&mut self, op: &'static str, commit_ms: i64, seq: &mut u64, row: &[Option<String>]) {
+        *seq += 1;
+        let values: Vec<Option<String>> = self
+            .from
+            .iter()
+            .map(|&i| row.get(i).cloned().flatten())
+            .collect();
+        self.bytes += values
+            .iter()
+            .map(|v| v.as_ref().map_or(1, String::len))
+            .sum::<usize>()
+            + 24;
+        self.rows.push(ChangeRow {
+            op,
+            commit_ms,
+            seq: *seq,
+            values,
+        });
+    }
+
+    /// Adds change `c` (committed at `commit_ms`), numbered on from `seq`.
+    pub fn add(&mut self, c: &Change, commit_ms: i64, seq: &mut u64) -> Result<(), String> {
+        let label = self.table.label().to_string();
+        match c.op {
+            Op::Insert => {
+                let after = c
+                    .after
+                    .as_ref()
+                    .ok_or_else(|| format!("{label}: an insert without its row"))?;
+                self.push("I", commit_ms, seq, after);
+            }
+            Op::Delete => {
+                let before = c
+                    .before
+                    .as_ref()
+                    .ok_or_else(|| format!("{label}: a delete without its row"))?;
+                self.push("D", commit_ms, seq, before);
+            }
+            Op::Update => {
+                let mut after = c
+                    .after
+                    .clone()
+                    .ok_or_else(|| format!("{label}: an update without its row"))?;
+                for &i in &c.unchanged {
+                    match (&c.before, c.before_complete) {
+                        (Some(b), true) => after[i] = b.get(i).cloned().flatten(),
+                        _ => {
+                            return Err(format!(
+                                "{label}: an update did not carry the value of a column it left as it was (PostgreSQL's unchanged TOAST values): set REPLICA IDENTITY FULL on the table"
+                            ));
+                        }
+                    }
+                }
+                let moved = match &c.before {
+                    Some(b) if !self.key.is_empty() => {
+                        self.key.iter().any(|&k| b.get(k) != after.get(k))
+                    }
+                    _ => false,
+                };
+                if let (true, Some(b)) = (moved, &c.before) {
+                    self.push("D", commit_ms, seq, b);
+                    self.push("I", commit_ms, seq, &after);
+                } else {
+                    self.push("U", commit_ms, seq, &after);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The schema of the table's change files.
+    fn schema(&self, table: &Schema) -> Arc<Schema> {
+        let mut fields = vec![
+            Field::new(CHANGE_COLUMNS[0], DataType::Utf8, false),
+            Field::new(
+                CHANGE_COLUMNS[1],
+                DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
+                false,
+            ),
+            Field::new(CHANGE_COLUMNS[2], DataType::UInt64, false),
+        ];
+        fields.extend(table.fields().iter().map(|f| f.as_ref().clone()));
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Writes the changes held as batch `batch`'s files of the table; their names. The
+    /// buffer is emptied.
+    pub async fn write(
+        &mut self,
+        lake: &Lake,
+        batch: u64,
+        file_mb: u64,
+        zero_dates_null: bool,
+    ) -> Result<Vec<String>, String> {
+        let encoder = self.table.encoder(zero_dates_null);
+        let schema = self.schema(encoder.schema());
+        let mut out = LoadFiles::new(
+            lake,
+            self.table.dir.clone(),
+            &format!("CDC{batch:08}-"),
+            schema.clone(),
+            file_mb,
+        );
+        for part in self.rows.chunks(5_000) {
+            let mut rows = Rows::new(self.from.len(), part.len());
+            let mut op = StringBuilder::with_capacity(part.len(), part.len());
+            let mut ts =
+                TimestampMicrosecondBuilder::with_capacity(part.len()).with_timezone("UTC");
+            let mut seq = UInt64Builder::with_capacity(part.len());
+            for r in part {
+                for v in &r.values {
+                    rows.push(v.as_deref());
+                }
+                op.append_value(r.op);
+                ts.append_value(r.commit_ms.saturating_mul(1000));
+                seq.append_value(r.seq);
+            }
+            let encoded = encoder.encode(&rows, &mut Fixed::default())?;
+            let mut columns: Vec<ArrayRef> = vec![
+                Arc::new(op.finish()),
+                Arc::new(ts.finish().with_timezone("UTC")),
+                Arc::new(seq.finish()),
+            ];
+            columns.extend(encoded.columns().iter().cloned());
+            let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
+            if let Err(e) = out.write(&batch).await {
+                out.abort().await;
+                return Err(e);
+            }
+        }
+        let (names, _) = out.finish().await?;
+        self.rows.clear();
+        self.bytes = 0;
+        Ok(names)
+    }
+}
