@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     // Data movement: full load, then replication above it.
     ("tasks", 5),
     ("cdc", 6),
+    ("lake", 6),
     // The one runner, project files.
     ("runner", 7),
     ("project", 7),
