@@ -99,29 +99,7 @@ pub async fn run(
         ));
     }
     let cp_path = state_path(lake, &task.name, "checkpoint.json");
-    let mut cp: LakeCheckpoint = match lake.get_json(&cp_path).await? {
-        Some(cp) => cp,
-        None => {
-            let names: Vec<String> = tables.iter().map(|t| t.label().to_string()).collect();
-            let started = log.start(source, &task.name, &names).await?;
-            if let Some(what) = started.created {
-                step(format!("created {what} at {}", started.position));
-            }
-            let cp = LakeCheckpoint {
-                position: started.position.to_string(),
-                phase: if task_type == TaskType::FullLoadAndCdc {
-                    ReplicationPhase::FullLoad
-                } else {
-                    ReplicationPhase::Cdc
-                },
-                batch: 0,
-                seq: 0,
-                changes: 0,
-            };
-            lake.put_json(&cp_path, &cp).await?;
-            cp
-        }
-    };
+    let mut cp = checkpoint(task, task_type, source, lake, log, &tables, &cp_path, &step).await?;
     let position = Position::parse(&cp.position).ok_or_else(|| {
         failed(
             task,
@@ -143,7 +121,15 @@ pub async fn run(
         ));
         let mut t = task.clone();
         t.settings.validate = crate::tasks::ValidateMode::None;
-        let summary = super::load::run(&t, source, lake, events.clone(), cancel.clone()).await?;
+        let summary = super::load::run_tables(
+            &t,
+            source,
+            lake,
+            tables.clone(),
+            events.clone(),
+            cancel.clone(),
+        )
+        .await?;
         if summary.failed() > 0 || cancel.load(Ordering::Relaxed) {
             return Ok(CdcSummary {
                 task: task.name.clone(),
@@ -173,6 +159,42 @@ pub async fn run(
     })
 }
 
+/// The task's checkpoint in the lake; a new task's made where the log is now (the source made
+/// ready to capture `tables`: a slot created).
+#[allow(clippy::too_many_arguments)]
+async fn checkpoint(
+    task: &Task,
+    task_type: TaskType,
+    source: &Connection,
+    lake: &Lake,
+    log: &'static dyn ChangeLog,
+    tables: &[LakeTable],
+    path: &object_store::path::Path,
+    step: &impl Fn(String),
+) -> Result<LakeCheckpoint> {
+    if let Some(cp) = lake.get_json(path).await? {
+        return Ok(cp);
+    }
+    let names: Vec<String> = tables.iter().map(|t| t.label().to_string()).collect();
+    let started = log.start(source, &task.name, &names).await?;
+    if let Some(what) = started.created {
+        step(format!("created {what} at {}", started.position));
+    }
+    let cp = LakeCheckpoint {
+        position: started.position.to_string(),
+        phase: if task_type == TaskType::FullLoadAndCdc {
+            ReplicationPhase::FullLoad
+        } else {
+            ReplicationPhase::Cdc
+        },
+        batch: 0,
+        seq: 0,
+        changes: 0,
+    };
+    lake.put_json(path, &cp).await?;
+    Ok(cp)
+}
+
 /// Deletes the change files of `t` of batches after `batch` (written before a kill, their
 /// checkpoint not): they are captured and written again.
 async fn drop_unfinished(lake: &Lake, t: &LakeTable, batch: u64) -> Result<()> {
@@ -184,6 +206,17 @@ async fn drop_unfinished(lake: &Lake, t: &LakeTable, batch: u64) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the per-second figures are computed from.
+#[derive(Debug, Default)]
+struct Rates {
+    /// `_seq` and changes written at the last report.
+    seq: u64,
+    applied: u64,
+    /// The commit time of the last transaction read, and of the last one written.
+    read_commit_ms: i64,
+    written_commit_ms: i64,
 }
 
 /// The changes on their way to the lake.
@@ -207,6 +240,7 @@ struct Writer<'a> {
     confirm: Option<tokio::sync::mpsc::UnboundedSender<Position>>,
     /// A change the lake cannot take: starting again cannot help.
     fatal: bool,
+    rates: Rates,
     stats: CdcStats,
 }
 
@@ -219,6 +253,7 @@ impl<'a> Writer<'a> {
         cp: LakeCheckpoint,
         cp_path: object_store::path::Path,
     ) -> Result<Writer<'a>> {
+        let (cp_seq, cp_changes) = (cp.seq, cp.changes);
         let mut by_name = HashMap::new();
         for t in tables {
             let meta = meta_of(source, &t);
@@ -232,6 +267,7 @@ impl<'a> Writer<'a> {
             seq: cp.seq,
             stats: CdcStats {
                 checkpoint: cp.position.clone(),
+                applied: cp.changes,
                 ..Default::default()
             },
             cp,
@@ -242,6 +278,11 @@ impl<'a> Writer<'a> {
             open: vec![],
             confirm: None,
             fatal: false,
+            rates: Rates {
+                seq: cp_seq,
+                applied: cp_changes,
+                ..Default::default()
+            },
         })
     }
 
@@ -379,9 +420,9 @@ impl<'a> Writer<'a> {
                 }
             }
             if said.elapsed() >= Duration::from_secs(1) {
+                let secs = said.elapsed().as_secs_f64();
                 said = Instant::now();
-                self.stats.backlog = intake.changes() as u64;
-                events(TaskEvent::Cdc(Box::new(self.stats.clone())));
+                self.report(intake.changes() as u64, secs, events);
             }
         };
         // What was taken is written before stopping (a failure writes nothing more).
@@ -392,6 +433,31 @@ impl<'a> Writer<'a> {
         drop(intake);
         capture.abort();
         r
+    }
+
+    /// The figures of the last `secs` seconds, as a database target's replication gives them.
+    fn report(&mut self, backlog: u64, secs: f64, events: &Arc<dyn Fn(TaskEvent) + Send + Sync>) {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let lag = |ms: i64| {
+            if ms > 0 {
+                (now_ms - ms).max(0) as f64 / 1000.0
+            } else {
+                0.0
+            }
+        };
+        let s = &mut self.stats;
+        s.incoming_per_s = (self.seq - self.rates.seq) as f64 / secs;
+        s.applied_per_s = (s.applied - self.rates.applied) as f64 / secs;
+        s.source_latency_s = lag(self.rates.read_commit_ms);
+        s.target_latency_s = lag(self.rates.written_commit_ms);
+        s.backlog = backlog + (self.seq - self.cp.seq);
+        s.ready_to_cut_over = false;
+        self.rates.seq = self.seq;
+        self.rates.applied = s.applied;
+        events(TaskEvent::Cdc(Box::new(s.clone())));
     }
 
     /// Whether the changes held are to be written now.
@@ -414,6 +480,7 @@ impl<'a> Writer<'a> {
                 self.add(&open, t.commit_ms)?;
                 self.add(&t.changes, t.commit_ms)?;
                 self.stats.read_position = t.end.to_string();
+                self.rates.read_commit_ms = t.commit_ms;
                 self.taken = Some(t.end);
                 Ok(())
             }
@@ -551,6 +618,7 @@ impl<'a> Writer<'a> {
         self.since = None;
         self.save(end).await?;
         self.stats.applied = self.cp.changes;
+        self.rates.written_commit_ms = self.rates.read_commit_ms;
         events(TaskEvent::Step(format!(
             "batch {batch}: {changes} changes in {files} files, up to {}",
             self.cp.position

@@ -89,8 +89,20 @@ pub async fn run(
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
-    let started = Instant::now();
     let tables = super::plan::tables(task, source, lake, &events).await?;
+    run_tables(task, source, lake, tables, events, cancel).await
+}
+
+/// [`run`] of `tables`, planned already.
+pub async fn run_tables(
+    task: &Task,
+    source: &Connection,
+    lake: &Lake,
+    tables: Vec<LakeTable>,
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Summary> {
+    let started = Instant::now();
     let state_file = state_path(lake, &task.name, "load.json");
     let state: LoadState = lake.get_json(&state_file).await?.unwrap_or_default();
     events(TaskEvent::SchemaReady);
