@@ -18,7 +18,7 @@ use super::Lake;
 use super::encode::RowSum;
 
 /// A row group is written out once it holds this many bytes (the writer's memory).
-const ROW_GROUP_BYTES: usize = 16 << 20;
+const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// The writer of a table's load files.
 pub struct LoadFiles {

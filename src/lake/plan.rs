@@ -78,10 +78,48 @@ pub async fn tables(
             .collect(),
     ));
     let rules = LakeRules::shipped(crate::ddl::Dialect::of_engine(source.endpoint.engine))?;
-    plans
+    let tables = plans
         .iter()
         .map(|p| table(p, source, lake, &rules))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    claim(lake, &task.name, &tables).await?;
+    Ok(tables)
+}
+
+/// The table folders a task writes, kept beside its state (`_tugboat/<task>/tables.json`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Claimed {
+    folders: Vec<String>,
+}
+
+/// Claims `tables`' folders for `task`, refused where another task of the lake writes one of
+/// them (its load would delete the other's files, their change files would be numbered alike).
+async fn claim(lake: &Lake, task: &str, tables: &[LakeTable]) -> Result<()> {
+    let own = super::load::state_path(lake, task, "tables.json");
+    let mine: Vec<String> = tables.iter().map(|t| t.dir.to_string()).collect();
+    for o in lake.list(&lake.path(&["_tugboat"])).await? {
+        if o.location == own || o.location.filename() != Some("tables.json") {
+            continue;
+        }
+        let Some(theirs) = lake.get_json::<Claimed>(&o.location).await? else {
+            continue;
+        };
+        if let Some(f) = theirs.folders.iter().find(|f| mine.contains(f)) {
+            let parts: Vec<_> = o.location.parts().collect();
+            let other = parts
+                .get(parts.len().saturating_sub(2))
+                .map(|p| p.as_ref().to_string());
+            return Err(Error::Invalid {
+                what: format!("task {task}"),
+                reason: format!(
+                    "folder {f} of {} is written by task {} already: give this task another folder or prefix",
+                    lake.label(),
+                    other.unwrap_or_default()
+                ),
+            });
+        }
+    }
+    lake.put_json(&own, &Claimed { folders: mine }).await
 }
 
 pub(super) fn table(

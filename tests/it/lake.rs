@@ -273,6 +273,21 @@ async fn a_value_its_parquet_type_cannot_hold_fails_the_table_naming_it() {
     // The good table is there; the bad one has no file a reader could take for its rows.
     assert_eq!(parquet_files(&lake.join("main").join("good")), 1, "{out}");
     assert_eq!(parquet_files(&lake.join("main").join("bad")), 0, "{out}");
+    // Another task into the same folders would delete this one's files: refused.
+    let (ok, out) = tugboat(&[
+        "migrate",
+        "--source",
+        &format!("sqlite://{}", db.display()),
+        "--target",
+        &format!("file://{}/", lake.display()),
+        "--task",
+        "another",
+        "--include",
+        "good",
+    ]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("is written by task refused already"), "{out}");
+    assert_eq!(parquet_files(&lake.join("main").join("good")), 1, "{out}");
 }
 
 #[tokio::test]
