@@ -78,7 +78,8 @@ impl LoadFiles {
             Some(w) => w,
             None => {
                 let path = self.dir.clone().join(self.next_name().as_str());
-                let out = BufWriter::new(self.lake.store(), path);
+                // Parts in flight bound the memory an upload takes (S3: 10 MiB each).
+                let out = BufWriter::new(self.lake.store(), path).with_max_concurrency(2);
                 let w = AsyncArrowWriter::try_new(out, self.schema.clone(), Some(props()))
                     .map_err(|e| failed(&self.lake, "starting a Parquet file".into(), e))?;
                 self.current.insert(w)

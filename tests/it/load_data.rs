@@ -10,6 +10,10 @@ use crate::cdc::{open, scalar};
 use crate::support;
 
 fn migrate(src: &str, dst: &str, task: &str, include: &str) -> (bool, String) {
+    migrate_with(src, dst, task, include, &[])
+}
+
+fn migrate_with(src: &str, dst: &str, task: &str, include: &str, extra: &[&str]) -> (bool, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args([
             "migrate",
@@ -22,6 +26,7 @@ fn migrate(src: &str, dst: &str, task: &str, include: &str) -> (bool, String) {
             "--include",
             include,
         ])
+        .args(extra)
         .output()
         .expect("tugboat runs");
     (
@@ -59,7 +64,10 @@ async fn a_mysql_target_loads_through_load_data_and_never_alters_a_value_silentl
          INSERT INTO t VALUES (1, 'tab' || char(9) || 'newline' || char(10) || 'back\\slash', X'00FF0A5C', 7),
                               (2, '\\N', X'', NULL), (3, '', NULL, -3), (4, NULL, X'09', 0);
          CREATE TABLE short (id INTEGER PRIMARY KEY, code VARCHAR(3));
-         INSERT INTO short VALUES (1, 'abc'), (2, 'abcdef');",
+         INSERT INTO short VALUES (1, 'abc'), (2, 'abcdef');
+         CREATE TABLE many (id INTEGER PRIMARY KEY, v TEXT);
+         WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 1000)
+           INSERT INTO many SELECT i, 'value ' || i FROM s;",
     )
     .await
     .expect("source rows");
@@ -96,6 +104,26 @@ async fn a_mysql_target_loads_through_load_data_and_never_alters_a_value_silentl
         )
     );
 
+    // Many statements (100 batches of 10 rows: 5 statements), two sessions taking turns: every
+    // row once.
+    let before = com_load(&admin).await;
+    let (ok, said) = migrate_with(
+        &src_url,
+        &server.url_for("ld_ok"),
+        "ld-many",
+        "main.many",
+        &["--batch-rows", "10"],
+    );
+    assert!(ok, "{said}");
+    assert!(com_load(&admin).await >= before + 5, "{said}");
+    assert_eq!(
+        scalar(
+            &admin,
+            "SELECT concat(count(*), ' ', count(DISTINCT id), ' ', sum(id), ' ', sum(v = concat('value ', id))) FROM ld_ok.many"
+        )
+        .await,
+        "1000 1000 500500 1000"
+    );
     // A value the server would cut: the load rolled back, the table failed with why.
     let (ok, said) = migrate(&src_url, &server.url_for("ld_bad"), "ld", "main.short");
     assert!(!ok, "{said}");

@@ -2,7 +2,8 @@
 //! mysql_async's local-infile handler as the rows are read (no file), one statement and one
 //! transaction per [`STATEMENT_BYTES`] or [`STATEMENT_BATCHES`] batches (so that an
 //! interrupted load has little to roll back, and its rows show as they are committed, as the
-//! INSERT path's batches do). The values are those the INSERT path writes, in LOAD DATA's
+//! INSERT path's batches do). Two sessions take turns: the next statement streams while the
+//! last one's tail is written and committed, so the rows never wait for a commit. The values are those the INSERT path writes, in LOAD DATA's
 //! text form (tab-separated, `\N` for NULL, backslash escapes); binary, spatial and BIT values
 //! travel as text and are decoded by the server (`SET col = UNHEX(@v)`), as the INSERT path's
 //! `X'..'` and `b'..'` literals are. LOCAL turns the server's errors into warnings (a value cut,
@@ -142,11 +143,22 @@ pub async fn refusal(conn: &Connection) -> Option<String> {
 /// A session for LOAD DATA on `conn`'s server, set up as the INSERT path's; None (said once)
 /// when the server or the connection does not allow it.
 async fn session(conn: &Connection) -> Option<mysql_async::Conn> {
-    let ep = &conn.endpoint;
     if let Some(why) = refusal(conn).await {
         fallback(conn, &why);
         return None;
     }
+    match connect(conn).await {
+        Ok(c) => Some(c),
+        Err(why) => {
+            fallback(conn, &why);
+            None
+        }
+    }
+}
+
+/// A new session on `conn`'s server set up for LOAD DATA, or why not.
+async fn connect(conn: &Connection) -> Result<mysql_async::Conn, String> {
+    let ep = &conn.endpoint;
     let mut opts = mysql_async::OptsBuilder::default()
         .ip_or_hostname(ep.host.clone())
         .tcp_port(ep.port)
@@ -156,29 +168,34 @@ async fn session(conn: &Connection) -> Option<mysql_async::Conn> {
     if !ep.database.is_empty() {
         opts = opts.db_name(Some(ep.database.clone()));
     }
-    let mut c = match mysql_async::Conn::new(opts).await {
-        Ok(c) => c,
-        Err(e) => {
-            fallback(conn, &format!("a session for it: {e}"));
-            return None;
-        }
-    };
+    let mut c = mysql_async::Conn::new(opts)
+        .await
+        .map_err(|e| format!("a session for it: {e}"))?;
     let setup = "SET NAMES utf8mb4, time_zone = '+00:00', FOREIGN_KEY_CHECKS = 0";
     if let Err(e) = c.query_drop(setup).await {
-        fallback(conn, &format!("setting its session up: {e}"));
         crate::error::logged("closing a session", c.disconnect().await);
-        return None;
+        return Err(format!("setting its session up: {e}"));
     }
-    Some(c)
+    Ok(c)
 }
+
+type Running = tokio::task::JoinHandle<Result<mysql_async::Conn, DbFailure>>;
 
 /// One table's (or key range's) LOAD DATA, fed as its rows are encoded.
 pub struct LoadData {
-    conn: Option<mysql_async::Conn>,
+    /// Where a second session comes from.
+    target: Connection,
+    /// Sessions free for the next statement.
+    idle: Vec<mysql_async::Conn>,
+    /// Sessions open (at most two).
+    sessions: usize,
     sql: String,
     format: LoadFormat,
     tx: Option<tokio::sync::mpsc::Sender<Chunk>>,
-    running: Option<tokio::task::JoinHandle<Result<mysql_async::Conn, DbFailure>>>,
+    /// The statement being fed.
+    running: Option<Running>,
+    /// The statement before it, its rows all sent, finishing and committing.
+    finishing: Option<Running>,
     /// Bytes and batches the running statement has had.
     sent: (u64, u32),
 }
@@ -188,20 +205,55 @@ impl LoadData {
     pub async fn open(conn: &Connection, t: &WriteTarget) -> Option<LoadData> {
         let c = session(conn).await?;
         Some(LoadData {
-            conn: Some(c),
+            target: conn.clone(),
+            idle: vec![c],
+            sessions: 1,
             sql: statement(t),
             format: LoadFormat(t.kinds.clone()),
             tx: None,
             running: None,
+            finishing: None,
             sent: (0, 0),
         })
     }
 
+    /// A session for the next statement: a free one, a second one opened, or the one the
+    /// statement before last used once it has committed.
+    async fn free_session(&mut self) -> Result<mysql_async::Conn, DbFailure> {
+        if let Some(c) = self.idle.pop() {
+            return Ok(c);
+        }
+        if self.sessions < 2 {
+            match connect(&self.target).await {
+                Ok(c) => {
+                    self.sessions += 1;
+                    return Ok(c);
+                }
+                Err(why) => {
+                    tracing::debug!(target: "tugboat::tasks", "one LOAD DATA session only: {why}")
+                }
+            }
+        }
+        self.wait_finishing().await?;
+        self.idle
+            .pop()
+            .ok_or_else(|| DbFailure::from("the load's session is gone"))
+    }
+
+    /// Waits for the statement finishing (committed, or rolled back with why).
+    async fn wait_finishing(&mut self) -> Result<(), DbFailure> {
+        if let Some(h) = self.finishing.take() {
+            let c = h
+                .await
+                .map_err(|e| DbFailure::from(format!("the load stopped: {e}")))??;
+            self.idle.push(c);
+        }
+        Ok(())
+    }
+
     /// Starts the statement, its data coming from the channel.
-    fn start(&mut self) -> Result<(), DbFailure> {
-        let Some(mut c) = self.conn.take() else {
-            return Err("the load's session is gone".into());
-        };
+    async fn start(&mut self) -> Result<(), DbFailure> {
+        let mut c = self.free_session().await?;
         let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
         c.set_infile_handler(async move {
             Ok(futures_util::stream::unfold(rx, |mut rx| async move {
@@ -238,17 +290,15 @@ impl LoadData {
         Ok(())
     }
 
-    /// Ends the running statement's data and waits for its outcome (committed, or rolled back
-    /// with why); its session is kept for the next one.
+    /// Ends the running statement's data: it finishes and commits while the next one streams
+    /// (the one before it is waited for first: one statement at most is finishing).
     async fn end_statement(&mut self) -> Result<(), DbFailure> {
         self.tx = None;
         let Some(h) = self.running.take() else {
             return Ok(());
         };
-        let c = h
-            .await
-            .map_err(|e| DbFailure::from(format!("the load stopped: {e}")))??;
-        self.conn = Some(c);
+        self.wait_finishing().await?;
+        self.finishing = Some(h);
         Ok(())
     }
 }
@@ -279,7 +329,7 @@ impl TableWriter for LoadData {
 
     async fn send(&mut self, encoded: Vec<u8>) -> Result<u64, DbFailure> {
         if self.running.is_none() {
-            self.start()?;
+            self.start().await?;
         }
         let bytes = encoded.len() as u64;
         let sent = match &self.tx {
@@ -289,6 +339,7 @@ impl TableWriter for LoadData {
         if !sent {
             // The statement ended early: its error says why.
             self.end_statement().await?;
+            self.wait_finishing().await?;
             return Err("the load ended before its rows were sent".into());
         }
         self.sent = (self.sent.0 + bytes, self.sent.1 + 1);
@@ -300,7 +351,8 @@ impl TableWriter for LoadData {
 
     async fn finish(&mut self) -> Result<(), DbFailure> {
         self.end_statement().await?;
-        if let Some(c) = self.conn.take() {
+        self.wait_finishing().await?;
+        for c in self.idle.drain(..) {
             crate::error::logged("closing the load's session", c.disconnect().await);
         }
         Ok(())
@@ -317,12 +369,15 @@ impl TableWriter for LoadData {
                     .map_err(|_| "the load had ended"),
             );
         }
-        if let Some(h) = self.running.take()
-            && let Ok(Ok(c)) = h.await
+        for h in [self.running.take(), self.finishing.take()]
+            .into_iter()
+            .flatten()
         {
-            crate::error::logged("closing the load's session", c.disconnect().await);
+            if let Ok(Ok(c)) = h.await {
+                crate::error::logged("closing the load's session", c.disconnect().await);
+            }
         }
-        if let Some(c) = self.conn.take() {
+        for c in self.idle.drain(..) {
             crate::error::logged("closing the load's session", c.disconnect().await);
         }
     }
