@@ -283,9 +283,12 @@ async fn run_command(command: Command, report: Report) -> (String, EventKind) {
             drop,
         } => slots(endpoint, password, drop).await,
         Command::TestConnection { endpoint, password } => {
-            let r = test_connection(&endpoint, password)
-                .await
-                .map_err(|e| e.to_string());
+            let r = if endpoint.engine == crate::endpoints::Engine::Parquet {
+                test_lake(&endpoint).await
+            } else {
+                test_connection(&endpoint, password).await
+            }
+            .map_err(|e| e.to_string());
             match &r {
                 Ok(i) => {
                     tracing::info!(target: "tugboat::endpoints", "{}: {} {} reachable, latency {:.2} ms", endpoint.label(), i.product, i.version, i.latency_ms)
@@ -391,7 +394,7 @@ async fn run_task(
     let span = tracing::info_span!("task", task = %name);
     let r = async {
         let s = Connection::open(&source, source_password).await?;
-        let t = Connection::open(&target, target_password).await?;
+        let t = crate::runner::Target::open(&target, target_password).await?;
         let events = {
             let name = name.clone();
             let report = report.clone();
@@ -403,7 +406,7 @@ async fn run_task(
             crate::runner::Mode::of(&task)
         };
         let started = std::time::Instant::now();
-        let r = crate::runner::run(&task, &s, &t, mode, &reload, events, cancel)
+        let r = crate::runner::run_to(&task, &s, &t, mode, &reload, events, cancel)
             .await
             .map(|o| o.into_summary(&task, started.elapsed().as_secs_f64()));
         s.close().await;
@@ -424,6 +427,47 @@ async fn run_task(
     (name, EventKind::TaskFinished(r))
 }
 
+/// A data lake "connection" test: the folder or bucket opened and listed, what is there.
+async fn test_lake(endpoint: &Endpoint) -> crate::error::Result<crate::endpoints::ServerInfo> {
+    let started = std::time::Instant::now();
+    let crate::runner::Target::Lake(lake) = crate::runner::Target::open(endpoint, None).await?
+    else {
+        return Err(crate::error::Error::InvalidEndpoint {
+            endpoint: endpoint.label(),
+            reason: "not a data lake".into(),
+        });
+    };
+    let states = lake.list(&lake.path(&["_tugboat"])).await?;
+    let tasks: std::collections::BTreeSet<String> = states
+        .iter()
+        .filter_map(|o| {
+            o.location
+                .parts()
+                .nth(o.location.parts().count().saturating_sub(2))
+        })
+        .map(|p| p.as_ref().to_string())
+        .collect();
+    Ok(crate::endpoints::ServerInfo {
+        product: "Parquet".into(),
+        version: String::new(),
+        version_full: lake.label().to_string(),
+        current_user: String::new(),
+        database: endpoint.database.clone(),
+        connect_ms: started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms: 0.0,
+        catalog_readable: true,
+        catalog_detail: if tasks.is_empty() {
+            "reachable; no task has written here yet".into()
+        } else {
+            format!(
+                "reachable; written by {} task(s): {}",
+                tasks.len(),
+                tasks.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        },
+    })
+}
+
 /// A task's premigration checks.
 async fn premigration(
     task: Box<crate::tasks::Task>,
@@ -433,8 +477,8 @@ async fn premigration(
     let name = task.name.clone();
     let r = async {
         let s = Connection::open(&source, source_password).await?;
-        let t = Connection::open(&target, target_password).await?;
-        let r = crate::runner::premigration::run(&task, &s, &t).await;
+        let t = crate::runner::Target::open(&target, target_password).await?;
+        let r = crate::runner::premigration::run_to(&task, &s, &t).await;
         s.close().await;
         t.close().await;
         r
@@ -487,18 +531,18 @@ async fn slots(
 async fn status(
     tasks: Vec<(String, Endpoint, Option<Password>)>,
 ) -> Vec<(String, Result<crate::runner::status::TaskStatus, String>)> {
-    let mut open: Vec<(String, Result<Connection, String>)> = vec![];
+    let mut open: Vec<(String, Result<crate::runner::Target, String>)> = vec![];
     let mut out = vec![];
     for (task, endpoint, password) in tasks {
         let key = endpoint.key();
         if !open.iter().any(|(k, _)| *k == key) {
-            let c = Connection::open(&endpoint, password)
+            let c = crate::runner::Target::open(&endpoint, password)
                 .await
                 .map_err(|e| e.to_string());
             open.push((key.clone(), c));
         }
         let r = match open.iter().find(|(k, _)| *k == key).map(|x| &x.1) {
-            Some(Ok(c)) => crate::runner::status::of(c, &task)
+            Some(Ok(c)) => crate::runner::status::of_target(c, &task)
                 .await
                 .map_err(|e| e.to_string()),
             Some(Err(e)) => Err(e.clone()),

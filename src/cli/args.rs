@@ -50,6 +50,8 @@ impl TargetArg {
             Engine::Postgres => TargetArg::Postgres,
             Engine::MySql | Engine::MariaDb => TargetArg::Mysql,
             Engine::Sqlite => TargetArg::Sqlite,
+            // A data lake takes no DDL (refused before this is asked).
+            Engine::Parquet => TargetArg::Postgres,
         }
     }
 }

@@ -190,7 +190,7 @@ pub(super) async fn run_cmd(
     }
     refuse_stop_without_capture(&t)?;
     let mode = Mode::of(&t);
-    run_task(t, s, Dest::Db(d), json, mode, reload).await
+    run_task(t, s, d, json, mode, reload).await
 }
 
 /// `tugboat validate --project P --task T`: the project's task compared as it loads (its
@@ -227,15 +227,15 @@ pub(super) async fn validate_project_task(
     t.settings.create_schema = false;
     t.settings.prepare = crate::tasks::Prepare::DoNothing;
     t.task_type = crate::cdc::TaskType::FullLoad;
-    run_task(t, s, Dest::Db(d), json, Mode::ValidateOnly, vec![]).await
+    run_task(t, s, d, json, Mode::ValidateOnly, vec![]).await
 }
 
 /// `tugboat check`: a task's premigration checks; fails when one fails.
 pub(super) async fn check(project: PathBuf, task: String, json: bool) -> Result<()> {
     let (t, (se, sp), (te, tp)) = project_task(&project, &task)?;
     let source = Connection::open(&se, sp).await?;
-    let target = Connection::open(&te, tp).await?;
-    let checks = crate::runner::premigration::run(&t, &source, &target).await;
+    let target = crate::runner::Target::open(&te, tp).await?;
+    let checks = crate::runner::premigration::run_to(&t, &source, &target).await;
     source.close().await;
     target.close().await;
     let checks = checks?;

@@ -108,7 +108,8 @@ pub(super) fn project_command(cmd: ProjectCommand) -> Result<()> {
             let parsed = Endpoint::parse_url(&url)?;
             let mut ep = parsed.endpoint;
             ep.name = name.clone();
-            ep.role = if target {
+            // A data lake is a target whatever the flag says.
+            ep.role = if target || !ep.engine.is_database() {
                 crate::endpoints::Role::Target
             } else {
                 crate::endpoints::Role::Source

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use super::TargetArgs;
-use crate::endpoints::Connection;
 use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::runner::status::{TaskStatus, Totals};
@@ -21,7 +20,7 @@ struct Line {
 
 pub(super) async fn status(project: PathBuf, json: bool) -> Result<()> {
     let p = Project::load(&project)?;
-    let mut open: Vec<(String, Connection)> = vec![];
+    let mut open: Vec<(String, std::sync::Arc<crate::runner::Target>)> = vec![];
     let mut lines = vec![];
     for t in &p.tasks {
         let name_of = |r: &str| p.task_endpoint(r).map_or(r.to_string(), |e| e.name.clone());
@@ -39,12 +38,12 @@ pub(super) async fn status(project: PathBuf, json: bool) -> Result<()> {
                     }
                     .resolve()?;
                     te.role = crate::endpoints::Role::Target;
-                    let c = Connection::open(&te, tp).await?;
+                    let c = std::sync::Arc::new(crate::runner::Target::open(&te, tp).await?);
                     open.push((target.clone(), c.clone()));
                     c
                 }
             };
-            crate::runner::status::of(&conn, &t.name).await
+            crate::runner::status::of_target(&conn, &t.name).await
         }
         .await;
         let (status, error) = match got {
@@ -59,7 +58,9 @@ pub(super) async fn status(project: PathBuf, json: bool) -> Result<()> {
         });
     }
     for (_, c) in open {
-        c.close().await;
+        if let Ok(c) = std::sync::Arc::try_unwrap(c) {
+            c.close().await;
+        }
     }
     if json {
         println!(

@@ -137,7 +137,7 @@ pub(super) fn selection(
     }
 }
 
-pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Dest)> {
+pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Resolved, Resolved)> {
     use crate::tasks::mappings::{SelectionAction, TableMappings};
     use crate::tasks::{ErrorPolicy, NulChars, Prepare, Settings, Task, ValidateMode, ZeroDates};
     let prepare = match a.prepare {
@@ -170,10 +170,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
         Ok((e, p))
     };
     let (se, sp) = resolve(a.source.clone(), crate::endpoints::Role::Source)?;
-    let dest = match crate::lake::Location::parse(&a.target) {
-        Some(lake) => Dest::Lake(lake?),
-        None => Dest::Db(resolve(a.target.clone(), crate::endpoints::Role::Target)?),
-    };
+    let (te, tp) = resolve(a.target.clone(), crate::endpoints::Role::Target)?;
     let from_file = match &a.mappings {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::File {
@@ -224,7 +221,7 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
         id: String::new(),
         name: a.task.clone(),
         source: se.name.clone(),
-        target: dest.label(),
+        target: te.name.clone(),
         task_type,
         stop_at: a.stop_at.clone(),
         mappings,
@@ -254,34 +251,13 @@ pub(super) fn task_from_args(a: &MigrateArgs) -> Result<(crate::tasks::Task, Res
             },
         },
     };
-    Ok((task, (se, sp), dest))
+    Ok((task, (se, sp), (te, tp)))
 }
 
 type Resolved = (
     crate::endpoints::Endpoint,
     Option<crate::endpoints::Password>,
 );
-
-/// Where a task writes: a database, or a data lake (Parquet files).
-pub(super) enum Dest {
-    Db(Resolved),
-    Lake(crate::lake::Location),
-}
-
-impl Dest {
-    fn label(&self) -> String {
-        match self {
-            Dest::Db((e, _)) => e.name.clone(),
-            Dest::Lake(l) => l.label(),
-        }
-    }
-}
-
-/// A task's target, open.
-enum Open {
-    Db(Connection),
-    Lake(crate::lake::Lake),
-}
 
 pub(super) async fn migrate(a: MigrateArgs) -> Result<()> {
     let (task, s, d) = task_from_args(&a)?;
@@ -464,7 +440,7 @@ pub(super) async fn run_task(
         crate::endpoints::Endpoint,
         Option<crate::endpoints::Password>,
     ),
-    dest: Dest,
+    (te, tp): Resolved,
     json: bool,
     mode: Mode,
     reload: Vec<String>,
@@ -476,14 +452,7 @@ pub(super) async fn run_task(
         reason,
     };
     let source = Connection::open(&se, sp).await?;
-    let target_label = match &dest {
-        Dest::Db((te, _)) => te.label(),
-        Dest::Lake(l) => l.label(),
-    };
-    let target = match dest {
-        Dest::Db((te, tp)) => Open::Db(Connection::open(&te, tp).await?),
-        Dest::Lake(l) => Open::Lake(crate::lake::Lake::open(&l).await?),
-    };
+    let target = crate::runner::Target::open(&te, tp).await?;
     let multi = indicatif::MultiProgress::new();
     // Not a terminal (a log file, a CI job): plain progress lines instead of bars.
     let plain = !json && !std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -535,29 +504,11 @@ pub(super) async fn run_task(
     };
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     stop_on_signal(cancel.clone());
-    let outcome = match &target {
-        Open::Db(target) => {
-            crate::runner::run(
-                &task,
-                &source,
-                target,
-                mode,
-                &reload,
-                events,
-                cancel.clone(),
-            )
-            .await
-        }
-        Open::Lake(lake) => {
-            let c = cancel.clone();
-            crate::runner::run_into_lake(&task, &source, lake, mode, &reload, events, c).await
-        }
-    };
+    let c = cancel.clone();
+    let outcome = crate::runner::run_to(&task, &source, &target, mode, &reload, events, c).await;
     status.finish_and_clear();
     source.close().await;
-    if let Open::Db(target) = target {
-        target.close().await;
-    }
+    target.close().await;
     let summary = match outcome? {
         crate::runner::Outcome::Replicated(r) => return replicated(*r, json),
         crate::runner::Outcome::Loaded(s) => s,
@@ -579,7 +530,7 @@ pub(super) async fn run_task(
     }
     match unfinished(&summary) {
         Some(message) => Err(Error::Query {
-            endpoint: target_label,
+            endpoint: te.label(),
             context: "migrating".into(),
             message,
             cause: crate::error::Cause::Statement,

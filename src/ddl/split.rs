@@ -33,6 +33,9 @@ impl Dialect {
             crate::endpoints::Engine::Postgres => Dialect::Postgres,
             crate::endpoints::Engine::Sqlite => Dialect::Sqlite,
             crate::endpoints::Engine::MySql | crate::endpoints::Engine::MariaDb => Dialect::MySql,
+            // A data lake takes no DDL: the clients offer only databases for conversion and
+            // apply; its tasks' sources are databases.
+            crate::endpoints::Engine::Parquet => Dialect::Postgres,
         }
     }
 

@@ -152,6 +152,12 @@ impl Connection {
             message,
         };
         let pool = match endpoint.engine {
+            Engine::Parquet => {
+                return Err(Error::InvalidEndpoint {
+                    endpoint: endpoint.label(),
+                    reason: "a Parquet target is a folder of files, not a database: tasks write it (tugboat migrate, tugboat run, the app's Tasks); it takes no schema, no query".into(),
+                });
+            }
             Engine::Postgres => {
                 let mut o = PgConnectOptions::new_without_pgpass()
                     .host(&endpoint.host)
@@ -663,7 +669,7 @@ async fn server_info(conn: &Connection, connect_ms: f64) -> Result<ServerInfo> {
                 catalog_detail: detail,
             }
         }
-        Engine::Sqlite => {
+        Engine::Sqlite | Engine::Parquet => {
             let v = conn
                 .query_scalar(ctx, "SELECT sqlite_version()")
                 .await?

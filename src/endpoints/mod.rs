@@ -5,6 +5,7 @@
 //! ([`secrets`]), and opening connections and testing them ([`connect`]).
 
 pub mod connect;
+pub mod lake;
 pub mod secrets;
 pub mod session;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 pub use connect::{Connection, ServerInfo, TextRow, test_connection};
+pub use lake::Location;
 pub use secrets::{Password, SessionSecrets};
 
 /// Default seconds to wait for a host to answer.
@@ -30,14 +32,18 @@ pub enum Engine {
     MariaDb,
     /// A SQLite database file.
     Sqlite,
+    /// A data lake: Apache Parquet files in a folder or under an S3 prefix (a target only; its
+    /// location, a `file:///folder/` or `s3://bucket/prefix` URL, is the endpoint's database).
+    Parquet,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 4] = [
+    pub const ALL: [Engine; 5] = [
         Engine::Postgres,
         Engine::MySql,
         Engine::MariaDb,
         Engine::Sqlite,
+        Engine::Parquet,
     ];
 
     pub fn label(self) -> &'static str {
@@ -46,6 +52,7 @@ impl Engine {
             Engine::MySql => "MySQL",
             Engine::MariaDb => "MariaDB",
             Engine::Sqlite => "SQLite",
+            Engine::Parquet => "Parquet (folder or S3)",
         }
     }
 
@@ -53,7 +60,7 @@ impl Engine {
         match self {
             Engine::Postgres => Some(5432),
             Engine::MySql | Engine::MariaDb => Some(3306),
-            Engine::Sqlite => None,
+            Engine::Sqlite | Engine::Parquet => None,
         }
     }
 
@@ -63,7 +70,13 @@ impl Engine {
             Engine::MySql => "mysql",
             Engine::MariaDb => "mariadb",
             Engine::Sqlite => "sqlite",
+            Engine::Parquet => "parquet",
         }
+    }
+
+    /// False for the data lake (Parquet files): no SQL, no schema to convert or apply.
+    pub fn is_database(self) -> bool {
+        self != Engine::Parquet
     }
 
     /// True for engines that speak the MySQL protocol.
@@ -76,7 +89,7 @@ impl Engine {
         match self {
             Engine::Postgres => Some("PGPASSWORD"),
             Engine::MySql | Engine::MariaDb => Some("MYSQL_PWD"),
-            Engine::Sqlite => None,
+            Engine::Sqlite | Engine::Parquet => None,
         }
     }
 }
@@ -195,8 +208,11 @@ impl Endpoint {
             ..Default::default()
         };
         e.port = engine.default_port().unwrap_or(0);
-        if engine == Engine::Sqlite {
+        if matches!(engine, Engine::Sqlite | Engine::Parquet) {
             e.host.clear();
+        }
+        if engine == Engine::Parquet {
+            e.role = Role::Target;
         }
         e
     }
@@ -235,7 +251,8 @@ impl Endpoint {
     }
 
     /// Parses `postgres://user:pw@host:5432/db?sslmode=require`, `mysql://...`, `mariadb://...`,
-    /// `sqlite:///abs/path.db` or `sqlite:relative.db`.
+    /// `sqlite:///abs/path.db` or `sqlite:relative.db`, and a data lake's `file:///folder/` or
+    /// `s3://bucket/prefix` (a Parquet target).
     pub fn parse_url(url: &str) -> Result<ParsedUrl> {
         let masked = mask_url(url);
         let bad = |reason: &str| Error::InvalidUrl {
@@ -243,6 +260,19 @@ impl Endpoint {
             reason: reason.to_string(),
         };
         let trimmed = url.trim();
+        if let Some(lake) = Location::parse(trimmed) {
+            let lake = lake?;
+            let mut e = Endpoint::new(Engine::Parquet);
+            e.database = lake.url();
+            e.name = match &lake {
+                Location::Folder(p) => file_stem(p.display().to_string().trim_end_matches('/')),
+                Location::S3 { bucket, .. } => bucket.clone(),
+            };
+            return Ok(ParsedUrl {
+                endpoint: e,
+                password: None,
+            });
+        }
         let Some((scheme, rest)) = trimmed.split_once(':') else {
             return Err(bad(
                 "expected scheme://..., e.g. postgres://user@host:5432/db",
@@ -333,6 +363,9 @@ impl Endpoint {
 
     /// The endpoint as a URL, never with a password.
     pub fn url(&self) -> String {
+        if self.engine == Engine::Parquet {
+            return self.database.clone();
+        }
         if self.engine == Engine::Sqlite {
             return if self.database.starts_with('/') {
                 format!("sqlite://{}", self.database)
@@ -384,6 +417,16 @@ impl Endpoint {
                 return Err(bad("no SQLite file path"));
             }
             return Ok(());
+        }
+        if self.engine == Engine::Parquet {
+            return match Location::parse(&self.database) {
+                Some(Ok(_)) if self.role == Role::Target => Ok(()),
+                Some(Ok(_)) => Err(bad("a Parquet folder is a target only")),
+                Some(Err(e)) => Err(bad(&e.to_string())),
+                None => Err(bad(
+                    "give the folder as file:///absolute/folder/ or an S3 prefix as s3://bucket/prefix",
+                )),
+            };
         }
         if self.host.trim().is_empty() {
             return Err(bad("no host"));

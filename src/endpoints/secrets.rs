@@ -106,7 +106,7 @@ pub fn resolve_password(
             let text = std::fs::read_to_string(&path).ok()?;
             mycnf_password(&text).map(|p| (p, path))
         }),
-        Engine::Sqlite => None,
+        Engine::Sqlite | Engine::Parquet => None,
     };
     match found {
         Some((p, path)) => (Some(Password::new(p)), PasswordSource::PassFile(path)),

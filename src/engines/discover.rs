@@ -145,6 +145,7 @@ pub async fn has_table(conn: &Connection, name: &str) -> Result<bool> {
         Engine::Sqlite => {
             format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = {lit}")
         }
+        Engine::Parquet => return Ok(false),
     };
     let n = conn
         .query_scalar(&format!("looking for {name}"), &sql)

@@ -1,5 +1,6 @@
 //! The database engines Tugboat reads and writes, one folder each ([`postgres`], [`mysql`],
-//! [`sqlite`]), behind small traits: a [`Backend`] reads its catalog and, where the engine has
+//! [`sqlite`]; [`parquet`] stands for the data lake, which is no database, and refuses),
+//! behind small traits: a [`Backend`] reads its catalog and, where the engine has
 //! one, gives its [`ChangeLog`] (where the log is, whether a position can still be read, the
 //! capture of committed transactions from a position). [`of`] is the registry: the one place
 //! that picks an implementation by [`Engine`]. What every engine shares sits beside them:
@@ -17,6 +18,7 @@ pub mod checksum;
 pub mod discover;
 pub mod evaluate;
 pub mod mysql;
+pub mod parquet;
 pub mod postgres;
 pub mod rows;
 pub mod setaside;
@@ -320,5 +322,6 @@ pub fn of(engine: Engine) -> &'static dyn Backend {
         Engine::Postgres => &postgres::Postgres,
         Engine::MySql | Engine::MariaDb => &mysql::MySql,
         Engine::Sqlite => &sqlite::Sqlite,
+        Engine::Parquet => &parquet::Parquet,
     }
 }

@@ -305,7 +305,7 @@ pub fn hex(b: &[u8]) -> String {
 pub fn escapes(engine: Engine) -> Escapes {
     match engine {
         Engine::MySql | Engine::MariaDb => Escapes::Backslash,
-        Engine::Postgres | Engine::Sqlite => Escapes::Standard,
+        Engine::Postgres | Engine::Sqlite | Engine::Parquet => Escapes::Standard,
     }
 }
 

@@ -44,6 +44,12 @@ pub struct LakeCheckpoint {
     pub changes: u64,
 }
 
+/// `task`'s checkpoint in `lake`, if it replicates there.
+pub async fn checkpoint_of(lake: &Lake, task: &str) -> Result<Option<LakeCheckpoint>> {
+    lake.get_json(&state_path(lake, task, "checkpoint.json"))
+        .await
+}
+
 fn failed(task: &Task, reason: String) -> Error {
     Error::Invalid {
         what: format!("task {}", task.name),

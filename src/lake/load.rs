@@ -43,6 +43,14 @@ pub fn state_path(lake: &Lake, task: &str, file: &str) -> object_store::path::Pa
     lake.path(&["_tugboat", &crate::engines::switch::file_safe(task), file])
 }
 
+/// The tables `task` has loaded into `lake` (none when it has not run).
+pub async fn state(lake: &Lake, task: &str) -> Result<LoadState> {
+    Ok(lake
+        .get_json(&state_path(lake, task, "load.json"))
+        .await?
+        .unwrap_or_default())
+}
+
 /// Forgets that `tables` (source `schema.table`) of `task` were loaded: the next run loads
 /// them again.
 pub async fn forget(lake: &Lake, task: &str, tables: &[String]) -> Result<()> {

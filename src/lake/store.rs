@@ -7,6 +7,8 @@
 //! project file.
 
 use std::path::PathBuf;
+
+pub use crate::endpoints::Location;
 use std::sync::Arc;
 
 use futures_util::TryStreamExt;
@@ -14,66 +16,6 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::error::{Error, Result};
-
-/// A data lake's address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A local folder.
-    Folder(PathBuf),
-    /// An S3 bucket, and the prefix the task's folders go under.
-    S3 { bucket: String, prefix: String },
-}
-
-impl Location {
-    /// The lake `url` names: `s3://bucket/prefix`, or `file:///path/` where the path ends in
-    /// `/` or is a folder already (a `file:` URL of a file is a SQLite database). None when
-    /// `url` is not a data lake's.
-    pub fn parse(url: &str) -> Option<Result<Location>> {
-        let url = url.trim();
-        let bad = |reason: &str| Error::InvalidUrl {
-            url: url.to_string(),
-            reason: reason.to_string(),
-        };
-        if let Some(rest) = url.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Some(Err(bad("no bucket: write s3://bucket/prefix")));
-            }
-            return Some(Ok(Location::S3 {
-                bucket: bucket.to_string(),
-                prefix: prefix.trim_matches('/').to_string(),
-            }));
-        }
-        let path = url
-            .strip_prefix("file://")
-            .or_else(|| url.strip_prefix("parquet://"))?;
-        let path = percent_encoding::percent_decode_str(path)
-            .decode_utf8_lossy()
-            .to_string();
-        if path.is_empty() {
-            return Some(Err(bad("no folder: write file:///absolute/folder/")));
-        }
-        let folder = path.ends_with('/') || std::path::Path::new(&path).is_dir();
-        (folder || url.starts_with("parquet://")).then(|| {
-            let p = PathBuf::from(&path);
-            if p.is_relative() {
-                Err(bad(
-                    "the folder must be an absolute path: file:///absolute/folder/",
-                ))
-            } else {
-                Ok(Location::Folder(p))
-            }
-        })
-    }
-
-    /// As the log and reports say it.
-    pub fn label(&self) -> String {
-        match self {
-            Location::Folder(p) => format!("Parquet folder {}", p.display()),
-            Location::S3 { bucket, prefix } => format!("Parquet on s3://{bucket}/{prefix}"),
-        }
-    }
-}
 
 /// An open data lake: its store and the prefix everything is written under.
 #[derive(Clone)]
@@ -209,29 +151,5 @@ impl Lake {
                 column: e.column(),
                 message: e.to_string(),
             })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lake_urls_are_told_from_sqlite_files() {
-        assert_eq!(
-            Location::parse("s3://bucket/raw/shop/").unwrap().unwrap(),
-            Location::S3 {
-                bucket: "bucket".into(),
-                prefix: "raw/shop".into()
-            }
-        );
-        assert_eq!(
-            Location::parse("file:///data/lake/").unwrap().unwrap(),
-            Location::Folder("/data/lake/".into())
-        );
-        assert!(Location::parse("file:///data/shop.db").is_none());
-        assert!(Location::parse("postgres://u@h/db").is_none());
-        assert!(Location::parse("file://relative/").unwrap().is_err());
-        assert!(Location::parse("s3:///x").unwrap().is_err());
     }
 }

@@ -45,6 +45,64 @@ impl Mode {
     }
 }
 
+/// A task's target, open: a database, or a data lake (Parquet files, which is no database).
+pub enum Target {
+    Database(Connection),
+    Lake(crate::lake::Lake),
+}
+
+impl Target {
+    /// Opens `endpoint` as a task's target.
+    pub async fn open(
+        endpoint: &crate::endpoints::Endpoint,
+        password: Option<crate::endpoints::Password>,
+    ) -> Result<Target> {
+        if endpoint.engine != crate::endpoints::Engine::Parquet {
+            return Ok(Target::Database(
+                Connection::open(endpoint, password).await?,
+            ));
+        }
+        endpoint.validate()?;
+        let at = crate::endpoints::Location::parse(&endpoint.database).ok_or_else(|| {
+            crate::error::Error::InvalidEndpoint {
+                endpoint: endpoint.label(),
+                reason: "not a folder (file:///folder/) nor an S3 prefix (s3://bucket/prefix)"
+                    .into(),
+            }
+        })??;
+        Ok(Target::Lake(crate::lake::Lake::open(&at).await?))
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Target::Database(c) => c.endpoint.label(),
+            Target::Lake(l) => l.label().to_string(),
+        }
+    }
+
+    pub async fn close(self) {
+        if let Target::Database(c) = self {
+            c.close().await;
+        }
+    }
+}
+
+/// [`run`] into either kind of target.
+pub async fn run_to(
+    task: &Task,
+    source: &Connection,
+    target: &Target,
+    mode: Mode,
+    reload: &[String],
+    events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Outcome> {
+    match target {
+        Target::Database(t) => run(task, source, t, mode, reload, events, cancel).await,
+        Target::Lake(l) => run_into_lake(task, source, l, mode, reload, events, cancel).await,
+    }
+}
+
 /// How a run ended.
 #[derive(Debug)]
 pub enum Outcome {

@@ -9,6 +9,35 @@ use crate::endpoints::{Connection, TlsMode};
 use crate::error::Result;
 use crate::tasks::Task;
 
+/// Every check of `task` between `source` and `target` (a data lake: the source's checks; the
+/// folder or bucket was reached when it was opened).
+pub async fn run_to(
+    task: &Task,
+    source: &Connection,
+    target: &super::Target,
+) -> Result<Vec<Check>> {
+    match target {
+        super::Target::Database(t) => run(task, source, t).await,
+        super::Target::Lake(l) => {
+            let mut out = vec![];
+            if task.task_type.captures() {
+                out.extend(crate::cdc::checks::capture(source).await);
+            }
+            out.push(new_check(
+                "target reachable",
+                true,
+                false,
+                format!("{} opened", l.label()),
+                "",
+            ));
+            if let Some(check) = encryption("source", source).await {
+                out.push(check);
+            }
+            Ok(out)
+        }
+    }
+}
+
 /// Every check of `task` between `source` and `target`.
 pub async fn run(task: &Task, source: &Connection, target: &Connection) -> Result<Vec<Check>> {
     let mut out = vec![];

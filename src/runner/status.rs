@@ -61,6 +61,33 @@ impl TaskStatus {
     }
 }
 
+/// `task`'s figures on `target`, a database or a data lake (its state files: the tables
+/// loaded, the checkpoint of its change files).
+pub async fn of_target(target: &super::Target, task: &str) -> Result<TaskStatus> {
+    let lake = match target {
+        super::Target::Database(c) => return of(c, task).await,
+        super::Target::Lake(l) => l,
+    };
+    let loaded = crate::lake::load::state(lake, task).await?;
+    let cp = crate::lake::cdc::checkpoint_of(lake, task).await?;
+    Ok(TaskStatus {
+        task: task.to_string(),
+        tables: loaded.tables.len() as u64,
+        tables_completed: loaded.tables.len() as u64,
+        rows_loaded: loaded.tables.values().map(|t| t.rows).sum(),
+        phase: cp.as_ref().map(|c| {
+            match c.phase {
+                crate::cdc::ReplicationPhase::Cdc => "cdc",
+                _ => "full-load",
+            }
+            .to_string()
+        }),
+        position: cp.as_ref().map(|c| c.position.clone()),
+        changes: cp.as_ref().map(|c| c.changes),
+        ..Default::default()
+    })
+}
+
 /// Several tasks' figures added up (the tasks sharing a target).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Totals {

@@ -356,3 +356,78 @@ async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once()
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn a_parquet_folder_kept_in_a_project_is_a_target_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let conn = {
+        let mut p =
+            tugboat::endpoints::Endpoint::parse_url(&format!("sqlite://{}", db.display())).unwrap();
+        p.endpoint.role = tugboat::endpoints::Role::Target;
+        tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+            .await
+            .unwrap()
+    };
+    conn.execute(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC, placed TEXT);
+         WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300)
+           INSERT INTO orders SELECT i, i * 1.5, '2026-12-0' || (i % 9 + 1) FROM s;",
+    )
+    .await
+    .unwrap();
+    conn.close().await;
+    let file = dir.path().join("lake.ron");
+    let f = file.to_str().unwrap();
+    let lake = dir.path().join("lake");
+    // A folder given without --target is a target all the same (a lake is never read from).
+    for args in [
+        vec!["project", "new", f],
+        vec![
+            "project",
+            "add-endpoint",
+            f,
+            "--name",
+            "shop",
+            &format!("sqlite://{}", db.display()),
+        ],
+        vec![
+            "project",
+            "add-endpoint",
+            f,
+            "--name",
+            "lake",
+            &format!("file://{}/", lake.display()),
+        ],
+        vec![
+            "project", "add-task", f, "--name", "to-lake", "--source", "shop", "--target", "lake",
+        ],
+    ] {
+        let (ok, out) = tugboat(&args);
+        assert!(ok, "{args:?}: {out}");
+    }
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains("Parquet") && saved.contains("Target"),
+        "{saved}"
+    );
+    let (ok, out) = tugboat(&["check", f, "--task", "to-lake"]);
+    assert!(ok && out.contains("target reachable"), "{out}");
+    let (ok, out) = tugboat(&["run", f, "--task", "to-lake"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("Validated (table checksum)"), "{out}");
+    assert_eq!(parquet_files(&lake.join("main").join("orders")), 1, "{out}");
+    let (ok, out) = tugboat(&["status", f]);
+    assert!(ok, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("to-lake "))
+        .unwrap_or_default();
+    assert!(
+        line.contains("loaded") && line.contains("1/1") && line.contains("300"),
+        "{out}"
+    );
+    // What a database would be asked is refused with why, not attempted.
+    let (ok, out) = tugboat(&["inspect", &format!("file://{}/", lake.display())]);
+    assert!(!ok && out.contains("not a database"), "{out}");
+}

@@ -29,6 +29,46 @@ fn open_dialog(ui: &egui::Ui, title: &str, filters: crate::gui::files::Filters) 
     Browse::open(ui.ctx(), title, filters, None)
 }
 
+/// A data lake's one field, its folder or S3 prefix (a path typed is taken as a folder), and
+/// what is wrong with it. Returns whether anything changed.
+fn lake_fields(ui: &mut egui::Ui, e: &mut Endpoint, narrow: bool) -> bool {
+    let l = ui.label("Folder or S3");
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(&mut e.database)
+                .hint_text("file:///data/lake/ or s3://bucket/prefix")
+                .desired_width(if narrow {
+                    FIELD_WIDTH
+                } else {
+                    FIELD_WIDTH * 2.0
+                }),
+        )
+        .labelled_by(l.id);
+    let mut changed = r.changed();
+    if r.lost_focus() && e.database.starts_with('/') {
+        let slash = if e.database.ends_with('/') { "" } else { "/" };
+        e.database = format!("file://{}{slash}", e.database);
+        changed = true;
+    }
+    ui.end_row();
+    ui.label("");
+    match e.validate() {
+        Err(err) if !e.database.is_empty() => {
+            ui.colored_label(style::WARN, err.to_string());
+        }
+        _ => {
+            ui.label(
+                RichText::new(
+                    "Tasks write Apache Parquet files here: <schema>/<table>/LOAD….parquet, change files CDC….parquet, their state in _tugboat/. S3 credentials come from the AWS environment (AWS_ACCESS_KEY_ID…), never from the project.",
+                )
+                .small(),
+            );
+        }
+    }
+    ui.end_row();
+    changed
+}
+
 /// The endpoint's fields, two per row. Returns whether anything changed.
 pub(super) fn form(
     ui: &mut egui::Ui,
@@ -67,13 +107,21 @@ pub(super) fn form(
                 if before.default_port().is_none_or(|p| p == e.port) || e.port == 0 {
                     e.port = e.engine.default_port().unwrap_or(0);
                 }
-                if e.engine == Engine::Sqlite {
+                if matches!(e.engine, Engine::Sqlite | Engine::Parquet) {
                     e.host.clear();
                 } else if e.host.is_empty() {
                     e.host = "localhost".into();
                 }
+                if e.engine == Engine::Parquet {
+                    e.role = Role::Target;
+                }
             }
 
+            // A data lake is written, never read from.
+            if e.engine == Engine::Parquet && e.role != Role::Target {
+                e.role = Role::Target;
+                changed = true;
+            }
             let l = ui.label("Role");
             ui.horizontal(|ui| {
                 changed |= ui
@@ -93,7 +141,9 @@ pub(super) fn form(
                 .changed();
             ui.end_row();
 
-            if e.engine == Engine::Sqlite {
+            if e.engine == Engine::Parquet {
+                changed |= lake_fields(ui, e, narrow);
+            } else if e.engine == Engine::Sqlite {
                 let l = ui.label("File");
                 ui.horizontal(|ui| {
                     changed |= ui

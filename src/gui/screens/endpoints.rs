@@ -328,8 +328,8 @@ impl EndpointsScreen {
         }
     }
 
-    /// Test connection, Browse schema and (PostgreSQL) Replication slots, wrapping on a narrow
-    /// window.
+    /// Test connection, Browse schema (a database's) and (PostgreSQL) Replication slots,
+    /// wrapping on a narrow window.
     fn actions(&mut self, ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         let endpoint = state.project.endpoints[i].clone();
         let password = Self::password(state, &endpoint.id);
@@ -349,9 +349,10 @@ impl EndpointsScreen {
                 }));
             }
             let busy = st.discovering.is_some();
-            if ui
-                .add_enabled(!busy, egui::Button::new("Browse schema"))
-                .clicked()
+            if endpoint.engine.is_database()
+                && ui
+                    .add_enabled(!busy, egui::Button::new("Browse schema"))
+                    .clicked()
             {
                 st.counts.clear();
                 self.browser.selection = None;

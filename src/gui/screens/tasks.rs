@@ -277,6 +277,10 @@ impl TasksScreen {
             .project
             .task_endpoint(&state.project.tasks[i].source)
             .map(|e| e.engine);
+        let into_lake = state
+            .project
+            .task_endpoint(&state.project.tasks[i].target)
+            .is_some_and(|e| e.engine == crate::endpoints::Engine::Parquet);
         let name_problem = state.project.task_name_problem(i);
         // The task's actions first, where a narrow window still shows them.
         ui.horizontal_wrapped(|ui| {
@@ -494,6 +498,23 @@ impl TasksScreen {
                         .labelled_by(l.id)
                         .changed();
                     ui.end_row();
+                    if into_lake {
+                        let l = ui.label("Parquet files");
+                        ui.horizontal(|ui| {
+                            changed |= ui
+                                .add(egui::DragValue::new(&mut s.file_mb).range(1..=4_096))
+                                .labelled_by(l.id)
+                                .on_hover_text("A table's files are about this size")
+                                .changed();
+                            ui.label("MiB each; changes written every");
+                            changed |= ui
+                                .add(egui::DragValue::new(&mut s.cdc_flush_secs).range(1..=86_400))
+                                .on_hover_text("A batch of change files per table at least this often (or once the changes reach the file size)")
+                                .changed();
+                            ui.label("s");
+                        });
+                        ui.end_row();
+                    }
                     let l = ui.label("Validation");
                     egui::ComboBox::from_id_salt("validate")
                         .selected_text(match s.validate {

@@ -206,7 +206,7 @@ impl ConversionScreen {
                     .project
                     .endpoints
                     .iter()
-                    .find(|e| e.role == crate::endpoints::Role::Target)
+                    .find(|e| e.role == crate::endpoints::Role::Target && e.engine.is_database())
                     .map(|e| engine_dialect(e.engine))
                     .unwrap_or(Dialect::Postgres),
             );
@@ -218,7 +218,9 @@ impl ConversionScreen {
         // A selection whose endpoint was deleted (or is no longer a target of this engine)
         // is dropped, never replaced by whatever now sits at its place in the list.
         let is_target = |e: &crate::endpoints::Endpoint| {
-            e.role == crate::endpoints::Role::Target && engine_dialect(e.engine) == target
+            e.role == crate::endpoints::Role::Target
+                && e.engine.is_database()
+                && engine_dialect(e.engine) == target
         };
         if self
             .source_endpoint

@@ -143,6 +143,7 @@ impl ConversionScreen {
                     for e in &state.project.endpoints {
                         if engine_dialect(e.engine) == r.target_dialect
                             && e.role == crate::endpoints::Role::Target
+                            && e.engine.is_database()
                         {
                             ui.selectable_value(
                                 &mut self.target_endpoint,
@@ -309,7 +310,7 @@ impl ConversionScreen {
         self.target_endpoint
             .as_deref()
             .and_then(|id| state.project.endpoint_by_id(id))
-            .filter(|e| e.role == crate::endpoints::Role::Target)
+            .filter(|e| e.role == crate::endpoints::Role::Target && e.engine.is_database())
             .cloned()
     }
 }
