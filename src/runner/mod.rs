@@ -178,9 +178,9 @@ pub async fn run_holding(
     })
 }
 
-/// Runs `task` from `source` into a data lake (Parquet files): a full load or replication, the
-/// `reload` tables (source `schema.table`) loaded again. A comparison alone and a start
-/// position are refused with why.
+/// Runs `task` from `source` into a data lake (Parquet files): a full load, a comparison of
+/// what it loaded, or replication; the `reload` tables (source `schema.table`) loaded again. A
+/// start position is refused with why.
 pub async fn run_into_lake(
     task: &Task,
     source: &Connection,
@@ -201,7 +201,9 @@ pub async fn run_into_lake(
         Mode::Load => Ok(Outcome::Loaded(
             crate::lake::load::run(task, source, lake, events, cancel).await?,
         )),
-        Mode::ValidateOnly => Err(refused("a comparison alone")),
+        Mode::ValidateOnly => Ok(Outcome::Loaded(
+            crate::lake::load::validate_only(task, source, lake, events, cancel).await?,
+        )),
         Mode::Replicate { start: Some(_), .. } => Err(refused("a start position")),
         Mode::Replicate { task_type, .. } => Ok(Outcome::Replicated(Box::new(
             crate::lake::cdc::run(task, task_type, source, lake, events, cancel).await?,

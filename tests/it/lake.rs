@@ -427,6 +427,22 @@ async fn a_parquet_folder_kept_in_a_project_is_a_target_like_any_other() {
         line.contains("loaded") && line.contains("1/1") && line.contains("300"),
         "{out}"
     );
+    // A comparison alone: the files read back against the rows written and the source's count.
+    let (ok, out) = tugboat(&["validate", "--project", f, "--task", "to-lake"]);
+    assert!(ok && out.contains("Validated (table checksum)"), "{out}");
+    let orders = lake.join("main").join("orders");
+    let file = std::fs::read_dir(&orders)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let (ok, out) = tugboat(&["validate", "--project", f, "--task", "to-lake"]);
+    assert!(
+        !ok && out.contains("Mismatched records"),
+        "a lost file is found: {out}"
+    );
     // What a database would be asked is refused with why, not attempted.
     let (ok, out) = tugboat(&["inspect", &format!("file://{}/", lake.display())]);
     assert!(!ok && out.contains("not a database"), "{out}");

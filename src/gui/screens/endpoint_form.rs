@@ -57,12 +57,18 @@ fn lake_fields(ui: &mut egui::Ui, e: &mut Endpoint, narrow: bool) -> bool {
             ui.colored_label(style::WARN, err.to_string());
         }
         _ => {
-            ui.label(
-                RichText::new(
-                    "Tasks write Apache Parquet files here: <schema>/<table>/LOAD….parquet, change files CDC….parquet, their state in _tugboat/. S3 credentials come from the AWS environment (AWS_ACCESS_KEY_ID…), never from the project.",
-                )
-                .small(),
-            );
+            ui.scope(|ui| {
+                ui.set_max_width(if narrow { FIELD_WIDTH } else { FIELD_WIDTH * 2.0 });
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(
+                            "Tasks write Apache Parquet files here: <schema>/<table>/LOAD….parquet, change files CDC….parquet, their state in _tugboat/. S3 credentials come from the AWS environment (AWS_ACCESS_KEY_ID…), never from the project.",
+                        )
+                        .small(),
+                    )
+                    .wrap(),
+                );
+            });
         }
     }
     ui.end_row();
@@ -124,8 +130,13 @@ pub(super) fn form(
             }
             let l = ui.label("Role");
             ui.horizontal(|ui| {
+                // A data lake is never a source.
+                let may_read = e.engine.is_database();
                 changed |= ui
-                    .radio_value(&mut e.role, Role::Source, "Source")
+                    .add_enabled_ui(may_read, |ui| {
+                        ui.radio_value(&mut e.role, Role::Source, "Source")
+                    })
+                    .inner
                     .changed();
                 changed |= ui
                     .radio_value(&mut e.role, Role::Target, "Target")

@@ -270,6 +270,7 @@ impl EndpointsScreen {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             let endpoint = state.project.endpoints[i].clone();
+            let endpoint_is_database = endpoint.engine.is_database();
             let st = self.status.entry(endpoint.id.clone()).or_default();
             if Self::slots_ui(ui, state, &endpoint, st) {
                 ui.separator();
@@ -301,6 +302,12 @@ impl EndpointsScreen {
                 }
                 (Some(Err(e)), None) => {
                     ui.colored_label(style::ERROR, format!("Schema browser: {e}"));
+                }
+                (None, None) if !endpoint_is_database => {
+                    ui.label(
+                        RichText::new("A Parquet target has no catalog: tasks write its files.")
+                            .color(style::MUTED),
+                    );
                 }
                 (None, None) => {
                     ui.label(
@@ -391,6 +398,21 @@ impl EndpointsScreen {
             });
         }
         match &st.test {
+            Some(Ok(info)) if endpoint.engine == Engine::Parquet => {
+                ui.label(
+                    RichText::new(format!("Reachable: {}", info.version_full))
+                        .color(style::OK)
+                        .strong(),
+                );
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new("Contents:").color(style::MUTED));
+                    ui.label(&info.catalog_detail);
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new("Opened in:").color(style::MUTED));
+                    ui.label(format!("{:.1} ms", info.connect_ms));
+                });
+            }
             Some(Ok(info)) => {
                 ui.label(
                     RichText::new(format!("Connected: {} {}", info.product, info.version))

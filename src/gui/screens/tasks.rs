@@ -418,80 +418,86 @@ impl TasksScreen {
                     }
                     let loads_beside_cdc = t.task_type == crate::cdc::TaskType::FullLoadAndCdc;
                     let s = &mut t.settings;
-                    let l = ui.label("Target tables");
-                    egui::ComboBox::from_id_salt("prepare")
-                        .selected_text(match s.prepare {
-                            Prepare::DoNothing => "load into them as they are",
-                            Prepare::Truncate => "empty them first",
-                            Prepare::DropAndCreate => "drop and create them",
-                        })
-                        .show_ui(ui, |ui| {
-                            changed |= ui.selectable_value(&mut s.prepare, Prepare::Truncate, "empty them first").changed();
-                            changed |= ui.selectable_value(&mut s.prepare, Prepare::DropAndCreate, "drop and create them").changed();
-                            changed |= ui.selectable_value(&mut s.prepare, Prepare::DoNothing, "load into them as they are").changed();
-                        })
-                        .response
-                        .labelled_by(l.id);
-                    ui.end_row();
-                    ui.label("");
-                    changed |= ui
-                        .checkbox(&mut s.create_schema, "Create the schema")
-                        .on_hover_text("Tables through the converter before the load; keys, indexes and triggers after it")
-                        .changed();
-                    ui.end_row();
+                    // Nothing a Parquet target does.
+                    if !into_lake {
+                        let l = ui.label("Target tables");
+                        egui::ComboBox::from_id_salt("prepare")
+                            .selected_text(match s.prepare {
+                                Prepare::DoNothing => "load into them as they are",
+                                Prepare::Truncate => "empty them first",
+                                Prepare::DropAndCreate => "drop and create them",
+                            })
+                            .show_ui(ui, |ui| {
+                                changed |= ui.selectable_value(&mut s.prepare, Prepare::Truncate, "empty them first").changed();
+                                changed |= ui.selectable_value(&mut s.prepare, Prepare::DropAndCreate, "drop and create them").changed();
+                                changed |= ui.selectable_value(&mut s.prepare, Prepare::DoNothing, "load into them as they are").changed();
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                        ui.label("");
+                        changed |= ui
+                            .checkbox(&mut s.create_schema, "Create the schema")
+                            .on_hover_text("Tables through the converter before the load; keys, indexes and triggers after it")
+                            .changed();
+                        ui.end_row();
+                    }
                     let l = ui.label("Tables in parallel");
                     changed |= ui
                         .add(egui::Slider::new(&mut s.max_parallel_tables, 1..=16))
                         .labelled_by(l.id)
                         .changed();
                     ui.end_row();
-                    let l = ui.label("Split tables into key ranges");
-                    ui.horizontal(|ui| {
-                        changed |= ui
-                            .add(egui::DragValue::new(&mut s.partition_rows).range(0..=1_000_000_000).speed(10_000))
-                            .labelled_by(l.id)
-                            .on_hover_text("Tables of at least twice this many rows with an integer primary key load in ranges of about this many rows, in parallel; 0: never")
-                            .changed();
-                        ui.label("rows per range");
-                    });
-                    ui.end_row();
-                    if loads_beside_cdc {
-                        let l = ui.label("Cached changes");
+                    // Nothing a Parquet target does.
+                    if !into_lake {
+                        let l = ui.label("Split tables into key ranges");
                         ui.horizontal(|ui| {
                             changed |= ui
-                                .add(egui::DragValue::new(&mut s.cached_changes).range(1..=100_000_000).speed(1_000))
+                                .add(egui::DragValue::new(&mut s.partition_rows).range(0..=1_000_000_000).speed(10_000))
                                 .labelled_by(l.id)
-                                .on_hover_text("Changes held in memory at most while their tables load; a table whose changes go beyond has them read again from the log once it is loaded")
+                                .on_hover_text("Tables of at least twice this many rows with an integer primary key load in ranges of about this many rows, in parallel; 0: never")
                                 .changed();
-                            ui.label("changes,");
-                            changed |= ui
-                                .add(egui::DragValue::new(&mut s.cached_changes_mb).range(1..=1_000_000).speed(16))
-                                .on_hover_text("MiB those changes take in memory at most; a table whose changes go beyond has them read again from the log once it is loaded")
-                                .changed();
-                            ui.label("MiB in memory at most while their tables load");
+                            ui.label("rows per range");
+                        });
+                        ui.end_row();
+                        if loads_beside_cdc {
+                            let l = ui.label("Cached changes");
+                            ui.horizontal(|ui| {
+                                changed |= ui
+                                    .add(egui::DragValue::new(&mut s.cached_changes).range(1..=100_000_000).speed(1_000))
+                                    .labelled_by(l.id)
+                                    .on_hover_text("Changes held in memory at most while their tables load; a table whose changes go beyond has them read again from the log once it is loaded")
+                                    .changed();
+                                ui.label("changes,");
+                                changed |= ui
+                                    .add(egui::DragValue::new(&mut s.cached_changes_mb).range(1..=1_000_000).speed(16))
+                                    .on_hover_text("MiB those changes take in memory at most; a table whose changes go beyond has them read again from the log once it is loaded")
+                                    .changed();
+                                ui.label("MiB in memory at most while their tables load");
+                            });
+                            ui.end_row();
+                        }
+                        let l = ui.label("LOBs");
+                        ui.horizontal(|ui| {
+                            let mut limited = s.lob_max_kb.is_some();
+                            if ui
+                                .checkbox(&mut limited, "limit to")
+                                .labelled_by(l.id)
+                                .on_hover_text("Limited LOB mode: longer text and binary LOB values are cut to the limit, and every cut is counted")
+                                .changed()
+                            {
+                                s.lob_max_kb = limited.then_some(64);
+                                changed = true;
+                            }
+                            if let Some(kb) = &mut s.lob_max_kb {
+                                changed |= ui.add(egui::DragValue::new(kb).range(1..=1_048_576)).changed();
+                                ui.label("KiB");
+                            } else {
+                                ui.label(RichText::new("(full LOB mode: nothing is cut)").color(style::MUTED));
+                            }
                         });
                         ui.end_row();
                     }
-                    let l = ui.label("LOBs");
-                    ui.horizontal(|ui| {
-                        let mut limited = s.lob_max_kb.is_some();
-                        if ui
-                            .checkbox(&mut limited, "limit to")
-                            .labelled_by(l.id)
-                            .on_hover_text("Limited LOB mode: longer text and binary LOB values are cut to the limit, and every cut is counted")
-                            .changed()
-                        {
-                            s.lob_max_kb = limited.then_some(64);
-                            changed = true;
-                        }
-                        if let Some(kb) = &mut s.lob_max_kb {
-                            changed |= ui.add(egui::DragValue::new(kb).range(1..=1_048_576)).changed();
-                            ui.label("KiB");
-                        } else {
-                            ui.label(RichText::new("(full LOB mode: nothing is cut)").color(style::MUTED));
-                        }
-                    });
-                    ui.end_row();
                     let l = ui.label("Rows per batch");
                     changed |= ui
                         .add(egui::DragValue::new(&mut s.batch_rows).range(1..=1_000_000))
@@ -530,21 +536,24 @@ impl TasksScreen {
                         .response
                         .labelled_by(l.id);
                     ui.end_row();
-                    let l = ui.label("Rows the target refuses");
-                    egui::ComboBox::from_id_salt("error_policy")
-                        .selected_text(match s.error_policy {
-                            ErrorPolicy::SuspendTable => "stop that table",
-                            ErrorPolicy::StopTask => "stop the task",
-                            ErrorPolicy::LogAndContinue => "keep them in tugboat_apply_exceptions and go on",
-                        })
-                        .show_ui(ui, |ui| {
-                            changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::SuspendTable, "stop that table").changed();
-                            changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::StopTask, "stop the task").changed();
-                            changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::LogAndContinue, "keep them in tugboat_apply_exceptions and go on").changed();
-                        })
-                        .response
-                        .labelled_by(l.id);
-                    ui.end_row();
+                    // Nothing a Parquet target does.
+                    if !into_lake {
+                        let l = ui.label("Rows the target refuses");
+                        egui::ComboBox::from_id_salt("error_policy")
+                            .selected_text(match s.error_policy {
+                                ErrorPolicy::SuspendTable => "stop that table",
+                                ErrorPolicy::StopTask => "stop the task",
+                                ErrorPolicy::LogAndContinue => "keep them in tugboat_apply_exceptions and go on",
+                            })
+                            .show_ui(ui, |ui| {
+                                changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::SuspendTable, "stop that table").changed();
+                                changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::StopTask, "stop the task").changed();
+                                changed |= ui.selectable_value(&mut s.error_policy, ErrorPolicy::LogAndContinue, "keep them in tugboat_apply_exceptions and go on").changed();
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                    }
                     let l = ui.label("MySQL zero dates");
                     egui::ComboBox::from_id_salt("zero_dates")
                         .selected_text(match s.zero_dates {
@@ -558,21 +567,23 @@ impl TasksScreen {
                         .response
                         .labelled_by(l.id);
                     ui.end_row();
-                    let l = ui.label("NUL characters in text").on_hover_text(
-                        "PostgreSQL cannot store U+0000 in text; MySQL, MariaDB and SQLite can",
-                    );
-                    egui::ComboBox::from_id_salt("nul_chars")
-                        .selected_text(match s.nul_chars {
-                            NulChars::Error => "refuse the row (error policy)",
-                            NulChars::Remove => "remove them (counted)",
-                        })
-                        .show_ui(ui, |ui| {
-                            changed |= ui.selectable_value(&mut s.nul_chars, NulChars::Error, "refuse the row (error policy)").changed();
-                            changed |= ui.selectable_value(&mut s.nul_chars, NulChars::Remove, "remove them (counted)").changed();
-                        })
-                        .response
-                        .labelled_by(l.id);
-                    ui.end_row();
+                    if !into_lake {
+                        let l = ui.label("NUL characters in text").on_hover_text(
+                            "PostgreSQL cannot store U+0000 in text; MySQL, MariaDB and SQLite can",
+                        );
+                        egui::ComboBox::from_id_salt("nul_chars")
+                            .selected_text(match s.nul_chars {
+                                NulChars::Error => "refuse the row (error policy)",
+                                NulChars::Remove => "remove them (counted)",
+                            })
+                            .show_ui(ui, |ui| {
+                                changed |= ui.selectable_value(&mut s.nul_chars, NulChars::Error, "refuse the row (error policy)").changed();
+                                changed |= ui.selectable_value(&mut s.nul_chars, NulChars::Remove, "remove them (counted)").changed();
+                            })
+                            .response
+                            .labelled_by(l.id);
+                        ui.end_row();
+                    }
                 });
             ui.add_space(8.0);
             egui::CollapsingHeader::new("Table mappings")
