@@ -207,32 +207,20 @@ pub struct InsertSession {
     pub engine: crate::endpoints::Engine,
 }
 
-/// Batches a transaction holds at most when a table's rows need not be refused one batch at a
-/// time (a script-run engine, SQLite: a commit per batch was a third of the time spent on
-/// journal syncs).
-const TRANSACTION_BATCHES: u32 = 20;
-
-/// A table loaded with multi-row INSERTs on one session, each batch all or nothing (or, for an
-/// engine that runs a batch as a script and a load that refuses no rows one by one, each
-/// [`TRANSACTION_BATCHES`] batches: the whole table fails with a refused batch anyway).
+/// A table loaded with multi-row INSERTs on one session, each batch all or nothing.
 pub struct Inserts {
     session: Session,
     how: &'static InsertSession,
     kinds: Vec<Kind>,
     head: String,
-    /// Batches a transaction takes.
-    group: u32,
-    /// Batches written in the transaction open (0: none open).
-    open: u32,
 }
 
 impl Inserts {
-    /// Opens the loading session of `table`. `per_batch`: each batch its own transaction.
+    /// Opens the loading session of `table`.
     pub async fn open(
         conn: &Connection,
         table: WriteTarget,
         how: &'static InsertSession,
-        per_batch: bool,
     ) -> Result<Box<dyn TableWriter>, DbFailure> {
         Ok(Box::new(Inserts {
             session: session_with(conn, how.setup).await?,
@@ -243,17 +231,10 @@ impl Inserts {
             ),
             kinds: table.kinds,
             how,
-            group: if per_batch || how.run != BatchRun::Script {
-                1
-            } else {
-                TRANSACTION_BATCHES
-            },
-            open: 0,
         }))
     }
 
     async fn rollback(&mut self) {
-        self.open = 0;
         crate::error::logged(
             "rolling back the refused batch",
             self.session.execute("ROLLBACK").await,
@@ -270,26 +251,16 @@ impl TableWriter for Inserts {
     async fn write(&mut self, rows: &Rows) -> Result<u64, DbFailure> {
         let statements = insert_statements(self.how.engine, &self.head, rows, &self.kinds);
         if self.how.run == BatchRun::Script {
-            let mut sql = String::new();
-            if self.open == 0 {
-                sql = format!("{};\n", super::of(self.how.engine).begin());
-            }
+            let mut sql = format!("{};\n", super::of(self.how.engine).begin());
             for s in statements {
                 sql.push_str(&s);
                 sql.push_str(";\n");
             }
-            self.open += 1;
-            let commit = self.open >= self.group;
-            if commit {
-                sql.push_str("COMMIT");
-            }
+            sql.push_str("COMMIT");
             let bytes = sql.len() as u64;
             if let Err(e) = self.session.run(sql).await {
                 self.rollback().await;
                 return Err(e.into());
-            }
-            if commit {
-                self.open = 0;
             }
             return Ok(bytes);
         }
@@ -314,19 +285,7 @@ impl TableWriter for Inserts {
         Ok(bytes)
     }
 
-    async fn finish(&mut self) -> Result<(), DbFailure> {
-        if self.open > 0 {
-            self.open = 0;
-            self.session.execute("COMMIT").await?;
-        }
-        Ok(())
-    }
-
-    async fn close(mut self: Box<Self>) {
-        // A load that did not finish: what it wrote since its last commit is undone.
-        if self.open > 0 {
-            self.rollback().await;
-        }
+    async fn close(self: Box<Self>) {
         // The pooled session goes back as it came, or not at all (closed: nothing else may
         // write through a session without its foreign-key checks).
         give_back(self.session, self.how.restore).await;

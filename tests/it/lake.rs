@@ -62,6 +62,18 @@ pub(crate) fn duckdb_compare(src: &str, lake: &std::path::Path, tables: &[&str])
     (o.status.success(), out)
 }
 
+/// A SQLite file at `path` made by `sql` (a source of the tests).
+async fn sqlite_source(path: &std::path::Path, sql: &str) {
+    let mut p =
+        tugboat::endpoints::Endpoint::parse_url(&format!("sqlite://{}", path.display())).unwrap();
+    p.endpoint.role = tugboat::endpoints::Role::Target;
+    let conn = tugboat::endpoints::Connection::open(&p.endpoint, p.password)
+        .await
+        .unwrap();
+    conn.execute(sql).await.unwrap();
+    conn.close().await;
+}
+
 fn parquet_files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| {
@@ -238,23 +250,14 @@ async fn a_value_its_parquet_type_cannot_hold_fails_the_table_naming_it() {
     // SQLite's declared types do not bind: a text in an INTEGER column.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("src.db");
-    let conn = {
-        let mut p =
-            tugboat::endpoints::Endpoint::parse_url(&format!("sqlite://{}", db.display())).unwrap();
-        p.endpoint.role = tugboat::endpoints::Role::Target;
-        tugboat::endpoints::Connection::open(&p.endpoint, p.password)
-            .await
-            .unwrap()
-    };
-    conn.execute(
+    sqlite_source(
+        &db,
         "CREATE TABLE good (id INTEGER PRIMARY KEY, v TEXT);
          INSERT INTO good VALUES (1, 'a');
          CREATE TABLE bad (id INTEGER PRIMARY KEY, n INTEGER);
          INSERT INTO bad VALUES (1, 5), (2, 'five');",
     )
-    .await
-    .unwrap();
-    conn.close().await;
+    .await;
     let lake = dir.path().join("lake");
     let (ok, out) = tugboat(&[
         "migrate",
@@ -302,9 +305,7 @@ async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once()
          CREATE TABLE c_last (id int PRIMARY KEY);
          INSERT INTO c_last SELECT generate_series(1, 10);",
     )
-    .await
-    .unwrap();
-    conn.close().await;
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("file://{}/", dir.path().display());
     let args = [
@@ -361,22 +362,13 @@ async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once()
 async fn a_parquet_folder_kept_in_a_project_is_a_target_like_any_other() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shop.db");
-    let conn = {
-        let mut p =
-            tugboat::endpoints::Endpoint::parse_url(&format!("sqlite://{}", db.display())).unwrap();
-        p.endpoint.role = tugboat::endpoints::Role::Target;
-        tugboat::endpoints::Connection::open(&p.endpoint, p.password)
-            .await
-            .unwrap()
-    };
-    conn.execute(
+    sqlite_source(
+        &db,
         "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC, placed TEXT);
          WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300)
            INSERT INTO orders SELECT i, i * 1.5, '2026-12-0' || (i % 9 + 1) FROM s;",
     )
-    .await
-    .unwrap();
-    conn.close().await;
+    .await;
     let file = dir.path().join("lake.ron");
     let f = file.to_str().unwrap();
     let lake = dir.path().join("lake");

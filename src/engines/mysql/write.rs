@@ -34,7 +34,7 @@ impl Write for MySql {
         if !per_batch && let Some(w) = super::load_data::LoadData::open(conn, &table).await {
             return Ok(Box::new(w));
         }
-        Inserts::open(conn, table, &SESSION, per_batch).await
+        Inserts::open(conn, table, &SESSION).await
     }
 
     async fn apply_session(

@@ -1,5 +1,4 @@
-//! SQLite's side of a full load: multi-row INSERTs, one script per batch and a transaction per 20
-//! batches (per batch where rows are refused one by one),
+//! SQLite's side of a full load: multi-row INSERTs, one script and one transaction per batch,
 //! with foreign-key checks off (tables load in any order); the same for applying changes.
 
 use async_trait::async_trait;
@@ -25,9 +24,9 @@ impl Write for Sqlite {
         &self,
         conn: &Connection,
         table: WriteTarget,
-        per_batch: bool,
+        _per_batch: bool,
     ) -> Result<Box<dyn TableWriter>, DbFailure> {
-        Inserts::open(conn, table, &SESSION, per_batch).await
+        Inserts::open(conn, table, &SESSION).await
     }
 
     async fn apply_session(
