@@ -305,7 +305,9 @@ async fn a_load_into_parquet_killed_midway_and_run_again_loads_each_table_once()
          CREATE TABLE c_last (id int PRIMARY KEY);
          INSERT INTO c_last SELECT generate_series(1, 10);",
     )
-    .await;
+    .await
+    .unwrap();
+    conn.close().await;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("file://{}/", dir.path().display());
     let args = [
