@@ -422,8 +422,9 @@ pub(super) async fn load_table(
     result
 }
 
-/// Loads the unfinished key ranges of a table, each as its own copy (one permit each); the
-/// rows of ranges finished by an earlier run count in the totals.
+/// Loads the unfinished key ranges of a table, each as its own copy (one permit each), side by
+/// side or one after another as the target takes them best; the rows of ranges finished by an
+/// earlier run count in the totals.
 pub(super) async fn load_ranges(
     ctx: &Ctx,
     p: &Prepared,
@@ -537,8 +538,18 @@ pub(super) async fn load_ranges(
                 outcome
             }
         });
+    let side_by_side = crate::engines::of(ctx.target.endpoint.engine).writes_ranges_side_by_side();
+    let outcomes = if side_by_side {
+        futures_util::future::join_all(work).await
+    } else {
+        let mut out = vec![];
+        for w in work {
+            out.push(w.await);
+        }
+        out
+    };
     let mut first_error = None;
-    for w in futures_util::future::join_all(work).await {
+    for w in outcomes {
         match w {
             Ok(w) => {
                 total.rows += w.rows;

@@ -29,6 +29,10 @@ pub struct MySql;
 
 #[async_trait]
 impl Backend for MySql {
+    fn writes_ranges_side_by_side(&self) -> bool {
+        false
+    }
+
     async fn catalog(
         &self,
         conn: &Connection,
