@@ -223,6 +223,7 @@ fn result(t: &LakeTable) -> TableResult {
         error: None,
         validation: None,
         validation_detail: None,
+        counted: None,
     }
 }
 

@@ -59,7 +59,8 @@ pub(super) async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
     let mut r = load_table(&ctx, &p, &mut permit).await;
     let validate = ctx.settings.validate != ValidateMode::None;
     // Both counts (full scans) run while the target builds the key: the rows do not change.
-    let mut counts = None;
+    // A table loaded in key ranges was counted range by range as they were loaded.
+    let mut counts = r.counted.map(|(s, t)| (Ok(s), Ok(t)));
     if r.state == TableState::Completed
         && !ctx.cancelled()
         && let Some(sql) = &p.key_sql
@@ -74,7 +75,7 @@ pub(super) async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
             None => ctx.sem.clone().acquire_owned().await.ok(),
         };
         let count = async {
-            if validate {
+            if validate && counts.is_none() {
                 let (s, t) =
                     tokio::join!(source::count(&ctx.source, &p), sink::count(&ctx.target, &p));
                 Some((s, t))
@@ -83,7 +84,9 @@ pub(super) async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
             }
         };
         let (key, count) = tokio::join!(ensure_key(&ctx, &p, sql), count);
-        counts = count;
+        if count.is_some() {
+            counts = count;
+        }
         if let Err(e) = key {
             tracing::error!(target: "tugboat::tasks", "{}: {e}", p.label);
             (ctx.events)(TaskEvent::TableFailed {
@@ -371,6 +374,7 @@ pub(super) async fn load_table(
             }
             result.exceptions = w.exceptions;
             result.collisions = w.collisions;
+            result.counted = w.counted;
             if w.collisions > 0 {
                 tracing::warn!(target: "tugboat::tasks", "{}: {} rows collided with rows of other sources (task {} writes the table too), kept in tugboat_apply_exceptions", p.label, w.collisions, p.shared_with.join(", "));
             }
@@ -447,6 +451,12 @@ pub(super) async fn load_ranges(
     };
     let rows = Arc::new(std::sync::atomic::AtomicU64::new(total.rows));
     let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // Each range counted on both sides as soon as it is loaded, while the others load (a full
+    // count after the last range was most of the end of a big table's load: 4.7 s of TPC-H
+    // lineitem on MariaDB). Not when ranges were loaded by an earlier run.
+    let counting = ctx.settings.validate != ValidateMode::None && done_before.is_empty();
+    let counted = std::sync::Mutex::new(Some((0i64, 0i64)));
+    let counted = &counted;
     let finished = Arc::new(std::sync::atomic::AtomicUsize::new(done_before.len()));
     (ctx.events)(TaskEvent::Ranges {
         table: p.label.clone(),
@@ -507,6 +517,22 @@ pub(super) async fn load_ranges(
                     .await
                 })
                 .await;
+                if let Ok(w) = &outcome
+                    && counting
+                    && !ctx.cancelled()
+                {
+                    // (A range with rows refused is compared whole at the end.)
+                    let both = if w.exceptions == 0 {
+                        let (sc, tc) =
+                            tokio::join!(source::count(&ctx.source, q), sink::count(&ctx.target, q));
+                        sc.ok().zip(tc.ok())
+                    } else {
+                        None
+                    };
+                    if let Ok(mut c) = counted.lock() {
+                        *c = c.zip(both).map(|((a, b), (x, y))| (a + x, b + y));
+                    }
+                }
                 match &outcome {
                     Ok(w) if !ctx.cancelled() => {
                         state::set_range(
@@ -548,6 +574,9 @@ pub(super) async fn load_ranges(
         }
         out
     };
+    if counting {
+        total.counted = counted.lock().ok().and_then(|c| *c);
+    }
     let mut first_error = None;
     for w in outcomes {
         match w {

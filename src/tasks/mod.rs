@@ -321,5 +321,6 @@ fn blank_result(p: &Prepared) -> TableResult {
         error: None,
         validation: None,
         validation_detail: None,
+        counted: None,
     }
 }

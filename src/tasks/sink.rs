@@ -248,6 +248,8 @@ pub struct Written {
     pub lobs_truncated: u64,
     /// Text values whose NUL characters were removed.
     pub nuls_removed: u64,
+    /// (source rows, target rows) of key ranges counted as each was loaded.
+    pub counted: Option<(i64, i64)>,
 }
 
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]

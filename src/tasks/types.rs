@@ -267,6 +267,10 @@ pub struct TableResult {
     /// The row-by-row comparison, when validated.
     #[serde(default)]
     pub validation_detail: Option<validate::Validation>,
+    /// (source rows, target rows) counted range by range as each key range was loaded, while
+    /// the others loaded: the table's counts, taken off the end of its load.
+    #[serde(skip)]
+    pub counted: Option<(i64, i64)>,
 }
 
 impl TableResult {
