@@ -455,8 +455,8 @@ pub(super) async fn load_ranges(
     // count after the last range was most of the end of a big table's load: 4.7 s of TPC-H
     // lineitem on MariaDB). Not when ranges were loaded by an earlier run.
     let counting = ctx.settings.validate != ValidateMode::None && done_before.is_empty();
-    let counted = std::sync::Mutex::new(Some((0i64, 0i64)));
-    let counted = &counted;
+    let counts = std::sync::Mutex::new(vec![]);
+    let counts = &counts;
     let finished = Arc::new(std::sync::atomic::AtomicUsize::new(done_before.len()));
     (ctx.events)(TaskEvent::Ranges {
         table: p.label.clone(),
@@ -520,18 +520,19 @@ pub(super) async fn load_ranges(
                 if let Ok(w) = &outcome
                     && counting
                     && !ctx.cancelled()
+                    && let Ok(mut c) = counts.lock()
                 {
-                    // (A range with rows refused is compared whole at the end.)
-                    let both = if w.exceptions == 0 {
-                        let (sc, tc) =
-                            tokio::join!(source::count(&ctx.source, q), sink::count(&ctx.target, q));
-                        sc.ok().zip(tc.ok())
+                    // Counted beside the next range's load. (A range with rows refused is
+                    // compared whole at the end.)
+                    c.push(if w.exceptions == 0 {
+                        let (src, dst, q) = (ctx.source.clone(), ctx.target.clone(), q.clone());
+                        Some(tokio::spawn(async move {
+                            let (sc, tc) = tokio::join!(source::count(&src, &q), sink::count(&dst, &q));
+                            sc.ok().zip(tc.ok())
+                        }))
                     } else {
                         None
-                    };
-                    if let Ok(mut c) = counted.lock() {
-                        *c = c.zip(both).map(|((a, b), (x, y))| (a + x, b + y));
-                    }
+                    });
                 }
                 match &outcome {
                     Ok(w) if !ctx.cancelled() => {
@@ -575,7 +576,20 @@ pub(super) async fn load_ranges(
         out
     };
     if counting {
-        total.counted = counted.lock().ok().and_then(|c| *c);
+        let pending: Vec<_> = counts
+            .lock()
+            .map(|mut c| c.drain(..).collect())
+            .unwrap_or_default();
+        // Every range counted, or the table is counted whole at the end.
+        let mut sum = (pending.len() == parts).then_some((0i64, 0i64));
+        for h in pending {
+            let got = match h {
+                Some(h) => h.await.ok().flatten(),
+                None => None,
+            };
+            sum = sum.zip(got).map(|((a, b), (x, y))| (a + x, b + y));
+        }
+        total.counted = sum;
     }
     let mut first_error = None;
     for w in outcomes {
