@@ -521,15 +521,15 @@ impl<'a> Writer<'a> {
                 self.fatal = true;
                 return Err(failed(self.task, e));
             }
-            let counts = match self.stats.tables.iter().position(|(n, _)| n == &c.table) {
-                Some(i) => &mut self.stats.tables[i].1,
+            let tables = &mut self.stats.tables;
+            let i = match tables.iter().position(|(n, _)| n == &c.table) {
+                Some(i) => i,
                 None => {
-                    self.stats
-                        .tables
-                        .push((c.table.clone(), Default::default()));
-                    &mut self.stats.tables.last_mut().expect("just pushed").1
+                    tables.push((c.table.clone(), Default::default()));
+                    tables.len() - 1
                 }
             };
+            let counts = &mut tables[i].1;
             match c.op {
                 crate::engines::change::Op::Insert => counts.inserts += 1,
                 crate::engines::change::Op::Update => counts.updates += 1,

@@ -209,21 +209,8 @@ async fn run_with(
 
 fn result(t: &LakeTable) -> TableResult {
     TableResult {
-        source: t.label().to_string(),
-        target: t.dir.to_string(),
         state: TableState::FullLoad,
-        rows: 0,
-        seconds: 0.0,
-        skipped: false,
-        zero_dates: 0,
-        lobs_truncated: 0,
-        nuls_removed: 0,
-        exceptions: 0,
-        collisions: 0,
-        error: None,
-        validation: None,
-        validation_detail: None,
-        counted: None,
+        ..TableResult::new(t.label().to_string(), t.dir.to_string())
     }
 }
 
@@ -395,17 +382,11 @@ async fn validate(ctx: &Ctx, t: &LakeTable, loaded: &Loaded) -> Result<Validatio
         files::count(&ctx.lake, &t.dir)
     );
     let (source_rows, target_rows) = (source_rows.map_err(|e| e.to_string())?, target_rows?);
-    let mut v = Validation {
-        method: Method::CountsOnly("counts asked for (--validate counts)".into()),
+    let mut v = Validation::new(
+        Method::CountsOnly("counts asked for (--validate counts)".into()),
         source_rows,
         target_rows,
-        missing: 0,
-        extra: 0,
-        different: 0,
-        checksum_differs: false,
-        failures: vec![],
-        differences: vec![],
-    };
+    );
     if ctx.task.settings.validate == ValidateMode::Rows {
         let back = files::checksum(&ctx.lake, &t.dir).await?;
         v.method = Method::TableChecksum(

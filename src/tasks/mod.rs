@@ -306,21 +306,5 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
 }
 
 fn blank_result(p: &Prepared) -> TableResult {
-    TableResult {
-        source: p.label.clone(),
-        target: p.target_sql.clone(),
-        state: TableState::BeforeLoad,
-        rows: 0,
-        seconds: 0.0,
-        skipped: false,
-        zero_dates: 0,
-        lobs_truncated: 0,
-        nuls_removed: 0,
-        exceptions: 0,
-        collisions: 0,
-        error: None,
-        validation: None,
-        validation_detail: None,
-        counted: None,
-    }
+    TableResult::new(p.label.clone(), p.target_sql.clone())
 }

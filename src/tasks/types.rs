@@ -274,6 +274,27 @@ pub struct TableResult {
 }
 
 impl TableResult {
+    /// A table from `source` to `target` before its load: nothing done yet.
+    pub fn new(source: String, target: String) -> TableResult {
+        TableResult {
+            source,
+            target,
+            state: TableState::BeforeLoad,
+            rows: 0,
+            seconds: 0.0,
+            skipped: false,
+            zero_dates: 0,
+            lobs_truncated: 0,
+            nuls_removed: 0,
+            exceptions: 0,
+            collisions: 0,
+            error: None,
+            validation: None,
+            validation_detail: None,
+            counted: None,
+        }
+    }
+
     /// DMS's validation words.
     pub fn validation_state(&self) -> &'static str {
         match (&self.validation_detail, self.validation) {

@@ -61,6 +61,21 @@ pub struct Validation {
 }
 
 impl Validation {
+    /// A comparison by `method` of tables of these counts, nothing found different yet.
+    pub fn new(method: Method, source_rows: i64, target_rows: i64) -> Validation {
+        Validation {
+            method,
+            source_rows,
+            target_rows,
+            missing: 0,
+            extra: 0,
+            different: 0,
+            checksum_differs: false,
+            failures: vec![],
+            differences: vec![],
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.source_rows == self.target_rows
             && !self.checksum_differs
@@ -168,17 +183,7 @@ pub async fn validate(
     source_rows: i64,
     target_rows: i64,
 ) -> Result<Validation> {
-    let mut v = Validation {
-        method: Method::Rows,
-        source_rows,
-        target_rows,
-        missing: 0,
-        extra: 0,
-        different: 0,
-        checksum_differs: false,
-        failures: vec![],
-        differences: vec![],
-    };
+    let mut v = Validation::new(Method::Rows, source_rows, target_rows);
     let mut failures: Failures = vec![];
     match integer_key(p) {
         None => {
