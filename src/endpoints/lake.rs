@@ -19,6 +19,22 @@ impl Location {
     /// `/` or is a folder already (a `file:` URL of a file is a SQLite database). None when
     /// `url` is not a data lake's.
     pub fn parse(url: &str) -> Option<Result<Location>> {
+        Self::parse_with(url, |path| std::path::Path::new(path).is_dir())
+    }
+
+    /// The location of a Parquet endpoint, whose `url` is a lake's already: a `file:` path is
+    /// its folder (nothing is asked of the file system, so the app's form checks it each frame).
+    pub fn of_lake(url: &str) -> Result<Location> {
+        Self::parse_with(url, |_| true).unwrap_or_else(|| {
+            Err(Error::InvalidUrl {
+                url: url.to_string(),
+                reason: "give the folder as file:///absolute/folder/ or an S3 prefix as s3://bucket/prefix".into(),
+            })
+        })
+    }
+
+    /// [`Self::parse`], `is_folder` telling whether a path without a final `/` is a folder.
+    fn parse_with(url: &str, is_folder: impl Fn(&str) -> bool) -> Option<Result<Location>> {
         let url = url.trim();
         let bad = |reason: &str| Error::InvalidUrl {
             url: url.to_string(),
@@ -43,7 +59,7 @@ impl Location {
         if path.is_empty() {
             return Some(Err(bad("no folder: write file:///absolute/folder/")));
         }
-        let folder = path.ends_with('/') || std::path::Path::new(&path).is_dir();
+        let folder = path.ends_with('/') || is_folder(&path);
         (folder || url.starts_with("parquet://")).then(|| {
             let p = PathBuf::from(&path);
             if p.is_relative() {
@@ -99,5 +115,11 @@ mod tests {
         assert!(Location::parse("postgres://u@h/db").is_none());
         assert!(Location::parse("file://relative/").unwrap().is_err());
         assert!(Location::parse("s3:///x").unwrap().is_err());
+        // A Parquet endpoint's own URL: a path is its folder, slash or not.
+        assert_eq!(
+            Location::of_lake("file:///data/lake").unwrap(),
+            Location::Folder("/data/lake".into())
+        );
+        assert!(Location::of_lake("/data/lake").is_err());
     }
 }

@@ -419,13 +419,10 @@ impl Endpoint {
             return Ok(());
         }
         if self.engine == Engine::Parquet {
-            return match Location::parse(&self.database) {
-                Some(Ok(_)) if self.role == Role::Target => Ok(()),
-                Some(Ok(_)) => Err(bad("a Parquet folder is a target only")),
-                Some(Err(e)) => Err(bad(&e.to_string())),
-                None => Err(bad(
-                    "give the folder as file:///absolute/folder/ or an S3 prefix as s3://bucket/prefix",
-                )),
+            return match Location::of_lake(&self.database) {
+                Ok(_) if self.role == Role::Target => Ok(()),
+                Ok(_) => Err(bad("a Parquet folder is a target only")),
+                Err(e) => Err(bad(&e.to_string())),
             };
         }
         if self.host.trim().is_empty() {

@@ -65,18 +65,7 @@ pub async fn tables(
         |n| n.to_string(),
         |s| s.to_string(),
     )?;
-    events(TaskEvent::Planned(
-        plans
-            .iter()
-            .map(|p| {
-                (
-                    format!("{}.{}", p.source_schema, p.source_table),
-                    format!("{}/{}", p.target_schema, p.target_table),
-                    p.table.stats.estimated_rows,
-                )
-            })
-            .collect(),
-    ));
+    events(TaskEvent::planned(&plans, "/"));
     let rules = LakeRules::shipped(crate::ddl::Dialect::of_engine(source.endpoint.engine))?;
     let tables = plans
         .iter()

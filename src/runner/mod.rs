@@ -63,13 +63,7 @@ impl Target {
             ));
         }
         endpoint.validate()?;
-        let at = crate::endpoints::Location::parse(&endpoint.database).ok_or_else(|| {
-            crate::error::Error::InvalidEndpoint {
-                endpoint: endpoint.label(),
-                reason: "not a folder (file:///folder/) nor an S3 prefix (s3://bucket/prefix)"
-                    .into(),
-            }
-        })??;
+        let at = crate::endpoints::Location::of_lake(&endpoint.database)?;
         Ok(Target::Lake(crate::lake::Lake::open(&at).await?))
     }
 

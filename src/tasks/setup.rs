@@ -101,18 +101,7 @@ pub(super) async fn prepare(
     let plans = plan_with(&task.mappings, &src, &rules)?;
     // The plan of a load (replication reads the tables again, loading nothing).
     if !replicating {
-        events(TaskEvent::Planned(
-            plans
-                .iter()
-                .map(|p| {
-                    (
-                        format!("{}.{}", p.source_schema, p.source_table),
-                        format!("{}.{}", p.target_schema, p.target_table),
-                        p.table.stats.estimated_rows,
-                    )
-                })
-                .collect(),
-        ));
+        events(TaskEvent::planned(&plans, "."));
     }
 
     // The target schema: only the selected tables' objects, pre-data now, post-data later.

@@ -238,6 +238,25 @@ pub enum TaskEvent {
     },
 }
 
+impl TaskEvent {
+    /// The plan of a load: each table's source `schema.table`, its target (schema and table
+    /// joined by `sep`: `.` in a database, `/` in a lake's folders) and its estimated rows.
+    pub fn planned(plans: &[super::mappings::TablePlan], sep: &str) -> TaskEvent {
+        TaskEvent::Planned(
+            plans
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{}.{}", p.source_schema, p.source_table),
+                        format!("{}{sep}{}", p.target_schema, p.target_table),
+                        p.table.stats.estimated_rows,
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
 /// The outcome of one table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableResult {
