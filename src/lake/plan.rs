@@ -178,6 +178,7 @@ pub(super) fn table(
         key_sql: None,
         typed_source: crate::engines::of(engine).typed_columns(),
         shared_with: vec![],
+        digest: None,
     };
     Ok(LakeTable {
         dir: lake.path(&[&p.target_schema, &p.target_table]),

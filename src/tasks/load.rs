@@ -22,6 +22,9 @@ pub(super) struct Ctx {
     pub(super) sem: Arc<tokio::sync::Semaphore>,
     /// A connection was lost for good (retries exhausted): post-data is not attempted.
     pub(super) lost: std::sync::atomic::AtomicBool,
+    /// Rows are hashed as they are written, and validation compares the target with that
+    /// ([`super::digest`]): `--validate rows` of a load no replication changes afterwards.
+    pub(super) digests: bool,
 }
 
 impl Ctx {
@@ -31,6 +34,7 @@ impl Ctx {
         target: &Connection,
         events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
         cancel: &Arc<std::sync::atomic::AtomicBool>,
+        replicated: bool,
     ) -> Arc<Ctx> {
         Arc::new(Ctx {
             task: task.name.clone(),
@@ -43,6 +47,7 @@ impl Ctx {
                 task.settings.max_parallel_tables.max(1),
             )),
             lost: Default::default(),
+            digests: !replicated && task.settings.validate == ValidateMode::Rows,
         })
     }
 
@@ -74,8 +79,9 @@ pub(super) async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
             None if r.skipped => None,
             None => ctx.sem.clone().acquire_owned().await.ok(),
         };
+        let hashed = r.digest.is_some();
         let count = async {
-            if validate && counts.is_none() {
+            if validate && counts.is_none() && !hashed {
                 let (s, t) =
                     tokio::join!(source::count(&ctx.source, &p), sink::count(&ctx.target, &p));
                 Some((s, t))
@@ -147,6 +153,14 @@ pub(super) async fn validate_table(
         tracing::warn!(target: "tugboat::tasks", "{}: not validated: task {} writes {} too, and this task has no source column telling its rows apart (add a source-column rule to validate each source's rows)", p.label, p.shared_with.join(", "), p.target_sql);
         return Ok(());
     }
+    if ctx.settings.validate == ValidateMode::Rows
+        && let Some(d) = r.digest.take()
+    {
+        let v = validate::against_digest(&ctx.task, &ctx.source, &ctx.target, p, &d).await?;
+        r.validation = Some((v.source_rows, v.target_rows));
+        r.validation_detail = Some(v);
+        return Ok(());
+    }
     let (sc, tc) = match counts {
         Some(c) => c,
         // Both sides at once: each is a full scan on most engines.
@@ -201,6 +215,47 @@ pub(super) async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeSta
             rows: 0,
         })
         .collect())
+}
+
+/// `p` with its rows hashed as they are written ([`super::digest`]): in segments of about
+/// 10,000 rows of its first key column when that holds integers, else as one segment. Without
+/// the key's span (the source did not say), not hashed: validated as without digests.
+async fn with_digest(ctx: &Ctx, p: &Prepared) -> Prepared {
+    let mut q = p.clone();
+    let Some(k) = key_column(p) else {
+        q.digest = Some(None);
+        return q;
+    };
+    let engine = ctx.source.endpoint.engine;
+    let span = source::key_span(
+        &ctx.source,
+        &source::source_table(engine, p),
+        &source::where_clause(engine, p),
+        &values::quote(engine, &p.columns[k].0),
+    )
+    .await;
+    let (lo, width) = match span {
+        Ok(Some((lo, hi))) => {
+            let span = (hi - lo).saturating_add(1).max(1);
+            let rows = match p.estimated_rows {
+                Some(n) if n > 0 => n as i128,
+                _ => span.min(10_000_000),
+            };
+            let segments = (rows / validate::SEGMENT_ROWS as i128).max(1);
+            (lo, (span / segments).max(1))
+        }
+        Ok(None) => (0, 1),
+        Err(e) => {
+            tracing::debug!(target: "tugboat::tasks", "{}: rows not hashed while loading ({e}): validated by reading both sides", p.label);
+            return q;
+        }
+    };
+    q.digest = Some(Some(super::digest::Segments {
+        column: k,
+        lo,
+        width,
+    }));
+    q
 }
 
 /// The first primary-key column, when it holds integers on the source.
@@ -283,6 +338,13 @@ pub(super) async fn load_table(
     }
     *permit = ctx.sem.clone().acquire_owned().await.ok();
     let started = Instant::now();
+    let hashed;
+    let p = if ctx.digests {
+        hashed = with_digest(ctx, p).await;
+        &hashed
+    } else {
+        p
+    };
     if ctx.cancelled() {
         result.state = TableState::Cancelled;
         return result;
@@ -375,6 +437,7 @@ pub(super) async fn load_table(
             result.exceptions = w.exceptions;
             result.collisions = w.collisions;
             result.counted = w.counted;
+            result.digest = w.digest;
             if w.collisions > 0 {
                 tracing::warn!(target: "tugboat::tasks", "{}: {} rows collided with rows of other sources (task {} writes the table too), kept in tugboat_apply_exceptions", p.label, w.collisions, p.shared_with.join(", "));
             }
@@ -454,7 +517,12 @@ pub(super) async fn load_ranges(
     // Each range counted on both sides as soon as it is loaded, while the others load (a full
     // count after the last range was most of the end of a big table's load: 4.7 s of TPC-H
     // lineitem on MariaDB). Not when ranges were loaded by an earlier run.
-    let counting = ctx.settings.validate != ValidateMode::None && done_before.is_empty();
+    // (Rows hashed as written need no counts: the comparison counts both sides.)
+    let counting =
+        ctx.settings.validate != ValidateMode::None && done_before.is_empty() && p.digest.is_none();
+    // Rows of ranges an earlier run loaded were not hashed: no digest of the table then.
+    let mut digest =
+        (p.digest.is_some() && done_before.is_empty()).then(super::digest::Digest::default);
     let counts = std::sync::Mutex::new(vec![]);
     let counts = &counts;
     let finished = Arc::new(std::sync::atomic::AtomicUsize::new(done_before.len()));
@@ -595,6 +663,13 @@ pub(super) async fn load_ranges(
     for w in outcomes {
         match w {
             Ok(w) => {
+                digest = match (digest, &w.digest) {
+                    (Some(mut d), Some(x)) => {
+                        d.absorb(x);
+                        Some(d)
+                    }
+                    _ => None,
+                };
                 total.rows += w.rows;
                 total.zero_dates += w.zero_dates;
                 total.exceptions += w.exceptions;
@@ -608,6 +683,7 @@ pub(super) async fn load_ranges(
             }
         }
     }
+    total.digest = digest;
     match first_error {
         Some(e) => Err(e),
         None => Ok(total),

@@ -13,6 +13,7 @@
 //! then every row compared on its primary key.
 
 pub mod deferred;
+pub mod digest;
 mod keys;
 pub mod mappings;
 pub mod progress;
@@ -93,7 +94,7 @@ pub async fn run_with(
 
     // Load: the biggest tables first (the longest one bounds the task), at most
     // `max_parallel_tables` copies at a time (a table loaded in key ranges counts one per range).
-    let ctx = Ctx::new(task, source, target, &events, &cancel);
+    let ctx = Ctx::new(task, source, target, &events, &cancel, replicated);
     let mut order: Vec<usize> = (0..prepared.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(prepared[i].estimated_rows.unwrap_or(0)));
     let mut handles = vec![];
@@ -200,7 +201,7 @@ pub async fn validate_only(
     let started = Instant::now();
     let (_, prepared, _) = prepare(task, source, target, &events, false, false).await?;
     (events)(TaskEvent::Step("validating".into()));
-    let ctx = Ctx::new(task, source, target, &events, &cancel);
+    let ctx = Ctx::new(task, source, target, &events, &cancel, true);
     let handles: Vec<_> = prepared
         .into_iter()
         .map(|p| {
@@ -292,6 +293,12 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
             segments,
             differing,
         }) => format!("{segments} key ranges checksummed, {differing} compared row by row"),
+        Some(validate::Method::ReadBack {
+            segments,
+            differing,
+        }) => format!(
+            "every row read back and hashed against the rows as loaded in {segments} key ranges, {differing} compared row by row"
+        ),
         Some(validate::Method::Rows) => "every row compared".into(),
         Some(validate::Method::TableChecksum(why)) => format!("{why}: whole-table checksum"),
         Some(validate::Method::CountsOnly(why)) => why.clone(),

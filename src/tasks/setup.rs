@@ -305,6 +305,7 @@ pub(super) async fn prepare(
                 .then_some(s.nul_chars),
             typed_source: crate::engines::of(source.endpoint.engine).typed_columns(),
             shared_with,
+            digest: None,
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead

@@ -250,6 +250,9 @@ pub struct Written {
     pub nuls_removed: u64,
     /// (source rows, target rows) of key ranges counted as each was loaded.
     pub counted: Option<(i64, i64)>,
+    /// The rows as written, hashed by key segment (when the table asks for it and no row was
+    /// refused).
+    pub digest: Option<super::digest::Digest>,
 }
 
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
@@ -274,7 +277,13 @@ pub async fn write(
     let mut done = Written::default();
     let mut bytes = 0u64;
     let mut result = Ok(());
+    let mut hasher = p
+        .digest
+        .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
     while let Some(batch) = rx.recv().await {
+        if let Some(h) = hasher.as_mut() {
+            h.add(&batch);
+        }
         let step = if w.stream().is_some() {
             stream_batch(w.as_mut(), p, (zero, &how), &batch, &mut done)
                 .await
@@ -300,6 +309,10 @@ pub async fn write(
     }
     w.close().await;
     result?;
+    // Rows refused are not on the target: such a table is compared without the digest.
+    done.digest = hasher
+        .filter(|_| done.exceptions == 0)
+        .map(super::digest::Hasher::finish);
     Ok(done)
 }
 

@@ -193,10 +193,7 @@ pub async fn read_sql(
         cause: e.cause,
     };
     let r = match &conn.pool {
-        Pool::Postgres(pool) => {
-            let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-            in_snapshot(pool, begin, sql, n, batch, &tx, &cancel).await
-        }
+        Pool::Postgres(pool) => copy_out(pool, sql, n, batch, &tx, &cancel).await,
         Pool::MySql(pool) => {
             let begin =
                 "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
@@ -233,6 +230,171 @@ where
     r
 }
 
+/// PostgreSQL: the rows of `sql` (a SELECT) through `COPY (...) TO STDOUT` in text format, in
+/// one read-only snapshot, parsed here ([`copy_text_row`]) rather than decoded value by value
+/// from row messages.
+async fn copy_out(
+    pool: &sqlx::PgPool,
+    sql: String,
+    n: usize,
+    batch: usize,
+    tx: &tokio::sync::mpsc::Sender<Rows>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), DbFailure> {
+    let mut c = pool.acquire().await?;
+    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *c)
+        .await?;
+    let r = async {
+        let copy = format!("COPY ({}) TO STDOUT", sql.trim().trim_end_matches(';'));
+        let mut stream = c.copy_out_raw(&copy).await?;
+        let mut buf = RawRows::new(n, batch);
+        // A row cut between two messages (PostgreSQL sends one row per message).
+        let mut pending: Vec<u8> = vec![];
+        let mut scratch = vec![];
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            let data: &[u8] = if pending.is_empty() {
+                &chunk
+            } else {
+                pending.extend_from_slice(&chunk);
+                &pending
+            };
+            let mut rest = data;
+            while let Some(end) = memchr::memchr(b'\n', rest) {
+                copy_text_row(&rest[..end], n, &mut buf, &mut scratch).map_err(DbFailure::from)?;
+                rest = &rest[end + 1..];
+            }
+            let rest = rest.to_vec();
+            pending = rest;
+            if buf.len() >= batch || buf.bytes() >= BATCH_BYTES {
+                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let room = (buf.bytes() + buf.bytes() / 8).min(BATCH_BYTES + (1 << 20));
+                let full = std::mem::replace(&mut buf, RawRows::with_room(n, batch, room))
+                    .finish()
+                    .map_err(DbFailure::from)?;
+                if tx.send(full).await.is_err() {
+                    return Ok(()); // the writer stopped; it reports why
+                }
+            }
+        }
+        if !pending.is_empty() {
+            return Err(DbFailure::from(
+                "COPY ended in the middle of a row".to_string(),
+            ));
+        }
+        if !buf.is_empty() {
+            // (The writer stopped: it reports why.)
+            if tx
+                .send(buf.finish().map_err(DbFailure::from)?)
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+    .await;
+    crate::error::logged(
+        "ending the read-only snapshot",
+        sqlx::raw_sql("COMMIT").execute(&mut *c).await,
+    );
+    r
+}
+
+/// One row of COPY's text format (`row`, without its newline) into `buf`: `n` values apart by
+/// tabs, `\N` a NULL, backslash escapes undone (in `scratch`).
+fn copy_text_row(
+    row: &[u8],
+    n: usize,
+    buf: &mut RawRows,
+    scratch: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    let mut fields = 0;
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\t', row).chain(std::iter::once(row.len()));
+    for end in ends {
+        let field = &row[start..end];
+        start = end + 1;
+        fields += 1;
+        if fields > n {
+            break;
+        }
+        if field == b"\\N" {
+            buf.push_bytes(None);
+        } else if memchr::memchr(b'\\', field).is_none() {
+            buf.push_bytes(Some(field));
+        } else {
+            unescape_copy(field, scratch);
+            buf.push_bytes(Some(scratch));
+        }
+    }
+    if fields != n {
+        return Err(format!("COPY sent a row of {fields} values, not {n}"));
+    }
+    Ok(())
+}
+
+/// A COPY text value with its backslash escapes undone, into `out`.
+fn unescape_copy(v: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while i < v.len() {
+        let b = v[i];
+        i += 1;
+        if b != b'\\' || i == v.len() {
+            out.push(b);
+            continue;
+        }
+        let e = v[i];
+        i += 1;
+        match e {
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut x = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match v.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            x = x * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(x as u8);
+            }
+            b'x' => {
+                let mut x = 0u32;
+                let mut digits = 0;
+                while digits < 2 {
+                    match v.get(i).and_then(|d| (*d as char).to_digit(16)) {
+                        Some(d) => {
+                            x = x * 16 + d;
+                            i += 1;
+                            digits += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if digits == 0 {
+                    out.push(b'x');
+                } else {
+                    out.push(x as u8);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+}
+
 /// A reader of one SELECT of text columns running in the background (see [`read_sql`]): its
 /// batches arrive on `rx`; [`Reader::finish`] gives its outcome once `rx` is drained.
 pub struct Reader {
@@ -260,6 +422,11 @@ impl Reader {
     /// [`Reader::finish`]).
     pub async fn next(&mut self) -> Option<Batch> {
         self.rx.recv().await.map(Rows::into_vecs)
+    }
+
+    /// The next batch of rows as read; None once every row was read.
+    pub async fn next_rows(&mut self) -> Option<Rows> {
+        self.rx.recv().await
     }
 
     /// The reader's outcome (an error of the query, or the reader stopping).
@@ -326,4 +493,34 @@ pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
         )
         .await?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_rows_come_back_as_sent() {
+        let mut buf = RawRows::new(4, 2);
+        let mut scratch = vec![];
+        copy_text_row(
+            b"tab\\there\\nnew \\\\ \\b\\f\\v\\r\\101\\x42\\\\N\t\\N\t\t\xF0\x9F\x9A\xA2",
+            4,
+            &mut buf,
+            &mut scratch,
+        )
+        .unwrap();
+        let rows = buf.finish().unwrap();
+        assert_eq!(
+            rows.row_vec(0),
+            vec![
+                Some("tab\there\nnew \\ \u{8}\u{c}\u{b}\rAB\\N".to_string()),
+                None,
+                Some(String::new()),
+                Some("🚢".to_string()),
+            ]
+        );
+        let mut short = RawRows::new(3, 1);
+        assert!(copy_text_row(b"a\tb", 3, &mut short, &mut scratch).is_err());
+    }
 }

@@ -290,6 +290,9 @@ pub struct TableResult {
     /// the others loaded: the table's counts, taken off the end of its load.
     #[serde(skip)]
     pub counted: Option<(i64, i64)>,
+    /// Every row as written, hashed by key segment while it loaded ([`super::digest`]).
+    #[serde(skip)]
+    pub digest: Option<super::digest::Digest>,
 }
 
 impl TableResult {
@@ -311,6 +314,7 @@ impl TableResult {
             validation: None,
             validation_detail: None,
             counted: None,
+            digest: None,
         }
     }
 
@@ -319,7 +323,9 @@ impl TableResult {
         match (&self.validation_detail, self.validation) {
             (Some(d), _) if !d.ok() => "Mismatched records",
             (Some(d), _) => match &d.method {
-                validate::Method::Rows | validate::Method::Checksums { .. } => "Validated",
+                validate::Method::Rows
+                | validate::Method::Checksums { .. }
+                | validate::Method::ReadBack { .. } => "Validated",
                 validate::Method::TableChecksum(r) if r.starts_with("No primary key") => {
                     "No primary key (counts and checksums match)"
                 }
@@ -448,6 +454,9 @@ pub struct Prepared {
     /// The other tasks writing the target table (a consolidation), as the run started: a row
     /// refused for its key there is a collision with another source's row.
     pub shared_with: Vec<String>,
+    /// Rows hashed as they are written ([`super::digest`]), in segments of this key column
+    /// and width (None: the table as one segment); None: not hashed.
+    pub digest: Option<Option<super::digest::Segments>>,
 }
 
 impl Prepared {

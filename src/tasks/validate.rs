@@ -18,6 +18,7 @@
 //! compared by counts and a whole-table checksum (the sum of every row's hash, read from both
 //! sides), and said so.
 
+use super::digest::{Digest, Hasher, Side};
 use super::source::{Reader, key_span};
 use super::{KeyRange, Prepared};
 use crate::endpoints::Connection;
@@ -33,6 +34,9 @@ pub enum Method {
     Rows,
     /// Key ranges checksummed inside both databases, differing ranges compared row by row.
     Checksums { segments: u64, differing: u64 },
+    /// Every row read back from the target and hashed against the rows as the load wrote
+    /// them, by key range; differing ranges compared row by row with the source.
+    ReadBack { segments: u64, differing: u64 },
     /// Counts and a whole-table checksum, with the reason (no primary key...).
     TableChecksum(String),
     /// Counts only, with the reason.
@@ -101,50 +105,64 @@ const KEEP: usize = 100;
 
 /// A value as compared: the same for every engine's spelling of it.
 pub fn normalise(v: Option<&str>, k: Kind) -> Option<String> {
-    let v = v?;
-    Some(match k {
-        Kind::Binary | Kind::Geometry | Kind::MyGeometry => v.to_ascii_lowercase(),
-        Kind::PgGeo(_) => crate::engines::spatial::normalise_pg(v),
+    v.map(|v| normal(v, k).into_owned())
+}
+
+/// Value `v` as compared ([`normalise`]), borrowed from `v` where it is spelled so already
+/// (nearly always: validation hashes every row of a table through this).
+pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    match k {
+        Kind::Binary | Kind::Geometry | Kind::MyGeometry => {
+            if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(v.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(v)
+            }
+        }
+        Kind::PgGeo(_) => Cow::Owned(crate::engines::spatial::normalise_pg(v)),
         Kind::Json | Kind::Array => match serde_json::from_str::<serde_json::Value>(v) {
-            Ok(j) => j.to_string(),
-            Err(_) => v.to_string(),
+            Ok(j) => Cow::Owned(j.to_string()),
+            Err(_) => Cow::Borrowed(v),
         },
         Kind::Bool => match v {
-            "1" | "t" | "true" => "1".into(),
-            "0" | "f" | "false" => "0".into(),
-            o => o.into(),
+            "1" | "t" | "true" => Cow::Borrowed("1"),
+            "0" | "f" | "false" => Cow::Borrowed("0"),
+            o => Cow::Borrowed(o),
         },
         Kind::Decimal => {
-            let mut s = v.trim().trim_start_matches('+').to_string();
+            let mut s = v.trim().trim_start_matches('+');
             if s.contains('.') {
-                s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+                s = s.trim_end_matches('0').trim_end_matches('.');
             }
-            if s == "-0" { "0".into() } else { s }
+            Cow::Borrowed(if s == "-0" { "0" } else { s })
         }
         Kind::Float => match v.parse::<f64>() {
-            Ok(0.0) => "0".into(),
-            Ok(f) => format!("{f:e}"),
-            Err(_) => v.to_string(),
+            Ok(0.0) => Cow::Borrowed("0"),
+            Ok(f) => Cow::Owned(format!("{f:e}")),
+            Err(_) => Cow::Borrowed(v),
         },
         Kind::Timestamp | Kind::TimestampTz | Kind::Time => {
             let s = v.trim_end_matches("+00").trim_end_matches("+00:00");
-            match s.split_once('.') {
+            Cow::Borrowed(match s.split_once('.') {
+                // The seconds and the fraction without its trailing zeros, or the seconds.
                 Some((a, f)) => {
                     let f = f.trim_end_matches('0');
                     if f.is_empty() {
-                        a.to_string()
+                        a
                     } else {
-                        format!("{a}.{f}")
+                        &s[..a.len() + 1 + f.len()]
                     }
                 }
-                None => s.to_string(),
-            }
+                None => s,
+            })
         }
-        Kind::Bit(_) | Kind::BitString => u64::from_str_radix(v, 2)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| v.to_string()),
-        _ => v.to_string(),
-    })
+        Kind::Bit(_) | Kind::BitString => match u64::from_str_radix(v, 2) {
+            Ok(n) => Cow::Owned(n.to_string()),
+            Err(_) => Cow::Borrowed(v),
+        },
+        _ => Cow::Borrowed(v),
+    }
 }
 
 fn integer_key(p: &Prepared) -> Option<Vec<usize>> {
@@ -187,12 +205,7 @@ pub async fn validate(
     let mut failures: Failures = vec![];
     match integer_key(p) {
         None => {
-            let why = if p.plan.table.primary_key.is_none() {
-                "No primary key"
-            } else {
-                "primary key not made of integers"
-            };
-            v.method = Method::TableChecksum(why.into());
+            v.method = Method::TableChecksum(without_integer_key(p).into());
             v.checksum_differs = !table_checksums_match(source, target, p).await?;
         }
         Some(_) => {
@@ -221,6 +234,131 @@ pub async fn validate(
             }
         }
     }
+    conclude(task, target, p, v, failures).await
+}
+
+/// Compares the target's rows with the rows as the load wrote them (`written`, hashed by key
+/// segment while they were written, [`super::digest`]): the target's rows are read back and
+/// hashed the same way, and only the segments whose sums differ are compared row by row with
+/// the source, down to each row's key. No second read of the source when all is equal.
+pub async fn against_digest(
+    task: &str,
+    source: &Connection,
+    target: &Connection,
+    p: &Prepared,
+    written: &Digest,
+) -> Result<Validation> {
+    let key = written.key;
+    let stored = read_back(target, p, written).await?;
+    let differing = written.differing(&stored);
+    let method = Method::ReadBack {
+        segments: written.segment_count(&stored),
+        differing: differing.len() as u64,
+    };
+    let mut v = Validation::new(method, written.rows() as i64, stored.rows() as i64);
+    if integer_key(p).is_none() {
+        // Rows without an integer key cannot be named: the table is compared as a whole.
+        v.method = Method::TableChecksum(without_integer_key(p).into());
+    }
+    let mut failures: Failures = vec![];
+    if !differing.is_empty() {
+        tracing::info!(target: "tugboat::tasks::validate", "{}: {} of its key ranges differ from the rows as written: compared row by row", p.label, differing.len());
+        match (integer_key(p), key) {
+            (Some(_), Some(s))
+                if differing.len() <= DRILL_MAX && !differing.contains(&i128::MIN) =>
+            {
+                let k = s.column;
+                let mut ordered = vec![k];
+                ordered.extend((0..p.columns.len()).filter(|&i| i != k));
+                for seg in &differing {
+                    let (from, to) = s.bounds(*seg);
+                    let q = subset(p, &ordered, Some((Some(from), Some(to))));
+                    merge(source, target, &q, &|_| false, true, &mut v, &mut failures).await?;
+                }
+            }
+            (Some(_), _) => {
+                merge(source, target, p, &|_| false, true, &mut v, &mut failures).await?;
+            }
+            (None, _) => v.checksum_differs = true,
+        }
+    }
+    conclude(task, target, p, v, failures).await
+}
+
+/// Rows of a table read back in two key ranges at once (its key is built by then): the end of
+/// a big table's load is the target's one query and its hashing otherwise.
+const READ_BACK_SPLIT: u64 = 1_000_000;
+
+/// The target's rows of `p` read back and hashed ([`super::digest::Side::Stored`]) in the
+/// segments of the rows as `written`.
+async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Result<Digest> {
+    let mut parts = vec![p.clone()];
+    if let Some(s) = written.key
+        && written.rows() > READ_BACK_SPLIT
+        && let (Some(first), Some(last)) = (
+            written.segments.keys().find(|&&k| k != i128::MIN),
+            written.segments.keys().last(),
+        )
+        && last > first
+    {
+        let middle = s.bounds(first + (last - first) / 2).1;
+        parts = [(None, Some(middle)), (Some(middle), None)]
+            .into_iter()
+            .map(|(from, to)| {
+                let mut q = p.clone();
+                q.range = Some(KeyRange {
+                    column: s.column,
+                    from,
+                    to,
+                });
+                q
+            })
+            .collect();
+    }
+    let reads = parts.into_iter().map(|q| {
+        let (target, key) = (target.clone(), written.key);
+        tokio::spawn(async move {
+            let sql = target_select(target.endpoint.engine, &q);
+            let mut reader = Reader::spawn(&target, &q.target_sql, sql, q.columns.len(), 10_000);
+            let mut h = Hasher::new(&q, Side::Stored, key);
+            while let Some(rows) = reader.next_rows().await {
+                h.add(&rows);
+            }
+            reader.finish().await?;
+            Ok::<_, crate::error::Error>(h.finish())
+        })
+    });
+    let mut stored = Digest {
+        key: written.key,
+        ..Default::default()
+    };
+    for r in futures_util::future::join_all(reads).await {
+        let d = r.map_err(|e| crate::error::Error::InvalidEndpoint {
+            endpoint: target.endpoint.label(),
+            reason: format!("reading {} back stopped: {e}", p.target_sql),
+        })??;
+        stored.absorb(&d);
+    }
+    Ok(stored)
+}
+
+/// Why a table is compared as a whole.
+fn without_integer_key(p: &Prepared) -> &'static str {
+    if p.plan.table.primary_key.is_none() {
+        "No primary key"
+    } else {
+        "primary key not made of integers"
+    }
+}
+
+/// Keeps the failures found on the target and in the outcome.
+async fn conclude(
+    task: &str,
+    target: &Connection,
+    p: &Prepared,
+    mut v: Validation,
+    failures: Failures,
+) -> Result<Validation> {
     if !failures.is_empty() {
         record(target, task, &p.label, &failures).await?;
     }
@@ -423,7 +561,7 @@ fn target_select(engine: Engine, p: &Prepared) -> String {
 }
 
 /// Rows per checksummed key range.
-const SEGMENT_ROWS: i64 = 10_000;
+pub(super) const SEGMENT_ROWS: i64 = 10_000;
 /// Differing ranges compared one by one; with more, the whole table is compared in one pass.
 const DRILL_MAX: usize = 16;
 

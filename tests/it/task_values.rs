@@ -25,7 +25,7 @@ fn task(name: &str, settings: Settings) -> Task {
 }
 
 async fn go(name: &str, settings: Settings, src: &Connection, tgt: &Connection) -> Summary {
-    run(
+    let s = run(
         &task(name, settings),
         src,
         tgt,
@@ -33,7 +33,9 @@ async fn go(name: &str, settings: Settings, src: &Connection, tgt: &Connection) 
         Arc::new(AtomicBool::new(false)),
     )
     .await
-    .unwrap()
+    .unwrap();
+    support::hashed_alike(&s);
+    s
 }
 
 fn table<'a>(s: &'a Summary, name: &str) -> &'a TableResult {

@@ -88,6 +88,7 @@ async fn mariadb_values_arrive_exactly_in_postgres() {
     .await
     .unwrap();
     assert_eq!(summary.failed(), 0, "{summary:#?}");
+    assert!(support::hashed_alike(&summary) > 0, "{summary:#?}");
     let vals = summary
         .tables
         .iter()
@@ -215,6 +216,10 @@ async fn postgres_values_arrive_exactly_in_mariadb_and_sqlite() {
         .await
         .unwrap();
         assert_eq!(summary.failed(), 0, "{target}: {summary:#?}");
+        assert!(
+            support::hashed_alike(&summary) > 0,
+            "{target}: {summary:#?}"
+        );
         let (concat, tz, empty) = if target == "mariadb" {
             (
                 "CONCAT_WS('|', n, f, ok, HEX(bin), at, t, j, u, tags)",
@@ -818,9 +823,10 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
             .unwrap()
             .method
     };
+    // Read back from the target and hashed against the rows as the load wrote them.
     assert_eq!(
         method(&first, ".vals"),
-        tugboat::tasks::validate::Method::Checksums {
+        tugboat::tasks::validate::Method::ReadBack {
             segments: 1,
             differing: 0
         }
@@ -841,6 +847,14 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
         .unwrap();
     assert_eq!(vals.validation_state(), "Mismatched records");
     assert_eq!(vals.mismatched(), 2);
+    // Tables loaded by the first run: key-range checksums inside each database.
+    assert!(
+        matches!(
+            method(&second, ".vals"),
+            tugboat::tasks::validate::Method::Checksums { differing: 1, .. }
+        ),
+        "{second:#?}"
+    );
     let nokey = second
         .tables
         .iter()
@@ -871,6 +885,85 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
             "tug_task_vsrc.vals|1|different|txt",
             "tug_task_vsrc.vals|2|different|f"
         ]
+    );
+    src.close().await;
+    tgt.close().await;
+}
+
+/// What the target kept is validated, not what it was sent: a load into a table that exists on
+/// the target with other types (a numeric of a smaller scale that rounds, a CHAR that pads and
+/// so loses a value's trailing spaces) is compared row by row where the rows read back differ
+/// from the rows as written, and each such row is named by its key.
+#[tokio::test]
+async fn a_load_validates_the_rows_the_target_kept_not_the_rows_it_was_sent() {
+    let src_url = support::mysql_database("tug_task_kept").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(40), n DECIMAL(12,2), d DATE, f DOUBLE);
+         INSERT INTO big SELECT seq, concat('row ', seq), seq DIV 8, '2000-01-01' + INTERVAL seq DAY, seq / 3 FROM seq_1_to_30000;
+         UPDATE big SET n = 1.25 WHERE id = 12345;
+         UPDATE big SET v = 'ends in spaces   ' WHERE id = 25000;
+         ANALYZE TABLE big;",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_task_kept").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    tgt.execute(
+        "CREATE SCHEMA tug_task_kept;
+         CREATE TABLE tug_task_kept.big (id int PRIMARY KEY, v char(40), n numeric(12,1), d date, f double precision);",
+    )
+    .await
+    .unwrap();
+    let mut t = task("kept");
+    t.settings.partition_rows = 10_000;
+    t.settings.batch_rows = 1_000;
+    let s = run(&t, &src, &tgt, quiet(), Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    let big = s
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".big"))
+        .unwrap();
+    assert_eq!(
+        (big.state, big.rows),
+        (TableState::Completed, 30_000),
+        "{s:#?}"
+    );
+    assert_eq!(big.validation_state(), "Mismatched records", "{s:#?}");
+    let detail = big.validation_detail.as_ref().unwrap();
+    assert!(
+        matches!(
+            detail.method,
+            tugboat::tasks::validate::Method::ReadBack { differing: 2, .. }
+        ),
+        "{detail:#?}"
+    );
+    assert_eq!((detail.source_rows, detail.target_rows), (30_000, 30_000));
+    assert_eq!((detail.missing, detail.extra, detail.different), (0, 0, 2));
+    let found = tgt
+        .query_text("SELECT key_value, failure, columns_differing FROM tugboat_validation_failures WHERE task = 'kept' ORDER BY key_value")
+        .await
+        .unwrap();
+    let rows: Vec<String> = found
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}",
+                r.at(0).unwrap_or(""),
+                r.at(1).unwrap_or(""),
+                r.at(2).unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(rows, ["12345|different|n", "25000|different|v"]);
+    assert!(
+        detail
+            .differences
+            .iter()
+            .any(|d| d.contains("n: source '1.25', target '1.3'")),
+        "{detail:#?}"
     );
     src.close().await;
     tgt.close().await;
