@@ -66,6 +66,13 @@ impl TextRow {
     pub fn at(&self, i: usize) -> Option<&str> {
         self.values.get(i)?.as_deref()
     }
+    /// Values in the row.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
     /// The value, or an empty string for NULL.
     pub fn s(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().to_string()

@@ -130,6 +130,11 @@ impl RawRows {
         }
     }
 
+    /// Values per row.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
     /// Complete rows held.
     pub fn len(&self) -> usize {
         self.spans.len().checked_div(self.width).unwrap_or(0)

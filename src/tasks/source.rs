@@ -138,28 +138,54 @@ where
         for i in 0..n {
             DB::push_value(&row, i, &mut buf).map_err(DbFailure::from)?;
         }
-        if buf.len() >= batch || buf.bytes() >= BATCH_BYTES {
-            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                return Ok(());
-            }
-            let room = (buf.bytes() + buf.bytes() / 8).min(BATCH_BYTES + (1 << 20));
-            let full = std::mem::replace(&mut buf, RawRows::with_room(n, batch, room))
-                .finish()
-                .map_err(DbFailure::from)?;
-            if tx.send(full).await.is_err() {
-                return Ok(()); // the writer stopped; it reports why
-            }
-        }
-    }
-    if !buf.is_empty() {
-        // (The writer stopped: it reports why.)
-        if tx
-            .send(buf.finish().map_err(DbFailure::from)?)
-            .await
-            .is_err()
-        {
+        if pass_on(&mut buf, batch, tx, cancel).await? == Flow::Stop {
             return Ok(());
         }
+    }
+    pass_last(buf, tx).await
+}
+
+/// Whether a reader goes on.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// Sends the rows of `buf` on once they make a batch (`batch` rows, or [`BATCH_BYTES`]),
+/// leaving an empty buffer with room for as many; Stop when the task is cancelled or the writer
+/// stopped (it reports why).
+async fn pass_on(
+    buf: &mut RawRows,
+    batch: usize,
+    tx: &tokio::sync::mpsc::Sender<Rows>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<Flow, DbFailure> {
+    if buf.len() < batch && buf.bytes() < BATCH_BYTES {
+        return Ok(Flow::Go);
+    }
+    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(Flow::Stop);
+    }
+    let room = (buf.bytes() + buf.bytes() / 8).min(BATCH_BYTES + (1 << 20));
+    let empty = RawRows::with_room(buf.width(), batch, room);
+    let full = std::mem::replace(buf, empty)
+        .finish()
+        .map_err(DbFailure::from)?;
+    Ok(if tx.send(full).await.is_err() {
+        Flow::Stop
+    } else {
+        Flow::Go
+    })
+}
+
+/// Sends the last rows of `buf` on. (A writer that stopped reports why.)
+async fn pass_last(
+    buf: RawRows,
+    tx: &tokio::sync::mpsc::Sender<Rows>,
+) -> std::result::Result<(), DbFailure> {
+    if !buf.is_empty() {
+        drop(tx.send(buf.finish().map_err(DbFailure::from)?).await);
     }
     Ok(())
 }
@@ -265,19 +291,9 @@ async fn copy_out(
                 copy_text_row(&rest[..end], n, &mut buf, &mut scratch).map_err(DbFailure::from)?;
                 rest = &rest[end + 1..];
             }
-            let rest = rest.to_vec();
-            pending = rest;
-            if buf.len() >= batch || buf.bytes() >= BATCH_BYTES {
-                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Ok(());
-                }
-                let room = (buf.bytes() + buf.bytes() / 8).min(BATCH_BYTES + (1 << 20));
-                let full = std::mem::replace(&mut buf, RawRows::with_room(n, batch, room))
-                    .finish()
-                    .map_err(DbFailure::from)?;
-                if tx.send(full).await.is_err() {
-                    return Ok(()); // the writer stopped; it reports why
-                }
+            pending = rest.to_vec();
+            if pass_on(&mut buf, batch, tx, cancel).await? == Flow::Stop {
+                return Ok(());
             }
         }
         if !pending.is_empty() {
@@ -285,17 +301,7 @@ async fn copy_out(
                 "COPY ended in the middle of a row".to_string(),
             ));
         }
-        if !buf.is_empty() {
-            // (The writer stopped: it reports why.)
-            if tx
-                .send(buf.finish().map_err(DbFailure::from)?)
-                .await
-                .is_err()
-            {
-                return Ok(());
-            }
-        }
-        Ok(())
+        pass_last(buf, tx).await
     }
     .await;
     crate::error::logged(

@@ -35,6 +35,20 @@ fn quiet() -> Arc<dyn Fn(TaskEvent) + Send + Sync> {
     Arc::new(|_| {})
 }
 
+/// The rows of `sql`, each its values joined by `|` (NULL as nothing).
+async fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
+    let found = conn.query_text(sql).await.unwrap();
+    found
+        .iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.at(i).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
 pub async fn one(conn: &Connection, sql: &str) -> Option<String> {
     conn.query_scalar("check", sql).await.unwrap()
 }
@@ -862,22 +876,7 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
         .unwrap();
     assert_eq!(nokey.validation_state(), "Mismatched records");
     assert!(nokey.validation_detail.as_ref().unwrap().checksum_differs);
-    let found = tgt
-        .query_text("SELECT table_name, key_value, failure, columns_differing FROM tugboat_validation_failures ORDER BY table_name, key_value")
-        .await
-        .unwrap();
-    let rows: Vec<String> = found
-        .iter()
-        .map(|r| {
-            format!(
-                "{}|{}|{}|{}",
-                r.at(0).unwrap_or(""),
-                r.at(1).unwrap_or(""),
-                r.at(2).unwrap_or(""),
-                r.at(3).unwrap_or("")
-            )
-        })
-        .collect();
+    let rows = rows_of(&tgt, "SELECT table_name, key_value, failure, columns_differing FROM tugboat_validation_failures ORDER BY table_name, key_value").await;
     assert_eq!(
         rows,
         [
@@ -942,21 +941,7 @@ async fn a_load_validates_the_rows_the_target_kept_not_the_rows_it_was_sent() {
     );
     assert_eq!((detail.source_rows, detail.target_rows), (30_000, 30_000));
     assert_eq!((detail.missing, detail.extra, detail.different), (0, 0, 2));
-    let found = tgt
-        .query_text("SELECT key_value, failure, columns_differing FROM tugboat_validation_failures WHERE task = 'kept' ORDER BY key_value")
-        .await
-        .unwrap();
-    let rows: Vec<String> = found
-        .iter()
-        .map(|r| {
-            format!(
-                "{}|{}|{}",
-                r.at(0).unwrap_or(""),
-                r.at(1).unwrap_or(""),
-                r.at(2).unwrap_or("")
-            )
-        })
-        .collect();
+    let rows = rows_of(&tgt, "SELECT key_value, failure, columns_differing FROM tugboat_validation_failures WHERE task = 'kept' ORDER BY key_value").await;
     assert_eq!(rows, ["12345|different|n", "25000|different|v"]);
     assert!(
         detail
