@@ -125,6 +125,9 @@ pub struct Hasher<'a> {
     p: &'a Prepared,
     ways: Vec<Way>,
     buf: Vec<u8>,
+    /// The segment of the rows last hashed and their sum so far (rows mostly come in key
+    /// order: the map is touched once per segment, not once per row).
+    current: Option<(i128, Sum)>,
     digest: Digest,
 }
 
@@ -151,6 +154,7 @@ impl<'a> Hasher<'a> {
             p,
             ways,
             buf: Vec::with_capacity(512),
+            current: None,
             digest: Digest {
                 key,
                 segments: BTreeMap::new(),
@@ -172,9 +176,25 @@ impl<'a> Hasher<'a> {
                 self.value(i, v);
             }
             let h = twox_hash::XxHash3_128::oneshot(&self.buf);
-            let e = self.digest.segments.entry(segment).or_default();
-            e.rows += 1;
-            e.hash = e.hash.wrapping_add(h);
+            match &mut self.current {
+                Some((seg, sum)) if *seg == segment => {
+                    sum.rows += 1;
+                    sum.hash = sum.hash.wrapping_add(h);
+                }
+                _ => {
+                    self.flush();
+                    self.current = Some((segment, Sum { rows: 1, hash: h }));
+                }
+            }
+        }
+    }
+
+    /// Adds the current segment's sum to the digest.
+    fn flush(&mut self) {
+        if let Some((seg, s)) = self.current.take() {
+            let e = self.digest.segments.entry(seg).or_default();
+            e.rows += s.rows;
+            e.hash = e.hash.wrapping_add(s.hash);
         }
     }
 
@@ -215,7 +235,8 @@ impl<'a> Hasher<'a> {
     }
 
     /// The rows hashed so far.
-    pub fn finish(self) -> Digest {
+    pub fn finish(mut self) -> Digest {
+        self.flush();
         self.digest
     }
 }
