@@ -25,6 +25,10 @@ pub(super) struct Ctx {
     /// Rows are hashed as they are written, and validation compares the target with that
     /// ([`super::digest`]): `--validate rows` of a load no replication changes afterwards.
     pub(super) digests: bool,
+    /// A SQLite target is one file with one writer: a long read there (a table read back for
+    /// its validation) holds a writer's commit off past its busy timeout ("database is
+    /// locked"). Each copy holds this shared; a SQLite target's validation holds it alone.
+    pub(super) file: tokio::sync::RwLock<()>,
 }
 
 impl Ctx {
@@ -48,6 +52,7 @@ impl Ctx {
             )),
             lost: Default::default(),
             digests: !replicated && task.settings.validate == ValidateMode::Rows,
+            file: tokio::sync::RwLock::new(()),
         })
     }
 
@@ -114,6 +119,10 @@ pub(super) async fn table_worker(ctx: Arc<Ctx>, p: Prepared) -> TableResult {
         && !ctx.cancelled()
     {
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
+        let _alone = match ctx.target.endpoint.engine {
+            crate::endpoints::Engine::Sqlite => Some(ctx.file.write().await),
+            _ => None,
+        };
         if let Err(e) = validate_table(&ctx, &p, &mut r, counts).await {
             r.error = Some(e.to_string());
             r.state = TableState::Error;
@@ -742,6 +751,8 @@ pub(super) async fn copy(
     progress: impl FnMut(u64, u64),
 ) -> Result<sink::Written> {
     let s = &ctx.settings;
+    // (Taken with a permit held, never while waiting for one: see `Ctx::file`.)
+    let _writing = ctx.file.read().await;
     let (tx, rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Rows>(4);
     let reader = {
         let source = ctx.source.clone();
