@@ -132,6 +132,18 @@ pub trait Backend: Probes + Reload + write::Write + switch::Switch + Send + Sync
     }
 
     /// Expression `x` as text, as a query returns it to be read as text.
+    /// The pages of source table `schema.table` when a full load can read it in page ranges,
+    /// each without reading the rest (PostgreSQL 14 and later); None: not split so.
+    async fn pages(&self, _conn: &Connection, _schema: &str, _table: &str) -> Option<u64> {
+        None
+    }
+
+    /// A snapshot of the source that other sessions can read in, held until dropped; None:
+    /// the engine shares none.
+    async fn share_snapshot(&self, _conn: &Connection) -> Option<SharedSnapshot> {
+        None
+    }
+
     fn as_text(&self, x: &str) -> String {
         format!("CAST({x} AS CHAR)")
     }
@@ -331,4 +343,11 @@ pub fn of(engine: Engine) -> &'static dyn Backend {
         Engine::Sqlite => &sqlite::Sqlite,
         Engine::Parquet => &parquet::Parquet,
     }
+}
+
+/// A snapshot other sessions of the source read in ([`Backend::share_snapshot`]): its id,
+/// valid while this is held.
+pub struct SharedSnapshot {
+    pub id: String,
+    pub(crate) _held: Box<dyn std::any::Any + Send + Sync>,
 }

@@ -179,6 +179,8 @@ pub(super) fn table(
         typed_source: crate::engines::of(engine).typed_columns(),
         shared_with: vec![],
         digest: None,
+        slice: None,
+        snapshot: None,
     };
     Ok(LakeTable {
         dir: lake.path(&[&p.target_schema, &p.target_table]),

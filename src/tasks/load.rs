@@ -29,6 +29,9 @@ pub(super) struct Ctx {
     /// its validation) holds a writer's commit off past its busy timeout ("database is
     /// locked"). Each copy holds this shared; a SQLite target's validation holds it alone.
     pub(super) file: tokio::sync::RwLock<()>,
+    /// One permit per table whose slices read in a snapshot one source session holds open
+    /// ([`super::slices`]): a bound on the source's connections so held.
+    pub(super) snapshots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ctx {
@@ -53,6 +56,7 @@ impl Ctx {
             lost: Default::default(),
             digests: !replicated && task.settings.validate == ValidateMode::Rows,
             file: tokio::sync::RwLock::new(()),
+            snapshots: Arc::new(tokio::sync::Semaphore::new(super::slices::SHARED_SNAPSHOTS)),
         })
     }
 
@@ -398,6 +402,20 @@ pub(super) async fn load_table(
             kept
         };
         if ranges.is_empty() {
+            let slices = super::slices::slices(ctx, p).await;
+            if !slices.is_empty() {
+                drop(permit.take());
+                let slices = &slices;
+                // A slice's rows cannot be told apart on the target: a failure loads the
+                // whole table again.
+                return with_retries(ctx, &p.label, |attempt| async move {
+                    if attempt > 0 {
+                        sink::empty(target, p).await?;
+                    }
+                    super::slices::load_slices(ctx, p, slices.clone()).await
+                })
+                .await;
+            }
             return with_retries(ctx, &p.label, |attempt| async move {
                 if attempt > 0 {
                     sink::empty(target, p).await?;
@@ -498,6 +516,54 @@ pub(super) async fn load_table(
     result
 }
 
+/// A table's rows and bytes copied so far, summed over its parts (key ranges or slices) as
+/// they load.
+#[derive(Default)]
+pub(super) struct Totals {
+    rows: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+/// What one part has added to its table's [`Totals`] so far.
+#[derive(Default)]
+pub(super) struct Share(std::sync::Mutex<(u64, u64)>);
+
+impl Totals {
+    fn from_rows(rows: u64) -> Totals {
+        Totals {
+            rows: rows.into(),
+            bytes: 0.into(),
+        }
+    }
+
+    /// A part has copied `rows` and `bytes` in all so far: the table's new totals.
+    pub(super) fn add(&self, share: &Share, rows: u64, bytes: u64) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (dr, db) = match share.0.lock() {
+            Ok(mut l) => {
+                let d = (rows.saturating_sub(l.0), bytes.saturating_sub(l.1));
+                *l = (rows, bytes);
+                d
+            }
+            Err(_) => (0, 0),
+        };
+        (
+            self.rows.fetch_add(dr, Relaxed) + dr,
+            self.bytes.fetch_add(db, Relaxed) + db,
+        )
+    }
+
+    /// A part loads again from its start: what it had added is taken back.
+    fn take_back(&self, share: &Share) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Ok(mut l) = share.0.lock() {
+            self.rows.fetch_sub(l.0, Relaxed);
+            self.bytes.fetch_sub(l.1, Relaxed);
+            *l = (0, 0);
+        }
+    }
+}
+
 /// Loads the unfinished key ranges of a table, each as its own copy (one permit each), side by
 /// side or one after another as the target takes them best; the rows of ranges finished by an
 /// earlier run count in the totals.
@@ -521,8 +587,7 @@ pub(super) async fn load_ranges(
         rows: done_before.iter().map(|r| r.rows as u64).sum(),
         ..Default::default()
     };
-    let rows = Arc::new(std::sync::atomic::AtomicU64::new(total.rows));
-    let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let totals = Arc::new(Totals::from_rows(total.rows));
     // Each range counted on both sides as soon as it is loaded, while the others load (a full
     // count after the last range was most of the end of a big table's load: 4.7 s of TPC-H
     // lineitem on MariaDB). Not when ranges were loaded by an earlier run.
@@ -544,7 +609,7 @@ pub(super) async fn load_ranges(
         .into_iter()
         .filter(|r| r.state != state::Stored::Completed)
         .map(|r| {
-            let (rows, bytes, finished) = (rows.clone(), bytes.clone(), finished.clone());
+            let (totals, finished) = (totals.clone(), finished.clone());
             let mut q = p.clone();
             q.range = Some(KeyRange {
                 column,
@@ -562,33 +627,20 @@ pub(super) async fn load_ranges(
                     sink::empty(&ctx.target, &q).await?;
                 }
                 // This range's rows and bytes so far, in the table's totals.
-                let last = std::sync::Mutex::new((0u64, 0u64));
-                let (q, last) = (&q, &last);
-                let (rows, bytes) = (&rows, &bytes);
+                let share = Share::default();
+                let (q, share, totals) = (&q, &share, &totals);
                 let outcome = with_retries(ctx, label, |attempt| async move {
-                    use std::sync::atomic::Ordering::Relaxed;
                     if attempt > 0 {
                         // Loaded again from the start: what it had counted is taken back.
-                        if let Ok(mut l) = last.lock() {
-                            rows.fetch_sub(l.0, Relaxed);
-                            bytes.fetch_sub(l.1, Relaxed);
-                            *l = (0, 0);
-                        }
+                        totals.take_back(share);
                         sink::empty(&ctx.target, q).await?;
                     }
                     copy(ctx, q, |r_rows, r_bytes| {
-                        let (dr, db) = match last.lock() {
-                            Ok(mut l) => {
-                                let d = (r_rows.saturating_sub(l.0), r_bytes.saturating_sub(l.1));
-                                *l = (r_rows, r_bytes);
-                                d
-                            }
-                            Err(_) => (0, 0),
-                        };
+                        let (rows, bytes) = totals.add(share, r_rows, r_bytes);
                         (ctx.events)(TaskEvent::Progress {
                             table: label.to_string(),
-                            rows: rows.fetch_add(dr, Relaxed) + dr,
-                            bytes: bytes.fetch_add(db, Relaxed) + db,
+                            rows,
+                            bytes,
                         });
                     })
                     .await
@@ -671,22 +723,7 @@ pub(super) async fn load_ranges(
     let mut first_error = None;
     for w in outcomes {
         match w {
-            Ok(w) => {
-                digest = match (digest, &w.digest) {
-                    (Some(mut d), Some(x)) => {
-                        d.absorb(x);
-                        Some(d)
-                    }
-                    _ => None,
-                };
-                total.rows += w.rows;
-                total.zero_dates += w.zero_dates;
-                total.exceptions += w.exceptions;
-                total.collisions += w.collisions;
-                total.lobs_truncated += w.lobs_truncated;
-                total.nuls_removed += w.nuls_removed;
-                total.refused.extend(w.refused);
-            }
+            Ok(w) => total.absorb(w, &mut digest),
             Err(e) => {
                 first_error.get_or_insert(e);
             }

@@ -38,6 +38,7 @@ use mappings::{TableMappings, TablePlan};
 
 mod load;
 mod setup;
+mod slices;
 mod types;
 
 use load::*;

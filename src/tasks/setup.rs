@@ -306,6 +306,8 @@ pub(super) async fn prepare(
             typed_source: crate::engines::of(source.endpoint.engine).typed_columns(),
             shared_with,
             digest: None,
+            slice: None,
+            snapshot: None,
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead

@@ -255,6 +255,27 @@ pub struct Written {
     pub digest: Option<super::digest::Digest>,
 }
 
+impl Written {
+    /// Adds what a part of the same table wrote (a key range or a slice); `digest`, the
+    /// table's sums, absorbs the part's (None once a part has none).
+    pub fn absorb(&mut self, w: Written, digest: &mut Option<super::digest::Digest>) {
+        *digest = match (digest.take(), &w.digest) {
+            (Some(mut d), Some(x)) => {
+                d.absorb(x);
+                Some(d)
+            }
+            _ => None,
+        };
+        self.rows += w.rows;
+        self.zero_dates += w.zero_dates;
+        self.exceptions += w.exceptions;
+        self.collisions += w.collisions;
+        self.lobs_truncated += w.lobs_truncated;
+        self.nuls_removed += w.nuls_removed;
+        self.refused.extend(w.refused);
+    }
+}
+
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
 /// a batch the target refuses is written again row by row, and each row it refuses is kept in
 /// `tugboat_apply_exceptions` (with the error and its values) instead of stopping the table.

@@ -51,6 +51,9 @@ pub fn where_clause(engine: Engine, p: &Prepared) -> String {
     if let Some(r) = &p.range {
         conds.extend(r.conditions(&quote(engine, &p.columns[r.column].0)));
     }
+    if let Some(s) = &p.slice {
+        conds.extend(s.conditions(engine));
+    }
     if conds.is_empty() {
         String::new()
     } else {
@@ -198,8 +201,20 @@ pub async fn read(
     tx: tokio::sync::mpsc::Sender<Rows>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
-    let sql = select(conn.endpoint.engine, p);
-    read_sql(conn, &p.label, sql, p.columns.len(), batch, tx, cancel).await
+    let q = Select {
+        sql: select(conn.endpoint.engine, p),
+        n: p.columns.len(),
+        snapshot: p.snapshot.clone(),
+    };
+    read_select(conn, &p.label, q, batch, tx, cancel).await
+}
+
+/// A SELECT of `n` text columns, read in a snapshot of its own or in `snapshot` (PostgreSQL:
+/// exported by another transaction).
+struct Select {
+    sql: String,
+    n: usize,
+    snapshot: Option<String>,
 }
 
 /// Streams the rows of any SELECT of `n` text columns into `tx`, in one consistent snapshot.
@@ -212,6 +227,23 @@ pub async fn read_sql(
     tx: tokio::sync::mpsc::Sender<Rows>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
+    let q = Select {
+        sql,
+        n,
+        snapshot: None,
+    };
+    read_select(conn, what, q, batch, tx, cancel).await
+}
+
+async fn read_select(
+    conn: &Connection,
+    what: &str,
+    q: Select,
+    batch: usize,
+    tx: tokio::sync::mpsc::Sender<Rows>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<()> {
+    let Select { sql, n, snapshot } = q;
     let err = |e: DbFailure| Error::Query {
         endpoint: conn.endpoint.label(),
         context: format!("reading {what}"),
@@ -219,7 +251,7 @@ pub async fn read_sql(
         cause: e.cause,
     };
     let r = match &conn.pool {
-        Pool::Postgres(pool) => copy_out(pool, sql, n, batch, &tx, &cancel).await,
+        Pool::Postgres(pool) => copy_out(pool, (sql, snapshot), n, batch, &tx, &cancel).await,
         Pool::MySql(pool) => {
             let begin =
                 "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
@@ -257,20 +289,35 @@ where
 }
 
 /// PostgreSQL: the rows of `sql` (a SELECT) through `COPY (...) TO STDOUT` in text format, in
-/// one read-only snapshot, parsed here ([`copy_text_row`]) rather than decoded value by value
+/// one read-only snapshot (its own, or `snapshot`, exported by another transaction), parsed here ([`copy_text_row`]) rather than decoded value by value
 /// from row messages.
 async fn copy_out(
     pool: &sqlx::PgPool,
-    sql: String,
+    (sql, snapshot): (String, Option<String>),
     n: usize,
     batch: usize,
     tx: &tokio::sync::mpsc::Sender<Rows>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), DbFailure> {
     let mut c = pool.acquire().await?;
-    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    let mut begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string();
+    if let Some(id) = snapshot {
+        begin.push_str(&format!(
+            "; SET TRANSACTION SNAPSHOT {}",
+            crate::engines::values::text_literal(crate::endpoints::Engine::Postgres, &id)
+        ));
+    }
+    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
         .execute(&mut *c)
-        .await?;
+        .await
+    {
+        // (A snapshot no longer exported leaves the transaction begun: not kept open.)
+        crate::error::logged(
+            "ending a snapshot not taken",
+            sqlx::raw_sql("ROLLBACK").execute(&mut *c).await,
+        );
+        return Err(e.into());
+    }
     let r = async {
         let copy = format!("COPY ({}) TO STDOUT", sql.trim().trim_end_matches(';'));
         let mut stream = c.copy_out_raw(&copy).await?;

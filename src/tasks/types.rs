@@ -457,6 +457,11 @@ pub struct Prepared {
     /// Rows hashed as they are written ([`super::digest`]), in segments of this key column
     /// and width (None: the table as one segment); None: not hashed.
     pub digest: Option<Option<super::digest::Segments>>,
+    /// The slice this copy loads, when a table without an integer key is loaded in slices.
+    pub slice: Option<Slice>,
+    /// A snapshot of the source this copy reads in (PostgreSQL: exported by
+    /// `pg_export_snapshot()`), shared by the slices of one table.
+    pub snapshot: Option<String>,
 }
 
 impl Prepared {
@@ -619,5 +624,84 @@ impl KeyRange {
             out.push(format!("{col} < {t}"));
         }
         out
+    }
+}
+
+/// A part of a table without an integer key, loaded on its own beside the table's other
+/// slices. Its rows are picked on the source only: a slice's rows cannot be told apart on the
+/// target (pages do not carry over, and another engine orders keys by another collation), so
+/// a slice is never emptied or counted alone: the table is, as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slice {
+    /// PostgreSQL: the rows on pages `from..to` of the table (by CTID); None: open.
+    Pages { from: Option<u64>, to: Option<u64> },
+    /// The rows whose primary key (its columns, quoted) lies from `from` (inclusive) to `to`
+    /// (exclusive), both tuples of the key's values as the source spells them; None: open.
+    Keys {
+        columns: Vec<String>,
+        from: Option<Vec<String>>,
+        to: Option<Vec<String>>,
+    },
+}
+
+impl Slice {
+    /// The WHERE conditions picking the slice's rows on the source (`engine`). The `to` of one
+    /// slice and the `from` of the next are the same literals, so the source itself puts each
+    /// row in exactly one slice, whatever its collation or the bounds' spelling.
+    pub fn conditions(&self, engine: Engine) -> Vec<String> {
+        let mut out = vec![];
+        match self {
+            Slice::Pages { from, to } => {
+                if let Some(f) = from {
+                    out.push(format!("ctid >= '({f},0)'::tid"));
+                }
+                if let Some(t) = to {
+                    out.push(format!("ctid < '({t},0)'::tid"));
+                }
+            }
+            Slice::Keys { columns, from, to } => {
+                let lits = |v: &[String]| -> Vec<String> {
+                    v.iter().map(|x| values::text_literal(engine, x)).collect()
+                };
+                if let Some(f) = from {
+                    out.push(tuple_cmp(columns, &lits(f), ">"));
+                }
+                if let Some(t) = to {
+                    out.push(tuple_cmp(columns, &lits(t), "<"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `(c1, c2, ...) >= (v1, v2, ...)` (`op` ">"; "<" for `<`), spelled out column by column so
+/// every engine can use the key's index for its first column:
+/// `c1 >= v1 AND (c1 > v1 OR (c2 >= v2))` and so on.
+fn tuple_cmp(columns: &[String], values: &[String], op: &str) -> String {
+    let n = columns.len().min(values.len());
+    if n == 0 {
+        return "1 = 1".into();
+    }
+    let last = match op {
+        ">" => ">=",
+        _ => "<",
+    };
+    let mut inner = format!("{} {last} {}", columns[n - 1], values[n - 1]);
+    for i in (0..n - 1).rev() {
+        inner = format!(
+            "({c} {op} {v} OR ({c} = {v} AND {inner}))",
+            c = columns[i],
+            v = values[i]
+        );
+    }
+    if n > 1 {
+        let lead = match op {
+            ">" => ">=",
+            _ => "<=",
+        };
+        format!("{} {lead} {} AND {inner}", columns[0], values[0])
+    } else {
+        inner
     }
 }

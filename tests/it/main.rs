@@ -23,6 +23,7 @@ mod lake;
 mod lake_cdc;
 mod layers;
 mod load_data;
+mod slices;
 mod support;
 mod task_values;
 mod tasks;

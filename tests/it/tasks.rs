@@ -15,7 +15,7 @@ pub async fn open(url: &str, role: Role) -> Connection {
     Connection::open(&p.endpoint, p.password).await.unwrap()
 }
 
-fn task(name: &str) -> Task {
+pub fn task(name: &str) -> Task {
     Task {
         id: String::new(),
         task_type: Default::default(),

@@ -6,6 +6,7 @@ mod checksum;
 pub mod copy_binary;
 pub mod discover;
 mod evaluate;
+mod pages;
 pub mod pgoutput;
 mod setaside;
 mod switch;
@@ -41,6 +42,14 @@ impl Backend for Postgres {
 
     fn as_text(&self, x: &str) -> String {
         format!("({x})::text")
+    }
+
+    async fn pages(&self, conn: &Connection, schema: &str, table: &str) -> Option<u64> {
+        pages::pages(conn, schema, table).await
+    }
+
+    async fn share_snapshot(&self, conn: &Connection) -> Option<super::SharedSnapshot> {
+        pages::share_snapshot(conn).await
     }
 
     fn keys_after_load(&self) -> bool {

@@ -1,0 +1,202 @@
+//! Big tables without an integer key are not one stream: a PostgreSQL table is read in page
+//! ranges that share one snapshot, other sources' tables in ranges of their primary key; every
+//! row arrives once, the table is validated, and a run stopped in the middle of such a table
+//! loads it whole again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tugboat::endpoints::Role;
+use tugboat::tasks::{Summary, TableState, TaskEvent, run};
+
+use crate::support;
+use crate::tasks::{one, open, task};
+
+type Events = Arc<std::sync::Mutex<Vec<TaskEvent>>>;
+
+/// The most slices any table of `events` was said to load in, by table name ending.
+fn parts_of(events: &Events, table: &str) -> usize {
+    events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            TaskEvent::Ranges {
+                table: t, parts, ..
+            } if t.ends_with(table) => Some(*parts),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Asserts that `table` loaded completely with `rows` rows and was validated: compared as a
+/// whole (rows without an integer key are not named by key ranges).
+fn loaded(s: &Summary, table: &str, rows: u64) {
+    let t = s
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(table))
+        .unwrap_or_else(|| panic!("{table} in {s:#?}"));
+    assert_eq!((t.state, t.rows), (TableState::Completed, rows), "{s:#?}");
+    let keyless = "No primary key (counts and checksums match)";
+    assert!(
+        ["Validated (table checksum)", keyless].contains(&t.validation_state()),
+        "{s:#?}"
+    );
+}
+
+/// A PostgreSQL table with a text key and one with no key at all are read in page ranges; the
+/// ranges of a table share the snapshot of its first: every row of `moving` is changed while its
+/// first slice loads (the update moves the rows to other pages), and the target still gets each
+/// row once, as it was when the table's load began.
+#[tokio::test]
+async fn postgres_tables_without_an_integer_key_load_in_page_ranges_of_one_snapshot() {
+    let src_url = support::pg_database("tug_slices_pg").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE moving (code text PRIMARY KEY, v text NOT NULL, n numeric(10,2));
+         INSERT INTO moving SELECT 'k' || lpad(g::text, 6, '0'), 'row ' || g, g / 7.0 FROM generate_series(1, 20000) g;
+         CREATE TABLE heap (a text, b int);
+         INSERT INTO heap SELECT 'h' || (g % 100), g FROM generate_series(1, 20000) g;
+         ANALYZE moving; ANALYZE heap;",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::mysql_database("tug_slices_pg").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let mut t = task("slices_pg");
+    t.settings.partition_rows = 2_000;
+    t.settings.batch_rows = 500;
+    // One copy at a time: the update below runs after the first slice began and before the
+    // others do.
+    t.settings.max_parallel_tables = 1;
+    let events: Events = Default::default();
+    let updated = Arc::new(AtomicBool::new(false));
+    let sink = {
+        let (events, updated) = (events.clone(), updated.clone());
+        Arc::new(move |e: TaskEvent| {
+            if let TaskEvent::Progress { table, .. } = &e
+                && table.ends_with(".moving")
+                && !updated.swap(true, Ordering::SeqCst)
+            {
+                let sql = std::env::temp_dir().join("tug_slices_update.sql");
+                std::fs::write(&sql, "UPDATE moving SET v = v || ' changed';").unwrap();
+                support::psql_file("tug_slices_pg", &sql);
+            }
+            events.lock().unwrap().push(e)
+        })
+    };
+    let s = run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    loaded(&s, ".moving", 20_000);
+    loaded(&s, ".heap", 20_000);
+    assert!(parts_of(&events, ".moving") >= 4, "{:?}", events.lock());
+    assert!(parts_of(&events, ".heap") >= 4, "{:?}", events.lock());
+    assert!(updated.load(Ordering::SeqCst));
+    let count = |sql: &'static str| one(&src, sql);
+    assert_eq!(
+        count("SELECT count(*) FROM moving WHERE v LIKE '% changed'").await,
+        Some("20000".into()),
+        "the rows changed on the source while the table loaded"
+    );
+    let on_target = |sql: &'static str| one(&tgt, sql);
+    assert_eq!(
+        on_target("SELECT count(*) FROM moving WHERE v LIKE '% changed'").await,
+        Some("0".into()),
+        "every slice read the snapshot the table's load began with"
+    );
+    assert_eq!(
+        on_target("SELECT concat(count(*), ' ', count(DISTINCT code), ' ', sum(n)) FROM moving")
+            .await,
+        Some(format!("20000 20000 {}", sum_sevenths(20_000))),
+    );
+    assert_eq!(
+        on_target("SELECT concat(count(*), ' ', sum(b)) FROM heap").await,
+        Some(format!("20000 {}", 20_000u64 * 20_001 / 2)),
+    );
+    src.close().await;
+    tgt.close().await;
+}
+
+/// Sum of round(g / 7, 2) for g in 1..=n, as numeric(10,2) keeps it.
+fn sum_sevenths(n: u64) -> String {
+    let cents: u64 = (1..=n).map(|g| (g * 100 * 2 + 7) / 14).sum();
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// MariaDB tables whose key is text under a case-insensitive collation (another order than
+/// PostgreSQL's) and a composite key of text and date are read in ranges of their key,
+/// bounded by sampled keys; every row arrives once. A run stopped in the middle of such a
+/// table (its state says loading, the target holds part of its rows and one it never had)
+/// loads it whole again, exactly.
+#[tokio::test]
+async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
+    let src_url = support::mysql_database("tug_slices_my").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE words (w VARCHAR(40) PRIMARY KEY, n INT NOT NULL) COLLATE utf8mb4_general_ci;
+         INSERT INTO words SELECT concat(IF(seq % 2, 'a', 'B'), lpad(seq, 6, '0')), seq FROM seq_1_to_20000;
+         CREATE TABLE pairs (k VARCHAR(10), d DATE, v INT, PRIMARY KEY (k, d));
+         INSERT INTO pairs SELECT concat('g', seq % 7), '2000-01-01' + INTERVAL seq DAY, seq FROM seq_1_to_20000;
+         ANALYZE TABLE words, pairs;",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_slices_my").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let mut t = task("slices_my");
+    t.settings.partition_rows = 2_000;
+    t.settings.batch_rows = 500;
+    let events: Events = Default::default();
+    let sink = {
+        let events = events.clone();
+        Arc::new(move |e: TaskEvent| events.lock().unwrap().push(e))
+    };
+    let first = run(
+        &t,
+        &src,
+        &tgt,
+        sink.clone(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.failed(), 0, "{first:#?}");
+    loaded(&first, ".words", 20_000);
+    loaded(&first, ".pairs", 20_000);
+    assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
+    assert!(parts_of(&events, ".pairs") >= 4, "{:?}", events.lock());
+    let sums =
+        "SELECT count(*) || ' ' || count(DISTINCT w) || ' ' || sum(n) FROM tug_slices_my.words";
+    let whole = format!("20000 20000 {}", 20_000u64 * 20_001 / 2);
+    assert_eq!(one(&tgt, sums).await, Some(whole.clone()));
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT count(*) || ' ' || sum(v) FROM tug_slices_my.pairs"
+        )
+        .await,
+        Some(format!("20000 {}", 20_000u64 * 20_001 / 2))
+    );
+    // As if the process had died while `words` loaded.
+    tgt.execute(
+        "UPDATE tugboat_table_state SET state = 'loading' WHERE table_name LIKE '%.words';
+         DELETE FROM tug_slices_my.words WHERE n % 3 = 0;
+         INSERT INTO tug_slices_my.words VALUES ('never on the source', -1);",
+    )
+    .await
+    .unwrap();
+    events.lock().unwrap().clear();
+    let second = run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(second.failed(), 0, "{second:#?}");
+    loaded(&second, ".words", 20_000);
+    assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
+    assert_eq!(one(&tgt, sums).await, Some(whole));
+    src.close().await;
+    tgt.close().await;
+}
