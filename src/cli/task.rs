@@ -36,8 +36,9 @@ pub struct MigrateArgs {
     /// Tables loaded at the same time.
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
-    /// Tables of at least twice this many rows with an integer primary key load in key ranges
-    /// of about this many rows, in parallel (0: never split).
+    /// Tables of at least twice this many rows load in parts of about this many rows, in
+    /// parallel: ranges of an integer primary key, else slices (PostgreSQL page ranges, or
+    /// ranges of sampled key values) (0: never split).
     #[arg(long, default_value_t = 1_000_000)]
     pub partition_rows: u64,
     /// Full load and CDC: changes held in memory at most (all tables together) while their

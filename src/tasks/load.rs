@@ -402,17 +402,16 @@ pub(super) async fn load_table(
             kept
         };
         if ranges.is_empty() {
-            let slices = super::slices::slices(ctx, p).await;
-            if !slices.is_empty() {
+            if let Some(plan) = super::slices::plan(ctx, p).await {
                 drop(permit.take());
-                let slices = &slices;
+                let plan = &plan;
                 // A slice's rows cannot be told apart on the target: a failure loads the
                 // whole table again.
                 return with_retries(ctx, &p.label, |attempt| async move {
                     if attempt > 0 {
                         sink::empty(target, p).await?;
                     }
-                    super::slices::load_slices(ctx, p, slices.clone()).await
+                    super::slices::load_slices(ctx, p, plan.clone()).await
                 })
                 .await;
             }

@@ -9,7 +9,8 @@
 //! the whole table again, and a run stopped in the middle of a table loads that table whole on
 //! the next run, as a table loaded in one stream is.
 
-use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 
 use super::load::{Ctx, Totals, copy};
 use super::*;
@@ -20,27 +21,52 @@ use values::Kind;
 /// transaction while the table's slices load.
 pub(super) const SHARED_SNAPSHOTS: usize = 4;
 
-/// The slices of table `p` (none: loaded in one stream): about `partition_rows` rows each, 16
-/// at most, when the table has no integer key to load in key ranges and is big enough.
-pub(super) async fn slices(ctx: &Ctx, p: &Prepared) -> Vec<Slice> {
+/// How a table is sliced: page ranges known at once, or ranges of its key whose bounds are
+/// found while the first slices load.
+#[derive(Clone)]
+pub(super) enum Plan {
+    Pages(Vec<Slice>),
+    Keys(KeyWalk),
+}
+
+impl Plan {
+    /// Slices planned (a key walk may find fewer: a table smaller than estimated).
+    fn parts(&self) -> usize {
+        match self {
+            Plan::Pages(s) => s.len(),
+            Plan::Keys(w) => w.parts as usize,
+        }
+    }
+}
+
+/// The walk along a table's primary key that finds its slices' bounds, each the key of the
+/// row `step` rows after the previous bound in key order.
+#[derive(Clone)]
+pub(super) struct KeyWalk {
+    /// The key's columns, quoted.
+    quoted: Vec<String>,
+    /// The key's columns read as canonical text.
+    canonical: Vec<String>,
+    step: u64,
+    parts: u64,
+}
+
+/// How table `p` is sliced (None: loaded in one stream): about `partition_rows` rows a slice,
+/// 16 at most, when it has no integer key to load in key ranges and is big enough.
+pub(super) async fn plan(ctx: &Ctx, p: &Prepared) -> Option<Plan> {
     let per = ctx.settings.partition_rows;
     let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
     if per == 0 || est < per.saturating_mul(2) || p.range.is_some() || p.slice.is_some() {
-        return vec![];
+        return None;
     }
     let parts = est.div_ceil(per).clamp(2, 16);
     let backend = crate::engines::of(ctx.source.endpoint.engine);
     let (schema, table) = (&p.plan.source_schema, &p.plan.source_table);
     if let Some(pages) = backend.pages(&ctx.source, schema, table).await {
-        return page_slices(pages, parts);
+        let s = page_slices(pages, parts);
+        return (!s.is_empty()).then_some(Plan::Pages(s));
     }
-    match key_slices(ctx, p, parts, est).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(target: "tugboat::tasks", "{}: loaded in one stream (its key's boundaries were not read: {e})", p.label);
-            vec![]
-        }
-    }
+    key_walk(ctx.source.endpoint.engine, p, parts, est).map(Plan::Keys)
 }
 
 /// `parts` equal page ranges of a table of `pages` pages; the first and last open, so rows on
@@ -73,94 +99,132 @@ fn splits_by(k: Kind) -> bool {
     )
 }
 
-/// Slices by the table's primary key: each boundary the key of the row about `est / parts`
-/// rows after the previous one in key order (one walk of the key's index in all).
-async fn key_slices(ctx: &Ctx, p: &Prepared, parts: u64, est: u64) -> Result<Vec<Slice>> {
-    let Some(key) = &p.plan.table.primary_key else {
-        return Ok(vec![]);
-    };
-    let engine = ctx.source.endpoint.engine;
+/// The walk along `p`'s primary key for `parts` slices of an `est`-row table; None when it has
+/// no key, or one of a kind that does not split.
+fn key_walk(engine: Engine, p: &Prepared, parts: u64, est: u64) -> Option<KeyWalk> {
+    let key = p.plan.table.primary_key.as_ref()?;
     let mut cols = vec![];
     for name in &key.columns {
-        match p
+        let i = p
             .columns
             .iter()
-            .position(|c| c.0.eq_ignore_ascii_case(name))
-        {
-            Some(i)
-                if splits_by(p.columns[i].2)
-                    && p.source_exprs.get(i).is_none_or(Option::is_none) =>
-            {
-                cols.push(i)
-            }
-            _ => return Ok(vec![]),
+            .position(|c| c.0.eq_ignore_ascii_case(name))?;
+        let computed = p.source_exprs.get(i).is_some_and(Option::is_some);
+        if !splits_by(p.columns[i].2) || computed {
+            return None;
         }
+        cols.push(i);
     }
     if cols.is_empty() {
-        return Ok(vec![]);
+        return None;
     }
-    let quoted: Vec<String> = cols
-        .iter()
-        .map(|&i| values::quote(engine, &p.columns[i].0))
-        .collect();
-    let canonical: Vec<String> = cols
-        .iter()
-        .map(|&i| values::select_expr(engine, &p.columns[i].0, p.columns[i].2))
-        .collect();
-    let step = (est / parts).max(1);
-    let mut bounds: Vec<Vec<String>> = vec![];
-    for _ in 1..parts {
-        let after = Slice::Keys {
-            columns: quoted.clone(),
-            from: bounds.last().cloned(),
-            to: None,
-        };
-        let mut q = p.clone();
-        q.slice = Some(after);
-        let sql = format!(
-            "SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {step}",
-            canonical.join(", "),
-            source::source_table(engine, &q),
-            source::where_clause(engine, &q),
-            quoted.join(", ")
-        );
-        let rows = ctx
-            .source
-            .query(&format!("sampling the key of {}", p.label), &sql)
-            .await?;
-        let Some(row) = rows.first() else { break };
-        let Some(bound) = (0..cols.len())
-            .map(|i| row.at(i).map(str::to_string))
-            .collect::<Option<Vec<String>>>()
-        else {
-            break;
-        };
-        bounds.push(bound);
-    }
-    if bounds.is_empty() {
-        return Ok(vec![]);
-    }
-    let n = bounds.len() + 1;
-    Ok((0..n)
-        .map(|k| Slice::Keys {
-            columns: quoted.clone(),
-            from: (k > 0).then(|| bounds[k - 1].clone()),
-            to: (k + 1 < n).then(|| bounds[k].clone()),
-        })
-        .collect())
+    Some(KeyWalk {
+        quoted: cols
+            .iter()
+            .map(|&i| values::quote(engine, &p.columns[i].0))
+            .collect(),
+        canonical: cols
+            .iter()
+            .map(|&i| values::select_expr(engine, &p.columns[i].0, p.columns[i].2))
+            .collect(),
+        step: (est / parts).max(1),
+        parts,
+    })
 }
 
-/// Loads table `p` in `slices`, each as its own copy (one permit each), side by side or one
-/// after another as the target takes them best. Page slices read in one snapshot shared by
-/// all; without one (the source would not export it), the table is read in one stream.
-pub(super) async fn load_slices(
+/// The next bound of walk `w` after `prev` (None: from the start): the key `w.step` rows on in
+/// key order; None past the table's end.
+async fn next_bound(
     ctx: &Ctx,
     p: &Prepared,
-    slices: Vec<Slice>,
-) -> Result<sink::Written> {
-    let pages = matches!(slices.first(), Some(Slice::Pages { .. }));
+    w: &KeyWalk,
+    prev: Option<Vec<String>>,
+) -> Result<Option<Vec<String>>> {
+    let engine = ctx.source.endpoint.engine;
+    let mut q = p.clone();
+    q.slice = Some(Slice::Keys {
+        columns: w.quoted.clone(),
+        from: prev,
+        to: None,
+    });
+    let sql = format!(
+        "SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {}",
+        w.canonical.join(", "),
+        source::source_table(engine, &q),
+        source::where_clause(engine, &q),
+        w.quoted.join(", "),
+        w.step
+    );
+    let rows = ctx
+        .source
+        .query(
+            &format!("finding where the slices of {} end", p.label),
+            &sql,
+        )
+        .await?;
+    Ok(rows.first().and_then(|row| {
+        (0..w.quoted.len())
+            .map(|i| row.at(i).map(str::to_string))
+            .collect()
+    }))
+}
+
+/// The slices of `plan`, as a stream: a key walk's each as soon as its upper bound is found
+/// (its rows load while the walk goes on); the last open, so every row is in one. A walk
+/// that fails ends there, its last slice open (said in the log).
+fn slice_stream<'a>(
+    ctx: &'a Ctx,
+    p: &'a Prepared,
+    plan: Plan,
+) -> futures_util::stream::BoxStream<'a, Slice> {
+    use futures_util::StreamExt;
+    match plan {
+        Plan::Pages(s) => futures_util::stream::iter(s).boxed(),
+        Plan::Keys(w) => {
+            futures_util::stream::unfold(Some((None, 1u64)), move |at| {
+                let w = w.clone();
+                async move {
+                    let (prev, k) = at?;
+                    let columns = w.quoted.clone();
+                    let open = |from| Slice::Keys {
+                        columns: columns.clone(),
+                        from,
+                        to: None,
+                    };
+                    if k >= w.parts {
+                        return Some((open(prev), None));
+                    }
+                    match next_bound(ctx, p, &w, prev.clone()).await {
+                        Ok(Some(b)) => {
+                            let s = Slice::Keys {
+                                columns: columns.clone(),
+                                from: prev,
+                                to: Some(b.clone()),
+                            };
+                            Some((s, Some((Some(b), k + 1))))
+                        }
+                        Ok(None) => Some((open(prev), None)),
+                        Err(e) => {
+                            tracing::warn!(target: "tugboat::tasks", "{}: its last slice holds the rest of the table: {e}", p.label);
+                            Some((open(prev), None))
+                        }
+                    }
+                }
+            })
+            .boxed()
+        }
+    }
+}
+
+/// Loads table `p` in the slices of `plan`, each as its own copy (one permit each), side by
+/// side or one after another as the target takes them best. Page slices read in one snapshot
+/// shared by all; without one (the source would not export it), the table is read in one
+/// stream.
+pub(super) async fn load_slices(ctx: &Ctx, p: &Prepared, plan: Plan) -> Result<sink::Written> {
+    use futures_util::StreamExt;
+    let pages = matches!(plan, Plan::Pages(_));
     let backend = crate::engines::of(ctx.source.endpoint.engine);
-    let sharing = ctx.source.endpoint.engine == crate::endpoints::Engine::Postgres;
+    let sharing = ctx.source.endpoint.engine == Engine::Postgres;
     let _holding = match sharing {
         true => ctx.snapshots.clone().acquire_owned().await.ok(),
         false => None,
@@ -170,32 +234,37 @@ pub(super) async fn load_slices(
         false => None,
     };
     let label = p.label.as_str();
+    let progress = |rows, bytes| {
+        (ctx.events)(TaskEvent::Progress {
+            table: label.to_string(),
+            rows,
+            bytes,
+        })
+    };
     if pages && shared.is_none() {
         tracing::info!(target: "tugboat::tasks", "{label}: loaded in one stream: the source shares no snapshot to read its pages in");
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
-        return copy(ctx, p, |rows, bytes| {
-            (ctx.events)(TaskEvent::Progress {
-                table: label.to_string(),
-                rows,
-                bytes,
-            })
-        })
-        .await;
+        return copy(ctx, p, progress).await;
     }
-    let parts = slices.len();
-    tracing::info!(target: "tugboat::tasks", "{label}: loaded in {parts} slices side by side ({}){}", if pages { "page ranges" } else { "ranges of its primary key" }, if shared.is_some() { ", all read in one snapshot" } else { "" });
-    let totals = Arc::new(Totals::default());
-    let finished = std::sync::atomic::AtomicUsize::new(0);
-    (ctx.events)(TaskEvent::Ranges {
-        table: p.label.clone(),
-        parts,
-        done: 0,
-    });
-    let work = slices.into_iter().map(|s| {
+    let planned = plan.parts();
+    tracing::info!(target: "tugboat::tasks", "{label}: loaded in {planned} slices side by side ({}){}", if pages { "page ranges" } else { "ranges of its primary key" }, if shared.is_some() { ", all read in one snapshot" } else { "" });
+    let totals = Totals::default();
+    let (started, finished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let snapshot = shared.as_ref().map(|s| s.id.clone());
+    let ranges = |done| {
+        (ctx.events)(TaskEvent::Ranges {
+            table: label.to_string(),
+            parts: started.load(Relaxed).max(planned),
+            done,
+        })
+    };
+    ranges(0);
+    let work = slice_stream(ctx, p, plan).map(|s| {
         let mut q = p.clone();
         q.slice = Some(s);
-        q.snapshot = shared.as_ref().map(|s| s.id.clone());
-        let (totals, finished) = (totals.clone(), &finished);
+        q.snapshot = snapshot.clone();
+        let (totals, finished, ranges, started) = (&totals, &finished, &ranges, &started);
+        started.fetch_add(1, Relaxed);
         async move {
             let _permit = ctx.sem.clone().acquire_owned().await.ok();
             if ctx.cancelled() {
@@ -204,36 +273,30 @@ pub(super) async fn load_slices(
             let share = Default::default();
             let w = copy(ctx, &q, |rows, bytes| {
                 let (rows, bytes) = totals.add(&share, rows, bytes);
-                (ctx.events)(TaskEvent::Progress {
-                    table: label.to_string(),
-                    rows,
-                    bytes,
-                });
+                progress(rows, bytes);
             })
             .await;
             if w.is_ok() && !ctx.cancelled() {
-                let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                (ctx.events)(TaskEvent::Ranges {
-                    table: label.to_string(),
-                    parts,
-                    done,
-                });
+                ranges(finished.fetch_add(1, Relaxed) + 1);
             } else if w.is_err() && ctx.settings.error_policy == ErrorPolicy::StopTask {
-                ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                ctx.cancel.store(true, Relaxed);
             }
             w
         }
     });
-    let outcomes = if backend_side_by_side(ctx) {
-        futures_util::future::join_all(work).await
-    } else {
-        let mut out = vec![];
-        for w in work {
-            out.push(w.await);
-        }
-        out
-    };
+    let side_by_side = crate::engines::of(ctx.target.endpoint.engine).writes_ranges_side_by_side();
+    let width = if side_by_side { 16 } else { 1 };
+    let outcomes: Vec<_> = work.buffer_unordered(width).collect().await;
     drop(shared);
+    // The slices found, once the walk is done (fewer than planned in a smaller table).
+    let found = started.load(Relaxed);
+    if found != planned {
+        (ctx.events)(TaskEvent::Ranges {
+            table: label.to_string(),
+            parts: found,
+            done: finished.load(Relaxed),
+        });
+    }
     let mut total = sink::Written::default();
     let mut digest = p.digest.is_some().then(super::digest::Digest::default);
     for w in outcomes {
@@ -241,11 +304,6 @@ pub(super) async fn load_slices(
     }
     total.digest = digest;
     Ok(total)
-}
-
-/// Whether the target writes a table's parts side by side.
-fn backend_side_by_side(ctx: &Ctx) -> bool {
-    crate::engines::of(ctx.target.endpoint.engine).writes_ranges_side_by_side()
 }
 
 #[cfg(test)]

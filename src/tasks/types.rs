@@ -86,8 +86,9 @@ pub struct Settings {
     /// Retries of a table (or key range) whose connection to either side was lost, after 1, 2,
     /// 4... seconds; the table is emptied and loaded again each time.
     pub retries: u32,
-    /// Tables of at least twice this many rows (estimated) with an integer primary key are
-    /// loaded in key ranges of about this many rows, in parallel. 0: never split.
+    /// Tables of at least twice this many rows (estimated) are loaded in parts of about this
+    /// many rows, in parallel: key ranges of an integer primary key, else slices
+    /// ([`Slice`]). 0: never split.
     pub partition_rows: u64,
     /// Full load and CDC: changes held in memory at most, all tables together, while their
     /// tables load (DMS's cached changes); a table whose changes go beyond has them read again

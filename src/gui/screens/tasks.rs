@@ -450,12 +450,12 @@ impl TasksScreen {
                     ui.end_row();
                     // Nothing a Parquet target does.
                     if !into_lake {
-                        let l = ui.label("Split tables into key ranges");
+                        let l = ui.label("Split big tables");
                         ui.horizontal(|ui| {
                             changed |= ui
                                 .add(egui::DragValue::new(&mut s.partition_rows).range(0..=1_000_000_000).speed(10_000))
                                 .labelled_by(l.id)
-                                .on_hover_text("Tables of at least twice this many rows with an integer primary key load in ranges of about this many rows, in parallel; 0: never")
+                                .on_hover_text("Tables of at least twice this many rows load in parts of about this many rows, in parallel: ranges of an integer primary key, else slices (PostgreSQL page ranges, or ranges of sampled key values); 0: never")
                                 .changed();
                             ui.label("rows per range");
                         });
