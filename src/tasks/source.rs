@@ -1,7 +1,8 @@
 //! Source readers: one streaming SELECT per table (inside the source database every value is
 //! turned into its canonical text, see [`super::values`]), rows sent on in batches through a
 //! bounded channel. PostgreSQL reads in a REPEATABLE READ snapshot; MySQL/MariaDB in a
-//! consistent-snapshot transaction with the session in UTC; SQLite in one read transaction.
+//! consistent-snapshot transaction with the session in UTC; SQLite in one read transaction on
+//! a thread of its own ([`crate::engines::sqlite::read`]).
 
 use futures_util::StreamExt;
 use sqlx::Row;
@@ -81,7 +82,7 @@ type Batch = Vec<Vec<Option<String>>>;
 const BATCH_BYTES: usize = 16 << 20;
 
 /// How one value of a row goes into the batch: MySQL's as bytes (checked for UTF-8 once per
-/// batch), the others' as text (their drivers decode text only so).
+/// batch). (PostgreSQL is read through COPY, SQLite through rusqlite: see [`read_sql`].)
 trait PushValue: sqlx::Database {
     fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String>;
 }
@@ -93,32 +94,6 @@ impl PushValue for sqlx::MySql {
                 .map_err(|e| e.to_string())?,
         );
         Ok(())
-    }
-}
-
-/// A value decoded as text by the driver.
-fn push_text<R>(row: &R, i: usize, buf: &mut RawRows) -> std::result::Result<(), String>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<&'r str>: sqlx::Decode<'r, R::Database>,
-{
-    buf.push(
-        row.try_get_unchecked::<Option<&str>, _>(i)
-            .map_err(|e| e.to_string())?,
-    );
-    Ok(())
-}
-
-impl PushValue for sqlx::Postgres {
-    fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
-        push_text(row, i, buf)
-    }
-}
-
-impl PushValue for sqlx::Sqlite {
-    fn push_value(row: &Self::Row, i: usize, buf: &mut RawRows) -> std::result::Result<(), String> {
-        push_text(row, i, buf)
     }
 }
 
@@ -257,7 +232,17 @@ async fn read_select(
                 "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
             in_snapshot(pool, begin, sql, n, batch, &tx, &cancel).await
         }
-        Pool::Sqlite(pool) => in_snapshot(pool, "BEGIN", sql, n, batch, &tx, &cancel).await,
+        Pool::Sqlite(pool) => {
+            let read = crate::engines::sqlite::read::FileRead {
+                path: pool.connect_options().get_filename().to_path_buf(),
+                sql,
+                n,
+                batch,
+                max_bytes: BATCH_BYTES,
+                busy: pool.options().get_acquire_timeout(),
+            };
+            crate::engines::sqlite::read::read(read, tx, cancel).await
+        }
     };
     r.map_err(err)
 }

@@ -2,6 +2,7 @@
 
 mod checks;
 pub mod discover;
+pub mod read;
 mod setaside;
 mod switch;
 mod write;
