@@ -403,7 +403,9 @@ impl PlainLines {
             } => format!("{table}: completed, {rows} rows in {seconds:.1} s"),
             TaskEvent::TableFailed { table, error } => format!("{table}: ERROR {error}"),
             TaskEvent::Ranges { table, parts, done } => {
-                format!("{table}: {done} of {parts} key ranges done")
+                format!(
+                    "{table}: {done} of {parts} parts done (key ranges or slices, loaded side by side)"
+                )
             }
             TaskEvent::RowsRefused { table, total, .. } => {
                 format!("{table}: {total} rows refused (see tugboat_apply_exceptions)")
@@ -643,7 +645,7 @@ impl TableBars {
             }
             TaskEvent::Ranges { table, parts, done } => {
                 if let Some(b) = bars.get(&table) {
-                    b.set_message(format!("full load: {done}/{parts} key ranges done"));
+                    b.set_message(format!("full load: {done}/{parts} parts done"));
                 }
             }
             TaskEvent::RowsRefused { table, total, .. } => {

@@ -42,7 +42,7 @@ pub(crate) fn log_file(name: &str) -> String {
 
 /// No change was refused or applied twice: `tugboat_apply_exceptions` on `dst` is empty
 /// (`log`: the CLI's output, shown if not).
-async fn no_exceptions(dst: &Connection, log: &str) {
+pub(crate) async fn no_exceptions(dst: &Connection, log: &str) {
     assert_eq!(
         scalar(dst, "SELECT count(*) FROM tugboat_apply_exceptions").await,
         "0",
@@ -51,7 +51,13 @@ async fn no_exceptions(dst: &Connection, log: &str) {
 }
 
 /// Polls until `sql` gives the same on both sides; panics after 60 s with both answers.
-async fn converge(src: &Connection, dst: &Connection, sql_src: &str, sql_dst: &str, log: &str) {
+pub(crate) async fn converge(
+    src: &Connection,
+    dst: &Connection,
+    sql_src: &str,
+    sql_dst: &str,
+    log: &str,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let a = scalar(src, sql_src).await;
@@ -74,7 +80,7 @@ async fn converge(src: &Connection, dst: &Connection, sql_src: &str, sql_dst: &s
 
 /// Starts `migrate --type full-load-and-cdc` of `task` (and `extra` options), its progress
 /// lines in `log`.
-fn start_task(src: &str, dst: &str, log: &str, task: &str, extra: &[&str]) -> Child {
+pub(crate) fn start_task(src: &str, dst: &str, log: &str, task: &str, extra: &[&str]) -> Child {
     let f = std::fs::File::create(log).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args([
@@ -310,7 +316,7 @@ fn tugboat(args: &[&str]) -> (bool, String, String) {
 }
 
 /// Sends SIG`signal` (INT, TERM) to a running CLI and waits for it: (exit success, its log).
-fn stop(child: &mut Child, signal: &str, log: &str) -> (bool, String) {
+pub(crate) fn stop(child: &mut Child, signal: &str, log: &str) -> (bool, String) {
     Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
@@ -335,7 +341,7 @@ async fn wait_log(log: &str, text: &str) {
 }
 
 /// Waits until the task's checkpoint has left the full-load phase (the full load is done).
-async fn loaded(dst: &Connection, task: &str, child: &mut Child, log: &str) {
+pub(crate) async fn loaded(dst: &Connection, task: &str, child: &mut Child, log: &str) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let phase = dst
@@ -1624,13 +1630,13 @@ async fn an_idle_task_lets_its_slot_release_the_wal_of_other_tables() {
 
 /// Transactions on a source, one after another until stopped: `txn(i)` gives the i-th
 /// (0, 1, ...), `pause` is slept between them.
-struct Writer {
+pub(crate) struct Writer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     handle: tokio::task::JoinHandle<u64>,
 }
 
 impl Writer {
-    async fn start(
+    pub(crate) async fn start(
         url: &str,
         pause: Duration,
         txn: impl Fn(u64) -> String + Send + 'static,
@@ -1653,7 +1659,7 @@ impl Writer {
     }
 
     /// Stops it: how many transactions it ran.
-    async fn stop(self) -> u64 {
+    pub(crate) async fn stop(self) -> u64 {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.handle.await.expect("writer")
     }
@@ -1964,7 +1970,7 @@ async fn a_target_trigger_that_would_act_on_replicated_changes_is_a_warning() {
 }
 
 /// `tugboat validate` of every table of `src_url` on `dst_url` passes: every row equal.
-fn all_validated(src_url: &str, dst_url: &str) {
+pub(crate) fn all_validated(src_url: &str, dst_url: &str) {
     let (ok, text, err) = tugboat(&["validate", "--source", src_url, "--target", dst_url]);
     assert!(ok, "{text}{err}");
     assert!(

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tugboat::endpoints::Role;
 use tugboat::tasks::{Summary, TableState, TaskEvent, run};
 
+use crate::cdc::{
+    Writer, all_validated, converge, loaded, log_file, no_exceptions, start_task, stop,
+};
 use crate::support;
 use crate::tasks::{one, open, task};
 
@@ -32,7 +35,7 @@ fn parts_of(events: &Events, table: &str) -> usize {
 
 /// Asserts that `table` loaded completely with `rows` rows and was validated: compared as a
 /// whole (rows without an integer key are not named by key ranges).
-fn loaded(s: &Summary, table: &str, rows: u64) {
+fn completed(s: &Summary, table: &str, rows: u64) {
     let t = s
         .tables
         .iter()
@@ -91,8 +94,8 @@ async fn postgres_tables_without_an_integer_key_load_in_page_ranges_of_one_snaps
         .await
         .unwrap();
     assert_eq!(s.failed(), 0, "{s:#?}");
-    loaded(&s, ".moving", 20_000);
-    loaded(&s, ".heap", 20_000);
+    completed(&s, ".moving", 20_000);
+    completed(&s, ".heap", 20_000);
     assert!(parts_of(&events, ".moving") >= 4, "{:?}", events.lock());
     assert!(parts_of(&events, ".heap") >= 4, "{:?}", events.lock());
     assert!(updated.load(Ordering::SeqCst));
@@ -165,8 +168,8 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
     .await
     .unwrap();
     assert_eq!(first.failed(), 0, "{first:#?}");
-    loaded(&first, ".words", 20_000);
-    loaded(&first, ".pairs", 20_000);
+    completed(&first, ".words", 20_000);
+    completed(&first, ".pairs", 20_000);
     assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
     assert!(parts_of(&events, ".pairs") >= 4, "{:?}", events.lock());
     let sums =
@@ -194,9 +197,70 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
         .await
         .unwrap();
     assert_eq!(second.failed(), 0, "{second:#?}");
-    loaded(&second, ".words", 20_000);
+    completed(&second, ".words", 20_000);
     assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
     assert_eq!(one(&tgt, sums).await, Some(whole));
     src.close().await;
     tgt.close().await;
+}
+
+/// Full load and CDC from PostgreSQL, the source in use: a table with a text key, loaded in
+/// page ranges that share one snapshot, while transactions update, insert and delete its rows
+/// (an update moves a row to another page); the changes after the snapshot are replayed once
+/// it is loaded, and the target ends equal to the source with nothing refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sliced_table_loads_and_replicates_while_the_source_changes() {
+    let src_url = support::pg_database("tug_slices_cdc").await;
+    let dst_url = support::mysql_database("tug_slices_cdc").await;
+    let src = open(&src_url, Role::Source).await;
+    let dst = open(&dst_url, Role::Target).await;
+    let rows = 150_000u64;
+    src.execute(&format!(
+        "CREATE TABLE hot (code text PRIMARY KEY, n int NOT NULL, note varchar(60));
+         INSERT INTO hot SELECT 'c' || g, 0, repeat('x', 50) FROM generate_series(1, {rows}) g;
+         ANALYZE hot;"
+    ))
+    .await
+    .unwrap();
+    let writer = Writer::start(&src_url, std::time::Duration::ZERO, move |i| {
+        let k = 1 + (i * 7919) % rows;
+        format!(
+            "BEGIN; UPDATE hot SET n = n + 1 WHERE code = 'c{k}'; INSERT INTO hot VALUES ('during {i}', {i}, 'during'); DELETE FROM hot WHERE code = 'c{}'; COMMIT",
+            1 + (k + 500) % rows
+        )
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let log = log_file("slices-cdc");
+    let mut child = start_task(
+        &src_url,
+        &dst_url,
+        &log,
+        "slicecdc",
+        &["--partition-rows", "20000", "-v"],
+    );
+    loaded(&dst, "slicecdc", &mut child, &log).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let written = writer.stop().await;
+    assert!(
+        written > 20,
+        "the writer ran during the load ({written} transactions)"
+    );
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("slices side by side (page ranges), all read in one snapshot"),
+        "{text}"
+    );
+    converge(
+        &src,
+        &dst,
+        "SELECT count(*) || '/' || sum(n) || '/' || sum(length(code)) FROM hot",
+        "SELECT CONCAT(count(*), '/', sum(n), '/', sum(length(code))) FROM hot",
+        &log,
+    )
+    .await;
+    let (ok, out) = stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    no_exceptions(&dst, &out).await;
+    all_validated(&src_url, &dst_url);
 }

@@ -128,7 +128,7 @@ fn state_cell(ui: &mut egui::Ui, t: &TableProgress) {
     };
     if let Some((d, n)) = t.ranges {
         r.clone().on_hover_text(format!(
-            "loaded in {n} primary-key ranges in parallel, {d} done"
+            "loaded in {n} parts side by side (ranges of its integer key, or slices: page ranges, ranges of sampled keys), {d} done"
         ));
     }
     if let Some(e) = &t.error {
