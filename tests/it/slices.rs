@@ -13,9 +13,7 @@ use crate::cdc::{
     Writer, all_validated, converge, loaded, log_file, no_exceptions, start_task, stop,
 };
 use crate::support;
-use crate::tasks::{one, open, task};
-
-type Events = Arc<std::sync::Mutex<Vec<TaskEvent>>>;
+use crate::tasks::{Events, one, open, recording, task};
 
 /// The most slices any table of `events` was said to load in, by table name ending.
 fn parts_of(events: &Events, table: &str) -> usize {
@@ -153,11 +151,7 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
     let mut t = task("slices_my");
     t.settings.partition_rows = 2_000;
     t.settings.batch_rows = 500;
-    let events: Events = Default::default();
-    let sink = {
-        let events = events.clone();
-        Arc::new(move |e: TaskEvent| events.lock().unwrap().push(e))
-    };
+    let (events, sink) = recording();
     let first = run(
         &t,
         &src,

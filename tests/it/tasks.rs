@@ -35,6 +35,19 @@ fn quiet() -> Arc<dyn Fn(TaskEvent) + Send + Sync> {
     Arc::new(|_| {})
 }
 
+/// The events a task sends, kept.
+pub type Events = Arc<std::sync::Mutex<Vec<TaskEvent>>>;
+
+/// A sink keeping every event in the events returned.
+pub fn recording() -> (Events, Arc<dyn Fn(TaskEvent) + Send + Sync>) {
+    let events: Events = Default::default();
+    let kept = events.clone();
+    (
+        events,
+        Arc::new(move |e: TaskEvent| kept.lock().unwrap().push(e)),
+    )
+}
+
 /// The rows of `sql`, each its values joined by `|` (NULL as nothing).
 async fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
     let found = conn.query_text(sql).await.unwrap();
@@ -363,11 +376,7 @@ async fn key_ranges_load_in_parallel_and_resume_one_by_one() {
     let mut t = task("ranges");
     t.settings.partition_rows = 500;
     t.settings.batch_rows = 100;
-    let events = Arc::new(std::sync::Mutex::new(vec![]));
-    let sink = {
-        let events = events.clone();
-        Arc::new(move |e: TaskEvent| events.lock().unwrap().push(e))
-    };
+    let (events, sink) = recording();
     let first = run(
         &t,
         &src,

@@ -457,7 +457,7 @@ impl TasksScreen {
                                 .labelled_by(l.id)
                                 .on_hover_text("Tables of at least twice this many rows load in parts of about this many rows, in parallel: ranges of an integer primary key, else slices (PostgreSQL page ranges, or ranges of sampled key values); 0: never")
                                 .changed();
-                            ui.label("rows per range");
+                            ui.label("rows per part");
                         });
                         ui.end_row();
                         if loads_beside_cdc {
