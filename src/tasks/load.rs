@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
+use super::progress::{Share, Totals};
 use super::*;
 use crate::endpoints::Connection;
 use crate::error::{Error, Result};
@@ -513,54 +514,6 @@ pub(super) async fn load_table(
         }
     }
     result
-}
-
-/// A table's rows and bytes copied so far, summed over its parts (key ranges or slices) as
-/// they load.
-#[derive(Default)]
-pub(super) struct Totals {
-    rows: std::sync::atomic::AtomicU64,
-    bytes: std::sync::atomic::AtomicU64,
-}
-
-/// What one part has added to its table's [`Totals`] so far.
-#[derive(Default)]
-pub(super) struct Share(std::sync::Mutex<(u64, u64)>);
-
-impl Totals {
-    fn from_rows(rows: u64) -> Totals {
-        Totals {
-            rows: rows.into(),
-            bytes: 0.into(),
-        }
-    }
-
-    /// A part has copied `rows` and `bytes` in all so far: the table's new totals.
-    pub(super) fn add(&self, share: &Share, rows: u64, bytes: u64) -> (u64, u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let (dr, db) = match share.0.lock() {
-            Ok(mut l) => {
-                let d = (rows.saturating_sub(l.0), bytes.saturating_sub(l.1));
-                *l = (rows, bytes);
-                d
-            }
-            Err(_) => (0, 0),
-        };
-        (
-            self.rows.fetch_add(dr, Relaxed) + dr,
-            self.bytes.fetch_add(db, Relaxed) + db,
-        )
-    }
-
-    /// A part loads again from its start: what it had added is taken back.
-    fn take_back(&self, share: &Share) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if let Ok(mut l) = share.0.lock() {
-            self.rows.fetch_sub(l.0, Relaxed);
-            self.bytes.fetch_sub(l.1, Relaxed);
-            *l = (0, 0);
-        }
-    }
 }
 
 /// Loads the unfinished key ranges of a table, each as its own copy (one permit each), side by

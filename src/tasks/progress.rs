@@ -4,7 +4,8 @@
 //! The figures are honest about what this run did: rows of tables finished by an earlier run
 //! are on the target but not "moved" (they count in the total, never in a rate); the overall
 //! fraction is exactly 1 when every table is finished, whatever the estimates said; a
-//! validation run has its own fraction and keeps the load's figures.
+//! validation run has its own fraction and keeps the load's figures. ([`Totals`]: a table's
+//! rows so far summed over its parts as they load, for the events.)
 
 use std::time::Instant;
 
@@ -479,6 +480,54 @@ impl Summary {
             self.moved_rows() as f64 / self.seconds
         } else {
             0.0
+        }
+    }
+}
+
+/// A table's rows and bytes copied so far, summed over its parts (key ranges or slices) as
+/// they load.
+#[derive(Default)]
+pub(super) struct Totals {
+    rows: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+/// What one part has added to its table's [`Totals`] so far.
+#[derive(Default)]
+pub(super) struct Share(std::sync::Mutex<(u64, u64)>);
+
+impl Totals {
+    pub(super) fn from_rows(rows: u64) -> Totals {
+        Totals {
+            rows: rows.into(),
+            bytes: 0.into(),
+        }
+    }
+
+    /// A part has copied `rows` and `bytes` in all so far: the table's new totals.
+    pub(super) fn add(&self, share: &Share, rows: u64, bytes: u64) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (dr, db) = match share.0.lock() {
+            Ok(mut l) => {
+                let d = (rows.saturating_sub(l.0), bytes.saturating_sub(l.1));
+                *l = (rows, bytes);
+                d
+            }
+            Err(_) => (0, 0),
+        };
+        (
+            self.rows.fetch_add(dr, Relaxed) + dr,
+            self.bytes.fetch_add(db, Relaxed) + db,
+        )
+    }
+
+    /// A part loads again from its start: what it had added is taken back.
+    pub(super) fn take_back(&self, share: &Share) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Ok(mut l) = share.0.lock() {
+            self.rows.fetch_sub(l.0, Relaxed);
+            self.bytes.fetch_sub(l.1, Relaxed);
+            *l = (0, 0);
         }
     }
 }

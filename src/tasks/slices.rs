@@ -12,7 +12,8 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::load::{Ctx, Totals, copy};
+use super::load::{Ctx, copy};
+use super::progress::Totals;
 use super::*;
 use crate::error::Result;
 use values::Kind;

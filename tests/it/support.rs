@@ -250,7 +250,7 @@ fn start_postgres() -> Result<Server, String> {
     let script = format!(
         "while [ ! -f '{dir}/quit' ]; do \
          '{bin}/postgres' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 -c wal_level=logical \
-         -c max_wal_senders=10 -c max_replication_slots=10 -c fsync=off -c synchronous_commit=off \
+         -c max_wal_senders=10 -c max_replication_slots=20 -c fsync=off -c synchronous_commit=off \
          -c full_page_writes=off -c max_connections=200 >> '{dir}/server.log' 2>&1; \
          [ -f '{dir}/pause' ] || break; p=$(cat '{dir}/pause'); rm -f '{dir}/pause'; sleep $p; done & loop=$!; \
          read _; touch '{dir}/quit'; kill -INT $(head -1 '{data}/postmaster.pid'); wait $loop; rm -rf '{dir}'",
