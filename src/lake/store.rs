@@ -3,8 +3,9 @@
 //! as the folder. An object is visible whole or not at all (a file is written aside and
 //! renamed; an S3 upload is completed at once). S3 credentials come from the usual AWS
 //! environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
-//! `AWS_REGION`, `AWS_ENDPOINT` for S3-compatible stores) or the instance's role, never from a
-//! project file.
+//! `AWS_REGION`, `AWS_ENDPOINT` for S3-compatible stores), then the profile of the AWS shared
+//! files (`AWS_PROFILE`, else `default`: [`super::aws_profile`]), or the instance's role; never
+//! from a project file.
 
 use std::path::PathBuf;
 
@@ -50,7 +51,10 @@ impl Lake {
                 (Arc::new(fs), Path::default())
             }
             Location::S3 { bucket, prefix } => {
-                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                let env = object_store::aws::AmazonS3Builder::from_env();
+                let home = std::env::home_dir();
+                let s3 = super::aws_profile::apply(env, |k| std::env::var(k).ok(), home)
+                    .map_err(failed)?
                     .with_bucket_name(bucket)
                     .build()
                     .map_err(|e| failed(e.to_string()))?;

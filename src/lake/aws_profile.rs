@@ -1,0 +1,249 @@
+//! S3 credentials, region and endpoint from the AWS shared files, as the AWS CLI and SDKs read
+//! them: the profile `AWS_PROFILE` names (else `default`) in `~/.aws/credentials`
+//! (`AWS_SHARED_CREDENTIALS_FILE`) and `~/.aws/config` (`AWS_CONFIG_FILE`, sections
+//! `[profile name]`). The environment's own variables come first: a profile only fills what
+//! they leave unset. Static keys only: a profile that gets its keys another way (a role to
+//! assume, SSO, a credential process) is said in the log and not followed. Nothing read here
+//! is ever logged or written.
+
+use std::path::{Path, PathBuf};
+
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+
+/// What a profile says, as read from the files.
+#[derive(Debug, Default, PartialEq)]
+pub struct Profile {
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Keys it names that Tugboat does not follow (`role_arn`, `sso_session`...).
+    pub not_followed: Vec<String>,
+}
+
+/// Ways of getting keys that a profile may name and Tugboat does not follow.
+const NOT_FOLLOWED: &[&str] = &[
+    "role_arn",
+    "source_profile",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
+
+/// Profile `name` from the texts of the credentials file and the config file (either may be
+/// missing). None when neither has it.
+pub fn read(
+    name: &str,
+    credentials: Option<&str>,
+    config: Option<&str>,
+) -> Result<Option<Profile>, String> {
+    let parse = |what: &str, text: Option<&str>| -> Result<Option<ini::Ini>, String> {
+        text.map(|t| ini::Ini::load_from_str_noescape(t).map_err(|e| format!("{what}: {e}")))
+            .transpose()
+    };
+    let creds = parse("the AWS credentials file", credentials)?;
+    let conf = parse("the AWS config file", config)?;
+    let config_section = if name == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {name}")
+    };
+    let sections = [
+        creds.as_ref().and_then(|i| i.section(Some(name))),
+        conf.as_ref()
+            .and_then(|i| i.section(Some(config_section.as_str()))),
+    ];
+    if sections.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let get = |key: &str| {
+        sections
+            .iter()
+            .flatten()
+            .find_map(|s| s.get(key))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    Ok(Some(Profile {
+        access_key_id: get("aws_access_key_id"),
+        secret_access_key: get("aws_secret_access_key"),
+        session_token: get("aws_session_token"),
+        region: get("region"),
+        endpoint_url: get("endpoint_url"),
+        not_followed: NOT_FOLLOWED
+            .iter()
+            .filter(|k| get(k).is_some())
+            .map(|k| k.to_string())
+            .collect(),
+    }))
+}
+
+/// `builder` (from the environment) with what the profile adds: the profile's values only
+/// where the environment set none. `env` reads a variable, `home` is the user's home folder.
+/// An error when `AWS_PROFILE` names a profile neither file has, or a file cannot be parsed.
+pub fn apply(
+    mut builder: AmazonS3Builder,
+    env: impl Fn(&str) -> Option<String>,
+    home: Option<PathBuf>,
+) -> Result<AmazonS3Builder, String> {
+    let named = env("AWS_PROFILE").filter(|p| !p.is_empty());
+    let name = named.clone().unwrap_or_else(|| "default".into());
+    let file = |var: &str, rel: &str| {
+        env(var)
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(rel)))
+    };
+    let text = |p: &Option<PathBuf>| {
+        p.as_deref()
+            .and_then(|p: &Path| std::fs::read_to_string(p).ok())
+    };
+    let (creds, conf) = (
+        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        file("AWS_CONFIG_FILE", "config"),
+    );
+    let Some(profile) = read(&name, text(&creds).as_deref(), text(&conf).as_deref())? else {
+        return match named {
+            Some(n) => Err(format!(
+                "the AWS profile '{n}' (AWS_PROFILE) is in neither {} nor {}",
+                shown(&creds),
+                shown(&conf)
+            )),
+            None => Ok(builder),
+        };
+    };
+    if !profile.not_followed.is_empty() {
+        tracing::warn!(target: "tugboat::lake", "AWS profile '{name}' gets its keys through {}, which Tugboat does not follow: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), e.g. from `aws configure export-credentials`", profile.not_followed.join(", "));
+    }
+    let keys = [
+        (AmazonS3ConfigKey::AccessKeyId, &profile.access_key_id),
+        (
+            AmazonS3ConfigKey::SecretAccessKey,
+            &profile.secret_access_key,
+        ),
+        (AmazonS3ConfigKey::Token, &profile.session_token),
+        (AmazonS3ConfigKey::Region, &profile.region),
+        (AmazonS3ConfigKey::Endpoint, &profile.endpoint_url),
+    ];
+    // Keys come as a pair: a profile's secret never goes with the environment's key id.
+    let env_has_keys = builder
+        .get_config_value(&AmazonS3ConfigKey::AccessKeyId)
+        .is_some();
+    for (key, value) in keys {
+        let credential = matches!(
+            key,
+            AmazonS3ConfigKey::AccessKeyId
+                | AmazonS3ConfigKey::SecretAccessKey
+                | AmazonS3ConfigKey::Token
+        );
+        if credential && env_has_keys {
+            continue;
+        }
+        if let Some(v) = value
+            && builder.get_config_value(&key).is_none()
+        {
+            builder = builder.with_config(key, v);
+        }
+    }
+    Ok(builder)
+}
+
+fn shown(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(no home folder)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CREDENTIALS: &str = "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = secret/default+1\n\n[lake]\naws_access_key_id=AKIALAKE\naws_secret_access_key=secret/lake\naws_session_token = token==\n";
+    const CONFIG: &str = "[default]\nregion = eu-west-1\n\n[profile lake]\nregion = us-east-2\nendpoint_url = http://127.0.0.1:9000\ns3 =\n  max_concurrent_requests = 20\n\n[profile sso]\nsso_session = corp\nregion = eu-central-1\n";
+
+    fn files(dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir.join(".aws")).unwrap();
+        std::fs::write(dir.join(".aws/credentials"), CREDENTIALS).unwrap();
+        std::fs::write(dir.join(".aws/config"), CONFIG).unwrap();
+        dir.to_path_buf()
+    }
+
+    fn value(b: &AmazonS3Builder, k: AmazonS3ConfigKey) -> Option<String> {
+        b.get_config_value(&k)
+    }
+
+    #[test]
+    fn a_named_profile_fills_what_the_environment_leaves_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = files(dir.path());
+        let env = |k: &str| (k == "AWS_PROFILE").then(|| "lake".to_string());
+        let b = apply(AmazonS3Builder::new(), env, Some(home.clone())).unwrap();
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(),
+            Some("AKIALAKE")
+        );
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::SecretAccessKey).as_deref(),
+            Some("secret/lake")
+        );
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::Token).as_deref(),
+            Some("token==")
+        );
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::Region).as_deref(),
+            Some("us-east-2")
+        );
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::Endpoint).as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        // The default profile, without AWS_PROFILE.
+        let b = apply(AmazonS3Builder::new(), |_| None, Some(home.clone())).unwrap();
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(),
+            Some("AKIADEFAULT")
+        );
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::Region).as_deref(),
+            Some("eu-west-1")
+        );
+        // The environment's keys and region win, and a profile's secret never joins them.
+        let set = AmazonS3Builder::new()
+            .with_access_key_id("AKIAENV")
+            .with_region("ap-south-1");
+        let b = apply(set, env, Some(home)).unwrap();
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(),
+            Some("AKIAENV")
+        );
+        assert_eq!(value(&b, AmazonS3ConfigKey::SecretAccessKey), None);
+        assert_eq!(
+            value(&b, AmazonS3ConfigKey::Region).as_deref(),
+            Some("ap-south-1")
+        );
+    }
+
+    #[test]
+    fn a_profile_that_is_not_there_or_not_followed_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = files(dir.path());
+        let env = |k: &str| (k == "AWS_PROFILE").then(|| "missing".to_string());
+        let e = apply(AmazonS3Builder::new(), env, Some(home.clone())).unwrap_err();
+        assert!(
+            e.contains("'missing'") && e.contains(".aws/credentials"),
+            "{e}"
+        );
+        let sso = read("sso", Some(CREDENTIALS), Some(CONFIG))
+            .unwrap()
+            .unwrap();
+        assert_eq!(sso.not_followed, vec!["sso_session".to_string()]);
+        assert_eq!(sso.access_key_id, None);
+        assert_eq!(sso.region.as_deref(), Some("eu-central-1"));
+        // No files and no profile named: nothing to add, no error.
+        let empty = tempfile::tempdir().unwrap();
+        assert!(apply(AmazonS3Builder::new(), |_| None, Some(empty.path().into())).is_ok());
+        assert!(read("x", Some("[x\nbroken"), None).is_err());
+    }
+}
