@@ -162,88 +162,84 @@ mod tests {
     const CREDENTIALS: &str = "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = secret/default+1\n\n[lake]\naws_access_key_id=AKIALAKE\naws_secret_access_key=secret/lake\naws_session_token = token==\n";
     const CONFIG: &str = "[default]\nregion = eu-west-1\n\n[profile lake]\nregion = us-east-2\nendpoint_url = http://127.0.0.1:9000\ns3 =\n  max_concurrent_requests = 20\n\n[profile sso]\nsso_session = corp\nregion = eu-central-1\n";
 
-    fn files(dir: &Path) -> PathBuf {
-        std::fs::create_dir_all(dir.join(".aws")).unwrap();
-        std::fs::write(dir.join(".aws/credentials"), CREDENTIALS).unwrap();
-        std::fs::write(dir.join(".aws/config"), CONFIG).unwrap();
-        dir.to_path_buf()
+    type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+    fn files(dir: &Path) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir.join(".aws"))?;
+        std::fs::write(dir.join(".aws/credentials"), CREDENTIALS)?;
+        std::fs::write(dir.join(".aws/config"), CONFIG)?;
+        Ok(dir.to_path_buf())
     }
 
-    fn value(b: &AmazonS3Builder, k: AmazonS3ConfigKey) -> Option<String> {
-        b.get_config_value(&k)
+    /// Asserts the builder's settings of `expected` (None: not set).
+    fn settings(b: &AmazonS3Builder, expected: &[(AmazonS3ConfigKey, Option<&str>)]) {
+        for (k, v) in expected {
+            assert_eq!(b.get_config_value(k).as_deref(), *v, "{k:?}");
+        }
     }
 
     #[test]
-    fn a_named_profile_fills_what_the_environment_leaves_unset() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = files(dir.path());
+    fn a_named_profile_fills_what_the_environment_leaves_unset() -> Outcome {
+        use AmazonS3ConfigKey::*;
+        let dir = tempfile::tempdir()?;
+        let home = files(dir.path())?;
         let env = |k: &str| (k == "AWS_PROFILE").then(|| "lake".to_string());
-        let b = apply(AmazonS3Builder::new(), env, Some(home.clone())).unwrap();
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(),
-            Some("AKIALAKE")
-        );
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::SecretAccessKey).as_deref(),
-            Some("secret/lake")
-        );
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::Token).as_deref(),
-            Some("token==")
-        );
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::Region).as_deref(),
-            Some("us-east-2")
-        );
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::Endpoint).as_deref(),
-            Some("http://127.0.0.1:9000")
+        let b = apply(AmazonS3Builder::new(), env, Some(home.clone()))?;
+        settings(
+            &b,
+            &[
+                (AccessKeyId, Some("AKIALAKE")),
+                (SecretAccessKey, Some("secret/lake")),
+                (Token, Some("token==")),
+                (Region, Some("us-east-2")),
+                (Endpoint, Some("http://127.0.0.1:9000")),
+            ],
         );
         // The default profile, without AWS_PROFILE.
-        let b = apply(AmazonS3Builder::new(), |_| None, Some(home.clone())).unwrap();
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(),
-            Some("AKIADEFAULT")
-        );
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::Region).as_deref(),
-            Some("eu-west-1")
+        let b = apply(AmazonS3Builder::new(), |_| None, Some(home.clone()))?;
+        settings(
+            &b,
+            &[
+                (AccessKeyId, Some("AKIADEFAULT")),
+                (Region, Some("eu-west-1")),
+            ],
         );
         // The environment's keys and region win, and a profile's secret never joins them.
         let set = AmazonS3Builder::new()
             .with_access_key_id("AKIAENV")
             .with_region("ap-south-1");
-        let b = apply(set, env, Some(home)).unwrap();
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(),
-            Some("AKIAENV")
+        let b = apply(set, env, Some(home))?;
+        settings(
+            &b,
+            &[
+                (AccessKeyId, Some("AKIAENV")),
+                (SecretAccessKey, None),
+                (Region, Some("ap-south-1")),
+            ],
         );
-        assert_eq!(value(&b, AmazonS3ConfigKey::SecretAccessKey), None);
-        assert_eq!(
-            value(&b, AmazonS3ConfigKey::Region).as_deref(),
-            Some("ap-south-1")
-        );
+        Ok(())
     }
 
     #[test]
-    fn a_profile_that_is_not_there_or_not_followed_is_said() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = files(dir.path());
+    fn a_profile_that_is_not_there_or_not_followed_is_said() -> Outcome {
+        let dir = tempfile::tempdir()?;
+        let home = files(dir.path())?;
         let env = |k: &str| (k == "AWS_PROFILE").then(|| "missing".to_string());
-        let e = apply(AmazonS3Builder::new(), env, Some(home.clone())).unwrap_err();
+        let e = apply(AmazonS3Builder::new(), env, Some(home))
+            .err()
+            .ok_or("a profile in neither file is an error")?;
         assert!(
             e.contains("'missing'") && e.contains(".aws/credentials"),
             "{e}"
         );
-        let sso = read("sso", Some(CREDENTIALS), Some(CONFIG))
-            .unwrap()
-            .unwrap();
+        let sso = read("sso", Some(CREDENTIALS), Some(CONFIG))?.ok_or("profile sso")?;
         assert_eq!(sso.not_followed, vec!["sso_session".to_string()]);
         assert_eq!(sso.access_key_id, None);
         assert_eq!(sso.region.as_deref(), Some("eu-central-1"));
         // No files and no profile named: nothing to add, no error.
-        let empty = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir()?;
         assert!(apply(AmazonS3Builder::new(), |_| None, Some(empty.path().into())).is_ok());
         assert!(read("x", Some("[x\nbroken"), None).is_err());
+        Ok(())
     }
 }

@@ -538,7 +538,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_rows_come_back_as_sent() {
+    fn copy_text_rows_come_back_as_sent() -> Result<(), String> {
         let mut buf = RawRows::new(4, 2);
         let mut scratch = vec![];
         copy_text_row(
@@ -546,9 +546,8 @@ mod tests {
             4,
             &mut buf,
             &mut scratch,
-        )
-        .unwrap();
-        let rows = buf.finish().unwrap();
+        )?;
+        let rows = buf.finish()?;
         assert_eq!(
             rows.row_vec(0),
             vec![
@@ -560,5 +559,6 @@ mod tests {
         );
         let mut short = RawRows::new(3, 1);
         assert!(copy_text_row(b"a\tb", 3, &mut short, &mut scratch).is_err());
+        Ok(())
     }
 }
