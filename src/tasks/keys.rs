@@ -142,9 +142,6 @@ pub async fn reattach(
         );
         let object = if name.starts_with("trigger ") {
             format!("{name} on {child}")
-        } else if name.starts_with("foreign key ") {
-            // (SQLite's keys have no name: "foreign key 1 of child" says it all.)
-            name.clone()
         } else {
             format!("foreign key {name} on {child}")
         };

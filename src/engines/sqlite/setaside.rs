@@ -29,7 +29,9 @@ impl Reload for Sqlite {
                 let (child, key) = (r.at(0).unwrap_or_default(), r.at(1).unwrap_or_default());
                 SetAside {
                     child: quote(E, child),
-                    name: format!("foreign key {key} of {child}"),
+                    // SQLite's keys have no names: the key's number in its table, said as
+                    // "foreign key #0 on child".
+                    name: format!("#{key}"),
                     set_aside: String::new(),
                     restore: String::new(),
                     check: format!(
