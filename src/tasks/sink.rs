@@ -54,11 +54,7 @@ pub fn target_filter(engine: Engine, p: &Prepared) -> String {
     if let Some(r) = &p.range {
         conds.extend(r.conditions(&p.columns[r.column].1));
     }
-    if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    }
+    super::source::where_of(&conds)
 }
 
 /// Rows of the target table that `p` loads (see [`target_filter`]).

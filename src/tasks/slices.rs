@@ -142,17 +142,18 @@ async fn next_bound(
     prev: Option<Vec<String>>,
 ) -> Result<Option<Vec<String>>> {
     let engine = ctx.source.endpoint.engine;
-    let mut q = p.clone();
-    q.slice = Some(Slice::Keys {
+    let after = Slice::Keys {
         columns: w.quoted.clone(),
         from: prev,
         to: None,
-    });
+    };
+    let mut conds = source::filter_conditions(engine, &p.plan.filters);
+    conds.extend(after.conditions(engine));
     let sql = format!(
         "SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {}",
         w.canonical.join(", "),
-        source::source_table(engine, &q),
-        source::where_clause(engine, &q),
+        source::source_table(engine, p),
+        source::where_of(&conds),
         w.quoted.join(", "),
         w.step
     );
@@ -225,14 +226,12 @@ pub(super) async fn load_slices(ctx: &Ctx, p: &Prepared, plan: Plan) -> Result<s
     use futures_util::StreamExt;
     let pages = matches!(plan, Plan::Pages(_));
     let backend = crate::engines::of(ctx.source.endpoint.engine);
-    let sharing = ctx.source.endpoint.engine == Engine::Postgres;
-    let _holding = match sharing {
-        true => ctx.snapshots.clone().acquire_owned().await.ok(),
-        false => None,
-    };
-    let shared = match sharing {
-        true => backend.share_snapshot(&ctx.source).await,
-        false => None,
+    // (Only PostgreSQL shares snapshots: no permit taken for the others.)
+    let (_holding, shared) = if ctx.source.endpoint.engine == Engine::Postgres {
+        let permit = ctx.snapshots.clone().acquire_owned().await.ok();
+        (permit, backend.share_snapshot(&ctx.source).await)
+    } else {
+        (None, None)
     };
     let label = p.label.as_str();
     let progress = |rows, bytes| {

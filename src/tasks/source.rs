@@ -55,6 +55,11 @@ pub fn where_clause(engine: Engine, p: &Prepared) -> String {
     if let Some(s) = &p.slice {
         conds.extend(s.conditions(engine));
     }
+    where_of(&conds)
+}
+
+/// ` WHERE` and `conds` joined by AND; nothing without conditions.
+pub fn where_of(conds: &[String]) -> String {
     if conds.is_empty() {
         String::new()
     } else {

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tugboat::endpoints::Role;
-use tugboat::tasks::{Summary, TableState, TaskEvent, run};
+use tugboat::tasks::{Summary, TableState, TaskEvent};
 
 use crate::cdc::{
     Writer, all_validated, converge, loaded, log_file, no_exceptions, start_task, stop,
 };
 use crate::support;
-use crate::tasks::{Events, one, open, recording, task};
+use crate::tasks::{Events, one, open, recording, run_ok, task};
 
 /// The most slices any table of `events` was said to load in, by table name ending.
 fn parts_of(events: &Events, table: &str) -> usize {
@@ -88,10 +88,7 @@ async fn postgres_tables_without_an_integer_key_load_in_page_ranges_of_one_snaps
             events.lock().unwrap().push(e)
         })
     };
-    let s = run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap();
-    assert_eq!(s.failed(), 0, "{s:#?}");
+    let s = run_ok(&t, &src, &tgt, sink).await;
     completed(&s, ".moving", 20_000);
     completed(&s, ".heap", 20_000);
     assert!(parts_of(&events, ".moving") >= 4, "{:?}", events.lock());
@@ -152,16 +149,7 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
     t.settings.partition_rows = 2_000;
     t.settings.batch_rows = 500;
     let (events, sink) = recording();
-    let first = run(
-        &t,
-        &src,
-        &tgt,
-        sink.clone(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .await
-    .unwrap();
-    assert_eq!(first.failed(), 0, "{first:#?}");
+    let first = run_ok(&t, &src, &tgt, sink.clone()).await;
     completed(&first, ".words", 20_000);
     completed(&first, ".pairs", 20_000);
     assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
@@ -187,10 +175,7 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
     .await
     .unwrap();
     events.lock().unwrap().clear();
-    let second = run(&t, &src, &tgt, sink, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap();
-    assert_eq!(second.failed(), 0, "{second:#?}");
+    let second = run_ok(&t, &src, &tgt, sink).await;
     completed(&second, ".words", 20_000);
     assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
     assert_eq!(one(&tgt, sums).await, Some(whole));

@@ -35,6 +35,20 @@ fn quiet() -> Arc<dyn Fn(TaskEvent) + Send + Sync> {
     Arc::new(|_| {})
 }
 
+/// Runs task `t` from `src` into `tgt`, its events to `sink`; asserts that no table failed.
+pub async fn run_ok(
+    t: &Task,
+    src: &Connection,
+    tgt: &Connection,
+    sink: Arc<dyn Fn(TaskEvent) + Send + Sync>,
+) -> tugboat::tasks::Summary {
+    let s = run(t, src, tgt, sink, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    s
+}
+
 /// The events a task sends, kept.
 pub type Events = Arc<std::sync::Mutex<Vec<TaskEvent>>>;
 
@@ -377,16 +391,7 @@ async fn key_ranges_load_in_parallel_and_resume_one_by_one() {
     t.settings.partition_rows = 500;
     t.settings.batch_rows = 100;
     let (events, sink) = recording();
-    let first = run(
-        &t,
-        &src,
-        &tgt,
-        sink.clone(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .await
-    .unwrap();
-    assert_eq!(first.failed(), 0, "{first:#?}");
+    let first = run_ok(&t, &src, &tgt, sink.clone()).await;
     let parts: i64 = one(
         &tgt,
         "SELECT count(*) FROM tugboat_range_state WHERE table_name LIKE '%.big'",

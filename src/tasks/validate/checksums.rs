@@ -115,11 +115,7 @@ pub(super) async fn checksums(
                             .to_string(),
                     );
                 }
-                let filter = if conds.is_empty() {
-                    String::new()
-                } else {
-                    format!(" WHERE {}", conds.join(" AND "))
-                };
+                let filter = crate::tasks::source::where_of(&conds);
                 checksum::range_sql(sc, &src_table, &filter, &sk, &src_exprs, (lo, width))
             })
             .collect();
