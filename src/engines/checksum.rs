@@ -56,7 +56,11 @@ pub fn value(
     let Some(raw) = raw else {
         return matches!(
             (from, to),
-            (Integer, Integer) | (Text, Text) | (Decimal, Decimal) | (Date, Date) | (Bool, Bool)
+            (Integer, Integer)
+                | (Text | Char, Text | Char)
+                | (Decimal, Decimal)
+                | (Date, Date)
+                | (Bool, Bool)
         )
         .then(|| canonical.to_string());
     };

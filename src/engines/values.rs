@@ -19,6 +19,11 @@ pub enum Kind {
     Decimal,
     Float,
     Text,
+    /// PostgreSQL `character(n)`: text its output pads with spaces to its length. Read as that
+    /// output (a cast to text, which drops the padding, costs the server a tenth of reading
+    /// TPC-H's lineitem) and trimmed here ([`fix_str`], [`trim_padding`]): its canonical text is
+    /// the value without trailing spaces, as `::text` and MySQL give it.
+    Char,
     Binary,
     Date,
     Time,
@@ -113,6 +118,7 @@ pub fn kind(engine: Engine, t: &DataType) -> Kind {
             "timestamp" if engine != Engine::Postgres => Kind::TimestampTz,
             "timestamp" | "timestamp without time zone" | "datetime" => Kind::Timestamp,
             "json" | "jsonb" => Kind::Json,
+            "character" | "bpchar" if engine == Engine::Postgres => Kind::Char,
             "geometry" | "geography" if engine == Engine::Postgres => Kind::Geometry,
             _ if engine == Engine::Postgres && PgGeo::from_type(n).is_some() => {
                 Kind::PgGeo(PgGeo::from_type(n).unwrap_or(PgGeo::Point))
@@ -153,9 +159,10 @@ pub fn select_sql(engine: Engine, q: &str, k: Kind) -> String {
             }
             Kind::Array => format!("array_to_json({q})::text"),
             // Written by the type's output function, which is what `::text` gives for these
-            // (not for bool, char(n) or inet, whose casts to text differ): the cast would
-            // only cost the server (a tenth of reading TPC-H's lineitem through COPY).
-            Kind::Integer | Kind::Decimal | Kind::Date | Kind::Float => q.to_string(),
+            // (not for bool or inet, whose casts to text differ): the cast would only cost the
+            // server (a tenth of reading TPC-H's lineitem through COPY). char(n)'s padding
+            // is trimmed by the reader ([`trim_padding`]).
+            Kind::Integer | Kind::Decimal | Kind::Date | Kind::Float | Kind::Char => q.to_string(),
             _ => format!("{q}::text"),
         },
         Engine::Sqlite => match k {
@@ -189,6 +196,20 @@ pub fn select_sql(engine: Engine, q: &str, k: Kind) -> String {
             _ => q.to_string(),
         },
     }
+}
+
+/// The expression giving column `q`'s canonical text inside the database itself (for checksums
+/// computed there): [`select_sql`], but a PostgreSQL `character(n)` without its padding.
+pub fn canonical_sql(engine: Engine, q: &str, k: Kind) -> String {
+    match (engine, k) {
+        (Engine::Postgres, Kind::Char) => format!("{q}::text"),
+        _ => select_sql(engine, q, k),
+    }
+}
+
+/// A `character(n)` value as read ([`Kind::Char`]) without its padding: its canonical text.
+pub fn trim_padding(v: &str) -> &str {
+    v.trim_end_matches(' ')
 }
 
 /// A canonical value as read, fixed up for the target kind. None: SQL NULL.
@@ -239,6 +260,7 @@ pub fn fix_str(
     }
     let owned = |s: String| Ok((Cow::Owned(s), ""));
     match (from, to) {
+        (Kind::Char, _) => Ok((Cow::Borrowed(trim_padding(v)), "")),
         // Trailing zeros of .US are noise for whole seconds.
         (Kind::Timestamp | Kind::TimestampTz, _) => {
             let v = v.strip_suffix(".000000").unwrap_or(v);
@@ -398,6 +420,7 @@ mod tests {
             Kind::Decimal,
             Kind::Float,
             Kind::Text,
+            Kind::Char,
             Kind::Binary,
             Kind::Date,
             Kind::Time,
@@ -418,6 +441,34 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn postgres_fixed_width_text_is_read_padded_and_trimmed_here() -> Result<(), String> {
+        let t = crate::sqltext::parse_declared_type;
+        assert_eq!(kind(Engine::Postgres, &t("character(12)")), Kind::Char);
+        assert_eq!(kind(Engine::Postgres, &t("bpchar")), Kind::Char);
+        assert_eq!(
+            kind(Engine::Postgres, &t("character varying(5)")),
+            Kind::Text
+        );
+        assert_eq!(kind(Engine::MySql, &t("char(5)")), Kind::Text);
+        assert_eq!(select_sql(Engine::Postgres, "\"c\"", Kind::Char), "\"c\"");
+        assert_eq!(
+            canonical_sql(Engine::Postgres, "\"c\"", Kind::Char),
+            "\"c\"::text"
+        );
+        assert_eq!(
+            canonical_sql(Engine::Postgres, "\"c\"", Kind::Text),
+            "\"c\"::text"
+        );
+        let mut v = Some("a b   ".to_string());
+        fix(&mut v, Kind::Char, Kind::Text)?;
+        assert_eq!(v.as_deref(), Some("a b"));
+        // Only spaces are padding.
+        assert_eq!(fix_str(" x\t ", Kind::Char, Kind::Char)?.0, " x\t");
+        assert!(!fix_is_identity(Kind::Char));
         Ok(())
     }
 

@@ -93,6 +93,7 @@ fn splits_by(k: Kind) -> bool {
         Kind::Integer
             | Kind::Decimal
             | Kind::Text
+            | Kind::Char
             | Kind::Date
             | Kind::Time
             | Kind::Timestamp

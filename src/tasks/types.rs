@@ -592,12 +592,23 @@ impl Prepared {
         }
     }
 
-    /// The SELECT-list expression reading column `i` on the source as canonical text.
+    /// The SELECT-list expression reading column `i` on the source as canonical text (as the
+    /// reader takes it: [`values::select_sql`]).
     pub fn source_value(&self, engine: Engine, i: usize) -> String {
+        self.source_sql(engine, i, values::select_sql)
+    }
+
+    /// Column `i`'s canonical text computed on the source itself, for checksums computed there
+    /// ([`values::canonical_sql`]).
+    pub fn source_canonical(&self, engine: Engine, i: usize) -> String {
+        self.source_sql(engine, i, values::canonical_sql)
+    }
+
+    fn source_sql(&self, engine: Engine, i: usize, f: fn(Engine, &str, Kind) -> String) -> String {
         let (c, _, k, _) = &self.columns[i];
         match self.source_exprs.get(i) {
-            Some(Some(e)) => values::select_sql(engine, &format!("({e})"), *k),
-            _ => values::select_expr(engine, c, *k),
+            Some(Some(e)) => f(engine, &format!("({e})"), *k),
+            _ => f(engine, &values::quote(engine, c), *k),
         }
     }
 }

@@ -128,6 +128,7 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
             Ok(j) => Cow::Owned(j.to_string()),
             Err(_) => Cow::Borrowed(v),
         },
+        Kind::Char => Cow::Borrowed(crate::engines::values::trim_padding(v)),
         Kind::Bool => match v {
             "1" | "t" | "true" => Cow::Borrowed("1"),
             "0" | "f" | "false" => Cow::Borrowed("0"),

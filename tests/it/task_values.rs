@@ -1,6 +1,7 @@
 //! Values a task must carry exactly between engines beyond the everyday kinds: spatial values
 //! (MySQL geometry with its SRID, PostgreSQL's geometric types), NUL characters in text (which
-//! PostgreSQL cannot store: a policy), and SQLite sources into the other two engines.
+//! PostgreSQL cannot store: a policy), SQLite sources into the other two engines, and
+//! PostgreSQL character(n) without its padding.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -545,4 +546,115 @@ async fn mariadb_time_durations_arrive_in_postgres() {
     );
     src.close().await;
     pg.close().await;
+}
+
+/// PostgreSQL `character(n)` (read as its padded output, trimmed by Tugboat rather than cast by
+/// the server) arrives without its padding in SQLite, MariaDB and PostgreSQL: full load
+/// validated row by row, `tugboat validate` (checksums computed inside both databases) says
+/// Validated, and a change replicated into SQLite is trimmed like the full load's values.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_fixed_width_text_arrives_without_its_padding() {
+    let src_url = support::pg_database("tug_char_src").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE fixed (id int PRIMARY KEY, code char(6), label character(12), note char(3), v varchar(8));
+         INSERT INTO fixed VALUES (1, 'A1', 'two words', NULL, 'kept  '), (2, 'B 2', '', 'x', NULL),
+           (3, 'Zoë', 'ünïcödé', 'abc', ' lead');
+         INSERT INTO fixed SELECT g, 'c' || g % 97, 'l' || g, NULL, 'v' FROM generate_series(4, 3000) g;
+         CREATE TABLE codes (code char(5) PRIMARY KEY, n int);
+         INSERT INTO codes VALUES ('a', 1), ('b b', 2), ('ccccc', 3);",
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lite_url = format!("sqlite://{}", dir.path().join("fixed.db").display());
+    let targets = [
+        support::mysql_database("tug_char_my").await,
+        support::pg_database("tug_char_pg").await,
+        lite_url.clone(),
+    ];
+    let rows = [
+        (1, "A1|two words|-|kept  "),
+        (2, "B 2||x|-"),
+        (3, "Zoë|ünïcödé|abc| lead"),
+    ];
+    for url in &targets {
+        let tgt = open(url, Role::Target).await;
+        let settings = Settings {
+            validate: tugboat::tasks::ValidateMode::Rows,
+            ..Default::default()
+        };
+        let s = go("chars", settings, &src, &tgt).await;
+        assert_eq!(s.failed(), 0, "{url}: {s:#?}");
+        assert_eq!(table(&s, "fixed").validation_state(), "Validated", "{url}");
+        let codes = table(&s, "codes").validation_state();
+        assert!(codes.starts_with("Validated"), "{url}: {codes}");
+        // The values as stored, padding and all: what SQLite keeps is what it was given.
+        for (id, want) in rows {
+            let sql = if url.starts_with("mysql") {
+                format!(
+                    "SELECT CONCAT_WS('|', code, label, COALESCE(note, '-'), COALESCE(v, '-')) FROM fixed WHERE id = {id}"
+                )
+            } else if url.starts_with("sqlite") {
+                format!(
+                    "SELECT code || '|' || label || '|' || coalesce(note, '-') || '|' || coalesce(v, '-') FROM fixed WHERE id = {id}"
+                )
+            } else {
+                format!(
+                    "SELECT concat_ws('|', code::text, label::text, coalesce(note::text, '-'), coalesce(v, '-')) FROM fixed WHERE id = {id}"
+                )
+            };
+            assert_eq!(one(&tgt, &sql).await.as_deref(), Some(want), "{url}");
+        }
+        if url.starts_with("sqlite") {
+            assert_eq!(
+                one(
+                    &tgt,
+                    "SELECT count(*) FROM fixed WHERE code LIKE '% ' OR label LIKE '% '"
+                )
+                .await
+                .as_deref(),
+                Some("0"),
+                "no padding in SQLite"
+            );
+        } else {
+            crate::cdc::all_validated(&src_url, url);
+        }
+        tgt.close().await;
+    }
+
+    // A change replicated from PostgreSQL's logical decoding (which sends char(n) padded).
+    let cdc_url = format!("sqlite://{}", dir.path().join("cdc.db").display());
+    let log = crate::cdc::log_file("char-cdc");
+    let mut child = crate::cdc::start_task(&src_url, &cdc_url, &log, "chars_cdc", &[]);
+    let dst = open(&cdc_url, Role::Target).await;
+    crate::cdc::loaded(&dst, "chars_cdc", &mut child, &log).await;
+    src.execute("UPDATE fixed SET code = 'up', label = 'moved' WHERE id = 2; INSERT INTO fixed VALUES (5000, 'new', 'row', 'n', 'x')")
+        .await
+        .unwrap();
+    crate::cdc::converge(
+        &src,
+        &dst,
+        "SELECT string_agg(code::text || '|' || label::text, ',' ORDER BY id) FROM fixed WHERE id IN (2, 5000)",
+        "SELECT group_concat(code || '|' || label, ',') FROM (SELECT code, label FROM fixed WHERE id IN (2, 5000) ORDER BY id)",
+        &log,
+    )
+    .await;
+    let (_, text) = crate::cdc::stop(&mut child, "INT", &log);
+    crate::cdc::no_exceptions(&dst, &text).await;
+    assert_eq!(
+        one(
+            &dst,
+            "SELECT count(*) FROM fixed WHERE code LIKE '% ' OR label LIKE '% ' OR note LIKE '% '"
+        )
+        .await
+        .as_deref(),
+        Some("0"),
+        "{text}"
+    );
+    dst.close().await;
+    tugboat::engines::postgres::pgoutput::drop_slot_named(&src, "tugboat_chars_cdc")
+        .await
+        .unwrap();
+    src.close().await;
 }

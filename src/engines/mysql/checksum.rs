@@ -24,7 +24,7 @@ impl Checksum for MySql {
                 raw.to_string()
             }
             // Binary strings: no collation to mix, the bytes as they are (UTF-8 on both sides).
-            (Text, Text) => match charset.map(str::to_ascii_lowercase) {
+            (Text, Text | Char) => match charset.map(str::to_ascii_lowercase) {
                 Some(c) if !c.starts_with("utf8") && c != "ascii" && c != "binary" => {
                     format!("CAST(CONVERT({raw} USING utf8mb4) AS BINARY)")
                 }

@@ -19,7 +19,7 @@ impl Checksum for Postgres {
                 raw.to_string()
             }
             // `::text` drops char(n)'s padding, as MySQL does.
-            (Text, Text) => format!("{raw}::text"),
+            (Text | Char, Text | Char) => format!("{raw}::text"),
             (Binary, Binary) => format!("encode({raw}, 'hex')"),
             (Bool, Bool) | (Timestamp | TimestampTz, Timestamp | TimestampTz) => {
                 canonical.to_string()

@@ -67,7 +67,7 @@ impl BinType {
             Int2 | Int4 | Int8 => kind == Kind::Integer,
             Numeric => kind == Kind::Decimal,
             Date => kind == Kind::Date && typed_source,
-            Text => kind == Kind::Text,
+            Text => matches!(kind, Kind::Text | Kind::Char),
             Json | Jsonb => kind == Kind::Json,
             Bool => kind == Kind::Bool && typed_source,
             Float4 | Float8 => kind == Kind::Float,

@@ -616,6 +616,7 @@ mod tests {
         );
         assert_eq!(canonical("infinity", Kind::Timestamp), "infinity");
         assert_eq!(canonical("12.50", Kind::Decimal), "12.50");
+        assert_eq!(canonical("ab   ", Kind::Char), "ab");
         assert_eq!(slot_name("Repl-1 x"), "tugboat_repl_1_x");
     }
 

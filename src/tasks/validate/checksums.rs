@@ -66,7 +66,7 @@ pub(super) async fn checksums(
         let s = checksum::value(
             sc,
             (!computed).then_some(sq.as_str()),
-            &p.source_value(se, i),
+            &p.source_canonical(se, i),
             (*from, *to),
             charset,
             fraction,
@@ -74,7 +74,7 @@ pub(super) async fn checksums(
         let t = checksum::value(
             tc,
             Some(&tq),
-            &select_expr(te, &p.target_columns[i], *to),
+            &crate::engines::values::canonical_sql(te, &tq, *to),
             (*to, *to),
             None,
             fraction,

@@ -293,6 +293,7 @@ pub fn canonical(v: &str, kind: Kind) -> String {
             o => o.into(),
         },
         Kind::Binary => v.strip_prefix("\\x").unwrap_or(v).to_string(),
+        Kind::Char => crate::engines::values::trim_padding(v).to_string(),
         Kind::Timestamp | Kind::TimestampTz => {
             let v = if kind == Kind::TimestampTz {
                 v.strip_suffix("+00").unwrap_or(v)
