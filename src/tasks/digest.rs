@@ -198,8 +198,8 @@ impl<'a> Hasher<'a> {
         }
     }
 
-    /// Appends value `v` of column `i`, as compared, to the row's bytes: its length first (a
-    /// NULL is no length), so no two rows' values run into each other.
+    /// Appends value `v` of column `i`, as compared, to the row's bytes: its length plus one
+    /// first (LEB128; a NULL is 0), so no two rows' values run into each other.
     fn value(&mut self, i: usize, v: Option<&str>) {
         let to = self.p.columns[i].3;
         let (fixed, owned): (Option<String>, _);
@@ -227,8 +227,7 @@ impl<'a> Hasher<'a> {
         match v {
             None => self.buf.push(0),
             Some(v) => {
-                self.buf.push(1);
-                self.buf.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                push_varint(&mut self.buf, v.len() as u64 + 1);
                 self.buf.extend_from_slice(v.as_bytes());
             }
         }
@@ -239,6 +238,16 @@ impl<'a> Hasher<'a> {
         self.flush();
         self.digest
     }
+}
+
+/// Appends `n` in LEB128 (seven bits a byte, the last byte's high bit clear): one byte for
+/// nearly every value's length, where eight made the bytes hashed per row half lengths.
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
 /// Value `v` (source kind `from`) as the target (kind `to`) holds it, as the row comparison
@@ -272,6 +281,16 @@ mod tests {
         assert!(a.differing(&b).is_empty());
         b.segments.entry(1).or_default().hash += 1;
         assert_eq!(a.differing(&b), vec![1]);
+        let mut bytes = vec![];
+        for n in [0u64, 127, 128, 300, u64::MAX] {
+            push_varint(&mut bytes, n);
+        }
+        assert_eq!(
+            bytes,
+            [
+                0, 127, 0x80, 1, 0xAC, 2, 255, 255, 255, 255, 255, 255, 255, 255, 255, 1
+            ]
+        );
         let mut c = Digest::default();
         c.absorb(&a);
         c.absorb(&a);
