@@ -212,6 +212,16 @@ pub fn trim_padding(v: &str) -> &str {
     v.trim_end_matches(' ')
 }
 
+/// Value `v` as read from a column of kind `k` ([`select_sql`]), as its canonical text: a
+/// char(n) without its padding, any other value as it is. (Not part of the comparison's
+/// normal form: a value's trailing spaces that a char(n) target lost must show.)
+pub fn as_read(v: &str, k: Kind) -> &str {
+    match k {
+        Kind::Char => trim_padding(v),
+        _ => v,
+    }
+}
+
 /// A canonical value as read, fixed up for the target kind. None: SQL NULL.
 /// Errors name what cannot be carried over (a MySQL zero date under the error policy...).
 pub fn to_target(v: Option<&str>, from: Kind, to: Kind) -> Result<Option<String>, String> {
@@ -469,6 +479,9 @@ mod tests {
         // Only spaces are padding.
         assert_eq!(fix_str(" x\t ", Kind::Char, Kind::Char)?.0, " x\t");
         assert!(!fix_is_identity(Kind::Char));
+        // Read back: the padding goes, another kind's trailing spaces stay.
+        assert_eq!(as_read("ab  ", Kind::Char), "ab");
+        assert_eq!(as_read("ab  ", Kind::Text), "ab  ");
         Ok(())
     }
 

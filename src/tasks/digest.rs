@@ -114,6 +114,10 @@ pub enum Side {
 enum Way {
     /// Nothing: compared as read.
     AsIs,
+    /// A PostgreSQL char(n) read back: its padding trimmed ([`values::as_read`]), as the
+    /// value it holds (not in [`normal`], which the written side goes through too: a value's
+    /// trailing spaces that a char(n) column lost must show).
+    Padded,
     /// The target type's form only ([`values::fix_str`]).
     Typed,
     /// LOB cut or NUL characters removed too ([`Prepared::as_written`]).
@@ -137,7 +141,9 @@ impl<'a> Hasher<'a> {
         let ways = (0..p.columns.len())
             .map(|i| {
                 let from = p.columns[i].2;
-                if side == Side::Stored {
+                if side == Side::Stored && p.columns[i].3 == Kind::Char {
+                    Way::Padded
+                } else if side == Side::Stored {
                     Way::AsIs
                 } else if (p.lob_limit.is_some() && p.lobs.get(i).copied().unwrap_or(false))
                     || (p.nul.is_some() && p.holds_text(i))
@@ -206,9 +212,12 @@ impl<'a> Hasher<'a> {
         let v: Option<std::borrow::Cow<'_, str>> = match (self.ways[i], v) {
             (_, None) => None,
             // (Values `normal` leaves as they are.)
-            (Way::AsIs, Some(v)) if matches!(to, Kind::Integer | Kind::Text | Kind::Date) => {
+            (Way::AsIs, Some(v))
+                if matches!(to, Kind::Integer | Kind::Text | Kind::Char | Kind::Date) =>
+            {
                 Some(std::borrow::Cow::Borrowed(v))
             }
+            (Way::Padded, Some(v)) => Some(std::borrow::Cow::Borrowed(values::as_read(v, to))),
             (Way::AsIs, Some(v)) => Some(normal(v, to)),
             (Way::Typed, Some(v)) => {
                 owned = typed(v, self.p.columns[i].2, to);

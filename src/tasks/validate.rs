@@ -26,7 +26,7 @@ use super::{KeyRange, Prepared};
 use crate::endpoints::Connection;
 use crate::endpoints::Engine;
 use crate::engines::checksum::{self, Checksum};
-use crate::engines::values::{Kind, quote, select_expr, to_target};
+use crate::engines::values::{Kind, as_read, quote, select_expr, to_target};
 use crate::error::Result;
 use checksums::{checksums, table_checksums_match};
 
@@ -128,7 +128,6 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
             Ok(j) => Cow::Owned(j.to_string()),
             Err(_) => Cow::Borrowed(v),
         },
-        Kind::Char => Cow::Borrowed(crate::engines::values::trim_padding(v)),
         Kind::Bool => match v {
             "1" | "t" | "true" => Cow::Borrowed("1"),
             "0" | "f" | "false" => Cow::Borrowed("0"),
@@ -525,13 +524,15 @@ async fn merge(
                         let mut sv = sv.clone();
                         p.as_written(i, &mut sv);
                         let written = to_target(sv.as_deref(), from, to).unwrap_or(None);
-                        if normalise(written.as_deref(), to) != normalise(tv.as_deref(), to) {
+                        // A char(n) read back without its padding, as `::text` would give it.
+                        let tv = tv.as_deref().map(|v| as_read(v, to));
+                        if normalise(written.as_deref(), to) != normalise(tv, to) {
                             diff.push(p.target_columns[i].clone());
                             values.push(format!(
                                 "{}: source {}, target {}",
                                 p.target_columns[i],
                                 shown(written.as_deref()),
-                                shown(tv.as_deref())
+                                shown(tv)
                             ));
                         }
                     }

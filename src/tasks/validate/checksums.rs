@@ -216,7 +216,8 @@ pub(super) async fn table_checksums_match(
                             q.as_written(i, &mut v);
                             to_target(v.as_deref(), *from, *to).unwrap_or(None)
                         } else {
-                            v.clone()
+                            v.as_deref()
+                                .map(|v| crate::engines::values::as_read(v, *to).to_string())
                         };
                         normalise(v.as_deref(), *to).hash(&mut h);
                     }
