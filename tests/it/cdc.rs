@@ -80,25 +80,33 @@ pub(crate) async fn converge(
 
 /// Starts `migrate --type full-load-and-cdc` of `task` (and `extra` options), its progress
 /// lines in `log`.
-pub(crate) fn start_task(src: &str, dst: &str, log: &str, task: &str, extra: &[&str]) -> Child {
+pub(crate) fn start_task(
+    src: &str,
+    dst: &str,
+    log: &str,
+    task: &str,
+    extra: &[&str],
+) -> support::Cli {
     let f = std::fs::File::create(log).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "migrate",
-            "--source",
-            src,
-            "--target",
-            dst,
-            "--type",
-            "full-load-and-cdc",
-            "--task",
-            task,
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(f)
-        .spawn()
-        .expect("tugboat runs")
+    support::Cli(
+        Command::new(env!("CARGO_BIN_EXE_tugboat"))
+            .args([
+                "migrate",
+                "--source",
+                src,
+                "--target",
+                dst,
+                "--type",
+                "full-load-and-cdc",
+                "--task",
+                task,
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(f)
+            .spawn()
+            .expect("tugboat runs"),
+    )
 }
 
 const ITEMS: &str = "CREATE TABLE items (

@@ -16,31 +16,7 @@ use crate::support;
 
 // The replication tests' helpers: a connection, one value, a log file for this process.
 use crate::cdc::{log_file, open, scalar};
-
-/// A CLI process, killed if the test ends before it does.
-pub(crate) struct Cli(Child);
-
-impl Drop for Cli {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            self.0.kill().ok();
-            self.0.wait().ok();
-        }
-    }
-}
-
-impl std::ops::Deref for Cli {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Cli {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
-}
+use crate::support::Cli;
 
 /// Starts the CLI with `args`, its output in `log`.
 pub(crate) fn spawn(args: &[&str], log: &str) -> Cli {

@@ -5,32 +5,34 @@
 //! SIGKILL in the middle of a stream of changes and started again: no change lost, none
 //! written twice (no `_seq` repeated).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::cdc::open;
 use crate::support;
 
-fn start(src: &str, lake: &str, log: &str) -> Child {
+fn start(src: &str, lake: &str, log: &str) -> support::Cli {
     let f = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args([
-            "migrate",
-            "--source",
-            src,
-            "--target",
-            lake,
-            "--type",
-            "full-load-and-cdc",
-            "--task",
-            "lakecdc",
-            "--flush-secs",
-            "1",
-        ])
-        .stdout(Stdio::null())
-        .stderr(f)
-        .spawn()
-        .unwrap()
+    support::Cli(
+        Command::new(env!("CARGO_BIN_EXE_tugboat"))
+            .args([
+                "migrate",
+                "--source",
+                src,
+                "--target",
+                lake,
+                "--type",
+                "full-load-and-cdc",
+                "--task",
+                "lakecdc",
+                "--flush-secs",
+                "1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(f)
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// Polls the DuckDB comparison until the lake equals the source; panics after 90 s.

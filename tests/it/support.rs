@@ -565,3 +565,28 @@ pub fn hashed_alike(s: &tugboat::tasks::Summary) -> usize {
     }
     n
 }
+
+/// A CLI process, killed if the test ends before it does.
+pub struct Cli(pub std::process::Child);
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+}
+
+impl std::ops::Deref for Cli {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Cli {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
