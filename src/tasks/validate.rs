@@ -146,8 +146,10 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
             Err(_) => Cow::Borrowed(v),
         },
         Kind::Timestamp | Kind::TimestampTz | Kind::Time => {
-            let s = v.trim_end_matches("+00").trim_end_matches("+00:00");
-            Cow::Borrowed(match s.split_once('.') {
+            // (A BC year's era, last in PostgreSQL's output, kept aside.)
+            let (s, era) = v.strip_suffix(" BC").map_or((v, ""), |b| (b, " BC"));
+            let s = s.trim_end_matches("+00").trim_end_matches("+00:00");
+            let t = match s.split_once('.') {
                 // The seconds and the fraction without its trailing zeros, or the seconds.
                 Some((a, f)) => {
                     let f = f.trim_end_matches('0');
@@ -158,7 +160,12 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
                     }
                 }
                 None => s,
-            })
+            };
+            if era.is_empty() {
+                Cow::Borrowed(t)
+            } else {
+                Cow::Owned(format!("{t}{era}"))
+            }
         }
         Kind::Bit(_) | Kind::BitString => match u64::from_str_radix(v, 2) {
             Ok(n) => Cow::Owned(n.to_string()),
@@ -635,6 +642,14 @@ mod tests {
             n("2024-01-02 03:04:05.5", Kind::TimestampTz)
         );
         assert_eq!(n("0.1", Kind::Float), n("0.10000000000000000", Kind::Float));
+        assert_eq!(
+            n("0044-03-15 10:00:00.125000+00 BC", Kind::TimestampTz),
+            n("0044-03-15 10:00:00.125 BC", Kind::TimestampTz)
+        );
+        assert_ne!(
+            n("0044-03-15 10:00:00 BC", Kind::Timestamp),
+            n("0044-03-15 10:00:00", Kind::Timestamp)
+        );
         assert_eq!(n("00101", Kind::BitString), n("101", Kind::BitString));
     }
 }

@@ -658,3 +658,74 @@ async fn postgres_fixed_width_text_arrives_without_its_padding() {
         .unwrap();
     src.close().await;
 }
+
+/// PostgreSQL timestamps are read as the server writes them and carried whole: a fraction of
+/// any length, 'infinity' (a common "valid until" value) and a BC year, into PostgreSQL and
+/// SQLite, validated row by row; finite values into MariaDB too. (Read through to_char, as
+/// before, 'infinity' became NULL and a BC year an AD one, and validation, reading the source
+/// the same way, called it equal.)
+#[tokio::test]
+async fn postgres_timestamps_arrive_with_their_fraction_era_and_infinity() {
+    let src_url = support::pg_database("tug_ts_src").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE spans (id int PRIMARY KEY, ts timestamp(6), tz timestamptz);
+         INSERT INTO spans VALUES
+           (1, '2024-02-29 10:00:00.5', '2024-02-29 10:00:00.25+02'),
+           (2, '2024-02-29 10:00:00', '2024-02-29 23:59:59.999999+00'),
+           (3, 'infinity', '-infinity'),
+           (4, '0044-03-15 10:00:00.125 BC', '0044-03-15 10:00:00 BC'),
+           (5, NULL, NULL);",
+    )
+    .await
+    .unwrap();
+    let settings = || Settings {
+        validate: tugboat::tasks::ValidateMode::Rows,
+        ..Default::default()
+    };
+    // Into PostgreSQL: every value as it was.
+    let pg_url = support::pg_database("tug_ts_pg").await;
+    let pg = open(&pg_url, Role::Target).await;
+    let s = go("ts", settings(), &src, &pg).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert_eq!(table(&s, "spans").validation_state(), "Validated");
+    let all = "SELECT string_agg(concat_ws('|', id, ts, tz), ',' ORDER BY id) FROM spans";
+    assert_eq!(one(&pg, all).await, one(&src, all).await);
+    pg.close().await;
+    // Into SQLite: the canonical text, six digits of fraction, the era and infinity kept.
+    let dir = tempfile::tempdir().unwrap();
+    let lite = open(
+        &format!("sqlite://{}", dir.path().join("ts.db").display()),
+        Role::Target,
+    )
+    .await;
+    let s = go("ts", settings(), &src, &lite).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert_eq!(table(&s, "spans").validation_state(), "Validated");
+    assert_eq!(
+        one(&lite, "SELECT group_concat(coalesce(ts, '-') || '|' || coalesce(tz, '-'), ',') FROM (SELECT ts, tz FROM spans ORDER BY id)").await.as_deref(),
+        Some("2024-02-29 10:00:00.500000|2024-02-29 08:00:00.250000+00,2024-02-29 10:00:00|2024-02-29 23:59:59.999999+00,infinity|-infinity,0044-03-15 10:00:00.125000 BC|0044-03-15 10:00:00+00 BC,-|-")
+    );
+    lite.close().await;
+    // Into MariaDB: the finite values (it has no infinity, no BC).
+    src.execute("DELETE FROM spans WHERE id IN (3, 4)")
+        .await
+        .unwrap();
+    let my = open(&support::mysql_database("tug_ts_my").await, Role::Target).await;
+    let s = go("ts", settings(), &src, &my).await;
+    assert_eq!(s.failed(), 0, "{s:#?}");
+    assert_eq!(table(&s, "spans").validation_state(), "Validated");
+    assert_eq!(
+        one(
+            &my,
+            "SELECT GROUP_CONCAT(CONCAT_WS('|', ts, tz) ORDER BY id) FROM spans"
+        )
+        .await
+        .as_deref(),
+        Some(
+            "2024-02-29 10:00:00.500000|2024-02-29 08:00:00.250000,2024-02-29 10:00:00.000000|2024-02-29 23:59:59.999999,"
+        )
+    );
+    my.close().await;
+    src.close().await;
+}
