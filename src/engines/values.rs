@@ -215,7 +215,7 @@ pub fn canonical_sql(engine: Engine, q: &str, k: Kind) -> String {
 /// A timestamp's text with its fraction of a second in six digits (`…:05.5` → `…:05.500000`),
 /// as MySQL's DATE_FORMAT(`%f`) gives it; what follows the digits (PostgreSQL's ` BC`) kept,
 /// a value without a fraction (`infinity` too) as it is.
-fn six_digit_fraction(v: &str) -> std::borrow::Cow<'_, str> {
+pub fn six_digit_fraction(v: &str) -> std::borrow::Cow<'_, str> {
     let Some(dot) = v.rfind('.') else {
         return std::borrow::Cow::Borrowed(v);
     };

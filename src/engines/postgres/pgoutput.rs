@@ -615,6 +615,14 @@ mod tests {
             "2024-02-29 10:00:00.000000"
         );
         assert_eq!(canonical("infinity", Kind::Timestamp), "infinity");
+        assert_eq!(
+            canonical("0044-03-15 10:00:00.5+00 BC", Kind::TimestampTz),
+            "0044-03-15 10:00:00.500000 BC"
+        );
+        assert_eq!(
+            canonical("0044-03-15 10:00:00 BC", Kind::Timestamp),
+            "0044-03-15 10:00:00.000000 BC"
+        );
         assert_eq!(canonical("12.50", Kind::Decimal), "12.50");
         assert_eq!(canonical("ab   ", Kind::Char), "ab");
         assert_eq!(slot_name("Repl-1 x"), "tugboat_repl_1_x");

@@ -295,16 +295,19 @@ pub fn canonical(v: &str, kind: Kind) -> String {
         Kind::Binary => v.strip_prefix("\\x").unwrap_or(v).to_string(),
         Kind::Char => crate::engines::values::trim_padding(v).to_string(),
         Kind::Timestamp | Kind::TimestampTz => {
-            let v = if kind == Kind::TimestampTz {
-                v.strip_suffix("+00").unwrap_or(v)
+            // A BC year's era comes last, after the zone.
+            let (body, era) = v.strip_suffix(" BC").map_or((v, ""), |b| (b, " BC"));
+            let body = if kind == Kind::TimestampTz {
+                body.strip_suffix("+00").unwrap_or(body)
             } else {
-                v
+                body
             };
-            match v.split_once('.') {
-                Some((whole, frac)) => format!("{whole}.{frac:0<6}"),
-                None if v.len() == 19 => format!("{v}.000000"),
-                None => v.to_string(),
+            let mut s = crate::engines::values::six_digit_fraction(body).into_owned();
+            if s.len() == 19 {
+                s.push_str(".000000");
             }
+            s.push_str(era);
+            s
         }
         _ => v.to_string(),
     }
