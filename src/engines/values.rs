@@ -212,6 +212,12 @@ pub fn canonical_sql(engine: Engine, q: &str, k: Kind) -> String {
     }
 }
 
+/// A date or timestamp's text split before PostgreSQL's ` BC` (which it writes last, after the
+/// zone): the rest, and the era (` BC` or nothing).
+pub fn split_era(v: &str) -> (&str, &str) {
+    v.strip_suffix(" BC").map_or((v, ""), |b| (b, " BC"))
+}
+
 /// A timestamp's text with its fraction of a second in six digits (`…:05.5` → `…:05.500000`),
 /// as MySQL's DATE_FORMAT(`%f`) gives it; what follows the digits (PostgreSQL's ` BC`) kept,
 /// a value without a fraction (`infinity` too) as it is.
@@ -297,7 +303,7 @@ pub fn fix_str(
         (Kind::Char, _) => Ok((Cow::Borrowed(trim_padding(v)), "")),
         (Kind::Timestamp | Kind::TimestampTz, _) => {
             // PostgreSQL writes a BC year's era last, after the zone: kept there.
-            let (body, era) = v.strip_suffix(" BC").map_or((v, ""), |b| (b, " BC"));
+            let (body, era) = split_era(v);
             let body = match six_digit_fraction(body) {
                 // Trailing zeros of .US are noise for whole seconds.
                 Cow::Borrowed(b) => Cow::Borrowed(b.strip_suffix(".000000").unwrap_or(b)),

@@ -147,7 +147,7 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
         },
         Kind::Timestamp | Kind::TimestampTz | Kind::Time => {
             // (A BC year's era, last in PostgreSQL's output, kept aside.)
-            let (s, era) = v.strip_suffix(" BC").map_or((v, ""), |b| (b, " BC"));
+            let (s, era) = crate::engines::values::split_era(v);
             let s = s.trim_end_matches("+00").trim_end_matches("+00:00");
             let t = match s.split_once('.') {
                 // The seconds and the fraction without its trailing zeros, or the seconds.

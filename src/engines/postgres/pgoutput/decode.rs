@@ -296,7 +296,7 @@ pub fn canonical(v: &str, kind: Kind) -> String {
         Kind::Char => crate::engines::values::trim_padding(v).to_string(),
         Kind::Timestamp | Kind::TimestampTz => {
             // A BC year's era comes last, after the zone.
-            let (body, era) = v.strip_suffix(" BC").map_or((v, ""), |b| (b, " BC"));
+            let (body, era) = crate::engines::values::split_era(v);
             let body = if kind == Kind::TimestampTz {
                 body.strip_suffix("+00").unwrap_or(body)
             } else {
