@@ -5,34 +5,14 @@
 //! SIGKILL in the middle of a stream of changes and started again: no change lost, none
 //! written twice (no `_seq` repeated).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::cdc::open;
 use crate::support;
 
 fn start(src: &str, lake: &str, log: &str) -> support::Cli {
-    let f = std::fs::File::create(log).unwrap();
-    support::Cli(
-        Command::new(env!("CARGO_BIN_EXE_tugboat"))
-            .args([
-                "migrate",
-                "--source",
-                src,
-                "--target",
-                lake,
-                "--type",
-                "full-load-and-cdc",
-                "--task",
-                "lakecdc",
-                "--flush-secs",
-                "1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(f)
-            .spawn()
-            .unwrap(),
-    )
+    crate::cdc::start_task(src, lake, log, "lakecdc", &["--flush-secs", "1"])
 }
 
 /// Polls the DuckDB comparison until the lake equals the source; panics after 90 s.
