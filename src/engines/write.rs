@@ -141,6 +141,31 @@ pub trait Write {
         format!("{filter} LIMIT 1")
     }
 
+    /// The condition that a row's `columns` (quoted) are one of `rows` (literals, a list per
+    /// row): `c IN (v1, v2)`, `(c1, c2) IN ((v1, v2), (v3, v4))`.
+    fn in_list(&self, columns: &[String], rows: &[Vec<String>]) -> String {
+        if columns.len() == 1 {
+            let v: Vec<&str> = rows
+                .iter()
+                .filter_map(|r| r.first())
+                .map(String::as_str)
+                .collect();
+            return format!("{} IN ({})", columns[0], v.join(", "));
+        }
+        let v: Vec<String> = rows.iter().map(|r| format!("({})", r.join(", "))).collect();
+        format!(
+            "({}) IN ({}{})",
+            columns.join(", "),
+            self.rows_in(),
+            v.join(", ")
+        )
+    }
+
+    /// What comes before a list of row values that a row value is compared with by IN.
+    fn rows_in(&self) -> &'static str {
+        ""
+    }
+
     /// What makes an INSERT of a row whose key (`keys`, quoted) may already be there write
     /// `others` (the other columns) instead: `ON CONFLICT ... DO UPDATE`.
     fn upsert(&self, keys: &[&str], others: &[&str]) -> String {

@@ -20,27 +20,53 @@ use super::validate::normal;
 use crate::engines::rows::Rows;
 use crate::engines::values::{self, Kind};
 
-/// How rows are cut into segments: by the integer value of one column, `width` values from
-/// `lo` each.
+/// How rows are cut into segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segments {
-    /// The column (of the table's columns as loaded) whose value picks the segment.
-    pub column: usize,
-    pub lo: i128,
-    pub width: i128,
+pub enum Segments {
+    /// By the integer value of one column (of the table's columns as loaded), `width` values
+    /// from `lo` each: a segment is a key range both sides can read.
+    Integer {
+        column: usize,
+        lo: i128,
+        width: i128,
+    },
+    /// By a hash of the primary key's values as compared (of the whole row when the table has
+    /// no primary key), into `buckets`: for keys whose order may differ between engines (text
+    /// under another collation) or tables without a key. Both sides place a row by its own
+    /// values, so no order is needed; a segment is found again by reading the table.
+    Hashed { buckets: u32 },
 }
 
 impl Segments {
-    /// The segment of key value `key` (a value that is no integer: a segment of its own).
-    pub fn of(&self, key: Option<&str>) -> i128 {
+    /// The segment of integer key value `key` (a value that is no integer: a segment of its
+    /// own).
+    fn of_integer(lo: i128, width: i128, key: Option<&str>) -> i128 {
         key.and_then(|v| v.parse::<i128>().ok())
-            .map_or(i128::MIN, |k| (k - self.lo).div_euclid(self.width.max(1)))
+            .map_or(i128::MIN, |k| (k - lo).div_euclid(width.max(1)))
     }
 
-    /// The key values of segment `seg`: from, to (excluded).
-    pub fn bounds(&self, seg: i128) -> (i128, i128) {
-        let from = self.lo + seg * self.width.max(1);
-        (from, from + self.width.max(1))
+    /// Segments of about `SEGMENT_ROWS` rows by hash, for a table of about `rows` rows (none
+    /// known: 1,024), at least 64 and at most 65,536.
+    pub fn hashed(rows: Option<i64>) -> Segments {
+        let per = super::validate::SEGMENT_ROWS.max(1) as u64;
+        let buckets = match rows {
+            Some(n) if n > 0 => (n as u64).div_ceil(per).clamp(64, 65_536),
+            _ => 1_024,
+        };
+        Segments::Hashed {
+            buckets: buckets as u32,
+        }
+    }
+
+    /// The key values of integer segment `seg`: from, to (excluded); None for hashed ones.
+    pub fn bounds(&self, seg: i128) -> Option<(i128, i128)> {
+        match *self {
+            Segments::Integer { lo, width, .. } => {
+                let from = lo + seg * width.max(1);
+                Some((from, from + width.max(1)))
+            }
+            Segments::Hashed { .. } => None,
+        }
     }
 }
 
@@ -129,9 +155,15 @@ pub struct Hasher<'a> {
     p: &'a Prepared,
     ways: Vec<Way>,
     buf: Vec<u8>,
+    /// Hashed segments: the primary key's columns (empty: the whole row is the key) and the
+    /// bytes of the row's key as compared.
+    key_columns: Vec<bool>,
+    key_buf: Vec<u8>,
     /// The segment of the rows last hashed and their sum so far (rows mostly come in key
     /// order: the map is touched once per segment, not once per row).
     current: Option<(i128, Sum)>,
+    /// Hashed segments' sums, by bucket (rows come in no order of theirs).
+    buckets: Vec<Sum>,
     digest: Digest,
 }
 
@@ -156,11 +188,18 @@ impl<'a> Hasher<'a> {
                 }
             })
             .collect();
+        let buckets = match key {
+            Some(Segments::Hashed { buckets }) => vec![Sum::default(); buckets.max(1) as usize],
+            _ => vec![],
+        };
         Hasher {
             p,
             ways,
             buf: Vec::with_capacity(512),
+            key_columns: key_columns(p),
+            key_buf: Vec::with_capacity(64),
             current: None,
+            buckets,
             digest: Digest {
                 key,
                 segments: BTreeMap::new(),
@@ -171,17 +210,13 @@ impl<'a> Hasher<'a> {
     /// Adds every row of `rows`.
     pub fn add(&mut self, rows: &Rows) {
         for r in 0..rows.len() {
-            self.buf.clear();
-            let mut segment = 0i128;
-            for (i, v) in rows.row(r).enumerate() {
-                if let Some(s) = self.digest.key
-                    && s.column == i
-                {
-                    segment = s.of(v);
-                }
-                self.value(i, v);
+            let (segment, h) = self.place(rows, r);
+            if !self.buckets.is_empty() {
+                let s = &mut self.buckets[segment as usize];
+                s.rows += 1;
+                s.hash = s.hash.wrapping_add(h);
+                continue;
             }
-            let h = twox_hash::XxHash3_128::oneshot(&self.buf);
             match &mut self.current {
                 Some((seg, sum)) if *seg == segment => {
                     sum.rows += 1;
@@ -192,6 +227,47 @@ impl<'a> Hasher<'a> {
                     self.current = Some((segment, Sum { rows: 1, hash: h }));
                 }
             }
+        }
+    }
+
+    /// Row `r` of `rows`: its segment and its hash, without adding it; its key as compared
+    /// is [`Hasher::key`] until the next row.
+    pub fn place(&mut self, rows: &Rows, r: usize) -> (i128, u128) {
+        self.buf.clear();
+        self.key_buf.clear();
+        let mut segment = 0i128;
+        let whole_row = self.key_columns.is_empty();
+        for (i, v) in rows.row(r).enumerate() {
+            if let Some(Segments::Integer { column, lo, width }) = self.digest.key
+                && column == i
+            {
+                segment = Segments::of_integer(lo, width, v);
+            }
+            let start = self.buf.len();
+            self.value(i, v);
+            if !whole_row && self.key_columns[i] {
+                self.key_buf.extend_from_slice(&self.buf[start..]);
+            }
+        }
+        let h = twox_hash::XxHash3_128::oneshot(&self.buf);
+        if let Some(Segments::Hashed { buckets }) = self.digest.key {
+            let of_key = if whole_row {
+                (h >> 64) as u64
+            } else {
+                twox_hash::XxHash3_64::oneshot(&self.key_buf)
+            };
+            segment = (of_key % u64::from(buckets.max(1))) as i128;
+        }
+        (segment, h)
+    }
+
+    /// The key of the row last placed, as compared: its primary key's values (the whole row's
+    /// without one), the same bytes on both sides when the values are equal.
+    pub fn key(&self) -> &[u8] {
+        if self.key_columns.is_empty() {
+            &self.buf
+        } else {
+            &self.key_buf
         }
     }
 
@@ -245,7 +321,30 @@ impl<'a> Hasher<'a> {
     /// The rows hashed so far.
     pub fn finish(mut self) -> Digest {
         self.flush();
+        for (b, s) in self.buckets.iter().enumerate() {
+            if s.rows > 0 {
+                self.digest.segments.insert(b as i128, *s);
+            }
+        }
         self.digest
+    }
+}
+
+/// Which of `p`'s columns make its primary key (none: it has no key, or one not among its
+/// columns as loaded).
+pub(crate) fn key_columns(p: &Prepared) -> Vec<bool> {
+    let Some(pk) = p.plan.table.primary_key.as_ref() else {
+        return vec![];
+    };
+    let cols: Vec<bool> = p
+        .columns
+        .iter()
+        .map(|c| pk.columns.iter().any(|k| k.eq_ignore_ascii_case(&c.0)))
+        .collect();
+    if cols.iter().filter(|&&k| k).count() == pk.columns.len() {
+        cols
+    } else {
+        vec![]
     }
 }
 

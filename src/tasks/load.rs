@@ -232,12 +232,12 @@ pub(super) async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeSta
 }
 
 /// `p` with its rows hashed as they are written ([`super::digest`]): in segments of about
-/// 10,000 rows of its first key column when that holds integers, else as one segment. Without
+/// 10,000 rows of its first key column when that holds integers, else by a hash of its key. Without
 /// the key's span (the source did not say), not hashed: validated as without digests.
 async fn with_digest(ctx: &Ctx, p: &Prepared) -> Prepared {
     let mut q = p.clone();
     let Some(k) = key_column(p) else {
-        q.digest = Some(None);
+        q.digest = Some(Some(super::digest::Segments::hashed(p.estimated_rows)));
         return q;
     };
     let engine = ctx.source.endpoint.engine;
@@ -264,7 +264,7 @@ async fn with_digest(ctx: &Ctx, p: &Prepared) -> Prepared {
             return q;
         }
     };
-    q.digest = Some(Some(super::digest::Segments {
+    q.digest = Some(Some(super::digest::Segments::Integer {
         column: k,
         lo,
         width,
@@ -381,14 +381,21 @@ pub(super) async fn load_table(
     }
     result.state = TableState::FullLoad;
     let outcome = async {
-        // Ranges of an unfinished earlier run are kept (with their bounds): only the ranges
-        // that did not finish are emptied and loaded again.
-        let kept = if started_before && s.prepare != Prepare::DropAndCreate {
+        // Ranges (or slices of a key) of an unfinished earlier run are kept (with their
+        // bounds): only the ranges that did not finish are emptied and loaded again.
+        let resumable = started_before && s.prepare != Prepare::DropAndCreate;
+        let kept = if resumable {
             state::ranges(target, task, &p.label).await?
         } else {
             vec![]
         };
-        let ranges = if kept.is_empty() {
+        let mut slices = if resumable && kept.is_empty() {
+            state::slices(target, task, &p.label).await?
+        } else {
+            vec![]
+        };
+        let resumed = super::slices::resume(ctx, p, &slices);
+        let ranges = if kept.is_empty() && resumed.is_none() {
             state::set(target, task, &p.label, state::Stored::Loading, 0).await?;
             state::claim(target, task, &p.target_sql, p.owner().map(|o| o.1)).await?;
             // A table that is not known to be complete is emptied first: a reload never
@@ -396,6 +403,8 @@ pub(super) async fn load_table(
             if s.prepare != Prepare::DoNothing || started_before {
                 sink::empty(target, p).await?;
             }
+            state::clear_slices(target, task, &p.label).await?;
+            slices.clear();
             let fresh = split(ctx, p).await?;
             state::set_ranges(target, task, &p.label, &fresh).await?;
             fresh
@@ -403,16 +412,24 @@ pub(super) async fn load_table(
             kept
         };
         if ranges.is_empty() {
-            if let Some(plan) = super::slices::plan(ctx, p).await {
+            let plan = match resumed {
+                Some(plan) => Some(plan),
+                None => super::slices::plan(ctx, p).await,
+            };
+            if let Some(plan) = plan {
                 drop(permit.take());
+                if matches!(plan, super::slices::Plan::Keys(_)) {
+                    // Each slice retried alone, its rows found on the target by key.
+                    return super::slices::load_slices(ctx, p, plan, slices).await;
+                }
                 let plan = &plan;
-                // A slice's rows cannot be told apart on the target: a failure loads the
+                // A page slice's rows cannot be told apart on the target: a failure loads the
                 // whole table again.
                 return with_retries(ctx, &p.label, |attempt| async move {
                     if attempt > 0 {
                         sink::empty(target, p).await?;
                     }
-                    super::slices::load_slices(ctx, p, plan.clone()).await
+                    super::slices::load_slices(ctx, p, plan.clone(), vec![]).await
                 })
                 .await;
             }

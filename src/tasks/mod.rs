@@ -300,6 +300,23 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
         }) => format!(
             "every row read back and hashed against the rows as loaded in {segments} key ranges, {differing} compared row by row"
         ),
+        Some(validate::Method::Hashed {
+            segments,
+            differing,
+            read_back,
+        }) => format!(
+            "every row {} and hashed in {segments} segments by {}, {differing} compared row by row",
+            if *read_back {
+                "read back against the rows as loaded"
+            } else {
+                "read from both sides"
+            },
+            if p.plan.table.primary_key.is_some() {
+                "its key"
+            } else {
+                "its whole value (no primary key)"
+            }
+        ),
         Some(validate::Method::Rows) => "every row compared".into(),
         Some(validate::Method::TableChecksum(why)) => format!("{why}: whole-table checksum"),
         Some(validate::Method::CountsOnly(why)) => why.clone(),

@@ -3,16 +3,19 @@
 //! the first session exports and the others take (as PeerDB and pgcopydb do), and other
 //! sources' tables by boundaries of their primary key sampled in key order.
 //!
-//! A slice's rows are picked on the source only ([`Slice::conditions`]): its rows cannot be
-//! told apart on the target (pages do not carry over, and another engine may order the key by
-//! another collation). So a slice is never emptied, counted or retried alone: a failure loads
-//! the whole table again, and a run stopped in the middle of a table loads that table whole on
-//! the next run, as a table loaded in one stream is.
+//! A slice's rows are picked on the source ([`Slice::conditions`]). Slices of a key are
+//! recorded (`tugboat_slice_state`) as the walk finds them: a slice that fails is retried
+//! alone, and a run that stops loads again only the slices that did not finish. Their rows are
+//! emptied from the target by key ([`empty_slice`]): the slice's keys read from the source,
+//! deleted on the target by equality, since another engine may order the key by another
+//! collation and a range there would not be the same rows. Page ranges do not carry over
+//! (another run reads another snapshot, where rows may have moved to other pages): a table in
+//! page slices that fails, or a run stopped in the middle of one, loads the whole table again.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::load::{Ctx, copy};
+use super::load::{Ctx, copy, with_retries};
 use super::progress::Totals;
 use super::*;
 use crate::error::Result;
@@ -44,6 +47,8 @@ impl Plan {
 /// row `step` rows after the previous bound in key order.
 #[derive(Clone)]
 pub(super) struct KeyWalk {
+    /// The key's columns, by position among the table's columns as loaded.
+    columns: Vec<usize>,
     /// The key's columns, quoted.
     quoted: Vec<String>,
     /// The key's columns read as canonical text.
@@ -121,6 +126,7 @@ fn key_walk(engine: Engine, p: &Prepared, parts: u64, est: u64) -> Option<KeyWal
         return None;
     }
     Some(KeyWalk {
+        columns: cols.clone(),
         quoted: cols
             .iter()
             .map(|&i| values::quote(engine, &p.columns[i].0))
@@ -172,60 +178,172 @@ async fn next_bound(
     }))
 }
 
-/// The slices of `plan`, as a stream: a key walk's each as soon as its upper bound is found
-/// (its rows load while the walk goes on); the last open, so every row is in one. A walk
-/// that fails ends there, its last slice open (said in the log).
+/// One slice to load: its place in the table, its rows, and whether an earlier run may have
+/// written some of them (emptied first).
+struct Part {
+    part: usize,
+    slice: Slice,
+    again: bool,
+}
+
+/// The slices of `plan`, as a stream: the unfinished slices an earlier run recorded (`kept`),
+/// then a key walk's each as soon as its upper bound is found (its rows load while the walk
+/// goes on), from the last bound recorded; the last open, so every row is in one. A walk that
+/// fails ends there, its last slice open (said in the log).
 fn slice_stream<'a>(
     ctx: &'a Ctx,
     p: &'a Prepared,
     plan: Plan,
-) -> futures_util::stream::BoxStream<'a, Slice> {
+    kept: &[state::SliceState],
+) -> futures_util::stream::BoxStream<'a, Part> {
     use futures_util::StreamExt;
-    match plan {
-        Plan::Pages(s) => futures_util::stream::iter(s).boxed(),
-        Plan::Keys(w) => {
-            futures_util::stream::unfold(Some((None, 1u64)), move |at| {
-                let w = w.clone();
-                async move {
-                    let (prev, k) = at?;
-                    let columns = w.quoted.clone();
-                    let open = |from| Slice::Keys {
-                        columns: columns.clone(),
-                        from,
-                        to: None,
-                    };
-                    if k >= w.parts {
-                        return Some((open(prev), None));
-                    }
-                    match next_bound(ctx, p, &w, prev.clone()).await {
-                        Ok(Some(b)) => {
-                            let s = Slice::Keys {
-                                columns: columns.clone(),
-                                from: prev,
-                                to: Some(b.clone()),
-                            };
-                            Some((s, Some((Some(b), k + 1))))
-                        }
-                        Ok(None) => Some((open(prev), None)),
-                        Err(e) => {
-                            tracing::warn!(target: "tugboat::tasks", "{}: its last slice holds the rest of the table: {e}", p.label);
-                            Some((open(prev), None))
-                        }
-                    }
-                }
-            })
-            .boxed()
+    let w = match plan {
+        Plan::Pages(s) => {
+            let parts = s.into_iter().enumerate().map(|(part, slice)| Part {
+                part,
+                slice,
+                again: false,
+            });
+            return futures_util::stream::iter(parts).boxed();
         }
+        Plan::Keys(w) => w,
+    };
+    let keys = |from: Option<Vec<String>>, to| Slice::Keys {
+        columns: w.quoted.clone(),
+        from,
+        to,
+    };
+    let again: Vec<Part> = kept
+        .iter()
+        .filter(|k| k.state != state::Stored::Completed)
+        .map(|k| Part {
+            part: k.part,
+            slice: keys(k.from.clone(), k.to.clone()),
+            again: true,
+        })
+        .collect();
+    // Where the walk goes on: after the last slice found (none: it had reached the end).
+    let start = match kept.last() {
+        None => Some((None, 1u64)),
+        Some(last) => last.to.clone().map(|b| (Some(b), kept.len() as u64 + 1)),
+    };
+    let walk = futures_util::stream::unfold(start, move |at| {
+        let w = w.clone();
+        async move {
+            let (prev, k) = at?;
+            let part = (k - 1) as usize;
+            let slice = |from, to| Part {
+                part,
+                slice: Slice::Keys {
+                    columns: w.quoted.clone(),
+                    from,
+                    to,
+                },
+                again: false,
+            };
+            if k >= w.parts {
+                return Some((slice(prev, None), None));
+            }
+            match next_bound(ctx, p, &w, prev.clone()).await {
+                Ok(Some(b)) => Some((slice(prev, Some(b.clone())), Some((Some(b), k + 1)))),
+                Ok(None) => Some((slice(prev, None), None)),
+                Err(e) => {
+                    tracing::warn!(target: "tugboat::tasks", "{}: its last slice holds the rest of the table: {e}", p.label);
+                    Some((slice(prev, None), None))
+                }
+            }
+        }
+    });
+    futures_util::stream::iter(again).chain(walk).boxed()
+}
+
+/// The walk along `p`'s key that slices recorded by an earlier run (`kept`) belong to: None
+/// when its key is not one that slices any more (the table's key changed), and the table is
+/// loaded afresh.
+pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Option<Plan> {
+    let first = kept.first()?;
+    let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
+    let w = key_walk(
+        ctx.source.endpoint.engine,
+        p,
+        first.parts.max(2) as u64,
+        est,
+    )?;
+    let width = w.quoted.len();
+    let fits = |b: &Option<Vec<String>>| b.as_ref().is_none_or(|b| b.len() == width);
+    kept.iter()
+        .all(|k| fits(&k.from) && fits(&k.to))
+        .then_some(Plan::Keys(w))
+}
+
+/// Deletes from the target the rows of slice `s` of walk `w` as the source holds them: the
+/// slice's keys read from the source and deleted on the target by equality, 500 at a time (a
+/// range of the key would not be the same rows there: another engine may order it by another
+/// collation). A row the source no longer has is not found so: it stays, and validation names
+/// it.
+async fn empty_slice(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> Result<()> {
+    let (se, te) = (ctx.source.endpoint.engine, ctx.target.endpoint.engine);
+    let mut conds = source::filter_conditions(se, &p.plan.filters);
+    conds.extend(s.conditions(se));
+    let sql = format!(
+        "SELECT {} FROM {}{}",
+        w.canonical.join(", "),
+        source::source_table(se, p),
+        source::where_of(&conds)
+    );
+    let mut reader = source::Reader::spawn(&ctx.source, &p.label, sql, w.columns.len(), 500);
+    let names: Vec<String> = w
+        .columns
+        .iter()
+        .map(|&i| values::quote(te, &p.target_columns[i]))
+        .collect();
+    while let Some(batch) = reader.next_rows().await {
+        let keys: Vec<Vec<String>> = (0..batch.len())
+            .map(|r| {
+                w.columns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &i)| {
+                        let (_, _, from, to) = p.columns[i];
+                        let v = values::to_target(batch.get(r, j), from, to).unwrap_or(None);
+                        values::sql_literal(te, v.as_deref(), to)
+                    })
+                    .collect()
+            })
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        let mut c: Vec<String> = p.owned_rows(te).into_iter().collect();
+        c.push(crate::engines::of(te).in_list(&names, &keys));
+        let sql = format!("DELETE FROM {}{}", p.target_sql, source::where_of(&c));
+        ctx.target.execute(&sql).await.map_err(|e| {
+            crate::error::Error::query(
+                ctx.target.endpoint.label(),
+                format!("emptying a slice of {}", p.target_sql),
+                &e,
+            )
+        })?;
     }
+    reader.finish().await
 }
 
 /// Loads table `p` in the slices of `plan`, each as its own copy (one permit each), side by
-/// side or one after another as the target takes them best. Page slices read in one snapshot
-/// shared by all; without one (the source would not export it), the table is read in one
-/// stream.
-pub(super) async fn load_slices(ctx: &Ctx, p: &Prepared, plan: Plan) -> Result<sink::Written> {
+/// side or one after another as the target takes them best; slices of a key that an earlier
+/// run recorded (`kept`) are skipped when finished and emptied and loaded again when not. Page
+/// slices read in one snapshot shared by all; without one (the source would not export it),
+/// the table is read in one stream.
+pub(super) async fn load_slices(
+    ctx: &Ctx,
+    p: &Prepared,
+    plan: Plan,
+    kept: Vec<state::SliceState>,
+) -> Result<sink::Written> {
     use futures_util::StreamExt;
-    let pages = matches!(plan, Plan::Pages(_));
+    let walk = match &plan {
+        Plan::Keys(w) => Some(w.clone()),
+        Plan::Pages(_) => None,
+    };
     let backend = crate::engines::of(ctx.source.endpoint.engine);
     // (Only PostgreSQL shares snapshots: no permit taken for the others.)
     let (_holding, shared) = if ctx.source.endpoint.engine == Engine::Postgres {
@@ -242,15 +360,24 @@ pub(super) async fn load_slices(ctx: &Ctx, p: &Prepared, plan: Plan) -> Result<s
             bytes,
         })
     };
-    if pages && shared.is_none() {
+    if walk.is_none() && shared.is_none() {
         tracing::info!(target: "tugboat::tasks", "{label}: loaded in one stream: the source shares no snapshot to read its pages in");
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
         return copy(ctx, p, progress).await;
     }
-    let planned = plan.parts();
-    tracing::info!(target: "tugboat::tasks", "{label}: loaded in {planned} slices side by side ({}){}", if pages { "page ranges" } else { "ranges of its primary key" }, if shared.is_some() { ", all read in one snapshot" } else { "" });
-    let totals = Totals::default();
-    let (started, finished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let planned = kept.first().map_or(plan.parts(), |k| k.parts);
+    let done: Vec<&state::SliceState> = kept
+        .iter()
+        .filter(|k| k.state == state::Stored::Completed)
+        .collect();
+    let done_rows: u64 = done.iter().map(|k| k.rows.max(0) as u64).sum();
+    if kept.is_empty() {
+        tracing::info!(target: "tugboat::tasks", "{label}: loaded in {planned} slices side by side ({}){}", if walk.is_none() { "page ranges" } else { "ranges of its primary key" }, if shared.is_some() { ", all read in one snapshot" } else { "" });
+    } else {
+        tracing::info!(target: "tugboat::tasks", "{label}: resumed: {} of its slices finished by an earlier run ({done_rows} rows), {} loaded again, the rest of its key walked on", done.len(), kept.len() - done.len());
+    }
+    let totals = Totals::from_rows(done_rows);
+    let (started, finished) = (AtomicUsize::new(done.len()), AtomicUsize::new(done.len()));
     let snapshot = shared.as_ref().map(|s| s.id.clone());
     let ranges = |done| {
         (ctx.events)(TaskEvent::Ranges {
@@ -259,24 +386,20 @@ pub(super) async fn load_slices(ctx: &Ctx, p: &Prepared, plan: Plan) -> Result<s
             done,
         })
     };
-    ranges(0);
-    let work = slice_stream(ctx, p, plan).map(|s| {
+    ranges(done.len());
+    let work = slice_stream(ctx, p, plan, &kept).map(|part| {
         let mut q = p.clone();
-        q.slice = Some(s);
+        q.slice = Some(part.slice.clone());
         q.snapshot = snapshot.clone();
         let (totals, finished, ranges, started) = (&totals, &finished, &ranges, &started);
+        let walk = walk.as_ref();
         started.fetch_add(1, Relaxed);
         async move {
             let _permit = ctx.sem.clone().acquire_owned().await.ok();
             if ctx.cancelled() {
                 return Ok(sink::Written::default());
             }
-            let share = Default::default();
-            let w = copy(ctx, &q, |rows, bytes| {
-                let (rows, bytes) = totals.add(&share, rows, bytes);
-                progress(rows, bytes);
-            })
-            .await;
+            let w = load_part(ctx, &q, walk, &part, planned, totals).await;
             if w.is_ok() && !ctx.cancelled() {
                 ranges(finished.fetch_add(1, Relaxed) + 1);
             } else if w.is_err() && ctx.settings.error_policy == ErrorPolicy::StopTask {
@@ -298,13 +421,99 @@ pub(super) async fn load_slices(ctx: &Ctx, p: &Prepared, plan: Plan) -> Result<s
             done: finished.load(Relaxed),
         });
     }
-    let mut total = sink::Written::default();
-    let mut digest = p.digest.is_some().then(super::digest::Digest::default);
+    let mut total = sink::Written {
+        rows: done_rows,
+        ..Default::default()
+    };
+    // Rows of slices an earlier run loaded were not hashed: no digest of the table then.
+    let mut digest = (p.digest.is_some() && done.is_empty()).then(super::digest::Digest::default);
+    let mut first_error = None;
     for w in outcomes {
-        total.absorb(w?, &mut digest);
+        match w {
+            Ok(w) => total.absorb(w, &mut digest),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
     }
     total.digest = digest;
-    Ok(total)
+    first_error.map_or(Ok(total), Err)
+}
+
+/// What a slice's copy reports: its rows and bytes (`share`) added to its table's `totals`.
+fn reporter<'a>(
+    ctx: &'a Ctx,
+    label: &'a str,
+    totals: &'a Totals,
+    share: &'a super::progress::Share,
+) -> impl FnMut(u64, u64) + 'a {
+    move |rows, bytes| {
+        let (rows, bytes) = totals.add(share, rows, bytes);
+        (ctx.events)(TaskEvent::Progress {
+            table: label.to_string(),
+            rows,
+            bytes,
+        })
+    }
+}
+
+/// Loads one slice (`q` reads its rows): a slice of a key recorded first (and emptied first
+/// when an earlier run may have written some of its rows), retried alone when a connection is
+/// lost, and recorded finished or failed; a page slice as it is (the table is retried whole).
+async fn load_part(
+    ctx: &Ctx,
+    q: &Prepared,
+    walk: Option<&KeyWalk>,
+    part: &Part,
+    planned: usize,
+    totals: &Totals,
+) -> Result<sink::Written> {
+    let (task, label) = (ctx.task.as_str(), q.label.as_str());
+    let progress = |share| reporter(ctx, label, totals, share);
+    let share = super::progress::Share::default();
+    let (Some(w), Slice::Keys { from, to, .. }) = (walk, &part.slice) else {
+        return copy(ctx, q, progress(&share)).await;
+    };
+    let record = |state, rows| state::SliceState {
+        part: part.part,
+        parts: planned,
+        from: from.clone(),
+        to: to.clone(),
+        state,
+        rows,
+    };
+    state::set_slice(&ctx.target, task, label, &record(state::Stored::Loading, 0)).await?;
+    if part.again {
+        empty_slice(ctx, q, w, &part.slice).await?;
+    }
+    let share = &share;
+    let outcome = with_retries(ctx, label, |attempt| async move {
+        if attempt > 0 {
+            // Loaded again from the start: what it had counted is taken back.
+            totals.take_back(share);
+            empty_slice(ctx, q, w, &part.slice).await?;
+        }
+        copy(ctx, q, progress(share)).await
+    })
+    .await;
+    let recorded = match &outcome {
+        Ok(_) if ctx.cancelled() => Ok(()),
+        Ok(written) => {
+            let done = record(state::Stored::Completed, written.rows as i64);
+            state::set_slice(&ctx.target, task, label, &done).await
+        }
+        Err(_) => {
+            let failed = record(state::Stored::Error, 0);
+            state::set_slice(&ctx.target, task, label, &failed).await
+        }
+    };
+    if let Err(x) = recorded {
+        tracing::warn!(target: "tugboat::tasks", "{label}: slice {}'s state was not recorded: {x}", part.part + 1);
+        if outcome.is_ok() {
+            return Err(x);
+        }
+    }
+    outcome
 }
 
 #[cfg(test)]

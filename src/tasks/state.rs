@@ -3,7 +3,12 @@
 //! after its last row is written, so a run that stops anywhere leaves it unfinished, and the
 //! next run empties and reloads it. A large table loaded in primary-key ranges has one row per
 //! range in `tugboat_range_state` (its bounds, state and rows), so a run that stops reloads only
-//! the ranges that did not finish, with the same bounds.
+//! the ranges that did not finish, with the same bounds; a table without an integer key loaded
+//! in slices of sampled keys has a row per slice in `tugboat_slice_state` (`state/slices.rs`).
+
+mod slices;
+
+pub use slices::{SliceState, clear_slices, set_slice, slices};
 
 use crate::endpoints::Connection;
 use crate::engines::discover::has_table;
@@ -69,6 +74,7 @@ pub async fn ensure(conn: &Connection) -> Result<()> {
         format!("CREATE TABLE IF NOT EXISTS {PARTS} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, part integer NOT NULL, parts integer NOT NULL, key_from varchar(60), key_to varchar(60), state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name, part))"),
         "CREATE TABLE IF NOT EXISTS tugboat_apply_exceptions (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, error text NOT NULL, row_values text NOT NULL, logged_at varchar(40) NOT NULL)".to_string(),
         format!("CREATE TABLE IF NOT EXISTS {OWNERS} (task varchar(200) NOT NULL, target_table varchar(400) NOT NULL, source_value varchar(200), PRIMARY KEY (task, target_table))"),
+        slices::create_sql(),
     ] {
         conn.execute(&sql).await.map_err(|e| query_error(conn, e))?;
     }
@@ -256,7 +262,8 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
     let e = conn.endpoint.engine;
     let (t, tb) = (text_literal(e, task), text_literal(e, table));
     conn.execute(&format!(
-        "DELETE FROM {TABLE} WHERE task = {t} AND table_name = {tb}; DELETE FROM {PARTS} WHERE task = {t} AND table_name = {tb}"
+        "DELETE FROM {TABLE} WHERE task = {t} AND table_name = {tb}; DELETE FROM {PARTS} WHERE task = {t} AND table_name = {tb}; DELETE FROM {} WHERE task = {t} AND table_name = {tb}",
+        slices::SLICES
     ))
     .await
     .map_err(|x| query_error(conn, x))?;
@@ -277,7 +284,7 @@ pub async fn reset(conn: &Connection, task: &str, table: &str) -> Result<()> {
 pub async fn forget(conn: &Connection, task: &str) -> Result<()> {
     ensure(conn).await?;
     let t = text_literal(conn.endpoint.engine, task);
-    for table in [TABLE, PARTS, OWNERS] {
+    for table in [TABLE, PARTS, OWNERS, slices::SLICES] {
         conn.execute(&format!("DELETE FROM {table} WHERE task = {t}"))
             .await
             .map_err(|x| query_error(conn, x))?;

@@ -326,7 +326,8 @@ impl TableResult {
             (Some(d), _) => match &d.method {
                 validate::Method::Rows
                 | validate::Method::Checksums { .. }
-                | validate::Method::ReadBack { .. } => "Validated",
+                | validate::Method::ReadBack { .. }
+                | validate::Method::Hashed { .. } => "Validated",
                 validate::Method::TableChecksum(r) if r.starts_with("No primary key") => {
                     "No primary key (counts and checksums match)"
                 }

@@ -14,13 +14,14 @@
 //! decimals and fractions, JSON spacing and key order, booleans, bits). Rows missing on the
 //! target, extra there, and different are counted; the first ones are kept in
 //! `tugboat_validation_failures` on the target with their keys. Tables without a primary key,
-//! or whose key is not made of integers (whose order could differ between engines), are
-//! compared by counts and a whole-table checksum (the sum of every row's hash, read from both
-//! sides), and said so.
+//! or whose key is not made of integers (whose order could differ between engines), are read
+//! from both sides and hashed into segments by their key (`by_hash`), the differing segments
+//! matched row by row.
 
+mod by_hash;
 mod checksums;
 
-use super::digest::{Digest, Hasher, Side};
+use super::digest::{Digest, Hasher, Segments, Side};
 use super::source::{Reader, key_span};
 use super::{KeyRange, Prepared};
 use crate::endpoints::Connection;
@@ -28,7 +29,7 @@ use crate::endpoints::Engine;
 use crate::engines::checksum::{self, Checksum};
 use crate::engines::values::{Kind, as_read, quote, select_expr, to_target};
 use crate::error::Result;
-use checksums::{checksums, table_checksums_match};
+use checksums::checksums;
 
 /// How a table was validated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,6 +41,15 @@ pub enum Method {
     /// Every row read back from the target and hashed against the rows as the load wrote
     /// them, by key range; differing ranges compared row by row with the source.
     ReadBack { segments: u64, differing: u64 },
+    /// Every row hashed into segments by its key's values (the whole row without a key), on
+    /// both sides (or read back against the rows as the load wrote them); the differing
+    /// segments compared row by row (tables whose key is not made of integers, or that have
+    /// none).
+    Hashed {
+        segments: u64,
+        differing: u64,
+        read_back: bool,
+    },
     /// Counts and a whole-table checksum, with the reason (no primary key...).
     TableChecksum(String),
     /// Counts only, with the reason.
@@ -214,10 +224,7 @@ pub async fn validate(
     let mut v = Validation::new(Method::Rows, source_rows, target_rows);
     let mut failures: Failures = vec![];
     match integer_key(p) {
-        None => {
-            v.method = Method::TableChecksum(without_integer_key(p).into());
-            v.checksum_differs = !table_checksums_match(source, target, p).await?;
-        }
+        None => by_hash::compare(source, target, p, &mut v, &mut failures).await?,
         Some(_) => {
             let servers = [source, target]
                 .iter()
@@ -267,29 +274,36 @@ pub async fn against_digest(
     };
     let mut v = Validation::new(method, written.rows() as i64, stored.rows() as i64);
     if integer_key(p).is_none() {
-        // Rows without an integer key cannot be named: the table is compared as a whole.
-        v.method = Method::TableChecksum(without_integer_key(p).into());
+        // A key not made of integers (or none) orders differently on other engines: its rows
+        // were placed by a hash of their key.
+        v.method = Method::Hashed {
+            segments: written.segment_count(&stored),
+            differing: differing.len() as u64,
+            read_back: true,
+        };
     }
     let mut failures: Failures = vec![];
     if !differing.is_empty() {
-        tracing::info!(target: "tugboat::tasks::validate", "{}: {} of its key ranges differ from the rows as written: compared row by row", p.label, differing.len());
+        tracing::info!(target: "tugboat::tasks::validate", "{}: {} of its segments differ from the rows as written: compared row by row", p.label, differing.len());
         match (integer_key(p), key) {
-            (Some(_), Some(s))
+            (Some(_), Some(s @ Segments::Integer { column: k, .. }))
                 if differing.len() <= DRILL_MAX && !differing.contains(&i128::MIN) =>
             {
-                let k = s.column;
                 let mut ordered = vec![k];
                 ordered.extend((0..p.columns.len()).filter(|&i| i != k));
                 for seg in &differing {
-                    let (from, to) = s.bounds(*seg);
-                    let q = subset(p, &ordered, Some((Some(from), Some(to))));
+                    let range = s.bounds(*seg).map(|(from, to)| (Some(from), Some(to)));
+                    let q = subset(p, &ordered, range);
                     merge(source, target, &q, &|_| false, true, &mut v, &mut failures).await?;
                 }
             }
             (Some(_), _) => {
                 merge(source, target, p, &|_| false, true, &mut v, &mut failures).await?;
             }
-            (None, _) => v.checksum_differs = true,
+            (None, _) => {
+                let sums = (written, &stored);
+                by_hash::drill(source, target, p, sums, &mut v, &mut failures).await?;
+            }
         }
     }
     conclude(task, target, p, v, failures).await
@@ -305,7 +319,7 @@ const READ_BACK_SPLIT: u64 = 1_000_000;
 /// segments of the rows as `written`.
 async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Result<Digest> {
     let mut parts = vec![p.clone()];
-    if let Some(s) = written.key
+    if let Some(s @ Segments::Integer { column, .. }) = written.key
         && written.rows() > READ_BACK_SPLIT
         && target.endpoint.engine != Engine::Sqlite
         && let (Some(first), Some(last)) = (
@@ -313,17 +327,13 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
             written.segments.keys().last(),
         )
         && last > first
+        && let Some((_, middle)) = s.bounds(first + (last - first) / 2)
     {
-        let middle = s.bounds(first + (last - first) / 2).1;
         parts = [(None, Some(middle)), (Some(middle), None)]
             .into_iter()
             .map(|(from, to)| {
                 let mut q = p.clone();
-                q.range = Some(KeyRange {
-                    column: s.column,
-                    from,
-                    to,
-                });
+                q.range = Some(KeyRange { column, from, to });
                 q
             })
             .collect();
@@ -353,15 +363,6 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
         stored.absorb(&d);
     }
     Ok(stored)
-}
-
-/// Why a table is compared as a whole.
-fn without_integer_key(p: &Prepared) -> &'static str {
-    if p.plan.table.primary_key.is_none() {
-        "No primary key"
-    } else {
-        "primary key not made of integers"
-    }
 }
 
 /// Keeps the failures found on the target and in the outcome.
@@ -523,26 +524,7 @@ async fn merge(
             }
             (None, Some(s), Some(t)) => {
                 if !skipped(s) {
-                    let mut diff = vec![];
-                    let mut values = vec![];
-                    for (i, (sv, tv)) in s.iter().zip(t.iter()).enumerate() {
-                        let (_, _, from, to) = p.columns[i];
-                        // What the load would have written (zero dates to NULL, LOBs cut...).
-                        let mut sv = sv.clone();
-                        p.as_written(i, &mut sv);
-                        let written = to_target(sv.as_deref(), from, to).unwrap_or(None);
-                        // A char(n) read back without its padding, as `::text` would give it.
-                        let tv = tv.as_deref().map(|v| as_read(v, to));
-                        if normalise(written.as_deref(), to) != normalise(tv, to) {
-                            diff.push(p.target_columns[i].clone());
-                            values.push(format!(
-                                "{}: source {}, target {}",
-                                p.target_columns[i],
-                                shown(written.as_deref()),
-                                shown(tv)
-                            ));
-                        }
-                    }
+                    let (diff, values) = compare_row(p, s, t);
                     if !diff.is_empty() {
                         v.different += 1;
                         note(failures, s, "different", diff.join(", "), values.join("; "));
@@ -557,6 +539,37 @@ async fn merge(
     sr.finish().await?;
     tr.finish().await?;
     Ok(())
+}
+
+/// The columns whose values differ between row `s` as read from the source and row `t` as read
+/// back from the target (what the load would have written compared with what the target
+/// holds), with their values on each side (`col: source 'a', target 'b'`).
+fn compare_row(
+    p: &Prepared,
+    s: &[Option<String>],
+    t: &[Option<String>],
+) -> (Vec<String>, Vec<String>) {
+    let mut diff = vec![];
+    let mut values = vec![];
+    for (i, (sv, tv)) in s.iter().zip(t.iter()).enumerate() {
+        let (_, _, from, to) = p.columns[i];
+        // What the load would have written (zero dates to NULL, LOBs cut...).
+        let mut sv = sv.clone();
+        p.as_written(i, &mut sv);
+        let written = to_target(sv.as_deref(), from, to).unwrap_or(None);
+        // A char(n) read back without its padding, as `::text` would give it.
+        let tv = tv.as_deref().map(|v| as_read(v, to));
+        if normalise(written.as_deref(), to) != normalise(tv, to) {
+            diff.push(p.target_columns[i].clone());
+            values.push(format!(
+                "{}: source {}, target {}",
+                p.target_columns[i],
+                shown(written.as_deref()),
+                shown(tv)
+            ));
+        }
+    }
+    (diff, values)
 }
 
 /// The SELECT reading `p`'s columns on the target (`engine`) as canonical text.

@@ -27,4 +27,5 @@ mod slices;
 mod support;
 mod task_values;
 mod tasks;
+mod validation;
 mod verify;

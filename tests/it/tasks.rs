@@ -63,7 +63,7 @@ pub fn recording() -> (Events, Arc<dyn Fn(TaskEvent) + Send + Sync>) {
 }
 
 /// The rows of `sql`, each its values joined by `|` (NULL as nothing).
-async fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
+pub async fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
     let found = conn.query_text(sql).await.unwrap();
     found
         .iter()
@@ -810,7 +810,8 @@ async fn bad_mappings_write_nothing() {
 }
 
 /// Validation compares every row: a value changed on the target and a row deleted there are
-/// found, named by their keys in tugboat_validation_failures, and the tables are Mismatched.
+/// found, named by their keys in tugboat_validation_failures (by their values in a table
+/// without a key), and the tables are Mismatched.
 #[tokio::test]
 async fn validation_finds_changed_and_missing_rows_by_key() {
     let src_url = support::mysql_database("tug_task_vsrc").await;
@@ -835,10 +836,7 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
         states,
         [
             ("tug_task_vsrc.child", "Validated"),
-            (
-                "tug_task_vsrc.nokey",
-                "No primary key (counts and checksums match)"
-            ),
+            ("tug_task_vsrc.nokey", "Validated"),
             ("tug_task_vsrc.vals", "Validated")
         ]
     );
@@ -889,12 +887,16 @@ async fn validation_finds_changed_and_missing_rows_by_key() {
         .find(|x| x.source.ends_with(".nokey"))
         .unwrap();
     assert_eq!(nokey.validation_state(), "Mismatched records");
-    assert!(nokey.validation_detail.as_ref().unwrap().checksum_differs);
+    // Without a key, the changed row is missing as it was and extra as it became.
+    let d = nokey.validation_detail.as_ref().unwrap();
+    assert_eq!((d.missing, d.extra, d.different), (1, 1, 0), "{d:#?}");
     let rows = rows_of(&tgt, "SELECT table_name, key_value, failure, columns_differing FROM tugboat_validation_failures ORDER BY table_name, key_value").await;
     assert_eq!(
         rows,
         [
             "tug_task_vsrc.child|7|missing on target|",
+            "tug_task_vsrc.nokey|('2', 'y')|missing on target|",
+            "tug_task_vsrc.nokey|('2', 'z')|extra on target|",
             "tug_task_vsrc.vals|1|different|txt",
             "tug_task_vsrc.vals|2|different|f"
         ]

@@ -36,6 +36,11 @@ impl Write for Sqlite {
         apply_session_with(conn, SESSION.setup).await
     }
 
+    fn rows_in(&self) -> &'static str {
+        // SQLite compares a row value with a subquery's rows, not with a list of rows.
+        "VALUES "
+    }
+
     fn defer_keys(&self) -> Option<&'static str> {
         Some("PRAGMA defer_foreign_keys = ON")
     }

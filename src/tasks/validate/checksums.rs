@@ -1,7 +1,6 @@
 //! Validation by checksums computed inside both databases: key ranges checksummed on each
 //! side, the differing ranges and the columns that cannot be checksummed alike compared row by
-//! row (tables loaded by an earlier run, `tugboat validate` alone, replicated tasks); and the
-//! whole-table checksum of tables without an integer key, read from both sides.
+//! row (tables loaded by an earlier run, `tugboat validate` alone, replicated tasks).
 
 use super::*;
 
@@ -185,49 +184,4 @@ pub(super) async fn checksums(
         merge(source, target, &q, &skip, false, v, failures).await?;
     }
     Ok(())
-}
-
-/// Reads the table from both sides and compares their counts and the sum of every row's hash
-/// (values normalised as the row comparison does): order does not matter, no key needed.
-pub(super) async fn table_checksums_match(
-    source: &Connection,
-    target: &Connection,
-    p: &Prepared,
-) -> Result<bool> {
-    let src_sql = crate::tasks::source::select(source.endpoint.engine, p);
-    let tgt_sql = target_select(target.endpoint.engine, p);
-    let n = p.columns.len();
-    let kinds: Vec<(Kind, Kind)> = p.columns.iter().map(|c| (c.2, c.3)).collect();
-    let side = |c: &Connection, sql: String, is_source: bool| {
-        let c = c.clone();
-        let kinds = kinds.clone();
-        let q = p.clone();
-        let label = p.label.clone();
-        async move {
-            let mut reader = Reader::spawn(&c, &label, sql, n, 2_000);
-            let (mut sum, mut count) = (0u128, 0u64);
-            while let Some(batch) = reader.next().await {
-                for row in batch {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    for (i, (v, (from, to))) in row.iter().zip(&kinds).enumerate() {
-                        let v = if is_source {
-                            let mut v = v.clone();
-                            q.as_written(i, &mut v);
-                            to_target(v.as_deref(), *from, *to).unwrap_or(None)
-                        } else {
-                            v.as_deref()
-                                .map(|v| crate::engines::values::as_read(v, *to).to_string())
-                        };
-                        normalise(v.as_deref(), *to).hash(&mut h);
-                    }
-                    sum = sum.wrapping_add(h.finish() as u128);
-                    count += 1;
-                }
-            }
-            reader.finish().await.map(|()| (sum, count))
-        }
-    };
-    let (a, b) = tokio::join!(side(source, src_sql, true), side(target, tgt_sql, false));
-    Ok(a? == b?)
 }

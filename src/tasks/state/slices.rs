@@ -1,0 +1,106 @@
+//! The slices of a table loaded in ranges of sampled keys (`tasks/slices.rs`), a row each in
+//! `tugboat_slice_state`: its bounds (the key's values as the source spells them, a JSON array
+//! of texts), its state and rows. A slice is recorded as soon as the walk along the key finds
+//! it and before any of its rows is written, so a run that stops reloads only the slices that
+//! did not finish, with the same bounds, and goes on walking after the last one found.
+
+use super::{Stored, now, query_error};
+use crate::endpoints::Connection;
+use crate::engines::values::text_literal;
+use crate::error::Result;
+
+pub(super) const SLICES: &str = "tugboat_slice_state";
+
+/// The statement creating the table when it is not there.
+pub(super) fn create_sql() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {SLICES} (task varchar(200) NOT NULL, table_name varchar(400) NOT NULL, part integer NOT NULL, parts integer NOT NULL, key_from text, key_to text, state varchar(20) NOT NULL, rows_loaded bigint NOT NULL, updated_at varchar(40) NOT NULL, PRIMARY KEY (task, table_name, part))"
+    )
+}
+
+/// A slice of a table's key, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceState {
+    /// Its place in key order, from 0.
+    pub part: usize,
+    /// The slices planned when the walk began.
+    pub parts: usize,
+    /// The key's values it starts at (included); None: from the start.
+    pub from: Option<Vec<String>>,
+    /// The key's values it ends before; None: to the end (the table's last slice).
+    pub to: Option<Vec<String>>,
+    pub state: Stored,
+    pub rows: i64,
+}
+
+/// The recorded slices of `table`, in key order.
+pub async fn slices(conn: &Connection, task: &str, table: &str) -> Result<Vec<SliceState>> {
+    let e = conn.endpoint.engine;
+    let rows = conn
+        .query_text(&format!(
+            "SELECT part, parts, key_from, key_to, state, rows_loaded FROM {SLICES} WHERE task = {} AND table_name = {} ORDER BY part",
+            text_literal(e, task),
+            text_literal(e, table)
+        ))
+        .await
+        .map_err(|x| query_error(conn, x))?;
+    let bound = |v: Option<&str>| v.and_then(|v| serde_json::from_str::<Vec<String>>(v).ok());
+    Ok(rows
+        .iter()
+        .map(|r| SliceState {
+            part: r.at(0).and_then(|v| v.parse().ok()).unwrap_or(0),
+            parts: r.at(1).and_then(|v| v.parse().ok()).unwrap_or(0),
+            from: bound(r.at(2)),
+            to: bound(r.at(3)),
+            state: Stored::parse(r.at(4).unwrap_or_default()),
+            rows: r.at(5).and_then(|v| v.parse().ok()).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Records slice `s` of `table` (its bounds, state and rows), replacing what was recorded of it.
+pub async fn set_slice(conn: &Connection, task: &str, table: &str, s: &SliceState) -> Result<()> {
+    let e = conn.endpoint.engine;
+    let bound = |b: &Option<Vec<String>>| match b {
+        Some(v) => text_literal(e, &serde_json::to_string(v).unwrap_or_default()),
+        None => "NULL".into(),
+    };
+    let upsert = crate::engines::of(e).upsert(
+        &["task", "table_name", "part"],
+        &[
+            "parts",
+            "key_from",
+            "key_to",
+            "state",
+            "rows_loaded",
+            "updated_at",
+        ],
+    );
+    let sql = format!(
+        "INSERT INTO {SLICES} (task, table_name, part, parts, key_from, key_to, state, rows_loaded, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}){upsert}",
+        text_literal(e, task),
+        text_literal(e, table),
+        s.part,
+        s.parts,
+        bound(&s.from),
+        bound(&s.to),
+        text_literal(e, s.state.as_str()),
+        s.rows,
+        text_literal(e, &now())
+    );
+    conn.execute(&sql).await.map_err(|x| query_error(conn, x))?;
+    Ok(())
+}
+
+/// Forgets the slices recorded of `table` (it is loaded afresh).
+pub async fn clear_slices(conn: &Connection, task: &str, table: &str) -> Result<()> {
+    let e = conn.endpoint.engine;
+    conn.execute(&format!(
+        "DELETE FROM {SLICES} WHERE task = {} AND table_name = {}",
+        text_literal(e, task),
+        text_literal(e, table)
+    ))
+    .await
+    .map_err(|x| query_error(conn, x))?;
+    Ok(())
+}
