@@ -23,15 +23,6 @@ pub trait Checksum: Sync {
     /// A nullable value `e` as text, NULL spelled U+001E.
     fn or_null_mark(&self, e: &str) -> String;
 
-    /// Whether this engine's checksum text of a value it stores in a column of kind `to`
-    /// ([`Checksum::value`] of `(to, to)`) is the text a load wrote there, so that the load can
-    /// hash its rows as the engine will ([`crate::tasks::digest::Digest::in_target`]). A value
-    /// the engine changed on the way in (rounded, padded) then makes its range differ, and
-    /// the range is compared row by row.
-    fn predicts(&self, _to: Kind) -> bool {
-        false
-    }
-
     /// Per key range (`(key - lo) / width`): the range, the count and the XOR of every row's
     /// hash (the first 60 bits of the MD5 of `values`, the row's texts joined by U+001F).
     fn ranges(

@@ -179,7 +179,6 @@ pub(super) fn table(
         typed_source: crate::engines::of(engine).typed_columns(),
         shared_with: vec![],
         digest: None,
-        digest_in_target: false,
         slice: None,
         snapshot: None,
     };

@@ -82,33 +82,17 @@ pub struct Sum {
 pub struct Digest {
     /// How the rows are cut into segments; None: one segment for the whole table.
     pub key: Option<Segments>,
-    /// Rows hashed as the target's own checksum query hashes the rows it holds
-    /// ([`crate::engines::checksum`]: the first 60 bits of the MD5 of the row's texts,
-    /// XORed), so that the target computes its side itself instead of sending every row
-    /// back; else a sum of XXH3 hashes of the rows as compared.
-    pub in_target: bool,
     pub segments: BTreeMap<i128, Sum>,
-}
-
-/// Adds hash `h` to a segment's `sum`: XOR for the target's checksums, a wrapping sum
-/// otherwise.
-fn combine(in_target: bool, sum: u128, h: u128) -> u128 {
-    if in_target {
-        sum ^ h
-    } else {
-        sum.wrapping_add(h)
-    }
 }
 
 impl Digest {
     /// Adds `other`'s rows (another key range of the same table, hashed with the same width).
     pub fn absorb(&mut self, other: &Digest) {
         self.key = other.key;
-        self.in_target = other.in_target;
         for (seg, s) in &other.segments {
             let e = self.segments.entry(*seg).or_default();
             e.rows += s.rows;
-            e.hash = combine(other.in_target, e.hash, s.hash);
+            e.hash = e.hash.wrapping_add(s.hash);
         }
     }
 
@@ -218,34 +202,25 @@ impl<'a> Hasher<'a> {
             buckets,
             digest: Digest {
                 key,
-                in_target: false,
                 segments: BTreeMap::new(),
             },
         }
-    }
-
-    /// The same hasher hashing rows as the target's checksum query does
-    /// ([`Digest::in_target`]).
-    pub fn in_target(mut self) -> Hasher<'a> {
-        self.digest.in_target = true;
-        self
     }
 
     /// Adds every row of `rows`.
     pub fn add(&mut self, rows: &Rows) {
         for r in 0..rows.len() {
             let (segment, h) = self.place(rows, r);
-            let xor = self.digest.in_target;
             if !self.buckets.is_empty() {
                 let s = &mut self.buckets[segment as usize];
                 s.rows += 1;
-                s.hash = combine(xor, s.hash, h);
+                s.hash = s.hash.wrapping_add(h);
                 continue;
             }
             match &mut self.current {
                 Some((seg, sum)) if *seg == segment => {
                     sum.rows += 1;
-                    sum.hash = combine(xor, sum.hash, h);
+                    sum.hash = sum.hash.wrapping_add(h);
                 }
                 _ => {
                     self.flush();
@@ -268,18 +243,11 @@ impl<'a> Hasher<'a> {
             {
                 segment = Segments::of_integer(lo, width, v);
             }
-            if self.digest.in_target {
-                self.target_text(i, v);
-                continue;
-            }
             let start = self.buf.len();
             self.value(i, v);
             if !whole_row && self.key_columns[i] {
                 self.key_buf.extend_from_slice(&self.buf[start..]);
             }
-        }
-        if self.digest.in_target {
-            return (segment, md5_60(&self.buf));
         }
         let h = twox_hash::XxHash3_128::oneshot(&self.buf);
         if let Some(Segments::Hashed { buckets }) = self.digest.key {
@@ -312,55 +280,41 @@ impl<'a> Hasher<'a> {
         }
     }
 
-    /// Value `v` of column `i` as written (the target type's form, LOBs cut...) or as read
-    /// back (a char(n)'s padding trimmed); None: NULL.
-    fn fixed<'v>(&self, i: usize, v: &'v str) -> Option<std::borrow::Cow<'v, str>> {
-        let (from, to) = (self.p.columns[i].2, self.p.columns[i].3);
-        match self.ways[i] {
-            Way::AsIs => Some(std::borrow::Cow::Borrowed(v)),
-            Way::Padded => Some(std::borrow::Cow::Borrowed(values::as_read(v, to))),
-            Way::Typed => typed(v, from, to),
-            Way::Fixed => {
-                let mut fixed = Some(v.to_string());
-                self.p.as_written(i, &mut fixed);
-                let fixed = fixed?;
-                typed(&fixed, from, to).map(|c| std::borrow::Cow::Owned(c.into_owned()))
-            }
-        }
-    }
-
     /// Appends value `v` of column `i`, as compared, to the row's bytes: its length plus one
     /// first (LEB128; a NULL is 0), so no two rows' values run into each other.
     fn value(&mut self, i: usize, v: Option<&str>) {
         let to = self.p.columns[i].3;
-        match v.and_then(|v| self.fixed(i, v)) {
-            None => self.buf.push(0),
-            Some(f) => {
-                // (Values `normal` leaves as they are: not passed through it.)
-                let plain = self.ways[i] == Way::Padded
-                    || (self.ways[i] == Way::AsIs
-                        && matches!(to, Kind::Integer | Kind::Text | Kind::Char | Kind::Date));
-                let n = if plain {
-                    std::borrow::Cow::Borrowed(&*f)
-                } else {
-                    normal(&f, to)
-                };
-                push_varint(&mut self.buf, n.len() as u64 + 1);
-                self.buf.extend_from_slice(n.as_bytes());
+        let (fixed, owned): (Option<String>, _);
+        let v: Option<std::borrow::Cow<'_, str>> = match (self.ways[i], v) {
+            (_, None) => None,
+            // (Values `normal` leaves as they are.)
+            (Way::AsIs, Some(v))
+                if matches!(to, Kind::Integer | Kind::Text | Kind::Char | Kind::Date) =>
+            {
+                Some(std::borrow::Cow::Borrowed(v))
             }
-        }
-    }
-
-    /// Appends value `v` of column `i` as the target's checksum query spells the value it
-    /// stores: the text written (or read back), NULL as U+001E, after U+001F from the second
-    /// column on.
-    fn target_text(&mut self, i: usize, v: Option<&str>) {
-        if i > 0 {
-            self.buf.push(0x1f);
-        }
-        match v.and_then(|v| self.fixed(i, v)) {
-            None => self.buf.push(0x1e),
-            Some(f) => self.buf.extend_from_slice(f.as_bytes()),
+            (Way::Padded, Some(v)) => Some(std::borrow::Cow::Borrowed(values::as_read(v, to))),
+            (Way::AsIs, Some(v)) => Some(normal(v, to)),
+            (Way::Typed, Some(v)) => {
+                owned = typed(v, self.p.columns[i].2, to);
+                owned.as_deref().map(|v| normal(v, to))
+            }
+            (Way::Fixed, Some(v)) => {
+                let mut v = Some(v.to_string());
+                self.p.as_written(i, &mut v);
+                fixed = v;
+                owned = fixed
+                    .as_deref()
+                    .and_then(|v| typed(v, self.p.columns[i].2, to));
+                owned.as_deref().map(|v| normal(v, to))
+            }
+        };
+        match v {
+            None => self.buf.push(0),
+            Some(v) => {
+                push_varint(&mut self.buf, v.len() as u64 + 1);
+                self.buf.extend_from_slice(v.as_bytes());
+            }
         }
     }
 
@@ -392,16 +346,6 @@ pub(crate) fn key_columns(p: &Prepared) -> Vec<bool> {
     } else {
         vec![]
     }
-}
-
-/// The first 60 bits of the MD5 of `bytes`, as the target's checksum query takes them
-/// (`('x' || substr(md5(...), 1, 15))::bit(60)::bigint`).
-fn md5_60(bytes: &[u8]) -> u128 {
-    use md5::Digest as _;
-    let d = md5::Md5::digest(bytes);
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&d[..8]);
-    u128::from(u64::from_be_bytes(first) >> 4)
 }
 
 /// Appends `n` in LEB128 (seven bits a byte, the last byte's high bit clear): one byte for

@@ -269,9 +269,6 @@ async fn with_digest(ctx: &Ctx, p: &Prepared) -> Prepared {
         lo,
         width,
     }));
-    // The target hashes its rows itself when the load can spell them as it will.
-    q.digest_in_target =
-        validate::target_digest_sql(ctx.target.endpoint.engine, p, k, (lo, width)).is_some();
     q
 }
 

@@ -300,12 +300,6 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
         }) => format!(
             "every row read back and hashed against the rows as loaded in {segments} key ranges, {differing} compared row by row"
         ),
-        Some(validate::Method::TargetChecksums {
-            segments,
-            differing,
-        }) => format!(
-            "every row hashed as loaded against the target's own checksums of {segments} key ranges, {differing} compared row by row"
-        ),
         Some(validate::Method::Hashed {
             segments,
             differing,

@@ -306,7 +306,6 @@ pub(super) async fn prepare(
             typed_source: crate::engines::of(source.endpoint.engine).typed_columns(),
             shared_with,
             digest: None,
-            digest_in_target: false,
             slice: None,
             snapshot: None,
         });

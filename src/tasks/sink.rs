@@ -296,8 +296,7 @@ pub async fn write(
     let mut result = Ok(());
     let mut hasher = p
         .digest
-        .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key))
-        .map(|h| if p.digest_in_target { h.in_target() } else { h });
+        .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
     while let Some(batch) = rx.recv().await {
         if let Some(h) = hasher.as_mut() {
             h.add(&batch);

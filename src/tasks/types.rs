@@ -327,7 +327,6 @@ impl TableResult {
                 validate::Method::Rows
                 | validate::Method::Checksums { .. }
                 | validate::Method::ReadBack { .. }
-                | validate::Method::TargetChecksums { .. }
                 | validate::Method::Hashed { .. } => "Validated",
                 validate::Method::TableChecksum(r) if r.starts_with("No primary key") => {
                     "No primary key (counts and checksums match)"
@@ -460,9 +459,6 @@ pub struct Prepared {
     /// Rows hashed as they are written ([`super::digest`]), in segments of this key column
     /// and width (None: the table as one segment); None: not hashed.
     pub digest: Option<Option<super::digest::Segments>>,
-    /// Rows hashed as the target's checksum query hashes them, which then computes its side
-    /// itself ([`super::digest::Digest::in_target`]).
-    pub digest_in_target: bool,
     /// The slice this copy loads, when a table without an integer key is loaded in slices.
     pub slice: Option<Slice>,
     /// A snapshot of the source this copy reads in (PostgreSQL: exported by

@@ -30,7 +30,6 @@ use crate::engines::checksum::{self, Checksum};
 use crate::engines::values::{Kind, as_read, quote, select_expr, to_target};
 use crate::error::Result;
 use checksums::checksums;
-pub(crate) use checksums::target_digest_sql;
 
 /// How a table was validated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,10 +41,6 @@ pub enum Method {
     /// Every row read back from the target and hashed against the rows as the load wrote
     /// them, by key range; differing ranges compared row by row with the source.
     ReadBack { segments: u64, differing: u64 },
-    /// Every row hashed as the load wrote it, spelled as the target spells what it stores, and
-    /// checksummed by the target itself per key range (no row sent back); differing ranges
-    /// compared row by row with the source.
-    TargetChecksums { segments: u64, differing: u64 },
     /// Every row hashed into segments by its key's values (the whole row without a key), on
     /// both sides (or read back against the rows as the load wrote them); the differing
     /// segments compared row by row (tables whose key is not made of integers, or that have
@@ -271,22 +266,11 @@ pub async fn against_digest(
     written: &Digest,
 ) -> Result<Validation> {
     let key = written.key;
-    let (stored, read) = match in_target(target, p, written).await {
-        Some(stored) => (stored, false),
-        None => (read_back(target, p, written).await?, true),
-    };
+    let stored = read_back(target, p, written).await?;
     let differing = written.differing(&stored);
-    let (segments, n) = (written.segment_count(&stored), differing.len() as u64);
-    let method = if stored.in_target && !read {
-        Method::TargetChecksums {
-            segments,
-            differing: n,
-        }
-    } else {
-        Method::ReadBack {
-            segments,
-            differing: n,
-        }
+    let method = Method::ReadBack {
+        segments: written.segment_count(&stored),
+        differing: differing.len() as u64,
     };
     let mut v = Validation::new(method, written.rows() as i64, stored.rows() as i64);
     if integer_key(p).is_none() {
@@ -325,48 +309,6 @@ pub async fn against_digest(
     conclude(task, target, p, v, failures).await
 }
 
-/// The target's own checksums of `p`'s rows in the segments of the rows as `written`, when
-/// those were hashed as the target hashes them ([`Digest::in_target`]): a query the target
-/// answers with a few numbers per segment instead of sending every row back. None: not so
-/// hashed, or the query failed (said in the log; the rows are read back instead).
-async fn in_target(target: &Connection, p: &Prepared, written: &Digest) -> Option<Digest> {
-    let Some(Segments::Integer { column, lo, width }) = written.key else {
-        return None;
-    };
-    if !written.in_target {
-        return None;
-    }
-    let sql = target_digest_sql(target.endpoint.engine, p, column, (lo, width))?;
-    let what = format!("checksums of {}", p.target_sql);
-    let rows = match Reader::spawn(target, &what, sql, 3, 1_000).collect().await {
-        Ok(rows) => rows,
-        Err(e) => {
-            tracing::warn!(target: "tugboat::tasks::validate", "{}: the target's checksums failed ({e}); its rows are read back", p.label);
-            return None;
-        }
-    };
-    let mut d = Digest {
-        key: written.key,
-        in_target: true,
-        ..Default::default()
-    };
-    for r in rows {
-        let num = |i: usize| {
-            r.get(i)
-                .cloned()
-                .flatten()
-                .and_then(|v| v.parse::<i128>().ok())
-        };
-        let (Some(seg), Some(n), Some(h)) = (num(0), num(1), num(2)) else {
-            continue;
-        };
-        let s = d.segments.entry(seg).or_default();
-        s.rows += n as u64;
-        s.hash ^= h as u128;
-    }
-    Some(d)
-}
-
 /// Rows of a table read back in two key ranges at once (its key is built by then): the end of
 /// a big table's load is the target's one query and its hashing otherwise. (Not from SQLite,
 /// where a range is read through the key's index, row by row: a scan of the whole file is
@@ -397,14 +339,11 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
             .collect();
     }
     let reads = parts.into_iter().map(|q| {
-        let (target, key, in_target) = (target.clone(), written.key, written.in_target);
+        let (target, key) = (target.clone(), written.key);
         tokio::spawn(async move {
             let sql = target_select(target.endpoint.engine, &q);
             let mut reader = Reader::spawn(&target, &q.target_sql, sql, q.columns.len(), 10_000);
             let mut h = Hasher::new(&q, Side::Stored, key);
-            if in_target {
-                h = h.in_target();
-            }
             while let Some(rows) = reader.next_rows().await {
                 h.add(&rows);
             }
@@ -414,7 +353,6 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
     });
     let mut stored = Digest {
         key: written.key,
-        in_target: written.in_target,
         ..Default::default()
     };
     for r in futures_util::future::join_all(reads).await {

@@ -28,16 +28,6 @@ impl Checksum for Postgres {
         })
     }
 
-    fn predicts(&self, to: Kind) -> bool {
-        // Integers, numerics (their text keeps the scale written, or the column's), dates
-        // (DateStyle ISO), and text (`::text` of a char(n) drops its padding, which the text
-        // written never has unless it ends in spaces: then the range is compared by reading).
-        matches!(
-            to,
-            Kind::Integer | Kind::Decimal | Kind::Date | Kind::Text | Kind::Char
-        )
-    }
-
     fn or_null_mark(&self, e: &str) -> String {
         format!("coalesce(({e})::text, E'\\x1e')")
     }

@@ -185,38 +185,3 @@ pub(super) async fn checksums(
     }
     Ok(())
 }
-
-/// The target's checksums of `p`'s rows per segment `(key - lo) / width` of key column `k`,
-/// spelled as the load hashes the rows it writes when asked to
-/// ([`crate::tasks::digest::Digest::in_target`]): None when the target has no checksums or
-/// cannot be predicted for one of the columns.
-pub(crate) fn target_digest_sql(
-    engine: Engine,
-    p: &Prepared,
-    k: usize,
-    (lo, width): (i128, i128),
-) -> Option<String> {
-    let tc = crate::engines::of(engine).checksum()?;
-    let mut exprs = vec![];
-    for (i, c) in p.columns.iter().enumerate() {
-        let to = c.3;
-        let tq = quote(engine, &p.target_columns[i]);
-        if !tc.predicts(to) {
-            return None;
-        }
-        let canonical = crate::engines::values::canonical_sql(engine, &tq, to);
-        let e = checksum::value(tc, Some(&tq), &canonical, (to, to), None, false)?;
-        // Every value may be NULL (a zero date written as NULL...): marked as the load marks it.
-        exprs.push((e, true));
-    }
-    let filter = crate::tasks::sink::target_filter(engine, p);
-    let key = quote(engine, &p.target_columns[k]);
-    Some(checksum::range_sql(
-        tc,
-        &p.target_sql,
-        &filter,
-        &key,
-        &exprs,
-        (lo, width),
-    ))
-}
