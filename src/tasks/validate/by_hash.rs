@@ -25,14 +25,15 @@ const DRILL_ROWS: u64 = 200_000;
 /// Rows of the segments compared, by key as compared: every row with that key on one side.
 type Kept = HashMap<Vec<u8>, Vec<Vec<Option<String>>>>;
 
-/// Every row of `p` read from `conn` by `sql` and hashed from `side` into segments `key`.
-pub(super) async fn digest_of(
+/// Every batch of `p`'s rows read from `conn` by `sql`, handed to `each` with a hasher of
+/// `side` in segments `key`; the hasher at the end.
+async fn read<'p>(
     conn: &Connection,
-    p: &Prepared,
-    side: Side,
-    key: Segments,
+    p: &'p Prepared,
+    (side, key): (Side, Segments),
     sql: String,
-) -> Result<Digest> {
+    mut each: impl FnMut(&mut Hasher<'p>, &crate::engines::rows::Rows),
+) -> Result<Hasher<'p>> {
     let what = if side == Side::Written {
         &p.label
     } else {
@@ -41,9 +42,21 @@ pub(super) async fn digest_of(
     let mut reader = Reader::spawn(conn, what, sql, p.columns.len(), 10_000);
     let mut h = Hasher::new(p, side, Some(key));
     while let Some(rows) = reader.next_rows().await {
-        h.add(&rows);
+        each(&mut h, &rows);
     }
     reader.finish().await?;
+    Ok(h)
+}
+
+/// Every row of `p` read from `conn` by `sql` and hashed from `side` into segments `key`.
+async fn digest_of(
+    conn: &Connection,
+    p: &Prepared,
+    side: Side,
+    key: Segments,
+    sql: String,
+) -> Result<Digest> {
+    let h = read(conn, p, (side, key), sql, |h, rows| h.add(rows)).await?;
     Ok(h.finish())
 }
 
@@ -126,25 +139,18 @@ async fn rows_of(
     chosen: &HashSet<i128>,
     sql: String,
 ) -> Result<Kept> {
-    let what = if side == Side::Written {
-        &p.label
-    } else {
-        &p.target_sql
-    };
-    let mut reader = Reader::spawn(conn, what, sql, p.columns.len(), 10_000);
-    let mut h = Hasher::new(p, side, Some(key));
     let mut kept = Kept::new();
-    while let Some(rows) = reader.next_rows().await {
+    read(conn, p, (side, key), sql, |h, rows| {
         for r in 0..rows.len() {
-            let (segment, _) = h.place(&rows, r);
+            let (segment, _) = h.place(rows, r);
             if chosen.contains(&segment) {
                 kept.entry(h.key().to_vec())
                     .or_default()
                     .push(rows.row_vec(r));
             }
         }
-    }
-    reader.finish().await?;
+    })
+    .await?;
     Ok(kept)
 }
 
