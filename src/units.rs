@@ -11,3 +11,17 @@ pub fn human_bytes(b: i64) -> String {
         b => format!("{b} B"),
     }
 }
+
+/// `n` rows, said in words: "1 row", "2 rows".
+pub fn rows(n: u64) -> String {
+    if n == 1 {
+        "1 row".into()
+    } else {
+        format!("{n} rows")
+    }
+}
+
+/// "differs" after one row, "differ" after more.
+pub fn differ(n: u64) -> &'static str {
+    if n == 1 { "differs" } else { "differ" }
+}

@@ -415,7 +415,11 @@ impl PlainLines {
                 state,
                 mismatched,
                 ..
-            } if *mismatched > 0 => format!("{table}: {state}, {mismatched} rows differ"),
+            } if *mismatched > 0 => format!(
+                "{table}: {state}, {} {}",
+                crate::units::rows(*mismatched),
+                crate::units::differ(*mismatched)
+            ),
             TaskEvent::Validated { table, state, .. } => format!("{table}: {state}"),
             TaskEvent::Cdc(c) => {
                 let due = self
@@ -725,8 +729,9 @@ fn print_summary(summary: &crate::tasks::Summary, task_lob_kb: Option<u64>) {
                     t.exceptions
                 ),
                 (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
-                    " (source {s}, target {g}, {} rows differ: see tugboat_validation_failures)",
-                    t.mismatched()
+                    " (source {s}, target {g}, {} {}: see tugboat_validation_failures)",
+                    crate::units::rows(t.mismatched()),
+                    crate::units::differ(t.mismatched())
                 ),
                 _ => String::new(),
             }

@@ -324,7 +324,7 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
     };
     let (s, t) = r.validation.unwrap_or((0, 0));
     if r.validation_state() == "Mismatched records" {
-        tracing::warn!(target: "tugboat::tasks::validate", "{}: mismatched records: source {s} rows, target {t}, {} rows differ ({how}); see tugboat_validation_failures", p.label, r.mismatched());
+        tracing::warn!(target: "tugboat::tasks::validate", "{}: mismatched records: source {s} rows, target {t}, {} {} ({how}); see tugboat_validation_failures", p.label, crate::units::rows(r.mismatched()), crate::units::differ(r.mismatched()));
     } else {
         tracing::info!(target: "tugboat::tasks::validate", "{}: {} ({s} rows; {how})", p.label, r.validation_state());
     }

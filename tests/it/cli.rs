@@ -590,7 +590,7 @@ async fn killed_and_resumed(src: &str, dst: &str, big: &str, extra: &[&str]) {
     let (out, err) = text(&o);
     assert!(!o.status.success(), "{out}{err}");
     assert!(
-        out.contains("Mismatched records") && out.contains("1 rows differ"),
+        out.contains("Mismatched records") && out.contains("1 row differs"),
         "{out}{err}"
     );
     conn.close().await;

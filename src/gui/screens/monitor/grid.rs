@@ -144,7 +144,11 @@ fn validation_cell(ui: &mut egui::Ui, t: &TableProgress) {
         (Some((st, n)), Some((s, g))) if st == "Mismatched records" => {
             ui.add(
                 egui::Label::new(
-                    RichText::new(format!("{st}: {n} rows differ (source {s}, target {g})"))
+                    RichText::new(format!(
+                        "{st}: {} {} (source {s}, target {g})",
+                        crate::units::rows(*n),
+                        crate::units::differ(*n)
+                    ))
                         .color(style::ERROR),
                 )
                 .truncate(),
