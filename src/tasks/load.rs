@@ -418,13 +418,13 @@ pub(super) async fn load_table(
             };
             if let Some(plan) = plan {
                 drop(permit.take());
-                if matches!(plan, super::slices::Plan::Keys(_)) {
+                if super::slices::one_by_one(ctx, &plan) {
                     // Each slice retried alone, its rows found on the target by key.
                     return super::slices::load_slices(ctx, p, plan, slices).await;
                 }
                 let plan = &plan;
-                // A page slice's rows cannot be told apart on the target: a failure loads the
-                // whole table again.
+                // Page slices' rows cannot be told apart on the target (nor a key's, without
+                // the key there yet): a failure loads the whole table again.
                 return with_retries(ctx, &p.label, |attempt| async move {
                     if attempt > 0 {
                         sink::empty(target, p).await?;

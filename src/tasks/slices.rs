@@ -3,14 +3,16 @@
 //! the first session exports and the others take (as PeerDB and pgcopydb do), and other
 //! sources' tables by boundaries of their primary key sampled in key order.
 //!
-//! A slice's rows are picked on the source ([`Slice::conditions`]). Slices of a key are
-//! recorded (`tugboat_slice_state`) as the walk finds them: a slice that fails is retried
+//! A slice's rows are picked on the source ([`Slice::conditions`]). Slices of a key into a
+//! target whose tables have their key while they load (MySQL, SQLite) are recorded
+//! (`tugboat_slice_state`) in key order as the walk finds them: a slice that fails is retried
 //! alone, and a run that stops loads again only the slices that did not finish. Their rows are
 //! emptied from the target by key ([`empty_slice`]): the slice's keys read from the source,
 //! deleted on the target by equality, since another engine may order the key by another
 //! collation and a range there would not be the same rows. Page ranges do not carry over
 //! (another run reads another snapshot, where rows may have moved to other pages): a table in
-//! page slices that fails, or a run stopped in the middle of one, loads the whole table again.
+//! page slices (or of a key into PostgreSQL) that fails, or a run stopped in the middle of
+//! one, loads the whole table again.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
@@ -194,15 +196,17 @@ fn slice_stream<'a>(
     ctx: &'a Ctx,
     p: &'a Prepared,
     plan: Plan,
-    kept: &[state::SliceState],
-) -> futures_util::stream::BoxStream<'a, Part> {
+    (kept, record): (&[state::SliceState], Option<usize>),
+) -> futures_util::stream::BoxStream<'a, Result<Part>> {
     use futures_util::StreamExt;
     let w = match plan {
         Plan::Pages(s) => {
-            let parts = s.into_iter().enumerate().map(|(part, slice)| Part {
-                part,
-                slice,
-                again: false,
+            let parts = s.into_iter().enumerate().map(|(part, slice)| {
+                Ok(Part {
+                    part,
+                    slice,
+                    again: false,
+                })
             });
             return futures_util::stream::iter(parts).boxed();
         }
@@ -213,13 +217,15 @@ fn slice_stream<'a>(
         from,
         to,
     };
-    let again: Vec<Part> = kept
+    let again: Vec<Result<Part>> = kept
         .iter()
         .filter(|k| k.state != state::Stored::Completed)
-        .map(|k| Part {
-            part: k.part,
-            slice: keys(k.from.clone(), k.to.clone()),
-            again: true,
+        .map(|k| {
+            Ok(Part {
+                part: k.part,
+                slice: keys(k.from.clone(), k.to.clone()),
+                again: true,
+            })
         })
         .collect();
     // Where the walk goes on: after the last slice found (none: it had reached the end).
@@ -232,26 +238,47 @@ fn slice_stream<'a>(
         async move {
             let (prev, k) = at?;
             let part = (k - 1) as usize;
-            let slice = |from, to| Part {
-                part,
-                slice: Slice::Keys {
-                    columns: w.quoted.clone(),
-                    from,
-                    to,
-                },
-                again: false,
+            let (to, next) = if k >= w.parts {
+                (None, None)
+            } else {
+                match next_bound(ctx, p, &w, prev.clone()).await {
+                    Ok(Some(b)) => (Some(b.clone()), Some((Some(b), k + 1))),
+                    Ok(None) => (None, None),
+                    Err(e) => {
+                        tracing::warn!(target: "tugboat::tasks", "{}: its last slice holds the rest of the table: {e}", p.label);
+                        (None, None)
+                    }
+                }
             };
-            if k >= w.parts {
-                return Some((slice(prev, None), None));
-            }
-            match next_bound(ctx, p, &w, prev.clone()).await {
-                Ok(Some(b)) => Some((slice(prev, Some(b.clone())), Some((Some(b), k + 1)))),
-                Ok(None) => Some((slice(prev, None), None)),
-                Err(e) => {
-                    tracing::warn!(target: "tugboat::tasks", "{}: its last slice holds the rest of the table: {e}", p.label);
-                    Some((slice(prev, None), None))
+            // Recorded here, in key order, before any of its rows is written: the slices
+            // recorded always meet without a gap, whenever the run stops.
+            if let Some(planned) = record {
+                let s = state::SliceState {
+                    part,
+                    parts: planned,
+                    from: prev.clone(),
+                    to: to.clone(),
+                    state: state::Stored::Loading,
+                    rows: 0,
+                };
+                let _file = ctx.file.read().await;
+                if let Err(e) = state::set_slice(&ctx.target, &ctx.task, &p.label, &s).await {
+                    return Some((Err(e), None));
                 }
             }
+            let slice = Slice::Keys {
+                columns: w.quoted.clone(),
+                from: prev,
+                to,
+            };
+            Some((
+                Ok(Part {
+                    part,
+                    slice,
+                    again: false,
+                }),
+                next,
+            ))
         }
     });
     futures_util::stream::iter(again).chain(walk).boxed()
@@ -262,6 +289,14 @@ fn slice_stream<'a>(
 /// loaded afresh.
 pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Option<Plan> {
     let first = kept.first()?;
+    // Slices numbered from 0 without a gap, each starting where the one before ended.
+    let meet = kept.iter().enumerate().all(|(i, k)| {
+        k.part == i && (i == 0 || kept[i - 1].to.is_some() && kept[i - 1].to == k.from)
+    });
+    let keys_later = crate::engines::of(ctx.target.endpoint.engine).keys_after_load();
+    if !meet || first.from.is_some() || keys_later {
+        return None;
+    }
     let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
     let w = key_walk(
         ctx.source.endpoint.engine,
@@ -274,6 +309,15 @@ pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Opt
     kept.iter()
         .all(|k| fits(&k.from) && fits(&k.to))
         .then_some(Plan::Keys(w))
+}
+
+/// Whether the slices of `plan` are recorded, emptied and loaded again one by one: slices of a
+/// key, into a target whose tables have their key while they load (MySQL, SQLite). PostgreSQL
+/// gets a table's key once it is loaded, and deleting a slice's keys there would scan the
+/// whole table for each batch of them: such a table is loaded again whole, as page slices are.
+pub(super) fn one_by_one(ctx: &Ctx, plan: &Plan) -> bool {
+    matches!(plan, Plan::Keys(_))
+        && !crate::engines::of(ctx.target.endpoint.engine).keys_after_load()
 }
 
 /// Deletes from the target the rows of slice `s` of walk `w` as the source holds them: the
@@ -305,7 +349,10 @@ async fn empty_slice(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> Result<
                     .enumerate()
                     .map(|(j, &i)| {
                         let (_, _, from, to) = p.columns[i];
-                        let v = values::to_target(batch.get(r, j), from, to).unwrap_or(None);
+                        // The key as the load wrote it (NUL characters removed...).
+                        let mut v = batch.get(r, j).map(str::to_string);
+                        p.as_written(i, &mut v);
+                        let v = values::to_target(v.as_deref(), from, to).unwrap_or(None);
                         values::sql_literal(te, v.as_deref(), to)
                     })
                     .collect()
@@ -340,9 +387,11 @@ pub(super) async fn load_slices(
     kept: Vec<state::SliceState>,
 ) -> Result<sink::Written> {
     use futures_util::StreamExt;
+    let pages = matches!(plan, Plan::Pages(_));
+    // The walk, when its slices are recorded, emptied and retried one by one.
     let walk = match &plan {
-        Plan::Keys(w) => Some(w.clone()),
-        Plan::Pages(_) => None,
+        Plan::Keys(w) if one_by_one(ctx, &plan) => Some(w.clone()),
+        _ => None,
     };
     let backend = crate::engines::of(ctx.source.endpoint.engine);
     // (Only PostgreSQL shares snapshots: no permit taken for the others.)
@@ -360,7 +409,7 @@ pub(super) async fn load_slices(
             bytes,
         })
     };
-    if walk.is_none() && shared.is_none() {
+    if pages && shared.is_none() {
         tracing::info!(target: "tugboat::tasks", "{label}: loaded in one stream: the source shares no snapshot to read its pages in");
         let _permit = ctx.sem.clone().acquire_owned().await.ok();
         return copy(ctx, p, progress).await;
@@ -372,7 +421,7 @@ pub(super) async fn load_slices(
         .collect();
     let done_rows: u64 = done.iter().map(|k| k.rows.max(0) as u64).sum();
     if kept.is_empty() {
-        tracing::info!(target: "tugboat::tasks", "{label}: loaded in {planned} slices side by side ({}){}", if walk.is_none() { "page ranges" } else { "ranges of its primary key" }, if shared.is_some() { ", all read in one snapshot" } else { "" });
+        tracing::info!(target: "tugboat::tasks", "{label}: loaded in {planned} slices side by side ({}){}", if pages { "page ranges" } else { "ranges of its primary key" }, if shared.is_some() { ", all read in one snapshot" } else { "" });
     } else {
         tracing::info!(target: "tugboat::tasks", "{label}: resumed: {} of its slices finished by an earlier run ({done_rows} rows), {} loaded again, the rest of its key walked on", done.len(), kept.len() - done.len());
     }
@@ -387,14 +436,17 @@ pub(super) async fn load_slices(
         })
     };
     ranges(done.len());
-    let work = slice_stream(ctx, p, plan, &kept).map(|part| {
-        let mut q = p.clone();
-        q.slice = Some(part.slice.clone());
-        q.snapshot = snapshot.clone();
+    let record = walk.is_some().then_some(planned);
+    let work = slice_stream(ctx, p, plan, (&kept, record)).map(|part| {
         let (totals, finished, ranges, started) = (&totals, &finished, &ranges, &started);
         let walk = walk.as_ref();
         started.fetch_add(1, Relaxed);
+        let snapshot = snapshot.clone();
         async move {
+            let part = part?;
+            let mut q = p.clone();
+            q.slice = Some(part.slice.clone());
+            q.snapshot = snapshot;
             let _permit = ctx.sem.clone().acquire_owned().await.ok();
             if ctx.cancelled() {
                 return Ok(sink::Written::default());
@@ -457,8 +509,8 @@ fn reporter<'a>(
     }
 }
 
-/// Loads one slice (`q` reads its rows): a slice of a key recorded first (and emptied first
-/// when an earlier run may have written some of its rows), retried alone when a connection is
+/// Loads one slice (`q` reads its rows): a slice of a key (emptied first when an earlier run
+/// may have written some of its rows), retried alone when a connection is
 /// lost, and recorded finished or failed; a page slice as it is (the table is retried whole).
 async fn load_part(
     ctx: &Ctx,
@@ -482,8 +534,10 @@ async fn load_part(
         state,
         rows,
     };
-    state::set_slice(&ctx.target, task, label, &record(state::Stored::Loading, 0)).await?;
+    // (Recorded as loading by the walk that found it, or by the run before. The file lock of a
+    // SQLite target is taken for each statement here, never across the copy, which takes it.)
     if part.again {
+        let _file = ctx.file.read().await;
         empty_slice(ctx, q, w, &part.slice).await?;
     }
     let share = &share;
@@ -491,6 +545,7 @@ async fn load_part(
         if attempt > 0 {
             // Loaded again from the start: what it had counted is taken back.
             totals.take_back(share);
+            let _file = ctx.file.read().await;
             empty_slice(ctx, q, w, &part.slice).await?;
         }
         copy(ctx, q, progress(share)).await
@@ -500,10 +555,12 @@ async fn load_part(
         Ok(_) if ctx.cancelled() => Ok(()),
         Ok(written) => {
             let done = record(state::Stored::Completed, written.rows as i64);
+            let _file = ctx.file.read().await;
             state::set_slice(&ctx.target, task, label, &done).await
         }
         Err(_) => {
             let failed = record(state::Stored::Error, 0);
+            let _file = ctx.file.read().await;
             state::set_slice(&ctx.target, task, label, &failed).await
         }
     };

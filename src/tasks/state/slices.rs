@@ -44,25 +44,51 @@ pub async fn slices(conn: &Connection, task: &str, table: &str) -> Result<Vec<Sl
         ))
         .await
         .map_err(|x| query_error(conn, x))?;
-    let bound = |v: Option<&str>| v.and_then(|v| serde_json::from_str::<Vec<String>>(v).ok());
-    Ok(rows
+    // A bound that does not read back (NULL is an open bound, anything else must parse).
+    let bound = |v: Option<&str>| match v {
+        None => Some(None),
+        Some(v) => serde_json::from_str::<Vec<String>>(v).ok().map(Some),
+    };
+    let read: Option<Vec<SliceState>> = rows
         .iter()
-        .map(|r| SliceState {
-            part: r.at(0).and_then(|v| v.parse().ok()).unwrap_or(0),
-            parts: r.at(1).and_then(|v| v.parse().ok()).unwrap_or(0),
-            from: bound(r.at(2)),
-            to: bound(r.at(3)),
-            state: Stored::parse(r.at(4).unwrap_or_default()),
-            rows: r.at(5).and_then(|v| v.parse().ok()).unwrap_or(0),
+        .map(|r| {
+            Some(SliceState {
+                part: r.at(0)?.parse().ok()?,
+                parts: r.at(1)?.parse().ok()?,
+                from: bound(r.at(2))?,
+                to: bound(r.at(3))?,
+                state: Stored::parse(r.at(4).unwrap_or_default()),
+                rows: r.at(5).and_then(|v| v.parse().ok()).unwrap_or(0),
+            })
         })
-        .collect())
+        .collect();
+    // Records that do not read back are not resumed from: the table is loaded afresh.
+    Ok(read.unwrap_or_default())
+}
+
+/// `bound` as JSON in ASCII only (every other character as `\uXXXX`): a MySQL `text` column
+/// of another character set keeps it as it is.
+fn ascii_json(bound: &[String]) -> String {
+    let json = serde_json::to_string(bound).unwrap_or_default();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// Records slice `s` of `table` (its bounds, state and rows), replacing what was recorded of it.
 pub async fn set_slice(conn: &Connection, task: &str, table: &str, s: &SliceState) -> Result<()> {
     let e = conn.endpoint.engine;
     let bound = |b: &Option<Vec<String>>| match b {
-        Some(v) => text_literal(e, &serde_json::to_string(v).unwrap_or_default()),
+        Some(v) => text_literal(e, &ascii_json(v)),
         None => "NULL".into(),
     };
     let upsert = crate::engines::of(e).upsert(
@@ -103,4 +129,17 @@ pub async fn clear_slices(conn: &Connection, task: &str, table: &str) -> Result<
     .await
     .map_err(|x| query_error(conn, x))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_kept_in_ascii_and_read_back_the_same() {
+        let b = vec!["Zoë 🚢".to_string(), "a\"b\\".to_string()];
+        let json = ascii_json(&b);
+        assert!(json.is_ascii(), "{json}");
+        assert_eq!(serde_json::from_str::<Vec<String>>(&json).ok(), Some(b));
+    }
 }
