@@ -1807,10 +1807,11 @@ async fn cached_changes(pg_source: bool, limit: Option<&str>) {
         if changed > 0 {
             let state = scalar(&dst, &big_state).await;
             let phase = scalar(&dst, &phase).await;
-            assert_eq!(
-                (state.as_str(), phase.as_str()),
-                ("loading", "full-load"),
-                "small's changes should apply while big loads: {}",
+            // (Big's state is not recorded yet when small's first change lands in the moment
+            // between big's start and its first statement: not completed either way.)
+            assert!(
+                ["loading", ""].contains(&state.as_str()) && phase == "full-load",
+                "small's changes should apply while big loads ({state:?}, {phase:?}): {}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
             break;
