@@ -155,9 +155,11 @@ pub struct Hasher<'a> {
     p: &'a Prepared,
     ways: Vec<Way>,
     buf: Vec<u8>,
-    /// Hashed segments: the primary key's columns (empty: the whole row is the key) and the
-    /// bytes of the row's key as compared.
+    /// The primary key's columns (empty: the whole row is the key) and the bytes of the
+    /// row's key as compared, kept only where rows are matched by those bytes (hashed
+    /// segments, keys not made of integers; not on the hot path of integer keys).
     key_columns: Vec<bool>,
+    keep_key: bool,
     key_buf: Vec<u8>,
     /// The segment of the rows last hashed and their sum so far (rows mostly come in key
     /// order: the map is touched once per segment, not once per row).
@@ -197,6 +199,8 @@ impl<'a> Hasher<'a> {
             ways,
             buf: Vec::with_capacity(512),
             key_columns: key_columns(p),
+            keep_key: matches!(key, Some(Segments::Hashed { .. }))
+                || super::validate::integer_key(p).is_none(),
             key_buf: Vec::with_capacity(64),
             current: None,
             buckets,
@@ -245,7 +249,7 @@ impl<'a> Hasher<'a> {
             }
             let start = self.buf.len();
             self.value(i, v);
-            if !whole_row && self.key_columns[i] {
+            if self.keep_key && !whole_row && self.key_columns[i] {
                 self.key_buf.extend_from_slice(&self.buf[start..]);
             }
         }

@@ -150,19 +150,14 @@ async fn next_bound(
     w: &KeyWalk,
     prev: Option<Vec<String>>,
 ) -> Result<Option<Vec<String>>> {
-    let engine = ctx.source.endpoint.engine;
     let after = Slice::Keys {
         columns: w.quoted.clone(),
         from: prev,
         to: None,
     };
-    let mut conds = source::filter_conditions(engine, &p.plan.filters);
-    conds.extend(after.conditions(engine));
     let sql = format!(
-        "SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {}",
-        w.canonical.join(", "),
-        source::source_table(engine, p),
-        source::where_of(&conds),
+        "{} ORDER BY {} LIMIT 1 OFFSET {}",
+        keys_sql(ctx, p, w, &after),
         w.quoted.join(", "),
         w.step
     );
@@ -320,21 +315,28 @@ pub(super) fn one_by_one(ctx: &Ctx, plan: &Plan) -> bool {
         && !crate::engines::of(ctx.target.endpoint.engine).keys_after_load()
 }
 
+/// The SELECT of the keys (as canonical text) of `p`'s rows in slice `s` of walk `w`, on the
+/// source, under the task's source filters.
+fn keys_sql(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> String {
+    let engine = ctx.source.endpoint.engine;
+    let mut conds = source::filter_conditions(engine, &p.plan.filters);
+    conds.extend(s.conditions(engine));
+    format!(
+        "SELECT {} FROM {}{}",
+        w.canonical.join(", "),
+        source::source_table(engine, p),
+        source::where_of(&conds)
+    )
+}
+
 /// Deletes from the target the rows of slice `s` of walk `w` as the source holds them: the
 /// slice's keys read from the source and deleted on the target by equality, 500 at a time (a
 /// range of the key would not be the same rows there: another engine may order it by another
 /// collation). A row the source no longer has is not found so: it stays, and validation names
 /// it.
 async fn empty_slice(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> Result<()> {
-    let (se, te) = (ctx.source.endpoint.engine, ctx.target.endpoint.engine);
-    let mut conds = source::filter_conditions(se, &p.plan.filters);
-    conds.extend(s.conditions(se));
-    let sql = format!(
-        "SELECT {} FROM {}{}",
-        w.canonical.join(", "),
-        source::source_table(se, p),
-        source::where_of(&conds)
-    );
+    let te = ctx.target.endpoint.engine;
+    let sql = keys_sql(ctx, p, w, s);
     let mut reader = source::Reader::spawn(&ctx.source, &p.label, sql, w.columns.len(), 500);
     let names: Vec<String> = w
         .columns

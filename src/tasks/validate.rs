@@ -185,7 +185,7 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn integer_key(p: &Prepared) -> Option<Vec<usize>> {
+pub(super) fn integer_key(p: &Prepared) -> Option<Vec<usize>> {
     let pk = p.plan.table.primary_key.as_ref()?;
     let mut out = vec![];
     for c in &pk.columns {
