@@ -102,6 +102,31 @@ impl Rows {
     }
 }
 
+/// Rows as the source's own COPY text lines, passed to a target that reads the same text
+/// (PostgreSQL's COPY, MySQL's LOAD DATA) without being parsed into values and encoded again
+/// (see `tasks::raw`): whole lines only, each ended by a newline.
+#[derive(Debug, Default, Clone)]
+pub struct Lines {
+    /// Values per row.
+    pub width: usize,
+    pub bytes: Vec<u8>,
+    /// Rows (lines) held.
+    pub rows: usize,
+}
+
+/// What a reader passes to the writer of a load: rows of values, or a source's text lines.
+#[derive(Debug)]
+pub enum Batch {
+    Rows(Rows),
+    Lines(Lines),
+}
+
+impl From<Rows> for Batch {
+    fn from(r: Rows) -> Batch {
+        Batch::Rows(r)
+    }
+}
+
 /// A batch being read: values arrive as bytes (MySQL's text protocol gives bytes, and checking
 /// each short value for UTF-8 on its own cost a tenth of Tugboat's CPU on the TPC-H load); the
 /// whole batch is checked once by [`RawRows::finish`].

@@ -31,6 +31,8 @@ pub struct WriteTarget {
     /// there, created by one of them, while this task's rows of parent and child tables arrive
     /// in any order; the writer does not check them where the engine allows.
     pub shared: bool,
+    /// The rows come as a PostgreSQL source's COPY text lines ([`TableWriter::send_lines`]).
+    pub lines: bool,
 }
 
 /// How the rows of a streamed load are encoded, value by value, into the bytes sent.
@@ -63,6 +65,17 @@ pub trait TableWriter: Send {
     /// Sends rows encoded by [`Self::stream`]'s format; returns the bytes sent.
     async fn send(&mut self, _encoded: Vec<u8>) -> Result<u64, DbFailure> {
         Err("this writer takes batches, not a stream".into())
+    }
+
+    /// Whether [`Self::send_lines`] takes a PostgreSQL source's COPY text lines.
+    fn takes_lines(&self) -> bool {
+        false
+    }
+
+    /// Sends whole COPY text lines of a PostgreSQL source (`tasks::raw`); returns the bytes
+    /// sent.
+    async fn send_lines(&mut self, _lines: Vec<u8>) -> Result<u64, DbFailure> {
+        Err("this writer takes values, not COPY lines".into())
     }
 
     /// Ends the load (a stream is committed here).

@@ -305,7 +305,7 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
         encoder.schema().clone(),
         ctx.task.settings.file_mb,
     );
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Rows>(4);
     let reader = {
         let (source, p, cancel) = (ctx.source.clone(), t.prepared.clone(), ctx.cancel.clone());
         let batch = ctx.task.settings.batch_rows.max(1);

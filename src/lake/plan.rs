@@ -181,6 +181,7 @@ pub(super) fn table(
         digest: None,
         slice: None,
         snapshot: None,
+        raw: None,
     };
     Ok(LakeTable {
         dir: lake.path(&[&p.target_schema, &p.target_table]),

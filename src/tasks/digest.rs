@@ -83,12 +83,16 @@ pub struct Digest {
     /// How the rows are cut into segments; None: one segment for the whole table.
     pub key: Option<Segments>,
     pub segments: BTreeMap<i128, Sum>,
+    /// The rows were hashed in the text of their own columns (a PostgreSQL source's COPY lines
+    /// into columns of the same types, `tasks::raw`): the target's are read back the same way.
+    pub as_is: bool,
 }
 
 impl Digest {
     /// Adds `other`'s rows (another key range of the same table, hashed with the same width).
     pub fn absorb(&mut self, other: &Digest) {
         self.key = other.key;
+        self.as_is = other.as_is;
         for (seg, s) in &other.segments {
             let e = self.segments.entry(*seg).or_default();
             e.rows += s.rows;
@@ -207,6 +211,7 @@ impl<'a> Hasher<'a> {
             digest: Digest {
                 key,
                 segments: BTreeMap::new(),
+                as_is: false,
             },
         }
     }

@@ -352,13 +352,13 @@ pub(super) async fn load_table(
     }
     *permit = ctx.sem.clone().acquire_owned().await.ok();
     let started = Instant::now();
-    let hashed;
-    let p = if ctx.digests {
-        hashed = with_digest(ctx, p).await;
-        &hashed
+    let mut q = if ctx.digests {
+        with_digest(ctx, p).await
     } else {
-        p
+        p.clone()
     };
+    q.raw = super::raw::decide(ctx, &q).await;
+    let p = &q;
     if ctx.cancelled() {
         result.state = TableState::Cancelled;
         return result;
@@ -467,8 +467,14 @@ pub(super) async fn load_table(
                     total: w.exceptions,
                 });
             }
-            tracing::info!(target: "tugboat::tasks", "{}: {rows} rows loaded in {:.1} s", p.label, result.seconds);
+            let how = if w.as_lines == rows && rows > 0 {
+                " (the source's COPY lines passed as they are)"
+            } else {
+                ""
+            };
+            tracing::info!(target: "tugboat::tasks", "{}: {rows} rows loaded in {:.1} s{how}", p.label, result.seconds);
             result.rows = rows;
+            result.rows_as_lines = w.as_lines;
             result.zero_dates = zero_dates;
             result.lobs_truncated = w.lobs_truncated;
             result.nuls_removed = w.nuls_removed;
@@ -759,7 +765,7 @@ pub(super) async fn copy(
     let s = &ctx.settings;
     // (Taken with a permit held, never while waiting for one: see `Ctx::file`.)
     let _writing = ctx.file.read().await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Rows>(4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Batch>(4);
     let reader = {
         let source = ctx.source.clone();
         let p = p.clone();

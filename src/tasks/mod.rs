@@ -37,6 +37,7 @@ use crate::error::{Error, Result};
 use mappings::{TableMappings, TablePlan};
 
 mod load;
+mod raw;
 mod setup;
 mod slices;
 mod types;

@@ -308,6 +308,7 @@ pub(super) async fn prepare(
             digest: None,
             slice: None,
             snapshot: None,
+            raw: None,
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead

@@ -5,9 +5,11 @@
 //! `tugboat_apply_exceptions`.
 
 use super::mappings::TablePlan;
+use super::raw::Raw;
 use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::{Connection, Engine};
-use crate::engines::rows::Rows;
+use crate::engines::postgres::copy_text;
+use crate::engines::rows::{Batch, Lines, Rows};
 use crate::engines::values::{self, Kind};
 use crate::engines::write::{RowFormat, TableWriter, WriteTarget};
 use crate::error::{Cause, DbFailure, Error, Result};
@@ -226,6 +228,7 @@ fn write_target(p: &Prepared) -> WriteTarget {
         kinds: p.columns.iter().map(|c| c.3).collect(),
         typed_source: p.typed_source,
         shared: p.owner().is_some(),
+        lines: p.raw.is_some(),
     }
 }
 
@@ -244,6 +247,8 @@ pub struct Written {
     pub lobs_truncated: u64,
     /// Text values whose NUL characters were removed.
     pub nuls_removed: u64,
+    /// Rows sent as the source's COPY lines ([`super::raw`]).
+    pub as_lines: u64,
     /// (source rows, target rows) of key ranges counted as each was loaded.
     pub counted: Option<(i64, i64)>,
     /// The rows as written, hashed by key segment (when the table asks for it and no row was
@@ -268,6 +273,7 @@ impl Written {
         self.collisions += w.collisions;
         self.lobs_truncated += w.lobs_truncated;
         self.nuls_removed += w.nuls_removed;
+        self.as_lines += w.as_lines;
         self.refused.extend(w.refused);
     }
 }
@@ -279,7 +285,7 @@ pub async fn write(
     conn: &Connection,
     task: &str,
     p: &Prepared,
-    mut rx: tokio::sync::mpsc::Receiver<Rows>,
+    mut rx: tokio::sync::mpsc::Receiver<Batch>,
     zero: ZeroDates,
     policy: ErrorPolicy,
     mut progress: impl FnMut(u64, u64),
@@ -294,25 +300,53 @@ pub async fn write(
     let mut done = Written::default();
     let mut bytes = 0u64;
     let mut result = Ok(());
-    let mut hasher = p
-        .digest
-        .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
+    // Lines of columns read as they are: hashed as the target's rows are read back.
+    let side = match p.raw {
+        Some(Raw::Same) => super::digest::Side::Stored,
+        _ => super::digest::Side::Written,
+    };
+    let mut hasher = p.digest.map(|key| super::digest::Hasher::new(p, side, key));
     while let Some(batch) = rx.recv().await {
-        if let Some(h) = hasher.as_mut() {
-            h.add(&batch);
-        }
-        let step = if w.stream().is_some() {
-            stream_batch(w.as_mut(), p, (zero, &how), &batch, &mut done)
-                .await
-                .map_err(&err)
-        } else {
-            let rows = fix_batch(p, (zero, &how), batch, log, &mut done).map_err(&err);
-            match rows {
-                Ok(fixed) => write_batch(conn, task, w.as_mut(), p, fixed, log, &mut done).await,
-                Err(e) => Err(e),
+        let rows = match batch {
+            Batch::Lines(lines) if w.takes_lines() => {
+                let sent = send_lines(w.as_mut(), lines, hasher.as_mut(), &mut done).await;
+                match sent.map_err(&err) {
+                    Ok(b) => bytes += b,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                progress(done.rows, bytes);
+                continue;
             }
+            // Values as another server spells them: only that server reads them right.
+            Batch::Lines(_) if p.raw == Some(Raw::Same) => {
+                result = Err(err(
+                    "the target's writer does not take the source's COPY lines".into(),
+                ));
+                break;
+            }
+            Batch::Lines(lines) => match copy_text::lines_to_rows(&lines) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    result = Err(err(e.into()));
+                    break;
+                }
+            },
+            Batch::Rows(rows) => rows,
         };
-        match step {
+        match write_rows(
+            conn,
+            task,
+            (w.as_mut(), p),
+            (zero, &how, log),
+            rows,
+            hasher.as_mut(),
+            &mut done,
+        )
+        .await
+        {
             Ok(b) => bytes += b,
             Err(e) => {
                 result = Err(e);
@@ -327,10 +361,54 @@ pub async fn write(
     w.close().await;
     result?;
     // Rows refused are not on the target: such a table is compared without the digest.
-    done.digest = hasher
-        .filter(|_| done.exceptions == 0)
-        .map(super::digest::Hasher::finish);
+    done.digest = hasher.filter(|_| done.exceptions == 0).map(|h| {
+        let mut d = h.finish();
+        d.as_is = side == super::digest::Side::Stored;
+        d
+    });
     Ok(done)
+}
+
+/// Writes one batch of values (hashed first when the table asks for it); the bytes sent.
+async fn write_rows(
+    conn: &Connection,
+    task: &str,
+    (w, p): (&mut dyn TableWriter, &Prepared),
+    (zero, how, log): (ZeroDates, &[Fixes], bool),
+    batch: Rows,
+    hasher: Option<&mut super::digest::Hasher<'_>>,
+    done: &mut Written,
+) -> Result<u64> {
+    let err = |e: DbFailure| write_error(conn, p, e);
+    if let Some(h) = hasher {
+        h.add(&batch);
+    }
+    if w.stream().is_some() {
+        stream_batch(w, p, (zero, how), &batch, done)
+            .await
+            .map_err(&err)
+    } else {
+        let fixed = fix_batch(p, (zero, how), batch, log, done).map_err(&err)?;
+        write_batch(conn, task, w, p, fixed, log, done).await
+    }
+}
+
+/// Sends a PostgreSQL source's COPY lines as they are (hashed first, parsed, when the table
+/// asks for it); the bytes sent.
+async fn send_lines(
+    w: &mut dyn TableWriter,
+    lines: Lines,
+    hasher: Option<&mut super::digest::Hasher<'_>>,
+    done: &mut Written,
+) -> std::result::Result<u64, DbFailure> {
+    if let Some(h) = hasher {
+        h.add(&copy_text::lines_to_rows(&lines)?);
+    }
+    let rows = lines.rows as u64;
+    let sent = w.send_lines(lines.bytes).await?;
+    done.rows += rows;
+    done.as_lines += rows;
+    Ok(sent)
 }
 
 /// Rows refused before or by the target: (error, values).

@@ -11,7 +11,8 @@ use super::Prepared;
 use super::mappings::FilterOp;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
-use crate::engines::rows::{RawRows, Rows};
+use crate::engines::postgres::copy_text;
+use crate::engines::rows::{Batch as Sendable, Lines, RawRows, Rows};
 use crate::engines::values::quote;
 use crate::error::{DbFailure, Error, Result};
 
@@ -102,12 +103,12 @@ impl PushValue for sqlx::MySql {
     }
 }
 
-async fn stream<'c, E, DB>(
+async fn stream<'c, E, DB, T: Sent>(
     exec: E,
     sql: String,
     n: usize,
     batch: usize,
-    tx: &tokio::sync::mpsc::Sender<Rows>,
+    tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), DbFailure>
 where
@@ -128,6 +129,24 @@ where
     pass_last(buf, tx).await
 }
 
+/// What a reader sends on: batches of values, and a PostgreSQL source's COPY lines where the
+/// receiver takes them as they are ([`Sendable`]); parsed into values otherwise.
+pub trait Sent: From<Rows> + Send + 'static {
+    fn lines(l: Lines) -> std::result::Result<Self, DbFailure>;
+}
+
+impl Sent for Rows {
+    fn lines(l: Lines) -> std::result::Result<Self, DbFailure> {
+        copy_text::lines_to_rows(&l).map_err(DbFailure::from)
+    }
+}
+
+impl Sent for Sendable {
+    fn lines(l: Lines) -> std::result::Result<Self, DbFailure> {
+        Ok(Sendable::Lines(l))
+    }
+}
+
 /// Whether a reader goes on.
 #[derive(PartialEq, Eq)]
 enum Flow {
@@ -138,10 +157,10 @@ enum Flow {
 /// Sends the rows of `buf` on once they make a batch (`batch` rows, or [`BATCH_BYTES`]),
 /// leaving an empty buffer with room for as many; Stop when the task is cancelled or the writer
 /// stopped (it reports why).
-async fn pass_on(
+async fn pass_on<T: Sent>(
     buf: &mut RawRows,
     batch: usize,
-    tx: &tokio::sync::mpsc::Sender<Rows>,
+    tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<Flow, DbFailure> {
     if buf.len() < batch && buf.bytes() < BATCH_BYTES {
@@ -155,7 +174,7 @@ async fn pass_on(
     let full = std::mem::replace(buf, empty)
         .finish()
         .map_err(DbFailure::from)?;
-    Ok(if tx.send(full).await.is_err() {
+    Ok(if tx.send(full.into()).await.is_err() {
         Flow::Stop
     } else {
         Flow::Go
@@ -163,28 +182,34 @@ async fn pass_on(
 }
 
 /// Sends the last rows of `buf` on. (A writer that stopped reports why.)
-async fn pass_last(
+async fn pass_last<T: Sent>(
     buf: RawRows,
-    tx: &tokio::sync::mpsc::Sender<Rows>,
+    tx: &tokio::sync::mpsc::Sender<T>,
 ) -> std::result::Result<(), DbFailure> {
     if !buf.is_empty() {
-        drop(tx.send(buf.finish().map_err(DbFailure::from)?).await);
+        drop(tx.send(buf.finish().map_err(DbFailure::from)?.into()).await);
     }
     Ok(())
 }
 
 /// Streams the table's rows into `tx` in batches of `batch` rows.
-pub async fn read(
+pub async fn read<T: Sent>(
     conn: &Connection,
     p: &Prepared,
     batch: usize,
-    tx: tokio::sync::mpsc::Sender<Rows>,
+    tx: tokio::sync::mpsc::Sender<T>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
+    let engine = conn.endpoint.engine;
     let q = Select {
-        sql: select(conn.endpoint.engine, p),
+        sql: match p.raw {
+            // The columns as they are, for a target with the same types.
+            Some(super::raw::Raw::Same) => super::raw::select_as_is(engine, p),
+            _ => select(engine, p),
+        },
         n: p.columns.len(),
         snapshot: p.snapshot.clone(),
+        lines: p.raw.is_some(),
     };
     read_select(conn, &p.label, q, batch, tx, cancel).await
 }
@@ -195,35 +220,43 @@ struct Select {
     sql: String,
     n: usize,
     snapshot: Option<String>,
+    /// PostgreSQL: the COPY lines passed on as they are (see `tasks::raw`).
+    lines: bool,
 }
 
 /// Streams the rows of any SELECT of `n` text columns into `tx`, in one consistent snapshot.
-pub async fn read_sql(
+pub async fn read_sql<T: Sent>(
     conn: &Connection,
     what: &str,
     sql: String,
     n: usize,
     batch: usize,
-    tx: tokio::sync::mpsc::Sender<Rows>,
+    tx: tokio::sync::mpsc::Sender<T>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let q = Select {
         sql,
         n,
         snapshot: None,
+        lines: false,
     };
     read_select(conn, what, q, batch, tx, cancel).await
 }
 
-async fn read_select(
+async fn read_select<T: Sent>(
     conn: &Connection,
     what: &str,
     q: Select,
     batch: usize,
-    tx: tokio::sync::mpsc::Sender<Rows>,
+    tx: tokio::sync::mpsc::Sender<T>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
-    let Select { sql, n, snapshot } = q;
+    let Select {
+        sql,
+        n,
+        snapshot,
+        lines,
+    } = q;
     let err = |e: DbFailure| Error::Query {
         endpoint: conn.endpoint.label(),
         context: format!("reading {what}"),
@@ -231,7 +264,9 @@ async fn read_select(
         cause: e.cause,
     };
     let r = match &conn.pool {
-        Pool::Postgres(pool) => copy_out(pool, (sql, snapshot), n, batch, &tx, &cancel).await,
+        Pool::Postgres(pool) => {
+            copy_out(pool, (sql, snapshot), (n, batch, lines), &tx, &cancel).await
+        }
         Pool::MySql(pool) => {
             let begin =
                 "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
@@ -253,13 +288,13 @@ async fn read_select(
 }
 
 /// Runs `sql` on one connection of `pool` between `begin` and COMMIT, streaming its rows.
-async fn in_snapshot<DB>(
+async fn in_snapshot<DB, T: Sent>(
     pool: &sqlx::Pool<DB>,
     begin: &str,
     sql: String,
     n: usize,
     batch: usize,
-    tx: &tokio::sync::mpsc::Sender<Rows>,
+    tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), DbFailure>
 where
@@ -279,14 +314,14 @@ where
 }
 
 /// PostgreSQL: the rows of `sql` (a SELECT) through `COPY (...) TO STDOUT` in text format, in
-/// one read-only snapshot (its own, or `snapshot`, exported by another transaction), parsed here ([`copy_text_row`]) rather than decoded value by value
-/// from row messages.
-async fn copy_out(
+/// one read-only snapshot (its own, or `snapshot`, exported by another transaction), parsed
+/// here ([`copy_text::copy_text_row`]) rather than decoded value by value from row messages;
+/// with `lines`, passed on as the server's lines ([`Lines`], see `tasks::raw`).
+async fn copy_out<T: Sent>(
     pool: &sqlx::PgPool,
     (sql, snapshot): (String, Option<String>),
-    n: usize,
-    batch: usize,
-    tx: &tokio::sync::mpsc::Sender<Rows>,
+    (n, batch, lines): (usize, usize, bool),
+    tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), DbFailure> {
     let mut c = pool.acquire().await?;
@@ -296,6 +331,11 @@ async fn copy_out(
             "; SET TRANSACTION SNAPSHOT {}",
             crate::engines::values::text_literal(crate::endpoints::Engine::Postgres, &id)
         ));
+    }
+    if lines {
+        // The values' text as another server reads it back the same (sqlx's sessions already
+        // set DateStyle ISO, TimeZone UTC and the float digits).
+        begin.push_str("; SET LOCAL IntervalStyle = postgres; SET LOCAL bytea_output = hex");
     }
     if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
         .execute(&mut *c)
@@ -310,35 +350,12 @@ async fn copy_out(
     }
     let r = async {
         let copy = format!("COPY ({}) TO STDOUT", sql.trim().trim_end_matches(';'));
-        let mut stream = c.copy_out_raw(&copy).await?;
-        let mut buf = RawRows::new(n, batch);
-        // A row cut between two messages (PostgreSQL sends one row per message).
-        let mut pending: Vec<u8> = vec![];
-        let mut scratch = vec![];
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            let data: &[u8] = if pending.is_empty() {
-                &chunk
-            } else {
-                pending.extend_from_slice(&chunk);
-                &pending
-            };
-            let mut rest = data;
-            while let Some(end) = memchr::memchr(b'\n', rest) {
-                copy_text_row(&rest[..end], n, &mut buf, &mut scratch).map_err(DbFailure::from)?;
-                rest = &rest[end + 1..];
-            }
-            pending = rest.to_vec();
-            if pass_on(&mut buf, batch, tx, cancel).await? == Flow::Stop {
-                return Ok(());
-            }
+        let stream = c.copy_out_raw(&copy).await?;
+        if lines {
+            pass_lines(stream, (n, batch), tx, cancel).await
+        } else {
+            parse_lines(stream, (n, batch), tx, cancel).await
         }
-        if !pending.is_empty() {
-            return Err(DbFailure::from(
-                "COPY ended in the middle of a row".to_string(),
-            ));
-        }
-        pass_last(buf, tx).await
     }
     .await;
     crate::error::logged(
@@ -348,94 +365,85 @@ async fn copy_out(
     r
 }
 
-/// One row of COPY's text format (`row`, without its newline) into `buf`: `n` values apart by
-/// tabs, `\N` a NULL, backslash escapes undone (in `scratch`).
-fn copy_text_row(
-    row: &[u8],
-    n: usize,
-    buf: &mut RawRows,
-    scratch: &mut Vec<u8>,
-) -> std::result::Result<(), String> {
-    let mut fields = 0;
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\t', row).chain(std::iter::once(row.len()));
-    for end in ends {
-        let field = &row[start..end];
-        start = end + 1;
-        fields += 1;
-        if fields > n {
-            break;
-        }
-        if field == b"\\N" {
-            buf.push_bytes(None);
-        } else if memchr::memchr(b'\\', field).is_none() {
-            buf.push_bytes(Some(field));
+type CopyStream<'c> =
+    futures_util::stream::BoxStream<'c, std::result::Result<bytes::Bytes, sqlx::Error>>;
+
+/// COPY's rows parsed into values, sent on in batches.
+async fn parse_lines<T: Sent>(
+    mut stream: CopyStream<'_>,
+    (n, batch): (usize, usize),
+    tx: &tokio::sync::mpsc::Sender<T>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), DbFailure> {
+    let mut buf = RawRows::new(n, batch);
+    // A row cut between two messages (PostgreSQL sends one row per message).
+    let mut pending: Vec<u8> = vec![];
+    let mut scratch = vec![];
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        let data: &[u8] = if pending.is_empty() {
+            &chunk
         } else {
-            unescape_copy(field, scratch);
-            buf.push_bytes(Some(scratch));
+            pending.extend_from_slice(&chunk);
+            &pending
+        };
+        let mut rest = data;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            copy_text::copy_text_row(&rest[..end], n, &mut buf, &mut scratch)
+                .map_err(DbFailure::from)?;
+            rest = &rest[end + 1..];
+        }
+        pending = rest.to_vec();
+        if pass_on(&mut buf, batch, tx, cancel).await? == Flow::Stop {
+            return Ok(());
         }
     }
-    if fields != n {
-        return Err(format!("COPY sent a row of {fields} values, not {n}"));
+    if !pending.is_empty() {
+        return Err(DbFailure::from(
+            "COPY ended in the middle of a row".to_string(),
+        ));
     }
-    Ok(())
+    pass_last(buf, tx).await
 }
 
-/// A COPY text value with its backslash escapes undone, into `out`.
-fn unescape_copy(v: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let mut i = 0;
-    while i < v.len() {
-        let b = v[i];
-        i += 1;
-        if b != b'\\' || i == v.len() {
-            out.push(b);
-            continue;
-        }
-        let e = v[i];
-        i += 1;
-        match e {
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b't' => out.push(b'\t'),
-            b'v' => out.push(11),
-            b'0'..=b'7' => {
-                let mut x = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match v.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            x = x * 8 + u32::from(d - b'0');
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                out.push(x as u8);
+/// COPY's rows passed on as the server's lines, in batches of `batch` rows (or
+/// [`BATCH_BYTES`]), whole lines only.
+async fn pass_lines<T: Sent>(
+    mut stream: CopyStream<'_>,
+    (n, batch): (usize, usize),
+    tx: &tokio::sync::mpsc::Sender<T>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<(), DbFailure> {
+    let fresh = |room: usize| Lines {
+        width: n,
+        bytes: Vec::with_capacity(room),
+        rows: 0,
+    };
+    let mut buf = fresh(1 << 20);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        buf.rows += memchr::memchr_iter(b'\n', &chunk).count();
+        buf.bytes.extend_from_slice(&chunk);
+        if (buf.rows >= batch || buf.bytes.len() >= BATCH_BYTES) && buf.bytes.ends_with(b"\n") {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(());
             }
-            b'x' => {
-                let mut x = 0u32;
-                let mut digits = 0;
-                while digits < 2 {
-                    match v.get(i).and_then(|d| (*d as char).to_digit(16)) {
-                        Some(d) => {
-                            x = x * 16 + d;
-                            i += 1;
-                            digits += 1;
-                        }
-                        None => break,
-                    }
-                }
-                if digits == 0 {
-                    out.push(b'x');
-                } else {
-                    out.push(x as u8);
-                }
+            let room = (buf.bytes.len() + buf.bytes.len() / 8).min(BATCH_BYTES + (1 << 20));
+            let full = std::mem::replace(&mut buf, fresh(room));
+            if tx.send(T::lines(full)?).await.is_err() {
+                return Ok(());
             }
-            other => out.push(other),
         }
     }
+    if !buf.bytes.is_empty() && !buf.bytes.ends_with(b"\n") {
+        return Err(DbFailure::from(
+            "COPY ended in the middle of a row".to_string(),
+        ));
+    }
+    if buf.rows > 0 {
+        drop(tx.send(T::lines(buf)?).await);
+    }
+    Ok(())
 }
 
 /// A reader of one SELECT of text columns running in the background (see [`read_sql`]): its
@@ -536,34 +544,4 @@ pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
         )
         .await?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_text_rows_come_back_as_sent() -> Result<(), String> {
-        let mut buf = RawRows::new(4, 2);
-        let mut scratch = vec![];
-        copy_text_row(
-            b"tab\\there\\nnew \\\\ \\b\\f\\v\\r\\101\\x42\\\\N\t\\N\t\t\xF0\x9F\x9A\xA2",
-            4,
-            &mut buf,
-            &mut scratch,
-        )?;
-        let rows = buf.finish()?;
-        assert_eq!(
-            rows.row_vec(0),
-            vec![
-                Some("tab\there\nnew \\ \u{8}\u{c}\u{b}\rAB\\N".to_string()),
-                None,
-                Some(String::new()),
-                Some("🚢".to_string()),
-            ]
-        );
-        let mut short = RawRows::new(3, 1);
-        assert!(copy_text_row(b"a\tb", 3, &mut short, &mut scratch).is_err());
-        Ok(())
-    }
 }

@@ -275,6 +275,10 @@ pub struct TableResult {
     /// Text values whose NUL characters were removed (PostgreSQL targets, `nul_chars: remove`).
     #[serde(default)]
     pub nuls_removed: u64,
+    /// Rows passed to the target as the source's COPY text lines, not parsed into values and
+    /// encoded again (`tasks::raw`).
+    #[serde(default)]
+    pub rows_as_lines: u64,
     /// Rows refused by the target and kept in `tugboat_apply_exceptions`.
     #[serde(default)]
     pub exceptions: u64,
@@ -309,6 +313,7 @@ impl TableResult {
             zero_dates: 0,
             lobs_truncated: 0,
             nuls_removed: 0,
+            rows_as_lines: 0,
             exceptions: 0,
             collisions: 0,
             error: None,
@@ -464,6 +469,9 @@ pub struct Prepared {
     /// A snapshot of the source this copy reads in (PostgreSQL: exported by
     /// `pg_export_snapshot()`), shared by the slices of one table.
     pub snapshot: Option<String>,
+    /// The source's COPY lines go to the target as they are, not parsed into values and
+    /// encoded again ([`super::raw`]).
+    pub raw: Option<super::raw::Raw>,
 }
 
 impl Prepared {

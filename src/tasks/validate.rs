@@ -339,9 +339,14 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
             .collect();
     }
     let reads = parts.into_iter().map(|q| {
-        let (target, key) = (target.clone(), written.key);
+        let (target, key, as_is) = (target.clone(), written.key, written.as_is);
         tokio::spawn(async move {
-            let sql = target_select(target.endpoint.engine, &q);
+            // Lines written as the source's columns were: read back as they are.
+            let sql = if as_is {
+                super::raw::target_select_as_is(&q)
+            } else {
+                target_select(target.endpoint.engine, &q)
+            };
             let mut reader = Reader::spawn(&target, &q.target_sql, sql, q.columns.len(), 10_000);
             let mut h = Hasher::new(&q, Side::Stored, key);
             while let Some(rows) = reader.next_rows().await {

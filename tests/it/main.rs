@@ -23,6 +23,7 @@ mod lake;
 mod lake_cdc;
 mod layers;
 mod load_data;
+mod raw_lines;
 mod slices;
 mod support;
 mod task_values;

@@ -327,6 +327,15 @@ impl TableWriter for LoadData {
         Err("LOAD DATA is fed row by row".into())
     }
 
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    async fn send_lines(&mut self, lines: Vec<u8>) -> Result<u64, DbFailure> {
+        self.send(crate::engines::postgres::copy_text::for_load_data(lines))
+            .await
+    }
+
     async fn send(&mut self, encoded: Vec<u8>) -> Result<u64, DbFailure> {
         if self.running.is_none() {
             self.start().await?;
@@ -407,6 +416,7 @@ mod tests {
             "a\\tb\\\\c\\nd\\0\t2024-01-02 03:04:05\t00FF\t\\N\n"
         );
         let t = WriteTarget {
+            lines: false,
             sql: "`d`.`t`".into(),
             columns: vec!["`a`".into(), "`b`".into(), "`c`".into()],
             names: vec!["a".into(), "b".into(), "c".into()],

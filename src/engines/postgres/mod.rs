@@ -4,6 +4,7 @@
 mod checks;
 mod checksum;
 pub mod copy_binary;
+pub mod copy_text;
 pub mod discover;
 mod evaluate;
 mod pages;

@@ -67,7 +67,13 @@ impl Write for Postgres {
                 table,
             }));
         }
-        let (format, binary): (Box<dyn RowFormat>, bool) = match binary_types(pool, &table).await {
+        let types = if table.lines {
+            // The source's COPY lines, in text.
+            None
+        } else {
+            binary_types(pool, &table).await
+        };
+        let (format, binary): (Box<dyn RowFormat>, bool) = match types {
             Some(types) => (Box::new(Binary(types)), true),
             None => (Box::new(Text(table.kinds.clone())), false),
         };
@@ -254,6 +260,14 @@ impl TableWriter for CopyStream {
             c.send(encoded).await?;
         }
         Ok(bytes)
+    }
+
+    fn takes_lines(&self) -> bool {
+        !self.binary
+    }
+
+    async fn send_lines(&mut self, lines: Vec<u8>) -> Result<u64, DbFailure> {
+        self.send(lines).await
     }
 
     async fn finish(&mut self) -> Result<(), DbFailure> {

@@ -25,9 +25,9 @@ pub struct FileRead {
 
 /// Runs `r` on a blocking thread, sending its rows on `tx` in batches; stops early when
 /// `cancel` is set or the receiver is gone.
-pub async fn read(
+pub async fn read<T: From<Rows> + Send + 'static>(
     r: FileRead,
-    tx: tokio::sync::mpsc::Sender<Rows>,
+    tx: tokio::sync::mpsc::Sender<T>,
     cancel: Arc<AtomicBool>,
 ) -> Result<(), DbFailure> {
     tokio::task::spawn_blocking(move || read_blocking(&r, &tx, &cancel))
@@ -35,9 +35,9 @@ pub async fn read(
         .map_err(|e| DbFailure::from(format!("the SQLite reader stopped: {e}")))?
 }
 
-fn read_blocking(
+fn read_blocking<T: From<Rows>>(
     r: &FileRead,
-    tx: &tokio::sync::mpsc::Sender<Rows>,
+    tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &AtomicBool,
 ) -> Result<(), DbFailure> {
     let failed = |e: rusqlite::Error| DbFailure::from(e.to_string());
@@ -80,12 +80,12 @@ fn read_blocking(
                 return Ok(());
             }
             let full = std::mem::replace(&mut buf, RawRows::new(r.n, r.batch));
-            if tx.blocking_send(full.finish()?).is_err() {
+            if tx.blocking_send(full.finish()?.into()).is_err() {
                 return Ok(());
             }
         }
     }
-    if !buf.is_empty() && tx.blocking_send(buf.finish()?).is_err() {
+    if !buf.is_empty() && tx.blocking_send(buf.finish()?.into()).is_err() {
         return Ok(());
     }
     Ok(())
