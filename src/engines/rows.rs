@@ -102,16 +102,26 @@ impl Rows {
     }
 }
 
-/// Rows as the source's own COPY text lines, passed to a target that reads the same text
+/// Rows as a PostgreSQL source's own COPY output, passed to a target that reads the same
 /// (PostgreSQL's COPY, MySQL's LOAD DATA) without being parsed into values and encoded again
-/// (see `tasks::raw`): whole lines only, each ended by a newline.
-#[derive(Debug, Default, Clone)]
+/// (see `tasks::raw`): whole rows only.
+#[derive(Debug, Clone)]
 pub struct Lines {
     /// Values per row.
     pub width: usize,
     pub bytes: Vec<u8>,
-    /// Rows (lines) held.
+    /// Rows held.
     pub rows: usize,
+    pub form: CopyForm,
+}
+
+/// The form of a COPY's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyForm {
+    /// Text lines, each ended by a newline.
+    Text,
+    /// Binary tuples (without the stream's header and trailer).
+    Binary,
 }
 
 /// What a reader passes to the writer of a load: rows of values, or a source's text lines.

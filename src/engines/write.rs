@@ -31,8 +31,9 @@ pub struct WriteTarget {
     /// there, created by one of them, while this task's rows of parent and child tables arrive
     /// in any order; the writer does not check them where the engine allows.
     pub shared: bool,
-    /// The rows come as a PostgreSQL source's COPY text lines ([`TableWriter::send_lines`]).
-    pub lines: bool,
+    /// The rows come as a PostgreSQL source's COPY rows, in this form
+    /// ([`TableWriter::send_lines`]).
+    pub lines: Option<super::rows::CopyForm>,
 }
 
 /// How the rows of a streamed load are encoded, value by value, into the bytes sent.
@@ -67,13 +68,13 @@ pub trait TableWriter: Send {
         Err("this writer takes batches, not a stream".into())
     }
 
-    /// Whether [`Self::send_lines`] takes a PostgreSQL source's COPY text lines.
-    fn takes_lines(&self) -> bool {
+    /// Whether [`Self::send_lines`] takes a PostgreSQL source's COPY rows of this form.
+    fn takes_lines(&self, _form: super::rows::CopyForm) -> bool {
         false
     }
 
-    /// Sends whole COPY text lines of a PostgreSQL source (`tasks::raw`); returns the bytes
-    /// sent.
+    /// Sends whole COPY rows of a PostgreSQL source (`tasks::raw`), of the form the writer
+    /// takes; returns the bytes sent.
     async fn send_lines(&mut self, _lines: Vec<u8>) -> Result<u64, DbFailure> {
         Err("this writer takes values, not COPY lines".into())
     }

@@ -220,22 +220,67 @@ impl<'a> Hasher<'a> {
     pub fn add(&mut self, rows: &Rows) {
         for r in 0..rows.len() {
             let (segment, h) = self.place(rows, r);
-            if !self.buckets.is_empty() {
-                let s = &mut self.buckets[segment as usize];
-                s.rows += 1;
-                s.hash = s.hash.wrapping_add(h);
-                continue;
+            self.sum(segment, h);
+        }
+    }
+
+    /// Adds a row of hash `h` to `segment`.
+    fn sum(&mut self, segment: i128, h: u128) {
+        if !self.buckets.is_empty() {
+            let s = &mut self.buckets[segment as usize];
+            s.rows += 1;
+            s.hash = s.hash.wrapping_add(h);
+            return;
+        }
+        match &mut self.current {
+            Some((seg, sum)) if *seg == segment => {
+                sum.rows += 1;
+                sum.hash = sum.hash.wrapping_add(h);
             }
-            match &mut self.current {
-                Some((seg, sum)) if *seg == segment => {
-                    sum.rows += 1;
-                    sum.hash = sum.hash.wrapping_add(h);
-                }
-                _ => {
-                    self.flush();
-                    self.current = Some((segment, Sum { rows: 1, hash: h }));
-                }
+            _ => {
+                self.flush();
+                self.current = Some((segment, Sum { rows: 1, hash: h }));
             }
+        }
+    }
+
+    /// Adds every row of `lines`, binary COPY tuples of the table's columns as they are
+    /// (`tasks::raw`): each hashed as its bytes, placed by its key's integer value (a hash of
+    /// its key's fields; of the whole tuple without a key). Only comparable with tuples hashed
+    /// the same way: the target's read back as they are.
+    pub fn add_tuples(&mut self, lines: &crate::engines::rows::Lines) {
+        use crate::engines::postgres::copy_tuples;
+        for t in copy_tuples::tuples(&lines.bytes, lines.width) {
+            let h = twox_hash::XxHash3_128::oneshot(t);
+            let segment = match self.digest.key {
+                Some(Segments::Integer { column, lo, width }) => copy_tuples::fields(t)
+                    .nth(column)
+                    .flatten()
+                    .and_then(copy_tuples::integer)
+                    .map_or(i128::MIN, |k| (k - lo).div_euclid(width.max(1))),
+                Some(Segments::Hashed { buckets }) => {
+                    self.key_buf.clear();
+                    for (i, f) in copy_tuples::fields(t).enumerate() {
+                        if self.key_columns.get(i).copied().unwrap_or(true) {
+                            match f {
+                                None => self.key_buf.push(0),
+                                Some(f) => {
+                                    push_varint(&mut self.key_buf, f.len() as u64 + 1);
+                                    self.key_buf.extend_from_slice(f);
+                                }
+                            }
+                        }
+                    }
+                    let of_key = if self.key_columns.iter().any(|&k| k) {
+                        twox_hash::XxHash3_64::oneshot(&self.key_buf)
+                    } else {
+                        (h >> 64) as u64
+                    };
+                    (of_key % u64::from(buckets.max(1))) as i128
+                }
+                None => 0,
+            };
+            self.sum(segment, h);
         }
     }
 

@@ -468,7 +468,7 @@ pub(super) async fn load_table(
                 });
             }
             let how = if w.as_lines == rows && rows > 0 {
-                " (the source's COPY lines passed as they are)"
+                " (the source's COPY rows passed as they are)"
             } else {
                 ""
             };

@@ -9,7 +9,7 @@ use super::raw::Raw;
 use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::{Connection, Engine};
 use crate::engines::postgres::copy_text;
-use crate::engines::rows::{Batch, Lines, Rows};
+use crate::engines::rows::{Batch, CopyForm, Lines, Rows};
 use crate::engines::values::{self, Kind};
 use crate::engines::write::{RowFormat, TableWriter, WriteTarget};
 use crate::error::{Cause, DbFailure, Error, Result};
@@ -228,7 +228,7 @@ fn write_target(p: &Prepared) -> WriteTarget {
         kinds: p.columns.iter().map(|c| c.3).collect(),
         typed_source: p.typed_source,
         shared: p.owner().is_some(),
-        lines: p.raw.is_some(),
+        lines: p.raw.map(Raw::form),
     }
 }
 
@@ -308,7 +308,7 @@ pub async fn write(
     let mut hasher = p.digest.map(|key| super::digest::Hasher::new(p, side, key));
     while let Some(batch) = rx.recv().await {
         let rows = match batch {
-            Batch::Lines(lines) if w.takes_lines() => {
+            Batch::Lines(lines) if w.takes_lines(lines.form) => {
                 let sent = send_lines(w.as_mut(), lines, hasher.as_mut(), &mut done).await;
                 match sent.map_err(&err) {
                     Ok(b) => bytes += b,
@@ -393,16 +393,18 @@ async fn write_rows(
     }
 }
 
-/// Sends a PostgreSQL source's COPY lines as they are (hashed first, parsed, when the table
-/// asks for it); the bytes sent.
+/// Sends a PostgreSQL source's COPY rows as they are (hashed first when the table asks for
+/// it: binary tuples as they are, text lines parsed); the bytes sent.
 async fn send_lines(
     w: &mut dyn TableWriter,
     lines: Lines,
     hasher: Option<&mut super::digest::Hasher<'_>>,
     done: &mut Written,
 ) -> std::result::Result<u64, DbFailure> {
-    if let Some(h) = hasher {
-        h.add(&copy_text::lines_to_rows(&lines)?);
+    match hasher {
+        Some(h) if lines.form == CopyForm::Binary => h.add_tuples(&lines),
+        Some(h) => h.add(&copy_text::lines_to_rows(&lines)?),
+        None => {}
     }
     let rows = lines.rows as u64;
     let sent = w.send_lines(lines.bytes).await?;

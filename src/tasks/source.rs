@@ -11,8 +11,8 @@ use super::Prepared;
 use super::mappings::FilterOp;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::{Connection, Engine};
-use crate::engines::postgres::copy_text;
-use crate::engines::rows::{Batch as Sendable, Lines, RawRows, Rows};
+use crate::engines::postgres::{copy_text, copy_tuples};
+use crate::engines::rows::{Batch as Sendable, CopyForm, Lines, RawRows, Rows};
 use crate::engines::values::quote;
 use crate::error::{DbFailure, Error, Result};
 
@@ -209,7 +209,11 @@ pub async fn read<T: Sent>(
         },
         n: p.columns.len(),
         snapshot: p.snapshot.clone(),
-        lines: p.raw.is_some(),
+        form: match p.raw {
+            None => Form::Values,
+            Some(super::raw::Raw::Canonical) => Form::Lines(CopyForm::Text),
+            Some(super::raw::Raw::Same) => Form::Lines(CopyForm::Binary),
+        },
     };
     read_select(conn, &p.label, q, batch, tx, cancel).await
 }
@@ -220,8 +224,16 @@ struct Select {
     sql: String,
     n: usize,
     snapshot: Option<String>,
-    /// PostgreSQL: the COPY lines passed on as they are (see `tasks::raw`).
-    lines: bool,
+    form: Form,
+}
+
+/// How a PostgreSQL reader passes its rows on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Parsed into values.
+    Values,
+    /// As COPY sends them, in text or binary (see `tasks::raw`).
+    Lines(CopyForm),
 }
 
 /// Streams the rows of any SELECT of `n` text columns into `tx`, in one consistent snapshot.
@@ -238,7 +250,26 @@ pub async fn read_sql<T: Sent>(
         sql,
         n,
         snapshot: None,
-        lines: false,
+        form: Form::Values,
+    };
+    read_select(conn, what, q, batch, tx, cancel).await
+}
+
+/// Streams the rows of a SELECT of `n` columns of a PostgreSQL database as binary COPY
+/// tuples (`tasks::raw`) into `tx`.
+pub async fn read_tuples(
+    conn: &Connection,
+    what: &str,
+    (sql, n): (String, usize),
+    batch: usize,
+    tx: tokio::sync::mpsc::Sender<Sendable>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<()> {
+    let q = Select {
+        sql,
+        n,
+        snapshot: None,
+        form: Form::Lines(CopyForm::Binary),
     };
     read_select(conn, what, q, batch, tx, cancel).await
 }
@@ -255,7 +286,7 @@ async fn read_select<T: Sent>(
         sql,
         n,
         snapshot,
-        lines,
+        form,
     } = q;
     let err = |e: DbFailure| Error::Query {
         endpoint: conn.endpoint.label(),
@@ -265,7 +296,7 @@ async fn read_select<T: Sent>(
     };
     let r = match &conn.pool {
         Pool::Postgres(pool) => {
-            copy_out(pool, (sql, snapshot), (n, batch, lines), &tx, &cancel).await
+            copy_out(pool, (sql, snapshot), (n, batch, form), &tx, &cancel).await
         }
         Pool::MySql(pool) => {
             let begin =
@@ -316,11 +347,11 @@ where
 /// PostgreSQL: the rows of `sql` (a SELECT) through `COPY (...) TO STDOUT` in text format, in
 /// one read-only snapshot (its own, or `snapshot`, exported by another transaction), parsed
 /// here ([`copy_text::copy_text_row`]) rather than decoded value by value from row messages;
-/// with `lines`, passed on as the server's lines ([`Lines`], see `tasks::raw`).
+/// or passed on as the server sends them ([`Lines`], in text or binary, see `tasks::raw`).
 async fn copy_out<T: Sent>(
     pool: &sqlx::PgPool,
     (sql, snapshot): (String, Option<String>),
-    (n, batch, lines): (usize, usize, bool),
+    (n, batch, form): (usize, usize, Form),
     tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), DbFailure> {
@@ -332,7 +363,7 @@ async fn copy_out<T: Sent>(
             crate::engines::values::text_literal(crate::endpoints::Engine::Postgres, &id)
         ));
     }
-    if lines {
+    if form == Form::Lines(CopyForm::Text) {
         // The values' text as another server reads it back the same (sqlx's sessions already
         // set DateStyle ISO, TimeZone UTC and the float digits).
         begin.push_str("; SET LOCAL IntervalStyle = postgres; SET LOCAL bytea_output = hex");
@@ -349,12 +380,18 @@ async fn copy_out<T: Sent>(
         return Err(e.into());
     }
     let r = async {
-        let copy = format!("COPY ({}) TO STDOUT", sql.trim().trim_end_matches(';'));
-        let stream = c.copy_out_raw(&copy).await?;
-        if lines {
-            pass_lines(stream, (n, batch), tx, cancel).await
+        let binary = if form == Form::Lines(CopyForm::Binary) {
+            " (FORMAT binary)"
         } else {
-            parse_lines(stream, (n, batch), tx, cancel).await
+            ""
+        };
+        let sql = sql.trim().trim_end_matches(';');
+        let stream = c
+            .copy_out_raw(&format!("COPY ({sql}) TO STDOUT{binary}"))
+            .await?;
+        match form {
+            Form::Values => parse_lines(stream, (n, batch), tx, cancel).await,
+            Form::Lines(f) => pass_lines(stream, (n, batch, f), tx, cancel).await,
         }
     }
     .await;
@@ -406,11 +443,11 @@ async fn parse_lines<T: Sent>(
     pass_last(buf, tx).await
 }
 
-/// COPY's rows passed on as the server's lines, in batches of `batch` rows (or
-/// [`BATCH_BYTES`]), whole lines only.
+/// COPY's rows passed on as the server sends them, in batches of `batch` rows (or
+/// [`BATCH_BYTES`]), whole rows only.
 async fn pass_lines<T: Sent>(
     mut stream: CopyStream<'_>,
-    (n, batch): (usize, usize),
+    (n, batch, form): (usize, usize, CopyForm),
     tx: &tokio::sync::mpsc::Sender<T>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(), DbFailure> {
@@ -418,13 +455,20 @@ async fn pass_lines<T: Sent>(
         width: n,
         bytes: Vec::with_capacity(room),
         rows: 0,
+        form,
     };
     let mut buf = fresh(1 << 20);
+    let mut tuples = copy_tuples::Splitter::new(n);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        buf.rows += memchr::memchr_iter(b'\n', &chunk).count();
-        buf.bytes.extend_from_slice(&chunk);
-        if (buf.rows >= batch || buf.bytes.len() >= BATCH_BYTES) && buf.bytes.ends_with(b"\n") {
+        if form == CopyForm::Binary {
+            buf.rows += tuples.push(&chunk, &mut buf.bytes)?;
+        } else {
+            buf.rows += memchr::memchr_iter(b'\n', &chunk).count();
+            buf.bytes.extend_from_slice(&chunk);
+        }
+        let whole = form == CopyForm::Binary || buf.bytes.ends_with(b"\n");
+        if (buf.rows >= batch || buf.bytes.len() >= BATCH_BYTES) && whole {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(());
             }
@@ -435,7 +479,9 @@ async fn pass_lines<T: Sent>(
             }
         }
     }
-    if !buf.bytes.is_empty() && !buf.bytes.ends_with(b"\n") {
+    if form == CopyForm::Binary {
+        tuples.finish()?;
+    } else if !buf.bytes.is_empty() && !buf.bytes.ends_with(b"\n") {
         return Err(DbFailure::from(
             "COPY ended in the middle of a row".to_string(),
         ));

@@ -341,14 +341,14 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
     let reads = parts.into_iter().map(|q| {
         let (target, key, as_is) = (target.clone(), written.key, written.as_is);
         tokio::spawn(async move {
-            // Lines written as the source's columns were: read back as they are.
-            let sql = if as_is {
-                super::raw::target_select_as_is(&q)
-            } else {
-                target_select(target.endpoint.engine, &q)
-            };
-            let mut reader = Reader::spawn(&target, &q.target_sql, sql, q.columns.len(), 10_000);
             let mut h = Hasher::new(&q, Side::Stored, key);
+            if as_is {
+                // Binary tuples written as the source's columns were: read back the same way.
+                read_tuples_back(&target, &q, &mut h).await?;
+                return Ok::<_, crate::error::Error>(h.finish());
+            }
+            let sql = target_select(target.endpoint.engine, &q);
+            let mut reader = Reader::spawn(&target, &q.target_sql, sql, q.columns.len(), 10_000);
             while let Some(rows) = reader.next_rows().await {
                 h.add(&rows);
             }
@@ -368,6 +368,23 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
         stored.absorb(&d);
     }
     Ok(stored)
+}
+
+/// The target's rows of `q`, its columns as they are in binary COPY tuples, into `h`.
+async fn read_tuples_back(target: &Connection, q: &Prepared, h: &mut Hasher<'_>) -> Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sql = (super::raw::target_select_as_is(q), q.columns.len());
+    let read = super::source::read_tuples(target, &q.target_sql, sql, 10_000, tx, cancel);
+    let hash = async {
+        while let Some(b) = rx.recv().await {
+            if let crate::engines::rows::Batch::Lines(lines) = b {
+                h.add_tuples(&lines);
+            }
+        }
+    };
+    let (r, ()) = tokio::join!(read, hash);
+    r
 }
 
 /// Keeps the failures found on the target and in the outcome.

@@ -327,8 +327,8 @@ impl TableWriter for LoadData {
         Err("LOAD DATA is fed row by row".into())
     }
 
-    fn takes_lines(&self) -> bool {
-        true
+    fn takes_lines(&self, form: crate::engines::rows::CopyForm) -> bool {
+        form == crate::engines::rows::CopyForm::Text
     }
 
     async fn send_lines(&mut self, lines: Vec<u8>) -> Result<u64, DbFailure> {
@@ -416,7 +416,7 @@ mod tests {
             "a\\tb\\\\c\\nd\\0\t2024-01-02 03:04:05\t00FF\t\\N\n"
         );
         let t = WriteTarget {
-            lines: false,
+            lines: None,
             sql: "`d`.`t`".into(),
             columns: vec!["`a`".into(), "`b`".into(), "`c`".into()],
             names: vec!["a".into(), "b".into(), "c".into()],

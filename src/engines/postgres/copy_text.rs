@@ -4,7 +4,7 @@
 //! PostgreSQL as it is, MySQL's LOAD DATA once the two escapes it reads otherwise are undone
 //! ([`for_load_data`]).
 
-use crate::engines::rows::{Lines, RawRows, Rows};
+use crate::engines::rows::{CopyForm, Lines, RawRows, Rows};
 
 /// One row of COPY's text format (`row`, without its newline) into `buf`: `n` values apart by
 /// tabs, `\N` a NULL, backslash escapes undone (in `scratch`).
@@ -98,6 +98,9 @@ fn unescape_copy(v: &[u8], out: &mut Vec<u8>) {
 
 /// The rows of `lines` parsed into values (for a writer that takes values, or to hash them).
 pub fn lines_to_rows(lines: &Lines) -> Result<Rows, String> {
+    if lines.form != CopyForm::Text {
+        return Err("binary COPY rows are not text".into());
+    }
     let mut buf = RawRows::with_room(lines.width, lines.rows, lines.bytes.len());
     let mut scratch = vec![];
     for line in lines.bytes.split(|&b| b == b'\n') {
@@ -146,7 +149,7 @@ pub fn for_load_data(lines: Vec<u8>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engines::rows::Lines;
+    use crate::engines::rows::{CopyForm, Lines};
 
     #[test]
     fn copy_text_rows_come_back_as_sent() -> Result<(), String> {
@@ -179,6 +182,7 @@ mod tests {
             width: 2,
             bytes: b"1\ta\\tb\n2\t\\N\n".to_vec(),
             rows: 2,
+            form: CopyForm::Text,
         };
         let rows = lines_to_rows(&lines)?;
         assert_eq!(

@@ -5,6 +5,7 @@ mod checks;
 mod checksum;
 pub mod copy_binary;
 pub mod copy_text;
+pub mod copy_tuples;
 pub mod discover;
 mod evaluate;
 mod pages;

@@ -11,7 +11,7 @@ use super::copy_binary::{self, BinType};
 use crate::endpoints::connect::Pool;
 use crate::endpoints::session::Session;
 use crate::endpoints::{Connection, Engine};
-use crate::engines::rows::Rows;
+use crate::engines::rows::{CopyForm, Rows};
 use crate::engines::values::{Kind, text_literal};
 use crate::engines::write::{RowFormat, TableWriter, Write, WriteTarget};
 use crate::error::DbFailure;
@@ -67,15 +67,17 @@ impl Write for Postgres {
                 table,
             }));
         }
-        let types = if table.lines {
-            // The source's COPY lines, in text.
-            None
-        } else {
-            binary_types(pool, &table).await
+        let types = match table.lines {
+            // The source's COPY rows, as they come.
+            Some(_) => None,
+            None => binary_types(pool, &table).await,
         };
         let (format, binary): (Box<dyn RowFormat>, bool) = match types {
             Some(types) => (Box::new(Binary(types)), true),
-            None => (Box::new(Text(table.kinds.clone())), false),
+            None => (
+                Box::new(Text(table.kinds.clone())),
+                table.lines == Some(CopyForm::Binary),
+            ),
         };
         Ok(Box::new(CopyStream {
             pool: pool.clone(),
@@ -262,8 +264,8 @@ impl TableWriter for CopyStream {
         Ok(bytes)
     }
 
-    fn takes_lines(&self) -> bool {
-        !self.binary
+    fn takes_lines(&self, form: CopyForm) -> bool {
+        self.table.lines == Some(form)
     }
 
     async fn send_lines(&mut self, lines: Vec<u8>) -> Result<u64, DbFailure> {
