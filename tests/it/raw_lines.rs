@@ -56,6 +56,7 @@ CREATE TABLE every (
   f8 float8, f4 real, b boolean, by bytea, d date, ts timestamp, tz timestamptz, tm time,
   iv interval, j json, jb jsonb, u uuid, ip inet, cd cidr, ia integer[], ta text[], m mood,
   p posint, r int4range, bv bit varying(8));
+CREATE TABLE words (w text PRIMARY KEY, n integer);
 "#;
 
 const PG_ROWS: &str = r#"
@@ -70,6 +71,7 @@ INSERT INTO every VALUES
   '{}', 'sad', 1, 'empty', B''),
  (3, E'\\N', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO words SELECT 'w' || g, g FROM generate_series(1, 100) g;
 INSERT INTO every (id, t, v, n)
   SELECT g, 'row ' || g || E'\t\\' || repeat('x', g % 50), 'v' || g, g / 7.0 FROM generate_series(4, 30000) g;
 "#;
@@ -116,6 +118,20 @@ async fn postgres_columns_of_the_same_types_pass_as_copy_lines_and_arrive_exactl
     assert_eq!(
         rows_text(&src, "every").await,
         rows_text(&dst, "every").await
+    );
+    // A key of text: its rows hashed by value, so parsed and encoded again.
+    let words = table(&s, "words");
+    assert_eq!(
+        (&words["rows"], &words["rows_as_lines"]),
+        (&serde_json::json!(100), &serde_json::json!(0)),
+        "{words:#}"
+    );
+    assert_eq!(
+        words["validation_detail"]["failures"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "{words:#}"
     );
     // A value changed on the target afterwards: `tugboat validate` names its row.
     dst.execute("UPDATE every SET ta = '{\"a\\\"b\",NULL,\"c,d\"}' WHERE id = 1")
