@@ -99,9 +99,10 @@ fn canonical_as_is(from: Kind, to: Kind) -> bool {
 }
 
 /// Whether every column of `p` has the same type on the source and the target (as
-/// `format_type` spells them), one whose binary form does not name other types by their
-/// numbers, which differ between databases (a built-in type, an enum, a domain over a
-/// built-in type; not a composite type, nor an array of an enum).
+/// `format_type` spells them, a domain with its base type), one whose binary form means the
+/// same in another database ([`column_types`]), and, where rows are hashed by an integer key
+/// ([`Segments::Integer`]), a key of `smallint`, `integer` or `bigint` (the tuples' key is
+/// read as such).
 async fn same_types(source: &Connection, target: &Connection, p: &Prepared) -> bool {
     let src_table = super::source::source_table(Engine::Postgres, p);
     let (src, dst) = tokio::join!(
@@ -117,6 +118,12 @@ async fn same_types(source: &Connection, target: &Connection, p: &Prepared) -> b
             .find(|(n, _, binary)| n == name && *binary)
             .map(|(_, t, _)| t.clone())
     };
+    if let Some(Some(Segments::Integer { column, .. })) = p.digest {
+        let key = p.columns.get(column).and_then(|c| of(&src, &c.0));
+        if !matches!(key.as_deref(), Some("smallint" | "integer" | "bigint")) {
+            return false;
+        }
+    }
     p.columns.iter().zip(&p.target_columns).all(|(c, name)| {
         let (s, t) = (of(&src, &c.0), of(&dst, name));
         let same = s.is_some() && s == t;
@@ -153,15 +160,24 @@ async fn mysql_char_columns(target: &Connection, p: &Prepared) -> Vec<String> {
 }
 
 /// (column, type, binary form portable) of every column of `table` (quoted and qualified),
-/// None when they cannot be read.
+/// None when they cannot be read. A binary form is portable when it does not hold numbers
+/// that differ between databases (other types' or objects' OIDs: composite types, arrays of
+/// enums, `regclass` and the other `reg*` types) and the type has binary input and output: a
+/// built-in type (or a domain over one), or an enum (whose binary form is its label).
 async fn column_types(conn: &Connection, table: &str) -> Option<Vec<(String, String, bool)>> {
     let crate::endpoints::connect::Pool::Postgres(pool) = &conn.pool else {
         return None;
     };
     let r = sqlx::query_as(
-        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), \
-                (t.oid < 16384 OR t.typtype = 'e' OR (t.typtype = 'd' AND t.typbasetype < 16384)) \
+        "SELECT a.attname::text, \
+                format_type(a.atttypid, a.atttypmod) || CASE WHEN t.typtype = 'd' \
+                    THEN ' over ' || format_type(t.typbasetype, t.typtypmod) ELSE '' END, \
+                (b.typtype = 'e' OR (b.oid < 16384 AND b.typsend::oid <> 0 \
+                    AND b.typreceive::oid <> 0 AND b.typname !~ '^_?reg' \
+                    AND b.typname NOT IN ('aclitem', 'pg_node_tree', 'pg_ndistinct', \
+                        'pg_dependencies', 'pg_mcv_list', 'pg_snapshot', 'txid_snapshot'))) \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
     )
     .bind(table)

@@ -363,11 +363,10 @@ async fn copy_out<T: Sent>(
             crate::engines::values::text_literal(crate::endpoints::Engine::Postgres, &id)
         ));
     }
-    if form == Form::Lines(CopyForm::Text) {
-        // The values' text as another server reads it back the same (sqlx's sessions already
-        // set DateStyle ISO, TimeZone UTC and the float digits).
-        begin.push_str("; SET LOCAL IntervalStyle = postgres; SET LOCAL bytea_output = hex");
-    }
+    // The values' text whatever the database's defaults, as another server reads it back the
+    // same (sqlx's sessions already set DateStyle ISO, TimeZone UTC and the float digits), by
+    // every reader alike.
+    begin.push_str("; SET LOCAL IntervalStyle = postgres; SET LOCAL bytea_output = hex");
     if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
         .execute(&mut *c)
         .await

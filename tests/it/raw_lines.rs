@@ -94,8 +94,21 @@ async fn postgres_columns_of_the_same_types_pass_as_copy_lines_and_arrive_exactl
     let (src, dst) = (open(&src_url).await, open(&dst_url).await);
     src.execute(PG_TYPES).await.expect("source tables");
     src.execute(PG_ROWS).await.expect("source rows");
-    // The same tables on the target, as pg_dump --schema-only makes them.
+    // The same tables on the target, as pg_dump --schema-only makes them; but for a domain of
+    // the same name over another type, whose binary form would be read as that type.
+    src.execute(
+        "CREATE DOMAIN amount AS integer;
+         CREATE TABLE dom (id integer PRIMARY KEY, x amount);
+         INSERT INTO dom VALUES (1, 7), (2, -1), (3, NULL);",
+    )
+    .await
+    .expect("source domain");
     dst.execute(PG_TYPES).await.expect("target tables");
+    dst.execute(
+        "CREATE DOMAIN amount AS bigint; CREATE TABLE dom (id integer PRIMARY KEY, x amount);",
+    )
+    .await
+    .expect("target domain");
     let (ok, s, said) = migrate(
         &src_url,
         &dst_url,
@@ -118,6 +131,16 @@ async fn postgres_columns_of_the_same_types_pass_as_copy_lines_and_arrive_exactl
     assert_eq!(
         rows_text(&src, "every").await,
         rows_text(&dst, "every").await
+    );
+    let dom = table(&s, "dom");
+    assert_eq!(dom["rows_as_lines"], 0, "{dom:#}");
+    assert_eq!(
+        scalar(
+            &dst,
+            "SELECT string_agg(coalesce(x::text, 'null'), ',' ORDER BY id) FROM dom"
+        )
+        .await,
+        "7,-1,null"
     );
     // A key of text: its rows hashed by value, so parsed and encoded again.
     let words = table(&s, "words");

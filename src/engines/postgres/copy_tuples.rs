@@ -103,7 +103,8 @@ fn header_len(b: &[u8]) -> Result<Option<usize>, String> {
     if !b.starts_with(SIGNATURE) {
         return Err("COPY did not send its binary header".into());
     }
-    let ext = be32(&b[SIGNATURE.len() + 4..]) as usize;
+    let ext = usize::try_from(be32(&b[SIGNATURE.len() + 4..]))
+        .map_err(|_| "COPY sent a binary header of a negative length".to_string())?;
     let n = SIGNATURE.len() + 8 + ext;
     Ok((b.len() >= n).then_some(n))
 }
@@ -256,6 +257,12 @@ mod tests {
             Splitter::new(2)
                 .push(b"not a COPY stream at all", &mut vec![])
                 .is_err()
+        );
+        let mut negative = SIGNATURE.to_vec();
+        negative.extend_from_slice(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0]);
+        assert!(
+            Splitter::new(2).push(&negative, &mut vec![]).is_err(),
+            "a header of a negative length"
         );
     }
 }
