@@ -578,11 +578,19 @@ pub async fn key_span(
 /// Rows of the table on the source (with the task's filters).
 pub async fn count(conn: &Connection, p: &Prepared) -> Result<i64> {
     let engine = conn.endpoint.engine;
+    // PostgreSQL: a key range counted through the key's index. Its planner chose a parallel
+    // scan of the whole table, filtered, and compiled it (JIT): 1.3 s for a sixth of TPC-H's
+    // lineitem, with two workers, against 0.2 s through the index; once per range.
+    let through_index = if engine == Engine::Postgres && p.range.is_some() {
+        "SET LOCAL enable_seqscan = off; SET LOCAL jit = off; "
+    } else {
+        ""
+    };
     let v = conn
         .query_scalar(
             &format!("counting {}", p.label),
             &format!(
-                "SELECT count(*) FROM {}{}",
+                "{through_index}SELECT count(*) FROM {}{}",
                 source_table(engine, p),
                 where_clause(engine, p)
             ),
