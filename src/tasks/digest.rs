@@ -83,7 +83,7 @@ pub struct Digest {
     /// How the rows are cut into segments; None: one segment for the whole table.
     pub key: Option<Segments>,
     pub segments: BTreeMap<i128, Sum>,
-    /// The rows were hashed in the text of their own columns (a PostgreSQL source's COPY lines
+    /// The rows were hashed as binary COPY tuples of their own columns (a PostgreSQL source's
     /// into columns of the same types, `tasks::raw`): the target's are read back the same way.
     pub as_is: bool,
 }
@@ -245,9 +245,10 @@ impl<'a> Hasher<'a> {
     }
 
     /// Adds every row of `lines`, binary COPY tuples of the table's columns as they are
-    /// (`tasks::raw`): each hashed as its bytes, placed by its key's integer value (a hash of
-    /// its key's fields; of the whole tuple without a key). Only comparable with tuples hashed
-    /// the same way: the target's read back as they are.
+    /// (`tasks::raw`): each hashed as its bytes, placed by its integer key's value. Only
+    /// comparable with tuples hashed the same way: the target's read back as they are. (Tables
+    /// hashed otherwise are not passed as tuples; were one, its rows would fall in the segment
+    /// that has the whole table compared row by row.)
     pub fn add_tuples(&mut self, lines: &crate::engines::rows::Lines) {
         use crate::engines::postgres::copy_tuples;
         for t in copy_tuples::tuples(&lines.bytes, lines.width) {
@@ -258,27 +259,7 @@ impl<'a> Hasher<'a> {
                     .flatten()
                     .and_then(copy_tuples::integer)
                     .map_or(i128::MIN, |k| (k - lo).div_euclid(width.max(1))),
-                Some(Segments::Hashed { buckets }) => {
-                    self.key_buf.clear();
-                    for (i, f) in copy_tuples::fields(t).enumerate() {
-                        if self.key_columns.get(i).copied().unwrap_or(true) {
-                            match f {
-                                None => self.key_buf.push(0),
-                                Some(f) => {
-                                    push_varint(&mut self.key_buf, f.len() as u64 + 1);
-                                    self.key_buf.extend_from_slice(f);
-                                }
-                            }
-                        }
-                    }
-                    let of_key = if self.key_columns.iter().any(|&k| k) {
-                        twox_hash::XxHash3_64::oneshot(&self.key_buf)
-                    } else {
-                        (h >> 64) as u64
-                    };
-                    (of_key % u64::from(buckets.max(1))) as i128
-                }
-                None => 0,
+                _ => i128::MIN,
             };
             self.sum(segment, h);
         }

@@ -192,36 +192,6 @@ async fn column_types(conn: &Connection, table: &str) -> Option<Vec<(String, Str
     }
 }
 
-/// The SELECT of `p`'s columns as they are on the source (for [`Raw::Same`]).
-pub fn select_as_is(engine: Engine, p: &Prepared) -> String {
-    let cols: Vec<String> = p
-        .columns
-        .iter()
-        .map(|c| values::quote(engine, &c.0))
-        .collect();
-    format!(
-        "SELECT {} FROM {}{}",
-        cols.join(", "),
-        super::source::source_table(engine, p),
-        super::source::where_clause(engine, p)
-    )
-}
-
-/// The same on the target: its columns as they are, the rows `p` loads.
-pub fn target_select_as_is(p: &Prepared) -> String {
-    let cols: Vec<String> = p
-        .target_columns
-        .iter()
-        .map(|c| values::quote(Engine::Postgres, c))
-        .collect();
-    format!(
-        "SELECT {} FROM {}{}",
-        cols.join(", "),
-        p.target_sql,
-        super::sink::target_filter(Engine::Postgres, p)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

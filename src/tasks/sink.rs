@@ -300,53 +300,27 @@ pub async fn write(
     let mut done = Written::default();
     let mut bytes = 0u64;
     let mut result = Ok(());
-    // Lines of columns read as they are: hashed as the target's rows are read back.
-    let side = match p.raw {
-        Some(Raw::Same) => super::digest::Side::Stored,
-        _ => super::digest::Side::Written,
-    };
-    let mut hasher = p.digest.map(|key| super::digest::Hasher::new(p, side, key));
+    let mut hasher = p
+        .digest
+        .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
     while let Some(batch) = rx.recv().await {
-        let rows = match batch {
+        let step = match batch {
             Batch::Lines(lines) if w.takes_lines(lines.form) => {
                 let sent = send_lines(w.as_mut(), lines, hasher.as_mut(), &mut done).await;
-                match sent.map_err(&err) {
-                    Ok(b) => bytes += b,
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-                progress(done.rows, bytes);
-                continue;
+                sent.map_err(&err)
             }
-            // Values as another server spells them: only that server reads them right.
-            Batch::Lines(_) if p.raw == Some(Raw::Same) => {
-                result = Err(err(
-                    "the target's writer does not take the source's COPY lines".into(),
-                ));
-                break;
-            }
-            Batch::Lines(lines) => match copy_text::lines_to_rows(&lines) {
-                Ok(rows) => rows,
-                Err(e) => {
-                    result = Err(err(e.into()));
-                    break;
+            // Text lines for a writer of values (LOAD DATA refused): parsed. (Binary tuples
+            // only a PostgreSQL COPY of the same types reads: an error.)
+            other => match into_rows(other) {
+                Ok(rows) => {
+                    let fix = (zero, how.as_slice(), log);
+                    let (h, done) = (hasher.as_mut(), &mut done);
+                    write_rows(conn, task, (w.as_mut(), p), fix, rows, h, done).await
                 }
+                Err(e) => Err(err(e)),
             },
-            Batch::Rows(rows) => rows,
         };
-        match write_rows(
-            conn,
-            task,
-            (w.as_mut(), p),
-            (zero, &how, log),
-            rows,
-            hasher.as_mut(),
-            &mut done,
-        )
-        .await
-        {
+        match step {
             Ok(b) => bytes += b,
             Err(e) => {
                 result = Err(e);
@@ -363,10 +337,21 @@ pub async fn write(
     // Rows refused are not on the target: such a table is compared without the digest.
     done.digest = hasher.filter(|_| done.exceptions == 0).map(|h| {
         let mut d = h.finish();
-        d.as_is = side == super::digest::Side::Stored;
+        d.as_is = p.raw == Some(Raw::Same);
         d
     });
     Ok(done)
+}
+
+/// A batch as values: text lines parsed.
+fn into_rows(batch: Batch) -> std::result::Result<Rows, DbFailure> {
+    match batch {
+        Batch::Rows(rows) => Ok(rows),
+        Batch::Lines(lines) if lines.form == CopyForm::Binary => {
+            Err("the target's writer does not take the source's binary COPY rows".into())
+        }
+        Batch::Lines(lines) => copy_text::lines_to_rows(&lines).map_err(DbFailure::from),
+    }
 }
 
 /// Writes one batch of values (hashed first when the table asks for it); the bytes sent.

@@ -68,11 +68,19 @@ pub fn where_of(conds: &[String]) -> String {
     }
 }
 
-/// The SELECT that reads the table.
+/// The SELECT that reads the table, each column as its canonical text.
 pub fn select(engine: Engine, p: &Prepared) -> String {
-    let cols: Vec<String> = (0..p.columns.len())
-        .map(|i| p.source_value(engine, i))
-        .collect();
+    select_of(engine, p, |i| p.source_value(engine, i))
+}
+
+/// The SELECT that reads the table's columns as they are (for a target of the same types,
+/// `tasks::raw`).
+pub fn select_as_is(engine: Engine, p: &Prepared) -> String {
+    select_of(engine, p, |i| quote(engine, &p.columns[i].0))
+}
+
+fn select_of(engine: Engine, p: &Prepared, column: impl Fn(usize) -> String) -> String {
+    let cols: Vec<String> = (0..p.columns.len()).map(column).collect();
     format!(
         "SELECT {} FROM {}{}",
         cols.join(", "),
@@ -201,20 +209,14 @@ pub async fn read<T: Sent>(
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let engine = conn.endpoint.engine;
-    let q = Select {
-        sql: match p.raw {
-            // The columns as they are, for a target with the same types.
-            Some(super::raw::Raw::Same) => super::raw::select_as_is(engine, p),
-            _ => select(engine, p),
-        },
-        n: p.columns.len(),
-        snapshot: p.snapshot.clone(),
-        form: match p.raw {
-            None => Form::Values,
-            Some(super::raw::Raw::Canonical) => Form::Lines(CopyForm::Text),
-            Some(super::raw::Raw::Same) => Form::Lines(CopyForm::Binary),
-        },
+    let sql = match p.raw {
+        // The columns as they are, for a target with the same types.
+        Some(super::raw::Raw::Same) => select_as_is(engine, p),
+        _ => select(engine, p),
     };
+    let form = p.raw.map_or(Form::Values, |r| Form::Lines(r.form()));
+    let mut q = Select::new(sql, p.columns.len(), form);
+    q.snapshot = p.snapshot.clone();
     read_select(conn, &p.label, q, batch, tx, cancel).await
 }
 
@@ -225,6 +227,18 @@ struct Select {
     n: usize,
     snapshot: Option<String>,
     form: Form,
+}
+
+impl Select {
+    /// `sql` of `n` columns, in a snapshot of its own.
+    fn new(sql: String, n: usize, form: Form) -> Select {
+        Select {
+            sql,
+            n,
+            snapshot: None,
+            form,
+        }
+    }
 }
 
 /// How a PostgreSQL reader passes its rows on.
@@ -246,12 +260,7 @@ pub async fn read_sql<T: Sent>(
     tx: tokio::sync::mpsc::Sender<T>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
-    let q = Select {
-        sql,
-        n,
-        snapshot: None,
-        form: Form::Values,
-    };
+    let q = Select::new(sql, n, Form::Values);
     read_select(conn, what, q, batch, tx, cancel).await
 }
 
@@ -265,12 +274,7 @@ pub async fn read_tuples(
     tx: tokio::sync::mpsc::Sender<Sendable>,
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
-    let q = Select {
-        sql,
-        n,
-        snapshot: None,
-        form: Form::Lines(CopyForm::Binary),
-    };
+    let q = Select::new(sql, n, Form::Lines(CopyForm::Binary));
     read_select(conn, what, q, batch, tx, cancel).await
 }
 

@@ -374,7 +374,7 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
 async fn read_tuples_back(target: &Connection, q: &Prepared, h: &mut Hasher<'_>) -> Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sql = (super::raw::target_select_as_is(q), q.columns.len());
+    let sql = (target_select_as_is(q), q.columns.len());
     let read = super::source::read_tuples(target, &q.target_sql, sql, 10_000, tx, cancel);
     let hash = async {
         while let Some(b) = rx.recv().await {
@@ -596,11 +596,27 @@ fn compare_row(
 
 /// The SELECT reading `p`'s columns on the target (`engine`) as canonical text.
 fn target_select(engine: Engine, p: &Prepared) -> String {
+    target_select_of(engine, p, |(c, name)| select_expr(engine, name, c.3))
+}
+
+/// The SELECT reading `p`'s columns on a PostgreSQL target as they are (tuples written as
+/// the source's columns were, `tasks::raw`).
+fn target_select_as_is(p: &Prepared) -> String {
+    target_select_of(Engine::Postgres, p, |(_, name)| {
+        quote(Engine::Postgres, name)
+    })
+}
+
+fn target_select_of(
+    engine: Engine,
+    p: &Prepared,
+    column: impl Fn((&(String, String, Kind, Kind), &String)) -> String,
+) -> String {
     let cols: Vec<String> = p
         .columns
         .iter()
         .zip(&p.target_columns)
-        .map(|(c, name)| select_expr(engine, name, c.3))
+        .map(column)
         .collect();
     format!(
         "SELECT {} FROM {}{}",
