@@ -250,19 +250,44 @@ impl<'a> Hasher<'a> {
     /// hashed otherwise are not passed as tuples; were one, its rows would fall in the segment
     /// that has the whole table compared row by row.)
     pub fn add_tuples(&mut self, lines: &crate::engines::rows::Lines) {
-        use crate::engines::postgres::copy_tuples;
-        for t in copy_tuples::tuples(&lines.bytes, lines.width) {
-            let h = twox_hash::XxHash3_128::oneshot(t);
-            let segment = match self.digest.key {
-                Some(Segments::Integer { column, lo, width }) => copy_tuples::fields(t)
-                    .nth(column)
-                    .flatten()
-                    .and_then(copy_tuples::integer)
-                    .map_or(i128::MIN, |k| (k - lo).div_euclid(width.max(1))),
-                _ => i128::MIN,
-            };
-            self.sum(segment, h);
+        for t in crate::engines::postgres::copy_tuples::tuples(&lines.bytes, lines.width) {
+            self.add_tuple(t);
         }
+    }
+
+    /// Adds one binary COPY tuple, hashed as its bytes (see [`Hasher::add_tuples`]).
+    pub fn add_tuple(&mut self, t: &[u8]) {
+        use crate::engines::postgres::copy_tuples;
+        let h = twox_hash::XxHash3_128::oneshot(t);
+        let segment = match self.digest.key {
+            Some(Segments::Integer { column, lo, width }) => copy_tuples::fields(t)
+                .nth(column)
+                .flatten()
+                .and_then(copy_tuples::integer)
+                .map_or(i128::MIN, |k| (k - lo).div_euclid(width.max(1))),
+            _ => i128::MIN,
+        };
+        self.sum(segment, h);
+    }
+
+    /// The column rows are placed by, when it is an integer's.
+    pub fn integer_column(&self) -> Option<usize> {
+        match self.digest.key {
+            Some(Segments::Integer { column, .. }) => Some(column),
+            _ => None,
+        }
+    }
+
+    /// From now on the rows as written are hashed as the binary COPY tuples the target's
+    /// writer encodes them into ([`Hasher::add_tuple`]), which are what the target gives back
+    /// of them (`RowFormat::stored_tuples`): the target's rows are then read back as tuples.
+    pub fn hash_tuples(&mut self) {
+        self.digest.as_is = true;
+    }
+
+    /// Whether rows are hashed as tuples.
+    pub fn tuples(&self) -> bool {
+        self.digest.as_is
     }
 
     /// Row `r` of `rows`: its segment and its hash, without adding it; its key as compared

@@ -303,6 +303,15 @@ pub async fn write(
     let mut hasher = p
         .digest
         .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
+    // (`TUGBOAT_DIGEST=values`: rows hashed as values, to compare the two.)
+    let as_values = std::env::var("TUGBOAT_DIGEST").is_ok_and(|v| v == "values");
+    if let Some(h) = hasher.as_mut()
+        && (p.raw == Some(Raw::Same)
+            || (!as_values
+                && (h.integer_column().zip(w.stream())).is_some_and(|(k, f)| f.stored_tuples(k))))
+    {
+        h.hash_tuples();
+    }
     while let Some(batch) = rx.recv().await {
         let step = match batch {
             Batch::Lines(lines) if w.takes_lines(lines.form) => {
@@ -335,11 +344,9 @@ pub async fn write(
     w.close().await;
     result?;
     // Rows refused are not on the target: such a table is compared without the digest.
-    done.digest = hasher.filter(|_| done.exceptions == 0).map(|h| {
-        let mut d = h.finish();
-        d.as_is = p.raw == Some(Raw::Same);
-        d
-    });
+    done.digest = hasher
+        .filter(|_| done.exceptions == 0)
+        .map(super::digest::Hasher::finish);
     Ok(done)
 }
 
@@ -365,11 +372,15 @@ async fn write_rows(
     done: &mut Written,
 ) -> Result<u64> {
     let err = |e: DbFailure| write_error(conn, p, e);
-    if let Some(h) = hasher {
-        h.add(&batch);
-    }
+    let hasher = match hasher {
+        Some(h) if !h.tuples() => {
+            h.add(&batch);
+            None
+        }
+        h => h,
+    };
     if w.stream().is_some() {
-        stream_batch(w, p, (zero, how), &batch, done)
+        stream_batch(w, p, (zero, how), &batch, hasher, done)
             .await
             .map_err(&err)
     } else {
@@ -402,18 +413,24 @@ async fn send_lines(
 type Refused = Vec<(String, Vec<Option<String>>)>;
 
 /// The streaming writer's step: each row of `batch` fixed straight into the writer's format,
-/// no copy of the batch in between, and sent; the bytes sent.
+/// no copy of the batch in between (each hashed as encoded into `tuples`, when given), and
+/// sent; the bytes sent.
 async fn stream_batch(
     w: &mut dyn TableWriter,
     p: &Prepared,
     fix: (ZeroDates, &[Fixes]),
     batch: &Rows,
+    mut tuples: Option<&mut super::digest::Hasher<'_>>,
     done: &mut Written,
 ) -> std::result::Result<u64, DbFailure> {
     let mut buf = Vec::with_capacity(batch.bytes() + batch.len() * batch.width() * 4);
     if let Some(format) = w.stream() {
         for r in 0..batch.len() {
+            let start = buf.len();
             let f = encode_row(batch, r, p, fix, format, &mut buf)?;
+            if let Some(h) = tuples.as_deref_mut() {
+                h.add_tuple(&buf[start..]);
+            }
             done.zero_dates += f.zero_dates;
             done.lobs_truncated += f.lobs_cut;
             done.nuls_removed += f.nuls_removed;

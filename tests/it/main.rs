@@ -4,6 +4,7 @@
 // A panic in a test is the test failing.
 #![allow(clippy::unwrap_used)]
 
+mod binary_rows;
 mod cdc;
 mod cli;
 mod connect;

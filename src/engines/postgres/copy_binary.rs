@@ -26,10 +26,15 @@ pub enum BinType {
     Int2,
     Int4,
     Int8,
-    Numeric,
+    /// With the column's scale, when it has one: a value of fewer decimals is sent with that
+    /// scale, as PostgreSQL would store it (`12.5` into numeric(10,2) as `12.50`).
+    Numeric(Option<u16>),
     Date,
-    /// text, varchar, bpchar and enum labels: the UTF-8 bytes.
+    /// text, varchar, bpchar without a length and enum labels: the UTF-8 bytes.
     Text,
+    /// character(n): the UTF-8 bytes, padded with spaces to n characters as PostgreSQL would
+    /// store them (a value that ends with a space is sent as it is).
+    Char(u32),
     Json,
     Jsonb,
     Bool,
@@ -40,19 +45,30 @@ pub enum BinType {
 }
 
 impl BinType {
-    /// The encoding for a target column of PostgreSQL type `oid` (a domain's base type; enum
-    /// types are `is_enum`) filled with values of kind `kind`. `typed_source`: the values come
+    /// The encoding for a target column of PostgreSQL type `oid` and type modifier `typmod`
+    /// (a domain's base type and modifier; enum types are `is_enum`) filled with values of
+    /// kind `kind`. `typed_source`: the values come
     /// from a source whose columns hold only their declared type (MySQL, PostgreSQL), so dates
     /// and booleans arrive in one canonical form; a SQLite column can hold any text. None: the
     /// column needs the text format.
-    pub fn for_column(oid: u32, is_enum: bool, kind: Kind, typed_source: bool) -> Option<BinType> {
+    pub fn for_column(
+        (oid, typmod): (u32, i32),
+        is_enum: bool,
+        kind: Kind,
+        typed_source: bool,
+    ) -> Option<BinType> {
         use BinType::*;
+        // (Both modifiers count the 4 bytes of a varlena's header; numeric's holds the
+        // precision above the scale, in 11 bits that may be negative: no decimals to add then.)
         let t = match oid {
             21 => Int2,
             23 => Int4,
             20 => Int8,
-            1700 => Numeric,
+            1700 => Numeric(
+                (typmod >= 4 && (typmod - 4) & 0x400 == 0).then(|| ((typmod - 4) & 0x3FF) as u16),
+            ),
             1082 => Date,
+            1042 if typmod > 4 => Char((typmod - 4) as u32),
             25 | 1043 | 1042 => Text,
             114 => Json,
             3802 => Jsonb,
@@ -65,9 +81,9 @@ impl BinType {
         };
         let fits = match t {
             Int2 | Int4 | Int8 => kind == Kind::Integer,
-            Numeric => kind == Kind::Decimal,
+            Numeric(_) => kind == Kind::Decimal,
             Date => kind == Kind::Date && typed_source,
-            Text => matches!(kind, Kind::Text | Kind::Char),
+            Text | Char(_) => matches!(kind, Kind::Text | Kind::Char),
             Json | Jsonb => kind == Kind::Json,
             Bool => kind == Kind::Bool && typed_source,
             Float4 | Float8 => kind == Kind::Float,
@@ -99,10 +115,22 @@ pub fn push_value(out: &mut Vec<u8>, t: BinType, v: &str) -> Result<(), String> 
         BinType::Int8 => {
             int(v, i64::MIN, i64::MAX, "bigint").map(|n| out.extend_from_slice(&n.to_be_bytes()))
         }
-        BinType::Numeric => numeric(v, out),
+        BinType::Numeric(scale) => numeric(v, out).map(|()| {
+            if let Some(s) = scale {
+                fit_scale(&mut out[start + 4..], s);
+            }
+        }),
         BinType::Date => date(v).map(|d| out.extend_from_slice(&d.to_be_bytes())),
         BinType::Text | BinType::Json => {
             out.extend_from_slice(v.as_bytes());
+            Ok(())
+        }
+        BinType::Char(n) => {
+            out.extend_from_slice(v.as_bytes());
+            if !v.ends_with(' ') && v.len() < 4 * n as usize {
+                let chars = v.chars().count();
+                out.resize(out.len() + (n as usize).saturating_sub(chars), b' ');
+            }
             Ok(())
         }
         BinType::Jsonb => {
@@ -128,6 +156,29 @@ pub fn push_value(out: &mut Vec<u8>, t: BinType, v: &str) -> Result<(), String> 
             out.truncate(start);
             Err(e)
         }
+    }
+}
+
+/// An encoded numeric given the display scale `scale` of its column, as PostgreSQL stores it,
+/// when no digit of it lies beyond that scale (PostgreSQL would round it: left as it is,
+/// and PostgreSQL rounds it). NaN and infinities keep theirs.
+fn fit_scale(field: &mut [u8], scale: u16) {
+    let word = |f: &[u8], i: usize| i16::from_be_bytes([f[2 * i], f[2 * i + 1]]);
+    if field.len() < 8 || word(field, 2) as u16 & 0xC000 == 0xC000 {
+        return;
+    }
+    let (n, weight) = (word(field, 0).max(0) as usize, i64::from(word(field, 1)));
+    if field.len() < 8 + 2 * n {
+        return;
+    }
+    // The lowest non-zero decimal digit's power of ten (no digits: a zero, any scale fits).
+    let lowest = (n > 0).then(|| {
+        let last = word(field, 3 + n);
+        let zeros = (0..4).take_while(|k| last % 10i16.pow(k + 1) == 0).count() as i64;
+        (weight - (n as i64 - 1)) * 4 + zeros
+    });
+    if lowest.is_none_or(|p| p >= -i64::from(scale)) {
+        field[6..8].copy_from_slice(&scale.to_be_bytes());
     }
 }
 
@@ -175,8 +226,11 @@ fn numeric(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
+    // (PostgreSQL sends an infinity's display scale as 32, bits of its header: sent so, the
+    // value is the bytes PostgreSQL gives back, which it takes as any scale.)
     let special = |sign: u16, out: &mut Vec<u8>| {
-        for x in [0u16, 0, sign, 0] {
+        let dscale = if sign == 0xC000 { 0 } else { 0x20 };
+        for x in [0u16, 0, sign, dscale] {
             out.extend_from_slice(&x.to_be_bytes());
         }
         Ok(())
@@ -466,7 +520,7 @@ mod tests {
 
     /// A numeric's words: digit count, weight, sign, display scale, base-10000 digits.
     fn numeric_words(v: &str) -> Result<Vec<i16>, String> {
-        let b = enc(BinType::Numeric, v)?;
+        let b = enc(BinType::Numeric(None), v)?;
         Ok(b.chunks(2)
             .map(|c| i16::from_be_bytes([c[0], c[1]]))
             .collect())
@@ -502,8 +556,43 @@ mod tests {
             assert_eq!(numeric_words(v)?, *want, "{v}");
         }
         for v in ["1.2.3", "", "12a"] {
-            refused(BinType::Numeric, v)?;
+            refused(BinType::Numeric(None), v)?;
         }
+        Ok(())
+    }
+
+    #[test]
+    fn numerics_take_their_columns_scale_and_char_n_its_padding() -> Result<(), String> {
+        let scaled = |v: &str, s: u16| -> Result<Vec<i16>, String> {
+            let b = enc(BinType::Numeric(Some(s)), v)?;
+            Ok(b.chunks(2)
+                .map(|c| i16::from_be_bytes([c[0], c[1]]))
+                .collect())
+        };
+        // As PostgreSQL stores them in a numeric(_, s).
+        assert_eq!(scaled("12.5", 3)?, [2, 0, 0, 3, 12, 5000]);
+        assert_eq!(scaled("12.500", 1)?, [2, 0, 0, 1, 12, 5000]);
+        assert_eq!(scaled("-0", 2)?, [0, 0, 0, 2]);
+        assert_eq!(scaled("10000", 4)?, [1, 1, 0, 4, 1]);
+        // A digit beyond the scale: PostgreSQL rounds it, the encoding is left as it was.
+        assert_eq!(scaled("1.501", 2)?, [2, 0, 0, 3, 1, 5010]);
+        assert_eq!(scaled("NaN", 2)?, [0, 0, 0xC000u16 as i16, 0]);
+        assert_eq!(enc(BinType::Char(4), "ab")?, b"ab  ");
+        assert_eq!(enc(BinType::Char(4), "ü")?, "ü   ".as_bytes());
+        assert_eq!(enc(BinType::Char(2), "abc")?, b"abc");
+        assert_eq!(enc(BinType::Char(4), "a ")?, b"a ");
+        let t = |oid, typmod, kind| BinType::for_column((oid, typmod), false, kind, true);
+        assert_eq!(
+            t(1700, (12 << 16 | 3) + 4, Kind::Decimal),
+            Some(BinType::Numeric(Some(3)))
+        );
+        assert_eq!(
+            t(1700, (5 << 16 | 0x7FE) + 4, Kind::Decimal),
+            Some(BinType::Numeric(None))
+        );
+        assert_eq!(t(1700, -1, Kind::Decimal), Some(BinType::Numeric(None)));
+        assert_eq!(t(1042, 10, Kind::Char), Some(BinType::Char(6)));
+        assert_eq!(t(1042, -1, Kind::Char), Some(BinType::Text));
         Ok(())
     }
 

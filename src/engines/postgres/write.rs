@@ -168,9 +168,10 @@ async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinTyp
     if std::env::var("TUGBOAT_PG_COPY").is_ok_and(|v| v == "text") {
         return None;
     }
-    let columns: Vec<(String, i64, bool)> = sqlx::query_as(
+    let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
         "SELECT a.attname::text, \
                 (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int8, \
+                CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, \
                 t.typtype = 'e' \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
@@ -183,8 +184,9 @@ async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinTyp
         .iter()
         .zip(&t.kinds)
         .map(|(name, kind)| {
-            let (_, oid, is_enum) = columns.iter().find(|c| &c.0 == name)?;
-            BinType::for_column(u32::try_from(*oid).ok()?, *is_enum, *kind, t.typed_source)
+            let (_, oid, typmod, is_enum) = columns.iter().find(|c| &c.0 == name)?;
+            let of = (u32::try_from(*oid).ok()?, *typmod);
+            BinType::for_column(of, *is_enum, *kind, t.typed_source)
         })
         .collect()
 }
@@ -346,6 +348,15 @@ impl RowFormat for Binary {
     }
 
     fn row_end(&self, _buf: &mut Vec<u8>) {}
+
+    fn stored_tuples(&self, key: usize) -> bool {
+        // (jsonb is sent as text and given back in its own normal form.)
+        !self.0.contains(&BinType::Jsonb)
+            && matches!(
+                self.0.get(key),
+                Some(BinType::Int2 | BinType::Int4 | BinType::Int8)
+            )
+    }
 }
 
 /// A field of PostgreSQL's COPY text format (`\N` for NULL, backslash escapes).
