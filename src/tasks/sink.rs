@@ -311,6 +311,7 @@ pub async fn write(
                 && (h.integer_column().zip(w.stream())).is_some_and(|(k, f)| f.stored_tuples(k))))
     {
         h.hash_tuples();
+        tracing::debug!(target: "tugboat::tasks", "{}: rows hashed as the binary rows the target stores", p.label);
     }
     while let Some(batch) = rx.recv().await {
         let step = match batch {

@@ -34,6 +34,9 @@ const COLUMNS: &[(&str, &str, Kind)] = &[
     ("e", "mood", Kind::Text),
     ("m2", "money2", Kind::Decimal),
     ("c4", "code4", Kind::Char),
+    ("ts", "timestamp", Kind::Timestamp),
+    ("tz", "timestamptz", Kind::TimestampTz),
+    ("ts3", "timestamp(3)", Kind::Timestamp),
 ];
 
 /// Values of each column (by name) that PostgreSQL stores as encoded.
@@ -88,6 +91,28 @@ const ALIKE: &[(&str, &[&str])] = &[
     ("e", &["happy", "sad"]),
     ("m2", &["5", "5.1", "-0.01"]),
     ("c4", &["ab", "abcd"]),
+    (
+        "ts",
+        &[
+            "2024-02-29 23:59:59.999999",
+            "2000-01-01 00:00:00",
+            "1970-01-01 00:00:00.5",
+            "infinity",
+            "-infinity",
+            "0044-03-15 12:00:00 BC",
+            "9999-12-31 23:59:59",
+            "1999-12-31 24:00:00",
+        ],
+    ),
+    (
+        "tz",
+        &[
+            "2024-01-02 03:04:05+00",
+            "1969-07-20 20:17:40.000001",
+            "0001-01-01 00:00:00+00 BC",
+        ],
+    ),
+    ("ts3", &["2024-01-01 00:00:00.123", "2024-01-01 00:00:00"]),
 ];
 
 /// Values PostgreSQL stores otherwise than encoded: rounded to the column's scale, padded
@@ -97,6 +122,7 @@ const CHANGED: &[(&str, &str)] = &[
     ("m2", "0.125"),
     ("c6", "ab "),
     ("c4", "a "),
+    ("ts3", "2024-01-01 00:00:00.12345"),
 ];
 
 #[tokio::test]

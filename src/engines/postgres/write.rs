@@ -180,7 +180,8 @@ async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinTyp
     .fetch_all(pool)
     .await
     .ok()?;
-    t.names
+    let types: Vec<Option<BinType>> = t
+        .names
         .iter()
         .zip(&t.kinds)
         .map(|(name, kind)| {
@@ -188,7 +189,11 @@ async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinTyp
             let of = (u32::try_from(*oid).ok()?, *typmod);
             BinType::for_column(of, *is_enum, *kind, t.typed_source)
         })
-        .collect()
+        .collect();
+    if let Some(i) = types.iter().position(Option::is_none) {
+        tracing::debug!(target: "tugboat::tasks", "{}: COPY in text: column {} ({:?} values) has no binary encoding here", t.sql, t.names[i], t.kinds[i]);
+    }
+    types.into_iter().collect()
 }
 
 /// One COPY per batch, each its own transaction.
@@ -343,6 +348,10 @@ impl RowFormat for Binary {
                 Ok(())
             }
             Some(v) if suffix.is_empty() => copy_binary::push_value(buf, self.0[i], v),
+            // (A time in UTC: what a timestamp's encoding takes a value without a zone for.)
+            Some(v) if suffix == "+00" && self.0[i] == BinType::Timestamp => {
+                copy_binary::push_value(buf, self.0[i], v)
+            }
             Some(v) => copy_binary::push_value(buf, self.0[i], &format!("{v}{suffix}")),
         }
     }
