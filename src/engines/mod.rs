@@ -71,6 +71,12 @@ pub trait Backend: Probes + Reload + write::Write + switch::Switch + Send + Sync
         false
     }
 
+    /// Whether its writer of one stream commits a statement with the rows it loaded, in one
+    /// transaction ([`write::TableWriter::finish_with`]).
+    fn commits_with_rows(&self) -> bool {
+        false
+    }
+
     /// Whether the key ranges of one table are best written side by side (PostgreSQL's COPY),
     /// or one after another (InnoDB's clustered index takes one stream faster: TPC-H
     /// lineitem from PostgreSQL into MariaDB 27.5 s in six ranges at once, 26.3 s as one).

@@ -34,6 +34,9 @@ pub struct WriteTarget {
     /// The rows come as a PostgreSQL source's COPY rows, in this form
     /// ([`TableWriter::send_lines`]).
     pub lines: Option<super::rows::CopyForm>,
+    /// The load ends with [`TableWriter::finish_with`]: its rows commit with a statement
+    /// (engines whose `commits_with_rows`).
+    pub commit_with: bool,
 }
 
 /// How the rows of a streamed load are encoded, value by value, into the bytes sent.
@@ -89,6 +92,12 @@ pub trait TableWriter: Send {
     /// Ends the load (a stream is committed here).
     async fn finish(&mut self) -> Result<(), DbFailure> {
         Ok(())
+    }
+
+    /// Ends the load with `statement` run in its transaction: both commit, or neither does
+    /// (a writer opened for [`WriteTarget::commit_with`]).
+    async fn finish_with(&mut self, _statement: String) -> Result<(), DbFailure> {
+        Err("this writer commits its rows alone".into())
     }
 
     /// Gives the connection back (or closes it when its session cannot be put back as it was).

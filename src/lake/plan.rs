@@ -182,6 +182,7 @@ pub(super) fn table(
         slice: None,
         snapshot: None,
         raw: None,
+        slice_record: None,
     };
     Ok(LakeTable {
         dir: lake.path(&[&p.target_schema, &p.target_table]),

@@ -423,8 +423,9 @@ pub(super) async fn load_table(
                     return super::slices::load_slices(ctx, p, plan, slices).await;
                 }
                 let plan = &plan;
-                // Page slices' rows cannot be told apart on the target (nor a key's, without
-                // the key there yet): a failure loads the whole table again.
+                // Page slices' rows cannot be told apart on the target (nor a key's into
+                // PostgreSQL, without the key there yet, under the log policy): a failure
+                // loads the whole table again.
                 return with_retries(ctx, &p.label, |attempt| async move {
                     if attempt > 0 {
                         sink::empty(target, p).await?;

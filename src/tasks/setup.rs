@@ -309,6 +309,7 @@ pub(super) async fn prepare(
             slice: None,
             snapshot: None,
             raw: None,
+            slice_record: None,
         });
     }
     // Keys of no table being loaded (a name spelled otherwise): built with the post-data, ahead

@@ -6,6 +6,7 @@
 
 use super::mappings::TablePlan;
 use super::raw::Raw;
+use super::state;
 use super::{ErrorPolicy, Prepared, ZeroDates};
 use crate::endpoints::{Connection, Engine};
 use crate::engines::postgres::copy_text;
@@ -229,6 +230,7 @@ fn write_target(p: &Prepared) -> WriteTarget {
         typed_source: p.typed_source,
         shared: p.owner().is_some(),
         lines: p.raw.map(Raw::form),
+        commit_with: p.slice_record.is_some(),
     }
 }
 
@@ -340,7 +342,19 @@ pub async fn write(
         progress(done.rows, bytes);
     }
     if result.is_ok() {
-        result = w.finish().await.map_err(&err);
+        result = match &p.slice_record {
+            Some((task, s)) => {
+                let done = state::SliceState {
+                    state: state::Stored::Completed,
+                    rows: done.rows as i64,
+                    ..s.clone()
+                };
+                let record = state::slice_sql(conn.endpoint.engine, task, &p.label, &done);
+                w.finish_with(record).await
+            }
+            None => w.finish().await,
+        }
+        .map_err(&err);
     }
     w.close().await;
     result?;

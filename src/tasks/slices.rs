@@ -3,16 +3,18 @@
 //! the first session exports and the others take (as PeerDB and pgcopydb do), and other
 //! sources' tables by boundaries of their primary key sampled in key order.
 //!
-//! A slice's rows are picked on the source ([`Slice::conditions`]). Slices of a key into a
-//! target whose tables have their key while they load (MySQL, SQLite) are recorded
-//! (`tugboat_slice_state`) in key order as the walk finds them: a slice that fails is retried
-//! alone, and a run that stops loads again only the slices that did not finish. Their rows are
-//! emptied from the target by key ([`empty_slice`]): the slice's keys read from the source,
-//! deleted on the target by equality, since another engine may order the key by another
-//! collation and a range there would not be the same rows. Page ranges do not carry over
-//! (another run reads another snapshot, where rows may have moved to other pages): a table in
-//! page slices (or of a key into PostgreSQL) that fails, or a run stopped in the middle of
-//! one, loads the whole table again.
+//! A slice's rows are picked on the source ([`Slice::conditions`]). Slices of a key are
+//! recorded (`tugboat_slice_state`) in key order as the walk finds them: a slice that fails is
+//! retried alone, and a run that stops loads again only the slices that did not finish. Into
+//! PostgreSQL each slice is one COPY whose transaction also records the slice finished, so a
+//! slice not recorded finished has none of its rows there. Into MySQL and SQLite (a
+//! transaction per batch) its rows are emptied first by key ([`empty_slice`]): the slice's
+//! keys read from the source, deleted on the target by equality, since another engine may
+//! order the key by another collation and a range there would not be the same rows. Page
+//! ranges do not carry over (another run reads another snapshot, where rows may have moved to
+//! other pages): a table in page slices (or of a key into PostgreSQL under `--error-policy
+//! log`, a transaction per batch) that fails, or a run stopped in the middle of one, loads the
+//! whole table again.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
@@ -289,7 +291,7 @@ pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Opt
         k.part == i && (i == 0 || kept[i - 1].to.is_some() && kept[i - 1].to == k.from)
     });
     let keys_later = crate::engines::of(ctx.target.endpoint.engine).keys_after_load();
-    if !meet || first.from.is_some() || keys_later {
+    if !meet || first.from.is_some() || keys_later && !committed_with_rows(ctx) {
         return None;
     }
     let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
@@ -306,13 +308,23 @@ pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Opt
         .then_some(Plan::Keys(w))
 }
 
-/// Whether the slices of `plan` are recorded, emptied and loaded again one by one: slices of a
-/// key, into a target whose tables have their key while they load (MySQL, SQLite). PostgreSQL
-/// gets a table's key once it is loaded, and deleting a slice's keys there would scan the
-/// whole table for each batch of them: such a table is loaded again whole, as page slices are.
+/// Whether the slices of `plan` are recorded and loaded again one by one: slices of a key, into
+/// a target whose tables have their key while they load (MySQL, SQLite: a slice that may have
+/// written rows is emptied by its keys first) or whose slices' records commit with their rows
+/// ([`committed_with_rows`]: PostgreSQL, which gets a table's key once it is loaded, where
+/// deleting a slice's keys would scan the whole table for each batch of them).
 pub(super) fn one_by_one(ctx: &Ctx, plan: &Plan) -> bool {
     matches!(plan, Plan::Keys(_))
-        && !crate::engines::of(ctx.target.endpoint.engine).keys_after_load()
+        && (!crate::engines::of(ctx.target.endpoint.engine).keys_after_load()
+            || committed_with_rows(ctx))
+}
+
+/// Whether each slice's record commits in the transaction of its rows (PostgreSQL's COPY, one
+/// stream per slice; not under `--error-policy log`, a transaction per batch): a slice not
+/// recorded finished has none of its rows on the target, and is loaded again without emptying.
+fn committed_with_rows(ctx: &Ctx) -> bool {
+    crate::engines::of(ctx.target.endpoint.engine).commits_with_rows()
+        && ctx.settings.error_policy != ErrorPolicy::LogAndContinue
 }
 
 /// The SELECT of the keys (as canonical text) of `p`'s rows in slice `s` of walk `w`, on the
@@ -538,17 +550,24 @@ async fn load_part(
     };
     // (Recorded as loading by the walk that found it, or by the run before. The file lock of a
     // SQLite target is taken for each statement here, never across the copy, which takes it.)
-    if part.again {
+    let atomic = committed_with_rows(ctx);
+    if part.again && !atomic {
         let _file = ctx.file.read().await;
         empty_slice(ctx, q, w, &part.slice).await?;
     }
-    let share = &share;
+    let mut with_record = q.clone();
+    if atomic {
+        with_record.slice_record = Some((task.to_string(), record(state::Stored::Completed, 0)));
+    }
+    let (share, q) = (&share, &with_record);
     let outcome = with_retries(ctx, label, |attempt| async move {
         if attempt > 0 {
             // Loaded again from the start: what it had counted is taken back.
             totals.take_back(share);
-            let _file = ctx.file.read().await;
-            empty_slice(ctx, q, w, &part.slice).await?;
+            if !atomic {
+                let _file = ctx.file.read().await;
+                empty_slice(ctx, q, w, &part.slice).await?;
+            }
         }
         copy(ctx, q, progress(share)).await
     })

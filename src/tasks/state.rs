@@ -8,7 +8,7 @@
 
 mod slices;
 
-pub use slices::{SliceState, clear_slices, set_slice, slices};
+pub use slices::{SliceState, clear_slices, set_slice, slice_sql, slices};
 
 use crate::endpoints::Connection;
 use crate::engines::discover::has_table;

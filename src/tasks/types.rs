@@ -472,6 +472,9 @@ pub struct Prepared {
     /// The source's COPY lines go to the target as they are, not parsed into values and
     /// encoded again ([`super::raw`]).
     pub raw: Option<super::raw::Raw>,
+    /// A slice's record (task, slice) to commit with its rows, as finished with their count
+    /// (targets whose writer `commits_with_rows`, `tasks::slices`).
+    pub slice_record: Option<(String, super::state::SliceState)>,
 }
 
 impl Prepared {

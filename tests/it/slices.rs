@@ -1,7 +1,8 @@
 //! Big tables without an integer key are not one stream: a PostgreSQL table is read in page
 //! ranges that share one snapshot, other sources' tables in ranges of their primary key; every
 //! row arrives once, the table is validated, and a run stopped in the middle of such a table
-//! loads it whole again.
+//! loads again only the slices that did not finish (a PostgreSQL source's page ranges: the
+//! whole table).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +15,7 @@ use crate::cdc::{
 };
 use crate::support;
 use crate::tasks::{Events, one, open, recording, run_ok, task};
+use tugboat::tasks::run;
 
 /// The most slices any table of `events` was said to load in, by table name ending.
 fn parts_of(events: &Events, table: &str) -> usize {
@@ -170,21 +172,99 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
         .await,
         Some(format!("20000 {}", 20_000u64 * 20_001 / 2))
     );
-    // As if the process had died while `words` loaded.
-    tgt.execute(
+    // As if the process had died while slices 1 and 2 of `words` loaded: each slice's rows
+    // commit with its record, so neither is there (their keys as MariaDB's collation orders
+    // them, read from the source).
+    let parts = parts_of(&events, ".words");
+    let (k1, k2) = (
+        slice_keys(&src, &tgt, 1).await,
+        slice_keys(&src, &tgt, 2).await,
+    );
+    assert!(!k1.is_empty() && !k2.is_empty());
+    tgt.execute(&format!(
         "UPDATE tugboat_table_state SET state = 'loading' WHERE table_name LIKE '%.words';
-         DELETE FROM tug_slices_my.words WHERE n % 3 = 0;
-         INSERT INTO tug_slices_my.words VALUES ('never on the source', -1);",
+         UPDATE tugboat_slice_state SET state = 'loading', rows_loaded = 0 WHERE table_name LIKE '%.words' AND part IN (1, 2);
+         DELETE FROM tug_slices_my.words WHERE w IN ({}, {});
+         ALTER TABLE tug_slices_my.words ADD CONSTRAINT not_this CHECK (w <> {});",
+        k1.join(", "),
+        k2.join(", "),
+        k2[k2.len() / 2]
+    ))
+    .await
+    .unwrap();
+    // The next run loads only those two; the target refuses a row of slice 2, whose COPY
+    // rolls back whole: slice 1 is kept, recorded finished, slice 2 has no row there.
+    events.lock().unwrap().clear();
+    let failed = run(
+        &t,
+        &src,
+        &tgt,
+        sink.clone(),
+        Arc::new(AtomicBool::new(false)),
     )
     .await
     .unwrap();
+    assert_eq!(failed.failed(), 1, "{failed:#?}");
+    assert_eq!(skipped(&events, ".words"), Some(parts - 2));
+    let present = |keys: &[String]| {
+        format!(
+            "SELECT count(*) FROM tug_slices_my.words WHERE w IN ({})",
+            keys.join(", ")
+        )
+    };
+    assert_eq!(one(&tgt, &present(&k1)).await, Some(k1.len().to_string()));
+    assert_eq!(one(&tgt, &present(&k2)).await, Some("0".into()));
+    let states = "SELECT string_agg(part || ' ' || state, ', ' ORDER BY part) FROM tugboat_slice_state WHERE table_name LIKE '%.words' AND part IN (1, 2)";
+    assert_eq!(one(&tgt, states).await, Some("1 completed, 2 error".into()));
+    // Once the target takes it, only slice 2 loads again, and every row is there once.
+    tgt.execute("ALTER TABLE tug_slices_my.words DROP CONSTRAINT not_this")
+        .await
+        .unwrap();
     events.lock().unwrap().clear();
     let second = run_ok(&t, &src, &tgt, sink).await;
-    completed(&second, ".words", 20_000);
-    assert!(parts_of(&events, ".words") >= 4, "{:?}", events.lock());
+    let words = second
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".words"))
+        .unwrap();
+    assert_eq!((words.state, words.rows), (TableState::Completed, 20_000));
+    assert_eq!(words.validation_state(), "Validated", "{second:#?}");
+    assert_eq!(skipped(&events, ".words"), Some(parts - 1));
     assert_eq!(one(&tgt, sums).await, Some(whole));
     src.close().await;
     tgt.close().await;
+}
+
+/// The slices of `table` an earlier run had finished, as the run said when it began.
+fn skipped(events: &Events, table: &str) -> Option<usize> {
+    events.lock().unwrap().iter().find_map(|e| match e {
+        TaskEvent::Ranges { table: t, done, .. } if t.ends_with(table) => Some(*done),
+        _ => None,
+    })
+}
+
+/// The keys (as PostgreSQL literals) of the source's `words` rows in slice `part`, by the
+/// bounds the target recorded, in the source's collation.
+async fn slice_keys(
+    src: &tugboat::endpoints::Connection,
+    tgt: &tugboat::endpoints::Connection,
+    part: usize,
+) -> Vec<String> {
+    let bound = |side: &str| {
+        format!(
+            "SELECT {side}::json->>0 FROM tugboat_slice_state WHERE table_name LIKE '%.words' AND part = {part}"
+        )
+    };
+    let (from, to) = (
+        one(tgt, &bound("key_from")).await.unwrap(),
+        one(tgt, &bound("key_to")).await.unwrap(),
+    );
+    let sql = format!("SELECT w FROM words WHERE w >= '{from}' AND w < '{to}'");
+    crate::tasks::rows_of(src, &sql)
+        .await
+        .into_iter()
+        .map(|w| format!("'{w}'"))
+        .collect()
 }
 
 /// Full load and CDC from PostgreSQL, the source in use: a table with a text key, loaded in

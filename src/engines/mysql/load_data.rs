@@ -417,6 +417,7 @@ mod tests {
         );
         let t = WriteTarget {
             lines: None,
+            commit_with: false,
             sql: "`d`.`t`".into(),
             columns: vec!["`a`".into(), "`b`".into(), "`c`".into()],
             names: vec!["a".into(), "b".into(), "c".into()],

@@ -12,6 +12,7 @@ mod pages;
 pub mod pgoutput;
 mod setaside;
 mod switch;
+mod tx_copy;
 mod write;
 
 use std::collections::HashMap;
@@ -55,6 +56,10 @@ impl Backend for Postgres {
     }
 
     fn keys_after_load(&self) -> bool {
+        true
+    }
+
+    fn commits_with_rows(&self) -> bool {
         true
     }
 

@@ -8,6 +8,7 @@ use sqlx::postgres::{PgCopyIn, PgPoolCopyExt};
 
 use super::Postgres;
 use super::copy_binary::{self, BinType};
+use super::tx_copy::TxCopy;
 use crate::endpoints::connect::Pool;
 use crate::endpoints::session::Session;
 use crate::endpoints::{Connection, Engine};
@@ -236,10 +237,17 @@ impl TableWriter for CopyPerBatch {
 struct CopyStream {
     pool: sqlx::PgPool,
     table: WriteTarget,
-    copy: Option<PooledCopy>,
+    copy: Option<Copying>,
     format: Box<dyn RowFormat>,
     /// In COPY's binary format (a header and a trailer around the rows).
     binary: bool,
+}
+
+/// The COPY under way: a statement of its own, or in a transaction that a statement ends
+/// ([`WriteTarget::commit_with`]).
+enum Copying {
+    Alone(PooledCopy),
+    InTransaction(TxCopy),
 }
 
 #[async_trait]
@@ -254,19 +262,29 @@ impl TableWriter for CopyStream {
 
     async fn send(&mut self, encoded: Vec<u8>) -> Result<u64, DbFailure> {
         if self.copy.is_none() {
-            let binary = self.binary;
-            let mut c = self
-                .pool
-                .copy_in_raw(&copy_sql(&self.table, binary))
-                .await?;
-            if binary {
-                c.send(copy_binary::HEADER).await?;
-            }
-            self.copy = Some(c);
+            let (binary, sql) = (self.binary, copy_sql(&self.table, self.binary));
+            let head = || copy_binary::HEADER.to_vec();
+            self.copy = Some(if self.table.commit_with {
+                let mut c = TxCopy::start(&self.pool, sql);
+                if binary {
+                    c.send(head()).await?;
+                }
+                Copying::InTransaction(c)
+            } else {
+                let mut c = self.pool.copy_in_raw(&sql).await?;
+                if binary {
+                    c.send(copy_binary::HEADER).await?;
+                }
+                Copying::Alone(c)
+            });
         }
         let bytes = encoded.len() as u64;
-        if let Some(c) = self.copy.as_mut() {
-            c.send(encoded).await?;
+        match self.copy.as_mut() {
+            Some(Copying::Alone(c)) => {
+                c.send(encoded).await?;
+            }
+            Some(Copying::InTransaction(c)) => c.send(encoded).await?,
+            None => {}
         }
         Ok(bytes)
     }
@@ -280,21 +298,48 @@ impl TableWriter for CopyStream {
     }
 
     async fn finish(&mut self) -> Result<(), DbFailure> {
-        if let Some(mut c) = self.copy.take() {
-            if self.binary {
-                c.send(copy_binary::TRAILER).await?;
+        self.finish_with(String::new()).await
+    }
+
+    async fn finish_with(&mut self, statement: String) -> Result<(), DbFailure> {
+        match self.copy.take() {
+            Some(Copying::Alone(mut c)) if statement.is_empty() => {
+                if self.binary {
+                    c.send(copy_binary::TRAILER).await?;
+                }
+                c.finish().await?;
             }
-            c.finish().await?;
+            Some(Copying::InTransaction(mut c)) => {
+                if self.binary {
+                    c.send(copy_binary::TRAILER.to_vec()).await?;
+                }
+                c.commit(statement).await?;
+            }
+            Some(Copying::Alone(c)) => {
+                crate::error::logged("ending the COPY", c.abort("not committed").await);
+                return Err("this COPY commits its rows alone".into());
+            }
+            // No rows: the statement alone.
+            None if !statement.is_empty() => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&self.pool)
+                    .await?;
+            }
+            None => {}
         }
         Ok(())
     }
 
     async fn close(mut self: Box<Self>) {
-        if let Some(c) = self.copy.take() {
-            crate::error::logged(
-                "ending the interrupted COPY",
-                c.abort("the load stopped").await,
-            );
+        match self.copy.take() {
+            Some(Copying::Alone(c)) => {
+                crate::error::logged(
+                    "ending the interrupted COPY",
+                    c.abort("the load stopped").await,
+                );
+            }
+            Some(Copying::InTransaction(c)) => c.abort().await,
+            None => {}
         }
     }
 }

@@ -86,7 +86,13 @@ fn ascii_json(bound: &[String]) -> String {
 
 /// Records slice `s` of `table` (its bounds, state and rows), replacing what was recorded of it.
 pub async fn set_slice(conn: &Connection, task: &str, table: &str, s: &SliceState) -> Result<()> {
-    let e = conn.endpoint.engine;
+    let sql = slice_sql(conn.endpoint.engine, task, table, s);
+    conn.execute(&sql).await.map_err(|x| query_error(conn, x))?;
+    Ok(())
+}
+
+/// The statement recording slice `s` of `table` on a target of engine `e` ([`set_slice`]).
+pub fn slice_sql(e: crate::endpoints::Engine, task: &str, table: &str, s: &SliceState) -> String {
     let bound = |b: &Option<Vec<String>>| match b {
         Some(v) => text_literal(e, &ascii_json(v)),
         None => "NULL".into(),
@@ -102,7 +108,7 @@ pub async fn set_slice(conn: &Connection, task: &str, table: &str, s: &SliceStat
             "updated_at",
         ],
     );
-    let sql = format!(
+    format!(
         "INSERT INTO {SLICES} (task, table_name, part, parts, key_from, key_to, state, rows_loaded, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}){upsert}",
         text_literal(e, task),
         text_literal(e, table),
@@ -113,9 +119,7 @@ pub async fn set_slice(conn: &Connection, task: &str, table: &str, s: &SliceStat
         text_literal(e, s.state.as_str()),
         s.rows,
         text_literal(e, &now())
-    );
-    conn.execute(&sql).await.map_err(|x| query_error(conn, x))?;
-    Ok(())
+    )
 }
 
 /// Forgets the slices recorded of `table` (it is loaded afresh).
