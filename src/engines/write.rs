@@ -24,6 +24,8 @@ pub struct WriteTarget {
     pub names: Vec<String>,
     /// The canonical kind of each column's values.
     pub kinds: Vec<Kind>,
+    /// The kind of each column's source column.
+    pub from: Vec<Kind>,
     /// The source's columns hold only values of their declared types (a SQLite column can
     /// hold any value).
     pub typed_source: bool,

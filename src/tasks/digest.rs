@@ -171,6 +171,9 @@ pub struct Hasher<'a> {
     /// Hashed segments' sums, by bucket (rows come in no order of theirs).
     buckets: Vec<Sum>,
     digest: Digest,
+    /// Under [`Hasher::hash_tuples`]: the character(n) columns filled from columns of another
+    /// kind ([`Hasher::add_encoded`]).
+    padded: Vec<usize>,
 }
 
 impl<'a> Hasher<'a> {
@@ -213,6 +216,7 @@ impl<'a> Hasher<'a> {
                 segments: BTreeMap::new(),
                 as_is: false,
             },
+            padded: vec![],
         }
     }
 
@@ -257,6 +261,29 @@ impl<'a> Hasher<'a> {
 
     /// Adds one binary COPY tuple, hashed as its bytes (see [`Hasher::add_tuples`]).
     pub fn add_tuple(&mut self, t: &[u8]) {
+        let (segment, h) = self.place_tuple(t);
+        self.sum(segment, h);
+    }
+
+    /// Adds row `r` of `rows` as the binary tuple `t` it was encoded into ([`Hasher::add_tuple`]);
+    /// but a row with a value that ends in a space for a character(n) column (from a source
+    /// column of another kind) is marked: padded there, its trailing spaces are lost, and the
+    /// bytes stored may agree where the values do not (the segment is then compared row by
+    /// row, which says so).
+    pub fn add_encoded(&mut self, t: &[u8], rows: &Rows, r: usize) {
+        let (segment, mut h) = self.place_tuple(t);
+        if self
+            .padded
+            .iter()
+            .any(|&i| rows.get(r, i).is_some_and(|v| v.ends_with(' ')))
+        {
+            h ^= 1;
+        }
+        self.sum(segment, h);
+    }
+
+    /// A tuple's segment (by its integer key) and hash.
+    fn place_tuple(&self, t: &[u8]) -> (i128, u128) {
         use crate::engines::postgres::copy_tuples;
         let h = twox_hash::XxHash3_128::oneshot(t);
         let segment = match self.digest.key {
@@ -267,7 +294,7 @@ impl<'a> Hasher<'a> {
                 .map_or(i128::MIN, |k| (k - lo).div_euclid(width.max(1))),
             _ => i128::MIN,
         };
-        self.sum(segment, h);
+        (segment, h)
     }
 
     /// The column rows are placed by, when it is an integer's.
@@ -283,6 +310,9 @@ impl<'a> Hasher<'a> {
     /// of them (`RowFormat::stored_tuples`): the target's rows are then read back as tuples.
     pub fn hash_tuples(&mut self) {
         self.digest.as_is = true;
+        self.padded = (0..self.p.columns.len())
+            .filter(|&i| self.p.columns[i].3 == Kind::Char && self.p.columns[i].2 != Kind::Char)
+            .collect();
     }
 
     /// Whether rows are hashed as tuples.

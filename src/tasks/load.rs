@@ -1,10 +1,10 @@
-//! Moving rows: a worker per table (or key range), the reader and writer joined by a bounded
-//! channel, retries of transient failures, and the validation that follows each table.
+//! Moving rows: a worker per table (or key range), each copy a reader and a writer
+//! (`tasks::copy`, with its retries), and the validation that follows each table.
 
 use std::sync::Arc;
 use std::time::Instant;
-use tracing::Instrument;
 
+use super::copy::{copy, with_retries};
 use super::progress::{Share, Totals};
 use super::*;
 use crate::endpoints::Connection;
@@ -710,87 +710,4 @@ pub(super) async fn load_ranges(
         Some(e) => Err(e),
         None => Ok(total),
     }
-}
-
-/// Whether an error is a lost or refused connection (to either side), which is worth waiting
-/// out, rather than something the data or the schema caused: decided by the error's cause
-/// ([`Error::is_transient`]), never by its words.
-pub(super) fn transient(e: &Error) -> bool {
-    e.is_transient()
-}
-
-/// Runs `f(attempt)` until it succeeds, fails for another reason than a lost connection, or
-/// [`Settings::retries`] retries (after 1, 2, 4, 8... seconds) did not bring the connection
-/// back; `f` is told the attempt so a retry can empty what the failed attempt wrote.
-pub(super) async fn with_retries<T, F, Fut>(ctx: &Ctx, what: &str, mut f: F) -> Result<T>
-where
-    F: FnMut(u32) -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut attempt = 0u32;
-    let mut waited = 0u64;
-    loop {
-        match f(attempt).await {
-            Err(e) if transient(&e) && attempt < ctx.settings.retries && !ctx.cancelled() => {
-                attempt += 1;
-                let wait = 1u64 << (attempt - 1).min(6);
-                waited += wait;
-                tracing::warn!(target: "tugboat::tasks", "{what}: connection lost ({e}); retry {attempt} of {} in {wait} s", ctx.settings.retries);
-                (ctx.events)(TaskEvent::Step(format!(
-                    "{what}: connection lost; retry {attempt} of {} in {wait} s",
-                    ctx.settings.retries
-                )));
-                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
-            }
-            Err(e) if attempt > 0 && transient(&e) => {
-                ctx.lost.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Err(Error::InvalidEndpoint {
-                    endpoint: what.to_string(),
-                    reason: format!(
-                        "the connection was lost and {attempt} retries over {waited} s did not bring it back ({e}); run the task again when the database is reachable: it resumes"
-                    ),
-                });
-            }
-            r => return r,
-        }
-    }
-}
-
-/// Copies the rows of `p` (the table, or its key range): a reader streaming into a bounded
-/// channel, the target's writer draining it.
-pub(super) async fn copy(
-    ctx: &Ctx,
-    p: &Prepared,
-    progress: impl FnMut(u64, u64),
-) -> Result<sink::Written> {
-    let s = &ctx.settings;
-    // (Taken with a permit held, never while waiting for one: see `Ctx::file`.)
-    let _writing = ctx.file.read().await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Batch>(4);
-    let reader = {
-        let source = ctx.source.clone();
-        let p = p.clone();
-        let batch = s.batch_rows.max(1);
-        let cancel = ctx.cancel.clone();
-        tokio::spawn(
-            async move { source::read(&source, &p, batch, tx, cancel).await }.in_current_span(),
-        )
-    };
-    let written = sink::write(
-        &ctx.target,
-        &ctx.task,
-        p,
-        rx,
-        s.zero_dates,
-        s.error_policy,
-        progress,
-    )
-    .await;
-    let read = reader.await.map_err(|e| Error::InvalidEndpoint {
-        endpoint: ctx.source.endpoint.label(),
-        reason: format!("the reader stopped: {e}"),
-    })?;
-    let w = written?;
-    read?;
-    Ok(w)
 }

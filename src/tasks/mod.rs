@@ -36,6 +36,7 @@ use crate::engines::values::{self, Kind};
 use crate::error::{Error, Result};
 use mappings::{TableMappings, TablePlan};
 
+mod copy;
 mod load;
 mod raw;
 mod setup;

@@ -227,6 +227,7 @@ fn write_target(p: &Prepared) -> WriteTarget {
         columns: p.columns.iter().map(|c| c.1.clone()).collect(),
         names: p.target_columns.clone(),
         kinds: p.columns.iter().map(|c| c.3).collect(),
+        from: p.columns.iter().map(|c| c.2).collect(),
         typed_source: p.typed_source,
         shared: p.owner().is_some(),
         lines: p.raw.map(Raw::form),
@@ -251,6 +252,9 @@ pub struct Written {
     pub nuls_removed: u64,
     /// Rows sent as the source's COPY lines ([`super::raw`]).
     pub as_lines: u64,
+    /// The reader stopped before its end and nothing written was kept (rows that commit with
+    /// a record, `Prepared::slice_record`).
+    pub stopped: bool,
     /// (source rows, target rows) of key ranges counted as each was loaded.
     pub counted: Option<(i64, i64)>,
     /// The rows as written, hashed by key segment (when the table asks for it and no row was
@@ -276,18 +280,21 @@ impl Written {
         self.lobs_truncated += w.lobs_truncated;
         self.nuls_removed += w.nuls_removed;
         self.as_lines += w.as_lines;
+        self.stopped |= w.stopped;
         self.refused.extend(w.refused);
     }
 }
+
+/// Said by the reader once it has read every row ([`write`]).
+pub type Whole = tokio::sync::oneshot::Receiver<()>;
 
 /// Writes every batch from `rx`, one transaction per batch. Under [`ErrorPolicy::LogAndContinue`]
 /// a batch the target refuses is written again row by row, and each row it refuses is kept in
 /// `tugboat_apply_exceptions` (with the error and its values) instead of stopping the table.
 pub async fn write(
-    conn: &Connection,
-    task: &str,
+    (conn, task): (&Connection, &str),
     p: &Prepared,
-    mut rx: tokio::sync::mpsc::Receiver<Batch>,
+    (mut rx, whole): (tokio::sync::mpsc::Receiver<Batch>, Option<Whole>),
     zero: ZeroDates,
     policy: ErrorPolicy,
     mut progress: impl FnMut(u64, u64),
@@ -340,6 +347,17 @@ pub async fn write(
             }
         }
         progress(done.rows, bytes);
+    }
+    // Rows that commit with a record: none kept unless the reader read them all.
+    if let Some(whole) = whole
+        && result.is_ok()
+        && whole.await.is_err()
+    {
+        w.close().await;
+        done.rows = 0;
+        done.stopped = true;
+        done.digest = None;
+        return Ok(done);
     }
     if result.is_ok() {
         result = match &p.slice_record {
@@ -444,7 +462,7 @@ async fn stream_batch(
             let start = buf.len();
             let f = encode_row(batch, r, p, fix, format, &mut buf)?;
             if let Some(h) = tuples.as_deref_mut() {
-                h.add_tuple(&buf[start..]);
+                h.add_encoded(&buf[start..], batch, r);
             }
             done.zero_dates += f.zero_dates;
             done.lobs_truncated += f.lobs_cut;

@@ -19,7 +19,8 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::load::{Ctx, copy, with_retries};
+use super::copy::{copy, with_retries};
+use super::load::Ctx;
 use super::progress::Totals;
 use super::*;
 use crate::error::Result;

@@ -246,7 +246,7 @@ async fn binary_types(pool: &sqlx::PgPool) -> Vec<BinType> {
         .iter()
         .zip(&found)
         .map(|((name, _, kind), (_, oid, typmod, is_enum))| {
-            BinType::for_column((*oid as u32, *typmod), *is_enum, *kind, true)
+            BinType::for_column((*oid as u32, *typmod), *is_enum, (*kind, *kind), true)
                 .unwrap_or_else(|| panic!("{name}: no binary encoding"))
         })
         .collect()

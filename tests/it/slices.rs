@@ -388,3 +388,64 @@ async fn a_sliced_table_resumes_into_sqlite_by_its_composite_keys() {
     src.close().await;
     tgt.close().await;
 }
+
+/// A load stopped while slices of a text key stream into PostgreSQL keeps no slice in part: a
+/// slice stopped before its last row commits nothing (its record says it did not finish), so
+/// the next run loads it whole and every row is there once.
+#[tokio::test]
+async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() {
+    let src_url = support::mysql_database("tug_slices_stop").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE words (w VARCHAR(40) PRIMARY KEY, n INT NOT NULL, pad VARCHAR(200));
+         INSERT INTO words SELECT concat('w', lpad(seq, 7, '0')), seq, repeat('x', 200) FROM seq_1_to_60000;
+         ANALYZE TABLE words;",
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_slices_stop").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let mut t = task("slices_stop");
+    t.settings.partition_rows = 6_000;
+    t.settings.batch_rows = 200;
+    // Stopped once a tenth of the rows are written, slices in the middle of their rows.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    let sink: Arc<dyn Fn(TaskEvent) + Send + Sync> = Arc::new(move |e| {
+        if let TaskEvent::Progress { rows, .. } = e
+            && rows >= 6_000
+        {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    let first = run(&t, &src, &tgt, sink, cancel).await.unwrap();
+    let words = first
+        .tables
+        .iter()
+        .find(|x| x.source.ends_with(".words"))
+        .unwrap();
+    assert_ne!(words.state, TableState::Completed, "{first:#?}");
+    // What is there is exactly the slices recorded finished.
+    let kept = "SELECT (SELECT count(*) FROM tug_slices_stop.words) || ' ' || \
+                (SELECT coalesce(sum(rows_loaded), 0) FROM tugboat_slice_state WHERE table_name LIKE '%.words' AND state = 'completed')";
+    let counts = one(&tgt, kept).await.unwrap();
+    let (there, recorded) = counts.split_once(' ').unwrap();
+    assert_eq!(
+        there, recorded,
+        "rows on the target against the finished slices' rows"
+    );
+    assert!(there.parse::<u64>().unwrap() < 60_000, "{counts}");
+    let (_, sink) = recording();
+    let second = run_ok(&t, &src, &tgt, sink).await;
+    completed(&second, ".words", 60_000);
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT count(*) || ' ' || count(DISTINCT w) || ' ' || sum(n) FROM tug_slices_stop.words"
+        )
+        .await,
+        Some(format!("60000 60000 {}", 60_000u64 * 60_001 / 2))
+    );
+    src.close().await;
+    tgt.close().await;
+}

@@ -422,6 +422,7 @@ mod tests {
             columns: vec!["`a`".into(), "`b`".into(), "`c`".into()],
             names: vec!["a".into(), "b".into(), "c".into()],
             kinds: vec![Kind::Text, Kind::Binary, Kind::Bit(3)],
+            from: vec![Kind::Text, Kind::Binary, Kind::Bit(3)],
             typed_source: true,
             shared: false,
         };

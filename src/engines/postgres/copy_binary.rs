@@ -49,15 +49,16 @@ pub enum BinType {
 
 impl BinType {
     /// The encoding for a target column of PostgreSQL type `oid` and type modifier `typmod`
-    /// (a domain's base type and modifier; enum types are `is_enum`) filled with values of
-    /// kind `kind`. `typed_source`: the values come
+    /// (a domain's base type and modifier; enum types are `is_enum`) of kind `kind` filled
+    /// from a source column of kind `from` (dates, booleans and timestamps only from columns
+    /// of their kind, whose values come in one canonical form). `typed_source`: the values come
     /// from a source whose columns hold only their declared type (MySQL, PostgreSQL), so dates
     /// and booleans arrive in one canonical form; a SQLite column can hold any text. None: the
     /// column needs the text format.
     pub fn for_column(
         (oid, typmod): (u32, i32),
         is_enum: bool,
-        kind: Kind,
+        (from, kind): (Kind, Kind),
         typed_source: bool,
     ) -> Option<BinType> {
         use BinType::*;
@@ -86,12 +87,13 @@ impl BinType {
         let fits = match t {
             Int2 | Int4 | Int8 => kind == Kind::Integer,
             Numeric(_) => kind == Kind::Decimal,
-            Date => kind == Kind::Date && typed_source,
+            Date => kind == Kind::Date && from == Kind::Date && typed_source,
             Text | Char(_) => matches!(kind, Kind::Text | Kind::Char),
             Json | Jsonb => kind == Kind::Json,
-            Bool => kind == Kind::Bool && typed_source,
+            Bool => kind == Kind::Bool && from == Kind::Bool && typed_source,
             Timestamp => {
                 typed_source
+                    && matches!(from, Kind::Timestamp | Kind::TimestampTz)
                     && kind
                         == if oid == 1184 {
                             Kind::TimestampTz
@@ -415,9 +417,10 @@ fn timestamp(v: &str) -> Result<i64, String> {
         let (a, c) = (*b.get(i)?, *b.get(i + 1)?);
         (a.is_ascii_digit() && c.is_ascii_digit()).then(|| i64::from((a - b'0') * 10 + c - b'0'))
     };
-    let (Some(h), Some(mi), Some(sec), 8, b':', b':') =
-        (two(0), two(3), two(6), b.len(), b[2], b[5])
-    else {
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return Err(bad());
+    }
+    let (Some(h), Some(mi), Some(sec)) = (two(0), two(3), two(6)) else {
         return Err(bad());
     };
     if fraction.len() > 6 || !fraction.bytes().all(|c| c.is_ascii_digit()) {
@@ -432,12 +435,14 @@ fn timestamp(v: &str) -> Result<i64, String> {
     if h > 24 || mi > 59 || sec > 60 || h == 24 && (mi, sec, micros) != (0, 0, 0) {
         return Err(format!("date/time field value out of range: \"{v}\""));
     }
-    let t = (days * 86_400 + (h * 60 + mi) * 60 + sec) * 1_000_000 + micros;
+    // (In 128 bits: a date's days can be many more than a timestamp's microseconds hold.)
+    let t = (i128::from(days) * 86_400 + i128::from((h * 60 + mi) * 60 + sec)) * 1_000_000
+        + i128::from(micros);
     // PostgreSQL's range: 4714-11-24 BC to the end of 294276.
     if !(-211_813_488_000_000_000..9_223_371_331_200_000_000).contains(&t) {
         return Err(format!("timestamp out of range: \"{v}\""));
     }
-    Ok(t)
+    Ok(t as i64)
 }
 
 /// Year, month and day of `YYYY-MM-DD` (a year of up to seven digits).
@@ -652,7 +657,7 @@ mod tests {
         assert_eq!(enc(BinType::Char(4), "ü")?, "ü   ".as_bytes());
         assert_eq!(enc(BinType::Char(2), "abc")?, b"abc");
         assert_eq!(enc(BinType::Char(4), "a ")?, b"a ");
-        let t = |oid, typmod, kind| BinType::for_column((oid, typmod), false, kind, true);
+        let t = |oid, typmod, kind| BinType::for_column((oid, typmod), false, (kind, kind), true);
         assert_eq!(
             t(1700, (12 << 16 | 3) + 4, Kind::Decimal),
             Some(BinType::Numeric(Some(3)))
@@ -724,7 +729,10 @@ mod tests {
             "2021-01-01 01:00:00.1234567",
             "2021-01-01 01:00:00+02",
             "2021-01-01",
+            "2021-01-01 12:00",
+            "2021-01-01 1",
             "294277-01-01 00:00:00",
+            "5874897-12-31 00:00:00",
         ] {
             refused(BinType::Timestamp, v)?;
         }

@@ -19,7 +19,8 @@ enum Msg {
 /// A COPY in its own transaction, fed from the writer.
 pub struct TxCopy {
     tx: mpsc::Sender<Msg>,
-    task: tokio::task::JoinHandle<Result<(), DbFailure>>,
+    /// Taken once awaited (an ended task cannot be awaited twice).
+    task: Option<tokio::task::JoinHandle<Result<(), DbFailure>>>,
 }
 
 impl TxCopy {
@@ -28,7 +29,10 @@ impl TxCopy {
         let (tx, rx) = mpsc::channel(2);
         let pool = pool.clone();
         let task = tokio::spawn(async move { in_transaction(&pool, &copy_sql, rx).await });
-        TxCopy { tx, task }
+        TxCopy {
+            tx,
+            task: Some(task),
+        }
     }
 
     /// Sends `data` (COPY's bytes).
@@ -52,9 +56,12 @@ impl TxCopy {
     }
 
     /// Stops the COPY: nothing of it is kept.
-    pub async fn abort(self) {
+    pub async fn abort(mut self) {
         drop(self.tx);
-        match self.task.await {
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        match task.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::debug!(target: "tugboat::tasks", "ending the interrupted COPY: {e}")
@@ -65,7 +72,10 @@ impl TxCopy {
 
     /// Why the task holding the COPY ended early.
     async fn ended(&mut self) -> DbFailure {
-        match (&mut self.task).await {
+        let Some(task) = self.task.take() else {
+            return "the COPY had already ended".into();
+        };
+        match task.await {
             Ok(Err(e)) => e,
             Ok(Ok(())) => "the COPY ended before its rows did".into(),
             Err(e) => format!("the COPY's task failed: {e}").into(),
@@ -74,8 +84,11 @@ impl TxCopy {
 }
 
 /// The task: BEGIN, the COPY fed from `rx`, then COMMIT with the statement asked for; a
-/// ROLLBACK when anything fails or the writer goes away first (the connection closed when
-/// even that fails, never given back in a transaction).
+/// ROLLBACK when the writer goes away first or the statement fails (the connection closed
+/// when even that fails, never given back in a transaction). After a COPY that failed the
+/// connection is closed, not rolled back: sqlx's abort may leave the server's last reply
+/// unread, and the next query on the connection would read it (the server rolls back the
+/// transaction of a connection that closes).
 async fn in_transaction(
     pool: &PgPool,
     copy_sql: &str,
@@ -88,9 +101,7 @@ async fn in_transaction(
         Ok(Some(end)) => end,
         Ok(None) => return rollback(conn).await,
         Err(e) => {
-            if let Err(x) = rollback(conn).await {
-                tracing::debug!(target: "tugboat::tasks", "rolling back a failed COPY: {x}");
-            }
+            conn.close_on_drop();
             return Err(e);
         }
     };

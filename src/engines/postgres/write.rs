@@ -181,14 +181,12 @@ async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinTyp
     .fetch_all(pool)
     .await
     .ok()?;
-    let types: Vec<Option<BinType>> = t
-        .names
-        .iter()
-        .zip(&t.kinds)
-        .map(|(name, kind)| {
-            let (_, oid, typmod, is_enum) = columns.iter().find(|c| &c.0 == name)?;
+    let types: Vec<Option<BinType>> = (0..t.names.len())
+        .map(|i| {
+            let (_, oid, typmod, is_enum) = columns.iter().find(|c| c.0 == t.names[i])?;
             let of = (u32::try_from(*oid).ok()?, *typmod);
-            BinType::for_column(of, *is_enum, *kind, t.typed_source)
+            let kinds = (t.from.get(i).copied()?, t.kinds[i]);
+            BinType::for_column(of, *is_enum, kinds, t.typed_source)
         })
         .collect();
     if let Some(i) = types.iter().position(Option::is_none) {
