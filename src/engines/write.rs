@@ -56,12 +56,14 @@ pub trait RowFormat: Send + Sync {
     ) -> Result<(), String>;
     /// Ends a row.
     fn row_end(&self, buf: &mut Vec<u8>);
-    /// Each row this format encodes is, byte for byte, what the target gives back of the row
-    /// it stores (read back as PostgreSQL's binary COPY tuples of the same columns): the rows
-    /// as written can be hashed as encoded and compared with the target's so read. `key`: the
-    /// column rows are placed by, an integer.
-    fn stored_tuples(&self, _key: usize) -> bool {
-        false
+    /// Some when each row this format encodes is, byte for byte, what the target gives back of
+    /// the row it stores (read back as PostgreSQL's binary COPY tuples of the same columns),
+    /// but for the columns listed, whose values the target gives back in a normal form of its
+    /// own (jsonb): the rows as written can be hashed as encoded (those columns as their JSON's
+    /// normal form) and compared with the target's so read. `key`: the column rows are placed
+    /// by, an integer.
+    fn stored_tuples(&self, _key: usize) -> Option<Vec<usize>> {
+        None
     }
 }
 

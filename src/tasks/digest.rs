@@ -86,6 +86,9 @@ pub struct Digest {
     /// The rows were hashed as binary COPY tuples of their own columns (a PostgreSQL source's
     /// into columns of the same types, `tasks::raw`): the target's are read back the same way.
     pub as_is: bool,
+    /// Of tuples: the columns hashed as their JSON's normal form ([`normal`]), not as their
+    /// bytes (jsonb, which PostgreSQL gives back in a form of its own).
+    pub json: Vec<usize>,
 }
 
 impl Digest {
@@ -93,6 +96,7 @@ impl Digest {
     pub fn absorb(&mut self, other: &Digest) {
         self.key = other.key;
         self.as_is = other.as_is;
+        self.json.clone_from(&other.json);
         for (seg, s) in &other.segments {
             let e = self.segments.entry(*seg).or_default();
             e.rows += s.rows;
@@ -215,6 +219,7 @@ impl<'a> Hasher<'a> {
                 key,
                 segments: BTreeMap::new(),
                 as_is: false,
+                json: vec![],
             },
             padded: vec![],
         }
@@ -282,10 +287,33 @@ impl<'a> Hasher<'a> {
         self.sum(segment, h);
     }
 
-    /// A tuple's segment (by its integer key) and hash.
-    fn place_tuple(&self, t: &[u8]) -> (i128, u128) {
+    /// A tuple's segment (by its integer key) and hash (of its bytes, its JSON columns in
+    /// their normal form).
+    fn place_tuple(&mut self, t: &[u8]) -> (i128, u128) {
         use crate::engines::postgres::copy_tuples;
-        let h = twox_hash::XxHash3_128::oneshot(t);
+        let h = if self.digest.json.is_empty() {
+            twox_hash::XxHash3_128::oneshot(t)
+        } else {
+            self.buf.clear();
+            for (i, f) in copy_tuples::fields(t).enumerate() {
+                let Some(f) = f else {
+                    self.buf.push(0);
+                    continue;
+                };
+                let text;
+                let f = if self.digest.json.contains(&i) {
+                    // (jsonb's binary form: a version byte, then the text.)
+                    let body = f.strip_prefix(&[1u8]).unwrap_or(f);
+                    text = normal(&String::from_utf8_lossy(body), Kind::Json).into_owned();
+                    text.as_bytes()
+                } else {
+                    f
+                };
+                push_varint(&mut self.buf, f.len() as u64 + 1);
+                self.buf.extend_from_slice(f);
+            }
+            twox_hash::XxHash3_128::oneshot(&self.buf)
+        };
         let segment = match self.digest.key {
             Some(Segments::Integer { column, lo, width }) => copy_tuples::fields(t)
                 .nth(column)
@@ -308,8 +336,9 @@ impl<'a> Hasher<'a> {
     /// From now on the rows as written are hashed as the binary COPY tuples the target's
     /// writer encodes them into ([`Hasher::add_tuple`]), which are what the target gives back
     /// of them (`RowFormat::stored_tuples`): the target's rows are then read back as tuples.
-    pub fn hash_tuples(&mut self) {
+    pub fn hash_tuples(&mut self, json: Vec<usize>) {
         self.digest.as_is = true;
+        self.digest.json = json;
         self.padded = (0..self.p.columns.len())
             .filter(|&i| self.p.columns[i].3 == Kind::Char && self.p.columns[i].2 != Kind::Char)
             .collect();

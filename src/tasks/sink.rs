@@ -314,12 +314,15 @@ pub async fn write(
         .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
     // (`TUGBOAT_DIGEST=values`: rows hashed as values, to compare the two.)
     let as_values = std::env::var("TUGBOAT_DIGEST").is_ok_and(|v| v == "values");
+    let stored = hasher
+        .as_ref()
+        .and_then(|h| h.integer_column().zip(w.stream()))
+        .and_then(|(k, f)| f.stored_tuples(k))
+        .filter(|_| !as_values);
     if let Some(h) = hasher.as_mut()
-        && (p.raw == Some(Raw::Same)
-            || (!as_values
-                && (h.integer_column().zip(w.stream())).is_some_and(|(k, f)| f.stored_tuples(k))))
+        && (p.raw == Some(Raw::Same) || stored.is_some())
     {
-        h.hash_tuples();
+        h.hash_tuples(stored.unwrap_or_default());
         tracing::debug!(target: "tugboat::tasks", "{}: rows hashed as the binary rows the target stores", p.label);
     }
     while let Some(batch) = rx.recv().await {

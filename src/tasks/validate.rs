@@ -121,6 +121,24 @@ pub fn normalise(v: Option<&str>, k: Kind) -> Option<String> {
     v.map(|v| normal(v, k).into_owned())
 }
 
+/// A JSON value with its whole numbers spelled as integers wherever they were written
+/// (`1e3`, `1000.0` and `1000` alike: PostgreSQL's jsonb writes MariaDB's `1e3` as `1000`), its
+/// other numbers as the doubles they read as.
+fn json_numbers(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(x as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(json_numbers).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, json_numbers(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// Value `v` as compared ([`normalise`]), borrowed from `v` where it is spelled so already
 /// (nearly always: validation hashes every row of a table through this).
 pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
@@ -135,7 +153,7 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
         }
         Kind::PgGeo(_) => Cow::Owned(crate::engines::spatial::normalise_pg(v)),
         Kind::Json | Kind::Array => match serde_json::from_str::<serde_json::Value>(v) {
-            Ok(j) => Cow::Owned(j.to_string()),
+            Ok(j) => Cow::Owned(json_numbers(j).to_string()),
             Err(_) => Cow::Borrowed(v),
         },
         Kind::Bool => match v {
@@ -340,10 +358,12 @@ async fn read_back(target: &Connection, p: &Prepared, written: &Digest) -> Resul
     }
     let reads = parts.into_iter().map(|q| {
         let (target, key, as_is) = (target.clone(), written.key, written.as_is);
+        let json = written.json.clone();
         tokio::spawn(async move {
             let mut h = Hasher::new(&q, Side::Stored, key);
             if as_is {
                 // Binary tuples written as the source's columns were: read back the same way.
+                h.hash_tuples(json);
                 read_tuples_back(&target, &q, &mut h).await?;
                 return Ok::<_, crate::error::Error>(h.finish());
             }
@@ -676,6 +696,27 @@ async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_compares_as_values_whatever_its_spelling() {
+        // MariaDB keeps JSON as written; PostgreSQL's jsonb orders keys, decodes escapes and
+        // writes numbers as numerics.
+        assert_eq!(
+            normal(
+                r#"{"b": [1e3, 0.1, "\u00e9", 2.50, 1.0, -0], "a": null}"#,
+                Kind::Json
+            ),
+            normal(
+                r#"{"a": null, "b": [1000, 0.1, "é", 2.5, 1, 0]}"#,
+                Kind::Json
+            )
+        );
+        assert_ne!(normal("[1.5]", Kind::Json), normal("[1.25]", Kind::Json));
+        assert_ne!(
+            normal(r#"{"a": 1}"#, Kind::Json),
+            normal(r#"{"a": "1"}"#, Kind::Json)
+        );
+    }
 
     #[test]
     fn spellings_of_the_same_value_compare_equal() {

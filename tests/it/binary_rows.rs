@@ -271,3 +271,41 @@ async fn read_back(pool: &sqlx::PgPool, names: &[&str]) -> Vec<Vec<u8>> {
         .map(<[u8]>::to_vec)
         .collect()
 }
+
+/// MariaDB keeps JSON as written; PostgreSQL's jsonb orders its keys, decodes its escapes and
+/// writes its numbers as numerics. Validated as binary rows, a jsonb column is compared in
+/// JSON's normal form on both sides: the same documents are equal (every key range read back
+/// alike; before, `1e3` against `1000` was a mismatched record).
+#[tokio::test]
+async fn jsonb_documents_validate_as_values_whatever_their_spelling() {
+    use crate::tasks::{one, open, recording, run_ok, task};
+    use tugboat::endpoints::Role;
+    let src_url = support::mysql_database("tug_binary_json").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        r#"CREATE TABLE docs (id INT PRIMARY KEY, doc JSON, at DATETIME);
+           INSERT INTO docs VALUES
+             (1, '{"b": 1, "a": [1, 2.50, "x"]}', '2024-01-01 00:00:00'),
+             (2, '{"z":{"y":null,"x":true}}', NULL),
+             (3, NULL, '1999-12-31 23:59:59'),
+             (4, '[1e3, 0.1, "\\u00e9"]', NULL),
+             (5, '{"a": 1.0E2}', NULL);"#,
+    )
+    .await
+    .unwrap();
+    let tgt_url = support::pg_database("tug_binary_json").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let (_, sink) = recording();
+    let s = run_ok(&task("binary_json"), &src, &tgt, sink).await;
+    assert_eq!(support::hashed_alike(&s), 1, "{s:#?}");
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT doc::text FROM tug_binary_json.docs WHERE id = 4"
+        )
+        .await,
+        Some(r#"[1000, 0.1, "é"]"#.into())
+    );
+    src.close().await;
+    tgt.close().await;
+}

@@ -401,13 +401,17 @@ impl RowFormat for Binary {
 
     fn row_end(&self, _buf: &mut Vec<u8>) {}
 
-    fn stored_tuples(&self, key: usize) -> bool {
-        // (jsonb is sent as text and given back in its own normal form.)
-        !self.0.contains(&BinType::Jsonb)
-            && matches!(
-                self.0.get(key),
-                Some(BinType::Int2 | BinType::Int4 | BinType::Int8)
-            )
+    fn stored_tuples(&self, key: usize) -> Option<Vec<usize>> {
+        // (jsonb is sent as text and given back in its own normal form: compared in ours.)
+        matches!(
+            self.0.get(key),
+            Some(BinType::Int2 | BinType::Int4 | BinType::Int8)
+        )
+        .then(|| {
+            (0..self.0.len())
+                .filter(|&i| self.0[i] == BinType::Jsonb)
+                .collect()
+        })
     }
 }
 
