@@ -1,5 +1,5 @@
-//! The Monitor's table statistics grid, as DMS shows it: state, progress, rows, rows/s, MB/s,
-//! elapsed, ETA, validation and the table's exceptions, with a Reload button per row. Every
+//! The Monitor's table statistics grid, as DMS shows it: state, validation, progress, rows,
+//! rows/s, MB/s, elapsed, ETA and the table's exceptions, with a Reload button per row. Every
 //! figure comes from the run's [`crate::tasks::progress::RunProgress`].
 
 use super::*;
@@ -16,19 +16,21 @@ pub(super) fn tables(ui: &mut egui::Ui, run: &Run, can_reload: bool) -> Option<S
                 .column(Column::exact(62.0))
                 .column(Column::initial(170.0).at_least(120.0).resizable(true).clip(true))
                 .column(Column::initial(130.0).at_least(110.0).resizable(true).clip(true))
+                // (Validation beside the state: in view in a window 1024 pixels wide.)
+                .column(Column::initial(170.0).at_least(120.0).resizable(true).clip(true))
                 .column(Column::initial(110.0))
                 .column(Column::initial(80.0))
                 .column(Column::initial(70.0))
                 .column(Column::initial(50.0))
                 .column(Column::initial(60.0))
                 .column(Column::initial(50.0))
-                .column(Column::initial(80.0))
-                .column(Column::remainder().at_least(160.0).clip(true))
+                .column(Column::remainder().at_least(80.0))
                 .header(22.0, |mut h| {
                     for c in [
                         "",
                         "Table",
                         "State",
+                        "Validation",
                         "Progress",
                         "Rows",
                         "Rows/s",
@@ -36,7 +38,6 @@ pub(super) fn tables(ui: &mut egui::Ui, run: &Run, can_reload: bool) -> Option<S
                         "Elapsed",
                         "ETA",
                         "Exceptions",
-                        "Validation",
                     ] {
                         h.col(|ui| {
                             ui.strong(c);
@@ -62,6 +63,7 @@ pub(super) fn tables(ui: &mut egui::Ui, run: &Run, can_reload: bool) -> Option<S
                                     .on_hover_text(format!("into {}", t.target));
                             });
                             row.col(|ui| state_cell(ui, t));
+                            row.col(|ui| validation_cell(ui, t));
                             row.col(|ui| {
                                 ui.add(egui::ProgressBar::new(t.fraction() as f32).show_percentage());
                             });
@@ -99,7 +101,6 @@ pub(super) fn tables(ui: &mut egui::Ui, run: &Run, can_reload: bool) -> Option<S
                                     ui.label(RichText::new("0").color(style::MUTED));
                                 }
                             });
-                            row.col(|ui| validation_cell(ui, t));
                         });
                     }
                 });
