@@ -37,6 +37,7 @@ const COLUMNS: &[(&str, &str, Kind)] = &[
     ("ts", "timestamp", Kind::Timestamp),
     ("tz", "timestamptz", Kind::TimestampTz),
     ("ts3", "timestamp(3)", Kind::Timestamp),
+    ("u", "uuid", Kind::Text),
 ];
 
 /// Values of each column (by name) that PostgreSQL stores as encoded.
@@ -113,6 +114,14 @@ const ALIKE: &[(&str, &[&str])] = &[
         ],
     ),
     ("ts3", &["2024-01-01 00:00:00.123", "2024-01-01 00:00:00"]),
+    (
+        "u",
+        &[
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            "{A0EEBC99-9C0B4EF8-BB6D6BB9-BD380A11}",
+            "00000000000000000000000000000000",
+        ],
+    ),
 ];
 
 /// Values PostgreSQL stores otherwise than encoded: rounded to the column's scale, padded

@@ -45,6 +45,8 @@ pub enum BinType {
     Float8,
     /// The value travels as hex digits; its bytes are sent.
     Bytea,
+    /// Its 16 bytes, from any text PostgreSQL's uuid input takes.
+    Uuid,
 }
 
 impl BinType {
@@ -81,6 +83,7 @@ impl BinType {
             700 => Float4,
             701 => Float8,
             17 => Bytea,
+            2950 => Uuid,
             _ if is_enum => Text,
             _ => return None,
         };
@@ -103,6 +106,7 @@ impl BinType {
             }
             Float4 | Float8 => kind == Kind::Float,
             Bytea => kind == Kind::Binary,
+            Uuid => kind == Kind::Text,
         };
         fits.then_some(t)
     }
@@ -161,6 +165,7 @@ pub fn push_value(out: &mut Vec<u8>, t: BinType, v: &str) -> Result<(), String> 
         BinType::Float8 => float::<f64>(v, "double precision")
             .map(|f| out.extend_from_slice(&f.to_bits().to_be_bytes())),
         BinType::Bytea => unhex(v, out),
+        BinType::Uuid => uuid(v, out),
     };
     match r {
         Ok(()) => {
@@ -559,6 +564,39 @@ fn float<F: std::str::FromStr + Into<f64> + Copy>(v: &str, name: &str) -> Result
     Ok(f)
 }
 
+/// A uuid's 16 bytes, read as PostgreSQL's `string_to_uuid` reads them: 32 hex digits, a
+/// hyphen allowed after any second byte but the last, optionally in braces, nothing else.
+fn uuid(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    let bad = || format!("invalid input syntax for type uuid: \"{v}\"");
+    let b = v.as_bytes();
+    let braces = b.first() == Some(&b'{');
+    let mut at = usize::from(braces);
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    for i in 0..16 {
+        let (Some(hi), Some(lo)) = (
+            b.get(at).copied().and_then(hex),
+            b.get(at + 1).copied().and_then(hex),
+        ) else {
+            return Err(bad());
+        };
+        out.push(hi << 4 | lo);
+        at += 2;
+        if b.get(at) == Some(&b'-') && i % 2 == 1 && i < 15 {
+            at += 1;
+        }
+    }
+    if braces {
+        if b.get(at) != Some(&b'}') {
+            return Err(bad());
+        }
+        at += 1;
+    }
+    if at != b.len() {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 fn unhex(v: &str, out: &mut Vec<u8>) -> Result<(), String> {
     let h = |b: u8| match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -735,6 +773,31 @@ mod tests {
             "5874897-12-31 00:00:00",
         ] {
             refused(BinType::Timestamp, v)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn uuids_in_every_form_postgresql_reads() -> Result<(), String> {
+        let want: Vec<u8> = (0..16u8).map(|i| i * 17).collect();
+        for v in [
+            "00112233-4455-6677-8899-aabbccddeeff",
+            "00112233445566778899AABBCCDDEEFF",
+            "{00112233-4455-6677-8899-aabbccddeeff}",
+            "0011-2233-4455-6677-8899-aabb-ccdd-eeff",
+        ] {
+            assert_eq!(enc(BinType::Uuid, v)?, want, "{v}");
+        }
+        for v in [
+            "00112233-4455-6677-8899-aabbccddeef",
+            "00112233-4455-6677-8899-aabbccddeeff0",
+            "0-0112233-4455-6677-8899-aabbccddeeff",
+            "{00112233-4455-6677-8899-aabbccddeeff",
+            "00112233-4455-6677-8899-aabbccddeeff-",
+            " 00112233-4455-6677-8899-aabbccddeeff",
+            "0011223g-4455-6677-8899-aabbccddeeff",
+        ] {
+            refused(BinType::Uuid, v)?;
         }
         Ok(())
     }
