@@ -14,6 +14,7 @@ use crate::cdc::{
     Writer, all_validated, converge, loaded, log_file, no_exceptions, start_task, stop,
 };
 use crate::support;
+use crate::support::Outcome;
 use crate::tasks::{Events, one, open, recording, run_ok, task};
 use tugboat::tasks::run;
 
@@ -132,12 +133,12 @@ fn sum_sevenths(n: u64) -> String {
 
 /// MariaDB tables whose key is text under a case-insensitive collation (another order than
 /// PostgreSQL's) and a composite key of text and date are read in ranges of their key,
-/// bounded by sampled keys; every row arrives once. A run stopped in the middle of such a
-/// table (its state says loading, the target holds part of its rows and one it never had)
-/// loads it whole again, exactly: PostgreSQL builds the key of a table the task creates once
-/// it is loaded, so its slices are not emptied one by one (deleting keys would scan the table).
+/// bounded by sampled keys; every row arrives once. A run stopped while two slices loaded
+/// into PostgreSQL (whose rows commit with their slice's record: neither is there) loads only
+/// those two again; a row the target refuses rolls its slice back whole while the other is
+/// kept; once the target takes it, only that slice loads, and every row is there once.
 #[tokio::test]
-async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
+async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() -> Outcome {
     let src_url = support::mysql_database("tug_slices_my").await;
     let src = open(&src_url, Role::Source).await;
     src.execute(
@@ -147,8 +148,7 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
          INSERT INTO pairs SELECT concat('g', seq % 7), '2000-01-01' + INTERVAL seq DAY, seq FROM seq_1_to_20000;
          ANALYZE TABLE words, pairs;",
     )
-    .await
-    .unwrap();
+    .await?;
     let tgt_url = support::pg_database("tug_slices_my").await;
     let tgt = open(&tgt_url, Role::Target).await;
     let mut t = task("slices_my");
@@ -177,8 +177,8 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
     // them, read from the source).
     let parts = parts_of(&events, ".words");
     let (k1, k2) = (
-        slice_keys(&src, &tgt, 1).await,
-        slice_keys(&src, &tgt, 2).await,
+        slice_keys(&src, &tgt, 1).await?,
+        slice_keys(&src, &tgt, 2).await?,
     );
     assert!(!k1.is_empty() && !k2.is_empty());
     tgt.execute(&format!(
@@ -190,11 +190,10 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
         k2.join(", "),
         k2[k2.len() / 2]
     ))
-    .await
-    .unwrap();
+    .await?;
     // The next run loads only those two; the target refuses a row of slice 2, whose COPY
     // rolls back whole: slice 1 is kept, recorded finished, slice 2 has no row there.
-    events.lock().unwrap().clear();
+    forget(&events)?;
     let failed = run(
         &t,
         &src,
@@ -202,8 +201,7 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
         sink.clone(),
         Arc::new(AtomicBool::new(false)),
     )
-    .await
-    .unwrap();
+    .await?;
     assert_eq!(failed.failed(), 1, "{failed:#?}");
     assert_eq!(skipped(&events, ".words"), Some(parts - 2));
     let present = |keys: &[String]| {
@@ -218,26 +216,27 @@ async fn mariadb_tables_with_text_keys_load_in_ranges_of_sampled_keys() {
     assert_eq!(one(&tgt, states).await, Some("1 completed, 2 error".into()));
     // Once the target takes it, only slice 2 loads again, and every row is there once.
     tgt.execute("ALTER TABLE tug_slices_my.words DROP CONSTRAINT not_this")
-        .await
-        .unwrap();
-    events.lock().unwrap().clear();
+        .await?;
+    forget(&events)?;
     let second = run_ok(&t, &src, &tgt, sink).await;
-    let words = second
-        .tables
-        .iter()
-        .find(|x| x.source.ends_with(".words"))
-        .unwrap();
-    assert_eq!((words.state, words.rows), (TableState::Completed, 20_000));
-    assert_eq!(words.validation_state(), "Validated", "{second:#?}");
+    completed(&second, ".words", 20_000);
     assert_eq!(skipped(&events, ".words"), Some(parts - 1));
     assert_eq!(one(&tgt, sums).await, Some(whole));
     src.close().await;
     tgt.close().await;
+    Ok(())
 }
 
-/// The slices of `table` an earlier run had finished, as the run said when it began.
+/// Forgets the events recorded so far.
+fn forget(events: &Events) -> Outcome {
+    events.lock().map_err(|e| e.to_string())?.clear();
+    Ok(())
+}
+
+/// The slices of `table` an earlier run had finished, as the run said when it began (None:
+/// it did not say, or the events could not be read).
 fn skipped(events: &Events, table: &str) -> Option<usize> {
-    events.lock().unwrap().iter().find_map(|e| match e {
+    events.lock().ok()?.iter().find_map(|e| match e {
         TaskEvent::Ranges { table: t, done, .. } if t.ends_with(table) => Some(*done),
         _ => None,
     })
@@ -249,22 +248,23 @@ async fn slice_keys(
     src: &tugboat::endpoints::Connection,
     tgt: &tugboat::endpoints::Connection,
     part: usize,
-) -> Vec<String> {
+) -> Result<Vec<String>, String> {
     let bound = |side: &str| {
         format!(
             "SELECT {side}::json->>0 FROM tugboat_slice_state WHERE table_name LIKE '%.words' AND part = {part}"
         )
     };
+    let no_bound = || format!("slice {part} has no recorded bounds");
     let (from, to) = (
-        one(tgt, &bound("key_from")).await.unwrap(),
-        one(tgt, &bound("key_to")).await.unwrap(),
+        one(tgt, &bound("key_from")).await.ok_or_else(no_bound)?,
+        one(tgt, &bound("key_to")).await.ok_or_else(no_bound)?,
     );
     let sql = format!("SELECT w FROM words WHERE w >= '{from}' AND w < '{to}'");
-    crate::tasks::rows_of(src, &sql)
+    Ok(crate::tasks::rows_of(src, &sql)
         .await
         .into_iter()
         .map(|w| format!("'{w}'"))
-        .collect()
+        .collect())
 }
 
 /// Full load and CDC from PostgreSQL, the source in use: a table with a text key, loaded in
@@ -372,11 +372,7 @@ async fn a_sliced_table_resumes_into_sqlite_by_its_composite_keys() {
         .unwrap();
     assert_eq!((pairs.state, pairs.rows), (TableState::Completed, 12_000));
     assert_eq!(pairs.validation_state(), "Validated", "{second:#?}");
-    let skipped = events.lock().unwrap().iter().find_map(|e| match e {
-        TaskEvent::Ranges { table, done, .. } if table.ends_with(".pairs") => Some(*done),
-        _ => None,
-    });
-    assert!(skipped >= Some(2), "{:?}", events.lock());
+    assert!(skipped(&events, ".pairs") >= Some(2), "{:?}", events.lock());
     assert_eq!(
         one(
             &tgt,
@@ -393,7 +389,7 @@ async fn a_sliced_table_resumes_into_sqlite_by_its_composite_keys() {
 /// slice stopped before its last row commits nothing (its record says it did not finish), so
 /// the next run loads it whole and every row is there once.
 #[tokio::test]
-async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() {
+async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() -> Outcome {
     let src_url = support::mysql_database("tug_slices_stop").await;
     let src = open(&src_url, Role::Source).await;
     src.execute(
@@ -401,8 +397,7 @@ async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() {
          INSERT INTO words SELECT concat('w', lpad(seq, 7, '0')), seq, repeat('x', 200) FROM seq_1_to_60000;
          ANALYZE TABLE words;",
     )
-    .await
-    .unwrap();
+    .await?;
     let tgt_url = support::pg_database("tug_slices_stop").await;
     let tgt = open(&tgt_url, Role::Target).await;
     let mut t = task("slices_stop");
@@ -418,23 +413,22 @@ async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() {
             stop.store(true, Ordering::Relaxed);
         }
     });
-    let first = run(&t, &src, &tgt, sink, cancel).await.unwrap();
-    let words = first
-        .tables
-        .iter()
-        .find(|x| x.source.ends_with(".words"))
-        .unwrap();
-    assert_ne!(words.state, TableState::Completed, "{first:#?}");
+    let first = run(&t, &src, &tgt, sink, cancel).await?;
+    let words = first.tables.iter().find(|x| x.source.ends_with(".words"));
+    assert!(
+        words.is_some_and(|w| w.state != TableState::Completed),
+        "{first:#?}"
+    );
     // What is there is exactly the slices recorded finished.
     let kept = "SELECT (SELECT count(*) FROM tug_slices_stop.words) || ' ' || \
                 (SELECT coalesce(sum(rows_loaded), 0) FROM tugboat_slice_state WHERE table_name LIKE '%.words' AND state = 'completed')";
-    let counts = one(&tgt, kept).await.unwrap();
-    let (there, recorded) = counts.split_once(' ').unwrap();
+    let counts = one(&tgt, kept).await.ok_or("no counts")?;
+    let (there, recorded) = counts.split_once(' ').ok_or("two counts")?;
     assert_eq!(
         there, recorded,
         "rows on the target against the finished slices' rows"
     );
-    assert!(there.parse::<u64>().unwrap() < 60_000, "{counts}");
+    assert!(there.parse::<u64>()? < 60_000, "{counts}");
     let (_, sink) = recording();
     let second = run_ok(&t, &src, &tgt, sink).await;
     completed(&second, ".words", 60_000);
@@ -448,4 +442,5 @@ async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() {
     );
     src.close().await;
     tgt.close().await;
+    Ok(())
 }

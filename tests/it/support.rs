@@ -566,6 +566,9 @@ pub fn hashed_alike(s: &tugboat::tasks::Summary) -> usize {
     n
 }
 
+/// A test's outcome: an error fails it with its words.
+pub type Outcome = Result<(), Box<dyn std::error::Error>>;
+
 /// A CLI process, killed if the test ends before it does.
 pub struct Cli(pub std::process::Child);
 

@@ -169,24 +169,12 @@ async fn binary_types(pool: &sqlx::PgPool, t: &WriteTarget) -> Option<Vec<BinTyp
     if std::env::var("TUGBOAT_PG_COPY").is_ok_and(|v| v == "text") {
         return None;
     }
-    let columns: Vec<(String, i64, i32, bool)> = sqlx::query_as(
-        "SELECT a.attname::text, \
-                (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int8, \
-                CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, \
-                t.typtype = 'e' \
-         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
-         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
-    )
-    .bind(&t.sql)
-    .fetch_all(pool)
-    .await
-    .ok()?;
+    let columns = copy_binary::column_types(pool, &t.sql).await.ok()?;
     let types: Vec<Option<BinType>> = (0..t.names.len())
         .map(|i| {
-            let (_, oid, typmod, is_enum) = columns.iter().find(|c| c.0 == t.names[i])?;
-            let of = (u32::try_from(*oid).ok()?, *typmod);
+            let c = columns.iter().find(|c| c.name == t.names[i])?;
             let kinds = (t.from.get(i).copied()?, t.kinds[i]);
-            BinType::for_column(of, *is_enum, kinds, t.typed_source)
+            BinType::for_column((c.oid, c.typmod), c.is_enum, kinds, t.typed_source)
         })
         .collect();
     if let Some(i) = types.iter().position(Option::is_none) {

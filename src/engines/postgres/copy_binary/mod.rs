@@ -117,6 +117,45 @@ impl BinType {
     }
 }
 
+/// A target column's type as its encoding is chosen by ([`BinType::for_column`]).
+#[derive(Debug, Clone)]
+pub struct ColumnType {
+    pub name: String,
+    /// The type (a domain's base type) and its modifier (the domain's).
+    pub oid: u32,
+    pub typmod: i32,
+    pub is_enum: bool,
+}
+
+/// The columns of table `table` (quoted and qualified), in their order, from the catalog.
+pub async fn column_types(
+    pool: &sqlx::PgPool,
+    table: &str,
+) -> Result<Vec<ColumnType>, sqlx::Error> {
+    let rows: Vec<(String, i64, i32, bool)> = sqlx::query_as(
+        "SELECT a.attname::text, \
+                (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int8, \
+                CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, \
+                t.typtype = 'e' \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attnum",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, oid, typmod, is_enum)| ColumnType {
+            name,
+            // (An oid always fits; 0 would be no type with an encoding.)
+            oid: u32::try_from(oid).unwrap_or(0),
+            typmod,
+            is_enum,
+        })
+        .collect())
+}
+
 /// Appends a row's field count.
 pub fn push_row_head(out: &mut Vec<u8>, fields: usize) {
     out.extend_from_slice(&(fields as i16).to_be_bytes());
