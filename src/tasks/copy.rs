@@ -8,16 +8,11 @@ use super::load::Ctx;
 use super::*;
 use crate::error::{Error, Result};
 
-/// Whether an error is a lost or refused connection (to either side), which is worth waiting
-/// out, rather than something the data or the schema caused: decided by the error's cause
-/// ([`Error::is_transient`]), never by its words.
-pub(super) fn transient(e: &Error) -> bool {
-    e.is_transient()
-}
-
-/// Runs `f(attempt)` until it succeeds, fails for another reason than a lost connection, or
-/// [`Settings::retries`] retries (after 1, 2, 4, 8... seconds) did not bring the connection
-/// back; `f` is told the attempt so a retry can empty what the failed attempt wrote.
+/// Runs `f(attempt)` until it succeeds, fails for another reason than a lost or refused
+/// connection (to either side: decided by the error's cause, [`Error::is_transient`], never by
+/// its words), or [`Settings::retries`] retries (after 1, 2, 4, 8... seconds) did not bring
+/// the connection back; `f` is told the attempt so a retry can empty what the failed attempt
+/// wrote.
 pub(super) async fn with_retries<T, F, Fut>(ctx: &Ctx, what: &str, mut f: F) -> Result<T>
 where
     F: FnMut(u32) -> Fut,
@@ -27,7 +22,7 @@ where
     let mut waited = 0u64;
     loop {
         match f(attempt).await {
-            Err(e) if transient(&e) && attempt < ctx.settings.retries && !ctx.cancelled() => {
+            Err(e) if e.is_transient() && attempt < ctx.settings.retries && !ctx.cancelled() => {
                 attempt += 1;
                 let wait = 1u64 << (attempt - 1).min(6);
                 waited += wait;
@@ -38,7 +33,7 @@ where
                 )));
                 tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
             }
-            Err(e) if attempt > 0 && transient(&e) => {
+            Err(e) if attempt > 0 && e.is_transient() => {
                 ctx.lost.store(true, std::sync::atomic::Ordering::Relaxed);
                 return Err(Error::InvalidEndpoint {
                     endpoint: what.to_string(),

@@ -83,8 +83,9 @@ pub struct Digest {
     /// How the rows are cut into segments; None: one segment for the whole table.
     pub key: Option<Segments>,
     pub segments: BTreeMap<i128, Sum>,
-    /// The rows were hashed as binary COPY tuples of their own columns (a PostgreSQL source's
-    /// into columns of the same types, `tasks::raw`): the target's are read back the same way.
+    /// The rows were hashed as binary COPY tuples (a PostgreSQL source's, `tasks::raw`, or as
+    /// the writer encoded them, [`Hasher::hash_tuples`]): the target's are read back the same
+    /// way.
     pub as_is: bool,
     /// Of tuples: the columns hashed as their JSON's normal form ([`normal`]), not as their
     /// bytes (jsonb, which PostgreSQL gives back in a form of its own).

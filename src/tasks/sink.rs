@@ -309,22 +309,7 @@ pub async fn write(
     let mut done = Written::default();
     let mut bytes = 0u64;
     let mut result = Ok(());
-    let mut hasher = p
-        .digest
-        .map(|key| super::digest::Hasher::new(p, super::digest::Side::Written, key));
-    // (`TUGBOAT_DIGEST=values`: rows hashed as values, to compare the two.)
-    let as_values = std::env::var("TUGBOAT_DIGEST").is_ok_and(|v| v == "values");
-    let stored = hasher
-        .as_ref()
-        .and_then(|h| h.integer_column().zip(w.stream()))
-        .and_then(|(k, f)| f.stored_tuples(k))
-        .filter(|_| !as_values);
-    if let Some(h) = hasher.as_mut()
-        && (p.raw == Some(Raw::Same) || stored.is_some())
-    {
-        h.hash_tuples(stored.unwrap_or_default());
-        tracing::debug!(target: "tugboat::tasks", "{}: rows hashed as the binary rows the target stores", p.label);
-    }
+    let mut hasher = p.digest.map(|key| hasher_for(p, key, w.as_ref()));
     while let Some(batch) = rx.recv().await {
         let step = match batch {
             Batch::Lines(lines) if w.takes_lines(lines.form) => {
@@ -363,19 +348,7 @@ pub async fn write(
         return Ok(done);
     }
     if result.is_ok() {
-        result = match &p.slice_record {
-            Some((task, s)) => {
-                let done = state::SliceState {
-                    state: state::Stored::Completed,
-                    rows: done.rows as i64,
-                    ..s.clone()
-                };
-                let record = state::slice_sql(conn.endpoint.engine, task, &p.label, &done);
-                w.finish_with(record).await
-            }
-            None => w.finish().await,
-        }
-        .map_err(&err);
+        result = finish(w.as_mut(), conn, p, done.rows).await.map_err(&err);
     }
     w.close().await;
     result?;
@@ -384,6 +357,51 @@ pub async fn write(
         .filter(|_| done.exceptions == 0)
         .map(super::digest::Hasher::finish);
     Ok(done)
+}
+
+/// The hasher of the rows `p` writes through `w`, in segments `key`: of the binary tuples
+/// written where they are what the target stores (`RowFormat::stored_tuples`) or the source's
+/// own (`Raw::Same`), of values otherwise (and under `TUGBOAT_DIGEST=values`, to compare).
+fn hasher_for<'a>(
+    p: &'a Prepared,
+    key: Option<super::digest::Segments>,
+    w: &dyn TableWriter,
+) -> super::digest::Hasher<'a> {
+    let mut h = super::digest::Hasher::new(p, super::digest::Side::Written, key);
+    let as_values = std::env::var("TUGBOAT_DIGEST").is_ok_and(|v| v == "values");
+    let stored = (h.integer_column().zip(w.stream()))
+        .and_then(|(k, f)| f.stored_tuples(k))
+        .filter(|_| !as_values);
+    if p.raw == Some(Raw::Same) || stored.is_some() {
+        h.hash_tuples(stored.unwrap_or_default());
+        tracing::debug!(target: "tugboat::tasks", "{}: rows hashed as the binary rows the target stores", p.label);
+    }
+    h
+}
+
+/// Ends the load of `p` on `w`: a slice's rows committed with its record, as finished with
+/// `rows` rows (`Prepared::slice_record`), other loads committed alone.
+async fn finish(
+    w: &mut dyn TableWriter,
+    conn: &Connection,
+    p: &Prepared,
+    rows: u64,
+) -> std::result::Result<(), DbFailure> {
+    let Some((task, s)) = &p.slice_record else {
+        return w.finish().await;
+    };
+    let done = state::SliceState {
+        state: state::Stored::Completed,
+        rows: rows as i64,
+        ..s.clone()
+    };
+    w.finish_with(state::slice_sql(
+        conn.endpoint.engine,
+        task,
+        &p.label,
+        &done,
+    ))
+    .await
 }
 
 /// A batch as values: text lines parsed.

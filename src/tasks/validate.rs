@@ -619,8 +619,8 @@ fn target_select(engine: Engine, p: &Prepared) -> String {
     target_select_of(engine, p, |(c, name)| select_expr(engine, name, c.3))
 }
 
-/// The SELECT reading `p`'s columns on a PostgreSQL target as they are (tuples written as
-/// the source's columns were, `tasks::raw`).
+/// The SELECT reading `p`'s columns on a PostgreSQL target as they are, for rows hashed as
+/// binary tuples (`Digest::as_is`).
 fn target_select_as_is(p: &Prepared) -> String {
     target_select_of(Engine::Postgres, p, |(_, name)| {
         quote(Engine::Postgres, name)

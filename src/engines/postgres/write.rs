@@ -236,6 +236,18 @@ enum Copying {
     InTransaction(TxCopy),
 }
 
+impl Copying {
+    async fn send(&mut self, data: Vec<u8>) -> Result<(), DbFailure> {
+        match self {
+            Copying::Alone(c) => {
+                c.send(data).await?;
+            }
+            Copying::InTransaction(c) => c.send(data).await?,
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl TableWriter for CopyStream {
     fn stream(&self) -> Option<&dyn RowFormat> {
@@ -247,31 +259,23 @@ impl TableWriter for CopyStream {
     }
 
     async fn send(&mut self, encoded: Vec<u8>) -> Result<u64, DbFailure> {
-        if self.copy.is_none() {
-            let (binary, sql) = (self.binary, copy_sql(&self.table, self.binary));
-            let head = || copy_binary::HEADER.to_vec();
-            self.copy = Some(if self.table.commit_with {
-                let mut c = TxCopy::start(&self.pool, sql);
-                if binary {
-                    c.send(head()).await?;
-                }
-                Copying::InTransaction(c)
-            } else {
-                let mut c = self.pool.copy_in_raw(&sql).await?;
-                if binary {
-                    c.send(copy_binary::HEADER).await?;
-                }
-                Copying::Alone(c)
-            });
-        }
         let bytes = encoded.len() as u64;
-        match self.copy.as_mut() {
-            Some(Copying::Alone(c)) => {
-                c.send(encoded).await?;
+        let c = match &mut self.copy {
+            Some(c) => c,
+            None => {
+                let sql = copy_sql(&self.table, self.binary);
+                let mut c = if self.table.commit_with {
+                    Copying::InTransaction(TxCopy::start(&self.pool, sql))
+                } else {
+                    Copying::Alone(self.pool.copy_in_raw(&sql).await?)
+                };
+                if self.binary {
+                    c.send(copy_binary::HEADER.to_vec()).await?;
+                }
+                self.copy.insert(c)
             }
-            Some(Copying::InTransaction(c)) => c.send(encoded).await?,
-            None => {}
-        }
+        };
+        c.send(encoded).await?;
         Ok(bytes)
     }
 
@@ -288,30 +292,27 @@ impl TableWriter for CopyStream {
     }
 
     async fn finish_with(&mut self, statement: String) -> Result<(), DbFailure> {
-        match self.copy.take() {
-            Some(Copying::Alone(mut c)) if statement.is_empty() => {
-                if self.binary {
-                    c.send(copy_binary::TRAILER).await?;
-                }
-                c.finish().await?;
-            }
-            Some(Copying::InTransaction(mut c)) => {
-                if self.binary {
-                    c.send(copy_binary::TRAILER.to_vec()).await?;
-                }
-                c.commit(statement).await?;
-            }
-            Some(Copying::Alone(c)) => {
-                crate::error::logged("ending the COPY", c.abort("not committed").await);
-                return Err("this COPY commits its rows alone".into());
-            }
+        let Some(mut c) = self.copy.take() else {
             // No rows: the statement alone.
-            None if !statement.is_empty() => {
+            if !statement.is_empty() {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
                     .execute(&self.pool)
                     .await?;
             }
-            None => {}
+            return Ok(());
+        };
+        if self.binary {
+            c.send(copy_binary::TRAILER.to_vec()).await?;
+        }
+        match c {
+            Copying::Alone(c) if statement.is_empty() => {
+                c.finish().await?;
+            }
+            Copying::InTransaction(c) => c.commit(statement).await?,
+            Copying::Alone(c) => {
+                crate::error::logged("ending the COPY", c.abort("not committed").await);
+                return Err("this COPY commits its rows alone".into());
+            }
         }
         Ok(())
     }
