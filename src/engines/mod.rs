@@ -289,6 +289,12 @@ pub trait ChangeLog: Send + Sync {
         true
     }
 
+    /// Called once `task`'s capture has been stopped: lets go of what it held on the source
+    /// (PostgreSQL: a slot function its server session may still be running after the client
+    /// stopped, which keeps the slot busy; the slot then moved to `at`, the checkpoint the
+    /// target holds). At most a few seconds; what it cannot do is only logged.
+    async fn release(&self, _conn: &Connection, _task: &str, _at: &Position) {}
+
     /// Removes what `task` keeps on the source for its capture (a slot); what it removed.
     async fn forget(&self, _conn: &Connection, _task: &str) -> Result<Option<String>> {
         Ok(None)

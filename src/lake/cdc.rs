@@ -438,6 +438,9 @@ impl<'a> Writer<'a> {
         };
         drop(intake);
         capture.abort();
+        if let Some(at) = Position::parse(&self.cp.position) {
+            log.release(&self.source, &self.task.name, &at).await;
+        }
         r
     }
 

@@ -38,6 +38,7 @@ pub(super) async fn replicate(
         }
     };
     r.reader.abort();
+    s.log.release(s.source, &s.task.name, &r.cp.position).await;
     r.deferred.stop();
     // A large transaction's parts with its end never read: rolled back, read again on resume.
     r.applier.abort_open().await;

@@ -150,6 +150,10 @@ impl ChangeLog for Postgres {
         }))
     }
 
+    async fn release(&self, conn: &Connection, task: &str, at: &Position) {
+        pgoutput::release(conn, task, at).await
+    }
+
     async fn capture(
         &self,
         conn: Connection,

@@ -285,6 +285,63 @@ pub async fn capture(
     }
 }
 
+/// The name of the server session reading `slot` in this process (63 bytes at most, as
+/// PostgreSQL keeps it).
+fn reader_name(slot: &str) -> String {
+    let mut name = format!("tugboat {} {slot}", std::process::id());
+    name.truncate(63);
+    name
+}
+
+/// Lets go of `task`'s slot once its capture was stopped: the slot function its server
+/// session may still be running (a peek goes on until it next writes to its client) is
+/// cancelled, the slot waited for (5 s at most) and moved to `at`, the target's checkpoint, so
+/// that it holds no WAL the target has and the next run, or `drop-task`, finds it free.
+pub async fn release(conn: &Connection, task: &str, at: &Position) {
+    let slot = slot_name(task);
+    match tokio::time::timeout(Duration::from_secs(8), release_slot(conn, &slot, at)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(target: "tugboat::cdc", "slot {slot} not released: {e}"),
+        Err(_) => tracing::debug!(target: "tugboat::cdc", "slot {slot} not released in 8 s"),
+    }
+}
+
+async fn release_slot(conn: &Connection, slot: &str, at: &Position) -> Result<()> {
+    let lit = |s: &str| text_literal(conn.endpoint.engine, s);
+    let context = format!("releasing replication slot {slot}");
+    conn.query(
+        &context,
+        &format!(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = {} AND pid <> pg_backend_pid()",
+            lit(&reader_name(slot))
+        ),
+    )
+    .await?;
+    let waited = std::time::Instant::now();
+    let busy = format!(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = {} AND active",
+        lit(slot)
+    );
+    while conn.query_scalar(&context, &busy).await?.as_deref() != Some("0") {
+        if waited.elapsed() > Duration::from_secs(5) {
+            return Err(query_error(conn, &context, "still in use after 5 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if let Position::Lsn(_) = at {
+        conn.query(
+            &context,
+            &format!(
+                "SELECT pg_replication_slot_advance(slot_name, {at_lit}::pg_lsn) FROM pg_replication_slots WHERE slot_name = {} AND NOT active AND confirmed_flush_lsn < {at_lit}::pg_lsn",
+                lit(slot),
+                at_lit = lit(&at.to_string())
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn read_slot(
     conn: &Connection,
     task: &str,
@@ -305,10 +362,13 @@ async fn read_slot(
         .acquire()
         .await
         .map_err(|e| format!("connecting to read slot {slot}: {e}"))?;
+    // Never back in the pool: its session is named for `release` to find.
+    c.close_on_drop();
     // The values' text as the full load reads it.
-    sqlx::raw_sql(
-        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 1",
-    )
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 1; SET application_name = {}",
+        text_literal(crate::endpoints::Engine::Postgres, &reader_name(&slot))
+    )))
     .execute(&mut *c)
     .await
     .map_err(|e| format!("setting up the session reading slot {slot}: {e}"))?;
@@ -337,7 +397,6 @@ async fn read_slot(
             std::process::id()
         );
         let copy_lit = text_literal(crate::endpoints::Engine::Postgres, &copy);
-        c.close_on_drop();
         match sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "SELECT pg_copy_logical_replication_slot({slot_lit}, {copy_lit}, true)"
         )))
