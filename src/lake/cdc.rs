@@ -439,7 +439,7 @@ impl<'a> Writer<'a> {
         drop(intake);
         capture.abort();
         if let Some(at) = Position::parse(&self.cp.position) {
-            log.release(&self.source, &self.task.name, &at).await;
+            log.release(self.source, &self.task.name, &at).await;
         }
         r
     }
