@@ -729,7 +729,7 @@ fn print_summary(summary: &crate::tasks::Summary, task_lob_kb: Option<u64>) {
                     t.exceptions
                 ),
                 (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
-                    " (source {s}, target {g}, {} {}: see tugboat_validation_failures)",
+                    " (source {s}, target {g}, {} {}: the first listed below)",
                     crate::units::rows(t.mismatched()),
                     crate::units::differ(t.mismatched())
                 ),
@@ -737,6 +737,7 @@ fn print_summary(summary: &crate::tasks::Summary, task_lob_kb: Option<u64>) {
             }
         );
     }
+    print_differences(summary);
     for l in &summary.left_out {
         println!("LEFT OUT {}: {}", l.object, l.reason);
     }
@@ -789,5 +790,34 @@ async fn ctrl_c_or_never() {
     if let Err(e) = tokio::signal::ctrl_c().await {
         tracing::warn!(target: "tugboat::cli", "Ctrl-C cannot be caught ({e})");
         std::future::pending::<()>().await;
+    }
+}
+
+/// The first differing rows of each table that does not match: key, what, and the values.
+fn print_differences(summary: &crate::tasks::Summary) {
+    let mut listed = false;
+    for t in &summary.tables {
+        let Some(d) = &t.validation_detail else {
+            continue;
+        };
+        for (i, (key, what, cols)) in d.failures.iter().take(10).enumerate() {
+            let detail = d
+                .differences
+                .get(i)
+                .filter(|x| !x.is_empty())
+                .unwrap_or(cols);
+            let detail = if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {detail}")
+            };
+            println!("DIFFERS {} key {key}: {what}{detail}", t.source);
+            listed = true;
+        }
+    }
+    if listed {
+        println!(
+            "(at most 10 per table here; a database target keeps the first 100 in tugboat_validation_failures)"
+        );
     }
 }

@@ -337,32 +337,42 @@ use serde::{Deserialize, Serialize};
 impl RowSum {
     /// Adds the rows of `batch`.
     pub fn add(&mut self, batch: &RecordBatch) -> Result<(), String> {
-        let n = batch.num_rows();
-        let mut ha: Vec<std::hash::DefaultHasher> = (0..n)
-            .map(|_| {
-                let mut h = std::hash::DefaultHasher::new();
-                h.write_u8(1);
-                h
-            })
-            .collect();
-        let mut hb: Vec<std::hash::DefaultHasher> = (0..n)
-            .map(|_| {
-                let mut h = std::hash::DefaultHasher::new();
-                h.write_u8(2);
-                h
-            })
-            .collect();
-        for col in batch.columns() {
-            hash_column(col, &mut ha)?;
-            hash_column(col, &mut hb)?;
-        }
-        self.rows += n as u64;
-        for (a, b) in ha.into_iter().zip(hb) {
-            self.a = self.a.wrapping_add(a.finish());
-            self.b = self.b.wrapping_add(b.finish());
+        for (a, b) in row_hashes(batch.columns(), batch.num_rows())? {
+            self.add_row(a, b);
         }
         Ok(())
     }
+
+    /// Adds one row of hashes `a` and `b` (see [`row_hashes`]).
+    pub fn add_row(&mut self, a: u64, b: u64) {
+        self.rows += 1;
+        self.a = self.a.wrapping_add(a);
+        self.b = self.b.wrapping_add(b);
+    }
+}
+
+/// The two 64-bit hashes of each of `rows` rows of `columns` (in their order), as [`RowSum`]
+/// adds them.
+pub fn row_hashes(columns: &[ArrayRef], rows: usize) -> Result<Vec<(u64, u64)>, String> {
+    let hashers = |seed: u8| -> Vec<std::hash::DefaultHasher> {
+        (0..rows)
+            .map(|_| {
+                let mut h = std::hash::DefaultHasher::new();
+                h.write_u8(seed);
+                h
+            })
+            .collect()
+    };
+    let (mut ha, mut hb) = (hashers(1), hashers(2));
+    for col in columns {
+        hash_column(col, &mut ha)?;
+        hash_column(col, &mut hb)?;
+    }
+    Ok(ha
+        .into_iter()
+        .zip(hb)
+        .map(|(a, b)| (a.finish(), b.finish()))
+        .collect())
 }
 
 /// Feeds each row's value of `col` (a null apart from every value) to its hasher.

@@ -112,15 +112,6 @@ pub async fn validate_only(
     events: Arc<dyn Fn(TaskEvent) + Send + Sync>,
     cancel: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Summary> {
-    if super::cdc::checkpoint_of(lake, &task.name)
-        .await?
-        .is_some_and(|c| c.changes > 0)
-    {
-        return Err(crate::error::Error::Invalid {
-            what: format!("task {}", task.name),
-            reason: "its tables have change files: their rows are the load's files with the changes applied by key in _seq order, which Tugboat does not compare yet (read them with DuckDB, as README.md shows)".into(),
-        });
-    }
     let mut task = task.clone();
     if task.settings.validate == ValidateMode::None {
         task.settings.validate = ValidateMode::Rows;
@@ -220,7 +211,8 @@ async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
     let done = ctx.state.lock().await.tables.get(t.label()).cloned();
     let loaded = match done {
         None if ctx.compare_only => {
-            r.state = TableState::BeforeLoad;
+            // Asked to compare, it could not: the command fails.
+            r.state = TableState::Error;
             r.error = Some("not loaded yet: nothing to compare".into());
             (ctx.events)(TaskEvent::TableFailed {
                 table: t.label().to_string(),
@@ -257,21 +249,17 @@ async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
     if ctx.task.settings.validate != ValidateMode::None && !ctx.cancelled() {
         match validate(ctx, t, &loaded).await {
             Ok(v) => {
-                (ctx.events)(TaskEvent::Validated {
-                    table: t.label().to_string(),
-                    source_rows: v.source_rows,
-                    target_rows: v.target_rows,
-                    state: if v.ok() {
-                        "Validated".into()
-                    } else {
-                        "Mismatched records".into()
-                    },
-                    mismatched: v.source_rows.abs_diff(v.target_rows)
-                        + u64::from(v.checksum_differs),
-                    failures: vec![],
-                });
                 r.validation = Some((v.source_rows, v.target_rows));
                 r.validation_detail = Some(v);
+                crate::tasks::report_validation(&ctx.events, &t.prepared, &r, None);
+            }
+            Err(e) if ctx.compare_only => {
+                (ctx.events)(TaskEvent::TableFailed {
+                    table: t.label().to_string(),
+                    error: format!("not compared: {e}"),
+                });
+                r.state = TableState::Error;
+                r.error = Some(format!("not compared: {e}"));
             }
             Err(e) => {
                 tracing::warn!(target: "tugboat::tasks", "{}: not validated: {e}", t.label());
@@ -375,8 +363,23 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
 }
 
 /// The table's files against the source: their row counts, and with `rows` the checksum of
-/// the rows read back against that of the rows written.
+/// the rows read back against that of the rows written. Compared later (`validate`): the
+/// files with their changes applied against the source's rows, row by row
+/// ([`super::verify`]), where the table has a key or change files.
 async fn validate(ctx: &Ctx, t: &LakeTable, loaded: &Loaded) -> Result<Validation, String> {
+    if ctx.compare_only {
+        let zero_dates_null = ctx.task.settings.zero_dates == ZeroDates::Null;
+        let compared = super::verify::compare(
+            &ctx.lake,
+            t,
+            &ctx.source,
+            zero_dates_null,
+            ctx.cancel.clone(),
+        );
+        if let Some(v) = compared.await? {
+            return Ok(v);
+        }
+    }
     let (source_rows, target_rows) = tokio::join!(
         crate::tasks::source::count(&ctx.source, &t.prepared),
         files::count(&ctx.lake, &t.dir)

@@ -19,5 +19,6 @@ pub mod load;
 pub mod plan;
 pub mod store;
 pub mod types;
+pub mod verify;
 
 pub use store::{Lake, Location};

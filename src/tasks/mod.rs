@@ -265,7 +265,18 @@ pub async fn reload(task: &str, target: &Connection, tables: &[String]) -> Resul
 
 /// Reports a table's validation (an event and a log line).
 fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
-    (ctx.events)(TaskEvent::Validated {
+    report_validation(&ctx.events, p, r, Some("tugboat_validation_failures"));
+}
+
+/// Reports a table's validation: an event, and a log line that says where the differing rows
+/// are kept (`kept_in`), or names the first of them.
+pub(crate) fn report_validation(
+    events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    p: &Prepared,
+    r: &TableResult,
+    kept_in: Option<&str>,
+) {
+    events(TaskEvent::Validated {
         table: p.label.clone(),
         source_rows: r.validation.map(|v| v.0).unwrap_or(0),
         target_rows: r.validation.map(|v| v.1).unwrap_or(0),
@@ -326,7 +337,20 @@ fn validated(ctx: &Ctx, p: &Prepared, r: &TableResult) {
     };
     let (s, t) = r.validation.unwrap_or((0, 0));
     if r.validation_state() == "Mismatched records" {
-        tracing::warn!(target: "tugboat::tasks::validate", "{}: mismatched records: source {s} rows, target {t}, {} {} ({how}); see tugboat_validation_failures", p.label, crate::units::rows(r.mismatched()), crate::units::differ(r.mismatched()));
+        let see = match (kept_in, &r.validation_detail) {
+            (Some(table), _) => format!("see {table}"),
+            (None, Some(d)) if !d.failures.is_empty() => {
+                let first: Vec<String> = d
+                    .failures
+                    .iter()
+                    .take(5)
+                    .map(|(k, what, cols)| format!("{k}: {what} {cols}").trim_end().to_string())
+                    .collect();
+                format!("first: {}", first.join("; "))
+            }
+            (None, _) => "too many rows differ to name them".into(),
+        };
+        tracing::warn!(target: "tugboat::tasks::validate", "{}: mismatched records: source {s} rows, target {t}, {} {} ({how}); {see}", p.label, crate::units::rows(r.mismatched()), crate::units::differ(r.mismatched()));
     } else {
         tracing::info!(target: "tugboat::tasks::validate", "{}: {} ({s} rows; {how})", p.label, r.validation_state());
     }

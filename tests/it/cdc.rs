@@ -676,7 +676,7 @@ async fn a_conflict_is_logged_and_replication_goes_on_into_sqlite() {
 
 /// Runs the CLI until it exits by itself (at most 90 s, then it is killed and the test fails):
 /// (exit success, stdout, stderr).
-fn tugboat_until_done(args: &[&str]) -> (bool, String, String) {
+pub(crate) fn tugboat_until_done(args: &[&str]) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
         .args(args)
         .stdout(Stdio::piped())
