@@ -200,7 +200,7 @@ impl TableChanges {
         file_mb: u64,
         zero_dates_null: bool,
     ) -> Result<Vec<String>, String> {
-        let encoder = self.table.encoder(zero_dates_null);
+        let encoder = self.table.change_encoder(zero_dates_null);
         let schema = self.schema(encoder.schema());
         let mut out = LoadFiles::new(
             lake,

@@ -33,8 +33,29 @@ impl LakeTable {
 
     /// The encoder of its rows (`zero_dates_null`: the task's zero-date policy).
     pub fn encoder(&self, zero_dates_null: bool) -> super::encode::Encoder {
+        self.encoder_of(self.schema.arrow(&self.types), zero_dates_null)
+    }
+
+    /// The encoder of its changed rows: every column may be NULL (a delete from PostgreSQL
+    /// carries its key only).
+    pub fn change_encoder(&self, zero_dates_null: bool) -> super::encode::Encoder {
+        let fields: Vec<arrow_schema::Field> = self
+            .schema
+            .arrow(&self.types)
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect();
+        self.encoder_of(Arc::new(arrow_schema::Schema::new(fields)), zero_dates_null)
+    }
+
+    fn encoder_of(
+        &self,
+        schema: Arc<arrow_schema::Schema>,
+        zero_dates_null: bool,
+    ) -> super::encode::Encoder {
         super::encode::Encoder::new(
-            self.schema.arrow(&self.types),
+            schema,
             self.prepared
                 .columns
                 .iter()

@@ -1,7 +1,8 @@
 //! Replication into a Parquet folder, from MariaDB's binary log and from PostgreSQL's WAL: a
 //! full-load-and-cdc task whose load files and change files (`Op`, `_commit_ts`, `_seq`), read
 //! with DuckDB and applied by key in `_seq` order, equal the source after inserts, updates, a
-//! moved key, deletes, a large transaction and a column added on the source; then killed with
+//! moved key, deletes (from PostgreSQL a delete carries the key only: the NOT NULL `name` is
+//! NULL in its change row), a large transaction and a column added on the source; then killed with
 //! SIGKILL in the middle of a stream of changes and started again: no change lost, none
 //! written twice (no `_seq` repeated).
 
@@ -45,7 +46,7 @@ struct Sql {
 }
 
 const MARIADB: Sql = Sql {
-    create: "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), price DECIMAL(12,2),
+    create: "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, price DECIMAL(12,2),
                at DATETIME(6), stamp TIMESTAMP(6) NULL, data VARBINARY(8), flag TINYINT(1));
              INSERT INTO items SELECT seq, CONCAT('item ', seq), seq / 4, '2024-01-01' + INTERVAL seq MINUTE,
                NULL, UNHEX(HEX(seq)), seq % 2 FROM seq_1_to_2000;
@@ -66,7 +67,7 @@ const MARIADB: Sql = Sql {
 };
 
 const POSTGRES: Sql = Sql {
-    create: "CREATE TABLE items (id int PRIMARY KEY, name varchar(40), price numeric(12,2),
+    create: "CREATE TABLE items (id int PRIMARY KEY, name varchar(40) NOT NULL, price numeric(12,2),
                at timestamp(6), stamp timestamptz(6), data bytea, flag boolean);
              INSERT INTO items SELECT s, 'item ' || s, s / 4.0, '2024-01-01'::timestamp + s * interval '1 minute',
                NULL, int4send(s), s % 2 = 1 FROM generate_series(1, 2000) s;
