@@ -497,6 +497,16 @@ impl<'a> Writer<'a> {
                 self.open.extend(changes);
                 Ok(())
             }
+            Captured::Ddl {
+                sql,
+                table: Some(table),
+                commit_ms,
+                ..
+            } if sql.to_ascii_uppercase().starts_with("TRUNCATE")
+                && self.tables.contains_key(&table.to_lowercase()) =>
+            {
+                self.emptied(&table, commit_ms, events).await
+            }
             Captured::Ddl { sql, table, .. } => {
                 events(TaskEvent::Step(format!(
                     "DDL on the source{}: {sql}",
@@ -524,15 +534,7 @@ impl<'a> Writer<'a> {
                 self.fatal = true;
                 return Err(failed(self.task, e));
             }
-            let tables = &mut self.stats.tables;
-            let i = match tables.iter().position(|(n, _)| n == &c.table) {
-                Some(i) => i,
-                None => {
-                    tables.push((c.table.clone(), Default::default()));
-                    tables.len() - 1
-                }
-            };
-            let counts = &mut tables[i].1;
+            let counts = self.counts_of(&c.table);
             match c.op {
                 crate::engines::change::Op::Insert => counts.inserts += 1,
                 crate::engines::change::Op::Update => counts.updates += 1,
@@ -596,6 +598,77 @@ impl<'a> Writer<'a> {
         let meta = meta_of(self.source, &t);
         let changes = TableChanges::new(t, &meta).map_err(|e| failed(self.task, e))?;
         self.tables.insert(key, changes);
+        Ok(())
+    }
+
+    /// The changes counted for `table` (source `schema.table`).
+    fn counts_of(&mut self, table: &str) -> &mut crate::tasks::replication::TableCounts {
+        let tables = &mut self.stats.tables;
+        let i = match tables.iter().position(|(n, _)| n == table) {
+            Some(i) => i,
+            None => {
+                tables.push((table.to_string(), Default::default()));
+                tables.len() - 1
+            }
+        };
+        &mut tables[i].1
+    }
+
+    /// `label` emptied on the source (TRUNCATE), committed at `commit_ms` (0: not known): what
+    /// was taken before is written, then a delete of each of its rows the lake holds, as a
+    /// batch of its own (see [`super::emptied`]); the checkpoint stays before the TRUNCATE,
+    /// which read again finds nothing more to delete.
+    async fn emptied(
+        &mut self,
+        label: &str,
+        commit_ms: i64,
+        events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
+    ) -> Result<()> {
+        let key = label.to_lowercase();
+        // Its changes earlier in a transaction still open went with its rows.
+        self.open.retain(|c| c.table.to_lowercase() != key);
+        if self.tables.values().any(|t| !t.is_empty()) {
+            self.flush(events).await?;
+        }
+        let Some(t) = self.tables.get(&key) else {
+            return Ok(());
+        };
+        let batch = self.cp.batch + 1;
+        // (A PostgreSQL TRUNCATE read in a large transaction's parts: its commit is to come.)
+        let ms = if commit_ms > 0 {
+            commit_ms
+        } else {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
+        };
+        let mut seq = self.seq;
+        let file_mb = self.task.settings.file_mb;
+        let n = super::emptied::write_deletes(self.lake, &t.table, batch, file_mb, ms, &mut seq)
+            .await
+            .map_err(|e| failed(self.task, e))?;
+        if n == 0 {
+            events(TaskEvent::Step(format!(
+                "{label}: emptied on the source (TRUNCATE); the lake holds none of its rows"
+            )));
+            return Ok(());
+        }
+        self.seq = seq;
+        self.cp.batch = batch;
+        self.cp.seq = seq;
+        self.cp.changes += n;
+        let at = Position::parse(&self.cp.position).ok_or_else(|| {
+            failed(
+                self.task,
+                format!("checkpoint {} is not a position", self.cp.position),
+            )
+        })?;
+        self.save(at).await?;
+        self.stats.applied = self.cp.changes;
+        self.counts_of(label).deletes += n;
+        events(TaskEvent::Step(format!(
+            "{label}: emptied on the source (TRUNCATE): a delete of each of its {n} rows written as batch {batch}"
+        )));
         Ok(())
     }
 

@@ -178,17 +178,7 @@ impl TableChanges {
 
     /// The schema of the table's change files.
     fn schema(&self, table: &Schema) -> Arc<Schema> {
-        let mut fields = vec![
-            Field::new(CHANGE_COLUMNS[0], DataType::Utf8, false),
-            Field::new(
-                CHANGE_COLUMNS[1],
-                DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
-                false,
-            ),
-            Field::new(CHANGE_COLUMNS[2], DataType::UInt64, false),
-        ];
-        fields.extend(table.fields().iter().map(|f| f.as_ref().clone()));
-        Arc::new(Schema::new(fields))
+        change_schema(table)
     }
 
     /// Writes the changes held as batch `batch`'s files of the table; their names. The
@@ -241,4 +231,19 @@ impl TableChanges {
         self.bytes = 0;
         Ok(names)
     }
+}
+
+/// The schema of a table's change files: `Op`, `_commit_ts`, `_seq`, then `table`'s columns.
+pub fn change_schema(table: &Schema) -> Arc<Schema> {
+    let mut fields = vec![
+        Field::new(CHANGE_COLUMNS[0], DataType::Utf8, false),
+        Field::new(
+            CHANGE_COLUMNS[1],
+            DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
+            false,
+        ),
+        Field::new(CHANGE_COLUMNS[2], DataType::UInt64, false),
+    ];
+    fields.extend(table.fields().iter().map(|f| f.as_ref().clone()));
+    Arc::new(Schema::new(fields))
 }

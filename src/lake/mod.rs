@@ -13,6 +13,7 @@
 pub mod aws_profile;
 pub mod cdc;
 pub mod changes;
+pub mod emptied;
 pub mod encode;
 pub mod files;
 pub mod load;

@@ -34,24 +34,24 @@ const ROW_LIMIT: u64 = 1_000_000;
 const KEEP: usize = 100;
 
 /// Two 64-bit hashes: of a key, or of a row.
-type Hash2 = (u64, u64);
+pub(super) type Hash2 = (u64, u64);
 
 /// What a table's rows are compared on.
-struct Shape {
+pub(super) struct Shape {
     /// The compared columns (the lake's names), in the table's order.
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     /// Their positions among the table's columns (and the source's rows).
-    positions: Vec<usize>,
+    pub(super) positions: Vec<usize>,
     /// The key's positions among `names`.
-    key: Vec<usize>,
+    pub(super) key: Vec<usize>,
     /// The compared columns' fields (all nullable).
-    fields: SchemaRef,
+    pub(super) fields: SchemaRef,
 }
 
 /// A key's last change: its `_seq` and the hash of its row, none once deleted.
-struct Latest {
-    seq: u64,
-    row: Option<Hash2>,
+pub(super) struct Latest {
+    pub(super) seq: u64,
+    pub(super) row: Option<Hash2>,
 }
 
 /// One row of a differing segment, as one side holds it.
@@ -89,13 +89,17 @@ fn segment(key: Hash2) -> usize {
 }
 
 /// The rows of one batch, hashed: each row's key, row and (when asked) column hashes.
-struct Hashed {
-    keys: Vec<Hash2>,
-    rows: Vec<Hash2>,
+pub(super) struct Hashed {
+    pub(super) keys: Vec<Hash2>,
+    pub(super) rows: Vec<Hash2>,
     columns: Vec<Vec<u64>>,
 }
 
-fn hash(batch: &RecordBatch, shape: &Shape, with_columns: bool) -> Result<Hashed, String> {
+pub(super) fn hash(
+    batch: &RecordBatch,
+    shape: &Shape,
+    with_columns: bool,
+) -> Result<Hashed, String> {
     let n = batch.num_rows();
     let key: Vec<ArrayRef> = shape.key.iter().map(|&k| batch.column(k).clone()).collect();
     let columns = if with_columns {
@@ -155,6 +159,19 @@ impl Pass<'_> {
     }
 }
 
+/// `t`'s files: its load's, and its changes'.
+pub(super) async fn files_of(
+    lake: &Lake,
+    t: &LakeTable,
+) -> Result<(Vec<ObjectMeta>, Vec<ObjectMeta>), String> {
+    let files = super::files::parquet_files(lake, &t.dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = |f: &ObjectMeta| f.location.filename().unwrap_or_default().to_string();
+    let (changes, loads) = files.into_iter().partition(|f| name(f).starts_with("CDC"));
+    Ok((loads, changes))
+}
+
 /// Compares `t`'s files in `lake` with its rows on `source` (see the module's description);
 /// None for a table without a key and without change files (compared as the load wrote it).
 pub async fn compare(
@@ -164,12 +181,7 @@ pub async fn compare(
     zero_dates_null: bool,
     cancel: Arc<AtomicBool>,
 ) -> Result<Option<Validation>, String> {
-    let files = super::files::parquet_files(lake, &t.dir)
-        .await
-        .map_err(|e| e.to_string())?;
-    let name = |f: &ObjectMeta| f.location.filename().unwrap_or_default().to_string();
-    let (changes, loads): (Vec<ObjectMeta>, Vec<ObjectMeta>) =
-        files.into_iter().partition(|f| name(f).starts_with("CDC"));
+    let (loads, changes) = files_of(lake, t).await?;
     let Some(shape) = shape(t, zero_dates_null) else {
         if changes.is_empty() {
             // Compared as the load wrote it.
@@ -243,7 +255,7 @@ pub async fn compare(
 /// The columns compared: every column the table has now, a file without one of them (written
 /// before it was added on the source) read with NULL there, as a reader of the lake that
 /// merges the files' columns by name sees it. None when the table has no key.
-fn shape(t: &LakeTable, zero_dates_null: bool) -> Option<Shape> {
+pub(super) fn shape(t: &LakeTable, zero_dates_null: bool) -> Option<Shape> {
     let encoder = t.encoder(zero_dates_null);
     let fields: Vec<Field> = encoder
         .schema()
@@ -278,7 +290,7 @@ async fn open(
 
 /// Calls `f` with each batch of `file`, its columns `fields` (by name, in that order; one the
 /// file does not have is NULL).
-async fn each_batch(
+pub(super) async fn each_batch(
     lake: &Lake,
     file: &ObjectMeta,
     fields: &SchemaRef,
@@ -310,7 +322,7 @@ async fn each_batch(
 }
 
 /// The change files' columns read: `Op`, `_seq`, then the compared ones.
-fn change_fields(shape: &Shape) -> SchemaRef {
+pub(super) fn change_fields(shape: &Shape) -> SchemaRef {
     let mut fields = vec![
         Field::new("Op", DataType::Utf8, false),
         Field::new("_seq", DataType::UInt64, false),
@@ -320,7 +332,7 @@ fn change_fields(shape: &Shape) -> SchemaRef {
 }
 
 /// Each changed key's last change.
-async fn latest_changes(
+pub(super) async fn latest_changes(
     lake: &Lake,
     changes: &[ObjectMeta],
     shape: &Shape,

@@ -41,6 +41,8 @@ struct Sql {
     big_txn: &'static str,
     add_column: &'static str,
     use_column: &'static str,
+    /// Empties a table and fills it again, in one transaction where the engine can.
+    truncate: &'static str,
     /// Made while the task is stopped: a changed value, a deleted row, a new row.
     drift: &'static str,
 }
@@ -63,6 +65,7 @@ const MARIADB: Sql = Sql {
     big_txn: "START TRANSACTION; INSERT INTO items SELECT seq, 'bulk', 1.5, NULL, NULL, NULL, 0 FROM seq_300000_to_303999; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
     add_column: "ALTER TABLE notes ADD COLUMN tag VARCHAR(10) NULL",
     use_column: "INSERT INTO notes VALUES (3, 'tagged', 'red'); UPDATE notes SET tag = 'blue' WHERE id = 1",
+    truncate: "TRUNCATE TABLE notes; INSERT INTO notes VALUES (1, 'first', 'blue'), (3, 'tagged', 'red')",
     drift: "UPDATE items SET name = 'drifted' WHERE id = 5; DELETE FROM items WHERE id = 6; INSERT INTO notes VALUES (99, 'late', NULL); UPDATE notes SET tag = NULL WHERE id = 1",
 };
 
@@ -84,6 +87,7 @@ const POSTGRES: Sql = Sql {
     big_txn: "BEGIN; INSERT INTO items SELECT s, 'bulk', 1.5, NULL, NULL, NULL, false FROM generate_series(300000, 303999) s; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
     add_column: "ALTER TABLE notes ADD COLUMN tag varchar(10)",
     use_column: "INSERT INTO notes VALUES (3, 'tagged', 'red'); UPDATE notes SET tag = 'blue' WHERE id = 1",
+    truncate: "BEGIN; TRUNCATE notes; INSERT INTO notes VALUES (1, 'first', 'blue'), (3, 'tagged', 'red'); COMMIT",
     drift: "UPDATE items SET name = 'drifted' WHERE id = 5; DELETE FROM items WHERE id = 6; INSERT INTO notes VALUES (99, 'late', NULL); UPDATE notes SET tag = NULL WHERE id = 1",
 };
 
@@ -135,6 +139,12 @@ async fn replicate_into_parquet(src: &str, sql: &Sql, name: &str) {
         schema.contains("\"tag\""),
         "{name}: the schema file has the new column: {schema}"
     );
+    // Emptied and filled again: a delete of each row the lake held, then the new rows.
+    conn.execute(sql.truncate)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", sql.truncate));
+    let report = converge(src, dir.path(), &log);
+    assert!(report.contains(".notes: source 2 rows"), "{name}: {report}");
 
     // Killed in the middle of a stream of changes, then started again.
     let writer = {

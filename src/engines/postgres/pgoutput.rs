@@ -516,7 +516,7 @@ async fn read_slot(
                         if t.changes.len() >= crate::engines::change::PART_CHANGES {
                             // Its truncates go first, as they would before the whole of it.
                             for table in std::mem::take(&mut truncated) {
-                                if tx.send(truncate(sent, table)).await.is_err() {
+                                if tx.send(truncate(sent, table, 0)).await.is_err() {
                                     return Ok(());
                                 }
                             }
@@ -536,7 +536,7 @@ async fn read_slot(
                     if parted {
                         // Its earlier changes are on the target already: emptied there now.
                         for table in names {
-                            if tx.send(truncate(sent, table)).await.is_err() {
+                            if tx.send(truncate(sent, table, 0)).await.is_err() {
                                 return Ok(());
                             }
                         }
@@ -606,7 +606,7 @@ async fn read_slot(
                         // A truncate goes before the rest of its transaction's changes (the
                         // changes to its table before it were dropped above).
                         for table in std::mem::take(&mut truncated) {
-                            if tx.send(truncate(sent, table)).await.is_err() {
+                            if tx.send(truncate(sent, table, ms)).await.is_err() {
                                 return Ok(());
                             }
                         }
@@ -648,12 +648,13 @@ async fn read_slot(
 }
 
 /// A source TRUNCATE of `table`, checkpointed at `at` (the end of the last transaction sent).
-fn truncate(at: u64, table: String) -> Captured {
+/// A TRUNCATE of `table` (`commit_ms`: its transaction's commit time, 0 when not known yet).
+fn truncate(at: u64, table: String, commit_ms: i64) -> Captured {
     Captured::Ddl {
         end: Position::Lsn(at),
         table: Some(table),
         sql: "TRUNCATE".into(),
-        commit_ms: 0,
+        commit_ms,
     }
 }
 

@@ -1,0 +1,141 @@
+//! A table emptied on the source (TRUNCATE) as a lake keeps it: a `D` change for every row the
+//! lake holds of it (its load's files with the changes applied by key, read as
+//! [`super::verify`] reads them), written as change files of their own batch, so that applying
+//! the changes by key in `_seq` order gives the empty table, which DMS's layout has no other
+//! way to say. Read from the lake as it is: done again after a kill, it finds those rows
+//! deleted already and writes nothing.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
+use arrow_array::{ArrayRef, RecordBatch, UInt32Array, new_null_array};
+use arrow_schema::SchemaRef;
+
+use super::Lake;
+use super::files::LoadFiles;
+use super::plan::LakeTable;
+use super::verify::{self, Shape};
+
+/// Writes the deletes of every row of `t` the lake holds as batch `batch`'s files
+/// (`CDC<batch>-T<n>.parquet`), committed at `commit_ms`, numbered on from `seq`; how many.
+pub async fn write_deletes(
+    lake: &Lake,
+    t: &LakeTable,
+    batch: u64,
+    file_mb: u64,
+    commit_ms: i64,
+    seq: &mut u64,
+) -> Result<u64, String> {
+    let Some(shape) = verify::shape(t, false) else {
+        return Err(format!(
+            "{} was emptied on the source (TRUNCATE), and without a primary key its rows cannot be deleted by key in the lake: reload the table",
+            t.label()
+        ));
+    };
+    let (loads, changes) = verify::files_of(lake, t).await?;
+    let latest = verify::latest_changes(lake, &changes, &shape).await?;
+    let schema = super::changes::change_schema(&shape.fields);
+    let mut out = LoadFiles::new(
+        lake,
+        t.dir.clone(),
+        &format!("CDC{batch:08}-T"),
+        schema.clone(),
+        file_mb,
+    );
+    let d = Deletes {
+        shape: &shape,
+        schema,
+        commit_us: commit_ms.saturating_mul(1000),
+    };
+    let mut written = 0;
+    let mut held: Vec<RecordBatch> = vec![];
+    // The load's rows whose key has no change, then each key's last change but a delete.
+    for (f, is_change) in loads
+        .iter()
+        .map(|f| (f, false))
+        .chain(changes.iter().map(|f| (f, true)))
+    {
+        let fields = if is_change {
+            verify::change_fields(&shape)
+        } else {
+            shape.fields.clone()
+        };
+        let rest: Vec<usize> =
+            (fields.fields().len() - shape.fields.fields().len()..fields.fields().len()).collect();
+        verify::each_batch(lake, f, &fields, |batch| {
+            let rows = batch.project(&rest).map_err(|e| e.to_string())?;
+            let h = verify::hash(&rows, &shape, false)?;
+            let seqs = is_change.then(|| {
+                batch
+                    .column(1)
+                    .as_any()
+                    .downcast_ref::<arrow_array::UInt64Array>()
+                    .cloned()
+            });
+            let present: Vec<u32> = (0..rows.num_rows())
+                .filter(|&i| match (latest.get(&h.keys[i]), &seqs) {
+                    (None, _) => !is_change,
+                    (Some(l), Some(Some(s))) => l.seq == s.value(i) && l.row.is_some(),
+                    (Some(_), _) => false,
+                })
+                .map(|i| i as u32)
+                .collect();
+            if !present.is_empty() {
+                held.push(d.of(&rows, &present, seq)?);
+            }
+            Ok(())
+        })
+        .await?;
+        for b in held.drain(..) {
+            written += b.num_rows() as u64;
+            if let Err(e) = out.write(&b).await {
+                out.abort().await;
+                return Err(e);
+            }
+        }
+    }
+    out.finish().await?;
+    Ok(written)
+}
+
+/// Builds the change rows that delete rows of a table's files.
+struct Deletes<'a> {
+    shape: &'a Shape,
+    schema: SchemaRef,
+    commit_us: i64,
+}
+
+impl Deletes<'_> {
+    /// `D` rows for rows `present` of `rows` (the table's columns): their key, NULL elsewhere.
+    fn of(
+        &self,
+        rows: &RecordBatch,
+        present: &[u32],
+        seq: &mut u64,
+    ) -> Result<RecordBatch, String> {
+        let n = present.len();
+        let at = UInt32Array::from(present.to_vec());
+        let mut op = StringBuilder::with_capacity(n, n);
+        let mut ts = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+        let mut seqs = UInt64Builder::with_capacity(n);
+        for _ in 0..n {
+            *seq += 1;
+            op.append_value("D");
+            ts.append_value(self.commit_us);
+            seqs.append_value(*seq);
+        }
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(op.finish()),
+            Arc::new(ts.finish()),
+            Arc::new(seqs.finish()),
+        ];
+        for (c, field) in self.shape.fields.fields().iter().enumerate() {
+            columns.push(if self.shape.key.contains(&c) {
+                arrow_select::take::take(rows.column(c), &at, None).map_err(|e| e.to_string())?
+            } else {
+                new_null_array(field.data_type(), n)
+            });
+        }
+        RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| e.to_string())
+    }
+}
