@@ -429,9 +429,113 @@ fn hash_column(col: &ArrayRef, hashers: &mut [std::hash::DefaultHasher]) -> Resu
     Ok(())
 }
 
+/// Value `i` of `col` as text, as a reader of the file would show it (None for NULL).
+pub fn show(col: &ArrayRef, i: usize) -> Option<String> {
+    use arrow_array::types::*;
+    use arrow_array::{Array, types::DecimalType};
+    if col.is_null(i) {
+        return None;
+    }
+    let micros = |v: i64| jiff::Timestamp::from_microsecond(v).ok();
+    Some(match col.data_type() {
+        DataType::Boolean => col.as_boolean().value(i).to_string(),
+        DataType::Int8 => col.as_primitive::<Int8Type>().value(i).to_string(),
+        DataType::Int16 => col.as_primitive::<Int16Type>().value(i).to_string(),
+        DataType::Int32 => col.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Int64 => col.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::UInt8 => col.as_primitive::<UInt8Type>().value(i).to_string(),
+        DataType::UInt16 => col.as_primitive::<UInt16Type>().value(i).to_string(),
+        DataType::UInt32 => col.as_primitive::<UInt32Type>().value(i).to_string(),
+        DataType::UInt64 => col.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Float32 => col.as_primitive::<Float32Type>().value(i).to_string(),
+        DataType::Float64 => col.as_primitive::<Float64Type>().value(i).to_string(),
+        DataType::Decimal128(p, s) => {
+            Decimal128Type::format_decimal(col.as_primitive::<Decimal128Type>().value(i), *p, *s)
+        }
+        DataType::Decimal256(p, s) => {
+            Decimal256Type::format_decimal(col.as_primitive::<Decimal256Type>().value(i), *p, *s)
+        }
+        DataType::Utf8 => col.as_string::<i32>().value(i).to_string(),
+        DataType::Binary => col
+            .as_binary::<i32>()
+            .value(i)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        DataType::Date32 => {
+            let days = col.as_primitive::<Date32Type>().value(i);
+            micros(i64::from(days) * 86_400_000_000)
+                .map(|t| jiff::tz::Offset::UTC.to_datetime(t).date().to_string())
+                .unwrap_or_else(|| format!("{days} days after 1970-01-01"))
+        }
+        DataType::Time64(TimeUnit::Microsecond) => {
+            let v = col.as_primitive::<Time64MicrosecondType>().value(i);
+            let (s, us) = (v / 1_000_000, v % 1_000_000);
+            format!("{:02}:{:02}:{:02}.{us:06}", s / 3600, s / 60 % 60, s % 60)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, zone) => {
+            let v = col.as_primitive::<TimestampMicrosecondType>().value(i);
+            match (micros(v), zone) {
+                (Some(t), Some(_)) => t.to_string(),
+                (Some(t), None) => jiff::tz::Offset::UTC.to_datetime(t).to_string(),
+                (None, _) => format!("{v} µs after 1970-01-01"),
+            }
+        }
+        other => format!("(a value of type {other})"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_shown_as_a_reader_of_the_file_shows_them() {
+        use arrow_array::*;
+        use std::sync::Arc;
+        let cols: Vec<(ArrayRef, &str)> = vec![
+            (
+                Arc::new(
+                    Decimal128Array::from(vec![-1250])
+                        .with_precision_and_scale(10, 2)
+                        .unwrap(),
+                ),
+                "-12.50",
+            ),
+            (Arc::new(Date32Array::from(vec![-1])), "1969-12-31"),
+            (
+                Arc::new(TimestampMicrosecondArray::from(vec![1_500_000])),
+                "1970-01-01T00:00:01.5",
+            ),
+            (
+                Arc::new(TimestampMicrosecondArray::from(vec![1_500_000]).with_timezone("UTC")),
+                "1970-01-01T00:00:01.5Z",
+            ),
+            (
+                Arc::new(Time64MicrosecondArray::from(vec![3_723_000_001])),
+                "01:02:03.000001",
+            ),
+            (Arc::new(BinaryArray::from(vec![&[0u8, 255][..]])), "00ff"),
+            (
+                Arc::new(StringArray::from(vec!["it's \"x\""])),
+                "it's \"x\"",
+            ),
+            (
+                Arc::new(UInt64Array::from(vec![u64::MAX])),
+                "18446744073709551615",
+            ),
+        ];
+        for (col, want) in cols {
+            assert_eq!(
+                show(&col, 0).as_deref(),
+                Some(want),
+                "{:?}",
+                col.data_type()
+            );
+        }
+        let nulls: ArrayRef = Arc::new(Int32Array::from(vec![None, Some(1)]));
+        assert_eq!(show(&nulls, 0), None);
+    }
 
     #[test]
     fn decimals_keep_every_digit_or_are_refused() {

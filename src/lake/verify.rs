@@ -419,7 +419,11 @@ async fn lake_pass(
 
 /// Row `i` of `batch` (the compared columns), readable: its key's text and its values.
 fn shown(batch: &RecordBatch, shape: &Shape, i: usize) -> (String, Vec<Option<String>>) {
-    let values: Vec<Option<String>> = batch.columns().iter().map(|c| show(c, i)).collect();
+    let values: Vec<Option<String>> = batch
+        .columns()
+        .iter()
+        .map(|c| super::encode::show(c, i))
+        .collect();
     let key = shape
         .key
         .iter()
@@ -427,27 +431,6 @@ fn shown(batch: &RecordBatch, shape: &Shape, i: usize) -> (String, Vec<Option<St
         .collect::<Vec<_>>()
         .join(",");
     (key, values)
-}
-
-/// Value `i` of `col` as text (None for NULL).
-fn show(col: &ArrayRef, i: usize) -> Option<String> {
-    use arrow_array::Array;
-    if col.is_null(i) {
-        return None;
-    }
-    // Arrow's own rendering of a one-value array: `PrimitiveArray<Int64>\n[\n  5,\n]`.
-    let text = format!("{:?}", col.slice(i, 1));
-    let inner = text
-        .split_once("[\n")
-        .map(|(_, rest)| rest.trim_end().trim_end_matches(']').trim_end())
-        .unwrap_or(&text);
-    Some(
-        inner
-            .trim()
-            .trim_end_matches(',')
-            .trim_matches('"')
-            .to_string(),
-    )
 }
 
 /// Reads the source's rows as the task writes them into the lake.
