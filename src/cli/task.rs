@@ -729,10 +729,21 @@ fn print_summary(summary: &crate::tasks::Summary, task_lob_kb: Option<u64>) {
                     t.exceptions
                 ),
                 (None, Some((s, g))) if s != g || t.mismatched() > 0 => format!(
-                    " (source {s}, target {g}, {} {}: the first listed below)",
+                    " (source {s}, target {g}, {} {}{})",
                     crate::units::rows(t.mismatched()),
-                    crate::units::differ(t.mismatched())
+                    crate::units::differ(t.mismatched()),
+                    if t.validation_detail
+                        .as_ref()
+                        .is_some_and(|d| !d.failures.is_empty())
+                    {
+                        ": the first listed below"
+                    } else {
+                        ""
+                    }
                 ),
+                (None, Some((s, g))) if t.validation_detail.as_ref().is_some_and(|d| !d.ok()) => {
+                    format!(" (source {s}, target {g}: their checksums differ)")
+                }
                 _ => String::new(),
             }
         );

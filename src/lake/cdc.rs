@@ -58,7 +58,7 @@ fn failed(task: &Task, reason: String) -> Error {
 }
 
 /// The batch number of change file `name` (`CDC00000007-00000001.parquet`: 7).
-fn batch_of(name: &str) -> Option<u64> {
+pub(super) fn batch_of(name: &str) -> Option<u64> {
     name.strip_prefix("CDC")?.split('-').next()?.parse().ok()
 }
 
@@ -149,9 +149,6 @@ pub async fn run(
         full_load = Some(summary);
         cp.phase = ReplicationPhase::Cdc;
         lake.put_json(&cp_path, &cp).await?;
-    }
-    for t in &tables {
-        drop_unfinished(lake, t, cp.batch).await?;
     }
     let mut w = Writer::new(task, source, lake, tables, cp, cp_path)?;
     let stop_reason = w.replicate(log, &events, &cancel).await?;
@@ -318,6 +315,11 @@ impl<'a> Writer<'a> {
                 )
             })?;
             let batch = self.cp.batch;
+            // Files of batches the checkpoint does not name (a kill, a write that failed
+            // half-way): their changes are captured and written again.
+            for t in self.tables.values() {
+                drop_unfinished(self.lake, &t.table, batch).await?;
+            }
             let e = match self.session(log, from.clone(), events, cancel).await {
                 Ok(why) => return Ok(why),
                 Err(e) => e,
@@ -419,9 +421,12 @@ impl<'a> Writer<'a> {
             {
                 followed = Instant::now();
                 // Nothing to write: the checkpoint follows the log (a slot lets its WAL go).
-                self.cp.position = p.to_string();
+                let next = LakeCheckpoint {
+                    position: p.to_string(),
+                    ..self.cp.clone()
+                };
                 self.taken = Some(p.clone());
-                if let Err(e) = self.save(p).await {
+                if let Err(e) = self.save(next, p).await {
                     break Err(e);
                 }
             }
@@ -438,6 +443,13 @@ impl<'a> Writer<'a> {
         };
         drop(intake);
         capture.abort();
+        // Ended (its connection dropped) before the slot is released, up to the checkpoint
+        // kept (`self.cp` moves only once kept).
+        if let Err(e) = capture.await
+            && !e.is_cancelled()
+        {
+            tracing::debug!(target: "tugboat::tasks", "the capture ended: {e}");
+        }
         if let Some(at) = Position::parse(&self.cp.position) {
             log.release(self.source, &self.task.name, &at).await;
         }
@@ -644,26 +656,37 @@ impl<'a> Writer<'a> {
         };
         let mut seq = self.seq;
         let file_mb = self.task.settings.file_mb;
-        let n = super::emptied::write_deletes(self.lake, &t.table, batch, file_mb, ms, &mut seq)
-            .await
-            .map_err(|e| failed(self.task, e))?;
+        let written =
+            super::emptied::write_deletes(self.lake, &t.table, batch, file_mb, ms, &mut seq)
+                .await
+                .map_err(|e| failed(self.task, e))?;
+        let Some(n) = written else {
+            tracing::warn!(target: "tugboat::tasks", "{label}: emptied on the source (TRUNCATE), but it has no primary key (or the task does not map one of its key's columns) to write deletes by: its rows stay in the lake; reload the table (--reload {label})");
+            events(TaskEvent::Step(format!(
+                "{label}: emptied on the source (TRUNCATE); WITHOUT a key to delete its rows by, the lake still holds them: reload the table (--reload {label})"
+            )));
+            return Ok(());
+        };
         if n == 0 {
             events(TaskEvent::Step(format!(
                 "{label}: emptied on the source (TRUNCATE); the lake holds none of its rows"
             )));
             return Ok(());
         }
-        self.seq = seq;
-        self.cp.batch = batch;
-        self.cp.seq = seq;
-        self.cp.changes += n;
         let at = Position::parse(&self.cp.position).ok_or_else(|| {
             failed(
                 self.task,
                 format!("checkpoint {} is not a position", self.cp.position),
             )
         })?;
-        self.save(at).await?;
+        let next = LakeCheckpoint {
+            batch,
+            seq,
+            changes: self.cp.changes + n,
+            ..self.cp.clone()
+        };
+        self.save(next, at).await?;
+        self.seq = seq;
         self.stats.applied = self.cp.changes;
         self.counts_of(label).deletes += n;
         events(TaskEvent::Step(format!(
@@ -693,12 +716,15 @@ impl<'a> Writer<'a> {
         // (A value refused by its type fails the write the same way each time: the retries
         // end it after a few tries.)
         let changes = self.seq - self.cp.seq;
-        self.cp.batch = batch;
-        self.cp.seq = self.seq;
-        self.cp.changes += changes;
-        self.cp.position = end.to_string();
+        let next = LakeCheckpoint {
+            batch,
+            seq: self.seq,
+            changes: self.cp.changes + changes,
+            position: end.to_string(),
+            ..self.cp.clone()
+        };
+        self.save(next, end).await?;
         self.since = None;
-        self.save(end).await?;
         self.stats.applied = self.cp.changes;
         self.rates.written_commit_ms = self.rates.read_commit_ms;
         events(TaskEvent::Step(format!(
@@ -708,8 +734,11 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    async fn save(&mut self, at: Position) -> Result<()> {
-        self.lake.put_json(&self.cp_path, &self.cp).await?;
+    /// Makes `next` the checkpoint: kept beside the data, then the task's (never before it is
+    /// kept: the slot is moved up to it, see `session`).
+    async fn save(&mut self, next: LakeCheckpoint, at: Position) -> Result<()> {
+        self.lake.put_json(&self.cp_path, &next).await?;
+        self.cp = next;
         self.stats.checkpoint = self.cp.position.clone();
         // A capture that needs no confirmation (a binary log) has let its end go.
         if let Some(c) = &self.confirm

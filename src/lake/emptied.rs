@@ -10,6 +10,7 @@ use std::sync::Arc;
 use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array, new_null_array};
 use arrow_schema::SchemaRef;
+use object_store::ObjectMeta;
 
 use super::Lake;
 use super::files::LoadFiles;
@@ -18,6 +19,7 @@ use super::verify::{self, Shape};
 
 /// Writes the deletes of every row of `t` the lake holds as batch `batch`'s files
 /// (`CDC<batch>-T<n>.parquet`), committed at `commit_ms`, numbered on from `seq`; how many.
+/// None when `t` has no key to delete by (no primary key, or one the task does not map).
 pub async fn write_deletes(
     lake: &Lake,
     t: &LakeTable,
@@ -25,15 +27,11 @@ pub async fn write_deletes(
     file_mb: u64,
     commit_ms: i64,
     seq: &mut u64,
-) -> Result<u64, String> {
+) -> Result<Option<u64>, String> {
     let Some(shape) = verify::shape(t, false) else {
-        return Err(format!(
-            "{} was emptied on the source (TRUNCATE), and without a primary key its rows cannot be deleted by key in the lake: reload the table",
-            t.label()
-        ));
+        return Ok(None);
     };
-    let (loads, changes) = verify::files_of(lake, t).await?;
-    let latest = verify::latest_changes(lake, &changes, &shape).await?;
+    let (loads, changes) = verify::files_of(lake, t, Some(batch - 1)).await?;
     let schema = super::changes::change_schema(&shape.fields);
     let mut out = LoadFiles::new(
         lake,
@@ -47,16 +45,41 @@ pub async fn write_deletes(
         schema,
         commit_us: commit_ms.saturating_mul(1000),
     };
+    let deleted = deletes(lake, &loads, &changes, &shape, &d, &mut out, seq).await;
+    match deleted {
+        Ok(n) => {
+            out.finish().await?;
+            Ok(Some(n))
+        }
+        Err(e) => {
+            // Nothing of the batch becomes visible.
+            out.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// Writes into `out` a delete of each row the lake holds: the load's rows whose key has no
+/// change, then each key's last change but a delete; how many.
+async fn deletes(
+    lake: &Lake,
+    loads: &[ObjectMeta],
+    changes: &[ObjectMeta],
+    shape: &Shape,
+    d: &Deletes<'_>,
+    out: &mut LoadFiles,
+    seq: &mut u64,
+) -> Result<u64, String> {
+    let latest = verify::latest_changes(lake, changes, shape).await?;
     let mut written = 0;
     let mut held: Vec<RecordBatch> = vec![];
-    // The load's rows whose key has no change, then each key's last change but a delete.
     for (f, is_change) in loads
         .iter()
         .map(|f| (f, false))
         .chain(changes.iter().map(|f| (f, true)))
     {
         let fields = if is_change {
-            verify::change_fields(&shape)
+            verify::change_fields(shape)
         } else {
             shape.fields.clone()
         };
@@ -64,7 +87,7 @@ pub async fn write_deletes(
             (fields.fields().len() - shape.fields.fields().len()..fields.fields().len()).collect();
         verify::each_batch(lake, f, &fields, |batch| {
             let rows = batch.project(&rest).map_err(|e| e.to_string())?;
-            let h = verify::hash(&rows, &shape, false)?;
+            let h = verify::hash(&rows, shape, false)?;
             let seqs = is_change.then(|| {
                 batch
                     .column(1)
@@ -88,13 +111,9 @@ pub async fn write_deletes(
         .await?;
         for b in held.drain(..) {
             written += b.num_rows() as u64;
-            if let Err(e) = out.write(&b).await {
-                out.abort().await;
-                return Err(e);
-            }
+            out.write(&b).await?;
         }
     }
-    out.finish().await?;
     Ok(written)
 }
 

@@ -369,11 +369,16 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
 async fn validate(ctx: &Ctx, t: &LakeTable, loaded: &Loaded) -> Result<Validation, String> {
     if ctx.compare_only {
         let zero_dates_null = ctx.task.settings.zero_dates == ZeroDates::Null;
+        let upto = super::cdc::checkpoint_of(&ctx.lake, &ctx.task.name)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|c| c.batch);
         let compared = super::verify::compare(
             &ctx.lake,
             t,
             &ctx.source,
             zero_dates_null,
+            upto,
             ctx.cancel.clone(),
         );
         if let Some(v) = compared.await? {

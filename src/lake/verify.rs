@@ -29,7 +29,7 @@ use crate::tasks::validate::{Method, Validation};
 /// Segments a table's rows are hashed into.
 const SEGMENTS: usize = 1024;
 /// Rows of differing segments compared row by row (each side), at most.
-const ROW_LIMIT: u64 = 1_000_000;
+const ROW_LIMIT: u64 = 500_000;
 /// Differing rows named, at most.
 const KEEP: usize = 100;
 
@@ -123,97 +123,96 @@ pub(super) fn hash(
     })
 }
 
-/// What a pass over one side does with each row: add it to its segment, or (`wanted`: the
-/// differing segments) keep it to compare.
-struct Pass<'a> {
-    wanted: Option<&'a HashSet<usize>>,
+/// What a pass over one side does with each row.
+enum Pass<'a> {
+    /// Adds it to its segment.
+    Sums,
+    /// Keeps its key and hash when its segment is one of these (the differing ones).
+    Rows(&'a HashSet<usize>),
+    /// Adds its columns' hashes and values to the row kept for its key, for these keys (the
+    /// differing rows named).
+    Values(&'a HashSet<Hash2>),
 }
 
 impl Pass<'_> {
+    /// Whether its rows' columns are hashed one by one.
+    fn by_column(&self) -> bool {
+        matches!(self, Pass::Values(_))
+    }
+
     fn take(
         &self,
         side: &mut Side,
-        shape: &Shape,
         h: &Hashed,
         i: usize,
         values: impl FnOnce() -> (String, Vec<Option<String>>),
     ) {
         let (key, row) = (h.keys[i], h.rows[i]);
-        match self.wanted {
-            None => side.segments[segment(key)].add_row(row.0, row.1),
-            Some(w) if w.contains(&segment(key)) => {
-                let (key_text, values) = values();
-                let columns = (0..shape.names.len()).map(|c| h.columns[c][i]).collect();
+        match self {
+            Pass::Sums => side.segments[segment(key)].add_row(row.0, row.1),
+            Pass::Rows(segments) if segments.contains(&segment(key)) => {
+                let key_text = values().0;
                 side.seen.insert(
                     key,
                     Seen {
                         row,
-                        columns,
+                        columns: vec![],
                         key_text,
-                        values,
+                        values: vec![],
                     },
                 );
             }
-            Some(_) => {}
+            Pass::Values(keys) if keys.contains(&key) => {
+                if let Some(seen) = side.seen.get_mut(&key) {
+                    seen.values = values().1;
+                    seen.columns = h.columns.iter().map(|c| c[i]).collect();
+                }
+            }
+            _ => {}
         }
     }
 }
 
-/// `t`'s files: its load's, and its changes'.
-pub(super) async fn files_of(
-    lake: &Lake,
-    t: &LakeTable,
-) -> Result<(Vec<ObjectMeta>, Vec<ObjectMeta>), String> {
-    let files = super::files::parquet_files(lake, &t.dir)
-        .await
-        .map_err(|e| e.to_string())?;
-    let name = |f: &ObjectMeta| f.location.filename().unwrap_or_default().to_string();
-    let (changes, loads) = files.into_iter().partition(|f| name(f).starts_with("CDC"));
-    Ok((loads, changes))
-}
-
 /// Compares `t`'s files in `lake` with its rows on `source` (see the module's description);
 /// None for a table without a key and without change files (compared as the load wrote it).
+/// `upto`: the last batch of changes the task's checkpoint names.
 pub async fn compare(
     lake: &Lake,
     t: &LakeTable,
     source: &Connection,
     zero_dates_null: bool,
+    upto: Option<u64>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Option<Validation>, String> {
-    let (loads, changes) = files_of(lake, t).await?;
+    let (loads, changes) = files_of(lake, t, upto).await?;
     let Some(shape) = shape(t, zero_dates_null) else {
         if changes.is_empty() {
             // Compared as the load wrote it.
             return Ok(None);
         }
         return Err(
-            "it has no primary key: its change files cannot be applied by key, nor compared with the source"
+            "it has no primary key (or the task does not map a column of it): its change files cannot be applied by key, nor compared with the source"
                 .into(),
         );
     };
     let latest = latest_changes(lake, &changes, &shape).await?;
-    let src = SourcePass {
-        source,
-        t,
-        shape: &shape,
-        zero_dates_null,
-        cancel,
-    };
-    let mut lake_side = Side::new();
-    let mut src_side = Side::new();
-    let all = Pass { wanted: None };
-    lake_pass(
+    let sides = Sides {
         lake,
-        &loads,
-        &changes,
-        &latest,
-        &shape,
-        &all,
-        &mut lake_side,
-    )
-    .await?;
-    src.run(&all, &mut src_side).await?;
+        loads: &loads,
+        changes: &changes,
+        latest: &latest,
+        src: SourcePass {
+            source,
+            t,
+            shape: &shape,
+            zero_dates_null,
+            cancel: cancel.clone(),
+        },
+    };
+    let (mut lake_side, mut src_side) = (Side::new(), Side::new());
+    sides
+        .run(&Pass::Sums, &mut lake_side, &mut src_side, &cancel)
+        .await?;
     let differing: HashSet<usize> = (0..SEGMENTS)
         .filter(|&s| lake_side.segments[s] != src_side.segments[s])
         .collect();
@@ -229,27 +228,94 @@ pub async fn compare(
     if differing.is_empty() {
         return Ok(Some(v));
     }
+    // From here on the tables differ, whatever the rows below show (a change on the source
+    // between the reads, rows too many to compare one by one).
+    v.checksum_differs = true;
     let in_differing = |s: &Side| -> u64 { differing.iter().map(|&d| s.segments[d].rows).sum() };
     if in_differing(&lake_side).max(in_differing(&src_side)) > ROW_LIMIT {
-        v.checksum_differs = true;
         return Ok(Some(v));
     }
-    let wanted = Pass {
-        wanted: Some(&differing),
-    };
-    lake_pass(
-        lake,
-        &loads,
-        &changes,
-        &latest,
-        &shape,
-        &wanted,
-        &mut lake_side,
-    )
-    .await?;
-    src.run(&wanted, &mut src_side).await?;
+    let rows = Pass::Rows(&differing);
+    sides
+        .run(&rows, &mut lake_side, &mut src_side, &cancel)
+        .await?;
+    let named = named_differences(&src_side.seen, &lake_side.seen);
+    if !named.is_empty() {
+        let values = Pass::Values(&named);
+        sides
+            .run(&values, &mut lake_side, &mut src_side, &cancel)
+            .await?;
+    }
     differences(&shape, &src_side.seen, &lake_side.seen, &mut v);
     Ok(Some(v))
+}
+
+/// Both sides of a comparison, read the same way in each pass.
+struct Sides<'a> {
+    lake: &'a Lake,
+    loads: &'a [ObjectMeta],
+    changes: &'a [ObjectMeta],
+    latest: &'a HashMap<Hash2, Latest>,
+    src: SourcePass<'a>,
+}
+
+impl Sides<'_> {
+    async fn run(
+        &self,
+        pass: &Pass<'_>,
+        lake_side: &mut Side,
+        src_side: &mut Side,
+        cancel: &AtomicBool,
+    ) -> Result<(), String> {
+        let shape = self.src.shape;
+        lake_pass(
+            self.lake,
+            self.loads,
+            self.changes,
+            self.latest,
+            shape,
+            pass,
+            lake_side,
+        )
+        .await?;
+        self.src.run(pass, src_side).await?;
+        // (A reader stopped by the user ends as if its rows were all read.)
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("stopped by the user".into());
+        }
+        Ok(())
+    }
+}
+
+/// The keys of the rows on both sides whose values differ, the first [`KEEP`] in key order:
+/// those whose columns are named.
+fn named_differences(src: &HashMap<Hash2, Seen>, lake: &HashMap<Hash2, Seen>) -> HashSet<Hash2> {
+    let mut different: Vec<(&Hash2, &Seen)> = src
+        .iter()
+        .filter(|(k, s)| lake.get(*k).is_some_and(|l| l.row != s.row))
+        .collect();
+    different.sort_by(|a, b| a.1.key_text.cmp(&b.1.key_text));
+    different.into_iter().take(KEEP).map(|(k, _)| *k).collect()
+}
+
+/// `t`'s files: its load's, and its changes' up to batch `upto` (a later batch's files are
+/// unfinished: the task deletes them and writes them again).
+pub(super) async fn files_of(
+    lake: &Lake,
+    t: &LakeTable,
+    upto: Option<u64>,
+) -> Result<(Vec<ObjectMeta>, Vec<ObjectMeta>), String> {
+    let files = super::files::parquet_files(lake, &t.dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = |f: &ObjectMeta| f.location.filename().unwrap_or_default().to_string();
+    let (mut changes, loads): (Vec<ObjectMeta>, Vec<ObjectMeta>) =
+        files.into_iter().partition(|f| name(f).starts_with("CDC"));
+    changes.retain(|f| {
+        let batch = super::cdc::batch_of(&name(f));
+        upto.is_none_or(|u| batch.is_some_and(|b| b <= u))
+    });
+    Ok((loads, changes))
 }
 
 /// The columns compared: every column the table has now, a file without one of them (written
@@ -376,20 +442,19 @@ async fn lake_pass(
     pass: &Pass<'_>,
     side: &mut Side,
 ) -> Result<(), String> {
-    let keep = pass.wanted.is_some();
     for f in loads {
         each_batch(lake, f, &shape.fields, |batch| {
-            let h = hash(&batch, shape, keep)?;
+            let h = hash(&batch, shape, pass.by_column())?;
             for i in 0..batch.num_rows() {
                 if !latest.contains_key(&h.keys[i]) {
-                    pass.take(side, shape, &h, i, || shown(&batch, shape, i));
+                    pass.take(side, &h, i, || shown(&batch, shape, i));
                 }
             }
             Ok(())
         })
         .await?;
     }
-    if !keep {
+    if let Pass::Sums = pass {
         for (key, l) in latest {
             if let Some(row) = l.row {
                 side.segments[segment(*key)].add_row(row.0, row.1);
@@ -403,11 +468,11 @@ async fn lake_pass(
         each_batch(lake, f, &fields, |batch| {
             let seqs = batch.column(1).as_primitive::<UInt64Type>().clone();
             let rows = batch.project(&rest).map_err(|e| e.to_string())?;
-            let h = hash(&rows, shape, true)?;
+            let h = hash(&rows, shape, pass.by_column())?;
             for i in 0..rows.num_rows() {
                 let last = latest.get(&h.keys[i]);
                 if last.is_some_and(|l| l.seq == seqs.value(i) && l.row.is_some()) {
-                    pass.take(side, shape, &h, i, || shown(&rows, shape, i));
+                    pass.take(side, &h, i, || shown(&rows, shape, i));
                 }
             }
             Ok(())
@@ -456,16 +521,15 @@ impl SourcePass<'_> {
             )
         };
         let encoder = self.t.encoder(self.zero_dates_null);
-        let keep = pass.wanted.is_some();
         let mut failed = None;
         while let Some(rows) = rx.recv().await {
             let step = encoder
                 .encode(&rows, &mut Fixed::default())
                 .and_then(|b| b.project(&self.shape.positions).map_err(|e| e.to_string()))
                 .and_then(|batch| {
-                    let h = hash(&batch, self.shape, keep)?;
+                    let h = hash(&batch, self.shape, pass.by_column())?;
                     for i in 0..batch.num_rows() {
-                        pass.take(side, self.shape, &h, i, || self.shown(&rows, i));
+                        pass.take(side, &h, i, || self.shown(&rows, i));
                     }
                     Ok(())
                 });
@@ -534,8 +598,12 @@ fn differences(
             }
             Some(l) if l.row != s.row => {
                 v.different += 1;
+                // (Columns are known for the rows named, see `named_differences`.)
                 let cols: Vec<usize> = (0..shape.names.len())
-                    .filter(|&c| s.columns[c] != l.columns[c])
+                    .filter(|&c| match (s.columns.get(c), l.columns.get(c)) {
+                        (Some(a), Some(b)) => a != b,
+                        _ => false,
+                    })
                     .collect();
                 let names = cols
                     .iter()

@@ -38,6 +38,12 @@ pub(super) async fn replicate(
         }
     };
     r.reader.abort();
+    // Ended (its connection dropped) before the slot is released.
+    if let Err(e) = (&mut r.reader).await
+        && !e.is_cancelled()
+    {
+        tracing::debug!(target: "tugboat::cdc", "the capture ended: {e}");
+    }
     s.log.release(s.source, &s.task.name, &r.cp.position).await;
     r.deferred.stop();
     // A large transaction's parts with its end never read: rolled back, read again on resume.

@@ -285,12 +285,25 @@ pub async fn capture(
     }
 }
 
-/// The name of the server session reading `slot` in this process (63 bytes at most, as
-/// PostgreSQL keeps it).
+/// The name of the server session reading `slot` in this process, as `pg_stat_activity`
+/// shows it to a DBA (63 bytes at most, as PostgreSQL keeps it).
 fn reader_name(slot: &str) -> String {
     let mut name = format!("tugboat {} {slot}", std::process::id());
     name.truncate(63);
     name
+}
+
+/// The server process of each slot's reader in this process, by slot: what [`release`]
+/// cancels (that process only, and only while it holds the slot or its copy).
+static READERS: std::sync::Mutex<Option<HashMap<String, i32>>> = std::sync::Mutex::new(None);
+
+fn reader_pid(slot: &str, pid: Option<i32>) -> Option<i32> {
+    let mut readers = READERS.lock().unwrap_or_else(|e| e.into_inner());
+    let map = readers.get_or_insert_with(HashMap::new);
+    match pid {
+        Some(p) => map.insert(slot.to_string(), p),
+        None => map.get(slot).copied(),
+    }
 }
 
 /// Lets go of `task`'s slot once its capture was stopped: the slot function its server
@@ -301,32 +314,40 @@ pub async fn release(conn: &Connection, task: &str, at: &Position) {
     let slot = slot_name(task);
     match tokio::time::timeout(Duration::from_secs(8), release_slot(conn, &slot, at)).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::debug!(target: "tugboat::cdc", "slot {slot} not released: {e}"),
-        Err(_) => tracing::debug!(target: "tugboat::cdc", "slot {slot} not released in 8 s"),
+        Ok(Err(e)) => tracing::warn!(target: "tugboat::cdc", "slot {slot} not released: {e}"),
+        Err(_) => tracing::warn!(target: "tugboat::cdc", "slot {slot} not released in 8 s"),
     }
 }
 
 async fn release_slot(conn: &Connection, slot: &str, at: &Position) -> Result<()> {
     let lit = |s: &str| text_literal(conn.endpoint.engine, s);
     let context = format!("releasing replication slot {slot}");
-    conn.query(
-        &context,
-        &format!(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = {} AND pid <> pg_backend_pid()",
-            lit(&reader_name(slot))
-        ),
-    )
-    .await?;
+    // The slot function its reader's session may still run (a cancel that comes before the
+    // query starts is lost: sent again until the slot is free). Only this process's reader,
+    // and only while it holds the slot or a copy of it.
+    let cancel = reader_pid(slot, None).map(|pid| {
+        format!(
+            "SELECT pg_cancel_backend(active_pid) FROM pg_replication_slots WHERE active_pid = {pid} AND (slot_name = {} OR slot_name LIKE {})",
+            lit(slot),
+            lit(&format!("{}%", &slot[..slot.len().min(40)]))
+        )
+    });
     let waited = std::time::Instant::now();
     let busy = format!(
         "SELECT count(*) FROM pg_replication_slots WHERE slot_name = {} AND active",
         lit(slot)
     );
-    while conn.query_scalar(&context, &busy).await?.as_deref() != Some("0") {
+    loop {
+        if let Some(sql) = &cancel {
+            conn.query(&context, sql).await?;
+        }
+        if conn.query_scalar(&context, &busy).await?.as_deref() == Some("0") {
+            break;
+        }
         if waited.elapsed() > Duration::from_secs(5) {
             return Err(query_error(conn, &context, "still in use after 5 s"));
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if let Position::Lsn(_) = at {
         conn.query(
@@ -372,6 +393,11 @@ async fn read_slot(
     .execute(&mut *c)
     .await
     .map_err(|e| format!("setting up the session reading slot {slot}: {e}"))?;
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *c)
+        .await
+        .map_err(|e| format!("setting up the session reading slot {slot}: {e}"))?;
+    reader_pid(&slot, Some(pid));
     let slot_lit = text_literal(crate::endpoints::Engine::Postgres, &slot);
     // Whatever the target committed before this run is behind us.
     let advance = |lsn: u64| {
