@@ -2,9 +2,9 @@
 //! them: the profile `AWS_PROFILE` names (else `default`) in `~/.aws/credentials`
 //! (`AWS_SHARED_CREDENTIALS_FILE`) and `~/.aws/config` (`AWS_CONFIG_FILE`, sections
 //! `[profile name]`). The environment's own variables come first: a profile only fills what
-//! they leave unset. Static keys only: a profile that gets its keys another way (a role to
-//! assume, SSO, a credential process) is said in the log and not followed. Nothing read here
-//! is ever logged or written.
+//! they leave unset. Static keys, or a `credential_process` ([`super::aws_process`]: how SSO
+//! and roles reach tools through the AWS CLI); a profile that assumes a role or uses SSO
+//! itself is said in the log and not followed. Nothing read here is ever logged or written.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,8 @@ pub struct Profile {
     pub session_token: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The program that gives its keys.
+    pub credential_process: Option<String>,
     /// Keys it names that Tugboat does not follow (`role_arn`, `sso_session`...).
     pub not_followed: Vec<String>,
 }
@@ -26,7 +28,6 @@ pub struct Profile {
 const NOT_FOLLOWED: &[&str] = &[
     "role_arn",
     "source_profile",
-    "credential_process",
     "sso_session",
     "sso_start_url",
     "web_identity_token_file",
@@ -72,6 +73,7 @@ pub fn read(
         session_token: get("aws_session_token"),
         region: get("region"),
         endpoint_url: get("endpoint_url"),
+        credential_process: get("credential_process"),
         not_followed: NOT_FOLLOWED
             .iter()
             .filter(|k| get(k).is_some())
@@ -146,6 +148,15 @@ pub fn apply(
             builder = builder.with_config(key, v);
         }
     }
+    let static_keys = profile.access_key_id.is_some() && profile.secret_access_key.is_some();
+    if let Some(line) = profile.credential_process.as_deref()
+        && !env_has_keys
+        && !static_keys
+    {
+        let keys = super::aws_process::ProcessCredentials::new(&name, line)?;
+        tracing::info!(target: "tugboat::lake", "S3 keys from AWS profile '{name}': its credential_process");
+        builder = builder.with_credentials(std::sync::Arc::new(keys));
+    }
     Ok(builder)
 }
 
@@ -161,6 +172,8 @@ mod tests {
 
     const CREDENTIALS: &str = "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = secret/default+1\n\n[lake]\naws_access_key_id=AKIALAKE\naws_secret_access_key=secret/lake\naws_session_token = token==\n";
     const CONFIG: &str = "[default]\nregion = eu-west-1\n\n[profile lake]\nregion = us-east-2\nendpoint_url = http://127.0.0.1:9000\ns3 =\n  max_concurrent_requests = 20\n\n[profile sso]\nsso_session = corp\nregion = eu-central-1\n";
+
+    const HELPER: &str = "[profile helper]\ncredential_process = aws configure export-credentials --profile corp --format process\n";
 
     type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -220,6 +233,85 @@ mod tests {
         Ok(())
     }
 
+    /// An S3 request made with the keys of a profile's credential_process: signed with them
+    /// (read at a local listener that answers 404).
+    #[tokio::test]
+    async fn s3_requests_are_signed_with_the_keys_of_the_credential_process() -> Outcome {
+        use std::io::{BufRead, Write};
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let helper = dir.path().join("keys.sh");
+        std::fs::write(
+            &helper,
+            "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIAFROMHELPER\", \"SecretAccessKey\": \"s\"}'\n",
+        )?;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755))?;
+        std::fs::create_dir_all(dir.path().join(".aws"))?;
+        std::fs::write(
+            dir.path().join(".aws/config"),
+            format!(
+                "[profile helper]\ncredential_process = {}\nregion = eu-west-1\n",
+                helper.display()
+            ),
+        )?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let seen = std::thread::spawn(move || -> std::io::Result<String> {
+            // (No request at all within 20 s: said, not waited for.)
+            listener.set_nonblocking(true)?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            let stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(std::time::Duration::from_millis(20))
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            stream.set_nonblocking(false)?;
+            let mut lines = std::io::BufReader::new(stream.try_clone()?).lines();
+            let mut auth = String::new();
+            for line in lines.by_ref() {
+                let line = line?;
+                if line.is_empty() {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    auth = line;
+                }
+            }
+            let mut out = stream;
+            out.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )?;
+            Ok(auth)
+        });
+        let env = |k: &str| (k == "AWS_PROFILE").then(|| "helper".to_string());
+        let store = apply(
+            AmazonS3Builder::new()
+                .with_bucket_name("lake")
+                .with_endpoint(format!("http://127.0.0.1:{port}"))
+                .with_allow_http(true)
+                .with_retry(object_store::RetryConfig {
+                    max_retries: 0,
+                    ..Default::default()
+                }),
+            env,
+            Some(dir.path().to_path_buf()),
+        )?
+        .build()?;
+        let got = object_store::ObjectStoreExt::get(
+            &store,
+            &object_store::path::Path::from("x/y.parquet"),
+        )
+        .await;
+        assert!(got.is_err(), "the listener has no object");
+        let auth = seen.join().map_err(|_| "listener")??;
+        assert!(auth.contains("Credential=AKIAFROMHELPER/"), "{auth}");
+        Ok(())
+    }
+
     #[test]
     fn a_profile_that_is_not_there_or_not_followed_is_said() -> Outcome {
         let dir = tempfile::tempdir()?;
@@ -234,6 +326,12 @@ mod tests {
         );
         let sso = read("sso", Some(CREDENTIALS), Some(CONFIG))?.ok_or("profile sso")?;
         assert_eq!(sso.not_followed, vec!["sso_session".to_string()]);
+        let helper = read("helper", None, Some(HELPER))?.ok_or("profile helper")?;
+        assert_eq!(
+            helper.credential_process.as_deref(),
+            Some("aws configure export-credentials --profile corp --format process")
+        );
+        assert!(helper.not_followed.is_empty());
         assert_eq!(sso.access_key_id, None);
         assert_eq!(sso.region.as_deref(), Some("eu-central-1"));
         // No files and no profile named: nothing to add, no error.

@@ -10,6 +10,7 @@
 //! reads back a table's files, [`plan`] and [`load`] run a task's full load, [`changes`] and
 //! [`cdc`] its replication (change files in DMS's layout).
 
+pub mod aws_process;
 pub mod aws_profile;
 pub mod cdc;
 pub mod changes;

@@ -27,7 +27,7 @@ use crate::engines::rows::Rows;
 use crate::tasks::validate::{Method, Validation};
 
 /// Segments a table's rows are hashed into.
-const SEGMENTS: usize = 1024;
+const SEGMENTS: usize = 65_536;
 /// Rows of differing segments compared row by row (each side), at most.
 const ROW_LIMIT: u64 = 500_000;
 /// Differing rows named, at most.
