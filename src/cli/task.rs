@@ -512,6 +512,7 @@ pub(super) async fn run_task(
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     stop_on_signal(cancel.clone());
     let c = cancel.clone();
+    let validating = matches!(mode, Mode::ValidateOnly);
     let outcome = crate::runner::run_to(&task, &source, &target, mode, &reload, events, c).await;
     status.finish_and_clear();
     source.close().await;
@@ -531,14 +532,14 @@ pub(super) async fn run_task(
     }
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(bad(
-            "migrate",
+            if validating { "validate" } else { "migrate" },
             "stopped by the user; run the same command again to resume".into(),
         ));
     }
     match unfinished(&summary) {
         Some(message) => Err(Error::Query {
             endpoint: te.label(),
-            context: "migrating".into(),
+            context: if validating { "comparing" } else { "migrating" }.into(),
             message,
             cause: crate::error::Cause::Statement,
         }),
