@@ -200,6 +200,7 @@ pub async fn run_cdc(
         stop_at,
         log,
         load: gate.clone(),
+        read_during_load: std::sync::Mutex::new(None),
     };
     let mut stats = CdcStats::default();
     let (Some(gate), Some(load)) = (gate, load) else {
@@ -302,9 +303,37 @@ struct Session<'a> {
     log: &'static dyn ChangeLog,
     /// The full load running beside replication (full-load-and-cdc, until it ends).
     load: Option<Arc<cached::LoadGate>>,
+    /// The furthest an earlier session of this run read while the full load ran (the
+    /// checkpoint stays at its start meanwhile): what it read of loaded tables is on the
+    /// target, and a session reading the log again applies changes up to there idempotently.
+    read_during_load: std::sync::Mutex<Option<Position>>,
 }
 
 impl Session<'_> {
+    /// Notes that a session read the log up to `end`.
+    fn note_read(&self, end: &Position) {
+        let mut r = self
+            .read_during_load
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if r.as_ref().is_none_or(|p| !p.reached(end)) {
+            *r = Some(end.clone());
+        }
+    }
+
+    /// The end of the replay after the full load: where the load ended, or further where an
+    /// earlier session already applied changes.
+    fn replay_end(&self, load_end: Position) -> Position {
+        let r = self
+            .read_during_load
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match r.as_ref() {
+            Some(read) if read.reached(&load_end) => read.clone(),
+            _ => load_end,
+        }
+    }
+
     /// The task is asked to stop, or its full load ended without finishing (replication
     /// stops with it, at its checkpoint).
     fn stopping(&self) -> bool {

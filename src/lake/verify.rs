@@ -48,6 +48,18 @@ pub(super) struct Shape {
     pub(super) fields: SchemaRef,
 }
 
+impl Shape {
+    /// A row's key as the comparison names it: its values (`values`: the compared columns')
+    /// joined by commas.
+    fn key_text(&self, values: &[Option<String>]) -> String {
+        self.key
+            .iter()
+            .map(|&k| values[k].clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// A key's last change: its `_seq` and the hash of its row, none once deleted.
 pub(super) struct Latest {
     pub(super) seq: u64,
@@ -489,13 +501,7 @@ fn shown(batch: &RecordBatch, shape: &Shape, i: usize) -> (String, Vec<Option<St
         .iter()
         .map(|c| super::encode::show(c, i))
         .collect();
-    let key = shape
-        .key
-        .iter()
-        .map(|&k| values[k].clone().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(",");
-    (key, values)
+    (shape.key_text(&values), values)
 }
 
 /// Reads the source's rows as the task writes them into the lake.
@@ -557,14 +563,7 @@ impl SourcePass<'_> {
             .iter()
             .map(|&c| rows.get(i, c).map(str::to_string))
             .collect();
-        let key = self
-            .shape
-            .key
-            .iter()
-            .map(|&k| values[k].clone().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(",");
-        (key, values)
+        (self.shape.key_text(&values), values)
     }
 }
 

@@ -37,6 +37,9 @@ pub(super) async fn replicate(
             Err(e) => break Err(e),
         }
     };
+    if r.cache.is_some() {
+        s.note_read(&r.read_end);
+    }
     r.reader.abort();
     // Ended (its connection dropped) before the slot is released.
     if let Err(e) = (&mut r.reader).await
@@ -607,6 +610,8 @@ impl Replication<'_, '_> {
             return Ok(());
         }
         self.cp.phase = ReplicationPhase::Replay;
+        // (Beyond the load's end where an earlier session applied changes: they come again.)
+        let load_end = self.s.replay_end(load_end.clone());
         self.cp.replay_until = Some(load_end.clone());
         let (phase, until) = phase_after(&self.cp, &self.read_end);
         let gtid = self.rx.gtid_of(&self.read_end);
