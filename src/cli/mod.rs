@@ -22,6 +22,7 @@ mod commands;
 pub use args::*;
 use commands::*;
 mod convert;
+mod summary;
 mod switch;
 mod task;
 
