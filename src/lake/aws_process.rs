@@ -89,12 +89,28 @@ fn run(command: &[String]) -> Result<Vec<u8>, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot be started: {e}"))?;
-    let mut stdout = child.stdout.take().ok_or("no output")?;
-    // Read while it runs (a full pipe would hold it up).
-    let reader = std::thread::spawn(move || {
-        let mut out = vec![];
-        stdout.read_to_end(&mut out).map(|_| out)
-    });
+    // Both read while it runs (a full pipe would hold it up).
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = vec![];
+            if let Some(mut p) = pipe {
+                p.read_to_end(&mut out)?;
+            }
+            Ok::<_, std::io::Error>(out)
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let started = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
@@ -107,18 +123,14 @@ fn run(command: &[String]) -> Result<Vec<u8>, String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let out = reader
-        .join()
-        .map_err(|_| "its output could not be read".to_string())?
-        .map_err(|e| e.to_string())?;
+    let joined = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
+        h.join()
+            .map_err(|_| "its output could not be read".to_string())?
+            .map_err(|e| e.to_string())
+    };
+    let (out, err) = (joined(stdout)?, joined(stderr)?);
     if !status.success() {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            crate::error::logged(
-                "reading a credential_process's errors",
-                e.read_to_string(&mut err),
-            );
-        }
+        let err = String::from_utf8_lossy(&err);
         let err: String = err.trim().chars().take(300).collect();
         return Err(format!(
             "failed ({status}){}",

@@ -458,10 +458,7 @@ impl<'a> Writer<'a> {
 
     /// The figures of the last `secs` seconds, as a database target's replication gives them.
     fn report(&mut self, backlog: u64, secs: f64, events: &Arc<dyn Fn(TaskEvent) + Send + Sync>) {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let now_ms = now_ms();
         let lag = |ms: i64| {
             if ms > 0 {
                 (now_ms - ms).max(0) as f64 / 1000.0
@@ -647,13 +644,7 @@ impl<'a> Writer<'a> {
         };
         let batch = self.cp.batch + 1;
         // (A PostgreSQL TRUNCATE read in a large transaction's parts: its commit is to come.)
-        let ms = if commit_ms > 0 {
-            commit_ms
-        } else {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64)
-        };
+        let ms = if commit_ms > 0 { commit_ms } else { now_ms() };
         let mut seq = self.seq;
         let file_mb = self.task.settings.file_mb;
         let written =
@@ -748,6 +739,13 @@ impl<'a> Writer<'a> {
         }
         Ok(())
     }
+}
+
+/// Milliseconds since 1970 now.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The captured columns of `t`'s source table.

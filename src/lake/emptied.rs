@@ -28,7 +28,7 @@ pub async fn write_deletes(
     commit_ms: i64,
     seq: &mut u64,
 ) -> Result<Option<u64>, String> {
-    let Some(shape) = verify::shape(t, false) else {
+    let Some(shape) = verify::shape(t) else {
         return Ok(None);
     };
     let (loads, changes) = verify::files_of(lake, t, Some(batch - 1)).await?;
@@ -78,37 +78,14 @@ async fn deletes(
         .map(|f| (f, false))
         .chain(changes.iter().map(|f| (f, true)))
     {
-        let fields = if is_change {
-            verify::change_fields(shape)
-        } else {
-            shape.fields.clone()
-        };
-        let rest: Vec<usize> =
-            (fields.fields().len() - shape.fields.fields().len()..fields.fields().len()).collect();
-        verify::each_batch(lake, f, &fields, |batch| {
-            let rows = batch.project(&rest).map_err(|e| e.to_string())?;
-            let h = verify::hash(&rows, shape, false)?;
-            let seqs = is_change.then(|| {
-                batch
-                    .column(1)
-                    .as_any()
-                    .downcast_ref::<arrow_array::UInt64Array>()
-                    .cloned()
-            });
-            let present: Vec<u32> = (0..rows.num_rows())
-                .filter(|&i| match (latest.get(&h.keys[i]), &seqs) {
-                    (None, _) => !is_change,
-                    (Some(l), Some(Some(s))) => l.seq == s.value(i) && l.row.is_some(),
-                    (Some(_), _) => false,
-                })
-                .map(|i| i as u32)
-                .collect();
-            if !present.is_empty() {
-                held.push(d.of(&rows, &present, seq)?);
+        let mut delete = |rows: &RecordBatch, _: &verify::Hashed, current: Vec<usize>| {
+            if !current.is_empty() {
+                held.push(d.of(rows, &current, seq)?);
             }
             Ok(())
-        })
-        .await?;
+        };
+        verify::current_in(lake, f, is_change, &latest, shape, false, &mut delete).await?;
+        // (A file's deletes at a time: the table's are not held whole.)
         for b in held.drain(..) {
             written += b.num_rows() as u64;
             out.write(&b).await?;
@@ -129,11 +106,11 @@ impl Deletes<'_> {
     fn of(
         &self,
         rows: &RecordBatch,
-        present: &[u32],
+        present: &[usize],
         seq: &mut u64,
     ) -> Result<RecordBatch, String> {
         let n = present.len();
-        let at = UInt32Array::from(present.to_vec());
+        let at = UInt32Array::from_iter_values(present.iter().map(|&i| i as u32));
         let mut op = StringBuilder::with_capacity(n, n);
         let mut ts = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
         let mut seqs = UInt64Builder::with_capacity(n);

@@ -83,6 +83,8 @@ struct Ctx {
     state: tokio::sync::Mutex<LoadState>,
     /// Compare what was loaded; load nothing.
     compare_only: bool,
+    /// When comparing: the task's replication checkpoint in the lake, if it replicates.
+    replicated: Option<super::cdc::LakeCheckpoint>,
 }
 
 impl Ctx {
@@ -144,6 +146,11 @@ async fn run_with(
     let started = Instant::now();
     let state_file = state_path(lake, &task.name, "load.json");
     let state: LoadState = lake.get_json(&state_file).await?.unwrap_or_default();
+    let replicated = if compare_only {
+        super::cdc::checkpoint_of(lake, &task.name).await?
+    } else {
+        None
+    };
     events(TaskEvent::SchemaReady);
     let ctx = Arc::new(Ctx {
         task: task.clone(),
@@ -153,6 +160,7 @@ async fn run_with(
         cancel,
         state: tokio::sync::Mutex::new(state),
         compare_only,
+        replicated,
     });
     let sem = Arc::new(tokio::sync::Semaphore::new(
         task.settings.max_parallel_tables.max(1),
@@ -212,12 +220,7 @@ async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
     let loaded = match done {
         None if ctx.compare_only => {
             // Asked to compare, it could not: the command fails.
-            let replicated = super::cdc::checkpoint_of(&ctx.lake, &ctx.task.name)
-                .await
-                .ok()
-                .flatten()
-                .is_some();
-            let why = if replicated {
+            let why = if ctx.replicated.is_some() {
                 "not loaded: the task's files hold the changes since it started (a cdc task), not the table, so there is nothing to compare with the source"
             } else {
                 "not loaded yet: nothing to compare"
@@ -377,28 +380,24 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
 /// files with their changes applied against the source's rows, row by row
 /// ([`super::verify`]), where the table has a key or change files.
 async fn validate(ctx: &Ctx, t: &LakeTable, loaded: &Loaded) -> Result<Validation, String> {
-    // (Counts asked for and no change files: the files' footers are enough.)
-    let counts_only = ctx.task.settings.validate == ValidateMode::Counts
-        && super::verify::files_of(&ctx.lake, t, None)
-            .await?
-            .1
-            .is_empty();
-    if ctx.compare_only && !counts_only {
-        let zero_dates_null = ctx.task.settings.zero_dates == ZeroDates::Null;
-        let upto = super::cdc::checkpoint_of(&ctx.lake, &ctx.task.name)
-            .await
-            .map_err(|e| e.to_string())?
-            .map(|c| c.batch);
-        let compared = super::verify::compare(
-            &ctx.lake,
-            t,
-            &ctx.source,
-            zero_dates_null,
-            upto,
-            ctx.cancel.clone(),
-        );
-        if let Some(v) = compared.await? {
-            return Ok(v);
+    if ctx.compare_only {
+        let upto = ctx.replicated.as_ref().map(|c| c.batch);
+        let files = super::verify::files_of(&ctx.lake, t, upto).await?;
+        // (Counts asked for and no change files: the files' footers are enough.)
+        let counts_only = ctx.task.settings.validate == ValidateMode::Counts && files.1.is_empty();
+        if !counts_only {
+            let zero_dates_null = ctx.task.settings.zero_dates == ZeroDates::Null;
+            let compared = super::verify::compare(
+                &ctx.lake,
+                t,
+                files,
+                &ctx.source,
+                zero_dates_null,
+                ctx.cancel.clone(),
+            );
+            if let Some(v) = compared.await? {
+                return Ok(v);
+            }
         }
     }
     let (source_rows, target_rows) = tokio::join!(

@@ -36,19 +36,21 @@ const KEEP: usize = 100;
 /// Two 64-bit hashes: of a key, or of a row.
 pub(super) type Hash2 = (u64, u64);
 
-/// What a table's rows are compared on.
+/// What a table's rows are compared on: every column it has now, in its order.
 pub(super) struct Shape {
-    /// The compared columns (the lake's names), in the table's order.
-    pub(super) names: Vec<String>,
-    /// Their positions among the table's columns (and the source's rows).
-    pub(super) positions: Vec<usize>,
-    /// The key's positions among `names`.
+    /// The key's positions among the columns.
     pub(super) key: Vec<usize>,
-    /// The compared columns' fields (all nullable).
+    /// The columns' fields (all nullable: a file may lack a column, a delete carries its key
+    /// only), as the table's change files have them.
     pub(super) fields: SchemaRef,
 }
 
 impl Shape {
+    /// Column `c`'s name in the lake.
+    fn name(&self, c: usize) -> &str {
+        self.fields.field(c).name()
+    }
+
     /// A row's key as the comparison names it: its values (`values`: the compared columns')
     /// joined by commas.
     fn key_text(&self, values: &[Option<String>]) -> String {
@@ -185,19 +187,18 @@ impl Pass<'_> {
     }
 }
 
-/// Compares `t`'s files in `lake` with its rows on `source` (see the module's description);
-/// None for a table without a key and without change files (compared as the load wrote it).
-/// `upto`: the last batch of changes the task's checkpoint names.
-pub async fn compare(
+/// Compares `t`'s files in `lake` (`loads`, `changes`: see [`files_of`]) with its rows on
+/// `source` (see the module's description); None for a table without a key and without change
+/// files (compared as the load wrote it).
+pub(super) async fn compare(
     lake: &Lake,
     t: &LakeTable,
+    (loads, changes): (Vec<ObjectMeta>, Vec<ObjectMeta>),
     source: &Connection,
     zero_dates_null: bool,
-    upto: Option<u64>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Option<Validation>, String> {
-    let (loads, changes) = files_of(lake, t, upto).await?;
-    let Some(shape) = shape(t, zero_dates_null) else {
+    let Some(shape) = shape(t) else {
         if changes.is_empty() {
             // Compared as the load wrote it.
             return Ok(None);
@@ -333,15 +334,7 @@ pub(super) async fn files_of(
 /// The columns compared: every column the table has now, a file without one of them (written
 /// before it was added on the source) read with NULL there, as a reader of the lake that
 /// merges the files' columns by name sees it. None when the table has no key.
-pub(super) fn shape(t: &LakeTable, zero_dates_null: bool) -> Option<Shape> {
-    let encoder = t.encoder(zero_dates_null);
-    let fields: Vec<Field> = encoder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone().with_nullable(true))
-        .collect();
-    let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
+pub(super) fn shape(t: &LakeTable) -> Option<Shape> {
     let key = t
         .schema
         .primary_key
@@ -349,10 +342,8 @@ pub(super) fn shape(t: &LakeTable, zero_dates_null: bool) -> Option<Shape> {
         .map(|k| t.prepared.columns.iter().position(|c| &c.0 == k))
         .collect::<Option<Vec<usize>>>()?;
     (!key.is_empty()).then(|| Shape {
-        positions: (0..names.len()).collect(),
-        names,
         key,
-        fields: Arc::new(Schema::new(fields)),
+        fields: t.change_encoder(false).schema().clone(),
     })
 }
 
@@ -400,7 +391,7 @@ pub(super) async fn each_batch(
 }
 
 /// The change files' columns read: `Op`, `_seq`, then the compared ones.
-pub(super) fn change_fields(shape: &Shape) -> SchemaRef {
+fn change_fields(shape: &Shape) -> SchemaRef {
     let mut fields = vec![
         Field::new("Op", DataType::Utf8, false),
         Field::new("_seq", DataType::UInt64, false),
@@ -444,6 +435,7 @@ pub(super) async fn latest_changes(
 }
 
 /// The lake's rows: the load's files' rows whose key has no change, then each changed key's
+/// The lake's rows: the load's files' rows whose key has no change, then each changed key's
 /// row after its last change.
 async fn lake_pass(
     lake: &Lake,
@@ -454,19 +446,17 @@ async fn lake_pass(
     pass: &Pass<'_>,
     side: &mut Side,
 ) -> Result<(), String> {
+    let mut take = |batch: &RecordBatch, h: &Hashed, rows: Vec<usize>| {
+        for i in rows {
+            pass.take(side, h, i, || shown(batch, shape, i));
+        }
+        Ok(())
+    };
     for f in loads {
-        each_batch(lake, f, &shape.fields, |batch| {
-            let h = hash(&batch, shape, pass.by_column())?;
-            for i in 0..batch.num_rows() {
-                if !latest.contains_key(&h.keys[i]) {
-                    pass.take(side, &h, i, || shown(&batch, shape, i));
-                }
-            }
-            Ok(())
-        })
-        .await?;
+        current_in(lake, f, false, latest, shape, pass.by_column(), &mut take).await?;
     }
     if let Pass::Sums = pass {
+        // The changed keys' rows are hashed already.
         for (key, l) in latest {
             if let Some(row) = l.row {
                 side.segments[segment(*key)].add_row(row.0, row.1);
@@ -474,24 +464,51 @@ async fn lake_pass(
         }
         return Ok(());
     }
-    let fields = change_fields(shape);
-    let rest: Vec<usize> = (2..fields.fields().len()).collect();
     for f in changes {
-        each_batch(lake, f, &fields, |batch| {
-            let seqs = batch.column(1).as_primitive::<UInt64Type>().clone();
-            let rows = batch.project(&rest).map_err(|e| e.to_string())?;
-            let h = hash(&rows, shape, pass.by_column())?;
-            for i in 0..rows.num_rows() {
-                let last = latest.get(&h.keys[i]);
-                if last.is_some_and(|l| l.seq == seqs.value(i) && l.row.is_some()) {
-                    pass.take(side, &h, i, || shown(&rows, shape, i));
-                }
-            }
-            Ok(())
-        })
-        .await?;
+        current_in(lake, f, true, latest, shape, pass.by_column(), &mut take).await?;
     }
     Ok(())
+}
+
+/// The rows of `file` (a change file if `is_change`) that the lake holds now: of a load's file,
+/// those whose key has no change; of a change file, each key's last change but a delete. `f`
+/// gets each batch (the table's columns), its hashes (`by_column`: each column's too) and
+/// which of its rows are current.
+pub(super) async fn current_in(
+    lake: &Lake,
+    file: &ObjectMeta,
+    is_change: bool,
+    latest: &HashMap<Hash2, Latest>,
+    shape: &Shape,
+    by_column: bool,
+    f: &mut impl FnMut(&RecordBatch, &Hashed, Vec<usize>) -> Result<(), String>,
+) -> Result<(), String> {
+    if !is_change {
+        return each_batch(lake, file, &shape.fields, |batch| {
+            let h = hash(&batch, shape, by_column)?;
+            let current = (0..batch.num_rows())
+                .filter(|&i| !latest.contains_key(&h.keys[i]))
+                .collect();
+            f(&batch, &h, current)
+        })
+        .await;
+    }
+    let fields = change_fields(shape);
+    let rest: Vec<usize> = (2..fields.fields().len()).collect();
+    each_batch(lake, file, &fields, |batch| {
+        let seqs = batch.column(1).as_primitive::<UInt64Type>().clone();
+        let rows = batch.project(&rest).map_err(|e| e.to_string())?;
+        let h = hash(&rows, shape, by_column)?;
+        let current = (0..rows.num_rows())
+            .filter(|&i| {
+                latest
+                    .get(&h.keys[i])
+                    .is_some_and(|l| l.seq == seqs.value(i) && l.row.is_some())
+            })
+            .collect();
+        f(&rows, &h, current)
+    })
+    .await
 }
 
 /// Row `i` of `batch` (the compared columns), readable: its key's text and its values.
@@ -531,7 +548,6 @@ impl SourcePass<'_> {
         while let Some(rows) = rx.recv().await {
             let step = encoder
                 .encode(&rows, &mut Fixed::default())
-                .and_then(|b| b.project(&self.shape.positions).map_err(|e| e.to_string()))
                 .and_then(|batch| {
                     let h = hash(&batch, self.shape, pass.by_column())?;
                     for i in 0..batch.num_rows() {
@@ -557,12 +573,7 @@ impl SourcePass<'_> {
 
     /// Source row `i`: its key's text and its compared values, as read.
     fn shown(&self, rows: &Rows, i: usize) -> (String, Vec<Option<String>>) {
-        let values: Vec<Option<String>> = self
-            .shape
-            .positions
-            .iter()
-            .map(|&c| rows.get(i, c).map(str::to_string))
-            .collect();
+        let values: Vec<Option<String>> = rows.row(i).map(|v| v.map(str::to_string)).collect();
         (self.shape.key_text(&values), values)
     }
 }
@@ -598,16 +609,13 @@ fn differences(
             Some(l) if l.row != s.row => {
                 v.different += 1;
                 // (Columns are known for the rows named, see `named_differences`.)
-                let cols: Vec<usize> = (0..shape.names.len())
+                let cols: Vec<usize> = (0..shape.fields.fields().len())
                     .filter(|&c| match (s.columns.get(c), l.columns.get(c)) {
                         (Some(a), Some(b)) => a != b,
                         _ => false,
                     })
                     .collect();
-                let names = cols
-                    .iter()
-                    .map(|&c| shape.names[c].as_str())
-                    .collect::<Vec<_>>();
+                let names = cols.iter().map(|&c| shape.name(c)).collect::<Vec<_>>();
                 let quoted = |v: &Option<String>| {
                     v.as_ref().map_or("NULL".to_string(), |v| format!("'{v}'"))
                 };
@@ -616,7 +624,7 @@ fn differences(
                     .map(|&c| {
                         format!(
                             "{}: source {}, target {}",
-                            shape.names[c],
+                            shape.name(c),
                             quoted(&s.values[c]),
                             quoted(&l.values[c])
                         )

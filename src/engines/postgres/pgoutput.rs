@@ -295,15 +295,11 @@ fn reader_name(slot: &str) -> String {
 
 /// The server process of each slot's reader in this process, by slot: what [`release`]
 /// cancels (that process only, and only while it holds the slot or its copy).
-static READERS: std::sync::Mutex<Option<HashMap<String, i32>>> = std::sync::Mutex::new(None);
+static READERS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, i32>>> =
+    std::sync::LazyLock::new(Default::default);
 
-fn reader_pid(slot: &str, pid: Option<i32>) -> Option<i32> {
-    let mut readers = READERS.lock().unwrap_or_else(|e| e.into_inner());
-    let map = readers.get_or_insert_with(HashMap::new);
-    match pid {
-        Some(p) => map.insert(slot.to_string(), p),
-        None => map.get(slot).copied(),
-    }
+fn readers() -> std::sync::MutexGuard<'static, HashMap<String, i32>> {
+    READERS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Lets go of `task`'s slot once its capture was stopped: the slot function its server
@@ -325,7 +321,8 @@ async fn release_slot(conn: &Connection, slot: &str, at: &Position) -> Result<()
     // The slot function its reader's session may still run (a cancel that comes before the
     // query starts is lost: sent again until the slot is free). Only this process's reader,
     // and only while it holds the slot or a copy of it.
-    let cancel = reader_pid(slot, None).map(|pid| {
+    let reader = readers().get(slot).copied();
+    let cancel = reader.map(|pid| {
         format!(
             "SELECT pg_cancel_backend(active_pid) FROM pg_replication_slots WHERE active_pid = {pid} AND (slot_name = {} OR slot_name LIKE {})",
             lit(slot),
@@ -397,7 +394,7 @@ async fn read_slot(
         .fetch_one(&mut *c)
         .await
         .map_err(|e| format!("setting up the session reading slot {slot}: {e}"))?;
-    reader_pid(&slot, Some(pid));
+    readers().insert(slot.clone(), pid);
     let slot_lit = text_literal(crate::endpoints::Engine::Postgres, &slot);
     // Whatever the target committed before this run is behind us.
     let advance = |lsn: u64| {

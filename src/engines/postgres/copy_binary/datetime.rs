@@ -17,22 +17,38 @@ fn date2j(year: i64, month: i64, day: i64) -> i64 {
     julian + 7834 * m / 256 + day
 }
 
+/// A date's or timestamp's text as PostgreSQL's input first reads it.
+enum Spelled<'a> {
+    Infinity,
+    MinusInfinity,
+    /// The value, and whether it is before Christ (` BC`, removed).
+    Value(&'a str, bool),
+}
+
+fn spelled(v: &str) -> Spelled<'_> {
+    let t = v.trim();
+    if t.eq_ignore_ascii_case("infinity") {
+        Spelled::Infinity
+    } else if t.eq_ignore_ascii_case("-infinity") {
+        Spelled::MinusInfinity
+    } else {
+        match t.strip_suffix(" BC") {
+            Some(t) => Spelled::Value(t, true),
+            None => Spelled::Value(t, false),
+        }
+    }
+}
+
 /// Microseconds since 2000-01-01 00:00:00 from the sources' canonical form `YYYY-MM-DD
 /// HH:MM:SS[.ffffff]`, optionally in UTC (`+00`), before Christ (` BC`, last), or `infinity` /
 /// `-infinity`: what PostgreSQL's text input makes of it. (A value of another zone is refused:
 /// no source sends one.)
 pub(super) fn timestamp(v: &str) -> Result<i64, String> {
     let bad = || format!("invalid input syntax for type timestamp: \"{v}\"");
-    let t = v.trim();
-    if t.eq_ignore_ascii_case("infinity") {
-        return Ok(i64::MAX);
-    }
-    if t.eq_ignore_ascii_case("-infinity") {
-        return Ok(i64::MIN);
-    }
-    let (t, bc) = match t.strip_suffix(" BC") {
-        Some(t) => (t, true),
-        None => (t, false),
+    let (t, bc) = match spelled(v) {
+        Spelled::Infinity => return Ok(i64::MAX),
+        Spelled::MinusInfinity => return Ok(i64::MIN),
+        Spelled::Value(t, bc) => (t, bc),
     };
     let t = t.strip_suffix("+00").unwrap_or(t);
     let (day, time) = t.split_once(' ').ok_or_else(bad)?;
@@ -103,16 +119,10 @@ pub(super) fn date(v: &str) -> Result<i32, String> {
         }
     }
     let bad = || format!("invalid input syntax for type date: \"{v}\"");
-    let t = v.trim();
-    if t.eq_ignore_ascii_case("infinity") {
-        return Ok(i32::MAX);
-    }
-    if t.eq_ignore_ascii_case("-infinity") {
-        return Ok(i32::MIN);
-    }
-    let (t, bc) = match t.strip_suffix(" BC") {
-        Some(t) => (t, true),
-        None => (t, false),
+    let (t, bc) = match spelled(v) {
+        Spelled::Infinity => return Ok(i32::MAX),
+        Spelled::MinusInfinity => return Ok(i32::MIN),
+        Spelled::Value(t, bc) => (t, bc),
     };
     let (y, m, d) = date_fields(t).ok_or_else(bad)?;
     days(y, bc, m, d, v)
