@@ -291,8 +291,7 @@ pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Opt
     let meet = kept.iter().enumerate().all(|(i, k)| {
         k.part == i && (i == 0 || kept[i - 1].to.is_some() && kept[i - 1].to == k.from)
     });
-    let keys_later = crate::engines::of(ctx.target.endpoint.engine).keys_after_load();
-    if !meet || first.from.is_some() || keys_later && !committed_with_rows(ctx) {
+    if !meet || first.from.is_some() || !slices_load_alone(ctx) {
         return None;
     }
     let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
@@ -315,9 +314,13 @@ pub(super) fn resume(ctx: &Ctx, p: &Prepared, kept: &[state::SliceState]) -> Opt
 /// ([`committed_with_rows`]: PostgreSQL, which gets a table's key once it is loaded, where
 /// deleting a slice's keys would scan the whole table for each batch of them).
 pub(super) fn one_by_one(ctx: &Ctx, plan: &Plan) -> bool {
-    matches!(plan, Plan::Keys(_))
-        && (!crate::engines::of(ctx.target.endpoint.engine).keys_after_load()
-            || committed_with_rows(ctx))
+    matches!(plan, Plan::Keys(_)) && slices_load_alone(ctx)
+}
+
+/// Whether a slice of a key can be loaded again alone on this target: its table has its key
+/// while it loads (a slice is emptied by its keys first), or its record commits with its rows.
+fn slices_load_alone(ctx: &Ctx) -> bool {
+    !crate::engines::of(ctx.target.endpoint.engine).keys_after_load() || committed_with_rows(ctx)
 }
 
 /// Whether each slice's record commits in the transaction of its rows (PostgreSQL's COPY, one
@@ -574,7 +577,8 @@ async fn load_part(
     })
     .await;
     let recorded = match &outcome {
-        Ok(_) if ctx.cancelled() => Ok(()),
+        // (A slice whose rows commit with its record is recorded finished already.)
+        Ok(_) if ctx.cancelled() || atomic => Ok(()),
         Ok(written) => {
             let done = record(state::Stored::Completed, written.rows as i64);
             let _file = ctx.file.read().await;

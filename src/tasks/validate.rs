@@ -124,18 +124,21 @@ pub fn normalise(v: Option<&str>, k: Kind) -> Option<String> {
 /// A JSON value with its whole numbers spelled as integers wherever they were written
 /// (`1e3`, `1000.0` and `1000` alike: PostgreSQL's jsonb writes MariaDB's `1e3` as `1000`), its
 /// other numbers as the doubles they read as.
-fn json_numbers(v: serde_json::Value) -> serde_json::Value {
+fn json_numbers(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
-        Value::Number(n) => match n.as_f64() {
-            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(x as i64),
-            _ => Value::Number(n),
-        },
-        Value::Array(a) => Value::Array(a.into_iter().map(json_numbers).collect()),
-        Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, v)| (k, json_numbers(v))).collect())
+        Value::Number(n) => {
+            if let Some(x) = n.as_f64()
+                && n.is_f64()
+                && x.fract() == 0.0
+                && x.abs() < 9.0e15
+            {
+                *v = Value::from(x as i64);
+            }
         }
-        other => other,
+        Value::Array(a) => a.iter_mut().for_each(json_numbers),
+        Value::Object(o) => o.values_mut().for_each(json_numbers),
+        _ => {}
     }
 }
 
@@ -153,7 +156,10 @@ pub fn normal(v: &str, k: Kind) -> std::borrow::Cow<'_, str> {
         }
         Kind::PgGeo(_) => Cow::Owned(crate::engines::spatial::normalise_pg(v)),
         Kind::Json | Kind::Array => match serde_json::from_str::<serde_json::Value>(v) {
-            Ok(j) => Cow::Owned(json_numbers(j).to_string()),
+            Ok(mut j) => {
+                json_numbers(&mut j);
+                Cow::Owned(j.to_string())
+            }
             Err(_) => Cow::Borrowed(v),
         },
         Kind::Bool => match v {
