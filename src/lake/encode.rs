@@ -343,6 +343,13 @@ impl RowSum {
         Ok(())
     }
 
+    /// Adds the rows of `other`.
+    pub fn merge(&mut self, other: &RowSum) {
+        self.rows += other.rows;
+        self.a = self.a.wrapping_add(other.a);
+        self.b = self.b.wrapping_add(other.b);
+    }
+
     /// Adds one row of hashes `a` and `b` (see [`row_hashes`]).
     pub fn add_row(&mut self, a: u64, b: u64) {
         self.rows += 1;

@@ -4,6 +4,7 @@
 //! upload); and reading a table's files back (their row count, their rows' checksum).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use arrow_array::RecordBatch;
 use futures_util::TryStreamExt;
@@ -28,7 +29,10 @@ pub struct LoadFiles {
     file_bytes: usize,
     /// Files are named `<prefix>00000001.parquet`...
     prefix: String,
-    current: Option<AsyncArrowWriter<BufWriter>>,
+    /// The last number given to a file: shared by the writers of one table's parts.
+    numbered: Arc<AtomicU32>,
+    /// The file being written, and its name.
+    current: Option<(String, AsyncArrowWriter<BufWriter>)>,
     /// The files completed, by name.
     pub names: Vec<String>,
     /// The bytes of the files completed.
@@ -62,27 +66,33 @@ impl LoadFiles {
             schema,
             prefix: prefix.to_string(),
             file_bytes: (file_mb.max(1) << 20) as usize,
+            numbered: Default::default(),
             current: None,
             names: vec![],
             bytes: 0,
         }
     }
 
-    fn next_name(&self) -> String {
-        format!("{}{:08}.parquet", self.prefix, self.names.len() + 1)
+    /// Files numbered after `numbered` (the last number taken), shared with other writers of
+    /// the same folder and prefix: a table loaded in parts side by side.
+    pub fn numbered_by(mut self, numbered: Arc<AtomicU32>) -> LoadFiles {
+        self.numbered = numbered;
+        self
     }
 
     /// Writes `batch`; a file that reached its size is completed.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
-        let w = match &mut self.current {
+        let (_, w) = match &mut self.current {
             Some(w) => w,
             None => {
-                let path = self.dir.clone().join(self.next_name().as_str());
+                let n = self.numbered.fetch_add(1, Ordering::Relaxed) + 1;
+                let name = format!("{}{n:08}.parquet", self.prefix);
+                let path = self.dir.clone().join(name.as_str());
                 // Parts in flight bound the memory an upload takes (S3: 10 MiB each).
                 let out = BufWriter::new(self.lake.store(), path).with_max_concurrency(2);
                 let w = AsyncArrowWriter::try_new(out, self.schema.clone(), Some(props()))
                     .map_err(|e| failed(&self.lake, "starting a Parquet file".into(), e))?;
-                self.current.insert(w)
+                self.current.insert((name, w))
             }
         };
         w.write(batch)
@@ -96,10 +106,9 @@ impl LoadFiles {
 
     /// Completes the file being written, if any.
     async fn complete(&mut self) -> Result<(), String> {
-        let Some(w) = self.current.take() else {
+        let Some((name, w)) = self.current.take() else {
             return Ok(());
         };
-        let name = self.next_name();
         let what = format!("completing {}/{name}", self.dir);
         let mut w = w;
         // Completes the upload too: the file becomes visible, whole.
@@ -115,13 +124,22 @@ impl LoadFiles {
         Ok((self.names, self.bytes))
     }
 
-    /// Gives up the file being written: nothing of it becomes visible.
+    /// Gives up what was written: the file being written never becomes visible, those
+    /// completed are deleted (a reader sees none of them for long; a run started again deletes
+    /// any left).
     pub async fn abort(mut self) {
-        if let Some(w) = self.current.take() {
+        if let Some((_, w)) = self.current.take() {
             let mut upload = w.into_inner();
             crate::error::logged(
                 "abandoning an unfinished Parquet file",
                 upload.abort().await.map_err(|e| e.to_string()),
+            );
+        }
+        for name in &self.names {
+            let path = self.dir.clone().join(name.as_str());
+            crate::error::logged(
+                "deleting a Parquet file of a write given up",
+                self.lake.delete(&path).await.map_err(|e| e.to_string()),
             );
         }
     }

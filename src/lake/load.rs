@@ -1,13 +1,15 @@
-//! A full load into a data lake: a worker per table (as many at once as the task allows)
-//! reading the source in one snapshot, encoding its rows into Arrow and writing them as
-//! Parquet files; the table's state kept beside the data (`_tugboat/<task>/load.json`), so that
-//! a run started again skips the tables finished and loads the others again from nothing (their
-//! files of the interrupted run deleted first). Each table is validated once written: its
+//! A full load into a data lake: a worker per table, a big table's [`parts`](super::parts)
+//! side by side (as many reads at once as the task allows), each reading the source, encoding
+//! its rows into Arrow and writing them as Parquet files; the table's state kept beside the
+//! data (`_tugboat/<task>/load.json`), so that a run started again skips the tables finished
+//! and loads the others again (their files of the interrupted run deleted first; a table in
+//! parts keeps the parts written). Each table is validated once written: its
 //! files' row count against the source's, and with `rows` the checksum of every row read back
 //! from the files against that of the rows read from the source as they were written.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -15,14 +17,15 @@ use serde::{Deserialize, Serialize};
 use super::Lake;
 use super::encode::{Fixed, RowSum};
 use super::files::{self, LoadFiles};
+use super::parts::{self, Part, Partial};
 use super::plan::LakeTable;
 use crate::endpoints::Connection;
 use crate::error::Result;
 use crate::tasks::validate::{Method, Validation};
 use crate::tasks::{Summary, TableResult, TableState, Task, TaskEvent, ValidateMode, ZeroDates};
 
-/// A table whose load finished, as the state file keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A table (or a part of one) whose load finished, as the state file keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Loaded {
     pub rows: u64,
     pub files: Vec<String>,
@@ -36,6 +39,9 @@ pub struct Loaded {
 pub struct LoadState {
     /// By source `schema.table`.
     pub tables: BTreeMap<String, Loaded>,
+    /// Tables loading in parts, by source `schema.table`: the parts written so far.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partial: BTreeMap<String, Partial>,
 }
 
 /// Where `task`'s state is kept in the lake.
@@ -62,6 +68,7 @@ pub async fn forget(lake: &Lake, task: &str, tables: &[String]) -> Result<()> {
             .keys()
             .find(|k| k.eq_ignore_ascii_case(t))
             .cloned();
+        state.partial.retain(|k, _| !k.eq_ignore_ascii_case(t));
         match found {
             Some(k) => {
                 state.tables.remove(&k);
@@ -85,6 +92,8 @@ struct Ctx {
     compare_only: bool,
     /// When comparing: the task's replication checkpoint in the lake, if it replicates.
     replicated: Option<super::cdc::LakeCheckpoint>,
+    /// One permit per read of the source running (a table, or a part of one) or comparison.
+    sem: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ctx {
@@ -161,19 +170,16 @@ async fn run_with(
         state: tokio::sync::Mutex::new(state),
         compare_only,
         replicated,
+        sem: Arc::new(tokio::sync::Semaphore::new(
+            task.settings.max_parallel_tables.max(1),
+        )),
     });
-    let sem = Arc::new(tokio::sync::Semaphore::new(
-        task.settings.max_parallel_tables.max(1),
-    ));
     let mut set = tokio::task::JoinSet::new();
     let mut ids = std::collections::HashMap::new();
     for (i, t) in tables.into_iter().enumerate() {
-        let (ctx, sem) = (ctx.clone(), sem.clone());
+        let ctx = ctx.clone();
         let failed = result(&t);
-        let h = set.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            (i, table_worker(&ctx, &t).await)
-        });
+        let h = set.spawn(async move { (i, table_worker(&ctx, &t).await) });
         ids.insert(h.id(), (i, failed));
     }
     let mut results = vec![];
@@ -214,7 +220,7 @@ fn result(t: &LakeTable) -> TableResult {
 }
 
 /// Loads one table (unless an earlier run did), then validates it.
-async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
+async fn table_worker(ctx: &Arc<Ctx>, t: &LakeTable) -> TableResult {
     let mut r = result(t);
     let done = ctx.state.lock().await.tables.get(t.label()).cloned();
     let loaded = match done {
@@ -260,6 +266,7 @@ async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
     r.rows = loaded.rows;
     r.state = TableState::Completed;
     if ctx.task.settings.validate != ValidateMode::None && !ctx.cancelled() {
+        let _permit = ctx.sem.clone().acquire_owned().await;
         match validate(ctx, t, &loaded).await {
             Ok(v) => {
                 r.validation = Some((v.source_rows, v.target_rows));
@@ -282,33 +289,213 @@ async fn table_worker(ctx: &Ctx, t: &LakeTable) -> TableResult {
     r
 }
 
-/// Writes the table's files from the source's rows; what was written.
-async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, String> {
+/// Rows and bytes read of a table so far, all its parts together (its progress).
+#[derive(Default)]
+struct Totals {
+    rows: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// Writes the table's files from the source's rows, a big table in parts side by side; what
+/// was written.
+async fn load(ctx: &Arc<Ctx>, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, String> {
     let started = Instant::now();
     let label = t.label().to_string();
     (ctx.events)(TaskEvent::TableStarted {
         table: label.clone(),
     });
+    let mut partial = start(ctx, t).await.map_err(|e| e.to_string())?;
+    // Page ranges are read in one snapshot a source session holds until they are all read.
+    let shared = match partial.parts.iter().any(Part::shares_snapshot) {
+        true => {
+            let backend = crate::engines::of(ctx.source.endpoint.engine);
+            let s = backend.share_snapshot(&ctx.source).await;
+            if s.is_none() {
+                tracing::info!(target: "tugboat::tasks", "{label}: read whole (no snapshot to share for its page ranges)");
+                partial.parts.clear();
+            }
+            s
+        }
+        false => None,
+    };
+    let numbered = Arc::new(AtomicU32::new(parts::last_number(partial.files())));
+    // Parts written by an earlier run counted from the start.
+    let totals = Arc::new(Totals::default());
+    let kept_rows: u64 = partial.done.values().map(|l| l.rows).sum();
+    totals.rows.store(kept_rows, Ordering::Relaxed);
+    let jobs: Vec<(usize, Option<Part>)> = match partial.parts.is_empty() {
+        true => vec![(0, None)],
+        false => (partial.parts.iter().cloned().enumerate())
+            .filter(|(i, _)| !partial.done.contains_key(i))
+            .map(|(i, part)| (i, Some(part)))
+            .collect(),
+    };
+    let parts = partial.parts.len();
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(partial.done.len()));
+    if parts > 1 {
+        (ctx.events)(TaskEvent::Ranges {
+            table: label.clone(),
+            parts,
+            done: partial.done.len(),
+        });
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for (i, part) in jobs {
+        let (ctx, t, numbered, totals) = (ctx.clone(), t.clone(), numbered.clone(), totals.clone());
+        let done = done.clone();
+        let mut q = part
+            .as_ref()
+            .map_or_else(|| t.prepared.clone(), |x| x.of(&t.prepared));
+        q.snapshot = shared.as_ref().map(|s| s.id.clone());
+        let kept = partial.kept();
+        set.spawn(async move {
+            let _permit = ctx.sem.clone().acquire_owned().await;
+            if ctx.cancelled() {
+                return (i, Err("stopped by the user".to_string()));
+            }
+            let written = write_part(&ctx, &t, &q, numbered, &totals).await;
+            if let (Ok(l), true) = (&written, kept) {
+                let recorded = record_part(&ctx, &t, i, &l.0).await;
+                if let Err(e) = recorded {
+                    return (i, Err(e));
+                }
+            }
+            if written.is_ok() && parts > 1 {
+                (ctx.events)(TaskEvent::Ranges {
+                    table: t.label().to_string(),
+                    parts,
+                    done: done.fetch_add(1, Ordering::Relaxed) + 1,
+                });
+            }
+            (i, written)
+        });
+    }
+    let mut failure = None;
+    let mut zero_dates = 0;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, Ok((l, z)))) => {
+                zero_dates += z;
+                partial.done.insert(i, l);
+            }
+            Ok((_, Err(e))) => failure = failure.or(Some(e)),
+            Err(e) => failure = failure.or(Some(format!("a part's worker stopped: {e}"))),
+        }
+    }
+    drop(shared);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let loaded = partial.whole();
+    let mut state = ctx.state.lock().await;
+    state.partial.remove(&label);
+    state.tables.insert(label.clone(), loaded.clone());
+    ctx.lake
+        .put_json(&state_path(&ctx.lake, &ctx.task.name, "load.json"), &*state)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(state);
+    r.seconds = started.elapsed().as_secs_f64();
+    r.zero_dates = zero_dates;
+    (ctx.events)(TaskEvent::TableDone {
+        table: label,
+        rows: loaded.rows,
+        seconds: r.seconds,
+        zero_dates,
+        lobs_truncated: 0,
+        nuls_removed: 0,
+    });
+    Ok(loaded)
+}
+
+/// The parts of table `t` to load: those of an earlier run that stopped, when they still fit
+/// the table (the files of its parts not written deleted), else parts planned afresh in an
+/// emptied folder.
+async fn start(ctx: &Ctx, t: &LakeTable) -> crate::error::Result<Partial> {
+    let label = t.label();
+    let schema_path = t.dir.clone().join("_schema.json");
+    let engine = ctx.source.endpoint.engine;
+    let kept = ctx.state.lock().await.partial.get(label).cloned();
+    let kept = match kept.filter(|k| k.fits(engine, &t.prepared)) {
+        // Files of another shape of the table are not mixed with new ones.
+        Some(k) => (ctx.lake.get_json(&schema_path).await? == Some(t.schema.clone())).then_some(k),
+        None => None,
+    };
+    if let Some(k) = kept {
+        let written: std::collections::HashSet<&String> = k.files().collect();
+        let mut deleted = 0;
+        for f in files::parquet_files(&ctx.lake, &t.dir).await? {
+            if !f
+                .location
+                .filename()
+                .is_some_and(|n| written.contains(&n.to_string()))
+            {
+                ctx.lake.delete(&f.location).await?;
+                deleted += 1;
+            }
+        }
+        tracing::info!(target: "tugboat::tasks", "{label}: {} of its {} parts written by an earlier run are kept; {deleted} files of the others deleted", k.done.len(), k.parts.len());
+        return Ok(k);
+    }
     // Files of an interrupted earlier run.
-    let cleared = ctx.lake.clear(&t.dir).await.map_err(|e| e.to_string())?;
+    let cleared = ctx.lake.clear(&t.dir).await?;
     if cleared > 0 {
         tracing::info!(target: "tugboat::tasks", "{label}: {cleared} files of an unfinished load deleted");
     }
+    ctx.lake.put_json(&schema_path, &t.schema).await?;
+    let planned = {
+        let _permit = ctx.sem.clone().acquire_owned().await;
+        parts::plan(&ctx.source, ctx.task.settings.partition_rows, &t.prepared).await?
+    };
+    let partial = Partial {
+        parts: planned,
+        done: BTreeMap::new(),
+    };
+    let mut state = ctx.state.lock().await;
+    match partial.kept() {
+        true => state.partial.insert(label.to_string(), partial.clone()),
+        false => state.partial.remove(label),
+    };
+    let path = state_path(&ctx.lake, &ctx.task.name, "load.json");
+    ctx.lake.put_json(&path, &*state).await?;
+    Ok(partial)
+}
+
+/// Records part `i` of table `t` written: a run stopped later does not load it again.
+async fn record_part(ctx: &Ctx, t: &LakeTable, i: usize, l: &Loaded) -> Result<(), String> {
+    let mut state = ctx.state.lock().await;
+    if let Some(p) = state.partial.get_mut(t.label()) {
+        p.done.insert(i, l.clone());
+    }
+    let path = state_path(&ctx.lake, &ctx.task.name, "load.json");
     ctx.lake
-        .put_json(&t.dir.clone().join("_schema.json"), &t.schema)
+        .put_json(&path, &*state)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Writes the files of the rows `p` reads (a table, or a part of one); what was written and
+/// how many zero dates were read as NULL.
+async fn write_part(
+    ctx: &Ctx,
+    t: &LakeTable,
+    p: &crate::tasks::Prepared,
+    numbered: Arc<AtomicU32>,
+    totals: &Totals,
+) -> Result<(Loaded, u64), String> {
     let encoder = t.encoder(ctx.task.settings.zero_dates == ZeroDates::Null);
+    let schema = encoder.schema().clone();
     let mut out = LoadFiles::new(
         &ctx.lake,
         t.dir.clone(),
         "LOAD",
-        encoder.schema().clone(),
+        schema,
         ctx.task.settings.file_mb,
-    );
+    )
+    .numbered_by(numbered);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Rows>(4);
     let reader = {
-        let (source, p, cancel) = (ctx.source.clone(), t.prepared.clone(), ctx.cancel.clone());
+        let (source, p, cancel) = (ctx.source.clone(), p.clone(), ctx.cancel.clone());
         let batch = ctx.task.settings.batch_rows.max(1);
         tokio::spawn(
             async move { crate::tasks::source::read(&source, &p, batch, tx, cancel).await },
@@ -316,28 +503,29 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
     };
     let mut sum = RowSum::default();
     let mut fixed = Fixed::default();
-    let mut bytes = 0u64;
     let mut failure = None;
     while let Some(rows) = rx.recv().await {
         if ctx.cancelled() {
             failure = Some("stopped by the user".to_string());
             break;
         }
-        bytes += rows.bytes() as u64;
+        let bytes = rows.bytes() as u64;
         let written = async {
             let batch = encoder.encode(&rows, &mut fixed)?;
             sum.add(&batch)?;
-            out.write(&batch).await
+            out.write(&batch).await.map(|_| batch.num_rows() as u64)
         };
-        if let Err(e) = written.await {
-            failure = Some(e);
-            break;
+        match written.await {
+            Ok(n) => (ctx.events)(TaskEvent::Progress {
+                table: t.label().to_string(),
+                rows: totals.rows.fetch_add(n, Ordering::Relaxed) + n,
+                bytes: totals.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes,
+            }),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
-        (ctx.events)(TaskEvent::Progress {
-            table: label.clone(),
-            rows: sum.rows,
-            bytes,
-        });
     }
     drop(rx);
     let read = reader
@@ -348,31 +536,14 @@ async fn load(ctx: &Ctx, t: &LakeTable, r: &mut TableResult) -> Result<Loaded, S
         out.abort().await;
         return Err(e);
     }
-    let (names, file_bytes) = out.finish().await?;
+    let (files, bytes) = out.finish().await?;
     let loaded = Loaded {
         rows: sum.rows,
-        files: names,
-        bytes: file_bytes,
+        files,
+        bytes,
         sum,
     };
-    let mut state = ctx.state.lock().await;
-    state.tables.insert(label.clone(), loaded.clone());
-    ctx.lake
-        .put_json(&state_path(&ctx.lake, &ctx.task.name, "load.json"), &*state)
-        .await
-        .map_err(|e| e.to_string())?;
-    drop(state);
-    r.seconds = started.elapsed().as_secs_f64();
-    r.zero_dates = fixed.zero_dates;
-    (ctx.events)(TaskEvent::TableDone {
-        table: label,
-        rows: loaded.rows,
-        seconds: r.seconds,
-        zero_dates: fixed.zero_dates,
-        lobs_truncated: 0,
-        nuls_removed: 0,
-    });
-    Ok(loaded)
+    Ok((loaded, fixed.zero_dates))
 }
 
 /// The table's files against the source: their row counts, and with `rows` the checksum of

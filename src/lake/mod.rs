@@ -7,7 +7,8 @@
 //! [`store`] says where the lake is (one object store for both), [`types`] which Parquet type
 //! each column takes (the rules in `conversion-rules/*-to-parquet.ron`), [`encode`] turns the
 //! source's canonical values into Arrow arrays exactly or refuses them, [`files`] writes and
-//! reads back a table's files, [`plan`] and [`load`] run a task's full load, [`changes`] and
+//! reads back a table's files, [`plan`] and [`load`] run a task's full load (a big table
+//! in [`parts`] side by side), [`changes`] and
 //! [`cdc`] its replication (change files in DMS's layout).
 
 pub mod aws_process;
@@ -18,6 +19,7 @@ pub mod emptied;
 pub mod encode;
 pub mod files;
 pub mod load;
+pub mod parts;
 pub mod plan;
 pub mod store;
 pub mod types;

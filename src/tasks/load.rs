@@ -189,12 +189,33 @@ pub(super) async fn validate_table(
     Ok(())
 }
 
-/// Key ranges for a table big enough to load in parallel: its first primary-key column must
-/// be an integer; the span between its smallest and largest value is cut into equal ranges of
-/// about `partition_rows` rows each (at most 16). The first and last ranges are open, so no
-/// row is left out whatever the values.
+/// Key ranges for a table big enough to load in parallel ([`key_ranges`]), as recorded.
 pub(super) async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeState>> {
-    let per = ctx.settings.partition_rows;
+    let ranges = key_ranges(&ctx.source, ctx.settings.partition_rows, p).await?;
+    let n = ranges.len();
+    Ok(ranges
+        .into_iter()
+        .enumerate()
+        .map(|(part, r)| state::RangeState {
+            part,
+            parts: n,
+            from: r.from,
+            to: r.to,
+            state: state::Stored::Queued,
+            rows: 0,
+        })
+        .collect())
+}
+
+/// Key ranges for a table big enough to load in parallel (none: loaded whole): its first
+/// primary-key column must be an integer; the span between its smallest and largest value is
+/// cut into equal ranges of about `per` rows each (at most 16). The first and last ranges
+/// are open, so no row is left out whatever the values.
+pub(crate) async fn key_ranges(
+    source: &Connection,
+    per: u64,
+    p: &Prepared,
+) -> Result<Vec<KeyRange>> {
     let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
     if per == 0 || est < per.saturating_mul(2) {
         return Ok(vec![]);
@@ -202,9 +223,9 @@ pub(super) async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeSta
     let Some(column) = key_column(p) else {
         return Ok(vec![]);
     };
-    let engine = ctx.source.endpoint.engine;
+    let engine = source.endpoint.engine;
     let Some((lo, hi)) = source::key_span(
-        &ctx.source,
+        source,
         &source::source_table(engine, p),
         &source::where_clause(engine, p),
         &values::quote(engine, &p.columns[column].0),
@@ -220,13 +241,10 @@ pub(super) async fn split(ctx: &Ctx, p: &Prepared) -> Result<Vec<state::RangeSta
     }
     let n = parts as usize;
     Ok((0..n)
-        .map(|k| state::RangeState {
-            part: k,
-            parts: n,
+        .map(|k| KeyRange {
+            column,
             from: (k > 0).then(|| lo + width * k as i128),
             to: (k + 1 < n).then(|| lo + width * (k as i128 + 1)),
-            state: state::Stored::Queued,
-            rows: 0,
         })
         .collect())
 }
@@ -273,7 +291,7 @@ async fn with_digest(ctx: &Ctx, p: &Prepared) -> Prepared {
 }
 
 /// The first primary-key column, when it holds integers on the source.
-pub(super) fn key_column(p: &Prepared) -> Option<usize> {
+pub(crate) fn key_column(p: &Prepared) -> Option<usize> {
     let first = p.plan.table.primary_key.as_ref()?.columns.first()?;
     let i = p
         .columns

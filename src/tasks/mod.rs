@@ -44,8 +44,10 @@ mod slices;
 mod types;
 
 use load::*;
+pub(crate) use load::{key_column, key_ranges};
 use setup::*;
 pub use setup::{plan_tables, prepared};
+pub(crate) use slices::{slices_of, walk_columns};
 
 pub use types::*;
 

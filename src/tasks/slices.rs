@@ -62,22 +62,76 @@ pub(super) struct KeyWalk {
     parts: u64,
 }
 
+impl KeyWalk {
+    /// The slice of the rows from key `from` up to `to`.
+    fn slice(&self, from: Option<Vec<String>>, to: Option<Vec<String>>) -> Slice {
+        Slice::Keys {
+            columns: self.quoted.clone(),
+            from,
+            to,
+        }
+    }
+}
+
 /// How table `p` is sliced (None: loaded in one stream): about `partition_rows` rows a slice,
 /// 16 at most, when it has no integer key to load in key ranges and is big enough.
 pub(super) async fn plan(ctx: &Ctx, p: &Prepared) -> Option<Plan> {
-    let per = ctx.settings.partition_rows;
+    plan_for(&ctx.source, ctx.settings.partition_rows, p).await
+}
+
+/// [`plan`] of a table read from `source`, about `per` rows a slice.
+async fn plan_for(source: &Connection, per: u64, p: &Prepared) -> Option<Plan> {
     let est = p.estimated_rows.unwrap_or(0).max(0) as u64;
     if per == 0 || est < per.saturating_mul(2) || p.range.is_some() || p.slice.is_some() {
         return None;
     }
     let parts = est.div_ceil(per).clamp(2, 16);
-    let backend = crate::engines::of(ctx.source.endpoint.engine);
+    let backend = crate::engines::of(source.endpoint.engine);
     let (schema, table) = (&p.plan.source_schema, &p.plan.source_table);
-    if let Some(pages) = backend.pages(&ctx.source, schema, table).await {
+    if let Some(pages) = backend.pages(source, schema, table).await {
         let s = page_slices(pages, parts);
         return (!s.is_empty()).then_some(Plan::Pages(s));
     }
-    key_walk(ctx.source.endpoint.engine, p, parts, est).map(Plan::Keys)
+    key_walk(source.endpoint.engine, p, parts, est).map(Plan::Keys)
+}
+
+/// The slices a table without an integer key is read in side by side by a target that writes
+/// each on its own (a lake's load), all found before any is read: PostgreSQL page ranges (to be
+/// read in one snapshot, [`Slice::Pages`]), or ranges of another key found by walking it; none
+/// when the table is small or does not split. A walk that fails ends there, its last slice
+/// open (said in the log).
+pub(crate) async fn slices_of(source: &Connection, per: u64, p: &Prepared) -> Vec<Slice> {
+    let w = match plan_for(source, per, p).await {
+        None => return vec![],
+        Some(Plan::Pages(s)) => return s,
+        Some(Plan::Keys(w)) => w,
+    };
+    let mut out = vec![];
+    let mut prev = None;
+    for _ in 1..w.parts {
+        match next_bound(source, p, &w, prev.clone()).await {
+            Ok(Some(b)) => {
+                out.push(w.slice(prev, Some(b.clone())));
+                prev = Some(b);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(target: "tugboat::tasks", "{}: its last slice holds the rest of the table: {e}", p.label);
+                break;
+            }
+        }
+    }
+    if out.is_empty() {
+        return vec![];
+    }
+    out.push(w.slice(prev, None));
+    out
+}
+
+/// The primary key's columns of `p` as a walk along it quotes them (what its slices'
+/// [`Slice::Keys`] hold); None when it does not split by key.
+pub(crate) fn walk_columns(engine: Engine, p: &Prepared) -> Option<Vec<String>> {
+    key_walk(engine, p, 2, 2).map(|w| w.quoted)
 }
 
 /// `parts` equal page ranges of a table of `pages` pages; the first and last open, so rows on
@@ -148,24 +202,19 @@ fn key_walk(engine: Engine, p: &Prepared, parts: u64, est: u64) -> Option<KeyWal
 /// The next bound of walk `w` after `prev` (None: from the start): the key `w.step` rows on in
 /// key order; None past the table's end.
 async fn next_bound(
-    ctx: &Ctx,
+    source: &Connection,
     p: &Prepared,
     w: &KeyWalk,
     prev: Option<Vec<String>>,
 ) -> Result<Option<Vec<String>>> {
-    let after = Slice::Keys {
-        columns: w.quoted.clone(),
-        from: prev,
-        to: None,
-    };
+    let after = w.slice(prev, None);
     let sql = format!(
         "{} ORDER BY {} LIMIT 1 OFFSET {}",
-        keys_sql(ctx, p, w, &after),
+        keys_sql(source.endpoint.engine, p, w, &after),
         w.quoted.join(", "),
         w.step
     );
-    let rows = ctx
-        .source
+    let rows = source
         .query(
             &format!("finding where the slices of {} end", p.label),
             &sql,
@@ -210,18 +259,13 @@ fn slice_stream<'a>(
         }
         Plan::Keys(w) => w,
     };
-    let keys = |from: Option<Vec<String>>, to| Slice::Keys {
-        columns: w.quoted.clone(),
-        from,
-        to,
-    };
     let again: Vec<Result<Part>> = kept
         .iter()
         .filter(|k| k.state != state::Stored::Completed)
         .map(|k| {
             Ok(Part {
                 part: k.part,
-                slice: keys(k.from.clone(), k.to.clone()),
+                slice: w.slice(k.from.clone(), k.to.clone()),
                 again: true,
             })
         })
@@ -239,7 +283,7 @@ fn slice_stream<'a>(
             let (to, next) = if k >= w.parts {
                 (None, None)
             } else {
-                match next_bound(ctx, p, &w, prev.clone()).await {
+                match next_bound(&ctx.source, p, &w, prev.clone()).await {
                     Ok(Some(b)) => (Some(b.clone()), Some((Some(b), k + 1))),
                     Ok(None) => (None, None),
                     Err(e) => {
@@ -264,11 +308,7 @@ fn slice_stream<'a>(
                     return Some((Err(e), None));
                 }
             }
-            let slice = Slice::Keys {
-                columns: w.quoted.clone(),
-                from: prev,
-                to,
-            };
+            let slice = w.slice(prev, to);
             Some((
                 Ok(Part {
                     part,
@@ -333,8 +373,7 @@ fn committed_with_rows(ctx: &Ctx) -> bool {
 
 /// The SELECT of the keys (as canonical text) of `p`'s rows in slice `s` of walk `w`, on the
 /// source, under the task's source filters.
-fn keys_sql(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> String {
-    let engine = ctx.source.endpoint.engine;
+fn keys_sql(engine: Engine, p: &Prepared, w: &KeyWalk, s: &Slice) -> String {
     let mut conds = source::filter_conditions(engine, &p.plan.filters);
     conds.extend(s.conditions(engine));
     format!(
@@ -352,7 +391,7 @@ fn keys_sql(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> String {
 /// it.
 async fn empty_slice(ctx: &Ctx, p: &Prepared, w: &KeyWalk, s: &Slice) -> Result<()> {
     let te = ctx.target.endpoint.engine;
-    let sql = keys_sql(ctx, p, w, s);
+    let sql = keys_sql(ctx.source.endpoint.engine, p, w, s);
     let mut reader = source::Reader::spawn(&ctx.source, &p.label, sql, w.columns.len(), 500);
     let names: Vec<String> = w
         .columns

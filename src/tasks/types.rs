@@ -627,7 +627,7 @@ impl Prepared {
 
 /// A range of a table's first primary-key column (integers), loaded on its own, in parallel
 /// with the table's other ranges.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeyRange {
     /// The key column's index in [`Prepared::columns`].
     pub column: usize,
@@ -655,7 +655,7 @@ impl KeyRange {
 /// slices. Its rows are picked on the source only: a slice's rows cannot be told apart on the
 /// target (pages do not carry over, and another engine orders keys by another collation), so
 /// a slice is never emptied or counted alone: the table is, as a whole.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Slice {
     /// PostgreSQL: the rows on pages `from..to` of the table (by CTID); None: open.
     Pages { from: Option<u64>, to: Option<u64> },

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::cdc::open;
 use crate::support;
+use crate::support::Outcome;
 
 fn tugboat(args: &[&str]) -> (bool, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_tugboat"))
@@ -450,4 +451,164 @@ async fn a_parquet_folder_kept_in_a_project_is_a_target_like_any_other() {
     // What a database would be asked is refused with why, not attempted.
     let (ok, out) = tugboat(&["inspect", &format!("file://{}/", lake.display())]);
     assert!(!ok && out.contains("not a database"), "{out}");
+}
+
+/// The parts of `table` written so far, as the task's state file keeps them (None: the table
+/// is not loading in parts), and how many it has.
+fn parts_written(lake: &std::path::Path, task: &str, table: &str) -> Option<(Vec<String>, usize)> {
+    let path = lake.join("_tugboat").join(task).join("load.json");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let partial = state.get("partial")?.get(table)?;
+    let files = partial
+        .get("done")?
+        .as_object()?
+        .values()
+        .flat_map(|l| l["files"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect();
+    Some((files, partial.get("parts")?.as_array()?.len()))
+}
+
+/// Big tables are not one stream into a lake: a MariaDB table in ranges of its integer key and
+/// one in ranges of its text key (walked in key order), a PostgreSQL table without a key in page
+/// ranges of one snapshot, each part's files written side by side. Killed once some parts of
+/// the integer-keyed table are written, the next run keeps those parts' files untouched and loads
+/// only the others; DuckDB reads every row once.
+#[tokio::test]
+async fn big_tables_load_into_parquet_in_parts_and_a_kill_keeps_the_parts_written() -> Outcome {
+    let my = support::mysql_database("lake_parts").await;
+    let conn = open(&my).await;
+    conn.execute(
+        "CREATE TABLE ints (id INT PRIMARY KEY, v VARCHAR(80));
+         INSERT INTO ints SELECT seq, concat(md5(seq), md5(seq + 1)) FROM seq_1_to_300000;
+         CREATE TABLE words (w VARCHAR(20) PRIMARY KEY, n INT NOT NULL) COLLATE utf8mb4_general_ci;
+         INSERT INTO words SELECT concat(IF(seq % 2, 'a', 'B'), lpad(seq, 6, '0')), seq FROM seq_1_to_60000;
+         ANALYZE TABLE ints, words;",
+    )
+    .await?;
+    conn.close().await;
+    let dir = tempfile::tempdir()?;
+    let url = format!("file://{}/", dir.path().display());
+    let args = [
+        "migrate",
+        "--source",
+        &my,
+        "--target",
+        &url,
+        "--task",
+        "parts",
+        "--partition-rows",
+        "20000",
+        "--parallel",
+        "2",
+        "--file-mb",
+        "1",
+        "-v",
+    ];
+    let logs = tempfile::tempdir()?;
+    let first_log = logs.path().join("first.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+        .args(args)
+        .stdout(std::fs::File::create(&first_log)?)
+        .stderr(Stdio::null())
+        .spawn()?;
+    // Killed once some of the integer-keyed table's parts are written, not all.
+    let started = Instant::now();
+    let (kept, parts) = loop {
+        if let Some((files, parts)) = parts_written(dir.path(), "parts", "lake_parts.ints")
+            && files.len() >= 2
+        {
+            break (files, parts);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120) && child.try_wait()?.is_none(),
+            "the table finished, or never loaded in parts, before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    child.kill()?;
+    child.wait()?;
+    assert!(
+        parts >= 10,
+        "300,000 rows in parts of 20,000: {parts} parts"
+    );
+    let ints = dir.path().join("lake_parts").join("ints");
+    let modified = |f: &String| {
+        std::fs::metadata(ints.join(f))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    let before: Vec<_> = kept.iter().map(modified).collect();
+    let (ok, out) = tugboat(&args);
+    assert!(ok, "{out}");
+    assert!(
+        parts_written(dir.path(), "parts", "lake_parts.ints").is_none(),
+        "finished: no part left in the state file"
+    );
+    assert!(
+        out.contains("parts written by an earlier run are kept"),
+        "{out}"
+    );
+    assert_eq!(
+        kept.iter().map(modified).collect::<Vec<_>>(),
+        before,
+        "the parts written before the kill are not written again"
+    );
+    let both = std::fs::read_to_string(&first_log)? + &out;
+    assert!(
+        both.contains("lake_parts.words: 0 of "),
+        "the text key is walked in parts: {both}"
+    );
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains("Table completed") && l.ends_with("Validated (table checksum)"))
+            .count(),
+        2,
+        "{out}"
+    );
+    let (equal, report) = duckdb_compare(&my, dir.path(), &[]);
+    assert!(equal, "{report}");
+    assert!(
+        report.contains("ints: source 300000 rows, lake 300000 rows, equal"),
+        "{report}"
+    );
+    assert!(
+        report.contains("words: source 60000 rows, lake 60000 rows, equal"),
+        "{report}"
+    );
+
+    // PostgreSQL, a table without a key: page ranges read in one snapshot.
+    let pg = support::pg_database("lake_parts").await;
+    let conn = open(&pg).await;
+    conn.execute(
+        "CREATE TABLE heap (a int, b text);
+         INSERT INTO heap SELECT s % 1000, md5(s::text) FROM generate_series(1, 60000) s;
+         ANALYZE heap;",
+    )
+    .await?;
+    conn.close().await;
+    let pg_dir = tempfile::tempdir()?;
+    let pg_url = format!("file://{}/", pg_dir.path().display());
+    let (ok, out) = tugboat(&[
+        "migrate",
+        "--source",
+        &pg,
+        "--target",
+        &pg_url,
+        "--task",
+        "pages",
+        "--partition-rows",
+        "20000",
+        "-v",
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("public.heap: 3 of 3 parts done"), "{out}");
+    let (equal, report) = duckdb_compare(&pg, pg_dir.path(), &[]);
+    assert!(equal, "{report}");
+    assert!(
+        report.contains("heap: source 60000 rows, lake 60000 rows, equal"),
+        "{report}"
+    );
+    Ok(())
 }
