@@ -534,7 +534,11 @@ fn not_loaded(cache: &Option<Cached>, table: &str) -> Option<Load> {
 
 /// Whether the source is past the stop `s` now: its log position is at or beyond it, or (a
 /// time) this machine's clock is more than a second beyond it.
-async fn quiet_past(s: &StopAt, source: &Connection, log: &dyn ChangeLog) -> Result<bool> {
+pub(crate) async fn quiet_past(
+    s: &StopAt,
+    source: &Connection,
+    log: &dyn ChangeLog,
+) -> Result<bool> {
     Ok(match s {
         StopAt::CommitTime(ms) => (now_unix() * 1000.0) as i64 > ms + 1000,
         StopAt::Position(p) => log.current_position(source).await?.reached(p),

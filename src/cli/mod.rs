@@ -167,6 +167,10 @@ pub enum Command {
         /// Tables to leave out, same form (repeatable).
         #[arg(long)]
         exclude: Vec<String>,
+        /// The task's table mappings (as `migrate --mappings` takes them): the source's rows
+        /// compared as the task selects, filters and computes them.
+        #[arg(long, requires = "source")]
+        mappings: Option<PathBuf>,
         /// rows (default: checksums and rows) or counts.
         #[arg(long, value_enum, default_value_t)]
         method: MethodArg,
@@ -433,6 +437,7 @@ async fn execute(command: Command) -> Result<()> {
             task,
             include,
             exclude,
+            mappings,
             method,
             parallel,
             json,
@@ -450,6 +455,7 @@ async fn execute(command: Command) -> Result<()> {
                 task,
                 include,
                 exclude,
+                mappings,
                 parallel,
                 validate: match method {
                     MethodArg::Rows => ValidateArg::Rows,

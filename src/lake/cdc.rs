@@ -19,11 +19,12 @@ use super::Lake;
 use super::changes::TableChanges;
 use super::load::state_path;
 use super::plan::LakeTable;
+use super::shaping::{self, meta_of};
 use crate::cdc::run::CdcSummary;
 use crate::cdc::{CdcStats, ReplicationPhase, TaskType};
 use crate::endpoints::Connection;
+use crate::engines::ChangeLog;
 use crate::engines::change::{Captured, Position, TableMeta};
-use crate::engines::{ChangeLog, values};
 use crate::error::{Error, Result};
 use crate::tasks::{Task, TaskEvent};
 
@@ -81,13 +82,7 @@ pub async fn run(
             ),
         ));
     };
-    if task.stop_at.is_some() {
-        return Err(failed(
-            task,
-            "a stop position is not built yet for Parquet targets: stop the task when you want"
-                .into(),
-        ));
-    }
+    let stop = super::stop::Stop::of(task, source.endpoint.engine).map_err(|e| failed(task, e))?;
     let tables = super::plan::tables(task, source, lake, &events).await?;
     step("premigration checks".into());
     let prepared: Vec<_> = tables.iter().map(|t| t.prepared.clone()).collect();
@@ -151,6 +146,7 @@ pub async fn run(
         lake.put_json(&cp_path, &cp).await?;
     }
     let mut w = Writer::new(task, source, lake, tables, cp, cp_path)?;
+    w.stop = stop;
     let stop_reason = w.replicate(log, &events, &cancel).await?;
     Ok(CdcSummary {
         task: task.name.clone(),
@@ -243,6 +239,12 @@ struct Writer<'a> {
     confirm: Option<tokio::sync::mpsc::UnboundedSender<Position>>,
     /// A change the lake cannot take: starting again cannot help.
     fatal: bool,
+    /// The task's source filters and add-column expressions, evaluated on the source for the
+    /// changes of the tables that have them (as a database target's replication does).
+    shaper: Option<crate::cdc::transform::Shaper>,
+    /// Where it ends by itself, and once reached, why.
+    stop: Option<super::stop::Stop>,
+    stop_reason: Option<String>,
     rates: Rates,
     stats: CdcStats,
 }
@@ -263,6 +265,7 @@ impl<'a> Writer<'a> {
             let changes = TableChanges::new(t, &meta).map_err(|e| failed(task, e))?;
             by_name.insert(changes.table.label().to_lowercase(), changes);
         }
+        let shaper = shaping::shaper(source, &by_name)?;
         Ok(Writer {
             task,
             source,
@@ -281,6 +284,9 @@ impl<'a> Writer<'a> {
             open: vec![],
             confirm: None,
             fatal: false,
+            shaper,
+            stop: None,
+            stop_reason: None,
             rates: Rates {
                 seq: cp_seq,
                 applied: cp_changes,
@@ -290,10 +296,7 @@ impl<'a> Writer<'a> {
     }
 
     fn metas(&self) -> HashMap<String, TableMeta> {
-        self.tables
-            .iter()
-            .map(|(k, t)| (k.clone(), meta_of(self.source, &t.table)))
-            .collect()
+        shaping::metas(self.source, &self.tables)
     }
 
     /// Captures from the checkpoint and writes until stopped; why it stopped. A capture that
@@ -314,6 +317,9 @@ impl<'a> Writer<'a> {
                     format!("checkpoint {} is not a position", self.cp.position),
                 )
             })?;
+            if let Some(why) = self.stop.as_ref().and_then(|s| s.before_start(&from)) {
+                return Ok(why);
+            }
             let batch = self.cp.batch;
             // Files of batches the checkpoint does not name (a kill, a write that failed
             // half-way): their changes are captured and written again.
@@ -398,6 +404,12 @@ impl<'a> Writer<'a> {
             }
             let got = tokio::time::timeout(Duration::from_millis(200), intake.recv()).await;
             let step = match got {
+                Err(_) if self.since.is_none() && self.open.is_empty() && intake.is_empty() => {
+                    if let Some(s) = &mut self.stop {
+                        self.stop_reason = s.probe(self.source, log).await;
+                    }
+                    Ok(())
+                }
                 Err(_) => Ok(()),
                 Ok(None) => Err(failed(
                     self.task,
@@ -407,6 +419,9 @@ impl<'a> Writer<'a> {
             };
             if let Err(e) = step {
                 break Err(e);
+            }
+            if let Some(why) = &self.stop_reason {
+                break Ok(why.clone());
             }
             if self.due() {
                 if let Err(e) = self.flush(events).await {
@@ -426,6 +441,7 @@ impl<'a> Writer<'a> {
                     ..self.cp.clone()
                 };
                 self.taken = Some(p.clone());
+                self.stop_reason = self.stop.as_ref().and_then(|s| s.read_through(&p));
                 if let Err(e) = self.save(next, p).await {
                     break Err(e);
                 }
@@ -492,11 +508,39 @@ impl<'a> Writer<'a> {
         c: Captured,
         events: &Arc<dyn Fn(TaskEvent) + Send + Sync>,
     ) -> Result<()> {
+        if let Some(s) = &mut self.stop {
+            s.heard();
+        }
         match c {
+            Captured::Txn(t)
+                if self
+                    .stop
+                    .as_ref()
+                    .is_some_and(|s| s.passed_by(&t).is_some()) =>
+            {
+                // Past the stop: neither it nor what was read of it is written.
+                self.open.clear();
+                self.stop_reason = self.stop.as_ref().and_then(|s| s.passed_by(&t));
+                Ok(())
+            }
             Captured::Txn(t) => {
-                let open = std::mem::take(&mut self.open);
-                self.add(&open, t.commit_ms)?;
-                self.add(&t.changes, t.commit_ms)?;
+                let mut changes = std::mem::take(&mut self.open);
+                changes.extend(t.changes);
+                let changes = match &self.shaper {
+                    Some(shaper) => {
+                        match shaping::shape(shaper, changes, &t.end, t.commit_ms).await? {
+                            Ok(shaped) => shaped,
+                            Err(refused) => {
+                                // The lake has no table to keep refused rows in: the task stops
+                                // before them.
+                                self.fatal = true;
+                                return Err(failed(self.task, refused));
+                            }
+                        }
+                    }
+                    None => changes,
+                };
+                self.add(&changes, t.commit_ms)?;
                 self.stats.read_position = t.end.to_string();
                 self.rates.read_commit_ms = t.commit_ms;
                 self.taken = Some(t.end);
@@ -607,6 +651,8 @@ impl<'a> Writer<'a> {
         let meta = meta_of(self.source, &t);
         let changes = TableChanges::new(t, &meta).map_err(|e| failed(self.task, e))?;
         self.tables.insert(key, changes);
+        // Its filter and expressions read the captured row by its columns' places.
+        self.shaper = shaping::shaper(self.source, &self.tables)?;
         Ok(())
     }
 
@@ -746,12 +792,4 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// The captured columns of `t`'s source table.
-fn meta_of(source: &Connection, t: &LakeTable) -> TableMeta {
-    let engine = source.endpoint.engine;
-    TableMeta::of(t.label(), &t.prepared.plan.table, |d| {
-        values::kind(engine, d)
-    })
 }

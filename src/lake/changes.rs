@@ -31,11 +31,21 @@ struct ChangeRow {
     values: Vec<Option<String>>,
 }
 
+/// Where a lake column's value comes from in a captured change.
+enum Src {
+    /// The captured row's column at this index.
+    Row(usize),
+    /// The task's add-column expression, computed on the source ([`Change::computed`]).
+    Computed(usize),
+    /// The constant of a consolidation's source column.
+    Constant(String),
+}
+
 /// One table's changes not yet written.
 pub struct TableChanges {
     pub table: LakeTable,
-    /// For each of the lake table's columns, its index in the captured rows.
-    from: Vec<usize>,
+    /// For each of the lake table's columns, where its value comes from.
+    from: Vec<Src>,
     /// The key columns' indexes in the captured rows.
     key: Vec<usize>,
     rows: Vec<ChangeRow>,
@@ -52,20 +62,21 @@ impl TableChanges {
                 .ok_or_else(|| format!("{}: column {name} is not captured", table.label()))
         };
         let mut from = vec![];
-        for (c, e) in table
-            .prepared
-            .columns
-            .iter()
+        let owner = table.prepared.owner();
+        let mut computed = 0;
+        for (i, (c, e)) in (table.prepared.columns.iter())
             .zip(&table.prepared.source_exprs)
+            .enumerate()
         {
-            if e.is_some() {
-                return Err(format!(
-                    "{}: column {} is computed by the task: changes into a Parquet target do not compute columns yet",
-                    table.label(),
-                    c.1
-                ));
-            }
-            from.push(index(&c.0)?);
+            // (In the order the task's shaping computes them: `cdc::transform`.)
+            from.push(match (owner, e) {
+                (Some((o, value)), _) if o == i => Src::Constant(value.to_string()),
+                (_, Some(_)) => {
+                    computed += 1;
+                    Src::Computed(computed - 1)
+                }
+                (_, None) => Src::Row(index(&c.0)?),
+            });
         }
         let key = table
             .schema
@@ -106,12 +117,22 @@ impl TableChanges {
         self.bytes
     }
 
-    fn push(&mut self, op: &'static str, commit_ms: i64, seq: &mut u64, row: &[Option<String>]) {
+    /// Adds a row: `row` as captured, `computed` the task's expressions' values for it (none
+    /// for a delete's old row: its key is what a reader needs).
+    fn push(
+        &mut self,
+        (op, commit_ms): (&'static str, i64),
+        seq: &mut u64,
+        row: &[Option<String>],
+        computed: &[Option<String>],
+    ) {
         *seq += 1;
-        let values: Vec<Option<String>> = self
-            .from
-            .iter()
-            .map(|&i| row.get(i).cloned().flatten())
+        let values: Vec<Option<String>> = (self.from.iter())
+            .map(|f| match f {
+                Src::Row(i) => row.get(*i).cloned().flatten(),
+                Src::Computed(i) => computed.get(*i).cloned().flatten(),
+                Src::Constant(v) => Some(v.clone()),
+            })
             .collect();
         self.bytes += values
             .iter()
@@ -135,14 +156,17 @@ impl TableChanges {
                     .after
                     .as_ref()
                     .ok_or_else(|| format!("{label}: an insert without its row"))?;
-                self.push("I", commit_ms, seq, after);
+                if !c.unchanged.is_empty() {
+                    return Err(untoasted(&label));
+                }
+                self.push(("I", commit_ms), seq, after, &c.computed);
             }
             Op::Delete => {
                 let before = c
                     .before
                     .as_ref()
                     .ok_or_else(|| format!("{label}: a delete without its row"))?;
-                self.push("D", commit_ms, seq, before);
+                self.push(("D", commit_ms), seq, before, &[]);
             }
             Op::Update => {
                 let mut after = c
@@ -152,11 +176,7 @@ impl TableChanges {
                 for &i in &c.unchanged {
                     match (&c.before, c.before_complete) {
                         (Some(b), true) => after[i] = b.get(i).cloned().flatten(),
-                        _ => {
-                            return Err(format!(
-                                "{label}: an update did not carry the value of a column it left as it was (PostgreSQL's unchanged TOAST values): set REPLICA IDENTITY FULL on the table"
-                            ));
-                        }
+                        _ => return Err(untoasted(&label)),
                     }
                 }
                 let moved = match &c.before {
@@ -166,10 +186,10 @@ impl TableChanges {
                     _ => false,
                 };
                 if let (true, Some(b)) = (moved, &c.before) {
-                    self.push("D", commit_ms, seq, b);
-                    self.push("I", commit_ms, seq, &after);
+                    self.push(("D", commit_ms), seq, b, &[]);
+                    self.push(("I", commit_ms), seq, &after, &c.computed);
                 } else {
-                    self.push("U", commit_ms, seq, &after);
+                    self.push(("U", commit_ms), seq, &after, &c.computed);
                 }
             }
         }
@@ -231,6 +251,14 @@ impl TableChanges {
         self.bytes = 0;
         Ok(names)
     }
+}
+
+/// Why a change of `label` cannot be written: it did not carry the value of a column the
+/// update left as it was.
+fn untoasted(label: &str) -> String {
+    format!(
+        "{label}: an update did not carry the value of a column it left as it was (PostgreSQL's unchanged TOAST values): set REPLICA IDENTITY FULL on the table"
+    )
 }
 
 /// The schema of a table's change files: `Op`, `_commit_ts`, `_seq`, then `table`'s columns.

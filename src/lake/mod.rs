@@ -9,7 +9,7 @@
 //! source's canonical values into Arrow arrays exactly or refuses them, [`files`] writes and
 //! reads back a table's files, [`plan`] and [`load`] run a task's full load (a big table
 //! in [`parts`] side by side), [`changes`] and
-//! [`cdc`] its replication (change files in DMS's layout).
+//! [`cdc`] its replication (change files in DMS's layout), until [`stop`] if it has one.
 
 pub mod aws_process;
 pub mod aws_profile;
@@ -21,6 +21,8 @@ pub mod files;
 pub mod load;
 pub mod parts;
 pub mod plan;
+pub mod shaping;
+pub mod stop;
 pub mod store;
 pub mod types;
 pub mod verify;

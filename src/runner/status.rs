@@ -70,11 +70,15 @@ pub async fn of_target(target: &super::Target, task: &str) -> Result<TaskStatus>
     };
     let loaded = crate::lake::load::state(lake, task).await?;
     let cp = crate::lake::cdc::checkpoint_of(lake, task).await?;
+    // Tables loading in parts count the rows of the parts written.
+    let partial_rows: u64 = (loaded.partial.values())
+        .map(|p| p.done.values().map(|l| l.rows).sum::<u64>())
+        .sum();
     Ok(TaskStatus {
         task: task.to_string(),
-        tables: loaded.tables.len() as u64,
+        tables: (loaded.tables.len() + loaded.partial.len()) as u64,
         tables_completed: loaded.tables.len() as u64,
-        rows_loaded: loaded.tables.values().map(|t| t.rows).sum(),
+        rows_loaded: loaded.tables.values().map(|t| t.rows).sum::<u64>() + partial_rows,
         phase: cp.as_ref().map(|c| {
             match c.phase {
                 crate::cdc::ReplicationPhase::Cdc => "cdc",

@@ -831,7 +831,7 @@ async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there()
 }
 
 /// DMS's table mappings with a source filter on each table and two add-column expressions.
-fn shaping_rules(tag_expr: &str) -> String {
+pub(crate) fn shaping_rules(tag_expr: &str) -> String {
     let filter = |id: u32, table: &str| {
         format!(
             r#"{{"rule-type": "selection", "rule-id": "{id}", "rule-name": "{id}", "rule-action": "include",
@@ -863,7 +863,7 @@ const SHAPED_ROWS: &str = "SELECT (SELECT group_concat(line, ' | ') FROM (SELECT
 /// PostgreSQL): rows into and out of the filter by insert, update and delete, a key moved,
 /// a computed value's inputs changed, and an event moved into the filter by an update that
 /// leaves its large body alone.
-const SHAPING_CHANGES: &[&str] = &[
+pub(crate) const SHAPING_CHANGES: &[&str] = &[
     "INSERT INTO orders VALUES (5, 'active', 3.00, 3, 'e'), (6, 'closed', 1.00, 1, 'f')",
     "UPDATE orders SET status = 'closed' WHERE id = 1",
     "UPDATE orders SET status = 'active' WHERE id = 2",

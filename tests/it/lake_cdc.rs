@@ -4,7 +4,8 @@
 //! moved key, deletes (from PostgreSQL a delete carries the key only: the NOT NULL `name` is
 //! NULL in its change row), a large transaction and a column added on the source; then killed with
 //! SIGKILL in the middle of a stream of changes and started again: no change lost, none
-//! written twice (no `_seq` repeated).
+//! written twice (no `_seq` repeated). The task's source filters and add-column expressions
+//! shape the changes written as they shape a database target's.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -29,6 +30,23 @@ fn converge(src: &str, dir: &std::path::Path, log: &str) -> String {
             panic!("the lake never equalled the source:\n{report}\n{log}");
         }
         std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Waits until task `task`'s full load into `lake_dir` is done and it replicates.
+fn wait_for_cdc(lake_dir: &std::path::Path, task: &str, log: &str) {
+    let checkpoint = lake_dir.join("_tugboat").join(task).join("checkpoint.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&checkpoint)
+        .unwrap_or_default()
+        .contains("\"cdc\"")
+    {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(
+            Instant::now() < deadline,
+            "{task}: the full load never ended: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -103,18 +121,7 @@ async fn replicate_into_parquet(src: &str, sql: &Sql, name: &str) {
         .join("_tugboat")
         .join("lakecdc")
         .join("checkpoint.json");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&checkpoint)
-        .unwrap_or_default()
-        .contains("\"cdc\"")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{name}: the full load never ended: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_cdc(dir.path(), "lakecdc", &log);
     for i in 5000..5100 {
         conn.execute(&(sql.insert)(i)).await.unwrap();
     }
@@ -256,4 +263,188 @@ async fn mariadb_changes_into_parquet_equal_the_source_after_a_kill() {
 async fn postgres_changes_into_parquet_equal_the_source_after_a_kill() {
     let src = support::pg_database("lake_cdc_pg").await;
     replicate_into_parquet(&src, &POSTGRES, "postgres").await;
+}
+
+/// Replicates `setup`'s `orders` and `events` from `src_url` into a lake under the task's
+/// source filters and add-column expressions (`crate::cdc::shaping_rules`), makes the changes
+/// that move rows into and out of the filters, and waits until `tugboat validate` with the same
+/// mappings (the source's rows as the task selects and computes them) finds the lake equal.
+async fn shaped_into_parquet(src_url: &str, setup: &str, tag_expr: &str, name: &str) {
+    let src = open(src_url).await;
+    src.execute(setup).await.expect("source tables");
+    let dir = tempfile::tempdir().expect("dir");
+    let rules = dir.path().join("mappings.json");
+    std::fs::write(&rules, crate::cdc::shaping_rules(tag_expr)).expect("rules");
+    let rules = rules.to_str().expect("path").to_string();
+    let lake_dir = dir.path().join("lake");
+    let lake = format!("file://{}/", lake_dir.display());
+    let log = crate::cdc::log_file(&format!("lake-shaped-{name}"));
+    let mut child = crate::cdc::start_task(
+        src_url,
+        &lake,
+        &log,
+        "shaped",
+        &["--flush-secs", "1", "--mappings", &rules],
+    );
+    wait_for_cdc(&lake_dir, "shaped", &log);
+    for sql in crate::cdc::SHAPING_CHANGES {
+        src.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let validate = || {
+        crate::cdc::tugboat_until_done(&[
+            "validate",
+            "--source",
+            src_url,
+            "--target",
+            &lake,
+            "--task",
+            "shaped",
+            "--mappings",
+            &rules,
+        ])
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (ok, out, err) = validate();
+        if ok {
+            assert_eq!(out.matches("Validated").count(), 2, "{name}: {out}");
+            break;
+        }
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            Instant::now() < deadline,
+            "{name}: the lake never equalled the source as the task shapes it:\n{out}{err}\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (ok, out) = crate::cdc::stop(&mut child, "INT", &log);
+    assert!(ok, "{name}: {out}");
+    src.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn source_filters_and_computed_columns_shape_the_changes_written_into_parquet() {
+    let my = support::mysql_database("lake_shape_my").await;
+    shaped_into_parquet(
+        &my,
+        "CREATE TABLE orders (id INT PRIMARY KEY, status VARCHAR(10) COLLATE utf8mb4_general_ci, price DECIMAL(10,2), qty INT, note TEXT);
+         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
+         CREATE TABLE events (id INT PRIMARY KEY, status VARCHAR(10), body LONGTEXT);
+         INSERT INTO events SELECT seq, IF(seq = 1, 'active', 'new'), REPEAT(MD5(seq), 200) FROM seq_1_to_3",
+        "CONCAT(UPPER(status), '-', id)",
+        "mariadb",
+    )
+    .await;
+    let pg = support::pg_database("lake_shape_pg").await;
+    shaped_into_parquet(
+        &pg,
+        "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10), price numeric(10,2), qty int, note text);
+         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
+         CREATE TABLE events (id int PRIMARY KEY, status varchar(10), body text);
+         ALTER TABLE events REPLICA IDENTITY FULL;
+         INSERT INTO events SELECT g, CASE WHEN g = 1 THEN 'active' ELSE 'new' END, (SELECT string_agg(md5((g * 1000 + x)::text), '') FROM generate_series(1, 400) x) FROM generate_series(1, 3) g",
+        "upper(status) || '-' || id",
+        "postgres",
+    )
+    .await;
+}
+
+/// A stop ends a lake's replication by itself. At a position of the binary log: the changes up
+/// to it are in the lake and none after it (`tugboat validate` names exactly the two rows changed
+/// after it). At a commit time already passed: the rest is written and it stops once nothing
+/// more comes; the lake then equals the source.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replication_into_parquet_ends_by_itself_at_its_stop() {
+    let src_url = support::mysql_database("lake_stop").await;
+    let src = open(&src_url).await;
+    src.execute(
+        "CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10));
+         INSERT INTO s SELECT seq, 'a' FROM seq_1_to_10",
+    )
+    .await
+    .expect("table");
+    let dir = tempfile::tempdir().expect("dir");
+    let lake = format!("file://{}/", dir.path().display());
+    let log = crate::cdc::log_file("lake-stop");
+    let mut child =
+        crate::cdc::start_task(&src_url, &lake, &log, "stopper", &["--flush-secs", "1"]);
+    wait_for_cdc(dir.path(), "stopper", &log);
+    let (ok, out) = crate::cdc::stop(&mut child, "INT", &log);
+    assert!(ok, "{out}");
+    src.execute("INSERT INTO s VALUES (11, 'b'); UPDATE s SET v = 'b' WHERE id = 1")
+        .await
+        .expect("b");
+    src.execute("INSERT INTO s VALUES (12, 'b')")
+        .await
+        .expect("b");
+    let stop_pos = {
+        let r = src.query_text("SHOW MASTER STATUS").await.expect("status");
+        format!(
+            "{}:{}",
+            r[0].at(0).expect("file"),
+            r[0].at(1).expect("position")
+        )
+    };
+    src.execute("INSERT INTO s VALUES (13, 'c'); DELETE FROM s WHERE id = 2")
+        .await
+        .expect("c");
+    let run = |stop: &str| {
+        crate::cdc::tugboat_until_done(&[
+            "migrate",
+            "--source",
+            &src_url,
+            "--target",
+            &lake,
+            "--type",
+            "full-load-and-cdc",
+            "--task",
+            "stopper",
+            "--flush-secs",
+            "1",
+            "--stop-at",
+            stop,
+        ])
+    };
+    let validate = || {
+        crate::cdc::tugboat_until_done(&[
+            "validate", "--source", &src_url, "--target", &lake, "--task", "stopper",
+        ])
+    };
+    let (ok, out, err) = run(&stop_pos);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains(&format!("reached its stop (position {stop_pos})")),
+        "{out}"
+    );
+    let (ok, out, err) = validate();
+    assert!(
+        !ok,
+        "the changes after the stop are not in the lake: {out}{err}"
+    );
+    assert!(
+        out.contains("lake_stop.s key 13: missing on target"),
+        "{out}"
+    );
+    assert!(out.contains("lake_stop.s key 2: extra on target"), "{out}");
+    assert_eq!(
+        out.matches("DIFFERS ").count(),
+        2,
+        "up to the stop, nothing after: {out}"
+    );
+
+    // A commit time already passed: the rest, committed before it, is written.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let t = jiff::Timestamp::from_second(now).expect("time").to_string();
+    let (ok, out, err) = run(&t);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("reached its stop (commit time"), "{out}");
+    let (ok, out, err) = validate();
+    assert!(ok, "{out}{err}");
+    src.close().await;
 }

@@ -1,0 +1,106 @@
+//! Where a lake's replication ends by itself (the task's `stop_at`, `--stop-at`): after the
+//! last transaction that ends at or before a position of the source's log, or that the source
+//! committed at or before a time, as a database target's replication stops
+//! ([`crate::cdc::StopAt`]). The changes taken up to it are written and the checkpoint is the
+//! end of the last of them; nothing after it reaches the lake.
+
+use std::time::{Duration, Instant};
+
+use crate::cdc::StopAt;
+use crate::endpoints::Connection;
+use crate::engines::ChangeLog;
+use crate::engines::change::{Position, Txn};
+use crate::tasks::Task;
+
+/// A replication's stop, and what has been seen of the source's log beside it.
+pub struct Stop {
+    at: StopAt,
+    /// Idle, with the source already past the stop, since then.
+    quiet_since: Option<Instant>,
+    last_probe: Instant,
+}
+
+impl Stop {
+    /// `task`'s stop (None: it runs until stopped); an error says why it is not one for a
+    /// source of `engine`.
+    pub fn of(task: &Task, engine: crate::endpoints::Engine) -> Result<Option<Stop>, String> {
+        let Some(text) = task.stop_at.as_deref() else {
+            return Ok(None);
+        };
+        let at = StopAt::parse(text)?;
+        if !at.fits(engine) {
+            return Err(format!(
+                "the stop ({at}) is not a position of this source's log"
+            ));
+        }
+        Ok(Some(Stop {
+            at,
+            quiet_since: None,
+            last_probe: Instant::now(),
+        }))
+    }
+
+    /// Why a replication whose checkpoint is `cp` has nothing to do: it is at the stop.
+    pub fn before_start(&self, cp: &Position) -> Option<String> {
+        self.at
+            .reached_by(cp)
+            .then(|| format!("reached its stop ({}) before it started", self.at))
+    }
+
+    /// Why `t` is not written: it lies past the stop.
+    pub fn passed_by(&self, t: &Txn) -> Option<String> {
+        self.at.passed_by(&t.end, t.commit_ms).then(|| {
+            format!(
+                "reached its stop ({}): the next transaction ends at {}",
+                self.at, t.end
+            )
+        })
+    }
+
+    /// Why the replication ends, idle with everything read through `through`: a position stop
+    /// it has reached.
+    pub fn read_through(&self, through: &Position) -> Option<String> {
+        self.at.reached_by(through).then(|| {
+            format!(
+                "reached its stop ({}): the source went past it with nothing more for the task",
+                self.at
+            )
+        })
+    }
+
+    /// Asked while nothing comes (at most once a second): why the replication ends, once the
+    /// source has been past the stop for a second with nothing more read (every transaction
+    /// before it has been).
+    pub async fn probe(&mut self, source: &Connection, log: &dyn ChangeLog) -> Option<String> {
+        if self.last_probe.elapsed() < Duration::from_secs(1) {
+            return None;
+        }
+        self.last_probe = Instant::now();
+        match crate::cdc::run::quiet_past(&self.at, source, log).await {
+            Ok(true) => match self.quiet_since {
+                Some(since) if since.elapsed() >= Duration::from_secs(1) => Some(format!(
+                    "reached its stop ({}): the source went past it with nothing more for the task",
+                    self.at
+                )),
+                Some(_) => None,
+                None => {
+                    self.quiet_since = Some(Instant::now());
+                    None
+                }
+            },
+            Ok(false) => {
+                self.quiet_since = None;
+                None
+            }
+            Err(e) => {
+                tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}");
+                None
+            }
+        }
+    }
+
+    /// Something was read: the quiet before the stop starts again.
+    pub fn heard(&mut self) {
+        self.quiet_since = None;
+    }
+}
