@@ -19,7 +19,11 @@ use super::Lake;
 use super::encode::RowSum;
 
 /// A row group is written out once it holds this many bytes (the writer's memory).
-const ROW_GROUP_BYTES: usize = 8 << 20;
+const ROW_GROUP_BYTES: usize = 4 << 20;
+
+/// A file is uploaded in parts of this size (S3's smallest), two at a time: a writer holds
+/// about three of them (a table's parts each have a writer).
+const UPLOAD_PART_BYTES: usize = 5 << 20;
 
 /// The writer of a table's load files.
 pub struct LoadFiles {
@@ -88,8 +92,9 @@ impl LoadFiles {
                 let n = self.numbered.fetch_add(1, Ordering::Relaxed) + 1;
                 let name = format!("{}{n:08}.parquet", self.prefix);
                 let path = self.dir.clone().join(name.as_str());
-                // Parts in flight bound the memory an upload takes (S3: 10 MiB each).
-                let out = BufWriter::new(self.lake.store(), path).with_max_concurrency(2);
+                // Parts in flight bound the memory an upload takes.
+                let out = BufWriter::with_capacity(self.lake.store(), path, UPLOAD_PART_BYTES)
+                    .with_max_concurrency(2);
                 let w = AsyncArrowWriter::try_new(out, self.schema.clone(), Some(props()))
                     .map_err(|e| failed(&self.lake, "starting a Parquet file".into(), e))?;
                 self.current.insert((name, w))
