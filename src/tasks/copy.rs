@@ -48,9 +48,10 @@ where
 }
 
 /// Copies the rows of `p` (the table, or its key range): a reader streaming into a bounded
-/// channel, the target's writer draining it. A copy whose rows commit with a record
-/// (`Prepared::slice_record`) commits only once the reader has read every row: stopped or
-/// failed, nothing of it is kept.
+/// channel, the target's writer draining it. A copy that is one transaction on the target (a
+/// PostgreSQL COPY, and a slice whose rows commit with its record) commits only once the
+/// reader has read every row: stopped or failed, nothing of it is kept (a table stopped in the
+/// middle is empty there, not half loaded).
 pub(super) async fn copy(
     ctx: &Ctx,
     p: &Prepared,
@@ -60,6 +61,7 @@ pub(super) async fn copy(
     // (Taken with a permit held, never while waiting for one: see `Ctx::file`.)
     let _writing = ctx.file.read().await;
     let (tx, rx) = tokio::sync::mpsc::channel::<crate::engines::rows::Batch>(4);
+    let gated = p.slice_record.is_some() || super::slices::committed_with_rows(ctx);
     // Said once the reader has read every row (never when stopped: it ends early then).
     let (whole, read_whole) = tokio::sync::oneshot::channel::<()>();
     let reader = {
@@ -81,7 +83,7 @@ pub(super) async fn copy(
     let written = sink::write(
         (&ctx.target, &ctx.task),
         p,
-        (rx, p.slice_record.is_some().then_some(read_whole)),
+        (rx, gated.then_some(read_whole)),
         s.zero_dates,
         s.error_policy,
         progress,

@@ -444,3 +444,57 @@ async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() -> Outcome {
     tgt.close().await;
     Ok(())
 }
+
+/// A load stopped in the middle of a table copied whole into PostgreSQL (one COPY) keeps none of
+/// its rows: the COPY commits only once every row is read, so the table is empty there, not
+/// half loaded, and the next run loads it once.
+#[tokio::test]
+async fn a_stopped_load_keeps_no_part_of_a_whole_table_in_postgresql() -> Outcome {
+    let src_url = support::mysql_database("tug_whole_stop").await;
+    let src = open(&src_url, Role::Source).await;
+    src.execute(
+        "CREATE TABLE words (id INT PRIMARY KEY, pad VARCHAR(200));
+         INSERT INTO words SELECT seq, repeat('x', 200) FROM seq_1_to_60000;",
+    )
+    .await?;
+    let tgt_url = support::pg_database("tug_whole_stop").await;
+    let tgt = open(&tgt_url, Role::Target).await;
+    let mut t = task("whole_stop");
+    t.settings.partition_rows = 0;
+    t.settings.batch_rows = 200;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    let sink: Arc<dyn Fn(TaskEvent) + Send + Sync> = Arc::new(move |e| {
+        if let TaskEvent::Progress { rows, .. } = e
+            && rows >= 6_000
+        {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    let first = run(&t, &src, &tgt, sink, cancel).await?;
+    let words = first.tables.iter().find(|x| x.source.ends_with(".words"));
+    assert!(
+        words.is_some_and(|w| w.state != TableState::Completed),
+        "{first:#?}"
+    );
+    assert_eq!(
+        one(&tgt, "SELECT count(*) FROM tug_whole_stop.words").await,
+        Some("0".into()),
+        "the rows copied before the stop are not kept"
+    );
+    let (_, sink) = recording();
+    let second = run_ok(&t, &src, &tgt, sink).await;
+    let words = second.tables.iter().find(|x| x.source.ends_with(".words"));
+    assert!(
+        words.is_some_and(|w| (w.state, w.rows, w.validation_state())
+            == (TableState::Completed, 60_000, "Validated")),
+        "{second:#?}"
+    );
+    assert_eq!(
+        one(&tgt, "SELECT count(*) FROM tug_whole_stop.words").await,
+        Some("60000".into())
+    );
+    src.close().await;
+    tgt.close().await;
+    Ok(())
+}
