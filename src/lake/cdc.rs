@@ -405,7 +405,7 @@ impl<'a> Writer<'a> {
             let got = tokio::time::timeout(Duration::from_millis(200), intake.recv()).await;
             let step = match got {
                 Err(_) if self.since.is_none() && self.open.is_empty() && intake.is_empty() => {
-                    if let Some(s) = &mut self.stop {
+                    if let Some(s) = self.stop.as_mut().filter(|_| self.stop_reason.is_none()) {
                         self.stop_reason = s.probe(self.source, log).await;
                     }
                     Ok(())
@@ -435,13 +435,18 @@ impl<'a> Writer<'a> {
                     > Duration::from_secs(self.task.settings.cdc_flush_secs.max(1))
             {
                 followed = Instant::now();
+                // Read through the stop with nothing for the task: it ends, its checkpoint
+                // where it is (never past the stop).
+                self.stop_reason = self.stop.as_ref().and_then(|s| s.read_through(&p));
+                if self.stop_reason.is_some() {
+                    continue;
+                }
                 // Nothing to write: the checkpoint follows the log (a slot lets its WAL go).
                 let next = LakeCheckpoint {
                     position: p.to_string(),
                     ..self.cp.clone()
                 };
                 self.taken = Some(p.clone());
-                self.stop_reason = self.stop.as_ref().and_then(|s| s.read_through(&p));
                 if let Err(e) = self.save(next, p).await {
                     break Err(e);
                 }
@@ -511,18 +516,22 @@ impl<'a> Writer<'a> {
         if let Some(s) = &mut self.stop {
             s.heard();
         }
+        // Past the stop: neither it nor what was read of it is written (a TRUNCATE or a
+        // column added after the stop no more than a transaction).
+        let at = match &c {
+            Captured::Txn(t) => Some((&t.end, t.commit_ms)),
+            Captured::Ddl { end, commit_ms, .. } => Some((end, *commit_ms)),
+            Captured::ColumnsAdded { end, .. } => Some((end, 0)),
+            _ => None,
+        };
+        if let (Some(s), Some((end, commit_ms))) = (&self.stop, at)
+            && let Some(why) = s.passed_by(end, commit_ms)
+        {
+            self.open.clear();
+            self.stop_reason = Some(why);
+            return Ok(());
+        }
         match c {
-            Captured::Txn(t)
-                if self
-                    .stop
-                    .as_ref()
-                    .is_some_and(|s| s.passed_by(&t).is_some()) =>
-            {
-                // Past the stop: neither it nor what was read of it is written.
-                self.open.clear();
-                self.stop_reason = self.stop.as_ref().and_then(|s| s.passed_by(&t));
-                Ok(())
-            }
             Captured::Txn(t) => {
                 let mut changes = std::mem::take(&mut self.open);
                 changes.extend(t.changes);

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,8 @@ struct Ctx {
     replicated: Option<super::cdc::LakeCheckpoint>,
     /// One permit per read of the source running (a table, or a part of one) or comparison.
     sem: Arc<tokio::sync::Semaphore>,
+    /// One permit per table whose page ranges read in a snapshot a source session holds.
+    snapshots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ctx {
@@ -173,6 +175,7 @@ async fn run_with(
         sem: Arc::new(tokio::sync::Semaphore::new(
             task.settings.max_parallel_tables.max(1),
         )),
+        snapshots: Arc::new(tokio::sync::Semaphore::new(crate::tasks::SHARED_SNAPSHOTS)),
     });
     let mut set = tokio::task::JoinSet::new();
     let mut ids = std::collections::HashMap::new();
@@ -289,11 +292,13 @@ async fn table_worker(ctx: &Arc<Ctx>, t: &LakeTable) -> TableResult {
     r
 }
 
-/// Rows and bytes read of a table so far, all its parts together (its progress).
+/// Rows and bytes read of a table so far, all its parts together (its progress), and whether
+/// one of its parts failed (the others then stop).
 #[derive(Default)]
 struct Totals {
     rows: AtomicU64,
     bytes: AtomicU64,
+    failed: std::sync::atomic::AtomicBool,
 }
 
 /// Writes the table's files from the source's rows, a big table in parts side by side; what
@@ -305,87 +310,24 @@ async fn load(ctx: &Arc<Ctx>, t: &LakeTable, r: &mut TableResult) -> Result<Load
         table: label.clone(),
     });
     let mut partial = start(ctx, t).await.map_err(|e| e.to_string())?;
-    // Page ranges are read in one snapshot a source session holds until they are all read.
-    let shared = match partial.parts.iter().any(Part::shares_snapshot) {
-        true => {
-            let backend = crate::engines::of(ctx.source.endpoint.engine);
-            let s = backend.share_snapshot(&ctx.source).await;
-            if s.is_none() {
-                tracing::info!(target: "tugboat::tasks", "{label}: read whole (no snapshot to share for its page ranges)");
-                partial.parts.clear();
-            }
-            s
-        }
-        false => None,
-    };
-    let numbered = Arc::new(AtomicU32::new(parts::last_number(partial.files())));
-    // Parts written by an earlier run counted from the start.
-    let totals = Arc::new(Totals::default());
-    let kept_rows: u64 = partial.done.values().map(|l| l.rows).sum();
-    totals.rows.store(kept_rows, Ordering::Relaxed);
-    let jobs: Vec<(usize, Option<Part>)> = match partial.parts.is_empty() {
-        true => vec![(0, None)],
-        false => (partial.parts.iter().cloned().enumerate())
-            .filter(|(i, _)| !partial.done.contains_key(i))
-            .map(|(i, part)| (i, Some(part)))
-            .collect(),
-    };
-    let parts = partial.parts.len();
-    let done = Arc::new(std::sync::atomic::AtomicUsize::new(partial.done.len()));
-    if parts > 1 {
-        (ctx.events)(TaskEvent::Ranges {
-            table: label.clone(),
-            parts,
-            done: partial.done.len(),
-        });
-    }
-    let mut set = tokio::task::JoinSet::new();
-    for (i, part) in jobs {
-        let (ctx, t, numbered, totals) = (ctx.clone(), t.clone(), numbered.clone(), totals.clone());
-        let done = done.clone();
-        let mut q = part
-            .as_ref()
-            .map_or_else(|| t.prepared.clone(), |x| x.of(&t.prepared));
-        q.snapshot = shared.as_ref().map(|s| s.id.clone());
-        let kept = partial.kept();
-        set.spawn(async move {
-            let _permit = ctx.sem.clone().acquire_owned().await;
-            if ctx.cancelled() {
-                return (i, Err("stopped by the user".to_string()));
-            }
-            let written = write_part(&ctx, &t, &q, numbered, &totals).await;
-            if let (Ok(l), true) = (&written, kept) {
-                let recorded = record_part(&ctx, &t, i, &l.0).await;
-                if let Err(e) = recorded {
-                    return (i, Err(e));
-                }
-            }
-            if written.is_ok() && parts > 1 {
-                (ctx.events)(TaskEvent::Ranges {
-                    table: t.label().to_string(),
-                    parts,
-                    done: done.fetch_add(1, Ordering::Relaxed) + 1,
-                });
-            }
-            (i, written)
-        });
-    }
-    let mut failure = None;
-    let mut zero_dates = 0;
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok((i, Ok((l, z)))) => {
-                zero_dates += z;
-                partial.done.insert(i, l);
-            }
-            Ok((_, Err(e))) => failure = failure.or(Some(e)),
-            Err(e) => failure = failure.or(Some(format!("a part's worker stopped: {e}"))),
+    // Page ranges are read in one snapshot a source session holds until they are all read
+    // (a few tables at a time: each holds a connection, and the server's oldest snapshot).
+    let mut shared = None;
+    let mut holding = None;
+    if partial.parts.iter().any(Part::shares_snapshot) {
+        holding = ctx.snapshots.clone().acquire_owned().await.ok();
+        let backend = crate::engines::of(ctx.source.endpoint.engine);
+        shared = backend.share_snapshot(&ctx.source).await;
+        if shared.is_none() {
+            tracing::info!(target: "tugboat::tasks", "{label}: read whole (no snapshot to share for its page ranges)");
+            partial.parts.clear();
         }
     }
-    drop(shared);
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    let snapshot = shared.as_ref().map(|s| s.id.clone());
+    let written = write_parts(ctx, t, &partial, snapshot).await;
+    drop((shared, holding));
+    let (parts, zero_dates) = written?;
+    partial.done.extend(parts);
     let loaded = partial.whole();
     let mut state = ctx.state.lock().await;
     state.partial.remove(&label);
@@ -406,6 +348,107 @@ async fn load(ctx: &Arc<Ctx>, t: &LakeTable, r: &mut TableResult) -> Result<Load
         nuls_removed: 0,
     });
     Ok(loaded)
+}
+
+const STOPPED: &str = "stopped by the user";
+const SIBLING: &str = "stopped: another part of the table failed";
+
+/// Why a part stops before its end: the user stopped the task, or another part of its table
+/// failed.
+fn halted(ctx: &Ctx, totals: &Totals) -> Option<String> {
+    if ctx.cancelled() {
+        Some(STOPPED.into())
+    } else if totals.failed.load(Ordering::Relaxed) {
+        Some(SIBLING.into())
+    } else {
+        None
+    }
+}
+
+/// Writes the parts of `partial` not written yet side by side (the whole table when it has no
+/// parts), each reading in `snapshot` if given: what each wrote, by its place, and the zero
+/// dates read as NULL; or the first failure, the other parts then stopped.
+async fn write_parts(
+    ctx: &Arc<Ctx>,
+    t: &LakeTable,
+    partial: &Partial,
+    snapshot: Option<String>,
+) -> Result<(BTreeMap<usize, Loaded>, u64), String> {
+    let numbered = Arc::new(AtomicU32::new(parts::last_number(partial.files())));
+    // Parts written by an earlier run counted from the start.
+    let totals = Arc::new(Totals::default());
+    let kept_rows: u64 = partial.done.values().map(|l| l.rows).sum();
+    totals.rows.store(kept_rows, Ordering::Relaxed);
+    let jobs: Vec<(usize, Option<Part>)> = match partial.parts.is_empty() {
+        true => vec![(0, None)],
+        false => (partial.parts.iter().cloned().enumerate())
+            .filter(|(i, _)| !partial.done.contains_key(i))
+            .map(|(i, part)| (i, Some(part)))
+            .collect(),
+    };
+    let parts = partial.parts.len();
+    let done = Arc::new(AtomicUsize::new(partial.done.len()));
+    if parts > 1 {
+        (ctx.events)(TaskEvent::Ranges {
+            table: t.label().to_string(),
+            parts,
+            done: partial.done.len(),
+        });
+    }
+    let kept = partial.kept();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, part) in jobs {
+        let (ctx, t, done) = (ctx.clone(), t.clone(), done.clone());
+        let (numbered, totals) = (numbered.clone(), totals.clone());
+        let mut q = part
+            .as_ref()
+            .map_or_else(|| t.prepared.clone(), |x| x.of(&t.prepared));
+        q.snapshot = snapshot.clone();
+        set.spawn(async move {
+            let _permit = ctx.sem.clone().acquire_owned().await;
+            if let Some(why) = halted(&ctx, &totals) {
+                return (i, Err(why));
+            }
+            let written = write_part(&ctx, &t, &q, numbered, &totals).await;
+            if let (Ok(l), true) = (&written, kept)
+                && let Err(e) = record_part(&ctx, &t, i, &l.0).await
+            {
+                return (i, Err(e));
+            }
+            match &written {
+                Ok(_) if parts > 1 => (ctx.events)(TaskEvent::Ranges {
+                    table: t.label().to_string(),
+                    parts,
+                    done: done.fetch_add(1, Ordering::Relaxed) + 1,
+                }),
+                Ok(_) => {}
+                // Its siblings stop: the table failed.
+                Err(_) => totals.failed.store(true, Ordering::Relaxed),
+            }
+            (i, written)
+        });
+    }
+    let mut failure = None;
+    let mut out = BTreeMap::new();
+    let mut zero_dates = 0;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, Ok((l, z)))) => {
+                zero_dates += z;
+                out.insert(i, l);
+            }
+            // The failure to tell: not a part stopped by another's.
+            Ok((_, Err(e))) if failure.is_none() || failure.as_deref() == Some(SIBLING) => {
+                failure = Some(e)
+            }
+            Ok((_, Err(_))) => {}
+            Err(e) => failure = failure.or(Some(format!("a part's worker stopped: {e}"))),
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok((out, zero_dates)),
+    }
 }
 
 /// The parts of table `t` to load: those of an earlier run that stopped, when they still fit
@@ -450,6 +493,7 @@ async fn start(ctx: &Ctx, t: &LakeTable) -> crate::error::Result<Partial> {
     let partial = Partial {
         parts: planned,
         done: BTreeMap::new(),
+        rules: parts::rules_of(&t.prepared),
     };
     let mut state = ctx.state.lock().await;
     match partial.kept() {
@@ -505,8 +549,8 @@ async fn write_part(
     let mut fixed = Fixed::default();
     let mut failure = None;
     while let Some(rows) = rx.recv().await {
-        if ctx.cancelled() {
-            failure = Some("stopped by the user".to_string());
+        if let Some(why) = halted(ctx, totals) {
+            failure = Some(why);
             break;
         }
         let bytes = rows.bytes() as u64;
@@ -532,7 +576,9 @@ async fn write_part(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()));
-    if let Some(e) = failure.or(read.err()) {
+    // A reader stopped by the user ends without an error, its rows cut short.
+    let stopped = ctx.cancelled().then(|| STOPPED.to_string());
+    if let Some(e) = failure.or(read.err()).or(stopped) {
         out.abort().await;
         return Err(e);
     }

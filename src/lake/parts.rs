@@ -55,6 +55,9 @@ pub struct Partial {
     pub parts: Vec<Part>,
     /// The parts written, by their place in `parts`.
     pub done: BTreeMap<usize, Loaded>,
+    /// The task's filters and computed columns the parts were read with ([`rules_of`]).
+    #[serde(default)]
+    pub rules: String,
 }
 
 impl Partial {
@@ -69,6 +72,7 @@ impl Partial {
         let column = crate::tasks::key_column(p);
         let walk = crate::tasks::walk_columns(engine, p);
         self.kept()
+            && self.rules == rules_of(p)
             && self.parts.iter().all(|part| match part {
                 Part::Range(r) => column == Some(r.column),
                 Part::Slice(Slice::Keys { columns, .. }) => walk.as_ref() == Some(columns),
@@ -93,6 +97,12 @@ impl Partial {
         out.files.sort();
         out
     }
+}
+
+/// What of the task's rules picks and computes `p`'s rows (its filters, its columns'
+/// expressions): parts read under other rules are not kept.
+pub fn rules_of(p: &Prepared) -> String {
+    format!("{:?} {:?}", p.plan.filters, p.source_exprs)
 }
 
 /// The parts table `p` is loaded in, of about `per` rows each; none: loaded whole.
@@ -148,6 +158,7 @@ mod tests {
         let partial = |parts| Partial {
             parts,
             done: BTreeMap::new(),
+            rules: String::new(),
         };
         assert!(!partial(vec![pages.clone(), range.clone()]).kept());
         assert!(partial(vec![range.clone(), range.clone()]).kept());

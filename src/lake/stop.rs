@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::cdc::StopAt;
 use crate::endpoints::Connection;
 use crate::engines::ChangeLog;
-use crate::engines::change::{Position, Txn};
+use crate::engines::change::Position;
 use crate::tasks::Task;
 
 /// A replication's stop, and what has been seen of the source's log beside it.
@@ -47,12 +47,13 @@ impl Stop {
             .then(|| format!("reached its stop ({}) before it started", self.at))
     }
 
-    /// Why `t` is not written: it lies past the stop.
-    pub fn passed_by(&self, t: &Txn) -> Option<String> {
-        self.at.passed_by(&t.end, t.commit_ms).then(|| {
+    /// Why what ends at `end`, committed at `commit_ms` (0: not known), is not written: it
+    /// lies past the stop.
+    pub fn passed_by(&self, end: &Position, commit_ms: i64) -> Option<String> {
+        self.at.passed_by(end, commit_ms).then(|| {
             format!(
-                "reached its stop ({}): the next transaction ends at {}",
-                self.at, t.end
+                "reached its stop ({}): the next transaction ends at {end}",
+                self.at
             )
         })
     }

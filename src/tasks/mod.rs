@@ -47,7 +47,7 @@ use load::*;
 pub(crate) use load::{key_column, key_ranges};
 use setup::*;
 pub use setup::{plan_tables, prepared};
-pub(crate) use slices::{slices_of, walk_columns};
+pub(crate) use slices::{SHARED_SNAPSHOTS, slices_of, walk_columns};
 
 pub use types::*;
 

@@ -28,7 +28,7 @@ use values::Kind;
 
 /// Sessions holding a snapshot other sessions read in: each is a source connection idle in its
 /// transaction while the table's slices load.
-pub(super) const SHARED_SNAPSHOTS: usize = 4;
+pub(crate) const SHARED_SNAPSHOTS: usize = 4;
 
 /// How a table is sliced: page ranges known at once, or ranges of its key whose bounds are
 /// found while the first slices load.
@@ -366,7 +366,7 @@ fn slices_load_alone(ctx: &Ctx) -> bool {
 /// Whether each slice's record commits in the transaction of its rows (PostgreSQL's COPY, one
 /// stream per slice; not under `--error-policy log`, a transaction per batch): a slice not
 /// recorded finished has none of its rows on the target, and is loaded again without emptying.
-fn committed_with_rows(ctx: &Ctx) -> bool {
+pub(super) fn committed_with_rows(ctx: &Ctx) -> bool {
     crate::engines::of(ctx.target.endpoint.engine).commits_with_rows()
         && ctx.settings.error_policy != ErrorPolicy::LogAndContinue
 }

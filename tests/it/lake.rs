@@ -508,27 +508,40 @@ async fn big_tables_load_into_parquet_in_parts_and_a_kill_keeps_the_parts_writte
     ];
     let logs = tempfile::tempdir()?;
     let first_log = logs.path().join("first.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
-        .args(args)
-        .stdout(std::fs::File::create(&first_log)?)
-        .stderr(Stdio::null())
-        .spawn()?;
-    // Killed once some of the integer-keyed table's parts are written, not all.
-    let started = Instant::now();
-    let (kept, parts) = loop {
-        if let Some((files, parts)) = parts_written(dir.path(), "parts", "lake_parts.ints")
-            && files.len() >= 2
-        {
-            break (files, parts);
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120) && child.try_wait()?.is_none(),
-            "the table finished, or never loaded in parts, before it could be killed"
-        );
-        std::thread::sleep(Duration::from_millis(10));
+    // Stopped with `signal` once `at_least` of the integer-keyed table's parts are written
+    // (not all); the parts' files then, and how many parts it has.
+    let stopped = |signal: &str,
+                   at_least: usize,
+                   log: &std::path::Path|
+     -> Result<(Vec<String>, usize), Box<dyn std::error::Error>> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
+            .args(args)
+            .stdout(std::fs::File::create(log)?)
+            .stderr(Stdio::null())
+            .spawn()?;
+        let started = Instant::now();
+        let written = loop {
+            if let Some((files, parts)) = parts_written(dir.path(), "parts", "lake_parts.ints")
+                && files.len() >= at_least
+            {
+                break (files, parts);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120) && child.try_wait()?.is_none(),
+                "the table finished, or never loaded in parts, before it could be stopped"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()?;
+        child.wait()?;
+        Ok(written)
     };
-    child.kill()?;
-    child.wait()?;
+    // Ctrl-C first: the parts cut short by it are not taken for written (a reader stopped by
+    // the user ends without an error). Then SIGKILL, in the next run.
+    let (after_int, _) = stopped("-INT", 2, &logs.path().join("int.log"))?;
+    let (kept, parts) = stopped("-KILL", after_int.len() + 2, &first_log)?;
     assert!(
         parts >= 10,
         "300,000 rows in parts of 20,000: {parts} parts"
@@ -555,7 +568,9 @@ async fn big_tables_load_into_parquet_in_parts_and_a_kill_keeps_the_parts_writte
         before,
         "the parts written before the kill are not written again"
     );
-    let both = std::fs::read_to_string(&first_log)? + &out;
+    let both = std::fs::read_to_string(logs.path().join("int.log"))?
+        + &std::fs::read_to_string(&first_log)?
+        + &out;
     assert!(
         both.contains("lake_parts.words: 0 of "),
         "the text key is walked in parts: {both}"
