@@ -739,14 +739,7 @@ async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there()
     src.execute("START TRANSACTION; INSERT INTO s VALUES (12, 'b'); UPDATE s SET v = 'b' WHERE id = 1; COMMIT")
         .await
         .expect("b");
-    let stop_pos = {
-        let r = src.query_text("SHOW MASTER STATUS").await.expect("status");
-        format!(
-            "{}:{}",
-            r[0].at(0).expect("file"),
-            r[0].at(1).expect("position")
-        )
-    };
+    let stop_pos = binlog_position(&src).await;
     src.execute("INSERT INTO s VALUES (13, 'c'); DELETE FROM s WHERE id = 2")
         .await
         .expect("c");
@@ -793,12 +786,7 @@ async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there()
 
     // A commit time already passed, nothing more after what is pending: it applies the rest
     // (13 and the delete, committed before it) and stops once nothing more comes.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let t = jiff::Timestamp::from_second(now).expect("time").to_string();
+    let t = a_second_ago().await;
     let a = args(&t);
     let (ok, out, err) = tugboat_until_done(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(ok, "{out}\n{err}");
@@ -830,6 +818,27 @@ async fn a_task_stops_by_itself_at_a_position_or_a_time_and_goes_on_from_there()
     );
 }
 
+/// Where MariaDB's binary log ends now (`file:pos`).
+pub(crate) async fn binlog_position(src: &tugboat::endpoints::Connection) -> String {
+    let r = src.query_text("SHOW MASTER STATUS").await.expect("status");
+    format!(
+        "{}:{}",
+        r[0].at(0).expect("file"),
+        r[0].at(1).expect("position")
+    )
+}
+
+/// A commit time (RFC 3339) of whole seconds, after 1.1 s: every commit before the call lies
+/// before it (MariaDB logs whole seconds).
+pub(crate) async fn a_second_ago() -> String {
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    jiff::Timestamp::from_second(now).expect("time").to_string()
+}
+
 /// DMS's table mappings with a source filter on each table and two add-column expressions.
 pub(crate) fn shaping_rules(tag_expr: &str) -> String {
     let filter = |id: u32, table: &str| {
@@ -854,6 +863,27 @@ pub(crate) fn shaping_rules(tag_expr: &str) -> String {
         filter(2, "events")
     )
 }
+
+/// The shaping journey's tables in MariaDB (`orders`' status compared with its collation), and
+/// the expression of its `tag` column.
+pub(crate) const SHAPE_MARIADB: (&str, &str) = (
+    "CREATE TABLE orders (id INT PRIMARY KEY, status VARCHAR(10) COLLATE utf8mb4_general_ci, price DECIMAL(10,2), qty INT, note TEXT);
+         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
+         CREATE TABLE events (id INT PRIMARY KEY, status VARCHAR(10), body LONGTEXT);
+         INSERT INTO events SELECT seq, IF(seq = 1, 'active', 'new'), REPEAT(MD5(seq), 200) FROM seq_1_to_3",
+    "CONCAT(UPPER(status), '-', id)",
+);
+
+/// The same in PostgreSQL: `orders` without its old rows (REPLICA IDENTITY DEFAULT), `events`
+/// with them (FULL).
+pub(crate) const SHAPE_POSTGRES: (&str, &str) = (
+    "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10), price numeric(10,2), qty int, note text);
+         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
+         CREATE TABLE events (id int PRIMARY KEY, status varchar(10), body text);
+         ALTER TABLE events REPLICA IDENTITY FULL;
+         INSERT INTO events SELECT g, CASE WHEN g = 1 THEN 'active' ELSE 'new' END, (SELECT string_agg(md5((g * 1000 + x)::text), '') FROM generate_series(1, 400) x) FROM generate_series(1, 3) g",
+    "upper(status) || '-' || id",
+);
 
 /// Every row of the SQLite copy's `orders` and `events` (the events' bodies by length and
 /// checksum), in key order.
@@ -947,16 +977,8 @@ async fn shaped_replication(
 #[tokio::test(flavor = "multi_thread")]
 async fn source_filters_and_computed_columns_apply_to_replicated_changes_from_mariadb() {
     let src_url = support::mysql_database("tug_cdc_shape_my").await;
-    let (loaded, replicated) = shaped_replication(
-        &src_url,
-        "CREATE TABLE orders (id INT PRIMARY KEY, status VARCHAR(10) COLLATE utf8mb4_general_ci, price DECIMAL(10,2), qty INT, note TEXT);
-         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
-         CREATE TABLE events (id INT PRIMARY KEY, status VARCHAR(10), body LONGTEXT);
-         INSERT INTO events SELECT seq, IF(seq = 1, 'active', 'new'), REPEAT(MD5(seq), 200) FROM seq_1_to_3",
-        "CONCAT(UPPER(status), '-', id)",
-        "shape_my",
-    )
-    .await;
+    let (loaded, replicated) =
+        shaped_replication(&src_url, SHAPE_MARIADB.0, SHAPE_MARIADB.1, "shape_my").await;
     assert_eq!(
         loaded.split(" # ").next().unwrap_or_default(),
         "1,active,10,2,20,ACTIVE-1 | 3,ACTIVE,1.25,4,5,ACTIVE-3 | 4,active,2,3,6,ACTIVE-4",
@@ -976,17 +998,8 @@ async fn source_filters_and_computed_columns_apply_to_replicated_changes_from_ma
 #[tokio::test(flavor = "multi_thread")]
 async fn source_filters_and_computed_columns_apply_to_replicated_changes_from_postgres() {
     let src_url = support::pg_database("tug_cdc_shape_pg").await;
-    let (loaded, replicated) = shaped_replication(
-        &src_url,
-        "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10), price numeric(10,2), qty int, note text);
-         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
-         CREATE TABLE events (id int PRIMARY KEY, status varchar(10), body text);
-         ALTER TABLE events REPLICA IDENTITY FULL;
-         INSERT INTO events SELECT g, CASE WHEN g = 1 THEN 'active' ELSE 'new' END, (SELECT string_agg(md5((g * 1000 + x)::text), '') FROM generate_series(1, 400) x) FROM generate_series(1, 3) g",
-        "upper(status) || '-' || id",
-        "shape_pg",
-    )
-    .await;
+    let (loaded, replicated) =
+        shaped_replication(&src_url, SHAPE_POSTGRES.0, SHAPE_POSTGRES.1, "shape_pg").await;
     assert_eq!(
         loaded.split(" # ").next().unwrap_or_default(),
         "1,active,10,2,20,ACTIVE-1 | 4,active,2,3,6,ACTIVE-4",

@@ -329,23 +329,16 @@ async fn source_filters_and_computed_columns_shape_the_changes_written_into_parq
     let my = support::mysql_database("lake_shape_my").await;
     shaped_into_parquet(
         &my,
-        "CREATE TABLE orders (id INT PRIMARY KEY, status VARCHAR(10) COLLATE utf8mb4_general_ci, price DECIMAL(10,2), qty INT, note TEXT);
-         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
-         CREATE TABLE events (id INT PRIMARY KEY, status VARCHAR(10), body LONGTEXT);
-         INSERT INTO events SELECT seq, IF(seq = 1, 'active', 'new'), REPEAT(MD5(seq), 200) FROM seq_1_to_3",
-        "CONCAT(UPPER(status), '-', id)",
+        crate::cdc::SHAPE_MARIADB.0,
+        crate::cdc::SHAPE_MARIADB.1,
         "mariadb",
     )
     .await;
     let pg = support::pg_database("lake_shape_pg").await;
     shaped_into_parquet(
         &pg,
-        "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10), price numeric(10,2), qty int, note text);
-         INSERT INTO orders VALUES (1, 'active', 10.00, 2, 'a'), (2, 'closed', 5.50, 1, 'b'), (3, 'ACTIVE', 1.25, 4, 'c'), (4, 'active', 2.00, 3, 'd');
-         CREATE TABLE events (id int PRIMARY KEY, status varchar(10), body text);
-         ALTER TABLE events REPLICA IDENTITY FULL;
-         INSERT INTO events SELECT g, CASE WHEN g = 1 THEN 'active' ELSE 'new' END, (SELECT string_agg(md5((g * 1000 + x)::text), '') FROM generate_series(1, 400) x) FROM generate_series(1, 3) g",
-        "upper(status) || '-' || id",
+        crate::cdc::SHAPE_POSTGRES.0,
+        crate::cdc::SHAPE_POSTGRES.1,
         "postgres",
     )
     .await;
@@ -379,14 +372,7 @@ async fn a_replication_into_parquet_ends_by_itself_at_its_stop() {
     src.execute("INSERT INTO s VALUES (12, 'b')")
         .await
         .expect("b");
-    let stop_pos = {
-        let r = src.query_text("SHOW MASTER STATUS").await.expect("status");
-        format!(
-            "{}:{}",
-            r[0].at(0).expect("file"),
-            r[0].at(1).expect("position")
-        )
-    };
+    let stop_pos = crate::cdc::binlog_position(&src).await;
     src.execute("INSERT INTO s VALUES (13, 'c'); DELETE FROM s WHERE id = 2")
         .await
         .expect("c");
@@ -435,12 +421,7 @@ async fn a_replication_into_parquet_ends_by_itself_at_its_stop() {
     );
 
     // A commit time already passed: the rest, committed before it, is written.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let t = jiff::Timestamp::from_second(now).expect("time").to_string();
+    let t = crate::cdc::a_second_ago().await;
     let (ok, out, err) = run(&t);
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("reached its stop (commit time"), "{out}");

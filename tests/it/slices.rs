@@ -385,6 +385,20 @@ async fn a_sliced_table_resumes_into_sqlite_by_its_composite_keys() {
     tgt.close().await;
 }
 
+/// A load's stop, and the events that set it once a table has `rows` rows written.
+fn stopped_at(rows: u64) -> (Arc<AtomicBool>, Arc<dyn Fn(TaskEvent) + Send + Sync>) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    let sink: Arc<dyn Fn(TaskEvent) + Send + Sync> = Arc::new(move |e| {
+        if let TaskEvent::Progress { rows: n, .. } = e
+            && n >= rows
+        {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    (cancel, sink)
+}
+
 /// A load stopped while slices of a text key stream into PostgreSQL keeps no slice in part: a
 /// slice stopped before its last row commits nothing (its record says it did not finish), so
 /// the next run loads it whole and every row is there once.
@@ -404,15 +418,7 @@ async fn a_stopped_load_keeps_no_part_of_a_slice_in_postgresql() -> Outcome {
     t.settings.partition_rows = 6_000;
     t.settings.batch_rows = 200;
     // Stopped once a tenth of the rows are written, slices in the middle of their rows.
-    let cancel = Arc::new(AtomicBool::new(false));
-    let stop = cancel.clone();
-    let sink: Arc<dyn Fn(TaskEvent) + Send + Sync> = Arc::new(move |e| {
-        if let TaskEvent::Progress { rows, .. } = e
-            && rows >= 6_000
-        {
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
+    let (cancel, sink) = stopped_at(6_000);
     let first = run(&t, &src, &tgt, sink, cancel).await?;
     let words = first.tables.iter().find(|x| x.source.ends_with(".words"));
     assert!(
@@ -462,15 +468,7 @@ async fn a_stopped_load_keeps_no_part_of_a_whole_table_in_postgresql() -> Outcom
     let mut t = task("whole_stop");
     t.settings.partition_rows = 0;
     t.settings.batch_rows = 200;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let stop = cancel.clone();
-    let sink: Arc<dyn Fn(TaskEvent) + Send + Sync> = Arc::new(move |e| {
-        if let TaskEvent::Progress { rows, .. } = e
-            && rows >= 6_000
-        {
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
+    let (cancel, sink) = stopped_at(6_000);
     let first = run(&t, &src, &tgt, sink, cancel).await?;
     let words = first.tables.iter().find(|x| x.source.ends_with(".words"));
     assert!(
