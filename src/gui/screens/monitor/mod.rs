@@ -349,6 +349,16 @@ impl MonitorScreen {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, state: &mut AppState) {
         ui.label(style::heading("Monitor"));
+        // A load's throughput sampled while nothing comes too (a table validated, keys
+        // built): the chart shows those seconds at the rate they have, not a line drawn
+        // across them.
+        for run in self.runs.iter_mut() {
+            if run.finished.is_none() && run.cdc.is_none() {
+                run.sample();
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(500));
+            }
+        }
         if let Some(task) = state.pending_switch.take()
             && self.switch.is_none()
         {
