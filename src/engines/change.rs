@@ -87,7 +87,7 @@ impl std::fmt::Display for Position {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     Insert,
     Update,
@@ -96,7 +96,7 @@ pub enum Op {
 
 /// One row changed, with its values in the source table's column order (canonical text, None
 /// for NULL).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// `schema.table` on the source.
     pub table: String,

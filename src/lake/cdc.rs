@@ -234,7 +234,7 @@ struct Writer<'a> {
     /// `_seq` of the last change taken.
     seq: u64,
     /// The changes of a large transaction read so far (its commit time comes at its end).
-    open: Vec<crate::engines::change::Change>,
+    open: super::pending::Pending,
     /// Tells the capture what the lake holds (a slot then lets its WAL go).
     confirm: Option<tokio::sync::mpsc::UnboundedSender<Position>>,
     /// A change the lake cannot take: starting again cannot help.
@@ -281,7 +281,7 @@ impl<'a> Writer<'a> {
             tables: by_name,
             taken: None,
             since: None,
-            open: vec![],
+            open: super::pending::Pending::new(held_limit(task)),
             confirm: None,
             fatal: false,
             shaper,
@@ -330,6 +330,9 @@ impl<'a> Writer<'a> {
                 Ok(why) => return Ok(why),
                 Err(e) => e,
             };
+            // What was taken and not written is captured again (files of the batch under way
+            // given up).
+            self.forget_taken().await;
             if self.fatal || cancel.load(Ordering::Relaxed) {
                 return Err(e);
             }
@@ -352,7 +355,6 @@ impl<'a> Writer<'a> {
                 "{e}; starting again from {} in {wait} s",
                 self.cp.position
             )));
-            self.forget_taken();
             let until = Instant::now() + Duration::from_secs(wait);
             while Instant::now() < until {
                 if cancel.load(Ordering::Relaxed) {
@@ -364,9 +366,10 @@ impl<'a> Writer<'a> {
     }
 
     /// Lets go of the changes taken and not written: they are captured again.
-    fn forget_taken(&mut self) {
+    async fn forget_taken(&mut self) {
         for t in self.tables.values_mut() {
             t.clear();
+            t.abort().await;
         }
         self.open.clear();
         self.taken = None;
@@ -533,30 +536,45 @@ impl<'a> Writer<'a> {
         }
         match c {
             Captured::Txn(t) => {
-                let mut changes = std::mem::take(&mut self.open);
-                changes.extend(t.changes);
-                let changes = match &self.shaper {
-                    Some(shaper) => {
-                        match shaping::shape(shaper, changes, &t.end, t.commit_ms).await? {
-                            Ok(shaped) => shaped,
-                            Err(refused) => {
-                                // The lake has no table to keep refused rows in: the task stops
-                                // before them.
-                                self.fatal = true;
-                                return Err(failed(self.task, refused));
+                let held = self.open.push(t.changes);
+                let parts = held.and_then(|()| self.open.take());
+                for part in parts.map_err(|e| failed(self.task, e))? {
+                    let part = part.map_err(|e| failed(self.task, e))?;
+                    let changes = match &self.shaper {
+                        Some(shaper) => {
+                            match shaping::shape(shaper, part, &t.end, t.commit_ms).await? {
+                                Ok(shaped) => shaped,
+                                Err(refused) => {
+                                    // The lake has no table to keep refused rows in: the task stops
+                                    // before them.
+                                    self.fatal = true;
+                                    return Err(failed(self.task, refused));
+                                }
                             }
                         }
+                        None => part,
+                    };
+                    self.add(&changes, t.commit_ms)?;
+                    // A large transaction's changes go to its batch's files as they come (the
+                    // checkpoint moves once it is all written).
+                    let held: usize = self.tables.values().map(TableChanges::bytes).sum();
+                    if held >= held_limit(self.task) {
+                        self.write_held().await?;
                     }
-                    None => changes,
-                };
-                self.add(&changes, t.commit_ms)?;
+                }
                 self.stats.read_position = t.end.to_string();
                 self.rates.read_commit_ms = t.commit_ms;
                 self.taken = Some(t.end);
                 Ok(())
             }
             Captured::Part(changes) => {
-                self.open.extend(changes);
+                let aside = self.open.spilled();
+                self.open.push(changes).map_err(|e| failed(self.task, e))?;
+                if aside == 0 && self.open.spilled() > 0 {
+                    events(TaskEvent::Step(
+                        "a large transaction: its changes are held aside on this machine (a temporary file) until its end brings its commit time".into(),
+                    ));
+                }
                 Ok(())
             }
             Captured::Ddl {
@@ -641,10 +659,10 @@ impl<'a> Writer<'a> {
             self.source.endpoint.engine,
         ))?;
         let t = super::plan::table(&plan, self.source, self.lake, &rules)?;
-        if self.tables.values().any(|t| !t.is_empty()) {
-            // Not mid-transaction: a definition change comes between transactions.
-            self.flush(events).await?;
-        }
+        // What was taken is written first, the batch's files under the old columns (not
+        // mid-transaction: a definition change comes between transactions; some of a large
+        // one's files may be written already: `flush` ends their batch).
+        self.flush(events).await?;
         self.lake
             .put_json(&t.dir.clone().join("_schema.json"), &t.schema)
             .await?;
@@ -690,10 +708,8 @@ impl<'a> Writer<'a> {
     ) -> Result<()> {
         let key = label.to_lowercase();
         // Its changes earlier in a transaction still open went with its rows.
-        self.open.retain(|c| c.table.to_lowercase() != key);
-        if self.tables.values().any(|t| !t.is_empty()) {
-            self.flush(events).await?;
-        }
+        self.open.drop_table(&key);
+        self.flush(events).await?;
         let Some(t) = self.tables.get(&key) else {
             return Ok(());
         };
@@ -750,13 +766,10 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         let batch = self.cp.batch + 1;
+        self.write_held().await?;
         let mut files = 0;
-        let zero_null = self.task.settings.zero_dates == crate::tasks::ZeroDates::Null;
-        for t in self.tables.values_mut().filter(|t| !t.is_empty()) {
-            let names = t
-                .write(self.lake, batch, self.task.settings.file_mb, zero_null)
-                .await
-                .map_err(|e| failed(self.task, e))?;
+        for t in self.tables.values_mut() {
+            let names = t.finish_batch().await.map_err(|e| failed(self.task, e))?;
             files += names.len();
         }
         // (A value refused by its type fails the write the same way each time: the retries
@@ -780,6 +793,20 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Writes the changes held into the files of the batch under way, left open, the
+    /// checkpoint where it is (a kill before the batch's checkpoint: its files are deleted at
+    /// the next start and its changes captured again).
+    async fn write_held(&mut self) -> Result<()> {
+        let batch = self.cp.batch + 1;
+        let zero_null = self.task.settings.zero_dates == crate::tasks::ZeroDates::Null;
+        for t in self.tables.values_mut().filter(|t| !t.is_empty()) {
+            t.append(self.lake, batch, self.task.settings.file_mb, zero_null)
+                .await
+                .map_err(|e| failed(self.task, e))?;
+        }
+        Ok(())
+    }
+
     /// Makes `next` the checkpoint: kept beside the data, then the task's (never before it is
     /// kept: the slot is moved up to it, see `session`).
     async fn save(&mut self, next: LakeCheckpoint, at: Position) -> Result<()> {
@@ -794,6 +821,12 @@ impl<'a> Writer<'a> {
         }
         Ok(())
     }
+}
+
+/// The bytes of a large transaction's changes held in memory at most, waiting for its end and
+/// waiting to be written ([`super::pending::HELD_BYTES`], less with smaller files).
+fn held_limit(task: &Task) -> usize {
+    super::pending::HELD_BYTES.min((task.settings.file_mb << 20) as usize)
 }
 
 /// Milliseconds since 1970 now.

@@ -50,6 +50,9 @@ pub struct TableChanges {
     key: Vec<usize>,
     rows: Vec<ChangeRow>,
     bytes: usize,
+    /// The files of the batch under way, the last one open. (In a mutex only so that the
+    /// table's changes can be shared between threads: it is reached through `&mut self`.)
+    out: std::sync::Mutex<Option<LoadFiles>>,
 }
 
 impl TableChanges {
@@ -99,6 +102,7 @@ impl TableChanges {
             key,
             rows: vec![],
             bytes: 0,
+            out: Default::default(),
         })
     }
 
@@ -196,29 +200,27 @@ impl TableChanges {
         Ok(())
     }
 
-    /// The schema of the table's change files.
-    fn schema(&self, table: &Schema) -> Arc<Schema> {
-        change_schema(table)
-    }
-
-    /// Writes the changes held as batch `batch`'s files of the table; their names. The
-    /// buffer is emptied.
-    pub async fn write(
+    /// Writes the changes held into batch `batch`'s files of the table, the file under way
+    /// left open for the next ones (a large transaction's changes go out as they come, in files
+    /// of `file_mb` MiB); the buffer is emptied. An error gives up the batch's files.
+    pub async fn append(
         &mut self,
         lake: &Lake,
         batch: u64,
         file_mb: u64,
         zero_dates_null: bool,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<(), String> {
         let encoder = self.table.change_encoder(zero_dates_null);
-        let schema = self.schema(encoder.schema());
-        let mut out = LoadFiles::new(
-            lake,
-            self.table.dir.clone(),
-            &format!("CDC{batch:08}-"),
-            schema.clone(),
-            file_mb,
-        );
+        let schema = change_schema(encoder.schema());
+        let mut out = self.files().take().unwrap_or_else(|| {
+            LoadFiles::new(
+                lake,
+                self.table.dir.clone(),
+                &format!("CDC{batch:08}-"),
+                schema.clone(),
+                file_mb,
+            )
+        });
         for part in self.rows.chunks(5_000) {
             let mut rows = Rows::new(self.from.len(), part.len());
             let mut op = StringBuilder::with_capacity(part.len(), part.len());
@@ -233,23 +235,50 @@ impl TableChanges {
                 ts.append_value(r.commit_ms.saturating_mul(1000));
                 seq.append_value(r.seq);
             }
-            let encoded = encoder.encode(&rows, &mut Fixed::default())?;
-            let mut columns: Vec<ArrayRef> = vec![
-                Arc::new(op.finish()),
-                Arc::new(ts.finish().with_timezone("UTC")),
-                Arc::new(seq.finish()),
-            ];
-            columns.extend(encoded.columns().iter().cloned());
-            let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
-            if let Err(e) = out.write(&batch).await {
+            let written = async {
+                let encoded = encoder.encode(&rows, &mut Fixed::default())?;
+                let mut columns: Vec<ArrayRef> = vec![
+                    Arc::new(op.finish()),
+                    Arc::new(ts.finish().with_timezone("UTC")),
+                    Arc::new(seq.finish()),
+                ];
+                columns.extend(encoded.columns().iter().cloned());
+                let batch =
+                    RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
+                out.write(&batch).await
+            };
+            if let Err(e) = written.await {
                 out.abort().await;
                 return Err(e);
             }
         }
-        let (names, _) = out.finish().await?;
+        *self.files() = Some(out);
         self.rows.clear();
         self.bytes = 0;
-        Ok(names)
+        Ok(())
+    }
+
+    /// The files of the batch under way.
+    fn files(&mut self) -> &mut Option<LoadFiles> {
+        self.out
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Completes the batch's files (written by [`append`](Self::append)); their names.
+    pub async fn finish_batch(&mut self) -> Result<Vec<String>, String> {
+        match self.files().take() {
+            Some(out) => Ok(out.finish().await?.0),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Gives up the batch's files: the one under way never becomes visible, those completed
+    /// are deleted.
+    pub async fn abort(&mut self) {
+        if let Some(out) = self.files().take() {
+            out.abort().await;
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod encode;
 pub mod files;
 pub mod load;
 pub mod parts;
+pub mod pending;
 pub mod plan;
 pub mod shaping;
 pub mod stop;

@@ -2,7 +2,8 @@
 //! full-load-and-cdc task whose load files and change files (`Op`, `_commit_ts`, `_seq`), read
 //! with DuckDB and applied by key in `_seq` order, equal the source after inserts, updates, a
 //! moved key, deletes (from PostgreSQL a delete carries the key only: the NOT NULL `name` is
-//! NULL in its change row), a large transaction and a column added on the source; then killed with
+//! NULL in its change row), a large transaction (held aside on disk until its end, written in
+//! several files) and a column added on the source; then killed with
 //! SIGKILL in the middle of a stream of changes and started again: no change lost, none
 //! written twice (no `_seq` repeated). The task's source filters and add-column expressions
 //! shape the changes written as they shape a database target's.
@@ -13,8 +14,16 @@ use std::time::{Duration, Instant};
 use crate::cdc::open;
 use crate::support;
 
+/// The task under test; files of 1 MiB: a 40,000-row transaction's changes go aside on this
+/// machine until its end, and into several files of its batch.
 fn start(src: &str, lake: &str, log: &str) -> support::Cli {
-    crate::cdc::start_task(src, lake, log, "lakecdc", &["--flush-secs", "1"])
+    crate::cdc::start_task(
+        src,
+        lake,
+        log,
+        "lakecdc",
+        &["--flush-secs", "1", "--file-mb", "1"],
+    )
 }
 
 /// Polls the DuckDB comparison until the lake equals the source; panics after 90 s.
@@ -80,7 +89,7 @@ const MARIADB: Sql = Sql {
     update: "UPDATE items SET name = CONCAT(name, ' (changed)'), price = -price, stamp = '2030-01-01 00:00:00' WHERE id % 50 = 0",
     move_key: "UPDATE items SET id = id + 100000 WHERE id = 7",
     delete: "DELETE FROM items WHERE id BETWEEN 100 AND 119",
-    big_txn: "START TRANSACTION; INSERT INTO items SELECT seq, 'bulk', 1.5, NULL, NULL, NULL, 0 FROM seq_300000_to_303999; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
+    big_txn: "START TRANSACTION; INSERT INTO items SELECT seq, 'bulk', 1.5, NULL, NULL, NULL, 0 FROM seq_300000_to_339999; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
     add_column: "ALTER TABLE notes ADD COLUMN tag VARCHAR(10) NULL",
     use_column: "INSERT INTO notes VALUES (3, 'tagged', 'red'); UPDATE notes SET tag = 'blue' WHERE id = 1",
     truncate: "TRUNCATE TABLE notes; INSERT INTO notes VALUES (1, 'first', 'blue'), (3, 'tagged', 'red')",
@@ -102,7 +111,7 @@ const POSTGRES: Sql = Sql {
     update: "UPDATE items SET name = name || ' (changed)', price = -price, stamp = '2030-01-01 00:00:00+00' WHERE id % 50 = 0",
     move_key: "UPDATE items SET id = id + 100000 WHERE id = 7",
     delete: "DELETE FROM items WHERE id BETWEEN 100 AND 119",
-    big_txn: "BEGIN; INSERT INTO items SELECT s, 'bulk', 1.5, NULL, NULL, NULL, false FROM generate_series(300000, 303999) s; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
+    big_txn: "BEGIN; INSERT INTO items SELECT s, 'bulk', 1.5, NULL, NULL, NULL, false FROM generate_series(300000, 339999) s; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
     add_column: "ALTER TABLE notes ADD COLUMN tag varchar(10)",
     use_column: "INSERT INTO notes VALUES (3, 'tagged', 'red'); UPDATE notes SET tag = 'blue' WHERE id = 1",
     truncate: "BEGIN; TRUNCATE notes; INSERT INTO notes VALUES (1, 'first', 'blue'), (3, 'tagged', 'red'); COMMIT",
@@ -129,6 +138,11 @@ async fn replicate_into_parquet(src: &str, sql: &Sql, name: &str) {
         conn.execute(s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
     }
     converge(src, dir.path(), &log);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("a large transaction: its changes are held aside"),
+        "{name}: {text}"
+    );
     conn.execute(sql.add_column).await.unwrap();
     conn.execute(sql.use_column).await.unwrap();
     let report = converge(src, dir.path(), &log);
