@@ -504,7 +504,7 @@ impl<'a> Writer<'a> {
 
     /// Whether the changes held are to be written now.
     fn due(&self) -> bool {
-        let bytes: usize = self.tables.values().map(TableChanges::bytes).sum();
+        let bytes: usize = self.tables.values().map(TableChanges::batch_bytes).sum();
         self.since.is_some_and(|s| {
             s.elapsed() >= Duration::from_secs(self.task.settings.cdc_flush_secs)
                 || bytes as u64 >= self.task.settings.file_mb << 20
@@ -535,38 +535,7 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         match c {
-            Captured::Txn(t) => {
-                let held = self.open.push(t.changes);
-                let parts = held.and_then(|()| self.open.take());
-                for part in parts.map_err(|e| failed(self.task, e))? {
-                    let part = part.map_err(|e| failed(self.task, e))?;
-                    let changes = match &self.shaper {
-                        Some(shaper) => {
-                            match shaping::shape(shaper, part, &t.end, t.commit_ms).await? {
-                                Ok(shaped) => shaped,
-                                Err(refused) => {
-                                    // The lake has no table to keep refused rows in: the task stops
-                                    // before them.
-                                    self.fatal = true;
-                                    return Err(failed(self.task, refused));
-                                }
-                            }
-                        }
-                        None => part,
-                    };
-                    self.add(&changes, t.commit_ms)?;
-                    // A large transaction's changes go to its batch's files as they come (the
-                    // checkpoint moves once it is all written).
-                    let held: usize = self.tables.values().map(TableChanges::bytes).sum();
-                    if held >= held_limit(self.task) {
-                        self.write_held().await?;
-                    }
-                }
-                self.stats.read_position = t.end.to_string();
-                self.rates.read_commit_ms = t.commit_ms;
-                self.taken = Some(t.end);
-                Ok(())
-            }
+            Captured::Txn(t) => self.take_txn(t).await,
             Captured::Part(changes) => {
                 let aside = self.open.spilled();
                 self.open.push(changes).map_err(|e| failed(self.task, e))?;
@@ -603,6 +572,41 @@ impl<'a> Writer<'a> {
             )),
             Captured::Failed(why) => Err(failed(self.task, why)),
         }
+    }
+
+    /// A transaction read: its changes (those held of it first) as the task's filters and
+    /// expressions make them, added to the tables' changes; a large one's go into its batch's
+    /// files as they come.
+    async fn take_txn(&mut self, t: crate::engines::change::Txn) -> Result<()> {
+        let parts = self.open.take_with(t.changes);
+        for part in parts.map_err(|e| failed(self.task, e))? {
+            let part = part.map_err(|e| failed(self.task, e))?;
+            let changes = match &self.shaper {
+                Some(shaper) => {
+                    match shaping::shape(shaper, part, &t.end, t.commit_ms).await? {
+                        Ok(shaped) => shaped,
+                        Err(refused) => {
+                            // The lake has no table to keep refused rows in: the task stops
+                            // before them.
+                            self.fatal = true;
+                            return Err(failed(self.task, refused));
+                        }
+                    }
+                }
+                None => part,
+            };
+            self.add(&changes, t.commit_ms)?;
+            // A large transaction's changes go to its batch's files as they come (the
+            // checkpoint moves once it is all written).
+            let held: usize = self.tables.values().map(TableChanges::bytes).sum();
+            if held >= held_limit(self.task) {
+                self.write_held().await?;
+            }
+        }
+        self.stats.read_position = t.end.to_string();
+        self.rates.read_commit_ms = t.commit_ms;
+        self.taken = Some(t.end);
+        Ok(())
     }
 
     fn add(&mut self, changes: &[crate::engines::change::Change], commit_ms: i64) -> Result<()> {

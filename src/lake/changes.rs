@@ -53,6 +53,8 @@ pub struct TableChanges {
     /// The files of the batch under way, the last one open. (In a mutex only so that the
     /// table's changes can be shared between threads: it is reached through `&mut self`.)
     out: std::sync::Mutex<Option<LoadFiles>>,
+    /// Bytes of the changes written into them so far.
+    written: usize,
 }
 
 impl TableChanges {
@@ -103,6 +105,7 @@ impl TableChanges {
             rows: vec![],
             bytes: 0,
             out: Default::default(),
+            written: 0,
         })
     }
 
@@ -119,6 +122,11 @@ impl TableChanges {
     /// Bytes of values held.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Bytes of values of the batch under way: held, and written into its open files.
+    pub fn batch_bytes(&self) -> usize {
+        self.bytes + self.written
     }
 
     /// Adds a row: `row` as captured, `computed` the task's expressions' values for it (none
@@ -254,6 +262,7 @@ impl TableChanges {
         }
         *self.files() = Some(out);
         self.rows.clear();
+        self.written += self.bytes;
         self.bytes = 0;
         Ok(())
     }
@@ -267,6 +276,7 @@ impl TableChanges {
 
     /// Completes the batch's files (written by [`append`](Self::append)); their names.
     pub async fn finish_batch(&mut self) -> Result<Vec<String>, String> {
+        self.written = 0;
         match self.files().take() {
             Some(out) => Ok(out.finish().await?.0),
             None => Ok(vec![]),
@@ -276,6 +286,7 @@ impl TableChanges {
     /// Gives up the batch's files: the one under way never becomes visible, those completed
     /// are deleted.
     pub async fn abort(&mut self) {
+        self.written = 0;
         if let Some(out) = self.files().take() {
             out.abort().await;
         }

@@ -92,6 +92,13 @@ impl Pending {
         Ok(())
     }
 
+    /// Every change held then `last` (the transaction's end: kept in memory, not written
+    /// aside to be read back at once), in order, a part at a time; empties it.
+    pub fn take_with(&mut self, last: Vec<Change>) -> Result<Parts, String> {
+        self.held.extend(last);
+        self.take()
+    }
+
     /// Every change held, in order, a part at a time (read back from aside first); empties it.
     pub fn take(&mut self) -> Result<Parts, String> {
         let held = std::mem::take(&mut self.held);
@@ -135,6 +142,9 @@ impl Iterator for Parts {
             .map_err(|e| aside("reading", e))
             .and_then(|l| serde_json::from_str::<Vec<Change>>(&l).map_err(|e| aside("reading", e)));
         Some(part.map(|part| {
+            if self.dropped.is_empty() {
+                return part;
+            }
             let from = self.read;
             self.read += part.len() as u64;
             (part.into_iter().enumerate())
