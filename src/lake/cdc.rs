@@ -1,6 +1,7 @@
 //! Replication into a data lake: the source's change log captured as for a database target,
 //! its changes written as change files per table (see [`super::changes`]) every
-//! `cdc_flush_secs` or once they hold `file_mb` MiB, at a transaction's end. A batch of files
+//! `cdc_flush_secs` or once they hold `file_mb` MiB, at a transaction's end (a large
+//! transaction's changes go into its batch's files as they come, [`super::pending`]). A batch of files
 //! is made visible before the checkpoint beside them (`_tugboat/<task>/checkpoint.json`) moves
 //! past its changes, and the files of a batch the checkpoint does not name are deleted when the
 //! task starts again: a kill at any moment loses or repeats no change. A full-load-and-cdc task
@@ -13,10 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::Lake;
 use super::changes::TableChanges;
+use super::checkpoint::{LakeCheckpoint, checkpoint, drop_unfinished};
 use super::load::state_path;
 use super::plan::LakeTable;
 use super::shaping::{self, meta_of};
@@ -31,36 +31,11 @@ use crate::tasks::{Task, TaskEvent};
 /// Captures that fail in a row, without a batch written between them, before the task stops.
 const STRIKES: u32 = 5;
 
-/// Where a lake task is, kept beside its files.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LakeCheckpoint {
-    /// Where the next change to write is in the source's log.
-    pub position: String,
-    pub phase: ReplicationPhase,
-    /// Batches of change files written.
-    pub batch: u64,
-    /// The last change's `_seq`.
-    pub seq: u64,
-    /// Changes written.
-    pub changes: u64,
-}
-
-/// `task`'s checkpoint in `lake`, if it replicates there.
-pub async fn checkpoint_of(lake: &Lake, task: &str) -> Result<Option<LakeCheckpoint>> {
-    lake.get_json(&state_path(lake, task, "checkpoint.json"))
-        .await
-}
-
 fn failed(task: &Task, reason: String) -> Error {
     Error::Invalid {
         what: format!("task {}", task.name),
         reason,
     }
-}
-
-/// The batch number of change file `name` (`CDC00000007-00000001.parquet`: 7).
-pub(super) fn batch_of(name: &str) -> Option<u64> {
-    name.strip_prefix("CDC")?.split('-').next()?.parse().ok()
 }
 
 /// Runs a full-load-and-cdc or cdc task from `source` into `lake` until `cancel` is set.
@@ -156,55 +131,6 @@ pub async fn run(
         stats: w.stats,
         stop_reason,
     })
-}
-
-/// The task's checkpoint in the lake; a new task's made where the log is now (the source made
-/// ready to capture `tables`: a slot created).
-#[allow(clippy::too_many_arguments)]
-async fn checkpoint(
-    task: &Task,
-    task_type: TaskType,
-    source: &Connection,
-    lake: &Lake,
-    log: &'static dyn ChangeLog,
-    tables: &[LakeTable],
-    path: &object_store::path::Path,
-    step: &impl Fn(String),
-) -> Result<LakeCheckpoint> {
-    if let Some(cp) = lake.get_json(path).await? {
-        return Ok(cp);
-    }
-    let names: Vec<String> = tables.iter().map(|t| t.label().to_string()).collect();
-    let started = log.start(source, &task.name, &names).await?;
-    if let Some(what) = started.created {
-        step(format!("created {what} at {}", started.position));
-    }
-    let cp = LakeCheckpoint {
-        position: started.position.to_string(),
-        phase: if task_type == TaskType::FullLoadAndCdc {
-            ReplicationPhase::FullLoad
-        } else {
-            ReplicationPhase::Cdc
-        },
-        batch: 0,
-        seq: 0,
-        changes: 0,
-    };
-    lake.put_json(path, &cp).await?;
-    Ok(cp)
-}
-
-/// Deletes the change files of `t` of batches after `batch` (written before a kill, their
-/// checkpoint not): they are captured and written again.
-async fn drop_unfinished(lake: &Lake, t: &LakeTable, batch: u64) -> Result<()> {
-    for f in super::files::parquet_files(lake, &t.dir).await? {
-        let name = f.location.filename().unwrap_or_default().to_string();
-        if batch_of(&name).is_some_and(|b| b > batch) {
-            tracing::info!(target: "tugboat::tasks", "{}: {name} of an unfinished batch deleted", t.label());
-            lake.delete(&f.location).await?;
-        }
-    }
-    Ok(())
 }
 
 /// What the per-second figures are computed from.

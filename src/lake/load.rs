@@ -91,7 +91,7 @@ struct Ctx {
     /// Compare what was loaded; load nothing.
     compare_only: bool,
     /// When comparing: the task's replication checkpoint in the lake, if it replicates.
-    replicated: Option<super::cdc::LakeCheckpoint>,
+    replicated: Option<super::checkpoint::LakeCheckpoint>,
     /// One permit per read of the source running (a table, or a part of one) or comparison.
     sem: Arc<tokio::sync::Semaphore>,
     /// One permit per table whose page ranges read in a snapshot a source session holds.
@@ -158,7 +158,7 @@ async fn run_with(
     let state_file = state_path(lake, &task.name, "load.json");
     let state: LoadState = lake.get_json(&state_file).await?.unwrap_or_default();
     let replicated = if compare_only {
-        super::cdc::checkpoint_of(lake, &task.name).await?
+        super::checkpoint::checkpoint_of(lake, &task.name).await?
     } else {
         None
     };

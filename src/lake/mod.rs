@@ -15,6 +15,7 @@ pub mod aws_process;
 pub mod aws_profile;
 pub mod cdc;
 pub mod changes;
+pub mod checkpoint;
 pub mod emptied;
 pub mod encode;
 pub mod files;

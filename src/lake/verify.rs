@@ -325,7 +325,7 @@ pub(super) async fn files_of(
     let (mut changes, loads): (Vec<ObjectMeta>, Vec<ObjectMeta>) =
         files.into_iter().partition(|f| name(f).starts_with("CDC"));
     changes.retain(|f| {
-        let batch = super::cdc::batch_of(&name(f));
+        let batch = super::checkpoint::batch_of(&name(f));
         upto.is_none_or(|u| batch.is_some_and(|b| b <= u))
     });
     Ok((loads, changes))

@@ -69,7 +69,7 @@ pub async fn of_target(target: &super::Target, task: &str) -> Result<TaskStatus>
         super::Target::Lake(l) => l,
     };
     let loaded = crate::lake::load::state(lake, task).await?;
-    let cp = crate::lake::cdc::checkpoint_of(lake, task).await?;
+    let cp = crate::lake::checkpoint::checkpoint_of(lake, task).await?;
     // Tables loading in parts count the rows of the parts written.
     let partial_rows: u64 = (loaded.partial.values())
         .map(|p| p.done.values().map(|l| l.rows).sum::<u64>())

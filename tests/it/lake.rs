@@ -514,10 +514,11 @@ async fn big_tables_load_into_parquet_in_parts_and_a_kill_keeps_the_parts_writte
                    at_least: usize,
                    log: &std::path::Path|
      -> Result<(Vec<String>, usize), Box<dyn std::error::Error>> {
+        let out = std::fs::File::create(log)?;
         let mut child = Command::new(env!("CARGO_BIN_EXE_tugboat"))
             .args(args)
-            .stdout(std::fs::File::create(log)?)
-            .stderr(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
             .spawn()?;
         let started = Instant::now();
         let written = loop {
