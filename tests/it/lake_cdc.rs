@@ -114,7 +114,9 @@ const POSTGRES: Sql = Sql {
     big_txn: "BEGIN; INSERT INTO items SELECT s, 'bulk', 1.5, NULL, NULL, NULL, false FROM generate_series(300000, 339999) s; INSERT INTO notes VALUES (2, 'in the big one'); COMMIT",
     add_column: "ALTER TABLE notes ADD COLUMN tag varchar(10)",
     use_column: "INSERT INTO notes VALUES (3, 'tagged', 'red'); UPDATE notes SET tag = 'blue' WHERE id = 1",
-    truncate: "BEGIN; TRUNCATE notes; INSERT INTO notes VALUES (1, 'first', 'blue'), (3, 'tagged', 'red'); COMMIT",
+    // In a transaction large enough to go aside, after a change of `notes` that the TRUNCATE
+    // undoes (dropped from aside) and before rows that come after it.
+    truncate: "BEGIN; INSERT INTO notes VALUES (50, 'gone', NULL); INSERT INTO items SELECT s, 'aside', 2.5, NULL, NULL, NULL, true FROM generate_series(400000, 439999) s; TRUNCATE notes; INSERT INTO notes VALUES (1, 'first', 'blue'), (3, 'tagged', 'red'); COMMIT",
     drift: "UPDATE items SET name = 'drifted' WHERE id = 5; DELETE FROM items WHERE id = 6; INSERT INTO notes VALUES (99, 'late', NULL); UPDATE notes SET tag = NULL WHERE id = 1",
 };
 
