@@ -142,16 +142,26 @@ impl Run {
         self.finished = Some(r);
     }
 
+    /// A throughput sample, and the memory in use, when rows arrived.
     fn sample(&mut self) {
+        if self.sample_rate() {
+            self.memory = crate::tasks::memory_in_use();
+        }
+    }
+
+    /// A throughput sample if half a second has passed since the last: whether one was taken.
+    /// (Called on every frame too: nothing read there, not even `/proc`.)
+    fn sample_rate(&mut self) -> bool {
         let t = self.started.elapsed().as_secs_f64();
         let rows = self.progress.moved_rows();
         let (t0, r0) = self.last_sample;
-        if t - t0 >= 0.5 {
-            self.samples
-                .push([t, (rows - r0.min(rows)) as f64 / (t - t0)]);
-            self.last_sample = (t, rows);
-            self.memory = crate::tasks::memory_in_use();
+        if t - t0 < 0.5 {
+            return false;
         }
+        self.samples
+            .push([t, (rows - r0.min(rows)) as f64 / (t - t0)]);
+        self.last_sample = (t, rows);
+        true
     }
 }
 
@@ -354,7 +364,7 @@ impl MonitorScreen {
         // across them.
         for run in self.runs.iter_mut() {
             if run.finished.is_none() && run.cdc.is_none() {
-                run.sample();
+                run.sample_rate();
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(500));
             }
