@@ -532,13 +532,64 @@ fn not_loaded(cache: &Option<Cached>, table: &str) -> Option<Load> {
         .filter(|l| *l != Load::Ready)
 }
 
+/// What a replication idle before its stop has seen of the source: since when it has been past
+/// the stop with nothing more read, asked at most once a second.
+pub(crate) struct Quiet {
+    since: Option<Instant>,
+    last_probe: Instant,
+}
+
+impl Quiet {
+    pub(crate) fn new() -> Quiet {
+        Quiet {
+            since: None,
+            last_probe: Instant::now(),
+        }
+    }
+
+    /// Something was read: the quiet starts again.
+    pub(crate) fn heard(&mut self) {
+        self.since = None;
+    }
+
+    /// Asked while nothing comes: why the replication ends, once the source has been past the
+    /// stop `st` for a second with nothing more read (every transaction before it has been).
+    pub(crate) async fn past(
+        &mut self,
+        st: &StopAt,
+        source: &Connection,
+        log: &dyn ChangeLog,
+    ) -> Option<String> {
+        if self.last_probe.elapsed() < Duration::from_secs(1) {
+            return None;
+        }
+        self.last_probe = Instant::now();
+        match quiet_past(st, source, log).await {
+            Ok(true) => match self.since {
+                Some(since) if since.elapsed() >= Duration::from_secs(1) => Some(format!(
+                    "reached its stop ({st}): the source went past it with nothing more for the task"
+                )),
+                Some(_) => None,
+                None => {
+                    self.since = Some(Instant::now());
+                    None
+                }
+            },
+            Ok(false) => {
+                self.since = None;
+                None
+            }
+            Err(e) => {
+                tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}");
+                None
+            }
+        }
+    }
+}
+
 /// Whether the source is past the stop `s` now: its log position is at or beyond it, or (a
 /// time) this machine's clock is more than a second beyond it.
-pub(crate) async fn quiet_past(
-    s: &StopAt,
-    source: &Connection,
-    log: &dyn ChangeLog,
-) -> Result<bool> {
+async fn quiet_past(s: &StopAt, source: &Connection, log: &dyn ChangeLog) -> Result<bool> {
     Ok(match s {
         StopAt::CommitTime(ms) => (now_unix() * 1000.0) as i64 > ms + 1000,
         StopAt::Position(p) => log.current_position(source).await?.reached(p),

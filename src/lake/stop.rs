@@ -4,8 +4,6 @@
 //! ([`crate::cdc::StopAt`]). The changes taken up to it are written and the checkpoint is the
 //! end of the last of them; nothing after it reaches the lake.
 
-use std::time::{Duration, Instant};
-
 use crate::cdc::StopAt;
 use crate::endpoints::Connection;
 use crate::engines::ChangeLog;
@@ -15,9 +13,7 @@ use crate::tasks::Task;
 /// A replication's stop, and what has been seen of the source's log beside it.
 pub struct Stop {
     at: StopAt,
-    /// Idle, with the source already past the stop, since then.
-    quiet_since: Option<Instant>,
-    last_probe: Instant,
+    quiet: crate::cdc::run::Quiet,
 }
 
 impl Stop {
@@ -35,8 +31,7 @@ impl Stop {
         }
         Ok(Some(Stop {
             at,
-            quiet_since: None,
-            last_probe: Instant::now(),
+            quiet: crate::cdc::run::Quiet::new(),
         }))
     }
 
@@ -70,38 +65,13 @@ impl Stop {
     }
 
     /// Asked while nothing comes (at most once a second): why the replication ends, once the
-    /// source has been past the stop for a second with nothing more read (every transaction
-    /// before it has been).
+    /// source has been past the stop for a second with nothing more read.
     pub async fn probe(&mut self, source: &Connection, log: &dyn ChangeLog) -> Option<String> {
-        if self.last_probe.elapsed() < Duration::from_secs(1) {
-            return None;
-        }
-        self.last_probe = Instant::now();
-        match crate::cdc::run::quiet_past(&self.at, source, log).await {
-            Ok(true) => match self.quiet_since {
-                Some(since) if since.elapsed() >= Duration::from_secs(1) => Some(format!(
-                    "reached its stop ({}): the source went past it with nothing more for the task",
-                    self.at
-                )),
-                Some(_) => None,
-                None => {
-                    self.quiet_since = Some(Instant::now());
-                    None
-                }
-            },
-            Ok(false) => {
-                self.quiet_since = None;
-                None
-            }
-            Err(e) => {
-                tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}");
-                None
-            }
-        }
+        self.quiet.past(&self.at, source, log).await
     }
 
     /// Something was read: the quiet before the stop starts again.
     pub fn heard(&mut self) {
-        self.quiet_since = None;
+        self.quiet.heard();
     }
 }

@@ -377,9 +377,14 @@ async fn a_replication_into_parquet_ends_by_itself_at_its_stop() {
     let dir = tempfile::tempdir().expect("dir");
     let lake = format!("file://{}/", dir.path().display());
     let log = crate::cdc::log_file("lake-stop");
-    let mut child =
-        crate::cdc::start_task(&src_url, &lake, &log, "stopper", &["--flush-secs", "1"]);
-    wait_for_cdc(dir.path(), "stopper", &log);
+    let mut child = crate::cdc::start_task(
+        &src_url,
+        &lake,
+        &log,
+        "lake-stopper",
+        &["--flush-secs", "1"],
+    );
+    wait_for_cdc(dir.path(), "lake-stopper", &log);
     let (ok, out) = crate::cdc::stop(&mut child, "INT", &log);
     assert!(ok, "{out}");
     src.execute("INSERT INTO s VALUES (11, 'b'); UPDATE s SET v = 'b' WHERE id = 1")
@@ -402,7 +407,7 @@ async fn a_replication_into_parquet_ends_by_itself_at_its_stop() {
             "--type",
             "full-load-and-cdc",
             "--task",
-            "stopper",
+            "lake-stopper",
             "--flush-secs",
             "1",
             "--stop-at",
@@ -411,7 +416,13 @@ async fn a_replication_into_parquet_ends_by_itself_at_its_stop() {
     };
     let validate = || {
         crate::cdc::tugboat_until_done(&[
-            "validate", "--source", &src_url, "--target", &lake, "--task", "stopper",
+            "validate",
+            "--source",
+            &src_url,
+            "--target",
+            &lake,
+            "--task",
+            "lake-stopper",
         ])
     };
     let (ok, out, err) = run(&stop_pos);

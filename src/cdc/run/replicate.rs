@@ -117,9 +117,8 @@ struct Replication<'a, 'b> {
     window: Instant,
     last_commit: i64,
     last_idle_checkpoint: Instant,
-    /// Idle, with the source already past the stop, since then (see `quiet_past`).
-    quiet_since: Option<Instant>,
-    last_probe: Instant,
+    /// Idle, with the source already past the stop, since when.
+    quiet: super::Quiet,
     /// Changes applied when the session started.
     started_with: u64,
 }
@@ -215,8 +214,7 @@ async fn open<'a, 'b>(
         window: Instant::now(),
         last_commit: 0,
         last_idle_checkpoint: Instant::now(),
-        quiet_since: None,
-        last_probe: Instant::now(),
+        quiet: super::Quiet::new(),
     })
 }
 
@@ -319,7 +317,7 @@ impl Replication<'_, '_> {
         let got = if stop { None } else { self.receive().await };
         let mut flush = stop || got.is_none() || self.pending_changes >= BATCH_CHANGES;
         if got.is_some() {
-            self.quiet_since = None;
+            self.quiet.heard();
         }
         let after = self.take(got, stats, &mut flush).await?;
         if flush && !self.pending.is_empty() {
@@ -507,7 +505,7 @@ impl Replication<'_, '_> {
                 )));
                 self.stop_at = Some(StopAt::Position(o.at.clone()));
                 self.order = Some(o);
-                self.quiet_since = None;
+                self.quiet.heard();
                 self.note_stop_reached();
             }
             Ok(None) => {}
@@ -525,26 +523,12 @@ impl Replication<'_, '_> {
             || !self.pending.is_empty()
             || self.applier.is_open()
             || !self.rx.is_empty()
-            || self.last_probe.elapsed() < Duration::from_secs(1)
         {
             return;
         }
-        self.last_probe = Instant::now();
-        match quiet_past(st, self.s.source, self.s.log).await {
-            Ok(true) => match self.quiet_since {
-                // Still nothing a second after the source was seen past the stop: every
-                // transaction before the stop has been read (the reader is idle).
-                Some(since) if since.elapsed() >= Duration::from_secs(1) => {
-                    self.stop_reason = Some(format!(
-                        "reached its stop ({st}): the source went past it with nothing more for the task"
-                    ));
-                }
-                Some(_) => {}
-                None => self.quiet_since = Some(Instant::now()),
-            },
-            Ok(false) => self.quiet_since = None,
-            Err(e) => tracing::warn!(target: "tugboat::cdc", "checking the stop: {e}"),
-        }
+        // (Still nothing a second after the source was seen past the stop: every transaction
+        // before the stop has been read, the reader is idle.)
+        self.stop_reason = self.quiet.past(st, self.s.source, self.s.log).await;
     }
 
     /// Nothing for the task in the log up to where the capture has read: the checkpoint moves
