@@ -24,7 +24,7 @@ use crate::cdc::run::CdcSummary;
 use crate::cdc::{CdcStats, ReplicationPhase, TaskType};
 use crate::endpoints::Connection;
 use crate::engines::ChangeLog;
-use crate::engines::change::{Captured, Position, TableMeta};
+use crate::engines::change::{Captured, Position};
 use crate::error::{Error, Result};
 use crate::tasks::{Task, TaskEvent};
 
@@ -221,10 +221,6 @@ impl<'a> Writer<'a> {
         })
     }
 
-    fn metas(&self) -> HashMap<String, TableMeta> {
-        shaping::metas(self.source, &self.tables)
-    }
-
     /// Captures from the checkpoint and writes until stopped; why it stopped. A capture that
     /// fails starts again from the checkpoint after 1, 2, 4... s (a slot still held by the
     /// session of a process killed a moment ago), up to [`STRIKES`] times in a row without a
@@ -315,7 +311,11 @@ impl<'a> Writer<'a> {
         let (confirm, confirmed) = tokio::sync::mpsc::unbounded_channel();
         self.confirm = Some(confirm);
         let capture = {
-            let (c, task, metas) = (self.source.clone(), self.task.name.clone(), self.metas());
+            let (c, task, metas) = (
+                self.source.clone(),
+                self.task.name.clone(),
+                shaping::metas(self.source, &self.tables),
+            );
             tokio::spawn(async move {
                 log.capture(c, task, from, metas, feed, confirmed, false)
                     .await
